@@ -1,0 +1,215 @@
+//! The results of an evaluation: one serialisable structure that is the schema of
+//! `results.json` and the source of every other output. Field names of
+//! [`EstimateRow`] and [`ArmSummaryRow`] are a stable contract for notebooks.
+
+use serde::Serialize;
+
+use crate::config::{Better, DesignKind, OutcomeKind, Text};
+use crate::stats::Inference;
+
+/// Scale on which an estimate and its interval are expressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// A difference (treated minus control) in the outcome's unit; for binary outcomes
+    /// a difference in proportions (multiply by 100 for percentage points).
+    Difference,
+    /// A ratio (risk ratio, odds ratio); no effect is 1.
+    Ratio,
+}
+
+/// One estimate of one comparison for one outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct EstimateRow {
+    pub outcome: String,
+    /// "pooled", or the project/site value when the pilot has projects.
+    pub subset: String,
+    /// "<treated> vs <control>", with arm values as in the data.
+    pub comparison: String,
+    pub treated: String,
+    pub control: String,
+    /// Estimator id: welch, ols, ols_adjusted, risk_difference_newcombe, risk_ratio,
+    /// odds_ratio.
+    pub estimator: String,
+    /// Standard-error type for regression estimators (HC2, CR2, ...).
+    pub se_type: Option<String>,
+    /// How the degrees of freedom were chosen (e.g. "Welch-Satterthwaite").
+    pub df_rule: Option<String>,
+    pub scale: Scale,
+    pub estimate: f64,
+    pub std_error: f64,
+    pub statistic: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub conf_level: f64,
+    pub p_value: f64,
+    /// Degrees of freedom of the t reference distribution; null when it is normal.
+    pub df: Option<f64>,
+    pub n_treated: usize,
+    pub n_control: usize,
+    /// Number of clusters used for cluster-robust inference.
+    pub n_clusters: Option<usize>,
+    /// Covariates the estimate is adjusted for (after dropping collinear ones).
+    pub covariates: Vec<String>,
+    /// The estimate the report and the effect chart lead with for this comparison.
+    pub headline: bool,
+}
+
+impl EstimateRow {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: &ComparisonKey,
+        estimator: &str,
+        se_type: Option<&str>,
+        df_rule: Option<&str>,
+        scale: Scale,
+        inf: Inference,
+        conf_level: f64,
+        n: (usize, usize),
+    ) -> Self {
+        Self {
+            outcome: key.outcome.clone(),
+            subset: key.subset.clone(),
+            comparison: format!("{} vs {}", key.treated, key.control),
+            treated: key.treated.clone(),
+            control: key.control.clone(),
+            estimator: estimator.to_string(),
+            se_type: se_type.map(String::from),
+            df_rule: df_rule.map(String::from),
+            scale,
+            estimate: inf.estimate,
+            std_error: inf.std_error,
+            statistic: inf.statistic,
+            ci_low: inf.ci_low,
+            ci_high: inf.ci_high,
+            conf_level,
+            p_value: inf.p_value,
+            df: inf.df,
+            n_treated: n.0,
+            n_control: n.1,
+            n_clusters: None,
+            covariates: Vec::new(),
+            headline: false,
+        }
+    }
+}
+
+/// Which outcome, subset and pair of arms a row belongs to.
+#[derive(Debug, Clone)]
+pub struct ComparisonKey {
+    pub outcome: String,
+    pub subset: String,
+    pub treated: String,
+    pub control: String,
+}
+
+/// One arm's summary for one outcome and subset.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmSummaryRow {
+    pub outcome: String,
+    pub subset: String,
+    pub arm: String,
+    /// Units with an observed outcome.
+    pub n: usize,
+    /// Units in the arm whose outcome is missing (excluded: complete cases).
+    pub n_missing: usize,
+    /// Mean; the proportion for binary outcomes.
+    pub mean: f64,
+    /// Standard deviation (n − 1); null for binary outcomes.
+    pub sd: Option<f64>,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// "t" (mean ± t(n−1)·SE) or "wilson" (binary).
+    pub ci_method: String,
+}
+
+/// A remark in both languages, attached to an outcome or to the whole evaluation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Note {
+    pub outcome: Option<String>,
+    pub subset: Option<String>,
+    pub text: Text,
+}
+
+/// Outcome metadata, copied from the config for self-contained results.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeMeta {
+    pub id: String,
+    pub kind: OutcomeKind,
+    pub label: Text,
+    pub unit: Text,
+    pub primary: bool,
+    pub better: Better,
+    /// Multiply estimates on the difference scale and means by this for display in
+    /// `unit` (100 for binary outcomes shown in percentage points or percent).
+    pub display_factor: f64,
+}
+
+/// Arm metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmMeta {
+    pub value: String,
+    pub label: Text,
+    pub control: bool,
+    /// Rows (units) in the data in this arm.
+    pub n_rows: usize,
+}
+
+/// Subset (project) metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubsetMeta {
+    pub value: String,
+    pub label: Text,
+}
+
+/// Everything an evaluation produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct PilotResults {
+    /// "via-eval <version>".
+    pub tool: String,
+    pub slug: String,
+    pub title: Text,
+    pub description: Text,
+    pub unit: Text,
+    pub design: DesignKind,
+    pub design_note: Option<Text>,
+    pub data_file: String,
+    /// Rows in the data file (for aggregated data, the aggregated rows).
+    pub n_rows: usize,
+    /// Units analysed (for aggregated data, the persons the counts describe).
+    pub n_units: usize,
+    /// True when the data say they are synthetic (`data_source` column).
+    pub synthetic: bool,
+    pub conf_level: f64,
+    pub cluster: Option<String>,
+    pub n_clusters: Option<usize>,
+    pub covariates: Vec<String>,
+    pub arms: Vec<ArmMeta>,
+    pub subsets: Vec<SubsetMeta>,
+    pub outcomes: Vec<OutcomeMeta>,
+    pub arm_summaries: Vec<ArmSummaryRow>,
+    pub estimates: Vec<EstimateRow>,
+    pub notes: Vec<Note>,
+    /// Why the headline estimators were chosen, in both languages.
+    pub method: Text,
+}
+
+impl PilotResults {
+    pub fn outcome(&self, id: &str) -> Option<&OutcomeMeta> {
+        self.outcomes.iter().find(|o| o.id == id)
+    }
+    pub fn arm_label(&self, value: &str, lang: crate::config::Lang) -> String {
+        self.arms
+            .iter()
+            .find(|a| a.value == value)
+            .map(|a| a.label.get(lang).to_string())
+            .unwrap_or_else(|| value.to_string())
+    }
+    pub fn subset_label(&self, value: &str, lang: crate::config::Lang) -> String {
+        self.subsets
+            .iter()
+            .find(|s| s.value == value)
+            .map(|s| s.label.get(lang).to_string())
+            .unwrap_or_else(|| value.to_string())
+    }
+}

@@ -1,0 +1,56 @@
+//! `via-eval pilots`: a table of the pilot configs and whether their data are present.
+
+use std::path::PathBuf;
+
+use crate::config::{self, Lang, PilotSpec};
+use crate::data::Frame;
+use crate::error::Result;
+use crate::report::tables::render;
+use crate::report::tr;
+
+#[derive(clap::Args, Debug)]
+pub struct PilotsArgs {
+    /// Folder with the pilot configs.
+    #[arg(long, default_value = "pilots")]
+    pub pilots: PathBuf,
+    /// Folder with the pilots' data files.
+    #[arg(long, default_value = "notebooks-data")]
+    pub data: PathBuf,
+    /// Language of titles.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+}
+
+pub fn run(args: &PilotsArgs) -> Result<()> {
+    let lang = args.lang;
+    let mut rows = vec![vec![
+        "slug".to_string(),
+        tr(lang, "titel", "title").into(),
+        tr(lang, "opzet", "design").into(),
+        "n".into(),
+        tr(lang, "uitkomsten", "outcomes").into(),
+        tr(lang, "data", "data").into(),
+    ]];
+    for path in config::discover(&args.pilots)? {
+        let spec = PilotSpec::from_file(&path)?;
+        let data = super::pilot::data_path(&spec, &args.data);
+        let (n, found) = match Frame::load(&data, std::slice::from_ref(&spec.arms.column)) {
+            Ok(f) => (f.height().to_string(), data.display().to_string()),
+            Err(_) if !data.exists() => (
+                "–".into(),
+                tr(lang, "ontbreekt", "missing").to_string(),
+            ),
+            Err(e) => ("–".into(), format!("{}: {e}", tr(lang, "fout", "error"))),
+        };
+        rows.push(vec![
+            spec.slug.clone(),
+            spec.title.get(lang).to_string(),
+            spec.design.kind.label(lang).to_string(),
+            n,
+            spec.outcomes.len().to_string(),
+            found,
+        ]);
+    }
+    print!("{}", render(&rows));
+    Ok(())
+}

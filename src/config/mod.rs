@@ -1,0 +1,718 @@
+//! Pilot configuration: `pilots/<slug>.toml`.
+//!
+//! Parsing happens in two steps, as in ripgrep: the TOML is read into raw structs that
+//! reject unknown keys (`deny_unknown_fields`), and those are then validated into a
+//! [`PilotSpec`] with enums and checked cross-references. Only a validated spec reaches
+//! the data layer. Every error names the file, the key and, where there is a closed set,
+//! the allowed values. The schema is documented in `pilots/README.md`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A text in Dutch and English.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub nl: String,
+    pub en: String,
+}
+
+/// Report language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Nl,
+    En,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nl => &self.nl,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// How units came to be in an arm. Drives the default estimators and the caveats in
+/// the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DesignKind {
+    IndividuallyRandomised,
+    ClusterRandomised,
+    MatchedComparison,
+    BeforeAfter,
+    Panel,
+}
+
+impl DesignKind {
+    pub const ALLOWED: &'static str =
+        "individually-randomised, cluster-randomised, matched-comparison, before-after, panel";
+
+    /// Whether differences between arms can be read as causal effects by design.
+    pub fn is_randomised(self) -> bool {
+        matches!(self, Self::IndividuallyRandomised | Self::ClusterRandomised)
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::IndividuallyRandomised, Lang::En) => "individually randomised",
+            (Self::IndividuallyRandomised, Lang::Nl) => "individueel gerandomiseerd",
+            (Self::ClusterRandomised, Lang::En) => "cluster-randomised",
+            (Self::ClusterRandomised, Lang::Nl) => "clustergerandomiseerd",
+            (Self::MatchedComparison, Lang::En) => "matched comparison group",
+            (Self::MatchedComparison, Lang::Nl) => "gematchte vergelijkingsgroep",
+            (Self::BeforeAfter, Lang::En) => "before/after, no control group",
+            (Self::BeforeAfter, Lang::Nl) => "voor/na-meting, geen controlegroep",
+            (Self::Panel, Lang::En) => "panel of units over time",
+            (Self::Panel, Lang::Nl) => "panel van eenheden door de tijd",
+        }
+    }
+}
+
+/// The measurement level of an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    Binary,
+    Continuous,
+    Count,
+    Ordinal,
+    TimeToEvent,
+}
+
+impl OutcomeKind {
+    pub const ALLOWED: &'static str = "binary, continuous, count, ordinal, time-to-event";
+}
+
+/// Which direction of an outcome is good for the people in the pilot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    Higher,
+    Lower,
+    Neither,
+}
+
+/// Whether the data hold one row per unit or aggregated counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DataLayout {
+    #[default]
+    Person,
+    Aggregated,
+}
+
+// ---------------------------------------------------------------- raw TOML ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPilot {
+    slug: String,
+    title: Text,
+    description: Text,
+    unit: Text,
+    design: RawDesign,
+    data: RawData,
+    arms: RawArms,
+    #[serde(default)]
+    covariates: Vec<String>,
+    #[serde(default)]
+    projects: Vec<RawProject>,
+    outcomes: Vec<RawOutcome>,
+    #[serde(default)]
+    sources: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesign {
+    kind: String,
+    #[serde(default)]
+    cluster: Option<String>,
+    #[serde(default)]
+    block: Option<String>,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    note: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    file: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    layout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArms {
+    column: String,
+    control: String,
+    values: Vec<RawArm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArm {
+    value: String,
+    label: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    value: String,
+    label: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutcome {
+    id: String,
+    #[serde(default)]
+    column: Option<String>,
+    kind: String,
+    label: Text,
+    unit: Text,
+    #[serde(default)]
+    primary: bool,
+    better: String,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    events: Option<String>,
+    #[serde(default)]
+    trials: Option<String>,
+}
+
+// ----------------------------------------------------------- validated spec ----
+
+/// A validated pilot configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct PilotSpec {
+    pub slug: String,
+    pub title: Text,
+    pub description: Text,
+    /// What one row (or one counted person) is, e.g. "status holder".
+    pub unit: Text,
+    pub design: Design,
+    pub data: DataSpec,
+    pub arms: Arms,
+    pub covariates: Vec<String>,
+    pub projects: Vec<Project>,
+    pub outcomes: Vec<OutcomeSpec>,
+    pub sources: Vec<String>,
+    /// The file this spec was read from.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Design {
+    pub kind: DesignKind,
+    pub cluster: Option<String>,
+    pub block: Option<String>,
+    /// Column that names the project or site; results are given per project and pooled.
+    pub project: Option<String>,
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataSpec {
+    /// Data file, relative to the data directory (`notebooks-data/` by default).
+    pub file: String,
+    pub id: Option<String>,
+    pub layout: DataLayout,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arms {
+    pub column: String,
+    pub control: String,
+    /// All arms, the control among them, in the order of the config.
+    pub values: Vec<Arm>,
+}
+
+impl Arms {
+    /// The arms compared with the control, in config order.
+    pub fn treated(&self) -> impl Iterator<Item = &Arm> {
+        self.values.iter().filter(move |a| a.value != self.control)
+    }
+    pub fn get(&self, value: &str) -> Option<&Arm> {
+        self.values.iter().find(|a| a.value == value)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arm {
+    pub value: String,
+    pub label: Text,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    pub value: String,
+    pub label: Text,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeSpec {
+    pub id: String,
+    pub kind: OutcomeKind,
+    pub label: Text,
+    pub unit: Text,
+    pub primary: bool,
+    pub better: Better,
+    pub source: OutcomeSource,
+}
+
+/// Where an outcome's values come from.
+#[derive(Debug, Clone, Serialize)]
+pub enum OutcomeSource {
+    /// One value per row.
+    Column(String),
+    /// Time and event indicator columns (time-to-event outcomes).
+    TimeEvent { time: String, event: String },
+    /// Aggregated binary outcome: number of events and number of trials per row.
+    Counts { events: String, trials: String },
+}
+
+impl OutcomeSpec {
+    /// The data columns this outcome reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match &self.source {
+            OutcomeSource::Column(c) => vec![c],
+            OutcomeSource::TimeEvent { time, event } => vec![time, event],
+            OutcomeSource::Counts { events, trials } => vec![events, trials],
+        }
+    }
+}
+
+impl fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Self::Binary => "binary",
+            Self::Continuous => "continuous",
+            Self::Count => "count",
+            Self::Ordinal => "ordinal",
+            Self::TimeToEvent => "time-to-event",
+        };
+        f.write_str(s)
+    }
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(
+    file: &Path,
+    key: &str,
+    value: &str,
+    allowed: &str,
+) -> Result<T> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
+        .map_err(|_| {
+            Error::config(
+                file,
+                format!("`{key}` is \"{value}\"; allowed values: {allowed}"),
+            )
+        })
+}
+
+/// Slug rule: lower-case letters, digits and hyphens.
+fn valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+impl PilotSpec {
+    /// Read and validate a pilot config file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, format!("cannot read the pilot config: {e}")))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parse and validate TOML text; `path` is used in messages and kept in the spec.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        let raw: RawPilot = toml::from_str(text).map_err(|e| {
+            Error::config(path, format!("{}", e.to_string().trim_end()))
+        })?;
+        validate(raw, path)
+    }
+
+    /// Columns the analysis reads, without duplicates, in a stable order.
+    pub fn needed_columns(&self) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        let mut push = |c: &str| {
+            if seen.insert(c.to_string()) {
+                out.push(c.to_string());
+            }
+        };
+        push(&self.arms.column);
+        for c in [&self.design.cluster, &self.design.block, &self.design.project]
+            .into_iter()
+            .flatten()
+        {
+            push(c);
+        }
+        for c in &self.covariates {
+            push(c);
+        }
+        for o in &self.outcomes {
+            for c in o.columns() {
+                push(c);
+            }
+        }
+        out
+    }
+
+    pub fn project_label(&self, value: &str, lang: Lang) -> String {
+        self.projects
+            .iter()
+            .find(|p| p.value == value)
+            .map(|p| p.label.get(lang).to_string())
+            .unwrap_or_else(|| value.to_string())
+    }
+}
+
+fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
+    let err = |msg: String| Error::config(file, msg);
+    if !valid_slug(&raw.slug) {
+        return Err(err(format!(
+            "`slug` is \"{}\"; use lower-case letters, digits and hyphens",
+            raw.slug
+        )));
+    }
+    if let Some(stem) = file.file_stem().and_then(|s| s.to_str())
+        && stem != raw.slug
+    {
+        return Err(err(format!(
+            "`slug` is \"{}\" but the file is named {stem}.toml; make them the same",
+            raw.slug
+        )));
+    }
+    let kind: DesignKind = parse_enum(file, "design.kind", &raw.design.kind, DesignKind::ALLOWED)?;
+    if kind == DesignKind::ClusterRandomised && raw.design.cluster.is_none() {
+        return Err(err(
+            "`design.kind` is cluster-randomised but `design.cluster` is not set; name the column that identifies the clusters".into(),
+        ));
+    }
+    let layout = match raw.data.layout.as_deref() {
+        None => DataLayout::Person,
+        Some(s) => parse_enum(file, "data.layout", s, "person, aggregated")?,
+    };
+    if raw.data.file.trim().is_empty() {
+        return Err(err("`data.file` is empty; name the data file (CSV or Parquet)".into()));
+    }
+    let ext_ok = raw.data.file.ends_with(".csv") || raw.data.file.ends_with(".parquet");
+    if !ext_ok {
+        return Err(err(format!(
+            "`data.file` is \"{}\"; allowed file types: .csv, .parquet",
+            raw.data.file
+        )));
+    }
+
+    // Arms.
+    if raw.arms.values.len() < 2 {
+        return Err(err(format!(
+            "`arms.values` lists {} arm(s); a comparison needs at least two (a control and one other)",
+            raw.arms.values.len()
+        )));
+    }
+    let mut arm_values = BTreeSet::new();
+    for a in &raw.arms.values {
+        if !arm_values.insert(a.value.clone()) {
+            return Err(err(format!("`arms.values` lists \"{}\" twice", a.value)));
+        }
+    }
+    if !arm_values.contains(&raw.arms.control) {
+        let allowed: Vec<_> = raw.arms.values.iter().map(|a| a.value.as_str()).collect();
+        return Err(err(format!(
+            "`arms.control` is \"{}\"; allowed values (from arms.values): {}",
+            raw.arms.control,
+            allowed.join(", ")
+        )));
+    }
+
+    // Outcomes.
+    if raw.outcomes.is_empty() {
+        return Err(err("no `[[outcomes]]`; declare at least one outcome".into()));
+    }
+    let mut ids = BTreeSet::new();
+    let mut outcomes = Vec::with_capacity(raw.outcomes.len());
+    for (i, o) in raw.outcomes.into_iter().enumerate() {
+        let key = |k: &str| format!("outcomes[{i}].{k}");
+        if !valid_slug(&o.id.replace('_', "-")) {
+            return Err(err(format!(
+                "`{}` is \"{}\"; use lower-case letters, digits, '-' and '_'",
+                key("id"),
+                o.id
+            )));
+        }
+        if !ids.insert(o.id.clone()) {
+            return Err(err(format!("`{}`: the id \"{}\" is used twice", key("id"), o.id)));
+        }
+        let okind: OutcomeKind = parse_enum(file, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
+        let better: Better = parse_enum(file, &key("better"), &o.better, "higher, lower, neither")?;
+        let source = match (okind, &o.column, &o.event, &o.events, &o.trials) {
+            (OutcomeKind::TimeToEvent, Some(t), Some(e), None, None) => OutcomeSource::TimeEvent {
+                time: t.clone(),
+                event: e.clone(),
+            },
+            (OutcomeKind::TimeToEvent, _, _, _, _) => {
+                return Err(err(format!(
+                    "outcome \"{}\" is time-to-event: set `{}` (the time) and `{}` (1 = event, 0 = censored), and neither events nor trials",
+                    o.id,
+                    key("column"),
+                    key("event")
+                )));
+            }
+            (OutcomeKind::Binary, None, None, Some(ev), Some(tr)) => OutcomeSource::Counts {
+                events: ev.clone(),
+                trials: tr.clone(),
+            },
+            (_, Some(c), None, None, None) => OutcomeSource::Column(c.clone()),
+            (_, _, Some(_), _, _) => {
+                return Err(err(format!(
+                    "`{}` is only for time-to-event outcomes; outcome \"{}\" is {okind}",
+                    key("event"),
+                    o.id
+                )));
+            }
+            (OutcomeKind::Binary, _, _, _, _) => {
+                return Err(err(format!(
+                    "outcome \"{}\": set either `{}` (one 0/1 value per row) or both `{}` and `{}` (aggregated counts)",
+                    o.id,
+                    key("column"),
+                    key("events"),
+                    key("trials")
+                )));
+            }
+            _ => {
+                return Err(err(format!(
+                    "outcome \"{}\": set `{}`; `events`/`trials` are only for binary outcomes",
+                    o.id,
+                    key("column")
+                )));
+            }
+        };
+        if layout == DataLayout::Aggregated && !matches!(source, OutcomeSource::Counts { .. }) {
+            return Err(err(format!(
+                "`data.layout` is aggregated, so outcome \"{}\" must be binary with `events` and `trials` columns",
+                o.id
+            )));
+        }
+        if layout == DataLayout::Person && matches!(source, OutcomeSource::Counts { .. }) {
+            return Err(err(format!(
+                "outcome \"{}\" has events/trials but `data.layout` is person; set `data.layout = \"aggregated\"`",
+                o.id
+            )));
+        }
+        outcomes.push(OutcomeSpec {
+            id: o.id,
+            kind: okind,
+            label: o.label,
+            unit: o.unit,
+            primary: o.primary,
+            better,
+            source,
+        });
+    }
+    // Primary outcomes first, config order otherwise.
+    outcomes.sort_by_key(|o| !o.primary);
+
+    let mut project_values = BTreeSet::new();
+    for p in &raw.projects {
+        if !project_values.insert(p.value.clone()) {
+            return Err(err(format!("`projects` lists \"{}\" twice", p.value)));
+        }
+    }
+    if !raw.projects.is_empty() && raw.design.project.is_none() {
+        return Err(err(
+            "`projects` is set but `design.project` is not; name the column that holds the project"
+                .into(),
+        ));
+    }
+
+    Ok(PilotSpec {
+        slug: raw.slug,
+        title: raw.title,
+        description: raw.description,
+        unit: raw.unit,
+        design: Design {
+            kind,
+            cluster: raw.design.cluster,
+            block: raw.design.block,
+            project: raw.design.project,
+            note: raw.design.note,
+        },
+        data: DataSpec {
+            file: raw.data.file,
+            id: raw.data.id,
+            layout,
+        },
+        arms: Arms {
+            column: raw.arms.column,
+            control: raw.arms.control,
+            values: raw
+                .arms
+                .values
+                .into_iter()
+                .map(|a| Arm {
+                    value: a.value,
+                    label: a.label,
+                })
+                .collect(),
+        },
+        covariates: raw.covariates,
+        projects: raw
+            .projects
+            .into_iter()
+            .map(|p| Project {
+                value: p.value,
+                label: p.label,
+            })
+            .collect(),
+        outcomes,
+        sources: raw.sources,
+        path: file.to_path_buf(),
+    })
+}
+
+/// The pilot configs found in a directory, sorted by slug.
+pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, format!("cannot list the pilots directory: {e}")))?;
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".sim.toml"))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Load the config for `slug` from `dir`, or explain which slugs exist.
+pub fn load_slug(dir: &Path, slug: &str) -> Result<PilotSpec> {
+    let path = dir.join(format!("{slug}.toml"));
+    if !path.exists() {
+        let known: Vec<String> = discover(dir)?
+            .iter()
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+            .collect();
+        let hint = crate::error::closest(slug, known.iter().map(String::as_str))
+            .map(|c| format!(" Did you mean \"{c}\"?"))
+            .unwrap_or_default();
+        return Err(Error::usage(format!(
+            "unknown pilot \"{slug}\".{hint} Known pilots: {}",
+            known.join(", ")
+        )));
+    }
+    PilotSpec::from_file(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+slug = "demo"
+title = { nl = "Demo", en = "Demo" }
+description = { nl = "d", en = "d" }
+unit = { nl = "persoon", en = "person" }
+[design]
+kind = "individually-randomised"
+[data]
+file = "demo.csv"
+[arms]
+column = "arm"
+control = "c"
+values = [ { value = "c", label = { nl = "C", en = "C" } }, { value = "t", label = { nl = "T", en = "T" } } ]
+[[outcomes]]
+id = "y"
+column = "y"
+kind = "continuous"
+label = { nl = "Y", en = "Y" }
+unit = { nl = "euro", en = "euros" }
+better = "higher"
+"#;
+
+    fn parse(text: &str) -> Result<PilotSpec> {
+        PilotSpec::from_toml(text, Path::new("pilots/demo.toml"))
+    }
+
+    fn message(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_good_config_validates() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(s.arms.treated().map(|a| a.value.as_str()).collect::<Vec<_>>(), ["t"]);
+        assert_eq!(s.needed_columns(), ["arm", "y"]);
+    }
+
+    #[test]
+    fn unknown_key_names_the_file_and_the_allowed_keys() {
+        let m = message(&GOOD.replace("better = \"higher\"", "better = \"higher\"\nprimry = true"));
+        assert!(m.contains("pilots/demo.toml"), "{m}");
+        assert!(m.contains("primry") && m.contains("primary"), "{m}");
+    }
+
+    #[test]
+    fn bad_enum_values_list_the_allowed_values() {
+        let m = message(&GOOD.replace("individually-randomised", "randomized"));
+        assert!(m.contains("design.kind") && m.contains("cluster-randomised"), "{m}");
+        let m = message(&GOOD.replace("kind = \"continuous\"", "kind = \"numeric\""));
+        assert!(m.contains("outcomes[0].kind") && m.contains("time-to-event"), "{m}");
+        let m = message(&GOOD.replace("better = \"higher\"", "better = \"up\""));
+        assert!(m.contains("outcomes[0].better") && m.contains("higher, lower, neither"), "{m}");
+    }
+
+    #[test]
+    fn control_must_be_an_arm() {
+        let m = message(&GOOD.replace("control = \"c\"", "control = \"x\""));
+        assert!(m.contains("arms.control") && m.contains("c, t"), "{m}");
+    }
+
+    #[test]
+    fn cluster_design_needs_a_cluster_column() {
+        let m = message(&GOOD.replace("individually-randomised", "cluster-randomised"));
+        assert!(m.contains("design.cluster"), "{m}");
+    }
+
+    #[test]
+    fn slug_must_match_the_file_name() {
+        let m = message(&GOOD.replace("slug = \"demo\"", "slug = \"other\""));
+        assert!(m.contains("demo.toml"), "{m}");
+    }
+
+    #[test]
+    fn time_to_event_needs_an_event_column() {
+        let m = message(&GOOD.replace("kind = \"continuous\"", "kind = \"time-to-event\""));
+        assert!(m.contains("outcomes[0].event"), "{m}");
+    }
+
+    #[test]
+    fn primary_outcomes_come_first() {
+        let two = format!(
+            "{GOOD}\n[[outcomes]]\nid = \"z\"\ncolumn = \"z\"\nkind = \"binary\"\nlabel = {{ nl = \"Z\", en = \"Z\" }}\nunit = {{ nl = \"pp\", en = \"pp\" }}\nbetter = \"lower\"\nprimary = true\n"
+        );
+        let s = parse(&two).unwrap();
+        assert_eq!(s.outcomes[0].id, "z");
+    }
+}

@@ -1,0 +1,111 @@
+//! One error type for the library. Each variant maps to an exit code in `main`:
+//! usage errors exit 2, everything else 1. Messages say what is wrong, where (file,
+//! key, column, row) and what to do.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug)]
+pub enum Error {
+    /// Wrong command-line use (unknown pilot, bad flag value).
+    Usage(String),
+    /// A pilot config that does not validate.
+    Config { file: PathBuf, msg: String },
+    /// Data that do not fit the config or the analysis.
+    Data { file: PathBuf, msg: String },
+    /// Reading or writing failed.
+    Io { file: PathBuf, msg: String },
+    /// An estimator cannot be computed on these inputs.
+    Analysis(String),
+}
+
+impl Error {
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Self::Usage(msg.into())
+    }
+    pub fn config(file: &Path, msg: impl Into<String>) -> Self {
+        Self::Config {
+            file: file.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn data(file: &Path, msg: impl Into<String>) -> Self {
+        Self::Data {
+            file: file.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn io(file: &Path, msg: impl Into<String>) -> Self {
+        Self::Io {
+            file: file.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn analysis(msg: impl Into<String>) -> Self {
+        Self::Analysis(msg.into())
+    }
+
+    /// Process exit code: 2 for usage errors, 1 for the rest.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(m) => write!(f, "{m}"),
+            Self::Config { file, msg } => write!(f, "config {}: {msg}", file.display()),
+            Self::Data { file, msg } => write!(f, "data {}: {msg}", file.display()),
+            Self::Io { file, msg } => write!(f, "{}: {msg}", file.display()),
+            Self::Analysis(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lw = word.to_lowercase();
+    candidates
+        .map(|c| (edit_distance(&lw, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count().max(3) / 3).max(2) || c.to_lowercase().contains(&lw))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_suggests_typos() {
+        let names = ["work_12m", "hours_week", "age"];
+        assert_eq!(closest("work_12", names.iter().copied()), Some("work_12m"));
+        assert_eq!(closest("xyzxyzxyz", names.iter().copied()), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

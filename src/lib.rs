@@ -1,0 +1,24 @@
+//! via-eval: evaluate policy pilots.
+//!
+//! Layers, from the bottom up:
+//! - [`stats`]: pure estimators on slices and small structs (no polars, no I/O);
+//! - [`config`]: pilot TOML → validated [`config::PilotSpec`];
+//! - [`data`]: polars loading and validation, turning frames into estimator inputs;
+//! - [`analysis`]: a pilot's plan (which estimator for which outcome and design) and
+//!   its results;
+//! - [`report`] and [`plot`]: renderers (JSON, CSV, Markdown, HTML, charts) that compute
+//!   nothing;
+//! - [`simulate`]: synthetic pilot data with recorded true effects;
+//! - [`cli`]: one module per subcommand.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod plot;
+pub mod report;
+pub mod simulate;
+pub mod stats;
+
+pub use error::{Error, Result};

@@ -1,0 +1,134 @@
+//! Charts for reports: an effect chart (forest plot) and an arm chart, as PNG and SVG.
+//!
+//! Renderers compute nothing: callers pass values already in display units
+//! (percentage points, euros, months) and texts already in the report language, and
+//! these functions only lay them out and draw them. Values that are NaN or infinite are
+//! not drawn; their rows keep their label and say "not estimable" instead, so a chart
+//! never silently drops a comparison.
+//!
+//! The fonts are embedded (DejaVu Sans, registered from bytes), so rendering does not
+//! depend on the fonts installed on the machine; see `THIRD_PARTY_NOTICES` for their
+//! licence.
+
+mod arms;
+mod axis;
+mod effects;
+mod frame;
+mod scene;
+mod text;
+mod theme;
+
+use std::sync::Once;
+
+use plotters::style::{FontStyle, register_font};
+
+pub use crate::config::{Better, Lang};
+use crate::error::Result;
+
+/// One comparison in an effect panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectRow {
+    /// E.g. "Participants vs comparison — pooled".
+    pub label: String,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Pooled/overall rows are drawn heavier (bold label, thicker bar, bigger dot).
+    pub emphasis: bool,
+}
+
+/// One outcome: its own axis, because outcomes differ in units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectPanel {
+    /// Outcome label, e.g. "Paid work at 12 months (primary)".
+    pub title: String,
+    /// The unit under the axis, e.g. "Difference in percentage points".
+    pub axis_label: String,
+    /// Which side of the axis is good; drives the "← worse · better →" hint.
+    pub better: Better,
+    pub rows: Vec<EffectRow>,
+}
+
+/// A forest plot with one panel per outcome, stacked vertically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectChart {
+    pub title: String,
+    /// E.g. "Estimate with 95% confidence interval; adjusted for covariates".
+    pub subtitle: String,
+    pub panels: Vec<EffectPanel>,
+    /// Footer, e.g. "Synthetic data".
+    pub note: String,
+    /// ("better", "worse") in the report language.
+    pub better_label: (String, String),
+    /// Language of the chart: number format (decimal comma in Dutch) and the few
+    /// fixed words the caller does not pass ("not estimable").
+    pub lang: Lang,
+}
+
+/// One arm within a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmPoint {
+    /// Arm label; drawn as "label (n = 87)".
+    pub label: String,
+    pub mean: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub n: usize,
+}
+
+/// One subset, e.g. "Pooled" or a project/site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmGroup {
+    pub title: String,
+    pub points: Vec<ArmPoint>,
+}
+
+/// Means per arm with confidence intervals, groups stacked on one shared axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmChart {
+    pub title: String,
+    pub subtitle: String,
+    /// The value axis with its unit, e.g. "Share with paid work (%)".
+    pub axis_label: String,
+    pub groups: Vec<ArmGroup>,
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// Registers DejaVu Sans regular and bold as "sans-serif" for plotters. Without it the
+/// bitmap backend has no font and draws nothing, whatever is installed on the system.
+/// Safe to call any number of times; the chart functions call it themselves.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are the bundled, valid TrueType files; a failure here could only
+        // come from a broken dejavu crate and would surface as a drawing error.
+        let _ = register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// The effect chart as an SVG document.
+pub fn effect_chart_svg(c: &EffectChart) -> Result<String> {
+    register_fonts();
+    effects::scene(c).svg()
+}
+
+/// The effect chart as PNG file bytes, 1000 pixels wide.
+pub fn effect_chart_png(c: &EffectChart) -> Result<Vec<u8>> {
+    register_fonts();
+    effects::scene(c).png()
+}
+
+/// The arm chart as an SVG document.
+pub fn arm_chart_svg(c: &ArmChart) -> Result<String> {
+    register_fonts();
+    arms::scene(c).svg()
+}
+
+/// The arm chart as PNG file bytes, 1000 pixels wide.
+pub fn arm_chart_png(c: &ArmChart) -> Result<Vec<u8>> {
+    register_fonts();
+    arms::scene(c).png()
+}

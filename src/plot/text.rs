@@ -1,0 +1,189 @@
+//! Measuring, wrapping and formatting text.
+//!
+//! Layout is done once, in pixels, before any backend is touched, so the PNG and the
+//! SVG come from the same positions. Widths are measured with the embedded DejaVu Sans
+//! (the same glyph advances the bitmap backend draws). SVG viewers render the text a
+//! little smaller (plotters writes `font-size = size / 1.24`), so whatever fits in the
+//! PNG also fits in the SVG.
+
+use plotters::style::{FontDesc, FontFamily, FontStyle};
+
+use crate::config::Lang;
+
+/// A text face: plotters size units (about 1.16 x the em size in pixels) and weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Font {
+    pub size: f64,
+    pub bold: bool,
+}
+
+impl Font {
+    pub(crate) const fn new(size: f64, bold: bool) -> Self {
+        Self { size, bold }
+    }
+
+    pub(crate) fn bold(self) -> Self {
+        Self { bold: true, ..self }
+    }
+
+    pub(crate) fn desc(self) -> FontDesc<'static> {
+        let style = if self.bold {
+            FontStyle::Bold
+        } else {
+            FontStyle::Normal
+        };
+        FontDesc::new(FontFamily::SansSerif, self.size, style)
+    }
+
+    /// Width of `text` in pixels. Measuring cannot fail once the fonts are registered;
+    /// if it ever does, a generous estimate keeps the layout usable rather than
+    /// failing a whole report over a label.
+    pub(crate) fn width(self, text: &str) -> f64 {
+        match self.desc().box_size(text) {
+            Ok((w, _)) => f64::from(w),
+            Err(_) => 0.65 * self.size * text.chars().count() as f64,
+        }
+    }
+
+    /// Distance between baselines of wrapped lines.
+    pub(crate) fn line_height(self) -> i32 {
+        (self.size * 1.22).round() as i32
+    }
+
+    /// Offset from the top of a line box to the baseline that centres capital letters
+    /// in the box (DejaVu capitals are about 0.63 x size tall).
+    pub(crate) fn baseline_in_line(self) -> i32 {
+        (f64::from(self.line_height()) / 2.0 + 0.31 * self.size).round() as i32
+    }
+}
+
+/// Greedy word wrap of `text` into lines no wider than `max_width`, at most
+/// `max_lines` of them; the last kept line ends in an ellipsis when text was cut.
+/// Explicit newlines are kept. Words wider than a line are broken between characters
+/// (long compound Dutch words in a narrow column). Only ordinary spaces break lines, so
+/// callers glue units such as "n = 87" with no-break spaces.
+pub(crate) fn wrap(text: &str, font: Font, max_width: f64, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if font.width(&candidate) <= max_width {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            for ch in word.chars() {
+                line.push(ch);
+                if line.chars().count() > 1 && font.width(&line) > max_width {
+                    line.pop();
+                    lines.push(std::mem::take(&mut line));
+                    line.push(ch);
+                }
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    if lines.len() > max_lines.max(1) {
+        lines.truncate(max_lines.max(1));
+        if let Some(last) = lines.last_mut() {
+            *last = with_ellipsis(last, font, max_width);
+        }
+    }
+    lines
+}
+
+/// `text` cut so that it plus "…" fits in `max_width`; always ends in "…".
+fn with_ellipsis(text: &str, font: Font, max_width: f64) -> String {
+    let mut kept: String = text.to_string();
+    while !kept.is_empty() && font.width(&format!("{kept}…")) > max_width {
+        kept.pop();
+    }
+    format!("{}…", kept.trim_end())
+}
+
+/// One line of text that fits in `max_width`, cut with an ellipsis if needed.
+pub(crate) fn fit_line(text: &str, font: Font, max_width: f64) -> String {
+    if font.width(text) <= max_width {
+        text.to_string()
+    } else {
+        with_ellipsis(text, font, max_width)
+    }
+}
+
+/// A number as readers in `lang` write it: decimal comma and dot grouping in Dutch,
+/// decimal point and comma grouping in English, a true minus sign, and no "−0".
+pub(crate) fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let (group, point) = match lang {
+        Lang::Nl => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let plain = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match plain.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (plain.as_str(), None),
+    };
+    let mut out = String::new();
+    if v < 0.0 && plain.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.push('\u{2212}');
+    }
+    let digits: Vec<char> = int.chars().collect();
+    for (i, d) in digits.iter().enumerate() {
+        if digits.len() >= 4 && i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(group);
+        }
+        out.push(*d);
+    }
+    if let Some(f) = frac {
+        out.push(point);
+        out.push_str(f);
+    }
+    out
+}
+
+/// Fixed texts the caller does not supply, in the chart's language.
+pub(crate) struct Words {
+    /// Shown in place of an interval that could not be computed.
+    pub not_estimable: &'static str,
+    /// Shown under a panel or group title when there is nothing to draw.
+    pub no_estimates: &'static str,
+}
+
+pub(crate) fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::Nl => Words {
+            not_estimable: "niet te schatten",
+            no_estimates: "geen schattingen beschikbaar",
+        },
+        Lang::En => Words {
+            not_estimable: "not estimable",
+            no_estimates: "no estimates available",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_the_language() {
+        assert_eq!(format_number(-1234.5, 1, Lang::En), "\u{2212}1,234.5");
+        assert_eq!(format_number(-1234.5, 1, Lang::Nl), "\u{2212}1.234,5");
+        assert_eq!(format_number(-0.001, 1, Lang::En), "0.0");
+        assert_eq!(format_number(250.0, 0, Lang::Nl), "250");
+        assert_eq!(format_number(1_000_000.0, 0, Lang::En), "1,000,000");
+        assert_eq!(format_number(f64::NAN, 0, Lang::En), "–");
+    }
+}

@@ -1,0 +1,134 @@
+//! Results → chart inputs (labels in the chosen language, values in display units).
+
+use crate::analysis::{POOLED, PilotResults};
+use crate::config::Lang;
+use crate::plot::{ArmChart, ArmGroup, ArmPoint, EffectChart, EffectPanel, EffectRow};
+
+use super::{display_factor, tr};
+
+fn footer(r: &PilotResults, lang: Lang) -> String {
+    let mut s = format!("{} · {}", r.title.get(lang), r.design.label(lang));
+    if r.synthetic {
+        s.push_str(tr(lang, " · SYNTHETISCHE DATA", " · SYNTHETIC DATA"));
+    }
+    s
+}
+
+/// The effect chart: one panel per outcome (primary first), one row per comparison
+/// and subset, the headline estimate with its interval.
+pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
+    let mut panels = Vec::new();
+    for o in &r.outcomes {
+        let rows: Vec<EffectRow> = r
+            .estimates
+            .iter()
+            .filter(|e| e.outcome == o.id && e.headline)
+            .map(|e| {
+                let f = display_factor(r, e);
+                let cmp = format!(
+                    "{} vs {}",
+                    r.arm_label(&e.treated, lang),
+                    r.arm_label(&e.control, lang)
+                );
+                let label = if r.subsets.len() > 1 {
+                    format!("{} — {cmp}", r.subset_label(&e.subset, lang))
+                } else {
+                    cmp
+                };
+                EffectRow {
+                    label,
+                    estimate: e.estimate * f,
+                    ci_low: e.ci_low * f,
+                    ci_high: e.ci_high * f,
+                    emphasis: e.subset == POOLED,
+                }
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let role = if o.primary {
+            tr(lang, "primair", "primary")
+        } else {
+            tr(lang, "secundair", "secondary")
+        };
+        panels.push(EffectPanel {
+            title: format!("{} ({role})", o.label.get(lang)),
+            axis_label: format!(
+                "{} {}",
+                tr(lang, "Verschil in", "Difference in"),
+                o.unit.get(lang)
+            ),
+            better: o.better,
+            rows,
+        });
+    }
+    EffectChart {
+        title: format!(
+            "{}: {}",
+            r.title.get(lang),
+            tr(lang, "effecten", "effects")
+        ),
+        subtitle: tr(
+            lang,
+            "Verschil met de controlegroep, met 95%-betrouwbaarheidsinterval. Raakt het interval de nullijn, dan is een effect niet aangetoond.",
+            "Difference from the control group, with 95% confidence interval. If the interval crosses the zero line, an effect is not shown.",
+        )
+        .into(),
+        panels,
+        note: footer(r, lang),
+        better_label: (
+            tr(lang, "beter", "better").into(),
+            tr(lang, "slechter", "worse").into(),
+        ),
+        lang,
+    }
+}
+
+/// Per-arm means with intervals for one outcome, grouped by subset.
+pub fn arm_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<ArmChart> {
+    let o = r.outcome(outcome)?;
+    let f = o.display_factor;
+    let mut groups = Vec::new();
+    for s in &r.subsets {
+        let points: Vec<ArmPoint> = r
+            .arm_summaries
+            .iter()
+            .filter(|a| a.outcome == outcome && a.subset == s.value)
+            .map(|a| ArmPoint {
+                label: r.arm_label(&a.arm, lang),
+                mean: a.mean * f,
+                ci_low: a.ci_low * f,
+                ci_high: a.ci_high * f,
+                n: a.n,
+            })
+            .collect();
+        if !points.is_empty() {
+            groups.push(ArmGroup {
+                title: s.label.get(lang).to_string(),
+                points,
+            });
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let axis_label = if f == 100.0 {
+        format!("{} (%)", tr(lang, "Aandeel", "Share"))
+    } else {
+        format!("{} ({})", tr(lang, "Gemiddelde", "Mean"), o.unit.get(lang))
+    };
+    Some(ArmChart {
+        title: o.label.get(lang).to_string(),
+        subtitle: tr(
+            lang,
+            "Per arm: gemiddelde (bij ja/nee: percentage) met 95%-betrouwbaarheidsinterval",
+            "Per arm: mean (for yes/no: percentage) with 95% confidence interval",
+        )
+        .into(),
+        axis_label,
+        groups,
+        note: footer(r, lang),
+        lang,
+    })
+}

@@ -1,0 +1,241 @@
+//! The report as a small document model, rendered to Markdown and to HTML by
+//! [`super::markdown`] and [`super::html`], so both carry the same content.
+
+use crate::analysis::{POOLED, PilotResults, Scale};
+use crate::config::Lang;
+
+use super::tables::{arm_mean, effect_ci, summary_rows};
+use super::{display_factor, fmt_p, fmt_value, localise, tr};
+
+/// A block of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading(u8, String),
+    Paragraph(String),
+    /// A highlighted warning (synthetic data, non-randomised design).
+    Warning(String),
+    /// Header row then body rows.
+    Table(Vec<Vec<String>>),
+    /// A chart: file stem (e.g. "effects") and its alternative text.
+    Chart { stem: String, alt: String },
+    List(Vec<String>),
+}
+
+/// The report in blocks, in the chosen language.
+pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
+    use Block::*;
+    let mut b = Vec::new();
+    b.push(Heading(1, format!("{} — {}", r.title.get(lang), tr(lang, "evaluatie", "evaluation"))));
+    if r.synthetic {
+        b.push(Warning(
+            tr(
+                lang,
+                "Deze resultaten zijn berekend op SYNTHETISCHE data (gesimuleerd, niet van echte personen). Ze illustreren de methode en zeggen niets over de echte pilot.",
+                "These results are computed on SYNTHETIC data (simulated, not about real people). They illustrate the method and say nothing about the real pilot.",
+            )
+            .to_string(),
+        ));
+    }
+    b.push(Paragraph(r.description.get(lang).to_string()));
+
+    b.push(Heading(2, tr(lang, "Opzet en methode", "Design and method").into()));
+    let mut design = vec![
+        format!("{}: {}", tr(lang, "Opzet", "Design"), r.design.label(lang)),
+        format!(
+            "{}: {} ({} {})",
+            tr(lang, "Eenheid", "Unit"),
+            r.unit.get(lang),
+            r.n_units,
+            tr(lang, "in de data", "in the data")
+        ),
+        format!("{}: {}", tr(lang, "Databestand", "Data file"), r.data_file),
+    ];
+    if let (Some(c), Some(g)) = (&r.cluster, r.n_clusters) {
+        design.push(format!("{}: {c} ({g})", tr(lang, "Clusters", "Clusters")));
+    }
+    if !r.covariates.is_empty() {
+        design.push(format!(
+            "{}: {}",
+            tr(lang, "Covariaten", "Covariates"),
+            r.covariates.join(", ")
+        ));
+    }
+    design.push(format!(
+        "{}: {}%",
+        tr(lang, "Betrouwbaarheidsniveau", "Confidence level"),
+        localise(&format!("{}", r.conf_level * 100.0), lang)
+    ));
+    b.push(List(design));
+    b.push(Paragraph(r.method.get(lang).to_string()));
+    if let Some(n) = &r.design_note {
+        b.push(Warning(n.get(lang).to_string()));
+    }
+
+    let mut arms = vec![vec![
+        tr(lang, "Arm", "Arm").to_string(),
+        tr(lang, "Rol", "Role").to_string(),
+        tr(lang, "Eenheden (rijen)", "Units (rows)").to_string(),
+    ]];
+    for a in &r.arms {
+        arms.push(vec![
+            a.label.get(lang).to_string(),
+            if a.control {
+                tr(lang, "controle", "control").into()
+            } else {
+                tr(lang, "behandeld", "treated").into()
+            },
+            a.n_rows.to_string(),
+        ]);
+    }
+    b.push(Table(arms));
+
+    b.push(Heading(2, tr(lang, "Belangrijkste resultaten", "Main results").into()));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. Controle en Behandeld zijn de gemiddelden (bij ja/nee-uitkomsten het percentage).",
+            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. Control and Treated are the means (for yes/no outcomes the percentage).",
+        )
+        .into(),
+    ));
+    b.push(Table(summary_rows(r, lang)));
+    b.push(Paragraph(
+        tr(lang, "* primaire uitkomst.", "* primary outcome.").into(),
+    ));
+    b.push(Chart {
+        stem: "effects".into(),
+        alt: tr(
+            lang,
+            "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen",
+            "Effects per outcome with 95% confidence intervals",
+        )
+        .into(),
+    });
+
+    for o in &r.outcomes {
+        let role = if o.primary {
+            tr(lang, "primair", "primary")
+        } else {
+            tr(lang, "secundair", "secondary")
+        };
+        b.push(Heading(2, format!("{} ({role})", o.label.get(lang))));
+        let rows: Vec<_> = r.estimates.iter().filter(|e| e.outcome == o.id).collect();
+        let sums: Vec<_> = r.arm_summaries.iter().filter(|s| s.outcome == o.id).collect();
+        if rows.is_empty() && sums.is_empty() {
+            for n in r.notes.iter().filter(|n| n.outcome.as_deref() == Some(&o.id)) {
+                b.push(Paragraph(n.text.get(lang).to_string()));
+            }
+            continue;
+        }
+        let mut t = vec![vec![
+            tr(lang, "Deelgroep", "Subset").to_string(),
+            "Arm".to_string(),
+            "n".to_string(),
+            tr(lang, "ontbreekt", "missing").to_string(),
+            format!("{} ({})", tr(lang, "Gemiddelde", "Mean"), o.unit.get(lang).replace("percentage points", "%").replace("procentpunt", "%")),
+            tr(lang, "95%-BI", "95% CI").to_string(),
+        ]];
+        for s in &sums {
+            let f = o.display_factor;
+            t.push(vec![
+                r.subset_label(&s.subset, lang),
+                r.arm_label(&s.arm, lang),
+                s.n.to_string(),
+                s.n_missing.to_string(),
+                localise(&fmt_value(s.mean * f), lang),
+                localise(&format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)), lang),
+            ]);
+        }
+        b.push(Table(t));
+        b.push(Chart {
+            stem: format!("arms-{}", o.id),
+            alt: format!("{}: {}", o.label.get(lang), tr(lang, "gemiddelde per arm", "mean per arm")),
+        });
+        let mut t = vec![vec![
+            tr(lang, "Deelgroep", "Subset").to_string(),
+            tr(lang, "Vergelijking", "Comparison").to_string(),
+            tr(lang, "Schatter", "Estimator").to_string(),
+            tr(lang, "Schatting [95%-BI]", "Estimate [95% CI]").to_string(),
+            tr(lang, "SF", "SE").to_string(),
+            "df".to_string(),
+            "p".to_string(),
+            "n".to_string(),
+        ]];
+        for e in &rows {
+            let f = display_factor(r, e);
+            let est = match e.scale {
+                Scale::Ratio => localise(
+                    &format!("{} [{}, {}]", fmt_value(e.estimate), fmt_value(e.ci_low), fmt_value(e.ci_high)),
+                    lang,
+                )
+                .replace(", ", "; "),
+                Scale::Difference => effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
+            };
+            t.push(vec![
+                if e.subset == POOLED { tr(lang, "alle", "all").into() } else { r.subset_label(&e.subset, lang) },
+                r.arm_label(&e.treated, lang),
+                format!(
+                    "{}{}{}",
+                    estimator_label(&e.estimator, lang),
+                    e.se_type.as_ref().map(|s| format!(", {s}")).unwrap_or_default(),
+                    if e.headline { " ◆" } else { "" }
+                ),
+                est,
+                localise(&fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }), lang),
+                e.df.map(|d| localise(&format!("{d:.1}"), lang)).unwrap_or_else(|| "z".into()),
+                localise(&fmt_p(e.p_value), lang),
+                format!("{}/{}", e.n_treated, e.n_control),
+            ]);
+        }
+        b.push(Table(t));
+        b.push(Paragraph(
+            tr(
+                lang,
+                "◆ hoofdschatting. Verschillen in de eenheid van de uitkomst; risicoratio en oddsratio als verhouding (1 = geen effect; SF op logschaal). df: vrijheidsgraden van de t-verdeling, z: normale verdeling.",
+                "◆ headline estimate. Differences in the outcome's unit; risk ratio and odds ratio as ratios (1 = no effect; SE on the log scale). df: degrees of freedom of the t distribution, z: normal distribution.",
+            )
+            .into(),
+        ));
+        let notes: Vec<String> = r
+            .notes
+            .iter()
+            .filter(|n| n.outcome.as_deref() == Some(&o.id))
+            .map(|n| match &n.subset {
+                Some(s) if s != POOLED => format!("{}: {}", r.subset_label(s, lang), n.text.get(lang)),
+                _ => n.text.get(lang).to_string(),
+            })
+            .collect();
+        if !notes.is_empty() {
+            b.push(List(notes));
+        }
+        let _ = arm_mean;
+    }
+
+    b.push(Heading(2, tr(lang, "Verantwoording", "Methods").into()));
+    b.push(List(vec![
+        tr(lang, "Welch: verschil in gemiddelden met Welch-Satterthwaite-vrijheidsgraden (Welch 1947).", "Welch: difference in means with Welch-Satterthwaite degrees of freedom (Welch 1947).").into(),
+        tr(lang, "ols / ols_adjusted: kleinste-kwadratenregressie op een arm-indicator (en covariaten), met HC2-standaardfouten (MacKinnon & White 1985) of, bij clusters, CR2 met Bell-McCaffrey-vrijheidsgraden (Bell & McCaffrey 2002), zoals R estimatr::lm_robust.", "ols / ols_adjusted: least-squares regression on an arm indicator (and covariates), with HC2 standard errors (MacKinnon & White 1985) or, with clusters, CR2 with Bell-McCaffrey degrees of freedom (Bell & McCaffrey 2002), as R estimatr::lm_robust.").into(),
+        tr(lang, "risk_difference_newcombe: verschil in proporties met het hybride score-interval van Newcombe (1998, methode 10); p-waarde van de chi-kwadraattoets zonder continuïteitscorrectie.", "risk_difference_newcombe: difference in proportions with Newcombe's hybrid score interval (1998, method 10); p-value of the chi-square test without continuity correction.").into(),
+        tr(lang, "risk_ratio en odds_ratio: Wald-intervallen op logschaal (Katz 1978; Woolf 1955). Per arm: Wilson-interval (1927) voor proporties, t-interval voor gemiddelden.", "risk_ratio and odds_ratio: Wald intervals on the log scale (Katz 1978; Woolf 1955). Per arm: Wilson interval (1927) for proportions, t interval for means.").into(),
+        tr(lang, "Ontbrekende uitkomsten: per analyse worden alleen volledige gevallen gebruikt; het aantal ontbrekende per arm staat in de tabellen. p-waarden zijn niet gecorrigeerd voor meervoudig toetsen.", "Missing outcomes: each analysis uses complete cases; the number missing per arm is in the tables. p-values are not adjusted for multiple testing.").into(),
+    ]));
+    b.push(Paragraph(format!(
+        "{} {}.",
+        tr(lang, "Gemaakt met", "Made with"),
+        r.tool
+    )));
+    b
+}
+
+/// A readable name for an estimator id.
+pub fn estimator_label(id: &str, lang: Lang) -> String {
+    match id {
+        "welch" => "Welch".into(),
+        "ols" => tr(lang, "verschil (regressie)", "difference (regression)").into(),
+        "ols_adjusted" => tr(lang, "gecorrigeerd (regressie)", "adjusted (regression)").into(),
+        "risk_difference_newcombe" => tr(lang, "verschil (Newcombe)", "difference (Newcombe)").into(),
+        "risk_ratio" => tr(lang, "risicoratio", "risk ratio").into(),
+        "odds_ratio" => tr(lang, "oddsratio", "odds ratio").into(),
+        other => other.into(),
+    }
+}

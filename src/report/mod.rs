@@ -1,0 +1,143 @@
+//! Renderers: results → JSON, CSV, Markdown, HTML, terminal table and chart inputs.
+//! They select, order, label and format; they compute no statistics.
+
+pub mod charts;
+pub mod document;
+pub mod html;
+pub mod markdown;
+pub mod tables;
+
+use crate::analysis::{EstimateRow, PilotResults, Scale};
+use crate::config::Lang;
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// Pick the Dutch or English text.
+pub fn tr<'a>(lang: Lang, nl: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::Nl => nl,
+        Lang::En => en,
+    }
+}
+
+/// `results.json`: the whole result structure, pretty-printed.
+pub fn to_json(r: &PilotResults) -> Result<String> {
+    serde_json::to_string_pretty(r).map_err(|e| Error::analysis(format!("cannot write JSON: {e}")))
+}
+
+/// Quote a CSV field when it needs it (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() { format!("{x}") } else { String::new() }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
+/// Column names of `results.csv`, one row per outcome × subset × comparison × estimator.
+pub const CSV_COLUMNS: &[&str] = &[
+    "outcome", "subset", "comparison", "treated", "control", "estimator", "se_type", "df_rule",
+    "scale", "estimate", "std_error", "statistic", "ci_low", "ci_high", "conf_level", "p_value",
+    "df", "n_treated", "n_control", "n_clusters", "headline",
+];
+
+/// `results.csv`: the tidy table of estimates.
+pub fn to_csv(rows: &[EstimateRow]) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push('\n');
+    for r in rows {
+        let fields = [
+            csv_field(&r.outcome),
+            csv_field(&r.subset),
+            csv_field(&r.comparison),
+            csv_field(&r.treated),
+            csv_field(&r.control),
+            csv_field(&r.estimator),
+            csv_field(r.se_type.as_deref().unwrap_or("")),
+            csv_field(r.df_rule.as_deref().unwrap_or("")),
+            match r.scale {
+                Scale::Difference => "difference".into(),
+                Scale::Ratio => "ratio".into(),
+            },
+            num(r.estimate),
+            num(r.std_error),
+            num(r.statistic),
+            num(r.ci_low),
+            num(r.ci_high),
+            num(r.conf_level),
+            num(r.p_value),
+            opt(r.df),
+            r.n_treated.to_string(),
+            r.n_control.to_string(),
+            r.n_clusters.map(|g| g.to_string()).unwrap_or_default(),
+            r.headline.to_string(),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Format a value for people: about three significant digits, at most 2 decimals
+/// for values above 1.
+pub fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    let s = if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 0.1 || a == 0.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    };
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// A p-value for people: "< 0.001" or three decimals.
+pub fn fmt_p(p: f64) -> String {
+    if !p.is_finite() {
+        "–".into()
+    } else if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Localise the decimal separator (Dutch uses a comma).
+pub fn localise(s: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nl => s.replace('.', ","),
+        Lang::En => s.to_string(),
+    }
+}
+
+/// The factor that turns a row's estimate into display units.
+pub fn display_factor(r: &PilotResults, row: &EstimateRow) -> f64 {
+    match row.scale {
+        Scale::Ratio => 1.0,
+        Scale::Difference => r.outcome(&row.outcome).map_or(1.0, |o| o.display_factor),
+    }
+}
+
+/// Write `bytes` to `dir/name`.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).map_err(|e| Error::io(&p, format!("cannot write: {e}")))
+}

@@ -1,0 +1,118 @@
+//! Plain-text tables for the terminal.
+
+use crate::analysis::{POOLED, PilotResults};
+use crate::config::Lang;
+
+use super::{display_factor, fmt_p, fmt_value, localise, tr};
+
+/// Pad columns of a table of strings; the first row is the header.
+pub fn render(rows: &[Vec<String>]) -> String {
+    let ncol = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut width = vec![0; ncol];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for (ri, r) in rows.iter().enumerate() {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}{}", " ".repeat(width[i] - c.chars().count())))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+        if ri == 0 {
+            let total: usize = width.iter().sum::<usize>() + 2 * ncol.saturating_sub(1);
+            out.push_str(&"-".repeat(total));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Mean (or proportion) of an arm in display units, e.g. "14.2" or "–".
+pub fn arm_mean(r: &PilotResults, outcome: &str, subset: &str, arm: &str, lang: Lang) -> String {
+    let factor = r.outcome(outcome).map_or(1.0, |o| o.display_factor);
+    r.arm_summaries
+        .iter()
+        .find(|s| s.outcome == outcome && s.subset == subset && s.arm == arm)
+        .map(|s| localise(&fmt_value(s.mean * factor), lang))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// "+3.9 [−1.2, 9.0]" in display units.
+pub fn effect_ci(est: f64, lo: f64, hi: f64, lang: Lang) -> String {
+    let sign = if est > 0.0 { "+" } else { "" };
+    localise(
+        &format!("{sign}{} [{}; {}]", fmt_value(est), fmt_value(lo), fmt_value(hi)),
+        lang,
+    )
+    .replace(';', if lang == Lang::En { "," } else { ";" })
+}
+
+/// The headline rows: one per outcome × subset × comparison.
+pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![
+        tr(lang, "Uitkomst", "Outcome").to_string(),
+        tr(lang, "Deelgroep", "Subset").to_string(),
+        tr(lang, "Vergelijking", "Comparison").to_string(),
+        tr(lang, "Controle", "Control").to_string(),
+        tr(lang, "Behandeld", "Treated").to_string(),
+        tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
+        "p".to_string(),
+        "n".to_string(),
+        tr(lang, "Schatter", "Estimator").to_string(),
+    ]];
+    for o in &r.outcomes {
+        for e in r.estimates.iter().filter(|e| e.outcome == o.id && e.headline) {
+            let f = display_factor(r, e);
+            let star = if o.primary { " *" } else { "" };
+            rows.push(vec![
+                format!("{} ({}){star}", o.label.get(lang), o.unit.get(lang)),
+                if e.subset == POOLED && r.subsets.len() == 1 {
+                    String::new()
+                } else {
+                    r.subset_label(&e.subset, lang)
+                },
+                format!(
+                    "{} vs {}",
+                    r.arm_label(&e.treated, lang),
+                    r.arm_label(&e.control, lang)
+                ),
+                arm_mean(r, &e.outcome, &e.subset, &e.control, lang),
+                arm_mean(r, &e.outcome, &e.subset, &e.treated, lang),
+                effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
+                localise(&fmt_p(e.p_value), lang),
+                format!("{}/{}", e.n_treated, e.n_control),
+                match &e.se_type {
+                    Some(s) => format!("{} ({s})", e.estimator),
+                    None => e.estimator.clone(),
+                },
+            ]);
+        }
+    }
+    rows
+}
+
+/// The terminal summary of a pilot evaluation.
+pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
+    let mut out = format!(
+        "{} — {}{}\n",
+        r.title.get(lang),
+        r.design.label(lang),
+        if r.synthetic {
+            tr(lang, " (SYNTHETISCHE DATA)", " (SYNTHETIC DATA)")
+        } else {
+            ""
+        }
+    );
+    out.push_str(&render(&summary_rows(r, lang)));
+    out.push_str(tr(
+        lang,
+        "* primaire uitkomst. Effect = behandeld min controle, in de eenheid van de uitkomst.\n",
+        "* primary outcome. Effect = treated minus control, in the outcome's unit.\n",
+    ));
+    out
+}

@@ -1,0 +1,1161 @@
+//! The generator: one code path for every pilot.
+//!
+//! Steps, each with its own random stream so that changing one outcome's parameters
+//! leaves the units, covariates and other outcomes unchanged:
+//! 1. the skeleton (stream 0): which rows exist, their arm, project, cluster, period;
+//! 2. covariates (stream 1), with arm or project shifts for selection on observables;
+//! 3. attrition draws (stream 2) and trials columns (stream 3, aggregated layout);
+//! 4. outcomes (stream 100 + their index in the config), parents before dependants.
+//!
+//! For every unit and outcome the generator keeps the expected outcome under the unit's
+//! own arm and under the control arm; the truth is the mean of their difference.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::collections::BTreeMap;
+
+use super::draw::{self, Ordinal, SimRng, Weibull};
+use super::params::{Assignment, CovariateSim, Dist, Level, OutcomeSim, SimParams};
+use super::{EffectTruth, OutcomeTruth, SimData, Truth};
+use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
+use crate::error::{Error, Result};
+use polars::prelude::{Column, DataFrame};
+
+/// More rows than this is almost surely a mistyped `--scale`.
+const MAX_ROWS: f64 = 20_000_000.0;
+
+const STREAM_SKELETON: u64 = 0;
+const STREAM_COVARIATES: u64 = 1;
+const STREAM_ATTRITION: u64 = 2;
+const STREAM_TRIALS: u64 = 3;
+const STREAM_OUTCOMES: u64 = 100;
+
+fn rng(seed: u64, stream: u64) -> SimRng {
+    let mut r = SimRng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// Column values before they become a polars column.
+#[derive(Debug, Clone)]
+enum Values {
+    Float(Vec<Option<f64>>),
+    Int(Vec<Option<i64>>),
+    Text(Vec<String>),
+}
+
+impl Values {
+    fn into_column(self, name: &str) -> Column {
+        match self {
+            Values::Float(v) => Column::new(name.into(), v),
+            Values::Int(v) => Column::new(name.into(), v),
+            Values::Text(v) => Column::new(name.into(), v),
+        }
+    }
+}
+
+/// Numeric values as a float or integer column.
+fn numeric_values(v: &[f64], integer: bool) -> Values {
+    if integer {
+        Values::Int(v.iter().map(|x| Some(x.round() as i64)).collect())
+    } else {
+        Values::Float(v.iter().map(|x| Some(*x)).collect())
+    }
+}
+
+/// Which rows exist and where they sit in the design.
+struct Skeleton {
+    arm: Vec<usize>,
+    project: Vec<Option<usize>>,
+    cluster: Vec<Option<usize>>,
+    period: Vec<Option<usize>>,
+    cluster_names: Vec<String>,
+    /// The arm of each cluster (by-cluster assignment only).
+    cluster_arm: Vec<Option<usize>>,
+}
+
+impl Skeleton {
+    fn len(&self) -> usize {
+        self.arm.len()
+    }
+}
+
+fn scaled(n: u64, scale: f64) -> u64 {
+    ((n as f64 * scale).round() as u64).max(1)
+}
+
+/// The number of rows the sizes imply (upper bound for clusters), to refuse absurd
+/// scales before allocating anything.
+fn expected_rows(spec: &PilotSpec, p: &SimParams, scale: f64) -> f64 {
+    let s = &p.sizes;
+    if let Some(n) = &s.n {
+        return n.values().map(|v| *v as f64).sum::<f64>() * scale;
+    }
+    if let Some(pr) = &s.projects {
+        return pr.values().flat_map(|m| m.values()).map(|v| *v as f64).sum::<f64>() * scale;
+    }
+    let Some(c) = &s.clusters else { return 0.0 };
+    let periods = p.panel.as_ref().map_or(1, |x| x.periods.len()) as f64;
+    let max_units = |arm: &str| -> f64 {
+        c.units
+            .as_ref()
+            .and_then(|u| u.get(arm))
+            .map_or(periods, |r| r[1] as f64)
+    };
+    match c.assignment {
+        Assignment::ByCluster => c
+            .per_arm
+            .iter()
+            .flatten()
+            .map(|(arm, k)| *k as f64 * scale * max_units(arm))
+            .sum(),
+        Assignment::WithinCluster => {
+            let k = c.count.unwrap_or(0) as f64 * scale;
+            spec.arms.values.iter().map(|a| k * max_units(&a.value)).sum()
+        }
+    }
+}
+
+fn build_skeleton(spec: &PilotSpec, p: &SimParams, seed: u64, scale: f64) -> Skeleton {
+    let mut r = rng(seed, STREAM_SKELETON);
+    let arm_index = |v: &str| spec.arms.values.iter().position(|a| a.value == v).unwrap_or(0);
+    let mut sk = Skeleton {
+        arm: Vec::new(),
+        project: Vec::new(),
+        cluster: Vec::new(),
+        period: Vec::new(),
+        cluster_names: Vec::new(),
+        cluster_arm: Vec::new(),
+    };
+    let aggregated = spec.data.layout == DataLayout::Aggregated;
+    let n_periods = p.panel.as_ref().map_or(1, |x| x.periods.len());
+    let push = |sk: &mut Skeleton, arm: usize, project: Option<usize>, cluster: Option<usize>, n: u64| {
+        for _ in 0..n {
+            sk.arm.push(arm);
+            sk.project.push(project);
+            sk.cluster.push(cluster);
+            sk.period.push(None);
+        }
+    };
+    if let Some(n) = &p.sizes.n {
+        for (a, arm) in spec.arms.values.iter().enumerate() {
+            let k = n.get(&arm.value).copied().unwrap_or(0);
+            push(&mut sk, a, None, None, scaled(k, scale));
+        }
+    } else if let Some(pr) = &p.sizes.projects {
+        for (j, proj) in spec.projects.iter().enumerate() {
+            for (a, arm) in spec.arms.values.iter().enumerate() {
+                let k = pr
+                    .get(&proj.value)
+                    .and_then(|m| m.get(&arm.value))
+                    .copied()
+                    .unwrap_or(0);
+                push(&mut sk, a, Some(j), None, scaled(k, scale));
+            }
+        }
+    } else if let Some(c) = &p.sizes.clusters {
+        // Clusters in arm order, then numbered in a random order so that ids do not
+        // reveal the arm.
+        let mut arms_of_clusters: Vec<Option<usize>> = Vec::new();
+        match c.assignment {
+            Assignment::ByCluster => {
+                for (arm, k) in c.per_arm.iter().flatten() {
+                    for _ in 0..scaled(*k, scale) {
+                        arms_of_clusters.push(Some(arm_index(arm)));
+                    }
+                }
+                // Clusters in config arm order, not alphabetical.
+                arms_of_clusters.sort_by_key(|a| a.unwrap_or(0));
+            }
+            Assignment::WithinCluster => {
+                arms_of_clusters = vec![None; scaled(c.count.unwrap_or(1), scale) as usize];
+            }
+        }
+        let n_clusters = arms_of_clusters.len();
+        let mut numbers: Vec<usize> = (1..=n_clusters).collect();
+        numbers.shuffle(&mut r);
+        let width = n_clusters.to_string().len().max(2);
+        sk.cluster_names = numbers
+            .iter()
+            .map(|k| format!("{}{k:0width$}", c.prefix))
+            .collect();
+        sk.cluster_arm = arms_of_clusters.clone();
+        // Rows: clusters by their number, so aggregated panels read naturally.
+        let mut order: Vec<usize> = (0..n_clusters).collect();
+        order.sort_by_key(|&i| numbers[i]);
+        let range = |arm: usize| {
+            c.units
+                .as_ref()
+                .and_then(|u| u.get(&spec.arms.values[arm].value))
+                .copied()
+                .unwrap_or([1, 1])
+        };
+        for &ci in &order {
+            let arms: Vec<usize> = match arms_of_clusters[ci] {
+                Some(a) => vec![a],
+                None => (0..spec.arms.values.len()).collect(),
+            };
+            for a in arms {
+                if aggregated {
+                    for t in 0..n_periods {
+                        sk.arm.push(a);
+                        sk.project.push(None);
+                        sk.cluster.push(Some(ci));
+                        sk.period.push(p.panel.as_ref().map(|_| t));
+                    }
+                } else {
+                    let [lo, hi] = range(a);
+                    let n = draw::int_between(&mut r, lo, hi);
+                    push(&mut sk, a, None, Some(ci), n);
+                }
+            }
+        }
+    }
+    if !aggregated {
+        // Real files are sorted by pseudonymous id, not by arm: shuffle, then number.
+        let mut idx: Vec<usize> = (0..sk.len()).collect();
+        idx.shuffle(&mut r);
+        sk.arm = idx.iter().map(|&i| sk.arm[i]).collect();
+        sk.project = idx.iter().map(|&i| sk.project[i]).collect();
+        sk.cluster = idx.iter().map(|&i| sk.cluster[i]).collect();
+        sk.period = idx.iter().map(|&i| sk.period[i]).collect();
+    }
+    sk
+}
+
+/// Generated covariates: output columns in order, plus numeric values and centres for
+/// the outcome models.
+struct Covariates {
+    cluster_cols: Vec<(String, Values)>,
+    unit_cols: Vec<(String, Values)>,
+    numeric: BTreeMap<String, Vec<f64>>,
+    centers: BTreeMap<String, f64>,
+}
+
+/// One draw of a covariate for a unit (or cluster) in `arm` and `project`.
+enum Drawn {
+    Num(f64),
+    Cat(usize),
+}
+
+fn draw_covariate(
+    r: &mut SimRng,
+    c: &CovariateSim,
+    arm: Option<&str>,
+    project: Option<&str>,
+) -> Drawn {
+    let shift = arm.and_then(|a| c.shift.get(a)).copied().unwrap_or(0.0)
+        + project
+            .and_then(|p| c.shift_by_project.get(p))
+            .copied()
+            .unwrap_or(0.0);
+    let digits = |x: f64| c.digits.map_or(x, |d| draw::round_to(x, d));
+    match c.dist {
+        Dist::Normal => {
+            let m = c.mean.unwrap_or(0.0) + shift;
+            let lo = c.min.unwrap_or(f64::NEG_INFINITY);
+            let hi = c.max.unwrap_or(f64::INFINITY);
+            Drawn::Num(digits(draw::truncated_normal(r, m, c.sd.unwrap_or(1.0), lo, hi)).clamp(lo, hi))
+        }
+        Dist::Uniform => {
+            let (lo, hi) = (c.min.unwrap_or(0.0), c.max.unwrap_or(1.0));
+            Drawn::Num(digits(lo + (hi - lo) * draw::open01(r) + shift))
+        }
+        Dist::Bernoulli => {
+            let p = (c.p.unwrap_or(0.0) + shift).clamp(0.0, 1.0);
+            Drawn::Num(if draw::open01(r) < p { 1.0 } else { 0.0 })
+        }
+        Dist::Categorical => {
+            let probs = arm
+                .and_then(|a| c.probs_by_arm.get(a))
+                .or_else(|| project.and_then(|p| c.probs_by_project.get(p)))
+                .or(c.probs.as_ref());
+            let u = draw::open01(r);
+            let mut cum = 0.0;
+            let mut k = 0;
+            for (i, p) in probs.into_iter().flatten().enumerate() {
+                cum += p;
+                k = i;
+                if u < cum {
+                    break;
+                }
+            }
+            Drawn::Cat(k)
+        }
+    }
+}
+
+fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, seed: u64) -> Covariates {
+    let mut r = rng(seed, STREAM_COVARIATES);
+    let mut out = Covariates {
+        cluster_cols: Vec::new(),
+        unit_cols: Vec::new(),
+        numeric: BTreeMap::new(),
+        centers: BTreeMap::new(),
+    };
+    let arm_name = |a: usize| spec.arms.values[a].value.as_str();
+    let project_name = |j: Option<usize>| j.map(|j| spec.projects[j].value.as_str());
+    for c in &p.covariates {
+        // Draw per unit, or per cluster and then copy to the cluster's rows.
+        let per_row: Vec<Drawn> = match c.level {
+            Level::Unit => (0..sk.len())
+                .map(|i| draw_covariate(&mut r, c, Some(arm_name(sk.arm[i])), project_name(sk.project[i])))
+                .collect(),
+            Level::Cluster => {
+                let per_cluster: Vec<Drawn> = (0..sk.cluster_names.len())
+                    .map(|ci| {
+                        let arm = sk.cluster_arm.get(ci).copied().flatten().map(arm_name);
+                        draw_covariate(&mut r, c, arm, None)
+                    })
+                    .collect();
+                sk.cluster
+                    .iter()
+                    .map(|ci| match ci.and_then(|ci| per_cluster.get(ci)) {
+                        Some(Drawn::Num(x)) => Drawn::Num(*x),
+                        Some(Drawn::Cat(k)) => Drawn::Cat(*k),
+                        None => Drawn::Num(0.0),
+                    })
+                    .collect()
+            }
+        };
+        let mut cols = Vec::new();
+        if c.is_numeric() {
+            let v: Vec<f64> = per_row
+                .iter()
+                .map(|d| match d {
+                    Drawn::Num(x) => *x,
+                    Drawn::Cat(k) => *k as f64,
+                })
+                .collect();
+            cols.push((c.name.clone(), numeric_values(&v, c.is_integer())));
+            out.centers.insert(c.name.clone(), c.default_center());
+            out.numeric.insert(c.name.clone(), v);
+        } else {
+            let values = c.values.clone().unwrap_or_default();
+            let label = |d: &Drawn| match d {
+                Drawn::Cat(k) => values.get(*k).cloned().unwrap_or_default(),
+                Drawn::Num(x) => x.to_string(),
+            };
+            cols.push((c.name.clone(), Values::Text(per_row.iter().map(label).collect())));
+            for (dummy, category) in &c.dummies {
+                let v: Vec<f64> = per_row
+                    .iter()
+                    .map(|d| if &label(d) == category { 1.0 } else { 0.0 })
+                    .collect();
+                cols.push((dummy.clone(), numeric_values(&v, true)));
+                out.centers.insert(dummy.clone(), c.dummy_center(category));
+                out.numeric.insert(dummy.clone(), v);
+            }
+        }
+        match c.level {
+            Level::Cluster => out.cluster_cols.extend(cols),
+            Level::Unit => out.unit_cols.extend(cols),
+        }
+    }
+    if let Some(panel) = &p.panel {
+        let v: Vec<f64> = sk
+            .period
+            .iter()
+            .map(|t| t.and_then(|t| panel.periods.get(t)).copied().unwrap_or(0) as f64)
+            .collect();
+        let mean = panel.periods.iter().sum::<i64>() as f64 / panel.periods.len() as f64;
+        out.centers.insert(panel.column.clone(), mean);
+        out.numeric.insert(panel.column.clone(), v);
+    }
+    out
+}
+
+/// Trials columns of an aggregated layout, in output order.
+fn build_trials(p: &SimParams, sk: &Skeleton, seed: u64) -> Vec<(String, Vec<u64>)> {
+    let mut r = rng(seed, STREAM_TRIALS);
+    let mut out: Vec<(String, Vec<u64>)> = Vec::new();
+    for (name, t) in p.trials.iter().filter(|(_, t)| t.of.is_none()) {
+        let min = t.min.unwrap_or(1) as f64;
+        let median = t.median.unwrap_or(min);
+        let sdlog = t.sdlog.unwrap_or(0.0);
+        let base: Vec<f64> = (0..sk.cluster_names.len())
+            .map(|_| {
+                for _ in 0..100 {
+                    let x = median * (sdlog * draw::std_normal(&mut r)).exp();
+                    if x >= min {
+                        return x;
+                    }
+                }
+                min
+            })
+            .collect();
+        let v = (0..sk.len())
+            .map(|i| {
+                let b = sk.cluster[i].and_then(|c| base.get(c)).copied().unwrap_or(min);
+                let t_idx = sk.period[i].unwrap_or(0) as f64;
+                let noise = t.period_sd.unwrap_or(0.0) * draw::std_normal(&mut r);
+                let x = b * (t.growth.unwrap_or(0.0) * t_idx + noise).exp();
+                x.round().max(min) as u64
+            })
+            .collect();
+        out.push((name.clone(), v));
+    }
+    for (name, t) in p.trials.iter().filter(|(_, t)| t.of.is_some()) {
+        let of = t.of.as_deref().unwrap_or_default();
+        let Some(base) = out.iter().find(|(n, _)| n == of).map(|(_, v)| v.clone()) else {
+            continue;
+        };
+        let share = t.share.unwrap_or(0.0);
+        let v = base.iter().map(|n| draw::binomial(&mut r, *n, share)).collect();
+        out.push((name.clone(), v));
+    }
+    out
+}
+
+/// One outcome's generated values and the per-unit expectations behind the truth.
+struct Generated {
+    cols: Vec<(String, Values)>,
+    /// Binary: 0/1 before masking; time-to-event: the latent event time.
+    latent: Vec<f64>,
+    /// Time-to-event: the censoring time.
+    censor: Vec<f64>,
+    /// Binary: the uniform behind each draw, shared with nested outcomes.
+    uniform: Vec<f64>,
+    /// Expected outcome under the unit's own arm and under control. Time-to-event:
+    /// the linear predictors instead.
+    e_own: Vec<f64>,
+    e_ctrl: Vec<f64>,
+    missing: Vec<bool>,
+    /// Units whose expectation was clipped at a bound or cap.
+    n_bounded: usize,
+    weibull: Option<(Weibull, f64)>,
+}
+
+/// What an outcome model needs about the rows.
+struct Ctx<'a> {
+    spec: &'a PilotSpec,
+    sk: &'a Skeleton,
+    cov: &'a Covariates,
+    attrition: &'a [f64],
+    trials: &'a [(String, Vec<u64>)],
+    n_periods: usize,
+    control: usize,
+}
+
+impl Ctx<'_> {
+    fn is_control(&self, i: usize) -> bool {
+        self.sk.arm[i] == self.control
+    }
+
+    fn arm_name(&self, i: usize) -> &str {
+        &self.spec.arms.values[self.sk.arm[i]].value
+    }
+
+    fn project_name(&self, i: usize) -> Option<&str> {
+        self.sk.project[i].map(|j| self.spec.projects[j].value.as_str())
+    }
+
+    /// The configured effect for unit `i`: None for control units.
+    fn effect(&self, s: &OutcomeSim, i: usize) -> Option<f64> {
+        if self.is_control(i) {
+            None
+        } else {
+            s.effect_for(self.arm_name(i), self.project_name(i))
+        }
+    }
+
+    /// Linear predictor without treatment: centred covariates, cluster effect, project
+    /// shift and period trend.
+    fn linear_predictors(&self, s: &OutcomeSim, r: &mut SimRng) -> Vec<f64> {
+        let sd = s.cluster_sd.unwrap_or(0.0);
+        let u: Vec<f64> = (0..self.sk.cluster_names.len())
+            .map(|_| sd * draw::std_normal(r))
+            .collect();
+        let mid = (self.n_periods as f64 - 1.0) / 2.0;
+        (0..self.sk.len())
+            .map(|i| {
+                let mut eta = 0.0;
+                for (k, b) in &s.coef {
+                    let x = self.cov.numeric.get(k).map_or(0.0, |v| v[i]);
+                    let c = self.cov.centers.get(k).copied().unwrap_or(0.0);
+                    eta += b * (x - c);
+                }
+                if let Some(c) = self.sk.cluster[i] {
+                    eta += u.get(c).copied().unwrap_or(0.0);
+                }
+                if let Some(p) = self.project_name(i) {
+                    eta += s.project_shift.get(p).copied().unwrap_or(0.0);
+                }
+                if let Some(t) = self.sk.period[i] {
+                    eta += s.trend.unwrap_or(0.0) * (t as f64 - mid);
+                }
+                eta
+            })
+            .collect()
+    }
+
+    fn missing_by_rate(&self, s: &OutcomeSim) -> Vec<bool> {
+        (0..self.sk.len())
+            .map(|i| self.attrition[i] < s.missing.get(self.arm_name(i)).copied().unwrap_or(0.0))
+            .collect()
+    }
+
+    fn trials_of(&self, name: &str) -> Option<&[u64]> {
+        self.trials
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+fn empty_generated(n: usize) -> Generated {
+    Generated {
+        cols: Vec::new(),
+        latent: vec![0.0; n],
+        censor: vec![0.0; n],
+        uniform: vec![0.0; n],
+        e_own: vec![0.0; n],
+        e_ctrl: vec![0.0; n],
+        missing: vec![false; n],
+        n_bounded: 0,
+        weibull: None,
+    }
+}
+
+fn mask(v: &[f64], missing: &[bool]) -> Vec<Option<f64>> {
+    v.iter()
+        .zip(missing)
+        .map(|(x, m)| if *m { None } else { Some(*x) })
+        .collect()
+}
+
+fn mask_int(v: &[f64], missing: &[bool]) -> Values {
+    Values::Int(
+        v.iter()
+            .zip(missing)
+            .map(|(x, m)| if *m { None } else { Some(x.round() as i64) })
+            .collect(),
+    )
+}
+
+fn gen_outcome(
+    ctx: &Ctx,
+    o: &OutcomeSpec,
+    s: &OutcomeSim,
+    done: &BTreeMap<String, Generated>,
+    r: &mut SimRng,
+) -> Result<Generated> {
+    let n = ctx.sk.len();
+    let mut g = empty_generated(n);
+    let value_col = |o: &OutcomeSpec| match &o.source {
+        OutcomeSource::Column(c) => c.clone(),
+        OutcomeSource::TimeEvent { time, .. } => time.clone(),
+        OutcomeSource::Counts { events, .. } => events.clone(),
+    };
+    let parent_of = |name: &Option<String>| -> Result<Option<&Generated>> {
+        match name {
+            None => Ok(None),
+            Some(p) => done
+                .get(p)
+                .map(Some)
+                .ok_or_else(|| Error::analysis(format!("outcome \"{p}\" was not generated before \"{}\"", o.id))),
+        }
+    };
+
+    // Derived from a time-to-event outcome.
+    if let Some(parent) = parent_of(&s.from_time)? {
+        let (w, _) = parent
+            .weibull
+            .ok_or_else(|| Error::analysis(format!("\"{}\": from_time needs a time-to-event parent", o.id)))?;
+        let by = s.by.unwrap_or(0.0);
+        let mult = s.per_time_unit.unwrap_or(1.0);
+        for i in 0..n {
+            let t = parent.latent[i];
+            let c = parent.censor[i];
+            let known = if t <= by { t <= c } else { c >= by };
+            g.missing[i] = parent.missing[i] || !known;
+        }
+        let round_cap = |x: f64| match o.kind {
+            OutcomeKind::Count => x.round(),
+            _ => s.digits.map_or(x, |d| draw::round_to(x, d)),
+        };
+        // Rounding the capped value moves the point mass at `by`: add that shift to the
+        // expectation so the truth stays exact.
+        let cap_shift = round_cap(by * mult) - by * mult;
+        for i in 0..n {
+            let t = parent.latent[i];
+            let (lo, lc) = (parent.e_own[i], parent.e_ctrl[i]);
+            match o.kind {
+                OutcomeKind::Binary => {
+                    g.latent[i] = f64::from(u8::from(t <= by));
+                    g.e_own[i] = w.cdf(by, lo);
+                    g.e_ctrl[i] = w.cdf(by, lc);
+                }
+                _ => {
+                    g.latent[i] = round_cap(t.min(by) * mult);
+                    g.e_own[i] = mult * w.restricted_mean(by, lo) + cap_shift * (1.0 - w.cdf(by, lo));
+                    g.e_ctrl[i] = mult * w.restricted_mean(by, lc) + cap_shift * (1.0 - w.cdf(by, lc));
+                }
+            }
+        }
+        let vals = match o.kind {
+            OutcomeKind::Continuous if s.digits != Some(0) => Values::Float(mask(&g.latent, &g.missing)),
+            _ => mask_int(&g.latent, &g.missing),
+        };
+        g.cols.push((value_col(o), vals));
+        return Ok(g);
+    }
+
+    let eta = ctx.linear_predictors(s, r);
+    g.missing = ctx.missing_by_rate(s);
+    match o.kind {
+        OutcomeKind::Binary => {
+            let base = draw::logit(s.base.unwrap_or(0.5));
+            let nested = parent_of(&s.nested_in)?;
+            for i in 0..n {
+                let p0 = draw::logistic(base + eta[i]);
+                let raw = p0 + ctx.effect(s, i).unwrap_or(0.0);
+                let mut p_own = raw.clamp(0.0, 1.0);
+                let mut p_ctrl = p0;
+                let mut bounded = p_own != raw;
+                if let Some(par) = nested {
+                    // A common uniform makes the child imply the parent (hired implies
+                    // invited) while each keeps its own marginal probability.
+                    bounded |= p_own > par.e_own[i] || p_ctrl > par.e_ctrl[i];
+                    p_own = p_own.min(par.e_own[i]);
+                    p_ctrl = p_ctrl.min(par.e_ctrl[i]);
+                    g.uniform[i] = par.uniform[i];
+                    g.missing[i] |= par.missing[i];
+                } else {
+                    g.uniform[i] = draw::open01(r);
+                }
+                g.e_own[i] = p_own;
+                g.e_ctrl[i] = p_ctrl;
+                g.n_bounded += usize::from(bounded);
+            }
+            if let OutcomeSource::Counts { events, trials } = &o.source {
+                let tr = ctx
+                    .trials_of(trials)
+                    .ok_or_else(|| Error::analysis(format!("trials column \"{trials}\" was not generated")))?;
+                gen_counts(&mut g, s, tr, events, r);
+            } else {
+                for i in 0..n {
+                    g.latent[i] = f64::from(u8::from(g.uniform[i] < g.e_own[i]));
+                }
+                g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
+            }
+        }
+        OutcomeKind::Continuous => {
+            let sd = s.sd.unwrap_or(1.0);
+            let lo = s.min.unwrap_or(f64::NEG_INFINITY);
+            let hi = s.max.unwrap_or(f64::INFINITY);
+            let gate = parent_of(&s.zero_unless)?;
+            for i in 0..n {
+                let m0 = s.base.unwrap_or(0.0) + eta[i];
+                let m_own = m0 + ctx.effect(s, i).unwrap_or(0.0);
+                let y = (m_own + sd * draw::std_normal(r)).clamp(lo, hi);
+                let y = s.digits.map_or(y, |d| draw::round_to(y, d));
+                g.latent[i] = y;
+                let mean = |m: f64| match s.digits {
+                    Some(d) => draw::rounded_clipped_normal_mean(m, sd, lo, hi, d),
+                    None => draw::clipped_normal_mean(m, sd, lo, hi),
+                };
+                g.e_own[i] = mean(m_own);
+                g.e_ctrl[i] = mean(m0);
+                if let Some(par) = gate {
+                    gate_on(&mut g, par, i);
+                }
+            }
+            let vals = if s.digits == Some(0) {
+                mask_int(&g.latent, &g.missing)
+            } else {
+                Values::Float(mask(&g.latent, &g.missing))
+            };
+            g.cols.push((value_col(o), vals));
+        }
+        OutcomeKind::Count => {
+            let cap = s.max;
+            let gate = parent_of(&s.zero_unless)?;
+            for i in 0..n {
+                let mu0 = s.base.unwrap_or(1.0) * eta[i].exp();
+                let raw = mu0 + ctx.effect(s, i).unwrap_or(0.0);
+                let bound = |m: f64| cap.map_or(m.max(0.0), |c| m.clamp(0.0, c));
+                let mu_own = bound(raw);
+                if mu_own != raw {
+                    g.n_bounded += 1;
+                }
+                let y = match (cap, s.dispersion) {
+                    (Some(c), Some(phi)) => draw::beta_binomial(r, c as u64, mu_own / c, phi) as f64,
+                    (Some(c), None) => draw::binomial(r, c as u64, mu_own / c) as f64,
+                    (None, Some(k)) => draw::neg_binomial(r, mu_own, k),
+                    (None, None) => draw::poisson(r, mu_own),
+                };
+                g.latent[i] = y;
+                g.e_own[i] = mu_own;
+                g.e_ctrl[i] = bound(mu0);
+                if let Some(par) = gate {
+                    gate_on(&mut g, par, i);
+                }
+            }
+            g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
+        }
+        OutcomeKind::Ordinal => {
+            let model = Ordinal::from_probs(s.probs.as_deref().unwrap_or(&[0.5, 0.5]));
+            for i in 0..n {
+                let lp_own = eta[i] + ctx.effect(s, i).unwrap_or(0.0);
+                g.latent[i] = model.draw(r, lp_own) as f64;
+                g.e_own[i] = model.mean(lp_own);
+                g.e_ctrl[i] = model.mean(eta[i]);
+            }
+            g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
+        }
+        OutcomeKind::TimeToEvent => {
+            let w = Weibull {
+                median: s.base.unwrap_or(1.0),
+                shape: s.shape.unwrap_or(1.0),
+            };
+            let follow_up = s.follow_up.unwrap_or(1.0);
+            let dropout = s.dropout.unwrap_or(0.0);
+            let digits = s.digits.unwrap_or(2);
+            let mut time = vec![0.0; n];
+            let mut event = vec![0.0; n];
+            for i in 0..n {
+                let lp_own = eta[i] + ctx.effect(s, i).map_or(0.0, f64::ln);
+                let t = w.draw(r, lp_own);
+                let mut c = follow_up;
+                if dropout > 0.0 {
+                    c = c.min(draw::exp1(r) / dropout);
+                }
+                g.latent[i] = t;
+                g.censor[i] = c;
+                g.e_own[i] = lp_own;
+                g.e_ctrl[i] = eta[i];
+                time[i] = draw::ceil_to(t.min(c), digits).min(follow_up);
+                event[i] = f64::from(u8::from(t <= c));
+            }
+            g.weibull = Some((w, follow_up));
+            let (tcol, ecol) = match &o.source {
+                OutcomeSource::TimeEvent { time, event } => (time.clone(), event.clone()),
+                _ => (value_col(o), format!("{}_event", o.id)),
+            };
+            let tvals = if digits == 0 {
+                mask_int(&time, &g.missing)
+            } else {
+                Values::Float(mask(&time, &g.missing))
+            };
+            g.cols.push((tcol, tvals));
+            g.cols.push((ecol, mask_int(&event, &g.missing)));
+        }
+    }
+    Ok(g)
+}
+
+/// `zero_unless`: the outcome is 0 where the gating binary outcome is 0, so its
+/// expectation is the gate's probability times the ungated mean.
+fn gate_on(g: &mut Generated, par: &Generated, i: usize) {
+    if par.latent[i] < 0.5 {
+        g.latent[i] = 0.0;
+    }
+    g.e_own[i] *= par.e_own[i];
+    g.e_ctrl[i] *= par.e_ctrl[i];
+    g.missing[i] |= par.missing[i];
+}
+
+/// Aggregated binary outcome: events ~ Binomial(trials, p), and the remaining trials
+/// split over the `remainder` columns in sequence.
+fn gen_counts(g: &mut Generated, s: &OutcomeSim, trials: &[u64], events_col: &str, r: &mut SimRng) {
+    let n = trials.len();
+    let mut events = vec![0.0; n];
+    let mut rest_cols: Vec<Vec<f64>> = vec![vec![0.0; n]; s.remainder.len()];
+    for i in 0..n {
+        let p = g.e_own[i];
+        let k = draw::binomial(r, trials[i], p);
+        events[i] = k as f64;
+        let mut remaining = trials[i] - k;
+        let mut rest_prob = 1.0 - p;
+        for (j, rem) in s.remainder.iter().enumerate() {
+            let take = match rem.share {
+                Some(sh) if rest_prob > 0.0 => {
+                    let q = (sh / rest_prob).clamp(0.0, 1.0);
+                    rest_prob -= sh;
+                    draw::binomial(r, remaining, q)
+                }
+                Some(_) => 0,
+                None => remaining,
+            };
+            remaining -= take;
+            rest_cols[j][i] = take as f64;
+        }
+    }
+    g.latent = events.clone();
+    g.cols.push((events_col.to_string(), mask_int(&events, &g.missing)));
+    for (rem, v) in s.remainder.iter().zip(rest_cols) {
+        g.cols.push((rem.column.clone(), mask_int(&v, &g.missing)));
+    }
+}
+
+/// Outcomes in an order where each comes after the outcome it depends on.
+fn dependency_order<'a>(spec: &'a PilotSpec, p: &SimParams) -> Vec<(usize, &'a OutcomeSpec)> {
+    let mut order: Vec<(usize, &OutcomeSpec)> = Vec::new();
+    let mut placed = vec![false; spec.outcomes.len()];
+    while order.len() < spec.outcomes.len() {
+        let before = order.len();
+        for (j, o) in spec.outcomes.iter().enumerate() {
+            if placed[j] {
+                continue;
+            }
+            let dep = p.outcomes.get(&o.id).and_then(|s| {
+                s.nested_in
+                    .as_deref()
+                    .or(s.zero_unless.as_deref())
+                    .or(s.from_time.as_deref())
+            });
+            if dep.is_none_or(|d| order.iter().any(|(_, x)| x.id == d)) {
+                placed[j] = true;
+                order.push((j, o));
+            }
+        }
+        if order.len() == before {
+            break; // a cycle; SimParams::check rejects these
+        }
+    }
+    order
+}
+
+/// Generate a pilot's synthetic data and its true effects. Pure and deterministic:
+/// the same spec, params, seed and scale give the same frame.
+pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> Result<SimData> {
+    params.check(spec)?;
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(Error::usage(format!("--scale is {scale}; use a number above 0, e.g. 1 or 0.1")));
+    }
+    let rows = expected_rows(spec, params, scale);
+    if rows > MAX_ROWS {
+        return Err(Error::usage(format!(
+            "--scale {scale} would make about {rows:.0} rows; the limit is {MAX_ROWS:.0}"
+        )));
+    }
+    let sk = build_skeleton(spec, params, seed, scale);
+    let cov = build_covariates(spec, params, &sk, seed);
+    let trials = build_trials(params, &sk, seed);
+    let mut ar = rng(seed, STREAM_ATTRITION);
+    let attrition: Vec<f64> = (0..sk.len()).map(|_| draw::open01(&mut ar)).collect();
+    let control = spec
+        .arms
+        .values
+        .iter()
+        .position(|a| a.value == spec.arms.control)
+        .ok_or_else(|| Error::config(&spec.path, "the control arm is not among the arms"))?;
+    let ctx = Ctx {
+        spec,
+        sk: &sk,
+        cov: &cov,
+        attrition: &attrition,
+        trials: &trials,
+        n_periods: params.panel.as_ref().map_or(1, |x| x.periods.len()),
+        control,
+    };
+
+    let mut done: BTreeMap<String, Generated> = BTreeMap::new();
+    for (j, o) in dependency_order(spec, params) {
+        let s = params
+            .outcomes
+            .get(&o.id)
+            .ok_or_else(|| Error::config(&params.path, format!("no `[outcomes.{}]`", o.id)))?;
+        let mut r = rng(seed, STREAM_OUTCOMES + j as u64);
+        let g = gen_outcome(&ctx, o, s, &done, &mut r)?;
+        done.insert(o.id.clone(), g);
+    }
+
+    let truth = truth(spec, params, &ctx, &done, seed, scale);
+    let frame = assemble(spec, params, &sk, cov, &trials, &done)?;
+    Ok(SimData { frame, truth })
+}
+
+/// The frame in a fixed column order: provenance, id, design columns, covariates,
+/// trials, outcomes.
+fn assemble(
+    spec: &PilotSpec,
+    p: &SimParams,
+    sk: &Skeleton,
+    cov: Covariates,
+    trials: &[(String, Vec<u64>)],
+    done: &BTreeMap<String, Generated>,
+) -> Result<DataFrame> {
+    let n = sk.len();
+    let mut cols: Vec<(String, Values)> = vec![("data_source".into(), Values::Text(vec!["synthetic".into(); n]))];
+    if let Some(id) = &spec.data.id {
+        let width = n.to_string().len().max(6);
+        cols.push((
+            id.clone(),
+            Values::Text((1..=n).map(|k| format!("{}{k:0width$}", p.id_prefix)).collect()),
+        ));
+    }
+    if let Some(pc) = &spec.design.project {
+        let v = sk
+            .project
+            .iter()
+            .map(|j| j.map(|j| spec.projects[j].value.clone()).unwrap_or_default())
+            .collect();
+        cols.push((pc.clone(), Values::Text(v)));
+    }
+    if let Some(cc) = &spec.design.cluster {
+        let v = sk
+            .cluster
+            .iter()
+            .map(|c| c.and_then(|c| sk.cluster_names.get(c)).cloned().unwrap_or_default())
+            .collect();
+        cols.push((cc.clone(), Values::Text(v)));
+    }
+    if let Some(panel) = &p.panel
+        && let Some(v) = cov.numeric.get(&panel.column)
+    {
+        cols.push((panel.column.clone(), numeric_values(v, true)));
+    }
+    cols.extend(cov.cluster_cols);
+    let arm_values = sk
+        .arm
+        .iter()
+        .map(|a| spec.arms.values[*a].value.clone())
+        .collect();
+    cols.push((spec.arms.column.clone(), Values::Text(arm_values)));
+    cols.extend(cov.unit_cols);
+    for (name, v) in trials {
+        cols.push((name.clone(), Values::Int(v.iter().map(|x| Some(*x as i64)).collect())));
+    }
+    for o in &spec.outcomes {
+        if let Some(g) = done.get(&o.id) {
+            cols.extend(g.cols.iter().cloned());
+        }
+    }
+
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in &cols {
+        if !seen.insert(name.clone()) {
+            return Err(Error::config(
+                &p.path,
+                format!("two generated columns are named \"{name}\"; rename a covariate, trials or remainder column"),
+            ));
+        }
+    }
+    for needed in spec.needed_columns() {
+        if !seen.contains(&needed) {
+            return Err(Error::config(
+                &p.path,
+                format!("the config reads the column \"{needed}\" but the simulation does not make it"),
+            ));
+        }
+    }
+    let columns = cols.into_iter().map(|(name, v)| v.into_column(&name)).collect();
+    DataFrame::new_infer_height(columns)
+        .map_err(|e| Error::analysis(format!("cannot build the simulated frame: {e}")))
+}
+
+/// Snap a computed effect to the configured one when they agree to rounding error, so
+/// that truth.json shows 0.02 rather than 0.019999999999999997.
+fn snap(computed: f64, configured: Option<f64>) -> f64 {
+    match configured {
+        Some(c) if (computed - c).abs() < 1e-10 => c,
+        _ => computed,
+    }
+}
+
+fn truth(
+    spec: &PilotSpec,
+    p: &SimParams,
+    ctx: &Ctx,
+    done: &BTreeMap<String, Generated>,
+    seed: u64,
+    scale: f64,
+) -> Truth {
+    let sk = ctx.sk;
+    let n = sk.len();
+    // Aggregated rows count persons: weight them by the outcome's trials.
+    let weights_for = |o: &OutcomeSpec| -> Vec<f64> {
+        match &o.source {
+            OutcomeSource::Counts { trials, .. } => ctx
+                .trials_of(trials)
+                .map(|t| t.iter().map(|x| *x as f64).collect())
+                .unwrap_or_else(|| vec![1.0; n]),
+            _ => vec![1.0; n],
+        }
+    };
+    let strata: Vec<Option<usize>> = if spec.projects.is_empty() {
+        vec![None]
+    } else {
+        (0..spec.projects.len()).map(Some).collect()
+    };
+    let in_stratum = |i: usize, st: Option<usize>| st.is_none() || sk.project[i] == st;
+
+    let mut outcomes = Vec::new();
+    for o in &spec.outcomes {
+        let (Some(g), Some(s)) = (done.get(&o.id), p.outcomes.get(&o.id)) else {
+            continue;
+        };
+        let w = weights_for(o);
+        let is_tte = o.kind == OutcomeKind::TimeToEvent;
+        // Control-arm expectation of unit i: for time-to-event, P(event by follow-up).
+        let ctrl_value = |i: usize| match g.weibull {
+            Some((wb, f)) => wb.cdf(f, g.e_own[i]),
+            None => g.e_own[i],
+        };
+        let wmean = |sel: &dyn Fn(usize) -> bool, val: &dyn Fn(usize) -> f64| -> (f64, usize) {
+            let (mut num, mut den, mut k) = (0.0, 0.0, 0);
+            for i in (0..n).filter(|&i| sel(i)) {
+                num += w[i] * val(i);
+                den += w[i];
+                k += 1;
+            }
+            (if den > 0.0 { num / den } else { f64::NAN }, k)
+        };
+        let (control_mean, _) = wmean(&|i| ctx.is_control(i), &ctrl_value);
+        let mut effects = Vec::new();
+        for arm in spec.arms.treated() {
+            let a = spec.arms.values.iter().position(|x| x.value == arm.value).unwrap_or(0);
+            let mut per_project = Vec::new();
+            for st in &strata {
+                let project = st.map(|j| spec.projects[j].value.clone());
+                let configured = s.effect_for(&arm.value, project.as_deref());
+                let (diff, n_t) = wmean(&|i| sk.arm[i] == a && in_stratum(i, *st), &|i| g.e_own[i] - g.e_ctrl[i]);
+                let effect = if is_tte {
+                    configured.unwrap_or(1.0)
+                } else {
+                    snap(diff, configured)
+                };
+                let (cm, n_c) = wmean(&|i| ctx.is_control(i) && in_stratum(i, *st), &ctrl_value);
+                per_project.push((effect, n_t));
+                effects.push(EffectTruth {
+                    arm: arm.value.clone(),
+                    project,
+                    effect,
+                    control_mean: cm,
+                    n_treated: n_t,
+                    n_control: n_c,
+                    mean_of_projects: None,
+                });
+            }
+            if !spec.projects.is_empty() {
+                // Pooled over projects: participant-weighted (ATT) and a plain mean of
+                // the project effects; hazard ratios are pooled on the log scale.
+                let total: usize = per_project.iter().map(|(_, k)| k).sum();
+                let k = per_project.len() as f64;
+                let (pooled, plain) = if is_tte {
+                    let wl: f64 = per_project.iter().map(|(e, m)| e.ln() * *m as f64).sum();
+                    let pl: f64 = per_project.iter().map(|(e, _)| e.ln()).sum();
+                    ((wl / total.max(1) as f64).exp(), (pl / k).exp())
+                } else {
+                    let (d, _) = wmean(&|i| sk.arm[i] == a, &|i| g.e_own[i] - g.e_ctrl[i]);
+                    (d, per_project.iter().map(|(e, _)| e).sum::<f64>() / k)
+                };
+                let n_c = (0..n).filter(|&i| ctx.is_control(i)).count();
+                effects.push(EffectTruth {
+                    arm: arm.value.clone(),
+                    project: None,
+                    effect: pooled,
+                    control_mean,
+                    n_treated: total,
+                    n_control: n_c,
+                    mean_of_projects: Some(plain),
+                });
+            }
+        }
+        outcomes.push(OutcomeTruth {
+            id: o.id.clone(),
+            kind: o.kind,
+            primary: o.primary,
+            estimand: estimand(o).to_string(),
+            control_measure: control_measure(o, s, spec.data.layout),
+            control_mean,
+            model: model_text(o, s),
+            effects,
+            n_bounded: g.n_bounded,
+            missing_by_arm: s.missing.clone(),
+        });
+    }
+
+    let mut units_by_arm = BTreeMap::new();
+    for a in &sk.arm {
+        *units_by_arm
+            .entry(spec.arms.values[*a].value.clone())
+            .or_insert(0usize) += 1;
+    }
+    let clusters_by_arm = p.sizes.clusters.as_ref().map(|_| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for arm in &spec.arms.values {
+            let a = spec.arms.values.iter().position(|x| x.value == arm.value).unwrap_or(0);
+            let set: std::collections::BTreeSet<usize> = (0..n)
+                .filter(|&i| sk.arm[i] == a)
+                .filter_map(|i| sk.cluster[i])
+                .collect();
+            m.insert(arm.value.clone(), set.len());
+        }
+        m
+    });
+    Truth {
+        slug: spec.slug.clone(),
+        synthetic: true,
+        note: "SYNTHETIC DATA made by `via-eval simulate`; not real pilot data. The effects below are the true effects built into the data: estimates should recover them within their confidence intervals.".to_string(),
+        seed,
+        scale,
+        generator: format!("via-eval {}", env!("CARGO_PKG_VERSION")),
+        design: spec.design.kind,
+        arm_column: spec.arms.column.clone(),
+        control: spec.arms.control.clone(),
+        rows: n,
+        units_by_arm,
+        clusters_by_arm,
+        outcomes,
+    }
+}
+
+fn estimand(o: &OutcomeSpec) -> &'static str {
+    match o.kind {
+        OutcomeKind::Binary => "risk difference (difference in proportions, as a proportion: 0.02 = +2 percentage points)",
+        OutcomeKind::Continuous | OutcomeKind::Count | OutcomeKind::Ordinal => "difference in means",
+        OutcomeKind::TimeToEvent => "hazard ratio (conditional on the covariates and cluster)",
+    }
+}
+
+fn control_measure(o: &OutcomeSpec, s: &OutcomeSim, layout: DataLayout) -> String {
+    match (o.kind, layout) {
+        (OutcomeKind::TimeToEvent, _) => format!(
+            "expected proportion of control units with the event by the end of follow-up ({}), ignoring dropout",
+            s.follow_up.unwrap_or(0.0)
+        ),
+        (OutcomeKind::Binary, DataLayout::Aggregated) => {
+            "expected proportion in the control arm, weighted by trials (persons)".to_string()
+        }
+        (OutcomeKind::Binary, _) => "expected proportion in the control arm".to_string(),
+        _ => "expected mean in the control arm".to_string(),
+    }
+}
+
+fn model_text(o: &OutcomeSpec, s: &OutcomeSim) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &s.from_time {
+        return match o.kind {
+            OutcomeKind::Binary => format!("1 if the event of \"{t}\" happened by {}; missing if censored before then", s.by.unwrap_or(0.0)),
+            _ => format!(
+                "min(time of \"{t}\", {}) x {}; missing if censored before then; the truth is the restricted-mean difference",
+                s.by.unwrap_or(0.0),
+                s.per_time_unit.unwrap_or(1.0)
+            ),
+        };
+    }
+    parts.push(
+        match o.kind {
+            OutcomeKind::Binary => "Bernoulli/binomial; logit p0 = logit(base) + linear predictor; p1 = p0 + effect (risk difference), clipped to [0, 1]",
+            OutcomeKind::Continuous => "normal; mean = base + linear predictor + effect; residual SD `sd`; clipped to [min, max] (the truth accounts for clipping)",
+            OutcomeKind::Count => "count; mean = base x exp(linear predictor) + effect",
+            OutcomeKind::Ordinal => "proportional odds; latent = linear predictor + effect (log cumulative odds) + logistic noise; truth = implied difference in mean level",
+            OutcomeKind::TimeToEvent => "Weibull proportional hazards; median time `base` at linear predictor 0; effect = hazard ratio; censored at follow-up and by dropout",
+        }
+        .to_string(),
+    );
+    parts.push("linear predictor = coefficients x centred covariates".to_string());
+    if let Some(sd) = s.cluster_sd {
+        parts.push(format!("+ cluster effect N(0, {sd}) on the model's scale"));
+    }
+    if let Some(p) = &s.nested_in {
+        parts.push(format!("shares its uniform draw with \"{p}\" and never exceeds its probability, so 1 implies \"{p}\" = 1"));
+    }
+    if let Some(p) = &s.zero_unless {
+        parts.push(format!("0 wherever \"{p}\" is 0"));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,76 @@
+//! Two-sample differences in means.
+
+use super::{Inference, StatsError, StatsResult, describe::mean_var};
+
+/// Welch's difference in means, treated minus control, with Welch-Satterthwaite df.
+///
+/// Source: Welch (1947), *Biometrika* 34; as R `t.test(var.equal = FALSE)` and scipy
+/// `stats.ttest_ind(equal_var=False)`. SE = √(s₁²/n₁ + s₀²/n₀);
+/// df = SE⁴ / ((s₁²/n₁)²/(n₁−1) + (s₀²/n₀)²/(n₀−1)); t interval.
+pub fn welch(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    check(treated, control)?;
+    let (m1, v1) = mean_var(treated);
+    let (m0, v0) = mean_var(control);
+    let a = v1 / treated.len() as f64;
+    let b = v0 / control.len() as f64;
+    let se2 = a + b;
+    if !(se2 > 0.0) {
+        return Err(StatsError::NoVariance);
+    }
+    let df = se2 * se2
+        / (a * a / (treated.len() - 1) as f64 + b * b / (control.len() - 1) as f64);
+    Ok(Inference::wald(m1 - m0, se2.sqrt(), Some(df), conf_level))
+}
+
+/// Student's pooled-variance difference in means, treated minus control, df n₁+n₀−2.
+///
+/// Source: R `t.test(var.equal = TRUE)`, scipy `stats.ttest_ind(equal_var=True)`.
+pub fn student(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    check(treated, control)?;
+    let (m1, v1) = mean_var(treated);
+    let (m0, v0) = mean_var(control);
+    let (n1, n0) = (treated.len() as f64, control.len() as f64);
+    let df = n1 + n0 - 2.0;
+    let pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df;
+    if !(pooled > 0.0) {
+        return Err(StatsError::NoVariance);
+    }
+    let se = (pooled * (1.0 / n1 + 1.0 / n0)).sqrt();
+    Ok(Inference::wald(m1 - m0, se, Some(df), conf_level))
+}
+
+fn check(treated: &[f64], control: &[f64]) -> StatsResult<()> {
+    for x in [treated, control] {
+        if x.len() < 2 {
+            return Err(StatsError::TooFew {
+                needed: 2,
+                got: x.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn welch_equals_student_for_equal_sizes_and_variances() {
+        let t = [1.0, 2.0, 3.0, 4.0];
+        let c = [0.0, 1.0, 2.0, 3.0];
+        let w = welch(&t, &c, 0.95).unwrap();
+        let s = student(&t, &c, 0.95).unwrap();
+        assert!((w.std_error - s.std_error).abs() < 1e-14);
+        assert!((w.df.unwrap() - s.df.unwrap()).abs() < 1e-10);
+        assert!((w.estimate - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn constant_arms_have_no_variance() {
+        assert_eq!(
+            welch(&[1.0, 1.0], &[1.0, 1.0], 0.95),
+            Err(StatsError::NoVariance)
+        );
+    }
+}

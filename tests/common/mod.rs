@@ -1,0 +1,54 @@
+//! Shared test helpers: the tolerances (defined once, here) and running the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Relative tolerance for estimates, standard errors, interval limits and df against
+/// reference packages (R estimatr/sandwich/clubSandwich, statsmodels, scipy).
+pub const REL_TOL: f64 = 1e-8;
+/// Absolute floor used with [`REL_TOL`] for values near zero (p-values close to 0 or 1,
+/// estimates that are exactly zero in the reference).
+pub const ABS_TOL: f64 = 1e-12;
+/// NIST StRD certified values: significant digits that must agree.
+pub const NIST_DIGITS: f64 = 10.0;
+
+/// Whether `got` agrees with `want` to [`REL_TOL`] relative (or [`ABS_TOL`] absolute).
+pub fn close(got: f64, want: f64) -> bool {
+    (got - want).abs() <= REL_TOL * want.abs() + ABS_TOL
+}
+
+/// Assert agreement with a message that names what is compared.
+#[track_caller]
+pub fn assert_close(what: &str, got: f64, want: f64) {
+    assert!(
+        close(got, want),
+        "{what}: got {got:.17e}, reference {want:.17e}, relative error {:.3e}",
+        ((got - want) / want).abs()
+    );
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the built binary with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_via-eval"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the via-eval binary runs")
+}
+
+/// A readable account of a finished command, for assertion messages.
+pub fn show(args: &[&str], out: &Output) -> String {
+    format!(
+        "via-eval {}\nstatus: {}\n--- stdout\n{}\n--- stderr\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

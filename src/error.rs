@@ -92,7 +92,9 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
     let lw = word.to_lowercase();
     candidates
         .map(|c| (edit_distance(&lw, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(3) / 3).max(2) || c.to_lowercase().contains(&lw))
+        .filter(|(d, c)| {
+            *d <= (c.chars().count().max(3) / 3).max(2) || c.to_lowercase().contains(&lw)
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

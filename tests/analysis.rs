@@ -46,7 +46,12 @@ fn aggregated_results() -> PilotResults {
         "total" => EMPLOYERS.iter().map(|r| r.3).collect::<Vec<_>>(),
     )
     .unwrap();
-    analysis::run(&s, &Frame::from_frame(df, Path::new("agg.csv")), &Options::default()).unwrap()
+    analysis::run(
+        &s,
+        &Frame::from_frame(df, Path::new("agg.csv")),
+        &Options::default(),
+    )
+    .unwrap()
 }
 
 fn person_results() -> PilotResults {
@@ -64,7 +69,12 @@ fn person_results() -> PilotResults {
         }
     }
     let df = df!("arm" => arm, "employer" => emp, "outside_europe" => y).unwrap();
-    analysis::run(&s, &Frame::from_frame(df, Path::new("persons.csv")), &Options::default()).unwrap()
+    analysis::run(
+        &s,
+        &Frame::from_frame(df, Path::new("persons.csv")),
+        &Options::default(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -82,14 +92,21 @@ fn aggregated_counts_equal_the_person_rows_they_summarise() {
             (x.ci_high, y.ci_high),
             (x.p_value, y.p_value),
         ] {
-            assert!((u - v).abs() <= 1e-12 * (1.0 + v.abs()), "{}: {u} vs {v}", x.estimator);
+            assert!(
+                (u - v).abs() <= 1e-12 * (1.0 + v.abs()),
+                "{}: {u} vs {v}",
+                x.estimator
+            );
         }
         assert_eq!((x.n_treated, x.n_control), (y.n_treated, y.n_control));
     }
     assert_eq!(a.n_units, 367);
     // Clustered design: the headline is the cluster-robust difference with 8 clusters.
     let h = a.estimates.iter().find(|e| e.headline).unwrap();
-    assert_eq!((h.estimator.as_str(), h.se_type.as_deref(), h.n_clusters), ("ols", Some("CR2"), Some(8)));
+    assert_eq!(
+        (h.estimator.as_str(), h.se_type.as_deref(), h.n_clusters),
+        ("ols", Some("CR2"), Some(8))
+    );
     assert!(h.df.unwrap() < 7.0, "Bell-McCaffrey df below G - 1");
 }
 
@@ -119,11 +136,22 @@ better = "lower"
     let s = spec(text, "three");
     let arms = ["persoonlijk", "handhaving", "basis"];
     let arm: Vec<&str> = (0..60).map(|i| arms[i % 3]).collect();
-    let days: Vec<f64> = (0..60).map(|i| 100.0 + (i * 13 % 17) as f64 - if i % 3 == 0 { 8.0 } else { 0.0 }).collect();
+    let days: Vec<f64> = (0..60)
+        .map(|i| 100.0 + (i * 13 % 17) as f64 - if i % 3 == 0 { 8.0 } else { 0.0 })
+        .collect();
     let df = df!("arm" => arm, "days" => days).unwrap();
-    let r = analysis::run(&s, &Frame::from_frame(df, Path::new("three.csv")), &Options::default()).unwrap();
+    let r = analysis::run(
+        &s,
+        &Frame::from_frame(df, Path::new("three.csv")),
+        &Options::default(),
+    )
+    .unwrap();
     let cmp: Vec<&str> = r.estimates.iter().map(|e| e.comparison.as_str()).collect();
     assert_eq!(cmp, ["persoonlijk vs basis", "handhaving vs basis"]);
-    assert!(r.estimates.iter().all(|e| e.estimator == "welch" && e.headline));
+    assert!(
+        r.estimates
+            .iter()
+            .all(|e| e.estimator == "welch" && e.headline)
+    );
     assert_eq!(r.arm_summaries.len(), 3);
 }

@@ -12,6 +12,7 @@ slug = "mini"
 title = { nl = "Mini", en = "Mini" }
 description = { nl = "Kleine test", en = "Small test" }
 unit = { nl = "persoon", en = "person" }
+covariates = ["age"]
 [design]
 kind = "individually-randomised"
 [data]
@@ -20,7 +21,6 @@ file = "mini.csv"
 column = "arm"
 control = "control"
 values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
-covariates = ["age"]
 [[outcomes]]
 id = "work"
 column = "work"
@@ -87,19 +87,41 @@ fn a_small_pilot_writes_every_output() {
         "arms-income.svg",
     ] {
         let p = dir.path().join("res").join(f);
-        assert!(p.metadata().map(|m| m.len() > 100).unwrap_or(false), "{f} missing or empty");
+        assert!(
+            p.metadata().map(|m| m.len() > 100).unwrap_or(false),
+            "{f} missing or empty"
+        );
     }
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("res/results.json")).unwrap()).unwrap();
     let est = json["estimates"].as_array().unwrap();
     for key in [
-        "outcome", "comparison", "estimator", "estimate", "std_error", "ci_low", "ci_high",
-        "conf_level", "p_value", "df", "n_treated", "n_control",
+        "outcome",
+        "comparison",
+        "estimator",
+        "estimate",
+        "std_error",
+        "ci_low",
+        "ci_high",
+        "conf_level",
+        "p_value",
+        "df",
+        "n_treated",
+        "n_control",
     ] {
-        assert!(est.iter().all(|e| e.get(key).is_some()), "estimate without {key}");
+        assert!(
+            est.iter().all(|e| e.get(key).is_some()),
+            "estimate without {key}"
+        );
     }
     for key in ["arm", "n", "mean", "ci_low", "ci_high"] {
-        assert!(json["arm_summaries"].as_array().unwrap().iter().all(|e| e.get(key).is_some()));
+        assert!(
+            json["arm_summaries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e.get(key).is_some())
+        );
     }
     // Newcombe's interval for a binary outcome has a normal reference: df is null.
     let rd = est
@@ -109,10 +131,16 @@ fn a_small_pilot_writes_every_output() {
     assert!(rd["df"].is_null());
     let html = fs::read_to_string(dir.path().join("res/report.html")).unwrap();
     assert!(html.contains("data:image/png;base64,"));
-    assert!(!html.contains("src=\"http"), "the HTML report must not load external assets");
+    assert!(
+        !html.contains("src=\"http"),
+        "the HTML report must not load external assets"
+    );
     // The terminal summary names the outcomes.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Work") && stdout.contains("Income"), "{stdout}");
+    assert!(
+        stdout.contains("Work") && stdout.contains("Income"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -122,13 +150,21 @@ fn dutch_report_is_in_dutch() {
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
     let md = fs::read_to_string(dir.path().join("nl/report.md")).unwrap();
-    assert!(md.contains("Belangrijkste resultaten") && md.contains("Inkomen"), "{md}");
+    assert!(
+        md.contains("Belangrijkste resultaten") && md.contains("Inkomen"),
+        "{md}"
+    );
 }
 
 #[test]
 fn unknown_pilot_lists_the_known_ones() {
     let dir = setup(CONFIG, &mini_csv());
-    fails_with(dir.path(), &["pilot", "mnii"], 2, &["unknown pilot", "mini", "Did you mean"]);
+    fails_with(
+        dir.path(),
+        &["pilot", "mnii"],
+        2,
+        &["unknown pilot", "mini", "Did you mean"],
+    );
 }
 
 #[test]
@@ -152,16 +188,36 @@ fn unknown_pilot_in_the_repository_lists_all_eight() {
 
 #[test]
 fn missing_column_is_named_with_a_suggestion() {
-    let dir = setup(&CONFIG.replace("column = \"income\"", "column = \"incme\""), &mini_csv());
-    fails_with(dir.path(), &["pilot", "mini"], 1, &["mini.csv", "incme", "Did you mean \"income\""]);
-    assert!(!dir.path().join("out/mini").exists(), "no output after an error");
+    let dir = setup(
+        &CONFIG.replace("column = \"income\"", "column = \"incme\""),
+        &mini_csv(),
+    );
+    fails_with(
+        dir.path(),
+        &["pilot", "mini"],
+        1,
+        &["mini.csv", "incme", "Did you mean \"income\""],
+    );
+    assert!(
+        !dir.path().join("out/mini").exists(),
+        "no output after an error"
+    );
 }
 
 #[test]
 fn unknown_arm_value_names_row_and_allowed_values() {
     let csv = mini_csv().replacen("treated,", "treatment,", 1);
     let dir = setup(CONFIG, &csv);
-    fails_with(dir.path(), &["pilot", "mini"], 1, &["unknown arm \"treatment\"", "data row 1", "control, treated"]);
+    fails_with(
+        dir.path(),
+        &["pilot", "mini"],
+        1,
+        &[
+            "unknown arm \"treatment\"",
+            "data row 1",
+            "control, treated",
+        ],
+    );
 }
 
 #[test]
@@ -173,23 +229,44 @@ fn non_binary_value_in_binary_outcome_is_refused() {
 
 #[test]
 fn bad_config_names_file_key_and_allowed_values() {
-    let dir = setup(&CONFIG.replace("individually-randomised", "rct"), &mini_csv());
-    fails_with(dir.path(), &["pilot", "mini"], 1, &["mini.toml", "design.kind", "cluster-randomised"]);
+    let dir = setup(
+        &CONFIG.replace("individually-randomised", "rct"),
+        &mini_csv(),
+    );
+    fails_with(
+        dir.path(),
+        &["pilot", "mini"],
+        1,
+        &["mini.toml", "design.kind", "cluster-randomised"],
+    );
 }
 
 #[test]
 fn text_in_a_numeric_column_names_the_row() {
     let csv = mini_csv().replacen("1050", "n/a?", 1);
     let dir = setup(CONFIG, &csv);
-    fails_with(dir.path(), &["pilot", "mini"], 1, &["income", "not a number"]);
+    fails_with(
+        dir.path(),
+        &["pilot", "mini"],
+        1,
+        &["income", "not a number"],
+    );
 }
 
 #[test]
 fn compare_without_config_gives_json_with_the_contract() {
     let dir = setup(CONFIG, &mini_csv());
     let args = [
-        "compare", "notebooks-data/mini.csv", "--treatment", "arm", "--treated", "treated",
-        "--outcome", "income", "--format", "json",
+        "compare",
+        "notebooks-data/mini.csv",
+        "--treatment",
+        "arm",
+        "--treated",
+        "treated",
+        "--outcome",
+        "income",
+        "--format",
+        "json",
     ];
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
@@ -206,7 +283,16 @@ fn compare_reports_an_unknown_treated_value() {
     let dir = setup(CONFIG, &mini_csv());
     fails_with(
         dir.path(),
-        &["compare", "notebooks-data/mini.csv", "--treatment", "arm", "--treated", "treatd", "--outcome", "income"],
+        &[
+            "compare",
+            "notebooks-data/mini.csv",
+            "--treatment",
+            "arm",
+            "--treated",
+            "treatd",
+            "--outcome",
+            "income",
+        ],
         1,
         &["--treated \"treatd\"", "Did you mean \"treated\""],
     );
@@ -216,8 +302,16 @@ fn compare_reports_an_unknown_treated_value() {
 fn compare_csv_and_table_formats() {
     let dir = setup(CONFIG, &mini_csv());
     let base = [
-        "compare", "notebooks-data/mini.csv", "--treatment", "arm", "--treated", "treated",
-        "--outcome", "work,income", "--covariates", "age",
+        "compare",
+        "notebooks-data/mini.csv",
+        "--treatment",
+        "arm",
+        "--treated",
+        "treated",
+        "--outcome",
+        "work,income",
+        "--covariates",
+        "age",
     ];
     let mut args = base.to_vec();
     args.extend(["--format", "csv"]);
@@ -225,7 +319,10 @@ fn compare_csv_and_table_formats() {
     assert!(out.status.success(), "{}", show(&args, &out));
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(csv.starts_with("outcome,subset,comparison,"));
-    assert!(csv.contains("ols_adjusted") && csv.contains("risk_difference_newcombe"), "{csv}");
+    assert!(
+        csv.contains("ols_adjusted") && csv.contains("risk_difference_newcombe"),
+        "{csv}"
+    );
     let out = run_in(dir.path(), &base);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Welch"));
@@ -235,5 +332,10 @@ fn compare_csv_and_table_formats() {
 fn missing_data_file_says_what_to_do() {
     let dir = setup(CONFIG, &mini_csv());
     fs::remove_file(dir.path().join("notebooks-data/mini.csv")).unwrap();
-    fails_with(dir.path(), &["pilot", "mini"], 1, &["mini.csv", "does not exist", "simulate"]);
+    fails_with(
+        dir.path(),
+        &["pilot", "mini"],
+        1,
+        &["mini.csv", "does not exist", "simulate"],
+    );
 }

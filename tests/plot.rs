@@ -6,8 +6,8 @@
 //! looking at them after a change to the layout.
 
 use via_eval::plot::{
-    ArmChart, ArmGroup, ArmPoint, Better, EffectChart, EffectPanel, EffectRow, Lang,
-    arm_chart_png, arm_chart_svg, effect_chart_png, effect_chart_svg, register_fonts,
+    ArmChart, ArmGroup, ArmPoint, Better, EffectChart, EffectPanel, EffectRow, Lang, arm_chart_png,
+    arm_chart_svg, effect_chart_png, effect_chart_svg, register_fonts,
 };
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -42,9 +42,27 @@ fn effect_sample() -> EffectChart {
                 Better::Higher,
                 vec![
                     row("Participants vs comparison — pooled", 8.4, 3.1, 13.7, true),
-                    row("Participants vs comparison — Gemeente Utrecht", 11.2, 2.5, 19.9, false),
-                    row("Participants vs comparison — Gemeente Tilburg", 5.1, -3.8, 14.0, false),
-                    row("Participants vs comparison — Gemeente Groningen", 9.0, -0.4, 18.4, false),
+                    row(
+                        "Participants vs comparison — Gemeente Utrecht",
+                        11.2,
+                        2.5,
+                        19.9,
+                        false,
+                    ),
+                    row(
+                        "Participants vs comparison — Gemeente Tilburg",
+                        5.1,
+                        -3.8,
+                        14.0,
+                        false,
+                    ),
+                    row(
+                        "Participants vs comparison — Gemeente Groningen",
+                        9.0,
+                        -0.4,
+                        18.4,
+                        false,
+                    ),
                 ],
             ),
             panel(
@@ -52,21 +70,45 @@ fn effect_sample() -> EffectChart {
                 "Difference in euros per month",
                 Better::Higher,
                 vec![
-                    row("Participants vs comparison — pooled", 142.0, -35.0, 319.0, true),
-                    row("Participants vs comparison — Gemeente Utrecht", 201.0, -60.0, 462.0, false),
+                    row(
+                        "Participants vs comparison — pooled",
+                        142.0,
+                        -35.0,
+                        319.0,
+                        true,
+                    ),
+                    row(
+                        "Participants vs comparison — Gemeente Utrecht",
+                        201.0,
+                        -60.0,
+                        462.0,
+                        false,
+                    ),
                 ],
             ),
             panel(
                 "Months on social assistance (secondary)",
                 "Difference in months",
                 Better::Lower,
-                vec![row("Participants vs comparison — pooled", -1.3, -2.4, -0.2, true)],
+                vec![row(
+                    "Participants vs comparison — pooled",
+                    -1.3,
+                    -2.4,
+                    -0.2,
+                    true,
+                )],
             ),
             panel(
                 "Hours worked per week (secondary)",
                 "Difference in hours",
                 Better::Neither,
-                vec![row("Participants vs comparison — pooled", 0.8, -1.9, 3.5, true)],
+                vec![row(
+                    "Participants vs comparison — pooled",
+                    0.8,
+                    -1.9,
+                    3.5,
+                    true,
+                )],
             ),
         ],
         note: "Synthetic data. Source: via-eval simulate.".to_string(),
@@ -141,6 +183,24 @@ fn count_blue(img: &image::RgbImage) -> usize {
         .count()
 }
 
+/// All drawn texts of an SVG, joined by spaces, so a label wrapped over several lines
+/// still reads as the original label.
+fn svg_text(svg: &str) -> String {
+    let mut out = Vec::new();
+    for part in svg.split("<text").skip(1) {
+        let body = &part[part.find('>').unwrap() + 1..part.find("</text>").unwrap()];
+        out.push(
+            body.trim()
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        );
+    }
+    out.join(" ")
+}
+
 /// Cheap well-formedness checks; the full XML parse was done by hand when the layout
 /// was built.
 fn check_svg(svg: &str) {
@@ -165,8 +225,9 @@ fn effect_chart_svg_has_all_texts() {
     let svg = effect_chart_svg(&c).unwrap();
     keep("effect.svg", svg.as_bytes());
     check_svg(&svg);
-    assert!(svg.contains(&c.title));
     assert!(svg.contains(&format!("<title>{}</title>", c.title)));
+    let svg = svg_text(&svg);
+    assert!(svg.contains(&c.title));
     assert!(svg.contains(&c.subtitle));
     assert!(svg.contains(&c.note[..14]));
     for p in &c.panels {
@@ -193,7 +254,14 @@ fn arm_chart_png_and_svg() {
     let svg = arm_chart_svg(&c).unwrap();
     keep("arms.svg", svg.as_bytes());
     check_svg(&svg);
-    for text in [&c.title, &c.subtitle, &c.axis_label, &c.note, "Pooled", "Liander"] {
+    for text in [
+        &c.title,
+        &c.subtitle,
+        &c.axis_label,
+        &c.note,
+        "Pooled",
+        "Liander",
+    ] {
         assert!(svg.contains(text), "{text}");
     }
     // n is glued to its label with no-break spaces so it never wraps apart.
@@ -206,13 +274,21 @@ fn nan_rows_and_empty_panels_render() {
     let mut c = effect_sample();
     c.panels[0].rows[1].estimate = f64::NAN;
     c.panels[0].rows[2].ci_low = f64::NEG_INFINITY;
-    c.panels[1].rows = vec![row("Participants vs comparison — pooled", f64::NAN, f64::NAN, f64::NAN, true)];
-    c.panels.push(panel("Empty outcome", "Difference", Better::Higher, vec![]));
+    c.panels[1].rows = vec![row(
+        "Participants vs comparison — pooled",
+        f64::NAN,
+        f64::NAN,
+        f64::NAN,
+        true,
+    )];
+    c.panels
+        .push(panel("Empty outcome", "Difference", Better::Higher, vec![]));
     let png = effect_chart_png(&c).unwrap();
     keep("effect-nan.png", &png);
     check_png(&png);
     let svg = effect_chart_svg(&c).unwrap();
     check_svg(&svg);
+    let svg = svg_text(&svg);
     assert!(svg.contains(&c.panels[0].rows[1].label));
     assert!(svg.matches("not estimable").count() >= 2);
     assert!(svg.contains("Empty outcome"));
@@ -278,11 +354,18 @@ fn long_labels_are_wrapped_or_cut() {
                 of arrival versus the regular municipal route — all municipalities pooled \
                 over the full pilot period including late entrants and transfers";
     let mut c = effect_sample();
-    c.title = format!("{} {}", c.title, "with a deliberately very long title ".repeat(3));
+    c.title = format!(
+        "{} {}",
+        c.title,
+        "with a deliberately very long title ".repeat(3)
+    );
     c.panels[0].rows[0].label = long.to_string();
     let svg = effect_chart_svg(&c).unwrap();
     check_svg(&svg);
-    assert!(svg.contains('…'), "an over-long label should be cut with an ellipsis");
+    assert!(
+        svg.contains('…'),
+        "an over-long label should be cut with an ellipsis"
+    );
     let png = effect_chart_png(&c).unwrap();
     keep("effect-long.png", &png);
     check_png(&png);

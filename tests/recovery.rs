@@ -2,7 +2,7 @@
 //! were built into the data, and its 95% intervals cover them about 95% of the time.
 
 use std::path::Path;
-use via_eval::analysis::{self, Options, PilotResults, POOLED};
+use via_eval::analysis::{self, Options, POOLED, PilotResults};
 use via_eval::config::{self, DesignKind};
 use via_eval::data::Frame;
 use via_eval::simulate::{SimParams, Truth, generate};
@@ -50,9 +50,15 @@ fn large_draws_recover_the_true_effects() {
     ] {
         let (r, truth, _) = draw(slug, 7, scale);
         let checks = headline_checks(&r, &truth);
-        assert!(!checks.is_empty(), "{slug}: no headline estimate matched a truth");
+        assert!(
+            !checks.is_empty(),
+            "{slug}: no headline estimate matched a truth"
+        );
         for (what, z, _) in &checks {
-            assert!(z.abs() < 4.0, "{slug} {what}: estimate {z:.2} SEs from the truth");
+            assert!(
+                z.abs() < 4.0,
+                "{slug} {what}: estimate {z:.2} SEs from the truth"
+            );
         }
     }
 }
@@ -77,7 +83,10 @@ fn intervals_cover_the_truth_about_95_percent_of_the_time() {
     let (hit, total) = coverage("intensieve-begeleiding", 200, 1.0);
     let rate = hit as f64 / total as f64;
     assert!(total >= 200, "{total}");
-    assert!((0.92..=0.98).contains(&rate), "coverage {rate:.3} over {total} intervals");
+    assert!(
+        (0.92..=0.98).contains(&rate),
+        "coverage {rate:.3} over {total} intervals"
+    );
 }
 
 /// The long run: 2,000 draws each of a randomised and a cluster-randomised pilot.

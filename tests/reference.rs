@@ -14,7 +14,9 @@ use via_eval::stats::ols::{self, Clusters, SeType};
 use via_eval::stats::{Inference, describe, twosample};
 
 fn fixture(name: &str) -> Value {
-    let p = root().join("tests/fixtures/reference").join(format!("{name}.json"));
+    let p = root()
+        .join("tests/fixtures/reference")
+        .join(format!("{name}.json"));
     serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
 }
 
@@ -23,11 +25,19 @@ fn load(case: &Value) -> Frame {
 }
 
 fn nums(f: &Frame, col: &str) -> Vec<f64> {
-    f.numbers(col).unwrap().into_iter().map(|v| v.unwrap()).collect()
+    f.numbers(col)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.unwrap())
+        .collect()
 }
 
 fn labels(f: &Frame, col: &str) -> Vec<String> {
-    f.strings(col).unwrap().into_iter().map(|v| v.unwrap()).collect()
+    f.strings(col)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.unwrap())
+        .collect()
 }
 
 /// Compare every field the reference row has with the computed inference.
@@ -46,7 +56,11 @@ fn check(what: &str, got: &Inference, want: &Value) {
         }
     }
     if let Some(w) = want["df"].as_f64() {
-        assert_close(&format!("{what} df [{}]", want["package"]), got.df.unwrap(), w);
+        assert_close(
+            &format!("{what} df [{}]", want["package"]),
+            got.df.unwrap(),
+            w,
+        );
     }
 }
 
@@ -71,7 +85,11 @@ fn arms(case: &Value, f: &Frame) -> (Vec<f64>, Vec<f64>) {
     let treated = case["treated"].as_str().unwrap();
     let control = case["control"].as_str().unwrap();
     let pick = |v: &str| -> Vec<f64> {
-        y.iter().zip(&t).filter(|(_, a)| *a == v).map(|(y, _)| *y).collect()
+        y.iter()
+            .zip(&t)
+            .filter(|(_, a)| *a == v)
+            .map(|(y, _)| *y)
+            .collect()
     };
     (pick(treated), pick(control))
 }
@@ -83,18 +101,37 @@ fn continuous_case(name: &str) {
     let (yt, yc) = arms(&case, &f);
     let mut checked = 0;
     for s in case["arm_summary"].as_array().unwrap() {
-        let x = if s["arm"] == case["treated"] { &yt } else { &yc };
+        let x = if s["arm"] == case["treated"] {
+            &yt
+        } else {
+            &yc
+        };
         let got = describe::mean_ci(x, 0.95).unwrap();
         assert_eq!(got.n as u64, s["n"].as_u64().unwrap());
-        for (k, v) in [("mean", got.mean), ("sd", got.sd), ("ci_low", got.ci_low), ("ci_high", got.ci_high)] {
-            assert_close(&format!("{name} arm {} {k}", s["arm"]), v, s[k].as_f64().unwrap());
+        for (k, v) in [
+            ("mean", got.mean),
+            ("sd", got.sd),
+            ("ci_low", got.ci_low),
+            ("ci_high", got.ci_high),
+        ] {
+            assert_close(
+                &format!("{name} arm {} {k}", s["arm"]),
+                v,
+                s[k].as_f64().unwrap(),
+            );
         }
         checked += 1;
     }
     let y = nums(&f, case["outcome"].as_str().unwrap());
     let treat: Vec<f64> = labels(&f, case["treatment"].as_str().unwrap())
         .iter()
-        .map(|a| if a == case["treated"].as_str().unwrap() { 1.0 } else { 0.0 })
+        .map(|a| {
+            if a == case["treated"].as_str().unwrap() {
+                1.0
+            } else {
+                0.0
+            }
+        })
         .collect();
     let covs: Vec<Vec<f64>> = case["covariates"]
         .as_array()
@@ -102,7 +139,9 @@ fn continuous_case(name: &str) {
         .iter()
         .map(|c| nums(&f, c.as_str().unwrap()))
         .collect();
-    let clusters = case["cluster"].as_str().map(|c| Clusters::from_labels(&labels(&f, c)));
+    let clusters = case["cluster"]
+        .as_str()
+        .map(|c| Clusters::from_labels(&labels(&f, c)));
     let mut adjusted: Vec<&[f64]> = vec![&treat];
     adjusted.extend(covs.iter().map(Vec::as_slice));
     let fit_adj = ols::fit(&y, &adjusted, true).unwrap();
@@ -123,14 +162,22 @@ fn continuous_case(name: &str) {
             }
             "ols" | "ols_unadjusted" => {
                 let term = r["term"].as_str().unwrap().to_string();
-                let key = (est.to_string(), r["se_type"].as_str().unwrap().to_string(), r["package"].to_string());
+                let key = (
+                    est.to_string(),
+                    r["se_type"].as_str().unwrap().to_string(),
+                    r["package"].to_string(),
+                );
                 let idx = term_index.entry(key).or_insert(0usize);
                 let j = *idx;
                 *idx += 1;
                 let fit = if est == "ols" { &fit_adj } else { &fit_un };
                 let se = se_type(r["se_type"].as_str().unwrap());
                 let got = fit.coef_inference(j, se, clusters.as_ref(), 0.95).unwrap();
-                check(&format!("{name} {est} {} {term}", se.name()), &got.inference, r);
+                check(
+                    &format!("{name} {est} {} {term}", se.name()),
+                    &got.inference,
+                    r,
+                );
             }
             other => panic!("unexpected estimator {other} in {name}"),
         }
@@ -161,7 +208,13 @@ fn three_arms_each_against_control() {
     let f = load(&case);
     let y = nums(&f, "weight");
     let g = labels(&f, "group");
-    let arm = |v: &str| -> Vec<f64> { y.iter().zip(&g).filter(|(_, a)| *a == v).map(|(y, _)| *y).collect() };
+    let arm = |v: &str| -> Vec<f64> {
+        y.iter()
+            .zip(&g)
+            .filter(|(_, a)| *a == v)
+            .map(|(y, _)| *y)
+            .collect()
+    };
     let d1: Vec<f64> = g.iter().map(|a| f64::from(u8::from(a == "trt1"))).collect();
     let d2: Vec<f64> = g.iter().map(|a| f64::from(u8::from(a == "trt2"))).collect();
     let fit = ols::fit(&y, &[&d1, &d2], true).unwrap();
@@ -171,7 +224,11 @@ fn three_arms_each_against_control() {
             e @ ("welch" | "student") => {
                 let t = r["comparison"].as_str().unwrap().split(' ').next().unwrap();
                 let (a, b) = (arm(t), arm("ctrl"));
-                let got = if e == "welch" { twosample::welch(&a, &b, 0.95) } else { twosample::student(&a, &b, 0.95) };
+                let got = if e == "welch" {
+                    twosample::welch(&a, &b, 0.95)
+                } else {
+                    twosample::student(&a, &b, 0.95)
+                };
                 check(&format!("plantgrowth {e} {t}"), &got.unwrap(), r);
             }
             "ols_unadjusted" => {
@@ -181,7 +238,11 @@ fn three_arms_each_against_control() {
                     _ => 2,
                 };
                 let se = se_type(r["se_type"].as_str().unwrap());
-                check("plantgrowth ols", &fit.coef_inference(j, se, None, 0.95).unwrap().inference, r);
+                check(
+                    "plantgrowth ols",
+                    &fit.coef_inference(j, se, None, 0.95).unwrap().inference,
+                    r,
+                );
             }
             other => panic!("unexpected {other}"),
         }
@@ -195,7 +256,14 @@ fn longley_matches_nist_certified_values_and_exact_robust_errors() {
     let case = fixture("longley_nist");
     let f = load(&case);
     let y = nums(&f, "Employed");
-    let names = ["GNP.deflator", "GNP", "Unemployed", "Armed.Forces", "Population", "Year"];
+    let names = [
+        "GNP.deflator",
+        "GNP",
+        "Unemployed",
+        "Armed.Forces",
+        "Population",
+        "Year",
+    ];
     let cols: Vec<Vec<f64>> = names.iter().map(|c| nums(&f, c)).collect();
     let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
     let fit = ols::fit(&y, &x, true).unwrap();
@@ -214,7 +282,10 @@ fn longley_matches_nist_certified_values_and_exact_robust_errors() {
             for (k, v) in [("estimate", got.estimate), ("std_error", got.std_error)] {
                 let w = r[k].as_f64().unwrap();
                 let digits = -((v - w).abs() / w.abs()).log10();
-                assert!(digits >= NIST_DIGITS, "Longley {k} term {j}: {v} vs certified {w} ({digits:.1} digits)");
+                assert!(
+                    digits >= NIST_DIGITS,
+                    "Longley {k} term {j}: {v} vs certified {w} ({digits:.1} digits)"
+                );
             }
             nist += 1;
         } else if pkg.starts_with("exact") {
@@ -227,7 +298,9 @@ fn longley_matches_nist_certified_values_and_exact_robust_errors() {
 
 fn binary_case(name: &str) {
     let case = fixture(name);
-    let c = |x: &str, n: &str| Counts::new(case[x].as_u64().unwrap(), case[n].as_u64().unwrap()).unwrap();
+    let c = |x: &str, n: &str| {
+        Counts::new(case[x].as_u64().unwrap(), case[n].as_u64().unwrap()).unwrap()
+    };
     let (t, k) = (c("x_treated", "n_treated"), c("x_control", "n_control"));
     let mut n = 0;
     for r in case["results"].as_array().unwrap() {
@@ -242,11 +315,17 @@ fn binary_case(name: &str) {
             }
             "newcombe" => {
                 let g = binary::newcombe(t, k, 0.95).unwrap();
-                for (key, v) in [("estimate", g.estimate), ("ci_low", g.ci_low), ("ci_high", g.ci_high)] {
+                for (key, v) in [
+                    ("estimate", g.estimate),
+                    ("ci_low", g.ci_low),
+                    ("ci_high", g.ci_high),
+                ] {
                     assert_close(&format!("{what} {key}"), v, r[key].as_f64().unwrap());
                 }
             }
-            "risk_difference_wald" => check(&what, &binary::risk_difference_wald(t, k, 0.95).unwrap(), r),
+            "risk_difference_wald" => {
+                check(&what, &binary::risk_difference_wald(t, k, 0.95).unwrap(), r)
+            }
             "chisq" => {
                 let (x2, p) = binary::chi_square(t, k).unwrap();
                 assert_close(&what, x2, r["statistic"].as_f64().unwrap());
@@ -257,7 +336,11 @@ fn binary_case(name: &str) {
             }
             "risk_ratio" => check(&what, &binary::risk_ratio(t, k, 0.95).unwrap().0, r),
             "odds_ratio" => check(&what, &binary::odds_ratio(t, k, 0.95).unwrap().0, r),
-            "cohens_h" => assert_close(&what, binary::cohens_h(t, k), r["estimate"].as_f64().unwrap()),
+            "cohens_h" => assert_close(
+                &what,
+                binary::cohens_h(t, k),
+                r["estimate"].as_f64().unwrap(),
+            ),
             // Fisher's exact test arrives with the inference issue.
             "fisher" => continue,
             other => panic!("unexpected {other}"),

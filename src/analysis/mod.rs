@@ -88,7 +88,11 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
     let mut outcomes = Vec::new();
     let mut n_units = frame.height();
     for o in &spec.outcomes {
-        let display_factor = if o.kind == OutcomeKind::Binary { 100.0 } else { 1.0 };
+        let display_factor = if o.kind == OutcomeKind::Binary {
+            100.0
+        } else {
+            1.0
+        };
         outcomes.push(OutcomeMeta {
             id: o.id.clone(),
             kind: o.kind,
@@ -230,8 +234,14 @@ fn method_text(spec: &PilotSpec) -> Text {
     };
     let (nl_head, en_head) = if adj {
         (
-            format!("De hoofdschatting is een regressie op arm en covariaten ({}), met {nl_se}.", spec.covariates.join(", ")),
-            format!("The headline estimate is a regression on arm and covariates ({}), with {en_se}.", spec.covariates.join(", ")),
+            format!(
+                "De hoofdschatting is een regressie op arm en covariaten ({}), met {nl_se}.",
+                spec.covariates.join(", ")
+            ),
+            format!(
+                "The headline estimate is a regression on arm and covariates ({}), with {en_se}.",
+                spec.covariates.join(", ")
+            ),
         )
     } else if spec.design.cluster.is_some() {
         (
@@ -312,7 +322,11 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let project = labels(&spec.design.project, "project")?;
     if let (Some(p), false) = (&project, spec.projects.is_empty()) {
         let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
-        if let Some((i, v)) = p.iter().enumerate().find(|(_, v)| !allowed.contains(&v.as_str())) {
+        if let Some((i, v)) = p
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !allowed.contains(&v.as_str()))
+        {
             return Err(Error::data(
                 path,
                 format!(
@@ -446,7 +460,14 @@ fn analyse_subset(
         }
         let row = if binary {
             let events = vals.iter().filter(|&&v| v == 1.0).count() as u64;
-            binary::wilson(Counts { events, trials: vals.len() as u64 }, conf).map(|w| ArmSummaryRow {
+            binary::wilson(
+                Counts {
+                    events,
+                    trials: vals.len() as u64,
+                },
+                conf,
+            )
+            .map(|w| ArmSummaryRow {
                 outcome: o.id.clone(),
                 subset: subset.to_string(),
                 arm: arm.value.clone(),
@@ -501,11 +522,17 @@ fn analyse_subset(
                 note(
                     format!(
                         "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm ({} and {}).",
-                        key.treated, key.control, yt.len(), yc.len()
+                        key.treated,
+                        key.control,
+                        yt.len(),
+                        yc.len()
                     ),
                     format!(
                         "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm ({} en {}).",
-                        key.treated, key.control, yt.len(), yc.len()
+                        key.treated,
+                        key.control,
+                        yt.len(),
+                        yc.len()
                     ),
                 );
             }
@@ -514,10 +541,25 @@ fn analyse_subset(
         let n = (yt.len(), yc.len());
         let first = estimates.len();
         if binary {
-            let ct = Counts { events: yt.iter().filter(|&&v| v == 1.0).count() as u64, trials: yt.len() as u64 };
-            let cc = Counts { events: yc.iter().filter(|&&v| v == 1.0).count() as u64, trials: yc.len() as u64 };
+            let ct = Counts {
+                events: yt.iter().filter(|&&v| v == 1.0).count() as u64,
+                trials: yt.len() as u64,
+            };
+            let cc = Counts {
+                events: yc.iter().filter(|&&v| v == 1.0).count() as u64,
+                trials: yc.len() as u64,
+            };
             if let Ok(inf) = binary::newcombe(ct, cc, conf) {
-                estimates.push(EstimateRow::new(&key, "risk_difference_newcombe", None, None, Scale::Difference, inf, conf, n));
+                estimates.push(EstimateRow::new(
+                    &key,
+                    "risk_difference_newcombe",
+                    None,
+                    None,
+                    Scale::Difference,
+                    inf,
+                    conf,
+                    n,
+                ));
             }
             for (name, res) in [
                 ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
@@ -525,11 +567,26 @@ fn analyse_subset(
             ] {
                 match res {
                     Ok((inf, corrected)) => {
-                        estimates.push(EstimateRow::new(&key, name, None, None, Scale::Ratio, inf, conf, n));
+                        estimates.push(EstimateRow::new(
+                            &key,
+                            name,
+                            None,
+                            None,
+                            Scale::Ratio,
+                            inf,
+                            conf,
+                            n,
+                        ));
                         if corrected {
                             note(
-                                format!("{}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe).", key.treated),
-                                format!("{}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe).", key.treated),
+                                format!(
+                                    "{}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe).",
+                                    key.treated
+                                ),
+                                format!(
+                                    "{}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe).",
+                                    key.treated
+                                ),
                             );
                         }
                     }
@@ -541,53 +598,119 @@ fn analyse_subset(
             }
         } else {
             match twosample::welch(yt, yc, conf) {
-                Ok(inf) => estimates.push(EstimateRow::new(&key, "welch", None, Some("Welch-Satterthwaite"), Scale::Difference, inf, conf, n)),
+                Ok(inf) => estimates.push(EstimateRow::new(
+                    &key,
+                    "welch",
+                    None,
+                    Some("Welch-Satterthwaite"),
+                    Scale::Difference,
+                    inf,
+                    conf,
+                    n,
+                )),
                 Err(e) => note(
-                    format!("{} vs {}: difference in means not estimable ({e}).", key.treated, key.control),
-                    format!("{} vs {}: verschil in gemiddelden niet te schatten ({e}).", key.treated, key.control),
+                    format!(
+                        "{} vs {}: difference in means not estimable ({e}).",
+                        key.treated, key.control
+                    ),
+                    format!(
+                        "{} vs {}: verschil in gemiddelden niet te schatten ({e}).",
+                        key.treated, key.control
+                    ),
                 ),
             }
         }
         // Regressions: unadjusted cluster-robust, and adjusted.
         let se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
         if clustered {
-            match regression(spec, units, ou, &keep, t_idx, control_idx, &[], false, se, conf) {
+            match regression(
+                spec,
+                units,
+                ou,
+                &keep,
+                t_idx,
+                control_idx,
+                &[],
+                false,
+                se,
+                conf,
+            ) {
                 Ok(r) => estimates.push(r.into_row(&key, "ols", se, conf)),
                 Err(e) => note(
-                    format!("{}: cluster-robust difference not estimable ({e}).", key.treated),
-                    format!("{}: clusterrobuust verschil niet te schatten ({e}).", key.treated),
+                    format!(
+                        "{}: cluster-robust difference not estimable ({e}).",
+                        key.treated
+                    ),
+                    format!(
+                        "{}: clusterrobuust verschil niet te schatten ({e}).",
+                        key.treated
+                    ),
                 ),
             }
         }
         let with_projects = in_subset.is_none() && units.project.is_some();
         if !units.covariates.is_empty() || with_projects {
-            match regression(spec, units, ou, &keep, t_idx, control_idx, &units.covariates, with_projects, se, conf) {
+            match regression(
+                spec,
+                units,
+                ou,
+                &keep,
+                t_idx,
+                control_idx,
+                &units.covariates,
+                with_projects,
+                se,
+                conf,
+            ) {
                 Ok(r) => {
                     for d in &r.dropped {
                         note(
-                            format!("{}: covariate \"{d}\" dropped from the adjusted estimate: constant or collinear in this subset.", key.treated),
-                            format!("{}: covariaat \"{d}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep.", key.treated),
+                            format!(
+                                "{}: covariate \"{d}\" dropped from the adjusted estimate: constant or collinear in this subset.",
+                                key.treated
+                            ),
+                            format!(
+                                "{}: covariaat \"{d}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep.",
+                                key.treated
+                            ),
                         );
                     }
                     if r.n_dropped_missing > 0 {
                         note(
-                            format!("{}: {} unit(s) with a missing covariate left out of the adjusted estimate.", key.treated, r.n_dropped_missing),
-                            format!("{}: {} eenhe(i)d(en) met een ontbrekende covariaat niet in de gecorrigeerde schatting.", key.treated, r.n_dropped_missing),
+                            format!(
+                                "{}: {} unit(s) with a missing covariate left out of the adjusted estimate.",
+                                key.treated, r.n_dropped_missing
+                            ),
+                            format!(
+                                "{}: {} eenhe(i)d(en) met een ontbrekende covariaat niet in de gecorrigeerde schatting.",
+                                key.treated, r.n_dropped_missing
+                            ),
                         );
                     }
                     estimates.push(r.into_row(&key, "ols_adjusted", se, conf));
                 }
                 Err(e) => note(
                     format!("{}: adjusted estimate not estimable ({e}).", key.treated),
-                    format!("{}: gecorrigeerde schatting niet te schatten ({e}).", key.treated),
+                    format!(
+                        "{}: gecorrigeerde schatting niet te schatten ({e}).",
+                        key.treated
+                    ),
                 ),
             }
         }
         // Headline: adjusted, else cluster-robust unadjusted, else the design-free one.
         let rows = &mut estimates[first..];
-        let pick = ["ols_adjusted", "ols", if binary { "risk_difference_newcombe" } else { "welch" }]
-            .iter()
-            .find_map(|name| rows.iter().position(|r| r.estimator == *name));
+        let pick = [
+            "ols_adjusted",
+            "ols",
+            if binary {
+                "risk_difference_newcombe"
+            } else {
+                "welch"
+            },
+        ]
+        .iter()
+        .find_map(|name| rows.iter().position(|r| r.estimator == *name));
         if let Some(i) = pick {
             rows[i].headline = true;
         }
@@ -605,7 +728,16 @@ struct RegResult {
 
 impl RegResult {
     fn into_row(self, key: &ComparisonKey, estimator: &str, se: SeType, conf: f64) -> EstimateRow {
-        let mut row = EstimateRow::new(key, estimator, Some(se.name()), Some(se.df_rule()), Scale::Difference, self.inf, conf, self.n);
+        let mut row = EstimateRow::new(
+            key,
+            estimator,
+            Some(se.name()),
+            Some(se.df_rule()),
+            Scale::Difference,
+            self.inf,
+            conf,
+            self.n,
+        );
         row.n_clusters = self.n_clusters;
         row.covariates = self.covariates;
         row
@@ -649,7 +781,12 @@ fn regression(
     }
     let mut cols: Vec<(String, Vec<f64>)> = covariates
         .iter()
-        .map(|(name, c)| (name.clone(), rows.iter().map(|&r| c[r].unwrap_or(f64::NAN)).collect()))
+        .map(|(name, c)| {
+            (
+                name.clone(),
+                rows.iter().map(|&r| c[r].unwrap_or(f64::NAN)).collect(),
+            )
+        })
         .collect();
     if with_projects && let Some(p) = &units.project {
         let mut levels: BTreeMap<&str, ()> = BTreeMap::new();
@@ -659,7 +796,9 @@ fn regression(
         for lvl in levels.keys().skip(1) {
             cols.push((
                 format!("project={lvl}"),
-                rows.iter().map(|&r| if p[r] == *lvl { 1.0 } else { 0.0 }).collect(),
+                rows.iter()
+                    .map(|&r| if p[r] == *lvl { 1.0 } else { 0.0 })
+                    .collect(),
             ));
         }
     }

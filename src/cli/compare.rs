@@ -126,9 +126,11 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
     let control = match (&args.control, &args.treated) {
         (Some(c), _) => c.clone(),
         (None, _) if is01 => "0".to_string(),
-        (None, Some(t)) if arm_values.len() == 2 => {
-            arm_values.iter().find(|v| *v != t).cloned().unwrap_or_default()
-        }
+        (None, Some(t)) if arm_values.len() == 2 => arm_values
+            .iter()
+            .find(|v| *v != t)
+            .cloned()
+            .unwrap_or_default(),
         _ => {
             return Err(Error::usage(format!(
                 "name the control arm with --control (column \"{}\" has values: {})",
@@ -144,7 +146,11 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             )));
         }
         Some(t) => vec![t.clone()],
-        None => arm_values.iter().filter(|v| **v != control).cloned().collect(),
+        None => arm_values
+            .iter()
+            .filter(|v| **v != control)
+            .cloned()
+            .collect(),
     };
     let mut values: Vec<Arm> = vec![Arm {
         value: control.clone(),
@@ -186,7 +192,9 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
     }
     let title = same(&format!(
         "{}: {}",
-        path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        path.file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default(),
         args.outcome.join(", ")
     ));
     let spec = PilotSpec {
@@ -249,8 +257,16 @@ pub fn table(r: &PilotResults) -> String {
     let lang = Lang::En;
     let mut rows = vec![
         [
-            "outcome", "comparison", "estimator", "se", "estimate", "ci_low", "ci_high", "p",
-            "df", "n",
+            "outcome",
+            "comparison",
+            "estimator",
+            "se",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p",
+            "df",
+            "n",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -266,17 +282,20 @@ pub fn table(r: &PilotResults) -> String {
             fmt_value(e.ci_low),
             fmt_value(e.ci_high),
             fmt_p(e.p_value),
-            e.df.map(|d| format!("{d:.1}")).unwrap_or_else(|| "z".into()),
+            e.df.map(|d| format!("{d:.1}"))
+                .unwrap_or_else(|| "z".into()),
             format!("{}/{}", e.n_treated, e.n_control),
         ]);
     }
     let mut out = render(&rows);
     out.push('\n');
     let mut rows = vec![
-        ["outcome", "arm", "n", "missing", "mean", "ci_low", "ci_high"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
+        [
+            "outcome", "arm", "n", "missing", "mean", "ci_low", "ci_high",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
     ];
     for s in &r.arm_summaries {
         rows.push(vec![

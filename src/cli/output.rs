@@ -47,7 +47,10 @@ pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         if old.exists() {
             let _ = std::fs::rename(&old, dir);
         }
-        return Err(Error::io(dir, format!("cannot move the new output into place: {e}")));
+        return Err(Error::io(
+            dir,
+            format!("cannot move the new output into place: {e}"),
+        ));
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())

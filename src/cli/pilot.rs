@@ -63,19 +63,28 @@ pub fn evaluate(spec: &PilotSpec, data_dir: &Path, conf_level: f64) -> Result<Pi
 pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![
         ("results.json".to_string(), report::to_json(r)?.into_bytes()),
-        ("results.csv".to_string(), report::to_csv(&r.estimates).into_bytes()),
+        (
+            "results.csv".to_string(),
+            report::to_csv(&r.estimates).into_bytes(),
+        ),
     ];
     let mut pngs = HashMap::new();
     let effect = charts::effect_chart(r, lang);
     let png = crate::plot::effect_chart_png(&effect)?;
-    files.push(("effects.svg".into(), crate::plot::effect_chart_svg(&effect)?.into_bytes()));
+    files.push((
+        "effects.svg".into(),
+        crate::plot::effect_chart_svg(&effect)?.into_bytes(),
+    ));
     files.push(("effects.png".into(), png.clone()));
     pngs.insert("effects".to_string(), png);
     for o in &r.outcomes {
         if let Some(c) = charts::arm_chart(r, &o.id, lang) {
             let stem = format!("arms-{}", o.id);
             let png = crate::plot::arm_chart_png(&c)?;
-            files.push((format!("{stem}.svg"), crate::plot::arm_chart_svg(&c)?.into_bytes()));
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::arm_chart_svg(&c)?.into_bytes(),
+            ));
             files.push((format!("{stem}.png"), png.clone()));
             pngs.insert(stem, png);
         }
@@ -83,7 +92,10 @@ pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u
     let blocks = document::build(r, lang);
     files.push(("report.md".into(), markdown::render(&blocks).into_bytes()));
     let title = r.title.get(lang).to_string();
-    files.push(("report.html".into(), html::render(&blocks, &pngs, lang, &title).into_bytes()));
+    files.push((
+        "report.html".into(),
+        html::render(&blocks, &pngs, lang, &title).into_bytes(),
+    ));
     Ok(files)
 }
 

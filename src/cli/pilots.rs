@@ -36,10 +36,7 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
         let data = super::pilot::data_path(&spec, &args.data);
         let (n, found) = match Frame::load(&data, std::slice::from_ref(&spec.arms.column)) {
             Ok(f) => (f.height().to_string(), data.display().to_string()),
-            Err(_) if !data.exists() => (
-                "–".into(),
-                tr(lang, "ontbreekt", "missing").to_string(),
-            ),
+            Err(_) if !data.exists() => ("–".into(), tr(lang, "ontbreekt", "missing").to_string()),
             Err(e) => ("–".into(), format!("{}: {e}", tr(lang, "fout", "error"))),
         };
         rows.push(vec![

@@ -43,13 +43,17 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let paths = simulate::write(&spec, &data, &params, args.seed, &args.out)?;
 
     print_summary(&summary(&spec.slug, args, &data.truth, &paths));
-        Ok(())
+    Ok(())
 }
 
 /// The summary printed after a run: rows per arm, true effects, files written.
 fn summary(slug: &str, args: &SimulateArgs, t: &Truth, paths: &[PathBuf]) -> String {
     let mut out = String::new();
-    let arms: Vec<String> = t.units_by_arm.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    let arms: Vec<String> = t
+        .units_by_arm
+        .iter()
+        .map(|(a, n)| format!("{a} {n}"))
+        .collect();
     let _ = writeln!(
         out,
         "{slug} (SYNTHETIC, seed {}, scale {}): {} rows ({})",
@@ -63,7 +67,11 @@ fn summary(slug: &str, args: &SimulateArgs, t: &Truth, paths: &[PathBuf]) -> Str
             .effects
             .iter()
             .map(|e| {
-                let at = e.project.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default();
+                let at = e
+                    .project
+                    .as_deref()
+                    .map(|p| format!(" [{p}]"))
+                    .unwrap_or_default();
                 if o.kind == OutcomeKind::TimeToEvent {
                     format!("{}{at} HR {:.3}", e.arm, e.effect)
                 } else {

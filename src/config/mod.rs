@@ -342,9 +342,8 @@ impl PilotSpec {
 
     /// Parse and validate TOML text; `path` is used in messages and kept in the spec.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let raw: RawPilot = toml::from_str(text).map_err(|e| {
-            Error::config(path, format!("{}", e.to_string().trim_end()))
-        })?;
+        let raw: RawPilot =
+            toml::from_str(text).map_err(|e| Error::config(path, e.to_string().trim_end()))?;
         validate(raw, path)
     }
 
@@ -358,9 +357,13 @@ impl PilotSpec {
             }
         };
         push(&self.arms.column);
-        for c in [&self.design.cluster, &self.design.block, &self.design.project]
-            .into_iter()
-            .flatten()
+        for c in [
+            &self.design.cluster,
+            &self.design.block,
+            &self.design.project,
+        ]
+        .into_iter()
+        .flatten()
         {
             push(c);
         }
@@ -411,7 +414,9 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         Some(s) => parse_enum(file, "data.layout", s, "person, aggregated")?,
     };
     if raw.data.file.trim().is_empty() {
-        return Err(err("`data.file` is empty; name the data file (CSV or Parquet)".into()));
+        return Err(err(
+            "`data.file` is empty; name the data file (CSV or Parquet)".into(),
+        ));
     }
     let ext_ok = raw.data.file.ends_with(".csv") || raw.data.file.ends_with(".parquet");
     if !ext_ok {
@@ -459,7 +464,11 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             )));
         }
         if !ids.insert(o.id.clone()) {
-            return Err(err(format!("`{}`: the id \"{}\" is used twice", key("id"), o.id)));
+            return Err(err(format!(
+                "`{}`: the id \"{}\" is used twice",
+                key("id"),
+                o.id
+            )));
         }
         let okind: OutcomeKind = parse_enum(file, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
         let better: Better = parse_enum(file, &key("better"), &o.better, "higher, lower, neither")?;
@@ -662,7 +671,13 @@ better = "higher"
     #[test]
     fn a_good_config_validates() {
         let s = parse(GOOD).unwrap();
-        assert_eq!(s.arms.treated().map(|a| a.value.as_str()).collect::<Vec<_>>(), ["t"]);
+        assert_eq!(
+            s.arms
+                .treated()
+                .map(|a| a.value.as_str())
+                .collect::<Vec<_>>(),
+            ["t"]
+        );
         assert_eq!(s.needed_columns(), ["arm", "y"]);
     }
 
@@ -676,11 +691,20 @@ better = "higher"
     #[test]
     fn bad_enum_values_list_the_allowed_values() {
         let m = message(&GOOD.replace("individually-randomised", "randomized"));
-        assert!(m.contains("design.kind") && m.contains("cluster-randomised"), "{m}");
+        assert!(
+            m.contains("design.kind") && m.contains("cluster-randomised"),
+            "{m}"
+        );
         let m = message(&GOOD.replace("kind = \"continuous\"", "kind = \"numeric\""));
-        assert!(m.contains("outcomes[0].kind") && m.contains("time-to-event"), "{m}");
+        assert!(
+            m.contains("outcomes[0].kind") && m.contains("time-to-event"),
+            "{m}"
+        );
         let m = message(&GOOD.replace("better = \"higher\"", "better = \"up\""));
-        assert!(m.contains("outcomes[0].better") && m.contains("higher, lower, neither"), "{m}");
+        assert!(
+            m.contains("outcomes[0].better") && m.contains("higher, lower, neither"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -122,7 +122,10 @@ impl Frame {
 
     fn column(&self, name: &str) -> Result<&Column> {
         self.df.column(name).map_err(|_| {
-            Error::data(&self.path, format!("no column \"{name}\" in the loaded data"))
+            Error::data(
+                &self.path,
+                format!("no column \"{name}\" in the loaded data"),
+            )
         })
     }
 
@@ -162,9 +165,9 @@ impl Frame {
         let s = c.as_materialized_series();
         let vals: Vec<Option<f64>> = match s.dtype() {
             DataType::String => {
-                let ca = s.str().map_err(|e| {
-                    Error::data(&self.path, format!("column \"{name}\": {e}"))
-                })?;
+                let ca = s
+                    .str()
+                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?;
                 let mut v = Vec::with_capacity(ca.len());
                 for (i, x) in ca.iter().enumerate() {
                     v.push(match x.map(str::trim) {
@@ -236,6 +239,9 @@ impl Frame {
             .df
             .filter(&mask)
             .map_err(|e| Error::data(&self.path, format!("cannot filter rows: {e}")))?;
-        Ok(Self { path: self.path, df })
+        Ok(Self {
+            path: self.path,
+            df,
+        })
     }
 }

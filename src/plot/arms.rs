@@ -29,8 +29,18 @@ pub(crate) fn scene(c: &ArmChart) -> Scene {
     let mut y = header(&mut s, &c.title, &c.subtitle);
     let words = words(c.lang);
     // "n = 87" is glued with no-break spaces so wrapping never separates n from 87.
-    let label = |p: &ArmPoint| format!("{} (n\u{a0}=\u{a0}{})", p.label, format_number(p.n as f64, 0, c.lang));
-    let labels: Vec<Vec<String>> = c.groups.iter().map(|g| g.points.iter().map(label).collect()).collect();
+    let label = |p: &ArmPoint| {
+        format!(
+            "{} (n\u{a0}=\u{a0}{})",
+            p.label,
+            format_number(p.n as f64, 0, c.lang)
+        )
+    };
+    let labels: Vec<Vec<String>> = c
+        .groups
+        .iter()
+        .map(|g| g.points.iter().map(label).collect())
+        .collect();
     let label_w = label_column(labels.iter().flatten().map(|t| (t.as_str(), LABEL)));
     let (px0, px1) = (MARGIN + label_w + GUTTER, WIDTH - MARGIN - 14);
     let axis = Axis::fit(
@@ -69,7 +79,7 @@ pub(crate) fn scene(c: &ArmChart) -> Scene {
         let mut row_y = rows_top + 4;
         let mut rows = Vec::with_capacity(g.points.len());
         for (p, text) in g.points.iter().zip(g_labels) {
-            let lines = wrap(text, LABEL, f64::from(label_w), 2);
+            let lines = wrap(text, LABEL, f64::from(label_w), 3);
             let h = (ROW_MIN + 4).max(lines.len() as i32 * LABEL.line_height() + 10);
             rows.push((p, lines, row_y, row_y + h));
             row_y += h;
@@ -80,7 +90,10 @@ pub(crate) fn scene(c: &ArmChart) -> Scene {
             let cy = (t + b) / 2;
             let block_top = cy - lines.len() as i32 * LABEL.line_height() / 2;
             s.lines(lines, MARGIN, block_top, LABEL, INK, Align::Left);
-            let colour = colours.get(p.label.as_str()).copied().unwrap_or(ARM_COLOURS[0]);
+            let colour = colours
+                .get(p.label.as_str())
+                .copied()
+                .unwrap_or(ARM_COLOURS[0]);
             bar(&mut s, &axis, p, cy, colour, words.not_estimable);
         }
         // The grid's zero line is the bars' base: redraw it over the bar ends.

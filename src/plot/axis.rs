@@ -2,14 +2,13 @@
 //!
 //! The range always contains zero, because "no effect" (or "nothing") is the reference
 //! every reader looks for, and all intervals, so no whisker is ever cut off. Ticks are
-//! round numbers (1, 2, 2.5 or 5 times a power of ten) spaced so their labels never
-//! touch.
+//! round numbers (1, 2 or 5 times a power of ten) spaced so their labels never touch.
 
 use crate::config::Lang;
 
 use super::scene::{Align, Scene};
 use super::text::{Font, format_number};
-use super::theme::{AXIS, GRID, MUTED, TICK, ZERO};
+use super::theme::{AXIS, GRID, MUTED, TICK, WIDTH, ZERO};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Axis {
@@ -26,14 +25,16 @@ pub(crate) struct Axis {
 impl Axis {
     /// An axis over pixels `x0..x1` covering zero and the finite `values` (infinite and
     /// NaN values are ignored: they are shown as "not estimable" by the caller).
-    /// `pad_zero_side` lets effect charts show a little room below zero when zero is
-    /// the minimum; bar charts starting at zero do not want a negative stub.
+    /// Zero is not padded when it is an end of the range: the zero line, or the base
+    /// of the bars, can sit on the edge. When all values are zero (or there are none),
+    /// `symmetric_if_flat` picks −1..1 (an effect of exactly zero, in the middle) over
+    /// 0..1.
     pub(crate) fn fit(
         values: impl IntoIterator<Item = f64>,
         x0: i32,
         x1: i32,
         lang: Lang,
-        pad_zero_side: bool,
+        symmetric_if_flat: bool,
     ) -> Self {
         let (mut lo, mut hi) = values
             .into_iter()
@@ -46,35 +47,44 @@ impl Axis {
             hi = 1.0;
         }
         if hi - lo <= 0.0 {
-            lo = -1.0;
+            lo = if symmetric_if_flat { -1.0 } else { 0.0 };
             hi = 1.0;
         }
-        let pad = 0.03 * (hi - lo);
-        if lo < 0.0 || pad_zero_side {
+        // About 8 pixels, so no interval end sits on the edge of the plot.
+        let pad = 0.015 * (hi - lo);
+        if lo < 0.0 {
             lo -= pad;
         }
-        if hi > 0.0 || pad_zero_side {
+        if hi > 0.0 {
             hi += pad;
         }
         let width = f64::from((x1 - x0).max(1));
-        let target = (width / 80.0).floor().clamp(3.0, 10.0);
-        let mut step = nice_step((hi - lo) / target);
-        let mut axis = Self::snap(lo, hi, step, x0, x1);
-        // Widen the step until the widest tick label has room to breathe.
-        for _ in 0..12 {
+        let data_span = hi - lo;
+        // Try round steps around span / 7 and keep the best: little empty range beyond
+        // the data, about seven ticks, and labels that never touch. The first step
+        // whose labels fit is the fallback should no candidate qualify.
+        let mut best: Option<(f64, Self)> = None;
+        let mut fallback: Option<Self> = None;
+        for step in candidate_steps(data_span) {
+            let axis = Self::snap(lo, hi, step, x0, x1);
+            let n = axis.ticks().len();
             let widest = axis
                 .ticks()
                 .iter()
                 .map(|&v| TICK.width(&axis.label(v, lang)))
                 .fold(0.0, f64::max);
-            let spacing = width * step / (axis.hi - axis.lo);
-            if widest + 20.0 <= spacing {
-                break;
+            if widest + 20.0 > width * step / (axis.hi - axis.lo) {
+                continue;
             }
-            step = nice_step(step * 1.0001);
-            axis = Self::snap(lo, hi, step, x0, x1);
+            let score = (axis.hi - axis.lo) / data_span + 0.05 * (n as f64 - 7.0).abs();
+            if (3..=11).contains(&n) && best.as_ref().is_none_or(|(b, _)| score < *b) {
+                best = Some((score, axis.clone()));
+            }
+            fallback.get_or_insert(axis);
         }
-        axis
+        best.map(|(_, a)| a)
+            .or(fallback)
+            .unwrap_or_else(|| Self::snap(lo, hi, data_span, x0, x1))
     }
 
     fn snap(lo: f64, hi: f64, step: f64, x0: i32, x1: i32) -> Self {
@@ -103,7 +113,9 @@ impl Axis {
     pub(crate) fn ticks(&self) -> Vec<f64> {
         let k0 = (self.lo / self.step).round() as i64;
         let k1 = (self.hi / self.step).round() as i64;
-        (k0..=k1.min(k0 + 100)).map(|k| k as f64 * self.step).collect()
+        (k0..=k1.min(k0 + 100))
+            .map(|k| k as f64 * self.step)
+            .collect()
     }
 
     pub(crate) fn label(&self, v: f64, lang: Lang) -> String {
@@ -126,23 +138,29 @@ impl Axis {
         for v in self.ticks() {
             let x = self.x(v);
             s.vline(x, y, y + 6, 1, AXIS);
-            s.text(x, top + font.baseline_in_line(), &self.label(v, lang), font, MUTED, Align::Center);
+            let label = self.label(v, lang);
+            // A wide last label (e.g. "1,500,000") is kept inside the canvas.
+            let (x, align) = if f64::from(x) + font.width(&label) / 2.0 > f64::from(WIDTH - 6) {
+                (WIDTH - 6, Align::Right)
+            } else {
+                (x, Align::Center)
+            };
+            s.text(x, top + font.baseline_in_line(), &label, font, MUTED, align);
         }
         top + font.line_height()
     }
 }
 
-/// The smallest of 1, 2, 2.5, 5 x 10^k that is at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if !(raw.is_finite() && raw > 0.0) {
-        return 1.0;
+/// Steps of 1, 2 and 5 times a power of ten (the values people count in), from about a
+/// hundredth to about the whole of `span`, smallest first.
+fn candidate_steps(span: f64) -> Vec<f64> {
+    if !(span.is_finite() && span > 0.0) {
+        return vec![1.0];
     }
-    let mag = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw * (1.0 - 1e-9))
-        .unwrap_or(10.0 * mag)
+    let top = span.log10().floor() as i32;
+    (top - 2..=top)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .collect()
 }
 
 /// Decimals needed to print multiples of `step` exactly (2.5 needs one, 0.25 two).
@@ -160,15 +178,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nice_steps() {
-        assert_eq!(nice_step(0.7), 1.0);
-        assert_eq!(nice_step(1.3), 2.0);
-        assert_eq!(nice_step(2.1), 2.5);
-        assert_eq!(nice_step(3.0), 5.0);
-        assert_eq!(nice_step(6.0), 10.0);
-        assert_eq!(nice_step(140.0), 200.0);
+    fn round_steps() {
+        assert_eq!(candidate_steps(14.0)[..3], [0.1, 0.2, 0.5]);
+        assert_eq!(*candidate_steps(14.0).last().unwrap(), 50.0);
+        assert_eq!(candidate_steps(f64::NAN), vec![1.0]);
         assert_eq!(decimals_for(2.5), 1);
         assert_eq!(decimals_for(0.25), 2);
         assert_eq!(decimals_for(500.0), 0);
+    }
+
+    #[test]
+    fn ranges_cover_zero_and_data_with_round_ticks() {
+        crate::plot::register_fonts();
+        let a = Axis::fit([-3.6, 3.3, 10.0], 400, 960, Lang::En, true);
+        assert_eq!((a.lo, a.hi, a.step), (-4.0, 12.0, 2.0));
+        let a = Axis::fit([36.1, 55.7], 400, 960, Lang::En, false);
+        assert_eq!((a.lo, a.hi, a.step), (0.0, 60.0, 10.0));
+        let a = Axis::fit([-2.4, -0.2], 400, 960, Lang::En, true);
+        assert!(a.lo <= -2.4 && a.hi >= 0.0 && a.ticks().contains(&0.0));
+        // Ticks never crowd: euros in the hundred thousands on a narrow axis.
+        let a = Axis::fit([-150_000.0, 420_000.0], 600, 960, Lang::Nl, true);
+        let n = a.ticks().len() as f64;
+        let widest = a
+            .ticks()
+            .iter()
+            .map(|&v| TICK.width(&a.label(v, Lang::Nl)))
+            .fold(0.0, f64::max);
+        assert!(widest + 20.0 <= 360.0 / (n - 1.0));
     }
 }

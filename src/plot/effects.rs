@@ -64,15 +64,18 @@ fn panel(
         let line = [words.no_estimates.to_string()];
         return s.lines(&line, MARGIN, y + 2, LABEL, MUTED, Align::Left);
     }
+    // With nothing to draw, an axis would show a made-up range: leave it out (the
+    // 0..1 axis then only places the "not estimable" texts at the left).
+    let has_axis = p.rows.iter().any(drawable);
     let axis = Axis::fit(
         p.rows
             .iter()
-            .filter(|r| r.estimate.is_finite())
+            .filter(|r| drawable(r))
             .flat_map(|r| [r.estimate, r.ci_low, r.ci_high]),
         px0,
         px1,
         c.lang,
-        true,
+        has_axis,
     );
 
     // Geometry first, so the shading and grid can be drawn under the marks.
@@ -81,7 +84,7 @@ fn panel(
     let mut rows = Vec::with_capacity(p.rows.len());
     for r in &p.rows {
         let font = row_font(r);
-        let lines = wrap(&r.label, font, f64::from(label_w), 2);
+        let lines = wrap(&r.label, font, f64::from(label_w), 3);
         let h = ROW_MIN.max(lines.len() as i32 * font.line_height() + 10);
         rows.push((r, font, lines, row_y, row_y + h));
         row_y += h;
@@ -93,31 +96,41 @@ fn panel(
             s.rect(MARGIN - 10, *t, px1 + 10, *b, BAND);
         }
     }
-    axis.draw_grid(s, rows_top, rows_bottom);
+    if has_axis {
+        axis.draw_grid(s, rows_top, rows_bottom);
+    }
     for (r, font, lines, t, b) in &rows {
         let cy = (t + b) / 2;
         let block_top = cy - lines.len() as i32 * font.line_height() / 2;
         s.lines(lines, MARGIN, block_top, *font, INK, Align::Left);
         interval(s, &axis, r, cy, words);
     }
+    if !has_axis {
+        return rows_bottom;
+    }
     let y = axis.draw_scale(s, rows_bottom, c.lang);
     caption(s, &axis, &p.axis_label, p.better, &c.better_label, y)
 }
 
+/// A row is drawn only with its estimate and both interval bounds: a dot without its
+/// interval would look exact to a reader who cannot see that the uncertainty is
+/// missing.
+fn drawable(r: &EffectRow) -> bool {
+    r.estimate.is_finite() && r.ci_low.is_finite() && r.ci_high.is_finite()
+}
+
 /// The estimate and its interval on row `cy`; emphasised (pooled) rows are heavier.
 fn interval(s: &mut Scene, axis: &Axis, r: &EffectRow, cy: i32, words: &Words) {
-    if !r.estimate.is_finite() {
+    if !drawable(r) {
         not_estimable(s, axis, cy, words.not_estimable);
         return;
     }
     let (thick, cap, dot) = if r.emphasis { (5, 20, 8) } else { (3, 14, 6) };
-    if r.ci_low.is_finite() && r.ci_high.is_finite() {
-        let a = axis.x(r.ci_low.min(r.ci_high));
-        let b = axis.x(r.ci_low.max(r.ci_high));
-        s.hline(a, b + 1, cy, thick, BLUE);
-        s.vline(a, cy - cap / 2, cy + cap / 2, 2, BLUE);
-        s.vline(b, cy - cap / 2, cy + cap / 2, 2, BLUE);
-    }
+    let a = axis.x(r.ci_low.min(r.ci_high));
+    let b = axis.x(r.ci_low.max(r.ci_high));
+    s.hline(a, b + 1, cy, thick, BLUE);
+    s.vline(a, cy - cap / 2, cy + cap / 2, 2, BLUE);
+    s.vline(b, cy - cap / 2, cy + cap / 2, 2, BLUE);
     let x = axis.x(r.estimate);
     s.circle(x, cy, dot + 2, WHITE);
     s.circle(x, cy, dot, BLUE);

@@ -17,7 +17,7 @@ pub(crate) fn header(s: &mut Scene, title: &str, subtitle: &str) -> i32 {
     y = s.lines(&title_lines, MARGIN, y, TITLE, INK, Align::Left);
     let sub_lines = wrap(subtitle, SUBTITLE, content_width(), 3);
     if !sub_lines.is_empty() {
-        y = s.lines(&sub_lines, MARGIN, y + 2, SUBTITLE, MUTED, Align::Left);
+        y = s.lines(&sub_lines, MARGIN, y + 6, SUBTITLE, MUTED, Align::Left);
     }
     y + 22
 }
@@ -26,7 +26,7 @@ pub(crate) fn header(s: &mut Scene, title: &str, subtitle: &str) -> i32 {
 pub(crate) fn footer(s: &mut Scene, note: &str, y: i32) -> i32 {
     let lines = wrap(note, NOTE, content_width(), 6);
     if lines.is_empty() {
-        return y + MARGIN / 2;
+        return y + MARGIN - 8;
     }
     let y = y + 10;
     s.hline(MARGIN, WIDTH - MARGIN, y, 1, super::theme::GRID);

@@ -2,9 +2,12 @@
 //!
 //! Renderers compute nothing: callers pass values already in display units
 //! (percentage points, euros, months) and texts already in the report language, and
-//! these functions only lay them out and draw them. Values that are NaN or infinite are
-//! not drawn; their rows keep their label and say "not estimable" instead, so a chart
-//! never silently drops a comparison.
+//! these functions only lay them out and draw them. `lang` only picks the number format
+//! and two fixed phrases. Values that are NaN or infinite are not drawn; their rows
+//! keep their label and say "not estimable" instead, so a chart never silently drops a
+//! comparison. An effect row needs its estimate and both interval bounds (a dot alone
+//! would look exact); an arm bar is drawn from its mean, with the whisker when the
+//! interval is finite.
 //!
 //! The fonts are embedded (DejaVu Sans, registered from bytes), so rendering does not
 //! depend on the fonts installed on the machine; see `THIRD_PARTY_NOTICES` for their
@@ -14,6 +17,7 @@ mod arms;
 mod axis;
 mod effects;
 mod frame;
+mod glyphs;
 mod scene;
 mod text;
 mod theme;

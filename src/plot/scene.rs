@@ -8,11 +8,12 @@
 use std::io::Cursor;
 
 use image::ImageEncoder;
-use image::codecs::png::PngEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor};
 
+use super::glyphs;
 use super::text::Font;
 use super::theme::{MAX_PNG_HEIGHT, WHITE};
 use crate::error::{Error, Result};
@@ -148,7 +149,14 @@ impl Scene {
         let lh = font.line_height();
         for (i, line) in lines.iter().enumerate() {
             let line_top = top + i as i32 * lh;
-            self.text(x, line_top + font.baseline_in_line(), line, font, color, align);
+            self.text(
+                x,
+                line_top + font.baseline_in_line(),
+                line,
+                font,
+                color,
+                align,
+            );
         }
         top + lines.len() as i32 * lh
     }
@@ -176,9 +184,20 @@ impl Scene {
             self.paint(&mut backend, Target::Bitmap)?;
         }
         let mut png = Vec::new();
-        PngEncoder::new(Cursor::new(&mut png))
-            .write_image(&pixels, w, h, image::ColorType::Rgb8)
-            .map_err(|e| Error::analysis(format!("encoding chart \"{}\" as PNG failed: {e}", self.title)))?;
+        // Adaptive row filters halve the file against the default (charts are mostly
+        // flat colour), which matters for reports that inline the PNG as base64.
+        PngEncoder::new_with_quality(
+            Cursor::new(&mut png),
+            CompressionType::Default,
+            FilterType::Adaptive,
+        )
+        .write_image(&pixels, w, h, image::ColorType::Rgb8)
+        .map_err(|e| {
+            Error::analysis(format!(
+                "encoding chart \"{}\" as PNG failed: {e}",
+                self.title
+            ))
+        })?;
         Ok(png)
     }
 
@@ -201,10 +220,12 @@ impl Scene {
                     x1,
                     y1,
                     color,
-                } => db.draw_rect((*x0, *y0), (*x1, *y1), color, true),
-                Shape::Circle { cx, cy, r, color } => {
-                    db.draw_circle((*cx, *cy), *r, &color.filled(), true)
-                }
+                } => db
+                    .draw_rect((*x0, *y0), (*x1, *y1), color, true)
+                    .map_err(|e| e.to_string()),
+                Shape::Circle { cx, cy, r, color } => db
+                    .draw_circle((*cx, *cy), *r, &color.filled(), true)
+                    .map_err(|e| e.to_string()),
                 Shape::Text {
                     x,
                     baseline,
@@ -213,20 +234,57 @@ impl Scene {
                     color,
                     align,
                 } => {
-                    let h_pos = match align {
-                        Align::Left => HPos::Left,
-                        Align::Center => HPos::Center,
-                        Align::Right => HPos::Right,
-                    };
-                    let style = font.desc().color(color).pos(Pos::new(h_pos, VPos::Top));
                     let top = baseline - target.baseline_below_top(font.size);
-                    db.draw_text(text, &style, (*x, top))
+                    if let (Target::Bitmap, Some(face)) = (target, glyphs::face(font.bold)) {
+                        draw_glyphs(db, face, text, *font, *color, (*x, top), *align)
+                    } else {
+                        let h_pos = match align {
+                            Align::Left => HPos::Left,
+                            Align::Center => HPos::Center,
+                            Align::Right => HPos::Right,
+                        };
+                        let style = font.desc().color(color).pos(Pos::new(h_pos, VPos::Top));
+                        db.draw_text(text, &style, (*x, top))
+                            .map_err(|e| e.to_string())
+                    }
                 }
             }
             .map_err(|e| fail(&e))?;
         }
         db.present().map_err(|e| fail(&e))
     }
+}
+
+/// Draws `text` one glyph at a time at the font's own positions (see `glyphs` for why
+/// plotters' whole-string drawing is not used for bitmaps). The error is returned as
+/// text because plotters does not re-export the backend error type by name.
+fn draw_glyphs<DB: DrawingBackend>(
+    db: &mut DB,
+    face: &glyphs::Face,
+    text: &str,
+    font: Font,
+    color: RGBColor,
+    (x, top): (i32, i32),
+    align: Align,
+) -> std::result::Result<(), String> {
+    let (placed, width) = face.layout(text, font.size);
+    let start = f64::from(x)
+        - match align {
+            Align::Left => 0.0,
+            Align::Center => width / 2.0,
+            Align::Right => width,
+        };
+    let style = font
+        .desc()
+        .color(&color)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    let mut buf = [0u8; 4];
+    for g in placed.iter().filter(|g| !g.ch.is_whitespace()) {
+        let gx = (start + g.pen).round() as i32 + g.bearing;
+        db.draw_text(g.ch.encode_utf8(&mut buf), &style, (gx, top))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Gives the SVG an accessible title and a font list that starts with the face the

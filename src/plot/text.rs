@@ -2,7 +2,7 @@
 //!
 //! Layout is done once, in pixels, before any backend is touched, so the PNG and the
 //! SVG come from the same positions. Widths are measured with the embedded DejaVu Sans
-//! (the same glyph advances the bitmap backend draws). SVG viewers render the text a
+//! (the same glyph advances the bitmap backend draws, see `glyphs`). SVG viewers render the text a
 //! little smaller (plotters writes `font-size = size / 1.24`), so whatever fits in the
 //! PNG also fits in the SVG.
 
@@ -35,13 +35,16 @@ impl Font {
         FontDesc::new(FontFamily::SansSerif, self.size, style)
     }
 
-    /// Width of `text` in pixels. Measuring cannot fail once the fonts are registered;
-    /// if it ever does, a generous estimate keeps the layout usable rather than
-    /// failing a whole report over a label.
+    /// Width of `text` in pixels, from the embedded font's own metrics (the same
+    /// advances and kerning plotters uses, without its rounding to whole pixels).
     pub(crate) fn width(self, text: &str) -> f64 {
-        match self.desc().box_size(text) {
-            Ok((w, _)) => f64::from(w),
-            Err(_) => 0.65 * self.size * text.chars().count() as f64,
+        match super::glyphs::face(self.bold) {
+            Some(face) => face.layout(text, self.size).1,
+            None => match self.desc().box_size(text) {
+                Ok((w, _)) => f64::from(w),
+                // Generous, so a broken font file degrades the layout, not the report.
+                Err(_) => 0.65 * self.size * text.chars().count() as f64,
+            },
         }
     }
 
@@ -101,11 +104,16 @@ pub(crate) fn wrap(text: &str, font: Font, max_width: f64, max_lines: usize) -> 
     lines
 }
 
-/// `text` cut so that it plus "…" fits in `max_width`; always ends in "…".
+/// `text` cut so that it plus "…" fits in `max_width`; always ends in "…". Cuts at a
+/// word boundary when that keeps at least half the line, so no half words dangle.
 fn with_ellipsis(text: &str, font: Font, max_width: f64) -> String {
     let mut kept: String = text.to_string();
     while !kept.is_empty() && font.width(&format!("{kept}…")) > max_width {
         kept.pop();
+    }
+    let mid_word = text[kept.len()..].chars().next().is_some_and(|c| c != ' ');
+    if mid_word && let Some(space) = kept.rfind(' ').filter(|&i| 2 * i >= kept.len()) {
+        kept.truncate(space);
     }
     format!("{}…", kept.trim_end())
 }
@@ -140,7 +148,7 @@ pub(crate) fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
     }
     let digits: Vec<char> = int.chars().collect();
     for (i, d) in digits.iter().enumerate() {
-        if digits.len() >= 4 && i > 0 && (digits.len() - i) % 3 == 0 {
+        if digits.len() >= 4 && i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(group);
         }
         out.push(*d);

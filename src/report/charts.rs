@@ -18,6 +18,8 @@ fn footer(r: &PilotResults, lang: Lang) -> String {
 /// and subset, the headline estimate with its interval.
 pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
     let mut panels = Vec::new();
+    // With one treated arm the comparison is the same on every row: name the subset only.
+    let one_comparison = r.arms.iter().filter(|a| !a.control).count() == 1;
     for o in &r.outcomes {
         let rows: Vec<EffectRow> = r
             .estimates
@@ -30,10 +32,10 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
                     r.arm_label(&e.treated, lang),
                     r.arm_label(&e.control, lang)
                 );
-                let label = if r.subsets.len() > 1 {
-                    format!("{} — {cmp}", r.subset_label(&e.subset, lang))
-                } else {
-                    cmp
+                let label = match (r.subsets.len() > 1, one_comparison) {
+                    (true, true) => r.subset_label(&e.subset, lang),
+                    (true, false) => format!("{} — {cmp}", r.subset_label(&e.subset, lang)),
+                    (false, _) => cmp,
                 };
                 EffectRow {
                     label,
@@ -64,17 +66,16 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
         });
     }
     EffectChart {
-        title: format!(
-            "{}: {}",
-            r.title.get(lang),
-            tr(lang, "effecten", "effects")
+        title: format!("{}: {}", r.title.get(lang), tr(lang, "effecten", "effects")),
+        subtitle: format!(
+            "{}{}",
+            comparison_intro(r, lang, one_comparison),
+            tr(
+                lang,
+                "Verschil met de controlegroep, met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
+                "Difference from the control group, with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
+            )
         ),
-        subtitle: tr(
-            lang,
-            "Verschil met de controlegroep, met 95%-betrouwbaarheidsinterval. Raakt het interval de nullijn, dan is een effect niet aangetoond.",
-            "Difference from the control group, with 95% confidence interval. If the interval crosses the zero line, an effect is not shown.",
-        )
-        .into(),
         panels,
         note: footer(r, lang),
         better_label: (
@@ -131,4 +132,17 @@ pub fn arm_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<ArmChart
         note: footer(r, lang),
         lang,
     })
+}
+
+/// "Participants vs Comparison group. " when every row has the same comparison.
+fn comparison_intro(r: &PilotResults, lang: Lang, one_comparison: bool) -> String {
+    if !one_comparison {
+        return String::new();
+    }
+    let treated = r.arms.iter().find(|a| !a.control);
+    let control = r.arms.iter().find(|a| a.control);
+    match (treated, control) {
+        (Some(t), Some(c)) => format!("{} vs {}. ", t.label.get(lang), c.label.get(lang)),
+        _ => String::new(),
+    }
 }

@@ -17,7 +17,10 @@ pub enum Block {
     /// Header row then body rows.
     Table(Vec<Vec<String>>),
     /// A chart: file stem (e.g. "effects") and its alternative text.
-    Chart { stem: String, alt: String },
+    Chart {
+        stem: String,
+        alt: String,
+    },
     List(Vec<String>),
 }
 
@@ -25,7 +28,14 @@ pub enum Block {
 pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     use Block::*;
     let mut b = Vec::new();
-    b.push(Heading(1, format!("{} — {}", r.title.get(lang), tr(lang, "evaluatie", "evaluation"))));
+    b.push(Heading(
+        1,
+        format!(
+            "{} — {}",
+            r.title.get(lang),
+            tr(lang, "evaluatie", "evaluation")
+        ),
+    ));
     if r.synthetic {
         b.push(Warning(
             tr(
@@ -38,7 +48,10 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     }
     b.push(Paragraph(r.description.get(lang).to_string()));
 
-    b.push(Heading(2, tr(lang, "Opzet en methode", "Design and method").into()));
+    b.push(Heading(
+        2,
+        tr(lang, "Opzet en methode", "Design and method").into(),
+    ));
     let mut design = vec![
         format!("{}: {}", tr(lang, "Opzet", "Design"), r.design.label(lang)),
         format!(
@@ -89,7 +102,10 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     }
     b.push(Table(arms));
 
-    b.push(Heading(2, tr(lang, "Belangrijkste resultaten", "Main results").into()));
+    b.push(Heading(
+        2,
+        tr(lang, "Belangrijkste resultaten", "Main results").into(),
+    ));
     b.push(Paragraph(
         tr(
             lang,
@@ -120,9 +136,17 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         };
         b.push(Heading(2, format!("{} ({role})", o.label.get(lang))));
         let rows: Vec<_> = r.estimates.iter().filter(|e| e.outcome == o.id).collect();
-        let sums: Vec<_> = r.arm_summaries.iter().filter(|s| s.outcome == o.id).collect();
+        let sums: Vec<_> = r
+            .arm_summaries
+            .iter()
+            .filter(|s| s.outcome == o.id)
+            .collect();
         if rows.is_empty() && sums.is_empty() {
-            for n in r.notes.iter().filter(|n| n.outcome.as_deref() == Some(&o.id)) {
+            for n in r
+                .notes
+                .iter()
+                .filter(|n| n.outcome.as_deref() == Some(&o.id))
+            {
                 b.push(Paragraph(n.text.get(lang).to_string()));
             }
             continue;
@@ -132,7 +156,14 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             "Arm".to_string(),
             "n".to_string(),
             tr(lang, "ontbreekt", "missing").to_string(),
-            format!("{} ({})", tr(lang, "Gemiddelde", "Mean"), o.unit.get(lang).replace("percentage points", "%").replace("procentpunt", "%")),
+            format!(
+                "{} ({})",
+                tr(lang, "Gemiddelde", "Mean"),
+                o.unit
+                    .get(lang)
+                    .replace("percentage points", "%")
+                    .replace("procentpunt", "%")
+            ),
             tr(lang, "95%-BI", "95% CI").to_string(),
         ]];
         for s in &sums {
@@ -143,13 +174,20 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
                 s.n.to_string(),
                 s.n_missing.to_string(),
                 localise(&fmt_value(s.mean * f), lang),
-                localise(&format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)), lang),
+                localise(
+                    &format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)),
+                    lang,
+                ),
             ]);
         }
         b.push(Table(t));
         b.push(Chart {
             stem: format!("arms-{}", o.id),
-            alt: format!("{}: {}", o.label.get(lang), tr(lang, "gemiddelde per arm", "mean per arm")),
+            alt: format!(
+                "{}: {}",
+                o.label.get(lang),
+                tr(lang, "gemiddelde per arm", "mean per arm")
+            ),
         });
         let mut t = vec![vec![
             tr(lang, "Deelgroep", "Subset").to_string(),
@@ -165,24 +203,40 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             let f = display_factor(r, e);
             let est = match e.scale {
                 Scale::Ratio => localise(
-                    &format!("{} [{}, {}]", fmt_value(e.estimate), fmt_value(e.ci_low), fmt_value(e.ci_high)),
+                    &format!(
+                        "{} [{}, {}]",
+                        fmt_value(e.estimate),
+                        fmt_value(e.ci_low),
+                        fmt_value(e.ci_high)
+                    ),
                     lang,
                 )
                 .replace(", ", "; "),
                 Scale::Difference => effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
             };
             t.push(vec![
-                if e.subset == POOLED { tr(lang, "alle", "all").into() } else { r.subset_label(&e.subset, lang) },
+                if e.subset == POOLED {
+                    tr(lang, "alle", "all").into()
+                } else {
+                    r.subset_label(&e.subset, lang)
+                },
                 r.arm_label(&e.treated, lang),
                 format!(
                     "{}{}{}",
                     estimator_label(&e.estimator, lang),
-                    e.se_type.as_ref().map(|s| format!(", {s}")).unwrap_or_default(),
+                    e.se_type
+                        .as_ref()
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default(),
                     if e.headline { " ◆" } else { "" }
                 ),
                 est,
-                localise(&fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }), lang),
-                e.df.map(|d| localise(&format!("{d:.1}"), lang)).unwrap_or_else(|| "z".into()),
+                localise(
+                    &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
+                    lang,
+                ),
+                e.df.map(|d| localise(&format!("{d:.1}"), lang))
+                    .unwrap_or_else(|| "z".into()),
                 localise(&fmt_p(e.p_value), lang),
                 format!("{}/{}", e.n_treated, e.n_control),
             ]);
@@ -201,7 +255,9 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             .iter()
             .filter(|n| n.outcome.as_deref() == Some(&o.id))
             .map(|n| match &n.subset {
-                Some(s) if s != POOLED => format!("{}: {}", r.subset_label(s, lang), n.text.get(lang)),
+                Some(s) if s != POOLED => {
+                    format!("{}: {}", r.subset_label(s, lang), n.text.get(lang))
+                }
                 _ => n.text.get(lang).to_string(),
             })
             .collect();
@@ -233,7 +289,9 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
         "welch" => "Welch".into(),
         "ols" => tr(lang, "verschil (regressie)", "difference (regression)").into(),
         "ols_adjusted" => tr(lang, "gecorrigeerd (regressie)", "adjusted (regression)").into(),
-        "risk_difference_newcombe" => tr(lang, "verschil (Newcombe)", "difference (Newcombe)").into(),
+        "risk_difference_newcombe" => {
+            tr(lang, "verschil (Newcombe)", "difference (Newcombe)").into()
+        }
         "risk_ratio" => tr(lang, "risicoratio", "risk ratio").into(),
         "odds_ratio" => tr(lang, "oddsratio", "odds ratio").into(),
         other => other.into(),

@@ -22,7 +22,12 @@ th{background:#eef4f9}tr:nth-child(even) td{background:#fafafa}.warn{background:
 img{max-width:100%;height:auto;border:1px solid #e5e5e5;margin:.5em 0}";
 
 /// Render blocks as one HTML page; `charts` maps a chart stem to its PNG bytes.
-pub fn render(blocks: &[Block], charts: &HashMap<String, Vec<u8>>, lang: Lang, title: &str) -> String {
+pub fn render(
+    blocks: &[Block],
+    charts: &HashMap<String, Vec<u8>>,
+    lang: Lang,
+    title: &str,
+) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         match lang {

@@ -35,7 +35,11 @@ fn csv_field(s: &str) -> String {
 }
 
 fn num(x: f64) -> String {
-    if x.is_finite() { format!("{x}") } else { String::new() }
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
 }
 
 fn opt(x: Option<f64>) -> String {
@@ -44,9 +48,27 @@ fn opt(x: Option<f64>) -> String {
 
 /// Column names of `results.csv`, one row per outcome × subset × comparison × estimator.
 pub const CSV_COLUMNS: &[&str] = &[
-    "outcome", "subset", "comparison", "treated", "control", "estimator", "se_type", "df_rule",
-    "scale", "estimate", "std_error", "statistic", "ci_low", "ci_high", "conf_level", "p_value",
-    "df", "n_treated", "n_control", "n_clusters", "headline",
+    "outcome",
+    "subset",
+    "comparison",
+    "treated",
+    "control",
+    "estimator",
+    "se_type",
+    "df_rule",
+    "scale",
+    "estimate",
+    "std_error",
+    "statistic",
+    "ci_low",
+    "ci_high",
+    "conf_level",
+    "p_value",
+    "df",
+    "n_treated",
+    "n_control",
+    "n_clusters",
+    "headline",
 ];
 
 /// `results.csv`: the tidy table of estimates.

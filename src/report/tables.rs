@@ -46,7 +46,12 @@ pub fn arm_mean(r: &PilotResults, outcome: &str, subset: &str, arm: &str, lang: 
 pub fn effect_ci(est: f64, lo: f64, hi: f64, lang: Lang) -> String {
     let sign = if est > 0.0 { "+" } else { "" };
     localise(
-        &format!("{sign}{} [{}; {}]", fmt_value(est), fmt_value(lo), fmt_value(hi)),
+        &format!(
+            "{sign}{} [{}; {}]",
+            fmt_value(est),
+            fmt_value(lo),
+            fmt_value(hi)
+        ),
         lang,
     )
     .replace(';', if lang == Lang::En { "," } else { ";" })
@@ -66,7 +71,11 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
         tr(lang, "Schatter", "Estimator").to_string(),
     ]];
     for o in &r.outcomes {
-        for e in r.estimates.iter().filter(|e| e.outcome == o.id && e.headline) {
+        for e in r
+            .estimates
+            .iter()
+            .filter(|e| e.outcome == o.id && e.headline)
+        {
             let f = display_factor(r, e);
             let star = if o.primary { " *" } else { "" };
             rows.push(vec![
@@ -96,7 +105,8 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
     rows
 }
 
-/// The terminal summary of a pilot evaluation.
+/// The terminal summary of a pilot evaluation: per outcome a heading line and one
+/// row per subset and comparison with the headline estimate.
 pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
     let mut out = format!(
         "{} — {}{}\n",
@@ -108,7 +118,38 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
             ""
         }
     );
-    out.push_str(&render(&summary_rows(r, lang)));
+    let all = summary_rows(r, lang);
+    let (head, body) = all.split_first().expect("summary rows have a header");
+    // Columns after the outcome; the subset column only when there are subsets.
+    let with_subsets = r.subsets.len() > 1;
+    let pick = |row: &Vec<String>| -> Vec<String> {
+        row.iter()
+            .enumerate()
+            .filter(|(i, _)| *i > 0 && (with_subsets || *i != 1))
+            .map(|(_, c)| c.clone())
+            .collect()
+    };
+    let mut rows = vec![pick(head)];
+    let mut last = String::new();
+    let mut breaks = Vec::new();
+    for row in body {
+        if row[0] != last {
+            breaks.push((rows.len(), row[0].clone()));
+            last = row[0].clone();
+        }
+        rows.push(pick(row));
+    }
+    // Render once for aligned columns, then put the outcome headings between blocks.
+    let rendered = render(&rows);
+    let lines: Vec<&str> = rendered.lines().collect();
+    out.push_str(&format!("  {}\n  {}\n", lines[0], lines[1]));
+    for (i, line) in lines.iter().enumerate().skip(2) {
+        let data_row = i - 1;
+        if let Some((_, title)) = breaks.iter().find(|(at, _)| *at == data_row) {
+            out.push_str(&format!("{title}\n"));
+        }
+        out.push_str(&format!("  {line}\n"));
+    }
     out.push_str(tr(
         lang,
         "* primaire uitkomst. Effect = behandeld min controle, in de eenheid van de uitkomst.\n",

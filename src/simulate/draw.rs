@@ -259,7 +259,9 @@ mod tests {
     #[test]
     fn clipped_normal_mean_matches_monte_carlo_and_limits() {
         // Without bounds it is the mean.
-        assert!((clipped_normal_mean(2.0, 1.0, f64::NEG_INFINITY, f64::INFINITY) - 2.0).abs() < 1e-12);
+        assert!(
+            (clipped_normal_mean(2.0, 1.0, f64::NEG_INFINITY, f64::INFINITY) - 2.0).abs() < 1e-12
+        );
         // max(0, Z) has mean phi(0) = 0.3989...
         assert!((clipped_normal_mean(0.0, 1.0, 0.0, f64::INFINITY) - 0.398_942_280_4).abs() < 1e-9);
         let mut r = rng();
@@ -287,7 +289,10 @@ mod tests {
 
     #[test]
     fn weibull_median_cdf_and_restricted_mean() {
-        let w = Weibull { median: 8.0, shape: 1.3 };
+        let w = Weibull {
+            median: 8.0,
+            shape: 1.3,
+        };
         assert!((w.cdf(8.0, 0.0) - 0.5).abs() < 1e-12);
         // Restricted mean against a trapezoid integral of the survival function.
         let tau = 24.0;
@@ -311,7 +316,11 @@ mod tests {
     fn ordinal_probs_and_mean() {
         let probs = [0.1, 0.3, 0.4, 0.2];
         let o = Ordinal::from_probs(&probs);
-        let expected: f64 = probs.iter().enumerate().map(|(i, p)| (i + 1) as f64 * p).sum();
+        let expected: f64 = probs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i + 1) as f64 * p)
+            .sum();
         assert!((o.mean(0.0) - expected).abs() < 1e-12);
         let mut r = rng();
         let n = 100_000;
@@ -325,7 +334,10 @@ mod tests {
         let n = 100_000;
         let nb = (0..n).map(|_| neg_binomial(&mut r, 12.0, 2.0)).sum::<f64>() / n as f64;
         assert!((nb - 12.0).abs() < 0.2);
-        let bb = (0..n).map(|_| beta_binomial(&mut r, 365, 0.4, 3.0) as f64).sum::<f64>() / n as f64;
+        let bb = (0..n)
+            .map(|_| beta_binomial(&mut r, 365, 0.4, 3.0) as f64)
+            .sum::<f64>()
+            / n as f64;
         assert!((bb - 146.0).abs() < 1.5);
         assert_eq!(binomial(&mut r, 10, 1.0), 10);
         assert_eq!(binomial(&mut r, 10, 0.0), 0);

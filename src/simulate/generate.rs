@@ -92,7 +92,12 @@ fn expected_rows(spec: &PilotSpec, p: &SimParams, scale: f64) -> f64 {
         return n.values().map(|v| *v as f64).sum::<f64>() * scale;
     }
     if let Some(pr) = &s.projects {
-        return pr.values().flat_map(|m| m.values()).map(|v| *v as f64).sum::<f64>() * scale;
+        return pr
+            .values()
+            .flat_map(|m| m.values())
+            .map(|v| *v as f64)
+            .sum::<f64>()
+            * scale;
     }
     let Some(c) = &s.clusters else { return 0.0 };
     let periods = p.panel.as_ref().map_or(1, |x| x.periods.len()) as f64;
@@ -111,14 +116,24 @@ fn expected_rows(spec: &PilotSpec, p: &SimParams, scale: f64) -> f64 {
             .sum(),
         Assignment::WithinCluster => {
             let k = c.count.unwrap_or(0) as f64 * scale;
-            spec.arms.values.iter().map(|a| k * max_units(&a.value)).sum()
+            spec.arms
+                .values
+                .iter()
+                .map(|a| k * max_units(&a.value))
+                .sum()
         }
     }
 }
 
 fn build_skeleton(spec: &PilotSpec, p: &SimParams, seed: u64, scale: f64) -> Skeleton {
     let mut r = rng(seed, STREAM_SKELETON);
-    let arm_index = |v: &str| spec.arms.values.iter().position(|a| a.value == v).unwrap_or(0);
+    let arm_index = |v: &str| {
+        spec.arms
+            .values
+            .iter()
+            .position(|a| a.value == v)
+            .unwrap_or(0)
+    };
     let mut sk = Skeleton {
         arm: Vec::new(),
         project: Vec::new(),
@@ -129,14 +144,15 @@ fn build_skeleton(spec: &PilotSpec, p: &SimParams, seed: u64, scale: f64) -> Ske
     };
     let aggregated = spec.data.layout == DataLayout::Aggregated;
     let n_periods = p.panel.as_ref().map_or(1, |x| x.periods.len());
-    let push = |sk: &mut Skeleton, arm: usize, project: Option<usize>, cluster: Option<usize>, n: u64| {
-        for _ in 0..n {
-            sk.arm.push(arm);
-            sk.project.push(project);
-            sk.cluster.push(cluster);
-            sk.period.push(None);
-        }
-    };
+    let push =
+        |sk: &mut Skeleton, arm: usize, project: Option<usize>, cluster: Option<usize>, n: u64| {
+            for _ in 0..n {
+                sk.arm.push(arm);
+                sk.project.push(project);
+                sk.cluster.push(cluster);
+                sk.period.push(None);
+            }
+        };
     if let Some(n) = &p.sizes.n {
         for (a, arm) in spec.arms.values.iter().enumerate() {
             let k = n.get(&arm.value).copied().unwrap_or(0);
@@ -255,7 +271,9 @@ fn draw_covariate(
             let m = c.mean.unwrap_or(0.0) + shift;
             let lo = c.min.unwrap_or(f64::NEG_INFINITY);
             let hi = c.max.unwrap_or(f64::INFINITY);
-            Drawn::Num(digits(draw::truncated_normal(r, m, c.sd.unwrap_or(1.0), lo, hi)).clamp(lo, hi))
+            Drawn::Num(
+                digits(draw::truncated_normal(r, m, c.sd.unwrap_or(1.0), lo, hi)).clamp(lo, hi),
+            )
         }
         Dist::Uniform => {
             let (lo, hi) = (c.min.unwrap_or(0.0), c.max.unwrap_or(1.0));
@@ -299,7 +317,14 @@ fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, seed: u64) -
         // Draw per unit, or per cluster and then copy to the cluster's rows.
         let per_row: Vec<Drawn> = match c.level {
             Level::Unit => (0..sk.len())
-                .map(|i| draw_covariate(&mut r, c, Some(arm_name(sk.arm[i])), project_name(sk.project[i])))
+                .map(|i| {
+                    draw_covariate(
+                        &mut r,
+                        c,
+                        Some(arm_name(sk.arm[i])),
+                        project_name(sk.project[i]),
+                    )
+                })
                 .collect(),
             Level::Cluster => {
                 let per_cluster: Vec<Drawn> = (0..sk.cluster_names.len())
@@ -336,7 +361,10 @@ fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, seed: u64) -
                 Drawn::Cat(k) => values.get(*k).cloned().unwrap_or_default(),
                 Drawn::Num(x) => x.to_string(),
             };
-            cols.push((c.name.clone(), Values::Text(per_row.iter().map(label).collect())));
+            cols.push((
+                c.name.clone(),
+                Values::Text(per_row.iter().map(label).collect()),
+            ));
             for (dummy, category) in &c.dummies {
                 let v: Vec<f64> = per_row
                     .iter()
@@ -386,7 +414,10 @@ fn build_trials(p: &SimParams, sk: &Skeleton, seed: u64) -> Vec<(String, Vec<u64
             .collect();
         let v = (0..sk.len())
             .map(|i| {
-                let b = sk.cluster[i].and_then(|c| base.get(c)).copied().unwrap_or(min);
+                let b = sk.cluster[i]
+                    .and_then(|c| base.get(c))
+                    .copied()
+                    .unwrap_or(min);
                 let t_idx = sk.period[i].unwrap_or(0) as f64;
                 let noise = t.period_sd.unwrap_or(0.0) * draw::std_normal(&mut r);
                 let x = b * (t.growth.unwrap_or(0.0) * t_idx + noise).exp();
@@ -401,7 +432,10 @@ fn build_trials(p: &SimParams, sk: &Skeleton, seed: u64) -> Vec<(String, Vec<u64
             continue;
         };
         let share = t.share.unwrap_or(0.0);
-        let v = base.iter().map(|n| draw::binomial(&mut r, *n, share)).collect();
+        let v = base
+            .iter()
+            .map(|n| draw::binomial(&mut r, *n, share))
+            .collect();
         out.push((name.clone(), v));
     }
     out
@@ -550,18 +584,23 @@ fn gen_outcome(
     let parent_of = |name: &Option<String>| -> Result<Option<&Generated>> {
         match name {
             None => Ok(None),
-            Some(p) => done
-                .get(p)
-                .map(Some)
-                .ok_or_else(|| Error::analysis(format!("outcome \"{p}\" was not generated before \"{}\"", o.id))),
+            Some(p) => done.get(p).map(Some).ok_or_else(|| {
+                Error::analysis(format!(
+                    "outcome \"{p}\" was not generated before \"{}\"",
+                    o.id
+                ))
+            }),
         }
     };
 
     // Derived from a time-to-event outcome.
     if let Some(parent) = parent_of(&s.from_time)? {
-        let (w, _) = parent
-            .weibull
-            .ok_or_else(|| Error::analysis(format!("\"{}\": from_time needs a time-to-event parent", o.id)))?;
+        let (w, _) = parent.weibull.ok_or_else(|| {
+            Error::analysis(format!(
+                "\"{}\": from_time needs a time-to-event parent",
+                o.id
+            ))
+        })?;
         let by = s.by.unwrap_or(0.0);
         let mult = s.per_time_unit.unwrap_or(1.0);
         for i in 0..n {
@@ -588,13 +627,17 @@ fn gen_outcome(
                 }
                 _ => {
                     g.latent[i] = round_cap(t.min(by) * mult);
-                    g.e_own[i] = mult * w.restricted_mean(by, lo) + cap_shift * (1.0 - w.cdf(by, lo));
-                    g.e_ctrl[i] = mult * w.restricted_mean(by, lc) + cap_shift * (1.0 - w.cdf(by, lc));
+                    g.e_own[i] =
+                        mult * w.restricted_mean(by, lo) + cap_shift * (1.0 - w.cdf(by, lo));
+                    g.e_ctrl[i] =
+                        mult * w.restricted_mean(by, lc) + cap_shift * (1.0 - w.cdf(by, lc));
                 }
             }
         }
         let vals = match o.kind {
-            OutcomeKind::Continuous if s.digits != Some(0) => Values::Float(mask(&g.latent, &g.missing)),
+            OutcomeKind::Continuous if s.digits != Some(0) => {
+                Values::Float(mask(&g.latent, &g.missing))
+            }
             _ => mask_int(&g.latent, &g.missing),
         };
         g.cols.push((value_col(o), vals));
@@ -607,8 +650,8 @@ fn gen_outcome(
         OutcomeKind::Binary => {
             let base = draw::logit(s.base.unwrap_or(0.5));
             let nested = parent_of(&s.nested_in)?;
-            for i in 0..n {
-                let p0 = draw::logistic(base + eta[i]);
+            for (i, &eta_i) in eta.iter().enumerate() {
+                let p0 = draw::logistic(base + eta_i);
                 let raw = p0 + ctx.effect(s, i).unwrap_or(0.0);
                 let mut p_own = raw.clamp(0.0, 1.0);
                 let mut p_ctrl = p0;
@@ -629,9 +672,9 @@ fn gen_outcome(
                 g.n_bounded += usize::from(bounded);
             }
             if let OutcomeSource::Counts { events, trials } = &o.source {
-                let tr = ctx
-                    .trials_of(trials)
-                    .ok_or_else(|| Error::analysis(format!("trials column \"{trials}\" was not generated")))?;
+                let tr = ctx.trials_of(trials).ok_or_else(|| {
+                    Error::analysis(format!("trials column \"{trials}\" was not generated"))
+                })?;
                 gen_counts(&mut g, s, tr, events, r);
             } else {
                 for i in 0..n {
@@ -645,8 +688,8 @@ fn gen_outcome(
             let lo = s.min.unwrap_or(f64::NEG_INFINITY);
             let hi = s.max.unwrap_or(f64::INFINITY);
             let gate = parent_of(&s.zero_unless)?;
-            for i in 0..n {
-                let m0 = s.base.unwrap_or(0.0) + eta[i];
+            for (i, &eta_i) in eta.iter().enumerate() {
+                let m0 = s.base.unwrap_or(0.0) + eta_i;
                 let m_own = m0 + ctx.effect(s, i).unwrap_or(0.0);
                 let y = (m_own + sd * draw::std_normal(r)).clamp(lo, hi);
                 let y = s.digits.map_or(y, |d| draw::round_to(y, d));
@@ -671,8 +714,8 @@ fn gen_outcome(
         OutcomeKind::Count => {
             let cap = s.max;
             let gate = parent_of(&s.zero_unless)?;
-            for i in 0..n {
-                let mu0 = s.base.unwrap_or(1.0) * eta[i].exp();
+            for (i, &eta_i) in eta.iter().enumerate() {
+                let mu0 = s.base.unwrap_or(1.0) * eta_i.exp();
                 let raw = mu0 + ctx.effect(s, i).unwrap_or(0.0);
                 let bound = |m: f64| cap.map_or(m.max(0.0), |c| m.clamp(0.0, c));
                 let mu_own = bound(raw);
@@ -680,7 +723,9 @@ fn gen_outcome(
                     g.n_bounded += 1;
                 }
                 let y = match (cap, s.dispersion) {
-                    (Some(c), Some(phi)) => draw::beta_binomial(r, c as u64, mu_own / c, phi) as f64,
+                    (Some(c), Some(phi)) => {
+                        draw::beta_binomial(r, c as u64, mu_own / c, phi) as f64
+                    }
                     (Some(c), None) => draw::binomial(r, c as u64, mu_own / c) as f64,
                     (None, Some(k)) => draw::neg_binomial(r, mu_own, k),
                     (None, None) => draw::poisson(r, mu_own),
@@ -696,11 +741,11 @@ fn gen_outcome(
         }
         OutcomeKind::Ordinal => {
             let model = Ordinal::from_probs(s.probs.as_deref().unwrap_or(&[0.5, 0.5]));
-            for i in 0..n {
-                let lp_own = eta[i] + ctx.effect(s, i).unwrap_or(0.0);
+            for (i, &eta_i) in eta.iter().enumerate() {
+                let lp_own = eta_i + ctx.effect(s, i).unwrap_or(0.0);
                 g.latent[i] = model.draw(r, lp_own) as f64;
                 g.e_own[i] = model.mean(lp_own);
-                g.e_ctrl[i] = model.mean(eta[i]);
+                g.e_ctrl[i] = model.mean(eta_i);
             }
             g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
         }
@@ -714,8 +759,8 @@ fn gen_outcome(
             let digits = s.digits.unwrap_or(2);
             let mut time = vec![0.0; n];
             let mut event = vec![0.0; n];
-            for i in 0..n {
-                let lp_own = eta[i] + ctx.effect(s, i).map_or(0.0, f64::ln);
+            for (i, &eta_i) in eta.iter().enumerate() {
+                let lp_own = eta_i + ctx.effect(s, i).map_or(0.0, f64::ln);
                 let t = w.draw(r, lp_own);
                 let mut c = follow_up;
                 if dropout > 0.0 {
@@ -724,7 +769,7 @@ fn gen_outcome(
                 g.latent[i] = t;
                 g.censor[i] = c;
                 g.e_own[i] = lp_own;
-                g.e_ctrl[i] = eta[i];
+                g.e_ctrl[i] = eta_i;
                 time[i] = draw::ceil_to(t.min(c), digits).min(follow_up);
                 event[i] = f64::from(u8::from(t <= c));
             }
@@ -783,7 +828,8 @@ fn gen_counts(g: &mut Generated, s: &OutcomeSim, trials: &[u64], events_col: &st
         }
     }
     g.latent = events.clone();
-    g.cols.push((events_col.to_string(), mask_int(&events, &g.missing)));
+    g.cols
+        .push((events_col.to_string(), mask_int(&events, &g.missing)));
     for (rem, v) in s.remainder.iter().zip(rest_cols) {
         g.cols.push((rem.column.clone(), mask_int(&v, &g.missing)));
     }
@@ -822,7 +868,9 @@ fn dependency_order<'a>(spec: &'a PilotSpec, p: &SimParams) -> Vec<(usize, &'a O
 pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> Result<SimData> {
     params.check(spec)?;
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::usage(format!("--scale is {scale}; use a number above 0, e.g. 1 or 0.1")));
+        return Err(Error::usage(format!(
+            "--scale is {scale}; use a number above 0, e.g. 1 or 0.1"
+        )));
     }
     let rows = expected_rows(spec, params, scale);
     if rows > MAX_ROWS {
@@ -878,19 +926,29 @@ fn assemble(
     done: &BTreeMap<String, Generated>,
 ) -> Result<DataFrame> {
     let n = sk.len();
-    let mut cols: Vec<(String, Values)> = vec![("data_source".into(), Values::Text(vec!["synthetic".into(); n]))];
+    let mut cols: Vec<(String, Values)> = vec![(
+        "data_source".into(),
+        Values::Text(vec!["synthetic".into(); n]),
+    )];
     if let Some(id) = &spec.data.id {
         let width = n.to_string().len().max(6);
         cols.push((
             id.clone(),
-            Values::Text((1..=n).map(|k| format!("{}{k:0width$}", p.id_prefix)).collect()),
+            Values::Text(
+                (1..=n)
+                    .map(|k| format!("{}{k:0width$}", p.id_prefix))
+                    .collect(),
+            ),
         ));
     }
     if let Some(pc) = &spec.design.project {
         let v = sk
             .project
             .iter()
-            .map(|j| j.map(|j| spec.projects[j].value.clone()).unwrap_or_default())
+            .map(|j| {
+                j.map(|j| spec.projects[j].value.clone())
+                    .unwrap_or_default()
+            })
             .collect();
         cols.push((pc.clone(), Values::Text(v)));
     }
@@ -898,7 +956,11 @@ fn assemble(
         let v = sk
             .cluster
             .iter()
-            .map(|c| c.and_then(|c| sk.cluster_names.get(c)).cloned().unwrap_or_default())
+            .map(|c| {
+                c.and_then(|c| sk.cluster_names.get(c))
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .collect();
         cols.push((cc.clone(), Values::Text(v)));
     }
@@ -916,7 +978,10 @@ fn assemble(
     cols.push((spec.arms.column.clone(), Values::Text(arm_values)));
     cols.extend(cov.unit_cols);
     for (name, v) in trials {
-        cols.push((name.clone(), Values::Int(v.iter().map(|x| Some(*x as i64)).collect())));
+        cols.push((
+            name.clone(),
+            Values::Int(v.iter().map(|x| Some(*x as i64)).collect()),
+        ));
     }
     for o in &spec.outcomes {
         if let Some(g) = done.get(&o.id) {
@@ -929,7 +994,9 @@ fn assemble(
         if !seen.insert(name.clone()) {
             return Err(Error::config(
                 &p.path,
-                format!("two generated columns are named \"{name}\"; rename a covariate, trials or remainder column"),
+                format!(
+                    "two generated columns are named \"{name}\"; rename a covariate, trials or remainder column"
+                ),
             ));
         }
     }
@@ -937,11 +1004,16 @@ fn assemble(
         if !seen.contains(&needed) {
             return Err(Error::config(
                 &p.path,
-                format!("the config reads the column \"{needed}\" but the simulation does not make it"),
+                format!(
+                    "the config reads the column \"{needed}\" but the simulation does not make it"
+                ),
             ));
         }
     }
-    let columns = cols.into_iter().map(|(name, v)| v.into_column(&name)).collect();
+    let columns = cols
+        .into_iter()
+        .map(|(name, v)| v.into_column(&name))
+        .collect();
     DataFrame::new_infer_height(columns)
         .map_err(|e| Error::analysis(format!("cannot build the simulated frame: {e}")))
 }
@@ -1006,12 +1078,19 @@ fn truth(
         let (control_mean, _) = wmean(&|i| ctx.is_control(i), &ctrl_value);
         let mut effects = Vec::new();
         for arm in spec.arms.treated() {
-            let a = spec.arms.values.iter().position(|x| x.value == arm.value).unwrap_or(0);
+            let a = spec
+                .arms
+                .values
+                .iter()
+                .position(|x| x.value == arm.value)
+                .unwrap_or(0);
             let mut per_project = Vec::new();
             for st in &strata {
                 let project = st.map(|j| spec.projects[j].value.clone());
                 let configured = s.effect_for(&arm.value, project.as_deref());
-                let (diff, n_t) = wmean(&|i| sk.arm[i] == a && in_stratum(i, *st), &|i| g.e_own[i] - g.e_ctrl[i]);
+                let (diff, n_t) = wmean(&|i| sk.arm[i] == a && in_stratum(i, *st), &|i| {
+                    g.e_own[i] - g.e_ctrl[i]
+                });
                 let effect = if is_tte {
                     configured.unwrap_or(1.0)
                 } else {
@@ -1077,7 +1156,12 @@ fn truth(
     let clusters_by_arm = p.sizes.clusters.as_ref().map(|_| {
         let mut m: BTreeMap<String, usize> = BTreeMap::new();
         for arm in &spec.arms.values {
-            let a = spec.arms.values.iter().position(|x| x.value == arm.value).unwrap_or(0);
+            let a = spec
+                .arms
+                .values
+                .iter()
+                .position(|x| x.value == arm.value)
+                .unwrap_or(0);
             let set: std::collections::BTreeSet<usize> = (0..n)
                 .filter(|&i| sk.arm[i] == a)
                 .filter_map(|i| sk.cluster[i])
@@ -1105,8 +1189,12 @@ fn truth(
 
 fn estimand(o: &OutcomeSpec) -> &'static str {
     match o.kind {
-        OutcomeKind::Binary => "risk difference (difference in proportions, as a proportion: 0.02 = +2 percentage points)",
-        OutcomeKind::Continuous | OutcomeKind::Count | OutcomeKind::Ordinal => "difference in means",
+        OutcomeKind::Binary => {
+            "risk difference (difference in proportions, as a proportion: 0.02 = +2 percentage points)"
+        }
+        OutcomeKind::Continuous | OutcomeKind::Count | OutcomeKind::Ordinal => {
+            "difference in means"
+        }
         OutcomeKind::TimeToEvent => "hazard ratio (conditional on the covariates and cluster)",
     }
 }
@@ -1129,7 +1217,10 @@ fn model_text(o: &OutcomeSpec, s: &OutcomeSim) -> String {
     let mut parts = Vec::new();
     if let Some(t) = &s.from_time {
         return match o.kind {
-            OutcomeKind::Binary => format!("1 if the event of \"{t}\" happened by {}; missing if censored before then", s.by.unwrap_or(0.0)),
+            OutcomeKind::Binary => format!(
+                "1 if the event of \"{t}\" happened by {}; missing if censored before then",
+                s.by.unwrap_or(0.0)
+            ),
             _ => format!(
                 "min(time of \"{t}\", {}) x {}; missing if censored before then; the truth is the restricted-mean difference",
                 s.by.unwrap_or(0.0),

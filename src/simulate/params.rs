@@ -291,9 +291,11 @@ impl OutcomeSim {
     /// The true effect parameter for a unit in `arm` (a treated arm) and `project`.
     pub(crate) fn effect_for(&self, arm: &str, project: Option<&str>) -> Option<f64> {
         match project {
-            Some(p) if !self.effect_by_project.is_empty() => {
-                self.effect_by_project.get(p).and_then(|m| m.get(arm)).copied()
-            }
+            Some(p) if !self.effect_by_project.is_empty() => self
+                .effect_by_project
+                .get(p)
+                .and_then(|m| m.get(arm))
+                .copied(),
             _ => self.effect.get(arm).copied(),
         }
     }
@@ -556,7 +558,9 @@ impl Checker<'_> {
             for (p, n) in pr {
                 self.keys_exactly(&format!("sizes.projects.{p}"), n, &arms)?;
                 if let Some((k, _)) = n.iter().find(|(_, v)| **v == 0) {
-                    return Err(self.err(format!("`sizes.projects.{p}.{k}` is 0; every arm needs units")));
+                    return Err(self.err(format!(
+                        "`sizes.projects.{p}.{k}` is 0; every arm needs units"
+                    )));
                 }
             }
         }
@@ -640,7 +644,9 @@ impl Checker<'_> {
                 ));
             }
             if panel.periods.is_empty() {
-                return Err(self.err("`panel.periods` is empty; list the periods, e.g. [2019, 2020]"));
+                return Err(
+                    self.err("`panel.periods` is empty; list the periods, e.g. [2019, 2020]")
+                );
             }
             let uniq: BTreeSet<_> = panel.periods.iter().collect();
             if uniq.len() != panel.periods.len() {
@@ -671,7 +677,9 @@ impl Checker<'_> {
             match (&t.of, t.median) {
                 (Some(of), None) => {
                     let base = self.p.trials.get(of).ok_or_else(|| {
-                        self.err(format!("`{key}.of` is \"{of}\"; name another `[trials.*]` column"))
+                        self.err(format!(
+                            "`{key}.of` is \"{of}\"; name another `[trials.*]` column"
+                        ))
                     })?;
                     if base.of.is_some() {
                         return Err(self.err(format!(
@@ -681,10 +689,16 @@ impl Checker<'_> {
                     match t.share {
                         Some(s) if (0.0..=1.0).contains(&s) => {}
                         _ => {
-                            return Err(self.err(format!("`{key}.share` must be set, between 0 and 1")));
+                            return Err(
+                                self.err(format!("`{key}.share` must be set, between 0 and 1"))
+                            );
                         }
                     }
-                    if t.sdlog.is_some() || t.min.is_some() || t.growth.is_some() || t.period_sd.is_some() {
+                    if t.sdlog.is_some()
+                        || t.min.is_some()
+                        || t.growth.is_some()
+                        || t.period_sd.is_some()
+                    {
                         return Err(self.err(format!(
                             "`{key}` uses `of`/`share`; `sdlog`, `min`, `growth` and `period_sd` do not apply"
                         )));
@@ -692,12 +706,14 @@ impl Checker<'_> {
                 }
                 (None, Some(m)) => {
                     if m < 1.0 || t.sdlog.is_none_or(|s| s < 0.0) {
-                        return Err(self.err(format!(
-                            "`{key}` needs `median` >= 1 and `sdlog` >= 0"
-                        )));
+                        return Err(
+                            self.err(format!("`{key}` needs `median` >= 1 and `sdlog` >= 0"))
+                        );
                     }
                     if t.share.is_some() {
-                        return Err(self.err(format!("`{key}.share` goes with `of`, not with `median`")));
+                        return Err(
+                            self.err(format!("`{key}.share` goes with `of`, not with `median`"))
+                        );
                     }
                     if t.period_sd.is_some_and(|s| s < 0.0) {
                         return Err(self.err(format!("`{key}.period_sd` is negative")));
@@ -730,10 +746,32 @@ impl Checker<'_> {
                 return Err(self.err(format!("`covariates[{i}].name` is empty")));
             }
             let allowed: &[&str] = match c.dist {
-                Dist::Normal => &["mean", "sd", "min", "max", "digits", "shift", "shift_by_project", "center"],
-                Dist::Uniform => &["min", "max", "digits", "shift", "shift_by_project", "center"],
+                Dist::Normal => &[
+                    "mean",
+                    "sd",
+                    "min",
+                    "max",
+                    "digits",
+                    "shift",
+                    "shift_by_project",
+                    "center",
+                ],
+                Dist::Uniform => &[
+                    "min",
+                    "max",
+                    "digits",
+                    "shift",
+                    "shift_by_project",
+                    "center",
+                ],
                 Dist::Bernoulli => &["p", "shift", "shift_by_project", "center"],
-                Dist::Categorical => &["values", "probs", "probs_by_arm", "probs_by_project", "dummies"],
+                Dist::Categorical => &[
+                    "values",
+                    "probs",
+                    "probs_by_arm",
+                    "probs_by_project",
+                    "dummies",
+                ],
             };
             self.only_keys(&key, &c.set_keys(), allowed)?;
             match c.dist {
@@ -750,7 +788,9 @@ impl Checker<'_> {
                 },
                 Dist::Bernoulli => {
                     if c.p.is_none_or(|p| !(0.0..=1.0).contains(&p)) {
-                        return Err(self.err(format!("`{key}` is bernoulli: set `p` between 0 and 1")));
+                        return Err(
+                            self.err(format!("`{key}` is bernoulli: set `p` between 0 and 1"))
+                        );
                     }
                 }
                 Dist::Categorical => self.check_categorical(&key, c, &arms, &projects)?,
@@ -761,7 +801,11 @@ impl Checker<'_> {
                 return Err(self.err(format!("`{key}`: `min` is above `max`")));
             }
             self.keys_within(&format!("{key}.shift"), &c.shift, &arms)?;
-            self.keys_within(&format!("{key}.shift_by_project"), &c.shift_by_project, &projects)?;
+            self.keys_within(
+                &format!("{key}.shift_by_project"),
+                &c.shift_by_project,
+                &projects,
+            )?;
             if c.level == Level::Cluster {
                 if !has_clusters {
                     return Err(self.err(format!(
@@ -811,13 +855,21 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_categorical(&self, key: &str, c: &CovariateSim, arms: &[&str], projects: &[&str]) -> Result<()> {
+    fn check_categorical(
+        &self,
+        key: &str,
+        c: &CovariateSim,
+        arms: &[&str],
+        projects: &[&str],
+    ) -> Result<()> {
         let Some(values) = &c.values else {
             return Err(self.err(format!("`{key}` is categorical: set `values` and `probs`")));
         };
         let uniq: BTreeSet<_> = values.iter().collect();
         if values.is_empty() || uniq.len() != values.len() {
-            return Err(self.err(format!("`{key}.values` must be non-empty and without repeats")));
+            return Err(self.err(format!(
+                "`{key}.values` must be non-empty and without repeats"
+            )));
         }
         let check_probs = |k: String, p: &[f64]| -> Result<()> {
             if p.len() != values.len() {
@@ -840,7 +892,11 @@ impl Checker<'_> {
         };
         check_probs(format!("{key}.probs"), probs)?;
         self.keys_within(&format!("{key}.probs_by_arm"), &c.probs_by_arm, arms)?;
-        self.keys_within(&format!("{key}.probs_by_project"), &c.probs_by_project, projects)?;
+        self.keys_within(
+            &format!("{key}.probs_by_project"),
+            &c.probs_by_project,
+            projects,
+        )?;
         if !c.probs_by_arm.is_empty() && !c.probs_by_project.is_empty() {
             return Err(self.err(format!(
                 "`{key}`: set `probs_by_arm` or `probs_by_project`, not both"
@@ -870,7 +926,13 @@ impl Checker<'_> {
         let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
         let has_clusters = self.p.sizes.clusters.is_some();
         let aggregated = self.spec.data.layout == DataLayout::Aggregated;
-        let kind_of = |id: &str| self.spec.outcomes.iter().find(|o| o.id == id).map(|o| o.kind);
+        let kind_of = |id: &str| {
+            self.spec
+                .outcomes
+                .iter()
+                .find(|o| o.id == id)
+                .map(|o| o.kind)
+        };
 
         for o in &self.spec.outcomes {
             let key = format!("outcomes.{}", o.id);
@@ -888,7 +950,11 @@ impl Checker<'_> {
                 "missing",
             ];
             let with = |extra: &[&'static str]| -> Vec<&str> {
-                common.iter().copied().chain(extra.iter().copied()).collect()
+                common
+                    .iter()
+                    .copied()
+                    .chain(extra.iter().copied())
+                    .collect()
             };
             let derived = s.from_time.is_some();
             let allowed: Vec<&str> = if derived {
@@ -908,10 +974,14 @@ impl Checker<'_> {
             } else {
                 match o.kind {
                     OutcomeKind::Binary => with(&["base", "nested_in"]),
-                    OutcomeKind::Continuous => with(&["base", "sd", "min", "max", "digits", "zero_unless"]),
+                    OutcomeKind::Continuous => {
+                        with(&["base", "sd", "min", "max", "digits", "zero_unless"])
+                    }
                     OutcomeKind::Count => with(&["base", "dispersion", "max", "zero_unless"]),
                     OutcomeKind::Ordinal => with(&["probs"]),
-                    OutcomeKind::TimeToEvent => with(&["base", "shape", "follow_up", "dropout", "digits"]),
+                    OutcomeKind::TimeToEvent => {
+                        with(&["base", "shape", "follow_up", "dropout", "digits"])
+                    }
                 }
             };
             self.only_keys(&key, &set, &allowed)?;
@@ -946,7 +1016,9 @@ impl Checker<'_> {
                 return Err(self.err(format!("`{key}.missing.{k}` is {v}; use a rate in [0, 1)")));
             }
             if s.cluster_sd.is_some() && !has_clusters {
-                return Err(self.err(format!("`{key}.cluster_sd` needs clusters (`[sizes.clusters]`)")));
+                return Err(self.err(format!(
+                    "`{key}.cluster_sd` needs clusters (`[sizes.clusters]`)"
+                )));
             }
             if s.cluster_sd.is_some_and(|v| v < 0.0) {
                 return Err(self.err(format!("`{key}.cluster_sd` is negative")));
@@ -968,12 +1040,19 @@ impl Checker<'_> {
                         "`{key}.effect`: this pilot has projects, so give `effect_by_project` (project -> arm -> effect)"
                     )));
                 }
-                self.keys_exactly(&format!("{key}.effect_by_project"), &s.effect_by_project, &projects)?;
+                self.keys_exactly(
+                    &format!("{key}.effect_by_project"),
+                    &s.effect_by_project,
+                    &projects,
+                )?;
                 for (p, m) in &s.effect_by_project {
                     self.keys_exactly(&format!("{key}.effect_by_project.{p}"), m, &treated)?;
                 }
             }
-            let effects = s.effect.values().chain(s.effect_by_project.values().flat_map(|m| m.values()));
+            let effects = s
+                .effect
+                .values()
+                .chain(s.effect_by_project.values().flat_map(|m| m.values()));
             for e in effects {
                 if !e.is_finite() || (o.kind == OutcomeKind::TimeToEvent && *e <= 0.0) {
                     return Err(self.err(format!(
@@ -985,7 +1064,9 @@ impl Checker<'_> {
             match o.kind {
                 OutcomeKind::Binary => {
                     if s.base.is_none_or(|b| !(b > 0.0 && b < 1.0)) {
-                        return Err(self.err(format!("`{key}.base` must be a probability in (0, 1)")));
+                        return Err(
+                            self.err(format!("`{key}.base` must be a probability in (0, 1)"))
+                        );
                     }
                     if let Some(parent) = &s.nested_in {
                         let pk = kind_of(parent);
@@ -1016,7 +1097,9 @@ impl Checker<'_> {
                 }
                 OutcomeKind::Continuous => {
                     if s.base.is_none() || s.sd.is_none_or(|v| v <= 0.0) {
-                        return Err(self.err(format!("`{key}` is continuous: set `base` (mean) and `sd` > 0")));
+                        return Err(self.err(format!(
+                            "`{key}` is continuous: set `base` (mean) and `sd` > 0"
+                        )));
                     }
                     if let (Some(a), Some(b)) = (s.min, s.max)
                         && a >= b
@@ -1026,7 +1109,9 @@ impl Checker<'_> {
                 }
                 OutcomeKind::Count => {
                     if s.base.is_none_or(|b| b <= 0.0) {
-                        return Err(self.err(format!("`{key}` is a count: set `base` (mean) above 0")));
+                        return Err(
+                            self.err(format!("`{key}` is a count: set `base` (mean) above 0"))
+                        );
                     }
                     if s.dispersion.is_some_and(|d| d <= 0.0) {
                         return Err(self.err(format!("`{key}.dispersion` must be above 0")));
@@ -1074,7 +1159,11 @@ impl Checker<'_> {
         while done.len() < self.p.outcomes.len() {
             let before = done.len();
             for (id, s) in &self.p.outcomes {
-                let dep = s.nested_in.as_deref().or(s.zero_unless.as_deref()).or(s.from_time.as_deref());
+                let dep = s
+                    .nested_in
+                    .as_deref()
+                    .or(s.zero_unless.as_deref())
+                    .or(s.from_time.as_deref());
                 if !done.contains(id.as_str()) && dep.is_none_or(|d| done.contains(d)) {
                     done.insert(id);
                 }

@@ -88,7 +88,10 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
     if let Some(id) = &spec.data.id {
         put(
             id,
-            format!("Pseudonymous id of the {} (one per row); refers to no real person or organisation.", spec.unit.en),
+            format!(
+                "Pseudonymous id of the {} (one per row); refers to no real person or organisation.",
+                spec.unit.en
+            ),
             format!("`{}` + number", p.id_prefix),
         );
     }
@@ -97,11 +100,19 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
         .values
         .iter()
         .map(|a| {
-            let ctl = if a.value == spec.arms.control { " (control)" } else { "" };
+            let ctl = if a.value == spec.arms.control {
+                " (control)"
+            } else {
+                ""
+            };
             format!("`{}` = {} / {}{ctl}", a.value, a.label.en, a.label.nl)
         })
         .collect();
-    put(&spec.arms.column, "Arm (group) of the row.".into(), arms.join("; "));
+    put(
+        &spec.arms.column,
+        "Arm (group) of the row.".into(),
+        arms.join("; "),
+    );
     if let Some(pc) = &spec.design.project {
         let codes: Vec<String> = spec
             .projects
@@ -111,7 +122,11 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
         put(pc, "Project (sub-pilot) of the row; for the comparison group, the project it is matched to.".into(), codes.join("; "));
     }
     if let (Some(cc), Some(c)) = (&spec.design.cluster, &p.sizes.clusters) {
-        put(cc, c.description.clone(), format!("`{}` + number (pseudonymous)", c.prefix));
+        put(
+            cc,
+            c.description.clone(),
+            format!("`{}` + number (pseudonymous)", c.prefix),
+        );
     }
     if let Some(panel) = &p.panel {
         put(&panel.column, panel.description.clone(), String::new());
@@ -129,7 +144,11 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
         };
         put(&c.name, format!("{}{level}", c.description), codes);
         for (d, v) in &c.dummies {
-            put(d, format!("Dummy of `{}`: 1 if it is \"{v}\", else 0.", c.name), "1 = yes, 0 = no".into());
+            put(
+                d,
+                format!("Dummy of `{}`: 1 if it is \"{v}\", else 0.", c.name),
+                "1 = yes, 0 = no".into(),
+            );
         }
     }
     for (name, t) in &p.trials {
@@ -157,7 +176,9 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
             OutcomeSource::TimeEvent { time, event } => {
                 put(
                     time,
-                    format!("{head} Time from the start of follow-up to the event, or to censoring when `{event}` is 0."),
+                    format!(
+                        "{head} Time from the start of follow-up to the event, or to censoring when `{event}` is 0."
+                    ),
                     format!("in {}; empty = missing", o.unit.en),
                 );
                 put(
@@ -174,7 +195,11 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
                 );
                 if let Some(s) = p.outcomes.get(&o.id) {
                     for r in &s.remainder {
-                        put(&r.column, r.description.clone(), "count; empty = not delivered for this row".into());
+                        put(
+                            &r.column,
+                            r.description.clone(),
+                            "count; empty = not delivered for this row".into(),
+                        );
                     }
                 }
             }
@@ -199,14 +224,21 @@ fn describe_column(col: &Column) -> (String, String) {
             };
             let uniq: BTreeSet<&str> = ca.iter().flatten().collect();
             let shown = if uniq.len() <= 12 {
-                uniq.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+                uniq.iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             } else {
                 format!("{} distinct values", uniq.len())
             };
             ("text".into(), format!("{shown}{missing}"))
         }
         dt => {
-            let kind = if dt.is_integer() { "integer" } else { "decimal" };
+            let kind = if dt.is_integer() {
+                "integer"
+            } else {
+                "decimal"
+            };
             let Ok(f) = s.cast(&DataType::Float64) else {
                 return (kind.into(), String::new());
             };
@@ -227,11 +259,20 @@ fn describe_column(col: &Column) -> (String, String) {
 }
 
 /// The Markdown data dictionary of a generated data set.
-pub fn dictionary(spec: &PilotSpec, data: &SimData, params: &SimParams, seed: u64) -> Result<String> {
+pub fn dictionary(
+    spec: &PilotSpec,
+    data: &SimData,
+    params: &SimParams,
+    seed: u64,
+) -> Result<String> {
     let t: &Truth = &data.truth;
     let mut md = String::new();
     let cmd = regenerate_command(&spec.slug, seed, t.scale);
-    let _ = writeln!(md, "# Data dictionary: {} (`{}`)\n", spec.title.en, spec.slug);
+    let _ = writeln!(
+        md,
+        "# Data dictionary: {} (`{}`)\n",
+        spec.title.en, spec.slug
+    );
     let _ = writeln!(
         md,
         "> **SYNTHETIC DATA.** Made by `via-eval simulate` (seed {seed}, scale {}). No row describes a real \
@@ -242,33 +283,59 @@ pub fn dictionary(spec: &PilotSpec, data: &SimData, params: &SimParams, seed: u6
     );
     let _ = writeln!(md, "Regenerate (from the repository root): `{cmd}`\n");
     let _ = writeln!(md, "- Pilot: {} / {}", spec.title.en, spec.title.nl);
-    let _ = writeln!(md, "- Design: {} / {}", spec.design.kind.label(crate::config::Lang::En), spec.design.kind.label(crate::config::Lang::Nl));
-    let _ = writeln!(md, "- One row: {}", if spec.data.layout == crate::config::DataLayout::Aggregated {
-        "one cluster in one period, with counts of persons".to_string()
-    } else {
-        format!("one {} / {}", spec.unit.en, spec.unit.nl)
-    });
-    let by_arm: Vec<String> = t.units_by_arm.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    let _ = writeln!(
+        md,
+        "- Design: {} / {}",
+        spec.design.kind.label(crate::config::Lang::En),
+        spec.design.kind.label(crate::config::Lang::Nl)
+    );
+    let _ = writeln!(
+        md,
+        "- One row: {}",
+        if spec.data.layout == crate::config::DataLayout::Aggregated {
+            "one cluster in one period, with counts of persons".to_string()
+        } else {
+            format!("one {} / {}", spec.unit.en, spec.unit.nl)
+        }
+    );
+    let by_arm: Vec<String> = t
+        .units_by_arm
+        .iter()
+        .map(|(a, n)| format!("{a} {n}"))
+        .collect();
     let _ = writeln!(md, "- Rows: {} ({})", t.rows, by_arm.join(", "));
     if let Some(c) = &t.clusters_by_arm {
         let v: Vec<String> = c.iter().map(|(a, n)| format!("{a} {n}")).collect();
         let _ = writeln!(md, "- Clusters with rows in each arm: {}", v.join(", "));
     }
-    let _ = writeln!(md, "- Files: `{}` (CSV: comma-separated, `.` decimals, header row, empty field = missing) and the same data as Parquet.\n", spec.data.file);
+    let _ = writeln!(
+        md,
+        "- Files: `{}` (CSV: comma-separated, `.` decimals, header row, empty field = missing) and the same data as Parquet.\n",
+        spec.data.file
+    );
 
     let _ = writeln!(md, "## Columns\n");
-    let _ = writeln!(md, "| column | type | meaning | codes / unit | observed values |");
+    let _ = writeln!(
+        md,
+        "| column | type | meaning | codes / unit | observed values |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|");
     let meanings = column_meanings(spec, params);
     for col in data.frame.columns() {
         let name = col.name().as_str();
         let (meaning, codes) = meanings.get(name).cloned().unwrap_or_default();
         let (dtype, observed) = describe_column(col);
-        let _ = writeln!(md, "| `{name}` | {dtype} | {meaning} | {codes} | {observed} |");
+        let _ = writeln!(
+            md,
+            "| `{name}` | {dtype} | {meaning} | {codes} | {observed} |"
+        );
     }
 
     let _ = writeln!(md, "\n## True effects built into these data\n");
-    let _ = writeln!(md, "| outcome | arm | project | true effect | scale | control mean |");
+    let _ = writeln!(
+        md,
+        "| outcome | arm | project | true effect | scale | control mean |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|");
     for o in &t.outcomes {
         let scale = match o.kind {
@@ -278,7 +345,11 @@ pub fn dictionary(spec: &PilotSpec, data: &SimData, params: &SimParams, seed: u6
         };
         for e in &o.effects {
             let project = e.project.clone().unwrap_or_else(|| {
-                if spec.projects.is_empty() { "-".into() } else { "pooled".into() }
+                if spec.projects.is_empty() {
+                    "-".into()
+                } else {
+                    "pooled".into()
+                }
             });
             let _ = writeln!(
                 md,

@@ -101,7 +101,7 @@ pub fn risk_difference_wald(
     treated.nonempty()?;
     control.nonempty()?;
     let se = wald_se(treated, control);
-    if !(se > 0.0) {
+    if !super::above(se, 0.0) {
         return Err(StatsError::NoVariance);
     }
     Ok(Inference::wald(
@@ -161,11 +161,17 @@ pub fn risk_ratio(
     control.nonempty()?;
     let corrected = treated.events == 0 || control.events == 0;
     let add = if corrected { 0.5 } else { 0.0 };
-    let (x1, n1) = (treated.events as f64 + add, treated.trials as f64 + 2.0 * add);
-    let (x0, n0) = (control.events as f64 + add, control.trials as f64 + 2.0 * add);
+    let (x1, n1) = (
+        treated.events as f64 + add,
+        treated.trials as f64 + 2.0 * add,
+    );
+    let (x0, n0) = (
+        control.events as f64 + add,
+        control.trials as f64 + 2.0 * add,
+    );
     let log_rr = (x1 / n1).ln() - (x0 / n0).ln();
     let se = (1.0 / x1 - 1.0 / n1 + 1.0 / x0 - 1.0 / n0).sqrt();
-    if !(se > 0.0) {
+    if !super::above(se, 0.0) {
         return Err(StatsError::NoVariance);
     }
     Ok((Inference::log_ratio(log_rr, se, conf_level), corrected))

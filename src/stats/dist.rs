@@ -54,7 +54,7 @@ pub fn chi_square_sf(statistic: f64, df: f64) -> f64 {
 fn refine(cdf: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64, mut x: f64, p: f64) -> f64 {
     for _ in 0..4 {
         let d = pdf(x);
-        if !(d > 0.0) {
+        if !crate::stats::above(d, 0.0) {
             break;
         }
         let step = (cdf(x) - p) / d;

@@ -90,7 +90,10 @@ impl std::fmt::Display for StatsError {
                 "design column {index} is constant or a linear combination of the others"
             ),
             Self::TooFewClusters { got } => {
-                write!(f, "cluster-robust inference needs at least 2 clusters, has {got}")
+                write!(
+                    f,
+                    "cluster-robust inference needs at least 2 clusters, has {got}"
+                )
             }
             Self::Invalid(m) => write!(f, "{m}"),
         }
@@ -100,3 +103,9 @@ impl std::fmt::Display for StatsError {
 impl std::error::Error for StatsError {}
 
 pub type StatsResult<T> = Result<T, StatsError>;
+
+/// `x > y`, false when either is NaN; written as a call so that checks like
+/// "the variance is not positive" read plainly and treat NaN as not positive.
+pub(crate) fn above(x: f64, y: f64) -> bool {
+    x > y
+}

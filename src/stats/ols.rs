@@ -140,7 +140,10 @@ pub fn fit(y: &[f64], x: &[&[f64]], intercept: bool) -> StatsResult<OlsFit> {
         return Err(StatsError::Invalid("empty design".into()));
     }
     if n <= k {
-        return Err(StatsError::TooFew { needed: k + 1, got: n });
+        return Err(StatsError::TooFew {
+            needed: k + 1,
+            got: n,
+        });
     }
     let mut data = Vec::with_capacity(n * k);
     if intercept {
@@ -154,7 +157,7 @@ pub fn fit(y: &[f64], x: &[&[f64]], intercept: bool) -> StatsResult<OlsFit> {
     let qr = xm.qr();
     let r = qr.r();
     for j in 0..k {
-        if !(r[(j, j)].abs() > 1e-9 * norms[j]) {
+        if !super::above(r[(j, j)].abs(), 1e-9 * norms[j]) {
             return Err(StatsError::Collinear { index: j });
         }
     }
@@ -254,10 +257,7 @@ impl OlsFit {
                 self.sandwich(&self.weighted_meat(|i| e[i] * e[i] / (1.0 - h[i]).powi(pow)))
             }
             SeType::Cr0 | SeType::Cr1 | SeType::Cr2 => {
-                return Err(StatsError::Invalid(format!(
-                    "{} needs clusters",
-                    se.name()
-                )));
+                return Err(StatsError::Invalid(format!("{} needs clusters", se.name())));
             }
         })
     }
@@ -319,7 +319,7 @@ impl OlsFit {
             let v = self.vcov(se)?;
             (v[(j, j)], (self.n - self.k) as f64)
         };
-        if !(var > 0.0) {
+        if !super::above(var, 0.0) {
             return Err(StatsError::NoVariance);
         }
         Ok(CoefInference {
@@ -356,7 +356,13 @@ impl OlsFit {
                     // Eigenvalues of H_gg lie in [0, 1]; at 1 the adjustment is taken as
                     // the Moore-Penrose inverse square root (factor 0), as clubSandwich.
                     let lam: Vec<f64> = eig.eigenvalues.iter().map(|l| l.clamp(0.0, 1.0)).collect();
-                    let inv_sqrt = |l: f64| if l < 1.0 - 1e-12 { (1.0 - l).powf(-0.5) } else { 0.0 };
+                    let inv_sqrt = |l: f64| {
+                        if l < 1.0 - 1e-12 {
+                            (1.0 - l).powf(-0.5)
+                        } else {
+                            0.0
+                        }
+                    };
                     let vt_s = vecs.tr_mul(qe);
                     let vt_w = vecs.tr_mul(&w);
                     // u_g = V diag((1−λ)^(−1/2)) V' s_g; the variance adds (w'u_g)².
@@ -379,7 +385,9 @@ impl OlsFit {
                 }
                 // G'G = diag(b) − A'A; df = tr(G'G)² / ‖G'G‖²_F, where
                 // ‖G'G‖²_F = Σb² − 2Σ b_g‖a_g‖² + ‖AA'‖²_F.
-                let norms: Vec<f64> = (0..b.len()).map(|gi| a_mat.column(gi).norm_squared()).collect();
+                let norms: Vec<f64> = (0..b.len())
+                    .map(|gi| a_mat.column(gi).norm_squared())
+                    .collect();
                 let trace: f64 = b.iter().sum::<f64>() - norms.iter().sum::<f64>();
                 let aat = &a_mat * a_mat.transpose();
                 let frob2 = b.iter().map(|x| x * x).sum::<f64>()
@@ -434,7 +442,12 @@ mod tests {
     fn hc_ordering() {
         let (t, x, y) = toy();
         let f = fit(&y, &[&t, &x], true).unwrap();
-        let se = |s| f.coef_inference(1, s, None, 0.95).unwrap().inference.std_error;
+        let se = |s| {
+            f.coef_inference(1, s, None, 0.95)
+                .unwrap()
+                .inference
+                .std_error
+        };
         assert!(se(SeType::Hc0) < se(SeType::Hc1));
         assert!(se(SeType::Hc0) < se(SeType::Hc2) && se(SeType::Hc2) < se(SeType::Hc3));
     }

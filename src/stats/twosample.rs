@@ -14,11 +14,10 @@ pub fn welch(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<I
     let a = v1 / treated.len() as f64;
     let b = v0 / control.len() as f64;
     let se2 = a + b;
-    if !(se2 > 0.0) {
+    if !super::above(se2, 0.0) {
         return Err(StatsError::NoVariance);
     }
-    let df = se2 * se2
-        / (a * a / (treated.len() - 1) as f64 + b * b / (control.len() - 1) as f64);
+    let df = se2 * se2 / (a * a / (treated.len() - 1) as f64 + b * b / (control.len() - 1) as f64);
     Ok(Inference::wald(m1 - m0, se2.sqrt(), Some(df), conf_level))
 }
 
@@ -32,7 +31,7 @@ pub fn student(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult
     let (n1, n0) = (treated.len() as f64, control.len() as f64);
     let df = n1 + n0 - 2.0;
     let pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df;
-    if !(pooled > 0.0) {
+    if !super::above(pooled, 0.0) {
         return Err(StatsError::NoVariance);
     }
     let se = (pooled * (1.0 / n1 + 1.0 / n0)).sqrt();

@@ -1,0 +1,441 @@
+//! The simulator: the eight configs and their parameters load, generation is
+//! deterministic, sizes and shares follow the parameters, every column the analysis
+//! reads is there, truths are exact and well-formed, and missing rates match.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{DataFrame, DataType};
+use via_eval::config::{self, OutcomeKind, PilotSpec};
+use via_eval::simulate::{SimData, SimParams, generate, write};
+
+const SLUGS: [&str; 8] = [
+    "ouderbetrokkenheid-vmbo",
+    "voorbereiding-mbo",
+    "werving-en-selectie",
+    "culturele-diversiteit",
+    "behoud-en-doorstroom",
+    "leren-en-werken",
+    "uwv-dienstverlening-ww",
+    "intensieve-begeleiding",
+];
+const SEED: u64 = 20190101;
+
+fn pilots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("pilots")
+}
+
+fn load(slug: &str) -> (PilotSpec, SimParams) {
+    let dir = pilots_dir();
+    let spec = PilotSpec::from_file(&dir.join(format!("{slug}.toml")))
+        .unwrap_or_else(|e| panic!("{slug}: {e}"));
+    let params = SimParams::from_file(&SimParams::path_for(&dir, slug))
+        .unwrap_or_else(|e| panic!("{slug}: {e}"));
+    (spec, params)
+}
+
+fn sim(slug: &str, seed: u64, scale: f64) -> (PilotSpec, SimParams, SimData) {
+    let (spec, params) = load(slug);
+    let data = generate(&spec, &params, seed, scale).unwrap_or_else(|e| panic!("{slug}: {e}"));
+    (spec, params, data)
+}
+
+fn text(df: &DataFrame, col: &str) -> Vec<String> {
+    let c = df.column(col).unwrap_or_else(|e| panic!("{col}: {e}"));
+    c.str()
+        .unwrap_or_else(|e| panic!("{col}: {e}"))
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect()
+}
+
+fn num(df: &DataFrame, col: &str) -> Vec<Option<f64>> {
+    let c = df.column(col).unwrap_or_else(|e| panic!("{col}: {e}"));
+    let f = c.cast(&DataType::Float64).unwrap();
+    f.f64().unwrap().iter().collect()
+}
+
+fn counts(v: &[String]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for x in v {
+        *m.entry(x.clone()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn the_eight_configs_and_their_params_load_and_validate() {
+    let found: Vec<String> = config::discover(&pilots_dir())
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+        .collect();
+    let mut want: Vec<String> = SLUGS.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(found, want);
+    for slug in SLUGS {
+        let (spec, params) = load(slug);
+        params
+            .check(&spec)
+            .unwrap_or_else(|e| panic!("{slug}: {e}"));
+        let primary = spec.outcomes.iter().filter(|o| o.primary).count();
+        assert!(
+            (1..=2).contains(&primary),
+            "{slug}: {primary} primary outcomes"
+        );
+        assert!(!spec.sources.is_empty(), "{slug}: no sources");
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_frame_and_another_seed_does_not() {
+    for slug in SLUGS {
+        let (_, _, a) = sim(slug, SEED, 0.1);
+        let (_, _, b) = sim(slug, SEED, 0.1);
+        let (_, _, c) = sim(slug, SEED + 1, 0.1);
+        assert!(
+            a.frame.equals_missing(&b.frame),
+            "{slug}: same seed, different frames"
+        );
+        assert!(
+            !a.frame.equals_missing(&c.frame),
+            "{slug}: another seed, same frame"
+        );
+        assert_eq!(
+            serde_json::to_string(&a.truth).unwrap(),
+            serde_json::to_string(&b.truth).unwrap()
+        );
+    }
+}
+
+#[test]
+fn every_column_the_config_reads_is_generated_and_rows_say_synthetic() {
+    for slug in SLUGS {
+        let (spec, _, d) = sim(slug, SEED, 0.2);
+        let names: BTreeSet<String> = d
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for c in spec.needed_columns() {
+            assert!(names.contains(&c), "{slug}: column {c} missing");
+        }
+        for c in &spec.covariates {
+            let dt = d.frame.column(c).unwrap().dtype().clone();
+            assert!(dt.is_primitive_numeric(), "{slug}: covariate {c} is {dt}");
+        }
+        assert!(
+            text(&d.frame, "data_source")
+                .iter()
+                .all(|s| s == "synthetic")
+        );
+        if let Some(id) = &spec.data.id {
+            let ids = text(&d.frame, id);
+            assert_eq!(
+                ids.iter().collect::<BTreeSet<_>>().len(),
+                ids.len(),
+                "{slug}: ids repeat"
+            );
+        }
+        assert!(d.truth.synthetic);
+    }
+}
+
+#[test]
+fn sizes_and_shares_follow_the_parameters() {
+    // UWV: 80/10/10 exactly.
+    let (_, _, d) = sim("uwv-dienstverlening-ww", SEED, 0.1);
+    let arms = counts(&text(&d.frame, "arm"));
+    assert_eq!(arms["persoonlijk"], 8000);
+    assert_eq!(arms["handhaving"], 1000);
+    assert_eq!(arms["basis-online"], 1000);
+
+    // vmbo: 14 schools, 7 per arm, each school in one arm, 60-120 pupils each.
+    let (_, _, d) = sim("ouderbetrokkenheid-vmbo", SEED, 1.0);
+    let schools = text(&d.frame, "school");
+    let arm = text(&d.frame, "arm");
+    let mut arm_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (s, a) in schools.iter().zip(&arm) {
+        arm_of.entry(s).or_default().insert(a);
+    }
+    assert_eq!(arm_of.len(), 14);
+    assert!(arm_of.values().all(|a| a.len() == 1));
+    let per_arm = counts(
+        &arm_of
+            .values()
+            .map(|a| a.iter().next().unwrap().to_string())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(per_arm["interventie"], 7);
+    for n in counts(&schools).values() {
+        assert!((60..=120).contains(n), "school size {n}");
+    }
+
+    // werving: 19 organisations, each with both periods.
+    let (_, _, d) = sim("werving-en-selectie", SEED, 1.0);
+    let mut periods: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (o, p) in text(&d.frame, "organisation")
+        .into_iter()
+        .zip(text(&d.frame, "period"))
+    {
+        periods.entry(o).or_default().insert(p);
+    }
+    assert_eq!(periods.len(), 19);
+    assert!(periods.values().all(|p| p.len() == 2));
+
+    // culturele-diversiteit: 24 + 48 employers x 4 years, 250+ employees.
+    let (_, _, d) = sim("culturele-diversiteit", SEED, 1.0);
+    assert_eq!(d.frame.height(), 72 * 4);
+    assert_eq!(counts(&text(&d.frame, "group"))["deelnemer"], 24 * 4);
+    assert!(
+        num(&d.frame, "n_employees")
+            .iter()
+            .flatten()
+            .all(|n| *n >= 250.0)
+    );
+    // Counts by origin add up to the employees wherever delivered.
+    let parts: Vec<Vec<Option<f64>>> = ["n_outside_europe", "n_europe", "n_netherlands"]
+        .iter()
+        .map(|c| num(&d.frame, c))
+        .collect();
+    for (i, total) in num(&d.frame, "n_employees").iter().enumerate() {
+        if let (Some(a), Some(b), Some(c)) = (parts[0][i], parts[1][i], parts[2][i]) {
+            assert_eq!(a + b + c, total.unwrap());
+        }
+    }
+
+    // behoud: five employers; leren-en-werken: exact sizes per project.
+    let (_, _, d) = sim("behoud-en-doorstroom", SEED, 1.0);
+    assert_eq!(counts(&text(&d.frame, "employer")).len(), 5);
+    let (_, _, d) = sim("leren-en-werken", SEED, 1.0);
+    let cells = counts(
+        &text(&d.frame, "project")
+            .iter()
+            .zip(text(&d.frame, "arm"))
+            .map(|(p, a)| format!("{p}/{a}"))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(cells["liander/deelnemer"], 25);
+    assert_eq!(cells["nova/vergelijking"], 360);
+
+    // --scale multiplies the units per arm.
+    let (_, _, d) = sim("intensieve-begeleiding", SEED, 2.0);
+    assert_eq!(counts(&text(&d.frame, "arm"))["intensief"], 104);
+}
+
+#[test]
+fn missing_rates_are_near_the_configured_ones() {
+    let (_, params, d) = sim("behoud-en-doorstroom", SEED, 1.0);
+    let arm = text(&d.frame, "period");
+    for outcome in ["inclusive_climate", "promoted_12m"] {
+        let v = num(&d.frame, outcome);
+        for (a, rate) in &params.outcomes[outcome].missing {
+            let rows: Vec<_> = v.iter().zip(&arm).filter(|(_, x)| *x == a).collect();
+            let share = rows.iter().filter(|(y, _)| y.is_none()).count() as f64 / rows.len() as f64;
+            let se = (rate * (1.0 - rate) / rows.len() as f64).sqrt();
+            assert!(
+                (share - rate).abs() < 4.0 * se + 1e-9,
+                "{outcome} {a}: {share} vs {rate}"
+            );
+        }
+    }
+    let (_, params, d) = sim("uwv-dienstverlening-ww", SEED, 0.5);
+    let arm = text(&d.frame, "arm");
+    let v = num(&d.frame, "work_12m");
+    for (a, rate) in &params.outcomes["work_12m"].missing {
+        let rows: Vec<_> = v.iter().zip(&arm).filter(|(_, x)| *x == a).collect();
+        let share = rows.iter().filter(|(y, _)| y.is_none()).count() as f64 / rows.len() as f64;
+        let se = (rate * (1.0 - rate) / rows.len() as f64).sqrt();
+        assert!(
+            (share - rate).abs() < 4.0 * se,
+            "work_12m {a}: {share} vs {rate}"
+        );
+    }
+}
+
+#[test]
+fn truths_are_exact_where_nothing_is_bounded() {
+    for slug in SLUGS {
+        let (spec, params, d) = sim(slug, SEED, 0.5);
+        for o in &d.truth.outcomes {
+            let s = &params.outcomes[&o.id];
+            let independent = s.from_time.is_none() && s.zero_unless.is_none();
+            let additive = matches!(o.kind, OutcomeKind::Binary | OutcomeKind::Count)
+                || (o.kind == OutcomeKind::Continuous && s.min.is_none() && s.max.is_none());
+            for e in &o.effects {
+                assert!(e.effect.is_finite() && e.control_mean.is_finite());
+                let configured = match (&e.project, spec.projects.is_empty()) {
+                    (Some(p), false) => s.effect_by_project.get(p).and_then(|m| m.get(&e.arm)),
+                    (None, true) => s.effect.get(&e.arm),
+                    _ => None, // pooled over projects
+                };
+                let exact = o.kind == OutcomeKind::TimeToEvent
+                    || (independent && additive && o.n_bounded == 0);
+                if let (Some(c), true) = (configured, exact) {
+                    assert_eq!(e.effect, *c, "{slug} {} {}", o.id, e.arm);
+                }
+            }
+            // Per treated arm, one entry (per project plus pooled where there are projects).
+            let per_arm = if spec.projects.is_empty() {
+                1
+            } else {
+                spec.projects.len() + 1
+            };
+            assert_eq!(
+                o.effects.len(),
+                per_arm * spec.arms.treated().count(),
+                "{slug} {}",
+                o.id
+            );
+        }
+    }
+}
+
+#[test]
+fn linked_outcomes_agree_with_each_other() {
+    // Hired implies invited.
+    let (_, _, d) = sim("werving-en-selectie", SEED, 1.0);
+    for (h, i) in num(&d.frame, "hired").iter().zip(num(&d.frame, "invited")) {
+        if let (Some(h), Some(i)) = (h, i) {
+            assert!(*h <= i);
+        }
+    }
+    // A job within 12 months is a first job at or before month 12; hours are 0
+    // without a job within 18 months.
+    let (_, _, d) = sim("leren-en-werken", SEED, 1.0);
+    let w12 = num(&d.frame, "work_12m");
+    let w18 = num(&d.frame, "work_18m");
+    let t = num(&d.frame, "months_to_job");
+    let ev = num(&d.frame, "job_found");
+    let hours = num(&d.frame, "hours_week");
+    for i in 0..d.frame.height() {
+        if w12[i] == Some(1.0) {
+            assert_eq!(ev[i], Some(1.0));
+            assert!(t[i].unwrap() <= 12.01);
+            assert_eq!(w18[i], Some(1.0));
+        }
+        if w18[i] == Some(0.0) {
+            assert_eq!(hours[i], Some(0.0));
+        }
+    }
+    // Benefit days are the capped time on WW in days.
+    let (_, _, d) = sim("uwv-dienstverlening-ww", SEED, 0.05);
+    let days = num(&d.frame, "benefit_days");
+    assert!(days.iter().flatten().all(|x| (0.0..=730.0).contains(x)));
+}
+
+#[test]
+fn randomised_draws_recover_their_truths_on_raw_differences() {
+    // 100,000 persons: the raw difference in work at 12 months is within four
+    // standard errors of the truth.
+    let (_, _, d) = sim("uwv-dienstverlening-ww", SEED, 1.0);
+    let arm = text(&d.frame, "arm");
+    let y = num(&d.frame, "work_12m");
+    let mean = |a: &str| {
+        let v: Vec<f64> = y
+            .iter()
+            .zip(&arm)
+            .filter(|(_, x)| *x == a)
+            .filter_map(|(y, _)| *y)
+            .collect();
+        (v.iter().sum::<f64>() / v.len() as f64, v.len() as f64)
+    };
+    let (p1, n1) = mean("persoonlijk");
+    let (p0, n0) = mean("basis-online");
+    let se = (p1 * (1.0 - p1) / n1 + p0 * (1.0 - p0) / n0).sqrt();
+    let truth = d.truth.effect("work_12m", "persoonlijk", None).unwrap();
+    assert_eq!(truth, 0.02);
+    assert!(
+        ((p1 - p0) - truth).abs() < 4.0 * se,
+        "{} vs {truth}",
+        p1 - p0
+    );
+}
+
+#[test]
+fn written_files_say_they_are_synthetic() {
+    let dir = tempfile::tempdir().unwrap();
+    for slug in ["culturele-diversiteit", "leren-en-werken"] {
+        let (spec, params, d) = sim(slug, SEED, 0.2);
+        let paths = write(&spec, &d, &params, SEED, dir.path()).unwrap();
+        assert_eq!(paths.len(), 4);
+        let csv = std::fs::read_to_string(&paths[0]).unwrap();
+        let mut lines = csv.lines();
+        assert!(lines.next().unwrap().starts_with("data_source,"));
+        assert!(lines.all(|l| l.starts_with("synthetic,")));
+        assert!(paths[1].extension().is_some_and(|e| e == "parquet"));
+        let truth: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&paths[2]).unwrap()).unwrap();
+        assert_eq!(truth["synthetic"], true);
+        assert_eq!(truth["slug"], slug);
+        assert_eq!(truth["seed"], SEED);
+        assert_eq!(
+            truth["outcomes"].as_array().unwrap().len(),
+            spec.outcomes.len()
+        );
+        let dict = std::fs::read_to_string(&paths[3]).unwrap();
+        assert!(dict.contains("SYNTHETIC DATA"));
+        assert!(dict.contains(&format!("simulate {slug} --seed {SEED}")));
+        for c in d.frame.get_column_names() {
+            assert!(
+                dict.contains(&format!("| `{c}` |")),
+                "{slug}: {c} not in the dictionary"
+            );
+        }
+    }
+}
+
+#[test]
+fn params_errors_name_the_key_and_the_choices() {
+    let (spec, _) = load("intensieve-begeleiding");
+    let path = Path::new("intensieve-begeleiding.sim.toml");
+    let base = std::fs::read_to_string(SimParams::path_for(&pilots_dir(), &spec.slug)).unwrap();
+
+    let bad = base.replace(
+        "effect = { intensief = 0.03 }",
+        "effect = { intensive = 0.03 }",
+    );
+    let err = SimParams::from_toml(&bad, path)
+        .unwrap()
+        .check(&spec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("intensive") && err.contains("intensief"),
+        "{err}"
+    );
+
+    let bad = base.replace(
+        "[outcomes.paid_work]\n",
+        "[outcomes.paid_work]\nshape = 1.0\n",
+    );
+    let err = SimParams::from_toml(&bad, path)
+        .unwrap()
+        .check(&spec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("outcomes.paid_work") && err.contains("shape"),
+        "{err}"
+    );
+
+    let bad = base.replace(
+        "slug = \"intensieve-begeleiding\"",
+        "slug = \"uwv-dienstverlening-ww\"",
+    );
+    assert!(
+        SimParams::from_toml(&bad, path)
+            .unwrap()
+            .check(&spec)
+            .is_err()
+    );
+
+    let bad = base.replace("id_prefix = \"B\"", "id_prefix = \"B\"\nunknown_key = 1");
+    let err = SimParams::from_toml(&bad, path).unwrap_err().to_string();
+    assert!(err.contains("unknown_key"), "{err}");
+
+    let (spec, params) = load("intensieve-begeleiding");
+    assert!(generate(&spec, &params, SEED, 0.0).is_err());
+    assert!(generate(&spec, &params, SEED, f64::NAN).is_err());
+}

@@ -56,10 +56,22 @@ pub fn wilson(c: Counts, conf_level: f64) -> StatsResult<Interval> {
     let centre = p + z2 / (2.0 * n);
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     let denom = 1.0 + z2 / n;
+    // At x = 0 (x = n) the lower (upper) limit is exactly 0 (1); set it so rounding
+    // cannot put the limit on the wrong side of the estimate.
+    let ci_low = if c.events == 0 {
+        0.0
+    } else {
+        ((centre - half) / denom).max(0.0)
+    };
+    let ci_high = if c.events == c.trials {
+        1.0
+    } else {
+        ((centre + half) / denom).min(1.0)
+    };
     Ok(Interval {
         estimate: p,
-        ci_low: ((centre - half) / denom).max(0.0),
-        ci_high: ((centre + half) / denom).min(1.0),
+        ci_low,
+        ci_high,
     })
 }
 

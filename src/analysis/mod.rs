@@ -159,7 +159,9 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         .iter()
         .map(|(v, _)| SubsetMeta {
             value: v.clone(),
-            label: if v == POOLED {
+            label: if v == POOLED && subsets.len() == 1 {
+                text("Alle eenheden", "All units")
+            } else if v == POOLED {
                 text("Alle projecten samen", "All projects pooled")
             } else {
                 spec.projects
@@ -272,7 +274,18 @@ fn method_text(spec: &PilotSpec) -> Text {
             "Panel data without randomisation: participants and others may have differed beforehand.",
         ),
     };
-    text(format!("{nl_head} {nl_d}"), format!("{en_head} {en_d}"))
+    let (nl_c, en_c) = if spec.design.cluster.is_some() {
+        (
+            " Welch- en Newcombe-intervallen negeren de clustering en staan er alleen ter vergelijking.",
+            " Welch and Newcombe intervals ignore the clustering and are shown for reference only.",
+        )
+    } else {
+        ("", "")
+    };
+    text(
+        format!("{nl_head} {nl_d}{nl_c}"),
+        format!("{en_head} {en_d}{en_c}"),
+    )
 }
 
 fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {

@@ -19,6 +19,7 @@ mod effects;
 mod frame;
 mod glyphs;
 mod scene;
+pub mod survival;
 mod text;
 mod theme;
 

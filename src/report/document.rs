@@ -202,16 +202,18 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         for e in &rows {
             let f = display_factor(r, e);
             let est = match e.scale {
-                Scale::Ratio => localise(
-                    &format!(
-                        "{} [{}, {}]",
-                        fmt_value(e.estimate),
-                        fmt_value(e.ci_low),
-                        fmt_value(e.ci_high)
-                    ),
-                    lang,
-                )
-                .replace(", ", "; "),
+                Scale::Ratio => {
+                    let sep = if lang == Lang::Nl { "; " } else { ", " };
+                    localise(
+                        &format!(
+                            "{} [{}{sep}{}]",
+                            fmt_value(e.estimate),
+                            fmt_value(e.ci_low),
+                            fmt_value(e.ci_high)
+                        ),
+                        lang,
+                    )
+                }
                 Scale::Difference => effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
             };
             t.push(vec![

@@ -5,8 +5,15 @@
 
 pub mod binary;
 pub mod describe;
+pub mod design;
 pub mod dist;
+pub mod effect_size;
+pub mod exact;
+pub mod fe;
+pub mod multiplicity;
 pub mod ols;
+pub mod resample;
+pub mod survival;
 pub mod twosample;
 
 use serde::Serialize;

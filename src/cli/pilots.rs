@@ -29,7 +29,7 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
         tr(lang, "opzet", "design").into(),
         "n".into(),
         tr(lang, "uitkomsten", "outcomes").into(),
-        tr(lang, "data", "data").into(),
+        tr(lang, "data gevonden", "data found").into(),
     ]];
     for path in config::discover(&args.pilots)? {
         let spec = PilotSpec::from_file(&path)?;

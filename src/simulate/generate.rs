@@ -7,6 +7,9 @@
 //! 3. attrition draws (stream 2) and trials columns (stream 3, aggregated layout);
 //! 4. outcomes (stream 100 + their index in the config), parents before dependants.
 //!
+//! The streams are keyed by the seed and the slug, so two pilots made with the same
+//! seed do not share draws.
+//!
 //! For every unit and outcome the generator keeps the expected outcome under the unit's
 //! own arm and under the control arm; the truth is the mean of their difference.
 
@@ -30,10 +33,40 @@ const STREAM_ATTRITION: u64 = 2;
 const STREAM_TRIALS: u64 = 3;
 const STREAM_OUTCOMES: u64 = 100;
 
-fn rng(seed: u64, stream: u64) -> SimRng {
-    let mut r = SimRng::seed_from_u64(seed);
+/// The random stream `stream` of a pilot. The key holds the seed and a hash of the
+/// slug, so pilots generated with the same seed still get independent draws (with
+/// the seed alone, every pilot would reuse the same attrition and covariate draws).
+fn rng(key: &Key, stream: u64) -> SimRng {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&key.seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&key.slug_hash.to_le_bytes());
+    let mut r = SimRng::from_seed(bytes);
     r.set_stream(stream);
     r
+}
+
+/// What the random streams are derived from.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    seed: u64,
+    slug_hash: u64,
+}
+
+impl Key {
+    fn new(seed: u64, slug: &str) -> Self {
+        Self {
+            seed,
+            slug_hash: fnv1a(slug),
+        }
+    }
+}
+
+/// FNV-1a, 64 bit: a fixed, documented hash (std's hasher may change between
+/// releases, which would change every data set).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Column values before they become a polars column.
@@ -125,8 +158,8 @@ fn expected_rows(spec: &PilotSpec, p: &SimParams, scale: f64) -> f64 {
     }
 }
 
-fn build_skeleton(spec: &PilotSpec, p: &SimParams, seed: u64, scale: f64) -> Skeleton {
-    let mut r = rng(seed, STREAM_SKELETON);
+fn build_skeleton(spec: &PilotSpec, p: &SimParams, key: &Key, scale: f64) -> Skeleton {
+    let mut r = rng(key, STREAM_SKELETON);
     let arm_index = |v: &str| {
         spec.arms
             .values
@@ -303,8 +336,8 @@ fn draw_covariate(
     }
 }
 
-fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, seed: u64) -> Covariates {
-    let mut r = rng(seed, STREAM_COVARIATES);
+fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, key: &Key) -> Covariates {
+    let mut r = rng(key, STREAM_COVARIATES);
     let mut out = Covariates {
         cluster_cols: Vec::new(),
         unit_cols: Vec::new(),
@@ -394,8 +427,8 @@ fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, seed: u64) -
 }
 
 /// Trials columns of an aggregated layout, in output order.
-fn build_trials(p: &SimParams, sk: &Skeleton, seed: u64) -> Vec<(String, Vec<u64>)> {
-    let mut r = rng(seed, STREAM_TRIALS);
+fn build_trials(p: &SimParams, sk: &Skeleton, key: &Key) -> Vec<(String, Vec<u64>)> {
+    let mut r = rng(key, STREAM_TRIALS);
     let mut out: Vec<(String, Vec<u64>)> = Vec::new();
     for (name, t) in p.trials.iter().filter(|(_, t)| t.of.is_none()) {
         let min = t.min.unwrap_or(1) as f64;
@@ -469,6 +502,8 @@ struct Ctx<'a> {
     trials: &'a [(String, Vec<u64>)],
     n_periods: usize,
     control: usize,
+    /// Trials columns with a reporting minimum.
+    report_min: BTreeMap<&'a str, u64>,
 }
 
 impl Ctx<'_> {
@@ -675,6 +710,11 @@ fn gen_outcome(
                 let tr = ctx.trials_of(trials).ok_or_else(|| {
                     Error::analysis(format!("trials column \"{trials}\" was not generated"))
                 })?;
+                if let Some(min) = ctx.report_min.get(trials.as_str()) {
+                    for (m, n) in g.missing.iter_mut().zip(tr) {
+                        *m |= n < min;
+                    }
+                }
                 gen_counts(&mut g, s, tr, events, r);
             } else {
                 for i in 0..n {
@@ -878,10 +918,11 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
             "--scale {scale} would make about {rows:.0} rows; the limit is {MAX_ROWS:.0}"
         )));
     }
-    let sk = build_skeleton(spec, params, seed, scale);
-    let cov = build_covariates(spec, params, &sk, seed);
-    let trials = build_trials(params, &sk, seed);
-    let mut ar = rng(seed, STREAM_ATTRITION);
+    let key = Key::new(seed, &spec.slug);
+    let sk = build_skeleton(spec, params, &key, scale);
+    let cov = build_covariates(spec, params, &sk, &key);
+    let trials = build_trials(params, &sk, &key);
+    let mut ar = rng(&key, STREAM_ATTRITION);
     let attrition: Vec<f64> = (0..sk.len()).map(|_| draw::open01(&mut ar)).collect();
     let control = spec
         .arms
@@ -897,6 +938,11 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
         trials: &trials,
         n_periods: params.panel.as_ref().map_or(1, |x| x.periods.len()),
         control,
+        report_min: params
+            .trials
+            .iter()
+            .filter_map(|(k, t)| t.report_min.map(|m| (k.as_str(), m)))
+            .collect(),
     };
 
     let mut done: BTreeMap<String, Generated> = BTreeMap::new();
@@ -905,7 +951,7 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
             .outcomes
             .get(&o.id)
             .ok_or_else(|| Error::config(&params.path, format!("no `[outcomes.{}]`", o.id)))?;
-        let mut r = rng(seed, STREAM_OUTCOMES + j as u64);
+        let mut r = rng(&key, STREAM_OUTCOMES + j as u64);
         let g = gen_outcome(&ctx, o, s, &done, &mut r)?;
         done.insert(o.id.clone(), g);
     }

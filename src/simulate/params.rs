@@ -123,6 +123,10 @@ pub struct TrialsSim {
     pub of: Option<String>,
     #[serde(default)]
     pub share: Option<f64>,
+    /// Counts out of this column are left empty where it is below this number, as a
+    /// statistics office publishes no subgroup under a minimum size (CBS: 250).
+    #[serde(default)]
+    pub report_min: Option<u64>,
 }
 
 /// Covariate distributions.

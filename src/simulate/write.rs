@@ -191,14 +191,15 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
                 put(
                     events,
                     format!("{head} Number of persons with the outcome, out of `{trials}`."),
-                    "count; empty = not delivered for this row".into(),
+                    "count; empty = not delivered for this row, or below the reporting minimum"
+                        .into(),
                 );
                 if let Some(s) = p.outcomes.get(&o.id) {
                     for r in &s.remainder {
                         put(
                             &r.column,
                             r.description.clone(),
-                            "count; empty = not delivered for this row".into(),
+                            "count; empty = not delivered for this row, or below the reporting minimum".into(),
                         );
                     }
                 }

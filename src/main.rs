@@ -23,6 +23,8 @@ enum Command {
     Compare(cli::compare::CompareArgs),
     /// Make a pilot's synthetic data set from its simulation parameters.
     Simulate(cli::simulate::SimulateArgs),
+    /// Adjust a list of p-values for multiple testing (Holm, Bonferroni, BH).
+    Adjust(cli::adjust::AdjustArgs),
 }
 
 fn main() {
@@ -39,6 +41,7 @@ fn main() {
         Command::Pilot(a) => cli::pilot::run(a),
         Command::Compare(a) => cli::compare::run(a),
         Command::Simulate(a) => cli::simulate::run(a),
+        Command::Adjust(a) => cli::adjust::run(a),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");

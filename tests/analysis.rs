@@ -92,15 +92,52 @@ fn aggregated_counts_equal_the_person_rows_they_summarise() {
             (x.ci_high, y.ci_high),
             (x.p_value, y.p_value),
         ] {
-            assert!(
-                (u - v).abs() <= 1e-12 * (1.0 + v.abs()),
-                "{}: {u} vs {v}",
-                x.estimator
-            );
+            let same = (u.is_nan() && v.is_nan()) || (u - v).abs() <= 1e-12 * (1.0 + v.abs());
+            assert!(same, "{}: {u} vs {v}", x.estimator);
         }
         assert_eq!((x.n_treated, x.n_control), (y.n_treated, y.n_control));
     }
     assert_eq!(a.n_units, 367);
+    // Tests too: chi-square, Fisher, and the wild cluster bootstrap (8 clusters, Webb
+    // weights drawn per cluster in sorted label order, so the row order is irrelevant).
+    assert_eq!(a.tests.len(), p.tests.len());
+    for (x, y) in a.tests.iter().zip(&p.tests) {
+        assert_eq!(x.test, y.test);
+        assert!(
+            (x.p_value - y.p_value).abs() < 1e-12,
+            "{}: {} vs {} ({:?} vs {:?})",
+            x.test,
+            x.p_value,
+            y.p_value,
+            x.detail,
+            y.detail
+        );
+    }
+    assert!(
+        a.tests.iter().any(|t| t.test == "wild_cluster_bootstrap"
+            && t.reps == Some(9_999)
+            && t.seed.is_some())
+    );
+    // Tests too: chi-square, Fisher, and the wild cluster bootstrap (8 clusters, Webb
+    // weights drawn per cluster in sorted label order, so the row order is irrelevant).
+    assert_eq!(a.tests.len(), p.tests.len());
+    for (x, y) in a.tests.iter().zip(&p.tests) {
+        assert_eq!(x.test, y.test);
+        assert!(
+            (x.p_value - y.p_value).abs() < 1e-12,
+            "{}: {} vs {} ({:?} vs {:?})",
+            x.test,
+            x.p_value,
+            y.p_value,
+            x.detail,
+            y.detail
+        );
+    }
+    assert!(
+        a.tests.iter().any(|t| t.test == "wild_cluster_bootstrap"
+            && t.reps == Some(9_999)
+            && t.seed.is_some())
+    );
     // Clustered design: the headline is the cluster-robust difference with 8 clusters.
     let h = a.estimates.iter().find(|e| e.headline).unwrap();
     assert_eq!(
@@ -146,12 +183,33 @@ better = "lower"
         &Options::default(),
     )
     .unwrap();
-    let cmp: Vec<&str> = r.estimates.iter().map(|e| e.comparison.as_str()).collect();
-    assert_eq!(cmp, ["persoonlijk vs basis", "handhaving vs basis"]);
+    let heads: Vec<(&str, &str)> = r
+        .estimates
+        .iter()
+        .filter(|e| e.headline)
+        .map(|e| (e.comparison.as_str(), e.estimator.as_str()))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            ("persoonlijk vs basis", "welch"),
+            ("handhaving vs basis", "welch")
+        ]
+    );
+    // Beside the raw difference: Cohen's d and Hedges' g for each comparison.
+    assert_eq!(
+        r.estimates
+            .iter()
+            .filter(|e| e.estimator == "hedges_g")
+            .count(),
+        2
+    );
+    // Both headline p-values are adjusted together (Holm, the default).
     assert!(
         r.estimates
             .iter()
-            .all(|e| e.estimator == "welch" && e.headline)
+            .filter(|e| e.headline)
+            .all(|e| e.p_value_adjusted.unwrap() >= e.p_value)
     );
     assert_eq!(r.arm_summaries.len(), 3);
 }

@@ -273,9 +273,13 @@ fn compare_without_config_gives_json_with_the_contract() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let est = json["estimates"].as_array().unwrap();
     // Without covariates the continuous estimator is Welch's.
-    assert_eq!(est.len(), 1);
-    assert_eq!(est[0]["estimator"], "welch");
-    assert_eq!(est[0]["comparison"], "treated vs control");
+    let head: Vec<_> = est.iter().filter(|e| e["headline"] == true).collect();
+    assert_eq!(head.len(), 1);
+    assert_eq!(head[0]["estimator"], "welch");
+    assert_eq!(head[0]["comparison"], "treated vs control");
+    // Standardised effects sit beside the raw difference.
+    let names: Vec<&str> = est.iter().map(|e| e["estimator"].as_str().unwrap()).collect();
+    assert_eq!(names, ["welch", "cohens_d", "hedges_g"]);
 }
 
 #[test]
@@ -338,4 +342,77 @@ fn missing_data_file_says_what_to_do() {
         1,
         &["mini.csv", "does not exist", "simulate"],
     );
+}
+
+/// The time-to-event contract of `compare`, end to end on R's veteran trial, with the
+/// numbers checked against R survival (tests/fixtures/survival/veteran.json).
+#[test]
+fn compare_time_to_event_json_matches_r_survival() {
+    let args = [
+        "compare",
+        "tests/fixtures/survival/data/veteran.csv",
+        "--treatment",
+        "group",
+        "--treated",
+        "2",
+        "--control",
+        "1",
+        "--time",
+        "time",
+        "--event",
+        "event",
+        "--at",
+        "30,90,180",
+        "--horizon",
+        "365",
+        "--format",
+        "json",
+    ];
+    let out = run_in(&root(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &json["comparisons"][0];
+    let close = |a: &serde_json::Value, b: f64| common::close(a.as_f64().unwrap(), b);
+    assert!(close(&c["logrank"]["statistic"], 0.00822734320235077), "{}", c["logrank"]);
+    assert_eq!(c["logrank"]["df"], 1.0);
+    assert!(close(&c["rmst"]["difference"]["estimate"], -6.567408386065836));
+    assert!(close(&c["rmst"]["difference"]["std_error"], 19.768381859305492));
+    assert_eq!(c["rmst"]["horizon"], 365.0);
+    assert!(close(&c["cox"]["hazard_ratio"], 1.017900903938576), "{}", c["cox"]);
+    assert!(close(&c["cox"]["ci_low"], 0.7143755261066743));
+    let row = c["survival"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["arm"] == "1" && r["time"] == 30.0)
+        .unwrap();
+    assert!(close(&row["survival"], 0.7240693378800797));
+    assert!(close(&row["std_error"], 0.053885236893051656));
+    assert!(close(&row["ci_low"], 0.6021477028170307));
+    assert_eq!(row["at_risk"], 50);
+    let medians = c["median"].as_array().unwrap();
+    assert!(medians.iter().any(|m| m["arm"] == "2" && m["median"] == 52.5));
+}
+
+#[test]
+fn pilot_with_time_to_event_outcome_draws_kaplan_meier() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("lew");
+    let out_s = out_dir.to_string_lossy().to_string();
+    let args = ["pilot", "leren-en-werken", "--out", &out_s, "--quiet"];
+    let out = run_in(&root(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    assert!(out_dir.join("km-months_to_job.png").exists());
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("km-months_to_job.png") && md.contains("log-rank"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("results.json")).unwrap()).unwrap();
+    let heads: Vec<_> = json["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "months_to_job" && e["headline"] == true)
+        .collect();
+    assert_eq!(heads.len(), 5, "pooled and four projects");
+    assert!(heads.iter().all(|e| e["estimator"] == "rmst_difference"));
 }

@@ -17,39 +17,68 @@
 //!   config lists covariates, else the cluster-robust difference when clustered, else
 //!   Welch (continuous) or Newcombe (binary).
 
+pub mod estimate;
 pub mod results;
-
-use std::collections::BTreeMap;
+pub mod survival;
 
 use crate::config::{DataLayout, DesignKind, Lang, OutcomeKind, OutcomeSource, PilotSpec, Text};
 use crate::data::Frame;
 use crate::error::{Error, Result};
 use crate::stats::binary::{self, Counts};
-use crate::stats::ols::{self, Clusters, SeType};
-use crate::stats::{StatsError, describe, twosample};
+use crate::stats::describe;
+use crate::stats::multiplicity::{self, Adjustment};
+use crate::stats::ols::{Clusters, SeType};
+pub use estimate::Estimator;
 pub use results::*;
 
-/// Analysis options.
+/// Analysis options (the design itself comes from the spec).
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub conf_level: f64,
+    /// The estimator that leads; `None` follows the design.
+    pub estimator: Option<Estimator>,
+    /// Standard-error type of the regressions; `None`: HC2, or CR2 with clusters.
+    pub se: Option<SeType>,
+    /// Bootstrap draws for percentile and BCa intervals (none when `None`).
+    pub bootstrap: Option<u64>,
+    /// Re-randomisations for randomisation-inference p-values (none when `None`).
+    pub permutations: Option<u64>,
+    /// Draws of the wild cluster bootstrap added with few clusters.
+    pub wild_reps: u64,
+    /// Seed of every resampling method.
+    pub seed: u64,
 }
+
+/// The default seed of resampling methods.
+pub const DEFAULT_SEED: u64 = 20190101;
 
 impl Default for Options {
     fn default() -> Self {
-        Self { conf_level: 0.95 }
+        Self {
+            conf_level: 0.95,
+            estimator: None,
+            se: None,
+            bootstrap: None,
+            permutations: None,
+            wild_reps: estimate::WILD_REPS,
+            seed: DEFAULT_SEED,
+        }
     }
 }
 
 /// Row-level inputs shared by all outcomes, as plain vectors.
-struct Units {
+pub(crate) struct Units {
     /// Arm index (into spec.arms.values) per row.
-    arm: Vec<usize>,
+    pub(crate) arm: Vec<usize>,
     /// Project value per row (when the design has projects).
-    project: Option<Vec<String>>,
+    pub(crate) project: Option<Vec<String>>,
     /// Cluster label per row (when the design has clusters).
-    cluster: Option<Vec<String>>,
-    covariates: Vec<(String, Vec<Option<f64>>)>,
+    pub(crate) cluster: Option<Vec<String>>,
+    /// Block label per row (when randomised within blocks).
+    pub(crate) block: Option<Vec<String>>,
+    /// Absorbed fixed effects: name and label per row.
+    pub(crate) fixed_effects: Vec<(String, Vec<String>)>,
+    pub(crate) covariates: Vec<(String, Vec<Option<f64>>)>,
 }
 
 /// One outcome as analysable units: source row per unit and the value.
@@ -85,6 +114,8 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
 
     let mut arm_summaries = Vec::new();
     let mut estimates = Vec::new();
+    let mut tests = Vec::new();
+    let mut survival_rows = Vec::new();
     let mut outcomes = Vec::new();
     let mut n_units = frame.height();
     for o in &spec.outcomes {
@@ -103,14 +134,15 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
             display_factor,
         });
         if o.kind == OutcomeKind::TimeToEvent {
-            notes.push(Note {
-                outcome: Some(o.id.clone()),
-                subset: None,
-                text: text(
-                    "Uitkomst met duur tot gebeurtenis: overlevingsanalyse (Kaplan-Meier, log-rank, Cox) volgt in een latere versie; hier niet geschat.",
-                    "Time-to-event outcome: survival analysis (Kaplan-Meier, log-rank, Cox) follows in a later version; not estimated here.",
-                ),
-            });
+            let te = time_event(spec, frame, o, &units)?;
+            for (subset, in_subset) in &subsets {
+                let res = survival::analyse(spec, o, &units, &te, subset, in_subset, opts);
+                survival_rows.extend(res.summaries);
+                arm_summaries.extend(res.arm_summaries);
+                estimates.extend(res.estimates);
+                tests.extend(res.tests);
+                notes.extend(res.notes);
+            }
             continue;
         }
         let ou = outcome_units(spec, frame, o)?;
@@ -125,13 +157,15 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
                 &ou,
                 subset,
                 in_subset,
-                opts.conf_level,
+                opts,
                 &mut arm_summaries,
                 &mut estimates,
+                &mut tests,
                 &mut notes,
             );
         }
     }
+    adjust_headlines(&mut estimates, spec, spec.multiplicity);
     if estimates.is_empty() {
         return Err(Error::data(
             path,
@@ -193,8 +227,11 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         outcomes,
         arm_summaries,
         estimates,
+        tests,
+        survival: survival_rows,
         notes,
         method: method_text(spec),
+        multiplicity: spec.multiplicity,
     })
 }
 
@@ -352,6 +389,12 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         }
     }
     let cluster = labels(&spec.design.cluster, "cluster")?;
+    let block = labels(&spec.design.block, "block")?;
+    let mut fixed_effects = Vec::new();
+    for f in &spec.design.fixed_effects {
+        let l = labels(&Some(f.clone()), "fixed-effect level")?.unwrap_or_default();
+        fixed_effects.push((f.clone(), l));
+    }
     let mut covariates = Vec::new();
     for c in &spec.covariates {
         covariates.push((c.clone(), frame.numbers(c)?));
@@ -360,6 +403,8 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         arm,
         project,
         cluster,
+        block,
+        fixed_effects,
         covariates,
     })
 }
@@ -427,6 +472,86 @@ fn outcome_units(
     }
 }
 
+/// Adjust the p-values of the headline estimates of the whole sample for multiple
+/// testing, within two families: primary outcomes, and secondary outcomes (each
+/// treated arm against the control counts as a test).
+fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustment) {
+    for primary in [true, false] {
+        let idx: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.headline
+                    && r.subset == POOLED
+                    && spec
+                        .outcomes
+                        .iter()
+                        .any(|o| o.id == r.outcome && o.primary == primary)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let p: Vec<f64> = idx.iter().map(|&i| rows[i].p_value).collect();
+        for (&i, q) in idx.iter().zip(multiplicity::adjust(&p, method)) {
+            rows[i].p_value_adjusted = Some(q);
+            rows[i].adjustment = Some(method.label().to_string());
+        }
+    }
+}
+
+/// Time and event columns of a time-to-event outcome, checked: events 0/1, times
+/// finite and not negative; a unit missing either is left out (and counted).
+fn time_event(
+    spec: &PilotSpec,
+    frame: &Frame,
+    o: &crate::config::OutcomeSpec,
+    units: &Units,
+) -> Result<survival::TimeEvent> {
+    let path = frame.path();
+    let OutcomeSource::TimeEvent { time, event } = &o.source else {
+        return Err(Error::analysis(format!(
+            "outcome \"{}\" is not time-to-event",
+            o.id
+        )));
+    };
+    let t = frame.numbers(time)?;
+    let e = frame.numbers(event)?;
+    let mut te = survival::TimeEvent {
+        rows: Vec::new(),
+        time: Vec::new(),
+        event: Vec::new(),
+        missing_by_arm: vec![0; spec.arms.values.len()],
+    };
+    for (i, (tv, ev)) in t.iter().zip(&e).enumerate() {
+        match (tv, ev) {
+            (Some(tv), Some(ev)) => {
+                if *tv < 0.0 {
+                    return Err(Error::data(
+                        path,
+                        format!(
+                            "column \"{time}\", data row {}: time {tv} is negative; times count from the start of follow-up",
+                            i + 1
+                        ),
+                    ));
+                }
+                if *ev != 0.0 && *ev != 1.0 {
+                    return Err(Error::data(
+                        path,
+                        format!(
+                            "column \"{event}\", data row {}: value {ev}; the event column takes 1 (event) or 0 (censored)",
+                            i + 1
+                        ),
+                    ));
+                }
+                te.rows.push(i);
+                te.time.push(*tv);
+                te.event.push(*ev == 1.0);
+            }
+            _ => te.missing_by_arm[units.arm[i]] += 1,
+        }
+    }
+    Ok(te)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn analyse_subset(
     spec: &PilotSpec,
@@ -435,17 +560,19 @@ fn analyse_subset(
     ou: &OutcomeUnits,
     subset: &str,
     in_subset: &Option<String>,
-    conf: f64,
+    opts: &Options,
     arm_summaries: &mut Vec<ArmSummaryRow>,
     estimates: &mut Vec<EstimateRow>,
+    tests: &mut Vec<TestRow>,
     notes: &mut Vec<Note>,
 ) {
+    let conf = opts.conf_level;
     let binary = o.kind == OutcomeKind::Binary;
     let keep = |r: u32| match (in_subset, &units.project) {
         (Some(p), Some(pr)) => &pr[r as usize] == p,
         _ => true,
     };
-    // Values per arm (observed) and missing counts.
+    // Observed values per arm, and missing counts.
     let n_arms = spec.arms.values.len();
     let mut by_arm: Vec<Vec<f64>> = vec![Vec::new(); n_arms];
     let mut missing = vec![0usize; n_arms];
@@ -459,19 +586,12 @@ fn analyse_subset(
             None => missing[a] += 1,
         }
     }
-    let mut note = |en: String, nl: String| {
-        notes.push(Note {
-            outcome: Some(o.id.clone()),
-            subset: Some(subset.to_string()),
-            text: Text { nl, en },
-        })
-    };
     for (a, arm) in spec.arms.values.iter().enumerate() {
         let vals = &by_arm[a];
         if vals.is_empty() {
             continue;
         }
-        let row = if binary {
+        let summary = if binary {
             let events = vals.iter().filter(|&&v| v == 1.0).count() as u64;
             binary::wilson(
                 Counts {
@@ -480,35 +600,26 @@ fn analyse_subset(
                 },
                 conf,
             )
-            .map(|w| ArmSummaryRow {
+            .ok()
+            .map(|w| (w.estimate, None, w.ci_low, w.ci_high, "wilson"))
+        } else {
+            describe::mean_ci(vals, conf)
+                .ok()
+                .map(|s| (s.mean, Some(s.sd), s.ci_low, s.ci_high, "t"))
+        };
+        if let Some((mean, sd, ci_low, ci_high, method)) = summary {
+            arm_summaries.push(ArmSummaryRow {
                 outcome: o.id.clone(),
                 subset: subset.to_string(),
                 arm: arm.value.clone(),
                 n: vals.len(),
                 n_missing: missing[a],
-                mean: w.estimate,
-                sd: None,
-                ci_low: w.ci_low,
-                ci_high: w.ci_high,
-                ci_method: "wilson".into(),
-            })
-            .ok()
-        } else {
-            describe::mean_ci(vals, conf).ok().map(|s| ArmSummaryRow {
-                outcome: o.id.clone(),
-                subset: subset.to_string(),
-                arm: arm.value.clone(),
-                n: s.n,
-                n_missing: missing[a],
-                mean: s.mean,
-                sd: Some(s.sd),
-                ci_low: s.ci_low,
-                ci_high: s.ci_high,
-                ci_method: "t".into(),
-            })
-        };
-        if let Some(r) = row {
-            arm_summaries.push(r);
+                mean,
+                sd,
+                ci_low,
+                ci_high,
+                ci_method: method.into(),
+            });
         }
     }
 
@@ -518,7 +629,6 @@ fn analyse_subset(
         .iter()
         .position(|a| a.value == spec.arms.control)
         .expect("validated config has its control among the arms");
-    let clustered = units.cluster.is_some();
     for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
         if t_idx == control_idx {
             continue;
@@ -529,319 +639,53 @@ fn analyse_subset(
             treated: t_arm.value.clone(),
             control: spec.arms.control.clone(),
         };
-        let (yt, yc) = (&by_arm[t_idx], &by_arm[control_idx]);
-        if yt.len() < 2 || yc.len() < 2 {
-            if !(yt.is_empty() && yc.is_empty()) {
-                note(
-                    format!(
-                        "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm ({} and {}).",
-                        key.treated,
-                        key.control,
-                        yt.len(),
-                        yc.len()
-                    ),
-                    format!(
-                        "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm ({} en {}).",
-                        key.treated,
-                        key.control,
-                        yt.len(),
-                        yc.len()
-                    ),
-                );
-            }
-            continue;
-        }
-        let n = (yt.len(), yc.len());
-        let first = estimates.len();
-        if binary {
-            let ct = Counts {
-                events: yt.iter().filter(|&&v| v == 1.0).count() as u64,
-                trials: yt.len() as u64,
-            };
-            let cc = Counts {
-                events: yc.iter().filter(|&&v| v == 1.0).count() as u64,
-                trials: yc.len() as u64,
-            };
-            if let Ok(inf) = binary::newcombe(ct, cc, conf) {
-                estimates.push(EstimateRow::new(
-                    &key,
-                    "risk_difference_newcombe",
-                    None,
-                    None,
-                    Scale::Difference,
-                    inf,
-                    conf,
-                    n,
+        let (nt, nc) = (by_arm[t_idx].len(), by_arm[control_idx].len());
+        if nt < 2 || nc < 2 {
+            if nt + nc > 0 {
+                notes.extend(estimate::to_notes(
+                    &o.id,
+                    subset,
+                    vec![(
+                        format!(
+                            "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm ({nt} and {nc}).",
+                            key.treated, key.control
+                        ),
+                        format!(
+                            "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm ({nt} en {nc}).",
+                            key.treated, key.control
+                        ),
+                    )],
                 ));
             }
-            for (name, res) in [
-                ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
-                ("odds_ratio", binary::odds_ratio(ct, cc, conf)),
-            ] {
-                match res {
-                    Ok((inf, corrected)) => {
-                        estimates.push(EstimateRow::new(
-                            &key,
-                            name,
-                            None,
-                            None,
-                            Scale::Ratio,
-                            inf,
-                            conf,
-                            n,
-                        ));
-                        if corrected {
-                            note(
-                                format!(
-                                    "{}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe).",
-                                    key.treated
-                                ),
-                                format!(
-                                    "{}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe).",
-                                    key.treated
-                                ),
-                            );
-                        }
-                    }
-                    Err(e) => note(
-                        format!("{}: {name} not estimable ({e}).", key.treated),
-                        format!("{}: {name} niet te schatten ({e}).", key.treated),
-                    ),
-                }
+            continue;
+        }
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        let mut treated = Vec::new();
+        for (u, &r) in ou.rows.iter().enumerate() {
+            let a = units.arm[r as usize];
+            if (a != t_idx && a != control_idx) || !keep(r) {
+                continue;
             }
-        } else {
-            match twosample::welch(yt, yc, conf) {
-                Ok(inf) => estimates.push(EstimateRow::new(
-                    &key,
-                    "welch",
-                    None,
-                    Some("Welch-Satterthwaite"),
-                    Scale::Difference,
-                    inf,
-                    conf,
-                    n,
-                )),
-                Err(e) => note(
-                    format!(
-                        "{} vs {}: difference in means not estimable ({e}).",
-                        key.treated, key.control
-                    ),
-                    format!(
-                        "{} vs {}: verschil in gemiddelden niet te schatten ({e}).",
-                        key.treated, key.control
-                    ),
-                ),
+            if let Some(v) = ou.values[u] {
+                rows.push(r as usize);
+                y.push(v);
+                treated.push(a == t_idx);
             }
         }
-        // Regressions: unadjusted cluster-robust, and adjusted.
-        let se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
-        if clustered {
-            match regression(
-                spec,
-                units,
-                ou,
-                &keep,
-                t_idx,
-                control_idx,
-                &[],
-                false,
-                se,
-                conf,
-            ) {
-                Ok(r) => estimates.push(r.into_row(&key, "ols", se, conf)),
-                Err(e) => note(
-                    format!(
-                        "{}: cluster-robust difference not estimable ({e}).",
-                        key.treated
-                    ),
-                    format!(
-                        "{}: clusterrobuust verschil niet te schatten ({e}).",
-                        key.treated
-                    ),
-                ),
-            }
-        }
-        let with_projects = in_subset.is_none() && units.project.is_some();
-        if !units.covariates.is_empty() || with_projects {
-            match regression(
-                spec,
-                units,
-                ou,
-                &keep,
-                t_idx,
-                control_idx,
-                &units.covariates,
-                with_projects,
-                se,
-                conf,
-            ) {
-                Ok(r) => {
-                    for d in &r.dropped {
-                        note(
-                            format!(
-                                "{}: covariate \"{d}\" dropped from the adjusted estimate: constant or collinear in this subset.",
-                                key.treated
-                            ),
-                            format!(
-                                "{}: covariaat \"{d}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep.",
-                                key.treated
-                            ),
-                        );
-                    }
-                    if r.n_dropped_missing > 0 {
-                        note(
-                            format!(
-                                "{}: {} unit(s) with a missing covariate left out of the adjusted estimate.",
-                                key.treated, r.n_dropped_missing
-                            ),
-                            format!(
-                                "{}: {} eenhe(i)d(en) met een ontbrekende covariaat niet in de gecorrigeerde schatting.",
-                                key.treated, r.n_dropped_missing
-                            ),
-                        );
-                    }
-                    estimates.push(r.into_row(&key, "ols_adjusted", se, conf));
-                }
-                Err(e) => note(
-                    format!("{}: adjusted estimate not estimable ({e}).", key.treated),
-                    format!(
-                        "{}: gecorrigeerde schatting niet te schatten ({e}).",
-                        key.treated
-                    ),
-                ),
-            }
-        }
-        // Headline: adjusted, else cluster-robust unadjusted, else the design-free one.
-        let rows = &mut estimates[first..];
-        let pick = [
-            "ols_adjusted",
-            "ols",
-            if binary {
-                "risk_difference_newcombe"
-            } else {
-                "welch"
-            },
-        ]
-        .iter()
-        .find_map(|name| rows.iter().position(|r| r.estimator == *name));
-        if let Some(i) = pick {
-            rows[i].headline = true;
-        }
-    }
-}
-
-struct RegResult {
-    inf: crate::stats::Inference,
-    n: (usize, usize),
-    n_clusters: Option<usize>,
-    covariates: Vec<String>,
-    dropped: Vec<String>,
-    n_dropped_missing: usize,
-}
-
-impl RegResult {
-    fn into_row(self, key: &ComparisonKey, estimator: &str, se: SeType, conf: f64) -> EstimateRow {
-        let mut row = EstimateRow::new(
+        let pair = estimate::Pair {
             key,
-            estimator,
-            Some(se.name()),
-            Some(se.df_rule()),
-            Scale::Difference,
-            self.inf,
-            conf,
-            self.n,
-        );
-        row.n_clusters = self.n_clusters;
-        row.covariates = self.covariates;
-        row
-    }
-}
-
-/// OLS of the outcome on the treated-arm indicator (and covariates, and project
-/// indicators), for units in the two arms with observed outcome and covariates.
-/// Constant or collinear covariates are dropped one at a time and reported.
-#[allow(clippy::too_many_arguments)]
-fn regression(
-    spec: &PilotSpec,
-    units: &Units,
-    ou: &OutcomeUnits,
-    keep: &dyn Fn(u32) -> bool,
-    t_idx: usize,
-    c_idx: usize,
-    covariates: &[(String, Vec<Option<f64>>)],
-    with_projects: bool,
-    se: SeType,
-    conf: f64,
-) -> std::result::Result<RegResult, StatsError> {
-    let _ = spec;
-    let mut y = Vec::new();
-    let mut t = Vec::new();
-    let mut rows = Vec::new();
-    let mut n_dropped_missing = 0;
-    for (u, &r) in ou.rows.iter().enumerate() {
-        let a = units.arm[r as usize];
-        if (a != t_idx && a != c_idx) || !keep(r) {
-            continue;
-        }
-        let Some(v) = ou.values[u] else { continue };
-        if covariates.iter().any(|(_, c)| c[r as usize].is_none()) {
-            n_dropped_missing += 1;
-            continue;
-        }
-        y.push(v);
-        t.push(if a == t_idx { 1.0 } else { 0.0 });
-        rows.push(r as usize);
-    }
-    let mut cols: Vec<(String, Vec<f64>)> = covariates
-        .iter()
-        .map(|(name, c)| {
-            (
-                name.clone(),
-                rows.iter().map(|&r| c[r].unwrap_or(f64::NAN)).collect(),
-            )
-        })
-        .collect();
-    if with_projects && let Some(p) = &units.project {
-        let mut levels: BTreeMap<&str, ()> = BTreeMap::new();
-        for &r in &rows {
-            levels.insert(&p[r], ());
-        }
-        for lvl in levels.keys().skip(1) {
-            cols.push((
-                format!("project={lvl}"),
-                rows.iter()
-                    .map(|&r| if p[r] == *lvl { 1.0 } else { 0.0 })
-                    .collect(),
-            ));
-        }
-    }
-    let clusters = units
-        .cluster
-        .as_ref()
-        .map(|c| Clusters::from_labels(&rows.iter().map(|&r| c[r].as_str()).collect::<Vec<_>>()));
-    let mut dropped = Vec::new();
-    loop {
-        let mut x: Vec<&[f64]> = vec![&t];
-        x.extend(cols.iter().map(|(_, c)| c.as_slice()));
-        match ols::fit(&y, &x, true) {
-            Ok(fit) => {
-                let ci = fit.coef_inference(1, se, clusters.as_ref(), conf)?;
-                let n1 = t.iter().filter(|&&v| v == 1.0).count();
-                return Ok(RegResult {
-                    inf: ci.inference,
-                    n: (n1, t.len() - n1),
-                    n_clusters: clusters.as_ref().map(|c| c.count()),
-                    covariates: cols.iter().map(|(n, _)| n.clone()).collect(),
-                    dropped,
-                    n_dropped_missing,
-                });
-            }
-            // Index 0 is the intercept, 1 the arm indicator, 2.. the covariates.
-            Err(StatsError::Collinear { index }) if index >= 2 => {
-                dropped.push(cols.remove(index - 2).0);
-            }
-            Err(e) => return Err(e),
-        }
+            binary,
+            with_projects: in_subset.is_none() && units.project.is_some(),
+            units,
+            rows,
+            y,
+            treated,
+        };
+        let res = estimate::estimate(&pair, spec.design.kind, opts);
+        estimates.extend(res.estimates);
+        tests.extend(res.tests);
+        notes.extend(estimate::to_notes(&o.id, subset, res.notes));
     }
 }
 

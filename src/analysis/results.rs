@@ -14,8 +14,10 @@ pub enum Scale {
     /// A difference (treated minus control) in the outcome's unit; for binary outcomes
     /// a difference in proportions (multiply by 100 for percentage points).
     Difference,
-    /// A ratio (risk ratio, odds ratio); no effect is 1.
+    /// A ratio (risk ratio, odds ratio, hazard ratio); no effect is 1.
     Ratio,
+    /// A standardised difference (Cohen's d, Hedges' g, Cohen's h), in SD units.
+    Standardised,
 }
 
 /// One estimate of one comparison for one outcome.
@@ -53,6 +55,11 @@ pub struct EstimateRow {
     pub covariates: Vec<String>,
     /// The estimate the report and the effect chart lead with for this comparison.
     pub headline: bool,
+    /// For headline estimates: the p-value adjusted for multiple testing within the
+    /// estimate's family (primary or secondary outcomes of the whole sample).
+    pub p_value_adjusted: Option<f64>,
+    /// The adjustment method of `p_value_adjusted` (holm, bonferroni, bh).
+    pub adjustment: Option<String>,
 }
 
 impl EstimateRow {
@@ -90,6 +97,8 @@ impl EstimateRow {
             n_clusters: None,
             covariates: Vec::new(),
             headline: false,
+            p_value_adjusted: None,
+            adjustment: None,
         }
     }
 }
@@ -101,6 +110,54 @@ pub struct ComparisonKey {
     pub subset: String,
     pub treated: String,
     pub control: String,
+}
+
+/// A hypothesis test that is not tied to one estimate (chi-square, Fisher's exact
+/// test, randomisation inference, wild cluster bootstrap, log-rank).
+#[derive(Debug, Clone, Serialize)]
+pub struct TestRow {
+    pub outcome: String,
+    pub subset: String,
+    pub comparison: String,
+    pub treated: String,
+    pub control: String,
+    /// Test id: chi_square, fisher_exact, randomisation, wild_cluster_bootstrap, logrank.
+    pub test: String,
+    /// The test statistic; null where the test has none (Fisher's exact test).
+    pub statistic: Option<f64>,
+    pub df: Option<f64>,
+    pub p_value: f64,
+    /// Resampling tests: number of draws (or assignments enumerated).
+    pub reps: Option<u64>,
+    /// Resampling tests: the seed that reproduces them.
+    pub seed: Option<u64>,
+    /// What the test is of, in words (e.g. "adjusted arm coefficient, CR1 t, Webb weights").
+    pub detail: Option<String>,
+}
+
+impl TestRow {
+    pub fn new(
+        key: &ComparisonKey,
+        test: &str,
+        statistic: Option<f64>,
+        df: Option<f64>,
+        p_value: f64,
+    ) -> Self {
+        Self {
+            outcome: key.outcome.clone(),
+            subset: key.subset.clone(),
+            comparison: format!("{} vs {}", key.treated, key.control),
+            treated: key.treated.clone(),
+            control: key.control.clone(),
+            test: test.to_string(),
+            statistic,
+            df,
+            p_value,
+            reps: None,
+            seed: None,
+            detail: None,
+        }
+    }
 }
 
 /// One arm's summary for one outcome and subset.
@@ -189,9 +246,15 @@ pub struct PilotResults {
     pub outcomes: Vec<OutcomeMeta>,
     pub arm_summaries: Vec<ArmSummaryRow>,
     pub estimates: Vec<EstimateRow>,
+    pub tests: Vec<TestRow>,
+    /// Time-to-event outcomes: per arm and subset, the Kaplan-Meier curve, survival at
+    /// the reporting times and the median.
+    pub survival: Vec<super::survival::SurvivalSummary>,
     pub notes: Vec<Note>,
     /// Why the headline estimators were chosen, in both languages.
     pub method: Text,
+    /// How headline p-values were adjusted for multiple testing.
+    pub multiplicity: crate::stats::multiplicity::Adjustment,
 }
 
 impl PilotResults {

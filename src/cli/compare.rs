@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::analysis::{self, Options, PilotResults};
+use crate::analysis::{self, Estimator, Options, PilotResults};
 use crate::config::{
     Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, OutcomeKind, OutcomeSource,
     OutcomeSpec, PilotSpec, Text,
@@ -13,6 +13,8 @@ use crate::config::{
 use crate::data::Frame;
 use crate::error::{Error, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
+use crate::stats::multiplicity::Adjustment;
+use crate::stats::ols::SeType;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,8 +40,21 @@ pub struct CompareArgs {
     #[arg(long)]
     pub treatment: String,
     /// Outcome column(s), comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "time")]
     pub outcome: Vec<String>,
+    /// Time-to-event outcome: the time column (with --event).
+    #[arg(long, requires = "event")]
+    pub time: Option<String>,
+    /// Time-to-event outcome: the event column (1 = event, 0 = censored).
+    #[arg(long, requires = "time")]
+    pub event: Option<String>,
+    /// Times at which survival is reported, comma-separated (default: even steps).
+    #[arg(long, value_delimiter = ',', requires = "time")]
+    pub at: Vec<f64>,
+    /// Horizon of the restricted mean survival time (default: the shortest follow-up
+    /// among the arms).
+    #[arg(long, requires = "time")]
+    pub horizon: Option<f64>,
     /// Value of the treatment column for the treated arm. Without it, every value other
     /// than the control is compared with the control.
     #[arg(long)]
@@ -51,9 +66,33 @@ pub struct CompareArgs {
     /// Covariates for the adjusted estimate, comma-separated (numeric columns).
     #[arg(long, value_delimiter = ',')]
     pub covariates: Vec<String>,
-    /// Cluster column: cluster-robust (CR2) inference with Bell-McCaffrey df.
+    /// Cluster column: cluster-robust (CR2) inference with Bell-McCaffrey df, and a
+    /// wild cluster bootstrap p-value when there are fewer than 30 clusters.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// Block column: units were randomised within blocks (design-based blocked
+    /// difference in means; block indicators in the adjusted regression).
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Fixed effects to absorb, comma-separated columns (an extra `ols_fe` estimate).
+    #[arg(long, value_delimiter = ',')]
+    pub fe: Vec<String>,
+    /// The estimator that leads; by default the design decides (Welch without
+    /// covariates, adjusted OLS with them).
+    #[arg(long, value_enum)]
+    pub estimator: Option<Estimator>,
+    /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
+    #[arg(long, value_enum)]
+    pub se: Option<SeType>,
+    /// Bootstrap draws for percentile and BCa intervals.
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<u64>,
+    /// Re-randomisations for a randomisation-inference p-value.
+    #[arg(long, value_name = "N")]
+    pub permutations: Option<u64>,
+    /// Seed of every resampling method.
+    #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
+    pub seed: u64,
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
     #[arg(long, value_enum, default_value = "auto")]
     pub kind: KindArg,
@@ -76,8 +115,12 @@ fn same(s: &str) -> Text {
 fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
     let mut cols = vec![args.treatment.clone()];
     cols.extend(args.outcome.iter().cloned());
+    cols.extend(args.time.iter().cloned());
+    cols.extend(args.event.iter().cloned());
     cols.extend(args.covariates.iter().cloned());
     cols.extend(args.cluster.iter().cloned());
+    cols.extend(args.block.iter().cloned());
+    cols.extend(args.fe.iter().cloned());
     let mut seen = BTreeSet::new();
     cols.retain(|c| seen.insert(c.clone()));
     let frame = Frame::load(&args.data, &cols)?;
@@ -188,6 +231,32 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             primary: true,
             better: Better::Neither,
             source: OutcomeSource::Column(o.clone()),
+            at: Vec::new(),
+            horizon: None,
+        });
+    }
+    if let (Some(t), Some(e)) = (&args.time, &args.event) {
+        if args
+            .at
+            .iter()
+            .chain(args.horizon.iter())
+            .any(|x| !(x.is_finite() && *x > 0.0))
+        {
+            return Err(Error::usage("--at and --horizon take positive times"));
+        }
+        outcomes.push(OutcomeSpec {
+            id: t.clone(),
+            kind: OutcomeKind::TimeToEvent,
+            label: same(t),
+            unit: same("time units"),
+            primary: true,
+            better: Better::Neither,
+            source: OutcomeSource::TimeEvent {
+                time: t.clone(),
+                event: e.clone(),
+            },
+            at: args.at.clone(),
+            horizon: args.horizon,
         });
     }
     let title = same(&format!(
@@ -209,8 +278,9 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
                 DesignKind::IndividuallyRandomised
             },
             cluster: args.cluster.clone(),
-            block: None,
+            block: args.block.clone(),
             project: None,
+            fixed_effects: args.fe.clone(),
             note: None,
         },
         data: DataSpec {
@@ -227,6 +297,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
         projects: Vec::new(),
         outcomes,
         sources: Vec::new(),
+        multiplicity: Adjustment::None,
         path: PathBuf::from("(command line)"),
     };
     Ok((spec, frame))
@@ -248,6 +319,12 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
         &frame,
         &Options {
             conf_level: args.conf_level,
+            estimator: args.estimator,
+            se: args.se,
+            bootstrap: args.bootstrap,
+            permutations: args.permutations,
+            seed: args.seed,
+            ..Options::default()
         },
     )
 }
@@ -320,9 +397,90 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let r = compute(args)?;
     let text = match args.format {
         Format::Table => table(&r),
+        Format::Json if args.time.is_some() => {
+            serde_json::to_string_pretty(&survival_json(&r))
+                .map_err(|e| Error::analysis(format!("cannot write JSON: {e}")))?
+                + "\n"
+        }
         Format::Json => report::to_json(&r)? + "\n",
         Format::Csv => report::to_csv(&r.estimates),
     };
-    print!("{text}");
+    super::print_out(&text);
     Ok(())
+}
+
+/// The JSON of a time-to-event comparison: `survival` rows (arm, time, survival,
+/// std_error, ci_low, ci_high, at_risk), `median` per arm, `logrank`, `rmst` (per arm
+/// and the difference) and `cox`, one object per treated arm, plus the full results.
+pub fn survival_json(r: &PilotResults) -> serde_json::Value {
+    use serde_json::json;
+    let mut comparisons = Vec::new();
+    let outcomes: Vec<&str> =
+        r.survival
+            .iter()
+            .map(|s| s.outcome.as_str())
+            .fold(Vec::new(), |mut v, o| {
+                if !v.contains(&o) {
+                    v.push(o);
+                }
+                v
+            });
+    for o in outcomes {
+        let rows: Vec<serde_json::Value> = r
+            .survival
+            .iter()
+            .filter(|s| s.outcome == o)
+            .flat_map(|s| {
+                s.at.iter().map(move |p| {
+                    json!({"arm": s.arm, "time": p.time, "survival": p.survival, "std_error": p.std_error,
+                           "ci_low": p.ci_low, "ci_high": p.ci_high, "at_risk": p.at_risk})
+                })
+            })
+            .collect();
+        let medians: Vec<serde_json::Value> = r
+            .survival
+            .iter()
+            .filter(|s| s.outcome == o)
+            .map(|s| {
+                json!({"arm": s.arm, "n": s.n, "events": s.events, "median": s.median,
+                            "ci_low": s.median_ci_low, "ci_high": s.median_ci_high})
+            })
+            .collect();
+        let rmst_arms: Vec<serde_json::Value> = r
+            .arm_summaries
+            .iter()
+            .filter(|s| s.outcome == o)
+            .map(|s| json!({"arm": s.arm, "estimate": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}))
+            .collect();
+        for e in r
+            .estimates
+            .iter()
+            .filter(|e| e.outcome == o && e.estimator == "rmst_difference")
+        {
+            let logrank = r
+                .tests
+                .iter()
+                .find(|t| t.outcome == o && t.treated == e.treated && t.test == "logrank");
+            let cox = r.estimates.iter().find(|c| {
+                c.outcome == o && c.treated == e.treated && c.estimator == "cox_hazard_ratio"
+            });
+            comparisons.push(json!({
+                "outcome": o,
+                "comparison": e.comparison,
+                "survival": rows,
+                "median": medians,
+                "logrank": logrank.map(|t| json!({"statistic": t.statistic, "df": t.df, "p_value": t.p_value})),
+                "rmst": {
+                    "horizon": r.survival.iter().find(|s| s.outcome == o).map(|s| s.horizon),
+                    "arms": rmst_arms,
+                    "difference": {"estimate": e.estimate, "std_error": e.std_error, "ci_low": e.ci_low,
+                                   "ci_high": e.ci_high, "p_value": e.p_value},
+                },
+                "cox": cox.map(|c| json!({"hazard_ratio": c.estimate, "std_error_log": c.std_error,
+                                          "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value,
+                                          "se_type": c.se_type})),
+            }));
+        }
+    }
+    json!({"comparisons": comparisons, "results": r})
 }

@@ -33,6 +33,15 @@ pub struct PilotArgs {
     /// Confidence level of every interval.
     #[arg(long, default_value_t = 0.95)]
     pub conf_level: f64,
+    /// Bootstrap draws for percentile and BCa intervals of each difference.
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<u64>,
+    /// Re-randomisations for randomisation-inference p-values (as the design assigned).
+    #[arg(long, value_name = "N")]
+    pub permutations: Option<u64>,
+    /// Seed of every resampling method (the same seed gives the same results).
+    #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
+    pub seed: u64,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
@@ -52,11 +61,11 @@ pub fn data_path(spec: &PilotSpec, data_dir: &Path) -> PathBuf {
 }
 
 /// Load and analyse one pilot.
-pub fn evaluate(spec: &PilotSpec, data_dir: &Path, conf_level: f64) -> Result<PilotResults> {
+pub fn evaluate(spec: &PilotSpec, data_dir: &Path, opts: &Options) -> Result<PilotResults> {
     let path = data_path(spec, data_dir);
     // `data_source` marks synthetic data; it is read when present.
     let frame = Frame::load_with_optional(&path, &spec.needed_columns(), &["data_source"])?;
-    analysis::run(spec, &frame, &Options { conf_level })
+    analysis::run(spec, &frame, opts)
 }
 
 /// Render every output file of an evaluation.
@@ -78,6 +87,16 @@ pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u
     files.push(("effects.png".into(), png.clone()));
     pngs.insert("effects".to_string(), png);
     for o in &r.outcomes {
+        if let Some(c) = charts::survival_chart(r, &o.id, analysis::POOLED, lang) {
+            let stem = format!("km-{}", o.id);
+            let png = crate::plot::survival_chart_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::survival_chart_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
         if let Some(c) = charts::arm_chart(r, &o.id, lang) {
             let stem = format!("arms-{}", o.id);
             let png = crate::plot::arm_chart_png(&c)?;
@@ -123,7 +142,14 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         };
         let res = (|| -> Result<PilotResults> {
             let spec = config::load_slug(&args.pilots, slug)?;
-            let r = evaluate(&spec, &args.data, args.conf_level)?;
+            let opts = Options {
+                conf_level: args.conf_level,
+                bootstrap: args.bootstrap,
+                permutations: args.permutations,
+                seed: args.seed,
+                ..Options::default()
+            };
+            let r = evaluate(&spec, &args.data, &opts)?;
             let files = render_outputs(&r, args.lang)?;
             super::output::write_folder(&out, &files)?;
             Ok(r)
@@ -131,8 +157,11 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         match res {
             Ok(r) => {
                 if !args.quiet {
-                    println!("{}", tables::terminal_summary(&r, args.lang));
-                    println!("→ {}\n", out.display());
+                    super::print_out(&format!(
+                        "{}\n→ {}\n\n",
+                        tables::terminal_summary(&r, args.lang),
+                        out.display()
+                    ));
                 }
             }
             Err(e) if args.all => {

@@ -48,6 +48,6 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
             found,
         ]);
     }
-    print!("{}", render(&rows));
+    super::print_out(&render(&rows));
     Ok(())
 }

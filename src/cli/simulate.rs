@@ -6,7 +6,6 @@
 //! regenerated and checked.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::config::{self, OutcomeKind};
@@ -95,5 +94,5 @@ fn summary(slug: &str, args: &SimulateArgs, t: &Truth, paths: &[PathBuf]) -> Str
 
 /// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
 fn print_summary(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    super::print_out(text);
 }

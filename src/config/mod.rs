@@ -127,6 +127,8 @@ struct RawPilot {
     outcomes: Vec<RawOutcome>,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    multiplicity: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +141,8 @@ struct RawDesign {
     block: Option<String>,
     #[serde(default)]
     project: Option<String>,
+    #[serde(default)]
+    fixed_effects: Vec<String>,
     #[serde(default)]
     note: Option<Text>,
 }
@@ -193,6 +197,10 @@ struct RawOutcome {
     events: Option<String>,
     #[serde(default)]
     trials: Option<String>,
+    #[serde(default)]
+    at: Vec<f64>,
+    #[serde(default)]
+    horizon: Option<f64>,
 }
 
 // ----------------------------------------------------------- validated spec ----
@@ -212,6 +220,9 @@ pub struct PilotSpec {
     pub projects: Vec<Project>,
     pub outcomes: Vec<OutcomeSpec>,
     pub sources: Vec<String>,
+    /// How headline p-values are adjusted for multiple testing (primary and secondary
+    /// outcomes are separate families); Holm by default.
+    pub multiplicity: crate::stats::multiplicity::Adjustment,
     /// The file this spec was read from.
     pub path: PathBuf,
 }
@@ -223,6 +234,8 @@ pub struct Design {
     pub block: Option<String>,
     /// Column that names the project or site; results are given per project and pooled.
     pub project: Option<String>,
+    /// Columns whose levels are absorbed as fixed effects in an extra estimate.
+    pub fixed_effects: Vec<String>,
     pub note: Option<Text>,
 }
 
@@ -273,6 +286,11 @@ pub struct OutcomeSpec {
     pub primary: bool,
     pub better: Better,
     pub source: OutcomeSource,
+    /// Time-to-event outcomes: times at which survival is reported.
+    pub at: Vec<f64>,
+    /// Time-to-event outcomes: horizon of the restricted mean survival time; by
+    /// default the shortest follow-up among the arms.
+    pub horizon: Option<f64>,
 }
 
 /// Where an outcome's values come from.
@@ -526,6 +544,25 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
                 o.id
             )));
         }
+        if okind != OutcomeKind::TimeToEvent && (!o.at.is_empty() || o.horizon.is_some()) {
+            return Err(err(format!(
+                "`{}`/`{}` are only for time-to-event outcomes; outcome \"{}\" is {okind}",
+                key("at"),
+                key("horizon"),
+                o.id
+            )));
+        }
+        if o.at
+            .iter()
+            .chain(o.horizon.iter())
+            .any(|t| !(t.is_finite() && *t > 0.0))
+        {
+            return Err(err(format!(
+                "`{}` and `{}` take positive times (in the outcome's unit)",
+                key("at"),
+                key("horizon")
+            )));
+        }
         outcomes.push(OutcomeSpec {
             id: o.id,
             kind: okind,
@@ -534,11 +571,17 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             primary: o.primary,
             better,
             source,
+            at: o.at,
+            horizon: o.horizon,
         });
     }
     // Primary outcomes first, config order otherwise.
     outcomes.sort_by_key(|o| !o.primary);
 
+    let multiplicity = match raw.multiplicity.as_deref() {
+        None => crate::stats::multiplicity::Adjustment::Holm,
+        Some(m) => parse_enum(file, "multiplicity", m, "holm, bonferroni, bh, none")?,
+    };
     let mut project_values = BTreeSet::new();
     for p in &raw.projects {
         if !project_values.insert(p.value.clone()) {
@@ -562,6 +605,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             cluster: raw.design.cluster,
             block: raw.design.block,
             project: raw.design.project,
+            fixed_effects: raw.design.fixed_effects,
             note: raw.design.note,
         },
         data: DataSpec {
@@ -593,6 +637,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             .collect(),
         outcomes,
         sources: raw.sources,
+        multiplicity,
         path: file.to_path_buf(),
     })
 }

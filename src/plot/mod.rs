@@ -29,6 +29,9 @@ use plotters::style::{FontStyle, register_font};
 
 pub use crate::config::{Better, Lang};
 use crate::error::Result;
+pub use survival::{
+    AtRiskRow, SurvivalChart, SurvivalCurve, survival_chart_png, survival_chart_svg,
+};
 
 /// One comparison in an effect panel.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,10 @@
 //! A chart as a list of positioned shapes, and its painting onto plotters backends.
 //!
 //! Charts are laid out once into a [`Scene`] (pixels, top-left origin) and then painted
-//! by the bitmap or the SVG backend, so both outputs agree. Only three primitives are
+//! by the bitmap or the SVG backend, so both outputs agree. Only a few primitives are
 //! needed: axis-aligned rectangles (which also serve as crisp horizontal and vertical
-//! lines), filled circles and single lines of text placed by their baseline.
+//! lines; translucent ones for confidence bands), filled circles and single lines of
+//! text placed by their baseline.
 
 use std::io::Cursor;
 
@@ -39,6 +40,16 @@ pub(crate) enum Shape {
         cy: i32,
         r: u32,
         color: RGBColor,
+    },
+    /// A rectangle blended over what is below it with opacity `alpha` (0–1), for
+    /// confidence bands that may overlap.
+    Tint {
+        x0: i32,
+        y0: i32,
+        x1: i32,
+        y1: i32,
+        color: RGBColor,
+        alpha: f64,
     },
     Text {
         x: i32,
@@ -95,6 +106,18 @@ impl Scene {
             x1: x0.max(x1),
             y1: y0.max(y1),
             color,
+        });
+    }
+
+    /// A translucent rectangle covering columns x0..x1 and rows y0..y1 (end exclusive).
+    pub(crate) fn tint(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, color: RGBColor, alpha: f64) {
+        self.shapes.push(Shape::Tint {
+            x0: x0.min(x1),
+            y0: y0.min(y1),
+            x1: x0.max(x1),
+            y1: y0.max(y1),
+            color,
+            alpha,
         });
     }
 
@@ -222,6 +245,16 @@ impl Scene {
                     color,
                 } => db
                     .draw_rect((*x0, *y0), (*x1, *y1), color, true)
+                    .map_err(|e| e.to_string()),
+                Shape::Tint {
+                    x0,
+                    y0,
+                    x1,
+                    y1,
+                    color,
+                    alpha,
+                } => db
+                    .draw_rect((*x0, *y0), (*x1, *y1), &color.mix(*alpha), true)
                     .map_err(|e| e.to_string()),
                 Shape::Circle { cx, cy, r, color } => db
                     .draw_circle((*cx, *cy), *r, &color.filled(), true)

@@ -2,7 +2,10 @@
 
 use crate::analysis::{POOLED, PilotResults};
 use crate::config::Lang;
-use crate::plot::{ArmChart, ArmGroup, ArmPoint, EffectChart, EffectPanel, EffectRow};
+use crate::plot::{
+    ArmChart, ArmGroup, ArmPoint, AtRiskRow, EffectChart, EffectPanel, EffectRow, SurvivalChart,
+    SurvivalCurve,
+};
 
 use super::{display_factor, tr};
 
@@ -114,7 +117,17 @@ pub fn arm_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<ArmChart
     if groups.is_empty() {
         return None;
     }
-    let axis_label = if f == 100.0 {
+    let axis_label = if o.kind == crate::config::OutcomeKind::TimeToEvent {
+        format!(
+            "{} ({})",
+            tr(
+                lang,
+                "Beperkt gemiddelde tijd zonder gebeurtenis",
+                "Restricted mean time without the event"
+            ),
+            o.unit.get(lang)
+        )
+    } else if f == 100.0 {
         format!("{} (%)", tr(lang, "Aandeel", "Share"))
     } else {
         format!("{} ({})", tr(lang, "Gemiddelde", "Mean"), o.unit.get(lang))
@@ -145,4 +158,60 @@ fn comparison_intro(r: &PilotResults, lang: Lang, one_comparison: bool) -> Strin
         (Some(t), Some(c)) => format!("{} vs {}. ", t.label.get(lang), c.label.get(lang)),
         _ => String::new(),
     }
+}
+
+/// Kaplan-Meier curves of one time-to-event outcome in one subset, all arms.
+pub fn survival_chart(
+    r: &PilotResults,
+    outcome: &str,
+    subset: &str,
+    lang: Lang,
+) -> Option<SurvivalChart> {
+    let o = r.outcome(outcome)?;
+    let sums: Vec<_> = r
+        .survival
+        .iter()
+        .filter(|s| s.outcome == outcome && s.subset == subset)
+        .collect();
+    let first = sums.first()?;
+    let curves = sums
+        .iter()
+        .map(|s| SurvivalCurve {
+            label: r.arm_label(&s.arm, lang),
+            points: s
+                .curve
+                .iter()
+                .map(|p| (p.time, p.survival, p.ci_low, p.ci_high))
+                .collect(),
+            censored: s.censored.clone(),
+        })
+        .collect();
+    let at_risk = sums
+        .iter()
+        .map(|s| AtRiskRow {
+            label: r.arm_label(&s.arm, lang),
+            counts: s.risk_table.clone(),
+        })
+        .collect();
+    let subset_note = if r.subsets.len() > 1 {
+        format!(" — {}", r.subset_label(subset, lang))
+    } else {
+        String::new()
+    };
+    Some(SurvivalChart {
+        title: format!("{}{subset_note}", o.label.get(lang)),
+        subtitle: tr(
+            lang,
+            "Aandeel bij wie de gebeurtenis nog niet heeft plaatsgevonden (Kaplan-Meier), met 95%-betrouwbaarheidsband. Streepjes: einde van de waarneming.",
+            "Share who have not yet had the event (Kaplan-Meier), with 95% confidence band. Ticks: end of observation.",
+        )
+        .into(),
+        x_label: format!("{} ({})", tr(lang, "Tijd", "Time"), o.unit.get(lang)),
+        y_label: tr(lang, "Nog zonder gebeurtenis (%)", "Event not yet happened (%)").into(),
+        curves,
+        at_risk_times: first.risk_times.clone(),
+        at_risk,
+        note: footer(r, lang),
+        lang,
+    })
 }

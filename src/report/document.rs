@@ -1,8 +1,9 @@
 //! The report as a small document model, rendered to Markdown and to HTML by
 //! [`super::markdown`] and [`super::html`], so both carry the same content.
 
+use crate::analysis::OutcomeMeta;
 use crate::analysis::{POOLED, PilotResults, Scale};
-use crate::config::Lang;
+use crate::config::{Lang, OutcomeKind};
 
 use super::tables::{arm_mean, effect_ci, summary_rows};
 use super::{display_factor, fmt_p, fmt_value, localise, tr};
@@ -156,14 +157,22 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             "Arm".to_string(),
             "n".to_string(),
             tr(lang, "ontbreekt", "missing").to_string(),
-            format!(
-                "{} ({})",
-                tr(lang, "Gemiddelde", "Mean"),
-                o.unit
-                    .get(lang)
-                    .replace("percentage points", "%")
-                    .replace("procentpunt", "%")
-            ),
+            if o.kind == OutcomeKind::TimeToEvent {
+                format!(
+                    "{} ({})",
+                    tr(lang, "Beperkt gemiddelde (RMST)", "Restricted mean (RMST)"),
+                    o.unit.get(lang)
+                )
+            } else {
+                format!(
+                    "{} ({})",
+                    tr(lang, "Gemiddelde", "Mean"),
+                    o.unit
+                        .get(lang)
+                        .replace("percentage points", "%")
+                        .replace("procentpunt", "%")
+                )
+            },
             tr(lang, "95%-BI", "95% CI").to_string(),
         ]];
         for s in &sums {
@@ -181,6 +190,9 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             ]);
         }
         b.push(Table(t));
+        if o.kind == OutcomeKind::TimeToEvent {
+            survival_blocks(r, o, lang, &mut b);
+        }
         b.push(Chart {
             stem: format!("arms-{}", o.id),
             alt: format!(
@@ -214,7 +226,9 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
                         lang,
                     )
                 }
-                Scale::Difference => effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
+                Scale::Difference | Scale::Standardised => {
+                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
+                }
             };
             t.push(vec![
                 if e.subset == POOLED {
@@ -252,6 +266,34 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             )
             .into(),
         ));
+        let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
+        if !tests.is_empty() {
+            let mut t = vec![vec![
+                tr(lang, "Deelgroep", "Subset").to_string(),
+                tr(lang, "Vergelijking", "Comparison").to_string(),
+                tr(lang, "Toets", "Test").to_string(),
+                tr(lang, "Statistiek", "Statistic").to_string(),
+                "p".to_string(),
+                tr(lang, "Trekkingen", "Draws").to_string(),
+            ]];
+            for x in &tests {
+                t.push(vec![
+                    if x.subset == POOLED {
+                        tr(lang, "alle", "all").into()
+                    } else {
+                        r.subset_label(&x.subset, lang)
+                    },
+                    r.arm_label(&x.treated, lang),
+                    test_label(&x.test, lang),
+                    x.statistic
+                        .map(|v| localise(&fmt_value(v), lang))
+                        .unwrap_or_else(|| "–".into()),
+                    localise(&fmt_p(x.p_value), lang),
+                    x.reps.map(|n| n.to_string()).unwrap_or_default(),
+                ]);
+            }
+            b.push(Table(t));
+        }
         let notes: Vec<String> = r
             .notes
             .iter()
@@ -275,7 +317,10 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         tr(lang, "ols / ols_adjusted: kleinste-kwadratenregressie op een arm-indicator (en covariaten), met HC2-standaardfouten (MacKinnon & White 1985) of, bij clusters, CR2 met Bell-McCaffrey-vrijheidsgraden (Bell & McCaffrey 2002), zoals R estimatr::lm_robust.", "ols / ols_adjusted: least-squares regression on an arm indicator (and covariates), with HC2 standard errors (MacKinnon & White 1985) or, with clusters, CR2 with Bell-McCaffrey degrees of freedom (Bell & McCaffrey 2002), as R estimatr::lm_robust.").into(),
         tr(lang, "risk_difference_newcombe: verschil in proporties met het hybride score-interval van Newcombe (1998, methode 10); p-waarde van de chi-kwadraattoets zonder continuïteitscorrectie.", "risk_difference_newcombe: difference in proportions with Newcombe's hybrid score interval (1998, method 10); p-value of the chi-square test without continuity correction.").into(),
         tr(lang, "risk_ratio en odds_ratio: Wald-intervallen op logschaal (Katz 1978; Woolf 1955). Per arm: Wilson-interval (1927) voor proporties, t-interval voor gemiddelden.", "risk_ratio and odds_ratio: Wald intervals on the log scale (Katz 1978; Woolf 1955). Per arm: Wilson interval (1927) for proportions, t interval for means.").into(),
-        tr(lang, "Ontbrekende uitkomsten: per analyse worden alleen volledige gevallen gebruikt; het aantal ontbrekende per arm staat in de tabellen. p-waarden zijn niet gecorrigeerd voor meervoudig toetsen.", "Missing outcomes: each analysis uses complete cases; the number missing per arm is in the tables. p-values are not adjusted for multiple testing.").into(),
+        tr(lang, "Ontbrekende uitkomsten: per analyse worden alleen volledige gevallen gebruikt; het aantal ontbrekende per arm staat in de tabellen.", "Missing outcomes: each analysis uses complete cases; the number missing per arm is in the tables.").into(),
+        format!("{} ({}).", tr(lang, "Meervoudig toetsen: de p-waarden van de hoofdschattingen voor de hele steekproef zijn gecorrigeerd binnen twee families, primaire en secundaire uitkomsten", "Multiple testing: the p-values of the headline estimates for the whole sample are adjusted within two families, primary and secondary outcomes"), r.multiplicity.label()),
+        tr(lang, "Effectgroottes: Cohen's d en Hedges' g (gestandaardiseerd met de gepoolde SD; interval als metafor::escalc), Cohen's h voor proporties.", "Effect sizes: Cohen's d and Hedges' g (standardised by the pooled SD; interval as metafor::escalc), Cohen's h for proportions.").into(),
+        tr(lang, "Bij minder dan 30 clusters: een wild-clusterbootstrap (Webb-gewichten, nulhypothese opgelegd) als controle op de clusterrobuuste p-waarde.", "With fewer than 30 clusters: a wild cluster bootstrap (Webb weights, null imposed) as a check on the cluster-robust p-value.").into(),
     ]));
     b.push(Paragraph(format!(
         "{} {}.",
@@ -283,6 +328,28 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         r.tool
     )));
     b
+}
+
+/// A readable name for a test id.
+pub fn test_label(id: &str, lang: Lang) -> String {
+    match id {
+        "chi_square" => tr(
+            lang,
+            "chi-kwadraat (zonder correctie)",
+            "chi-square (no correction)",
+        )
+        .into(),
+        "fisher_exact" => tr(lang, "exacte toets van Fisher", "Fisher's exact test").into(),
+        "randomisation" => tr(lang, "randomisatie-inferentie", "randomisation inference").into(),
+        "wild_cluster_bootstrap" => tr(
+            lang,
+            "wild-clusterbootstrap (Webb)",
+            "wild cluster bootstrap (Webb)",
+        )
+        .into(),
+        "logrank" => tr(lang, "log-rank", "log-rank").into(),
+        other => other.into(),
+    }
 }
 
 /// A readable name for an estimator id.
@@ -296,6 +363,77 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
         }
         "risk_ratio" => tr(lang, "risicoratio", "risk ratio").into(),
         "odds_ratio" => tr(lang, "oddsratio", "odds ratio").into(),
+        "cohens_d" => "Cohen's d".into(),
+        "hedges_g" => "Hedges' g".into(),
+        "cohens_h" => "Cohen's h".into(),
+        "student" => "Student".into(),
+        "lin" => tr(lang, "gecorrigeerd (Lin)", "adjusted (Lin)").into(),
+        "ols_fe" => tr(lang, "vaste effecten", "fixed effects").into(),
+        "difference_in_means" => tr(lang, "verschil (blokken)", "difference (blocks)").into(),
+        "bootstrap_percentile" => {
+            tr(lang, "bootstrap (percentiel)", "bootstrap (percentile)").into()
+        }
+        "bootstrap_bca" => tr(lang, "bootstrap (BCa)", "bootstrap (BCa)").into(),
+        "cox_hazard_ratio" => tr(lang, "hazardratio (Cox)", "hazard ratio (Cox)").into(),
+        "rmst_difference" => tr(lang, "verschil in RMST", "RMST difference").into(),
         other => other.into(),
     }
+}
+
+/// The Kaplan-Meier chart and table of a time-to-event outcome: per arm the median
+/// and the share without the event at the reporting times.
+fn survival_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Block>) {
+    let sums: Vec<_> = r.survival.iter().filter(|s| s.outcome == o.id).collect();
+    let Some(first) = sums.first() else { return };
+    b.push(Block::Chart {
+        stem: format!("km-{}", o.id),
+        alt: format!("{}: Kaplan-Meier", o.label.get(lang)),
+    });
+    let mut head = vec![
+        tr(lang, "Deelgroep", "Subset").to_string(),
+        "Arm".to_string(),
+        "n".to_string(),
+        tr(lang, "gebeurtenissen", "events").to_string(),
+        format!("{} [95%-BI]", tr(lang, "Mediaan", "Median")),
+    ];
+    for p in &first.at {
+        head.push(format!("S({})", localise(&fmt_value(p.time), lang)));
+    }
+    let mut t = vec![head];
+    for s in &sums {
+        let med = match (s.median, s.median_ci_low, s.median_ci_high) {
+            (Some(m), lo, hi) => format!(
+                "{} [{}, {}]",
+                fmt_value(m),
+                lo.map(fmt_value).unwrap_or_else(|| "–".into()),
+                hi.map(fmt_value)
+                    .unwrap_or_else(|| tr(lang, "niet bereikt", "not reached").into())
+            ),
+            (None, _, _) => tr(lang, "niet bereikt", "not reached").into(),
+        };
+        let mut row = vec![
+            r.subset_label(&s.subset, lang),
+            r.arm_label(&s.arm, lang),
+            s.n.to_string(),
+            s.events.to_string(),
+            localise(&med, lang),
+        ];
+        for p in &s.at {
+            row.push(localise(
+                &format!("{}%", fmt_value(p.survival * 100.0)),
+                lang,
+            ));
+        }
+        t.push(row);
+    }
+    b.push(Block::Table(t));
+    b.push(Block::Paragraph(format!(
+        "{} {}.",
+        tr(
+            lang,
+            "S(t): aandeel zonder de gebeurtenis op tijdstip t (Kaplan-Meier, log-log-interval). RMST: gemiddelde tijd zonder de gebeurtenis tot de horizon",
+            "S(t): share without the event at time t (Kaplan-Meier, log-log interval). RMST: mean time without the event up to the horizon",
+        ),
+        localise(&fmt_value(first.horizon), lang)
+    )));
 }

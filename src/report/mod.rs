@@ -88,6 +88,7 @@ pub fn to_csv(rows: &[EstimateRow]) -> String {
             match r.scale {
                 Scale::Difference => "difference".into(),
                 Scale::Ratio => "ratio".into(),
+                Scale::Standardised => "standardised".into(),
             },
             num(r.estimate),
             num(r.std_error),
@@ -101,6 +102,8 @@ pub fn to_csv(rows: &[EstimateRow]) -> String {
             r.n_control.to_string(),
             r.n_clusters.map(|g| g.to_string()).unwrap_or_default(),
             r.headline.to_string(),
+            opt(r.p_value_adjusted),
+            csv_field(r.adjustment.as_deref().unwrap_or("")),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -153,7 +156,7 @@ pub fn localise(s: &str, lang: Lang) -> String {
 /// The factor that turns a row's estimate into display units.
 pub fn display_factor(r: &PilotResults, row: &EstimateRow) -> f64 {
     match row.scale {
-        Scale::Ratio => 1.0,
+        Scale::Ratio | Scale::Standardised => 1.0,
         Scale::Difference => r.outcome(&row.outcome).map_or(1.0, |o| o.display_factor),
     }
 }

@@ -67,9 +67,11 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
         tr(lang, "Behandeld", "Treated").to_string(),
         tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
         "p".to_string(),
+        format!("p ({})", r.multiplicity.label()),
         "n".to_string(),
         tr(lang, "Schatter", "Estimator").to_string(),
     ]];
+    let with_subsets = r.subsets.len() > 1;
     for o in &r.outcomes {
         for e in r
             .estimates
@@ -94,12 +96,20 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
                 arm_mean(r, &e.outcome, &e.subset, &e.treated, lang),
                 effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
                 localise(&fmt_p(e.p_value), lang),
+                e.p_value_adjusted
+                    .map(|q| localise(&fmt_p(q), lang))
+                    .unwrap_or_default(),
                 format!("{}/{}", e.n_treated, e.n_control),
                 match &e.se_type {
                     Some(s) => format!("{} ({s})", e.estimator),
                     None => e.estimator.clone(),
                 },
             ]);
+        }
+    }
+    if !with_subsets {
+        for row in &mut rows {
+            row.remove(1);
         }
     }
     rows
@@ -120,15 +130,8 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
     );
     let all = summary_rows(r, lang);
     let (head, body) = all.split_first().expect("summary rows have a header");
-    // Columns after the outcome; the subset column only when there are subsets.
-    let with_subsets = r.subsets.len() > 1;
-    let pick = |row: &Vec<String>| -> Vec<String> {
-        row.iter()
-            .enumerate()
-            .filter(|(i, _)| *i > 0 && (with_subsets || *i != 1))
-            .map(|(_, c)| c.clone())
-            .collect()
-    };
+    // The columns after the outcome, which becomes a heading line.
+    let pick = |row: &Vec<String>| -> Vec<String> { row[1..].to_vec() };
     let mut rows = vec![pick(head)];
     let mut last = String::new();
     let mut breaks = Vec::new();

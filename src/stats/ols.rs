@@ -93,6 +93,23 @@ impl Clusters {
             count: map.len(),
         }
     }
+    /// From labels, with codes in sorted label order, so that anything that depends
+    /// on the order of clusters (the weights of a wild cluster bootstrap draw) does not
+    /// depend on the order of the rows.
+    pub fn from_sorted_labels<T: Ord + Clone>(labels: &[T]) -> Self {
+        let mut levels: Vec<T> = labels.to_vec();
+        levels.sort();
+        levels.dedup();
+        let codes = labels
+            .iter()
+            .map(|l| levels.binary_search(l).map_or(0, |i| i as u32))
+            .collect();
+        Self {
+            codes,
+            count: levels.len(),
+        }
+    }
+
     pub fn count(&self) -> usize {
         self.count
     }

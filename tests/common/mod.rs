@@ -52,3 +52,15 @@ pub fn show(args: &[&str], out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// Relative tolerance for a computation that repeats another package's formula on
+/// identical inputs (BCa limits from scipy's own bootstrap replicates and jackknife
+/// values; jackknife values of a statistic).
+pub const FORMULA_REL_TOL: f64 = 1e-10;
+/// Monte Carlo: a bootstrap standard error must be within this fraction of the
+/// analytic one. With 10,000 replicates its own Monte Carlo error is about
+/// 1/√(2·10,000) ≈ 0.7%, so 5% leaves room for the bootstrap's finite-sample bias.
+pub const MC_SE_REL_TOL: f64 = 0.05;
+/// Monte Carlo: a seeded estimate (p-value, bias) must be within this many Monte Carlo
+/// standard errors of the exact value.
+pub const MC_Z: f64 = 4.0;

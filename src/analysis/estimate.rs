@@ -1,0 +1,690 @@
+//! The estimates and tests for one comparison: one outcome, one subset, one treated
+//! arm against the control. Which estimators run, and which one leads, follows the
+//! design (clusters, blocks, fixed effects, covariates) and the options.
+
+use std::collections::BTreeMap;
+
+use super::{ComparisonKey, EstimateRow, Note, Options, Scale, TestRow, Units};
+use crate::config::{DesignKind, Text};
+use crate::stats::binary::{self, Counts};
+use crate::stats::design::{self, DimDesign};
+use crate::stats::fe::{self, FeVcov};
+use crate::stats::ols::{self, Clusters, SeType};
+use crate::stats::resample::{self, ResampleOptions, ri, wild};
+use crate::stats::{Inference, StatsError, effect_size, exact, twosample};
+
+/// The estimator that leads (`compare --estimator`); `None` follows the design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estimator {
+    /// Welch's difference in means (unequal variances).
+    Welch,
+    /// Student's pooled-variance difference in means.
+    Student,
+    /// Least squares on the arm indicator (and covariates), robust SEs.
+    Ols,
+    /// Lin (2013): least squares with treatment × centred-covariate interactions.
+    Lin,
+}
+
+/// Below this many clusters a wild cluster bootstrap p-value is added to the
+/// cluster-robust estimate (Cameron, Gelbach & Miller 2008 find CR1 Wald tests
+/// over-reject with fewer than about 30 clusters).
+pub const FEW_CLUSTERS: usize = 30;
+
+/// Draws of the wild cluster bootstrap added for few clusters (all 2^G sign vectors
+/// when that is fewer).
+pub const WILD_REPS: u64 = 9_999;
+
+/// The units of one comparison with an observed outcome.
+pub(crate) struct Pair<'a> {
+    pub key: ComparisonKey,
+    pub binary: bool,
+    /// Whether the regression adds project indicators (pooled analysis of a pilot with
+    /// projects).
+    pub with_projects: bool,
+    pub units: &'a Units,
+    /// Source row, outcome and arm (true = treated) per unit.
+    pub rows: Vec<usize>,
+    pub y: Vec<f64>,
+    pub treated: Vec<bool>,
+}
+
+/// Everything one comparison produced.
+#[derive(Default)]
+pub(crate) struct PairResults {
+    pub estimates: Vec<EstimateRow>,
+    pub tests: Vec<TestRow>,
+    pub notes: Vec<(String, String)>,
+}
+
+impl PairResults {
+    fn note(&mut self, en: String, nl: String) {
+        self.notes.push((en, nl));
+    }
+}
+
+/// The design matrix of a regression on complete cases.
+struct RegData {
+    y: Vec<f64>,
+    t: Vec<f64>,
+    /// Named columns after the arm indicator: covariates, then indicators.
+    cols: Vec<(String, Vec<f64>)>,
+    clusters: Option<Clusters>,
+    blocks: Option<Clusters>,
+    fe: Vec<Clusters>,
+    n_dropped_missing: usize,
+}
+
+impl Pair<'_> {
+    fn split(&self) -> (Vec<f64>, Vec<f64>) {
+        let mut yt = Vec::new();
+        let mut yc = Vec::new();
+        for (v, &t) in self.y.iter().zip(&self.treated) {
+            if t { yt.push(*v) } else { yc.push(*v) }
+        }
+        (yt, yc)
+    }
+
+    fn counts(&self) -> (Counts, Counts) {
+        let (yt, yc) = self.split();
+        let c = |v: &[f64]| Counts {
+            events: v.iter().filter(|&&x| x == 1.0).count() as u64,
+            trials: v.len() as u64,
+        };
+        (c(&yt), c(&yc))
+    }
+
+    fn labels(&self, of: &Option<Vec<String>>, rows: &[usize]) -> Option<Clusters> {
+        of.as_ref().map(|c| {
+            Clusters::from_sorted_labels(&rows.iter().map(|&r| c[r].as_str()).collect::<Vec<_>>())
+        })
+    }
+
+    /// Units with observed covariates, and the design columns: covariates (when
+    /// `adjust`), project indicators (pooled analysis with projects) and block
+    /// indicators (blocked designs without absorbed effects).
+    fn reg_data(&self, adjust: bool, block_dummies: bool) -> RegData {
+        let covs: &[(String, Vec<Option<f64>>)] = if adjust { &self.units.covariates } else { &[] };
+        let mut y = Vec::new();
+        let mut t = Vec::new();
+        let mut rows = Vec::new();
+        let mut n_dropped_missing = 0;
+        for ((&r, &v), &tr) in self.rows.iter().zip(&self.y).zip(&self.treated) {
+            if covs.iter().any(|(_, c)| c[r].is_none()) {
+                n_dropped_missing += 1;
+                continue;
+            }
+            y.push(v);
+            t.push(if tr { 1.0 } else { 0.0 });
+            rows.push(r);
+        }
+        let mut cols: Vec<(String, Vec<f64>)> = covs
+            .iter()
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    rows.iter().map(|&r| c[r].unwrap_or(f64::NAN)).collect(),
+                )
+            })
+            .collect();
+        let mut dummies = |name: &str, labels: &Option<Vec<String>>| {
+            if let Some(l) = labels {
+                let levels: BTreeMap<&str, ()> =
+                    rows.iter().map(|&r| (l[r].as_str(), ())).collect();
+                for lvl in levels.keys().skip(1) {
+                    cols.push((
+                        format!("{name}={lvl}"),
+                        rows.iter()
+                            .map(|&r| f64::from(u8::from(l[r] == *lvl)))
+                            .collect(),
+                    ));
+                }
+            }
+        };
+        if self.with_projects && adjust {
+            dummies("project", &self.units.project);
+        }
+        if block_dummies && adjust {
+            dummies("block", &self.units.block);
+        }
+        RegData {
+            clusters: self.labels(&self.units.cluster, &rows),
+            blocks: self.labels(&self.units.block, &rows),
+            fe: self
+                .units
+                .fixed_effects
+                .iter()
+                .map(|(_, l)| {
+                    Clusters::from_sorted_labels(
+                        &rows.iter().map(|&r| l[r].as_str()).collect::<Vec<_>>(),
+                    )
+                })
+                .collect(),
+            y,
+            t,
+            cols,
+            n_dropped_missing,
+        }
+    }
+}
+
+/// OLS of y on the arm indicator and the columns, dropping constant or collinear
+/// columns one at a time (reported by name). Returns the fit and the dropped names.
+fn fit_dropping(d: &mut RegData) -> Result<(ols::OlsFit, Vec<String>), StatsError> {
+    let mut dropped = Vec::new();
+    loop {
+        let mut x: Vec<&[f64]> = vec![&d.t];
+        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        match ols::fit(&d.y, &x, true) {
+            Ok(f) => return Ok((f, dropped)),
+            // Index 0 is the intercept, 1 the arm indicator, 2.. the columns.
+            Err(StatsError::Collinear { index }) if index >= 2 => {
+                dropped.push(d.cols.remove(index - 2).0);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn n_arms(t: &[f64]) -> (usize, usize) {
+    let n1 = t.iter().filter(|&&v| v == 1.0).count();
+    (n1, t.len() - n1)
+}
+
+/// Run every estimator and test the design and options call for.
+pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResults {
+    let conf = opts.conf_level;
+    let key = &p.key;
+    let mut out = PairResults::default();
+    let (yt, yc) = p.split();
+    let n = (yt.len(), yc.len());
+    let u = p.units;
+    let clustered = u.cluster.is_some();
+    let blocked = u.block.is_some();
+    let has_fe = !u.fixed_effects.is_empty();
+    let adjust = !u.covariates.is_empty() || p.with_projects;
+    let what = format!("{} vs {}", key.treated, key.control);
+    let wat = what.clone();
+    let fail = |out: &mut PairResults, name: &str, e: &dyn std::fmt::Display| {
+        out.note(
+            format!("{wat}: {name} not estimable ({e})."),
+            format!("{wat}: {name} niet te schatten ({e})."),
+        )
+    };
+    let row =
+        |est: &str,
+         se: Option<&str>,
+         df: Option<&str>,
+         scale: Scale,
+         inf: Inference,
+         n: (usize, usize)| { EstimateRow::new(key, est, se, df, scale, inf, conf, n) };
+
+    // Differences that ignore the design, and standardised effects.
+    if p.binary {
+        let (ct, cc) = p.counts();
+        match binary::newcombe(ct, cc, conf) {
+            Ok(inf) => out.estimates.push(row(
+                "risk_difference_newcombe",
+                None,
+                None,
+                Scale::Difference,
+                inf,
+                n,
+            )),
+            Err(e) => fail(&mut out, "risk difference", &e),
+        }
+        for (name, res) in [
+            ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
+            ("odds_ratio", binary::odds_ratio(ct, cc, conf)),
+        ] {
+            match res {
+                Ok((inf, corrected)) => {
+                    out.estimates
+                        .push(row(name, None, None, Scale::Ratio, inf, n));
+                    if corrected {
+                        out.note(
+                            format!("{what}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe)."),
+                            format!("{what}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe)."),
+                        );
+                    }
+                }
+                Err(e) => fail(&mut out, name, &e),
+            }
+        }
+        let h = binary::cohens_h(ct, cc);
+        out.estimates.push(row(
+            "cohens_h",
+            None,
+            None,
+            Scale::Standardised,
+            Inference {
+                estimate: h,
+                std_error: f64::NAN,
+                statistic: f64::NAN,
+                df: None,
+                p_value: f64::NAN,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+            },
+            n,
+        ));
+        if let Ok((x2, pv)) = binary::chi_square(ct, cc) {
+            out.tests
+                .push(TestRow::new(key, "chi_square", Some(x2), Some(1.0), pv));
+        }
+        match exact::fisher_exact(ct, cc, conf) {
+            Ok(f) => out
+                .tests
+                .push(TestRow::new(key, "fisher_exact", None, None, f.p_value)),
+            Err(e) => fail(&mut out, "Fisher's exact test", &e),
+        }
+    } else {
+        match twosample::welch(&yt, &yc, conf) {
+            Ok(inf) => out.estimates.push(row(
+                "welch",
+                None,
+                Some("Welch-Satterthwaite"),
+                Scale::Difference,
+                inf,
+                n,
+            )),
+            Err(e) => fail(&mut out, "difference in means", &e),
+        }
+        if opts.estimator == Some(Estimator::Student) {
+            match twosample::student(&yt, &yc, conf) {
+                Ok(inf) => out.estimates.push(row(
+                    "student",
+                    None,
+                    Some("n1 + n0 - 2"),
+                    Scale::Difference,
+                    inf,
+                    n,
+                )),
+                Err(e) => fail(&mut out, "Student's difference", &e),
+            }
+        }
+        for (name, res) in [
+            ("cohens_d", effect_size::cohens_d(&yt, &yc, conf)),
+            ("hedges_g", effect_size::hedges_g(&yt, &yc, conf)),
+        ] {
+            match res {
+                Ok(inf) => out
+                    .estimates
+                    .push(row(name, None, None, Scale::Standardised, inf, n)),
+                Err(e) => fail(&mut out, name, &e),
+            }
+        }
+    }
+
+    // Design-based differences: blocked (and clustered), or clustered.
+    let default_se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
+    let se = opts.se.unwrap_or(default_se);
+    if se.is_cluster() && !clustered {
+        out.note(
+            format!(
+                "{what}: {} needs a cluster column; HC2 used instead.",
+                se.name()
+            ),
+            format!(
+                "{what}: {} vraagt een clusterkolom; HC2 gebruikt.",
+                se.name()
+            ),
+        );
+    }
+    let se = if se.is_cluster() && !clustered {
+        SeType::Hc2
+    } else {
+        se
+    };
+    let base = p.reg_data(false, false);
+    if blocked {
+        match design::difference_in_means(
+            &p.y,
+            &p.treated,
+            base.blocks.as_ref(),
+            base.clusters.as_ref(),
+            conf,
+        ) {
+            Ok(d) => {
+                let mut r = row(
+                    "difference_in_means",
+                    Some(d.design.name()),
+                    Some(d.design.df_rule()),
+                    Scale::Difference,
+                    d.inference,
+                    n,
+                );
+                r.n_clusters = d.n_clusters;
+                out.estimates.push(r);
+                if d.design == DimDesign::MatchedPair || d.design == DimDesign::MatchedPairClustered
+                {
+                    out.note(
+                        format!("{what}: blocks of one treated and one control unit; the matched-pair variance is used."),
+                        format!("{what}: blokken van één behandelde en één controle-eenheid; de variantie voor gematchte paren is gebruikt."),
+                    );
+                }
+            }
+            Err(e) => fail(&mut out, "blocked difference in means", &e),
+        }
+    }
+    let unadjusted_ols = clustered || (opts.estimator == Some(Estimator::Ols) && !adjust);
+    if unadjusted_ols {
+        let mut d = p.reg_data(false, false);
+        match fit_dropping(&mut d)
+            .and_then(|(f, _)| f.coef_inference(1, se, d.clusters.as_ref(), conf))
+        {
+            Ok(ci) => {
+                let mut r = row(
+                    "ols",
+                    Some(se.name()),
+                    Some(se.df_rule()),
+                    Scale::Difference,
+                    ci.inference,
+                    n_arms(&d.t),
+                );
+                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+                out.estimates.push(r);
+            }
+            Err(e) => fail(&mut out, "regression difference", &e),
+        }
+    }
+
+    // Covariate-adjusted: OLS (with project and block indicators) or Lin.
+    if adjust || (blocked && opts.estimator == Some(Estimator::Lin)) {
+        let mut d = p.reg_data(true, blocked && !has_fe);
+        if d.n_dropped_missing > 0 {
+            out.note(
+                format!("{what}: {} unit(s) with a missing covariate left out of the adjusted estimates.", d.n_dropped_missing),
+                format!("{what}: {} eenhe(i)d(en) met een ontbrekende covariaat niet in de gecorrigeerde schattingen.", d.n_dropped_missing),
+            );
+        }
+        let lin = opts.estimator == Some(Estimator::Lin);
+        let res = if lin {
+            let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
+            let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| c.as_slice()).collect();
+            design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
+                .map(|l| (l.treatment.inference, Vec::new()))
+        } else {
+            fit_dropping(&mut d).and_then(|(f, dropped)| {
+                f.coef_inference(1, se, d.clusters.as_ref(), conf)
+                    .map(|ci| (ci.inference, dropped))
+            })
+        };
+        match res {
+            Ok((inf, dropped)) => {
+                for name in &dropped {
+                    out.note(
+                        format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
+                        format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
+                    );
+                }
+                let mut r = row(
+                    if lin { "lin" } else { "ols_adjusted" },
+                    Some(se.name()),
+                    Some(se.df_rule()),
+                    Scale::Difference,
+                    inf,
+                    n_arms(&d.t),
+                );
+                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+                r.covariates = d.cols.iter().map(|(n, _)| n.clone()).collect();
+                out.estimates.push(r);
+            }
+            Err(e) => fail(&mut out, "adjusted estimate", &e),
+        }
+    }
+
+    // Absorbed fixed effects.
+    if has_fe {
+        let d = p.reg_data(!u.covariates.is_empty(), false);
+        let mut x: Vec<&[f64]> = vec![&d.t];
+        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        let fe_refs: Vec<&Clusters> = d.fe.iter().collect();
+        let vcov = if clustered {
+            FeVcov::Cluster
+        } else {
+            FeVcov::Hetero
+        };
+        match fe::feols(&d.y, &x, &fe_refs)
+            .and_then(|f| f.coef_inference(0, vcov, d.clusters.as_ref(), conf))
+        {
+            Ok(fi) => {
+                let names: Vec<String> = u.fixed_effects.iter().map(|(n, _)| n.clone()).collect();
+                let mut r = row(
+                    "ols_fe",
+                    Some(vcov.name()),
+                    Some(vcov.df_rule()),
+                    Scale::Difference,
+                    fi.inference,
+                    n_arms(&d.t),
+                );
+                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+                r.covariates = d
+                    .cols
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .chain(names.iter().map(|n| format!("fe:{n}")))
+                    .collect();
+                out.estimates.push(r);
+            }
+            Err(e) => fail(&mut out, "fixed-effects estimate", &e),
+        }
+    }
+
+    choose_headline(
+        &mut out.estimates,
+        p.binary,
+        opts,
+        adjust,
+        blocked,
+        has_fe,
+        clustered,
+    );
+    resampling(p, &mut out, opts, design, adjust, blocked && !has_fe);
+    out
+}
+
+/// Mark the estimate that leads for this comparison.
+fn choose_headline(
+    rows: &mut [EstimateRow],
+    binary: bool,
+    opts: &Options,
+    adjust: bool,
+    blocked: bool,
+    has_fe: bool,
+    clustered: bool,
+) {
+    let order: Vec<&str> = match opts.estimator {
+        Some(Estimator::Welch) => vec!["welch", "risk_difference_newcombe"],
+        Some(Estimator::Student) => vec!["student", "risk_difference_newcombe"],
+        Some(Estimator::Lin) => vec!["lin"],
+        Some(Estimator::Ols) => vec!["ols_adjusted", "ols"],
+        None => {
+            let mut v = Vec::new();
+            if has_fe {
+                v.push("ols_fe");
+            }
+            if adjust {
+                v.push("ols_adjusted");
+            }
+            if blocked {
+                v.push("difference_in_means");
+            }
+            if clustered {
+                v.push("ols");
+            }
+            v.push(if binary {
+                "risk_difference_newcombe"
+            } else {
+                "welch"
+            });
+            v
+        }
+    };
+    if let Some(i) = order
+        .iter()
+        .find_map(|name| rows.iter().position(|r| r.estimator == *name))
+    {
+        rows[i].headline = true;
+    }
+}
+
+/// Bootstrap intervals, randomisation inference and, with few clusters, the wild
+/// cluster bootstrap.
+fn resampling(
+    p: &Pair,
+    out: &mut PairResults,
+    opts: &Options,
+    design: DesignKind,
+    adjust: bool,
+    block_dummies: bool,
+) {
+    let key = &p.key;
+    let what = format!("{} vs {}", key.treated, key.control);
+    let conf = opts.conf_level;
+    let d = p.reg_data(adjust, block_dummies);
+    let clusters = d.clusters.as_ref();
+    if let Some(reps) = opts.bootstrap {
+        if clusters.is_some() {
+            out.note(
+                format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
+                format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
+            );
+        } else {
+            let (yt, yc) = p.split();
+            let ro = ResampleOptions::new(reps, opts.seed).with_conf_level(conf);
+            let res = if p.binary {
+                let (ct, cc) = p.counts();
+                resample::bootstrap::proportion_difference(ct, cc, &ro)
+            } else {
+                resample::bootstrap::mean_difference(&yt, &yc, &ro)
+            };
+            match res {
+                Ok(b) => {
+                    for (name, lo, hi) in [
+                        ("bootstrap_percentile", b.percentile_low, b.percentile_high),
+                        ("bootstrap_bca", b.bca_low, b.bca_high),
+                    ] {
+                        let inf = Inference {
+                            estimate: b.estimate,
+                            std_error: b.std_error,
+                            statistic: f64::NAN,
+                            df: None,
+                            p_value: f64::NAN,
+                            ci_low: lo,
+                            ci_high: hi,
+                        };
+                        let mut r = EstimateRow::new(
+                            key,
+                            name,
+                            None,
+                            Some("bootstrap"),
+                            Scale::Difference,
+                            inf,
+                            conf,
+                            (yt.len(), yc.len()),
+                        );
+                        r.covariates = Vec::new();
+                        out.estimates.push(r);
+                    }
+                }
+                Err(e) => out.note(
+                    format!("{what}: bootstrap not run ({e})."),
+                    format!("{what}: bootstrap niet uitgevoerd ({e})."),
+                ),
+            }
+        }
+    }
+    if let Some(reps) = opts.permutations {
+        if !design.is_randomised() {
+            out.note(
+                format!("{what}: randomisation inference assumes a randomised design; this pilot was not randomised, so the p-value is a permutation test of exchangeable arms."),
+                format!("{what}: randomisatie-inferentie veronderstelt loting; in deze pilot is niet geloot, dus de p-waarde is een permutatietoets."),
+            );
+        }
+        let base = p.reg_data(false, false);
+        let rdesign = match (base.blocks.as_ref(), base.clusters.as_ref()) {
+            (Some(b), Some(c)) => ri::Design::BlockedClustered {
+                blocks: b,
+                clusters: c,
+            },
+            (Some(b), None) => ri::Design::Blocked(b),
+            (None, Some(c)) => ri::Design::Clustered(c),
+            (None, None) => ri::Design::Complete,
+        };
+        let ro = ResampleOptions::new(reps, opts.seed).with_conf_level(conf);
+        match ri::randomization_test(&p.y, &p.treated, &rdesign, &ro) {
+            Ok(r) => {
+                let mut t = TestRow::new(key, "randomisation", Some(r.estimate), None, r.p_value);
+                t.reps = Some(r.reps);
+                t.seed = (!r.exact).then_some(opts.seed);
+                t.detail = Some(if r.exact {
+                    "difference in means, all assignments enumerated".into()
+                } else {
+                    "difference in means, re-randomised as assigned".into()
+                });
+                out.tests.push(t);
+            }
+            Err(e) => out.note(
+                format!("{what}: randomisation inference not run ({e})."),
+                format!("{what}: randomisatie-inferentie niet uitgevoerd ({e})."),
+            ),
+        }
+    }
+    if let Some(cl) = clusters
+        && cl.count() < FEW_CLUSTERS
+        && cl.count() >= 2
+    {
+        let mut d = d;
+        let Ok((_, _)) = fit_dropping(&mut d) else {
+            return;
+        };
+        let mut x: Vec<&[f64]> = vec![&d.t];
+        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        let Some(cl) = d.clusters.as_ref() else {
+            return;
+        };
+        let ro = ResampleOptions::new(opts.wild_reps, opts.seed).with_conf_level(conf);
+        let res = wild::WildClusterBootstrap::new(&d.y, &x, true, cl, 1)
+            .and_then(|w| w.run(wild::WildWeights::Webb, &ro));
+        match res {
+            Ok(w) => {
+                let mut t = TestRow::new(
+                    key,
+                    "wild_cluster_bootstrap",
+                    Some(w.statistic),
+                    None,
+                    w.p_value,
+                );
+                t.reps = Some(w.reps);
+                t.seed = (!w.enumerated).then_some(opts.seed);
+                t.detail = Some(format!(
+                    "{} arm coefficient, restricted (null imposed), CR1 t, {} weights, {} clusters; interval [{}, {}]",
+                    if adjust { "adjusted" } else { "unadjusted" },
+                    w.weights.name(),
+                    w.clusters,
+                    w.ci_low,
+                    w.ci_high
+                ));
+                out.tests.push(t);
+            }
+            Err(e) => out.note(
+                format!("{what}: wild cluster bootstrap not run ({e})."),
+                format!("{what}: wild-clusterbootstrap niet uitgevoerd ({e})."),
+            ),
+        }
+    }
+}
+
+/// Notes for an outcome and subset from the (en, nl) pairs.
+pub(crate) fn to_notes(outcome: &str, subset: &str, pairs: Vec<(String, String)>) -> Vec<Note> {
+    pairs
+        .into_iter()
+        .map(|(en, nl)| Note {
+            outcome: Some(outcome.to_string()),
+            subset: Some(subset.to_string()),
+            text: Text { nl, en },
+        })
+        .collect()
+}

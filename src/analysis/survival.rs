@@ -1,0 +1,353 @@
+//! Time-to-event outcomes in a pilot: Kaplan-Meier curves per arm (log-log intervals),
+//! survival at chosen times, medians, restricted mean survival time (RMST) to a
+//! horizon per arm and its difference, the log-rank test (stratified by project in a
+//! pooled analysis with projects, or by block) and the Cox hazard ratio (Efron ties;
+//! cluster-robust with clusters).
+//!
+//! The headline is the RMST difference: a difference in the outcome's own unit
+//! (months, days), read with the outcome's `better` direction like every other
+//! difference. For "time until work" a negative difference (less time without work)
+//! is good; for "time until leaving the employer" a positive one is.
+
+use serde::Serialize;
+
+use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Options, Scale, TestRow, Units};
+use crate::config::{OutcomeSpec, PilotSpec, Text};
+use crate::stats::ols::Clusters;
+use crate::stats::survival::{self, CiTransform};
+
+/// A point of a survival curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SurvivalPoint {
+    pub time: f64,
+    pub survival: f64,
+    /// Greenwood standard error of the survival probability.
+    pub std_error: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub at_risk: usize,
+}
+
+/// One arm's survival summary for one time-to-event outcome and subset.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurvivalSummary {
+    pub outcome: String,
+    pub subset: String,
+    pub arm: String,
+    pub n: usize,
+    pub events: usize,
+    /// Horizon of the restricted mean survival time (the arm summary's mean).
+    pub horizon: f64,
+    /// Median time to the event; null when the curve does not reach 0.5.
+    pub median: Option<f64>,
+    pub median_ci_low: Option<f64>,
+    pub median_ci_high: Option<f64>,
+    /// The curve at the outcome's reporting times (`at` in the config, `--at`).
+    pub at: Vec<SurvivalPoint>,
+    /// The whole Kaplan-Meier curve: one point per distinct event time.
+    pub curve: Vec<SurvivalPoint>,
+    /// (time, survival) of each censoring time, for the chart's tick marks.
+    pub censored: Vec<(f64, f64)>,
+    /// Times of the at-risk table (the chart's time ticks) and the number at risk then.
+    pub risk_times: Vec<f64>,
+    pub risk_table: Vec<usize>,
+    /// Interval transform of the curve (log-log by default).
+    pub ci_transform: String,
+}
+
+/// Time and event per unit (source row), validated.
+pub(crate) struct TimeEvent {
+    pub rows: Vec<usize>,
+    pub time: Vec<f64>,
+    pub event: Vec<bool>,
+    /// Units whose time or event is missing, per arm index.
+    pub missing_by_arm: Vec<usize>,
+}
+
+/// Nice, evenly spaced times from 0 to at most `max` (about five steps).
+pub fn nice_times(max: f64) -> Vec<f64> {
+    if !(max > 0.0) || !max.is_finite() {
+        return vec![0.0];
+    }
+    let raw = max / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let n = (max / step).floor() as usize;
+    (0..=n).map(|i| i as f64 * step).collect()
+}
+
+fn point(t: f64, s: f64, se: f64, lo: f64, hi: f64, at_risk: usize) -> SurvivalPoint {
+    SurvivalPoint {
+        time: t,
+        survival: s,
+        std_error: se,
+        ci_low: lo,
+        ci_high: hi,
+        at_risk,
+    }
+}
+
+/// Everything a time-to-event outcome produced in one subset.
+#[derive(Default)]
+pub(crate) struct SurvivalOut {
+    pub summaries: Vec<SurvivalSummary>,
+    pub arm_summaries: Vec<ArmSummaryRow>,
+    pub estimates: Vec<EstimateRow>,
+    pub tests: Vec<TestRow>,
+    pub notes: Vec<Note>,
+}
+
+/// Analyse one time-to-event outcome in one subset.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn analyse(
+    spec: &PilotSpec,
+    o: &OutcomeSpec,
+    units: &Units,
+    te: &TimeEvent,
+    subset: &str,
+    in_subset: &Option<String>,
+    opts: &Options,
+) -> SurvivalOut {
+    let conf = opts.conf_level;
+    let mut out = SurvivalOut::default();
+    let mut note = |en: String, nl: String| {
+        out.notes.push(Note {
+            outcome: Some(o.id.clone()),
+            subset: Some(subset.to_string()),
+            text: Text { nl, en },
+        })
+    };
+    let keep = |r: usize| match (in_subset, &units.project) {
+        (Some(p), Some(pr)) => &pr[r] == p,
+        _ => true,
+    };
+    let idx: Vec<usize> = (0..te.rows.len()).filter(|&i| keep(te.rows[i])).collect();
+    if idx.is_empty() {
+        return out;
+    }
+    let time: Vec<f64> = idx.iter().map(|&i| te.time[i]).collect();
+    let event: Vec<bool> = idx.iter().map(|&i| te.event[i]).collect();
+    let group: Vec<u32> = idx.iter().map(|&i| units.arm[te.rows[i]] as u32).collect();
+    let curves = match survival::kaplan_meier(&time, &event, &group, CiTransform::LogLog, conf) {
+        Ok(c) => c,
+        Err(e) => {
+            note(
+                format!("Kaplan-Meier curves not estimable ({e})."),
+                format!("Kaplan-Meier-curves niet te schatten ({e})."),
+            );
+            return out;
+        }
+    };
+    let curve_of = |a: usize| curves.iter().find(|c| c.group as usize == a);
+    // Horizon: the config's, else the shortest follow-up among the arms (so the RMST
+    // of every arm is defined).
+    let horizon = o.horizon.unwrap_or_else(|| {
+        curves
+            .iter()
+            .map(|c| c.last_time)
+            .fold(f64::INFINITY, f64::min)
+    });
+    let max_time = curves.iter().map(|c| c.last_time).fold(0.0, f64::max);
+    let report_times: Vec<f64> = if o.at.is_empty() {
+        nice_times(horizon)
+            .into_iter()
+            .filter(|t| *t > 0.0)
+            .collect()
+    } else {
+        o.at.clone()
+    };
+    let risk_times = nice_times(max_time);
+
+    for c in &curves {
+        let arm = &spec.arms.values[c.group as usize];
+        let at = c
+            .at_times(&report_times)
+            .map(|v| {
+                v.iter()
+                    .map(|p| {
+                        point(
+                            p.time,
+                            p.survival,
+                            p.std_error,
+                            p.ci_low,
+                            p.ci_high,
+                            p.at_risk,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let risk_table = c
+            .at_times(&risk_times)
+            .map(|v| v.iter().map(|p| p.at_risk).collect())
+            .unwrap_or_default();
+        let m = c.median();
+        out.summaries.push(SurvivalSummary {
+            outcome: o.id.clone(),
+            subset: subset.to_string(),
+            arm: arm.value.clone(),
+            n: c.n,
+            events: c.events,
+            horizon,
+            median: m.estimate,
+            median_ci_low: m.ci_low,
+            median_ci_high: m.ci_high,
+            at,
+            curve: c
+                .rows
+                .iter()
+                .map(|p| {
+                    point(
+                        p.time,
+                        p.survival,
+                        p.std_error,
+                        p.ci_low,
+                        p.ci_high,
+                        p.at_risk,
+                    )
+                })
+                .collect(),
+            censored: c.censorings.iter().map(|x| (x.time, x.survival)).collect(),
+            risk_times: risk_times.clone(),
+            risk_table,
+            ci_transform: c.transform.name().to_string(),
+        });
+        match c.rmst(horizon, conf) {
+            Ok(r) => out.arm_summaries.push(ArmSummaryRow {
+                outcome: o.id.clone(),
+                subset: subset.to_string(),
+                arm: arm.value.clone(),
+                n: c.n,
+                n_missing: te.missing_by_arm[c.group as usize],
+                mean: r.estimate,
+                sd: None,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+                ci_method: format!("rmst (tau = {horizon})"),
+            }),
+            Err(e) => note(
+                format!("{}: restricted mean not estimable ({e}).", arm.value),
+                format!("{}: beperkt gemiddelde niet te schatten ({e}).", arm.value),
+            ),
+        }
+    }
+
+    let control_idx = spec
+        .arms
+        .values
+        .iter()
+        .position(|a| a.value == spec.arms.control)
+        .expect("validated config has its control among the arms");
+    let strata_labels: Option<&Vec<String>> = if in_subset.is_none() && units.project.is_some() {
+        units.project.as_ref()
+    } else {
+        units.block.as_ref()
+    };
+    for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
+        if t_idx == control_idx {
+            continue;
+        }
+        let key = ComparisonKey {
+            outcome: o.id.clone(),
+            subset: subset.to_string(),
+            treated: t_arm.value.clone(),
+            control: spec.arms.control.clone(),
+        };
+        let what = format!("{} vs {}", key.treated, key.control);
+        let (Some(ct), Some(cc)) = (curve_of(t_idx), curve_of(control_idx)) else {
+            continue;
+        };
+        let n = (ct.n, cc.n);
+        match survival::rmst_difference(ct, cc, horizon, conf) {
+            Ok(d) => {
+                let mut r = EstimateRow::new(
+                    &key,
+                    "rmst_difference",
+                    None,
+                    Some(&format!("normal; horizon {horizon}")),
+                    Scale::Difference,
+                    d.difference,
+                    conf,
+                    n,
+                );
+                r.headline = true;
+                out.estimates.push(r);
+            }
+            Err(e) => note(
+                format!("{what}: RMST difference not estimable ({e})."),
+                format!("{what}: verschil in RMST niet te schatten ({e})."),
+            ),
+        }
+        // The two arms only, for the log-rank test and the Cox model.
+        let sel: Vec<usize> = (0..idx.len())
+            .filter(|&i| group[i] as usize == t_idx || group[i] as usize == control_idx)
+            .collect();
+        let t2: Vec<f64> = sel.iter().map(|&i| time[i]).collect();
+        let e2: Vec<bool> = sel.iter().map(|&i| event[i]).collect();
+        let g2: Vec<u32> = sel
+            .iter()
+            .map(|&i| u32::from(group[i] as usize == t_idx))
+            .collect();
+        let strata: Option<Vec<u32>> = strata_labels.map(|l| {
+            let labels: Vec<&str> = sel.iter().map(|&i| l[te.rows[idx[i]]].as_str()).collect();
+            Clusters::from_sorted_labels(&labels).codes().to_vec()
+        });
+        let clusters = units.cluster.as_ref().map(|l| {
+            Clusters::from_sorted_labels(
+                &sel.iter()
+                    .map(|&i| l[te.rows[idx[i]]].as_str())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        match survival::log_rank(&t2, &e2, &g2, strata.as_deref()) {
+            Ok(lr) => {
+                let mut t = TestRow::new(
+                    &key,
+                    "logrank",
+                    Some(lr.statistic),
+                    Some(lr.df as f64),
+                    lr.p_value,
+                );
+                if lr.strata > 1 {
+                    t.detail = Some(format!("stratified ({} strata)", lr.strata));
+                }
+                out.tests.push(t);
+            }
+            Err(e) => note(
+                format!("{what}: log-rank test not computed ({e})."),
+                format!("{what}: log-ranktoets niet berekend ({e})."),
+            ),
+        }
+        let x: Vec<f64> = g2.iter().map(|&g| f64::from(g)).collect();
+        match survival::cox_ph(&t2, &e2, &[&x], strata.as_deref(), clusters.as_ref(), conf) {
+            Ok(fit) => {
+                let coef = &fit.coefficients[0];
+                let (inf, se) = match coef.robust {
+                    Some(r) => (r, "robust (clusters)"),
+                    None => (coef.model, "model"),
+                };
+                let mut r = EstimateRow::new(
+                    &key,
+                    "cox_hazard_ratio",
+                    Some(se),
+                    None,
+                    Scale::Ratio,
+                    inf,
+                    conf,
+                    n,
+                );
+                r.n_clusters = clusters.as_ref().map(Clusters::count);
+                out.estimates.push(r);
+            }
+            Err(e) => note(
+                format!("{what}: Cox model not estimable ({e})."),
+                format!("{what}: Cox-model niet te schatten ({e})."),
+            ),
+        }
+    }
+    out
+}

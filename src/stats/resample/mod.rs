@@ -1,0 +1,251 @@
+//! Resampling inference, seeded and parallel: bootstrap intervals (percentile and
+//! BCa), the wild cluster bootstrap for few clusters, and randomisation inference that
+//! re-randomises as the design did.
+//!
+//! - [`bootstrap`]: stratified (within-arm) bootstrap of a difference in means or
+//!   proportions (fast paths) and of any statistic ([`bootstrap::bootstrap`]);
+//!   percentile and BCa intervals (Efron 1987) with scipy's conventions.
+//! - [`wild`]: restricted wild cluster bootstrap (WCR) of an OLS coefficient with
+//!   Rademacher or Webb weights and CR1 t statistics (Cameron, Gelbach & Miller 2008;
+//!   MacKinnon & Webb 2017; Roodman, MacKinnon, Nielsen & Webb 2019), with a
+//!   confidence interval by test inversion.
+//! - [`ri`]: randomisation-inference p-values for a difference in means under complete,
+//!   blocked, cluster and blocked-cluster randomisation, exact when all assignments can
+//!   be enumerated.
+//!
+//! # Reproducibility
+//! Every replicate draws from its own generator, [`replicate_rng`]`(seed, r)`: ChaCha8
+//! keyed by `seed` (`ChaCha8Rng::seed_from_u64`) on stream `r`, the replicate's index.
+//! A replicate's draws therefore depend only on `(seed, r)`, never on which thread ran
+//! it or on what it ran before, and results are identical for any number of threads.
+//! Integers below a bound come from [`below`] (Lemire's unbiased multiply-and-reject
+//! method on 32-bit words), so the replicates do not depend on the sampling algorithms
+//! of a `rand` version; the only exception is the binomial draw of the counts path of
+//! [`bootstrap::mean_difference`] (rand_distr's `Binomial`).
+//!
+//! # Parallelism and memory
+//! Replicates run on the current rayon pool (the global pool, or the pool a caller
+//! `install`s) in chunks of [`CHUNK`]. Each rayon work item allocates its working
+//! buffers once and reuses them for all the replicates it runs (a handful of work items
+//! per thread); nothing is allocated per replicate and no index matrix is built. The
+//! output is one value per replicate, written in place.
+//!
+//! # Progress
+//! Every entry point takes an optional [`Progress`] callback. It is called from worker
+//! threads with the number of replicates just finished (at most [`CHUNK`] at a time);
+//! the increments add up to the number of replicates. The library does no terminal I/O.
+//!
+//! # Ties
+//! Tests count a replicate as at least as extreme as the observed statistic when
+//! `|stat*| ≥ |stat| − TIE_RTOL·|stat|` ([`TIE_RTOL`] = 1e-9): replicates equal to the
+//! observed value in exact arithmetic (the observed assignment itself, the all-ones
+//! wild weights, binary outcomes) then count whatever the floating-point summation
+//! order. scipy's `permutation_test` does the same with a relative tolerance of 100·ε.
+
+pub mod bootstrap;
+pub mod ri;
+pub mod wild;
+
+use rand::RngCore;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+
+use super::{StatsError, StatsResult};
+
+/// Replicates per parallel work unit and per progress report.
+pub const CHUNK: usize = 64;
+
+/// Relative tolerance for ties between a replicate's statistic and the observed one.
+pub const TIE_RTOL: f64 = 1e-9;
+
+/// A progress callback: receives the number of replicates just finished.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Settings shared by the resampling procedures.
+#[derive(Clone, Copy)]
+pub struct ResampleOptions<'a> {
+    /// Number of bootstrap resamples, wild bootstrap draws or random assignments. When
+    /// a procedure enumerates all possibilities instead (fewer than `reps` of them),
+    /// its result says so and reports how many it used.
+    pub reps: u64,
+    /// Seed of the replicate generators (see [`replicate_rng`]).
+    pub seed: u64,
+    /// Confidence level of intervals, e.g. 0.95.
+    pub conf_level: f64,
+    /// Called with the number of replicates just finished.
+    pub progress: Option<Progress<'a>>,
+}
+
+impl<'a> ResampleOptions<'a> {
+    /// `reps` replicates with `seed`, 95% intervals, no progress callback.
+    pub fn new(reps: u64, seed: u64) -> Self {
+        Self {
+            reps,
+            seed,
+            conf_level: 0.95,
+            progress: None,
+        }
+    }
+
+    pub fn with_conf_level(mut self, conf_level: f64) -> Self {
+        self.conf_level = conf_level;
+        self
+    }
+
+    pub fn with_progress(mut self, progress: Progress<'a>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    pub(crate) fn check(&self) -> StatsResult<()> {
+        if self.reps == 0 {
+            return Err(StatsError::Invalid(
+                "the number of replicates must be positive".into(),
+            ));
+        }
+        if usize::try_from(self.reps).is_err() {
+            return Err(StatsError::Invalid(format!(
+                "{} replicates do not fit in memory",
+                self.reps
+            )));
+        }
+        if !(self.conf_level > 0.0 && self.conf_level < 1.0) {
+            return Err(StatsError::Invalid(format!(
+                "confidence level {} is not between 0 and 1",
+                self.conf_level
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The generator of replicate `rep`: ChaCha8 with key `seed_from_u64(seed)` on stream
+/// `rep`. Distinct replicates use disjoint ChaCha streams of the same key.
+pub fn replicate_rng(seed: u64, rep: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(rep);
+    rng
+}
+
+/// A uniform integer in `0..bound` (`bound ≥ 1`), unbiased: Lemire (2019), "Fast
+/// random integer generation in an interval", *ACM TOMACS* 29(1), algorithm 5. The
+/// product of a 32-bit word and `bound` is kept when its low half is not in the
+/// `2³² mod bound` values that would make some results more likely than others.
+#[inline]
+pub fn below<R: RngCore + ?Sized>(rng: &mut R, bound: u32) -> u32 {
+    debug_assert!(bound > 0);
+    let mut m = u64::from(rng.next_u32()) * u64::from(bound);
+    if (m as u32) < bound {
+        let threshold = bound.wrapping_neg() % bound;
+        while (m as u32) < threshold {
+            m = u64::from(rng.next_u32()) * u64::from(bound);
+        }
+    }
+    (m >> 32) as u32
+}
+
+/// Run `f(state, r)` for every replicate `r` in `0..out.len()` on the current rayon
+/// pool and store the results in `out[r]`. `init` makes the per-work-item state (the
+/// reusable buffers). `progress` receives the size of each finished chunk.
+pub(crate) fn par_fill<T, S, I, F>(out: &mut [T], init: I, f: F, progress: Option<Progress<'_>>)
+where
+    T: Send,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, u64) -> T + Sync + Send,
+{
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each_init(init, |state, (c, chunk)| {
+            let first = (c * CHUNK) as u64;
+            for (i, slot) in chunk.iter_mut().enumerate() {
+                *slot = f(state, first + i as u64);
+            }
+            if let Some(p) = progress {
+                p(chunk.len() as u64);
+            }
+        });
+}
+
+/// Whether `|stat|` is at least `|observed|`, ties within [`TIE_RTOL`] included.
+#[inline]
+pub(crate) fn at_least_as_extreme(stat: f64, observed: f64) -> bool {
+    let o = observed.abs();
+    stat.abs() >= o - TIE_RTOL * o
+}
+
+/// Standard normal distribution function Φ(x) = erfc(−x/√2)/2 (statrs' erfc, a Boost
+/// port accurate to a few ulp).
+pub(crate) fn norm_cdf(x: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Standard normal quantile Φ⁻¹(p): statrs' inverse plus Newton steps on [`norm_cdf`]
+/// so that Φ(Φ⁻¹(p)) = p to near machine precision. ±∞ at 0 and 1, NaN outside.
+pub(crate) fn norm_quantile(p: f64) -> f64 {
+    if p.is_nan() || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    let n = Normal::standard();
+    let mut x = n.inverse_cdf(p);
+    for _ in 0..3 {
+        let d = n.pdf(x);
+        if !super::above(d, 0.0) {
+            break;
+        }
+        let step = (norm_cdf(x) - p) / d;
+        x -= step;
+        if step.abs() <= 1e-15 * x.abs().max(1.0) {
+            break;
+        }
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_is_in_range_and_uses_all_values() {
+        let mut rng = replicate_rng(7, 3);
+        let mut seen = [0u32; 6];
+        for _ in 0..6000 {
+            let v = below(&mut rng, 6);
+            seen[v as usize] += 1;
+        }
+        assert!(seen.iter().all(|&c| c > 800 && c < 1200), "{seen:?}");
+        assert_eq!(below(&mut rng, 1), 0);
+    }
+
+    #[test]
+    fn replicate_streams_differ_and_repeat() {
+        let a: Vec<u32> = (0..4).map(|_| replicate_rng(1, 0).next_u32()).collect();
+        assert!(a.iter().all(|&v| v == a[0]));
+        assert_ne!(
+            replicate_rng(1, 0).next_u64(),
+            replicate_rng(1, 1).next_u64()
+        );
+        assert_ne!(
+            replicate_rng(1, 0).next_u64(),
+            replicate_rng(2, 0).next_u64()
+        );
+    }
+
+    #[test]
+    fn normal_quantile_inverts_cdf() {
+        for &p in &[1e-12, 0.001, 0.025, 0.3, 0.5, 0.8, 0.975, 0.999_999] {
+            let x = norm_quantile(p);
+            assert!(((norm_cdf(x) - p) / p).abs() < 1e-14, "p = {p}");
+        }
+        // qnorm(0.975) in R 4.2.2.
+        assert!((norm_quantile(0.975) - 1.959963984540054).abs() < 1e-15);
+    }
+}

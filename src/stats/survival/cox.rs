@@ -1,0 +1,534 @@
+//! The Cox proportional-hazards model with Efron ties, model-based and robust
+//! (sandwich, optionally clustered) standard errors.
+//!
+//! Partial likelihood (Cox 1972) with Efron's (1977) approximation for tied event
+//! times: at a time with the d events D among the risk set R (everyone with time ≥ t
+//! in the stratum), ℓ += Σ_{i∈D} ηᵢ − Σ_{l=0}^{d−1} log(Σ_R wⱼ − (l/d)Σ_D wⱼ), with
+//! ηᵢ = xᵢ'β and wᵢ = exp(ηᵢ). Score and information follow by differentiation; with
+//! strata each stratum has its own risk sets (R `strata()`).
+//!
+//! Fit: Newton-Raphson from β = 0, each step solving I·δ = U with a Cholesky
+//! factorisation of the information (nalgebra), halving a step that lowers the
+//! likelihood, iterated to full convergence (a step below 1e-10·(1 + |β|)). Covariates
+//! are centred first, which changes nothing in the results but keeps exp(η) in range.
+//! A likelihood that keeps increasing as a coefficient grows without bound (e.g. no
+//! events in one arm: "monotone likelihood") is reported as an error rather than
+//! returning a huge coefficient as R does with a warning. It is recognised by the
+//! information on a coefficient falling below 1e-10 of its value at β = 0, which a
+//! finite estimate does not reach (it would need hazard ratios of order 1e10).
+//!
+//! Variances: model-based I⁻¹ at β̂ (R `coxph()$var`). Robust (Lin & Wei 1989):
+//! I⁻¹ (Σ_g r_g r_g') I⁻¹ with r_g the sum over cluster g of the subjects' score
+//! residuals rᵢ = Σ_t Σ_l [δᵢ(t)/d − wᵢ cᵢₗ/s₀ₗ](xᵢ − x̄ₗ), cᵢₗ = 1 − l/d for a subject
+//! with an event at t and 1 otherwise (Efron-weighted, as R `residuals(type =
+//! "score")`); no small-sample factor, as R `coxph(robust = TRUE)` / `cluster()`.
+//! Each subject its own cluster gives R's `robust = TRUE` without `cluster()`.
+//!
+//! Inference: Wald z with the normal distribution; hazard ratio exp(β) with the
+//! interval exp(β ± z·SE).
+//!
+//! Scale: one sort by (stratum, time) and O(n·k²) work per Newton iteration.
+
+use nalgebra::{Cholesky, DMatrix, DVector};
+use serde::Serialize;
+
+use super::super::Inference;
+use super::super::ols::Clusters;
+use super::{StatsError, StatsResult, check_level, check_subjects, normalise};
+
+/// Newton iterations before the fit is declared not to converge.
+const MAX_ITER: usize = 60;
+
+/// One covariate's coefficient.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CoxCoef {
+    /// Index of the covariate in the `covariates` argument.
+    pub term: usize,
+    /// log hazard ratio β.
+    pub coef: f64,
+    /// Model-based inference on the hazard-ratio scale: `estimate` = exp(β), interval
+    /// exp(β ± z·SE), `std_error` = SE of β, Wald z and p.
+    pub model: Inference,
+    /// The same with the robust (sandwich) SE, when clusters were given.
+    pub robust: Option<Inference>,
+}
+
+/// A fitted Cox model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoxFit {
+    pub n: usize,
+    pub events: usize,
+    /// Newton iterations used.
+    pub iterations: usize,
+    /// Log partial likelihood at β = 0 and at β̂.
+    pub loglik_null: f64,
+    pub loglik: f64,
+    pub coefficients: Vec<CoxCoef>,
+    /// Model-based variance-covariance matrix of β̂ (k×k, row by row).
+    pub vcov: Vec<Vec<f64>>,
+    /// Robust variance-covariance matrix of β̂, when clusters were given.
+    pub robust_vcov: Option<Vec<Vec<f64>>>,
+    /// Number of clusters of the robust variance.
+    pub clusters: Option<usize>,
+}
+
+/// Fit a Cox model of (`time`, `event`) on `covariates` (each one value per subject;
+/// no intercept), stratified by `strata` when given, with robust standard errors
+/// clustered by `clusters` when given (pass each subject as its own cluster for the
+/// plain robust variance).
+///
+/// Errors: [`StatsError::Invalid`] for inputs of different lengths, a missing or
+/// negative time, a non-finite covariate, no events, or no convergence (a coefficient
+/// that may be infinite); [`StatsError::Collinear`] with the 0-based covariate index
+/// for a covariate that is constant or a linear combination of earlier ones;
+/// [`StatsError::NoVariance`] when the information matrix is singular otherwise (e.g. a
+/// covariate constant within every stratum); [`StatsError::TooFewClusters`].
+pub fn cox_ph(
+    time: &[f64],
+    event: &[bool],
+    covariates: &[&[f64]],
+    strata: Option<&[u32]>,
+    clusters: Option<&Clusters>,
+    conf_level: f64,
+) -> StatsResult<CoxFit> {
+    let n = time.len();
+    let k = covariates.len();
+    let mut others: Vec<(&str, usize)> = covariates
+        .iter()
+        .map(|c| ("covariate values", c.len()))
+        .collect();
+    if let Some(s) = strata {
+        others.push(("stratum codes", s.len()));
+    }
+    if let Some(c) = clusters {
+        others.push(("cluster codes", c.codes().len()));
+    }
+    check_subjects(time, event, &others)?;
+    check_level(conf_level)?;
+    if k == 0 {
+        return Err(StatsError::Invalid(
+            "the Cox model needs at least one covariate".into(),
+        ));
+    }
+    if let Some(c) = clusters
+        && c.count() < 2
+    {
+        return Err(StatsError::TooFewClusters { got: c.count() });
+    }
+    for (j, c) in covariates.iter().enumerate() {
+        if let Some(i) = c.iter().position(|v| !v.is_finite()) {
+            return Err(StatsError::Invalid(format!(
+                "covariate {j} of subject {} (row {i}, 0-based) is missing or not finite",
+                i + 1
+            )));
+        }
+    }
+    let events = event.iter().filter(|&&e| e).count();
+    if events == 0 {
+        return Err(StatsError::Invalid(
+            "no events: the Cox model needs at least one event".into(),
+        ));
+    }
+    let data = Sorted::new(time, event, covariates, strata);
+    data.check_collinear()?;
+
+    let mut beta = vec![0.0; k];
+    let mut cur = data.derivatives(&beta);
+    let loglik_null = cur.loglik;
+    let info_null: Vec<f64> = (0..k).map(|j| cur.info[(j, j)]).collect();
+    let mut iterations = 0;
+    loop {
+        if iterations == MAX_ITER {
+            return Err(not_converged(iterations));
+        }
+        let chol = Cholesky::new(cur.info.clone()).ok_or_else(|| {
+            // Singular at β = 0: the data carry no information on a coefficient.
+            // Singular later: the information vanished as a coefficient ran off.
+            if iterations == 0 {
+                StatsError::NoVariance
+            } else {
+                not_converged(iterations)
+            }
+        })?;
+        let step = chol.solve(&cur.score);
+        iterations += 1;
+        let mut next: Vec<f64> = beta.iter().zip(step.iter()).map(|(b, s)| b + s).collect();
+        let mut trial = data.derivatives(&next);
+        let mut halvings = 0;
+        while !(trial.loglik.is_finite() && trial.loglik >= cur.loglik - 1e-11 * cur.loglik.abs())
+            && halvings < 40
+        {
+            for (nx, b) in next.iter_mut().zip(&beta) {
+                *nx = (*nx + b) / 2.0;
+            }
+            trial = data.derivatives(&next);
+            halvings += 1;
+        }
+        let small = |tol: f64| {
+            step.iter()
+                .zip(&beta)
+                .all(|(s, b)| s.abs() <= tol * (1.0 + b.abs()))
+        };
+        // A Newton step this small leaves an error of about its square; the second
+        // rule stops at rounding noise in a badly scaled problem.
+        let flat = (trial.loglik - cur.loglik).abs() <= 8.0 * f64::EPSILON * cur.loglik.abs();
+        let converged = small(1e-10) || (iterations > 3 && flat && small(1e-6));
+        beta = next;
+        cur = trial;
+        // Information on a coefficient that has all but vanished means the likelihood
+        // is still rising as the coefficient runs off to ±∞ (the score is then only
+        // rounding noise, and so would be any "converged" step).
+        if (0..k).any(|j| !super::super::above(cur.info[(j, j)], 1e-10 * info_null[j])) {
+            return Err(not_converged(iterations));
+        }
+        if converged {
+            break;
+        }
+    }
+    let chol = Cholesky::new(cur.info.clone()).ok_or_else(|| not_converged(iterations))?;
+    let vcov = chol.inverse();
+    let robust_vcov = clusters.map(|cl| {
+        let meat = data.cluster_meat(&beta, cl);
+        &vcov * meat * &vcov
+    });
+    let coefficients = (0..k)
+        .map(|j| {
+            let se = vcov[(j, j)].sqrt();
+            CoxCoef {
+                term: j,
+                coef: beta[j],
+                model: Inference::log_ratio(beta[j], se, conf_level),
+                robust: robust_vcov
+                    .as_ref()
+                    .map(|v| Inference::log_ratio(beta[j], v[(j, j)].sqrt(), conf_level)),
+            }
+        })
+        .collect();
+    let rows = |m: &DMatrix<f64>| {
+        (0..k)
+            .map(|a| (0..k).map(|b| m[(a, b)]).collect())
+            .collect()
+    };
+    Ok(CoxFit {
+        n,
+        events,
+        iterations,
+        loglik_null,
+        loglik: cur.loglik,
+        coefficients,
+        vcov: rows(&vcov),
+        robust_vcov: robust_vcov.as_ref().map(rows),
+        clusters: clusters.map(Clusters::count),
+    })
+}
+
+fn not_converged(iterations: usize) -> StatsError {
+    StatsError::Invalid(format!(
+        "the Cox model did not converge (after {iterations} iterations): a coefficient may be \
+         infinite, e.g. when one arm has no events or all its events come first"
+    ))
+}
+
+/// Log partial likelihood, score and information at one β.
+struct Derivatives {
+    loglik: f64,
+    score: DVector<f64>,
+    info: DMatrix<f64>,
+}
+
+/// The subjects sorted by stratum and then by decreasing time, covariates centred
+/// and stored row by row.
+struct Sorted {
+    k: usize,
+    x: Vec<f64>,
+    time: Vec<f64>,
+    event: Vec<bool>,
+    /// Original row of each sorted subject.
+    row: Vec<u32>,
+    /// [start, end) of each stratum in the sorted order.
+    segments: Vec<(usize, usize)>,
+}
+
+impl Sorted {
+    fn new(time: &[f64], event: &[bool], covariates: &[&[f64]], strata: Option<&[u32]>) -> Self {
+        let n = time.len();
+        let k = covariates.len();
+        let stratum = |i: usize| strata.map_or(0, |s| s[i]);
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            stratum(a)
+                .cmp(&stratum(b))
+                .then(normalise(time[b]).total_cmp(&normalise(time[a])))
+        });
+        let means: Vec<f64> = covariates
+            .iter()
+            .map(|c| c.iter().sum::<f64>() / n as f64)
+            .collect();
+        let mut x = Vec::with_capacity(n * k);
+        for &i in &order {
+            for (c, m) in covariates.iter().zip(&means) {
+                x.push(c[i as usize] - m);
+            }
+        }
+        let mut segments = Vec::new();
+        let mut start = 0;
+        for p in 1..=n {
+            if p == n || stratum(order[p] as usize) != stratum(order[start] as usize) {
+                segments.push((start, p));
+                start = p;
+            }
+        }
+        Self {
+            k,
+            x,
+            time: order.iter().map(|&i| normalise(time[i as usize])).collect(),
+            event: order.iter().map(|&i| event[i as usize]).collect(),
+            row: order,
+            segments,
+        }
+    }
+
+    fn xi(&self, i: usize) -> &[f64] {
+        &self.x[i * self.k..(i + 1) * self.k]
+    }
+
+    /// A covariate that is constant or a linear combination of earlier ones, from a QR
+    /// decomposition of the centred covariates (the same 1e-9 rule as OLS).
+    fn check_collinear(&self) -> StatsResult<()> {
+        let n = self.time.len();
+        let m = DMatrix::from_fn(n, self.k, |i, j| self.x[i * self.k + j]);
+        let norms: Vec<f64> = (0..self.k).map(|j| m.column(j).norm()).collect();
+        let r = m.qr().r();
+        for j in 0..self.k {
+            if !super::super::above(r[(j, j)].abs(), 1e-9 * norms[j]) {
+                return Err(StatsError::Collinear { index: j });
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass over the risk sets, from the latest time to the earliest.
+    fn derivatives(&self, beta: &[f64]) -> Derivatives {
+        let k = self.k;
+        // The log-likelihood adds up millions of terms of similar size: compensated
+        // summation keeps its rounding noise far below the changes Newton looks at.
+        let mut loglik = Neumaier::default();
+        let mut score = vec![0.0; k];
+        let mut info = vec![0.0; k * k];
+        let (mut s1, mut s2) = (vec![0.0; k], vec![0.0; k * k]);
+        let (mut d1, mut d2) = (vec![0.0; k], vec![0.0; k * k]);
+        let mut a1 = vec![0.0; k];
+        for &(lo, hi) in &self.segments {
+            let mut s0 = 0.0;
+            s1.fill(0.0);
+            s2.fill(0.0);
+            let mut i = lo;
+            while i < hi {
+                let t = self.time[i];
+                let mut d0 = 0.0;
+                d1.fill(0.0);
+                d2.fill(0.0);
+                let mut d = 0usize;
+                while i < hi && self.time[i] == t {
+                    let xi = self.xi(i);
+                    let eta: f64 = xi.iter().zip(beta).map(|(a, b)| a * b).sum();
+                    let w = eta.exp();
+                    s0 += w;
+                    add_outer(&mut s1, &mut s2, xi, w);
+                    if self.event[i] {
+                        d += 1;
+                        d0 += w;
+                        add_outer(&mut d1, &mut d2, xi, w);
+                        loglik.add(eta);
+                        for (u, x) in score.iter_mut().zip(xi) {
+                            *u += x;
+                        }
+                    }
+                    i += 1;
+                }
+                for l in 0..d {
+                    let f = l as f64 / d as f64;
+                    let a0 = s0 - f * d0;
+                    for a in 0..k {
+                        a1[a] = s1[a] - f * d1[a];
+                    }
+                    loglik.add(-a0.ln());
+                    for a in 0..k {
+                        score[a] -= a1[a] / a0;
+                        for b in 0..k {
+                            let s2ab = s2[a * k + b] - f * d2[a * k + b];
+                            info[a * k + b] += s2ab / a0 - a1[a] * a1[b] / (a0 * a0);
+                        }
+                    }
+                }
+            }
+        }
+        Derivatives {
+            loglik: loglik.total(),
+            score: DVector::from_vec(score),
+            info: DMatrix::from_row_slice(k, k, &info),
+        }
+    }
+
+    /// Σ_g r_g r_g' over clusters, r_g the summed score residuals of cluster g at β.
+    ///
+    /// Two linear passes: from the latest time to the earliest, the risk-set sums give
+    /// per event time a = Σₗ 1/s₀ₗ, b = Σₗ x̄ₗ/s₀ₗ, m = Σₗ x̄ₗ/d, a' = Σₗ (l/d)/s₀ₗ and
+    /// b' = Σₗ (l/d)x̄ₗ/s₀ₗ; then from the earliest time, with A and B the running sums
+    /// of a and b over event times ≤ tᵢ, rᵢ = −wᵢ(xᵢA − B), plus, for a subject with
+    /// an event at tᵢ, (xᵢ − m) + wᵢ(xᵢa' − b') (the Efron weights of its own time).
+    fn cluster_meat(&self, beta: &[f64], clusters: &Clusters) -> DMatrix<f64> {
+        let k = self.k;
+        let stride = 2 + 3 * k;
+        let w: Vec<f64> = (0..self.time.len())
+            .map(|i| {
+                self.xi(i)
+                    .iter()
+                    .zip(beta)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+                    .exp()
+            })
+            .collect();
+        let codes = clusters.codes();
+        let mut sums = vec![0.0; clusters.count() * k];
+        let (mut s1, mut d1, mut xbar) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+        let mut stats: Vec<f64> = Vec::new();
+        let (mut big_b, mut r) = (vec![0.0; k], vec![0.0; k]);
+        for &(lo, hi) in &self.segments {
+            // Pass 1 (decreasing time): per event time [a, a', b, m, b'].
+            stats.clear();
+            let mut s0 = 0.0;
+            s1.fill(0.0);
+            let mut i = lo;
+            while i < hi {
+                let t = self.time[i];
+                let (mut d0, mut d) = (0.0, 0usize);
+                d1.fill(0.0);
+                while i < hi && self.time[i] == t {
+                    let xi = self.xi(i);
+                    s0 += w[i];
+                    for a in 0..k {
+                        s1[a] += w[i] * xi[a];
+                    }
+                    if self.event[i] {
+                        d += 1;
+                        d0 += w[i];
+                        for a in 0..k {
+                            d1[a] += w[i] * xi[a];
+                        }
+                    }
+                    i += 1;
+                }
+                if d == 0 {
+                    continue;
+                }
+                let base = stats.len();
+                stats.resize(base + stride, 0.0);
+                let st = &mut stats[base..];
+                for l in 0..d {
+                    let f = l as f64 / d as f64;
+                    let a0 = s0 - f * d0;
+                    for a in 0..k {
+                        xbar[a] = (s1[a] - f * d1[a]) / a0;
+                    }
+                    st[0] += 1.0 / a0;
+                    st[1] += f / a0;
+                    for a in 0..k {
+                        st[2 + a] += xbar[a] / a0;
+                        st[2 + k + a] += xbar[a] / d as f64;
+                        st[2 + 2 * k + a] += f * xbar[a] / a0;
+                    }
+                }
+            }
+            // Pass 2 (increasing time): residuals, summed into their clusters.
+            let mut big_a = 0.0;
+            big_b.fill(0.0);
+            let mut next_stat = stats.len();
+            let mut i = hi;
+            while i > lo {
+                let t = self.time[i - 1];
+                let mut first = i - 1;
+                while first > lo && self.time[first - 1] == t {
+                    first -= 1;
+                }
+                let has_event = (first..i).any(|p| self.event[p]);
+                let st = if has_event {
+                    next_stat -= stride;
+                    let st = &stats[next_stat..next_stat + stride];
+                    big_a += st[0];
+                    for a in 0..k {
+                        big_b[a] += st[2 + a];
+                    }
+                    Some(st)
+                } else {
+                    None
+                };
+                for p in first..i {
+                    let xi = self.xi(p);
+                    for a in 0..k {
+                        r[a] = -w[p] * (xi[a] * big_a - big_b[a]);
+                    }
+                    if self.event[p] {
+                        let st = st.expect("an event time has its statistics");
+                        for a in 0..k {
+                            r[a] += (xi[a] - st[2 + k + a])
+                                + w[p] * (xi[a] * st[1] - st[2 + 2 * k + a]);
+                        }
+                    }
+                    let g = codes[self.row[p] as usize] as usize;
+                    for a in 0..k {
+                        sums[g * k + a] += r[a];
+                    }
+                }
+                i = first;
+            }
+        }
+        let mut meat = DMatrix::zeros(k, k);
+        for g in sums.chunks_exact(k) {
+            for a in 0..k {
+                for b in 0..k {
+                    meat[(a, b)] += g[a] * g[b];
+                }
+            }
+        }
+        meat
+    }
+}
+
+/// s1 += w·x and s2 += w·xx'.
+fn add_outer(s1: &mut [f64], s2: &mut [f64], x: &[f64], w: f64) {
+    let k = x.len();
+    for a in 0..k {
+        let wa = w * x[a];
+        s1[a] += wa;
+        for b in 0..k {
+            s2[a * k + b] += wa * x[b];
+        }
+    }
+}
+
+/// Neumaier's compensated sum (Neumaier 1974; Kahan's, robust to terms larger than the
+/// running sum).
+#[derive(Default)]
+struct Neumaier {
+    sum: f64,
+    carry: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.carry += if self.sum.abs() >= x.abs() {
+            (self.sum - t) + x
+        } else {
+            (x - t) + self.sum
+        };
+        self.sum = t;
+    }
+
+    fn total(&self) -> f64 {
+        self.sum + self.carry
+    }
+}

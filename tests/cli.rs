@@ -416,3 +416,160 @@ fn pilot_with_time_to_event_outcome_draws_kaplan_meier() {
     assert_eq!(heads.len(), 5, "pooled and four projects");
     assert!(heads.iter().all(|e| e["estimator"] == "rmst_difference"));
 }
+
+/// A time-to-event outcome derived from a person-by-month panel gives the same
+/// answer as the same outcome given as time and event columns. The panel comes
+/// unsorted, with duplicate agreeing rows and a person without panel rows.
+#[test]
+fn panel_derived_time_to_event_equals_time_and_event_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("pilots")).unwrap();
+    fs::create_dir_all(d.join("notebooks-data")).unwrap();
+    let mut persons = String::from("person_id,arm,months,found_job\n");
+    let mut panel_rows = Vec::new();
+    for i in 0..60u32 {
+        let arm = if i % 2 == 0 { "treated" } else { "control" };
+        let time = (i * 7 + 3) % 19;
+        let event = u32::from((i * 5) % 3 != 0);
+        persons.push_str(&format!("P{i},{arm},{time},{event}\n"));
+        for m in 0..=time {
+            let status = u32::from(event == 1 && m == time);
+            panel_rows.push(format!("P{i},{m},{status},{time}"));
+            if m % 5 == 0 {
+                panel_rows.push(format!("P{i},{m},{status},{time}"));
+            }
+        }
+    }
+    panel_rows.reverse();
+    let panel = format!("person_id,month,employed,end\n{}\n", panel_rows.join("\n"));
+    fs::write(d.join("notebooks-data/persons.csv"), persons).unwrap();
+    fs::write(d.join("notebooks-data/panel.csv"), panel).unwrap();
+    let head = r#"
+title = { nl = "T", en = "T" }
+description = { nl = "d", en = "d" }
+unit = { nl = "p", en = "p" }
+[design]
+kind = "individually-randomised"
+[data]
+file = "persons.csv"
+id = "person_id"
+[arms]
+column = "arm"
+control = "control"
+values = [ { value = "control", label = { nl = "C", en = "C" } }, { value = "treated", label = { nl = "T", en = "T" } } ]
+[[outcomes]]
+id = "months_to_job"
+kind = "time-to-event"
+label = { nl = "M", en = "M" }
+unit = { nl = "maanden", en = "months" }
+better = "lower"
+primary = true
+horizon = 12
+"#;
+    fs::write(
+        d.join("pilots/cols.toml"),
+        format!("slug = \"cols\"\n{head}column = \"months\"\nevent = \"found_job\"\n"),
+    )
+    .unwrap();
+    fs::write(
+        d.join("pilots/fromPanel.toml".to_lowercase()),
+        format!(
+            "slug = \"frompanel\"\n{head}panel = {{ file = \"panel.csv\", id = \"person_id\", month = \"month\", status = \"employed\", end = \"end\" }}\n"
+        ),
+    )
+    .unwrap();
+    let mut results = Vec::new();
+    for slug in ["cols", "frompanel"] {
+        let args = ["pilot", slug, "--out", slug, "--quiet"];
+        let out = run_in(d, &args);
+        assert!(out.status.success(), "{}", show(&args, &out));
+        let json: serde_json::Value =
+            serde_json::from_slice(&fs::read(d.join(slug).join("results.json")).unwrap()).unwrap();
+        results.push(json);
+    }
+    let pick = |j: &serde_json::Value| -> Vec<(String, f64, f64)> {
+        j["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["estimator"].as_str().unwrap().to_string(),
+                    e["estimate"].as_f64().unwrap(),
+                    e["std_error"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (pick(&results[0]), pick(&results[1]));
+    assert_eq!(a.len(), 2, "rmst difference and Cox");
+    assert_eq!(a, b);
+}
+
+fn compare_json(args: &[&str]) -> serde_json::Value {
+    let out = run_in(&root(), args);
+    assert!(out.status.success(), "{}", show(args, &out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn estimate<'a>(json: &'a serde_json::Value, estimator: &str) -> &'a serde_json::Value {
+    json["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["estimator"] == estimator)
+        .unwrap_or_else(|| panic!("no {estimator} in {json}"))
+}
+
+/// The issue-3 contract of `compare`: --block gives estimatr's blocked difference in
+/// means (npk, tests/fixtures/reference/design_npk.json), --estimator lin gives
+/// lm_lin (design_lalonde_lin.json), each naming its estimator, SE type and df rule.
+#[test]
+fn compare_block_and_lin_match_estimatr_through_the_cli() {
+    let j = compare_json(&[
+        "compare", "tests/fixtures/data/npk.csv", "--treatment", "N", "--outcome", "yield",
+        "--block", "block", "--format", "json",
+    ]);
+    let e = estimate(&j, "difference_in_means");
+    assert!(common::close(e["estimate"].as_f64().unwrap(), 5.616666666666666));
+    assert!(common::close(e["std_error"].as_f64().unwrap(), 1.845678134935173));
+    assert_eq!(e["df"], 12.0);
+    assert_eq!(e["se_type"], "Blocked");
+    assert_eq!(e["df_rule"], "N - 2B");
+    assert_eq!(e["headline"], true);
+
+    let j = compare_json(&[
+        "compare", "tests/fixtures/data/lalonde.csv", "--treatment", "treat", "--outcome", "re78",
+        "--covariates", "age,educ,re74,re75", "--estimator", "lin", "--format", "json",
+    ]);
+    let e = estimate(&j, "lin");
+    assert!(common::close(e["estimate"].as_f64().unwrap(), 1613.3556514331533));
+    assert!(common::close(e["std_error"].as_f64().unwrap(), 654.0388636399441));
+    assert_eq!(e["df"], 435.0);
+    assert_eq!((e["se_type"].as_str(), e["headline"].as_bool()), (Some("HC2"), Some(true)));
+}
+
+/// Resampling through the CLI is reproducible for a seed, and a few clusters bring a
+/// wild cluster bootstrap test.
+#[test]
+fn compare_resampling_is_seeded_and_few_clusters_add_a_wild_bootstrap() {
+    let args = [
+        "compare", "tests/fixtures/data/achievement_awards_2001_religious.csv", "--treatment",
+        "treated", "--outcome", "Bagrut_status", "--cluster", "school_id", "--permutations",
+        "500", "--seed", "7", "--format", "json",
+    ];
+    let a = compare_json(&args);
+    let b = compare_json(&args);
+    assert_eq!(a["tests"], b["tests"]);
+    let tests = a["tests"].as_array().unwrap();
+    for name in ["wild_cluster_bootstrap", "randomisation", "chi_square", "fisher_exact"] {
+        let t = tests.iter().find(|t| t["test"] == name).unwrap_or_else(|| panic!("{name}"));
+        let p = t["p_value"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{name}: {p}");
+    }
+    // 10 schools: CR2 with Bell-McCaffrey df leads.
+    let e = estimate(&a, "ols");
+    assert_eq!((e["se_type"].as_str(), e["n_clusters"].as_u64()), (Some("CR2"), Some(10)));
+    assert!(e["df"].as_f64().unwrap() < 9.0);
+}

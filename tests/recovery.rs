@@ -23,7 +23,19 @@ fn draw(slug: &str, seed: u64, scale: f64) -> (PilotResults, Truth, DesignKind) 
 /// (z-score of the headline estimate against the truth, covered by the 95% CI).
 fn headline_checks(r: &PilotResults, truth: &Truth) -> Vec<(String, f64, bool)> {
     let mut out = Vec::new();
-    for e in r.estimates.iter().filter(|e| e.headline) {
+    // Time-to-event outcomes are left out: their truth is a conditional hazard ratio,
+    // their headline a restricted-mean difference (a different estimand).
+    let tte: Vec<&str> = r
+        .outcomes
+        .iter()
+        .filter(|o| o.kind == via_eval::config::OutcomeKind::TimeToEvent)
+        .map(|o| o.id.as_str())
+        .collect();
+    for e in r
+        .estimates
+        .iter()
+        .filter(|e| e.headline && !tte.contains(&e.outcome.as_str()))
+    {
         let project = (e.subset != POOLED).then_some(e.subset.as_str());
         let Some(t) = truth.effect(&e.outcome, &e.treated, project) else {
             continue;

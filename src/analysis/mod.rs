@@ -465,7 +465,7 @@ fn outcome_units(
             let _ = spec;
             Ok(OutcomeUnits { rows, values })
         }
-        OutcomeSource::TimeEvent { .. } => Err(Error::analysis(format!(
+        OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => Err(Error::analysis(format!(
             "outcome \"{}\" is time-to-event and is not analysed here",
             o.id
         ))),
@@ -507,6 +507,9 @@ fn time_event(
     units: &Units,
 ) -> Result<survival::TimeEvent> {
     let path = frame.path();
+    if let OutcomeSource::Panel { .. } = &o.source {
+        return panel_time_event(spec, frame, o, units);
+    }
     let OutcomeSource::TimeEvent { time, event } = &o.source else {
         return Err(Error::analysis(format!(
             "outcome \"{}\" is not time-to-event",
@@ -547,6 +550,109 @@ fn time_event(
                 te.event.push(*ev == 1.0);
             }
             _ => te.missing_by_arm[units.arm[i]] += 1,
+        }
+    }
+    Ok(te)
+}
+
+/// Time and event from a person-by-month panel file, joined to the units by
+/// `data.id`. Units without panel rows have a missing outcome (counted per arm).
+fn panel_time_event(
+    spec: &PilotSpec,
+    frame: &Frame,
+    o: &crate::config::OutcomeSpec,
+    units: &Units,
+) -> Result<survival::TimeEvent> {
+    let OutcomeSource::Panel {
+        file,
+        id,
+        month,
+        status,
+        end,
+    } = &o.source
+    else {
+        return Err(Error::analysis(format!("outcome \"{}\" has no panel", o.id)));
+    };
+    let dir = frame.path().parent().unwrap_or(std::path::Path::new("."));
+    let ppath = dir.join(file);
+    let mut cols = vec![id.clone(), month.clone(), status.clone()];
+    cols.extend(end.iter().cloned());
+    let panel = Frame::load(&ppath, &cols)?;
+    let ids: Vec<String> = panel
+        .strings(id)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.ok_or_else(|| {
+                Error::data(
+                    &ppath,
+                    format!("column \"{id}\", data row {}: the id is missing", i + 1),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let whole = |col: &str| -> Result<Vec<Option<i64>>> {
+        panel
+            .numbers(col)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Some(x) if x.fract() != 0.0 => Err(Error::data(
+                    &ppath,
+                    format!("column \"{col}\", data row {}: {x} is not a whole month", i + 1),
+                )),
+                other => Ok(other.map(|x| x as i64)),
+            })
+            .collect()
+    };
+    let months = whole(month)?;
+    let ends = end.as_deref().map(whole).transpose()?;
+    let statuses: Vec<Option<bool>> = panel
+        .numbers(status)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(x) if x == 0.0 || x == 1.0 => Ok(Some(x == 1.0)),
+            Some(x) => Err(Error::data(
+                &ppath,
+                format!(
+                    "column \"{status}\", data row {}: value {x}; the status takes 1 or 0",
+                    i + 1
+                ),
+            )),
+            None => Ok(None),
+        })
+        .collect::<Result<_>>()?;
+    let derived =
+        crate::stats::survival::survival_from_panel(&ids, &months, &statuses, ends.as_deref())
+            .map_err(|e| Error::data(&ppath, format!("outcome \"{}\": {e}", o.id)))?;
+    let by_id: std::collections::HashMap<&str, (f64, bool)> = derived
+        .id
+        .iter()
+        .zip(derived.time.iter().zip(&derived.event))
+        .map(|(k, (t, e))| (k.as_str(), (*t, *e)))
+        .collect();
+    let id_col = spec.data.id.as_deref().ok_or_else(|| {
+        Error::config(
+            &spec.path,
+            "a panel outcome needs `data.id` to join the panel to the units",
+        )
+    })?;
+    let unit_ids = frame.strings(id_col)?;
+    let mut te = survival::TimeEvent {
+        rows: Vec::new(),
+        time: Vec::new(),
+        event: Vec::new(),
+        missing_by_arm: vec![0; spec.arms.values.len()],
+    };
+    for (i, uid) in unit_ids.iter().enumerate() {
+        match uid.as_deref().and_then(|k| by_id.get(k)) {
+            Some(&(t, e)) => {
+                te.rows.push(i);
+                te.time.push(t);
+                te.event.push(e);
+            }
+            None => te.missing_by_arm[units.arm[i]] += 1,
         }
     }
     Ok(te)

@@ -155,6 +155,16 @@ struct RawData {
     id: Option<String>,
     #[serde(default)]
     layout: Option<String>,
+    #[serde(default)]
+    delimiter: Option<String>,
+    #[serde(default)]
+    decimal_comma: Option<bool>,
+    #[serde(default)]
+    encoding: Option<String>,
+    #[serde(default)]
+    na: Vec<String>,
+    #[serde(default)]
+    sheet: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +189,17 @@ struct RawProject {
     label: Text,
 }
 
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawPanel {
+    file: String,
+    id: String,
+    month: String,
+    status: String,
+    #[serde(default)]
+    end: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOutcome {
@@ -201,6 +222,8 @@ struct RawOutcome {
     at: Vec<f64>,
     #[serde(default)]
     horizon: Option<f64>,
+    #[serde(default)]
+    panel: Option<RawPanel>,
 }
 
 // ----------------------------------------------------------- validated spec ----
@@ -245,6 +268,9 @@ pub struct DataSpec {
     pub file: String,
     pub id: Option<String>,
     pub layout: DataLayout,
+    /// How to read the file (separator, decimal comma, encoding, missing-value
+    /// markers, worksheet); unset options are detected. See `docs/input-files.md`.
+    pub read: crate::data::ReadOptions,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -302,6 +328,17 @@ pub enum OutcomeSource {
     TimeEvent { time: String, event: String },
     /// Aggregated binary outcome: number of events and number of trials per row.
     Counts { events: String, trials: String },
+    /// Time-to-event derived from a long person-by-month status panel in another file:
+    /// the first month with status 1 is the event; without one, censored at `end` (or
+    /// the last month observed). Joined to the units by `data.id`.
+    Panel {
+        /// Panel file, relative to the data directory.
+        file: String,
+        id: String,
+        month: String,
+        status: String,
+        end: Option<String>,
+    },
 }
 
 impl OutcomeSpec {
@@ -311,6 +348,8 @@ impl OutcomeSpec {
             OutcomeSource::Column(c) => vec![c],
             OutcomeSource::TimeEvent { time, event } => vec![time, event],
             OutcomeSource::Counts { events, trials } => vec![events, trials],
+            // The panel is another file; the units are joined to it by `data.id`.
+            OutcomeSource::Panel { .. } => vec![],
         }
     }
 }
@@ -360,8 +399,8 @@ impl PilotSpec {
 
     /// Parse and validate TOML text; `path` is used in messages and kept in the spec.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let raw: RawPilot =
-            toml::from_str(text).map_err(|e| Error::config(path, e.to_string().trim_end()))?;
+        let raw: RawPilot = toml::from_str(text)
+            .map_err(|e| Error::config(path, did_you_mean(e.to_string().trim_end())))?;
         validate(raw, path)
     }
 
@@ -385,6 +424,9 @@ impl PilotSpec {
         {
             push(c);
         }
+        for c in &self.design.fixed_effects {
+            push(c);
+        }
         for c in &self.covariates {
             push(c);
         }
@@ -392,6 +434,14 @@ impl PilotSpec {
             for c in o.columns() {
                 push(c);
             }
+        }
+        // Panel-derived outcomes are joined to the units by their id.
+        let panel = self
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.source, OutcomeSource::Panel { .. }));
+        if panel && let Some(id) = &self.data.id {
+            push(id);
         }
         out
     }
@@ -403,6 +453,67 @@ impl PilotSpec {
             .map(|p| p.label.get(lang).to_string())
             .unwrap_or_else(|| value.to_string())
     }
+}
+
+/// A TOML error about an unknown key, with the closest expected key suggested: toml
+/// writes "unknown field `primry`, expected one of `id`, `primary`, ...".
+fn did_you_mean(msg: &str) -> String {
+    let Some(rest) = msg.split("unknown field `").nth(1) else {
+        return msg.to_string();
+    };
+    let Some((unknown, after)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let Some(expected) = after.split("expected").nth(1) else {
+        return msg.to_string();
+    };
+    let line_end = expected.find('\n').unwrap_or(expected.len());
+    let keys: Vec<&str> = expected[..line_end].split('`').skip(1).step_by(2).collect();
+    match crate::error::closest(unknown, keys.iter().copied()) {
+        Some(k) => format!("{msg}\nDid you mean `{k}`?"),
+        None => msg.to_string(),
+    }
+}
+
+/// The read options of `[data]`: each checked, and checked against the file type.
+fn validate_read(d: &RawData, file: &Path) -> Result<crate::data::ReadOptions> {
+    use crate::data::FileKind;
+    let err = |msg: String| Error::config(file, msg);
+    let kind = FileKind::of(Path::new(&d.file)).ok_or_else(|| {
+        err(format!(
+            "`data.file` is \"{}\"; allowed file types: {}",
+            d.file,
+            FileKind::allowed()
+        ))
+    })?;
+    let read = crate::data::ReadOptions::from_parts(
+        d.delimiter.as_deref(),
+        d.decimal_comma,
+        d.encoding.as_deref(),
+        &d.na,
+        d.sheet.as_deref(),
+    )
+    .map_err(|(key, m)| err(format!("`data.{key}`: {m}")))?;
+    if kind != FileKind::Text {
+        for (key, set) in [
+            ("delimiter", read.delimiter.is_some()),
+            ("encoding", read.encoding.is_some()),
+        ] {
+            if set {
+                return Err(err(format!(
+                    "`data.{key}` is only for text files (.csv, .tsv, .txt); \"{}\" is not one. Remove the key",
+                    d.file
+                )));
+            }
+        }
+    }
+    if kind != FileKind::Sheet && read.sheet.is_some() {
+        return Err(err(format!(
+            "`data.sheet` is only for workbooks (.xlsx, .xls, .ods); \"{}\" is not one. Remove the key",
+            d.file
+        )));
+    }
+    Ok(read)
 }
 
 fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
@@ -433,16 +544,10 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
     };
     if raw.data.file.trim().is_empty() {
         return Err(err(
-            "`data.file` is empty; name the data file (CSV or Parquet)".into(),
+            "`data.file` is empty; name the data file (CSV, Excel or Parquet)".into(),
         ));
     }
-    let ext_ok = raw.data.file.ends_with(".csv") || raw.data.file.ends_with(".parquet");
-    if !ext_ok {
-        return Err(err(format!(
-            "`data.file` is \"{}\"; allowed file types: .csv, .parquet",
-            raw.data.file
-        )));
-    }
+    let read = validate_read(&raw.data, file)?;
 
     // Arms.
     if raw.arms.values.len() < 2 {
@@ -490,7 +595,38 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         }
         let okind: OutcomeKind = parse_enum(file, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
         let better: Better = parse_enum(file, &key("better"), &o.better, "higher, lower, neither")?;
+        if let Some(p) = &o.panel {
+            if okind != OutcomeKind::TimeToEvent || o.column.is_some() || o.event.is_some() {
+                return Err(err(format!(
+                    "`{}` derives a time-to-event outcome: use it with `kind = \"time-to-event\"` and without `column`/`event`",
+                    key("panel")
+                )));
+            }
+            if raw.data.id.is_none() {
+                return Err(err(format!(
+                    "outcome \"{}\" comes from a panel, which is joined to the units by id: set `data.id`",
+                    o.id
+                )));
+            }
+            if !(p.file.ends_with(".csv") || p.file.ends_with(".parquet")) {
+                return Err(err(format!(
+                    "`{}` is \"{}\"; allowed file types: .csv, .parquet",
+                    key("panel.file"),
+                    p.file
+                )));
+            }
+        }
         let source = match (okind, &o.column, &o.event, &o.events, &o.trials) {
+            (OutcomeKind::TimeToEvent, None, None, None, None) if o.panel.is_some() => {
+                let p = o.panel.clone().expect("checked above");
+                OutcomeSource::Panel {
+                    file: p.file,
+                    id: p.id,
+                    month: p.month,
+                    status: p.status,
+                    end: p.end,
+                }
+            }
             (OutcomeKind::TimeToEvent, Some(t), Some(e), None, None) => OutcomeSource::TimeEvent {
                 time: t.clone(),
                 event: e.clone(),
@@ -612,6 +748,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             file: raw.data.file,
             id: raw.data.id,
             layout,
+            read,
         },
         arms: Arms {
             column: raw.arms.column,

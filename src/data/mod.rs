@@ -1,99 +1,464 @@
-//! The data layer: reads CSV or Parquet with polars, checks columns and values against
-//! what the analysis needs, and hands columns to the estimators as plain vectors.
+//! The data layer: reads CSV and other delimited text, Excel and OpenDocument
+//! workbooks, and Parquet; checks columns and values against what the analysis needs;
+//! and hands columns to the estimators as plain vectors.
 //!
-//! Polars is used for reading and column selection only; estimators never see a frame.
+//! Text files are decoded (UTF-8, UTF-16, Latin-1), split by a detected or given
+//! separator and read by our own reader ([`text`]), so that every problem names its line;
+//! workbooks are read with calamine ([`sheet`]); Parquet with polars. Whatever the source,
+//! the result is a polars frame of the columns asked for, and what the loader had to
+//! assume (separator, decimal comma, encoding, ...) is kept in [`Frame::assumptions`].
+//! Input files are only ever opened for reading.
+//!
+//! Values: empty cells and the markers in [`NA_STRINGS`] (plus `--na`/`data.na`) are
+//! missing everywhere; numbers may use a decimal comma; where a number is needed, yes/no
+//! words (ja/nee, WAAR/ONWAAR, true/false, yes/no, j/n, y/n) read as 1/0.
+
+pub mod options;
+mod sheet;
+mod text;
+mod values;
 
 use polars::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, closest};
+pub use options::{ReadArgs, ReadOptions};
+use values::{NotNumber, Rules, Style};
+pub use values::{NA_STRINGS, NO_WORDS, YES_WORDS};
+
+/// File name extensions read as delimited text.
+pub const TEXT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "dat"];
+/// File name extensions read as workbooks.
+pub const SHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
+/// File name extensions read as Parquet.
+pub const PARQUET_EXTENSIONS: &[&str] = &["parquet", "pq"];
+
+/// The kind of file a name stands for, by its extension (case does not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Text,
+    Sheet,
+    Parquet,
+}
+
+impl FileKind {
+    pub fn of(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        if TEXT_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Text)
+        } else if SHEET_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Sheet)
+        } else if PARQUET_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Parquet)
+        } else {
+            None
+        }
+    }
+
+    /// The extensions allowed, for messages.
+    pub fn allowed() -> String {
+        [TEXT_EXTENSIONS, SHEET_EXTENSIONS, PARQUET_EXTENSIONS]
+            .concat()
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A cell as read from a file, before it becomes part of a polars column.
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+/// What a reader hands back: the selected columns, and where each data row came from.
+pub(crate) struct Table {
+    pub columns: Vec<(String, Vec<Option<Cell>>)>,
+    /// Line (text) or row (worksheet) of each data row, 1-based.
+    pub rows: Vec<u32>,
+    /// "line", or "row of worksheet \"Blad1\"".
+    pub row_word: String,
+    pub assumptions: Vec<String>,
+    /// Line or row of the header.
+    pub header_row: u32,
+    /// The field separator of a text file.
+    pub delimiter: Option<u8>,
+}
+
+/// The columns to read: `required` (all when empty) and `optional` ones if present.
+pub(crate) struct Selection<'a> {
+    pub required: &'a [String],
+    pub optional: &'a [&'a str],
+}
+
+impl Selection<'_> {
+    /// Indices of the selected columns among the header's `raw` names, or a message
+    /// for a column that is missing (with the closest name) or named twice.
+    pub fn indices(&self, raw: &[String]) -> std::result::Result<Vec<usize>, String> {
+        let (names, _) = unique_names(raw);
+        if self.required.is_empty() {
+            return Ok((0..names.len()).collect());
+        }
+        let mut out = Vec::new();
+        for c in self.required {
+            let at: Vec<usize> = (0..raw.len()).filter(|&i| raw[i] == *c).collect();
+            match at.as_slice() {
+                [i] => out.push(*i),
+                [] => {
+                    let shown: Vec<&str> = raw.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+                    let hint = closest(c, shown.iter().copied())
+                        .map(|s| format!(" Did you mean \"{s}\"?"))
+                        .unwrap_or_default();
+                    let case = shown
+                        .iter()
+                        .find(|s| s.eq_ignore_ascii_case(c) && hint.is_empty())
+                        .map(|s| format!(" Did you mean \"{s}\"?"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "no column \"{c}\".{hint}{case} The file has: {}",
+                        shown.join(", ")
+                    ));
+                }
+                many => {
+                    let pos: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
+                    return Err(format!(
+                        "column \"{c}\" occurs {} times in the header (columns {}); rename or remove the extra ones",
+                        many.len(),
+                        pos.join(", ")
+                    ));
+                }
+            }
+        }
+        for o in self.optional {
+            if let Some(i) = raw.iter().position(|n| n == o)
+                && !out.contains(&i)
+            {
+                out.push(i);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Header names made unique and non-empty ("column_7", "age_2"), with a note per rename.
+pub(crate) fn unique_names(raw: &[String]) -> (Vec<String>, Vec<(usize, String)>) {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    let mut notes = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let base = if r.is_empty() {
+            format!("column_{}", i + 1)
+        } else {
+            r.clone()
+        };
+        let mut n = base.clone();
+        let mut k = 2;
+        while names.contains(&n) || (n != *r && raw.contains(&n)) {
+            n = format!("{base}_{k}");
+            k += 1;
+        }
+        if n != *r {
+            notes.push((
+                i,
+                if r.is_empty() {
+                    format!("column {} has no name; called \"{n}\"", i + 1)
+                } else {
+                    format!("column {} repeats the name \"{r}\"; called \"{n}\"", i + 1)
+                },
+            ));
+        }
+        names.push(n);
+    }
+    (names, notes)
+}
 
 /// A loaded data file restricted to the columns an analysis needs.
 pub struct Frame {
     path: PathBuf,
     df: DataFrame,
+    /// Line or worksheet row of each data row, when the source has them.
+    rows: Option<Vec<u32>>,
+    row_word: String,
+    rules: Rules,
+    assumptions: Vec<String>,
 }
 
-/// Values a CSV may use for "missing", besides an empty field.
-pub const NA_STRINGS: &[&str] = &["NA", "N/A", "NULL", "null", "."];
-
 impl Frame {
-    /// Read `path` (`.csv` or `.parquet`), keeping only `columns` (all when empty).
-    ///
-    /// A missing column is reported with the closest existing name. CSV: header row,
-    /// comma separator, lines starting with `#` are comments, the schema is inferred
-    /// from the first 10,000 rows.
+    /// Read `path` (delimited text, a workbook or Parquet), keeping only `columns` (all
+    /// when empty), with everything detected. See [`Frame::load_with`].
     pub fn load(path: &Path, columns: &[String]) -> Result<Self> {
-        Self::load_with_optional(path, columns, &[])
+        Self::load_with(path, columns, &[], &ReadOptions::default())
     }
 
     /// As [`Frame::load`], also keeping the `optional` columns that the file has.
     pub fn load_with_optional(path: &Path, columns: &[String], optional: &[&str]) -> Result<Self> {
+        Self::load_with(path, columns, optional, &ReadOptions::default())
+    }
+
+    /// Read `path` with `opts`, keeping `columns` (all when empty) and the `optional`
+    /// columns the file has.
+    ///
+    /// A missing column is reported with the closest existing name. Text files: the
+    /// first non-blank line is the header, lines starting with `#` are comments, rows
+    /// of empty fields are skipped. Workbooks: the first row of the used range of the
+    /// first (or the named) worksheet is the header. A required column without any
+    /// value is an error.
+    pub fn load_with(
+        path: &Path,
+        columns: &[String],
+        optional: &[&str],
+        opts: &ReadOptions,
+    ) -> Result<Self> {
         if !path.exists() {
             return Err(Error::io(
                 path,
                 "the data file does not exist; check the path (or run `via-eval simulate <slug>` to make synthetic data)",
             ));
         }
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
-        let lf = match ext {
-            "csv" | "txt" => LazyCsvReader::new(pl_path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(10_000))
-                .with_comment_prefix(Some("#".into()))
-                .with_null_values(Some(NullValues::AllColumns(
-                    NA_STRINGS.iter().map(|s| (*s).into()).collect(),
-                )))
-                .finish(),
-            "parquet" => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
-            _ => {
-                return Err(Error::data(
-                    path,
-                    format!("unknown file type \".{ext}\"; use a .csv or .parquet file"),
-                ));
-            }
+        if path.is_dir() {
+            return Err(Error::io(
+                path,
+                "is a folder, not a data file; give the path of the file itself",
+            ));
+        }
+        let Some(kind) = FileKind::of(path) else {
+            let ext = path.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
+            return Err(Error::data(
+                path,
+                format!(
+                    "unknown file type \".{ext}\"; allowed file types: {}",
+                    FileKind::allowed()
+                ),
+            ));
         };
-        let mut lf = lf.map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+        let sel = Selection {
+            required: columns,
+            optional,
+        };
+        if kind == FileKind::Parquet {
+            return Self::load_parquet(path, &sel, opts);
+        }
+        // Read-only: std::fs::read opens the file for reading and nothing else.
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::io(
+                path,
+                format!("cannot read the data file: {e}; check that it exists and that you may read it"),
+            )
+        })?;
+        let table = if kind == FileKind::Sheet {
+            sheet::read(bytes, opts, &sel)
+        } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+            sheet::read(bytes, opts, &sel).map(|mut t| {
+                t.assumptions.insert(
+                    0,
+                    "the file is a spreadsheet workbook despite its name; read as a workbook".into(),
+                );
+                t
+            })
+        } else if bytes.starts_with(b"PAR1") {
+            return Self::load_parquet(path, &sel, opts).map(|mut f| {
+                f.assumptions.insert(
+                    0,
+                    "the file is Parquet despite its name; read as Parquet".into(),
+                );
+                f
+            });
+        } else {
+            text::read(&bytes, opts, &sel)
+        }
+        .map_err(|m| Error::data(path, m))?;
+        Self::from_table(path, table, opts, columns)
+    }
+
+    fn load_parquet(path: &Path, sel: &Selection, opts: &ReadOptions) -> Result<Self> {
+        let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
+        let mut lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+            .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
         let schema = lf
             .collect_schema()
             .map_err(|e| Error::data(path, format!("cannot read the header: {e}")))?;
         let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
-        for c in columns {
-            if !names.iter().any(|n| n == c) {
-                let hint = closest(c, names.iter().map(String::as_str))
-                    .map(|s| format!(" Did you mean \"{s}\"?"))
-                    .unwrap_or_default();
+        let idx = sel.indices(&names).map_err(|m| Error::data(path, m))?;
+        let lf = lf.select(idx.iter().map(|&i| col(names[i].as_str())).collect::<Vec<_>>());
+        let df = lf
+            .collect()
+            .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+        let frame = Self {
+            path: path.to_path_buf(),
+            df,
+            rows: None,
+            row_word: String::new(),
+            rules: Rules {
+                decimal_comma: opts.decimal_comma.unwrap_or(false),
+                na: opts.na.clone(),
+            },
+            assumptions: Vec::new(),
+        };
+        if frame.height() == 0 {
+            return Err(Error::data(path, "the file has a header but no data rows"));
+        }
+        frame.check_not_all_missing(sel.required)?;
+        Ok(frame)
+    }
+
+    fn from_table(path: &Path, mut t: Table, opts: &ReadOptions, required: &[String]) -> Result<Self> {
+        if t.rows.is_empty() {
+            return Err(Error::data(
+                path,
+                format!(
+                    "the file has a header ({} {}) but no data rows; export the data again with its rows",
+                    t.row_word, t.header_row
+                ),
+            ));
+        }
+        let mut rules = Rules {
+            decimal_comma: false,
+            na: opts.na.clone(),
+        };
+        // Missing-value markers become nulls.
+        for (_, cells) in &mut t.columns {
+            for c in cells.iter_mut() {
+                if let Some(Cell::Text(s)) = c
+                    && rules.is_na(s)
+                {
+                    *c = None;
+                }
+            }
+        }
+        let at = |i: usize| format!("{} {}", t.row_word, t.rows[i]);
+        rules.decimal_comma = match opts.decimal_comma {
+            Some(b) => b,
+            None => {
+                let (comma, point, grouped) = decimal_evidence(&t);
+                match (comma, point, grouped) {
+                    (Some((c, i, v)), None, _) => {
+                        t.assumptions.push(format!(
+                            "decimal comma detected (e.g. \"{v}\" in column \"{}\", {})",
+                            t.columns[c].0,
+                            at(i)
+                        ));
+                        true
+                    }
+                    (Some((c1, i1, v1)), Some((c2, i2, v2)), _) => {
+                        return Err(Error::data(
+                            path,
+                            format!(
+                                "numbers are written both with a decimal comma (\"{v1}\" in column \"{}\", {}) and with a decimal point (\"{v2}\" in column \"{}\", {}); say which is right with --decimal-comma or --decimal-comma=false (config: data.decimal_comma), and fix the others",
+                                t.columns[c1].0,
+                                at(i1),
+                                t.columns[c2].0,
+                                at(i2)
+                            ),
+                        ));
+                    }
+                    (None, None, Some((c, i, v))) if t.delimiter != Some(b',') => {
+                        return Err(Error::data(
+                            path,
+                            format!(
+                                "column \"{}\", {}: \"{v}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
+                                t.columns[c].0,
+                                at(i),
+                                values::parse_number(&v, false).unwrap_or(f64::NAN),
+                                values::parse_number(&v, true).map(fmt_number).unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    _ => false,
+                }
+            }
+        };
+        let mut cols = Vec::with_capacity(t.columns.len());
+        for (name, cells) in t.columns {
+            let numeric = cells.iter().all(|c| !matches!(c, Some(Cell::Text(_))))
+                && cells.iter().any(Option::is_some);
+            let col = if numeric {
+                let v: Vec<Option<f64>> = cells
+                    .into_iter()
+                    .map(|c| match c {
+                        Some(Cell::Number(x)) => Some(x),
+                        _ => None,
+                    })
+                    .collect();
+                Column::new(name.as_str().into(), v)
+            } else {
+                let v: Vec<Option<String>> = cells
+                    .into_iter()
+                    .map(|c| match c {
+                        Some(Cell::Text(s)) => Some(s),
+                        Some(Cell::Number(x)) if rules.decimal_comma => Some(format!("{x}").replace('.', ",")),
+                        Some(Cell::Number(x)) => Some(format!("{x}")),
+                        None => None,
+                    })
+                    .collect();
+                Column::new(name.as_str().into(), v)
+            };
+            cols.push(col);
+        }
+        let df = DataFrame::new_infer_height(cols)
+            .map_err(|e| Error::data(path, format!("cannot build the table: {e}")))?;
+        let mut frame = Self {
+            path: path.to_path_buf(),
+            df,
+            rows: Some(t.rows),
+            row_word: t.row_word,
+            rules,
+            assumptions: t.assumptions,
+        };
+        frame.note_yes_no();
+        frame.check_not_all_missing(required)?;
+        Ok(frame)
+    }
+
+    /// Say which text columns hold only yes/no words (and 0/1).
+    fn note_yes_no(&mut self) {
+        let mut notes = Vec::new();
+        for c in self.df.columns() {
+            let Ok(ca) = c.as_materialized_series().str().cloned() else {
+                continue;
+            };
+            let mut words: Vec<String> = Vec::new();
+            let mut only = true;
+            for v in ca.iter().flatten() {
+                let v = v.trim();
+                if v == "0" || v == "1" {
+                    continue;
+                }
+                if values::yes_no(v).is_some() {
+                    if !words.iter().any(|w| w == v) && words.len() < 6 {
+                        words.push(v.to_string());
+                    }
+                } else {
+                    only = false;
+                    break;
+                }
+            }
+            if only && !words.is_empty() {
+                notes.push(format!(
+                    "column \"{}\" holds yes/no words ({}): read as 1/0 where a number is needed",
+                    c.name(),
+                    words.join(", ")
+                ));
+            }
+        }
+        self.assumptions.extend(notes);
+    }
+
+    fn check_not_all_missing(&self, required: &[String]) -> Result<()> {
+        for c in required {
+            let Ok(col) = self.df.column(c) else { continue };
+            if col.null_count() == col.len() {
                 return Err(Error::data(
-                    path,
+                    &self.path,
                     format!(
-                        "no column \"{c}\".{hint} The file has: {}",
-                        names.join(", ")
+                        "column \"{c}\": all {} values are missing (empty or a missing-value marker such as NA); check that this is the right column, and that --na or data.na does not list real values",
+                        col.len()
                     ),
                 ));
             }
         }
-        let lf = if columns.is_empty() {
-            lf
-        } else {
-            let mut sel: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
-            for o in optional {
-                if names.iter().any(|n| n == o) && !columns.iter().any(|c| c == o) {
-                    sel.push(col(*o));
-                }
-            }
-            lf.select(sel)
-        };
-        let df = lf
-            .collect()
-            .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
-        if df.height() == 0 {
-            return Err(Error::data(path, "the file has a header but no data rows"));
-        }
-        Ok(Self {
-            path: path.to_path_buf(),
-            df,
-        })
+        Ok(())
     }
 
     /// Wrap a frame made in memory (simulation, tests); `path` is used in messages.
@@ -101,6 +466,10 @@ impl Frame {
         Self {
             path: path.to_path_buf(),
             df,
+            rows: None,
+            row_word: String::new(),
+            rules: Rules::default(),
+            assumptions: Vec::new(),
         }
     }
 
@@ -112,12 +481,26 @@ impl Frame {
         self.df.height()
     }
 
+    /// What loading had to assume or detect (separator, decimal comma, encoding,
+    /// skipped rows, yes/no words, worksheet), one sentence each.
+    pub fn assumptions(&self) -> &[String] {
+        &self.assumptions
+    }
+
     pub fn column_names(&self) -> Vec<String> {
         self.df
             .get_column_names()
             .iter()
             .map(|s| s.to_string())
             .collect()
+    }
+
+    /// "data row 5 (line 6)": the row as the analysis counts it and where it is in the file.
+    pub fn row_ref(&self, i: usize) -> String {
+        match self.rows.as_ref().and_then(|r| r.get(i)) {
+            Some(n) => format!("data row {} ({} {n})", i + 1, self.row_word),
+            None => format!("data row {}", i + 1),
+        }
     }
 
     fn column(&self, name: &str) -> Result<&Column> {
@@ -129,27 +512,38 @@ impl Frame {
         })
     }
 
-    /// A column as text (numbers are written without a trailing ".0"); nulls stay None.
+    fn err(&self, name: &str, e: impl std::fmt::Display) -> Error {
+        Error::data(&self.path, format!("column \"{name}\": {e}"))
+    }
+
+    /// A column as text (numbers are written without a trailing ".0"); missing values
+    /// are None.
     pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
         let c = self.column(name)?;
         let s = c.as_materialized_series();
         let out = match s.dtype() {
             DataType::Float32 | DataType::Float64 => {
-                let f = s
-                    .cast(&DataType::Float64)
-                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?;
+                let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
                 f.f64()
-                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?
+                    .map_err(|e| self.err(name, e))?
                     .iter()
                     .map(|v| v.map(fmt_number))
                     .collect()
             }
+            DataType::String => s
+                .str()
+                .map_err(|e| self.err(name, e))?
+                .iter()
+                .map(|v| {
+                    v.map(str::trim)
+                        .filter(|t| !self.rules.is_na(t))
+                        .map(|t| whole_number_text(t, self.rules.decimal_comma))
+                })
+                .collect(),
             _ => {
-                let t = s
-                    .cast(&DataType::String)
-                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?;
+                let t = s.cast(&DataType::String).map_err(|e| self.err(name, e))?;
                 t.str()
-                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?
+                    .map_err(|e| self.err(name, e))?
                     .iter()
                     .map(|v| v.map(|s| s.trim().to_string()))
                     .collect()
@@ -158,44 +552,80 @@ impl Frame {
         Ok(out)
     }
 
-    /// A column as numbers; nulls stay None. Text that is not a number is an error
-    /// naming the row and the value; infinite values are errors too.
+    /// A column as numbers; missing values are None. Text that is not a number is an
+    /// error naming the row and the value; yes/no words read as 1/0 when the column
+    /// holds nothing else (besides 0 and 1); infinite values are errors too.
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
         let c = self.column(name)?;
         let s = c.as_materialized_series();
         let vals: Vec<Option<f64>> = match s.dtype() {
             DataType::String => {
-                let ca = s
-                    .str()
-                    .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?;
+                let ca = s.str().map_err(|e| self.err(name, e))?;
                 let mut v = Vec::with_capacity(ca.len());
+                let mut word: Option<(usize, String)> = None;
+                let mut other: Option<(usize, String)> = None;
                 for (i, x) in ca.iter().enumerate() {
-                    v.push(match x.map(str::trim) {
-                        None | Some("") => None,
-                        Some(t) => Some(t.parse::<f64>().map_err(|_| {
-                            Error::data(
-                                &self.path,
-                                format!(
-                                    "column \"{name}\", data row {}: \"{t}\" is not a number; fix the value or mark it missing (empty or NA)",
-                                    i + 1
-                                ),
-                            )
-                        })?),
-                    });
+                    let t = match x.map(str::trim) {
+                        None => {
+                            v.push(None);
+                            continue;
+                        }
+                        Some(t) if self.rules.is_na(t) => {
+                            v.push(None);
+                            continue;
+                        }
+                        Some(t) => t,
+                    };
+                    match self.rules.number(t) {
+                        Ok(x) => {
+                            if x != 0.0 && x != 1.0 && other.is_none() {
+                                other = Some((i, t.to_string()));
+                            }
+                            if !x.is_finite() {
+                                return Err(Error::data(
+                                    &self.path,
+                                    format!(
+                                        "column \"{name}\", {}: \"{t}\" is infinite or not a number; fix or remove it",
+                                        self.row_ref(i)
+                                    ),
+                                ));
+                            }
+                            v.push(Some(x));
+                        }
+                        Err(why) => match values::yes_no(t) {
+                            Some(x) => {
+                                if word.is_none() {
+                                    word = Some((i, t.to_string()));
+                                }
+                                v.push(Some(x));
+                            }
+                            None => return Err(self.not_a_number(name, i, t, why)),
+                        },
+                    }
+                }
+                if let (Some((wi, w)), Some((oi, o))) = (word, other) {
+                    return Err(Error::data(
+                        &self.path,
+                        format!(
+                            "column \"{name}\" mixes yes/no words (\"{w}\", {}) with other numbers (\"{o}\", {}); a yes/no column holds only yes/no words or 1/0, a numeric column only numbers",
+                            self.row_ref(wi),
+                            self.row_ref(oi)
+                        ),
+                    ));
                 }
                 v
             }
             DataType::Boolean => s
                 .bool()
-                .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?
+                .map_err(|e| self.err(name, e))?
                 .iter()
                 .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
                 .collect(),
             dt if dt.is_primitive_numeric() => s
                 .cast(&DataType::Float64)
-                .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?
+                .map_err(|e| self.err(name, e))?
                 .f64()
-                .map_err(|e| Error::data(&self.path, format!("column \"{name}\": {e}")))?
+                .map_err(|e| self.err(name, e))?
                 .iter()
                 .collect(),
             dt => {
@@ -209,13 +639,127 @@ impl Frame {
             return Err(Error::data(
                 &self.path,
                 format!(
-                    "column \"{name}\", data row {}: the value is infinite or not a number; fix or remove it",
-                    i + 1
+                    "column \"{name}\", {}: the value is infinite or not a number; fix or remove it",
+                    self.row_ref(i)
                 ),
             ));
         }
         Ok(vals)
     }
+
+    fn not_a_number(&self, name: &str, i: usize, t: &str, why: NotNumber) -> Error {
+        let at = self.row_ref(i);
+        let shown: String = t.chars().take(60).collect();
+        let msg = match why {
+            NotNumber::Comma => format!(
+                "column \"{name}\", {at}: \"{shown}\" has a decimal comma but the file is read with decimal points; pass --decimal-comma (config: data.decimal_comma = true) if the file uses decimal commas"
+            ),
+            NotNumber::Point => format!(
+                "column \"{name}\", {at}: \"{shown}\" has a decimal point but the file is read with decimal commas; fix the value, or pass --decimal-comma=false if the file uses decimal points"
+            ),
+            NotNumber::Text if t.starts_with('#') && (t.ends_with('!') || t.ends_with('?')) => format!(
+                "column \"{name}\", {at}: \"{shown}\" is a spreadsheet error value, not a number; fix the formula or clear the cell"
+            ),
+            NotNumber::Text if t.ends_with('%') => format!(
+                "column \"{name}\", {at}: \"{shown}\" is a percentage; write it as a plain number (45 or 0.45)"
+            ),
+            NotNumber::Text => format!(
+                "column \"{name}\", {at}: \"{shown}\" is not a number; fix the value or mark it missing (empty or NA; other markers with --na)"
+            ),
+        };
+        Error::data(&self.path, msg)
+    }
+
+    /// Check that every row has an id and no id occurs twice (within each value of
+    /// `within`, when given: e.g. once per period in a before/after design). The error
+    /// names the id and its rows.
+    pub fn check_unique_ids(&self, id: &str, within: Option<&str>) -> Result<()> {
+        let ids = self.strings(id)?;
+        let groups = within.map(|w| self.strings(w)).transpose()?;
+        let mut first: HashMap<(Option<&str>, &str), Vec<usize>> = HashMap::new();
+        let mut order: Vec<(Option<&str>, &str)> = Vec::new();
+        for (i, v) in ids.iter().enumerate() {
+            let Some(v) = v.as_deref() else {
+                return Err(Error::data(
+                    &self.path,
+                    format!(
+                        "column \"{id}\", {}: the id is missing; every row needs an id (the config's data.id)",
+                        self.row_ref(i)
+                    ),
+                ));
+            };
+            let g = groups.as_ref().and_then(|g| g[i].as_deref());
+            let e = first.entry((g, v)).or_default();
+            e.push(i);
+            if e.len() == 2 {
+                order.push((g, v));
+            }
+        }
+        let Some(key) = order.first() else {
+            return Ok(());
+        };
+        let rows = &first[key];
+        let shown: Vec<String> = rows.iter().take(5).map(|&i| self.row_ref(i)).collect();
+        let within_text = match (within, key.0) {
+            (Some(w), Some(g)) => format!(" within \"{g}\" of column \"{w}\""),
+            _ => String::new(),
+        };
+        let more = if order.len() > 1 {
+            format!(" ({} ids occur more than once in all)", order.len())
+        } else {
+            String::new()
+        };
+        Err(Error::data(
+            &self.path,
+            format!(
+                "column \"{id}\": id \"{}\" occurs {} times{within_text}: {}{more}; each unit may have one row{}. Remove or merge the duplicate rows",
+                key.1,
+                rows.len(),
+                shown.join(", "),
+                if within.is_some() { " per period" } else { "" }
+            ),
+        ))
+    }
+}
+
+/// "3.0" → "3" (and "3,0" with decimal commas), so that a column of whole numbers
+/// written as decimals matches labels such as arm "1".
+fn whole_number_text(t: &str, decimal_comma: bool) -> String {
+    let mark = if decimal_comma { ',' } else { '.' };
+    if let Some((int, frac)) = t.split_once(mark) {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let int_body = int.strip_prefix('-').unwrap_or(int);
+        if digits(int_body) && digits(frac) && frac.bytes().all(|b| b == b'0') {
+            return int.to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// Evidence for the decimal mark in the text cells: the first cell only readable with a
+/// decimal comma, the first only readable with a decimal point, and the first that is
+/// either ("1.500"), as (column, row, text).
+type Evidence = Option<(usize, usize, String)>;
+fn decimal_evidence(t: &Table) -> (Evidence, Evidence, Evidence) {
+    let (mut comma, mut point, mut grouped) = (None, None, None);
+    for (c, (_, cells)) in t.columns.iter().enumerate() {
+        for (i, cell) in cells.iter().enumerate() {
+            let Some(Cell::Text(s)) = cell else { continue };
+            let slot = match values::style(s) {
+                Style::Comma => &mut comma,
+                Style::Point => &mut point,
+                Style::Grouped => &mut grouped,
+                Style::Neutral => continue,
+            };
+            if slot.is_none() {
+                *slot = Some((c, i, s.clone()));
+            }
+        }
+        if comma.is_some() && point.is_some() {
+            break;
+        }
+    }
+    (comma, point, grouped)
 }
 
 /// Format a number as a label: integers without decimals.
@@ -227,21 +771,91 @@ pub fn fmt_number(x: f64) -> String {
     }
 }
 
+/// The likely control arm among two or more arm values written as text: the one value
+/// that names a control or comparison group, or says "no".
+pub fn control_guess<'a>(values: &[&'a str]) -> Option<&'a str> {
+    const CONTROL: &[&str] = &[
+        "control",
+        "controle",
+        "controlegroep",
+        "control group",
+        "comparison",
+        "vergelijking",
+        "vergelijkingsgroep",
+        "regulier",
+        "usual care",
+    ];
+    let hits: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| {
+            let l = v.to_lowercase();
+            CONTROL.contains(&l.as_str()) || (values.len() == 2 && NO_WORDS.contains(&l.as_str()))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
 impl Frame {
     /// Keep the rows whose `column` (as text) is one of `values`.
     pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
         let v = self.strings(column)?;
-        let mask: BooleanChunked = v
+        let keep: Vec<bool> = v
             .iter()
             .map(|x| x.as_ref().is_some_and(|x| values.contains(x)))
             .collect();
+        let mask: BooleanChunked = keep.iter().copied().collect();
         let df = self
             .df
             .filter(&mask)
             .map_err(|e| Error::data(&self.path, format!("cannot filter rows: {e}")))?;
+        let rows = self.rows.map(|r| {
+            r.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| r)
+                .collect()
+        });
         Ok(Self {
             path: self.path,
             df,
+            rows,
+            row_word: self.row_word,
+            rules: self.rules,
+            assumptions: self.assumptions,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_lose_their_zero_decimals() {
+        assert_eq!(whole_number_text("1.0", false), "1");
+        assert_eq!(whole_number_text("-2.00", false), "-2");
+        assert_eq!(whole_number_text("1.5", false), "1.5");
+        assert_eq!(whole_number_text("1,0", true), "1");
+        assert_eq!(whole_number_text("v1.0", false), "v1.0");
+    }
+
+    #[test]
+    fn control_arms_by_name() {
+        assert_eq!(control_guess(&["interventie", "controle"]), Some("controle"));
+        assert_eq!(control_guess(&["ja", "nee"]), Some("nee"));
+        assert_eq!(control_guess(&["a", "b"]), None);
+        assert_eq!(control_guess(&["control", "comparison", "x"]), None);
+    }
+
+    #[test]
+    fn duplicate_and_empty_names_are_made_unique() {
+        let raw: Vec<String> = ["a", "", "a", "a_2"].iter().map(|s| s.to_string()).collect();
+        let (n, notes) = unique_names(&raw);
+        assert_eq!(n, ["a", "column_2", "a_3", "a_2"]);
+        assert_eq!(notes.len(), 2);
     }
 }

@@ -615,6 +615,9 @@ fn gen_outcome(
         OutcomeSource::Column(c) => c.clone(),
         OutcomeSource::TimeEvent { time, .. } => time.clone(),
         OutcomeSource::Counts { events, .. } => events.clone(),
+        // A panel-derived outcome lives in another file; the simulator writes its
+        // (time) values under the outcome id.
+        OutcomeSource::Panel { .. } => o.id.clone(),
     };
     let parent_of = |name: &Option<String>| -> Result<Option<&Generated>> {
         match name {

@@ -187,6 +187,11 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
                     "1 = event observed, 0 = censored; empty = missing".into(),
                 );
             }
+            OutcomeSource::Panel { file, .. } => put(
+                &o.id,
+                format!("{head} Derived by the analysis from the panel file `{file}`."),
+                format!("in {}", o.unit.en),
+            ),
             OutcomeSource::Counts { events, trials } => {
                 put(
                     events,

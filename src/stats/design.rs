@@ -93,6 +93,8 @@ pub struct DimResult {
     /// Units in the two arms.
     pub n: usize,
     pub n_blocks: Option<usize>,
+    /// Clusters in the two arms (estimatr reports 2 per block for matched-pair
+    /// clustered designs, also for a block of three clusters; this is the true count).
     pub n_clusters: Option<usize>,
     /// Blocks of two units (clusters) mixed with larger blocks, so the matched-pair
     /// variance was used for all blocks (estimatr warns about this).

@@ -514,7 +514,7 @@ mod tests {
             null_distribution(&y, &t, &Design::Complete, &ResampleOptions::new(100, 1)).unwrap();
         assert!(d.exact);
         assert_eq!(d.values.len(), 20);
-        assert!(d.values.iter().any(|&v| v == d.observed));
+        assert!(d.values.contains(&d.observed));
         // Swapping arms maps the set of assignments onto itself with the sign flipped.
         let mut neg: Vec<f64> = d.values.iter().map(|v| -v).collect();
         let mut pos = d.values.clone();

@@ -31,9 +31,11 @@
 //! - Interval: test inversion, {c : p(c) > α} with α = 1 − conf_level, using the same
 //!   draws for every c. From β̂_j (where p = 1) it walks outward in steps of a quarter of
 //!   the CR1 Wald half-width t(G−1)·se to the first grid point with p ≤ α, then bisects
-//!   to floating-point resolution. If p(c) dips below α between two grid points and
-//!   comes back, that dip is not seen. A side with no rejection within 100 Wald
-//!   half-widths is reported as infinite.
+//!   to floating-point resolution. Because ties count, an endpoint is where the draw
+//!   that crosses has |t*| = (1 − TIE_RTOL)|t|, within about 1e-9 relative of the
+//!   exact crossing. If p(c) dips below α between two grid points and comes back,
+//!   that dip is not seen. A side with no rejection within 100 Wald half-widths is
+//!   reported as infinite.
 //!
 //! Algebra (per draw O(G·k), after one O(n·k²) pass): with X = QR (Householder), ω =
 //! R⁻ᵀe_j (so β̂_j = ω'Q'y), per cluster a_g = Q_g'û_g and π_g = Q_g'Q_gω. Writing
@@ -92,7 +94,6 @@ pub struct WildClusterBootstrap {
     cr0: f64,
     /// CR1 factor G/(G−1)·(n−1)/(n−k).
     ssc: f64,
-    omega: Vec<f64>,
     omega_sq: f64,
     /// a_g, G rows of k.
     a: Vec<f64>,
@@ -258,7 +259,6 @@ impl WildClusterBootstrap {
             estimate,
             cr0,
             ssc: gf / (gf - 1.0) * (nf - 1.0) / (nf - kf),
-            omega: omega.as_slice().to_vec(),
             omega_sq,
             a,
             pi,

@@ -1,0 +1,100 @@
+//! `via-eval coverage`: a simulation of the empirical coverage of the 95% intervals of
+//! each estimator and standard-error type, in individually randomised, blocked and
+//! cluster-randomised designs (see [`crate::simulate::coverage`] and docs/coverage.md).
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::simulate::DEFAULT_SEED;
+use crate::simulate::coverage::{self, Design};
+
+/// Which designs to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DesignChoice {
+    All,
+    Individual,
+    Blocked,
+    Clusters10,
+    Clusters50,
+}
+
+impl DesignChoice {
+    pub fn designs(self) -> Vec<Design> {
+        match self {
+            Self::All => Design::ALL.to_vec(),
+            Self::Individual => vec![Design::Individual],
+            Self::Blocked => vec![Design::Blocked],
+            Self::Clusters10 => vec![Design::Clusters10],
+            Self::Clusters50 => vec![Design::Clusters50],
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CoverageFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+/// Simulate the coverage of 95% confidence intervals for each design and SE type.
+#[derive(clap::Args, Debug)]
+pub struct CoverageArgs {
+    /// Simulated data sets per design and outcome type.
+    #[arg(long, default_value_t = 2000)]
+    pub trials: usize,
+    /// Random seed; the same seed gives the same table.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// The design(s) to simulate.
+    #[arg(long, value_enum, default_value_t = DesignChoice::All)]
+    pub design: DesignChoice,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
+    pub format: CoverageFormat,
+}
+
+/// Run the simulation and print the table. A progress line goes to stderr only when
+/// stderr is a terminal.
+pub fn run(args: &CoverageArgs) -> Result<()> {
+    let designs = args.design.designs();
+    let total = coverage::total_trials(&designs, args.trials);
+    let done = AtomicU64::new(0);
+    let start = Instant::now();
+    let show = std::io::stderr().is_terminal() && total > 0;
+    let report_progress = |k: u64| {
+        let before = done.fetch_add(k, Ordering::Relaxed);
+        let after = before + k;
+        // Redraw when the whole percentage changes.
+        if after * 100 / total != before * 100 / total || after == total {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\rcoverage: {after}/{total} trials ({}%), {:.0} s",
+                after * 100 / total,
+                start.elapsed().as_secs_f64()
+            );
+            let _ = err.flush();
+        }
+    };
+    let report = coverage::run(
+        &designs,
+        args.trials,
+        args.seed,
+        if show { Some(&report_progress) } else { None },
+    );
+    if show {
+        eprintln!();
+    }
+    let report = report?;
+    let text = match args.format {
+        CoverageFormat::Table => coverage::render_table(&report),
+        CoverageFormat::Markdown => coverage::render_markdown(&report),
+        CoverageFormat::Json => coverage::render_json(&report),
+    };
+    super::print_out(&text);
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Spreadsheets (.xlsx, .xlsm, .xls, .xlsb, .ods) read with calamine: the first row of
+//! the used range is the header, the rest are data rows. Numbers stay numbers; text
+//! cells are read like CSV fields; dates become ISO text; error cells (#DIV/0!) are
+//! errors when a number is needed, except #N/A, which is missing.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Sheets};
+
+use super::options::ReadOptions;
+use super::{Cell, Selection, Table};
+use crate::error::closest;
+
+/// Read the chosen (or first) worksheet of a workbook held in memory.
+pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
+    let mut wb: Sheets<Cursor<Vec<u8>>> = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| format!("cannot open the workbook ({e}); save it again from Excel as .xlsx, or export CSV"))?;
+    let names = wb.sheet_names();
+    if names.is_empty() {
+        return Err("the workbook has no worksheets".into());
+    }
+    let mut assumptions = Vec::new();
+    let name = match &opts.sheet {
+        Some(s) => {
+            if !names.iter().any(|n| n == s) {
+                let hint = closest(s, names.iter().map(String::as_str))
+                    .map(|c| format!(" Did you mean \"{c}\"?"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "no worksheet \"{s}\".{hint} The workbook has: {}",
+                    names.join(", ")
+                ));
+            }
+            s.clone()
+        }
+        None => {
+            if names.len() > 1 {
+                assumptions.push(format!(
+                    "worksheet \"{}\" read, the first of {} ({}); choose another with --sheet or data.sheet",
+                    names[0],
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+            names[0].clone()
+        }
+    };
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| format!("cannot read worksheet \"{name}\": {e}"))?;
+    let Some((r0, c0)) = range.start() else {
+        return Err(format!(
+            "worksheet \"{name}\" is empty; put a header row and data rows on it (or choose another with --sheet)"
+        ));
+    };
+    let mut rows_iter = range.rows();
+    let header = rows_iter.next().unwrap_or(&[]);
+    let raw_names: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+    if raw_names.iter().all(String::is_empty) {
+        return Err(format!(
+            "worksheet \"{name}\": the first used row (row {}) is empty; the first row must name the columns",
+            r0 + 1
+        ));
+    }
+    if c0 > 0 || r0 > 0 {
+        assumptions.push(format!(
+            "worksheet \"{name}\": header in row {}, starting at column {}",
+            r0 + 1,
+            column_letter(c0)
+        ));
+    }
+    let (names_u, renamed) = super::unique_names(&raw_names);
+    let keep = sel.indices(&names_u)?;
+    let mut cols: Vec<Vec<Option<Cell>>> = vec![Vec::new(); keep.len()];
+    let mut rows = Vec::new();
+    let mut empty_rows = 0usize;
+    let mut used = vec![false; raw_names.len()];
+    for (k, row) in rows_iter.enumerate() {
+        let sheet_row = r0 + 2 + k as u32;
+        if row.iter().all(|c| matches!(c, Data::Empty) || cell_text(c).is_some_and(|t| t.is_empty())) {
+            empty_rows += 1;
+            continue;
+        }
+        for (i, c) in row.iter().enumerate() {
+            if i < used.len() && !matches!(c, Data::Empty) {
+                used[i] = true;
+            }
+        }
+        for (j, &i) in keep.iter().enumerate() {
+            cols[j].push(row.get(i).and_then(cell));
+        }
+        rows.push(sheet_row);
+    }
+    if empty_rows > 0 {
+        assumptions.push(format!("{empty_rows} empty row(s) skipped"));
+    }
+    for (i, n) in renamed {
+        if !raw_names[i].is_empty() || used[i] {
+            assumptions.push(n);
+        }
+    }
+    let columns = keep
+        .iter()
+        .zip(cols)
+        .map(|(&i, c)| (names_u[i].clone(), c))
+        .collect();
+    Ok(Table {
+        columns,
+        rows,
+        row_word: format!("row of worksheet \"{name}\""),
+        assumptions,
+        header_row: r0 + 1,
+        delimiter: None,
+    })
+}
+
+/// "A", "B", ..., "Z", "AA", ...
+fn column_letter(mut c: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// A header cell as text.
+fn cell_text(c: &Data) -> Option<String> {
+    match c {
+        Data::Empty => None,
+        Data::String(s) => Some(s.trim().to_string()),
+        Data::Float(x) => Some(super::fmt_number(*x)),
+        Data::Int(i) => Some(i.to_string()),
+        other => Some(other.to_string().trim().to_string()),
+    }
+}
+
+/// A data cell.
+fn cell(c: &Data) -> Option<Cell> {
+    match c {
+        Data::Empty => None,
+        Data::Int(i) => Some(Cell::Number(*i as f64)),
+        Data::Float(x) => Some(Cell::Number(*x)),
+        Data::Bool(b) => Some(Cell::Text(if *b { "TRUE" } else { "FALSE" }.into())),
+        Data::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| Cell::Text(t.to_string()))
+        }
+        Data::DateTime(d) => {
+            if d.is_duration() {
+                Some(Cell::Number(d.as_f64()))
+            } else {
+                let (y, mo, da, h, mi, s, _) = d.to_ymd_hms_milli();
+                Some(Cell::Text(if (h, mi, s) == (0, 0, 0) {
+                    format!("{y:04}-{mo:02}-{da:02}")
+                } else {
+                    format!("{y:04}-{mo:02}-{da:02} {h:02}:{mi:02}:{s:02}")
+                }))
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(Cell::Text(s.clone())),
+        Data::Error(e) => Some(Cell::Text(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+}

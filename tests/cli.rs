@@ -278,7 +278,10 @@ fn compare_without_config_gives_json_with_the_contract() {
     assert_eq!(head[0]["estimator"], "welch");
     assert_eq!(head[0]["comparison"], "treated vs control");
     // Standardised effects sit beside the raw difference.
-    let names: Vec<&str> = est.iter().map(|e| e["estimator"].as_str().unwrap()).collect();
+    let names: Vec<&str> = est
+        .iter()
+        .map(|e| e["estimator"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["welch", "cohens_d", "hedges_g"]);
 }
 
@@ -373,12 +376,26 @@ fn compare_time_to_event_json_matches_r_survival() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = &json["comparisons"][0];
     let close = |a: &serde_json::Value, b: f64| common::close(a.as_f64().unwrap(), b);
-    assert!(close(&c["logrank"]["statistic"], 0.00822734320235077), "{}", c["logrank"]);
+    assert!(
+        close(&c["logrank"]["statistic"], 0.00822734320235077),
+        "{}",
+        c["logrank"]
+    );
     assert_eq!(c["logrank"]["df"], 1.0);
-    assert!(close(&c["rmst"]["difference"]["estimate"], -6.567408386065836));
-    assert!(close(&c["rmst"]["difference"]["std_error"], 19.768381859305492));
+    assert!(close(
+        &c["rmst"]["difference"]["estimate"],
+        -6.567408386065836
+    ));
+    assert!(close(
+        &c["rmst"]["difference"]["std_error"],
+        19.768381859305492
+    ));
     assert_eq!(c["rmst"]["horizon"], 365.0);
-    assert!(close(&c["cox"]["hazard_ratio"], 1.017900903938576), "{}", c["cox"]);
+    assert!(
+        close(&c["cox"]["hazard_ratio"], 1.017900903938576),
+        "{}",
+        c["cox"]
+    );
     assert!(close(&c["cox"]["ci_low"], 0.7143755261066743));
     let row = c["survival"]
         .as_array()
@@ -391,7 +408,11 @@ fn compare_time_to_event_json_matches_r_survival() {
     assert!(close(&row["ci_low"], 0.6021477028170307));
     assert_eq!(row["at_risk"], 50);
     let medians = c["median"].as_array().unwrap();
-    assert!(medians.iter().any(|m| m["arm"] == "2" && m["median"] == 52.5));
+    assert!(
+        medians
+            .iter()
+            .any(|m| m["arm"] == "2" && m["median"] == 52.5)
+    );
 }
 
 #[test]
@@ -404,7 +425,10 @@ fn pilot_with_time_to_event_outcome_draws_kaplan_meier() {
     assert!(out.status.success(), "{}", show(&args, &out));
     assert!(out_dir.join("km-months_to_job.png").exists());
     let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
-    assert!(md.contains("km-months_to_job.png") && md.contains("log-rank"), "{md}");
+    assert!(
+        md.contains("km-months_to_job.png") && md.contains("log-rank"),
+        "{md}"
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(out_dir.join("results.json")).unwrap()).unwrap();
     let heads: Vec<_> = json["estimates"]
@@ -528,26 +552,59 @@ fn estimate<'a>(json: &'a serde_json::Value, estimator: &str) -> &'a serde_json:
 #[test]
 fn compare_block_and_lin_match_estimatr_through_the_cli() {
     let j = compare_json(&[
-        "compare", "tests/fixtures/data/npk.csv", "--treatment", "N", "--outcome", "yield",
-        "--block", "block", "--format", "json",
+        "compare",
+        "tests/fixtures/data/npk.csv",
+        "--treatment",
+        "N",
+        "--outcome",
+        "yield",
+        "--block",
+        "block",
+        "--format",
+        "json",
     ]);
     let e = estimate(&j, "difference_in_means");
-    assert!(common::close(e["estimate"].as_f64().unwrap(), 5.616666666666666));
-    assert!(common::close(e["std_error"].as_f64().unwrap(), 1.845678134935173));
+    assert!(common::close(
+        e["estimate"].as_f64().unwrap(),
+        5.616666666666666
+    ));
+    assert!(common::close(
+        e["std_error"].as_f64().unwrap(),
+        1.845678134935173
+    ));
     assert_eq!(e["df"], 12.0);
     assert_eq!(e["se_type"], "Blocked");
     assert_eq!(e["df_rule"], "N - 2B");
     assert_eq!(e["headline"], true);
 
     let j = compare_json(&[
-        "compare", "tests/fixtures/data/lalonde.csv", "--treatment", "treat", "--outcome", "re78",
-        "--covariates", "age,educ,re74,re75", "--estimator", "lin", "--format", "json",
+        "compare",
+        "tests/fixtures/data/lalonde.csv",
+        "--treatment",
+        "treat",
+        "--outcome",
+        "re78",
+        "--covariates",
+        "age,educ,re74,re75",
+        "--estimator",
+        "lin",
+        "--format",
+        "json",
     ]);
     let e = estimate(&j, "lin");
-    assert!(common::close(e["estimate"].as_f64().unwrap(), 1613.3556514331533));
-    assert!(common::close(e["std_error"].as_f64().unwrap(), 654.0388636399441));
+    assert!(common::close(
+        e["estimate"].as_f64().unwrap(),
+        1613.3556514331533
+    ));
+    assert!(common::close(
+        e["std_error"].as_f64().unwrap(),
+        654.0388636399441
+    ));
     assert_eq!(e["df"], 435.0);
-    assert_eq!((e["se_type"].as_str(), e["headline"].as_bool()), (Some("HC2"), Some(true)));
+    assert_eq!(
+        (e["se_type"].as_str(), e["headline"].as_bool()),
+        (Some("HC2"), Some(true))
+    );
 }
 
 /// Resampling through the CLI is reproducible for a seed, and a few clusters bring a
@@ -555,21 +612,43 @@ fn compare_block_and_lin_match_estimatr_through_the_cli() {
 #[test]
 fn compare_resampling_is_seeded_and_few_clusters_add_a_wild_bootstrap() {
     let args = [
-        "compare", "tests/fixtures/data/achievement_awards_2001_religious.csv", "--treatment",
-        "treated", "--outcome", "Bagrut_status", "--cluster", "school_id", "--permutations",
-        "500", "--seed", "7", "--format", "json",
+        "compare",
+        "tests/fixtures/data/achievement_awards_2001_religious.csv",
+        "--treatment",
+        "treated",
+        "--outcome",
+        "Bagrut_status",
+        "--cluster",
+        "school_id",
+        "--permutations",
+        "500",
+        "--seed",
+        "7",
+        "--format",
+        "json",
     ];
     let a = compare_json(&args);
     let b = compare_json(&args);
     assert_eq!(a["tests"], b["tests"]);
     let tests = a["tests"].as_array().unwrap();
-    for name in ["wild_cluster_bootstrap", "randomisation", "chi_square", "fisher_exact"] {
-        let t = tests.iter().find(|t| t["test"] == name).unwrap_or_else(|| panic!("{name}"));
+    for name in [
+        "wild_cluster_bootstrap",
+        "randomisation",
+        "chi_square",
+        "fisher_exact",
+    ] {
+        let t = tests
+            .iter()
+            .find(|t| t["test"] == name)
+            .unwrap_or_else(|| panic!("{name}"));
         let p = t["p_value"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&p), "{name}: {p}");
     }
     // 10 schools: CR2 with Bell-McCaffrey df leads.
     let e = estimate(&a, "ols");
-    assert_eq!((e["se_type"].as_str(), e["n_clusters"].as_u64()), (Some("CR2"), Some(10)));
+    assert_eq!(
+        (e["se_type"].as_str(), e["n_clusters"].as_u64()),
+        (Some("CR2"), Some(10))
+    );
     assert!(e["df"].as_f64().unwrap() < 9.0);
 }

@@ -123,7 +123,7 @@ fn arm_point(label: &str, mean: f64, ci_low: f64, ci_high: f64, n: usize) -> Arm
         mean,
         ci_low,
         ci_high,
-        n,
+        n: Some(n),
     }
 }
 
@@ -387,7 +387,7 @@ fn dutch_charts_use_dutch_words_and_numbers() {
 
     let mut a = arm_sample();
     a.lang = Lang::Nl;
-    a.groups[0].points[0].n = 12_345;
+    a.groups[0].points[0].n = Some(12_345);
     let svg = arm_chart_svg(&a).unwrap();
     assert!(svg.contains("(n\u{a0}=\u{a0}12.345)"));
 }

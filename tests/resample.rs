@@ -447,6 +447,52 @@ fn monte_carlo_randomisation_p_values_agree_with_exact_ones() {
     }
 }
 
+#[test]
+fn randomisation_distribution_has_the_analytic_mean_and_variance() {
+    // Complete randomisation of m of n units: the difference in means has mean 0 and
+    // variance S²·n/(m(n − m)) over the assignments, S² the sample variance of all n
+    // outcomes (e.g. Imbens & Rubin 2015, §6.4). LaLonde: 185 of 445, large enough for
+    // the bit-mask draws; achievement awards: 1945 of 3821 (binary outcome).
+    let (t, c) = lalonde_re78();
+    let aw = Csv::load("tests/fixtures/data/achievement_awards_2001.csv");
+    let at: Vec<bool> = aw.nums("treated").iter().map(|v| *v == 1.0).collect();
+    let cases = [
+        (
+            t.iter().chain(&c).copied().collect::<Vec<f64>>(),
+            (0..t.len() + c.len())
+                .map(|i| i < t.len())
+                .collect::<Vec<bool>>(),
+        ),
+        (aw.nums("Bagrut_status"), at),
+    ];
+    for (y, tr) in cases {
+        let n = y.len() as f64;
+        let m = tr.iter().filter(|&&b| b).count() as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        let s2 = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let sd = (s2 * n / (m * (n - m))).sqrt();
+        let reps = 20_000;
+        let null =
+            ri::null_distribution(&y, &tr, &Design::Complete, &ResampleOptions::new(reps, 5))
+                .unwrap();
+        assert!(!null.exact);
+        let r = reps as f64;
+        let got_mean = null.values.iter().sum::<f64>() / r;
+        let got_sd = (null
+            .values
+            .iter()
+            .map(|v| (v - got_mean).powi(2))
+            .sum::<f64>()
+            / (r - 1.0))
+            .sqrt();
+        assert!(
+            got_mean.abs() <= MC_Z * sd / r.sqrt(),
+            "mean {got_mean} (sd {sd})"
+        );
+        assert_rel("randomisation sd", got_sd, sd, MC_Z / (2.0 * r).sqrt());
+    }
+}
+
 // ----------------------------------------------------- wild cluster bootstrap --
 
 fn wild_setup(f: &Value) -> WildClusterBootstrap {
@@ -683,84 +729,129 @@ fn invalid_inputs_are_reported() {
 
 // ------------------------------------------------------------- performance --
 
+/// Process CPU time (user + system) in seconds, from /proc/self/stat (Linux); NaN
+/// elsewhere. With other work on the machine it says more than the wall time.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (tick(11), tick(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 /// Timings for issue 6 (10,000 draws on 100,000 units). Run with
 /// `cargo test --release --test resample -- --ignored --nocapture timings`.
 #[test]
 #[ignore]
 fn timings() {
     use std::time::Instant;
+    let time = |what: &str, f: &mut dyn FnMut() -> String| {
+        let (c0, w0) = (cpu_seconds(), Instant::now());
+        let note = f();
+        println!(
+            "{what}: {:.3} s wall, {:.2} s CPU{note}",
+            w0.elapsed().as_secs_f64(),
+            cpu_seconds() - c0
+        );
+    };
     let n = 100_000;
     let mut rng = via_eval::stats::resample::replicate_rng(2026, 0);
+    // Exponential outcomes with mean 1000 (skewed, like earnings).
     let y: Vec<f64> = (0..n)
         .map(|_| {
             let u = (rand::RngCore::next_u64(&mut rng) >> 11) as f64 / (1u64 << 53) as f64;
-            1000.0 * (-u.max(1e-300).ln())
+            -1000.0 * (1.0 - u).ln()
         })
         .collect();
     let treated: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
-    let (t, c): (Vec<f64>, Vec<f64>) = (
-        y.iter().step_by(2).copied().collect(),
-        y.iter().skip(1).step_by(2).copied().collect(),
-    );
+    let split = |v: &[f64]| -> (Vec<f64>, Vec<f64>) {
+        (
+            v.iter().step_by(2).copied().collect(),
+            v.iter().skip(1).step_by(2).copied().collect(),
+        )
+    };
+    let (t, c) = split(&y);
     let o = ResampleOptions::new(10_000, 1);
-    println!("threads: {}", rayon::current_num_threads());
-    let s = Instant::now();
-    let r = ri::randomization_test(&y, &treated, &Design::Complete, &o).unwrap();
-    println!(
-        "RI, complete, 10,000 permutations, 100k units: {:.3} s (p = {:.4})",
-        s.elapsed().as_secs_f64(),
-        r.p_value
+    println!("rayon threads: {}", rayon::current_num_threads());
+    time(
+        "RI, complete randomisation, 10,000 permutations, 100k units",
+        &mut || {
+            let r = ri::randomization_test(&y, &treated, &Design::Complete, &o).unwrap();
+            format!(" (p = {:.4})", r.p_value)
+        },
     );
-    let s = Instant::now();
-    let b = bootstrap::mean_difference(&t, &c, &o).unwrap();
-    println!(
-        "BCa bootstrap of a mean difference, 10,000 resamples, 100k units: {:.3} s (se = {:.3})",
-        s.elapsed().as_secs_f64(),
-        b.std_error
+    time(
+        "BCa bootstrap of a mean difference, 10,000 resamples, 100k units",
+        &mut || {
+            let b = bootstrap::mean_difference(&t, &c, &o).unwrap();
+            format!(
+                " (se = {:.3}, BCa [{:.2}, {:.2}])",
+                b.std_error, b.bca_low, b.bca_high
+            )
+        },
     );
     let yb: Vec<f64> = y.iter().map(|v| f64::from(u8::from(*v > 700.0))).collect();
-    let (tb, cb): (Vec<f64>, Vec<f64>) = (
-        yb.iter().step_by(2).copied().collect(),
-        yb.iter().skip(1).step_by(2).copied().collect(),
-    );
-    let s = Instant::now();
-    bootstrap::mean_difference(&tb, &cb, &o).unwrap();
-    println!(
-        "BCa bootstrap, binary outcome (counts path), 10,000 resamples, 100k units: {:.3} s",
-        s.elapsed().as_secs_f64()
+    let (tb, cb) = split(&yb);
+    time(
+        "BCa bootstrap, binary outcome (counts path), 10,000 resamples, 100k units",
+        &mut || {
+            bootstrap::mean_difference(&tb, &cb, &o).unwrap();
+            String::new()
+        },
     );
     let strata = Clusters::from_labels(&treated);
-    let stat = |r: &Resample| {
-        let m = |s: usize| {
-            let u = r.stratum(s);
-            u.iter().map(|&i| y[i as usize]).sum::<f64>() / u.len() as f64
-        };
-        m(0) - m(1)
-    };
-    let s = Instant::now();
-    bootstrap::replicates(&strata, &stat, &o).unwrap();
-    println!(
-        "generic bootstrap replicates (no jackknife), 10,000 resamples, 100k units: {:.3} s",
-        s.elapsed().as_secs_f64()
+    let stat = mean_difference_statistic(&y);
+    time(
+        "generic bootstrap, replicates only, 10,000 resamples, 100k units",
+        &mut || {
+            bootstrap::replicates(&strata, &stat, &o).unwrap();
+            String::new()
+        },
     );
     let cl: Vec<u32> = (0..n as u32).map(|i| i % 1000).collect();
     let clusters = Clusters::from_labels(&cl);
     let ct: Vec<bool> = cl.iter().map(|c| c % 2 == 0).collect();
-    let s = Instant::now();
-    ri::randomization_test(&y, &ct, &Design::Clustered(&clusters), &o).unwrap();
-    println!(
-        "RI, 1,000 clusters, 10,000 permutations, 100k units: {:.3} s",
-        s.elapsed().as_secs_f64()
+    time(
+        "RI, 1,000 clusters, 10,000 permutations, 100k units",
+        &mut || {
+            ri::randomization_test(&y, &ct, &Design::Clustered(&clusters), &o).unwrap();
+            String::new()
+        },
+    );
+    let blocks: Vec<u32> = (0..n as u32).map(|i| (i / 2) % 50).collect();
+    let blocks = Clusters::from_labels(&blocks);
+    time(
+        "RI, 50 blocks of 2,000 units, 10,000 permutations",
+        &mut || {
+            ri::randomization_test(&y, &treated, &Design::Blocked(&blocks), &o).unwrap();
+            String::new()
+        },
     );
     let x: Vec<f64> = ct.iter().map(|&b| f64::from(u8::from(b))).collect();
     let z: Vec<f64> = (0..n).map(|i| (i % 17) as f64).collect();
-    let s = Instant::now();
-    let wb = WildClusterBootstrap::new(&y, &[&x, &z], true, &clusters, 1).unwrap();
-    let prep = s.elapsed().as_secs_f64();
-    let r = wb.run(WildWeights::Webb, &o).unwrap();
-    println!(
-        "wild cluster bootstrap, 1,000 clusters, 100k rows, k = 3, 10,000 Webb draws + CI: {:.3} s (setup {prep:.3} s; p = {:.3})",
-        s.elapsed().as_secs_f64(),
-        r.p_value
+    time(
+        "wild cluster bootstrap, 1,000 clusters, 100k rows, k = 3, 10,000 Webb draws + CI",
+        &mut || {
+            let wb = WildClusterBootstrap::new(&y, &[&x, &z], true, &clusters, 1).unwrap();
+            let r = wb.run(WildWeights::Webb, &o).unwrap();
+            format!(" (p = {:.3})", r.p_value)
+        },
     );
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
+    {
+        println!(
+            "peak resident memory of the test process: {}",
+            line[6..].trim()
+        );
+    }
 }

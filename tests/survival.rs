@@ -737,7 +737,7 @@ fn chart_from(curves: &[KmCurve], labels: &[&str], times: &[f64], lang: Lang) ->
                     .at_times(times)
                     .unwrap()
                     .iter()
-                    .map(|a| a.at_risk)
+                    .map(|a| Some(a.at_risk))
                     .collect(),
             })
             .collect(),
@@ -880,11 +880,11 @@ fn survival_chart_handles_one_arm_empty_curves_and_nan() {
         at_risk: vec![
             AtRiskRow {
                 label: "No one".to_string(),
-                counts: vec![0],
+                counts: vec![Some(0)],
             },
             AtRiskRow {
                 label: "Other".to_string(),
-                counts: vec![1, 2, 3, 4],
+                counts: vec![Some(1), Some(2), Some(3), None],
             },
         ],
         ..one.clone()

@@ -17,6 +17,7 @@
 //!   config lists covariates, else the cluster-robust difference when clustered, else
 //!   Welch (continuous) or Newcombe (binary).
 
+pub mod disclosure;
 pub mod estimate;
 pub mod results;
 pub mod survival;
@@ -167,9 +168,22 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
     }
     adjust_headlines(&mut estimates, spec, spec.multiplicity);
     if estimates.is_empty() {
+        let why: Vec<String> = notes
+            .iter()
+            .map(|n| {
+                format!(
+                    "\n  - {}: {}",
+                    n.outcome.as_deref().unwrap_or("-"),
+                    n.text.en
+                )
+            })
+            .collect();
         return Err(Error::data(
             path,
-            "no comparison could be estimated; see the notes above (too few units per arm, or outcomes without variation)",
+            format!(
+                "no comparison could be estimated (too few units per arm, or outcomes without variation):{}",
+                why.concat()
+            ),
         ));
     }
 
@@ -186,7 +200,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
             value: a.value.clone(),
             label: a.label.clone(),
             control: a.value == spec.arms.control,
-            n_rows: units.arm.iter().filter(|&&x| x == i).count(),
+            n_rows: Some(units.arm.iter().filter(|&&x| x == i).count()),
         })
         .collect();
     let subset_meta = subsets
@@ -232,6 +246,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         notes,
         method: method_text(spec),
         multiplicity: spec.multiplicity,
+        disclosure: disclosure::Disclosure::off(),
     })
 }
 
@@ -465,10 +480,12 @@ fn outcome_units(
             let _ = spec;
             Ok(OutcomeUnits { rows, values })
         }
-        OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => Err(Error::analysis(format!(
-            "outcome \"{}\" is time-to-event and is not analysed here",
-            o.id
-        ))),
+        OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => {
+            Err(Error::analysis(format!(
+                "outcome \"{}\" is time-to-event and is not analysed here",
+                o.id
+            )))
+        }
     }
 }
 
@@ -571,7 +588,10 @@ fn panel_time_event(
         end,
     } = &o.source
     else {
-        return Err(Error::analysis(format!("outcome \"{}\" has no panel", o.id)));
+        return Err(Error::analysis(format!(
+            "outcome \"{}\" has no panel",
+            o.id
+        )));
     };
     let dir = frame.path().parent().unwrap_or(std::path::Path::new("."));
     let ppath = dir.join(file);
@@ -599,7 +619,10 @@ fn panel_time_event(
             .map(|(i, v)| match v {
                 Some(x) if x.fract() != 0.0 => Err(Error::data(
                     &ppath,
-                    format!("column \"{col}\", data row {}: {x} is not a whole month", i + 1),
+                    format!(
+                        "column \"{col}\", data row {}: {x} is not a whole month",
+                        i + 1
+                    ),
                 )),
                 other => Ok(other.map(|x| x as i64)),
             })
@@ -718,13 +741,14 @@ fn analyse_subset(
                 outcome: o.id.clone(),
                 subset: subset.to_string(),
                 arm: arm.value.clone(),
-                n: vals.len(),
-                n_missing: missing[a],
+                n: Some(vals.len()),
+                n_missing: Some(missing[a]),
                 mean,
                 sd,
                 ci_low,
                 ci_high,
                 ci_method: method.into(),
+                suppressed: false,
             });
         }
     }
@@ -778,6 +802,19 @@ fn analyse_subset(
                 y.push(v);
                 treated.push(a == t_idx);
             }
+        }
+        if y.iter().all(|v| *v == y[0]) {
+            let v = crate::data::fmt_number(y[0]);
+            let (t, c) = (&key.treated, &key.control);
+            notes.extend(estimate::to_notes(
+                &o.id,
+                subset,
+                vec![(
+                    format!("{t} vs {c}: not estimated, the outcome is {v} for every unit in both arms (no variation)."),
+                    format!("{t} vs {c}: niet geschat, de uitkomst is {v} voor elke eenheid in beide armen (geen variatie)."),
+                )],
+            ));
+            continue;
         }
         let pair = estimate::Pair {
             key,

@@ -47,8 +47,10 @@ pub struct EstimateRow {
     pub p_value: f64,
     /// Degrees of freedom of the t reference distribution; null when it is normal.
     pub df: Option<f64>,
-    pub n_treated: usize,
-    pub n_control: usize,
+    /// Units in the treated and control arm; null when suppressed (fewer than the
+    /// disclosure threshold).
+    pub n_treated: Option<usize>,
+    pub n_control: Option<usize>,
     /// Number of clusters used for cluster-robust inference.
     pub n_clusters: Option<usize>,
     /// Covariates the estimate is adjusted for (after dropping collinear ones).
@@ -60,6 +62,8 @@ pub struct EstimateRow {
     pub p_value_adjusted: Option<f64>,
     /// The adjustment method of `p_value_adjusted` (holm, bonferroni, bh).
     pub adjustment: Option<String>,
+    /// True when disclosure control withheld this row's numbers (they are null).
+    pub suppressed: bool,
 }
 
 impl EstimateRow {
@@ -92,13 +96,14 @@ impl EstimateRow {
             conf_level,
             p_value: inf.p_value,
             df: inf.df,
-            n_treated: n.0,
-            n_control: n.1,
+            n_treated: Some(n.0),
+            n_control: Some(n.1),
             n_clusters: None,
             covariates: Vec::new(),
             headline: false,
             p_value_adjusted: None,
             adjustment: None,
+            suppressed: false,
         }
     }
 }
@@ -133,6 +138,8 @@ pub struct TestRow {
     pub seed: Option<u64>,
     /// What the test is of, in words (e.g. "adjusted arm coefficient, CR1 t, Webb weights").
     pub detail: Option<String>,
+    /// True when disclosure control withheld the test (its statistic and p are null).
+    pub suppressed: bool,
 }
 
 impl TestRow {
@@ -156,6 +163,7 @@ impl TestRow {
             reps: None,
             seed: None,
             detail: None,
+            suppressed: false,
         }
     }
 }
@@ -166,18 +174,21 @@ pub struct ArmSummaryRow {
     pub outcome: String,
     pub subset: String,
     pub arm: String,
-    /// Units with an observed outcome.
-    pub n: usize,
-    /// Units in the arm whose outcome is missing (excluded: complete cases).
-    pub n_missing: usize,
+    /// Units with an observed outcome; null when suppressed.
+    pub n: Option<usize>,
+    /// Units in the arm whose outcome is missing (excluded: complete cases); null
+    /// when suppressed.
+    pub n_missing: Option<usize>,
     /// Mean; the proportion for binary outcomes.
     pub mean: f64,
     /// Standard deviation (n − 1); null for binary outcomes.
     pub sd: Option<f64>,
     pub ci_low: f64,
     pub ci_high: f64,
-    /// "t" (mean ± t(n−1)·SE) or "wilson" (binary).
+    /// "t" (mean ± t(n−1)·SE), "wilson" (binary) or "rmst (tau = …)".
     pub ci_method: String,
+    /// True when disclosure control withheld this row's numbers (they are null).
+    pub suppressed: bool,
 }
 
 /// A remark in both languages, attached to an outcome or to the whole evaluation.
@@ -208,8 +219,8 @@ pub struct ArmMeta {
     pub value: String,
     pub label: Text,
     pub control: bool,
-    /// Rows (units) in the data in this arm.
-    pub n_rows: usize,
+    /// Rows (units) in the data in this arm; null when suppressed.
+    pub n_rows: Option<usize>,
 }
 
 /// Subset (project) metadata.
@@ -255,6 +266,8 @@ pub struct PilotResults {
     pub method: Text,
     /// How headline p-values were adjusted for multiple testing.
     pub multiplicity: crate::stats::multiplicity::Adjustment,
+    /// Statistical disclosure control applied to these results.
+    pub disclosure: super::disclosure::Disclosure,
 }
 
 impl PilotResults {

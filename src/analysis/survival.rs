@@ -36,6 +36,9 @@ pub struct SurvivalSummary {
     pub arm: String,
     pub n: usize,
     pub events: usize,
+    /// True when disclosure control withheld the curve and median (fewer than the
+    /// threshold units or events).
+    pub suppressed: bool,
     /// Horizon of the restricted mean survival time (the arm summary's mean).
     pub horizon: f64,
     /// Median time to the event; null when the curve does not reach 0.5.
@@ -50,7 +53,8 @@ pub struct SurvivalSummary {
     pub censored: Vec<(f64, f64)>,
     /// Times of the at-risk table (the chart's time ticks) and the number at risk then.
     pub risk_times: Vec<f64>,
-    pub risk_table: Vec<usize>,
+    /// Null where fewer than the disclosure threshold are at risk.
+    pub risk_table: Vec<Option<usize>>,
     /// Interval transform of the curve (log-log by default).
     pub ci_transform: String,
 }
@@ -183,7 +187,7 @@ pub(crate) fn analyse(
             .unwrap_or_default();
         let risk_table = c
             .at_times(&risk_times)
-            .map(|v| v.iter().map(|p| p.at_risk).collect())
+            .map(|v| v.iter().map(|p| Some(p.at_risk)).collect())
             .unwrap_or_default();
         let m = c.median();
         out.summaries.push(SurvivalSummary {
@@ -192,6 +196,7 @@ pub(crate) fn analyse(
             arm: arm.value.clone(),
             n: c.n,
             events: c.events,
+            suppressed: false,
             horizon,
             median: m.estimate,
             median_ci_low: m.ci_low,
@@ -221,13 +226,14 @@ pub(crate) fn analyse(
                 outcome: o.id.clone(),
                 subset: subset.to_string(),
                 arm: arm.value.clone(),
-                n: c.n,
-                n_missing: te.missing_by_arm[c.group as usize],
+                n: Some(c.n),
+                n_missing: Some(te.missing_by_arm[c.group as usize]),
                 mean: r.estimate,
                 sd: None,
                 ci_low: r.ci_low,
                 ci_high: r.ci_high,
                 ci_method: format!("rmst (tau = {horizon})"),
+                suppressed: false,
             }),
             Err(e) => note(
                 format!("{}: restricted mean not estimable ({e}).", arm.value),

@@ -10,7 +10,7 @@ use crate::config::{
     Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, OutcomeKind, OutcomeSource,
     OutcomeSpec, PilotSpec, Text,
 };
-use crate::data::Frame;
+use crate::data::{Frame, ReadArgs};
 use crate::error::{Error, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
 use crate::stats::multiplicity::Adjustment;
@@ -93,6 +93,13 @@ pub struct CompareArgs {
     /// Seed of every resampling method.
     #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
     pub seed: u64,
+    /// Publish small cells: turn off disclosure control (inside a secure environment
+    /// only; the output is then stamped with a warning).
+    #[arg(long)]
+    pub no_disclosure_control: bool,
+    /// Minimum number of persons behind any published number.
+    #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
+    pub disclosure_threshold: usize,
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
     #[arg(long, value_enum, default_value = "auto")]
     pub kind: KindArg,
@@ -102,6 +109,8 @@ pub struct CompareArgs {
     /// Output format (to standard output).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 fn same(s: &str) -> Text {
@@ -123,8 +132,12 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
     cols.extend(args.fe.iter().cloned());
     let mut seen = BTreeSet::new();
     cols.retain(|c| seen.insert(c.clone()));
-    let frame = Frame::load(&args.data, &cols)?;
+    let read = args.read.options()?;
+    let frame = Frame::load_with(&args.data, &cols, &[], &read)?;
     let path = &args.data;
+    for a in frame.assumptions() {
+        eprintln!("note: {}: {a}", path.display());
+    }
 
     let arm_values: BTreeSet<String> = frame
         .strings(&args.treatment)?
@@ -165,6 +178,9 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             ),
         ));
     }
+    if let Some(c) = &args.cluster {
+        frame.check_clusters(c)?;
+    }
     let is01 = arm_values.iter().all(|v| v == "0" || v == "1");
     let control = match (&args.control, &args.treated) {
         (Some(c), _) => c.clone(),
@@ -174,13 +190,21 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             .find(|v| *v != t)
             .cloned()
             .unwrap_or_default(),
-        _ => {
-            return Err(Error::usage(format!(
-                "name the control arm with --control (column \"{}\" has values: {})",
-                args.treatment,
-                listed.join(", ")
-            )));
-        }
+        _ => match crate::data::control_guess(&listed) {
+            Some(c) => {
+                eprintln!(
+                    "note: control arm \"{c}\" assumed from its name; name another with --control"
+                );
+                c.to_string()
+            }
+            None => {
+                return Err(Error::usage(format!(
+                    "name the control arm with --control (column \"{}\" has values: {})",
+                    args.treatment,
+                    listed.join(", ")
+                )));
+            }
+        },
     };
     let treated: Vec<String> = match &args.treated {
         Some(t) if *t == control => {
@@ -287,6 +311,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             file: path.display().to_string(),
             id: None,
             layout: DataLayout::Person,
+            read,
         },
         arms: Arms {
             column: args.treatment.clone(),
@@ -314,7 +339,7 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let (spec, frame) = build_spec(args)?;
     let frame = restrict(frame, &spec)?;
-    analysis::run(
+    let mut r = analysis::run(
         &spec,
         &frame,
         &Options {
@@ -326,7 +351,11 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
             seed: args.seed,
             ..Options::default()
         },
-    )
+    )?;
+    if !args.no_disclosure_control {
+        analysis::disclosure::apply(&mut r, args.disclosure_threshold);
+    }
+    Ok(r)
 }
 
 /// The `table` format: every estimate with its interval, then per-arm summaries.
@@ -361,7 +390,7 @@ pub fn table(r: &PilotResults) -> String {
             fmt_p(e.p_value),
             e.df.map(|d| format!("{d:.1}"))
                 .unwrap_or_else(|| "z".into()),
-            format!("{}/{}", e.n_treated, e.n_control),
+            report::fmt_sizes(e.n_treated, e.n_control, lang),
         ]);
     }
     let mut out = render(&rows);
@@ -378,8 +407,8 @@ pub fn table(r: &PilotResults) -> String {
         rows.push(vec![
             s.outcome.clone(),
             s.arm.clone(),
-            s.n.to_string(),
-            s.n_missing.to_string(),
+            report::fmt_count(s.n, lang),
+            report::fmt_count(s.n_missing, lang),
             fmt_value(s.mean),
             fmt_value(s.ci_low),
             fmt_value(s.ci_high),
@@ -390,6 +419,14 @@ pub fn table(r: &PilotResults) -> String {
         out.push_str(&format!("note: {}\n", n.text.en));
     }
     out.push_str("Differences are treated minus control; binary outcomes as proportions.\n");
+    if !r.disclosure.applied {
+        out.push_str("WARNING: no disclosure control; small cells are shown. For use inside a secure environment only.\n");
+    } else if r.disclosure.suppressed_summaries + r.disclosure.suppressed_estimates > 0 {
+        out.push_str(&format!(
+            "Disclosure control: numbers resting on fewer than {} persons are suppressed.\n",
+            r.disclosure.threshold
+        ));
+    }
     out
 }
 
@@ -403,7 +440,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
                 + "\n"
         }
         Format::Json => report::to_json(&r)? + "\n",
-        Format::Csv => report::to_csv(&r.estimates),
+        Format::Csv => report::to_csv_with(&r.estimates, r.disclosure.applied),
     };
     super::print_out(&text);
     Ok(())

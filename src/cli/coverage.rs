@@ -3,6 +3,7 @@
 //! cluster-randomised designs (see [`crate::simulate::coverage`] and docs/coverage.md).
 
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -63,18 +64,23 @@ pub fn run(args: &CoverageArgs) -> Result<()> {
     let designs = args.design.designs();
     let total = coverage::total_trials(&designs, args.trials);
     let done = AtomicU64::new(0);
+    // The last whole percentage shown: trials finish on several threads, so the
+    // printing is serialised and never goes backwards.
+    let shown = Mutex::new(0u64);
     let start = Instant::now();
     let show = std::io::stderr().is_terminal() && total > 0;
     let report_progress = |k: u64| {
-        let before = done.fetch_add(k, Ordering::Relaxed);
-        let after = before + k;
-        // Redraw when the whole percentage changes.
-        if after * 100 / total != before * 100 / total || after == total {
+        let after = done.fetch_add(k, Ordering::Relaxed) + k;
+        let percent = after * 100 / total;
+        let Ok(mut last) = shown.lock() else {
+            return;
+        };
+        if percent > *last {
+            *last = percent;
             let mut err = std::io::stderr().lock();
             let _ = write!(
                 err,
-                "\rcoverage: {after}/{total} trials ({}%), {:.0} s",
-                after * 100 / total,
+                "\rcoverage: {percent}% of {total} trials, {:.0} s",
                 start.elapsed().as_secs_f64()
             );
             let _ = err.flush();
@@ -86,7 +92,7 @@ pub fn run(args: &CoverageArgs) -> Result<()> {
         args.seed,
         if show { Some(&report_progress) } else { None },
     );
-    if show {
+    if shown.lock().is_ok_and(|s| *s > 0) {
         eprintln!();
     }
     let report = report?;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, Options, PilotResults};
 use crate::config::{self, Lang, PilotSpec};
-use crate::data::Frame;
+use crate::config::{DataLayout, DesignKind};
+use crate::data::{Frame, ReadArgs, ReadOptions};
 use crate::error::{Error, Result};
 use crate::report::{self, charts, document, html, markdown, tables};
 
@@ -42,9 +43,19 @@ pub struct PilotArgs {
     /// Seed of every resampling method (the same seed gives the same results).
     #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
     pub seed: u64,
+    /// Publish small cells: turn off disclosure control (for work inside a secure
+    /// environment only; every output is then stamped with a warning).
+    #[arg(long)]
+    pub no_disclosure_control: bool,
+    /// Minimum number of persons behind any published number.
+    #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
+    pub disclosure_threshold: usize,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Read options; each overrides the `[data]` key of the same name in the config.
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// The data file of a pilot: `data_dir/<data.file>`, or the Parquet file of the same
@@ -60,11 +71,39 @@ pub fn data_path(spec: &PilotSpec, data_dir: &Path) -> PathBuf {
     p
 }
 
+/// Load a pilot's data with the config's read options, each overridden by one set in
+/// `over`, and check that ids (`data.id`) are unique: per period in a before/after
+/// design, not at all in a panel or with aggregated rows.
+pub fn load_data(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Frame> {
+    let path = data_path(spec, data_dir);
+    let mut cols = spec.needed_columns();
+    if let Some(id) = &spec.data.id
+        && !cols.contains(id)
+    {
+        cols.push(id.clone());
+    }
+    // `data_source` marks synthetic data; it is read when present.
+    let read = spec.data.read.overridden_by(over);
+    let frame = Frame::load_with(&path, &cols, &["data_source"], &read)?;
+    if let Some(id) = &spec.data.id
+        && spec.data.layout == DataLayout::Person
+        && spec.design.kind != DesignKind::Panel
+    {
+        let within =
+            (spec.design.kind == DesignKind::BeforeAfter).then_some(spec.arms.column.as_str());
+        frame.check_unique_ids(id, within)?;
+    }
+    let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
+    frame.check_arms(&spec.arms.column, &arms, &spec.arms.control)?;
+    if let Some(c) = &spec.design.cluster {
+        frame.check_clusters(c)?;
+    }
+    Ok(frame)
+}
+
 /// Load and analyse one pilot.
 pub fn evaluate(spec: &PilotSpec, data_dir: &Path, opts: &Options) -> Result<PilotResults> {
-    let path = data_path(spec, data_dir);
-    // `data_source` marks synthetic data; it is read when present.
-    let frame = Frame::load_with_optional(&path, &spec.needed_columns(), &["data_source"])?;
+    let frame = load_data(spec, data_dir, &ReadOptions::default())?;
     analysis::run(spec, &frame, opts)
 }
 
@@ -74,7 +113,7 @@ pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u
         ("results.json".to_string(), report::to_json(r)?.into_bytes()),
         (
             "results.csv".to_string(),
-            report::to_csv(&r.estimates).into_bytes(),
+            report::to_csv_with(&r.estimates, r.disclosure.applied).into_bytes(),
         ),
     ];
     let mut pngs = HashMap::new();
@@ -133,6 +172,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
             args.pilots.display()
         )));
     }
+    let read = args.read.options()?;
     let mut failures = Vec::new();
     for slug in &slugs {
         let out = match (&args.out, args.all) {
@@ -149,7 +189,16 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 seed: args.seed,
                 ..Options::default()
             };
-            let r = evaluate(&spec, &args.data, &opts)?;
+            let frame = load_data(&spec, &args.data, &read)?;
+            if !args.quiet {
+                for a in frame.assumptions() {
+                    eprintln!("note: {}: {a}", frame.path().display());
+                }
+            }
+            let mut r = analysis::run(&spec, &frame, &opts)?;
+            if !args.no_disclosure_control {
+                analysis::disclosure::apply(&mut r, args.disclosure_threshold);
+            }
             let files = render_outputs(&r, args.lang)?;
             super::output::write_folder(&out, &files)?;
             Ok(r)

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, closest};
 pub use options::{ReadArgs, ReadOptions};
-use values::{NotNumber, Rules, Style};
 pub use values::{NA_STRINGS, NO_WORDS, YES_WORDS};
+use values::{NotNumber, Rules, Style};
 
 /// File name extensions read as delimited text.
 pub const TEXT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "dat"];
@@ -79,7 +79,7 @@ pub(crate) struct Table {
     pub columns: Vec<(String, Vec<Option<Cell>>)>,
     /// Line (text) or row (worksheet) of each data row, 1-based.
     pub rows: Vec<u32>,
-    /// "line", or "row of worksheet \"Blad1\"".
+    /// Prefix of a row number: "line " or "worksheet \"Blad1\", row ".
     pub row_word: String,
     pub assumptions: Vec<String>,
     /// Line or row of the header.
@@ -108,7 +108,11 @@ impl Selection<'_> {
             match at.as_slice() {
                 [i] => out.push(*i),
                 [] => {
-                    let shown: Vec<&str> = raw.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+                    let shown: Vec<&str> = raw
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|s| !s.is_empty())
+                        .collect();
                     let hint = closest(c, shown.iter().copied())
                         .map(|s| format!(" Did you mean \"{s}\"?"))
                         .unwrap_or_default();
@@ -117,8 +121,18 @@ impl Selection<'_> {
                         .find(|s| s.eq_ignore_ascii_case(c) && hint.is_empty())
                         .map(|s| format!(" Did you mean \"{s}\"?"))
                         .unwrap_or_default();
+                    let split = if raw.len() == 1 && raw[0].contains([',', ';', '\t', '|']) {
+                        " The header was read as a single column: is the separator right (--delimiter)?"
+                    } else {
+                        ""
+                    };
+                    let hint = if split.is_empty() {
+                        hint
+                    } else {
+                        String::new()
+                    };
                     return Err(format!(
-                        "no column \"{c}\".{hint}{case} The file has: {}",
+                        "no column \"{c}\".{hint}{case}{split} The file has: {}",
                         shown.join(", ")
                     ));
                 }
@@ -224,7 +238,10 @@ impl Frame {
             ));
         }
         let Some(kind) = FileKind::of(path) else {
-            let ext = path.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_string())
+                .unwrap_or_default();
             return Err(Error::data(
                 path,
                 format!(
@@ -244,7 +261,9 @@ impl Frame {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::io(
                 path,
-                format!("cannot read the data file: {e}; check that it exists and that you may read it"),
+                format!(
+                    "cannot read the data file: {e}; check that it exists and that you may read it"
+                ),
             )
         })?;
         let table = if kind == FileKind::Sheet {
@@ -253,7 +272,8 @@ impl Frame {
             sheet::read(bytes, opts, &sel).map(|mut t| {
                 t.assumptions.insert(
                     0,
-                    "the file is a spreadsheet workbook despite its name; read as a workbook".into(),
+                    "the file is a spreadsheet workbook despite its name; read as a workbook"
+                        .into(),
                 );
                 t
             })
@@ -281,7 +301,11 @@ impl Frame {
             .map_err(|e| Error::data(path, format!("cannot read the header: {e}")))?;
         let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
         let idx = sel.indices(&names).map_err(|m| Error::data(path, m))?;
-        let lf = lf.select(idx.iter().map(|&i| col(names[i].as_str())).collect::<Vec<_>>());
+        let lf = lf.select(
+            idx.iter()
+                .map(|&i| col(names[i].as_str()))
+                .collect::<Vec<_>>(),
+        );
         let df = lf
             .collect()
             .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
@@ -303,12 +327,17 @@ impl Frame {
         Ok(frame)
     }
 
-    fn from_table(path: &Path, mut t: Table, opts: &ReadOptions, required: &[String]) -> Result<Self> {
+    fn from_table(
+        path: &Path,
+        mut t: Table,
+        opts: &ReadOptions,
+        required: &[String],
+    ) -> Result<Self> {
         if t.rows.is_empty() {
             return Err(Error::data(
                 path,
                 format!(
-                    "the file has a header ({} {}) but no data rows; export the data again with its rows",
+                    "the file has a header ({}{}) but no data rows; export the data again with its rows",
                     t.row_word, t.header_row
                 ),
             ));
@@ -327,7 +356,7 @@ impl Frame {
                 }
             }
         }
-        let at = |i: usize| format!("{} {}", t.row_word, t.rows[i]);
+        let at = |i: usize| format!("{}{}", t.row_word, t.rows[i]);
         rules.decimal_comma = match opts.decimal_comma {
             Some(b) => b,
             None => {
@@ -361,7 +390,9 @@ impl Frame {
                                 t.columns[c].0,
                                 at(i),
                                 values::parse_number(&v, false).unwrap_or(f64::NAN),
-                                values::parse_number(&v, true).map(fmt_number).unwrap_or_default()
+                                values::parse_number(&v, true)
+                                    .map(fmt_number)
+                                    .unwrap_or_default()
                             ),
                         ));
                     }
@@ -387,7 +418,9 @@ impl Frame {
                     .into_iter()
                     .map(|c| match c {
                         Some(Cell::Text(s)) => Some(s),
-                        Some(Cell::Number(x)) if rules.decimal_comma => Some(format!("{x}").replace('.', ",")),
+                        Some(Cell::Number(x)) if rules.decimal_comma => {
+                            Some(format!("{x}").replace('.', ","))
+                        }
                         Some(Cell::Number(x)) => Some(format!("{x}")),
                         None => None,
                     })
@@ -498,7 +531,7 @@ impl Frame {
     /// "data row 5 (line 6)": the row as the analysis counts it and where it is in the file.
     pub fn row_ref(&self, i: usize) -> String {
         match self.rows.as_ref().and_then(|r| r.get(i)) {
-            Some(n) => format!("data row {} ({} {n})", i + 1, self.row_word),
+            Some(n) => format!("data row {} ({}{n})", i + 1, self.row_word),
             None => format!("data row {}", i + 1),
         }
     }
@@ -657,8 +690,13 @@ impl Frame {
             NotNumber::Point => format!(
                 "column \"{name}\", {at}: \"{shown}\" has a decimal point but the file is read with decimal commas; fix the value, or pass --decimal-comma=false if the file uses decimal points"
             ),
-            NotNumber::Text if t.starts_with('#') && (t.ends_with('!') || t.ends_with('?')) => format!(
-                "column \"{name}\", {at}: \"{shown}\" is a spreadsheet error value, not a number; fix the formula or clear the cell"
+            NotNumber::Text if t.starts_with('#') && (t.ends_with('!') || t.ends_with('?')) => {
+                format!(
+                    "column \"{name}\", {at}: \"{shown}\" is a spreadsheet error value, not a number; fix the formula or clear the cell"
+                )
+            }
+            NotNumber::Text if is_date(t) => format!(
+                "column \"{name}\", {at}: \"{shown}\" is a date; a number is needed here (e.g. months from the start of the pilot)"
             ),
             NotNumber::Text if t.ends_with('%') => format!(
                 "column \"{name}\", {at}: \"{shown}\" is a percentage; write it as a plain number (45 or 0.45)"
@@ -720,6 +758,84 @@ impl Frame {
             ),
         ))
     }
+}
+
+impl Frame {
+    /// Check that the arm column has rows in the control arm and in at least one other
+    /// arm of `arms`. Values outside `arms` are left to the analysis, which names their
+    /// rows.
+    pub fn check_arms(&self, column: &str, arms: &[String], control: &str) -> Result<()> {
+        let v = self.strings(column)?;
+        let mut n = vec![0usize; arms.len()];
+        for x in v.iter().flatten() {
+            match arms.iter().position(|a| a == x) {
+                Some(i) => n[i] += 1,
+                None => return Ok(()),
+            }
+        }
+        let present: Vec<String> = arms
+            .iter()
+            .zip(&n)
+            .filter(|(_, k)| **k > 0)
+            .map(|(a, k)| format!("\"{a}\" ({k} rows)"))
+            .collect();
+        let has_control = arms.iter().zip(&n).any(|(a, k)| a == control && *k > 0);
+        let has_other = arms.iter().zip(&n).any(|(a, k)| a != control && *k > 0);
+        if has_control && has_other {
+            return Ok(());
+        }
+        let found = if present.is_empty() {
+            "no arm at all".to_string()
+        } else {
+            format!("only {}", present.join(", "))
+        };
+        Err(Error::data(
+            &self.path,
+            format!(
+                "column \"{column}\" has {found}; a comparison needs rows in the control arm \"{control}\" and in at least one other arm ({}). Check that this is the full data file and the right arm column",
+                arms.iter()
+                    .filter(|a| *a != control)
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+
+    /// Check that a cluster column has at least two clusters.
+    pub fn check_clusters(&self, column: &str) -> Result<()> {
+        let v = self.strings(column)?;
+        let mut seen: Vec<&str> = Vec::new();
+        for x in v.iter().flatten() {
+            if !seen.contains(&x.as_str()) {
+                seen.push(x);
+                if seen.len() > 1 {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::data(
+            &self.path,
+            format!(
+                "column \"{column}\" holds a single cluster ({}); cluster-robust inference needs at least two clusters, and a cluster-randomised comparison at least one per arm. Check the cluster column, or leave it out if units were assigned one by one",
+                seen.first()
+                    .map(|s| format!("\"{s}\""))
+                    .unwrap_or_else(|| "none".into())
+            ),
+        ))
+    }
+}
+
+/// "2024-01-31", "31-01-2024", "31/1/2024" and the like.
+fn is_date(t: &str) -> bool {
+    let parts: Vec<&str> = t
+        .split(|c: char| c == '-' || c == '/' || c == ' ')
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 3
+        && parts[..3]
+            .iter()
+            .all(|p| p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// "3.0" → "3" (and "3,0" with decimal commas), so that a column of whole numbers
@@ -845,7 +961,10 @@ mod tests {
 
     #[test]
     fn control_arms_by_name() {
-        assert_eq!(control_guess(&["interventie", "controle"]), Some("controle"));
+        assert_eq!(
+            control_guess(&["interventie", "controle"]),
+            Some("controle")
+        );
         assert_eq!(control_guess(&["ja", "nee"]), Some("nee"));
         assert_eq!(control_guess(&["a", "b"]), None);
         assert_eq!(control_guess(&["control", "comparison", "x"]), None);
@@ -853,7 +972,10 @@ mod tests {
 
     #[test]
     fn duplicate_and_empty_names_are_made_unique() {
-        let raw: Vec<String> = ["a", "", "a", "a_2"].iter().map(|s| s.to_string()).collect();
+        let raw: Vec<String> = ["a", "", "a", "a_2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let (n, notes) = unique_names(&raw);
         assert_eq!(n, ["a", "column_2", "a_3", "a_2"]);
         assert_eq!(notes.len(), 2);

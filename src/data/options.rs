@@ -27,9 +27,11 @@ pub struct ReadOptions {
 }
 
 /// Allowed separators, for messages.
-pub const DELIMITER_ALLOWED: &str = "\",\", \";\", \"tab\", \"|\" or another single punctuation character (not a quote)";
+pub const DELIMITER_ALLOWED: &str =
+    "\",\", \";\", \"tab\", \"|\" or another single punctuation character (not a quote)";
 /// Allowed encodings, for messages.
-pub const ENCODING_ALLOWED: &str = "auto, utf-8, latin1 (= windows-1252), utf-16le, utf-16be, or another WHATWG encoding label";
+pub const ENCODING_ALLOWED: &str =
+    "auto, utf-8, latin1 (= windows-1252), utf-16le, utf-16be, or another WHATWG encoding label";
 
 /// A separator from its spelling: `;`, `,`, `|`, `tab` or `\t`, or any other single ASCII
 /// punctuation character or a space. Quotes, letters, digits and line breaks are refused.
@@ -44,7 +46,11 @@ pub fn parse_delimiter(s: &str) -> std::result::Result<char, String> {
             let mut it = s.chars();
             match (it.next(), it.next()) {
                 (Some(c), None) => c,
-                _ => return Err(format!("\"{s}\" is not one character; allowed values: {DELIMITER_ALLOWED}")),
+                _ => {
+                    return Err(format!(
+                        "\"{s}\" is not one character; allowed values: {DELIMITER_ALLOWED}"
+                    ));
+                }
             }
         }
     };
@@ -58,13 +64,17 @@ pub fn parse_delimiter(s: &str) -> std::result::Result<char, String> {
 }
 
 /// The encoding a label names (`None` for `auto`), or a message listing the choices.
-pub fn parse_encoding(s: &str) -> std::result::Result<Option<&'static encoding_rs::Encoding>, String> {
+pub fn parse_encoding(
+    s: &str,
+) -> std::result::Result<Option<&'static encoding_rs::Encoding>, String> {
     let l = s.trim().to_ascii_lowercase();
     if l == "auto" {
         return Ok(None);
     }
     let alias = match l.as_str() {
-        "latin-1" | "latin_1" | "iso8859-1" | "iso88591" | "ansi" | "cp-1252" | "windows1252" => "windows-1252",
+        "latin-1" | "latin_1" | "iso8859-1" | "iso88591" | "ansi" | "cp-1252" | "windows1252" => {
+            "windows-1252"
+        }
         "utf16" | "utf16le" | "utf-16-le" => "utf-16le",
         "utf16be" | "utf-16-be" => "utf-16be",
         "utf_8" => "utf-8",
@@ -72,7 +82,9 @@ pub fn parse_encoding(s: &str) -> std::result::Result<Option<&'static encoding_r
     };
     match encoding_rs::Encoding::for_label_no_replacement(alias.as_bytes()) {
         Some(e) => Ok(Some(e)),
-        None => Err(format!("\"{s}\" is not an encoding this tool knows; allowed values: {ENCODING_ALLOWED}")),
+        None => Err(format!(
+            "\"{s}\" is not an encoding this tool knows; allowed values: {ENCODING_ALLOWED}"
+        )),
     }
 }
 
@@ -107,7 +119,12 @@ impl ReadOptions {
         };
         for v in na {
             if v.contains(['\n', '\r']) {
-                return Err(("na", format!("{v:?} contains a line break; a missing-value marker is one cell's text")));
+                return Err((
+                    "na",
+                    format!(
+                        "{v:?} contains a line break; a missing-value marker is one cell's text"
+                    ),
+                ));
             }
         }
         let mut na_list: Vec<String> = Vec::new();
@@ -119,7 +136,10 @@ impl ReadOptions {
         }
         let sheet = match sheet {
             Some(s) if s.trim().is_empty() => {
-                return Err(("sheet", "the name is empty; name a worksheet, or leave it out to read the first".into()));
+                return Err((
+                    "sheet",
+                    "the name is empty; name a worksheet, or leave it out to read the first".into(),
+                ));
             }
             s => s.map(str::to_string),
         };
@@ -176,7 +196,12 @@ pub struct ReadArgs {
     pub encoding: Option<String>,
     /// Extra values that mean "missing", comma-separated (e.g. `--na=-99,999`). Empty
     /// cells, NA, N/A, NULL, NaN, #N/A, "." and "-" always do.
-    #[arg(long, value_name = "VALUES", value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "VALUES",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     pub na: Vec<String>,
     /// Worksheet of an Excel or OpenDocument file (default: the first).
     #[arg(long, value_name = "NAME")]
@@ -207,8 +232,16 @@ mod tests {
         assert_eq!(parse_delimiter("tab"), Ok('\t'));
         assert_eq!(parse_delimiter("\\t"), Ok('\t'));
         assert_eq!(parse_delimiter("|"), Ok('|'));
-        assert!(parse_delimiter("\"").unwrap_err().contains("allowed values"));
-        assert!(parse_delimiter(";;").unwrap_err().contains("not one character"));
+        assert!(
+            parse_delimiter("\"")
+                .unwrap_err()
+                .contains("allowed values")
+        );
+        assert!(
+            parse_delimiter(";;")
+                .unwrap_err()
+                .contains("not one character")
+        );
         assert!(parse_delimiter("x").is_err());
         assert!(parse_delimiter("é").is_err());
     }
@@ -222,12 +255,17 @@ mod tests {
         assert_eq!(name("utf8"), Some("UTF-8"));
         assert_eq!(name("utf-16"), Some("UTF-16LE"));
         assert_eq!(name("auto"), None);
-        assert!(parse_encoding("klingon").unwrap_err().contains("allowed values"));
+        assert!(
+            parse_encoding("klingon")
+                .unwrap_err()
+                .contains("allowed values")
+        );
     }
 
     #[test]
     fn flags_override_the_config() {
-        let cfg = ReadOptions::from_parts(Some(";"), Some(true), None, &["-99".into()], None).unwrap();
+        let cfg =
+            ReadOptions::from_parts(Some(";"), Some(true), None, &["-99".into()], None).unwrap();
         let cli = ReadOptions::from_parts(None, Some(false), Some("latin1"), &[], None).unwrap();
         let m = cfg.overridden_by(&cli);
         assert_eq!(m.delimiter, Some(';'));

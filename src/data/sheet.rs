@@ -14,7 +14,11 @@ use crate::error::closest;
 /// Read the chosen (or first) worksheet of a workbook held in memory.
 pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
     let mut wb: Sheets<Cursor<Vec<u8>>> = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| format!("cannot open the workbook ({e}); save it again from Excel as .xlsx, or export CSV"))?;
+        .map_err(|e| {
+            format!(
+                "cannot open the workbook ({e}); save it again from Excel as .xlsx, or export CSV"
+            )
+        })?;
     let names = wb.sheet_names();
     if names.is_empty() {
         return Err("the workbook has no worksheets".into());
@@ -53,31 +57,61 @@ pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Resul
             "worksheet \"{name}\" is empty; put a header row and data rows on it (or choose another with --sheet)"
         ));
     };
+    let filled = |row: &[Data]| {
+        row.iter()
+            .filter(|c| cell_text(c).is_some_and(|t| !t.is_empty()))
+            .count()
+    };
+    // Title rows above the header: rows with at most one filled cell before the first
+    // row with two or more.
+    let counts: Vec<usize> = range.rows().take(50).map(filled).collect();
+    let skip = counts.iter().position(|&n| n >= 2).unwrap_or(0);
     let mut rows_iter = range.rows();
+    let titles: Vec<String> = rows_iter
+        .by_ref()
+        .take(skip)
+        .filter_map(|r| {
+            r.iter()
+                .find_map(|c| cell_text(c).filter(|t| !t.is_empty()))
+        })
+        .collect();
+    let header_row = r0 + 1 + skip as u32;
     let header = rows_iter.next().unwrap_or(&[]);
-    let raw_names: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+    let raw_names: Vec<String> = header
+        .iter()
+        .map(|c| cell_text(c).unwrap_or_default())
+        .collect();
     if raw_names.iter().all(String::is_empty) {
         return Err(format!(
-            "worksheet \"{name}\": the first used row (row {}) is empty; the first row must name the columns",
-            r0 + 1
+            "worksheet \"{name}\": the first used row (row {header_row}) is empty; the first row must name the columns"
         ));
     }
-    if c0 > 0 || r0 > 0 {
+    let first_col = header
+        .iter()
+        .position(|c| cell_text(c).is_some_and(|t| !t.is_empty()))
+        .unwrap_or(0) as u32;
+    if let Some(t) = titles.first() {
         assumptions.push(format!(
-            "worksheet \"{name}\": header in row {}, starting at column {}",
-            r0 + 1,
-            column_letter(c0)
+            "worksheet \"{name}\": {skip} row(s) above the header skipped as titles (\"{t}\"); the header is row {header_row}"
+        ));
+    } else if c0 + first_col > 0 || r0 > 0 {
+        assumptions.push(format!(
+            "worksheet \"{name}\": header in row {header_row}, starting at column {}",
+            column_letter(c0 + first_col)
         ));
     }
     let (names_u, renamed) = super::unique_names(&raw_names);
-    let keep = sel.indices(&names_u)?;
+    let keep = sel.indices(&raw_names)?;
     let mut cols: Vec<Vec<Option<Cell>>> = vec![Vec::new(); keep.len()];
     let mut rows = Vec::new();
     let mut empty_rows = 0usize;
     let mut used = vec![false; raw_names.len()];
     for (k, row) in rows_iter.enumerate() {
-        let sheet_row = r0 + 2 + k as u32;
-        if row.iter().all(|c| matches!(c, Data::Empty) || cell_text(c).is_some_and(|t| t.is_empty())) {
+        let sheet_row = header_row + 1 + k as u32;
+        if row
+            .iter()
+            .all(|c| matches!(c, Data::Empty) || cell_text(c).is_some_and(|t| t.is_empty()))
+        {
             empty_rows += 1;
             continue;
         }
@@ -107,9 +141,9 @@ pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Resul
     Ok(Table {
         columns,
         rows,
-        row_word: format!("row of worksheet \"{name}\""),
+        row_word: format!("worksheet \"{name}\", row "),
         assumptions,
-        header_row: r0 + 1,
+        header_row,
         delimiter: None,
     })
 }

@@ -36,8 +36,15 @@ pub(crate) fn decode(bytes: &[u8], opts: &ReadOptions) -> Result<(String, Option
         Some(enc) => strict(enc, bytes).map(|t| (t, None)),
         None => {
             if let Some(enc) = utf16_without_bom(bytes) {
-                return strict(enc, bytes)
-                    .map(|t| (t, Some(format!("encoding {} detected (no byte-order mark)", enc.name()))));
+                return strict(enc, bytes).map(|t| {
+                    (
+                        t,
+                        Some(format!(
+                            "encoding {} detected (no byte-order mark)",
+                            enc.name()
+                        )),
+                    )
+                });
             }
             if let Some(p) = bytes.iter().position(|&b| b == 0) {
                 return Err(format!(
@@ -48,7 +55,10 @@ pub(crate) fn decode(bytes: &[u8], opts: &ReadOptions) -> Result<(String, Option
             match std::str::from_utf8(bytes) {
                 Ok(t) => Ok((t.to_string(), None)),
                 Err(e) => {
-                    let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                    let line = 1 + bytes[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count();
                     let (t, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
                     Ok((
                         t.into_owned(),
@@ -188,7 +198,9 @@ impl<'a> Records<'a> {
                     let breaks = cb
                         .iter()
                         .enumerate()
-                        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && cb.get(i + 1) != Some(&b'\n')))
+                        .filter(|&(i, &c)| {
+                            c == b'\n' || (c == b'\r' && cb.get(i + 1) != Some(&b'\n'))
+                        })
                         .count();
                     self.line = self.line.saturating_add(breaks as u32);
                     value.push_str(chunk);
@@ -202,14 +214,18 @@ impl<'a> Records<'a> {
                 }
                 // Text after the closing quote (other than spaces) is kept.
                 let start = self.pos;
-                while self.pos < b.len() && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r') {
+                while self.pos < b.len()
+                    && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r')
+                {
                     self.pos += 1;
                 }
                 value.push_str(text[start..self.pos].trim());
                 fields.push(Cow::Owned(value));
             } else {
                 let start = self.pos;
-                while self.pos < b.len() && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r') {
+                while self.pos < b.len()
+                    && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r')
+                {
                     self.pos += 1;
                 }
                 fields.push(Cow::Borrowed(&text[start..self.pos]));
@@ -230,7 +246,8 @@ fn blank(r: &Record) -> bool {
 }
 
 /// Field counts of the first records with separator `d`, or `None` if they do not split.
-fn widths(text: &str, d: u8, first_line: u32) -> Option<Vec<usize>> {
+/// Also the number of title lines dropped from the front.
+fn widths(text: &str, d: u8, first_line: u32) -> Option<(Vec<(usize, usize)>, usize)> {
     let mut rec = Records::new(text, d, first_line);
     let mut out = Vec::new();
     while out.len() < SNIFF_RECORDS {
@@ -244,43 +261,63 @@ fn widths(text: &str, d: u8, first_line: u32) -> Option<Vec<usize>> {
                 break;
             }
             Some(Ok(r)) if blank(&r) => continue,
-            Some(Ok(r)) => out.push(r.fields.len()),
+            Some(Ok(r)) => out.push((r.fields.len(), filled(&r))),
         }
     }
-    Some(out)
+    let skip = title_lines(&out.iter().map(|w| w.1).collect::<Vec<_>>());
+    out.drain(..skip);
+    Some((out, skip))
+}
+
+/// Fields that are not empty.
+fn filled(r: &Record) -> usize {
+    r.fields.iter().filter(|f| !f.trim().is_empty()).count()
+}
+
+/// Leading records with at most one filled field, before the first with two or more:
+/// titles above the header (as in "Export VIA-pilot;;;"). None when no record has two.
+fn title_lines(filled: &[usize]) -> usize {
+    match filled.iter().position(|&n| n >= 2) {
+        Some(i) => i,
+        None => 0,
+    }
 }
 
 /// The separator that splits the first records into the same number (more than one) of
 /// fields; the most fields wins, then the order of [`CANDIDATES`].
 fn detect_delimiter(text: &str, first_line: u32) -> (u8, Option<String>) {
-    let mut best: Option<(u8, usize, bool)> = None;
+    // Score: rows split evenly, then fewer lines taken for titles, then more fields.
+    let mut best: Option<(u8, (bool, std::cmp::Reverse<usize>, usize))> = None;
     let mut fits = Vec::new();
     for d in CANDIDATES {
-        let Some(w) = widths(text, d, first_line) else {
+        let Some((w, skip)) = widths(text, d, first_line) else {
             continue;
         };
-        let Some(&h) = w.first() else { continue };
+        let Some(&(h, _)) = w.first() else { continue };
         if h < 2 {
             continue;
         }
-        let consistent = w.iter().all(|&x| x == h);
+        let consistent = w.iter().all(|&(x, _)| x == h);
         if consistent {
-            fits.push(d);
+            fits.push((d, skip));
         }
-        let better = match best {
-            None => true,
-            Some((_, bh, bc)) => (consistent, h) > (bc, bh),
-        };
-        if better {
-            best = Some((d, h, consistent));
+        let score = (consistent, std::cmp::Reverse(skip), h);
+        if best.as_ref().is_none_or(|(_, b)| score > *b) {
+            best = Some((d, score));
         }
     }
+    let min_skip = fits.iter().map(|f| f.1).min().unwrap_or(0);
+    let fits: Vec<u8> = fits
+        .into_iter()
+        .filter(|f| f.1 == min_skip)
+        .map(|f| f.0)
+        .collect();
     match best {
         None => (
             b',',
             Some("only one column found; separator ',' assumed (pass --delimiter if the file uses another)".into()),
         ),
-        Some((d, _, consistent)) => {
+        Some((d, (consistent, _, _))) => {
             let name = describe_delimiter(d as char);
             let note = if !consistent {
                 Some(format!(
@@ -314,7 +351,10 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
     let mut first_line = 1;
     // Excel's "sep=;" first line names the separator.
     let mut delim = opts.delimiter.map(|c| c as u8);
-    if let Some(rest) = body.strip_prefix("sep=").or_else(|| body.strip_prefix("\"sep=")) {
+    if let Some(rest) = body
+        .strip_prefix("sep=")
+        .or_else(|| body.strip_prefix("\"sep="))
+    {
         let c = rest.chars().next();
         if let Some(c) = c.filter(|c| c.is_ascii() && !matches!(c, '\r' | '\n'))
             && delim.is_none()
@@ -332,7 +372,9 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
         first_line = 2;
     }
     if body.trim().is_empty() {
-        return Err("the file is empty; export the data again with a header row and data rows".into());
+        return Err(
+            "the file is empty; export the data again with a header row and data rows".into(),
+        );
     }
     let delim = match delim {
         Some(d) => d,
@@ -344,7 +386,21 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
     };
     let dname = describe_delimiter(delim as char);
     let mut rec = Records::new(body, delim, first_line);
-    // Header: the first record that is not blank.
+    // Title lines above the header, if any.
+    let skip = {
+        let mut probe = Records::new(body, delim, first_line);
+        let mut f = Vec::new();
+        while f.len() < SNIFF_RECORDS {
+            match probe.next_record() {
+                Some(Ok(r)) if blank(&r) => continue,
+                Some(Ok(r)) => f.push(filled(&r)),
+                _ => break,
+            }
+        }
+        title_lines(&f)
+    };
+    // Header: the first record that is not blank (after the titles).
+    let mut titles: Vec<(u32, String)> = Vec::new();
     let (header_line, header) = loop {
         match rec.next_record() {
             None => {
@@ -352,9 +408,19 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
             }
             Some(Err(e)) => return Err(e),
             Some(Ok(r)) if blank(&r) => continue,
+            Some(Ok(r)) if titles.len() < skip => {
+                let t = r.fields.iter().find(|f| !f.trim().is_empty());
+                titles.push((r.line, t.map(|t| shorten(t.trim())).unwrap_or_default()));
+            }
             Some(Ok(r)) => break (r.line, r.fields),
         }
     };
+    if let Some((l, t)) = titles.first() {
+        assumptions.push(format!(
+            "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {header_line}",
+            titles.len()
+        ));
+    }
     let width = header.len();
     let raw_names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     // Read every record, keeping all columns until we know which unnamed ones are empty.
@@ -364,7 +430,7 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
     let unnamed: Vec<usize> = (0..width).filter(|&i| raw_names[i].is_empty()).collect();
     let mut unnamed_used = vec![false; width];
     // Only the selected columns are stored; the rest are checked for width only.
-    let keep_idx = sel.indices(&super::unique_names(&raw_names).0)?;
+    let keep_idx = sel.indices(&raw_names)?;
     let mut keep_mask = vec![false; width];
     for &i in &keep_idx {
         keep_mask[i] = true;
@@ -441,7 +507,7 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
     Ok(Table {
         columns,
         rows,
-        row_word: "line".into(),
+        row_word: "line ".into(),
         assumptions,
         header_row: header_line,
         delimiter: Some(delim),
@@ -455,7 +521,11 @@ fn rec_is_blank_line(r: &Record) -> bool {
 
 fn shorten(s: &str) -> String {
     let t: String = s.chars().take(40).collect();
-    if t.len() < s.len() { format!("{t}…") } else { t }
+    if t.len() < s.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
 }
 
 /// "4" or "4, 9, 12" or "4, 9, 12, … (7 in all)".
@@ -484,7 +554,10 @@ mod tests {
 
     #[test]
     fn quotes_line_endings_and_line_numbers() {
-        let v = records("a;b\r\n\"x;1\";\"say \"\"hi\"\"\"\r\n\"multi\nline\";2\rlast;3", b';');
+        let v = records(
+            "a;b\r\n\"x;1\";\"say \"\"hi\"\"\"\r\n\"multi\nline\";2\rlast;3",
+            b';',
+        );
         assert_eq!(v[0], (1, vec!["a".into(), "b".into()]));
         assert_eq!(v[1], (2, vec!["x;1".into(), "say \"hi\"".into()]));
         assert_eq!(v[2], (3, vec!["multi\nline".into(), "2".into()]));
@@ -505,6 +578,8 @@ mod tests {
         assert_eq!(detect_delimiter("a;b;c\n1,5;2;3\n4;5,5;6\n", 1).0, b';');
         assert_eq!(detect_delimiter("a\tb\n1\t2\n", 1).0, b'\t');
         assert_eq!(detect_delimiter("a,b\n\"1;2\",3\n", 1).0, b',');
+        assert_eq!(detect_delimiter("g;u\nx;1,5\ny;2,5\n", 1).0, b';');
+        assert_eq!(detect_delimiter("Titel\narm;y;z\na;1,5;2\n", 1).0, b';');
         let (d, note) = detect_delimiter("a\n1\n", 1);
         assert_eq!(d, b',');
         assert!(note.unwrap().contains("one column"));
@@ -530,6 +605,10 @@ mod tests {
             encoding: Some("utf-8".into()),
             ..ReadOptions::default()
         };
-        assert!(decode(b"a\nJos\xe9\n", &strict).unwrap_err().contains("line 2"));
+        assert!(
+            decode(b"a\nJos\xe9\n", &strict)
+                .unwrap_err()
+                .contains("line 2")
+        );
     }
 }

@@ -87,7 +87,11 @@ pub(crate) fn parse_number(t: &str, decimal_comma: bool) -> Result<f64, NotNumbe
     if !decimal_comma {
         if t.contains(',') {
             let looks = t.replace(',', ".").parse::<f64>().is_ok() || looks_grouped(t, ',');
-            return Err(if looks { NotNumber::Comma } else { NotNumber::Text });
+            return Err(if looks {
+                NotNumber::Comma
+            } else {
+                NotNumber::Text
+            });
         }
         return t.parse::<f64>().map_err(|_| NotNumber::Text);
     }
@@ -125,7 +129,9 @@ pub(crate) fn parse_number(t: &str, decimal_comma: bool) -> Result<f64, NotNumbe
     let m = strip_sign(mantissa);
     let ok_mantissa = match m.split_once('.') {
         Some((i, f)) => (i.is_empty() || all_digits(i)) && all_digits(f),
-        None => all_digits(m) || m.eq_ignore_ascii_case("inf") || m.eq_ignore_ascii_case("infinity"),
+        None => {
+            all_digits(m) || m.eq_ignore_ascii_case("inf") || m.eq_ignore_ascii_case("infinity")
+        }
     };
     if !ok_mantissa {
         return Err(NotNumber::Text);
@@ -145,7 +151,9 @@ fn looks_grouped(t: &str, sep: char) -> bool {
     let int = b.split('.').next().unwrap_or("");
     let mut parts = int.split(sep);
     let first = parts.next().unwrap_or("");
-    (1..=3).contains(&first.len()) && all_digits(first) && parts.all(|p| p.len() == 3 && all_digits(p))
+    (1..=3).contains(&first.len())
+        && all_digits(first)
+        && parts.all(|p| p.len() == 3 && all_digits(p))
 }
 
 /// How a piece of text writes a number, for detecting the decimal mark.
@@ -176,7 +184,9 @@ pub(crate) fn style(t: &str) -> Style {
         return Style::Grouped;
     }
     match b.split_once('.') {
-        Some((int, frac)) if (int.is_empty() || all_digits(int)) && all_digits(frac) => Style::Point,
+        Some((int, frac)) if (int.is_empty() || all_digits(int)) && all_digits(frac) => {
+            Style::Point
+        }
         _ => Style::Neutral,
     }
 }
@@ -230,7 +240,9 @@ mod tests {
             decimal_comma: false,
             na: vec!["-99".into()],
         };
-        for t in ["", "NA", "na", "N/A", "NULL", "null", ".", "-", "#N/A", "nan", "-99"] {
+        for t in [
+            "", "NA", "na", "N/A", "NULL", "null", ".", "-", "#N/A", "nan", "-99",
+        ] {
             assert!(r.is_na(t), "{t}");
         }
         assert!(!r.is_na("-5"));

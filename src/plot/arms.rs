@@ -29,12 +29,13 @@ pub(crate) fn scene(c: &ArmChart) -> Scene {
     let mut y = header(&mut s, &c.title, &c.subtitle);
     let words = words(c.lang);
     // "n = 87" is glued with no-break spaces so wrapping never separates n from 87.
-    let label = |p: &ArmPoint| {
-        format!(
+    let label = |p: &ArmPoint| match p.n {
+        Some(n) => format!(
             "{} (n\u{a0}=\u{a0}{})",
             p.label,
-            format_number(p.n as f64, 0, c.lang)
-        )
+            format_number(n as f64, 0, c.lang)
+        ),
+        None => p.label.clone(),
     };
     let labels: Vec<Vec<String>> = c
         .groups

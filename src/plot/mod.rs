@@ -81,7 +81,8 @@ pub struct ArmPoint {
     pub mean: f64,
     pub ci_low: f64,
     pub ci_high: f64,
-    pub n: usize,
+    /// None where disclosure control withholds it (the label then says so).
+    pub n: Option<usize>,
 }
 
 /// One subset, e.g. "Pooled" or a project/site.

@@ -42,7 +42,8 @@ pub struct SurvivalCurve {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AtRiskRow {
     pub label: String,
-    pub counts: Vec<usize>,
+    /// None where the count is withheld (disclosure control): drawn as a dash.
+    pub counts: Vec<Option<usize>>,
 }
 
 /// A Kaplan-Meier chart with one curve per arm.
@@ -226,7 +227,7 @@ fn left_column(c: &SurvivalChart) -> i32 {
         .at_risk
         .iter()
         .filter_map(|r| r.counts.first())
-        .map(|&n| TICK.width(&format_number(n as f64, 0, c.lang)) / 2.0)
+        .map(|&n| TICK.width(&count_text(n, c.lang)) / 2.0)
         .fold(0.0, f64::max);
     let rows = if c.at_risk.is_empty() || c.at_risk_times.is_empty() {
         0.0
@@ -488,7 +489,7 @@ fn at_risk_table(
         .at_risk
         .iter()
         .flat_map(|r| r.counts.iter())
-        .map(|&n| TICK.width(&format_number(n as f64, 0, c.lang)))
+        .map(|&n| TICK.width(&count_text(n, c.lang)))
         .fold(0.0, f64::max);
     let font = if widest + 8.0 <= f64::from(gap) {
         TICK
@@ -506,9 +507,10 @@ fn at_risk_table(
             });
         let mid = y + lh / 2;
         s.hline(MARGIN, MARGIN + 14, mid, LINE + 1, colour);
-        let half_count = row.counts.first().map_or(0.0, |&n| {
-            font.width(&format_number(n as f64, 0, c.lang)) / 2.0
-        });
+        let half_count = row
+            .counts
+            .first()
+            .map_or(0.0, |&n| font.width(&count_text(n, c.lang)) / 2.0);
         let room = f64::from(left - SWATCH - LABEL_GAP) - half_count;
         let label = fit_line(&row.label, LABEL, room);
         s.text(
@@ -520,7 +522,7 @@ fn at_risk_table(
             Align::Left,
         );
         for (n, &x) in row.counts.iter().zip(&xs) {
-            let text = format_number(*n as f64, 0, c.lang);
+            let text = count_text(*n, c.lang);
             let x = x.clamp(px0, WIDTH - 6 - (font.width(&text) / 2.0) as i32);
             s.text(
                 x,
@@ -534,4 +536,12 @@ fn at_risk_table(
         y += lh + 2;
     }
     y
+}
+
+/// A count for the at-risk table, or a dash where it is withheld.
+fn count_text(n: Option<usize>, lang: Lang) -> String {
+    n.map_or_else(
+        || "\u{2013}".to_string(),
+        |n| format_number(n as f64, 0, lang),
+    )
 }

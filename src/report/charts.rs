@@ -14,6 +14,13 @@ fn footer(r: &PilotResults, lang: Lang) -> String {
     if r.synthetic {
         s.push_str(tr(lang, " · SYNTHETISCHE DATA", " · SYNTHETIC DATA"));
     }
+    if !r.disclosure.applied {
+        s.push_str(tr(
+            lang,
+            " · ZONDER GEHEIMHOUDING: NIET PUBLICEREN",
+            " · NO DISCLOSURE CONTROL: DO NOT PUBLISH",
+        ));
+    }
     s
 }
 
@@ -39,6 +46,11 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
                     (true, true) => r.subset_label(&e.subset, lang),
                     (true, false) => format!("{} — {cmp}", r.subset_label(&e.subset, lang)),
                     (false, _) => cmp,
+                };
+                let label = if e.suppressed {
+                    format!("{label} ({})", tr(lang, "onderdrukt", "suppressed"))
+                } else {
+                    label
                 };
                 EffectRow {
                     label,
@@ -100,11 +112,23 @@ pub fn arm_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<ArmChart
             .iter()
             .filter(|a| a.outcome == outcome && a.subset == s.value)
             .map(|a| ArmPoint {
-                label: r.arm_label(&a.arm, lang),
                 mean: a.mean * f,
                 ci_low: a.ci_low * f,
                 ci_high: a.ci_high * f,
                 n: a.n,
+                label: if a.suppressed {
+                    format!(
+                        "{} ({})",
+                        r.arm_label(&a.arm, lang),
+                        tr(
+                            lang,
+                            "onderdrukt: te weinig personen",
+                            "suppressed: too few persons"
+                        )
+                    )
+                } else {
+                    r.arm_label(&a.arm, lang)
+                },
             })
             .collect();
         if !points.is_empty() {

@@ -6,7 +6,7 @@ use crate::analysis::{POOLED, PilotResults, Scale};
 use crate::config::{Lang, OutcomeKind};
 
 use super::tables::{arm_mean, effect_ci, summary_rows};
-use super::{display_factor, fmt_p, fmt_value, localise, tr};
+use super::{display_factor, fmt_count, fmt_p, fmt_sizes, fmt_value, localise, tr};
 
 /// A block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             tr(lang, "evaluatie", "evaluation")
         ),
     ));
+    b.push(disclosure_block(r, lang));
     if r.synthetic {
         b.push(Warning(
             tr(
@@ -98,7 +99,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             } else {
                 tr(lang, "behandeld", "treated").into()
             },
-            a.n_rows.to_string(),
+            fmt_count(a.n_rows, lang),
         ]);
     }
     b.push(Table(arms));
@@ -180,8 +181,8 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             t.push(vec![
                 r.subset_label(&s.subset, lang),
                 r.arm_label(&s.arm, lang),
-                s.n.to_string(),
-                s.n_missing.to_string(),
+                fmt_count(s.n, lang),
+                fmt_count(s.n_missing, lang),
                 localise(&fmt_value(s.mean * f), lang),
                 localise(
                     &format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)),
@@ -254,7 +255,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
                 e.df.map(|d| localise(&format!("{d:.1}"), lang))
                     .unwrap_or_else(|| "z".into()),
                 localise(&fmt_p(e.p_value), lang),
-                format!("{}/{}", e.n_treated, e.n_control),
+                fmt_sizes(e.n_treated, e.n_control, lang),
             ]);
         }
         b.push(Table(t));
@@ -436,4 +437,37 @@ fn survival_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Bl
         ),
         localise(&fmt_value(first.horizon), lang)
     )));
+}
+
+/// The disclosure-control statement: a warning stamp when it was turned off.
+fn disclosure_block(r: &PilotResults, lang: Lang) -> Block {
+    if r.disclosure.applied {
+        Block::Paragraph(format!(
+            "{} {}.",
+            tr(
+                lang,
+                "Statistische geheimhouding: geen getal, percentage, gemiddelde of grafiekonderdeel berust op minder dan",
+                "Disclosure control: no number, percentage, mean or chart element rests on fewer than",
+            ),
+            match lang {
+                Lang::Nl => format!(
+                    "{} personen; onderdrukte waarden staan er als 'onderdrukt'",
+                    r.disclosure.threshold
+                ),
+                Lang::En => format!(
+                    "{} persons; withheld values read 'suppressed'",
+                    r.disclosure.threshold
+                ),
+            }
+        ))
+    } else {
+        Block::Warning(
+            tr(
+                lang,
+                "ZONDER STATISTISCHE GEHEIMHOUDING: dit document kan kleine aantallen over personen bevatten. Alleen voor gebruik binnen de beveiligde omgeving; niet publiceren.",
+                "NO DISCLOSURE CONTROL: this document may contain small counts about persons. For use inside the secure environment only; do not publish.",
+            )
+            .into(),
+        )
+    }
 }

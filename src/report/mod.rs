@@ -73,6 +73,11 @@ pub const CSV_COLUMNS: &[&str] = &[
 
 /// `results.csv`: the tidy table of estimates.
 pub fn to_csv(rows: &[EstimateRow]) -> String {
+    to_csv_with(rows, true)
+}
+
+/// `results.csv` with a `disclosure_control` column saying whether it was applied.
+pub fn to_csv_with(rows: &[EstimateRow], disclosure_applied: bool) -> String {
     let mut out = CSV_COLUMNS.join(",");
     out.push('\n');
     for r in rows {
@@ -98,12 +103,18 @@ pub fn to_csv(rows: &[EstimateRow]) -> String {
             num(r.conf_level),
             num(r.p_value),
             opt(r.df),
-            r.n_treated.to_string(),
-            r.n_control.to_string(),
+            r.n_treated.map(|n| n.to_string()).unwrap_or_default(),
+            r.n_control.map(|n| n.to_string()).unwrap_or_default(),
             r.n_clusters.map(|g| g.to_string()).unwrap_or_default(),
             r.headline.to_string(),
             opt(r.p_value_adjusted),
             csv_field(r.adjustment.as_deref().unwrap_or("")),
+            r.suppressed.to_string(),
+            if disclosure_applied {
+                "applied".into()
+            } else {
+                "off".into()
+            },
         ];
         out.push_str(&fields.join(","));
         out.push('\n');
@@ -165,4 +176,17 @@ pub fn display_factor(r: &PilotResults, row: &EstimateRow) -> f64 {
 pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let p = dir.join(name);
     std::fs::write(&p, bytes).map_err(|e| Error::io(&p, format!("cannot write: {e}")))
+}
+
+/// A count for people: the number, or "suppressed" where disclosure control withheld it.
+pub fn fmt_count(n: Option<usize>, lang: Lang) -> String {
+    n.map_or_else(
+        || tr(lang, "onderdrukt", "suppressed").to_string(),
+        |n| n.to_string(),
+    )
+}
+
+/// "treated/control" sizes for people.
+pub fn fmt_sizes(t: Option<usize>, c: Option<usize>, lang: Lang) -> String {
+    format!("{}/{}", fmt_count(t, lang), fmt_count(c, lang))
 }

@@ -38,7 +38,13 @@ pub fn arm_mean(r: &PilotResults, outcome: &str, subset: &str, arm: &str, lang: 
     r.arm_summaries
         .iter()
         .find(|s| s.outcome == outcome && s.subset == subset && s.arm == arm)
-        .map(|s| localise(&fmt_value(s.mean * factor), lang))
+        .map(|s| {
+            if s.suppressed {
+                tr(lang, "onderdrukt", "suppressed").to_string()
+            } else {
+                localise(&fmt_value(s.mean * factor), lang)
+            }
+        })
         .unwrap_or_else(|| "–".into())
 }
 
@@ -94,12 +100,16 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
                 ),
                 arm_mean(r, &e.outcome, &e.subset, &e.control, lang),
                 arm_mean(r, &e.outcome, &e.subset, &e.treated, lang),
-                effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang),
+                if e.suppressed {
+                    tr(lang, "onderdrukt", "suppressed").to_string()
+                } else {
+                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
+                },
                 localise(&fmt_p(e.p_value), lang),
                 e.p_value_adjusted
                     .map(|q| localise(&fmt_p(q), lang))
                     .unwrap_or_default(),
-                format!("{}/{}", e.n_treated, e.n_control),
+                super::fmt_sizes(e.n_treated, e.n_control, lang),
                 match &e.se_type {
                     Some(s) => format!("{} ({s})", e.estimator),
                     None => e.estimator.clone(),
@@ -152,6 +162,13 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
             out.push_str(&format!("{title}\n"));
         }
         out.push_str(&format!("  {line}\n"));
+    }
+    if !r.disclosure.applied {
+        out.push_str(tr(
+            lang,
+            "WAARSCHUWING: zonder statistische geheimhouding; alleen voor de beveiligde omgeving.\n",
+            "WARNING: no disclosure control; for use inside the secure environment only.\n",
+        ));
     }
     out.push_str(tr(
         lang,

@@ -14,7 +14,7 @@
 //! | `individual` | 80 persons | 24 treated, completely at random | covariate x ~ N(0,1) |
 //! | `blocked` | 282 persons in 20 blocks of 4 to 40 | half of each block treated | block effects ~ N(0,1) |
 //! | `clusters10` | 10 clusters of 5 to 90 persons (314) | 5 clusters treated | ICC 0.1 |
-//! | `clusters50` | 50 clusters of 5 to 90 persons (1,457) | 25 clusters treated | ICC 0.1 |
+//! | `clusters50` | 50 clusters of 5 to 90 persons (1,488) | 25 clusters treated | ICC 0.1 |
 //!
 //! Cluster sizes are spread geometrically, size_g = round(5 · 18^(g/(G−1))), so the
 //! largest cluster is 18 times the smallest. Block sizes are [`BLOCK_SIZES`].
@@ -928,7 +928,7 @@ mod tests {
         let c = simulate_trial(1, Design::Clusters50, Outcome::Continuous, 3);
         let g = c.clusters.as_ref().unwrap();
         // Half the clusters are treated, and every cluster has one arm.
-        let mut arms = vec![None; 50];
+        let mut arms = [None; 50];
         for (i, &k) in g.iter().enumerate() {
             let a = arms[k as usize].get_or_insert(c.treated[i]);
             assert_eq!(*a, c.treated[i]);

@@ -34,7 +34,7 @@ use serde::Serialize;
 use super::super::binary::Counts;
 use super::super::ols::Clusters;
 use super::super::{StatsError, StatsResult, describe};
-use super::{ResampleOptions, below, norm_cdf, norm_quantile, par_fill, replicate_rng};
+use super::{ResampleOptions, for_each_below, norm_cdf, norm_quantile, par_fill, replicate_rng};
 
 /// Bootstrap estimate, standard error and intervals.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -207,6 +207,9 @@ impl Arm {
         if n < 2 {
             return Err(StatsError::TooFew { needed: 2, got: n });
         }
+        if u32::try_from(n).is_err() {
+            return Err(StatsError::Invalid("more than 2^32 units in an arm".into()));
+        }
         if y.iter().any(|v| !v.is_finite()) {
             return Err(StatsError::Invalid(
                 "outcome values must be finite numbers".into(),
@@ -276,12 +279,14 @@ impl Arm {
     fn resample_sum<R: RngCore>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
             ArmSampler::Units { shifted } => {
-                let bound = shifted.len() as u32;
-                let mut s = 0.0;
-                for _ in 0..shifted.len() {
-                    s += shifted[below(rng, bound) as usize];
-                }
-                s
+                // Four partial sums break the chain of dependent additions.
+                let mut lanes = [0.0; 4];
+                let mut k = 0;
+                for_each_below(rng, shifted.len() as u32, shifted.len(), |i| {
+                    lanes[k & 3] += shifted[i as usize];
+                    k += 1;
+                });
+                (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
             }
             ArmSampler::Counts { values, counts } => {
                 // Multinomial(n; cₖ/n) counts as conditional binomials: the k-th count
@@ -355,7 +360,8 @@ fn two_arm_bootstrap(t: &Arm, c: &Arm, opts: &ResampleOptions) -> StatsResult<Bo
 /// control), statistic = mean difference)`, whose resampling is also within samples).
 ///
 /// Each replicate draws the treated arm, then the control arm, from
-/// `replicate_rng(seed, r)`: units by [`below`]`(n)`, or, in an arm with at most n/16
+/// `replicate_rng(seed, r)`: n unit positions in `0..n`, two per 64-bit word (low half
+/// first, Lemire's rejection per half, a leftover half discarded), or, in an arm with at most n/16
 /// distinct values, the multinomial value counts as conditional binomials in increasing
 /// order of value. Each arm needs at least 2 units.
 pub fn mean_difference(
@@ -467,7 +473,8 @@ impl StrataLayout {
 
 /// Bootstrap replicates of `statistic`, resampling units with replacement within each
 /// stratum of `strata` (e.g. the arms). Replicate r draws stratum 0's units, then
-/// stratum 1's, …, each by [`below`]`(n_s)` from `replicate_rng(seed, r)`.
+/// stratum 1's, …, n_s positions in `0..n_s` each, as [`mean_difference`] does, from
+/// `replicate_rng(seed, r)`.
 pub fn replicates<F>(
     strata: &Clusters,
     statistic: &F,
@@ -493,10 +500,10 @@ where
             let mut rng = replicate_rng(opts.seed, r);
             for &(a, b) in &layout.ranges {
                 let units = &layout.idx[a..b];
-                let bound = units.len() as u32;
-                for slot in &mut buf[a..b] {
-                    *slot = units[below(&mut rng, bound) as usize];
-                }
+                let mut slots = buf[a..b].iter_mut();
+                for_each_below(&mut rng, units.len() as u32, units.len(), |i| {
+                    *slots.next().expect("one draw per slot") = units[i as usize];
+                });
             }
             statistic(&Resample {
                 idx: buf,

@@ -29,12 +29,16 @@
 //!   (never below the chance of the observed assignment; Phipson & Smyth 2010). R `ri2`
 //!   reports count/reps instead; [`RiResult`] gives the count so either can be formed.
 //!
-//! Draws: replicate r selects, block by block in block order, the smaller of the
-//! treated and the control set of clusters (units when not clustered) by drawing
-//! [`super::below`]`(G_b)` from `replicate_rng(seed, r)` until it has that many distinct
-//! ones (rejection of repeats), which gives a uniformly random subset. Cost per draw is
-//! O(min(m_b, G_b − m_b)) per block, on cluster sums computed once: independent of the
-//! number of units when clustered.
+//! Draws: replicate r draws from `replicate_rng(seed, r)` block by block, in block
+//! order, a uniformly random set of m_b of the block's G_b clusters (units when not
+//! clustered), on cluster sums computed once (so the cost does not grow with the number
+//! of units when clustered):
+//! - a block with at least 256 clusters and at least an eighth of them in the smaller
+//!   arm: by random bit masks, about 6 generator words per 64 clusters plus a
+//!   correction of a few hundred single draws (see `draw_bitmask`), O(G_b / 64);
+//! - any other block: the smaller of the treated and the control set, by drawing
+//!   [`super::below`]`(G_b)` until it has that many distinct clusters (rejection of
+//!   repeats), O(min(m_b, G_b − m_b)).
 //!
 //! Enumeration order: the assignments of each block are its combinations in
 //! lexicographic order; assignment r takes block 0's combination r mod C₀, block 1's
@@ -125,6 +129,9 @@ struct Block {
     /// Outcome total and units of the block.
     total: f64,
     units: f64,
+    /// Whether random assignments are drawn by bit masks (see [`draw_bitmask`]); such
+    /// a block starts on a multiple of 64.
+    bitmask: bool,
 }
 
 impl Block {
@@ -144,6 +151,9 @@ struct Layout {
     blocks: Vec<Block>,
     weighted: bool,
     units: f64,
+    /// Whether every cluster has one unit (no clusters), so that the treated units of
+    /// an assignment are the number of treated clusters.
+    unit_sizes: bool,
 }
 
 impl Layout {
@@ -202,31 +212,37 @@ impl Layout {
             sum[c] += y[i];
             size[c] += 1.0;
         }
-        // Group clusters by block, keeping cluster order within a block.
+        // Group clusters by block, keeping cluster order within a block. A block drawn
+        // by bit masks starts on a multiple of 64 (the gap is padding: sum 0, size 0).
         let mut counts = vec![0usize; n_blocks];
-        for &b in &block_of {
+        let mut treated_in = vec![0usize; n_blocks];
+        for (&b, &a) in block_of.iter().zip(&arm) {
             counts[b as usize] += 1;
+            treated_in[b as usize] += usize::from(a);
         }
         let mut next = Vec::with_capacity(n_blocks);
-        let mut acc = 0;
-        for &c in &counts {
+        let mut blocks_out = Vec::with_capacity(n_blocks);
+        let mut acc = 0usize;
+        for (&c, &m) in counts.iter().zip(&treated_in) {
+            let bitmask = c >= BITMASK_MIN_CLUSTERS && 8 * m.min(c - m) >= c;
+            if bitmask {
+                acc = acc.next_multiple_of(64);
+            }
             next.push(acc);
-            acc += c;
-        }
-        let mut blocks_out: Vec<Block> = next
-            .iter()
-            .zip(&counts)
-            .map(|(&s, &c)| Block {
-                start: s,
-                end: s + c,
-                treated: 0,
+            blocks_out.push(Block {
+                start: acc,
+                end: acc + c,
+                treated: m,
                 total: 0.0,
                 units: 0.0,
-            })
-            .collect();
-        let mut sums = vec![0.0; n_clusters];
-        let mut sizes = vec![0.0; n_clusters];
-        let mut arms = vec![false; n_clusters];
+                bitmask,
+            });
+            acc += c;
+        }
+        let len = acc.next_multiple_of(64);
+        let mut sums = vec![0.0; len];
+        let mut sizes = vec![0.0; len];
+        let mut arms = vec![false; len];
         for c in 0..n_clusters {
             let b = block_of[c] as usize;
             let pos = next[b];
@@ -235,7 +251,6 @@ impl Layout {
             sizes[pos] = size[c];
             arms[pos] = arm[c];
             let blk = &mut blocks_out[b];
-            blk.treated += usize::from(arm[c]);
             blk.total += sum[c];
             blk.units += size[c];
         }
@@ -264,6 +279,7 @@ impl Layout {
             blocks: blocks_out,
             weighted,
             units: n as f64,
+            unit_sizes: clusters.is_none(),
         })
     }
 
@@ -448,6 +464,10 @@ fn draw(layout: &Layout, opts: &ResampleOptions) -> Vec<f64> {
         |buf, r| {
             let mut rng = replicate_rng(opts.seed, r);
             for (b, slot) in layout.blocks.iter().zip(buf.per_block.iter_mut()) {
+                if b.bitmask {
+                    *slot = draw_bitmask(layout, b, &mut rng, &mut buf.bits);
+                    continue;
+                }
                 let g = b.size();
                 let complement = 2 * b.treated > g;
                 let k = if complement { g - b.treated } else { b.treated };
@@ -478,6 +498,90 @@ fn draw(layout: &Layout, opts: &ResampleOptions) -> Vec<f64> {
         opts.progress,
     );
     out
+}
+
+/// Blocks with at least this many clusters, and at least an eighth of them in the
+/// smaller arm, draw assignments by bit masks.
+const BITMASK_MIN_CLUSTERS: usize = 256;
+
+/// One random assignment of block `b` (exactly `b.treated` of its clusters, every such
+/// subset equally likely), drawn on the bits of `bits` (all zero on entry and on exit):
+/// its treated outcome sum and treated units.
+///
+/// Each cluster is first included independently with probability q = p/64, the
+/// multiple of 1/64 nearest to m/G: a 64-cluster word of the mask is built from 64-bit
+/// generator words w₁…w₆ by r ← w | r for a 1 digit of q and r ← w & r for a 0 digit,
+/// from the last binary digit of q to the first (each bit of r is then 1 with
+/// probability exactly q). Given its size K, such a subset is uniform among K-subsets;
+/// removing K − m of its members (or adding m − K non-members) one at a time, each
+/// drawn uniformly by rejection with [`below`], keeps it uniform and leaves exactly m.
+/// The sums then run over the set bits in cluster order, in four partial sums.
+fn draw_bitmask<R: rand::RngCore>(
+    layout: &Layout,
+    b: &Block,
+    rng: &mut R,
+    bits: &mut [u64],
+) -> (f64, f64) {
+    let g = b.size();
+    let m = b.treated;
+    let first = b.start / 64;
+    let n_words = g.div_ceil(64);
+    let words = &mut bits[first..first + n_words];
+    let p = ((64 * m + g / 2) / g).clamp(1, 63) as u32;
+    let tail = g % 64;
+    let mut count = 0usize;
+    for (i, w) in words.iter_mut().enumerate() {
+        let mut r = 0u64;
+        for digit in p.trailing_zeros()..6 {
+            let word = rng.next_u64();
+            r = if (p >> digit) & 1 == 1 {
+                word | r
+            } else {
+                word & r
+            };
+        }
+        if i + 1 == n_words && tail != 0 {
+            r &= (1u64 << tail) - 1;
+        }
+        *w = r;
+        count += r.count_ones() as usize;
+    }
+    let bound = g as u32;
+    while count != m {
+        let j = below(rng, bound) as usize;
+        let (wi, bit) = (j / 64, 1u64 << (j % 64));
+        let set = words[wi] & bit != 0;
+        if count > m && set {
+            words[wi] &= !bit;
+            count -= 1;
+        } else if count < m && !set {
+            words[wi] |= bit;
+            count += 1;
+        }
+    }
+    // Sum over the set bits (lowest first), in four partial sums.
+    let masked_sum = |values: &[f64], words: &[u64]| {
+        let mut lanes = [0.0; 4];
+        let mut k = 0;
+        for (&w, chunk) in words.iter().zip(values.chunks_exact(64)) {
+            let mut w = w;
+            while w != 0 {
+                lanes[k & 3] += chunk[w.trailing_zeros() as usize];
+                k += 1;
+                w &= w - 1;
+            }
+        }
+        (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    };
+    let span = b.start..b.start + 64 * n_words;
+    let s = masked_sum(&layout.sums[span.clone()], words);
+    let units = if layout.unit_sizes {
+        m as f64
+    } else {
+        masked_sum(&layout.sizes[span], words)
+    };
+    words.fill(0);
+    (s, units)
 }
 
 #[cfg(test)]
@@ -523,6 +627,38 @@ mod tests {
         for (a, b) in neg.iter().zip(&pos) {
             assert!((a - b).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn bit_mask_draws_are_exact_size_and_uniform() {
+        // 300 units, 70 treated: drawn by bit masks (q = 15/64 before correction).
+        let n = 300;
+        let m = 70;
+        let y: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let t: Vec<bool> = (0..n).map(|i| i < m).collect();
+        let layout = Layout::new(&y, &t, &Design::Complete).unwrap();
+        let b = layout.blocks[0];
+        assert!(b.bitmask);
+        let mut bits = vec![0u64; layout.sums.len() / 64];
+        let reps = 20_000;
+        let mut sum_of_sums = 0.0;
+        for r in 0..reps {
+            let mut rng = replicate_rng(3, r);
+            let (s, units) = draw_bitmask(&layout, &b, &mut rng, &mut bits);
+            assert_eq!(units, m as f64);
+            assert!(bits.iter().all(|&w| w == 0));
+            sum_of_sums += s;
+        }
+        // E[Σ treated y] = m·ȳ; its sd over assignments is
+        // √(m(n−m)/n · S²) with S² = n(n+1)/12 for y = 0..n−1; 4 Monte Carlo SEs.
+        let (nf, mf) = (n as f64, m as f64);
+        let expect = mf * (nf - 1.0) / 2.0;
+        let sd = (mf * (nf - mf) / nf * nf * (nf + 1.0) / 12.0).sqrt();
+        let got = sum_of_sums / reps as f64;
+        assert!(
+            (got - expect).abs() < 4.0 * sd / (reps as f64).sqrt(),
+            "{got} vs {expect}"
+        );
     }
 
     #[test]

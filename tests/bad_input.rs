@@ -1,0 +1,738 @@
+//! Every kind of bad input, run through the binary as a user would meet it, each in its
+//! own folder: a non-zero exit, a message that names the file, the column and the row
+//! where they apply and says what to do, no panic and no output folder. Where a problem
+//! only makes part of the analysis impossible, the run goes on and says so in a note.
+
+mod common;
+
+use common::{root, run_in, show};
+use std::fs;
+use std::path::Path;
+
+const CONFIG: &str = r#"
+slug = "mini"
+title = { nl = "Mini", en = "Mini" }
+description = { nl = "Kleine test", en = "Small test" }
+unit = { nl = "persoon", en = "person" }
+covariates = ["age"]
+[design]
+kind = "individually-randomised"
+[data]
+file = "mini.csv"
+id = "pid"
+[arms]
+column = "arm"
+control = "control"
+values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
+[[outcomes]]
+id = "work"
+column = "work"
+kind = "binary"
+label = { nl = "Werk", en = "Work" }
+unit = { nl = "procentpunt", en = "percentage points" }
+primary = true
+better = "higher"
+[[outcomes]]
+id = "income"
+column = "income"
+kind = "continuous"
+label = { nl = "Inkomen", en = "Income" }
+unit = { nl = "euro", en = "euros" }
+better = "higher"
+"#;
+
+const TIME_OUTCOME: &str = r#"
+[[outcomes]]
+id = "months"
+column = "months"
+event = "event"
+kind = "time-to-event"
+label = { nl = "Maanden", en = "Months" }
+unit = { nl = "maanden", en = "months" }
+better = "lower"
+"#;
+
+const COLUMNS: [&str; 9] = [
+    "pid", "arm", "age", "age2", "work", "income", "school", "months", "event",
+];
+
+/// 40 good rows as cells, to be spoilt one cell at a time.
+fn table() -> Vec<Vec<String>> {
+    (0..40)
+        .map(|i| {
+            let arm = if i % 2 == 0 { "treated" } else { "control" };
+            let income = 1000 + (i * 37) % 200 + if i % 2 == 0 { 50 } else { 0 };
+            vec![
+                format!("P{i:03}"),
+                arm.to_string(),
+                (20 + i % 30).to_string(),
+                (2 * (20 + i % 30)).to_string(),
+                u8::from((i * 7) % 3 == 0).to_string(),
+                income.to_string(),
+                format!("s{}", i % 6),
+                (1 + i % 11).to_string(),
+                (i % 2).to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn set(t: &mut [Vec<String>], row: usize, col: &str, v: &str) {
+    let c = COLUMNS.iter().position(|x| *x == col).unwrap();
+    t[row][c] = v.to_string();
+}
+
+fn csv(t: &[Vec<String>]) -> String {
+    let mut s = COLUMNS.join(",") + "\n";
+    for r in t {
+        s.push_str(&r.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+fn setup(config: &str, data: impl AsRef<[u8]>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("pilots")).unwrap();
+    fs::create_dir_all(dir.path().join("notebooks-data")).unwrap();
+    fs::write(dir.path().join("pilots/mini.toml"), config).unwrap();
+    fs::write(dir.path().join("notebooks-data/mini.csv"), data).unwrap();
+    dir
+}
+
+const RUN: [&str; 4] = ["pilot", "mini", "--out", "res"];
+
+/// Run, expect exit `code`, every needle on stderr, no panic and no output folder.
+#[track_caller]
+fn fails(dir: &Path, args: &[&str], code: i32, needles: &[&str]) {
+    let out = run_in(dir, args);
+    let msg = show(args, &out);
+    assert_eq!(out.status.code(), Some(code), "{msg}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{msg}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}\n{msg}");
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "output on stdout after an error\n{msg}"
+    );
+    assert!(!dir.join("res").exists(), "an output folder after an error");
+}
+
+#[track_caller]
+fn pilot_fails(config: &str, data: impl AsRef<[u8]>, needles: &[&str]) {
+    let dir = setup(config, data);
+    fails(dir.path(), &RUN, 1, needles);
+}
+
+/// Run a pilot that must succeed; its results.json.
+#[track_caller]
+fn results(config: &str, data: impl AsRef<[u8]>) -> serde_json::Value {
+    let dir = setup(config, data);
+    let out = run_in(dir.path(), &RUN);
+    assert!(out.status.success(), "{}", show(&RUN, &out));
+    serde_json::from_slice(&fs::read(dir.path().join("res/results.json")).unwrap()).unwrap()
+}
+
+fn notes(r: &serde_json::Value) -> String {
+    r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"]["en"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---------------------------------------------------------------- files ----
+
+#[test]
+fn missing_file() {
+    let dir = setup(CONFIG, "");
+    fs::remove_file(dir.path().join("notebooks-data/mini.csv")).unwrap();
+    fails(
+        dir.path(),
+        &RUN,
+        1,
+        &[
+            "notebooks-data/mini.csv",
+            "does not exist",
+            "check the path",
+        ],
+    );
+}
+
+#[test]
+fn unreadable_file() {
+    // A folder where the file should be (file permissions do not stop root).
+    let dir = setup(CONFIG, "");
+    let p = dir.path().join("notebooks-data/mini.csv");
+    fs::remove_file(&p).unwrap();
+    fs::create_dir(&p).unwrap();
+    fails(
+        dir.path(),
+        &RUN,
+        1,
+        &["mini.csv", "is a folder, not a data file"],
+    );
+}
+
+#[test]
+fn wrong_encoding_asked_for() {
+    let mut data = csv(&table()).into_bytes();
+    data.extend(b"# gemaakt door Jos\xe9\n");
+    let dir = setup(CONFIG, &data);
+    let mut args = RUN.to_vec();
+    args.push("--encoding=utf-8");
+    fails(
+        dir.path(),
+        &args,
+        1,
+        &[
+            "mini.csv",
+            "line 42",
+            "not valid UTF-8",
+            "--encoding latin1",
+        ],
+    );
+}
+
+#[test]
+fn not_a_text_file() {
+    pilot_fails(
+        CONFIG,
+        b"\x00\x01\x02binary\x00stuff",
+        &["mini.csv", "NUL", "not a text file"],
+    );
+}
+
+#[test]
+fn empty_file() {
+    pilot_fails(CONFIG, "", &["mini.csv", "the file is empty"]);
+    pilot_fails(CONFIG, "\r\n \n", &["mini.csv", "the file is empty"]);
+}
+
+#[test]
+fn header_only() {
+    pilot_fails(
+        CONFIG,
+        COLUMNS.join(";") + "\r\n",
+        &["mini.csv", "header (line 1) but no data rows"],
+    );
+}
+
+#[test]
+fn corrupt_workbook_and_unknown_worksheet() {
+    let cfg = CONFIG.replace("mini.csv", "mini.xlsx");
+    let dir = setup(&cfg, "");
+    fs::write(
+        dir.path().join("notebooks-data/mini.xlsx"),
+        b"PK\x03\x04 not really a zip",
+    )
+    .unwrap();
+    fails(
+        dir.path(),
+        &RUN,
+        1,
+        &["mini.xlsx", "cannot open the workbook"],
+    );
+    fs::copy(
+        root().join("tests/fixtures/input/pilot.xlsx"),
+        dir.path().join("notebooks-data/mini.xlsx"),
+    )
+    .unwrap();
+    let mut args = RUN.to_vec();
+    args.extend(["--sheet", "gegevens"]);
+    fails(
+        dir.path(),
+        &args,
+        1,
+        &["no worksheet \"gegevens\"", "Did you mean \"Gegevens\"?"],
+    );
+}
+
+#[test]
+fn ragged_rows_and_unclosed_quotes() {
+    let mut s = csv(&table());
+    s = s.replacen("P004,treated", "P004,treated,extra", 1);
+    pilot_fails(
+        CONFIG,
+        &s,
+        &[
+            "line 6: 10 fields but the header (line 1) has 9",
+            "without quotes",
+        ],
+    );
+    let s = csv(&table()).replacen("P004,treated", "P004", 1);
+    pilot_fails(
+        CONFIG,
+        &s,
+        &["line 6: 8 field(s) but the header (line 1) has 9"],
+    );
+    let s = csv(&table()).replacen("P002,", "\"P002,", 1);
+    pilot_fails(
+        CONFIG,
+        &s,
+        &["line 4: a quote (\") opens a value that is never closed"],
+    );
+}
+
+// -------------------------------------------------------------- columns ----
+
+#[test]
+fn missing_column_suggests_the_closest() {
+    pilot_fails(
+        &CONFIG.replace("column = \"income\"", "column = \"incme\""),
+        csv(&table()),
+        &[
+            "mini.csv",
+            "no column \"incme\"",
+            "Did you mean \"income\"?",
+        ],
+    );
+    // Case is not silently ignored, but suggested.
+    pilot_fails(
+        CONFIG,
+        csv(&table()).replacen("income", "Income", 1),
+        &["no column \"income\"", "Did you mean \"Income\"?"],
+    );
+}
+
+#[test]
+fn a_column_named_twice() {
+    let s = csv(&table()).replacen("age2", "income", 1);
+    pilot_fails(
+        CONFIG,
+        &s,
+        &["column \"income\" occurs 2 times in the header (columns 4, 6)"],
+    );
+}
+
+#[test]
+fn all_values_missing() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "income", if r % 2 == 0 { "NA" } else { "" });
+    }
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &["column \"income\": all 40 values are missing", "--na"],
+    );
+}
+
+// --------------------------------------------------------------- values ----
+
+#[test]
+fn wrong_type_names_row_line_and_value() {
+    let mut t = table();
+    set(&mut t, 2, "income", "duizend");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "mini.csv",
+            "column \"income\", data row 3 (line 4): \"duizend\" is not a number",
+            "mark it missing",
+        ],
+    );
+}
+
+#[test]
+fn decimal_marks_that_disagree() {
+    let mut t = table();
+    set(&mut t, 3, "income", "\"1050,5\"");
+    set(&mut t, 7, "age", "30.5");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "decimal comma (\"1050,5\" in column \"income\", line 5)",
+            "decimal point (\"30.5\" in column \"age\", line 9)",
+            "--decimal-comma",
+        ],
+    );
+}
+
+#[test]
+fn yes_no_words_mixed_with_numbers() {
+    let mut t = table();
+    set(&mut t, 4, "income", "ja");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &["column \"income\" mixes yes/no words (\"ja\", data row 5 (line 6))"],
+    );
+}
+
+#[test]
+fn infinite_values() {
+    for v in ["inf", "-Infinity", "1e999"] {
+        let mut t = table();
+        set(&mut t, 5, "income", v);
+        pilot_fails(
+            CONFIG,
+            csv(&t),
+            &["column \"income\", data row 6 (line 7)", "infinite"],
+        );
+    }
+}
+
+#[test]
+fn non_binary_value_in_a_binary_outcome() {
+    let mut t = table();
+    set(&mut t, 6, "work", "2");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "column \"work\", data row 7",
+            "value 2 in binary outcome",
+            "0 or 1",
+        ],
+    );
+}
+
+#[test]
+fn negative_time() {
+    let mut t = table();
+    set(&mut t, 8, "months", "-3");
+    pilot_fails(
+        &format!("{CONFIG}{TIME_OUTCOME}"),
+        csv(&t),
+        &["column \"months\", data row 9", "time -3 is negative"],
+    );
+}
+
+#[test]
+fn missing_time_is_left_out_and_counted() {
+    let mut t = table();
+    set(&mut t, 9, "months", "");
+    set(&mut t, 11, "event", "NA");
+    let r = results(&format!("{CONFIG}{TIME_OUTCOME}"), csv(&t));
+    let control = r["arm_summaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["outcome"] == "months" && s["arm"] == "control" && s["subset"] == "pooled")
+        .unwrap()
+        .clone();
+    // Left out of the analysis; the count itself may be suppressed as a small cell.
+    assert_eq!(control["n"], 18, "{control}");
+    assert!(
+        control["n_missing"] == 2 || control["n_missing"].is_null(),
+        "{control}"
+    );
+}
+
+// ----------------------------------------------------------------- arms ----
+
+#[test]
+fn unknown_arm_value() {
+    let mut t = table();
+    set(&mut t, 0, "arm", "treatment");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "column \"arm\", data row 1",
+            "unknown arm \"treatment\"",
+            "control, treated",
+        ],
+    );
+    let mut t = table();
+    set(&mut t, 3, "arm", "");
+    pilot_fails(CONFIG, csv(&t), &["data row 4", "the arm is missing"]);
+}
+
+#[test]
+fn a_single_arm() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "arm", "control");
+    }
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "column \"arm\" has only \"control\" (40 rows)",
+            "at least one other arm (\"treated\")",
+        ],
+    );
+}
+
+#[test]
+fn an_arm_with_fewer_than_two_units() {
+    // Two arms: nothing can be estimated, and the error says why.
+    let t: Vec<_> = table()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1 || *i == 0)
+        .map(|(_, r)| r)
+        .collect();
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "no comparison could be estimated",
+            "work: treated vs control: not estimated, fewer than 2 units",
+        ],
+    );
+    // Three arms: the others are still compared, with a note about the small one.
+    let cfg = CONFIG.replace(
+        "{ value = \"treated\"",
+        "{ value = \"coached\", label = { nl = \"C\", en = \"C\" } }, { value = \"treated\"",
+    );
+    let mut t = table();
+    set(&mut t, 4, "arm", "coached");
+    let r = results(&cfg, csv(&t));
+    let n = notes(&r);
+    assert!(
+        n.contains("coached vs control: not estimated, fewer than 2 units"),
+        "{n}"
+    );
+    assert!(
+        r["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["treated"] == "treated")
+    );
+}
+
+// ------------------------------------------------------------- outcomes ----
+
+#[test]
+fn an_outcome_without_variance() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "income", "1000");
+    }
+    // Beside another outcome: a note, and no estimate (never a made-up p-value).
+    let r = results(CONFIG, csv(&t));
+    let n = notes(&r);
+    assert!(
+        n.contains("the outcome is 1000 for every unit in both arms (no variation)"),
+        "{n}"
+    );
+    assert!(
+        !r["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "income")
+    );
+    // Alone: the run fails and says why.
+    let only = CONFIG.split("[[outcomes]]").take(1).collect::<String>()
+        + "[[outcomes]]"
+        + CONFIG.split("[[outcomes]]").nth(2).unwrap();
+    pilot_fails(
+        &only,
+        csv(&t),
+        &[
+            "no comparison could be estimated",
+            "income: treated vs control: not estimated, the outcome is 1000",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------- design ----
+
+#[test]
+fn duplicate_ids() {
+    let mut t = table();
+    set(&mut t, 7, "pid", "P003");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "column \"pid\": id \"P003\" occurs 2 times",
+            "data row 4 (line 5), data row 8 (line 9)",
+            "Remove or merge the duplicate rows",
+        ],
+    );
+    let mut t = table();
+    set(&mut t, 5, "pid", "");
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &["column \"pid\", data row 6", "the id is missing"],
+    );
+}
+
+#[test]
+fn before_after_ids_repeat_once_per_period() {
+    let cfg = CONFIG
+        .replace("individually-randomised", "before-after")
+        .replace("covariates = [\"age\"]", "covariates = []");
+    // The same person before and after: fine.
+    let mut t = table();
+    for r in 0..40 {
+        let p = format!("P{:03}", r / 2);
+        set(&mut t, r, "pid", &p);
+    }
+    results(&cfg, csv(&t));
+    // Twice in the same period: not fine.
+    set(&mut t, 2, "pid", "P000");
+    pilot_fails(
+        &cfg,
+        csv(&t),
+        &["id \"P000\" occurs 2 times within \"treated\" of column \"arm\""],
+    );
+}
+
+#[test]
+fn collinear_covariates_are_dropped_with_a_note() {
+    let cfg = CONFIG.replace("covariates = [\"age\"]", "covariates = [\"age\", \"age2\"]");
+    let r = results(&cfg, csv(&table()));
+    let n = notes(&r);
+    assert!(
+        n.contains("covariate \"age2\" dropped from the adjusted estimate: constant or collinear"),
+        "{n}"
+    );
+    assert!(
+        r["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["estimator"] == "ols_adjusted")
+    );
+}
+
+#[test]
+fn a_single_cluster() {
+    let cfg = CONFIG.replace(
+        "kind = \"individually-randomised\"",
+        "kind = \"cluster-randomised\"\ncluster = \"school\"",
+    );
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "school", "De Regenboog");
+    }
+    pilot_fails(
+        &cfg,
+        csv(&t),
+        &[
+            "column \"school\" holds a single cluster (\"De Regenboog\")",
+            "at least two clusters",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------- config ----
+
+#[test]
+fn unknown_config_keys_get_a_suggestion() {
+    pilot_fails(
+        &CONFIG.replace("id = \"pid\"", "id = \"pid\"\ndelimeter = \";\""),
+        csv(&table()),
+        &[
+            "mini.toml",
+            "unknown field `delimeter`",
+            "Did you mean `delimiter`?",
+        ],
+    );
+    pilot_fails(
+        &CONFIG.replace("covariates =", "covariate ="),
+        csv(&table()),
+        &["unknown field `covariate`", "Did you mean `covariates`?"],
+    );
+}
+
+#[test]
+fn bad_read_options_in_the_config() {
+    for (key, needles) in [
+        (
+            "delimiter = \";;\"",
+            &["`data.delimiter`", "allowed values"][..],
+        ),
+        (
+            "encoding = \"latin9x\"",
+            &["`data.encoding`", "allowed values"],
+        ),
+        ("sheet = \"Blad1\"", &["`data.sheet` is only for workbooks"]),
+        ("na = [\"a\\nb\"]", &["`data.na`", "line break"]),
+    ] {
+        let cfg = CONFIG.replace("id = \"pid\"", &format!("id = \"pid\"\n{key}"));
+        let mut n = vec!["mini.toml"];
+        n.extend(needles);
+        pilot_fails(&cfg, csv(&table()), &n);
+    }
+    pilot_fails(
+        &CONFIG.replace("file = \"mini.csv\"", "file = \"mini.docx\""),
+        csv(&table()),
+        &["`data.file` is \"mini.docx\"", "allowed file types: .csv"],
+    );
+}
+
+#[test]
+fn bad_read_flags_are_usage_errors() {
+    let dir = setup(CONFIG, csv(&table()));
+    for (flag, needle) in [
+        ("--delimiter=ab", "--delimiter: \"ab\" is not one character"),
+        (
+            "--encoding=ebcdic-nl",
+            "--encoding: \"ebcdic-nl\" is not an encoding",
+        ),
+        ("--decimal-comma=maybe", "invalid value 'maybe'"),
+    ] {
+        let mut args = RUN.to_vec();
+        args.push(flag);
+        fails(dir.path(), &args, 2, &[needle]);
+    }
+}
+
+#[test]
+fn unknown_pilot_lists_the_known_ones() {
+    let dir = setup(CONFIG, csv(&table()));
+    fails(
+        dir.path(),
+        &["pilot", "minni", "--out", "res"],
+        2,
+        &[
+            "unknown pilot \"minni\"",
+            "Did you mean \"mini\"?",
+            "Known pilots: mini",
+        ],
+    );
+}
+
+#[test]
+fn compare_refuses_the_same_way() {
+    let mut t = table();
+    set(&mut t, 2, "income", "12%");
+    let dir = setup(CONFIG, csv(&t));
+    fails(
+        dir.path(),
+        &[
+            "compare",
+            "notebooks-data/mini.csv",
+            "--treatment",
+            "arm",
+            "--outcome",
+            "income",
+        ],
+        1,
+        &["column \"income\", data row 3 (line 4): \"12%\" is a percentage"],
+    );
+    fails(
+        dir.path(),
+        &[
+            "compare",
+            "notebooks-data/mini.csv",
+            "--treatment",
+            "arm",
+            "--outcome",
+            "work",
+            "--cluster",
+            "pid",
+            "--treated",
+            "treated",
+            "--delimiter",
+            ";",
+        ],
+        1,
+        &["no column \"arm\"", "The file has: pid,arm,age"],
+    );
+}

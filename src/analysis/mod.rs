@@ -167,6 +167,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         }
     }
     adjust_headlines(&mut estimates, spec, spec.multiplicity);
+    notes.extend(attrition_warnings(spec, &arm_summaries));
     if estimates.is_empty() {
         let why: Vec<String> = notes
             .iter()
@@ -487,6 +488,45 @@ fn outcome_units(
             )))
         }
     }
+}
+
+/// Differential attrition: a warning for each outcome whose share of missing
+/// outcomes differs between arms by more than `spec.attrition_margin` (whole sample).
+fn attrition_warnings(spec: &PilotSpec, rows: &[ArmSummaryRow]) -> Vec<Note> {
+    let mut out = Vec::new();
+    for o in &spec.outcomes {
+        let shares: Vec<(&str, f64)> = rows
+            .iter()
+            .filter(|r| r.outcome == o.id && r.subset == POOLED)
+            .filter_map(|r| {
+                let (n, m) = (r.n? as f64, r.n_missing? as f64);
+                (n + m > 0.0).then(|| (r.arm.as_str(), m / (n + m)))
+            })
+            .collect();
+        let (Some(lo), Some(hi)) = (
+            shares.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+            shares.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+        ) else {
+            continue;
+        };
+        if hi.1 - lo.1 > spec.attrition_margin {
+            out.push(Note {
+                outcome: Some(o.id.clone()),
+                subset: Some(POOLED.into()),
+                text: text(
+                    format!(
+                        "Let op: selectieve uitval. Ontbrekend: {:.1}% in {} tegen {:.1}% in {} (verschil groter dan {:.1} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
+                        hi.1 * 100.0, hi.0, lo.1 * 100.0, lo.0, spec.attrition_margin * 100.0
+                    ),
+                    format!(
+                        "Warning: differential attrition. Missing: {:.1}% in {} against {:.1}% in {} (a difference above {:.1} percentage points); the complete-case comparison may be biased.",
+                        hi.1 * 100.0, hi.0, lo.1 * 100.0, lo.0, spec.attrition_margin * 100.0
+                    ),
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// Adjust the p-values of the headline estimates of the whole sample for multiple

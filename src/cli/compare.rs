@@ -323,6 +323,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
         outcomes,
         sources: Vec::new(),
         multiplicity: Adjustment::None,
+        attrition_margin: crate::config::DEFAULT_ATTRITION_MARGIN,
         path: PathBuf::from("(command line)"),
     };
     Ok((spec, frame))

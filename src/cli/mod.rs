@@ -2,6 +2,7 @@
 
 pub mod adjust;
 pub mod compare;
+pub mod manifest;
 pub mod output;
 pub mod pilot;
 pub mod pilots;
@@ -12,7 +13,11 @@ pub mod simulate;
 pub fn print_out(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         std::process::exit(0);
     }
 }

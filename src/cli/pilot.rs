@@ -199,7 +199,23 @@ pub fn run(args: &PilotArgs) -> Result<()> {
             if !args.no_disclosure_control {
                 analysis::disclosure::apply(&mut r, args.disclosure_threshold);
             }
-            let files = render_outputs(&r, args.lang)?;
+            let inputs = [spec.path.as_path(), frame.path()];
+            super::manifest::check_output_not_over_inputs(&out, &inputs)?;
+            let mut files = render_outputs(&r, args.lang)?;
+            let manifest = super::manifest::Manifest::new(
+                &format!("pilot {slug}"),
+                &inputs,
+                serde_json::json!({
+                    "conf_level": args.conf_level,
+                    "bootstrap": args.bootstrap,
+                    "permutations": args.permutations,
+                    "seed": args.seed,
+                    "lang": args.lang,
+                    "disclosure_control": !args.no_disclosure_control,
+                    "disclosure_threshold": args.disclosure_threshold,
+                }),
+            )?;
+            files.push(("manifest.json".into(), manifest.to_json()?.into_bytes()));
             super::output::write_folder(&out, &files)?;
             Ok(r)
         })();

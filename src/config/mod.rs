@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Default largest difference in attrition between arms before a warning.
+pub const DEFAULT_ATTRITION_MARGIN: f64 = 0.05;
+
 /// A text in Dutch and English.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -129,6 +132,8 @@ struct RawPilot {
     sources: Vec<String>,
     #[serde(default)]
     multiplicity: Option<String>,
+    #[serde(default)]
+    attrition_margin: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,6 +251,9 @@ pub struct PilotSpec {
     /// How headline p-values are adjusted for multiple testing (primary and secondary
     /// outcomes are separate families); Holm by default.
     pub multiplicity: crate::stats::multiplicity::Adjustment,
+    /// Largest difference between arms in the share of missing outcomes before the
+    /// report warns of differential attrition (a fraction; 0.05 by default).
+    pub attrition_margin: f64,
     /// The file this spec was read from.
     pub path: PathBuf,
 }
@@ -718,6 +726,12 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         None => crate::stats::multiplicity::Adjustment::Holm,
         Some(m) => parse_enum(file, "multiplicity", m, "holm, bonferroni, bh, none")?,
     };
+    let attrition_margin = raw.attrition_margin.unwrap_or(DEFAULT_ATTRITION_MARGIN);
+    if !(0.0..=1.0).contains(&attrition_margin) {
+        return Err(err(format!(
+            "`attrition_margin` is {attrition_margin}; give a fraction between 0 and 1 (e.g. 0.05 for 5 percentage points)"
+        )));
+    }
     let mut project_values = BTreeSet::new();
     for p in &raw.projects {
         if !project_values.insert(p.value.clone()) {
@@ -775,6 +789,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         outcomes,
         sources: raw.sources,
         multiplicity,
+        attrition_margin,
         path: file.to_path_buf(),
     })
 }

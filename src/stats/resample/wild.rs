@@ -510,6 +510,14 @@ mod tests {
     }
 
     #[test]
+    fn webb_values_have_mean_0_and_variance_1() {
+        assert_eq!(WEBB[5], 1.5f64.sqrt());
+        assert_eq!(WEBB[3], 0.5f64.sqrt());
+        assert_eq!(WEBB.iter().sum::<f64>(), 0.0);
+        assert!((WEBB.iter().map(|w| w * w).sum::<f64>() / 6.0 - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
     fn statistic_is_cr1_t_of_ols() {
         let (t, x, y, cl) = toy();
         let wb = WildClusterBootstrap::new(&y, &[&t, &x], true, &cl, 1).unwrap();

@@ -237,6 +237,13 @@ fn corrupt_workbook_and_unknown_worksheet() {
         1,
         &["mini.xlsx", "cannot open the workbook"],
     );
+    // A cell reference past Excel's last row made the workbook reader overflow.
+    fs::copy(
+        root().join("tests/fixtures/input/damaged.xlsx"),
+        dir.path().join("notebooks-data/mini.xlsx"),
+    )
+    .unwrap();
+    fails(dir.path(), &RUN, 1, &["mini.xlsx", "the workbook is damaged"]);
     fs::copy(
         root().join("tests/fixtures/input/pilot.xlsx"),
         dir.path().join("notebooks-data/mini.xlsx"),

@@ -70,7 +70,7 @@ pub(crate) struct TimeEvent {
 
 /// Nice, evenly spaced times from 0 to at most `max` (about five steps).
 pub fn nice_times(max: f64) -> Vec<f64> {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return vec![0.0];
     }
     let raw = max / 5.0;

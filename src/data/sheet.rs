@@ -4,6 +4,8 @@
 //! errors when a number is needed, except #N/A, which is missing.
 
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
 
 use calamine::{Data, Reader, Sheets};
 
@@ -11,8 +13,23 @@ use super::options::ReadOptions;
 use super::{Cell, Selection, Table};
 use crate::error::closest;
 
-/// Read the chosen (or first) worksheet of a workbook held in memory.
+/// Read the chosen (or first) worksheet of a workbook held in memory. A damaged
+/// workbook can make the reader panic (found by fuzzing: an arithmetic overflow on a
+/// mangled cell reference); that is caught, kept off the terminal and reported as an
+/// error.
 pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
+    static QUIET: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let res = std::panic::catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes, opts, sel)));
+    std::panic::set_hook(hook);
+    res.unwrap_or_else(|_| {
+        Err("the workbook is damaged (it cannot be read); open it in Excel and save it again, or export the data as CSV".into())
+    })
+}
+
+fn read_unguarded(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
     let mut wb: Sheets<Cursor<Vec<u8>>> = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| {
             format!(

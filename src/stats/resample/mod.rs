@@ -217,53 +217,14 @@ pub(crate) fn at_least_as_extreme(stat: f64, observed: f64) -> bool {
     stat.abs() >= o - TIE_RTOL * o
 }
 
-/// Standard normal distribution function Φ(x), to about 1e-15 relative for |x| < 5
-/// (the rounding of x² in exp(−x²/2) grows the error to ~x²·1e-16 beyond)
-/// (statrs' erfc is good only to about 1e-10 near the 2.5% point, too coarse for BCa
-/// limits that must reproduce scipy's). For |x| < 2 the series
-/// Φ(x) = ½ + φ(x) Σₙ x^(2n+1)/(2n+1)!! (positive terms); beyond, the upper tail
-/// Q(|x|) = φ(x)/(x + 1/(x + 2/(x + 3/(x + …)))) (Laplace's continued fraction,
-/// modified Lentz), which has no cancellation. Abramowitz & Stegun 26.2.11 and 26.2.14.
+/// Standard normal distribution function Φ(x), from statrs (its erfc is accurate to
+/// about 5e-10 relative near the 2.5% point, which bounds the BCa limits' agreement
+/// with scipy; the project does not hand-roll distribution functions).
 pub(crate) fn norm_cdf(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
-    let a = x.abs();
-    if a > 40.0 {
-        return if x > 0.0 { 1.0 } else { 0.0 };
-    }
-    let density = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    if a < 2.0 {
-        let (mut term, mut sum) = (x, x);
-        let mut k = 1.0;
-        while term.abs() > 1e-17 * sum.abs() {
-            k += 2.0;
-            term *= x * x / k;
-            sum += term;
-        }
-        return 0.5 + density * sum;
-    }
-    let tiny = 1e-300;
-    let (mut f, mut c, mut d) = (a, a, 0.0);
-    for j in 1..10_000 {
-        let j = f64::from(j);
-        d = a + j * d;
-        if d == 0.0 {
-            d = tiny;
-        }
-        c = a + j / c;
-        if c == 0.0 {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        let delta = c * d;
-        f *= delta;
-        if (delta - 1.0).abs() < 1e-16 {
-            break;
-        }
-    }
-    let upper = density / f;
-    if x < 0.0 { upper } else { 1.0 - upper }
+    Normal::standard().cdf(x)
 }
 
 /// Standard normal quantile Φ⁻¹(p): statrs' inverse plus Newton steps on [`norm_cdf`]
@@ -339,7 +300,7 @@ mod tests {
     fn normal_quantile_inverts_cdf() {
         for &p in &[1e-12, 0.001, 0.025, 0.3, 0.5, 0.8, 0.975, 0.999_999] {
             let x = norm_quantile(p);
-            assert!(((norm_cdf(x) - p) / p).abs() < 1e-14, "p = {p}");
+            assert!(((norm_cdf(x) - p) / p).abs() < 1e-12, "p = {p}");
         }
         // scipy.special.ndtr (1.17.1).
         for (x, want) in [
@@ -349,10 +310,10 @@ mod tests {
             (0.5, 6.914_624_612_740_131e-1),
             (3.0, 9.986_501_019_683_699e-1),
         ] {
-            assert!(((norm_cdf(x) - want) / want).abs() < 1e-14, "x = {x}");
+            assert!(((norm_cdf(x) - want) / want).abs() < 1e-8, "x = {x}");
         }
         // qnorm(0.975) in R 4.2.2.
-        assert!((norm_quantile(0.975) - 1.959963984540054).abs() < 1e-14);
-        assert!((norm_quantile(0.025) + 1.959963984540054).abs() < 1e-14);
+        assert!((norm_quantile(0.975) - 1.959963984540054).abs() < 1e-9);
+        assert!((norm_quantile(0.025) + 1.959963984540054).abs() < 1e-9);
     }
 }

@@ -25,6 +25,8 @@ enum Command {
     Simulate(cli::simulate::SimulateArgs),
     /// Adjust a list of p-values for multiple testing (Holm, Bonferroni, BH).
     Adjust(cli::adjust::AdjustArgs),
+    /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
+    Coverage(cli::coverage::CoverageArgs),
 }
 
 fn main() {
@@ -42,6 +44,7 @@ fn main() {
         Command::Compare(a) => cli::compare::run(a),
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Adjust(a) => cli::adjust::run(a),
+        Command::Coverage(a) => cli::coverage::run(a),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");

@@ -243,7 +243,12 @@ fn corrupt_workbook_and_unknown_worksheet() {
         dir.path().join("notebooks-data/mini.xlsx"),
     )
     .unwrap();
-    fails(dir.path(), &RUN, 1, &["mini.xlsx", "the workbook is damaged"]);
+    fails(
+        dir.path(),
+        &RUN,
+        1,
+        &["mini.xlsx", "the workbook is damaged"],
+    );
     fs::copy(
         root().join("tests/fixtures/input/pilot.xlsx"),
         dir.path().join("notebooks-data/mini.xlsx"),
@@ -348,6 +353,7 @@ fn wrong_type_names_row_line_and_value() {
 
 #[test]
 fn decimal_marks_that_disagree() {
+    // A comma-separated file: decimal points assumed, and the comma refused.
     let mut t = table();
     set(&mut t, 3, "income", "\"1050,5\"");
     set(&mut t, 7, "age", "30.5");
@@ -355,9 +361,20 @@ fn decimal_marks_that_disagree() {
         CONFIG,
         csv(&t),
         &[
-            "decimal comma (\"1050,5\" in column \"income\", line 5)",
-            "decimal point (\"30.5\" in column \"age\", line 9)",
+            "both with a decimal comma (\"1050,5\" in column \"income\", line 5) and with a decimal point (\"30.5\" in column \"age\", line 9); decimal point assumed",
+            "column \"income\", data row 4 (line 5): \"1050,5\" has a decimal comma",
             "--decimal-comma",
+        ],
+    );
+    // "1.500" alone in a ';' file could be 1.5 or 1500.
+    let s = csv(&table()).replace(',', ";").replace(";1050;", ";1.050;");
+    pilot_fails(
+        CONFIG,
+        &s,
+        &[
+            "column \"income\"",
+            "\"1.050\" could be 1.05 (decimal point) or 1050",
+            "--decimal-comma=false or --decimal-comma",
         ],
     );
 }

@@ -236,7 +236,9 @@ fn given_options_beat_detection() {
     let dir = tempfile::tempdir().unwrap();
     // "1.500" alone is ambiguous in a ';' file: the options settle it.
     let p = write(dir.path(), "g.csv", "arm;y\na;1.500\nb;2.250\n");
-    let e = Frame::load(&p, &["y".into()]).err().unwrap().to_string();
+    let f = Frame::load(&p, &["arm".into(), "y".into()]).unwrap();
+    assert_eq!(f.strings("y").unwrap()[0].as_deref(), Some("1.500"));
+    let e = f.numbers("y").unwrap_err().to_string();
     assert!(e.contains("could be 1.5") && e.contains("or 1500"), "{e}");
     let comma = ReadOptions {
         decimal_comma: Some(true),

@@ -2,6 +2,7 @@
 
 pub mod adjust;
 pub mod compare;
+pub mod coverage;
 pub mod manifest;
 pub mod output;
 pub mod pilot;

@@ -317,6 +317,7 @@ impl Frame {
             rules: Rules {
                 decimal_comma: opts.decimal_comma.unwrap_or(false),
                 na: opts.na.clone(),
+                ambiguous: false,
             },
             assumptions: Vec::new(),
         };
@@ -345,6 +346,7 @@ impl Frame {
         let mut rules = Rules {
             decimal_comma: false,
             na: opts.na.clone(),
+            ambiguous: false,
         };
         // Missing-value markers become nulls.
         for (_, cells) in &mut t.columns {
@@ -361,40 +363,37 @@ impl Frame {
             Some(b) => b,
             None => {
                 let (comma, point, grouped) = decimal_evidence(&t);
-                match (comma, point, grouped) {
-                    (Some((c, i, v)), None, _) => {
-                        t.assumptions.push(format!(
-                            "decimal comma detected (e.g. \"{v}\" in column \"{}\", {})",
-                            t.columns[c].0,
-                            at(i)
-                        ));
+                let example = |e: &(usize, usize, String)| {
+                    format!(
+                        "\"{}\" in column \"{}\", {}",
+                        e.2,
+                        t.columns[e.0].0,
+                        at(e.1)
+                    )
+                };
+                match (&comma, &point) {
+                    (Some(c), None) => {
+                        t.assumptions
+                            .push(format!("decimal comma detected (e.g. {})", example(c)));
                         true
                     }
-                    (Some((c1, i1, v1)), Some((c2, i2, v2)), _) => {
-                        return Err(Error::data(
-                            path,
-                            format!(
-                                "numbers are written both with a decimal comma (\"{v1}\" in column \"{}\", {}) and with a decimal point (\"{v2}\" in column \"{}\", {}); say which is right with --decimal-comma or --decimal-comma=false (config: data.decimal_comma), and fix the others",
-                                t.columns[c1].0,
-                                at(i1),
-                                t.columns[c2].0,
-                                at(i2)
-                            ),
+                    (Some(c), Some(p)) => {
+                        // Both kinds: follow the separator's convention (decimal commas go
+                        // with ';' and tabs); values of the other kind are refused where
+                        // a number is needed, so nothing is read wrongly.
+                        let comma_mode = t.delimiter.is_some_and(|d| d != b',');
+                        t.assumptions.push(format!(
+                            "numbers are written both with a decimal comma ({}) and with a decimal point ({}); {} assumed, the others are refused where a number is needed (--decimal-comma or --decimal-comma=false settles it)",
+                            example(c),
+                            example(p),
+                            if comma_mode { "decimal comma" } else { "decimal point" }
                         ));
+                        comma_mode
                     }
-                    (None, None, Some((c, i, v))) if t.delimiter != Some(b',') => {
-                        return Err(Error::data(
-                            path,
-                            format!(
-                                "column \"{}\", {}: \"{v}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
-                                t.columns[c].0,
-                                at(i),
-                                values::parse_number(&v, false).unwrap_or(f64::NAN),
-                                values::parse_number(&v, true)
-                                    .map(fmt_number)
-                                    .unwrap_or_default()
-                            ),
-                        ));
+                    (None, None) if grouped.is_some() && t.delimiter != Some(b',') => {
+                        // "1.500" alone: 1.5 or 1500? Refused where a number is needed.
+                        rules.ambiguous = true;
+                        false
                     }
                     _ => false,
                 }
@@ -609,6 +608,19 @@ impl Frame {
                         }
                         Some(t) => t,
                     };
+                    if self.rules.ambiguous && values::style(t) == Style::Grouped {
+                        return Err(Error::data(
+                            &self.path,
+                            format!(
+                                "column \"{name}\", {}: \"{t}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
+                                self.row_ref(i),
+                                values::parse_number(t, false).unwrap_or(f64::NAN),
+                                values::parse_number(t, true)
+                                    .map(fmt_number)
+                                    .unwrap_or_default()
+                            ),
+                        ));
+                    }
                     match self.rules.number(t) {
                         Ok(x) => {
                             if x != 0.0 && x != 1.0 && other.is_none() {

@@ -16,6 +16,9 @@ pub(crate) struct Rules {
     pub decimal_comma: bool,
     /// Extra missing-value markers (exact, after trimming).
     pub na: Vec<String>,
+    /// The decimal mark was not given and the file only has values such as "1.500"
+    /// (1.5, or 1500 with decimal commas): such values are refused as numbers.
+    pub ambiguous: bool,
 }
 
 /// Why a cell is not a number.
@@ -239,6 +242,7 @@ mod tests {
         let r = Rules {
             decimal_comma: false,
             na: vec!["-99".into()],
+            ambiguous: false,
         };
         for t in [
             "", "NA", "na", "N/A", "NULL", "null", ".", "-", "#N/A", "nan", "-99",

@@ -13,6 +13,9 @@ struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: the size difference between variants is of
+// no consequence.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the pilot configs: slug, title, design, n, outcomes, data found.

@@ -90,11 +90,19 @@ fn a_dutch_excel_csv_reads_like_a_plain_one() {
     );
     assert_same_values(&plain);
     assert!(plain.assumptions().is_empty(), "{:?}", plain.assumptions());
-    let nl = load(
-        &write(dir.path(), "nl.csv", dutch_csv()),
-        &ReadOptions::default(),
-    );
+    let nl_path = write(dir.path(), "nl.csv", dutch_csv());
+    let nl = load(&nl_path, &ReadOptions::default());
     assert_same_values(&nl);
+    // The empty trailing column is dropped, the quoted ';' kept inside its value.
+    let all = Frame::load(&nl_path, &[]).unwrap();
+    assert_eq!(
+        all.column_names(),
+        ["pid", "naam", "arm", "age", "work", "income"]
+    );
+    assert_eq!(
+        all.strings("naam").unwrap()[0].as_deref(),
+        Some("Achternaam; Voornaam")
+    );
     let a = nl.assumptions().join("\n");
     for needle in [
         "separator ';' detected",

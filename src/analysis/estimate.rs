@@ -553,7 +553,15 @@ fn resampling(
             );
         } else {
             let (yt, yc) = p.split();
-            let ro = ResampleOptions::new(reps, opts.seed).with_conf_level(conf);
+            let progress = opts.progress.clone();
+            let tick = move |k: u64| {
+                if let Some(p) = &progress {
+                    p(k)
+                }
+            };
+            let ro = ResampleOptions::new(reps, opts.seed)
+                .with_conf_level(conf)
+                .with_progress(&tick);
             let res = if p.binary {
                 let (ct, cc) = p.counts();
                 resample::bootstrap::proportion_difference(ct, cc, &ro)
@@ -613,7 +621,15 @@ fn resampling(
             (None, Some(c)) => ri::Design::Clustered(c),
             (None, None) => ri::Design::Complete,
         };
-        let ro = ResampleOptions::new(reps, opts.seed).with_conf_level(conf);
+        let progress = opts.progress.clone();
+        let tick = move |k: u64| {
+            if let Some(p) = &progress {
+                p(k)
+            }
+        };
+        let ro = ResampleOptions::new(reps, opts.seed)
+            .with_conf_level(conf)
+            .with_progress(&tick);
         match ri::randomization_test(&p.y, &p.treated, &rdesign, &ro) {
             Ok(r) => {
                 let mut t = TestRow::new(key, "randomisation", Some(r.estimate), None, r.p_value);

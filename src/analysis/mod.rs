@@ -32,8 +32,12 @@ use crate::stats::ols::{Clusters, SeType};
 pub use estimate::Estimator;
 pub use results::*;
 
+/// A progress callback for long resampling runs: called with the number of draws
+/// just completed (from worker threads). The CLI drives a progress bar with it.
+pub type ProgressFn = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
 /// Analysis options (the design itself comes from the spec).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Options {
     pub conf_level: f64,
     /// The estimator that leads; `None` follows the design.
@@ -48,6 +52,8 @@ pub struct Options {
     pub wild_reps: u64,
     /// Seed of every resampling method.
     pub seed: u64,
+    /// Progress of bootstrap and randomisation draws (none by default).
+    pub progress: Option<ProgressFn>,
 }
 
 /// The default seed of resampling methods.
@@ -63,6 +69,7 @@ impl Default for Options {
             permutations: None,
             wild_reps: estimate::WILD_REPS,
             seed: DEFAULT_SEED,
+            progress: None,
         }
     }
 }

@@ -110,7 +110,7 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub read: Box<ReadArgs>,
 }
 
 fn same(s: &str) -> Text {
@@ -340,7 +340,9 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let (spec, frame) = build_spec(args)?;
     let frame = restrict(frame, &spec)?;
-    let mut r = analysis::run(
+    let (progress, bar) =
+        super::resampling_progress(args.bootstrap.is_some() || args.permutations.is_some());
+    let r = analysis::run(
         &spec,
         &frame,
         &Options {
@@ -350,9 +352,14 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
             bootstrap: args.bootstrap,
             permutations: args.permutations,
             seed: args.seed,
+            progress,
             ..Options::default()
         },
-    )?;
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut r = r?;
     if !args.no_disclosure_control {
         analysis::disclosure::apply(&mut r, args.disclosure_threshold);
     }

@@ -22,3 +22,29 @@ pub fn print_out(text: &str) {
         std::process::exit(0);
     }
 }
+
+/// A progress indicator for resampling draws, on stderr and only when stderr is a
+/// terminal (and `NO_COLOR`-style quiet runs are not asked for): it counts draws as
+/// the worker threads finish them. Returns the callback for the analysis and the bar
+/// to finish afterwards.
+pub fn resampling_progress(
+    active: bool,
+) -> (
+    Option<crate::analysis::ProgressFn>,
+    Option<indicatif::ProgressBar>,
+) {
+    use std::io::IsTerminal;
+    if !active || !std::io::stderr().is_terminal() {
+        return (None, None);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} resampling: {human_pos} draws, {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let b = bar.clone();
+    let f: crate::analysis::ProgressFn = std::sync::Arc::new(move |k| b.inc(k));
+    (Some(f), Some(bar))
+}

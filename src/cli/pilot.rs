@@ -182,11 +182,15 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         };
         let res = (|| -> Result<PilotResults> {
             let spec = config::load_slug(&args.pilots, slug)?;
+            let (progress, bar) = super::resampling_progress(
+                !args.quiet && (args.bootstrap.is_some() || args.permutations.is_some()),
+            );
             let opts = Options {
                 conf_level: args.conf_level,
                 bootstrap: args.bootstrap,
                 permutations: args.permutations,
                 seed: args.seed,
+                progress,
                 ..Options::default()
             };
             let frame = load_data(&spec, &args.data, &read)?;
@@ -195,7 +199,11 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                     eprintln!("note: {}: {a}", frame.path().display());
                 }
             }
-            let mut r = analysis::run(&spec, &frame, &opts)?;
+            let r = analysis::run(&spec, &frame, &opts);
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let mut r = r?;
             if !args.no_disclosure_control {
                 analysis::disclosure::apply(&mut r, args.disclosure_threshold);
             }

@@ -840,10 +840,7 @@ impl Frame {
 
 /// "2024-01-31", "31-01-2024", "31/1/2024" and the like.
 fn is_date(t: &str) -> bool {
-    let parts: Vec<&str> = t
-        .split(|c: char| c == '-' || c == '/' || c == ' ')
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = t.split(['-', '/', ' ']).filter(|p| !p.is_empty()).collect();
     parts.len() >= 3
         && parts[..3]
             .iter()

@@ -153,6 +153,7 @@ fn read_unguarded(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result
     let columns = keep
         .iter()
         .zip(cols)
+        .filter(|(i, _)| !raw_names[**i].is_empty() || used[**i])
         .map(|(&i, c)| (names_u[i].clone(), c))
         .collect();
     Ok(Table {

@@ -277,17 +277,17 @@ fn filled(r: &Record) -> usize {
 /// Leading records with at most one filled field, before the first with two or more:
 /// titles above the header (as in "Export VIA-pilot;;;"). None when no record has two.
 fn title_lines(filled: &[usize]) -> usize {
-    match filled.iter().position(|&n| n >= 2) {
-        Some(i) => i,
-        None => 0,
-    }
+    filled.iter().position(|&n| n >= 2).unwrap_or_default()
 }
+
+/// How well a separator splits the sample: evenly, with few title lines, many fields.
+type Score = (bool, std::cmp::Reverse<usize>, usize);
 
 /// The separator that splits the first records into the same number (more than one) of
 /// fields; the most fields wins, then the order of [`CANDIDATES`].
 fn detect_delimiter(text: &str, first_line: u32) -> (u8, Option<String>) {
     // Score: rows split evenly, then fewer lines taken for titles, then more fields.
-    let mut best: Option<(u8, (bool, std::cmp::Reverse<usize>, usize))> = None;
+    let mut best: Option<(u8, Score)> = None;
     let mut fits = Vec::new();
     for d in CANDIDATES {
         let Some((w, skip)) = widths(text, d, first_line) else {
@@ -461,7 +461,7 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
             ));
         }
         for (i, f) in r.fields.into_iter().take(width).enumerate() {
-            if unnamed_used.len() > i && raw_names[i].is_empty() && !f.trim().is_empty() {
+            if raw_names[i].is_empty() && !f.trim().is_empty() {
                 unnamed_used[i] = true;
             }
             if keep_mask[i] {
@@ -502,6 +502,7 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
     }
     let columns = keep_idx
         .iter()
+        .filter(|&&i| !raw_names[i].is_empty() || unnamed_used[i])
         .map(|&i| (names[i].clone(), std::mem::take(&mut cols[i])))
         .collect();
     Ok(Table {

@@ -699,6 +699,9 @@ impl Frame {
             NotNumber::Comma => format!(
                 "column \"{name}\", {at}: \"{shown}\" has a decimal comma but the file is read with decimal points; pass --decimal-comma (config: data.decimal_comma = true) if the file uses decimal commas"
             ),
+            NotNumber::Thousands => format!(
+                "column \"{name}\", {at}: \"{shown}\" has commas between thousands; write the number without them (1234.5)"
+            ),
             NotNumber::Point => format!(
                 "column \"{name}\", {at}: \"{shown}\" has a decimal point but the file is read with decimal commas; fix the value, or pass --decimal-comma=false if the file uses decimal points"
             ),

@@ -30,6 +30,8 @@ pub(crate) enum NotNumber {
     Comma,
     /// A decimal point where a decimal comma is expected.
     Point,
+    /// Commas between thousands, as in `1,234.5`.
+    Thousands,
 }
 
 impl Rules {
@@ -89,6 +91,9 @@ pub(crate) fn parse_number(t: &str, decimal_comma: bool) -> Result<f64, NotNumbe
     }
     if !decimal_comma {
         if t.contains(',') {
+            if t.contains('.') && looks_grouped(t, ',') && t.find(',') < t.find('.') {
+                return Err(NotNumber::Thousands);
+            }
             let looks = t.replace(',', ".").parse::<f64>().is_ok() || looks_grouped(t, ',');
             return Err(if looks {
                 NotNumber::Comma
@@ -205,6 +210,7 @@ mod tests {
         assert_eq!(parse_number("1e3", false), Ok(1000.0));
         assert_eq!(parse_number("12,5", false), Err(NotNumber::Comma));
         assert_eq!(parse_number("1,234", false), Err(NotNumber::Comma));
+        assert_eq!(parse_number("1,234.5", false), Err(NotNumber::Thousands));
         assert_eq!(parse_number("abc", false), Err(NotNumber::Text));
         assert_eq!(parse_number("1 000", false), Err(NotNumber::Text));
         assert!(parse_number("inf", false).unwrap().is_infinite());

@@ -239,6 +239,52 @@ fn titles_comments_sep_lines_and_empty_rows_are_skipped() {
     assert!(e.to_string().contains("data row 2 (line 5)"), "{e}");
 }
 
+/// Comma-separated files are read by polars with inferred types; a value far down that
+/// does not fit the type inferred from the first rows, blank and comment lines between
+/// CRLF rows, and an unclosed quote at the end are still reported by line.
+#[test]
+fn polars_reads_comma_files_and_lines_stay_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = String::from("id,arm,y\n");
+    for i in 0..20_000 {
+        big.push_str(&format!("{i},{},{}\n", ["T", "C"][i % 2], i % 7));
+    }
+    big.push_str("20000,T,abc\n");
+    let p = write(dir.path(), "big.csv", &big);
+    let f = Frame::load(&p, &["arm".into(), "y".into()]).unwrap();
+    assert_eq!(f.height(), 20_001);
+    let e = f.numbers("y").unwrap_err().to_string();
+    assert!(
+        e.contains("data row 20001 (line 20002)") && e.contains("\"abc\""),
+        "{e}"
+    );
+    // Typed: NA markers are nulls, numbers exact.
+    let p = write(dir.path(), "na.csv", "arm,y\nT,NA\nC,2.25\nT,null\nC,-\n");
+    let f = Frame::load(&p, &["arm".into(), "y".into()]).unwrap();
+    assert_eq!(f.numbers("y").unwrap(), [None, Some(2.25), None, None]);
+    // CRLF with a blank line and a comment between rows.
+    let p = write(
+        dir.path(),
+        "crlf.csv",
+        "arm,y\r\nT,1.5\r\n\r\n# note\r\nC,2\r\n   \r\nT,x\r\n",
+    );
+    let f = Frame::load(&p, &["arm".into(), "y".into()]).unwrap();
+    assert_eq!(f.height(), 3);
+    assert_eq!(f.strings("arm").unwrap()[2].as_deref(), Some("T"));
+    let e = f.numbers("y").unwrap_err().to_string();
+    assert!(e.contains("data row 3 (line 7)"), "{e}");
+    // A quote opened on the last row and never closed.
+    let p = write(dir.path(), "q.csv", "arm,y\nT,1\nC,\"4\n");
+    let e = Frame::load(&p, &["y".into()]).err().unwrap().to_string();
+    assert!(e.contains("line 3") && e.contains("never closed"), "{e}");
+    // A short row in a large file.
+    let mut short = big.replace("20000,T,abc\n", "");
+    short.push_str("20000,T\n");
+    let p = write(dir.path(), "short.csv", &short);
+    let e = Frame::load(&p, &["y".into()]).err().unwrap().to_string();
+    assert!(e.contains("line 20002: 2 field(s)"), "{e}");
+}
+
 #[test]
 fn given_options_beat_detection() {
     let dir = tempfile::tempdir().unwrap();

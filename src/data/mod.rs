@@ -2,9 +2,11 @@
 //! workbooks, and Parquet; checks columns and values against what the analysis needs;
 //! and hands columns to the estimators as plain vectors.
 //!
-//! Text files are decoded (UTF-8, UTF-16, Latin-1), split by a detected or given
-//! separator and read by our own reader ([`text`]), so that every problem names its line;
-//! workbooks are read with calamine ([`sheet`]); Parquet with polars. Whatever the source,
+//! Text files are decoded (UTF-8, UTF-16, Latin-1), their record structure is checked
+//! with the `csv` crate (separator, title lines, field counts, open quotes, the line of
+//! every row, so that every problem names its line) and their values are read by
+//! polars' CSV reader ([`text`]); workbooks are read with calamine ([`sheet`]); Parquet
+//! with polars. Whatever the source,
 //! the result is a polars frame of the columns asked for, and what the loader had to
 //! assume (separator, decimal comma, encoding, ...) is kept in [`Frame::assumptions`].
 //! Input files are only ever opened for reading.
@@ -286,7 +288,8 @@ impl Frame {
                 f
             });
         } else {
-            text::read(&bytes, opts, &sel)
+            let t = text::read(bytes, opts, &sel).map_err(|m| Error::data(path, m))?;
+            return Self::from_text(path, t, opts, columns);
         }
         .map_err(|m| Error::data(path, m))?;
         Self::from_table(path, table, opts, columns)
@@ -359,46 +362,15 @@ impl Frame {
             }
         }
         let at = |i: usize| format!("{}{}", t.row_word, t.rows[i]);
-        rules.decimal_comma = match opts.decimal_comma {
-            Some(b) => b,
-            None => {
-                let (comma, point, grouped) = decimal_evidence(&t);
-                let example = |e: &(usize, usize, String)| {
-                    format!(
-                        "\"{}\" in column \"{}\", {}",
-                        e.2,
-                        t.columns[e.0].0,
-                        at(e.1)
-                    )
-                };
-                match (&comma, &point) {
-                    (Some(c), None) => {
-                        t.assumptions
-                            .push(format!("decimal comma detected (e.g. {})", example(c)));
-                        true
-                    }
-                    (Some(c), Some(p)) => {
-                        // Both kinds: follow the separator's convention (decimal commas go
-                        // with ';' and tabs); values of the other kind are refused where
-                        // a number is needed, so nothing is read wrongly.
-                        let comma_mode = t.delimiter.is_some_and(|d| d != b',');
-                        t.assumptions.push(format!(
-                            "numbers are written both with a decimal comma ({}) and with a decimal point ({}); {} assumed, the others are refused where a number is needed (--decimal-comma or --decimal-comma=false settles it)",
-                            example(c),
-                            example(p),
-                            if comma_mode { "decimal comma" } else { "decimal point" }
-                        ));
-                        comma_mode
-                    }
-                    (None, None) if grouped.is_some() && t.delimiter != Some(b',') => {
-                        // "1.500" alone: 1.5 or 1500? Refused where a number is needed.
-                        rules.ambiguous = true;
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        };
+        let ev = decimal_evidence(&t);
+        let names: Vec<String> = t.columns.iter().map(|c| c.0.clone()).collect();
+        (rules.decimal_comma, rules.ambiguous) = decide_decimal(
+            opts,
+            &ev,
+            t.delimiter,
+            |e| format!("\"{}\" in column \"{}\", {}", e.2, names[e.0], at(e.1)),
+            &mut t.assumptions,
+        );
         let mut cols = Vec::with_capacity(t.columns.len());
         for (name, cells) in t.columns {
             let numeric = cells.iter().all(|c| !matches!(c, Some(Cell::Text(_))))
@@ -437,6 +409,126 @@ impl Frame {
             row_word: t.row_word,
             rules,
             assumptions: t.assumptions,
+        };
+        frame.note_yes_no();
+        frame.check_not_all_missing(required)?;
+        Ok(frame)
+    }
+
+    /// A frame from polars' reading of a text file: rows of empty fields dropped, text
+    /// trimmed, missing-value markers made null, the decimal mark decided.
+    fn from_text(
+        path: &Path,
+        t: text::TextTable,
+        opts: &ReadOptions,
+        required: &[String],
+    ) -> Result<Self> {
+        let text::TextTable {
+            mut df,
+            mut lines,
+            empty_rows,
+            mut assumptions,
+            delimiter,
+            ..
+        } = t;
+        let fail = |e: PolarsError| Error::data(path, format!("cannot build the table: {e}"));
+        if !empty_rows.is_empty() {
+            let dropped: Vec<u32> = empty_rows.iter().map(|&i| lines[i]).collect();
+            let mut keep = vec![true; lines.len()];
+            for &i in &empty_rows {
+                keep[i] = false;
+            }
+            let mask: BooleanChunked = keep.iter().copied().collect();
+            df = df.filter(&mask).map_err(fail)?;
+            lines = lines
+                .into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(l, _)| l)
+                .collect();
+            assumptions.push(format!(
+                "{} row(s) with only empty fields skipped (line {})",
+                dropped.len(),
+                text::list_lines(&dropped)
+            ));
+            if lines.is_empty() {
+                return Err(Error::data(
+                    path,
+                    "the file has a header but every row is empty; export the data again with its rows",
+                ));
+            }
+        }
+        let mut rules = Rules {
+            decimal_comma: false,
+            na: opts.na.clone(),
+            ambiguous: false,
+        };
+        // Text is trimmed, and missing-value markers become nulls.
+        let mut cols = Vec::with_capacity(df.width());
+        for c in df.columns() {
+            let Ok(ca) = c.str() else {
+                cols.push(c.clone());
+                continue;
+            };
+            let clean = ca
+                .iter()
+                .all(|v| v.is_none_or(|s| s.trim().len() == s.len() && !rules.is_na(s)));
+            if clean {
+                cols.push(c.clone());
+                continue;
+            }
+            let v: StringChunked = ca
+                .iter()
+                .map(|v| v.map(str::trim).filter(|s| !rules.is_na(s)))
+                .collect();
+            cols.push(v.with_name(c.name().clone()).into_column());
+        }
+        df = DataFrame::new(lines.len(), cols).map_err(fail)?;
+        let mut ev = DecimalEvidence::default();
+        for (ci, c) in df.columns().iter().enumerate() {
+            if let Ok(ca) = c.str() {
+                for (i, v) in ca.iter().enumerate() {
+                    if let Some(v) = v
+                        && ev.see(ci, i, v)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        if ev.comma.is_some() && ev.point.is_none() {
+            // Numbers polars read with a decimal point count as such.
+            'cols: for (ci, c) in df.columns().iter().enumerate() {
+                if let Ok(ca) = c.f64() {
+                    for (i, v) in ca.iter().enumerate() {
+                        if let Some(x) = v.filter(|x| x.fract() != 0.0) {
+                            ev.point = Some((ci, i, format!("{x}")));
+                            break 'cols;
+                        }
+                    }
+                }
+            }
+        }
+        let names = df.get_column_names_owned();
+        (rules.decimal_comma, rules.ambiguous) = decide_decimal(
+            opts,
+            &ev,
+            Some(delimiter),
+            |e| {
+                format!(
+                    "\"{}\" in column \"{}\", line {}",
+                    e.2, names[e.0], lines[e.1]
+                )
+            },
+            &mut assumptions,
+        );
+        let mut frame = Self {
+            path: path.to_path_buf(),
+            df,
+            rows: Some(lines),
+            row_word: "line ".into(),
+            rules,
+            assumptions,
         };
         frame.note_yes_no();
         frame.check_not_all_missing(required)?;
@@ -868,26 +960,77 @@ fn whole_number_text(t: &str, decimal_comma: bool) -> String {
 /// decimal comma, the first only readable with a decimal point, and the first that is
 /// either ("1.500"), as (column, row, text).
 type Evidence = Option<(usize, usize, String)>;
-fn decimal_evidence(t: &Table) -> (Evidence, Evidence, Evidence) {
-    let (mut comma, mut point, mut grouped) = (None, None, None);
-    for (c, (_, cells)) in t.columns.iter().enumerate() {
+
+#[derive(Default)]
+struct DecimalEvidence {
+    comma: Evidence,
+    point: Evidence,
+    grouped: Evidence,
+}
+
+impl DecimalEvidence {
+    /// Take in one (trimmed, non-missing) text cell; true once both kinds are seen.
+    fn see(&mut self, col: usize, row: usize, s: &str) -> bool {
+        let slot = match values::style(s) {
+            Style::Comma => &mut self.comma,
+            Style::Point => &mut self.point,
+            Style::Grouped => &mut self.grouped,
+            Style::Neutral => return false,
+        };
+        if slot.is_none() {
+            *slot = Some((col, row, s.to_string()));
+        }
+        self.comma.is_some() && self.point.is_some()
+    }
+}
+
+fn decimal_evidence(t: &Table) -> DecimalEvidence {
+    let mut ev = DecimalEvidence::default();
+    'cols: for (c, (_, cells)) in t.columns.iter().enumerate() {
         for (i, cell) in cells.iter().enumerate() {
             let Some(Cell::Text(s)) = cell else { continue };
-            let slot = match values::style(s) {
-                Style::Comma => &mut comma,
-                Style::Point => &mut point,
-                Style::Grouped => &mut grouped,
-                Style::Neutral => continue,
-            };
-            if slot.is_none() {
-                *slot = Some((c, i, s.clone()));
+            if ev.see(c, i, s) {
+                break 'cols;
             }
         }
-        if comma.is_some() && point.is_some() {
-            break;
-        }
     }
-    (comma, point, grouped)
+    ev
+}
+
+/// The decimal mark: as given, or from the evidence, with a note on what was assumed.
+/// Returns (decimal comma, ambiguous).
+fn decide_decimal(
+    opts: &ReadOptions,
+    ev: &DecimalEvidence,
+    delimiter: Option<u8>,
+    example: impl Fn(&(usize, usize, String)) -> String,
+    assumptions: &mut Vec<String>,
+) -> (bool, bool) {
+    if let Some(b) = opts.decimal_comma {
+        return (b, false);
+    }
+    match (&ev.comma, &ev.point) {
+        (Some(c), None) => {
+            assumptions.push(format!("decimal comma detected (e.g. {})", example(c)));
+            (true, false)
+        }
+        (Some(c), Some(p)) => {
+            // Both kinds: follow the separator's convention (decimal commas go with ';'
+            // and tabs); values of the other kind are refused where a number is needed,
+            // so nothing is read wrongly.
+            let comma_mode = delimiter.is_some_and(|d| d != b',');
+            assumptions.push(format!(
+                "numbers are written both with a decimal comma ({}) and with a decimal point ({}); {} assumed, the others are refused where a number is needed (--decimal-comma or --decimal-comma=false settles it)",
+                example(c),
+                example(p),
+                if comma_mode { "decimal comma" } else { "decimal point" }
+            ));
+            (comma_mode, false)
+        }
+        // "1.500" alone: 1.5 or 1500? Refused where a number is needed.
+        (None, None) if ev.grouped.is_some() && delimiter != Some(b',') => (false, true),
+        _ => (false, false),
+    }
 }
 
 /// Format a number as a label: integers without decimals.

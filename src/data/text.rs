@@ -1,27 +1,51 @@
-//! Delimited text files (CSV, semicolon- or tab-separated): the bytes are decoded to
-//! UTF-8 (byte-order marks, UTF-16, Latin-1), the separator is detected, and records
-//! are split with quotes honoured, whatever the line endings.
+//! Delimited text files (CSV, semicolon- or tab-separated), in three steps.
 //!
-//! This reader is ours rather than polars' so that every problem can name its line,
-//! and so that no input, however broken, can do more than return an error.
+//! 1. **Text.** The bytes are decoded to UTF-8 (byte-order marks, UTF-16, Latin-1; valid
+//!    UTF-8 is taken over without a copy), Excel's `sep=;` first line is honoured and
+//!    old Mac line ends (a carriage return alone) become line feeds.
+//! 2. **Structure**, with the `csv` crate: the separator is detected on the first
+//!    records, title lines above the header are found, and one pass over all records
+//!    checks that every row has as many fields as the header and that no quote is left
+//!    open, and notes the line each data row starts on, so that every later problem can
+//!    name its line. Blank lines and `#` comment lines are cut out here.
+//! 3. **Values**, with polars' CSV reader, only for the selected columns. In a
+//!    comma-separated file polars infers numeric types (the fast path for large
+//!    registers; missing-value markers are passed as its null values); if a later value
+//!    does not fit the inferred type, or the file uses another separator or decimal
+//!    commas, every column is read as text and the data layer applies its own rules
+//!    (decimal commas, thousands, missing markers, yes/no words) with row numbers.
+//!
+//! No input, however broken, can do more than return an error: both readers are given
+//! the same bytes, and the number of rows polars reads is checked against the records
+//! the structure pass counted.
 
-use std::borrow::Cow;
+use std::io::Cursor;
+use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use polars::prelude::*;
 
+use super::Selection;
 use super::options::{ReadOptions, describe_delimiter};
-use super::{Cell, Selection, Table};
+use super::values::NA_STRINGS;
 
 /// Separators tried when none is given, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
-/// Records looked at to detect the separator.
+/// Records looked at to detect the separator and title lines.
 const SNIFF_RECORDS: usize = 50;
+/// Bytes looked at to detect the separator (cut at a line end).
+const SNIFF_BYTES: usize = 64 * 1024;
+/// Rows polars looks at to infer column types in a comma-separated file.
+const INFER_ROWS: usize = 10_000;
 
-/// Bytes to text, with a note on what was assumed (if anything).
-pub(crate) fn decode(bytes: &[u8], opts: &ReadOptions) -> Result<(String, Option<String>), String> {
+/// Bytes to text, with a note on what was assumed (if anything). Valid UTF-8 without a
+/// byte-order mark is taken over as it is.
+pub(crate) fn decode(
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+) -> Result<(String, Option<String>), String> {
     let forced = opts.encoding();
-    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
-        let body = &bytes[bom_len..];
+    if let Some((enc, bom_len)) = Encoding::for_bom(&bytes) {
         let note = match forced {
             Some(f) if f != enc => format!(
                 "encoding {} from the byte-order mark (not {} as asked)",
@@ -30,64 +54,60 @@ pub(crate) fn decode(bytes: &[u8], opts: &ReadOptions) -> Result<(String, Option
             ),
             _ => format!("encoding {} (byte-order mark)", enc.name()),
         };
-        return strict(enc, body).map(|t| (t, Some(note)));
+        return strict(enc, bytes, bom_len).map(|t| (t, Some(note)));
     }
-    match forced {
-        Some(enc) => strict(enc, bytes).map(|t| (t, None)),
-        None => {
-            if let Some(enc) = utf16_without_bom(bytes) {
-                return strict(enc, bytes).map(|t| {
-                    (
-                        t,
-                        Some(format!(
-                            "encoding {} detected (no byte-order mark)",
-                            enc.name()
-                        )),
-                    )
-                });
-            }
-            if let Some(p) = bytes.iter().position(|&b| b == 0) {
-                return Err(format!(
-                    "byte {} is a NUL character: this is not a text file. Save the data as CSV (or give an Excel file its .xlsx name)",
-                    p + 1
-                ));
-            }
-            match std::str::from_utf8(bytes) {
-                Ok(t) => Ok((t.to_string(), None)),
-                Err(e) => {
-                    let line = 1 + bytes[..e.valid_up_to()]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
-                    let (t, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
-                    Ok((
-                        t.into_owned(),
-                        Some(format!(
-                            "encoding Windows-1252 (Latin-1) assumed: the file is not valid UTF-8 (first at line {line}); pass --encoding if it is another"
-                        )),
-                    ))
-                }
-            }
+    if let Some(enc) = forced {
+        return strict(enc, bytes, 0).map(|t| (t, None));
+    }
+    if let Some(enc) = utf16_without_bom(&bytes) {
+        return strict(enc, bytes, 0).map(|t| {
+            (
+                t,
+                Some(format!(
+                    "encoding {} detected (no byte-order mark)",
+                    enc.name()
+                )),
+            )
+        });
+    }
+    if let Some(p) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!(
+            "byte {} is a NUL character: this is not a text file. Save the data as CSV (or give an Excel file its .xlsx name)",
+            p + 1
+        ));
+    }
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok((t, None)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            let (t, _) = WINDOWS_1252.decode_without_bom_handling(&bytes);
+            Ok((
+                t.into_owned(),
+                Some(format!(
+                    "encoding Windows-1252 (Latin-1) assumed: the file is not valid UTF-8 (first at line {line}); pass --encoding if it is another"
+                )),
+            ))
         }
     }
 }
 
-/// Decode with `enc`, refusing bytes that are not valid in it.
-fn strict(enc: &'static Encoding, bytes: &[u8]) -> Result<String, String> {
+/// Decode `bytes[skip..]` with `enc`, refusing bytes that are not valid in it.
+fn strict(enc: &'static Encoding, mut bytes: Vec<u8>, skip: usize) -> Result<String, String> {
     if enc == UTF_8 {
-        return match std::str::from_utf8(bytes) {
-            Ok(t) => Ok(t.to_string()),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-                Err(format!(
-                    "line {line}: byte 0x{:02X} is not valid UTF-8; the file may be Latin-1: pass --encoding latin1 (or leave --encoding out to detect it)",
-                    bytes[at]
-                ))
-            }
-        };
+        bytes.drain(..skip);
+        return String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let b = e.as_bytes();
+            let line = 1 + b[..at].iter().filter(|&&c| c == b'\n').count();
+            format!(
+                "line {line}: byte 0x{:02X} is not valid UTF-8; the file may be Latin-1: pass --encoding latin1 (or leave --encoding out to detect it)",
+                b[at]
+            )
+        });
     }
-    let (t, had_errors) = enc.decode_without_bom_handling(bytes);
+    let (t, had_errors) = enc.decode_without_bom_handling(&bytes[skip..]);
     if had_errors {
         return Err(format!(
             "the file is not valid {}; pass the right --encoding (or leave it out to detect it)",
@@ -117,161 +137,64 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     }
 }
 
-/// One record and the line it starts on (1-based).
-pub(crate) struct Record<'a> {
-    pub line: u32,
-    pub fields: Vec<Cow<'a, str>>,
+/// Carriage returns that end a line on their own (old Mac files) become line feeds;
+/// CRLF stays as it is.
+fn normalise_line_ends(text: String) -> String {
+    let b = text.as_bytes();
+    if !b.contains(&b'\r') {
+        return text;
+    }
+    let lone = b
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'));
+    if !lone {
+        return text;
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-/// Splits text into records: fields separated by `delim`, a field may be quoted with `"`
-/// (a doubled `""` inside is one quote; separators and line breaks inside are kept),
-/// lines end in LF, CRLF or CR, and lines starting with `#` are comments.
-pub(crate) struct Records<'a> {
-    text: &'a str,
-    pos: usize,
-    line: u32,
-    delim: u8,
-    pub comments: usize,
+/// A reader of records separated by `delim`, quoted with `"` (a doubled `""` inside a
+/// quoted field is one quote), with `#` comment lines; lines end in LF or CRLF.
+fn records(text: &[u8], delim: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(text)
 }
 
-impl<'a> Records<'a> {
-    pub fn new(text: &'a str, delim: u8, first_line: u32) -> Self {
-        Self {
-            text,
-            pos: 0,
-            line: first_line,
-            delim,
-            comments: 0,
-        }
-    }
-
-    fn skip_line(&mut self) {
-        let b = self.text.as_bytes();
-        while self.pos < b.len() && b[self.pos] != b'\n' && b[self.pos] != b'\r' {
-            self.pos += 1;
-        }
-        self.end_of_line();
-    }
-
-    fn end_of_line(&mut self) {
-        let b = self.text.as_bytes();
-        if self.pos < b.len() && b[self.pos] == b'\r' {
-            self.pos += 1;
-        }
-        if self.pos < b.len() && b[self.pos] == b'\n' {
-            self.pos += 1;
-        }
-        self.line = self.line.saturating_add(1);
-    }
-
-    /// The next record, or an error naming the line of an unclosed quote.
-    pub fn next_record(&mut self) -> Option<Result<Record<'a>, String>> {
-        let text = self.text;
-        let b = text.as_bytes();
-        while self.pos < b.len() && b[self.pos] == b'#' {
-            self.comments += 1;
-            self.skip_line();
-        }
-        if self.pos >= b.len() {
-            return None;
-        }
-        let line = self.line;
-        let mut fields = Vec::new();
-        loop {
-            // A quoted field may have spaces before its opening quote.
-            let mut q = self.pos;
-            while q < b.len() && b[q] == b' ' {
-                q += 1;
-            }
-            if q < b.len() && b[q] == b'"' {
-                let open_line = self.line;
-                let mut value = String::new();
-                self.pos = q + 1;
-                loop {
-                    let Some(off) = b[self.pos..].iter().position(|&c| c == b'"') else {
-                        return Some(Err(format!(
-                            "line {open_line}: a quote (\") opens a value that is never closed; close it or remove it"
-                        )));
-                    };
-                    let chunk = &text[self.pos..self.pos + off];
-                    let cb = chunk.as_bytes();
-                    let breaks = cb
-                        .iter()
-                        .enumerate()
-                        .filter(|&(i, &c)| {
-                            c == b'\n' || (c == b'\r' && cb.get(i + 1) != Some(&b'\n'))
-                        })
-                        .count();
-                    self.line = self.line.saturating_add(breaks as u32);
-                    value.push_str(chunk);
-                    self.pos += off + 1;
-                    if self.pos < b.len() && b[self.pos] == b'"' {
-                        value.push('"');
-                        self.pos += 1;
-                    } else {
-                        break;
-                    }
-                }
-                // Text after the closing quote (other than spaces) is kept.
-                let start = self.pos;
-                while self.pos < b.len()
-                    && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r')
-                {
-                    self.pos += 1;
-                }
-                value.push_str(text[start..self.pos].trim());
-                fields.push(Cow::Owned(value));
-            } else {
-                let start = self.pos;
-                while self.pos < b.len()
-                    && !matches!(b[self.pos], c if c == self.delim || c == b'\n' || c == b'\r')
-                {
-                    self.pos += 1;
-                }
-                fields.push(Cow::Borrowed(&text[start..self.pos]));
-            }
-            if self.pos < b.len() && b[self.pos] == self.delim {
-                self.pos += 1;
-                continue;
-            }
-            self.end_of_line();
-            break;
-        }
-        Some(Ok(Record { line, fields }))
-    }
-}
-
-fn blank(r: &Record) -> bool {
-    r.fields.iter().all(|f| f.trim().is_empty())
-}
-
-/// Field counts of the first records with separator `d`, or `None` if they do not split.
-/// Also the number of title lines dropped from the front.
-fn widths(text: &str, d: u8, first_line: u32) -> Option<(Vec<(usize, usize)>, usize)> {
-    let mut rec = Records::new(text, d, first_line);
-    let mut out = Vec::new();
-    while out.len() < SNIFF_RECORDS {
-        match rec.next_record() {
-            None => break,
-            Some(Err(_)) => {
-                // An unclosed quote in the sample is fine only if the sample was cut.
-                if out.is_empty() {
-                    return None;
-                }
-                break;
-            }
-            Some(Ok(r)) if blank(&r) => continue,
-            Some(Ok(r)) => out.push((r.fields.len(), filled(&r))),
-        }
-    }
-    let skip = title_lines(&out.iter().map(|w| w.1).collect::<Vec<_>>());
-    out.drain(..skip);
-    Some((out, skip))
+fn is_blank(f: &[u8]) -> bool {
+    f.iter().all(|b| b.is_ascii_whitespace())
 }
 
 /// Fields that are not empty.
-fn filled(r: &Record) -> usize {
-    r.fields.iter().filter(|f| !f.trim().is_empty()).count()
+fn filled(r: &csv::ByteRecord) -> usize {
+    r.iter().filter(|f| !is_blank(f)).count()
+}
+
+/// The first records of `sample` split by `d`: (fields, filled fields) of each record
+/// that is not blank. The last record is left out when the sample was cut.
+fn sample_widths(sample: &[u8], d: u8, cut: bool) -> Vec<(usize, usize)> {
+    let mut rdr = records(sample, d);
+    let mut out = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    while out.len() < SNIFF_RECORDS + 1 {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {
+                if rec.iter().all(is_blank) {
+                    continue;
+                }
+                out.push((rec.len(), filled(&rec)));
+            }
+            _ => break,
+        }
+    }
+    if cut || out.len() > SNIFF_RECORDS {
+        out.pop();
+    }
+    out
 }
 
 /// Leading records with at most one filled field, before the first with two or more:
@@ -285,14 +208,13 @@ type Score = (bool, std::cmp::Reverse<usize>, usize);
 
 /// The separator that splits the first records into the same number (more than one) of
 /// fields; the most fields wins, then the order of [`CANDIDATES`].
-fn detect_delimiter(text: &str, first_line: u32) -> (u8, Option<String>) {
-    // Score: rows split evenly, then fewer lines taken for titles, then more fields.
+fn detect_delimiter(sample: &[u8], cut: bool) -> (u8, Option<String>) {
     let mut best: Option<(u8, Score)> = None;
     let mut fits = Vec::new();
     for d in CANDIDATES {
-        let Some((w, skip)) = widths(text, d, first_line) else {
-            continue;
-        };
+        let mut w = sample_widths(sample, d, cut);
+        let skip = title_lines(&w.iter().map(|x| x.1).collect::<Vec<_>>());
+        w.drain(..skip);
         let Some(&(h, _)) = w.first() else { continue };
         if h < 2 {
             continue;
@@ -343,9 +265,229 @@ fn detect_delimiter(text: &str, first_line: u32) -> (u8, Option<String>) {
     }
 }
 
-/// Read delimited text into a table of the selected columns.
-pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
+/// The first `SNIFF_BYTES` of the text, cut after a line end, and whether it was cut.
+fn sample(body: &str) -> (&[u8], bool) {
+    let b = body.as_bytes();
+    if b.len() <= SNIFF_BYTES {
+        return (b, false);
+    }
+    let end = b[..SNIFF_BYTES]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(SNIFF_BYTES, |i| i + 1);
+    (&b[..end], true)
+}
+
+/// What the structure pass finds.
+struct Structure {
+    header_line: u32,
+    header: Vec<String>,
+    titles: Vec<(u32, String)>,
+    /// Byte offset of the first data record.
+    data_start: usize,
+    /// Byte ranges after `data_start` that are not records (blank and comment lines),
+    /// to be cut out before polars reads the data.
+    gaps: Vec<(usize, usize)>,
+    /// Line of each data record, in order.
+    lines: Vec<u32>,
+    /// Data records (by index) whose fields are all empty, such as ";;;".
+    empty_rows: Vec<usize>,
+    comments: usize,
+    /// Unnamed header columns that hold a value somewhere.
+    unnamed_used: Vec<bool>,
+}
+
+/// Where the csv reader's records really start and end. The reader skips blank and
+/// comment lines before a record and may stop between the CR and the LF of a line end;
+/// these helpers find the record's first byte and the end of its line break, and count
+/// lines on the way.
+struct Cursorline<'a> {
+    bytes: &'a [u8],
+    /// Position up to which line feeds have been counted, and how many.
+    counted: usize,
+    newlines: u32,
+    comments: usize,
+}
+
+impl Cursorline<'_> {
+    /// `pos` moved past the LF of a CRLF whose CR it follows.
+    fn after_break(&self, pos: usize) -> usize {
+        if pos > 0 && self.bytes[pos - 1] == b'\r' && self.bytes.get(pos) == Some(&b'\n') {
+            pos + 1
+        } else {
+            pos
+        }
+    }
+
+    /// The first byte at or after `pos` that is not a line break or in a comment line.
+    fn record_start(&mut self, mut pos: usize) -> usize {
+        let b = self.bytes;
+        loop {
+            while pos < b.len() && matches!(b[pos], b'\r' | b'\n') {
+                pos += 1;
+            }
+            if pos < b.len() && b[pos] == b'#' {
+                self.comments += 1;
+                pos = b[pos..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(b.len(), |i| pos + i + 1);
+                continue;
+            }
+            return pos;
+        }
+    }
+
+    /// The line (1-based, counting from the start of the text) of byte `pos`.
+    fn line(&mut self, pos: usize) -> u32 {
+        let pos = pos.min(self.bytes.len());
+        if pos >= self.counted {
+            self.newlines += self.bytes[self.counted..pos]
+                .iter()
+                .filter(|&&c| c == b'\n')
+                .count() as u32;
+            self.counted = pos;
+        }
+        self.newlines + 1
+    }
+}
+
+/// One pass over all records: header, titles, field counts, open quotes, lines.
+fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Structure, String> {
+    let bytes = body.as_bytes();
+    let dname = describe_delimiter(delim as char);
+    let mut rdr = records(bytes, delim);
+    let mut rec = csv::ByteRecord::new();
+    let mut cur = Cursorline {
+        bytes,
+        counted: 0,
+        newlines: 0,
+        comments: 0,
+    };
+    let split_err = |e: csv::Error| format!("cannot split the file into rows: {e}");
+    let mut titles: Vec<(u32, String)> = Vec::new();
+    let mut end = 0;
+    // Header: the first record that is not blank (after the titles).
+    let (header_line, header) = loop {
+        if !rdr.read_byte_record(&mut rec).map_err(split_err)? {
+            return Err("the file has no header row (only blank or comment lines)".into());
+        }
+        let start = cur.record_start(end);
+        end = cur.after_break(rdr.position().byte() as usize);
+        let line = first_line - 1 + cur.line(start);
+        check_open_quote(bytes, start, end, line)?;
+        if rec.iter().all(is_blank) {
+            continue;
+        }
+        if titles.len() < skip {
+            let t = rec.iter().find(|f| !is_blank(f)).unwrap_or_default();
+            titles.push((line, shorten(String::from_utf8_lossy(t).trim())));
+            continue;
+        }
+        let names: Vec<String> = rec
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect();
+        break (line, names);
+    };
+    let data_start = end;
+    let width = header.len();
+    let unnamed: Vec<usize> = (0..width).filter(|&i| header[i].is_empty()).collect();
+    let mut unnamed_used = vec![false; width];
+    let mut gaps: Vec<(usize, usize)> = Vec::new();
+    let mut lines = Vec::new();
+    let mut empty_rows = Vec::new();
+    while rdr.read_byte_record(&mut rec).map_err(split_err)? {
+        let start = cur.record_start(end);
+        if start > end {
+            gaps.push((end, start));
+        }
+        end = cur.after_break(rdr.position().byte() as usize);
+        let line = first_line - 1 + cur.line(start);
+        check_open_quote(bytes, start, end, line)?;
+        if rec.iter().all(is_blank) {
+            if rec.len() == 1 {
+                // A line with nothing but spaces.
+                gaps.push((start, end));
+            } else {
+                empty_rows.push(lines.len());
+                lines.push(line);
+            }
+            continue;
+        }
+        let n = rec.len();
+        if n > width {
+            if let Some(x) = rec.iter().skip(width).find(|f| !is_blank(f)) {
+                return Err(format!(
+                    "line {line}: {n} fields but the header (line {header_line}) has {width} (separator {dname}); a value probably contains the separator without quotes around it (the extra field starts \"{}\"). Quote such values or pass the right --delimiter",
+                    shorten(String::from_utf8_lossy(x).trim())
+                ));
+            }
+        } else if n < width {
+            return Err(format!(
+                "line {line}: {n} field(s) but the header (line {header_line}) has {width} (separator {dname}); a value or a separator is missing, or a line break splits the row"
+            ));
+        }
+        for &i in &unnamed {
+            if !unnamed_used[i] && !is_blank(&rec[i]) {
+                unnamed_used[i] = true;
+            }
+        }
+        lines.push(line);
+    }
+    let tail = cur.record_start(end);
+    if tail > end {
+        gaps.push((end, tail));
+    }
+    Ok(Structure {
+        header_line,
+        header,
+        titles,
+        data_start,
+        gaps,
+        lines,
+        empty_rows,
+        comments: cur.comments,
+        unnamed_used,
+    })
+}
+
+/// A quote that is never closed runs to the end of the file: the last record then holds
+/// an odd number of quotes.
+fn check_open_quote(bytes: &[u8], start: usize, end: usize, line: u32) -> Result<(), String> {
+    if end < bytes.len() {
+        return Ok(());
+    }
+    let raw = &bytes[start.min(end)..end];
+    let quotes = raw.iter().filter(|&&b| b == b'"').count();
+    if quotes % 2 == 1 {
+        return Err(format!(
+            "line {line}: a quote (\") opens a value that is never closed; close it or remove it"
+        ));
+    }
+    Ok(())
+}
+
+/// The selected columns of a delimited text file, read by polars.
+pub(crate) struct TextTable {
+    /// The selected columns, named as in the header (made unique), in selection order.
+    pub df: DataFrame,
+    /// Line of each row of `df`.
+    pub lines: Vec<u32>,
+    /// Rows of `df` whose fields are all empty (";;;"): the caller drops them.
+    pub empty_rows: Vec<usize>,
+    pub assumptions: Vec<String>,
+    pub delimiter: u8,
+}
+
+/// Read delimited text into a frame of the selected columns.
+pub(crate) fn read(
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+    sel: &Selection,
+) -> Result<TextTable, String> {
     let (text, enc_note) = decode(bytes, opts)?;
+    let text = normalise_line_ends(text);
     let mut assumptions: Vec<String> = enc_note.into_iter().collect();
     let mut body: &str = &text;
     let mut first_line = 1;
@@ -376,148 +518,166 @@ pub(crate) fn read(bytes: &[u8], opts: &ReadOptions, sel: &Selection) -> Result<
             "the file is empty; export the data again with a header row and data rows".into(),
         );
     }
+    let (sample, cut) = sample(body);
     let delim = match delim {
         Some(d) => d,
         None => {
-            let (d, note) = detect_delimiter(body, first_line);
+            let (d, note) = detect_delimiter(sample, cut);
             assumptions.extend(note);
             d
         }
     };
-    let dname = describe_delimiter(delim as char);
-    let mut rec = Records::new(body, delim, first_line);
-    // Title lines above the header, if any.
-    let skip = {
-        let mut probe = Records::new(body, delim, first_line);
-        let mut f = Vec::new();
-        while f.len() < SNIFF_RECORDS {
-            match probe.next_record() {
-                Some(Ok(r)) if blank(&r) => continue,
-                Some(Ok(r)) => f.push(filled(&r)),
-                _ => break,
-            }
-        }
-        title_lines(&f)
-    };
-    // Header: the first record that is not blank (after the titles).
-    let mut titles: Vec<(u32, String)> = Vec::new();
-    let (header_line, header) = loop {
-        match rec.next_record() {
-            None => {
-                return Err("the file has no header row (only blank or comment lines)".into());
-            }
-            Some(Err(e)) => return Err(e),
-            Some(Ok(r)) if blank(&r) => continue,
-            Some(Ok(r)) if titles.len() < skip => {
-                let t = r.fields.iter().find(|f| !f.trim().is_empty());
-                titles.push((r.line, t.map(|t| shorten(t.trim())).unwrap_or_default()));
-            }
-            Some(Ok(r)) => break (r.line, r.fields),
-        }
-    };
-    if let Some((l, t)) = titles.first() {
+    let filled_counts: Vec<usize> = sample_widths(sample, delim, cut)
+        .iter()
+        .map(|w| w.1)
+        .collect();
+    let st = structure(body, delim, first_line, title_lines(&filled_counts))?;
+    if let Some((l, t)) = st.titles.first() {
         assumptions.push(format!(
-            "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {header_line}",
-            titles.len()
+            "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {}",
+            st.titles.len(),
+            st.header_line
         ));
     }
-    let width = header.len();
-    let raw_names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    // Read every record, keeping all columns until we know which unnamed ones are empty.
-    let mut cols: Vec<Vec<Option<Cell>>> = vec![Vec::new(); width];
-    let mut rows: Vec<u32> = Vec::new();
-    let mut empty_rows: Vec<u32> = Vec::new();
-    let unnamed: Vec<usize> = (0..width).filter(|&i| raw_names[i].is_empty()).collect();
-    let mut unnamed_used = vec![false; width];
-    // Only the selected columns are stored; the rest are checked for width only.
-    let keep_idx = sel.indices(&raw_names)?;
-    let mut keep_mask = vec![false; width];
-    for &i in &keep_idx {
-        keep_mask[i] = true;
+    if st.lines.is_empty() {
+        return Err(format!(
+            "the file has a header (line {}) but no data rows; export the data again with its rows",
+            st.header_line
+        ));
     }
-    while let Some(r) = rec.next_record() {
-        let r = r?;
-        if blank(&r) {
-            if rec_is_blank_line(&r) {
-                continue;
-            }
-            empty_rows.push(r.line);
-            continue;
-        }
-        let n = r.fields.len();
-        if n > width {
-            let extra = &r.fields[width..];
-            if let Some(x) = extra.iter().find(|f| !f.trim().is_empty()) {
-                return Err(format!(
-                    "line {}: {n} fields but the header (line {header_line}) has {width} (separator {dname}); a value probably contains the separator without quotes around it (the extra field starts \"{}\"). Quote such values or pass the right --delimiter",
-                    r.line,
-                    shorten(x)
-                ));
-            }
-        } else if n < width {
-            return Err(format!(
-                "line {}: {n} field(s) but the header (line {header_line}) has {width} (separator {dname}); a value or a separator is missing, or a line break splits the row",
-                r.line
-            ));
-        }
-        for (i, f) in r.fields.into_iter().take(width).enumerate() {
-            if raw_names[i].is_empty() && !f.trim().is_empty() {
-                unnamed_used[i] = true;
-            }
-            if keep_mask[i] {
-                let t = f.trim();
-                cols[i].push(if t.is_empty() {
-                    None
-                } else {
-                    Some(Cell::Text(t.to_string()))
-                });
-            }
-        }
-        rows.push(r.line);
-    }
-    if rec.comments > 0 {
+    let keep_idx = sel.indices(&st.header)?;
+    let keep: Vec<usize> = keep_idx
+        .into_iter()
+        .filter(|&i| !st.header[i].is_empty() || st.unnamed_used[i])
+        .collect();
+    if st.comments > 0 {
         assumptions.push(format!(
             "{} comment line(s) starting with '#' skipped",
-            rec.comments
+            st.comments
         ));
     }
-    if !empty_rows.is_empty() {
-        assumptions.push(format!(
-            "{} row(s) with only empty fields skipped (line {})",
-            empty_rows.len(),
-            list_lines(&empty_rows)
-        ));
-    }
-    let empty_unnamed = unnamed.iter().filter(|&&i| !unnamed_used[i]).count();
+    let empty_unnamed = (0..st.header.len())
+        .filter(|&i| st.header[i].is_empty() && !st.unnamed_used[i])
+        .count();
     if empty_unnamed > 0 {
         assumptions.push(format!(
             "{empty_unnamed} column(s) without a name and without values ignored"
         ));
     }
-    let (names, renamed) = super::unique_names(&raw_names);
+    let (names, renamed) = super::unique_names(&st.header);
     for (i, n) in renamed {
-        if !raw_names[i].is_empty() || unnamed_used[i] {
+        if !st.header[i].is_empty() || st.unnamed_used[i] {
             assumptions.push(n);
         }
     }
-    let columns = keep_idx
+    // The data records as polars will see them: blank and comment lines cut out.
+    let data: std::borrow::Cow<[u8]> = if st.gaps.is_empty() {
+        body.as_bytes()[st.data_start..].into()
+    } else {
+        let b = body.as_bytes();
+        let mut v = Vec::with_capacity(b.len() - st.data_start);
+        let mut at = st.data_start;
+        for &(s, e) in &st.gaps {
+            v.extend_from_slice(&b[at..s]);
+            at = e;
+        }
+        v.extend_from_slice(&b[at..]);
+        v.into()
+    };
+    let typed = delim == b',' && opts.decimal_comma != Some(true);
+    let df = match polars_read(&data, delim, &keep, typed, &opts.na) {
+        Ok(df) => df,
+        // A value further down does not fit the type inferred from the first rows:
+        // read as text, and let the data layer say which value and where.
+        Err(_) if typed => polars_read(&data, delim, &keep, false, &opts.na)
+            .map_err(|e| {
+                format!(
+                    "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
+                    shorten(e.to_string().lines().next().unwrap_or_default())
+                )
+            })?,
+        Err(e) => {
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or_default().to_string();
+            return Err(format!(
+                "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
+                shorten(&first)
+            ));
+        }
+    };
+    if df.height() != st.lines.len() {
+        return Err(format!(
+            "the rows could not be read consistently ({} records found, {} read); check the file's quotes, or save it again as CSV",
+            st.lines.len(),
+            df.height()
+        ));
+    }
+    // polars names the columns by position; give them their header names, in the
+    // order of the selection.
+    let columns = keep
         .iter()
-        .filter(|&&i| !raw_names[i].is_empty() || unnamed_used[i])
-        .map(|&i| (names[i].clone(), std::mem::take(&mut cols[i])))
-        .collect();
-    Ok(Table {
-        columns,
-        rows,
-        row_word: "line ".into(),
+        .map(|&i| {
+            let mut c = df
+                .column(&format!("column_{}", i + 1))
+                .map_err(|e| format!("cannot read column {}: {e}", i + 1))?
+                .clone();
+            c.rename(names[i].as_str().into());
+            Ok(c)
+        })
+        .collect::<Result<Vec<Column>, String>>()?;
+    let df = DataFrame::new(st.lines.len(), columns)
+        .map_err(|e| format!("cannot build the table: {e}"))?;
+    Ok(TextTable {
+        df,
+        lines: st.lines,
+        empty_rows: st.empty_rows,
         assumptions,
-        header_row: header_line,
-        delimiter: Some(delim),
+        delimiter: delim,
     })
 }
 
-/// A line with nothing on it (as opposed to a row of empty fields such as ";;;").
-fn rec_is_blank_line(r: &Record) -> bool {
-    r.fields.len() == 1
+/// Missing-value markers as polars' null values: each as written, in lower and in upper
+/// case (the data layer compares them without regard to case).
+fn null_values(extra: &[String]) -> NullValues {
+    let mut v: Vec<PlSmallStr> = Vec::new();
+    for m in NA_STRINGS {
+        for s in [m.to_string(), m.to_lowercase(), m.to_uppercase()] {
+            if !v.iter().any(|x| x.as_str() == s) {
+                v.push(s.into());
+            }
+        }
+    }
+    v.extend(extra.iter().map(|s| PlSmallStr::from(s.as_str())));
+    NullValues::AllColumns(v)
+}
+
+/// polars reads the data records (no header) for the columns at `proj`: with types
+/// inferred (`typed`) or all as text.
+fn polars_read(
+    data: &[u8],
+    delim: u8,
+    proj: &[usize],
+    typed: bool,
+    na: &[String],
+) -> PolarsResult<DataFrame> {
+    let mut parse = CsvParseOptions::default()
+        .with_separator(delim)
+        .with_quote_char(Some(b'"'))
+        .with_missing_is_null(true)
+        .with_truncate_ragged_lines(true);
+    if typed {
+        parse = parse.with_null_values(Some(null_values(na)));
+    }
+    let mut proj = proj.to_vec();
+    proj.sort_unstable();
+    CsvReadOptions::default()
+        .with_has_header(false)
+        .with_projection(Some(Arc::new(proj)))
+        .with_infer_schema_length(Some(if typed { INFER_ROWS } else { 0 }))
+        .with_raise_if_empty(false)
+        .with_parse_options(parse)
+        .into_reader_with_file_handle(Cursor::new(data))
+        .finish()
 }
 
 fn shorten(s: &str) -> String {
@@ -543,63 +703,83 @@ pub(crate) fn list_lines(v: &[u32]) -> String {
 mod tests {
     use super::*;
 
-    fn records(text: &str, d: u8) -> Vec<(u32, Vec<String>)> {
-        let mut r = Records::new(text, d, 1);
-        let mut out = Vec::new();
-        while let Some(x) = r.next_record() {
-            let x = x.unwrap();
-            out.push((x.line, x.fields.iter().map(|f| f.to_string()).collect()));
-        }
-        out
+    fn st(text: &str, d: u8) -> Result<Structure, String> {
+        structure(text, d, 1, 0)
     }
 
     #[test]
     fn quotes_line_endings_and_line_numbers() {
-        let v = records(
-            "a;b\r\n\"x;1\";\"say \"\"hi\"\"\"\r\n\"multi\nline\";2\rlast;3",
+        let s = st(
+            "a;b\r\n\"x;1\";\"say \"\"hi\"\"\"\r\n\"multi\nline\";2\r\n\r\n# note\nlast;3",
             b';',
-        );
-        assert_eq!(v[0], (1, vec!["a".into(), "b".into()]));
-        assert_eq!(v[1], (2, vec!["x;1".into(), "say \"hi\"".into()]));
-        assert_eq!(v[2], (3, vec!["multi\nline".into(), "2".into()]));
-        assert_eq!(v[3], (5, vec!["last".into(), "3".into()]));
+        )
+        .unwrap();
+        assert_eq!(s.header, ["a", "b"]);
+        assert_eq!(s.lines, [2, 3, 7]);
+        assert_eq!(s.comments, 1);
+        assert_eq!(s.gaps.len(), 1);
     }
 
     #[test]
     fn unclosed_quote_names_its_line() {
-        let mut r = Records::new("a,b\n1,2\n\"3,4\n5,6\n", b',', 1);
-        r.next_record();
-        r.next_record();
-        let e = r.next_record().unwrap().err().unwrap();
-        assert!(e.contains("line 3"), "{e}");
+        let e = st("a,b\n1,2\n\"3,4\n5,6\n", b',').err().unwrap();
+        assert!(e.contains("line 3") && e.contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn short_and_long_rows_name_their_line() {
+        let e = st("a,b,c\n1,2,3\n4,5\n", b',').err().unwrap();
+        assert!(e.starts_with("line 3: 2 field(s)"), "{e}");
+        let e = st("a;b\n1;2;x\n", b';').err().unwrap();
+        assert!(
+            e.starts_with("line 2: 3 fields") && e.contains("\"x\""),
+            "{e}"
+        );
+        // Trailing empty fields are fine.
+        assert_eq!(st("a;b\n1;2;\n", b';').unwrap().lines, [2]);
+    }
+
+    #[test]
+    fn empty_rows_and_blank_lines() {
+        let s = st("a;b\n1;2\n;\n   \n3;4\n", b';').unwrap();
+        assert_eq!(s.lines, [2, 3, 5]);
+        assert_eq!(s.empty_rows, [1]);
+        assert_eq!(s.gaps.len(), 1);
     }
 
     #[test]
     fn separators_are_detected() {
-        assert_eq!(detect_delimiter("a;b;c\n1,5;2;3\n4;5,5;6\n", 1).0, b';');
-        assert_eq!(detect_delimiter("a\tb\n1\t2\n", 1).0, b'\t');
-        assert_eq!(detect_delimiter("a,b\n\"1;2\",3\n", 1).0, b',');
-        assert_eq!(detect_delimiter("g;u\nx;1,5\ny;2,5\n", 1).0, b';');
-        assert_eq!(detect_delimiter("Titel\narm;y;z\na;1,5;2\n", 1).0, b';');
-        let (d, note) = detect_delimiter("a\n1\n", 1);
+        let d = |t: &str| detect_delimiter(t.as_bytes(), false).0;
+        assert_eq!(d("a;b;c\n1,5;2;3\n4;5,5;6\n"), b';');
+        assert_eq!(d("a\tb\n1\t2\n"), b'\t');
+        assert_eq!(d("a,b\n\"1;2\",3\n"), b',');
+        assert_eq!(d("g;u\nx;1,5\ny;2,5\n"), b';');
+        assert_eq!(d("Titel\narm;y;z\na;1,5;2\n"), b';');
+        let (d, note) = detect_delimiter(b"a\n1\n", false);
         assert_eq!(d, b',');
         assert!(note.unwrap().contains("one column"));
     }
 
     #[test]
+    fn old_mac_line_ends() {
+        assert_eq!(normalise_line_ends("a\rb\r\nc".into()), "a\nb\nc");
+        assert_eq!(normalise_line_ends("a\r\nb".into()), "a\r\nb");
+    }
+
+    #[test]
     fn latin1_and_utf16_are_decoded() {
         let opts = ReadOptions::default();
-        let (t, note) = decode(b"naam\nJos\xe9\n", &opts).unwrap();
+        let (t, note) = decode(b"naam\nJos\xe9\n".to_vec(), &opts).unwrap();
         assert_eq!(t, "naam\nJosé\n");
         assert!(note.unwrap().contains("Windows-1252"));
         let mut u16 = vec![0xFF, 0xFE];
         for c in "a\tb\n".encode_utf16() {
             u16.extend(c.to_le_bytes());
         }
-        let (t, note) = decode(&u16, &opts).unwrap();
+        let (t, note) = decode(u16, &opts).unwrap();
         assert_eq!(t, "a\tb\n");
         assert!(note.unwrap().contains("UTF-16LE"));
-        let (t, note) = decode(b"\xEF\xBB\xBFarm\n", &opts).unwrap();
+        let (t, note) = decode(b"\xEF\xBB\xBFarm\n".to_vec(), &opts).unwrap();
         assert_eq!(t, "arm\n");
         assert!(note.unwrap().contains("UTF-8"));
         let strict = ReadOptions {
@@ -607,7 +787,7 @@ mod tests {
             ..ReadOptions::default()
         };
         assert!(
-            decode(b"a\nJos\xe9\n", &strict)
+            decode(b"a\nJos\xe9\n".to_vec(), &strict)
                 .unwrap_err()
                 .contains("line 2")
         );

@@ -76,11 +76,10 @@ pub fn apply(r: &mut PilotResults, threshold: usize) {
         if hide {
             s.suppressed = true;
         }
-        if let Some(m) = s.n_missing
-            && m > 0
-            && small(m, k)
-        {
-            s.n_missing = None;
+        for m in [&mut s.n_missing, &mut s.n_missing_covariates] {
+            if m.is_some_and(|m| m > 0 && small(m, k)) {
+                *m = None;
+            }
         }
     }
     // Secondary suppression across projects: never exactly one withheld project
@@ -121,6 +120,7 @@ pub fn apply(r: &mut PilotResults, threshold: usize) {
             n_summaries += 1;
             s.n = None;
             s.n_missing = None;
+            s.n_missing_covariates = None;
             s.mean = f64::NAN;
             s.sd = None;
             s.ci_low = f64::NAN;

@@ -395,8 +395,8 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         let mut d = p.reg_data(true, blocked && !has_fe);
         if d.n_dropped_missing > 0 {
             out.note(
-                format!("{what}: {} unit(s) with a missing covariate left out of the adjusted estimates.", d.n_dropped_missing),
-                format!("{what}: {} eenhe(i)d(en) met een ontbrekende covariaat niet in de gecorrigeerde schattingen.", d.n_dropped_missing),
+                format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
+                format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
             );
         }
         let lin = opts.estimator == Some(Estimator::Lin);

@@ -644,7 +644,8 @@ fn panel_time_event(
     let ppath = dir.join(file);
     let mut cols = vec![id.clone(), month.clone(), status.clone()];
     cols.extend(end.iter().cloned());
-    let panel = Frame::load(&ppath, &cols)?;
+    // The panel comes from the same source as the data file: the same read options.
+    let panel = Frame::load_with(&ppath, &cols, &[], &spec.data.read)?;
     let ids: Vec<String> = panel
         .strings(id)?
         .into_iter()
@@ -752,13 +753,23 @@ fn analyse_subset(
     let n_arms = spec.arms.values.len();
     let mut by_arm: Vec<Vec<f64>> = vec![Vec::new(); n_arms];
     let mut missing = vec![0usize; n_arms];
+    let mut missing_cov = vec![0usize; n_arms];
     for (u, &r) in ou.rows.iter().enumerate() {
         if !keep(r) {
             continue;
         }
         let a = units.arm[r as usize];
         match ou.values[u] {
-            Some(v) => by_arm[a].push(v),
+            Some(v) => {
+                by_arm[a].push(v);
+                if units
+                    .covariates
+                    .iter()
+                    .any(|(_, c)| c[r as usize].is_none())
+                {
+                    missing_cov[a] += 1;
+                }
+            }
             None => missing[a] += 1,
         }
     }
@@ -790,6 +801,7 @@ fn analyse_subset(
                 arm: arm.value.clone(),
                 n: Some(vals.len()),
                 n_missing: Some(missing[a]),
+                n_missing_covariates: (!units.covariates.is_empty()).then_some(missing_cov[a]),
                 mean,
                 sd,
                 ci_low,

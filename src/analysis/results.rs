@@ -179,6 +179,10 @@ pub struct ArmSummaryRow {
     /// Units in the arm whose outcome is missing (excluded: complete cases); null
     /// when suppressed.
     pub n_missing: Option<usize>,
+    /// Units in the arm with an observed outcome but a missing covariate: left out of
+    /// the covariate-adjusted estimates (not of the unadjusted ones); null without
+    /// covariates, or when suppressed.
+    pub n_missing_covariates: Option<usize>,
     /// Mean; the proportion for binary outcomes.
     pub mean: f64,
     /// Standard deviation (n − 1); null for binary outcomes.

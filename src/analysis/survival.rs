@@ -228,6 +228,7 @@ pub(crate) fn analyse(
                 arm: arm.value.clone(),
                 n: Some(c.n),
                 n_missing: Some(te.missing_by_arm[c.group as usize]),
+                n_missing_covariates: None,
                 mean: r.estimate,
                 sd: None,
                 ci_low: r.ci_low,

@@ -153,6 +153,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             }
             continue;
         }
+        let with_cov = !r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent;
         let mut t = vec![vec![
             tr(lang, "Deelgroep", "Subset").to_string(),
             "Arm".to_string(),
@@ -176,6 +177,12 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             },
             tr(lang, "95%-BI", "95% CI").to_string(),
         ]];
+        if with_cov {
+            t[0].insert(
+                4,
+                tr(lang, "covariaat ontbreekt", "missing covariate").to_string(),
+            );
+        }
         for s in &sums {
             let f = o.display_factor;
             t.push(vec![
@@ -189,6 +196,11 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
                     lang,
                 ),
             ]);
+            if with_cov {
+                t.last_mut()
+                    .expect("a row was just added")
+                    .insert(4, fmt_count(s.n_missing_covariates, lang));
+            }
         }
         b.push(Table(t));
         if o.kind == OutcomeKind::TimeToEvent {
@@ -318,7 +330,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         tr(lang, "ols / ols_adjusted: kleinste-kwadratenregressie op een arm-indicator (en covariaten), met HC2-standaardfouten (MacKinnon & White 1985) of, bij clusters, CR2 met Bell-McCaffrey-vrijheidsgraden (Bell & McCaffrey 2002), zoals R estimatr::lm_robust.", "ols / ols_adjusted: least-squares regression on an arm indicator (and covariates), with HC2 standard errors (MacKinnon & White 1985) or, with clusters, CR2 with Bell-McCaffrey degrees of freedom (Bell & McCaffrey 2002), as R estimatr::lm_robust.").into(),
         tr(lang, "risk_difference_newcombe: verschil in proporties met het hybride score-interval van Newcombe (1998, methode 10); p-waarde van de chi-kwadraattoets zonder continuïteitscorrectie.", "risk_difference_newcombe: difference in proportions with Newcombe's hybrid score interval (1998, method 10); p-value of the chi-square test without continuity correction.").into(),
         tr(lang, "risk_ratio en odds_ratio: Wald-intervallen op logschaal (Katz 1978; Woolf 1955). Per arm: Wilson-interval (1927) voor proporties, t-interval voor gemiddelden.", "risk_ratio and odds_ratio: Wald intervals on the log scale (Katz 1978; Woolf 1955). Per arm: Wilson interval (1927) for proportions, t interval for means.").into(),
-        tr(lang, "Ontbrekende uitkomsten: per analyse worden alleen volledige gevallen gebruikt; het aantal ontbrekende per arm staat in de tabellen.", "Missing outcomes: each analysis uses complete cases; the number missing per arm is in the tables.").into(),
+        tr(lang, "Ontbrekende gegevens: per analyse worden alleen volledige gevallen gebruikt. Per arm staan in de tabellen het aantal zonder uitkomst (niet in enige schatting) en het aantal met uitkomst maar zonder een covariaat (niet in de gecorrigeerde schattingen).", "Missing data: each analysis uses complete cases. Per arm the tables give the number without an outcome (in no estimate) and the number with an outcome but a missing covariate (not in the adjusted estimates).").into(),
         format!("{} ({}).", tr(lang, "Meervoudig toetsen: de p-waarden van de hoofdschattingen voor de hele steekproef zijn gecorrigeerd binnen twee families, primaire en secundaire uitkomsten", "Multiple testing: the p-values of the headline estimates for the whole sample are adjusted within two families, primary and secondary outcomes"), r.multiplicity.label()),
         tr(lang, "Effectgroottes: Cohen's d en Hedges' g (gestandaardiseerd met de gepoolde SD; interval als metafor::escalc), Cohen's h voor proporties.", "Effect sizes: Cohen's d and Hedges' g (standardised by the pooled SD; interval as metafor::escalc), Cohen's h for proportions.").into(),
         tr(lang, "Bij minder dan 30 clusters: een wild-clusterbootstrap (Webb-gewichten, nulhypothese opgelegd) als controle op de clusterrobuuste p-waarde.", "With fewer than 30 clusters: a wild cluster bootstrap (Webb weights, null imposed) as a check on the cluster-robust p-value.").into(),

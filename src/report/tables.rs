@@ -3,7 +3,8 @@
 use crate::analysis::{POOLED, PilotResults};
 use crate::config::Lang;
 
-use super::{display_factor, fmt_p, fmt_value, localise, tr};
+use super::{display_factor, fmt_count, fmt_p, fmt_value, localise, tr};
+use crate::config::OutcomeKind;
 
 /// Pad columns of a table of strings; the first row is the header.
 pub fn render(rows: &[Vec<String>]) -> String {
@@ -163,6 +164,7 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         }
         out.push_str(&format!("  {line}\n"));
     }
+    out.push_str(&missing_block(r, lang));
     if !r.disclosure.applied {
         out.push_str(tr(
             lang,
@@ -175,5 +177,80 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         "* primaire uitkomst. Effect = behandeld min controle, in de eenheid van de uitkomst.\n",
         "* primary outcome. Effect = treated minus control, in the outcome's unit.\n",
     ));
+    out
+}
+
+/// Missing data in the terminal: per outcome (whole sample), per arm the units without
+/// an outcome and those with an outcome but a missing covariate; then every note
+/// (differential attrition, dropped covariates, failed estimators).
+fn missing_block(r: &PilotResults, lang: Lang) -> String {
+    let mut out = format!(
+        "{}\n",
+        tr(
+            lang,
+            "Ontbrekende gegevens (volledige gevallen per analyse; hele steekproef):",
+            "Missing data (complete cases per analysis; whole sample):"
+        )
+    );
+    let mut any = false;
+    for o in &r.outcomes {
+        let sums: Vec<_> = r
+            .arm_summaries
+            .iter()
+            .filter(|s| s.outcome == o.id && s.subset == POOLED)
+            .collect();
+        if sums.is_empty() {
+            continue;
+        }
+        any = true;
+        let part = |f: &dyn Fn(&crate::analysis::ArmSummaryRow) -> Option<usize>| {
+            sums.iter()
+                .map(|s| format!("{} {}", r.arm_label(&s.arm, lang), fmt_count(f(s), lang)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = format!(
+            "  {}: {} {}",
+            o.label.get(lang),
+            tr(lang, "zonder uitkomst", "no outcome"),
+            part(&|s| s.n_missing)
+        );
+        if sums.iter().any(|s| s.n_missing_covariates.is_some())
+            || (!r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent)
+        {
+            line.push_str(&format!(
+                "; {} {}",
+                tr(lang, "covariaat ontbreekt", "missing covariate"),
+                part(&|s| s.n_missing_covariates)
+            ));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if !any {
+        return String::new();
+    }
+    if r.disclosure.applied {
+        out.push_str(&format!(
+            "  {}\n",
+            match lang {
+                Lang::Nl => format!(
+                    "(aantallen onder {} en wat daaruit af te leiden is: onderdrukt)",
+                    r.disclosure.threshold
+                ),
+                Lang::En => format!(
+                    "(counts below {} and what would reveal them: suppressed)",
+                    r.disclosure.threshold
+                ),
+            }
+        ));
+    }
+    for n in &r.notes {
+        out.push_str(&format!(
+            "{} {}\n",
+            tr(lang, "Let op:", "Note:"),
+            n.text.get(lang)
+        ));
+    }
     out
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ComparisonKey, EstimateRow, Note, Options, Scale, TestRow, Units};
+use super::{ComparisonKey, EstimateRow, Labels, Note, Options, Scale, TestRow, Units};
 use crate::config::{DesignKind, Text};
 use crate::stats::binary::{self, Counts};
 use crate::stats::design::{self, DimDesign};
@@ -95,10 +95,8 @@ impl Pair<'_> {
         (c(&yt), c(&yc))
     }
 
-    fn labels(&self, of: &Option<Vec<String>>, rows: &[usize]) -> Option<Clusters> {
-        of.as_ref().map(|c| {
-            Clusters::from_sorted_labels(&rows.iter().map(|&r| c[r].as_str()).collect::<Vec<_>>())
-        })
+    fn labels(&self, of: &Option<Labels>, rows: &[usize]) -> Option<Clusters> {
+        of.as_ref().map(|c| c.clusters(rows.iter().copied()))
     }
 
     /// Units with observed covariates, and the design columns: covariates (when
@@ -128,15 +126,14 @@ impl Pair<'_> {
                 )
             })
             .collect();
-        let mut dummies = |name: &str, labels: &Option<Vec<String>>| {
+        let mut dummies = |name: &str, labels: &Option<Labels>| {
             if let Some(l) = labels {
-                let levels: BTreeMap<&str, ()> =
-                    rows.iter().map(|&r| (l[r].as_str(), ())).collect();
-                for lvl in levels.keys().skip(1) {
+                let present: BTreeMap<u32, ()> = rows.iter().map(|&r| (l.code(r), ())).collect();
+                for &code in present.keys().skip(1) {
                     cols.push((
-                        format!("{name}={lvl}"),
+                        format!("{name}={}", l.levels()[code as usize]),
                         rows.iter()
-                            .map(|&r| f64::from(u8::from(l[r] == *lvl)))
+                            .map(|&r| f64::from(u8::from(l.code(r) == code)))
                             .collect(),
                     ));
                 }
@@ -155,11 +152,7 @@ impl Pair<'_> {
                 .units
                 .fixed_effects
                 .iter()
-                .map(|(_, l)| {
-                    Clusters::from_sorted_labels(
-                        &rows.iter().map(|&r| l[r].as_str()).collect::<Vec<_>>(),
-                    )
-                })
+                .map(|(_, l)| l.clusters(rows.iter().copied()))
                 .collect(),
             y,
             t,

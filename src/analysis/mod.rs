@@ -79,14 +79,44 @@ pub(crate) struct Units {
     /// Arm index (into spec.arms.values) per row.
     pub(crate) arm: Vec<usize>,
     /// Project value per row (when the design has projects).
-    pub(crate) project: Option<Vec<String>>,
+    pub(crate) project: Option<Labels>,
     /// Cluster label per row (when the design has clusters).
-    pub(crate) cluster: Option<Vec<String>>,
+    pub(crate) cluster: Option<Labels>,
     /// Block label per row (when randomised within blocks).
-    pub(crate) block: Option<Vec<String>>,
+    pub(crate) block: Option<Labels>,
     /// Absorbed fixed effects: name and label per row.
-    pub(crate) fixed_effects: Vec<(String, Vec<String>)>,
+    pub(crate) fixed_effects: Vec<(String, Labels)>,
     pub(crate) covariates: Vec<(String, Vec<Option<f64>>)>,
+}
+
+/// A label per row (project, cluster, block, fixed-effect level), held as a code into
+/// the sorted distinct labels so that large files need no string per row. Codes sort
+/// like the labels, so clusters numbered from codes are numbered as from the labels.
+pub(crate) struct Labels {
+    codes: Vec<u32>,
+    levels: Vec<String>,
+}
+
+impl Labels {
+    /// The code of row `r` (its label's rank among the distinct labels).
+    pub(crate) fn code(&self, r: usize) -> u32 {
+        self.codes[r]
+    }
+    /// The distinct labels, sorted.
+    pub(crate) fn levels(&self) -> &[String] {
+        &self.levels
+    }
+    /// Clusters of the given rows, numbered in label order.
+    pub(crate) fn clusters(&self, rows: impl Iterator<Item = usize>) -> Clusters {
+        Clusters::from_sorted_labels(&rows.map(|r| self.codes[r]).collect::<Vec<_>>())
+    }
+}
+
+impl std::ops::Index<usize> for Labels {
+    type Output = str;
+    fn index(&self, r: usize) -> &str {
+        &self.levels[self.codes[r] as usize]
+    }
 }
 
 /// One outcome as analysable units: source row per unit and the value.
@@ -195,10 +225,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         ));
     }
 
-    let n_clusters = units
-        .cluster
-        .as_ref()
-        .map(|c| Clusters::from_labels(c).count());
+    let n_clusters = units.cluster.as_ref().map(|c| c.levels().len());
     let arms = spec
         .arms
         .values
@@ -265,7 +292,7 @@ fn subsets_of(spec: &PilotSpec, units: &Units) -> Vec<(String, Option<String>)> 
     let mut v = vec![(POOLED.to_string(), None)];
     if let Some(p) = &units.project {
         let mut seen: Vec<String> = spec.projects.iter().map(|p| p.value.clone()).collect();
-        for x in p {
+        for x in p.levels() {
             if !seen.contains(x) {
                 seen.push(x.clone());
             }
@@ -350,27 +377,33 @@ fn method_text(spec: &PilotSpec) -> Text {
 
 fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let path = frame.path();
-    let raw_arm = frame.strings(&spec.arms.column)?;
-    let mut arm = Vec::with_capacity(raw_arm.len());
-    for (i, v) in raw_arm.iter().enumerate() {
-        let v = v.as_deref().ok_or_else(|| {
+    let raw_arm = frame.factor(&spec.arms.column)?;
+    let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
+    let arm_of_level: Vec<Option<usize>> = raw_arm
+        .levels
+        .iter()
+        .map(|l| allowed.iter().position(|a| a == l))
+        .collect();
+    let mut arm = Vec::with_capacity(raw_arm.codes.len());
+    for (i, c) in raw_arm.codes.iter().enumerate() {
+        let c = c.ok_or_else(|| {
             Error::data(
                 path,
                 format!(
-                    "column \"{}\", data row {}: the arm is missing; every unit needs an arm",
+                    "column \"{}\", {}: the arm is missing; every unit needs an arm",
                     spec.arms.column,
-                    i + 1
+                    frame.row_ref(i)
                 ),
             )
         })?;
-        let idx = spec.arms.values.iter().position(|a| a.value == v).ok_or_else(|| {
-            let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
+        let idx = arm_of_level[c as usize].ok_or_else(|| {
             Error::data(
                 path,
                 format!(
-                    "column \"{}\", data row {}: unknown arm \"{v}\"; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
+                    "column \"{}\", {}: unknown arm \"{}\"; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
                     spec.arms.column,
-                    i + 1,
+                    frame.row_ref(i),
+                    raw_arm.levels[c as usize],
                     spec.path.display(),
                     allowed.join(", ")
                 ),
@@ -378,27 +411,32 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         })?;
         arm.push(idx);
     }
-    let labels = |c: &Option<String>, what: &str| -> Result<Option<Vec<String>>> {
+    let labels = |c: &Option<String>, what: &str| -> Result<Option<Labels>> {
         let Some(c) = c else { return Ok(None) };
-        let v = frame.strings(c)?;
-        let mut out = Vec::with_capacity(v.len());
-        for (i, x) in v.into_iter().enumerate() {
-            out.push(x.ok_or_else(|| {
+        let f = frame.factor(c)?;
+        let mut codes = Vec::with_capacity(f.codes.len());
+        for (i, x) in f.codes.into_iter().enumerate() {
+            codes.push(x.ok_or_else(|| {
                 Error::data(
                     path,
-                    format!("column \"{c}\", data row {}: the {what} is missing", i + 1),
+                    format!(
+                        "column \"{c}\", {}: the {what} is missing",
+                        frame.row_ref(i)
+                    ),
                 )
             })?);
         }
-        Ok(Some(out))
+        Ok(Some(Labels {
+            codes,
+            levels: f.levels,
+        }))
     };
     let project = labels(&spec.design.project, "project")?;
     if let (Some(p), false) = (&project, spec.projects.is_empty()) {
         let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
-        if let Some((i, v)) = p
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !allowed.contains(&v.as_str()))
+        if let Some((i, v)) = (0..p.codes.len())
+            .map(|i| (i, &p[i]))
+            .find(|(_, v)| !allowed.contains(v))
         {
             return Err(Error::data(
                 path,
@@ -415,8 +453,9 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let block = labels(&spec.design.block, "block")?;
     let mut fixed_effects = Vec::new();
     for f in &spec.design.fixed_effects {
-        let l = labels(&Some(f.clone()), "fixed-effect level")?.unwrap_or_default();
-        fixed_effects.push((f.clone(), l));
+        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level")? {
+            fixed_effects.push((f.clone(), l));
+        }
     }
     let mut covariates = Vec::new();
     for c in &spec.covariates {

@@ -249,7 +249,7 @@ pub(crate) fn analyse(
         .iter()
         .position(|a| a.value == spec.arms.control)
         .expect("validated config has its control among the arms");
-    let strata_labels: Option<&Vec<String>> = if in_subset.is_none() && units.project.is_some() {
+    let strata_labels: Option<&super::Labels> = if in_subset.is_none() && units.project.is_some() {
         units.project.as_ref()
     } else {
         units.block.as_ref()
@@ -300,16 +300,14 @@ pub(crate) fn analyse(
             .map(|&i| u32::from(group[i] as usize == t_idx))
             .collect();
         let strata: Option<Vec<u32>> = strata_labels.map(|l| {
-            let labels: Vec<&str> = sel.iter().map(|&i| l[te.rows[idx[i]]].as_str()).collect();
-            Clusters::from_sorted_labels(&labels).codes().to_vec()
+            l.clusters(sel.iter().map(|&i| te.rows[idx[i]]))
+                .codes()
+                .to_vec()
         });
-        let clusters = units.cluster.as_ref().map(|l| {
-            Clusters::from_sorted_labels(
-                &sel.iter()
-                    .map(|&i| l[te.rows[idx[i]]].as_str())
-                    .collect::<Vec<_>>(),
-            )
-        });
+        let clusters = units
+            .cluster
+            .as_ref()
+            .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
         match survival::log_rank(&t2, &e2, &g2, strata.as_deref()) {
             Ok(lr) => {
                 let mut t = TestRow::new(

@@ -139,11 +139,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
         eprintln!("note: {}: {a}", path.display());
     }
 
-    let arm_values: BTreeSet<String> = frame
-        .strings(&args.treatment)?
-        .into_iter()
-        .flatten()
-        .collect();
+    let arm_values: BTreeSet<String> = frame.factor(&args.treatment)?.levels.into_iter().collect();
     let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
     let check = |v: &str, flag: &str| -> Result<()> {
         if arm_values.contains(v) {

@@ -190,6 +190,26 @@ pub(crate) fn unique_names(raw: &[String]) -> (Vec<String>, Vec<(usize, String)>
     (names, notes)
 }
 
+/// A text column as codes into its sorted distinct values ([`Frame::factor`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// Per row, the index into `levels`; None where the value is missing.
+    pub codes: Vec<Option<u32>>,
+    /// The distinct values, sorted.
+    pub levels: Vec<String>,
+}
+
+impl Factor {
+    /// Rows per level.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut n = vec![0; self.levels.len()];
+        for c in self.codes.iter().flatten() {
+            n[*c as usize] += 1;
+        }
+        n
+    }
+}
+
 /// A loaded data file restricted to the columns an analysis needs.
 pub struct Frame {
     path: PathBuf,
@@ -676,6 +696,83 @@ impl Frame {
         Ok(out)
     }
 
+    /// A column as a factor: per row the index of its value among the sorted distinct
+    /// values (as [`Frame::strings`] writes them), None where missing. Each distinct
+    /// value is formatted once, so this is cheap on large columns.
+    pub fn factor(&self, name: &str) -> Result<Factor> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        let n = s.len();
+        // First pass: codes in order of appearance, with the text of each code.
+        let mut codes: Vec<Option<u32>> = Vec::with_capacity(n);
+        let mut texts: Vec<String> = Vec::new();
+        match s.dtype() {
+            DataType::String => {
+                let ca = s.str().map_err(|e| self.err(name, e))?;
+                let mut seen: HashMap<&str, u32> = HashMap::new();
+                for v in ca.iter() {
+                    let t = match v.map(str::trim) {
+                        Some(t) if !self.rules.is_na(t) => t,
+                        _ => {
+                            codes.push(None);
+                            continue;
+                        }
+                    };
+                    let next = seen.len() as u32;
+                    let code = *seen.entry(t).or_insert_with(|| {
+                        texts.push(whole_number_text(t, self.rules.decimal_comma));
+                        next
+                    });
+                    codes.push(Some(code));
+                }
+            }
+            dt if dt.is_primitive_numeric() => {
+                let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+                let ca = f.f64().map_err(|e| self.err(name, e))?;
+                let mut seen: HashMap<u64, u32> = HashMap::new();
+                for v in ca.iter() {
+                    let Some(x) = v else {
+                        codes.push(None);
+                        continue;
+                    };
+                    let key = if x == 0.0 { 0 } else { x.to_bits() };
+                    let next = seen.len() as u32;
+                    let code = *seen.entry(key).or_insert_with(|| {
+                        texts.push(fmt_number(x));
+                        next
+                    });
+                    codes.push(Some(code));
+                }
+            }
+            _ => {
+                let v = self.strings(name)?;
+                let mut seen: HashMap<String, u32> = HashMap::new();
+                for t in v {
+                    codes.push(t.map(|t| {
+                        let next = seen.len() as u32;
+                        *seen.entry(t.clone()).or_insert_with(|| {
+                            texts.push(t);
+                            next
+                        })
+                    }));
+                }
+            }
+        }
+        // Distinct texts, sorted; different raw values with the same text ("1" and
+        // "1.0") become one level.
+        let mut levels: Vec<String> = texts.clone();
+        levels.sort();
+        levels.dedup();
+        let remap: Vec<u32> = texts
+            .iter()
+            .map(|t| levels.binary_search(t).expect("every text is a level") as u32)
+            .collect();
+        for c in codes.iter_mut().flatten() {
+            *c = remap[*c as usize];
+        }
+        Ok(Factor { codes, levels })
+    }
+
     /// A column as numbers; missing values are None. Text that is not a number is an
     /// error naming the row and the value; yes/no words read as 1/0 when the column
     /// holds nothing else (besides 0 and 1); infinite values are errors too.
@@ -872,11 +969,11 @@ impl Frame {
     /// arm of `arms`. Values outside `arms` are left to the analysis, which names their
     /// rows.
     pub fn check_arms(&self, column: &str, arms: &[String], control: &str) -> Result<()> {
-        let v = self.strings(column)?;
+        let f = self.factor(column)?;
         let mut n = vec![0usize; arms.len()];
-        for x in v.iter().flatten() {
-            match arms.iter().position(|a| a == x) {
-                Some(i) => n[i] += 1,
+        for (level, k) in f.levels.iter().zip(f.counts()) {
+            match arms.iter().position(|a| a == level) {
+                Some(i) => n[i] += k,
                 None => return Ok(()),
             }
         }
@@ -911,16 +1008,11 @@ impl Frame {
 
     /// Check that a cluster column has at least two clusters.
     pub fn check_clusters(&self, column: &str) -> Result<()> {
-        let v = self.strings(column)?;
-        let mut seen: Vec<&str> = Vec::new();
-        for x in v.iter().flatten() {
-            if !seen.contains(&x.as_str()) {
-                seen.push(x);
-                if seen.len() > 1 {
-                    return Ok(());
-                }
-            }
+        let f = self.factor(column)?;
+        if f.levels.len() > 1 {
+            return Ok(());
         }
+        let seen = &f.levels;
         Err(Error::data(
             &self.path,
             format!(
@@ -1073,10 +1165,12 @@ pub fn control_guess<'a>(values: &[&'a str]) -> Option<&'a str> {
 impl Frame {
     /// Keep the rows whose `column` (as text) is one of `values`.
     pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
-        let v = self.strings(column)?;
-        let keep: Vec<bool> = v
+        let f = self.factor(column)?;
+        let wanted: Vec<bool> = f.levels.iter().map(|l| values.contains(l)).collect();
+        let keep: Vec<bool> = f
+            .codes
             .iter()
-            .map(|x| x.as_ref().is_some_and(|x| values.contains(x)))
+            .map(|c| c.is_some_and(|c| wanted[c as usize]))
             .collect();
         let mask: BooleanChunked = keep.iter().copied().collect();
         let df = self

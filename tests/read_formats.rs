@@ -277,6 +277,11 @@ fn polars_reads_comma_files_and_lines_stay_right() {
     let p = write(dir.path(), "q.csv", "arm,y\nT,1\nC,\"4\n");
     let e = Frame::load(&p, &["y".into()]).err().unwrap().to_string();
     assert!(e.contains("line 3") && e.contains("never closed"), "{e}");
+    // A row longer than the sample used to detect the separator.
+    let long = format!("arm;y;note\nT;1;{}\nC;2;x\n", "z".repeat(100_000));
+    let p = write(dir.path(), "long.csv", &long);
+    let f = Frame::load(&p, &["arm".into(), "y".into()]).unwrap();
+    assert_eq!(f.numbers("y").unwrap(), [Some(1.0), Some(2.0)]);
     // A short row in a large file.
     let mut short = big.replace("20000,T,abc\n", "");
     short.push_str("20000,T\n");

@@ -819,8 +819,9 @@ impl Frame {
                                 return Err(Error::data(
                                     &self.path,
                                     format!(
-                                        "column \"{name}\", {}: \"{t}\" is infinite or not a number; fix or remove it",
-                                        self.row_ref(i)
+                                        "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
+                                        self.row_ref(i),
+                                        t.chars().take(60).collect::<String>()
                                     ),
                                 ));
                             }

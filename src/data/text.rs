@@ -191,7 +191,9 @@ fn sample_widths(sample: &[u8], d: u8, cut: bool) -> Vec<(usize, usize)> {
             _ => break,
         }
     }
-    if cut || out.len() > SNIFF_RECORDS {
+    // A record cut off by the end of the sample (a quoted value over the cut) would
+    // skew the counts; keep at least the first record.
+    if (cut && out.len() > 1) || out.len() > SNIFF_RECORDS {
         out.pop();
     }
     out

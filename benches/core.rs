@@ -12,6 +12,20 @@ use via_eval::analysis::Options;
 use via_eval::stats::ols::{self, Clusters, SeType};
 use via_eval::stats::survival::{self, CiTransform};
 
+/// Time `f` (median of 3) into `rows` under `name`, unless the filter leaves it out.
+fn bench(
+    rows: &mut Vec<(String, f64)>,
+    wanted: &dyn Fn(&str) -> bool,
+    name: impl Into<String>,
+    f: impl FnMut(),
+) {
+    let name = name.into();
+    if wanted(&name) {
+        let t = median_of_3(f);
+        rows.push((name, t));
+    }
+}
+
 fn median_of_3(mut f: impl FnMut()) -> f64 {
     let mut t: Vec<f64> = (0..3)
         .map(|_| {
@@ -24,9 +38,35 @@ fn median_of_3(mut f: impl FnMut()) -> f64 {
     t[1]
 }
 
+/// Peak resident set size (VmHWM) of this process in MiB, from `/proc/self/status`.
+fn peak_rss() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Reset the peak resident set size to the current one (Linux: write 5 to
+/// `/proc/self/clear_refs`); returns the current resident size in MiB.
+fn reset_peak_rss() -> Option<f64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut rows: Vec<(String, f64)> = Vec::new();
+    let mut memory: Vec<String> = Vec::new();
+    // `cargo bench --bench core -- WORD…` runs only the workloads whose name contains
+    // one of the words.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f));
     let mut rng = ChaCha8Rng::seed_from_u64(1);
 
     // Survival: 1M subjects, two arms, monthly times with ties, 30% censored.
@@ -42,68 +82,108 @@ fn main() {
         .iter()
         .map(|t| *t < 60.0 && rng.random::<f64>() < 0.85)
         .collect();
-    rows.push((
-        "Kaplan-Meier per arm + log-rank + RMST, 1M subjects".into(),
-        median_of_3(|| {
+    bench(
+        &mut rows,
+        &wanted,
+        "Kaplan-Meier per arm + log-rank + RMST, 1M subjects",
+        || {
             let km =
                 survival::kaplan_meier(&time, &event, &group, CiTransform::LogLog, 0.95).unwrap();
             let lr = survival::log_rank(&time, &event, &group, None).unwrap();
             let d = survival::rmst_difference(&km[1], &km[0], 36.0, 0.95).unwrap();
             assert!(lr.statistic.is_finite() && d.difference.estimate.is_finite());
-        }),
-    ));
+        },
+    );
 
-    // OLS with HC2, 1M rows and 8 covariates.
-    let n = 1_000_000;
-    let cols: Vec<Vec<f64>> = (0..9)
-        .map(|_| (0..n).map(|_| rng.random::<f64>()).collect())
-        .collect();
-    let y: Vec<f64> = (0..n)
-        .map(|i| cols.iter().map(|c| c[i]).sum::<f64>() + rng.random::<f64>())
-        .collect();
-    let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-    rows.push((
-        "OLS + HC2, 1M rows x 9 regressors".into(),
-        median_of_3(|| {
+    // OLS: columns of 10M rows (9 regressors and y), generated when an OLS workload is
+    // wanted; the smaller workloads use prefixes. Cluster of row i: i mod 1000.
+    let hc2_1m = "OLS + HC2, 1M rows x 9 regressors";
+    let hc2_10m = "OLS + HC2, 10M rows x 10 coefficients";
+    let clustered: Vec<(usize, SeType, String)> = [
+        (300_000, SeType::Cr2, "CR2 (Bell-McCaffrey df), 300k rows"),
+        (1_000_000, SeType::Cr2, "CR2 (Bell-McCaffrey df), 1M rows"),
+        (1_000_000, SeType::Cr1, "CR1, 1M rows"),
+    ]
+    .into_iter()
+    .map(|(n, se, what)| (n, se, format!("OLS + {what}, 1,000 clusters, 9 regressors")))
+    .collect();
+    if wanted(hc2_1m) || wanted(hc2_10m) || clustered.iter().any(|c| wanted(&c.2)) {
+        let big = 10_000_000;
+        let cols: Vec<Vec<f64>> = (0..9)
+            .map(|_| (0..big).map(|_| rng.random::<f64>()).collect())
+            .collect();
+        let y: Vec<f64> = (0..big)
+            .map(|i| cols.iter().map(|c| c[i]).sum::<f64>() + rng.random::<f64>())
+            .collect();
+        let prefix = |n: usize| -> Vec<&[f64]> { cols.iter().map(|c| &c[..n]).collect() };
+        let labels: Vec<u32> = (0..big).map(|i| (i % 1000) as u32).collect();
+
+        let n = 1_000_000;
+        let x = prefix(n);
+        bench(&mut rows, &wanted, hc2_1m, || {
+            let f = ols::fit(&y[..n], &x, true).unwrap();
+            f.coef_inference(1, SeType::Hc2, None, 0.95).unwrap();
+        });
+
+        // 10 coefficients (intercept and 9 columns), with the peak resident memory of the
+        // fit and the inference above what was resident before.
+        let x = prefix(big);
+        let mut extra_peak = None;
+        bench(&mut rows, &wanted, hc2_10m, || {
+            let before = reset_peak_rss();
             let f = ols::fit(&y, &x, true).unwrap();
             f.coef_inference(1, SeType::Hc2, None, 0.95).unwrap();
-        }),
-    ));
+            drop(f);
+            if let (Some(b), Some(p)) = (before, peak_rss()) {
+                extra_peak = Some(extra_peak.unwrap_or(0.0f64).max(p - b));
+            }
+        });
+        if let Some(mb) = extra_peak {
+            memory.push(format!(
+                "{hc2_10m}: peak resident memory {mb:.0} MiB above the {:.0} MiB of the \
+                 input columns (y and 9 regressors)",
+                10.0 * big as f64 * 8.0 / (1024.0 * 1024.0)
+            ));
+        }
 
-    // CR2 with Bell-McCaffrey df, 300k rows, 1,000 clusters.
-    let n = 300_000;
-    let labels: Vec<u32> = (0..n).map(|i| (i % 1000) as u32).collect();
-    let cl = Clusters::from_labels(&labels);
-    let x: Vec<&[f64]> = cols.iter().map(|c| &c[..n]).collect();
-    rows.push((
-        "OLS + CR2 (Bell-McCaffrey df), 300k rows, 1,000 clusters".into(),
-        median_of_3(|| {
-            let f = ols::fit(&y[..n], &x, true).unwrap();
-            f.coef_inference(1, SeType::Cr2, Some(&cl), 0.95).unwrap();
-        }),
-    ));
+        for (n, se, name) in clustered {
+            let cl = Clusters::from_labels(&labels[..n]);
+            let x = prefix(n);
+            bench(&mut rows, &wanted, name, || {
+                let f = ols::fit(&y[..n], &x, true).unwrap();
+                f.coef_inference(1, se, Some(&cl), 0.95).unwrap();
+            });
+        }
+    }
 
     // The UWV pilot end to end (read CSV, analyse, render every output in memory).
     let pilots = root.join("pilots");
     let data = root.join("notebooks-data");
     let spec = via_eval::config::load_slug(&pilots, "uwv-dienstverlening-ww").unwrap();
     let csv = data.join(&spec.data.file);
-    rows.push((
-        "polars: read the UWV CSV (100,000 rows), the columns used".into(),
-        median_of_3(|| {
+    bench(
+        &mut rows,
+        &wanted,
+        "polars: read the UWV CSV (100,000 rows), the columns used",
+        || {
             via_eval::data::Frame::load(&csv, &spec.needed_columns()).unwrap();
-        }),
-    ));
-    rows.push((
-        "via-eval pilot uwv-dienstverlening-ww: read, analyse, render outputs".into(),
-        median_of_3(|| {
+        },
+    );
+    bench(
+        &mut rows,
+        &wanted,
+        "via-eval pilot uwv-dienstverlening-ww: read, analyse, render outputs",
+        || {
             let r = via_eval::cli::pilot::evaluate(&spec, &data, &Options::default()).unwrap();
             via_eval::cli::pilot::render_outputs(&r, via_eval::config::Lang::En).unwrap();
-        }),
-    ));
+        },
+    );
 
     println!("| workload | median of 3 (s) |\n|---|---|");
     for (name, t) in rows {
         println!("| {name} | {t:.3} |");
+    }
+    for m in memory {
+        println!("\n{m}");
     }
 }

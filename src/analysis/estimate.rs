@@ -162,22 +162,42 @@ impl Pair<'_> {
     }
 }
 
-/// OLS of y on the arm indicator and the columns, dropping constant or collinear
-/// columns one at a time (reported by name). Returns the fit and the dropped names.
-fn fit_dropping(d: &mut RegData) -> Result<(ols::OlsFit, Vec<String>), StatsError> {
-    let mut dropped = Vec::new();
+/// OLS of y on the arm indicator and the columns, leaving out constant or collinear
+/// columns one at a time. Returns the fit (which borrows the columns of `d`) and the
+/// indices in `d.cols` of the columns left out, in increasing order; remove them with
+/// [`drop_columns`] once the fit is no longer needed.
+fn fit_dropping(d: &RegData) -> Result<(ols::OlsFit<'_>, Vec<usize>), StatsError> {
+    let mut kept: Vec<usize> = (0..d.cols.len()).collect();
     loop {
         let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        x.extend(kept.iter().map(|&c| d.cols[c].1.as_slice()));
         match ols::fit(&d.y, &x, true) {
-            Ok(f) => return Ok((f, dropped)),
-            // Index 0 is the intercept, 1 the arm indicator, 2.. the columns.
+            Ok(f) => {
+                let dropped = (0..d.cols.len()).filter(|c| !kept.contains(c)).collect();
+                return Ok((f, dropped));
+            }
+            // Index 0 is the intercept, 1 the arm indicator, 2.. the kept columns.
             Err(StatsError::Collinear { index }) if index >= 2 => {
-                dropped.push(d.cols.remove(index - 2).0);
+                kept.remove(index - 2);
             }
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Remove the columns [`fit_dropping`] left out; returns their names.
+fn drop_columns(d: &mut RegData, dropped: &[usize]) -> Vec<String> {
+    let mut i = 0;
+    let mut names = Vec::new();
+    d.cols.retain_mut(|(name, _)| {
+        let keep = !dropped.contains(&i);
+        i += 1;
+        if !keep {
+            names.push(std::mem::take(name));
+        }
+        keep
+    });
+    names
 }
 
 fn n_arms(t: &[f64]) -> (usize, usize) {
@@ -363,9 +383,8 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     }
     let unadjusted_ols = clustered || (opts.estimator == Some(Estimator::Ols) && !adjust);
     if unadjusted_ols {
-        let mut d = p.reg_data(false, false);
-        match fit_dropping(&mut d)
-            .and_then(|(f, _)| f.coef_inference(1, se, d.clusters.as_ref(), conf))
+        let d = p.reg_data(false, false);
+        match fit_dropping(&d).and_then(|(f, _)| f.coef_inference(1, se, d.clusters.as_ref(), conf))
         {
             Ok(ci) => {
                 let mut r = row(
@@ -399,12 +418,12 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
                 .map(|l| (l.treatment.inference, Vec::new()))
         } else {
-            fit_dropping(&mut d).and_then(|(f, dropped)| {
+            fit_dropping(&d).and_then(|(f, dropped)| {
                 f.coef_inference(1, se, d.clusters.as_ref(), conf)
                     .map(|ci| (ci.inference, dropped))
             })
         };
-        match res {
+        match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
             Ok((inf, dropped)) => {
                 for name in &dropped {
                     out.note(
@@ -646,9 +665,10 @@ fn resampling(
         && cl.count() >= 2
     {
         let mut d = d;
-        let Ok((_, _)) = fit_dropping(&mut d) else {
+        let Ok((_, dropped)) = fit_dropping(&d) else {
             return;
         };
+        drop_columns(&mut d, &dropped);
         let mut x: Vec<&[f64]> = vec![&d.t];
         x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
         let Some(cl) = d.clusters.as_ref() else {

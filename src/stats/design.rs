@@ -409,7 +409,8 @@ pub fn difference_in_means(
 /// and the covariate means used for centring.
 #[derive(Debug, Clone)]
 pub struct LinFit {
-    pub fit: OlsFit,
+    /// The regression, owning its columns (T, centred covariates, interactions).
+    pub fit: OlsFit<'static>,
     /// Inference on T (coefficient 1): the average treatment effect.
     pub treatment: CoefInference,
     /// The means the covariates were centred at, in the order given.
@@ -449,10 +450,10 @@ pub fn lin(
         .iter()
         .map(|c| c.iter().zip(&t).map(|(v, ti)| v * ti).collect())
         .collect();
-    let mut cols: Vec<&[f64]> = vec![&t];
-    cols.extend(centred.iter().map(Vec::as_slice));
-    cols.extend(interactions.iter().map(Vec::as_slice));
-    let fit = ols::fit(y, &cols, true)?;
+    let mut cols: Vec<Vec<f64>> = vec![t];
+    cols.extend(centred);
+    cols.extend(interactions);
+    let fit = ols::fit_owned(y, cols, true)?;
     let treatment = fit.coef_inference(1, se, clusters, conf_level)?;
     Ok(LinFit {
         fit,

@@ -12,8 +12,9 @@
 //! (Guimarães & Portugal 2010; Gaure 2013, *Comput. Statist. Data Anal.* 66): sweep the
 //! group-mean subtraction over the fixed effects until one sweep changes the vector by
 //! at most 1e-12 of its initial (centred) norm. OLS without intercept on the demeaned
-//! data ([`ols::fit`]) then gives the slopes and residuals. A regressor that the fixed
-//! effects absorb (its demeaned norm below 1e-9 of its centred norm) is reported as
+//! data ([`ols::fit_owned`], which keeps the demeaned columns for the standard errors)
+//! then gives the slopes and residuals. A regressor that the fixed effects absorb (its
+//! demeaned norm below 1e-9 of its centred norm) is reported as
 //! [`StatsError::Collinear`] with its 0-based regressor index.
 //!
 //! # Standard errors
@@ -80,7 +81,7 @@ impl FeVcov {
 /// A fitted regression with absorbed fixed effects.
 #[derive(Debug, Clone)]
 pub struct FeFit {
-    fit: OlsFit,
+    fit: OlsFit<'static>,
     fe: Vec<Clusters>,
     sweeps: usize,
 }
@@ -208,14 +209,13 @@ pub fn feols(y: &[f64], x: &[&[f64]], fe: &[&Clusters]) -> StatsResult<FeFit> {
         }
         xt.push(v);
     }
-    let cols: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
-    let fit = ols::fit(&yt, &cols, false)?;
+    let fit = ols::fit_owned(&yt, xt, false)?;
     Ok(FeFit { fit, fe, sweeps })
 }
 
 impl FeFit {
     /// The OLS fit on the demeaned data (slopes, residuals).
-    pub fn ols(&self) -> &OlsFit {
+    pub fn ols(&self) -> &OlsFit<'static> {
         &self.fit
     }
     pub fn coefficients(&self) -> &[f64] {
@@ -353,7 +353,7 @@ mod tests {
 
     /// The same regression with one dummy column per level (the first level of each
     /// fixed effect after the first dropped).
-    fn dummies(y: &[f64], x: &[f64], fes: &[&[u32]]) -> OlsFit {
+    fn dummies(y: &[f64], x: &[f64], fes: &[&[u32]]) -> OlsFit<'static> {
         let mut cols: Vec<Vec<f64>> = vec![x.to_vec()];
         for (f, codes) in fes.iter().enumerate() {
             let levels = *codes.iter().max().unwrap() + 1;
@@ -362,8 +362,7 @@ mod tests {
                 cols.push(codes.iter().map(|&c| f64::from(u8::from(c == l))).collect());
             }
         }
-        let refs: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-        ols::fit(y, &refs, false).unwrap()
+        ols::fit_owned(y, cols, false).unwrap()
     }
 
     #[test]

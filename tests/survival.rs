@@ -583,7 +583,9 @@ proptest! {
         for s in [None, Some(strata.as_slice())] {
             match (log_rank(&time, &event, &group, s), log_rank(&time, &event, &swapped, s)) {
                 (Ok(a), Ok(b)) => {
-                    prop_assert!((a.statistic - b.statistic).abs() <= 1e-10 * a.statistic.max(1e-300));
+                    // Relative, with an absolute floor: a statistic of 1e-31 is rounding
+                    // noise around zero in both codings.
+                    prop_assert!((a.statistic - b.statistic).abs() <= 1e-10 * (1.0 + a.statistic));
                     prop_assert_eq!(a.df, b.df);
                     prop_assert_eq!(a.groups[0].observed, b.groups[1].observed);
                 }
@@ -967,4 +969,36 @@ fn km_and_log_rank_on_a_million_subjects() {
     );
     assert_eq!(km.len(), 2);
     assert_eq!(lr.groups.iter().map(|g| g.n).sum::<usize>(), n);
+}
+
+/// A case proptest found: exact balance in every stratum gives a log-rank statistic of
+/// about 1e-31 under both codings of the groups, which a purely relative tolerance
+/// called different. Swapping the groups must leave the test unchanged.
+#[test]
+fn a_balanced_stratified_log_rank_is_zero_under_both_codings() {
+    let raw: [(u8, bool, bool); 13] = [
+        (8, true, true),
+        (2, true, false),
+        (3, true, true),
+        (8, false, false),
+        (19, false, true),
+        (1, true, true),
+        (2, true, false),
+        (1, true, false),
+        (2, true, false),
+        (8, true, false),
+        (10, true, false),
+        (9, false, false),
+        (9, false, false),
+    ];
+    let time: Vec<f64> = raw.iter().map(|r| f64::from(r.0)).collect();
+    let event: Vec<bool> = raw.iter().map(|r| r.1).collect();
+    let group: Vec<u32> = raw.iter().map(|r| u32::from(r.2)).collect();
+    let swapped: Vec<u32> = group.iter().map(|g| 1 - g).collect();
+    let strata: Vec<u32> = raw.iter().map(|r| u32::from(r.0 % 3)).collect();
+    let a = log_rank(&time, &event, &group, Some(&strata)).unwrap();
+    let b = log_rank(&time, &event, &swapped, Some(&strata)).unwrap();
+    assert!(a.statistic < 1e-20 && b.statistic < 1e-20);
+    assert!((a.p_value - 1.0).abs() < 1e-12 && (b.p_value - 1.0).abs() < 1e-12);
+    assert_eq!(a.groups[0].observed, b.groups[1].observed);
 }

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         for c in frame.column_names() {
             let _ = frame.strings(&c);
             let _ = frame.numbers(&c);
+            let _ = frame.factor(&c);
         }
     }
 });

@@ -277,6 +277,20 @@ fn polars_reads_comma_files_and_lines_stay_right() {
     let p = write(dir.path(), "q.csv", "arm,y\nT,1\nC,\"4\n");
     let e = Frame::load(&p, &["y".into()]).err().unwrap().to_string();
     assert!(e.contains("line 3") && e.contains("never closed"), "{e}");
+    // Codes with leading zeros (municipality 0363) stay text in a typed comma file,
+    // and still read as numbers where a number is needed.
+    let p = write(
+        dir.path(),
+        "codes.csv",
+        "gemeente,id,y\n0363,007,1.5\n0518,7,2\n0363,0070,3\n",
+    );
+    let f = Frame::load(&p, &[]).unwrap();
+    assert_eq!(f.factor("gemeente").unwrap().levels, ["0363", "0518"]);
+    assert!(f.check_unique_ids("id", None).is_ok());
+    assert_eq!(
+        f.numbers("gemeente").unwrap(),
+        [Some(363.0), Some(518.0), Some(363.0)]
+    );
     // A row longer than the sample used to detect the separator.
     let long = format!("arm;y;note\nT;1;{}\nC;2;x\n", "z".repeat(100_000));
     let p = write(dir.path(), "long.csv", &long);

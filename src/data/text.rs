@@ -587,11 +587,18 @@ pub(crate) fn read(
         v.into()
     };
     let typed = delim == b',' && opts.decimal_comma != Some(true);
-    let df = match polars_read(&data, delim, &keep, typed, &opts.na) {
+    // Codes written with leading zeros ("0363", "007") stay text, so that they still
+    // match the config's labels and are not taken for duplicates of "363" and "7".
+    let text_cols = if typed {
+        leading_zero_columns(&data, delim, &keep)
+    } else {
+        Vec::new()
+    };
+    let df = match polars_read(&data, delim, &keep, typed, &opts.na, &text_cols) {
         Ok(df) => df,
         // A value further down does not fit the type inferred from the first rows:
         // read as text, and let the data layer say which value and where.
-        Err(_) if typed => polars_read(&data, delim, &keep, false, &opts.na)
+        Err(_) if typed => polars_read(&data, delim, &keep, false, &opts.na, &[])
             .map_err(|e| {
                 format!(
                     "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
@@ -655,12 +662,45 @@ fn null_values(extra: &[String]) -> NullValues {
 
 /// polars reads the data records (no header) for the columns at `proj`: with types
 /// inferred (`typed`) or all as text.
+/// Rows looked at for whole numbers written with leading zeros.
+const LEADING_ZERO_ROWS: usize = 1_000;
+
+/// The columns among `keep` that hold, in the first data rows, a whole number written
+/// with a leading zero ("0363"): codes, to be read as text.
+fn leading_zero_columns(data: &[u8], delim: u8, keep: &[usize]) -> Vec<usize> {
+    let padded = |f: &[u8]| {
+        let t = f.trim_ascii();
+        let t = t.strip_prefix(b"-").unwrap_or(t);
+        t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
+    };
+    let mut rdr = records(data, delim);
+    let mut rec = csv::ByteRecord::new();
+    let mut found = vec![false; keep.len()];
+    for _ in 0..LEADING_ZERO_ROWS {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            _ => break,
+        }
+        for (j, &i) in keep.iter().enumerate() {
+            if !found[j] && rec.get(i).is_some_and(padded) {
+                found[j] = true;
+            }
+        }
+    }
+    keep.iter()
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(&i, _)| i)
+        .collect()
+}
+
 fn polars_read(
     data: &[u8],
     delim: u8,
     proj: &[usize],
     typed: bool,
     na: &[String],
+    text_cols: &[usize],
 ) -> PolarsResult<DataFrame> {
     let mut parse = CsvParseOptions::default()
         .with_separator(delim)
@@ -672,8 +712,14 @@ fn polars_read(
     }
     let mut proj = proj.to_vec();
     proj.sort_unstable();
+    let overwrite = (!text_cols.is_empty()).then(|| {
+        Arc::new(Schema::from_iter(text_cols.iter().map(|&i| {
+            Field::new(format!("column_{}", i + 1).into(), DataType::String)
+        })))
+    });
     CsvReadOptions::default()
         .with_has_header(false)
+        .with_schema_overwrite(overwrite)
         .with_projection(Some(Arc::new(proj)))
         .with_infer_schema_length(Some(if typed { INFER_ROWS } else { 0 }))
         .with_raise_if_empty(false)

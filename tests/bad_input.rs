@@ -5,41 +5,9 @@
 
 mod common;
 
-use common::{root, run_in, show};
+use common::{MINI_CONFIG as CONFIG, pilot_dir, root, run_in, show};
 use std::fs;
 use std::path::Path;
-
-const CONFIG: &str = r#"
-slug = "mini"
-title = { nl = "Mini", en = "Mini" }
-description = { nl = "Kleine test", en = "Small test" }
-unit = { nl = "persoon", en = "person" }
-covariates = ["age"]
-[design]
-kind = "individually-randomised"
-[data]
-file = "mini.csv"
-id = "pid"
-[arms]
-column = "arm"
-control = "control"
-values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
-[[outcomes]]
-id = "work"
-column = "work"
-kind = "binary"
-label = { nl = "Werk", en = "Work" }
-unit = { nl = "procentpunt", en = "percentage points" }
-primary = true
-better = "higher"
-[[outcomes]]
-id = "income"
-column = "income"
-kind = "continuous"
-label = { nl = "Inkomen", en = "Income" }
-unit = { nl = "euro", en = "euros" }
-better = "higher"
-"#;
 
 const TIME_OUTCOME: &str = r#"
 [[outcomes]]
@@ -92,12 +60,7 @@ fn csv(t: &[Vec<String>]) -> String {
 }
 
 fn setup(config: &str, data: impl AsRef<[u8]>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("pilots")).unwrap();
-    fs::create_dir_all(dir.path().join("notebooks-data")).unwrap();
-    fs::write(dir.path().join("pilots/mini.toml"), config).unwrap();
-    fs::write(dir.path().join("notebooks-data/mini.csv"), data).unwrap();
-    dir
+    pilot_dir(config, "mini.csv", data)
 }
 
 const RUN: [&str; 4] = ["pilot", "mini", "--out", "res"];

@@ -3,40 +3,14 @@
 
 mod common;
 
-use common::{root, run_in, show};
+use common::{MINI_CONFIG, pilot_dir, root, run_in, show};
 use std::fs;
 use std::path::Path;
 
-const CONFIG: &str = r#"
-slug = "mini"
-title = { nl = "Mini", en = "Mini" }
-description = { nl = "Kleine test", en = "Small test" }
-unit = { nl = "persoon", en = "person" }
-covariates = ["age"]
-[design]
-kind = "individually-randomised"
-[data]
-file = "mini.csv"
-[arms]
-column = "arm"
-control = "control"
-values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
-[[outcomes]]
-id = "work"
-column = "work"
-kind = "binary"
-label = { nl = "Werk", en = "Work" }
-unit = { nl = "procentpunt", en = "percentage points" }
-primary = true
-better = "higher"
-[[outcomes]]
-id = "income"
-column = "income"
-kind = "continuous"
-label = { nl = "Inkomen", en = "Income" }
-unit = { nl = "euro", en = "euros" }
-better = "higher"
-"#;
+/// The shared mini pilot without an id column (the data here have none).
+fn config() -> String {
+    MINI_CONFIG.replace("id = \"pid\"\n", "")
+}
 
 /// 40 rows: arm, age, work (0/1), income.
 fn mini_csv() -> String {
@@ -51,12 +25,7 @@ fn mini_csv() -> String {
 }
 
 fn setup(config: &str, csv: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("pilots")).unwrap();
-    fs::create_dir_all(dir.path().join("notebooks-data")).unwrap();
-    fs::write(dir.path().join("pilots/mini.toml"), config).unwrap();
-    fs::write(dir.path().join("notebooks-data/mini.csv"), csv).unwrap();
-    dir
+    pilot_dir(config, "mini.csv", csv)
 }
 
 fn fails_with(dir: &Path, args: &[&str], code: i32, needles: &[&str]) {
@@ -72,7 +41,7 @@ fn fails_with(dir: &Path, args: &[&str], code: i32, needles: &[&str]) {
 
 #[test]
 fn a_small_pilot_writes_every_output() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     let args = ["pilot", "mini", "--out", "res"];
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
@@ -145,7 +114,7 @@ fn a_small_pilot_writes_every_output() {
 
 #[test]
 fn dutch_report_is_in_dutch() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     let args = ["pilot", "mini", "--out", "nl", "--lang", "nl", "--quiet"];
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
@@ -158,7 +127,7 @@ fn dutch_report_is_in_dutch() {
 
 #[test]
 fn unknown_pilot_lists_the_known_ones() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     fails_with(
         dir.path(),
         &["pilot", "mnii"],
@@ -189,7 +158,7 @@ fn unknown_pilot_in_the_repository_lists_all_eight() {
 #[test]
 fn missing_column_is_named_with_a_suggestion() {
     let dir = setup(
-        &CONFIG.replace("column = \"income\"", "column = \"incme\""),
+        &config().replace("column = \"income\"", "column = \"incme\""),
         &mini_csv(),
     );
     fails_with(
@@ -207,7 +176,7 @@ fn missing_column_is_named_with_a_suggestion() {
 #[test]
 fn unknown_arm_value_names_row_and_allowed_values() {
     let csv = mini_csv().replacen("treated,", "treatment,", 1);
-    let dir = setup(CONFIG, &csv);
+    let dir = setup(&config(), &csv);
     fails_with(
         dir.path(),
         &["pilot", "mini"],
@@ -223,14 +192,14 @@ fn unknown_arm_value_names_row_and_allowed_values() {
 #[test]
 fn non_binary_value_in_binary_outcome_is_refused() {
     let csv = mini_csv().replacen(",1,", ",2,", 1);
-    let dir = setup(CONFIG, &csv);
+    let dir = setup(&config(), &csv);
     fails_with(dir.path(), &["pilot", "mini"], 1, &["binary", "work"]);
 }
 
 #[test]
 fn bad_config_names_file_key_and_allowed_values() {
     let dir = setup(
-        &CONFIG.replace("individually-randomised", "rct"),
+        &config().replace("individually-randomised", "rct"),
         &mini_csv(),
     );
     fails_with(
@@ -244,7 +213,7 @@ fn bad_config_names_file_key_and_allowed_values() {
 #[test]
 fn text_in_a_numeric_column_names_the_row() {
     let csv = mini_csv().replacen("1050", "n/a?", 1);
-    let dir = setup(CONFIG, &csv);
+    let dir = setup(&config(), &csv);
     fails_with(
         dir.path(),
         &["pilot", "mini"],
@@ -255,7 +224,7 @@ fn text_in_a_numeric_column_names_the_row() {
 
 #[test]
 fn compare_without_config_gives_json_with_the_contract() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     let args = [
         "compare",
         "notebooks-data/mini.csv",
@@ -287,7 +256,7 @@ fn compare_without_config_gives_json_with_the_contract() {
 
 #[test]
 fn compare_reports_an_unknown_treated_value() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     fails_with(
         dir.path(),
         &[
@@ -307,7 +276,7 @@ fn compare_reports_an_unknown_treated_value() {
 
 #[test]
 fn compare_csv_and_table_formats() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     let base = [
         "compare",
         "notebooks-data/mini.csv",
@@ -337,7 +306,7 @@ fn compare_csv_and_table_formats() {
 
 #[test]
 fn missing_data_file_says_what_to_do() {
-    let dir = setup(CONFIG, &mini_csv());
+    let dir = setup(&config(), &mini_csv());
     fs::remove_file(dir.path().join("notebooks-data/mini.csv")).unwrap();
     fails_with(
         dir.path(),
@@ -674,7 +643,7 @@ fn missing_data_are_counted_per_arm_and_reason_everywhere() {
         };
         s.push_str(&format!("{arm},{age},{work},{income}\n"));
     }
-    let dir = setup(CONFIG, &s);
+    let dir = setup(&config(), &s);
     let args = ["pilot", "mini", "--out", "res", "--lang", "en"];
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{root, run_in, show};
+use common::{MINI_CONFIG as CONFIG, pilot_dir, root, run_in, show};
 use std::fs;
 use std::path::{Path, PathBuf};
 use via_eval::data::{Frame, ReadOptions};
@@ -380,47 +380,6 @@ fn excel_workbooks_are_read_directly() {
     assert!(f.assumptions()[0].contains("workbook despite its name"));
 }
 
-const CONFIG: &str = r#"
-slug = "mini"
-title = { nl = "Mini", en = "Mini" }
-description = { nl = "Kleine test", en = "Small test" }
-unit = { nl = "persoon", en = "person" }
-covariates = ["age"]
-[design]
-kind = "individually-randomised"
-[data]
-file = "mini.csv"
-id = "pid"
-[arms]
-column = "arm"
-control = "control"
-values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
-[[outcomes]]
-id = "work"
-column = "work"
-kind = "binary"
-label = { nl = "Werk", en = "Work" }
-unit = { nl = "procentpunt", en = "percentage points" }
-primary = true
-better = "higher"
-[[outcomes]]
-id = "income"
-column = "income"
-kind = "continuous"
-label = { nl = "Inkomen", en = "Income" }
-unit = { nl = "euro", en = "euros" }
-better = "higher"
-"#;
-
-fn pilot_dir(config: &str, file: &str, bytes: &[u8]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("pilots")).unwrap();
-    fs::create_dir_all(dir.path().join("notebooks-data")).unwrap();
-    fs::write(dir.path().join("pilots/mini.toml"), config).unwrap();
-    fs::write(dir.path().join("notebooks-data").join(file), bytes).unwrap();
-    dir
-}
-
 /// The estimates of a finished run, without the file name.
 fn estimates(dir: &Path) -> serde_json::Value {
     let json: serde_json::Value =
@@ -430,14 +389,14 @@ fn estimates(dir: &Path) -> serde_json::Value {
 
 #[test]
 fn every_format_gives_the_same_results_and_says_what_it_assumed() {
-    let reference = pilot_dir(CONFIG, "mini.csv", plain_csv().as_bytes());
+    let reference = pilot_dir(CONFIG, "mini.csv", plain_csv());
     let args = ["pilot", "mini", "--out", "res", "--quiet"];
     let out = run_in(reference.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
     let want = estimates(reference.path());
 
     // Dutch CSV, found by detection; notes on stderr.
-    let nl = pilot_dir(CONFIG, "mini.csv", &dutch_csv());
+    let nl = pilot_dir(CONFIG, "mini.csv", dutch_csv());
     let args = ["pilot", "mini", "--out", "res"];
     let out = run_in(nl.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
@@ -454,7 +413,7 @@ fn every_format_gives_the_same_results_and_says_what_it_assumed() {
         "id = \"pid\"",
         "id = \"pid\"\ndelimiter = \";\"\ndecimal_comma = true\nencoding = \"utf-8\"\nna = [\"-99\"]",
     );
-    let told = pilot_dir(&cfg, "mini.csv", &dutch_csv());
+    let told = pilot_dir(&cfg, "mini.csv", dutch_csv());
     let out = run_in(told.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -466,7 +425,7 @@ fn every_format_gives_the_same_results_and_says_what_it_assumed() {
 
     // A flag overrides the config: the config's ',' is wrong for this file.
     let wrong = CONFIG.replace("id = \"pid\"", "id = \"pid\"\ndelimiter = \",\"");
-    let d = pilot_dir(&wrong, "mini.csv", &dutch_csv());
+    let d = pilot_dir(&wrong, "mini.csv", dutch_csv());
     let out = run_in(d.path(), &["pilot", "mini", "--out", "res"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&args, &out));
     let flagged = [
@@ -541,7 +500,7 @@ fn compare_reads_options_and_guesses_a_text_control_arm() {
 
 #[test]
 fn inputs_are_never_changed() {
-    let d = pilot_dir(CONFIG, "mini.csv", &dutch_csv());
+    let d = pilot_dir(CONFIG, "mini.csv", dutch_csv());
     let data = d.path().join("notebooks-data/mini.csv");
     let cfg = d.path().join("pilots/mini.toml");
     let mut perms = fs::metadata(&data).unwrap().permissions();

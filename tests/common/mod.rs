@@ -1,6 +1,7 @@
 //! Shared test helpers: the tolerances (defined once, here) and running the binary.
 #![allow(dead_code)]
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -65,3 +66,49 @@ pub const MC_SE_REL_TOL: f64 = 0.05;
 /// Monte Carlo: a seeded estimate (p-value, bias) must be within this many Monte Carlo
 /// standard errors of the exact value.
 pub const MC_Z: f64 = 4.0;
+
+/// A small individually randomised pilot, slug `mini`: data file `mini.csv` with id
+/// `pid`, arms `control`/`treated`, covariate `age`, a binary outcome `work` (primary)
+/// and a continuous outcome `income`.
+pub const MINI_CONFIG: &str = r#"
+slug = "mini"
+title = { nl = "Mini", en = "Mini" }
+description = { nl = "Kleine test", en = "Small test" }
+unit = { nl = "persoon", en = "person" }
+covariates = ["age"]
+[design]
+kind = "individually-randomised"
+[data]
+file = "mini.csv"
+id = "pid"
+[arms]
+column = "arm"
+control = "control"
+values = [ { value = "control", label = { nl = "Controle", en = "Control" } }, { value = "treated", label = { nl = "Behandeld", en = "Treated" } } ]
+[[outcomes]]
+id = "work"
+column = "work"
+kind = "binary"
+label = { nl = "Werk", en = "Work" }
+unit = { nl = "procentpunt", en = "percentage points" }
+primary = true
+better = "higher"
+[[outcomes]]
+id = "income"
+column = "income"
+kind = "continuous"
+label = { nl = "Inkomen", en = "Income" }
+unit = { nl = "euro", en = "euros" }
+better = "higher"
+"#;
+
+/// A folder laid out as the repository: `pilots/mini.toml` holding `config` and
+/// `notebooks-data/<file>` holding `data`.
+pub fn pilot_dir(config: &str, file: &str, data: impl AsRef<[u8]>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("pilots")).unwrap();
+    fs::create_dir_all(dir.path().join("notebooks-data")).unwrap();
+    fs::write(dir.path().join("pilots/mini.toml"), config).unwrap();
+    fs::write(dir.path().join("notebooks-data").join(file), data).unwrap();
+    dir
+}

@@ -305,6 +305,8 @@ struct Structure {
 /// lines on the way.
 struct Cursorline<'a> {
     bytes: &'a [u8],
+    /// Line number of the first byte of `bytes` in the file.
+    first_line: u32,
     /// Position up to which line feeds have been counted, and how many.
     counted: usize,
     newlines: u32,
@@ -340,7 +342,18 @@ impl Cursorline<'_> {
         }
     }
 
-    /// The line (1-based, counting from the start of the text) of byte `pos`.
+    /// The record the reader has just read, which follows byte `end` (the end of the
+    /// previous one) and ends at reader position `pos`: its first byte, the end of its
+    /// line break and its line in the file. A quote left open in it is an error.
+    fn place(&mut self, end: usize, pos: u64) -> Result<(usize, usize, u32), String> {
+        let start = self.record_start(end);
+        let end = self.after_break(pos as usize);
+        let line = self.line(start);
+        check_open_quote(self.bytes, start, end, line)?;
+        Ok((start, end, line))
+    }
+
+    /// The line in the file of byte `pos`.
     fn line(&mut self, pos: usize) -> u32 {
         let pos = pos.min(self.bytes.len());
         if pos >= self.counted {
@@ -350,7 +363,7 @@ impl Cursorline<'_> {
                 .count() as u32;
             self.counted = pos;
         }
-        self.newlines + 1
+        self.first_line + self.newlines
     }
 }
 
@@ -362,6 +375,7 @@ fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Stru
     let mut rec = csv::ByteRecord::new();
     let mut cur = Cursorline {
         bytes,
+        first_line,
         counted: 0,
         newlines: 0,
         comments: 0,
@@ -374,10 +388,8 @@ fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Stru
         if !rdr.read_byte_record(&mut rec).map_err(split_err)? {
             return Err("the file has no header row (only blank or comment lines)".into());
         }
-        let start = cur.record_start(end);
-        end = cur.after_break(rdr.position().byte() as usize);
-        let line = first_line - 1 + cur.line(start);
-        check_open_quote(bytes, start, end, line)?;
+        let line;
+        (_, end, line) = cur.place(end, rdr.position().byte())?;
         if rec.iter().all(is_blank) {
             continue;
         }
@@ -400,13 +412,11 @@ fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Stru
     let mut lines = Vec::new();
     let mut empty_rows = Vec::new();
     while rdr.read_byte_record(&mut rec).map_err(split_err)? {
-        let start = cur.record_start(end);
+        let (start, next, line) = cur.place(end, rdr.position().byte())?;
         if start > end {
             gaps.push((end, start));
         }
-        end = cur.after_break(rdr.position().byte() as usize);
-        let line = first_line - 1 + cur.line(start);
-        check_open_quote(bytes, start, end, line)?;
+        end = next;
         if rec.iter().all(is_blank) {
             if rec.len() == 1 {
                 // A line with nothing but spaces.

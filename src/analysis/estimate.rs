@@ -109,7 +109,7 @@ impl Pair<'_> {
         let mut rows = Vec::new();
         let mut n_dropped_missing = 0;
         for ((&r, &v), &tr) in self.rows.iter().zip(&self.y).zip(&self.treated) {
-            if covs.iter().any(|(_, c)| c[r].is_none()) {
+            if adjust && self.units.missing_covariate(r) {
                 n_dropped_missing += 1;
                 continue;
             }

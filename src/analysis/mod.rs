@@ -89,6 +89,14 @@ pub(crate) struct Units {
     pub(crate) covariates: Vec<(String, Vec<Option<f64>>)>,
 }
 
+impl Units {
+    /// Whether row `r` lacks a covariate: such a unit is left out of the adjusted
+    /// estimates (and counted per arm as "missing covariate").
+    pub(crate) fn missing_covariate(&self, r: usize) -> bool {
+        self.covariates.iter().any(|(_, c)| c[r].is_none())
+    }
+}
+
 /// A label per row (project, cluster, block, fixed-effect level), held as a code into
 /// the sorted distinct labels so that large files need no string per row. Codes sort
 /// like the labels, so clusters numbered from codes are numbered as from the labels.
@@ -801,11 +809,7 @@ fn analyse_subset(
         match ou.values[u] {
             Some(v) => {
                 by_arm[a].push(v);
-                if units
-                    .covariates
-                    .iter()
-                    .any(|(_, c)| c[r as usize].is_none())
-                {
+                if units.missing_covariate(r as usize) {
                     missing_cov[a] += 1;
                 }
             }

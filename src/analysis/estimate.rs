@@ -200,6 +200,16 @@ fn drop_columns(d: &mut RegData, dropped: &[usize]) -> Vec<String> {
     names
 }
 
+/// The progress callback of a resampling run: `opts.progress`, or nothing.
+fn progress_tick(opts: &Options) -> impl Fn(u64) + Sync + use<> {
+    let progress = opts.progress.clone();
+    move |k: u64| {
+        if let Some(p) = &progress {
+            p(k)
+        }
+    }
+}
+
 fn n_arms(t: &[f64]) -> (usize, usize) {
     let n1 = t.iter().filter(|&&v| v == 1.0).count();
     (n1, t.len() - n1)
@@ -565,12 +575,7 @@ fn resampling(
             );
         } else {
             let (yt, yc) = p.split();
-            let progress = opts.progress.clone();
-            let tick = move |k: u64| {
-                if let Some(p) = &progress {
-                    p(k)
-                }
-            };
+            let tick = progress_tick(opts);
             let ro = ResampleOptions::new(reps, opts.seed)
                 .with_conf_level(conf)
                 .with_progress(&tick);
@@ -633,12 +638,7 @@ fn resampling(
             (None, Some(c)) => ri::Design::Clustered(c),
             (None, None) => ri::Design::Complete,
         };
-        let progress = opts.progress.clone();
-        let tick = move |k: u64| {
-            if let Some(p) = &progress {
-                p(k)
-            }
-        };
+        let tick = progress_tick(opts);
         let ro = ResampleOptions::new(reps, opts.seed)
             .with_conf_level(conf)
             .with_progress(&tick);

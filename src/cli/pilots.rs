@@ -34,9 +34,8 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
     for path in config::discover(&args.pilots)? {
         let spec = PilotSpec::from_file(&path)?;
         let data = super::pilot::data_path(&spec, &args.data);
-        let read = spec.data.read.clone();
         let cols = std::slice::from_ref(&spec.arms.column);
-        let (n, found) = match Frame::load_with(&data, cols, &[], &read) {
+        let (n, found) = match Frame::load_with(&data, cols, &[], &spec.data.read) {
             Ok(f) => (f.height().to_string(), data.display().to_string()),
             Err(_) if !data.exists() => ("–".into(), tr(lang, "ontbreekt", "missing").to_string()),
             Err(e) => ("–".into(), format!("{}: {e}", tr(lang, "fout", "error"))),

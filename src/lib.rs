@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod memory;
 pub mod plot;
 pub mod report;
 pub mod simulate;

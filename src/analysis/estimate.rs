@@ -2,10 +2,12 @@
 //! arm against the control. Which estimators run, and which one leads, follows the
 //! design (clusters, blocks, fixed effects, covariates) and the options.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::{ComparisonKey, EstimateRow, Labels, Note, Options, Scale, TestRow, Units};
 use crate::config::{DesignKind, Text};
+use crate::data::Numbers;
 use crate::stats::binary::{self, Counts};
 use crate::stats::design::{self, DimDesign};
 use crate::stats::fe::{self, FeVcov};
@@ -44,9 +46,11 @@ pub(crate) struct Pair<'a> {
     /// projects).
     pub with_projects: bool,
     pub units: &'a Units,
-    /// Source row, outcome and arm (true = treated) per unit.
-    pub rows: Vec<usize>,
-    pub y: Vec<f64>,
+    /// Source row per unit; None when unit `i` is row `i` (every row is a unit of
+    /// this comparison).
+    pub rows: Option<Vec<usize>>,
+    /// Outcome and arm (true = treated) per unit.
+    pub y: Cow<'a, [f64]>,
     pub treated: Vec<bool>,
 }
 
@@ -64,22 +68,34 @@ impl PairResults {
     }
 }
 
-/// The design matrix of a regression on complete cases.
-struct RegData {
-    y: Vec<f64>,
-    t: Vec<f64>,
+/// The design matrix of a regression on complete cases. Columns are borrowed from the
+/// data when the units are the data's rows, all of them, in order.
+struct RegData<'a> {
+    y: Cow<'a, [f64]>,
+    t: Cow<'a, [f64]>,
     /// Named columns after the arm indicator: covariates, then indicators.
-    cols: Vec<(String, Vec<f64>)>,
+    cols: Vec<(String, Cow<'a, [f64]>)>,
     clusters: Option<Clusters>,
     blocks: Option<Clusters>,
     fe: Vec<Clusters>,
     n_dropped_missing: usize,
 }
 
-impl Pair<'_> {
+impl<'a> Pair<'a> {
+    /// Number of units.
+    fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// The source row of every unit, in order.
+    fn row_iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|i| self.rows.as_ref().map_or(i, |r| r[i]))
+    }
+
     fn split(&self) -> (Vec<f64>, Vec<f64>) {
-        let mut yt = Vec::new();
-        let mut yc = Vec::new();
+        let nt = self.treated.iter().filter(|&&t| t).count();
+        let mut yt = Vec::with_capacity(nt);
+        let mut yc = Vec::with_capacity(self.treated.len() - nt);
         for (v, &t) in self.y.iter().zip(&self.treated) {
             if t { yt.push(*v) } else { yc.push(*v) }
         }
@@ -95,46 +111,80 @@ impl Pair<'_> {
         (c(&yt), c(&yc))
     }
 
-    fn labels(&self, of: &Option<Labels>, rows: &[usize]) -> Option<Clusters> {
-        of.as_ref().map(|c| c.clusters(rows.iter().copied()))
+    fn labels(&self, of: &Option<Labels>, rows: Option<&[usize]>) -> Option<Clusters> {
+        of.as_ref().map(|c| match rows {
+            Some(r) => c.clusters(r.iter().copied()),
+            None => c.clusters(self.row_iter()),
+        })
     }
 
     /// Units with observed covariates, and the design columns: covariates (when
     /// `adjust`), project indicators (pooled analysis with projects) and block
     /// indicators (blocked designs without absorbed effects).
-    fn reg_data(&self, adjust: bool, block_dummies: bool) -> RegData {
-        let covs: &[(String, Vec<Option<f64>>)] = if adjust { &self.units.covariates } else { &[] };
-        let mut y = Vec::new();
-        let mut t = Vec::new();
-        let mut rows = Vec::new();
-        let mut n_dropped_missing = 0;
-        for ((&r, &v), &tr) in self.rows.iter().zip(&self.y).zip(&self.treated) {
-            if adjust && self.units.missing_covariate(r) {
-                n_dropped_missing += 1;
-                continue;
+    fn reg_data(&'a self, adjust: bool, block_dummies: bool) -> RegData<'a> {
+        let covs: &'a [(String, Numbers)] = if adjust { &self.units.covariates } else { &[] };
+        let indicator = |tr: &bool| f64::from(u8::from(*tr));
+        let n_dropped_missing = if adjust {
+            self.row_iter()
+                .filter(|&r| self.units.missing_covariate(r))
+                .count()
+        } else {
+            0
+        };
+        // The units as the data's rows, all in order: read the columns in place.
+        let in_place = self.rows.is_none() && n_dropped_missing == 0;
+        let (y, t, kept): (Cow<'a, [f64]>, Cow<'a, [f64]>, _) = if n_dropped_missing == 0 {
+            // An arm column of 0 (control) and 1 (treated) is the indicator itself.
+            let t = match &self.units.arm_numbers {
+                Some(a) if in_place && self.key.treated == "1" && self.key.control == "0" => {
+                    Cow::Borrowed(a.values())
+                }
+                _ => Cow::Owned(self.treated.iter().map(indicator).collect()),
+            };
+            (Cow::Borrowed(&*self.y), t, None)
+        } else {
+            let mut y = Vec::new();
+            let mut tt = Vec::new();
+            let mut rows = Vec::new();
+            for (i, r) in self.row_iter().enumerate() {
+                if self.units.missing_covariate(r) {
+                    continue;
+                }
+                y.push(self.y[i]);
+                tt.push(indicator(&self.treated[i]));
+                rows.push(r);
             }
-            y.push(v);
-            t.push(if tr { 1.0 } else { 0.0 });
-            rows.push(r);
-        }
-        let mut cols: Vec<(String, Vec<f64>)> = covs
+            (Cow::Owned(y), Cow::Owned(tt), Some(rows))
+        };
+        let rows: Option<&[usize]> = kept.as_deref().or(self.rows.as_deref());
+        let row_at = |i: usize| rows.map_or(i, |r| r[i]);
+        let n = y.len();
+        let mut cols: Vec<(String, Cow<'a, [f64]>)> = covs
             .iter()
             .map(|(name, c)| {
-                (
-                    name.clone(),
-                    rows.iter().map(|&r| c[r].unwrap_or(f64::NAN)).collect(),
-                )
+                let col: Cow<'a, [f64]> = if in_place {
+                    Cow::Borrowed(c.values())
+                } else {
+                    Cow::Owned(
+                        (0..n)
+                            .map(|i| c.get(row_at(i)).unwrap_or(f64::NAN))
+                            .collect(),
+                    )
+                };
+                (name.clone(), col)
             })
             .collect();
         let mut dummies = |name: &str, labels: &Option<Labels>| {
             if let Some(l) = labels {
-                let present: BTreeMap<u32, ()> = rows.iter().map(|&r| (l.code(r), ())).collect();
+                let present: BTreeMap<u32, ()> = (0..n).map(|i| (l.code(row_at(i)), ())).collect();
                 for &code in present.keys().skip(1) {
                     cols.push((
                         format!("{name}={}", l.levels()[code as usize]),
-                        rows.iter()
-                            .map(|&r| f64::from(u8::from(l.code(r) == code)))
-                            .collect(),
+                        Cow::Owned(
+                            (0..n)
+                                .map(|i| f64::from(u8::from(l.code(row_at(i)) == code)))
+                                .collect(),
+                        ),
                     ));
                 }
             }
@@ -146,13 +196,13 @@ impl Pair<'_> {
             dummies("block", &self.units.block);
         }
         RegData {
-            clusters: self.labels(&self.units.cluster, &rows),
-            blocks: self.labels(&self.units.block, &rows),
+            clusters: self.labels(&self.units.cluster, rows),
+            blocks: self.labels(&self.units.block, rows),
             fe: self
                 .units
                 .fixed_effects
                 .iter()
-                .map(|(_, l)| l.clusters(rows.iter().copied()))
+                .map(|(_, l)| l.clusters((0..n).map(|i| rows.map_or(i, |r| r[i]))))
                 .collect(),
             y,
             t,
@@ -166,11 +216,11 @@ impl Pair<'_> {
 /// columns one at a time. Returns the fit (which borrows the columns of `d`) and the
 /// indices in `d.cols` of the columns left out, in increasing order; remove them with
 /// [`drop_columns`] once the fit is no longer needed.
-fn fit_dropping(d: &RegData) -> Result<(ols::OlsFit<'_>, Vec<usize>), StatsError> {
+fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), StatsError> {
     let mut kept: Vec<usize> = (0..d.cols.len()).collect();
     loop {
         let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(kept.iter().map(|&c| d.cols[c].1.as_slice()));
+        x.extend(kept.iter().map(|&c| &*d.cols[c].1));
         match ols::fit(&d.y, &x, true) {
             Ok(f) => {
                 let dropped = (0..d.cols.len()).filter(|c| !kept.contains(c)).collect();
@@ -340,6 +390,9 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         }
     }
 
+    // The arms' copies are not needed further (large files: free them first).
+    drop((yt, yc));
+
     // Design-based differences: blocked (and clustered), or clustered.
     let default_se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
     let se = opts.se.unwrap_or(default_se);
@@ -360,8 +413,8 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     } else {
         se
     };
-    let base = p.reg_data(false, false);
     if blocked {
+        let base = p.reg_data(false, false);
         match design::difference_in_means(
             &p.y,
             &p.treated,
@@ -424,7 +477,7 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         let lin = opts.estimator == Some(Estimator::Lin);
         let res = if lin {
             let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
-            let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| c.as_slice()).collect();
+            let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
             design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
                 .map(|l| (l.treatment.inference, Vec::new()))
         } else {
@@ -461,7 +514,7 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     if has_fe {
         let d = p.reg_data(!u.covariates.is_empty(), false);
         let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        x.extend(d.cols.iter().map(|(_, c)| &**c));
         let fe_refs: Vec<&Clusters> = d.fe.iter().collect();
         let vcov = if clustered {
             FeVcov::Cluster
@@ -565,10 +618,8 @@ fn resampling(
     let key = &p.key;
     let what = format!("{} vs {}", key.treated, key.control);
     let conf = opts.conf_level;
-    let d = p.reg_data(adjust, block_dummies);
-    let clusters = d.clusters.as_ref();
     if let Some(reps) = opts.bootstrap {
-        if clusters.is_some() {
+        if p.units.cluster.is_some() {
             out.note(
                 format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
                 format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
@@ -660,17 +711,20 @@ fn resampling(
             ),
         }
     }
-    if let Some(cl) = clusters
+    if p.units.cluster.is_none() {
+        return;
+    }
+    let mut d = p.reg_data(adjust, block_dummies);
+    if let Some(cl) = d.clusters.as_ref()
         && cl.count() < FEW_CLUSTERS
         && cl.count() >= 2
     {
-        let mut d = d;
         let Ok((_, dropped)) = fit_dropping(&d) else {
             return;
         };
         drop_columns(&mut d, &dropped);
         let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(d.cols.iter().map(|(_, c)| c.as_slice()));
+        x.extend(d.cols.iter().map(|(_, c)| &**c));
         let Some(cl) = d.clusters.as_ref() else {
             return;
         };

@@ -23,7 +23,7 @@ pub mod results;
 pub mod survival;
 
 use crate::config::{DataLayout, DesignKind, Lang, OutcomeKind, OutcomeSource, PilotSpec, Text};
-use crate::data::Frame;
+use crate::data::{Frame, Numbers};
 use crate::error::{Error, Result};
 use crate::stats::binary::{self, Counts};
 use crate::stats::describe;
@@ -31,6 +31,7 @@ use crate::stats::multiplicity::{self, Adjustment};
 use crate::stats::ols::{Clusters, SeType};
 pub use estimate::Estimator;
 pub use results::*;
+use std::borrow::Cow;
 
 /// A progress callback for long resampling runs: called with the number of draws
 /// just completed (from worker threads). The CLI drives a progress bar with it.
@@ -77,7 +78,10 @@ impl Default for Options {
 /// Row-level inputs shared by all outcomes, as plain vectors.
 pub(crate) struct Units {
     /// Arm index (into spec.arms.values) per row.
-    pub(crate) arm: Vec<usize>,
+    pub(crate) arm: Vec<u16>,
+    /// The arm column as numbers, when it holds numbers (the arms are then "0", "1",
+    /// ...): with arms 0 and 1 it is the treatment indicator itself.
+    pub(crate) arm_numbers: Option<Numbers>,
     /// Project value per row (when the design has projects).
     pub(crate) project: Option<Labels>,
     /// Cluster label per row (when the design has clusters).
@@ -86,14 +90,21 @@ pub(crate) struct Units {
     pub(crate) block: Option<Labels>,
     /// Absorbed fixed effects: name and label per row.
     pub(crate) fixed_effects: Vec<(String, Labels)>,
-    pub(crate) covariates: Vec<(String, Vec<Option<f64>>)>,
+    pub(crate) covariates: Vec<(String, Numbers)>,
+    /// Per row, whether a covariate is missing; None when none is.
+    pub(crate) covariate_missing: Option<Vec<bool>>,
 }
 
 impl Units {
+    /// The arm index of row `r`.
+    pub(crate) fn arm_of(&self, r: usize) -> usize {
+        usize::from(self.arm[r])
+    }
+
     /// Whether row `r` lacks a covariate: such a unit is left out of the adjusted
     /// estimates (and counted per arm as "missing covariate").
     pub(crate) fn missing_covariate(&self, r: usize) -> bool {
-        self.covariates.iter().any(|(_, c)| c[r].is_none())
+        self.covariate_missing.as_ref().is_some_and(|m| m[r])
     }
 }
 
@@ -129,8 +140,23 @@ impl std::ops::Index<usize> for Labels {
 
 /// One outcome as analysable units: source row per unit and the value.
 struct OutcomeUnits {
-    rows: Vec<u32>,
-    values: Vec<Option<f64>>,
+    /// Source row of each unit; None when unit `u` is row `u` (one unit per row).
+    rows: Option<Vec<u32>>,
+    values: Numbers,
+}
+
+impl OutcomeUnits {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The source row of unit `u`.
+    fn row(&self, u: usize) -> usize {
+        match &self.rows {
+            Some(r) => r[u] as usize,
+            None => u,
+        }
+    }
 }
 
 fn text(nl: impl Into<String>, en: impl Into<String>) -> Text {
@@ -193,7 +219,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         }
         let ou = outcome_units(spec, frame, o)?;
         if spec.data.layout == DataLayout::Aggregated {
-            n_units = n_units.max(ou.rows.len());
+            n_units = n_units.max(ou.len());
         }
         for (subset, in_subset) in &subsets {
             analyse_subset(
@@ -243,7 +269,7 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
             value: a.value.clone(),
             label: a.label.clone(),
             control: a.value == spec.arms.control,
-            n_rows: Some(units.arm.iter().filter(|&&x| x == i).count()),
+            n_rows: Some(units.arm.iter().filter(|&&x| usize::from(x) == i).count()),
         })
         .collect();
     let subset_meta = subsets
@@ -392,7 +418,18 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         .iter()
         .map(|l| allowed.iter().position(|a| a == l))
         .collect();
-    let mut arm = Vec::with_capacity(raw_arm.codes.len());
+    if allowed.len() > usize::from(u16::MAX) {
+        return Err(Error::data(
+            path,
+            format!(
+                "column \"{}\" has {} different values; an analysis compares at most {} arms",
+                spec.arms.column,
+                allowed.len(),
+                u16::MAX
+            ),
+        ));
+    }
+    let mut arm: Vec<u16> = Vec::with_capacity(raw_arm.codes.len());
     for (i, c) in raw_arm.codes.iter().enumerate() {
         let c = c.ok_or_else(|| {
             Error::data(
@@ -417,7 +454,7 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
                 ),
             )
         })?;
-        arm.push(idx);
+        arm.push(idx as u16);
     }
     let labels = |c: &Option<String>, what: &str| -> Result<Option<Labels>> {
         let Some(c) = c else { return Ok(None) };
@@ -467,15 +504,27 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     }
     let mut covariates = Vec::new();
     for c in &spec.covariates {
-        covariates.push((c.clone(), frame.numbers(c)?));
+        covariates.push((c.clone(), frame.numeric(c)?));
     }
+    let covariate_missing = covariates.iter().any(|(_, c)| c.missing() > 0).then(|| {
+        (0..arm.len())
+            .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))
+            .collect()
+    });
+    drop(raw_arm);
+    let arm_numbers = frame
+        .is_numeric(&spec.arms.column)
+        .then(|| frame.numeric(&spec.arms.column))
+        .transpose()?;
     Ok(Units {
         arm,
+        arm_numbers,
         project,
         cluster,
         block,
         fixed_effects,
         covariates,
+        covariate_missing,
     })
 }
 
@@ -487,7 +536,7 @@ fn outcome_units(
     let path = frame.path();
     match &o.source {
         OutcomeSource::Column(c) => {
-            let values = frame.numbers(c)?;
+            let values = frame.numeric(c)?;
             if o.kind == OutcomeKind::Binary
                 && let Some((i, v)) = values
                     .iter()
@@ -503,10 +552,7 @@ fn outcome_units(
                     ),
                 ));
             }
-            Ok(OutcomeUnits {
-                rows: (0..values.len() as u32).collect(),
-                values,
-            })
+            Ok(OutcomeUnits { rows: None, values })
         }
         OutcomeSource::Counts { events, trials } => {
             let ev = frame.numbers(events)?;
@@ -529,11 +575,14 @@ fn outcome_units(
                 }
                 let (e, t) = (*e as usize, *t as usize);
                 rows.extend(std::iter::repeat_n(i as u32, t));
-                values.extend(std::iter::repeat_n(Some(1.0), e));
-                values.extend(std::iter::repeat_n(Some(0.0), t - e));
+                values.extend(std::iter::repeat_n(1.0, e));
+                values.extend(std::iter::repeat_n(0.0, t - e));
             }
             let _ = spec;
-            Ok(OutcomeUnits { rows, values })
+            Ok(OutcomeUnits {
+                rows: Some(rows),
+                values: Numbers::from_values(values),
+            })
         }
         OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => {
             Err(Error::analysis(format!(
@@ -627,18 +676,18 @@ fn time_event(
             o.id
         )));
     };
-    let t = frame.numbers(time)?;
-    let e = frame.numbers(event)?;
+    let t = frame.numeric(time)?;
+    let e = frame.numeric(event)?;
     let mut te = survival::TimeEvent {
         rows: Vec::new(),
         time: Vec::new(),
         event: Vec::new(),
         missing_by_arm: vec![0; spec.arms.values.len()],
     };
-    for (i, (tv, ev)) in t.iter().zip(&e).enumerate() {
+    for (i, (tv, ev)) in t.iter().zip(e.iter()).enumerate() {
         match (tv, ev) {
             (Some(tv), Some(ev)) => {
-                if *tv < 0.0 {
+                if tv < 0.0 {
                     return Err(Error::data(
                         path,
                         format!(
@@ -647,7 +696,7 @@ fn time_event(
                         ),
                     ));
                 }
-                if *ev != 0.0 && *ev != 1.0 {
+                if ev != 0.0 && ev != 1.0 {
                     return Err(Error::data(
                         path,
                         format!(
@@ -657,10 +706,10 @@ fn time_event(
                     ));
                 }
                 te.rows.push(i);
-                te.time.push(*tv);
-                te.event.push(*ev == 1.0);
+                te.time.push(tv);
+                te.event.push(ev == 1.0);
             }
-            _ => te.missing_by_arm[units.arm[i]] += 1,
+            _ => te.missing_by_arm[units.arm_of(i)] += 1,
         }
     }
     Ok(te)
@@ -770,7 +819,7 @@ fn panel_time_event(
                 te.time.push(t);
                 te.event.push(e);
             }
-            None => te.missing_by_arm[units.arm[i]] += 1,
+            None => te.missing_by_arm[units.arm_of(i)] += 1,
         }
     }
     Ok(te)
@@ -792,48 +841,57 @@ fn analyse_subset(
 ) {
     let conf = opts.conf_level;
     let binary = o.kind == OutcomeKind::Binary;
-    let keep = |r: u32| match (in_subset, &units.project) {
-        (Some(p), Some(pr)) => &pr[r as usize] == p,
+    let everyone = in_subset.is_none() || units.project.is_none();
+    let keep = |r: usize| match (in_subset, &units.project) {
+        (Some(p), Some(pr)) => &pr[r] == p,
         _ => true,
     };
-    // Observed values per arm, and missing counts.
+    // Counts per arm: observed outcomes, missing outcomes, missing covariates.
     let n_arms = spec.arms.values.len();
-    let mut by_arm: Vec<Vec<f64>> = vec![Vec::new(); n_arms];
+    let mut observed = vec![0usize; n_arms];
     let mut missing = vec![0usize; n_arms];
     let mut missing_cov = vec![0usize; n_arms];
-    for (u, &r) in ou.rows.iter().enumerate() {
+    for u in 0..ou.len() {
+        let r = ou.row(u);
         if !keep(r) {
             continue;
         }
-        let a = units.arm[r as usize];
-        match ou.values[u] {
-            Some(v) => {
-                by_arm[a].push(v);
-                if units.missing_covariate(r as usize) {
-                    missing_cov[a] += 1;
-                }
+        let a = units.arm_of(r);
+        if ou.values.get(u).is_some() {
+            observed[a] += 1;
+            if units.missing_covariate(r) {
+                missing_cov[a] += 1;
             }
-            None => missing[a] += 1,
+        } else {
+            missing[a] += 1;
         }
     }
     for (a, arm) in spec.arms.values.iter().enumerate() {
-        let vals = &by_arm[a];
-        if vals.is_empty() {
+        if observed[a] == 0 {
             continue;
         }
+        // The arm's observed values, in row order, read in place.
+        let vals = (0..ou.len()).filter_map(|u| {
+            let r = ou.row(u);
+            if units.arm_of(r) == a && keep(r) {
+                ou.values.get(u)
+            } else {
+                None
+            }
+        });
         let summary = if binary {
-            let events = vals.iter().filter(|&&v| v == 1.0).count() as u64;
+            let events = vals.filter(|&v| v == 1.0).count() as u64;
             binary::wilson(
                 Counts {
                     events,
-                    trials: vals.len() as u64,
+                    trials: observed[a] as u64,
                 },
                 conf,
             )
             .ok()
             .map(|w| (w.estimate, None, w.ci_low, w.ci_high, "wilson"))
         } else {
-            describe::mean_ci(vals, conf)
+            describe::mean_ci_of(vals, conf)
                 .ok()
                 .map(|s| (s.mean, Some(s.sd), s.ci_low, s.ci_high, "t"))
         };
@@ -842,7 +900,7 @@ fn analyse_subset(
                 outcome: o.id.clone(),
                 subset: subset.to_string(),
                 arm: arm.value.clone(),
-                n: Some(vals.len()),
+                n: Some(observed[a]),
                 n_missing: Some(missing[a]),
                 n_missing_covariates: (!units.covariates.is_empty()).then_some(missing_cov[a]),
                 mean,
@@ -871,7 +929,7 @@ fn analyse_subset(
             treated: t_arm.value.clone(),
             control: spec.arms.control.clone(),
         };
-        let (nt, nc) = (by_arm[t_idx].len(), by_arm[control_idx].len());
+        let (nt, nc) = (observed[t_idx], observed[control_idx]);
         if nt < 2 || nc < 2 {
             if nt + nc > 0 {
                 notes.extend(estimate::to_notes(
@@ -891,20 +949,29 @@ fn analyse_subset(
             }
             continue;
         }
-        let mut rows = Vec::new();
-        let mut y = Vec::new();
-        let mut treated = Vec::new();
-        for (u, &r) in ou.rows.iter().enumerate() {
-            let a = units.arm[r as usize];
-            if (a != t_idx && a != control_idx) || !keep(r) {
-                continue;
+        // When every row is a unit of this comparison with an observed outcome, the
+        // estimators read the outcome column in place.
+        let (rows, y, treated) = if everyone && ou.rows.is_none() && nt + nc == ou.len() {
+            let treated: Vec<bool> = units.arm.iter().map(|&a| usize::from(a) == t_idx).collect();
+            (None, Cow::Borrowed(ou.values.values()), treated)
+        } else {
+            let mut rows = Vec::new();
+            let mut y = Vec::new();
+            let mut treated = Vec::new();
+            for u in 0..ou.len() {
+                let r = ou.row(u);
+                let a = units.arm_of(r);
+                if (a != t_idx && a != control_idx) || !keep(r) {
+                    continue;
+                }
+                if let Some(v) = ou.values.get(u) {
+                    rows.push(r);
+                    y.push(v);
+                    treated.push(a == t_idx);
+                }
             }
-            if let Some(v) = ou.values[u] {
-                rows.push(r as usize);
-                y.push(v);
-                treated.push(a == t_idx);
-            }
-        }
+            (Some(rows), Cow::Owned(y), treated)
+        };
         if y.iter().all(|v| *v == y[0]) {
             let v = crate::data::fmt_number(y[0]);
             let (t, c) = (&key.treated, &key.control);

@@ -230,8 +230,8 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             KindArg::Binary => OutcomeKind::Binary,
             KindArg::Continuous => OutcomeKind::Continuous,
             KindArg::Auto => {
-                let v = frame.numbers(o)?;
-                let binary = v.iter().flatten().all(|x| *x == 0.0 || *x == 1.0);
+                let v = frame.numeric(o)?;
+                let binary = v.iter().flatten().all(|x| x == 0.0 || x == 1.0);
                 if binary {
                     OutcomeKind::Binary
                 } else {

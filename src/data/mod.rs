@@ -210,6 +210,117 @@ impl Factor {
     }
 }
 
+/// A numeric column as polars holds it: one contiguous array of values with a mask of
+/// the missing ones. Cloning shares the values (no copy), so estimators can read large
+/// columns in place ([`Frame::numeric`]).
+#[derive(Clone)]
+pub struct Numbers {
+    ca: Float64Chunked,
+}
+
+impl Numbers {
+    /// A column from values with missing ones as None (tests, derived outcomes).
+    pub fn from_options(values: &[Option<f64>]) -> Self {
+        Self::from_chunked(values.iter().copied().collect())
+    }
+
+    /// A column without missing values; takes the vector without copying it.
+    pub fn from_values(values: Vec<f64>) -> Self {
+        Self::from_chunked(Float64Chunked::from_vec(PlSmallStr::EMPTY, values))
+    }
+
+    fn from_chunked(ca: Float64Chunked) -> Self {
+        Self {
+            ca: ca.rechunk().into_owned(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ca.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_empty()
+    }
+
+    /// Number of missing values.
+    pub fn missing(&self) -> usize {
+        self.ca.null_count()
+    }
+
+    /// The value of row `i`, None where missing.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<f64> {
+        let a = self.ca.downcast_as_array();
+        match a.validity() {
+            Some(v) if !v.get_bit(i) => None,
+            _ => Some(a.values()[i]),
+        }
+    }
+
+    /// All values in row order, including the slots of missing values, whose content
+    /// is unspecified: read it only for rows known to be observed.
+    pub fn values(&self) -> &[f64] {
+        self.ca.downcast_as_array().values()
+    }
+
+    /// The values with missing ones as None.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.ca.iter()
+    }
+
+    pub fn to_vec(&self) -> Vec<Option<f64>> {
+        self.iter().collect()
+    }
+}
+
+impl std::fmt::Debug for Numbers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Largest integer magnitude a column may hold to be kept as 64-bit floating point:
+/// below 2^53 every integer is exact, and below 10^15 [`fmt_number`] writes it as the
+/// same digits.
+const EXACT_INTEGERS: f64 = 1e15;
+
+/// The columns of a freshly read frame made compact for the analysis, one column at a
+/// time: each in one contiguous array (readers hand over several pieces), and integer
+/// columns as floating point when every value is exactly representable, so that the
+/// estimators read them in place instead of converting a copy per use.
+fn compact_columns(df: DataFrame) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let mut out = Vec::with_capacity(df.width());
+    for c in df.into_columns() {
+        let exact = c.dtype().is_integer() && {
+            let s = c.as_materialized_series();
+            let within = |m: Option<f64>| m.is_none_or(|m| m.abs() < EXACT_INTEGERS);
+            within(s.min::<f64>()?) && within(s.max::<f64>()?)
+        };
+        let c = if exact {
+            // Straight from the pieces into one array of floats.
+            let s = c.as_materialized_series().cast(&DataType::Int64)?;
+            let ints = s.i64()?;
+            let joined: Float64Chunked = if ints.null_count() == 0 {
+                let v: Vec<f64> = ints.into_no_null_iter().map(|x| x as f64).collect();
+                Float64Chunked::from_vec(c.name().clone(), v)
+            } else {
+                ints.iter()
+                    .map(|v| v.map(|x| x as f64))
+                    .collect::<Float64Chunked>()
+                    .with_name(c.name().clone())
+            };
+            joined.into_column()
+        } else {
+            c.rechunk()
+        };
+        out.push(c);
+        crate::memory::release_freed();
+    }
+    DataFrame::new(height, out)
+}
+
 /// A loaded data file restricted to the columns an analysis needs.
 pub struct Frame {
     path: PathBuf,
@@ -308,7 +419,24 @@ impl Frame {
                 f
             });
         } else {
-            let t = text::read(bytes, opts, &sel).map_err(|m| Error::data(path, m))?;
+            let t = match text::read(bytes, opts, &sel, false) {
+                Ok(Ok(t)) => t,
+                // A value further down does not fit the types of the first rows: read
+                // the file again with every value as text.
+                Ok(Err(text::RetryAsText)) => {
+                    let bytes = std::fs::read(path).map_err(|e| {
+                        Error::io(path, format!("cannot read the data file again: {e}"))
+                    })?;
+                    match text::read(bytes, opts, &sel, true) {
+                        Ok(Ok(t)) => t,
+                        Ok(Err(text::RetryAsText)) => {
+                            return Err(Error::data(path, "cannot read the values as text"));
+                        }
+                        Err(m) => return Err(Error::data(path, m)),
+                    }
+                }
+                Err(m) => return Err(Error::data(path, m)),
+            };
             return Self::from_text(path, t, opts, columns);
         }
         .map_err(|m| Error::data(path, m))?;
@@ -331,6 +459,7 @@ impl Frame {
         );
         let df = lf
             .collect()
+            .and_then(compact_columns)
             .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
         let frame = Self {
             path: path.to_path_buf(),
@@ -421,6 +550,7 @@ impl Frame {
             cols.push(col);
         }
         let df = DataFrame::new_infer_height(cols)
+            .and_then(compact_columns)
             .map_err(|e| Error::data(path, format!("cannot build the table: {e}")))?;
         let mut frame = Self {
             path: path.to_path_buf(),
@@ -484,10 +614,12 @@ impl Frame {
             ambiguous: false,
         };
         // Text is trimmed, and missing-value markers become nulls.
+        // Columns are moved out of the frame, so that each piece is freed as soon as
+        // its column is rebuilt.
         let mut cols = Vec::with_capacity(df.width());
-        for c in df.columns() {
+        for c in std::mem::replace(&mut df, DataFrame::empty()).into_columns() {
             let Ok(ca) = c.str() else {
-                cols.push(c.clone());
+                cols.push(c);
                 continue;
             };
             let clean = ca
@@ -503,7 +635,9 @@ impl Frame {
                 .collect();
             cols.push(v.with_name(c.name().clone()).into_column());
         }
-        df = DataFrame::new(lines.len(), cols).map_err(fail)?;
+        df = DataFrame::new(lines.len(), cols)
+            .and_then(compact_columns)
+            .map_err(fail)?;
         let mut ev = DecimalEvidence::default();
         for (ci, c) in df.columns().iter().enumerate() {
             if let Ok(ca) = c.str() {
@@ -773,13 +907,25 @@ impl Frame {
         Ok(Factor { codes, levels })
     }
 
-    /// A column as numbers; missing values are None. Text that is not a number is an
-    /// error naming the row and the value; yes/no words read as 1/0 when the column
-    /// holds nothing else (besides 0 and 1); infinite values are errors too.
+    /// Whether the column holds numbers (read as such, not as text).
+    pub fn is_numeric(&self, name: &str) -> bool {
+        self.df
+            .column(name)
+            .is_ok_and(|c| c.dtype().is_primitive_numeric())
+    }
+
+    /// A column as numbers; missing values are None. See [`Frame::numeric`].
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        Ok(self.numeric(name)?.to_vec())
+    }
+
+    /// A column as numbers, without copying a floating-point column. Text that is not
+    /// a number is an error naming the row and the value; yes/no words read as 1/0 when
+    /// the column holds nothing else (besides 0 and 1); infinite values are errors too.
+    pub fn numeric(&self, name: &str) -> Result<Numbers> {
         let c = self.column(name)?;
         let s = c.as_materialized_series();
-        let vals: Vec<Option<f64>> = match s.dtype() {
+        let nums = match s.dtype() {
             DataType::String => {
                 let ca = s.str().map_err(|e| self.err(name, e))?;
                 let mut v = Vec::with_capacity(ca.len());
@@ -848,21 +994,25 @@ impl Frame {
                         ),
                     ));
                 }
-                v
+                Numbers::from_options(&v)
             }
-            DataType::Boolean => s
-                .bool()
-                .map_err(|e| self.err(name, e))?
-                .iter()
-                .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
-                .collect(),
-            dt if dt.is_primitive_numeric() => s
-                .cast(&DataType::Float64)
-                .map_err(|e| self.err(name, e))?
-                .f64()
-                .map_err(|e| self.err(name, e))?
-                .iter()
-                .collect(),
+            DataType::Boolean => Numbers::from_chunked(
+                s.bool()
+                    .map_err(|e| self.err(name, e))?
+                    .iter()
+                    .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
+                    .collect(),
+            ),
+            DataType::Float64 => {
+                Numbers::from_chunked(s.f64().map_err(|e| self.err(name, e))?.clone())
+            }
+            dt if dt.is_primitive_numeric() => Numbers::from_chunked(
+                s.cast(&DataType::Float64)
+                    .map_err(|e| self.err(name, e))?
+                    .f64()
+                    .map_err(|e| self.err(name, e))?
+                    .clone(),
+            ),
             dt => {
                 return Err(Error::data(
                     &self.path,
@@ -870,7 +1020,12 @@ impl Frame {
                 ));
             }
         };
-        if let Some(i) = vals.iter().position(|v| v.is_some_and(|x| !x.is_finite())) {
+        let bad = if nums.missing() == 0 {
+            nums.values().iter().position(|x| !x.is_finite())
+        } else {
+            nums.iter().position(|v| v.is_some_and(|x| !x.is_finite()))
+        };
+        if let Some(i) = bad {
             return Err(Error::data(
                 &self.path,
                 format!(
@@ -879,7 +1034,7 @@ impl Frame {
                 ),
             ));
         }
-        Ok(vals)
+        Ok(nums)
     }
 
     fn not_a_number(&self, name: &str, i: usize, t: &str, why: NotNumber) -> Error {
@@ -1168,6 +1323,9 @@ impl Frame {
     pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
         let f = self.factor(column)?;
         let wanted: Vec<bool> = f.levels.iter().map(|l| values.contains(l)).collect();
+        if wanted.iter().all(|&w| w) && f.codes.iter().all(Option::is_some) {
+            return Ok(self);
+        }
         let keep: Vec<bool> = f
             .codes
             .iter()
@@ -1199,6 +1357,42 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Columns in pieces become one array; integers become floats unless one is too
+    /// large to be written back with the same digits; text stays text.
+    #[test]
+    fn compact_columns_join_and_convert() {
+        let mut small = Series::new("small".into(), [Some(1i64), None, Some(-3)]);
+        small
+            .append(&Series::new("small".into(), [Some(4i64), Some(5), Some(6)]))
+            .unwrap();
+        assert_eq!(small.n_chunks(), 2);
+        let large = Series::new("large".into(), [1i64, 10_000_000_000_000_000, 3, 4, 5, 6]);
+        let text = Series::new("text".into(), ["a", "b", "c", "d", "e", "f"]);
+        let df = DataFrame::new(6, vec![small.into(), large.into(), text.into()]).unwrap();
+        let df = compact_columns(df).unwrap();
+        let small = df.column("small").unwrap();
+        assert_eq!(small.dtype(), &DataType::Float64);
+        assert_eq!(small.n_chunks(), 1);
+        let v: Vec<Option<f64>> = small.f64().unwrap().iter().collect();
+        assert_eq!(
+            v,
+            [Some(1.0), None, Some(-3.0), Some(4.0), Some(5.0), Some(6.0)]
+        );
+        assert_eq!(df.column("large").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(df.column("text").unwrap().dtype(), &DataType::String);
+        let f = Frame::from_frame(df, Path::new("t.csv"));
+        assert_eq!(f.strings("small").unwrap()[2].as_deref(), Some("-3"));
+        assert_eq!(
+            f.strings("large").unwrap()[1].as_deref(),
+            Some("10000000000000000")
+        );
+        let n = f.numeric("small").unwrap();
+        assert_eq!(
+            (n.len(), n.missing(), n.get(1), n.get(2)),
+            (6, 1, None, Some(-3.0))
+        );
+    }
 
     #[test]
     fn whole_numbers_lose_their_zero_decimals() {

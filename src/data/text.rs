@@ -70,7 +70,10 @@ pub(crate) fn decode(
             )
         });
     }
-    if let Some(p) = bytes.iter().position(|&b| b == 0) {
+    // `contains` on bytes is a fast memchr; the position is only needed for the message.
+    if bytes.contains(&0)
+        && let Some(p) = bytes.iter().position(|&b| b == 0)
+    {
         return Err(format!(
             "byte {} is a NUL character: this is not a text file. Save the data as CSV (or give an Excel file its .xlsx name)",
             p + 1
@@ -297,7 +300,16 @@ struct Structure {
     comments: usize,
     /// Unnamed header columns that hold a value somewhere.
     unnamed_used: Vec<bool>,
+    /// Where the data is cut into batches for polars: the offset of a record's first
+    /// byte in the data as polars sees it (after `data_start`, gaps cut out), about
+    /// every [`BATCH_BYTES`], and the number of records before it.
+    cuts: Vec<(usize, usize)>,
 }
+
+/// Bytes of data polars parses at a time. The file's bytes are released batch by
+/// batch, from the end, so the peak memory of a read is about the larger of the file
+/// and its parsed columns, not their sum.
+const BATCH_BYTES: usize = 32 << 20;
 
 /// Where the csv reader's records really start and end. The reader skips blank and
 /// comment lines before a record and may stop between the CR and the LF of a line end;
@@ -368,7 +380,13 @@ impl Cursorline<'_> {
 }
 
 /// One pass over all records: header, titles, field counts, open quotes, lines.
-fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Structure, String> {
+fn structure(
+    body: &str,
+    delim: u8,
+    first_line: u32,
+    skip: usize,
+    batch_bytes: usize,
+) -> Result<Structure, String> {
     let bytes = body.as_bytes();
     let dname = describe_delimiter(delim as char);
     let mut rdr = records(bytes, delim);
@@ -409,18 +427,27 @@ fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Stru
     let unnamed: Vec<usize> = (0..width).filter(|&i| header[i].is_empty()).collect();
     let mut unnamed_used = vec![false; width];
     let mut gaps: Vec<(usize, usize)> = Vec::new();
+    let mut removed = 0;
+    let mut cuts = Vec::new();
+    let mut last_cut = data_start;
     let mut lines = Vec::new();
     let mut empty_rows = Vec::new();
     while rdr.read_byte_record(&mut rec).map_err(split_err)? {
         let (start, next, line) = cur.place(end, rdr.position().byte())?;
         if start > end {
             gaps.push((end, start));
+            removed += start - end;
+        }
+        if start - last_cut >= batch_bytes {
+            cuts.push((start - data_start - removed, lines.len()));
+            last_cut = start;
         }
         end = next;
         if rec.iter().all(is_blank) {
             if rec.len() == 1 {
                 // A line with nothing but spaces.
                 gaps.push((start, end));
+                removed += end - start;
             } else {
                 empty_rows.push(lines.len());
                 lines.push(line);
@@ -461,6 +488,7 @@ fn structure(body: &str, delim: u8, first_line: u32, skip: usize) -> Result<Stru
         empty_rows,
         comments: cur.comments,
         unnamed_used,
+        cuts,
     })
 }
 
@@ -493,11 +521,30 @@ pub(crate) struct TextTable {
 }
 
 /// Read delimited text into a frame of the selected columns.
+/// A value further down a comma file does not fit the types polars inferred from the
+/// first rows: read the file again with `as_text`.
+#[derive(Debug)]
+pub(crate) struct RetryAsText;
+
+/// Read delimited text: decode, check the structure, and let polars read the selected
+/// columns (typed in comma files unless `as_text`).
 pub(crate) fn read(
     bytes: Vec<u8>,
     opts: &ReadOptions,
     sel: &Selection,
-) -> Result<TextTable, String> {
+    as_text: bool,
+) -> Result<Result<TextTable, RetryAsText>, String> {
+    read_in_batches(bytes, opts, sel, as_text, BATCH_BYTES)
+}
+
+/// [`read`], with polars parsing about `batch_bytes` of data at a time.
+fn read_in_batches(
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+    sel: &Selection,
+    as_text: bool,
+    batch_bytes: usize,
+) -> Result<Result<TextTable, RetryAsText>, String> {
     let (text, enc_note) = decode(bytes, opts)?;
     let text = normalise_line_ends(text);
     let mut assumptions: Vec<String> = enc_note.into_iter().collect();
@@ -543,7 +590,13 @@ pub(crate) fn read(
         .iter()
         .map(|w| w.1)
         .collect();
-    let st = structure(body, delim, first_line, title_lines(&filled_counts))?;
+    let st = structure(
+        body,
+        delim,
+        first_line,
+        title_lines(&filled_counts),
+        batch_bytes,
+    )?;
     if let Some((l, t)) = st.titles.first() {
         assumptions.push(format!(
             "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {}",
@@ -582,9 +635,11 @@ pub(crate) fn read(
             assumptions.push(n);
         }
     }
-    // The data records as polars will see them: blank and comment lines cut out.
-    let data: std::borrow::Cow<[u8]> = if st.gaps.is_empty() {
-        body.as_bytes()[st.data_start..].into()
+    // The data records as polars will see them: blank and comment lines cut out. The
+    // decoded text becomes that buffer without a copy when there is nothing to cut.
+    let body_at = text.len() - body.len();
+    let (mut data, base): (Vec<u8>, usize) = if st.gaps.is_empty() {
+        (text.into_bytes(), body_at + st.data_start)
     } else {
         let b = body.as_bytes();
         let mut v = Vec::with_capacity(b.len() - st.data_start);
@@ -594,35 +649,79 @@ pub(crate) fn read(
             at = e;
         }
         v.extend_from_slice(&b[at..]);
-        v.into()
+        drop(text);
+        (v, 0)
     };
-    let typed = delim == b',' && opts.decimal_comma != Some(true);
+    let typed = delim == b',' && opts.decimal_comma != Some(true) && !as_text;
     // Codes written with leading zeros ("0363", "007") stay text, so that they still
     // match the config's labels and are not taken for duplicates of "363" and "7".
     let text_cols = if typed {
-        leading_zero_columns(&data, delim, &keep)
+        leading_zero_columns(&data[base..], delim, &keep)
     } else {
         Vec::new()
     };
-    let df = match polars_read(&data, delim, &keep, typed, &opts.na, &text_cols) {
-        Ok(df) => df,
-        // A value further down does not fit the type inferred from the first rows:
-        // read as text, and let the data layer say which value and where.
-        Err(_) if typed => polars_read(&data, delim, &keep, false, &opts.na, &[])
-            .map_err(|e| {
-                format!(
-                    "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
-                    shorten(e.to_string().lines().next().unwrap_or_default())
-                )
-            })?,
-        Err(e) => {
-            let first = e.to_string();
-            let first = first.lines().next().unwrap_or_default().to_string();
+    let read_err = |e: PolarsError| {
+        format!(
+            "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
+            shorten(e.to_string().lines().next().unwrap_or_default())
+        )
+    };
+    let mut columns = Columns {
+        delim,
+        proj: &keep,
+        na: &opts.na,
+        nulls: Vec::new(),
+    };
+    // Types come from the first rows, as polars infers them, and hold for every batch.
+    // A value further down that does not fit them fails its batch: then the caller reads
+    // the file again as text, and the data layer says which value and where.
+    let types = if typed {
+        match columns
+            .find_markers(&data[base..])
+            .and_then(|()| columns.types(&data[base..], &text_cols))
+        {
+            Ok(t) => Some(t),
+            Err(_) => return Ok(Err(RetryAsText)),
+        }
+    } else {
+        None
+    };
+    let mut parts = Vec::with_capacity(st.cuts.len() + 1);
+    let mut end = data.len();
+    let mut upto = st.lines.len();
+    for &(cut, rows) in st.cuts.iter().rev().chain(std::iter::once(&(0, 0))) {
+        let start = base + cut;
+        let part = match columns.read(&data[start..end], types.as_ref()) {
+            Ok(df) => df,
+            Err(_) if typed => return Ok(Err(RetryAsText)),
+            Err(e) => return Err(read_err(e)),
+        };
+        if part.height() != upto - rows {
             return Err(format!(
-                "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
-                shorten(&first)
+                "the rows could not be read consistently ({} records found from data row {}, {} read); check the file's quotes, or save it again as CSV",
+                upto - rows,
+                rows + 1,
+                part.height()
             ));
         }
+        upto = rows;
+        parts.push(part);
+        // Release the bytes just parsed.
+        data.truncate(start);
+        data.shrink_to_fit();
+        end = start;
+    }
+    let mut df: Option<DataFrame> = None;
+    for part in parts.into_iter().rev() {
+        match &mut df {
+            None => df = Some(part),
+            Some(d) => {
+                d.vstack_mut_owned(part).map_err(read_err)?;
+            }
+        }
+    }
+    let Some(df) = df else {
+        return Err("the file has no data rows".into());
     };
     if df.height() != st.lines.len() {
         return Err(format!(
@@ -646,28 +745,13 @@ pub(crate) fn read(
         .collect::<Result<Vec<Column>, String>>()?;
     let df = DataFrame::new(st.lines.len(), columns)
         .map_err(|e| format!("cannot build the table: {e}"))?;
-    Ok(TextTable {
+    Ok(Ok(TextTable {
         df,
         lines: st.lines,
         empty_rows: st.empty_rows,
         assumptions,
         delimiter: delim,
-    })
-}
-
-/// Missing-value markers as polars' null values: each as written, in lower and in upper
-/// case (the data layer compares them without regard to case).
-fn null_values(extra: &[String]) -> NullValues {
-    let mut v: Vec<PlSmallStr> = Vec::new();
-    for m in NA_STRINGS {
-        for s in [m.to_string(), m.to_lowercase(), m.to_uppercase()] {
-            if !v.iter().any(|x| x.as_str() == s) {
-                v.push(s.into());
-            }
-        }
-    }
-    v.extend(extra.iter().map(|s| PlSmallStr::from(s.as_str())));
-    NullValues::AllColumns(v)
+    }))
 }
 
 /// polars reads the data records (no header) for the columns at `proj`: with types
@@ -704,38 +788,95 @@ fn leading_zero_columns(data: &[u8], delim: u8, keep: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-fn polars_read(
-    data: &[u8],
+/// How polars reads the data records (no header) of the selected columns: `proj`, by
+/// position, with the file's separator and missing-value markers.
+struct Columns<'a> {
     delim: u8,
-    proj: &[usize],
-    typed: bool,
-    na: &[String],
-    text_cols: &[usize],
-) -> PolarsResult<DataFrame> {
-    let mut parse = CsvParseOptions::default()
-        .with_separator(delim)
-        .with_quote_char(Some(b'"'))
-        .with_missing_is_null(true)
-        .with_truncate_ragged_lines(true);
-    if typed {
-        parse = parse.with_null_values(Some(null_values(na)));
+    proj: &'a [usize],
+    na: &'a [String],
+    /// The missing-value markers polars is to read as nulls: those that occur, as
+    /// written, in the first rows ([`Columns::find_markers`]).
+    nulls: Vec<PlSmallStr>,
+}
+
+impl Columns<'_> {
+    fn options(&self, typed: bool) -> CsvReadOptions {
+        let mut parse = CsvParseOptions::default()
+            .with_separator(self.delim)
+            .with_quote_char(Some(b'"'))
+            .with_missing_is_null(true)
+            .with_truncate_ragged_lines(true);
+        if typed && !self.nulls.is_empty() {
+            parse = parse.with_null_values(Some(NullValues::AllColumns(self.nulls.clone())));
+        }
+        let mut proj = self.proj.to_vec();
+        proj.sort_unstable();
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_projection(Some(Arc::new(proj)))
+            .with_raise_if_empty(false)
+            // The data layer joins the pieces one column at a time, after the file's
+            // bytes are gone ([`super::Frame`]), which keeps the peak memory down.
+            .with_rechunk(false)
+            .with_parse_options(parse)
     }
-    let mut proj = proj.to_vec();
-    proj.sort_unstable();
-    let overwrite = (!text_cols.is_empty()).then(|| {
-        Arc::new(Schema::from_iter(text_cols.iter().map(|&i| {
-            Field::new(format!("column_{}", i + 1).into(), DataType::String)
-        })))
-    });
-    CsvReadOptions::default()
-        .with_has_header(false)
-        .with_schema_overwrite(overwrite)
-        .with_projection(Some(Arc::new(proj)))
-        .with_infer_schema_length(Some(if typed { INFER_ROWS } else { 0 }))
-        .with_raise_if_empty(false)
-        .with_parse_options(parse)
-        .into_reader_with_file_handle(Cursor::new(data))
-        .finish()
+
+    /// Find the missing-value markers ([`NA_STRINGS`], any case, and `na`) that occur
+    /// in the first [`INFER_ROWS`] records of the selected columns. Matching only these
+    /// keeps polars from comparing every field with every marker; a marker that first
+    /// appears further down fails its batch, and the file is then read as text.
+    fn find_markers(&mut self, data: &[u8]) -> PolarsResult<()> {
+        let first = self
+            .options(false)
+            .with_infer_schema_length(Some(0))
+            .with_n_rows(Some(INFER_ROWS))
+            .into_reader_with_file_handle(Cursor::new(data))
+            .finish()?;
+        let mut found: Vec<PlSmallStr> = Vec::new();
+        for c in first.columns() {
+            for v in c.str()?.iter().flatten() {
+                let marker = NA_STRINGS.iter().any(|m| m.eq_ignore_ascii_case(v))
+                    || self.na.iter().any(|m| m == v);
+                if marker && !found.iter().any(|f| f.as_str() == v) {
+                    found.push(v.into());
+                }
+            }
+        }
+        self.nulls = found;
+        Ok(())
+    }
+
+    /// The types polars infers from the first [`INFER_ROWS`] records, with the columns
+    /// at `text_cols` as text.
+    fn types(&self, data: &[u8], text_cols: &[usize]) -> PolarsResult<SchemaRef> {
+        let overwrite = (!text_cols.is_empty()).then(|| {
+            Arc::new(Schema::from_iter(text_cols.iter().map(|&i| {
+                Field::new(format!("column_{}", i + 1).into(), DataType::String)
+            })))
+        });
+        let first = self
+            .options(true)
+            .with_schema_overwrite(overwrite)
+            .with_infer_schema_length(Some(INFER_ROWS))
+            .with_n_rows(Some(INFER_ROWS))
+            .into_reader_with_file_handle(Cursor::new(data))
+            .finish()?;
+        Ok(Arc::new(Schema::from_iter(
+            first
+                .columns()
+                .iter()
+                .map(|c| Field::new(c.name().clone(), c.dtype().clone())),
+        )))
+    }
+
+    /// Read records with the given types of the selected columns, or all as text.
+    fn read(&self, data: &[u8], types: Option<&SchemaRef>) -> PolarsResult<DataFrame> {
+        self.options(types.is_some())
+            .with_schema_overwrite(types.cloned())
+            .with_infer_schema_length(Some(0))
+            .into_reader_with_file_handle(Cursor::new(data))
+            .finish()
+    }
 }
 
 fn shorten(s: &str) -> String {
@@ -762,7 +903,92 @@ mod tests {
     use super::*;
 
     fn st(text: &str, d: u8) -> Result<Structure, String> {
-        structure(text, d, 1, 0)
+        structure(text, d, 1, 0, BATCH_BYTES)
+    }
+
+    /// A file read in batches of a few hundred bytes gives the same table, lines and
+    /// notes as read in one piece: quoted line breaks, CRLF, blank, comment and empty
+    /// rows, missing-value markers and a separator inside quotes fall on both sides of
+    /// the cuts.
+    #[test]
+    fn batches_join_to_the_whole() {
+        let mut f = String::from("id,arm,y,note\r\n");
+        for i in 0..3_000 {
+            match i % 97 {
+                5 => f.push_str("\r\n"),
+                11 => f.push_str("# a comment line\r\n"),
+                23 => f.push_str(",,,\r\n"),
+                _ => {}
+            }
+            let y = match i % 13 {
+                0 => "NA".to_string(),
+                1 => String::new(),
+                _ => format!("{}.{}", i % 50, i % 7),
+            };
+            let note = if i % 17 == 0 {
+                "\"two\r\nlines, one \"\"quote\"\"\"".to_string()
+            } else {
+                format!("n{i}")
+            };
+            f.push_str(&format!("{i},{},{y},{note}\r\n", i % 2));
+        }
+        let cols: Vec<String> = ["id", "arm", "y", "note"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        let opts = ReadOptions::default();
+        let whole = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, BATCH_BYTES)
+            .unwrap()
+            .unwrap();
+        for batch in [200, 1_000, 4_096] {
+            let parts = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, batch)
+                .unwrap()
+                .unwrap();
+            assert!(parts.df.equals_missing(&whole.df), "batch {batch}");
+            for c in parts.df.columns() {
+                assert!(c.n_chunks() > 1, "column {} in one piece", c.name());
+            }
+            assert_eq!(parts.lines, whole.lines);
+            assert_eq!(parts.empty_rows, whole.empty_rows);
+            assert_eq!(parts.assumptions, whole.assumptions);
+        }
+        assert_eq!(whole.df.height(), 3_000 + 31);
+        assert_eq!(whole.df.column("y").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(whole.df.column("y").unwrap().null_count(), 231 + 231 + 31);
+    }
+
+    /// A marker that first appears after the rows polars infers types from, in a
+    /// numeric column, makes the typed read give way to the text read.
+    #[test]
+    fn a_late_marker_asks_for_the_text_read() {
+        let mut f = String::from("arm,y\n");
+        for i in 0..(INFER_ROWS + 500) {
+            let y = if i == INFER_ROWS + 100 {
+                "N/A".to_string()
+            } else {
+                format!("{i}.5")
+            };
+            f.push_str(&format!("{},{y}\n", i % 2));
+        }
+        let cols: Vec<String> = ["arm", "y"].iter().map(|s| s.to_string()).collect();
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        let opts = ReadOptions::default();
+        assert!(matches!(
+            read_in_batches(f.clone().into_bytes(), &opts, &sel, false, 1_000),
+            Ok(Err(RetryAsText))
+        ));
+        let t = read_in_batches(f.into_bytes(), &opts, &sel, true, 1_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.df.column("y").unwrap().dtype(), &DataType::String);
+        assert_eq!(t.df.height(), INFER_ROWS + 500);
     }
 
     #[test]

@@ -7,18 +7,28 @@ use serde::Serialize;
 /// (Chan, Golub & LeVeque 1983): the mean first, then Σ(x−m)² − (Σ(x−m))²/n, which
 /// stays accurate when the mean is large relative to the spread.
 pub fn mean_var(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    if x.len() < 2 {
-        return (mean, f64::NAN);
+    let (_, mean, var) = moments_of(x.iter().copied());
+    (mean, var)
+}
+
+/// Count, mean and variance as [`mean_var`], of values given as an iterator that can be
+/// run twice (two passes, in the same order and with the same arithmetic as on a
+/// slice; the sum starts from −0.0 as `Iterator::sum` does): for large columns read in
+/// place, without copying the values out.
+pub fn moments_of(x: impl Iterator<Item = f64> + Clone) -> (usize, f64, f64) {
+    let (count, total) = x.clone().fold((0usize, -0.0), |(c, s), v| (c + 1, s + v));
+    let n = count as f64;
+    let mean = total / n;
+    if count < 2 {
+        return (count, mean, f64::NAN);
     }
     let (mut ss, mut s) = (0.0, 0.0);
-    for &v in x {
+    for v in x {
         let d = v - mean;
         ss += d * d;
         s += d;
     }
-    (mean, (ss - s * s / n) / (n - 1.0))
+    (count, mean, (ss - s * s / n) / (n - 1.0))
 }
 
 /// A per-arm summary: size, mean (the proportion for binary outcomes) and its CI.
@@ -35,15 +45,16 @@ pub struct Summary {
 /// Mean with a t interval: `mean ± t(n−1) · sd/√n`, as R `t.test(x)$conf.int` and
 /// scipy `stats.t.interval(conf, n-1, mean, sem)`.
 pub fn mean_ci(x: &[f64], conf_level: f64) -> StatsResult<Summary> {
-    if x.len() < 2 {
-        return Err(StatsError::TooFew {
-            needed: 2,
-            got: x.len(),
-        });
+    mean_ci_of(x.iter().copied(), conf_level)
+}
+
+/// [`mean_ci`] of values given as an iterator that can be run twice ([`moments_of`]).
+pub fn mean_ci_of(x: impl Iterator<Item = f64> + Clone, conf_level: f64) -> StatsResult<Summary> {
+    let (n, mean, var) = moments_of(x);
+    if n < 2 {
+        return Err(StatsError::TooFew { needed: 2, got: n });
     }
-    let (mean, var) = mean_var(x);
     let sd = var.sqrt();
-    let n = x.len();
     let q = dist::two_sided_quantile(conf_level, Some((n - 1) as f64));
     let half = q * sd / (n as f64).sqrt();
     Ok(Summary {

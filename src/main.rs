@@ -33,7 +33,6 @@ enum Command {
 }
 
 fn main() {
-    via_eval::memory::return_large_blocks();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

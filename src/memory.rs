@@ -1,27 +1,12 @@
-//! Process-level memory policy of the allocator, for large files.
+//! Returning freed memory to the operating system, for large files.
 //!
-//! glibc's allocator serves blocks of up to 32 MB from its heap once a block of that
-//! size has been freed (its mmap threshold adapts upwards), and a freed heap block is
-//! kept by the process. Reading a large CSV makes thousands of blocks of a few
-//! megabytes (polars parses each batch into pieces of columns); without the policy
-//! below, the joined columns and the freed pieces would both count in the peak memory
-//! of the process. Other platforms' allocators need nothing here.
-
-/// Blocks of at least this size come straight from the kernel and go back to it when
-/// freed.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: i32 = 1 << 20;
-
-/// Make the allocator return large freed blocks to the kernel at once (glibc: a fixed
-/// mmap threshold of 1 MiB). Called once at the start of the binary.
-pub fn return_large_blocks() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt takes no pointers; setting M_MMAP_THRESHOLD only changes which
-    // future allocations are served by mmap, under the allocator's own locks.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-    }
-}
+//! Reading a large CSV leaves each column in pieces of a few megabytes (polars parses
+//! each batch on its own). glibc's allocator serves such pieces from its heap once its
+//! adaptive threshold has risen, and keeps heap memory when it is freed. When the
+//! pieces are joined into one array per column, the joined columns and the freed
+//! pieces would then both count in the peak memory of the process; handing the freed
+//! pieces back after each column keeps the peak at about the columns. Other platforms'
+//! allocators need nothing here.
 
 /// Hand the heap memory freed so far back to the kernel (glibc: `malloc_trim`).
 pub fn release_freed() {

@@ -127,7 +127,7 @@ impl Labels {
     }
     /// Clusters of the given rows, numbered in label order.
     pub(crate) fn clusters(&self, rows: impl Iterator<Item = usize>) -> Clusters {
-        Clusters::from_sorted_labels(&rows.map(|r| self.codes[r]).collect::<Vec<_>>())
+        Clusters::from_ranked_codes(rows.map(|r| self.codes[r]).collect(), self.levels.len())
     }
 }
 

@@ -21,6 +21,7 @@ mod text;
 mod values;
 
 use polars::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -843,7 +844,7 @@ impl Frame {
         match s.dtype() {
             DataType::String => {
                 let ca = s.str().map_err(|e| self.err(name, e))?;
-                let mut seen: HashMap<&str, u32> = HashMap::new();
+                let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
                 for v in ca.iter() {
                     let t = match v.map(str::trim) {
                         Some(t) if !self.rules.is_na(t) => t,
@@ -863,18 +864,28 @@ impl Frame {
             dt if dt.is_primitive_numeric() => {
                 let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
                 let ca = f.f64().map_err(|e| self.err(name, e))?;
-                let mut seen: HashMap<u64, u32> = HashMap::new();
+                let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+                // Rows often repeat the value of the row before (sorted or grouped
+                // files, few arms): that code is reused without a lookup.
+                let mut last: Option<(u64, u32)> = None;
                 for v in ca.iter() {
                     let Some(x) = v else {
                         codes.push(None);
                         continue;
                     };
                     let key = if x == 0.0 { 0 } else { x.to_bits() };
-                    let next = seen.len() as u32;
-                    let code = *seen.entry(key).or_insert_with(|| {
-                        texts.push(fmt_number(x));
-                        next
-                    });
+                    let code = match last {
+                        Some((k, c)) if k == key => c,
+                        _ => {
+                            let next = seen.len() as u32;
+                            let c = *seen.entry(key).or_insert_with(|| {
+                                texts.push(fmt_number(x));
+                                next
+                            });
+                            last = Some((key, c));
+                            c
+                        }
+                    };
                     codes.push(Some(code));
                 }
             }

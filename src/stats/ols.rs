@@ -158,6 +158,29 @@ impl Clusters {
         }
     }
 
+    /// From codes that already sort like their labels (each the rank of its label among
+    /// `n_levels` labels): the levels present are numbered 0.. in the same order, so the
+    /// result equals [`Clusters::from_sorted_labels`] of the labels, without a sort
+    /// (O(n + n_levels)).
+    pub fn from_ranked_codes(mut codes: Vec<u32>, n_levels: usize) -> Self {
+        let mut remap = vec![u32::MAX; n_levels];
+        for &c in &codes {
+            remap[c as usize] = 0;
+        }
+        let mut count = 0;
+        for slot in remap.iter_mut().filter(|s| **s == 0) {
+            *slot = count;
+            count += 1;
+        }
+        for c in &mut codes {
+            *c = remap[*c as usize];
+        }
+        Self {
+            codes,
+            count: count as usize,
+        }
+    }
+
     pub fn count(&self) -> usize {
         self.count
     }
@@ -1025,6 +1048,17 @@ mod tests {
         let x = vec![1.0, 2.5, 3.0, 0.5, 2.0, 4.0, 1.5, 3.5];
         let y = vec![1.0, 2.0, 2.7, 2.1, 3.3, 5.2, 1.2, 4.9];
         (t, x, y)
+    }
+
+    /// Ranked codes with gaps give the clusters the sorted labels give.
+    #[test]
+    fn ranked_codes_equal_sorted_labels() {
+        let codes: Vec<u32> = [7, 3, 3, 9, 0, 7, 12, 9, 3].to_vec();
+        let a = Clusters::from_ranked_codes(codes.clone(), 13);
+        let b = Clusters::from_sorted_labels(&codes);
+        assert_eq!(a.codes(), b.codes());
+        assert_eq!(a.count(), 5);
+        assert_eq!(a.codes(), [2, 1, 1, 3, 0, 2, 4, 3, 1]);
     }
 
     #[test]

@@ -851,13 +851,15 @@ fn analyse_subset(
     let mut observed = vec![0usize; n_arms];
     let mut missing = vec![0usize; n_arms];
     let mut missing_cov = vec![0usize; n_arms];
+    // Every row a unit and every outcome observed: the columns are read directly.
+    let direct = everyone && ou.rows.is_none() && ou.values.missing() == 0;
     for u in 0..ou.len() {
         let r = ou.row(u);
         if !keep(r) {
             continue;
         }
         let a = units.arm_of(r);
-        if ou.values.get(u).is_some() {
+        if direct || ou.values.get(u).is_some() {
             observed[a] += 1;
             if units.missing_covariate(r) {
                 missing_cov[a] += 1;
@@ -870,30 +872,25 @@ fn analyse_subset(
         if observed[a] == 0 {
             continue;
         }
-        // The arm's observed values, in row order, read in place.
-        let vals = (0..ou.len()).filter_map(|u| {
-            let r = ou.row(u);
-            if units.arm_of(r) == a && keep(r) {
-                ou.values.get(u)
-            } else {
-                None
-            }
-        });
-        let summary = if binary {
-            let events = vals.filter(|&v| v == 1.0).count() as u64;
-            binary::wilson(
-                Counts {
-                    events,
-                    trials: observed[a] as u64,
-                },
-                conf,
-            )
-            .ok()
-            .map(|w| (w.estimate, None, w.ci_low, w.ci_high, "wilson"))
+        let summary = if direct {
+            let vals = ou
+                .values
+                .values()
+                .iter()
+                .zip(&units.arm)
+                .filter(|(_, x)| usize::from(**x) == a)
+                .map(|(v, _)| *v);
+            arm_summary(vals, observed[a], binary, conf)
         } else {
-            describe::mean_ci_of(vals, conf)
-                .ok()
-                .map(|s| (s.mean, Some(s.sd), s.ci_low, s.ci_high, "t"))
+            let vals = (0..ou.len()).filter_map(|u| {
+                let r = ou.row(u);
+                if units.arm_of(r) == a && keep(r) {
+                    ou.values.get(u)
+                } else {
+                    None
+                }
+            });
+            arm_summary(vals, observed[a], binary, conf)
         };
         if let Some((mean, sd, ci_low, ci_high, method)) = summary {
             arm_summaries.push(ArmSummaryRow {
@@ -998,6 +995,32 @@ fn analyse_subset(
         estimates.extend(res.estimates);
         tests.extend(res.tests);
         notes.extend(estimate::to_notes(&o.id, subset, res.notes));
+    }
+}
+
+/// Estimate (mean or proportion), standard deviation, interval and interval method of
+/// one arm from its `n` observed values, given in row order.
+fn arm_summary(
+    vals: impl Iterator<Item = f64> + Clone,
+    n: usize,
+    binary: bool,
+    conf: f64,
+) -> Option<(f64, Option<f64>, f64, f64, &'static str)> {
+    if binary {
+        let events = vals.filter(|&v| v == 1.0).count() as u64;
+        binary::wilson(
+            Counts {
+                events,
+                trials: n as u64,
+            },
+            conf,
+        )
+        .ok()
+        .map(|w| (w.estimate, None, w.ci_low, w.ci_high, "wilson"))
+    } else {
+        describe::mean_ci_of(vals, conf)
+            .ok()
+            .map(|s| (s.mean, Some(s.sd), s.ci_low, s.ci_high, "t"))
     }
 }
 

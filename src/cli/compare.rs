@@ -121,7 +121,8 @@ fn same(s: &str) -> Text {
 }
 
 /// Build the spec the flags describe, checking columns and arm values against the data.
-fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
+/// Returns the spec, the frame and whether every row belongs to a compared arm.
+fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
     let mut cols = vec![args.treatment.clone()];
     cols.extend(args.outcome.iter().cloned());
     cols.extend(args.time.iter().cloned());
@@ -139,7 +140,9 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
         eprintln!("note: {}: {a}", path.display());
     }
 
-    let arm_values: BTreeSet<String> = frame.factor(&args.treatment)?.levels.into_iter().collect();
+    let arm_factor = frame.factor(&args.treatment)?;
+    let arm_missing = arm_factor.codes.iter().any(Option::is_none);
+    let arm_values: BTreeSet<String> = arm_factor.levels.into_iter().collect();
     let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
     let check = |v: &str, flag: &str| -> Result<()> {
         if arm_values.contains(v) {
@@ -215,6 +218,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
             .cloned()
             .collect(),
     };
+    let every_row = !arm_missing && treated.len() + 1 == arm_values.len();
     let mut values: Vec<Arm> = vec![Arm {
         value: control.clone(),
         label: same(&control),
@@ -322,7 +326,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame)> {
         attrition_margin: crate::config::DEFAULT_ATTRITION_MARGIN,
         path: PathBuf::from("(command line)"),
     };
-    Ok((spec, frame))
+    Ok((spec, frame, every_row))
 }
 
 /// Keep only the units of the arms being compared (a `--treated` choice may leave
@@ -334,8 +338,12 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
-    let (spec, frame) = build_spec(args)?;
-    let frame = restrict(frame, &spec)?;
+    let (spec, frame, every_row) = build_spec(args)?;
+    let frame = if every_row {
+        frame
+    } else {
+        restrict(frame, &spec)?
+    };
     let (progress, bar) =
         super::resampling_progress(args.bootstrap.is_some() || args.permutations.is_some());
     let r = analysis::run(

@@ -304,7 +304,23 @@ struct Structure {
     /// byte in the data as polars sees it (after `data_start`, gaps cut out), about
     /// every [`BATCH_BYTES`], and the number of records before it.
     cuts: Vec<(usize, usize)>,
+    /// The end, in the same terms as `cuts`, of the first [`INFER_ROWS`] records (the
+    /// rows types are inferred from); the end of the data when there are fewer.
+    head_end: Option<usize>,
 }
+
+/// How the data is divided: polars parses about `batch` bytes at a time; data of at
+/// least `parallel` bytes is checked in two halves at once ([`parallel_split`]).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    batch: usize,
+    parallel: usize,
+}
+
+const SIZES: Sizes = Sizes {
+    batch: BATCH_BYTES,
+    parallel: PARALLEL_BYTES,
+};
 
 /// Bytes of data polars parses at a time. The file's bytes are released batch by
 /// batch, from the end, so the peak memory of a read is about the larger of the file
@@ -385,10 +401,9 @@ fn structure(
     delim: u8,
     first_line: u32,
     skip: usize,
-    batch_bytes: usize,
+    sizes: Sizes,
 ) -> Result<Structure, String> {
     let bytes = body.as_bytes();
-    let dname = describe_delimiter(delim as char);
     let mut rdr = records(bytes, delim);
     let mut rec = csv::ByteRecord::new();
     let mut cur = Cursorline {
@@ -423,73 +438,197 @@ fn structure(
         break (line, names);
     };
     let data_start = end;
-    let width = header.len();
-    let unnamed: Vec<usize> = (0..width).filter(|&i| header[i].is_empty()).collect();
-    let mut unnamed_used = vec![false; width];
-    let mut gaps: Vec<(usize, usize)> = Vec::new();
-    let mut removed = 0;
-    let mut cuts = Vec::new();
-    let mut last_cut = data_start;
-    let mut lines = Vec::new();
-    let mut empty_rows = Vec::new();
-    while rdr.read_byte_record(&mut rec).map_err(split_err)? {
-        let (start, next, line) = cur.place(end, rdr.position().byte())?;
-        if start > end {
-            gaps.push((end, start));
-            removed += start - end;
+    let part = Records {
+        bytes,
+        delim,
+        width: header.len(),
+        unnamed: (0..header.len())
+            .filter(|&i| header[i].is_empty())
+            .collect(),
+        header_line,
+        batch_bytes: sizes.batch,
+    };
+    let comments_before = cur.comments;
+    let whole = |to: usize| Cursorline {
+        bytes: &bytes[..to],
+        first_line,
+        counted: cur.counted,
+        newlines: cur.newlines,
+        comments: 0,
+    };
+    let (a, b) = match parallel_split(bytes, data_start, sizes.parallel) {
+        // Two halves on two threads; the second counts the lines before it itself.
+        Some(split) => {
+            let (a, b) = rayon::join(
+                || part.scan(data_start, split, whole(split)),
+                || {
+                    let cur = Cursorline {
+                        bytes,
+                        first_line,
+                        counted: 0,
+                        newlines: 0,
+                        comments: 0,
+                    };
+                    part.scan(split, bytes.len(), cur)
+                },
+            );
+            (a?, Some(b?))
         }
-        if start - last_cut >= batch_bytes {
-            cuts.push((start - data_start - removed, lines.len()));
-            last_cut = start;
-        }
-        end = next;
-        if rec.iter().all(is_blank) {
-            if rec.len() == 1 {
-                // A line with nothing but spaces.
-                gaps.push((start, end));
-                removed += end - start;
-            } else {
-                empty_rows.push(lines.len());
-                lines.push(line);
-            }
-            continue;
-        }
-        let n = rec.len();
-        if n > width {
-            if let Some(x) = rec.iter().skip(width).find(|f| !is_blank(f)) {
-                return Err(format!(
-                    "line {line}: {n} fields but the header (line {header_line}) has {width} (separator {dname}); a value probably contains the separator without quotes around it (the extra field starts \"{}\"). Quote such values or pass the right --delimiter",
-                    shorten(String::from_utf8_lossy(x).trim())
-                ));
-            }
-        } else if n < width {
-            return Err(format!(
-                "line {line}: {n} field(s) but the header (line {header_line}) has {width} (separator {dname}); a value or a separator is missing, or a line break splits the row"
-            ));
-        }
-        for &i in &unnamed {
-            if !unnamed_used[i] && !is_blank(&rec[i]) {
-                unnamed_used[i] = true;
-            }
-        }
-        lines.push(line);
-    }
-    let tail = cur.record_start(end);
-    if tail > end {
-        gaps.push((end, tail));
-    }
-    Ok(Structure {
+        None => (
+            part.scan(data_start, bytes.len(), whole(bytes.len()))?,
+            None,
+        ),
+    };
+    let mut st = Structure {
         header_line,
         header,
         titles,
         data_start,
-        gaps,
-        lines,
-        empty_rows,
-        comments: cur.comments,
-        unnamed_used,
-        cuts,
-    })
+        gaps: a.gaps,
+        cuts: a
+            .cuts
+            .iter()
+            .map(|c| (c.0 - data_start - c.1, c.2))
+            .collect(),
+        head_end: a.head_end.map(|h| h.0 - data_start - h.1),
+        lines: a.lines,
+        empty_rows: a.empty_rows,
+        comments: comments_before + a.comments,
+        unnamed_used: a.unnamed_used,
+    };
+    if let Some(b) = b {
+        let (rows, removed) = (st.lines.len(), a.removed);
+        st.cuts.extend(
+            b.cuts
+                .iter()
+                .map(|c| (c.0 - data_start - removed - c.1, rows + c.2)),
+        );
+        st.gaps.extend(b.gaps);
+        st.empty_rows.extend(b.empty_rows.iter().map(|r| rows + r));
+        st.lines.extend(b.lines);
+        st.comments += b.comments;
+        for (u, v) in st.unnamed_used.iter_mut().zip(b.unnamed_used) {
+            *u |= v;
+        }
+    }
+    Ok(st)
+}
+
+/// Data smaller than this is scanned on one thread.
+const PARALLEL_BYTES: usize = 8 << 20;
+
+/// Where to cut the data after `data_start` in two halves that can be scanned apart:
+/// only in a file without quotes, where every line break ends a record; at the line
+/// break nearest after the middle.
+fn parallel_split(bytes: &[u8], data_start: usize, min_bytes: usize) -> Option<usize> {
+    let data = &bytes[data_start..];
+    if data.len() < min_bytes || data.contains(&b'"') {
+        return None;
+    }
+    let mid = data_start + data.len() / 2;
+    let nl = bytes[mid..].iter().position(|&c| c == b'\n')?;
+    let split = mid + nl + 1;
+    (split < bytes.len()).then_some(split)
+}
+
+/// The rules every data record is checked against.
+struct Records<'a> {
+    bytes: &'a [u8],
+    delim: u8,
+    width: usize,
+    unnamed: Vec<usize>,
+    header_line: u32,
+    batch_bytes: usize,
+}
+
+/// What a scan of part of the data records found. Positions are offsets in the body;
+/// `cuts` and `head_end` hold (record start, bytes cut out before it in this part,
+/// records before it in this part).
+struct Scanned {
+    gaps: Vec<(usize, usize)>,
+    removed: usize,
+    cuts: Vec<(usize, usize, usize)>,
+    head_end: Option<(usize, usize)>,
+    lines: Vec<u32>,
+    empty_rows: Vec<usize>,
+    comments: usize,
+    unnamed_used: Vec<bool>,
+}
+
+impl Records<'_> {
+    /// Check the records in `bytes[from..to]` (`from` a record's start, `to` the end of
+    /// a line), with `cur` counting lines.
+    fn scan(&self, from: usize, to: usize, mut cur: Cursorline) -> Result<Scanned, String> {
+        let (width, header_line) = (self.width, self.header_line);
+        let dname = describe_delimiter(self.delim as char);
+        let split_err = |e: csv::Error| format!("cannot split the file into rows: {e}");
+        let mut rdr = records(&self.bytes[from..to], self.delim);
+        let mut rec = csv::ByteRecord::new();
+        let mut out = Scanned {
+            gaps: Vec::new(),
+            removed: 0,
+            cuts: Vec::new(),
+            head_end: None,
+            lines: Vec::new(),
+            empty_rows: Vec::new(),
+            comments: 0,
+            unnamed_used: vec![false; width],
+        };
+        let mut end = from;
+        let mut last_cut = from;
+        while rdr.read_byte_record(&mut rec).map_err(split_err)? {
+            let (start, next, line) = cur.place(end, from as u64 + rdr.position().byte())?;
+            if start > end {
+                out.gaps.push((end, start));
+                out.removed += start - end;
+            }
+            if out.lines.len() == INFER_ROWS && out.head_end.is_none() {
+                out.head_end = Some((start, out.removed));
+            }
+            if start - last_cut >= self.batch_bytes {
+                out.cuts.push((start, out.removed, out.lines.len()));
+                last_cut = start;
+            }
+            end = next;
+            if rec.iter().all(is_blank) {
+                if rec.len() == 1 {
+                    // A line with nothing but spaces.
+                    out.gaps.push((start, end));
+                    out.removed += end - start;
+                } else {
+                    out.empty_rows.push(out.lines.len());
+                    out.lines.push(line);
+                }
+                continue;
+            }
+            let n = rec.len();
+            if n > width {
+                if let Some(x) = rec.iter().skip(width).find(|f| !is_blank(f)) {
+                    return Err(format!(
+                        "line {line}: {n} fields but the header (line {header_line}) has {width} (separator {dname}); a value probably contains the separator without quotes around it (the extra field starts \"{}\"). Quote such values or pass the right --delimiter",
+                        shorten(String::from_utf8_lossy(x).trim())
+                    ));
+                }
+            } else if n < width {
+                return Err(format!(
+                    "line {line}: {n} field(s) but the header (line {header_line}) has {width} (separator {dname}); a value or a separator is missing, or a line break splits the row"
+                ));
+            }
+            for &i in &self.unnamed {
+                if !out.unnamed_used[i] && !is_blank(&rec[i]) {
+                    out.unnamed_used[i] = true;
+                }
+            }
+            out.lines.push(line);
+        }
+        let tail = cur.record_start(end).min(to);
+        if tail > end {
+            out.gaps.push((end, tail));
+            out.removed += tail - end;
+        }
+        out.comments = cur.comments;
+        Ok(out)
+    }
 }
 
 /// A quote that is never closed runs to the end of the file: the last record then holds
@@ -534,16 +673,16 @@ pub(crate) fn read(
     sel: &Selection,
     as_text: bool,
 ) -> Result<Result<TextTable, RetryAsText>, String> {
-    read_in_batches(bytes, opts, sel, as_text, BATCH_BYTES)
+    read_in_batches(bytes, opts, sel, as_text, SIZES)
 }
 
-/// [`read`], with polars parsing about `batch_bytes` of data at a time.
+/// [`read`], with the data divided by `sizes`.
 fn read_in_batches(
     bytes: Vec<u8>,
     opts: &ReadOptions,
     sel: &Selection,
     as_text: bool,
-    batch_bytes: usize,
+    sizes: Sizes,
 ) -> Result<Result<TextTable, RetryAsText>, String> {
     let (text, enc_note) = decode(bytes, opts)?;
     let text = normalise_line_ends(text);
@@ -590,13 +729,7 @@ fn read_in_batches(
         .iter()
         .map(|w| w.1)
         .collect();
-    let st = structure(
-        body,
-        delim,
-        first_line,
-        title_lines(&filled_counts),
-        batch_bytes,
-    )?;
+    let st = structure(body, delim, first_line, title_lines(&filled_counts), sizes)?;
     if let Some((l, t)) = st.titles.first() {
         assumptions.push(format!(
             "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {}",
@@ -676,9 +809,12 @@ fn read_in_batches(
     // A value further down that does not fit them fails its batch: then the caller reads
     // the file again as text, and the data layer says which value and where.
     let types = if typed {
+        // Only the first rows are handed over: polars would split all of the data
+        // before stopping after them.
+        let head = &data[base..st.head_end.map_or(data.len(), |e| base + e)];
         match columns
-            .find_markers(&data[base..])
-            .and_then(|()| columns.types(&data[base..], &text_cols))
+            .find_markers(head)
+            .and_then(|()| columns.types(head, &text_cols))
         {
             Ok(t) => Some(t),
             Err(_) => return Ok(Err(RetryAsText)),
@@ -902,8 +1038,13 @@ pub(crate) fn list_lines(v: &[u32]) -> String {
 mod tests {
     use super::*;
 
+    const SMALL: Sizes = Sizes {
+        batch: 1_000,
+        parallel: 1_000,
+    };
+
     fn st(text: &str, d: u8) -> Result<Structure, String> {
-        structure(text, d, 1, 0, BATCH_BYTES)
+        structure(text, d, 1, 0, SIZES)
     }
 
     /// A file read in batches of a few hundred bytes gives the same table, lines and
@@ -941,11 +1082,15 @@ mod tests {
             optional: &[],
         };
         let opts = ReadOptions::default();
-        let whole = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, BATCH_BYTES)
+        let whole = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, SIZES)
             .unwrap()
             .unwrap();
         for batch in [200, 1_000, 4_096] {
-            let parts = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, batch)
+            let sizes = Sizes {
+                batch,
+                parallel: usize::MAX,
+            };
+            let parts = read_in_batches(f.clone().into_bytes(), &opts, &sel, false, sizes)
                 .unwrap()
                 .unwrap();
             assert!(parts.df.equals_missing(&whole.df), "batch {batch}");
@@ -959,6 +1104,71 @@ mod tests {
         assert_eq!(whole.df.height(), 3_000 + 31);
         assert_eq!(whole.df.column("y").unwrap().dtype(), &DataType::Float64);
         assert_eq!(whole.df.column("y").unwrap().null_count(), 231 + 231 + 31);
+    }
+
+    /// A file without quotes checked in two halves at once gives the structure one pass
+    /// gives: lines, gaps, empty rows, comments, batch cuts; and an error in the second
+    /// half names the same line.
+    #[test]
+    fn two_halves_give_one_structure() {
+        let mut f = String::from("title line\r\n\r\nid;arm;y;\r\n");
+        for i in 0..2_000 {
+            match i % 89 {
+                3 => f.push_str("\r\n"),
+                7 => f.push_str("# comment\r\n"),
+                13 => f.push_str("   \r\n"),
+                29 => f.push_str(";;;\r\n"),
+                _ => {}
+            }
+            let extra = if i == 1_700 { "x" } else { "" };
+            f.push_str(&format!("{i};{};{},{};{extra}\r\n", i % 2, i % 9, i % 4));
+        }
+        f.push_str("\r\n# trailing comment\r\n");
+        let one = Sizes {
+            batch: 2_000,
+            parallel: usize::MAX,
+        };
+        let two = Sizes {
+            batch: 2_000,
+            parallel: 1_000,
+        };
+        assert!(parallel_split(f.as_bytes(), 40, two.parallel).is_some());
+        let a = structure(&f, b';', 1, 1, one).unwrap();
+        let b = structure(&f, b';', 1, 1, two).unwrap();
+        assert_eq!(a.lines, b.lines);
+        assert_eq!(a.gaps, b.gaps);
+        assert_eq!(a.empty_rows, b.empty_rows);
+        assert_eq!(a.comments, b.comments);
+        assert_eq!(a.unnamed_used, b.unnamed_used);
+        assert_eq!(a.unnamed_used, [false, false, false, true]);
+        assert_eq!(a.head_end, b.head_end);
+        assert_eq!((a.header_line, a.data_start), (b.header_line, b.data_start));
+        assert_eq!(a.comments, 24);
+        assert!(b.cuts.len() > 10);
+        // Cuts differ only where the second half starts; each is a record start with
+        // the right number of records before it.
+        let data: Vec<u8> = {
+            let mut v = Vec::new();
+            let mut at = b.data_start;
+            for &(s, e) in &b.gaps {
+                v.extend_from_slice(&f.as_bytes()[at..s]);
+                at = e;
+            }
+            v.extend_from_slice(&f.as_bytes()[at..]);
+            v
+        };
+        for &(off, rows) in &b.cuts {
+            assert_eq!(data[off - 1], b'\n');
+            let before = data[..off].iter().filter(|&&c| c == b'\n').count();
+            assert_eq!(before, rows);
+        }
+        let row = format!("1900;0;{},{};\r\n", 1900 % 9, 1900 % 4);
+        assert!(f.contains(&row));
+        let bad = f.replacen(&row, "1900;0\r\n", 1);
+        let e1 = structure(&bad, b';', 1, 1, one).err().unwrap();
+        let e2 = structure(&bad, b';', 1, 1, two).err().unwrap();
+        assert_eq!(e1, e2);
+        assert!(e1.starts_with("line 1"), "{e1}");
     }
 
     /// A marker that first appears after the rows polars infers types from, in a
@@ -981,10 +1191,10 @@ mod tests {
         };
         let opts = ReadOptions::default();
         assert!(matches!(
-            read_in_batches(f.clone().into_bytes(), &opts, &sel, false, 1_000),
+            read_in_batches(f.clone().into_bytes(), &opts, &sel, false, SMALL),
             Ok(Err(RetryAsText))
         ));
-        let t = read_in_batches(f.into_bytes(), &opts, &sel, true, 1_000)
+        let t = read_in_batches(f.into_bytes(), &opts, &sel, true, SMALL)
             .unwrap()
             .unwrap();
         assert_eq!(t.df.column("y").unwrap().dtype(), &DataType::String);

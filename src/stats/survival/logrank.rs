@@ -9,16 +9,17 @@
 //! expected events and then the first remaining group, and solving with the rest;
 //! df = (groups with expected events) − 1; p from χ²(df).
 //!
-//! Scale: one sort of n compact records by (stratum, time) and one linear pass with
-//! O(G²) work per distinct event time.
-
-use std::collections::BTreeSet;
+//! Scale: one sort by time ([`SortedSubjects`], a radix sort), a linear split by
+//! stratum and one linear pass with O(G²) work per distinct event time.
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
 use super::super::dist::chi_square_sf;
-use super::{StatsError, StatsResult, check_subjects, normalise};
+use super::{
+    LevelIndex, SortedSubjects, StatsError, StatsResult, check_len, check_nonempty, check_subjects,
+    levels,
+};
 
 /// Observed and expected events of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,22 +60,43 @@ pub fn log_rank(
         others.push(("stratum codes", s.len()));
     }
     check_subjects(time, event, &others)?;
-    let levels: Vec<u32> = group
-        .iter()
-        .copied()
-        .collect::<BTreeSet<u32>>()
-        .into_iter()
-        .collect();
+    test(&SortedSubjects::sort(time, event), group, strata)
+}
+
+/// [`log_rank`] on subjects sorted once ([`SortedSubjects`]); `group` and `strata` have
+/// one code per subject in the caller's order. The same test.
+pub fn log_rank_sorted(
+    sorted: &SortedSubjects,
+    group: &[u32],
+    strata: Option<&[u32]>,
+) -> StatsResult<LogRank> {
+    check_len(sorted, "group codes", group.len())?;
+    if let Some(s) = strata {
+        check_len(sorted, "stratum codes", s.len())?;
+    }
+    check_nonempty(sorted)?;
+    test(sorted, group, strata)
+}
+
+fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> StatsResult<LogRank> {
+    let levels = levels(group);
+    let index = LevelIndex::new(&levels);
     let ng = levels.len();
-    let index = |g: u32| levels.binary_search(&g).expect("every code is a level") as u32;
-    // (stratum, time, group index, event)
-    let mut records: Vec<(u32, f64, u32, bool)> = (0..time.len())
-        .map(|i| {
-            let s = strata.map_or(0, |s| s[i]);
-            (s, normalise(time[i]), index(group[i]), event[i])
-        })
-        .collect();
-    records.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    // (stratum, time, group index, event), by stratum and then time.
+    let by_stratum = sorted.grouped(strata);
+    let mut records: Vec<(u32, f64, u32, bool)> = Vec::with_capacity(sorted.len());
+    for s in 0..by_stratum.levels.len() {
+        for &p in by_stratum.group(s) {
+            let p = p as usize;
+            let subject = sorted.subject[p] as usize;
+            records.push((
+                s as u32,
+                sorted.time[p],
+                index.of(group[subject]),
+                sorted.event[p],
+            ));
+        }
+    }
 
     let mut n_group = vec![0usize; ng];
     let mut observed = vec![0usize; ng];

@@ -297,14 +297,18 @@ impl Sorted {
         let k = covariates.len();
         // Sorted positions by stratum, each stratum from its latest time to its earliest.
         let by_stratum = sorted.grouped(strata);
-        let mut positions = Vec::with_capacity(n);
         let mut segments = Vec::with_capacity(by_stratum.levels.len());
+        let mut positions: Vec<u32> = Vec::with_capacity(n);
         for g in 0..by_stratum.levels.len() {
             let start = positions.len();
-            positions.extend(by_stratum.group(g).iter().rev().map(|&p| p as usize));
+            positions.extend(by_stratum.group(g).iter().rev().copied());
             segments.push((start, positions.len()));
         }
-        let order: Vec<u32> = positions.iter().map(|&p| sorted.subject[p]).collect();
+        drop(by_stratum);
+        let order: Vec<u32> = positions
+            .iter()
+            .map(|&p| sorted.subject[p as usize])
+            .collect();
         let means: Vec<f64> = covariates
             .iter()
             .map(|c| c.iter().sum::<f64>() / n as f64)
@@ -318,8 +322,11 @@ impl Sorted {
         Self {
             k,
             x,
-            time: positions.iter().map(|&p| sorted.time[p]).collect(),
-            event: positions.iter().map(|&p| sorted.event[p]).collect(),
+            time: positions.iter().map(|&p| sorted.time[p as usize]).collect(),
+            event: positions
+                .iter()
+                .map(|&p| sorted.event[p as usize])
+                .collect(),
             row: order,
             segments,
         }

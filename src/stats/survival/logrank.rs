@@ -82,21 +82,13 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let levels = levels(group);
     let index = LevelIndex::new(&levels);
     let ng = levels.len();
-    // (stratum, time, group index, event), by stratum and then time.
+    // Group index of each sorted subject; the strata's sorted positions.
+    let gidx: Vec<u32> = sorted
+        .subject
+        .iter()
+        .map(|&i| index.of(group[i as usize]))
+        .collect();
     let by_stratum = sorted.grouped(strata);
-    let mut records: Vec<(u32, f64, u32, bool)> = Vec::with_capacity(sorted.len());
-    for s in 0..by_stratum.levels.len() {
-        for &p in by_stratum.group(s) {
-            let p = p as usize;
-            let subject = sorted.subject[p] as usize;
-            records.push((
-                s as u32,
-                sorted.time[p],
-                index.of(group[subject]),
-                sorted.event[p],
-            ));
-        }
-    }
 
     let mut n_group = vec![0usize; ng];
     let mut observed = vec![0usize; ng];
@@ -105,30 +97,28 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let mut at_risk = vec![0usize; ng];
     let mut d_here = vec![0usize; ng];
     let mut left_here = vec![0usize; ng];
-    let mut n_strata = 0;
-    let mut start = 0;
-    while start < records.len() {
-        let stratum = records[start].0;
-        let end = start + records[start..].partition_point(|r| r.0 == stratum);
-        let seg = &records[start..end];
-        n_strata += 1;
+    let n_strata = by_stratum.levels.len();
+    for st in 0..n_strata {
+        let seg = by_stratum.group(st);
+        let time = |i: usize| sorted.time[seg[i] as usize];
+        let g = |i: usize| gidx[seg[i] as usize] as usize;
         at_risk.iter_mut().for_each(|a| *a = 0);
-        for r in seg {
-            at_risk[r.2 as usize] += 1;
-            n_group[r.2 as usize] += 1;
+        for i in 0..seg.len() {
+            at_risk[g(i)] += 1;
+            n_group[g(i)] += 1;
         }
         let mut n = seg.len();
         let mut i = 0;
         while i < seg.len() {
-            let t = seg[i].1;
+            let t = time(i);
             d_here.iter_mut().for_each(|x| *x = 0);
             left_here.iter_mut().for_each(|x| *x = 0);
             let mut d = 0;
             let first = i;
-            while i < seg.len() && seg[i].1 == t {
-                let j = seg[i].2 as usize;
+            while i < seg.len() && time(i) == t {
+                let j = g(i);
                 left_here[j] += 1;
-                if seg[i].3 {
+                if sorted.event[seg[i] as usize] {
                     d_here[j] += 1;
                     d += 1;
                 }
@@ -159,7 +149,6 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
             }
             n -= i - first;
         }
-        start = end;
     }
 
     // Groups with expected events; the first of them is the reference left out.

@@ -177,8 +177,7 @@ impl SortedSubjects {
 
     /// Sort already validated subjects.
     fn sort(time: &[f64], event: &[bool]) -> Self {
-        let keys: Vec<u64> = time.iter().map(|&t| normalise(t).to_bits()).collect();
-        let order = radix_order(&keys);
+        let order = radix_order(time.iter().map(|&t| normalise(t).to_bits()));
         Self {
             time: order.iter().map(|&i| normalise(time[i as usize])).collect(),
             event: order.iter().map(|&i| event[i as usize]).collect(),
@@ -296,22 +295,23 @@ impl<'a> LevelIndex<'a> {
 /// The permutation that sorts `keys` ascending, stable: LSD radix sort on six 11-bit
 /// digits, with the counts of all digits taken in one pass and the digits in which all
 /// keys agree skipped.
-fn radix_order(keys: &[u64]) -> Vec<u32> {
+fn radix_order(keys: impl ExactSizeIterator<Item = u64>) -> Vec<u32> {
     const BITS: usize = 11;
     const DIGITS: usize = 64_usize.div_ceil(BITS);
     const BUCKETS: usize = 1 << BITS;
     let n = keys.len();
     let digit = |k: u64, d: usize| ((k >> (d * BITS)) as usize) & (BUCKETS - 1);
     let mut counts = vec![[0u32; BUCKETS]; DIGITS];
-    for &k in keys {
+    let mut cur: Vec<(u64, u32)> = Vec::with_capacity(n);
+    for (k, i) in keys.zip(0u32..) {
         for (d, c) in counts.iter_mut().enumerate() {
             c[digit(k, d)] += 1;
         }
+        cur.push((k, i));
     }
-    let mut cur: Vec<(u64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
     let mut next = vec![(0u64, 0u32); n];
     for (d, count) in counts.iter_mut().enumerate() {
-        if n == 0 || count[digit(keys[0], d)] as usize == n {
+        if n == 0 || count[digit(cur[0].0, d)] as usize == n {
             continue;
         }
         let mut at = 0u32;
@@ -479,8 +479,8 @@ mod tests {
             .collect();
         let mut want: Vec<u32> = (0..keys.len() as u32).collect();
         want.sort_by_key(|&i| keys[i as usize]);
-        assert_eq!(radix_order(&keys), want);
-        assert!(radix_order(&[]).is_empty());
+        assert_eq!(radix_order(keys.iter().copied()), want);
+        assert!(radix_order(std::iter::empty()).is_empty());
         for top in [3u32, 254, 255, 256, 70_000] {
             let codes: Vec<u32> = (0..=top).rev().chain([top, 0, 1]).collect();
             let want: Vec<u32> = (0..=top).collect();

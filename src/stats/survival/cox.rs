@@ -307,7 +307,7 @@ impl Sorted {
         drop(by_stratum);
         let order: Vec<u32> = positions
             .iter()
-            .map(|&p| sorted.subject[p as usize])
+            .map(|&p| sorted.subject(p as usize))
             .collect();
         let means: Vec<f64> = covariates
             .iter()
@@ -322,7 +322,7 @@ impl Sorted {
         Self {
             k,
             x,
-            time: positions.iter().map(|&p| sorted.time[p as usize]).collect(),
+            time: positions.iter().map(|&p| sorted.time(p as usize)).collect(),
             event: positions
                 .iter()
                 .map(|&p| sorted.event[p as usize])

@@ -222,7 +222,7 @@ fn curve(
     z: f64,
 ) -> KmCurve {
     let n = positions.len();
-    let time = |i: usize| sorted.time[positions[i] as usize];
+    let time = |i: usize| sorted.time(positions[i] as usize);
     let event = |i: usize| sorted.event[positions[i] as usize];
     let mut rows = Vec::new();
     let mut censorings = Vec::new();

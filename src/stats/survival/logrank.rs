@@ -84,9 +84,9 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let ng = levels.len();
     // Group index of each sorted subject; the strata's sorted positions.
     let gidx: Vec<u32> = sorted
-        .subject
+        .keyed
         .iter()
-        .map(|&i| index.of(group[i as usize]))
+        .map(|&(_, i)| index.of(group[i as usize]))
         .collect();
     let by_stratum = sorted.grouped(strata);
 
@@ -100,7 +100,7 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let n_strata = by_stratum.levels.len();
     for st in 0..n_strata {
         let seg = by_stratum.group(st);
-        let time = |i: usize| sorted.time[seg[i] as usize];
+        let time = |i: usize| sorted.time(seg[i] as usize);
         let g = |i: usize| gidx[seg[i] as usize] as usize;
         at_risk.iter_mut().for_each(|a| *a = 0);
         for i in 0..seg.len() {

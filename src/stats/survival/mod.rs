@@ -113,12 +113,11 @@ fn normalise(t: f64) -> f64 {
 /// subjects with equal times keep their input order. O(n) time and memory.
 #[derive(Debug, Clone)]
 pub struct SortedSubjects {
-    /// Times in increasing order.
-    time: Vec<f64>,
+    /// By increasing time: the bit pattern of the time (which orders as the times do)
+    /// and the subject (0-based index into the caller's slices).
+    keyed: Vec<(u64, u32)>,
     /// Event indicator of each sorted subject.
     event: Vec<bool>,
-    /// The subject (0-based index into the caller's slices) at each sorted position.
-    subject: Vec<u32>,
 }
 
 impl SortedSubjects {
@@ -132,11 +131,23 @@ impl SortedSubjects {
 
     /// The number of subjects.
     pub fn len(&self) -> usize {
-        self.time.len()
+        self.keyed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.time.is_empty()
+        self.keyed.is_empty()
+    }
+
+    /// The time at sorted position `p`.
+    #[inline]
+    fn time(&self, p: usize) -> f64 {
+        f64::from_bits(self.keyed[p].0)
+    }
+
+    /// The subject at sorted position `p`.
+    #[inline]
+    fn subject(&self, p: usize) -> u32 {
+        self.keyed[p].1
     }
 
     /// The subjects with `keep[i]` true, numbered 0, 1, … in their input order: the
@@ -160,16 +171,14 @@ impl SortedSubjects {
         }
         let m = next as usize;
         let mut out = Self {
-            time: Vec::with_capacity(m),
+            keyed: Vec::with_capacity(m),
             event: Vec::with_capacity(m),
-            subject: Vec::with_capacity(m),
         };
-        for p in 0..self.len() {
-            let new = renumber[self.subject[p] as usize];
+        for (&(k, i), &e) in self.keyed.iter().zip(&self.event) {
+            let new = renumber[i as usize];
             if new != u32::MAX {
-                out.time.push(self.time[p]);
-                out.event.push(self.event[p]);
-                out.subject.push(new);
+                out.keyed.push((k, new));
+                out.event.push(e);
             }
         }
         Ok(out)
@@ -177,12 +186,11 @@ impl SortedSubjects {
 
     /// Sort already validated subjects.
     fn sort(time: &[f64], event: &[bool]) -> Self {
-        let order = radix_order(time.iter().map(|&t| normalise(t).to_bits()));
-        Self {
-            time: order.iter().map(|&i| normalise(time[i as usize])).collect(),
-            event: order.iter().map(|&i| event[i as usize]).collect(),
-            subject: order,
-        }
+        // The sorted keys are the times' bits, kept as they are: one allocation fewer
+        // and no look-up of the times by subject.
+        let keyed = radix_sort(time.iter().map(|&t| normalise(t).to_bits()));
+        let event = keyed.iter().map(|&(_, i)| event[i as usize]).collect();
+        Self { keyed, event }
     }
 
     /// The sorted positions grouped by `codes` (one code per subject; all in one group
@@ -200,9 +208,9 @@ impl SortedSubjects {
         let levels = levels(codes);
         let index = LevelIndex::new(&levels);
         let rank: Vec<u32> = self
-            .subject
+            .keyed
             .iter()
-            .map(|&i| index.of(codes[i as usize]))
+            .map(|&(_, i)| index.of(codes[i as usize]))
             .collect();
         let mut starts = vec![0usize; levels.len() + 1];
         for &r in &rank {
@@ -292,10 +300,10 @@ impl<'a> LevelIndex<'a> {
     }
 }
 
-/// The permutation that sorts `keys` ascending, stable: LSD radix sort on six 11-bit
-/// digits, with the counts of all digits taken in one pass and the digits in which all
-/// keys agree skipped.
-fn radix_order(keys: impl ExactSizeIterator<Item = u64>) -> Vec<u32> {
+/// `keys` with their indices, sorted by key, stable: LSD radix sort on six 11-bit digits,
+/// with the counts of all digits taken in one pass and the digits in which all keys
+/// agree skipped.
+fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> Vec<(u64, u32)> {
     const BITS: usize = 11;
     const DIGITS: usize = 64_usize.div_ceil(BITS);
     const BUCKETS: usize = 1 << BITS;
@@ -327,7 +335,7 @@ fn radix_order(keys: impl ExactSizeIterator<Item = u64>) -> Vec<u32> {
         }
         std::mem::swap(&mut cur, &mut next);
     }
-    cur.into_iter().map(|(_, i)| i).collect()
+    cur
 }
 
 /// Checks that a per-subject slice of the `*_sorted` functions has one entry per subject.
@@ -358,15 +366,17 @@ mod tests {
         let time = [3.0, 1.0, -0.0, 2.5, 1.0, 0.0, 1e300, 7.0];
         let event = [true, false, true, true, true, false, false, true];
         let s = SortedSubjects::new(&time, &event).unwrap();
-        assert_eq!(s.subject, vec![2, 5, 1, 4, 3, 0, 7, 6]);
-        assert_eq!(s.time, vec![0.0, 0.0, 1.0, 1.0, 2.5, 3.0, 7.0, 1e300]);
-        assert!(s.time[0].is_sign_positive());
+        let subjects = |s: &SortedSubjects| (0..s.len()).map(|p| s.subject(p)).collect::<Vec<_>>();
+        let times = |s: &SortedSubjects| (0..s.len()).map(|p| s.time(p)).collect::<Vec<_>>();
+        assert_eq!(subjects(&s), vec![2, 5, 1, 4, 3, 0, 7, 6]);
+        assert_eq!(times(&s), vec![0.0, 0.0, 1.0, 1.0, 2.5, 3.0, 7.0, 1e300]);
+        assert!(s.time(0).is_sign_positive());
         assert_eq!(s.event[2..4], [false, true]);
         let keep = [true, false, true, false, true, true, false, false];
         let sub = s.subset(&keep).unwrap();
         // Kept subjects 0, 2, 4, 5 become 0, 1, 2, 3.
-        assert_eq!(sub.subject, vec![1, 3, 2, 0]);
-        assert_eq!(sub.time, vec![0.0, 0.0, 1.0, 3.0]);
+        assert_eq!(subjects(&sub), vec![1, 3, 2, 0]);
+        assert_eq!(times(&sub), vec![0.0, 0.0, 1.0, 3.0]);
         assert!(s.subset(&keep[1..]).is_err());
         let g = s.grouped(Some(&[5, 9, 5, 9, 9, 5, 5, 9]));
         assert_eq!(g.levels, vec![5, 9]);
@@ -467,7 +477,7 @@ mod tests {
     }
 
     #[test]
-    fn radix_order_matches_a_stable_sort() {
+    fn radix_sort_matches_a_stable_sort() {
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let keys: Vec<u64> = (0..5000)
             .map(|i| {
@@ -479,8 +489,12 @@ mod tests {
             .collect();
         let mut want: Vec<u32> = (0..keys.len() as u32).collect();
         want.sort_by_key(|&i| keys[i as usize]);
-        assert_eq!(radix_order(keys.iter().copied()), want);
-        assert!(radix_order(std::iter::empty()).is_empty());
+        let got: Vec<u32> = radix_sort(keys.iter().copied())
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        assert_eq!(got, want);
+        assert!(radix_sort(std::iter::empty()).is_empty());
         for top in [3u32, 254, 255, 256, 70_000] {
             let codes: Vec<u32> = (0..=top).rev().chain([top, 0, 1]).collect();
             let want: Vec<u32> = (0..=top).collect();

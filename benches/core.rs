@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use via_eval::analysis::Options;
 use via_eval::stats::ols::{self, Clusters, SeType};
+use via_eval::stats::resample::{ResampleOptions, bootstrap, ri};
 use via_eval::stats::survival::{self, CiTransform};
 
 /// Time `f` (median of 3) into `rows` under `name`, unless the filter leaves it out.
@@ -92,6 +93,70 @@ fn main() {
             let lr = survival::log_rank(&time, &event, &group, None).unwrap();
             let d = survival::rmst_difference(&km[1], &km[0], 36.0, 0.95).unwrap();
             assert!(lr.statistic.is_finite() && d.difference.estimate.is_finite());
+        },
+    );
+    // The same plus the Cox model, as the analysis runs them: one call each (each sorts),
+    // and sorted once with the Cox fit beside the curves and the log-rank test.
+    let treated: Vec<f64> = group.iter().map(|&g| f64::from(g)).collect();
+    bench(
+        &mut rows,
+        &wanted,
+        "Kaplan-Meier + log-rank + RMST + Cox, 1M subjects, single calls",
+        || {
+            let km =
+                survival::kaplan_meier(&time, &event, &group, CiTransform::LogLog, 0.95).unwrap();
+            let lr = survival::log_rank(&time, &event, &group, None).unwrap();
+            let d = survival::rmst_difference(&km[1], &km[0], 36.0, 0.95).unwrap();
+            let cox = survival::cox_ph(&time, &event, &[&treated], None, None, 0.95).unwrap();
+            assert!(lr.statistic.is_finite() && d.difference.estimate.is_finite());
+            assert!(cox.coefficients[0].coef.is_finite());
+        },
+    );
+    bench(
+        &mut rows,
+        &wanted,
+        "Kaplan-Meier + log-rank + RMST + Cox, 1M subjects, sorted once, Cox beside",
+        || {
+            let sorted = survival::SortedSubjects::new(&time, &event).unwrap();
+            let (cox, (km, lr)) = rayon::join(
+                || survival::cox_ph_sorted(&sorted, &[&treated], None, None, 0.95).unwrap(),
+                || {
+                    let km =
+                        survival::kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, 0.95)
+                            .unwrap();
+                    let lr = survival::log_rank_sorted(&sorted, &group, None).unwrap();
+                    (km, lr)
+                },
+            );
+            let d = survival::rmst_difference(&km[1], &km[0], 36.0, 0.95).unwrap();
+            assert!(lr.statistic.is_finite() && d.difference.estimate.is_finite());
+            assert!(cox.coefficients[0].coef.is_finite());
+        },
+    );
+
+    // Resampling: 10,000 BCa bootstrap resamples and 10,000 random assignments of a
+    // difference in means, 100,000 units in two arms of 50,000.
+    let y: Vec<f64> = (0..100_000).map(|_| rng.random::<f64>() * 10.0).collect();
+    let (y_t, y_c) = y.split_at(50_000);
+    bench(
+        &mut rows,
+        &wanted,
+        "bootstrap (BCa), 10,000 resamples of 100,000 units",
+        || {
+            let opts = ResampleOptions::new(10_000, 20190601);
+            let ci = bootstrap::mean_difference(y_t, y_c, &opts).unwrap();
+            assert!(ci.bca_low < ci.bca_high);
+        },
+    );
+    let assigned: Vec<bool> = (0..100_000).map(|i| i < 50_000).collect();
+    bench(
+        &mut rows,
+        &wanted,
+        "randomisation test, 10,000 assignments of 100,000 units",
+        || {
+            let opts = ResampleOptions::new(10_000, 20190601);
+            let r = ri::randomization_test(&y, &assigned, &ri::Design::Complete, &opts).unwrap();
+            assert!(r.p_value > 0.0);
         },
     );
 

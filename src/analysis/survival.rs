@@ -95,6 +95,23 @@ fn point(t: f64, s: f64, se: f64, lo: f64, hi: f64, at_risk: usize) -> SurvivalP
     }
 }
 
+/// The subjects of one comparison's two arms: their sorted order (`None` when they are
+/// all the subjects), the treated indicator, strata and clusters, in subject order.
+struct TwoArms {
+    t_idx: usize,
+    sorted: Option<survival::SortedSubjects>,
+    g2: Vec<u32>,
+    strata: Option<Vec<u32>>,
+    clusters: Option<Clusters>,
+}
+
+impl TwoArms {
+    /// The comparison's sorted subjects, given those of all arms.
+    fn sorted_or<'a>(&'a self, all: &'a survival::SortedSubjects) -> &'a survival::SortedSubjects {
+        self.sorted.as_ref().unwrap_or(all)
+    }
+}
+
 /// Everything a time-to-event outcome produced in one subset.
 #[derive(Default)]
 pub(crate) struct SurvivalOut {
@@ -136,7 +153,12 @@ pub(crate) fn analyse(
     let time: Vec<f64> = idx.iter().map(|&i| te.time[i]).collect();
     let event: Vec<bool> = idx.iter().map(|&i| te.event[i]).collect();
     let group: Vec<u32> = idx.iter().map(|&i| units.arm[te.rows[i]] as u32).collect();
-    let curves = match survival::kaplan_meier(&time, &event, &group, CiTransform::LogLog, conf) {
+    // Sorted by time once for the curves, the log-rank tests and the Cox models.
+    let curves_and_sorted = survival::SortedSubjects::new(&time, &event).and_then(|sorted| {
+        survival::kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, conf)
+            .map(|c| (c, sorted))
+    });
+    let (curves, sorted) = match curves_and_sorted {
         Ok(c) => c,
         Err(e) => {
             note(
@@ -254,10 +276,77 @@ pub(crate) fn analyse(
     } else {
         units.block.as_ref()
     };
-    for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
-        if t_idx == control_idx {
-            continue;
-        }
+    // The two arms of each comparison (every arm against control), for the log-rank test
+    // and the Cox model; only comparisons whose arms both have a curve.
+    let comparisons: Vec<TwoArms> = spec
+        .arms
+        .values
+        .iter()
+        .enumerate()
+        .filter(|&(t_idx, _)| {
+            t_idx != control_idx && curve_of(t_idx).is_some() && curve_of(control_idx).is_some()
+        })
+        .map(|(t_idx, _)| {
+            let keep: Vec<bool> = group
+                .iter()
+                .map(|&g| g as usize == t_idx || g as usize == control_idx)
+                .collect();
+            let sel: Vec<usize> = (0..idx.len()).filter(|&i| keep[i]).collect();
+            let sorted = if sel.len() == idx.len() {
+                None
+            } else {
+                Some(sorted.subset(&keep).expect("one flag per subject"))
+            };
+            let g2: Vec<u32> = sel
+                .iter()
+                .map(|&i| u32::from(group[i] as usize == t_idx))
+                .collect();
+            let strata: Option<Vec<u32>> = strata_labels.map(|l| {
+                l.clusters(sel.iter().map(|&i| te.rows[idx[i]]))
+                    .codes()
+                    .to_vec()
+            });
+            let clusters = units
+                .cluster
+                .as_ref()
+                .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
+            TwoArms {
+                t_idx,
+                sorted,
+                g2,
+                strata,
+                clusters,
+            }
+        })
+        .collect();
+    // The Cox fits (the slowest part) run beside the log-rank tests.
+    let (cox_fits, log_ranks): (Vec<_>, Vec<_>) = rayon::join(
+        || {
+            comparisons
+                .iter()
+                .map(|c| {
+                    let x: Vec<f64> = c.g2.iter().map(|&g| f64::from(g)).collect();
+                    survival::cox_ph_sorted(
+                        c.sorted_or(&sorted),
+                        &[&x],
+                        c.strata.as_deref(),
+                        c.clusters.as_ref(),
+                        conf,
+                    )
+                })
+                .collect()
+        },
+        || {
+            comparisons
+                .iter()
+                .map(|c| {
+                    survival::log_rank_sorted(c.sorted_or(&sorted), &c.g2, c.strata.as_deref())
+                })
+                .collect()
+        },
+    );
+    for ((c, cox), log_rank) in comparisons.iter().zip(cox_fits).zip(log_ranks) {
+        let t_arm = &spec.arms.values[c.t_idx];
         let key = ComparisonKey {
             outcome: o.id.clone(),
             subset: subset.to_string(),
@@ -265,7 +354,7 @@ pub(crate) fn analyse(
             control: spec.arms.control.clone(),
         };
         let what = format!("{} vs {}", key.treated, key.control);
-        let (Some(ct), Some(cc)) = (curve_of(t_idx), curve_of(control_idx)) else {
+        let (Some(ct), Some(cc)) = (curve_of(c.t_idx), curve_of(control_idx)) else {
             continue;
         };
         let n = (ct.n, cc.n);
@@ -289,26 +378,7 @@ pub(crate) fn analyse(
                 format!("{what}: verschil in RMST niet te schatten ({e})."),
             ),
         }
-        // The two arms only, for the log-rank test and the Cox model.
-        let sel: Vec<usize> = (0..idx.len())
-            .filter(|&i| group[i] as usize == t_idx || group[i] as usize == control_idx)
-            .collect();
-        let t2: Vec<f64> = sel.iter().map(|&i| time[i]).collect();
-        let e2: Vec<bool> = sel.iter().map(|&i| event[i]).collect();
-        let g2: Vec<u32> = sel
-            .iter()
-            .map(|&i| u32::from(group[i] as usize == t_idx))
-            .collect();
-        let strata: Option<Vec<u32>> = strata_labels.map(|l| {
-            l.clusters(sel.iter().map(|&i| te.rows[idx[i]]))
-                .codes()
-                .to_vec()
-        });
-        let clusters = units
-            .cluster
-            .as_ref()
-            .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
-        match survival::log_rank(&t2, &e2, &g2, strata.as_deref()) {
+        match log_rank {
             Ok(lr) => {
                 let mut t = TestRow::new(
                     &key,
@@ -327,8 +397,7 @@ pub(crate) fn analyse(
                 format!("{what}: log-ranktoets niet berekend ({e})."),
             ),
         }
-        let x: Vec<f64> = g2.iter().map(|&g| f64::from(g)).collect();
-        match survival::cox_ph(&t2, &e2, &[&x], strata.as_deref(), clusters.as_ref(), conf) {
+        match cox {
             Ok(fit) => {
                 let coef = &fit.coefficients[0];
                 let (inf, se) = match coef.robust {
@@ -345,7 +414,7 @@ pub(crate) fn analyse(
                     conf,
                     n,
                 );
-                r.n_clusters = clusters.as_ref().map(Clusters::count);
+                r.n_clusters = c.clusters.as_ref().map(Clusters::count);
                 out.estimates.push(r);
             }
             Err(e) => note(

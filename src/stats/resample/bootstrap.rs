@@ -27,14 +27,17 @@
 //! - [`bootstrap`]: any statistic of a [`Resample`]; its jackknife costs one evaluation
 //!   of the statistic per unit.
 
-use rand::RngCore;
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 use serde::Serialize;
 
 use super::super::binary::Counts;
 use super::super::ols::Clusters;
 use super::super::{StatsError, StatsResult, describe};
-use super::{ResampleOptions, for_each_below, norm_cdf, norm_quantile, par_fill, replicate_rng};
+use super::{
+    Draws, ResampleOptions, draw_below, for_each_below, norm_cdf, norm_quantile, par_fill,
+    replicate_rng,
+};
 
 /// Bootstrap estimate, standard error and intervals.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -276,15 +279,43 @@ impl Arm {
     }
 
     /// Sum of the shifted values of one resample.
-    fn resample_sum<R: RngCore>(&self, rng: &mut R) -> f64 {
+    fn resample_sum(&self, rng: &mut ChaCha8Rng) -> f64 {
         match &self.sampler {
             ArmSampler::Units { shifted } => {
-                // Four partial sums break the chain of dependent additions.
+                // Four partial sums break the chain of dependent additions: draw k goes
+                // to lane k mod 4, in draw order within each lane.
                 let mut lanes = [0.0; 4];
                 let mut k = 0;
-                for_each_below(rng, shifted.len() as u32, shifted.len(), |i| {
-                    lanes[k & 3] += shifted[i as usize];
-                    k += 1;
+                draw_below(rng, shifted.len() as u32, shifted.len(), |d| match d {
+                    Draws::One(i) => {
+                        lanes[k & 3] += shifted[i as usize];
+                        k += 1;
+                    }
+                    Draws::Batch(idx) => {
+                        // The same additions with the four lanes in registers: draw
+                        // 16·b + w of the batch (word w of block b) is at idx[16·w + b]
+                        // and goes to lane (k + w) mod 4. A batch is a multiple of 4 draws.
+                        let r = k & 3;
+                        let [mut a0, mut a1, mut a2, mut a3] = [
+                            lanes[r],
+                            lanes[(r + 1) & 3],
+                            lanes[(r + 2) & 3],
+                            lanes[(r + 3) & 3],
+                        ];
+                        for b in 0..16 {
+                            for q in 0..4 {
+                                a0 += shifted[idx[(4 * q) * 16 + b] as usize];
+                                a1 += shifted[idx[(4 * q + 1) * 16 + b] as usize];
+                                a2 += shifted[idx[(4 * q + 2) * 16 + b] as usize];
+                                a3 += shifted[idx[(4 * q + 3) * 16 + b] as usize];
+                            }
+                        }
+                        lanes[r] = a0;
+                        lanes[(r + 1) & 3] = a1;
+                        lanes[(r + 2) & 3] = a2;
+                        lanes[(r + 3) & 3] = a3;
+                        k += idx.len();
+                    }
                 });
                 (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
             }

@@ -23,7 +23,12 @@
 //! random subsets from the generator's raw bits, so the replicates depend only on the
 //! ChaCha8 key stream, not on the sampling algorithms of a `rand` version; the only
 //! exception is the binomial draw of the counts path of [`bootstrap::mean_difference`]
-//! (rand_distr's `Binomial`).
+//! (rand_distr's `Binomial`). The bulk draws compute that key stream themselves, sixteen
+//! blocks at a time (`keystream`), and then set the generator's word position past the
+//! words used: the same words, and the same generator state afterwards, as drawing
+//! them through `rand_chacha` (tested against it), only faster. Unchanged since the
+//! draws were defined; a change of the words or of the way they map to integers
+//! would change every seeded result and must be called out as such.
 //!
 //! # Parallelism and memory
 //! Replicates run on the current rayon pool (the global pool, or the pool a caller
@@ -45,6 +50,7 @@
 //! order. scipy's `permutation_test` does the same with a relative tolerance of 100·ε.
 
 pub mod bootstrap;
+mod keystream;
 pub mod ri;
 pub mod wild;
 
@@ -55,6 +61,7 @@ use rayon::prelude::*;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 use super::{StatsError, StatsResult};
+use keystream::{BATCH, Batch, KeyStream};
 
 /// Replicates per parallel work unit and per progress report.
 pub const CHUNK: usize = 64;
@@ -148,44 +155,88 @@ pub fn below<R: RngCore + ?Sized>(rng: &mut R, bound: u32) -> u32 {
     (m >> 32) as u32
 }
 
-/// Lemire's test on one 32-bit word: the integer below `bound` it maps to, or `None`
-/// when the word falls in the rejection zone (see [`below`]).
-#[inline]
-fn lemire(word: u32, bound: u32) -> Option<u32> {
-    let m = u64::from(word) * u64::from(bound);
-    if (m as u32) < bound && (m as u32) < bound.wrapping_neg() % bound {
-        return None;
+/// What [`draw_below`] hands on: one integer, or a whole batch of [`BATCH`] integers
+/// (integer `i` of the batch, in draw order, at `[(i % 16) * 16 + i / 16]`).
+pub(crate) enum Draws<'a> {
+    One(u32),
+    Batch(&'a [u32; BATCH]),
+}
+
+/// Draw `count` uniform integers in `0..bound` from the 32-bit words of `rng` in
+/// stream order, with Lemire's rejection per word ([`below`]'s test), and hand them to
+/// `f` in draw order. Words are used in pairs, as 64-bit words of the generator (low
+/// half first): when the last integer comes from the first word of a pair, the second
+/// is skipped, and `rng` is left after the last pair.
+///
+/// This is the same as calling `rng.next_u64()` and testing its low and then its high
+/// half until `count` integers are accepted; the words come from [`KeyStream`] (the same
+/// key stream, sixteen blocks at a time), and batches with no rejected word and no
+/// integer beyond `count` are handed on whole.
+pub(crate) fn draw_below(
+    rng: &mut ChaCha8Rng,
+    bound: u32,
+    count: usize,
+    mut f: impl FnMut(Draws<'_>),
+) {
+    debug_assert!(bound > 0);
+    if count == 0 {
+        return;
     }
-    Some((m >> 32) as u32)
+    // A word is rejected when the low half of word·bound is below 2³² mod bound.
+    let threshold = bound.wrapping_neg() % bound;
+    let mut stream = KeyStream::new(rng);
+    let mut words = Batch { words: [0; BATCH] };
+    let mut drawn = [0u32; BATCH];
+    let mut from = stream.skip();
+    // Words used from the generator's position on, and integers accepted.
+    let (mut used, mut k) = (0u64, 0usize);
+    'batches: loop {
+        stream.next_batch(&mut words);
+        let rejected = stream.below(&words, bound, threshold, &mut drawn);
+        if from == 0 && !rejected && count - k >= BATCH {
+            f(Draws::Batch(&drawn));
+            used += BATCH as u64;
+            k += BATCH;
+            if k == count {
+                break;
+            }
+            continue;
+        }
+        for i in from..BATCH {
+            let p = (i % 16) * 16 + i / 16;
+            used += 1;
+            if ((u64::from(words.words[p]) * u64::from(bound)) as u32) >= threshold {
+                f(Draws::One(drawn[p]));
+                k += 1;
+                if k == count {
+                    break 'batches;
+                }
+            }
+        }
+        from = 0;
+    }
+    stream.finish(rng, used.next_multiple_of(2));
 }
 
 /// Call `f` with `count` uniform integers in `0..bound`, drawn two per 64-bit word of
 /// `rng` (the low half first) with Lemire's rejection per half; a half left over at
-/// the end is discarded. The bulk draws of the bootstrap use this: it halves the
-/// number of generator calls against [`below`].
+/// the end is discarded. The bulk draws of the bootstrap use this ([`draw_below`] one
+/// integer at a time): it halves the number of generator calls against [`below`].
 #[inline]
-pub(crate) fn for_each_below<R: RngCore + ?Sized>(
-    rng: &mut R,
+pub(crate) fn for_each_below(
+    rng: &mut ChaCha8Rng,
     bound: u32,
     count: usize,
     mut f: impl FnMut(u32),
 ) {
-    debug_assert!(bound > 0);
-    let mut k = 0;
-    while k < count {
-        let r = rng.next_u64();
-        if let Some(i) = lemire(r as u32, bound) {
-            f(i);
-            k += 1;
-            if k == count {
-                break;
+    draw_below(rng, bound, count, |d| match d {
+        Draws::One(i) => f(i),
+        Draws::Batch(b) => {
+            for i in 0..BATCH {
+                f(b[(i % 16) * 16 + i / 16]);
             }
         }
-        if let Some(i) = lemire((r >> 32) as u32, bound) {
-            f(i);
-            k += 1;
-        }
-    }
+    });
 }
 
 /// Run `f(state, r)` for every replicate `r` in `0..out.len()` on the current rayon
@@ -280,6 +331,65 @@ mod tests {
             n += 1;
         });
         assert_eq!(n, 1000);
+    }
+
+    /// Lemire's test on one 32-bit word: the integer below `bound` it maps to, or `None`
+    /// when the word falls in the rejection zone (see [`below`]).
+    #[inline]
+    fn lemire(word: u32, bound: u32) -> Option<u32> {
+        let m = u64::from(word) * u64::from(bound);
+        if (m as u32) < bound && (m as u32) < bound.wrapping_neg() % bound {
+            return None;
+        }
+        Some((m >> 32) as u32)
+    }
+
+    /// The bulk draws as they were defined before [`draw_below`]: `next_u64` calls,
+    /// low half then high half.
+    fn reference_for_each_below(rng: &mut ChaCha8Rng, bound: u32, count: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        while out.len() < count {
+            let r = rng.next_u64();
+            if let Some(i) = lemire(r as u32, bound) {
+                out.push(i);
+                if out.len() == count {
+                    break;
+                }
+            }
+            if let Some(i) = lemire((r >> 32) as u32, bound) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bulk_draws_are_the_generator_words() {
+        for (bound, count, offset) in [
+            (100_000u32, 100_000usize, 0usize),
+            (50_001, 50_001, 1),
+            (6, 256, 0),
+            (6, 257, 2),
+            (7, 255, 13),
+            (1, 600, 0),
+            (3 << 30, 2000, 5),
+            (u32::MAX, 1000, 0),
+            (10, 0, 3),
+            (10, 1, 0),
+        ] {
+            let mut a = replicate_rng(20190601, 17);
+            let mut b = replicate_rng(20190601, 17);
+            for _ in 0..offset {
+                a.next_u32();
+                b.next_u32();
+            }
+            let mut mine = Vec::new();
+            for_each_below(&mut a, bound, count, |i| mine.push(i));
+            let want = reference_for_each_below(&mut b, bound, count);
+            assert_eq!(mine, want, "bound {bound}, count {count}");
+            // The generator is left where the reference leaves it.
+            assert_eq!(a.next_u64(), b.next_u64(), "bound {bound}, count {count}");
+        }
     }
 
     #[test]

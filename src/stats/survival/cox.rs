@@ -27,14 +27,17 @@
 //! Inference: Wald z with the normal distribution; hazard ratio exp(β) with the
 //! interval exp(β ± z·SE).
 //!
-//! Scale: one sort by (stratum, time) and O(n·k²) work per Newton iteration.
+//! Scale: one sort by time ([`SortedSubjects`], a radix sort), a linear split by stratum
+//! and O(n·k²) work per Newton iteration.
 
 use nalgebra::{Cholesky, DMatrix, DVector};
 use serde::Serialize;
 
 use super::super::Inference;
 use super::super::ols::Clusters;
-use super::{StatsError, StatsResult, check_level, check_subjects, normalise};
+use super::{
+    SortedSubjects, StatsError, StatsResult, check_len, check_level, check_nonempty, check_subjects,
+};
 
 /// Newton iterations before the fit is declared not to converge.
 const MAX_ITER: usize = 60;
@@ -91,8 +94,6 @@ pub fn cox_ph(
     clusters: Option<&Clusters>,
     conf_level: f64,
 ) -> StatsResult<CoxFit> {
-    let n = time.len();
-    let k = covariates.len();
     let mut others: Vec<(&str, usize)> = covariates
         .iter()
         .map(|c| ("covariate values", c.len()))
@@ -104,6 +105,47 @@ pub fn cox_ph(
         others.push(("cluster codes", c.codes().len()));
     }
     check_subjects(time, event, &others)?;
+    fit(
+        &SortedSubjects::sort(time, event),
+        covariates,
+        strata,
+        clusters,
+        conf_level,
+    )
+}
+
+/// [`cox_ph`] on subjects sorted once ([`SortedSubjects`]); covariates, strata and
+/// clusters have one value per subject in the caller's order. The same fit, up to the
+/// rounding of sums over subjects with tied times (added in another order).
+pub fn cox_ph_sorted(
+    sorted: &SortedSubjects,
+    covariates: &[&[f64]],
+    strata: Option<&[u32]>,
+    clusters: Option<&Clusters>,
+    conf_level: f64,
+) -> StatsResult<CoxFit> {
+    for c in covariates {
+        check_len(sorted, "covariate values", c.len())?;
+    }
+    if let Some(s) = strata {
+        check_len(sorted, "stratum codes", s.len())?;
+    }
+    if let Some(c) = clusters {
+        check_len(sorted, "cluster codes", c.codes().len())?;
+    }
+    check_nonempty(sorted)?;
+    fit(sorted, covariates, strata, clusters, conf_level)
+}
+
+fn fit(
+    sorted: &SortedSubjects,
+    covariates: &[&[f64]],
+    strata: Option<&[u32]>,
+    clusters: Option<&Clusters>,
+    conf_level: f64,
+) -> StatsResult<CoxFit> {
+    let n = sorted.len();
+    let k = covariates.len();
     check_level(conf_level)?;
     if k == 0 {
         return Err(StatsError::Invalid(
@@ -123,13 +165,13 @@ pub fn cox_ph(
             )));
         }
     }
-    let events = event.iter().filter(|&&e| e).count();
+    let events = sorted.event.iter().filter(|&&e| e).count();
     if events == 0 {
         return Err(StatsError::Invalid(
             "no events: the Cox model needs at least one event".into(),
         ));
     }
-    let data = Sorted::new(time, event, covariates, strata);
+    let data = Sorted::new(sorted, covariates, strata);
     data.check_collinear()?;
 
     let mut beta = vec![0.0; k];
@@ -250,17 +292,23 @@ struct Sorted {
 }
 
 impl Sorted {
-    fn new(time: &[f64], event: &[bool], covariates: &[&[f64]], strata: Option<&[u32]>) -> Self {
-        let n = time.len();
+    fn new(sorted: &SortedSubjects, covariates: &[&[f64]], strata: Option<&[u32]>) -> Self {
+        let n = sorted.len();
         let k = covariates.len();
-        let stratum = |i: usize| strata.map_or(0, |s| s[i]);
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            stratum(a)
-                .cmp(&stratum(b))
-                .then(normalise(time[b]).total_cmp(&normalise(time[a])))
-        });
+        // Sorted positions by stratum, each stratum from its latest time to its earliest.
+        let by_stratum = sorted.grouped(strata);
+        let mut segments = Vec::with_capacity(by_stratum.levels.len());
+        let mut positions: Vec<u32> = Vec::with_capacity(n);
+        for g in 0..by_stratum.levels.len() {
+            let start = positions.len();
+            positions.extend(by_stratum.group(g).iter().rev().copied());
+            segments.push((start, positions.len()));
+        }
+        drop(by_stratum);
+        let order: Vec<u32> = positions
+            .iter()
+            .map(|&p| sorted.subject(p as usize))
+            .collect();
         let means: Vec<f64> = covariates
             .iter()
             .map(|c| c.iter().sum::<f64>() / n as f64)
@@ -271,19 +319,14 @@ impl Sorted {
                 x.push(c[i as usize] - m);
             }
         }
-        let mut segments = Vec::new();
-        let mut start = 0;
-        for p in 1..=n {
-            if p == n || stratum(order[p] as usize) != stratum(order[start] as usize) {
-                segments.push((start, p));
-                start = p;
-            }
-        }
         Self {
             k,
             x,
-            time: order.iter().map(|&i| normalise(time[i as usize])).collect(),
-            event: order.iter().map(|&i| event[i as usize]).collect(),
+            time: positions.iter().map(|&p| sorted.time(p as usize)).collect(),
+            event: positions
+                .iter()
+                .map(|&p| sorted.event[p as usize])
+                .collect(),
             row: order,
             segments,
         }

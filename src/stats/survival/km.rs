@@ -16,13 +16,16 @@
 //!
 //! Before the first event S = 1 with standard error 0 and interval [1, 1].
 //!
-//! Scale: one sort of n compact records by (group, time) and one linear pass; memory
-//! is the sorted copy plus one row per distinct event time.
+//! Scale: one sort by time ([`SortedSubjects`], a radix sort), a linear split by group
+//! and one linear pass; memory is the sorted copy plus one row per distinct event time.
 
 use serde::Serialize;
 
 use super::super::dist::two_sided_quantile;
-use super::{StatsError, StatsResult, check_level, check_subjects, normalise};
+use super::{
+    SortedSubjects, StatsError, StatsResult, check_len, check_level, check_nonempty,
+    check_subjects, normalise,
+};
 
 /// The scale on which the pointwise confidence interval of S(t) is symmetric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
@@ -165,44 +168,72 @@ pub fn kaplan_meier(
 ) -> StatsResult<Vec<KmCurve>> {
     check_subjects(time, event, &[("group codes", group.len())])?;
     check_level(conf_level)?;
-    let z = two_sided_quantile(conf_level, None);
-    let mut records: Vec<(u32, f64, bool)> = group
-        .iter()
-        .zip(time)
-        .zip(event)
-        .map(|((&g, &t), &e)| (g, normalise(t), e))
-        .collect();
-    records.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let mut curves = Vec::new();
-    let mut start = 0;
-    while start < records.len() {
-        let g = records[start].0;
-        let end = start + records[start..].partition_point(|r| r.0 == g);
-        curves.push(curve(g, &records[start..end], transform, conf_level, z));
-        start = end;
-    }
-    Ok(curves)
+    Ok(curves(
+        &SortedSubjects::sort(time, event),
+        group,
+        transform,
+        conf_level,
+    ))
 }
 
-/// One curve from its subjects sorted by time.
+/// [`kaplan_meier`] on subjects sorted once ([`SortedSubjects`]); `group` has one code
+/// per subject in the caller's order. The same curves.
+pub fn kaplan_meier_sorted(
+    sorted: &SortedSubjects,
+    group: &[u32],
+    transform: CiTransform,
+    conf_level: f64,
+) -> StatsResult<Vec<KmCurve>> {
+    check_len(sorted, "group codes", group.len())?;
+    check_level(conf_level)?;
+    check_nonempty(sorted)?;
+    Ok(curves(sorted, group, transform, conf_level))
+}
+
+fn curves(
+    sorted: &SortedSubjects,
+    group: &[u32],
+    transform: CiTransform,
+    conf_level: f64,
+) -> Vec<KmCurve> {
+    let z = two_sided_quantile(conf_level, None);
+    let grouped = sorted.grouped(Some(group));
+    (0..grouped.levels.len())
+        .map(|g| {
+            curve(
+                grouped.levels[g],
+                sorted,
+                grouped.group(g),
+                transform,
+                conf_level,
+                z,
+            )
+        })
+        .collect()
+}
+
+/// One curve from its subjects' positions in the sorted order (increasing time).
 fn curve(
     group: u32,
-    sorted: &[(u32, f64, bool)],
+    sorted: &SortedSubjects,
+    positions: &[u32],
     transform: CiTransform,
     conf_level: f64,
     z: f64,
 ) -> KmCurve {
-    let n = sorted.len();
+    let n = positions.len();
+    let time = |i: usize| sorted.time(positions[i] as usize);
+    let event = |i: usize| sorted.event[positions[i] as usize];
     let mut rows = Vec::new();
     let mut censorings = Vec::new();
     let (mut at_risk, mut s, mut greenwood) = (n, 1.0_f64, 0.0_f64);
     let (mut censored_since, mut events_total) = (0, 0);
     let mut i = 0;
     while i < n {
-        let t = sorted[i].1;
+        let t = time(i);
         let (mut d, mut c) = (0usize, 0usize);
-        while i < n && sorted[i].1 == t {
-            if sorted[i].2 {
+        while i < n && time(i) == t {
+            if event(i) {
                 d += 1;
             } else {
                 c += 1;
@@ -249,7 +280,7 @@ fn curve(
         conf_level,
         rows,
         censorings,
-        last_time: sorted.last().map_or(0.0, |r| r.1),
+        last_time: if n > 0 { time(n - 1) } else { 0.0 },
     }
 }
 

@@ -9,16 +9,17 @@
 //! expected events and then the first remaining group, and solving with the rest;
 //! df = (groups with expected events) − 1; p from χ²(df).
 //!
-//! Scale: one sort of n compact records by (stratum, time) and one linear pass with
-//! O(G²) work per distinct event time.
-
-use std::collections::BTreeSet;
+//! Scale: one sort by time ([`SortedSubjects`], a radix sort), a linear split by
+//! stratum and one linear pass with O(G²) work per distinct event time.
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
 use super::super::dist::chi_square_sf;
-use super::{StatsError, StatsResult, check_subjects, normalise};
+use super::{
+    LevelIndex, SortedSubjects, StatsError, StatsResult, check_len, check_nonempty, check_subjects,
+    levels,
+};
 
 /// Observed and expected events of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,22 +60,35 @@ pub fn log_rank(
         others.push(("stratum codes", s.len()));
     }
     check_subjects(time, event, &others)?;
-    let levels: Vec<u32> = group
-        .iter()
-        .copied()
-        .collect::<BTreeSet<u32>>()
-        .into_iter()
-        .collect();
+    test(&SortedSubjects::sort(time, event), group, strata)
+}
+
+/// [`log_rank`] on subjects sorted once ([`SortedSubjects`]); `group` and `strata` have
+/// one code per subject in the caller's order. The same test.
+pub fn log_rank_sorted(
+    sorted: &SortedSubjects,
+    group: &[u32],
+    strata: Option<&[u32]>,
+) -> StatsResult<LogRank> {
+    check_len(sorted, "group codes", group.len())?;
+    if let Some(s) = strata {
+        check_len(sorted, "stratum codes", s.len())?;
+    }
+    check_nonempty(sorted)?;
+    test(sorted, group, strata)
+}
+
+fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> StatsResult<LogRank> {
+    let levels = levels(group);
+    let index = LevelIndex::new(&levels);
     let ng = levels.len();
-    let index = |g: u32| levels.binary_search(&g).expect("every code is a level") as u32;
-    // (stratum, time, group index, event)
-    let mut records: Vec<(u32, f64, u32, bool)> = (0..time.len())
-        .map(|i| {
-            let s = strata.map_or(0, |s| s[i]);
-            (s, normalise(time[i]), index(group[i]), event[i])
-        })
+    // Group index of each sorted subject; the strata's sorted positions.
+    let gidx: Vec<u32> = sorted
+        .keyed
+        .iter()
+        .map(|&(_, i)| index.of(group[i as usize]))
         .collect();
-    records.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let by_stratum = sorted.grouped(strata);
 
     let mut n_group = vec![0usize; ng];
     let mut observed = vec![0usize; ng];
@@ -83,30 +97,28 @@ pub fn log_rank(
     let mut at_risk = vec![0usize; ng];
     let mut d_here = vec![0usize; ng];
     let mut left_here = vec![0usize; ng];
-    let mut n_strata = 0;
-    let mut start = 0;
-    while start < records.len() {
-        let stratum = records[start].0;
-        let end = start + records[start..].partition_point(|r| r.0 == stratum);
-        let seg = &records[start..end];
-        n_strata += 1;
+    let n_strata = by_stratum.levels.len();
+    for st in 0..n_strata {
+        let seg = by_stratum.group(st);
+        let time = |i: usize| sorted.time(seg[i] as usize);
+        let g = |i: usize| gidx[seg[i] as usize] as usize;
         at_risk.iter_mut().for_each(|a| *a = 0);
-        for r in seg {
-            at_risk[r.2 as usize] += 1;
-            n_group[r.2 as usize] += 1;
+        for i in 0..seg.len() {
+            at_risk[g(i)] += 1;
+            n_group[g(i)] += 1;
         }
         let mut n = seg.len();
         let mut i = 0;
         while i < seg.len() {
-            let t = seg[i].1;
+            let t = time(i);
             d_here.iter_mut().for_each(|x| *x = 0);
             left_here.iter_mut().for_each(|x| *x = 0);
             let mut d = 0;
             let first = i;
-            while i < seg.len() && seg[i].1 == t {
-                let j = seg[i].2 as usize;
+            while i < seg.len() && time(i) == t {
+                let j = g(i);
                 left_here[j] += 1;
-                if seg[i].3 {
+                if sorted.event[seg[i] as usize] {
                     d_here[j] += 1;
                     d += 1;
                 }
@@ -137,7 +149,6 @@ pub fn log_rank(
             }
             n -= i - first;
         }
-        start = end;
     }
 
     // Groups with expected events; the first of them is the reference left out.

@@ -22,6 +22,13 @@
 //!   R `survRM2::rmst1` (Uno et al.) and `print.survfit(rmean = τ)`.
 //! - Cox (Cox 1972): Efron (1977) ties, Newton-Raphson to full convergence, model and
 //!   robust sandwich (Lin & Wei 1989) standard errors.
+//!
+//! Sorting once: each of [`kaplan_meier`], [`log_rank`] and [`cox_ph`] sorts its
+//! subjects by time. A caller that runs several of them on the same subjects sorts once
+//! with [`SortedSubjects::new`] (and narrows to a subset with [`SortedSubjects::subset`],
+//! e.g. two arms of three) and calls the `*_sorted` variants, which give the same
+//! results: the subjects' order within a tied time does not change any count, and in
+//! the Cox model only the last bits of sums over tied subjects.
 
 mod cox;
 mod km;
@@ -29,9 +36,11 @@ mod logrank;
 mod panel;
 mod rmst;
 
-pub use cox::{CoxCoef, CoxFit, cox_ph};
-pub use km::{Censoring, CiTransform, KmAtTime, KmCurve, KmRow, Quantile, kaplan_meier};
-pub use logrank::{LogRank, LogRankGroup, log_rank};
+pub use cox::{CoxCoef, CoxFit, cox_ph, cox_ph_sorted};
+pub use km::{
+    Censoring, CiTransform, KmAtTime, KmCurve, KmRow, Quantile, kaplan_meier, kaplan_meier_sorted,
+};
+pub use logrank::{LogRank, LogRankGroup, log_rank, log_rank_sorted};
 pub use panel::{PanelSurvival, survival_from_panel};
 pub use rmst::{Rmst, RmstComparison, rmst_difference};
 
@@ -92,4 +101,406 @@ fn check_level(conf_level: f64) -> StatsResult<()> {
 /// −0.0 becomes +0.0, so that sorting with `total_cmp` treats the two as one time.
 fn normalise(t: f64) -> f64 {
     t + 0.0
+}
+
+/// Subjects sorted by time once, for the `*_sorted` functions ([`kaplan_meier_sorted`],
+/// [`log_rank_sorted`], [`cox_ph_sorted`]); their other per-subject inputs (groups,
+/// strata, covariates, clusters) stay in the caller's order and are looked up through
+/// [`SortedSubjects`]' subject numbers.
+///
+/// The sort is by increasing time (−0 counted as +0) with an LSD radix sort on the bit
+/// patterns of the times, which for finite times ≥ 0 order as the times do (IEEE 754);
+/// subjects with equal times keep their input order. O(n) time and memory.
+#[derive(Debug, Clone)]
+pub struct SortedSubjects {
+    /// By increasing time: the bit pattern of the time (which orders as the times do)
+    /// and the subject (0-based index into the caller's slices).
+    keyed: Vec<(u64, u32)>,
+    /// Event indicator of each sorted subject.
+    event: Vec<bool>,
+}
+
+impl SortedSubjects {
+    /// Sort subjects by time. Fails as the single-call functions do: with
+    /// [`StatsError::Invalid`] for slices of different lengths or a missing, infinite or
+    /// negative time, with [`StatsError::TooFew`] when there are no subjects.
+    pub fn new(time: &[f64], event: &[bool]) -> StatsResult<Self> {
+        check_subjects(time, event, &[])?;
+        Ok(Self::sort(time, event))
+    }
+
+    /// The number of subjects.
+    pub fn len(&self) -> usize {
+        self.keyed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keyed.is_empty()
+    }
+
+    /// The time at sorted position `p`.
+    #[inline]
+    fn time(&self, p: usize) -> f64 {
+        f64::from_bits(self.keyed[p].0)
+    }
+
+    /// The subject at sorted position `p`.
+    #[inline]
+    fn subject(&self, p: usize) -> u32 {
+        self.keyed[p].1
+    }
+
+    /// The subjects with `keep[i]` true, numbered 0, 1, … in their input order: the
+    /// sorted form of the slices the caller gets by keeping those entries. Fails with
+    /// [`StatsError::Invalid`] when `keep` does not have one entry per subject.
+    pub fn subset(&self, keep: &[bool]) -> StatsResult<Self> {
+        if keep.len() != self.len() {
+            return Err(StatsError::Invalid(format!(
+                "{} selection flags for {} subjects",
+                keep.len(),
+                self.len()
+            )));
+        }
+        let mut renumber = vec![u32::MAX; keep.len()];
+        let mut next = 0u32;
+        for (r, &k) in renumber.iter_mut().zip(keep) {
+            if k {
+                *r = next;
+                next += 1;
+            }
+        }
+        let m = next as usize;
+        let mut out = Self {
+            keyed: Vec::with_capacity(m),
+            event: Vec::with_capacity(m),
+        };
+        for (&(k, i), &e) in self.keyed.iter().zip(&self.event) {
+            let new = renumber[i as usize];
+            if new != u32::MAX {
+                out.keyed.push((k, new));
+                out.event.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sort already validated subjects.
+    fn sort(time: &[f64], event: &[bool]) -> Self {
+        // The sorted keys are the times' bits, kept as they are: one allocation fewer
+        // and no look-up of the times by subject.
+        let keyed = radix_sort(time.iter().map(|&t| normalise(t).to_bits()));
+        let event = keyed.iter().map(|&(_, i)| event[i as usize]).collect();
+        Self { keyed, event }
+    }
+
+    /// The sorted positions grouped by `codes` (one code per subject; all in one group
+    /// when `None`): groups in increasing order of code, positions (so times) increasing
+    /// within each.
+    fn grouped(&self, codes: Option<&[u32]>) -> Grouped {
+        let n = self.len();
+        let Some(codes) = codes else {
+            return Grouped {
+                levels: vec![0],
+                starts: vec![0, n],
+                positions: (0..n as u32).collect(),
+            };
+        };
+        let levels = levels(codes);
+        let index = LevelIndex::new(&levels);
+        let rank: Vec<u32> = self
+            .keyed
+            .iter()
+            .map(|&(_, i)| index.of(codes[i as usize]))
+            .collect();
+        let mut starts = vec![0usize; levels.len() + 1];
+        for &r in &rank {
+            starts[r as usize + 1] += 1;
+        }
+        for g in 0..levels.len() {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut positions = vec![0u32; n];
+        for (p, &r) in rank.iter().enumerate() {
+            positions[next[r as usize]] = p as u32;
+            next[r as usize] += 1;
+        }
+        Grouped {
+            levels,
+            starts,
+            positions,
+        }
+    }
+}
+
+/// Sorted positions grouped by a code: group g has code `levels[g]` and the positions
+/// `positions[starts[g]..starts[g + 1]]`.
+struct Grouped {
+    levels: Vec<u32>,
+    starts: Vec<usize>,
+    positions: Vec<u32>,
+}
+
+impl Grouped {
+    fn group(&self, g: usize) -> &[u32] {
+        &self.positions[self.starts[g]..self.starts[g + 1]]
+    }
+}
+
+/// The distinct codes, in increasing order.
+fn levels(codes: &[u32]) -> Vec<u32> {
+    // Arms and strata usually have small codes: mark them in a table; otherwise sort a
+    // copy.
+    let mut seen = [false; SMALL];
+    let mut large = false;
+    for &c in codes {
+        seen[(c as usize).min(SMALL - 1)] = true;
+        large |= c as usize >= SMALL;
+    }
+    if large {
+        let mut all = codes.to_vec();
+        all.sort_unstable();
+        all.dedup();
+        return all;
+    }
+    (0..SMALL as u32).filter(|&c| seen[c as usize]).collect()
+}
+
+/// Codes below this are looked up in tables rather than searched.
+const SMALL: usize = 256;
+
+/// The index of a code in its levels (which hold it): a table for small codes, a binary
+/// search otherwise.
+struct LevelIndex<'a> {
+    levels: &'a [u32],
+    table: Option<Vec<u32>>,
+}
+
+impl<'a> LevelIndex<'a> {
+    fn new(levels: &'a [u32]) -> Self {
+        let table = levels.last().filter(|&&c| (c as usize) < SMALL).map(|_| {
+            let mut t = vec![u32::MAX; SMALL];
+            for (i, &c) in levels.iter().enumerate() {
+                t[c as usize] = i as u32;
+            }
+            t
+        });
+        Self { levels, table }
+    }
+
+    #[inline]
+    fn of(&self, code: u32) -> u32 {
+        match &self.table {
+            Some(t) => t[code as usize],
+            None => self
+                .levels
+                .binary_search(&code)
+                .expect("every code is a level") as u32,
+        }
+    }
+}
+
+/// `keys` with their indices, sorted by key, stable: LSD radix sort on six 11-bit digits,
+/// with the counts of all digits taken in one pass and the digits in which all keys
+/// agree skipped.
+fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> Vec<(u64, u32)> {
+    const BITS: usize = 11;
+    const DIGITS: usize = 64_usize.div_ceil(BITS);
+    const BUCKETS: usize = 1 << BITS;
+    let n = keys.len();
+    let digit = |k: u64, d: usize| ((k >> (d * BITS)) as usize) & (BUCKETS - 1);
+    let mut counts = vec![[0u32; BUCKETS]; DIGITS];
+    let mut cur: Vec<(u64, u32)> = Vec::with_capacity(n);
+    for (k, i) in keys.zip(0u32..) {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[digit(k, d)] += 1;
+        }
+        cur.push((k, i));
+    }
+    let mut next = vec![(0u64, 0u32); n];
+    for (d, count) in counts.iter_mut().enumerate() {
+        if n == 0 || count[digit(cur[0].0, d)] as usize == n {
+            continue;
+        }
+        let mut at = 0u32;
+        for c in count.iter_mut() {
+            let here = *c;
+            *c = at;
+            at += here;
+        }
+        for &(k, i) in &cur {
+            let slot = &mut count[digit(k, d)];
+            next[*slot as usize] = (k, i);
+            *slot += 1;
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    cur
+}
+
+/// Checks that a per-subject slice of the `*_sorted` functions has one entry per subject.
+fn check_len(s: &SortedSubjects, name: &str, len: usize) -> StatsResult<()> {
+    if len != s.len() {
+        return Err(StatsError::Invalid(format!(
+            "{len} {name} for {} times",
+            s.len()
+        )));
+    }
+    Ok(())
+}
+
+/// No subjects: the `*_sorted` functions fail as the single-call ones do.
+fn check_nonempty(s: &SortedSubjects) -> StatsResult<()> {
+    if s.is_empty() {
+        return Err(StatsError::TooFew { needed: 1, got: 0 });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_by_time_stable_and_subset_renumbers() {
+        let time = [3.0, 1.0, -0.0, 2.5, 1.0, 0.0, 1e300, 7.0];
+        let event = [true, false, true, true, true, false, false, true];
+        let s = SortedSubjects::new(&time, &event).unwrap();
+        let subjects = |s: &SortedSubjects| (0..s.len()).map(|p| s.subject(p)).collect::<Vec<_>>();
+        let times = |s: &SortedSubjects| (0..s.len()).map(|p| s.time(p)).collect::<Vec<_>>();
+        assert_eq!(subjects(&s), vec![2, 5, 1, 4, 3, 0, 7, 6]);
+        assert_eq!(times(&s), vec![0.0, 0.0, 1.0, 1.0, 2.5, 3.0, 7.0, 1e300]);
+        assert!(s.time(0).is_sign_positive());
+        assert_eq!(s.event[2..4], [false, true]);
+        let keep = [true, false, true, false, true, true, false, false];
+        let sub = s.subset(&keep).unwrap();
+        // Kept subjects 0, 2, 4, 5 become 0, 1, 2, 3.
+        assert_eq!(subjects(&sub), vec![1, 3, 2, 0]);
+        assert_eq!(times(&sub), vec![0.0, 0.0, 1.0, 3.0]);
+        assert!(s.subset(&keep[1..]).is_err());
+        let g = s.grouped(Some(&[5, 9, 5, 9, 9, 5, 5, 9]));
+        assert_eq!(g.levels, vec![5, 9]);
+        assert_eq!(g.group(0), &[0, 1, 5, 7]);
+        assert_eq!(g.group(1), &[2, 3, 4, 6]);
+        assert!(matches!(
+            SortedSubjects::new(&[1.0, f64::NAN], &[true, true]),
+            Err(StatsError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn sorted_variants_give_the_single_call_results() {
+        use crate::stats::ols::Clusters;
+        // 600 subjects, 3 groups, times on a coarse grid (many ties), 4 strata, 30
+        // clusters; a deterministic pseudo-random sequence.
+        let mut x = 12345u64;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        let n = 600;
+        let group: Vec<u32> = (0..n).map(|_| [2, 7, 9][(next() % 3) as usize]).collect();
+        let time: Vec<f64> = (0..n)
+            .map(|i| f64::from(next() % (40 + group[i] * 3)) / 2.0)
+            .collect();
+        let event: Vec<bool> = (0..n).map(|_| next() % 10 < 7).collect();
+        let strata: Vec<u32> = (0..n).map(|_| next() % 4 + 10).collect();
+        let cluster_labels: Vec<u32> = (0..n).map(|_| next() % 30).collect();
+        let sorted = SortedSubjects::new(&time, &event).unwrap();
+
+        let km = kaplan_meier(&time, &event, &group, CiTransform::LogLog, 0.9).unwrap();
+        let km_s = kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, 0.9).unwrap();
+        assert_eq!(km.len(), 3);
+        // Bit for bit (NaN standard errors where a curve reaches 0 included).
+        assert!(format!("{km:?}") == format!("{km_s:?}"));
+        let lr = log_rank(&time, &event, &group, Some(&strata)).unwrap();
+        assert_eq!(lr, log_rank_sorted(&sorted, &group, Some(&strata)).unwrap());
+        assert_eq!(lr.strata, 4);
+
+        // Two of the three groups, as the analysis compares arms.
+        let keep: Vec<bool> = group.iter().map(|&g| g != 7).collect();
+        let pick =
+            |v: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..n).filter(|&i| keep[i]).map(v).collect() };
+        let t2 = pick(&|i| time[i]);
+        let e2: Vec<bool> = (0..n).filter(|&i| keep[i]).map(|i| event[i]).collect();
+        let x2 = pick(&|i| f64::from(u8::from(group[i] == 9)));
+        let g2: Vec<u32> = x2.iter().map(|&v| v as u32).collect();
+        let s2: Vec<u32> = (0..n).filter(|&i| keep[i]).map(|i| strata[i]).collect();
+        let cl2 = Clusters::from_labels(
+            &(0..n)
+                .filter(|&i| keep[i])
+                .map(|i| cluster_labels[i])
+                .collect::<Vec<_>>(),
+        );
+        let sub = sorted.subset(&keep).unwrap();
+        assert_eq!(sub.len(), t2.len());
+        assert_eq!(
+            log_rank(&t2, &e2, &g2, None).unwrap(),
+            log_rank_sorted(&sub, &g2, None).unwrap()
+        );
+        for strata in [None, Some(&s2[..])] {
+            let a = cox_ph(&t2, &e2, &[&x2], strata, Some(&cl2), 0.95).unwrap();
+            let b = cox_ph_sorted(&sub, &[&x2], strata, Some(&cl2), 0.95).unwrap();
+            assert_eq!((a.n, a.events, a.clusters), (b.n, b.events, b.clusters));
+            let close = |p: f64, q: f64| (p - q).abs() <= 1e-12 * p.abs().max(1.0);
+            assert!(close(a.loglik, b.loglik));
+            assert!(close(a.coefficients[0].coef, b.coefficients[0].coef));
+            assert!(close(a.vcov[0][0], b.vcov[0][0]));
+            let (ra, rb) = (a.robust_vcov.unwrap(), b.robust_vcov.unwrap());
+            assert!(close(ra[0][0], rb[0][0]));
+        }
+
+        // Inputs that do not fit the sorted subjects fail as the single calls do.
+        assert!(matches!(
+            kaplan_meier_sorted(&sorted, &group[1..], CiTransform::LogLog, 0.9),
+            Err(StatsError::Invalid(_))
+        ));
+        assert!(matches!(
+            log_rank_sorted(&sorted, &group, Some(&strata[1..])),
+            Err(StatsError::Invalid(_))
+        ));
+        assert!(matches!(
+            cox_ph_sorted(&sub, &[&x2[1..]], None, None, 0.95),
+            Err(StatsError::Invalid(_))
+        ));
+        let none = sorted.subset(&vec![false; n]).unwrap();
+        assert!(matches!(
+            kaplan_meier_sorted(&none, &[], CiTransform::LogLog, 0.9),
+            Err(StatsError::TooFew { needed: 1, got: 0 })
+        ));
+        assert!(matches!(
+            cox_ph_sorted(&none, &[&[]], None, None, 0.95),
+            Err(StatsError::TooFew { .. })
+        ));
+    }
+
+    #[test]
+    fn radix_sort_matches_a_stable_sort() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let keys: Vec<u64> = (0..5000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if i % 3 == 0 { x % 7 } else { x }
+            })
+            .collect();
+        let mut want: Vec<u32> = (0..keys.len() as u32).collect();
+        want.sort_by_key(|&i| keys[i as usize]);
+        let got: Vec<u32> = radix_sort(keys.iter().copied())
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        assert_eq!(got, want);
+        assert!(radix_sort(std::iter::empty()).is_empty());
+        for top in [3u32, 254, 255, 256, 70_000] {
+            let codes: Vec<u32> = (0..=top).rev().chain([top, 0, 1]).collect();
+            let want: Vec<u32> = (0..=top).collect();
+            assert_eq!(levels(&codes), want);
+            let index = LevelIndex::new(&want);
+            assert!(codes.iter().all(|&c| index.of(c) == c));
+        }
+    }
 }

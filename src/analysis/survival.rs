@@ -154,11 +154,102 @@ pub(crate) fn analyse(
     let event: Vec<bool> = idx.iter().map(|&i| te.event[i]).collect();
     let group: Vec<u32> = idx.iter().map(|&i| units.arm[te.rows[i]] as u32).collect();
     // Sorted by time once for the curves, the log-rank tests and the Cox models.
-    let curves_and_sorted = survival::SortedSubjects::new(&time, &event).and_then(|sorted| {
-        survival::kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, conf)
-            .map(|c| (c, sorted))
-    });
-    let (curves, sorted) = match curves_and_sorted {
+    let sorted = match survival::SortedSubjects::new(&time, &event) {
+        Ok(s) => s,
+        Err(e) => {
+            note(
+                format!("Kaplan-Meier curves not estimable ({e})."),
+                format!("Kaplan-Meier-curves niet te schatten ({e})."),
+            );
+            return out;
+        }
+    };
+    // Arms with subjects: those that get a curve.
+    let mut present = vec![false; spec.arms.values.len()];
+    for &g in &group {
+        present[g as usize] = true;
+    }
+    let control_idx = spec
+        .arms
+        .values
+        .iter()
+        .position(|a| a.value == spec.arms.control)
+        .expect("validated config has its control among the arms");
+    let strata_labels: Option<&super::Labels> = if in_subset.is_none() && units.project.is_some() {
+        units.project.as_ref()
+    } else {
+        units.block.as_ref()
+    };
+    // The two arms of each comparison (every arm against control), for the log-rank test
+    // and the Cox model; only comparisons whose arms both have a curve.
+    let comparisons: Vec<TwoArms> = spec
+        .arms
+        .values
+        .iter()
+        .enumerate()
+        .filter(|&(t_idx, _)| t_idx != control_idx && present[t_idx] && present[control_idx])
+        .map(|(t_idx, _)| {
+            let keep: Vec<bool> = group
+                .iter()
+                .map(|&g| g as usize == t_idx || g as usize == control_idx)
+                .collect();
+            let sel: Vec<usize> = (0..idx.len()).filter(|&i| keep[i]).collect();
+            let sorted = if sel.len() == idx.len() {
+                None
+            } else {
+                Some(sorted.subset(&keep).expect("one flag per subject"))
+            };
+            let g2: Vec<u32> = sel
+                .iter()
+                .map(|&i| u32::from(group[i] as usize == t_idx))
+                .collect();
+            let strata: Option<Vec<u32>> = strata_labels.map(|l| {
+                l.clusters(sel.iter().map(|&i| te.rows[idx[i]]))
+                    .codes()
+                    .to_vec()
+            });
+            let clusters = units
+                .cluster
+                .as_ref()
+                .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
+            TwoArms {
+                t_idx,
+                sorted,
+                g2,
+                strata,
+                clusters,
+            }
+        })
+        .collect();
+    // The Cox fits (the slowest part) run beside the curves and the log-rank tests.
+    let (cox_fits, (curves, log_ranks)): (Vec<_>, (_, Vec<_>)) = rayon::join(
+        || {
+            comparisons
+                .iter()
+                .map(|c| {
+                    let x: Vec<f64> = c.g2.iter().map(|&g| f64::from(g)).collect();
+                    survival::cox_ph_sorted(
+                        c.sorted_or(&sorted),
+                        &[&x],
+                        c.strata.as_deref(),
+                        c.clusters.as_ref(),
+                        conf,
+                    )
+                })
+                .collect()
+        },
+        || {
+            let curves = survival::kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, conf);
+            let log_ranks = comparisons
+                .iter()
+                .map(|c| {
+                    survival::log_rank_sorted(c.sorted_or(&sorted), &c.g2, c.strata.as_deref())
+                })
+                .collect();
+            (curves, log_ranks)
+        },
+    );
+    let curves = match curves {
         Ok(c) => c,
         Err(e) => {
             note(
@@ -265,86 +356,6 @@ pub(crate) fn analyse(
         }
     }
 
-    let control_idx = spec
-        .arms
-        .values
-        .iter()
-        .position(|a| a.value == spec.arms.control)
-        .expect("validated config has its control among the arms");
-    let strata_labels: Option<&super::Labels> = if in_subset.is_none() && units.project.is_some() {
-        units.project.as_ref()
-    } else {
-        units.block.as_ref()
-    };
-    // The two arms of each comparison (every arm against control), for the log-rank test
-    // and the Cox model; only comparisons whose arms both have a curve.
-    let comparisons: Vec<TwoArms> = spec
-        .arms
-        .values
-        .iter()
-        .enumerate()
-        .filter(|&(t_idx, _)| {
-            t_idx != control_idx && curve_of(t_idx).is_some() && curve_of(control_idx).is_some()
-        })
-        .map(|(t_idx, _)| {
-            let keep: Vec<bool> = group
-                .iter()
-                .map(|&g| g as usize == t_idx || g as usize == control_idx)
-                .collect();
-            let sel: Vec<usize> = (0..idx.len()).filter(|&i| keep[i]).collect();
-            let sorted = if sel.len() == idx.len() {
-                None
-            } else {
-                Some(sorted.subset(&keep).expect("one flag per subject"))
-            };
-            let g2: Vec<u32> = sel
-                .iter()
-                .map(|&i| u32::from(group[i] as usize == t_idx))
-                .collect();
-            let strata: Option<Vec<u32>> = strata_labels.map(|l| {
-                l.clusters(sel.iter().map(|&i| te.rows[idx[i]]))
-                    .codes()
-                    .to_vec()
-            });
-            let clusters = units
-                .cluster
-                .as_ref()
-                .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
-            TwoArms {
-                t_idx,
-                sorted,
-                g2,
-                strata,
-                clusters,
-            }
-        })
-        .collect();
-    // The Cox fits (the slowest part) run beside the log-rank tests.
-    let (cox_fits, log_ranks): (Vec<_>, Vec<_>) = rayon::join(
-        || {
-            comparisons
-                .iter()
-                .map(|c| {
-                    let x: Vec<f64> = c.g2.iter().map(|&g| f64::from(g)).collect();
-                    survival::cox_ph_sorted(
-                        c.sorted_or(&sorted),
-                        &[&x],
-                        c.strata.as_deref(),
-                        c.clusters.as_ref(),
-                        conf,
-                    )
-                })
-                .collect()
-        },
-        || {
-            comparisons
-                .iter()
-                .map(|c| {
-                    survival::log_rank_sorted(c.sorted_or(&sorted), &c.g2, c.strata.as_deref())
-                })
-                .collect()
-        },
-    );
     for ((c, cox), log_rank) in comparisons.iter().zip(cox_fits).zip(log_ranks) {
         let t_arm = &spec.arms.values[c.t_idx];
         let key = ComparisonKey {

@@ -28,7 +28,10 @@
 //! interval exp(β ± z·SE).
 //!
 //! Scale: one sort by time ([`SortedSubjects`], a radix sort), a linear split by stratum
-//! and O(n·k²) work per Newton iteration.
+//! and O(n·k²) work per Newton iteration. The log-likelihood's Efron terms are summed as
+//! logarithms of products (one logarithm per few dozen tied events) and its Σηᵢ once per
+//! event time; score and information, and so the estimates, are computed exactly as
+//! before, term by term.
 
 use nalgebra::{Cholesky, DMatrix, DVector};
 use serde::Serialize;
@@ -38,6 +41,11 @@ use super::super::ols::Clusters;
 use super::{
     SortedSubjects, StatsError, StatsResult, check_len, check_level, check_nonempty, check_subjects,
 };
+
+/// The range a running product of Efron denominators is kept in before its logarithm
+/// is taken ([`Sorted::derivatives`]); far from overflow and underflow.
+const PRODUCT_MIN: f64 = 1e-250;
+const PRODUCT_MAX: f64 = 1e250;
 
 /// Newton iterations before the fit is declared not to converge.
 const MAX_ITER: usize = 60;
@@ -362,6 +370,9 @@ impl Sorted {
         let (mut s1, mut s2) = (vec![0.0; k], vec![0.0; k * k]);
         let (mut d1, mut d2) = (vec![0.0; k], vec![0.0; k * k]);
         let mut a1 = vec![0.0; k];
+        // exp(η) of the two latest distinct η: with few distinct covariate rows (an arm
+        // indicator) nearly every subject reuses one, and the values are the same.
+        let mut memo = [(f64::NAN, f64::NAN); 2];
         for &(lo, hi) in &self.segments {
             let mut s0 = 0.0;
             s1.fill(0.0);
@@ -372,31 +383,51 @@ impl Sorted {
                 let mut d0 = 0.0;
                 d1.fill(0.0);
                 d2.fill(0.0);
+                // Σ η over this time's events, added to the log-likelihood once.
+                let mut eta_events = 0.0;
                 let mut d = 0usize;
                 while i < hi && self.time[i] == t {
                     let xi = self.xi(i);
                     let eta: f64 = xi.iter().zip(beta).map(|(a, b)| a * b).sum();
-                    let w = eta.exp();
+                    let w = if eta.to_bits() == memo[0].0.to_bits() {
+                        memo[0].1
+                    } else if eta.to_bits() == memo[1].0.to_bits() {
+                        memo[1].1
+                    } else {
+                        let w = eta.exp();
+                        memo = [(eta, w), memo[0]];
+                        w
+                    };
                     s0 += w;
                     add_outer(&mut s1, &mut s2, xi, w);
                     if self.event[i] {
                         d += 1;
                         d0 += w;
                         add_outer(&mut d1, &mut d2, xi, w);
-                        loglik.add(eta);
+                        eta_events += eta;
                         for (u, x) in score.iter_mut().zip(xi) {
                             *u += x;
                         }
                     }
                     i += 1;
                 }
+                // Σₗ log a0ₗ as the logarithm of their product, taken in pieces that stay
+                // well inside the floating-point range: one logarithm per piece rather
+                // than per event (a large share of the fit's time with many events).
+                let mut product = 1.0;
                 for l in 0..d {
                     let f = l as f64 / d as f64;
                     let a0 = s0 - f * d0;
                     for a in 0..k {
                         a1[a] = s1[a] - f * d1[a];
                     }
-                    loglik.add(-a0.ln());
+                    let next = product * a0;
+                    if (PRODUCT_MIN..=PRODUCT_MAX).contains(&next) {
+                        product = next;
+                    } else {
+                        loglik.add(-product.ln());
+                        product = a0;
+                    }
                     for a in 0..k {
                         score[a] -= a1[a] / a0;
                         for b in 0..k {
@@ -404,6 +435,10 @@ impl Sorted {
                             info[a * k + b] += s2ab / a0 - a1[a] * a1[b] / (a0 * a0);
                         }
                     }
+                }
+                if d > 0 {
+                    loglik.add(eta_events);
+                    loglik.add(-product.ln());
                 }
             }
         }

@@ -347,6 +347,15 @@ impl Sorted {
     /// A covariate that is constant or a linear combination of earlier ones, from a QR
     /// decomposition of the centred covariates (the same 1e-9 rule as OLS).
     fn check_collinear(&self) -> StatsResult<()> {
+        if self.k == 1 {
+            // One column: R's only entry is the column's norm, so the rule below fails
+            // exactly when the centred covariate is zero (the covariate is constant).
+            let norm = self.x.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if !super::super::above(norm, 1e-9 * norm) {
+                return Err(StatsError::Collinear { index: 0 });
+            }
+            return Ok(());
+        }
         let n = self.time.len();
         let m = DMatrix::from_fn(n, self.k, |i, j| self.x[i * self.k + j]);
         let norms: Vec<f64> = (0..self.k).map(|j| m.column(j).norm()).collect();
@@ -361,6 +370,14 @@ impl Sorted {
 
     /// One pass over the risk sets, from the latest time to the earliest.
     fn derivatives(&self, beta: &[f64]) -> Derivatives {
+        match beta {
+            [b] => self.derivatives_one(*b),
+            _ => self.derivatives_any(beta),
+        }
+    }
+
+    /// [`Sorted::derivatives`] for any number of covariates.
+    fn derivatives_any(&self, beta: &[f64]) -> Derivatives {
         let k = self.k;
         // The log-likelihood adds up millions of terms of similar size: compensated
         // summation keeps its rounding noise far below the changes Newton looks at.
@@ -446,6 +463,76 @@ impl Sorted {
             loglik: loglik.total(),
             score: DVector::from_vec(score),
             info: DMatrix::from_row_slice(k, k, &info),
+        }
+    }
+
+    /// [`Sorted::derivatives`] for one covariate (an arm indicator, say), with every
+    /// sum held in a register: the same operations in the same order, so the same
+    /// values to the last bit, several times faster on millions of subjects.
+    fn derivatives_one(&self, beta: f64) -> Derivatives {
+        let mut loglik = Neumaier::default();
+        let (mut score, mut info) = (0.0, 0.0);
+        let mut memo = [(f64::NAN, f64::NAN); 2];
+        for &(lo, hi) in &self.segments {
+            let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+            let mut i = lo;
+            while i < hi {
+                let t = self.time[i];
+                let (mut d0, mut d1, mut d2) = (0.0, 0.0, 0.0);
+                let mut eta_events = 0.0;
+                let mut d = 0usize;
+                while i < hi && self.time[i] == t {
+                    let x = self.x[i];
+                    let eta = x * beta;
+                    let w = if eta.to_bits() == memo[0].0.to_bits() {
+                        memo[0].1
+                    } else if eta.to_bits() == memo[1].0.to_bits() {
+                        memo[1].1
+                    } else {
+                        let w = eta.exp();
+                        memo = [(eta, w), memo[0]];
+                        w
+                    };
+                    s0 += w;
+                    let wx = w * x;
+                    s1 += wx;
+                    s2 += wx * x;
+                    if self.event[i] {
+                        d += 1;
+                        d0 += w;
+                        d1 += wx;
+                        d2 += wx * x;
+                        eta_events += eta;
+                        score += x;
+                    }
+                    i += 1;
+                }
+                let mut product = 1.0;
+                for l in 0..d {
+                    let f = l as f64 / d as f64;
+                    let a0 = s0 - f * d0;
+                    let a1 = s1 - f * d1;
+                    let next = product * a0;
+                    if (PRODUCT_MIN..=PRODUCT_MAX).contains(&next) {
+                        product = next;
+                    } else {
+                        loglik.add(-product.ln());
+                        product = a0;
+                    }
+                    score -= a1 / a0;
+                    let s2ab = s2 - f * d2;
+                    info += s2ab / a0 - a1 * a1 / (a0 * a0);
+                }
+                if d > 0 {
+                    loglik.add(eta_events);
+                    loglik.add(-product.ln());
+                }
+            }
+        }
+        Derivatives {
+            loglik: loglik.total(),
+            score: DVector::from_vec(vec![score]),
+            info: DMatrix::from_row_slice(1, 1, &[info]),
         }
     }
 
@@ -608,5 +695,33 @@ impl Neumaier {
 
     fn total(&self) -> f64 {
         self.sum + self.carry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-covariate path gives the general path's values to the last bit, with
+    /// ties, strata and a covariate that is not 0/1.
+    #[test]
+    fn one_covariate_path_equals_the_general_one() {
+        let n = 3_000;
+        let time: Vec<f64> = (0..n).map(|i| ((i * 7919) % 97) as f64 / 4.0).collect();
+        let event: Vec<bool> = (0..n).map(|i| i % 5 != 0).collect();
+        let sorted = SortedSubjects::new(&time, &event).unwrap();
+        let arm: Vec<f64> = (0..n).map(|i| ((i * 31) % 2) as f64).collect();
+        let dose: Vec<f64> = (0..n).map(|i| ((i * 13) % 11) as f64 * 0.37).collect();
+        let strata: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
+        for (x, st) in [(&arm, None), (&dose, Some(strata.as_slice()))] {
+            let data = Sorted::new(&sorted, &[x.as_slice()], st);
+            for beta in [0.0, 0.3, -1.7] {
+                let a = data.derivatives_one(beta);
+                let b = data.derivatives_any(&[beta]);
+                assert_eq!(a.loglik.to_bits(), b.loglik.to_bits());
+                assert_eq!(a.score[0].to_bits(), b.score[0].to_bits());
+                assert_eq!(a.info[(0, 0)].to_bits(), b.info[(0, 0)].to_bits());
+            }
+        }
     }
 }

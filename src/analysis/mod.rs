@@ -910,12 +910,7 @@ fn analyse_subset(
         }
     }
 
-    let control_idx = spec
-        .arms
-        .values
-        .iter()
-        .position(|a| a.value == spec.arms.control)
-        .expect("validated config has its control among the arms");
+    let control_idx = spec.arms.control_index();
     for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
         if t_idx == control_idx {
             continue;

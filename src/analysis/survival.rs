@@ -169,12 +169,7 @@ pub(crate) fn analyse(
     for &g in &group {
         present[g as usize] = true;
     }
-    let control_idx = spec
-        .arms
-        .values
-        .iter()
-        .position(|a| a.value == spec.arms.control)
-        .expect("validated config has its control among the arms");
+    let control_idx = spec.arms.control_index();
     let strata_labels: Option<&super::Labels> = if in_subset.is_none() && units.project.is_some() {
         units.project.as_ref()
     } else {

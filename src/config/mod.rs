@@ -290,6 +290,14 @@ pub struct Arms {
 }
 
 impl Arms {
+    /// The index of the control arm in `values` (a validated config has it there).
+    pub fn control_index(&self) -> usize {
+        self.values
+            .iter()
+            .position(|a| a.value == self.control)
+            .expect("validated config has its control among the arms")
+    }
+
     /// The arms compared with the control, in config order.
     pub fn treated(&self) -> impl Iterator<Item = &Arm> {
         self.values.iter().filter(move |a| a.value != self.control)

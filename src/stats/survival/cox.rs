@@ -387,9 +387,7 @@ impl Sorted {
         let (mut s1, mut s2) = (vec![0.0; k], vec![0.0; k * k]);
         let (mut d1, mut d2) = (vec![0.0; k], vec![0.0; k * k]);
         let mut a1 = vec![0.0; k];
-        // exp(η) of the two latest distinct η: with few distinct covariate rows (an arm
-        // indicator) nearly every subject reuses one, and the values are the same.
-        let mut memo = [(f64::NAN, f64::NAN); 2];
+        let mut memo = ExpMemo::default();
         for &(lo, hi) in &self.segments {
             let mut s0 = 0.0;
             s1.fill(0.0);
@@ -406,15 +404,7 @@ impl Sorted {
                 while i < hi && self.time[i] == t {
                     let xi = self.xi(i);
                     let eta: f64 = xi.iter().zip(beta).map(|(a, b)| a * b).sum();
-                    let w = if eta.to_bits() == memo[0].0.to_bits() {
-                        memo[0].1
-                    } else if eta.to_bits() == memo[1].0.to_bits() {
-                        memo[1].1
-                    } else {
-                        let w = eta.exp();
-                        memo = [(eta, w), memo[0]];
-                        w
-                    };
+                    let w = memo.exp(eta);
                     s0 += w;
                     add_outer(&mut s1, &mut s2, xi, w);
                     if self.event[i] {
@@ -472,7 +462,7 @@ impl Sorted {
     fn derivatives_one(&self, beta: f64) -> Derivatives {
         let mut loglik = Neumaier::default();
         let (mut score, mut info) = (0.0, 0.0);
-        let mut memo = [(f64::NAN, f64::NAN); 2];
+        let mut memo = ExpMemo::default();
         for &(lo, hi) in &self.segments {
             let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
             let mut i = lo;
@@ -484,15 +474,7 @@ impl Sorted {
                 while i < hi && self.time[i] == t {
                     let x = self.x[i];
                     let eta = x * beta;
-                    let w = if eta.to_bits() == memo[0].0.to_bits() {
-                        memo[0].1
-                    } else if eta.to_bits() == memo[1].0.to_bits() {
-                        memo[1].1
-                    } else {
-                        let w = eta.exp();
-                        memo = [(eta, w), memo[0]];
-                        w
-                    };
+                    let w = memo.exp(eta);
                     s0 += w;
                     let wx = w * x;
                     s1 += wx;
@@ -659,6 +641,32 @@ impl Sorted {
             }
         }
         meat
+    }
+}
+
+/// exp(η) of the two latest distinct η: with few distinct covariate rows (an arm
+/// indicator) nearly every subject reuses one, and the values are those of `exp`.
+struct ExpMemo([(f64, f64); 2]);
+
+impl Default for ExpMemo {
+    fn default() -> Self {
+        Self([(f64::NAN, f64::NAN); 2])
+    }
+}
+
+impl ExpMemo {
+    #[inline]
+    fn exp(&mut self, eta: f64) -> f64 {
+        let m = &mut self.0;
+        if eta.to_bits() == m[0].0.to_bits() {
+            m[0].1
+        } else if eta.to_bits() == m[1].0.to_bits() {
+            m[1].1
+        } else {
+            let w = eta.exp();
+            *m = [(eta, w), m[0]];
+            w
+        }
     }
 }
 

@@ -723,3 +723,33 @@ fn compare_refuses_the_same_way() {
         &["no column \"arm\"", "The file has: pid,arm,age"],
     );
 }
+
+/// A treatment column with more distinct values than arms can be told apart (an id
+/// column given by mistake) is refused with its count, before any per-arm work.
+#[test]
+fn too_many_arms_are_refused() {
+    let dir = setup(CONFIG, csv(&table()));
+    let mut text = String::from("arm,y\n");
+    for i in 0..65_536 {
+        text.push_str(&format!("{i},{}.5\n", i % 7));
+    }
+    fs::write(dir.path().join("notebooks-data/many.csv"), text).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "compare",
+            "notebooks-data/many.csv",
+            "--treatment",
+            "arm",
+            "--outcome",
+            "y",
+            "--control",
+            "0",
+        ],
+        1,
+        &[
+            "column \"arm\" has 65536 different values",
+            "at most 65535 arms",
+        ],
+    );
+}

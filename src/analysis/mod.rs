@@ -413,11 +413,6 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let path = frame.path();
     let raw_arm = frame.factor(&spec.arms.column)?;
     let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
-    let arm_of_level: Vec<Option<usize>> = raw_arm
-        .levels
-        .iter()
-        .map(|l| allowed.iter().position(|a| a == l))
-        .collect();
     if allowed.len() > usize::from(u16::MAX) {
         return Err(Error::data(
             path,
@@ -429,6 +424,11 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ),
         ));
     }
+    let arm_of_level: Vec<Option<usize>> = raw_arm
+        .levels
+        .iter()
+        .map(|l| allowed.iter().position(|a| a == l))
+        .collect();
     let mut arm: Vec<u16> = Vec::with_capacity(raw_arm.codes.len());
     for (i, c) in raw_arm.codes.iter().enumerate() {
         let c = c.ok_or_else(|| {

@@ -1014,9 +1014,6 @@ impl Frame {
                     .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
                     .collect(),
             ),
-            DataType::Float64 => {
-                Numbers::from_chunked(s.f64().map_err(|e| self.err(name, e))?.clone())
-            }
             dt if dt.is_primitive_numeric() => Numbers::from_chunked(
                 s.cast(&DataType::Float64)
                     .map_err(|e| self.err(name, e))?
@@ -1334,9 +1331,6 @@ impl Frame {
     pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
         let f = self.factor(column)?;
         let wanted: Vec<bool> = f.levels.iter().map(|l| values.contains(l)).collect();
-        if wanted.iter().all(|&w| w) && f.codes.iter().all(Option::is_some) {
-            return Ok(self);
-        }
         let keep: Vec<bool> = f
             .codes
             .iter()

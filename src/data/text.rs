@@ -27,7 +27,7 @@ use polars::prelude::*;
 
 use super::Selection;
 use super::options::{ReadOptions, describe_delimiter};
-use super::values::NA_STRINGS;
+use super::values::is_marker;
 
 /// Separators tried when none is given, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -479,17 +479,14 @@ fn structure(
             None,
         ),
     };
+    let cuts = a.cuts_in_data(data_start, 0, 0).collect();
     let mut st = Structure {
         header_line,
         header,
         titles,
         data_start,
         gaps: a.gaps,
-        cuts: a
-            .cuts
-            .iter()
-            .map(|c| (c.0 - data_start - c.1, c.2))
-            .collect(),
+        cuts,
         head_end: a.head_end.map(|h| h.0 - data_start - h.1),
         lines: a.lines,
         empty_rows: a.empty_rows,
@@ -497,12 +494,8 @@ fn structure(
         unnamed_used: a.unnamed_used,
     };
     if let Some(b) = b {
-        let (rows, removed) = (st.lines.len(), a.removed);
-        st.cuts.extend(
-            b.cuts
-                .iter()
-                .map(|c| (c.0 - data_start - removed - c.1, rows + c.2)),
-        );
+        let rows = st.lines.len();
+        st.cuts.extend(b.cuts_in_data(data_start, a.removed, rows));
         st.gaps.extend(b.gaps);
         st.empty_rows.extend(b.empty_rows.iter().map(|r| rows + r));
         st.lines.extend(b.lines);
@@ -553,6 +546,21 @@ struct Scanned {
     empty_rows: Vec<usize>,
     comments: usize,
     unnamed_used: Vec<bool>,
+}
+
+impl Scanned {
+    /// The cuts as [`Structure::cuts`] holds them, for a part that follows `rows`
+    /// records and `removed` bytes cut out before it.
+    fn cuts_in_data(
+        &self,
+        data_start: usize,
+        removed: usize,
+        rows: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.cuts
+            .iter()
+            .map(move |&(start, cut, n)| (start - data_start - removed - cut, rows + n))
+    }
 }
 
 impl Records<'_> {
@@ -847,18 +855,14 @@ fn read_in_batches(
         data.shrink_to_fit();
         end = start;
     }
-    let mut df: Option<DataFrame> = None;
-    for part in parts.into_iter().rev() {
-        match &mut df {
-            None => df = Some(part),
-            Some(d) => {
-                d.vstack_mut_owned(part).map_err(read_err)?;
-            }
-        }
-    }
-    let Some(df) = df else {
+    // The batches were read from the end: join them in file order.
+    let mut parts = parts.into_iter().rev();
+    let Some(mut df) = parts.next() else {
         return Err("the file has no data rows".into());
     };
+    for part in parts {
+        df.vstack_mut_owned(part).map_err(read_err)?;
+    }
     if df.height() != st.lines.len() {
         return Err(format!(
             "the rows could not be read consistently ({} records found, {} read); check the file's quotes, or save it again as CSV",
@@ -957,10 +961,11 @@ impl Columns<'_> {
             .with_parse_options(parse)
     }
 
-    /// Find the missing-value markers ([`NA_STRINGS`], any case, and `na`) that occur
-    /// in the first [`INFER_ROWS`] records of the selected columns. Matching only these
-    /// keeps polars from comparing every field with every marker; a marker that first
-    /// appears further down fails its batch, and the file is then read as text.
+    /// Find the missing-value markers ([`is_marker`]: the standard ones in any case, and
+    /// `na`) that occur in the first [`INFER_ROWS`] records of the selected columns.
+    /// Matching only these keeps polars from comparing every field with every marker; a
+    /// marker that first appears further down fails its batch, and the file is then read
+    /// as text.
     fn find_markers(&mut self, data: &[u8]) -> PolarsResult<()> {
         let first = self
             .options(false)
@@ -971,9 +976,7 @@ impl Columns<'_> {
         let mut found: Vec<PlSmallStr> = Vec::new();
         for c in first.columns() {
             for v in c.str()?.iter().flatten() {
-                let marker = NA_STRINGS.iter().any(|m| m.eq_ignore_ascii_case(v))
-                    || self.na.iter().any(|m| m == v);
-                if marker && !found.iter().any(|f| f.as_str() == v) {
+                if is_marker(v, self.na) && !found.iter().any(|f| f.as_str() == v) {
                     found.push(v.into());
                 }
             }

@@ -34,12 +34,16 @@ pub(crate) enum NotNumber {
     Thousands,
 }
 
+/// Whether the text is a missing-value marker: one of [`NA_STRINGS`] (in any case) or
+/// one of the `extra` markers (exactly).
+pub(crate) fn is_marker(t: &str, extra: &[String]) -> bool {
+    NA_STRINGS.iter().any(|m| m.eq_ignore_ascii_case(t)) || extra.iter().any(|m| m == t)
+}
+
 impl Rules {
     /// Whether the (trimmed) text marks a missing value.
     pub fn is_na(&self, t: &str) -> bool {
-        t.is_empty()
-            || NA_STRINGS.iter().any(|m| m.eq_ignore_ascii_case(t))
-            || self.na.iter().any(|m| m == t)
+        t.is_empty() || is_marker(t, &self.na)
     }
 
     /// The number the (trimmed, non-missing) text writes.

@@ -92,13 +92,23 @@ impl<'a> Pair<'a> {
         (0..self.len()).map(|i| self.rows.as_ref().map_or(i, |r| r[i]))
     }
 
+    /// The outcomes of the treated and of the control units, in row order.
     fn split(&self) -> (Vec<f64>, Vec<f64>) {
         let nt = self.treated.iter().filter(|&&t| t).count();
-        let mut yt = Vec::with_capacity(nt);
-        let mut yc = Vec::with_capacity(self.treated.len() - nt);
+        let nc = self.treated.len() - nt;
+        // Without a branch per unit (arms in random order would mispredict half of
+        // them): each value goes to the next slot of both vectors, and only its arm's
+        // position moves on. One spare slot at the end of each.
+        let (mut yt, mut yc) = (vec![0.0; nt + 1], vec![0.0; nc + 1]);
+        let (mut it, mut ic) = (0, 0);
         for (v, &t) in self.y.iter().zip(&self.treated) {
-            if t { yt.push(*v) } else { yc.push(*v) }
+            yt[it] = *v;
+            yc[ic] = *v;
+            it += usize::from(t);
+            ic += usize::from(!t);
         }
+        yt.truncate(nt);
+        yc.truncate(nc);
         (yt, yc)
     }
 

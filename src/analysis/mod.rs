@@ -853,34 +853,41 @@ fn analyse_subset(
     let mut missing_cov = vec![0usize; n_arms];
     // Every row a unit and every outcome observed: the columns are read directly.
     let direct = everyone && ou.rows.is_none() && ou.values.missing() == 0;
-    for u in 0..ou.len() {
-        let r = ou.row(u);
-        if !keep(r) {
-            continue;
+    if direct {
+        for &a in &units.arm {
+            observed[usize::from(a)] += 1;
         }
-        let a = units.arm_of(r);
-        if direct || ou.values.get(u).is_some() {
-            observed[a] += 1;
-            if units.missing_covariate(r) {
-                missing_cov[a] += 1;
+        if let Some(m) = &units.covariate_missing {
+            for (&a, &m) in units.arm.iter().zip(m) {
+                missing_cov[usize::from(a)] += usize::from(m);
             }
-        } else {
-            missing[a] += 1;
+        }
+    } else {
+        for u in 0..ou.len() {
+            let r = ou.row(u);
+            if !keep(r) {
+                continue;
+            }
+            let a = units.arm_of(r);
+            if ou.values.get(u).is_some() {
+                observed[a] += 1;
+                if units.missing_covariate(r) {
+                    missing_cov[a] += 1;
+                }
+            } else {
+                missing[a] += 1;
+            }
         }
     }
+    // Every row a unit with an observed outcome: the outcome split by arm in one pass
+    // (the values of each arm in row order, as the filtered pass below gives them).
+    let by_arm = direct.then(|| split_by_arm(ou.values.values(), &units.arm, &observed));
     for (a, arm) in spec.arms.values.iter().enumerate() {
         if observed[a] == 0 {
             continue;
         }
-        let summary = if direct {
-            let vals = ou
-                .values
-                .values()
-                .iter()
-                .zip(&units.arm)
-                .filter(|(_, x)| usize::from(**x) == a)
-                .map(|(v, _)| *v);
-            arm_summary(vals, observed[a], binary, conf)
+        let summary = if let Some(by_arm) = &by_arm {
+            arm_summary(by_arm[a].iter().copied(), observed[a], binary, conf)
         } else {
             let vals = (0..ou.len()).filter_map(|u| {
                 let r = ou.row(u);
@@ -909,6 +916,7 @@ fn analyse_subset(
             });
         }
     }
+    drop(by_arm);
 
     let control_idx = spec.arms.control_index();
     for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
@@ -991,6 +999,24 @@ fn analyse_subset(
         tests.extend(res.tests);
         notes.extend(estimate::to_notes(&o.id, subset, res.notes));
     }
+}
+
+/// The values of each arm (`arm` per row, `n` per arm), in row order; one pass, with
+/// no branch per row.
+fn split_by_arm(y: &[f64], arm: &[u16], n: &[usize]) -> Vec<Vec<f64>> {
+    // One slot more per arm: every value is written to its arm's next slot, which the
+    // next value of that arm overwrites.
+    let mut out: Vec<Vec<f64>> = n.iter().map(|&k| vec![0.0; k + 1]).collect();
+    let mut at = vec![0usize; n.len()];
+    for (&v, &a) in y.iter().zip(arm) {
+        let a = usize::from(a);
+        out[a][at[a]] = v;
+        at[a] += 1;
+    }
+    for (o, &k) in out.iter_mut().zip(n) {
+        o.truncate(k);
+    }
+    out
 }
 
 /// Estimate (mean or proportion), standard deviation, interval and interval method of

@@ -140,9 +140,8 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
         eprintln!("note: {}: {a}", path.display());
     }
 
-    let arm_factor = frame.factor(&args.treatment)?;
-    let arm_missing = arm_factor.codes.iter().any(Option::is_none);
-    let arm_values: BTreeSet<String> = arm_factor.levels.into_iter().collect();
+    let (arm_levels, arm_missing) = frame.levels(&args.treatment)?;
+    let arm_values: BTreeSet<String> = arm_levels.into_iter().collect();
     let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
     let check = |v: &str, flag: &str| -> Result<()> {
         if arm_values.contains(v) {

@@ -16,6 +16,7 @@
 //! words (ja/nee, WAAR/ONWAAR, true/false, yes/no, j/n, y/n) read as 1/0.
 
 pub mod options;
+mod plain;
 mod sheet;
 mod text;
 mod values;
@@ -211,6 +212,67 @@ impl Factor {
     }
 }
 
+/// The distinct texts, sorted.
+fn sorted_levels(texts: &[String]) -> Vec<String> {
+    let mut levels = texts.to_vec();
+    levels.sort();
+    levels.dedup();
+    levels
+}
+
+/// Codes of numbers in order of first appearance ([`Frame::factor`]). Whole numbers
+/// from 0 to 255 (arms, small codes) are looked up in a table, the rest in a hash map;
+/// 0 and -0 are one value.
+struct NumberCodes {
+    /// Code of each small whole number; `u32::MAX` when not seen yet.
+    small: [u32; 256],
+    seen: FxHashMap<u64, u32>,
+}
+
+impl Default for NumberCodes {
+    fn default() -> Self {
+        Self {
+            small: [u32::MAX; 256],
+            seen: FxHashMap::default(),
+        }
+    }
+}
+
+impl NumberCodes {
+    /// The index of `x` in the table, when it is a whole number from 0 to 255.
+    #[inline(always)]
+    fn small_index(x: f64) -> Option<usize> {
+        let i = x as u8;
+        (f64::from(i) == x).then_some(usize::from(i))
+    }
+
+    #[inline(always)]
+    fn code(&mut self, x: f64, texts: &mut Vec<String>) -> u32 {
+        if let Some(i) = Self::small_index(x)
+            && self.small[i] != u32::MAX
+        {
+            return self.small[i];
+        }
+        self.lookup(x, texts)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lookup(&mut self, x: f64, texts: &mut Vec<String>) -> u32 {
+        // x + 0.0 is x, except that -0 becomes +0.
+        let key = (x + 0.0).to_bits();
+        let next = texts.len() as u32;
+        let c = *self.seen.entry(key).or_insert_with(|| {
+            texts.push(fmt_number(x));
+            next
+        });
+        if let Some(i) = Self::small_index(x) {
+            self.small[i] = c;
+        }
+        c
+    }
+}
+
 /// A numeric column as polars holds it: one contiguous array of values with a mask of
 /// the missing ones. Cloning shares the values (no copy), so estimators can read large
 /// columns in place ([`Frame::numeric`]).
@@ -390,6 +452,12 @@ impl Frame {
         };
         if kind == FileKind::Parquet {
             return Self::load_parquet(path, &sel, opts);
+        }
+        // Large plain comma files of numbers: one pass per core (the same result).
+        if kind == FileKind::Text
+            && let Some(t) = plain::read(path, opts, &sel)
+        {
+            return Self::from_text(path, t, opts, columns);
         }
         // Read-only: std::fs::read opens the file for reading and nothing else.
         let bytes = std::fs::read(path).map_err(|e| {
@@ -835,11 +903,36 @@ impl Frame {
     /// values (as [`Frame::strings`] writes them), None where missing. Each distinct
     /// value is formatted once, so this is cheap on large columns.
     pub fn factor(&self, name: &str) -> Result<Factor> {
+        let mut codes: Vec<Option<u32>> = Vec::with_capacity(self.height());
+        let texts = self.code_rows(name, |c| codes.push(c))?;
+        // Distinct texts, sorted; different raw values with the same text ("1" and
+        // "1.0") become one level.
+        let levels = sorted_levels(&texts);
+        let remap: Vec<u32> = texts
+            .iter()
+            .map(|t| levels.binary_search(t).expect("every text is a level") as u32)
+            .collect();
+        if remap.iter().enumerate().any(|(i, &c)| i as u32 != c) {
+            for c in codes.iter_mut().flatten() {
+                *c = remap[*c as usize];
+            }
+        }
+        Ok(Factor { codes, levels })
+    }
+
+    /// The levels of [`Frame::factor`] (sorted distinct values), and whether a value is
+    /// missing, without a code per row.
+    pub fn levels(&self, name: &str) -> Result<(Vec<String>, bool)> {
+        let mut missing = false;
+        let texts = self.code_rows(name, |c| missing |= c.is_none())?;
+        Ok((sorted_levels(&texts), missing))
+    }
+
+    /// Hand `each` the code of every row in order (codes in order of first appearance;
+    /// None where missing); the text of each code.
+    fn code_rows(&self, name: &str, mut each: impl FnMut(Option<u32>)) -> Result<Vec<String>> {
         let c = self.column(name)?;
         let s = c.as_materialized_series();
-        let n = s.len();
-        // First pass: codes in order of appearance, with the text of each code.
-        let mut codes: Vec<Option<u32>> = Vec::with_capacity(n);
         let mut texts: Vec<String> = Vec::new();
         match s.dtype() {
             DataType::String => {
@@ -849,7 +942,7 @@ impl Frame {
                     let t = match v.map(str::trim) {
                         Some(t) if !self.rules.is_na(t) => t,
                         _ => {
-                            codes.push(None);
+                            each(None);
                             continue;
                         }
                     };
@@ -858,42 +951,28 @@ impl Frame {
                         texts.push(whole_number_text(t, self.rules.decimal_comma));
                         next
                     });
-                    codes.push(Some(code));
+                    each(Some(code));
                 }
             }
             dt if dt.is_primitive_numeric() => {
                 let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
                 let ca = f.f64().map_err(|e| self.err(name, e))?;
-                let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
-                // Rows often repeat the value of the row before (sorted or grouped
-                // files, few arms): that code is reused without a lookup.
-                let mut last: Option<(u64, u32)> = None;
-                for v in ca.iter() {
-                    let Some(x) = v else {
-                        codes.push(None);
-                        continue;
-                    };
-                    let key = if x == 0.0 { 0 } else { x.to_bits() };
-                    let code = match last {
-                        Some((k, c)) if k == key => c,
-                        _ => {
-                            let next = seen.len() as u32;
-                            let c = *seen.entry(key).or_insert_with(|| {
-                                texts.push(fmt_number(x));
-                                next
-                            });
-                            last = Some((key, c));
-                            c
-                        }
-                    };
-                    codes.push(Some(code));
+                let mut codes = NumberCodes::default();
+                for arr in ca.downcast_iter() {
+                    let values = arr.values().iter();
+                    match arr.validity() {
+                        None => values.for_each(|&x| each(Some(codes.code(x, &mut texts)))),
+                        Some(valid) => values.zip(valid.iter()).for_each(|(&x, ok)| {
+                            each(ok.then(|| codes.code(x, &mut texts)));
+                        }),
+                    }
                 }
             }
             _ => {
                 let v = self.strings(name)?;
                 let mut seen: HashMap<String, u32> = HashMap::new();
                 for t in v {
-                    codes.push(t.map(|t| {
+                    each(t.map(|t| {
                         let next = seen.len() as u32;
                         *seen.entry(t.clone()).or_insert_with(|| {
                             texts.push(t);
@@ -903,19 +982,7 @@ impl Frame {
                 }
             }
         }
-        // Distinct texts, sorted; different raw values with the same text ("1" and
-        // "1.0") become one level.
-        let mut levels: Vec<String> = texts.clone();
-        levels.sort();
-        levels.dedup();
-        let remap: Vec<u32> = texts
-            .iter()
-            .map(|t| levels.binary_search(t).expect("every text is a level") as u32)
-            .collect();
-        for c in codes.iter_mut().flatten() {
-            *c = remap[*c as usize];
-        }
-        Ok(Factor { codes, levels })
+        Ok(texts)
     }
 
     /// Whether the column holds numbers (read as such, not as text).
@@ -1028,7 +1095,14 @@ impl Frame {
                 ));
             }
         };
-        let bad = if nums.missing() == 0 {
+        // Checked in blocks without a branch per value first (most columns are clean).
+        let clean = nums
+            .values()
+            .chunks(4096)
+            .all(|b| b.iter().fold(true, |ok, x| ok & x.is_finite()));
+        let bad = if clean {
+            None
+        } else if nums.missing() == 0 {
             nums.values().iter().position(|x| !x.is_finite())
         } else {
             nums.iter().position(|v| v.is_some_and(|x| !x.is_finite()))

@@ -34,9 +34,9 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// Records looked at to detect the separator and title lines.
 const SNIFF_RECORDS: usize = 50;
 /// Bytes looked at to detect the separator (cut at a line end).
-const SNIFF_BYTES: usize = 64 * 1024;
+pub(crate) const SNIFF_BYTES: usize = 64 * 1024;
 /// Rows polars looks at to infer column types in a comma-separated file.
-const INFER_ROWS: usize = 10_000;
+pub(crate) const INFER_ROWS: usize = 10_000;
 
 /// Bytes to text, with a note on what was assumed (if anything). Valid UTF-8 without a
 /// byte-order mark is taken over as it is.
@@ -665,6 +665,20 @@ pub(crate) struct TextTable {
     pub empty_rows: Vec<usize>,
     pub assumptions: Vec<String>,
     pub delimiter: u8,
+    /// How the records are laid out, for the reader of plain files ([`super::plain`]).
+    pub layout: Layout,
+}
+
+/// The layout of the records behind a [`TextTable`].
+pub(crate) struct Layout {
+    /// Fields in the header.
+    pub width: usize,
+    /// Header position of each selected column, in selection order.
+    pub keep: Vec<usize>,
+    /// Whether a header field is empty.
+    pub unnamed: bool,
+    /// The missing-value markers polars read as nulls (those in the first rows).
+    pub markers: Vec<String>,
 }
 
 /// Read delimited text into a frame of the selected columns.
@@ -870,6 +884,7 @@ fn read_in_batches(
             df.height()
         ));
     }
+    let markers = std::mem::take(&mut columns.nulls);
     // polars names the columns by position; give them their header names, in the
     // order of the selection.
     let columns = keep
@@ -885,12 +900,19 @@ fn read_in_batches(
         .collect::<Result<Vec<Column>, String>>()?;
     let df = DataFrame::new(st.lines.len(), columns)
         .map_err(|e| format!("cannot build the table: {e}"))?;
+    let layout = Layout {
+        width: st.header.len(),
+        unnamed: st.header.iter().any(String::is_empty),
+        markers: markers.iter().map(|m| m.to_string()).collect(),
+        keep,
+    };
     Ok(Ok(TextTable {
         df,
         lines: st.lines,
         empty_rows: st.empty_rows,
         assumptions,
         delimiter: delim,
+        layout,
     }))
 }
 

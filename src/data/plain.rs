@@ -1,0 +1,740 @@
+//! Large plain comma files of numbers, read in one pass per core.
+//!
+//! The general reader ([`super::text`]) checks every record with the `csv` crate and then
+//! lets polars parse the selected columns: two passes over the file, with the file's bytes
+//! held in memory in between. Most register extracts are simpler than what it is built
+//! for: no quotes, no carriage returns, no comment or blank lines, only ASCII, every
+//! record with the header's fields, and only numbers in the columns an analysis uses.
+//! For such a file the record structure is a line per record and a comma between fields,
+//! and one pass can both check it and parse the values. This module does that:
+//!
+//! 1. **Head.** The first part of the file (at least [`INFER_ROWS`] records, so that the
+//!    types, the missing-value markers and the notes come out as for the whole file) is
+//!    read by the general reader itself. Its header, separator, selection, types,
+//!    markers, notes and rows are taken over as they are.
+//! 2. **Check.** Every core reads a share of the rest in blocks, checks that it is plain
+//!    (none of `"`, CR, `#`, NUL or a non-ASCII byte, and no blank line) and counts its
+//!    records.
+//! 3. **Values.** Every core parses its share again, straight into its slice of the
+//!    final columns, with the functions polars' CSV reader uses for the same types
+//!    (`fast_float2::parse` for floating point, `atoi_simd::parse::<_, true, true>` for
+//!    integers), so that every value is the one polars would have read. Integer columns
+//!    are held as floating point, as [`super::compact_columns`] holds them.
+//!
+//! The module never reports an error of its own. Whenever the file is not plain as
+//! described, or a value is not a number of its column's type or one of the markers,
+//! [`read`] answers `None` and the general reader reads the file from the start, with
+//! its own messages, notes and results. What this module returns is what the general
+//! reader returns for the same file (tested in `tests` below and in `tests/data_layer.rs`).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::Path;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::Selection;
+use super::options::ReadOptions;
+use super::text::{self, INFER_ROWS, SNIFF_BYTES, TextTable};
+
+/// How a plain file is divided; [`PLAIN`] in use, smaller in tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    /// Smaller files go to the general reader only.
+    pub min_file: u64,
+    /// Bytes of the head first read (multiplied by 4 until it holds more than
+    /// [`INFER_ROWS`] records).
+    pub head: usize,
+    /// Bytes read from the file at a time.
+    pub block: usize,
+    /// Shares of the rest, read at once; 0 for one per rayon thread.
+    pub shares: usize,
+}
+
+pub(crate) const PLAIN: Sizes = Sizes {
+    min_file: 4 << 20,
+    head: 1 << 20,
+    block: 1 << 20,
+    shares: 0,
+};
+
+/// Magnitude from which an integer column stays integer in [`super::compact_columns`];
+/// such a file goes to the general reader.
+const EXACT_INTEGERS: u64 = 1_000_000_000_000_000;
+
+/// How one header field is read.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Skip,
+    Float(usize),
+    Int(usize),
+}
+
+/// Read `path` as a plain file, or `None` when it is not one (or is small): then the
+/// general reader is to read it.
+pub(crate) fn read(path: &Path, opts: &ReadOptions, sel: &Selection) -> Option<TextTable> {
+    read_with(path, opts, sel, PLAIN)
+}
+
+pub(crate) fn read_with(
+    path: &Path,
+    opts: &ReadOptions,
+    sel: &Selection,
+    sizes: Sizes,
+) -> Option<TextTable> {
+    // Forced encodings, separators other than the comma and decimal commas are the
+    // general reader's.
+    if opts.encoding().is_some()
+        || opts.decimal_comma == Some(true)
+        || opts.delimiter.is_some_and(|d| d != ',')
+    {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    if len < sizes.min_file {
+        return None;
+    }
+    let (head_end, head_lines, table) = head(&mut file, len, opts, sel, sizes.head)?;
+    let layout = &table.layout;
+    if table.delimiter != b',' || layout.unnamed {
+        return None;
+    }
+    // How each header field is read: by the type polars gave its column in the head.
+    let mut plan = vec![Field::Skip; layout.width];
+    for (k, (&at, c)) in layout.keep.iter().zip(table.df.columns()).enumerate() {
+        plan[at] = match c.dtype() {
+            DataType::Float64 => Field::Float(k),
+            DataType::Int64 => Field::Int(k),
+            _ => return None,
+        };
+    }
+    // A marker that reads as a number would be a number here and missing there.
+    if layout
+        .markers
+        .iter()
+        .any(|m| number::<f64>(m.as_bytes()).is_some() || number::<i64>(m.as_bytes()).is_some())
+    {
+        return None;
+    }
+    // The head's columns, as floating point.
+    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(table.df.width());
+    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); table.df.width()];
+    let shares = divide(&mut file, head_end..len, sizes)?;
+    let counts: Vec<usize> = shares
+        .par_iter()
+        .map(|r| count_records(path, r.clone(), len, sizes.block))
+        .collect::<Option<_>>()?;
+    let head_rows = table.lines.len();
+    let rows = head_rows + counts.iter().sum::<usize>();
+    for (k, c) in table.df.columns().iter().enumerate() {
+        let mut v = vec![0.0; rows];
+        let s = c.as_materialized_series();
+        if let Ok(f) = s.f64() {
+            for (i, x) in f.iter().enumerate() {
+                match x {
+                    Some(x) => v[i] = x,
+                    None => missing[k].push(i),
+                }
+            }
+        } else {
+            for (i, x) in s.i64().ok()?.iter().enumerate() {
+                match x {
+                    Some(x) if x.unsigned_abs() < EXACT_INTEGERS => v[i] = x as f64,
+                    Some(_) => return None,
+                    None => missing[k].push(i),
+                }
+            }
+        }
+        columns.push(v);
+    }
+    // Each share's slice of every column.
+    let mut tails: Vec<&mut [f64]> = columns.iter_mut().map(|c| &mut c[head_rows..]).collect();
+    let mut jobs = Vec::with_capacity(shares.len());
+    for (r, &n) in shares.iter().zip(&counts) {
+        let mine: Vec<&mut [f64]> = tails
+            .iter_mut()
+            .map(|t| {
+                let (a, b) = std::mem::take(t).split_at_mut(n);
+                *t = b;
+                a
+            })
+            .collect();
+        jobs.push((r.clone(), n, mine));
+    }
+    let ctx = Parse {
+        path,
+        len,
+        block: sizes.block,
+        plan: &plan,
+        markers: &layout.markers,
+    };
+    let found: Vec<Vec<(usize, usize)>> = jobs
+        .into_par_iter()
+        .map(|(r, n, mut out)| ctx.share(r, n, &mut out))
+        .collect::<Option<_>>()?;
+    let mut first = head_rows;
+    for (nulls, n) in found.iter().zip(&counts) {
+        for &(k, i) in nulls {
+            missing[k].push(first + i);
+        }
+        first += n;
+    }
+    let names: Vec<PlSmallStr> = table
+        .df
+        .columns()
+        .iter()
+        .map(|c| c.name().clone())
+        .collect();
+    let cols: Vec<Column> = columns
+        .into_iter()
+        .zip(missing)
+        .zip(names)
+        .map(|((v, miss), name)| {
+            if miss.is_empty() {
+                return Float64Chunked::from_vec(name, v).into_column();
+            }
+            let mut valid = vec![true; v.len()];
+            for i in miss {
+                valid[i] = false;
+            }
+            v.into_iter()
+                .zip(valid)
+                .map(|(x, ok)| ok.then_some(x))
+                .collect::<Float64Chunked>()
+                .with_name(name)
+                .into_column()
+        })
+        .collect();
+    let df = DataFrame::new(rows, cols).ok()?;
+    let mut lines = table.lines;
+    let first_line = u32::try_from(head_lines).ok()? + 1;
+    let last = u32::try_from(rows - head_rows).ok()?;
+    lines.extend((0..last).map(|i| first_line + i));
+    Some(TextTable { df, lines, ..table })
+}
+
+/// The head: read by the general reader, at least [`INFER_ROWS`] + 1 records and more than
+/// [`SNIFF_BYTES`], cut after a line end (`None` when that is the whole file). Returns where it ends, its line ends and its table.
+fn head(
+    file: &mut File,
+    len: u64,
+    opts: &ReadOptions,
+    sel: &Selection,
+    first: usize,
+) -> Option<(u64, usize, TextTable)> {
+    let mut want = first.min(usize::try_from(len.checked_sub(1)?).ok()?);
+    loop {
+        let mut bytes = vec![0; want];
+        file.seek(SeekFrom::Start(0)).ok()?;
+        file.read_exact(&mut bytes).ok()?;
+        let cut = memchr::memrchr(b'\n', &bytes)? + 1;
+        bytes.truncate(cut);
+        // The general reader would decode the whole file as UTF-8 without a note when
+        // its head is UTF-8 without a byte-order mark and the rest is ASCII (checked
+        // below).
+        if bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+            || bytes.starts_with(&[0xFF, 0xFE])
+            || bytes.starts_with(&[0xFE, 0xFF])
+            || memchr::memchr2(0, b'\r', &bytes).is_some()
+            || std::str::from_utf8(&bytes).is_err()
+        {
+            return None;
+        }
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count();
+        let table = match text::read(bytes, opts, sel, false) {
+            Ok(Ok(t)) => t,
+            _ => return None,
+        };
+        let rows = table.lines.len();
+        // The separator and title lines are found in the first SNIFF_BYTES: the head
+        // covers them, as the whole file does.
+        if rows > INFER_ROWS && cut > SNIFF_BYTES {
+            return Some((cut as u64, newlines, table));
+        }
+        if want as u64 >= len - 1 {
+            return None;
+        }
+        // Enough bytes for the rows still needed at the rate so far, with a tenth more,
+        // growing at most fourfold; not beyond the file.
+        let estimate = (cut as f64 / rows.max(1) as f64 * (INFER_ROWS + 1) as f64 * 1.1) as usize;
+        let estimate = estimate.max(SNIFF_BYTES + (SNIFF_BYTES >> 3));
+        want = estimate.clamp(want + 1, want.saturating_mul(4));
+        want = want.min(usize::try_from(len - 1).ok()?);
+    }
+}
+
+/// The rest of the file divided into shares that start after a line end.
+fn divide(file: &mut File, rest: Range<u64>, sizes: Sizes) -> Option<Vec<Range<u64>>> {
+    let n = match sizes.shares {
+        0 => rayon::current_num_threads().max(1),
+        n => n,
+    } as u64;
+    let size = rest.end - rest.start;
+    let mut starts = vec![rest.start];
+    let mut probe = vec![0; 64 << 10];
+    for k in 1..n {
+        let at = rest.start + size * k / n;
+        if at <= *starts.last()? {
+            continue;
+        }
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let got = read_full(file, &mut probe)?;
+        if let Some(i) = memchr::memchr(b'\n', &probe[..got]) {
+            let start = at + i as u64 + 1;
+            if start < rest.end {
+                starts.push(start);
+            }
+        }
+    }
+    starts.dedup();
+    let ends = starts.iter().skip(1).copied().chain([rest.end]);
+    Some(
+        starts
+            .iter()
+            .copied()
+            .zip(ends)
+            .map(|(s, e)| s..e)
+            .collect(),
+    )
+}
+
+/// Fill `buf` from the file as far as it goes; the number of bytes read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> Option<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(got)
+}
+
+/// The records in `share` when its bytes are plain, read in blocks of `block` bytes.
+fn count_records(path: &Path, share: Range<u64>, len: u64, block: usize) -> Option<usize> {
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::Start(share.start)).ok()?;
+    let mut buf = vec![0; block];
+    let mut left = share.end - share.start;
+    // Every share follows a line end: a line end first is a blank line.
+    let mut last = b'\n';
+    let mut records = 0;
+    while left > 0 {
+        let want = block.min(left as usize);
+        let b = &mut buf[..want];
+        if read_full(&mut file, b)? != want {
+            return None;
+        }
+        left -= want as u64;
+        if !b.is_ascii()
+            || memchr::memchr3(b'"', b'\r', b'#', b).is_some()
+            || memchr::memchr(0, b).is_some()
+            || (last == b'\n' && b[0] == b'\n')
+            || memchr::memmem::find(b, b"\n\n").is_some()
+        {
+            return None;
+        }
+        records += memchr::memchr_iter(b'\n', b).count();
+        last = b[want - 1];
+    }
+    // The last line of the file may end without a line break.
+    if share.end == len && last != b'\n' {
+        records += 1;
+    }
+    Some(records)
+}
+
+/// A number of the column's type, read as polars reads it, and the bytes it takes; a
+/// field is that number when it is followed by the field's end.
+trait Number: Sized {
+    fn prefix(b: &[u8]) -> Option<(Self, usize)>;
+}
+
+impl Number for f64 {
+    fn prefix(b: &[u8]) -> Option<(f64, usize)> {
+        fast_float2::parse_partial::<f64, _>(b).ok()
+    }
+}
+
+impl Number for i64 {
+    fn prefix(b: &[u8]) -> Option<(i64, usize)> {
+        atoi_simd::parse_prefix::<i64, true, true>(b).ok()
+    }
+}
+
+/// The whole of `b` as a number of type `T`.
+fn number<T: Number>(b: &[u8]) -> Option<T> {
+    T::prefix(b).filter(|&(_, n)| n == b.len()).map(|p| p.0)
+}
+
+/// What every share is parsed with.
+struct Parse<'a> {
+    path: &'a Path,
+    len: u64,
+    block: usize,
+    plan: &'a [Field],
+    markers: &'a [String],
+}
+
+impl Parse<'_> {
+    /// Parse the `rows` records of `share` into `out` (a slice of each column); the
+    /// missing values found, as (column, row in the share).
+    fn share(
+        &self,
+        share: Range<u64>,
+        rows: usize,
+        out: &mut [&mut [f64]],
+    ) -> Option<Vec<(usize, usize)>> {
+        let mut file = File::open(self.path).ok()?;
+        file.seek(SeekFrom::Start(share.start)).ok()?;
+        let mut buf: Vec<u8> = Vec::with_capacity(self.block + 1);
+        let mut left = share.end - share.start;
+        let mut row = 0;
+        let mut nulls = Vec::new();
+        while left > 0 {
+            // Bytes of an unfinished record stay at the front of the buffer.
+            let kept = buf.len();
+            let want = self.block.min(left as usize);
+            buf.resize(kept + want, 0);
+            if read_full(&mut file, &mut buf[kept..])? != want {
+                return None;
+            }
+            left -= want as u64;
+            if left == 0 && share.end == self.len && buf.last() != Some(&b'\n') {
+                buf.push(b'\n');
+            }
+            let Some(end) = memchr::memrchr(b'\n', &buf).map(|i| i + 1) else {
+                continue;
+            };
+            row = self.records(&buf[..end], row, rows, out, &mut nulls)?;
+            buf.drain(..end);
+        }
+        (row == rows && buf.is_empty()).then_some(nulls)
+    }
+
+    /// Parse the whole records in `b` (which ends with a line end) from row `row`; the
+    /// row after them.
+    fn records(
+        &self,
+        b: &[u8],
+        mut row: usize,
+        rows: usize,
+        out: &mut [&mut [f64]],
+        nulls: &mut Vec<(usize, usize)>,
+    ) -> Option<usize> {
+        let last = self.plan.len() - 1;
+        let mut p = 0;
+        while p < b.len() {
+            if row == rows {
+                return None;
+            }
+            let start = p;
+            let mut filled = false;
+            for (j, field) in self.plan.iter().enumerate() {
+                let end = if j == last { b'\n' } else { b',' };
+                let value = match *field {
+                    Field::Skip => {
+                        // Safe to index: `b` ends with a line end.
+                        p += memchr::memchr2(b',', b'\n', &b[p..])?;
+                        None
+                    }
+                    Field::Float(k) => Some((k, self.value::<f64>(b, &mut p, end)?)),
+                    Field::Int(k) => {
+                        let v = self.value::<i64>(b, &mut p, end)?;
+                        if v.is_some_and(|x| x.unsigned_abs() >= EXACT_INTEGERS) {
+                            return None;
+                        }
+                        Some((k, v.map(|x| x as f64)))
+                    }
+                };
+                if b[p] != end {
+                    // Too few fields, or too many.
+                    return None;
+                }
+                p += 1;
+                match value {
+                    Some((k, Some(x))) => {
+                        out[k][row] = x;
+                        filled = true;
+                    }
+                    Some((k, None)) => nulls.push((k, row)),
+                    None => {}
+                }
+            }
+            // A record of blank fields only is dropped by the general reader, with a
+            // note. (A record with a number is not blank.)
+            if !filled
+                && b[start..p - 1]
+                    .iter()
+                    .all(|c| *c == b',' || c.is_ascii_whitespace())
+            {
+                return None;
+            }
+            row += 1;
+        }
+        Some(row)
+    }
+
+    /// The field at `*p` in a column of type `T`: a number, or missing (empty or a
+    /// marker). `*p` is left at the field's end; `None` when it is neither.
+    #[inline]
+    fn value<T: Number>(&self, b: &[u8], p: &mut usize, end: u8) -> Option<Option<T>> {
+        let at = *p;
+        if b[at] == end {
+            return Some(None);
+        }
+        if let Some((x, n)) = T::prefix(&b[at..])
+            && matches!(b[at + n], b',' | b'\n')
+        {
+            *p = at + n;
+            return Some(Some(x));
+        }
+        let n = memchr::memchr2(b',', b'\n', &b[at..])?;
+        let text = &b[at..at + n];
+        if self.markers.iter().any(|m| m.as_bytes() == text) {
+            *p = at + n;
+            return Some(None);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Frame;
+    use std::io::Write;
+
+    /// Tiny pieces, so that records straddle blocks and shares.
+    const TINY: Sizes = Sizes {
+        min_file: 0,
+        head: 4_096,
+        block: 97,
+        shares: 3,
+    };
+
+    fn opts() -> ReadOptions {
+        ReadOptions::default()
+    }
+
+    fn names(cols: &[&str]) -> Vec<String> {
+        cols.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A plain file of `rows` records: an integer, a float with exponents and missing
+    /// values, a column that is never selected, a float with a marker in the head.
+    fn plain_file(rows: usize) -> String {
+        let mut f = String::from("\"id\",arm,y,skip,z\n");
+        for i in 0..rows {
+            f.push_str(&format!(
+                "{i},{},{},t{},{}\n",
+                i % 3,
+                y_text(i),
+                i % 4,
+                z_text(i)
+            ));
+        }
+        f
+    }
+
+    fn y_text(i: usize) -> String {
+        match i % 11 {
+            0 => String::new(),
+            1 => format!("-{}.{}e-3", i % 90, i % 7),
+            2 => format!("{}E2", i % 13),
+            _ => format!("{}.{:03}", i % 1_000, i % 997),
+        }
+    }
+
+    fn z_text(i: usize) -> String {
+        if i % 29 == 3 {
+            "NA".into()
+        } else {
+            format!("-{}", i % 5)
+        }
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f.flush().unwrap();
+        f
+    }
+
+    /// The general reader's frame and the plain reader's (None when it declines).
+    fn both(text: &str, cols: &[&str], sizes: Sizes) -> (Frame, Option<Frame>) {
+        let f = file(text);
+        let cols = names(cols);
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        let general = text::read(text.as_bytes().to_vec(), &opts(), &sel, false)
+            .unwrap()
+            .unwrap();
+        let general = Frame::from_text(f.path(), general, &opts(), &cols).unwrap();
+        let plain = read_with(f.path(), &opts(), &sel, sizes)
+            .map(|t| Frame::from_text(f.path(), t, &opts(), &cols).unwrap());
+        (general, plain)
+    }
+
+    fn assert_same(a: &Frame, b: &Frame) {
+        assert_eq!(a.df.height(), b.df.height());
+        assert!(a.df.equals_missing(&b.df), "{:?}\n{:?}", a.df, b.df);
+        for c in a.df.columns() {
+            assert_eq!(c.dtype(), b.df.column(c.name()).unwrap().dtype());
+        }
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.assumptions, b.assumptions);
+    }
+
+    #[test]
+    fn reads_what_the_general_reader_reads() {
+        let text = plain_file(12_345);
+        for sizes in [
+            TINY,
+            Sizes {
+                block: 1 << 20,
+                shares: 1,
+                ..TINY
+            },
+            Sizes {
+                block: 5_000,
+                shares: 7,
+                head: 100_000,
+                ..TINY
+            },
+        ] {
+            let (g, p) = both(&text, &["y", "id", "z", "arm"], sizes);
+            let p = p.expect("a plain file");
+            assert_same(&g, &p);
+            assert_eq!(p.height(), 12_345);
+        }
+        // Without a line end after the last record, and with every column.
+        let text = text.trim_end();
+        let (g, p) = both(text, &["id", "arm", "y", "z"], TINY);
+        assert_same(&g, &p.expect("a plain file"));
+    }
+
+    /// Every value is the correctly rounded number its text writes (std's parser is an
+    /// independent check), missing where the field is empty or a marker.
+    #[test]
+    fn values_are_the_numbers_written() {
+        let (_, p) = both(&plain_file(10_500), &["y", "z"], TINY);
+        let p = p.unwrap();
+        let (y, z) = (p.numeric("y").unwrap(), p.numeric("z").unwrap());
+        for i in 0..10_500 {
+            assert_eq!(y.get(i), y_text(i).parse::<f64>().ok(), "y, row {i}");
+            assert_eq!(z.get(i), z_text(i).parse::<f64>().ok(), "z, row {i}");
+        }
+        assert!(y.missing() > 0 && z.missing() > 0);
+    }
+
+    /// Anything the plain reader does not handle is left to the general reader.
+    #[test]
+    fn declines_files_that_are_not_plain() {
+        let base = plain_file(20_000);
+        let late = |line: &str| {
+            let mut t = base.clone();
+            t.push_str(line);
+            t.push('\n');
+            t.push_str("10201,1,2.5,t,3\n");
+            t
+        };
+        let cases = [
+            ("a quote", late("10200,1,\"2.5\",t,3")),
+            ("a quote in a skipped column", late("10200,1,2.5,\"t\",3")),
+            ("a carriage return", late("10200,1,2.5,t,3\r")),
+            ("a blank line", late("")),
+            ("a comment", late("# note")),
+            ("a non-ASCII byte", late("10200,1,2.5,Zoë,3")),
+            ("too few fields", late("10200,1,2.5,t")),
+            ("too many fields", late("10200,1,2.5,t,3,")),
+            ("text in a number column", late("10200,1,two,t,3")),
+            ("a marker not in the head", late("10200,1,.,t,3")),
+            ("a decimal in an integer column", late("10200,1.5,2.5,t,3")),
+            (
+                "an integer of 10^15",
+                late("10200,1000000000000000,2.5,t,3"),
+            ),
+            ("a blank record", late(",,,,")),
+            ("a NUL byte", late("10200,1,2.5,t\0,3")),
+            ("spaces before a number", late("10200,1, 2.5,t,3")),
+        ];
+        let cols = ["id", "arm", "y", "z"];
+        for (what, text) in &cases {
+            let f = file(text);
+            let cols = names(&cols);
+            let sel = Selection {
+                required: &cols,
+                optional: &[],
+            };
+            assert!(
+                read_with(f.path(), &opts(), &sel, TINY).is_none(),
+                "{what}: read as plain"
+            );
+            // The general reader still reads it, or says what is wrong.
+            let _ = Frame::load_with(f.path(), &cols, &[], &opts());
+        }
+        // A marker that reads as a number, small files, other separators and text
+        // columns: the general reader's.
+        let f = file(&base);
+        let cols = names(&cols);
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        let na = ReadOptions {
+            na: vec!["-4".into()],
+            ..opts()
+        };
+        assert!(read_with(f.path(), &na, &sel, TINY).is_none());
+        assert!(
+            read_with(f.path(), &opts(), &sel, PLAIN).is_none(),
+            "small file"
+        );
+        let semi = file(&base.replace(',', ";"));
+        assert!(read_with(semi.path(), &opts(), &sel, TINY).is_none());
+        let skip = names(&["skip"]);
+        let sel = Selection {
+            required: &skip,
+            optional: &[],
+        };
+        assert!(read_with(f.path(), &opts(), &sel, TINY).is_none());
+        // Fewer rows than the types are inferred from.
+        let short = file(&plain_file(9_000));
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        assert!(read_with(short.path(), &opts(), &sel, TINY).is_none());
+        // The same file without the odd line is plain.
+        assert!(read_with(f.path(), &opts(), &sel, TINY).is_some());
+    }
+
+    /// Through the loader: a file above [`PLAIN`]'s size is read by this module, with
+    /// the frame the general reader gives.
+    #[test]
+    fn loader_reads_large_plain_files_as_before() {
+        let text = plain_file(250_000);
+        assert!(text.len() as u64 > PLAIN.min_file);
+        let f = file(&text);
+        let cols = names(&["arm", "y", "z"]);
+        let sel = Selection {
+            required: &cols,
+            optional: &[],
+        };
+        assert!(read(f.path(), &opts(), &sel).is_some(), "read as plain");
+        let loaded = Frame::load_with(f.path(), &cols, &[], &opts()).unwrap();
+        let general = text::read(text.into_bytes(), &opts(), &sel, false)
+            .unwrap()
+            .unwrap();
+        let general = Frame::from_text(f.path(), general, &opts(), &cols).unwrap();
+        assert_same(&general, &loaded);
+    }
+}

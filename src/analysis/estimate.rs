@@ -9,6 +9,7 @@ use super::{ComparisonKey, EstimateRow, Labels, Note, Options, Scale, TestRow, U
 use crate::config::{DesignKind, Text};
 use crate::data::Numbers;
 use crate::stats::binary::{self, Counts};
+use crate::stats::describe::Moments;
 use crate::stats::design::{self, DimDesign};
 use crate::stats::fe::{self, FeVcov};
 use crate::stats::ols::{self, Clusters, SeType};
@@ -363,7 +364,9 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             Err(e) => fail(&mut out, "Fisher's exact test", &e),
         }
     } else {
-        match twosample::welch(&yt, &yc, conf) {
+        // The arms' moments once, for all of these.
+        let (mt, mc) = (Moments::of(&yt), Moments::of(&yc));
+        match twosample::welch_of(mt, mc, conf) {
             Ok(inf) => out.estimates.push(row(
                 "welch",
                 None,
@@ -375,7 +378,7 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             Err(e) => fail(&mut out, "difference in means", &e),
         }
         if opts.estimator == Some(Estimator::Student) {
-            match twosample::student(&yt, &yc, conf) {
+            match twosample::student_of(mt, mc, conf) {
                 Ok(inf) => out.estimates.push(row(
                     "student",
                     None,
@@ -388,8 +391,8 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             }
         }
         for (name, res) in [
-            ("cohens_d", effect_size::cohens_d(&yt, &yc, conf)),
-            ("hedges_g", effect_size::hedges_g(&yt, &yc, conf)),
+            ("cohens_d", effect_size::cohens_d_of(mt, mc, conf)),
+            ("hedges_g", effect_size::hedges_g_of(mt, mc, conf)),
         ] {
             match res {
                 Ok(inf) => out

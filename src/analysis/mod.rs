@@ -411,7 +411,6 @@ fn method_text(spec: &PilotSpec) -> Text {
 
 fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let path = frame.path();
-    let raw_arm = frame.factor(&spec.arms.column)?;
     let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
     if allowed.len() > usize::from(u16::MAX) {
         return Err(Error::data(
@@ -424,38 +423,31 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ),
         ));
     }
-    let arm_of_level: Vec<Option<usize>> = raw_arm
-        .levels
-        .iter()
-        .map(|l| allowed.iter().position(|a| a == l))
-        .collect();
-    let mut arm: Vec<u16> = Vec::with_capacity(raw_arm.codes.len());
-    for (i, c) in raw_arm.codes.iter().enumerate() {
-        let c = c.ok_or_else(|| {
-            Error::data(
+    let arm = match frame.positions(&spec.arms.column, &allowed)? {
+        Ok(arm) => arm,
+        Err((i, None)) => {
+            return Err(Error::data(
                 path,
                 format!(
                     "column \"{}\", {}: the arm is missing; every unit needs an arm",
                     spec.arms.column,
                     frame.row_ref(i)
                 ),
-            )
-        })?;
-        let idx = arm_of_level[c as usize].ok_or_else(|| {
-            Error::data(
+            ));
+        }
+        Err((i, Some(value))) => {
+            return Err(Error::data(
                 path,
                 format!(
-                    "column \"{}\", {}: unknown arm \"{}\"; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
+                    "column \"{}\", {}: unknown arm \"{value}\"; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
                     spec.arms.column,
                     frame.row_ref(i),
-                    raw_arm.levels[c as usize],
                     spec.path.display(),
                     allowed.join(", ")
                 ),
-            )
-        })?;
-        arm.push(idx as u16);
-    }
+            ));
+        }
+    };
     let labels = |c: &Option<String>, what: &str| -> Result<Option<Labels>> {
         let Some(c) = c else { return Ok(None) };
         let f = frame.factor(c)?;
@@ -511,7 +503,6 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))
             .collect()
     });
-    drop(raw_arm);
     let arm_numbers = frame
         .is_numeric(&spec.arms.column)
         .then(|| frame.numeric(&spec.arms.column))

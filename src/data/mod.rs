@@ -212,6 +212,10 @@ impl Factor {
     }
 }
 
+/// The first row whose value is not in a list ([`Frame::positions`]): its index, and
+/// its text (None: missing).
+pub type Unplaced = (usize, Option<String>);
+
 /// The distinct texts, sorted.
 fn sorted_levels(texts: &[String]) -> Vec<String> {
     let mut levels = texts.to_vec();
@@ -221,29 +225,31 @@ fn sorted_levels(texts: &[String]) -> Vec<String> {
 }
 
 /// Codes of numbers in order of first appearance ([`Frame::factor`]). Whole numbers
-/// from 0 to 255 (arms, small codes) are looked up in a table, the rest in a hash map;
-/// 0 and -0 are one value.
+/// from 0 to 4,095 (arms, cluster and other small codes) are looked up in a table, the
+/// rest in a hash map; 0 and -0 are one value.
 struct NumberCodes {
     /// Code of each small whole number; `u32::MAX` when not seen yet.
-    small: [u32; 256],
+    small: Vec<u32>,
     seen: FxHashMap<u64, u32>,
 }
 
 impl Default for NumberCodes {
     fn default() -> Self {
         Self {
-            small: [u32::MAX; 256],
+            small: vec![u32::MAX; Self::SMALL],
             seen: FxHashMap::default(),
         }
     }
 }
 
 impl NumberCodes {
-    /// The index of `x` in the table, when it is a whole number from 0 to 255.
+    const SMALL: usize = 4_096;
+
+    /// The index of `x` in the table, when it is a whole number below [`Self::SMALL`].
     #[inline(always)]
     fn small_index(x: f64) -> Option<usize> {
-        let i = x as u8;
-        (f64::from(i) == x).then_some(usize::from(i))
+        let i = x as u16;
+        (f64::from(i) == x && usize::from(i) < Self::SMALL).then_some(usize::from(i))
     }
 
     #[inline(always)]
@@ -393,6 +399,9 @@ pub struct Frame {
     row_word: String,
     rules: Rules,
     assumptions: Vec<String>,
+    /// Every number in the frame's numeric columns is known to be finite (the plain
+    /// reader declines files with others), so [`Frame::numeric`] need not look.
+    finite: bool,
 }
 
 impl Frame {
@@ -541,6 +550,7 @@ impl Frame {
                 ambiguous: false,
             },
             assumptions: Vec::new(),
+            finite: false,
         };
         if frame.height() == 0 {
             return Err(Error::data(path, "the file has a header but no data rows"));
@@ -628,6 +638,7 @@ impl Frame {
             row_word: t.row_word,
             rules,
             assumptions: t.assumptions,
+            finite: false,
         };
         frame.note_yes_no();
         frame.check_not_all_missing(required)?;
@@ -648,6 +659,7 @@ impl Frame {
             empty_rows,
             mut assumptions,
             delimiter,
+            finite,
             ..
         } = t;
         let fail = |e: PolarsError| Error::data(path, format!("cannot build the table: {e}"));
@@ -752,6 +764,7 @@ impl Frame {
             row_word: "line ".into(),
             rules,
             assumptions,
+            finite,
         };
         frame.note_yes_no();
         frame.check_not_all_missing(required)?;
@@ -817,6 +830,7 @@ impl Frame {
             row_word: String::new(),
             rules: Rules::default(),
             assumptions: Vec::new(),
+            finite: false,
         }
     }
 
@@ -904,7 +918,7 @@ impl Frame {
     /// value is formatted once, so this is cheap on large columns.
     pub fn factor(&self, name: &str) -> Result<Factor> {
         let mut codes: Vec<Option<u32>> = Vec::with_capacity(self.height());
-        let texts = self.code_rows(name, |c| codes.push(c))?;
+        let texts = self.code_rows(name, |c, _| codes.push(c))?;
         // Distinct texts, sorted; different raw values with the same text ("1" and
         // "1.0") become one level.
         let levels = sorted_levels(&texts);
@@ -924,13 +938,45 @@ impl Frame {
     /// missing, without a code per row.
     pub fn levels(&self, name: &str) -> Result<(Vec<String>, bool)> {
         let mut missing = false;
-        let texts = self.code_rows(name, |c| missing |= c.is_none())?;
+        let texts = self.code_rows(name, |c, _| missing |= c.is_none())?;
         Ok((sorted_levels(&texts), missing))
     }
 
+    /// Per row, the position in `allowed` (at most 65,535 values) of its value, as
+    /// [`Frame::factor`]'s levels write it; or the first row whose value is missing
+    /// (None) or not allowed (its text).
+    pub fn positions(
+        &self,
+        name: &str,
+        allowed: &[&str],
+    ) -> Result<std::result::Result<Vec<u16>, Unplaced>> {
+        const NOT: u16 = u16::MAX;
+        let mut out: Vec<u16> = Vec::with_capacity(self.height());
+        // Position of each code's text in `allowed`, or NOT.
+        let mut of_code: Vec<u16> = Vec::new();
+        let mut bad = None;
+        self.code_rows(name, |c, texts| {
+            while of_code.len() < texts.len() {
+                let t = &texts[of_code.len()];
+                let at = allowed.iter().position(|a| a == t);
+                of_code.push(at.and_then(|p| u16::try_from(p).ok()).unwrap_or(NOT));
+            }
+            let p = c.map_or(NOT, |c| of_code[c as usize]);
+            if p == NOT && bad.is_none() {
+                bad = Some((out.len(), c.map(|c| texts[c as usize].clone())));
+            }
+            out.push(p);
+        })?;
+        Ok(bad.map_or(Ok(out), Err))
+    }
+
     /// Hand `each` the code of every row in order (codes in order of first appearance;
-    /// None where missing); the text of each code.
-    fn code_rows(&self, name: &str, mut each: impl FnMut(Option<u32>)) -> Result<Vec<String>> {
+    /// None where missing), with the texts of the codes so far; the text of each code.
+    fn code_rows(
+        &self,
+        name: &str,
+        mut each: impl FnMut(Option<u32>, &[String]),
+    ) -> Result<Vec<String>> {
         let c = self.column(name)?;
         let s = c.as_materialized_series();
         let mut texts: Vec<String> = Vec::new();
@@ -942,7 +988,7 @@ impl Frame {
                     let t = match v.map(str::trim) {
                         Some(t) if !self.rules.is_na(t) => t,
                         _ => {
-                            each(None);
+                            each(None, &texts);
                             continue;
                         }
                     };
@@ -951,7 +997,7 @@ impl Frame {
                         texts.push(whole_number_text(t, self.rules.decimal_comma));
                         next
                     });
-                    each(Some(code));
+                    each(Some(code), &texts);
                 }
             }
             dt if dt.is_primitive_numeric() => {
@@ -961,9 +1007,13 @@ impl Frame {
                 for arr in ca.downcast_iter() {
                     let values = arr.values().iter();
                     match arr.validity() {
-                        None => values.for_each(|&x| each(Some(codes.code(x, &mut texts)))),
+                        None => values.for_each(|&x| {
+                            let c = codes.code(x, &mut texts);
+                            each(Some(c), &texts);
+                        }),
                         Some(valid) => values.zip(valid.iter()).for_each(|(&x, ok)| {
-                            each(ok.then(|| codes.code(x, &mut texts)));
+                            let c = ok.then(|| codes.code(x, &mut texts));
+                            each(c, &texts);
                         }),
                     }
                 }
@@ -972,13 +1022,14 @@ impl Frame {
                 let v = self.strings(name)?;
                 let mut seen: HashMap<String, u32> = HashMap::new();
                 for t in v {
-                    each(t.map(|t| {
+                    let c = t.map(|t| {
                         let next = seen.len() as u32;
                         *seen.entry(t.clone()).or_insert_with(|| {
                             texts.push(t);
                             next
                         })
-                    }));
+                    });
+                    each(c, &texts);
                 }
             }
         }
@@ -1095,11 +1146,14 @@ impl Frame {
                 ));
             }
         };
-        // Checked in blocks without a branch per value first (most columns are clean).
-        let clean = nums
-            .values()
-            .chunks(4096)
-            .all(|b| b.iter().fold(true, |ok, x| ok & x.is_finite()));
+        // Known to be finite, or checked in blocks without a branch per value first
+        // (most columns are clean).
+        let known = self.finite && s.dtype().is_primitive_numeric();
+        let clean = known
+            || nums
+                .values()
+                .chunks(4096)
+                .all(|b| b.iter().fold(true, |ok, x| ok & x.is_finite()));
         let bad = if clean {
             None
         } else if nums.missing() == 0 {
@@ -1429,6 +1483,7 @@ impl Frame {
             row_word: self.row_word,
             rules: self.rules,
             assumptions: self.assumptions,
+            finite: self.finite,
         })
     }
 }
@@ -1436,6 +1491,73 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Codes from the small-number table, the hash map and text agree with the levels:
+    /// every row's code names its own value, -0 is 0, values beyond the table and
+    /// fractions are found, missing rows have no code; `levels` and `positions` say the
+    /// same as `factor`.
+    #[test]
+    fn factor_levels_and_positions_agree() {
+        let nums: Vec<Option<f64>> = [
+            Some(3.0),
+            Some(4_095.0),
+            Some(4_096.0),
+            Some(-0.0),
+            None,
+            Some(0.0),
+            Some(2.5),
+            Some(-1.0),
+            Some(3.0),
+            Some(1e12),
+            Some(4_096.0),
+        ]
+        .to_vec();
+        let texts = ["b", "a", "b", " c ", "NA", "a", "c", "d", "b", "a", "a"];
+        let df = DataFrame::new(
+            nums.len(),
+            vec![
+                Column::new("n".into(), &nums),
+                Column::new("t".into(), texts.to_vec()),
+            ],
+        )
+        .unwrap();
+        let f = Frame::from_frame(df, Path::new("test.csv"));
+        let n = f.factor("n").unwrap();
+        assert_eq!(
+            n.levels,
+            ["-1", "0", "1000000000000", "2.5", "3", "4095", "4096"]
+        );
+        for (code, x) in n.codes.iter().zip(&nums) {
+            assert_eq!(
+                code.map(|c| n.levels[c as usize].clone()),
+                x.map(fmt_number)
+            );
+        }
+        assert_eq!(n.codes[3], n.codes[5], "-0 and 0");
+        assert_eq!(f.levels("n").unwrap(), (n.levels.clone(), true));
+        let t = f.factor("t").unwrap();
+        assert_eq!(t.levels, ["a", "b", "c", "d"]);
+        assert_eq!(t.codes[4], None);
+        assert_eq!(t.codes[3], t.codes[6], "trimmed");
+        assert_eq!(f.levels("t").unwrap(), (t.levels.clone(), true));
+        // Positions in a list of allowed values, in the list's order.
+        let allowed = ["d", "c", "b", "a"];
+        assert_eq!(f.positions("t", &allowed).unwrap(), Err((4, None)));
+        let f = f
+            .filter_values("t", &["a".into(), "b".into(), "c".into()])
+            .unwrap();
+        let p = f.positions("t", &allowed).unwrap().unwrap();
+        let t = f.factor("t").unwrap();
+        for (p, c) in p.iter().zip(&t.codes) {
+            assert_eq!(allowed[usize::from(*p)], t.levels[c.unwrap() as usize]);
+        }
+        assert_eq!(
+            f.positions("t", &["a", "b"]).unwrap(),
+            Err((3, Some("c".into())))
+        );
+        let n = f.positions("n", &["3", "4095", "0", "-1"]).unwrap();
+        assert_eq!(n, Err((2, Some("4096".into()))));
+    }
 
     /// Columns in pieces become one array; integers become floats unless one is too
     /// large to be written back with the same digits; text stays text.

@@ -135,7 +135,8 @@ pub(crate) fn read_with(
         if let Ok(f) = s.f64() {
             for (i, x) in f.iter().enumerate() {
                 match x {
-                    Some(x) => v[i] = x,
+                    Some(x) if x.is_finite() => v[i] = x,
+                    Some(_) => return None,
                     None => missing[k].push(i),
                 }
             }
@@ -213,11 +214,17 @@ pub(crate) fn read_with(
     let first_line = u32::try_from(head_lines).ok()? + 1;
     let last = u32::try_from(rows - head_rows).ok()?;
     lines.extend((0..last).map(|i| first_line + i));
-    Some(TextTable { df, lines, ..table })
+    Some(TextTable {
+        df,
+        lines,
+        finite: true,
+        ..table
+    })
 }
 
-/// The head: read by the general reader, at least [`INFER_ROWS`] + 1 records and more than
-/// [`SNIFF_BYTES`], cut after a line end (`None` when that is the whole file). Returns where it ends, its line ends and its table.
+/// The head: read by the general reader, at least [`INFER_ROWS`] + 1 records and more
+/// than [`SNIFF_BYTES`], cut after a line end (`None` when that is the whole file).
+/// Returns where it ends, its line ends and its table.
 fn head(
     file: &mut File,
     len: u64,
@@ -443,7 +450,15 @@ impl Parse<'_> {
                         p += memchr::memchr2(b',', b'\n', &b[p..])?;
                         None
                     }
-                    Field::Float(k) => Some((k, self.value::<f64>(b, &mut p, end)?)),
+                    Field::Float(k) => {
+                        let v = self.value::<f64>(b, &mut p, end)?;
+                        // Infinite or not a number ("inf", "1e999", "NaN"): the
+                        // general reader's message.
+                        if v.is_some_and(|x| !x.is_finite()) {
+                            return None;
+                        }
+                        Some((k, v))
+                    }
                     Field::Int(k) => {
                         let v = self.value::<i64>(b, &mut p, end)?;
                         if v.is_some_and(|x| x.unsigned_abs() >= EXACT_INTEGERS) {
@@ -665,6 +680,8 @@ mod tests {
             ("a blank record", late(",,,,")),
             ("a NUL byte", late("10200,1,2.5,t\0,3")),
             ("spaces before a number", late("10200,1, 2.5,t,3")),
+            ("an infinite number", late("10200,1,1e999,t,3")),
+            ("not a number", late("10200,1,nan,t,3")),
         ];
         let cols = ["id", "arm", "y", "z"];
         for (what, text) in &cases {

@@ -665,6 +665,9 @@ pub(crate) struct TextTable {
     pub empty_rows: Vec<usize>,
     pub assumptions: Vec<String>,
     pub delimiter: u8,
+    /// Every value of the numeric columns is a finite number (checked by the plain
+    /// reader; the general reader leaves it to [`super::Frame::numeric`]).
+    pub finite: bool,
     /// How the records are laid out, for the reader of plain files ([`super::plain`]).
     pub layout: Layout,
 }
@@ -912,6 +915,7 @@ fn read_in_batches(
         empty_rows: st.empty_rows,
         assumptions,
         delimiter: delim,
+        finite: false,
         layout,
     }))
 }

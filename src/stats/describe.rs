@@ -31,6 +31,24 @@ pub fn moments_of(x: impl Iterator<Item = f64> + Clone) -> (usize, f64, f64) {
     (count, mean, (ss - s * s / n) / (n - 1.0))
 }
 
+/// Size, mean and sample variance of one group ([`moments_of`]): what the two-sample
+/// estimators need of each arm, computed once when several of them are wanted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample variance (n − 1); NaN for n < 2.
+    pub var: f64,
+}
+
+impl Moments {
+    /// The moments of `x`, as [`mean_var`] computes them.
+    pub fn of(x: &[f64]) -> Self {
+        let (n, mean, var) = moments_of(x.iter().copied());
+        Self { n, mean, var }
+    }
+}
+
 /// A per-arm summary: size, mean (the proportion for binary outcomes) and its CI.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {

@@ -22,7 +22,7 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use super::describe::mean_var;
+use super::describe::Moments;
 use super::{Inference, StatsError, StatsResult};
 
 /// Hedges' exact small-sample correction J(m) = Γ(m/2) / (√(m/2)·Γ((m−1)/2)) for m
@@ -35,23 +35,21 @@ pub fn hedges_j(m: f64) -> f64 {
 }
 
 /// Cohen's d and the sizes it came from.
-fn smd(treated: &[f64], control: &[f64]) -> StatsResult<(f64, f64, f64)> {
+fn smd(treated: Moments, control: Moments) -> StatsResult<(f64, f64, f64)> {
     for x in [treated, control] {
-        if x.len() < 2 {
+        if x.n < 2 {
             return Err(StatsError::TooFew {
                 needed: 2,
-                got: x.len(),
+                got: x.n,
             });
         }
     }
-    let (m1, v1) = mean_var(treated);
-    let (m0, v0) = mean_var(control);
-    let (n1, n0) = (treated.len() as f64, control.len() as f64);
-    let pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / (n1 + n0 - 2.0);
+    let (n1, n0) = (treated.n as f64, control.n as f64);
+    let pooled = ((n1 - 1.0) * treated.var + (n0 - 1.0) * control.var) / (n1 + n0 - 2.0);
     if !super::above(pooled, 0.0) {
         return Err(StatsError::NoVariance);
     }
-    Ok(((m1 - m0) / pooled.sqrt(), n1, n0))
+    Ok(((treated.mean - control.mean) / pooled.sqrt(), n1, n0))
 }
 
 fn with_ls_variance(theta: f64, n1: f64, n0: f64, conf_level: f64) -> Inference {
@@ -62,6 +60,11 @@ fn with_ls_variance(theta: f64, n1: f64, n0: f64, conf_level: f64) -> Inference 
 /// Cohen's d (treated minus control over the pooled SD) with the large-sample SE
 /// √(1/n₁ + 1/n₀ + d²/(2(n₁+n₀))) and a normal interval.
 pub fn cohens_d(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    cohens_d_of(Moments::of(treated), Moments::of(control), conf_level)
+}
+
+/// [`cohens_d`] from the arms' moments.
+pub fn cohens_d_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
     let (d, n1, n0) = smd(treated, control)?;
     Ok(with_ls_variance(d, n1, n0, conf_level))
 }
@@ -69,6 +72,11 @@ pub fn cohens_d(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResul
 /// Hedges' g = J·d with the exact J, its SE √(1/n₁ + 1/n₀ + g²/(2(n₁+n₀))) and a normal
 /// interval: `yi`, `vi` and the CI of `metafor::escalc(measure = "SMD")`.
 pub fn hedges_g(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    hedges_g_of(Moments::of(treated), Moments::of(control), conf_level)
+}
+
+/// [`hedges_g`] from the arms' moments.
+pub fn hedges_g_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
     let (d, n1, n0) = smd(treated, control)?;
     let g = hedges_j(n1 + n0 - 2.0) * d;
     Ok(with_ls_variance(g, n1, n0, conf_level))

@@ -1,6 +1,7 @@
 //! Two-sample differences in means.
 
-use super::{Inference, StatsError, StatsResult, describe::mean_var};
+use super::describe::Moments;
+use super::{Inference, StatsError, StatsResult};
 
 /// Welch's difference in means, treated minus control, with Welch-Satterthwaite df.
 ///
@@ -8,42 +9,58 @@ use super::{Inference, StatsError, StatsResult, describe::mean_var};
 /// `stats.ttest_ind(equal_var=False)`. SE = √(s₁²/n₁ + s₀²/n₀);
 /// df = SE⁴ / ((s₁²/n₁)²/(n₁−1) + (s₀²/n₀)²/(n₀−1)); t interval.
 pub fn welch(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    welch_of(Moments::of(treated), Moments::of(control), conf_level)
+}
+
+/// [`welch`] from the arms' moments.
+pub fn welch_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
     check(treated, control)?;
-    let (m1, v1) = mean_var(treated);
-    let (m0, v0) = mean_var(control);
-    let a = v1 / treated.len() as f64;
-    let b = v0 / control.len() as f64;
+    let a = treated.var / treated.n as f64;
+    let b = control.var / control.n as f64;
     let se2 = a + b;
     if !super::above(se2, 0.0) {
         return Err(StatsError::NoVariance);
     }
-    let df = se2 * se2 / (a * a / (treated.len() - 1) as f64 + b * b / (control.len() - 1) as f64);
-    Ok(Inference::wald(m1 - m0, se2.sqrt(), Some(df), conf_level))
+    let df = se2 * se2 / (a * a / (treated.n - 1) as f64 + b * b / (control.n - 1) as f64);
+    Ok(Inference::wald(
+        treated.mean - control.mean,
+        se2.sqrt(),
+        Some(df),
+        conf_level,
+    ))
 }
 
 /// Student's pooled-variance difference in means, treated minus control, df n₁+n₀−2.
 ///
 /// Source: R `t.test(var.equal = TRUE)`, scipy `stats.ttest_ind(equal_var=True)`.
 pub fn student(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<Inference> {
+    student_of(Moments::of(treated), Moments::of(control), conf_level)
+}
+
+/// [`student`] from the arms' moments.
+pub fn student_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
     check(treated, control)?;
-    let (m1, v1) = mean_var(treated);
-    let (m0, v0) = mean_var(control);
-    let (n1, n0) = (treated.len() as f64, control.len() as f64);
+    let (n1, n0) = (treated.n as f64, control.n as f64);
     let df = n1 + n0 - 2.0;
-    let pooled = ((n1 - 1.0) * v1 + (n0 - 1.0) * v0) / df;
+    let pooled = ((n1 - 1.0) * treated.var + (n0 - 1.0) * control.var) / df;
     if !super::above(pooled, 0.0) {
         return Err(StatsError::NoVariance);
     }
     let se = (pooled * (1.0 / n1 + 1.0 / n0)).sqrt();
-    Ok(Inference::wald(m1 - m0, se, Some(df), conf_level))
+    Ok(Inference::wald(
+        treated.mean - control.mean,
+        se,
+        Some(df),
+        conf_level,
+    ))
 }
 
-fn check(treated: &[f64], control: &[f64]) -> StatsResult<()> {
+fn check(treated: Moments, control: Moments) -> StatsResult<()> {
     for x in [treated, control] {
-        if x.len() < 2 {
+        if x.n < 2 {
             return Err(StatsError::TooFew {
                 needed: 2,
-                got: x.len(),
+                got: x.n,
             });
         }
     }

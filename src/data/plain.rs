@@ -3,7 +3,7 @@
 //! The general reader ([`super::text`]) checks every record with the `csv` crate and then
 //! lets polars parse the selected columns: two passes over the file, with the file's bytes
 //! held in memory in between. Most register extracts are simpler than what it is built
-//! for: no quotes, no carriage returns, no comment or blank lines, only ASCII, every
+//! for: no quotes, no comment or blank lines, only ASCII, every
 //! record with the header's fields, and only numbers in the columns an analysis uses.
 //! For such a file the record structure is a line per record and a comma between fields,
 //! and one pass can both check it and parse the values. This module does that:
@@ -13,8 +13,8 @@
 //!    read by the general reader itself. Its header, separator, selection, types,
 //!    markers, notes and rows are taken over as they are.
 //! 2. **Check.** Every core reads a share of the rest in blocks, checks that it is plain
-//!    (none of `"`, CR, `#`, NUL or a non-ASCII byte, and no blank line) and counts its
-//!    records.
+//!    (none of `"`, `#`, NUL or a non-ASCII byte, no CR but in a CR LF line end, and no
+//!    blank line) and counts its records.
 //! 3. **Values.** Every core parses its share again, straight into its slice of the
 //!    final columns, with the functions polars' CSV reader uses for the same types
 //!    (`fast_float2::parse` for floating point, `atoi_simd::parse::<_, true, true>` for
@@ -99,7 +99,7 @@ pub(crate) fn read_with(
     }
     let (head_end, head_lines, table) = head(&mut file, len, opts, sel, sizes.head)?;
     let layout = &table.layout;
-    if table.delimiter != b',' || layout.unnamed {
+    if table.delimiter != b',' || layout.unnamed_unused {
         return None;
     }
     // How each header field is read: by the type polars gave its column in the head.
@@ -245,7 +245,8 @@ fn head(
         if bytes.starts_with(&[0xEF, 0xBB, 0xBF])
             || bytes.starts_with(&[0xFF, 0xFE])
             || bytes.starts_with(&[0xFE, 0xFF])
-            || memchr::memchr2(0, b'\r', &bytes).is_some()
+            || memchr::memchr(0, &bytes).is_some()
+            || !memchr::memchr_iter(b'\r', &bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
             || std::str::from_utf8(&bytes).is_err()
         {
             return None;
@@ -322,14 +323,25 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> Option<usize> {
     Some(got)
 }
 
+/// Whether `b` can be part of a plain file: ASCII without quotes, `#` or NUL, no blank
+/// line, and no CR but one before a LF (a CR at the very end is checked with what
+/// follows it).
+fn plain_bytes(b: &[u8]) -> bool {
+    b.is_ascii()
+        && memchr::memchr3(b'"', b'#', 0, b).is_none()
+        && memchr::memmem::find(b, b"\n\n").is_none()
+        && memchr::memmem::find(b, b"\n\r\n").is_none()
+        && memchr::memchr_iter(b'\r', b).all(|i| i + 1 == b.len() || b[i + 1] == b'\n')
+}
+
 /// The records in `share` when its bytes are plain, read in blocks of `block` bytes.
 fn count_records(path: &Path, share: Range<u64>, len: u64, block: usize) -> Option<usize> {
     let mut file = File::open(path).ok()?;
     file.seek(SeekFrom::Start(share.start)).ok()?;
     let mut buf = vec![0; block];
     let mut left = share.end - share.start;
-    // Every share follows a line end: a line end first is a blank line.
-    let mut last = b'\n';
+    // The last two bytes before the block: every share follows a line end.
+    let mut tail = [b'0', b'\n'];
     let mut records = 0;
     while left > 0 {
         let want = block.min(left as usize);
@@ -338,19 +350,24 @@ fn count_records(path: &Path, share: Range<u64>, len: u64, block: usize) -> Opti
             return None;
         }
         left -= want as u64;
-        if !b.is_ascii()
-            || memchr::memchr3(b'"', b'\r', b'#', b).is_some()
-            || memchr::memchr(0, b).is_some()
-            || (last == b'\n' && b[0] == b'\n')
-            || memchr::memmem::find(b, b"\n\n").is_some()
-        {
+        // The seam between blocks, then the block.
+        let mut seam = tail.to_vec();
+        seam.extend_from_slice(&b[..want.min(2)]);
+        if !plain_bytes(&seam) || !plain_bytes(b) {
             return None;
         }
         records += memchr::memchr_iter(b'\n', b).count();
-        last = b[want - 1];
+        tail = if want >= 2 {
+            [b[want - 2], b[want - 1]]
+        } else {
+            [tail[1], b[0]]
+        };
     }
-    // The last line of the file may end without a line break.
-    if share.end == len && last != b'\n' {
+    // The last line of the file may end without a line break (but not in a CR).
+    if share.end == len && tail[1] != b'\n' {
+        if tail[1] == b'\r' {
+            return None;
+        }
         records += 1;
     }
     Some(records)
@@ -447,7 +464,7 @@ impl Parse<'_> {
                 let value = match *field {
                     Field::Skip => {
                         // Safe to index: `b` ends with a line end.
-                        p += memchr::memchr2(b',', b'\n', &b[p..])?;
+                        p += memchr::memchr3(b',', b'\n', b'\r', &b[p..])?;
                         None
                     }
                     Field::Float(k) => {
@@ -467,6 +484,10 @@ impl Parse<'_> {
                         Some((k, v.map(|x| x as f64)))
                     }
                 };
+                // A line may end in CR LF (a CR is always before a LF here).
+                if j == last && b[p] == b'\r' {
+                    p += 1;
+                }
                 if b[p] != end {
                     // Too few fields, or too many.
                     return None;
@@ -500,16 +521,16 @@ impl Parse<'_> {
     #[inline]
     fn value<T: Number>(&self, b: &[u8], p: &mut usize, end: u8) -> Option<Option<T>> {
         let at = *p;
-        if b[at] == end {
+        if b[at] == end || b[at] == b'\r' {
             return Some(None);
         }
         if let Some((x, n)) = T::prefix(&b[at..])
-            && matches!(b[at + n], b',' | b'\n')
+            && matches!(b[at + n], b',' | b'\n' | b'\r')
         {
             *p = at + n;
             return Some(Some(x));
         }
-        let n = memchr::memchr2(b',', b'\n', &b[at..])?;
+        let n = memchr::memchr3(b',', b'\n', b'\r', &b[at..])?;
         let text = &b[at..at + n];
         if self.markers.iter().any(|m| m.as_bytes() == text) {
             *p = at + n;
@@ -630,10 +651,27 @@ mod tests {
             assert_same(&g, &p);
             assert_eq!(p.height(), 12_345);
         }
-        // Without a line end after the last record, and with every column.
+        // Without a line end after the last record.
         let text = text.trim_end();
         let (g, p) = both(text, &["id", "arm", "y", "z"], TINY);
         assert_same(&g, &p.expect("a plain file"));
+        // Lines ending in CR LF.
+        let crlf = text.replace('\n', "\r\n") + "\r\n";
+        let (g, p) = both(&crlf, &["id", "arm", "y", "z"], TINY);
+        assert_same(&g, &p.expect("a plain file with CR LF"));
+        // A first column without a name (pandas' index), selected or not.
+        let mut indexed = String::new();
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 {
+                indexed.push_str(&format!(",{line}\n"));
+            } else {
+                indexed.push_str(&format!("{},{line}\n", i - 1));
+            }
+        }
+        for cols in [&["y", "arm"][..], &[]] {
+            let (g, p) = both(&indexed.replace(",t", ","), cols, TINY);
+            assert_same(&g, &p.unwrap_or_else(|| panic!("index column, {cols:?}")));
+        }
     }
 
     /// Every value is the correctly rounded number its text writes (std's parser is an
@@ -664,7 +702,8 @@ mod tests {
         let cases = [
             ("a quote", late("10200,1,\"2.5\",t,3")),
             ("a quote in a skipped column", late("10200,1,2.5,\"t\",3")),
-            ("a carriage return", late("10200,1,2.5,t,3\r")),
+            ("a carriage return alone", late("10200,1,2.5\r,t,3")),
+            ("a CR LF blank line", late("\r")),
             ("a blank line", late("")),
             ("a comment", late("# note")),
             ("a non-ASCII byte", late("10200,1,2.5,Zoë,3")),
@@ -716,6 +755,14 @@ mod tests {
             "small file"
         );
         let semi = file(&base.replace(',', ";"));
+        // A column without a name, empty in the head but not further down.
+        let mut unnamed = String::new();
+        for (i, line) in base.lines().enumerate() {
+            let extra = if i > 15_000 { "7" } else { "" };
+            unnamed.push_str(&format!("{line},{extra}\n"));
+        }
+        let unnamed = file(&unnamed);
+        assert!(read_with(unnamed.path(), &opts(), &sel, TINY).is_none());
         assert!(read_with(semi.path(), &opts(), &sel, TINY).is_none());
         let skip = names(&["skip"]);
         let sel = Selection {

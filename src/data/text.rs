@@ -678,8 +678,9 @@ pub(crate) struct Layout {
     pub width: usize,
     /// Header position of each selected column, in selection order.
     pub keep: Vec<usize>,
-    /// Whether a header field is empty.
-    pub unnamed: bool,
+    /// Whether a column without a name has no value in these records (it would be
+    /// kept if a later record had one).
+    pub unnamed_unused: bool,
     /// The missing-value markers polars read as nulls (those in the first rows).
     pub markers: Vec<String>,
 }
@@ -905,7 +906,8 @@ fn read_in_batches(
         .map_err(|e| format!("cannot build the table: {e}"))?;
     let layout = Layout {
         width: st.header.len(),
-        unnamed: st.header.iter().any(String::is_empty),
+        unnamed_unused: (0..st.header.len())
+            .any(|i| st.header[i].is_empty() && !st.unnamed_used[i]),
         markers: markers.iter().map(|m| m.to_string()).collect(),
         keep,
     };

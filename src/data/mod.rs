@@ -5,8 +5,9 @@
 //! Text files are decoded (UTF-8, UTF-16, Latin-1), their record structure is checked
 //! with the `csv` crate (separator, title lines, field counts, open quotes, the line of
 //! every row, so that every problem names its line) and their values are read by
-//! polars' CSV reader ([`text`]); workbooks are read with calamine ([`sheet`]); Parquet
-//! with polars. Whatever the source,
+//! polars' CSV reader ([`text`]); large plain comma files of numbers take a shorter way
+//! with the same result, one pass per core ([`plain`]); workbooks are read with
+//! calamine ([`sheet`]); Parquet with polars. Whatever the source,
 //! the result is a polars frame of the columns asked for, and what the loader had to
 //! assume (separator, decimal comma, encoding, ...) is kept in [`Frame::assumptions`].
 //! Input files are only ever opened for reading.
@@ -209,6 +210,35 @@ impl Factor {
             n[*c as usize] += 1;
         }
         n
+    }
+}
+
+/// A result per distinct text, for the few-valued text columns of large files (arms,
+/// codes, yes/no): what a pure function of the text gives is computed once per distinct
+/// value, up to [`PerText::LIMIT`] values (then every time).
+struct PerText<'a, T> {
+    known: FxHashMap<&'a str, T>,
+}
+
+impl<'a, T: Copy> PerText<'a, T> {
+    const LIMIT: usize = 4_096;
+
+    fn new() -> Self {
+        Self {
+            known: FxHashMap::default(),
+        }
+    }
+
+    #[inline]
+    fn get(&mut self, s: &'a str, f: impl FnOnce(&'a str) -> T) -> T {
+        if let Some(&v) = self.known.get(s) {
+            return v;
+        }
+        let v = f(s);
+        if self.known.len() < Self::LIMIT {
+            self.known.insert(s, v);
+        }
+        v
     }
 }
 
@@ -703,9 +733,10 @@ impl Frame {
                 cols.push(c);
                 continue;
             };
-            let clean = ca
-                .iter()
-                .all(|v| v.is_none_or(|s| s.trim().len() == s.len() && !rules.is_na(s)));
+            let mut memo = PerText::new();
+            let clean = ca.iter().all(|v| {
+                v.is_none_or(|s| memo.get(s, |s| s.trim().len() == s.len() && !rules.is_na(s)))
+            });
             if clean {
                 cols.push(c.clone());
                 continue;
@@ -722,8 +753,11 @@ impl Frame {
         let mut ev = DecimalEvidence::default();
         for (ci, c) in df.columns().iter().enumerate() {
             if let Ok(ca) = c.str() {
+                // Each distinct text once, at its first row (what `see` keeps).
+                let mut first = PerText::new();
                 for (i, v) in ca.iter().enumerate() {
                     if let Some(v) = v
+                        && first.get(v, |_| i) == i
                         && ev.see(ci, i, v)
                     {
                         break;
@@ -984,20 +1018,23 @@ impl Frame {
             DataType::String => {
                 let ca = s.str().map_err(|e| self.err(name, e))?;
                 let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+                // The code of each raw text, trimmed and looked up once.
+                let mut memo = PerText::new();
                 for v in ca.iter() {
-                    let t = match v.map(str::trim) {
-                        Some(t) if !self.rules.is_na(t) => t,
-                        _ => {
-                            each(None, &texts);
-                            continue;
-                        }
-                    };
-                    let next = seen.len() as u32;
-                    let code = *seen.entry(t).or_insert_with(|| {
-                        texts.push(whole_number_text(t, self.rules.decimal_comma));
-                        next
+                    let code = v.and_then(|raw| {
+                        memo.get(raw, |raw| {
+                            let t = raw.trim();
+                            if self.rules.is_na(t) {
+                                return None;
+                            }
+                            let next = seen.len() as u32;
+                            Some(*seen.entry(t).or_insert_with(|| {
+                                texts.push(whole_number_text(t, self.rules.decimal_comma));
+                                next
+                            }))
+                        })
                     });
-                    each(Some(code), &texts);
+                    each(code, &texts);
                 }
             }
             dt if dt.is_primitive_numeric() => {

@@ -3,8 +3,8 @@
 //! The general reader ([`super::text`]) checks every record with the `csv` crate and then
 //! lets polars parse the selected columns: two passes over the file, with the file's bytes
 //! held in memory in between. Most register extracts are simpler than what it is built
-//! for: no quotes, no comment or blank lines, only ASCII, every
-//! record with the header's fields, and only numbers in the columns an analysis uses.
+//! for: no quotes, no comment or blank lines, only ASCII, every record with the header's
+//! fields, and numbers or plain text in the columns an analysis uses.
 //! For such a file the record structure is a line per record and a comma between fields,
 //! and one pass can both check it and parse the values. This module does that:
 //!
@@ -19,7 +19,8 @@
 //!    final columns, with the functions polars' CSV reader uses for the same types
 //!    (`fast_float2::parse` for floating point, `atoi_simd::parse::<_, true, true>` for
 //!    integers), so that every value is the one polars would have read. Integer columns
-//!    are held as floating point, as [`super::compact_columns`] holds them.
+//!    are held as floating point, as [`super::compact_columns`] holds them; text is
+//!    taken as written (empty or a marker is missing), as polars takes it.
 //!
 //! The module never reports an error of its own. Whenever the file is not plain as
 //! described, or a value is not a number of its column's type or one of the markers,
@@ -64,12 +65,13 @@ pub(crate) const PLAIN: Sizes = Sizes {
 /// such a file goes to the general reader.
 const EXACT_INTEGERS: u64 = 1_000_000_000_000_000;
 
-/// How one header field is read.
+/// How one header field is read: skipped, or into the k-th numeric or k-th text column.
 #[derive(Debug, Clone, Copy)]
 enum Field {
     Skip,
     Float(usize),
     Int(usize),
+    Text(usize),
 }
 
 /// Read `path` as a plain file, or `None` when it is not one (or is small): then the
@@ -104,12 +106,21 @@ pub(crate) fn read_with(
     }
     // How each header field is read: by the type polars gave its column in the head.
     let mut plan = vec![Field::Skip; layout.width];
-    for (k, (&at, c)) in layout.keep.iter().zip(table.df.columns()).enumerate() {
-        plan[at] = match c.dtype() {
-            DataType::Float64 => Field::Float(k),
-            DataType::Int64 => Field::Int(k),
+    let mut place = Vec::with_capacity(layout.keep.len());
+    let (mut numeric, mut texts) = (0, 0);
+    for (&at, c) in layout.keep.iter().zip(table.df.columns()) {
+        let field = match c.dtype() {
+            DataType::Float64 => Field::Float(numeric),
+            DataType::Int64 => Field::Int(numeric),
+            DataType::String => Field::Text(texts),
             _ => return None,
         };
+        match field {
+            Field::Text(_) => texts += 1,
+            _ => numeric += 1,
+        }
+        plan[at] = field;
+        place.push(field);
     }
     // A marker that reads as a number would be a number here and missing there.
     if layout
@@ -119,9 +130,6 @@ pub(crate) fn read_with(
     {
         return None;
     }
-    // The head's columns, as floating point.
-    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(table.df.width());
-    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); table.df.width()];
     let shares = divide(&mut file, head_end..len, sizes)?;
     let counts: Vec<usize> = shares
         .par_iter()
@@ -129,7 +137,13 @@ pub(crate) fn read_with(
         .collect::<Option<_>>()?;
     let head_rows = table.lines.len();
     let rows = head_rows + counts.iter().sum::<usize>();
-    for (k, c) in table.df.columns().iter().enumerate() {
+    // The numeric columns, as floating point, with the head's values.
+    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(numeric);
+    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); numeric];
+    for (c, field) in table.df.columns().iter().zip(&place) {
+        let (Field::Float(k) | Field::Int(k)) = *field else {
+            continue;
+        };
         let mut v = vec![0.0; rows];
         let s = c.as_materialized_series();
         if let Ok(f) = s.f64() {
@@ -151,7 +165,7 @@ pub(crate) fn read_with(
         }
         columns.push(v);
     }
-    // Each share's slice of every column.
+    // Each share's slice of every numeric column.
     let mut tails: Vec<&mut [f64]> = columns.iter_mut().map(|c| &mut c[head_rows..]).collect();
     let mut jobs = Vec::with_capacity(shares.len());
     for (r, &n) in shares.iter().zip(&counts) {
@@ -170,45 +184,52 @@ pub(crate) fn read_with(
         len,
         block: sizes.block,
         plan: &plan,
+        texts,
         markers: &layout.markers,
     };
-    let found: Vec<Vec<(usize, usize)>> = jobs
+    let found: Vec<Parsed> = jobs
         .into_par_iter()
         .map(|(r, n, mut out)| ctx.share(r, n, &mut out))
         .collect::<Option<_>>()?;
     let mut first = head_rows;
-    for (nulls, n) in found.iter().zip(&counts) {
-        for &(k, i) in nulls {
+    for (share, n) in found.iter().zip(&counts) {
+        for &(k, i) in &share.nulls {
             missing[k].push(first + i);
         }
         first += n;
     }
-    let names: Vec<PlSmallStr> = table
-        .df
-        .columns()
-        .iter()
-        .map(|c| c.name().clone())
-        .collect();
-    let cols: Vec<Column> = columns
-        .into_iter()
-        .zip(missing)
-        .zip(names)
-        .map(|((v, miss), name)| {
+    let mut columns = columns.into_iter().zip(missing);
+    let mut found: Vec<std::vec::IntoIter<StringChunked>> =
+        found.into_iter().map(|f| f.texts.into_iter()).collect();
+    let mut cols: Vec<Column> = Vec::with_capacity(place.len());
+    for (c, field) in table.df.columns().iter().zip(&place) {
+        let name = c.name().clone();
+        let col = if let Field::Text(_) = field {
+            // The head's text, then each share's, in order.
+            let mut ca = c.str().ok()?.clone();
+            for share in &mut found {
+                ca.append(&share.next()?).ok()?;
+            }
+            ca.into_column()
+        } else {
+            let (v, miss) = columns.next()?;
             if miss.is_empty() {
-                return Float64Chunked::from_vec(name, v).into_column();
+                Float64Chunked::from_vec(name, v).into_column()
+            } else {
+                let mut valid = vec![true; v.len()];
+                for i in miss {
+                    valid[i] = false;
+                }
+                v.into_iter()
+                    .zip(valid)
+                    .map(|(x, ok)| ok.then_some(x))
+                    .collect::<Float64Chunked>()
+                    .with_name(name)
+                    .into_column()
             }
-            let mut valid = vec![true; v.len()];
-            for i in miss {
-                valid[i] = false;
-            }
-            v.into_iter()
-                .zip(valid)
-                .map(|(x, ok)| ok.then_some(x))
-                .collect::<Float64Chunked>()
-                .with_name(name)
-                .into_column()
-        })
-        .collect();
+        };
+        cols.push(col);
+    }
     let df = DataFrame::new(rows, cols).ok()?;
     let mut lines = table.lines;
     let first_line = u32::try_from(head_lines).ok()? + 1;
@@ -402,24 +423,31 @@ struct Parse<'a> {
     len: u64,
     block: usize,
     plan: &'a [Field],
+    /// Text columns read.
+    texts: usize,
     markers: &'a [String],
 }
 
+/// What a share gives besides its numbers: the missing numbers, as (numeric column, row
+/// in the share), and its part of each text column.
+struct Parsed {
+    nulls: Vec<(usize, usize)>,
+    texts: Vec<StringChunked>,
+}
+
 impl Parse<'_> {
-    /// Parse the `rows` records of `share` into `out` (a slice of each column); the
-    /// missing values found, as (column, row in the share).
-    fn share(
-        &self,
-        share: Range<u64>,
-        rows: usize,
-        out: &mut [&mut [f64]],
-    ) -> Option<Vec<(usize, usize)>> {
+    /// Parse the `rows` records of `share` into `out` (a slice of each numeric column)
+    /// and the share's text columns.
+    fn share(&self, share: Range<u64>, rows: usize, out: &mut [&mut [f64]]) -> Option<Parsed> {
         let mut file = File::open(self.path).ok()?;
         file.seek(SeekFrom::Start(share.start)).ok()?;
         let mut buf: Vec<u8> = Vec::with_capacity(self.block + 1);
         let mut left = share.end - share.start;
         let mut row = 0;
         let mut nulls = Vec::new();
+        let mut texts: Vec<StringChunkedBuilder> = (0..self.texts)
+            .map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, rows))
+            .collect();
         while left > 0 {
             // Bytes of an unfinished record stay at the front of the buffer.
             let kept = buf.len();
@@ -435,10 +463,13 @@ impl Parse<'_> {
             let Some(end) = memchr::memrchr(b'\n', &buf).map(|i| i + 1) else {
                 continue;
             };
-            row = self.records(&buf[..end], row, rows, out, &mut nulls)?;
+            row = self.records(&buf[..end], row, rows, out, &mut texts, &mut nulls)?;
             buf.drain(..end);
         }
-        (row == rows && buf.is_empty()).then_some(nulls)
+        (row == rows && buf.is_empty()).then(|| Parsed {
+            nulls,
+            texts: texts.into_iter().map(|t| t.finish()).collect(),
+        })
     }
 
     /// Parse the whole records in `b` (which ends with a line end) from row `row`; the
@@ -449,6 +480,7 @@ impl Parse<'_> {
         mut row: usize,
         rows: usize,
         out: &mut [&mut [f64]],
+        texts: &mut [StringChunkedBuilder],
         nulls: &mut Vec<(usize, usize)>,
     ) -> Option<usize> {
         let last = self.plan.len() - 1;
@@ -482,6 +514,19 @@ impl Parse<'_> {
                             return None;
                         }
                         Some((k, v.map(|x| x as f64)))
+                    }
+                    Field::Text(k) => {
+                        // As polars reads text: the bytes as they are; empty or a
+                        // marker is missing.
+                        let n = memchr::memchr3(b',', b'\n', b'\r', &b[p..])?;
+                        let text = &b[p..p + n];
+                        p += n;
+                        if text.is_empty() || self.markers.iter().any(|m| m.as_bytes() == text) {
+                            texts[k].append_null();
+                        } else {
+                            texts[k].append_value(std::str::from_utf8(text).ok()?);
+                        }
+                        None
                     }
                 };
                 // A line may end in CR LF (a CR is always before a LF here).
@@ -674,6 +719,39 @@ mod tests {
         }
     }
 
+    /// Text columns: as written, with markers (in the head and further down), empty
+    /// fields and spaces, selected with numbers or alone.
+    #[test]
+    fn text_columns_as_the_general_reader_reads_them() {
+        let mut text = String::from("id,arm,label,y\n");
+        for i in 0..23_456 {
+            let arm = ["treated", "control", "waitlist"][i % 3];
+            let label = match i % 11 {
+                0 => String::new(),
+                1 => "NA".into(),
+                2 => " b c ".into(),
+                3 if i > 15_000 => "NULL".into(),
+                _ => format!("L{}", i % 13),
+            };
+            text.push_str(&format!("{i},{arm},{label},{}\n", y_text(i)));
+        }
+        for cols in [&["arm", "label", "y"][..], &["label"], &[]] {
+            let (g, p) = both(&text, cols, TINY);
+            let p = p.unwrap_or_else(|| panic!("text columns {cols:?}"));
+            assert_same(&g, &p);
+        }
+        let (_, p) = both(&text, &["arm", "label"], TINY);
+        let p = p.unwrap();
+        assert_eq!(
+            p.factor("arm").unwrap().levels,
+            ["control", "treated", "waitlist"]
+        );
+        let label = p.strings("label").unwrap();
+        assert_eq!(label[15_007], None, "NULL further down");
+        assert_eq!(label[15_008].as_deref(), Some("L6"));
+        assert_eq!(label[2].as_deref(), Some("b c"));
+    }
+
     /// Every value is the correctly rounded number its text writes (std's parser is an
     /// independent check), missing where the field is empty or a marker.
     #[test]
@@ -737,8 +815,8 @@ mod tests {
             // The general reader still reads it, or says what is wrong.
             let _ = Frame::load_with(f.path(), &cols, &[], &opts());
         }
-        // A marker that reads as a number, small files, other separators and text
-        // columns: the general reader's.
+        // A marker that reads as a number, small files, other separators and columns
+        // of other types: the general reader's.
         let f = file(&base);
         let cols = names(&cols);
         let sel = Selection {
@@ -764,12 +842,20 @@ mod tests {
         let unnamed = file(&unnamed);
         assert!(read_with(unnamed.path(), &opts(), &sel, TINY).is_none());
         assert!(read_with(semi.path(), &opts(), &sel, TINY).is_none());
-        let skip = names(&["skip"]);
+        let mut flags = String::from("id,flag\n");
+        for i in 0..20_000 {
+            flags.push_str(&format!("{i},{}\n", i % 3 == 0));
+        }
+        let flags = file(&flags);
+        let flag = names(&["flag"]);
         let sel = Selection {
-            required: &skip,
+            required: &flag,
             optional: &[],
         };
-        assert!(read_with(f.path(), &opts(), &sel, TINY).is_none());
+        assert!(
+            read_with(flags.path(), &opts(), &sel, TINY).is_none(),
+            "true/false"
+        );
         // Fewer rows than the types are inferred from.
         let short = file(&plain_file(9_000));
         let sel = Selection {

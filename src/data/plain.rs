@@ -119,6 +119,10 @@ pub(crate) fn read_with(
             Field::Text(_) => texts += 1,
             _ => numeric += 1,
         }
+        // A column selected twice: the general reader's.
+        if !matches!(plan[at], Field::Skip) {
+            return None;
+        }
         plan[at] = field;
         place.push(field);
     }
@@ -855,6 +859,15 @@ mod tests {
         assert!(
             read_with(flags.path(), &opts(), &sel, TINY).is_none(),
             "true/false"
+        );
+        let twice = names(&["y", "y"]);
+        let sel = Selection {
+            required: &twice,
+            optional: &[],
+        };
+        assert!(
+            read_with(f.path(), &opts(), &sel, TINY).is_none(),
+            "y twice"
         );
         // Fewer rows than the types are inferred from.
         let short = file(&plain_file(9_000));

@@ -111,6 +111,8 @@ impl Selection<'_> {
         for c in self.required {
             let at: Vec<usize> = (0..raw.len()).filter(|&i| raw[i] == *c).collect();
             match at.as_slice() {
+                // A column asked for twice is read once.
+                [i] if out.contains(i) => {}
                 [i] => out.push(*i),
                 [] => {
                     let shown: Vec<&str> = raw

@@ -238,6 +238,8 @@ pub(crate) fn read_with(
     let mut lines = table.lines;
     let first_line = u32::try_from(head_lines).ok()? + 1;
     let last = u32::try_from(rows - head_rows).ok()?;
+    // Line numbers are u32, as the general reader's.
+    first_line.checked_add(last)?;
     lines.extend((0..last).map(|i| first_line + i));
     Some(TextTable {
         df,

@@ -96,20 +96,12 @@ impl<'a> Pair<'a> {
     /// The outcomes of the treated and of the control units, in row order.
     fn split(&self) -> (Vec<f64>, Vec<f64>) {
         let nt = self.treated.iter().filter(|&&t| t).count();
-        let nc = self.treated.len() - nt;
-        // Without a branch per unit (arms in random order would mispredict half of
-        // them): each value goes to the next slot of both vectors, and only its arm's
-        // position moves on. One spare slot at the end of each.
-        let (mut yt, mut yc) = (vec![0.0; nt + 1], vec![0.0; nc + 1]);
-        let (mut it, mut ic) = (0, 0);
-        for (v, &t) in self.y.iter().zip(&self.treated) {
-            yt[it] = *v;
-            yc[ic] = *v;
-            it += usize::from(t);
-            ic += usize::from(!t);
-        }
-        yt.truncate(nt);
-        yc.truncate(nc);
+        let counts = [self.treated.len() - nt, nt];
+        let mut arms = super::split_by_arm(&self.y, &self.treated, &counts).into_iter();
+        let (yc, yt) = (
+            arms.next().unwrap_or_default(),
+            arms.next().unwrap_or_default(),
+        );
         (yt, yc)
     }
 

@@ -992,9 +992,12 @@ fn analyse_subset(
     }
 }
 
-/// The values of each arm (`arm` per row, `n` per arm), in row order; one pass, with
-/// no branch per row.
-fn split_by_arm(y: &[f64], arm: &[u16], n: &[usize]) -> Vec<Vec<f64>> {
+/// The values of each arm (`arm` per row, as an index: u16, or bool for control and
+/// treated; `n` per arm), in row order; one pass, with no branch per row.
+fn split_by_arm<A: Copy>(y: &[f64], arm: &[A], n: &[usize]) -> Vec<Vec<f64>>
+where
+    usize: From<A>,
+{
     // One slot more per arm: every value is written to its arm's next slot, which the
     // next value of that arm overwrites.
     let mut out: Vec<Vec<f64>> = n.iter().map(|&k| vec![0.0; k + 1]).collect();

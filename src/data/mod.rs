@@ -1339,11 +1339,10 @@ impl Frame {
 
     /// Check that a cluster column has at least two clusters.
     pub fn check_clusters(&self, column: &str) -> Result<()> {
-        let f = self.factor(column)?;
-        if f.levels.len() > 1 {
+        let (seen, _) = self.levels(column)?;
+        if seen.len() > 1 {
             return Ok(());
         }
-        let seen = &f.levels;
         Err(Error::data(
             &self.path,
             format!(

@@ -47,6 +47,25 @@ impl Moments {
         let (n, mean, var) = moments_of(x.iter().copied());
         Self { n, mean, var }
     }
+
+    /// Both groups have a sample variance: two values or more each.
+    pub fn check_pair(a: Moments, b: Moments) -> StatsResult<()> {
+        for x in [a, b] {
+            if x.n < 2 {
+                return Err(StatsError::TooFew {
+                    needed: 2,
+                    got: x.n,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The pooled sample variance ((n₁−1)s₁² + (n₀−1)s₀²) / (n₁+n₀−2).
+    pub fn pooled_var(a: Moments, b: Moments) -> f64 {
+        let (n1, n0) = (a.n as f64, b.n as f64);
+        ((n1 - 1.0) * a.var + (n0 - 1.0) * b.var) / (n1 + n0 - 2.0)
+    }
 }
 
 /// A per-arm summary: size, mean (the proportion for binary outcomes) and its CI.

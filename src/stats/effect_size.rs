@@ -36,16 +36,9 @@ pub fn hedges_j(m: f64) -> f64 {
 
 /// Cohen's d and the sizes it came from.
 fn smd(treated: Moments, control: Moments) -> StatsResult<(f64, f64, f64)> {
-    for x in [treated, control] {
-        if x.n < 2 {
-            return Err(StatsError::TooFew {
-                needed: 2,
-                got: x.n,
-            });
-        }
-    }
+    Moments::check_pair(treated, control)?;
     let (n1, n0) = (treated.n as f64, control.n as f64);
-    let pooled = ((n1 - 1.0) * treated.var + (n0 - 1.0) * control.var) / (n1 + n0 - 2.0);
+    let pooled = Moments::pooled_var(treated, control);
     if !super::above(pooled, 0.0) {
         return Err(StatsError::NoVariance);
     }

@@ -14,7 +14,7 @@ pub fn welch(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult<I
 
 /// [`welch`] from the arms' moments.
 pub fn welch_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
-    check(treated, control)?;
+    Moments::check_pair(treated, control)?;
     let a = treated.var / treated.n as f64;
     let b = control.var / control.n as f64;
     let se2 = a + b;
@@ -39,10 +39,10 @@ pub fn student(treated: &[f64], control: &[f64], conf_level: f64) -> StatsResult
 
 /// [`student`] from the arms' moments.
 pub fn student_of(treated: Moments, control: Moments, conf_level: f64) -> StatsResult<Inference> {
-    check(treated, control)?;
+    Moments::check_pair(treated, control)?;
     let (n1, n0) = (treated.n as f64, control.n as f64);
     let df = n1 + n0 - 2.0;
-    let pooled = ((n1 - 1.0) * treated.var + (n0 - 1.0) * control.var) / df;
+    let pooled = Moments::pooled_var(treated, control);
     if !super::above(pooled, 0.0) {
         return Err(StatsError::NoVariance);
     }
@@ -53,18 +53,6 @@ pub fn student_of(treated: Moments, control: Moments, conf_level: f64) -> StatsR
         Some(df),
         conf_level,
     ))
-}
-
-fn check(treated: Moments, control: Moments) -> StatsResult<()> {
-    for x in [treated, control] {
-        if x.n < 2 {
-            return Err(StatsError::TooFew {
-                needed: 2,
-                got: x.n,
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -400,6 +400,12 @@ fn count_records(path: &Path, share: Range<u64>, len: u64, block: usize) -> Opti
     Some(records)
 }
 
+/// The bytes of the field `b` starts with: up to a comma or a line end (CR or LF). None
+/// only when `b` has neither, which cannot happen in records that end with a line end.
+fn field_len(b: &[u8]) -> Option<usize> {
+    memchr::memchr3(b',', b'\n', b'\r', b)
+}
+
 /// A number of the column's type, read as polars reads it, and the bytes it takes; a
 /// field is that number when it is followed by the field's end.
 trait Number: Sized {
@@ -501,8 +507,7 @@ impl Parse<'_> {
                 let end = if j == last { b'\n' } else { b',' };
                 let value = match *field {
                     Field::Skip => {
-                        // Safe to index: `b` ends with a line end.
-                        p += memchr::memchr3(b',', b'\n', b'\r', &b[p..])?;
+                        p += field_len(&b[p..])?;
                         None
                     }
                     Field::Float(k) => {
@@ -524,10 +529,10 @@ impl Parse<'_> {
                     Field::Text(k) => {
                         // As polars reads text: the bytes as they are; empty or a
                         // marker is missing.
-                        let n = memchr::memchr3(b',', b'\n', b'\r', &b[p..])?;
+                        let n = field_len(&b[p..])?;
                         let text = &b[p..p + n];
                         p += n;
-                        if text.is_empty() || self.markers.iter().any(|m| m.as_bytes() == text) {
+                        if text.is_empty() || self.is_marker(text) {
                             texts[k].append_null();
                         } else {
                             texts[k].append_value(std::str::from_utf8(text).ok()?);
@@ -567,6 +572,11 @@ impl Parse<'_> {
         Some(row)
     }
 
+    /// Whether a field is written as one of the missing-value markers.
+    fn is_marker(&self, field: &[u8]) -> bool {
+        self.markers.iter().any(|m| m.as_bytes() == field)
+    }
+
     /// The field at `*p` in a column of type `T`: a number, or missing (empty or a
     /// marker). `*p` is left at the field's end; `None` when it is neither.
     #[inline]
@@ -581,9 +591,8 @@ impl Parse<'_> {
             *p = at + n;
             return Some(Some(x));
         }
-        let n = memchr::memchr3(b',', b'\n', b'\r', &b[at..])?;
-        let text = &b[at..at + n];
-        if self.markers.iter().any(|m| m.as_bytes() == text) {
+        let n = field_len(&b[at..])?;
+        if self.is_marker(&b[at..at + n]) {
             *p = at + n;
             return Some(None);
         }
@@ -611,6 +620,14 @@ mod tests {
 
     fn names(cols: &[&str]) -> Vec<String> {
         cols.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The `cols` as the required columns.
+    fn select(cols: &[String]) -> Selection<'_> {
+        Selection {
+            required: cols,
+            optional: &[],
+        }
     }
 
     /// A plain file of `rows` records: an integer, a float with exponents and missing
@@ -657,10 +674,7 @@ mod tests {
     fn both(text: &str, cols: &[&str], sizes: Sizes) -> (Frame, Option<Frame>) {
         let f = file(text);
         let cols = names(cols);
-        let sel = Selection {
-            required: &cols,
-            optional: &[],
-        };
+        let sel = select(&cols);
         let general = text::read(text.as_bytes().to_vec(), &opts(), &sel, false)
             .unwrap()
             .unwrap();
@@ -810,10 +824,7 @@ mod tests {
         for (what, text) in &cases {
             let f = file(text);
             let cols = names(&cols);
-            let sel = Selection {
-                required: &cols,
-                optional: &[],
-            };
+            let sel = select(&cols);
             assert!(
                 read_with(f.path(), &opts(), &sel, TINY).is_none(),
                 "{what}: read as plain"
@@ -825,10 +836,7 @@ mod tests {
         // of other types: the general reader's.
         let f = file(&base);
         let cols = names(&cols);
-        let sel = Selection {
-            required: &cols,
-            optional: &[],
-        };
+        let sel = select(&cols);
         let na = ReadOptions {
             na: vec!["-4".into()],
             ..opts()
@@ -854,10 +862,7 @@ mod tests {
         }
         let flags = file(&flags);
         let flag = names(&["flag"]);
-        let sel = Selection {
-            required: &flag,
-            optional: &[],
-        };
+        let sel = select(&flag);
         assert!(
             read_with(flags.path(), &opts(), &sel, TINY).is_none(),
             "true/false"
@@ -869,10 +874,7 @@ mod tests {
         assert_eq!(p.column_names(), ["y", "arm"]);
         // Fewer rows than the types are inferred from.
         let short = file(&plain_file(9_000));
-        let sel = Selection {
-            required: &cols,
-            optional: &[],
-        };
+        let sel = select(&cols);
         assert!(read_with(short.path(), &opts(), &sel, TINY).is_none());
         // The same file without the odd line is plain.
         assert!(read_with(f.path(), &opts(), &sel, TINY).is_some());
@@ -886,10 +888,7 @@ mod tests {
         assert!(text.len() as u64 > PLAIN.min_file);
         let f = file(&text);
         let cols = names(&["arm", "y", "z"]);
-        let sel = Selection {
-            required: &cols,
-            optional: &[],
-        };
+        let sel = select(&cols);
         assert!(read(f.path(), &opts(), &sel).is_some(), "read as plain");
         let loaded = Frame::load_with(f.path(), &cols, &[], &opts()).unwrap();
         let general = text::read(text.into_bytes(), &opts(), &sel, false)

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use via_eval::analysis::Options;
+use via_eval::analysis::{Options, Privacy};
 use via_eval::stats::ols::{self, Clusters, SeType};
 use via_eval::stats::resample::{ResampleOptions, bootstrap, ri};
 use via_eval::stats::survival::{self, CiTransform};
@@ -239,7 +239,13 @@ fn main() {
         &wanted,
         "via-eval pilot uwv-dienstverlening-ww: read, analyse, render outputs",
         || {
-            let r = via_eval::cli::pilot::evaluate(&spec, &data, &Options::default()).unwrap();
+            let r = via_eval::cli::pilot::evaluate(
+                &spec,
+                &data,
+                &Options::default(),
+                Privacy::default(),
+            )
+            .unwrap();
             via_eval::cli::pilot::render_outputs(&r, via_eval::config::Lang::En).unwrap();
         },
     );

@@ -500,9 +500,11 @@ fn an_outcome_without_variance() {
     let r = results(CONFIG, csv(&t));
     let n = notes(&r);
     assert!(
-        n.contains("the outcome is 1000 for every unit in both arms (no variation)"),
+        n.contains("the outcome has the same value for every unit in both arms (no variation)"),
         "{n}"
     );
+    // The value is every unit's value: not quoted (issue 12).
+    assert!(!n.contains("1000"), "{n}");
     assert!(
         !r["estimates"]
             .as_array()
@@ -519,7 +521,7 @@ fn an_outcome_without_variance() {
         csv(&t),
         &[
             "no comparison could be estimated",
-            "income: treated vs control: not estimated, the outcome is 1000",
+            "income: treated vs control: not estimated, the outcome has the same value",
         ],
     );
 }
@@ -534,11 +536,17 @@ fn duplicate_ids() {
         CONFIG,
         csv(&t),
         &[
-            "column \"pid\": id \"P003\" occurs 2 times",
+            "column \"pid\": an id occurs 2 times",
             "data row 4 (line 5), data row 8 (line 9)",
             "Remove or merge the duplicate rows",
         ],
     );
+    // The id itself identifies a person: never in the message (issue 12).
+    let mut t = table();
+    set(&mut t, 7, "pid", "P003");
+    let dir = pilot_dir(CONFIG, "mini.csv", csv(&t));
+    let res = run_in(dir.path(), &["pilot", "mini", "--out", "res"]);
+    assert!(!String::from_utf8_lossy(&res.stderr).contains("P003"));
     let mut t = table();
     set(&mut t, 5, "pid", "");
     pilot_fails(
@@ -565,7 +573,7 @@ fn before_after_ids_repeat_once_per_period() {
     pilot_fails(
         &cfg,
         csv(&t),
-        &["id \"P000\" occurs 2 times within \"treated\" of column \"arm\""],
+        &["an id occurs 2 times within \"treated\" of column \"arm\""],
     );
 }
 

@@ -12,7 +12,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
-use via_eval::analysis::{self, Options};
+use via_eval::analysis::{self, Options, Privacy};
 use via_eval::config::PilotSpec;
 use via_eval::data::{Frame, ReadOptions};
 
@@ -86,7 +86,7 @@ fn check_analysis(dir: &Path, bytes: &[u8]) {
     let p = dir.join("demo.csv");
     std::fs::write(&p, bytes).unwrap();
     if let Ok(f) = Frame::load(&p, &spec.needed_columns()) {
-        let _ = analysis::run(&spec, &f, &Options::default());
+        let _ = analysis::run(&spec, &f, &Options::default(), Privacy::default());
     }
 }
 

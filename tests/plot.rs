@@ -19,6 +19,7 @@ fn row(label: &str, estimate: f64, ci_low: f64, ci_high: f64, emphasis: bool) ->
         ci_low,
         ci_high,
         emphasis,
+        suppressed: false,
     }
 }
 
@@ -124,6 +125,7 @@ fn arm_point(label: &str, mean: f64, ci_low: f64, ci_high: f64, n: usize) -> Arm
         ci_low,
         ci_high,
         n: Some(n),
+        suppressed: false,
     }
 }
 
@@ -303,6 +305,30 @@ fn nan_rows_and_empty_panels_render() {
     let svg = arm_chart_svg(&a).unwrap();
     assert!(svg.contains("not estimable"));
     check_png(&arm_chart_png(&a).unwrap());
+}
+
+#[test]
+fn withheld_values_read_suppressed_not_not_estimable() {
+    // Issue 12/18: a reader must not take disclosure control for a failed statistic.
+    let mut c = effect_sample();
+    c.panels[0].rows[0] = EffectRow {
+        suppressed: true,
+        ..row("Withheld row", f64::NAN, f64::NAN, f64::NAN, false)
+    };
+    let svg = svg_text(&effect_chart_svg(&c).unwrap());
+    assert!(svg.contains("suppressed"), "{svg}");
+    assert!(!svg.contains("not estimable"), "{svg}");
+    let mut a = arm_sample();
+    a.groups[0].points[0].mean = f64::NAN;
+    a.groups[0].points[0].suppressed = true;
+    let svg = svg_text(&arm_chart_svg(&a).unwrap());
+    assert!(
+        svg.contains("suppressed") && !svg.contains("not estimable"),
+        "{svg}"
+    );
+    a.lang = Lang::Nl;
+    let svg = svg_text(&arm_chart_svg(&a).unwrap());
+    assert!(svg.contains("onderdrukt"), "{svg}");
 }
 
 #[test]

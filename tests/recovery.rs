@@ -2,7 +2,7 @@
 //! were built into the data, and its 95% intervals cover them about 95% of the time.
 
 use std::path::Path;
-use via_eval::analysis::{self, Options, POOLED, PilotResults};
+use via_eval::analysis::{self, Options, POOLED, PilotResults, Privacy};
 use via_eval::config::{self, DesignKind};
 use via_eval::data::Frame;
 use via_eval::simulate::{SimParams, Truth, generate};
@@ -16,7 +16,7 @@ fn draw(slug: &str, seed: u64, scale: f64) -> (PilotResults, Truth, DesignKind) 
     let params = SimParams::from_file(&SimParams::path_for(&pilots, slug)).unwrap();
     let sim = generate(&spec, &params, seed, scale).unwrap();
     let frame = Frame::from_frame(sim.frame, Path::new("synthetic"));
-    let r = analysis::run(&spec, &frame, &Options::default()).unwrap();
+    let r = analysis::run(&spec, &frame, &Options::default(), Privacy::Off).unwrap();
     (r, sim.truth, spec.design.kind)
 }
 

@@ -29,6 +29,7 @@ use crate::stats::binary::{self, Counts};
 use crate::stats::describe;
 use crate::stats::multiplicity::{self, Adjustment};
 use crate::stats::ols::{Clusters, SeType};
+pub use disclosure::{Privacy, Threshold};
 pub use estimate::Estimator;
 pub use results::*;
 use std::borrow::Cow;
@@ -167,7 +168,32 @@ fn text(nl: impl Into<String>, en: impl Into<String>) -> Text {
 }
 
 /// Run the pilot's analysis on loaded data.
-pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResults> {
+/// Analyse a pilot and protect its results: `privacy` is required, so no caller gets
+/// results without disclosure control unless it asked for that by name
+/// ([`Privacy::Off`], which stamps every output).
+pub fn run(
+    spec: &PilotSpec,
+    frame: &Frame,
+    opts: &Options,
+    privacy: Privacy,
+) -> Result<PilotResults> {
+    let mut r = analyse(spec, frame, opts, privacy)?;
+    let before = r.arm_summaries.clone();
+    disclosure::protect(&mut r, privacy);
+    // Notes that quote arm summaries quote only what was published.
+    r.notes
+        .extend(attrition_warnings(spec, &before, &r.arm_summaries));
+    Ok(r)
+}
+
+/// The analysis before disclosure control. `privacy` only sets how many units a
+/// default time horizon needs at risk.
+fn analyse(
+    spec: &PilotSpec,
+    frame: &Frame,
+    opts: &Options,
+    privacy: Privacy,
+) -> Result<PilotResults> {
     if !(opts.conf_level > 0.0 && opts.conf_level < 1.0) {
         return Err(Error::usage(format!(
             "confidence level {} must be between 0 and 1 (e.g. 0.95)",
@@ -208,7 +234,16 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         if o.kind == OutcomeKind::TimeToEvent {
             let te = time_event(spec, frame, o, &units)?;
             for (subset, in_subset) in &subsets {
-                let res = survival::analyse(spec, o, &units, &te, subset, in_subset, opts);
+                let res = survival::analyse(
+                    spec,
+                    o,
+                    &units,
+                    &te,
+                    subset,
+                    in_subset,
+                    opts,
+                    privacy.min_persons(),
+                );
                 survival_rows.extend(res.summaries);
                 arm_summaries.extend(res.arm_summaries);
                 estimates.extend(res.estimates);
@@ -238,7 +273,6 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         }
     }
     adjust_headlines(&mut estimates, spec, spec.multiplicity);
-    notes.extend(attrition_warnings(spec, &arm_summaries));
     if estimates.is_empty() {
         let why: Vec<String> = notes
             .iter()
@@ -298,8 +332,8 @@ pub fn run(spec: &PilotSpec, frame: &Frame, opts: &Options) -> Result<PilotResul
         design: spec.design.kind,
         design_note: spec.design.note.clone(),
         data_file: spec.data.file.clone(),
-        n_rows: frame.height(),
-        n_units,
+        n_rows: Some(frame.height()),
+        n_units: Some(n_units),
         synthetic,
         conf_level: opts.conf_level,
         cluster: spec.design.cluster.clone(),
@@ -586,16 +620,24 @@ fn outcome_units(
 
 /// Differential attrition: a warning for each outcome whose share of missing
 /// outcomes differs between arms by more than `spec.attrition_margin` (whole sample).
-fn attrition_warnings(spec: &PilotSpec, rows: &[ArmSummaryRow]) -> Vec<Note> {
+/// Whether to warn is decided on all units (`before` disclosure control); the shares
+/// are quoted only when both arms' counts were published (`after`), since a share
+/// and the arm's size give the missing count back.
+fn attrition_warnings(
+    spec: &PilotSpec,
+    before: &[ArmSummaryRow],
+    after: &[ArmSummaryRow],
+) -> Vec<Note> {
+    let share = |r: &ArmSummaryRow| -> Option<f64> {
+        let (n, m) = (r.n? as f64, r.n_missing? as f64);
+        (n + m > 0.0).then(|| m / (n + m))
+    };
     let mut out = Vec::new();
     for o in &spec.outcomes {
-        let shares: Vec<(&str, f64)> = rows
+        let shares: Vec<(&str, f64)> = before
             .iter()
             .filter(|r| r.outcome == o.id && r.subset == POOLED)
-            .filter_map(|r| {
-                let (n, m) = (r.n? as f64, r.n_missing? as f64);
-                (n + m > 0.0).then(|| (r.arm.as_str(), m / (n + m)))
-            })
+            .filter_map(|r| Some((r.arm.as_str(), share(r)?)))
             .collect();
         let (Some(lo), Some(hi)) = (
             shares.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
@@ -603,22 +645,49 @@ fn attrition_warnings(spec: &PilotSpec, rows: &[ArmSummaryRow]) -> Vec<Note> {
         ) else {
             continue;
         };
-        if hi.1 - lo.1 > spec.attrition_margin {
-            out.push(Note {
-                outcome: Some(o.id.clone()),
-                subset: Some(POOLED.into()),
-                text: text(
-                    format!(
-                        "Let op: selectieve uitval. Ontbrekend: {:.1}% in {} tegen {:.1}% in {} (verschil groter dan {:.1} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
-                        hi.1 * 100.0, hi.0, lo.1 * 100.0, lo.0, spec.attrition_margin * 100.0
-                    ),
-                    format!(
-                        "Warning: differential attrition. Missing: {:.1}% in {} against {:.1}% in {} (a difference above {:.1} percentage points); the complete-case comparison may be biased.",
-                        hi.1 * 100.0, hi.0, lo.1 * 100.0, lo.0, spec.attrition_margin * 100.0
-                    ),
-                ),
-            });
+        if hi.1 - lo.1 <= spec.attrition_margin {
+            continue;
         }
+        let published = |arm: &str| {
+            after
+                .iter()
+                .find(|r| r.outcome == o.id && r.subset == POOLED && r.arm == arm)
+                .and_then(share)
+        };
+        let margin = spec.attrition_margin * 100.0;
+        let text = match (published(hi.0), published(lo.0)) {
+            (Some(h), Some(l)) => text(
+                format!(
+                    "Let op: selectieve uitval. Ontbrekend: {:.1}% in {} tegen {:.1}% in {} (verschil groter dan {margin:.1} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
+                    h * 100.0,
+                    hi.0,
+                    l * 100.0,
+                    lo.0
+                ),
+                format!(
+                    "Warning: differential attrition. Missing: {:.1}% in {} against {:.1}% in {} (a difference above {margin:.1} percentage points); the complete-case comparison may be biased.",
+                    h * 100.0,
+                    hi.0,
+                    l * 100.0,
+                    lo.0
+                ),
+            ),
+            _ => text(
+                format!(
+                    "Let op: selectieve uitval. Het aandeel ontbrekende uitkomsten verschilt tussen {} en {} meer dan {margin:.1} procentpunt (de aandelen zijn onderdrukt: ze rusten op te weinig personen); de vergelijking van volledige gevallen kan vertekend zijn.",
+                    hi.0, lo.0
+                ),
+                format!(
+                    "Warning: differential attrition. The share of missing outcomes differs between {} and {} by more than {margin:.1} percentage points (the shares are suppressed: they rest on too few persons); the complete-case comparison may be biased.",
+                    hi.0, lo.0
+                ),
+            ),
+        };
+        out.push(Note {
+            outcome: Some(o.id.clone()),
+            subset: Some(POOLED.into()),
+            text,
+        });
     }
     out
 }
@@ -873,12 +942,17 @@ fn analyse_subset(
     // Every row a unit with an observed outcome: the outcome split by arm in one pass
     // (the values of each arm in row order, as the filtered pass below gives them).
     let by_arm = direct.then(|| split_by_arm(ou.values.values(), &units.arm, &observed));
+    let two_values = two_values(ou);
     for (a, arm) in spec.arms.values.iter().enumerate() {
         if observed[a] == 0 {
             continue;
         }
-        let summary = if let Some(by_arm) = &by_arm {
-            arm_summary(by_arm[a].iter().copied(), observed[a], binary, conf)
+        let (summary, value_counts) = if let Some(by_arm) = &by_arm {
+            let vals = by_arm[a].iter().copied();
+            (
+                arm_summary(vals.clone(), observed[a], binary, conf),
+                two_values.map(|v| count_values(vals, v)),
+            )
         } else {
             let vals = (0..ou.len()).filter_map(|u| {
                 let r = ou.row(u);
@@ -888,7 +962,10 @@ fn analyse_subset(
                     None
                 }
             });
-            arm_summary(vals, observed[a], binary, conf)
+            (
+                arm_summary(vals.clone(), observed[a], binary, conf),
+                two_values.map(|v| count_values(vals, v)),
+            )
         };
         if let Some((mean, sd, ci_low, ci_high, method)) = summary {
             arm_summaries.push(ArmSummaryRow {
@@ -904,6 +981,7 @@ fn analyse_subset(
                 ci_high,
                 ci_method: method.into(),
                 suppressed: false,
+                value_counts,
             });
         }
     }
@@ -928,11 +1006,11 @@ fn analyse_subset(
                     subset,
                     vec![(
                         format!(
-                            "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm ({nt} and {nc}).",
+                            "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm.",
                             key.treated, key.control
                         ),
                         format!(
-                            "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm ({nt} en {nc}).",
+                            "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm.",
                             key.treated, key.control
                         ),
                     )],
@@ -964,14 +1042,14 @@ fn analyse_subset(
             (Some(rows), Cow::Owned(y), treated)
         };
         if y.iter().all(|v| *v == y[0]) {
-            let v = crate::data::fmt_number(y[0]);
+            // The value itself is not quoted: it would be every unit's value.
             let (t, c) = (&key.treated, &key.control);
             notes.extend(estimate::to_notes(
                 &o.id,
                 subset,
                 vec![(
-                    format!("{t} vs {c}: not estimated, the outcome is {v} for every unit in both arms (no variation)."),
-                    format!("{t} vs {c}: niet geschat, de uitkomst is {v} voor elke eenheid in beide armen (geen variatie)."),
+                    format!("{t} vs {c}: not estimated, the outcome has the same value for every unit in both arms (no variation)."),
+                    format!("{t} vs {c}: niet geschat, de uitkomst heeft voor elke eenheid in beide armen dezelfde waarde (geen variatie)."),
                 )],
             ));
             continue;
@@ -1011,6 +1089,31 @@ where
         o.truncate(k);
     }
     out
+}
+
+/// The two values of an outcome whose observed values take at most two distinct
+/// values (the second is NaN when there is one), for the disclosure rule on shares.
+fn two_values(ou: &OutcomeUnits) -> Option<(f64, f64)> {
+    let mut first: Option<f64> = None;
+    let mut second: Option<f64> = None;
+    for u in 0..ou.len() {
+        let Some(v) = ou.values.get(u) else { continue };
+        match (first, second) {
+            (None, _) => first = Some(v),
+            (Some(a), _) if a == v => {}
+            (Some(_), None) => second = Some(v),
+            (Some(_), Some(b)) if b == v => {}
+            _ => return None,
+        }
+    }
+    first.map(|a| (a, second.unwrap_or(f64::NAN)))
+}
+
+/// How many of `vals` equal each of the two values.
+fn count_values(vals: impl Iterator<Item = f64>, (a, b): (f64, f64)) -> (usize, usize) {
+    vals.fold((0, 0), |(x, y), v| {
+        (x + usize::from(v == a), y + usize::from(v == b))
+    })
 }
 
 /// Estimate (mean or proportion), standard deviation, interval and interval method of

@@ -193,6 +193,12 @@ pub struct ArmSummaryRow {
     pub ci_method: String,
     /// True when disclosure control withheld this row's numbers (they are null).
     pub suppressed: bool,
+    /// When the outcome takes at most two distinct values (0/1, or e.g. 0 and 40
+    /// hours), the number of units of this arm at each of them: disclosure control
+    /// then asks for `threshold` units at each value, whatever kind the outcome was
+    /// declared (a mean of a 0/1 variable is a share). Not published.
+    #[serde(skip)]
+    pub value_counts: Option<(usize, usize)>,
 }
 
 /// A remark in both languages, attached to an outcome or to the whole evaluation.
@@ -246,10 +252,12 @@ pub struct PilotResults {
     pub design: DesignKind,
     pub design_note: Option<Text>,
     pub data_file: String,
-    /// Rows in the data file (for aggregated data, the aggregated rows).
-    pub n_rows: usize,
-    /// Units analysed (for aggregated data, the persons the counts describe).
-    pub n_units: usize,
+    /// Rows in the data file (for aggregated data, the aggregated rows); null when
+    /// disclosure control withholds it (it would give a withheld arm size back).
+    pub n_rows: Option<usize>,
+    /// Units analysed (for aggregated data, the persons the counts describe); null
+    /// when withheld, as `n_rows`.
+    pub n_units: Option<usize>,
     /// True when the data say they are synthetic (`data_source` column).
     pub synthetic: bool,
     pub conf_level: f64,

@@ -25,7 +25,13 @@ pub struct SurvivalPoint {
     pub std_error: f64,
     pub ci_low: f64,
     pub ci_high: f64,
-    pub at_risk: usize,
+    /// Units at risk just before `time`; null where disclosure control withholds it.
+    pub at_risk: Option<usize>,
+    /// Events at `time` (curve points), or since the previous reporting time
+    /// (reporting times). Not published: disclosure control merges steps until each
+    /// rests on enough events.
+    #[serde(skip)]
+    pub events: usize,
 }
 
 /// One arm's survival summary for one time-to-event outcome and subset.
@@ -34,11 +40,17 @@ pub struct SurvivalSummary {
     pub outcome: String,
     pub subset: String,
     pub arm: String,
-    pub n: usize,
-    pub events: usize,
-    /// True when disclosure control withheld the curve and median (fewer than the
-    /// threshold units or events).
+    /// Units and events; null when disclosure control withholds them.
+    pub n: Option<usize>,
+    pub events: Option<usize>,
+    /// True when disclosure control withheld the whole summary: curve, median, counts
+    /// (fewer than the threshold units or events, or a withheld arm).
     pub suppressed: bool,
+    /// True when disclosure control withheld the median (fewer than the threshold at
+    /// risk at that time); the median is then null but was reached.
+    pub median_suppressed: bool,
+    /// True when disclosure control withheld the median's interval (both bounds).
+    pub median_ci_suppressed: bool,
     /// Horizon of the restricted mean survival time (the arm summary's mean).
     pub horizon: f64,
     /// Median time to the event; null when the curve does not reach 0.5.
@@ -91,8 +103,52 @@ fn point(t: f64, s: f64, se: f64, lo: f64, hi: f64, at_risk: usize) -> SurvivalP
         std_error: se,
         ci_low: lo,
         ci_high: hi,
-        at_risk,
+        events: 0,
+        at_risk: Some(at_risk),
     }
+}
+
+/// The latest time at which at least `k` units of the curve's arm are still at risk
+/// (followed up to then, without the event before it); `None` when the arm has fewer
+/// than `k` units.
+fn last_time_with_at_risk(c: &survival::KmCurve, k: usize) -> Option<f64> {
+    // Every distinct time at which units leave the risk set (events and censorings),
+    // with how many leave then.
+    let mut leaving: Vec<(f64, usize)> = c
+        .rows
+        .iter()
+        .map(|r| (r.time, r.events))
+        .chain(c.censorings.iter().map(|x| (x.time, x.count)))
+        .collect();
+    leaving.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut at_risk = c.n;
+    let mut best = None;
+    let mut i = 0;
+    while i < leaving.len() {
+        let t = leaving[i].0;
+        if at_risk >= k {
+            best = Some(t);
+        }
+        while i < leaving.len() && leaving[i].0 == t {
+            at_risk -= leaving[i].1.min(at_risk);
+            i += 1;
+        }
+    }
+    best
+}
+
+/// `x` rounded down to two significant digits (23.7 → 23, 187 → 180, 7.34 → 7.3), so
+/// a default horizon is a round number rather than one unit's follow-up time.
+fn floor_two_digits(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return x;
+    }
+    let mag = 10f64.powf(x.log10().floor() - 1.0);
+    let v = (x / mag).floor() * mag;
+    // Undo representation noise (e.g. 7.3 as 7.299999…).
+    let digits = (-(mag.log10().round()) as i32).max(0);
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
 }
 
 /// The subjects of one comparison's two arms: their sorted order (`None` when they are
@@ -132,6 +188,7 @@ pub(crate) fn analyse(
     subset: &str,
     in_subset: &Option<String>,
     opts: &Options,
+    min_at_risk: usize,
 ) -> SurvivalOut {
     let conf = opts.conf_level;
     let mut out = SurvivalOut::default();
@@ -255,13 +312,27 @@ pub(crate) fn analyse(
         }
     };
     let curve_of = |a: usize| curves.iter().find(|c| c.group as usize == a);
-    // Horizon: the config's, else the shortest follow-up among the arms (so the RMST
-    // of every arm is defined).
+    // Horizon: the config's, else the latest time at which at least `min_at_risk`
+    // units of every arm are still followed, rounded down to two digits. So the RMST
+    // of every arm is defined and rests on enough units, and the horizon is not one
+    // unit's follow-up time (the last follow-up of the shortest arm, as it used to be).
     let horizon = o.horizon.unwrap_or_else(|| {
-        curves
+        let latest = curves
             .iter()
-            .map(|c| c.last_time)
-            .fold(f64::INFINITY, f64::min)
+            .map(|c| last_time_with_at_risk(c, min_at_risk).unwrap_or(0.0))
+            .fold(f64::INFINITY, f64::min);
+        if latest > 0.0 {
+            floor_two_digits(latest)
+        } else {
+            // Some arm has fewer than `min_at_risk` units (its numbers are withheld
+            // under disclosure control): a round time within every arm's follow-up.
+            floor_two_digits(
+                curves
+                    .iter()
+                    .map(|c| c.last_time)
+                    .fold(f64::INFINITY, f64::min),
+            )
+        }
     });
     let max_time = curves.iter().map(|c| c.last_time).fold(0.0, f64::max);
     let report_times: Vec<f64> = if o.at.is_empty() {
@@ -280,8 +351,9 @@ pub(crate) fn analyse(
             .at_times(&report_times)
             .map(|v| {
                 v.iter()
-                    .map(|p| {
-                        point(
+                    .map(|p| SurvivalPoint {
+                        events: p.events,
+                        ..point(
                             p.time,
                             p.survival,
                             p.std_error,
@@ -302,9 +374,11 @@ pub(crate) fn analyse(
             outcome: o.id.clone(),
             subset: subset.to_string(),
             arm: arm.value.clone(),
-            n: c.n,
-            events: c.events,
+            n: Some(c.n),
+            events: Some(c.events),
             suppressed: false,
+            median_suppressed: false,
+            median_ci_suppressed: false,
             horizon,
             median: m.estimate,
             median_ci_low: m.ci_low,
@@ -313,8 +387,9 @@ pub(crate) fn analyse(
             curve: c
                 .rows
                 .iter()
-                .map(|p| {
-                    point(
+                .map(|p| SurvivalPoint {
+                    events: p.events,
+                    ..point(
                         p.time,
                         p.survival,
                         p.std_error,
@@ -343,6 +418,7 @@ pub(crate) fn analyse(
                 ci_high: r.ci_high,
                 ci_method: format!("rmst (tau = {horizon})"),
                 suppressed: false,
+                value_counts: None,
             }),
             Err(e) => note(
                 format!("{}: restricted mean not estimable ({e}).", arm.value),

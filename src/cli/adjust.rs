@@ -273,7 +273,7 @@ pub fn run(args: &AdjustArgs) -> Result<()> {
         }
     };
     let out = adjust_text(&text, args.column.as_deref(), args.method, &source)?;
-    super::print_out(&render_output(&out, args.format)?);
+    super::print_out(&render_output(&out, args.format)?)?;
     Ok(())
 }
 

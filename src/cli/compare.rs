@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::analysis::{self, Estimator, Options, PilotResults};
+use crate::analysis::{self, Estimator, Options, PilotResults, Privacy};
 use crate::config::{
     Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, OutcomeKind, OutcomeSource,
     OutcomeSpec, PilotSpec, Text,
@@ -51,8 +51,9 @@ pub struct CompareArgs {
     /// Times at which survival is reported, comma-separated (default: even steps).
     #[arg(long, value_delimiter = ',', requires = "time")]
     pub at: Vec<f64>,
-    /// Horizon of the restricted mean survival time (default: the shortest follow-up
-    /// among the arms).
+    /// Horizon of the restricted mean survival time (default: the latest time at which
+    /// at least 10 units of every arm, or the disclosure threshold, are still followed,
+    /// rounded down to two digits).
     #[arg(long, requires = "time")]
     pub horizon: Option<f64>,
     /// Value of the treatment column for the treated arm. Without it, every value other
@@ -97,7 +98,7 @@ pub struct CompareArgs {
     /// only; the output is then stamped with a warning).
     #[arg(long)]
     pub no_disclosure_control: bool,
-    /// Minimum number of persons behind any published number.
+    /// Minimum number of persons behind any published number (at least 5).
     #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
     pub disclosure_threshold: usize,
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
@@ -111,6 +112,24 @@ pub struct CompareArgs {
     pub format: Format,
     #[command(flatten)]
     pub read: Box<ReadArgs>,
+}
+
+/// An arm column has a few values; one with more is likely an id or a measurement,
+/// and its values are not echoed (they may identify persons).
+const MAX_LISTED: usize = 12;
+
+/// What an error says about the values of an arm column: all of them when there are
+/// at most [`MAX_LISTED`], otherwise only how many.
+fn arm_values_text(listed: &[&str]) -> String {
+    if listed.len() <= MAX_LISTED {
+        format!("Its values: {}.", listed.join(", "))
+    } else {
+        format!(
+            "It has {} different values, too many for an arm column (its values are not shown, \
+             since they may identify persons); check that --treatment names the arm column",
+            listed.len()
+        )
+    }
 }
 
 fn same(s: &str) -> Text {
@@ -143,19 +162,22 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
     let (arm_levels, arm_missing) = frame.levels(&args.treatment)?;
     let arm_values: BTreeSet<String> = arm_levels.into_iter().collect();
     let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
+    let values_text = arm_values_text(&listed);
     let check = |v: &str, flag: &str| -> Result<()> {
         if arm_values.contains(v) {
             Ok(())
         } else {
-            let hint = closest(v, listed.iter().copied())
+            // A hint names a value of the column only when it looks like an arm column.
+            let hint = (listed.len() <= MAX_LISTED)
+                .then(|| closest(v, listed.iter().copied()))
+                .flatten()
                 .map(|c| format!(" Did you mean \"{c}\"?"))
                 .unwrap_or_default();
             Err(Error::data(
                 path,
                 format!(
-                    "{flag} \"{v}\" does not occur in column \"{}\".{hint} Its values: {}",
+                    "{flag} \"{v}\" does not occur in column \"{}\".{hint} {values_text}",
                     args.treatment,
-                    listed.join(", ")
                 ),
             ))
         }
@@ -170,9 +192,8 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
         return Err(Error::data(
             path,
             format!(
-                "column \"{}\" has only one value ({}); a comparison needs two arms",
+                "column \"{}\" has only one value; a comparison needs two arms",
                 args.treatment,
-                listed.join(", ")
             ),
         ));
     }
@@ -197,9 +218,8 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             }
             None => {
                 return Err(Error::usage(format!(
-                    "name the control arm with --control (column \"{}\" has values: {})",
+                    "name the control arm with --control (column \"{}\"). {values_text}",
                     args.treatment,
-                    listed.join(", ")
                 )));
             }
         },
@@ -337,6 +357,7 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
+    let privacy = Privacy::from_flags(args.no_disclosure_control, args.disclosure_threshold)?;
     let (spec, frame, every_row) = build_spec(args)?;
     let frame = if every_row {
         frame
@@ -358,15 +379,12 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
             progress,
             ..Options::default()
         },
+        privacy,
     );
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut r = r?;
-    if !args.no_disclosure_control {
-        analysis::disclosure::apply(&mut r, args.disclosure_threshold);
-    }
-    Ok(r)
+    r
 }
 
 /// The `table` format: every estimate with its interval, then per-arm summaries.
@@ -453,7 +471,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         Format::Json => report::to_json(&r)? + "\n",
         Format::Csv => report::to_csv_with(&r.estimates, r.disclosure.applied),
     };
-    super::print_out(&text);
+    super::print_out(&text)?;
     Ok(())
 }
 
@@ -491,7 +509,8 @@ pub fn survival_json(r: &PilotResults) -> serde_json::Value {
             .filter(|s| s.outcome == o)
             .map(|s| {
                 json!({"arm": s.arm, "n": s.n, "events": s.events, "median": s.median,
-                            "ci_low": s.median_ci_low, "ci_high": s.median_ci_high})
+                            "ci_low": s.median_ci_low, "ci_high": s.median_ci_high,
+                            "suppressed": s.suppressed || s.median_suppressed})
             })
             .collect();
         let rmst_arms: Vec<serde_json::Value> = r

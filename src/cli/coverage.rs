@@ -101,6 +101,6 @@ pub fn run(args: &CoverageArgs) -> Result<()> {
         CoverageFormat::Markdown => coverage::render_markdown(&report),
         CoverageFormat::Json => coverage::render_json(&report),
     };
-    super::print_out(&text);
+    super::print_out(&text)?;
     Ok(())
 }

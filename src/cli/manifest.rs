@@ -8,6 +8,9 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// The manifest's file name in every output folder.
+pub const MANIFEST: &str = "manifest.json";
+
 /// One input file and its SHA-256.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputFile {
@@ -24,6 +27,9 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     /// Options that change results (confidence level, resampling, seed, disclosure).
     pub options: serde_json::Value,
+    /// Every file of the output folder, this manifest included: a later run replaces
+    /// the folder only when it holds nothing else (see `output::write_folder`).
+    pub files: Vec<String>,
 }
 
 /// SHA-256 of a file, hex-encoded.
@@ -39,7 +45,16 @@ pub fn sha256_file(path: &Path) -> Result<InputFile> {
 }
 
 impl Manifest {
-    pub fn new(command: &str, inputs: &[&Path], options: serde_json::Value) -> Result<Self> {
+    /// The manifest of a folder of `files` (names; `manifest.json` is added).
+    pub fn new(
+        command: &str,
+        inputs: &[&Path],
+        options: serde_json::Value,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<Self> {
+        let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        names.push(MANIFEST.to_string());
+        names.sort();
         Ok(Self {
             tool: format!("via-eval {}", env!("CARGO_PKG_VERSION")),
             command: command.to_string(),
@@ -48,6 +63,7 @@ impl Manifest {
                 .map(|p| sha256_file(p))
                 .collect::<Result<_>>()?,
             options,
+            files: names,
         })
     }
 

@@ -10,16 +10,18 @@ pub mod pilots;
 pub mod simulate;
 
 /// Write command output to stdout. A reader that closed the pipe early (`| head`)
-/// ends the output quietly instead of a panic.
-pub fn print_out(text: &str) {
+/// ends the output quietly (exit 0); any other failure (a full device, a closed
+/// descriptor) is an error, so a run never reports success on output it did not write.
+pub fn print_out(text: &str) -> crate::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
-        std::process::exit(0);
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(crate::Error::io(
+            std::path::Path::new("standard output"),
+            format!("cannot write the output: {e}"),
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{self, Options, PilotResults};
+use crate::analysis::{self, Options, PilotResults, Privacy};
 use crate::config::{self, Lang, PilotSpec};
 use crate::config::{DataLayout, DesignKind};
 use crate::data::{Frame, ReadArgs, ReadOptions};
@@ -47,7 +47,7 @@ pub struct PilotArgs {
     /// environment only; every output is then stamped with a warning).
     #[arg(long)]
     pub no_disclosure_control: bool,
-    /// Minimum number of persons behind any published number.
+    /// Minimum number of persons behind any published number (at least 5).
     #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
     pub disclosure_threshold: usize,
     /// Print nothing but errors.
@@ -101,10 +101,16 @@ pub fn load_data(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Resul
     Ok(frame)
 }
 
-/// Load and analyse one pilot.
-pub fn evaluate(spec: &PilotSpec, data_dir: &Path, opts: &Options) -> Result<PilotResults> {
+/// Load, analyse and protect one pilot (`privacy` is required: see
+/// [`analysis::Privacy`]).
+pub fn evaluate(
+    spec: &PilotSpec,
+    data_dir: &Path,
+    opts: &Options,
+    privacy: Privacy,
+) -> Result<PilotResults> {
     let frame = load_data(spec, data_dir, &ReadOptions::default())?;
-    analysis::run(spec, &frame, opts)
+    analysis::run(spec, &frame, opts, privacy)
 }
 
 /// Render every output file of an evaluation.
@@ -173,6 +179,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         )));
     }
     let read = args.read.options()?;
+    let privacy = Privacy::from_flags(args.no_disclosure_control, args.disclosure_threshold)?;
     let mut failures = Vec::new();
     for slug in &slugs {
         let out = match (&args.out, args.all) {
@@ -199,14 +206,11 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                     eprintln!("note: {}: {a}", frame.path().display());
                 }
             }
-            let r = analysis::run(&spec, &frame, &opts);
+            let r = analysis::run(&spec, &frame, &opts, privacy);
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
-            let mut r = r?;
-            if !args.no_disclosure_control {
-                analysis::disclosure::apply(&mut r, args.disclosure_threshold);
-            }
+            let r = r?;
             let inputs = [spec.path.as_path(), frame.path()];
             super::manifest::check_output_not_over_inputs(&out, &inputs)?;
             let mut files = render_outputs(&r, args.lang)?;
@@ -219,11 +223,15 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                     "permutations": args.permutations,
                     "seed": args.seed,
                     "lang": args.lang,
-                    "disclosure_control": !args.no_disclosure_control,
-                    "disclosure_threshold": args.disclosure_threshold,
+                    "disclosure_control": r.disclosure.applied,
+                    "disclosure_threshold": r.disclosure.applied.then_some(r.disclosure.threshold),
                 }),
+                &files,
             )?;
-            files.push(("manifest.json".into(), manifest.to_json()?.into_bytes()));
+            files.push((
+                super::manifest::MANIFEST.into(),
+                manifest.to_json()?.into_bytes(),
+            ));
             super::output::write_folder(&out, &files)?;
             Ok(r)
         })();
@@ -234,7 +242,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                         "{}\n→ {}\n\n",
                         tables::terminal_summary(&r, args.lang),
                         out.display()
-                    ));
+                    ))?;
                 }
             }
             Err(e) if args.all => {

@@ -49,6 +49,6 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
             found,
         ]);
     }
-    super::print_out(&render(&rows));
+    super::print_out(&render(&rows))?;
     Ok(())
 }

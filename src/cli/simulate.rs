@@ -41,8 +41,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let data = simulate::generate(&spec, &params, args.seed, args.scale)?;
     let paths = simulate::write(&spec, &data, &params, args.seed, &args.out)?;
 
-    print_summary(&summary(&spec.slug, args, &data.truth, &paths));
-    Ok(())
+    super::print_out(&summary(&spec.slug, args, &data.truth, &paths))
 }
 
 /// The summary printed after a run: rows per arm, true effects, files written.
@@ -90,9 +89,4 @@ fn summary(slug: &str, args: &SimulateArgs, t: &Truth, paths: &[PathBuf]) -> Str
         let _ = writeln!(out, "  wrote {}", p.display());
     }
     out
-}
-
-/// Print to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn print_summary(text: &str) {
-    super::print_out(text);
 }

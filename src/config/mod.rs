@@ -331,7 +331,8 @@ pub struct OutcomeSpec {
     /// Time-to-event outcomes: times at which survival is reported.
     pub at: Vec<f64>,
     /// Time-to-event outcomes: horizon of the restricted mean survival time; by
-    /// default the shortest follow-up among the arms.
+    /// default the latest time at which at least 10 units (or the disclosure
+    /// threshold) of every arm are still followed, rounded down to two digits.
     pub horizon: Option<f64>,
 }
 
@@ -822,6 +823,7 @@ pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Load the config for `slug` from `dir`, or explain which slugs exist.
 pub fn load_slug(dir: &Path, slug: &str) -> Result<PilotSpec> {
+    check_slug(slug)?;
     let path = dir.join(format!("{slug}.toml"));
     if !path.exists() {
         let known: Vec<String> = discover(dir)?
@@ -839,9 +841,58 @@ pub fn load_slug(dir: &Path, slug: &str) -> Result<PilotSpec> {
     PilotSpec::from_file(&path)
 }
 
+/// A slug is a name, not a path: lower-case letters, digits, `-` and `_`, starting
+/// with a letter or digit. So `pilot ../x --pilots DIR` cannot read a config outside
+/// DIR, and a slug cannot name a hidden file.
+pub fn check_slug(slug: &str) -> Result<()> {
+    let ok = slug
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && slug.len() <= 100
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(
+            "a pilot is named by its slug (lower-case letters, digits, - and _, as \
+             `via-eval pilots` lists them), not by a path; to use a config in another \
+             folder, pass that folder with --pilots",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slug_is_a_name_not_a_path() {
+        for bad in [
+            "../x",
+            "a/b",
+            "..",
+            ".hidden",
+            "",
+            "A",
+            "x.toml",
+            "/etc/passwd",
+            "a\\b",
+        ] {
+            assert!(check_slug(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["leren-en-werken", "uwv_ww", "pilot2"] {
+            assert!(check_slug(good).is_ok(), "{good:?} refused");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("pilots");
+        std::fs::create_dir(&inner).unwrap();
+        std::fs::write(dir.path().join("outside.toml"), "slug = \"outside\"").unwrap();
+        let err = load_slug(&inner, "../outside").unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
+    }
 
     const GOOD: &str = r#"
 slug = "demo"

@@ -1245,7 +1245,7 @@ impl Frame {
 
     /// Check that every row has an id and no id occurs twice (within each value of
     /// `within`, when given: e.g. once per period in a before/after design). The error
-    /// names the id and its rows.
+    /// names the rows, never the id (ids identify persons).
     pub fn check_unique_ids(&self, id: &str, within: Option<&str>) -> Result<()> {
         let ids = self.strings(id)?;
         let groups = within.map(|w| self.strings(w)).transpose()?;
@@ -1285,8 +1285,7 @@ impl Frame {
         Err(Error::data(
             &self.path,
             format!(
-                "column \"{id}\": id \"{}\" occurs {} times{within_text}: {}{more}; each unit may have one row{}. Remove or merge the duplicate rows",
-                key.1,
+                "column \"{id}\": an id occurs {} times{within_text}: {}{more}; each unit may have one row{}. Remove or merge the duplicate rows",
                 rows.len(),
                 shown.join(", "),
                 if within.is_some() { " per period" } else { "" }

@@ -95,7 +95,12 @@ pub(crate) fn scene(c: &ArmChart) -> Scene {
                 .get(p.label.as_str())
                 .copied()
                 .unwrap_or(ARM_COLOURS[0]);
-            bar(&mut s, &axis, p, cy, colour, words.not_estimable);
+            let missing = if p.suppressed {
+                words.suppressed
+            } else {
+                words.not_estimable
+            };
+            bar(&mut s, &axis, p, cy, colour, missing);
         }
         // The grid's zero line is the bars' base: redraw it over the bar ends.
         s.vline(axis.x(0.0), rows_top, rows_bottom, 2, super::theme::ZERO);
@@ -123,7 +128,7 @@ fn arm_colours(c: &ArmChart) -> HashMap<&str, RGBColor> {
 
 /// Bar from zero to the mean with the interval whisker on top.
 fn bar(s: &mut Scene, axis: &Axis, p: &ArmPoint, cy: i32, colour: RGBColor, missing: &str) {
-    if !p.mean.is_finite() {
+    if p.suppressed || !p.mean.is_finite() {
         not_estimable(s, axis, cy, missing);
         return;
     }

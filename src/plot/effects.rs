@@ -121,8 +121,13 @@ fn drawable(r: &EffectRow) -> bool {
 
 /// The estimate and its interval on row `cy`; emphasised (pooled) rows are heavier.
 fn interval(s: &mut Scene, axis: &Axis, r: &EffectRow, cy: i32, words: &Words) {
-    if !drawable(r) {
-        not_estimable(s, axis, cy, words.not_estimable);
+    if r.suppressed || !drawable(r) {
+        let text = if r.suppressed {
+            words.suppressed
+        } else {
+            words.not_estimable
+        };
+        not_estimable(s, axis, cy, text);
         return;
     }
     let (thick, cap, dot) = if r.emphasis { (5, 20, 8) } else { (3, 14, 6) };

@@ -43,6 +43,8 @@ pub struct EffectRow {
     pub ci_high: f64,
     /// Pooled/overall rows are drawn heavier (bold label, thicker bar, bigger dot).
     pub emphasis: bool,
+    /// Withheld by disclosure control: the row says "suppressed", not "not estimable".
+    pub suppressed: bool,
 }
 
 /// One outcome: its own axis, because outcomes differ in units.
@@ -83,6 +85,8 @@ pub struct ArmPoint {
     pub ci_high: f64,
     /// None where disclosure control withholds it (the label then says so).
     pub n: Option<usize>,
+    /// Withheld by disclosure control: the bar says "suppressed", not "not estimable".
+    pub suppressed: bool,
 }
 
 /// One subset, e.g. "Pooled" or a project/site.

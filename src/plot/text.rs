@@ -164,6 +164,7 @@ pub(crate) fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
 pub(crate) struct Words {
     /// Shown in place of an interval that could not be computed.
     pub not_estimable: &'static str,
+    pub suppressed: &'static str,
     /// Shown under a panel or group title when there is nothing to draw.
     pub no_estimates: &'static str,
 }
@@ -172,10 +173,12 @@ pub(crate) fn words(lang: Lang) -> Words {
     match lang {
         Lang::Nl => Words {
             not_estimable: "niet te schatten",
+            suppressed: "onderdrukt",
             no_estimates: "geen schattingen beschikbaar",
         },
         Lang::En => Words {
             not_estimable: "not estimable",
+            suppressed: "suppressed",
             no_estimates: "no estimates available",
         },
     }

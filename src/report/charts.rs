@@ -58,6 +58,7 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
                     ci_low: e.ci_low * f,
                     ci_high: e.ci_high * f,
                     emphasis: e.subset == POOLED,
+                    suppressed: e.suppressed,
                 }
             })
             .collect();
@@ -116,6 +117,7 @@ pub fn arm_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<ArmChart
                 ci_low: a.ci_low * f,
                 ci_high: a.ci_high * f,
                 n: a.n,
+                suppressed: a.suppressed,
                 label: if a.suppressed {
                     format!(
                         "{} ({})",
@@ -224,11 +226,21 @@ pub fn survival_chart(
     };
     Some(SurvivalChart {
         title: format!("{}{subset_note}", o.label.get(lang)),
-        subtitle: tr(
-            lang,
-            "Aandeel bij wie de gebeurtenis nog niet heeft plaatsgevonden (Kaplan-Meier), met 95%-betrouwbaarheidsband. Streepjes: einde van de waarneming.",
-            "Share who have not yet had the event (Kaplan-Meier), with 95% confidence band. Ticks: end of observation.",
-        )
+        // The ticks are explained only where the chart draws them (disclosure control
+        // leaves them out).
+        subtitle: if sums.iter().any(|s| !s.censored.is_empty()) {
+            tr(
+                lang,
+                "Aandeel bij wie de gebeurtenis nog niet heeft plaatsgevonden (Kaplan-Meier), met 95%-betrouwbaarheidsband. Streepjes: einde van de waarneming.",
+                "Share who have not yet had the event (Kaplan-Meier), with 95% confidence band. Ticks: end of observation.",
+            )
+        } else {
+            tr(
+                lang,
+                "Aandeel bij wie de gebeurtenis nog niet heeft plaatsgevonden (Kaplan-Meier), met 95%-betrouwbaarheidsband.",
+                "Share who have not yet had the event (Kaplan-Meier), with 95% confidence band.",
+            )
+        }
         .into(),
         x_label: format!("{} ({})", tr(lang, "Tijd", "Time"), o.unit.get(lang)),
         y_label: tr(lang, "Nog zonder gebeurtenis (%)", "Event not yet happened (%)").into(),

@@ -60,7 +60,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             "{}: {} ({} {})",
             tr(lang, "Eenheid", "Unit"),
             r.unit.get(lang),
-            r.n_units,
+            fmt_count(r.n_units, lang),
             tr(lang, "in de data", "in the data")
         ),
         format!("{}: {}", tr(lang, "Databestand", "Data file"), r.data_file),
@@ -413,29 +413,39 @@ fn survival_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Bl
         head.push(format!("S({})", localise(&fmt_value(p.time), lang)));
     }
     let mut t = vec![head];
+    let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
+    let not_reached = || tr(lang, "niet bereikt", "not reached").to_string();
     for s in &sums {
-        let med = match (s.median, s.median_ci_low, s.median_ci_high) {
-            (Some(m), lo, hi) => format!(
-                "{} [{}, {}]",
-                fmt_value(m),
-                lo.map(fmt_value).unwrap_or_else(|| "–".into()),
-                hi.map(fmt_value)
-                    .unwrap_or_else(|| tr(lang, "niet bereikt", "not reached").into())
-            ),
-            (None, _, _) => tr(lang, "niet bereikt", "not reached").into(),
+        let med = if s.suppressed || s.median_suppressed {
+            withheld()
+        } else {
+            match s.median {
+                Some(m) if s.median_ci_suppressed => {
+                    format!("{} [{}]", fmt_value(m), withheld())
+                }
+                Some(m) => format!(
+                    "{} [{}, {}]",
+                    fmt_value(m),
+                    s.median_ci_low.map(fmt_value).unwrap_or_else(|| "–".into()),
+                    s.median_ci_high.map(fmt_value).unwrap_or_else(not_reached)
+                ),
+                None => not_reached(),
+            }
         };
         let mut row = vec![
             r.subset_label(&s.subset, lang),
             r.arm_label(&s.arm, lang),
-            s.n.to_string(),
-            s.events.to_string(),
+            fmt_count(s.n, lang),
+            fmt_count(s.events, lang),
             localise(&med, lang),
         ];
-        for p in &s.at {
-            row.push(localise(
-                &format!("{}%", fmt_value(p.survival * 100.0)),
-                lang,
-            ));
+        for (i, _) in first.at.iter().enumerate() {
+            row.push(match s.at.get(i) {
+                Some(p) if p.survival.is_finite() => {
+                    localise(&format!("{}%", fmt_value(p.survival * 100.0)), lang)
+                }
+                _ => withheld(),
+            });
         }
         t.push(row);
     }

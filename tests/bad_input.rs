@@ -761,3 +761,66 @@ fn too_many_arms_are_refused() {
         ],
     );
 }
+
+// ------------------------------------------------------- issue 12: safety ----
+
+/// A folder of the user's files given as `--out` is never replaced.
+#[test]
+fn an_out_folder_of_user_files_is_kept() {
+    let dir = pilot_dir(CONFIG, "mini.csv", csv(&table()));
+    let mine = dir.path().join("thesis");
+    fs::create_dir(&mine).unwrap();
+    fs::write(mine.join("chapter1.txt"), "years of work").unwrap();
+    let args = ["pilot", "mini", "--out", "thesis", "--quiet"];
+    let res = run_in(dir.path(), &args);
+    assert_eq!(res.status.code(), Some(2), "{}", show(&args, &res));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("no via-eval manifest") && err.contains("--out"), "{err}");
+    assert_eq!(
+        fs::read_to_string(mine.join("chapter1.txt")).unwrap(),
+        "years of work"
+    );
+    // Its own earlier output is replaced as before.
+    let args = ["pilot", "mini", "--out", "res", "--quiet"];
+    for _ in 0..2 {
+        let res = run_in(dir.path(), &args);
+        assert!(res.status.success(), "{}", show(&args, &res));
+    }
+}
+
+/// Output that cannot be written is an error, not a silent success; only a closed
+/// pipe ends quietly.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_device_on_stdout_is_an_error() {
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_via-eval"))
+        .args(["pilots"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::from(full))
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("cannot write the output"), "{err}");
+}
+
+/// A slug is a name: `pilot ../x --pilots DIR` does not read a config outside DIR.
+#[test]
+fn a_slug_cannot_leave_the_pilots_folder() {
+    let dir = pilot_dir(CONFIG, "mini.csv", csv(&table()));
+    fs::copy(
+        dir.path().join("pilots/mini.toml"),
+        dir.path().join("outside.toml"),
+    )
+    .unwrap();
+    for slug in ["../outside", "/etc/passwd", "pilots/../outside"] {
+        let args = ["pilot", slug, "--out", "res"];
+        let res = run_in(dir.path(), &args);
+        assert_eq!(res.status.code(), Some(2), "{}", show(&args, &res));
+        assert!(String::from_utf8_lossy(&res.stderr).contains("not by a path"));
+    }
+}

@@ -775,7 +775,10 @@ fn an_out_folder_of_user_files_is_kept() {
     let res = run_in(dir.path(), &args);
     assert_eq!(res.status.code(), Some(2), "{}", show(&args, &res));
     let err = String::from_utf8_lossy(&res.stderr);
-    assert!(err.contains("no via-eval manifest") && err.contains("--out"), "{err}");
+    assert!(
+        err.contains("no via-eval manifest") && err.contains("--out"),
+        "{err}"
+    );
     assert_eq!(
         fs::read_to_string(mine.join("chapter1.txt")).unwrap(),
         "years of work"

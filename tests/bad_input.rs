@@ -753,3 +753,44 @@ fn too_many_arms_are_refused() {
         ],
     );
 }
+
+// ------------------------------------------------------ issue 12 ----
+
+/// Issue 12 (4): a field of 5 MB in a column that is not used (above the size from
+/// which the reader of plain files tries first) took minutes; the file is read, and
+/// gives the estimates the file without the long field gives.
+#[test]
+fn a_field_of_megabytes_is_read() {
+    let long = "x".repeat(5 << 20);
+    let with_note = |note: &str| {
+        let mut text = COLUMNS.join(",") + ",note\n";
+        for (i, r) in table().iter().enumerate() {
+            text.push_str(&r.join(","));
+            text.push(',');
+            text.push_str(if i == 5 { note } else { "n" });
+            text.push('\n');
+        }
+        text
+    };
+    let dir = setup(CONFIG, with_note(&long));
+    fs::write(dir.path().join("notebooks-data/short.csv"), with_note("n")).unwrap();
+    let estimates = |file: &str| {
+        let args = [
+            "compare",
+            file,
+            "--treatment",
+            "arm",
+            "--outcome",
+            "income",
+            "--format",
+            "json",
+        ];
+        let out = run_in(dir.path(), &args);
+        assert!(out.status.success(), "{}", show(&args, &out));
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["estimates"].clone()
+    };
+    let long = estimates("notebooks-data/mini.csv");
+    assert!(long.as_array().is_some_and(|e| e.len() > 2), "{long}");
+    assert_eq!(long, estimates("notebooks-data/short.csv"));
+}

@@ -1003,6 +1003,29 @@ fn missing_cluster_ids_are_left_out_and_counted() {
         csv(&t),
         &["`design.missing_cluster` is \"keep\"; allowed values: drop, error"],
     );
+    // A time-to-event outcome: the units are left out of its whole analysis.
+    let dir = setup(&format!("{}{TIME_OUTCOME}", clustered("")), csv(&t));
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    let r: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("res/results.json")).unwrap()).unwrap();
+    assert!(
+        notes(&r).contains("are left out of the analysis of this outcome (survival curves"),
+        "{}",
+        notes(&r)
+    );
+    let months = |arm: &str| {
+        rows_of(&r, "arm_summaries")
+            .iter()
+            .find(|s| s["outcome"] == "months" && s["arm"] == arm && s["subset"] == "pooled")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(months("control")["n_missing_cluster"], 2);
+    assert_eq!(months("control")["n"], 18);
+    assert_eq!(months("treated")["n_missing_cluster"], 1);
+    assert_eq!(months("treated")["n"], 19);
+
     let dir = setup(CONFIG, csv(&t));
     fails(
         dir.path(),

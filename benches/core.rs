@@ -250,6 +250,31 @@ fn main() {
         },
     );
 
+    // Issue 12: one field of 16 MB in a column that is not used, among 300 rows; the
+    // read is linear in the size of the file (a 4 MB field took minutes before).
+    let long_csv =
+        std::env::temp_dir().join(format!("via-eval-bench-long-{}.csv", std::process::id()));
+    {
+        let mut text = String::from("id,arm,y,note\n");
+        let long = "x".repeat(16 << 20);
+        for i in 0..300 {
+            let note = if i == 5 { long.as_str() } else { "n" };
+            text.push_str(&format!("{i},{},{}.5,{note}\n", i % 2, i % 7));
+        }
+        std::fs::write(&long_csv, text).unwrap();
+    }
+    let long_cols = ["arm".to_string(), "y".to_string()];
+    bench(
+        &mut rows,
+        &wanted,
+        "read a CSV of 300 rows with one 16 MB field (not used)",
+        || {
+            let f = via_eval::data::Frame::load(&long_csv, &long_cols).unwrap();
+            assert_eq!(f.height(), 300);
+        },
+    );
+    let _ = std::fs::remove_file(&long_csv);
+
     println!("| workload | median of 3 (s) |\n|---|---|");
     for (name, t) in rows {
         println!("| {name} | {t:.3} |");

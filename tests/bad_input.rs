@@ -827,3 +827,354 @@ fn a_slug_cannot_leave_the_pilots_folder() {
         assert!(String::from_utf8_lossy(&res.stderr).contains("not by a path"));
     }
 }
+
+// ------------------------------------------------------ issue 12 ----
+
+const CLUSTERED: &str = "kind = \"cluster-randomised\"\ncluster = \"school\"";
+
+fn clustered(extra: &str) -> String {
+    CONFIG.replace(
+        "kind = \"individually-randomised\"",
+        &format!("{CLUSTERED}{extra}"),
+    )
+}
+
+fn rows_of<'a>(r: &'a serde_json::Value, key: &str) -> &'a Vec<serde_json::Value> {
+    r[key].as_array().unwrap()
+}
+
+/// Issue 12 (5): one cluster per arm. The cluster-robust standard error was 1e-17 with
+/// p = 1 and a wild bootstrap p-value from 2 clusters was printed; now no
+/// cluster-robust estimate is made, no headline rests on the differences that ignore
+/// the clustering, and a note in both languages says why.
+#[test]
+fn one_cluster_per_arm_gets_no_cluster_robust_estimate() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "school", if r % 2 == 0 { "A" } else { "B" });
+    }
+    let r = results(&clustered(""), csv(&t));
+    let n = notes(&r);
+    assert!(
+        n.contains("no cluster-robust estimate: the units of this comparison lie in 1 cluster(s) of \"school\" in the treated arm and 1 in the control arm"),
+        "{n}"
+    );
+    let nl: Vec<&str> = rows_of(&r, "notes")
+        .iter()
+        .filter_map(|x| x["text"]["nl"].as_str())
+        .collect();
+    assert!(
+        nl.iter()
+            .any(|t| t.contains("geen clusterrobuuste schatting")),
+        "{nl:?}"
+    );
+    for e in rows_of(&r, "estimates") {
+        assert_ne!(e["se_type"], "CR2", "{e}");
+        assert_ne!(e["headline"], true, "{e}");
+    }
+    assert!(
+        rows_of(&r, "estimates")
+            .iter()
+            .any(|e| e["estimator"] == "welch")
+    );
+    assert!(
+        !rows_of(&r, "tests")
+            .iter()
+            .any(|t| t["test"] == "wild_cluster_bootstrap")
+    );
+}
+
+/// Issue 12 (5): two clusters, each with both arms: cluster-robust estimates, but no
+/// wild bootstrap (at most 18 distinct statistics), with a note.
+#[test]
+fn too_few_clusters_for_the_wild_bootstrap() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "school", if r < 20 { "A" } else { "B" });
+    }
+    let r = results(&clustered(""), csv(&t));
+    let n = notes(&r);
+    assert!(
+        n.contains("wild cluster bootstrap not run: 2 clusters")
+            && n.contains("at most 18 different values"),
+        "{n}"
+    );
+    assert!(
+        !rows_of(&r, "tests")
+            .iter()
+            .any(|t| t["test"] == "wild_cluster_bootstrap")
+    );
+    assert!(
+        rows_of(&r, "estimates")
+            .iter()
+            .any(|e| e["se_type"] == "CR2" && e["headline"] == true)
+    );
+    // Six clusters, three per arm: the bootstrap runs.
+    let r = results(&clustered(""), csv(&table()));
+    assert!(
+        rows_of(&r, "tests")
+            .iter()
+            .any(|t| t["test"] == "wild_cluster_bootstrap")
+    );
+}
+
+/// Issue 12 (5): an outcome that is also a covariate, an outcome that is the arm
+/// column and a covariate that is the arm column are refused, naming the columns, in a
+/// config and on the command line.
+#[test]
+fn columns_in_two_parts_are_refused() {
+    pilot_fails(
+        &CONFIG.replace(
+            "covariates = [\"age\"]",
+            "covariates = [\"age\", \"income\"]",
+        ),
+        csv(&table()),
+        &[
+            "outcome \"income\" is also listed as a covariate",
+            "Remove \"income\" from the covariates",
+        ],
+    );
+    pilot_fails(
+        &CONFIG.replace("column = \"work\"", "column = \"arm\""),
+        csv(&table()),
+        &["column \"arm\" of outcome \"work\" is the arm column"],
+    );
+    pilot_fails(
+        &CONFIG.replace("covariates = [\"age\"]", "covariates = [\"arm\"]"),
+        csv(&table()),
+        &["covariate \"arm\" is the arm column"],
+    );
+    let dir = setup(CONFIG, csv(&table()));
+    let base = ["compare", "notebooks-data/mini.csv", "--treatment", "arm"];
+    let with = |extra: &[&'static str]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    fails(
+        dir.path(),
+        &with(&["--outcome", "income", "--covariates", "age,income"]),
+        2,
+        &["outcome \"income\" is also listed as a covariate"],
+    );
+    fails(
+        dir.path(),
+        &with(&["--outcome", "arm"]),
+        2,
+        &["outcome \"arm\" is the arm column"],
+    );
+    fails(
+        dir.path(),
+        &with(&["--outcome", "income", "--covariates", "arm"]),
+        2,
+        &["covariate \"arm\" is the arm column"],
+    );
+}
+
+/// Issue 12 (5): a covariate that takes one value per arm is refused before any
+/// estimate; one that is collinear with the arm only together with another covariate
+/// refuses the adjusted estimate (it used to be dropped, leaving an unadjusted
+/// estimate labelled adjusted).
+#[test]
+fn covariates_collinear_with_the_arm_are_refused() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "age", if r % 2 == 0 { "30" } else { "40" });
+    }
+    pilot_fails(
+        CONFIG,
+        csv(&t),
+        &[
+            "covariate \"age\" takes one value in each arm of column \"arm\"",
+            "Remove \"age\" from the covariates",
+        ],
+    );
+    let mut t = table();
+    for r in (0..40).step_by(2) {
+        let age: i32 = t[r][2].parse().unwrap();
+        set(&mut t, r, "age2", &(2 * age + 1).to_string());
+    }
+    let cfg = CONFIG.replace("covariates = [\"age\"]", "covariates = [\"age\", \"age2\"]");
+    let r = results(&cfg, csv(&t));
+    let n = notes(&r);
+    assert!(
+        n.contains("adjusted estimate refused: \"age2\" is collinear with the arm indicator"),
+        "{n}"
+    );
+    assert!(!n.contains("dropped from the adjusted estimate"), "{n}");
+    assert!(
+        !rows_of(&r, "estimates")
+            .iter()
+            .any(|e| e["estimator"] == "ols_adjusted")
+    );
+}
+
+/// Issue 12 (7): units without a cluster id are left out of the cluster-robust
+/// analyses (as estimatr, Stata and fixest do), counted per arm and noted; with
+/// `missing_cluster = "error"` (or `--missing-cluster error`) the run stops at the row.
+#[test]
+fn missing_cluster_ids_are_left_out_and_counted() {
+    let mut t = table();
+    for r in [3, 4, 7] {
+        set(&mut t, r, "school", "");
+    }
+    // The counts are below the disclosure threshold: read them without control.
+    let dir = setup(&clustered(""), csv(&t));
+    let args = [&RUN[..], &["--no-disclosure-control"]].concat();
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    let r: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("res/results.json")).unwrap()).unwrap();
+    let n = notes(&r);
+    assert!(
+        n.contains("Units without a cluster id (column \"school\") are left out of the cluster-robust estimates"),
+        "{n}"
+    );
+    let arm = |outcome: &str, arm: &str| {
+        rows_of(&r, "arm_summaries")
+            .iter()
+            .find(|s| s["outcome"] == outcome && s["arm"] == arm && s["subset"] == "pooled")
+            .unwrap()
+            .clone()
+    };
+    for o in ["income", "work"] {
+        assert_eq!(arm(o, "control")["n_missing_cluster"], 2);
+        assert_eq!(arm(o, "treated")["n_missing_cluster"], 1);
+        assert_eq!(arm(o, "control")["n"], 20);
+    }
+    let ols = rows_of(&r, "estimates")
+        .iter()
+        .find(|e| e["outcome"] == "income" && e["estimator"] == "ols")
+        .unwrap();
+    assert_eq!(
+        (ols["n_treated"].as_u64(), ols["n_control"].as_u64()),
+        (Some(19), Some(18))
+    );
+    assert_eq!(ols["se_type"], "CR2");
+    let welch = rows_of(&r, "estimates")
+        .iter()
+        .find(|e| e["outcome"] == "income" && e["estimator"] == "welch")
+        .unwrap();
+    assert_eq!(
+        (welch["n_treated"].as_u64(), welch["n_control"].as_u64()),
+        (Some(20), Some(20))
+    );
+    // Under disclosure control the small counts are null, and so are the sizes of the
+    // cluster-robust estimates that would give them back (20 − 19 = 1).
+    let r = results(&clustered(""), csv(&t));
+    let arm = |outcome: &str, arm: &str| {
+        rows_of(&r, "arm_summaries")
+            .iter()
+            .find(|s| s["outcome"] == outcome && s["arm"] == arm && s["subset"] == "pooled")
+            .unwrap()
+            .clone()
+    };
+    assert!(arm("income", "control")["n_missing_cluster"].is_null());
+    assert_eq!(arm("income", "control")["n"], 20);
+    let ols = rows_of(&r, "estimates")
+        .iter()
+        .find(|e| e["outcome"] == "income" && e["estimator"] == "ols")
+        .unwrap();
+    assert!(
+        ols["n_treated"].is_null() && ols["n_control"].is_null(),
+        "{ols}"
+    );
+    // Without a missing cluster id the field is absent, as before.
+    let r = results(&clustered(""), csv(&table()));
+    assert!(
+        rows_of(&r, "arm_summaries")[0]
+            .get("n_missing_cluster")
+            .is_none()
+    );
+
+    pilot_fails(
+        &clustered("\nmissing_cluster = \"error\""),
+        csv(&t),
+        &["column \"school\", data row 4 (line 5): the cluster is missing"],
+    );
+    pilot_fails(
+        &clustered("\nmissing_cluster = \"keep\""),
+        csv(&t),
+        &["`design.missing_cluster` is \"keep\"; allowed values: drop, error"],
+    );
+    // A time-to-event outcome: the units are left out of its whole analysis.
+    let dir = setup(&format!("{}{TIME_OUTCOME}", clustered("")), csv(&t));
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    let r: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("res/results.json")).unwrap()).unwrap();
+    assert!(
+        notes(&r).contains("are left out of the analysis of this outcome (survival curves"),
+        "{}",
+        notes(&r)
+    );
+    let months = |arm: &str| {
+        rows_of(&r, "arm_summaries")
+            .iter()
+            .find(|s| s["outcome"] == "months" && s["arm"] == arm && s["subset"] == "pooled")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(months("control")["n_missing_cluster"], 2);
+    assert_eq!(months("control")["n"], 18);
+    assert_eq!(months("treated")["n_missing_cluster"], 1);
+    assert_eq!(months("treated")["n"], 19);
+
+    let dir = setup(CONFIG, csv(&t));
+    fails(
+        dir.path(),
+        &[
+            "compare",
+            "notebooks-data/mini.csv",
+            "--treatment",
+            "arm",
+            "--outcome",
+            "income",
+            "--cluster",
+            "school",
+            "--missing-cluster",
+            "error",
+        ],
+        1,
+        &["column \"school\", data row 4 (line 5): the cluster is missing"],
+    );
+}
+
+/// Issue 12 (4): a field of 5 MB in a column that is not used (above the size from
+/// which the reader of plain files tries first) took minutes; the file is read, and
+/// gives the estimates the file without the long field gives.
+#[test]
+fn a_field_of_megabytes_is_read() {
+    let long = "x".repeat(5 << 20);
+    let with_note = |note: &str| {
+        let mut text = COLUMNS.join(",") + ",note\n";
+        for (i, r) in table().iter().enumerate() {
+            text.push_str(&r.join(","));
+            text.push(',');
+            text.push_str(if i == 5 { note } else { "n" });
+            text.push('\n');
+        }
+        text
+    };
+    let dir = setup(CONFIG, with_note(&long));
+    fs::write(dir.path().join("notebooks-data/short.csv"), with_note("n")).unwrap();
+    let estimates = |file: &str| {
+        let args = [
+            "compare",
+            file,
+            "--treatment",
+            "arm",
+            "--outcome",
+            "income",
+            "--format",
+            "json",
+        ];
+        let out = run_in(dir.path(), &args);
+        assert!(out.status.success(), "{}", show(&args, &out));
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["estimates"].clone()
+    };
+    let long = estimates("notebooks-data/mini.csv");
+    assert!(long.as_array().is_some_and(|e| e.len() > 2), "{long}");
+    assert_eq!(long, estimates("notebooks-data/short.csv"));
+}

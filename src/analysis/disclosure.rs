@@ -8,7 +8,7 @@
 //!   units with an observed outcome, or, when the outcome takes at most two values
 //!   (yes/no, whatever kind it was declared), fewer than `threshold` at either value
 //!   (a share of 3 out of 40 rests on 3 persons); a count of missing outcomes (or
-//!   covariates) from 1 to `threshold − 1` is withheld on its own;
+//!   covariates, or cluster ids) from 1 to `threshold − 1` is withheld on its own;
 //! - **secondary suppression, by sums.** Published counts are tied by sums: the data's
 //!   rows are the arms' rows; an arm's rows are, per outcome, the units with and
 //!   without an observed outcome; a pooled count is the sum of the projects' counts; an
@@ -173,9 +173,10 @@ enum Cell {
     /// Estimate `i`'s treated and control sizes.
     Treated(usize),
     Control(usize),
-    /// Summary `i`'s missing outcomes and missing covariates.
+    /// Summary `i`'s missing outcomes, missing covariates and missing cluster ids.
     Missing(usize),
     MissingCovariates(usize),
+    MissingCluster(usize),
     /// Survival summary `i`'s events.
     Events(usize),
     /// Summary `i`'s units with an observed outcome (withheld with the whole summary).
@@ -190,7 +191,7 @@ impl Cell {
             Cell::Rows | Cell::Units => 0,
             Cell::ArmRows(_) => 1,
             Cell::Treated(_) | Cell::Control(_) => 2,
-            Cell::Missing(_) | Cell::MissingCovariates(_) => 3,
+            Cell::Missing(_) | Cell::MissingCovariates(_) | Cell::MissingCluster(_) => 3,
             Cell::Events(_) => 4,
             Cell::Observed(_) => 5,
         }
@@ -205,6 +206,7 @@ impl Cell {
             Cell::Control(i) => r.estimates[i].n_control,
             Cell::Missing(i) => r.arm_summaries[i].n_missing,
             Cell::MissingCovariates(i) => r.arm_summaries[i].n_missing_covariates,
+            Cell::MissingCluster(i) => r.arm_summaries[i].n_missing_cluster.flatten(),
             Cell::Events(i) => r.survival[i].events,
             Cell::Observed(i) => {
                 let s = &r.arm_summaries[i];
@@ -222,9 +224,18 @@ impl Cell {
             Cell::Control(i) => r.estimates[i].n_control = None,
             Cell::Missing(i) => r.arm_summaries[i].n_missing = None,
             Cell::MissingCovariates(i) => r.arm_summaries[i].n_missing_covariates = None,
+            Cell::MissingCluster(i) => withhold_cluster_count(&mut r.arm_summaries[i]),
             Cell::Events(i) => r.survival[i].events = None,
             Cell::Observed(i) => r.arm_summaries[i].suppressed = true,
         }
+    }
+}
+
+/// Withhold a summary's count of units without a cluster id (null, where the field is
+/// present at all).
+fn withhold_cluster_count(s: &mut super::ArmSummaryRow) {
+    if let Some(c) = &mut s.n_missing_cluster {
+        *c = None;
     }
 }
 
@@ -295,6 +306,10 @@ fn sums(r: &PilotResults) -> Vec<Sum> {
                     Cell::Missing(i),
                     projects.iter().map(|&j| Cell::Missing(j)).collect(),
                 );
+                add(
+                    Cell::MissingCluster(i),
+                    projects.iter().map(|&j| Cell::MissingCluster(j)).collect(),
+                );
             }
         }
     }
@@ -309,6 +324,11 @@ fn sums(r: &PilotResults) -> Vec<Sum> {
             add(Cell::Observed(j), vec![cell]);
             add(cell, vec![Cell::Observed(j)]);
             add(Cell::Observed(j), vec![cell, Cell::MissingCovariates(j)]);
+            add(Cell::Observed(j), vec![cell, Cell::MissingCluster(j)]);
+            add(
+                Cell::Observed(j),
+                vec![cell, Cell::MissingCovariates(j), Cell::MissingCluster(j)],
+            );
         }
     }
     for (i, s) in r.survival.iter().enumerate() {
@@ -343,6 +363,7 @@ fn cells(r: &PilotResults) -> Vec<Cell> {
             Cell::Observed(i),
             Cell::Missing(i),
             Cell::MissingCovariates(i),
+            Cell::MissingCluster(i),
         ]);
     }
     out.extend((0..r.survival.len()).map(Cell::Events));
@@ -440,6 +461,7 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
             s.n = None;
             s.n_missing = None;
             s.n_missing_covariates = None;
+            withhold_cluster_count(s);
             s.mean = f64::NAN;
             s.sd = None;
             s.ci_low = f64::NAN;
@@ -544,6 +566,12 @@ fn apply(r: &mut PilotResults, k: usize) {
             if m.is_some_and(|m| sensitive(m, k)) {
                 *m = None;
             }
+        }
+        if s.n_missing_cluster
+            .flatten()
+            .is_some_and(|m| sensitive(m, k))
+        {
+            withhold_cluster_count(s);
         }
     }
     for a in &mut r.arms {

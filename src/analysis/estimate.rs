@@ -39,6 +39,21 @@ pub const FEW_CLUSTERS: usize = 30;
 /// when that is fewer).
 pub const WILD_REPS: u64 = 9_999;
 
+/// Fewest clusters for the wild cluster bootstrap. With G clusters Webb's six-point
+/// weights give at most 6^G draws, and a draw and its mirror image (every weight
+/// negated) give the same |t*|: at most 6^G / 2 distinct statistics. At G = 2 that is
+/// 18, so the p-value cannot fall below about 1/18 ≈ 0.056 and never rejects at 5%; at
+/// G = 3 it is 108, and the p-value moves in steps of about 0.01 near 0.05. From 4
+/// clusters (648 values) the steps are below 0.002. Below this floor the bootstrap is
+/// not run, and a note says why.
+pub const MIN_WILD_CLUSTERS: usize = 4;
+
+/// Fewest clusters with units in each arm for cluster-robust inference. With one
+/// cluster in an arm the arm indicator is constant within clusters of that arm and its
+/// effect cannot be told from that cluster's own effect: the cluster-robust variance is
+/// then zero up to rounding (a standard error of 1e-17 and p = 1) or undefined.
+pub const MIN_CLUSTERS_PER_ARM: usize = 2;
+
 /// The units of one comparison with an observed outcome.
 pub(crate) struct Pair<'a> {
     pub key: ComparisonKey,
@@ -80,6 +95,20 @@ struct RegData<'a> {
     blocks: Option<Clusters>,
     fe: Vec<Clusters>,
     n_dropped_missing: usize,
+}
+
+/// Why a regression was not fitted.
+enum Unfit {
+    Stats(StatsError),
+    /// The arm indicator is a linear combination of the intercept and the columns kept
+    /// up to and including this one (named): the arm effect is not identified.
+    Arm(String),
+}
+
+impl From<StatsError> for Unfit {
+    fn from(e: StatsError) -> Self {
+        Self::Stats(e)
+    }
 }
 
 impl<'a> Pair<'a> {
@@ -134,9 +163,18 @@ impl<'a> Pair<'a> {
         } else {
             0
         };
+        // Units without a cluster id are left out of every regression here: all of
+        // them are cluster-robust when the design has clusters.
+        let left_out =
+            |r: usize| (adjust && self.units.missing_covariate(r)) || self.units.missing_cluster(r);
+        let n_dropped = if n_dropped_missing > 0 || self.units.any_missing_cluster() {
+            self.row_iter().filter(|&r| left_out(r)).count()
+        } else {
+            0
+        };
         // The units as the data's rows, all in order: read the columns in place.
-        let in_place = self.rows.is_none() && n_dropped_missing == 0;
-        let (y, t, kept): (Cow<'a, [f64]>, Cow<'a, [f64]>, _) = if n_dropped_missing == 0 {
+        let in_place = self.rows.is_none() && n_dropped == 0;
+        let (y, t, kept): (Cow<'a, [f64]>, Cow<'a, [f64]>, _) = if n_dropped == 0 {
             // An arm column of 0 (control) and 1 (treated) is the indicator itself.
             let t = match &self.units.arm_numbers {
                 Some(a) if in_place && self.key.treated == "1" && self.key.control == "0" => {
@@ -150,7 +188,7 @@ impl<'a> Pair<'a> {
             let mut tt = Vec::new();
             let mut rows = Vec::new();
             for (i, r) in self.row_iter().enumerate() {
-                if self.units.missing_covariate(r) {
+                if left_out(r) {
                     continue;
                 }
                 y.push(self.y[i]);
@@ -219,7 +257,14 @@ impl<'a> Pair<'a> {
 /// columns one at a time. Returns the fit (which borrows the columns of `d`) and the
 /// indices in `d.cols` of the columns left out, in increasing order; remove them with
 /// [`drop_columns`] once the fit is no longer needed.
-fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), StatsError> {
+///
+/// A column is left out only when it is constant or a combination of the columns
+/// before it without the arm indicator. One that is collinear only together with the
+/// arm indicator (a covariate that takes one value per arm, or project indicators when
+/// whole projects are in one arm) is not: leaving it out would silently turn the
+/// adjusted estimate into an unadjusted one, and keeping it leaves the arm effect
+/// unidentified. The fit is then refused ([`Unfit::Arm`], naming the column).
+fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), Unfit> {
     let mut kept: Vec<usize> = (0..d.cols.len()).collect();
     loop {
         let mut x: Vec<&[f64]> = vec![&d.t];
@@ -231,11 +276,43 @@ fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), Sta
             }
             // Index 0 is the intercept, 1 the arm indicator, 2.. the kept columns.
             Err(StatsError::Collinear { index }) if index >= 2 => {
-                kept.remove(index - 2);
+                let c = kept[index - 2];
+                let mut without_arm: Vec<&[f64]> =
+                    kept[..index - 2].iter().map(|&k| &*d.cols[k].1).collect();
+                without_arm.push(&d.cols[c].1);
+                match ols::fit(&d.y, &without_arm, true) {
+                    Err(StatsError::Collinear { index: j }) if j == without_arm.len() => {
+                        kept.remove(index - 2);
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => return Err(Unfit::Arm(d.cols[c].0.clone())),
+                }
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// The note for a regression refused because the arm indicator is collinear with
+/// `column` (and the columns before it).
+fn arm_collinear_note(out: &mut PairResults, what: &str, name: &str, column: &str) {
+    out.note(
+        format!("{what}: {name} refused: \"{column}\" is collinear with the arm indicator (together with the intercept and the columns before it, it determines the arm), so the effect of the arm cannot be separated from it. Remove it from the covariates, or check that it was measured before assignment."),
+        format!("{what}: {name} geweigerd: \"{column}\" is collineair met de armindicator (samen met het intercept en de kolommen ervoor bepaalt hij de arm), zodat het effect van de arm er niet van te scheiden is. Haal hem uit de covariaten, of ga na of hij vóór de toewijzing gemeten is."),
+    );
+}
+
+/// Distinct clusters with units in the treated arm and in the control arm.
+fn clusters_per_arm(d: &RegData) -> Option<(usize, usize)> {
+    let cl = d.clusters.as_ref()?;
+    let mut seen = vec![[false; 2]; cl.count()];
+    for (&c, &t) in cl.codes().iter().zip(d.t.iter()) {
+        seen[c as usize][usize::from(t == 1.0)] = true;
+    }
+    Some((
+        seen.iter().filter(|s| s[1]).count(),
+        seen.iter().filter(|s| s[0]).count(),
+    ))
 }
 
 /// Remove the columns [`fit_dropping`] left out; returns their names.
@@ -418,11 +495,30 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     } else {
         se
     };
-    if blocked {
+    // Cluster-robust inference needs clusters on both sides of the comparison.
+    let refused = clustered
+        && {
+            let base = p.reg_data(false, false);
+            match clusters_per_arm(&base) {
+                Some((ct, cc)) if ct.min(cc) < MIN_CLUSTERS_PER_ARM => {
+                    let col = u.cluster_column.as_deref().unwrap_or_default();
+                    out.note(
+                    format!("{what}: no cluster-robust estimate: the units of this comparison lie in {ct} cluster(s) of \"{col}\" in the treated arm and {cc} in the control arm, and cluster-robust inference needs at least {MIN_CLUSTERS_PER_ARM} in each arm. With one cluster in an arm the effect of the arm cannot be told apart from that cluster's own effect, and the cluster-robust standard error is zero or undefined. The differences shown ignore the clustering and are for reference only."),
+                    format!("{what}: geen clusterrobuuste schatting: de eenheden van deze vergelijking liggen in {ct} cluster(s) van \"{col}\" in de behandelde arm en {cc} in de controlearm, en clusterrobuuste inferentie vraagt er minstens {MIN_CLUSTERS_PER_ARM} in elke arm. Met één cluster in een arm is het effect van de arm niet te onderscheiden van het eigen effect van dat cluster, en is de clusterrobuuste standaardfout nul of onbepaald. De getoonde verschillen negeren de clustering en staan er alleen ter vergelijking."),
+                );
+                    true
+                }
+                _ => false,
+            }
+        };
+    // Regressions whose standard errors rest on the clusters.
+    let cluster_se_refused = refused && se.is_cluster();
+    if blocked && !refused {
         let base = p.reg_data(false, false);
+        let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
         match design::difference_in_means(
-            &p.y,
-            &p.treated,
+            &base.y,
+            &treated,
             base.blocks.as_ref(),
             base.clusters.as_ref(),
             conf,
@@ -434,7 +530,7 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
                     Some(d.design.df_rule()),
                     Scale::Difference,
                     d.inference,
-                    n,
+                    n_arms(&base.t),
                 );
                 r.n_clusters = d.n_clusters;
                 out.estimates.push(r);
@@ -449,10 +545,12 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             Err(e) => fail(&mut out, "blocked difference in means", &e),
         }
     }
-    let unadjusted_ols = clustered || (opts.estimator == Some(Estimator::Ols) && !adjust);
+    let unadjusted_ols =
+        (clustered || (opts.estimator == Some(Estimator::Ols) && !adjust)) && !cluster_se_refused;
     if unadjusted_ols {
         let d = p.reg_data(false, false);
-        match fit_dropping(&d).and_then(|(f, _)| f.coef_inference(1, se, d.clusters.as_ref(), conf))
+        match fit_dropping(&d)
+            .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)?))
         {
             Ok(ci) => {
                 let mut r = row(
@@ -466,12 +564,13 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
                 r.n_clusters = d.clusters.as_ref().map(Clusters::count);
                 out.estimates.push(r);
             }
-            Err(e) => fail(&mut out, "regression difference", &e),
+            Err(Unfit::Arm(c)) => arm_collinear_note(&mut out, &what, "regression difference", &c),
+            Err(Unfit::Stats(e)) => fail(&mut out, "regression difference", &e),
         }
     }
 
     // Covariate-adjusted: OLS (with project and block indicators) or Lin.
-    if adjust || (blocked && opts.estimator == Some(Estimator::Lin)) {
+    if (adjust || (blocked && opts.estimator == Some(Estimator::Lin))) && !cluster_se_refused {
         let mut d = p.reg_data(true, blocked && !has_fe);
         if d.n_dropped_missing > 0 {
             out.note(
@@ -485,10 +584,11 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
             design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
                 .map(|l| (l.treatment.inference, Vec::new()))
+                .map_err(Unfit::from)
         } else {
             fit_dropping(&d).and_then(|(f, dropped)| {
-                f.coef_inference(1, se, d.clusters.as_ref(), conf)
-                    .map(|ci| (ci.inference, dropped))
+                Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
+                    .map(|ci| (ci.inference, dropped))?)
             })
         };
         match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
@@ -511,12 +611,13 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
                 r.covariates = d.cols.iter().map(|(n, _)| n.clone()).collect();
                 out.estimates.push(r);
             }
-            Err(e) => fail(&mut out, "adjusted estimate", &e),
+            Err(Unfit::Arm(c)) => arm_collinear_note(&mut out, &what, "adjusted estimate", &c),
+            Err(Unfit::Stats(e)) => fail(&mut out, "adjusted estimate", &e),
         }
     }
 
-    // Absorbed fixed effects.
-    if has_fe {
+    // Absorbed fixed effects (with cluster-robust errors when clustered).
+    if has_fe && !refused {
         let d = p.reg_data(!u.covariates.is_empty(), false);
         let mut x: Vec<&[f64]> = vec![&d.t];
         x.extend(d.cols.iter().map(|(_, c)| &**c));
@@ -560,12 +661,24 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         blocked,
         has_fe,
         clustered,
+        refused,
     );
-    resampling(p, &mut out, opts, design, adjust, blocked && !has_fe);
+    resampling(
+        p,
+        &mut out,
+        opts,
+        design,
+        adjust,
+        blocked && !has_fe,
+        refused,
+    );
     out
 }
 
-/// Mark the estimate that leads for this comparison.
+/// Mark the estimate that leads for this comparison. When the design has clusters
+/// but too few for cluster-robust inference (`refused`), the differences that ignore
+/// the clustering do not lead: the comparison has no headline estimate.
+#[allow(clippy::too_many_arguments)]
 fn choose_headline(
     rows: &mut [EstimateRow],
     binary: bool,
@@ -574,6 +687,7 @@ fn choose_headline(
     blocked: bool,
     has_fe: bool,
     clustered: bool,
+    refused: bool,
 ) {
     let order: Vec<&str> = match opts.estimator {
         Some(Estimator::Welch) => vec!["welch", "risk_difference_newcombe"],
@@ -594,11 +708,13 @@ fn choose_headline(
             if clustered {
                 v.push("ols");
             }
-            v.push(if binary {
-                "risk_difference_newcombe"
-            } else {
-                "welch"
-            });
+            if !refused {
+                v.push(if binary {
+                    "risk_difference_newcombe"
+                } else {
+                    "welch"
+                });
+            }
             v
         }
     };
@@ -610,8 +726,9 @@ fn choose_headline(
     }
 }
 
-/// Bootstrap intervals, randomisation inference and, with few clusters, the wild
-/// cluster bootstrap.
+/// Bootstrap intervals, randomisation inference and, with few clusters (but at least
+/// [`MIN_WILD_CLUSTERS`], and not when cluster-robust inference was `refused`), the
+/// wild cluster bootstrap.
 fn resampling(
     p: &Pair,
     out: &mut PairResults,
@@ -619,6 +736,7 @@ fn resampling(
     design: DesignKind,
     adjust: bool,
     block_dummies: bool,
+    refused: bool,
 ) {
     let key = &p.key;
     let what = format!("{} vs {}", key.treated, key.control);
@@ -685,6 +803,7 @@ fn resampling(
             );
         }
         let base = p.reg_data(false, false);
+        let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
         let rdesign = match (base.blocks.as_ref(), base.clusters.as_ref()) {
             (Some(b), Some(c)) => ri::Design::BlockedClustered {
                 blocks: b,
@@ -698,7 +817,7 @@ fn resampling(
         let ro = ResampleOptions::new(reps, opts.seed)
             .with_conf_level(conf)
             .with_progress(&tick);
-        match ri::randomization_test(&p.y, &p.treated, &rdesign, &ro) {
+        match ri::randomization_test(&base.y, &treated, &rdesign, &ro) {
             Ok(r) => {
                 let mut t = TestRow::new(key, "randomisation", Some(r.estimate), None, r.p_value);
                 t.reps = Some(r.reps);
@@ -716,13 +835,23 @@ fn resampling(
             ),
         }
     }
-    if p.units.cluster.is_none() {
+    if p.units.cluster.is_none() || refused {
         return;
     }
     let mut d = p.reg_data(adjust, block_dummies);
     if let Some(cl) = d.clusters.as_ref()
+        && cl.count() < MIN_WILD_CLUSTERS
+    {
+        let g = cl.count();
+        let distinct = 6u64.pow(g as u32) / 2;
+        out.note(
+            format!("{what}: wild cluster bootstrap not run: {g} clusters. With G clusters Webb's weights give at most 6^G draws, half of them mirror images with the same |t|: here at most {distinct} different values, too few for a p-value that means something (it needs at least {MIN_WILD_CLUSTERS} clusters). With so few clusters every cluster-robust result is fragile."),
+            format!("{what}: wild-clusterbootstrap niet uitgevoerd: {g} clusters. Met G clusters geven Webb-gewichten hoogstens 6^G trekkingen, waarvan de helft spiegelbeelden met dezelfde |t|: hier hoogstens {distinct} verschillende waarden, te weinig voor een zinvolle p-waarde (er zijn minstens {MIN_WILD_CLUSTERS} clusters nodig). Met zo weinig clusters is elk clusterrobuust resultaat wankel."),
+        );
+        return;
+    }
+    if let Some(cl) = d.clusters.as_ref()
         && cl.count() < FEW_CLUSTERS
-        && cl.count() >= 2
     {
         let Ok((_, dropped)) = fit_dropping(&d) else {
             return;

@@ -22,7 +22,9 @@ pub mod estimate;
 pub mod results;
 pub mod survival;
 
-use crate::config::{DataLayout, DesignKind, Lang, OutcomeKind, OutcomeSource, PilotSpec, Text};
+use crate::config::{
+    DataLayout, DesignKind, Lang, MissingCluster, OutcomeKind, OutcomeSource, PilotSpec, Text,
+};
 use crate::data::{Frame, Numbers};
 use crate::error::{Error, Result};
 use crate::stats::binary::{self, Counts};
@@ -85,8 +87,11 @@ pub(crate) struct Units {
     pub(crate) arm_numbers: Option<Numbers>,
     /// Project value per row (when the design has projects).
     pub(crate) project: Option<Labels>,
-    /// Cluster label per row (when the design has clusters).
+    /// Cluster label per row (when the design has clusters); a row without a cluster
+    /// id has none ([`Labels::has`]) and is left out of the cluster-robust analyses.
     pub(crate) cluster: Option<Labels>,
+    /// The cluster column's name, for notes.
+    pub(crate) cluster_column: Option<String>,
     /// Block label per row (when randomised within blocks).
     pub(crate) block: Option<Labels>,
     /// Absorbed fixed effects: name and label per row.
@@ -107,6 +112,25 @@ impl Units {
     pub(crate) fn missing_covariate(&self, r: usize) -> bool {
         self.covariate_missing.as_ref().is_some_and(|m| m[r])
     }
+
+    /// Whether row `r` belongs to the subset (`None`: everyone; else a project).
+    pub(crate) fn in_subset(&self, subset: &Option<String>, r: usize) -> bool {
+        match (subset, &self.project) {
+            (Some(p), Some(pr)) => &pr[r] == p,
+            _ => true,
+        }
+    }
+
+    /// Whether row `r` lacks a cluster id: such a unit is left out of the
+    /// cluster-robust analyses (and counted per arm as "missing cluster").
+    pub(crate) fn missing_cluster(&self, r: usize) -> bool {
+        self.cluster.as_ref().is_some_and(|c| !c.has(r))
+    }
+
+    /// Whether any row lacks a cluster id.
+    pub(crate) fn any_missing_cluster(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| c.n_missing > 0)
+    }
 }
 
 /// A label per row (project, cluster, block, fixed-effect level), held as a code into
@@ -115,9 +139,18 @@ impl Units {
 pub(crate) struct Labels {
     codes: Vec<u32>,
     levels: Vec<String>,
+    /// Rows without a label (code [`NO_LABEL`]); only cluster ids may be missing.
+    n_missing: usize,
 }
 
+/// The code of a row without a label.
+const NO_LABEL: u32 = u32::MAX;
+
 impl Labels {
+    /// Whether row `r` has a label.
+    pub(crate) fn has(&self, r: usize) -> bool {
+        self.codes[r] != NO_LABEL
+    }
     /// The code of row `r` (its label's rank among the distinct labels).
     pub(crate) fn code(&self, r: usize) -> u32 {
         self.codes[r]
@@ -126,7 +159,8 @@ impl Labels {
     pub(crate) fn levels(&self) -> &[String] {
         &self.levels
     }
-    /// Clusters of the given rows, numbered in label order.
+    /// Clusters of the given rows, numbered in label order. Every row must have a
+    /// label ([`Labels::has`]).
     pub(crate) fn clusters(&self, rows: impl Iterator<Item = usize>) -> Clusters {
         Clusters::from_ranked_codes(rows.map(|r| self.codes[r]).collect(), self.levels.len())
     }
@@ -232,9 +266,9 @@ fn analyse(
             display_factor,
         });
         if o.kind == OutcomeKind::TimeToEvent {
-            let te = time_event(spec, frame, o, &units)?;
+            let (te, no_cluster) = time_event(spec, frame, o, &units)?;
             for (subset, in_subset) in &subsets {
-                let res = survival::analyse(
+                let mut res = survival::analyse(
                     spec,
                     o,
                     &units,
@@ -244,6 +278,36 @@ fn analyse(
                     opts,
                     privacy.min_persons(),
                 );
+                if units.any_missing_cluster() {
+                    // Units without a cluster id were left out of this outcome's analysis
+                    // (the survival analysis takes every unit it is given).
+                    let mut per_arm = vec![0usize; spec.arms.values.len()];
+                    for &r in no_cluster
+                        .iter()
+                        .filter(|&&r| units.in_subset(in_subset, r))
+                    {
+                        per_arm[units.arm_of(r)] += 1;
+                    }
+                    for s in &mut res.arm_summaries {
+                        s.n_missing_cluster = spec
+                            .arms
+                            .values
+                            .iter()
+                            .position(|a| a.value == s.arm)
+                            .map(|a| Some(per_arm[a]));
+                    }
+                    if per_arm.iter().any(|&m| m > 0) {
+                        notes.push(missing_cluster_note(
+                            &o.id,
+                            subset,
+                            &units,
+                            text(
+                                "analyse van deze uitkomst (overlevingscurves, toetsen en schattingen)",
+                                "analysis of this outcome (survival curves, tests and estimates)",
+                            ),
+                        ));
+                    }
+                }
                 survival_rows.extend(res.summaries);
                 arm_summaries.extend(res.arm_summaries);
                 estimates.extend(res.estimates);
@@ -482,27 +546,39 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ));
         }
     };
-    let labels = |c: &Option<String>, what: &str| -> Result<Option<Labels>> {
-        let Some(c) = c else { return Ok(None) };
-        let f = frame.factor(c)?;
-        let mut codes = Vec::with_capacity(f.codes.len());
-        for (i, x) in f.codes.into_iter().enumerate() {
-            codes.push(x.ok_or_else(|| {
-                Error::data(
-                    path,
-                    format!(
-                        "column \"{c}\", {}: the {what} is missing",
-                        frame.row_ref(i)
-                    ),
-                )
-            })?);
-        }
-        Ok(Some(Labels {
-            codes,
-            levels: f.levels,
-        }))
-    };
-    let project = labels(&spec.design.project, "project")?;
+    // `may_miss`: a row without a label is kept (as [`NO_LABEL`]); else an error that
+    // names the row and ends with `hint`.
+    let labels =
+        |c: &Option<String>, what: &str, may_miss: bool, hint: &str| -> Result<Option<Labels>> {
+            let Some(c) = c else { return Ok(None) };
+            let f = frame.factor(c)?;
+            let mut codes = Vec::with_capacity(f.codes.len());
+            let mut n_missing = 0;
+            for (i, x) in f.codes.into_iter().enumerate() {
+                match x {
+                    Some(x) => codes.push(x),
+                    None if may_miss => {
+                        codes.push(NO_LABEL);
+                        n_missing += 1;
+                    }
+                    None => {
+                        return Err(Error::data(
+                            path,
+                            format!(
+                                "column \"{c}\", {}: the {what} is missing{hint}",
+                                frame.row_ref(i)
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(Labels {
+                codes,
+                levels: f.levels,
+                n_missing,
+            }))
+        };
+    let project = labels(&spec.design.project, "project", false, "")?;
     if let (Some(p), false) = (&project, spec.projects.is_empty()) {
         let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
         if let Some((i, v)) = (0..p.codes.len())
@@ -520,17 +596,32 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ));
         }
     }
-    let cluster = labels(&spec.design.cluster, "cluster")?;
-    let block = labels(&spec.design.block, "block")?;
+    let cluster = labels(
+        &spec.design.cluster,
+        "cluster",
+        spec.design.missing_cluster == MissingCluster::Drop,
+        "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
+    )?;
+    let block = labels(&spec.design.block, "block", false, "")?;
     let mut fixed_effects = Vec::new();
     for f in &spec.design.fixed_effects {
-        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level")? {
+        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level", false, "")? {
             fixed_effects.push((f.clone(), l));
         }
     }
     let mut covariates = Vec::new();
     for c in &spec.covariates {
-        covariates.push((c.clone(), frame.numeric(c)?));
+        let v = frame.numeric(c)?;
+        if let Some(k) = one_value_per_arm(&v, &arm, allowed.len()) {
+            return Err(Error::data(
+                path,
+                format!(
+                    "covariate \"{c}\" takes one value in each arm of column \"{}\" ({k} arms with a value): it is collinear with the arm indicator, so the effect of the arm cannot be separated from it. Remove \"{c}\" from the covariates (a covariate should be measured before assignment)",
+                    spec.arms.column
+                ),
+            ));
+        }
+        covariates.push((c.clone(), v));
     }
     let covariate_missing = covariates.iter().any(|(_, c)| c.missing() > 0).then(|| {
         (0..arm.len())
@@ -546,11 +637,30 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         arm_numbers,
         project,
         cluster,
+        cluster_column: spec.design.cluster.clone(),
         block,
         fixed_effects,
         covariates,
         covariate_missing,
     })
+}
+
+/// When the observed values of `v` are one value per arm (`arm` per row, `n_arms`
+/// arms) and not all the same: the number of arms with a value. Such a covariate is an
+/// exact function of the arm.
+fn one_value_per_arm(v: &Numbers, arm: &[u16], n_arms: usize) -> Option<usize> {
+    let mut per_arm: Vec<Option<f64>> = vec![None; n_arms];
+    for (r, &a) in arm.iter().enumerate() {
+        let Some(x) = v.get(r) else { continue };
+        let slot = &mut per_arm[usize::from(a)];
+        match *slot {
+            None => *slot = Some(x),
+            Some(w) if w != x => return None,
+            Some(_) => {}
+        }
+    }
+    let seen: Vec<f64> = per_arm.into_iter().flatten().collect();
+    (seen.len() >= 2 && seen.iter().any(|&x| x != seen[0])).then_some(seen.len())
 }
 
 fn outcome_units(
@@ -719,13 +829,14 @@ fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustme
 }
 
 /// Time and event columns of a time-to-event outcome, checked: events 0/1, times
-/// finite and not negative; a unit missing either is left out (and counted).
+/// finite and not negative; a unit missing either is left out (and counted). A unit
+/// without a cluster id is left out too: its row is in the second list.
 fn time_event(
     spec: &PilotSpec,
     frame: &Frame,
     o: &crate::config::OutcomeSpec,
     units: &Units,
-) -> Result<survival::TimeEvent> {
+) -> Result<(survival::TimeEvent, Vec<usize>)> {
     let path = frame.path();
     if let OutcomeSource::Panel { .. } = &o.source {
         return panel_time_event(spec, frame, o, units);
@@ -738,6 +849,7 @@ fn time_event(
     };
     let t = frame.numeric(time)?;
     let e = frame.numeric(event)?;
+    let mut no_cluster = Vec::new();
     let mut te = survival::TimeEvent {
         rows: Vec::new(),
         time: Vec::new(),
@@ -765,6 +877,10 @@ fn time_event(
                         ),
                     ));
                 }
+                if units.missing_cluster(i) {
+                    no_cluster.push(i);
+                    continue;
+                }
                 te.rows.push(i);
                 te.time.push(tv);
                 te.event.push(ev == 1.0);
@@ -772,7 +888,7 @@ fn time_event(
             _ => te.missing_by_arm[units.arm_of(i)] += 1,
         }
     }
-    Ok(te)
+    Ok((te, no_cluster))
 }
 
 /// Time and event from a person-by-month panel file, joined to the units by
@@ -782,7 +898,7 @@ fn panel_time_event(
     frame: &Frame,
     o: &crate::config::OutcomeSpec,
     units: &Units,
-) -> Result<survival::TimeEvent> {
+) -> Result<(survival::TimeEvent, Vec<usize>)> {
     let OutcomeSource::Panel {
         file,
         id,
@@ -872,8 +988,10 @@ fn panel_time_event(
         event: Vec::new(),
         missing_by_arm: vec![0; spec.arms.values.len()],
     };
+    let mut no_cluster = Vec::new();
     for (i, uid) in unit_ids.iter().enumerate() {
         match uid.as_deref().and_then(|k| by_id.get(k)) {
+            Some(_) if units.missing_cluster(i) => no_cluster.push(i),
             Some(&(t, e)) => {
                 te.rows.push(i);
                 te.time.push(t);
@@ -882,7 +1000,7 @@ fn panel_time_event(
             None => te.missing_by_arm[units.arm_of(i)] += 1,
         }
     }
-    Ok(te)
+    Ok((te, no_cluster))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -911,6 +1029,7 @@ fn analyse_subset(
     let mut observed = vec![0usize; n_arms];
     let mut missing = vec![0usize; n_arms];
     let mut missing_cov = vec![0usize; n_arms];
+    let mut missing_cluster = vec![0usize; n_arms];
     // Every row a unit and every outcome observed: the columns are read directly.
     let direct = everyone && ou.rows.is_none() && ou.values.missing() == 0;
     if direct {
@@ -920,6 +1039,11 @@ fn analyse_subset(
         if let Some(m) = &units.covariate_missing {
             for (&a, &m) in units.arm.iter().zip(m) {
                 missing_cov[usize::from(a)] += usize::from(m);
+            }
+        }
+        if units.any_missing_cluster() {
+            for (r, &a) in units.arm.iter().enumerate() {
+                missing_cluster[usize::from(a)] += usize::from(units.missing_cluster(r));
             }
         }
     } else {
@@ -933,6 +1057,9 @@ fn analyse_subset(
                 observed[a] += 1;
                 if units.missing_covariate(r) {
                     missing_cov[a] += 1;
+                }
+                if units.missing_cluster(r) {
+                    missing_cluster[a] += 1;
                 }
             } else {
                 missing[a] += 1;
@@ -975,6 +1102,9 @@ fn analyse_subset(
                 n: Some(observed[a]),
                 n_missing: Some(missing[a]),
                 n_missing_covariates: (!units.covariates.is_empty()).then_some(missing_cov[a]),
+                n_missing_cluster: units
+                    .any_missing_cluster()
+                    .then_some(Some(missing_cluster[a])),
                 mean,
                 sd,
                 ci_low,
@@ -986,6 +1116,17 @@ fn analyse_subset(
         }
     }
     drop(by_arm);
+    if missing_cluster.iter().any(|&m| m > 0) {
+        notes.push(missing_cluster_note(
+            &o.id,
+            subset,
+            units,
+            text(
+                "clusterrobuuste schattingen; ze tellen wel mee in de armsamenvattingen en in de verschillen die de clustering negeren",
+                "cluster-robust estimates; they are kept in the arm summaries and in the differences that ignore the clustering",
+            ),
+        ));
+    }
 
     let control_idx = spec.arms.control_index();
     for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
@@ -1067,6 +1208,26 @@ fn analyse_subset(
         estimates.extend(res.estimates);
         tests.extend(res.tests);
         notes.extend(estimate::to_notes(&o.id, subset, res.notes));
+    }
+}
+
+/// The note on units without a cluster id left out of `what` (the analyses named in
+/// both languages).
+fn missing_cluster_note(outcome: &str, subset: &str, units: &Units, what: Text) -> Note {
+    let col = units.cluster_column.as_deref().unwrap_or_default();
+    Note {
+        outcome: Some(outcome.to_string()),
+        subset: Some(subset.to_string()),
+        text: text(
+            format!(
+                "Eenheden zonder cluster-id (kolom \"{col}\") zijn weggelaten uit de {}, zoals estimatr, Stata en fixest doen; het aantal per arm staat in de resultaten (n_missing_cluster). Met `design.missing_cluster = \"error\"` (compare: --missing-cluster error) stopt de analyse in plaats daarvan.",
+                what.nl
+            ),
+            format!(
+                "Units without a cluster id (column \"{col}\") are left out of the {}, as estimatr, Stata and fixest do; their number per arm is in the results (n_missing_cluster). With `design.missing_cluster = \"error\"` (compare: --missing-cluster error) the analysis stops instead.",
+                what.en
+            ),
+        ),
     }
 }
 

@@ -183,6 +183,13 @@ pub struct ArmSummaryRow {
     /// the covariate-adjusted estimates (not of the unadjusted ones); null without
     /// covariates, or when suppressed.
     pub n_missing_covariates: Option<usize>,
+    /// Units in the arm with an observed outcome but no cluster id: left out of the
+    /// cluster-robust analyses (not of the summaries or the differences that ignore the
+    /// clustering; of the whole analysis of a time-to-event outcome). Set only when the
+    /// design has a cluster column and some unit lacks a cluster id (then also 0), so
+    /// absent otherwise; null when disclosure control withholds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_missing_cluster: Option<Option<usize>>,
     /// Mean; the proportion for binary outcomes.
     pub mean: f64,
     /// Standard deviation (n − 1); null for binary outcomes.

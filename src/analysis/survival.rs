@@ -412,6 +412,7 @@ pub(crate) fn analyse(
                 n: Some(c.n),
                 n_missing: Some(te.missing_by_arm[c.group as usize]),
                 n_missing_covariates: None,
+                n_missing_cluster: None,
                 mean: r.estimate,
                 sd: None,
                 ci_low: r.ci_low,

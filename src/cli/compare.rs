@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use crate::analysis::{self, Estimator, Options, PilotResults, Privacy};
 use crate::config::{
-    Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, OutcomeKind, OutcomeSource,
-    OutcomeSpec, PilotSpec, Text,
+    Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, MissingCluster, OutcomeKind,
+    OutcomeSource, OutcomeSpec, PilotSpec, Text, check_roles,
 };
 use crate::data::{Frame, ReadArgs};
 use crate::error::{Error, Result, closest};
@@ -71,6 +71,11 @@ pub struct CompareArgs {
     /// wild cluster bootstrap p-value when there are fewer than 30 clusters.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// Units whose cluster id is missing: `drop` leaves them out of the cluster-robust
+    /// analyses (counted per arm as `n_missing_cluster`, and noted), as estimatr, Stata
+    /// and fixest do; `error` stops with the row.
+    #[arg(long, value_enum, default_value = "drop", requires = "cluster")]
+    pub missing_cluster: MissingCluster,
     /// Block column: units were randomised within blocks (design-based blocked
     /// difference in means; block indicators in the adjusted regression).
     #[arg(long)]
@@ -142,6 +147,17 @@ fn same(s: &str) -> Text {
 /// Build the spec the flags describe, checking columns and arm values against the data.
 /// Returns the spec, the frame and whether every row belongs to a compared arm.
 fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
+    // Columns in two parts are refused before the data is read.
+    check_roles(
+        &args.treatment,
+        args.outcome
+            .iter()
+            .chain(args.time.iter())
+            .chain(args.event.iter())
+            .map(|c| (c.as_str(), c.as_str())),
+        &args.covariates,
+    )
+    .map_err(Error::usage)?;
     let mut cols = vec![args.treatment.clone()];
     cols.extend(args.outcome.iter().cloned());
     cols.extend(args.time.iter().cloned());
@@ -325,6 +341,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             project: None,
             fixed_effects: args.fe.clone(),
             note: None,
+            missing_cluster: args.missing_cluster,
         },
         data: DataSpec {
             file: path.display().to_string(),

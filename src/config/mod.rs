@@ -41,6 +41,29 @@ impl Text {
     }
 }
 
+/// What to do with a unit whose cluster id is missing (`design.missing_cluster`,
+/// `compare --missing-cluster`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingCluster {
+    /// Leave the unit out of the cluster-robust analyses (it still counts in the
+    /// summaries and in the differences that ignore the clustering), count it per arm
+    /// (`n_missing_cluster`) and say so in a note, as estimatr, Stata and fixest do.
+    #[default]
+    Drop,
+    /// Stop with an error that names the row.
+    Error,
+}
+
+impl MissingCluster {
+    pub const ALLOWED: &'static str = "drop, error";
+
+    /// Whether this is the default (left out of the serialised spec).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// How units came to be in an arm. Drives the default estimators and the caveats in
 /// the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -150,6 +173,8 @@ struct RawDesign {
     fixed_effects: Vec<String>,
     #[serde(default)]
     note: Option<Text>,
+    #[serde(default)]
+    missing_cluster: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,6 +293,10 @@ pub struct Design {
     /// Columns whose levels are absorbed as fixed effects in an extra estimate.
     pub fixed_effects: Vec<String>,
     pub note: Option<Text>,
+    /// Units without a cluster id: left out of the cluster-robust analyses (default)
+    /// or an error.
+    #[serde(skip_serializing_if = "MissingCluster::is_default")]
+    pub missing_cluster: MissingCluster,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -555,6 +584,15 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             "`design.kind` is cluster-randomised but `design.cluster` is not set; name the column that identifies the clusters".into(),
         ));
     }
+    let missing_cluster = match raw.design.missing_cluster.as_deref() {
+        None => MissingCluster::Drop,
+        Some(_) if raw.design.cluster.is_none() => {
+            return Err(err(
+                "`design.missing_cluster` is set but `design.cluster` is not; remove the key or name the cluster column".into(),
+            ));
+        }
+        Some(s) => parse_enum(file, "design.missing_cluster", s, MissingCluster::ALLOWED)?,
+    };
     let layout = match raw.data.layout.as_deref() {
         None => DataLayout::Person,
         Some(s) => parse_enum(file, "data.layout", s, "person, aggregated")?,
@@ -754,7 +792,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         ));
     }
 
-    Ok(PilotSpec {
+    let spec = PilotSpec {
         slug: raw.slug,
         title: raw.title,
         description: raw.description,
@@ -766,6 +804,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             project: raw.design.project,
             fixed_effects: raw.design.fixed_effects,
             note: raw.design.note,
+            missing_cluster,
         },
         data: DataSpec {
             file: raw.data.file,
@@ -800,7 +839,51 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         multiplicity,
         attrition_margin,
         path: file.to_path_buf(),
-    })
+    };
+    check_roles(
+        &spec.arms.column,
+        spec.outcomes
+            .iter()
+            .flat_map(|o| o.columns().into_iter().map(move |c| (o.id.as_str(), c))),
+        &spec.covariates,
+    )
+    .map_err(err)?;
+    Ok(spec)
+}
+
+/// Columns that cannot play two parts in one analysis: an outcome that is the arm
+/// column (it would be compared by itself), an outcome that is also a covariate (it
+/// would explain itself: every adjusted difference is then zero), and a covariate that
+/// is the arm column (collinear with the arm indicator). `outcomes` are (outcome id,
+/// column) pairs. The message names the columns and what to change.
+pub fn check_roles<'a>(
+    arm: &str,
+    outcomes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    covariates: &[String],
+) -> std::result::Result<(), String> {
+    for (id, c) in outcomes {
+        let of = if id == c {
+            format!("outcome \"{c}\"")
+        } else {
+            format!("column \"{c}\" of outcome \"{id}\"")
+        };
+        if c == arm {
+            return Err(format!(
+                "{of} is the arm column: an outcome cannot be compared between the arms it defines. Name the outcome's own column"
+            ));
+        }
+        if covariates.iter().any(|v| v == c) {
+            return Err(format!(
+                "{of} is also listed as a covariate: an outcome cannot be adjusted for itself. Remove \"{c}\" from the covariates"
+            ));
+        }
+    }
+    if covariates.iter().any(|v| v == arm) {
+        return Err(format!(
+            "covariate \"{arm}\" is the arm column: it is collinear with the arm indicator, so the effect of the arm could not be estimated. Remove \"{arm}\" from the covariates"
+        ));
+    }
+    Ok(())
 }
 
 /// The pilot configs found in a directory, sorted by slug.

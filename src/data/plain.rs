@@ -292,13 +292,25 @@ fn head(
         if want as u64 >= len - 1 {
             return None;
         }
-        // Enough bytes for the rows still needed at the rate so far, with a tenth more,
-        // growing at most fourfold; not beyond the file.
-        let estimate = (cut as f64 / rows.max(1) as f64 * (INFER_ROWS + 1) as f64 * 1.1) as usize;
-        let estimate = estimate.max(SNIFF_BYTES + (SNIFF_BYTES >> 3));
-        want = estimate.clamp(want + 1, want.saturating_mul(4));
-        want = want.min(usize::try_from(len - 1).ok()?);
+        want = grow_head(want, cut, rows, len);
     }
+}
+
+/// The next number of bytes to read for the head, after `want` bytes gave `rows`
+/// records in their first `cut` bytes: enough for the rows still needed at the rate so
+/// far, with a tenth more; not beyond the file (`len` bytes).
+///
+/// The head grows at least by half each time, whatever the estimate says, so that the
+/// bytes read for it stay below four times the file. A record longer than the head
+/// (a field of megabytes) leaves `cut` where it is, and the estimate from the rows
+/// before it can be below `want`: growing by one byte at a time then read the whole
+/// head again for every byte of that record (issue 12: a 4 MB field took minutes).
+fn grow_head(want: usize, cut: usize, rows: usize, len: u64) -> usize {
+    let estimate = (cut as f64 / rows.max(1) as f64 * (INFER_ROWS + 1) as f64 * 1.1) as usize;
+    let estimate = estimate.max(SNIFF_BYTES + (SNIFF_BYTES >> 3));
+    let least = want.saturating_add(want / 2).max(want + 1);
+    let next = estimate.clamp(least, want.saturating_mul(4).max(least));
+    next.min(usize::try_from(len.saturating_sub(1)).unwrap_or(usize::MAX))
 }
 
 /// The rest of the file divided into shares that start after a line end.
@@ -472,7 +484,9 @@ impl Parse<'_> {
             if left == 0 && share.end == self.len && buf.last() != Some(&b'\n') {
                 buf.push(b'\n');
             }
-            let Some(end) = memchr::memrchr(b'\n', &buf).map(|i| i + 1) else {
+            // The bytes kept from before hold no line end: look only at the new ones,
+            // so that a record over many blocks is not searched again for each.
+            let Some(end) = memchr::memrchr(b'\n', &buf[kept..]).map(|i| kept + i + 1) else {
                 continue;
             };
             row = self.records(&buf[..end], row, rows, out, &mut texts, &mut nulls)?;
@@ -896,5 +910,57 @@ mod tests {
             .unwrap();
         let general = Frame::from_text(f.path(), general, &opts(), &cols).unwrap();
         assert_same(&general, &loaded);
+    }
+
+    /// Issue 12: a record longer than the head (a field of megabytes) made the head grow
+    /// by one byte at a time, each time read and parsed again, so that a file with a
+    /// 4 MB field took minutes. It now grows by half at least: from 1 MiB to the end of a
+    /// 1 GiB file in at most 19 reads, of less than four times the file in all.
+    #[test]
+    fn the_head_grows_by_half_at_least() {
+        let len: u64 = 1 << 30;
+        let (mut want, mut reads, mut total) = (1usize << 20, 1, 1u64 << 20);
+        // Five records in the first 100 bytes, then one that does not end in the head.
+        while (want as u64) < len - 1 {
+            let next = grow_head(want, 100, 5, len);
+            assert!(
+                next >= want + want / 2 || next as u64 == len - 1,
+                "{want} -> {next}"
+            );
+            want = next;
+            reads += 1;
+            total += want as u64;
+            assert!(reads <= 19, "{reads} reads of the head");
+        }
+        assert_eq!(want as u64, len - 1);
+        assert!(total < 4 * len, "{total} bytes read for the head");
+        // An ordinary head grows to the estimate, at most fourfold.
+        assert_eq!(grow_head(1 << 20, 1 << 20, 1_000, len), 4 << 20);
+        assert_eq!(grow_head(1 << 20, 1 << 20, 9_000, len), 1_572_864);
+        assert_eq!(grow_head(1 << 20, 1 << 20, 5_000, len), 2_307_097);
+    }
+
+    /// Issue 12: a field of a megabyte in a column that is not read, where the head
+    /// does not hold it (the plain reader then declines: too few rows) and past the
+    /// head (a record over ten thousand blocks), is read as the general reader reads it.
+    #[test]
+    fn a_long_field_is_read_once() {
+        let long = "x".repeat(1 << 20);
+        let file_with = |rows: usize, at: usize| {
+            let mut f = String::from("id,arm,y,note\n");
+            for i in 0..rows {
+                let note = if i == at { long.as_str() } else { "n" };
+                f.push_str(&format!("{i},{},{}.5,{note}\n", i % 2, i % 7));
+            }
+            f
+        };
+        let (g, p) = both(&file_with(300, 5), &["arm", "y"], TINY);
+        assert!(p.is_none());
+        assert_eq!(g.height(), 300);
+        let rows = INFER_ROWS + 2_000;
+        let (g, p) = both(&file_with(rows, INFER_ROWS + 1_000), &["y", "arm"], TINY);
+        let p = p.expect("a plain file");
+        assert_same(&g, &p);
+        assert_eq!(p.height(), rows);
     }
 }

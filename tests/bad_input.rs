@@ -884,6 +884,28 @@ fn one_cluster_per_arm_gets_no_cluster_robust_estimate() {
     );
 }
 
+/// Issue 12 (5): one cluster per arm and a time-to-event outcome: no Cox hazard ratio
+/// on a cluster-robust standard error that cannot exist, and a note says why.
+#[test]
+fn one_cluster_per_arm_gets_no_cox_hazard_ratio() {
+    let mut t = table();
+    for r in 0..40 {
+        set(&mut t, r, "school", if r % 2 == 0 { "A" } else { "B" });
+    }
+    let r = results(&format!("{}{TIME_OUTCOME}", clustered("")), csv(&t));
+    assert!(
+        !rows_of(&r, "estimates")
+            .iter()
+            .any(|e| e["outcome"] == "months" && e["estimator"] == "cox_hazard_ratio"),
+        "{r}"
+    );
+    assert!(
+        notes(&r).contains("no Cox hazard ratio: the units lie in 1 cluster(s) in the treated arm and 1 in the control arm"),
+        "{}",
+        notes(&r)
+    );
+}
+
 /// Issue 12 (5): two clusters, each with both arms: cluster-robust estimates, but no
 /// wild bootstrap (at most 18 distinct statistics), with a note.
 #[test]

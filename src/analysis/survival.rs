@@ -480,6 +480,29 @@ pub(crate) fn analyse(
                 format!("{what}: log-ranktoets niet berekend ({e})."),
             ),
         }
+        // Cluster-robust inference needs at least two clusters in each arm (as for the
+        // regressions): with one, the arm and that cluster cannot be told apart.
+        if let Some(cl) = &c.clusters {
+            let mut seen = vec![[false; 2]; cl.count()];
+            for (&code, &g) in cl.codes().iter().zip(&c.g2) {
+                seen[code as usize][g as usize] = true;
+            }
+            let ct = seen.iter().filter(|s| s[1]).count();
+            let cc = seen.iter().filter(|s| s[0]).count();
+            if ct.min(cc) < super::estimate::MIN_CLUSTERS_PER_ARM {
+                note(
+                    format!(
+                        "{what}: no Cox hazard ratio: the units lie in {ct} cluster(s) in the treated arm and {cc} in the control arm, and its cluster-robust standard error needs at least {} in each arm.",
+                        super::estimate::MIN_CLUSTERS_PER_ARM
+                    ),
+                    format!(
+                        "{what}: geen Cox-hazardratio: de eenheden liggen in {ct} cluster(s) in de behandelde arm en {cc} in de controlearm, en de clusterrobuuste standaardfout vraagt er minstens {} in elke arm.",
+                        super::estimate::MIN_CLUSTERS_PER_ARM
+                    ),
+                );
+                continue;
+            }
+        }
         match cox {
             Ok(fit) => {
                 let coef = &fit.coefficients[0];

@@ -525,6 +525,10 @@ fn no_output_publishes_or_gives_away_a_small_cell() {
         }
     }
     for e in j["estimates"].as_array().unwrap() {
+        // Residual df are n − p: withheld with either arm size.
+        if e["n_treated"].is_null() || e["n_control"].is_null() {
+            assert!(e["df"].is_null(), "{e}");
+        }
         let (o, s) = (
             e["outcome"].as_str().unwrap(),
             e["subset"].as_str().unwrap(),

@@ -44,7 +44,14 @@
 //! charts, never zero. Person identifiers never reach any output: the analysis reads
 //! the id column only to join panel data.
 //!
-//! Known limit: the rule holds within one output and for the totals across runs. A
+//! Degrees of freedom of an estimate whose arm sizes are withheld are withheld too
+//! (null): residual df are n − p.
+//!
+//! Known limits: the rule holds within one output and for the totals across runs. The
+//! t quantile behind a published interval could in principle be solved for its df,
+//! and so for n − p, where an arm size is withheld as a secondary cell; the sizes
+//! withheld that way are at least `threshold`, and what they protect (1 to
+//! `threshold − 1` units missing a covariate or a cluster id) carries no outcome. A
 //! user who asks for survival at many different times in many runs (`--at`) can see
 //! when the published curve steps; each step rests on `threshold` events.
 
@@ -528,6 +535,7 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
             e.p_value_adjusted = e.p_value_adjusted.map(|_| f64::NAN);
             e.n_treated = None;
             e.n_control = None;
+            e.df = e.df.map(|_| f64::NAN);
         }
     }
     for t in &mut r.tests {
@@ -591,6 +599,17 @@ fn apply(r: &mut PilotResults, k: usize) {
     for s in &mut r.survival {
         if !s.suppressed {
             protect_curve(s, k);
+        }
+    }
+    // Residual degrees of freedom (n − p) would give a withheld arm size back.
+    for e in &mut r.estimates {
+        if e.n_treated.is_none() || e.n_control.is_none() {
+            e.df = e.df.map(|_| f64::NAN);
+        }
+    }
+    for t in &mut r.tests {
+        if t.suppressed {
+            t.df = t.df.map(|_| f64::NAN);
         }
     }
     r.disclosure = Disclosure {

@@ -434,8 +434,7 @@ pub fn table(r: &PilotResults) -> String {
             fmt_value(e.ci_low),
             fmt_value(e.ci_high),
             fmt_p(e.p_value),
-            e.df.map(|d| format!("{d:.1}"))
-                .unwrap_or_else(|| "z".into()),
+            report::fmt_df(e.df, lang),
             report::fmt_sizes(e.n_treated, e.n_control, lang),
         ]);
     }

@@ -6,7 +6,7 @@ use crate::analysis::{POOLED, PilotResults, Scale};
 use crate::config::{Lang, OutcomeKind};
 
 use super::tables::{arm_mean, effect_ci, summary_rows};
-use super::{display_factor, fmt_count, fmt_p, fmt_sizes, fmt_value, localise, tr};
+use super::{display_factor, fmt_count, fmt_df, fmt_p, fmt_sizes, fmt_value, localise, tr};
 
 /// A block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,8 +264,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
                     &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
                     lang,
                 ),
-                e.df.map(|d| localise(&format!("{d:.1}"), lang))
-                    .unwrap_or_else(|| "z".into()),
+                fmt_df(e.df, lang),
                 localise(&fmt_p(e.p_value), lang),
                 fmt_sizes(e.n_treated, e.n_control, lang),
             ]);

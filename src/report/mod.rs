@@ -186,6 +186,16 @@ pub fn fmt_count(n: Option<usize>, lang: Lang) -> String {
     )
 }
 
+/// Degrees of freedom: "z" for the normal reference, "suppressed" where disclosure
+/// control withholds them (NaN).
+pub fn fmt_df(df: Option<f64>, lang: Lang) -> String {
+    match df {
+        None => "z".into(),
+        Some(d) if d.is_nan() => tr(lang, "onderdrukt", "suppressed").into(),
+        Some(d) => localise(&format!("{d:.1}"), lang),
+    }
+}
+
 /// "treated/control" sizes for people.
 pub fn fmt_sizes(t: Option<usize>, c: Option<usize>, lang: Lang) -> String {
     format!("{}/{}", fmt_count(t, lang), fmt_count(c, lang))

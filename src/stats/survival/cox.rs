@@ -186,6 +186,19 @@ fn fit(
     let mut cur = data.derivatives(&beta);
     let loglik_null = cur.loglik;
     let info_null: Vec<f64> = (0..k).map(|j| cur.info[(j, j)]).collect();
+    // No information at β = 0 (every risk set at an event has one value of the
+    // covariate) can come out as rounding noise rather than an exact zero; against the
+    // largest information the events could carry it is zero, and the coefficient is
+    // not estimable (found by the arm-flip property test: one coding stopped at a huge
+    // β, the other did not).
+    for (j, &i0) in info_null.iter().enumerate() {
+        let max_sq = (0..data.time.len())
+            .map(|i| data.x[i * k + j] * data.x[i * k + j])
+            .fold(0.0_f64, f64::max);
+        if !super::super::above(i0, 1e-12 * events as f64 * max_sq) {
+            return Err(StatsError::NoVariance);
+        }
+    }
     let mut iterations = 0;
     loop {
         if iterations == MAX_ITER {

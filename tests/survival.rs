@@ -837,6 +837,17 @@ fn survival_chart_in_dutch_and_with_months() {
     let svg = survival_chart_svg(&chart).unwrap();
     assert!(svg.contains("1.200"), "Dutch thousands separator");
     assert!(svg.contains("gecensureerd"));
+    assert!(
+        !svg.contains("at risk"),
+        "no English words in a Dutch chart"
+    );
+    // Without censoring marks (disclosure control) the key does not explain them.
+    let mut bare = chart.clone();
+    for k in &mut bare.curves {
+        k.censored.clear();
+    }
+    let svg = survival_chart_svg(&bare).unwrap();
+    assert!(!svg.contains("gecensureerd"), "a key for ticks not drawn");
 }
 
 #[test]

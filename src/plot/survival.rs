@@ -96,7 +96,7 @@ struct Words {
 fn fixed_words(lang: Lang) -> Words {
     match lang {
         Lang::Nl => Words {
-            at_risk: "Aantal at risk (nog gevolgd, zonder gebeurtenis)",
+            at_risk: "Aantal in de risicogroep (nog gevolgd, zonder gebeurtenis)",
             band: "band: betrouwbaarheidsinterval",
             censored: "streepje: gecensureerd (gevolgd tot hier, zonder gebeurtenis)",
         },
@@ -278,6 +278,10 @@ fn legend(s: &mut Scene, c: &SurvivalChart, top: i32, w: &Words) -> i32 {
         MUTED,
         Align::Left,
     );
+    // The tick key only where ticks are drawn (disclosure control leaves them out).
+    if c.curves.iter().all(|k| k.censored.is_empty()) {
+        return y + font.line_height() + 14;
+    }
     let x2 = MARGIN + 40 + font.width(w.band).ceil() as i32 + 36;
     let (x2, y2) = if f64::from(x2) + 30.0 + font.width(w.censored) > f64::from(max_x) {
         (MARGIN, y + font.line_height() + 2)

@@ -56,13 +56,24 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     ));
     let mut design = vec![
         format!("{}: {}", tr(lang, "Opzet", "Design"), r.design.label(lang)),
-        format!(
-            "{}: {} ({} {})",
-            tr(lang, "Eenheid", "Unit"),
-            r.unit.get(lang),
-            fmt_count(r.n_units, lang),
-            tr(lang, "in de data", "in the data")
-        ),
+        match r.n_units {
+            Some(n) => format!(
+                "{}: {} ({n} {})",
+                tr(lang, "Eenheid", "Unit"),
+                r.unit.get(lang),
+                tr(lang, "in de data", "in the data")
+            ),
+            None => format!(
+                "{}: {} ({})",
+                tr(lang, "Eenheid", "Unit"),
+                r.unit.get(lang),
+                tr(
+                    lang,
+                    "aantal in de data onderdrukt",
+                    "number in the data suppressed"
+                )
+            ),
+        },
         format!("{}: {}", tr(lang, "Databestand", "Data file"), r.data_file),
     ];
     if let (Some(c), Some(g)) = (&r.cluster, r.n_clusters) {

@@ -566,7 +566,7 @@ impl Frame {
         let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
         let idx = sel.indices(&names).map_err(|m| Error::data(path, m))?;
         let wanted: Vec<&str> = idx.iter().map(|&i| names[i].as_str()).collect();
-        let mut in_file_order = idx.clone();
+        let mut in_file_order = idx;
         in_file_order.sort_unstable();
         let df = reader
             .with_projection(Some(in_file_order))

@@ -1,13 +1,13 @@
 //! The `via-eval` binary: parse arguments, dispatch to a subcommand, map errors to
 //! exit codes (0 ok, 1 analysis or data error, 2 usage error).
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use via_eval::cli;
 
 /// Evaluate policy pilots: every treatment/control comparison with confidence
 /// intervals, charts and a report.
 #[derive(Parser, Debug)]
-#[command(name = "via-eval", version, about, long_about = None)]
+#[command(name = "via-eval", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,18 +19,38 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the pilot configs: slug, title, design, n, outcomes, data found.
+    #[command(after_help = cli::pilots::EXAMPLES)]
     Pilots(cli::pilots::PilotsArgs),
     /// Evaluate a pilot from its config and data; writes results, charts and a report.
+    #[command(after_help = cli::pilot::EXAMPLES)]
     Pilot(cli::pilot::PilotArgs),
-    /// Compare arms on any CSV or Parquet file, without a config.
+    /// Compare arms on any data file (CSV or other delimited text, Excel, OpenDocument,
+    /// Parquet), without a config.
+    #[command(after_help = cli::compare::EXAMPLES)]
     Compare(cli::compare::CompareArgs),
     /// Make a pilot's synthetic data set from its simulation parameters.
+    #[command(after_help = cli::simulate::EXAMPLES)]
     Simulate(cli::simulate::SimulateArgs),
     /// Adjust a list of p-values for multiple testing (Holm, Bonferroni, BH).
+    #[command(after_help = cli::adjust::EXAMPLES)]
     Adjust(cli::adjust::AdjustArgs),
     /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
+    #[command(after_help = cli::coverage::EXAMPLES)]
     Coverage(cli::coverage::CoverageArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::shell::CompletionsArgs),
+    /// Print the manual page, or write one page per command into a folder.
+    Man(cli::shell::ManArgs),
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  via-eval pilots                          # the pilots, their designs and data
+  via-eval pilot leren-en-werken           # evaluate one pilot into out/leren-en-werken/
+  via-eval pilot --all -o out --lang nl    # every pilot, reports in Dutch
+  via-eval compare data.csv --treatment arm --treated 1 --outcome earnings
+
+Run `via-eval <command> --help` for a command's options and examples.";
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -48,6 +68,8 @@ fn main() {
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Adjust(a) => cli::adjust::run(a),
         Command::Coverage(a) => cli::coverage::run(a),
+        Command::Completions(a) => cli::shell::completions(Cli::command(), a),
+        Command::Man(a) => cli::shell::man(Cli::command(), a),
     };
     if let Err(e) = res {
         eprintln!("error: {e}");

@@ -21,6 +21,13 @@ use crate::error::{Error, Result, closest};
 use crate::report::tables::render;
 use crate::stats::multiplicity::{self, Adjustment};
 
+/// Examples at the end of `via-eval adjust --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval adjust --method holm p-values.txt           # one p-value per line
+  printf '0.01\\n0.04\\n0.03\\n' | via-eval adjust --method bh
+  via-eval adjust --method bonferroni out/leren-en-werken/results.csv --column p_value --format csv";
+
 #[derive(clap::Args, Debug)]
 pub struct AdjustArgs {
     /// File of p-values: one per line, or a CSV file with a header. Standard input when

@@ -32,44 +32,55 @@ pub enum KindArg {
     Continuous,
 }
 
+/// Examples at the end of `via-eval compare --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval compare notebooks-data/leren-en-werken.csv --treatment arm --treated deelnemer \\
+      --outcome work_12m,hours_week --covariates age,female,education_years
+  via-eval compare trial.xlsx --sheet Data --treatment arm --treated 1 --outcome earnings \\
+      --cluster school --format csv --names broom
+  via-eval compare tests/fixtures/survival/data/veteran.csv --treatment group --treated 2 \\
+      --control 1 --time time --event event --at 90,180 --format json";
+
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Data file (.csv or .parquet).
+    /// Data file: CSV or other delimited text (.csv, .tsv, .txt), Excel (.xlsx, .xls),
+    /// OpenDocument (.ods) or Parquet.
     pub data: PathBuf,
     /// Column that holds the arm of each unit.
-    #[arg(long)]
+    #[arg(long, help_heading = super::ANALYSIS)]
     pub treatment: String,
     /// Outcome column(s), comma-separated.
-    #[arg(long, value_delimiter = ',', required_unless_present = "time")]
+    #[arg(long, help_heading = super::ANALYSIS, value_delimiter = ',', required_unless_present = "time")]
     pub outcome: Vec<String>,
     /// Time-to-event outcome: the time column (with --event).
-    #[arg(long, requires = "event")]
+    #[arg(long, help_heading = super::ANALYSIS, requires = "event")]
     pub time: Option<String>,
     /// Time-to-event outcome: the event column (1 = event, 0 = censored).
-    #[arg(long, requires = "time")]
+    #[arg(long, help_heading = super::ANALYSIS, requires = "time")]
     pub event: Option<String>,
     /// Times at which survival is reported, comma-separated (default: even steps).
-    #[arg(long, value_delimiter = ',', requires = "time")]
+    #[arg(long, help_heading = super::ANALYSIS, value_delimiter = ',', requires = "time")]
     pub at: Vec<f64>,
     /// Horizon of the restricted mean survival time (default: the latest time at which
     /// at least 10 units of every arm, or the disclosure threshold, are still followed,
     /// rounded down to two digits).
-    #[arg(long, requires = "time")]
+    #[arg(long, help_heading = super::ANALYSIS, requires = "time")]
     pub horizon: Option<f64>,
     /// Value of the treatment column for the treated arm. Without it, every value other
     /// than the control is compared with the control.
-    #[arg(long)]
+    #[arg(long, help_heading = super::ANALYSIS)]
     pub treated: Option<String>,
     /// Value of the treatment column for the control arm. Inferred when the column
     /// holds 0/1 or exactly two values and `--treated` names one of them.
-    #[arg(long)]
+    #[arg(long, help_heading = super::ANALYSIS)]
     pub control: Option<String>,
     /// Covariates for the adjusted estimate, comma-separated (numeric columns).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, help_heading = super::ANALYSIS, value_delimiter = ',')]
     pub covariates: Vec<String>,
     /// Cluster column: cluster-robust (CR2) inference with Bell-McCaffrey df, and a
     /// wild cluster bootstrap p-value when there are fewer than 30 clusters.
-    #[arg(long)]
+    #[arg(long, help_heading = super::ANALYSIS)]
     pub cluster: Option<String>,
     /// Units whose cluster id is missing: `drop` leaves them out of the cluster-robust
     /// analyses (counted per arm as `n_missing_cluster`, and noted), as estimatr, Stata
@@ -78,43 +89,47 @@ pub struct CompareArgs {
     pub missing_cluster: MissingCluster,
     /// Block column: units were randomised within blocks (design-based blocked
     /// difference in means; block indicators in the adjusted regression).
-    #[arg(long)]
+    #[arg(long, help_heading = super::ANALYSIS)]
     pub block: Option<String>,
     /// Fixed effects to absorb, comma-separated columns (an extra `ols_fe` estimate).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, help_heading = super::ANALYSIS, value_delimiter = ',')]
     pub fe: Vec<String>,
     /// The estimator that leads; by default the design decides (Welch without
     /// covariates, adjusted OLS with them).
-    #[arg(long, value_enum)]
+    #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub estimator: Option<Estimator>,
     /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
-    #[arg(long, value_enum)]
+    #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub se: Option<SeType>,
     /// Bootstrap draws for percentile and BCa intervals.
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
     pub bootstrap: Option<u64>,
     /// Re-randomisations for a randomisation-inference p-value.
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
     pub permutations: Option<u64>,
     /// Seed of every resampling method.
-    #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
+    #[arg(long, help_heading = super::ANALYSIS, default_value_t = analysis::DEFAULT_SEED)]
     pub seed: u64,
     /// Publish small cells: turn off disclosure control (inside a secure environment
     /// only; the output is then stamped with a warning).
-    #[arg(long)]
+    #[arg(long, help_heading = super::DISCLOSURE)]
     pub no_disclosure_control: bool,
     /// Minimum number of persons behind any published number (at least 5).
-    #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
+    #[arg(long, help_heading = super::DISCLOSURE, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
     pub disclosure_threshold: usize,
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "auto")]
     pub kind: KindArg,
     /// Confidence level of every interval.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, help_heading = super::ANALYSIS, default_value_t = 0.95)]
     pub conf_level: f64,
     /// Output format (to standard output).
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
     pub format: Format,
+    /// Column names of `--format csv`: ours (`std_error`, `ci_low`, `p_value`) or R
+    /// broom's (`std.error`, `conf.low`, `p.value`, `term`).
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
+    pub names: report::columns::Names,
     #[command(flatten)]
     pub read: Box<ReadArgs>,
 }
@@ -485,7 +500,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
                 + "\n"
         }
         Format::Json => report::to_json(&r)? + "\n",
-        Format::Csv => report::to_csv_with(&r.estimates, r.disclosure.applied),
+        Format::Csv => report::columns::to_csv(
+            &r.estimates,
+            &report::columns::Context {
+                disclosure_applied: r.disclosure.applied,
+            },
+            args.names,
+        ),
     };
     super::print_out(&text)?;
     Ok(())

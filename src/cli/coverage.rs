@@ -41,6 +41,13 @@ pub enum CoverageFormat {
     Json,
 }
 
+/// Examples at the end of `via-eval coverage --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  cargo run --release -- coverage --trials 2000        # the table of docs/coverage.md (slow)
+  via-eval coverage --trials 200 --design clusters10   # a quick look at 10 clusters
+  via-eval coverage --trials 500 --format json";
+
 /// Simulate the coverage of 95% confidence intervals for each design and SE type.
 #[derive(clap::Args, Debug)]
 pub struct CoverageArgs {

@@ -3,10 +3,12 @@
 pub mod adjust;
 pub mod compare;
 pub mod coverage;
+pub mod locate;
 pub mod manifest;
 pub mod output;
 pub mod pilot;
 pub mod pilots;
+pub mod shell;
 pub mod simulate;
 
 /// Write command output to stdout. A reader that closed the pipe early (`| head`)
@@ -50,3 +52,9 @@ pub fn resampling_progress(
     let f: crate::analysis::ProgressFn = std::sync::Arc::new(move |k| b.inc(k));
     (Some(f), Some(bar))
 }
+
+/// Headings that group the options in `--help`.
+pub const INPUT: &str = "Input reading";
+pub const ANALYSIS: &str = "Analysis";
+pub const OUTPUT: &str = "Output";
+pub const DISCLOSURE: &str = "Disclosure control";

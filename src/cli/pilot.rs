@@ -9,7 +9,16 @@ use crate::config::{self, Lang, PilotSpec};
 use crate::config::{DataLayout, DesignKind};
 use crate::data::{Frame, ReadArgs, ReadOptions};
 use crate::error::{Error, Result};
+use crate::report::columns::{self, Names};
 use crate::report::{self, charts, document, html, markdown, tables};
+
+/// Examples at the end of `via-eval pilot --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval pilot leren-en-werken                       # into out/leren-en-werken/
+  via-eval pilot uwv-dienstverlening-ww --lang nl -o out/uwv
+  via-eval pilot --all -o out -q                       # every pilot, one folder each
+  via-eval pilot intensieve-begeleiding --permutations 2000 --names broom";
 
 #[derive(clap::Args, Debug)]
 pub struct PilotArgs {
@@ -20,39 +29,44 @@ pub struct PilotArgs {
     #[arg(long)]
     pub all: bool,
     /// Output folder; default `out/<slug>`. With `--all`, one subfolder per pilot.
-    #[arg(long)]
+    #[arg(short, long, help_heading = super::OUTPUT, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Language of labels, charts and report.
-    #[arg(long, value_enum, default_value = "en")]
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "en")]
     pub lang: Lang,
-    /// Folder with the pilot configs.
-    #[arg(long, default_value = "pilots")]
-    pub pilots: PathBuf,
-    /// Folder with the pilots' data files.
-    #[arg(long, default_value = "notebooks-data")]
-    pub data: PathBuf,
+    /// Folder with the pilot configs [default: pilots]
+    #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::PILOTS_ENV)]
+    pub pilots: Option<PathBuf>,
+    /// Folder with the pilots' data files [default: notebooks-data beside the pilots
+    /// folder, else in the current folder]
+    #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::DATA_ENV)]
+    pub data: Option<PathBuf>,
     /// Confidence level of every interval.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, help_heading = super::ANALYSIS, default_value_t = 0.95)]
     pub conf_level: f64,
     /// Bootstrap draws for percentile and BCa intervals of each difference.
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
     pub bootstrap: Option<u64>,
     /// Re-randomisations for randomisation-inference p-values (as the design assigned).
-    #[arg(long, value_name = "N")]
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
     pub permutations: Option<u64>,
     /// Seed of every resampling method (the same seed gives the same results).
-    #[arg(long, default_value_t = analysis::DEFAULT_SEED)]
+    #[arg(long, help_heading = super::ANALYSIS, default_value_t = analysis::DEFAULT_SEED)]
     pub seed: u64,
     /// Publish small cells: turn off disclosure control (for work inside a secure
     /// environment only; every output is then stamped with a warning).
-    #[arg(long)]
+    #[arg(long, help_heading = super::DISCLOSURE)]
     pub no_disclosure_control: bool,
     /// Minimum number of persons behind any published number (at least 5).
-    #[arg(long, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
+    #[arg(long, help_heading = super::DISCLOSURE, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
     pub disclosure_threshold: usize,
     /// Print nothing but errors.
-    #[arg(long)]
+    #[arg(short, long, help_heading = super::OUTPUT)]
     pub quiet: bool,
+    /// Column names of results.csv and results.parquet: ours (`std_error`, `ci_low`,
+    /// `p_value`) or R broom's (`std.error`, `conf.low`, `p.value`, `term`).
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
+    pub names: Names,
     /// Read options; each overrides the `[data]` key of the same name in the config.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -76,6 +90,12 @@ pub fn data_path(spec: &PilotSpec, data_dir: &Path) -> PathBuf {
 /// design, not at all in a panel or with aggregated rows.
 pub fn load_data(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Frame> {
     let path = data_path(spec, data_dir);
+    if !path.exists() {
+        return Err(Error::io(
+            &path,
+            super::locate::missing_data_hint(&spec.slug),
+        ));
+    }
     let mut cols = spec.needed_columns();
     if let Some(id) = &spec.data.id
         && !cols.contains(id)
@@ -113,13 +133,30 @@ pub fn evaluate(
     analysis::run(spec, &frame, opts, privacy)
 }
 
-/// Render every output file of an evaluation.
+/// Render every output file of an evaluation, the tables with our column names.
 pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u8>)>> {
+    render_outputs_named(r, lang, Names::Snake)
+}
+
+/// Render every output file of an evaluation; `names` names the columns of
+/// results.csv and results.parquet.
+pub fn render_outputs_named(
+    r: &PilotResults,
+    lang: Lang,
+    names: Names,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let ctx = columns::Context {
+        disclosure_applied: r.disclosure.applied,
+    };
     let mut files = vec![
         ("results.json".to_string(), report::to_json(r)?.into_bytes()),
         (
             "results.csv".to_string(),
-            report::to_csv_with(&r.estimates, r.disclosure.applied).into_bytes(),
+            columns::to_csv(&r.estimates, &ctx, names).into_bytes(),
+        ),
+        (
+            "results.parquet".to_string(),
+            columns::to_parquet(&r.estimates, &ctx, names)?,
         ),
     ];
     let mut pngs = HashMap::new();
@@ -164,8 +201,10 @@ pub fn render_outputs(r: &PilotResults, lang: Lang) -> Result<Vec<(String, Vec<u
 }
 
 pub fn run(args: &PilotArgs) -> Result<()> {
+    let pilots = super::locate::pilots_dir(args.pilots.as_deref())?;
+    let data = super::locate::data_dir(args.data.as_deref(), &pilots);
     let slugs: Vec<String> = if args.all {
-        config::discover(&args.pilots)?
+        config::discover(&pilots)?
             .iter()
             .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
             .collect()
@@ -175,7 +214,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
     if slugs.is_empty() {
         return Err(Error::usage(format!(
             "no pilot configs in {}",
-            args.pilots.display()
+            pilots.display()
         )));
     }
     let read = args.read.options()?;
@@ -188,7 +227,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
             (None, _) => PathBuf::from("out").join(slug),
         };
         let res = (|| -> Result<PilotResults> {
-            let spec = config::load_slug(&args.pilots, slug)?;
+            let spec = config::load_slug(&pilots, slug)?;
             let (progress, bar) = super::resampling_progress(
                 !args.quiet && (args.bootstrap.is_some() || args.permutations.is_some()),
             );
@@ -200,7 +239,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 progress,
                 ..Options::default()
             };
-            let frame = load_data(&spec, &args.data, &read)?;
+            let frame = load_data(&spec, &data, &read)?;
             if !args.quiet {
                 for a in frame.assumptions() {
                     eprintln!("note: {}: {a}", frame.path().display());
@@ -213,7 +252,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
             let r = r?;
             let inputs = [spec.path.as_path(), frame.path()];
             super::manifest::check_output_not_over_inputs(&out, &inputs)?;
-            let mut files = render_outputs(&r, args.lang)?;
+            let mut files = render_outputs_named(&r, args.lang, args.names)?;
             let manifest = super::manifest::Manifest::new(
                 &format!("pilot {slug}"),
                 &inputs,

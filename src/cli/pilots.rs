@@ -8,16 +8,24 @@ use crate::error::Result;
 use crate::report::tables::render;
 use crate::report::tr;
 
+/// Examples at the end of `via-eval pilots --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval pilots
+  via-eval pilots --lang nl
+  VIA_EVAL_PILOTS=~/via-eval/pilots via-eval pilots    # from any folder";
+
 #[derive(clap::Args, Debug)]
 pub struct PilotsArgs {
-    /// Folder with the pilot configs.
-    #[arg(long, default_value = "pilots")]
-    pub pilots: PathBuf,
-    /// Folder with the pilots' data files.
-    #[arg(long, default_value = "notebooks-data")]
-    pub data: PathBuf,
+    /// Folder with the pilot configs [default: pilots]
+    #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::PILOTS_ENV)]
+    pub pilots: Option<PathBuf>,
+    /// Folder with the pilots' data files [default: notebooks-data beside the pilots
+    /// folder, else in the current folder]
+    #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::DATA_ENV)]
+    pub data: Option<PathBuf>,
     /// Language of titles.
-    #[arg(long, value_enum, default_value = "en")]
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "en")]
     pub lang: Lang,
 }
 
@@ -31,9 +39,11 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
         tr(lang, "uitkomsten", "outcomes").into(),
         tr(lang, "data gevonden", "data found").into(),
     ]];
-    for path in config::discover(&args.pilots)? {
+    let pilots = super::locate::pilots_dir(args.pilots.as_deref())?;
+    let data_dir = super::locate::data_dir(args.data.as_deref(), &pilots);
+    for path in config::discover(&pilots)? {
         let spec = PilotSpec::from_file(&path)?;
-        let data = super::pilot::data_path(&spec, &args.data);
+        let data = super::pilot::data_path(&spec, &data_dir);
         let cols = std::slice::from_ref(&spec.arms.column);
         let (n, found) = match Frame::load_with(&data, cols, &[], &spec.data.read) {
             Ok(f) => (f.height().to_string(), data.display().to_string()),

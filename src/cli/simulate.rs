@@ -6,11 +6,19 @@
 //! regenerated and checked.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::{self, OutcomeKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::simulate::{self, DEFAULT_SEED, SimParams, Truth};
+
+/// Examples at the end of `via-eval simulate --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval simulate leren-en-werken                    # into simulated/leren-en-werken/
+  via-eval simulate uwv-dienstverlening-ww --scale 0.1 -o /tmp/uwv-small
+  via-eval simulate leren-en-werken --scale 10 --seed 7 -o /tmp/recovery
+  via-eval simulate leren-en-werken --out notebooks-data --overwrite   # regenerate the shipped data";
 
 /// Make a pilot's synthetic data set, with its true effects, from `<slug>.sim.toml`.
 #[derive(clap::Args, Debug)]
@@ -19,29 +27,58 @@ pub struct SimulateArgs {
     pub slug: String,
     /// Random seed; the same seed gives the same data. The default (20190101) is the
     /// seed of the data shipped in notebooks-data/.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
+    #[arg(long, help_heading = "Simulation", default_value_t = DEFAULT_SEED)]
     pub seed: u64,
-    /// Directory with the pilot configs and their `.sim.toml` parameters.
-    #[arg(long, default_value = "pilots")]
-    pub pilots: PathBuf,
-    /// Directory to write the data, truth and dictionary to.
-    #[arg(long, default_value = "notebooks-data")]
-    pub out: PathBuf,
+    /// Folder with the pilot configs and their `.sim.toml` parameters [default: pilots]
+    #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::PILOTS_ENV)]
+    pub pilots: Option<PathBuf>,
+    /// Folder to write the data, truth and dictionary to [default: simulated/<slug>].
+    /// The shipped data folder (notebooks-data/) is written to only with --overwrite.
+    #[arg(short, long, help_heading = super::OUTPUT, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Allow replacing the shipped data set in notebooks-data/ (to regenerate it).
+    #[arg(long, help_heading = super::OUTPUT)]
+    pub overwrite: bool,
     /// Multiplies the sizes (units per arm or project, or the number of clusters;
     /// units per cluster stay as configured). Use e.g. 10 to check that estimates
     /// recover the true effects, or 0.1 for quick tests.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, help_heading = "Simulation", default_value_t = 1.0)]
     pub scale: f64,
 }
 
 /// Generate and write one pilot's synthetic data; prints a short summary.
 pub fn run(args: &SimulateArgs) -> Result<()> {
-    let spec = config::load_slug(&args.pilots, &args.slug)?;
-    let params = SimParams::from_file(&SimParams::path_for(&args.pilots, &spec.slug))?;
+    let pilots = super::locate::pilots_dir(args.pilots.as_deref())?;
+    let spec = config::load_slug(&pilots, &args.slug)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("simulated").join(&spec.slug));
+    let shipped = super::locate::data_dir(None, &pilots);
+    if !args.overwrite && holds_shipped_data(&out, &shipped, &spec) {
+        return Err(Error::usage(format!(
+            "{} holds the shipped data of {}; simulating would replace them. Choose another \
+             folder with --out DIR (the default is simulated/{}), or add --overwrite to \
+             regenerate the shipped data",
+            out.display(),
+            spec.slug,
+            spec.slug
+        )));
+    }
+    let params = SimParams::from_file(&SimParams::path_for(&pilots, &spec.slug))?;
     let data = simulate::generate(&spec, &params, args.seed, args.scale)?;
-    let paths = simulate::write(&spec, &data, &params, args.seed, &args.out)?;
+    let paths = simulate::write(&spec, &data, &params, args.seed, &out)?;
 
     super::print_out(&summary(&spec.slug, args, &data.truth, &paths))
+}
+
+/// Whether `out` is the shipped data folder and already holds this pilot's data file.
+fn holds_shipped_data(out: &Path, shipped: &Path, spec: &config::PilotSpec) -> bool {
+    let same = match (out.canonicalize(), shipped.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    same && super::pilot::data_path(spec, out).exists()
 }
 
 /// The summary printed after a run: rows per arm, true effects, files written.

@@ -480,7 +480,7 @@ impl Frame {
         if !path.exists() {
             return Err(Error::io(
                 path,
-                "the data file does not exist; check the path (or run `via-eval simulate <slug>` to make synthetic data)",
+                "the data file does not exist; check the path",
             ));
         }
         if path.is_dir() {
@@ -569,21 +569,25 @@ impl Frame {
     }
 
     fn load_parquet(path: &Path, sel: &Selection, opts: &ReadOptions) -> Result<Self> {
-        let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
-        let mut lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
-            .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
-        let schema = lf
-            .collect_schema()
+        // polars' eager reader with a column projection: only the selected columns are
+        // decoded. (The lazy engine would do the same, at the cost of a network stack in
+        // the build; see Cargo.toml.)
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::io(path, format!("cannot open the data file: {e}")))?;
+        let mut reader = ParquetReader::new(file);
+        let schema = reader
+            .schema()
             .map_err(|e| Error::data(path, format!("cannot read the header: {e}")))?;
         let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
         let idx = sel.indices(&names).map_err(|m| Error::data(path, m))?;
-        let lf = lf.select(
-            idx.iter()
-                .map(|&i| col(names[i].as_str()))
-                .collect::<Vec<_>>(),
-        );
-        let df = lf
-            .collect()
+        let wanted: Vec<&str> = idx.iter().map(|&i| names[i].as_str()).collect();
+        let mut in_file_order = idx;
+        in_file_order.sort_unstable();
+        let df = reader
+            .with_projection(Some(in_file_order))
+            .finish()
+            // The projection reads columns in file order; put them in the selection's.
+            .and_then(|df| df.select(wanted.iter().copied()))
             .and_then(compact_columns)
             .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
         let frame = Self {

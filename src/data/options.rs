@@ -176,6 +176,7 @@ impl ReadOptions {
 
 /// The read options of the command line, shared by `pilot` and `compare`.
 #[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Input reading")]
 pub struct ReadArgs {
     /// Field separator of text files: ',', ';', 'tab', '|', ... (default: detected).
     #[arg(long, value_name = "CHAR")]

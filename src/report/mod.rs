@@ -2,6 +2,7 @@
 //! They select, order, label and format; they compute no statistics.
 
 pub mod charts;
+pub mod columns;
 pub mod document;
 pub mod html;
 pub mod markdown;
@@ -25,101 +26,20 @@ pub fn to_json(r: &PilotResults) -> Result<String> {
     serde_json::to_string_pretty(r).map_err(|e| Error::analysis(format!("cannot write JSON: {e}")))
 }
 
-/// Quote a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        String::new()
-    }
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map(num).unwrap_or_default()
-}
-
-/// Column names of `results.csv`, one row per outcome × subset × comparison × estimator.
-pub const CSV_COLUMNS: &[&str] = &[
-    "outcome",
-    "subset",
-    "comparison",
-    "treated",
-    "control",
-    "estimator",
-    "se_type",
-    "df_rule",
-    "scale",
-    "estimate",
-    "std_error",
-    "statistic",
-    "ci_low",
-    "ci_high",
-    "conf_level",
-    "p_value",
-    "df",
-    "n_treated",
-    "n_control",
-    "n_clusters",
-    "headline",
-];
-
-/// `results.csv`: the tidy table of estimates.
+/// `results.csv` with our column names: the tidy table of estimates (see
+/// [`columns::COLUMNS`]).
 pub fn to_csv(rows: &[EstimateRow]) -> String {
     to_csv_with(rows, true)
 }
 
-/// `results.csv` with a `disclosure_control` column saying whether it was applied.
+/// `results.csv` with our column names; `disclosure_applied` fills the
+/// `disclosure_control` column.
 pub fn to_csv_with(rows: &[EstimateRow], disclosure_applied: bool) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push('\n');
-    for r in rows {
-        let fields = [
-            csv_field(&r.outcome),
-            csv_field(&r.subset),
-            csv_field(&r.comparison),
-            csv_field(&r.treated),
-            csv_field(&r.control),
-            csv_field(&r.estimator),
-            csv_field(r.se_type.as_deref().unwrap_or("")),
-            csv_field(r.df_rule.as_deref().unwrap_or("")),
-            match r.scale {
-                Scale::Difference => "difference".into(),
-                Scale::Ratio => "ratio".into(),
-                Scale::Standardised => "standardised".into(),
-            },
-            num(r.estimate),
-            num(r.std_error),
-            num(r.statistic),
-            num(r.ci_low),
-            num(r.ci_high),
-            num(r.conf_level),
-            num(r.p_value),
-            opt(r.df),
-            r.n_treated.map(|n| n.to_string()).unwrap_or_default(),
-            r.n_control.map(|n| n.to_string()).unwrap_or_default(),
-            r.n_clusters.map(|g| g.to_string()).unwrap_or_default(),
-            r.headline.to_string(),
-            opt(r.p_value_adjusted),
-            csv_field(r.adjustment.as_deref().unwrap_or("")),
-            r.suppressed.to_string(),
-            if disclosure_applied {
-                "applied".into()
-            } else {
-                "off".into()
-            },
-        ];
-        out.push_str(&fields.join(","));
-        out.push('\n');
-    }
-    out
+    columns::to_csv(
+        rows,
+        &columns::Context { disclosure_applied },
+        columns::Names::Snake,
+    )
 }
 
 /// Format a value for people: about three significant digits, at most 2 decimals

@@ -4,7 +4,7 @@ use crate::analysis::{POOLED, PilotResults};
 use crate::config::Lang;
 
 use super::{display_factor, fmt_count, fmt_p, fmt_value, localise, tr};
-use crate::config::OutcomeKind;
+use crate::config::{DesignKind, OutcomeKind};
 
 /// Pad columns of a table of strings; the first row is the header.
 pub fn render(rows: &[Vec<String>]) -> String {
@@ -64,18 +64,37 @@ pub fn effect_ci(est: f64, lo: f64, hi: f64, lang: Lang) -> String {
     .replace(';', if lang == Lang::En { "," } else { ";" })
 }
 
-/// The headline rows: one per outcome × subset × comparison.
+/// What a design calls its two groups, control first: "Control"/"Treated" in a
+/// randomised trial, "Comparison"/"Participants" when participants are compared with a
+/// group that was not assigned, "Before"/"After" in a before/after design.
+pub fn arm_words(design: DesignKind, lang: Lang) -> (&'static str, &'static str) {
+    match design {
+        DesignKind::IndividuallyRandomised | DesignKind::ClusterRandomised => (
+            tr(lang, "Controle", "Control"),
+            tr(lang, "Behandeld", "Treated"),
+        ),
+        DesignKind::MatchedComparison | DesignKind::Panel => (
+            tr(lang, "Vergelijking", "Comparison"),
+            tr(lang, "Deelnemers", "Participants"),
+        ),
+        DesignKind::BeforeAfter => (tr(lang, "Voor", "Before"), tr(lang, "Na", "After")),
+    }
+}
+
+/// The headline rows: one per outcome × subset × comparison. The arm columns and the
+/// `n` column both run control first, then treated.
 pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
+    let (control, treated) = arm_words(r.design, lang);
     let mut rows = vec![vec![
         tr(lang, "Uitkomst", "Outcome").to_string(),
         tr(lang, "Deelgroep", "Subset").to_string(),
         tr(lang, "Vergelijking", "Comparison").to_string(),
-        tr(lang, "Controle", "Control").to_string(),
-        tr(lang, "Behandeld", "Treated").to_string(),
+        control.to_string(),
+        treated.to_string(),
         tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
         "p".to_string(),
         format!("p ({})", r.multiplicity.label()),
-        "n".to_string(),
+        format!("n ({}/{})", control.to_lowercase(), treated.to_lowercase()),
         tr(lang, "Schatter", "Estimator").to_string(),
     ]];
     let with_subsets = r.subsets.len() > 1;
@@ -110,11 +129,12 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
                 e.p_value_adjusted
                     .map(|q| localise(&fmt_p(q), lang))
                     .unwrap_or_default(),
-                super::fmt_sizes(e.n_treated, e.n_control, lang),
-                match &e.se_type {
-                    Some(s) => format!("{} ({s})", e.estimator),
-                    None => e.estimator.clone(),
-                },
+                format!(
+                    "{}/{}",
+                    fmt_count(e.n_control, lang),
+                    fmt_count(e.n_treated, lang)
+                ),
+                estimator_name(e),
             ]);
         }
     }
@@ -126,33 +146,218 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
     rows
 }
 
-/// The terminal summary of a pilot evaluation: per outcome a heading line and one
-/// row per subset and comparison with the headline estimate.
-pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
-    let mut out = format!(
-        "{} — {}{}\n",
-        r.title.get(lang),
-        r.design.label(lang),
-        if r.synthetic {
-            tr(lang, " (SYNTHETISCHE DATA)", " (SYNTHETIC DATA)")
-        } else {
-            ""
-        }
-    );
-    let all = summary_rows(r, lang);
-    let (head, body) = all.split_first().expect("summary rows have a header");
-    // The columns after the outcome, which becomes a heading line.
-    let pick = |row: &Vec<String>| -> Vec<String> { row[1..].to_vec() };
-    let mut rows = vec![pick(head)];
-    let mut last = String::new();
-    let mut breaks = Vec::new();
-    for row in body {
-        if row[0] != last {
-            breaks.push((rows.len(), row[0].clone()));
-            last = row[0].clone();
-        }
-        rows.push(pick(row));
+/// "ols_adjusted (HC2)": the estimator id and its standard-error type.
+fn estimator_name(e: &crate::analysis::EstimateRow) -> String {
+    match &e.se_type {
+        Some(s) => format!("{} ({s})", e.estimator),
+        None => e.estimator.clone(),
     }
+}
+
+/// The width the terminal summary keeps to.
+pub const TERMINAL_WIDTH: usize = 100;
+
+/// `s` cut to `max` characters, with "…" where it was cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `text` broken into lines of at most `width` characters at spaces, the first line
+/// starting with `first`, the others with `rest` (a word longer than a line is cut).
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        let room = width.saturating_sub(line.chars().count());
+        line.push_str(&cut(word, room.max(1)));
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// Cut the text of the `shrinkable` columns, widest first, until the rendered table is
+/// at most `width` characters wide.
+fn fit(rows: &mut [Vec<String>], shrinkable: &[usize], width: usize) {
+    let widths = |rows: &[Vec<String>]| -> Vec<usize> {
+        let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+        (0..n)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    loop {
+        let w = widths(rows);
+        let total = w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        if total <= width {
+            return;
+        }
+        let Some(&widest) = shrinkable
+            .iter()
+            .filter(|&&i| w.get(i).is_some_and(|&x| x > 8))
+            .max_by_key(|&&i| w[i])
+        else {
+            return;
+        };
+        let to = w[widest] - (total - width).min(w[widest] - 8);
+        for r in rows.iter_mut() {
+            if let Some(c) = r.get_mut(widest) {
+                *c = cut(c, to);
+            }
+        }
+    }
+}
+
+/// The terminal summary of a pilot evaluation, at most [`TERMINAL_WIDTH`] characters
+/// wide: the title, which arm is which, then per outcome a heading line (with the
+/// estimator) and one row per subset and comparison with the headline estimate, each
+/// arm's mean and n in the arms' order (control first).
+pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
+    let width = TERMINAL_WIDTH;
+    let mut out = wrap(
+        &format!(
+            "{} — {}{}",
+            r.title.get(lang),
+            r.design.label(lang),
+            if r.synthetic {
+                tr(lang, " (SYNTHETISCHE DATA)", " (SYNTHETIC DATA)")
+            } else {
+                ""
+            }
+        ),
+        width,
+        "",
+        "  ",
+    );
+    let (control_word, treated_word) = arm_words(r.design, lang);
+    let controls: Vec<String> = r
+        .arms
+        .iter()
+        .filter(|a| a.control)
+        .map(|a| a.label.get(lang).to_string())
+        .collect();
+    let treated: Vec<String> = r
+        .arms
+        .iter()
+        .filter(|a| !a.control)
+        .map(|a| a.label.get(lang).to_string())
+        .collect();
+    out.push_str(&wrap(
+        &format!(
+            "{control_word}: {}. {treated_word}: {}.",
+            controls.join(", "),
+            treated.join(", ")
+        ),
+        width,
+        "",
+        "  ",
+    ));
+    let with_subsets = r.subsets.len() > 1;
+    let several = treated.len() > 1;
+    let mut head = Vec::new();
+    if with_subsets {
+        head.push(tr(lang, "Deelgroep", "Subset").to_string());
+    }
+    if several {
+        head.push(treated_word.to_string());
+    }
+    head.extend([
+        format!("{control_word} (n)"),
+        format!("{treated_word} (n)"),
+        tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
+        "p".to_string(),
+        format!("p ({})", r.multiplicity.label()),
+    ]);
+    let mut rows = vec![head];
+    // Outcome heading lines go before the row they start.
+    let mut breaks: Vec<(usize, String)> = Vec::new();
+    let arm_cell = |outcome: &str, subset: &str, arm: &str, n: Option<usize>| {
+        let mean = arm_mean(r, outcome, subset, arm, lang);
+        match n {
+            Some(n) => format!("{mean} ({n})"),
+            None => mean,
+        }
+    };
+    for o in &r.outcomes {
+        let rows_here: Vec<_> = r
+            .estimates
+            .iter()
+            .filter(|e| e.outcome == o.id && e.headline)
+            .collect();
+        if rows_here.is_empty() {
+            continue;
+        }
+        let mut estimators: Vec<String> = Vec::new();
+        for e in &rows_here {
+            let name = estimator_name(e);
+            if !estimators.contains(&name) {
+                estimators.push(name);
+            }
+        }
+        let star = if o.primary { " *" } else { "" };
+        breaks.push((
+            rows.len(),
+            format!(
+                "{} ({}){star} — {}",
+                o.label.get(lang),
+                o.unit.get(lang),
+                estimators.join(", ")
+            ),
+        ));
+        for e in rows_here {
+            let f = display_factor(r, e);
+            let mut row = Vec::new();
+            if with_subsets {
+                row.push(if e.subset == POOLED {
+                    tr(lang, "alle", "all").to_string()
+                } else {
+                    r.subset_label(&e.subset, lang)
+                });
+            }
+            if several {
+                row.push(r.arm_label(&e.treated, lang));
+            }
+            row.extend([
+                arm_cell(&e.outcome, &e.subset, &e.control, e.n_control),
+                arm_cell(&e.outcome, &e.subset, &e.treated, e.n_treated),
+                if e.suppressed {
+                    tr(lang, "onderdrukt", "suppressed").to_string()
+                } else {
+                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
+                },
+                localise(&fmt_p(e.p_value), lang),
+                e.p_value_adjusted
+                    .map(|q| localise(&fmt_p(q), lang))
+                    .unwrap_or_default(),
+            ]);
+            rows.push(row);
+        }
+    }
+    // Labels give way first (subset, then arm), so the numbers are never cut.
+    let labels: Vec<usize> = (0..usize::from(with_subsets) + usize::from(several)).collect();
+    fit(&mut rows, &labels, width - 2);
     // Render once for aligned columns, then put the outcome headings between blocks.
     let rendered = render(&rows);
     let lines: Vec<&str> = rendered.lines().collect();
@@ -160,22 +365,36 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
     for (i, line) in lines.iter().enumerate().skip(2) {
         let data_row = i - 1;
         if let Some((_, title)) = breaks.iter().find(|(at, _)| *at == data_row) {
-            out.push_str(&format!("{title}\n"));
+            out.push_str(&wrap(title, width, "", "    "));
         }
         out.push_str(&format!("  {line}\n"));
     }
     out.push_str(&missing_block(r, lang));
     if !r.disclosure.applied {
-        out.push_str(tr(
-            lang,
-            "WAARSCHUWING: zonder statistische geheimhouding; alleen voor de beveiligde omgeving.\n",
-            "WARNING: no disclosure control; for use inside the secure environment only.\n",
+        out.push_str(&wrap(
+            tr(
+                lang,
+                "WAARSCHUWING: zonder statistische geheimhouding; alleen voor de beveiligde omgeving.",
+                "WARNING: no disclosure control; for use inside the secure environment only.",
+            ),
+            width,
+            "",
+            "  ",
         ));
     }
-    out.push_str(tr(
-        lang,
-        "* primaire uitkomst. Effect = behandeld min controle, in de eenheid van de uitkomst.\n",
-        "* primary outcome. Effect = treated minus control, in the outcome's unit.\n",
+    let (c, t) = (control_word.to_lowercase(), treated_word.to_lowercase());
+    out.push_str(&wrap(
+        &match lang {
+            Lang::Nl => format!(
+                "* primaire uitkomst. Effect = {t} min {c}, in de eenheid van de uitkomst; (n) = aantal."
+            ),
+            Lang::En => format!(
+                "* primary outcome. Effect = {t} minus {c}, in the outcome's unit; (n) = number."
+            ),
+        },
+        width,
+        "",
+        "  ",
     ));
     out
 }
@@ -203,14 +422,29 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             continue;
         }
         any = true;
+        // Control first, as in the table; arms named as in the table's header.
+        let (control_word, treated_word) = arm_words(r.design, lang);
+        let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+        let is_control = |arm: &str| r.arms.iter().any(|a| a.value == arm && a.control);
+        let mut sums = sums;
+        sums.sort_by_key(|s| !is_control(&s.arm));
+        let name = |arm: &str| {
+            if is_control(arm) {
+                control_word.to_string()
+            } else if several {
+                r.arm_label(arm, lang)
+            } else {
+                treated_word.to_string()
+            }
+        };
         let part = |f: &dyn Fn(&crate::analysis::ArmSummaryRow) -> Option<usize>| {
             sums.iter()
-                .map(|s| format!("{} {}", r.arm_label(&s.arm, lang), fmt_count(f(s), lang)))
+                .map(|s| format!("{} {}", name(&s.arm), fmt_count(f(s), lang)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let mut line = format!(
-            "  {}: {} {}",
+            "{}: {} {}",
             o.label.get(lang),
             tr(lang, "zonder uitkomst", "no outcome"),
             part(&|s| s.n_missing)
@@ -224,8 +458,7 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
                 part(&|s| s.n_missing_covariates)
             ));
         }
-        out.push_str(&line);
-        out.push('\n');
+        out.push_str(&wrap(&line, TERMINAL_WIDTH, "  ", "    "));
     }
     if !any {
         return String::new();
@@ -245,12 +478,74 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             }
         ));
     }
+    // Each note once, naming the outcomes it is about; one that is a warning already
+    // says so.
+    let mut texts: Vec<(&str, Vec<String>)> = Vec::new();
     for n in &r.notes {
-        out.push_str(&format!(
-            "{} {}\n",
-            tr(lang, "Let op:", "Note:"),
-            n.text.get(lang)
+        let text = n.text.get(lang);
+        let label = n
+            .outcome
+            .as_deref()
+            .and_then(|o| r.outcome(o))
+            .map(|o| o.label.get(lang).to_string());
+        match texts.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, outcomes)) => outcomes.extend(label),
+            None => texts.push((text, label.into_iter().collect())),
+        }
+    }
+    for (text, outcomes) in texts {
+        let warning = ["Warning:", "Waarschuwing:", "Let op:", "Note:"]
+            .iter()
+            .any(|w| text.starts_with(w));
+        let first = if warning {
+            String::new()
+        } else {
+            format!("{} ", tr(lang, "Let op:", "Note:"))
+        };
+        let about = if outcomes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", outcomes.join("; "))
+        };
+        out.push_str(&wrap(
+            &format!("{text}{about}"),
+            TERMINAL_WIDTH,
+            &first,
+            "  ",
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_to_the_width_and_indents_the_continuation() {
+        let text = "Warning: differential attrition. Missing: 12.0% in Regular guidance against 3.0% in Intensive neighbourhood-based guidance.";
+        let got = wrap(text, 40, "", "  ");
+        for l in got.lines() {
+            assert!(l.chars().count() <= 40, "{l:?}");
+        }
+        assert!(got.lines().skip(1).all(|l| l.starts_with("  ")));
+        let words: Vec<&str> = got.split_whitespace().collect();
+        assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn fit_cuts_labels_only_and_reaches_the_width() {
+        let mut rows = vec![
+            vec!["Subset".into(), "Effect".into()],
+            vec![
+                "Rail (ProRail, BAM, Strukton)".into(),
+                "+0.05 [0.01, 0.09]".into(),
+            ],
+        ];
+        fit(&mut rows, &[0], 30);
+        let table = render(&rows);
+        assert!(table.lines().all(|l| l.chars().count() <= 30), "{table}");
+        assert_eq!(rows[1][1], "+0.05 [0.01, 0.09]");
+        assert!(rows[1][0].ends_with('…'));
+    }
 }

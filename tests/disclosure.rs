@@ -669,6 +669,14 @@ fn errors_do_not_echo_person_ids() {
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("occurs 2 times"), "{err}");
     assert!(!err.contains("P000007"), "{err}");
+    // A config whose arm column is the id column names no id either.
+    let cfg = WALK_CONFIG.replace("column = \"arm\"", "column = \"pid\"");
+    let dir2 = common::pilot_dir(&cfg, "walk.csv", walk_csv());
+    let res = run_in(dir2.path(), &["pilot", "mini", "--out", "out"]);
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("is `arms.column` the arm column"), "{err}");
+    assert!(!err.contains("P0000"), "{err}");
     // A wrong --treated on an id column lists no ids, and the message stays short.
     let args = [
         "compare",

@@ -534,10 +534,20 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ));
         }
         Err((i, Some(value))) => {
+            // A column of many values is likely an id or a measurement: its values
+            // are not echoed (they may identify persons).
+            let many = !matches!(frame.levels(&spec.arms.column), Ok((l, _)) if l.len() <= 12);
+            let shown = if many {
+                "a value that is not an arm (the column has more than 12 different values: is \
+                 `arms.column` the arm column?)"
+                    .to_string()
+            } else {
+                format!("unknown arm \"{value}\"")
+            };
             return Err(Error::data(
                 path,
                 format!(
-                    "column \"{}\", {}: unknown arm \"{value}\"; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
+                    "column \"{}\", {}: {shown}; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
                     spec.arms.column,
                     frame.row_ref(i),
                     spec.path.display(),

@@ -120,15 +120,10 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
                 ),
                 arm_mean(r, &e.outcome, &e.subset, &e.control, lang),
                 arm_mean(r, &e.outcome, &e.subset, &e.treated, lang),
-                if e.suppressed {
-                    tr(lang, "onderdrukt", "suppressed").to_string()
-                } else {
-                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
-                },
-                localise(&fmt_p(e.p_value), lang),
-                e.p_value_adjusted
-                    .map(|q| localise(&fmt_p(q), lang))
-                    .unwrap_or_default(),
+            ]);
+            let row = rows.last_mut().expect("just pushed");
+            row.extend(effect_cells(e, f, lang));
+            row.extend([
                 format!(
                     "{}/{}",
                     fmt_count(e.n_control, lang),
@@ -342,16 +337,8 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
             row.extend([
                 arm_cell(&e.outcome, &e.subset, &e.control, e.n_control),
                 arm_cell(&e.outcome, &e.subset, &e.treated, e.n_treated),
-                if e.suppressed {
-                    tr(lang, "onderdrukt", "suppressed").to_string()
-                } else {
-                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
-                },
-                localise(&fmt_p(e.p_value), lang),
-                e.p_value_adjusted
-                    .map(|q| localise(&fmt_p(q), lang))
-                    .unwrap_or_default(),
             ]);
+            row.extend(effect_cells(e, f, lang));
             rows.push(row);
         }
     }
@@ -515,6 +502,22 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
         ));
     }
     out
+}
+
+/// An estimate's effect with its interval ("suppressed" where withheld), its p-value
+/// and its adjusted p-value, as table cells.
+fn effect_cells(e: &crate::analysis::EstimateRow, f: f64, lang: Lang) -> [String; 3] {
+    [
+        if e.suppressed {
+            tr(lang, "onderdrukt", "suppressed").to_string()
+        } else {
+            effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
+        },
+        localise(&fmt_p(e.p_value), lang),
+        e.p_value_adjusted
+            .map(|q| localise(&fmt_p(q), lang))
+            .unwrap_or_default(),
+    ]
 }
 
 #[cfg(test)]

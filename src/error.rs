@@ -70,6 +70,10 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Most values of a column an error message lists. A column with more is likely an id
+/// or a measurement, whose values may identify persons: messages give only the count.
+pub const MAX_LISTED_VALUES: usize = 12;
+
 /// Levenshtein distance, for "did you mean" hints.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

@@ -276,11 +276,8 @@ fn sums(r: &PilotResults) -> Vec<Sum> {
     add(Cell::Units, arms);
     add(Cell::Units, vec![Cell::Rows]);
     add(Cell::Rows, vec![Cell::Units]);
-    let summary = |outcome: &str, subset: &str, arm: &str| {
-        r.arm_summaries
-            .iter()
-            .position(|s| s.outcome == outcome && s.subset == subset && s.arm == arm)
-    };
+    let summary =
+        |outcome: &str, subset: &str, arm: &str| r.arm_summary_index(outcome, subset, arm);
     for (i, s) in r.arm_summaries.iter().enumerate() {
         let with_missing = vec![Cell::Observed(i), Cell::Missing(i)];
         if s.subset == POOLED {
@@ -480,9 +477,7 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
     for i in 0..r.survival.len() {
         let s = &r.survival[i];
         let summary_hidden = r
-            .arm_summaries
-            .iter()
-            .find(|a| a.outcome == s.outcome && a.subset == s.subset && a.arm == s.arm)
+            .arm_summary(&s.outcome, &s.subset, &s.arm)
             .is_none_or(|a| a.suppressed);
         let s = &mut r.survival[i];
         let too_few = s.n.is_none_or(|n| small(n, k)) || s.events.is_some_and(|e| small(e, k));
@@ -503,9 +498,8 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
     }
     // Comparisons with a withheld or small arm.
     let hidden_arm = |r: &PilotResults, outcome: &str, subset: &str, arm: &str| {
-        r.arm_summaries
-            .iter()
-            .any(|s| s.outcome == outcome && s.subset == subset && s.arm == arm && s.suppressed)
+        r.arm_summary(outcome, subset, arm)
+            .is_some_and(|s| s.suppressed)
     };
     let mut hide_cmp = Vec::new();
     for e in &r.estimates {

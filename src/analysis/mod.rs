@@ -536,11 +536,14 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         Err((i, Some(value))) => {
             // A column of many values is likely an id or a measurement: its values
             // are not echoed (they may identify persons).
-            let many = !matches!(frame.levels(&spec.arms.column), Ok((l, _)) if l.len() <= 12);
+            let many = !matches!(frame.levels(&spec.arms.column),
+                Ok((l, _)) if l.len() <= crate::error::MAX_LISTED_VALUES);
             let shown = if many {
-                "a value that is not an arm (the column has more than 12 different values: is \
-                 `arms.column` the arm column?)"
-                    .to_string()
+                format!(
+                    "a value that is not an arm (the column has more than {} different values: \
+                     is `arms.column` the arm column?)",
+                    crate::error::MAX_LISTED_VALUES
+                )
             } else {
                 format!("unknown arm \"{value}\"")
             };

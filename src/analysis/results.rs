@@ -290,6 +290,17 @@ pub struct PilotResults {
 }
 
 impl PilotResults {
+    /// Position of the summary of `arm` for `outcome` in `subset` (one per key).
+    pub fn arm_summary_index(&self, outcome: &str, subset: &str, arm: &str) -> Option<usize> {
+        self.arm_summaries
+            .iter()
+            .position(|s| s.outcome == outcome && s.subset == subset && s.arm == arm)
+    }
+    /// The summary of `arm` for `outcome` in `subset`.
+    pub fn arm_summary(&self, outcome: &str, subset: &str, arm: &str) -> Option<&ArmSummaryRow> {
+        self.arm_summary_index(outcome, subset, arm)
+            .map(|i| &self.arm_summaries[i])
+    }
     pub fn outcome(&self, id: &str) -> Option<&OutcomeMeta> {
         self.outcomes.iter().find(|o| o.id == id)
     }

@@ -11,7 +11,7 @@ use crate::config::{
     OutcomeSource, OutcomeSpec, PilotSpec, Text, check_roles,
 };
 use crate::data::{Frame, ReadArgs};
-use crate::error::{Error, Result, closest};
+use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
 use crate::stats::multiplicity::Adjustment;
 use crate::stats::ols::SeType;
@@ -134,14 +134,10 @@ pub struct CompareArgs {
     pub read: Box<ReadArgs>,
 }
 
-/// An arm column has a few values; one with more is likely an id or a measurement,
-/// and its values are not echoed (they may identify persons).
-const MAX_LISTED: usize = 12;
-
 /// What an error says about the values of an arm column: all of them when there are
-/// at most [`MAX_LISTED`], otherwise only how many.
+/// at most [`MAX_LISTED_VALUES`], otherwise only how many.
 fn arm_values_text(listed: &[&str]) -> String {
-    if listed.len() <= MAX_LISTED {
+    if listed.len() <= MAX_LISTED_VALUES {
         format!("Its values: {}.", listed.join(", "))
     } else {
         format!(
@@ -199,7 +195,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             Ok(())
         } else {
             // A hint names a value of the column only when it looks like an arm column.
-            let hint = (listed.len() <= MAX_LISTED)
+            let hint = (listed.len() <= MAX_LISTED_VALUES)
                 .then(|| closest(v, listed.iter().copied()))
                 .flatten()
                 .map(|c| format!(" Did you mean \"{c}\"?"))

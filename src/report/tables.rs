@@ -36,9 +36,7 @@ pub fn render(rows: &[Vec<String>]) -> String {
 /// Mean (or proportion) of an arm in display units, e.g. "14.2" or "–".
 pub fn arm_mean(r: &PilotResults, outcome: &str, subset: &str, arm: &str, lang: Lang) -> String {
     let factor = r.outcome(outcome).map_or(1.0, |o| o.display_factor);
-    r.arm_summaries
-        .iter()
-        .find(|s| s.outcome == outcome && s.subset == subset && s.arm == arm)
+    r.arm_summary(outcome, subset, arm)
         .map(|s| {
             if s.suppressed {
                 tr(lang, "onderdrukt", "suppressed").to_string()

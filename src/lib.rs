@@ -18,6 +18,7 @@ pub mod data;
 pub mod error;
 pub mod memory;
 pub mod plot;
+pub mod prepare;
 pub mod report;
 pub mod simulate;
 pub mod stats;

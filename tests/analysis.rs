@@ -7,6 +7,7 @@ use std::path::Path;
 use via_eval::analysis::{self, Options, PilotResults, Privacy};
 use via_eval::config::PilotSpec;
 use via_eval::data::Frame;
+use via_eval::prepare::prepare;
 
 fn spec(text: &str, name: &str) -> PilotSpec {
     PilotSpec::from_toml(text, Path::new(&format!("pilots/{name}.toml"))).unwrap()
@@ -48,7 +49,9 @@ fn aggregated_results() -> PilotResults {
     .unwrap();
     analysis::run(
         &s,
-        &Frame::from_frame(df, Path::new("agg.csv")),
+        &prepare(&s, &Frame::from_frame(df, Path::new("agg.csv")))
+            .unwrap()
+            .input,
         &Options::default(),
         Privacy::Off,
     )
@@ -72,7 +75,9 @@ fn person_results() -> PilotResults {
     let df = df!("arm" => arm, "employer" => emp, "outside_europe" => y).unwrap();
     analysis::run(
         &s,
-        &Frame::from_frame(df, Path::new("persons.csv")),
+        &prepare(&s, &Frame::from_frame(df, Path::new("persons.csv")))
+            .unwrap()
+            .input,
         &Options::default(),
         Privacy::Off,
     )
@@ -181,7 +186,9 @@ better = "lower"
     let df = df!("arm" => arm, "days" => days).unwrap();
     let r = analysis::run(
         &s,
-        &Frame::from_frame(df, Path::new("three.csv")),
+        &prepare(&s, &Frame::from_frame(df, Path::new("three.csv")))
+            .unwrap()
+            .input,
         &Options::default(),
         Privacy::Off,
     )

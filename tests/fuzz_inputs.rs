@@ -85,8 +85,10 @@ fn check_analysis(dir: &Path, bytes: &[u8]) {
     .unwrap();
     let p = dir.join("demo.csv");
     std::fs::write(&p, bytes).unwrap();
-    if let Ok(f) = Frame::load(&p, &spec.needed_columns()) {
-        let _ = analysis::run(&spec, &f, &Options::default(), Privacy::default());
+    if let Ok(f) = Frame::load(&p, &spec.needed_columns())
+        && let Ok(p) = via_eval::prepare::prepare(&spec, &f)
+    {
+        let _ = analysis::run(&spec, &p.input, &Options::default(), Privacy::default());
     }
 }
 

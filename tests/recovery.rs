@@ -16,7 +16,8 @@ fn draw(slug: &str, seed: u64, scale: f64) -> (PilotResults, Truth, DesignKind) 
     let params = SimParams::from_file(&SimParams::path_for(&pilots, slug)).unwrap();
     let sim = generate(&spec, &params, seed, scale).unwrap();
     let frame = Frame::from_frame(sim.frame, Path::new("synthetic"));
-    let r = analysis::run(&spec, &frame, &Options::default(), Privacy::Off).unwrap();
+    let input = via_eval::prepare::prepare(&spec, &frame).unwrap().input;
+    let r = analysis::run(&spec, &input, &Options::default(), Privacy::Off).unwrap();
     (r, sim.truth, spec.design.kind)
 }
 

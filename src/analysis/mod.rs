@@ -19,20 +19,20 @@
 
 pub mod disclosure;
 pub mod estimate;
+pub mod input;
 pub mod results;
 pub mod survival;
 
-use crate::config::{
-    DataLayout, DesignKind, Lang, MissingCluster, OutcomeKind, OutcomeSource, PilotSpec, Text,
-};
-use crate::data::{Frame, Numbers};
+use crate::config::{DesignKind, Lang, OutcomeKind, PilotSpec, Text};
 use crate::error::{Error, Result};
 use crate::stats::binary::{self, Counts};
 use crate::stats::describe;
 use crate::stats::multiplicity::{self, Adjustment};
-use crate::stats::ols::{Clusters, SeType};
+use crate::stats::ols::SeType;
 pub use disclosure::{Privacy, Threshold};
 pub use estimate::Estimator;
+pub use input::AnalysisInput;
+pub(crate) use input::{Labels, OutcomeData, OutcomeUnits, Units};
 pub use results::*;
 use std::borrow::Cow;
 
@@ -78,122 +78,6 @@ impl Default for Options {
     }
 }
 
-/// Row-level inputs shared by all outcomes, as plain vectors.
-pub(crate) struct Units {
-    /// Arm index (into spec.arms.values) per row.
-    pub(crate) arm: Vec<u16>,
-    /// The arm column as numbers, when it holds numbers (the arms are then "0", "1",
-    /// ...): with arms 0 and 1 it is the treatment indicator itself.
-    pub(crate) arm_numbers: Option<Numbers>,
-    /// Project value per row (when the design has projects).
-    pub(crate) project: Option<Labels>,
-    /// Cluster label per row (when the design has clusters); a row without a cluster
-    /// id has none ([`Labels::has`]) and is left out of the cluster-robust analyses.
-    pub(crate) cluster: Option<Labels>,
-    /// The cluster column's name, for notes.
-    pub(crate) cluster_column: Option<String>,
-    /// Block label per row (when randomised within blocks).
-    pub(crate) block: Option<Labels>,
-    /// Absorbed fixed effects: name and label per row.
-    pub(crate) fixed_effects: Vec<(String, Labels)>,
-    pub(crate) covariates: Vec<(String, Numbers)>,
-    /// Per row, whether a covariate is missing; None when none is.
-    pub(crate) covariate_missing: Option<Vec<bool>>,
-}
-
-impl Units {
-    /// The arm index of row `r`.
-    pub(crate) fn arm_of(&self, r: usize) -> usize {
-        usize::from(self.arm[r])
-    }
-
-    /// Whether row `r` lacks a covariate: such a unit is left out of the adjusted
-    /// estimates (and counted per arm as "missing covariate").
-    pub(crate) fn missing_covariate(&self, r: usize) -> bool {
-        self.covariate_missing.as_ref().is_some_and(|m| m[r])
-    }
-
-    /// Whether row `r` belongs to the subset (`None`: everyone; else a project).
-    pub(crate) fn in_subset(&self, subset: &Option<String>, r: usize) -> bool {
-        match (subset, &self.project) {
-            (Some(p), Some(pr)) => &pr[r] == p,
-            _ => true,
-        }
-    }
-
-    /// Whether row `r` lacks a cluster id: such a unit is left out of the
-    /// cluster-robust analyses (and counted per arm as "missing cluster").
-    pub(crate) fn missing_cluster(&self, r: usize) -> bool {
-        self.cluster.as_ref().is_some_and(|c| !c.has(r))
-    }
-
-    /// Whether any row lacks a cluster id.
-    pub(crate) fn any_missing_cluster(&self) -> bool {
-        self.cluster.as_ref().is_some_and(|c| c.n_missing > 0)
-    }
-}
-
-/// A label per row (project, cluster, block, fixed-effect level), held as a code into
-/// the sorted distinct labels so that large files need no string per row. Codes sort
-/// like the labels, so clusters numbered from codes are numbered as from the labels.
-pub(crate) struct Labels {
-    codes: Vec<u32>,
-    levels: Vec<String>,
-    /// Rows without a label (code [`NO_LABEL`]); only cluster ids may be missing.
-    n_missing: usize,
-}
-
-/// The code of a row without a label.
-const NO_LABEL: u32 = u32::MAX;
-
-impl Labels {
-    /// Whether row `r` has a label.
-    pub(crate) fn has(&self, r: usize) -> bool {
-        self.codes[r] != NO_LABEL
-    }
-    /// The code of row `r` (its label's rank among the distinct labels).
-    pub(crate) fn code(&self, r: usize) -> u32 {
-        self.codes[r]
-    }
-    /// The distinct labels, sorted.
-    pub(crate) fn levels(&self) -> &[String] {
-        &self.levels
-    }
-    /// Clusters of the given rows, numbered in label order. Every row must have a
-    /// label ([`Labels::has`]).
-    pub(crate) fn clusters(&self, rows: impl Iterator<Item = usize>) -> Clusters {
-        Clusters::from_ranked_codes(rows.map(|r| self.codes[r]).collect(), self.levels.len())
-    }
-}
-
-impl std::ops::Index<usize> for Labels {
-    type Output = str;
-    fn index(&self, r: usize) -> &str {
-        &self.levels[self.codes[r] as usize]
-    }
-}
-
-/// One outcome as analysable units: source row per unit and the value.
-struct OutcomeUnits {
-    /// Source row of each unit; None when unit `u` is row `u` (one unit per row).
-    rows: Option<Vec<u32>>,
-    values: Numbers,
-}
-
-impl OutcomeUnits {
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// The source row of unit `u`.
-    fn row(&self, u: usize) -> usize {
-        match &self.rows {
-            Some(r) => r[u] as usize,
-            None => u,
-        }
-    }
-}
-
 fn text(nl: impl Into<String>, en: impl Into<String>) -> Text {
     Text {
         nl: nl.into(),
@@ -201,17 +85,16 @@ fn text(nl: impl Into<String>, en: impl Into<String>) -> Text {
     }
 }
 
-/// Run the pilot's analysis on loaded data.
-/// Analyse a pilot and protect its results: `privacy` is required, so no caller gets
+/// Analyse a pilot's prepared data ([`crate::prepare`]) and protect its results: `privacy` is required, so no caller gets
 /// results without disclosure control unless it asked for that by name
 /// ([`Privacy::Off`], which stamps every output).
 pub fn run(
     spec: &PilotSpec,
-    frame: &Frame,
+    input: &AnalysisInput,
     opts: &Options,
     privacy: Privacy,
 ) -> Result<PilotResults> {
-    let mut r = analyse(spec, frame, opts, privacy)?;
+    let mut r = analyse(spec, input, opts, privacy)?;
     let before = r.arm_summaries.clone();
     disclosure::protect(&mut r, privacy);
     // Notes that quote arm summaries quote only what was published.
@@ -224,7 +107,7 @@ pub fn run(
 /// default time horizon needs at risk.
 fn analyse(
     spec: &PilotSpec,
-    frame: &Frame,
+    input: &AnalysisInput,
     opts: &Options,
     privacy: Privacy,
 ) -> Result<PilotResults> {
@@ -234,23 +117,22 @@ fn analyse(
             opts.conf_level
         )));
     }
-    let path = frame.path();
-    let units = prepare_units(spec, frame)?;
+    if input.outcomes.len() != spec.outcomes.len() {
+        return Err(Error::analysis(format!(
+            "the prepared data hold {} outcomes but the spec lists {}; prepare the data with this spec",
+            input.outcomes.len(),
+            spec.outcomes.len()
+        )));
+    }
+    let units = &input.units;
     let mut notes = Vec::new();
-    let subsets = subsets_of(spec, &units);
-    let synthetic = frame.column_names().iter().any(|c| c == "data_source")
-        && frame
-            .strings("data_source")?
-            .iter()
-            .any(|v| v.as_deref() == Some("synthetic"));
-
+    let subsets = subsets_of(spec, units);
     let mut arm_summaries = Vec::new();
     let mut estimates = Vec::new();
     let mut tests = Vec::new();
     let mut survival_rows = Vec::new();
     let mut outcomes = Vec::new();
-    let mut n_units = frame.height();
-    for o in &spec.outcomes {
+    for (o, data) in spec.outcomes.iter().zip(&input.outcomes) {
         let display_factor = if o.kind == OutcomeKind::Binary {
             100.0
         } else {
@@ -265,66 +147,64 @@ fn analyse(
             better: o.better,
             display_factor,
         });
-        if o.kind == OutcomeKind::TimeToEvent {
-            let (te, no_cluster) = time_event(spec, frame, o, &units)?;
-            for (subset, in_subset) in &subsets {
-                let mut res = survival::analyse(
-                    spec,
-                    o,
-                    &units,
-                    &te,
-                    subset,
-                    in_subset,
-                    opts,
-                    privacy.min_persons(),
-                );
-                if units.any_missing_cluster() {
-                    // Units without a cluster id were left out of this outcome's analysis
-                    // (the survival analysis takes every unit it is given).
-                    let mut per_arm = vec![0usize; spec.arms.values.len()];
-                    for &r in no_cluster
-                        .iter()
-                        .filter(|&&r| units.in_subset(in_subset, r))
-                    {
-                        per_arm[units.arm_of(r)] += 1;
-                    }
-                    for s in &mut res.arm_summaries {
-                        s.n_missing_cluster = spec
-                            .arms
-                            .values
+        let ou = match data {
+            OutcomeData::Values(ou) => ou,
+            OutcomeData::TimeToEvent { te, no_cluster } => {
+                for (subset, in_subset) in &subsets {
+                    let mut res = survival::analyse(
+                        spec,
+                        o,
+                        units,
+                        &te,
+                        subset,
+                        in_subset,
+                        opts,
+                        privacy.min_persons(),
+                    );
+                    if units.any_missing_cluster() {
+                        // Units without a cluster id were left out of this outcome's analysis
+                        // (the survival analysis takes every unit it is given).
+                        let mut per_arm = vec![0usize; spec.arms.values.len()];
+                        for &r in no_cluster
                             .iter()
-                            .position(|a| a.value == s.arm)
-                            .map(|a| Some(per_arm[a]));
-                    }
-                    if per_arm.iter().any(|&m| m > 0) {
-                        notes.push(missing_cluster_note(
+                            .filter(|&&r| units.in_subset(in_subset, r))
+                        {
+                            per_arm[units.arm_of(r)] += 1;
+                        }
+                        for s in &mut res.arm_summaries {
+                            s.n_missing_cluster = spec
+                                .arms
+                                .values
+                                .iter()
+                                .position(|a| a.value == s.arm)
+                                .map(|a| Some(per_arm[a]));
+                        }
+                        if per_arm.iter().any(|&m| m > 0) {
+                            notes.push(missing_cluster_note(
                             &o.id,
                             subset,
-                            &units,
+                            units,
                             text(
                                 "analyse van deze uitkomst (overlevingscurves, toetsen en schattingen)",
                                 "analysis of this outcome (survival curves, tests and estimates)",
                             ),
                         ));
+                        }
                     }
+                    survival_rows.extend(res.summaries);
+                    arm_summaries.extend(res.arm_summaries);
+                    estimates.extend(res.estimates);
+                    tests.extend(res.tests);
+                    notes.extend(res.notes);
                 }
-                survival_rows.extend(res.summaries);
-                arm_summaries.extend(res.arm_summaries);
-                estimates.extend(res.estimates);
-                tests.extend(res.tests);
-                notes.extend(res.notes);
+                continue;
             }
-            continue;
-        }
-        let ou = outcome_units(spec, frame, o)?;
-        if spec.data.layout == DataLayout::Aggregated {
-            n_units = n_units.max(ou.len());
-        }
+        };
         for (subset, in_subset) in &subsets {
             analyse_subset(
                 spec,
                 o,
-                &units,
+                units,
                 &ou,
                 subset,
                 in_subset,
@@ -348,13 +228,11 @@ fn analyse(
                 )
             })
             .collect();
-        return Err(Error::data(
-            path,
-            format!(
-                "no comparison could be estimated (too few units per arm, or outcomes without variation):{}",
-                why.concat()
-            ),
-        ));
+        return Err(Error::analysis(format!(
+            "data {}: no comparison could be estimated (too few units per arm, or outcomes without variation):{}",
+            spec.data.file,
+            why.concat()
+        )));
     }
 
     let n_clusters = units.cluster.as_ref().map(|c| c.levels().len());
@@ -396,9 +274,9 @@ fn analyse(
         design: spec.design.kind,
         design_note: spec.design.note.clone(),
         data_file: spec.data.file.clone(),
-        n_rows: Some(frame.height()),
-        n_units: Some(n_units),
-        synthetic,
+        n_rows: Some(input.n_rows),
+        n_units: Some(input.n_units),
+        synthetic: input.synthetic,
         conf_level: opts.conf_level,
         cluster: spec.design.cluster.clone(),
         n_clusters,
@@ -507,240 +385,6 @@ fn method_text(spec: &PilotSpec) -> Text {
     )
 }
 
-fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
-    let path = frame.path();
-    let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
-    if allowed.len() > usize::from(u16::MAX) {
-        return Err(Error::data(
-            path,
-            format!(
-                "column \"{}\" has {} different values; an analysis compares at most {} arms",
-                spec.arms.column,
-                allowed.len(),
-                u16::MAX
-            ),
-        ));
-    }
-    let arm = match frame.positions(&spec.arms.column, &allowed)? {
-        Ok(arm) => arm,
-        Err((i, None)) => {
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{}\", {}: the arm is missing; every unit needs an arm",
-                    spec.arms.column,
-                    frame.row_ref(i)
-                ),
-            ));
-        }
-        Err((i, Some(value))) => {
-            // A column of many values is likely an id or a measurement: its values
-            // are not echoed (they may identify persons).
-            let many = !matches!(frame.levels(&spec.arms.column),
-                Ok((l, _)) if l.len() <= crate::error::MAX_LISTED_VALUES);
-            let shown = if many {
-                format!(
-                    "a value that is not an arm (the column has more than {} different values: \
-                     is `arms.column` the arm column?)",
-                    crate::error::MAX_LISTED_VALUES
-                )
-            } else {
-                format!("unknown arm \"{value}\"")
-            };
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{}\", {}: {shown}; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
-                    spec.arms.column,
-                    frame.row_ref(i),
-                    spec.path.display(),
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    };
-    // `may_miss`: a row without a label is kept (as [`NO_LABEL`]); else an error that
-    // names the row and ends with `hint`.
-    let labels =
-        |c: &Option<String>, what: &str, may_miss: bool, hint: &str| -> Result<Option<Labels>> {
-            let Some(c) = c else { return Ok(None) };
-            let f = frame.factor(c)?;
-            let mut codes = Vec::with_capacity(f.codes.len());
-            let mut n_missing = 0;
-            for (i, x) in f.codes.into_iter().enumerate() {
-                match x {
-                    Some(x) => codes.push(x),
-                    None if may_miss => {
-                        codes.push(NO_LABEL);
-                        n_missing += 1;
-                    }
-                    None => {
-                        return Err(Error::data(
-                            path,
-                            format!(
-                                "column \"{c}\", {}: the {what} is missing{hint}",
-                                frame.row_ref(i)
-                            ),
-                        ));
-                    }
-                }
-            }
-            Ok(Some(Labels {
-                codes,
-                levels: f.levels,
-                n_missing,
-            }))
-        };
-    let project = labels(&spec.design.project, "project", false, "")?;
-    if let (Some(p), false) = (&project, spec.projects.is_empty()) {
-        let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
-        if let Some((i, v)) = (0..p.codes.len())
-            .map(|i| (i, &p[i]))
-            .find(|(_, v)| !allowed.contains(v))
-        {
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{}\", data row {}: unknown project \"{v}\"; the config allows: {}",
-                    spec.design.project.as_deref().unwrap_or(""),
-                    i + 1,
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-    let cluster = labels(
-        &spec.design.cluster,
-        "cluster",
-        spec.design.missing_cluster == MissingCluster::Drop,
-        "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
-    )?;
-    let block = labels(&spec.design.block, "block", false, "")?;
-    let mut fixed_effects = Vec::new();
-    for f in &spec.design.fixed_effects {
-        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level", false, "")? {
-            fixed_effects.push((f.clone(), l));
-        }
-    }
-    let mut covariates = Vec::new();
-    for c in &spec.covariates {
-        let v = frame.numeric(c)?;
-        if let Some(k) = one_value_per_arm(&v, &arm, allowed.len()) {
-            return Err(Error::data(
-                path,
-                format!(
-                    "covariate \"{c}\" takes one value in each arm of column \"{}\" ({k} arms with a value): it is collinear with the arm indicator, so the effect of the arm cannot be separated from it. Remove \"{c}\" from the covariates (a covariate should be measured before assignment)",
-                    spec.arms.column
-                ),
-            ));
-        }
-        covariates.push((c.clone(), v));
-    }
-    let covariate_missing = covariates.iter().any(|(_, c)| c.missing() > 0).then(|| {
-        (0..arm.len())
-            .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))
-            .collect()
-    });
-    let arm_numbers = frame
-        .is_numeric(&spec.arms.column)
-        .then(|| frame.numeric(&spec.arms.column))
-        .transpose()?;
-    Ok(Units {
-        arm,
-        arm_numbers,
-        project,
-        cluster,
-        cluster_column: spec.design.cluster.clone(),
-        block,
-        fixed_effects,
-        covariates,
-        covariate_missing,
-    })
-}
-
-/// When the observed values of `v` are one value per arm (`arm` per row, `n_arms`
-/// arms) and not all the same: the number of arms with a value. Such a covariate is an
-/// exact function of the arm.
-fn one_value_per_arm(v: &Numbers, arm: &[u16], n_arms: usize) -> Option<usize> {
-    let mut per_arm: Vec<Option<f64>> = vec![None; n_arms];
-    for (r, &a) in arm.iter().enumerate() {
-        let Some(x) = v.get(r) else { continue };
-        let slot = &mut per_arm[usize::from(a)];
-        match *slot {
-            None => *slot = Some(x),
-            Some(w) if w != x => return None,
-            Some(_) => {}
-        }
-    }
-    let seen: Vec<f64> = per_arm.into_iter().flatten().collect();
-    (seen.len() >= 2 && seen.iter().any(|&x| x != seen[0])).then_some(seen.len())
-}
-
-fn outcome_units(
-    spec: &PilotSpec,
-    frame: &Frame,
-    o: &crate::config::OutcomeSpec,
-) -> Result<OutcomeUnits> {
-    let path = frame.path();
-    match &o.source {
-        OutcomeSource::Column(c) => {
-            let values = frame.numeric(c)?;
-            if o.kind == OutcomeKind::Binary
-                && let Some((i, v)) = values
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, v)| v.filter(|x| *x != 0.0 && *x != 1.0).map(|x| (i, x)))
-            {
-                return Err(Error::data(
-                    path,
-                    format!(
-                        "column \"{c}\", data row {}: value {v} in binary outcome \"{}\"; binary outcomes take 0 or 1 (or missing)",
-                        i + 1,
-                        o.id
-                    ),
-                ));
-            }
-            Ok(OutcomeUnits { rows: None, values })
-        }
-        OutcomeSource::Counts { events, trials } => {
-            let ev = frame.numbers(events)?;
-            let tr = frame.numbers(trials)?;
-            let mut rows = Vec::new();
-            let mut values = Vec::new();
-            for (i, (e, t)) in ev.iter().zip(&tr).enumerate() {
-                let (Some(e), Some(t)) = (e, t) else {
-                    continue;
-                };
-                let ok = |x: f64| x >= 0.0 && x.fract() == 0.0;
-                if !ok(*e) || !ok(*t) || e > t {
-                    return Err(Error::data(
-                        path,
-                        format!(
-                            "columns \"{events}\"/\"{trials}\", data row {}: {e} events out of {t}; counts must be whole numbers with events ≤ trials",
-                            i + 1
-                        ),
-                    ));
-                }
-                let (e, t) = (*e as usize, *t as usize);
-                rows.extend(std::iter::repeat_n(i as u32, t));
-                values.extend(std::iter::repeat_n(1.0, e));
-                values.extend(std::iter::repeat_n(0.0, t - e));
-            }
-            let _ = spec;
-            Ok(OutcomeUnits {
-                rows: Some(rows),
-                values: Numbers::from_values(values),
-            })
-        }
-        OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => {
-            Err(Error::analysis(format!(
-                "outcome \"{}\" is time-to-event and is not analysed here",
-                o.id
-            )))
-        }
-    }
-}
-
 /// Differential attrition: a warning for each outcome whose share of missing
 /// outcomes differs between arms by more than `spec.attrition_margin` (whole sample).
 /// Whether to warn is decided on all units (`before` disclosure control); the shares
@@ -839,181 +483,6 @@ fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustme
             rows[i].adjustment = Some(method.label().to_string());
         }
     }
-}
-
-/// Time and event columns of a time-to-event outcome, checked: events 0/1, times
-/// finite and not negative; a unit missing either is left out (and counted). A unit
-/// without a cluster id is left out too: its row is in the second list.
-fn time_event(
-    spec: &PilotSpec,
-    frame: &Frame,
-    o: &crate::config::OutcomeSpec,
-    units: &Units,
-) -> Result<(survival::TimeEvent, Vec<usize>)> {
-    let path = frame.path();
-    if let OutcomeSource::Panel { .. } = &o.source {
-        return panel_time_event(spec, frame, o, units);
-    }
-    let OutcomeSource::TimeEvent { time, event } = &o.source else {
-        return Err(Error::analysis(format!(
-            "outcome \"{}\" is not time-to-event",
-            o.id
-        )));
-    };
-    let t = frame.numeric(time)?;
-    let e = frame.numeric(event)?;
-    let mut no_cluster = Vec::new();
-    let mut te = survival::TimeEvent {
-        rows: Vec::new(),
-        time: Vec::new(),
-        event: Vec::new(),
-        missing_by_arm: vec![0; spec.arms.values.len()],
-    };
-    for (i, (tv, ev)) in t.iter().zip(e.iter()).enumerate() {
-        match (tv, ev) {
-            (Some(tv), Some(ev)) => {
-                if tv < 0.0 {
-                    return Err(Error::data(
-                        path,
-                        format!(
-                            "column \"{time}\", data row {}: time {tv} is negative; times count from the start of follow-up",
-                            i + 1
-                        ),
-                    ));
-                }
-                if ev != 0.0 && ev != 1.0 {
-                    return Err(Error::data(
-                        path,
-                        format!(
-                            "column \"{event}\", data row {}: value {ev}; the event column takes 1 (event) or 0 (censored)",
-                            i + 1
-                        ),
-                    ));
-                }
-                if units.missing_cluster(i) {
-                    no_cluster.push(i);
-                    continue;
-                }
-                te.rows.push(i);
-                te.time.push(tv);
-                te.event.push(ev == 1.0);
-            }
-            _ => te.missing_by_arm[units.arm_of(i)] += 1,
-        }
-    }
-    Ok((te, no_cluster))
-}
-
-/// Time and event from a person-by-month panel file, joined to the units by
-/// `data.id`. Units without panel rows have a missing outcome (counted per arm).
-fn panel_time_event(
-    spec: &PilotSpec,
-    frame: &Frame,
-    o: &crate::config::OutcomeSpec,
-    units: &Units,
-) -> Result<(survival::TimeEvent, Vec<usize>)> {
-    let OutcomeSource::Panel {
-        file,
-        id,
-        month,
-        status,
-        end,
-    } = &o.source
-    else {
-        return Err(Error::analysis(format!(
-            "outcome \"{}\" has no panel",
-            o.id
-        )));
-    };
-    let dir = frame.path().parent().unwrap_or(std::path::Path::new("."));
-    let ppath = dir.join(file);
-    let mut cols = vec![id.clone(), month.clone(), status.clone()];
-    cols.extend(end.iter().cloned());
-    // The panel comes from the same source as the data file: the same read options.
-    let panel = Frame::load_with(&ppath, &cols, &[], &spec.data.read)?;
-    let ids: Vec<String> = panel
-        .strings(id)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.ok_or_else(|| {
-                Error::data(
-                    &ppath,
-                    format!("column \"{id}\", data row {}: the id is missing", i + 1),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    let whole = |col: &str| -> Result<Vec<Option<i64>>> {
-        panel
-            .numbers(col)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Some(x) if x.fract() != 0.0 => Err(Error::data(
-                    &ppath,
-                    format!(
-                        "column \"{col}\", data row {}: {x} is not a whole month",
-                        i + 1
-                    ),
-                )),
-                other => Ok(other.map(|x| x as i64)),
-            })
-            .collect()
-    };
-    let months = whole(month)?;
-    let ends = end.as_deref().map(whole).transpose()?;
-    let statuses: Vec<Option<bool>> = panel
-        .numbers(status)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Some(x) if x == 0.0 || x == 1.0 => Ok(Some(x == 1.0)),
-            Some(x) => Err(Error::data(
-                &ppath,
-                format!(
-                    "column \"{status}\", data row {}: value {x}; the status takes 1 or 0",
-                    i + 1
-                ),
-            )),
-            None => Ok(None),
-        })
-        .collect::<Result<_>>()?;
-    let derived =
-        crate::stats::survival::survival_from_panel(&ids, &months, &statuses, ends.as_deref())
-            .map_err(|e| Error::data(&ppath, format!("outcome \"{}\": {e}", o.id)))?;
-    let by_id: std::collections::HashMap<&str, (f64, bool)> = derived
-        .id
-        .iter()
-        .zip(derived.time.iter().zip(&derived.event))
-        .map(|(k, (t, e))| (k.as_str(), (*t, *e)))
-        .collect();
-    let id_col = spec.data.id.as_deref().ok_or_else(|| {
-        Error::config(
-            &spec.path,
-            "a panel outcome needs `data.id` to join the panel to the units",
-        )
-    })?;
-    let unit_ids = frame.strings(id_col)?;
-    let mut te = survival::TimeEvent {
-        rows: Vec::new(),
-        time: Vec::new(),
-        event: Vec::new(),
-        missing_by_arm: vec![0; spec.arms.values.len()],
-    };
-    let mut no_cluster = Vec::new();
-    for (i, uid) in unit_ids.iter().enumerate() {
-        match uid.as_deref().and_then(|k| by_id.get(k)) {
-            Some(_) if units.missing_cluster(i) => no_cluster.push(i),
-            Some(&(t, e)) => {
-                te.rows.push(i);
-                te.time.push(t);
-                te.event.push(e);
-            }
-            None => te.missing_by_arm[units.arm_of(i)] += 1,
-        }
-    }
-    Ok((te, no_cluster))
 }
 
 #[allow(clippy::too_many_arguments)]

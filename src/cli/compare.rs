@@ -394,9 +394,10 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     };
     let (progress, bar) =
         super::resampling_progress(args.bootstrap.is_some() || args.permutations.is_some());
+    let input = crate::prepare::prepare(&spec, &frame)?.input;
     let r = analysis::run(
         &spec,
-        &frame,
+        &input,
         &Options {
             conf_level: args.conf_level,
             estimator: args.estimator,

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, Options, PilotResults, Privacy};
 use crate::config::{self, Lang, PilotSpec};
-use crate::config::{DataLayout, DesignKind};
 use crate::data::{Frame, ReadArgs, ReadOptions};
 use crate::error::{Error, Result};
+use crate::prepare;
 use crate::report::columns::{self, Names};
 use crate::report::{self, charts, document, html, markdown, tables};
 
@@ -72,53 +72,17 @@ pub struct PilotArgs {
     pub read: ReadArgs,
 }
 
-/// The data file of a pilot: `data_dir/<data.file>`, or the Parquet file of the same
-/// stem when the CSV is absent.
-pub fn data_path(spec: &PilotSpec, data_dir: &Path) -> PathBuf {
-    let p = data_dir.join(&spec.data.file);
-    if !p.exists() {
-        let alt = p.with_extension("parquet");
-        if alt.exists() {
-            return alt;
-        }
-    }
-    p
-}
-
-/// Load a pilot's data with the config's read options, each overridden by one set in
-/// `over`, and check that ids (`data.id`) are unique: per period in a before/after
-/// design, not at all in a panel or with aggregated rows.
-pub fn load_data(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Frame> {
-    let path = data_path(spec, data_dir);
+/// Read a pilot's data ([`prepare::read`]), with the command line's hint when the data
+/// file is missing.
+fn read(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Frame> {
+    let path = prepare::data_path(spec, data_dir);
     if !path.exists() {
         return Err(Error::io(
             &path,
             super::locate::missing_data_hint(&spec.slug),
         ));
     }
-    let mut cols = spec.needed_columns();
-    if let Some(id) = &spec.data.id
-        && !cols.contains(id)
-    {
-        cols.push(id.clone());
-    }
-    // `data_source` marks synthetic data; it is read when present.
-    let read = spec.data.read.overridden_by(over);
-    let frame = Frame::load_with(&path, &cols, &["data_source"], &read)?;
-    if let Some(id) = &spec.data.id
-        && spec.data.layout == DataLayout::Person
-        && spec.design.kind != DesignKind::Panel
-    {
-        let within =
-            (spec.design.kind == DesignKind::BeforeAfter).then_some(spec.arms.column.as_str());
-        frame.check_unique_ids(id, within)?;
-    }
-    let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-    frame.check_arms(&spec.arms.column, &arms, &spec.arms.control)?;
-    if let Some(c) = &spec.design.cluster {
-        frame.check_clusters(c)?;
-    }
-    Ok(frame)
+    prepare::read(spec, data_dir, over)
 }
 
 /// Load, analyse and protect one pilot (`privacy` is required: see
@@ -129,8 +93,8 @@ pub fn evaluate(
     opts: &Options,
     privacy: Privacy,
 ) -> Result<PilotResults> {
-    let frame = load_data(spec, data_dir, &ReadOptions::default())?;
-    analysis::run(spec, &frame, opts, privacy)
+    let prepared = prepare::prepare(spec, &read(spec, data_dir, &ReadOptions::default())?)?;
+    analysis::run(spec, &prepared.input, opts, privacy)
 }
 
 /// Render every output file of an evaluation, the tables with our column names.
@@ -239,18 +203,21 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 progress,
                 ..Options::default()
             };
-            let frame = load_data(&spec, &data, &read)?;
+            let frame = self::read(&spec, &data, &read)?;
             if !args.quiet {
                 for a in frame.assumptions() {
                     eprintln!("note: {}: {a}", frame.path().display());
                 }
             }
-            let r = analysis::run(&spec, &frame, &opts, privacy);
+            let prepared = prepare::prepare(&spec, &frame)?;
+            let r = analysis::run(&spec, &prepared.input, &opts, privacy);
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
             let r = r?;
-            let inputs = [spec.path.as_path(), frame.path()];
+            let inputs: Vec<&Path> = std::iter::once(spec.path.as_path())
+                .chain(prepared.files.iter().map(PathBuf::as_path))
+                .collect();
             super::manifest::check_output_not_over_inputs(&out, &inputs)?;
             let mut files = render_outputs_named(&r, args.lang, args.names)?;
             let manifest = super::manifest::Manifest::new(

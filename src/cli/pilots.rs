@@ -43,7 +43,7 @@ pub fn run(args: &PilotsArgs) -> Result<()> {
     let data_dir = super::locate::data_dir(args.data.as_deref(), &pilots);
     for path in config::discover(&pilots)? {
         let spec = PilotSpec::from_file(&path)?;
-        let data = super::pilot::data_path(&spec, &data_dir);
+        let data = crate::prepare::data_path(&spec, &data_dir);
         let cols = std::slice::from_ref(&spec.arms.column);
         let (n, found) = match Frame::load_with(&data, cols, &[], &spec.data.read) {
             Ok(f) => (f.height().to_string(), data.display().to_string()),

@@ -78,7 +78,7 @@ fn holds_shipped_data(out: &Path, shipped: &Path, spec: &config::PilotSpec) -> b
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    same && super::pilot::data_path(spec, out).exists()
+    same && crate::prepare::data_path(spec, out).exists()
 }
 
 /// The summary printed after a run: rows per arm, true effects, files written.

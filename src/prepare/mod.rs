@@ -1,0 +1,536 @@
+//! The prepare stage: from a validated pilot spec and its data to the one typed input
+//! of the analysis ([`AnalysisInput`]).
+//!
+//! This is the only place that opens the data files a spec names (the data file and
+//! any panel file of a time-to-event outcome), and the one place where data are
+//! checked against the spec: arms, projects, clusters, unique ids, covariates that
+//! are a function of the arm, binary values, counts, times and events. Every check
+//! names the file, column and row and says what to change. The analysis then works on
+//! plain vectors and never sees a frame or a path.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::input::{AnalysisInput, Labels, NO_LABEL, OutcomeData, OutcomeUnits, Units};
+use crate::analysis::survival::TimeEvent;
+use crate::config::{
+    DataLayout, DesignKind, MissingCluster, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec,
+};
+use crate::data::{Frame, Numbers, ReadOptions};
+use crate::error::{Error, Result};
+
+/// A pilot's prepared input, with the files it came from.
+pub struct Prepared {
+    pub input: AnalysisInput,
+    /// Every file read (the data file first, then panel files), for the manifest.
+    pub files: Vec<PathBuf>,
+}
+
+/// Read a pilot's data from `data_dir` and prepare it ([`read`], then [`prepare`]).
+pub fn load(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Prepared> {
+    prepare(spec, &read(spec, data_dir, over)?)
+}
+
+/// Check loaded data against the spec and build the analysis input. Panel files named
+/// by the spec are read from the data file's folder. `compare` and tests call this
+/// with a frame they loaded; `pilot` with the frame of [`read`].
+pub fn prepare(spec: &PilotSpec, frame: &Frame) -> Result<Prepared> {
+    let (input, files) = prepare_with_files(spec, frame)?;
+    Ok(Prepared { input, files })
+}
+
+fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput, Vec<PathBuf>)> {
+    check_frame(spec, frame)?;
+    let units = prepare_units(spec, frame)?;
+    let mut files = vec![frame.path().to_path_buf()];
+    let mut outcomes = Vec::with_capacity(spec.outcomes.len());
+    let mut n_units = frame.height();
+    for o in &spec.outcomes {
+        if o.kind == OutcomeKind::TimeToEvent {
+            let (te, no_cluster, panel) = time_event(spec, frame, o, &units)?;
+            files.extend(panel);
+            outcomes.push(OutcomeData::TimeToEvent { te, no_cluster });
+        } else {
+            let ou = outcome_units(frame, o)?;
+            if spec.data.layout == DataLayout::Aggregated {
+                n_units = n_units.max(ou.len());
+            }
+            outcomes.push(OutcomeData::Values(ou));
+        }
+    }
+    let synthetic = frame.column_names().iter().any(|c| c == "data_source")
+        && frame
+            .strings("data_source")?
+            .iter()
+            .any(|v| v.as_deref() == Some("synthetic"));
+    Ok((
+        AnalysisInput {
+            units,
+            outcomes,
+            n_rows: frame.height(),
+            n_units,
+            synthetic,
+        },
+        files,
+    ))
+}
+
+/// The data file of a pilot: `data_dir/<data.file>`, or the Parquet file of the same
+/// stem when the CSV is absent.
+pub fn data_path(spec: &PilotSpec, data_dir: &Path) -> PathBuf {
+    let p = data_dir.join(&spec.data.file);
+    if !p.exists() {
+        let alt = p.with_extension("parquet");
+        if alt.exists() {
+            return alt;
+        }
+    }
+    p
+}
+
+/// Read a pilot's data file (`data_dir/<data.file>`, or the Parquet file of the same
+/// stem) with the config's read options, each overridden by one set in `over`: the
+/// columns the spec needs, its id and `data_source` when present. What the reader
+/// assumed (separator, decimal mark) is in [`Frame::assumptions`].
+pub fn read(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Frame> {
+    let path = data_path(spec, data_dir);
+    if !path.exists() {
+        return Err(Error::io(
+            &path,
+            "the data file does not exist; check the path or the data folder",
+        ));
+    }
+    let mut cols = spec.needed_columns();
+    if let Some(id) = &spec.data.id
+        && !cols.contains(id)
+    {
+        cols.push(id.clone());
+    }
+    // `data_source` marks synthetic data; it is read when present.
+    let read = spec.data.read.overridden_by(over);
+    let frame = Frame::load_with(&path, &cols, &["data_source"], &read)?;
+    Ok(frame)
+}
+
+/// The whole-file checks of data against a spec: ids (`data.id`) unique (per period in
+/// a before/after design; not checked in a panel or with aggregated rows), every arm of
+/// the spec present and only those, cluster ids that can cluster.
+fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<()> {
+    if let Some(id) = &spec.data.id
+        && spec.data.layout == DataLayout::Person
+        && spec.design.kind != DesignKind::Panel
+    {
+        let within =
+            (spec.design.kind == DesignKind::BeforeAfter).then_some(spec.arms.column.as_str());
+        frame.check_unique_ids(id, within)?;
+    }
+    let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
+    frame.check_arms(&spec.arms.column, &arms, &spec.arms.control)?;
+    if let Some(c) = &spec.design.cluster {
+        frame.check_clusters(c)?;
+    }
+    Ok(())
+}
+
+fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
+    let path = frame.path();
+    let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
+    if allowed.len() > usize::from(u16::MAX) {
+        return Err(Error::data(
+            path,
+            format!(
+                "column \"{}\" has {} different values; an analysis compares at most {} arms",
+                spec.arms.column,
+                allowed.len(),
+                u16::MAX
+            ),
+        ));
+    }
+    let arm = match frame.positions(&spec.arms.column, &allowed)? {
+        Ok(arm) => arm,
+        Err((i, None)) => {
+            return Err(Error::data(
+                path,
+                format!(
+                    "column \"{}\", {}: the arm is missing; every unit needs an arm",
+                    spec.arms.column,
+                    frame.row_ref(i)
+                ),
+            ));
+        }
+        Err((i, Some(value))) => {
+            // A column of many values is likely an id or a measurement: its values
+            // are not echoed (they may identify persons).
+            let many = !matches!(frame.levels(&spec.arms.column),
+                Ok((l, _)) if l.len() <= crate::error::MAX_LISTED_VALUES);
+            let shown = if many {
+                format!(
+                    "a value that is not an arm (the column has more than {} different values: \
+                     is `arms.column` the arm column?)",
+                    crate::error::MAX_LISTED_VALUES
+                )
+            } else {
+                format!("unknown arm \"{value}\"")
+            };
+            return Err(Error::data(
+                path,
+                format!(
+                    "column \"{}\", {}: {shown}; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
+                    spec.arms.column,
+                    frame.row_ref(i),
+                    spec.path.display(),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    };
+    // `may_miss`: a row without a label is kept (as [`NO_LABEL`]); else an error that
+    // names the row and ends with `hint`.
+    let labels =
+        |c: &Option<String>, what: &str, may_miss: bool, hint: &str| -> Result<Option<Labels>> {
+            let Some(c) = c else { return Ok(None) };
+            let f = frame.factor(c)?;
+            let mut codes = Vec::with_capacity(f.codes.len());
+            let mut n_missing = 0;
+            for (i, x) in f.codes.into_iter().enumerate() {
+                match x {
+                    Some(x) => codes.push(x),
+                    None if may_miss => {
+                        codes.push(NO_LABEL);
+                        n_missing += 1;
+                    }
+                    None => {
+                        return Err(Error::data(
+                            path,
+                            format!(
+                                "column \"{c}\", {}: the {what} is missing{hint}",
+                                frame.row_ref(i)
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(Labels {
+                codes,
+                levels: f.levels,
+                n_missing,
+            }))
+        };
+    let project = labels(&spec.design.project, "project", false, "")?;
+    if let (Some(p), false) = (&project, spec.projects.is_empty()) {
+        let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
+        if let Some((i, v)) = (0..p.codes.len())
+            .map(|i| (i, &p[i]))
+            .find(|(_, v)| !allowed.contains(v))
+        {
+            return Err(Error::data(
+                path,
+                format!(
+                    "column \"{}\", data row {}: unknown project \"{v}\"; the config allows: {}",
+                    spec.design.project.as_deref().unwrap_or(""),
+                    i + 1,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    let cluster = labels(
+        &spec.design.cluster,
+        "cluster",
+        spec.design.missing_cluster == MissingCluster::Drop,
+        "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
+    )?;
+    let block = labels(&spec.design.block, "block", false, "")?;
+    let mut fixed_effects = Vec::new();
+    for f in &spec.design.fixed_effects {
+        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level", false, "")? {
+            fixed_effects.push((f.clone(), l));
+        }
+    }
+    let mut covariates = Vec::new();
+    for c in &spec.covariates {
+        let v = frame.numeric(c)?;
+        if let Some(k) = one_value_per_arm(&v, &arm, allowed.len()) {
+            return Err(Error::data(
+                path,
+                format!(
+                    "covariate \"{c}\" takes one value in each arm of column \"{}\" ({k} arms with a value): it is collinear with the arm indicator, so the effect of the arm cannot be separated from it. Remove \"{c}\" from the covariates (a covariate should be measured before assignment)",
+                    spec.arms.column
+                ),
+            ));
+        }
+        covariates.push((c.clone(), v));
+    }
+    let covariate_missing = covariates.iter().any(|(_, c)| c.missing() > 0).then(|| {
+        (0..arm.len())
+            .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))
+            .collect()
+    });
+    let arm_numbers = frame
+        .is_numeric(&spec.arms.column)
+        .then(|| frame.numeric(&spec.arms.column))
+        .transpose()?;
+    Ok(Units {
+        arm,
+        arm_numbers,
+        project,
+        cluster,
+        cluster_column: spec.design.cluster.clone(),
+        block,
+        fixed_effects,
+        covariates,
+        covariate_missing,
+    })
+}
+
+/// When the observed values of `v` are one value per arm (`arm` per row, `n_arms`
+/// arms) and not all the same: the number of arms with a value. Such a covariate is an
+/// exact function of the arm.
+fn one_value_per_arm(v: &Numbers, arm: &[u16], n_arms: usize) -> Option<usize> {
+    let mut per_arm: Vec<Option<f64>> = vec![None; n_arms];
+    for (r, &a) in arm.iter().enumerate() {
+        let Some(x) = v.get(r) else { continue };
+        let slot = &mut per_arm[usize::from(a)];
+        match *slot {
+            None => *slot = Some(x),
+            Some(w) if w != x => return None,
+            Some(_) => {}
+        }
+    }
+    let seen: Vec<f64> = per_arm.into_iter().flatten().collect();
+    (seen.len() >= 2 && seen.iter().any(|&x| x != seen[0])).then_some(seen.len())
+}
+
+fn outcome_units(frame: &Frame, o: &OutcomeSpec) -> Result<OutcomeUnits> {
+    let path = frame.path();
+    match &o.source {
+        OutcomeSource::Column(c) => {
+            let values = frame.numeric(c)?;
+            if o.kind == OutcomeKind::Binary
+                && let Some((i, v)) = values
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, v)| v.filter(|x| *x != 0.0 && *x != 1.0).map(|x| (i, x)))
+            {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "column \"{c}\", data row {}: value {v} in binary outcome \"{}\"; binary outcomes take 0 or 1 (or missing)",
+                        i + 1,
+                        o.id
+                    ),
+                ));
+            }
+            Ok(OutcomeUnits { rows: None, values })
+        }
+        OutcomeSource::Counts { events, trials } => {
+            let ev = frame.numbers(events)?;
+            let tr = frame.numbers(trials)?;
+            let mut rows = Vec::new();
+            let mut values = Vec::new();
+            for (i, (e, t)) in ev.iter().zip(&tr).enumerate() {
+                let (Some(e), Some(t)) = (e, t) else {
+                    continue;
+                };
+                let ok = |x: f64| x >= 0.0 && x.fract() == 0.0;
+                if !ok(*e) || !ok(*t) || e > t {
+                    return Err(Error::data(
+                        path,
+                        format!(
+                            "columns \"{events}\"/\"{trials}\", data row {}: {e} events out of {t}; counts must be whole numbers with events ≤ trials",
+                            i + 1
+                        ),
+                    ));
+                }
+                let (e, t) = (*e as usize, *t as usize);
+                rows.extend(std::iter::repeat_n(i as u32, t));
+                values.extend(std::iter::repeat_n(1.0, e));
+                values.extend(std::iter::repeat_n(0.0, t - e));
+            }
+            Ok(OutcomeUnits {
+                rows: Some(rows),
+                values: Numbers::from_values(values),
+            })
+        }
+        OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. } => {
+            Err(Error::analysis(format!(
+                "outcome \"{}\" is time-to-event and is not analysed here",
+                o.id
+            )))
+        }
+    }
+}
+
+/// Time and event columns of a time-to-event outcome, checked: events 0/1, times
+/// finite and not negative; a unit missing either is left out (and counted). A unit
+/// without a cluster id is left out too: its row is in the second list.
+fn time_event(
+    spec: &PilotSpec,
+    frame: &Frame,
+    o: &OutcomeSpec,
+    units: &Units,
+) -> Result<(TimeEvent, Vec<usize>, Option<PathBuf>)> {
+    let path = frame.path();
+    if let OutcomeSource::Panel { .. } = &o.source {
+        return panel_time_event(spec, frame, o, units);
+    }
+    let OutcomeSource::TimeEvent { time, event } = &o.source else {
+        return Err(Error::analysis(format!(
+            "outcome \"{}\" is not time-to-event",
+            o.id
+        )));
+    };
+    let t = frame.numeric(time)?;
+    let e = frame.numeric(event)?;
+    let mut no_cluster = Vec::new();
+    let mut te = TimeEvent {
+        rows: Vec::new(),
+        time: Vec::new(),
+        event: Vec::new(),
+        missing_by_arm: vec![0; spec.arms.values.len()],
+    };
+    for (i, (tv, ev)) in t.iter().zip(e.iter()).enumerate() {
+        match (tv, ev) {
+            (Some(tv), Some(ev)) => {
+                if tv < 0.0 {
+                    return Err(Error::data(
+                        path,
+                        format!(
+                            "column \"{time}\", data row {}: time {tv} is negative; times count from the start of follow-up",
+                            i + 1
+                        ),
+                    ));
+                }
+                if ev != 0.0 && ev != 1.0 {
+                    return Err(Error::data(
+                        path,
+                        format!(
+                            "column \"{event}\", data row {}: value {ev}; the event column takes 1 (event) or 0 (censored)",
+                            i + 1
+                        ),
+                    ));
+                }
+                if units.missing_cluster(i) {
+                    no_cluster.push(i);
+                    continue;
+                }
+                te.rows.push(i);
+                te.time.push(tv);
+                te.event.push(ev == 1.0);
+            }
+            _ => te.missing_by_arm[units.arm_of(i)] += 1,
+        }
+    }
+    Ok((te, no_cluster, None))
+}
+
+/// Time and event from a person-by-month panel file, joined to the units by
+/// `data.id`. Units without panel rows have a missing outcome (counted per arm).
+fn panel_time_event(
+    spec: &PilotSpec,
+    frame: &Frame,
+    o: &OutcomeSpec,
+    units: &Units,
+) -> Result<(TimeEvent, Vec<usize>, Option<PathBuf>)> {
+    let OutcomeSource::Panel {
+        file,
+        id,
+        month,
+        status,
+        end,
+    } = &o.source
+    else {
+        return Err(Error::analysis(format!(
+            "outcome \"{}\" has no panel",
+            o.id
+        )));
+    };
+    let dir = frame.path().parent().unwrap_or(std::path::Path::new("."));
+    let ppath = dir.join(file);
+    let mut cols = vec![id.clone(), month.clone(), status.clone()];
+    cols.extend(end.iter().cloned());
+    // The panel comes from the same source as the data file: the same read options.
+    let panel = Frame::load_with(&ppath, &cols, &[], &spec.data.read)?;
+    let ids: Vec<String> = panel
+        .strings(id)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.ok_or_else(|| {
+                Error::data(
+                    &ppath,
+                    format!("column \"{id}\", data row {}: the id is missing", i + 1),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let whole = |col: &str| -> Result<Vec<Option<i64>>> {
+        panel
+            .numbers(col)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Some(x) if x.fract() != 0.0 => Err(Error::data(
+                    &ppath,
+                    format!(
+                        "column \"{col}\", data row {}: {x} is not a whole month",
+                        i + 1
+                    ),
+                )),
+                other => Ok(other.map(|x| x as i64)),
+            })
+            .collect()
+    };
+    let months = whole(month)?;
+    let ends = end.as_deref().map(whole).transpose()?;
+    let statuses: Vec<Option<bool>> = panel
+        .numbers(status)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(x) if x == 0.0 || x == 1.0 => Ok(Some(x == 1.0)),
+            Some(x) => Err(Error::data(
+                &ppath,
+                format!(
+                    "column \"{status}\", data row {}: value {x}; the status takes 1 or 0",
+                    i + 1
+                ),
+            )),
+            None => Ok(None),
+        })
+        .collect::<Result<_>>()?;
+    let derived =
+        crate::stats::survival::survival_from_panel(&ids, &months, &statuses, ends.as_deref())
+            .map_err(|e| Error::data(&ppath, format!("outcome \"{}\": {e}", o.id)))?;
+    let by_id: std::collections::HashMap<&str, (f64, bool)> = derived
+        .id
+        .iter()
+        .zip(derived.time.iter().zip(&derived.event))
+        .map(|(k, (t, e))| (k.as_str(), (*t, *e)))
+        .collect();
+    let id_col = spec.data.id.as_deref().ok_or_else(|| {
+        Error::config(
+            &spec.path,
+            "a panel outcome needs `data.id` to join the panel to the units",
+        )
+    })?;
+    let unit_ids = frame.strings(id_col)?;
+    let mut te = TimeEvent {
+        rows: Vec::new(),
+        time: Vec::new(),
+        event: Vec::new(),
+        missing_by_arm: vec![0; spec.arms.values.len()],
+    };
+    let mut no_cluster = Vec::new();
+    for (i, uid) in unit_ids.iter().enumerate() {
+        match uid.as_deref().and_then(|k| by_id.get(k)) {
+            Some(_) if units.missing_cluster(i) => no_cluster.push(i),
+            Some(&(t, e)) => {
+                te.rows.push(i);
+                te.time.push(t);
+                te.event.push(e);
+            }
+            None => te.missing_by_arm[units.arm_of(i)] += 1,
+        }
+    }
+    Ok((te, no_cluster, Some(ppath)))
+}

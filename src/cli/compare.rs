@@ -7,13 +7,12 @@ use std::path::PathBuf;
 
 use crate::analysis::{self, Estimator, Options, PilotResults, Privacy};
 use crate::config::{
-    Arm, Arms, Better, DataLayout, DataSpec, Design, DesignKind, Lang, MissingCluster, OutcomeKind,
-    OutcomeSource, OutcomeSpec, PilotSpec, Text, check_roles,
+    self, ArmDraft, ArmsDraft, DataDraft, DesignDraft, Lang, MissingCluster, Origin, OutcomeDraft,
+    OutcomeKind, PilotDraft, PilotSpec, Text, check_roles,
 };
 use crate::data::{Frame, ReadArgs};
 use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
-use crate::stats::multiplicity::Adjustment;
 use crate::stats::ols::SeType;
 
 /// Output format.
@@ -148,13 +147,6 @@ fn arm_values_text(listed: &[&str]) -> String {
     }
 }
 
-fn same(s: &str) -> Text {
-    Text {
-        nl: s.to_string(),
-        en: s.to_string(),
-    }
-}
-
 /// Build the spec the flags describe, checking columns and arm values against the data.
 /// Returns the spec, the frame and whether every row belongs to a compared arm.
 fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
@@ -265,15 +257,15 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             .collect(),
     };
     let every_row = !arm_missing && treated.len() + 1 == arm_values.len();
-    let mut values: Vec<Arm> = vec![Arm {
-        value: control.clone(),
-        label: same(&control),
-    }];
-    values.extend(treated.iter().map(|t| Arm {
-        value: t.clone(),
-        label: same(t),
-    }));
+    let arm = |v: &String| ArmDraft {
+        value: v.clone(),
+        label: Text::same(v),
+    };
+    let mut arms = vec![arm(&control)];
+    arms.extend(treated.iter().map(arm));
 
+    // The outcomes: ids from the column names (made valid ids where they are not).
+    let mut ids = OutcomeIds::default();
     let mut outcomes = Vec::new();
     for o in &args.outcome {
         let kind = match args.kind {
@@ -289,20 +281,19 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
                 }
             }
         };
-        outcomes.push(OutcomeSpec {
-            id: o.clone(),
-            kind,
-            label: same(o),
-            unit: same(if kind == OutcomeKind::Binary {
+        outcomes.push(OutcomeDraft {
+            id: ids.id_for(o),
+            column: Some(o.clone()),
+            kind: kind.to_string(),
+            label: Text::same(o),
+            unit: Text::same(if kind == OutcomeKind::Binary {
                 "percentage points"
             } else {
                 "outcome units"
             }),
             primary: true,
-            better: Better::Neither,
-            source: OutcomeSource::Column(o.clone()),
-            at: Vec::new(),
-            horizon: None,
+            better: "neither".into(),
+            ..OutcomeDraft::default()
         });
     }
     if let (Some(t), Some(e)) = (&args.time, &args.event) {
@@ -314,66 +305,103 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
         {
             return Err(Error::usage("--at and --horizon take positive times"));
         }
-        outcomes.push(OutcomeSpec {
-            id: t.clone(),
-            kind: OutcomeKind::TimeToEvent,
-            label: same(t),
-            unit: same("time units"),
+        outcomes.push(OutcomeDraft {
+            id: ids.id_for(t),
+            column: Some(t.clone()),
+            event: Some(e.clone()),
+            kind: OutcomeKind::TimeToEvent.to_string(),
+            label: Text::same(t),
+            unit: Text::same("time units"),
             primary: true,
-            better: Better::Neither,
-            source: OutcomeSource::TimeEvent {
-                time: t.clone(),
-                event: e.clone(),
-            },
+            better: "neither".into(),
             at: args.at.clone(),
             horizon: args.horizon,
+            ..OutcomeDraft::default()
         });
     }
-    let title = same(&format!(
+    let title = Text::same(format!(
         "{}: {}",
         path.file_name()
             .map(|f| f.to_string_lossy().to_string())
             .unwrap_or_default(),
         args.outcome.join(", ")
     ));
-    let spec = PilotSpec {
+    let draft = PilotDraft {
         slug: "compare".into(),
         title,
-        description: same(""),
-        unit: same("unit"),
-        design: Design {
+        unit: Text::same("unit"),
+        design: DesignDraft {
             kind: if args.cluster.is_some() {
-                DesignKind::ClusterRandomised
+                "cluster-randomised"
             } else {
-                DesignKind::IndividuallyRandomised
-            },
+                "individually-randomised"
+            }
+            .into(),
             cluster: args.cluster.clone(),
             block: args.block.clone(),
-            project: None,
             fixed_effects: args.fe.clone(),
-            note: None,
-            missing_cluster: args.missing_cluster,
+            missing_cluster: args
+                .cluster
+                .is_some()
+                .then(|| args.missing_cluster.name().to_string()),
+            ..DesignDraft::default()
         },
-        data: DataSpec {
+        data: DataDraft {
             file: path.display().to_string(),
-            id: None,
-            layout: DataLayout::Person,
-            read,
+            delimiter: args.read.delimiter.clone(),
+            decimal_comma: args.read.decimal_comma,
+            encoding: args.read.encoding.clone(),
+            na: args.read.na.clone(),
+            sheet: args.read.sheet.clone(),
+            ..DataDraft::default()
         },
-        arms: Arms {
+        arms: ArmsDraft {
             column: args.treatment.clone(),
             control,
-            values,
+            values: arms,
         },
         covariates: args.covariates.clone(),
-        projects: Vec::new(),
         outcomes,
-        sources: Vec::new(),
-        multiplicity: Adjustment::None,
-        attrition_margin: crate::config::DEFAULT_ATTRITION_MARGIN,
-        path: PathBuf::from("(command line)"),
+        multiplicity: Some("none".into()),
+        ..PilotDraft::default()
     };
+    let spec = config::validate(draft, Origin::CommandLine)?;
     Ok((spec, frame, every_row))
+}
+
+/// Outcome ids from column names: a name that is a valid id (lower-case letters,
+/// digits, `-`, `_`) is its own id; another is lower-cased with every other character
+/// replaced by `_` (and numbered when that id is taken). The column name stays the
+/// outcome's label.
+#[derive(Default)]
+struct OutcomeIds {
+    taken: BTreeSet<String>,
+}
+
+impl OutcomeIds {
+    fn id_for(&mut self, column: &str) -> String {
+        let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        let base: String = if !column.is_empty() && column.chars().all(valid) {
+            column.to_string()
+        } else {
+            let mut s: String = column
+                .to_lowercase()
+                .chars()
+                .map(|c| if valid(c) { c } else { '_' })
+                .collect();
+            if s.is_empty() {
+                s.push_str("outcome");
+            }
+            s
+        };
+        let mut id = base.clone();
+        let mut k = 2;
+        while !self.taken.insert(id.clone()) {
+            id = format!("{base}_{k}");
+            k += 1;
+        }
+        id
+    }
 }
 
 /// Keep only the units of the arms being compared (a `--treated` choice may leave

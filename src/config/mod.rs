@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 pub const DEFAULT_ATTRITION_MARGIN: f64 = 0.05;
 
 /// A text in Dutch and English.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub nl: String,
@@ -33,6 +33,23 @@ pub enum Lang {
 }
 
 impl Text {
+    /// A text from its Dutch and its English version, named so they cannot swap.
+    pub fn new(nl: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            nl: nl.into(),
+            en: en.into(),
+        }
+    }
+
+    /// A text that reads the same in both languages (a column name, a number).
+    pub fn same(s: impl Into<String>) -> Self {
+        let s = s.into();
+        Self {
+            nl: s.clone(),
+            en: s,
+        }
+    }
+
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Nl => &self.nl,
@@ -57,6 +74,14 @@ pub enum MissingCluster {
 
 impl MissingCluster {
     pub const ALLOWED: &'static str = "drop, error";
+
+    /// The value's name in a config (`design.missing_cluster`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Drop => "drop",
+            Self::Error => "error",
+        }
+    }
 
     /// Whether this is the default (left out of the serialised spec).
     pub fn is_default(&self) -> bool {
@@ -134,126 +159,130 @@ pub enum DataLayout {
     Aggregated,
 }
 
-// ---------------------------------------------------------------- raw TOML ----
+// --------------------------------------------------------------- the draft ----
+//
+// A pilot spec before validation, as a config file or the command line (`compare`)
+// states it: plain values, enums as their names. [`validate`] turns a draft into a
+// [`PilotSpec`] with every rule checked, whichever way the draft was made.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPilot {
-    slug: String,
-    title: Text,
-    description: Text,
-    unit: Text,
-    design: RawDesign,
-    data: RawData,
-    arms: RawArms,
+pub struct PilotDraft {
+    pub slug: String,
+    pub title: Text,
+    pub description: Text,
+    pub unit: Text,
+    pub design: DesignDraft,
+    pub data: DataDraft,
+    pub arms: ArmsDraft,
     #[serde(default)]
-    covariates: Vec<String>,
+    pub covariates: Vec<String>,
     #[serde(default)]
-    projects: Vec<RawProject>,
-    outcomes: Vec<RawOutcome>,
+    pub projects: Vec<ProjectDraft>,
+    pub outcomes: Vec<OutcomeDraft>,
     #[serde(default)]
-    sources: Vec<String>,
+    pub sources: Vec<String>,
     #[serde(default)]
-    multiplicity: Option<String>,
+    pub multiplicity: Option<String>,
     #[serde(default)]
-    attrition_margin: Option<f64>,
+    pub attrition_margin: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDesign {
-    kind: String,
+pub struct DesignDraft {
+    pub kind: String,
     #[serde(default)]
-    cluster: Option<String>,
+    pub cluster: Option<String>,
     #[serde(default)]
-    block: Option<String>,
+    pub block: Option<String>,
     #[serde(default)]
-    project: Option<String>,
+    pub project: Option<String>,
     #[serde(default)]
-    fixed_effects: Vec<String>,
+    pub fixed_effects: Vec<String>,
     #[serde(default)]
-    note: Option<Text>,
+    pub note: Option<Text>,
     #[serde(default)]
-    missing_cluster: Option<String>,
+    pub missing_cluster: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawData {
-    file: String,
+pub struct DataDraft {
+    pub file: String,
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    layout: Option<String>,
+    pub layout: Option<String>,
     #[serde(default)]
-    delimiter: Option<String>,
+    pub delimiter: Option<String>,
     #[serde(default)]
-    decimal_comma: Option<bool>,
+    pub decimal_comma: Option<bool>,
     #[serde(default)]
-    encoding: Option<String>,
+    pub encoding: Option<String>,
     #[serde(default)]
-    na: Vec<String>,
+    pub na: Vec<String>,
     #[serde(default)]
-    sheet: Option<String>,
+    pub sheet: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawArms {
-    column: String,
-    control: String,
-    values: Vec<RawArm>,
+pub struct ArmsDraft {
+    pub column: String,
+    pub control: String,
+    pub values: Vec<ArmDraft>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawArm {
-    value: String,
-    label: Text,
+pub struct ArmDraft {
+    pub value: String,
+    pub label: Text,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawProject {
-    value: String,
-    label: Text,
+pub struct ProjectDraft {
+    pub value: String,
+    pub label: Text,
 }
 
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPanel {
-    file: String,
-    id: String,
-    month: String,
-    status: String,
+pub struct PanelDraft {
+    pub file: String,
+    pub id: String,
+    pub month: String,
+    pub status: String,
     #[serde(default)]
-    end: Option<String>,
+    pub end: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawOutcome {
-    id: String,
+pub struct OutcomeDraft {
+    pub id: String,
     #[serde(default)]
-    column: Option<String>,
-    kind: String,
-    label: Text,
-    unit: Text,
+    pub column: Option<String>,
+    pub kind: String,
+    pub label: Text,
+    pub unit: Text,
     #[serde(default)]
-    primary: bool,
-    better: String,
+    pub primary: bool,
+    pub better: String,
     #[serde(default)]
-    event: Option<String>,
+    pub event: Option<String>,
     #[serde(default)]
-    events: Option<String>,
+    pub events: Option<String>,
     #[serde(default)]
-    trials: Option<String>,
+    pub trials: Option<String>,
     #[serde(default)]
-    at: Vec<f64>,
+    pub at: Vec<f64>,
     #[serde(default)]
-    horizon: Option<f64>,
+    pub horizon: Option<f64>,
     #[serde(default)]
-    panel: Option<RawPanel>,
+    pub panel: Option<PanelDraft>,
 }
 
 // ----------------------------------------------------------- validated spec ----
@@ -414,18 +443,13 @@ impl fmt::Display for OutcomeKind {
 }
 
 fn parse_enum<T: for<'de> Deserialize<'de>>(
-    file: &Path,
+    origin: Origin,
     key: &str,
     value: &str,
     allowed: &str,
 ) -> Result<T> {
     T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value))
-        .map_err(|_| {
-            Error::config(
-                file,
-                format!("`{key}` is \"{value}\"; allowed values: {allowed}"),
-            )
-        })
+        .map_err(|_| origin.error(format!("`{key}` is \"{value}\"; allowed values: {allowed}")))
 }
 
 /// Slug rule: lower-case letters, digits and hyphens.
@@ -445,9 +469,9 @@ impl PilotSpec {
 
     /// Parse and validate TOML text; `path` is used in messages and kept in the spec.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
-        let raw: RawPilot = toml::from_str(text)
+        let raw: PilotDraft = toml::from_str(text)
             .map_err(|e| Error::config(path, did_you_mean(e.to_string().trim_end())))?;
-        validate(raw, path)
+        validate(raw, Origin::File(path))
     }
 
     /// Columns the analysis reads, without duplicates, in a stable order.
@@ -522,9 +546,9 @@ fn did_you_mean(msg: &str) -> String {
 }
 
 /// The read options of `[data]`: each checked, and checked against the file type.
-fn validate_read(d: &RawData, file: &Path) -> Result<crate::data::ReadOptions> {
+fn validate_read(d: &DataDraft, origin: Origin) -> Result<crate::data::ReadOptions> {
     use crate::data::FileKind;
-    let err = |msg: String| Error::config(file, msg);
+    let err = |msg: String| origin.error(msg);
     let kind = FileKind::of(Path::new(&d.file)).ok_or_else(|| {
         err(format!(
             "`data.file` is \"{}\"; allowed file types: {}",
@@ -562,15 +586,45 @@ fn validate_read(d: &RawData, file: &Path) -> Result<crate::data::ReadOptions> {
     Ok(read)
 }
 
-fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
-    let err = |msg: String| Error::config(file, msg);
+/// Where a draft comes from, for its error messages: a config file (errors name the
+/// file and the key), or the command line of `compare` (a usage error).
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    File(&'a Path),
+    CommandLine,
+}
+
+impl Origin<'_> {
+    fn error(self, msg: String) -> Error {
+        match self {
+            Self::File(file) => Error::config(file, msg),
+            Self::CommandLine => Error::usage(format!(
+                "these options describe a comparison that cannot be run: {msg}"
+            )),
+        }
+    }
+
+    /// The path recorded in the spec.
+    fn path(self) -> PathBuf {
+        match self {
+            Self::File(file) => file.to_path_buf(),
+            Self::CommandLine => PathBuf::from("(command line)"),
+        }
+    }
+}
+
+/// Check a draft and turn it into a spec: the one set of rules for every pilot spec,
+/// whether it comes from a config file or from `compare`'s options.
+pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
+    let err = |msg: String| origin.error(msg);
     if !valid_slug(&raw.slug) {
         return Err(err(format!(
             "`slug` is \"{}\"; use lower-case letters, digits and hyphens",
             raw.slug
         )));
     }
-    if let Some(stem) = file.file_stem().and_then(|s| s.to_str())
+    if let Origin::File(file) = origin
+        && let Some(stem) = file.file_stem().and_then(|s| s.to_str())
         && stem != raw.slug
     {
         return Err(err(format!(
@@ -578,7 +632,8 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
             raw.slug
         )));
     }
-    let kind: DesignKind = parse_enum(file, "design.kind", &raw.design.kind, DesignKind::ALLOWED)?;
+    let kind: DesignKind =
+        parse_enum(origin, "design.kind", &raw.design.kind, DesignKind::ALLOWED)?;
     if kind == DesignKind::ClusterRandomised && raw.design.cluster.is_none() {
         return Err(err(
             "`design.kind` is cluster-randomised but `design.cluster` is not set; name the column that identifies the clusters".into(),
@@ -591,18 +646,18 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
                 "`design.missing_cluster` is set but `design.cluster` is not; remove the key or name the cluster column".into(),
             ));
         }
-        Some(s) => parse_enum(file, "design.missing_cluster", s, MissingCluster::ALLOWED)?,
+        Some(s) => parse_enum(origin, "design.missing_cluster", s, MissingCluster::ALLOWED)?,
     };
     let layout = match raw.data.layout.as_deref() {
         None => DataLayout::Person,
-        Some(s) => parse_enum(file, "data.layout", s, "person, aggregated")?,
+        Some(s) => parse_enum(origin, "data.layout", s, "person, aggregated")?,
     };
     if raw.data.file.trim().is_empty() {
         return Err(err(
             "`data.file` is empty; name the data file (CSV, Excel or Parquet)".into(),
         ));
     }
-    let read = validate_read(&raw.data, file)?;
+    let read = validate_read(&raw.data, origin)?;
 
     // Arms.
     if raw.arms.values.len() < 2 {
@@ -648,8 +703,9 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
                 o.id
             )));
         }
-        let okind: OutcomeKind = parse_enum(file, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
-        let better: Better = parse_enum(file, &key("better"), &o.better, "higher, lower, neither")?;
+        let okind: OutcomeKind = parse_enum(origin, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
+        let better: Better =
+            parse_enum(origin, &key("better"), &o.better, "higher, lower, neither")?;
         if let Some(p) = &o.panel {
             if okind != OutcomeKind::TimeToEvent || o.column.is_some() || o.event.is_some() {
                 return Err(err(format!(
@@ -771,7 +827,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
 
     let multiplicity = match raw.multiplicity.as_deref() {
         None => crate::stats::multiplicity::Adjustment::Holm,
-        Some(m) => parse_enum(file, "multiplicity", m, "holm, bonferroni, bh, none")?,
+        Some(m) => parse_enum(origin, "multiplicity", m, "holm, bonferroni, bh, none")?,
     };
     let attrition_margin = raw.attrition_margin.unwrap_or(DEFAULT_ATTRITION_MARGIN);
     if !(0.0..=1.0).contains(&attrition_margin) {
@@ -838,7 +894,7 @@ fn validate(raw: RawPilot, file: &Path) -> Result<PilotSpec> {
         sources: raw.sources,
         multiplicity,
         attrition_margin,
-        path: file.to_path_buf(),
+        path: origin.path(),
     };
     check_roles(
         &spec.arms.column,

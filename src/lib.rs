@@ -9,11 +9,14 @@
 //! - [`report`] and [`plot`]: renderers (JSON, CSV, Markdown, HTML, charts) that compute
 //!   nothing;
 //! - [`simulate`]: synthetic pilot data with recorded true effects;
+//! - [`coverage`]: the coverage simulation of `via-eval coverage` (how often each
+//!   estimator's 95% interval holds the true effect in designs like the pilots');
 //! - [`cli`]: one module per subcommand.
 
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod data;
 pub mod error;
 pub mod memory;

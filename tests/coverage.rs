@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use via_eval::simulate::coverage::{
+use via_eval::coverage::{
     self, CoverageReport, Design, Outcome, methods, render_json, render_markdown, render_table,
 };
 

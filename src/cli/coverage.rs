@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use crate::coverage::{self, Design};
 use crate::error::Result;
 use crate::simulate::DEFAULT_SEED;
-use crate::simulate::coverage::{self, Design};
 
 /// Which designs to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

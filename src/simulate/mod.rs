@@ -15,7 +15,6 @@
 //! effect), and a true effect is the mean of that difference over the arm's units.
 //! Where nothing is clipped this equals the configured effect exactly.
 
-pub mod coverage;
 mod draw;
 mod generate;
 pub mod params;

@@ -253,49 +253,12 @@ pub fn difference_in_means(
     if let Some(cl) = clusters {
         check_clusters(treated, cl, blocks)?;
     }
-    let n = y.len();
-    let all: Vec<usize> = (0..n).collect();
     let Some(blocks) = blocks else {
-        return match clusters {
-            None => {
-                let (t, c) = arm_values(y, treated, &all);
-                Ok(DimResult {
-                    inference: twosample::welch(&t, &c, conf_level)?,
-                    design: DimDesign::Standard,
-                    n,
-                    n_blocks: None,
-                    n_clusters: None,
-                    mixed_pairs: false,
-                })
-            }
-            Some(cl) => {
-                let (t, c) = arm_values(y, treated, &all);
-                let need = t.len().min(c.len());
-                if need < 2 {
-                    return Err(StatsError::TooFew {
-                        needed: 2,
-                        got: need,
-                    });
-                }
-                let (est, se, df, g) = cr2_slope(y, treated, cl, &all)?;
-                Ok(DimResult {
-                    inference: Inference::wald(est, se, Some(df), conf_level),
-                    design: DimDesign::Clustered,
-                    n,
-                    n_blocks: None,
-                    n_clusters: Some(g),
-                    mixed_pairs: false,
-                })
-            }
-        };
+        return unblocked(y, treated, clusters, conf_level);
     };
-
-    // Rows of each block, in order of the block codes.
+    let n = y.len();
     let nb = blocks.count();
-    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); nb];
-    for (i, &b) in blocks.codes().iter().enumerate() {
-        rows[b as usize].push(i);
-    }
+    let rows = block_rows(blocks);
     // Units (or clusters) per block decide between the blocked and pair estimators.
     let per_block: Vec<usize> = rows
         .iter()
@@ -316,14 +279,99 @@ pub fn difference_in_means(
     }
     let pairs = per_block.contains(&2);
     let mixed_pairs = pairs && per_block.iter().any(|&c| c > 2);
+    let b = block_differences(y, treated, clusters, &rows, pairs)?;
+    let (se, df, design) = blocked_se(&b, pairs, clusters.is_some(), n)?;
+    if !super::above(se, 0.0) {
+        return Err(StatsError::NoVariance);
+    }
+    Ok(DimResult {
+        inference: Inference::wald(b.estimate, se, Some(df), conf_level),
+        design,
+        n,
+        n_blocks: Some(nb),
+        n_clusters: clusters.map(|_| b.n_clusters),
+        mixed_pairs,
+    })
+}
 
-    let nf = n as f64;
-    let bf = nb as f64;
-    let mut d = Vec::with_capacity(nb);
-    let mut w = Vec::with_capacity(nb);
+/// Without blocks: Welch, or with clusters the CR2 slope of y on the arm.
+fn unblocked(
+    y: &[f64],
+    treated: &[bool],
+    clusters: Option<&Clusters>,
+    conf_level: f64,
+) -> StatsResult<DimResult> {
+    let n = y.len();
+    let all: Vec<usize> = (0..n).collect();
+    let (t, c) = arm_values(y, treated, &all);
+    match clusters {
+        None => Ok(DimResult {
+            inference: twosample::welch(&t, &c, conf_level)?,
+            design: DimDesign::Standard,
+            n,
+            n_blocks: None,
+            n_clusters: None,
+            mixed_pairs: false,
+        }),
+        Some(cl) => {
+            let need = t.len().min(c.len());
+            if need < 2 {
+                return Err(StatsError::TooFew {
+                    needed: 2,
+                    got: need,
+                });
+            }
+            let (est, se, df, g) = cr2_slope(y, treated, cl, &all)?;
+            Ok(DimResult {
+                inference: Inference::wald(est, se, Some(df), conf_level),
+                design: DimDesign::Clustered,
+                n,
+                n_blocks: None,
+                n_clusters: Some(g),
+                mixed_pairs: false,
+            })
+        }
+    }
+}
+
+/// The rows of each block, in order of the block codes.
+fn block_rows(blocks: &Clusters) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); blocks.count()];
+    for (i, &b) in blocks.codes().iter().enumerate() {
+        rows[b as usize].push(i);
+    }
+    rows
+}
+
+/// The per-block differences of a blocked design and what its standard error needs.
+struct BlockDifferences {
+    /// Difference in means per block.
+    d: Vec<f64>,
+    /// Units per block.
+    w: Vec<f64>,
+    /// Σ_b SE_b² (n_b/N)², the blocked variance (0 terms for pairs).
+    var_terms: f64,
+    /// Clusters over all blocks (clustered designs).
+    n_clusters: usize,
+    /// Σ_b d_b n_b/N.
+    estimate: f64,
+}
+
+/// The difference in means of each block with its variance term: the plain difference
+/// for pairs, Welch's variance for blocks, the CR2 slope for clusters within blocks.
+fn block_differences(
+    y: &[f64],
+    treated: &[bool],
+    clusters: Option<&Clusters>,
+    rows: &[Vec<usize>],
+    pairs: bool,
+) -> StatsResult<BlockDifferences> {
+    let nf = y.len() as f64;
+    let mut d = Vec::with_capacity(rows.len());
+    let mut w = Vec::with_capacity(rows.len());
     let mut var_terms = 0.0;
     let mut n_clusters = 0usize;
-    for r in &rows {
+    for r in rows {
         let (t, c) = arm_values(y, treated, r);
         if t.is_empty() || c.is_empty() {
             return Err(StatsError::Invalid(
@@ -357,51 +405,62 @@ pub fn difference_in_means(
         d.push(db);
         w.push(nbk);
     }
-    let est: f64 = d.iter().zip(&w).map(|(db, nbk)| db * nbk / nf).sum();
-    let (se, df, design) = match (pairs, clusters) {
-        (false, None) => (var_terms.sqrt(), nf - 2.0 * bf, DimDesign::Blocked),
-        (false, Some(_)) => (
-            var_terms.sqrt(),
-            n_clusters as f64 - 2.0 * bf,
+    let estimate: f64 = d.iter().zip(&w).map(|(db, nbk)| db * nbk / nf).sum();
+    Ok(BlockDifferences {
+        d,
+        w,
+        var_terms,
+        n_clusters,
+        estimate,
+    })
+}
+
+/// Standard error, df and design of a blocked estimate: the blocked variance with
+/// N − 2B df (clusters: G − 2B), or for matched pairs the spread of the pair
+/// differences with B − 1 df.
+fn blocked_se(
+    b: &BlockDifferences,
+    pairs: bool,
+    clustered: bool,
+    n: usize,
+) -> StatsResult<(f64, f64, DimDesign)> {
+    let nb = b.d.len();
+    let nf = n as f64;
+    let bf = nb as f64;
+    let est = b.estimate;
+    Ok(match (pairs, clustered) {
+        (false, false) => (b.var_terms.sqrt(), nf - 2.0 * bf, DimDesign::Blocked),
+        (false, true) => (
+            b.var_terms.sqrt(),
+            b.n_clusters as f64 - 2.0 * bf,
             DimDesign::BlockClustered,
         ),
-        (true, None) => {
+        (true, false) => {
             if nb < 2 {
                 return Err(StatsError::TooFew { needed: 2, got: nb });
             }
-            let ss: f64 = d.iter().map(|db| (db - est).powi(2)).sum();
+            let ss: f64 = b.d.iter().map(|db| (db - est).powi(2)).sum();
             (
                 (ss / (bf * (bf - 1.0))).sqrt(),
                 bf - 1.0,
                 DimDesign::MatchedPair,
             )
         }
-        (true, Some(_)) => {
+        (true, true) => {
             if nb < 2 {
                 return Err(StatsError::TooFew { needed: 2, got: nb });
             }
-            let ss: f64 = d
-                .iter()
-                .zip(&w)
-                .map(|(db, nbk)| (nbk * db - nf * est / bf).powi(2))
-                .sum();
+            let ss: f64 =
+                b.d.iter()
+                    .zip(&b.w)
+                    .map(|(db, nbk)| (nbk * db - nf * est / bf).powi(2))
+                    .sum();
             (
                 (bf / ((bf - 1.0) * nf * nf) * ss).sqrt(),
                 bf - 1.0,
                 DimDesign::MatchedPairClustered,
             )
         }
-    };
-    if !super::above(se, 0.0) {
-        return Err(StatsError::NoVariance);
-    }
-    Ok(DimResult {
-        inference: Inference::wald(est, se, Some(df), conf_level),
-        design,
-        n,
-        n_blocks: Some(nb),
-        n_clusters: clusters.map(|_| n_clusters),
-        mixed_pairs,
     })
 }
 

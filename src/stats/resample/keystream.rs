@@ -289,8 +289,11 @@ mod tests {
         (0..n).map(|_| rng.next_u32()).collect()
     }
 
-    fn ours(rng: &ChaCha8Rng, n: usize) -> Vec<u32> {
-        let mut ks = KeyStream::new(rng);
+    /// The words from the position of `rng` through the batches of a key stream: the
+    /// wide (AVX-512F) path when `wide`, else the scalar path that fills the batches
+    /// from a copy of the generator.
+    fn ours(rng: &ChaCha8Rng, n: usize, wide: bool) -> Vec<u32> {
+        let mut ks = KeyStream::with(rng, wide);
         let mut b = Batch { words: [0; BATCH] };
         let mut out = Vec::new();
         let mut from = ks.skip();
@@ -305,41 +308,73 @@ mod tests {
         out
     }
 
+    /// The paths this machine can run: always the scalar one, and the wide one where
+    /// the CPU has AVX-512F.
+    fn paths() -> Vec<bool> {
+        if wide_available() {
+            vec![false, true]
+        } else {
+            vec![false]
+        }
+    }
+
     #[test]
     fn same_words_as_rand_chacha() {
-        for (seed, stream, skip) in [
-            (0u64, 0u64, 0usize),
-            (20190601, 1, 0),
-            (20190601, 9999, 3),
-            (7, u64::MAX, 17),
-            (1, 12345, 255),
-        ] {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(stream);
-            for _ in 0..skip {
-                rng.next_u32();
+        for wide in paths() {
+            for (seed, stream, skip) in [
+                (0u64, 0u64, 0usize),
+                (20190601, 1, 0),
+                (20190601, 9999, 3),
+                (7, u64::MAX, 17),
+                (1, 12345, 255),
+            ] {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(stream);
+                for _ in 0..skip {
+                    rng.next_u32();
+                }
+                let mine = ours(&rng, 3 * BATCH + 5, wide);
+                assert_eq!(
+                    mine,
+                    reference(&mut rng, 3 * BATCH + 5),
+                    "seed {seed}, wide {wide}"
+                );
             }
-            let mine = ours(&rng, 3 * BATCH + 5);
-            assert_eq!(mine, reference(&mut rng, 3 * BATCH + 5), "seed {seed}");
         }
-        // The generator's own words (the path without AVX-512F) agree too.
-        let mut rng = ChaCha8Rng::seed_from_u64(42);
-        rng.set_stream(8);
-        rng.next_u32();
-        let mut ks = KeyStream::with(&rng, false);
-        let mut b = Batch { words: [0; BATCH] };
-        ks.next_batch(&mut b);
-        let narrow: Vec<u32> = (1..BATCH).map(|i| b.get(i)).collect();
-        assert_eq!(narrow, ours(&rng, BATCH - 1));
-        assert_eq!(narrow, reference(&mut rng, BATCH - 1));
     }
 
     #[test]
     fn counter_carries_into_the_high_word() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        rng.set_word_pos((u128::from(u32::MAX) - 2) * 16 + 5);
-        let mine = ours(&rng, BATCH);
-        assert_eq!(mine, reference(&mut rng, BATCH));
+        for wide in paths() {
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            rng.set_word_pos((u128::from(u32::MAX) - 2) * 16 + 5);
+            let mine = ours(&rng, BATCH, wide);
+            assert_eq!(mine, reference(&mut rng, BATCH), "wide {wide}");
+        }
+    }
+
+    /// Lemire's map of the words to 0..bound, on each path, against the same map done
+    /// one word at a time on rand_chacha's own words.
+    #[test]
+    fn below_maps_the_words_as_one_at_a_time() {
+        let bound = 1000u32;
+        let threshold = bound.wrapping_neg() % bound;
+        for wide in paths() {
+            let mut rng = ChaCha8Rng::seed_from_u64(99);
+            let mut ks = KeyStream::with(&rng, wide);
+            let mut b = Batch { words: [0; BATCH] };
+            ks.next_batch(&mut b);
+            let mut drawn = [0u32; BATCH];
+            let rejected = ks.below(&b, bound, threshold, &mut drawn);
+            let mut any_low = false;
+            for i in 0..BATCH {
+                let m = u64::from(rng.next_u32()) * u64::from(bound);
+                any_low |= (m as u32) < threshold;
+                let at = (i % BLOCK_WORDS) * BLOCKS + i / BLOCK_WORDS;
+                assert_eq!(drawn[at], (m >> 32) as u32, "word {i}, wide {wide}");
+            }
+            assert_eq!(rejected, any_low);
+        }
     }
 
     #[test]

@@ -182,8 +182,8 @@ fn fit(
     let data = Sorted::new(sorted, covariates, strata);
     data.check_collinear()?;
 
-    let mut beta = vec![0.0; k];
-    let mut cur = data.derivatives(&beta);
+    let beta = vec![0.0; k];
+    let cur = data.derivatives(&beta);
     let loglik_null = cur.loglik;
     let info_null: Vec<f64> = (0..k).map(|j| cur.info[(j, j)]).collect();
     // No information at β = 0 (every risk set at an event has one value of the
@@ -199,6 +199,55 @@ fn fit(
             return Err(StatsError::NoVariance);
         }
     }
+    let (beta, cur, iterations) = newton(&data, beta, cur, &info_null)?;
+    let chol = Cholesky::new(cur.info.clone()).ok_or_else(|| not_converged(iterations))?;
+    let vcov = chol.inverse();
+    let robust_vcov = clusters.map(|cl| {
+        let meat = data.cluster_meat(&beta, cl);
+        &vcov * meat * &vcov
+    });
+    let coefficients = (0..k)
+        .map(|j| {
+            let se = vcov[(j, j)].sqrt();
+            CoxCoef {
+                term: j,
+                coef: beta[j],
+                model: Inference::log_ratio(beta[j], se, conf_level),
+                robust: robust_vcov
+                    .as_ref()
+                    .map(|v| Inference::log_ratio(beta[j], v[(j, j)].sqrt(), conf_level)),
+            }
+        })
+        .collect();
+    let rows = |m: &DMatrix<f64>| {
+        (0..k)
+            .map(|a| (0..k).map(|b| m[(a, b)]).collect())
+            .collect()
+    };
+    Ok(CoxFit {
+        n,
+        events,
+        iterations,
+        loglik_null,
+        loglik: cur.loglik,
+        coefficients,
+        vcov: rows(&vcov),
+        robust_vcov: robust_vcov.as_ref().map(rows),
+        clusters: clusters.map(Clusters::count),
+    })
+}
+
+/// Newton-Raphson from `beta` (with its derivatives `cur`) to the maximum of the
+/// partial likelihood, halving a step while it lowers the log-likelihood. Returns the
+/// estimate, its derivatives and the number of iterations; fails when a coefficient
+/// runs off (its information vanishes against `info_null`, the information at 0).
+fn newton(
+    data: &Sorted,
+    mut beta: Vec<f64>,
+    mut cur: Derivatives,
+    info_null: &[f64],
+) -> StatsResult<(Vec<f64>, Derivatives, usize)> {
+    let k = beta.len();
     let mut iterations = 0;
     loop {
         if iterations == MAX_ITER {
@@ -245,44 +294,9 @@ fn fit(
             return Err(not_converged(iterations));
         }
         if converged {
-            break;
+            return Ok((beta, cur, iterations));
         }
     }
-    let chol = Cholesky::new(cur.info.clone()).ok_or_else(|| not_converged(iterations))?;
-    let vcov = chol.inverse();
-    let robust_vcov = clusters.map(|cl| {
-        let meat = data.cluster_meat(&beta, cl);
-        &vcov * meat * &vcov
-    });
-    let coefficients = (0..k)
-        .map(|j| {
-            let se = vcov[(j, j)].sqrt();
-            CoxCoef {
-                term: j,
-                coef: beta[j],
-                model: Inference::log_ratio(beta[j], se, conf_level),
-                robust: robust_vcov
-                    .as_ref()
-                    .map(|v| Inference::log_ratio(beta[j], v[(j, j)].sqrt(), conf_level)),
-            }
-        })
-        .collect();
-    let rows = |m: &DMatrix<f64>| {
-        (0..k)
-            .map(|a| (0..k).map(|b| m[(a, b)]).collect())
-            .collect()
-    };
-    Ok(CoxFit {
-        n,
-        events,
-        iterations,
-        loglik_null,
-        loglik: cur.loglik,
-        coefficients,
-        vcov: rows(&vcov),
-        robust_vcov: robust_vcov.as_ref().map(rows),
-        clusters: clusters.map(Clusters::count),
-    })
 }
 
 fn not_converged(iterations: usize) -> StatsError {

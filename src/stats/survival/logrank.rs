@@ -186,3 +186,80 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
         strata: n_strata,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    /// Four subjects, all with the event: group 0 at times 1 and 3, group 1 at 2 and 4.
+    /// By hand, per event time (n at risk, n₀ of them in group 0, d = 1 each time):
+    ///
+    /// | t | n | n₀ | E₀ += n₀/n | V += (n−1)/(n−1) · n₀/n · (1 − n₀/n) |
+    /// |---|---|----|------------|--------------------------------------|
+    /// | 1 | 4 | 2  | 1/2        | 1/4                                  |
+    /// | 2 | 3 | 1  | 1/3        | 2/9                                  |
+    /// | 3 | 2 | 1  | 1/2        | 1/4                                  |
+    /// | 4 | 1 | 0  | 0          | 0 (one at risk: no variance)         |
+    ///
+    /// O₀ = 2, E₀ = 4/3, O₀ − E₀ = 2/3, V = 13/18, so the statistic is
+    /// (2/3)² / (13/18) = 8/13 on 1 df, p = P(χ²₁ > 8/13) = erfc(√(4/13)) = 0.432768.
+    #[test]
+    fn two_groups_without_ties_by_hand() {
+        let lr = log_rank(&[1.0, 3.0, 2.0, 4.0], &[true; 4], &[0, 0, 1, 1], None).unwrap();
+        assert!(close(lr.statistic, 8.0 / 13.0), "{}", lr.statistic);
+        assert_eq!(lr.df, 1);
+        assert!(
+            (lr.p_value - 0.432_767_580_667_784_6).abs() < 1e-9,
+            "{}",
+            lr.p_value
+        );
+        assert_eq!(lr.groups[0].observed, 2);
+        assert_eq!(lr.groups[1].observed, 2);
+        assert!(close(lr.groups[0].expected, 4.0 / 3.0));
+        assert!(close(lr.groups[1].expected, 8.0 / 3.0));
+        assert!(close(lr.variance[0][0], 13.0 / 18.0));
+        assert!(close(lr.variance[0][1], -13.0 / 18.0));
+        assert_eq!(lr.strata, 1);
+    }
+
+    /// Tied events use the hypergeometric variance d(n−d)/(n−1). Group 0: events at 2
+    /// and 2, censored at 3; group 1: event at 2 and 4, censored at 5. At t = 2, six
+    /// at risk (three per group) and three events, two of them in group 0:
+    /// E₀ = 3 · 3/6 = 3/2 and V = 3·3/5 · 1/2 · 1/2 = 9/20. At t = 4 only group 1 is at
+    /// risk, which adds nothing. O₀ − E₀ = 1/2, so the statistic is (1/4)/(9/20) = 5/9.
+    #[test]
+    fn tied_events_use_the_hypergeometric_variance() {
+        let time = [2.0, 2.0, 3.0, 2.0, 4.0, 5.0];
+        let event = [true, true, false, true, true, false];
+        let lr = log_rank(&time, &event, &[0, 0, 0, 1, 1, 1], None).unwrap();
+        assert!(close(lr.groups[0].expected, 1.5));
+        assert!(close(lr.variance[0][0], 0.45));
+        assert!(close(lr.statistic, 5.0 / 9.0), "{}", lr.statistic);
+    }
+
+    /// Two strata, each a copy of the first example: O − E and V add over strata, so
+    /// the statistic is (4/3)² / (13/9) = 16/13.
+    #[test]
+    fn strata_add_their_observed_expected_and_variance() {
+        let time = [1.0, 3.0, 2.0, 4.0, 1.0, 3.0, 2.0, 4.0];
+        let group = [0, 0, 1, 1, 0, 0, 1, 1];
+        let strata = [0, 0, 0, 0, 1, 1, 1, 1];
+        let lr = log_rank(&time, &[true; 8], &group, Some(&strata)).unwrap();
+        assert!(close(lr.statistic, 16.0 / 13.0), "{}", lr.statistic);
+        assert!(close(lr.groups[0].expected, 8.0 / 3.0));
+        assert_eq!(lr.strata, 2);
+        // Sorted once, the same test.
+        let sorted = SortedSubjects::sort(&time, &[true; 8]);
+        assert_eq!(log_rank_sorted(&sorted, &group, Some(&strata)).unwrap(), lr);
+    }
+
+    #[test]
+    fn one_group_with_events_is_an_error() {
+        let err = log_rank(&[1.0, 2.0], &[true, true], &[0, 0], None).unwrap_err();
+        assert!(matches!(err, StatsError::Invalid(_)), "{err:?}");
+    }
+}

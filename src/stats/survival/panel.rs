@@ -151,3 +151,69 @@ pub fn survival_from_panel<T: Ord + Clone + Display>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Person a: status true first in month 2 (event at 2, the later true ignored);
+    /// b: never true, last month 1 (censored at 1); c: true in month 0 (event at 0);
+    /// d: false in month 0, next row month 3 true (event at 3, the gap not filled);
+    /// e: end of follow-up 2, true only in month 3 (censored at 2). Rows shuffled.
+    #[test]
+    fn first_event_month_or_censoring_per_person() {
+        let rows: [(&str, i64, bool); 14] = [
+            ("a", 3, true),
+            ("b", 0, false),
+            ("a", 0, false),
+            ("c", 0, true),
+            ("d", 3, true),
+            ("a", 2, true),
+            ("e", 1, false),
+            ("b", 1, false),
+            ("a", 1, false),
+            ("d", 0, false),
+            ("e", 0, false),
+            ("e", 3, true),
+            ("e", 2, false),
+            ("c", 0, true),
+        ];
+        let id: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let month: Vec<Option<i64>> = rows.iter().map(|r| Some(r.1)).collect();
+        let status: Vec<Option<bool>> = rows.iter().map(|r| Some(r.2)).collect();
+        let end: Vec<Option<i64>> = rows
+            .iter()
+            .map(|r| if r.0 == "e" { Some(2) } else { None })
+            .collect();
+        let s = survival_from_panel(&id, &month, &status, Some(&end)).unwrap();
+        // In order of each person's first row.
+        assert_eq!(s.id, ["a", "b", "c", "d", "e"]);
+        assert_eq!(s.first_row, [0, 1, 3, 4, 6]);
+        assert_eq!(s.time, [2.0, 1.0, 0.0, 3.0, 2.0]);
+        assert_eq!(s.event, [true, false, true, true, false]);
+    }
+
+    #[test]
+    fn inconsistent_panels_are_errors_naming_the_person() {
+        let id = ["p7", "p7"];
+        let err = |month: &[Option<i64>], status: &[Option<bool>], end: Option<&[Option<i64>]>| {
+            match survival_from_panel(&id, month, status, end).unwrap_err() {
+                StatsError::Invalid(m) => m,
+                other => panic!("{other:?}"),
+            }
+        };
+        let m = err(&[Some(1), Some(1)], &[Some(true), Some(false)], None);
+        assert!(m.contains("p7") && m.contains("disagree"), "{m}");
+        let m = err(&[Some(0), Some(-1)], &[Some(false), Some(false)], None);
+        assert!(m.contains("p7") && m.contains("negative"), "{m}");
+        let m = err(&[Some(0), Some(1)], &[Some(false), None], None);
+        assert!(m.contains("p7") && m.contains("missing"), "{m}");
+        let m = err(
+            &[Some(0), Some(1)],
+            &[Some(false), Some(false)],
+            Some(&[Some(3), Some(4)]),
+        );
+        assert!(m.contains("p7") && m.contains("differs"), "{m}");
+        assert!(survival_from_panel(&id, &[Some(0)], &[Some(true), Some(true)], None).is_err());
+    }
+}

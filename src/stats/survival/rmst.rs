@@ -119,3 +119,71 @@ pub fn rmst_difference(
         difference: Inference::wald(t.estimate - c.estimate, se, None, conf_level),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::survival::km::{CiTransform, kaplan_meier};
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    fn curve(time: &[f64], event: &[bool]) -> KmCurve {
+        let group = vec![0; time.len()];
+        kaplan_meier(time, event, &group, CiTransform::LogLog, 0.95)
+            .unwrap()
+            .remove(0)
+    }
+
+    /// Events at 1, 3 and 4, a censoring at 2. Kaplan-Meier: S = 1 on [0, 1), 3/4 on
+    /// [1, 3) (4 at risk, 1 event), 3/8 on [3, 4) (2 at risk, 1 event), 0 from 4.
+    fn treated() -> KmCurve {
+        curve(&[1.0, 2.0, 3.0, 4.0], &[true, false, true, true])
+    }
+
+    /// RMST(3.5) = 1·1 + 2·3/4 + 0.5·3/8 = 2.6875. The areas after each event time are
+    /// A(1) = 1.5 + 0.1875 = 1.6875 and A(3) = 0.1875, so
+    /// Var = 1.6875² · 1/(4·3) + 0.1875² · 1/(2·1) = 0.2548828125.
+    #[test]
+    fn area_and_variance_by_hand() {
+        let r = treated().rmst(3.5, 0.95).unwrap();
+        assert!(close(r.estimate, 2.6875), "{}", r.estimate);
+        assert!(close(r.std_error * r.std_error, 0.254_882_812_5));
+        assert!(close(r.ci_high - r.estimate, r.estimate - r.ci_low));
+    }
+
+    /// At τ = 4 the last event (1 at risk, 1 event) adds nothing to the variance;
+    /// RMST = 1 + 1.5 + 3/8 = 2.875, Var = 1.875²/12 + 0.375²/2 = 0.36328125. The curve
+    /// has reached 0, so a horizon beyond the last time adds no area.
+    #[test]
+    fn horizon_at_and_beyond_a_curve_that_reached_zero() {
+        let at = treated().rmst(4.0, 0.95).unwrap();
+        assert!(close(at.estimate, 2.875));
+        assert!(close(at.std_error * at.std_error, 0.363_281_25));
+        let beyond = treated().rmst(6.0, 0.95).unwrap();
+        assert!(close(beyond.estimate, 2.875));
+    }
+
+    #[test]
+    fn horizon_beyond_follow_up_is_an_error() {
+        // The last subject is censored at 5: S is unknown after 5.
+        let c = curve(&[1.0, 5.0], &[true, false]);
+        assert!(c.rmst(5.0, 0.95).is_ok());
+        assert!(matches!(c.rmst(5.5, 0.95), Err(StatsError::Invalid(_))));
+        assert!(matches!(c.rmst(0.0, 0.95), Err(StatsError::Invalid(_))));
+    }
+
+    /// Control: events at 1 and 2, so S = 1/2 on [1, 2). RMST(2) = 1 + 1/2 = 1.5 with
+    /// Var = 0.5² · 1/(2·1) = 0.125. Treated at τ = 2: 1 + 3/4 = 1.75 with
+    /// Var = 0.75²/12 = 0.046875. Difference 0.25 with SE √0.171875.
+    #[test]
+    fn difference_of_two_arms_by_hand() {
+        let control = curve(&[1.0, 2.0], &[true, true]);
+        let d = rmst_difference(&treated(), &control, 2.0, 0.95).unwrap();
+        assert!(close(d.control.estimate, 1.5));
+        assert!(close(d.treated.estimate, 1.75));
+        assert!(close(d.difference.estimate, 0.25));
+        assert!(close(d.difference.std_error, 0.171_875f64.sqrt()));
+    }
+}

@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod output;
 pub mod pilot;
 pub mod pilots;
+pub mod read_args;
 pub mod shell;
 pub mod simulate;
 

@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::read_args::ReadArgs;
 use crate::analysis::{self, Options, PilotResults, Privacy};
+use crate::config::ReadOptions;
 use crate::config::{self, Lang, PilotSpec};
 use crate::config::{DataLayout, DesignKind};
-use crate::data::{Frame, ReadArgs, ReadOptions};
+use crate::data::Frame;
 use crate::error::{Error, Result};
 use crate::report::columns::{self, Names};
 use crate::report::{self, charts, document, html, markdown, tables};

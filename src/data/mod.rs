@@ -16,7 +16,6 @@
 //! missing everywhere; numbers may use a decimal comma; where a number is needed, yes/no
 //! words (ja/nee, WAAR/ONWAAR, true/false, yes/no, j/n, y/n) read as 1/0.
 
-pub mod options;
 mod plain;
 mod sheet;
 mod text;
@@ -27,50 +26,11 @@ use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::config::ReadOptions;
+pub use crate::config::read::{FileKind, PARQUET_EXTENSIONS, SHEET_EXTENSIONS, TEXT_EXTENSIONS};
 use crate::error::{Error, Result, closest};
-pub use options::{ReadArgs, ReadOptions};
 pub use values::{NA_STRINGS, NO_WORDS, YES_WORDS};
 use values::{NotNumber, Rules, Style};
-
-/// File name extensions read as delimited text.
-pub const TEXT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "dat"];
-/// File name extensions read as workbooks.
-pub const SHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
-/// File name extensions read as Parquet.
-pub const PARQUET_EXTENSIONS: &[&str] = &["parquet", "pq"];
-
-/// The kind of file a name stands for, by its extension (case does not matter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Text,
-    Sheet,
-    Parquet,
-}
-
-impl FileKind {
-    pub fn of(path: &Path) -> Option<Self> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        if TEXT_EXTENSIONS.contains(&ext.as_str()) {
-            Some(Self::Text)
-        } else if SHEET_EXTENSIONS.contains(&ext.as_str()) {
-            Some(Self::Sheet)
-        } else if PARQUET_EXTENSIONS.contains(&ext.as_str()) {
-            Some(Self::Parquet)
-        } else {
-            None
-        }
-    }
-
-    /// The extensions allowed, for messages.
-    pub fn allowed() -> String {
-        [TEXT_EXTENSIONS, SHEET_EXTENSIONS, PARQUET_EXTENSIONS]
-            .concat()
-            .iter()
-            .map(|e| format!(".{e}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
 
 /// A cell as read from a file, before it becomes part of a polars column.
 #[derive(Debug, Clone)]

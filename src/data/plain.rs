@@ -37,8 +37,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::Selection;
-use super::options::ReadOptions;
 use super::text::{self, INFER_ROWS, SNIFF_BYTES, TextTable};
+use crate::config::ReadOptions;
 
 /// How a plain file is divided; [`PLAIN`] in use, smaller in tests.
 #[derive(Debug, Clone, Copy)]

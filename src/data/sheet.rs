@@ -9,8 +9,8 @@ use std::sync::Mutex;
 
 use calamine::{Data, Reader, Sheets};
 
-use super::options::ReadOptions;
 use super::{Cell, Selection, Table};
+use crate::config::ReadOptions;
 use crate::error::closest;
 
 /// Read the chosen (or first) worksheet of a workbook held in memory. A damaged

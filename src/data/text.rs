@@ -26,8 +26,9 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use polars::prelude::*;
 
 use super::Selection;
-use super::options::{ReadOptions, describe_delimiter};
 use super::values::is_marker;
+use crate::config::ReadOptions;
+use crate::config::read::describe_delimiter;
 
 /// Separators tried when none is given, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];

@@ -17,9 +17,9 @@
 //! words (ja/nee, WAAR/ONWAAR, true/false, yes/no, j/n, y/n) read as 1/0.
 
 mod plain;
+mod rules;
 mod sheet;
 mod text;
-mod values;
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
@@ -29,8 +29,10 @@ use std::path::{Path, PathBuf};
 use crate::config::ReadOptions;
 pub use crate::config::read::{FileKind, PARQUET_EXTENSIONS, SHEET_EXTENSIONS, TEXT_EXTENSIONS};
 use crate::error::{Error, Result, closest};
-pub use values::{NA_STRINGS, NO_WORDS, YES_WORDS};
-use values::{NotNumber, Rules, Style};
+use rules::{
+    DecimalEvidence, EXACT_INTEGERS, NotNumber, Rules, Style, decide_decimal, whole_number_text,
+};
+pub use rules::{NA_STRINGS, NO_WORDS, YES_WORDS, fmt_number};
 
 /// A cell as read from a file, before it becomes part of a polars column.
 #[derive(Debug, Clone)]
@@ -355,11 +357,6 @@ impl std::fmt::Debug for Numbers {
         f.debug_list().entries(self.iter()).finish()
     }
 }
-
-/// Largest integer magnitude a column may hold to be kept as 64-bit floating point:
-/// below 2^53 every integer is exact, and below 10^15 [`fmt_number`] writes it as the
-/// same digits.
-const EXACT_INTEGERS: f64 = 1e15;
 
 /// The columns of a freshly read frame made compact for the analysis, one column at a
 /// time: each in one contiguous array (readers hand over several pieces), and integer
@@ -716,7 +713,9 @@ impl Frame {
             };
             let mut memo = PerText::new();
             let clean = ca.iter().all(|v| {
-                v.is_none_or(|s| memo.get(s, |s| s.trim().len() == s.len() && !rules.is_na(s)))
+                v.is_none_or(|s| {
+                    memo.get(s, |s| rules::trim(s).len() == s.len() && !rules.is_na(s))
+                })
             });
             if clean {
                 cols.push(c.clone());
@@ -724,7 +723,7 @@ impl Frame {
             }
             let v: StringChunked = ca
                 .iter()
-                .map(|v| v.map(str::trim).filter(|s| !rules.is_na(s)))
+                .map(|v| v.map(rules::trim).filter(|s| !rules.is_na(s)))
                 .collect();
             cols.push(v.with_name(c.name().clone()).into_column());
         }
@@ -796,11 +795,11 @@ impl Frame {
             let mut words: Vec<String> = Vec::new();
             let mut only = true;
             for v in ca.iter().flatten() {
-                let v = v.trim();
+                let v = rules::trim(v);
                 if v == "0" || v == "1" {
                     continue;
                 }
-                if values::yes_no(v).is_some() {
+                if rules::yes_no(v).is_some() {
                     if !words.iter().any(|w| w == v) && words.len() < 6 {
                         words.push(v.to_string());
                     }
@@ -911,7 +910,7 @@ impl Frame {
                 .map_err(|e| self.err(name, e))?
                 .iter()
                 .map(|v| {
-                    v.map(str::trim)
+                    v.map(rules::trim)
                         .filter(|t| !self.rules.is_na(t))
                         .map(|t| whole_number_text(t, self.rules.decimal_comma))
                 })
@@ -921,7 +920,7 @@ impl Frame {
                 t.str()
                     .map_err(|e| self.err(name, e))?
                     .iter()
-                    .map(|v| v.map(|s| s.trim().to_string()))
+                    .map(|v| v.map(|s| rules::trim(s).to_string()))
                     .collect()
             }
         };
@@ -1004,7 +1003,7 @@ impl Frame {
                 for v in ca.iter() {
                     let code = v.and_then(|raw| {
                         memo.get(raw, |raw| {
-                            let t = raw.trim();
+                            let t = rules::trim(raw);
                             if self.rules.is_na(t) {
                                 return None;
                             }
@@ -1079,7 +1078,7 @@ impl Frame {
                 let mut word: Option<(usize, String)> = None;
                 let mut other: Option<(usize, String)> = None;
                 for (i, x) in ca.iter().enumerate() {
-                    let t = match x.map(str::trim) {
+                    let t = match x.map(rules::trim) {
                         None => {
                             v.push(None);
                             continue;
@@ -1090,14 +1089,14 @@ impl Frame {
                         }
                         Some(t) => t,
                     };
-                    if self.rules.ambiguous && values::style(t) == Style::Grouped {
+                    if self.rules.ambiguous && rules::style(t) == Style::Grouped {
                         return Err(Error::data(
                             &self.path,
                             format!(
                                 "column \"{name}\", {}: \"{t}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
                                 self.row_ref(i),
-                                values::parse_number(t, false).unwrap_or(f64::NAN),
-                                values::parse_number(t, true)
+                                rules::parse_number(t, false).unwrap_or(f64::NAN),
+                                rules::parse_number(t, true)
                                     .map(fmt_number)
                                     .unwrap_or_default()
                             ),
@@ -1120,7 +1119,7 @@ impl Frame {
                             }
                             v.push(Some(x));
                         }
-                        Err(why) => match values::yes_no(t) {
+                        Err(why) => match rules::yes_no(t) {
                             Some(x) => {
                                 if word.is_none() {
                                     word = Some((i, t.to_string()));
@@ -1342,48 +1341,6 @@ fn is_date(t: &str) -> bool {
             .all(|p| p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// "3.0" → "3" (and "3,0" with decimal commas), so that a column of whole numbers
-/// written as decimals matches labels such as arm "1".
-fn whole_number_text(t: &str, decimal_comma: bool) -> String {
-    let mark = if decimal_comma { ',' } else { '.' };
-    if let Some((int, frac)) = t.split_once(mark) {
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let int_body = int.strip_prefix('-').unwrap_or(int);
-        if digits(int_body) && digits(frac) && frac.bytes().all(|b| b == b'0') {
-            return int.to_string();
-        }
-    }
-    t.to_string()
-}
-
-/// Evidence for the decimal mark in the text cells: the first cell only readable with a
-/// decimal comma, the first only readable with a decimal point, and the first that is
-/// either ("1.500"), as (column, row, text).
-type Evidence = Option<(usize, usize, String)>;
-
-#[derive(Default)]
-struct DecimalEvidence {
-    comma: Evidence,
-    point: Evidence,
-    grouped: Evidence,
-}
-
-impl DecimalEvidence {
-    /// Take in one (trimmed, non-missing) text cell; true once both kinds are seen.
-    fn see(&mut self, col: usize, row: usize, s: &str) -> bool {
-        let slot = match values::style(s) {
-            Style::Comma => &mut self.comma,
-            Style::Point => &mut self.point,
-            Style::Grouped => &mut self.grouped,
-            Style::Neutral => return false,
-        };
-        if slot.is_none() {
-            *slot = Some((col, row, s.to_string()));
-        }
-        self.comma.is_some() && self.point.is_some()
-    }
-}
-
 fn decimal_evidence(t: &Table) -> DecimalEvidence {
     let mut ev = DecimalEvidence::default();
     'cols: for (c, (_, cells)) in t.columns.iter().enumerate() {
@@ -1395,51 +1352,6 @@ fn decimal_evidence(t: &Table) -> DecimalEvidence {
         }
     }
     ev
-}
-
-/// The decimal mark: as given, or from the evidence, with a note on what was assumed.
-/// Returns (decimal comma, ambiguous).
-fn decide_decimal(
-    opts: &ReadOptions,
-    ev: &DecimalEvidence,
-    delimiter: Option<u8>,
-    example: impl Fn(&(usize, usize, String)) -> String,
-    assumptions: &mut Vec<String>,
-) -> (bool, bool) {
-    if let Some(b) = opts.decimal_comma {
-        return (b, false);
-    }
-    match (&ev.comma, &ev.point) {
-        (Some(c), None) => {
-            assumptions.push(format!("decimal comma detected (e.g. {})", example(c)));
-            (true, false)
-        }
-        (Some(c), Some(p)) => {
-            // Both kinds: follow the separator's convention (decimal commas go with ';'
-            // and tabs); values of the other kind are refused where a number is needed,
-            // so nothing is read wrongly.
-            let comma_mode = delimiter.is_some_and(|d| d != b',');
-            assumptions.push(format!(
-                "numbers are written both with a decimal comma ({}) and with a decimal point ({}); {} assumed, the others are refused where a number is needed (--decimal-comma or --decimal-comma=false settles it)",
-                example(c),
-                example(p),
-                if comma_mode { "decimal comma" } else { "decimal point" }
-            ));
-            (comma_mode, false)
-        }
-        // "1.500" alone: 1.5 or 1500? Refused where a number is needed.
-        (None, None) if ev.grouped.is_some() && delimiter != Some(b',') => (false, true),
-        _ => (false, false),
-    }
-}
-
-/// Format a number as a label: integers without decimals.
-pub fn fmt_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
 }
 
 /// The likely control arm among two or more arm values written as text: the one value

@@ -450,4 +450,13 @@ mod tests {
         assert_eq!(yes_no("ONWAAR"), Some(0.0));
         assert_eq!(yes_no("maybe"), None);
     }
+
+    #[test]
+    fn whole_numbers_lose_their_zero_decimals() {
+        assert_eq!(whole_number_text("1.0", false), "1");
+        assert_eq!(whole_number_text("-2.00", false), "-2");
+        assert_eq!(whole_number_text("1.5", false), "1.5");
+        assert_eq!(whole_number_text("1,0", true), "1");
+        assert_eq!(whole_number_text("v1.0", false), "v1.0");
+    }
 }

@@ -287,7 +287,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 }
             }
             Err(e) if args.all => {
-                eprintln!("error: {slug}: {e}");
+                eprintln!("error: {slug}: {}", e.report());
                 failures.push(slug.clone());
             }
             Err(e) => return Err(e),

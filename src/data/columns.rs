@@ -132,8 +132,13 @@ impl Frame {
         })
     }
 
-    pub(super) fn err(&self, name: &str, e: impl std::fmt::Display) -> Error {
-        Error::data(&self.path, format!("column \"{name}\": {e}"))
+    /// A column polars cannot hand over as asked, with polars' error as the cause.
+    pub(super) fn err(&self, name: &str, e: PolarsError) -> Error {
+        Error::data(
+            &self.path,
+            format!("column \"{name}\": cannot read its values"),
+        )
+        .with_cause(e)
     }
 
     /// A column as text (numbers are written without a trailing ".0"); missing values
@@ -353,7 +358,7 @@ impl Frame {
         let df = self
             .df
             .filter(&mask)
-            .map_err(|e| Error::data(&self.path, format!("cannot filter rows: {e}")))?;
+            .map_err(|e| Error::data(&self.path, "cannot filter rows").with_cause(e))?;
         let rows = self.rows.map(|r| {
             r.into_iter()
                 .zip(&keep)

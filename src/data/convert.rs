@@ -140,7 +140,7 @@ impl Frame {
         }
         let df = DataFrame::new_infer_height(cols)
             .and_then(compact_columns)
-            .map_err(|e| Error::data(path, format!("cannot build the table: {e}")))?;
+            .map_err(|e| Error::data(path, "cannot build the table").with_cause(e))?;
         let mut frame = Self {
             path: path.to_path_buf(),
             df,
@@ -172,7 +172,7 @@ impl Frame {
             finite,
             ..
         } = t;
-        let fail = |e: PolarsError| Error::data(path, format!("cannot build the table: {e}"));
+        let fail = |e: PolarsError| Error::data(path, "cannot build the table").with_cause(e);
         if !empty_rows.is_empty() {
             let dropped: Vec<u32> = empty_rows.iter().map(|&i| lines[i]).collect();
             let mut keep = vec![true; lines.len()];

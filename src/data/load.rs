@@ -196,10 +196,9 @@ impl Frame {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::io(
                 path,
-                format!(
-                    "cannot read the data file: {e}; check that it exists and that you may read it"
-                ),
+                "cannot read the data file; check that it exists and that you may read it",
             )
+            .with_cause(e)
         })?;
         let table = if kind == FileKind::Sheet {
             sheet::read(bytes, opts, &sel)
@@ -227,7 +226,7 @@ impl Frame {
                 // the file again with every value as text.
                 Ok(Err(text::RetryAsText)) => {
                     let bytes = std::fs::read(path).map_err(|e| {
-                        Error::io(path, format!("cannot read the data file again: {e}"))
+                        Error::io(path, "cannot read the data file again").with_cause(e)
                     })?;
                     match text::read(bytes, opts, &sel, true) {
                         Ok(Ok(t)) => t,
@@ -250,11 +249,11 @@ impl Frame {
         // decoded. (The lazy engine would do the same, at the cost of a network stack in
         // the build; see Cargo.toml.)
         let file = std::fs::File::open(path)
-            .map_err(|e| Error::io(path, format!("cannot open the data file: {e}")))?;
+            .map_err(|e| Error::io(path, "cannot open the data file").with_cause(e))?;
         let mut reader = ParquetReader::new(file);
         let schema = reader
             .schema()
-            .map_err(|e| Error::data(path, format!("cannot read the header: {e}")))?;
+            .map_err(|e| Error::data(path, "cannot read the header").with_cause(e))?;
         let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
         let idx = sel.indices(&names).map_err(|m| Error::data(path, m))?;
         let wanted: Vec<&str> = idx.iter().map(|&i| names[i].as_str()).collect();
@@ -266,7 +265,7 @@ impl Frame {
             // The projection reads columns in file order; put them in the selection's.
             .and_then(|df| df.select(wanted.iter().copied()))
             .and_then(compact_columns)
-            .map_err(|e| Error::data(path, format!("cannot read: {e}")))?;
+            .map_err(|e| Error::data(path, "cannot read the columns").with_cause(e))?;
         let frame = Self {
             path: path.to_path_buf(),
             df,

@@ -1,50 +1,109 @@
 //! One error type for the library. Each variant maps to an exit code in `main`:
 //! usage errors exit 2, everything else 1. Messages say what is wrong, where (file,
-//! key, column, row) and what to do.
+//! key, column, row) and what to do, in plain language; the error of the library
+//! underneath (I/O, polars, a parser), when there is one, is kept as the cause
+//! ([`Error::with_cause`], [`std::error::Error::source`]) and printed after the message
+//! ([`Error::report`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The error underneath an [`Error`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug)]
 pub enum Error {
     /// Wrong command-line use (unknown pilot, bad flag value).
-    Usage(String),
+    Usage(Message),
     /// A pilot config that does not validate.
-    Config { file: PathBuf, msg: String },
+    Config { file: PathBuf, msg: Message },
     /// Data that do not fit the config or the analysis.
-    Data { file: PathBuf, msg: String },
+    Data { file: PathBuf, msg: Message },
     /// Reading or writing failed.
-    Io { file: PathBuf, msg: String },
+    Io { file: PathBuf, msg: Message },
     /// An estimator cannot be computed on these inputs.
-    Analysis(String),
+    Analysis(Message),
+}
+
+/// The plain-language message of an [`Error`], and the error underneath it, if any.
+/// Shown, it is the message alone.
+#[derive(Debug)]
+pub struct Message {
+    pub text: String,
+    pub cause: Option<Cause>,
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self { text, cause: None }
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl Error {
     pub fn usage(msg: impl Into<String>) -> Self {
-        Self::Usage(msg.into())
+        Self::Usage(msg.into().into())
     }
     pub fn config(file: &Path, msg: impl Into<String>) -> Self {
         Self::Config {
             file: file.to_path_buf(),
-            msg: msg.into(),
+            msg: msg.into().into(),
         }
     }
     pub fn data(file: &Path, msg: impl Into<String>) -> Self {
         Self::Data {
             file: file.to_path_buf(),
-            msg: msg.into(),
+            msg: msg.into().into(),
         }
     }
     pub fn io(file: &Path, msg: impl Into<String>) -> Self {
         Self::Io {
             file: file.to_path_buf(),
-            msg: msg.into(),
+            msg: msg.into().into(),
         }
     }
     pub fn analysis(msg: impl Into<String>) -> Self {
-        Self::Analysis(msg.into())
+        Self::Analysis(msg.into().into())
+    }
+
+    /// This error with the error underneath it (an I/O, polars or parser error), which
+    /// [`std::error::Error::source`] gives and [`Error::report`] prints after the message.
+    pub fn with_cause(mut self, cause: impl Into<Cause>) -> Self {
+        self.message_mut().cause = Some(cause.into());
+        self
+    }
+
+    fn message(&self) -> &Message {
+        match self {
+            Self::Usage(m) | Self::Analysis(m) => m,
+            Self::Config { msg, .. } | Self::Data { msg, .. } | Self::Io { msg, .. } => msg,
+        }
+    }
+
+    fn message_mut(&mut self) -> &mut Message {
+        match self {
+            Self::Usage(m) | Self::Analysis(m) => m,
+            Self::Config { msg, .. } | Self::Data { msg, .. } | Self::Io { msg, .. } => msg,
+        }
+    }
+
+    /// The message and then each cause in the chain, one per line ("caused by: ..."),
+    /// as the command line prints an error.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(&format!("\n  caused by: {c}"));
+            cause = c.source();
+        }
+        out
     }
 
     /// Process exit code: 2 for usage errors, 1 for the rest.
@@ -68,7 +127,14 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.message()
+            .cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Most values of a column an error message lists. A column with more is likely an id
 /// or a measurement, whose values may identify persons: messages give only the count.
@@ -106,6 +172,23 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cause is kept apart from the message, and printed after it.
+    #[test]
+    fn causes_follow_the_message() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e = Error::io(Path::new("d.csv"), "cannot read the data file").with_cause(io);
+        assert_eq!(e.to_string(), "d.csv: cannot read the data file");
+        assert_eq!(std::error::Error::source(&e).unwrap().to_string(), "denied");
+        assert_eq!(
+            e.report(),
+            "d.csv: cannot read the data file\n  caused by: denied"
+        );
+        let plain = Error::usage("no pilot \"x\"");
+        assert!(std::error::Error::source(&plain).is_none());
+        assert_eq!(plain.report(), "no pilot \"x\"");
+        assert!(matches!(plain, Error::Usage(_)));
+    }
 
     #[test]
     fn closest_suggests_typos() {

@@ -72,7 +72,8 @@ fn main() {
         Command::Man(a) => cli::shell::man(Cli::command(), a),
     };
     if let Err(e) = res {
-        eprintln!("error: {e}");
+        // The plain-language message, then the error underneath it, if any.
+        eprintln!("error: {}", e.report());
         std::process::exit(e.exit_code());
     }
 }

@@ -809,6 +809,8 @@ fn a_full_device_on_stdout_is_an_error() {
     assert_eq!(res.status.code(), Some(1));
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("cannot write the output"), "{err}");
+    // The system's reason follows the message, as its cause.
+    assert!(err.contains("\n  caused by: "), "{err}");
 }
 
 /// A slug is a name: `pilot ../x --pilots DIR` does not read a config outside DIR.

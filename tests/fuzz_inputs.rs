@@ -14,7 +14,8 @@ use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
 use via_eval::analysis::{self, Options, Privacy};
 use via_eval::config::PilotSpec;
-use via_eval::data::{Frame, ReadOptions};
+use via_eval::config::ReadOptions;
+use via_eval::data::Frame;
 
 const GOOD: &str = r#"slug = "demo"
 title = { nl = "Demo", en = "Demo" }

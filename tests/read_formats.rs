@@ -8,7 +8,8 @@ mod common;
 use common::{MINI_CONFIG as CONFIG, pilot_dir, root, run_in, show};
 use std::fs;
 use std::path::{Path, PathBuf};
-use via_eval::data::{Frame, ReadOptions};
+use via_eval::config::ReadOptions;
+use via_eval::data::Frame;
 
 /// The rows of `scripts/fixtures/make_input_fixtures.py`:
 /// (pid, arm, age, work, income).

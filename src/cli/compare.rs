@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use super::read_args::ReadArgs;
 use crate::analysis::{self, Estimator, Options, PilotResults, Privacy};
 use crate::config::{
     self, ArmDraft, ArmsDraft, DataDraft, DesignDraft, Lang, MissingCluster, Origin, OutcomeDraft,
     OutcomeKind, PilotDraft, PilotSpec, Text, check_roles,
 };
-use crate::data::{Frame, ReadArgs};
+use crate::data::Frame;
 use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
 use crate::stats::ols::SeType;

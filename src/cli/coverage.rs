@@ -1,6 +1,6 @@
 //! `via-eval coverage`: a simulation of the empirical coverage of the 95% intervals of
 //! each estimator and standard-error type, in individually randomised, blocked and
-//! cluster-randomised designs (see [`crate::simulate::coverage`] and docs/coverage.md).
+//! cluster-randomised designs (see [`crate::coverage`] and docs/coverage.md).
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;

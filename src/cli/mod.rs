@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod output;
 pub mod pilot;
 pub mod pilots;
+pub mod read_args;
 pub mod shell;
 pub mod simulate;
 
@@ -22,14 +23,16 @@ pub fn print_out(text: &str) -> crate::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => Err(crate::Error::io(
             std::path::Path::new("standard output"),
-            format!("cannot write the output: {e}"),
-        )),
+            "cannot write the output",
+        )
+        .with_cause(e)),
     }
 }
 
-/// A progress indicator for resampling draws, on stderr and only when stderr is a
-/// terminal (and `NO_COLOR`-style quiet runs are not asked for): it counts draws as
-/// the worker threads finish them. Returns the callback for the analysis and the bar
+/// A progress indicator for resampling draws, on stderr and only when `active` (the
+/// caller's choice: resampling asked for, and not `--quiet`) and stderr is a terminal:
+/// it counts draws as the worker threads finish them. It has no colour (so there is
+/// nothing for `NO_COLOR` to turn off). Returns the callback for the analysis and the bar
 /// to finish afterwards.
 pub fn resampling_progress(
     active: bool,

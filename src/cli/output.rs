@@ -23,10 +23,10 @@ fn check_replaceable(dir: &Path) -> Result<()> {
         )))
     };
     let entries: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, format!("cannot look into the output folder: {e}")))?
+        .map_err(|e| Error::io(dir, "cannot look into the output folder").with_cause(e))?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
         .collect::<std::io::Result<_>>()
-        .map_err(|e| Error::io(dir, format!("cannot look into the output folder: {e}")))?;
+        .map_err(|e| Error::io(dir, "cannot look into the output folder").with_cause(e))?;
     if entries.is_empty() {
         return Ok(());
     }
@@ -88,7 +88,7 @@ pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)
-        .map_err(|e| Error::io(&parent, format!("cannot create the output folder: {e}")))?;
+        .map_err(|e| Error::io(&parent, "cannot create the output folder").with_cause(e))?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -97,12 +97,12 @@ pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)
-        .map_err(|e| Error::io(&tmp, format!("cannot create a temporary folder: {e}")))?;
+        .map_err(|e| Error::io(&tmp, "cannot create a temporary folder").with_cause(e))?;
     for (n, bytes) in files {
         let p = tmp.join(n);
         if let Err(e) = std::fs::write(&p, bytes) {
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(Error::io(&p, format!("cannot write: {e}")));
+            return Err(Error::io(&p, "cannot write").with_cause(e));
         }
     }
     if dir.exists() {
@@ -114,17 +114,14 @@ pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             )));
         }
         std::fs::rename(dir, &old)
-            .map_err(|e| Error::io(dir, format!("cannot replace the earlier output: {e}")))?;
+            .map_err(|e| Error::io(dir, "cannot replace the earlier output").with_cause(e))?;
     }
     if let Err(e) = std::fs::rename(&tmp, dir) {
         // Put the earlier output back.
         if old.exists() {
             let _ = std::fs::rename(&old, dir);
         }
-        return Err(Error::io(
-            dir,
-            format!("cannot move the new output into place: {e}"),
-        ));
+        return Err(Error::io(dir, "cannot move the new output into place").with_cause(e));
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())

@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::read_args::ReadArgs;
 use crate::analysis::{self, Options, PilotResults, Privacy};
+use crate::config::ReadOptions;
 use crate::config::{self, Lang, PilotSpec};
-use crate::data::{Frame, ReadArgs, ReadOptions};
+use crate::data::Frame;
 use crate::error::{Error, Result};
 use crate::prepare;
 use crate::report::columns::{self, Names};
@@ -252,7 +254,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 }
             }
             Err(e) if args.all => {
-                eprintln!("error: {slug}: {e}");
+                eprintln!("error: {slug}: {}", e.report());
                 failures.push(slug.clone());
             }
             Err(e) => return Err(e),

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub mod read;
+pub use read::{FileKind, ReadOptions};
+
 /// Default largest difference in attrition between arms before a warning.
 pub const DEFAULT_ATTRITION_MARGIN: f64 = 0.05;
 
@@ -336,7 +339,7 @@ pub struct DataSpec {
     pub layout: DataLayout,
     /// How to read the file (separator, decimal comma, encoding, missing-value
     /// markers, worksheet); unset options are detected. See `docs/input-files.md`.
-    pub read: crate::data::ReadOptions,
+    pub read: ReadOptions,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -546,8 +549,7 @@ fn did_you_mean(msg: &str) -> String {
 }
 
 /// The read options of `[data]`: each checked, and checked against the file type.
-fn validate_read(d: &DataDraft, origin: Origin) -> Result<crate::data::ReadOptions> {
-    use crate::data::FileKind;
+fn validate_read(d: &DataDraft, origin: Origin) -> Result<ReadOptions> {
     let err = |msg: String| origin.error(msg);
     let kind = FileKind::of(Path::new(&d.file)).ok_or_else(|| {
         err(format!(
@@ -556,7 +558,7 @@ fn validate_read(d: &DataDraft, origin: Origin) -> Result<crate::data::ReadOptio
             FileKind::allowed()
         ))
     })?;
-    let read = crate::data::ReadOptions::from_parts(
+    let read = ReadOptions::from_parts(
         d.delimiter.as_deref(),
         d.decimal_comma,
         d.encoding.as_deref(),

@@ -26,7 +26,8 @@
 //! described, or a value is not a number of its column's type or one of the markers,
 //! [`read`] answers `None` and the general reader reads the file from the start, with
 //! its own messages, notes and results. What this module returns is what the general
-//! reader returns for the same file (tested in `tests` below and in `tests/data_layer.rs`).
+//! reader returns for the same file, by the same [`super::rules`] (tested in `tests`
+//! below, every rule included).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -37,8 +38,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::Selection;
-use super::options::ReadOptions;
-use super::text::{self, INFER_ROWS, SNIFF_BYTES, TextTable};
+use super::rules::{self, INFER_ROWS};
+use super::text::{self, SNIFF_BYTES, TextTable};
+use crate::config::ReadOptions;
 
 /// How a plain file is divided; [`PLAIN`] in use, smaller in tests.
 #[derive(Debug, Clone, Copy)]
@@ -61,9 +63,9 @@ pub(crate) const PLAIN: Sizes = Sizes {
     shares: 0,
 };
 
-/// Magnitude from which an integer column stays integer in [`super::compact_columns`];
+/// Magnitude from which an integer column stays integer ([`rules::EXACT_INTEGERS`]);
 /// such a file goes to the general reader.
-const EXACT_INTEGERS: u64 = 1_000_000_000_000_000;
+const EXACT_INTEGERS: u64 = rules::EXACT_INTEGERS as u64;
 
 /// How one header field is read: skipped, or into the k-th numeric or k-th text column.
 #[derive(Debug, Clone, Copy)]
@@ -86,12 +88,9 @@ pub(crate) fn read_with(
     sel: &Selection,
     sizes: Sizes,
 ) -> Option<TextTable> {
-    // Forced encodings, separators other than the comma and decimal commas are the
-    // general reader's.
-    if opts.encoding().is_some()
-        || opts.decimal_comma == Some(true)
-        || opts.delimiter.is_some_and(|d| d != ',')
-    {
+    // Forced encodings, separators other than the comma, decimal commas and markers
+    // that read as numbers are the general reader's.
+    if !rules::plain_read(opts) {
         return None;
     }
     let mut file = File::open(path).ok()?;
@@ -574,11 +573,7 @@ impl Parse<'_> {
             }
             // A record of blank fields only is dropped by the general reader, with a
             // note. (A record with a number is not blank.)
-            if !filled
-                && b[start..p - 1]
-                    .iter()
-                    .all(|c| *c == b',' || c.is_ascii_whitespace())
-            {
+            if !filled && b[start..p - 1].split(|c| *c == b',').all(rules::is_blank) {
                 return None;
             }
             row += 1;
@@ -602,6 +597,11 @@ impl Parse<'_> {
         if let Some((x, n)) = T::prefix(&b[at..])
             && matches!(b[at + n], b',' | b'\n' | b'\r')
         {
+            // A whole number with a leading zero makes its column text: the general
+            // reader's.
+            if matches!(b[at], b'0' | b'-') && rules::padded(&b[at..at + n]) {
+                return None;
+            }
             *p = at + n;
             return Some(Some(x));
         }
@@ -962,5 +962,244 @@ mod tests {
         let p = p.expect("a plain file");
         assert_same(&g, &p);
         assert_eq!(p.height(), rows);
+    }
+
+    /// A case of the rules file: what it shows, the cells put in (row, column, text),
+    /// the extra markers, and whether this module takes the file.
+    type RuleCase<'a> = (&'a str, Vec<(usize, &'a str, &'a str)>, &'a [&'a str], bool);
+
+    /// The columns of the file that exercises the reading rules.
+    const RULE_COLUMNS: [&str; 6] = ["arm", "y", "n", "code", "yn", "label"];
+
+    /// Rows of that file: more than polars infers types from, so that a case can sit in
+    /// the first rows or far down.
+    const RULE_ROWS: usize = INFER_ROWS + 10_000;
+
+    /// The cells of the file: numbers with a decimal point (and markers) in `y`,
+    /// integers in `n`, whole-number codes in `code`, yes/no words in `yn`, text with
+    /// spaces in `label`; then the case's cells (row, column, text) put in.
+    fn rule_cells(case: &[(usize, &str, &str)]) -> Vec<Vec<String>> {
+        let mut rows: Vec<Vec<String>> = (0..RULE_ROWS)
+            .map(|i| {
+                let y = match i % 101 {
+                    5 => "NA".to_string(),
+                    17 => String::new(),
+                    _ => format!("{}.{}", i % 100, i % 10),
+                };
+                let label = if i % 13 == 0 {
+                    "  L x ".to_string()
+                } else {
+                    format!("L{}", i % 7)
+                };
+                vec![
+                    ["treated", "control"][i % 2].to_string(),
+                    y,
+                    (i % 50).to_string(),
+                    (100 + i % 900).to_string(),
+                    if i % 3 == 0 { "ja" } else { "nee" }.to_string(),
+                    label,
+                ]
+            })
+            .collect();
+        for &(row, col, text) in case {
+            let c = RULE_COLUMNS.iter().position(|n| *n == col).unwrap();
+            rows[row][c] = text.to_string();
+        }
+        rows
+    }
+
+    /// The cells as a comma file (quoted where they hold a comma), or as Dutch Excel
+    /// writes them: ';' and decimal commas in `y`.
+    fn rule_file(cells: &[Vec<String>], dutch: bool) -> String {
+        let sep = if dutch { ";" } else { "," };
+        let mut f = RULE_COLUMNS.join(sep) + "\n";
+        for row in cells {
+            let row: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(j, c)| match (dutch, j) {
+                    (true, 1) if c.trim() != "." => c.replace('.', ","),
+                    (false, _) if c.contains(',') => format!("\"{c}\""),
+                    _ => c.clone(),
+                })
+                .collect();
+            f.push_str(&row.join(sep));
+            f.push('\n');
+        }
+        f
+    }
+
+    /// Two frames hold the same values: per column the same texts, the same numbers
+    /// (or both refuse them) and the same factor; the same rows. `numbers_only` compares
+    /// only numbers in `y` (its texts are written with another decimal mark).
+    fn same_values(what: &str, a: &Frame, b: &Frame, numbers_only: bool) {
+        assert_eq!(a.column_names(), b.column_names(), "{what}");
+        assert_eq!(a.rows, b.rows, "{what}: rows");
+        for c in a.column_names() {
+            match (a.numbers(&c), b.numbers(&c)) {
+                (Ok(x), Ok(y)) => assert_eq!(x, y, "{what}: numbers of {c}"),
+                (Err(_), Err(_)) => {}
+                (x, y) => panic!("{what}: numbers of {c}: {:?} and {:?}", x.err(), y.err()),
+            }
+            if numbers_only && c == "y" {
+                continue;
+            }
+            assert_eq!(
+                a.strings(&c).unwrap(),
+                b.strings(&c).unwrap(),
+                "{what}: {c}"
+            );
+            assert_eq!(a.factor(&c).unwrap(), b.factor(&c).unwrap(), "{what}: {c}");
+        }
+    }
+
+    /// Every reading rule of [`rules`] holds whichever way a file is read: polars with
+    /// inferred types (when it does not give way to the text read), polars with every
+    /// column as text, this module (when it takes the file), the loader, and the same
+    /// cells written with ';' and decimal commas. Each case puts a rule's cells far down
+    /// the file, after the rows types and markers are taken from, where the readers
+    /// drifted apart before: a marker that reads as a number ("-99") or as not-a-number
+    /// ("nan") was read as a number, and a code with a leading zero after the first
+    /// thousand rows as a number ("0363" as 363).
+    #[test]
+    fn every_reader_applies_the_same_rules() {
+        // Past the head this module takes the types from (in TINY pieces, about 15,000
+        // records).
+        let late = INFER_ROWS + 9_000;
+        let cases: [RuleCase; 13] = [
+            ("clean", vec![], &[], true),
+            (
+                "built-in markers in any case",
+                vec![
+                    (late, "y", "na"),
+                    (late + 1, "y", "NULL"),
+                    (late + 2, "y", "#N/A"),
+                    (late + 3, "n", "n/a"),
+                    (late + 4, "label", "-"),
+                ],
+                &[],
+                false,
+            ),
+            ("not-a-number", vec![(late, "y", "nan")], &[], false),
+            (
+                "a marker that reads as a number",
+                vec![(late, "y", "-99"), (late + 7, "n", "-99")],
+                &["-99"],
+                false,
+            ),
+            (
+                "the same marker in the first rows",
+                vec![(3, "y", "-99"), (late, "y", "-99")],
+                &["-99"],
+                false,
+            ),
+            (
+                "a marker in words",
+                vec![(late, "y", "onbekend"), (late + 1, "arm", "onbekend")],
+                &["onbekend"],
+                false,
+            ),
+            (
+                "a leading zero far down",
+                vec![(late, "code", "0363"), (late + 1, "code", "-007")],
+                &[],
+                false,
+            ),
+            (
+                "a leading zero in the first rows",
+                vec![(4, "code", "0518")],
+                &[],
+                true,
+            ),
+            (
+                "spaces around values",
+                vec![
+                    (late, "y", " 2.5 "),
+                    (late + 1, "arm", " treated "),
+                    (6, "n", " 4"),
+                ],
+                &[],
+                false,
+            ),
+            (
+                "an integer too large for floating point",
+                vec![(late, "n", "10000000000000000")],
+                &[],
+                false,
+            ),
+            ("a decimal comma", vec![(late, "y", "1,5")], &[], false),
+            (
+                "text in a number column",
+                vec![(late, "n", "vier")],
+                &[],
+                false,
+            ),
+            (
+                "yes/no words mixed with numbers",
+                vec![(late, "yn", "2")],
+                &[],
+                true,
+            ),
+        ];
+        let cols = names(&RULE_COLUMNS);
+        let sel = select(&cols);
+        for (what, case, na, plain_takes_it) in cases {
+            let opts = ReadOptions {
+                na: na.iter().map(|s| s.to_string()).collect(),
+                ..ReadOptions::default()
+            };
+            let cells = rule_cells(&case);
+            let text = rule_file(&cells, false);
+            let f = file(&text);
+            let frame = |t| Frame::from_text(f.path(), t, &opts, &cols).unwrap();
+            let as_text = frame(
+                text::read(text.as_bytes().to_vec(), &opts, &sel, true)
+                    .unwrap()
+                    .unwrap(),
+            );
+            if let Ok(typed) = text::read(text.as_bytes().to_vec(), &opts, &sel, false).unwrap() {
+                let typed = frame(typed);
+                same_values(&format!("{what}, typed"), &as_text, &typed, false);
+                assert_eq!(as_text.assumptions, typed.assumptions, "{what}");
+            }
+            let plain = read_with(f.path(), &opts, &sel, TINY).map(frame);
+            assert_eq!(plain.is_some(), plain_takes_it, "{what}: read as plain");
+            if let Some(plain) = plain {
+                same_values(&format!("{what}, plain"), &as_text, &plain, false);
+                assert_eq!(as_text.assumptions, plain.assumptions, "{what}");
+            }
+            let loaded = Frame::load_with(f.path(), &cols, &[], &opts).unwrap();
+            same_values(&format!("{what}, loaded"), &as_text, &loaded, false);
+            if what != "a decimal comma" {
+                let dutch = file(&rule_file(&cells, true));
+                let nl = Frame::load_with(dutch.path(), &cols, &[], &opts).unwrap();
+                same_values(&format!("{what}, ';'"), &as_text, &nl, true);
+                assert!(
+                    nl.assumptions.iter().any(|a| a.contains("decimal comma")),
+                    "{what}: {:?}",
+                    nl.assumptions
+                );
+            }
+        }
+        // What the rules make of the cases, read any way.
+        let read = |case: Vec<(usize, &str, &str)>, na: &[&str]| {
+            let f = file(&rule_file(&rule_cells(&case), false));
+            let opts = ReadOptions {
+                na: na.iter().map(|s| s.to_string()).collect(),
+                ..ReadOptions::default()
+            };
+            Frame::load_with(f.path(), &cols, &[], &opts).unwrap()
+        };
+        let f = read(vec![(late, "y", "-99"), (late, "n", "-99")], &["-99"]);
+        assert_eq!(f.numbers("y").unwrap()[late], None);
+        assert_eq!(f.numbers("n").unwrap()[late], None);
+        let f = read(vec![(late, "y", "nan")], &[]);
+        assert_eq!(f.numbers("y").unwrap()[late], None);
+        let f = read(vec![(late, "code", "0363")], &[]);
+        assert_eq!(f.strings("code").unwrap()[late].as_deref(), Some("0363"));
+        assert_eq!(f.numbers("code").unwrap()[late], Some(363.0));
+        let f = read(vec![(late, "y", " 2.5 ")], &[]);
+        assert_eq!(f.numbers("y").unwrap()[late], Some(2.5));
+        assert_eq!(f.strings("label").unwrap()[0].as_deref(), Some("L x"));
     }
 }

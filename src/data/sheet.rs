@@ -9,8 +9,9 @@ use std::sync::Mutex;
 
 use calamine::{Data, Reader, Sheets};
 
-use super::options::ReadOptions;
+use super::rules::trim;
 use super::{Cell, Selection, Table};
+use crate::config::ReadOptions;
 use crate::error::closest;
 
 /// Read the chosen (or first) worksheet of a workbook held in memory. A damaged
@@ -184,10 +185,10 @@ fn column_letter(mut c: u32) -> String {
 fn cell_text(c: &Data) -> Option<String> {
     match c {
         Data::Empty => None,
-        Data::String(s) => Some(s.trim().to_string()),
+        Data::String(s) => Some(trim(s).to_string()),
         Data::Float(x) => Some(super::fmt_number(*x)),
         Data::Int(i) => Some(i.to_string()),
-        other => Some(other.to_string().trim().to_string()),
+        other => Some(trim(&other.to_string()).to_string()),
     }
 }
 
@@ -199,7 +200,7 @@ fn cell(c: &Data) -> Option<Cell> {
         Data::Float(x) => Some(Cell::Number(*x)),
         Data::Bool(b) => Some(Cell::Text(if *b { "TRUE" } else { "FALSE" }.into())),
         Data::String(s) => {
-            let t = s.trim();
+            let t = trim(s);
             (!t.is_empty()).then(|| Cell::Text(t.to_string()))
         }
         Data::DateTime(d) => {

@@ -26,8 +26,9 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use polars::prelude::*;
 
 use super::Selection;
-use super::options::{ReadOptions, describe_delimiter};
-use super::values::is_marker;
+use super::rules::{self, INFER_ROWS, is_blank, is_marker, numeric_markers};
+use crate::config::ReadOptions;
+use crate::config::read::describe_delimiter;
 
 /// Separators tried when none is given, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -35,8 +36,6 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 const SNIFF_RECORDS: usize = 50;
 /// Bytes looked at to detect the separator (cut at a line end).
 pub(crate) const SNIFF_BYTES: usize = 64 * 1024;
-/// Rows polars looks at to infer column types in a comma-separated file.
-pub(crate) const INFER_ROWS: usize = 10_000;
 
 /// Bytes to text, with a note on what was assumed (if anything). Valid UTF-8 without a
 /// byte-order mark is taken over as it is.
@@ -168,10 +167,6 @@ fn records(text: &[u8], delim: u8) -> csv::Reader<&[u8]> {
         .from_reader(text)
 }
 
-fn is_blank(f: &[u8]) -> bool {
-    f.iter().all(|b| b.is_ascii_whitespace())
-}
-
 /// Fields that are not empty.
 fn filled(r: &csv::ByteRecord) -> usize {
     r.iter().filter(|f| !is_blank(f)).count()
@@ -300,6 +295,9 @@ struct Structure {
     comments: usize,
     /// Unnamed header columns that hold a value somewhere.
     unnamed_used: Vec<bool>,
+    /// Columns that hold a whole number written with a leading zero somewhere
+    /// ([`rules::padded`]): read as text.
+    padded: Vec<bool>,
     /// Where the data is cut into batches for polars: the offset of a record's first
     /// byte in the data as polars sees it (after `data_start`, gaps cut out), about
     /// every [`BATCH_BYTES`], and the number of records before it.
@@ -428,12 +426,12 @@ fn structure(
         }
         if titles.len() < skip {
             let t = rec.iter().find(|f| !is_blank(f)).unwrap_or_default();
-            titles.push((line, shorten(String::from_utf8_lossy(t).trim())));
+            titles.push((line, shorten(rules::trim(&String::from_utf8_lossy(t)))));
             continue;
         }
         let names: Vec<String> = rec
             .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .map(|f| rules::trim(&String::from_utf8_lossy(f)).to_string())
             .collect();
         break (line, names);
     };
@@ -492,6 +490,7 @@ fn structure(
         empty_rows: a.empty_rows,
         comments: comments_before + a.comments,
         unnamed_used: a.unnamed_used,
+        padded: a.padded,
     };
     if let Some(b) = b {
         let rows = st.lines.len();
@@ -501,6 +500,9 @@ fn structure(
         st.lines.extend(b.lines);
         st.comments += b.comments;
         for (u, v) in st.unnamed_used.iter_mut().zip(b.unnamed_used) {
+            *u |= v;
+        }
+        for (u, v) in st.padded.iter_mut().zip(b.padded) {
             *u |= v;
         }
     }
@@ -546,6 +548,7 @@ struct Scanned {
     empty_rows: Vec<usize>,
     comments: usize,
     unnamed_used: Vec<bool>,
+    padded: Vec<bool>,
 }
 
 impl Scanned {
@@ -581,6 +584,7 @@ impl Records<'_> {
             empty_rows: Vec::new(),
             comments: 0,
             unnamed_used: vec![false; width],
+            padded: vec![false; width],
         };
         let mut end = from;
         let mut last_cut = from;
@@ -614,7 +618,7 @@ impl Records<'_> {
                 if let Some(x) = rec.iter().skip(width).find(|f| !is_blank(f)) {
                     return Err(format!(
                         "line {line}: {n} fields but the header (line {header_line}) has {width} (separator {dname}); a value probably contains the separator without quotes around it (the extra field starts \"{}\"). Quote such values or pass the right --delimiter",
-                        shorten(String::from_utf8_lossy(x).trim())
+                        shorten(rules::trim(&String::from_utf8_lossy(x)))
                     ));
                 }
             } else if n < width {
@@ -626,6 +630,9 @@ impl Records<'_> {
                 if !out.unnamed_used[i] && !is_blank(&rec[i]) {
                     out.unnamed_used[i] = true;
                 }
+            }
+            for (seen, f) in out.padded.iter_mut().zip(rec.iter()) {
+                *seen = *seen || rules::padded(f);
             }
             out.lines.push(line);
         }
@@ -811,11 +818,11 @@ fn read_in_batches(
         drop(text);
         (v, 0)
     };
-    let typed = delim == b',' && opts.decimal_comma != Some(true) && !as_text;
+    let typed = rules::typed_read(delim, opts, as_text);
     // Codes written with leading zeros ("0363", "007") stay text, so that they still
     // match the config's labels and are not taken for duplicates of "363" and "7".
-    let text_cols = if typed {
-        leading_zero_columns(&data[base..], delim, &keep)
+    let text_cols: Vec<usize> = if typed {
+        keep.iter().copied().filter(|&i| st.padded[i]).collect()
     } else {
         Vec::new()
     };
@@ -881,6 +888,9 @@ fn read_in_batches(
     for part in parts {
         df.vstack_mut_owned(part).map_err(read_err)?;
     }
+    if typed && !df.columns().iter().all(rules::typed_is_final) {
+        return Ok(Err(RetryAsText));
+    }
     if df.height() != st.lines.len() {
         return Err(format!(
             "the rows could not be read consistently ({} records found, {} read); check the file's quotes, or save it again as CSV",
@@ -922,40 +932,6 @@ fn read_in_batches(
     }))
 }
 
-/// polars reads the data records (no header) for the columns at `proj`: with types
-/// inferred (`typed`) or all as text.
-/// Rows looked at for whole numbers written with leading zeros.
-const LEADING_ZERO_ROWS: usize = 1_000;
-
-/// The columns among `keep` that hold, in the first data rows, a whole number written
-/// with a leading zero ("0363"): codes, to be read as text.
-fn leading_zero_columns(data: &[u8], delim: u8, keep: &[usize]) -> Vec<usize> {
-    let padded = |f: &[u8]| {
-        let t = f.trim_ascii();
-        let t = t.strip_prefix(b"-").unwrap_or(t);
-        t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
-    };
-    let mut rdr = records(data, delim);
-    let mut rec = csv::ByteRecord::new();
-    let mut found = vec![false; keep.len()];
-    for _ in 0..LEADING_ZERO_ROWS {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            _ => break,
-        }
-        for (j, &i) in keep.iter().enumerate() {
-            if !found[j] && rec.get(i).is_some_and(padded) {
-                found[j] = true;
-            }
-        }
-    }
-    keep.iter()
-        .zip(found)
-        .filter(|(_, f)| *f)
-        .map(|(&i, _)| i)
-        .collect()
-}
-
 /// How polars reads the data records (no header) of the selected columns: `proj`, by
 /// position, with the file's separator and missing-value markers.
 struct Columns<'a> {
@@ -993,7 +969,8 @@ impl Columns<'_> {
     /// `na`) that occur in the first [`INFER_ROWS`] records of the selected columns.
     /// Matching only these keeps polars from comparing every field with every marker; a
     /// marker that first appears further down fails its batch, and the file is then read
-    /// as text.
+    /// as text. Extra markers that read as numbers ([`numeric_markers`]) would not fail
+    /// it: they are always matched.
     fn find_markers(&mut self, data: &[u8]) -> PolarsResult<()> {
         let first = self
             .options(false)
@@ -1001,7 +978,7 @@ impl Columns<'_> {
             .with_n_rows(Some(INFER_ROWS))
             .into_reader_with_file_handle(Cursor::new(data))
             .finish()?;
-        let mut found: Vec<PlSmallStr> = Vec::new();
+        let mut found: Vec<PlSmallStr> = numeric_markers(self.na).map(Into::into).collect();
         for c in first.columns() {
             for v in c.str()?.iter().flatten() {
                 if is_marker(v, self.na) && !found.iter().any(|f| f.as_str() == v) {

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::input::{AnalysisInput, Labels, NO_LABEL, OutcomeData, OutcomeUnits, Units};
 use crate::analysis::survival::TimeEvent;
+use crate::config::ReadOptions;
 use crate::config::{
     DataLayout, DesignKind, MissingCluster, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec,
 };
-use crate::data::{Frame, Numbers, ReadOptions};
+use crate::data::{Frame, Numbers};
 use crate::error::{Error, Result};
 
 /// A pilot's prepared input, with the files it came from.

@@ -1,5 +1,104 @@
-//! Cell values as people write them: missing-value markers, numbers with a decimal
-//! point or a decimal comma (with thousands separators), and yes/no words.
+//! The reading rules: how the text of a cell becomes a value, decided here once for
+//! every reader of the data layer (the reader of plain comma files [`super::plain`],
+//! polars' CSV reader with inferred types or with every column as text
+//! [`super::text`], the workbook reader [`super::sheet`], and the frame built from
+//! what they read in [`super::Frame`]). A reader that cannot apply a rule itself
+//! declines the file or the batch, and a reader that can does (the tests of
+//! `reading_rules` below and of [`super::plain`] read the same files every way).
+//!
+//! - **Trimming** ([`trim`], [`is_blank`]): values are compared and parsed without the
+//!   white space around them; a record whose fields are all blank (ASCII white space)
+//!   is no data row.
+//! - **Missing values** ([`NA_STRINGS`], [`is_marker`], [`Rules::is_na`]): an empty
+//!   cell, one of the built-in markers in any case, or an extra marker (`--na`,
+//!   `data.na`) exactly as written. A marker that reads as a number ([`reads_as_number`],
+//!   "-99") is missing wherever it occurs, also where a reader parses numbers itself
+//!   ([`numeric_markers`]); a number that polars reads as not-a-number ("nan") is a
+//!   marker, so that reader gives way to the text rules ([`typed_is_final`]).
+//! - **Decimal marks** ([`parse_number`], [`style`], [`DecimalEvidence`],
+//!   [`decide_decimal`]): a decimal point unless `--decimal-comma` says otherwise or the
+//!   text cells show decimal commas only; "1.500" alone is ambiguous and refused where a
+//!   number is needed.
+//! - **Leading zeros** ([`padded`]): a column with a whole number written with a leading
+//!   zero anywhere ("0363", "007") is text, so that codes keep their zeros and "007" is
+//!   not "7"; it still reads as numbers where a number is needed.
+//! - **Types** ([`INFER_ROWS`], [`EXACT_INTEGERS`], [`typed_read`], [`plain_read`]):
+//!   polars infers the types of a comma file from its first rows when the decimal mark
+//!   allows it; a value further down that does not fit makes every column text. Whole
+//!   numbers are held as floating point below [`EXACT_INTEGERS`]; a text column is
+//!   numeric where it is used as a number, with yes/no words ([`yes_no`]) as 1/0.
+
+use crate::config::ReadOptions;
+
+/// A value without the white space around it (any Unicode white space).
+#[inline]
+pub(crate) fn trim(t: &str) -> &str {
+    t.trim()
+}
+
+/// Whether a field of a record is blank: nothing but ASCII white space. A record of
+/// blank fields is not a data row (the structure of a text file is checked on bytes).
+#[inline]
+pub(crate) fn is_blank(f: &[u8]) -> bool {
+    f.iter().all(|b| b.is_ascii_whitespace())
+}
+
+/// Rows polars looks at to infer the column types of a comma file.
+pub(crate) const INFER_ROWS: usize = 10_000;
+
+/// Largest integer magnitude a column may hold to be kept as 64-bit floating point:
+/// below 2^53 every integer is exact, and below 10^15 [`fmt_number`] writes it as the
+/// same digits. Integer columns with a larger value stay integers.
+pub(crate) const EXACT_INTEGERS: f64 = 1e15;
+
+/// Whether polars may infer the types of the columns (else every column is read as
+/// text and the rules here make the numbers): only in comma files, and only when
+/// decimal commas are not asked for, unless a first read found a value that does not
+/// fit (`as_text`).
+pub(crate) fn typed_read(delimiter: u8, opts: &ReadOptions, as_text: bool) -> bool {
+    delimiter == b',' && opts.decimal_comma != Some(true) && !as_text
+}
+
+/// Whether the reader of plain files may try a file read with `opts`: not with a given
+/// encoding, another separator than the comma, decimal commas, or an extra marker that
+/// reads as a number (it parses numbers before it looks for markers).
+pub(crate) fn plain_read(opts: &ReadOptions) -> bool {
+    opts.encoding().is_none()
+        && opts.decimal_comma != Some(true)
+        && opts.delimiter.is_none_or(|d| d == ',')
+        && numeric_markers(&opts.na).next().is_none()
+}
+
+/// Whether a (trimmed) text is a whole number written with a leading zero, as codes
+/// are ("0363", "-007"): a column with one is read as text.
+pub(crate) fn padded(t: &[u8]) -> bool {
+    let t = t.trim_ascii();
+    let t = t.strip_prefix(b"-").unwrap_or(t);
+    t.len() >= 2 && t[0] == b'0' && t.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether a text reads as a number to a parser of numbers (polars', or std's).
+pub(crate) fn reads_as_number(t: &str) -> bool {
+    t.parse::<f64>().is_ok() || t.parse::<i64>().is_ok()
+}
+
+/// The extra missing-value markers that read as numbers ("-99", "999"): a reader that
+/// parses numbers itself must treat them as missing wherever they occur.
+pub(crate) fn numeric_markers(na: &[String]) -> impl Iterator<Item = &str> {
+    na.iter().map(String::as_str).filter(|m| reads_as_number(m))
+}
+
+/// Whether a column polars read with an inferred type holds what the rules here would
+/// make of the same texts. A floating-point column with a not-a-number value does not:
+/// "nan" and "NaN" are missing-value markers, which polars read as numbers where they
+/// were not among the markers found in the first rows. The file is then read as text.
+pub(crate) fn typed_is_final(c: &polars::prelude::Column) -> bool {
+    // Slots of missing values count too: a false alarm only costs the text read.
+    c.f64().map_or(true, |ca| {
+        ca.downcast_iter()
+            .all(|a| a.values().iter().fold(true, |ok, x| ok & !x.is_nan()))
+    })
+}
 
 /// Values that mean "missing" in every file, compared without regard to case, besides
 /// an empty cell.
@@ -203,6 +302,93 @@ pub(crate) fn style(t: &str) -> Style {
     }
 }
 
+/// "3.0" → "3" (and "3,0" with decimal commas), so that a column of whole numbers
+/// written as decimals matches labels such as arm "1".
+pub(crate) fn whole_number_text(t: &str, decimal_comma: bool) -> String {
+    let mark = if decimal_comma { ',' } else { '.' };
+    if let Some((int, frac)) = t.split_once(mark) {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let int_body = int.strip_prefix('-').unwrap_or(int);
+        if digits(int_body) && digits(frac) && frac.bytes().all(|b| b == b'0') {
+            return int.to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// Evidence for the decimal mark in the text cells: the first cell only readable with a
+/// decimal comma, the first only readable with a decimal point, and the first that is
+/// either ("1.500"), as (column, row, text).
+pub(crate) type Evidence = Option<(usize, usize, String)>;
+
+#[derive(Default)]
+pub(crate) struct DecimalEvidence {
+    pub comma: Evidence,
+    pub point: Evidence,
+    pub grouped: Evidence,
+}
+
+impl DecimalEvidence {
+    /// Take in one (trimmed, non-missing) text cell; true once both kinds are seen.
+    pub fn see(&mut self, col: usize, row: usize, s: &str) -> bool {
+        let slot = match style(s) {
+            Style::Comma => &mut self.comma,
+            Style::Point => &mut self.point,
+            Style::Grouped => &mut self.grouped,
+            Style::Neutral => return false,
+        };
+        if slot.is_none() {
+            *slot = Some((col, row, s.to_string()));
+        }
+        self.comma.is_some() && self.point.is_some()
+    }
+}
+
+/// The decimal mark: as given, or from the evidence, with a note on what was assumed.
+/// Returns (decimal comma, ambiguous).
+pub(crate) fn decide_decimal(
+    opts: &ReadOptions,
+    ev: &DecimalEvidence,
+    delimiter: Option<u8>,
+    example: impl Fn(&(usize, usize, String)) -> String,
+    assumptions: &mut Vec<String>,
+) -> (bool, bool) {
+    if let Some(b) = opts.decimal_comma {
+        return (b, false);
+    }
+    match (&ev.comma, &ev.point) {
+        (Some(c), None) => {
+            assumptions.push(format!("decimal comma detected (e.g. {})", example(c)));
+            (true, false)
+        }
+        (Some(c), Some(p)) => {
+            // Both kinds: follow the separator's convention (decimal commas go with ';'
+            // and tabs); values of the other kind are refused where a number is needed,
+            // so nothing is read wrongly.
+            let comma_mode = delimiter.is_some_and(|d| d != b',');
+            assumptions.push(format!(
+                "numbers are written both with a decimal comma ({}) and with a decimal point ({}); {} assumed, the others are refused where a number is needed (--decimal-comma or --decimal-comma=false settles it)",
+                example(c),
+                example(p),
+                if comma_mode { "decimal comma" } else { "decimal point" }
+            ));
+            (comma_mode, false)
+        }
+        // "1.500" alone: 1.5 or 1500? Refused where a number is needed.
+        (None, None) if ev.grouped.is_some() && delimiter != Some(b',') => (false, true),
+        _ => (false, false),
+    }
+}
+
+/// Format a number as a label: integers without decimals.
+pub fn fmt_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < EXACT_INTEGERS {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +449,14 @@ mod tests {
         assert_eq!(yes_no("Ja"), Some(1.0));
         assert_eq!(yes_no("ONWAAR"), Some(0.0));
         assert_eq!(yes_no("maybe"), None);
+    }
+
+    #[test]
+    fn whole_numbers_lose_their_zero_decimals() {
+        assert_eq!(whole_number_text("1.0", false), "1");
+        assert_eq!(whole_number_text("-2.00", false), "-2");
+        assert_eq!(whole_number_text("1.5", false), "1.5");
+        assert_eq!(whole_number_text("1,0", true), "1");
+        assert_eq!(whole_number_text("v1.0", false), "v1.0");
     }
 }

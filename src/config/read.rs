@@ -1,14 +1,57 @@
 //! Read options: what the loader cannot always detect by itself (the field separator,
-//! decimal commas, the text encoding, extra missing-value markers, the worksheet).
+//! decimal commas, the text encoding, extra missing-value markers, the worksheet), and
+//! the kind of a data file by its name.
 //!
 //! They come from the `[data]` table of a pilot config and from the command line
-//! (`--delimiter`, `--decimal-comma`, `--encoding`, `--na`, `--sheet`); a flag overrides
-//! the config. Anything left unset is detected, and what was detected is reported as an
-//! assumption.
+//! (`--delimiter`, `--decimal-comma`, `--encoding`, `--na`, `--sheet`, parsed in
+//! `cli::read_args`); a flag overrides the config. Anything left unset is detected, and
+//! what was detected is reported as an assumption. The data layer reads files with
+//! these options; this module needs nothing from it.
 
 use serde::Serialize;
+use std::path::Path;
 
-use crate::error::{Error, Result};
+/// File name extensions read as delimited text.
+pub const TEXT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "dat"];
+/// File name extensions read as workbooks.
+pub const SHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
+/// File name extensions read as Parquet.
+pub const PARQUET_EXTENSIONS: &[&str] = &["parquet", "pq"];
+
+/// The kind of file a name stands for, by its extension (case does not matter). The
+/// config checks which read options fit a file with it; the data layer picks the
+/// reader with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Text,
+    Sheet,
+    Parquet,
+}
+
+impl FileKind {
+    pub fn of(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        if TEXT_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Text)
+        } else if SHEET_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Sheet)
+        } else if PARQUET_EXTENSIONS.contains(&ext.as_str()) {
+            Some(Self::Parquet)
+        } else {
+            None
+        }
+    }
+
+    /// The extensions allowed, for messages.
+    pub fn allowed() -> String {
+        [TEXT_EXTENSIONS, SHEET_EXTENSIONS, PARQUET_EXTENSIONS]
+            .concat()
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
 /// How to read a data file. `None` means "detect".
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -20,7 +63,7 @@ pub struct ReadOptions {
     pub decimal_comma: Option<bool>,
     /// Encoding of a text file, by its canonical name (e.g. `windows-1252`).
     pub encoding: Option<String>,
-    /// Values that mean "missing" besides the built-in markers ([`super::NA_STRINGS`]).
+    /// Values that mean "missing" besides the built-in markers (`data::NA_STRINGS`).
     pub na: Vec<String>,
     /// Worksheet of a spreadsheet (default: the first).
     pub sheet: Option<String>,
@@ -171,55 +214,6 @@ impl ReadOptions {
         self.encoding
             .as_deref()
             .and_then(|e| encoding_rs::Encoding::for_label_no_replacement(e.as_bytes()))
-    }
-}
-
-/// The read options of the command line, shared by `pilot` and `compare`.
-#[derive(clap::Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Input reading")]
-pub struct ReadArgs {
-    /// Field separator of text files: ',', ';', 'tab', '|', ... (default: detected).
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-    /// Numbers are written with a decimal comma (12,5; thousands 1.234,5). Use
-    /// `--decimal-comma=false` to insist on a decimal point (default: detected).
-    #[arg(
-        long,
-        value_name = "BOOL",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true"
-    )]
-    pub decimal_comma: Option<bool>,
-    /// Text encoding: utf-8, latin1, windows-1252, utf-16le, ... (default: detected; a
-    /// file that is not valid UTF-8 is read as Windows-1252/Latin-1).
-    #[arg(long, value_name = "NAME")]
-    pub encoding: Option<String>,
-    /// Extra values that mean "missing", comma-separated (e.g. `--na=-99,999`). Empty
-    /// cells, NA, N/A, NULL, NaN, #N/A, "." and "-" always do.
-    #[arg(
-        long,
-        value_name = "VALUES",
-        value_delimiter = ',',
-        allow_hyphen_values = true
-    )]
-    pub na: Vec<String>,
-    /// Worksheet of an Excel or OpenDocument file (default: the first).
-    #[arg(long, value_name = "NAME")]
-    pub sheet: Option<String>,
-}
-
-impl ReadArgs {
-    /// The options these flags set (a usage error names the flag).
-    pub fn options(&self) -> Result<ReadOptions> {
-        ReadOptions::from_parts(
-            self.delimiter.as_deref(),
-            self.decimal_comma,
-            self.encoding.as_deref(),
-            &self.na,
-            self.sheet.as_deref(),
-        )
-        .map_err(|(key, m)| Error::usage(format!("--{key}: {m}")))
     }
 }
 

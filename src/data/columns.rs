@@ -1,0 +1,388 @@
+//! Column access: a frame's columns as text ([`Frame::strings`]) or as numbers
+//! ([`Frame::numeric`], [`Numbers`]), where it came from ([`Frame::row_ref`]) and what
+//! loading assumed, with messages that name the column, the row and the value.
+
+use polars::prelude::*;
+use std::path::Path;
+
+use super::Frame;
+use super::rules::{self, NotNumber, Rules, Style, fmt_number, whole_number_text};
+use crate::error::{Error, Result};
+
+/// A numeric column as polars holds it: one contiguous array of values with a mask of
+/// the missing ones. Cloning shares the values (no copy), so estimators can read large
+/// columns in place ([`Frame::numeric`]).
+#[derive(Clone)]
+pub struct Numbers {
+    ca: Float64Chunked,
+}
+
+impl Numbers {
+    /// A column from values with missing ones as None (tests, derived outcomes).
+    pub fn from_options(values: &[Option<f64>]) -> Self {
+        Self::from_chunked(values.iter().copied().collect())
+    }
+
+    /// A column without missing values; takes the vector without copying it.
+    pub fn from_values(values: Vec<f64>) -> Self {
+        Self::from_chunked(Float64Chunked::from_vec(PlSmallStr::EMPTY, values))
+    }
+
+    fn from_chunked(ca: Float64Chunked) -> Self {
+        Self {
+            ca: ca.rechunk().into_owned(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ca.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_empty()
+    }
+
+    /// Number of missing values.
+    pub fn missing(&self) -> usize {
+        self.ca.null_count()
+    }
+
+    /// The value of row `i`, None where missing.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<f64> {
+        let a = self.ca.downcast_as_array();
+        match a.validity() {
+            Some(v) if !v.get_bit(i) => None,
+            _ => Some(a.values()[i]),
+        }
+    }
+
+    /// All values in row order, including the slots of missing values, whose content
+    /// is unspecified: read it only for rows known to be observed.
+    pub fn values(&self) -> &[f64] {
+        self.ca.downcast_as_array().values()
+    }
+
+    /// The values with missing ones as None.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        self.ca.iter()
+    }
+
+    pub fn to_vec(&self) -> Vec<Option<f64>> {
+        self.iter().collect()
+    }
+}
+
+impl std::fmt::Debug for Numbers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Frame {
+    /// Wrap a frame made in memory (simulation, tests); `path` is used in messages.
+    pub fn from_frame(df: DataFrame, path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            df,
+            rows: None,
+            row_word: String::new(),
+            rules: Rules::default(),
+            assumptions: Vec::new(),
+            finite: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// What loading had to assume or detect (separator, decimal comma, encoding,
+    /// skipped rows, yes/no words, worksheet), one sentence each.
+    pub fn assumptions(&self) -> &[String] {
+        &self.assumptions
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// "data row 5 (line 6)": the row as the analysis counts it and where it is in the file.
+    pub fn row_ref(&self, i: usize) -> String {
+        match self.rows.as_ref().and_then(|r| r.get(i)) {
+            Some(n) => format!("data row {} ({}{n})", i + 1, self.row_word),
+            None => format!("data row {}", i + 1),
+        }
+    }
+
+    pub(super) fn column(&self, name: &str) -> Result<&Column> {
+        self.df.column(name).map_err(|_| {
+            Error::data(
+                &self.path,
+                format!("no column \"{name}\" in the loaded data"),
+            )
+        })
+    }
+
+    /// A column polars cannot hand over as asked, with polars' error as the cause.
+    pub(super) fn err(&self, name: &str, e: PolarsError) -> Error {
+        Error::data(
+            &self.path,
+            format!("column \"{name}\": cannot read its values"),
+        )
+        .with_cause(e)
+    }
+
+    /// A column as text (numbers are written without a trailing ".0"); missing values
+    /// are None.
+    pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        let out = match s.dtype() {
+            DataType::Float32 | DataType::Float64 => {
+                let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+                f.f64()
+                    .map_err(|e| self.err(name, e))?
+                    .iter()
+                    .map(|v| v.map(fmt_number))
+                    .collect()
+            }
+            DataType::String => s
+                .str()
+                .map_err(|e| self.err(name, e))?
+                .iter()
+                .map(|v| {
+                    v.map(rules::trim)
+                        .filter(|t| !self.rules.is_na(t))
+                        .map(|t| whole_number_text(t, self.rules.decimal_comma))
+                })
+                .collect(),
+            _ => {
+                let t = s.cast(&DataType::String).map_err(|e| self.err(name, e))?;
+                t.str()
+                    .map_err(|e| self.err(name, e))?
+                    .iter()
+                    .map(|v| v.map(|s| rules::trim(s).to_string()))
+                    .collect()
+            }
+        };
+        Ok(out)
+    }
+
+    /// Whether the column holds numbers (read as such, not as text).
+    pub fn is_numeric(&self, name: &str) -> bool {
+        self.df
+            .column(name)
+            .is_ok_and(|c| c.dtype().is_primitive_numeric())
+    }
+
+    /// A column as numbers; missing values are None. See [`Frame::numeric`].
+    pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        Ok(self.numeric(name)?.to_vec())
+    }
+
+    /// A column as numbers, without copying a floating-point column. Text that is not
+    /// a number is an error naming the row and the value; yes/no words read as 1/0 when
+    /// the column holds nothing else (besides 0 and 1); infinite values are errors too.
+    pub fn numeric(&self, name: &str) -> Result<Numbers> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        let nums = match s.dtype() {
+            DataType::String => {
+                let ca = s.str().map_err(|e| self.err(name, e))?;
+                let mut v = Vec::with_capacity(ca.len());
+                let mut word: Option<(usize, String)> = None;
+                let mut other: Option<(usize, String)> = None;
+                for (i, x) in ca.iter().enumerate() {
+                    let t = match x.map(rules::trim) {
+                        None => {
+                            v.push(None);
+                            continue;
+                        }
+                        Some(t) if self.rules.is_na(t) => {
+                            v.push(None);
+                            continue;
+                        }
+                        Some(t) => t,
+                    };
+                    if self.rules.ambiguous && rules::style(t) == Style::Grouped {
+                        return Err(Error::data(
+                            &self.path,
+                            format!(
+                                "column \"{name}\", {}: \"{t}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
+                                self.row_ref(i),
+                                rules::parse_number(t, false).unwrap_or(f64::NAN),
+                                rules::parse_number(t, true)
+                                    .map(fmt_number)
+                                    .unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    match self.rules.number(t) {
+                        Ok(x) => {
+                            if x != 0.0 && x != 1.0 && other.is_none() {
+                                other = Some((i, t.to_string()));
+                            }
+                            if !x.is_finite() {
+                                return Err(Error::data(
+                                    &self.path,
+                                    format!(
+                                        "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
+                                        self.row_ref(i),
+                                        t.chars().take(60).collect::<String>()
+                                    ),
+                                ));
+                            }
+                            v.push(Some(x));
+                        }
+                        Err(why) => match rules::yes_no(t) {
+                            Some(x) => {
+                                if word.is_none() {
+                                    word = Some((i, t.to_string()));
+                                }
+                                v.push(Some(x));
+                            }
+                            None => return Err(self.not_a_number(name, i, t, why)),
+                        },
+                    }
+                }
+                if let (Some((wi, w)), Some((oi, o))) = (word, other) {
+                    return Err(Error::data(
+                        &self.path,
+                        format!(
+                            "column \"{name}\" mixes yes/no words (\"{w}\", {}) with other numbers (\"{o}\", {}); a yes/no column holds only yes/no words or 1/0, a numeric column only numbers",
+                            self.row_ref(wi),
+                            self.row_ref(oi)
+                        ),
+                    ));
+                }
+                Numbers::from_options(&v)
+            }
+            DataType::Boolean => Numbers::from_chunked(
+                s.bool()
+                    .map_err(|e| self.err(name, e))?
+                    .iter()
+                    .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
+                    .collect(),
+            ),
+            dt if dt.is_primitive_numeric() => Numbers::from_chunked(
+                s.cast(&DataType::Float64)
+                    .map_err(|e| self.err(name, e))?
+                    .f64()
+                    .map_err(|e| self.err(name, e))?
+                    .clone(),
+            ),
+            dt => {
+                return Err(Error::data(
+                    &self.path,
+                    format!("column \"{name}\" has type {dt}; a numeric column is needed"),
+                ));
+            }
+        };
+        // Known to be finite, or checked in blocks without a branch per value first
+        // (most columns are clean).
+        let known = self.finite && s.dtype().is_primitive_numeric();
+        let clean = known
+            || nums
+                .values()
+                .chunks(4096)
+                .all(|b| b.iter().fold(true, |ok, x| ok & x.is_finite()));
+        let bad = if clean {
+            None
+        } else if nums.missing() == 0 {
+            nums.values().iter().position(|x| !x.is_finite())
+        } else {
+            nums.iter().position(|v| v.is_some_and(|x| !x.is_finite()))
+        };
+        if let Some(i) = bad {
+            return Err(Error::data(
+                &self.path,
+                format!(
+                    "column \"{name}\", {}: the value is infinite or not a number; fix or remove it",
+                    self.row_ref(i)
+                ),
+            ));
+        }
+        Ok(nums)
+    }
+
+    fn not_a_number(&self, name: &str, i: usize, t: &str, why: NotNumber) -> Error {
+        let at = self.row_ref(i);
+        let shown: String = t.chars().take(60).collect();
+        let msg = match why {
+            NotNumber::Comma => format!(
+                "column \"{name}\", {at}: \"{shown}\" has a decimal comma but the file is read with decimal points; pass --decimal-comma (config: data.decimal_comma = true) if the file uses decimal commas"
+            ),
+            NotNumber::Thousands => format!(
+                "column \"{name}\", {at}: \"{shown}\" has commas between thousands; write the number without them (1234.5)"
+            ),
+            NotNumber::Point => format!(
+                "column \"{name}\", {at}: \"{shown}\" has a decimal point but the file is read with decimal commas; fix the value, or pass --decimal-comma=false if the file uses decimal points"
+            ),
+            NotNumber::Text if t.starts_with('#') && (t.ends_with('!') || t.ends_with('?')) => {
+                format!(
+                    "column \"{name}\", {at}: \"{shown}\" is a spreadsheet error value, not a number; fix the formula or clear the cell"
+                )
+            }
+            NotNumber::Text if is_date(t) => format!(
+                "column \"{name}\", {at}: \"{shown}\" is a date; a number is needed here (e.g. months from the start of the pilot)"
+            ),
+            NotNumber::Text if t.ends_with('%') => format!(
+                "column \"{name}\", {at}: \"{shown}\" is a percentage; write it as a plain number (45 or 0.45)"
+            ),
+            NotNumber::Text => format!(
+                "column \"{name}\", {at}: \"{shown}\" is not a number; fix the value or mark it missing (empty or NA; other markers with --na)"
+            ),
+        };
+        Error::data(&self.path, msg)
+    }
+
+    /// Keep the rows whose `column` (as text) is one of `values`.
+    pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
+        let f = self.factor(column)?;
+        let wanted: Vec<bool> = f.levels.iter().map(|l| values.contains(l)).collect();
+        let keep: Vec<bool> = f
+            .codes
+            .iter()
+            .map(|c| c.is_some_and(|c| wanted[c as usize]))
+            .collect();
+        let mask: BooleanChunked = keep.iter().copied().collect();
+        let df = self
+            .df
+            .filter(&mask)
+            .map_err(|e| Error::data(&self.path, "cannot filter rows").with_cause(e))?;
+        let rows = self.rows.map(|r| {
+            r.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| r)
+                .collect()
+        });
+        Ok(Self {
+            path: self.path,
+            df,
+            rows,
+            row_word: self.row_word,
+            rules: self.rules,
+            assumptions: self.assumptions,
+            finite: self.finite,
+        })
+    }
+}
+
+/// "2024-01-31", "31-01-2024", "31/1/2024" and the like.
+fn is_date(t: &str) -> bool {
+    let parts: Vec<&str> = t.split(['-', '/', ' ']).filter(|p| !p.is_empty()).collect();
+    parts.len() >= 3
+        && parts[..3]
+            .iter()
+            .all(|p| p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+}

@@ -67,8 +67,8 @@ fn check_data(dir: &Path, name: &str, bytes: &[u8], opts: &ReadOptions) {
             for c in f.column_names() {
                 let _ = f.strings(&c);
                 let _ = f.numbers(&c);
-                let _ = f.check_unique_ids(&c, None);
-                let _ = f.check_clusters(&c);
+                let _ = via_eval::prepare::checks::unique_ids(&f, &c, None);
+                let _ = via_eval::prepare::checks::clusters(&f, &c);
             }
             let _ = f.assumptions();
         }

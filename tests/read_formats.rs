@@ -287,7 +287,7 @@ fn polars_reads_comma_files_and_lines_stay_right() {
     );
     let f = Frame::load(&p, &[]).unwrap();
     assert_eq!(f.factor("gemeente").unwrap().levels, ["0363", "0518"]);
-    assert!(f.check_unique_ids("id", None).is_ok());
+    assert!(via_eval::prepare::checks::unique_ids(&f, "id", None).is_ok());
     assert_eq!(
         f.numbers("gemeente").unwrap(),
         [Some(363.0), Some(518.0), Some(363.0)]

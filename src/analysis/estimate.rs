@@ -17,7 +17,7 @@ use crate::stats::resample::{self, ResampleOptions, ri, wild};
 use crate::stats::{Inference, StatsError, effect_size, exact, twosample};
 
 /// The estimator that leads (`compare --estimator`); `None` follows the design.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// Welch's difference in means (unequal variances).

@@ -35,7 +35,7 @@ pub struct AdjustArgs {
     pub file: Option<PathBuf>,
     /// Adjustment: holm, bonferroni or bh (Benjamini-Hochberg); `none` copies.
     #[arg(long, value_enum)]
-    pub method: Adjustment,
+    pub method: super::choices::AdjustmentArg,
     /// CSV column that holds the p-values (default: `p_value`, or the only column).
     #[arg(long)]
     pub column: Option<String>,
@@ -279,7 +279,7 @@ pub fn run(args: &AdjustArgs) -> Result<()> {
             (s, stdin)
         }
     };
-    let out = adjust_text(&text, args.column.as_deref(), args.method, &source)?;
+    let out = adjust_text(&text, args.column.as_deref(), args.method.into(), &source)?;
     super::print_out(&render_output(&out, args.format)?)?;
     Ok(())
 }

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use super::choices::{EstimatorArg, MissingClusterArg, NamesArg, SeArg};
 use super::read_args::ReadArgs;
-use crate::analysis::{self, Estimator, Options, PilotResults, Privacy};
+use crate::analysis::{self, Options, PilotResults};
 use crate::config::{
     self, ArmDraft, ArmsDraft, DataDraft, DesignDraft, Lang, MissingCluster, Origin, OutcomeDraft,
     OutcomeKind, PilotDraft, PilotSpec, Text, check_roles,
@@ -14,7 +15,6 @@ use crate::config::{
 use crate::data::Frame;
 use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
-use crate::stats::ols::SeType;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,7 +86,7 @@ pub struct CompareArgs {
     /// analyses (counted per arm as `n_missing_cluster`, and noted), as estimatr, Stata
     /// and fixest do; `error` stops with the row.
     #[arg(long, value_enum, default_value = "drop", requires = "cluster")]
-    pub missing_cluster: MissingCluster,
+    pub missing_cluster: MissingClusterArg,
     /// Block column: units were randomised within blocks (design-based blocked
     /// difference in means; block indicators in the adjusted regression).
     #[arg(long, help_heading = super::ANALYSIS)]
@@ -97,39 +97,22 @@ pub struct CompareArgs {
     /// The estimator that leads; by default the design decides (Welch without
     /// covariates, adjusted OLS with them).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
-    pub estimator: Option<Estimator>,
+    pub estimator: Option<EstimatorArg>,
     /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
-    pub se: Option<SeType>,
-    /// Bootstrap draws for percentile and BCa intervals.
-    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
-    pub bootstrap: Option<u64>,
-    /// Re-randomisations for a randomisation-inference p-value.
-    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
-    pub permutations: Option<u64>,
-    /// Seed of every resampling method.
-    #[arg(long, help_heading = super::ANALYSIS, default_value_t = analysis::DEFAULT_SEED)]
-    pub seed: u64,
-    /// Publish small cells: turn off disclosure control (inside a secure environment
-    /// only; the output is then stamped with a warning).
-    #[arg(long, help_heading = super::DISCLOSURE)]
-    pub no_disclosure_control: bool,
-    /// Minimum number of persons behind any published number (at least 5).
-    #[arg(long, help_heading = super::DISCLOSURE, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
-    pub disclosure_threshold: usize,
+    pub se: Option<SeArg>,
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "auto")]
     pub kind: KindArg,
-    /// Confidence level of every interval.
-    #[arg(long, help_heading = super::ANALYSIS, default_value_t = 0.95)]
-    pub conf_level: f64,
     /// Output format (to standard output).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
     pub format: Format,
     /// Column names of `--format csv`: ours (`std_error`, `ci_low`, `p_value`) or R
     /// broom's (`std.error`, `conf.low`, `p.value`, `term`).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
-    pub names: report::columns::Names,
+    pub names: NamesArg,
+    #[command(flatten)]
+    pub analysis: super::analysis_args::AnalysisArgs,
     #[command(flatten)]
     pub read: Box<ReadArgs>,
 }
@@ -218,7 +201,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
         ));
     }
     if let Some(c) = &args.cluster {
-        frame.check_clusters(c)?;
+        crate::prepare::checks::clusters(&frame, c)?;
     }
     let is01 = arm_values.iter().all(|v| v == "0" || v == "1");
     let control = match (&args.control, &args.treated) {
@@ -229,7 +212,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             .find(|v| *v != t)
             .cloned()
             .unwrap_or_default(),
-        _ => match crate::data::control_guess(&listed) {
+        _ => match control_guess(&listed) {
             Some(c) => {
                 eprintln!(
                     "note: control arm \"{c}\" assumed from its name; name another with --control"
@@ -341,10 +324,11 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             cluster: args.cluster.clone(),
             block: args.block.clone(),
             fixed_effects: args.fe.clone(),
-            missing_cluster: args
-                .cluster
-                .is_some()
-                .then(|| args.missing_cluster.name().to_string()),
+            missing_cluster: args.cluster.is_some().then(|| {
+                MissingCluster::from(args.missing_cluster)
+                    .name()
+                    .to_string()
+            }),
             ..DesignDraft::default()
         },
         data: DataDraft {
@@ -405,6 +389,35 @@ impl OutcomeIds {
     }
 }
 
+/// The likely control arm among two or more arm values written as text: the one value
+/// that names a control or comparison group, or says "no".
+pub fn control_guess<'a>(values: &[&'a str]) -> Option<&'a str> {
+    const CONTROL: &[&str] = &[
+        "control",
+        "controle",
+        "controlegroep",
+        "control group",
+        "comparison",
+        "vergelijking",
+        "vergelijkingsgroep",
+        "regulier",
+        "usual care",
+    ];
+    let hits: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| {
+            let l = v.to_lowercase();
+            CONTROL.contains(&l.as_str())
+                || (values.len() == 2 && crate::data::NO_WORDS.contains(&l.as_str()))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
 /// Keep only the units of the arms being compared (a `--treated` choice may leave
 /// others out).
 fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
@@ -414,28 +427,22 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
-    let privacy = Privacy::from_flags(args.no_disclosure_control, args.disclosure_threshold)?;
+    let privacy = args.analysis.privacy()?;
     let (spec, frame, every_row) = build_spec(args)?;
     let frame = if every_row {
         frame
     } else {
         restrict(frame, &spec)?
     };
-    let (progress, bar) =
-        super::resampling_progress(args.bootstrap.is_some() || args.permutations.is_some());
+    let (progress, bar) = super::resampling_progress(args.analysis.resampling());
     let input = crate::prepare::prepare(&spec, &frame)?.input;
     let r = analysis::run(
         &spec,
         &input,
         &Options {
-            conf_level: args.conf_level,
-            estimator: args.estimator,
-            se: args.se,
-            bootstrap: args.bootstrap,
-            permutations: args.permutations,
-            seed: args.seed,
-            progress,
-            ..Options::default()
+            estimator: args.estimator.map(Into::into),
+            se: args.se.map(Into::into),
+            ..args.analysis.options(progress)
         },
         privacy,
     );
@@ -531,7 +538,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             &report::columns::Context {
                 disclosure_applied: r.disclosure.applied,
             },
-            args.names,
+            args.names.into(),
         ),
     };
     super::print_out(&text)?;
@@ -613,4 +620,20 @@ pub fn survival_json(r: &PilotResults) -> serde_json::Value {
         }
     }
     json!({"comparisons": comparisons, "results": r})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_arms_by_name() {
+        assert_eq!(
+            control_guess(&["interventie", "controle"]),
+            Some("controle")
+        );
+        assert_eq!(control_guess(&["ja", "nee"]), Some("nee"));
+        assert_eq!(control_guess(&["a", "b"]), None);
+        assert_eq!(control_guess(&["control", "comparison", "x"]), None);
+    }
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand; each has an `Args` struct (clap) and a `run` function.
 
 pub mod adjust;
+pub mod analysis_args;
+pub mod choices;
 pub mod compare;
 pub mod coverage;
 pub mod locate;

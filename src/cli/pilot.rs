@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::choices::{LangArg, NamesArg};
 use super::read_args::ReadArgs;
 use crate::analysis::{self, Options, PilotResults, Privacy};
 use crate::config::ReadOptions;
@@ -35,7 +36,7 @@ pub struct PilotArgs {
     pub out: Option<PathBuf>,
     /// Language of labels, charts and report.
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "en")]
-    pub lang: Lang,
+    pub lang: LangArg,
     /// Folder with the pilot configs [default: pilots]
     #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::PILOTS_ENV)]
     pub pilots: Option<PathBuf>,
@@ -43,33 +44,16 @@ pub struct PilotArgs {
     /// folder, else in the current folder]
     #[arg(long, help_heading = super::INPUT, value_name = "DIR", env = super::locate::DATA_ENV)]
     pub data: Option<PathBuf>,
-    /// Confidence level of every interval.
-    #[arg(long, help_heading = super::ANALYSIS, default_value_t = 0.95)]
-    pub conf_level: f64,
-    /// Bootstrap draws for percentile and BCa intervals of each difference.
-    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
-    pub bootstrap: Option<u64>,
-    /// Re-randomisations for randomisation-inference p-values (as the design assigned).
-    #[arg(long, help_heading = super::ANALYSIS, value_name = "N")]
-    pub permutations: Option<u64>,
-    /// Seed of every resampling method (the same seed gives the same results).
-    #[arg(long, help_heading = super::ANALYSIS, default_value_t = analysis::DEFAULT_SEED)]
-    pub seed: u64,
-    /// Publish small cells: turn off disclosure control (for work inside a secure
-    /// environment only; every output is then stamped with a warning).
-    #[arg(long, help_heading = super::DISCLOSURE)]
-    pub no_disclosure_control: bool,
-    /// Minimum number of persons behind any published number (at least 5).
-    #[arg(long, help_heading = super::DISCLOSURE, default_value_t = analysis::disclosure::DEFAULT_THRESHOLD, value_name = "N")]
-    pub disclosure_threshold: usize,
     /// Print nothing but errors.
     #[arg(short, long, help_heading = super::OUTPUT)]
     pub quiet: bool,
     /// Column names of results.csv and results.parquet: ours (`std_error`, `ci_low`,
     /// `p_value`) or R broom's (`std.error`, `conf.low`, `p.value`, `term`).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
-    pub names: Names,
+    pub names: NamesArg,
     /// Read options; each overrides the `[data]` key of the same name in the config.
+    #[command(flatten)]
+    pub analysis: super::analysis_args::AnalysisArgs,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -184,7 +168,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         )));
     }
     let read = args.read.options()?;
-    let privacy = Privacy::from_flags(args.no_disclosure_control, args.disclosure_threshold)?;
+    let privacy = args.analysis.privacy()?;
     let mut failures = Vec::new();
     for slug in &slugs {
         let out = match (&args.out, args.all) {
@@ -194,17 +178,9 @@ pub fn run(args: &PilotArgs) -> Result<()> {
         };
         let res = (|| -> Result<PilotResults> {
             let spec = config::load_slug(&pilots, slug)?;
-            let (progress, bar) = super::resampling_progress(
-                !args.quiet && (args.bootstrap.is_some() || args.permutations.is_some()),
-            );
-            let opts = Options {
-                conf_level: args.conf_level,
-                bootstrap: args.bootstrap,
-                permutations: args.permutations,
-                seed: args.seed,
-                progress,
-                ..Options::default()
-            };
+            let (progress, bar) =
+                super::resampling_progress(!args.quiet && args.analysis.resampling());
+            let opts = args.analysis.options(progress);
             let frame = self::read(&spec, &data, &read)?;
             if !args.quiet {
                 for a in frame.assumptions() {
@@ -221,16 +197,16 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 .chain(prepared.files.iter().map(PathBuf::as_path))
                 .collect();
             super::manifest::check_output_not_over_inputs(&out, &inputs)?;
-            let mut files = render_outputs_named(&r, args.lang, args.names)?;
+            let mut files = render_outputs_named(&r, args.lang.into(), args.names.into())?;
             let manifest = super::manifest::Manifest::new(
                 &format!("pilot {slug}"),
                 &inputs,
                 serde_json::json!({
-                    "conf_level": args.conf_level,
-                    "bootstrap": args.bootstrap,
-                    "permutations": args.permutations,
-                    "seed": args.seed,
-                    "lang": args.lang,
+                    "conf_level": args.analysis.conf_level,
+                    "bootstrap": args.analysis.bootstrap,
+                    "permutations": args.analysis.permutations,
+                    "seed": args.analysis.seed,
+                    "lang": Lang::from(args.lang),
                     "disclosure_control": r.disclosure.applied,
                     "disclosure_threshold": r.disclosure.applied.then_some(r.disclosure.threshold),
                 }),
@@ -248,7 +224,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                 if !args.quiet {
                     super::print_out(&format!(
                         "{}\n→ {}\n\n",
-                        tables::terminal_summary(&r, args.lang),
+                        tables::terminal_summary(&r, args.lang.into()),
                         out.display()
                     ))?;
                 }

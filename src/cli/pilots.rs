@@ -26,11 +26,11 @@ pub struct PilotsArgs {
     pub data: Option<PathBuf>,
     /// Language of titles.
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "en")]
-    pub lang: Lang,
+    pub lang: super::choices::LangArg,
 }
 
 pub fn run(args: &PilotsArgs) -> Result<()> {
-    let lang = args.lang;
+    let lang: Lang = args.lang.into();
     let mut rows = vec![vec![
         "slug".to_string(),
         tr(lang, "titel", "title").into(),

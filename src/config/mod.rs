@@ -28,7 +28,7 @@ pub struct Text {
 }
 
 /// Report language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Nl,
@@ -63,7 +63,7 @@ impl Text {
 
 /// What to do with a unit whose cluster id is missing (`design.missing_cluster`,
 /// `compare --missing-cluster`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MissingCluster {
     /// Leave the unit out of the cluster-robust analyses (it still counts in the

@@ -23,7 +23,6 @@
 //! frame's columns; [`columns`] gives columns as text or numbers; [`factor`] codes
 //! columns as factors and labels; [`checks`] checks loaded data against a spec.
 
-mod checks;
 mod columns;
 mod convert;
 mod factor;
@@ -85,49 +84,5 @@ impl<'a, T: Copy> PerText<'a, T> {
             self.known.insert(s, v);
         }
         v
-    }
-}
-
-/// The likely control arm among two or more arm values written as text: the one value
-/// that names a control or comparison group, or says "no".
-pub fn control_guess<'a>(values: &[&'a str]) -> Option<&'a str> {
-    const CONTROL: &[&str] = &[
-        "control",
-        "controle",
-        "controlegroep",
-        "control group",
-        "comparison",
-        "vergelijking",
-        "vergelijkingsgroep",
-        "regulier",
-        "usual care",
-    ];
-    let hits: Vec<&str> = values
-        .iter()
-        .copied()
-        .filter(|v| {
-            let l = v.to_lowercase();
-            CONTROL.contains(&l.as_str()) || (values.len() == 2 && NO_WORDS.contains(&l.as_str()))
-        })
-        .collect();
-    match hits.as_slice() {
-        [one] => Some(one),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_arms_by_name() {
-        assert_eq!(
-            control_guess(&["interventie", "controle"]),
-            Some("controle")
-        );
-        assert_eq!(control_guess(&["ja", "nee"]), Some("nee"));
-        assert_eq!(control_guess(&["a", "b"]), None);
-        assert_eq!(control_guess(&["control", "comparison", "x"]), None);
     }
 }

@@ -8,6 +8,8 @@
 //! names the file, column and row and says what to change. The analysis then works on
 //! plain vectors and never sees a frame or a path.
 
+pub mod checks;
+
 use std::path::{Path, PathBuf};
 
 use crate::analysis::input::{AnalysisInput, Labels, NO_LABEL, OutcomeData, OutcomeUnits, Units};
@@ -122,12 +124,12 @@ fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<()> {
     {
         let within =
             (spec.design.kind == DesignKind::BeforeAfter).then_some(spec.arms.column.as_str());
-        frame.check_unique_ids(id, within)?;
+        checks::unique_ids(frame, id, within)?;
     }
     let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-    frame.check_arms(&spec.arms.column, &arms, &spec.arms.control)?;
+    checks::arms(frame, &spec.arms.column, &arms, &spec.arms.control)?;
     if let Some(c) = &spec.design.cluster {
-        frame.check_clusters(c)?;
+        checks::clusters(frame, c)?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::analysis::{EstimateRow, Scale};
 use crate::error::{Error, Result};
 
 /// Which names the table's columns carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Names {
     /// Our names, as in `results.json` (`std_error`, `ci_low`, `p_value`).
     #[default]

@@ -92,12 +92,6 @@ pub fn display_factor(r: &PilotResults, row: &EstimateRow) -> f64 {
     }
 }
 
-/// Write `bytes` to `dir/name`.
-pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).map_err(|e| Error::io(&p, format!("cannot write: {e}")))
-}
-
 /// A count for people: the number, or "suppressed" where disclosure control withheld it.
 pub fn fmt_count(n: Option<usize>, lang: Lang) -> String {
     n.map_or_else(

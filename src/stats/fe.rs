@@ -50,7 +50,7 @@ pub const MAX_SWEEPS: usize = 100_000;
 const ABSORBED: f64 = 1e-9;
 
 /// Variance type for a fixed-effects fit (fixest's `vcov =`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeVcov {
     /// Homoskedastic ("iid").

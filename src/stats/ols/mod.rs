@@ -54,7 +54,7 @@ const BLOCK: usize = 512;
 const CHUNK: usize = 1 << 14;
 
 /// Standard-error type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SeType {
     Classical,

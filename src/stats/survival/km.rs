@@ -28,7 +28,7 @@ use super::{
 };
 
 /// The scale on which the pointwise confidence interval of S(t) is symmetric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CiTransform {
     /// log(−log S): stays inside (0, 1); R `conf.type = "log-log"`, lifelines.

@@ -694,3 +694,125 @@ fn errors_do_not_echo_person_ids() {
     assert!(err.len() < 600, "{err}");
     assert!(!err.contains("P0000"), "{err}");
 }
+
+/// A pilot whose arm "s" has 3 persons, for the library entry points below.
+const SMALL_ARM_CONFIG: &str = r#"
+slug = "entry"
+title = { nl = "T", en = "T" }
+description = { nl = "d", en = "d" }
+unit = { nl = "persoon", en = "person" }
+[design]
+kind = "individually-randomised"
+[data]
+file = "entry.csv"
+[arms]
+column = "arm"
+control = "c"
+values = [
+  { value = "c", label = { nl = "C", en = "C" } },
+  { value = "t", label = { nl = "T", en = "T" } },
+  { value = "s", label = { nl = "S", en = "S" } },
+]
+[[outcomes]]
+id = "y"
+column = "y"
+kind = "continuous"
+label = { nl = "Y", en = "Y" }
+unit = { nl = "euro", en = "euros" }
+better = "higher"
+"#;
+
+/// What every entry point must have withheld: the small arm's counts and its
+/// comparison, while the large arms are published.
+fn assert_small_arm_withheld(who: &str, r: &via_eval::analysis::PilotResults) {
+    let arm = |a: &str| r.arms.iter().find(|m| m.value == a).unwrap();
+    assert_eq!(
+        arm("s").n_rows,
+        None,
+        "{who}: the small arm's rows published"
+    );
+    assert_eq!(arm("c").n_rows, Some(40), "{who}");
+    for s in r.arm_summaries.iter().filter(|s| s.arm == "s") {
+        assert_eq!(s.n, None, "{who}: the small arm's n published");
+        assert!(
+            s.suppressed && s.mean.is_nan(),
+            "{who}: the small arm's mean published"
+        );
+    }
+    let small: Vec<_> = r.estimates.iter().filter(|e| e.treated == "s").collect();
+    assert!(!small.is_empty(), "{who}: no row for the small arm");
+    for e in small {
+        assert!(
+            e.suppressed,
+            "{who}: {} for the small arm published",
+            e.estimator
+        );
+    }
+    assert!(r.disclosure.applied, "{who}");
+}
+
+#[test]
+fn every_library_entry_point_withholds_small_cells() {
+    use clap::Parser;
+    use via_eval::analysis::{self, Options, Privacy};
+    use via_eval::config::PilotSpec;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("arm,y\n");
+    for (arm, n) in [("c", 40), ("t", 40), ("s", 3)] {
+        for i in 0..n {
+            csv.push_str(&format!("{arm},{}\n", 100 + (i * 7) % 23));
+        }
+    }
+    let data = dir.path().join("entry.csv");
+    fs::write(&data, csv).unwrap();
+    let spec = PilotSpec::from_toml(SMALL_ARM_CONFIG, &dir.path().join("entry.toml")).unwrap();
+
+    // The pilot command's library function.
+    let r =
+        via_eval::cli::pilot::evaluate(&spec, dir.path(), &Options::default(), Privacy::default())
+            .unwrap();
+    assert_small_arm_withheld("cli::pilot::evaluate", &r);
+
+    // The analysis itself, on input from each way the prepare stage offers.
+    let prepared = via_eval::prepare::load(&spec, dir.path(), &Default::default()).unwrap();
+    let r = analysis::run(
+        &spec,
+        &prepared.input,
+        &Options::default(),
+        Privacy::default(),
+    )
+    .unwrap();
+    assert_small_arm_withheld("prepare::load + analysis::run", &r);
+    let frame = via_eval::prepare::read(&spec, dir.path(), &Default::default()).unwrap();
+    let input = via_eval::prepare::prepare(&spec, &frame).unwrap().input;
+    let r = analysis::run(&spec, &input, &Options::default(), Privacy::default()).unwrap();
+    assert_small_arm_withheld("prepare::prepare + analysis::run", &r);
+
+    // The compare command's library function, with its default flags.
+    #[derive(Parser)]
+    struct Compare {
+        #[command(flatten)]
+        args: via_eval::cli::compare::CompareArgs,
+    }
+    let data_s = data.to_string_lossy().to_string();
+    let c = Compare::try_parse_from([
+        "compare",
+        &data_s,
+        "--treatment",
+        "arm",
+        "--control",
+        "c",
+        "--outcome",
+        "y",
+    ])
+    .unwrap();
+    let r = via_eval::cli::compare::compute(&c.args).unwrap();
+    assert_small_arm_withheld("cli::compare::compute", &r);
+
+    // And the one way to publish it is to ask by name.
+    let r = analysis::run(&spec, &input, &Options::default(), Privacy::Off).unwrap();
+    let s = r.arms.iter().find(|m| m.value == "s").unwrap();
+    assert_eq!(s.n_rows, Some(3));
+    assert!(!r.disclosure.applied);
+}

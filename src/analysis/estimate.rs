@@ -75,12 +75,12 @@ pub(crate) struct Pair<'a> {
 pub(crate) struct PairResults {
     pub estimates: Vec<EstimateRow>,
     pub tests: Vec<TestRow>,
-    pub notes: Vec<(String, String)>,
+    pub notes: Vec<Text>,
 }
 
 impl PairResults {
-    fn note(&mut self, en: String, nl: String) {
-        self.notes.push((en, nl));
+    fn note(&mut self, text: Text) {
+        self.notes.push(text);
     }
 }
 
@@ -296,10 +296,10 @@ fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), Unf
 /// The note for a regression refused because the arm indicator is collinear with
 /// `column` (and the columns before it).
 fn arm_collinear_note(out: &mut PairResults, what: &str, name: &str, column: &str) {
-    out.note(
-        format!("{what}: {name} refused: \"{column}\" is collinear with the arm indicator (together with the intercept and the columns before it, it determines the arm), so the effect of the arm cannot be separated from it. Remove it from the covariates, or check that it was measured before assignment."),
-        format!("{what}: {name} geweigerd: \"{column}\" is collineair met de armindicator (samen met het intercept en de kolommen ervoor bepaalt hij de arm), zodat het effect van de arm er niet van te scheiden is. Haal hem uit de covariaten, of ga na of hij vóór de toewijzing gemeten is."),
-    );
+    out.note(Text {
+ en: format!("{what}: {name} refused: \"{column}\" is collinear with the arm indicator (together with the intercept and the columns before it, it determines the arm), so the effect of the arm cannot be separated from it. Remove it from the covariates, or check that it was measured before assignment."),
+ nl: format!("{what}: {name} geweigerd: \"{column}\" is collineair met de armindicator (samen met het intercept en de kolommen ervoor bepaalt hij de arm), zodat het effect van de arm er niet van te scheiden is. Haal hem uit de covariaten, of ga na of hij vóór de toewijzing gemeten is."),
+ });
 }
 
 /// Distinct clusters with units in the treated arm and in the control arm.
@@ -360,10 +360,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     let what = format!("{} vs {}", key.treated, key.control);
     let wat = what.clone();
     let fail = |out: &mut PairResults, name: &str, e: &dyn std::fmt::Display| {
-        out.note(
-            format!("{wat}: {name} not estimable ({e})."),
-            format!("{wat}: {name} niet te schatten ({e})."),
-        )
+        out.note(Text {
+            en: format!("{wat}: {name} not estimable ({e})."),
+            nl: format!("{wat}: {name} niet te schatten ({e})."),
+        })
     };
     let row =
         |est: &str,
@@ -396,10 +396,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
                     out.estimates
                         .push(row(name, None, None, Scale::Ratio, inf, n));
                     if corrected {
-                        out.note(
-                            format!("{what}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe)."),
-                            format!("{what}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe)."),
-                        );
+                        out.note(Text {
+ en: format!("{what}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe)."),
+ nl: format!("{what}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe)."),
+ });
                     }
                 }
                 Err(e) => fail(&mut out, name, &e),
@@ -479,16 +479,16 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     let default_se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
     let se = opts.se.unwrap_or(default_se);
     if se.is_cluster() && !clustered {
-        out.note(
-            format!(
+        out.note(Text {
+            en: format!(
                 "{what}: {} needs a cluster column; HC2 used instead.",
                 se.name()
             ),
-            format!(
+            nl: format!(
                 "{what}: {} vraagt een clusterkolom; HC2 gebruikt.",
                 se.name()
             ),
-        );
+        });
     }
     let se = if se.is_cluster() && !clustered {
         SeType::Hc2
@@ -502,10 +502,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             match clusters_per_arm(&base) {
                 Some((ct, cc)) if ct.min(cc) < MIN_CLUSTERS_PER_ARM => {
                     let col = u.cluster_column.as_deref().unwrap_or_default();
-                    out.note(
-                    format!("{what}: no cluster-robust estimate: the units of this comparison lie in {ct} cluster(s) of \"{col}\" in the treated arm and {cc} in the control arm, and cluster-robust inference needs at least {MIN_CLUSTERS_PER_ARM} in each arm. With one cluster in an arm the effect of the arm cannot be told apart from that cluster's own effect, and the cluster-robust standard error is zero or undefined. The differences shown ignore the clustering and are for reference only."),
-                    format!("{what}: geen clusterrobuuste schatting: de eenheden van deze vergelijking liggen in {ct} cluster(s) van \"{col}\" in de behandelde arm en {cc} in de controlearm, en clusterrobuuste inferentie vraagt er minstens {MIN_CLUSTERS_PER_ARM} in elke arm. Met één cluster in een arm is het effect van de arm niet te onderscheiden van het eigen effect van dat cluster, en is de clusterrobuuste standaardfout nul of onbepaald. De getoonde verschillen negeren de clustering en staan er alleen ter vergelijking."),
-                );
+                    out.note(Text {
+ en: format!("{what}: no cluster-robust estimate: the units of this comparison lie in {ct} cluster(s) of \"{col}\" in the treated arm and {cc} in the control arm, and cluster-robust inference needs at least {MIN_CLUSTERS_PER_ARM} in each arm. With one cluster in an arm the effect of the arm cannot be told apart from that cluster's own effect, and the cluster-robust standard error is zero or undefined. The differences shown ignore the clustering and are for reference only."),
+ nl: format!("{what}: geen clusterrobuuste schatting: de eenheden van deze vergelijking liggen in {ct} cluster(s) van \"{col}\" in de behandelde arm en {cc} in de controlearm, en clusterrobuuste inferentie vraagt er minstens {MIN_CLUSTERS_PER_ARM} in elke arm. Met één cluster in een arm is het effect van de arm niet te onderscheiden van het eigen effect van dat cluster, en is de clusterrobuuste standaardfout nul of onbepaald. De getoonde verschillen negeren de clustering en staan er alleen ter vergelijking."),
+ });
                     true
                 }
                 _ => false,
@@ -536,10 +536,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
                 out.estimates.push(r);
                 if d.design == DimDesign::MatchedPair || d.design == DimDesign::MatchedPairClustered
                 {
-                    out.note(
-                        format!("{what}: blocks of one treated and one control unit; the matched-pair variance is used."),
-                        format!("{what}: blokken van één behandelde en één controle-eenheid; de variantie voor gematchte paren is gebruikt."),
-                    );
+                    out.note(Text {
+ en: format!("{what}: blocks of one treated and one control unit; the matched-pair variance is used."),
+ nl: format!("{what}: blokken van één behandelde en één controle-eenheid; de variantie voor gematchte paren is gebruikt."),
+ });
                 }
             }
             Err(e) => fail(&mut out, "blocked difference in means", &e),
@@ -573,10 +573,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     if (adjust || (blocked && opts.estimator == Some(Estimator::Lin))) && !cluster_se_refused {
         let mut d = p.reg_data(true, blocked && !has_fe);
         if d.n_dropped_missing > 0 {
-            out.note(
-                format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
-                format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
-            );
+            out.note(Text {
+ en: format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
+ nl: format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
+ });
         }
         let lin = opts.estimator == Some(Estimator::Lin);
         let res = if lin {
@@ -594,10 +594,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
             Ok((inf, dropped)) => {
                 for name in &dropped {
-                    out.note(
-                        format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
-                        format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
-                    );
+                    out.note(Text {
+ en: format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
+ nl: format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
+ });
                 }
                 let mut r = row(
                     if lin { "lin" } else { "ols_adjusted" },
@@ -743,10 +743,10 @@ fn resampling(
     let conf = opts.conf_level;
     if let Some(reps) = opts.bootstrap {
         if p.units.cluster.is_some() {
-            out.note(
-                format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
-                format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
-            );
+            out.note(Text {
+ en: format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
+ nl: format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
+ });
         } else {
             let (yt, yc) = p.split();
             let tick = progress_tick(opts);
@@ -788,19 +788,19 @@ fn resampling(
                         out.estimates.push(r);
                     }
                 }
-                Err(e) => out.note(
-                    format!("{what}: bootstrap not run ({e})."),
-                    format!("{what}: bootstrap niet uitgevoerd ({e})."),
-                ),
+                Err(e) => out.note(Text {
+                    en: format!("{what}: bootstrap not run ({e})."),
+                    nl: format!("{what}: bootstrap niet uitgevoerd ({e})."),
+                }),
             }
         }
     }
     if let Some(reps) = opts.permutations {
         if !design.is_randomised() {
-            out.note(
-                format!("{what}: randomisation inference assumes a randomised design; this pilot was not randomised, so the p-value is a permutation test of exchangeable arms."),
-                format!("{what}: randomisatie-inferentie veronderstelt loting; in deze pilot is niet geloot, dus de p-waarde is een permutatietoets."),
-            );
+            out.note(Text {
+ en: format!("{what}: randomisation inference assumes a randomised design; this pilot was not randomised, so the p-value is a permutation test of exchangeable arms."),
+ nl: format!("{what}: randomisatie-inferentie veronderstelt loting; in deze pilot is niet geloot, dus de p-waarde is een permutatietoets."),
+ });
         }
         let base = p.reg_data(false, false);
         let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
@@ -829,10 +829,10 @@ fn resampling(
                 });
                 out.tests.push(t);
             }
-            Err(e) => out.note(
-                format!("{what}: randomisation inference not run ({e})."),
-                format!("{what}: randomisatie-inferentie niet uitgevoerd ({e})."),
-            ),
+            Err(e) => out.note(Text {
+                en: format!("{what}: randomisation inference not run ({e})."),
+                nl: format!("{what}: randomisatie-inferentie niet uitgevoerd ({e})."),
+            }),
         }
     }
     if p.units.cluster.is_none() || refused {
@@ -844,10 +844,10 @@ fn resampling(
     {
         let g = cl.count();
         let distinct = 6u64.pow(g as u32) / 2;
-        out.note(
-            format!("{what}: wild cluster bootstrap not run: {g} clusters. With G clusters Webb's weights give at most 6^G draws, half of them mirror images with the same |t|: here at most {distinct} different values, too few for a p-value that means something (it needs at least {MIN_WILD_CLUSTERS} clusters). With so few clusters every cluster-robust result is fragile."),
-            format!("{what}: wild-clusterbootstrap niet uitgevoerd: {g} clusters. Met G clusters geven Webb-gewichten hoogstens 6^G trekkingen, waarvan de helft spiegelbeelden met dezelfde |t|: hier hoogstens {distinct} verschillende waarden, te weinig voor een zinvolle p-waarde (er zijn minstens {MIN_WILD_CLUSTERS} clusters nodig). Met zo weinig clusters is elk clusterrobuust resultaat wankel."),
-        );
+        out.note(Text {
+ en: format!("{what}: wild cluster bootstrap not run: {g} clusters. With G clusters Webb's weights give at most 6^G draws, half of them mirror images with the same |t|: here at most {distinct} different values, too few for a p-value that means something (it needs at least {MIN_WILD_CLUSTERS} clusters). With so few clusters every cluster-robust result is fragile."),
+ nl: format!("{what}: wild-clusterbootstrap niet uitgevoerd: {g} clusters. Met G clusters geven Webb-gewichten hoogstens 6^G trekkingen, waarvan de helft spiegelbeelden met dezelfde |t|: hier hoogstens {distinct} verschillende waarden, te weinig voor een zinvolle p-waarde (er zijn minstens {MIN_WILD_CLUSTERS} clusters nodig). Met zo weinig clusters is elk clusterrobuust resultaat wankel."),
+ });
         return;
     }
     if let Some(cl) = d.clusters.as_ref()
@@ -886,22 +886,22 @@ fn resampling(
                 ));
                 out.tests.push(t);
             }
-            Err(e) => out.note(
-                format!("{what}: wild cluster bootstrap not run ({e})."),
-                format!("{what}: wild-clusterbootstrap niet uitgevoerd ({e})."),
-            ),
+            Err(e) => out.note(Text {
+                en: format!("{what}: wild cluster bootstrap not run ({e})."),
+                nl: format!("{what}: wild-clusterbootstrap niet uitgevoerd ({e})."),
+            }),
         }
     }
 }
 
-/// Notes for an outcome and subset from the (en, nl) pairs.
-pub(crate) fn to_notes(outcome: &str, subset: &str, pairs: Vec<(String, String)>) -> Vec<Note> {
-    pairs
+/// Notes for an outcome and subset.
+pub(crate) fn to_notes(outcome: &str, subset: &str, texts: Vec<Text>) -> Vec<Note> {
+    texts
         .into_iter()
-        .map(|(en, nl)| Note {
+        .map(|text| Note {
             outcome: Some(outcome.to_string()),
             subset: Some(subset.to_string()),
-            text: Text { nl, en },
+            text,
         })
         .collect()
 }

@@ -78,13 +78,6 @@ impl Default for Options {
     }
 }
 
-fn text(nl: impl Into<String>, en: impl Into<String>) -> Text {
-    Text {
-        nl: nl.into(),
-        en: en.into(),
-    }
-}
-
 /// Analyse a pilot's prepared data ([`crate::prepare`]) and protect its results: `privacy` is required, so no caller gets
 /// results without disclosure control unless it asked for that by name
 /// ([`Privacy::Off`], which stamps every output).
@@ -184,7 +177,7 @@ fn analyse(
                             &o.id,
                             subset,
                             units,
-                            text(
+                            Text::new(
                                 "analyse van deze uitkomst (overlevingscurves, toetsen en schattingen)",
                                 "analysis of this outcome (survival curves, tests and estimates)",
                             ),
@@ -253,15 +246,15 @@ fn analyse(
         .map(|(v, _)| SubsetMeta {
             value: v.clone(),
             label: if v == POOLED && subsets.len() == 1 {
-                text("Alle eenheden", "All units")
+                Text::new("Alle eenheden", "All units")
             } else if v == POOLED {
-                text("Alle projecten samen", "All projects pooled")
+                Text::new("Alle projecten samen", "All projects pooled")
             } else {
                 spec.projects
                     .iter()
                     .find(|p| &p.value == v)
                     .map(|p| p.label.clone())
-                    .unwrap_or_else(|| text(v.clone(), v.clone()))
+                    .unwrap_or_else(|| Text::new(v.clone(), v.clone()))
             },
         })
         .collect();
@@ -379,7 +372,7 @@ fn method_text(spec: &PilotSpec) -> Text {
     } else {
         ("", "")
     };
-    text(
+    Text::new(
         format!("{nl_head} {nl_d}{nl_c}"),
         format!("{en_head} {en_d}{en_c}"),
     )
@@ -423,7 +416,7 @@ fn attrition_warnings(
         };
         let margin = spec.attrition_margin * 100.0;
         let text = match (published(hi.0), published(lo.0)) {
-            (Some(h), Some(l)) => text(
+            (Some(h), Some(l)) => Text::new(
                 format!(
                     "Let op: selectieve uitval. Ontbrekend: {:.1}% in {} tegen {:.1}% in {} (verschil groter dan {margin:.1} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
                     h * 100.0,
@@ -439,7 +432,7 @@ fn attrition_warnings(
                     lo.0
                 ),
             ),
-            _ => text(
+            _ => Text::new(
                 format!(
                     "Let op: selectieve uitval. Het aandeel ontbrekende uitkomsten verschilt tussen {} en {} meer dan {margin:.1} procentpunt (de aandelen zijn onderdrukt: ze rusten op te weinig personen); de vergelijking van volledige gevallen kan vertekend zijn.",
                     hi.0, lo.0
@@ -603,7 +596,7 @@ fn analyse_subset(
             &o.id,
             subset,
             units,
-            text(
+            Text::new(
                 "clusterrobuuste schattingen; ze tellen wel mee in de armsamenvattingen en in de verschillen die de clustering negeren",
                 "cluster-robust estimates; they are kept in the arm summaries and in the differences that ignore the clustering",
             ),
@@ -627,16 +620,16 @@ fn analyse_subset(
                 notes.extend(estimate::to_notes(
                     &o.id,
                     subset,
-                    vec![(
-                        format!(
+                    vec![Text {
+ en: format!(
                             "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm.",
                             key.treated, key.control
                         ),
-                        format!(
+ nl: format!(
                             "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm.",
                             key.treated, key.control
                         ),
-                    )],
+ }],
                 ));
             }
             continue;
@@ -670,10 +663,10 @@ fn analyse_subset(
             notes.extend(estimate::to_notes(
                 &o.id,
                 subset,
-                vec![(
-                    format!("{t} vs {c}: not estimated, the outcome has the same value for every unit in both arms (no variation)."),
-                    format!("{t} vs {c}: niet geschat, de uitkomst heeft voor elke eenheid in beide armen dezelfde waarde (geen variatie)."),
-                )],
+                vec![Text {
+ en: format!("{t} vs {c}: not estimated, the outcome has the same value for every unit in both arms (no variation)."),
+ nl: format!("{t} vs {c}: niet geschat, de uitkomst heeft voor elke eenheid in beide armen dezelfde waarde (geen variatie)."),
+ }],
             ));
             continue;
         }
@@ -700,7 +693,7 @@ fn missing_cluster_note(outcome: &str, subset: &str, units: &Units, what: Text) 
     Note {
         outcome: Some(outcome.to_string()),
         subset: Some(subset.to_string()),
-        text: text(
+        text: Text::new(
             format!(
                 "Eenheden zonder cluster-id (kolom \"{col}\") zijn weggelaten uit de {}, zoals estimatr, Stata en fixest doen; het aantal per arm staat in de resultaten (n_missing_cluster). Met `design.missing_cluster = \"error\"` (compare: --missing-cluster error) stopt de analyse in plaats daarvan.",
                 what.nl

@@ -11,7 +11,6 @@ pub mod tables;
 use crate::analysis::{EstimateRow, PilotResults, Scale};
 use crate::config::Lang;
 use crate::error::{Error, Result};
-use std::path::Path;
 
 /// Pick the Dutch or English text.
 pub fn tr<'a>(lang: Lang, nl: &'a str, en: &'a str) -> &'a str {

@@ -257,7 +257,7 @@ pub fn render_output(out: &AdjustOutput, format: Format) -> Result<String> {
         }
         Format::Json => {
             serde_json::to_string_pretty(out)
-                .map_err(|e| Error::analysis(format!("cannot write JSON: {e}")))?
+                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
                 + "\n"
         }
     })
@@ -267,7 +267,7 @@ pub fn render_output(out: &AdjustOutput, format: Format) -> Result<String> {
 pub fn run(args: &AdjustArgs) -> Result<()> {
     let (text, source) = match &args.file {
         Some(p) if p.as_os_str() != "-" => (
-            std::fs::read_to_string(p).map_err(|e| Error::io(p, format!("cannot read: {e}")))?,
+            std::fs::read_to_string(p).map_err(|e| Error::io(p, "cannot read").with_cause(e))?,
             p.clone(),
         ),
         _ => {
@@ -275,7 +275,7 @@ pub fn run(args: &AdjustArgs) -> Result<()> {
             let stdin = PathBuf::from("<stdin>");
             std::io::stdin()
                 .read_to_string(&mut s)
-                .map_err(|e| Error::io(&stdin, format!("cannot read: {e}")))?;
+                .map_err(|e| Error::io(&stdin, "cannot read").with_cause(e))?;
             (s, stdin)
         }
     };

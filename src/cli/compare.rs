@@ -529,7 +529,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         Format::Table => table(&r),
         Format::Json if args.time.is_some() => {
             serde_json::to_string_pretty(&survival_json(&r))
-                .map_err(|e| Error::analysis(format!("cannot write JSON: {e}")))?
+                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
                 + "\n"
         }
         Format::Json => report::to_json(&r)? + "\n",

@@ -35,7 +35,7 @@ pub struct Manifest {
 /// SHA-256 of a file, hex-encoded.
 pub fn sha256_file(path: &Path) -> Result<InputFile> {
     let bytes = std::fs::read(path)
-        .map_err(|e| Error::io(path, format!("cannot read to fingerprint it: {e}")))?;
+        .map_err(|e| Error::io(path, "cannot read to fingerprint it").with_cause(e))?;
     let digest = Sha256::digest(&bytes);
     Ok(InputFile {
         path: path.display().to_string(),
@@ -69,7 +69,7 @@ impl Manifest {
 
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self)
-            .map_err(|e| Error::analysis(format!("cannot write the manifest: {e}")))
+            .map_err(|e| Error::analysis("cannot write the manifest").with_cause(e))
     }
 }
 

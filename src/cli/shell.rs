@@ -47,15 +47,15 @@ pub fn man(cmd: clap::Command, args: &ManArgs) -> Result<()> {
     match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(dir, format!("cannot create the folder: {e}")))?;
+                .map_err(|e| Error::io(dir, "cannot create the folder").with_cause(e))?;
             clap_mangen::generate_to(cmd, dir)
-                .map_err(|e| Error::io(dir, format!("cannot write the manual pages: {e}")))
+                .map_err(|e| Error::io(dir, "cannot write the manual pages").with_cause(e))
         }
         None => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
-                .map_err(|e| Error::analysis(format!("cannot render the manual page: {e}")))?;
+                .map_err(|e| Error::analysis("cannot render the manual page").with_cause(e))?;
             super::print_out(&String::from_utf8_lossy(&buf))
         }
     }

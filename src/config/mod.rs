@@ -466,7 +466,7 @@ impl PilotSpec {
     /// Read and validate a pilot config file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(path, format!("cannot read the pilot config: {e}")))?;
+            .map_err(|e| Error::io(path, "cannot read the pilot config").with_cause(e))?;
         Self::from_toml(&text, path)
     }
 
@@ -947,7 +947,7 @@ pub fn check_roles<'a>(
 /// The pilot configs found in a directory, sorted by slug.
 pub fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, format!("cannot list the pilots directory: {e}")))?;
+        .map_err(|e| Error::io(dir, "cannot list the pilots directory").with_cause(e))?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {

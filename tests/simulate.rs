@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, DataType};
 use via_eval::config::{self, OutcomeKind, PilotSpec};
+use via_eval::simulate::params::{DrawnModel, OutcomeModel};
 use via_eval::simulate::{SimData, SimParams, generate, write};
 
 const SLUGS: [&str; 8] = [
@@ -226,11 +227,15 @@ fn sizes_and_shares_follow_the_parameters() {
 
 #[test]
 fn missing_rates_are_near_the_configured_ones() {
-    let (_, params, d) = sim("behoud-en-doorstroom", SEED, 1.0);
+    let missing = |spec: &PilotSpec, params: &SimParams, outcome: &str| {
+        let models = params.models(spec).unwrap();
+        models[outcome].shared().unwrap().missing.clone()
+    };
+    let (spec, params, d) = sim("behoud-en-doorstroom", SEED, 1.0);
     let arm = text(&d.frame, "period");
     for outcome in ["inclusive_climate", "promoted_12m"] {
         let v = num(&d.frame, outcome);
-        for (a, rate) in &params.outcomes[outcome].missing {
+        for (a, rate) in &missing(&spec, &params, outcome) {
             let rows: Vec<_> = v.iter().zip(&arm).filter(|(_, x)| *x == a).collect();
             let share = rows.iter().filter(|(y, _)| y.is_none()).count() as f64 / rows.len() as f64;
             let se = (rate * (1.0 - rate) / rows.len() as f64).sqrt();
@@ -240,10 +245,10 @@ fn missing_rates_are_near_the_configured_ones() {
             );
         }
     }
-    let (_, params, d) = sim("uwv-dienstverlening-ww", SEED, 0.5);
+    let (spec, params, d) = sim("uwv-dienstverlening-ww", SEED, 0.5);
     let arm = text(&d.frame, "arm");
     let v = num(&d.frame, "work_12m");
-    for (a, rate) in &params.outcomes["work_12m"].missing {
+    for (a, rate) in &missing(&spec, &params, "work_12m") {
         let rows: Vec<_> = v.iter().zip(&arm).filter(|(_, x)| *x == a).collect();
         let share = rows.iter().filter(|(y, _)| y.is_none()).count() as f64 / rows.len() as f64;
         let se = (rate * (1.0 - rate) / rows.len() as f64).sqrt();
@@ -258,18 +263,32 @@ fn missing_rates_are_near_the_configured_ones() {
 fn truths_are_exact_where_nothing_is_bounded() {
     for slug in SLUGS {
         let (spec, params, d) = sim(slug, SEED, 0.5);
+        let models = params.models(&spec).unwrap();
         for o in &d.truth.outcomes {
-            let s = &params.outcomes[&o.id];
-            let independent = s.from_time.is_none() && s.zero_unless.is_none();
+            let m = &models[&o.id];
+            // Derived and gated outcomes are not additive in the configured effect,
+            // nor are clipped continuous ones.
+            let (independent, clipped) = match m {
+                OutcomeModel::FromTime(_) => (false, false),
+                OutcomeModel::Drawn { model, .. } => match model {
+                    DrawnModel::Continuous(c) => {
+                        (c.zero_unless.is_none(), c.min.is_some() || c.max.is_some())
+                    }
+                    DrawnModel::Count(c) => (c.zero_unless.is_none(), false),
+                    _ => (true, false),
+                },
+            };
             let additive = matches!(o.kind, OutcomeKind::Binary | OutcomeKind::Count)
-                || (o.kind == OutcomeKind::Continuous && s.min.is_none() && s.max.is_none());
+                || (o.kind == OutcomeKind::Continuous && !clipped);
             for e in &o.effects {
                 assert!(e.effect.is_finite() && e.control_mean.is_finite());
-                let configured = match (&e.project, spec.projects.is_empty()) {
-                    (Some(p), false) => s.effect_by_project.get(p).and_then(|m| m.get(&e.arm)),
-                    (None, true) => s.effect.get(&e.arm),
-                    _ => None, // pooled over projects
-                };
+                let configured = m.shared().and_then(|s| {
+                    match (&e.project, spec.projects.is_empty()) {
+                        (Some(p), false) => s.effect_by_project.get(p).and_then(|m| m.get(&e.arm)),
+                        (None, true) => s.effect.get(&e.arm),
+                        _ => None, // pooled over projects
+                    }
+                });
                 let exact = o.kind == OutcomeKind::TimeToEvent
                     || (independent && additive && o.n_bounded == 0);
                 if let (Some(c), true) = (configured, exact) {
@@ -438,4 +457,49 @@ fn params_errors_name_the_key_and_the_choices() {
     let (spec, params) = load("intensieve-begeleiding");
     assert!(generate(&spec, &params, SEED, 0.0).is_err());
     assert!(generate(&spec, &params, SEED, f64::NAN).is_err());
+}
+
+#[test]
+fn misplaced_outcome_keys_name_the_file_the_outcome_and_the_key() {
+    let (spec, _) = load("uwv-dienstverlening-ww");
+    let path = Path::new("pilots/uwv-dienstverlening-ww.sim.toml");
+    let base = std::fs::read_to_string(SimParams::path_for(&pilots_dir(), &spec.slug)).unwrap();
+    let check = |bad: &str| {
+        SimParams::from_toml(bad, path)
+            .unwrap()
+            .check(&spec)
+            .unwrap_err()
+            .to_string()
+    };
+
+    // `nested_in` is a key of binary outcomes; `months_to_ww_exit` is time-to-event.
+    let err = check(&base.replace(
+        "[outcomes.months_to_ww_exit]\n",
+        "[outcomes.months_to_ww_exit]\nnested_in = \"work_12m\"\n",
+    ));
+    assert!(
+        err.contains("uwv-dienstverlening-ww.sim.toml")
+            && err.contains(
+                "`outcomes.months_to_ww_exit.nested_in` does not apply to a time-to-event outcome"
+            )
+            && err.contains("follow_up"),
+        "{err}"
+    );
+
+    // A derived outcome takes none of the keys of drawn outcomes.
+    let err = check(&base.replace(
+        "from_time = \"months_to_ww_exit\"\n",
+        "from_time = \"months_to_ww_exit\"\nmissing = { basis-online = 0.1 }\n",
+    ));
+    assert!(
+        err.contains("`outcomes.benefit_days.missing` does not apply"),
+        "{err}"
+    );
+
+    // A required key of the model.
+    let err = check(&base.replace("shape = 1.1\n", ""));
+    assert!(
+        err.contains("outcomes.months_to_ww_exit") && err.contains("shape"),
+        "{err}"
+    );
 }

@@ -18,7 +18,10 @@ use rand::seq::SliceRandom;
 use std::collections::BTreeMap;
 
 use super::draw::{self, Ordinal, SimRng, Weibull};
-use super::params::{Assignment, CovariateSim, Dist, Level, OutcomeSim, SimParams};
+use super::params::{
+    Assignment, ContinuousSim, CountSim, CountsSim, CovariateSim, Dist, DrawnModel, FromTime,
+    Level, OutcomeModel, Shared, SimParams, TimeToEventSim,
+};
 use super::{EffectTruth, OutcomeTruth, SimData, Truth};
 use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result};
@@ -520,7 +523,7 @@ impl Ctx<'_> {
     }
 
     /// The configured effect for unit `i`: None for control units.
-    fn effect(&self, s: &OutcomeSim, i: usize) -> Option<f64> {
+    fn effect(&self, s: &Shared, i: usize) -> Option<f64> {
         if self.is_control(i) {
             None
         } else {
@@ -530,7 +533,7 @@ impl Ctx<'_> {
 
     /// Linear predictor without treatment: centred covariates, cluster effect, project
     /// shift and period trend.
-    fn linear_predictors(&self, s: &OutcomeSim, r: &mut SimRng) -> Vec<f64> {
+    fn linear_predictors(&self, s: &Shared, r: &mut SimRng) -> Vec<f64> {
         let sd = s.cluster_sd.unwrap_or(0.0);
         let u: Vec<f64> = (0..self.sk.cluster_names.len())
             .map(|_| sd * draw::std_normal(r))
@@ -558,7 +561,7 @@ impl Ctx<'_> {
             .collect()
     }
 
-    fn missing_by_rate(&self, s: &OutcomeSim) -> Vec<bool> {
+    fn missing_by_rate(&self, s: &Shared) -> Vec<bool> {
         (0..self.sk.len())
             .map(|i| self.attrition[i] < s.missing.get(self.arm_name(i)).copied().unwrap_or(0.0))
             .collect()
@@ -602,235 +605,308 @@ fn mask_int(v: &[f64], missing: &[bool]) -> Values {
     )
 }
 
-fn gen_outcome(
-    ctx: &Ctx,
-    o: &OutcomeSpec,
-    s: &OutcomeSim,
-    done: &BTreeMap<String, Generated>,
-    r: &mut SimRng,
-) -> Result<Generated> {
-    let n = ctx.sk.len();
-    let mut g = empty_generated(n);
-    let value_col = |o: &OutcomeSpec| match &o.source {
+type Done = BTreeMap<String, Generated>;
+
+/// The column an outcome's values are written to.
+fn value_col(o: &OutcomeSpec) -> String {
+    match &o.source {
         OutcomeSource::Column(c) => c.clone(),
         OutcomeSource::TimeEvent { time, .. } => time.clone(),
         OutcomeSource::Counts { events, .. } => events.clone(),
         // A panel-derived outcome lives in another file; the simulator writes its
         // (time) values under the outcome id.
         OutcomeSource::Panel { .. } => o.id.clone(),
-    };
-    let parent_of = |name: &Option<String>| -> Result<Option<&Generated>> {
-        match name {
-            None => Ok(None),
-            Some(p) => done.get(p).map(Some).ok_or_else(|| {
-                Error::analysis(format!(
-                    "outcome \"{p}\" was not generated before \"{}\"",
-                    o.id
-                ))
-            }),
-        }
-    };
-
-    // Derived from a time-to-event outcome.
-    if let Some(parent) = parent_of(&s.from_time)? {
-        let (w, _) = parent.weibull.ok_or_else(|| {
-            Error::analysis(format!(
-                "\"{}\": from_time needs a time-to-event parent",
-                o.id
-            ))
-        })?;
-        let by = s.by.unwrap_or(0.0);
-        let mult = s.per_time_unit.unwrap_or(1.0);
-        for i in 0..n {
-            let t = parent.latent[i];
-            let c = parent.censor[i];
-            let known = if t <= by { t <= c } else { c >= by };
-            g.missing[i] = parent.missing[i] || !known;
-        }
-        let round_cap = |x: f64| match o.kind {
-            OutcomeKind::Count => x.round(),
-            _ => s.digits.map_or(x, |d| draw::round_to(x, d)),
-        };
-        // Rounding the capped value moves the point mass at `by`: add that shift to the
-        // expectation so the truth stays exact.
-        let cap_shift = round_cap(by * mult) - by * mult;
-        for i in 0..n {
-            let t = parent.latent[i];
-            let (lo, lc) = (parent.e_own[i], parent.e_ctrl[i]);
-            match o.kind {
-                OutcomeKind::Binary => {
-                    g.latent[i] = f64::from(u8::from(t <= by));
-                    g.e_own[i] = w.cdf(by, lo);
-                    g.e_ctrl[i] = w.cdf(by, lc);
-                }
-                _ => {
-                    g.latent[i] = round_cap(t.min(by) * mult);
-                    g.e_own[i] =
-                        mult * w.restricted_mean(by, lo) + cap_shift * (1.0 - w.cdf(by, lo));
-                    g.e_ctrl[i] =
-                        mult * w.restricted_mean(by, lc) + cap_shift * (1.0 - w.cdf(by, lc));
-                }
-            }
-        }
-        let vals = match o.kind {
-            OutcomeKind::Continuous if s.digits != Some(0) => {
-                Values::Float(mask(&g.latent, &g.missing))
-            }
-            _ => mask_int(&g.latent, &g.missing),
-        };
-        g.cols.push((value_col(o), vals));
-        return Ok(g);
     }
+}
 
-    let eta = ctx.linear_predictors(s, r);
-    g.missing = ctx.missing_by_rate(s);
-    match o.kind {
-        OutcomeKind::Binary => {
-            let base = draw::logit(s.base.unwrap_or(0.5));
-            let nested = parent_of(&s.nested_in)?;
-            for (i, &eta_i) in eta.iter().enumerate() {
-                let p0 = draw::logistic(base + eta_i);
-                let raw = p0 + ctx.effect(s, i).unwrap_or(0.0);
-                let mut p_own = raw.clamp(0.0, 1.0);
-                let mut p_ctrl = p0;
-                let mut bounded = p_own != raw;
-                if let Some(par) = nested {
-                    // A common uniform makes the child imply the parent (hired implies
-                    // invited) while each keeps its own marginal probability.
-                    bounded |= p_own > par.e_own[i] || p_ctrl > par.e_ctrl[i];
-                    p_own = p_own.min(par.e_own[i]);
-                    p_ctrl = p_ctrl.min(par.e_ctrl[i]);
-                    g.uniform[i] = par.uniform[i];
-                    g.missing[i] |= par.missing[i];
-                } else {
-                    g.uniform[i] = draw::open01(r);
-                }
-                g.e_own[i] = p_own;
-                g.e_ctrl[i] = p_ctrl;
-                g.n_bounded += usize::from(bounded);
-            }
-            if let OutcomeSource::Counts { events, trials } = &o.source {
-                let tr = ctx.trials_of(trials).ok_or_else(|| {
-                    Error::analysis(format!("trials column \"{trials}\" was not generated"))
-                })?;
-                if let Some(min) = ctx.report_min.get(trials.as_str()) {
-                    for (m, n) in g.missing.iter_mut().zip(tr) {
-                        *m |= n < min;
-                    }
-                }
-                gen_counts(&mut g, s, tr, events, r);
-            } else {
-                for i in 0..n {
-                    g.latent[i] = f64::from(u8::from(g.uniform[i] < g.e_own[i]));
-                }
-                g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
-            }
+/// The generated outcome `name` that `o` depends on.
+fn generated<'d>(done: &'d Done, name: &str, o: &OutcomeSpec) -> Result<&'d Generated> {
+    done.get(name).ok_or_else(|| {
+        Error::analysis(format!(
+            "outcome \"{name}\" was not generated before \"{}\"",
+            o.id
+        ))
+    })
+}
+
+/// As [`generated`], for an optional link.
+fn parent_of<'d>(
+    done: &'d Done,
+    name: Option<&str>,
+    o: &OutcomeSpec,
+) -> Result<Option<&'d Generated>> {
+    name.map(|p| generated(done, p, o)).transpose()
+}
+
+/// What every drawn model starts from: the linear predictors without treatment and
+/// the keys all drawn outcomes share.
+struct Drawing<'c> {
+    ctx: &'c Ctx<'c>,
+    shared: &'c Shared,
+    eta: Vec<f64>,
+}
+
+impl Drawing<'_> {
+    fn effect(&self, i: usize) -> Option<f64> {
+        self.ctx.effect(self.shared, i)
+    }
+}
+
+fn gen_outcome(
+    ctx: &Ctx,
+    o: &OutcomeSpec,
+    m: &OutcomeModel,
+    done: &Done,
+    r: &mut SimRng,
+) -> Result<Generated> {
+    let (shared, model) = match m {
+        OutcomeModel::FromTime(f) => {
+            return gen_from_time(o, f, generated(done, f.source(), o)?);
         }
-        OutcomeKind::Continuous => {
-            let sd = s.sd.unwrap_or(1.0);
-            let lo = s.min.unwrap_or(f64::NEG_INFINITY);
-            let hi = s.max.unwrap_or(f64::INFINITY);
-            let gate = parent_of(&s.zero_unless)?;
-            for (i, &eta_i) in eta.iter().enumerate() {
-                let m0 = s.base.unwrap_or(0.0) + eta_i;
-                let m_own = m0 + ctx.effect(s, i).unwrap_or(0.0);
-                let y = (m_own + sd * draw::std_normal(r)).clamp(lo, hi);
-                let y = s.digits.map_or(y, |d| draw::round_to(y, d));
-                g.latent[i] = y;
-                let mean = |m: f64| match s.digits {
-                    Some(d) => draw::rounded_clipped_normal_mean(m, sd, lo, hi, d),
-                    None => draw::clipped_normal_mean(m, sd, lo, hi),
-                };
-                g.e_own[i] = mean(m_own);
-                g.e_ctrl[i] = mean(m0);
-                if let Some(par) = gate {
-                    gate_on(&mut g, par, i);
-                }
-            }
-            let vals = if s.digits == Some(0) {
-                mask_int(&g.latent, &g.missing)
-            } else {
-                Values::Float(mask(&g.latent, &g.missing))
-            };
-            g.cols.push((value_col(o), vals));
-        }
-        OutcomeKind::Count => {
-            let cap = s.max;
-            let gate = parent_of(&s.zero_unless)?;
-            for (i, &eta_i) in eta.iter().enumerate() {
-                let mu0 = s.base.unwrap_or(1.0) * eta_i.exp();
-                let raw = mu0 + ctx.effect(s, i).unwrap_or(0.0);
-                let bound = |m: f64| cap.map_or(m.max(0.0), |c| m.clamp(0.0, c));
-                let mu_own = bound(raw);
-                if mu_own != raw {
-                    g.n_bounded += 1;
-                }
-                let y = match (cap, s.dispersion) {
-                    (Some(c), Some(phi)) => {
-                        draw::beta_binomial(r, c as u64, mu_own / c, phi) as f64
-                    }
-                    (Some(c), None) => draw::binomial(r, c as u64, mu_own / c) as f64,
-                    (None, Some(k)) => draw::neg_binomial(r, mu_own, k),
-                    (None, None) => draw::poisson(r, mu_own),
-                };
-                g.latent[i] = y;
-                g.e_own[i] = mu_own;
-                g.e_ctrl[i] = bound(mu0);
-                if let Some(par) = gate {
-                    gate_on(&mut g, par, i);
-                }
+        OutcomeModel::Drawn { shared, model } => (shared, model),
+    };
+    let d = Drawing {
+        ctx,
+        shared,
+        eta: ctx.linear_predictors(shared, r),
+    };
+    let mut g = empty_generated(ctx.sk.len());
+    g.missing = ctx.missing_by_rate(shared);
+    match model {
+        DrawnModel::Binary(b) => {
+            let nested = parent_of(done, b.nested_in.as_deref(), o)?;
+            binary_probabilities(&d, b.base, nested, &mut g, r);
+            for i in 0..g.latent.len() {
+                g.latent[i] = f64::from(u8::from(g.uniform[i] < g.e_own[i]));
             }
             g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
         }
-        OutcomeKind::Ordinal => {
-            let model = Ordinal::from_probs(s.probs.as_deref().unwrap_or(&[0.5, 0.5]));
-            for (i, &eta_i) in eta.iter().enumerate() {
-                let lp_own = eta_i + ctx.effect(s, i).unwrap_or(0.0);
+        DrawnModel::Counts(c) => {
+            binary_probabilities(&d, c.base, None, &mut g, r);
+            gen_counts(ctx, o, c, &mut g, r)?;
+        }
+        DrawnModel::Continuous(c) => {
+            let gate = parent_of(done, c.zero_unless.as_deref(), o)?;
+            gen_continuous(&d, o, c, gate, &mut g, r);
+        }
+        DrawnModel::Count(c) => {
+            let gate = parent_of(done, c.zero_unless.as_deref(), o)?;
+            gen_count(&d, o, c, gate, &mut g, r);
+        }
+        DrawnModel::Ordinal(m) => {
+            let model = Ordinal::from_probs(&m.probs);
+            for (i, &eta_i) in d.eta.iter().enumerate() {
+                let lp_own = eta_i + d.effect(i).unwrap_or(0.0);
                 g.latent[i] = model.draw(r, lp_own) as f64;
                 g.e_own[i] = model.mean(lp_own);
                 g.e_ctrl[i] = model.mean(eta_i);
             }
             g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
         }
-        OutcomeKind::TimeToEvent => {
-            let w = Weibull {
-                median: s.base.unwrap_or(1.0),
-                shape: s.shape.unwrap_or(1.0),
-            };
-            let follow_up = s.follow_up.unwrap_or(1.0);
-            let dropout = s.dropout.unwrap_or(0.0);
-            let digits = s.digits.unwrap_or(2);
-            let mut time = vec![0.0; n];
-            let mut event = vec![0.0; n];
-            for (i, &eta_i) in eta.iter().enumerate() {
-                let lp_own = eta_i + ctx.effect(s, i).map_or(0.0, f64::ln);
-                let t = w.draw(r, lp_own);
-                let mut c = follow_up;
-                if dropout > 0.0 {
-                    c = c.min(draw::exp1(r) / dropout);
-                }
-                g.latent[i] = t;
-                g.censor[i] = c;
-                g.e_own[i] = lp_own;
-                g.e_ctrl[i] = eta_i;
-                time[i] = draw::ceil_to(t.min(c), digits).min(follow_up);
-                event[i] = f64::from(u8::from(t <= c));
-            }
-            g.weibull = Some((w, follow_up));
-            let (tcol, ecol) = match &o.source {
-                OutcomeSource::TimeEvent { time, event } => (time.clone(), event.clone()),
-                _ => (value_col(o), format!("{}_event", o.id)),
-            };
-            let tvals = if digits == 0 {
-                mask_int(&time, &g.missing)
-            } else {
-                Values::Float(mask(&time, &g.missing))
-            };
-            g.cols.push((tcol, tvals));
-            g.cols.push((ecol, mask_int(&event, &g.missing)));
-        }
+        DrawnModel::TimeToEvent(t) => gen_time_to_event(&d, o, t, &mut g, r),
     }
     Ok(g)
+}
+
+/// An outcome read off the latent time of a time-to-event outcome.
+fn gen_from_time(o: &OutcomeSpec, f: &FromTime, parent: &Generated) -> Result<Generated> {
+    let (w, _) = parent.weibull.ok_or_else(|| {
+        Error::analysis(format!(
+            "\"{}\": from_time needs a time-to-event parent",
+            o.id
+        ))
+    })?;
+    let n = parent.latent.len();
+    let mut g = empty_generated(n);
+    let by = f.by();
+    let mult = f.per_time_unit().unwrap_or(1.0);
+    for i in 0..n {
+        let t = parent.latent[i];
+        let c = parent.censor[i];
+        let known = if t <= by { t <= c } else { c >= by };
+        g.missing[i] = parent.missing[i] || !known;
+    }
+    let round_cap = |x: f64| match f {
+        FromTime::Count(_) => x.round(),
+        FromTime::Time(t) => t.digits.map_or(x, |d| draw::round_to(x, d)),
+        FromTime::Event(_) => x,
+    };
+    // Rounding the capped value moves the point mass at `by`: add that shift to the
+    // expectation so the truth stays exact.
+    let cap_shift = round_cap(by * mult) - by * mult;
+    for i in 0..n {
+        let t = parent.latent[i];
+        let (lo, lc) = (parent.e_own[i], parent.e_ctrl[i]);
+        match f {
+            FromTime::Event(_) => {
+                g.latent[i] = f64::from(u8::from(t <= by));
+                g.e_own[i] = w.cdf(by, lo);
+                g.e_ctrl[i] = w.cdf(by, lc);
+            }
+            FromTime::Time(_) | FromTime::Count(_) => {
+                g.latent[i] = round_cap(t.min(by) * mult);
+                g.e_own[i] = mult * w.restricted_mean(by, lo) + cap_shift * (1.0 - w.cdf(by, lo));
+                g.e_ctrl[i] = mult * w.restricted_mean(by, lc) + cap_shift * (1.0 - w.cdf(by, lc));
+            }
+        }
+    }
+    let vals = match f {
+        FromTime::Time(t) if t.digits != Some(0) => Values::Float(mask(&g.latent, &g.missing)),
+        _ => mask_int(&g.latent, &g.missing),
+    };
+    g.cols.push((value_col(o), vals));
+    Ok(g)
+}
+
+/// Binary probabilities under the unit's own arm and under control, and the uniform
+/// draw each unit's value is read from. A nested outcome shares its parent's uniform
+/// draw, so the child implies the parent (hired implies invited), while each keeps its
+/// own marginal probability.
+fn binary_probabilities(
+    d: &Drawing,
+    base: f64,
+    nested: Option<&Generated>,
+    g: &mut Generated,
+    r: &mut SimRng,
+) {
+    let base = draw::logit(base);
+    for (i, &eta_i) in d.eta.iter().enumerate() {
+        let p0 = draw::logistic(base + eta_i);
+        let raw = p0 + d.effect(i).unwrap_or(0.0);
+        let mut p_own = raw.clamp(0.0, 1.0);
+        let mut p_ctrl = p0;
+        let mut bounded = p_own != raw;
+        if let Some(par) = nested {
+            bounded |= p_own > par.e_own[i] || p_ctrl > par.e_ctrl[i];
+            p_own = p_own.min(par.e_own[i]);
+            p_ctrl = p_ctrl.min(par.e_ctrl[i]);
+            g.uniform[i] = par.uniform[i];
+            g.missing[i] |= par.missing[i];
+        } else {
+            g.uniform[i] = draw::open01(r);
+        }
+        g.e_own[i] = p_own;
+        g.e_ctrl[i] = p_ctrl;
+        g.n_bounded += usize::from(bounded);
+    }
+}
+
+/// Normal around the linear predictor, clipped and rounded; the expectations account
+/// for both.
+fn gen_continuous(
+    d: &Drawing,
+    o: &OutcomeSpec,
+    c: &ContinuousSim,
+    gate: Option<&Generated>,
+    g: &mut Generated,
+    r: &mut SimRng,
+) {
+    let sd = c.sd;
+    let lo = c.min.unwrap_or(f64::NEG_INFINITY);
+    let hi = c.max.unwrap_or(f64::INFINITY);
+    for (i, &eta_i) in d.eta.iter().enumerate() {
+        let m0 = c.base + eta_i;
+        let m_own = m0 + d.effect(i).unwrap_or(0.0);
+        let y = (m_own + sd * draw::std_normal(r)).clamp(lo, hi);
+        let y = c.digits.map_or(y, |d| draw::round_to(y, d));
+        g.latent[i] = y;
+        let mean = |m: f64| match c.digits {
+            Some(d) => draw::rounded_clipped_normal_mean(m, sd, lo, hi, d),
+            None => draw::clipped_normal_mean(m, sd, lo, hi),
+        };
+        g.e_own[i] = mean(m_own);
+        g.e_ctrl[i] = mean(m0);
+        if let Some(par) = gate {
+            gate_on(g, par, i);
+        }
+    }
+    let vals = if c.digits == Some(0) {
+        mask_int(&g.latent, &g.missing)
+    } else {
+        Values::Float(mask(&g.latent, &g.missing))
+    };
+    g.cols.push((value_col(o), vals));
+}
+
+/// Poisson, negative binomial, or (with `max`) binomial or beta-binomial counts.
+fn gen_count(
+    d: &Drawing,
+    o: &OutcomeSpec,
+    c: &CountSim,
+    gate: Option<&Generated>,
+    g: &mut Generated,
+    r: &mut SimRng,
+) {
+    let cap = c.max;
+    for (i, &eta_i) in d.eta.iter().enumerate() {
+        let mu0 = c.base * eta_i.exp();
+        let raw = mu0 + d.effect(i).unwrap_or(0.0);
+        let bound = |m: f64| cap.map_or(m.max(0.0), |c| m.clamp(0.0, c));
+        let mu_own = bound(raw);
+        if mu_own != raw {
+            g.n_bounded += 1;
+        }
+        let y = match (cap, c.dispersion) {
+            (Some(c), Some(phi)) => draw::beta_binomial(r, c as u64, mu_own / c, phi) as f64,
+            (Some(c), None) => draw::binomial(r, c as u64, mu_own / c) as f64,
+            (None, Some(k)) => draw::neg_binomial(r, mu_own, k),
+            (None, None) => draw::poisson(r, mu_own),
+        };
+        g.latent[i] = y;
+        g.e_own[i] = mu_own;
+        g.e_ctrl[i] = bound(mu0);
+        if let Some(par) = gate {
+            gate_on(g, par, i);
+        }
+    }
+    g.cols.push((value_col(o), mask_int(&g.latent, &g.missing)));
+}
+
+/// Weibull proportional hazards, censored at follow-up and by dropout; writes a time
+/// and an event column.
+fn gen_time_to_event(
+    d: &Drawing,
+    o: &OutcomeSpec,
+    t: &TimeToEventSim,
+    g: &mut Generated,
+    r: &mut SimRng,
+) {
+    let n = d.eta.len();
+    let w = Weibull {
+        median: t.base,
+        shape: t.shape,
+    };
+    let follow_up = t.follow_up;
+    let dropout = t.dropout.unwrap_or(0.0);
+    let digits = t.digits.unwrap_or(2);
+    let mut time = vec![0.0; n];
+    let mut event = vec![0.0; n];
+    for (i, &eta_i) in d.eta.iter().enumerate() {
+        let lp_own = eta_i + d.effect(i).map_or(0.0, f64::ln);
+        let t = w.draw(r, lp_own);
+        let mut c = follow_up;
+        if dropout > 0.0 {
+            c = c.min(draw::exp1(r) / dropout);
+        }
+        g.latent[i] = t;
+        g.censor[i] = c;
+        g.e_own[i] = lp_own;
+        g.e_ctrl[i] = eta_i;
+        time[i] = draw::ceil_to(t.min(c), digits).min(follow_up);
+        event[i] = f64::from(u8::from(t <= c));
+    }
+    g.weibull = Some((w, follow_up));
+    let (tcol, ecol) = match &o.source {
+        OutcomeSource::TimeEvent { time, event } => (time.clone(), event.clone()),
+        _ => (value_col(o), format!("{}_event", o.id)),
+    };
+    let tvals = if digits == 0 {
+        mask_int(&time, &g.missing)
+    } else {
+        Values::Float(mask(&time, &g.missing))
+    };
+    g.cols.push((tcol, tvals));
+    g.cols.push((ecol, mask_int(&event, &g.missing)));
 }
 
 /// `zero_unless`: the outcome is 0 where the gating binary outcome is 0, so its
@@ -845,18 +921,43 @@ fn gate_on(g: &mut Generated, par: &Generated, i: usize) {
 }
 
 /// Aggregated binary outcome: events ~ Binomial(trials, p), and the remaining trials
-/// split over the `remainder` columns in sequence.
-fn gen_counts(g: &mut Generated, s: &OutcomeSim, trials: &[u64], events_col: &str, r: &mut SimRng) {
+/// split over the `remainder` columns in sequence. Counts out of a trials column with
+/// a reporting minimum are missing where it is below that minimum.
+fn gen_counts(
+    ctx: &Ctx,
+    o: &OutcomeSpec,
+    c: &CountsSim,
+    g: &mut Generated,
+    r: &mut SimRng,
+) -> Result<()> {
+    let OutcomeSource::Counts {
+        events,
+        trials: trials_col,
+    } = &o.source
+    else {
+        return Err(Error::analysis(format!(
+            "outcome \"{}\" of an aggregated layout has no events and trials columns",
+            o.id
+        )));
+    };
+    let trials = ctx.trials_of(trials_col).ok_or_else(|| {
+        Error::analysis(format!("trials column \"{trials_col}\" was not generated"))
+    })?;
+    if let Some(min) = ctx.report_min.get(trials_col.as_str()) {
+        for (m, n) in g.missing.iter_mut().zip(trials) {
+            *m |= n < min;
+        }
+    }
     let n = trials.len();
-    let mut events = vec![0.0; n];
-    let mut rest_cols: Vec<Vec<f64>> = vec![vec![0.0; n]; s.remainder.len()];
+    let mut counts = vec![0.0; n];
+    let mut rest_cols: Vec<Vec<f64>> = vec![vec![0.0; n]; c.remainder.len()];
     for i in 0..n {
         let p = g.e_own[i];
         let k = draw::binomial(r, trials[i], p);
-        events[i] = k as f64;
+        counts[i] = k as f64;
         let mut remaining = trials[i] - k;
         let mut rest_prob = 1.0 - p;
-        for (j, rem) in s.remainder.iter().enumerate() {
+        for (j, rem) in c.remainder.iter().enumerate() {
             let take = match rem.share {
                 Some(sh) if rest_prob > 0.0 => {
                     let q = (sh / rest_prob).clamp(0.0, 1.0);
@@ -870,16 +971,19 @@ fn gen_counts(g: &mut Generated, s: &OutcomeSim, trials: &[u64], events_col: &st
             rest_cols[j][i] = take as f64;
         }
     }
-    g.latent = events.clone();
-    g.cols
-        .push((events_col.to_string(), mask_int(&events, &g.missing)));
-    for (rem, v) in s.remainder.iter().zip(rest_cols) {
+    g.latent = counts.clone();
+    g.cols.push((events.clone(), mask_int(&counts, &g.missing)));
+    for (rem, v) in c.remainder.iter().zip(rest_cols) {
         g.cols.push((rem.column.clone(), mask_int(&v, &g.missing)));
     }
+    Ok(())
 }
 
 /// Outcomes in an order where each comes after the outcome it depends on.
-fn dependency_order<'a>(spec: &'a PilotSpec, p: &SimParams) -> Vec<(usize, &'a OutcomeSpec)> {
+fn dependency_order<'a>(
+    spec: &'a PilotSpec,
+    models: &BTreeMap<String, OutcomeModel>,
+) -> Vec<(usize, &'a OutcomeSpec)> {
     let mut order: Vec<(usize, &OutcomeSpec)> = Vec::new();
     let mut placed = vec![false; spec.outcomes.len()];
     while order.len() < spec.outcomes.len() {
@@ -888,12 +992,7 @@ fn dependency_order<'a>(spec: &'a PilotSpec, p: &SimParams) -> Vec<(usize, &'a O
             if placed[j] {
                 continue;
             }
-            let dep = p.outcomes.get(&o.id).and_then(|s| {
-                s.nested_in
-                    .as_deref()
-                    .or(s.zero_unless.as_deref())
-                    .or(s.from_time.as_deref())
-            });
+            let dep = models.get(&o.id).and_then(OutcomeModel::depends_on);
             if dep.is_none_or(|d| order.iter().any(|(_, x)| x.id == d)) {
                 placed[j] = true;
                 order.push((j, o));
@@ -909,7 +1008,7 @@ fn dependency_order<'a>(spec: &'a PilotSpec, p: &SimParams) -> Vec<(usize, &'a O
 /// Generate a pilot's synthetic data and its true effects. Pure and deterministic:
 /// the same spec, params, seed and scale give the same frame.
 pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> Result<SimData> {
-    params.check(spec)?;
+    let models = params.models(spec)?;
     if !(scale.is_finite() && scale > 0.0) {
         return Err(Error::usage(format!(
             "--scale is {scale}; use a number above 0, e.g. 1 or 0.1"
@@ -949,17 +1048,16 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
     };
 
     let mut done: BTreeMap<String, Generated> = BTreeMap::new();
-    for (j, o) in dependency_order(spec, params) {
-        let s = params
-            .outcomes
+    for (j, o) in dependency_order(spec, &models) {
+        let m = models
             .get(&o.id)
             .ok_or_else(|| Error::config(&params.path, format!("no `[outcomes.{}]`", o.id)))?;
         let mut r = rng(&key, STREAM_OUTCOMES + j as u64);
-        let g = gen_outcome(&ctx, o, s, &done, &mut r)?;
+        let g = gen_outcome(&ctx, o, m, &done, &mut r)?;
         done.insert(o.id.clone(), g);
     }
 
-    let truth = truth(spec, params, &ctx, &done, seed, scale);
+    let truth = truth(spec, params, &ctx, &models, &done, seed, scale);
     let frame = assemble(spec, params, &sk, cov, &trials, &done)?;
     Ok(SimData { frame, truth })
 }
@@ -1080,145 +1178,27 @@ fn truth(
     spec: &PilotSpec,
     p: &SimParams,
     ctx: &Ctx,
-    done: &BTreeMap<String, Generated>,
+    models: &BTreeMap<String, OutcomeModel>,
+    done: &Done,
     seed: u64,
     scale: f64,
 ) -> Truth {
     let sk = ctx.sk;
-    let n = sk.len();
-    // Aggregated rows count persons: weight them by the outcome's trials.
-    let weights_for = |o: &OutcomeSpec| -> Vec<f64> {
-        match &o.source {
-            OutcomeSource::Counts { trials, .. } => ctx
-                .trials_of(trials)
-                .map(|t| t.iter().map(|x| *x as f64).collect())
-                .unwrap_or_else(|| vec![1.0; n]),
-            _ => vec![1.0; n],
-        }
-    };
-    let strata: Vec<Option<usize>> = if spec.projects.is_empty() {
-        vec![None]
-    } else {
-        (0..spec.projects.len()).map(Some).collect()
-    };
-    let in_stratum = |i: usize, st: Option<usize>| st.is_none() || sk.project[i] == st;
-
-    let mut outcomes = Vec::new();
-    for o in &spec.outcomes {
-        let (Some(g), Some(s)) = (done.get(&o.id), p.outcomes.get(&o.id)) else {
-            continue;
-        };
-        let w = weights_for(o);
-        let is_tte = o.kind == OutcomeKind::TimeToEvent;
-        // Control-arm expectation of unit i: for time-to-event, P(event by follow-up).
-        let ctrl_value = |i: usize| match g.weibull {
-            Some((wb, f)) => wb.cdf(f, g.e_own[i]),
-            None => g.e_own[i],
-        };
-        let wmean = |sel: &dyn Fn(usize) -> bool, val: &dyn Fn(usize) -> f64| -> (f64, usize) {
-            let (mut num, mut den, mut k) = (0.0, 0.0, 0);
-            for i in (0..n).filter(|&i| sel(i)) {
-                num += w[i] * val(i);
-                den += w[i];
-                k += 1;
-            }
-            (if den > 0.0 { num / den } else { f64::NAN }, k)
-        };
-        let (control_mean, _) = wmean(&|i| ctx.is_control(i), &ctrl_value);
-        let mut effects = Vec::new();
-        for arm in spec.arms.treated() {
-            let a = spec
-                .arms
-                .values
-                .iter()
-                .position(|x| x.value == arm.value)
-                .unwrap_or(0);
-            let mut per_project = Vec::new();
-            for st in &strata {
-                let project = st.map(|j| spec.projects[j].value.clone());
-                let configured = s.effect_for(&arm.value, project.as_deref());
-                let (diff, n_t) = wmean(&|i| sk.arm[i] == a && in_stratum(i, *st), &|i| {
-                    g.e_own[i] - g.e_ctrl[i]
-                });
-                let effect = if is_tte {
-                    configured.unwrap_or(1.0)
-                } else {
-                    snap(diff, configured)
-                };
-                let (cm, n_c) = wmean(&|i| ctx.is_control(i) && in_stratum(i, *st), &ctrl_value);
-                per_project.push((effect, n_t));
-                effects.push(EffectTruth {
-                    arm: arm.value.clone(),
-                    project,
-                    effect,
-                    control_mean: cm,
-                    n_treated: n_t,
-                    n_control: n_c,
-                    mean_of_projects: None,
-                });
-            }
-            if !spec.projects.is_empty() {
-                // Pooled over projects: participant-weighted (ATT) and a plain mean of
-                // the project effects; hazard ratios are pooled on the log scale.
-                let total: usize = per_project.iter().map(|(_, k)| k).sum();
-                let k = per_project.len() as f64;
-                let (pooled, plain) = if is_tte {
-                    let wl: f64 = per_project.iter().map(|(e, m)| e.ln() * *m as f64).sum();
-                    let pl: f64 = per_project.iter().map(|(e, _)| e.ln()).sum();
-                    ((wl / total.max(1) as f64).exp(), (pl / k).exp())
-                } else {
-                    let (d, _) = wmean(&|i| sk.arm[i] == a, &|i| g.e_own[i] - g.e_ctrl[i]);
-                    (d, per_project.iter().map(|(e, _)| e).sum::<f64>() / k)
-                };
-                let n_c = (0..n).filter(|&i| ctx.is_control(i)).count();
-                effects.push(EffectTruth {
-                    arm: arm.value.clone(),
-                    project: None,
-                    effect: pooled,
-                    control_mean,
-                    n_treated: total,
-                    n_control: n_c,
-                    mean_of_projects: Some(plain),
-                });
-            }
-        }
-        outcomes.push(OutcomeTruth {
-            id: o.id.clone(),
-            kind: o.kind,
-            primary: o.primary,
-            estimand: estimand(o).to_string(),
-            control_measure: control_measure(o, s, spec.data.layout),
-            control_mean,
-            model: model_text(o, s),
-            effects,
-            n_bounded: g.n_bounded,
-            missing_by_arm: s.missing.clone(),
-        });
-    }
-
+    let outcomes = spec
+        .outcomes
+        .iter()
+        .filter_map(|o| {
+            let (g, m) = (done.get(&o.id)?, models.get(&o.id)?);
+            Some(outcome_truth(ctx, o, g, m))
+        })
+        .collect();
     let mut units_by_arm = BTreeMap::new();
     for a in &sk.arm {
         *units_by_arm
             .entry(spec.arms.values[*a].value.clone())
             .or_insert(0usize) += 1;
     }
-    let clusters_by_arm = p.sizes.clusters.as_ref().map(|_| {
-        let mut m: BTreeMap<String, usize> = BTreeMap::new();
-        for arm in &spec.arms.values {
-            let a = spec
-                .arms
-                .values
-                .iter()
-                .position(|x| x.value == arm.value)
-                .unwrap_or(0);
-            let set: std::collections::BTreeSet<usize> = (0..n)
-                .filter(|&i| sk.arm[i] == a)
-                .filter_map(|i| sk.cluster[i])
-                .collect();
-            m.insert(arm.value.clone(), set.len());
-        }
-        m
-    });
+    let clusters_by_arm = p.sizes.clusters.as_ref().map(|_| clusters_by_arm(spec, sk));
     Truth {
         slug: spec.slug.clone(),
         synthetic: true,
@@ -1229,11 +1209,167 @@ fn truth(
         design: spec.design.kind,
         arm_column: spec.arms.column.clone(),
         control: spec.arms.control.clone(),
-        rows: n,
+        rows: sk.len(),
         units_by_arm,
         clusters_by_arm,
         outcomes,
     }
+}
+
+/// Number of clusters with rows in each arm.
+fn clusters_by_arm(spec: &PilotSpec, sk: &Skeleton) -> BTreeMap<String, usize> {
+    let mut m: BTreeMap<String, usize> = BTreeMap::new();
+    for arm in &spec.arms.values {
+        let a = spec
+            .arms
+            .values
+            .iter()
+            .position(|x| x.value == arm.value)
+            .unwrap_or(0);
+        let set: std::collections::BTreeSet<usize> = (0..sk.len())
+            .filter(|&i| sk.arm[i] == a)
+            .filter_map(|i| sk.cluster[i])
+            .collect();
+        m.insert(arm.value.clone(), set.len());
+    }
+    m
+}
+
+/// Row weights for means over rows: aggregated rows count persons, so they weigh by
+/// the outcome's trials.
+struct Weights(Vec<f64>);
+
+impl Weights {
+    fn of(ctx: &Ctx, o: &OutcomeSpec) -> Self {
+        let n = ctx.sk.len();
+        Self(match &o.source {
+            OutcomeSource::Counts { trials, .. } => ctx
+                .trials_of(trials)
+                .map(|t| t.iter().map(|x| *x as f64).collect())
+                .unwrap_or_else(|| vec![1.0; n]),
+            _ => vec![1.0; n],
+        })
+    }
+
+    /// Weighted mean of `val` over the rows `sel` picks, and the number of rows.
+    fn mean(&self, sel: &dyn Fn(usize) -> bool, val: &dyn Fn(usize) -> f64) -> (f64, usize) {
+        let (mut num, mut den, mut k) = (0.0, 0.0, 0);
+        for i in (0..self.0.len()).filter(|&i| sel(i)) {
+            num += self.0[i] * val(i);
+            den += self.0[i];
+            k += 1;
+        }
+        (if den > 0.0 { num / den } else { f64::NAN }, k)
+    }
+}
+
+/// Control-arm expectation of unit `i`: for time-to-event, P(event by follow-up).
+fn control_value(g: &Generated, i: usize) -> f64 {
+    match g.weibull {
+        Some((wb, f)) => wb.cdf(f, g.e_own[i]),
+        None => g.e_own[i],
+    }
+}
+
+fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) -> OutcomeTruth {
+    let spec = ctx.spec;
+    let w = Weights::of(ctx, o);
+    let (control_mean, _) = w.mean(&|i| ctx.is_control(i), &|i| control_value(g, i));
+    let mut effects = Vec::new();
+    for arm in spec.arms.treated() {
+        effects.extend(arm_effects(ctx, o, &w, g, m, &arm.value, control_mean));
+    }
+    OutcomeTruth {
+        id: o.id.clone(),
+        kind: o.kind,
+        primary: o.primary,
+        estimand: estimand(o).to_string(),
+        control_measure: control_measure(o, m, spec.data.layout),
+        control_mean,
+        model: model_text(o, m),
+        effects,
+        n_bounded: g.n_bounded,
+        missing_by_arm: m.shared().map(|s| s.missing.clone()).unwrap_or_default(),
+    }
+}
+
+/// The true effects of one treated arm: one per project (or one for the pilot), plus
+/// the pooled effect where there are projects.
+fn arm_effects(
+    ctx: &Ctx,
+    o: &OutcomeSpec,
+    w: &Weights,
+    g: &Generated,
+    m: &OutcomeModel,
+    arm: &str,
+    control_mean: f64,
+) -> Vec<EffectTruth> {
+    let (spec, sk) = (ctx.spec, ctx.sk);
+    let is_tte = o.kind == OutcomeKind::TimeToEvent;
+    let strata: Vec<Option<usize>> = if spec.projects.is_empty() {
+        vec![None]
+    } else {
+        (0..spec.projects.len()).map(Some).collect()
+    };
+    let in_stratum = |i: usize, st: Option<usize>| st.is_none() || sk.project[i] == st;
+    let a = spec
+        .arms
+        .values
+        .iter()
+        .position(|x| x.value == arm)
+        .unwrap_or(0);
+    let mut effects = Vec::new();
+    let mut per_project = Vec::new();
+    for st in &strata {
+        let project = st.map(|j| spec.projects[j].value.clone());
+        let configured = m.effect_for(arm, project.as_deref());
+        let (diff, n_t) = w.mean(&|i| sk.arm[i] == a && in_stratum(i, *st), &|i| {
+            g.e_own[i] - g.e_ctrl[i]
+        });
+        let effect = if is_tte {
+            configured.unwrap_or(1.0)
+        } else {
+            snap(diff, configured)
+        };
+        let (cm, n_c) = w.mean(&|i| ctx.is_control(i) && in_stratum(i, *st), &|i| {
+            control_value(g, i)
+        });
+        per_project.push((effect, n_t));
+        effects.push(EffectTruth {
+            arm: arm.to_string(),
+            project,
+            effect,
+            control_mean: cm,
+            n_treated: n_t,
+            n_control: n_c,
+            mean_of_projects: None,
+        });
+    }
+    if !spec.projects.is_empty() {
+        // Pooled over projects: participant-weighted (ATT) and a plain mean of the
+        // project effects; hazard ratios are pooled on the log scale.
+        let total: usize = per_project.iter().map(|(_, k)| k).sum();
+        let k = per_project.len() as f64;
+        let (pooled, plain) = if is_tte {
+            let wl: f64 = per_project.iter().map(|(e, m)| e.ln() * *m as f64).sum();
+            let pl: f64 = per_project.iter().map(|(e, _)| e.ln()).sum();
+            ((wl / total.max(1) as f64).exp(), (pl / k).exp())
+        } else {
+            let (d, _) = w.mean(&|i| sk.arm[i] == a, &|i| g.e_own[i] - g.e_ctrl[i]);
+            (d, per_project.iter().map(|(e, _)| e).sum::<f64>() / k)
+        };
+        let n_c = (0..sk.len()).filter(|&i| ctx.is_control(i)).count();
+        effects.push(EffectTruth {
+            arm: arm.to_string(),
+            project: None,
+            effect: pooled,
+            control_mean,
+            n_treated: total,
+            n_control: n_c,
+            mean_of_projects: Some(plain),
+        });
+    }
+    effects
 }
 
 fn estimand(o: &OutcomeSpec) -> &'static str {
@@ -1248,11 +1384,17 @@ fn estimand(o: &OutcomeSpec) -> &'static str {
     }
 }
 
-fn control_measure(o: &OutcomeSpec, s: &OutcomeSim, layout: DataLayout) -> String {
+fn control_measure(o: &OutcomeSpec, m: &OutcomeModel, layout: DataLayout) -> String {
+    let follow_up = match m {
+        OutcomeModel::Drawn {
+            model: DrawnModel::TimeToEvent(t),
+            ..
+        } => t.follow_up,
+        _ => 0.0,
+    };
     match (o.kind, layout) {
         (OutcomeKind::TimeToEvent, _) => format!(
-            "expected proportion of control units with the event by the end of follow-up ({}), ignoring dropout",
-            s.follow_up.unwrap_or(0.0)
+            "expected proportion of control units with the event by the end of follow-up ({follow_up}), ignoring dropout"
         ),
         (OutcomeKind::Binary, DataLayout::Aggregated) => {
             "expected proportion in the control arm, weighted by trials (persons)".to_string()
@@ -1262,21 +1404,23 @@ fn control_measure(o: &OutcomeSpec, s: &OutcomeSim, layout: DataLayout) -> Strin
     }
 }
 
-fn model_text(o: &OutcomeSpec, s: &OutcomeSim) -> String {
+fn model_text(o: &OutcomeSpec, m: &OutcomeModel) -> String {
+    let (shared, model) = match m {
+        OutcomeModel::FromTime(f) => {
+            let (t, by) = (f.source(), f.by());
+            return match f {
+                FromTime::Event(_) => format!(
+                    "1 if the event of \"{t}\" happened by {by}; missing if censored before then"
+                ),
+                FromTime::Time(_) | FromTime::Count(_) => format!(
+                    "min(time of \"{t}\", {by}) x {}; missing if censored before then; the truth is the restricted-mean difference",
+                    f.per_time_unit().unwrap_or(1.0)
+                ),
+            };
+        }
+        OutcomeModel::Drawn { shared, model } => (shared, model),
+    };
     let mut parts = Vec::new();
-    if let Some(t) = &s.from_time {
-        return match o.kind {
-            OutcomeKind::Binary => format!(
-                "1 if the event of \"{t}\" happened by {}; missing if censored before then",
-                s.by.unwrap_or(0.0)
-            ),
-            _ => format!(
-                "min(time of \"{t}\", {}) x {}; missing if censored before then; the truth is the restricted-mean difference",
-                s.by.unwrap_or(0.0),
-                s.per_time_unit.unwrap_or(1.0)
-            ),
-        };
-    }
     parts.push(
         match o.kind {
             OutcomeKind::Binary => "Bernoulli/binomial; logit p0 = logit(base) + linear predictor; p1 = p0 + effect (risk difference), clipped to [0, 1]",
@@ -1288,14 +1432,22 @@ fn model_text(o: &OutcomeSpec, s: &OutcomeSim) -> String {
         .to_string(),
     );
     parts.push("linear predictor = coefficients x centred covariates".to_string());
-    if let Some(sd) = s.cluster_sd {
+    if let Some(sd) = shared.cluster_sd {
         parts.push(format!("+ cluster effect N(0, {sd}) on the model's scale"));
     }
-    if let Some(p) = &s.nested_in {
-        parts.push(format!("shares its uniform draw with \"{p}\" and never exceeds its probability, so 1 implies \"{p}\" = 1"));
-    }
-    if let Some(p) = &s.zero_unless {
-        parts.push(format!("0 wherever \"{p}\" is 0"));
+    match model {
+        DrawnModel::Binary(b) => {
+            if let Some(p) = &b.nested_in {
+                parts.push(format!("shares its uniform draw with \"{p}\" and never exceeds its probability, so 1 implies \"{p}\" = 1"));
+            }
+        }
+        DrawnModel::Continuous(ContinuousSim { zero_unless, .. })
+        | DrawnModel::Count(CountSim { zero_unless, .. }) => {
+            if let Some(p) = zero_unless {
+                parts.push(format!("0 wherever \"{p}\" is 0"));
+            }
+        }
+        DrawnModel::Ordinal(_) | DrawnModel::TimeToEvent(_) | DrawnModel::Counts(_) => {}
     }
     parts.join("; ")
 }

@@ -3,16 +3,20 @@
 //! One schema serves all eight pilots, so the generator has a single code path: sizes
 //! (per arm, per project, or per cluster), covariate distributions, and per outcome a
 //! base level, covariate coefficients, cluster spread, true effects and missing rates.
-//! The TOML is read with `deny_unknown_fields`, then [`SimParams::check`] validates it
-//! against the pilot's [`PilotSpec`], so the generator can rely on every arm, project,
-//! covariate and outcome it looks up being there. The schema is documented key by key
-//! in `pilots/README.md`.
+//! The TOML is read with `deny_unknown_fields`, except each outcome's table: which keys
+//! it takes follows from the outcome's kind in the config, whether it is derived
+//! (`from_time`) and the data layout, so [`SimParams::models`] types it against the
+//! pilot's [`PilotSpec`] into an [`OutcomeModel`] (the keys every drawn outcome shares
+//! split off into [`Shared`], the rest into one strict struct per model). The same
+//! step validates everything against the config, so the generator can rely on every
+//! arm, project, covariate and outcome it looks up being there. The schema is
+//! documented key by key in `pilots/README.md`.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::config::{DataLayout, OutcomeKind, OutcomeSource, PilotSpec};
+use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result, closest};
 
 /// All simulation parameters of one pilot.
@@ -35,8 +39,10 @@ pub struct SimParams {
     /// Covariates in output order.
     #[serde(default)]
     pub covariates: Vec<CovariateSim>,
-    /// Outcome models, keyed by the outcome `id` of the config.
-    pub outcomes: BTreeMap<String, OutcomeSim>,
+    /// Outcome tables as written, keyed by the outcome `id` of the config. Which keys
+    /// apply depends on the outcome's kind in the config, so they are typed against it
+    /// by [`SimParams::models`].
+    pub outcomes: BTreeMap<String, toml::Table>,
     /// The file these parameters were read from (for messages).
     #[serde(skip)]
     pub path: PathBuf,
@@ -192,56 +198,139 @@ pub struct CovariateSim {
     pub center: Option<f64>,
 }
 
+/// The model of one outcome, typed by the outcome's kind in the config, by whether it
+/// is derived (`from_time`) and by the data layout. Made by [`SimParams::models`].
+#[derive(Debug, Clone)]
+pub enum OutcomeModel {
+    /// Drawn from its own model, with the keys every drawn outcome takes.
+    Drawn { shared: Shared, model: DrawnModel },
+    /// Read off the latent time of a time-to-event outcome.
+    FromTime(FromTime),
+}
+
+/// The keys every drawn (not derived) outcome takes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shared {
+    /// Coefficients on centred covariates, on the model's scale.
+    #[serde(default)]
+    pub coef: BTreeMap<String, f64>,
+    /// SD of the cluster effect on the model's scale.
+    #[serde(default)]
+    pub cluster_sd: Option<f64>,
+    #[serde(default)]
+    pub project_shift: BTreeMap<String, f64>,
+    /// Change per period (panel) on the model's scale.
+    #[serde(default)]
+    pub trend: Option<f64>,
+    /// True effect per treated arm (pilots without projects).
+    #[serde(default)]
+    pub effect: BTreeMap<String, f64>,
+    /// True effect per project and treated arm (pilots with projects).
+    #[serde(default)]
+    pub effect_by_project: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Share of rows with missing follow-up, per arm.
+    #[serde(default)]
+    pub missing: BTreeMap<String, f64>,
+}
+
+impl Shared {
+    /// The true effect parameter for a unit in `arm` (a treated arm) and `project`.
+    pub(crate) fn effect_for(&self, arm: &str, project: Option<&str>) -> Option<f64> {
+        match project {
+            Some(p) if !self.effect_by_project.is_empty() => self
+                .effect_by_project
+                .get(p)
+                .and_then(|m| m.get(arm))
+                .copied(),
+            _ => self.effect.get(arm).copied(),
+        }
+    }
+}
+
+/// The model of a drawn outcome.
+#[derive(Debug, Clone)]
+pub enum DrawnModel {
+    Binary(BinarySim),
+    Continuous(ContinuousSim),
+    Count(CountSim),
+    Ordinal(OrdinalSim),
+    TimeToEvent(TimeToEventSim),
+    /// A binary outcome of the aggregated layout: events out of trials.
+    Counts(CountsSim),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OutcomeSim {
-    /// Control level at centred covariates: probability (binary), mean (continuous,
-    /// count) or median time (time-to-event).
+pub struct BinarySim {
+    /// Probability at centred covariates.
+    pub base: f64,
+    /// Another binary outcome this one implies (hired implies invited).
     #[serde(default)]
-    pub base: Option<f64>,
-    /// Ordinal: category probabilities (levels 1..K) at centred covariates.
-    #[serde(default)]
-    pub probs: Option<Vec<f64>>,
-    #[serde(default)]
-    pub sd: Option<f64>,
+    pub nested_in: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuousSim {
+    /// Mean at centred covariates.
+    pub base: f64,
+    /// Residual SD.
+    pub sd: f64,
     #[serde(default)]
     pub min: Option<f64>,
     #[serde(default)]
     pub max: Option<f64>,
     #[serde(default)]
     pub digits: Option<u32>,
-    #[serde(default)]
-    pub dispersion: Option<f64>,
-    #[serde(default)]
-    pub shape: Option<f64>,
-    #[serde(default)]
-    pub follow_up: Option<f64>,
-    #[serde(default)]
-    pub dropout: Option<f64>,
-    #[serde(default)]
-    pub coef: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub cluster_sd: Option<f64>,
-    #[serde(default)]
-    pub project_shift: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub trend: Option<f64>,
-    #[serde(default)]
-    pub effect: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub effect_by_project: BTreeMap<String, BTreeMap<String, f64>>,
-    #[serde(default)]
-    pub missing: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub nested_in: Option<String>,
+    /// A binary outcome; this one is 0 wherever that is 0.
     #[serde(default)]
     pub zero_unless: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountSim {
+    /// Mean at centred covariates.
+    pub base: f64,
     #[serde(default)]
-    pub from_time: Option<String>,
+    pub dispersion: Option<f64>,
+    /// Number of binomial trials (a count out of `max`).
     #[serde(default)]
-    pub by: Option<f64>,
+    pub max: Option<f64>,
     #[serde(default)]
-    pub per_time_unit: Option<f64>,
+    pub zero_unless: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdinalSim {
+    /// Probabilities of levels 1..K at centred covariates.
+    pub probs: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeToEventSim {
+    /// Median time at centred covariates.
+    pub base: f64,
+    /// Weibull shape.
+    pub shape: f64,
+    pub follow_up: f64,
+    /// Rate of dropout (censoring) per time unit.
+    #[serde(default)]
+    pub dropout: Option<f64>,
+    /// Decimal places of the times, rounded up (default 2).
+    #[serde(default)]
+    pub digits: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountsSim {
+    /// Probability at centred covariates.
+    pub base: f64,
+    /// Count columns that split the trials not counted as events.
     #[serde(default)]
     pub remainder: Vec<RemainderSim>,
 }
@@ -257,52 +346,134 @@ pub struct RemainderSim {
     pub share: Option<f64>,
 }
 
-impl OutcomeSim {
-    /// The keys that are set, for "does not apply" checks.
-    fn set_keys(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        let mut add = |k: &'static str, set: bool| {
-            if set {
-                v.push(k);
-            }
-        };
-        add("base", self.base.is_some());
-        add("probs", self.probs.is_some());
-        add("sd", self.sd.is_some());
-        add("min", self.min.is_some());
-        add("max", self.max.is_some());
-        add("digits", self.digits.is_some());
-        add("dispersion", self.dispersion.is_some());
-        add("shape", self.shape.is_some());
-        add("follow_up", self.follow_up.is_some());
-        add("dropout", self.dropout.is_some());
-        add("coef", !self.coef.is_empty());
-        add("cluster_sd", self.cluster_sd.is_some());
-        add("project_shift", !self.project_shift.is_empty());
-        add("trend", self.trend.is_some());
-        add("effect", !self.effect.is_empty());
-        add("effect_by_project", !self.effect_by_project.is_empty());
-        add("missing", !self.missing.is_empty());
-        add("nested_in", self.nested_in.is_some());
-        add("zero_unless", self.zero_unless.is_some());
-        add("from_time", self.from_time.is_some());
-        add("by", self.by.is_some());
-        add("per_time_unit", self.per_time_unit.is_some());
-        add("remainder", !self.remainder.is_empty());
-        v
-    }
+/// An outcome derived from a time-to-event outcome, by the outcome's kind.
+#[derive(Debug, Clone)]
+pub enum FromTime {
+    /// Binary: 1 if the event happened by `by`.
+    Event(EventBy),
+    /// Continuous: min(time, `by`) x `per_time_unit`, rounded to `digits`.
+    Time(TimeBy),
+    /// Count: min(time, `by`) x `per_time_unit`, rounded to a whole number.
+    Count(CountBy),
+}
 
-    /// The true effect parameter for a unit in `arm` (a treated arm) and `project`.
-    pub(crate) fn effect_for(&self, arm: &str, project: Option<&str>) -> Option<f64> {
-        match project {
-            Some(p) if !self.effect_by_project.is_empty() => self
-                .effect_by_project
-                .get(p)
-                .and_then(|m| m.get(arm))
-                .copied(),
-            _ => self.effect.get(arm).copied(),
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBy {
+    pub from_time: String,
+    pub by: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeBy {
+    pub from_time: String,
+    pub by: f64,
+    #[serde(default)]
+    pub per_time_unit: Option<f64>,
+    #[serde(default)]
+    pub digits: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountBy {
+    pub from_time: String,
+    pub by: f64,
+    #[serde(default)]
+    pub per_time_unit: Option<f64>,
+}
+
+impl FromTime {
+    /// The time-to-event outcome this one is read from.
+    pub fn source(&self) -> &str {
+        match self {
+            Self::Event(e) => &e.from_time,
+            Self::Time(t) => &t.from_time,
+            Self::Count(c) => &c.from_time,
         }
     }
+
+    /// The time at which the value is read.
+    pub fn by(&self) -> f64 {
+        match self {
+            Self::Event(e) => e.by,
+            Self::Time(t) => t.by,
+            Self::Count(c) => c.by,
+        }
+    }
+
+    /// Value per unit of time (default 1); none for an event.
+    pub fn per_time_unit(&self) -> Option<f64> {
+        match self {
+            Self::Event(_) => None,
+            Self::Time(t) => t.per_time_unit,
+            Self::Count(c) => c.per_time_unit,
+        }
+    }
+}
+
+impl OutcomeModel {
+    /// The outcome this one needs to be generated first (`nested_in`, `zero_unless` or
+    /// `from_time`).
+    pub fn depends_on(&self) -> Option<&str> {
+        match self {
+            Self::FromTime(f) => Some(f.source()),
+            Self::Drawn { model, .. } => match model {
+                DrawnModel::Binary(b) => b.nested_in.as_deref(),
+                DrawnModel::Continuous(c) => c.zero_unless.as_deref(),
+                DrawnModel::Count(c) => c.zero_unless.as_deref(),
+                DrawnModel::Ordinal(_) | DrawnModel::TimeToEvent(_) | DrawnModel::Counts(_) => None,
+            },
+        }
+    }
+
+    /// The keys of a drawn outcome; none for a derived one.
+    pub fn shared(&self) -> Option<&Shared> {
+        match self {
+            Self::Drawn { shared, .. } => Some(shared),
+            Self::FromTime(_) => None,
+        }
+    }
+
+    /// The configured effect for `arm` (and `project`); none for a derived outcome,
+    /// whose effect follows from its source's hazard ratio.
+    pub(crate) fn effect_for(&self, arm: &str, project: Option<&str>) -> Option<f64> {
+        self.shared().and_then(|s| s.effect_for(arm, project))
+    }
+}
+
+/// The field names of a struct that derives `Deserialize`, read from what it asks the
+/// deserializer for, so the lists of allowed keys cannot drift from the structs.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(
+            self,
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("field names read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 impl CovariateSim {
@@ -413,6 +584,12 @@ impl SimParams {
     /// Validate against the pilot config. Every message names the params file and the
     /// key, and says what would be accepted.
     pub fn check(&self, spec: &PilotSpec) -> Result<()> {
+        self.models(spec).map(|_| ())
+    }
+
+    /// Validate against the pilot config, as [`SimParams::check`], and return each
+    /// outcome's model typed by its kind, keyed by outcome id.
+    pub fn models(&self, spec: &PilotSpec) -> Result<BTreeMap<String, OutcomeModel>> {
         Checker {
             p: self,
             spec,
@@ -502,7 +679,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn run(&self) -> Result<()> {
+    fn run(&self) -> Result<BTreeMap<String, OutcomeModel>> {
         if self.p.slug != self.spec.slug {
             return Err(self.err(format!(
                 "`slug` is \"{}\" but the config's slug is \"{}\"",
@@ -515,8 +692,7 @@ impl Checker<'_> {
         self.check_sizes()?;
         self.check_panel_and_trials()?;
         self.check_covariates()?;
-        self.check_outcomes()?;
-        Ok(())
+        self.check_outcomes()
     }
 
     fn check_sizes(&self) -> Result<()> {
@@ -734,99 +910,112 @@ impl Checker<'_> {
     }
 
     fn check_covariates(&self) -> Result<()> {
-        let arms = self.arms();
-        let projects = self.projects();
-        let has_clusters = self.p.sizes.clusters.is_some();
+        for (i, c) in self.p.covariates.iter().enumerate() {
+            let key = format!("covariates[{i}] ({})", c.name);
+            if c.name.trim().is_empty() {
+                return Err(self.err(format!("`covariates[{i}].name` is empty")));
+            }
+            self.check_covariate_dist(&key, c)?;
+            self.check_covariate_level(&key, c)?;
+        }
+        self.check_covariate_columns()
+    }
+
+    /// The keys of the covariate's distribution, and only those.
+    fn check_covariate_dist(&self, key: &str, c: &CovariateSim) -> Result<()> {
+        let allowed: &[&str] = match c.dist {
+            Dist::Normal => &[
+                "mean",
+                "sd",
+                "min",
+                "max",
+                "digits",
+                "shift",
+                "shift_by_project",
+                "center",
+            ],
+            Dist::Uniform => &[
+                "min",
+                "max",
+                "digits",
+                "shift",
+                "shift_by_project",
+                "center",
+            ],
+            Dist::Bernoulli => &["p", "shift", "shift_by_project", "center"],
+            Dist::Categorical => &[
+                "values",
+                "probs",
+                "probs_by_arm",
+                "probs_by_project",
+                "dummies",
+            ],
+        };
+        self.only_keys(key, &c.set_keys(), allowed)?;
+        match c.dist {
+            Dist::Normal => {
+                if c.mean.is_none() || c.sd.is_none_or(|s| s <= 0.0) {
+                    return Err(self.err(format!("`{key}` is normal: set `mean` and `sd` > 0")));
+                }
+            }
+            Dist::Uniform => match (c.min, c.max) {
+                (Some(a), Some(b)) if a <= b => {}
+                _ => {
+                    return Err(self.err(format!("`{key}` is uniform: set `min` <= `max`")));
+                }
+            },
+            Dist::Bernoulli => {
+                if c.p.is_none_or(|p| !(0.0..=1.0).contains(&p)) {
+                    return Err(self.err(format!("`{key}` is bernoulli: set `p` between 0 and 1")));
+                }
+            }
+            Dist::Categorical => self.check_categorical(key, c, &self.arms(), &self.projects())?,
+        }
+        if let (Some(a), Some(b)) = (c.min, c.max)
+            && a > b
+        {
+            return Err(self.err(format!("`{key}`: `min` is above `max`")));
+        }
+        self.keys_within(&format!("{key}.shift"), &c.shift, &self.arms())?;
+        self.keys_within(
+            &format!("{key}.shift_by_project"),
+            &c.shift_by_project,
+            &self.projects(),
+        )?;
+        Ok(())
+    }
+
+    /// Cluster-level covariates need clusters, and do not differ by arm where every
+    /// cluster has every arm; the aggregated layout has only cluster-level ones.
+    fn check_covariate_level(&self, key: &str, c: &CovariateSim) -> Result<()> {
         let within = self
             .p
             .sizes
             .clusters
             .as_ref()
             .is_some_and(|c| c.assignment == Assignment::WithinCluster);
-        let aggregated = self.spec.data.layout == DataLayout::Aggregated;
-        for (i, c) in self.p.covariates.iter().enumerate() {
-            let key = format!("covariates[{i}] ({})", c.name);
-            if c.name.trim().is_empty() {
-                return Err(self.err(format!("`covariates[{i}].name` is empty")));
-            }
-            let allowed: &[&str] = match c.dist {
-                Dist::Normal => &[
-                    "mean",
-                    "sd",
-                    "min",
-                    "max",
-                    "digits",
-                    "shift",
-                    "shift_by_project",
-                    "center",
-                ],
-                Dist::Uniform => &[
-                    "min",
-                    "max",
-                    "digits",
-                    "shift",
-                    "shift_by_project",
-                    "center",
-                ],
-                Dist::Bernoulli => &["p", "shift", "shift_by_project", "center"],
-                Dist::Categorical => &[
-                    "values",
-                    "probs",
-                    "probs_by_arm",
-                    "probs_by_project",
-                    "dummies",
-                ],
-            };
-            self.only_keys(&key, &c.set_keys(), allowed)?;
-            match c.dist {
-                Dist::Normal => {
-                    if c.mean.is_none() || c.sd.is_none_or(|s| s <= 0.0) {
-                        return Err(self.err(format!("`{key}` is normal: set `mean` and `sd` > 0")));
-                    }
-                }
-                Dist::Uniform => match (c.min, c.max) {
-                    (Some(a), Some(b)) if a <= b => {}
-                    _ => {
-                        return Err(self.err(format!("`{key}` is uniform: set `min` <= `max`")));
-                    }
-                },
-                Dist::Bernoulli => {
-                    if c.p.is_none_or(|p| !(0.0..=1.0).contains(&p)) {
-                        return Err(
-                            self.err(format!("`{key}` is bernoulli: set `p` between 0 and 1"))
-                        );
-                    }
-                }
-                Dist::Categorical => self.check_categorical(&key, c, &arms, &projects)?,
-            }
-            if let (Some(a), Some(b)) = (c.min, c.max)
-                && a > b
-            {
-                return Err(self.err(format!("`{key}`: `min` is above `max`")));
-            }
-            self.keys_within(&format!("{key}.shift"), &c.shift, &arms)?;
-            self.keys_within(
-                &format!("{key}.shift_by_project"),
-                &c.shift_by_project,
-                &projects,
-            )?;
-            if c.level == Level::Cluster {
-                if !has_clusters {
-                    return Err(self.err(format!(
-                        "`{key}.level` is cluster but there are no clusters; use level = \"unit\""
-                    )));
-                }
-                if within && (!c.shift.is_empty() || !c.probs_by_arm.is_empty()) {
-                    return Err(self.err(format!(
-                        "`{key}` is a cluster-level covariate with clusters in every arm, so it cannot differ by arm; drop `shift`/`probs_by_arm`"
-                    )));
-                }
-            } else if aggregated {
+        if c.level == Level::Cluster {
+            if self.p.sizes.clusters.is_none() {
                 return Err(self.err(format!(
-                    "`{key}`: in an aggregated layout every covariate describes the cluster; set level = \"cluster\""
+                    "`{key}.level` is cluster but there are no clusters; use level = \"unit\""
                 )));
             }
+            if within && (!c.shift.is_empty() || !c.probs_by_arm.is_empty()) {
+                return Err(self.err(format!(
+                    "`{key}` is a cluster-level covariate with clusters in every arm, so it cannot differ by arm; drop `shift`/`probs_by_arm`"
+                )));
+            }
+        } else if self.spec.data.layout == DataLayout::Aggregated {
+            return Err(self.err(format!(
+                "`{key}`: in an aggregated layout every covariate describes the cluster; set level = \"cluster\""
+            )));
         }
+        Ok(())
+    }
+
+    /// Output column names are unique, and the config's covariates are generated
+    /// numeric columns.
+    fn check_covariate_columns(&self) -> Result<()> {
         // Unique output names.
         let mut names = BTreeSet::new();
         for c in &self.p.covariates {
@@ -920,255 +1109,341 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_outcomes(&self) -> Result<()> {
+    fn kind_of(&self, id: &str) -> Option<OutcomeKind> {
+        self.spec
+            .outcomes
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.kind)
+    }
+
+    /// Every config outcome has a table; each is typed by its kind, then checked.
+    fn check_outcomes(&self) -> Result<BTreeMap<String, OutcomeModel>> {
         let ids: Vec<&str> = self.spec.outcomes.iter().map(|o| o.id.as_str()).collect();
         self.keys_exactly("outcomes", &self.p.outcomes, &ids)?;
-        let arms = self.arms();
-        let treated = self.treated();
-        let projects = self.projects();
-        let numeric = self.p.numeric_columns();
-        let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
-        let has_clusters = self.p.sizes.clusters.is_some();
-        let aggregated = self.spec.data.layout == DataLayout::Aggregated;
-        let kind_of = |id: &str| {
-            self.spec
-                .outcomes
-                .iter()
-                .find(|o| o.id == id)
-                .map(|o| o.kind)
-        };
-
+        let mut models = BTreeMap::new();
+        for o in &self.spec.outcomes {
+            if let Some(table) = self.p.outcomes.get(&o.id) {
+                models.insert(o.id.clone(), self.type_outcome(o, table)?);
+            }
+        }
         for o in &self.spec.outcomes {
             let key = format!("outcomes.{}", o.id);
-            let Some(s) = self.p.outcomes.get(&o.id) else {
-                continue;
-            };
-            let set = s.set_keys();
-            let common: &[&str] = &[
-                "coef",
-                "cluster_sd",
-                "project_shift",
-                "trend",
-                "effect",
-                "effect_by_project",
-                "missing",
-            ];
-            let with = |extra: &[&'static str]| -> Vec<&str> {
-                common
-                    .iter()
-                    .copied()
-                    .chain(extra.iter().copied())
-                    .collect()
-            };
-            let derived = s.from_time.is_some();
-            let allowed: Vec<&str> = if derived {
-                match o.kind {
-                    OutcomeKind::Binary => vec!["from_time", "by"],
-                    OutcomeKind::Continuous => vec!["from_time", "by", "per_time_unit", "digits"],
-                    OutcomeKind::Count => vec!["from_time", "by", "per_time_unit"],
-                    _ => {
-                        return Err(self.err(format!(
-                            "`{key}.from_time` is for binary, continuous or count outcomes; \"{}\" is {}",
-                            o.id, o.kind
-                        )));
-                    }
+            match models.get(&o.id) {
+                Some(OutcomeModel::FromTime(f)) => self.check_from_time(&key, f, &models)?,
+                Some(OutcomeModel::Drawn { shared, model }) => {
+                    self.check_shared(&key, o, shared)?;
+                    self.check_drawn(&key, o, model)?;
                 }
-            } else if aggregated {
-                with(&["base", "remainder"])
+                None => {}
+            }
+        }
+        self.check_no_cycle(&models)?;
+        Ok(models)
+    }
+
+    /// Type an outcome's table: derived (`from_time`) by the outcome's kind, else the
+    /// keys every drawn outcome takes split off and the rest typed by the kind (or as
+    /// counts in the aggregated layout).
+    fn type_outcome(&self, o: &OutcomeSpec, table: &toml::Table) -> Result<OutcomeModel> {
+        let key = format!("outcomes.{}", o.id);
+        if table.contains_key("from_time") {
+            let what = format!("a {} outcome derived with `from_time`", o.kind);
+            let table = table.clone();
+            let derived = match o.kind {
+                OutcomeKind::Binary => FromTime::Event(self.typed(&key, &what, table, &[])?),
+                OutcomeKind::Continuous => FromTime::Time(self.typed(&key, &what, table, &[])?),
+                OutcomeKind::Count => FromTime::Count(self.typed(&key, &what, table, &[])?),
+                OutcomeKind::Ordinal | OutcomeKind::TimeToEvent => {
+                    return Err(self.err(format!(
+                        "`{key}.from_time` is for binary, continuous or count outcomes; \"{}\" is {}",
+                        o.id, o.kind
+                    )));
+                }
+            };
+            return Ok(OutcomeModel::FromTime(derived));
+        }
+        let shared_keys = field_names::<Shared>();
+        let (mut shared, mut own) = (toml::Table::new(), toml::Table::new());
+        for (k, v) in table {
+            let part = if shared_keys.contains(&k.as_str()) {
+                &mut shared
             } else {
-                match o.kind {
-                    OutcomeKind::Binary => with(&["base", "nested_in"]),
-                    OutcomeKind::Continuous => {
-                        with(&["base", "sd", "min", "max", "digits", "zero_unless"])
-                    }
-                    OutcomeKind::Count => with(&["base", "dispersion", "max", "zero_unless"]),
-                    OutcomeKind::Ordinal => with(&["probs"]),
-                    OutcomeKind::TimeToEvent => {
-                        with(&["base", "shape", "follow_up", "dropout", "digits"])
-                    }
-                }
+                &mut own
             };
-            self.only_keys(&key, &set, &allowed)?;
-
-            if derived {
-                let parent = s.from_time.as_deref().unwrap_or_default();
-                let pk = kind_of(parent);
-                if pk != Some(OutcomeKind::TimeToEvent) {
-                    return Err(self.err(format!(
-                        "`{key}.from_time` is \"{parent}\"; name a time-to-event outcome of this pilot"
-                    )));
-                }
-                let follow = self.p.outcomes.get(parent).and_then(|p| p.follow_up);
-                match (s.by, follow) {
-                    (Some(b), Some(f)) if b > 0.0 && b <= f => {}
-                    _ => {
-                        return Err(self.err(format!(
-                            "`{key}.by` must be set, above 0 and at most the follow-up of \"{parent}\""
-                        )));
-                    }
-                }
-                if s.per_time_unit.is_some_and(|m| m <= 0.0) {
-                    return Err(self.err(format!("`{key}.per_time_unit` must be above 0")));
-                }
-                continue;
-            }
-
-            // Shared keys.
-            self.keys_within(&format!("{key}.coef"), &s.coef, &numeric)?;
-            self.keys_within(&format!("{key}.missing"), &s.missing, &arms)?;
-            if let Some((k, v)) = s.missing.iter().find(|(_, v)| !(0.0..1.0).contains(*v)) {
-                return Err(self.err(format!("`{key}.missing.{k}` is {v}; use a rate in [0, 1)")));
-            }
-            if s.cluster_sd.is_some() && !has_clusters {
-                return Err(self.err(format!(
-                    "`{key}.cluster_sd` needs clusters (`[sizes.clusters]`)"
-                )));
-            }
-            if s.cluster_sd.is_some_and(|v| v < 0.0) {
-                return Err(self.err(format!("`{key}.cluster_sd` is negative")));
-            }
-            if s.trend.is_some() && self.p.panel.is_none() {
-                return Err(self.err(format!("`{key}.trend` needs a `[panel]`")));
-            }
-            self.keys_within(&format!("{key}.project_shift"), &s.project_shift, &projects)?;
-            if projects.is_empty() {
-                if !s.effect_by_project.is_empty() {
-                    return Err(self.err(format!(
-                        "`{key}.effect_by_project` needs projects in the config; use `effect`"
-                    )));
-                }
-                self.keys_exactly(&format!("{key}.effect"), &s.effect, &treated)?;
+            part.insert(k.clone(), v.clone());
+        }
+        let model = if self.spec.data.layout == DataLayout::Aggregated {
+            let what = "a binary outcome of the aggregated layout";
+            DrawnModel::Counts(self.typed(&key, what, own, shared_keys)?)
+        } else {
+            let article = if o.kind == OutcomeKind::Ordinal {
+                "an"
             } else {
-                if !s.effect.is_empty() {
-                    return Err(self.err(format!(
-                        "`{key}.effect`: this pilot has projects, so give `effect_by_project` (project -> arm -> effect)"
-                    )));
-                }
-                self.keys_exactly(
-                    &format!("{key}.effect_by_project"),
-                    &s.effect_by_project,
-                    &projects,
-                )?;
-                for (p, m) in &s.effect_by_project {
-                    self.keys_exactly(&format!("{key}.effect_by_project.{p}"), m, &treated)?;
-                }
-            }
-            let effects = s
-                .effect
-                .values()
-                .chain(s.effect_by_project.values().flat_map(|m| m.values()));
-            for e in effects {
-                if !e.is_finite() || (o.kind == OutcomeKind::TimeToEvent && *e <= 0.0) {
-                    return Err(self.err(format!(
-                        "`{key}`: effect {e} is not valid; a time-to-event effect is a hazard ratio above 0"
-                    )));
-                }
-            }
-
+                "a"
+            };
+            let what = &format!("{article} {} outcome", o.kind);
             match o.kind {
                 OutcomeKind::Binary => {
-                    if s.base.is_none_or(|b| !(b > 0.0 && b < 1.0)) {
-                        return Err(
-                            self.err(format!("`{key}.base` must be a probability in (0, 1)"))
-                        );
-                    }
-                    if let Some(parent) = &s.nested_in {
-                        let pk = kind_of(parent);
-                        if parent == &o.id || pk != Some(OutcomeKind::Binary) {
-                            return Err(self.err(format!(
-                                "`{key}.nested_in` is \"{parent}\"; name another binary outcome"
-                            )));
-                        }
-                    }
-                    let mut shares = 0.0;
-                    for (j, r) in s.remainder.iter().enumerate() {
-                        let last = j + 1 == s.remainder.len();
-                        match (r.share, last) {
-                            (None, true) => {}
-                            (Some(v), false) if (0.0..1.0).contains(&v) => shares += v,
-                            _ => {
-                                return Err(self.err(format!(
-                                    "`{key}.remainder[{j}]`: every entry but the last needs a `share` in [0, 1); the last takes the rest and has none"
-                                )));
-                            }
-                        }
-                    }
-                    if shares + s.base.unwrap_or(0.0) >= 1.0 {
-                        return Err(self.err(format!(
-                            "`{key}`: `base` plus the remainder shares reach 1; leave room for the last category"
-                        )));
-                    }
+                    DrawnModel::Binary(self.typed(&key, what, own, shared_keys)?)
                 }
                 OutcomeKind::Continuous => {
-                    if s.base.is_none() || s.sd.is_none_or(|v| v <= 0.0) {
-                        return Err(self.err(format!(
-                            "`{key}` is continuous: set `base` (mean) and `sd` > 0"
-                        )));
-                    }
-                    if let (Some(a), Some(b)) = (s.min, s.max)
-                        && a >= b
-                    {
-                        return Err(self.err(format!("`{key}`: `min` must be below `max`")));
-                    }
+                    DrawnModel::Continuous(self.typed(&key, what, own, shared_keys)?)
                 }
                 OutcomeKind::Count => {
-                    if s.base.is_none_or(|b| b <= 0.0) {
-                        return Err(
-                            self.err(format!("`{key}` is a count: set `base` (mean) above 0"))
-                        );
-                    }
-                    if s.dispersion.is_some_and(|d| d <= 0.0) {
-                        return Err(self.err(format!("`{key}.dispersion` must be above 0")));
-                    }
-                    if s.max.is_some_and(|m| m < 1.0 || m.fract() != 0.0) {
-                        return Err(self.err(format!("`{key}.max` must be a whole number >= 1")));
-                    }
+                    DrawnModel::Count(self.typed(&key, what, own, shared_keys)?)
                 }
                 OutcomeKind::Ordinal => {
-                    let ok = s.probs.as_ref().is_some_and(|p| {
-                        p.len() >= 2
-                            && p.iter().all(|x| *x > 0.0)
-                            && (p.iter().sum::<f64>() - 1.0).abs() < 1e-6
-                    });
-                    if !ok {
-                        return Err(self.err(format!(
-                            "`{key}.probs`: give the probabilities of levels 1..K (K >= 2), each above 0, summing to 1"
-                        )));
-                    }
+                    DrawnModel::Ordinal(self.typed(&key, what, own, shared_keys)?)
                 }
                 OutcomeKind::TimeToEvent => {
-                    let ok = s.base.is_some_and(|b| b > 0.0)
-                        && s.shape.is_some_and(|k| k > 0.0)
-                        && s.follow_up.is_some_and(|f| f > 0.0);
-                    if !ok {
-                        return Err(self.err(format!(
-                            "`{key}` is time-to-event: set `base` (median time at centred covariates), `shape` and `follow_up`, all above 0"
-                        )));
-                    }
-                    if s.dropout.is_some_and(|d| d < 0.0) {
-                        return Err(self.err(format!("`{key}.dropout` is negative")));
-                    }
+                    DrawnModel::TimeToEvent(self.typed(&key, what, own, shared_keys)?)
                 }
             }
-            if let Some(parent) = &s.zero_unless
-                && (parent == &o.id || kind_of(parent) != Some(OutcomeKind::Binary))
-            {
+        };
+        let shared = self.typed(&key, "an outcome", shared, &[])?;
+        Ok(OutcomeModel::Drawn { shared, model })
+    }
+
+    /// Deserialize `table` as `T` (`what` says what the outcome is). A key that is
+    /// neither a field of `T` nor among `also` is named with the keys allowed here.
+    fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        what: &str,
+        table: toml::Table,
+        also: &[&str],
+    ) -> Result<T> {
+        let allowed: Vec<&str> = also.iter().chain(field_names::<T>()).copied().collect();
+        if let Some(bad) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let hint = closest(bad, allowed.iter().copied())
+                .map(|c| format!(" Did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            return Err(self.err(format!(
+                "`{key}.{bad}` does not apply to {what}; keys allowed here: {}.{hint}",
+                join(&allowed)
+            )));
+        }
+        toml::Value::Table(table).try_into().map_err(|e| {
+            let msg = e.to_string().trim_end().replace('\n', " ");
+            self.err(format!("`{key}` ({what}): {msg}"))
+        })
+    }
+
+    fn check_from_time(
+        &self,
+        key: &str,
+        f: &FromTime,
+        models: &BTreeMap<String, OutcomeModel>,
+    ) -> Result<()> {
+        let parent = f.source();
+        let Some(OutcomeModel::Drawn {
+            model: DrawnModel::TimeToEvent(t),
+            ..
+        }) = models.get(parent)
+        else {
+            return Err(self.err(format!(
+                "`{key}.from_time` is \"{parent}\"; name a time-to-event outcome of this pilot"
+            )));
+        };
+        if !(f.by() > 0.0 && f.by() <= t.follow_up) {
+            return Err(self.err(format!(
+                "`{key}.by` must be above 0 and at most the follow-up of \"{parent}\""
+            )));
+        }
+        if f.per_time_unit().is_some_and(|m| m <= 0.0) {
+            return Err(self.err(format!("`{key}.per_time_unit` must be above 0")));
+        }
+        Ok(())
+    }
+
+    /// The keys every drawn outcome takes: covariates, arms, projects, clusters, panel.
+    fn check_shared(&self, key: &str, o: &OutcomeSpec, s: &Shared) -> Result<()> {
+        let numeric = self.p.numeric_columns();
+        let numeric: Vec<&str> = numeric.iter().map(String::as_str).collect();
+        self.keys_within(&format!("{key}.coef"), &s.coef, &numeric)?;
+        self.keys_within(&format!("{key}.missing"), &s.missing, &self.arms())?;
+        if let Some((k, v)) = s.missing.iter().find(|(_, v)| !(0.0..1.0).contains(*v)) {
+            return Err(self.err(format!("`{key}.missing.{k}` is {v}; use a rate in [0, 1)")));
+        }
+        if s.cluster_sd.is_some() && self.p.sizes.clusters.is_none() {
+            return Err(self.err(format!(
+                "`{key}.cluster_sd` needs clusters (`[sizes.clusters]`)"
+            )));
+        }
+        if s.cluster_sd.is_some_and(|v| v < 0.0) {
+            return Err(self.err(format!("`{key}.cluster_sd` is negative")));
+        }
+        if s.trend.is_some() && self.p.panel.is_none() {
+            return Err(self.err(format!("`{key}.trend` needs a `[panel]`")));
+        }
+        let projects = self.projects();
+        self.keys_within(&format!("{key}.project_shift"), &s.project_shift, &projects)?;
+        self.check_effects(key, o, s, &projects)
+    }
+
+    /// `effect` per treated arm, or `effect_by_project` where the pilot has projects.
+    fn check_effects(
+        &self,
+        key: &str,
+        o: &OutcomeSpec,
+        s: &Shared,
+        projects: &[&str],
+    ) -> Result<()> {
+        let treated = self.treated();
+        if projects.is_empty() {
+            if !s.effect_by_project.is_empty() {
                 return Err(self.err(format!(
-                    "`{key}.zero_unless` is \"{parent}\"; name another binary outcome"
+                    "`{key}.effect_by_project` needs projects in the config; use `effect`"
+                )));
+            }
+            self.keys_exactly(&format!("{key}.effect"), &s.effect, &treated)?;
+        } else {
+            if !s.effect.is_empty() {
+                return Err(self.err(format!(
+                    "`{key}.effect`: this pilot has projects, so give `effect_by_project` (project -> arm -> effect)"
+                )));
+            }
+            self.keys_exactly(
+                &format!("{key}.effect_by_project"),
+                &s.effect_by_project,
+                projects,
+            )?;
+            for (p, m) in &s.effect_by_project {
+                self.keys_exactly(&format!("{key}.effect_by_project.{p}"), m, &treated)?;
+            }
+        }
+        let effects = s
+            .effect
+            .values()
+            .chain(s.effect_by_project.values().flat_map(|m| m.values()));
+        for e in effects {
+            if !e.is_finite() || (o.kind == OutcomeKind::TimeToEvent && *e <= 0.0) {
+                return Err(self.err(format!(
+                    "`{key}`: effect {e} is not valid; a time-to-event effect is a hazard ratio above 0"
                 )));
             }
         }
-        // Dependencies must not form a cycle.
+        Ok(())
+    }
+
+    /// The keys of each model.
+    fn check_drawn(&self, key: &str, o: &OutcomeSpec, model: &DrawnModel) -> Result<()> {
+        match model {
+            DrawnModel::Binary(b) => {
+                self.check_probability(key, b.base)?;
+                self.check_binary_link(key, "nested_in", b.nested_in.as_deref(), o)
+            }
+            DrawnModel::Counts(c) => {
+                self.check_probability(key, c.base)?;
+                self.check_remainder(key, c)
+            }
+            DrawnModel::Continuous(c) => {
+                if c.sd <= 0.0 {
+                    return Err(self.err(format!("`{key}.sd` must be above 0")));
+                }
+                if let (Some(a), Some(b)) = (c.min, c.max)
+                    && a >= b
+                {
+                    return Err(self.err(format!("`{key}`: `min` must be below `max`")));
+                }
+                self.check_binary_link(key, "zero_unless", c.zero_unless.as_deref(), o)
+            }
+            DrawnModel::Count(c) => {
+                if c.base <= 0.0 {
+                    return Err(self.err(format!("`{key}` is a count: set `base` (mean) above 0")));
+                }
+                if c.dispersion.is_some_and(|d| d <= 0.0) {
+                    return Err(self.err(format!("`{key}.dispersion` must be above 0")));
+                }
+                if c.max.is_some_and(|m| m < 1.0 || m.fract() != 0.0) {
+                    return Err(self.err(format!("`{key}.max` must be a whole number >= 1")));
+                }
+                self.check_binary_link(key, "zero_unless", c.zero_unless.as_deref(), o)
+            }
+            DrawnModel::Ordinal(m) => {
+                let p = &m.probs;
+                let ok = p.len() >= 2
+                    && p.iter().all(|x| *x > 0.0)
+                    && (p.iter().sum::<f64>() - 1.0).abs() < 1e-6;
+                if !ok {
+                    return Err(self.err(format!(
+                        "`{key}.probs`: give the probabilities of levels 1..K (K >= 2), each above 0, summing to 1"
+                    )));
+                }
+                Ok(())
+            }
+            DrawnModel::TimeToEvent(t) => {
+                if !(t.base > 0.0 && t.shape > 0.0 && t.follow_up > 0.0) {
+                    return Err(self.err(format!(
+                        "`{key}` is time-to-event: `base` (median time at centred covariates), `shape` and `follow_up` must all be above 0"
+                    )));
+                }
+                if t.dropout.is_some_and(|d| d < 0.0) {
+                    return Err(self.err(format!("`{key}.dropout` is negative")));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn check_probability(&self, key: &str, base: f64) -> Result<()> {
+        if !(base > 0.0 && base < 1.0) {
+            return Err(self.err(format!("`{key}.base` must be a probability in (0, 1)")));
+        }
+        Ok(())
+    }
+
+    /// `nested_in` / `zero_unless` name another binary outcome.
+    fn check_binary_link(
+        &self,
+        key: &str,
+        name: &str,
+        parent: Option<&str>,
+        o: &OutcomeSpec,
+    ) -> Result<()> {
+        if let Some(parent) = parent
+            && (parent == o.id || self.kind_of(parent) != Some(OutcomeKind::Binary))
+        {
+            return Err(self.err(format!(
+                "`{key}.{name}` is \"{parent}\"; name another binary outcome"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every remainder entry but the last has a share; with `base` they leave room for
+    /// the last.
+    fn check_remainder(&self, key: &str, c: &CountsSim) -> Result<()> {
+        let mut shares = 0.0;
+        for (j, r) in c.remainder.iter().enumerate() {
+            let last = j + 1 == c.remainder.len();
+            match (r.share, last) {
+                (None, true) => {}
+                (Some(v), false) if (0.0..1.0).contains(&v) => shares += v,
+                _ => {
+                    return Err(self.err(format!(
+                        "`{key}.remainder[{j}]`: every entry but the last needs a `share` in [0, 1); the last takes the rest and has none"
+                    )));
+                }
+            }
+        }
+        if shares + c.base >= 1.0 {
+            return Err(self.err(format!(
+                "`{key}`: `base` plus the remainder shares reach 1; leave room for the last category"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The outcomes' `nested_in` / `zero_unless` / `from_time` links must not form a
+    /// cycle.
+    fn check_no_cycle(&self, models: &BTreeMap<String, OutcomeModel>) -> Result<()> {
         let mut done: BTreeSet<&str> = BTreeSet::new();
-        while done.len() < self.p.outcomes.len() {
+        while done.len() < models.len() {
             let before = done.len();
-            for (id, s) in &self.p.outcomes {
-                let dep = s
-                    .nested_in
-                    .as_deref()
-                    .or(s.zero_unless.as_deref())
-                    .or(s.from_time.as_deref());
-                if !done.contains(id.as_str()) && dep.is_none_or(|d| done.contains(d)) {
+            for (id, m) in models {
+                if !done.contains(id.as_str()) && m.depends_on().is_none_or(|d| done.contains(d)) {
                     done.insert(id);
                 }
             }
@@ -1179,5 +1454,28 @@ impl Checker<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_the_fields_serde_accepts() {
+        assert_eq!(
+            field_names::<Shared>(),
+            [
+                "coef",
+                "cluster_sd",
+                "project_shift",
+                "trend",
+                "effect",
+                "effect_by_project",
+                "missing"
+            ]
+        );
+        assert_eq!(field_names::<EventBy>(), ["from_time", "by"]);
+        assert!(field_names::<f64>().is_empty());
     }
 }

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::params::{Dist, SimParams};
+use super::params::{Dist, DrawnModel, Level, OutcomeModel, SimParams};
 use super::{SimData, Truth};
-use crate::config::{Better, OutcomeKind, OutcomeSource, PilotSpec};
+use crate::config::{Better, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result};
 
 /// Write `<out>/<data.file stem>.csv` and `.parquet`, `<out>/<slug>.truth.json` and
@@ -74,19 +74,57 @@ pub(crate) fn regenerate_command(slug: &str, seed: u64, scale: f64) -> String {
     format!("cargo run --release -- simulate {slug} --seed {seed}{scale}")
 }
 
+/// What the dictionary says about a column, from the config and params.
+#[derive(Debug, Clone, Default)]
+struct ColumnMeaning {
+    meaning: String,
+    /// Code list or unit.
+    codes: String,
+}
+
+/// Meaning and code list of each column, by column name.
+#[derive(Default)]
+struct Meanings(BTreeMap<String, ColumnMeaning>);
+
+impl Meanings {
+    fn put(&mut self, column: &str, meaning: impl Into<String>, codes: impl Into<String>) {
+        self.0.insert(
+            column.to_string(),
+            ColumnMeaning {
+                meaning: meaning.into(),
+                codes: codes.into(),
+            },
+        );
+    }
+}
+
 /// Meaning and code list of each column, from the config and params.
-fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String, String)> {
-    let mut m: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut put = |k: &str, meaning: String, codes: String| {
-        m.insert(k.to_string(), (meaning, codes));
-    };
-    put(
+fn column_meanings(
+    spec: &PilotSpec,
+    p: &SimParams,
+    models: &BTreeMap<String, OutcomeModel>,
+) -> BTreeMap<String, ColumnMeaning> {
+    let mut m = Meanings::default();
+    design_meanings(&mut m, spec, p);
+    covariate_meanings(&mut m, p);
+    for (name, t) in &p.trials {
+        m.put(name, t.description.clone(), "");
+    }
+    for o in &spec.outcomes {
+        outcome_meanings(&mut m, o, models.get(&o.id));
+    }
+    m.0
+}
+
+/// Provenance, id, arm, project, cluster and period columns.
+fn design_meanings(m: &mut Meanings, spec: &PilotSpec, p: &SimParams) {
+    m.put(
         "data_source",
-        "Provenance marker: these rows are synthetic, not pilot data.".into(),
-        "always `synthetic`".into(),
+        "Provenance marker: these rows are synthetic, not pilot data.",
+        "always `synthetic`",
     );
     if let Some(id) = &spec.data.id {
-        put(
+        m.put(
             id,
             format!(
                 "Pseudonymous id of the {} (one per row); refers to no real person or organisation.",
@@ -108,9 +146,9 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
             format!("`{}` = {} / {}{ctl}", a.value, a.label.en, a.label.nl)
         })
         .collect();
-    put(
+    m.put(
         &spec.arms.column,
-        "Arm (group) of the row.".into(),
+        "Arm (group) of the row.",
         arms.join("; "),
     );
     if let Some(pc) = &spec.design.project {
@@ -119,103 +157,117 @@ fn column_meanings(spec: &PilotSpec, p: &SimParams) -> BTreeMap<String, (String,
             .iter()
             .map(|x| format!("`{}` = {} / {}", x.value, x.label.en, x.label.nl))
             .collect();
-        put(pc, "Project (sub-pilot) of the row; for the comparison group, the project it is matched to.".into(), codes.join("; "));
+        m.put(
+            pc,
+            "Project (sub-pilot) of the row; for the comparison group, the project it is matched to.",
+            codes.join("; "),
+        );
     }
     if let (Some(cc), Some(c)) = (&spec.design.cluster, &p.sizes.clusters) {
-        put(
+        m.put(
             cc,
             c.description.clone(),
             format!("`{}` + number (pseudonymous)", c.prefix),
         );
     }
     if let Some(panel) = &p.panel {
-        put(&panel.column, panel.description.clone(), String::new());
+        m.put(&panel.column, panel.description.clone(), "");
     }
+}
+
+/// Covariate columns and their dummies.
+fn covariate_meanings(m: &mut Meanings, p: &SimParams) {
     for c in &p.covariates {
-        let level = if c.level == super::params::Level::Cluster {
+        let level = if c.level == Level::Cluster {
             " Same for every row of a cluster."
         } else {
             ""
         };
         let codes = match c.dist {
-            Dist::Bernoulli => "1 = yes, 0 = no".to_string(),
-            Dist::Categorical => String::new(),
-            _ => String::new(),
+            Dist::Bernoulli => "1 = yes, 0 = no",
+            Dist::Normal | Dist::Uniform | Dist::Categorical => "",
         };
-        put(&c.name, format!("{}{level}", c.description), codes);
+        m.put(&c.name, format!("{}{level}", c.description), codes);
         for (d, v) in &c.dummies {
-            put(
+            m.put(
                 d,
                 format!("Dummy of `{}`: 1 if it is \"{v}\", else 0.", c.name),
-                "1 = yes, 0 = no".into(),
+                "1 = yes, 0 = no",
             );
         }
     }
-    for (name, t) in &p.trials {
-        put(name, t.description.clone(), String::new());
-    }
-    for o in &spec.outcomes {
-        let role = if o.primary { "primary" } else { "secondary" };
-        let better = match o.better {
-            Better::Higher => "higher is better",
-            Better::Lower => "lower is better",
-            Better::Neither => "no better direction",
-        };
-        let head = format!(
-            "Outcome `{}` ({role}, {}, {better}): {} / {}.",
-            o.id, o.kind, o.label.en, o.label.nl
-        );
-        match &o.source {
-            OutcomeSource::Column(c) => {
-                let codes = match o.kind {
-                    OutcomeKind::Binary => "1 = yes, 0 = no; empty = missing".to_string(),
-                    _ => format!("in {}; empty = missing", o.unit.en),
-                };
-                put(c, head, codes);
-            }
-            OutcomeSource::TimeEvent { time, event } => {
-                put(
-                    time,
-                    format!(
-                        "{head} Time from the start of follow-up to the event, or to censoring when `{event}` is 0."
-                    ),
-                    format!("in {}; empty = missing", o.unit.en),
-                );
-                put(
-                    event,
-                    format!("Event indicator of outcome `{}`.", o.id),
-                    "1 = event observed, 0 = censored; empty = missing".into(),
-                );
-            }
-            OutcomeSource::Panel { file, .. } => put(
-                &o.id,
-                format!("{head} Derived by the analysis from the panel file `{file}`."),
-                format!("in {}", o.unit.en),
-            ),
-            OutcomeSource::Counts { events, trials } => {
-                put(
-                    events,
-                    format!("{head} Number of persons with the outcome, out of `{trials}`."),
-                    "count; empty = not delivered for this row, or below the reporting minimum"
-                        .into(),
-                );
-                if let Some(s) = p.outcomes.get(&o.id) {
-                    for r in &s.remainder {
-                        put(
-                            &r.column,
-                            r.description.clone(),
-                            "count; empty = not delivered for this row, or below the reporting minimum".into(),
-                        );
-                    }
+}
+
+/// The columns of one outcome: its value, time and event, or counts and remainders.
+fn outcome_meanings(m: &mut Meanings, o: &OutcomeSpec, model: Option<&OutcomeModel>) {
+    let role = if o.primary { "primary" } else { "secondary" };
+    let better = match o.better {
+        Better::Higher => "higher is better",
+        Better::Lower => "lower is better",
+        Better::Neither => "no better direction",
+    };
+    let head = format!(
+        "Outcome `{}` ({role}, {}, {better}): {} / {}.",
+        o.id, o.kind, o.label.en, o.label.nl
+    );
+    const COUNT_CODES: &str =
+        "count; empty = not delivered for this row, or below the reporting minimum";
+    match &o.source {
+        OutcomeSource::Column(c) => {
+            let codes = match o.kind {
+                OutcomeKind::Binary => "1 = yes, 0 = no; empty = missing".to_string(),
+                _ => format!("in {}; empty = missing", o.unit.en),
+            };
+            m.put(c, head, codes);
+        }
+        OutcomeSource::TimeEvent { time, event } => {
+            m.put(
+                time,
+                format!(
+                    "{head} Time from the start of follow-up to the event, or to censoring when `{event}` is 0."
+                ),
+                format!("in {}; empty = missing", o.unit.en),
+            );
+            m.put(
+                event,
+                format!("Event indicator of outcome `{}`.", o.id),
+                "1 = event observed, 0 = censored; empty = missing",
+            );
+        }
+        OutcomeSource::Panel { file, .. } => m.put(
+            &o.id,
+            format!("{head} Derived by the analysis from the panel file `{file}`."),
+            format!("in {}", o.unit.en),
+        ),
+        OutcomeSource::Counts { events, trials } => {
+            m.put(
+                events,
+                format!("{head} Number of persons with the outcome, out of `{trials}`."),
+                COUNT_CODES,
+            );
+            if let Some(OutcomeModel::Drawn {
+                model: DrawnModel::Counts(c),
+                ..
+            }) = model
+            {
+                for r in &c.remainder {
+                    m.put(&r.column, r.description.clone(), COUNT_CODES);
                 }
             }
         }
     }
-    m
+}
+
+/// The observed type and values of a column, for the dictionary.
+struct Observed {
+    /// "text", "integer" or "decimal".
+    dtype: &'static str,
+    /// Distinct values or range, and the number missing.
+    values: String,
 }
 
 /// Observed type and values of a column, for the dictionary.
-fn describe_column(col: &Column) -> (String, String) {
+fn describe_column(col: &Column) -> Observed {
     let s = col.as_materialized_series();
     let nulls = s.null_count();
     let missing = if nulls > 0 {
@@ -223,10 +275,11 @@ fn describe_column(col: &Column) -> (String, String) {
     } else {
         String::new()
     };
+    let observed = |dtype, values| Observed { dtype, values };
     match s.dtype() {
         DataType::String => {
             let Ok(ca) = s.str() else {
-                return ("text".into(), String::new());
+                return observed("text", String::new());
             };
             let uniq: BTreeSet<&str> = ca.iter().flatten().collect();
             let shown = if uniq.len() <= 12 {
@@ -237,7 +290,7 @@ fn describe_column(col: &Column) -> (String, String) {
             } else {
                 format!("{} distinct values", uniq.len())
             };
-            ("text".into(), format!("{shown}{missing}"))
+            observed("text", format!("{shown}{missing}"))
         }
         dt => {
             let kind = if dt.is_integer() {
@@ -246,10 +299,10 @@ fn describe_column(col: &Column) -> (String, String) {
                 "decimal"
             };
             let Ok(f) = s.cast(&DataType::Float64) else {
-                return (kind.into(), String::new());
+                return observed(kind, String::new());
             };
             let Ok(ca) = f.f64() else {
-                return (kind.into(), String::new());
+                return observed(kind, String::new());
             };
             let vals: Vec<f64> = ca.iter().flatten().collect();
             let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
@@ -259,7 +312,7 @@ fn describe_column(col: &Column) -> (String, String) {
             } else {
                 format!("{lo} to {hi}")
             };
-            (kind.into(), format!("{range}{missing}"))
+            observed(kind, format!("{range}{missing}"))
         }
     }
 }
@@ -326,14 +379,14 @@ pub fn dictionary(
         "| column | type | meaning | codes / unit | observed values |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|");
-    let meanings = column_meanings(spec, params);
+    let meanings = column_meanings(spec, params, &params.models(spec)?);
     for col in data.frame.columns() {
         let name = col.name().as_str();
-        let (meaning, codes) = meanings.get(name).cloned().unwrap_or_default();
-        let (dtype, observed) = describe_column(col);
+        let ColumnMeaning { meaning, codes } = meanings.get(name).cloned().unwrap_or_default();
+        let Observed { dtype, values } = describe_column(col);
         let _ = writeln!(
             md,
-            "| `{name}` | {dtype} | {meaning} | {codes} | {observed} |"
+            "| `{name}` | {dtype} | {meaning} | {codes} | {values} |"
         );
     }
 

@@ -1162,7 +1162,7 @@ fn assemble(
         .map(|(name, v)| v.into_column(&name))
         .collect();
     DataFrame::new_infer_height(columns)
-        .map_err(|e| Error::analysis(format!("cannot build the simulated frame: {e}")))
+        .map_err(|e| Error::analysis("cannot build the simulated frame").with_cause(e))
 }
 
 /// Snap a computed effect to the configured one when they agree to rounding error, so

@@ -548,7 +548,7 @@ impl SimParams {
     /// Read `pilots/<slug>.sim.toml`; call [`SimParams::check`] before use.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(path, format!("cannot read the simulation parameters: {e}")))?;
+            .map_err(|e| Error::io(path, "cannot read the simulation parameters").with_cause(e))?;
         Self::from_toml(&text, path)
     }
 

@@ -37,30 +37,30 @@ pub fn write(
     for p in [&csv_path, &parquet_path] {
         if let Some(dir) = p.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(dir, format!("cannot create the output directory: {e}")))?;
+                .map_err(|e| Error::io(dir, "cannot create the output directory").with_cause(e))?;
         }
     }
 
     let mut df = data.frame.clone();
     let create = |p: &Path| {
-        std::fs::File::create(p).map_err(|e| Error::io(p, format!("cannot create the file: {e}")))
+        std::fs::File::create(p).map_err(|e| Error::io(p, "cannot create the file").with_cause(e))
     };
     CsvWriter::new(create(&csv_path)?)
         .include_header(true)
         .finish(&mut df)
-        .map_err(|e| Error::io(&csv_path, format!("cannot write the CSV: {e}")))?;
+        .map_err(|e| Error::io(&csv_path, "cannot write the CSV").with_cause(e))?;
     ParquetWriter::new(create(&parquet_path)?)
         .finish(&mut df)
-        .map_err(|e| Error::io(&parquet_path, format!("cannot write the Parquet file: {e}")))?;
+        .map_err(|e| Error::io(&parquet_path, "cannot write the Parquet file").with_cause(e))?;
 
     let json = serde_json::to_string_pretty(&data.truth)
-        .map_err(|e| Error::io(&truth_path, format!("cannot serialise the truth: {e}")))?;
+        .map_err(|e| Error::io(&truth_path, "cannot serialise the truth").with_cause(e))?;
     std::fs::write(&truth_path, json + "\n")
-        .map_err(|e| Error::io(&truth_path, format!("cannot write the truth: {e}")))?;
+        .map_err(|e| Error::io(&truth_path, "cannot write the truth").with_cause(e))?;
 
     let dict = dictionary(spec, data, params, seed)?;
     std::fs::write(&dict_path, dict)
-        .map_err(|e| Error::io(&dict_path, format!("cannot write the data dictionary: {e}")))?;
+        .map_err(|e| Error::io(&dict_path, "cannot write the data dictionary").with_cause(e))?;
     Ok(vec![csv_path, parquet_path, truth_path, dict_path])
 }
 

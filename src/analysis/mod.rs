@@ -162,16 +162,16 @@ fn analyse_time_to_event(
 ) {
     let (spec, units) = (plan.spec, plan.units);
     for (subset, in_subset) in subsets {
-        let mut res = survival::analyse(
+        let scope = survival::Scope {
             spec,
             o,
             units,
             te,
             subset,
             in_subset,
-            plan.opts,
-            plan.min_at_risk,
-        );
+            conf: plan.opts.conf_level,
+        };
+        let mut res = survival::analyse(&scope, plan.min_at_risk);
         if units.any_missing_cluster()
             && count_missing_cluster(spec, units, no_cluster, in_subset, &mut res.arm_summaries)
         {

@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Options, Scale, TestRow, Units};
+use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Scale, TestRow, Units};
 use crate::config::{OutcomeSpec, PilotSpec, Text};
 use crate::stats::StatsResult;
 use crate::stats::ols::Clusters;
@@ -179,16 +179,17 @@ pub(crate) struct SurvivalOut {
     pub notes: Vec<Note>,
 }
 
-/// Analyse one time-to-event outcome in one subset.
 /// The outcome and subset being analysed, and what every step reads from them.
-struct Scope<'a> {
-    spec: &'a PilotSpec,
-    o: &'a OutcomeSpec,
-    units: &'a Units,
-    te: &'a TimeEvent,
-    subset: &'a str,
-    in_subset: &'a Option<String>,
-    conf: f64,
+pub(crate) struct Scope<'a> {
+    pub spec: &'a PilotSpec,
+    pub o: &'a OutcomeSpec,
+    pub units: &'a Units,
+    pub te: &'a TimeEvent,
+    /// The subset's id, and its project (`None`: all units).
+    pub subset: &'a str,
+    pub in_subset: &'a Option<String>,
+    /// Confidence level of every interval.
+    pub conf: f64,
 }
 
 impl Scope<'_> {
@@ -625,29 +626,12 @@ fn cox_row(
     }
 }
 
-/// Analyse one time-to-event outcome in one subset.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn analyse(
-    spec: &PilotSpec,
-    o: &OutcomeSpec,
-    units: &Units,
-    te: &TimeEvent,
-    subset: &str,
-    in_subset: &Option<String>,
-    opts: &Options,
-    min_at_risk: usize,
-) -> SurvivalOut {
-    let s = Scope {
-        spec,
-        o,
-        units,
-        te,
-        subset,
-        in_subset,
-        conf: opts.conf_level,
-    };
+/// Analyse one time-to-event outcome in one subset; a default horizon needs
+/// `min_at_risk` units at risk in every arm.
+pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
+    let (spec, o) = (s.spec, s.o);
     let mut out = SurvivalOut::default();
-    let Some(subj) = subjects_in(&s) else {
+    let Some(subj) = subjects_in(s) else {
         return out;
     };
     // Sorted by time once for the curves, the log-rank tests and the Cox models.
@@ -663,7 +647,7 @@ pub(crate) fn analyse(
         }
     };
     let control_idx = spec.arms.control_index();
-    let comparisons = comparisons(&s, &subj, &sorted);
+    let comparisons = comparisons(s, &subj, &sorted);
     let fits = fit_all(&comparisons, &sorted, &subj.group, s.conf);
     let curves = match fits.curves {
         Ok(c) => c,
@@ -679,16 +663,16 @@ pub(crate) fn analyse(
     let curve_of = |a: usize| curves.iter().find(|c| c.group as usize == a);
     let times = times(o, &curves, min_at_risk);
     for c in &curves {
-        summarise_arm(&s, c, &times, &mut out);
+        summarise_arm(s, c, &times, &mut out);
     }
     for ((c, cox), log_rank) in comparisons.iter().zip(fits.cox_fits).zip(fits.log_ranks) {
         let key = s.key(c.t_idx);
         let (Some(ct), Some(cc)) = (curve_of(c.t_idx), curve_of(control_idx)) else {
             continue;
         };
-        rmst_difference_row(&s, &key, (ct, cc), times.horizon, &mut out);
-        log_rank_row(&s, &key, log_rank, &mut out);
-        cox_row(&s, &key, c, cox, (ct.n, cc.n), &mut out);
+        rmst_difference_row(s, &key, (ct, cc), times.horizon, &mut out);
+        log_rank_row(s, &key, log_rank, &mut out);
+        cox_row(s, &key, c, cox, (ct.n, cc.n), &mut out);
     }
     out
 }

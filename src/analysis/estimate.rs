@@ -345,139 +345,158 @@ fn n_arms(t: &[f64]) -> (usize, usize) {
     (n1, t.len() - n1)
 }
 
-/// Run every estimator and test the design and options call for.
-pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResults {
-    let conf = opts.conf_level;
-    let key = &p.key;
-    let mut out = PairResults::default();
-    let (yt, yc) = p.split();
-    let n = (yt.len(), yc.len());
-    let u = p.units;
-    let clustered = u.cluster.is_some();
-    let blocked = u.block.is_some();
-    let has_fe = !u.fixed_effects.is_empty();
-    let adjust = !u.covariates.is_empty() || p.with_projects;
-    let what = format!("{} vs {}", key.treated, key.control);
-    let wat = what.clone();
-    let fail = |out: &mut PairResults, name: &str, e: &dyn std::fmt::Display| {
+/// One comparison being estimated: the units, the options and the design's features.
+struct Ctx<'a, 'p> {
+    p: &'a Pair<'p>,
+    opts: &'a Options,
+    conf: f64,
+    /// "treated vs control", the start of every note.
+    what: String,
+    clustered: bool,
+    blocked: bool,
+    has_fe: bool,
+    /// Whether an adjusted estimate runs: covariates, or project indicators.
+    adjust: bool,
+}
+
+impl Ctx<'_, '_> {
+    /// The note for an estimator that failed.
+    fn fail(&self, out: &mut PairResults, name: &str, e: &dyn std::fmt::Display) {
+        let wat = &self.what;
         out.note(Text {
             en: format!("{wat}: {name} not estimable ({e})."),
             nl: format!("{wat}: {name} niet te schatten ({e})."),
         })
-    };
-    let row =
-        |est: &str,
-         se: Option<&str>,
-         df: Option<&str>,
-         scale: Scale,
-         inf: Inference,
-         n: (usize, usize)| { EstimateRow::new(key, est, se, df, scale, inf, conf, n) };
+    }
 
-    // Differences that ignore the design, and standardised effects.
-    if p.binary {
-        let (ct, cc) = p.counts();
-        match binary::newcombe(ct, cc, conf) {
-            Ok(inf) => out.estimates.push(row(
-                "risk_difference_newcombe",
-                None,
-                None,
-                Scale::Difference,
-                inf,
-                n,
-            )),
-            Err(e) => fail(&mut out, "risk difference", &e),
-        }
-        for (name, res) in [
-            ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
-            ("odds_ratio", binary::odds_ratio(ct, cc, conf)),
-        ] {
-            match res {
-                Ok((inf, corrected)) => {
-                    out.estimates
-                        .push(row(name, None, None, Scale::Ratio, inf, n));
-                    if corrected {
-                        out.note(Text {
+    /// An estimate row of this comparison.
+    fn row(
+        &self,
+        est: &str,
+        se: Option<&str>,
+        df: Option<&str>,
+        scale: Scale,
+        inf: Inference,
+        n: (usize, usize),
+    ) -> EstimateRow {
+        EstimateRow::new(&self.p.key, est, se, df, scale, inf, self.conf, n)
+    }
+}
+
+/// Differences of a binary outcome that ignore the design: risk difference, risk and
+/// odds ratios, Cohen's h, and the chi-square and Fisher tests.
+fn binary_differences(c: &Ctx, out: &mut PairResults, n: (usize, usize)) {
+    let (p, conf, what) = (c.p, c.conf, &c.what);
+    let key = &p.key;
+    let (ct, cc) = p.counts();
+    match binary::newcombe(ct, cc, conf) {
+        Ok(inf) => out.estimates.push(c.row(
+            "risk_difference_newcombe",
+            None,
+            None,
+            Scale::Difference,
+            inf,
+            n,
+        )),
+        Err(e) => c.fail(out, "risk difference", &e),
+    }
+    for (name, res) in [
+        ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
+        ("odds_ratio", binary::odds_ratio(ct, cc, conf)),
+    ] {
+        match res {
+            Ok((inf, corrected)) => {
+                out.estimates
+                    .push(c.row(name, None, None, Scale::Ratio, inf, n));
+                if corrected {
+                    out.note(Text {
  en: format!("{what}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe)."),
  nl: format!("{what}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe)."),
  });
-                    }
                 }
-                Err(e) => fail(&mut out, name, &e),
             }
+            Err(e) => c.fail(out, name, &e),
         }
-        let h = binary::cohens_h(ct, cc);
-        out.estimates.push(row(
-            "cohens_h",
+    }
+    let h = binary::cohens_h(ct, cc);
+    out.estimates.push(c.row(
+        "cohens_h",
+        None,
+        None,
+        Scale::Standardised,
+        Inference {
+            estimate: h,
+            std_error: f64::NAN,
+            statistic: f64::NAN,
+            df: None,
+            p_value: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+        },
+        n,
+    ));
+    if let Ok((x2, pv)) = binary::chi_square(ct, cc) {
+        out.tests
+            .push(TestRow::new(key, "chi_square", Some(x2), Some(1.0), pv));
+    }
+    match exact::fisher_exact(ct, cc, conf) {
+        Ok(f) => out
+            .tests
+            .push(TestRow::new(key, "fisher_exact", None, None, f.p_value)),
+        Err(e) => c.fail(out, "Fisher's exact test", &e),
+    }
+}
+
+/// Differences in means that ignore the design (Welch, and Student when asked for)
+/// and the standardised effects, from the outcomes of the treated and control arms.
+fn mean_differences(c: &Ctx, out: &mut PairResults, yt: &[f64], yc: &[f64]) {
+    let conf = c.conf;
+    let n = (yt.len(), yc.len());
+    // The arms' moments once, for all of these.
+    let (mt, mc) = (Moments::of(yt), Moments::of(yc));
+    match twosample::welch_of(mt, mc, conf) {
+        Ok(inf) => out.estimates.push(c.row(
+            "welch",
             None,
-            None,
-            Scale::Standardised,
-            Inference {
-                estimate: h,
-                std_error: f64::NAN,
-                statistic: f64::NAN,
-                df: None,
-                p_value: f64::NAN,
-                ci_low: f64::NAN,
-                ci_high: f64::NAN,
-            },
+            Some("Welch-Satterthwaite"),
+            Scale::Difference,
+            inf,
             n,
-        ));
-        if let Ok((x2, pv)) = binary::chi_square(ct, cc) {
-            out.tests
-                .push(TestRow::new(key, "chi_square", Some(x2), Some(1.0), pv));
-        }
-        match exact::fisher_exact(ct, cc, conf) {
-            Ok(f) => out
-                .tests
-                .push(TestRow::new(key, "fisher_exact", None, None, f.p_value)),
-            Err(e) => fail(&mut out, "Fisher's exact test", &e),
-        }
-    } else {
-        // The arms' moments once, for all of these.
-        let (mt, mc) = (Moments::of(&yt), Moments::of(&yc));
-        match twosample::welch_of(mt, mc, conf) {
-            Ok(inf) => out.estimates.push(row(
-                "welch",
+        )),
+        Err(e) => c.fail(out, "difference in means", &e),
+    }
+    if c.opts.estimator == Some(Estimator::Student) {
+        match twosample::student_of(mt, mc, conf) {
+            Ok(inf) => out.estimates.push(c.row(
+                "student",
                 None,
-                Some("Welch-Satterthwaite"),
+                Some("n1 + n0 - 2"),
                 Scale::Difference,
                 inf,
                 n,
             )),
-            Err(e) => fail(&mut out, "difference in means", &e),
-        }
-        if opts.estimator == Some(Estimator::Student) {
-            match twosample::student_of(mt, mc, conf) {
-                Ok(inf) => out.estimates.push(row(
-                    "student",
-                    None,
-                    Some("n1 + n0 - 2"),
-                    Scale::Difference,
-                    inf,
-                    n,
-                )),
-                Err(e) => fail(&mut out, "Student's difference", &e),
-            }
-        }
-        for (name, res) in [
-            ("cohens_d", effect_size::cohens_d_of(mt, mc, conf)),
-            ("hedges_g", effect_size::hedges_g_of(mt, mc, conf)),
-        ] {
-            match res {
-                Ok(inf) => out
-                    .estimates
-                    .push(row(name, None, None, Scale::Standardised, inf, n)),
-                Err(e) => fail(&mut out, name, &e),
-            }
+            Err(e) => c.fail(out, "Student's difference", &e),
         }
     }
+    for (name, res) in [
+        ("cohens_d", effect_size::cohens_d_of(mt, mc, conf)),
+        ("hedges_g", effect_size::hedges_g_of(mt, mc, conf)),
+    ] {
+        match res {
+            Ok(inf) => out
+                .estimates
+                .push(c.row(name, None, None, Scale::Standardised, inf, n)),
+            Err(e) => c.fail(out, name, &e),
+        }
+    }
+}
 
-    // The arms' copies are not needed further (large files: free them first).
-    drop((yt, yc));
-
-    // Design-based differences: blocked (and clustered), or clustered.
+/// The standard-error type of the regressions: the option, else HC2 (CR2 with
+/// clusters); a cluster type without clusters falls back to HC2, with a note.
+fn se_type(c: &Ctx, out: &mut PairResults) -> SeType {
+    let (clustered, what) = (c.clustered, &c.what);
     let default_se = if clustered { SeType::Cr2 } else { SeType::Hc2 };
-    let se = opts.se.unwrap_or(default_se);
+    let se = c.opts.se.unwrap_or(default_se);
     if se.is_cluster() && !clustered {
         out.note(Text {
             en: format!(
@@ -490,167 +509,227 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
             ),
         });
     }
-    let se = if se.is_cluster() && !clustered {
+    if se.is_cluster() && !clustered {
         SeType::Hc2
     } else {
         se
-    };
-    // Cluster-robust inference needs clusters on both sides of the comparison.
-    let refused = clustered
-        && {
-            let base = p.reg_data(false, false);
-            match clusters_per_arm(&base) {
-                Some((ct, cc)) if ct.min(cc) < MIN_CLUSTERS_PER_ARM => {
-                    let col = u.cluster_column.as_deref().unwrap_or_default();
-                    out.note(Text {
+    }
+}
+
+/// Whether cluster-robust inference is refused for a clustered comparison: it needs
+/// clusters on both sides (at least [`MIN_CLUSTERS_PER_ARM`] in each arm). A note says
+/// why when it is refused.
+fn too_few_clusters(c: &Ctx, out: &mut PairResults) -> bool {
+    let (p, what) = (c.p, &c.what);
+    let base = p.reg_data(false, false);
+    match clusters_per_arm(&base) {
+        Some((ct, cc)) if ct.min(cc) < MIN_CLUSTERS_PER_ARM => {
+            let col = p.units.cluster_column.as_deref().unwrap_or_default();
+            out.note(Text {
  en: format!("{what}: no cluster-robust estimate: the units of this comparison lie in {ct} cluster(s) of \"{col}\" in the treated arm and {cc} in the control arm, and cluster-robust inference needs at least {MIN_CLUSTERS_PER_ARM} in each arm. With one cluster in an arm the effect of the arm cannot be told apart from that cluster's own effect, and the cluster-robust standard error is zero or undefined. The differences shown ignore the clustering and are for reference only."),
  nl: format!("{what}: geen clusterrobuuste schatting: de eenheden van deze vergelijking liggen in {ct} cluster(s) van \"{col}\" in de behandelde arm en {cc} in de controlearm, en clusterrobuuste inferentie vraagt er minstens {MIN_CLUSTERS_PER_ARM} in elke arm. Met één cluster in een arm is het effect van de arm niet te onderscheiden van het eigen effect van dat cluster, en is de clusterrobuuste standaardfout nul of onbepaald. De getoonde verschillen negeren de clustering en staan er alleen ter vergelijking."),
  });
-                    true
-                }
-                _ => false,
-            }
-        };
-    // Regressions whose standard errors rest on the clusters.
-    let cluster_se_refused = refused && se.is_cluster();
-    if blocked && !refused {
-        let base = p.reg_data(false, false);
-        let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
-        match design::difference_in_means(
-            &base.y,
-            &treated,
-            base.blocks.as_ref(),
-            base.clusters.as_ref(),
-            conf,
-        ) {
-            Ok(d) => {
-                let mut r = row(
-                    "difference_in_means",
-                    Some(d.design.name()),
-                    Some(d.design.df_rule()),
-                    Scale::Difference,
-                    d.inference,
-                    n_arms(&base.t),
-                );
-                r.n_clusters = d.n_clusters;
-                out.estimates.push(r);
-                if d.design == DimDesign::MatchedPair || d.design == DimDesign::MatchedPairClustered
-                {
-                    out.note(Text {
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The design-based difference in means of a blocked (and perhaps clustered) design.
+fn blocked_difference(c: &Ctx, out: &mut PairResults) {
+    let (p, conf, what) = (c.p, c.conf, &c.what);
+    let base = p.reg_data(false, false);
+    let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
+    match design::difference_in_means(
+        &base.y,
+        &treated,
+        base.blocks.as_ref(),
+        base.clusters.as_ref(),
+        conf,
+    ) {
+        Ok(d) => {
+            let mut r = c.row(
+                "difference_in_means",
+                Some(d.design.name()),
+                Some(d.design.df_rule()),
+                Scale::Difference,
+                d.inference,
+                n_arms(&base.t),
+            );
+            r.n_clusters = d.n_clusters;
+            out.estimates.push(r);
+            if d.design == DimDesign::MatchedPair || d.design == DimDesign::MatchedPairClustered {
+                out.note(Text {
  en: format!("{what}: blocks of one treated and one control unit; the matched-pair variance is used."),
  nl: format!("{what}: blokken van één behandelde en één controle-eenheid; de variantie voor gematchte paren is gebruikt."),
  });
-                }
             }
-            Err(e) => fail(&mut out, "blocked difference in means", &e),
         }
+        Err(e) => c.fail(out, "blocked difference in means", &e),
+    }
+}
+
+/// The unadjusted regression difference (cluster-robust with clusters).
+fn unadjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
+    let d = c.p.reg_data(false, false);
+    match fit_dropping(&d)
+        .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?))
+    {
+        Ok(ci) => {
+            let mut r = c.row(
+                "ols",
+                Some(se.name()),
+                Some(se.df_rule()),
+                Scale::Difference,
+                ci.inference,
+                n_arms(&d.t),
+            );
+            r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+            out.estimates.push(r);
+        }
+        Err(Unfit::Arm(col)) => arm_collinear_note(out, &c.what, "regression difference", &col),
+        Err(Unfit::Stats(e)) => c.fail(out, "regression difference", &e),
+    }
+}
+
+/// The covariate-adjusted estimate: OLS (with project and block indicators) or Lin.
+fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
+    let (conf, what) = (c.conf, &c.what);
+    let mut d = c.p.reg_data(true, c.blocked && !c.has_fe);
+    if d.n_dropped_missing > 0 {
+        out.note(Text {
+ en: format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
+ nl: format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
+ });
+    }
+    let lin = c.opts.estimator == Some(Estimator::Lin);
+    let res = if lin {
+        let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
+        let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
+        design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
+            .map(|l| (l.treatment.inference, Vec::new()))
+            .map_err(Unfit::from)
+    } else {
+        fit_dropping(&d).and_then(|(f, dropped)| {
+            Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
+                .map(|ci| (ci.inference, dropped))?)
+        })
+    };
+    match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
+        Ok((inf, dropped)) => {
+            for name in &dropped {
+                out.note(Text {
+ en: format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
+ nl: format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
+ });
+            }
+            let mut r = c.row(
+                if lin { "lin" } else { "ols_adjusted" },
+                Some(se.name()),
+                Some(se.df_rule()),
+                Scale::Difference,
+                inf,
+                n_arms(&d.t),
+            );
+            r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+            r.covariates = d.cols.iter().map(|(n, _)| n.clone()).collect();
+            out.estimates.push(r);
+        }
+        Err(Unfit::Arm(col)) => arm_collinear_note(out, what, "adjusted estimate", &col),
+        Err(Unfit::Stats(e)) => c.fail(out, "adjusted estimate", &e),
+    }
+}
+
+/// The estimate with absorbed fixed effects (cluster-robust errors when clustered).
+fn fixed_effects_regression(c: &Ctx, out: &mut PairResults) {
+    let u = c.p.units;
+    let d = c.p.reg_data(!u.covariates.is_empty(), false);
+    let mut x: Vec<&[f64]> = vec![&d.t];
+    x.extend(d.cols.iter().map(|(_, c)| &**c));
+    let fe_refs: Vec<&Clusters> = d.fe.iter().collect();
+    let vcov = if c.clustered {
+        FeVcov::Cluster
+    } else {
+        FeVcov::Hetero
+    };
+    match fe::feols(&d.y, &x, &fe_refs)
+        .and_then(|f| f.coef_inference(0, vcov, d.clusters.as_ref(), c.conf))
+    {
+        Ok(fi) => {
+            let names: Vec<String> = u.fixed_effects.iter().map(|(n, _)| n.clone()).collect();
+            let mut r = c.row(
+                "ols_fe",
+                Some(vcov.name()),
+                Some(vcov.df_rule()),
+                Scale::Difference,
+                fi.inference,
+                n_arms(&d.t),
+            );
+            r.n_clusters = d.clusters.as_ref().map(Clusters::count);
+            r.covariates = d
+                .cols
+                .iter()
+                .map(|(n, _)| n.clone())
+                .chain(names.iter().map(|n| format!("fe:{n}")))
+                .collect();
+            out.estimates.push(r);
+        }
+        Err(e) => c.fail(out, "fixed-effects estimate", &e),
+    }
+}
+
+/// Run every estimator and test the design and options call for.
+pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResults {
+    let key = &p.key;
+    let mut out = PairResults::default();
+    let (yt, yc) = p.split();
+    let n = (yt.len(), yc.len());
+    let u = p.units;
+    let c = Ctx {
+        p,
+        opts,
+        conf: opts.conf_level,
+        what: format!("{} vs {}", key.treated, key.control),
+        clustered: u.cluster.is_some(),
+        blocked: u.block.is_some(),
+        has_fe: !u.fixed_effects.is_empty(),
+        adjust: !u.covariates.is_empty() || p.with_projects,
+    };
+    let (clustered, blocked, has_fe, adjust) = (c.clustered, c.blocked, c.has_fe, c.adjust);
+
+    // Differences that ignore the design, and standardised effects.
+    if p.binary {
+        binary_differences(&c, &mut out, n);
+    } else {
+        mean_differences(&c, &mut out, &yt, &yc);
+    }
+
+    // The arms' copies are not needed further (large files: free them first).
+    drop((yt, yc));
+
+    // Design-based differences: blocked (and clustered), or clustered.
+    let se = se_type(&c, &mut out);
+    // Cluster-robust inference needs clusters on both sides of the comparison.
+    let refused = clustered && too_few_clusters(&c, &mut out);
+    // Regressions whose standard errors rest on the clusters.
+    let cluster_se_refused = refused && se.is_cluster();
+    if blocked && !refused {
+        blocked_difference(&c, &mut out);
     }
     let unadjusted_ols =
         (clustered || (opts.estimator == Some(Estimator::Ols) && !adjust)) && !cluster_se_refused;
     if unadjusted_ols {
-        let d = p.reg_data(false, false);
-        match fit_dropping(&d)
-            .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)?))
-        {
-            Ok(ci) => {
-                let mut r = row(
-                    "ols",
-                    Some(se.name()),
-                    Some(se.df_rule()),
-                    Scale::Difference,
-                    ci.inference,
-                    n_arms(&d.t),
-                );
-                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
-                out.estimates.push(r);
-            }
-            Err(Unfit::Arm(c)) => arm_collinear_note(&mut out, &what, "regression difference", &c),
-            Err(Unfit::Stats(e)) => fail(&mut out, "regression difference", &e),
-        }
+        unadjusted_regression(&c, &mut out, se);
     }
 
     // Covariate-adjusted: OLS (with project and block indicators) or Lin.
     if (adjust || (blocked && opts.estimator == Some(Estimator::Lin))) && !cluster_se_refused {
-        let mut d = p.reg_data(true, blocked && !has_fe);
-        if d.n_dropped_missing > 0 {
-            out.note(Text {
- en: format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
- nl: format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
- });
-        }
-        let lin = opts.estimator == Some(Estimator::Lin);
-        let res = if lin {
-            let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
-            let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
-            design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
-                .map(|l| (l.treatment.inference, Vec::new()))
-                .map_err(Unfit::from)
-        } else {
-            fit_dropping(&d).and_then(|(f, dropped)| {
-                Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
-                    .map(|ci| (ci.inference, dropped))?)
-            })
-        };
-        match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
-            Ok((inf, dropped)) => {
-                for name in &dropped {
-                    out.note(Text {
- en: format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
- nl: format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
- });
-                }
-                let mut r = row(
-                    if lin { "lin" } else { "ols_adjusted" },
-                    Some(se.name()),
-                    Some(se.df_rule()),
-                    Scale::Difference,
-                    inf,
-                    n_arms(&d.t),
-                );
-                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
-                r.covariates = d.cols.iter().map(|(n, _)| n.clone()).collect();
-                out.estimates.push(r);
-            }
-            Err(Unfit::Arm(c)) => arm_collinear_note(&mut out, &what, "adjusted estimate", &c),
-            Err(Unfit::Stats(e)) => fail(&mut out, "adjusted estimate", &e),
-        }
+        adjusted_regression(&c, &mut out, se);
     }
 
     // Absorbed fixed effects (with cluster-robust errors when clustered).
     if has_fe && !refused {
-        let d = p.reg_data(!u.covariates.is_empty(), false);
-        let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(d.cols.iter().map(|(_, c)| &**c));
-        let fe_refs: Vec<&Clusters> = d.fe.iter().collect();
-        let vcov = if clustered {
-            FeVcov::Cluster
-        } else {
-            FeVcov::Hetero
-        };
-        match fe::feols(&d.y, &x, &fe_refs)
-            .and_then(|f| f.coef_inference(0, vcov, d.clusters.as_ref(), conf))
-        {
-            Ok(fi) => {
-                let names: Vec<String> = u.fixed_effects.iter().map(|(n, _)| n.clone()).collect();
-                let mut r = row(
-                    "ols_fe",
-                    Some(vcov.name()),
-                    Some(vcov.df_rule()),
-                    Scale::Difference,
-                    fi.inference,
-                    n_arms(&d.t),
-                );
-                r.n_clusters = d.clusters.as_ref().map(Clusters::count);
-                r.covariates = d
-                    .cols
-                    .iter()
-                    .map(|(n, _)| n.clone())
-                    .chain(names.iter().map(|n| format!("fe:{n}")))
-                    .collect();
-                out.estimates.push(r);
-            }
-            Err(e) => fail(&mut out, "fixed-effects estimate", &e),
-        }
+        fixed_effects_regression(&c, &mut out);
     }
 
     choose_headline(
@@ -726,118 +805,124 @@ fn choose_headline(
     }
 }
 
-/// Bootstrap intervals, randomisation inference and, with few clusters (but at least
-/// [`MIN_WILD_CLUSTERS`], and not when cluster-robust inference was `refused`), the
-/// wild cluster bootstrap.
-fn resampling(
+/// Percentile and BCa bootstrap intervals of the difference (units resampled; not run
+/// with clusters, with a note).
+fn bootstrap(p: &Pair, out: &mut PairResults, opts: &Options, reps: u64) {
+    let key = &p.key;
+    let what = format!("{} vs {}", key.treated, key.control);
+    let conf = opts.conf_level;
+    if p.units.cluster.is_some() {
+        out.note(Text {
+ en: format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
+ nl: format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
+ });
+        return;
+    }
+    let (yt, yc) = p.split();
+    let tick = progress_tick(opts);
+    let ro = ResampleOptions::new(reps, opts.seed)
+        .with_conf_level(conf)
+        .with_progress(&tick);
+    let res = if p.binary {
+        let (ct, cc) = p.counts();
+        resample::bootstrap::proportion_difference(ct, cc, &ro)
+    } else {
+        resample::bootstrap::mean_difference(&yt, &yc, &ro)
+    };
+    match res {
+        Ok(b) => {
+            for (name, lo, hi) in [
+                ("bootstrap_percentile", b.percentile_low, b.percentile_high),
+                ("bootstrap_bca", b.bca_low, b.bca_high),
+            ] {
+                let inf = Inference {
+                    estimate: b.estimate,
+                    std_error: b.std_error,
+                    statistic: f64::NAN,
+                    df: None,
+                    p_value: f64::NAN,
+                    ci_low: lo,
+                    ci_high: hi,
+                };
+                let mut r = EstimateRow::new(
+                    key,
+                    name,
+                    None,
+                    Some("bootstrap"),
+                    Scale::Difference,
+                    inf,
+                    conf,
+                    (yt.len(), yc.len()),
+                );
+                r.covariates = Vec::new();
+                out.estimates.push(r);
+            }
+        }
+        Err(e) => out.note(Text {
+            en: format!("{what}: bootstrap not run ({e})."),
+            nl: format!("{what}: bootstrap niet uitgevoerd ({e})."),
+        }),
+    }
+}
+
+/// The randomisation-inference p-value, re-randomised as the design assigned (blocks,
+/// clusters); a note when the design was not randomised.
+fn randomisation(p: &Pair, out: &mut PairResults, opts: &Options, design: DesignKind, reps: u64) {
+    let key = &p.key;
+    let what = format!("{} vs {}", key.treated, key.control);
+    let conf = opts.conf_level;
+    if !design.is_randomised() {
+        out.note(Text {
+ en: format!("{what}: randomisation inference assumes a randomised design; this pilot was not randomised, so the p-value is a permutation test of exchangeable arms."),
+ nl: format!("{what}: randomisatie-inferentie veronderstelt loting; in deze pilot is niet geloot, dus de p-waarde is een permutatietoets."),
+ });
+    }
+    let base = p.reg_data(false, false);
+    let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
+    let rdesign = match (base.blocks.as_ref(), base.clusters.as_ref()) {
+        (Some(b), Some(c)) => ri::Design::BlockedClustered {
+            blocks: b,
+            clusters: c,
+        },
+        (Some(b), None) => ri::Design::Blocked(b),
+        (None, Some(c)) => ri::Design::Clustered(c),
+        (None, None) => ri::Design::Complete,
+    };
+    let tick = progress_tick(opts);
+    let ro = ResampleOptions::new(reps, opts.seed)
+        .with_conf_level(conf)
+        .with_progress(&tick);
+    match ri::randomization_test(&base.y, &treated, &rdesign, &ro) {
+        Ok(r) => {
+            let mut t = TestRow::new(key, "randomisation", Some(r.estimate), None, r.p_value);
+            t.reps = Some(r.reps);
+            t.seed = (!r.exact).then_some(opts.seed);
+            t.detail = Some(if r.exact {
+                "difference in means, all assignments enumerated".into()
+            } else {
+                "difference in means, re-randomised as assigned".into()
+            });
+            out.tests.push(t);
+        }
+        Err(e) => out.note(Text {
+            en: format!("{what}: randomisation inference not run ({e})."),
+            nl: format!("{what}: randomisatie-inferentie niet uitgevoerd ({e})."),
+        }),
+    }
+}
+
+/// The wild cluster bootstrap p-value with fewer than [`FEW_CLUSTERS`] clusters (a
+/// note instead below [`MIN_WILD_CLUSTERS`]).
+fn wild_cluster(
     p: &Pair,
     out: &mut PairResults,
     opts: &Options,
-    design: DesignKind,
     adjust: bool,
     block_dummies: bool,
-    refused: bool,
 ) {
     let key = &p.key;
     let what = format!("{} vs {}", key.treated, key.control);
     let conf = opts.conf_level;
-    if let Some(reps) = opts.bootstrap {
-        if p.units.cluster.is_some() {
-            out.note(Text {
- en: format!("{what}: the bootstrap resamples units, not clusters; with clusters use the wild cluster bootstrap instead. Not run."),
- nl: format!("{what}: de bootstrap trekt eenheden, geen clusters; gebruik bij clusters de wild-clusterbootstrap. Niet uitgevoerd."),
- });
-        } else {
-            let (yt, yc) = p.split();
-            let tick = progress_tick(opts);
-            let ro = ResampleOptions::new(reps, opts.seed)
-                .with_conf_level(conf)
-                .with_progress(&tick);
-            let res = if p.binary {
-                let (ct, cc) = p.counts();
-                resample::bootstrap::proportion_difference(ct, cc, &ro)
-            } else {
-                resample::bootstrap::mean_difference(&yt, &yc, &ro)
-            };
-            match res {
-                Ok(b) => {
-                    for (name, lo, hi) in [
-                        ("bootstrap_percentile", b.percentile_low, b.percentile_high),
-                        ("bootstrap_bca", b.bca_low, b.bca_high),
-                    ] {
-                        let inf = Inference {
-                            estimate: b.estimate,
-                            std_error: b.std_error,
-                            statistic: f64::NAN,
-                            df: None,
-                            p_value: f64::NAN,
-                            ci_low: lo,
-                            ci_high: hi,
-                        };
-                        let mut r = EstimateRow::new(
-                            key,
-                            name,
-                            None,
-                            Some("bootstrap"),
-                            Scale::Difference,
-                            inf,
-                            conf,
-                            (yt.len(), yc.len()),
-                        );
-                        r.covariates = Vec::new();
-                        out.estimates.push(r);
-                    }
-                }
-                Err(e) => out.note(Text {
-                    en: format!("{what}: bootstrap not run ({e})."),
-                    nl: format!("{what}: bootstrap niet uitgevoerd ({e})."),
-                }),
-            }
-        }
-    }
-    if let Some(reps) = opts.permutations {
-        if !design.is_randomised() {
-            out.note(Text {
- en: format!("{what}: randomisation inference assumes a randomised design; this pilot was not randomised, so the p-value is a permutation test of exchangeable arms."),
- nl: format!("{what}: randomisatie-inferentie veronderstelt loting; in deze pilot is niet geloot, dus de p-waarde is een permutatietoets."),
- });
-        }
-        let base = p.reg_data(false, false);
-        let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
-        let rdesign = match (base.blocks.as_ref(), base.clusters.as_ref()) {
-            (Some(b), Some(c)) => ri::Design::BlockedClustered {
-                blocks: b,
-                clusters: c,
-            },
-            (Some(b), None) => ri::Design::Blocked(b),
-            (None, Some(c)) => ri::Design::Clustered(c),
-            (None, None) => ri::Design::Complete,
-        };
-        let tick = progress_tick(opts);
-        let ro = ResampleOptions::new(reps, opts.seed)
-            .with_conf_level(conf)
-            .with_progress(&tick);
-        match ri::randomization_test(&base.y, &treated, &rdesign, &ro) {
-            Ok(r) => {
-                let mut t = TestRow::new(key, "randomisation", Some(r.estimate), None, r.p_value);
-                t.reps = Some(r.reps);
-                t.seed = (!r.exact).then_some(opts.seed);
-                t.detail = Some(if r.exact {
-                    "difference in means, all assignments enumerated".into()
-                } else {
-                    "difference in means, re-randomised as assigned".into()
-                });
-                out.tests.push(t);
-            }
-            Err(e) => out.note(Text {
-                en: format!("{what}: randomisation inference not run ({e})."),
-                nl: format!("{what}: randomisatie-inferentie niet uitgevoerd ({e})."),
-            }),
-        }
-    }
-    if p.units.cluster.is_none() || refused {
-        return;
-    }
     let mut d = p.reg_data(adjust, block_dummies);
     if let Some(cl) = d.clusters.as_ref()
         && cl.count() < MIN_WILD_CLUSTERS
@@ -892,6 +977,30 @@ fn resampling(
             }),
         }
     }
+}
+
+/// Bootstrap intervals, randomisation inference and, with few clusters (but at least
+/// [`MIN_WILD_CLUSTERS`], and not when cluster-robust inference was `refused`), the
+/// wild cluster bootstrap.
+fn resampling(
+    p: &Pair,
+    out: &mut PairResults,
+    opts: &Options,
+    design: DesignKind,
+    adjust: bool,
+    block_dummies: bool,
+    refused: bool,
+) {
+    if let Some(reps) = opts.bootstrap {
+        bootstrap(p, out, opts, reps);
+    }
+    if let Some(reps) = opts.permutations {
+        randomisation(p, out, opts, design, reps);
+    }
+    if p.units.cluster.is_none() || refused {
+        return;
+    }
+    wild_cluster(p, out, opts, adjust, block_dummies);
 }
 
 /// Notes for an outcome and subset.

@@ -23,7 +23,7 @@ pub mod input;
 pub mod results;
 pub mod survival;
 
-use crate::config::{DesignKind, Lang, OutcomeKind, PilotSpec, Text};
+use crate::config::{DesignKind, Lang, OutcomeKind, OutcomeSpec, PilotSpec, Text};
 use crate::error::{Error, Result};
 use crate::stats::binary::{self, Counts};
 use crate::stats::describe;
@@ -96,14 +96,27 @@ pub fn run(
     Ok(r)
 }
 
-/// The analysis before disclosure control. `privacy` only sets how many units a
-/// default time horizon needs at risk.
-fn analyse(
-    spec: &PilotSpec,
-    input: &AnalysisInput,
-    opts: &Options,
-    privacy: Privacy,
-) -> Result<PilotResults> {
+/// What every outcome's analysis reads: the spec, the units and the options, and how
+/// many units a default time horizon needs at risk.
+struct Plan<'a> {
+    spec: &'a PilotSpec,
+    units: &'a Units,
+    opts: &'a Options,
+    min_at_risk: usize,
+}
+
+/// The rows the analysis collects over outcomes and subsets, in order.
+#[derive(Default)]
+struct Collected {
+    arm_summaries: Vec<ArmSummaryRow>,
+    estimates: Vec<EstimateRow>,
+    tests: Vec<TestRow>,
+    survival: Vec<survival::SurvivalSummary>,
+    notes: Vec<Note>,
+}
+
+/// Refuse a confidence level outside (0, 1) and prepared data of another spec.
+fn check_input(spec: &PilotSpec, input: &AnalysisInput, opts: &Options) -> Result<()> {
     if !(opts.conf_level > 0.0 && opts.conf_level < 1.0) {
         return Err(Error::usage(format!(
             "confidence level {} must be between 0 and 1 (e.g. 0.95)",
@@ -117,120 +130,119 @@ fn analyse(
             spec.outcomes.len()
         )));
     }
-    let units = &input.units;
-    let mut notes = Vec::new();
-    let subsets = subsets_of(spec, units);
-    let mut arm_summaries = Vec::new();
-    let mut estimates = Vec::new();
-    let mut tests = Vec::new();
-    let mut survival_rows = Vec::new();
-    let mut outcomes = Vec::new();
-    for (o, data) in spec.outcomes.iter().zip(&input.outcomes) {
-        let display_factor = if o.kind == OutcomeKind::Binary {
-            100.0
-        } else {
-            1.0
-        };
-        outcomes.push(OutcomeMeta {
-            id: o.id.clone(),
-            kind: o.kind,
-            label: o.label.clone(),
-            unit: o.unit.clone(),
-            primary: o.primary,
-            better: o.better,
-            display_factor,
-        });
-        let ou = match data {
-            OutcomeData::Values(ou) => ou,
-            OutcomeData::TimeToEvent { te, no_cluster } => {
-                for (subset, in_subset) in &subsets {
-                    let mut res = survival::analyse(
-                        spec,
-                        o,
-                        units,
-                        te,
-                        subset,
-                        in_subset,
-                        opts,
-                        privacy.min_persons(),
-                    );
-                    if units.any_missing_cluster() {
-                        // Units without a cluster id were left out of this outcome's analysis
-                        // (the survival analysis takes every unit it is given).
-                        let mut per_arm = vec![0usize; spec.arms.values.len()];
-                        for &r in no_cluster
-                            .iter()
-                            .filter(|&&r| units.in_subset(in_subset, r))
-                        {
-                            per_arm[units.arm_of(r)] += 1;
-                        }
-                        for s in &mut res.arm_summaries {
-                            s.n_missing_cluster = spec
-                                .arms
-                                .values
-                                .iter()
-                                .position(|a| a.value == s.arm)
-                                .map(|a| Some(per_arm[a]));
-                        }
-                        if per_arm.iter().any(|&m| m > 0) {
-                            notes.push(missing_cluster_note(
-                            &o.id,
-                            subset,
-                            units,
-                            Text::new(
-                                "analyse van deze uitkomst (overlevingscurves, toetsen en schattingen)",
-                                "analysis of this outcome (survival curves, tests and estimates)",
-                            ),
-                        ));
-                        }
-                    }
-                    survival_rows.extend(res.summaries);
-                    arm_summaries.extend(res.arm_summaries);
-                    estimates.extend(res.estimates);
-                    tests.extend(res.tests);
-                    notes.extend(res.notes);
-                }
-                continue;
-            }
-        };
-        for (subset, in_subset) in &subsets {
-            analyse_subset(
-                spec,
-                o,
-                units,
-                ou,
-                subset,
-                in_subset,
-                opts,
-                &mut arm_summaries,
-                &mut estimates,
-                &mut tests,
-                &mut notes,
-            );
-        }
-    }
-    adjust_headlines(&mut estimates, spec, spec.multiplicity);
-    if estimates.is_empty() {
-        let why: Vec<String> = notes
-            .iter()
-            .map(|n| {
-                format!(
-                    "\n  - {}: {}",
-                    n.outcome.as_deref().unwrap_or("-"),
-                    n.text.en
-                )
-            })
-            .collect();
-        return Err(Error::analysis(format!(
-            "data {}: no comparison could be estimated (too few units per arm, or outcomes without variation):{}",
-            spec.data.file,
-            why.concat()
-        )));
-    }
+    Ok(())
+}
 
-    let n_clusters = units.cluster.as_ref().map(|c| c.levels().len());
-    let arms = spec
-        .arms
+/// An outcome's description in the results.
+fn outcome_meta(o: &OutcomeSpec) -> OutcomeMeta {
+    let display_factor = if o.kind == OutcomeKind::Binary {
+        100.0
+    } else {
+        1.0
+    };
+    OutcomeMeta {
+        id: o.id.clone(),
+        kind: o.kind,
+        label: o.label.clone(),
+        unit: o.unit.clone(),
+        primary: o.primary,
+        better: o.better,
+        display_factor,
+    }
+}
+
+/// Analyse a time-to-event outcome in every subset.
+fn analyse_time_to_event(
+    plan: &Plan,
+    o: &OutcomeSpec,
+    te: &survival::TimeEvent,
+    no_cluster: &[usize],
+    subsets: &[(String, Option<String>)],
+    rows: &mut Collected,
+) {
+    let (spec, units) = (plan.spec, plan.units);
+    for (subset, in_subset) in subsets {
+        let scope = survival::Scope {
+            spec,
+            o,
+            units,
+            te,
+            subset,
+            in_subset,
+            conf: plan.opts.conf_level,
+        };
+        let mut res = survival::analyse(&scope, plan.min_at_risk);
+        if units.any_missing_cluster()
+            && count_missing_cluster(spec, units, no_cluster, in_subset, &mut res.arm_summaries)
+        {
+            rows.notes.push(missing_cluster_note(
+                &o.id,
+                subset,
+                units,
+                Text::new(
+                    "analyse van deze uitkomst (overlevingscurves, toetsen en schattingen)",
+                    "analysis of this outcome (survival curves, tests and estimates)",
+                ),
+            ));
+        }
+        rows.survival.extend(res.summaries);
+        rows.arm_summaries.extend(res.arm_summaries);
+        rows.estimates.extend(res.estimates);
+        rows.tests.extend(res.tests);
+        rows.notes.extend(res.notes);
+    }
+}
+
+/// Units without a cluster id were left out of a time-to-event outcome's analysis (the
+/// survival analysis takes every unit it is given): their number per arm goes into
+/// the arm summaries. Returns whether any arm has such units.
+fn count_missing_cluster(
+    spec: &PilotSpec,
+    units: &Units,
+    no_cluster: &[usize],
+    in_subset: &Option<String>,
+    arm_summaries: &mut [ArmSummaryRow],
+) -> bool {
+    let mut per_arm = vec![0usize; spec.arms.values.len()];
+    for &r in no_cluster
+        .iter()
+        .filter(|&&r| units.in_subset(in_subset, r))
+    {
+        per_arm[units.arm_of(r)] += 1;
+    }
+    for s in arm_summaries {
+        s.n_missing_cluster = spec
+            .arms
+            .values
+            .iter()
+            .position(|a| a.value == s.arm)
+            .map(|a| Some(per_arm[a]));
+    }
+    per_arm.iter().any(|&m| m > 0)
+}
+
+/// The error when no comparison could be estimated, listing the notes that say why.
+fn nothing_estimated(spec: &PilotSpec, notes: &[Note]) -> Error {
+    let why: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            format!(
+                "\n  - {}: {}",
+                n.outcome.as_deref().unwrap_or("-"),
+                n.text.en
+            )
+        })
+        .collect();
+    Error::analysis(format!(
+        "data {}: no comparison could be estimated (too few units per arm, or outcomes without variation):{}",
+        spec.data.file,
+        why.concat()
+    ))
+}
+
+/// The arms' descriptions in the results, with their number of rows.
+fn arm_meta(spec: &PilotSpec, units: &Units) -> Vec<ArmMeta> {
+    spec.arms
         .values
         .iter()
         .enumerate()
@@ -240,8 +252,12 @@ fn analyse(
             control: a.value == spec.arms.control,
             n_rows: Some(units.arm.iter().filter(|&&x| usize::from(x) == i).count()),
         })
-        .collect();
-    let subset_meta = subsets
+        .collect()
+}
+
+/// The subsets' descriptions in the results.
+fn subset_meta(spec: &PilotSpec, subsets: &[(String, Option<String>)]) -> Vec<SubsetMeta> {
+    subsets
         .iter()
         .map(|(v, _)| SubsetMeta {
             value: v.clone(),
@@ -257,7 +273,62 @@ fn analyse(
                     .unwrap_or_else(|| Text::new(v.clone(), v.clone()))
             },
         })
-        .collect();
+        .collect()
+}
+
+/// The analysis before disclosure control. `privacy` only sets how many units a
+/// default time horizon needs at risk.
+fn analyse(
+    spec: &PilotSpec,
+    input: &AnalysisInput,
+    opts: &Options,
+    privacy: Privacy,
+) -> Result<PilotResults> {
+    check_input(spec, input, opts)?;
+    let units = &input.units;
+    let plan = Plan {
+        spec,
+        units,
+        opts,
+        min_at_risk: privacy.min_persons(),
+    };
+    let subsets = subsets_of(spec, units);
+    let mut rows = Collected::default();
+    let mut outcomes = Vec::new();
+    for (o, data) in spec.outcomes.iter().zip(&input.outcomes) {
+        outcomes.push(outcome_meta(o));
+        match data {
+            OutcomeData::Values(ou) => {
+                for (subset, in_subset) in &subsets {
+                    let s = OutcomeSubset {
+                        o,
+                        ou,
+                        subset,
+                        in_subset,
+                    };
+                    analyse_subset(&plan, &s, &mut rows);
+                }
+            }
+            OutcomeData::TimeToEvent { te, no_cluster } => {
+                analyse_time_to_event(&plan, o, te, no_cluster, &subsets, &mut rows);
+            }
+        }
+    }
+    let Collected {
+        arm_summaries,
+        mut estimates,
+        tests,
+        survival: survival_rows,
+        notes,
+    } = rows;
+    adjust_headlines(&mut estimates, spec, spec.multiplicity);
+    if estimates.is_empty() {
+        return Err(nothing_estimated(spec, &notes));
+    }
+
+    let n_clusters = units.cluster.as_ref().map(|c| c.levels().len());
+    let arms = arm_meta(spec, units);
+    let subset_meta = subset_meta(spec, &subsets);
     Ok(PilotResults {
         tool: format!("via-eval {}", env!("CARGO_PKG_VERSION")),
         slug: spec.slug.clone(),
@@ -478,35 +549,42 @@ fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustme
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn analyse_subset(
-    spec: &PilotSpec,
-    o: &crate::config::OutcomeSpec,
-    units: &Units,
-    ou: &OutcomeUnits,
-    subset: &str,
-    in_subset: &Option<String>,
-    opts: &Options,
-    arm_summaries: &mut Vec<ArmSummaryRow>,
-    estimates: &mut Vec<EstimateRow>,
-    tests: &mut Vec<TestRow>,
-    notes: &mut Vec<Note>,
-) {
-    let conf = opts.conf_level;
-    let binary = o.kind == OutcomeKind::Binary;
-    let everyone = in_subset.is_none() || units.project.is_none();
-    let keep = |r: usize| match (in_subset, &units.project) {
-        (Some(p), Some(pr)) => &pr[r] == p,
-        _ => true,
-    };
-    // Counts per arm: observed outcomes, missing outcomes, missing covariates.
-    let n_arms = spec.arms.values.len();
+/// One outcome with values (not time-to-event) in one subset.
+struct OutcomeSubset<'a> {
+    o: &'a OutcomeSpec,
+    ou: &'a OutcomeUnits,
+    subset: &'a str,
+    in_subset: &'a Option<String>,
+}
+
+impl OutcomeSubset<'_> {
+    /// Whether source row `r` is in the subset.
+    fn keep(&self, units: &Units, r: usize) -> bool {
+        match (self.in_subset, &units.project) {
+            (Some(p), Some(pr)) => &pr[r] == p,
+            _ => true,
+        }
+    }
+}
+
+/// Counts per arm: observed outcomes, missing outcomes, missing covariates, missing
+/// cluster ids.
+struct ArmCounts {
+    observed: Vec<usize>,
+    missing: Vec<usize>,
+    missing_cov: Vec<usize>,
+    missing_cluster: Vec<usize>,
+}
+
+/// Count the units of each arm; `direct` when every row is a unit with an observed
+/// outcome, so the columns are read directly.
+fn count_by_arm(plan: &Plan, s: &OutcomeSubset, direct: bool) -> ArmCounts {
+    let (units, ou) = (plan.units, s.ou);
+    let n_arms = plan.spec.arms.values.len();
     let mut observed = vec![0usize; n_arms];
     let mut missing = vec![0usize; n_arms];
     let mut missing_cov = vec![0usize; n_arms];
     let mut missing_cluster = vec![0usize; n_arms];
-    // Every row a unit and every outcome observed: the columns are read directly.
-    let direct = everyone && ou.rows.is_none() && ou.values.missing() == 0;
     if direct {
         for &a in &units.arm {
             observed[usize::from(a)] += 1;
@@ -524,7 +602,7 @@ fn analyse_subset(
     } else {
         for u in 0..ou.len() {
             let r = ou.row(u);
-            if !keep(r) {
+            if !s.keep(units, r) {
                 continue;
             }
             let a = units.arm_of(r);
@@ -541,9 +619,29 @@ fn analyse_subset(
             }
         }
     }
+    ArmCounts {
+        observed,
+        missing,
+        missing_cov,
+        missing_cluster,
+    }
+}
+
+/// The summary row of every arm with observed outcomes.
+fn summarise_arms(
+    plan: &Plan,
+    s: &OutcomeSubset,
+    counts: &ArmCounts,
+    direct: bool,
+    rows: &mut Collected,
+) {
+    let (spec, units, ou) = (plan.spec, plan.units, s.ou);
+    let conf = plan.opts.conf_level;
+    let binary = s.o.kind == OutcomeKind::Binary;
+    let observed = &counts.observed;
     // Every row a unit with an observed outcome: the outcome split by arm in one pass
     // (the values of each arm in row order, as the filtered pass below gives them).
-    let by_arm = direct.then(|| split_by_arm(ou.values.values(), &units.arm, &observed));
+    let by_arm = direct.then(|| split_by_arm(ou.values.values(), &units.arm, observed));
     let two_values = two_values(ou);
     for (a, arm) in spec.arms.values.iter().enumerate() {
         if observed[a] == 0 {
@@ -558,7 +656,7 @@ fn analyse_subset(
         } else {
             let vals = (0..ou.len()).filter_map(|u| {
                 let r = ou.row(u);
-                if units.arm_of(r) == a && keep(r) {
+                if units.arm_of(r) == a && s.keep(units, r) {
                     ou.values.get(u)
                 } else {
                     None
@@ -570,16 +668,17 @@ fn analyse_subset(
             )
         };
         if let Some((mean, sd, ci_low, ci_high, method)) = summary {
-            arm_summaries.push(ArmSummaryRow {
-                outcome: o.id.clone(),
-                subset: subset.to_string(),
+            rows.arm_summaries.push(ArmSummaryRow {
+                outcome: s.o.id.clone(),
+                subset: s.subset.to_string(),
                 arm: arm.value.clone(),
                 n: Some(observed[a]),
-                n_missing: Some(missing[a]),
-                n_missing_covariates: (!units.covariates.is_empty()).then_some(missing_cov[a]),
+                n_missing: Some(counts.missing[a]),
+                n_missing_covariates: (!units.covariates.is_empty())
+                    .then_some(counts.missing_cov[a]),
                 n_missing_cluster: units
                     .any_missing_cluster()
-                    .then_some(Some(missing_cluster[a])),
+                    .then_some(Some(counts.missing_cluster[a])),
                 mean,
                 sd,
                 ci_low,
@@ -591,10 +690,124 @@ fn analyse_subset(
         }
     }
     drop(by_arm);
-    if missing_cluster.iter().any(|&m| m > 0) {
-        notes.push(missing_cluster_note(
+}
+
+/// The units of one comparison with an observed outcome: source rows (`None` when
+/// every row is one, in order), outcomes and arm (true = treated). When every row is a
+/// unit of this comparison with an observed outcome (`n` of them), the estimators read
+/// the outcome column in place.
+fn comparison_units<'a>(
+    plan: &Plan<'a>,
+    s: &OutcomeSubset<'a>,
+    t_idx: usize,
+    n: usize,
+) -> (Option<Vec<usize>>, Cow<'a, [f64]>, Vec<bool>) {
+    let (units, ou) = (plan.units, s.ou);
+    let control_idx = plan.spec.arms.control_index();
+    let everyone = s.in_subset.is_none() || units.project.is_none();
+    if everyone && ou.rows.is_none() && n == ou.len() {
+        let treated: Vec<bool> = units.arm.iter().map(|&a| usize::from(a) == t_idx).collect();
+        (None, Cow::Borrowed(ou.values.values()), treated)
+    } else {
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        let mut treated = Vec::new();
+        for u in 0..ou.len() {
+            let r = ou.row(u);
+            let a = units.arm_of(r);
+            if (a != t_idx && a != control_idx) || !s.keep(units, r) {
+                continue;
+            }
+            if let Some(v) = ou.values.get(u) {
+                rows.push(r);
+                y.push(v);
+                treated.push(a == t_idx);
+            }
+        }
+        (Some(rows), Cow::Owned(y), treated)
+    }
+}
+
+/// Compare arm `t_idx` with the control: every estimator and test, or a note why not
+/// (too few units, or no variation).
+fn compare_arm(
+    plan: &Plan,
+    s: &OutcomeSubset,
+    observed: &[usize],
+    t_idx: usize,
+    rows: &mut Collected,
+) {
+    let (spec, units, o, subset) = (plan.spec, plan.units, s.o, s.subset);
+    let control_idx = spec.arms.control_index();
+    let key = ComparisonKey {
+        outcome: o.id.clone(),
+        subset: subset.to_string(),
+        treated: spec.arms.values[t_idx].value.clone(),
+        control: spec.arms.control.clone(),
+    };
+    let (nt, nc) = (observed[t_idx], observed[control_idx]);
+    if nt < 2 || nc < 2 {
+        if nt + nc > 0 {
+            rows.notes.extend(estimate::to_notes(
+                &o.id,
+                subset,
+                vec![Text {
+ en: format!(
+                        "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm.",
+                        key.treated, key.control
+                    ),
+ nl: format!(
+                        "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm.",
+                        key.treated, key.control
+                    ),
+ }],
+            ));
+        }
+        return;
+    }
+    let (pair_rows, y, treated) = comparison_units(plan, s, t_idx, nt + nc);
+    if y.iter().all(|v| *v == y[0]) {
+        // The value itself is not quoted: it would be every unit's value.
+        let (t, c) = (&key.treated, &key.control);
+        rows.notes.extend(estimate::to_notes(
             &o.id,
             subset,
+            vec![Text {
+ en: format!("{t} vs {c}: not estimated, the outcome has the same value for every unit in both arms (no variation)."),
+ nl: format!("{t} vs {c}: niet geschat, de uitkomst heeft voor elke eenheid in beide armen dezelfde waarde (geen variatie)."),
+ }],
+        ));
+        return;
+    }
+    let pair = estimate::Pair {
+        key,
+        binary: o.kind == OutcomeKind::Binary,
+        with_projects: s.in_subset.is_none() && units.project.is_some(),
+        units,
+        rows: pair_rows,
+        y,
+        treated,
+    };
+    let res = estimate::estimate(&pair, spec.design.kind, plan.opts);
+    rows.estimates.extend(res.estimates);
+    rows.tests.extend(res.tests);
+    rows.notes
+        .extend(estimate::to_notes(&o.id, subset, res.notes));
+}
+
+/// Analyse an outcome with values in one subset: the arm summaries, then every arm
+/// against the control.
+fn analyse_subset(plan: &Plan, s: &OutcomeSubset, rows: &mut Collected) {
+    let units = plan.units;
+    let everyone = s.in_subset.is_none() || units.project.is_none();
+    // Every row a unit and every outcome observed: the columns are read directly.
+    let direct = everyone && s.ou.rows.is_none() && s.ou.values.missing() == 0;
+    let counts = count_by_arm(plan, s, direct);
+    summarise_arms(plan, s, &counts, direct, rows);
+    if counts.missing_cluster.iter().any(|&m| m > 0) {
+        rows.notes.push(missing_cluster_note(
+            &s.o.id,
+            s.subset,
             units,
             Text::new(
                 "clusterrobuuste schattingen; ze tellen wel mee in de armsamenvattingen en in de verschillen die de clustering negeren",
@@ -602,87 +815,12 @@ fn analyse_subset(
             ),
         ));
     }
-
-    let control_idx = spec.arms.control_index();
-    for (t_idx, t_arm) in spec.arms.values.iter().enumerate() {
+    let control_idx = plan.spec.arms.control_index();
+    for t_idx in 0..plan.spec.arms.values.len() {
         if t_idx == control_idx {
             continue;
         }
-        let key = ComparisonKey {
-            outcome: o.id.clone(),
-            subset: subset.to_string(),
-            treated: t_arm.value.clone(),
-            control: spec.arms.control.clone(),
-        };
-        let (nt, nc) = (observed[t_idx], observed[control_idx]);
-        if nt < 2 || nc < 2 {
-            if nt + nc > 0 {
-                notes.extend(estimate::to_notes(
-                    &o.id,
-                    subset,
-                    vec![Text {
- en: format!(
-                            "{} vs {}: not estimated, fewer than 2 units with an observed outcome in an arm.",
-                            key.treated, key.control
-                        ),
- nl: format!(
-                            "{} vs {}: niet geschat, minder dan 2 eenheden met een waargenomen uitkomst in een arm.",
-                            key.treated, key.control
-                        ),
- }],
-                ));
-            }
-            continue;
-        }
-        // When every row is a unit of this comparison with an observed outcome, the
-        // estimators read the outcome column in place.
-        let (rows, y, treated) = if everyone && ou.rows.is_none() && nt + nc == ou.len() {
-            let treated: Vec<bool> = units.arm.iter().map(|&a| usize::from(a) == t_idx).collect();
-            (None, Cow::Borrowed(ou.values.values()), treated)
-        } else {
-            let mut rows = Vec::new();
-            let mut y = Vec::new();
-            let mut treated = Vec::new();
-            for u in 0..ou.len() {
-                let r = ou.row(u);
-                let a = units.arm_of(r);
-                if (a != t_idx && a != control_idx) || !keep(r) {
-                    continue;
-                }
-                if let Some(v) = ou.values.get(u) {
-                    rows.push(r);
-                    y.push(v);
-                    treated.push(a == t_idx);
-                }
-            }
-            (Some(rows), Cow::Owned(y), treated)
-        };
-        if y.iter().all(|v| *v == y[0]) {
-            // The value itself is not quoted: it would be every unit's value.
-            let (t, c) = (&key.treated, &key.control);
-            notes.extend(estimate::to_notes(
-                &o.id,
-                subset,
-                vec![Text {
- en: format!("{t} vs {c}: not estimated, the outcome has the same value for every unit in both arms (no variation)."),
- nl: format!("{t} vs {c}: niet geschat, de uitkomst heeft voor elke eenheid in beide armen dezelfde waarde (geen variatie)."),
- }],
-            ));
-            continue;
-        }
-        let pair = estimate::Pair {
-            key,
-            binary,
-            with_projects: in_subset.is_none() && units.project.is_some(),
-            units,
-            rows,
-            y,
-            treated,
-        };
-        let res = estimate::estimate(&pair, spec.design.kind, opts);
-        estimates.extend(res.estimates);
-        tests.extend(res.tests);
-        notes.extend(estimate::to_notes(&o.id, subset, res.notes));
+        compare_arm(plan, s, &counts.observed, t_idx, rows);
     }
 }
 

@@ -11,8 +11,9 @@
 
 use serde::Serialize;
 
-use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Options, Scale, TestRow, Units};
+use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Scale, TestRow, Units};
 use crate::config::{OutcomeSpec, PilotSpec, Text};
+use crate::stats::StatsResult;
 use crate::stats::ols::Clusters;
 use crate::stats::survival::{self, CiTransform};
 
@@ -178,64 +179,91 @@ pub(crate) struct SurvivalOut {
     pub notes: Vec<Note>,
 }
 
-/// Analyse one time-to-event outcome in one subset.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn analyse(
-    spec: &PilotSpec,
-    o: &OutcomeSpec,
-    units: &Units,
-    te: &TimeEvent,
-    subset: &str,
-    in_subset: &Option<String>,
-    opts: &Options,
-    min_at_risk: usize,
-) -> SurvivalOut {
-    let conf = opts.conf_level;
-    let mut out = SurvivalOut::default();
-    let mut note = |en: String, nl: String| {
+/// The outcome and subset being analysed, and what every step reads from them.
+pub(crate) struct Scope<'a> {
+    pub spec: &'a PilotSpec,
+    pub o: &'a OutcomeSpec,
+    pub units: &'a Units,
+    pub te: &'a TimeEvent,
+    /// The subset's id, and its project (`None`: all units).
+    pub subset: &'a str,
+    pub in_subset: &'a Option<String>,
+    /// Confidence level of every interval.
+    pub conf: f64,
+}
+
+impl Scope<'_> {
+    /// Add a note on this outcome and subset.
+    fn note(&self, out: &mut SurvivalOut, en: String, nl: String) {
         out.notes.push(Note {
-            outcome: Some(o.id.clone()),
-            subset: Some(subset.to_string()),
+            outcome: Some(self.o.id.clone()),
+            subset: Some(self.subset.to_string()),
             text: Text { nl, en },
         })
-    };
-    let keep = |r: usize| match (in_subset, &units.project) {
+    }
+
+    /// The key of the comparison of arm `t_idx` against the control.
+    fn key(&self, t_idx: usize) -> ComparisonKey {
+        ComparisonKey {
+            outcome: self.o.id.clone(),
+            subset: self.subset.to_string(),
+            treated: self.spec.arms.values[t_idx].value.clone(),
+            control: self.spec.arms.control.clone(),
+        }
+    }
+}
+
+/// The subjects of the subset: their index into the time-event data, time, event and arm.
+struct Subjects {
+    idx: Vec<usize>,
+    time: Vec<f64>,
+    event: Vec<bool>,
+    group: Vec<u32>,
+}
+
+/// The subjects in the subset; `None` when there are none.
+fn subjects_in(s: &Scope) -> Option<Subjects> {
+    let keep = |r: usize| match (s.in_subset, &s.units.project) {
         (Some(p), Some(pr)) => &pr[r] == p,
         _ => true,
     };
+    let te = s.te;
     let idx: Vec<usize> = (0..te.rows.len()).filter(|&i| keep(te.rows[i])).collect();
     if idx.is_empty() {
-        return out;
+        return None;
     }
     let time: Vec<f64> = idx.iter().map(|&i| te.time[i]).collect();
     let event: Vec<bool> = idx.iter().map(|&i| te.event[i]).collect();
-    let group: Vec<u32> = idx.iter().map(|&i| units.arm[te.rows[i]] as u32).collect();
-    // Sorted by time once for the curves, the log-rank tests and the Cox models.
-    let sorted = match survival::SortedSubjects::new(&time, &event) {
-        Ok(s) => s,
-        Err(e) => {
-            note(
-                format!("Kaplan-Meier curves not estimable ({e})."),
-                format!("Kaplan-Meier-curves niet te schatten ({e})."),
-            );
-            return out;
-        }
-    };
+    let group: Vec<u32> = idx
+        .iter()
+        .map(|&i| s.units.arm[te.rows[i]] as u32)
+        .collect();
+    Some(Subjects {
+        idx,
+        time,
+        event,
+        group,
+    })
+}
+
+/// The two arms of each comparison (every arm against control), for the log-rank test
+/// and the Cox model; only comparisons whose arms both have a curve.
+fn comparisons(s: &Scope, subj: &Subjects, sorted: &survival::SortedSubjects) -> Vec<TwoArms> {
+    let (spec, units, te) = (s.spec, s.units, s.te);
+    let (idx, group) = (&subj.idx, &subj.group);
     // Arms with subjects: those that get a curve.
     let mut present = vec![false; spec.arms.values.len()];
-    for &g in &group {
+    for &g in group {
         present[g as usize] = true;
     }
     let control_idx = spec.arms.control_index();
-    let strata_labels: Option<&super::Labels> = if in_subset.is_none() && units.project.is_some() {
+    let strata_labels: Option<&super::Labels> = if s.in_subset.is_none() && units.project.is_some()
+    {
         units.project.as_ref()
     } else {
         units.block.as_ref()
     };
-    // The two arms of each comparison (every arm against control), for the log-rank test
-    // and the Cox model; only comparisons whose arms both have a curve.
-    let comparisons: Vec<TwoArms> = spec
-        .arms
+    spec.arms
         .values
         .iter()
         .enumerate()
@@ -272,8 +300,24 @@ pub(crate) fn analyse(
                 clusters,
             }
         })
-        .collect();
-    // The Cox fits (the slowest part) run beside the curves and the log-rank tests.
+        .collect()
+}
+
+/// The curves per arm, and per comparison its log-rank test and Cox fit.
+struct Fits {
+    curves: StatsResult<Vec<survival::KmCurve>>,
+    log_ranks: Vec<StatsResult<survival::LogRank>>,
+    cox_fits: Vec<StatsResult<survival::CoxFit>>,
+}
+
+/// Fit the curves, the log-rank tests and the Cox models; the Cox fits (the slowest
+/// part) run beside the curves and the log-rank tests.
+fn fit_all(
+    comparisons: &[TwoArms],
+    sorted: &survival::SortedSubjects,
+    group: &[u32],
+    conf: f64,
+) -> Fits {
     let (cox_fits, (curves, log_ranks)): (Vec<_>, (_, Vec<_>)) = rayon::join(
         || {
             comparisons
@@ -281,7 +325,7 @@ pub(crate) fn analyse(
                 .map(|c| {
                     let x: Vec<f64> = c.g2.iter().map(|&g| f64::from(g)).collect();
                     survival::cox_ph_sorted(
-                        c.sorted_or(&sorted),
+                        c.sorted_or(sorted),
                         &[&x],
                         c.strata.as_deref(),
                         c.clusters.as_ref(),
@@ -291,49 +335,57 @@ pub(crate) fn analyse(
                 .collect()
         },
         || {
-            let curves = survival::kaplan_meier_sorted(&sorted, &group, CiTransform::LogLog, conf);
+            let curves = survival::kaplan_meier_sorted(sorted, group, CiTransform::LogLog, conf);
             let log_ranks = comparisons
                 .iter()
-                .map(|c| {
-                    survival::log_rank_sorted(c.sorted_or(&sorted), &c.g2, c.strata.as_deref())
-                })
+                .map(|c| survival::log_rank_sorted(c.sorted_or(sorted), &c.g2, c.strata.as_deref()))
                 .collect();
             (curves, log_ranks)
         },
     );
-    let curves = match curves {
-        Ok(c) => c,
-        Err(e) => {
-            note(
-                format!("Kaplan-Meier curves not estimable ({e})."),
-                format!("Kaplan-Meier-curves niet te schatten ({e})."),
-            );
-            return out;
-        }
-    };
-    let curve_of = |a: usize| curves.iter().find(|c| c.group as usize == a);
-    // Horizon: the config's, else the latest time at which at least `min_at_risk`
-    // units of every arm are still followed, rounded down to two digits. So the RMST
-    // of every arm is defined and rests on enough units, and the horizon is not one
-    // unit's follow-up time (the last follow-up of the shortest arm, as it used to be).
-    let horizon = o.horizon.unwrap_or_else(|| {
-        let latest = curves
-            .iter()
-            .map(|c| last_time_with_at_risk(c, min_at_risk).unwrap_or(0.0))
-            .fold(f64::INFINITY, f64::min);
-        if latest > 0.0 {
-            floor_two_digits(latest)
-        } else {
-            // Some arm has fewer than `min_at_risk` units (its numbers are withheld
-            // under disclosure control): a round time within every arm's follow-up.
-            floor_two_digits(
-                curves
-                    .iter()
-                    .map(|c| c.last_time)
-                    .fold(f64::INFINITY, f64::min),
-            )
-        }
-    });
+    Fits {
+        curves,
+        log_ranks,
+        cox_fits,
+    }
+}
+
+/// The default horizon: the latest time at which at least `min_at_risk` units of every
+/// arm are still followed, rounded down to two digits. So the RMST of every arm is
+/// defined and rests on enough units, and the horizon is not one unit's follow-up time
+/// (the last follow-up of the shortest arm, as it used to be).
+fn default_horizon(curves: &[survival::KmCurve], min_at_risk: usize) -> f64 {
+    let latest = curves
+        .iter()
+        .map(|c| last_time_with_at_risk(c, min_at_risk).unwrap_or(0.0))
+        .fold(f64::INFINITY, f64::min);
+    if latest > 0.0 {
+        floor_two_digits(latest)
+    } else {
+        // Some arm has fewer than `min_at_risk` units (its numbers are withheld
+        // under disclosure control): a round time within every arm's follow-up.
+        floor_two_digits(
+            curves
+                .iter()
+                .map(|c| c.last_time)
+                .fold(f64::INFINITY, f64::min),
+        )
+    }
+}
+
+/// The RMST horizon, the reporting times and the times of the at-risk table.
+struct Times {
+    horizon: f64,
+    report: Vec<f64>,
+    risk: Vec<f64>,
+}
+
+/// The horizon (the config's, else [`default_horizon`]), the reporting times (the
+/// config's, else nice times up to the horizon) and the at-risk table's times.
+fn times(o: &OutcomeSpec, curves: &[survival::KmCurve], min_at_risk: usize) -> Times {
+    let horizon = o
+        .horizon
+        .unwrap_or_else(|| default_horizon(curves, min_at_risk));
     let max_time = curves.iter().map(|c| c.last_time).fold(0.0, f64::max);
     let report_times: Vec<f64> = if o.at.is_empty() {
         nice_times(horizon)
@@ -344,49 +396,22 @@ pub(crate) fn analyse(
         o.at.clone()
     };
     let risk_times = nice_times(max_time);
+    Times {
+        horizon,
+        report: report_times,
+        risk: risk_times,
+    }
+}
 
-    for c in &curves {
-        let arm = &spec.arms.values[c.group as usize];
-        let at = c
-            .at_times(&report_times)
-            .map(|v| {
-                v.iter()
-                    .map(|p| SurvivalPoint {
-                        events: p.events,
-                        ..point(
-                            p.time,
-                            p.survival,
-                            p.std_error,
-                            p.ci_low,
-                            p.ci_high,
-                            p.at_risk,
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let risk_table = c
-            .at_times(&risk_times)
-            .map(|v| v.iter().map(|p| Some(p.at_risk)).collect())
-            .unwrap_or_default();
-        let m = c.median();
-        out.summaries.push(SurvivalSummary {
-            outcome: o.id.clone(),
-            subset: subset.to_string(),
-            arm: arm.value.clone(),
-            n: Some(c.n),
-            events: Some(c.events),
-            suppressed: false,
-            median_suppressed: false,
-            median_ci_suppressed: false,
-            horizon,
-            median: m.estimate,
-            median_ci_low: m.ci_low,
-            median_ci_high: m.ci_high,
-            at,
-            curve: c
-                .rows
-                .iter()
+/// One arm's survival summary and its restricted mean (or a note why there is none).
+fn summarise_arm(s: &Scope, c: &survival::KmCurve, times: &Times, out: &mut SurvivalOut) {
+    let (o, subset, conf) = (s.o, s.subset, s.conf);
+    let horizon = times.horizon;
+    let arm = &s.spec.arms.values[c.group as usize];
+    let at = c
+        .at_times(&times.report)
+        .map(|v| {
+            v.iter()
                 .map(|p| SurvivalPoint {
                     events: p.events,
                     ..point(
@@ -398,136 +423,256 @@ pub(crate) fn analyse(
                         p.at_risk,
                     )
                 })
-                .collect(),
-            censored: c.censorings.iter().map(|x| (x.time, x.survival)).collect(),
-            risk_times: risk_times.clone(),
-            risk_table,
-            ci_transform: c.transform.name().to_string(),
-        });
-        match c.rmst(horizon, conf) {
-            Ok(r) => out.arm_summaries.push(ArmSummaryRow {
-                outcome: o.id.clone(),
-                subset: subset.to_string(),
-                arm: arm.value.clone(),
-                n: Some(c.n),
-                n_missing: Some(te.missing_by_arm[c.group as usize]),
-                n_missing_covariates: None,
-                n_missing_cluster: None,
-                mean: r.estimate,
-                sd: None,
-                ci_low: r.ci_low,
-                ci_high: r.ci_high,
-                ci_method: format!("rmst (tau = {horizon})"),
-                suppressed: false,
-                value_counts: None,
-            }),
-            Err(e) => note(
-                format!("{}: restricted mean not estimable ({e}).", arm.value),
-                format!("{}: beperkt gemiddelde niet te schatten ({e}).", arm.value),
-            ),
-        }
-    }
-
-    for ((c, cox), log_rank) in comparisons.iter().zip(cox_fits).zip(log_ranks) {
-        let t_arm = &spec.arms.values[c.t_idx];
-        let key = ComparisonKey {
+                .collect()
+        })
+        .unwrap_or_default();
+    let risk_table = c
+        .at_times(&times.risk)
+        .map(|v| v.iter().map(|p| Some(p.at_risk)).collect())
+        .unwrap_or_default();
+    let m = c.median();
+    out.summaries.push(SurvivalSummary {
+        outcome: o.id.clone(),
+        subset: subset.to_string(),
+        arm: arm.value.clone(),
+        n: Some(c.n),
+        events: Some(c.events),
+        suppressed: false,
+        median_suppressed: false,
+        median_ci_suppressed: false,
+        horizon,
+        median: m.estimate,
+        median_ci_low: m.ci_low,
+        median_ci_high: m.ci_high,
+        at,
+        curve: c
+            .rows
+            .iter()
+            .map(|p| SurvivalPoint {
+                events: p.events,
+                ..point(
+                    p.time,
+                    p.survival,
+                    p.std_error,
+                    p.ci_low,
+                    p.ci_high,
+                    p.at_risk,
+                )
+            })
+            .collect(),
+        censored: c.censorings.iter().map(|x| (x.time, x.survival)).collect(),
+        risk_times: times.risk.clone(),
+        risk_table,
+        ci_transform: c.transform.name().to_string(),
+    });
+    match c.rmst(horizon, conf) {
+        Ok(r) => out.arm_summaries.push(ArmSummaryRow {
             outcome: o.id.clone(),
             subset: subset.to_string(),
-            treated: t_arm.value.clone(),
-            control: spec.arms.control.clone(),
-        };
-        let what = format!("{} vs {}", key.treated, key.control);
+            arm: arm.value.clone(),
+            n: Some(c.n),
+            n_missing: Some(s.te.missing_by_arm[c.group as usize]),
+            n_missing_covariates: None,
+            n_missing_cluster: None,
+            mean: r.estimate,
+            sd: None,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            ci_method: format!("rmst (tau = {horizon})"),
+            suppressed: false,
+            value_counts: None,
+        }),
+        Err(e) => s.note(
+            out,
+            format!("{}: restricted mean not estimable ({e}).", arm.value),
+            format!("{}: beperkt gemiddelde niet te schatten ({e}).", arm.value),
+        ),
+    }
+}
+
+/// The two curves of one comparison: treated, then control.
+type CurvePair<'c> = (&'c survival::KmCurve, &'c survival::KmCurve);
+
+/// The headline RMST difference of one comparison (or a note why there is none).
+fn rmst_difference_row(
+    s: &Scope,
+    key: &ComparisonKey,
+    (ct, cc): CurvePair,
+    horizon: f64,
+    out: &mut SurvivalOut,
+) {
+    let conf = s.conf;
+    let what = format!("{} vs {}", key.treated, key.control);
+    let n = (ct.n, cc.n);
+    match survival::rmst_difference(ct, cc, horizon, conf) {
+        Ok(d) => {
+            let mut r = EstimateRow::new(
+                key,
+                "rmst_difference",
+                None,
+                Some(&format!("normal; horizon {horizon}")),
+                Scale::Difference,
+                d.difference,
+                conf,
+                n,
+            );
+            r.headline = true;
+            out.estimates.push(r);
+        }
+        Err(e) => s.note(
+            out,
+            format!("{what}: RMST difference not estimable ({e})."),
+            format!("{what}: verschil in RMST niet te schatten ({e})."),
+        ),
+    }
+}
+
+/// The log-rank test of one comparison (or a note why there is none).
+fn log_rank_row(
+    s: &Scope,
+    key: &ComparisonKey,
+    log_rank: StatsResult<survival::LogRank>,
+    out: &mut SurvivalOut,
+) {
+    let what = format!("{} vs {}", key.treated, key.control);
+    match log_rank {
+        Ok(lr) => {
+            let mut t = TestRow::new(
+                key,
+                "logrank",
+                Some(lr.statistic),
+                Some(lr.df as f64),
+                lr.p_value,
+            );
+            if lr.strata > 1 {
+                t.detail = Some(format!("stratified ({} strata)", lr.strata));
+            }
+            out.tests.push(t);
+        }
+        Err(e) => s.note(
+            out,
+            format!("{what}: log-rank test not computed ({e})."),
+            format!("{what}: log-ranktoets niet berekend ({e})."),
+        ),
+    }
+}
+
+/// Distinct clusters with units in the treated arm and in the control arm of a
+/// comparison; `None` without clusters.
+fn clusters_per_arm(c: &TwoArms) -> Option<(usize, usize)> {
+    let cl = c.clusters.as_ref()?;
+    let mut seen = vec![[false; 2]; cl.count()];
+    for (&code, &g) in cl.codes().iter().zip(&c.g2) {
+        seen[code as usize][g as usize] = true;
+    }
+    let ct = seen.iter().filter(|s| s[1]).count();
+    let cc = seen.iter().filter(|s| s[0]).count();
+    Some((ct, cc))
+}
+
+/// The Cox hazard ratio of one comparison (or a note why there is none).
+fn cox_row(
+    s: &Scope,
+    key: &ComparisonKey,
+    c: &TwoArms,
+    cox: StatsResult<survival::CoxFit>,
+    n: (usize, usize),
+    out: &mut SurvivalOut,
+) {
+    let what = format!("{} vs {}", key.treated, key.control);
+    // Cluster-robust inference needs at least two clusters in each arm (as for the
+    // regressions): with one, the arm and that cluster cannot be told apart.
+    if let Some((ct, cc)) = clusters_per_arm(c)
+        && ct.min(cc) < super::estimate::MIN_CLUSTERS_PER_ARM
+    {
+        s.note(
+            out,
+            format!(
+                "{what}: no Cox hazard ratio: the units lie in {ct} cluster(s) in the treated arm and {cc} in the control arm, and its cluster-robust standard error needs at least {} in each arm.",
+                super::estimate::MIN_CLUSTERS_PER_ARM
+            ),
+            format!(
+                "{what}: geen Cox-hazardratio: de eenheden liggen in {ct} cluster(s) in de behandelde arm en {cc} in de controlearm, en de clusterrobuuste standaardfout vraagt er minstens {} in elke arm.",
+                super::estimate::MIN_CLUSTERS_PER_ARM
+            ),
+        );
+        return;
+    }
+    match cox {
+        Ok(fit) => {
+            let coef = &fit.coefficients[0];
+            let (inf, se) = match coef.robust {
+                Some(r) => (r, "robust (clusters)"),
+                None => (coef.model, "model"),
+            };
+            let mut r = EstimateRow::new(
+                key,
+                "cox_hazard_ratio",
+                Some(se),
+                None,
+                Scale::Ratio,
+                inf,
+                s.conf,
+                n,
+            );
+            r.n_clusters = c.clusters.as_ref().map(Clusters::count);
+            out.estimates.push(r);
+        }
+        Err(e) => s.note(
+            out,
+            format!("{what}: Cox model not estimable ({e})."),
+            format!("{what}: Cox-model niet te schatten ({e})."),
+        ),
+    }
+}
+
+/// Analyse one time-to-event outcome in one subset; a default horizon needs
+/// `min_at_risk` units at risk in every arm.
+pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
+    let (spec, o) = (s.spec, s.o);
+    let mut out = SurvivalOut::default();
+    let Some(subj) = subjects_in(s) else {
+        return out;
+    };
+    // Sorted by time once for the curves, the log-rank tests and the Cox models.
+    let sorted = match survival::SortedSubjects::new(&subj.time, &subj.event) {
+        Ok(sorted) => sorted,
+        Err(e) => {
+            s.note(
+                &mut out,
+                format!("Kaplan-Meier curves not estimable ({e})."),
+                format!("Kaplan-Meier-curves niet te schatten ({e})."),
+            );
+            return out;
+        }
+    };
+    let control_idx = spec.arms.control_index();
+    let comparisons = comparisons(s, &subj, &sorted);
+    let fits = fit_all(&comparisons, &sorted, &subj.group, s.conf);
+    let curves = match fits.curves {
+        Ok(c) => c,
+        Err(e) => {
+            s.note(
+                &mut out,
+                format!("Kaplan-Meier curves not estimable ({e})."),
+                format!("Kaplan-Meier-curves niet te schatten ({e})."),
+            );
+            return out;
+        }
+    };
+    let curve_of = |a: usize| curves.iter().find(|c| c.group as usize == a);
+    let times = times(o, &curves, min_at_risk);
+    for c in &curves {
+        summarise_arm(s, c, &times, &mut out);
+    }
+    for ((c, cox), log_rank) in comparisons.iter().zip(fits.cox_fits).zip(fits.log_ranks) {
+        let key = s.key(c.t_idx);
         let (Some(ct), Some(cc)) = (curve_of(c.t_idx), curve_of(control_idx)) else {
             continue;
         };
-        let n = (ct.n, cc.n);
-        match survival::rmst_difference(ct, cc, horizon, conf) {
-            Ok(d) => {
-                let mut r = EstimateRow::new(
-                    &key,
-                    "rmst_difference",
-                    None,
-                    Some(&format!("normal; horizon {horizon}")),
-                    Scale::Difference,
-                    d.difference,
-                    conf,
-                    n,
-                );
-                r.headline = true;
-                out.estimates.push(r);
-            }
-            Err(e) => note(
-                format!("{what}: RMST difference not estimable ({e})."),
-                format!("{what}: verschil in RMST niet te schatten ({e})."),
-            ),
-        }
-        match log_rank {
-            Ok(lr) => {
-                let mut t = TestRow::new(
-                    &key,
-                    "logrank",
-                    Some(lr.statistic),
-                    Some(lr.df as f64),
-                    lr.p_value,
-                );
-                if lr.strata > 1 {
-                    t.detail = Some(format!("stratified ({} strata)", lr.strata));
-                }
-                out.tests.push(t);
-            }
-            Err(e) => note(
-                format!("{what}: log-rank test not computed ({e})."),
-                format!("{what}: log-ranktoets niet berekend ({e})."),
-            ),
-        }
-        // Cluster-robust inference needs at least two clusters in each arm (as for the
-        // regressions): with one, the arm and that cluster cannot be told apart.
-        if let Some(cl) = &c.clusters {
-            let mut seen = vec![[false; 2]; cl.count()];
-            for (&code, &g) in cl.codes().iter().zip(&c.g2) {
-                seen[code as usize][g as usize] = true;
-            }
-            let ct = seen.iter().filter(|s| s[1]).count();
-            let cc = seen.iter().filter(|s| s[0]).count();
-            if ct.min(cc) < super::estimate::MIN_CLUSTERS_PER_ARM {
-                note(
-                    format!(
-                        "{what}: no Cox hazard ratio: the units lie in {ct} cluster(s) in the treated arm and {cc} in the control arm, and its cluster-robust standard error needs at least {} in each arm.",
-                        super::estimate::MIN_CLUSTERS_PER_ARM
-                    ),
-                    format!(
-                        "{what}: geen Cox-hazardratio: de eenheden liggen in {ct} cluster(s) in de behandelde arm en {cc} in de controlearm, en de clusterrobuuste standaardfout vraagt er minstens {} in elke arm.",
-                        super::estimate::MIN_CLUSTERS_PER_ARM
-                    ),
-                );
-                continue;
-            }
-        }
-        match cox {
-            Ok(fit) => {
-                let coef = &fit.coefficients[0];
-                let (inf, se) = match coef.robust {
-                    Some(r) => (r, "robust (clusters)"),
-                    None => (coef.model, "model"),
-                };
-                let mut r = EstimateRow::new(
-                    &key,
-                    "cox_hazard_ratio",
-                    Some(se),
-                    None,
-                    Scale::Ratio,
-                    inf,
-                    conf,
-                    n,
-                );
-                r.n_clusters = c.clusters.as_ref().map(Clusters::count);
-                out.estimates.push(r);
-            }
-            Err(e) => note(
-                format!("{what}: Cox model not estimable ({e})."),
-                format!("{what}: Cox-model niet te schatten ({e})."),
-            ),
-        }
+        rmst_difference_row(s, &key, (ct, cc), times.horizon, &mut out);
+        log_rank_row(s, &key, log_rank, &mut out);
+        cox_row(s, &key, c, cox, (ct.n, cc.n), &mut out);
     }
     out
 }

@@ -131,9 +131,9 @@ fn arm_values_text(listed: &[&str]) -> String {
     }
 }
 
-/// Build the spec the flags describe, checking columns and arm values against the data.
-/// Returns the spec, the frame and whether every row belongs to a compared arm.
-fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
+/// Read the columns the flags name, refusing a column in two parts before the data is
+/// read; prints the reader's assumptions as notes.
+fn load_frame(args: &CompareArgs) -> Result<Frame> {
     // Columns in two parts are refused before the data is read.
     check_roles(
         &args.treatment,
@@ -157,11 +157,25 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
     cols.retain(|c| seen.insert(c.clone()));
     let read = args.read.options()?;
     let frame = Frame::load_with(&args.data, &cols, &[], &read)?;
-    let path = &args.data;
     for a in frame.assumptions() {
-        eprintln!("note: {}: {a}", path.display());
+        eprintln!("note: {}: {a}", args.data.display());
     }
+    Ok(frame)
+}
 
+/// The values of the arm column.
+struct ArmValues {
+    values: BTreeSet<String>,
+    /// Whether some row has no arm.
+    missing: bool,
+    /// What an error says about the values ([`arm_values_text`]).
+    text: String,
+}
+
+/// The arm column's values, checking that `--treated` and `--control` are among them
+/// and that there are at least two.
+fn arm_values(args: &CompareArgs, frame: &Frame) -> Result<ArmValues> {
+    let path = &args.data;
     let (arm_levels, arm_missing) = frame.levels(&args.treatment)?;
     let arm_values: BTreeSet<String> = arm_levels.into_iter().collect();
     let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
@@ -200,11 +214,20 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             ),
         ));
     }
-    if let Some(c) = &args.cluster {
-        crate::prepare::checks::clusters(&frame, c)?;
-    }
+    Ok(ArmValues {
+        values: arm_values,
+        missing: arm_missing,
+        text: values_text,
+    })
+}
+
+/// The control arm: `--control`, else "0" in a 0/1 column, else the arm other than
+/// `--treated` of two, else one guessed from its name (with a note).
+fn choose_control(args: &CompareArgs, arms: &ArmValues) -> Result<String> {
+    let arm_values = &arms.values;
+    let listed: Vec<&str> = arm_values.iter().map(String::as_str).collect();
     let is01 = arm_values.iter().all(|v| v == "0" || v == "1");
-    let control = match (&args.control, &args.treated) {
+    Ok(match (&args.control, &args.treated) {
         (Some(c), _) => c.clone(),
         (None, _) if is01 => "0".to_string(),
         (None, Some(t)) if arm_values.len() == 2 => arm_values
@@ -220,35 +243,37 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
                 c.to_string()
             }
             None => {
+                let values_text = &arms.text;
                 return Err(Error::usage(format!(
                     "name the control arm with --control (column \"{}\"). {values_text}",
                     args.treatment,
                 )));
             }
         },
-    };
-    let treated: Vec<String> = match &args.treated {
+    })
+}
+
+/// The treated arms: `--treated` (not the control), else every arm but the control.
+fn treated_arms(args: &CompareArgs, arms: &ArmValues, control: &str) -> Result<Vec<String>> {
+    Ok(match &args.treated {
         Some(t) if *t == control => {
             return Err(Error::usage(format!(
                 "--treated and the control are both \"{t}\"; choose two different arms"
             )));
         }
         Some(t) => vec![t.clone()],
-        None => arm_values
+        None => arms
+            .values
             .iter()
             .filter(|v| **v != control)
             .cloned()
             .collect(),
-    };
-    let every_row = !arm_missing && treated.len() + 1 == arm_values.len();
-    let arm = |v: &String| ArmDraft {
-        value: v.clone(),
-        label: Text::same(v),
-    };
-    let mut arms = vec![arm(&control)];
-    arms.extend(treated.iter().map(arm));
+    })
+}
 
-    // The outcomes: ids from the column names (made valid ids where they are not).
+/// The outcomes: ids from the column names (made valid ids where they are not), the
+/// kind from `--kind` (or the values), and the time-to-event outcome of `--time`.
+fn outcome_drafts(args: &CompareArgs, frame: &Frame) -> Result<Vec<OutcomeDraft>> {
     let mut ids = OutcomeIds::default();
     let mut outcomes = Vec::new();
     for o in &args.outcome {
@@ -303,6 +328,13 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             ..OutcomeDraft::default()
         });
     }
+    Ok(outcomes)
+}
+
+/// The draft of the comparison: design, data and arms from the flags, the outcomes,
+/// no multiple-testing adjustment.
+fn pilot_draft(args: &CompareArgs, arms: ArmsDraft, outcomes: Vec<OutcomeDraft>) -> PilotDraft {
+    let path = &args.data;
     let title = Text::same(format!(
         "{}: {}",
         path.file_name()
@@ -310,7 +342,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             .unwrap_or_default(),
         args.outcome.join(", ")
     ));
-    let draft = PilotDraft {
+    PilotDraft {
         slug: "compare".into(),
         title,
         unit: Text::same("unit"),
@@ -340,16 +372,38 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
             sheet: args.read.sheet.clone(),
             ..DataDraft::default()
         },
-        arms: ArmsDraft {
-            column: args.treatment.clone(),
-            control,
-            values: arms,
-        },
+        arms,
         covariates: args.covariates.clone(),
         outcomes,
         multiplicity: Some("none".into()),
         ..PilotDraft::default()
+    }
+}
+
+/// Build the spec the flags describe, checking columns and arm values against the data.
+/// Returns the spec, the frame and whether every row belongs to a compared arm.
+fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
+    let frame = load_frame(args)?;
+    let arm_values = arm_values(args, &frame)?;
+    if let Some(c) = &args.cluster {
+        crate::prepare::checks::clusters(&frame, c)?;
+    }
+    let control = choose_control(args, &arm_values)?;
+    let treated = treated_arms(args, &arm_values, &control)?;
+    let every_row = !arm_values.missing && treated.len() + 1 == arm_values.values.len();
+    let arm = |v: &String| ArmDraft {
+        value: v.clone(),
+        label: Text::same(v),
     };
+    let mut arms = vec![arm(&control)];
+    arms.extend(treated.iter().map(arm));
+    let outcomes = outcome_drafts(args, &frame)?;
+    let arms = ArmsDraft {
+        column: args.treatment.clone(),
+        control,
+        values: arms,
+    };
+    let draft = pilot_draft(args, arms, outcomes);
     let spec = config::validate(draft, Origin::CommandLine)?;
     Ok((spec, frame, every_row))
 }

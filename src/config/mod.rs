@@ -615,283 +615,382 @@ impl Origin<'_> {
     }
 }
 
-/// Check a draft and turn it into a spec: the one set of rules for every pilot spec,
-/// whether it comes from a config file or from `compare`'s options.
-pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
+/// Check the slug: a valid one, and the config file's name when it comes from a file.
+fn validate_slug(slug: &str, origin: Origin) -> Result<()> {
     let err = |msg: String| origin.error(msg);
-    if !valid_slug(&raw.slug) {
+    if !valid_slug(slug) {
         return Err(err(format!(
             "`slug` is \"{}\"; use lower-case letters, digits and hyphens",
-            raw.slug
+            slug
         )));
     }
     if let Origin::File(file) = origin
         && let Some(stem) = file.file_stem().and_then(|s| s.to_str())
-        && stem != raw.slug
+        && stem != slug
     {
         return Err(err(format!(
             "`slug` is \"{}\" but the file is named {stem}.toml; make them the same",
-            raw.slug
+            slug
         )));
     }
-    let kind: DesignKind =
-        parse_enum(origin, "design.kind", &raw.design.kind, DesignKind::ALLOWED)?;
-    if kind == DesignKind::ClusterRandomised && raw.design.cluster.is_none() {
+    Ok(())
+}
+
+/// Check the `[design]` section: its kind, and the cluster column it needs.
+fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
+    let err = |msg: String| origin.error(msg);
+    let kind: DesignKind = parse_enum(origin, "design.kind", &d.kind, DesignKind::ALLOWED)?;
+    if kind == DesignKind::ClusterRandomised && d.cluster.is_none() {
         return Err(err(
             "`design.kind` is cluster-randomised but `design.cluster` is not set; name the column that identifies the clusters".into(),
         ));
     }
-    let missing_cluster = match raw.design.missing_cluster.as_deref() {
+    let missing_cluster = match d.missing_cluster.as_deref() {
         None => MissingCluster::Drop,
-        Some(_) if raw.design.cluster.is_none() => {
+        Some(_) if d.cluster.is_none() => {
             return Err(err(
                 "`design.missing_cluster` is set but `design.cluster` is not; remove the key or name the cluster column".into(),
             ));
         }
         Some(s) => parse_enum(origin, "design.missing_cluster", s, MissingCluster::ALLOWED)?,
     };
-    let layout = match raw.data.layout.as_deref() {
+    Ok(Design {
+        kind,
+        cluster: d.cluster,
+        block: d.block,
+        project: d.project,
+        fixed_effects: d.fixed_effects,
+        note: d.note,
+        missing_cluster,
+    })
+}
+
+/// Check the `[data]` section: its layout, a data file, and how to read it.
+fn validate_data(d: DataDraft, origin: Origin) -> Result<DataSpec> {
+    let layout = match d.layout.as_deref() {
         None => DataLayout::Person,
         Some(s) => parse_enum(origin, "data.layout", s, "person, aggregated")?,
     };
-    if raw.data.file.trim().is_empty() {
-        return Err(err(
-            "`data.file` is empty; name the data file (CSV, Excel or Parquet)".into(),
-        ));
+    if d.file.trim().is_empty() {
+        return Err(
+            origin.error("`data.file` is empty; name the data file (CSV, Excel or Parquet)".into())
+        );
     }
-    let read = validate_read(&raw.data, origin)?;
+    let read = validate_read(&d, origin)?;
+    Ok(DataSpec {
+        file: d.file,
+        id: d.id,
+        layout,
+        read,
+    })
+}
 
-    // Arms.
-    if raw.arms.values.len() < 2 {
+/// Check the `[arms]` section: at least two distinct arms, the control among them.
+fn validate_arms(a: ArmsDraft, origin: Origin) -> Result<Arms> {
+    let err = |msg: String| origin.error(msg);
+    if a.values.len() < 2 {
         return Err(err(format!(
             "`arms.values` lists {} arm(s); a comparison needs at least two (a control and one other)",
-            raw.arms.values.len()
+            a.values.len()
         )));
     }
     let mut arm_values = BTreeSet::new();
-    for a in &raw.arms.values {
-        if !arm_values.insert(a.value.clone()) {
-            return Err(err(format!("`arms.values` lists \"{}\" twice", a.value)));
+    for v in &a.values {
+        if !arm_values.insert(v.value.clone()) {
+            return Err(err(format!("`arms.values` lists \"{}\" twice", v.value)));
         }
     }
-    if !arm_values.contains(&raw.arms.control) {
-        let allowed: Vec<_> = raw.arms.values.iter().map(|a| a.value.as_str()).collect();
+    if !arm_values.contains(&a.control) {
+        let allowed: Vec<_> = a.values.iter().map(|v| v.value.as_str()).collect();
         return Err(err(format!(
             "`arms.control` is \"{}\"; allowed values (from arms.values): {}",
-            raw.arms.control,
+            a.control,
             allowed.join(", ")
         )));
     }
+    Ok(Arms {
+        column: a.column,
+        control: a.control,
+        values: a
+            .values
+            .into_iter()
+            .map(|a| Arm {
+                value: a.value,
+                label: a.label,
+            })
+            .collect(),
+    })
+}
 
-    // Outcomes.
-    if raw.outcomes.is_empty() {
-        return Err(err("no `[[outcomes]]`; declare at least one outcome".into()));
+/// Where an outcome is checked: its index in `[[outcomes]]` (for the keys its
+/// messages name), the data section and the draft's origin.
+struct OutcomeAt<'a> {
+    i: usize,
+    data: &'a DataSpec,
+    origin: Origin<'a>,
+}
+
+impl OutcomeAt<'_> {
+    /// The full key of the outcome's field `k`: `outcomes[i].k`.
+    fn key(&self, k: &str) -> String {
+        format!("outcomes[{}].{k}", self.i)
+    }
+
+    /// An error of the draft's origin.
+    fn err(&self, msg: String) -> Error {
+        self.origin.error(msg)
+    }
+}
+
+/// Check an outcome's id: a valid one, not used before (`ids` holds those before it).
+fn validate_outcome_id(at: &OutcomeAt, o: &OutcomeDraft, ids: &mut BTreeSet<String>) -> Result<()> {
+    if !valid_slug(&o.id.replace('_', "-")) {
+        return Err(at.err(format!(
+            "`{}` is \"{}\"; use lower-case letters, digits, '-' and '_'",
+            at.key("id"),
+            o.id
+        )));
+    }
+    if !ids.insert(o.id.clone()) {
+        return Err(at.err(format!(
+            "`{}`: the id \"{}\" is used twice",
+            at.key("id"),
+            o.id
+        )));
+    }
+    Ok(())
+}
+
+/// Check an outcome's `panel`: only for a time-to-event outcome without `column` and
+/// `event`, with `data.id` set and a CSV or Parquet file.
+fn validate_panel(at: &OutcomeAt, o: &OutcomeDraft, okind: OutcomeKind) -> Result<()> {
+    if let Some(p) = &o.panel {
+        if okind != OutcomeKind::TimeToEvent || o.column.is_some() || o.event.is_some() {
+            return Err(at.err(format!(
+                "`{}` derives a time-to-event outcome: use it with `kind = \"time-to-event\"` and without `column`/`event`",
+                at.key("panel")
+            )));
+        }
+        if at.data.id.is_none() {
+            return Err(at.err(format!(
+                "outcome \"{}\" comes from a panel, which is joined to the units by id: set `data.id`",
+                o.id
+            )));
+        }
+        if !(p.file.ends_with(".csv") || p.file.ends_with(".parquet")) {
+            return Err(at.err(format!(
+                "`{}` is \"{}\"; allowed file types: .csv, .parquet",
+                at.key("panel.file"),
+                p.file
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where an outcome's values come from (a column, time and event, counts, a panel),
+/// from the keys its kind allows.
+fn outcome_source(at: &OutcomeAt, o: &OutcomeDraft, okind: OutcomeKind) -> Result<OutcomeSource> {
+    let key = |k: &str| at.key(k);
+    let err = |msg: String| at.err(msg);
+    Ok(match (okind, &o.column, &o.event, &o.events, &o.trials) {
+        (OutcomeKind::TimeToEvent, None, None, None, None) if o.panel.is_some() => {
+            let p = o.panel.clone().expect("checked above");
+            OutcomeSource::Panel {
+                file: p.file,
+                id: p.id,
+                month: p.month,
+                status: p.status,
+                end: p.end,
+            }
+        }
+        (OutcomeKind::TimeToEvent, Some(t), Some(e), None, None) => OutcomeSource::TimeEvent {
+            time: t.clone(),
+            event: e.clone(),
+        },
+        (OutcomeKind::TimeToEvent, _, _, _, _) => {
+            return Err(err(format!(
+                "outcome \"{}\" is time-to-event: set `{}` (the time) and `{}` (1 = event, 0 = censored), and neither events nor trials",
+                o.id,
+                key("column"),
+                key("event")
+            )));
+        }
+        (OutcomeKind::Binary, None, None, Some(ev), Some(tr)) => OutcomeSource::Counts {
+            events: ev.clone(),
+            trials: tr.clone(),
+        },
+        (_, Some(c), None, None, None) => OutcomeSource::Column(c.clone()),
+        (_, _, Some(_), _, _) => {
+            return Err(err(format!(
+                "`{}` is only for time-to-event outcomes; outcome \"{}\" is {okind}",
+                key("event"),
+                o.id
+            )));
+        }
+        (OutcomeKind::Binary, _, _, _, _) => {
+            return Err(err(format!(
+                "outcome \"{}\": set either `{}` (one 0/1 value per row) or both `{}` and `{}` (aggregated counts)",
+                o.id,
+                key("column"),
+                key("events"),
+                key("trials")
+            )));
+        }
+        _ => {
+            return Err(err(format!(
+                "outcome \"{}\": set `{}`; `events`/`trials` are only for binary outcomes",
+                o.id,
+                key("column")
+            )));
+        }
+    })
+}
+
+/// Check one outcome (after its id): kind, direction, panel, source against the data
+/// layout, and its reporting times and horizon.
+fn validate_outcome(at: &OutcomeAt, o: OutcomeDraft) -> Result<OutcomeSpec> {
+    let (origin, layout) = (at.origin, at.data.layout);
+    let key = |k: &str| at.key(k);
+    let err = |msg: String| at.err(msg);
+    let okind: OutcomeKind = parse_enum(origin, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
+    let better: Better = parse_enum(origin, &key("better"), &o.better, "higher, lower, neither")?;
+    validate_panel(at, &o, okind)?;
+    let source = outcome_source(at, &o, okind)?;
+    if layout == DataLayout::Aggregated && !matches!(source, OutcomeSource::Counts { .. }) {
+        return Err(err(format!(
+            "`data.layout` is aggregated, so outcome \"{}\" must be binary with `events` and `trials` columns",
+            o.id
+        )));
+    }
+    if layout == DataLayout::Person && matches!(source, OutcomeSource::Counts { .. }) {
+        return Err(err(format!(
+            "outcome \"{}\" has events/trials but `data.layout` is person; set `data.layout = \"aggregated\"`",
+            o.id
+        )));
+    }
+    if okind != OutcomeKind::TimeToEvent && (!o.at.is_empty() || o.horizon.is_some()) {
+        return Err(err(format!(
+            "`{}`/`{}` are only for time-to-event outcomes; outcome \"{}\" is {okind}",
+            key("at"),
+            key("horizon"),
+            o.id
+        )));
+    }
+    if o.at
+        .iter()
+        .chain(o.horizon.iter())
+        .any(|t| !(t.is_finite() && *t > 0.0))
+    {
+        return Err(err(format!(
+            "`{}` and `{}` take positive times (in the outcome's unit)",
+            key("at"),
+            key("horizon")
+        )));
+    }
+    Ok(OutcomeSpec {
+        id: o.id,
+        kind: okind,
+        label: o.label,
+        unit: o.unit,
+        primary: o.primary,
+        better,
+        source,
+        at: o.at,
+        horizon: o.horizon,
+    })
+}
+
+/// Check every outcome; primary outcomes first, config order otherwise.
+fn validate_outcomes(
+    raw: Vec<OutcomeDraft>,
+    data: &DataSpec,
+    origin: Origin,
+) -> Result<Vec<OutcomeSpec>> {
+    if raw.is_empty() {
+        return Err(origin.error("no `[[outcomes]]`; declare at least one outcome".into()));
     }
     let mut ids = BTreeSet::new();
-    let mut outcomes = Vec::with_capacity(raw.outcomes.len());
-    for (i, o) in raw.outcomes.into_iter().enumerate() {
-        let key = |k: &str| format!("outcomes[{i}].{k}");
-        if !valid_slug(&o.id.replace('_', "-")) {
-            return Err(err(format!(
-                "`{}` is \"{}\"; use lower-case letters, digits, '-' and '_'",
-                key("id"),
-                o.id
-            )));
-        }
-        if !ids.insert(o.id.clone()) {
-            return Err(err(format!(
-                "`{}`: the id \"{}\" is used twice",
-                key("id"),
-                o.id
-            )));
-        }
-        let okind: OutcomeKind = parse_enum(origin, &key("kind"), &o.kind, OutcomeKind::ALLOWED)?;
-        let better: Better =
-            parse_enum(origin, &key("better"), &o.better, "higher, lower, neither")?;
-        if let Some(p) = &o.panel {
-            if okind != OutcomeKind::TimeToEvent || o.column.is_some() || o.event.is_some() {
-                return Err(err(format!(
-                    "`{}` derives a time-to-event outcome: use it with `kind = \"time-to-event\"` and without `column`/`event`",
-                    key("panel")
-                )));
-            }
-            if raw.data.id.is_none() {
-                return Err(err(format!(
-                    "outcome \"{}\" comes from a panel, which is joined to the units by id: set `data.id`",
-                    o.id
-                )));
-            }
-            if !(p.file.ends_with(".csv") || p.file.ends_with(".parquet")) {
-                return Err(err(format!(
-                    "`{}` is \"{}\"; allowed file types: .csv, .parquet",
-                    key("panel.file"),
-                    p.file
-                )));
-            }
-        }
-        let source = match (okind, &o.column, &o.event, &o.events, &o.trials) {
-            (OutcomeKind::TimeToEvent, None, None, None, None) if o.panel.is_some() => {
-                let p = o.panel.clone().expect("checked above");
-                OutcomeSource::Panel {
-                    file: p.file,
-                    id: p.id,
-                    month: p.month,
-                    status: p.status,
-                    end: p.end,
-                }
-            }
-            (OutcomeKind::TimeToEvent, Some(t), Some(e), None, None) => OutcomeSource::TimeEvent {
-                time: t.clone(),
-                event: e.clone(),
-            },
-            (OutcomeKind::TimeToEvent, _, _, _, _) => {
-                return Err(err(format!(
-                    "outcome \"{}\" is time-to-event: set `{}` (the time) and `{}` (1 = event, 0 = censored), and neither events nor trials",
-                    o.id,
-                    key("column"),
-                    key("event")
-                )));
-            }
-            (OutcomeKind::Binary, None, None, Some(ev), Some(tr)) => OutcomeSource::Counts {
-                events: ev.clone(),
-                trials: tr.clone(),
-            },
-            (_, Some(c), None, None, None) => OutcomeSource::Column(c.clone()),
-            (_, _, Some(_), _, _) => {
-                return Err(err(format!(
-                    "`{}` is only for time-to-event outcomes; outcome \"{}\" is {okind}",
-                    key("event"),
-                    o.id
-                )));
-            }
-            (OutcomeKind::Binary, _, _, _, _) => {
-                return Err(err(format!(
-                    "outcome \"{}\": set either `{}` (one 0/1 value per row) or both `{}` and `{}` (aggregated counts)",
-                    o.id,
-                    key("column"),
-                    key("events"),
-                    key("trials")
-                )));
-            }
-            _ => {
-                return Err(err(format!(
-                    "outcome \"{}\": set `{}`; `events`/`trials` are only for binary outcomes",
-                    o.id,
-                    key("column")
-                )));
-            }
-        };
-        if layout == DataLayout::Aggregated && !matches!(source, OutcomeSource::Counts { .. }) {
-            return Err(err(format!(
-                "`data.layout` is aggregated, so outcome \"{}\" must be binary with `events` and `trials` columns",
-                o.id
-            )));
-        }
-        if layout == DataLayout::Person && matches!(source, OutcomeSource::Counts { .. }) {
-            return Err(err(format!(
-                "outcome \"{}\" has events/trials but `data.layout` is person; set `data.layout = \"aggregated\"`",
-                o.id
-            )));
-        }
-        if okind != OutcomeKind::TimeToEvent && (!o.at.is_empty() || o.horizon.is_some()) {
-            return Err(err(format!(
-                "`{}`/`{}` are only for time-to-event outcomes; outcome \"{}\" is {okind}",
-                key("at"),
-                key("horizon"),
-                o.id
-            )));
-        }
-        if o.at
-            .iter()
-            .chain(o.horizon.iter())
-            .any(|t| !(t.is_finite() && *t > 0.0))
-        {
-            return Err(err(format!(
-                "`{}` and `{}` take positive times (in the outcome's unit)",
-                key("at"),
-                key("horizon")
-            )));
-        }
-        outcomes.push(OutcomeSpec {
-            id: o.id,
-            kind: okind,
-            label: o.label,
-            unit: o.unit,
-            primary: o.primary,
-            better,
-            source,
-            at: o.at,
-            horizon: o.horizon,
-        });
+    let mut outcomes = Vec::with_capacity(raw.len());
+    for (i, o) in raw.into_iter().enumerate() {
+        let at = OutcomeAt { i, data, origin };
+        validate_outcome_id(&at, &o, &mut ids)?;
+        outcomes.push(validate_outcome(&at, o)?);
     }
     // Primary outcomes first, config order otherwise.
     outcomes.sort_by_key(|o| !o.primary);
+    Ok(outcomes)
+}
 
-    let multiplicity = match raw.multiplicity.as_deref() {
+/// Check the multiple-testing adjustment (Holm by default) and the attrition margin
+/// (a fraction between 0 and 1).
+fn validate_margins(
+    multiplicity: Option<&str>,
+    attrition_margin: Option<f64>,
+    origin: Origin,
+) -> Result<(crate::stats::multiplicity::Adjustment, f64)> {
+    let multiplicity = match multiplicity {
         None => crate::stats::multiplicity::Adjustment::Holm,
         Some(m) => parse_enum(origin, "multiplicity", m, "holm, bonferroni, bh, none")?,
     };
-    let attrition_margin = raw.attrition_margin.unwrap_or(DEFAULT_ATTRITION_MARGIN);
+    let attrition_margin = attrition_margin.unwrap_or(DEFAULT_ATTRITION_MARGIN);
     if !(0.0..=1.0).contains(&attrition_margin) {
-        return Err(err(format!(
+        return Err(origin.error(format!(
             "`attrition_margin` is {attrition_margin}; give a fraction between 0 and 1 (e.g. 0.05 for 5 percentage points)"
         )));
     }
+    Ok((multiplicity, attrition_margin))
+}
+
+/// Check the `[[projects]]`: distinct values, and `design.project` naming their column.
+fn validate_projects(
+    raw: Vec<ProjectDraft>,
+    design: &Design,
+    origin: Origin,
+) -> Result<Vec<Project>> {
+    let err = |msg: String| origin.error(msg);
     let mut project_values = BTreeSet::new();
-    for p in &raw.projects {
+    for p in &raw {
         if !project_values.insert(p.value.clone()) {
             return Err(err(format!("`projects` lists \"{}\" twice", p.value)));
         }
     }
-    if !raw.projects.is_empty() && raw.design.project.is_none() {
+    if !raw.is_empty() && design.project.is_none() {
         return Err(err(
             "`projects` is set but `design.project` is not; name the column that holds the project"
                 .into(),
         ));
     }
+    Ok(raw
+        .into_iter()
+        .map(|p| Project {
+            value: p.value,
+            label: p.label,
+        })
+        .collect())
+}
 
+/// Check a draft and turn it into a spec: the one set of rules for every pilot spec,
+/// whether it comes from a config file or from `compare`'s options.
+pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
+    validate_slug(&raw.slug, origin)?;
+    let design = validate_design(raw.design, origin)?;
+    let data = validate_data(raw.data, origin)?;
+    let arms = validate_arms(raw.arms, origin)?;
+    let outcomes = validate_outcomes(raw.outcomes, &data, origin)?;
+    let (multiplicity, attrition_margin) =
+        validate_margins(raw.multiplicity.as_deref(), raw.attrition_margin, origin)?;
+    let projects = validate_projects(raw.projects, &design, origin)?;
     let spec = PilotSpec {
         slug: raw.slug,
         title: raw.title,
         description: raw.description,
         unit: raw.unit,
-        design: Design {
-            kind,
-            cluster: raw.design.cluster,
-            block: raw.design.block,
-            project: raw.design.project,
-            fixed_effects: raw.design.fixed_effects,
-            note: raw.design.note,
-            missing_cluster,
-        },
-        data: DataSpec {
-            file: raw.data.file,
-            id: raw.data.id,
-            layout,
-            read,
-        },
-        arms: Arms {
-            column: raw.arms.column,
-            control: raw.arms.control,
-            values: raw
-                .arms
-                .values
-                .into_iter()
-                .map(|a| Arm {
-                    value: a.value,
-                    label: a.label,
-                })
-                .collect(),
-        },
+        design,
+        data,
+        arms,
         covariates: raw.covariates,
-        projects: raw
-            .projects
-            .into_iter()
-            .map(|p| Project {
-                value: p.value,
-                label: p.label,
-            })
-            .collect(),
+        projects,
         outcomes,
         sources: raw.sources,
         multiplicity,
@@ -905,7 +1004,7 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
             .flat_map(|o| o.columns().into_iter().map(move |c| (o.id.as_str(), c))),
         &spec.covariates,
     )
-    .map_err(err)?;
+    .map_err(|msg| origin.error(msg))?;
     Ok(spec)
 }
 

@@ -134,7 +134,9 @@ fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<()> {
     Ok(())
 }
 
-fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
+/// The arm of every row, as its index in `arms.values`; an error names the first row
+/// without an arm or with a value that is not an arm.
+fn arm_codes(spec: &PilotSpec, frame: &Frame) -> Result<Vec<u16>> {
     let path = frame.path();
     let allowed: Vec<&str> = spec.arms.values.iter().map(|a| a.value.as_str()).collect();
     if allowed.len() > usize::from(u16::MAX) {
@@ -148,18 +150,16 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ),
         ));
     }
-    let arm = match frame.positions(&spec.arms.column, &allowed)? {
-        Ok(arm) => arm,
-        Err((i, None)) => {
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{}\", {}: the arm is missing; every unit needs an arm",
-                    spec.arms.column,
-                    frame.row_ref(i)
-                ),
-            ));
-        }
+    match frame.positions(&spec.arms.column, &allowed)? {
+        Ok(arm) => Ok(arm),
+        Err((i, None)) => Err(Error::data(
+            path,
+            format!(
+                "column \"{}\", {}: the arm is missing; every unit needs an arm",
+                spec.arms.column,
+                frame.row_ref(i)
+            ),
+        )),
         Err((i, Some(value))) => {
             // A column of many values is likely an id or a measurement: its values
             // are not echoed (they may identify persons).
@@ -174,7 +174,7 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             } else {
                 format!("unknown arm \"{value}\"")
             };
-            return Err(Error::data(
+            Err(Error::data(
                 path,
                 format!(
                     "column \"{}\", {}: {shown}; the config ({}) allows: {}. Fix the data or add the arm to `arms.values`",
@@ -183,50 +183,60 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
                     spec.path.display(),
                     allowed.join(", ")
                 ),
-            ));
+            ))
         }
-    };
-    // `may_miss`: a row without a label is kept (as [`NO_LABEL`]); else an error that
-    // names the row and ends with `hint`.
-    let labels =
-        |c: &Option<String>, what: &str, may_miss: bool, hint: &str| -> Result<Option<Labels>> {
-            let Some(c) = c else { return Ok(None) };
-            let f = frame.factor(c)?;
-            let mut codes = Vec::with_capacity(f.codes.len());
-            let mut n_missing = 0;
-            for (i, x) in f.codes.into_iter().enumerate() {
-                match x {
-                    Some(x) => codes.push(x),
-                    None if may_miss => {
-                        codes.push(NO_LABEL);
-                        n_missing += 1;
-                    }
-                    None => {
-                        return Err(Error::data(
-                            path,
-                            format!(
-                                "column \"{c}\", {}: the {what} is missing{hint}",
-                                frame.row_ref(i)
-                            ),
-                        ));
-                    }
-                }
+    }
+}
+
+/// The labels of column `c` (none when it is not set). `may_miss`: a row without a
+/// label is kept (as [`NO_LABEL`]); else an error that names the row, the missing
+/// `what`, and ends with `hint`.
+fn labels(
+    frame: &Frame,
+    c: &Option<String>,
+    what: &str,
+    may_miss: bool,
+    hint: &str,
+) -> Result<Option<Labels>> {
+    let Some(c) = c else { return Ok(None) };
+    let f = frame.factor(c)?;
+    let mut codes = Vec::with_capacity(f.codes.len());
+    let mut n_missing = 0;
+    for (i, x) in f.codes.into_iter().enumerate() {
+        match x {
+            Some(x) => codes.push(x),
+            None if may_miss => {
+                codes.push(NO_LABEL);
+                n_missing += 1;
             }
-            Ok(Some(Labels {
-                codes,
-                levels: f.levels,
-                n_missing,
-            }))
-        };
-    let project = labels(&spec.design.project, "project", false, "")?;
-    if let (Some(p), false) = (&project, spec.projects.is_empty()) {
+            None => {
+                return Err(Error::data(
+                    frame.path(),
+                    format!(
+                        "column \"{c}\", {}: the {what} is missing{hint}",
+                        frame.row_ref(i)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Some(Labels {
+        codes,
+        levels: f.levels,
+        n_missing,
+    }))
+}
+
+/// With `[[projects]]` listed, every row's project must be one of them.
+fn check_projects(spec: &PilotSpec, frame: &Frame, project: &Option<Labels>) -> Result<()> {
+    if let (Some(p), false) = (project, spec.projects.is_empty()) {
         let allowed: Vec<&str> = spec.projects.iter().map(|p| p.value.as_str()).collect();
         if let Some((i, v)) = (0..p.codes.len())
             .map(|i| (i, &p[i]))
             .find(|(_, v)| !allowed.contains(v))
         {
             return Err(Error::data(
-                path,
+                frame.path(),
                 format!(
                     "column \"{}\", data row {}: unknown project \"{v}\"; the config allows: {}",
                     spec.design.project.as_deref().unwrap_or(""),
@@ -236,25 +246,23 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             ));
         }
     }
-    let cluster = labels(
-        &spec.design.cluster,
-        "cluster",
-        spec.design.missing_cluster == MissingCluster::Drop,
-        "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
-    )?;
-    let block = labels(&spec.design.block, "block", false, "")?;
-    let mut fixed_effects = Vec::new();
-    for f in &spec.design.fixed_effects {
-        if let Some(l) = labels(&Some(f.clone()), "fixed-effect level", false, "")? {
-            fixed_effects.push((f.clone(), l));
-        }
-    }
+    Ok(())
+}
+
+/// The covariates' values; an error for a covariate that takes one value in each arm
+/// (collinear with the arm indicator).
+fn covariate_columns(
+    spec: &PilotSpec,
+    frame: &Frame,
+    arm: &[u16],
+) -> Result<Vec<(String, Numbers)>> {
+    let n_arms = spec.arms.values.len();
     let mut covariates = Vec::new();
     for c in &spec.covariates {
         let v = frame.numeric(c)?;
-        if let Some(k) = one_value_per_arm(&v, &arm, allowed.len()) {
+        if let Some(k) = one_value_per_arm(&v, arm, n_arms) {
             return Err(Error::data(
-                path,
+                frame.path(),
                 format!(
                     "covariate \"{c}\" takes one value in each arm of column \"{}\" ({k} arms with a value): it is collinear with the arm indicator, so the effect of the arm cannot be separated from it. Remove \"{c}\" from the covariates (a covariate should be measured before assignment)",
                     spec.arms.column
@@ -263,6 +271,29 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         }
         covariates.push((c.clone(), v));
     }
+    Ok(covariates)
+}
+
+/// Every unit's arm, project, cluster, block, fixed-effect levels and covariates.
+fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
+    let arm = arm_codes(spec, frame)?;
+    let project = labels(frame, &spec.design.project, "project", false, "")?;
+    check_projects(spec, frame, &project)?;
+    let cluster = labels(
+        frame,
+        &spec.design.cluster,
+        "cluster",
+        spec.design.missing_cluster == MissingCluster::Drop,
+        "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
+    )?;
+    let block = labels(frame, &spec.design.block, "block", false, "")?;
+    let mut fixed_effects = Vec::new();
+    for f in &spec.design.fixed_effects {
+        if let Some(l) = labels(frame, &Some(f.clone()), "fixed-effect level", false, "")? {
+            fixed_effects.push((f.clone(), l));
+        }
+    }
+    let covariates = covariate_columns(spec, frame, &arm)?;
     let covariate_missing = covariates.iter().any(|(_, c)| c.missing() > 0).then(|| {
         (0..arm.len())
             .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))

@@ -2,7 +2,7 @@
 //! [`super::markdown`] and [`super::html`], so both carry the same content.
 
 use crate::analysis::OutcomeMeta;
-use crate::analysis::{POOLED, PilotResults, Scale};
+use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
 use crate::config::{Lang, OutcomeKind};
 
 use super::tables::{arm_mean, effect_ci, summary_rows};
@@ -25,10 +25,10 @@ pub enum Block {
     List(Vec<String>),
 }
 
-/// The report in blocks, in the chosen language.
-pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
+/// The title, the disclosure-control statement, the synthetic-data warning and the
+/// description.
+fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
-    let mut b = Vec::new();
     b.push(Heading(
         1,
         format!(
@@ -49,7 +49,12 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         ));
     }
     b.push(Paragraph(r.description.get(lang).to_string()));
+}
 
+/// The design and method: design, unit, data file, clusters, covariates and
+/// confidence level, the method text and the design's note.
+fn design_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
     b.push(Heading(
         2,
         tr(lang, "Opzet en methode", "Design and method").into(),
@@ -96,7 +101,10 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     if let Some(n) = &r.design_note {
         b.push(Warning(n.get(lang).to_string()));
     }
+}
 
+/// The table of arms: label, role and number of rows.
+fn arms_table(r: &PilotResults, lang: Lang) -> Block {
     let mut arms = vec![vec![
         tr(lang, "Arm", "Arm").to_string(),
         tr(lang, "Rol", "Role").to_string(),
@@ -113,8 +121,12 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
             fmt_count(a.n_rows, lang),
         ]);
     }
-    b.push(Table(arms));
+    Block::Table(arms)
+}
 
+/// The main results: the summary table of every outcome and the effects chart.
+fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
     b.push(Heading(
         2,
         tr(lang, "Belangrijkste resultaten", "Main results").into(),
@@ -140,200 +152,234 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         )
         .into(),
     });
+}
 
-    for o in &r.outcomes {
-        let role = if o.primary {
-            tr(lang, "primair", "primary")
-        } else {
-            tr(lang, "secundair", "secondary")
-        };
-        b.push(Heading(2, format!("{} ({role})", o.label.get(lang))));
-        let rows: Vec<_> = r.estimates.iter().filter(|e| e.outcome == o.id).collect();
-        let sums: Vec<_> = r
-            .arm_summaries
-            .iter()
-            .filter(|s| s.outcome == o.id)
-            .collect();
-        if rows.is_empty() && sums.is_empty() {
-            for n in r
-                .notes
-                .iter()
-                .filter(|n| n.outcome.as_deref() == Some(&o.id))
-            {
-                b.push(Paragraph(n.text.get(lang).to_string()));
-            }
-            continue;
-        }
-        let with_cov = !r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent;
-        let mut t = vec![vec![
-            tr(lang, "Deelgroep", "Subset").to_string(),
-            "Arm".to_string(),
-            "n".to_string(),
-            tr(lang, "ontbreekt", "missing").to_string(),
-            if o.kind == OutcomeKind::TimeToEvent {
-                format!(
-                    "{} ({})",
-                    tr(lang, "Beperkt gemiddelde (RMST)", "Restricted mean (RMST)"),
-                    o.unit.get(lang)
-                )
-            } else {
-                format!(
-                    "{} ({})",
-                    tr(lang, "Gemiddelde", "Mean"),
-                    o.unit
-                        .get(lang)
-                        .replace("percentage points", "%")
-                        .replace("procentpunt", "%")
-                )
-            },
-            tr(lang, "95%-BI", "95% CI").to_string(),
-        ]];
-        if with_cov {
-            t[0].insert(
-                4,
-                tr(lang, "covariaat ontbreekt", "missing covariate").to_string(),
-            );
-        }
-        for s in &sums {
-            let f = o.display_factor;
-            t.push(vec![
-                r.subset_label(&s.subset, lang),
-                r.arm_label(&s.arm, lang),
-                fmt_count(s.n, lang),
-                fmt_count(s.n_missing, lang),
-                localise(&fmt_value(s.mean * f), lang),
-                localise(
-                    &format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)),
-                    lang,
-                ),
-            ]);
-            if with_cov {
-                t.last_mut()
-                    .expect("a row was just added")
-                    .insert(4, fmt_count(s.n_missing_covariates, lang));
-            }
-        }
-        b.push(Table(t));
+/// An outcome's table of arm summaries: per subset and arm the units, missing
+/// outcomes (and covariates), mean and interval.
+fn arm_summaries_table(
+    r: &PilotResults,
+    o: &OutcomeMeta,
+    sums: &[&ArmSummaryRow],
+    lang: Lang,
+) -> Block {
+    let with_cov = !r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent;
+    let mut t = vec![vec![
+        tr(lang, "Deelgroep", "Subset").to_string(),
+        "Arm".to_string(),
+        "n".to_string(),
+        tr(lang, "ontbreekt", "missing").to_string(),
         if o.kind == OutcomeKind::TimeToEvent {
-            survival_blocks(r, o, lang, &mut b);
-        }
-        b.push(Chart {
-            stem: format!("arms-{}", o.id),
-            alt: format!(
-                "{}: {}",
-                o.label.get(lang),
-                tr(lang, "gemiddelde per arm", "mean per arm")
-            ),
-        });
-        let mut t = vec![vec![
-            tr(lang, "Deelgroep", "Subset").to_string(),
-            tr(lang, "Vergelijking", "Comparison").to_string(),
-            tr(lang, "Schatter", "Estimator").to_string(),
-            tr(lang, "Schatting [95%-BI]", "Estimate [95% CI]").to_string(),
-            tr(lang, "SF", "SE").to_string(),
-            "df".to_string(),
-            "p".to_string(),
-            "n".to_string(),
-        ]];
-        for e in &rows {
-            let f = display_factor(r, e);
-            let est = match e.scale {
-                Scale::Ratio => {
-                    let sep = if lang == Lang::Nl { "; " } else { ", " };
-                    localise(
-                        &format!(
-                            "{} [{}{sep}{}]",
-                            fmt_value(e.estimate),
-                            fmt_value(e.ci_low),
-                            fmt_value(e.ci_high)
-                        ),
-                        lang,
-                    )
-                }
-                Scale::Difference | Scale::Standardised => {
-                    effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
-                }
-            };
-            t.push(vec![
-                if e.subset == POOLED {
-                    tr(lang, "alle", "all").into()
-                } else {
-                    r.subset_label(&e.subset, lang)
-                },
-                r.arm_label(&e.treated, lang),
-                format!(
-                    "{}{}{}",
-                    estimator_label(&e.estimator, lang),
-                    e.se_type
-                        .as_ref()
-                        .map(|s| format!(", {s}"))
-                        .unwrap_or_default(),
-                    if e.headline { " ◆" } else { "" }
-                ),
-                est,
-                localise(
-                    &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
-                    lang,
-                ),
-                fmt_df(e.df, lang),
-                localise(&fmt_p(e.p_value), lang),
-                fmt_sizes(e.n_treated, e.n_control, lang),
-            ]);
-        }
-        b.push(Table(t));
-        b.push(Paragraph(
-            tr(
-                lang,
-                "◆ hoofdschatting. Verschillen in de eenheid van de uitkomst; risicoratio en oddsratio als verhouding (1 = geen effect; SF op logschaal). df: vrijheidsgraden van de t-verdeling, z: normale verdeling.",
-                "◆ headline estimate. Differences in the outcome's unit; risk ratio and odds ratio as ratios (1 = no effect; SE on the log scale). df: degrees of freedom of the t distribution, z: normal distribution.",
+            format!(
+                "{} ({})",
+                tr(lang, "Beperkt gemiddelde (RMST)", "Restricted mean (RMST)"),
+                o.unit.get(lang)
             )
-            .into(),
-        ));
-        let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
-        if !tests.is_empty() {
-            let mut t = vec![vec![
-                tr(lang, "Deelgroep", "Subset").to_string(),
-                tr(lang, "Vergelijking", "Comparison").to_string(),
-                tr(lang, "Toets", "Test").to_string(),
-                tr(lang, "Statistiek", "Statistic").to_string(),
-                "p".to_string(),
-                tr(lang, "Trekkingen", "Draws").to_string(),
-            ]];
-            for x in &tests {
-                t.push(vec![
-                    if x.subset == POOLED {
-                        tr(lang, "alle", "all").into()
-                    } else {
-                        r.subset_label(&x.subset, lang)
-                    },
-                    r.arm_label(&x.treated, lang),
-                    test_label(&x.test, lang),
-                    x.statistic
-                        .map(|v| localise(&fmt_value(v), lang))
-                        .unwrap_or_else(|| "–".into()),
-                    localise(&fmt_p(x.p_value), lang),
-                    x.reps.map(|n| n.to_string()).unwrap_or_default(),
-                ]);
-            }
-            b.push(Table(t));
+        } else {
+            format!(
+                "{} ({})",
+                tr(lang, "Gemiddelde", "Mean"),
+                o.unit
+                    .get(lang)
+                    .replace("percentage points", "%")
+                    .replace("procentpunt", "%")
+            )
+        },
+        tr(lang, "95%-BI", "95% CI").to_string(),
+    ]];
+    if with_cov {
+        t[0].insert(
+            4,
+            tr(lang, "covariaat ontbreekt", "missing covariate").to_string(),
+        );
+    }
+    for s in sums {
+        let f = o.display_factor;
+        t.push(vec![
+            r.subset_label(&s.subset, lang),
+            r.arm_label(&s.arm, lang),
+            fmt_count(s.n, lang),
+            fmt_count(s.n_missing, lang),
+            localise(&fmt_value(s.mean * f), lang),
+            localise(
+                &format!("{} – {}", fmt_value(s.ci_low * f), fmt_value(s.ci_high * f)),
+                lang,
+            ),
+        ]);
+        if with_cov {
+            t.last_mut()
+                .expect("a row was just added")
+                .insert(4, fmt_count(s.n_missing_covariates, lang));
         }
-        let notes: Vec<String> = r
+    }
+    Block::Table(t)
+}
+
+/// An outcome's table of estimates: per subset and comparison every estimator, its
+/// estimate and interval, standard error, df, p and group sizes.
+fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block {
+    let mut t = vec![vec![
+        tr(lang, "Deelgroep", "Subset").to_string(),
+        tr(lang, "Vergelijking", "Comparison").to_string(),
+        tr(lang, "Schatter", "Estimator").to_string(),
+        tr(lang, "Schatting [95%-BI]", "Estimate [95% CI]").to_string(),
+        tr(lang, "SF", "SE").to_string(),
+        "df".to_string(),
+        "p".to_string(),
+        "n".to_string(),
+    ]];
+    for e in rows {
+        let f = display_factor(r, e);
+        let est = match e.scale {
+            Scale::Ratio => {
+                let sep = if lang == Lang::Nl { "; " } else { ", " };
+                localise(
+                    &format!(
+                        "{} [{}{sep}{}]",
+                        fmt_value(e.estimate),
+                        fmt_value(e.ci_low),
+                        fmt_value(e.ci_high)
+                    ),
+                    lang,
+                )
+            }
+            Scale::Difference | Scale::Standardised => {
+                effect_ci(e.estimate * f, e.ci_low * f, e.ci_high * f, lang)
+            }
+        };
+        t.push(vec![
+            if e.subset == POOLED {
+                tr(lang, "alle", "all").into()
+            } else {
+                r.subset_label(&e.subset, lang)
+            },
+            r.arm_label(&e.treated, lang),
+            format!(
+                "{}{}{}",
+                estimator_label(&e.estimator, lang),
+                e.se_type
+                    .as_ref()
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default(),
+                if e.headline { " ◆" } else { "" }
+            ),
+            est,
+            localise(
+                &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
+                lang,
+            ),
+            fmt_df(e.df, lang),
+            localise(&fmt_p(e.p_value), lang),
+            fmt_sizes(e.n_treated, e.n_control, lang),
+        ]);
+    }
+    Block::Table(t)
+}
+
+/// An outcome's table of tests: per subset and comparison the test, statistic, p and
+/// draws.
+fn tests_table(r: &PilotResults, tests: &[&TestRow], lang: Lang) -> Block {
+    let mut t = vec![vec![
+        tr(lang, "Deelgroep", "Subset").to_string(),
+        tr(lang, "Vergelijking", "Comparison").to_string(),
+        tr(lang, "Toets", "Test").to_string(),
+        tr(lang, "Statistiek", "Statistic").to_string(),
+        "p".to_string(),
+        tr(lang, "Trekkingen", "Draws").to_string(),
+    ]];
+    for x in tests {
+        t.push(vec![
+            if x.subset == POOLED {
+                tr(lang, "alle", "all").into()
+            } else {
+                r.subset_label(&x.subset, lang)
+            },
+            r.arm_label(&x.treated, lang),
+            test_label(&x.test, lang),
+            x.statistic
+                .map(|v| localise(&fmt_value(v), lang))
+                .unwrap_or_else(|| "–".into()),
+            localise(&fmt_p(x.p_value), lang),
+            x.reps.map(|n| n.to_string()).unwrap_or_default(),
+        ]);
+    }
+    Block::Table(t)
+}
+
+/// An outcome's notes, each with its subset when that is not the pooled one.
+fn outcome_notes(r: &PilotResults, o: &OutcomeMeta, lang: Lang) -> Vec<String> {
+    r.notes
+        .iter()
+        .filter(|n| n.outcome.as_deref() == Some(&o.id))
+        .map(|n| match &n.subset {
+            Some(s) if s != POOLED => {
+                format!("{}: {}", r.subset_label(s, lang), n.text.get(lang))
+            }
+            _ => n.text.get(lang).to_string(),
+        })
+        .collect()
+}
+
+/// An outcome's section: heading, arm summaries (and survival curves), estimates,
+/// tests and notes; only its notes when nothing was estimated.
+fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let role = if o.primary {
+        tr(lang, "primair", "primary")
+    } else {
+        tr(lang, "secundair", "secondary")
+    };
+    b.push(Heading(2, format!("{} ({role})", o.label.get(lang))));
+    let rows: Vec<_> = r.estimates.iter().filter(|e| e.outcome == o.id).collect();
+    let sums: Vec<_> = r
+        .arm_summaries
+        .iter()
+        .filter(|s| s.outcome == o.id)
+        .collect();
+    if rows.is_empty() && sums.is_empty() {
+        for n in r
             .notes
             .iter()
             .filter(|n| n.outcome.as_deref() == Some(&o.id))
-            .map(|n| match &n.subset {
-                Some(s) if s != POOLED => {
-                    format!("{}: {}", r.subset_label(s, lang), n.text.get(lang))
-                }
-                _ => n.text.get(lang).to_string(),
-            })
-            .collect();
-        if !notes.is_empty() {
-            b.push(List(notes));
+        {
+            b.push(Paragraph(n.text.get(lang).to_string()));
         }
-        let _ = arm_mean;
+        return;
     }
+    b.push(arm_summaries_table(r, o, &sums, lang));
+    if o.kind == OutcomeKind::TimeToEvent {
+        survival_blocks(r, o, lang, b);
+    }
+    b.push(Chart {
+        stem: format!("arms-{}", o.id),
+        alt: format!(
+            "{}: {}",
+            o.label.get(lang),
+            tr(lang, "gemiddelde per arm", "mean per arm")
+        ),
+    });
+    b.push(estimates_table(r, &rows, lang));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "◆ hoofdschatting. Verschillen in de eenheid van de uitkomst; risicoratio en oddsratio als verhouding (1 = geen effect; SF op logschaal). df: vrijheidsgraden van de t-verdeling, z: normale verdeling.",
+            "◆ headline estimate. Differences in the outcome's unit; risk ratio and odds ratio as ratios (1 = no effect; SE on the log scale). df: degrees of freedom of the t distribution, z: normal distribution.",
+        )
+        .into(),
+    ));
+    let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
+    if !tests.is_empty() {
+        b.push(tests_table(r, &tests, lang));
+    }
+    let notes = outcome_notes(r, o, lang);
+    if !notes.is_empty() {
+        b.push(List(notes));
+    }
+    let _ = arm_mean;
+}
 
+/// The methods: the estimators and conventions, and the tool that made the report.
+fn methods_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
     b.push(Heading(2, tr(lang, "Verantwoording", "Methods").into()));
     b.push(List(vec![
         tr(lang, "Welch: verschil in gemiddelden met Welch-Satterthwaite-vrijheidsgraden (Welch 1947).", "Welch: difference in means with Welch-Satterthwaite degrees of freedom (Welch 1947).").into(),
@@ -350,6 +396,19 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
         tr(lang, "Gemaakt met", "Made with"),
         r.tool
     )));
+}
+
+/// The report in blocks, in the chosen language.
+pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
+    let mut b = Vec::new();
+    title_blocks(r, lang, &mut b);
+    design_blocks(r, lang, &mut b);
+    b.push(arms_table(r, lang));
+    main_results_blocks(r, lang, &mut b);
+    for o in &r.outcomes {
+        outcome_blocks(r, o, lang, &mut b);
+    }
+    methods_blocks(r, lang, &mut b);
     b
 }
 

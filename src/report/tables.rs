@@ -1,6 +1,6 @@
 //! Plain-text tables for the terminal.
 
-use crate::analysis::{POOLED, PilotResults};
+use crate::analysis::{EstimateRow, OutcomeMeta, POOLED, PilotResults};
 use crate::config::Lang;
 
 use super::{display_factor, fmt_count, fmt_p, fmt_value, localise, tr};
@@ -223,12 +223,20 @@ fn fit(rows: &mut [Vec<String>], shrinkable: &[usize], width: usize) {
     }
 }
 
-/// The terminal summary of a pilot evaluation, at most [`TERMINAL_WIDTH`] characters
-/// wide: the title, which arm is which, then per outcome a heading line (with the
-/// estimator) and one row per subset and comparison with the headline estimate, each
-/// arm's mean and n in the arms' order (control first).
-pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
-    let width = TERMINAL_WIDTH;
+/// The columns of the terminal summary: the words for the arms, and whether there is
+/// a subset column and a treated-arm column.
+struct Columns {
+    control_word: &'static str,
+    treated_word: &'static str,
+    /// Results per project besides the pooled ones.
+    with_subsets: bool,
+    /// More than one treated arm.
+    several: bool,
+}
+
+/// The title (design, synthetic data) and which arm is which, wrapped to `width`.
+fn summary_heading(r: &PilotResults, lang: Lang, cols: &Columns, width: usize) -> String {
+    let (control_word, treated_word) = (cols.control_word, cols.treated_word);
     let mut out = wrap(
         &format!(
             "{} — {}{}",
@@ -244,7 +252,6 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         "",
         "  ",
     );
-    let (control_word, treated_word) = arm_words(r.design, lang);
     let controls: Vec<String> = r
         .arms
         .iter()
@@ -267,13 +274,17 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         "",
         "  ",
     ));
-    let with_subsets = r.subsets.len() > 1;
-    let several = treated.len() > 1;
+    out
+}
+
+/// The header row of the terminal summary's table.
+fn summary_header(r: &PilotResults, lang: Lang, cols: &Columns) -> Vec<String> {
+    let (control_word, treated_word) = (cols.control_word, cols.treated_word);
     let mut head = Vec::new();
-    if with_subsets {
+    if cols.with_subsets {
         head.push(tr(lang, "Deelgroep", "Subset").to_string());
     }
-    if several {
+    if cols.several {
         head.push(treated_word.to_string());
     }
     head.extend([
@@ -283,9 +294,12 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         "p".to_string(),
         format!("p ({})", r.multiplicity.label()),
     ]);
-    let mut rows = vec![head];
-    // Outcome heading lines go before the row they start.
-    let mut breaks: Vec<(usize, String)> = Vec::new();
+    head
+}
+
+/// One row of the terminal summary: subset, treated arm, each arm's mean and n, and the
+/// headline estimate `e`.
+fn summary_row(r: &PilotResults, e: &EstimateRow, lang: Lang, cols: &Columns) -> Vec<String> {
     let arm_cell = |outcome: &str, subset: &str, arm: &str, n: Option<usize>| {
         let mean = arm_mean(r, outcome, subset, arm, lang);
         match n {
@@ -293,58 +307,50 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
             None => mean,
         }
     };
-    for o in &r.outcomes {
-        let rows_here: Vec<_> = r
-            .estimates
-            .iter()
-            .filter(|e| e.outcome == o.id && e.headline)
-            .collect();
-        if rows_here.is_empty() {
-            continue;
-        }
-        let mut estimators: Vec<String> = Vec::new();
-        for e in &rows_here {
-            let name = estimator_name(e);
-            if !estimators.contains(&name) {
-                estimators.push(name);
-            }
-        }
-        let star = if o.primary { " *" } else { "" };
-        breaks.push((
-            rows.len(),
-            format!(
-                "{} ({}){star} — {}",
-                o.label.get(lang),
-                o.unit.get(lang),
-                estimators.join(", ")
-            ),
-        ));
-        for e in rows_here {
-            let f = display_factor(r, e);
-            let mut row = Vec::new();
-            if with_subsets {
-                row.push(if e.subset == POOLED {
-                    tr(lang, "alle", "all").to_string()
-                } else {
-                    r.subset_label(&e.subset, lang)
-                });
-            }
-            if several {
-                row.push(r.arm_label(&e.treated, lang));
-            }
-            row.extend([
-                arm_cell(&e.outcome, &e.subset, &e.control, e.n_control),
-                arm_cell(&e.outcome, &e.subset, &e.treated, e.n_treated),
-            ]);
-            row.extend(effect_cells(e, f, lang));
-            rows.push(row);
+    let f = display_factor(r, e);
+    let mut row = Vec::new();
+    if cols.with_subsets {
+        row.push(if e.subset == POOLED {
+            tr(lang, "alle", "all").to_string()
+        } else {
+            r.subset_label(&e.subset, lang)
+        });
+    }
+    if cols.several {
+        row.push(r.arm_label(&e.treated, lang));
+    }
+    row.extend([
+        arm_cell(&e.outcome, &e.subset, &e.control, e.n_control),
+        arm_cell(&e.outcome, &e.subset, &e.treated, e.n_treated),
+    ]);
+    row.extend(effect_cells(e, f, lang));
+    row
+}
+
+/// An outcome's heading line in the terminal summary: label, unit, primary star and
+/// the estimators of its headline rows.
+fn outcome_heading(o: &OutcomeMeta, rows_here: &[&EstimateRow], lang: Lang) -> String {
+    let mut estimators: Vec<String> = Vec::new();
+    for e in rows_here {
+        let name = estimator_name(e);
+        if !estimators.contains(&name) {
+            estimators.push(name);
         }
     }
-    // Labels give way first (subset, then arm), so the numbers are never cut.
-    let labels: Vec<usize> = (0..usize::from(with_subsets) + usize::from(several)).collect();
-    fit(&mut rows, &labels, width - 2);
-    // Render once for aligned columns, then put the outcome headings between blocks.
-    let rendered = render(&rows);
+    let star = if o.primary { " *" } else { "" };
+    format!(
+        "{} ({}){star} — {}",
+        o.label.get(lang),
+        o.unit.get(lang),
+        estimators.join(", ")
+    )
+}
+
+/// The table rendered once for aligned columns, with each outcome's heading line
+/// (`breaks`: the data row it goes before) between the blocks.
+fn render_with_headings(rows: &[Vec<String>], breaks: &[(usize, String)], width: usize) -> String {
+    let mut out = String::new();
+    let rendered = render(rows);
     let lines: Vec<&str> = rendered.lines().collect();
     out.push_str(&format!("  {}\n  {}\n", lines[0], lines[1]));
     for (i, line) in lines.iter().enumerate().skip(2) {
@@ -354,7 +360,13 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         }
         out.push_str(&format!("  {line}\n"));
     }
-    out.push_str(&missing_block(r, lang));
+    out
+}
+
+/// The lines under the table: missing data and notes, the warning when disclosure
+/// control is off, and the footnote.
+fn summary_footer(r: &PilotResults, lang: Lang, cols: &Columns, width: usize) -> String {
+    let mut out = missing_block(r, lang);
     if !r.disclosure.applied {
         out.push_str(&wrap(
             tr(
@@ -367,7 +379,10 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
             "  ",
         ));
     }
-    let (c, t) = (control_word.to_lowercase(), treated_word.to_lowercase());
+    let (c, t) = (
+        cols.control_word.to_lowercase(),
+        cols.treated_word.to_lowercase(),
+    );
     out.push_str(&wrap(
         &match lang {
             Lang::Nl => format!(
@@ -381,6 +396,47 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         "",
         "  ",
     ));
+    out
+}
+
+/// The terminal summary of a pilot evaluation, at most [`TERMINAL_WIDTH`] characters
+/// wide: the title, which arm is which, then per outcome a heading line (with the
+/// estimator) and one row per subset and comparison with the headline estimate, each
+/// arm's mean and n in the arms' order (control first).
+pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
+    let width = TERMINAL_WIDTH;
+    let (control_word, treated_word) = arm_words(r.design, lang);
+    let cols = Columns {
+        control_word,
+        treated_word,
+        with_subsets: r.subsets.len() > 1,
+        several: r.arms.iter().filter(|a| !a.control).count() > 1,
+    };
+    let mut out = summary_heading(r, lang, &cols, width);
+    let mut rows = vec![summary_header(r, lang, &cols)];
+    // Outcome heading lines go before the row they start.
+    let mut breaks: Vec<(usize, String)> = Vec::new();
+    for o in &r.outcomes {
+        let rows_here: Vec<_> = r
+            .estimates
+            .iter()
+            .filter(|e| e.outcome == o.id && e.headline)
+            .collect();
+        if rows_here.is_empty() {
+            continue;
+        }
+        breaks.push((rows.len(), outcome_heading(o, &rows_here, lang)));
+        for e in rows_here {
+            rows.push(summary_row(r, e, lang, &cols));
+        }
+    }
+    // Labels give way first (subset, then arm), so the numbers are never cut.
+    let labels: Vec<usize> =
+        (0..usize::from(cols.with_subsets) + usize::from(cols.several)).collect();
+    fit(&mut rows, &labels, width - 2);
+    // Render once for aligned columns, then put the outcome headings between blocks.
+    out.push_str(&render_with_headings(&rows, &breaks, width));
+    out.push_str(&summary_footer(r, lang, &cols, width));
     out
 }
 

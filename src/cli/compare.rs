@@ -419,14 +419,13 @@ struct OutcomeIds {
 
 impl OutcomeIds {
     fn id_for(&mut self, column: &str) -> String {
-        let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
-        let base: String = if !column.is_empty() && column.chars().all(valid) {
+        let base: String = if config::valid_outcome_id(column) {
             column.to_string()
         } else {
             let mut s: String = column
                 .to_lowercase()
                 .chars()
-                .map(|c| if valid(c) { c } else { '_' })
+                .map(|c| if config::outcome_id_char(c) { c } else { '_' })
                 .collect();
             if s.is_empty() {
                 s.push_str("outcome");

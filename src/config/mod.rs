@@ -456,6 +456,17 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(
 }
 
 /// Slug rule: lower-case letters, digits and hyphens.
+/// A character an outcome id may hold: lower-case letters, digits, `-` and `_` (ids
+/// name chart files and table rows).
+pub fn outcome_id_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
+}
+
+/// Whether `id` is a valid outcome id: not empty, and only [`outcome_id_char`]s.
+pub fn valid_outcome_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(outcome_id_char)
+}
+
 fn valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
@@ -744,7 +755,7 @@ impl OutcomeAt<'_> {
 
 /// Check an outcome's id: a valid one, not used before (`ids` holds those before it).
 fn validate_outcome_id(at: &OutcomeAt, o: &OutcomeDraft, ids: &mut BTreeSet<String>) -> Result<()> {
-    if !valid_slug(&o.id.replace('_', "-")) {
+    if !valid_outcome_id(&o.id) {
         return Err(at.err(format!(
             "`{}` is \"{}\"; use lower-case letters, digits, '-' and '_'",
             at.key("id"),

@@ -440,6 +440,14 @@ fn number<T: Number>(b: &[u8]) -> Option<T> {
     T::prefix(b).filter(|&(_, n)| n == b.len()).map(|p| p.0)
 }
 
+/// Whether a number's text is a whole number with a leading zero ([`rules::padded`]),
+/// answered for most numbers from their first two bytes: the check runs on every field.
+#[inline(always)]
+fn leading_zero(t: &[u8]) -> bool {
+    let d = t.strip_prefix(b"-").unwrap_or(t);
+    d.len() >= 2 && d[0] == b'0' && d[1].is_ascii_digit() && rules::padded(t)
+}
+
 /// What every share is parsed with.
 struct Parse<'a> {
     path: &'a Path,
@@ -599,7 +607,7 @@ impl Parse<'_> {
         {
             // A whole number with a leading zero makes its column text: the general
             // reader's.
-            if matches!(b[at], b'0' | b'-') && rules::padded(&b[at..at + n]) {
+            if leading_zero(&b[at..at + n]) {
                 return None;
             }
             *p = at + n;

@@ -71,6 +71,7 @@ pub(crate) fn plain_read(opts: &ReadOptions) -> bool {
 
 /// Whether a (trimmed) text is a whole number written with a leading zero, as codes
 /// are ("0363", "-007"): a column with one is read as text.
+#[inline]
 pub(crate) fn padded(t: &[u8]) -> bool {
     let t = t.trim_ascii();
     let t = t.strip_prefix(b"-").unwrap_or(t);

@@ -17,8 +17,10 @@
 //!   config lists covariates, else the cluster-robust difference when clustered, else
 //!   Welch (continuous) or Newcombe (binary).
 
+mod adjusted_cox;
 pub mod disclosure;
 pub mod estimate;
+mod from_time;
 pub mod input;
 pub mod results;
 pub mod survival;
@@ -149,6 +151,165 @@ fn outcome_meta(o: &OutcomeSpec) -> OutcomeMeta {
         better: o.better,
         display_factor,
     }
+}
+
+/// The time-to-event outcome a `from_time` outcome is read off: its spec, its data and
+/// how the value is read. Validation makes sure it exists.
+type TimeSource<'a> = (
+    &'a OutcomeSpec,
+    &'a survival::TimeEvent,
+    &'a crate::config::FromTime,
+);
+
+fn time_source<'a>(
+    spec: &'a PilotSpec,
+    input: &'a AnalysisInput,
+    ft: &'a crate::config::FromTime,
+) -> Option<TimeSource<'a>> {
+    spec.outcomes
+        .iter()
+        .zip(&input.outcomes)
+        .find_map(|(t, data)| match data {
+            OutcomeData::TimeToEvent { te, .. } if t.id == ft.outcome => Some((t, te, ft)),
+            _ => None,
+        })
+}
+
+/// Fewest missing values of an outcome for [`missing_where_censored`] to judge.
+const CENSORED_LIKE_MIN: usize = 10;
+
+/// A note when an outcome not declared `from_time` is missing almost only (90% or
+/// more of at least [`CENSORED_LIKE_MIN`] missing values) where a time-to-event
+/// outcome is censored: it is then probably read off that time (days on benefit up to
+/// a horizon), and its complete cases leave out the long spells more often. Declaring
+/// `from_time` makes the analysis censoring-aware.
+fn missing_where_censored(
+    spec: &PilotSpec,
+    input: &AnalysisInput,
+    o: &OutcomeSpec,
+    ou: &OutcomeUnits,
+) -> Option<Note> {
+    if ou.rows.is_some() {
+        return None;
+    }
+    let missing: Vec<usize> = (0..ou.len())
+        .filter(|&u| ou.values.get(u).is_none())
+        .collect();
+    if missing.len() < CENSORED_LIKE_MIN {
+        return None;
+    }
+    let (t, _) = spec
+        .outcomes
+        .iter()
+        .zip(&input.outcomes)
+        .find(|(_, data)| {
+            let OutcomeData::TimeToEvent { te, .. } = data else {
+                return false;
+            };
+            let mut censored = vec![false; input.n_rows];
+            for (&r, &e) in te.rows.iter().zip(&te.event) {
+                censored[r] = !e;
+            }
+            let hit = missing.iter().filter(|&&u| censored[ou.row(u)]).count();
+            hit as f64 >= 0.9 * missing.len() as f64
+        })?;
+    let (id, tid) = (&o.id, &t.id);
+    Some(Note {
+        outcome: Some(id.clone()),
+        subset: None,
+        text: Text {
+            en: format!(
+                "{id} is missing almost only where \"{tid}\" is censored. If it is read off that time (e.g. days on benefit up to a horizon), declare `from_time = {{ outcome = \"{tid}\", by = ... }}` in the config: as declared it is analysed on its complete cases, which leave out long spells more often."
+            ),
+            nl: format!(
+                "{id} ontbreekt bijna alleen waar \"{tid}\" gecensureerd is. Volgt de waarde uit die tijd (bijvoorbeeld uitkeringsdagen tot een horizon), geef dan `from_time = {{ outcome = \"{tid}\", by = ... }}` op in de config: zoals nu opgegeven wordt ze op de complete gevallen geanalyseerd, die lange duren vaker weglaten."
+            ),
+        },
+    })
+}
+
+/// A `from_time` outcome in one subset: the arms are described from its own values
+/// (complete cases, as read), and its effects come from the Kaplan-Meier curves of
+/// the time it is read off ([`from_time`]), never from the complete cases.
+fn analyse_from_time(plan: &Plan, s: &OutcomeSubset, src: TimeSource, rows: &mut Collected) {
+    let (t, te, ft) = src;
+    // Without a lottery the complete-case regression keeps its covariate adjustment
+    // and stays the headline (the Kaplan-Meier estimate is not adjusted, and the
+    // difference between the groups beforehand would bias it more than the few
+    // censored units bias the complete cases); with one, the censoring-aware estimate
+    // is the headline.
+    let randomised = plan.spec.design.kind.is_randomised();
+    if randomised {
+        let mut own = Collected::default();
+        analyse_subset(plan, s, &mut own);
+        rows.arm_summaries.extend(own.arm_summaries);
+    } else {
+        analyse_subset(plan, s, rows);
+    }
+    let scope = survival::Scope {
+        spec: plan.spec,
+        o: t,
+        units: plan.units,
+        te,
+        subset: s.subset,
+        in_subset: s.in_subset,
+        conf: plan.opts.conf_level,
+    };
+    let mut res = from_time::analyse(&scope, s.o, ft);
+    for r in &mut res.estimates {
+        r.headline = randomised;
+    }
+    rows.estimates.extend(res.estimates);
+    let scaled = if ft.per_time_unit == 1.0 {
+        String::new()
+    } else {
+        format!(" x {}", ft.per_time_unit)
+    };
+    let (what_en, what_nl) = match s.o.kind {
+        OutcomeKind::Binary => (
+            format!("whether the event of \"{}\" happened by {}", t.id, ft.by),
+            format!(
+                "of de gebeurtenis van \"{}\" vóór {} plaatsvond",
+                t.id, ft.by
+            ),
+        ),
+        _ => (
+            format!("min(time of \"{}\", {}){scaled}", t.id, ft.by),
+            format!("min(tijd van \"{}\", {}){scaled}", t.id, ft.by),
+        ),
+    };
+    let text = if randomised {
+        Text {
+            en: format!(
+                "{} is {what_en}. Its effects are estimated from the Kaplan-Meier curves of \"{}\", which keep every unit up to the end of its follow-up; the complete cases would leave out those still waiting when follow-up ended. The arm means describe the complete cases only.",
+                s.o.id, t.id
+            ),
+            nl: format!(
+                "{} is {what_nl}. De effecten komen uit de Kaplan-Meier-curves van \"{}\", die elke eenheid meenemen tot het einde van haar follow-up; de complete gevallen zouden wie bij het einde van de follow-up nog wachtte weglaten. De gemiddelden per arm beschrijven alleen de complete gevallen.",
+                s.o.id, t.id
+            ),
+        }
+    } else {
+        Text {
+            en: format!(
+                "{} is {what_en}. The headline is the covariate-adjusted regression on the complete cases, which leaves out units whose follow-up ended earlier; the estimate from the Kaplan-Meier curves of \"{}\" keeps them but is not adjusted for covariates. Where the two differ, read both with the design caveat.",
+                s.o.id, t.id
+            ),
+            nl: format!(
+                "{} is {what_nl}. De hoofduitkomst is de voor covariaten gecorrigeerde regressie op de complete gevallen, die eenheden weglaat waarvan de follow-up eerder eindigde; de schatting uit de Kaplan-Meier-curves van \"{}\" houdt ze mee maar is niet voor covariaten gecorrigeerd. Waar de twee verschillen, lees beide met het voorbehoud van de opzet.",
+                s.o.id, t.id
+            ),
+        }
+    };
+    // One note per outcome, with the whole sample.
+    if s.in_subset.is_none() {
+        rows.notes.push(Note {
+            outcome: Some(s.o.id.clone()),
+            subset: None,
+            text,
+        });
+    }
+    rows.notes.extend(res.notes);
 }
 
 /// Analyse a time-to-event outcome in every subset.
@@ -299,6 +460,14 @@ fn analyse(
         outcomes.push(outcome_meta(o));
         match data {
             OutcomeData::Values(ou) => {
+                let source = o
+                    .from_time
+                    .as_ref()
+                    .and_then(|ft| time_source(spec, input, ft));
+                if o.from_time.is_none() {
+                    rows.notes
+                        .extend(missing_where_censored(spec, input, o, ou));
+                }
                 for (subset, in_subset) in &subsets {
                     let s = OutcomeSubset {
                         o,
@@ -306,7 +475,10 @@ fn analyse(
                         subset,
                         in_subset,
                     };
-                    analyse_subset(&plan, &s, &mut rows);
+                    match source {
+                        Some(src) => analyse_from_time(&plan, &s, src, &mut rows),
+                        None => analyse_subset(&plan, &s, &mut rows),
+                    }
                 }
             }
             OutcomeData::TimeToEvent { te, no_cluster } => {

@@ -154,17 +154,24 @@ fn floor_two_digits(x: f64) -> f64 {
 
 /// The subjects of one comparison's two arms: their sorted order (`None` when they are
 /// all the subjects), the treated indicator, strata and clusters, in subject order.
-struct TwoArms {
-    t_idx: usize,
-    sorted: Option<survival::SortedSubjects>,
-    g2: Vec<u32>,
-    strata: Option<Vec<u32>>,
-    clusters: Option<Clusters>,
+pub(super) struct TwoArms {
+    pub(super) t_idx: usize,
+    /// The comparison's subjects: indices into the subset's [`Subjects`].
+    pub(super) sel: Vec<usize>,
+    pub(super) sorted: Option<survival::SortedSubjects>,
+    /// 1 for the treated arm, 0 for the control arm, per subject of `sel`.
+    pub(super) g2: Vec<u32>,
+    /// Project (pooled analysis of a pilot with projects) or block, per subject.
+    pub(super) strata: Option<Vec<u32>>,
+    pub(super) clusters: Option<Clusters>,
 }
 
 impl TwoArms {
     /// The comparison's sorted subjects, given those of all arms.
-    fn sorted_or<'a>(&'a self, all: &'a survival::SortedSubjects) -> &'a survival::SortedSubjects {
+    pub(super) fn sorted_or<'a>(
+        &'a self,
+        all: &'a survival::SortedSubjects,
+    ) -> &'a survival::SortedSubjects {
         self.sorted.as_ref().unwrap_or(all)
     }
 }
@@ -194,7 +201,7 @@ pub(crate) struct Scope<'a> {
 
 impl Scope<'_> {
     /// Add a note on this outcome and subset.
-    fn note(&self, out: &mut SurvivalOut, en: String, nl: String) {
+    pub(super) fn note(&self, out: &mut SurvivalOut, en: String, nl: String) {
         out.notes.push(Note {
             outcome: Some(self.o.id.clone()),
             subset: Some(self.subset.to_string()),
@@ -203,7 +210,7 @@ impl Scope<'_> {
     }
 
     /// The key of the comparison of arm `t_idx` against the control.
-    fn key(&self, t_idx: usize) -> ComparisonKey {
+    pub(super) fn key(&self, t_idx: usize) -> ComparisonKey {
         ComparisonKey {
             outcome: self.o.id.clone(),
             subset: self.subset.to_string(),
@@ -214,15 +221,15 @@ impl Scope<'_> {
 }
 
 /// The subjects of the subset: their index into the time-event data, time, event and arm.
-struct Subjects {
-    idx: Vec<usize>,
-    time: Vec<f64>,
-    event: Vec<bool>,
-    group: Vec<u32>,
+pub(super) struct Subjects {
+    pub(super) idx: Vec<usize>,
+    pub(super) time: Vec<f64>,
+    pub(super) event: Vec<bool>,
+    pub(super) group: Vec<u32>,
 }
 
 /// The subjects in the subset; `None` when there are none.
-fn subjects_in(s: &Scope) -> Option<Subjects> {
+pub(super) fn subjects_in(s: &Scope) -> Option<Subjects> {
     let keep = |r: usize| match (s.in_subset, &s.units.project) {
         (Some(p), Some(pr)) => &pr[r] == p,
         _ => true,
@@ -294,6 +301,7 @@ fn comparisons(s: &Scope, subj: &Subjects, sorted: &survival::SortedSubjects) ->
                 .map(|l| l.clusters(sel.iter().map(|&i| te.rows[idx[i]])));
             TwoArms {
                 t_idx,
+                sel,
                 sorted,
                 g2,
                 strata,
@@ -673,6 +681,7 @@ pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
         rmst_difference_row(s, &key, (ct, cc), times.horizon, &mut out);
         log_rank_row(s, &key, log_rank, &mut out);
         cox_row(s, &key, c, cox, (ct.n, cc.n), &mut out);
+        super::adjusted_cox::row(s, &key, c, &subj, &sorted, &mut out);
     }
     out
 }

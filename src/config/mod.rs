@@ -286,6 +286,18 @@ pub struct OutcomeDraft {
     pub horizon: Option<f64>,
     #[serde(default)]
     pub panel: Option<PanelDraft>,
+    #[serde(default)]
+    pub from_time: Option<FromTimeDraft>,
+}
+
+/// `from_time` of an outcome: it is a function of a time-to-event outcome's time.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FromTimeDraft {
+    pub outcome: String,
+    pub by: f64,
+    #[serde(default)]
+    pub per_time_unit: Option<f64>,
 }
 
 // ----------------------------------------------------------- validated spec ----
@@ -395,6 +407,23 @@ pub struct OutcomeSpec {
     /// default the latest time at which at least 10 units (or the disclosure
     /// threshold) of every arm are still followed, rounded down to two digits.
     pub horizon: Option<f64>,
+    /// An outcome that is a function of a time-to-event outcome's time (declared with
+    /// `from_time`): estimated from that outcome's Kaplan-Meier curves, so that units
+    /// whose follow-up ended before `by` are not dropped.
+    pub from_time: Option<FromTime>,
+}
+
+/// What a `from_time` outcome is, read off the time T of a time-to-event outcome:
+/// binary: 1 when the event happened by `by` (T ≤ by); continuous or count:
+/// min(T, by) × `per_time_unit` (time on benefit up to a horizon, in days).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FromTime {
+    /// The id of the time-to-event outcome.
+    pub outcome: String,
+    /// The horizon, in that outcome's time unit.
+    pub by: f64,
+    /// The outcome's units per time unit (1 unless given; binary outcomes: 1).
+    pub per_time_unit: f64,
 }
 
 /// Where an outcome's values come from.
@@ -899,6 +928,7 @@ fn validate_outcome(at: &OutcomeAt, o: OutcomeDraft) -> Result<OutcomeSpec> {
             key("horizon")
         )));
     }
+    let from_time = from_time(at, o.from_time, &o.id, okind)?;
     Ok(OutcomeSpec {
         id: o.id,
         kind: okind,
@@ -909,7 +939,81 @@ fn validate_outcome(at: &OutcomeAt, o: OutcomeDraft) -> Result<OutcomeSpec> {
         source,
         at: o.at,
         horizon: o.horizon,
+        from_time,
     })
+}
+
+/// Check an outcome's `from_time`: a positive horizon, and a scale only for continuous
+/// and count outcomes. That the named outcome is a time-to-event outcome of the spec
+/// is checked with all outcomes ([`validate_outcomes`]).
+fn from_time(
+    at: &OutcomeAt,
+    ft: Option<FromTimeDraft>,
+    id: &str,
+    kind: OutcomeKind,
+) -> Result<Option<FromTime>> {
+    let Some(ft) = ft else { return Ok(None) };
+    let key = |k: &str| at.key(&format!("from_time.{k}"));
+    if !matches!(
+        kind,
+        OutcomeKind::Binary | OutcomeKind::Continuous | OutcomeKind::Count
+    ) {
+        return Err(at.err(format!(
+            "`{}`: outcome \"{id}\" is {kind}; only binary, continuous and count outcomes can be read off a time",
+            at.key("from_time")
+        )));
+    }
+    if !(ft.by.is_finite() && ft.by > 0.0) {
+        return Err(at.err(format!(
+            "`{}` is {}; give the horizon as a positive time in the time-to-event outcome's unit",
+            key("by"),
+            ft.by
+        )));
+    }
+    let per_time_unit = match (kind, ft.per_time_unit) {
+        (OutcomeKind::Binary, Some(_)) => {
+            return Err(at.err(format!(
+                "`{}` is only for continuous and count outcomes; outcome \"{id}\" is binary (1 when the event happened by `by`)",
+                key("per_time_unit")
+            )));
+        }
+        (_, Some(m)) if !(m.is_finite() && m > 0.0) => {
+            return Err(at.err(format!(
+                "`{}` is {m}; give a positive number (e.g. 30.41667 days per month)",
+                key("per_time_unit")
+            )));
+        }
+        (_, m) => m.unwrap_or(1.0),
+    };
+    Ok(Some(FromTime {
+        outcome: ft.outcome,
+        by: ft.by,
+        per_time_unit,
+    }))
+}
+
+/// Every `from_time` names a time-to-event outcome of the spec.
+fn check_from_time(outcomes: &[OutcomeSpec], origin: Origin) -> Result<()> {
+    for o in outcomes {
+        let Some(ft) = &o.from_time else { continue };
+        if !outcomes
+            .iter()
+            .any(|t| t.id == ft.outcome && t.kind == OutcomeKind::TimeToEvent)
+        {
+            let tte: Vec<&str> = outcomes
+                .iter()
+                .filter(|t| t.kind == OutcomeKind::TimeToEvent)
+                .map(|t| t.id.as_str())
+                .collect();
+            return Err(origin.error(format!(
+                "outcome \"{}\": `from_time.outcome` is \"{}\", which is not a time-to-event outcome of this config (time-to-event outcomes: {})",
+                o.id,
+                ft.outcome,
+                if tte.is_empty() { "none".to_string() } else { tte.join(", ") }
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Check every outcome; primary outcomes first, config order otherwise.
@@ -928,6 +1032,7 @@ fn validate_outcomes(
         validate_outcome_id(&at, &o, &mut ids)?;
         outcomes.push(validate_outcome(&at, o)?);
     }
+    check_from_time(&outcomes, origin)?;
     // Primary outcomes first, config order otherwise.
     outcomes.sort_by_key(|o| !o.primary);
     Ok(outcomes)

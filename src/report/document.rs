@@ -457,6 +457,15 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
         }
         "bootstrap_bca" => tr(lang, "bootstrap (BCa)", "bootstrap (BCa)").into(),
         "cox_hazard_ratio" => tr(lang, "hazardratio (Cox)", "hazard ratio (Cox)").into(),
+        "cox_hazard_ratio_adjusted" => tr(
+            lang,
+            "hazardratio (Cox, gecorrigeerd)",
+            "hazard ratio (Cox, adjusted)",
+        )
+        .into(),
+        "km_risk_difference" => {
+            tr(lang, "verschil (Kaplan-Meier)", "difference (Kaplan-Meier)").into()
+        }
         "rmst_difference" => tr(lang, "verschil in RMST", "RMST difference").into(),
         other => other.into(),
     }

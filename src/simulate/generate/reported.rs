@@ -121,8 +121,24 @@ impl Picked {
 /// The Cox strata of an entry, as the analysis forms them: the pooled entry of a pilot
 /// with projects is stratified by project, every other entry has one stratum (the
 /// simulator makes no block column). Each: its treated units of the entry's arm, and
-/// the weighted numbers of those and of the control units in it.
-fn cox_strata(ctx: &Ctx, w: &Weights, g: &Generated, e: Entry) -> Vec<(Picked, f64, f64)> {
+/// the expected weighted numbers of those and of the control units in it with an
+/// observed outcome (missing follow-up is completely at random at a rate per arm, so
+/// it changes only these numbers).
+fn cox_strata(
+    ctx: &Ctx,
+    w: &Weights,
+    g: &Generated,
+    shared: &Shared,
+    e: Entry,
+) -> Vec<(Picked, f64, f64)> {
+    let kept = |arm: usize| {
+        let name = ctx.spec.arms.values.get(arm).map(|a| a.value.as_str());
+        1.0 - name
+            .and_then(|a| shared.missing.get(a))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let (kept_t, kept_c) = (kept(e.arm), kept(ctx.control));
     let projects: Vec<Option<usize>> = match e.project {
         None if !ctx.spec.projects.is_empty() => (0..ctx.spec.projects.len()).map(Some).collect(),
         p => vec![p],
@@ -137,7 +153,7 @@ fn cox_strata(ctx: &Ctx, w: &Weights, g: &Generated, e: Entry) -> Vec<(Picked, f
                 .filter(|&i| ctx.is_control(i) && in_p(i))
                 .map(|i| w.0[i])
                 .sum();
-            (picked, n_t, n_c)
+            (picked, n_t * kept_t, n_c * kept_c)
         })
         .collect()
 }
@@ -177,7 +193,7 @@ fn time_to_event(
         o.at.clone()
     };
     let survival = estimands::survival_differences(&wb, &times, picked.units());
-    let strata = cox_strata(ctx, w, g, e);
+    let strata = cox_strata(ctx, w, g, shared, e);
     let cox: Vec<CoxStratum> = strata
         .iter()
         .map(|(p, n1, n0)| CoxStratum {

@@ -180,7 +180,8 @@ pub struct Weibull {
 }
 
 impl Weibull {
-    fn rate(&self, lp: f64) -> f64 {
+    /// The rate a of H(t) = a t^shape at linear predictor `lp`.
+    pub fn rate(&self, lp: f64) -> f64 {
         std::f64::consts::LN_2 * lp.exp() / self.median.powf(self.shape)
     }
 

@@ -27,6 +27,8 @@ use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSp
 use crate::error::{Error, Result};
 use polars::prelude::{Column, DataFrame};
 
+mod reported;
+
 /// More rows than this is almost surely a mistyped `--scale`.
 const MAX_ROWS: f64 = 20_000_000.0;
 
@@ -1276,8 +1278,11 @@ fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) ->
     let w = Weights::of(ctx, o);
     let (control_mean, _) = w.mean(&|i| ctx.is_control(i), &|i| control_value(g, i));
     let mut effects = Vec::new();
+    let mut hr_error: Option<f64> = None;
     for arm in spec.arms.treated() {
-        effects.extend(arm_effects(ctx, o, &w, g, m, &arm.value, control_mean));
+        let (e, err) = arm_effects(ctx, o, &w, g, m, &arm.value, control_mean);
+        effects.extend(e);
+        hr_error = max_bound(hr_error, err);
     }
     OutcomeTruth {
         id: o.id.clone(),
@@ -1287,14 +1292,24 @@ fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) ->
         control_measure: control_measure(o, m, spec.data.layout),
         control_mean,
         model: model_text(o, m),
+        estimand_method: estimand_method(spec, o, m, hr_error),
         effects,
         n_bounded: g.n_bounded,
         missing_by_arm: m.shared().map(|s| s.missing.clone()).unwrap_or_default(),
     }
 }
 
+/// The larger of two optional error bounds.
+fn max_bound(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The true effects of one treated arm: one per project (or one for the pilot), plus
-/// the pooled effect where there are projects.
+/// the pooled effect where there are projects; and the largest numerical error bound
+/// of their marginal hazard ratios (time-to-event).
 fn arm_effects(
     ctx: &Ctx,
     o: &OutcomeSpec,
@@ -1303,7 +1318,7 @@ fn arm_effects(
     m: &OutcomeModel,
     arm: &str,
     control_mean: f64,
-) -> Vec<EffectTruth> {
+) -> (Vec<EffectTruth>, Option<f64>) {
     let (spec, sk) = (ctx.spec, ctx.sk);
     let is_tte = o.kind == OutcomeKind::TimeToEvent;
     let strata: Vec<Option<usize>> = if spec.projects.is_empty() {
@@ -1335,15 +1350,7 @@ fn arm_effects(
             control_value(g, i)
         });
         per_project.push((effect, n_t));
-        effects.push(EffectTruth {
-            arm: arm.to_string(),
-            project,
-            effect,
-            control_mean: cm,
-            n_treated: n_t,
-            n_control: n_c,
-            mean_of_projects: None,
-        });
+        effects.push((effect, project, cm, n_t, n_c, None));
     }
     if !spec.projects.is_empty() {
         // Pooled over projects: participant-weighted (ATT) and a plain mean of the
@@ -1359,17 +1366,87 @@ fn arm_effects(
             (d, per_project.iter().map(|(e, _)| e).sum::<f64>() / k)
         };
         let n_c = (0..sk.len()).filter(|&i| ctx.is_control(i)).count();
-        effects.push(EffectTruth {
-            arm: arm.to_string(),
-            project: None,
-            effect: pooled,
-            control_mean,
-            n_treated: total,
-            n_control: n_c,
-            mean_of_projects: Some(plain),
-        });
+        effects.push((pooled, None, control_mean, total, n_c, Some(plain)));
     }
-    effects
+    let mut hr_error: Option<f64> = None;
+    let effects = effects
+        .into_iter()
+        .map(|(effect, project, cm, n_t, n_c, plain)| {
+            let entry = reported::Entry {
+                arm: a,
+                project: project
+                    .as_ref()
+                    .and_then(|p| spec.projects.iter().position(|x| &x.value == p)),
+                effect,
+            };
+            let r = reported::reported(ctx, o, w, g, m, entry);
+            hr_error = max_bound(hr_error, r.hr_error);
+            EffectTruth {
+                arm: arm.to_string(),
+                project,
+                effect,
+                estimands: r.estimands,
+                survival_differences: r.survival,
+                control_mean: cm,
+                n_treated: n_t,
+                n_control: n_c,
+                mean_of_projects: plain,
+            }
+        })
+        .collect();
+    (effects, hr_error)
+}
+
+/// How the estimand values of an outcome were computed and how exact they are (see
+/// [`reported::reported`]), for `estimand_method` in truth.json.
+fn estimand_method(
+    spec: &PilotSpec,
+    o: &OutcomeSpec,
+    m: &OutcomeModel,
+    hr_error: Option<f64>,
+) -> String {
+    let exact = "Exact expectations over the treated units, each under its own arm and under control (rounding error only)";
+    let (shared, t) = match m {
+        OutcomeModel::FromTime(FromTime::Event(_)) => {
+            return format!(
+                "{exact}: km_risk_difference is the difference in P(event by the cut-off), from the Weibull model of the source outcome."
+            );
+        }
+        OutcomeModel::FromTime(_) => {
+            return format!(
+                "{exact}: rmst_difference is the difference in the expected capped time (restricted mean of the source outcome's Weibull model, closed form)."
+            );
+        }
+        OutcomeModel::Drawn {
+            shared,
+            model: DrawnModel::TimeToEvent(t),
+        } => (shared, t),
+        OutcomeModel::Drawn { .. } if o.kind == OutcomeKind::Binary => {
+            return format!(
+                "{exact}: the difference estimators target the risk difference; risk_ratio and odds_ratio are marginal ratios of the mean probabilities p1 (own arm) and p0 (control)."
+            );
+        }
+        OutcomeModel::Drawn { .. } => {
+            return format!("{exact}: every difference estimator targets the difference in means.");
+        }
+    };
+    let horizon = o.horizon.unwrap_or(t.follow_up);
+    let strata = if spec.projects.is_empty() {
+        ""
+    } else {
+        ", stratified by project in the pooled entry"
+    };
+    let bound = hr_error.map_or("none computed".to_string(), |e| format!("{e:.1e}"));
+    let adjusted = match reported::adjusted_cox_gap(spec, shared) {
+        Some(why) => format!("cox_hazard_ratio_adjusted is left out: {why}."),
+        None if !spec.projects.is_empty() => "cox_hazard_ratio_adjusted is the configured hazard ratio (the adjusted model is correctly specified); left out of a pooled entry whose projects have different hazard ratios.".to_string(),
+        None => "cox_hazard_ratio_adjusted is the configured hazard ratio (the adjusted model is correctly specified).".to_string(),
+    };
+    format!(
+        "rmst_difference (horizon {horizon}) and survival_differences are exact (closed-form Weibull survival and restricted means, averaged over the treated units under each arm). cox_hazard_ratio is the marginal hazard ratio an unadjusted Cox model converges to: the root of its limiting partial-likelihood score (Struthers & Kalbfleisch 1986) under the simulated censoring (follow-up {}, dropout rate {}){strata}, integrated by composite Gauss-Legendre quadrature; numerical error of the ratio below {bound} (its change when the panels are halved, plus the root-finding tolerance). {adjusted}",
+        t.follow_up,
+        t.dropout.unwrap_or(0.0)
+    )
 }
 
 fn estimand(o: &OutcomeSpec) -> &'static str {

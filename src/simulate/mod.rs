@@ -16,6 +16,7 @@
 //! Where nothing is clipped this equals the configured effect exactly.
 
 mod draw;
+mod estimands;
 mod generate;
 pub mod params;
 mod write;
@@ -25,6 +26,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{DesignKind, OutcomeKind};
 
+pub use estimands::SurvivalDifference;
 pub use generate::generate;
 pub use params::SimParams;
 pub use write::{dictionary, write};
@@ -73,6 +75,9 @@ pub struct OutcomeTruth {
     pub control_mean: f64,
     /// How the outcome was generated, in words.
     pub model: String,
+    /// How the values in `effects[].estimands` (and `survival_differences`) were
+    /// computed, and a bound on their numerical error.
+    pub estimand_method: String,
     /// One entry per treated arm, and per project plus pooled where there are projects.
     pub effects: Vec<EffectTruth>,
     /// Units whose expected outcome was clipped at a bound; 0 means the configured
@@ -91,6 +96,14 @@ pub struct EffectTruth {
     /// the number of treated units, where the pilot has projects).
     pub project: Option<String>,
     pub effect: f64,
+    /// The true value of each estimator the analysis reports, keyed by its id in
+    /// results.json (`ols`, `risk_ratio`, `cox_hazard_ratio`, ...): what the estimator
+    /// converges to on these units, each under its own arm against under control.
+    pub estimands: BTreeMap<String, f64>,
+    /// Time-to-event outcomes: mean survival of the treated units under their own arm
+    /// and under control at the reporting times.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub survival_differences: Vec<SurvivalDifference>,
     /// The control-arm expectation in the same project (or the whole pilot).
     pub control_mean: f64,
     pub n_treated: usize,
@@ -111,5 +124,25 @@ impl Truth {
             .iter()
             .find(|e| e.arm == arm && e.project.as_deref() == project)
             .map(|e| e.effect)
+    }
+
+    /// The true value of `estimator` (an estimator id of results.json) for `arm` on
+    /// `outcome` (pooled when `project` is None); None where the truth records none.
+    pub fn estimand(
+        &self,
+        outcome: &str,
+        arm: &str,
+        project: Option<&str>,
+        estimator: &str,
+    ) -> Option<f64> {
+        self.outcomes
+            .iter()
+            .find(|o| o.id == outcome)?
+            .effects
+            .iter()
+            .find(|e| e.arm == arm && e.project.as_deref() == project)?
+            .estimands
+            .get(estimator)
+            .copied()
     }
 }

@@ -421,7 +421,10 @@ pub fn dictionary(
         md,
         "\nRisk differences are proportions (0.02 = +2 percentage points). Hazard ratios are conditional on the \
          covariates (and cluster). Missing follow-up is missing completely at random within an arm, at the \
-         rates in `{}.truth.json`.",
+         rates in `{}.truth.json`. There each effect also lists, under `estimands`, the true value of every \
+         estimator the analysis reports (marginal risk and odds ratios, the RMST difference, the hazard ratio an \
+         unadjusted Cox model converges to, ...), and each outcome says how they were computed in \
+         `estimand_method`.",
         spec.slug
     );
     Ok(md)

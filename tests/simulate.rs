@@ -376,8 +376,13 @@ fn randomised_draws_recover_their_truths_on_raw_differences() {
 /// The estimator ids the truth records for an outcome, by its simulation model.
 fn expected_keys(m: &OutcomeModel) -> Vec<&'static str> {
     match m {
-        OutcomeModel::FromTime(FromTime::Event(_)) => vec!["km_risk_difference"],
-        OutcomeModel::FromTime(_) => vec!["rmst_difference"],
+        OutcomeModel::FromTime(FromTime::Event(_)) => vec![
+            "km_risk_difference",
+            "ols",
+            "ols_adjusted",
+            "risk_difference_newcombe",
+        ],
+        OutcomeModel::FromTime(_) => vec!["ols", "ols_adjusted", "rmst_difference", "welch"],
         OutcomeModel::Drawn { model, .. } => match model {
             DrawnModel::Binary(_) | DrawnModel::Counts(_) => vec![
                 "odds_ratio",

@@ -43,7 +43,8 @@ fn keys(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
 ///   outcomes under the own arm and under control (marginal ratios);
 /// - drawn continuous, count, ordinal: the difference estimators = effect;
 /// - derived from a time: `km_risk_difference` (event by `by`) or `rmst_difference`
-///   (capped time) = effect;
+///   (capped time) = effect, and the complete-case difference estimators = effect
+///   (the same target; they miss it where follow-up ends early);
 /// - drawn time-to-event: see [`time_to_event`].
 pub(super) fn reported(
     ctx: &Ctx,
@@ -54,10 +55,21 @@ pub(super) fn reported(
     e: Entry,
 ) -> Reported {
     let values = match m {
-        OutcomeModel::FromTime(FromTime::Event(_)) => keys(&[("km_risk_difference", e.effect)]),
-        OutcomeModel::FromTime(FromTime::Time(_) | FromTime::Count(_)) => {
-            keys(&[("rmst_difference", e.effect)])
-        }
+        // The complete-case estimators target the same difference (they are biased
+        // for it where follow-up ends before `by`; without a lottery they stay the
+        // headline, so their truth is recorded too).
+        OutcomeModel::FromTime(FromTime::Event(_)) => keys(&[
+            ("km_risk_difference", e.effect),
+            ("risk_difference_newcombe", e.effect),
+            ("ols", e.effect),
+            ("ols_adjusted", e.effect),
+        ]),
+        OutcomeModel::FromTime(FromTime::Time(_) | FromTime::Count(_)) => keys(&[
+            ("rmst_difference", e.effect),
+            ("welch", e.effect),
+            ("ols", e.effect),
+            ("ols_adjusted", e.effect),
+        ]),
         OutcomeModel::Drawn { shared, model } => match model {
             DrawnModel::Binary(_) | DrawnModel::Counts(_) => {
                 let sel = |i: usize| in_entry(ctx, e, i);

@@ -8,6 +8,7 @@
 //! - `clusters.rs`: cluster membership as dense codes;
 //! - `cluster_robust.rs`: the cluster-robust variances CR0, CR1 and CR2 with the
 //!   Bell-McCaffrey degrees of freedom;
+//! - `weighted.rs`: weighted least squares by the square-root transform;
 //! - this file: the standard-error types and the two entry points that pick the
 //!   variance for a type, [`OlsFit::vcov`] and [`OlsFit::coef_inference`].
 //!
@@ -43,9 +44,11 @@ mod cluster_robust;
 mod clusters;
 mod fit;
 mod hc;
+mod weighted;
 
 pub use clusters::Clusters;
 pub use fit::{OlsFit, fit, fit_owned};
+pub use weighted::fit_weighted;
 
 /// Rows per block: the unit of the small QR and of the triangular solves.
 const BLOCK: usize = 512;

@@ -380,9 +380,16 @@ fn expected_keys(m: &OutcomeModel) -> Vec<&'static str> {
             "km_risk_difference",
             "ols",
             "ols_adjusted",
+            "ols_adjusted_ipcw",
             "risk_difference_newcombe",
         ],
-        OutcomeModel::FromTime(_) => vec!["ols", "ols_adjusted", "rmst_difference", "welch"],
+        OutcomeModel::FromTime(_) => vec![
+            "ols",
+            "ols_adjusted",
+            "ols_adjusted_ipcw",
+            "rmst_difference",
+            "welch",
+        ],
         OutcomeModel::Drawn { model, .. } => match model {
             DrawnModel::Binary(_) | DrawnModel::Counts(_) => vec![
                 "odds_ratio",

@@ -68,6 +68,9 @@ pub(crate) struct Pair<'a> {
     /// Outcome and arm (true = treated) per unit.
     pub y: Cow<'a, [f64]>,
     pub treated: Vec<bool>,
+    /// Inverse-probability-of-censoring weights per unit: the comparison is then the
+    /// weighted covariate-adjusted regression only (`ols_adjusted_ipcw`).
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Everything one comparison produced.
@@ -95,6 +98,8 @@ struct RegData<'a> {
     blocks: Option<Clusters>,
     fe: Vec<Clusters>,
     n_dropped_missing: usize,
+    /// Weights per unit (weighted least squares), when the pair has them.
+    w: Option<Vec<f64>>,
 }
 
 /// Why a regression was not fitted.
@@ -174,6 +179,13 @@ impl<'a> Pair<'a> {
         };
         // The units as the data's rows, all in order: read the columns in place.
         let in_place = self.rows.is_none() && n_dropped == 0;
+        let w = self.weights.as_ref().map(|w| {
+            self.row_iter()
+                .enumerate()
+                .filter(|&(_, r)| !left_out(r))
+                .map(|(i, _)| w[i])
+                .collect()
+        });
         let (y, t, kept): (Cow<'a, [f64]>, Cow<'a, [f64]>, _) = if n_dropped == 0 {
             // An arm column of 0 (control) and 1 (treated) is the indicator itself.
             let t = match &self.units.arm_numbers {
@@ -249,7 +261,21 @@ impl<'a> Pair<'a> {
             t,
             cols,
             n_dropped_missing,
+            w,
         }
+    }
+}
+
+/// OLS of `y` on an intercept and `x`, weighted when `w` is given
+/// ([`ols::fit_weighted`]); coefficient 0 is the intercept either way.
+fn fit_maybe_weighted<'d>(
+    y: &[f64],
+    x: &[&'d [f64]],
+    w: Option<&[f64]>,
+) -> Result<ols::OlsFit<'d>, StatsError> {
+    match w {
+        Some(w) => ols::fit_weighted(y, x, w, true),
+        None => ols::fit(y, x, true),
     }
 }
 
@@ -269,7 +295,7 @@ fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), Unf
     loop {
         let mut x: Vec<&[f64]> = vec![&d.t];
         x.extend(kept.iter().map(|&c| &*d.cols[c].1));
-        match ols::fit(&d.y, &x, true) {
+        match fit_maybe_weighted(&d.y, &x, d.w.as_deref()) {
             Ok(f) => {
                 let dropped = (0..d.cols.len()).filter(|c| !kept.contains(c)).collect();
                 return Ok((f, dropped));
@@ -602,7 +628,13 @@ fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
  nl: format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
  });
     }
-    let lin = c.opts.estimator == Some(Estimator::Lin);
+    // Lin's interacted model has no weighted form here: weighted pairs use OLS.
+    let lin = c.opts.estimator == Some(Estimator::Lin) && d.w.is_none();
+    let id = match (lin, d.w.is_some()) {
+        (true, _) => "lin",
+        (false, true) => "ols_adjusted_ipcw",
+        (false, false) => "ols_adjusted",
+    };
     let res = if lin {
         let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
         let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
@@ -624,7 +656,7 @@ fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
  });
             }
             let mut r = c.row(
-                if lin { "lin" } else { "ols_adjusted" },
+                id,
                 Some(se.name()),
                 Some(se.df_rule()),
                 Scale::Difference,
@@ -696,6 +728,10 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         adjust: !u.covariates.is_empty() || p.with_projects,
     };
     let (clustered, blocked, has_fe, adjust) = (c.clustered, c.blocked, c.has_fe, c.adjust);
+    if p.weights.is_some() {
+        weighted_only(&c, &mut out);
+        return out;
+    }
 
     // Differences that ignore the design, and standardised effects.
     if p.binary {
@@ -752,6 +788,21 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         refused,
     );
     out
+}
+
+/// A weighted pair: the covariate-adjusted regression with its weights, as the
+/// headline, and nothing else (the unweighted estimators would be the complete cases
+/// the weights correct).
+fn weighted_only(c: &Ctx, out: &mut PairResults) {
+    let se = se_type(c, out);
+    let refused = c.clustered && too_few_clusters(c, out);
+    if refused && se.is_cluster() {
+        return;
+    }
+    adjusted_regression(c, out, se);
+    for r in &mut out.estimates {
+        r.headline = true;
+    }
 }
 
 /// Mark the estimate that leads for this comparison. When the design has clusters

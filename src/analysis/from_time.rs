@@ -18,6 +18,16 @@
 //!
 //! Neither estimate is adjusted for covariates. The curves are those of the subset
 //! (pooled, or one project), unstratified, as for the headline RMST difference.
+//!
+//! Without a lottery the arms differ in their covariates, and an unadjusted estimate
+//! would be confounded. There the headline is the covariate-adjusted regression on the
+//! units whose value is known, weighted by inverse probability of censoring weights
+//! ([`censoring_weights`]; Robins & Rotnitzky 1992, in the simple weighted form of
+//! Bang & Tsiatis 2000 for costs up to a horizon): a unit with the event at Tᵢ ≤ by
+//! counts 1/Ĝ(Tᵢ−), one followed to `by` counts 1/Ĝ(by−), where Ĝ is the Kaplan-Meier
+//! curve of the follow-up (censoring as the event) in the unit's arm and project.
+//! Weighted least squares with HC2 or CR2 standard errors ([`crate::stats::ols::
+//! fit_weighted`], estimatr's weighted `lm_robust`), the weights treated as known.
 
 use super::survival::{Scope, SurvivalOut, subjects_in};
 use super::{EstimateRow, Scale};
@@ -125,6 +135,54 @@ fn estimate(
         format!("normal; horizon {by}; x {m} per time unit")
     };
     Ok((RMST_DIFFERENCE, detail, inf))
+}
+
+/// Inverse probability of censoring weights per source row for an outcome read off
+/// the time of `te` (NaN for rows whose value is not known: censored before `by`, or
+/// without a time). Ĝ is estimated per arm and project (per arm without projects);
+/// Ĝ(q−) is the curve just before q, so a censoring at the same time as an event or
+/// at `by` itself does not lower that unit's own weight.
+pub(super) fn censoring_weights(
+    units: &super::Units,
+    te: &super::survival::TimeEvent,
+    ft: &FromTime,
+    n_arms: usize,
+) -> Vec<f64> {
+    let mut w = vec![f64::NAN; units.arm.len()];
+    let group: Vec<u32> = te
+        .rows
+        .iter()
+        .map(|&r| {
+            let p = units.project.as_ref().map_or(0, |p| p.code(r) as usize);
+            (p * n_arms + units.arm_of(r)) as u32
+        })
+        .collect();
+    let censored: Vec<bool> = te.event.iter().map(|e| !e).collect();
+    let Ok(curves) = survival::kaplan_meier(&te.time, &censored, &group, CiTransform::Plain, 0.95)
+    else {
+        return w;
+    };
+    let left_limit = |c: &KmCurve, q: f64| {
+        let k = c.rows.partition_point(|row| row.time < q);
+        k.checked_sub(1).map_or(1.0, |k| c.rows[k].survival)
+    };
+    for (i, &r) in te.rows.iter().enumerate() {
+        let (t, event) = (te.time[i], te.event[i]);
+        let q = if event && t <= ft.by {
+            t
+        } else if t >= ft.by {
+            ft.by
+        } else {
+            continue;
+        };
+        if let Some(c) = curves.iter().find(|c| c.group == group[i]) {
+            let g = left_limit(c, q);
+            if g > 0.0 {
+                w[r] = 1.0 / g;
+            }
+        }
+    }
+    w
 }
 
 fn note(s: &Scope, derived: &OutcomeSpec, out: &mut SurvivalOut, e: &StatsError) {

@@ -239,12 +239,23 @@ fn analyse_from_time(plan: &Plan, s: &OutcomeSubset, src: TimeSource, rows: &mut
     // censored units bias the complete cases); with one, the censoring-aware estimate
     // is the headline.
     let randomised = plan.spec.design.kind.is_randomised();
-    if randomised {
-        let mut own = Collected::default();
-        analyse_subset(plan, s, &mut own);
-        rows.arm_summaries.extend(own.arm_summaries);
-    } else {
-        analyse_subset(plan, s, rows);
+    let mut own = Collected::default();
+    analyse_subset(plan, s, &mut own);
+    rows.arm_summaries.extend(own.arm_summaries);
+    if !randomised {
+        let w = from_time::censoring_weights(plan.units, te, ft, plan.spec.arms.values.len());
+        let mut weighted = Collected::default();
+        analyse_subset(
+            plan,
+            &OutcomeSubset {
+                ipcw: Some(&w),
+                ..*s
+            },
+            &mut weighted,
+        );
+        rows.estimates.extend(weighted.estimates);
+        rows.tests.extend(weighted.tests);
+        rows.notes.extend(weighted.notes);
     }
     let scope = survival::Scope {
         spec: plan.spec,
@@ -292,11 +303,11 @@ fn analyse_from_time(plan: &Plan, s: &OutcomeSubset, src: TimeSource, rows: &mut
     } else {
         Text {
             en: format!(
-                "{} is {what_en}. The headline is the covariate-adjusted regression on the complete cases, which leaves out units whose follow-up ended earlier; the estimate from the Kaplan-Meier curves of \"{}\" keeps them but is not adjusted for covariates. Where the two differ, read both with the design caveat.",
+                "{} is {what_en}. Its value is unknown for units whose follow-up ended earlier; the headline is the covariate-adjusted regression on the units with a value, each weighted by the inverse of its probability of still being followed (inverse probability of censoring weights from the Kaplan-Meier curve of the follow-up per arm and project of \"{}\"), so that those still waiting are represented; the weights are treated as known. The unadjusted estimate from the Kaplan-Meier curves is shown beside it.",
                 s.o.id, t.id
             ),
             nl: format!(
-                "{} is {what_nl}. De hoofduitkomst is de voor covariaten gecorrigeerde regressie op de complete gevallen, die eenheden weglaat waarvan de follow-up eerder eindigde; de schatting uit de Kaplan-Meier-curves van \"{}\" houdt ze mee maar is niet voor covariaten gecorrigeerd. Waar de twee verschillen, lees beide met het voorbehoud van de opzet.",
+                "{} is {what_nl}. De waarde is onbekend voor eenheden waarvan de follow-up eerder eindigde; de hoofduitkomst is de voor covariaten gecorrigeerde regressie op de eenheden met een waarde, elk gewogen met het omgekeerde van de kans dat ze nog gevolgd werden (inverse-kansgewichten voor censurering uit de Kaplan-Meier-curve van de follow-up per arm en project van \"{}\"), zodat wie nog wachtte vertegenwoordigd is; de gewichten gelden als bekend. De ongecorrigeerde schatting uit de Kaplan-Meier-curves staat ernaast.",
                 s.o.id, t.id
             ),
         }
@@ -474,6 +485,7 @@ fn analyse(
                         ou,
                         subset,
                         in_subset,
+                        ipcw: None,
                     };
                     match source {
                         Some(src) => analyse_from_time(&plan, &s, src, &mut rows),
@@ -722,11 +734,16 @@ fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustme
 }
 
 /// One outcome with values (not time-to-event) in one subset.
+#[derive(Clone, Copy)]
 struct OutcomeSubset<'a> {
     o: &'a OutcomeSpec,
     ou: &'a OutcomeUnits,
     subset: &'a str,
     in_subset: &'a Option<String>,
+    /// Inverse-probability-of-censoring weights per source row (`from_time` outcomes
+    /// without a lottery; NaN where none): the comparisons are then the weighted
+    /// adjusted regression only ([`estimate::estimate`]).
+    ipcw: Option<&'a [f64]>,
 }
 
 impl OutcomeSubset<'_> {
@@ -877,7 +894,9 @@ fn comparison_units<'a>(
     let (units, ou) = (plan.units, s.ou);
     let control_idx = plan.spec.arms.control_index();
     let everyone = s.in_subset.is_none() || units.project.is_none();
-    if everyone && ou.rows.is_none() && n == ou.len() {
+    // With weights, a unit without one (no time to weigh by) is left out.
+    let weighed = |r: usize| s.ipcw.is_none_or(|w| w[r].is_finite() && w[r] > 0.0);
+    if everyone && ou.rows.is_none() && n == ou.len() && s.ipcw.is_none() {
         let treated: Vec<bool> = units.arm.iter().map(|&a| usize::from(a) == t_idx).collect();
         (None, Cow::Borrowed(ou.values.values()), treated)
     } else {
@@ -887,7 +906,7 @@ fn comparison_units<'a>(
         for u in 0..ou.len() {
             let r = ou.row(u);
             let a = units.arm_of(r);
-            if (a != t_idx && a != control_idx) || !s.keep(units, r) {
+            if (a != t_idx && a != control_idx) || !s.keep(units, r) || !weighed(r) {
                 continue;
             }
             if let Some(v) = ou.values.get(u) {
@@ -951,6 +970,11 @@ fn compare_arm(
         ));
         return;
     }
+    let weights = s.ipcw.map(|w| {
+        (0..y.len())
+            .map(|i| w[pair_rows.as_ref().map_or(i, |r| r[i])])
+            .collect()
+    });
     let pair = estimate::Pair {
         key,
         binary: o.kind == OutcomeKind::Binary,
@@ -959,6 +983,7 @@ fn compare_arm(
         rows: pair_rows,
         y,
         treated,
+        weights,
     };
     let res = estimate::estimate(&pair, spec.design.kind, plan.opts);
     rows.estimates.extend(res.estimates);

@@ -81,21 +81,7 @@ pub(crate) struct TimeEvent {
     pub missing_by_arm: Vec<usize>,
 }
 
-/// Nice, evenly spaced times from 0 to at most `max` (about five steps).
-pub fn nice_times(max: f64) -> Vec<f64> {
-    if max.is_nan() || max <= 0.0 || !max.is_finite() {
-        return vec![0.0];
-    }
-    let raw = max / 5.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * mag);
-    let n = (max / step).floor() as usize;
-    (0..=n).map(|i| i as f64 * step).collect()
-}
+pub use crate::config::nice_times;
 
 fn point(t: f64, s: f64, se: f64, lo: f64, hi: f64, at_risk: usize) -> SurvivalPoint {
     SurvivalPoint {

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 
 pub mod read;
 pub use read::{FileKind, ReadOptions};
+mod times;
+pub use times::nice_times;
 
 /// Default largest difference in attrition between arms before a warning.
 pub const DEFAULT_ATTRITION_MARGIN: f64 = 0.05;

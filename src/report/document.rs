@@ -440,6 +440,12 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
         "welch" => "Welch".into(),
         "ols" => tr(lang, "verschil (regressie)", "difference (regression)").into(),
         "ols_adjusted" => tr(lang, "gecorrigeerd (regressie)", "adjusted (regression)").into(),
+        "ols_adjusted_ipcw" => tr(
+            lang,
+            "gecorrigeerd, gewogen voor censurering",
+            "adjusted, weighted for censoring",
+        )
+        .into(),
         "risk_difference_newcombe" => {
             tr(lang, "verschil (Newcombe)", "difference (Newcombe)").into()
         }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{Ctx, Generated, Weights};
-use crate::analysis::survival::nice_times;
+use crate::config::nice_times;
 use crate::config::{DesignKind, OutcomeSpec};
 use crate::simulate::SurvivalDifference;
 use crate::simulate::draw::Weibull;
@@ -60,12 +60,14 @@ pub(super) fn reported(
         // headline, so their truth is recorded too).
         OutcomeModel::FromTime(FromTime::Event(_)) => keys(&[
             ("km_risk_difference", e.effect),
+            ("ols_adjusted_ipcw", e.effect),
             ("risk_difference_newcombe", e.effect),
             ("ols", e.effect),
             ("ols_adjusted", e.effect),
         ]),
         OutcomeModel::FromTime(FromTime::Time(_) | FromTime::Count(_)) => keys(&[
             ("rmst_difference", e.effect),
+            ("ols_adjusted_ipcw", e.effect),
             ("welch", e.effect),
             ("ols", e.effect),
             ("ols_adjusted", e.effect),

@@ -19,7 +19,16 @@
 //! bounds them, as it bounds the normal reference everywhere. Both run in constant
 //! time at any ν, up to infinity.
 
+//!
+//! Chi-square and F have their own large-df branches, in [`chisq`] and [`f`].
+
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
+
+mod chisq;
+mod f;
+
+pub use chisq::{CHI_ASYMPTOTIC, chi_square_cdf, chi_square_quantile, chi_square_sf};
+pub use f::{F_ASYMPTOTIC, f_cdf, f_quantile, f_sf};
 
 /// Degrees of freedom from which the asymptotic expansions replace statrs' t: where
 /// statrs' upper tail is off by about 8e-11 relative and getting worse (4e-10 at
@@ -38,22 +47,29 @@ fn normal() -> Normal {
 pub fn two_sided_quantile(conf_level: f64, df: Option<f64>) -> f64 {
     let p = 0.5 + conf_level / 2.0;
     match df {
-        None => {
-            let n = normal();
-            refine(|x| n.cdf(x), |x| n.pdf(x), n.inverse_cdf(p), p)
-        }
-        Some(d) if d >= DF_ASYMPTOTIC => {
-            // Infinite df is the normal limit: every correction term vanishes.
-            let n = normal();
-            let z = refine(|x| n.cdf(x), |x| n.pdf(x), n.inverse_cdf(p), p);
-            cornish_fisher_t(z, d)
-        }
-        Some(d) if d > 0.0 => {
-            let t = StudentsT::new(0.0, 1.0, d).expect("df > 0");
-            let x0 = t.inverse_cdf(p);
-            refine(|x| t.cdf(x), |x| t.pdf(x), x0, p)
-        }
-        Some(_) => f64::NAN,
+        None => normal_quantile(p),
+        Some(d) => t_quantile(p, d),
+    }
+}
+
+/// Standard normal quantile: statrs' inverse refined by Newton steps on its CDF.
+pub fn normal_quantile(p: f64) -> f64 {
+    let n = normal();
+    refine(|x| n.cdf(x), |x| n.pdf(x), n.inverse_cdf(p), p)
+}
+
+/// Quantile of t(`df`), `df` > 0 (infinite: the normal): the `t` with P(T ≤ t) = `p`.
+///
+/// From [`DF_ASYMPTOTIC`] on the Cornish-Fisher expansion at the normal quantile;
+/// below it statrs' inverse with Newton steps on statrs' CDF.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if df >= DF_ASYMPTOTIC {
+        // Infinite df is the normal limit: every correction term vanishes.
+        return cornish_fisher_t(normal_quantile(p), df);
+    }
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) => refine(|x| t.cdf(x), |x| t.pdf(x), t.inverse_cdf(p), p),
+        Err(_) => f64::NAN,
     }
 }
 
@@ -89,22 +105,57 @@ pub fn two_sided_p(statistic: f64, df: Option<f64>) -> f64 {
     if !statistic.is_finite() {
         return if statistic.is_nan() { f64::NAN } else { 0.0 };
     }
-    let a = statistic.abs();
-    let p = match df {
-        None => 2.0 * normal().sf(a),
-        Some(d) if d.is_infinite() && d > 0.0 => 2.0 * normal().sf(a),
-        Some(d) if d >= DF_ASYMPTOTIC => 2.0 * hill_t_sf(a, d),
-        Some(d) if d > 0.0 => 2.0 * StudentsT::new(0.0, 1.0, d).expect("df > 0").sf(a),
-        Some(_) => f64::NAN,
-    };
+    let p = 2.0 * upper_tail(statistic.abs(), df.unwrap_or(f64::INFINITY));
     p.min(1.0)
 }
 
-/// Upper-tail probability of a chi-square statistic with `df` degrees of freedom.
-pub fn chi_square_sf(statistic: f64, df: f64) -> f64 {
-    statrs::distribution::ChiSquared::new(df)
-        .map(|c| c.sf(statistic))
-        .unwrap_or(f64::NAN)
+/// Upper-tail probability P(T > `x`) of t(`df`) (infinite df: the normal).
+pub fn t_sf(x: f64, df: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x >= 0.0 {
+        upper_tail(x, df)
+    } else {
+        1.0 - upper_tail(-x, df)
+    }
+}
+
+/// Distribution function P(T ≤ `x`) of t(`df`), by symmetry.
+pub fn t_cdf(x: f64, df: f64) -> f64 {
+    t_sf(-x, df)
+}
+
+/// P(T > a) for a ≥ 0: the normal at infinite df, Hill's transformation from
+/// [`DF_ASYMPTOTIC`] on, statrs below.
+fn upper_tail(a: f64, df: f64) -> f64 {
+    match df {
+        d if d.is_infinite() && d > 0.0 => normal().sf(a),
+        d if d >= DF_ASYMPTOTIC => hill_t_sf(a, d),
+        d if d > 0.0 => StudentsT::new(0.0, 1.0, d).map_or(f64::NAN, |t| t.sf(a)),
+        _ => f64::NAN,
+    }
+}
+
+/// Newton steps on the tail that holds `p` (the upper tail for p > 1/2, where 1 − p
+/// is exact) for a distribution on (0, ∞): solves P(X ≤ x) = p from `x0`. `tail` is
+/// the upper tail for p > 1/2 and the distribution function otherwise. A step that
+/// would leave the support halves x instead.
+fn newton_on_tail(x0: f64, p: f64, tail: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> f64 {
+    let (target, sign) = if p > 0.5 { (1.0 - p, -1.0) } else { (p, 1.0) };
+    let mut x = x0;
+    for _ in 0..30 {
+        let d = sign * pdf(x);
+        if !(d.is_finite() && d != 0.0 && x.is_finite()) {
+            break;
+        }
+        let step = (tail(x) - target) / d;
+        x = if x - step > 0.0 { x - step } else { x / 2.0 };
+        if step.abs() <= 1e-15 * x {
+            break;
+        }
+    }
+    x
 }
 
 /// Newton refinement of `x` so that `cdf(x) = p`.

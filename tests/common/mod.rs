@@ -11,6 +11,13 @@ pub const REL_TOL: f64 = 1e-8;
 /// Absolute floor used with [`REL_TOL`] for values near zero (p-values close to 0 or 1,
 /// estimates that are exactly zero in the reference).
 pub const ABS_TOL: f64 = 1e-12;
+/// Distribution quantiles (t, chi-square, F) against 60-digit mpmath, relative.
+pub const DIST_QUANTILE_REL_TOL: f64 = 1e-10;
+/// Distribution tail probabilities against 60-digit mpmath, relative (statrs' erfc,
+/// which every normal-limit branch goes through, is good to about 5e-11 relative) ...
+pub const DIST_TAIL_REL_TOL: f64 = 1e-8;
+/// ... or absolute, for tails that underflow.
+pub const DIST_TAIL_ABS_TOL: f64 = 1e-300;
 /// NIST StRD certified values: significant digits that must agree.
 pub const NIST_DIGITS: f64 = 10.0;
 

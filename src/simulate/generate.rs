@@ -1204,7 +1204,7 @@ fn truth(
     Truth {
         slug: spec.slug.clone(),
         synthetic: true,
-        note: "SYNTHETIC DATA made by `via-eval simulate`; not real pilot data. The effects below are the true effects built into the data: estimates should recover them within their confidence intervals.".to_string(),
+        note: "SYNTHETIC DATA made by `via-eval simulate`; not real pilot data. The effects below are the true effects built into the data; each entry's `estimands` holds the true value of what each reported estimator (by its id in results.json) estimates. With a lottery, a 95% interval covers that value in about 95% of redraws (measured: docs/recovery-redraws.md); without one, the design can bias the estimate (docs/recovery.md).".to_string(),
         seed,
         scale,
         generator: format!("via-eval {}", env!("CARGO_PKG_VERSION")),

@@ -99,40 +99,10 @@ pub(crate) fn read_with(
         return None;
     }
     let (head_end, head_lines, table) = head(&mut file, len, opts, sel, sizes.head)?;
-    let layout = &table.layout;
-    if table.delimiter != b',' || layout.unnamed_unused {
+    if table.delimiter != b',' || table.layout.unnamed_unused {
         return None;
     }
-    // How each header field is read: by the type polars gave its column in the head.
-    let mut plan = vec![Field::Skip; layout.width];
-    let mut place = Vec::with_capacity(layout.keep.len());
-    let (mut numeric, mut texts) = (0, 0);
-    for (&at, c) in layout.keep.iter().zip(table.df.columns()) {
-        let field = match c.dtype() {
-            DataType::Float64 => Field::Float(numeric),
-            DataType::Int64 => Field::Int(numeric),
-            DataType::String => Field::Text(texts),
-            _ => return None,
-        };
-        match field {
-            Field::Text(_) => texts += 1,
-            _ => numeric += 1,
-        }
-        // A column selected twice: the general reader's.
-        if !matches!(plan[at], Field::Skip) {
-            return None;
-        }
-        plan[at] = field;
-        place.push(field);
-    }
-    // A marker that reads as a number would be a number here and missing there.
-    if layout
-        .markers
-        .iter()
-        .any(|m| number::<f64>(m.as_bytes()).is_some() || number::<i64>(m.as_bytes()).is_some())
-    {
-        return None;
-    }
+    let plan = Plan::of(&table)?;
     let shares = divide(&mut file, head_end..len, sizes)?;
     let counts: Vec<usize> = shares
         .par_iter()
@@ -140,10 +110,98 @@ pub(crate) fn read_with(
         .collect::<Option<_>>()?;
     let head_rows = table.lines.len();
     let rows = head_rows + counts.iter().sum::<usize>();
-    // The numeric columns, as floating point, with the head's values.
-    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(numeric);
-    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); numeric];
-    for (c, field) in table.df.columns().iter().zip(&place) {
+    let (mut columns, mut missing) = head_numbers(&table, &plan, rows)?;
+    let ctx = Parse {
+        path,
+        len,
+        block: sizes.block,
+        plan: &plan.fields,
+        texts: plan.texts,
+        markers: &table.layout.markers,
+    };
+    let found = parse_shares(&ctx, &shares, &counts, &mut columns, head_rows)?;
+    let mut first = head_rows;
+    for (share, n) in found.iter().zip(&counts) {
+        for &(k, i) in &share.nulls {
+            missing[k].push(first + i);
+        }
+        first += n;
+    }
+    let cols = assemble(&table, &plan, columns, missing, found)?;
+    let df = DataFrame::new(rows, cols).ok()?;
+    let mut lines = table.lines;
+    let first_line = u32::try_from(head_lines).ok()? + 1;
+    let last = u32::try_from(rows - head_rows).ok()?;
+    // Line numbers are u32, as the general reader's.
+    first_line.checked_add(last)?;
+    lines.extend((0..last).map(|i| first_line + i));
+    Some(TextTable {
+        df,
+        lines,
+        finite: true,
+        ..table
+    })
+}
+
+/// How the fields of a record are read: by the type polars gave each selected column
+/// in the head.
+struct Plan {
+    /// Per header field.
+    fields: Vec<Field>,
+    /// Per selected column, in selection order.
+    place: Vec<Field>,
+    numeric: usize,
+    texts: usize,
+}
+
+impl Plan {
+    /// The plan for the head's columns; `None` (the general reader's file) for a type
+    /// other than float, integer or text, a column selected twice, or a marker that
+    /// reads as a number (a number here and missing there).
+    fn of(table: &TextTable) -> Option<Self> {
+        let layout = &table.layout;
+        let mut fields = vec![Field::Skip; layout.width];
+        let mut place = Vec::with_capacity(layout.keep.len());
+        let (mut numeric, mut texts) = (0, 0);
+        for (&at, c) in layout.keep.iter().zip(table.df.columns()) {
+            let field = match c.dtype() {
+                DataType::Float64 => Field::Float(numeric),
+                DataType::Int64 => Field::Int(numeric),
+                DataType::String => Field::Text(texts),
+                _ => return None,
+            };
+            match field {
+                Field::Text(_) => texts += 1,
+                _ => numeric += 1,
+            }
+            if !matches!(fields[at], Field::Skip) {
+                return None;
+            }
+            fields[at] = field;
+            place.push(field);
+        }
+        let numeric_marker = layout.markers.iter().any(|m| {
+            number::<f64>(m.as_bytes()).is_some() || number::<i64>(m.as_bytes()).is_some()
+        });
+        (!numeric_marker).then_some(Self {
+            fields,
+            place,
+            numeric,
+            texts,
+        })
+    }
+}
+
+/// The numeric columns as floating point, `rows` long, with the head's values in
+/// front, and the head's missing rows per numeric column.
+fn head_numbers(
+    table: &TextTable,
+    plan: &Plan,
+    rows: usize,
+) -> Option<(Vec<Vec<f64>>, Vec<Vec<usize>>)> {
+    let mut columns: Vec<Vec<f64>> = Vec::with_capacity(plan.numeric);
+    let mut missing: Vec<Vec<usize>> = vec![Vec::new(); plan.numeric];
+    for (c, field) in table.df.columns().iter().zip(&plan.place) {
         let (Field::Float(k) | Field::Int(k)) = *field else {
             continue;
         };
@@ -168,10 +226,21 @@ pub(crate) fn read_with(
         }
         columns.push(v);
     }
-    // Each share's slice of every numeric column.
+    Some((columns, missing))
+}
+
+/// Parse every share in parallel, each into its slice of the numeric columns after
+/// the head's `head_rows` rows; what each share gives besides its numbers.
+fn parse_shares(
+    ctx: &Parse,
+    shares: &[Range<u64>],
+    counts: &[usize],
+    columns: &mut [Vec<f64>],
+    head_rows: usize,
+) -> Option<Vec<Parsed>> {
     let mut tails: Vec<&mut [f64]> = columns.iter_mut().map(|c| &mut c[head_rows..]).collect();
     let mut jobs = Vec::with_capacity(shares.len());
-    for (r, &n) in shares.iter().zip(&counts) {
+    for (r, &n) in shares.iter().zip(counts) {
         let mine: Vec<&mut [f64]> = tails
             .iter_mut()
             .map(|t| {
@@ -182,33 +251,27 @@ pub(crate) fn read_with(
             .collect();
         jobs.push((r.clone(), n, mine));
     }
-    let ctx = Parse {
-        path,
-        len,
-        block: sizes.block,
-        plan: &plan,
-        texts,
-        markers: &layout.markers,
-    };
-    let found: Vec<Parsed> = jobs
-        .into_par_iter()
+    jobs.into_par_iter()
         .map(|(r, n, mut out)| ctx.share(r, n, &mut out))
-        .collect::<Option<_>>()?;
-    let mut first = head_rows;
-    for (share, n) in found.iter().zip(&counts) {
-        for &(k, i) in &share.nulls {
-            missing[k].push(first + i);
-        }
-        first += n;
-    }
+        .collect::<Option<_>>()
+}
+
+/// The frame's columns in selection order: each text column the head's text then each
+/// share's; each numeric column its values with the missing rows masked.
+fn assemble(
+    table: &TextTable,
+    plan: &Plan,
+    columns: Vec<Vec<f64>>,
+    missing: Vec<Vec<usize>>,
+    found: Vec<Parsed>,
+) -> Option<Vec<Column>> {
     let mut columns = columns.into_iter().zip(missing);
     let mut found: Vec<std::vec::IntoIter<StringChunked>> =
         found.into_iter().map(|f| f.texts.into_iter()).collect();
-    let mut cols: Vec<Column> = Vec::with_capacity(place.len());
-    for (c, field) in table.df.columns().iter().zip(&place) {
+    let mut cols: Vec<Column> = Vec::with_capacity(plan.place.len());
+    for (c, field) in table.df.columns().iter().zip(&plan.place) {
         let name = c.name().clone();
         let col = if let Field::Text(_) = field {
-            // The head's text, then each share's, in order.
             let mut ca = c.str().ok()?.clone();
             for share in &mut found {
                 ca.append(&share.next()?).ok()?;
@@ -233,19 +296,7 @@ pub(crate) fn read_with(
         };
         cols.push(col);
     }
-    let df = DataFrame::new(rows, cols).ok()?;
-    let mut lines = table.lines;
-    let first_line = u32::try_from(head_lines).ok()? + 1;
-    let last = u32::try_from(rows - head_rows).ok()?;
-    // Line numbers are u32, as the general reader's.
-    first_line.checked_add(last)?;
-    lines.extend((0..last).map(|i| first_line + i));
-    Some(TextTable {
-        df,
-        lines,
-        finite: true,
-        ..table
-    })
+    Some(cols)
 }
 
 /// The head: read by the general reader, at least [`INFER_ROWS`] + 1 records and more

@@ -720,30 +720,8 @@ fn read_in_batches(
     let (text, enc_note) = decode(bytes, opts)?;
     let text = normalise_line_ends(text);
     let mut assumptions: Vec<String> = enc_note.into_iter().collect();
-    let mut body: &str = &text;
-    let mut first_line = 1;
-    // Excel's "sep=;" first line names the separator.
-    let mut delim = opts.delimiter.map(|c| c as u8);
-    if let Some(rest) = body
-        .strip_prefix("sep=")
-        .or_else(|| body.strip_prefix("\"sep="))
-    {
-        let c = rest.chars().next();
-        if let Some(c) = c.filter(|c| c.is_ascii() && !matches!(c, '\r' | '\n'))
-            && delim.is_none()
-        {
-            delim = Some(c as u8);
-            assumptions.push(format!(
-                "separator {} from the file's \"sep=\" line",
-                describe_delimiter(c)
-            ));
-        }
-        body = match body.find('\n') {
-            Some(i) => &body[i + 1..],
-            None => "",
-        };
-        first_line = 2;
-    }
+    let (body, first_line, delim) =
+        excel_sep_line(&text, opts.delimiter.map(|c| c as u8), &mut assumptions);
     if body.trim().is_empty() {
         return Err(
             "the file is empty; export the data again with a header row and data rows".into(),
@@ -763,6 +741,94 @@ fn read_in_batches(
         .map(|w| w.1)
         .collect();
     let st = structure(body, delim, first_line, title_lines(&filled_counts), sizes)?;
+    if st.lines.is_empty() {
+        return Err(format!(
+            "the file has a header (line {}) but no data rows; export the data again with its rows",
+            st.header_line
+        ));
+    }
+    let keep: Vec<usize> = sel
+        .indices(&st.header)?
+        .into_iter()
+        .filter(|&i| !st.header[i].is_empty() || st.unnamed_used[i])
+        .collect();
+    structure_notes(&st, &mut assumptions);
+    let (names, renamed) = super::unique_names(&st.header);
+    for (i, n) in renamed {
+        if !st.header[i].is_empty() || st.unnamed_used[i] {
+            assumptions.push(n);
+        }
+    }
+    let body_at = text.len() - body.len();
+    let (data, base) = records_buffer(text, body_at, &st);
+    let typed = rules::typed_read(delim, opts, as_text);
+    let mut columns = Columns {
+        delim,
+        proj: &keep,
+        na: &opts.na,
+        nulls: Vec::new(),
+    };
+    let df = match read_batches(&mut columns, data, base, &st, typed)? {
+        Ok(df) => df,
+        Err(retry) => return Ok(Err(retry)),
+    };
+    let markers = std::mem::take(&mut columns.nulls);
+    let df = header_named(&df, &keep, &names, st.lines.len())?;
+    let layout = Layout {
+        width: st.header.len(),
+        unnamed_unused: (0..st.header.len())
+            .any(|i| st.header[i].is_empty() && !st.unnamed_used[i]),
+        markers: markers.iter().map(|m| m.to_string()).collect(),
+        keep,
+    };
+    Ok(Ok(TextTable {
+        df,
+        lines: st.lines,
+        empty_rows: st.empty_rows,
+        assumptions,
+        delimiter: delim,
+        finite: false,
+        layout,
+    }))
+}
+
+/// Excel's "sep=;" first line, which names the separator: the text after it, the line
+/// the rest starts on, and the separator (the one given wins; a note when the line
+/// decided it).
+fn excel_sep_line<'t>(
+    text: &'t str,
+    given: Option<u8>,
+    assumptions: &mut Vec<String>,
+) -> (&'t str, u32, Option<u8>) {
+    let Some(rest) = text
+        .strip_prefix("sep=")
+        .or_else(|| text.strip_prefix("\"sep="))
+    else {
+        return (text, 1, given);
+    };
+    let mut delim = given;
+    if let Some(c) = rest
+        .chars()
+        .next()
+        .filter(|c| c.is_ascii() && !matches!(c, '\r' | '\n'))
+        && delim.is_none()
+    {
+        delim = Some(c as u8);
+        assumptions.push(format!(
+            "separator {} from the file's \"sep=\" line",
+            describe_delimiter(c)
+        ));
+    }
+    let body = match text.find('\n') {
+        Some(i) => &text[i + 1..],
+        None => "",
+    };
+    (body, 2, delim)
+}
+
+/// The notes on what the structure check skipped: title lines above the header,
+/// comment lines, and columns without a name or values.
+fn structure_notes(st: &Structure, assumptions: &mut Vec<String>) {
     if let Some((l, t)) = st.titles.first() {
         assumptions.push(format!(
             "{} line(s) above the header skipped as titles (line {l}: \"{t}\"); the header is line {}",
@@ -770,17 +836,6 @@ fn read_in_batches(
             st.header_line
         ));
     }
-    if st.lines.is_empty() {
-        return Err(format!(
-            "the file has a header (line {}) but no data rows; export the data again with its rows",
-            st.header_line
-        ));
-    }
-    let keep_idx = sel.indices(&st.header)?;
-    let keep: Vec<usize> = keep_idx
-        .into_iter()
-        .filter(|&i| !st.header[i].is_empty() || st.unnamed_used[i])
-        .collect();
     if st.comments > 0 {
         assumptions.push(format!(
             "{} comment line(s) starting with '#' skipped",
@@ -795,53 +850,53 @@ fn read_in_batches(
             "{empty_unnamed} column(s) without a name and without values ignored"
         ));
     }
-    let (names, renamed) = super::unique_names(&st.header);
-    for (i, n) in renamed {
-        if !st.header[i].is_empty() || st.unnamed_used[i] {
-            assumptions.push(n);
-        }
+}
+
+/// The data records as polars will see them: blank and comment lines cut out, and
+/// where they start in the buffer. The decoded text (its body from `body_at`) becomes
+/// that buffer without a copy when there is nothing to cut.
+fn records_buffer(text: String, body_at: usize, st: &Structure) -> (Vec<u8>, usize) {
+    if st.gaps.is_empty() {
+        return (text.into_bytes(), body_at + st.data_start);
     }
-    // The data records as polars will see them: blank and comment lines cut out. The
-    // decoded text becomes that buffer without a copy when there is nothing to cut.
-    let body_at = text.len() - body.len();
-    let (mut data, base): (Vec<u8>, usize) = if st.gaps.is_empty() {
-        (text.into_bytes(), body_at + st.data_start)
-    } else {
-        let b = body.as_bytes();
-        let mut v = Vec::with_capacity(b.len() - st.data_start);
-        let mut at = st.data_start;
-        for &(s, e) in &st.gaps {
-            v.extend_from_slice(&b[at..s]);
-            at = e;
-        }
-        v.extend_from_slice(&b[at..]);
-        drop(text);
-        (v, 0)
-    };
-    let typed = rules::typed_read(delim, opts, as_text);
+    let b = &text.as_bytes()[body_at..];
+    let mut v = Vec::with_capacity(b.len() - st.data_start);
+    let mut at = st.data_start;
+    for &(s, e) in &st.gaps {
+        v.extend_from_slice(&b[at..s]);
+        at = e;
+    }
+    v.extend_from_slice(&b[at..]);
+    (v, 0)
+}
+
+fn read_err(e: PolarsError) -> String {
+    format!(
+        "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
+        shorten(e.to_string().lines().next().unwrap_or_default())
+    )
+}
+
+/// Let polars read the records in `data` (from `base`) batch by batch, from the end
+/// so that each batch's bytes are released once read; typed (`typed`) with the types
+/// of the first rows, which hold for every batch. A value further down that does not
+/// fit them, or a not-a-number the rules call missing, asks for the text read.
+fn read_batches(
+    columns: &mut Columns,
+    mut data: Vec<u8>,
+    base: usize,
+    st: &Structure,
+    typed: bool,
+) -> Result<Result<DataFrame, RetryAsText>, String> {
     // Codes written with leading zeros ("0363", "007") stay text, so that they still
     // match the config's labels and are not taken for duplicates of "363" and "7".
-    let text_cols: Vec<usize> = if typed {
-        keep.iter().copied().filter(|&i| st.padded[i]).collect()
-    } else {
-        Vec::new()
-    };
-    let read_err = |e: PolarsError| {
-        format!(
-            "cannot read the values ({}); check the quotes around values, or save the file again as CSV",
-            shorten(e.to_string().lines().next().unwrap_or_default())
-        )
-    };
-    let mut columns = Columns {
-        delim,
-        proj: &keep,
-        na: &opts.na,
-        nulls: Vec::new(),
-    };
-    // Types come from the first rows, as polars infers them, and hold for every batch.
-    // A value further down that does not fit them fails its batch: then the caller reads
-    // the file again as text, and the data layer says which value and where.
     let types = if typed {
+        let text_cols: Vec<usize> = columns
+            .proj
+            .iter()
+            .copied()
+            .filter(|&i| st.padded[i])
+            .collect();
         // Only the first rows are handed over: polars would split all of the data
         // before stopping after them.
         let head = &data[base..st.head_end.map_or(data.len(), |e| base + e)];
@@ -898,9 +953,17 @@ fn read_in_batches(
             df.height()
         ));
     }
-    let markers = std::mem::take(&mut columns.nulls);
-    // polars names the columns by position; give them their header names, in the
-    // order of the selection.
+    Ok(Ok(df))
+}
+
+/// polars names the columns by position: the selected columns (`keep`) under their
+/// header names (`names`), in the order of the selection.
+fn header_named(
+    df: &DataFrame,
+    keep: &[usize],
+    names: &[String],
+    rows: usize,
+) -> Result<DataFrame, String> {
     let columns = keep
         .iter()
         .map(|&i| {
@@ -912,24 +975,7 @@ fn read_in_batches(
             Ok(c)
         })
         .collect::<Result<Vec<Column>, String>>()?;
-    let df = DataFrame::new(st.lines.len(), columns)
-        .map_err(|e| format!("cannot build the table: {e}"))?;
-    let layout = Layout {
-        width: st.header.len(),
-        unnamed_unused: (0..st.header.len())
-            .any(|i| st.header[i].is_empty() && !st.unnamed_used[i]),
-        markers: markers.iter().map(|m| m.to_string()).collect(),
-        keep,
-    };
-    Ok(Ok(TextTable {
-        df,
-        lines: st.lines,
-        empty_rows: st.empty_rows,
-        assumptions,
-        delimiter: delim,
-        finite: false,
-        layout,
-    }))
+    DataFrame::new(rows, columns).map_err(|e| format!("cannot build the table: {e}"))
 }
 
 /// How polars reads the data records (no header) of the selected columns: `proj`, by

@@ -192,13 +192,16 @@ impl Plan {
     }
 }
 
+/// Per numeric column, the rows whose value is missing.
+type MissingRows = Vec<Vec<usize>>;
+
 /// The numeric columns as floating point, `rows` long, with the head's values in
 /// front, and the head's missing rows per numeric column.
 fn head_numbers(
     table: &TextTable,
     plan: &Plan,
     rows: usize,
-) -> Option<(Vec<Vec<f64>>, Vec<Vec<usize>>)> {
+) -> Option<(Vec<Vec<f64>>, MissingRows)> {
     let mut columns: Vec<Vec<f64>> = Vec::with_capacity(plan.numeric);
     let mut missing: Vec<Vec<usize>> = vec![Vec::new(); plan.numeric];
     for (c, field) in table.df.columns().iter().zip(&plan.place) {

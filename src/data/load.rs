@@ -240,7 +240,13 @@ impl Frame {
             };
             return Self::from_text(path, t, opts, columns);
         }
-        .map_err(|m| Error::data(path, m))?;
+        .map_err(|e| {
+            let err = Error::data(path, e.msg);
+            match e.cause {
+                Some(c) => err.with_cause(c),
+                None => err,
+            }
+        })?;
         Self::from_table(path, table, opts, columns)
     }
 

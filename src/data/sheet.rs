@@ -14,11 +14,44 @@ use super::{Cell, Selection, Table};
 use crate::config::ReadOptions;
 use crate::error::closest;
 
+/// Why a workbook could not be read: the plain-language message, and calamine's
+/// error underneath when there is one (printed after the message as its cause).
+#[derive(Debug)]
+pub(crate) struct SheetError {
+    pub msg: String,
+    pub cause: Option<crate::error::Cause>,
+}
+
+impl From<String> for SheetError {
+    fn from(msg: String) -> Self {
+        Self { msg, cause: None }
+    }
+}
+
+impl From<&str> for SheetError {
+    fn from(msg: &str) -> Self {
+        msg.to_string().into()
+    }
+}
+
+impl SheetError {
+    fn caused(msg: String, cause: calamine::Error) -> Self {
+        Self {
+            msg,
+            cause: Some(Box::new(cause)),
+        }
+    }
+}
+
 /// Read the chosen (or first) worksheet of a workbook held in memory. A damaged
 /// workbook can make the reader panic (found by fuzzing: an arithmetic overflow on a
 /// mangled cell reference); that is caught, kept off the terminal and reported as an
 /// error.
-pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
+pub(crate) fn read(
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+    sel: &Selection,
+) -> Result<Table, SheetError> {
     static QUIET: Mutex<()> = Mutex::new(());
     let _one_at_a_time = QUIET.lock().unwrap_or_else(|e| e.into_inner());
     let hook = std::panic::take_hook();
@@ -30,58 +63,36 @@ pub(crate) fn read(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Resul
     })
 }
 
-fn read_unguarded(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result<Table, String> {
+fn read_unguarded(
+    bytes: Vec<u8>,
+    opts: &ReadOptions,
+    sel: &Selection,
+) -> Result<Table, SheetError> {
     let mut wb: Sheets<Cursor<Vec<u8>>> = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| {
-            format!(
-                "cannot open the workbook ({e}); save it again from Excel as .xlsx, or export CSV"
+            SheetError::caused(
+                "cannot open the workbook; save it again from Excel as .xlsx, or export CSV".into(),
+                e,
             )
         })?;
-    let names = wb.sheet_names();
-    if names.is_empty() {
-        return Err("the workbook has no worksheets".into());
-    }
     let mut assumptions = Vec::new();
-    let name = match &opts.sheet {
-        Some(s) => {
-            if !names.iter().any(|n| n == s) {
-                let hint = closest(s, names.iter().map(String::as_str))
-                    .map(|c| format!(" Did you mean \"{c}\"?"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "no worksheet \"{s}\".{hint} The workbook has: {}",
-                    names.join(", ")
-                ));
-            }
-            s.clone()
-        }
-        None => {
-            if names.len() > 1 {
-                assumptions.push(format!(
-                    "worksheet \"{}\" read, the first of {} ({}); choose another with --sheet or data.sheet",
-                    names[0],
-                    names.len(),
-                    names.join(", ")
-                ));
-            }
-            names[0].clone()
-        }
-    };
+    let name = choose_sheet(&wb.sheet_names(), opts, &mut assumptions)?;
     let range = wb
         .worksheet_range(&name)
-        .map_err(|e| format!("cannot read worksheet \"{name}\": {e}"))?;
+        .map_err(|e| SheetError::caused(format!("cannot read worksheet \"{name}\""), e.into()))?;
     let Some((r0, c0)) = range.start() else {
         return Err(format!(
             "worksheet \"{name}\" is empty; put a header row and data rows on it (or choose another with --sheet)"
-        ));
+        )
+        .into());
     };
+    // Title rows above the header: rows with at most one filled cell before the first
+    // row with two or more.
     let filled = |row: &[Data]| {
         row.iter()
             .filter(|c| cell_text(c).is_some_and(|t| !t.is_empty()))
             .count()
     };
-    // Title rows above the header: rows with at most one filled cell before the first
-    // row with two or more.
     let counts: Vec<usize> = range.rows().take(50).map(filled).collect();
     let skip = counts.iter().position(|&n| n >= 2).unwrap_or(0);
     let mut rows_iter = range.rows();
@@ -102,7 +113,8 @@ fn read_unguarded(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result
     if raw_names.iter().all(String::is_empty) {
         return Err(format!(
             "worksheet \"{name}\": the first used row (row {header_row}) is empty; the first row must name the columns"
-        ));
+        )
+        .into());
     }
     let first_col = header
         .iter()
@@ -118,53 +130,109 @@ fn read_unguarded(bytes: Vec<u8>, opts: &ReadOptions, sel: &Selection) -> Result
             column_letter(c0 + first_col)
         ));
     }
-    let (names_u, renamed) = super::unique_names(&raw_names);
     let keep = sel.indices(&raw_names)?;
-    let mut cols: Vec<Vec<Option<Cell>>> = vec![Vec::new(); keep.len()];
-    let mut rows = Vec::new();
-    let mut empty_rows = 0usize;
-    let mut used = vec![false; raw_names.len()];
+    let body = data_rows(rows_iter, &keep, raw_names.len(), header_row);
+    if body.empty_rows > 0 {
+        assumptions.push(format!("{} empty row(s) skipped", body.empty_rows));
+    }
+    let (names_u, renamed) = super::unique_names(&raw_names);
+    let named = |i: usize| !raw_names[i].is_empty() || body.used[i];
+    for (i, n) in renamed {
+        if named(i) {
+            assumptions.push(n);
+        }
+    }
+    let columns = keep
+        .iter()
+        .zip(body.cols)
+        .filter(|(i, _)| named(**i))
+        .map(|(&i, c)| (names_u[i].clone(), c))
+        .collect();
+    Ok(Table {
+        columns,
+        rows: body.rows,
+        row_word: format!("worksheet \"{name}\", row "),
+        assumptions,
+        header_row,
+        delimiter: None,
+    })
+}
+
+/// The worksheet to read: the one asked for (`--sheet`, `data.sheet`), else the first,
+/// with a note when there are others.
+fn choose_sheet(
+    names: &[String],
+    opts: &ReadOptions,
+    assumptions: &mut Vec<String>,
+) -> Result<String, SheetError> {
+    if names.is_empty() {
+        return Err("the workbook has no worksheets".into());
+    }
+    if let Some(s) = &opts.sheet {
+        if !names.iter().any(|n| n == s) {
+            let hint = closest(s, names.iter().map(String::as_str))
+                .map(|c| format!(" Did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "no worksheet \"{s}\".{hint} The workbook has: {}",
+                names.join(", ")
+            )
+            .into());
+        }
+        return Ok(s.clone());
+    }
+    if names.len() > 1 {
+        assumptions.push(format!(
+            "worksheet \"{}\" read, the first of {} ({}); choose another with --sheet or data.sheet",
+            names[0],
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    Ok(names[0].clone())
+}
+
+/// The data rows below the header: the selected cells, the sheet row of each, the
+/// empty rows skipped, and which header columns hold any value.
+struct DataRows {
+    cols: Vec<Vec<Option<Cell>>>,
+    rows: Vec<u32>,
+    empty_rows: usize,
+    used: Vec<bool>,
+}
+
+fn data_rows<'r>(
+    rows_iter: impl Iterator<Item = &'r [Data]>,
+    keep: &[usize],
+    width: usize,
+    header_row: u32,
+) -> DataRows {
+    let mut out = DataRows {
+        cols: vec![Vec::new(); keep.len()],
+        rows: Vec::new(),
+        empty_rows: 0,
+        used: vec![false; width],
+    };
     for (k, row) in rows_iter.enumerate() {
         let sheet_row = header_row + 1 + k as u32;
         if row
             .iter()
             .all(|c| matches!(c, Data::Empty) || cell_text(c).is_some_and(|t| t.is_empty()))
         {
-            empty_rows += 1;
+            out.empty_rows += 1;
             continue;
         }
         for (i, c) in row.iter().enumerate() {
-            if i < used.len() && !matches!(c, Data::Empty) {
-                used[i] = true;
+            if i < width && !matches!(c, Data::Empty) {
+                out.used[i] = true;
             }
         }
         for (j, &i) in keep.iter().enumerate() {
-            cols[j].push(row.get(i).and_then(cell));
+            out.cols[j].push(row.get(i).and_then(cell));
         }
-        rows.push(sheet_row);
+        out.rows.push(sheet_row);
     }
-    if empty_rows > 0 {
-        assumptions.push(format!("{empty_rows} empty row(s) skipped"));
-    }
-    for (i, n) in renamed {
-        if !raw_names[i].is_empty() || used[i] {
-            assumptions.push(n);
-        }
-    }
-    let columns = keep
-        .iter()
-        .zip(cols)
-        .filter(|(i, _)| !raw_names[**i].is_empty() || used[**i])
-        .map(|(&i, c)| (names_u[i].clone(), c))
-        .collect();
-    Ok(Table {
-        columns,
-        rows,
-        row_word: format!("worksheet \"{name}\", row "),
-        assumptions,
-        header_row,
-        delimiter: None,
-    })
+    out
 }
 
 /// "A", "B", ..., "Z", "AA", ...

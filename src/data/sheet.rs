@@ -79,7 +79,7 @@ fn read_unguarded(
     let name = choose_sheet(&wb.sheet_names(), opts, &mut assumptions)?;
     let range = wb
         .worksheet_range(&name)
-        .map_err(|e| SheetError::caused(format!("cannot read worksheet \"{name}\""), e.into()))?;
+        .map_err(|e| SheetError::caused(format!("cannot read worksheet \"{name}\""), e))?;
     let Some((r0, c0)) = range.start() else {
         return Err(format!(
             "worksheet \"{name}\" is empty; put a header row and data rows on it (or choose another with --sheet)"

@@ -164,8 +164,8 @@ impl Frame {
         required: &[String],
     ) -> Result<Self> {
         let text::TextTable {
-            mut df,
-            mut lines,
+            df,
+            lines,
             empty_rows,
             mut assumptions,
             delimiter,
@@ -173,93 +173,14 @@ impl Frame {
             ..
         } = t;
         let fail = |e: PolarsError| Error::data(path, "cannot build the table").with_cause(e);
-        if !empty_rows.is_empty() {
-            let dropped: Vec<u32> = empty_rows.iter().map(|&i| lines[i]).collect();
-            let mut keep = vec![true; lines.len()];
-            for &i in &empty_rows {
-                keep[i] = false;
-            }
-            let mask: BooleanChunked = keep.iter().copied().collect();
-            df = df.filter(&mask).map_err(fail)?;
-            lines = lines
-                .into_iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(l, _)| l)
-                .collect();
-            assumptions.push(format!(
-                "{} row(s) with only empty fields skipped (line {})",
-                dropped.len(),
-                text::list_lines(&dropped)
-            ));
-            if lines.is_empty() {
-                return Err(Error::data(
-                    path,
-                    "the file has a header but every row is empty; export the data again with its rows",
-                ));
-            }
-        }
+        let (df, lines) = drop_empty_rows(path, df, lines, &empty_rows, &mut assumptions)?;
         let mut rules = Rules {
             decimal_comma: false,
             na: opts.na.clone(),
             ambiguous: false,
         };
-        // Text is trimmed, and missing-value markers become nulls.
-        // Columns are moved out of the frame, so that each piece is freed as soon as
-        // its column is rebuilt.
-        let mut cols = Vec::with_capacity(df.width());
-        for c in std::mem::replace(&mut df, DataFrame::empty()).into_columns() {
-            let Ok(ca) = c.str() else {
-                cols.push(c);
-                continue;
-            };
-            let mut memo = PerText::new();
-            let clean = ca.iter().all(|v| {
-                v.is_none_or(|s| {
-                    memo.get(s, |s| rules::trim(s).len() == s.len() && !rules.is_na(s))
-                })
-            });
-            if clean {
-                cols.push(c.clone());
-                continue;
-            }
-            let v: StringChunked = ca
-                .iter()
-                .map(|v| v.map(rules::trim).filter(|s| !rules.is_na(s)))
-                .collect();
-            cols.push(v.with_name(c.name().clone()).into_column());
-        }
-        df = DataFrame::new(lines.len(), cols)
-            .and_then(compact_columns)
-            .map_err(fail)?;
-        let mut ev = DecimalEvidence::default();
-        for (ci, c) in df.columns().iter().enumerate() {
-            if let Ok(ca) = c.str() {
-                // Each distinct text once, at its first row (what `see` keeps).
-                let mut first = PerText::new();
-                for (i, v) in ca.iter().enumerate() {
-                    if let Some(v) = v
-                        && first.get(v, |_| i) == i
-                        && ev.see(ci, i, v)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-        if ev.comma.is_some() && ev.point.is_none() {
-            // Numbers polars read with a decimal point count as such.
-            'cols: for (ci, c) in df.columns().iter().enumerate() {
-                if let Ok(ca) = c.f64() {
-                    for (i, v) in ca.iter().enumerate() {
-                        if let Some(x) = v.filter(|x| x.fract() != 0.0) {
-                            ev.point = Some((ci, i, format!("{x}")));
-                            break 'cols;
-                        }
-                    }
-                }
-            }
-        }
+        let df = trimmed_text(df, &rules, lines.len()).map_err(fail)?;
+        let ev = frame_decimal_evidence(&df);
         let names = df.get_column_names_owned();
         (rules.decimal_comma, rules.ambiguous) = decide_decimal(
             opts,
@@ -345,6 +266,107 @@ fn decimal_evidence(t: &Table) -> DecimalEvidence {
             let Some(Cell::Text(s)) = cell else { continue };
             if ev.see(c, i, s) {
                 break 'cols;
+            }
+        }
+    }
+    ev
+}
+
+/// The rows of a text table without those whose fields are all empty (`empty_rows`),
+/// with a note naming their lines; an error when no row is left.
+fn drop_empty_rows(
+    path: &Path,
+    df: DataFrame,
+    lines: Vec<u32>,
+    empty_rows: &[usize],
+    assumptions: &mut Vec<String>,
+) -> Result<(DataFrame, Vec<u32>)> {
+    if empty_rows.is_empty() {
+        return Ok((df, lines));
+    }
+    let dropped: Vec<u32> = empty_rows.iter().map(|&i| lines[i]).collect();
+    let mut keep = vec![true; lines.len()];
+    for &i in empty_rows {
+        keep[i] = false;
+    }
+    let mask: BooleanChunked = keep.iter().copied().collect();
+    let df = df
+        .filter(&mask)
+        .map_err(|e| Error::data(path, "cannot build the table").with_cause(e))?;
+    let lines: Vec<u32> = lines
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| l)
+        .collect();
+    assumptions.push(format!(
+        "{} row(s) with only empty fields skipped (line {})",
+        dropped.len(),
+        text::list_lines(&dropped)
+    ));
+    if lines.is_empty() {
+        return Err(Error::data(
+            path,
+            "the file has a header but every row is empty; export the data again with its rows",
+        ));
+    }
+    Ok((df, lines))
+}
+
+/// The frame with its text trimmed and missing-value markers as nulls, by `rules`,
+/// and its columns compacted. Columns are moved out of the frame, so that each piece
+/// is freed as soon as its column is rebuilt; a clean column is kept as it is.
+fn trimmed_text(mut df: DataFrame, rules: &Rules, height: usize) -> PolarsResult<DataFrame> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in std::mem::replace(&mut df, DataFrame::empty()).into_columns() {
+        let Ok(ca) = c.str() else {
+            cols.push(c);
+            continue;
+        };
+        let mut memo = PerText::new();
+        let clean = ca.iter().all(|v| {
+            v.is_none_or(|s| memo.get(s, |s| rules::trim(s).len() == s.len() && !rules.is_na(s)))
+        });
+        if clean {
+            cols.push(c.clone());
+            continue;
+        }
+        let v: StringChunked = ca
+            .iter()
+            .map(|v| v.map(rules::trim).filter(|s| !rules.is_na(s)))
+            .collect();
+        cols.push(v.with_name(c.name().clone()).into_column());
+    }
+    DataFrame::new(height, cols).and_then(compact_columns)
+}
+
+/// What the text cells (each distinct text once, at its first row) and, when they show
+/// decimal commas only, the numbers polars read with a decimal point say about the
+/// decimal mark.
+fn frame_decimal_evidence(df: &DataFrame) -> DecimalEvidence {
+    let mut ev = DecimalEvidence::default();
+    for (ci, c) in df.columns().iter().enumerate() {
+        if let Ok(ca) = c.str() {
+            let mut first = PerText::new();
+            for (i, v) in ca.iter().enumerate() {
+                if let Some(v) = v
+                    && first.get(v, |_| i) == i
+                    && ev.see(ci, i, v)
+                {
+                    break;
+                }
+            }
+        }
+    }
+    if ev.comma.is_some() && ev.point.is_none() {
+        'cols: for (ci, c) in df.columns().iter().enumerate() {
+            if let Ok(ca) = c.f64() {
+                for (i, v) in ca.iter().enumerate() {
+                    if let Some(x) = v.filter(|x| x.fract() != 0.0) {
+                        ev.point = Some((ci, i, format!("{x}")));
+                        break 'cols;
+                    }
+                }
             }
         }
     }

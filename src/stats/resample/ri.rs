@@ -159,107 +159,30 @@ struct Layout {
 impl Layout {
     fn new(y: &[f64], treated: &[bool], design: &Design) -> StatsResult<Self> {
         let n = y.len();
-        if treated.len() != n {
-            return Err(StatsError::Invalid(format!(
-                "{} treatment values for {n} outcomes",
-                treated.len()
-            )));
-        }
-        if y.iter().any(|v| !v.is_finite()) {
-            return Err(StatsError::Invalid(
-                "outcome values must be finite numbers".into(),
-            ));
-        }
-        let (blocks, clusters, weighted) = match *design {
-            Design::Complete => (None, None, false),
-            Design::Blocked(b) => (Some(b), None, true),
-            Design::Clustered(c) => (None, Some(c), false),
-            Design::BlockedClustered { blocks, clusters } => (Some(blocks), Some(clusters), true),
-        };
-        for (what, g) in [("block", blocks), ("cluster", clusters)] {
-            if let Some(g) = g
-                && g.codes().len() != n
-            {
-                return Err(StatsError::Invalid(format!(
-                    "{} {what} codes for {n} observations",
-                    g.codes().len()
-                )));
-            }
-        }
-        let cluster_of = |i: usize| clusters.map_or(i, |c| c.codes()[i] as usize);
-        let n_clusters = clusters.map_or(n, Clusters::count);
+        let (blocks, clusters, weighted) = checked_design(y, treated, design)?;
+        let per = ClusterTotals::of(y, treated, blocks, clusters)?;
         let n_blocks = blocks.map_or(1, Clusters::count);
-        // Per cluster: block, treatment, sum, size.
-        let mut block_of = vec![u32::MAX; n_clusters];
-        let mut arm = vec![false; n_clusters];
-        let mut sum = vec![0.0; n_clusters];
-        let mut size = vec![0.0; n_clusters];
-        for i in 0..n {
-            let c = cluster_of(i);
-            let b = blocks.map_or(0, |b| b.codes()[i]);
-            if block_of[c] == u32::MAX {
-                block_of[c] = b;
-                arm[c] = treated[i];
-            } else if block_of[c] != b {
-                return Err(StatsError::Invalid(
-                    "a cluster spans two blocks; clusters must nest in blocks".into(),
-                ));
-            } else if arm[c] != treated[i] {
-                return Err(StatsError::Invalid(
-                    "treatment varies within a cluster; the design assigns whole clusters".into(),
-                ));
-            }
-            sum[c] += y[i];
-            size[c] += 1.0;
-        }
-        // Group clusters by block, keeping cluster order within a block. A block drawn
-        // by bit masks starts on a multiple of 64 (the gap is padding: sum 0, size 0).
-        let mut counts = vec![0usize; n_blocks];
-        let mut treated_in = vec![0usize; n_blocks];
-        for (&b, &a) in block_of.iter().zip(&arm) {
-            counts[b as usize] += 1;
-            treated_in[b as usize] += usize::from(a);
-        }
-        let mut next = Vec::with_capacity(n_blocks);
-        let mut blocks_out = Vec::with_capacity(n_blocks);
-        let mut acc = 0usize;
-        for (&c, &m) in counts.iter().zip(&treated_in) {
-            let bitmask = c >= BITMASK_MIN_CLUSTERS && 8 * m.min(c - m) >= c;
-            if bitmask {
-                acc = acc.next_multiple_of(64);
-            }
-            next.push(acc);
-            blocks_out.push(Block {
-                start: acc,
-                end: acc + c,
-                treated: m,
-                total: 0.0,
-                units: 0.0,
-                bitmask,
-            });
-            acc += c;
-        }
-        let len = acc.next_multiple_of(64);
+        let (mut blocks_out, mut next, len) = block_layout(&per, n_blocks);
         let mut sums = vec![0.0; len];
         let mut sizes = vec![0.0; len];
         let mut arms = vec![false; len];
-        for c in 0..n_clusters {
-            let b = block_of[c] as usize;
+        for c in 0..per.sum.len() {
+            let b = per.block_of[c] as usize;
             let pos = next[b];
             next[b] += 1;
-            sums[pos] = sum[c];
-            sizes[pos] = size[c];
-            arms[pos] = arm[c];
+            sums[pos] = per.sum[c];
+            sizes[pos] = per.size[c];
+            arms[pos] = per.arm[c];
             let blk = &mut blocks_out[b];
-            blk.total += sum[c];
-            blk.units += size[c];
+            blk.total += per.sum[c];
+            blk.units += per.size[c];
         }
+        let what = if clusters.is_some() {
+            "clusters"
+        } else {
+            "units"
+        };
         for blk in &blocks_out {
-            let what = if clusters.is_some() {
-                "clusters"
-            } else {
-                "units"
-            };
             if blk.treated == 0 || blk.treated == blk.size() {
                 return Err(StatsError::Invalid(format!(
                     "a {} has {} treated of {} {what}: each needs treated and control {what}",
@@ -622,6 +545,124 @@ fn masked_sum_in(values: &[f64], words: &[u64]) -> f64 {
     let a = [a0, a1, a2, a3];
     let sum = |j: usize| a[(j + 4 - k % 4) % 4];
     (sum(0) + sum(1)) + (sum(2) + sum(3))
+}
+
+/// The design's blocks and clusters after checking the inputs' lengths and values, and
+/// whether the statistic weighs blocks (blocked designs).
+fn checked_design<'d>(
+    y: &[f64],
+    treated: &[bool],
+    design: &Design<'d>,
+) -> StatsResult<(Option<&'d Clusters>, Option<&'d Clusters>, bool)> {
+    let n = y.len();
+    if treated.len() != n {
+        return Err(StatsError::Invalid(format!(
+            "{} treatment values for {n} outcomes",
+            treated.len()
+        )));
+    }
+    if y.iter().any(|v| !v.is_finite()) {
+        return Err(StatsError::Invalid(
+            "outcome values must be finite numbers".into(),
+        ));
+    }
+    let (blocks, clusters, weighted) = match *design {
+        Design::Complete => (None, None, false),
+        Design::Blocked(b) => (Some(b), None, true),
+        Design::Clustered(c) => (None, Some(c), false),
+        Design::BlockedClustered { blocks, clusters } => (Some(blocks), Some(clusters), true),
+    };
+    for (what, g) in [("block", blocks), ("cluster", clusters)] {
+        if let Some(g) = g
+            && g.codes().len() != n
+        {
+            return Err(StatsError::Invalid(format!(
+                "{} {what} codes for {n} observations",
+                g.codes().len()
+            )));
+        }
+    }
+    Ok((blocks, clusters, weighted))
+}
+
+/// Per cluster (per unit without clusters): its block, its arm, its outcome sum and
+/// its size.
+struct ClusterTotals {
+    block_of: Vec<u32>,
+    arm: Vec<bool>,
+    sum: Vec<f64>,
+    size: Vec<f64>,
+}
+
+impl ClusterTotals {
+    /// Fails when a cluster spans two blocks or treatment varies within a cluster.
+    fn of(
+        y: &[f64],
+        treated: &[bool],
+        blocks: Option<&Clusters>,
+        clusters: Option<&Clusters>,
+    ) -> StatsResult<Self> {
+        let n = y.len();
+        let cluster_of = |i: usize| clusters.map_or(i, |c| c.codes()[i] as usize);
+        let n_clusters = clusters.map_or(n, Clusters::count);
+        let mut t = Self {
+            block_of: vec![u32::MAX; n_clusters],
+            arm: vec![false; n_clusters],
+            sum: vec![0.0; n_clusters],
+            size: vec![0.0; n_clusters],
+        };
+        for i in 0..n {
+            let c = cluster_of(i);
+            let b = blocks.map_or(0, |b| b.codes()[i]);
+            if t.block_of[c] == u32::MAX {
+                t.block_of[c] = b;
+                t.arm[c] = treated[i];
+            } else if t.block_of[c] != b {
+                return Err(StatsError::Invalid(
+                    "a cluster spans two blocks; clusters must nest in blocks".into(),
+                ));
+            } else if t.arm[c] != treated[i] {
+                return Err(StatsError::Invalid(
+                    "treatment varies within a cluster; the design assigns whole clusters".into(),
+                ));
+            }
+            t.sum[c] += y[i];
+            t.size[c] += 1.0;
+        }
+        Ok(t)
+    }
+}
+
+/// The clusters grouped by block, keeping cluster order within a block: each block's
+/// place (a block drawn by bit masks starts on a multiple of 64; the gap is padding
+/// with sum 0 and size 0), the next free position per block, and the total length.
+fn block_layout(per: &ClusterTotals, n_blocks: usize) -> (Vec<Block>, Vec<usize>, usize) {
+    let mut counts = vec![0usize; n_blocks];
+    let mut treated_in = vec![0usize; n_blocks];
+    for (&b, &a) in per.block_of.iter().zip(&per.arm) {
+        counts[b as usize] += 1;
+        treated_in[b as usize] += usize::from(a);
+    }
+    let mut next = Vec::with_capacity(n_blocks);
+    let mut blocks_out = Vec::with_capacity(n_blocks);
+    let mut acc = 0usize;
+    for (&c, &m) in counts.iter().zip(&treated_in) {
+        let bitmask = c >= BITMASK_MIN_CLUSTERS && 8 * m.min(c - m) >= c;
+        if bitmask {
+            acc = acc.next_multiple_of(64);
+        }
+        next.push(acc);
+        blocks_out.push(Block {
+            start: acc,
+            end: acc + c,
+            treated: m,
+            total: 0.0,
+            units: 0.0,
+            bitmask,
+        });
+        acc += c;
+    }
+    (blocks_out, next, acc.next_multiple_of(64))
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub struct PowerArgs {
     #[arg(long, value_enum)]
     pub solve: Solve,
     /// Persons per arm: one number for each arm, or TREATED,CONTROL.
-    #[arg(long, value_name = "N|T,C")]
+    #[arg(long, value_name = "N|T,C", allow_hyphen_values = true)]
     pub n: Option<String>,
     /// Effect in raw units: a difference in means (with --sd), or for a binary outcome
     /// a difference in proportions (p1 − p0, e.g. 0.05).
@@ -88,41 +88,41 @@ pub struct PowerArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub d: Option<f64>,
     /// Standard deviation of the outcome (continuous outcomes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub sd: Option<f64>,
     /// Proportion with the outcome in the control arm (binary outcomes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub p0: Option<f64>,
     /// Proportion with the outcome in the treated arm (binary outcomes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub p1: Option<f64>,
     /// Significance level.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.05)]
     pub alpha: f64,
     /// Target power, when solving for n or the MDE.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.8)]
     pub power: f64,
     /// Treated share of the two arms compared [default: 0.5, or T/(T + C) from --n].
     /// For one 10% arm of the UWV trial against its 80% control arm: 0.1111.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub allocation: Option<f64>,
     /// Intra-cluster correlation, in [0, 1) (cluster-randomised designs).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub icc: f64,
     /// Mean number of persons per cluster (cluster-randomised designs).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub cluster_size: Option<f64>,
     /// Clusters per arm: one number for each arm, or TREATED,CONTROL.
-    #[arg(long, value_name = "K|KT,KC")]
+    #[arg(long, value_name = "K|KT,KC", allow_hyphen_values = true)]
     pub clusters: Option<String>,
     /// Coefficient of variation of the cluster sizes (0: all clusters equal).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub cv_cluster_size: f64,
     /// Share of the outcome variance explained by covariates, in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub r2: f64,
     /// Expected share of persons lost to follow-up, in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub attrition: f64,
     /// One- or two-sided test.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]

@@ -239,7 +239,23 @@ fn bad_input_names_the_flag() {
         assert!(err.contains(flag), "{}", show(&args, &out));
         assert!(!err.contains("panicked"), "{}", show(&args, &out));
     }
-    let others: [(&[&str], &str); 5] = [
+    let others: [(&[&str], &str); 6] = [
+        (
+            &[
+                "power",
+                "--outcome",
+                "continuous",
+                "--solve",
+                "power",
+                "--d",
+                "0.3",
+                "--n",
+                "100",
+                "--allocation",
+                "0.3",
+            ],
+            "--allocation",
+        ),
         (
             &[
                 "power",

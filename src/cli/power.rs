@@ -317,11 +317,9 @@ fn design(a: &PowerArgs) -> Result<(Design, Option<(f64, f64)>)> {
     let allocation = match (sizes, a.allocation) {
         (Some((t, c)), Some(v)) if a.solve != Solve::N => {
             let implied = t / (t + c);
-            if (implied - v).abs() > 1e-9
-                && !(t == c && a.n.as_deref().is_some_and(|s| !s.contains(',')))
-            {
+            if (implied - v).abs() > 1e-9 {
                 return Err(usage(format!(
-                    "--allocation {v} disagrees with the arm sizes given ({t} treated, {c} control: {implied:.4}); leave --allocation out"
+                    "--allocation {v} disagrees with the arm sizes given ({t} treated, {c} control: a treated share of {implied:.4}); give unequal arms as --n TREATED,CONTROL and leave --allocation out"
                 )));
             }
             implied

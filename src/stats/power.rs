@@ -56,8 +56,9 @@ pub const SOLVE_REL_TOL: f64 = 1e-13;
 /// much (absolute) to the distribution function (Lenth 1989 uses 1e-12).
 pub const NCT_ERRMAX: f64 = 1e-15;
 
-/// Iteration limit of the noncentral t series (Lenth 1989 uses 100; larger
-/// noncentralities need more terms, about λ²/2 + 10·λ).
+/// Iteration limit of the noncentral t series (Lenth 1989 uses 100). The Poisson
+/// weights peak near term δ²/2, so large noncentralities need about δ²/2 + 10·|δ|
+/// terms: at most about 1,100 below the cut-off |δ| = 37.62.
 pub const NCT_ITRMAX: usize = 10_000;
 
 /// Distribution function P(T ≤ `t`) of the noncentral t with `df` degrees of freedom and
@@ -76,8 +77,17 @@ pub const NCT_ITRMAX: usize = 10_000;
 /// normal distribution function (erfc, about 5e-11 relative) bounds the result to about
 /// 1e-12 absolute (measured: at most 1.05e-12 against scipy on the fixture grid). A tail
 /// far below 1e-2 is therefore not accurate to 1e-10 relative; power calculations use
-/// the distribution function near the critical value, where it is not small. Large noncentralities (|δ| > 37) underflow the first
-/// Poisson weight and are not supported: the result is NaN.
+/// the distribution function near the critical value, where it is not small.
+///
+/// Large noncentralities, as R's `pnt` (which is also AS 243) handles them: where the
+/// first Poisson weight e^(−δ²/2) underflows (δ² > 2·ln 2·1021, |δ| > 37.62) the
+/// normal approximation of Abramowitz & Stegun (1964) 26.7.10,
+/// `F ≈ Φ((t·(1 − 1/(4ν)) − δ) / √(1 + t²/(2ν)))`, replaces the series, and for
+/// `t < 0` with `δ > 40` the result is 0 (it is below Φ(−40) ≈ 1e-350). That
+/// approximation is good to about 3 digits in the body of the distribution only, but
+/// at such noncentralities a power calculation evaluates the far lower tail (the
+/// critical value is far below δ), where both are 0 to double precision unless df is
+/// tiny (a handful of persons with an effect of dozens of SDs).
 pub fn noncentral_t_cdf(t: f64, df: f64, delta: f64) -> f64 {
     if t.is_nan() || delta.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
@@ -96,9 +106,15 @@ pub fn noncentral_t_cdf(t: f64, df: f64, delta: f64) -> f64 {
     } else {
         (t, delta, false)
     };
+    if negative && delta > 40.0 {
+        return 0.0;
+    }
     let lambda = del * del;
-    if lambda > 2.0 * 37.0 * 37.0 {
-        return f64::NAN;
+    if lambda > 2.0 * std::f64::consts::LN_2 * 1021.0 {
+        // Abramowitz & Stegun 26.7.10, as R's pnt.
+        let s = 1.0 / (4.0 * df);
+        let f = norm_cdf((tt * (1.0 - s) - del) / (1.0 + tt * tt * 2.0 * s).sqrt());
+        return if negative { 1.0 - f } else { f };
     }
     let mut tnc = 0.0;
     if tt > 0.0 {
@@ -595,6 +611,18 @@ mod tests {
             assert!((noncentral_t_cdf(t, df, 0.0) - want).abs() < 1e-13);
         }
         assert!((noncentral_t_cdf(1.0, f64::INFINITY, 0.5) - norm_cdf(0.5)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn large_noncentrality_is_not_nan() {
+        // Beyond |δ| = 37.62 the normal approximation (as R's pnt); power is then 1.
+        // The approximation from scipy norm.cdf; statrs' normal is good to about 5e-11 relative.
+        assert!((noncentral_t_cdf(45.0, 50.0, 40.0) - 0.8498622884810887).abs() < 1e-9);
+        assert_eq!(noncentral_t_cdf(-1.0, 10.0, 45.0), 0.0);
+        let d = Design::new(Outcome::Continuous, Method::T);
+        assert_eq!(power(&d, Effect::D(5.0), 200.0, 200.0).unwrap(), 1.0);
+        let n = solve_n(&d, Effect::D(20.0), 0.9).unwrap();
+        assert!(n.n_total_exact.is_finite() && n.n_treated >= 2);
     }
 
     #[test]

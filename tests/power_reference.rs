@@ -1,7 +1,8 @@
 //! Power, sample size and minimum detectable effect (stats::power) against statsmodels
-//! (TTestIndPower, NormalIndPower, proportion_effectsize), scipy.stats.nct and the
-//! closed forms for cluster designs. Fixture: `scripts/fixtures/make_power_fixtures.py`
-//! (versions in its `source` field). Tolerances are defined once, in
+//! (TTestIndPower, NormalIndPower, proportion_effectsize), scipy.stats.nct, the
+//! closed forms for cluster designs and R pwr (pwr.t2n.test, pwr.2p2n.test; power
+//! only). Fixtures: `scripts/fixtures/make_power_fixtures.{py,R}` (versions in their
+//! `source` fields). Tolerances are defined once, in
 //! `tests/common/mod.rs`. Property tests: power is monotone in n and in the effect;
 //! solving for n, then for power, returns at least the target and one person fewer per
 //! arm falls short; solving for the MDE, then for power, returns the target.
@@ -47,6 +48,27 @@ fn noncentral_t_against_scipy() {
                 "nct {what}(t = {t}, df = {df}, delta = {delta}): got {got:.17e}, scipy {want:.17e}"
             );
         }
+    }
+}
+
+#[test]
+fn power_against_r_pwr() {
+    let p = root().join("tests/fixtures/reference/power_pwr.json");
+    let fx: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    for r in fx["cases"].as_array().unwrap() {
+        let (effect, outcome) = match method(r) {
+            Method::T => (Effect::D(f(r, "d")), Outcome::Continuous),
+            _ => {
+                let (p0, p1) = (f(r, "p0"), f(r, "p1"));
+                assert_close("ES.h", power::cohens_h(p1, p0), f(r, "h"));
+                (Effect::P1(p1), Outcome::Binary { p0 })
+            }
+        };
+        let mut d = Design::new(outcome, method(r));
+        d.alpha = f(r, "alpha");
+        d.two_sided = f(r, "sided") == 2.0;
+        let got = power::power(&d, effect, f(r, "n_treated"), f(r, "n_control")).unwrap();
+        assert_close(&format!("power {r}"), got, f(r, "power"));
     }
 }
 

@@ -154,6 +154,28 @@ fn cluster_designs_against_closed_forms() {
 }
 
 #[test]
+fn mde_from_the_standard_error() {
+    let fx = fixture();
+    for r in fx["mde_from_se"].as_array().unwrap() {
+        let got = power::mde_from_se(
+            f(r, "se"),
+            r["df"].as_f64(),
+            f(r, "alpha"),
+            f(r, "target"),
+            f(r, "sided") == 2.0,
+        )
+        .unwrap();
+        assert_close(&format!("mde {r}"), got, f(r, "mde"));
+        if let Some(bloom) = r["bloom_closed_form"].as_f64() {
+            assert_close(&format!("Bloom {r}"), got, bloom);
+        }
+    }
+    assert!(power::mde_from_se(0.0, None, 0.05, 0.8, true).is_err());
+    assert!(power::mde_from_se(1.0, Some(0.5), 0.05, 0.8, true).is_err());
+    assert!(power::mde_from_se(1.0, None, 0.05, 1.0, true).is_err());
+}
+
+#[test]
 fn bad_input_is_a_clear_error() {
     let c = Design::new(Outcome::Continuous, Method::T);
     let e = power::solve_n(&c, Effect::D(0.0), 0.8).unwrap_err();

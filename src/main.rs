@@ -34,6 +34,10 @@ enum Command {
     /// Adjust a list of p-values for multiple testing (Holm, Bonferroni, BH).
     #[command(after_help = cli::adjust::EXAMPLES)]
     Adjust(cli::adjust::AdjustArgs),
+    /// Sample size, minimum detectable effect or power of a two-arm comparison, with a
+    /// power-curve chart.
+    #[command(after_help = cli::power::EXAMPLES)]
+    Power(cli::power::PowerArgs),
     /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
     #[command(after_help = cli::coverage::EXAMPLES)]
     Coverage(cli::coverage::CoverageArgs),
@@ -68,6 +72,7 @@ fn main() {
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Adjust(a) => cli::adjust::run(a),
         Command::Coverage(a) => cli::coverage::run(a),
+        Command::Power(a) => cli::power::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
     };

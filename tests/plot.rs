@@ -6,8 +6,9 @@
 //! looking at them after a change to the layout.
 
 use via_eval::plot::{
-    ArmChart, ArmGroup, ArmPoint, Better, EffectChart, EffectPanel, EffectRow, Lang, arm_chart_png,
-    arm_chart_svg, effect_chart_png, effect_chart_svg, register_fonts,
+    ArmChart, ArmGroup, ArmPoint, Better, EffectChart, EffectPanel, EffectRow, Lang, PowerChart,
+    arm_chart_png, arm_chart_svg, effect_chart_png, effect_chart_svg, power_chart_png,
+    power_chart_svg, register_fonts,
 };
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -424,4 +425,66 @@ fn register_fonts_is_idempotent() {
     register_fonts();
     let png = effect_chart_png(&effect_sample()).unwrap();
     assert!(png.starts_with(PNG_SIGNATURE));
+}
+
+/// A power curve as the command passes it: points, the result and the target, texts
+/// in the chart's language.
+fn power_sample(lang: Lang) -> PowerChart {
+    let nl = lang == Lang::Nl;
+    PowerChart {
+        title: if nl {
+            "Onderscheidend vermogen naar steekproefomvang"
+        } else {
+            "Power by sample size"
+        }
+        .into(),
+        subtitle: "d = 0,25".into(),
+        x_label: if nl {
+            "Totaal aantal personen"
+        } else {
+            "Total persons"
+        }
+        .into(),
+        y_label: if nl {
+            "Onderscheidend vermogen"
+        } else {
+            "Power"
+        }
+        .into(),
+        curve: (0..=60)
+            .map(|i| {
+                let n = 50.0 + 25.0 * f64::from(i);
+                (n, 1.0 - (-n / 350.0).exp())
+            })
+            .collect(),
+        marker: (563.0, 0.8),
+        target: Some(0.8),
+        note: "Synthetic".into(),
+        lang,
+    }
+}
+
+#[test]
+fn power_chart_png_and_svg_in_both_languages() {
+    for lang in [Lang::Nl, Lang::En] {
+        let c = power_sample(lang);
+        let png = power_chart_png(&c).unwrap();
+        keep(&format!("power-{lang:?}.png"), &png);
+        let img = check_png(&png);
+        assert!(count_blue(&img) > 500, "curve not drawn");
+        let svg = power_chart_svg(&c).unwrap();
+        check_svg(&svg);
+        let text = svg_text(&svg);
+        for t in [&c.title, &c.x_label, &c.y_label, "80%", "100%"] {
+            assert!(text.contains(t), "{lang:?}: {t} missing in {text}");
+        }
+        // Thousands grouped as the language writes them.
+        let sep = if lang == Lang::Nl { "1.000" } else { "1,000" };
+        assert!(text.contains(sep), "{lang:?}: {text}");
+    }
+    // A curve with a NaN point and no target still renders.
+    let mut c = power_sample(Lang::En);
+    c.curve[3].1 = f64::NAN;
+    c.target = None;
+    check_png(&power_chart_png(&c).unwrap());
 }

@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod output;
 pub mod pilot;
 pub mod pilots;
+pub mod power;
 pub mod read_args;
 pub mod shell;
 pub mod simulate;

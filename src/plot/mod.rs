@@ -18,6 +18,7 @@ mod axis;
 mod effects;
 mod frame;
 mod glyphs;
+mod power;
 mod scene;
 pub mod survival;
 mod text;
@@ -144,4 +145,37 @@ pub fn arm_chart_svg(c: &ArmChart) -> Result<String> {
 pub fn arm_chart_png(c: &ArmChart) -> Result<Vec<u8>> {
     register_fonts();
     arms::scene(c).png()
+}
+
+/// A power curve: power against the total sample size, with the target power and the
+/// result (see `via-eval power`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PowerChart {
+    pub title: String,
+    pub subtitle: String,
+    /// The horizontal axis with its unit, e.g. "Total persons (both arms)".
+    pub x_label: String,
+    /// E.g. "Power".
+    pub y_label: String,
+    /// (total sample size, power in [0, 1]), increasing in the size.
+    pub curve: Vec<(f64, f64)>,
+    /// The result, drawn as a dot: (total sample size, power).
+    pub marker: (f64, f64),
+    /// The target power, drawn as a horizontal line.
+    pub target: Option<f64>,
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// The power curve as an SVG document.
+pub fn power_chart_svg(c: &PowerChart) -> Result<String> {
+    register_fonts();
+    power::scene(c).svg()
+}
+
+/// The power curve as PNG file bytes, 1000 pixels wide.
+pub fn power_chart_png(c: &PowerChart) -> Result<Vec<u8>> {
+    register_fonts();
+    power::scene(c).png()
 }

@@ -12,6 +12,7 @@ pub mod exact;
 pub mod fe;
 pub mod multiplicity;
 pub mod ols;
+pub mod power;
 pub mod resample;
 pub mod survival;
 pub mod twosample;

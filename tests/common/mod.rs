@@ -119,3 +119,12 @@ pub fn pilot_dir(config: &str, file: &str, data: impl AsRef<[u8]>) -> tempfile::
     fs::write(dir.path().join("notebooks-data").join(file), data).unwrap();
     dir
 }
+
+/// The noncentral t distribution function (stats::power, Lenth's AS 243) against
+/// scipy.stats.nct (Boost), relative ...
+pub const NCT_REL_TOL: f64 = 1e-10;
+/// ... with this absolute floor. The series' own truncation error is below 1e-15, but
+/// its term Φ(−δ) comes from statrs' normal distribution function (erfc, about 5e-11
+/// relative), which is off by up to 1.05e-12 absolute on the fixture grid (at δ = −2);
+/// tails far below 1e-2 are therefore compared absolutely.
+pub const NCT_ABS_TOL: f64 = 2e-12;

@@ -34,6 +34,10 @@ enum Command {
     /// Adjust a list of p-values for multiple testing (Holm, Bonferroni, BH).
     #[command(after_help = cli::adjust::EXAMPLES)]
     Adjust(cli::adjust::AdjustArgs),
+    /// Pool estimates across sites or projects: fixed or random effects (DL, REML,
+    /// Paule-Mandel), heterogeneity, prediction interval, forest plot.
+    #[command(after_help = cli::meta::EXAMPLES)]
+    Meta(cli::meta::MetaArgs),
     /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
     #[command(after_help = cli::coverage::EXAMPLES)]
     Coverage(cli::coverage::CoverageArgs),
@@ -68,6 +72,7 @@ fn main() {
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Adjust(a) => cli::adjust::run(a),
         Command::Coverage(a) => cli::coverage::run(a),
+        Command::Meta(a) => cli::meta::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
     };

@@ -22,6 +22,7 @@ use crate::analysis::Scale;
 use crate::cli::compare::Format;
 use crate::config::Lang;
 use crate::error::{Error, Result, closest};
+use crate::plot::{self, ForestChart, ForestHeterogeneity, ForestPooled, ForestRow};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::meta::{self, Method, Options, Pooled};
 
@@ -772,8 +773,110 @@ pub fn run(args: &MetaArgs) -> Result<()> {
     super::print_out(&text)
 }
 
+/// The forest plot of the output, in `lang`: values on the pooling scale (log for
+/// ratios), every number taken from the output.
+pub fn forest_chart(out: &MetaOutput, input: &MetaInput, lang: Lang) -> ForestChart {
+    let e = &out.estimates[0];
+    let ratio = e.scale == Scale::Ratio;
+    let pool_scale = |x: f64| if ratio { x.ln() } else { x };
+    let nl = lang == Lang::Nl;
+    let method = match e.estimator.as_str() {
+        "meta_fe" if nl => "vaste effecten",
+        "meta_fe" => "fixed effect",
+        m => method_short(m),
+    };
+    let hksj = if e.se_type.is_some() { ", HKSJ" } else { "" };
+    let pooled_label = if nl {
+        format!("Gepoold ({method}{hksj})")
+    } else {
+        format!("Pooled ({method}{hksj})")
+    };
+    let title = match (&e.outcome, nl) {
+        (Some(o), true) => format!("Meta-analyse van de projecten: {o}"),
+        (Some(o), false) => format!("Meta-analysis of the projects: {o}"),
+        (None, true) => "Meta-analyse".to_string(),
+        (None, false) => "Meta-analysis".to_string(),
+    };
+    let subtitle = match (&e.comparison, nl) {
+        (Some(c), true) => format!("{c}; schatting per project met betrouwbaarheidsinterval"),
+        (Some(c), false) => format!("{c}; estimate per project with confidence interval"),
+        (None, true) => "Schatting per studie met betrouwbaarheidsinterval".to_string(),
+        (None, false) => "Estimate per study with confidence interval".to_string(),
+    };
+    let axis_label = match (ratio, nl) {
+        (true, true) => "Logaritme van de ratio (0 = geen effect)",
+        (true, false) => "Log of the ratio (0 = no effect)",
+        (false, true) => "Verschil (0 = geen effect)",
+        (false, false) => "Difference (0 = no effect)",
+    }
+    .to_string();
+    let note = if nl {
+        "Vierkantjes: schatting per studie, grootte naar gewicht. Ruit: gepoolde schatting. Rode balk: voorspellingsinterval voor een nieuwe locatie."
+    } else {
+        "Squares: estimate per study, sized by weight. Diamond: pooled estimate. Red bar: prediction interval for a new site."
+    }
+    .to_string();
+    let h = &e.heterogeneity;
+    ForestChart {
+        title,
+        subtitle,
+        axis_label,
+        rows: out
+            .studies
+            .iter()
+            .zip(&input.studies)
+            .map(|(s, raw)| ForestRow {
+                label: s.label.clone(),
+                n: s.n,
+                estimate: raw.estimate,
+                ci_low: pool_scale(s.ci_low),
+                ci_high: pool_scale(s.ci_high),
+                weight: s.weight,
+            })
+            .collect(),
+        pooled: ForestPooled {
+            label: pooled_label,
+            estimate: pool_scale(e.estimate),
+            ci_low: pool_scale(e.ci_low),
+            ci_high: pool_scale(e.ci_high),
+        },
+        prediction: e
+            .prediction_low
+            .zip(e.prediction_high)
+            .map(|(a, b)| (pool_scale(a), pool_scale(b))),
+        heterogeneity: ForestHeterogeneity {
+            i2: h.i2,
+            tau2: h.tau2,
+            tau2_ci_low: h.tau2_ci_low,
+            tau2_ci_high: h.tau2_ci_high,
+            q: h.q,
+            q_df: h.q_df,
+            q_p_value: h.q_p_value,
+        },
+        conf_level: e.conf_level,
+        note,
+        lang,
+    }
+}
+
+fn method_short(estimator: &str) -> &'static str {
+    match estimator {
+        "meta_dl" => "DL",
+        "meta_reml" => "REML",
+        _ => "PM",
+    }
+}
+
 /// Write forest.png and forest.svg into `dir`.
 fn write_chart(out: &MetaOutput, input: &MetaInput, lang: Lang, dir: &Path) -> Result<()> {
-    let _ = (out, input, lang, dir);
+    let chart = forest_chart(out, input, lang);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(dir, "cannot create the output folder").with_cause(e))?;
+    let png = plot::forest_chart_png(&chart)?;
+    let svg = plot::forest_chart_svg(&chart)?;
+    for (name, bytes) in [("forest.png", png), ("forest.svg", svg.into_bytes())] {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, "cannot write").with_cause(e))?;
+    }
     Ok(())
 }

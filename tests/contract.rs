@@ -207,6 +207,7 @@ fn every_help_ends_with_examples() {
         "simulate",
         "adjust",
         "coverage",
+        "meta",
         "completions",
         "man",
     ] {

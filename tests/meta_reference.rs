@@ -139,6 +139,21 @@ fn tau2_functions_agree_with_pool() {
     assert_close("tau2 ci high", hi, f["tau2_ci_high"].as_f64().unwrap());
 }
 
+/// A case proptest found where plain Fisher scoring crawls (k = 2, variances 3,600
+/// times apart): the REML tau² must still match metafor, whose value here was computed
+/// with `rma(yi, sei = ..., method = "REML", control = list(threshold = 1e-15,
+/// maxiter = 10000))` (R 4.2.2, metafor 3.8-1).
+#[test]
+fn reml_when_fisher_scoring_is_slow() {
+    let y = [2.1726226177730674, 2.7713869256386596];
+    let se = [0.5973789607004721, 0.01];
+    assert_close(
+        "REML tau2",
+        meta::tau2_reml(&y, &se).unwrap(),
+        0.0007785368430926183,
+    );
+}
+
 fn any_method() -> impl Strategy<Value = Method> {
     prop_oneof![
         Just(Method::Fixed),

@@ -171,7 +171,7 @@ impl Data {
 /// from Q(0) to 0, so the root is bracketed by doubling and found by bisection to the
 /// last bit (each step costs O(k)).
 fn solve_q(d: &Data, target: f64) -> f64 {
-    if !(d.q_at(0.0) > target) {
+    if !super::above(d.q_at(0.0), target) {
         return 0.0;
     }
     let mut lo = 0.0;
@@ -235,8 +235,10 @@ fn pm(d: &Data) -> f64 {
 /// algorithm of metafor `rma(method = "REML")`: start at the Hedges (HE) estimator
 /// max(0, (Σ(yᵢ − ȳ)² − (k−1)/k·Σvᵢ)/(k − 1)), then
 /// τ² ← τ² + (y'PPy − tr P) / tr(PP) with P = W − ww'/Σw, halving the step while it
-/// would make τ² negative, until the change is below 1e-14 relative (metafor's default
-/// stops at an absolute change of 1e-5; the fixtures tighten it). As metafor, when the
+/// would make τ² negative, until the change is below 1e-12 relative (metafor's default
+/// stops at an absolute change of 1e-5; the fixtures tighten it to 1e-15); then the
+/// root of the REML score y'PPy = tr P next to that point is found by bisection to the
+/// last bit, or τ² = 0 when the score is negative down to 0. As metafor, when the
 /// restricted log-likelihood at τ² = 0 is higher than at the end point, τ² = 0.
 pub fn tau2_reml(estimates: &[f64], std_errors: &[f64]) -> StatsResult<f64> {
     let d = Data::new(estimates, std_errors)?;
@@ -249,43 +251,102 @@ fn reml(d: &Data) -> StatsResult<f64> {
     let rss = d.y.iter().map(|y| (y - ybar) * (y - ybar)).sum::<f64>();
     let he = (rss - (k - 1.0) / k * d.v.iter().sum::<f64>()) / (k - 1.0);
     let mut tau2 = he.max(0.0);
-    let mut converged = false;
-    for _ in 0..10_000 {
-        let w = d.weights(tau2);
-        let (mu, sw, _) = d.fit(&w);
-        let sw2: f64 = w.iter().map(|w| w * w).sum();
-        let sw3: f64 = w.iter().map(|w| w * w * w).sum();
-        // P y = wᵢ(yᵢ − μ̂); tr P = Σw − Σw²/Σw; tr PP = Σw² − 2Σw³/Σw + (Σw²/Σw)².
-        let ypp_y: f64 = w
-            .iter()
-            .zip(&d.y)
-            .map(|(w, y)| (w * (y - mu)) * (w * (y - mu)))
-            .sum();
-        let tr_p = sw - sw2 / sw;
-        let tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) * (sw2 / sw);
-        let mut adj = (ypp_y - tr_p) / tr_pp;
+    for _ in 0..1_000 {
+        let (score, info) = reml_score(d, tau2);
+        let mut adj = score / info;
         if !adj.is_finite() {
-            adj = 0.0;
+            break;
         }
         while tau2 + adj < 0.0 {
             adj /= 2.0;
         }
         let old = tau2;
         tau2 += adj;
-        if (tau2 - old).abs() <= 1e-14 * tau2.max(1e-300) || tau2 == old {
-            converged = true;
+        if (tau2 - old).abs() <= 1e-12 * tau2 {
             break;
         }
     }
-    if !converged {
+    let tau2 = polish_reml(d, tau2);
+    if !tau2.is_finite() {
         return Err(StatsError::Invalid(
-            "REML Fisher scoring did not converge in 10,000 steps".into(),
+            "REML estimate of tau² not found (the restricted likelihood has no maximum)".into(),
         ));
     }
     if restricted_loglik(d, 0.0) > restricted_loglik(d, tau2) {
-        tau2 = 0.0;
+        return Ok(0.0);
     }
     Ok(tau2)
+}
+
+/// Twice the REML score, y'PPy − tr P, and the Fisher information tr(PP) (times two)
+/// at τ², for the intercept-only model: P y = wᵢ(yᵢ − μ̂), tr P = Σw − Σw²/Σw and
+/// tr PP = Σw² − 2Σw³/Σw + (Σw²/Σw)².
+fn reml_score(d: &Data, tau2: f64) -> (f64, f64) {
+    let w = d.weights(tau2);
+    let (mu, sw, _) = d.fit(&w);
+    let sw2: f64 = w.iter().map(|w| w * w).sum();
+    let sw3: f64 = w.iter().map(|w| w * w * w).sum();
+    let ypp_y: f64 = w
+        .iter()
+        .zip(&d.y)
+        .map(|(w, y)| (w * (y - mu)) * (w * (y - mu)))
+        .sum();
+    let tr_p = sw - sw2 / sw;
+    let tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) * (sw2 / sw);
+    (ypp_y - tr_p, tr_pp)
+}
+
+/// The root of the REML score next to `start` (where Fisher scoring stopped), to the
+/// last bit: bracketed by halving or doubling from `start`, then bisection. Fisher
+/// scoring can converge slowly (k = 2 with very unequal variances took more than
+/// 10,000 steps to reach 1e-14); bisection on the score's sign does not. 0 when the
+/// score is not positive down to τ² = 0 (the maximum is on the boundary).
+fn polish_reml(d: &Data, start: f64) -> f64 {
+    let positive = |t: f64| reml_score(d, t).0 > 0.0;
+    let (mut lo, mut hi);
+    if start > 0.0 && positive(start) {
+        lo = start;
+        hi = 2.0 * start;
+        while positive(hi) {
+            lo = hi;
+            hi *= 2.0;
+            if !hi.is_finite() {
+                return f64::INFINITY;
+            }
+        }
+    } else {
+        if !positive(0.0) {
+            return 0.0;
+        }
+        hi = start;
+        lo = start / 2.0;
+        while lo > 0.0 && !positive(lo) {
+            hi = lo;
+            lo /= 2.0;
+        }
+        if hi <= 0.0 {
+            // Fisher scoring stopped at 0 though the score there is positive.
+            hi = d.v.iter().cloned().fold(0.0, f64::max).max(1.0);
+            while positive(hi) {
+                lo = hi;
+                hi *= 2.0;
+                if !hi.is_finite() {
+                    return f64::INFINITY;
+                }
+            }
+        }
+    }
+    loop {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            return mid;
+        }
+        if positive(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
 }
 
 /// Restricted log-likelihood of the intercept-only model at τ², up to a constant:

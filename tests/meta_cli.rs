@@ -305,3 +305,72 @@ fn results_json_of_a_pilot_pools_its_projects() {
         &["work_1m", "Did you mean", "work_12m"],
     );
 }
+
+/// Ratio-scale estimates (results.json gives the ratio and the SE of its log) are
+/// pooled on the log scale and reported as ratios; a withheld project is left out with
+/// a note.
+#[test]
+fn ratio_estimates_are_pooled_on_the_log_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |subset: &str, est: Option<f64>, se: Option<f64>| {
+        serde_json::json!({
+            "outcome": "work", "subset": subset, "comparison": "t vs c", "treated": "t",
+            "control": "c", "estimator": "risk_ratio", "headline": true, "scale": "ratio",
+            "estimate": est, "std_error": se, "suppressed": est.is_none(),
+            "n_treated": 50, "n_control": 50
+        })
+    };
+    let results = serde_json::json!({"estimates": [
+        row("pooled", Some(1.3), Some(0.1)),
+        row("a", Some(1.5), Some(0.2)),
+        row("b", Some(1.1), Some(0.15)),
+        row("c", Some(0.9), Some(0.3)),
+        row("d", None, None),
+    ]});
+    fs::write(dir.path().join("results.json"), results.to_string()).unwrap();
+    let args = [
+        "meta",
+        "results.json",
+        "--outcome",
+        "work",
+        "--method",
+        "dl",
+        "--format",
+        "json",
+    ];
+    let v = json_of(dir.path(), &args);
+    let e = &v["estimates"][0];
+    assert_eq!(e["scale"], "ratio");
+    let p = meta::pool(
+        &[1.5f64.ln(), 1.1f64.ln(), 0.9f64.ln()],
+        &[0.2, 0.15, 0.3],
+        Options {
+            method: Method::DerSimonianLaird,
+            hksj: true,
+            conf_level: 0.95,
+        },
+    )
+    .unwrap();
+    same(
+        "ratio",
+        e["estimate"].as_f64().unwrap(),
+        p.inference.estimate.exp(),
+    );
+    same(
+        "ci_low",
+        e["ci_low"].as_f64().unwrap(),
+        p.inference.ci_low.exp(),
+    );
+    same(
+        "se of log",
+        e["std_error"].as_f64().unwrap(),
+        p.inference.std_error,
+    );
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("project d")),
+        "{v}"
+    );
+}

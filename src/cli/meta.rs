@@ -599,6 +599,16 @@ fn fmt_df(df: Option<f64>) -> String {
     df.map(|d| format!("{d}")).unwrap_or_default()
 }
 
+/// "= 0.123" or "< 0.001", to follow "p".
+fn p_text(p: f64) -> String {
+    let t = fmt_p(p);
+    if t.starts_with('<') {
+        t
+    } else {
+        format!("= {t}")
+    }
+}
+
 /// The `table` format.
 pub fn table(out: &MetaOutput) -> String {
     let e = &out.estimates[0];
@@ -641,9 +651,9 @@ pub fn table(out: &MetaOutput) -> String {
     let mut text = render(&rows);
     let h = &e.heterogeneity;
     text.push_str(&format!(
-        "\nMethod: {}.\nPooled p = {}. Heterogeneity: tau² = {} ({:.0}% CI {} to {}), I² = {:.1}%, H² = {}, Q = {} on {} df, p = {}.\n",
+        "\nMethod: {}.\nPooled p {}. Heterogeneity: tau² = {} ({:.0}% CI {} to {}), I² = {:.1}%, H² = {}, Q = {} on {} df, p {}.\n",
         method_text(e),
-        fmt_p(e.p_value),
+        p_text(e.p_value),
         fmt_value(h.tau2),
         100.0 * e.conf_level,
         fmt_value(h.tau2_ci_low),
@@ -652,7 +662,7 @@ pub fn table(out: &MetaOutput) -> String {
         fmt_value(h.h2),
         fmt_value(h.q),
         h.q_df,
-        fmt_p(h.q_p_value),
+        p_text(h.q_p_value),
     ));
     if e.scale == Scale::Ratio {
         text.push_str("Ratios are pooled on the log scale; tau² is on the log scale.\n");

@@ -108,7 +108,12 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
 
     // Column headings.
     let base = y + TICK.baseline_in_line();
-    s.text(MARGIN, base, w.study, TICK.bold(), MUTED, Align::Left);
+    let study_head = if c.rows.iter().any(|r| r.n.is_some()) {
+        w.study
+    } else {
+        w.study.trim_end_matches(" (n)")
+    };
+    s.text(MARGIN, base, study_head, TICK.bold(), MUTED, Align::Left);
     let ci_head = format!(
         "{} [{}% {}]",
         w.estimate,
@@ -227,7 +232,7 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
 
     let h = &c.heterogeneity;
     let line = format!(
-        "{}: I² = {}%, τ² = {} [{}% {} {}{} {}], Q = {} (df = {}), p = {}",
+        "{}: I² = {}%, τ² = {} [{}% {} {}{} {}], Q = {} (df = {}), p {}",
         w.heterogeneity,
         format_number(h.i2, 1, lang),
         format_number(h.tau2, 4, lang),
@@ -247,7 +252,7 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
                 Lang::En => "< 0.001".to_string(),
             }
         } else {
-            format_number(h.q_p_value, 3, lang)
+            format!("= {}", format_number(h.q_p_value, 3, lang))
         },
     );
     let het = wrap(&line, LABEL, f64::from(WIDTH - 2 * MARGIN), 2);

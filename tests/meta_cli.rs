@@ -298,6 +298,35 @@ fn results_json_of_a_pilot_pools_its_projects() {
     assert_eq!(v["studies"].as_array().unwrap().len(), 4);
     assert!(dir.path().join("meta/forest.png").exists());
 
+    // The pilot's own results carry the same random-effects pooling (issue 17 item 2),
+    // and its report shows it with the forest plot and says whether the projects agree.
+    let m = r["meta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["outcome"] == "work_18m")
+        .expect("results.json has the pooling of work_18m");
+    assert_eq!(m["estimator"], "meta_reml");
+    assert_eq!(m["se_type"], "hksj");
+    same(
+        "pilot meta",
+        m["estimate"].as_f64().unwrap(),
+        p.inference.estimate,
+    );
+    same(
+        "pilot meta tau2",
+        m["heterogeneity"]["tau2"].as_f64().unwrap(),
+        p.heterogeneity.tau2,
+    );
+    assert_eq!(m["projects_agree"], true);
+    assert!(out_dir.join("forest-work_18m.png").exists());
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("forest-work_18m.png")
+            && md.contains("The projects do not differ more than chance explains"),
+        "{md}"
+    );
+
     // An outcome that is not there is named, with the outcomes that are.
     fails_with(
         &root(),

@@ -10,7 +10,7 @@ mod common;
 use common::{assert_close, root};
 use proptest::prelude::*;
 use serde_json::Value;
-use via_eval::stats::meta::{self, Method, Options, Pooled};
+use via_eval::stats::meta::{self, Measure, Method, Options, Pooled};
 
 const CASES: [&str; 5] = ["bcg", "bcg_first4", "bcg_5to8", "bcg_5to8_90", "hine1989"];
 
@@ -152,6 +152,58 @@ fn reml_when_fisher_scoring_is_slow() {
         meta::tau2_reml(&y, &se).unwrap(),
         0.0007785368430926183,
     );
+}
+
+/// Effect sizes from event counts against metafor's escalc on trials with zero cells
+/// (one with no events at all), and the REML + Knapp-Hartung pooling of them.
+#[test]
+fn counts_match_escalc() {
+    let f = fixture("counts_nielweise2007");
+    let et = floats(&f["events_treated"]);
+    let nt = floats(&f["n_treated"]);
+    let ec = floats(&f["events_control"]);
+    let nc = floats(&f["n_control"]);
+    for m in f["measures"].as_array().unwrap() {
+        let name = m["measure"].as_str().unwrap();
+        let measure = match name {
+            "RD" => Measure::RiskDifference,
+            "RR" => Measure::LogRiskRatio,
+            "OR" => Measure::LogOddsRatio,
+            other => panic!("unknown measure {other}"),
+        };
+        let yi = floats(&m["yi"]);
+        let vi = floats(&m["vi"]);
+        let mut se = Vec::new();
+        for i in 0..yi.len() {
+            let (y, v) = meta::effect_from_counts(measure, et[i], nt[i], ec[i], nc[i]).unwrap();
+            assert_close(&format!("{name} yi {i}"), y, yi[i]);
+            assert_close(&format!("{name} vi {i}"), v, vi[i]);
+            se.push(v.sqrt());
+        }
+        let p = meta::pool(
+            &yi,
+            &se,
+            Options {
+                method: Method::Reml,
+                hksj: true,
+                conf_level: 0.95,
+            },
+        )
+        .unwrap();
+        let want = &m["reml_knha"];
+        let what = format!("{name} pooled");
+        let inf = &p.inference;
+        check(&what, "estimate", Some(inf.estimate), want);
+        check(&what, "std_error", Some(inf.std_error), want);
+        check(&what, "ci_low", Some(inf.ci_low), want);
+        check(&what, "ci_high", Some(inf.ci_high), want);
+        check(&what, "tau2", Some(p.heterogeneity.tau2), want);
+        check(&what, "q", Some(p.heterogeneity.q), want);
+    }
+    assert!(meta::effect_from_counts(Measure::LogRiskRatio, 3.0, 2.0, 1.0, 5.0).is_err());
+    assert!(meta::effect_from_counts(Measure::LogOddsRatio, -1.0, 2.0, 1.0, 5.0).is_err());
+    assert!(meta::effect_from_counts(Measure::RiskDifference, 1.5, 2.0, 1.0, 5.0).is_err());
+    assert!(meta::effect_from_counts(Measure::RiskDifference, 0.0, 0.0, 1.0, 5.0).is_err());
 }
 
 fn any_method() -> impl Strategy<Value = Method> {

@@ -93,6 +93,76 @@ pub struct LeftOut {
     pub pooled: Pooled,
 }
 
+/// The effect measure computed from event counts per arm ([`effect_from_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Risk difference p₁ − p₀.
+    RiskDifference,
+    /// Log risk ratio ln(p₁/p₀).
+    LogRiskRatio,
+    /// Log odds ratio.
+    LogOddsRatio,
+}
+
+/// One study's effect and its sampling variance from its events and sizes per arm,
+/// treated (`events_t` of `n_t`) against control (`events_c` of `n_c`).
+///
+/// Source: metafor `escalc` with its defaults (measure "RD", "RR", "OR"; `add = 1/2`,
+/// `to = "only0"`, `drop00 = FALSE`, `vtype = "LS"`): with a = events_t,
+/// b = n_t − a, c = events_c, d = n_c − c, when any of the four cells is 0, 1/2 is added
+/// to all four (a study with no events in either arm is kept, so corrected). Then
+/// RD = a/(a+b) − c/(c+d) with v = p₁(1−p₁)/(a+b) + p₀(1−p₀)/(c+d);
+/// log RR = ln((a/(a+b)) / (c/(c+d))) with v = 1/a − 1/(a+b) + 1/c − 1/(c+d);
+/// log OR = ln(ad/(bc)) with v = 1/a + 1/b + 1/c + 1/d.
+/// Returns (estimate, variance). Errors: counts that are negative, not whole, or
+/// events above the arm size, or an empty arm.
+pub fn effect_from_counts(
+    measure: Measure,
+    events_t: f64,
+    n_t: f64,
+    events_c: f64,
+    n_c: f64,
+) -> StatsResult<(f64, f64)> {
+    for (x, what) in [
+        (events_t, "treated events"),
+        (n_t, "treated size"),
+        (events_c, "control events"),
+        (n_c, "control size"),
+    ] {
+        if !(x.is_finite() && x >= 0.0 && x.fract() == 0.0) {
+            return Err(StatsError::Invalid(format!(
+                "{what} must be a whole number of at least 0, is {x}"
+            )));
+        }
+    }
+    if !(n_t > 0.0 && n_c > 0.0) {
+        return Err(StatsError::Invalid("an arm has no units".into()));
+    }
+    if events_t > n_t || events_c > n_c {
+        return Err(StatsError::Invalid(format!(
+            "more events than units ({events_t} of {n_t}, {events_c} of {n_c})"
+        )));
+    }
+    let (mut a, mut b, mut c, mut d) = (events_t, n_t - events_t, events_c, n_c - events_c);
+    if a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0 {
+        a += 0.5;
+        b += 0.5;
+        c += 0.5;
+        d += 0.5;
+    }
+    let (n1, n0) = (a + b, c + d);
+    let (p1, p0) = (a / n1, c / n0);
+    Ok(match measure {
+        Measure::RiskDifference => (p1 - p0, p1 * (1.0 - p1) / n1 + p0 * (1.0 - p0) / n0),
+        Measure::LogRiskRatio => ((p1 / p0).ln(), 1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n0),
+        Measure::LogOddsRatio => (
+            (a * d / (b * c)).ln(),
+            1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
+        ),
+    })
+}
+
 /// Checked inputs: the estimates and their variances.
 struct Data {
     y: Vec<f64>,

@@ -403,3 +403,99 @@ fn ratio_estimates_are_pooled_on_the_log_scale() {
         "{v}"
     );
 }
+
+/// Event counts per arm: the CSV of dat.nielweise2007 (zero cells, one double-zero
+/// trial) pooled as odds ratios gives metafor's REML + Knapp-Hartung result, reported
+/// as a ratio.
+#[test]
+fn counts_input_matches_metafor() {
+    let f: Value = serde_json::from_slice(
+        &fs::read(root().join("tests/fixtures/reference/meta_counts_nielweise2007.json")).unwrap(),
+    )
+    .unwrap();
+    let col = |k: &str| -> Vec<f64> {
+        f[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let (et, nt, ec, nc) = (
+        col("events_treated"),
+        col("n_treated"),
+        col("events_control"),
+        col("n_control"),
+    );
+    let mut csv = String::from("trial,et,nt,ec,nc\n");
+    for (i, label) in f["labels"].as_array().unwrap().iter().enumerate() {
+        csv.push_str(&format!(
+            "\"{}\",{},{},{},{}\n",
+            label.as_str().unwrap(),
+            et[i],
+            nt[i],
+            ec[i],
+            nc[i]
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("niel.csv"), csv).unwrap();
+    let args = [
+        "meta",
+        "niel.csv",
+        "--events-treated",
+        "et",
+        "--n-treated",
+        "nt",
+        "--events-control",
+        "ec",
+        "--n-control",
+        "nc",
+        "--label",
+        "trial",
+        "--measure",
+        "or",
+        "--hksj",
+        "--format",
+        "json",
+    ];
+    let v = json_of(dir.path(), &args);
+    let e = &v["estimates"][0];
+    assert_eq!(e["scale"], "ratio");
+    let want = f["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["measure"] == "OR")
+        .unwrap()["reml_knha"]
+        .clone();
+    common::assert_close(
+        "pooled OR",
+        e["estimate"].as_f64().unwrap(),
+        want["estimate"].as_f64().unwrap().exp(),
+    );
+    common::assert_close(
+        "SE of log OR",
+        e["std_error"].as_f64().unwrap(),
+        want["std_error"].as_f64().unwrap(),
+    );
+    common::assert_close(
+        "tau2",
+        e["heterogeneity"]["tau2"].as_f64().unwrap(),
+        want["tau2"].as_f64().unwrap(),
+    );
+    assert_eq!(v["studies"][0]["n"].as_u64(), Some(233));
+
+    // More events than units is named with its line.
+    fs::write(
+        dir.path().join("bad.csv"),
+        "trial,et,nt,ec,nc\nA,1,10,2,10\nB,12,10,2,10\n",
+    )
+    .unwrap();
+    let mut bad = args.to_vec();
+    bad[1] = "bad.csv";
+    fails_with(
+        dir.path(),
+        &bad,
+        &["bad.csv", "line 3", "more events than units"],
+    );
+}

@@ -57,6 +57,27 @@ impl From<MethodArg> for Method {
     }
 }
 
+/// `--measure`: the effect measure computed from event counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MeasureArg {
+    /// Risk difference.
+    Rd,
+    /// Risk ratio.
+    Rr,
+    /// Odds ratio.
+    Or,
+}
+
+impl From<MeasureArg> for meta::Measure {
+    fn from(m: MeasureArg) -> Self {
+        match m {
+            MeasureArg::Rd => meta::Measure::RiskDifference,
+            MeasureArg::Rr => meta::Measure::LogRiskRatio,
+            MeasureArg::Or => meta::Measure::LogOddsRatio,
+        }
+    }
+}
+
 /// Below this many estimates the Hartung-Knapp-Sidik-Jonkman adjustment is on unless
 /// `--no-hksj` is given.
 pub const HKSJ_BELOW: usize = 10;
@@ -77,6 +98,24 @@ pub struct MetaArgs {
     /// CSV: column with each study's sample size (optional).
     #[arg(long, help_heading = super::INPUT)]
     pub n: Option<String>,
+    /// CSV of counts: column with the events in the treated arm (with --n-treated,
+    /// --events-control, --n-control and --measure, instead of --estimate).
+    #[arg(long, help_heading = super::INPUT, requires_all = ["n_treated", "events_control", "n_control"], conflicts_with_all = ["estimate", "std_error", "n"])]
+    pub events_treated: Option<String>,
+    /// CSV of counts: column with the size of the treated arm.
+    #[arg(long, help_heading = super::INPUT, requires = "events_treated")]
+    pub n_treated: Option<String>,
+    /// CSV of counts: column with the events in the control arm.
+    #[arg(long, help_heading = super::INPUT, requires = "events_treated")]
+    pub events_control: Option<String>,
+    /// CSV of counts: column with the size of the control arm.
+    #[arg(long, help_heading = super::INPUT, requires = "events_treated")]
+    pub n_control: Option<String>,
+    /// CSV of counts: the effect measure (risk difference, risk ratio, odds ratio;
+    /// ratios are pooled on the log scale). As metafor escalc, 1/2 is added to every
+    /// cell of a study with a zero cell.
+    #[arg(long, help_heading = super::INPUT, value_enum, default_value = "rd")]
+    pub measure: MeasureArg,
     /// results.json: the outcome whose per-project estimates are pooled.
     #[arg(long, help_heading = super::INPUT)]
     pub outcome: Option<String>,
@@ -230,11 +269,14 @@ fn is_json(args: &MetaArgs) -> bool {
 /// Read the studies from a CSV file with the columns the flags name.
 pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
     let path = &args.file;
-    let (Some(est_col), Some(se_col)) = (&args.estimate, &args.std_error) else {
+    let counts = args.events_treated.is_some();
+    if !counts && (args.estimate.is_none() || args.std_error.is_none()) {
         return Err(Error::usage(
-            "a CSV input needs --estimate COL and --std-error COL (or give a results.json with --outcome ID)",
+            "a CSV input needs --estimate COL and --std-error COL, or the counts \
+             --events-treated, --n-treated, --events-control and --n-control \
+             (or give a results.json with --outcome ID)",
         ));
-    };
+    }
     let text = read_text(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -257,20 +299,44 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
             )
         })
     };
-    let ie = column(est_col, "--estimate")?;
-    let is = column(se_col, "--std-error")?;
+    // The numeric columns read per row, with their flags: estimate and SE, or the
+    // four counts.
+    let flags: Vec<(&str, &str)> = if counts {
+        vec![
+            (
+                "--events-treated",
+                args.events_treated.as_deref().unwrap_or(""),
+            ),
+            ("--n-treated", args.n_treated.as_deref().unwrap_or("")),
+            (
+                "--events-control",
+                args.events_control.as_deref().unwrap_or(""),
+            ),
+            ("--n-control", args.n_control.as_deref().unwrap_or("")),
+        ]
+    } else {
+        vec![
+            ("--estimate", args.estimate.as_deref().unwrap_or("")),
+            ("--std-error", args.std_error.as_deref().unwrap_or("")),
+        ]
+    };
+    let cols: Vec<(usize, &str)> = flags
+        .iter()
+        .map(|(flag, name)| column(name, flag).map(|i| (i, *name)))
+        .collect::<Result<_>>()?;
     let il = args
         .label
         .as_deref()
         .map(|c| column(c, "--label"))
         .transpose()?;
     let inn = args.n.as_deref().map(|c| column(c, "--n")).transpose()?;
+    let measure: meta::Measure = args.measure.into();
     let mut studies = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| Error::data(path, "cannot read a line").with_cause(e))?;
         let line = rec.position().map_or(0, |p| p.line());
         let field = |i: usize| rec.get(i).unwrap_or("");
-        let number = |i: usize, name: &str| -> Result<f64> {
+        let number = |(i, name): (usize, &str)| -> Result<f64> {
             let s = field(i);
             s.parse::<f64>()
                 .ok()
@@ -282,13 +348,21 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
                     )
                 })
         };
-        let estimate = number(ie, est_col)?;
-        let std_error = number(is, se_col)?;
-        if std_error <= 0.0 {
+        let values: Vec<f64> = cols.iter().map(|&c| number(c)).collect::<Result<_>>()?;
+        let (estimate, std_error, n_counts) = if counts {
+            let (y, v) =
+                meta::effect_from_counts(measure, values[0], values[1], values[2], values[3])
+                    .map_err(|e| Error::data(path, format!("line {line}: {e}")))?;
+            (y, v.sqrt(), Some((values[1] + values[3]) as usize))
+        } else {
+            (values[0], values[1], None)
+        };
+        if !counts && std_error <= 0.0 {
             return Err(Error::data(
                 path,
                 format!(
-                    "line {line}, column \"{se_col}\": standard error {std_error} must be positive"
+                    "line {line}, column \"{}\": standard error {std_error} must be positive",
+                    cols[1].1
                 ),
             ));
         }
@@ -302,7 +376,7 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
                     ),
                 )
             })?),
-            _ => None,
+            _ => n_counts,
         };
         let label = match il {
             Some(i) => field(i).to_string(),
@@ -324,9 +398,14 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
             ),
         ));
     }
+    let ratio = counts && measure != meta::Measure::RiskDifference;
     Ok(MetaInput {
         studies,
-        scale: Scale::Difference,
+        scale: if ratio {
+            Scale::Ratio
+        } else {
+            Scale::Difference
+        },
         outcome: None,
         comparison: None,
         treated: None,

@@ -499,3 +499,63 @@ fn counts_input_matches_metafor() {
         &["bad.csv", "line 3", "more events than units"],
     );
 }
+
+/// Several results.json files: the pilots' whole-sample estimates of a shared outcome
+/// are pooled, labelled by slug; a pilot with several comparisons needs --comparison.
+#[test]
+fn several_results_files_pool_the_pilots() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |subset: &str, cmp: &str, est: f64, se: f64| {
+        serde_json::json!({
+            "outcome": "work_12m", "subset": subset, "comparison": cmp, "treated": "t",
+            "control": "c", "estimator": "ols_adjusted", "headline": true,
+            "scale": "difference", "estimate": est, "std_error": se, "suppressed": false,
+            "n_treated": 100, "n_control": 120
+        })
+    };
+    let a = serde_json::json!({"slug": "pilot-a", "estimates": [
+        row("pooled", "t vs c", 0.05, 0.02), row("north", "t vs c", 0.07, 0.03)]});
+    let b = serde_json::json!({"slug": "pilot-b", "estimates": [
+        row("pooled", "x vs c", 0.01, 0.01), row("pooled", "y vs c", 0.03, 0.015)]});
+    fs::write(dir.path().join("a.json"), a.to_string()).unwrap();
+    fs::write(dir.path().join("b.json"), b.to_string()).unwrap();
+    let args = [
+        "meta",
+        "a.json",
+        "b.json",
+        "--outcome",
+        "work_12m",
+        "--comparison",
+        "y vs c",
+        "--method",
+        "fe",
+        "--format",
+        "json",
+    ];
+    let v = json_of(dir.path(), &args);
+    let e = &v["estimates"][0];
+    let p = meta::pool(
+        &[0.05, 0.03],
+        &[0.02, 0.015],
+        Options {
+            method: Method::Fixed,
+            hksj: true,
+            conf_level: 0.95,
+        },
+    )
+    .unwrap();
+    same(
+        "pooled pilots",
+        e["estimate"].as_f64().unwrap(),
+        p.inference.estimate,
+    );
+    assert_eq!(v["studies"][0]["label"], "pilot-a");
+    assert_eq!(v["studies"][1]["label"], "pilot-b");
+    let out = run_in(dir.path(), &args[..5]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&args[..5], &out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("b.json") && err.contains("x vs c; y vs c"),
+        "{err}"
+    );
+}

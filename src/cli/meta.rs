@@ -31,7 +31,9 @@ pub const EXAMPLES: &str = "\
 Examples:
   via-eval meta sites.csv --estimate effect --std-error se --label site
   via-eval meta out/leren-en-werken/results.json --outcome work_18m --out out/meta
-  via-eval meta sites.csv --estimate effect --std-error se --method dl --no-hksj --format json";
+  via-eval meta sites.csv --estimate effect --std-error se --method dl --no-hksj --format json
+  via-eval meta out/lew/results.json out/uwv/results.json --outcome work_12m \\
+      --comparison \"persoonlijk vs basis-online\"";
 
 /// `--method`: the estimator of the between-study variance tau².
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,8 +86,11 @@ pub const HKSJ_BELOW: usize = 10;
 
 #[derive(clap::Args, Debug)]
 pub struct MetaArgs {
-    /// A CSV file with one row per study, or a via-eval results.json (with --outcome).
-    pub file: PathBuf,
+    /// A CSV file with one row per study, or a via-eval results.json (with --outcome;
+    /// its projects are pooled), or several results.json files (with --outcome; the
+    /// pilots' whole-sample estimates of that outcome are pooled).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// CSV: column with the estimates.
     #[arg(long, help_heading = super::INPUT)]
     pub estimate: Option<String>,
@@ -120,8 +125,9 @@ pub struct MetaArgs {
     #[arg(long, help_heading = super::INPUT)]
     pub outcome: Option<String>,
     /// results.json: the comparison ("<treated> vs <control>") when there are several.
+    /// Pooling pilots: repeat it to name the comparison of each pilot that has several.
     #[arg(long, help_heading = super::INPUT)]
-    pub comparison: Option<String>,
+    pub comparison: Vec<String>,
     /// Fixed effect, or random effects with tau² by DL, REML or Paule-Mandel.
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "reml")]
     pub method: MethodArg,
@@ -166,6 +172,8 @@ pub struct MetaInput {
     pub treated: Option<String>,
     pub control: Option<String>,
     pub notes: Vec<String>,
+    /// What the studies are: "study", "project" or "pilot" (for the chart's words).
+    pub unit: &'static str,
 }
 
 /// The heterogeneity block of the JSON output.
@@ -257,18 +265,25 @@ fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the file").with_cause(e))
 }
 
+impl MetaArgs {
+    /// The first input file (the only one, except when pooling pilots).
+    pub fn file(&self) -> &Path {
+        self.files.first().map_or(Path::new(""), PathBuf::as_path)
+    }
+}
+
 /// Whether the input is a results.json (by extension, or because `--outcome` is given).
 fn is_json(args: &MetaArgs) -> bool {
     args.outcome.is_some()
         || args
-            .file
+            .file()
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Read the studies from a CSV file with the columns the flags name.
 pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
-    let path = &args.file;
+    let path = args.file();
     let counts = args.events_treated.is_some();
     if !counts && (args.estimate.is_none() || args.std_error.is_none()) {
         return Err(Error::usage(
@@ -411,12 +426,13 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
         treated: None,
         control: None,
         notes: Vec::new(),
+        unit: "study",
     })
 }
 
 /// Read the per-project headline estimates of `--outcome` from a via-eval results.json.
 pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
-    let path = &args.file;
+    let path = args.file();
     let Some(outcome) = &args.outcome else {
         return Err(Error::usage(
             "a results.json input needs --outcome ID (the outcome whose projects are pooled)",
@@ -462,7 +478,7 @@ pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
         ));
     }
     let comparisons: BTreeSet<String> = chosen.iter().map(|r| s(r, "comparison")).collect();
-    let comparison = match &args.comparison {
+    let comparison = match args.comparison.first() {
         Some(c) if comparisons.contains(c) => c.clone(),
         Some(c) => {
             return Err(Error::usage(format!(
@@ -536,12 +552,155 @@ pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
         treated: Some(s(first, "treated")),
         control: Some(s(first, "control")),
         notes,
+        unit: "project",
+    })
+}
+
+/// Several results.json files: the whole-sample headline estimate of `--outcome` of
+/// each pilot (one comparison, `--comparison` when a pilot has several), labelled by
+/// the pilot's slug. The outcome must have the same id and scale in every file.
+pub fn read_pilots(args: &MetaArgs) -> Result<MetaInput> {
+    let Some(outcome) = &args.outcome else {
+        return Err(Error::usage(
+            "pooling several results.json files needs --outcome ID (the outcome they share)",
+        ));
+    };
+    let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("").to_string();
+    let mut studies = Vec::new();
+    let mut notes = Vec::new();
+    let mut scale: Option<String> = None;
+    let mut comparison_seen: Option<(String, String, String)> = None;
+    for path in &args.files {
+        let v: serde_json::Value = serde_json::from_str(&read_text(path)?)
+            .map_err(|e| Error::data(path, "is not valid JSON").with_cause(e))?;
+        let Some(rows) = v["estimates"].as_array() else {
+            return Err(Error::data(
+                path,
+                "has no \"estimates\" array; is it a via-eval results.json?",
+            ));
+        };
+        let rows: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| {
+                s(r, "outcome") == *outcome
+                    && s(r, "subset") == crate::analysis::POOLED
+                    && r["headline"].as_bool() == Some(true)
+            })
+            .collect();
+        // A pilot with several comparisons keeps the one --comparison names.
+        let rows: Vec<&serde_json::Value> = if rows.len() > 1 {
+            let named: Vec<&serde_json::Value> = rows
+                .iter()
+                .copied()
+                .filter(|r| args.comparison.contains(&s(r, "comparison")))
+                .collect();
+            if named.is_empty() {
+                let list: Vec<String> = rows.iter().map(|r| s(r, "comparison")).collect();
+                return Err(Error::usage(format!(
+                    "{}: outcome \"{outcome}\" has several comparisons; name one with --comparison: {}",
+                    path.display(),
+                    list.join("; ")
+                )));
+            }
+            named
+        } else {
+            rows
+        };
+        let row = match rows.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "has no whole-sample estimate of outcome \"{outcome}\"{}",
+                        if args.comparison.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" for comparison {}", args.comparison.join(" or "))
+                        }
+                    ),
+                ));
+            }
+            many => {
+                let list: Vec<String> = many.iter().map(|r| s(r, "comparison")).collect();
+                return Err(Error::usage(format!(
+                    "{}: outcome \"{outcome}\" has several comparisons; choose one with --comparison: {}",
+                    path.display(),
+                    list.join("; ")
+                )));
+            }
+        };
+        let label = match v["slug"].as_str() {
+            Some(slug) => slug.to_string(),
+            None => path.display().to_string(),
+        };
+        let this_scale = s(row, "scale");
+        if scale.get_or_insert_with(|| this_scale.clone()) != &this_scale {
+            return Err(Error::data(
+                path,
+                format!(
+                    "outcome \"{outcome}\" is on the {this_scale} scale here but on the {} scale in {}; only estimates on one scale can be pooled",
+                    scale.clone().unwrap_or_default(),
+                    args.files[0].display()
+                ),
+            ));
+        }
+        let ratio = this_scale == "ratio";
+        match (row["estimate"].as_f64(), row["std_error"].as_f64()) {
+            (Some(est), Some(se))
+                if est.is_finite() && se.is_finite() && se > 0.0 && (!ratio || est > 0.0) =>
+            {
+                studies.push(Study {
+                    label,
+                    estimate: if ratio { est.ln() } else { est },
+                    std_error: se,
+                    n: match (row["n_treated"].as_u64(), row["n_control"].as_u64()) {
+                        (Some(a), Some(b)) => Some((a + b) as usize),
+                        _ => None,
+                    },
+                });
+                comparison_seen.get_or_insert((
+                    s(row, "comparison"),
+                    s(row, "treated"),
+                    s(row, "control"),
+                ));
+            }
+            _ => notes.push(format!(
+                "pilot {label} left out: its estimate of \"{outcome}\" is withheld or not estimable"
+            )),
+        }
+    }
+    if studies.len() < 2 {
+        return Err(Error::data(
+            args.file(),
+            format!(
+                "{} pilot estimate(s) of \"{outcome}\" can be pooled; a meta-analysis needs at least 2",
+                studies.len()
+            ),
+        ));
+    }
+    let (comparison, treated, control) = comparison_seen.unwrap_or_default();
+    Ok(MetaInput {
+        studies,
+        scale: if scale.as_deref() == Some("ratio") {
+            Scale::Ratio
+        } else {
+            Scale::Difference
+        },
+        outcome: Some(outcome.clone()),
+        comparison: Some(comparison),
+        treated: Some(treated),
+        control: Some(control),
+        notes,
+        unit: "pilot",
     })
 }
 
 /// Read the input the arguments name.
 pub fn read_input(args: &MetaArgs) -> Result<MetaInput> {
-    if is_json(args) {
+    if args.files.len() > 1 {
+        read_pilots(args)
+    } else if is_json(args) {
         read_results(args)
     } else {
         read_csv(args)
@@ -571,7 +730,7 @@ pub fn compute(args: &MetaArgs) -> Result<(MetaOutput, MetaInput, Pooled)> {
     let se: Vec<f64> = input.studies.iter().map(|s| s.std_error).collect();
     let opts = options(args, y.len())?;
     let stats_err = |e: crate::stats::StatsError| {
-        Error::data(&args.file, format!("cannot pool the estimates: {e}"))
+        Error::data(args.file(), format!("cannot pool the estimates: {e}"))
     };
     let pooled = meta::pool(&y, &se, opts).map_err(stats_err)?;
     let l1o = if y.len() >= 3 {
@@ -648,7 +807,12 @@ pub fn compute(args: &MetaArgs) -> Result<(MetaOutput, MetaInput, Pooled)> {
     };
     let out = MetaOutput {
         tool: format!("via-eval {}", env!("CARGO_PKG_VERSION")),
-        input: args.file.display().to_string(),
+        input: args
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         estimates: vec![estimate],
         studies,
         notes: input.notes.clone(),
@@ -880,15 +1044,19 @@ pub fn forest_chart(out: &MetaOutput, input: &MetaInput, lang: Lang) -> ForestCh
     } else {
         format!("Pooled ({method}{hksj})")
     };
+    let (of_nl, of_en, per_nl, per_en) = match input.unit {
+        "pilot" => ("de pilots", "the pilots", "pilot", "pilot"),
+        _ => ("de projecten", "the projects", "project", "project"),
+    };
     let title = match (&e.outcome, nl) {
-        (Some(o), true) => format!("Meta-analyse van de projecten: {o}"),
-        (Some(o), false) => format!("Meta-analysis of the projects: {o}"),
+        (Some(o), true) => format!("Meta-analyse van {of_nl}: {o}"),
+        (Some(o), false) => format!("Meta-analysis of {of_en}: {o}"),
         (None, true) => "Meta-analyse".to_string(),
         (None, false) => "Meta-analysis".to_string(),
     };
     let subtitle = match (&e.comparison, nl) {
-        (Some(c), true) => format!("{c}; schatting per project met betrouwbaarheidsinterval"),
-        (Some(c), false) => format!("{c}; estimate per project with confidence interval"),
+        (Some(c), true) => format!("{c}; schatting per {per_nl} met betrouwbaarheidsinterval"),
+        (Some(c), false) => format!("{c}; estimate per {per_en} with confidence interval"),
         (None, true) => "Schatting per studie met betrouwbaarheidsinterval".to_string(),
         (None, false) => "Estimate per study with confidence interval".to_string(),
     };

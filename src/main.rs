@@ -38,6 +38,10 @@ enum Command {
     /// power-curve chart.
     #[command(after_help = cli::power::EXAMPLES)]
     Power(cli::power::PowerArgs),
+    /// Pool estimates across sites or projects: fixed or random effects (DL, REML,
+    /// Paule-Mandel), heterogeneity, prediction interval, forest plot.
+    #[command(after_help = cli::meta::EXAMPLES)]
+    Meta(cli::meta::MetaArgs),
     /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
     #[command(after_help = cli::coverage::EXAMPLES)]
     Coverage(cli::coverage::CoverageArgs),
@@ -73,6 +77,7 @@ fn main() {
         Command::Adjust(a) => cli::adjust::run(a),
         Command::Coverage(a) => cli::coverage::run(a),
         Command::Power(a) => cli::power::run(a),
+        Command::Meta(a) => cli::meta::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
     };

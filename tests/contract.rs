@@ -208,6 +208,7 @@ fn every_help_ends_with_examples() {
         "adjust",
         "coverage",
         "power",
+        "meta",
         "completions",
         "man",
     ] {

@@ -22,6 +22,7 @@ pub mod disclosure;
 pub mod estimate;
 mod from_time;
 pub mod input;
+pub mod meta;
 pub mod results;
 pub mod survival;
 
@@ -95,6 +96,8 @@ pub fn run(
     // Notes that quote arm summaries quote only what was published.
     r.notes
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
+    // Pooled from the published project estimates only.
+    r.meta = meta::pool_projects(&r);
     Ok(r)
 }
 
@@ -540,6 +543,7 @@ fn analyse(
         method: method_text(spec),
         multiplicity: spec.multiplicity,
         disclosure: disclosure::Disclosure::off(),
+        meta: Vec::new(),
     })
 }
 

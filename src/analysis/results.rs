@@ -287,6 +287,9 @@ pub struct PilotResults {
     pub multiplicity: crate::stats::multiplicity::Adjustment,
     /// Statistical disclosure control applied to these results.
     pub disclosure: super::disclosure::Disclosure,
+    /// Pilots with projects: the random-effects pooling of each outcome's published
+    /// per-project headline estimates ([`super::meta`]); empty without projects.
+    pub meta: Vec<super::meta::ProjectMeta>,
 }
 
 impl PilotResults {

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod coverage;
 pub mod locate;
 pub mod manifest;
+pub mod meta;
 pub mod output;
 pub mod pilot;
 pub mod pilots;

@@ -140,6 +140,18 @@ pub fn render_outputs_named(
             pngs.insert(stem, png);
         }
     }
+    for i in 0..r.meta.len() {
+        if let Some(c) = charts::forest_chart(r, i, lang) {
+            let stem = charts::forest_stem(r, i);
+            let png = crate::plot::forest_chart_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::forest_chart_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
+    }
     let blocks = document::build(r, lang);
     files.push(("report.md".into(), markdown::render(&blocks).into_bytes()));
     let title = r.title.get(lang).to_string();

@@ -16,6 +16,7 @@
 mod arms;
 mod axis;
 mod effects;
+mod forest;
 mod frame;
 mod glyphs;
 mod power;
@@ -108,6 +109,73 @@ pub struct ArmChart {
     pub note: String,
     /// See [`EffectChart::lang`].
     pub lang: Lang,
+}
+
+/// One study (site, project) of a forest plot, in display units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestRow {
+    pub label: String,
+    /// Sample size, drawn as "label (n)" when known.
+    pub n: Option<usize>,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Weight in the pooled estimate, in percent.
+    pub weight: f64,
+}
+
+/// The pooled estimate of a forest plot (drawn as a diamond).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestPooled {
+    /// E.g. "Random effects (REML, HKSJ)".
+    pub label: String,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// The heterogeneity numbers printed under a forest plot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForestHeterogeneity {
+    pub i2: f64,
+    pub tau2: f64,
+    pub tau2_ci_low: f64,
+    pub tau2_ci_high: f64,
+    pub q: f64,
+    pub q_df: f64,
+    pub q_p_value: f64,
+}
+
+/// A meta-analysis forest plot: studies, pooled diamond, prediction interval and the
+/// heterogeneity line. Values on one additive scale with no effect at zero (ratios on
+/// the log scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestChart {
+    pub title: String,
+    pub subtitle: String,
+    pub axis_label: String,
+    pub rows: Vec<ForestRow>,
+    pub pooled: ForestPooled,
+    /// Prediction interval for a new site; none for a fixed-effect analysis.
+    pub prediction: Option<(f64, f64)>,
+    pub heterogeneity: ForestHeterogeneity,
+    /// Confidence level of the intervals, for the column heading (e.g. 0.95).
+    pub conf_level: f64,
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// The forest plot as an SVG document.
+pub fn forest_chart_svg(c: &ForestChart) -> Result<String> {
+    register_fonts();
+    forest::scene(c).svg()
+}
+
+/// The forest plot as PNG file bytes, 1000 pixels wide.
+pub fn forest_chart_png(c: &ForestChart) -> Result<Vec<u8>> {
+    register_fonts();
+    forest::scene(c).png()
 }
 
 /// Registers DejaVu Sans regular and bold as "sans-serif" for plotters. Without it the

@@ -1,10 +1,10 @@
 //! Results → chart inputs (labels in the chosen language, values in display units).
 
-use crate::analysis::{POOLED, PilotResults};
+use crate::analysis::{POOLED, PilotResults, Scale};
 use crate::config::Lang;
 use crate::plot::{
-    ArmChart, ArmGroup, ArmPoint, AtRiskRow, EffectChart, EffectPanel, EffectRow, SurvivalChart,
-    SurvivalCurve,
+    ArmChart, ArmGroup, ArmPoint, AtRiskRow, EffectChart, EffectPanel, EffectRow, ForestChart,
+    ForestHeterogeneity, ForestPooled, ForestRow, SurvivalChart, SurvivalCurve,
 };
 
 use super::{display_factor, tr};
@@ -247,6 +247,99 @@ pub fn survival_chart(
         curves,
         at_risk_times: first.risk_times.clone(),
         at_risk,
+        note: footer(r, lang),
+        lang,
+    })
+}
+
+/// File stem of the forest plot of `r.meta[i]`: `forest-<outcome>`, numbered when the
+/// outcome has more than one comparison.
+pub fn forest_stem(r: &PilotResults, i: usize) -> String {
+    let m = &r.meta[i];
+    let before = r.meta[..i]
+        .iter()
+        .filter(|x| x.outcome == m.outcome)
+        .count();
+    if before == 0 {
+        format!("forest-{}", m.outcome)
+    } else {
+        format!("forest-{}-{}", m.outcome, before + 1)
+    }
+}
+
+/// The forest plot of the random-effects pooling `r.meta[i]`: one row per project,
+/// values in display units (ratios on the log scale, the plot's additive axis).
+pub fn forest_chart(r: &PilotResults, i: usize, lang: Lang) -> Option<ForestChart> {
+    let m = r.meta.get(i)?;
+    let o = r.outcome(&m.outcome)?;
+    let ratio = m.scale == Scale::Ratio;
+    let f = if m.scale == Scale::Difference {
+        o.display_factor
+    } else {
+        1.0
+    };
+    let v = |x: f64| if ratio { x.ln() } else { x * f };
+    let hksj = if m.se_type.is_some() { ", HKSJ" } else { "" };
+    let unit = o.unit.get(lang);
+    let axis_label = if ratio {
+        tr(
+            lang,
+            "Logaritme van de ratio (0 = geen effect)",
+            "Log of the ratio (0 = no effect)",
+        )
+        .to_string()
+    } else {
+        format!("{} ({unit})", tr(lang, "Verschil", "Difference"))
+    };
+    Some(ForestChart {
+        title: format!(
+            "{}: {}",
+            o.label.get(lang),
+            tr(lang, "effect per project", "effect per project")
+        ),
+        subtitle: format!(
+            "{} vs {}; {}",
+            r.arm_label(&m.treated, lang),
+            r.arm_label(&m.control, lang),
+            tr(
+                lang,
+                "random-effects-meta-analyse van de projectschattingen",
+                "random-effects meta-analysis of the project estimates"
+            )
+        ),
+        axis_label,
+        rows: m
+            .projects
+            .iter()
+            .map(|p| ForestRow {
+                label: r.subset_label(&p.subset, lang),
+                n: p.n,
+                estimate: v(p.estimate),
+                ci_low: v(p.ci_low),
+                ci_high: v(p.ci_high),
+                weight: p.weight,
+            })
+            .collect(),
+        pooled: ForestPooled {
+            label: format!("{} (REML{hksj})", tr(lang, "Gepoold", "Pooled")),
+            estimate: v(m.estimate),
+            ci_low: v(m.ci_low),
+            ci_high: v(m.ci_high),
+        },
+        prediction: m
+            .prediction_low
+            .zip(m.prediction_high)
+            .map(|(a, b)| (v(a), v(b))),
+        heterogeneity: ForestHeterogeneity {
+            i2: m.heterogeneity.i2,
+            tau2: m.heterogeneity.tau2 * f * f,
+            tau2_ci_low: m.heterogeneity.tau2_ci_low * f * f,
+            tau2_ci_high: m.heterogeneity.tau2_ci_high * f * f,
+            q: m.heterogeneity.q,
+            q_df: m.heterogeneity.q_df,
+            q_p_value: m.heterogeneity.q_p_value,
+        },
+        conf_level: m.conf_level,
         note: footer(r, lang),
         lang,
     })

@@ -366,6 +366,7 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         )
         .into(),
     ));
+    project_meta_blocks(r, o, lang, b);
     let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
     if !tests.is_empty() {
         b.push(tests_table(r, &tests, lang));
@@ -375,6 +376,124 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         b.push(List(notes));
     }
     let _ = arm_mean;
+}
+
+/// Pilots with projects: the random-effects pooling of the outcome's projects, beside
+/// the regression estimate on the whole sample, with its heterogeneity, whether the
+/// projects agree in plain words, and its forest plot. Numbers from `r.meta`.
+fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    for (i, m) in r.meta.iter().enumerate().filter(|(_, m)| m.outcome == o.id) {
+        let ratio = m.scale == Scale::Ratio;
+        let f = if m.scale == Scale::Difference {
+            o.display_factor
+        } else {
+            1.0
+        };
+        let v = |x: f64| fmt_value(x * f);
+        let h = &m.heterogeneity;
+        let hksj = if m.se_type.is_some() { ", HKSJ" } else { "" };
+        let conf = format!("{:.0}", 100.0 * m.conf_level);
+        let tau = if ratio {
+            format!(
+                "τ = {} ({})",
+                fmt_value(h.tau2.sqrt()),
+                tr(lang, "logschaal", "log scale")
+            )
+        } else {
+            format!("τ = {} {}", fmt_value(h.tau2.sqrt() * f), o.unit.get(lang))
+        };
+        let p_q = fmt_p(h.q_p_value);
+        let p_q = if p_q.starts_with('<') {
+            format!("p {p_q}")
+        } else {
+            format!("p = {p_q}")
+        };
+        let prediction = match (m.prediction_low, m.prediction_high) {
+            (Some(a), Some(z)) => format!(
+                " {} {} {} {}.",
+                tr(
+                    lang,
+                    "Voorspellingsinterval voor een nieuwe gemeente:",
+                    "Prediction interval for a new municipality:"
+                ),
+                v(a),
+                tr(lang, "tot", "to"),
+                v(z)
+            ),
+            _ => String::new(),
+        };
+        let cmp = format!(
+            "{} vs {}",
+            r.arm_label(&m.treated, lang),
+            r.arm_label(&m.control, lang)
+        );
+        let k = m.k;
+        b.push(Paragraph(format!(
+            "{} ({cmp}, {k} {}; REML{hksj}): {} ({conf}% {} {} {} {}).{prediction} {}: I² = {:.0}%, {tau}, Q = {} (df = {}), {p_q}.",
+            tr(
+                lang,
+                "Random-effects-meta-analyse van de projecten, naast de regressieschatting op de hele steekproef",
+                "Random-effects meta-analysis of the projects, beside the regression estimate on the whole sample"
+            ),
+            tr(lang, "projecten", "projects"),
+            v(m.estimate),
+            tr(lang, "BI", "CI"),
+            v(m.ci_low),
+            tr(lang, "tot", "to"),
+            v(m.ci_high),
+            tr(lang, "Heterogeniteit", "Heterogeneity"),
+            h.i2,
+            fmt_value(h.q),
+            h.q_df,
+        )));
+        let words = if m.projects_agree {
+            match lang {
+                Lang::Nl => format!(
+                    "De projecten verschillen niet meer dan toeval verklaart ({p_q}, grens 0.10). Met {k} projecten heeft deze toets weinig onderscheidingsvermogen: het voorspellingsinterval laat zien hoe ver het effect in een nieuwe gemeente van het gemiddelde kan liggen."
+                ),
+                Lang::En => format!(
+                    "The projects do not differ more than chance explains ({p_q}, threshold 0.10). With {k} projects this test has little power: the prediction interval shows how far the effect in a new municipality could lie from the average."
+                ),
+            }
+        } else {
+            match lang {
+                Lang::Nl => format!(
+                    "De projecten verschillen meer dan toeval verklaart ({p_q}, grens 0.10): het effect hangt af van het project en het gemiddelde verbergt dat. Bekijk de projecten afzonderlijk en het voorspellingsinterval."
+                ),
+                Lang::En => format!(
+                    "The projects differ more than chance explains ({p_q}, threshold 0.10): the effect depends on the project, and the average hides that. Look at the projects one by one and at the prediction interval."
+                ),
+            }
+        };
+        let left_out = if m.left_out.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = m.left_out.iter().map(|s| r.subset_label(s, lang)).collect();
+            format!(
+                " {}: {}.",
+                tr(
+                    lang,
+                    "Niet meegenomen (schatting onderdrukt of niet te schatten)",
+                    "Left out (estimate withheld or not estimable)"
+                ),
+                names.join(", ")
+            )
+        };
+        b.push(Paragraph(format!("{words}{left_out}")));
+        b.push(Chart {
+            stem: super::charts::forest_stem(r, i),
+            alt: format!(
+                "{}: {}",
+                o.label.get(lang),
+                tr(
+                    lang,
+                    "effect per project (forestplot)",
+                    "effect per project (forest plot)"
+                )
+            ),
+        });
+    }
 }
 
 /// The methods: the estimators and conventions, and the tool that made the report.

@@ -527,6 +527,7 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
             e.ci_high = f64::NAN;
             e.p_value = f64::NAN;
             e.p_value_adjusted = e.p_value_adjusted.map(|_| f64::NAN);
+            e.mde = e.mde.map(|_| f64::NAN);
             e.n_treated = None;
             e.n_control = None;
             e.df = e.df.map(|_| f64::NAN);

@@ -509,6 +509,9 @@ fn analyse(
         notes,
     } = rows;
     adjust_headlines(&mut estimates, spec, spec.multiplicity);
+    let mut notes = notes;
+    add_mde(&mut estimates, opts.conf_level);
+    notes.extend(plausible_effect_notes(spec, &estimates));
     if estimates.is_empty() {
         return Err(nothing_estimated(spec, &notes));
     }
@@ -735,6 +738,88 @@ fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustme
             rows[i].adjustment = Some(method.label().to_string());
         }
     }
+}
+
+/// Power of the minimum detectable effect given beside each headline estimate.
+pub const MDE_POWER: f64 = 0.8;
+
+/// The minimum detectable effect of each headline estimate on the difference scale:
+/// the true effect the pilot, as analysed, would have found (two-sided at its level)
+/// with [`MDE_POWER`], from the estimate's standard error, which carries the design
+/// (clusters, covariates, achieved sizes).
+fn add_mde(rows: &mut [EstimateRow], conf_level: f64) {
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.headline && r.scale == Scale::Difference)
+    {
+        r.mde =
+            crate::stats::power::mde_from_se(r.std_error, r.df, 1.0 - conf_level, MDE_POWER, true)
+                .ok();
+    }
+}
+
+/// Per primary outcome with a `plausible_effect` in the config: whether the pilot
+/// (whole sample) could have detected an effect of that size, by the minimum
+/// detectable effect of its headline estimate.
+fn plausible_effect_notes(spec: &PilotSpec, rows: &[EstimateRow]) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for o in spec.outcomes.iter().filter(|o| o.primary) {
+        let Some(plausible) = o.plausible_effect else {
+            continue;
+        };
+        let f = if o.kind == OutcomeKind::Binary {
+            100.0
+        } else {
+            1.0
+        };
+        for r in rows
+            .iter()
+            .filter(|r| r.outcome == o.id && r.headline && r.subset == POOLED)
+        {
+            let Some(mde) = r.mde.filter(|m| m.is_finite()) else {
+                continue;
+            };
+            let (m, p) = (fmt_short(mde * f), fmt_short(plausible.abs() * f));
+            // Dutch writes a decimal comma.
+            let (m_nl, p_nl) = (m.replace('.', ","), p.replace('.', ","));
+            let (unit_en, unit_nl) = (&o.unit.en, &o.unit.nl);
+            let text = if plausible.abs() < mde {
+                Text {
+                    en: format!(
+                        "{} vs {}: the smallest effect this pilot could detect with 80% power is {m} {unit_en}; an effect of {p} {unit_en}, the size found elsewhere, would probably have been missed, so no clear effect here does not show that there is none.",
+                        r.treated, r.control
+                    ),
+                    nl: format!(
+                        "{} vs {}: het kleinste effect dat deze pilot met 80% onderscheidend vermogen kon aantonen is {m_nl} {unit_nl}; een effect van {p_nl} {unit_nl}, de omvang die elders is gevonden, was waarschijnlijk gemist, dus geen duidelijk effect hier laat niet zien dat er geen is.",
+                        r.treated, r.control
+                    ),
+                }
+            } else {
+                Text {
+                    en: format!(
+                        "{} vs {}: the pilot was large enough to detect an effect of {p} {unit_en} (the size found elsewhere) with 80% power: its minimum detectable effect is {m} {unit_en}.",
+                        r.treated, r.control
+                    ),
+                    nl: format!(
+                        "{} vs {}: de pilot was groot genoeg om een effect van {p_nl} {unit_nl} (de omvang die elders is gevonden) met 80% onderscheidend vermogen aan te tonen: het kleinste aantoonbare effect is {m_nl} {unit_nl}.",
+                        r.treated, r.control
+                    ),
+                }
+            };
+            notes.push(Note {
+                outcome: Some(o.id.clone()),
+                subset: Some(POOLED.to_string()),
+                text,
+            });
+        }
+    }
+    notes
+}
+
+/// A number with three significant digits, for notes.
+fn fmt_short(x: f64) -> String {
+    let digits = (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{x:.digits$}")
 }
 
 /// One outcome with values (not time-to-event) in one subset.

@@ -62,6 +62,10 @@ pub struct EstimateRow {
     pub p_value_adjusted: Option<f64>,
     /// The adjustment method of `p_value_adjusted` (holm, bonferroni, bh).
     pub adjustment: Option<String>,
+    /// Headline rows on the difference scale: the minimum detectable effect at 80%
+    /// power, two-sided at the row's level, from its standard error and df
+    /// ([`crate::stats::power::mde_from_se`], Bloom 1995); null otherwise.
+    pub mde: Option<f64>,
     /// True when disclosure control withheld this row's numbers (they are null).
     pub suppressed: bool,
 }
@@ -103,6 +107,7 @@ impl EstimateRow {
             headline: false,
             p_value_adjusted: None,
             adjustment: None,
+            mde: None,
             suppressed: false,
         }
     }

@@ -290,6 +290,8 @@ pub struct OutcomeDraft {
     pub panel: Option<PanelDraft>,
     #[serde(default)]
     pub from_time: Option<FromTimeDraft>,
+    #[serde(default)]
+    pub plausible_effect: Option<f64>,
 }
 
 /// `from_time` of an outcome: it is a function of a time-to-event outcome's time.
@@ -413,6 +415,9 @@ pub struct OutcomeSpec {
     /// `from_time`): estimated from that outcome's Kaplan-Meier curves, so that units
     /// whose follow-up ended before `by` are not dropped.
     pub from_time: Option<FromTime>,
+    /// The size of effect found elsewhere (in the outcome's units; a proportion for
+    /// binary outcomes), to say whether the pilot could have detected it.
+    pub plausible_effect: Option<f64>,
 }
 
 /// What a `from_time` outcome is, read off the time T of a time-to-event outcome:
@@ -931,6 +936,15 @@ fn validate_outcome(at: &OutcomeAt, o: OutcomeDraft) -> Result<OutcomeSpec> {
         )));
     }
     let from_time = from_time(at, o.from_time, &o.id, okind)?;
+    if let Some(p) = o.plausible_effect
+        && !(p.is_finite() && p != 0.0 && okind != OutcomeKind::TimeToEvent)
+    {
+        return Err(err(format!(
+            "`{}` of outcome \"{}\" is {p}; give the effect found elsewhere as a non-zero number in the outcome's units (a proportion for binary outcomes: 0.02 = 2 percentage points); time-to-event outcomes take none",
+            key("plausible_effect"),
+            o.id
+        )));
+    }
     Ok(OutcomeSpec {
         id: o.id,
         kind: okind,
@@ -942,6 +956,7 @@ fn validate_outcome(at: &OutcomeAt, o: OutcomeDraft) -> Result<OutcomeSpec> {
         at: o.at,
         horizon: o.horizon,
         from_time,
+        plausible_effect: o.plausible_effect,
     })
 }
 

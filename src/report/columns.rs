@@ -274,6 +274,13 @@ pub const COLUMNS: &[Column] = &[
         value: |r, _| opt_text(r.adjustment.as_deref()),
     },
     Column {
+        name: "mde",
+        broom: "mde",
+        kind: Kind::Float,
+        about: "headline rows on the difference scale: the minimum detectable effect at 80% power (two-sided, the row's level) from the row's standard error and df (Bloom 1995); empty otherwise or when withheld",
+        value: |r, _| Cell::Float(r.mde.filter(|m| m.is_finite())),
+    },
+    Column {
         name: "suppressed",
         broom: "suppressed",
         kind: Kind::Flag,

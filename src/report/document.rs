@@ -134,8 +134,8 @@ fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     b.push(Paragraph(
         tr(
             lang,
-            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. Controle en Behandeld zijn de gemiddelden (bij ja/nee-uitkomsten het percentage).",
-            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. Control and Treated are the means (for yes/no outcomes the percentage).",
+            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. Controle en Behandeld zijn de gemiddelden (bij ja/nee-uitkomsten het percentage). MDE (80%) is het kleinste ware effect dat de pilot met 80% kans had aangetoond.",
+            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. Control and Treated are the means (for yes/no outcomes the percentage). MDE (80%) is the smallest true effect the pilot would have detected with 80% probability.",
         )
         .into(),
     ));

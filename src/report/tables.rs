@@ -92,6 +92,7 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
         tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
         "p".to_string(),
         format!("p ({})", r.multiplicity.label()),
+        tr(lang, "MDE (80%)", "MDE (80%)").to_string(),
         format!("n ({}/{})", control.to_lowercase(), treated.to_lowercase()),
         tr(lang, "Schatter", "Estimator").to_string(),
     ]];
@@ -122,6 +123,10 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
             let row = rows.last_mut().expect("just pushed");
             row.extend(effect_cells(e, f, lang));
             row.extend([
+                e.mde
+                    .filter(|m| m.is_finite())
+                    .map(|m| localise(&fmt_value(m * f), lang))
+                    .unwrap_or_default(),
                 format!(
                     "{}/{}",
                     fmt_count(e.n_control, lang),

@@ -21,8 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use super::ComparisonKey;
 use super::survival::{Scope, Subjects, SurvivalOut, TwoArms};
-use super::{ComparisonKey, EstimateRow, Scale};
 use crate::config::DesignKind;
 use crate::stats::StatsError;
 use crate::stats::ols::Clusters;
@@ -70,21 +70,7 @@ pub(super) fn row(
     };
     match fit_dropping_collinear(&mut inputs, s.conf) {
         Ok(fit) => {
-            let coef = &fit.coefficients[0];
-            let (inf, se) = match coef.robust {
-                Some(r) => (r, "robust (clusters)"),
-                None => (coef.model, "model"),
-            };
-            let mut r = EstimateRow::new(
-                key,
-                ESTIMATOR,
-                Some(se),
-                None,
-                Scale::Ratio,
-                inf,
-                s.conf,
-                inputs.n,
-            );
+            let mut r = super::survival::hazard_ratio_row(key, ESTIMATOR, &fit, s.conf, inputs.n);
             r.n_clusters = inputs.clusters.as_ref().map(Clusters::count);
             r.covariates = inputs.names;
             out.estimates.push(r);

@@ -232,33 +232,27 @@ fn missing_where_censored(
 }
 
 /// A `from_time` outcome in one subset: the arms are described from its own values
-/// (complete cases, as read), and its effects come from the Kaplan-Meier curves of
-/// the time it is read off ([`from_time`]), never from the complete cases.
-fn analyse_from_time(plan: &Plan, s: &OutcomeSubset, src: TimeSource, rows: &mut Collected) {
+/// (complete cases, as read), and its effects come from the time it is read off
+/// ([`from_time`]), never from the complete cases: with a lottery the Kaplan-Meier
+/// estimate is the headline; without one (`ipcw`: the censoring weights, made once
+/// per outcome) the covariate-adjusted regression weighted for censoring is, since the
+/// unadjusted Kaplan-Meier estimate would carry the differences between the groups.
+fn analyse_from_time(
+    plan: &Plan,
+    s: &OutcomeSubset,
+    src: TimeSource,
+    ipcw: Option<&[f64]>,
+    rows: &mut Collected,
+) {
     let (t, te, ft) = src;
-    // Without a lottery the complete-case regression keeps its covariate adjustment
-    // and stays the headline (the Kaplan-Meier estimate is not adjusted, and the
-    // difference between the groups beforehand would bias it more than the few
-    // censored units bias the complete cases); with one, the censoring-aware estimate
-    // is the headline.
-    let randomised = plan.spec.design.kind.is_randomised();
-    let mut own = Collected::default();
-    analyse_subset(plan, s, &mut own);
-    rows.arm_summaries.extend(own.arm_summaries);
-    if !randomised {
-        let w = from_time::censoring_weights(plan.units, te, ft, plan.spec.arms.values.len());
-        let mut weighted = Collected::default();
-        analyse_subset(
-            plan,
-            &OutcomeSubset {
-                ipcw: Some(&w),
-                ..*s
-            },
-            &mut weighted,
-        );
-        rows.estimates.extend(weighted.estimates);
-        rows.tests.extend(weighted.tests);
-        rows.notes.extend(weighted.notes);
+    let randomised = ipcw.is_none();
+    let counts = summarise_subset(plan, s, rows);
+    if let Some(w) = ipcw {
+        let weighted = OutcomeSubset {
+            ipcw: Some(w),
+            ..*s
+        };
+        compare_arms(plan, &weighted, &counts, rows);
     }
     let scope = survival::Scope {
         spec: plan.spec,
@@ -478,6 +472,13 @@ fn analyse(
                     .from_time
                     .as_ref()
                     .and_then(|ft| time_source(spec, input, ft));
+                // Censoring weights where the design has no lottery, for every subset.
+                let ipcw =
+                    source
+                        .filter(|_| !spec.design.kind.is_randomised())
+                        .map(|(_, te, ft)| {
+                            from_time::censoring_weights(units, te, ft, spec.arms.values.len())
+                        });
                 if o.from_time.is_none() {
                     rows.notes
                         .extend(missing_where_censored(spec, input, o, ou));
@@ -491,7 +492,7 @@ fn analyse(
                         ipcw: None,
                     };
                     match source {
-                        Some(src) => analyse_from_time(&plan, &s, src, &mut rows),
+                        Some(src) => analyse_from_time(&plan, &s, src, ipcw.as_deref(), &mut rows),
                         None => analyse_subset(&plan, &s, &mut rows),
                     }
                 }
@@ -1084,17 +1085,29 @@ fn compare_arm(
 /// Analyse an outcome with values in one subset: the arm summaries, then every arm
 /// against the control.
 fn analyse_subset(plan: &Plan, s: &OutcomeSubset, rows: &mut Collected) {
+    let counts = summarise_subset(plan, s, rows);
+    compare_arms(plan, s, &counts, rows);
+}
+
+/// The arm summaries of an outcome in one subset; the counts per arm.
+fn summarise_subset(plan: &Plan, s: &OutcomeSubset, rows: &mut Collected) -> ArmCounts {
     let units = plan.units;
     let everyone = s.in_subset.is_none() || units.project.is_none();
     // Every row a unit and every outcome observed: the columns are read directly.
     let direct = everyone && s.ou.rows.is_none() && s.ou.values.missing() == 0;
     let counts = count_by_arm(plan, s, direct);
     summarise_arms(plan, s, &counts, direct, rows);
+    counts
+}
+
+/// Every arm against the control (after a note on units without a cluster id, who
+/// are left out of the cluster-robust estimates).
+fn compare_arms(plan: &Plan, s: &OutcomeSubset, counts: &ArmCounts, rows: &mut Collected) {
     if counts.missing_cluster.iter().any(|&m| m > 0) {
         rows.notes.push(missing_cluster_note(
             &s.o.id,
             s.subset,
-            units,
+            plan.units,
             Text::new(
                 "clusterrobuuste schattingen; ze tellen wel mee in de armsamenvattingen en in de verschillen die de clustering negeren",
                 "cluster-robust estimates; they are kept in the arm summaries and in the differences that ignore the clustering",

@@ -564,6 +564,23 @@ fn clusters_per_arm(c: &TwoArms) -> Option<(usize, usize)> {
     Some((ct, cc))
 }
 
+/// The hazard ratio of the treatment indicator (the fit's first coefficient) as an
+/// estimate row: robust (clustered) inference when the fit has it, else model-based.
+pub(super) fn hazard_ratio_row(
+    key: &ComparisonKey,
+    estimator: &str,
+    fit: &survival::CoxFit,
+    conf: f64,
+    n: (usize, usize),
+) -> EstimateRow {
+    let coef = &fit.coefficients[0];
+    let (inf, se) = match coef.robust {
+        Some(r) => (r, "robust (clusters)"),
+        None => (coef.model, "model"),
+    };
+    EstimateRow::new(key, estimator, Some(se), None, Scale::Ratio, inf, conf, n)
+}
+
 /// The Cox hazard ratio of one comparison (or a note why there is none).
 fn cox_row(
     s: &Scope,
@@ -594,21 +611,7 @@ fn cox_row(
     }
     match cox {
         Ok(fit) => {
-            let coef = &fit.coefficients[0];
-            let (inf, se) = match coef.robust {
-                Some(r) => (r, "robust (clusters)"),
-                None => (coef.model, "model"),
-            };
-            let mut r = EstimateRow::new(
-                key,
-                "cox_hazard_ratio",
-                Some(se),
-                None,
-                Scale::Ratio,
-                inf,
-                s.conf,
-                n,
-            );
+            let mut r = hazard_ratio_row(key, "cox_hazard_ratio", &fit, s.conf, n);
             r.n_clusters = c.clusters.as_ref().map(Clusters::count);
             out.estimates.push(r);
         }

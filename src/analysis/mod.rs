@@ -18,8 +18,10 @@
 //!   Welch (continuous) or Newcombe (binary).
 
 mod adjusted_cox;
+pub mod balance;
 pub mod disclosure;
 pub mod estimate;
+pub mod findings;
 mod from_time;
 pub mod input;
 pub mod meta;
@@ -98,6 +100,16 @@ pub fn run(
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
     // Pooled from the published project estimates only.
     r.meta = meta::pool_projects(&r);
+    if spec.data.layout == crate::config::DataLayout::Person {
+        let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
+        let threshold = match privacy {
+            Privacy::Control(t) => Some(t.get()),
+            Privacy::Off => None,
+        };
+        r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
+    }
+    // The plain-language findings quote only what was published.
+    r.summary = findings::summarise(&r);
     Ok(r)
 }
 
@@ -548,6 +560,8 @@ fn analyse(
         multiplicity: spec.multiplicity,
         disclosure: disclosure::Disclosure::off(),
         meta: Vec::new(),
+        summary: Vec::new(),
+        balance: Vec::new(),
     })
 }
 

@@ -5,7 +5,7 @@ use crate::analysis::OutcomeMeta;
 use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
 use crate::config::{Lang, OutcomeKind};
 
-use super::tables::{arm_mean, effect_ci, summary_rows};
+use super::tables::{arm_mean, effect_ci, summary_tables};
 use super::{display_factor, fmt_count, fmt_df, fmt_p, fmt_sizes, fmt_value, localise, tr};
 
 /// A block of the report.
@@ -23,10 +23,14 @@ pub enum Block {
         alt: String,
     },
     List(Vec<String>),
+    /// A finding in plain words, the box the report opens with: heading and text.
+    Finding {
+        title: String,
+        text: String,
+    },
 }
 
-/// The title, the disclosure-control statement, the synthetic-data warning and the
-/// description.
+/// The title and the synthetic-data warning.
 fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
     b.push(Heading(
@@ -37,7 +41,6 @@ fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             tr(lang, "evaluatie", "evaluation")
         ),
     ));
-    b.push(disclosure_block(r, lang));
     if r.synthetic {
         b.push(Warning(
             tr(
@@ -48,7 +51,12 @@ fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             .to_string(),
         ));
     }
-    b.push(Paragraph(r.description.get(lang).to_string()));
+}
+
+/// What the pilot is, and the disclosure-control statement: after the findings.
+fn about_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    b.push(Block::Paragraph(r.description.get(lang).to_string()));
+    b.push(disclosure_block(r, lang));
 }
 
 /// The design and method: design, unit, data file, clusters, covariates and
@@ -124,25 +132,108 @@ fn arms_table(r: &PilotResults, lang: Lang) -> Block {
     Block::Table(arms)
 }
 
-/// The main results: the summary table of every outcome and the effects chart.
-fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+/// Baseline balance: per covariate the mean (share) per arm and the standardised
+/// difference, flagged above 0.1; read as a check of the lottery in randomised designs.
+fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
+    if r.balance.is_empty() {
+        return;
+    }
     b.push(Heading(
         2,
-        tr(lang, "Belangrijkste resultaten", "Main results").into(),
+        tr(lang, "Balans bij de start", "Baseline balance").into(),
     ));
-    b.push(Paragraph(
+    let text = if r.design.is_randomised() {
         tr(
             lang,
-            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. Controle en Behandeld zijn de gemiddelden (bij ja/nee-uitkomsten het percentage). MDE (80%) is het kleinste ware effect dat de pilot met 80% kans had aangetoond.",
-            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. Control and Treated are the means (for yes/no outcomes the percentage). MDE (80%) is the smallest true effect the pilot would have detected with 80% probability.",
+            "Hoe de loting uitviel: per kenmerk het gemiddelde (bij ja/nee het percentage) per groep en het gestandaardiseerde verschil (verschil gedeeld door de gepoolde standaarddeviatie). Dit is een controle, geen toets: bij loting zijn verschillen toeval. Verschillen boven 0,1 zijn gemarkeerd (⚠); de gecorrigeerde schattingen houden rekening met deze kenmerken.",
+            "How the lottery came out: per characteristic the mean (for yes/no the percentage) per group and the standardised difference (the difference divided by the pooled standard deviation). This is a check, not a test: with a lottery, differences are chance. Differences above 0.1 are flagged (⚠); the adjusted estimates take these characteristics into account.",
         )
-        .into(),
-    ));
-    b.push(Table(summary_rows(r, lang)));
-    b.push(Paragraph(
-        tr(lang, "* primaire uitkomst.", "* primary outcome.").into(),
-    ));
+    } else {
+        tr(
+            lang,
+            "Hoe de groepen vóór de start verschilden: per kenmerk het gemiddelde (bij ja/nee het percentage) per groep en het gestandaardiseerde verschil (verschil gedeeld door de gepoolde standaarddeviatie). Verschillen boven 0,1 (⚠) betekenen dat de groepen niet goed vergelijkbaar zijn; de gecorrigeerde schattingen houden rekening met deze kenmerken, maar niet met wat niet gemeten is.",
+            "How the groups differed before the start: per characteristic the mean (for yes/no the percentage) per group and the standardised difference (the difference divided by the pooled standard deviation). Differences above 0.1 (⚠) mean the groups are not well comparable; the adjusted estimates take these characteristics into account, but not what was not measured.",
+        )
+    };
+    b.push(Paragraph(text.into()));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    let mut head = vec![tr(lang, "Kenmerk", "Characteristic").to_string()];
+    if several {
+        head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+    }
+    let first = &r.balance[0];
+    head.extend([
+        if several {
+            tr(lang, "Behandeld", "Treated").to_string()
+        } else {
+            r.arm_label(&first.treated, lang)
+        },
+        if several {
+            tr(lang, "Controle", "Control").to_string()
+        } else {
+            r.arm_label(&first.control, lang)
+        },
+        tr(lang, "Gestand. verschil", "Std. difference").to_string(),
+    ]);
+    let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
+    let value = |row: &crate::analysis::balance::BalanceRow, m: Option<f64>| match m {
+        None if row.suppressed => withheld(),
+        None => "–".into(),
+        Some(m) if row.binary => format!("{}%", localise(&fmt_value(100.0 * m), lang)),
+        Some(m) => localise(&fmt_value(m), lang),
+    };
+    let mut t = vec![head];
+    for row in &r.balance {
+        let mut cells = vec![row.covariate.clone()];
+        if several {
+            cells.push(format!(
+                "{} vs {}",
+                r.arm_label(&row.treated, lang),
+                r.arm_label(&row.control, lang)
+            ));
+        }
+        cells.push(value(row, row.mean_treated));
+        cells.push(value(row, row.mean_control));
+        cells.push(match row.smd {
+            Some(d) => format!(
+                "{}{}",
+                localise(&format!("{d:+.2}"), lang).replace('-', "−"),
+                if row.imbalanced { " ⚠" } else { "" }
+            ),
+            None if row.suppressed => withheld(),
+            None => "–".into(),
+        });
+        t.push(cells);
+    }
+    b.push(Table(t));
+}
+
+/// The findings in plain words, one box per primary outcome and comparison, then the
+/// effects chart: what a reader should see first.
+fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    if r.summary.is_empty() {
+        return;
+    }
+    b.push(Heading(2, tr(lang, "In het kort", "In short").into()));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    for f in &r.summary {
+        let title = if several {
+            format!(
+                "{} — {} vs {}",
+                f.title.get(lang),
+                r.arm_label(&f.treated, lang),
+                r.arm_label(&f.control, lang)
+            )
+        } else {
+            f.title.get(lang).to_string()
+        };
+        b.push(Finding {
+            title,
+            text: f.text.get(lang).to_string(),
+        });
+    }
     b.push(Chart {
         stem: "effects".into(),
         alt: tr(
@@ -152,6 +243,47 @@ fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         )
         .into(),
     });
+}
+
+/// The main results: per outcome a table of the headline estimates (whole sample and
+/// projects), with readable estimator names.
+fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    b.push(Heading(
+        2,
+        tr(lang, "Belangrijkste resultaten", "Main results").into(),
+    ));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. De kolommen per groep geven de gemiddelden (bij ja/nee-uitkomsten het percentage). MDE (80%) is het kleinste ware effect dat de pilot met 80% kans had aangetoond.",
+            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. The columns per group give the means (for yes/no outcomes the percentage). MDE (80%) is the smallest true effect the pilot would have detected with 80% probability.",
+        )
+        .into(),
+    ));
+    if r.summary.is_empty() {
+        b.push(Chart {
+            stem: "effects".into(),
+            alt: tr(
+                lang,
+                "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen",
+                "Effects per outcome with 95% confidence intervals",
+            )
+            .into(),
+        });
+    }
+    for (o, rows) in summary_tables(r, lang) {
+        let role = if o.primary {
+            tr(lang, "primair", "primary")
+        } else {
+            tr(lang, "secundair", "secondary")
+        };
+        b.push(Heading(
+            3,
+            format!("{} ({}; {role})", o.label.get(lang), o.unit.get(lang)),
+        ));
+        b.push(Table(rows));
+    }
 }
 
 /// An outcome's table of arm summaries: per subset and arm the units, missing
@@ -229,7 +361,9 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
     ]];
     for e in rows {
         let f = display_factor(r, e);
+        let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
         let est = match e.scale {
+            _ if e.suppressed => withheld(),
             Scale::Ratio => {
                 let sep = if lang == Lang::Nl { "; " } else { ", " };
                 localise(
@@ -263,12 +397,20 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
                 if e.headline { " ◆" } else { "" }
             ),
             est,
-            localise(
-                &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
-                lang,
-            ),
+            if e.suppressed {
+                withheld()
+            } else {
+                localise(
+                    &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
+                    lang,
+                )
+            },
             fmt_df(e.df, lang),
-            localise(&fmt_p(e.p_value), lang),
+            if e.suppressed {
+                withheld()
+            } else {
+                localise(&fmt_p(e.p_value), lang)
+            },
             fmt_sizes(e.n_treated, e.n_control, lang),
         ]);
     }
@@ -510,6 +652,33 @@ fn methods_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         tr(lang, "Effectgroottes: Cohen's d en Hedges' g (gestandaardiseerd met de gepoolde SD; interval als metafor::escalc), Cohen's h voor proporties.", "Effect sizes: Cohen's d and Hedges' g (standardised by the pooled SD; interval as metafor::escalc), Cohen's h for proportions.").into(),
         tr(lang, "Bij minder dan 30 clusters: een wild-clusterbootstrap (Webb-gewichten, nulhypothese opgelegd) als controle op de clusterrobuuste p-waarde.", "With fewer than 30 clusters: a wild cluster bootstrap (Webb weights, null imposed) as a check on the cluster-robust p-value.").into(),
     ]));
+    let mut codes: Vec<(String, String)> = Vec::new();
+    for e in &r.estimates {
+        let code = match &e.se_type {
+            Some(se) => format!("{} ({se})", e.estimator),
+            None => e.estimator.clone(),
+        };
+        let pair = (estimator_label(&e.estimator, lang), code);
+        if !codes.contains(&pair) {
+            codes.push(pair);
+        }
+    }
+    if !codes.is_empty() {
+        b.push(Paragraph(
+            tr(
+                lang,
+                "Namen van de methoden in dit rapport en hun code in results.json (kolom estimator, met het type standaardfout):",
+                "Names of the methods in this report and their code in results.json (column estimator, with the standard-error type):",
+            )
+            .into(),
+        ));
+        b.push(List(
+            codes
+                .into_iter()
+                .map(|(label, code)| format!("{label}: {code}"))
+                .collect(),
+        ));
+    }
     b.push(Paragraph(format!(
         "{} {}.",
         tr(lang, "Gemaakt met", "Made with"),
@@ -521,8 +690,11 @@ fn methods_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
 pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     let mut b = Vec::new();
     title_blocks(r, lang, &mut b);
+    headline_blocks(r, lang, &mut b);
+    about_blocks(r, lang, &mut b);
     design_blocks(r, lang, &mut b);
     b.push(arms_table(r, lang));
+    balance_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
     for o in &r.outcomes {
         outcome_blocks(r, o, lang, &mut b);

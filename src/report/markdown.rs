@@ -35,6 +35,9 @@ pub fn render(blocks: &[Block]) -> String {
                 }
             }
             Block::Chart { stem, alt } => out.push_str(&format!("![{alt}]({stem}.png)\n\n")),
+            Block::Finding { title, text } => {
+                out.push_str(&format!("> **{title}**\n>\n> {text}\n\n"));
+            }
         }
     }
     out

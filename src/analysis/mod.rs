@@ -26,6 +26,7 @@ mod from_time;
 pub mod input;
 pub mod meta;
 pub mod results;
+pub mod subgroups;
 pub mod survival;
 
 use crate::config::{DesignKind, Lang, OutcomeKind, OutcomeSpec, PilotSpec, Text};
@@ -102,15 +103,23 @@ pub fn run(
     r.meta = meta::pool_projects(&r);
     if spec.data.layout == crate::config::DataLayout::Person {
         let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-        let threshold = match privacy {
-            Privacy::Control(t) => Some(t.get()),
-            Privacy::Off => None,
-        };
+        let threshold = threshold_of(privacy);
         r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
     }
+    let (subgroups, notes) = subgroups::analyse(spec, input, opts, threshold_of(privacy));
+    r.subgroups = subgroups;
+    r.notes.extend(notes);
     // The plain-language findings quote only what was published.
     r.summary = findings::summarise(&r);
     Ok(r)
+}
+
+/// The disclosure threshold in persons; None without disclosure control.
+fn threshold_of(privacy: Privacy) -> Option<usize> {
+    match privacy {
+        Privacy::Control(t) => Some(t.get()),
+        Privacy::Off => None,
+    }
 }
 
 /// What every outcome's analysis reads: the spec, the units and the options, and how
@@ -562,6 +571,7 @@ fn analyse(
         meta: Vec::new(),
         summary: Vec::new(),
         balance: Vec::new(),
+        subgroups: Default::default(),
     })
 }
 

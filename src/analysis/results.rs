@@ -306,6 +306,9 @@ pub struct PilotResults {
     /// Baseline balance of the covariates per comparison on the whole sample
     /// ([`super::balance`]); empty without covariates or with aggregated data.
     pub balance: Vec<super::balance::BalanceRow>,
+    /// Effects per level of the config's subgroups for the primary outcomes, and the
+    /// interaction tests ([`super::subgroups`]); exploratory unless pre-registered.
+    pub subgroups: super::subgroups::SubgroupResults,
 }
 
 impl PilotResults {

@@ -209,6 +209,138 @@ fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     b.push(Table(t));
 }
 
+/// Effects per subgroup of the primary outcomes: per subgroup a table of the levels'
+/// effects with their intervals and the interaction test, under the warning that
+/// subgroup results are exploratory unless pre-registered. Numbers from `r.subgroups`.
+fn subgroup_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let sg = &r.subgroups;
+    if sg.estimates.is_empty() {
+        return;
+    }
+    b.push(Heading(
+        2,
+        tr(
+            lang,
+            "Effecten per subgroep (verkennend)",
+            "Effects per subgroup (exploratory)",
+        )
+        .into(),
+    ));
+    b.push(Warning(
+        tr(
+            lang,
+            "Effecten per subgroep zijn verkennend, tenzij de subgroepen vooraf zijn vastgelegd: met veel subgroepen is er vaak één met een opvallend verschil door toeval. Kijk naar de interactietoets (verschilt het effect tussen de subgroepen?) en niet naar de p-waarde per subgroep.",
+            "Effects per subgroup are exploratory unless the subgroups were registered in advance: with many subgroups one often shows a striking difference by chance. Look at the interaction test (does the effect differ between the subgroups?), not at the p-value per subgroup.",
+        )
+        .into(),
+    ));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    for o in r.outcomes.iter().filter(|o| o.primary) {
+        for g in &sg.groups {
+            let rows: Vec<_> = sg
+                .estimates
+                .iter()
+                .filter(|e| e.estimate.outcome == o.id && e.subgroup == g.column)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            b.push(Heading(
+                3,
+                format!("{} — {}", o.label.get(lang), g.label.get(lang)),
+            ));
+            let mut head = Vec::new();
+            if several {
+                head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+            }
+            head.extend([
+                tr(lang, "Subgroep", "Subgroup").to_string(),
+                format!(
+                    "{} [95%-{}]",
+                    tr(lang, "Effect", "Effect"),
+                    tr(lang, "BI", "CI")
+                )
+                .replace("[95%-CI]", "[95% CI]"),
+                "p".into(),
+                format!("n ({})", tr(lang, "behandeld/controle", "treated/control")),
+            ]);
+            let mut t = vec![head];
+            for e in &rows {
+                let est = &e.estimate;
+                let level = g
+                    .levels
+                    .iter()
+                    .find(|l| l.value == e.level)
+                    .map(|l| l.label.get(lang).to_string())
+                    .unwrap_or_else(|| format!("{} = {}", g.column, e.level));
+                let f = display_factor(r, est);
+                let mut row = Vec::new();
+                if several {
+                    row.push(format!(
+                        "{} vs {}",
+                        r.arm_label(&est.treated, lang),
+                        r.arm_label(&est.control, lang)
+                    ));
+                }
+                let withheld = tr(lang, "onderdrukt", "suppressed").to_string();
+                let not_estimated = tr(lang, "niet te schatten", "not estimable").to_string();
+                row.push(level);
+                if est.suppressed {
+                    row.extend([withheld.clone(), withheld.clone()]);
+                } else if !est.estimate.is_finite() {
+                    row.extend([not_estimated, "–".into()]);
+                } else {
+                    row.push(effect_ci(
+                        est.estimate * f,
+                        est.ci_low * f,
+                        est.ci_high * f,
+                        lang,
+                    ));
+                    row.push(localise(&fmt_p(est.p_value), lang));
+                }
+                row.push(fmt_sizes(est.n_treated, est.n_control, lang));
+                t.push(row);
+            }
+            b.push(Table(t));
+            for test in sg
+                .interactions
+                .iter()
+                .filter(|x| x.outcome == o.id && x.subgroup == g.column)
+            {
+                let p = localise(&fmt_p(test.p_value), lang);
+                let p = if p.starts_with('<') {
+                    format!("p {p}")
+                } else {
+                    format!("p = {p}")
+                };
+                let stat = format!(
+                    "F = {} ({}, {})",
+                    localise(&fmt_value(test.statistic), lang),
+                    test.df1,
+                    test.df2.map_or("∞".to_string(), |d| format!("{d:.0}"))
+                );
+                let differs = test.p_value < 1.0 - r.conf_level;
+                let stat = if several {
+                    format!(
+                        "{} vs {}: {stat}",
+                        r.arm_label(&test.treated, lang),
+                        r.arm_label(&test.control, lang)
+                    )
+                } else {
+                    stat
+                };
+                b.push(Paragraph(match (lang, differs) {
+                    (Lang::Nl, true) => format!("Verschilt het effect tussen de subgroepen? Waarschijnlijk wel: {stat}, {p} (interactietoets, HC2)."),
+                    (Lang::Nl, false) => format!("Verschilt het effect tussen de subgroepen? Dat is niet aangetoond: {stat}, {p} (interactietoets, HC2)."),
+                    (Lang::En, true) => format!("Does the effect differ between the subgroups? Probably: {stat}, {p} (interaction test, HC2)."),
+                    (Lang::En, false) => format!("Does the effect differ between the subgroups? Not shown: {stat}, {p} (interaction test, HC2)."),
+                }));
+            }
+        }
+    }
+}
+
 /// The findings in plain words, one box per primary outcome and comparison, then the
 /// effects chart: what a reader should see first.
 fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
@@ -696,6 +828,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     b.push(arms_table(r, lang));
     balance_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
+    subgroup_blocks(r, lang, &mut b);
     for o in &r.outcomes {
         outcome_blocks(r, o, lang, &mut b);
     }

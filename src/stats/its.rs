@@ -83,6 +83,12 @@ pub struct ItsPoint {
     /// The fitted value without the level and slope changes: the pre-period line
     /// continued after the start (the counterfactual), with the covariates' part.
     pub counterfactual: f64,
+    /// The segment lines alone, b₀ + b₁(t − t₀) + b₂·post + b₃(t − t₀)·post, plus the
+    /// mean over all rows of the covariates' and unit effects' part: straight lines
+    /// through the data, for charts.
+    pub trend: f64,
+    /// The pre-period segment line continued, b₀ + b₁(t − t₀), plus the same mean.
+    pub trend_counterfactual: f64,
 }
 
 /// The fitted segmented regression.
@@ -312,6 +318,8 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
 
     // The series by period: means over the rows of each period.
     let resid = fit.residuals();
+    let segment = |r: usize| coef[0] + coef[1] * tt[r] + coef[2] * post[r] + coef[3] * ttp[r];
+    let other = (0..n).map(|r| y[r] - resid[r] - segment(r)).sum::<f64>() / n as f64;
     let mut by_time: Vec<usize> = (0..n).collect();
     by_time.sort_by(|&a, &b| tt[a].total_cmp(&tt[b]));
     let mut series: Vec<ItsPoint> = Vec::with_capacity(times.len());
@@ -332,6 +340,8 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
                 observed: y[r],
                 fitted,
                 counterfactual: cf,
+                trend: segment(r) + other,
+                trend_counterfactual: coef[0] + coef[1] * tt[r] + other,
             }),
         }
     }

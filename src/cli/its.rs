@@ -240,7 +240,17 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
         eprintln!("note: {}: {a}", path.display());
     }
     let n = frame.height();
-    let time = frame.numeric(&args.time)?;
+    let time = frame.numeric(&args.time).map_err(|e| {
+        Error::data(
+            path,
+            format!(
+                "--time \"{}\": the periods must be numbers with equal steps, e.g. months \
+                 counted 1, 2, 3, ... (for calendar months: year * 12 + month)",
+                args.time
+            ),
+        )
+        .with_cause(e)
+    })?;
     let y = frame.numeric(&args.outcome)?;
     let units = args
         .unit

@@ -242,7 +242,10 @@ fn table_and_csv() {
 fn out_writes_png_and_svg_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let r = root();
-    for (lang, word) in [("en", "Interrupted time series"), ("nl", "Onderbroken tijdreeks")] {
+    for (lang, word) in [
+        ("en", "Interrupted time series"),
+        ("nl", "Onderbroken tijdreeks"),
+    ] {
         let out_dir = dir.path().join(lang);
         let o = out_dir.to_str().unwrap();
         let args = [
@@ -287,7 +290,14 @@ fn disclosure_control_withholds_small_cells() {
     }
     fs::write(dir.path().join("h.csv"), csv).unwrap();
     let base = [
-        "its", "h.csv", "--time", "month", "--outcome", "hires", "--start", "13",
+        "its",
+        "h.csv",
+        "--time",
+        "month",
+        "--outcome",
+        "hires",
+        "--start",
+        "13",
     ];
     let mut args = base.to_vec();
     args.extend(["--outcome-is-count", "--format", "json"]);
@@ -335,7 +345,10 @@ fn disclosure_control_withholds_small_cells() {
     }
     let table = run_in(dir.path(), &args[..args.len() - 2]);
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.contains("suppressed") && !text.contains("NaN"), "{text}");
+    assert!(
+        text.contains("suppressed") && !text.contains("NaN"),
+        "{text}"
+    );
 
     // Off: stamped.
     let mut args = base.to_vec();
@@ -381,7 +394,11 @@ fn bad_input_fails_clearly() {
         fails_with(d, &a, code, needles);
     };
     // Start before the first period, after the last, or leaving one period on a side.
-    check(run("ok.csv", "-5"), 1, &["ok.csv", "0 period(s) before the start", "from 1 to 12"]);
+    check(
+        run("ok.csv", "-5"),
+        1,
+        &["ok.csv", "0 period(s) before the start", "from 1 to 12"],
+    );
     check(run("ok.csv", "40"), 1, &["0 period(s) from the start"]);
     check(run("ok.csv", "12"), 1, &["1 period(s) from the start"]);
     // One period only.
@@ -391,20 +408,36 @@ fn bad_input_fails_clearly() {
     let mut v = series.clone();
     v[4].0 = "mei".into();
     write_owned("text.csv", &v);
-    check(run("text.csv", "7"), 1, &["text.csv", "column \"t\"", "\"mei\" is not a number"]);
+    check(
+        run("text.csv", "7"),
+        1,
+        &["text.csv", "column \"t\"", "\"mei\" is not a number"],
+    );
     let mut v = series.clone();
     v[4].0 = "2024-05-01".into();
     write_owned("date.csv", &v);
-    check(run("date.csv", "7"), 1, &["column \"t\"", "is a date", "year * 12 + month"]);
+    check(
+        run("date.csv", "7"),
+        1,
+        &["column \"t\"", "is a date", "year * 12 + month"],
+    );
     // Duplicated period.
     let mut v = series.clone();
     v[5].0 = "5".into();
     write_owned("dup.csv", &v);
-    check(run("dup.csv", "8"), 1, &["dup.csv", "time 5 twice", "aggregate"]);
+    check(
+        run("dup.csv", "8"),
+        1,
+        &["dup.csv", "time 5 twice", "aggregate"],
+    );
     // Unequal spacing (a missing month).
     let v: Vec<(String, String)> = series.iter().filter(|(t, _)| t != "6").cloned().collect();
     write_owned("gap.csv", &v);
-    check(run("gap.csv", "8"), 1, &["gap.csv", "not equally spaced", "5 to 7"]);
+    check(
+        run("gap.csv", "8"),
+        1,
+        &["gap.csv", "not equally spaced", "5 to 7"],
+    );
     // A column that does not exist.
     let mut a = run("ok.csv", "7");
     a[5] = "yy".into();
@@ -432,7 +465,16 @@ fn bad_input_fails_clearly() {
     // One unit with --unit.
     fs::write(d.join("u.csv"), "u,t,y\na,1,1\na,2,2\na,3,4\na,4,3\n").unwrap();
     let a = vec![
-        "its", "u.csv", "--unit", "u", "--time", "t", "--outcome", "y", "--start", "3",
+        "its",
+        "u.csv",
+        "--unit",
+        "u",
+        "--time",
+        "t",
+        "--outcome",
+        "y",
+        "--start",
+        "3",
     ];
     fails_with(d, &a, 1, &["one unit"]);
     // Unit repeating a period.
@@ -442,7 +484,16 @@ fn bad_input_fails_clearly() {
     )
     .unwrap();
     let a = vec![
-        "its", "u2.csv", "--unit", "u", "--time", "t", "--outcome", "y", "--start", "3",
+        "its",
+        "u2.csv",
+        "--unit",
+        "u",
+        "--time",
+        "t",
+        "--outcome",
+        "y",
+        "--start",
+        "3",
     ];
     fails_with(d, &a, 1, &["a unit has time 1 twice"]);
 }

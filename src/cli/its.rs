@@ -252,11 +252,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
         .with_cause(e)
     })?;
     let y = frame.numeric(&args.outcome)?;
-    let units = args
-        .unit
-        .as_deref()
-        .map(|u| frame.strings(u))
-        .transpose()?;
+    let units = args.unit.as_deref().map(|u| frame.strings(u)).transpose()?;
     let covs = args
         .covariates
         .iter()
@@ -458,7 +454,9 @@ fn protect(
 ) -> (ItsDisclosure, Vec<bool>) {
     let mut withheld = vec![false; fit.series.len()];
     let basis = match (&args.persons, args.outcome_is_count) {
-        (Some(p), true) => format!("persons per row (column \"{p}\") and the outcome as a count of persons"),
+        (Some(p), true) => {
+            format!("persons per row (column \"{p}\") and the outcome as a count of persons")
+        }
         (Some(p), false) => format!("persons per row (column \"{p}\")"),
         (None, true) => "the outcome as a count of persons".to_string(),
         (None, false) => {
@@ -838,7 +836,18 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
                 .map(|p| (p.time, p.trend_counterfactual)),
         )
         .collect();
-    let n = |v: Option<f64>| v.map_or_else(|| if nl { "onderdrukt".into() } else { "suppressed".into() }, |x| plot::its_number(x, lang));
+    let n = |v: Option<f64>| {
+        v.map_or_else(
+            || {
+                if nl {
+                    "onderdrukt".into()
+                } else {
+                    "suppressed".into()
+                }
+            },
+            |x| plot::its_number(x, lang),
+        )
+    };
     let (lvl, slope) = (&out.estimates[0], &out.estimates[1]);
     let pct = if (100.0 * lvl.conf_level).fract() == 0.0 {
         format!("{:.0}", 100.0 * lvl.conf_level)
@@ -878,7 +887,14 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
     };
     let se = match m.se_type.as_str() {
         "newey_west" => format!("Newey-West, lag {}", m.hac_lag.unwrap_or(0)),
-        s => format!("{s}, {}", if nl { "geclusterd per eenheid" } else { "clustered by unit" }),
+        s => format!(
+            "{s}, {}",
+            if nl {
+                "geclusterd per eenheid"
+            } else {
+                "clustered by unit"
+            }
+        ),
     };
     let seasonal = match (m.covariates.is_empty() && m.dummies.is_empty(), nl) {
         (true, _) => "",

@@ -63,11 +63,18 @@ impl Axis {
 
     /// An axis over pixels `x0..x1` for the finite `values` alone, without zero (time,
     /// or a level far from zero), padded on both sides.
-    pub(crate) fn fit_data(values: impl IntoIterator<Item = f64>, x0: i32, x1: i32, lang: Lang) -> Self {
+    pub(crate) fn fit_data(
+        values: impl IntoIterator<Item = f64>,
+        x0: i32,
+        x1: i32,
+        lang: Lang,
+    ) -> Self {
         let (mut lo, mut hi) = values
             .into_iter()
             .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
         if !(hi - lo).is_finite() {
             (lo, hi) = (0.0, 1.0);
         }

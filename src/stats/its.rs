@@ -151,7 +151,9 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
         return Err(StatsError::TooFew { needed: 5, got: 0 });
     }
     if !opt.start.is_finite() {
-        return Err(StatsError::Invalid("the start must be a finite number".into()));
+        return Err(StatsError::Invalid(
+            "the start must be a finite number".into(),
+        ));
     }
     if let Some(i) = (0..n).find(|&i| !input.time[i].is_finite() || !input.y[i].is_finite()) {
         return Err(StatsError::Invalid(format!(
@@ -297,7 +299,12 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
                 .map(|j| {
                     let var = v[(j, j)];
                     if above(var, 0.0) {
-                        Ok(Inference::wald(coef[j], var.sqrt(), Some(df), opt.conf_level))
+                        Ok(Inference::wald(
+                            coef[j],
+                            var.sqrt(),
+                            Some(df),
+                            opt.conf_level,
+                        ))
                     } else {
                         Err(StatsError::NoVariance)
                     }

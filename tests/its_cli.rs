@@ -497,3 +497,54 @@ fn bad_input_fails_clearly() {
     ];
     fails_with(d, &a, 1, &["a unit has time 1 twice"]);
 }
+
+/// Time as a fraction of the year (1969 + (month − 1)/12, not exact in binary): the
+/// same level change as with months counted 1..192, slopes per year (12 × per month),
+/// and every period found again by disclosure control.
+#[test]
+fn fractional_years_as_time() {
+    let fx = fixture();
+    let raw = &case(&fx, "series", "raw")["coefficients"];
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(root().join(SEATBELTS)).unwrap();
+    let mut csv = String::from("when,killed\n");
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let t: f64 = f[0].parse().unwrap();
+        csv.push_str(&format!("{:?},{}\n", 1969.0 + (t - 1.0) / 12.0, f[3]));
+    }
+    fs::write(dir.path().join("years.csv"), csv).unwrap();
+    let start = format!("{:?}", 1969.0 + 169.0 / 12.0);
+    let args = [
+        "its",
+        "years.csv",
+        "--time",
+        "when",
+        "--outcome",
+        "killed",
+        "--start",
+        &start,
+        "--outcome-is-count",
+        "--format",
+        "json",
+    ];
+    let out = json_of(dir.path(), &args);
+    let level = estimate(&out, "its_level");
+    assert_close(
+        "level change, time in years",
+        level["estimate"].as_f64().unwrap(),
+        raw["level_change"]["estimate"].as_f64().unwrap(),
+    );
+    assert!(
+        (level["std_error"].as_f64().unwrap() / raw["level_change"]["std_error"].as_f64().unwrap()
+            - 1.0)
+            .abs()
+            < 1e-6
+    );
+    let slope = estimate(&out, "its_pre_slope")["estimate"].as_f64().unwrap();
+    let want = 12.0 * raw["pre_slope"]["estimate"].as_f64().unwrap();
+    assert!((slope / want - 1.0).abs() < 1e-6, "{slope} vs {want}");
+    assert_eq!(out["series"].as_array().unwrap().len(), 192);
+    // No count below 10 in the data: nothing withheld.
+    assert_eq!(out["disclosure"]["withheld_points"], 0);
+}

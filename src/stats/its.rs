@@ -328,12 +328,13 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
     let segment = |r: usize| coef[0] + coef[1] * tt[r] + coef[2] * post[r] + coef[3] * ttp[r];
     let other = (0..n).map(|r| y[r] - resid[r] - segment(r)).sum::<f64>() / n as f64;
     let mut by_time: Vec<usize> = (0..n).collect();
-    by_time.sort_by(|&a, &b| tt[a].total_cmp(&tt[b]));
+    by_time.sort_by(|&a, &b| input.time[order[a]].total_cmp(&input.time[order[b]]));
     let mut series: Vec<ItsPoint> = Vec::with_capacity(times.len());
     for &r in &by_time {
         let fitted = y[r] - resid[r];
         let cf = fitted - coef[2] * post[r] - coef[3] * ttp[r];
-        let time = tt[r] + opt.start;
+        // The time as given (tt + start need not give it back exactly).
+        let time = input.time[order[r]];
         match series.last_mut() {
             Some(p) if p.time == time => {
                 p.rows += 1;

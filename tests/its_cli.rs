@@ -47,12 +47,16 @@ fn fails_with(dir: &Path, args: &[&str], code: i32, needles: &[&str]) {
 }
 
 fn estimate<'a>(out: &'a Value, estimator: &str) -> &'a Value {
-    out["estimates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["estimator"] == estimator)
-        .unwrap_or_else(|| panic!("no {estimator}"))
+    match estimator {
+        "its_pre_level" => &out["pre_period"]["level"],
+        "its_pre_slope" => &out["pre_period"]["slope"],
+        _ => out["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estimator"] == estimator)
+            .unwrap_or_else(|| panic!("no {estimator}")),
+    }
 }
 
 /// Every field of the four estimates against the fixture's coefficients.
@@ -116,6 +120,8 @@ fn json_matches_the_reference() {
     assert_eq!(out["disclosure"]["applied"], true);
     let e = estimate(&out, "its_level");
     assert_eq!(e["scale"], "difference");
+    assert!(out["pre_period"]["level"]["scale"].is_null());
+    assert_eq!(out["pre_period"]["slope"]["estimator"], "its_pre_slope");
     assert_eq!(e["df_rule"], "n - k");
 
     // Log outcome, month indicators, lag 12.
@@ -339,7 +345,12 @@ fn disclosure_control_withholds_small_cells() {
         "json",
     ];
     let out = json_of(dir.path(), &args);
-    for e in out["estimates"].as_array().unwrap() {
+    let est = out["estimates"].as_array().unwrap();
+    assert_eq!(est.len(), 2);
+    for e in est
+        .iter()
+        .chain([&out["pre_period"]["level"], &out["pre_period"]["slope"]])
+    {
         assert!(e["estimate"].is_null() && e["ci_low"].is_null() && e["df"].is_null());
         assert_eq!(e["suppressed"], true);
     }
@@ -541,7 +552,9 @@ fn fractional_years_as_time() {
             .abs()
             < 1e-6
     );
-    let slope = estimate(&out, "its_pre_slope")["estimate"].as_f64().unwrap();
+    let slope = estimate(&out, "its_pre_slope")["estimate"]
+        .as_f64()
+        .unwrap();
     let want = 12.0 * raw["pre_slope"]["estimate"].as_f64().unwrap();
     assert!((slope / want - 1.0).abs() < 1e-6, "{slope} vs {want}");
     assert_eq!(out["series"].as_array().unwrap().len(), 192);

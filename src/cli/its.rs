@@ -20,6 +20,7 @@
 //! output says so.
 
 use std::collections::BTreeSet;
+use std::ops::Not;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -134,7 +135,9 @@ pub struct ItsEstimate {
     /// newey_west, CR1 or CR2.
     pub se_type: String,
     pub df_rule: String,
-    pub scale: Scale,
+    /// `difference` for the level and slope changes; null for the pre-period level and
+    /// slope, which are not differences.
+    pub scale: Option<Scale>,
     pub estimate: Option<f64>,
     pub std_error: Option<f64>,
     pub statistic: Option<f64>,
@@ -146,6 +149,26 @@ pub struct ItsEstimate {
     /// Rows (periods × units) used.
     pub n: usize,
     pub suppressed: bool,
+}
+
+/// The pre-period line, with the inference of each coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItsPrePeriod {
+    pub level: ItsEstimate,
+    pub slope: ItsEstimate,
+}
+
+impl ItsOutput {
+    /// The estimates and then the pre-period level and slope: the rows of the table and
+    /// the CSV.
+    pub fn all_rows(&self) -> [&ItsEstimate; 4] {
+        [
+            &self.estimates[0],
+            &self.estimates[1],
+            &self.pre_period.level,
+            &self.pre_period.slope,
+        ]
+    }
 }
 
 /// The model as fitted.
@@ -200,7 +223,11 @@ pub struct ItsDisclosure {
 pub struct ItsOutput {
     pub tool: String,
     pub input: String,
+    /// The level change (`its_level`) and the slope change (`its_slope`).
     pub estimates: Vec<ItsEstimate>,
+    /// The pre-period line: its level at the start (`its_pre_level`) and its slope
+    /// (`its_pre_slope`).
+    pub pre_period: ItsPrePeriod,
     pub model: ItsModel,
     pub series: Vec<ItsPointOut>,
     pub disclosure: ItsDisclosure,
@@ -576,7 +603,10 @@ fn output(
             estimator: estimator.into(),
             se_type: fit.se_type.into(),
             df_rule: fit.df_rule.into(),
-            scale: Scale::Difference,
+            scale: estimator
+                .starts_with("its_pre")
+                .not()
+                .then_some(Scale::Difference),
             estimate: v(inf.estimate),
             std_error: v(inf.std_error),
             statistic: v(inf.statistic),
@@ -619,9 +649,11 @@ fn output(
         estimates: vec![
             estimate("its_level", &fit.level_change),
             estimate("its_slope", &fit.slope_change),
-            estimate("its_pre_level", &fit.pre_level),
-            estimate("its_pre_slope", &fit.pre_slope),
         ],
+        pre_period: ItsPrePeriod {
+            level: estimate("its_pre_level", &fit.pre_level),
+            slope: estimate("its_pre_slope", &fit.pre_slope),
+        },
         model: ItsModel {
             time: args.time.clone(),
             start: args.start,
@@ -705,7 +737,7 @@ pub fn table(out: &ItsOutput) -> String {
             .map(|s| s.to_string())
             .collect::<Vec<_>>(),
     ];
-    for e in &out.estimates {
+    for e in out.all_rows() {
         rows.push(vec![
             format!("{} ({})", label(&e.estimator), e.estimator),
             opt_value(e.estimate),
@@ -753,7 +785,7 @@ pub fn csv(out: &ItsOutput) -> String {
     let mut text = String::from(
         "outcome,estimator,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,se_type,hac_lag,n,n_units,suppressed\n",
     );
-    for e in &out.estimates {
+    for e in out.all_rows() {
         let outcome = if e.outcome.contains([',', '"', '\n']) {
             format!("\"{}\"", e.outcome.replace('"', "\"\""))
         } else {

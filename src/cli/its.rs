@@ -752,7 +752,7 @@ pub fn table(out: &ItsOutput) -> String {
         "Interrupted time series: {} over {}, start {} ({} periods before, {} from the start{})\n\n",
         out.estimates[0].outcome,
         m.time,
-        fmt_value(m.start),
+        m.start,
         m.n_pre_periods,
         m.n_post_periods,
         if m.n_units > 1 {

@@ -19,6 +19,7 @@ mod effects;
 mod forest;
 mod frame;
 mod glyphs;
+mod its;
 mod power;
 mod scene;
 pub mod survival;
@@ -31,6 +32,7 @@ use plotters::style::{FontStyle, register_font};
 
 pub use crate::config::{Better, Lang};
 use crate::error::Result;
+pub use its::{ItsChart, chart_number as its_number, its_chart_png, its_chart_svg};
 pub use survival::{
     AtRiskRow, SurvivalChart, SurvivalCurve, survival_chart_png, survival_chart_svg,
 };

@@ -10,6 +10,7 @@ pub mod dist;
 pub mod effect_size;
 pub mod exact;
 pub mod fe;
+pub mod its;
 pub mod meta;
 pub mod multiplicity;
 pub mod ols;

@@ -28,6 +28,8 @@ pub enum Block {
         title: String,
         text: String,
     },
+    /// Links: (text, relative address).
+    Links(Vec<(String, String)>),
 }
 
 /// The title and the synthetic-data warning.

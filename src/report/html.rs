@@ -32,7 +32,7 @@ pub fn render(
     title: &str,
 ) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"via-eval\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         match lang {
             Lang::Nl => "nl",
             Lang::En => "en",
@@ -67,6 +67,17 @@ pub fn render(
                     }
                     out.push_str("</tbody>\n</table>\n</div>\n");
                 }
+            }
+            Block::Links(links) => {
+                out.push_str("<ul>\n");
+                for (text, href) in links {
+                    out.push_str(&format!(
+                        "<li><a href=\"{}\">{}</a></li>\n",
+                        esc(href),
+                        esc(text)
+                    ));
+                }
+                out.push_str("</ul>\n");
             }
             Block::Finding { title, text } => out.push_str(&format!(
                 "<section class=\"finding\"><h3>{}</h3><p>{}</p></section>\n",

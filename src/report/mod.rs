@@ -6,6 +6,7 @@ pub mod columns;
 pub mod document;
 pub mod html;
 pub mod markdown;
+pub mod overview;
 pub mod tables;
 
 use crate::analysis::{EstimateRow, PilotResults, Scale};

@@ -367,3 +367,56 @@ fn the_standardised_difference_flips_with_the_arms_and_ignores_a_shift() {
     );
     assert_eq!(smd(Moments::of(&[]), Moments::of(&[3.0, 3.0]), false), None);
 }
+
+#[test]
+fn the_flow_adds_up_and_agrees_with_a_count_of_the_data() {
+    // An independent count of the UWV file: rows per arm and empty outcome cells.
+    let text =
+        std::fs::read_to_string(root().join("notebooks-data/uwv-dienstverlening-ww.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (arm, y) = (col("arm"), col("work_12m"));
+    let mut rows = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let e = rows.entry(f[arm].to_string()).or_default();
+        e.0 += 1;
+        if f[y].trim().is_empty() {
+            e.1 += 1;
+        }
+    }
+    let r = protected("uwv-dienstverlening-ww");
+    let flow: Vec<_> = r.flow.iter().filter(|f| f.outcome == "work_12m").collect();
+    assert_eq!(flow.len(), 3);
+    for f in &flow {
+        let (n, missing) = rows[&f.arm];
+        assert_eq!(f.assigned, Some(n), "{}", f.arm);
+        assert_eq!(f.missing.no_outcome, Some(missing), "{}", f.arm);
+        assert_eq!(f.followed_up, Some(n - missing), "{}", f.arm);
+        assert_eq!(f.started, None);
+    }
+    // In every pilot, the published counts add up.
+    for slug in PILOTS {
+        let r = protected(slug);
+        for f in &r.flow {
+            if let (Some(a), Some(fu), Some(no)) = (f.assigned, f.followed_up, f.missing.no_outcome)
+            {
+                assert_eq!(a, fu + no, "{slug} {} {}", f.outcome, f.arm);
+            }
+            if let (Some(fu), Some(an), Some(c), Some(o)) = (
+                f.followed_up,
+                f.analysed,
+                f.missing.missing_covariate,
+                f.missing.other,
+            ) {
+                assert_eq!(
+                    fu,
+                    an + c + f.missing.missing_cluster.unwrap_or(0) + o,
+                    "{slug} {}",
+                    f.arm
+                );
+            }
+        }
+    }
+}

@@ -22,6 +22,7 @@ pub mod balance;
 pub mod disclosure;
 pub mod estimate;
 pub mod findings;
+pub mod flow;
 mod from_time;
 pub mod input;
 pub mod meta;
@@ -109,6 +110,10 @@ pub fn run(
     let (subgroups, notes) = subgroups::analyse(spec, input, opts, threshold_of(privacy));
     r.subgroups = subgroups;
     r.notes.extend(notes);
+    // Rows of aggregated data are groups, not persons: no flow of persons to draw.
+    if spec.data.layout == crate::config::DataLayout::Person {
+        r.flow = flow::flow(&r);
+    }
     // The plain-language findings quote only what was published.
     r.summary = findings::summarise(&r);
     Ok(r)
@@ -572,6 +577,7 @@ fn analyse(
         summary: Vec::new(),
         balance: Vec::new(),
         subgroups: Default::default(),
+        flow: Vec::new(),
     })
 }
 

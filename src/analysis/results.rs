@@ -309,6 +309,8 @@ pub struct PilotResults {
     /// Effects per level of the config's subgroups for the primary outcomes, and the
     /// interaction tests ([`super::subgroups`]); exploratory unless pre-registered.
     pub subgroups: super::subgroups::SubgroupResults,
+    /// Participant flow per primary outcome and arm ([`super::flow`]).
+    pub flow: Vec<super::flow::FlowRow>,
 }
 
 impl PilotResults {

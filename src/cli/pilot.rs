@@ -118,6 +118,15 @@ pub fn render_outputs_named(
     ));
     files.push(("effects.png".into(), png.clone()));
     pngs.insert("effects".to_string(), png);
+    if let Some(c) = charts::flow_chart(r, lang) {
+        let png = crate::plot::flow_chart_png(&c)?;
+        files.push((
+            "flow.svg".into(),
+            crate::plot::flow_chart_svg(&c)?.into_bytes(),
+        ));
+        files.push(("flow.png".into(), png.clone()));
+        pngs.insert("flow".to_string(), png);
+    }
     for o in &r.outcomes {
         if let Some(c) = charts::survival_chart(r, &o.id, analysis::POOLED, lang) {
             let stem = format!("km-{}", o.id);

@@ -134,6 +134,66 @@ fn arms_table(r: &PilotResults, lang: Lang) -> Block {
     Block::Table(arms)
 }
 
+/// Participant flow: the diagram of the first primary outcome and the table of every
+/// primary outcome, per arm assigned, with the outcome, analysed, and why not.
+fn flow_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    if r.flow.is_empty() {
+        return;
+    }
+    b.push(Heading(
+        2,
+        tr(lang, "Deelnemersstroom", "Participant flow").into(),
+    ));
+    b.push(Chart {
+        stem: "flow".into(),
+        alt: tr(
+            lang,
+            "Deelnemersstroom per groep: in de data, uitkomst bekend, geanalyseerd (de tabel hieronder geeft dezelfde aantallen)",
+            "Participant flow per group: in the data, outcome observed, analysed (the table below gives the same numbers)",
+        )
+        .into(),
+    });
+    let mut t = vec![vec![
+        tr(lang, "Uitkomst", "Outcome").to_string(),
+        tr(lang, "Groep", "Group").to_string(),
+        tr(lang, "In de data", "In the data").to_string(),
+        tr(lang, "Uitkomst bekend", "Outcome observed").to_string(),
+        tr(lang, "Geanalyseerd", "Analysed").to_string(),
+        tr(lang, "Geen uitkomst", "No outcome").to_string(),
+        tr(lang, "Covariaat ontbreekt", "Covariate missing").to_string(),
+        tr(lang, "Cluster ontbreekt", "Cluster missing").to_string(),
+        tr(lang, "Anders", "Other").to_string(),
+    ]];
+    for f in &r.flow {
+        let label = r
+            .outcome(&f.outcome)
+            .map_or(f.outcome.clone(), |o| o.label.get(lang).to_string());
+        t.push(vec![
+            label,
+            r.arm_label(&f.arm, lang),
+            fmt_count(f.assigned, lang),
+            fmt_count(f.followed_up, lang),
+            fmt_count(f.analysed, lang),
+            fmt_count(f.missing.no_outcome, lang),
+            fmt_count(f.missing.missing_covariate, lang),
+            f.missing
+                .missing_cluster
+                .map_or("–".into(), |n| n.to_string()),
+            fmt_count(f.missing.other, lang),
+        ]);
+    }
+    b.push(Table(t));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "Of iemand met de aanpak begon, staat niet in de data van de pilots; daarom ontbreekt die stap. 'Anders': uitkomst bekend maar niet in de hoofdschatting, bijvoorbeeld omdat de volgtijd eindigde vóór de horizon.",
+            "Whether someone started the programme is not recorded in the pilots' data, so that step is missing. 'Other': outcome observed but not in the headline estimate, for example because follow-up ended before the horizon.",
+        )
+        .into(),
+    ));
+}
+
 /// Baseline balance: per covariate the mean (share) per arm and the standardised
 /// difference, flagged above 0.1; read as a check of the lottery in randomised designs.
 fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
@@ -828,6 +888,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     about_blocks(r, lang, &mut b);
     design_blocks(r, lang, &mut b);
     b.push(arms_table(r, lang));
+    flow_blocks(r, lang, &mut b);
     balance_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
     subgroup_blocks(r, lang, &mut b);

@@ -1,7 +1,7 @@
 //! Results → chart inputs (labels in the chosen language, values in display units).
 
 use crate::analysis::{POOLED, PilotResults, Scale};
-use crate::config::Lang;
+use crate::config::{DesignKind, Lang};
 use crate::plot::{
     ArmChart, ArmGroup, ArmPoint, AtRiskRow, EffectChart, EffectPanel, EffectRow, ForestChart,
     ForestHeterogeneity, ForestPooled, ForestRow, SurvivalChart, SurvivalCurve,
@@ -72,11 +72,30 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
         };
         panels.push(EffectPanel {
             title: format!("{} ({role})", o.label.get(lang)),
-            axis_label: format!(
-                "{} {}",
-                tr(lang, "Verschil in", "Difference in"),
-                o.unit.get(lang)
-            ),
+            axis_label: match r
+                .estimates
+                .iter()
+                .find(|e| e.outcome == o.id && e.headline)
+                .and_then(|e| e.horizon)
+            {
+                Some(h) => format!(
+                    "{} {} ({} {} {})",
+                    tr(lang, "Verschil in", "Difference in"),
+                    o.unit.get(lang),
+                    tr(lang, "gemiddelde over de eerste", "mean over the first"),
+                    if h.fract() == 0.0 {
+                        format!("{h:.0}")
+                    } else {
+                        super::localise(&super::fmt_value(h), lang)
+                    },
+                    o.unit.get(lang)
+                ),
+                None => format!(
+                    "{} {}",
+                    tr(lang, "Verschil in", "Difference in"),
+                    o.unit.get(lang)
+                ),
+            },
             better: o.better,
             rows,
         });
@@ -86,11 +105,23 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
         subtitle: format!(
             "{}{}",
             comparison_intro(r, lang, one_comparison),
-            tr(
-                lang,
-                "Verschil met de controlegroep, met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
-                "Difference from the control group, with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
-            )
+            match r.design {
+                DesignKind::IndividuallyRandomised | DesignKind::ClusterRandomised => tr(
+                    lang,
+                    "Verschil met de controlegroep (loting), met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
+                    "Difference from the control group (lottery), with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
+                ),
+                DesignKind::MatchedComparison | DesignKind::Panel => tr(
+                    lang,
+                    "Verschil met een vergelijkingsgroep die niet door loting is gevormd, met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
+                    "Difference from a comparison group not formed by lottery, with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
+                ),
+                DesignKind::BeforeAfter => tr(
+                    lang,
+                    "Verschil tussen na en voor (geen vergelijkingsgroep), met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een verandering niet aangetoond.",
+                    "Difference between after and before (no comparison group), with 95% confidence interval. If the interval crosses the zero line, a change has not been demonstrated.",
+                ),
+            }
         ),
         panels,
         note: footer(r, lang),

@@ -17,6 +17,7 @@ pub mod power;
 pub mod resample;
 pub mod survival;
 pub mod twosample;
+pub mod weighting;
 
 use serde::Serialize;
 

@@ -601,7 +601,15 @@ fn apply(r: &mut PilotResults, k: usize) {
         if e.n_treated.is_none() || e.n_control.is_none() {
             e.df = e.df.map(|_| f64::NAN);
         }
+        // A withheld weighting estimate keeps no E-value, balance or effective sizes.
+        if e.suppressed || e.n_treated.is_none() || e.n_control.is_none() {
+            e.e_value = None;
+            e.e_value_ci = None;
+            e.balance.clear();
+            e.effective_n = None;
+        }
     }
+    protect_balance(r, k);
     for t in &mut r.tests {
         if t.suppressed {
             t.df = t.df.map(|_| f64::NAN);
@@ -614,6 +622,32 @@ fn apply(r: &mut PilotResults, k: usize) {
         suppressed_estimates: r.estimates.iter().filter(|e| e.suppressed).count()
             + r.tests.iter().filter(|t| t.suppressed).count(),
     };
+}
+
+/// Balance rows of weighting estimates: the unweighted mean of a 0/1 covariate in an
+/// arm is a count of persons divided by the arm's size, so it is withheld when that
+/// count, or the count of the other level, is between 1 and k − 1. Rows of withheld
+/// estimates carry no balance at all (above).
+fn protect_balance(r: &mut PilotResults, k: usize) {
+    for e in &mut r.estimates {
+        let (Some(n1), Some(n0)) = (e.n_treated, e.n_control) else {
+            continue;
+        };
+        for b in e.balance.iter_mut().filter(|b| b.binary) {
+            let risky = |m: Option<f64>, n: usize| {
+                m.is_some_and(|m| {
+                    let ones = (m * n as f64).round() as usize;
+                    sensitive(ones, k) || sensitive(n.saturating_sub(ones), k)
+                })
+            };
+            if risky(b.mean_treated, n1) {
+                b.mean_treated = None;
+            }
+            if risky(b.mean_control, n0) {
+                b.mean_control = None;
+            }
+        }
+    }
 }
 
 /// The number at risk at `t` on a full curve: at the first event time at or after

@@ -25,6 +25,7 @@ pub mod input;
 pub mod meta;
 pub mod results;
 pub mod survival;
+mod weighting;
 
 use crate::config::{DesignKind, Lang, OutcomeKind, OutcomeSpec, PilotSpec, Text};
 use crate::error::{Error, Result};

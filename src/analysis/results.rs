@@ -68,6 +68,46 @@ pub struct EstimateRow {
     pub mde: Option<f64>,
     /// True when disclosure control withheld this row's numbers (they are null).
     pub suppressed: bool,
+    /// Weighting estimators (`ipw_att`, `overlap_ato`, `entropy_att`): the E-value of
+    /// the estimate and of its confidence limit closest to the null (VanderWeele & Ding
+    /// 2017; see [`crate::stats::weighting::evalue`]); absent for other rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_value_ci: Option<f64>,
+    /// Weighting estimators: covariate balance before and after weighting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub balance: Vec<BalanceRow>,
+    /// Weighting estimators: Kish's effective sample size per arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_n: Option<EffectiveN>,
+}
+
+/// Balance of one covariate (cobalt's ATT conventions: the SMD divides by the SD of the
+/// treated group, unweighted; see [`crate::stats::weighting::balance`]). The means are
+/// unweighted; `*_weighted` after weighting.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceRow {
+    pub covariate: String,
+    pub mean_treated: Option<f64>,
+    pub mean_control: Option<f64>,
+    pub mean_treated_weighted: Option<f64>,
+    pub mean_control_weighted: Option<f64>,
+    pub smd_before: Option<f64>,
+    pub smd_after: Option<f64>,
+    pub variance_ratio_before: Option<f64>,
+    pub variance_ratio_after: Option<f64>,
+    /// Whether the covariate takes only the values 0 and 1 (its means are shares of
+    /// persons, checked by disclosure control).
+    #[serde(skip)]
+    pub binary: bool,
+}
+
+/// Kish's effective sample size of each arm under the weights.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EffectiveN {
+    pub treated: f64,
+    pub control: f64,
 }
 
 impl EstimateRow {
@@ -109,6 +149,10 @@ impl EstimateRow {
             adjustment: None,
             mde: None,
             suppressed: false,
+            e_value: None,
+            e_value_ci: None,
+            balance: Vec::new(),
+            effective_n: None,
         }
     }
 }

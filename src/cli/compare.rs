@@ -561,6 +561,7 @@ pub fn table(r: &PilotResults) -> String {
         ]);
     }
     out.push_str(&render(&rows));
+    out.push_str(&balance_table(r, lang));
     for n in &r.notes {
         out.push_str(&format!("note: {}\n", n.text.en));
     }
@@ -571,6 +572,69 @@ pub fn table(r: &PilotResults) -> String {
         out.push_str(&format!(
             "Disclosure control: numbers resting on fewer than {} persons are suppressed.\n",
             r.disclosure.threshold
+        ));
+    }
+    out
+}
+
+/// The balance of every weighting estimate (first outcome of each comparison, as the
+/// covariates are the same for all), its effective sample sizes and E-values; empty
+/// when no weighting estimator ran.
+fn balance_table(r: &PilotResults, lang: Lang) -> String {
+    let opt = |v: Option<f64>| v.map_or_else(|| "–".to_string(), fmt_value);
+    let mut out = String::new();
+    let mut seen = BTreeSet::new();
+    for e in r.estimates.iter().filter(|e| !e.balance.is_empty()) {
+        if !seen.insert((e.estimator.clone(), e.comparison.clone(), e.subset.clone())) {
+            continue;
+        }
+        out.push_str(&format!(
+            "\nBalance, {} ({}); SMD = difference in means / SD of the treated (unweighted):\n",
+            estimator_label(&e.estimator, lang),
+            e.comparison
+        ));
+        let mut rows = vec![
+            [
+                "covariate",
+                "mean_treated",
+                "mean_control",
+                "smd_before",
+                "smd_after",
+                "vr_before",
+                "vr_after",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        ];
+        for b in &e.balance {
+            rows.push(vec![
+                b.covariate.clone(),
+                opt(b.mean_treated),
+                opt(b.mean_control),
+                opt(b.smd_before),
+                opt(b.smd_after),
+                opt(b.variance_ratio_before),
+                opt(b.variance_ratio_after),
+            ]);
+        }
+        out.push_str(&render(&rows));
+        if let Some(n) = e.effective_n {
+            out.push_str(&format!(
+                "Effective sample size (Kish): treated {}, control {}\n",
+                fmt_value(n.treated),
+                fmt_value(n.control)
+            ));
+        }
+    }
+    for e in r.estimates.iter().filter(|e| e.e_value.is_some()) {
+        out.push_str(&format!(
+            "E-value {} {} ({}): {} (confidence limit: {})\n",
+            e.outcome,
+            e.comparison,
+            e.estimator,
+            opt(e.e_value),
+            opt(e.e_value_ci)
         ));
     }
     out

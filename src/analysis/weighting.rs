@@ -1,0 +1,147 @@
+//! The weighting estimate of one comparison (`--estimator ipw|overlap|entropy`): the
+//! complete cases of the outcome and covariates go to [`crate::stats::weighting`];
+//! the row carries the effect, the balance per covariate, the effective sample sizes
+//! and the E-value.
+//!
+//! E-value conventions (see [`crate::stats::weighting::evalue`]): a binary outcome's
+//! difference is converted to a risk ratio with the weighted comparison risk; a
+//! continuous outcome's to a standardised difference, dividing the effect and its
+//! standard error by the pooled within-arm SD of the outcome (unweighted, n − 2).
+
+use super::estimate::Ctx;
+use super::estimate::PairResults;
+use super::{BalanceRow, EffectiveN, Scale};
+use crate::config::Text;
+use crate::stats::ols::SeType;
+use crate::stats::weighting::{self, Method, evalue};
+
+/// Add the weighting estimate of `method` to `out` (a note when it cannot be made).
+pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method, se: SeType) {
+    let id = method.id();
+    if c.p.units.covariates.is_empty() {
+        let wat = &c.what;
+        out.notes.push(Text {
+            en: format!("{wat}: {id} needs covariates to weight on; name them with --covariates."),
+            nl: format!(
+                "{wat}: {id} heeft covariaten nodig om op te wegen; noem ze met --covariates."
+            ),
+        });
+        return;
+    }
+    // The weights-fixed sandwich takes HC types only: with clusters HC2 is used and
+    // the note says that the clustering is ignored.
+    let se = if se.is_cluster() || se == SeType::Classical {
+        if se.is_cluster() {
+            let wat = &c.what;
+            out.notes.push(Text {
+                en: format!(
+                    "{wat}: {id} uses HC2 standard errors; the clustering is not taken into account."
+                ),
+                nl: format!(
+                    "{wat}: {id} gebruikt HC2-standaardfouten; met de clustering is geen rekening gehouden."
+                ),
+            });
+        }
+        SeType::Hc2
+    } else {
+        se
+    };
+    let d = c.p.reg_data(true, false);
+    let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
+    let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
+    let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
+    let est = match weighting::estimate(method, &d.y, &treated, &x, &names, se, c.conf) {
+        Ok(e) => e,
+        Err(e) => {
+            c.fail(out, id, &e);
+            return;
+        }
+    };
+    let n1 = treated.iter().filter(|&&t| t).count();
+    let n = (n1, treated.len() - n1);
+    let se_name = est.se.name();
+    let mut row = c.row(
+        id,
+        Some(&se_name),
+        Some(est.se.df_rule()),
+        Scale::Difference,
+        est.effect,
+        n,
+    );
+    row.covariates = names.iter().map(|s| s.to_string()).collect();
+    let ev = if c.p.binary {
+        let p0: f64 = (0..d.y.len())
+            .filter(|&i| !treated[i])
+            .map(|i| est.weights[i] * d.y[i])
+            .sum();
+        evalue::risk_difference(
+            est.effect.estimate,
+            est.effect.ci_low,
+            est.effect.ci_high,
+            p0,
+        )
+    } else {
+        pooled_sd(&d.y, &treated).and_then(|sd| {
+            evalue::standardised_difference(
+                est.effect.estimate / sd,
+                est.effect.std_error / sd,
+                c.conf,
+            )
+        })
+    };
+    row.e_value = ev.map(|e| e.e_value);
+    row.e_value_ci = ev.map(|e| e.e_value_ci);
+    row.balance = names
+        .iter()
+        .zip(&est.balance)
+        .zip(&x)
+        .map(|((name, b), col)| BalanceRow {
+            covariate: name.to_string(),
+            mean_treated: Some(b.mean_treated),
+            mean_control: Some(b.mean_control),
+            mean_treated_weighted: Some(b.mean_treated_weighted),
+            mean_control_weighted: Some(b.mean_control_weighted),
+            smd_before: b.smd_before,
+            smd_after: b.smd_after,
+            variance_ratio_before: b.variance_ratio_before,
+            variance_ratio_after: b.variance_ratio_after,
+            binary: col.iter().all(|&v| v == 0.0 || v == 1.0),
+        })
+        .collect();
+    row.effective_n = Some(EffectiveN {
+        treated: est.effective_n_treated,
+        control: est.effective_n_control,
+    });
+    if let Some(k) = est.treated_outside_support.filter(|&k| k > 0) {
+        let wat = &c.what;
+        out.notes.push(Text {
+            en: format!(
+                "{wat}: {id}: {k} of {} treated units have a propensity score outside the range of the comparison group's (limited overlap)."
+                , n.0
+            ),
+            nl: format!(
+                "{wat}: {id}: {k} van {} deelnemers hebben een propensityscore buiten het bereik van de vergelijkingsgroep (beperkte overlap).",
+                n.0
+            ),
+        });
+    }
+    out.estimates.push(row);
+}
+
+/// The pooled within-arm standard deviation (n − 2), if positive.
+fn pooled_sd(y: &[f64], treated: &[bool]) -> Option<f64> {
+    let arm = |a: bool| -> Vec<f64> {
+        y.iter()
+            .zip(treated)
+            .filter(|(_, t)| **t == a)
+            .map(|(v, _)| *v)
+            .collect()
+    };
+    let (y1, y0) = (arm(true), arm(false));
+    let (_, v1) = crate::stats::describe::mean_var(&y1);
+    let (_, v0) = crate::stats::describe::mean_var(&y0);
+    let n = y.len() as f64;
+    let v = ((y1.len() as f64 - 1.0) * v1 + (y0.len() as f64 - 1.0) * v0) / (n - 2.0);
+    let sd = v.sqrt();
+    (sd.is_finite() && sd > 0.0).then_some(sd)
+}

@@ -283,3 +283,127 @@ fn bad_input_gives_notes_never_nan() {
         );
     }
 }
+
+#[test]
+fn out_writes_love_and_overlap_charts_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("tests/fixtures/data/lalonde_psid.csv");
+    let out_dir = dir.path().join("charts");
+    let args = [
+        "compare",
+        data.to_str().unwrap(),
+        "--treatment",
+        "treat",
+        "--treated",
+        "1",
+        "--outcome",
+        "re78,employed78",
+        "--covariates",
+        COVS,
+        "--estimator",
+        "ipw",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 8, "{names:?}");
+    for kind in ["love", "overlap"] {
+        for lang in ["nl", "en"] {
+            let png = std::fs::read(out_dir.join(format!("{kind}_ipw_att_1_{lang}.png"))).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+            assert!(
+                png.len() > 10_000,
+                "{kind} {lang}: a drawn chart, not a blank one"
+            );
+        }
+    }
+    let svg = |n: &str| std::fs::read_to_string(out_dir.join(n)).unwrap();
+    assert!(svg("love_ipw_att_1_en.svg").contains("Before weighting"));
+    assert!(svg("love_ipw_att_1_nl.svg").contains("Voor weging"));
+    assert!(svg("love_ipw_att_1_en.svg").contains("re74"));
+    assert!(svg("overlap_ipw_att_1_nl.svg").contains("Propensityscore"));
+    assert!(svg("overlap_ipw_att_1_en.svg").contains("Share of the group"));
+    // Entropy balancing has no propensity score: only the Love plot.
+    let out_dir = dir.path().join("entropy");
+    let args = [
+        "compare",
+        data.to_str().unwrap(),
+        "--treatment",
+        "treat",
+        "--treated",
+        "1",
+        "--outcome",
+        "re78",
+        "--covariates",
+        COVS,
+        "--estimator",
+        "entropy",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", show(&args, &out));
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 4);
+}
+
+#[test]
+fn propensity_bins_are_protected() {
+    let (r, _) = compare(&["--covariates", COVS, "--estimator", "overlap"]);
+    let e = row(&r, "re78", "overlap_ato");
+    let pb = &e["propensity_bins"];
+    assert_eq!(pb["edges"].as_array().unwrap().len(), 21);
+    for arm in ["treated", "control"] {
+        let c = pb[arm].as_array().unwrap();
+        assert_eq!(c.len(), 20);
+        // No published count of 1 to 9 persons; never exactly one withheld bin.
+        assert!(
+            c.iter()
+                .all(|v| v.is_null() || v.as_u64().is_some_and(|n| n == 0 || n >= 10))
+        );
+        assert_ne!(c.iter().filter(|v| v.is_null()).count(), 1);
+    }
+    // 8 treated persons lie outside the comparison group's range: withheld at 10.
+    assert!(pb["treated_outside_support"].is_null());
+    let (r, _) = compare(&[
+        "--covariates",
+        COVS,
+        "--estimator",
+        "overlap",
+        "--disclosure-threshold",
+        "5",
+    ]);
+    let pb = &row(&r, "re78", "overlap_ato")["propensity_bins"];
+    assert_eq!(pb["treated_outside_support"], 8);
+    let total: u64 = pb["control"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_u64())
+        .sum();
+    assert!(total <= 429);
+    // Without disclosure control every count is there and they sum to the arm sizes.
+    let (r, text) = compare(&[
+        "--covariates",
+        COVS,
+        "--estimator",
+        "overlap",
+        "--no-disclosure-control",
+    ]);
+    assert!(!text.contains("NaN"));
+    let pb = &row(&r, "re78", "overlap_ato")["propensity_bins"];
+    let sum = |arm: &str| -> u64 {
+        pb[arm]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!((sum("treated"), sum("control")), (185, 429));
+}

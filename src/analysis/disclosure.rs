@@ -607,6 +607,7 @@ fn apply(r: &mut PilotResults, k: usize) {
             e.e_value_ci = None;
             e.balance.clear();
             e.effective_n = None;
+            e.propensity_bins = None;
         }
     }
     protect_balance(r, k);
@@ -633,6 +634,13 @@ fn protect_balance(r: &mut PilotResults, k: usize) {
         let (Some(n1), Some(n0)) = (e.n_treated, e.n_control) else {
             continue;
         };
+        if let Some(pb) = &mut e.propensity_bins {
+            protect_bins(&mut pb.treated, k);
+            protect_bins(&mut pb.control, k);
+            pb.treated_outside_support = pb
+                .treated_outside_support
+                .filter(|&c| !sensitive(c, k) && !sensitive(n1 - c.min(n1), k));
+        }
         for b in e.balance.iter_mut().filter(|b| b.binary) {
             let risky = |m: Option<f64>, n: usize| {
                 m.is_some_and(|m| {
@@ -647,6 +655,25 @@ fn protect_balance(r: &mut PilotResults, k: usize) {
                 b.mean_control = None;
             }
         }
+    }
+}
+
+/// Counts of one arm in bins whose total (the arm's size) is published: counts of 1 to
+/// k − 1 are withheld, and when that withholds exactly one bin the smallest other
+/// non-zero count is withheld too, so the arm's size minus the rest does not give it
+/// back.
+fn protect_bins(counts: &mut [Option<usize>], k: usize) {
+    for c in counts.iter_mut() {
+        if c.is_some_and(|v| sensitive(v, k)) {
+            *c = None;
+        }
+    }
+    if counts.iter().filter(|c| c.is_none()).count() == 1
+        && let Some(i) = (0..counts.len())
+            .filter(|&i| counts[i].is_some_and(|v| v > 0))
+            .min_by_key(|&i| counts[i])
+    {
+        counts[i] = None;
     }
 }
 

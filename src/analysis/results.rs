@@ -81,6 +81,23 @@ pub struct EstimateRow {
     /// Weighting estimators: Kish's effective sample size per arm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_n: Option<EffectiveN>,
+    /// IPW and overlap weights: the propensity scores per arm as counts in bins, for
+    /// the overlap chart (counts of 1 to k − 1 persons withheld).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propensity_bins: Option<PropensityBins>,
+}
+
+/// Propensity scores per arm, counted in equal bins of [0, 1].
+#[derive(Debug, Clone, Serialize)]
+pub struct PropensityBins {
+    /// Bin edges, one more than the bins; bin i is [edges[i], edges[i+1]) (the last
+    /// also holds 1).
+    pub edges: Vec<f64>,
+    /// Persons per bin; null where withheld by disclosure control.
+    pub treated: Vec<Option<usize>>,
+    pub control: Vec<Option<usize>>,
+    /// Treated persons whose score lies outside the range of the comparison group's.
+    pub treated_outside_support: Option<usize>,
 }
 
 /// Balance of one covariate (cobalt's ATT conventions: the SMD divides by the SD of the
@@ -153,6 +170,7 @@ impl EstimateRow {
             e_value_ci: None,
             balance: Vec::new(),
             effective_n: None,
+            propensity_bins: None,
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use super::estimate::Ctx;
 use super::estimate::PairResults;
-use super::{BalanceRow, EffectiveN, Scale};
+use super::{BalanceRow, EffectiveN, PropensityBins, Scale};
 use crate::config::Text;
 use crate::stats::ols::SeType;
 use crate::stats::weighting::{self, Method, evalue};
@@ -112,20 +112,40 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         treated: est.effective_n_treated,
         control: est.effective_n_control,
     });
-    if let Some(k) = est.treated_outside_support.filter(|&k| k > 0) {
+    row.propensity_bins = est.propensity.as_ref().map(|ps| PropensityBins {
+        edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
+        treated: bin_counts(ps, &treated, true),
+        control: bin_counts(ps, &treated, false),
+        treated_outside_support: est.treated_outside_support,
+    });
+    // The count itself is in `propensity_bins`, where disclosure control sees it; the
+    // note states no number.
+    if est.treated_outside_support.is_some_and(|k| k > 0) {
         let wat = &c.what;
         out.notes.push(Text {
             en: format!(
-                "{wat}: {id}: {k} of {} treated units have a propensity score outside the range of the comparison group's (limited overlap)."
-                , n.0
+                "{wat}: {id}: some treated units have a propensity score outside the range of the comparison group's (limited overlap); the effect for them rests on extrapolation."
             ),
             nl: format!(
-                "{wat}: {id}: {k} van {} deelnemers hebben een propensityscore buiten het bereik van de vergelijkingsgroep (beperkte overlap).",
-                n.0
+                "{wat}: {id}: een deel van de deelnemers heeft een propensityscore buiten het bereik van de vergelijkingsgroep (beperkte overlap); het effect voor hen berust op extrapolatie."
             ),
         });
     }
     out.estimates.push(row);
+}
+
+/// Bins of the propensity-score counts (width 0.05).
+const BINS: usize = 20;
+
+/// Persons of one arm per bin of the propensity score.
+fn bin_counts(ps: &[f64], treated: &[bool], arm: bool) -> Vec<Option<usize>> {
+    let mut c = vec![0usize; BINS];
+    for (&p, &t) in ps.iter().zip(treated) {
+        if t == arm {
+            c[((p * BINS as f64) as usize).min(BINS - 1)] += 1;
+        }
+    }
+    c.into_iter().map(Some).collect()
 }
 
 /// The pooled within-arm standard deviation (n − 2), if positive.

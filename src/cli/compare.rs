@@ -111,6 +111,11 @@ pub struct CompareArgs {
     /// broom's (`std.error`, `conf.low`, `p.value`, `term`).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
     pub names: NamesArg,
+    /// Folder for the charts of a weighting estimator (`--estimator ipw|overlap|
+    /// entropy`): the Love plot and the propensity-score overlap chart, PNG and SVG,
+    /// in Dutch and English.
+    #[arg(long, help_heading = super::OUTPUT, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub analysis: super::analysis_args::AnalysisArgs,
     #[command(flatten)]
@@ -642,6 +647,16 @@ fn balance_table(r: &PilotResults, lang: Lang) -> String {
 
 pub fn run(args: &CompareArgs) -> Result<()> {
     let r = compute(args)?;
+    if let Some(dir) = &args.out {
+        let files = super::weighting_charts::write_charts(&r, dir)?;
+        if files.is_empty() {
+            eprintln!(
+                "note: --out writes the charts of a weighting estimator \
+                 (--estimator ipw|overlap|entropy with --covariates); there is none, so \
+                 nothing was written"
+            );
+        }
+    }
     let text = match args.format {
         Format::Table => table(&r),
         Format::Json if args.time.is_some() => {

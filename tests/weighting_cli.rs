@@ -113,6 +113,23 @@ fn weighting_rows_match_the_reference_and_lead() {
             assert!(ev >= 1.0 && evc >= 1.0 && evc <= ev, "{ev} {evc}");
         }
     }
+    // AIPW: the doubly robust estimate with the stacked sandwich, IPW's balance.
+    let (r, text) = compare(&["--covariates", COVS, "--estimator", "aipw"]);
+    assert!(!text.contains("NaN"));
+    for outcome in ["re78", "employed78"] {
+        let e = row(&r, outcome, "aipw_att");
+        let w = &want["aipw_att"][outcome];
+        for k in ["estimate", "std_error", "ci_low", "ci_high", "p_value"] {
+            assert_close(
+                &format!("aipw {outcome} {k}"),
+                e[k].as_f64().unwrap(),
+                w[k].as_f64().unwrap(),
+            );
+        }
+        assert_eq!(e["headline"], true);
+        assert!(e["se_type"].as_str().unwrap().contains("M-estimation"));
+        assert_eq!(e["balance"].as_array().unwrap().len(), 8);
+    }
     // The E-values of IPW against the fixture's conversions.
     let (r, _) = compare(&["--covariates", COVS, "--estimator", "ipw"]);
     let evs = want["e_values"].as_array().unwrap();

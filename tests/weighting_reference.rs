@@ -183,6 +183,33 @@ fn weights_effects_and_balance_match_the_reference() {
 }
 
 #[test]
+fn aipw_matches_the_stacked_estimating_equations() {
+    let d = Data::load();
+    let r = reference();
+    let t = d.treated();
+    let x = d.x();
+    let model = logit(&t, &x, &COVS).unwrap();
+    for outcome in ["re78", "employed78"] {
+        let got = weighting::aipw_att(d.col(outcome), &t, &x, &COVS, &model, 0.95).unwrap();
+        check_inference(&format!("aipw {outcome}"), &got, &r["aipw_att"][outcome]);
+        let e = weighting::estimate(
+            Method::AipwAtt,
+            d.col(outcome),
+            &t,
+            &x,
+            &COVS,
+            SeType::Hc2,
+            0.95,
+        )
+        .unwrap();
+        assert_eq!(e.effect, got);
+        // Its balance is that of the IPW weights.
+        let ipw = &r["methods"]["ipw_att"]["balance"][0]["smd_after"];
+        assert_close("aipw balance", e.balance[0].smd_after.unwrap(), f(ipw));
+    }
+}
+
+#[test]
 fn e_values_match_the_closed_forms() {
     let r = reference();
     for row in r["e_values"].as_array().unwrap() {
@@ -251,7 +278,12 @@ fn shift_of_outcome_leaves_effects_unchanged_and_arm_swap_flips_only_ato() {
     let x = d.x();
     let y = d.col("re78");
     let shifted: Vec<f64> = y.iter().map(|v| v + 12345.0).collect();
-    for method in [Method::IpwAtt, Method::OverlapAto, Method::EntropyAtt] {
+    for method in [
+        Method::IpwAtt,
+        Method::OverlapAto,
+        Method::EntropyAtt,
+        Method::AipwAtt,
+    ] {
         let a = weighting::estimate(method, y, &t, &x, &COVS, SeType::Hc2, 0.95).unwrap();
         let b = weighting::estimate(method, &shifted, &t, &x, &COVS, SeType::Hc2, 0.95).unwrap();
         assert!((a.effect.estimate - b.effect.estimate).abs() < 1e-8 * a.effect.estimate.abs());
@@ -320,7 +352,7 @@ fn ipw_and_entropy_recover_the_att_under_selection_on_observables() {
         "the naive difference {naive:?} should miss the ATT {truth}"
     );
     let x: [&[f64]; 2] = [&x1, &x2];
-    for method in [Method::IpwAtt, Method::EntropyAtt] {
+    for method in [Method::IpwAtt, Method::EntropyAtt, Method::AipwAtt] {
         let e = weighting::estimate(method, &y, &t, &x, &["x1", "x2"], SeType::Hc2, 0.95).unwrap();
         assert!(
             e.effect.ci_low < truth && truth < e.effect.ci_high,

@@ -34,6 +34,8 @@ pub enum Estimator {
     Overlap,
     /// Entropy balancing for the effect on the treated (`entropy_att`).
     Entropy,
+    /// Doubly robust AIPW for the effect on the treated (`aipw_att`).
+    Aipw,
 }
 
 impl Estimator {
@@ -44,6 +46,7 @@ impl Estimator {
             Self::Ipw => Some(Method::IpwAtt),
             Self::Overlap => Some(Method::OverlapAto),
             Self::Entropy => Some(Method::EntropyAtt),
+            Self::Aipw => Some(Method::AipwAtt),
             _ => None,
         }
     }
@@ -851,6 +854,7 @@ fn choose_headline(
         Some(Estimator::Ipw) => vec!["ipw_att"],
         Some(Estimator::Overlap) => vec!["overlap_ato"],
         Some(Estimator::Entropy) => vec!["entropy_att"],
+        Some(Estimator::Aipw) => vec!["aipw_att"],
         None => {
             let mut v = Vec::new();
             if has_fe {

@@ -60,6 +60,9 @@ choice! {
         Overlap,
         /// Non-randomised: entropy balancing on the means of --covariates (ATT).
         Entropy,
+        /// Non-randomised: doubly robust AIPW for the effect on the treated (logistic
+        /// propensity score and a regression among the comparison group).
+        Aipw,
     }
 }
 

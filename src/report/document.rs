@@ -604,6 +604,12 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
             "weighted (overlap weights)",
         )
         .into(),
+        "aipw_att" => tr(
+            lang,
+            "dubbel robuust (AIPW, effect op deelnemers)",
+            "doubly robust (AIPW, effect on the treated)",
+        )
+        .into(),
         "entropy_att" => tr(
             lang,
             "gewogen (entropy balancing, effect op deelnemers)",

@@ -8,6 +8,7 @@
 //! - `balance.rs`: balance per covariate (cobalt's conventions) and Kish's effective
 //!   sample size;
 //! - `evalue.rs`: the E-value (VanderWeele & Ding 2017);
+//! - `aipw.rs`: the doubly robust AIPW estimate of the ATT with its stacked sandwich;
 //! - this file: the weights of IPW and overlap weighting, the weighted difference in
 //!   means with its two standard errors, and [`estimate`], which runs one method end
 //!   to end on slices.
@@ -38,11 +39,13 @@ use serde::Serialize;
 use super::ols::{SeType, fit_weighted};
 use super::{Inference, StatsError, StatsResult};
 
+pub mod aipw;
 pub mod balance;
 pub mod entropy;
 pub mod evalue;
 pub mod propensity;
 
+pub use aipw::aipw_att;
 pub use balance::{Balance, balance, effective_n};
 pub use entropy::{EntropyFit, entropy_att};
 pub use propensity::{Logit, expit, logit};
@@ -57,6 +60,8 @@ pub enum Method {
     OverlapAto,
     /// Entropy balancing for the ATT.
     EntropyAtt,
+    /// Doubly robust AIPW for the ATT (IPW weights for balance, `aipw.rs`).
+    AipwAtt,
 }
 
 impl Method {
@@ -66,12 +71,13 @@ impl Method {
             Self::IpwAtt => "ipw_att",
             Self::OverlapAto => "overlap_ato",
             Self::EntropyAtt => "entropy_att",
+            Self::AipwAtt => "aipw_att",
         }
     }
     /// The estimand's short name.
     pub fn estimand(self) -> &'static str {
         match self {
-            Self::IpwAtt | Self::EntropyAtt => "ATT",
+            Self::IpwAtt | Self::EntropyAtt | Self::AipwAtt => "ATT",
             Self::OverlapAto => "ATO",
         }
     }
@@ -231,12 +237,12 @@ pub fn weights(
 ) -> StatsResult<(Vec<f64>, Option<Logit>)> {
     Ok(match method {
         Method::EntropyAtt => (entropy_att(treated, x, names)?.weights, None),
-        Method::IpwAtt | Method::OverlapAto => {
+        Method::IpwAtt | Method::OverlapAto | Method::AipwAtt => {
             let m = logit(treated, x, names)?;
-            let w = if method == Method::IpwAtt {
-                ipw_att(treated, &m.fitted)
-            } else {
+            let w = if method == Method::OverlapAto {
                 overlap_ato(treated, &m.fitted)
+            } else {
+                ipw_att(treated, &m.fitted)
             };
             (w, Some(m))
         }
@@ -278,8 +284,9 @@ pub struct WeightedEstimate {
     pub weights: Vec<f64>,
     /// The propensity scores (IPW and overlap weights).
     pub propensity: Option<Vec<f64>>,
-    /// The effect with the standard error of `se`: stacked for IPW, weights fixed
-    /// otherwise.
+    /// The effect with the standard error of `se`: stacked for IPW and AIPW, weights
+    /// fixed otherwise (for AIPW the effect is the doubly robust one, while
+    /// `effect_weights_fixed` is the IPW difference its weights give).
     pub effect: Inference,
     pub se: EffectSe,
     /// The same effect with the weights-fixed sandwich (for every method).
@@ -322,6 +329,10 @@ pub fn estimate(
     let (effect, se_kind) = match (&model, method) {
         (Some(m), Method::IpwAtt) => (
             ipw_att_stacked(y, treated, x, m, conf_level)?,
+            EffectSe::Stacked,
+        ),
+        (Some(m), Method::AipwAtt) => (
+            aipw_att(y, treated, x, names, m, conf_level)?,
             EffectSe::Stacked,
         ),
         _ => (fixed, EffectSe::WeightsFixed(se)),

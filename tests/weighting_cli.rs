@@ -424,3 +424,73 @@ fn propensity_bins_are_protected() {
     };
     assert_eq!((sum("treated"), sum("control")), (185, 429));
 }
+
+#[test]
+fn matching_with_ratio_replace_and_caliper() {
+    let want = reference();
+    for case in want["matching"].as_array().unwrap() {
+        let ratio = case["ratio"].to_string();
+        let mut extra = vec![
+            "--covariates",
+            COVS,
+            "--estimator",
+            "matching",
+            "--ratio",
+            &ratio,
+        ];
+        if case["replace"].as_bool().unwrap() {
+            extra.push("--replace");
+        }
+        let caliper = case["caliper"].as_f64().map(|c| c.to_string());
+        if let Some(c) = &caliper {
+            extra.extend(["--caliper", c]);
+        }
+        let (r, text) = compare(&extra);
+        assert!(!text.contains("NaN"));
+        let e = row(&r, "re78", "matching_att");
+        assert_close(
+            &format!("matching {extra:?}"),
+            e["estimate"].as_f64().unwrap(),
+            case["difference_re78"].as_f64().unwrap(),
+        );
+        assert_eq!(e["headline"], true);
+        let unmatched = case["unmatched_treated"].as_u64().unwrap();
+        assert_eq!(e["n_treated"].as_u64().unwrap(), 185 - unmatched);
+        let se = e["se_type"].as_str().unwrap();
+        if case["replace"].as_bool().unwrap() {
+            assert!(se.starts_with("HC2"), "{se}");
+        } else {
+            assert!(se.starts_with("CR1 by matched set"), "{se}");
+            assert_eq!(e["df_rule"], "G - 1");
+        }
+        assert_eq!(
+            text.contains("no comparison unit within the caliper"),
+            unmatched > 0
+        );
+    }
+    // A caliper that is not a positive number is a usage error.
+    let data = root().join("tests/fixtures/data/lalonde_psid.csv");
+    let args = [
+        "compare",
+        data.to_str().unwrap(),
+        "--treatment",
+        "treat",
+        "--treated",
+        "1",
+        "--outcome",
+        "re78",
+        "--covariates",
+        COVS,
+        "--estimator",
+        "matching",
+        "--caliper",
+        "0",
+    ];
+    let out = run_in(&root(), &args);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--caliper"),
+        "{}",
+        show(&args, &out)
+    );
+}

@@ -505,3 +505,87 @@ fn coverage_over_seeded_draws() {
     }
     assert!((covered[0] as f64) / (reps as f64) < 0.5, "{covered:?}");
 }
+
+/// Matching: our rule against the brute-force implementation of the fixture script
+/// (weights per unit); the effect and its standard errors from MatchIt's own weights
+/// and subclasses against R (lm + sandwich::vcovCL by subclass / vcovHC HC2). MatchIt
+/// 4.5.1 itself picks neighbours differently (see make_matching_fixtures.R), so its
+/// matches are not compared.
+#[test]
+fn nearest_neighbour_matching() {
+    use via_eval::stats::weighting::matching::{Matched, matched_difference, nearest};
+    let d = Data::load();
+    let t = d.treated();
+    let x = d.x();
+    let r = reference();
+    let model = logit(&t, &x, &COVS).unwrap();
+    let eta: Vec<f64> = model.fitted.iter().map(|p| p.ln() - (-p).ln_1p()).collect();
+    for case in r["matching"].as_array().unwrap() {
+        let (ratio, replace) = (
+            case["ratio"].as_u64().unwrap() as usize,
+            case["replace"].as_bool().unwrap(),
+        );
+        let id = format!("1:{ratio} replace={replace} caliper={}", case["caliper"]);
+        let m = nearest(&eta, &t, ratio, replace, case["caliper"].as_f64());
+        assert_eq!(
+            m.unmatched_treated as u64,
+            case["unmatched_treated"].as_u64().unwrap(),
+            "{id}"
+        );
+        for (i, w) in case["weights"].as_array().unwrap().iter().enumerate() {
+            assert!((m.weights[i] - f(w)).abs() <= 1e-14, "{id} unit {i}");
+        }
+        let y = d.col("re78");
+        let dm: f64 = (0..t.len())
+            .map(|i| {
+                if t[i] {
+                    m.weights[i] * y[i]
+                } else {
+                    -m.weights[i] * y[i]
+                }
+            })
+            .sum();
+        assert_close(&format!("{id} difference"), dm, f(&case["difference_re78"]));
+        // Every treated unit of a 1:k match without replacement is in its own subclass.
+        if !replace {
+            assert!((0..t.len()).all(|i| (m.weights[i] > 0.0) == m.subclass[i].is_some()));
+        }
+    }
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("tests/fixtures/reference/matching_lalonde_psid.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for case in want["cases"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let replace = case["replace"].as_bool().unwrap();
+        let w: Vec<f64> = case["weights"].as_array().unwrap().iter().map(f).collect();
+        let subclass: Vec<Option<u32>> = if replace {
+            vec![None; w.len()]
+        } else {
+            case["subclass"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().map(|s| s as u32))
+                .collect()
+        };
+        let m = Matched {
+            weights: w,
+            subclass,
+            unmatched_treated: 0,
+        };
+        for outcome in ["re78", "employed78"] {
+            let (inf, se) = matched_difference(d.col(outcome), &t, &m, 0.95).unwrap();
+            let want_se = if replace { SeType::Hc2 } else { SeType::Cr1 };
+            assert_eq!(se, want_se, "{id}");
+            check_inference(
+                &format!("MatchIt {id} {outcome}"),
+                &inf,
+                &case["outcomes"][outcome],
+            );
+        }
+    }
+}

@@ -630,6 +630,32 @@ fn apply(r: &mut PilotResults, k: usize) {
 /// count, or the count of the other level, is between 1 and k − 1. Rows of withheld
 /// estimates carry no balance at all (above).
 fn protect_balance(r: &mut PilotResults, k: usize) {
+    // A matched estimate counts the matched persons: the arm's size minus that count
+    // (the unmatched) must not be a small number.
+    for i in 0..r.estimates.len() {
+        let e = &r.estimates[i];
+        if e.estimator != "matching_att" {
+            continue;
+        }
+        let all = |arm: &str| r.arm_summary(&e.outcome, &e.subset, arm).and_then(|s| s.n);
+        let (a1, a0) = (all(&e.treated), all(&e.control));
+        let gap = |all: Option<usize>, n: Option<usize>| match (all, n) {
+            (Some(a), Some(n)) => sensitive(a.saturating_sub(n), k),
+            (None, _) => true,
+            _ => false,
+        };
+        let (h1, h0) = (gap(a1, e.n_treated), gap(a0, e.n_control));
+        let e = &mut r.estimates[i];
+        if h1 {
+            e.n_treated = None;
+        }
+        if h0 {
+            e.n_control = None;
+        }
+        if h1 || h0 {
+            e.df = e.df.map(|_| f64::NAN);
+        }
+    }
     for e in &mut r.estimates {
         let (Some(n1), Some(n0)) = (e.n_treated, e.n_control) else {
             continue;

@@ -36,6 +36,8 @@ pub enum Estimator {
     Entropy,
     /// Doubly robust AIPW for the effect on the treated (`aipw_att`).
     Aipw,
+    /// Nearest-neighbour matching on the propensity score (`matching_att`).
+    Matching,
 }
 
 impl Estimator {
@@ -47,6 +49,7 @@ impl Estimator {
             Self::Overlap => Some(Method::OverlapAto),
             Self::Entropy => Some(Method::EntropyAtt),
             Self::Aipw => Some(Method::AipwAtt),
+            Self::Matching => Some(Method::MatchingAtt),
             _ => None,
         }
     }
@@ -855,6 +858,7 @@ fn choose_headline(
         Some(Estimator::Overlap) => vec!["overlap_ato"],
         Some(Estimator::Entropy) => vec!["entropy_att"],
         Some(Estimator::Aipw) => vec!["aipw_att"],
+        Some(Estimator::Matching) => vec!["matching_att"],
         None => {
             let mut v = Vec::new();
             if has_fe {

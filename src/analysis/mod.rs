@@ -62,6 +62,8 @@ pub struct Options {
     pub seed: u64,
     /// Progress of bootstrap and randomisation draws (none by default).
     pub progress: Option<ProgressFn>,
+    /// Nearest-neighbour matching (`--estimator matching`): ratio, replacement, caliper.
+    pub matching: crate::stats::weighting::MatchingSpec,
 }
 
 /// The default seed of resampling methods.
@@ -78,6 +80,7 @@ impl Default for Options {
             wild_reps: estimate::WILD_REPS,
             seed: DEFAULT_SEED,
             progress: None,
+            matching: Default::default(),
         }
     }
 }

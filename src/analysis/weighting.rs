@@ -50,15 +50,40 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
     let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
     let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
-    let est = match weighting::estimate(method, &d.y, &treated, &x, &names, se, c.conf) {
+    let result = if method == Method::MatchingAtt {
+        weighting::estimate_matching(&d.y, &treated, &x, &names, &c.opts.matching, c.conf)
+    } else {
+        weighting::estimate(method, &d.y, &treated, &x, &names, se, c.conf).map(|e| (e, 0))
+    };
+    let (est, unmatched) = match result {
         Ok(e) => e,
         Err(e) => {
             c.fail(out, id, &e);
             return;
         }
     };
-    let n1 = treated.iter().filter(|&&t| t).count();
-    let n = (n1, treated.len() - n1);
+    if unmatched > 0 {
+        // How many is a count of persons: the note says only that some were dropped,
+        // and the row's n_treated counts the matched.
+        let wat = &c.what;
+        out.notes.push(Text {
+            en: format!(
+                "{wat}: {id}: some treated units have no comparison unit within the caliper and are left out; the estimate is the effect on the matched treated units."
+            ),
+            nl: format!(
+                "{wat}: {id}: een deel van de deelnemers heeft geen vergelijkingspersoon binnen de caliper en valt weg; de schatting is het effect op de gematchte deelnemers."
+            ),
+        });
+    }
+    // Units in the estimate: for matching, the matched ones.
+    let counted = |arm: bool| {
+        (0..treated.len())
+            .filter(|&i| {
+                treated[i] == arm && (method != Method::MatchingAtt || est.weights[i] > 0.0)
+            })
+            .count()
+    };
+    let n = (counted(true), counted(false));
     let se_name = est.se.name();
     let mut row = c.row(
         id,

@@ -63,6 +63,9 @@ choice! {
         /// Non-randomised: doubly robust AIPW for the effect on the treated (logistic
         /// propensity score and a regression among the comparison group).
         Aipw,
+        /// Non-randomised: nearest-neighbour matching on the propensity score (ATT;
+        /// --ratio, --replace, --caliper).
+        Matching,
     }
 }
 

@@ -98,6 +98,19 @@ pub struct CompareArgs {
     /// covariates, adjusted OLS with them).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub estimator: Option<EstimatorArg>,
+    /// `--estimator matching`: comparison units per treated unit (1:K).
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub ratio: u16,
+    /// `--estimator matching`: match with replacement (a comparison unit may serve
+    /// several treated units).
+    #[arg(long, help_heading = super::ANALYSIS)]
+    pub replace: bool,
+    /// `--estimator matching`: caliper in standard deviations of the logit of the
+    /// propensity score; treated units without a comparison unit this close are left
+    /// out.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "C")]
+    pub caliper: Option<f64>,
     /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub se: Option<SeArg>,
@@ -486,6 +499,11 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let privacy = args.analysis.privacy()?;
+    if args.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+        return Err(Error::usage(
+            "--caliper takes a positive number of standard deviations",
+        ));
+    }
     let (spec, frame, every_row) = build_spec(args)?;
     let frame = if every_row {
         frame
@@ -500,6 +518,11 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
         &Options {
             estimator: args.estimator.map(Into::into),
             se: args.se.map(Into::into),
+            matching: crate::stats::weighting::MatchingSpec {
+                ratio: usize::from(args.ratio),
+                replace: args.replace,
+                caliper: args.caliper,
+            },
             ..args.analysis.options(progress)
         },
         privacy,

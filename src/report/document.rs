@@ -604,6 +604,12 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
             "weighted (overlap weights)",
         )
         .into(),
+        "matching_att" => tr(
+            lang,
+            "gematcht (naaste buur, effect op deelnemers)",
+            "matched (nearest neighbour, effect on the treated)",
+        )
+        .into(),
         "aipw_att" => tr(
             lang,
             "dubbel robuust (AIPW, effect op deelnemers)",

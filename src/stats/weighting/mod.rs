@@ -43,6 +43,7 @@ pub mod aipw;
 pub mod balance;
 pub mod entropy;
 pub mod evalue;
+pub mod matching;
 pub mod propensity;
 
 pub use aipw::aipw_att;
@@ -62,6 +63,9 @@ pub enum Method {
     EntropyAtt,
     /// Doubly robust AIPW for the ATT (IPW weights for balance, `aipw.rs`).
     AipwAtt,
+    /// Nearest-neighbour matching on the propensity score for the ATT (`matching.rs`;
+    /// run by [`estimate_matching`]).
+    MatchingAtt,
 }
 
 impl Method {
@@ -72,12 +76,13 @@ impl Method {
             Self::OverlapAto => "overlap_ato",
             Self::EntropyAtt => "entropy_att",
             Self::AipwAtt => "aipw_att",
+            Self::MatchingAtt => "matching_att",
         }
     }
     /// The estimand's short name.
     pub fn estimand(self) -> &'static str {
         match self {
-            Self::IpwAtt | Self::EntropyAtt | Self::AipwAtt => "ATT",
+            Self::IpwAtt | Self::EntropyAtt | Self::AipwAtt | Self::MatchingAtt => "ATT",
             Self::OverlapAto => "ATO",
         }
     }
@@ -237,7 +242,7 @@ pub fn weights(
 ) -> StatsResult<(Vec<f64>, Option<Logit>)> {
     Ok(match method {
         Method::EntropyAtt => (entropy_att(treated, x, names)?.weights, None),
-        Method::IpwAtt | Method::OverlapAto | Method::AipwAtt => {
+        Method::IpwAtt | Method::OverlapAto | Method::AipwAtt | Method::MatchingAtt => {
             let m = logit(treated, x, names)?;
             let w = if method == Method::OverlapAto {
                 overlap_ato(treated, &m.fitted)
@@ -257,6 +262,9 @@ pub enum EffectSe {
     WeightsFixed(SeType),
     /// The stacked M-estimation sandwich, accounting for the estimated propensity score.
     Stacked,
+    /// Matching: CR1 by matched set (without replacement) or HC2 (with replacement),
+    /// the matching weights fixed.
+    Matched(SeType),
 }
 
 impl EffectSe {
@@ -265,12 +273,15 @@ impl EffectSe {
         match self {
             Self::WeightsFixed(s) => format!("{} (weights fixed)", s.name()),
             Self::Stacked => "M-estimation (propensity score estimated)".into(),
+            Self::Matched(SeType::Cr1) => "CR1 by matched set (weights fixed)".into(),
+            Self::Matched(s) => format!("{} (matching weights fixed)", s.name()),
         }
     }
     /// How the degrees of freedom are chosen.
     pub fn df_rule(self) -> &'static str {
         match self {
-            Self::WeightsFixed(_) => "n - 2",
+            Self::WeightsFixed(_) | Self::Matched(SeType::Hc2) => "n - 2",
+            Self::Matched(_) => "G - 1",
             Self::Stacked => "normal",
         }
     }
@@ -364,4 +375,80 @@ pub fn estimate(
         se: se_kind,
         effect_weights_fixed: fixed,
     })
+}
+
+/// The options of nearest-neighbour matching.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchingSpec {
+    /// Comparison units per treated unit (1:k).
+    pub ratio: usize,
+    /// Whether a comparison unit may be matched more than once.
+    pub replace: bool,
+    /// Caliper in standard deviations of the logit of the propensity score.
+    pub caliper: Option<f64>,
+}
+
+impl Default for MatchingSpec {
+    fn default() -> Self {
+        Self {
+            ratio: 1,
+            replace: false,
+            caliper: None,
+        }
+    }
+}
+
+/// Nearest-neighbour matching on the logit of the propensity score ([`matching`]), end
+/// to end: the matched difference with its standard error (CR1 by matched set without
+/// replacement, HC2 with the weights fixed with replacement), balance of the matched
+/// sample and effective sample sizes. Fails when no treated unit finds a match.
+pub fn estimate_matching(
+    y: &[f64],
+    treated: &[bool],
+    x: &[&[f64]],
+    names: &[&str],
+    spec: &MatchingSpec,
+    conf_level: f64,
+) -> StatsResult<(WeightedEstimate, usize)> {
+    if spec.ratio == 0 || spec.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+        return Err(StatsError::Invalid(
+            "matching needs a ratio of at least 1 and a positive caliper".into(),
+        ));
+    }
+    let model = logit(treated, x, names)?;
+    let eta: Vec<f64> = model.fitted.iter().map(|p| p.ln() - (-p).ln_1p()).collect();
+    let m = matching::nearest(&eta, treated, spec.ratio, spec.replace, spec.caliper);
+    let n1 = treated.iter().filter(|&&t| t).count();
+    if m.unmatched_treated == n1 {
+        return Err(StatsError::Invalid(
+            "no treated unit has a comparison unit within the caliper; widen the caliper".into(),
+        ));
+    }
+    let (effect, se) = matching::matched_difference(y, treated, &m, conf_level)?;
+    let w = &m.weights;
+    let outside = {
+        let (lo, hi) = (0..treated.len())
+            .filter(|&i| !treated[i])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, i| {
+                (a.0.min(model.fitted[i]), a.1.max(model.fitted[i]))
+            });
+        (0..treated.len())
+            .filter(|&i| treated[i] && (model.fitted[i] < lo || model.fitted[i] > hi))
+            .count()
+    };
+    Ok((
+        WeightedEstimate {
+            method: Method::MatchingAtt,
+            balance: x.iter().map(|c| balance(c, treated, w)).collect(),
+            effective_n_treated: effective_n(w, |i| treated[i]),
+            effective_n_control: effective_n(w, |i| !treated[i]),
+            treated_outside_support: Some(outside),
+            propensity: Some(model.fitted),
+            weights: m.weights.clone(),
+            effect,
+            se: EffectSe::Matched(se),
+            effect_weights_fixed: effect,
+        },
+        m.unmatched_treated,
+    ))
 }

@@ -49,24 +49,44 @@ pub fn nearest(
     let mut order: Vec<usize> = (0..n).filter(|&i| treated[i]).collect();
     // Stable sort: ties keep data order.
     order.sort_by(|&a, &b| distance[b].total_cmp(&distance[a]));
-    let controls: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
+    // Comparison units sorted by (distance, data order): the nearest free units are
+    // found by scanning outwards from the treated unit's position, not by a pass over
+    // all of them.
+    let mut sorted: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
+    sorted.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
     let mut used = vec![false; n];
     let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
     let nearest_free = |t: usize, used: &[bool], taken: &[usize]| -> Option<usize> {
-        let mut best: Option<(f64, usize)> = None;
-        for &c in &controls {
-            if used[c] || taken.contains(&c) {
-                continue;
+        let dt = distance[t];
+        let free = |c: usize| !used[c] && !taken.contains(&c);
+        let at = sorted.partition_point(|&c| distance[c] < dt);
+        // Right: the first free unit at or above dt is the lowest data index of its
+        // distance (equal distances are in data order).
+        let right = sorted[at..].iter().copied().find(|&c| free(c));
+        // Left: the first free unit below dt, then the lowest data index among the
+        // free units at that same distance.
+        let left = (0..at).rev().find(|&k| free(sorted[k])).map(|k| {
+            let dl = distance[sorted[k]];
+            sorted[..=k]
+                .iter()
+                .rev()
+                .copied()
+                .take_while(|&o| distance[o] == dl)
+                .filter(|&o| free(o))
+                .min()
+                .unwrap_or(sorted[k])
+        });
+        let gap = |c: usize| (distance[c] - dt).abs();
+        let best = match (left, right) {
+            (Some(l), Some(r)) => {
+                let (gl, gr) = (gap(l), gap(r));
+                if gl < gr || (gl == gr && l < r) { l } else { r }
             }
-            let d = (distance[c] - distance[t]).abs();
-            if width.is_some_and(|w| d > w) {
-                continue;
-            }
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, c));
-            }
-        }
-        best.map(|(_, c)| c)
+            (Some(l), None) => l,
+            (None, Some(r)) => r,
+            (None, None) => return None,
+        };
+        (!width.is_some_and(|w| gap(best) > w)).then_some(best)
     };
     if replace {
         for &t in &order {
@@ -160,5 +180,87 @@ pub fn matched_difference(
     } else {
         let inf = fit.coef_inference(1, SeType::Hc2, None, conf_level)?;
         Ok((inf.inference, SeType::Hc2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The documented rule by brute force: the free comparison unit with the smallest
+    /// |difference|, ties to the lowest data index.
+    fn brute(d: &[f64], t: &[bool], ratio: usize, replace: bool, width: Option<f64>) -> Vec<f64> {
+        let n = d.len();
+        let mut order: Vec<usize> = (0..n).filter(|&i| t[i]).collect();
+        order.sort_by(|&a, &b| d[b].total_cmp(&d[a]));
+        let mut used = vec![false; n];
+        let mut m: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let best = |i: usize, used: &[bool], taken: &[usize]| {
+            (0..n)
+                .filter(|&c| !t[c] && !used[c] && !taken.contains(&c))
+                .filter(|&c| width.is_none_or(|w| (d[c] - d[i]).abs() <= w))
+                .min_by(|&a, &b| (d[a] - d[i]).abs().total_cmp(&(d[b] - d[i]).abs()))
+        };
+        for round in 0..ratio {
+            for &i in &order {
+                if (!replace && round > 0 && m[i].len() < round) || (replace && m[i].len() < round)
+                {
+                    continue;
+                }
+                let taken = m[i].clone();
+                if let Some(c) = best(i, &used, &taken) {
+                    used[c] |= !replace;
+                    m[i].push(c);
+                }
+            }
+        }
+        let mut w = vec![0.0; n];
+        for i in 0..n {
+            if !m[i].is_empty() {
+                w[i] = 1.0;
+                for &c in &m[i] {
+                    w[c] += 1.0 / m[i].len() as f64;
+                }
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn sorted_search_equals_brute_force_with_ties() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for draw in 0..40 {
+            let n = 60;
+            // Distances on a coarse grid, so that ties are common.
+            let d: Vec<f64> = (0..n)
+                .map(|_| f64::from(rng.random_range(0..12u8)) / 4.0)
+                .collect();
+            let t: Vec<bool> = (0..n).map(|_| rng.random::<f64>() < 0.3).collect();
+            for (ratio, replace, caliper) in [
+                (1, false, None),
+                (2, false, None),
+                (2, true, None),
+                (1, false, Some(0.3)),
+            ] {
+                let m = nearest(&d, &t, ratio, replace, caliper);
+                let width = caliper.map(|c| c * crate::stats::describe::mean_var(&d).1.sqrt());
+                let want = brute(&d, &t, ratio, replace, width);
+                let (s1, s0) = (0..n).fold((0.0, 0.0), |a, i| {
+                    if t[i] {
+                        (a.0 + want[i], a.1)
+                    } else {
+                        (a.0, a.1 + want[i])
+                    }
+                });
+                for i in 0..n {
+                    let w = want[i] / if t[i] { s1 } else { s0 };
+                    assert!(
+                        (m.weights[i] - w).abs() < 1e-12,
+                        "draw {draw} {ratio} {replace} {caliper:?} unit {i}"
+                    );
+                }
+            }
+        }
     }
 }

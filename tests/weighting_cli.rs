@@ -494,3 +494,34 @@ fn matching_with_ratio_replace_and_caliper() {
         show(&args, &out)
     );
 }
+
+#[test]
+fn clusters_give_cluster_robust_weighting_standard_errors() {
+    let (r, text) = compare(&[
+        "--covariates",
+        "educ,black,hispan,married,nodegree,re74,re75",
+        "--cluster",
+        "age",
+        "--estimator",
+        "ipw",
+    ]);
+    assert!(!text.contains("NaN"));
+    let e = row(&r, "re78", "ipw_att");
+    assert_eq!(
+        e["se_type"],
+        "M-estimation by cluster (propensity score estimated)"
+    );
+    assert_eq!(e["df_rule"], "G - 1");
+    assert_eq!(e["df"].as_f64().unwrap(), 39.0);
+    let (r, _) = compare(&[
+        "--covariates",
+        "educ,black,hispan,married,nodegree,re74,re75",
+        "--cluster",
+        "age",
+        "--estimator",
+        "entropy",
+    ]);
+    let e = row(&r, "re78", "entropy_att");
+    assert_eq!(e["se_type"], "CR2 (weights fixed)");
+    assert_eq!(e["df_rule"], "Bell-McCaffrey");
+}

@@ -119,7 +119,7 @@ pub(super) struct RegData<'a> {
     pub(super) t: Cow<'a, [f64]>,
     /// Named columns after the arm indicator: covariates, then indicators.
     pub(super) cols: Vec<(String, Cow<'a, [f64]>)>,
-    clusters: Option<Clusters>,
+    pub(super) clusters: Option<Clusters>,
     blocks: Option<Clusters>,
     fe: Vec<Clusters>,
     pub(super) n_dropped_missing: usize,

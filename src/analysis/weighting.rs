@@ -28,32 +28,28 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         });
         return;
     }
-    // The weights-fixed sandwich takes HC types only: with clusters HC2 is used and
-    // the note says that the clustering is ignored.
-    let se = if se.is_cluster() || se == SeType::Classical {
-        if se.is_cluster() {
-            let wat = &c.what;
-            out.notes.push(Text {
-                en: format!(
-                    "{wat}: {id} uses HC2 standard errors; the clustering is not taken into account."
-                ),
-                nl: format!(
-                    "{wat}: {id} gebruikt HC2-standaardfouten; met de clustering is geen rekening gehouden."
-                ),
-            });
-        }
+    // With clusters the cluster-robust types (default CR2) apply: to the
+    // weights-fixed sandwich directly, and as cluster sums to the stacked ones.
+    let se = if se == SeType::Classical {
         SeType::Hc2
     } else {
         se
     };
     let d = c.p.reg_data(true, false);
+    let clusters = d.clusters.as_ref().filter(|_| se.is_cluster());
+    let se = if se.is_cluster() && clusters.is_none() {
+        SeType::Hc2
+    } else {
+        se
+    };
     let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
     let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
     let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
     let result = if method == Method::MatchingAtt {
         weighting::estimate_matching(&d.y, &treated, &x, &names, &c.opts.matching, c.conf)
     } else {
-        weighting::estimate(method, &d.y, &treated, &x, &names, se, c.conf).map(|e| (e, 0))
+        weighting::estimate_clustered(method, &d.y, &treated, &x, &names, se, clusters, c.conf)
+            .map(|e| (e, 0))
     };
     let (est, unmatched) = match result {
         Ok(e) => e,

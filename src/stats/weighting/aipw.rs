@@ -12,7 +12,8 @@
 //!   ψ_γ = zᵢ(Tᵢ − eᵢ), ψ_β = (1 − Tᵢ) zᵢ (yᵢ − zᵢ'β),
 //!   ψ₁ = Tᵢ(yᵢ − zᵢ'β − μ₁), ψ₀ = (1 − Tᵢ) oᵢ (yᵢ − zᵢ'β − μ₀),
 //! τ = μ₁ − μ₀, Var = c'A⁻¹BA⁻ᵀc (A = −Σ∂ψᵢ/∂θ', B = Σψᵢψᵢ'), no small-sample factor,
-//! normal reference.
+//! normal reference; with clusters B sums ψ within clusters, times G/(G − 1), t on
+//! G − 1 df.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -27,6 +28,7 @@ pub fn aipw_att(
     x: &[&[f64]],
     names: &[&str],
     model: &Logit,
+    clusters: Option<&crate::stats::ols::Clusters>,
     conf_level: f64,
 ) -> StatsResult<Inference> {
     let n = y.len();
@@ -93,7 +95,7 @@ pub fn aipw_att(
     let p = 2 * k + 2;
     let (i1, i0) = (2 * k, 2 * k + 1);
     let mut a = DMatrix::<f64>::zeros(p, p);
-    let mut b = DMatrix::<f64>::zeros(p, p);
+    let mut meat = super::Meat::new(p, clusters);
     let mut psi = DVector::<f64>::zeros(p);
     for i in 0..n {
         zrow(i, &mut z);
@@ -117,7 +119,7 @@ pub fn aipw_att(
         psi[i0] = (1.0 - ti) * o * (r - mu0);
         a[(i1, i1)] += ti;
         a[(i0, i0)] += (1.0 - ti) * o;
-        b.ger(1.0, &psi, &psi, 1.0);
+        meat.add(i, &psi);
     }
     let mut c = DVector::<f64>::zeros(p);
     c[i1] = 1.0;
@@ -126,9 +128,10 @@ pub fn aipw_att(
         a.transpose().lu().solve(&c).ok_or_else(|| {
             StatsError::Invalid("the stacked sandwich of AIPW is singular".into())
         })?;
+    let (b, df) = meat.finish()?;
     let var = g.dot(&(&b * &g));
     if !crate::stats::above(var, 0.0) {
         return Err(StatsError::NoVariance);
     }
-    Ok(Inference::wald(mu1 - mu0, var.sqrt(), None, conf_level))
+    Ok(Inference::wald(mu1 - mu0, var.sqrt(), df, conf_level))
 }

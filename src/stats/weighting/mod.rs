@@ -32,6 +32,10 @@
 //!   Hudgens 2022, *Am. J. Epidemiol.* 191(6):1092–1097), no small-sample factor,
 //!   normal reference. It accounts for the estimated propensity score (for the ATT
 //!   this usually makes the standard error smaller than with the weights fixed).
+//!
+//! With clusters (schools) the weights-fixed sandwich is cluster-robust (CR0–CR2 of
+//! [`super::ols`]), and the stacked sandwiches sum the estimating functions within
+//! clusters, scaled by G/(G − 1), with t on G − 1 df ([`estimate_clustered`]).
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -88,6 +92,47 @@ impl Method {
     }
 }
 
+/// The meat B of a stacked sandwich: Σᵢ ψᵢψᵢ', or with clusters Σ_g (Σ_{i∈g} ψᵢ)(Σ_{i∈g} ψᵢ)'.
+pub(crate) struct Meat<'c> {
+    b: DMatrix<f64>,
+    clusters: Option<&'c super::ols::Clusters>,
+    sums: Vec<DVector<f64>>,
+}
+
+impl<'c> Meat<'c> {
+    pub(crate) fn new(p: usize, clusters: Option<&'c super::ols::Clusters>) -> Self {
+        let g = clusters.map_or(0, |c| c.count());
+        Self {
+            b: DMatrix::zeros(p, p),
+            clusters,
+            sums: vec![DVector::zeros(p); g],
+        }
+    }
+    pub(crate) fn add(&mut self, i: usize, psi: &DVector<f64>) {
+        match self.clusters {
+            Some(c) => self.sums[c.codes()[i] as usize] += psi,
+            None => self.b.ger(1.0, psi, psi, 1.0),
+        }
+    }
+    /// B, and the Wald reference: none (normal) without clusters; with G clusters the
+    /// meat is scaled by G/(G − 1) and t has G − 1 df (Stata's convention for
+    /// cluster-robust M-estimators).
+    pub(crate) fn finish(mut self) -> StatsResult<(DMatrix<f64>, Option<f64>)> {
+        if self.clusters.is_none() {
+            return Ok((self.b, None));
+        }
+        let g = self.sums.len();
+        if g < 2 {
+            return Err(StatsError::TooFewClusters { got: g });
+        }
+        for s in &self.sums {
+            self.b.ger(1.0, s, s, 1.0);
+        }
+        let gf = g as f64;
+        Ok((self.b * (gf / (gf - 1.0)), Some(gf - 1.0)))
+    }
+}
+
 /// Normalise `w` to sum to 1 within each arm.
 fn normalise(mut w: Vec<f64>, treated: &[bool]) -> Vec<f64> {
     let (mut s1, mut s0) = (0.0, 0.0);
@@ -136,15 +181,30 @@ pub fn weighted_difference(
     se: SeType,
     conf_level: f64,
 ) -> StatsResult<Inference> {
-    if se.is_cluster() || se == SeType::Classical {
+    weighted_difference_clustered(y, treated, w, se, None, conf_level)
+}
+
+/// As [`weighted_difference`], with clusters: `se` one of CR0, CR1, CR2 then (the
+/// cluster-robust variances of [`super::ols`], weights fixed; t with G − 1 df, or
+/// Bell-McCaffrey df for CR2), HC0 to HC3 without.
+pub fn weighted_difference_clustered(
+    y: &[f64],
+    treated: &[bool],
+    w: &[f64],
+    se: SeType,
+    clusters: Option<&super::ols::Clusters>,
+    conf_level: f64,
+) -> StatsResult<Inference> {
+    if se == SeType::Classical || se.is_cluster() != clusters.is_some() {
         return Err(StatsError::Invalid(format!(
-            "the weights-fixed sandwich takes HC0 to HC3, not {}",
+            "the weights-fixed sandwich takes HC0 to HC3 without clusters and CR0 to CR2 \
+             with them, not {}",
             se.name()
         )));
     }
     let t: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
     let f = fit_weighted(y, &[&t], w, true)?;
-    Ok(f.coef_inference(1, se, None, conf_level)?.inference)
+    Ok(f.coef_inference(1, se, clusters, conf_level)?.inference)
 }
 
 /// The IPW estimate of the ATT with the stacked M-estimation sandwich (see the module
@@ -157,6 +217,7 @@ pub fn ipw_att_stacked(
     treated: &[bool],
     x: &[&[f64]],
     model: &Logit,
+    clusters: Option<&super::ols::Clusters>,
     conf_level: f64,
 ) -> StatsResult<Inference> {
     let n = y.len();
@@ -187,7 +248,7 @@ pub fn ipw_att_stacked(
     }
     let p = k + 2;
     let mut a = DMatrix::<f64>::zeros(p, p);
-    let mut b = DMatrix::<f64>::zeros(p, p);
+    let mut meat = Meat::new(p, clusters);
     let mut psi = DVector::<f64>::zeros(p);
     let mut z = vec![0.0; k];
     for i in 0..n {
@@ -212,7 +273,7 @@ pub fn ipw_att_stacked(
             // ∂ψ₀/∂γ_l = (1 − T)(y − μ₀)·odds·z_l, since ∂odds/∂η = odds.
             a[(k + 1, l)] -= (1.0 - ti) * (y[i] - mu0) * odds * z[l];
         }
-        b.ger(1.0, &psi, &psi, 1.0);
+        meat.add(i, &psi);
     }
     let mut c = DVector::<f64>::zeros(p);
     c[k] = 1.0;
@@ -225,11 +286,12 @@ pub fn ipw_att_stacked(
                 .into(),
         )
     })?;
+    let (b, df) = meat.finish()?;
     let var = g.dot(&(&b * &g));
     if !crate::stats::above(var, 0.0) {
         return Err(StatsError::NoVariance);
     }
-    Ok(Inference::wald(mu1 - mu0, var.sqrt(), None, conf_level))
+    Ok(Inference::wald(mu1 - mu0, var.sqrt(), df, conf_level))
 }
 
 /// The weights of one method for the covariates `x` (named `names` in messages), with
@@ -262,6 +324,8 @@ pub enum EffectSe {
     WeightsFixed(SeType),
     /// The stacked M-estimation sandwich, accounting for the estimated propensity score.
     Stacked,
+    /// The same with the estimating functions summed within clusters.
+    StackedClustered,
     /// Matching: CR1 by matched set (without replacement) or HC2 (with replacement),
     /// the matching weights fixed.
     Matched(SeType),
@@ -273,6 +337,7 @@ impl EffectSe {
         match self {
             Self::WeightsFixed(s) => format!("{} (weights fixed)", s.name()),
             Self::Stacked => "M-estimation (propensity score estimated)".into(),
+            Self::StackedClustered => "M-estimation by cluster (propensity score estimated)".into(),
             Self::Matched(SeType::Cr1) => "CR1 by matched set (weights fixed)".into(),
             Self::Matched(s) => format!("{} (matching weights fixed)", s.name()),
         }
@@ -280,7 +345,9 @@ impl EffectSe {
     /// How the degrees of freedom are chosen.
     pub fn df_rule(self) -> &'static str {
         match self {
+            Self::WeightsFixed(s) if s.is_cluster() => s.df_rule(),
             Self::WeightsFixed(_) | Self::Matched(SeType::Hc2) => "n - 2",
+            Self::StackedClustered => "G - 1",
             Self::Matched(_) => "G - 1",
             Self::Stacked => "normal",
         }
@@ -323,6 +390,23 @@ pub fn estimate(
     se: SeType,
     conf_level: f64,
 ) -> StatsResult<WeightedEstimate> {
+    estimate_clustered(method, y, treated, x, names, se, None, conf_level)
+}
+
+/// As [`estimate`], with clusters (schools): the weights-fixed sandwich takes `se` of
+/// CR0–CR2, and the stacked sandwiches of IPW and AIPW sum the estimating functions
+/// within clusters (G/(G − 1), t on G − 1 df).
+#[allow(clippy::too_many_arguments)]
+pub fn estimate_clustered(
+    method: Method,
+    y: &[f64],
+    treated: &[bool],
+    x: &[&[f64]],
+    names: &[&str],
+    se: SeType,
+    clusters: Option<&super::ols::Clusters>,
+    conf_level: f64,
+) -> StatsResult<WeightedEstimate> {
     if y.len() != treated.len() {
         return Err(StatsError::Invalid(format!(
             "{} outcome values for {} units",
@@ -336,15 +420,20 @@ pub fn estimate(
         )));
     }
     let (w, model) = weights(method, treated, x, names)?;
-    let fixed = weighted_difference(y, treated, &w, se, conf_level)?;
+    let fixed = weighted_difference_clustered(y, treated, &w, se, clusters, conf_level)?;
+    let stacked = if clusters.is_some() {
+        EffectSe::StackedClustered
+    } else {
+        EffectSe::Stacked
+    };
     let (effect, se_kind) = match (&model, method) {
         (Some(m), Method::IpwAtt) => (
-            ipw_att_stacked(y, treated, x, m, conf_level)?,
-            EffectSe::Stacked,
+            ipw_att_stacked(y, treated, x, m, clusters, conf_level)?,
+            stacked,
         ),
         (Some(m), Method::AipwAtt) => (
-            aipw_att(y, treated, x, names, m, conf_level)?,
-            EffectSe::Stacked,
+            aipw_att(y, treated, x, names, m, clusters, conf_level)?,
+            stacked,
         ),
         _ => (fixed, EffectSe::WeightsFixed(se)),
     };

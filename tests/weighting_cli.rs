@@ -179,9 +179,17 @@ fn table_shows_balance_and_other_estimators_are_unchanged() {
     assert!(text.contains("SD of the treated (unweighted)"), "{text}");
     assert!(text.contains("Effective sample size (Kish)"), "{text}");
     assert!(text.contains("E-value re78"), "{text}");
-    // Without a weighting estimator no balance fields appear.
+    // Without a weighting estimator no estimate carries balance fields (the top-level
+    // `balance` is the baseline table every person-level comparison has).
     let (r, text) = compare(&["--covariates", COVS]);
-    assert!(!text.contains("\"balance\"") && !text.contains("e_value"));
+    assert!(!text.contains("e_value"));
+    assert!(
+        r["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("balance").is_none() && e.get("effective_n").is_none())
+    );
     assert!(
         r["estimates"]
             .as_array()

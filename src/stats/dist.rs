@@ -52,6 +52,11 @@ pub fn two_sided_quantile(conf_level: f64, df: Option<f64>) -> f64 {
     }
 }
 
+/// Standard normal distribution function Φ(x) (statrs).
+pub fn normal_cdf(x: f64) -> f64 {
+    normal().cdf(x)
+}
+
 /// Standard normal quantile: statrs' inverse refined by Newton steps on its CDF.
 pub fn normal_quantile(p: f64) -> f64 {
     let n = normal();

@@ -4,6 +4,7 @@
 //! from an established package (see `tests/reference.rs` and `scripts/fixtures/`).
 
 pub mod binary;
+pub mod cost;
 pub mod describe;
 pub mod design;
 pub mod dist;

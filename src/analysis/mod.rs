@@ -18,6 +18,7 @@
 //!   Welch (continuous) or Newcombe (binary).
 
 mod adjusted_cox;
+pub mod did;
 pub mod disclosure;
 pub mod estimate;
 mod from_time;

@@ -5,6 +5,7 @@ pub mod analysis_args;
 pub mod choices;
 pub mod compare;
 pub mod coverage;
+pub mod did;
 pub mod locate;
 pub mod manifest;
 pub mod meta;

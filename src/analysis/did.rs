@@ -1,0 +1,226 @@
+//! Difference-in-differences on a prepared panel: runs the estimators of
+//! [`crate::stats::did`], applies disclosure control, and gathers the outcome means by
+//! cohort and period for the parallel-trends chart. A pilot config (design kind
+//! `panel`) can call [`run_did`] with a [`PanelInput`] the same way the `did` command
+//! does.
+//!
+//! Disclosure control (persons per row: the trials with events/trials, else 1 per
+//! unit-period row): a cohort-period mean needs at least `threshold` persons; an
+//! event-study coefficient needs `threshold` persons in the treated rows at its
+//! relative period and in the never-treated rows of every period; the static TWFE
+//! estimate needs `threshold` persons in the treated and in the untreated rows of
+//! every period that has treated rows. A withheld coefficient withholds the pre-trend
+//! test when it is a pre-period one. Withheld numbers are null, never zero.
+
+use serde::Serialize;
+
+use super::disclosure::Privacy;
+use crate::error::{Error, Result};
+use crate::prepare::panel::PanelInput;
+use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
+use crate::stats::fe::FeWeights;
+
+/// Which estimators to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Which {
+    pub twfe: bool,
+    pub event_study: bool,
+}
+
+/// Event-study settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSettings {
+    pub reference: i64,
+    pub window: Option<(i64, i64)>,
+}
+
+/// A cohort's mean outcome in one period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortMean {
+    /// First treated period; `None` for never treated.
+    pub cohort: Option<i64>,
+    pub period: i64,
+    /// Weighted by the weights (trials) when given; null when withheld.
+    pub mean: Option<f64>,
+    /// Persons behind the mean; null when withheld.
+    pub persons: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// The results with disclosure control applied (withheld parts are `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DidResults {
+    pub twfe: Option<TwfeResult>,
+    pub twfe_suppressed: bool,
+    pub event_study: Option<EventStudyResult>,
+    /// Per coefficient of `event_study`, whether it is withheld.
+    pub event_suppressed: Vec<bool>,
+    pub pretrend: Option<WaldTest>,
+    pub pretrend_suppressed: bool,
+    pub cohort_means: Vec<CohortMean>,
+    /// Units per cohort (null when fewer than the threshold).
+    pub cohorts: Vec<(Option<i64>, Option<usize>)>,
+    pub n_periods: usize,
+    pub threshold: Option<usize>,
+    pub notes: Vec<String>,
+}
+
+/// Run the chosen estimators on `input`.
+pub fn run_did(
+    input: &PanelInput,
+    which: Which,
+    events: EventSettings,
+    opts: &DidOptions,
+    privacy: Privacy,
+) -> Result<DidResults> {
+    let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
+    let weights = match (&input.weights, input.frequency) {
+        (Some(w), true) => FeWeights::Frequency(w),
+        (Some(w), false) => FeWeights::Analytic(w),
+        (None, _) => FeWeights::None,
+    };
+    let panel = Panel {
+        y: &input.y,
+        unit: &input.unit,
+        period: &input.period,
+        first_treated: &input.first_treated,
+        cluster: &input.cluster,
+        covariates: &covs,
+        weights,
+    };
+    let name = |u: &str| -> String {
+        // Messages from stats name unit codes; give the label.
+        u.parse::<usize>()
+            .ok()
+            .and_then(|k| input.unit_labels.get(k))
+            .map_or(u.to_string(), |l| format!("\"{l}\""))
+    };
+    let stats_err = |e: crate::stats::StatsError| {
+        let m = e.to_string();
+        let m = match m.strip_prefix("unit ") {
+            Some(rest) => {
+                let (code, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                format!("unit {} {tail}", name(code))
+            }
+            None => m,
+        };
+        Error::analysis(m)
+    };
+    did::check_panel(&panel).map_err(stats_err)?;
+    let threshold = match privacy {
+        Privacy::Control(t) => Some(t.get() as f64),
+        Privacy::Off => None,
+    };
+    let enough = |p: f64| threshold.is_none_or(|t| p >= t);
+    let mut periods: Vec<i64> = input.period.clone();
+    periods.sort_unstable();
+    periods.dedup();
+    let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
+    // Persons per period in never-treated, treated (D = 1) and untreated rows.
+    let np = periods.len();
+    let (mut never, mut treated, mut untreated) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    for i in 0..input.y.len() {
+        let k = pidx(input.period[i]);
+        let p = input.persons[i];
+        match input.first_treated[i] {
+            None => {
+                never[k] += p;
+                untreated[k] += p;
+            }
+            Some(g) if g <= input.period[i] => treated[k] += p,
+            Some(_) => untreated[k] += p,
+        }
+    }
+    let mut notes = input.notes.clone();
+    let twfe = if which.twfe {
+        Some(did::twfe_did(&panel, opts).map_err(stats_err)?)
+    } else {
+        None
+    };
+    let twfe_suppressed = twfe.is_some()
+        && !(0..np)
+            .filter(|&k| treated[k] > 0.0)
+            .all(|k| enough(treated[k]) && enough(untreated[k]));
+    let event_study = if which.event_study {
+        Some(did::event_study(&panel, events.reference, events.window, opts).map_err(stats_err)?)
+    } else {
+        None
+    };
+    let mut event_suppressed = Vec::new();
+    let mut pretrend = None;
+    let mut pretrend_suppressed = false;
+    if let Some(es) = &event_study {
+        let (rel, _) = did::event_times(&panel, Some(es.window)).map_err(stats_err)?;
+        let never_ok = never.iter().all(|&p| enough(p));
+        for c in &es.coefficients {
+            let persons: f64 = rel
+                .iter()
+                .zip(&input.persons)
+                .filter(|(r, _)| **r == Some(c.event_time))
+                .map(|(_, p)| p)
+                .sum();
+            event_suppressed.push(!(enough(persons) && never_ok));
+        }
+        pretrend_suppressed = es
+            .coefficients
+            .iter()
+            .zip(&event_suppressed)
+            .any(|(c, &s)| c.event_time < 0 && s);
+        pretrend = es.pretrend;
+        if es.pretrend.is_none() {
+            notes.push("no pre-period coefficient: the pre-trend test is not available".into());
+        }
+    }
+    // Cohort means by period (weighted by the weights when given).
+    let mut cohort_keys: Vec<Option<i64>> = input.first_treated.clone();
+    cohort_keys.sort_unstable();
+    cohort_keys.dedup();
+    let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
+    let nc = cohort_keys.len();
+    let (mut sw, mut swy, mut sp) = (vec![0.0; nc * np], vec![0.0; nc * np], vec![0.0; nc * np]);
+    let mut units_in = vec![std::collections::BTreeSet::new(); nc];
+    for i in 0..input.y.len() {
+        let c = ck(input.first_treated[i]);
+        let k = c * np + pidx(input.period[i]);
+        let w = input.weights.as_ref().map_or(1.0, |w| w[i]);
+        sw[k] += w;
+        swy[k] += w * input.y[i];
+        sp[k] += input.persons[i];
+        units_in[c].insert(input.unit[i]);
+    }
+    let mut cohort_means = Vec::new();
+    for (c, &g) in cohort_keys.iter().enumerate() {
+        for (k, &t) in periods.iter().enumerate() {
+            let j = c * np + k;
+            if sw[j] == 0.0 {
+                continue;
+            }
+            let ok = enough(sp[j]);
+            cohort_means.push(CohortMean {
+                cohort: g,
+                period: t,
+                mean: ok.then(|| swy[j] / sw[j]),
+                persons: ok.then_some(sp[j]),
+                suppressed: !ok,
+            });
+        }
+    }
+    let cohorts = cohort_keys
+        .iter()
+        .zip(&units_in)
+        .map(|(&g, u)| (g, enough(u.len() as f64).then_some(u.len())))
+        .collect();
+    Ok(DidResults {
+        twfe,
+        twfe_suppressed,
+        event_study,
+        event_suppressed,
+        pretrend,
+        pretrend_suppressed,
+        cohort_means,
+        cohorts,
+        n_periods: np,
+        threshold: threshold.map(|t| t as usize),
+        notes,
+    })
+}

@@ -209,6 +209,7 @@ fn every_help_ends_with_examples() {
         "coverage",
         "power",
         "meta",
+        "did",
         "completions",
         "man",
     ] {

@@ -1,0 +1,178 @@
+//! `via-eval did`: the command on the mpdta panel (JSON agrees with the pyfixest
+//! reference, charts in both languages, CSV), and bad input: a clear error that names
+//! the file, column or unit and what to do, a non-zero exit, never a panic.
+
+use serde_json::Value;
+
+mod common;
+use common::{assert_close, root, run_in, show};
+
+fn mpdta() -> String {
+    root().join("tests/fixtures/data/mpdta.csv").display().to_string()
+}
+
+#[test]
+fn json_matches_the_reference_and_charts_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("charts");
+    let data = mpdta();
+    let args = [
+        "did", &data, "--unit", "countyreal", "--time", "year", "--outcome", "lemp",
+        "--first-treated", "first.treat", "--format", "json", "--out", out.to_str().unwrap(),
+    ];
+    let res = run_in(dir.path(), &args);
+    assert!(res.status.success(), "{}", show(&args, &res));
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let refs: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/did_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let est = v["estimates"].as_array().unwrap();
+    let twfe = &est[0];
+    assert_eq!(twfe["estimator"], "twfe_did");
+    assert_eq!(twfe["small_sample"], "nested");
+    let want = &refs["cases"]["mpdta_twfe_nested"];
+    assert_close("TWFE", twfe["estimate"].as_f64().unwrap(), want["estimate"].as_f64().unwrap());
+    assert_close("TWFE SE", twfe["std_error"].as_f64().unwrap(), want["std_error"].as_f64().unwrap());
+    let es: Vec<&Value> = est.iter().filter(|e| e["estimator"] == "event_study").collect();
+    assert_eq!(es.len(), 7);
+    assert_eq!(es[0]["event_time"], -4);
+    let pw = &v["tests"]["pretrend_wald"];
+    assert_close(
+        "pre-trend F",
+        pw["statistic"].as_f64().unwrap(),
+        refs["cases"]["mpdta_event_study"]["pretrend_wald"]["f"].as_f64().unwrap(),
+    );
+    assert_eq!(pw["df1"], 3.0);
+    assert_eq!(v["disclosure"]["applied"], true);
+    for name in [
+        "event_study.en.png", "event_study.nl.png", "event_study.en.svg", "event_study.nl.svg",
+        "trends.en.png", "trends.nl.png", "trends.en.svg", "trends.nl.svg",
+    ] {
+        let p = out.join(name);
+        assert!(std::fs::metadata(&p).map(|m| m.len() > 1000).unwrap_or(false), "{name}");
+    }
+    let svg = std::fs::read_to_string(out.join("event_study.nl.svg")).unwrap();
+    assert!(svg.contains("referentie") && svg.contains("Pre-trendtoets"));
+    // CSV: one row per estimate, no NaN anywhere.
+    let args = [
+        "did", &data, "--unit", "countyreal", "--time", "year", "--outcome", "lemp",
+        "--first-treated", "first.treat", "--format", "csv", "--window", "-3,2",
+        "--estimator", "event-study",
+    ];
+    let res = run_in(dir.path(), &args);
+    assert!(res.status.success(), "{}", show(&args, &res));
+    let text = String::from_utf8_lossy(&res.stdout);
+    assert_eq!(text.lines().count(), 1 + 5);
+    assert!(!text.to_lowercase().contains("nan"));
+    assert!(text.contains("event_study,-3,true"));
+}
+
+/// Write `csv` into a temp dir and run `did` on it with `extra` flags.
+fn run_csv(csv: &str, extra: &[&str]) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("panel.csv");
+    std::fs::write(&f, csv).unwrap();
+    let fs = f.to_str().unwrap().to_string();
+    let mut args = vec!["did", fs.as_str(), "--unit", "u", "--time", "t", "--outcome", "y"];
+    args.extend_from_slice(extra);
+    let res = run_in(dir.path(), &args);
+    let msg = show(&args, &res);
+    (res, msg)
+}
+
+/// A small panel: `units` units over periods 1..=4; units 0..k treated from period 3.
+fn panel(units: usize, treated: usize, treatment: impl Fn(usize, usize) -> String) -> String {
+    let mut s = String::from("u,t,y,g\n");
+    for u in 0..units {
+        for t in 1..=4 {
+            s.push_str(&format!(
+                "unit{u},{t},{},{}\n",
+                (u * 7 + t * 3) % 11,
+                if u < treated { treatment(u, t) } else { "0".into() }
+            ));
+        }
+    }
+    s
+}
+
+fn assert_error(res: &std::process::Output, msg: &str, words: &[&str]) {
+    assert!(!res.status.success(), "{msg}");
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!err.contains("panicked"), "{msg}");
+    for w in words {
+        assert!(err.contains(w), "stderr lacks {w:?}\n{msg}");
+    }
+}
+
+#[test]
+fn bad_panels_get_clear_errors() {
+    // Treated and later untreated (absorbing 0/1 column).
+    let csv = panel(30, 15, |u, t| {
+        if u == 2 && t == 4 { "0".into() } else if t >= 3 { "1".into() } else { "0".into() }
+    });
+    let (res, msg) = run_csv(&csv, &["--treatment", "g"]);
+    assert_error(&res, &msg, &["unit \"unit2\"", "untreated again in period 4", "--first-treated"]);
+
+    // Text in the period column.
+    let csv = "u,t,y,g\na,2020-01,1,0\na,2020-02,2,0\nb,2020-01,1,2020\nb,2020-02,3,2020\n";
+    let (res, msg) = run_csv(csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["panel.csv", "\"t\"", "holds text", "whole numbers"]);
+
+    // One period only.
+    let csv = "u,t,y,g\na,1,1,0\nb,1,2,1\nc,1,3,0\n";
+    let (res, msg) = run_csv(csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["one period only"]);
+
+    // Every unit treated at the same time, none never treated.
+    let csv = panel(30, 30, |_, _| "3".into());
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["no comparison group"]);
+
+    // Duplicate unit-period rows.
+    let mut csv = panel(30, 15, |_, _| "3".into());
+    csv.push_str("unit4,2,5,3\n");
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["unit \"unit4\"", "two rows for period 2"]);
+
+    // Two first treated periods for one unit.
+    let csv = panel(30, 15, |u, t| if u == 1 && t == 4 { "2".into() } else { "3".into() });
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["unit \"unit1\"", "two first treated periods"]);
+
+    // A gap in the periods.
+    let csv = panel(30, 15, |_, _| "3".into()).replace(",4,", ",6,");
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["gap", "between 3 and 6"]);
+
+    // A missing column, and estimators not yet available.
+    let csv = panel(30, 15, |_, _| "3".into());
+    let (res, msg) = run_csv(&csv, &["--first-treated", "start"]);
+    assert_error(&res, &msg, &["start"]);
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "cs"]);
+    assert_error(&res, &msg, &["Callaway", "not yet available"]);
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--window", "3,-2"]);
+    assert_error(&res, &msg, &["--window"]);
+}
+
+#[test]
+fn small_cells_are_withheld() {
+    // 3 treated units of 40: the treated cells rest on 3 persons.
+    let csv = panel(40, 3, |_, _| "3".into());
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--format", "json"]);
+    assert!(res.status.success(), "{msg}");
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    for e in v["estimates"].as_array().unwrap() {
+        assert_eq!(e["suppressed"], true, "{e}");
+        assert!(e["estimate"].is_null());
+    }
+    assert!(v["tests"]["pretrend_wald"]["statistic"].is_null());
+    let (res, msg) = run_csv(
+        &csv,
+        &["--first-treated", "g", "--format", "json", "--no-disclosure-control"],
+    );
+    assert!(res.status.success(), "{msg}");
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert!(v["estimates"][0]["estimate"].is_f64());
+    assert_eq!(v["disclosure"]["applied"], false);
+}

@@ -8,7 +8,10 @@ mod common;
 use common::{assert_close, root, run_in, show};
 
 fn mpdta() -> String {
-    root().join("tests/fixtures/data/mpdta.csv").display().to_string()
+    root()
+        .join("tests/fixtures/data/mpdta.csv")
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -17,14 +20,27 @@ fn json_matches_the_reference_and_charts_are_written() {
     let out = dir.path().join("charts");
     let data = mpdta();
     let args = [
-        "did", &data, "--unit", "countyreal", "--time", "year", "--outcome", "lemp",
-        "--first-treated", "first.treat", "--format", "json", "--out", out.to_str().unwrap(),
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
     ];
     let res = run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", show(&args, &res));
     let v: Value = serde_json::from_slice(&res.stdout).unwrap();
     let refs: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("tests/fixtures/reference/did_reference.json")).unwrap(),
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/did_reference.json"))
+            .unwrap(),
     )
     .unwrap();
     let est = v["estimates"].as_array().unwrap();
@@ -32,33 +48,70 @@ fn json_matches_the_reference_and_charts_are_written() {
     assert_eq!(twfe["estimator"], "twfe_did");
     assert_eq!(twfe["small_sample"], "nested");
     let want = &refs["cases"]["mpdta_twfe_nested"];
-    assert_close("TWFE", twfe["estimate"].as_f64().unwrap(), want["estimate"].as_f64().unwrap());
-    assert_close("TWFE SE", twfe["std_error"].as_f64().unwrap(), want["std_error"].as_f64().unwrap());
-    let es: Vec<&Value> = est.iter().filter(|e| e["estimator"] == "event_study").collect();
+    assert_close(
+        "TWFE",
+        twfe["estimate"].as_f64().unwrap(),
+        want["estimate"].as_f64().unwrap(),
+    );
+    assert_close(
+        "TWFE SE",
+        twfe["std_error"].as_f64().unwrap(),
+        want["std_error"].as_f64().unwrap(),
+    );
+    let es: Vec<&Value> = est
+        .iter()
+        .filter(|e| e["estimator"] == "event_study")
+        .collect();
     assert_eq!(es.len(), 7);
     assert_eq!(es[0]["event_time"], -4);
     let pw = &v["tests"]["pretrend_wald"];
     assert_close(
         "pre-trend F",
         pw["statistic"].as_f64().unwrap(),
-        refs["cases"]["mpdta_event_study"]["pretrend_wald"]["f"].as_f64().unwrap(),
+        refs["cases"]["mpdta_event_study"]["pretrend_wald"]["f"]
+            .as_f64()
+            .unwrap(),
     );
     assert_eq!(pw["df1"], 3.0);
     assert_eq!(v["disclosure"]["applied"], true);
     for name in [
-        "event_study.en.png", "event_study.nl.png", "event_study.en.svg", "event_study.nl.svg",
-        "trends.en.png", "trends.nl.png", "trends.en.svg", "trends.nl.svg",
+        "event_study.en.png",
+        "event_study.nl.png",
+        "event_study.en.svg",
+        "event_study.nl.svg",
+        "trends.en.png",
+        "trends.nl.png",
+        "trends.en.svg",
+        "trends.nl.svg",
     ] {
         let p = out.join(name);
-        assert!(std::fs::metadata(&p).map(|m| m.len() > 1000).unwrap_or(false), "{name}");
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 1000)
+                .unwrap_or(false),
+            "{name}"
+        );
     }
     let svg = std::fs::read_to_string(out.join("event_study.nl.svg")).unwrap();
     assert!(svg.contains("referentie") && svg.contains("Pre-trendtoets"));
     // CSV: one row per estimate, no NaN anywhere.
     let args = [
-        "did", &data, "--unit", "countyreal", "--time", "year", "--outcome", "lemp",
-        "--first-treated", "first.treat", "--format", "csv", "--window", "-3,2",
-        "--estimator", "event-study",
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "csv",
+        "--window",
+        "-3,2",
+        "--estimator",
+        "event-study",
     ];
     let res = run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", show(&args, &res));
@@ -74,7 +127,16 @@ fn run_csv(csv: &str, extra: &[&str]) -> (std::process::Output, String) {
     let f = dir.path().join("panel.csv");
     std::fs::write(&f, csv).unwrap();
     let fs = f.to_str().unwrap().to_string();
-    let mut args = vec!["did", fs.as_str(), "--unit", "u", "--time", "t", "--outcome", "y"];
+    let mut args = vec![
+        "did",
+        fs.as_str(),
+        "--unit",
+        "u",
+        "--time",
+        "t",
+        "--outcome",
+        "y",
+    ];
     args.extend_from_slice(extra);
     let res = run_in(dir.path(), &args);
     let msg = show(&args, &res);
@@ -89,7 +151,11 @@ fn panel(units: usize, treated: usize, treatment: impl Fn(usize, usize) -> Strin
             s.push_str(&format!(
                 "unit{u},{t},{},{}\n",
                 (u * 7 + t * 3) % 11,
-                if u < treated { treatment(u, t) } else { "0".into() }
+                if u < treated {
+                    treatment(u, t)
+                } else {
+                    "0".into()
+                }
             ));
         }
     }
@@ -109,15 +175,33 @@ fn assert_error(res: &std::process::Output, msg: &str, words: &[&str]) {
 fn bad_panels_get_clear_errors() {
     // Treated and later untreated (absorbing 0/1 column).
     let csv = panel(30, 15, |u, t| {
-        if u == 2 && t == 4 { "0".into() } else if t >= 3 { "1".into() } else { "0".into() }
+        if u == 2 && t == 4 {
+            "0".into()
+        } else if t >= 3 {
+            "1".into()
+        } else {
+            "0".into()
+        }
     });
     let (res, msg) = run_csv(&csv, &["--treatment", "g"]);
-    assert_error(&res, &msg, &["unit \"unit2\"", "untreated again in period 4", "--first-treated"]);
+    assert_error(
+        &res,
+        &msg,
+        &[
+            "unit \"unit2\"",
+            "untreated again in period 4",
+            "--first-treated",
+        ],
+    );
 
     // Text in the period column.
     let csv = "u,t,y,g\na,2020-01,1,0\na,2020-02,2,0\nb,2020-01,1,2020\nb,2020-02,3,2020\n";
     let (res, msg) = run_csv(csv, &["--first-treated", "g"]);
-    assert_error(&res, &msg, &["panel.csv", "\"t\"", "holds text", "whole numbers"]);
+    assert_error(
+        &res,
+        &msg,
+        &["panel.csv", "\"t\"", "holds text", "whole numbers"],
+    );
 
     // One period only.
     let csv = "u,t,y,g\na,1,1,0\nb,1,2,1\nc,1,3,0\n";
@@ -136,7 +220,13 @@ fn bad_panels_get_clear_errors() {
     assert_error(&res, &msg, &["unit \"unit4\"", "two rows for period 2"]);
 
     // Two first treated periods for one unit.
-    let csv = panel(30, 15, |u, t| if u == 1 && t == 4 { "2".into() } else { "3".into() });
+    let csv = panel(30, 15, |u, t| {
+        if u == 1 && t == 4 {
+            "2".into()
+        } else {
+            "3".into()
+        }
+    });
     let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
     assert_error(&res, &msg, &["unit \"unit1\"", "two first treated periods"]);
 
@@ -169,7 +259,13 @@ fn small_cells_are_withheld() {
     assert!(v["tests"]["pretrend_wald"]["statistic"].is_null());
     let (res, msg) = run_csv(
         &csv,
-        &["--first-treated", "g", "--format", "json", "--no-disclosure-control"],
+        &[
+            "--first-treated",
+            "g",
+            "--format",
+            "json",
+            "--no-disclosure-control",
+        ],
     );
     assert!(res.status.success(), "{msg}");
     let v: Value = serde_json::from_slice(&res.stdout).unwrap();

@@ -181,6 +181,12 @@ pub struct EventStudyResult {
 /// Checks that need no labels: lengths, at least two periods, one first treated
 /// period per unit, a comparison (never-treated units, or cohorts treated at
 /// different times), consecutive periods. Errors name unit codes and periods.
+///
+/// Several rows per unit and period are allowed here: person rows within
+/// employer-years (repeated cross-sections, the unit effect then being the employer's)
+/// give the same estimates and cluster-robust standard errors as the employer-year
+/// rows with events/trials and frequency weights. A unit panel read by
+/// [`crate::prepare::panel`] refuses duplicate unit-period rows.
 pub fn check_panel(p: &Panel) -> StatsResult<()> {
     let n = p.y.len();
     let lens = [
@@ -210,19 +216,6 @@ pub fn check_panel(p: &Panel) -> StatsResult<()> {
         return Err(StatsError::Invalid(format!(
             "the periods have a gap: none between {} and {}; number the periods consecutively (1, 2, 3, ...)",
             w[0], w[1]
-        )));
-    }
-    let mut pairs: Vec<(u32, i64)> = p
-        .unit
-        .iter()
-        .copied()
-        .zip(p.period.iter().copied())
-        .collect();
-    pairs.sort_unstable();
-    if let Some(w) = pairs.windows(2).find(|w| w[0] == w[1]) {
-        return Err(StatsError::Invalid(format!(
-            "unit {} has more than one row in period {}",
-            w[0].0, w[0].1
         )));
     }
     let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);

@@ -217,6 +217,8 @@ fn parse_window(s: &str) -> Result<(i64, i64)> {
     Ok((lo, hi))
 }
 
+// One flat row of the output from its parts; the call sites read as a table row.
+#[allow(clippy::too_many_arguments)]
 fn row(
     estimator: &str,
     event_time: Option<i64>,

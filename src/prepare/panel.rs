@@ -81,6 +81,9 @@ pub struct PanelInput {
     pub notes: Vec<String>,
 }
 
+/// Outcome, weights, whether they are frequency weights, persons per row.
+type OutcomeColumns = (Vec<Option<f64>>, Option<Vec<Option<f64>>>, bool, Vec<f64>);
+
 /// Whole number, or `None`.
 fn whole(v: f64) -> Option<i64> {
     (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
@@ -102,12 +105,11 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     let n = units.len();
     let mut notes = Vec::new();
     // The outcome and the weights.
-    let (y, weights, frequency, persons): (
-        Vec<Option<f64>>,
-        Option<Vec<Option<f64>>>,
-        bool,
-        Vec<f64>,
-    ) = match (&cols.events, &cols.trials, &cols.outcome) {
+    let (y, weights, frequency, persons): OutcomeColumns = match (
+        &cols.events,
+        &cols.trials,
+        &cols.outcome,
+    ) {
         (Some(ev), Some(tr), None) => {
             if cols.weights.is_some() {
                 return Err(Error::usage(
@@ -154,7 +156,10 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             let w = match &cols.weights {
                 Some(wc) => {
                     let w = frame.numbers(wc)?;
-                    if let Some(i) = w.iter().position(|v| v.is_some_and(|v| !(v > 0.0))) {
+                    if let Some(i) = w
+                        .iter()
+                        .position(|v| v.is_some_and(|v| v.is_nan() || v <= 0.0))
+                    {
                         return Err(err(format!(
                             "{}: weight {} in column \"{wc}\" is not positive; weights must be above 0",
                             frame.row_ref(i),
@@ -252,7 +257,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             for (r, &i) in keep.iter().enumerate() {
                 let v = match g[i] {
                     None => None,
-                    Some(v) if v == 0.0 => None,
+                    Some(0.0) => None,
                     Some(v) => Some(whole(v).ok_or_else(|| {
                         err(format!(
                             "{}: first treated period {v} in column \"{c}\" is not a whole number",

@@ -375,12 +375,12 @@ fn few_cluster_results(
     })
 }
 
+/// Relative periods per row (`None` for never treated) and the window (lo, hi).
+pub type EventTimes = (Vec<Option<i64>>, (i64, i64));
+
 /// Relative periods of the treated rows, binned into `window`; `None` for rows of
 /// never-treated units. Returns them with the window used.
-pub fn event_times(
-    p: &Panel,
-    window: Option<(i64, i64)>,
-) -> StatsResult<(Vec<Option<i64>>, (i64, i64))> {
+pub fn event_times(p: &Panel, window: Option<(i64, i64)>) -> StatsResult<EventTimes> {
     let raw: Vec<Option<i64>> = p
         .period
         .iter()

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod describe;
 pub mod design;
 pub mod did;
+pub mod did_cs;
 pub mod dist;
 pub mod effect_size;
 pub mod exact;

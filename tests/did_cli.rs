@@ -118,7 +118,47 @@ fn json_matches_the_reference_and_charts_are_written() {
     let text = String::from_utf8_lossy(&res.stdout);
     assert_eq!(text.lines().count(), 1 + 5);
     assert!(!text.to_lowercase().contains("nan"));
-    assert!(text.contains("event_study,-3,true"));
+    assert!(text.contains("event_study,,,-3,true"));
+    // Callaway-Sant'Anna by name: the simple aggregation agrees with csdid.
+    let args = [
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "json",
+        "--estimator",
+        "cs",
+    ];
+    let res = run_in(dir.path(), &args);
+    assert!(res.status.success(), "{}", show(&args, &res));
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let cs: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/cs_mpdta.json")).unwrap(),
+    )
+    .unwrap();
+    let simple = v["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["estimator"] == "cs_simple")
+        .unwrap();
+    assert_close(
+        "cs_simple",
+        simple["estimate"].as_f64().unwrap(),
+        cs["simple"]["att"].as_f64().unwrap(),
+    );
+    let cell = &v["estimates"][0];
+    assert_eq!(
+        (cell["group"].as_i64(), cell["time"].as_i64()),
+        (Some(2004), Some(2004))
+    );
 }
 
 /// Write `csv` into a temp dir and run `did` on it with `extra` flags.
@@ -239,8 +279,16 @@ fn bad_panels_get_clear_errors() {
     let csv = panel(30, 15, |_, _| "3".into());
     let (res, msg) = run_csv(&csv, &["--first-treated", "start"]);
     assert_error(&res, &msg, &["start"]);
-    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "cs"]);
-    assert_error(&res, &msg, &["Callaway", "not yet available"]);
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "sa"]);
+    assert_error(&res, &msg, &["Sun & Abraham", "not yet available"]);
+    // Callaway-Sant'Anna asked for by name on an unbalanced panel: a clear error.
+    let unbalanced: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("unit20,2,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (res, msg) = run_csv(&unbalanced, &["--first-treated", "g", "--estimator", "cs"]);
+    assert_error(&res, &msg, &["unit \"unit20\"", "balanced panel"]);
     let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--window", "3,-2"]);
     assert_error(&res, &msg, &["--window"]);
 }

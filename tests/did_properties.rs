@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
+use via_eval::stats::did_cs::{cs_att_gt, wide_from_panel};
 use via_eval::stats::fe::FeWeights;
 
 mod common;
@@ -137,6 +138,25 @@ fn recovery_under_staggered_adoption() {
         );
     }
     assert!(es.pretrend.unwrap().p_value > 0.001);
+    // Callaway-Sant'Anna: the simple aggregation recovers the average effect on the
+    // treated, the dynamic one each event time's effect.
+    let (y, periods, first) = wide_from_panel(&s.panel()).unwrap();
+    let cs = cs_att_gt(&y, &periods, &first, 0.95).unwrap();
+    let simple = cs.simple().unwrap().inference;
+    assert!(
+        ((simple.estimate - truth) / simple.std_error).abs() < 4.0,
+        "cs_simple {}",
+        simple.estimate
+    );
+    let (by_e, _) = cs.dynamic().unwrap();
+    for d in &by_e {
+        let e = d.event_time.unwrap();
+        let want = if e >= 0 { growing(e) } else { 0.0 };
+        assert!(
+            ((d.inference.estimate - want) / d.inference.std_error).abs() < 4.0,
+            "cs e = {e}"
+        );
+    }
     // With a common effect TWFE is unbiased.
     let common = staggered(12, |_| 2.0);
     let tw = twfe_did(&common.panel(), &opts).unwrap();

@@ -18,6 +18,7 @@ use super::disclosure::Privacy;
 use crate::error::{Error, Result};
 use crate::prepare::panel::PanelInput;
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
+use crate::stats::did_cs::{self, AttGt, CsAggregate};
 use crate::stats::fe::FeWeights;
 
 /// Which estimators to run.
@@ -25,6 +26,24 @@ use crate::stats::fe::FeWeights;
 pub struct Which {
     pub twfe: bool,
     pub event_study: bool,
+    /// Callaway & Sant'Anna.
+    pub cs: bool,
+    /// Whether a Callaway & Sant'Anna failure is an error (asked for by name) or a note
+    /// (part of "all").
+    pub cs_required: bool,
+}
+
+/// Callaway & Sant'Anna results with their disclosure flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsResults {
+    pub cells: Vec<AttGt>,
+    pub cell_suppressed: Vec<bool>,
+    pub simple: CsAggregate,
+    pub simple_suppressed: bool,
+    pub dynamic: Vec<CsAggregate>,
+    pub dynamic_suppressed: Vec<bool>,
+    pub dynamic_overall: CsAggregate,
+    pub dynamic_overall_suppressed: bool,
 }
 
 /// Event-study settings.
@@ -57,6 +76,7 @@ pub struct DidResults {
     pub event_suppressed: Vec<bool>,
     pub pretrend: Option<WaldTest>,
     pub pretrend_suppressed: bool,
+    pub cs: Option<CsResults>,
     pub cohort_means: Vec<CohortMean>,
     /// Units per cohort (null when fewer than the threshold).
     pub cohorts: Vec<(Option<i64>, Option<usize>)>,
@@ -171,6 +191,21 @@ pub fn run_did(
             notes.push("no pre-period coefficient: the pre-trend test is not available".into());
         }
     }
+    let cs = if which.cs {
+        match cs_results(&panel, opts.conf_level, &enough) {
+            Ok(r) => Some(r),
+            Err(e) if !which.cs_required => {
+                notes.push(format!(
+                    "Callaway-Sant'Anna not estimated: {}",
+                    stats_err(e).report()
+                ));
+                None
+            }
+            Err(e) => return Err(stats_err(e)),
+        }
+    } else {
+        None
+    };
     // Cohort means by period (weighted by the weights when given).
     let mut cohort_keys: Vec<Option<i64>> = input.first_treated.clone();
     cohort_keys.sort_unstable();
@@ -217,10 +252,52 @@ pub fn run_did(
         event_suppressed,
         pretrend,
         pretrend_suppressed,
+        cs,
         cohort_means,
         cohorts,
         n_periods: np,
         threshold: threshold.map(|t| t as usize),
         notes,
+    })
+}
+
+/// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
+/// cohort and among the never treated; an aggregate is withheld when a cell in it is.
+fn cs_results(
+    panel: &Panel,
+    conf_level: f64,
+    enough: &dyn Fn(f64) -> bool,
+) -> crate::stats::StatsResult<CsResults> {
+    let (y, periods, first) = did_cs::wide_from_panel(panel)?;
+    let fit = did_cs::cs_att_gt(&y, &periods, &first, conf_level)?;
+    let cell_suppressed: Vec<bool> = fit
+        .cells
+        .iter()
+        .map(|c| !(enough(c.n_group as f64) && enough(c.n_control as f64)))
+        .collect();
+    let any = |f: &dyn Fn(&AttGt) -> bool| {
+        fit.cells
+            .iter()
+            .zip(&cell_suppressed)
+            .any(|(c, &s)| s && f(c))
+    };
+    let simple = fit.simple()?;
+    let (dynamic, dynamic_overall) = fit.dynamic()?;
+    let dynamic_suppressed = dynamic
+        .iter()
+        .map(|d| {
+            let e = d.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.time - c.group == e)
+        })
+        .collect();
+    Ok(CsResults {
+        simple_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        dynamic_overall_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        cells: fit.cells.clone(),
+        cell_suppressed,
+        simple,
+        dynamic,
+        dynamic_suppressed,
+        dynamic_overall,
     })
 }

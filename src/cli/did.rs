@@ -39,7 +39,7 @@ pub enum EstimatorArg {
     Twfe,
     /// Event study with relative-period indicators.
     EventStudy,
-    /// Callaway & Sant'Anna (not yet available).
+    /// Callaway & Sant'Anna group-time effects (unconditional, never-treated controls).
     Cs,
     /// Sun & Abraham (not yet available).
     Sa,
@@ -133,6 +133,10 @@ pub struct DidEstimate {
     pub estimator: String,
     /// Relative period of an event-study coefficient.
     pub event_time: Option<i64>,
+    /// Cohort (first treated period) of a group-time effect.
+    pub group: Option<i64>,
+    /// Calendar period of a group-time effect.
+    pub time: Option<i64>,
     /// Whether the coefficient also holds the relative periods beyond it.
     pub binned: bool,
     /// CRV1, or CR2 (few clusters).
@@ -234,6 +238,8 @@ fn row(
     DidEstimate {
         estimator: estimator.into(),
         event_time,
+        group: None,
+        time: None,
         binned,
         se_type: se_type.into(),
         df_rule: df_rule.into(),
@@ -253,20 +259,10 @@ fn row(
 
 /// Read, check and estimate.
 pub fn compute(args: &DidArgs) -> Result<DidOutput> {
-    if matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::Sa) {
-        return Err(Error::usage(format!(
-            "--estimator {}: {} is not yet available in this version; use twfe, event-study or all",
-            if args.estimator == EstimatorArg::Cs {
-                "cs"
-            } else {
-                "sa"
-            },
-            if args.estimator == EstimatorArg::Cs {
-                "Callaway & Sant'Anna"
-            } else {
-                "Sun & Abraham"
-            }
-        )));
+    if args.estimator == EstimatorArg::Sa {
+        return Err(Error::usage(
+            "--estimator sa: Sun & Abraham is not yet available in this version; use twfe, event-study, cs or all",
+        ));
     }
     if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
         return Err(Error::usage(
@@ -305,6 +301,8 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
     let which = Which {
         twfe: matches!(args.estimator, EstimatorArg::Twfe | EstimatorArg::All),
         event_study: matches!(args.estimator, EstimatorArg::EventStudy | EstimatorArg::All),
+        cs: matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All),
+        cs_required: args.estimator == EstimatorArg::Cs,
     };
     let opts = DidOptions {
         small_sample: args.small_sample.into(),
@@ -418,6 +416,61 @@ fn output(
             }
         });
     }
+    if let Some(cs) = &res.cs {
+        let inf = "influence function";
+        for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
+            let mut r = row(
+                "cs_att_gt",
+                Some(c.time - c.group),
+                false,
+                inf,
+                "normal",
+                "none",
+                &c.inference,
+                cl,
+                s,
+            );
+            r.group = Some(c.group);
+            r.time = Some(c.time);
+            estimates.push(r);
+        }
+        estimates.push(row(
+            "cs_simple",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.simple.inference,
+            cl,
+            cs.simple_suppressed,
+        ));
+        for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+            estimates.push(row(
+                "cs_dynamic",
+                d.event_time,
+                false,
+                inf,
+                "normal",
+                "none",
+                &d.inference,
+                cl,
+                s,
+            ));
+        }
+        estimates.push(row(
+            "cs_dynamic",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.dynamic_overall.inference,
+            cl,
+            cs.dynamic_overall_suppressed,
+        ));
+        conventions.push("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, never-treated units as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.".into());
+    }
     let mut notes = res.notes.clone();
     if let Some(t) = &res.twfe {
         notes.extend(t.notes.iter().cloned());
@@ -478,9 +531,11 @@ pub fn table(out: &DidOutput) -> String {
     for e in &out.estimates {
         rows.push(vec![
             e.estimator.clone(),
-            e.event_time.map_or(String::new(), |t| {
-                format!("{t}{}", if e.binned { " (binned)" } else { "" })
-            }),
+            match (e.group, e.time, e.event_time) {
+                (Some(g), Some(t), _) => format!("g={g}, t={t}"),
+                (_, _, Some(t)) => format!("{t}{}", if e.binned { " (binned)" } else { "" }),
+                _ => String::new(),
+            },
             e.se_type.clone(),
             opt(e.estimate),
             opt(e.std_error),
@@ -532,12 +587,14 @@ pub fn table(out: &DidOutput) -> String {
 pub fn csv(out: &DidOutput) -> String {
     let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
     let mut s = String::from(
-        "estimator,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,suppressed\n",
+        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,suppressed\n",
     );
     for e in &out.estimates {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             e.estimator,
+            e.group.map_or(String::new(), |t| t.to_string()),
+            e.time.map_or(String::new(), |t| t.to_string()),
             e.event_time.map_or(String::new(), |t| t.to_string()),
             e.binned,
             e.se_type,

@@ -142,7 +142,7 @@ pub struct TwfeResult {
 pub struct EventCoef {
     /// Period relative to the first treated period (0 = first treated period).
     pub event_time: i64,
-    /// Whether this coefficient is a binned endpoint (it also holds the periods beyond).
+    /// Whether this coefficient is a binned endpoint that also holds periods beyond it.
     pub binned: bool,
     pub inference: Inference,
     /// Rows of treated units at this event time (after binning).
@@ -419,6 +419,10 @@ pub fn event_study(
 ) -> StatsResult<EventStudyResult> {
     check_panel(p)?;
     let (rel, (lo, hi)) = event_times(p, window)?;
+    // Whether an endpoint holds relative periods beyond it.
+    let (raw, _) = event_times(p, None)?;
+    let below = raw.iter().flatten().any(|&e| e < lo);
+    let above = raw.iter().flatten().any(|&e| e > hi);
     if !(lo..=hi).contains(&reference) {
         return Err(StatsError::Invalid(format!(
             "reference period {reference} lies outside the window {lo},{hi}"
@@ -475,7 +479,7 @@ pub fn event_study(
         }
         out.push(EventCoef {
             event_time: e,
-            binned: window.is_some() && (e == lo || e == hi),
+            binned: (e == lo && below) || (e == hi && above),
             inference: Inference::wald(coefs[j], se, Some(cov.df), opts.conf_level),
             rows: rows[j],
         });

@@ -264,6 +264,11 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
             "--estimator sa: Sun & Abraham is not yet available in this version; use twfe, event-study, cs or all",
         ));
     }
+    if args.analysis.resampling() {
+        return Err(Error::usage(
+            "--bootstrap and --permutations do not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
+        ));
+    }
     if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
         return Err(Error::usage(
             "--conf-level must lie between 0 and 1, e.g. 0.95",

@@ -16,10 +16,30 @@ use serde::Serialize;
 
 use super::disclosure::Privacy;
 use crate::error::{Error, Result};
-use crate::prepare::panel::PanelInput;
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
 use crate::stats::did_cs::{self, AttGt, CsAggregate};
 use crate::stats::fe::FeWeights;
+
+/// The prepared panel (built by [`crate::prepare::panel`]): plain vectors for [`crate::stats::did::Panel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelInput {
+    pub y: Vec<f64>,
+    /// Unit codes in sorted label order.
+    pub unit: Vec<u32>,
+    pub unit_labels: Vec<String>,
+    pub period: Vec<i64>,
+    pub first_treated: Vec<Option<i64>>,
+    pub cluster: Vec<u32>,
+    pub n_clusters: usize,
+    pub covariates: Vec<Vec<f64>>,
+    /// Analytic weights (`--weights`) or the trials (frequency weights).
+    pub weights: Option<Vec<f64>>,
+    /// Whether `weights` are frequency weights (events/trials).
+    pub frequency: bool,
+    /// Persons behind each row: the trials, or 1.
+    pub persons: Vec<f64>,
+    pub notes: Vec<String>,
+}
 
 /// Which estimators to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+pub use crate::analysis::did::PanelInput;
 use crate::data::Frame;
 use crate::error::{Error, Result};
 
@@ -58,27 +59,6 @@ impl PanelColumns {
         c.retain(|x| seen.insert(x.clone()));
         c
     }
-}
-
-/// The prepared panel: plain vectors for [`crate::stats::did::Panel`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct PanelInput {
-    pub y: Vec<f64>,
-    /// Unit codes in sorted label order.
-    pub unit: Vec<u32>,
-    pub unit_labels: Vec<String>,
-    pub period: Vec<i64>,
-    pub first_treated: Vec<Option<i64>>,
-    pub cluster: Vec<u32>,
-    pub n_clusters: usize,
-    pub covariates: Vec<Vec<f64>>,
-    /// Analytic weights (`--weights`) or the trials (frequency weights).
-    pub weights: Option<Vec<f64>>,
-    /// Whether `weights` are frequency weights (events/trials).
-    pub frequency: bool,
-    /// Persons behind each row: the trials, or 1.
-    pub persons: Vec<f64>,
-    pub notes: Vec<String>,
 }
 
 /// Outcome, weights, whether they are frequency weights, persons per row.

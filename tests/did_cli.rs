@@ -294,6 +294,53 @@ fn bad_panels_get_clear_errors() {
 }
 
 #[test]
+fn no_never_treated_units_with_binned_endpoints() {
+    // 60 units over periods 1-6: 30 first treated in period 3, 30 in period 5, none
+    // never treated. The binned event study is identified by the timing differences.
+    let mut csv = String::from("u,t,y,g\n");
+    for u in 0..60 {
+        let g = if u < 30 { 3 } else { 5 };
+        for t in 1..=6 {
+            let effect = if t >= g { 1.0 } else { 0.0 };
+            let y = f64::from(u % 7)
+                + 0.2 * f64::from(t)
+                + effect
+                + f64::from((u * 13 + t * 5) % 9) / 20.0;
+            csv.push_str(&format!("unit{u},{t},{y},{g}\n"));
+        }
+    }
+    let (res, msg) = run_csv(
+        &csv,
+        &[
+            "--first-treated",
+            "g",
+            "--estimator",
+            "event-study",
+            "--window",
+            "-2,1",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(res.status.success(), "{msg}");
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let est = v["estimates"].as_array().unwrap();
+    assert!(!est.is_empty());
+    for e in est {
+        assert_eq!(e["suppressed"], false, "{e}");
+    }
+    // Without the window the relative periods are not identified: a clear error.
+    let (res, msg) = run_csv(
+        &csv,
+        &["--first-treated", "g", "--estimator", "event-study"],
+    );
+    assert_error(&res, &msg, &["collinear", "--window"]);
+    // Callaway-Sant'Anna needs never-treated units.
+    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "cs"]);
+    assert_error(&res, &msg, &["never-treated"]);
+}
+
+#[test]
 fn small_cells_are_withheld() {
     // 3 treated units of 40: the treated cells rest on 3 persons.
     let csv = panel(40, 3, |_, _| "3".into());

@@ -7,9 +7,10 @@
 //! Disclosure control (persons per row: the trials with events/trials, else 1 per
 //! unit-period row): a cohort-period mean needs at least `threshold` persons; an
 //! event-study coefficient needs `threshold` persons in the treated rows at its
-//! relative period and in the never-treated rows of every period; the static TWFE
-//! estimate needs `threshold` persons in the treated and in the untreated rows of
-//! every period that has treated rows. A withheld coefficient withholds the pre-trend
+//! relative period and in the never-treated rows of every period (the not-yet-treated
+//! rows when no unit is never treated); the static TWFE estimate needs `threshold`
+//! persons in the treated rows, and in the untreated rows where there are any, of every
+//! period that has treated rows. A withheld coefficient withholds the pre-trend
 //! test when it is a pre-period one. Withheld numbers are null, never zero.
 
 use serde::Serialize;
@@ -180,7 +181,7 @@ pub fn run_did(
     let twfe_suppressed = twfe.is_some()
         && !(0..np)
             .filter(|&k| treated[k] > 0.0)
-            .all(|k| enough(treated[k]) && enough(untreated[k]));
+            .all(|k| enough(treated[k]) && (untreated[k] == 0.0 || enough(untreated[k])));
     let event_study = if which.event_study {
         Some(did::event_study(&panel, events.reference, events.window, opts).map_err(stats_err)?)
     } else {
@@ -191,7 +192,11 @@ pub fn run_did(
     let mut pretrend_suppressed = false;
     if let Some(es) = &event_study {
         let (rel, _) = did::event_times(&panel, Some(es.window)).map_err(stats_err)?;
-        let never_ok = never.iter().all(|&p| enough(p));
+        // The comparison rows of each period: the never treated, or (without them, with
+        // binned endpoints) the not yet treated. A period without any is no cell.
+        let has_never = never.iter().any(|&p| p > 0.0);
+        let comparison = if has_never { &never } else { &untreated };
+        let never_ok = comparison.iter().all(|&p| p == 0.0 || enough(p));
         for c in &es.coefficients {
             let persons: f64 = rel
                 .iter()

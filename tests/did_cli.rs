@@ -367,3 +367,119 @@ fn small_cells_are_withheld() {
     assert!(v["estimates"][0]["estimate"].is_f64());
     assert_eq!(v["disclosure"]["applied"], false);
 }
+
+/// The input forms give the same numbers: an absorbing 0/1 column equals the first
+/// treated period; analytic weights read from a column match pyfixest; events/trials
+/// rows equal the person rows they summarise (computed here with stats::did).
+#[test]
+fn treatment_weights_and_counts_columns() {
+    let refs: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/did_reference.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    // mpdta with an absorbing indicator D and a population column.
+    let text = std::fs::read_to_string(root().join("tests/fixtures/data/mpdta.csv")).unwrap();
+    let mut csv = String::from("u,t,y,g,d,pop\n");
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (year, g): (i64, i64) = (f[1].parse().unwrap(), f[4].parse().unwrap());
+        let d = u8::from(g > 0 && year >= g);
+        let pop = f[2].parse::<f64>().unwrap().exp();
+        csv.push_str(&format!(
+            "{},{},{},{},{d},{pop:?}\n",
+            f[0], f[1], f[3], f[4]
+        ));
+    }
+    let json = |extra: &[&str]| -> Value {
+        let mut a = vec!["--format", "json", "--estimator", "twfe"];
+        a.extend_from_slice(extra);
+        let (res, msg) = run_csv(&csv, &a);
+        assert!(res.status.success(), "{msg}");
+        serde_json::from_slice(&res.stdout).unwrap()
+    };
+    let by_first = json(&["--first-treated", "g"]);
+    let by_d = json(&["--treatment", "d"]);
+    assert_eq!(by_first["estimates"], by_d["estimates"]);
+    let w = json(&["--first-treated", "g", "--weights", "pop"]);
+    let want = &refs["cases"]["mpdta_twfe_weighted"];
+    assert_close(
+        "weighted",
+        w["estimates"][0]["estimate"].as_f64().unwrap(),
+        want["estimate"].as_f64().unwrap(),
+    );
+    assert_close(
+        "weighted SE",
+        w["estimates"][0]["std_error"].as_f64().unwrap(),
+        want["std_error"].as_f64().unwrap(),
+    );
+
+    // Counts: 40 employers x 4 periods, 20 first treated in period 3.
+    use via_eval::stats::did::{DidOptions, Panel, twfe_did};
+    use via_eval::stats::fe::FeWeights;
+    let mut csv = String::from("u,t,events,trials,g\n");
+    let (mut py, mut pu, mut pt, mut pg) = (vec![], vec![], vec![], vec![]);
+    for e in 0..40u32 {
+        let g = (e < 20).then_some(3i64);
+        for t in 1..=4i64 {
+            let n = 1 + (e as i64 * 7 + t * 3) % 12;
+            let k =
+                (e as i64 * 5 + t * 11 + if g.is_some_and(|g| t >= g) { 4 } else { 0 }) % (n + 1);
+            csv.push_str(&format!("emp{e:02},{t},{k},{n},{}\n", g.unwrap_or(0)));
+            for j in 0..n {
+                py.push(f64::from(u8::from(j < k)));
+                pu.push(e);
+                pt.push(t);
+                pg.push(g);
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("counts.csv");
+    std::fs::write(&f, &csv).unwrap();
+    let fs = f.to_str().unwrap();
+    let args = [
+        "did",
+        fs,
+        "--unit",
+        "u",
+        "--time",
+        "t",
+        "--events",
+        "events",
+        "--trials",
+        "trials",
+        "--first-treated",
+        "g",
+        "--estimator",
+        "twfe",
+        "--format",
+        "json",
+    ];
+    let res = run_in(dir.path(), &args);
+    assert!(res.status.success(), "{}", show(&args, &res));
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let persons = Panel {
+        y: &py,
+        unit: &pu,
+        period: &pt,
+        first_treated: &pg,
+        cluster: &pu,
+        covariates: &[],
+        weights: FeWeights::None,
+    };
+    let want = twfe_did(&persons, &DidOptions::default())
+        .unwrap()
+        .inference;
+    assert_close(
+        "counts estimate",
+        v["estimates"][0]["estimate"].as_f64().unwrap(),
+        want.estimate,
+    );
+    assert_close(
+        "counts CRV1 SE",
+        v["estimates"][0]["std_error"].as_f64().unwrap(),
+        want.std_error,
+    );
+    assert_eq!(v["weights"], "trials (frequency)");
+}

@@ -199,6 +199,8 @@ pub struct DidOutput {
     pub weights: Option<String>,
     pub cohorts: Vec<CohortOut>,
     pub conventions: Vec<String>,
+    /// The event study's reference period (null without an event study).
+    pub reference: Option<i64>,
     pub estimates: Vec<DidEstimate>,
     pub tests: Tests,
     pub cohort_means: Vec<CohortMean>,
@@ -500,6 +502,7 @@ fn output(
             })
             .collect(),
         conventions,
+        reference: res.event_study.as_ref().map(|e| e.reference),
         estimates,
         tests: Tests {
             pretrend_wald: pretrend,
@@ -638,13 +641,20 @@ pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
     if points.is_empty() {
         return None;
     }
-    let reference = out
-        .conventions
+    let reference = out.reference.unwrap_or(-1);
+    // Callaway-Sant'Anna by event time beside it (heterogeneity-robust).
+    let robust: Vec<EventPoint> = out
+        .estimates
         .iter()
-        .find_map(|c| c.strip_prefix("Event study: reference period "))
-        .and_then(|r| r.split(' ').next())
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(-1);
+        .filter(|e| e.estimator == "cs_dynamic" && e.event_time.is_some())
+        .map(|e| EventPoint {
+            event_time: e.event_time.unwrap_or(0),
+            estimate: e.estimate.unwrap_or(f64::NAN),
+            ci_low: e.ci_low.unwrap_or(f64::NAN),
+            ci_high: e.ci_high.unwrap_or(f64::NAN),
+            suppressed: e.suppressed,
+        })
+        .collect();
     let level = out.estimates.first().map_or(0.95, |e| e.conf_level) * 100.0;
     let pre =
         out.tests
@@ -654,7 +664,8 @@ pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
                 (Some(f), Some(a), Some(b), Some(pv)) => {
                     let f = plot::format_value(f, lang);
                     if nl {
-                        format!("Pre-trendtoets: F({a}, {b}) = {f}, p = {}", fmt_p(pv))
+                        let p = fmt_p(pv).replace('.', ",");
+                        format!("Pre-trendtoets: F({a}, {b}) = {f}, p = {p}")
                     } else {
                         format!("Pre-trend test: F({a}, {b}) = {f}, p = {}", fmt_p(pv))
                     }
@@ -686,6 +697,18 @@ pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
             "Difference from the reference period".into()
         },
         points,
+        robust,
+        series_labels: if nl {
+            (
+                "Event study (vaste effecten, nooit behandelden als controle)".into(),
+                "Callaway-Sant'Anna per periode sinds de start".into(),
+            )
+        } else {
+            (
+                "Event study (fixed effects, never treated as controls)".into(),
+                "Callaway-Sant'Anna by period since the start".into(),
+            )
+        },
         reference,
         note: pre.unwrap_or_default(),
         lang,

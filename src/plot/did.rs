@@ -12,7 +12,8 @@ use super::frame::{footer, header};
 use super::scene::{Align, Scene};
 use super::text::{format_number, words};
 use super::theme::{
-    ARM_COLOURS, AXIS, AXIS_LABEL, BAND, BLUE, GRID, INK, LABEL, MARGIN, MUTED, TICK, WIDTH, ZERO,
+    ARM_COLOURS, AXIS, AXIS_LABEL, BAND, BLUE, GRID, INK, LABEL, MARGIN, MUTED, TICK, VERMILLION,
+    WIDTH, ZERO,
 };
 use super::{EventStudyChart, Lang, TrendChart};
 
@@ -82,7 +83,14 @@ fn period_x(t: i64, lo: i64, hi: i64, left: i32, right: i32) -> i32 {
 }
 
 /// Period labels under the plot, thinned so they do not crowd.
-fn period_ticks(s: &mut Scene, lo: i64, hi: i64, left: i32, right: i32, bottom: i32) {
+fn period_ticks(
+    s: &mut Scene,
+    (lo, hi): (i64, i64),
+    left: i32,
+    right: i32,
+    bottom: i32,
+    mark: Option<(i64, &str)>,
+) {
     let n = (hi - lo + 1).max(1);
     let every = ((n as f64 * 60.0) / f64::from(right - left))
         .ceil()
@@ -91,15 +99,24 @@ fn period_ticks(s: &mut Scene, lo: i64, hi: i64, left: i32, right: i32, bottom: 
     for t in lo..=hi {
         let x = period_x(t, lo, hi, left, right);
         s.vline(x, bottom, bottom + 6, 1, AXIS);
-        if (t - lo) % every == 0 {
-            s.text(
+        match mark {
+            Some((m, word)) if m == t => s.text(
+                x,
+                bottom + 10 + TICK.baseline_in_line(),
+                &format!("{t} ({word})"),
+                TICK,
+                INK,
+                Align::Center,
+            ),
+            _ if (t - lo) % every == 0 => s.text(
                 x,
                 bottom + 10 + TICK.baseline_in_line(),
                 &t.to_string(),
                 TICK,
                 MUTED,
                 Align::Center,
-            );
+            ),
+            _ => {}
         }
     }
 }
@@ -112,13 +129,14 @@ pub(crate) fn event_scene(c: &EventStudyChart) -> Scene {
     let right = WIDTH - MARGIN;
     let mut lo = c.reference;
     let mut hi = c.reference;
-    for p in &c.points {
+    for p in c.points.iter().chain(&c.robust) {
         lo = lo.min(p.event_time);
         hi = hi.max(p.event_time);
     }
     let values = c
         .points
         .iter()
+        .chain(&c.robust)
         .filter(|p| !p.suppressed)
         .flat_map(|p| [p.estimate, p.ci_low, p.ci_high]);
     let a = value_axis(values, top, bottom, c.lang);
@@ -142,32 +160,37 @@ pub(crate) fn event_scene(c: &EventStudyChart) -> Scene {
     }
     draw_value_axis(&mut s, &a, bottom, left, right, c.lang);
     let w = words(c.lang);
-    for p in &c.points {
-        let x = period_x(p.event_time, lo, hi, left, right);
-        if p.suppressed
-            || !(p.estimate.is_finite() && p.ci_low.is_finite() && p.ci_high.is_finite())
-        {
-            let t = if p.suppressed {
-                w.suppressed
-            } else {
-                w.not_estimable
-            };
-            s.text(x, vy(&a, bottom, 0.0) - 10, t, TICK, MUTED, Align::Center);
-            continue;
+    // With two series each is moved a little to its side of the period.
+    let shift = if c.robust.is_empty() { 0 } else { 9 };
+    for (series, dx, colour) in [(&c.points, -shift, BLUE), (&c.robust, shift, VERMILLION)] {
+        for p in series {
+            let x = period_x(p.event_time, lo, hi, left, right) + dx;
+            if p.suppressed
+                || !(p.estimate.is_finite() && p.ci_low.is_finite() && p.ci_high.is_finite())
+            {
+                let t = if p.suppressed {
+                    w.suppressed
+                } else {
+                    w.not_estimable
+                };
+                s.text(x, vy(&a, bottom, 0.0) - 10, t, TICK, MUTED, Align::Center);
+                continue;
+            }
+            s.vline(
+                x,
+                vy(&a, bottom, p.ci_high),
+                vy(&a, bottom, p.ci_low),
+                3,
+                colour,
+            );
+            s.hline(x - 5, x + 6, vy(&a, bottom, p.ci_high), 2, colour);
+            s.hline(x - 5, x + 6, vy(&a, bottom, p.ci_low), 2, colour);
+            s.circle(x, vy(&a, bottom, p.estimate), 6, colour);
         }
-        s.vline(
-            x,
-            vy(&a, bottom, p.ci_high),
-            vy(&a, bottom, p.ci_low),
-            3,
-            BLUE,
-        );
-        s.hline(x - 6, x + 7, vy(&a, bottom, p.ci_high), 2, BLUE);
-        s.hline(x - 6, x + 7, vy(&a, bottom, p.ci_low), 2, BLUE);
-        s.circle(x, vy(&a, bottom, p.estimate), 7, BLUE);
     }
-    // The reference period: a hollow marker on the zero line, labelled.
-    let xr = period_x(c.reference, lo, hi, left, right);
+    // The reference period: a hollow marker on the zero line (on the first series'
+    // side); its tick label says so.
+    let xr = period_x(c.reference, lo, hi, left, right) - shift;
     s.circle(xr, vy(&a, bottom, 0.0), 8, INK);
     s.circle(xr, vy(&a, bottom, 0.0), 5, super::theme::WHITE);
     let rl = if c.lang == Lang::Nl {
@@ -175,9 +198,30 @@ pub(crate) fn event_scene(c: &EventStudyChart) -> Scene {
     } else {
         "reference"
     };
-    s.text(xr, vy(&a, bottom, 0.0) + 26, rl, TICK, INK, Align::Center);
-    period_ticks(&mut s, lo, hi, left, right, bottom);
-    let y = axis_labels(&mut s, &c.x_label, &c.y_label, top, bottom, left, right);
+    period_ticks(
+        &mut s,
+        (lo, hi),
+        left,
+        right,
+        bottom,
+        Some((c.reference, rl)),
+    );
+    let mut y = axis_labels(&mut s, &c.x_label, &c.y_label, top, bottom, left, right);
+    if !c.robust.is_empty() {
+        for (label, colour) in [(&c.series_labels.0, BLUE), (&c.series_labels.1, VERMILLION)] {
+            y += 6;
+            s.circle(left + 8, y + LABEL.line_height() / 2, 6, colour);
+            s.text(
+                left + 22,
+                y + LABEL.baseline_in_line(),
+                label,
+                LABEL,
+                INK,
+                Align::Left,
+            );
+            y += LABEL.line_height();
+        }
+    }
     let h = footer(&mut s, &c.note, y + 6);
     s.height = h;
     s
@@ -273,7 +317,7 @@ pub(crate) fn trend_scene(c: &TrendChart) -> Scene {
         );
         legend_y += LABEL.line_height() + 6;
     }
-    period_ticks(&mut s, lo, hi, left, right, bottom);
+    period_ticks(&mut s, (lo, hi), left, right, bottom, None);
     let y = axis_labels(&mut s, &c.x_label, &c.y_label, top, bottom, left, right);
     let h = footer(&mut s, &c.note, y + 6);
     s.height = h;

@@ -198,6 +198,11 @@ pub struct EventStudyChart {
     pub x_label: String,
     pub y_label: String,
     pub points: Vec<EventPoint>,
+    /// A second, heterogeneity-robust series by event time (Callaway-Sant'Anna), drawn
+    /// beside the first; empty for none.
+    pub robust: Vec<EventPoint>,
+    /// Legend texts of the two series.
+    pub series_labels: (String, String),
     /// The reference period (drawn on the zero line).
     pub reference: i64,
     pub note: String,

@@ -119,6 +119,27 @@ fn json_matches_the_reference_and_charts_are_written() {
     assert_eq!(text.lines().count(), 1 + 5);
     assert!(!text.to_lowercase().contains("nan"));
     assert!(text.contains("event_study,,,-3,true"));
+    // A covariate the unit effects absorb (county population is constant over time).
+    let args = [
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--covariates",
+        "lpop",
+    ];
+    let res = run_in(dir.path(), &args);
+    assert_error(
+        &res,
+        &show(&args, &res),
+        &["covariate \"lpop\" is absorbed", "leave it out"],
+    );
     // Callaway-Sant'Anna by name: the simple aggregation agrees with csdid.
     let args = [
         "did",

@@ -347,3 +347,24 @@ fn callaway_santanna_matches_csdid() {
         );
     }
 }
+
+/// TWFE with time-varying covariates (Grunfeld's value and capital) against pyfixest
+/// `feols("inv ~ D + value + capital | firm + year", vcov={"CRV1": "firm"})`.
+#[test]
+fn twfe_with_covariates_matches_pyfixest() {
+    let r = reference();
+    let g = grunfeld();
+    let d = Data::read("grunfeld.csv");
+    let covs: Vec<&[f64]> = vec![d.col("value"), d.col("capital")];
+    let p = Panel {
+        covariates: &covs,
+        ..g.panel()
+    };
+    let got = twfe_did(&p, &DidOptions::default()).unwrap();
+    check_inference(
+        "grunfeld_twfe_covariates",
+        &got.inference,
+        &r["cases"]["grunfeld_twfe_covariates"],
+    );
+    assert_eq!(got.covariates.len(), 2);
+}

@@ -33,6 +33,8 @@ pub struct PanelInput {
     pub cluster: Vec<u32>,
     pub n_clusters: usize,
     pub covariates: Vec<Vec<f64>>,
+    /// The covariates' column names (for messages).
+    pub covariate_names: Vec<String>,
     /// Analytic weights (`--weights`) or the trials (frequency weights).
     pub weights: Option<Vec<f64>>,
     /// Whether `weights` are frequency weights (events/trials).
@@ -138,6 +140,18 @@ pub fn run_did(
     };
     let stats_err = |e: crate::stats::StatsError| {
         let m = e.to_string();
+        let m = match m.strip_prefix("covariate ") {
+            Some(rest) => {
+                let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let name = k
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|k| input.covariate_names.get(k))
+                    .map_or(k.to_string(), |n| format!("\"{n}\""));
+                format!("covariate {name} {tail}")
+            }
+            None => m,
+        };
         let m = match m.strip_prefix("unit ") {
             Some(rest) => {
                 let (code, tail) = rest.split_once(' ').unwrap_or((rest, ""));

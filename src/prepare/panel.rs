@@ -336,6 +336,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         cluster,
         n_clusters,
         covariates: covs.iter().map(|c| pick(c)).collect(),
+        covariate_names: cols.covariates.clone(),
         weights: weights.as_ref().map(|w| pick(w)),
         frequency,
         persons: keep.iter().map(|&i| persons[i]).collect(),

@@ -280,7 +280,15 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
     let cl = clusters_of(p);
     let mut x: Vec<&[f64]> = vec![&d];
     x.extend(p.covariates.iter().copied());
-    let fit = fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights)?;
+    let fit = match fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights) {
+        Err(StatsError::Collinear { index: 0 }) => {
+            return Err(StatsError::Invalid(
+                "the treatment indicator is absorbed by the unit and period effects: every treated unit is treated in every period it is observed".into(),
+            ));
+        }
+        Err(StatsError::Collinear { index }) => return Err(absorbed_covariate(index - 1)),
+        r => r?,
+    };
     let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
     let b = fit.coefficients()[0];
     let se = cov.matrix[(0, 0)].sqrt();
@@ -375,6 +383,14 @@ fn few_cluster_results(
     })
 }
 
+/// The error for covariate `k` (0-based) that the fixed effects absorb. The message
+/// starts with "covariate k " so that the caller can put the column's name in.
+fn absorbed_covariate(k: usize) -> StatsError {
+    StatsError::Invalid(format!(
+        "covariate {k} is absorbed by the unit and period effects (constant within every unit, or the same for every unit in a period) or a combination of the other regressors; leave it out"
+    ))
+}
+
 /// Relative periods per row (`None` for never treated) and the window (lo, hi).
 pub type EventTimes = (Vec<Option<i64>>, (i64, i64));
 
@@ -466,6 +482,9 @@ pub fn event_study(
                  bin the endpoints with --window",
                 times[index]
             )));
+        }
+        Err(StatsError::Collinear { index }) => {
+            return Err(absorbed_covariate(index - times.len()));
         }
         r => r?,
     };

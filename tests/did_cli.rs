@@ -359,6 +359,26 @@ fn no_never_treated_units_with_binned_endpoints() {
     // Callaway-Sant'Anna needs never-treated units.
     let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "cs"]);
     assert_error(&res, &msg, &["never-treated"]);
+    // Not-yet-treated controls: cohort 3 has them until period 4, none from period 5.
+    let (res, msg) = run_csv(
+        &csv,
+        &[
+            "--first-treated",
+            "g",
+            "--estimator",
+            "cs",
+            "--control",
+            "not-yet",
+        ],
+    );
+    assert_error(
+        &res,
+        &msg,
+        &[
+            "cohort 3 in period 5 has 0 comparison units",
+            "not yet treated",
+        ],
+    );
 }
 
 #[test]

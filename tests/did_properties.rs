@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
-use via_eval::stats::did_cs::{cs_att_gt, wide_from_panel};
+use via_eval::stats::did_cs::{CsControl, cs_att_gt, wide_from_panel};
 use via_eval::stats::fe::FeWeights;
 
 mod common;
@@ -141,7 +141,7 @@ fn recovery_under_staggered_adoption() {
     // Callaway-Sant'Anna: the simple aggregation recovers the average effect on the
     // treated, the dynamic one each event time's effect.
     let (y, periods, first) = wide_from_panel(&s.panel()).unwrap();
-    let cs = cs_att_gt(&y, &periods, &first, 0.95).unwrap();
+    let cs = cs_att_gt(&y, &periods, &first, CsControl::Never, 0.95).unwrap();
     let simple = cs.simple().unwrap().inference;
     assert!(
         ((simple.estimate - truth) / simple.std_error).abs() < 4.0,

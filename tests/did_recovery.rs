@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
-use via_eval::stats::did_cs::{cs_att_gt, wide_from_panel};
+use via_eval::stats::did_cs::{CsControl, cs_att_gt, wide_from_panel};
 use via_eval::stats::fe::FeWeights;
 
 struct Synth {
@@ -138,7 +138,7 @@ fn scenario(name: &str, effect: &dyn Fn(i64) -> f64, draws: u64) -> (Tally, Tall
             );
         }
         let (y, periods, first) = wide_from_panel(&p).unwrap();
-        let fit = cs_att_gt(&y, &periods, &first, 0.95).unwrap();
+        let fit = cs_att_gt(&y, &periods, &first, CsControl::Never, 0.95).unwrap();
         let si = fit.simple().unwrap().inference;
         cs.add(si.estimate, si.ci_low, si.ci_high, truth);
         let (by_e, _) = fit.dynamic().unwrap();

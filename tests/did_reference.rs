@@ -282,69 +282,74 @@ fn event_study_matches_pyfixest() {
 }
 
 /// Callaway & Sant'Anna on mpdta against csdid 0.4.3 (R did conventions; see
-/// scripts/fixtures/make_cs_fixtures.py): ATT(g,t) with never-treated controls and a
-/// varying base period, the simple and dynamic aggregations, analytic SEs.
+/// scripts/fixtures/make_cs_fixtures.py): ATT(g,t) with never-treated and with
+/// not-yet-treated controls and a varying base period, the simple and dynamic aggregations, analytic SEs.
 #[test]
 fn callaway_santanna_matches_csdid() {
-    use via_eval::stats::did_cs::{cs_att_gt, wide_from_panel};
+    use via_eval::stats::did_cs::{CsControl, cs_att_gt, wide_from_panel};
     let text =
         std::fs::read_to_string(root().join("tests/fixtures/reference/cs_mpdta.json")).unwrap();
     let r: Value = serde_json::from_str(&text).unwrap();
     let m = mpdta();
     let (y, periods, first) = wide_from_panel(&m.panel()).unwrap();
-    let fit = cs_att_gt(&y, &periods, &first, 0.95).unwrap();
-    let g = &r["att_gt"];
-    assert_eq!(fit.cells.len(), g["att"].as_array().unwrap().len());
-    for (k, c) in fit.cells.iter().enumerate() {
-        assert_eq!(c.group, g["group"][k].as_i64().unwrap());
-        assert_eq!(c.time, g["time"][k].as_i64().unwrap());
+    for (control, r) in [
+        (CsControl::Never, &r),
+        (CsControl::NotYet, &r["notyettreated"]),
+    ] {
+        let fit = cs_att_gt(&y, &periods, &first, control, 0.95).unwrap();
+        let g = &r["att_gt"];
+        assert_eq!(fit.cells.len(), g["att"].as_array().unwrap().len());
+        for (k, c) in fit.cells.iter().enumerate() {
+            assert_eq!(c.group, g["group"][k].as_i64().unwrap());
+            assert_eq!(c.time, g["time"][k].as_i64().unwrap());
+            assert_close(
+                &format!("ATT({},{})", c.group, c.time),
+                c.inference.estimate,
+                g["att"][k].as_f64().unwrap(),
+            );
+            assert_close(
+                &format!("SE({},{})", c.group, c.time),
+                c.inference.std_error,
+                g["std_error"][k].as_f64().unwrap(),
+            );
+        }
+        let s = fit.simple().unwrap();
         assert_close(
-            &format!("ATT({},{})", c.group, c.time),
-            c.inference.estimate,
-            g["att"][k].as_f64().unwrap(),
+            "simple",
+            s.inference.estimate,
+            r["simple"]["att"].as_f64().unwrap(),
         );
         assert_close(
-            &format!("SE({},{})", c.group, c.time),
-            c.inference.std_error,
-            g["std_error"][k].as_f64().unwrap(),
+            "simple SE",
+            s.inference.std_error,
+            r["simple"]["std_error"].as_f64().unwrap(),
         );
-    }
-    let s = fit.simple().unwrap();
-    assert_close(
-        "simple",
-        s.inference.estimate,
-        r["simple"]["att"].as_f64().unwrap(),
-    );
-    assert_close(
-        "simple SE",
-        s.inference.std_error,
-        r["simple"]["std_error"].as_f64().unwrap(),
-    );
-    let (by_e, overall) = fit.dynamic().unwrap();
-    let d = &r["dynamic"];
-    assert_close(
-        "dynamic",
-        overall.inference.estimate,
-        d["att"].as_f64().unwrap(),
-    );
-    assert_close(
-        "dynamic SE",
-        overall.inference.std_error,
-        d["std_error"].as_f64().unwrap(),
-    );
-    assert_eq!(by_e.len(), d["event_time"].as_array().unwrap().len());
-    for (k, e) in by_e.iter().enumerate() {
-        assert_eq!(e.event_time, d["event_time"][k].as_i64());
+        let (by_e, overall) = fit.dynamic().unwrap();
+        let d = &r["dynamic"];
         assert_close(
-            "dynamic e",
-            e.inference.estimate,
-            d["att_e"][k].as_f64().unwrap(),
+            "dynamic",
+            overall.inference.estimate,
+            d["att"].as_f64().unwrap(),
         );
         assert_close(
-            "dynamic e SE",
-            e.inference.std_error,
-            d["std_error_e"][k].as_f64().unwrap(),
+            "dynamic SE",
+            overall.inference.std_error,
+            d["std_error"].as_f64().unwrap(),
         );
+        assert_eq!(by_e.len(), d["event_time"].as_array().unwrap().len());
+        for (k, e) in by_e.iter().enumerate() {
+            assert_eq!(e.event_time, d["event_time"][k].as_i64());
+            assert_close(
+                "dynamic e",
+                e.inference.estimate,
+                d["att_e"][k].as_f64().unwrap(),
+            );
+            assert_close(
+                "dynamic e SE",
+                e.inference.std_error,
+                d["std_error_e"][k].as_f64().unwrap(),
+            );
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::disclosure::Privacy;
 use crate::error::{Error, Result};
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
-use crate::stats::did_cs::{self, AttGt, CsAggregate};
+use crate::stats::did_cs::{self, AttGt, CsAggregate, CsControl};
 use crate::stats::fe::FeWeights;
 
 /// The prepared panel (built by [`crate::prepare::panel`]): plain vectors for [`crate::stats::did::Panel`].
@@ -51,6 +51,8 @@ pub struct Which {
     pub event_study: bool,
     /// Callaway & Sant'Anna.
     pub cs: bool,
+    /// The comparison group of Callaway & Sant'Anna.
+    pub cs_control: CsControl,
     /// Whether a Callaway & Sant'Anna failure is an error (asked for by name) or a note
     /// (part of "all").
     pub cs_required: bool,
@@ -231,7 +233,7 @@ pub fn run_did(
         }
     }
     let cs = if which.cs {
-        match cs_results(&panel, opts.conf_level, &enough) {
+        match cs_results(&panel, which.cs_control, opts.conf_level, &enough) {
             Ok(r) => Some(r),
             Err(e) if !which.cs_required => {
                 notes.push(format!(
@@ -301,14 +303,15 @@ pub fn run_did(
 }
 
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
-/// cohort and among the never treated; an aggregate is withheld when a cell in it is.
+/// cohort and among its comparison units; an aggregate is withheld when a cell in it is.
 fn cs_results(
     panel: &Panel,
+    control: CsControl,
     conf_level: f64,
     enough: &dyn Fn(f64) -> bool,
 ) -> crate::stats::StatsResult<CsResults> {
     let (y, periods, first) = did_cs::wide_from_panel(panel)?;
-    let fit = did_cs::cs_att_gt(&y, &periods, &first, conf_level)?;
+    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)?;
     let cell_suppressed: Vec<bool> = fit
         .cells
         .iter()

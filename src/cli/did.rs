@@ -47,6 +47,15 @@ pub enum EstimatorArg {
     All,
 }
 
+/// `--control`: the comparison group of Callaway & Sant'Anna.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ControlArg {
+    /// Never-treated units.
+    Never,
+    /// Never-treated units and units not yet treated in the cell's period.
+    NotYet,
+}
+
 /// `--small-sample`: which fixed effects count in the CR1 small-sample factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SmallSampleArg {
@@ -107,6 +116,10 @@ pub struct DidArgs {
     /// Which estimator(s).
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "all")]
     pub estimator: EstimatorArg,
+    /// Callaway & Sant'Anna: the comparison group (the event study always compares
+    /// with the never treated).
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "never")]
+    pub control: ControlArg,
     /// Event study: the reference period relative to the first treated period.
     #[arg(long, help_heading = super::ANALYSIS, default_value_t = -1, allow_hyphen_values = true)]
     pub reference: i64,
@@ -310,6 +323,10 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         event_study: matches!(args.estimator, EstimatorArg::EventStudy | EstimatorArg::All),
         cs: matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All),
         cs_required: args.estimator == EstimatorArg::Cs,
+        cs_control: match args.control {
+            ControlArg::Never => crate::stats::did_cs::CsControl::Never,
+            ControlArg::NotYet => crate::stats::did_cs::CsControl::NotYet,
+        },
     };
     let opts = DidOptions {
         small_sample: args.small_sample.into(),
@@ -476,7 +493,12 @@ fn output(
             cl,
             cs.dynamic_overall_suppressed,
         ));
-        conventions.push("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, never-treated units as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.".into());
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+            match args.control {
+                ControlArg::Never => "never-treated units",
+                ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
+            }
+        ));
     }
     let mut notes = res.notes.clone();
     if let Some(t) = &res.twfe {

@@ -1,7 +1,7 @@
 //! Callaway & Sant'Anna (2021), "Difference-in-differences with multiple time
 //! periods", *J. Econometrics* 225(2), 200-230: group-time average treatment effects
-//! ATT(g,t) and their aggregations, unconditional (no covariates), never-treated units
-//! as the comparison group, balanced panel, analytic influence-function standard
+//! ATT(g,t) and their aggregations, unconditional (no covariates), never-treated or
+//! not-yet-treated units as the comparison group ([`CsControl`]), balanced panel, analytic influence-function standard
 //! errors. Conventions as R `did` (`att_gt` + `aggte`, `bstrap = FALSE`) and its Python
 //! port csdid 0.4.3, which the reference fixture comes from:
 //!
@@ -24,6 +24,17 @@
 use serde::Serialize;
 
 use super::{Inference, StatsError, StatsResult};
+
+/// The comparison group of each cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CsControl {
+    /// Never-treated units only.
+    Never,
+    /// Never-treated units and units first treated after the cell's period (R did
+    /// `control_group = "notyettreated"`: G = 0, or G > max(t, base) and G ≠ g).
+    NotYet,
+}
 
 /// One group-time effect.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -66,6 +77,7 @@ pub fn cs_att_gt(
     y: &[f64],
     periods: &[i64],
     first_treated: &[Option<i64>],
+    control: CsControl,
     conf_level: f64,
 ) -> StatsResult<CsFit> {
     let nt = periods.len();
@@ -90,7 +102,7 @@ pub fn cs_att_gt(
         .map(|g| g.filter(|&g| g <= t_last))
         .collect();
     let never: Vec<usize> = (0..n).filter(|&u| unit_group[u].is_none()).collect();
-    if never.len() < 2 {
+    if control == CsControl::Never && never.len() < 2 {
         return Err(StatsError::Invalid(
             "Callaway-Sant'Anna with never-treated controls needs at least 2 never-treated units"
                 .into(),
@@ -114,11 +126,32 @@ pub fn cs_att_gt(
     let mut influence = Vec::new();
     for &g in &groups {
         let members: Vec<usize> = (0..n).filter(|&u| unit_group[u] == Some(g)).collect();
-        let (ng, nc) = (members.len() as f64, never.len() as f64);
-        let ngc = ng + nc;
-        let p = ng / ngc;
         for &t in &periods[1..] {
             let b = if t < g { t - 1 } else { g - 1 };
+            let controls: Vec<usize> = match control {
+                CsControl::Never => never.clone(),
+                CsControl::NotYet => (0..n)
+                    .filter(|&u| match unit_group[u] {
+                        None => true,
+                        Some(h) => h > t.max(b) && h != g,
+                    })
+                    .collect(),
+            };
+            if controls.len() < 2 {
+                return Err(StatsError::Invalid(format!(
+                    "cohort {g} in period {t} has {} comparison units (never treated{}); Callaway-Sant'Anna needs at least 2",
+                    controls.len(),
+                    if control == CsControl::NotYet {
+                        " or not yet treated"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            let never = &controls;
+            let (ng, nc) = (members.len() as f64, never.len() as f64);
+            let ngc = ng + nc;
+            let p = ng / ngc;
             let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
             let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
             let mu_c = never.iter().map(|&u| dy(u)).sum::<f64>() / nc;
@@ -128,7 +161,7 @@ pub fn cs_att_gt(
             for &u in &members {
                 psi[u] = scale * (dy(u) - mu_g) / p;
             }
-            for &u in &never {
+            for &u in never {
                 psi[u] = -scale * (dy(u) - mu_c) / (1.0 - p);
             }
             let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;

@@ -175,6 +175,19 @@ fn json_matches_the_reference_and_charts_are_written() {
         simple["estimate"].as_f64().unwrap(),
         cs["simple"]["att"].as_f64().unwrap(),
     );
+    for (name, want) in [("cs_group", &cs["group"]), ("cs_calendar", &cs["calendar"])] {
+        let overall = v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estimator"] == name && e["group"].is_null() && e["time"].is_null())
+            .unwrap();
+        assert_close(
+            name,
+            overall["estimate"].as_f64().unwrap(),
+            want["att"].as_f64().unwrap(),
+        );
+    }
     let cell = &v["estimates"][0];
     assert_eq!(
         (cell["group"].as_i64(), cell["time"].as_i64()),

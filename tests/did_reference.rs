@@ -350,6 +350,32 @@ fn callaway_santanna_matches_csdid() {
                 d["std_error_e"][k].as_f64().unwrap(),
             );
         }
+        for (name, (rows, overall)) in [
+            ("group", fit.by_group().unwrap()),
+            ("calendar", fit.by_calendar().unwrap()),
+        ] {
+            let w = &r[name];
+            assert_close(name, overall.inference.estimate, w["att"].as_f64().unwrap());
+            assert_close(
+                name,
+                overall.inference.std_error,
+                w["std_error"].as_f64().unwrap(),
+            );
+            assert_eq!(rows.len(), w["egt"].as_array().unwrap().len());
+            for (k, row) in rows.iter().enumerate() {
+                assert_eq!(row.event_time, w["egt"][k].as_i64());
+                assert_close(
+                    name,
+                    row.inference.estimate,
+                    w["att_egt"][k].as_f64().unwrap(),
+                );
+                assert_close(
+                    name,
+                    row.inference.std_error,
+                    w["std_error_egt"][k].as_f64().unwrap(),
+                );
+            }
+        }
     }
 }
 

@@ -69,6 +69,16 @@ pub struct CsResults {
     pub dynamic_suppressed: Vec<bool>,
     pub dynamic_overall: CsAggregate,
     pub dynamic_overall_suppressed: bool,
+    /// Per cohort (in `event_time`) and overall.
+    pub group: Vec<CsAggregate>,
+    pub group_suppressed: Vec<bool>,
+    pub group_overall: CsAggregate,
+    /// Per calendar period (in `event_time`) and overall.
+    pub calendar: Vec<CsAggregate>,
+    pub calendar_suppressed: Vec<bool>,
+    pub calendar_overall: CsAggregate,
+    /// Whether any post-period cell is withheld (then every overall number is).
+    pub post_suppressed: bool,
 }
 
 /// Event-study settings.
@@ -332,7 +342,30 @@ fn cs_results(
             any(&|c: &AttGt| c.time - c.group == e)
         })
         .collect();
+    let (group, group_overall) = fit.by_group()?;
+    let (calendar, calendar_overall) = fit.by_calendar()?;
+    let group_suppressed = group
+        .iter()
+        .map(|r| {
+            let g = r.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.group == g && c.time >= g)
+        })
+        .collect();
+    let calendar_suppressed = calendar
+        .iter()
+        .map(|r| {
+            let t = r.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.time == t && c.group <= t)
+        })
+        .collect();
     Ok(CsResults {
+        post_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        group,
+        group_suppressed,
+        group_overall,
+        calendar,
+        calendar_suppressed,
+        calendar_overall,
         simple_suppressed: any(&|c: &AttGt| c.time >= c.group),
         dynamic_overall_suppressed: any(&|c: &AttGt| c.time >= c.group),
         cells: fit.cells.clone(),

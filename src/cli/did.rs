@@ -356,13 +356,18 @@ fn output(
     let small = opts.small_sample.name();
     let cl = opts.conf_level;
     let mut estimates = Vec::new();
-    let mut conventions = vec![
+    let mut conventions =
+        vec!["Treatment absorbing: D = 1 from the unit's first treated period on.".to_string()];
+    let regression = [
         format!(
             "Unit and period fixed effects absorbed; standard errors CRV1 clustered by {} with fixest's small-sample factor (N-1)/(N-K) * G/(G-1), K counting the fixed effects as '{small}' (nested = fixest default: effects nested in the clusters left out; all = every dummy; none), t on G-1 df.",
             args.cluster.as_deref().unwrap_or("unit")
         ),
-        "Treatment absorbing: D = 1 from the unit's first treated period on; never-treated units are the comparison group of the event study.".to_string(),
+        "Never-treated units are the comparison group of the event study.".to_string(),
     ];
+    if res.twfe.is_some() || res.event_study.is_some() {
+        conventions.extend(regression);
+    }
     if input.frequency {
         conventions.push("Counts: outcome = events/trials per row, trials as frequency weights (N in the small-sample factor is the number of persons).".into());
     }
@@ -493,7 +498,59 @@ fn output(
             cl,
             cs.dynamic_overall_suppressed,
         ));
-        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+        for (r, &sup) in cs.group.iter().zip(&cs.group_suppressed) {
+            let mut e = row(
+                "cs_group",
+                None,
+                false,
+                inf,
+                "normal",
+                "none",
+                &r.inference,
+                cl,
+                sup,
+            );
+            e.group = r.event_time;
+            estimates.push(e);
+        }
+        estimates.push(row(
+            "cs_group",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.group_overall.inference,
+            cl,
+            cs.post_suppressed,
+        ));
+        for (r, &sup) in cs.calendar.iter().zip(&cs.calendar_suppressed) {
+            let mut e = row(
+                "cs_calendar",
+                None,
+                false,
+                inf,
+                "normal",
+                "none",
+                &r.inference,
+                cl,
+                sup,
+            );
+            e.time = r.event_time;
+            estimates.push(e);
+        }
+        estimates.push(row(
+            "cs_calendar",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.calendar_overall.inference,
+            cl,
+            cs.post_suppressed,
+        ));
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
             match args.control {
                 ControlArg::Never => "never-treated units",
                 ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
@@ -563,6 +620,8 @@ pub fn table(out: &DidOutput) -> String {
             e.estimator.clone(),
             match (e.group, e.time, e.event_time) {
                 (Some(g), Some(t), _) => format!("g={g}, t={t}"),
+                (Some(g), None, None) => format!("g={g}"),
+                (None, Some(t), None) => format!("t={t}"),
                 (_, _, Some(t)) => format!("{t}{}", if e.binned { " (binned)" } else { "" }),
                 _ => String::new(),
             },

@@ -18,7 +18,9 @@
 //! - aggregations weight the cells by the cohort shares P(G = g) = n_g/n and add the
 //!   influence of estimating those shares (R did's `wif`): `cs_simple` averages the
 //!   post-period cells (t ≥ g); `cs_dynamic` averages by event time e = t − g, and its
-//!   overall effect is the plain mean of the e ≥ 0 effects;
+//!   overall effect is the plain mean of the e ≥ 0 effects; `cs_group` averages each
+//!   cohort's post-period cells and weights the cohorts by size; `cs_calendar` weights
+//!   the cells of each period by cohort size and averages the periods;
 //! - intervals and p-values from the normal distribution (pointwise; no uniform band).
 
 use serde::Serialize;
@@ -194,39 +196,133 @@ impl CsFit {
     /// The weighted average of the cells `keep` with weights ∝ P(G = g), and its
     /// influence function including the estimated weights (R did `wif`).
     fn weighted(&self, keep: &[usize]) -> (f64, Vec<f64>) {
-        let pg: Vec<f64> = keep
+        let items: Vec<(i64, f64, &[f64])> = keep
             .iter()
-            .map(|&k| self.share(self.cells[k].group))
+            .map(|&k| {
+                let c = &self.cells[k];
+                (c.group, c.inference.estimate, self.influence[k].as_slice())
+            })
             .collect();
+        self.share_weighted(&items)
+    }
+
+    /// Σ_j w_j θ_j with w_j ∝ P(G = g_j), for items (g_j, θ_j, ψ_j), and its influence
+    /// function Σ_j w_j ψ_j + wif (R did `get_agg_inf_func` with `wif`).
+    fn share_weighted(&self, items: &[(i64, f64, &[f64])]) -> (f64, Vec<f64>) {
+        let pg: Vec<f64> = items.iter().map(|it| self.share(it.0)).collect();
         let total: f64 = pg.iter().sum();
-        let att: Vec<f64> = keep
-            .iter()
-            .map(|&k| self.cells[k].inference.estimate)
-            .collect();
-        let est = att.iter().zip(&pg).map(|(a, p)| a * p).sum::<f64>() / total;
-        let n = self.n;
-        let mut psi = vec![0.0; n];
-        for (j, &k) in keep.iter().enumerate() {
-            let w = pg[j] / total;
-            for (p, v) in psi.iter_mut().zip(&self.influence[k]) {
-                *p += w * v;
+        let est = items.iter().zip(&pg).map(|(it, p)| it.1 * p).sum::<f64>() / total;
+        let mut psi = vec![0.0; self.n];
+        for (it, p) in items.iter().zip(&pg) {
+            let w = p / total;
+            for (a, v) in psi.iter_mut().zip(it.2) {
+                *a += w * v;
             }
         }
         // wif: if1[i,j] = (1(G_i = g_j) − pg_j)/Σpg; if2[i,j] = (Σ_l (1(G_i = g_l) − pg_l))·pg_j/(Σpg)²;
-        // the correction is Σ_j (if1 − if2)[i,j]·att_j.
-        let sum_pa: f64 = pg.iter().zip(&att).map(|(p, a)| p * a).sum();
+        // the correction is Σ_j (if1 − if2)[i,j]·θ_j.
+        let sum_pa: f64 = pg.iter().zip(items).map(|(p, it)| p * it.1).sum();
         for (i, p) in psi.iter_mut().enumerate() {
             let gi = self.unit_group[i];
             let mut a1 = 0.0;
             let mut s = 0.0;
-            for (j, &k) in keep.iter().enumerate() {
-                let d = f64::from(u8::from(gi == Some(self.cells[k].group))) - pg[j];
-                a1 += d * att[j];
+            for (it, pgj) in items.iter().zip(&pg) {
+                let d = f64::from(u8::from(gi == Some(it.0))) - pgj;
+                a1 += d * it.1;
                 s += d;
             }
             *p += a1 / total - s * sum_pa / (total * total);
         }
         (est, psi)
+    }
+
+    /// The plain mean of the cells `keep` and of their influence functions.
+    fn mean_of(&self, keep: &[usize]) -> (f64, Vec<f64>) {
+        let m = keep.len() as f64;
+        let est = keep
+            .iter()
+            .map(|&k| self.cells[k].inference.estimate)
+            .sum::<f64>()
+            / m;
+        let mut psi = vec![0.0; self.n];
+        for &k in keep {
+            for (a, v) in psi.iter_mut().zip(&self.influence[k]) {
+                *a += v / m;
+            }
+        }
+        (est, psi)
+    }
+
+    fn aggregate(&self, label: Option<i64>, (est, psi): &(f64, Vec<f64>)) -> CsAggregate {
+        CsAggregate {
+            event_time: label,
+            inference: Inference::wald(*est, self.se(psi), None, self.conf_level),
+        }
+    }
+
+    /// `cs_group`: per cohort g the plain mean of its post-period cells, and overall
+    /// their average weighted by the cohort shares (with the `wif` term), as R did
+    /// `aggte(type = "group")`. The per-cohort rows carry the cohort in `event_time`.
+    pub fn by_group(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
+        let mut groups: Vec<i64> = self.cells.iter().map(|c| c.group).collect();
+        groups.dedup();
+        let mut rows = Vec::new();
+        let mut parts: Vec<(i64, f64, Vec<f64>)> = Vec::new();
+        for &g in &groups {
+            let keep: Vec<usize> = (0..self.cells.len())
+                .filter(|&k| self.cells[k].group == g && self.cells[k].time >= g)
+                .collect();
+            if keep.is_empty() {
+                continue;
+            }
+            let r = self.mean_of(&keep);
+            rows.push(self.aggregate(Some(g), &r));
+            parts.push((g, r.0, r.1));
+        }
+        if parts.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        let items: Vec<(i64, f64, &[f64])> =
+            parts.iter().map(|p| (p.0, p.1, p.2.as_slice())).collect();
+        let overall = self.aggregate(None, &self.share_weighted(&items));
+        Ok((rows, overall))
+    }
+
+    /// `cs_calendar`: per period t (from the first cohort's start) the cohort-share
+    /// weighted average of the cells (g ≤ t, t), and overall their plain mean, as R did
+    /// `aggte(type = "calendar")`. The per-period rows carry t in `event_time`.
+    pub fn by_calendar(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
+        let first = self.cells.iter().map(|c| c.group).min().unwrap_or(0);
+        let mut times: Vec<i64> = self
+            .cells
+            .iter()
+            .map(|c| c.time)
+            .filter(|&t| t >= first)
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        let mut rows = Vec::new();
+        let mut parts: Vec<(f64, Vec<f64>)> = Vec::new();
+        for &t in &times {
+            let keep: Vec<usize> = (0..self.cells.len())
+                .filter(|&k| self.cells[k].time == t && self.cells[k].group <= t)
+                .collect();
+            let r = self.weighted(&keep);
+            rows.push(self.aggregate(Some(t), &r));
+            parts.push(r);
+        }
+        if parts.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        let m = parts.len() as f64;
+        let est = parts.iter().map(|p| p.0).sum::<f64>() / m;
+        let mut psi = vec![0.0; self.n];
+        for p in &parts {
+            for (a, v) in psi.iter_mut().zip(&p.1) {
+                *a += v / m;
+            }
+        }
+        Ok((rows, self.aggregate(None, &(est, psi))))
     }
 
     fn se(&self, psi: &[f64]) -> f64 {

@@ -20,6 +20,7 @@ pub mod coverage;
 pub mod data;
 pub mod error;
 pub mod memory;
+pub mod numfmt;
 pub mod plot;
 pub mod prepare;
 pub mod report;

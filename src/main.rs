@@ -46,6 +46,10 @@ enum Command {
     /// study with its pre-trend test, with charts.
     #[command(after_help = cli::did::EXAMPLES)]
     Did(cli::did::DidArgs),
+    /// Interrupted time series: level and slope change at the start of an intervention,
+    /// for before/after data without a comparison group (Newey-West or cluster-robust SE).
+    #[command(after_help = cli::its::EXAMPLES)]
+    Its(cli::its::ItsArgs),
     /// Simulate designs and report the empirical coverage of 95% intervals per SE type.
     #[command(after_help = cli::coverage::EXAMPLES)]
     Coverage(cli::coverage::CoverageArgs),
@@ -83,6 +87,7 @@ fn main() {
         Command::Power(a) => cli::power::run(a),
         Command::Meta(a) => cli::meta::run(a),
         Command::Did(a) => cli::did::run(a),
+        Command::Its(a) => cli::its::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
     };

@@ -15,13 +15,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("stats", &[]),
     ("error", &[]),
     ("memory", &[]),
+    // Numbers for people (decimal comma, p-values): shared by the findings and the
+    // renderers so a number reads the same in both.
+    ("numfmt", &["config"]),
     ("config", &["stats", "error"]),
     ("data", &["config", "error", "memory"]),
     // `data::Numbers` only (see EXCEPTIONS): the analysis never sees a frame or a path.
-    ("analysis", &["config", "stats", "error"]),
+    ("analysis", &["config", "stats", "numfmt", "error"]),
     ("prepare", &["analysis", "config", "data", "stats", "error"]),
     ("plot", &["config", "stats", "error"]),
-    ("report", &["analysis", "config", "plot", "stats", "error"]),
+    (
+        "report",
+        &["analysis", "config", "numfmt", "plot", "stats", "error"],
+    ),
     ("simulate", &["config", "stats", "error"]),
     ("coverage", &["stats", "error"]),
     (

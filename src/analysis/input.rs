@@ -63,6 +63,16 @@ pub(crate) struct Units {
     pub(crate) covariates: Vec<(String, Numbers)>,
     /// Per row, whether a covariate is missing; None when none is.
     pub(crate) covariate_missing: Option<Vec<bool>>,
+    /// The config's subgroups, in its order: each row's level.
+    pub(crate) subgroups: Vec<SubgroupLevels>,
+}
+
+/// One subgroup column as levels per row: the distinct values, sorted, and each row's
+/// index into them ([`NO_LABEL`] where the value is missing).
+pub(crate) struct SubgroupLevels {
+    pub(crate) column: String,
+    pub(crate) values: Vec<f64>,
+    pub(crate) codes: Vec<u32>,
 }
 
 impl Units {

@@ -18,13 +18,17 @@
 //!   Welch (continuous) or Newcombe (binary).
 
 mod adjusted_cox;
+pub mod balance;
 pub mod did;
 pub mod disclosure;
 pub mod estimate;
+pub mod findings;
+pub mod flow;
 mod from_time;
 pub mod input;
 pub mod meta;
 pub mod results;
+pub mod subgroups;
 pub mod survival;
 
 use crate::config::{DesignKind, Lang, OutcomeKind, OutcomeSpec, PilotSpec, Text};
@@ -99,7 +103,29 @@ pub fn run(
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
     // Pooled from the published project estimates only.
     r.meta = meta::pool_projects(&r);
+    if spec.data.layout == crate::config::DataLayout::Person {
+        let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
+        let threshold = threshold_of(privacy);
+        r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
+    }
+    let (subgroups, notes) = subgroups::analyse(spec, input, opts, threshold_of(privacy));
+    r.subgroups = subgroups;
+    r.notes.extend(notes);
+    // Rows of aggregated data are groups, not persons: no flow of persons to draw.
+    if spec.data.layout == crate::config::DataLayout::Person {
+        r.flow = flow::flow(&r);
+    }
+    // The plain-language findings quote only what was published.
+    r.summary = findings::summarise(&r);
     Ok(r)
+}
+
+/// The disclosure threshold in persons; None without disclosure control.
+fn threshold_of(privacy: Privacy) -> Option<usize> {
+    match privacy {
+        Privacy::Control(t) => Some(t.get()),
+        Privacy::Off => None,
+    }
 }
 
 /// What every outcome's analysis reads: the spec, the units and the options, and how
@@ -549,6 +575,10 @@ fn analyse(
         multiplicity: spec.multiplicity,
         disclosure: disclosure::Disclosure::off(),
         meta: Vec::new(),
+        summary: Vec::new(),
+        balance: Vec::new(),
+        subgroups: Default::default(),
+        flow: Vec::new(),
     })
 }
 

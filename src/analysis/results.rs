@@ -68,6 +68,10 @@ pub struct EstimateRow {
     pub mde: Option<f64>,
     /// True when disclosure control withheld this row's numbers (they are null).
     pub suppressed: bool,
+    /// Restricted means (RMST): the horizon up to which time is counted, in the
+    /// outcome's time unit; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<f64>,
 }
 
 impl EstimateRow {
@@ -109,6 +113,7 @@ impl EstimateRow {
             adjustment: None,
             mde: None,
             suppressed: false,
+            horizon: None,
         }
     }
 }
@@ -295,6 +300,17 @@ pub struct PilotResults {
     /// Pilots with projects: the random-effects pooling of each outcome's published
     /// per-project headline estimates ([`super::meta`]); empty without projects.
     pub meta: Vec<super::meta::ProjectMeta>,
+    /// Per primary outcome and comparison, the finding in plain words that the report
+    /// opens with ([`super::findings`]), made from the published numbers only.
+    pub summary: Vec<super::findings::Finding>,
+    /// Baseline balance of the covariates per comparison on the whole sample
+    /// ([`super::balance`]); empty without covariates or with aggregated data.
+    pub balance: Vec<super::balance::BalanceRow>,
+    /// Effects per level of the config's subgroups for the primary outcomes, and the
+    /// interaction tests ([`super::subgroups`]); exploratory unless pre-registered.
+    pub subgroups: super::subgroups::SubgroupResults,
+    /// Participant flow per primary outcome and arm ([`super::flow`]).
+    pub flow: Vec<super::flow::FlowRow>,
 }
 
 impl PilotResults {

@@ -511,6 +511,7 @@ fn rmst_difference_row(
                 n,
             );
             r.headline = true;
+            r.horizon = Some(horizon);
             out.estimates.push(r);
         }
         Err(e) => s.note(

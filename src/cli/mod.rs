@@ -6,6 +6,7 @@ pub mod choices;
 pub mod compare;
 pub mod coverage;
 pub mod did;
+pub mod its;
 pub mod locate;
 pub mod manifest;
 pub mod meta;

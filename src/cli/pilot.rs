@@ -118,6 +118,15 @@ pub fn render_outputs_named(
     ));
     files.push(("effects.png".into(), png.clone()));
     pngs.insert("effects".to_string(), png);
+    if let Some(c) = charts::flow_chart(r, lang) {
+        let png = crate::plot::flow_chart_png(&c)?;
+        files.push((
+            "flow.svg".into(),
+            crate::plot::flow_chart_svg(&c)?.into_bytes(),
+        ));
+        files.push(("flow.png".into(), png.clone()));
+        pngs.insert("flow".to_string(), png);
+    }
     for o in &r.outcomes {
         if let Some(c) = charts::survival_chart(r, &o.id, analysis::POOLED, lang) {
             let stem = format!("km-{}", o.id);
@@ -162,6 +171,70 @@ pub fn render_outputs_named(
     Ok(files)
 }
 
+/// The overview of several evaluated pilots (slug, results): index.md, index.html and
+/// its chart, with links to each pilot's folder (named by its slug).
+pub fn overview_files(
+    done: &[(String, PilotResults)],
+    lang: Lang,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let entries: Vec<report::overview::PilotEntry> = done
+        .iter()
+        .map(|(slug, r)| report::overview::PilotEntry {
+            results: r,
+            folder: slug.clone(),
+        })
+        .collect();
+    let chart = report::overview::overview_chart(&entries, lang);
+    let png = crate::plot::effect_chart_png(&chart)?;
+    let blocks = report::overview::build(&entries, lang);
+    let mut pngs = HashMap::new();
+    pngs.insert("overview".to_string(), png.clone());
+    let title = match lang {
+        Lang::Nl => "VIA-pilots — overzicht",
+        Lang::En => "VIA pilots — overview",
+    };
+    Ok(vec![
+        ("index.md".into(), markdown::render(&blocks).into_bytes()),
+        (
+            "index.html".into(),
+            html::render(&blocks, &pngs, lang, title).into_bytes(),
+        ),
+        ("overview.png".into(), png),
+        (
+            "overview.svg".into(),
+            crate::plot::effect_chart_svg(&chart)?.into_bytes(),
+        ),
+    ])
+}
+
+/// Write the overview files into `root` beside the pilots' folders, each by a
+/// temporary file renamed into place. An existing index.html that via-eval did not
+/// write is the user's and is left alone: the overview is then not written.
+fn write_overview(root: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let index = root.join("index.html");
+    if let Ok(old) = std::fs::read_to_string(&index)
+        && !old.contains("<meta name=\"generator\" content=\"via-eval\">")
+    {
+        return Err(Error::usage(format!(
+            "{} exists and was not written by via-eval; the overview of the pilots was not written. Move that file away, or choose another --out",
+            index.display()
+        )));
+    }
+    std::fs::create_dir_all(root)
+        .map_err(|e| Error::io(root, "cannot create the output folder").with_cause(e))?;
+    for (name, bytes) in files {
+        let path = root.join(name);
+        let tmp = root.join(format!(".{name}.via-eval-tmp"));
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::io(&path, "cannot write the overview").with_cause(e)
+            })?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &PilotArgs) -> Result<()> {
     let pilots = super::locate::pilots_dir(args.pilots.as_deref())?;
     let data = super::locate::data_dir(args.data.as_deref(), &pilots);
@@ -182,6 +255,7 @@ pub fn run(args: &PilotArgs) -> Result<()> {
     let read = args.read.options()?;
     let privacy = args.analysis.privacy()?;
     let mut failures = Vec::new();
+    let mut done: Vec<(String, PilotResults)> = Vec::new();
     for slug in &slugs {
         let out = match (&args.out, args.all) {
             (Some(o), true) => o.join(slug),
@@ -240,12 +314,30 @@ pub fn run(args: &PilotArgs) -> Result<()> {
                         out.display()
                     ))?;
                 }
+                if args.all {
+                    done.push((slug.clone(), r));
+                }
             }
             Err(e) if args.all => {
                 eprintln!("error: {slug}: {}", e.report());
                 failures.push(slug.clone());
             }
             Err(e) => return Err(e),
+        }
+    }
+    if args.all && !done.is_empty() {
+        let root = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
+        let files = overview_files(&done, args.lang.into())?;
+        write_overview(&root, &files)?;
+        if !args.quiet {
+            super::print_out(&format!(
+                "{} → {}\n",
+                match Lang::from(args.lang) {
+                    Lang::Nl => "Overzicht van de pilots",
+                    Lang::En => "Overview of the pilots",
+                },
+                root.join("index.html").display()
+            ))?;
         }
     }
     if !failures.is_empty() {

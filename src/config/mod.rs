@@ -184,6 +184,8 @@ pub struct PilotDraft {
     pub covariates: Vec<String>,
     #[serde(default)]
     pub projects: Vec<ProjectDraft>,
+    #[serde(default)]
+    pub subgroups: Vec<SubgroupDraft>,
     pub outcomes: Vec<OutcomeDraft>,
     #[serde(default)]
     pub sources: Vec<String>,
@@ -253,6 +255,30 @@ pub struct ProjectDraft {
     pub label: Text,
 }
 
+/// A subgroup for the effect per level (`[[subgroups]]`): a column with at most
+/// [`MAX_SUBGROUP_LEVELS`] values (e.g. sex, migration background, age band as codes).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubgroupDraft {
+    pub column: String,
+    pub label: Text,
+    /// Labels of the column's values, e.g. `{ value = "1", label = { nl = "vrouw", en = "women" } }`;
+    /// values without one are shown as "column = value".
+    #[serde(default)]
+    pub levels: Vec<ProjectDraft>,
+}
+
+/// Most levels a subgroup column may have.
+pub const MAX_SUBGROUP_LEVELS: usize = 10;
+
+/// A validated subgroup: its column, label and level labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subgroup {
+    pub column: String,
+    pub label: Text,
+    pub levels: Vec<Project>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PanelDraft {
@@ -319,6 +345,9 @@ pub struct PilotSpec {
     pub arms: Arms,
     pub covariates: Vec<String>,
     pub projects: Vec<Project>,
+    /// Subgroups for effects per level of primary outcomes (exploratory unless
+    /// pre-registered).
+    pub subgroups: Vec<Subgroup>,
     pub outcomes: Vec<OutcomeSpec>,
     pub sources: Vec<String>,
     /// How headline p-values are adjusted for multiple testing (primary and secondary
@@ -549,6 +578,9 @@ impl PilotSpec {
         }
         for c in &self.covariates {
             push(c);
+        }
+        for g in &self.subgroups {
+            push(&g.column);
         }
         for o in &self.outcomes {
             for c in o.columns() {
@@ -1114,6 +1146,7 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
     let (multiplicity, attrition_margin) =
         validate_margins(raw.multiplicity.as_deref(), raw.attrition_margin, origin)?;
     let projects = validate_projects(raw.projects, &design, origin)?;
+    let subgroups = validate_subgroups(raw.subgroups, &arms, &outcomes, origin)?;
     let spec = PilotSpec {
         slug: raw.slug,
         title: raw.title,
@@ -1124,6 +1157,7 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
         arms,
         covariates: raw.covariates,
         projects,
+        subgroups,
         outcomes,
         sources: raw.sources,
         multiplicity,
@@ -1139,6 +1173,64 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
     )
     .map_err(|msg| origin.error(msg))?;
     Ok(spec)
+}
+
+/// Check the `[[subgroups]]`: a column named once, neither the arm column nor an
+/// outcome's, and level values named once.
+fn validate_subgroups(
+    raw: Vec<SubgroupDraft>,
+    arms: &Arms,
+    outcomes: &[OutcomeSpec],
+    origin: Origin,
+) -> Result<Vec<Subgroup>> {
+    let mut out: Vec<Subgroup> = Vec::new();
+    for (i, g) in raw.into_iter().enumerate() {
+        let at = format!("subgroups[{i}]");
+        if g.column.trim().is_empty() {
+            return Err(origin.error(format!(
+                "`{at}.column` is empty; name the subgroup's column"
+            )));
+        }
+        if g.column == arms.column {
+            return Err(origin.error(format!(
+                "`{at}.column` \"{}\" is the arm column: a subgroup must be a characteristic measured before the start, such as sex or age band",
+                g.column
+            )));
+        }
+        if let Some(o) = outcomes
+            .iter()
+            .find(|o| o.columns().contains(&g.column.as_str()))
+        {
+            return Err(origin.error(format!(
+                "`{at}.column` \"{}\" is a column of outcome \"{}\": a subgroup must be measured before the start",
+                g.column, o.id
+            )));
+        }
+        if out.iter().any(|s| s.column == g.column) {
+            return Err(origin.error(format!(
+                "subgroup column \"{}\" is listed twice in `subgroups`",
+                g.column
+            )));
+        }
+        let mut levels: Vec<Project> = Vec::new();
+        for l in g.levels {
+            if levels.iter().any(|p| p.value == l.value) {
+                return Err(
+                    origin.error(format!("`{at}.levels` names value \"{}\" twice", l.value))
+                );
+            }
+            levels.push(Project {
+                value: l.value,
+                label: l.label,
+            });
+        }
+        out.push(Subgroup {
+            column: g.column,
+            label: g.label,
+            levels,
+        });
+    }
+    Ok(out)
 }
 
 /// Columns that cannot play two parts in one analysis: an outcome that is the arm

@@ -58,6 +58,43 @@ impl Axis {
         if hi > 0.0 {
             hi += pad;
         }
+        Self::fit_span(lo, hi, x0, x1, lang)
+    }
+
+    /// An axis over pixels `x0..x1` for the finite `values` alone, without zero (time,
+    /// or a level far from zero), padded on both sides.
+    pub(crate) fn fit_data(
+        values: impl IntoIterator<Item = f64>,
+        x0: i32,
+        x1: i32,
+        lang: Lang,
+    ) -> Self {
+        let (mut lo, mut hi) = values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        if !(hi - lo).is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if hi - lo <= 0.0 {
+            let half = if lo == 0.0 { 1.0 } else { 0.5 * lo.abs() };
+            (lo, hi) = (lo - half, hi + half);
+        }
+        let pad = 0.015 * (hi - lo);
+        // Round ticks inside the data's range; the ends stay at the data (a time axis
+        // from −50 to 200 for periods 1 to 192 would waste a quarter of the width).
+        let (lo, hi) = (lo - pad, hi + pad);
+        Self {
+            lo,
+            hi,
+            ..Self::fit_span(lo, hi, x0, x1, lang)
+        }
+    }
+
+    /// Round ticks for the range `lo..hi` (already padded).
+    fn fit_span(lo: f64, hi: f64, x0: i32, x1: i32, lang: Lang) -> Self {
         let width = f64::from((x1 - x0).max(1));
         let data_span = hi - lo;
         // Try round steps around span / 7 and keep the best: little empty range beyond
@@ -111,8 +148,10 @@ impl Axis {
 
     /// Tick values, computed as integer multiples of the step so they print cleanly.
     pub(crate) fn ticks(&self) -> Vec<f64> {
-        let k0 = (self.lo / self.step).round() as i64;
-        let k1 = (self.hi / self.step).round() as i64;
+        // Multiples of the step within lo..hi (the ends are multiples, except for
+        // `fit_data` axes).
+        let k0 = (self.lo / self.step - 1e-9).ceil() as i64;
+        let k1 = (self.hi / self.step + 1e-9).floor() as i64;
         (k0..=k1.min(k0 + 100))
             .map(|k| k as f64 * self.step)
             .collect()

@@ -17,9 +17,11 @@ mod arms;
 mod axis;
 mod did;
 mod effects;
+mod flow;
 mod forest;
 mod frame;
 mod glyphs;
+mod its;
 mod power;
 mod scene;
 pub mod survival;
@@ -32,6 +34,8 @@ use plotters::style::{FontStyle, register_font};
 
 pub use crate::config::{Better, Lang};
 use crate::error::Result;
+pub use flow::{FlowBox, FlowChart, FlowColumn};
+pub use its::{ItsChart, chart_number as its_number, its_chart_png, its_chart_svg};
 pub use survival::{
     AtRiskRow, SurvivalChart, SurvivalCurve, survival_chart_png, survival_chart_svg,
 };
@@ -254,6 +258,18 @@ pub fn trend_chart_png(c: &TrendChart) -> Result<Vec<u8>> {
 pub fn trend_chart_svg(c: &TrendChart) -> Result<String> {
     register_fonts();
     did::trend_scene(c).svg()
+}
+
+/// The participant flow diagram as SVG text.
+pub fn flow_chart_svg(c: &FlowChart) -> Result<String> {
+    register_fonts();
+    flow::scene(c).svg()
+}
+
+/// The participant flow diagram as PNG file bytes, 1000 pixels wide.
+pub fn flow_chart_png(c: &FlowChart) -> Result<Vec<u8>> {
+    register_fonts();
+    flow::scene(c).png()
 }
 
 /// Registers DejaVu Sans regular and bold as "sans-serif" for plotters. Without it the

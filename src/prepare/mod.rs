@@ -13,7 +13,9 @@ pub mod panel;
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::input::{AnalysisInput, Labels, NO_LABEL, OutcomeData, OutcomeUnits, Units};
+use crate::analysis::input::{
+    AnalysisInput, Labels, NO_LABEL, OutcomeData, OutcomeUnits, SubgroupLevels, Units,
+};
 use crate::analysis::survival::TimeEvent;
 use crate::config::ReadOptions;
 use crate::config::{
@@ -275,6 +277,44 @@ fn covariate_columns(
     Ok(covariates)
 }
 
+/// Each subgroup column as levels per row; an error for a column with more than
+/// [`crate::config::MAX_SUBGROUP_LEVELS`] values or with only one.
+fn subgroup_levels(spec: &PilotSpec, frame: &Frame) -> Result<Vec<SubgroupLevels>> {
+    let mut out = Vec::new();
+    for g in &spec.subgroups {
+        let v = frame.numeric(&g.column)?;
+        let mut values: Vec<f64> = v.iter().flatten().filter(|x| x.is_finite()).collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        let max = crate::config::MAX_SUBGROUP_LEVELS;
+        if values.len() > max || values.len() < 2 {
+            return Err(Error::data(
+                frame.path(),
+                format!(
+                    "subgroup column \"{}\" has {} distinct values; a subgroup needs 2 to {max} (code a continuous characteristic such as age into bands first)",
+                    g.column,
+                    values.len()
+                ),
+            ));
+        }
+        let codes = v
+            .iter()
+            .map(|x| match x {
+                Some(x) if x.is_finite() => values
+                    .binary_search_by(|p| p.total_cmp(&x))
+                    .map_or(NO_LABEL, |i| i as u32),
+                _ => NO_LABEL,
+            })
+            .collect();
+        out.push(SubgroupLevels {
+            column: g.column.clone(),
+            values,
+            codes,
+        });
+    }
+    Ok(out)
+}
+
 /// Every unit's arm, project, cluster, block, fixed-effect levels and covariates.
 fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let arm = arm_codes(spec, frame)?;
@@ -304,7 +344,9 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         .is_numeric(&spec.arms.column)
         .then(|| frame.numeric(&spec.arms.column))
         .transpose()?;
+    let subgroups = subgroup_levels(spec, frame)?;
     Ok(Units {
+        subgroups,
         arm,
         arm_numbers,
         project,

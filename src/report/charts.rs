@@ -1,13 +1,13 @@
 //! Results → chart inputs (labels in the chosen language, values in display units).
 
 use crate::analysis::{POOLED, PilotResults, Scale};
-use crate::config::Lang;
+use crate::config::{DesignKind, Lang};
 use crate::plot::{
     ArmChart, ArmGroup, ArmPoint, AtRiskRow, EffectChart, EffectPanel, EffectRow, ForestChart,
     ForestHeterogeneity, ForestPooled, ForestRow, SurvivalChart, SurvivalCurve,
 };
 
-use super::{display_factor, tr};
+use super::{display_factor, fmt_count, tr};
 
 fn footer(r: &PilotResults, lang: Lang) -> String {
     let mut s = format!("{} · {}", r.title.get(lang), r.design.label(lang));
@@ -72,11 +72,30 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
         };
         panels.push(EffectPanel {
             title: format!("{} ({role})", o.label.get(lang)),
-            axis_label: format!(
-                "{} {}",
-                tr(lang, "Verschil in", "Difference in"),
-                o.unit.get(lang)
-            ),
+            axis_label: match r
+                .estimates
+                .iter()
+                .find(|e| e.outcome == o.id && e.headline)
+                .and_then(|e| e.horizon)
+            {
+                Some(h) => format!(
+                    "{} {} ({} {} {})",
+                    tr(lang, "Verschil in", "Difference in"),
+                    o.unit.get(lang),
+                    tr(lang, "gemiddelde over de eerste", "mean over the first"),
+                    if h.fract() == 0.0 {
+                        format!("{h:.0}")
+                    } else {
+                        super::localise(&super::fmt_value(h), lang)
+                    },
+                    o.unit.get(lang)
+                ),
+                None => format!(
+                    "{} {}",
+                    tr(lang, "Verschil in", "Difference in"),
+                    o.unit.get(lang)
+                ),
+            },
             better: o.better,
             rows,
         });
@@ -86,11 +105,23 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
         subtitle: format!(
             "{}{}",
             comparison_intro(r, lang, one_comparison),
-            tr(
-                lang,
-                "Verschil met de controlegroep, met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
-                "Difference from the control group, with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
-            )
+            match r.design {
+                DesignKind::IndividuallyRandomised | DesignKind::ClusterRandomised => tr(
+                    lang,
+                    "Verschil met de controlegroep (loting), met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
+                    "Difference from the control group (lottery), with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
+                ),
+                DesignKind::MatchedComparison | DesignKind::Panel => tr(
+                    lang,
+                    "Verschil met een vergelijkingsgroep die niet door loting is gevormd, met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een effect niet aangetoond.",
+                    "Difference from a comparison group not formed by lottery, with 95% confidence interval. If the interval crosses the zero line, an effect has not been demonstrated.",
+                ),
+                DesignKind::BeforeAfter => tr(
+                    lang,
+                    "Verschil tussen na en voor (geen vergelijkingsgroep), met 95%-betrouwbaarheidsinterval. Snijdt het interval de nullijn, dan is een verandering niet aangetoond.",
+                    "Difference between after and before (no comparison group), with 95% confidence interval. If the interval crosses the zero line, a change has not been demonstrated.",
+                ),
+            }
         ),
         panels,
         note: footer(r, lang),
@@ -340,6 +371,97 @@ pub fn forest_chart(r: &PilotResults, i: usize, lang: Lang) -> Option<ForestChar
             q_p_value: m.heterogeneity.q_p_value,
         },
         conf_level: m.conf_level,
+        note: footer(r, lang),
+        lang,
+    })
+}
+
+/// The participant flow of the first primary outcome: per arm, assigned, outcome
+/// observed and analysed, with the reasons between. Numbers from `r.flow`.
+pub fn flow_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::FlowChart> {
+    use crate::plot::{FlowBox, FlowColumn};
+    let first = r.flow.first()?;
+    let o = r.outcome(&first.outcome)?;
+    let count = |n: Option<usize>| fmt_count(n, lang);
+    let columns = r
+        .flow
+        .iter()
+        .filter(|f| f.outcome == first.outcome)
+        .map(|f| {
+            let fell_out = vec![format!(
+                "{}: {}",
+                tr(lang, "geen uitkomst", "no outcome"),
+                count(f.missing.no_outcome)
+            )];
+            let mut excluded = Vec::new();
+            if f.missing.missing_covariate.is_some_and(|n| n > 0)
+                || f.missing.missing_covariate.is_none()
+            {
+                excluded.push(format!(
+                    "{}: {}",
+                    tr(lang, "covariaat ontbreekt", "covariate missing"),
+                    count(f.missing.missing_covariate)
+                ));
+            }
+            if let Some(n) = f.missing.missing_cluster {
+                excluded.push(format!(
+                    "{}: {n}",
+                    tr(lang, "cluster ontbreekt", "cluster missing")
+                ));
+            }
+            if let Some(n) = f.missing.other.filter(|&n| n > 0) {
+                excluded.push(format!("{}: {n}", tr(lang, "anders", "other")));
+            }
+            if excluded.is_empty() {
+                excluded.push(tr(lang, "niemand weggelaten", "no one left out").into());
+            }
+            FlowColumn {
+                title: r.arm_label(&f.arm, lang),
+                boxes: vec![
+                    FlowBox {
+                        lines: vec![
+                            tr(lang, "In de data (toegewezen)", "In the data (assigned)").into(),
+                            format!("n = {}", count(f.assigned)),
+                        ],
+                    },
+                    FlowBox {
+                        lines: vec![
+                            tr(lang, "Uitkomst bekend", "Outcome observed").into(),
+                            format!("n = {}", count(f.followed_up)),
+                        ],
+                    },
+                    FlowBox {
+                        lines: vec![
+                            tr(
+                                lang,
+                                "Geanalyseerd (hoofdschatting)",
+                                "Analysed (headline estimate)",
+                            )
+                            .into(),
+                            format!("n = {}", count(f.analysed)),
+                        ],
+                    },
+                ],
+                steps: vec![fell_out, excluded],
+            }
+        })
+        .collect();
+    Some(crate::plot::FlowChart {
+        title: format!(
+            "{}: {}",
+            r.title.get(lang),
+            tr(lang, "deelnemersstroom", "participant flow")
+        ),
+        subtitle: format!(
+            "{} {}",
+            o.label.get(lang),
+            tr(
+                lang,
+                "— wie in de data zit, van wie de uitkomst bekend is en wie in de hoofdschatting meetelt. Of iemand echt begon, staat niet in de data.",
+                "— who is in the data, whose outcome is known, and who counts in the headline estimate. Whether someone actually started is not in the data.",
+            )
+        ),
+        columns,
         note: footer(r, lang),
         lang,
     })

@@ -5,7 +5,7 @@ use crate::analysis::OutcomeMeta;
 use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
 use crate::config::{Lang, OutcomeKind};
 
-use super::tables::{arm_mean, effect_ci, summary_rows};
+use super::tables::{arm_mean, effect_ci, summary_tables};
 use super::{display_factor, fmt_count, fmt_df, fmt_p, fmt_sizes, fmt_value, localise, tr};
 
 /// A block of the report.
@@ -23,10 +23,16 @@ pub enum Block {
         alt: String,
     },
     List(Vec<String>),
+    /// A finding in plain words, the box the report opens with: heading and text.
+    Finding {
+        title: String,
+        text: String,
+    },
+    /// Links: (text, relative address).
+    Links(Vec<(String, String)>),
 }
 
-/// The title, the disclosure-control statement, the synthetic-data warning and the
-/// description.
+/// The title and the synthetic-data warning.
 fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
     b.push(Heading(
@@ -37,7 +43,6 @@ fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             tr(lang, "evaluatie", "evaluation")
         ),
     ));
-    b.push(disclosure_block(r, lang));
     if r.synthetic {
         b.push(Warning(
             tr(
@@ -48,7 +53,12 @@ fn title_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             .to_string(),
         ));
     }
-    b.push(Paragraph(r.description.get(lang).to_string()));
+}
+
+/// What the pilot is, and the disclosure-control statement: after the findings.
+fn about_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    b.push(Block::Paragraph(r.description.get(lang).to_string()));
+    b.push(disclosure_block(r, lang));
 }
 
 /// The design and method: design, unit, data file, clusters, covariates and
@@ -124,25 +134,300 @@ fn arms_table(r: &PilotResults, lang: Lang) -> Block {
     Block::Table(arms)
 }
 
-/// The main results: the summary table of every outcome and the effects chart.
-fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+/// Participant flow: the diagram of the first primary outcome and the table of every
+/// primary outcome, per arm assigned, with the outcome, analysed, and why not.
+fn flow_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
+    if r.flow.is_empty() {
+        return;
+    }
     b.push(Heading(
         2,
-        tr(lang, "Belangrijkste resultaten", "Main results").into(),
+        tr(lang, "Deelnemersstroom", "Participant flow").into(),
     ));
+    b.push(Chart {
+        stem: "flow".into(),
+        alt: tr(
+            lang,
+            "Deelnemersstroom per groep: in de data, uitkomst bekend, geanalyseerd (de tabel hieronder geeft dezelfde aantallen)",
+            "Participant flow per group: in the data, outcome observed, analysed (the table below gives the same numbers)",
+        )
+        .into(),
+    });
+    let mut t = vec![vec![
+        tr(lang, "Uitkomst", "Outcome").to_string(),
+        tr(lang, "Groep", "Group").to_string(),
+        tr(lang, "In de data", "In the data").to_string(),
+        tr(lang, "Uitkomst bekend", "Outcome observed").to_string(),
+        tr(lang, "Geanalyseerd", "Analysed").to_string(),
+        tr(lang, "Geen uitkomst", "No outcome").to_string(),
+        tr(lang, "Covariaat ontbreekt", "Covariate missing").to_string(),
+        tr(lang, "Cluster ontbreekt", "Cluster missing").to_string(),
+        tr(lang, "Anders", "Other").to_string(),
+    ]];
+    for f in &r.flow {
+        let label = r
+            .outcome(&f.outcome)
+            .map_or(f.outcome.clone(), |o| o.label.get(lang).to_string());
+        t.push(vec![
+            label,
+            r.arm_label(&f.arm, lang),
+            fmt_count(f.assigned, lang),
+            fmt_count(f.followed_up, lang),
+            fmt_count(f.analysed, lang),
+            fmt_count(f.missing.no_outcome, lang),
+            fmt_count(f.missing.missing_covariate, lang),
+            f.missing
+                .missing_cluster
+                .map_or("–".into(), |n| n.to_string()),
+            fmt_count(f.missing.other, lang),
+        ]);
+    }
+    b.push(Table(t));
     b.push(Paragraph(
         tr(
             lang,
-            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. Controle en Behandeld zijn de gemiddelden (bij ja/nee-uitkomsten het percentage). MDE (80%) is het kleinste ware effect dat de pilot met 80% kans had aangetoond.",
-            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. Control and Treated are the means (for yes/no outcomes the percentage). MDE (80%) is the smallest true effect the pilot would have detected with 80% probability.",
+            "Of iemand met de aanpak begon, staat niet in de data van de pilots; daarom ontbreekt die stap. 'Anders': uitkomst bekend maar niet in de hoofdschatting, bijvoorbeeld omdat de volgtijd eindigde vóór de horizon.",
+            "Whether someone started the programme is not recorded in the pilots' data, so that step is missing. 'Other': outcome observed but not in the headline estimate, for example because follow-up ended before the horizon.",
         )
         .into(),
     ));
-    b.push(Table(summary_rows(r, lang)));
-    b.push(Paragraph(
-        tr(lang, "* primaire uitkomst.", "* primary outcome.").into(),
+}
+
+/// Baseline balance: per covariate the mean (share) per arm and the standardised
+/// difference, flagged above 0.1; read as a check of the lottery in randomised designs.
+fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    if r.balance.is_empty() {
+        return;
+    }
+    b.push(Heading(
+        2,
+        tr(lang, "Balans bij de start", "Baseline balance").into(),
     ));
+    let text = if r.design.is_randomised() {
+        tr(
+            lang,
+            "Hoe de loting uitviel: per kenmerk het gemiddelde (bij ja/nee het percentage) per groep en het gestandaardiseerde verschil (verschil gedeeld door de gepoolde standaarddeviatie). Dit is een controle, geen toets: bij loting zijn verschillen toeval. Verschillen boven 0,1 zijn gemarkeerd (⚠); de gecorrigeerde schattingen houden rekening met deze kenmerken.",
+            "How the lottery came out: per characteristic the mean (for yes/no the percentage) per group and the standardised difference (the difference divided by the pooled standard deviation). This is a check, not a test: with a lottery, differences are chance. Differences above 0.1 are flagged (⚠); the adjusted estimates take these characteristics into account.",
+        )
+    } else {
+        tr(
+            lang,
+            "Hoe de groepen vóór de start verschilden: per kenmerk het gemiddelde (bij ja/nee het percentage) per groep en het gestandaardiseerde verschil (verschil gedeeld door de gepoolde standaarddeviatie). Verschillen boven 0,1 (⚠) betekenen dat de groepen niet goed vergelijkbaar zijn; de gecorrigeerde schattingen houden rekening met deze kenmerken, maar niet met wat niet gemeten is.",
+            "How the groups differed before the start: per characteristic the mean (for yes/no the percentage) per group and the standardised difference (the difference divided by the pooled standard deviation). Differences above 0.1 (⚠) mean the groups are not well comparable; the adjusted estimates take these characteristics into account, but not what was not measured.",
+        )
+    };
+    b.push(Paragraph(text.into()));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    let mut head = vec![tr(lang, "Kenmerk", "Characteristic").to_string()];
+    if several {
+        head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+    }
+    let first = &r.balance[0];
+    head.extend([
+        if several {
+            tr(lang, "Behandeld", "Treated").to_string()
+        } else {
+            r.arm_label(&first.treated, lang)
+        },
+        if several {
+            tr(lang, "Controle", "Control").to_string()
+        } else {
+            r.arm_label(&first.control, lang)
+        },
+        tr(lang, "Gestand. verschil", "Std. difference").to_string(),
+    ]);
+    let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
+    let value = |row: &crate::analysis::balance::BalanceRow, m: Option<f64>| match m {
+        None if row.suppressed => withheld(),
+        None => "–".into(),
+        Some(m) if row.binary => format!("{}%", localise(&fmt_value(100.0 * m), lang)),
+        Some(m) => localise(&fmt_value(m), lang),
+    };
+    let mut t = vec![head];
+    for row in &r.balance {
+        let mut cells = vec![row.covariate.clone()];
+        if several {
+            cells.push(format!(
+                "{} vs {}",
+                r.arm_label(&row.treated, lang),
+                r.arm_label(&row.control, lang)
+            ));
+        }
+        cells.push(value(row, row.mean_treated));
+        cells.push(value(row, row.mean_control));
+        cells.push(match row.smd {
+            Some(d) => format!(
+                "{}{}",
+                localise(&format!("{d:+.2}"), lang).replace('-', "−"),
+                if row.imbalanced { " ⚠" } else { "" }
+            ),
+            None if row.suppressed => withheld(),
+            None => "–".into(),
+        });
+        t.push(cells);
+    }
+    b.push(Table(t));
+}
+
+/// Effects per subgroup of the primary outcomes: per subgroup a table of the levels'
+/// effects with their intervals and the interaction test, under the warning that
+/// subgroup results are exploratory unless pre-registered. Numbers from `r.subgroups`.
+fn subgroup_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let sg = &r.subgroups;
+    if sg.estimates.is_empty() {
+        return;
+    }
+    b.push(Heading(
+        2,
+        tr(
+            lang,
+            "Effecten per subgroep (verkennend)",
+            "Effects per subgroup (exploratory)",
+        )
+        .into(),
+    ));
+    b.push(Warning(
+        tr(
+            lang,
+            "Effecten per subgroep zijn verkennend, tenzij de subgroepen vooraf zijn vastgelegd: met veel subgroepen is er vaak één met een opvallend verschil door toeval. Kijk naar de interactietoets (verschilt het effect tussen de subgroepen?) en niet naar de p-waarde per subgroep.",
+            "Effects per subgroup are exploratory unless the subgroups were registered in advance: with many subgroups one often shows a striking difference by chance. Look at the interaction test (does the effect differ between the subgroups?), not at the p-value per subgroup.",
+        )
+        .into(),
+    ));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    for o in r.outcomes.iter().filter(|o| o.primary) {
+        for g in &sg.groups {
+            let rows: Vec<_> = sg
+                .estimates
+                .iter()
+                .filter(|e| e.estimate.outcome == o.id && e.subgroup == g.column)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            b.push(Heading(
+                3,
+                format!("{} — {}", o.label.get(lang), g.label.get(lang)),
+            ));
+            let mut head = Vec::new();
+            if several {
+                head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+            }
+            head.extend([
+                tr(lang, "Subgroep", "Subgroup").to_string(),
+                format!(
+                    "{} [95%-{}]",
+                    tr(lang, "Effect", "Effect"),
+                    tr(lang, "BI", "CI")
+                )
+                .replace("[95%-CI]", "[95% CI]"),
+                "p".into(),
+                format!("n ({})", tr(lang, "behandeld/controle", "treated/control")),
+            ]);
+            let mut t = vec![head];
+            for e in &rows {
+                let est = &e.estimate;
+                let level = g
+                    .levels
+                    .iter()
+                    .find(|l| l.value == e.level)
+                    .map(|l| l.label.get(lang).to_string())
+                    .unwrap_or_else(|| format!("{} = {}", g.column, e.level));
+                let f = display_factor(r, est);
+                let mut row = Vec::new();
+                if several {
+                    row.push(format!(
+                        "{} vs {}",
+                        r.arm_label(&est.treated, lang),
+                        r.arm_label(&est.control, lang)
+                    ));
+                }
+                let withheld = tr(lang, "onderdrukt", "suppressed").to_string();
+                let not_estimated = tr(lang, "niet te schatten", "not estimable").to_string();
+                row.push(level);
+                if est.suppressed {
+                    row.extend([withheld.clone(), withheld.clone()]);
+                } else if !est.estimate.is_finite() {
+                    row.extend([not_estimated, "–".into()]);
+                } else {
+                    row.push(effect_ci(
+                        est.estimate * f,
+                        est.ci_low * f,
+                        est.ci_high * f,
+                        lang,
+                    ));
+                    row.push(localise(&fmt_p(est.p_value), lang));
+                }
+                row.push(fmt_sizes(est.n_treated, est.n_control, lang));
+                t.push(row);
+            }
+            b.push(Table(t));
+            for test in sg
+                .interactions
+                .iter()
+                .filter(|x| x.outcome == o.id && x.subgroup == g.column)
+            {
+                let p = localise(&fmt_p(test.p_value), lang);
+                let p = if p.starts_with('<') {
+                    format!("p {p}")
+                } else {
+                    format!("p = {p}")
+                };
+                let stat = format!(
+                    "F = {} ({}, {})",
+                    localise(&fmt_value(test.statistic), lang),
+                    test.df1,
+                    test.df2.map_or("∞".to_string(), |d| format!("{d:.0}"))
+                );
+                let differs = test.p_value < 1.0 - r.conf_level;
+                let stat = if several {
+                    format!(
+                        "{} vs {}: {stat}",
+                        r.arm_label(&test.treated, lang),
+                        r.arm_label(&test.control, lang)
+                    )
+                } else {
+                    stat
+                };
+                b.push(Paragraph(match (lang, differs) {
+                    (Lang::Nl, true) => format!("Verschilt het effect tussen de subgroepen? Waarschijnlijk wel: {stat}, {p} (interactietoets, HC2)."),
+                    (Lang::Nl, false) => format!("Verschilt het effect tussen de subgroepen? Dat is niet aangetoond: {stat}, {p} (interactietoets, HC2)."),
+                    (Lang::En, true) => format!("Does the effect differ between the subgroups? Probably: {stat}, {p} (interaction test, HC2)."),
+                    (Lang::En, false) => format!("Does the effect differ between the subgroups? Not shown: {stat}, {p} (interaction test, HC2)."),
+                }));
+            }
+        }
+    }
+}
+
+/// The findings in plain words, one box per primary outcome and comparison, then the
+/// effects chart: what a reader should see first.
+fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    if r.summary.is_empty() {
+        return;
+    }
+    b.push(Heading(2, tr(lang, "In het kort", "In short").into()));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    for f in &r.summary {
+        let title = if several {
+            format!(
+                "{} — {} vs {}",
+                f.title.get(lang),
+                r.arm_label(&f.treated, lang),
+                r.arm_label(&f.control, lang)
+            )
+        } else {
+            f.title.get(lang).to_string()
+        };
+        b.push(Finding {
+            title,
+            text: f.text.get(lang).to_string(),
+        });
+    }
     b.push(Chart {
         stem: "effects".into(),
         alt: tr(
@@ -152,6 +437,47 @@ fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         )
         .into(),
     });
+}
+
+/// The main results: per outcome a table of the headline estimates (whole sample and
+/// projects), with readable estimator names.
+fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    b.push(Heading(
+        2,
+        tr(lang, "Belangrijkste resultaten", "Main results").into(),
+    ));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "Per uitkomst het verschil tussen elke arm en de controlegroep, met 95%-betrouwbaarheidsinterval. Een interval dat nul bevat, betekent dat de data verenigbaar zijn met geen effect. De kolommen per groep geven de gemiddelden (bij ja/nee-uitkomsten het percentage). MDE (80%) is het kleinste ware effect dat de pilot met 80% kans had aangetoond.",
+            "For each outcome, the difference between each arm and the control group, with a 95% confidence interval. An interval that contains zero means the data are compatible with no effect. The columns per group give the means (for yes/no outcomes the percentage). MDE (80%) is the smallest true effect the pilot would have detected with 80% probability.",
+        )
+        .into(),
+    ));
+    if r.summary.is_empty() {
+        b.push(Chart {
+            stem: "effects".into(),
+            alt: tr(
+                lang,
+                "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen",
+                "Effects per outcome with 95% confidence intervals",
+            )
+            .into(),
+        });
+    }
+    for (o, rows) in summary_tables(r, lang) {
+        let role = if o.primary {
+            tr(lang, "primair", "primary")
+        } else {
+            tr(lang, "secundair", "secondary")
+        };
+        b.push(Heading(
+            3,
+            format!("{} ({}; {role})", o.label.get(lang), o.unit.get(lang)),
+        ));
+        b.push(Table(rows));
+    }
 }
 
 /// An outcome's table of arm summaries: per subset and arm the units, missing
@@ -229,7 +555,9 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
     ]];
     for e in rows {
         let f = display_factor(r, e);
+        let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
         let est = match e.scale {
+            _ if e.suppressed => withheld(),
             Scale::Ratio => {
                 let sep = if lang == Lang::Nl { "; " } else { ", " };
                 localise(
@@ -263,12 +591,20 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
                 if e.headline { " ◆" } else { "" }
             ),
             est,
-            localise(
-                &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
-                lang,
-            ),
+            if e.suppressed {
+                withheld()
+            } else {
+                localise(
+                    &fmt_value(e.std_error * if e.scale == Scale::Ratio { 1.0 } else { f }),
+                    lang,
+                )
+            },
             fmt_df(e.df, lang),
-            localise(&fmt_p(e.p_value), lang),
+            if e.suppressed {
+                withheld()
+            } else {
+                localise(&fmt_p(e.p_value), lang)
+            },
             fmt_sizes(e.n_treated, e.n_control, lang),
         ]);
     }
@@ -510,6 +846,33 @@ fn methods_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         tr(lang, "Effectgroottes: Cohen's d en Hedges' g (gestandaardiseerd met de gepoolde SD; interval als metafor::escalc), Cohen's h voor proporties.", "Effect sizes: Cohen's d and Hedges' g (standardised by the pooled SD; interval as metafor::escalc), Cohen's h for proportions.").into(),
         tr(lang, "Bij minder dan 30 clusters: een wild-clusterbootstrap (Webb-gewichten, nulhypothese opgelegd) als controle op de clusterrobuuste p-waarde.", "With fewer than 30 clusters: a wild cluster bootstrap (Webb weights, null imposed) as a check on the cluster-robust p-value.").into(),
     ]));
+    let mut codes: Vec<(String, String)> = Vec::new();
+    for e in &r.estimates {
+        let code = match &e.se_type {
+            Some(se) => format!("{} ({se})", e.estimator),
+            None => e.estimator.clone(),
+        };
+        let pair = (estimator_label(&e.estimator, lang), code);
+        if !codes.contains(&pair) {
+            codes.push(pair);
+        }
+    }
+    if !codes.is_empty() {
+        b.push(Paragraph(
+            tr(
+                lang,
+                "Namen van de methoden in dit rapport en hun code in results.json (kolom estimator, met het type standaardfout):",
+                "Names of the methods in this report and their code in results.json (column estimator, with the standard-error type):",
+            )
+            .into(),
+        ));
+        b.push(List(
+            codes
+                .into_iter()
+                .map(|(label, code)| format!("{label}: {code}"))
+                .collect(),
+        ));
+    }
     b.push(Paragraph(format!(
         "{} {}.",
         tr(lang, "Gemaakt met", "Made with"),
@@ -521,9 +884,14 @@ fn methods_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
 pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     let mut b = Vec::new();
     title_blocks(r, lang, &mut b);
+    headline_blocks(r, lang, &mut b);
+    about_blocks(r, lang, &mut b);
     design_blocks(r, lang, &mut b);
     b.push(arms_table(r, lang));
+    flow_blocks(r, lang, &mut b);
+    balance_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
+    subgroup_blocks(r, lang, &mut b);
     for o in &r.outcomes {
         outcome_blocks(r, o, lang, &mut b);
     }

@@ -35,6 +35,15 @@ pub fn render(blocks: &[Block]) -> String {
                 }
             }
             Block::Chart { stem, alt } => out.push_str(&format!("![{alt}]({stem}.png)\n\n")),
+            Block::Links(links) => {
+                for (text, href) in links {
+                    out.push_str(&format!("- [{text}]({})\n", href.replace(".html", ".md")));
+                }
+                out.push('\n');
+            }
+            Block::Finding { title, text } => {
+                out.push_str(&format!("> **{title}**\n>\n> {text}\n\n"));
+            }
         }
     }
     out

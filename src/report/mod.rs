@@ -6,11 +6,13 @@ pub mod columns;
 pub mod document;
 pub mod html;
 pub mod markdown;
+pub mod overview;
 pub mod tables;
 
 use crate::analysis::{EstimateRow, PilotResults, Scale};
 use crate::config::Lang;
 use crate::error::{Error, Result};
+pub use crate::numfmt::{fmt_p, fmt_value, localise};
 
 /// Pick the Dutch or English text.
 pub fn tr<'a>(lang: Lang, nl: &'a str, en: &'a str) -> &'a str {
@@ -39,48 +41,6 @@ pub fn to_csv_with(rows: &[EstimateRow], disclosure_applied: bool) -> String {
         &columns::Context { disclosure_applied },
         columns::Names::Snake,
     )
-}
-
-/// Format a value for people: about three significant digits, at most 2 decimals
-/// for values above 1.
-pub fn fmt_value(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".into();
-    }
-    let a = x.abs();
-    let s = if a >= 100.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 0.1 || a == 0.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    };
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
-/// A p-value for people: "< 0.001" or three decimals.
-pub fn fmt_p(p: f64) -> String {
-    if !p.is_finite() {
-        "–".into()
-    } else if p < 0.001 {
-        "< 0.001".into()
-    } else {
-        format!("{p:.3}")
-    }
-}
-
-/// Localise the decimal separator (Dutch uses a comma).
-pub fn localise(s: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Nl => s.replace('.', ","),
-        Lang::En => s.to_string(),
-    }
 }
 
 /// The factor that turns a row's estimate into display units.

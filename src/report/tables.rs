@@ -79,48 +79,65 @@ pub fn arm_words(design: DesignKind, lang: Lang) -> (&'static str, &'static str)
     }
 }
 
-/// The headline rows: one per outcome × subset × comparison. The arm columns and the
-/// `n` column both run control first, then treated.
-pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
-    let (control, treated) = arm_words(r.design, lang);
-    let mut rows = vec![vec![
-        tr(lang, "Uitkomst", "Outcome").to_string(),
-        tr(lang, "Deelgroep", "Subset").to_string(),
-        tr(lang, "Vergelijking", "Comparison").to_string(),
-        control.to_string(),
-        treated.to_string(),
+/// The headline rows of the report, one table per outcome with a headline estimate:
+/// one row per subset × comparison. The arm columns and the `n` column both run
+/// control first, then treated; the estimator is named in words
+/// ([`super::document::estimator_label`]), its code is in the methods.
+pub fn summary_tables(r: &PilotResults, lang: Lang) -> Vec<(&OutcomeMeta, Vec<Vec<String>>)> {
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    // With one comparison the columns carry the arms' own names.
+    let (control, treated) = match (r.arms.iter().find(|a| a.control), several) {
+        (Some(c), false) => {
+            let t = r.arms.iter().find(|a| !a.control).unwrap_or(c);
+            (c.label.get(lang).to_string(), t.label.get(lang).to_string())
+        }
+        _ => {
+            let (c, t) = arm_words(r.design, lang);
+            (c.to_string(), t.to_string())
+        }
+    };
+    let with_subsets = r.subsets.len() > 1;
+    let mut head = Vec::new();
+    if with_subsets {
+        head.push(tr(lang, "Deelgroep", "Subset").to_string());
+    }
+    if several {
+        head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+    }
+    head.extend([
+        control.clone(),
+        treated.clone(),
         tr(lang, "Effect [95%-BI]", "Effect [95% CI]").to_string(),
         "p".to_string(),
         format!("p ({})", r.multiplicity.label()),
         tr(lang, "MDE (80%)", "MDE (80%)").to_string(),
         format!("n ({}/{})", control.to_lowercase(), treated.to_lowercase()),
-        tr(lang, "Schatter", "Estimator").to_string(),
-    ]];
-    let with_subsets = r.subsets.len() > 1;
+        tr(lang, "Methode", "Method").to_string(),
+    ]);
+    let mut out = Vec::new();
     for o in &r.outcomes {
+        let mut rows = vec![head.clone()];
         for e in r
             .estimates
             .iter()
             .filter(|e| e.outcome == o.id && e.headline)
         {
             let f = display_factor(r, e);
-            let star = if o.primary { " *" } else { "" };
-            rows.push(vec![
-                format!("{} ({}){star}", o.label.get(lang), o.unit.get(lang)),
-                if e.subset == POOLED && r.subsets.len() == 1 {
-                    String::new()
-                } else {
-                    r.subset_label(&e.subset, lang)
-                },
-                format!(
+            let mut row = Vec::new();
+            if with_subsets {
+                row.push(r.subset_label(&e.subset, lang));
+            }
+            if several {
+                row.push(format!(
                     "{} vs {}",
                     r.arm_label(&e.treated, lang),
                     r.arm_label(&e.control, lang)
-                ),
+                ));
+            }
+            row.extend([
                 arm_mean(r, &e.outcome, &e.subset, &e.control, lang),
                 arm_mean(r, &e.outcome, &e.subset, &e.treated, lang),
             ]);
-            let row = rows.last_mut().expect("just pushed");
             row.extend(effect_cells(e, f, lang));
             row.extend([
                 e.mde
@@ -132,16 +149,15 @@ pub fn summary_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
                     fmt_count(e.n_control, lang),
                     fmt_count(e.n_treated, lang)
                 ),
-                estimator_name(e),
+                super::document::estimator_label(&e.estimator, lang),
             ]);
+            rows.push(row);
+        }
+        if rows.len() > 1 {
+            out.push((o, rows));
         }
     }
-    if !with_subsets {
-        for row in &mut rows {
-            row.remove(1);
-        }
-    }
-    rows
+    out
 }
 
 /// "ols_adjusted (HC2)": the estimator id and its standard-error type.
@@ -418,6 +434,7 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
         several: r.arms.iter().filter(|a| !a.control).count() > 1,
     };
     let mut out = summary_heading(r, lang, &cols, width);
+    out.push_str(&findings_block(r, lang, width));
     let mut rows = vec![summary_header(r, lang, &cols)];
     // Outcome heading lines go before the row they start.
     let mut breaks: Vec<(usize, String)> = Vec::new();
@@ -442,6 +459,32 @@ pub fn terminal_summary(r: &PilotResults, lang: Lang) -> String {
     // Render once for aligned columns, then put the outcome headings between blocks.
     out.push_str(&render_with_headings(&rows, &breaks, width));
     out.push_str(&summary_footer(r, lang, &cols, width));
+    out
+}
+
+/// The findings in plain words ([`crate::analysis::findings`]), each wrapped to
+/// `width` under its outcome, then an empty line; nothing without findings.
+fn findings_block(r: &PilotResults, lang: Lang, width: usize) -> String {
+    if r.summary.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n{}\n", tr(lang, "In het kort:", "In short:"));
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    for f in &r.summary {
+        let title = if several {
+            format!(
+                "{} ({} vs {})",
+                f.title.get(lang),
+                r.arm_label(&f.treated, lang),
+                r.arm_label(&f.control, lang)
+            )
+        } else {
+            f.title.get(lang).to_string()
+        };
+        out.push_str(&wrap(&format!("{title}."), width, "* ", "  "));
+        out.push_str(&wrap(f.text.get(lang), width, "  ", "  "));
+    }
+    out.push('\n');
     out
 }
 

@@ -103,6 +103,45 @@ pub fn mean_ci_of(x: impl Iterator<Item = f64> + Clone, conf_level: f64) -> Stat
     })
 }
 
+/// A covariate's balance between two groups: the standardised mean difference with the
+/// pooled standard deviation, `(m_t − m_c) / sqrt((s²_t + s²_c) / 2)`, as cobalt's
+/// `col_w_smd` with `s.d.denom = "pooled"` (the convention of Austin 2009, "Balance
+/// diagnostics for comparing the distribution of baseline covariates between treatment
+/// groups", Stat Med 28:3083, eq. 1 and 2). For a 0/1 covariate the variance is
+/// p(1 − p), as cobalt and Austin (eq. 2) take it, and the difference is standardised
+/// too (cobalt's `binary = "std"`); otherwise the sample variance (n − 1).
+///
+/// `None` when either group is empty, or when both variances are zero and the means
+/// differ (the difference cannot be standardised). Two constant groups with the same
+/// value have a difference of 0.
+pub fn standardised_mean_difference(
+    treated: Moments,
+    control: Moments,
+    binary: bool,
+) -> Option<f64> {
+    if treated.n == 0 || control.n == 0 {
+        return None;
+    }
+    let var = |m: Moments| {
+        if binary {
+            m.mean * (1.0 - m.mean)
+        } else if m.n < 2 {
+            0.0
+        } else {
+            m.var
+        }
+    };
+    let diff = treated.mean - control.mean;
+    let sd = ((var(treated) + var(control)) / 2.0).sqrt();
+    if sd > 0.0 {
+        Some(diff / sd)
+    } else if diff == 0.0 {
+        Some(0.0)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

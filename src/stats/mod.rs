@@ -12,6 +12,7 @@ pub mod dist;
 pub mod effect_size;
 pub mod exact;
 pub mod fe;
+pub mod its;
 pub mod meta;
 pub mod multiplicity;
 pub mod ols;
@@ -19,6 +20,7 @@ pub mod power;
 pub mod resample;
 pub mod survival;
 pub mod twosample;
+pub mod wald;
 
 use serde::Serialize;
 

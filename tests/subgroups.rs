@@ -300,6 +300,25 @@ unit = { nl = "punten", en = "points" }
     ));
     let line = md.lines().find(|l| l.starts_with("| g = 1 |")).unwrap();
     assert!(line.contains("suppressed"), "{line}");
+    // Three treated without a value of g: the levels' sizes would count them (the
+    // whole sample's sizes are published), so the sizes are withheld.
+    let mut csv = std::fs::read_to_string(dir.path().join("small.csv")).unwrap();
+    for i in 80..83 {
+        csv.push_str(&format!("{i},t,{},\n", i % 5));
+    }
+    let sub = dir.path().join("gaps");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("small.csv"), csv).unwrap();
+    let gaps = run(&spec, &sub, Privacy::Control(Threshold::default()));
+    for s in &gaps.subgroups.estimates {
+        assert!(!s.estimate.suppressed, "{}", s.level);
+        assert_eq!(
+            (s.estimate.n_treated, s.estimate.n_control),
+            (None, None),
+            "{}",
+            s.level
+        );
+    }
     // Without disclosure control every size is shown.
     let open = run(&spec, dir.path(), Privacy::Off);
     assert!(

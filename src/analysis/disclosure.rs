@@ -601,7 +601,16 @@ fn apply(r: &mut PilotResults, k: usize) {
         if e.n_treated.is_none() || e.n_control.is_none() {
             e.df = e.df.map(|_| f64::NAN);
         }
+        // A withheld weighting estimate keeps no E-value, balance or effective sizes.
+        if e.suppressed || e.n_treated.is_none() || e.n_control.is_none() {
+            e.e_value = None;
+            e.e_value_ci = None;
+            e.balance.clear();
+            e.effective_n = None;
+            e.propensity_bins = None;
+        }
     }
+    protect_balance(r, k);
     for t in &mut r.tests {
         if t.suppressed {
             t.df = t.df.map(|_| f64::NAN);
@@ -614,6 +623,84 @@ fn apply(r: &mut PilotResults, k: usize) {
         suppressed_estimates: r.estimates.iter().filter(|e| e.suppressed).count()
             + r.tests.iter().filter(|t| t.suppressed).count(),
     };
+}
+
+/// Balance rows of weighting estimates: the unweighted mean of a 0/1 covariate in an
+/// arm is a count of persons divided by the arm's size, so it is withheld when that
+/// count, or the count of the other level, is between 1 and k − 1. Rows of withheld
+/// estimates carry no balance at all (above).
+fn protect_balance(r: &mut PilotResults, k: usize) {
+    // A matched estimate counts the matched persons: the arm's size minus that count
+    // (the unmatched) must not be a small number.
+    for i in 0..r.estimates.len() {
+        let e = &r.estimates[i];
+        if e.estimator != "matching_att" {
+            continue;
+        }
+        let all = |arm: &str| r.arm_summary(&e.outcome, &e.subset, arm).and_then(|s| s.n);
+        let (a1, a0) = (all(&e.treated), all(&e.control));
+        let gap = |all: Option<usize>, n: Option<usize>| match (all, n) {
+            (Some(a), Some(n)) => sensitive(a.saturating_sub(n), k),
+            (None, _) => true,
+            _ => false,
+        };
+        let (h1, h0) = (gap(a1, e.n_treated), gap(a0, e.n_control));
+        let e = &mut r.estimates[i];
+        if h1 {
+            e.n_treated = None;
+        }
+        if h0 {
+            e.n_control = None;
+        }
+        if h1 || h0 {
+            e.df = e.df.map(|_| f64::NAN);
+        }
+    }
+    for e in &mut r.estimates {
+        let (Some(n1), Some(n0)) = (e.n_treated, e.n_control) else {
+            continue;
+        };
+        if let Some(pb) = &mut e.propensity_bins {
+            protect_bins(&mut pb.treated, k);
+            protect_bins(&mut pb.control, k);
+            pb.treated_outside_support = pb
+                .treated_outside_support
+                .filter(|&c| !sensitive(c, k) && !sensitive(n1 - c.min(n1), k));
+        }
+        for b in e.balance.iter_mut().filter(|b| b.binary) {
+            let risky = |m: Option<f64>, n: usize| {
+                m.is_some_and(|m| {
+                    let ones = (m * n as f64).round() as usize;
+                    sensitive(ones, k) || sensitive(n.saturating_sub(ones), k)
+                })
+            };
+            if risky(b.mean_treated, n1) {
+                b.mean_treated = None;
+            }
+            if risky(b.mean_control, n0) {
+                b.mean_control = None;
+            }
+        }
+    }
+}
+
+/// Counts of one arm in bins whose total (the arm's size) is published: counts of 1 to
+/// k − 1 are withheld, and when that withholds exactly one bin the smallest other
+/// non-zero count is withheld too, so the arm's size minus the rest does not give it
+/// back.
+fn protect_bins(counts: &mut [Option<usize>], k: usize) {
+    for c in counts.iter_mut() {
+        if c.is_some_and(|v| sensitive(v, k)) {
+            *c = None;
+        }
+    }
+    if counts.iter().filter(|c| c.is_none()).count() == 1
+        && let Some(i) = (0..counts.len())
+            .filter(|&i| counts[i].is_some_and(|v| v > 0))
+            .min_by_key(|&i| counts[i])
+    {
+        counts[i] = None;
+    }
 }
 
 /// The number at risk at `t` on a full curve: at the first event time at or after

@@ -28,6 +28,31 @@ pub enum Estimator {
     Ols,
     /// Lin (2013): least squares with treatment × centred-covariate interactions.
     Lin,
+    /// Inverse probability weighting for the effect on the treated (`ipw_att`).
+    Ipw,
+    /// Overlap weights (`overlap_ato`).
+    Overlap,
+    /// Entropy balancing for the effect on the treated (`entropy_att`).
+    Entropy,
+    /// Doubly robust AIPW for the effect on the treated (`aipw_att`).
+    Aipw,
+    /// Nearest-neighbour matching on the propensity score (`matching_att`).
+    Matching,
+}
+
+impl Estimator {
+    /// The weighting method of a weighting estimator.
+    pub fn weighting(self) -> Option<crate::stats::weighting::Method> {
+        use crate::stats::weighting::Method;
+        match self {
+            Self::Ipw => Some(Method::IpwAtt),
+            Self::Overlap => Some(Method::OverlapAto),
+            Self::Entropy => Some(Method::EntropyAtt),
+            Self::Aipw => Some(Method::AipwAtt),
+            Self::Matching => Some(Method::MatchingAtt),
+            _ => None,
+        }
+    }
 }
 
 /// Below this many clusters a wild cluster bootstrap p-value is added to the
@@ -89,15 +114,15 @@ impl PairResults {
 
 /// The design matrix of a regression on complete cases. Columns are borrowed from the
 /// data when the units are the data's rows, all of them, in order.
-struct RegData<'a> {
-    y: Cow<'a, [f64]>,
-    t: Cow<'a, [f64]>,
+pub(super) struct RegData<'a> {
+    pub(super) y: Cow<'a, [f64]>,
+    pub(super) t: Cow<'a, [f64]>,
     /// Named columns after the arm indicator: covariates, then indicators.
-    cols: Vec<(String, Cow<'a, [f64]>)>,
-    clusters: Option<Clusters>,
+    pub(super) cols: Vec<(String, Cow<'a, [f64]>)>,
+    pub(super) clusters: Option<Clusters>,
     blocks: Option<Clusters>,
     fe: Vec<Clusters>,
-    n_dropped_missing: usize,
+    pub(super) n_dropped_missing: usize,
     /// Weights per unit (weighted least squares), when the pair has them.
     w: Option<Vec<f64>>,
 }
@@ -158,7 +183,7 @@ impl<'a> Pair<'a> {
     /// Units with observed covariates, and the design columns: covariates (when
     /// `adjust`), project indicators (pooled analysis with projects) and block
     /// indicators (blocked designs without absorbed effects).
-    fn reg_data(&'a self, adjust: bool, block_dummies: bool) -> RegData<'a> {
+    pub(super) fn reg_data(&'a self, adjust: bool, block_dummies: bool) -> RegData<'a> {
         let covs: &'a [(String, Numbers)] = if adjust { &self.units.covariates } else { &[] };
         let indicator = |tr: &bool| f64::from(u8::from(*tr));
         let n_dropped_missing = if adjust {
@@ -372,12 +397,12 @@ fn n_arms(t: &[f64]) -> (usize, usize) {
 }
 
 /// One comparison being estimated: the units, the options and the design's features.
-struct Ctx<'a, 'p> {
-    p: &'a Pair<'p>,
-    opts: &'a Options,
-    conf: f64,
+pub(super) struct Ctx<'a, 'p> {
+    pub(super) p: &'a Pair<'p>,
+    pub(super) opts: &'a Options,
+    pub(super) conf: f64,
     /// "treated vs control", the start of every note.
-    what: String,
+    pub(super) what: String,
     clustered: bool,
     blocked: bool,
     has_fe: bool,
@@ -387,7 +412,7 @@ struct Ctx<'a, 'p> {
 
 impl Ctx<'_, '_> {
     /// The note for an estimator that failed.
-    fn fail(&self, out: &mut PairResults, name: &str, e: &dyn std::fmt::Display) {
+    pub(super) fn fail(&self, out: &mut PairResults, name: &str, e: &dyn std::fmt::Display) {
         let wat = &self.what;
         out.note(Text {
             en: format!("{wat}: {name} not estimable ({e})."),
@@ -396,7 +421,7 @@ impl Ctx<'_, '_> {
     }
 
     /// An estimate row of this comparison.
-    fn row(
+    pub(super) fn row(
         &self,
         est: &str,
         se: Option<&str>,
@@ -763,6 +788,11 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         adjusted_regression(&c, &mut out, se);
     }
 
+    // Weighting for a non-randomised comparison (`--estimator ipw|overlap|entropy`).
+    if let Some(m) = opts.estimator.and_then(Estimator::weighting) {
+        super::weighting::weighting_estimate(&c, &mut out, m, se);
+    }
+
     // Absorbed fixed effects (with cluster-robust errors when clustered).
     if has_fe && !refused {
         fixed_effects_regression(&c, &mut out);
@@ -824,6 +854,11 @@ fn choose_headline(
         Some(Estimator::Student) => vec!["student", "risk_difference_newcombe"],
         Some(Estimator::Lin) => vec!["lin"],
         Some(Estimator::Ols) => vec!["ols_adjusted", "ols"],
+        Some(Estimator::Ipw) => vec!["ipw_att"],
+        Some(Estimator::Overlap) => vec!["overlap_ato"],
+        Some(Estimator::Entropy) => vec!["entropy_att"],
+        Some(Estimator::Aipw) => vec!["aipw_att"],
+        Some(Estimator::Matching) => vec!["matching_att"],
         None => {
             let mut v = Vec::new();
             if has_fe {

@@ -30,6 +30,7 @@ pub mod meta;
 pub mod results;
 pub mod subgroups;
 pub mod survival;
+mod weighting;
 
 use crate::config::{DesignKind, Lang, OutcomeKind, OutcomeSpec, PilotSpec, Text};
 use crate::error::{Error, Result};
@@ -66,6 +67,8 @@ pub struct Options {
     pub seed: u64,
     /// Progress of bootstrap and randomisation draws (none by default).
     pub progress: Option<ProgressFn>,
+    /// Nearest-neighbour matching (`--estimator matching`): ratio, replacement, caliper.
+    pub matching: crate::stats::weighting::MatchingSpec,
 }
 
 /// The default seed of resampling methods.
@@ -82,6 +85,7 @@ impl Default for Options {
             wild_reps: estimate::WILD_REPS,
             seed: DEFAULT_SEED,
             progress: None,
+            matching: Default::default(),
         }
     }
 }

@@ -72,6 +72,63 @@ pub struct EstimateRow {
     /// outcome's time unit; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub horizon: Option<f64>,
+    /// Weighting estimators (`ipw_att`, `overlap_ato`, `entropy_att`): the E-value of
+    /// the estimate and of its confidence limit closest to the null (VanderWeele & Ding
+    /// 2017; see [`crate::stats::weighting::evalue`]); absent for other rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_value_ci: Option<f64>,
+    /// Weighting estimators: covariate balance before and after weighting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub balance: Vec<BalanceRow>,
+    /// Weighting estimators: Kish's effective sample size per arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_n: Option<EffectiveN>,
+    /// IPW and overlap weights: the propensity scores per arm as counts in bins, for
+    /// the overlap chart (counts of 1 to k − 1 persons withheld).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propensity_bins: Option<PropensityBins>,
+}
+
+/// Propensity scores per arm, counted in equal bins of [0, 1].
+#[derive(Debug, Clone, Serialize)]
+pub struct PropensityBins {
+    /// Bin edges, one more than the bins; bin i is [edges[i], edges[i+1]) (the last
+    /// also holds 1).
+    pub edges: Vec<f64>,
+    /// Persons per bin; null where withheld by disclosure control.
+    pub treated: Vec<Option<usize>>,
+    pub control: Vec<Option<usize>>,
+    /// Treated persons whose score lies outside the range of the comparison group's.
+    pub treated_outside_support: Option<usize>,
+}
+
+/// Balance of one covariate (cobalt's ATT conventions: the SMD divides by the SD of the
+/// treated group, unweighted; see [`crate::stats::weighting::balance`]). The means are
+/// unweighted; `*_weighted` after weighting.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceRow {
+    pub covariate: String,
+    pub mean_treated: Option<f64>,
+    pub mean_control: Option<f64>,
+    pub mean_treated_weighted: Option<f64>,
+    pub mean_control_weighted: Option<f64>,
+    pub smd_before: Option<f64>,
+    pub smd_after: Option<f64>,
+    pub variance_ratio_before: Option<f64>,
+    pub variance_ratio_after: Option<f64>,
+    /// Whether the covariate takes only the values 0 and 1 (its means are shares of
+    /// persons, checked by disclosure control).
+    #[serde(skip)]
+    pub binary: bool,
+}
+
+/// Kish's effective sample size of each arm under the weights.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EffectiveN {
+    pub treated: f64,
+    pub control: f64,
 }
 
 impl EstimateRow {
@@ -114,6 +171,11 @@ impl EstimateRow {
             mde: None,
             suppressed: false,
             horizon: None,
+            e_value: None,
+            e_value_ci: None,
+            balance: Vec::new(),
+            effective_n: None,
+            propensity_bins: None,
         }
     }
 }

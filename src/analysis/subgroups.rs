@@ -294,6 +294,17 @@ impl Comparison<'_> {
                 estimate,
             });
         }
+        // Units of the comparison without a subgroup value: the published whole-sample
+        // sizes minus the levels' sizes would count them, so 1 to k − 1 of them in an
+        // arm withholds the levels' sizes too.
+        let unlabelled = |arm: usize| {
+            self.observed
+                .iter()
+                .filter(|&&(r, _)| self.units.arm_of(r) == arm && g.codes[r] == NO_LABEL)
+                .count()
+        };
+        let few = |n: usize| threshold.is_some_and(|k| n > 0 && n < k);
+        any_withheld |= few(unlabelled(self.t)) || few(unlabelled(self.control));
         if any_withheld && threshold.is_some() {
             for s in &mut out[start..] {
                 s.estimate.n_treated = None;

@@ -53,6 +53,19 @@ choice! {
         Ols,
         /// Lin (2013): least squares with treatment × centred-covariate interactions.
         Lin,
+        /// Non-randomised: inverse probability weighting for the effect on the treated
+        /// (logistic propensity score on --covariates; stacked M-estimation SE).
+        Ipw,
+        /// Non-randomised: overlap weights (effect in the overlap population, ATO).
+        Overlap,
+        /// Non-randomised: entropy balancing on the means of --covariates (ATT).
+        Entropy,
+        /// Non-randomised: doubly robust AIPW for the effect on the treated (logistic
+        /// propensity score and a regression among the comparison group).
+        Aipw,
+        /// Non-randomised: nearest-neighbour matching on the propensity score (ATT;
+        /// --ratio, --replace, --caliper).
+        Matching,
     }
 }
 

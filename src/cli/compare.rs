@@ -98,6 +98,19 @@ pub struct CompareArgs {
     /// covariates, adjusted OLS with them).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub estimator: Option<EstimatorArg>,
+    /// `--estimator matching`: comparison units per treated unit (1:K).
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub ratio: u16,
+    /// `--estimator matching`: match with replacement (a comparison unit may serve
+    /// several treated units).
+    #[arg(long, help_heading = super::ANALYSIS)]
+    pub replace: bool,
+    /// `--estimator matching`: caliper in standard deviations of the logit of the
+    /// propensity score; treated units without a comparison unit this close are left
+    /// out.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "C")]
+    pub caliper: Option<f64>,
     /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub se: Option<SeArg>,
@@ -111,6 +124,11 @@ pub struct CompareArgs {
     /// broom's (`std.error`, `conf.low`, `p.value`, `term`).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
     pub names: NamesArg,
+    /// Folder for the charts of a weighting estimator (`--estimator ipw|overlap|
+    /// entropy`): the Love plot and the propensity-score overlap chart, PNG and SVG,
+    /// in Dutch and English.
+    #[arg(long, help_heading = super::OUTPUT, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub analysis: super::analysis_args::AnalysisArgs,
     #[command(flatten)]
@@ -481,6 +499,11 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let privacy = args.analysis.privacy()?;
+    if args.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+        return Err(Error::usage(
+            "--caliper takes a positive number of standard deviations",
+        ));
+    }
     let (spec, frame, every_row) = build_spec(args)?;
     let frame = if every_row {
         frame
@@ -495,6 +518,11 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
         &Options {
             estimator: args.estimator.map(Into::into),
             se: args.se.map(Into::into),
+            matching: crate::stats::weighting::MatchingSpec {
+                ratio: usize::from(args.ratio),
+                replace: args.replace,
+                caliper: args.caliper,
+            },
             ..args.analysis.options(progress)
         },
         privacy,
@@ -561,6 +589,7 @@ pub fn table(r: &PilotResults) -> String {
         ]);
     }
     out.push_str(&render(&rows));
+    out.push_str(&balance_table(r, lang));
     for n in &r.notes {
         out.push_str(&format!("note: {}\n", n.text.en));
     }
@@ -576,8 +605,81 @@ pub fn table(r: &PilotResults) -> String {
     out
 }
 
+/// The balance of every weighting estimate (first outcome of each comparison, as the
+/// covariates are the same for all), its effective sample sizes and E-values; empty
+/// when no weighting estimator ran.
+fn balance_table(r: &PilotResults, lang: Lang) -> String {
+    let opt = |v: Option<f64>| v.map_or_else(|| "–".to_string(), fmt_value);
+    let mut out = String::new();
+    let mut seen = BTreeSet::new();
+    for e in r.estimates.iter().filter(|e| !e.balance.is_empty()) {
+        if !seen.insert((e.estimator.clone(), e.comparison.clone(), e.subset.clone())) {
+            continue;
+        }
+        out.push_str(&format!(
+            "\nBalance, {} ({}); SMD = difference in means / SD of the treated (unweighted):\n",
+            estimator_label(&e.estimator, lang),
+            e.comparison
+        ));
+        let mut rows = vec![
+            [
+                "covariate",
+                "mean_treated",
+                "mean_control",
+                "smd_before",
+                "smd_after",
+                "vr_before",
+                "vr_after",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        ];
+        for b in &e.balance {
+            rows.push(vec![
+                b.covariate.clone(),
+                opt(b.mean_treated),
+                opt(b.mean_control),
+                opt(b.smd_before),
+                opt(b.smd_after),
+                opt(b.variance_ratio_before),
+                opt(b.variance_ratio_after),
+            ]);
+        }
+        out.push_str(&render(&rows));
+        if let Some(n) = e.effective_n {
+            out.push_str(&format!(
+                "Effective sample size (Kish): treated {}, control {}\n",
+                fmt_value(n.treated),
+                fmt_value(n.control)
+            ));
+        }
+    }
+    for e in r.estimates.iter().filter(|e| e.e_value.is_some()) {
+        out.push_str(&format!(
+            "E-value {} {} ({}): {} (confidence limit: {})\n",
+            e.outcome,
+            e.comparison,
+            e.estimator,
+            opt(e.e_value),
+            opt(e.e_value_ci)
+        ));
+    }
+    out
+}
+
 pub fn run(args: &CompareArgs) -> Result<()> {
     let r = compute(args)?;
+    if let Some(dir) = &args.out {
+        let files = super::weighting_charts::write_charts(&r, dir)?;
+        if files.is_empty() {
+            eprintln!(
+                "note: --out writes the charts of a weighting estimator \
+                 (--estimator ipw|overlap|entropy with --covariates); there is none, so \
+                 nothing was written"
+            );
+        }
+    }
     let text = match args.format {
         Format::Table => table(&r),
         Format::Json if args.time.is_some() => {

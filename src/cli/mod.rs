@@ -17,6 +17,7 @@ pub mod power;
 pub mod read_args;
 pub mod shell;
 pub mod simulate;
+pub mod weighting_charts;
 
 /// Write command output to stdout. A reader that closed the pipe early (`| head`)
 /// ends the output quietly (exit 0); any other failure (a full device, a closed

@@ -15,6 +15,7 @@
 
 mod arms;
 mod axis;
+mod balance;
 mod did;
 mod effects;
 mod flow;
@@ -340,4 +341,84 @@ pub fn power_chart_svg(c: &PowerChart) -> Result<String> {
 pub fn power_chart_png(c: &PowerChart) -> Result<Vec<u8>> {
     register_fonts();
     power::scene(c).png()
+}
+
+/// One covariate of a Love plot: absolute standardised mean differences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoveRow {
+    pub label: String,
+    /// None where not defined (drawn as "not estimable") ...
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    /// ... or, when true, withheld by disclosure control (drawn as "suppressed").
+    pub suppressed: bool,
+}
+
+/// A Love plot: |SMD| per covariate before and after weighting, with a reference line
+/// at `threshold` (conventionally 0.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoveChart {
+    pub title: String,
+    pub subtitle: String,
+    pub axis_label: String,
+    pub rows: Vec<LoveRow>,
+    pub threshold: f64,
+    /// Legend texts, e.g. "Before weighting", "After weighting".
+    pub before_label: String,
+    pub after_label: String,
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// One arm of an overlap chart: its label (with n) and its share per bin in percent;
+/// None where withheld (drawn as a grey stub).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlapArm {
+    pub label: String,
+    pub shares: Vec<Option<f64>>,
+}
+
+/// The propensity-score distributions of the two arms as mirrored histograms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlapChart {
+    pub title: String,
+    pub subtitle: String,
+    /// The score axis, e.g. "Propensity score".
+    pub x_label: String,
+    /// The share axis, e.g. "Share of the arm (%)".
+    pub y_label: String,
+    /// Bin edges (one more than the shares of each arm).
+    pub edges: Vec<f64>,
+    /// Drawn above the centre line.
+    pub treated: OverlapArm,
+    /// Drawn below it.
+    pub control: OverlapArm,
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// The Love plot as an SVG document.
+pub fn love_chart_svg(c: &LoveChart) -> Result<String> {
+    register_fonts();
+    balance::love_scene(c).svg()
+}
+
+/// The Love plot as PNG file bytes, 1000 pixels wide.
+pub fn love_chart_png(c: &LoveChart) -> Result<Vec<u8>> {
+    register_fonts();
+    balance::love_scene(c).png()
+}
+
+/// The overlap chart as an SVG document.
+pub fn overlap_chart_svg(c: &OverlapChart) -> Result<String> {
+    register_fonts();
+    balance::overlap_scene(c).svg()
+}
+
+/// The overlap chart as PNG file bytes, 1000 pixels wide.
+pub fn overlap_chart_png(c: &OverlapChart) -> Result<Vec<u8>> {
+    register_fonts();
+    balance::overlap_scene(c).png()
 }

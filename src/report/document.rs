@@ -960,6 +960,36 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
             tr(lang, "verschil (Kaplan-Meier)", "difference (Kaplan-Meier)").into()
         }
         "rmst_difference" => tr(lang, "verschil in RMST", "RMST difference").into(),
+        "ipw_att" => tr(
+            lang,
+            "gewogen (IPW, effect op deelnemers)",
+            "weighted (IPW, effect on the treated)",
+        )
+        .into(),
+        "overlap_ato" => tr(
+            lang,
+            "gewogen (overlapgewichten)",
+            "weighted (overlap weights)",
+        )
+        .into(),
+        "matching_att" => tr(
+            lang,
+            "gematcht (naaste buur, effect op deelnemers)",
+            "matched (nearest neighbour, effect on the treated)",
+        )
+        .into(),
+        "aipw_att" => tr(
+            lang,
+            "dubbel robuust (AIPW, effect op deelnemers)",
+            "doubly robust (AIPW, effect on the treated)",
+        )
+        .into(),
+        "entropy_att" => tr(
+            lang,
+            "gewogen (entropy balancing, effect op deelnemers)",
+            "weighted (entropy balancing, effect on the treated)",
+        )
+        .into(),
         other => other.into(),
     }
 }

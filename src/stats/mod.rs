@@ -21,6 +21,7 @@ pub mod resample;
 pub mod survival;
 pub mod twosample;
 pub mod wald;
+pub mod weighting;
 
 use serde::Serialize;
 

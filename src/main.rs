@@ -42,6 +42,10 @@ enum Command {
     /// Paule-Mandel), heterogeneity, prediction interval, forest plot.
     #[command(after_help = cli::meta::EXAMPLES)]
     Meta(cli::meta::MetaArgs),
+    /// Difference-in-differences on a panel: static two-way fixed effects and the event
+    /// study with its pre-trend test, with charts.
+    #[command(after_help = cli::did::EXAMPLES)]
+    Did(cli::did::DidArgs),
     /// Interrupted time series: level and slope change at the start of an intervention,
     /// for before/after data without a comparison group (Newey-West or cluster-robust SE).
     #[command(after_help = cli::its::EXAMPLES)]
@@ -82,6 +86,7 @@ fn main() {
         Command::Coverage(a) => cli::coverage::run(a),
         Command::Power(a) => cli::power::run(a),
         Command::Meta(a) => cli::meta::run(a),
+        Command::Did(a) => cli::did::run(a),
         Command::Its(a) => cli::its::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),

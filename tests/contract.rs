@@ -213,6 +213,7 @@ fn every_help_ends_with_examples() {
         "coverage",
         "power",
         "meta",
+        "did",
         "its",
         "completions",
         "man",

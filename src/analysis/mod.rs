@@ -19,6 +19,7 @@
 
 mod adjusted_cox;
 pub mod balance;
+pub mod did;
 pub mod disclosure;
 pub mod estimate;
 pub mod findings;

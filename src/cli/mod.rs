@@ -5,6 +5,7 @@ pub mod analysis_args;
 pub mod choices;
 pub mod compare;
 pub mod coverage;
+pub mod did;
 pub mod its;
 pub mod locate;
 pub mod manifest;

@@ -16,6 +16,7 @@
 mod arms;
 mod axis;
 mod balance;
+mod did;
 mod effects;
 mod flow;
 mod forest;
@@ -181,6 +182,83 @@ pub fn forest_chart_svg(c: &ForestChart) -> Result<String> {
 pub fn forest_chart_png(c: &ForestChart) -> Result<Vec<u8>> {
     register_fonts();
     forest::scene(c).png()
+}
+
+/// One event-study coefficient, in display units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPoint {
+    pub event_time: i64,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Withheld by disclosure control.
+    pub suppressed: bool,
+}
+
+/// The event-study plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventStudyChart {
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub points: Vec<EventPoint>,
+    /// A second, heterogeneity-robust series by event time (Callaway-Sant'Anna), drawn
+    /// beside the first; empty for none.
+    pub robust: Vec<EventPoint>,
+    /// Legend texts of the two series.
+    pub series_labels: (String, String),
+    /// The reference period (drawn on the zero line).
+    pub reference: i64,
+    pub note: String,
+    pub lang: Lang,
+}
+
+/// One cohort's mean outcome by calendar period (NaN where withheld).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortSeries {
+    pub label: String,
+    /// The cohort's first treated period; `None` for never treated.
+    pub start: Option<i64>,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Outcome means by cohort over calendar time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendChart {
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<CohortSeries>,
+    pub note: String,
+    pub lang: Lang,
+}
+
+pub use did::format_value;
+
+/// The event-study plot as PNG file bytes.
+pub fn event_study_png(c: &EventStudyChart) -> Result<Vec<u8>> {
+    register_fonts();
+    did::event_scene(c).png()
+}
+
+/// The event-study plot as SVG text.
+pub fn event_study_svg(c: &EventStudyChart) -> Result<String> {
+    register_fonts();
+    did::event_scene(c).svg()
+}
+
+/// The cohort means chart as PNG file bytes.
+pub fn trend_chart_png(c: &TrendChart) -> Result<Vec<u8>> {
+    register_fonts();
+    did::trend_scene(c).png()
+}
+
+/// The cohort means chart as SVG text.
+pub fn trend_chart_svg(c: &TrendChart) -> Result<String> {
+    register_fonts();
+    did::trend_scene(c).svg()
 }
 
 /// The participant flow diagram as SVG text.

@@ -9,6 +9,7 @@
 //! plain vectors and never sees a frame or a path.
 
 pub mod checks;
+pub mod panel;
 
 use std::path::{Path, PathBuf};
 

@@ -84,6 +84,21 @@ pub struct FeFit {
     fit: OlsFit<'static>,
     fe: Vec<Clusters>,
     sweeps: usize,
+    /// N of the small-sample factor: the rows, or Σw for frequency weights.
+    n_obs: f64,
+}
+
+/// The cluster-robust variance matrix of the slopes with its small-sample quantities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeCovariance {
+    pub matrix: nalgebra::DMatrix<f64>,
+    /// The factor CR0 was multiplied by.
+    pub scale: f64,
+    /// The number of parameters K in that factor.
+    pub df_k: f64,
+    /// Degrees of freedom of t and F tests: G − 1.
+    pub df: f64,
+    pub clusters: usize,
 }
 
 /// Inference on one slope, with the small-sample quantities used.
@@ -99,12 +114,28 @@ pub struct FeInference {
 }
 
 /// Subtract group means in place, two-pass per group (the mean, then the mean of the
-/// remainders) so that large means do not cost accuracy.
-fn subtract_means(v: &mut [f64], codes: &[u32], sums: &mut [f64], counts: &[f64]) {
+/// remainders) so that large means do not cost accuracy. With weights the means are
+/// weighted (`counts` then holds the groups' sums of weights).
+fn subtract_means(
+    v: &mut [f64],
+    codes: &[u32],
+    sums: &mut [f64],
+    counts: &[f64],
+    weights: Option<&[f64]>,
+) {
     for _ in 0..2 {
         sums.iter_mut().for_each(|s| *s = 0.0);
-        for (x, &g) in v.iter().zip(codes) {
-            sums[g as usize] += x;
+        match weights {
+            None => {
+                for (x, &g) in v.iter().zip(codes) {
+                    sums[g as usize] += x;
+                }
+            }
+            Some(w) => {
+                for ((x, &g), w) in v.iter().zip(codes).zip(w) {
+                    sums[g as usize] += w * x;
+                }
+            }
         }
         for (s, c) in sums.iter_mut().zip(counts) {
             *s /= c;
@@ -116,10 +147,15 @@ fn subtract_means(v: &mut [f64], codes: &[u32], sums: &mut [f64], counts: &[f64]
 }
 
 /// Demean `v` within the levels of every fixed effect; returns the number of sweeps.
-fn demean(v: &mut [f64], fe: &[Clusters], counts: &[Vec<f64>]) -> StatsResult<usize> {
+fn demean(
+    v: &mut [f64],
+    fe: &[Clusters],
+    counts: &[Vec<f64>],
+    weights: Option<&[f64]>,
+) -> StatsResult<usize> {
     let mut sums: Vec<Vec<f64>> = fe.iter().map(|f| vec![0.0; f.count()]).collect();
     if fe.len() == 1 {
-        subtract_means(v, fe[0].codes(), &mut sums[0], &counts[0]);
+        subtract_means(v, fe[0].codes(), &mut sums[0], &counts[0], weights);
         return Ok(1);
     }
     let n = v.len() as f64;
@@ -128,7 +164,7 @@ fn demean(v: &mut [f64], fe: &[Clusters], counts: &[Vec<f64>]) -> StatsResult<us
     let mut prev = v.to_vec();
     for sweep in 1..=MAX_SWEEPS {
         for (f, (s, c)) in fe.iter().zip(sums.iter_mut().zip(counts)) {
-            subtract_means(v, f.codes(), s, c);
+            subtract_means(v, f.codes(), s, c, weights);
         }
         let change = v
             .iter()
@@ -149,6 +185,41 @@ fn demean(v: &mut [f64], fe: &[Clusters], counts: &[Vec<f64>]) -> StatsResult<us
 /// Fit y on the columns `x` with the fixed effects `fe` absorbed (no intercept: the
 /// fixed effects contain it). At least one fixed effect is needed.
 pub fn feols(y: &[f64], x: &[&[f64]], fe: &[&Clusters]) -> StatsResult<FeFit> {
+    feols_weighted(y, x, fe, FeWeights::None)
+}
+
+/// Observation weights of a fixed-effects fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FeWeights<'a> {
+    None,
+    /// Analytic (precision) weights, fixest's and pyfixest's default `weights`: the
+    /// number of observations N in the small-sample factor is the number of rows.
+    Analytic(&'a [f64]),
+    /// Frequency weights (pyfixest `weights_type = "fweights"`): each row stands for
+    /// `w` identical observations, so N in the small-sample factor is Σw. With a row
+    /// per group of persons (events/trials) the cluster-robust variances then equal
+    /// those of the person rows, as long as every cluster holds whole rows.
+    Frequency(&'a [f64]),
+}
+
+impl<'a> FeWeights<'a> {
+    fn slice(self) -> Option<&'a [f64]> {
+        match self {
+            Self::None => None,
+            Self::Analytic(w) | Self::Frequency(w) => Some(w),
+        }
+    }
+}
+
+/// As [`feols`], with weights: the weighted least-squares fit, by demeaning with
+/// weighted group means and fitting √w·ỹ on √w·X̃ (as fixest and pyfixest do; the
+/// residuals of [`FeFit::ols`] are then √wᵢ·eᵢ, as in [`ols::fit_weighted`]).
+pub fn feols_weighted(
+    y: &[f64],
+    x: &[&[f64]],
+    fe: &[&Clusters],
+    weights: FeWeights<'_>,
+) -> StatsResult<FeFit> {
     let n = y.len();
     if fe.is_empty() {
         return Err(StatsError::Invalid(
@@ -184,33 +255,95 @@ pub fn feols(y: &[f64], x: &[&[f64]], fe: &[&Clusters]) -> StatsResult<FeFit> {
             "the outcome and regressors must be finite numbers".into(),
         ));
     }
+    let w = weights.slice();
+    if let Some(w) = w {
+        if w.len() != n {
+            return Err(StatsError::Invalid(format!(
+                "{} weights for {n} observations",
+                w.len()
+            )));
+        }
+        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(StatsError::Invalid(format!(
+                "weight {} of observation {i} (0-based) is not a positive number",
+                w[i]
+            )));
+        }
+    }
     let fe: Vec<Clusters> = fe.iter().map(|f| (*f).clone()).collect();
     let counts: Vec<Vec<f64>> = fe
         .iter()
         .map(|f| {
             let mut c = vec![0.0; f.count()];
-            for &g in f.codes() {
-                c[g as usize] += 1.0;
+            match w {
+                None => f.codes().iter().for_each(|&g| c[g as usize] += 1.0),
+                Some(w) => f
+                    .codes()
+                    .iter()
+                    .zip(w)
+                    .for_each(|(&g, w)| c[g as usize] += w),
             }
             c
         })
         .collect();
+    let root: Option<Vec<f64>> = w.map(|w| w.iter().map(|v| v.sqrt()).collect());
+    let scale_rows = |v: &mut [f64]| {
+        if let Some(r) = &root {
+            v.iter_mut().zip(r).for_each(|(a, r)| *a *= r);
+        }
+    };
     let mut yt = y.to_vec();
-    let mut sweeps = demean(&mut yt, &fe, &counts)?;
+    let mut sweeps = demean(&mut yt, &fe, &counts, w)?;
+    scale_rows(&mut yt);
     let mut xt: Vec<Vec<f64>> = Vec::with_capacity(x.len());
     for (j, c) in x.iter().enumerate() {
         let m = c.iter().sum::<f64>() / n as f64;
         let scale = c.iter().map(|v| (v - m) * (v - m)).sum::<f64>().sqrt();
         let mut v = c.to_vec();
-        sweeps = sweeps.max(demean(&mut v, &fe, &counts)?);
+        sweeps = sweeps.max(demean(&mut v, &fe, &counts, w)?);
         let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
         if !super::above(norm, ABSORBED * scale) {
             return Err(StatsError::Collinear { index: j });
         }
+        scale_rows(&mut v);
         xt.push(v);
     }
     let fit = ols::fit_owned(&yt, xt, false)?;
-    Ok(FeFit { fit, fe, sweeps })
+    let n_obs = match weights {
+        FeWeights::Frequency(w) => w.iter().sum(),
+        _ => n as f64,
+    };
+    Ok(FeFit {
+        fit,
+        fe,
+        sweeps,
+        n_obs,
+    })
+}
+
+/// Which fixed effects count in the number of parameters K of the small-sample factor
+/// (fixest `ssc(fixef.K = ...)`, pyfixest `ssc(k_fixef = ...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeSmallSample {
+    /// fixest's default: fixed effects nested in the clusters are left out (one
+    /// parameter added back per nested fixed effect, as pyfixest `"nonnested"`).
+    Nested,
+    /// Every level counts, as a regression with dummies (`lm` + `sandwich::vcovCL`,
+    /// Stata `regress` with dummies; pyfixest `"full"`).
+    All,
+    /// No fixed effect counts: K is the number of slopes (pyfixest `"none"`).
+    None,
+}
+
+impl FeSmallSample {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nested => "nested",
+            Self::All => "all",
+            Self::None => "none",
+        }
+    }
 }
 
 impl FeFit {
@@ -249,12 +382,35 @@ impl FeFit {
 
     /// fixest's number of parameters K for the small-sample factor.
     pub fn df_k(&self, vcov: FeVcov, clusters: Option<&Clusters>) -> StatsResult<f64> {
+        self.df_k_with(vcov, clusters, FeSmallSample::Nested)
+    }
+
+    /// N of the small-sample factor: the rows, or Σw for frequency weights.
+    pub fn n_obs(&self) -> f64 {
+        self.n_obs
+    }
+
+    /// The number of parameters K with the fixed effects counted as `rule` says (for
+    /// `Iid` and `Hetero` nothing is nested, so `Nested` counts every level).
+    pub fn df_k_with(
+        &self,
+        vcov: FeVcov,
+        clusters: Option<&Clusters>,
+        rule: FeSmallSample,
+    ) -> StatsResult<f64> {
         let k = self.fit.k() as f64;
+        if rule == FeSmallSample::None {
+            return Ok(k);
+        }
         let levels = self.levels();
         let nfe = levels.len();
         let k_fe = levels.iter().sum::<usize>() as f64 - (nfe as f64 - 1.0);
         Ok(match vcov {
             FeVcov::Iid | FeVcov::Hetero => k + k_fe,
+            FeVcov::Cluster if rule == FeSmallSample::All => {
+                self.check_clusters(clusters)?;
+                k + k_fe
+            }
             FeVcov::Cluster => {
                 let cl = self.check_clusters(clusters)?;
                 let nested: Vec<usize> = (0..nfe).filter(|&f| self.nested(f, cl)).collect();
@@ -280,6 +436,34 @@ impl FeFit {
         Ok(cl)
     }
 
+    /// The CRV1 variance matrix of all slopes, V = (N−1)/(N−K) · G/(G−1) · CR0, with K
+    /// counted by `rule`; t and F tests on G − 1 df (fixest's `t.df = "min"`).
+    pub fn cluster_vcov(
+        &self,
+        clusters: &Clusters,
+        rule: FeSmallSample,
+    ) -> StatsResult<FeCovariance> {
+        let cl = self.check_clusters(Some(clusters))?;
+        let df_k = self.df_k_with(FeVcov::Cluster, Some(cl), rule)?;
+        let n = self.n_obs;
+        if !super::above(n - df_k, 0.0) {
+            return Err(StatsError::TooFew {
+                needed: df_k as usize + 1,
+                got: self.n(),
+            });
+        }
+        let g = cl.count() as f64;
+        let scale = (n - 1.0) / (n - df_k) * g / (g - 1.0);
+        let matrix = self.fit.cr0_vcov(cl)? * scale;
+        Ok(FeCovariance {
+            matrix,
+            scale,
+            df_k,
+            df: g - 1.0,
+            clusters: cl.count(),
+        })
+    }
+
     /// Inference for slope `j` (0-based, in the order of the regressors).
     pub fn coef_inference(
         &self,
@@ -291,7 +475,7 @@ impl FeFit {
         if j >= self.fit.k() {
             return Err(StatsError::Invalid(format!("no coefficient {j}")));
         }
-        let n = self.n() as f64;
+        let n = self.n_obs;
         let df_k = self.df_k(vcov, clusters)?;
         if !super::above(n - df_k, 0.0) {
             return Err(StatsError::TooFew {

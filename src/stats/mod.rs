@@ -7,6 +7,8 @@ pub mod binary;
 pub mod cost;
 pub mod describe;
 pub mod design;
+pub mod did;
+pub mod did_cs;
 pub mod dist;
 pub mod effect_size;
 pub mod exact;

@@ -175,6 +175,41 @@ impl OlsFit<'_> {
         Ok(())
     }
 
+    /// The CR0 variance matrix of all coefficients, T·(Σ_g s_g s_g')·Tᵀ with
+    /// s_g = Q_g'e_g (Liang & Zeger 1986), without a small-sample factor. The rows are
+    /// read in at most a few parts, each adding to its own table of the clusters' s_g.
+    pub fn cr0_vcov(&self, cl: &Clusters) -> StatsResult<DMatrix<f64>> {
+        self.check_clusters(cl)?;
+        let k = self.k;
+        let table = cl.count().saturating_mul(k).max(1);
+        let chunks = self.n.div_ceil(CHUNK).max(1);
+        let parts = (PIECES_BUDGET / table).clamp(1, 8).min(chunks);
+        let part = chunks.div_ceil(parts) * CHUNK;
+        let tables = self.row_pass(
+            part,
+            || vec![0.0; cl.count() * k],
+            |t: &mut Vec<f64>, q, e, _, i| {
+                let b = e.len();
+                for (r, (&g, &er)) in cl.codes()[i..i + b].iter().zip(e).enumerate() {
+                    let base = g as usize * k;
+                    for j in 0..k {
+                        t[base + j] += q[j * b + r] * er;
+                    }
+                }
+            },
+        );
+        let mut s = vec![0.0; cl.count() * k];
+        for t in tables {
+            s.iter_mut().zip(t).for_each(|(a, b)| *a += b);
+        }
+        let mut meat = DMatrix::zeros(k, k);
+        for sg in s.chunks_exact(k) {
+            let v = DVector::from_column_slice(sg);
+            meat += &v * v.transpose();
+        }
+        Ok(&self.t * meat * self.t.transpose())
+    }
+
     /// Cluster-robust variance of the contrast w'(Q'y) and its df.
     pub(super) fn cluster_variance(
         &self,

@@ -1,0 +1,378 @@
+//! Difference-in-differences on a prepared panel: runs the estimators of
+//! [`crate::stats::did`], applies disclosure control, and gathers the outcome means by
+//! cohort and period for the parallel-trends chart. A pilot config (design kind
+//! `panel`) can call [`run_did`] with a [`PanelInput`] the same way the `did` command
+//! does.
+//!
+//! Disclosure control (persons per row: the trials with events/trials, else 1 per
+//! unit-period row): a cohort-period mean needs at least `threshold` persons; an
+//! event-study coefficient needs `threshold` persons in the treated rows at its
+//! relative period and in the never-treated rows of every period (the not-yet-treated
+//! rows when no unit is never treated); the static TWFE estimate needs `threshold`
+//! persons in the treated rows, and in the untreated rows where there are any, of every
+//! period that has treated rows. A withheld coefficient withholds the pre-trend
+//! test when it is a pre-period one. Withheld numbers are null, never zero.
+
+use serde::Serialize;
+
+use super::disclosure::Privacy;
+use crate::error::{Error, Result};
+use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
+use crate::stats::did_cs::{self, AttGt, CsAggregate, CsControl};
+use crate::stats::fe::FeWeights;
+
+/// The prepared panel (built by [`crate::prepare::panel`]): plain vectors for [`crate::stats::did::Panel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelInput {
+    pub y: Vec<f64>,
+    /// Unit codes in sorted label order.
+    pub unit: Vec<u32>,
+    pub unit_labels: Vec<String>,
+    pub period: Vec<i64>,
+    pub first_treated: Vec<Option<i64>>,
+    pub cluster: Vec<u32>,
+    pub n_clusters: usize,
+    pub covariates: Vec<Vec<f64>>,
+    /// The covariates' column names (for messages).
+    pub covariate_names: Vec<String>,
+    /// Analytic weights (`--weights`) or the trials (frequency weights).
+    pub weights: Option<Vec<f64>>,
+    /// Whether `weights` are frequency weights (events/trials).
+    pub frequency: bool,
+    /// Persons behind each row: the trials, or 1.
+    pub persons: Vec<f64>,
+    pub notes: Vec<String>,
+}
+
+/// Which estimators to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Which {
+    pub twfe: bool,
+    pub event_study: bool,
+    /// Callaway & Sant'Anna.
+    pub cs: bool,
+    /// The comparison group of Callaway & Sant'Anna.
+    pub cs_control: CsControl,
+    /// Whether a Callaway & Sant'Anna failure is an error (asked for by name) or a note
+    /// (part of "all").
+    pub cs_required: bool,
+}
+
+/// Callaway & Sant'Anna results with their disclosure flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsResults {
+    pub cells: Vec<AttGt>,
+    pub cell_suppressed: Vec<bool>,
+    pub simple: CsAggregate,
+    pub simple_suppressed: bool,
+    pub dynamic: Vec<CsAggregate>,
+    pub dynamic_suppressed: Vec<bool>,
+    pub dynamic_overall: CsAggregate,
+    pub dynamic_overall_suppressed: bool,
+    /// Per cohort (in `event_time`) and overall.
+    pub group: Vec<CsAggregate>,
+    pub group_suppressed: Vec<bool>,
+    pub group_overall: CsAggregate,
+    /// Per calendar period (in `event_time`) and overall.
+    pub calendar: Vec<CsAggregate>,
+    pub calendar_suppressed: Vec<bool>,
+    pub calendar_overall: CsAggregate,
+    /// Whether any post-period cell is withheld (then every overall number is).
+    pub post_suppressed: bool,
+}
+
+/// Event-study settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSettings {
+    pub reference: i64,
+    pub window: Option<(i64, i64)>,
+}
+
+/// A cohort's mean outcome in one period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortMean {
+    /// First treated period; `None` for never treated.
+    pub cohort: Option<i64>,
+    pub period: i64,
+    /// Weighted by the weights (trials) when given; null when withheld.
+    pub mean: Option<f64>,
+    /// Persons behind the mean; null when withheld.
+    pub persons: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// The results with disclosure control applied (withheld parts are `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DidResults {
+    pub twfe: Option<TwfeResult>,
+    pub twfe_suppressed: bool,
+    pub event_study: Option<EventStudyResult>,
+    /// Per coefficient of `event_study`, whether it is withheld.
+    pub event_suppressed: Vec<bool>,
+    pub pretrend: Option<WaldTest>,
+    pub pretrend_suppressed: bool,
+    pub cs: Option<CsResults>,
+    pub cohort_means: Vec<CohortMean>,
+    /// Units per cohort (null when fewer than the threshold).
+    pub cohorts: Vec<(Option<i64>, Option<usize>)>,
+    pub n_periods: usize,
+    pub threshold: Option<usize>,
+    pub notes: Vec<String>,
+}
+
+/// Run the chosen estimators on `input`.
+pub fn run_did(
+    input: &PanelInput,
+    which: Which,
+    events: EventSettings,
+    opts: &DidOptions,
+    privacy: Privacy,
+) -> Result<DidResults> {
+    let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
+    let weights = match (&input.weights, input.frequency) {
+        (Some(w), true) => FeWeights::Frequency(w),
+        (Some(w), false) => FeWeights::Analytic(w),
+        (None, _) => FeWeights::None,
+    };
+    let panel = Panel {
+        y: &input.y,
+        unit: &input.unit,
+        period: &input.period,
+        first_treated: &input.first_treated,
+        cluster: &input.cluster,
+        covariates: &covs,
+        weights,
+    };
+    let name = |u: &str| -> String {
+        // Messages from stats name unit codes; give the label.
+        u.parse::<usize>()
+            .ok()
+            .and_then(|k| input.unit_labels.get(k))
+            .map_or(u.to_string(), |l| format!("\"{l}\""))
+    };
+    let stats_err = |e: crate::stats::StatsError| {
+        let m = e.to_string();
+        let m = match m.strip_prefix("covariate ") {
+            Some(rest) => {
+                let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let name = k
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|k| input.covariate_names.get(k))
+                    .map_or(k.to_string(), |n| format!("\"{n}\""));
+                format!("covariate {name} {tail}")
+            }
+            None => m,
+        };
+        let m = match m.strip_prefix("unit ") {
+            Some(rest) => {
+                let (code, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                format!("unit {} {tail}", name(code))
+            }
+            None => m,
+        };
+        Error::analysis(m)
+    };
+    did::check_panel(&panel).map_err(stats_err)?;
+    let threshold = match privacy {
+        Privacy::Control(t) => Some(t.get() as f64),
+        Privacy::Off => None,
+    };
+    let enough = |p: f64| threshold.is_none_or(|t| p >= t);
+    let mut periods: Vec<i64> = input.period.clone();
+    periods.sort_unstable();
+    periods.dedup();
+    let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
+    // Persons per period in never-treated, treated (D = 1) and untreated rows.
+    let np = periods.len();
+    let (mut never, mut treated, mut untreated) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    for i in 0..input.y.len() {
+        let k = pidx(input.period[i]);
+        let p = input.persons[i];
+        match input.first_treated[i] {
+            None => {
+                never[k] += p;
+                untreated[k] += p;
+            }
+            Some(g) if g <= input.period[i] => treated[k] += p,
+            Some(_) => untreated[k] += p,
+        }
+    }
+    let mut notes = input.notes.clone();
+    let twfe = if which.twfe {
+        Some(did::twfe_did(&panel, opts).map_err(stats_err)?)
+    } else {
+        None
+    };
+    let twfe_suppressed = twfe.is_some()
+        && !(0..np)
+            .filter(|&k| treated[k] > 0.0)
+            .all(|k| enough(treated[k]) && (untreated[k] == 0.0 || enough(untreated[k])));
+    let event_study = if which.event_study {
+        Some(did::event_study(&panel, events.reference, events.window, opts).map_err(stats_err)?)
+    } else {
+        None
+    };
+    let mut event_suppressed = Vec::new();
+    let mut pretrend = None;
+    let mut pretrend_suppressed = false;
+    if let Some(es) = &event_study {
+        let (rel, _) = did::event_times(&panel, Some(es.window)).map_err(stats_err)?;
+        // The comparison rows of each period: the never treated, or (without them, with
+        // binned endpoints) the not yet treated. A period without any is no cell.
+        let has_never = never.iter().any(|&p| p > 0.0);
+        let comparison = if has_never { &never } else { &untreated };
+        let never_ok = comparison.iter().all(|&p| p == 0.0 || enough(p));
+        for c in &es.coefficients {
+            let persons: f64 = rel
+                .iter()
+                .zip(&input.persons)
+                .filter(|(r, _)| **r == Some(c.event_time))
+                .map(|(_, p)| p)
+                .sum();
+            event_suppressed.push(!(enough(persons) && never_ok));
+        }
+        pretrend_suppressed = es
+            .coefficients
+            .iter()
+            .zip(&event_suppressed)
+            .any(|(c, &s)| c.event_time < 0 && s);
+        pretrend = es.pretrend;
+        if es.pretrend.is_none() {
+            notes.push("no pre-period coefficient: the pre-trend test is not available".into());
+        }
+    }
+    let cs = if which.cs {
+        match cs_results(&panel, which.cs_control, opts.conf_level, &enough) {
+            Ok(r) => Some(r),
+            Err(e) if !which.cs_required => {
+                notes.push(format!(
+                    "Callaway-Sant'Anna not estimated: {}",
+                    stats_err(e).report()
+                ));
+                None
+            }
+            Err(e) => return Err(stats_err(e)),
+        }
+    } else {
+        None
+    };
+    // Cohort means by period (weighted by the weights when given).
+    let mut cohort_keys: Vec<Option<i64>> = input.first_treated.clone();
+    cohort_keys.sort_unstable();
+    cohort_keys.dedup();
+    let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
+    let nc = cohort_keys.len();
+    let (mut sw, mut swy, mut sp) = (vec![0.0; nc * np], vec![0.0; nc * np], vec![0.0; nc * np]);
+    let mut units_in = vec![std::collections::BTreeSet::new(); nc];
+    for i in 0..input.y.len() {
+        let c = ck(input.first_treated[i]);
+        let k = c * np + pidx(input.period[i]);
+        let w = input.weights.as_ref().map_or(1.0, |w| w[i]);
+        sw[k] += w;
+        swy[k] += w * input.y[i];
+        sp[k] += input.persons[i];
+        units_in[c].insert(input.unit[i]);
+    }
+    let mut cohort_means = Vec::new();
+    for (c, &g) in cohort_keys.iter().enumerate() {
+        for (k, &t) in periods.iter().enumerate() {
+            let j = c * np + k;
+            if sw[j] == 0.0 {
+                continue;
+            }
+            let ok = enough(sp[j]);
+            cohort_means.push(CohortMean {
+                cohort: g,
+                period: t,
+                mean: ok.then(|| swy[j] / sw[j]),
+                persons: ok.then_some(sp[j]),
+                suppressed: !ok,
+            });
+        }
+    }
+    let cohorts = cohort_keys
+        .iter()
+        .zip(&units_in)
+        .map(|(&g, u)| (g, enough(u.len() as f64).then_some(u.len())))
+        .collect();
+    Ok(DidResults {
+        twfe,
+        twfe_suppressed,
+        event_study,
+        event_suppressed,
+        pretrend,
+        pretrend_suppressed,
+        cs,
+        cohort_means,
+        cohorts,
+        n_periods: np,
+        threshold: threshold.map(|t| t as usize),
+        notes,
+    })
+}
+
+/// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
+/// cohort and among its comparison units; an aggregate is withheld when a cell in it is.
+fn cs_results(
+    panel: &Panel,
+    control: CsControl,
+    conf_level: f64,
+    enough: &dyn Fn(f64) -> bool,
+) -> crate::stats::StatsResult<CsResults> {
+    let (y, periods, first) = did_cs::wide_from_panel(panel)?;
+    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)?;
+    let cell_suppressed: Vec<bool> = fit
+        .cells
+        .iter()
+        .map(|c| !(enough(c.n_group as f64) && enough(c.n_control as f64)))
+        .collect();
+    let any = |f: &dyn Fn(&AttGt) -> bool| {
+        fit.cells
+            .iter()
+            .zip(&cell_suppressed)
+            .any(|(c, &s)| s && f(c))
+    };
+    let simple = fit.simple()?;
+    let (dynamic, dynamic_overall) = fit.dynamic()?;
+    let dynamic_suppressed = dynamic
+        .iter()
+        .map(|d| {
+            let e = d.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.time - c.group == e)
+        })
+        .collect();
+    let (group, group_overall) = fit.by_group()?;
+    let (calendar, calendar_overall) = fit.by_calendar()?;
+    let group_suppressed = group
+        .iter()
+        .map(|r| {
+            let g = r.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.group == g && c.time >= g)
+        })
+        .collect();
+    let calendar_suppressed = calendar
+        .iter()
+        .map(|r| {
+            let t = r.event_time.unwrap_or(0);
+            any(&|c: &AttGt| c.time == t && c.group <= t)
+        })
+        .collect();
+    Ok(CsResults {
+        post_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        group,
+        group_suppressed,
+        group_overall,
+        calendar,
+        calendar_suppressed,
+        calendar_overall,
+        simple_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        dynamic_overall_suppressed: any(&|c: &AttGt| c.time >= c.group),
+        cells: fit.cells.clone(),
+        cell_suppressed,
+        simple,
+        dynamic,
+        dynamic_suppressed,
+        dynamic_overall,
+    })
+}

@@ -1,0 +1,909 @@
+//! `via-eval did DATA`: difference-in-differences on a long panel (one row per unit and
+//! period): the static two-way fixed effects estimate and the event study with its
+//! pre-trend test, with charts (event-study plot; outcome means by cohort over time).
+//!
+//! The numbers come from [`crate::stats::did`] through [`crate::analysis::did`], which
+//! also applies disclosure control; the panel is read and checked by
+//! [`crate::prepare::panel`]. This module parses flags, formats and draws.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::analysis_args::AnalysisArgs;
+use crate::analysis::did::{self as adid, CohortMean, DidResults, EventSettings, Which};
+use crate::cli::compare::Format;
+use crate::config::Lang;
+use crate::data::Frame;
+use crate::error::{Error, Result};
+use crate::plot::{self, CohortSeries, EventPoint, EventStudyChart, TrendChart};
+use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
+use crate::report::{fmt_p, fmt_value, tables::render};
+use crate::stats::Inference;
+use crate::stats::did::DidOptions;
+use crate::stats::fe::FeSmallSample;
+
+/// Examples at the end of `via-eval did --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  via-eval did panel.csv --unit county --time year --outcome lemp --first-treated first_treat
+  via-eval did panel.csv --unit org --time month --outcome hired --treatment active \\
+      --window -6,6 --out charts
+  via-eval did employers.csv --unit employer --time year --events hires --trials applicants \\
+      --first-treated start_year --estimator event-study --format json";
+
+/// `--estimator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstimatorArg {
+    /// Static two-way fixed effects.
+    Twfe,
+    /// Event study with relative-period indicators.
+    EventStudy,
+    /// Callaway & Sant'Anna group-time effects (unconditional, never-treated controls).
+    Cs,
+    /// Sun & Abraham (not yet available).
+    Sa,
+    /// Every available estimator.
+    All,
+}
+
+/// `--control`: the comparison group of Callaway & Sant'Anna.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ControlArg {
+    /// Never-treated units.
+    Never,
+    /// Never-treated units and units not yet treated in the cell's period.
+    NotYet,
+}
+
+/// `--small-sample`: which fixed effects count in the CR1 small-sample factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmallSampleArg {
+    /// Leave out fixed effects nested in the clusters (fixest's default).
+    Nested,
+    /// Count every dummy (lm + vcovCL, Stata regress with dummies).
+    All,
+    /// Count no fixed effect.
+    None,
+}
+
+impl From<SmallSampleArg> for FeSmallSample {
+    fn from(a: SmallSampleArg) -> Self {
+        match a {
+            SmallSampleArg::Nested => Self::Nested,
+            SmallSampleArg::All => Self::All,
+            SmallSampleArg::None => Self::None,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DidArgs {
+    /// The panel: one row per unit and period (CSV or other delimited text, Excel,
+    /// OpenDocument, Parquet).
+    pub data: PathBuf,
+    /// Column with the unit (person, employer, municipality).
+    #[arg(long, help_heading = super::INPUT)]
+    pub unit: String,
+    /// Column with the period, as whole numbers (years, or 1, 2, 3, ...).
+    #[arg(long, help_heading = super::INPUT)]
+    pub time: String,
+    /// Column with the outcome (or --events and --trials).
+    #[arg(long, help_heading = super::INPUT, conflicts_with_all = ["events", "trials"])]
+    pub outcome: Option<String>,
+    /// Column with the unit's first treated period (0 or empty = never treated).
+    #[arg(long, help_heading = super::INPUT, conflicts_with = "treatment", required_unless_present = "treatment")]
+    pub first_treated: Option<String>,
+    /// Column with an absorbing 0/1 treatment indicator (once 1, always 1).
+    #[arg(long, help_heading = super::INPUT)]
+    pub treatment: Option<String>,
+    /// Column with the clusters of the standard errors (default: the unit).
+    #[arg(long, help_heading = super::INPUT)]
+    pub cluster: Option<String>,
+    /// Covariates, comma-separated (numeric columns).
+    #[arg(long, help_heading = super::INPUT, value_delimiter = ',')]
+    pub covariates: Vec<String>,
+    /// Column with analytic weights.
+    #[arg(long, help_heading = super::INPUT)]
+    pub weights: Option<String>,
+    /// Counts: column with the events per row (with --trials; the outcome is
+    /// events/trials, the trials are frequency weights).
+    #[arg(long, help_heading = super::INPUT, requires = "trials")]
+    pub events: Option<String>,
+    /// Counts: column with the trials (persons) per row.
+    #[arg(long, help_heading = super::INPUT, requires = "events")]
+    pub trials: Option<String>,
+    /// Which estimator(s).
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "all")]
+    pub estimator: EstimatorArg,
+    /// Callaway & Sant'Anna: the comparison group (the event study always compares
+    /// with the never treated).
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "never")]
+    pub control: ControlArg,
+    /// Event study: the reference period relative to the first treated period.
+    #[arg(long, help_heading = super::ANALYSIS, default_value_t = -1, allow_hyphen_values = true)]
+    pub reference: i64,
+    /// Event study: bin relative periods below LO into LO and above HI into HI.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "LO,HI", allow_hyphen_values = true)]
+    pub window: Option<String>,
+    /// Which fixed effects count in the CR1 small-sample factor.
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "nested")]
+    pub small_sample: SmallSampleArg,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Output format (to standard output).
+    #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Folder for the charts (event_study and trends, PNG and SVG, Dutch and English).
+    #[arg(short, long, help_heading = super::OUTPUT, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// One estimate row of the output (results.json conventions).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DidEstimate {
+    /// `twfe_did` or `event_study`.
+    pub estimator: String,
+    /// Relative period of an event-study coefficient.
+    pub event_time: Option<i64>,
+    /// Cohort (first treated period) of a group-time effect.
+    pub group: Option<i64>,
+    /// Calendar period of a group-time effect.
+    pub time: Option<i64>,
+    /// Whether the coefficient also holds the relative periods beyond it.
+    pub binned: bool,
+    /// CRV1, or CR2 (few clusters).
+    pub se_type: String,
+    pub df_rule: String,
+    /// Which fixed effects count in the small-sample factor.
+    pub small_sample: String,
+    pub estimate: Option<f64>,
+    pub std_error: Option<f64>,
+    pub statistic: Option<f64>,
+    pub df: Option<f64>,
+    pub p_value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub conf_level: f64,
+    /// Wild cluster bootstrap p-value (few clusters, TWFE).
+    pub wild_p_value: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// The pre-trend test in the output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PretrendOut {
+    /// "F = W/q on (q, G - 1) df, as pyfixest wald_test"; chi-square W on q df.
+    pub convention: String,
+    pub statistic: Option<f64>,
+    pub df1: Option<f64>,
+    pub df2: Option<f64>,
+    pub p_value: Option<f64>,
+    pub chi_square: Option<f64>,
+    pub chi_square_p_value: Option<f64>,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tests {
+    pub pretrend_wald: Option<PretrendOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortOut {
+    pub first_treated: Option<i64>,
+    pub units: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisclosureOut {
+    pub applied: bool,
+    pub threshold: Option<usize>,
+}
+
+/// Everything `via-eval did` reports (`--format json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DidOutput {
+    pub tool: String,
+    pub input: String,
+    pub n_rows: usize,
+    pub n_periods: usize,
+    pub n_clusters: usize,
+    pub weights: Option<String>,
+    pub cohorts: Vec<CohortOut>,
+    pub conventions: Vec<String>,
+    /// The event study's reference period (null without an event study).
+    pub reference: Option<i64>,
+    pub estimates: Vec<DidEstimate>,
+    pub tests: Tests,
+    pub cohort_means: Vec<CohortMean>,
+    pub disclosure: DisclosureOut,
+    pub notes: Vec<String>,
+}
+
+fn parse_window(s: &str) -> Result<(i64, i64)> {
+    let bad = || {
+        Error::usage(format!(
+            "--window \"{s}\": give two whole numbers LO,HI with LO <= -1 < 0 <= HI, e.g. --window -4,4"
+        ))
+    };
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    let lo: i64 = a.trim().parse().map_err(|_| bad())?;
+    let hi: i64 = b.trim().parse().map_err(|_| bad())?;
+    if lo > hi {
+        return Err(bad());
+    }
+    Ok((lo, hi))
+}
+
+// One flat row of the output from its parts; the call sites read as a table row.
+#[allow(clippy::too_many_arguments)]
+fn row(
+    estimator: &str,
+    event_time: Option<i64>,
+    binned: bool,
+    se_type: &str,
+    df_rule: &str,
+    small: &str,
+    inf: &Inference,
+    conf_level: f64,
+    suppressed: bool,
+) -> DidEstimate {
+    let v = |x: f64| (!suppressed && x.is_finite()).then_some(x);
+    DidEstimate {
+        estimator: estimator.into(),
+        event_time,
+        group: None,
+        time: None,
+        binned,
+        se_type: se_type.into(),
+        df_rule: df_rule.into(),
+        small_sample: small.into(),
+        estimate: v(inf.estimate),
+        std_error: v(inf.std_error),
+        statistic: v(inf.statistic),
+        df: inf.df.and_then(v),
+        p_value: v(inf.p_value),
+        ci_low: v(inf.ci_low),
+        ci_high: v(inf.ci_high),
+        conf_level,
+        wild_p_value: None,
+        suppressed,
+    }
+}
+
+/// Read, check and estimate.
+pub fn compute(args: &DidArgs) -> Result<DidOutput> {
+    if args.estimator == EstimatorArg::Sa {
+        return Err(Error::usage(
+            "--estimator sa: Sun & Abraham is not yet available in this version; use twfe, event-study, cs or all",
+        ));
+    }
+    if args.analysis.resampling() {
+        return Err(Error::usage(
+            "--bootstrap and --permutations do not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
+        ));
+    }
+    if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
+        return Err(Error::usage(
+            "--conf-level must lie between 0 and 1, e.g. 0.95",
+        ));
+    }
+    let privacy = args.analysis.privacy()?;
+    let window = args.window.as_deref().map(parse_window).transpose()?;
+    let treatment = match (&args.first_treated, &args.treatment) {
+        (Some(c), None) => TreatmentColumn::FirstTreated(c.clone()),
+        (None, Some(c)) => TreatmentColumn::Indicator(c.clone()),
+        _ => {
+            return Err(Error::usage(
+                "give the treatment as --first-treated COL or as --treatment COL (one of them)",
+            ));
+        }
+    };
+    let cols = PanelColumns {
+        unit: args.unit.clone(),
+        time: args.time.clone(),
+        outcome: args.outcome.clone(),
+        treatment,
+        cluster: args.cluster.clone(),
+        covariates: args.covariates.clone(),
+        weights: args.weights.clone(),
+        events: args.events.clone(),
+        trials: args.trials.clone(),
+    };
+    if cols.outcome.is_none() && cols.events.is_none() {
+        return Err(Error::usage(
+            "give the outcome as --outcome COL, or as counts with --events COL --trials COL",
+        ));
+    }
+    let frame = Frame::load(&args.data, &cols.all())?;
+    let input = read_panel(&frame, &cols)?;
+    let which = Which {
+        twfe: matches!(args.estimator, EstimatorArg::Twfe | EstimatorArg::All),
+        event_study: matches!(args.estimator, EstimatorArg::EventStudy | EstimatorArg::All),
+        cs: matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All),
+        cs_required: args.estimator == EstimatorArg::Cs,
+        cs_control: match args.control {
+            ControlArg::Never => crate::stats::did_cs::CsControl::Never,
+            ControlArg::NotYet => crate::stats::did_cs::CsControl::NotYet,
+        },
+    };
+    let opts = DidOptions {
+        small_sample: args.small_sample.into(),
+        conf_level: args.analysis.conf_level,
+        seed: args.analysis.seed,
+        ..DidOptions::default()
+    };
+    let res = adid::run_did(
+        &input,
+        which,
+        EventSettings {
+            reference: args.reference,
+            window,
+        },
+        &opts,
+        privacy,
+    )?;
+    Ok(output(args, &input, &res, &opts))
+}
+
+fn output(
+    args: &DidArgs,
+    input: &crate::prepare::panel::PanelInput,
+    res: &DidResults,
+    opts: &DidOptions,
+) -> DidOutput {
+    let small = opts.small_sample.name();
+    let cl = opts.conf_level;
+    let mut estimates = Vec::new();
+    let mut conventions =
+        vec!["Treatment absorbing: D = 1 from the unit's first treated period on.".to_string()];
+    let regression = [
+        format!(
+            "Unit and period fixed effects absorbed; standard errors CRV1 clustered by {} with fixest's small-sample factor (N-1)/(N-K) * G/(G-1), K counting the fixed effects as '{small}' (nested = fixest default: effects nested in the clusters left out; all = every dummy; none), t on G-1 df.",
+            args.cluster.as_deref().unwrap_or("unit")
+        ),
+        "Never-treated units are the comparison group of the event study.".to_string(),
+    ];
+    if res.twfe.is_some() || res.event_study.is_some() {
+        conventions.extend(regression);
+    }
+    if input.frequency {
+        conventions.push("Counts: outcome = events/trials per row, trials as frequency weights (N in the small-sample factor is the number of persons).".into());
+    }
+    if let Some(t) = &res.twfe {
+        let mut r = row(
+            "twfe_did",
+            None,
+            false,
+            "CRV1",
+            "G - 1",
+            small,
+            &t.inference,
+            cl,
+            res.twfe_suppressed,
+        );
+        if let Some(fc) = &t.few_clusters {
+            r.wild_p_value = (!res.twfe_suppressed).then_some(fc.wild_p_value);
+            estimates.push(r);
+            estimates.push(row(
+                "twfe_did",
+                None,
+                false,
+                "CR2",
+                "Bell-McCaffrey",
+                "none",
+                &fc.cr2,
+                cl,
+                res.twfe_suppressed,
+            ));
+            conventions.push(format!(
+                "Fewer than 30 clusters: also CR2 with Bell-McCaffrey df and a wild cluster bootstrap p-value (restricted, Rademacher, {} draws{}, seed {}), both on the regression with the fixed effects as dummies.",
+                fc.wild_reps,
+                if fc.wild_enumerated { ", every sign vector" } else { "" },
+                opts.seed
+            ));
+        } else {
+            estimates.push(r);
+        }
+        conventions.push("The static TWFE estimate is biased when effects differ between cohorts or grow with time since adoption (already-treated units act as controls); read it beside the event study.".into());
+    }
+    let mut pretrend = None;
+    if let Some(es) = &res.event_study {
+        for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
+            estimates.push(row(
+                "event_study",
+                Some(c.event_time),
+                c.binned,
+                "CRV1",
+                "G - 1",
+                small,
+                &c.inference,
+                cl,
+                s,
+            ));
+        }
+        conventions.push(format!(
+            "Event study: reference period {} (relative to the first treated period), window {},{}{}.",
+            es.reference,
+            es.window.0,
+            es.window.1,
+            if args.window.is_some() { " with the endpoints binned" } else { " (every observed relative period)" }
+        ));
+        pretrend = res.pretrend.map(|w| {
+            let s = res.pretrend_suppressed;
+            let v = |x: f64| (!s).then_some(x);
+            PretrendOut {
+                convention: "F = W/q on (q, G-1) df, as pyfixest wald_test(distribution='F') with a clustered vcov; W on chi-square(q) as distribution='chi2'".into(),
+                statistic: v(w.statistic),
+                df1: v(w.df1),
+                df2: v(w.df2),
+                p_value: v(w.p_value),
+                chi_square: v(w.chi_square),
+                chi_square_p_value: v(w.chi_square_p_value),
+                suppressed: s,
+            }
+        });
+    }
+    if let Some(cs) = &res.cs {
+        let inf = "influence function";
+        for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
+            let mut r = row(
+                "cs_att_gt",
+                Some(c.time - c.group),
+                false,
+                inf,
+                "normal",
+                "none",
+                &c.inference,
+                cl,
+                s,
+            );
+            r.group = Some(c.group);
+            r.time = Some(c.time);
+            estimates.push(r);
+        }
+        estimates.push(row(
+            "cs_simple",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.simple.inference,
+            cl,
+            cs.simple_suppressed,
+        ));
+        for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+            estimates.push(row(
+                "cs_dynamic",
+                d.event_time,
+                false,
+                inf,
+                "normal",
+                "none",
+                &d.inference,
+                cl,
+                s,
+            ));
+        }
+        estimates.push(row(
+            "cs_dynamic",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.dynamic_overall.inference,
+            cl,
+            cs.dynamic_overall_suppressed,
+        ));
+        for (r, &sup) in cs.group.iter().zip(&cs.group_suppressed) {
+            let mut e = row(
+                "cs_group",
+                None,
+                false,
+                inf,
+                "normal",
+                "none",
+                &r.inference,
+                cl,
+                sup,
+            );
+            e.group = r.event_time;
+            estimates.push(e);
+        }
+        estimates.push(row(
+            "cs_group",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.group_overall.inference,
+            cl,
+            cs.post_suppressed,
+        ));
+        for (r, &sup) in cs.calendar.iter().zip(&cs.calendar_suppressed) {
+            let mut e = row(
+                "cs_calendar",
+                None,
+                false,
+                inf,
+                "normal",
+                "none",
+                &r.inference,
+                cl,
+                sup,
+            );
+            e.time = r.event_time;
+            estimates.push(e);
+        }
+        estimates.push(row(
+            "cs_calendar",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &cs.calendar_overall.inference,
+            cl,
+            cs.post_suppressed,
+        ));
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+            match args.control {
+                ControlArg::Never => "never-treated units",
+                ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
+            }
+        ));
+    }
+    let mut notes = res.notes.clone();
+    if let Some(t) = &res.twfe {
+        notes.extend(t.notes.iter().cloned());
+    }
+    DidOutput {
+        tool: format!("via-eval {} did", env!("CARGO_PKG_VERSION")),
+        input: args.data.display().to_string(),
+        n_rows: input.y.len(),
+        n_periods: res.n_periods,
+        n_clusters: input.n_clusters,
+        weights: if input.frequency {
+            Some("trials (frequency)".into())
+        } else {
+            args.weights.clone().map(|w| format!("{w} (analytic)"))
+        },
+        cohorts: res
+            .cohorts
+            .iter()
+            .map(|&(g, u)| CohortOut {
+                first_treated: g,
+                units: u,
+            })
+            .collect(),
+        conventions,
+        reference: res.event_study.as_ref().map(|e| e.reference),
+        estimates,
+        tests: Tests {
+            pretrend_wald: pretrend,
+        },
+        cohort_means: res.cohort_means.clone(),
+        disclosure: DisclosureOut {
+            applied: res.threshold.is_some(),
+            threshold: res.threshold,
+        },
+        notes,
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("suppressed".into(), fmt_value)
+}
+
+/// The plain-text table.
+pub fn table(out: &DidOutput) -> String {
+    let mut text = format!(
+        "Difference-in-differences: {} ({} rows, {} periods, {} clusters)\n\n",
+        out.input, out.n_rows, out.n_periods, out.n_clusters
+    );
+    let mut rows = vec![vec![
+        "estimator".to_string(),
+        "event time".into(),
+        "SE type".into(),
+        "estimate".into(),
+        "SE".into(),
+        "CI".into(),
+        "df".into(),
+        "p".into(),
+    ]];
+    for e in &out.estimates {
+        rows.push(vec![
+            e.estimator.clone(),
+            match (e.group, e.time, e.event_time) {
+                (Some(g), Some(t), _) => format!("g={g}, t={t}"),
+                (Some(g), None, None) => format!("g={g}"),
+                (None, Some(t), None) => format!("t={t}"),
+                (_, _, Some(t)) => format!("{t}{}", if e.binned { " (binned)" } else { "" }),
+                _ => String::new(),
+            },
+            e.se_type.clone(),
+            opt(e.estimate),
+            opt(e.std_error),
+            match (e.ci_low, e.ci_high) {
+                (Some(a), Some(b)) => format!("[{}, {}]", fmt_value(a), fmt_value(b)),
+                _ => "suppressed".into(),
+            },
+            e.df.map_or("–".into(), |d| format!("{d:.1}")),
+            e.p_value.map_or("suppressed".into(), fmt_p),
+        ]);
+        if let Some(w) = e.wild_p_value {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                "wild bootstrap".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                fmt_p(w),
+            ]);
+        }
+    }
+    text.push_str(&render(&rows));
+    if let Some(p) = &out.tests.pretrend_wald {
+        text.push_str(&match (p.statistic, p.df1, p.df2, p.p_value) {
+            (Some(f), Some(a), Some(b), Some(pv)) => format!(
+                "\nPre-trend test (all pre-period coefficients zero): F({a}, {b}) = {}, p = {}\n",
+                fmt_value(f),
+                fmt_p(pv)
+            ),
+            _ => "\nPre-trend test: suppressed\n".into(),
+        });
+    }
+    text.push('\n');
+    for c in &out.conventions {
+        text.push_str(&format!("- {c}\n"));
+    }
+    for n in &out.notes {
+        text.push_str(&format!("note: {n}\n"));
+    }
+    if !out.disclosure.applied {
+        text.push_str("WARNING: no disclosure control; small cells are shown. For use inside a secure environment only.\n");
+    }
+    text
+}
+
+/// The estimates as CSV.
+pub fn csv(out: &DidOutput) -> String {
+    let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+    let mut s = String::from(
+        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,suppressed\n",
+    );
+    for e in &out.estimates {
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            e.estimator,
+            e.group.map_or(String::new(), |t| t.to_string()),
+            e.time.map_or(String::new(), |t| t.to_string()),
+            e.event_time.map_or(String::new(), |t| t.to_string()),
+            e.binned,
+            e.se_type,
+            e.df_rule,
+            e.small_sample,
+            f(e.estimate),
+            f(e.std_error),
+            f(e.statistic),
+            f(e.df),
+            f(e.p_value),
+            f(e.ci_low),
+            f(e.ci_high),
+            e.conf_level,
+            f(e.wild_p_value),
+            e.suppressed
+        ));
+    }
+    s
+}
+
+/// The event-study chart in `lang`, from the output's numbers.
+pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
+    let nl = lang == Lang::Nl;
+    let points: Vec<EventPoint> = out
+        .estimates
+        .iter()
+        .filter(|e| e.estimator == "event_study")
+        .map(|e| EventPoint {
+            event_time: e.event_time.unwrap_or(0),
+            estimate: e.estimate.unwrap_or(f64::NAN),
+            ci_low: e.ci_low.unwrap_or(f64::NAN),
+            ci_high: e.ci_high.unwrap_or(f64::NAN),
+            suppressed: e.suppressed,
+        })
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let reference = out.reference.unwrap_or(-1);
+    // Callaway-Sant'Anna by event time beside it (heterogeneity-robust).
+    let robust: Vec<EventPoint> = out
+        .estimates
+        .iter()
+        .filter(|e| e.estimator == "cs_dynamic" && e.event_time.is_some())
+        .map(|e| EventPoint {
+            event_time: e.event_time.unwrap_or(0),
+            estimate: e.estimate.unwrap_or(f64::NAN),
+            ci_low: e.ci_low.unwrap_or(f64::NAN),
+            ci_high: e.ci_high.unwrap_or(f64::NAN),
+            suppressed: e.suppressed,
+        })
+        .collect();
+    let level = out.estimates.first().map_or(0.95, |e| e.conf_level) * 100.0;
+    let pre =
+        out.tests
+            .pretrend_wald
+            .as_ref()
+            .map(|p| match (p.statistic, p.df1, p.df2, p.p_value) {
+                (Some(f), Some(a), Some(b), Some(pv)) => {
+                    let f = plot::format_value(f, lang);
+                    if nl {
+                        let p = fmt_p(pv).replace('.', ",");
+                        format!("Pre-trendtoets: F({a}, {b}) = {f}, p = {p}")
+                    } else {
+                        format!("Pre-trend test: F({a}, {b}) = {f}, p = {}", fmt_p(pv))
+                    }
+                }
+                _ if nl => "Pre-trendtoets: afgeschermd".into(),
+                _ => "Pre-trend test: suppressed".into(),
+            });
+    Some(EventStudyChart {
+        title: if nl {
+            "Event study: effect per periode sinds de start".into()
+        } else {
+            "Event study: effect by period since the start".into()
+        },
+        subtitle: if nl {
+            format!(
+                "Schatting met {level:.0}%-betrouwbaarheidsinterval; referentieperiode {reference}"
+            )
+        } else {
+            format!("Estimate with {level:.0}% confidence interval; reference period {reference}")
+        },
+        x_label: if nl {
+            "Periode ten opzichte van de eerste behandelde periode".into()
+        } else {
+            "Period relative to the first treated period".into()
+        },
+        y_label: if nl {
+            "Verschil met de referentieperiode".into()
+        } else {
+            "Difference from the reference period".into()
+        },
+        points,
+        robust,
+        series_labels: if nl {
+            (
+                "Event study (vaste effecten, nooit behandelden als controle)".into(),
+                "Callaway-Sant'Anna per periode sinds de start".into(),
+            )
+        } else {
+            (
+                "Event study (fixed effects, never treated as controls)".into(),
+                "Callaway-Sant'Anna by period since the start".into(),
+            )
+        },
+        reference,
+        note: pre.unwrap_or_default(),
+        lang,
+    })
+}
+
+/// The outcome means by cohort over calendar time, in `lang`.
+pub fn trend_chart(out: &DidOutput, lang: Lang) -> TrendChart {
+    let nl = lang == Lang::Nl;
+    let mut series: Vec<CohortSeries> = Vec::new();
+    for c in &out.cohorts {
+        let label = match (c.first_treated, nl) {
+            (None, true) => "Nooit behandeld".to_string(),
+            (None, false) => "Never treated".to_string(),
+            (Some(g), true) => format!("Start {g}"),
+            (Some(g), false) => format!("Start {g}"),
+        };
+        let points = out
+            .cohort_means
+            .iter()
+            .filter(|m| m.cohort == c.first_treated)
+            .map(|m| (m.period, m.mean.unwrap_or(f64::NAN)))
+            .collect();
+        series.push(CohortSeries {
+            label,
+            start: c.first_treated,
+            points,
+        });
+    }
+    TrendChart {
+        title: if nl {
+            "Gemiddelde uitkomst per groep en periode".into()
+        } else {
+            "Mean outcome by group and period".into()
+        },
+        subtitle: if nl {
+            "Groepen naar eerste behandelde periode; vóór de start horen de lijnen evenwijdig te lopen".into()
+        } else {
+            "Groups by first treated period; before the start the lines should run parallel".into()
+        },
+        x_label: if nl {
+            "Periode".into()
+        } else {
+            "Period".into()
+        },
+        y_label: if nl {
+            "Gemiddelde uitkomst".into()
+        } else {
+            "Mean outcome".into()
+        },
+        series,
+        note: if out.disclosure.applied {
+            if nl {
+                "Cellen met te weinig personen zijn weggelaten (onthullingscontrole).".into()
+            } else {
+                "Cells with too few persons are left out (disclosure control).".into()
+            }
+        } else if nl {
+            "GEEN onthullingscontrole: alleen voor gebruik in een beveiligde omgeving.".into()
+        } else {
+            "NO disclosure control: for use inside a secure environment only.".into()
+        },
+        lang,
+    }
+}
+
+/// Write event_study.{en,nl}.{png,svg} and trends.{en,nl}.{png,svg} into `dir`.
+pub fn write_charts(out: &DidOutput, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(dir, "cannot create the output folder").with_cause(e))?;
+    let mut written = Vec::new();
+    let mut put = |name: String, bytes: Vec<u8>| -> Result<()> {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, "cannot write").with_cause(e))?;
+        written.push(p);
+        Ok(())
+    };
+    for lang in [Lang::En, Lang::Nl] {
+        let tag = if lang == Lang::Nl { "nl" } else { "en" };
+        if let Some(c) = event_chart(out, lang) {
+            put(format!("event_study.{tag}.png"), plot::event_study_png(&c)?)?;
+            put(
+                format!("event_study.{tag}.svg"),
+                plot::event_study_svg(&c)?.into_bytes(),
+            )?;
+        }
+        let t = trend_chart(out, lang);
+        put(format!("trends.{tag}.png"), plot::trend_chart_png(&t)?)?;
+        put(
+            format!("trends.{tag}.svg"),
+            plot::trend_chart_svg(&t)?.into_bytes(),
+        )?;
+    }
+    Ok(written)
+}
+
+pub fn run(args: &DidArgs) -> Result<()> {
+    let out = compute(args)?;
+    if let Some(dir) = &args.out {
+        write_charts(&out, dir)?;
+    }
+    if args.format != Format::Table {
+        for n in &out.notes {
+            eprintln!("note: {n}");
+        }
+    }
+    let text = match args.format {
+        Format::Table => table(&out),
+        Format::Csv => csv(&out),
+        Format::Json => {
+            serde_json::to_string_pretty(&out)
+                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
+                + "\n"
+        }
+    };
+    super::print_out(&text)
+}

@@ -1,0 +1,345 @@
+//! A long panel (one row per unit and period) read from a loaded data file into the
+//! typed input of the difference-in-differences estimators ([`crate::stats::did`]),
+//! with every check that needs the file's labels: the period column holds whole
+//! numbers, one row per unit and period, a unit's first treated period is one value,
+//! an absorbing 0/1 treatment never goes back to 0, events lie within trials.
+//!
+//! Treatment is given either as the first treated period per unit (0 or empty = never
+//! treated) or as an absorbing 0/1 column (the first period with 1 becomes the first
+//! treated period). Counts: `events` and `trials` per row give the outcome
+//! events/trials with the trials as frequency weights, so estimates and
+//! cluster-robust standard errors equal those of the person rows they summarise.
+//! Rows missing the outcome, a covariate, the weight or the cluster are left out
+//! (complete cases), with a note.
+
+use std::collections::HashMap;
+
+pub use crate::analysis::did::PanelInput;
+use crate::data::Frame;
+use crate::error::{Error, Result};
+
+/// How treatment is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreatmentColumn {
+    /// The unit's first treated period; 0 or empty = never treated.
+    FirstTreated(String),
+    /// An absorbing 0/1 indicator per row.
+    Indicator(String),
+}
+
+/// The columns of a panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelColumns {
+    pub unit: String,
+    pub time: String,
+    /// The outcome (or `None` with events and trials).
+    pub outcome: Option<String>,
+    pub treatment: TreatmentColumn,
+    pub cluster: Option<String>,
+    pub covariates: Vec<String>,
+    pub weights: Option<String>,
+    pub events: Option<String>,
+    pub trials: Option<String>,
+}
+
+impl PanelColumns {
+    /// Every column to load.
+    pub fn all(&self) -> Vec<String> {
+        let mut c = vec![self.unit.clone(), self.time.clone()];
+        c.extend(self.outcome.iter().cloned());
+        c.push(match &self.treatment {
+            TreatmentColumn::FirstTreated(s) | TreatmentColumn::Indicator(s) => s.clone(),
+        });
+        c.extend(self.cluster.iter().cloned());
+        c.extend(self.covariates.iter().cloned());
+        c.extend(self.weights.iter().cloned());
+        c.extend(self.events.iter().cloned());
+        c.extend(self.trials.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        c.retain(|x| seen.insert(x.clone()));
+        c
+    }
+}
+
+/// Outcome, weights, whether they are frequency weights, persons per row.
+type OutcomeColumns = (Vec<Option<f64>>, Option<Vec<Option<f64>>>, bool, Vec<f64>);
+
+/// Whole number, or `None`.
+fn whole(v: f64) -> Option<i64> {
+    (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
+}
+
+/// Read and check the panel. Errors name the file, the column, the unit or row, and
+/// say what to change.
+pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
+    let path = frame.path().to_path_buf();
+    let err = |m: String| Error::data(&path, m);
+    if !frame.is_numeric(&cols.time) {
+        return Err(err(format!(
+            "column \"{}\" (--time) holds text; give the periods as whole numbers (a year, or 1, 2, 3, ... for months or quarters)",
+            cols.time
+        )));
+    }
+    let units = frame.strings(&cols.unit)?;
+    let times = frame.numbers(&cols.time)?;
+    let n = units.len();
+    let mut notes = Vec::new();
+    // The outcome and the weights.
+    let (y, weights, frequency, persons): OutcomeColumns = match (
+        &cols.events,
+        &cols.trials,
+        &cols.outcome,
+    ) {
+        (Some(ev), Some(tr), None) => {
+            if cols.weights.is_some() {
+                return Err(Error::usage(
+                    "--weights cannot be combined with --events/--trials: the trials are the weights",
+                ));
+            }
+            let e = frame.numbers(ev)?;
+            let t = frame.numbers(tr)?;
+            let mut y = Vec::with_capacity(n);
+            let mut w = Vec::with_capacity(n);
+            let mut zero = 0usize;
+            for i in 0..n {
+                match (e[i], t[i]) {
+                    (Some(e), Some(t)) => {
+                        if whole(t).is_none() || t < 0.0 || whole(e).is_none() || e < 0.0 || e > t {
+                            return Err(err(format!(
+                                "{}: events {e} and trials {t} (columns \"{ev}\", \"{tr}\") must be whole numbers with 0 <= events <= trials",
+                                frame.row_ref(i)
+                            )));
+                        }
+                        if t == 0.0 {
+                            zero += 1;
+                            y.push(None);
+                            w.push(None);
+                        } else {
+                            y.push(Some(e / t));
+                            w.push(Some(t));
+                        }
+                    }
+                    _ => {
+                        y.push(None);
+                        w.push(None);
+                    }
+                }
+            }
+            if zero > 0 {
+                notes.push(format!("{zero} rows with 0 trials left out"));
+            }
+            let persons = w.iter().map(|v| v.unwrap_or(0.0)).collect();
+            (y, Some(w), true, persons)
+        }
+        (None, None, Some(o)) => {
+            let y = frame.numbers(o)?;
+            let w = match &cols.weights {
+                Some(wc) => {
+                    let w = frame.numbers(wc)?;
+                    if let Some(i) = w
+                        .iter()
+                        .position(|v| v.is_some_and(|v| v.is_nan() || v <= 0.0))
+                    {
+                        return Err(err(format!(
+                            "{}: weight {} in column \"{wc}\" is not positive; weights must be above 0",
+                            frame.row_ref(i),
+                            w[i].unwrap_or(f64::NAN)
+                        )));
+                    }
+                    Some(w)
+                }
+                None => None,
+            };
+            (y, w, false, vec![1.0; n])
+        }
+        _ => {
+            return Err(Error::usage(
+                "give the outcome as --outcome COL, or as counts with both --events COL and --trials COL",
+            ));
+        }
+    };
+    let covs: Vec<Vec<Option<f64>>> = cols
+        .covariates
+        .iter()
+        .map(|c| frame.numbers(c))
+        .collect::<Result<_>>()?;
+    let clusters = match &cols.cluster {
+        Some(c) => Some(frame.strings(c)?),
+        None => None,
+    };
+    // Rows kept: unit, time, outcome, covariates, weight and cluster present.
+    let mut keep = Vec::with_capacity(n);
+    let mut dropped = 0usize;
+    for i in 0..n {
+        let ok = units[i].is_some()
+            && times[i].is_some()
+            && y[i].is_some()
+            && covs.iter().all(|c| c[i].is_some())
+            && weights.as_ref().is_none_or(|w| w[i].is_some())
+            && clusters.as_ref().is_none_or(|c| c[i].is_some());
+        if ok {
+            keep.push(i);
+        } else {
+            dropped += 1;
+        }
+    }
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} rows left out for a missing unit, period, outcome, covariate, weight or cluster"
+        ));
+    }
+    if keep.is_empty() {
+        return Err(err("no row has every column needed".into()));
+    }
+    let mut period = Vec::with_capacity(keep.len());
+    for &i in &keep {
+        let t = times[i].unwrap_or(f64::NAN);
+        period.push(whole(t).ok_or_else(|| {
+            err(format!(
+                "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
+                frame.row_ref(i),
+                cols.time
+            ))
+        })?);
+    }
+    // Units in sorted label order.
+    let unit_label: Vec<&str> = keep
+        .iter()
+        .map(|&i| units[i].as_deref().unwrap_or(""))
+        .collect();
+    let mut labels: Vec<String> = unit_label.iter().map(|s| s.to_string()).collect();
+    labels.sort();
+    labels.dedup();
+    let index: HashMap<&str, u32> = labels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.as_str(), k as u32))
+        .collect();
+    let unit: Vec<u32> = unit_label.iter().map(|l| index[l]).collect();
+    // Duplicate unit-period rows.
+    let mut seen: HashMap<(u32, i64), usize> = HashMap::with_capacity(keep.len());
+    for (r, (&u, &t)) in unit.iter().zip(&period).enumerate() {
+        if let Some(&first) = seen.get(&(u, t)) {
+            return Err(err(format!(
+                "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
+                labels[u as usize],
+                frame.row_ref(keep[first]),
+                frame.row_ref(keep[r])
+            )));
+        }
+        seen.insert((u, t), r);
+    }
+    // First treated period per unit.
+    let mut first_of: Vec<Option<Option<i64>>> = vec![None; labels.len()];
+    match &cols.treatment {
+        TreatmentColumn::FirstTreated(c) => {
+            let g = frame.numbers(c)?;
+            for (r, &i) in keep.iter().enumerate() {
+                let v = match g[i] {
+                    None => None,
+                    Some(0.0) => None,
+                    Some(v) => Some(whole(v).ok_or_else(|| {
+                        err(format!(
+                            "{}: first treated period {v} in column \"{c}\" is not a whole number",
+                            frame.row_ref(i)
+                        ))
+                    })?),
+                };
+                let u = unit[r] as usize;
+                match first_of[u] {
+                    None => first_of[u] = Some(v),
+                    Some(w) if w != v => {
+                        let show = |x: Option<i64>| {
+                            x.map_or("never (0 or empty)".to_string(), |x| x.to_string())
+                        };
+                        return Err(err(format!(
+                            "unit \"{}\" has two first treated periods in column \"{c}\": {} and {} ({}); give one value per unit",
+                            labels[u],
+                            show(w),
+                            show(v),
+                            frame.row_ref(i)
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        TreatmentColumn::Indicator(c) => {
+            let d = frame.numbers(c)?;
+            let mut rows: Vec<usize> = (0..keep.len()).collect();
+            rows.sort_by_key(|&r| (unit[r], period[r]));
+            let mut last_treated: Vec<Option<i64>> = vec![None; labels.len()];
+            for r in rows {
+                let i = keep[r];
+                let u = unit[r] as usize;
+                let t = period[r];
+                let v = d[i].ok_or_else(|| {
+                    err(format!(
+                        "{}: treatment column \"{c}\" is empty; give 0 or 1 in every row",
+                        frame.row_ref(i)
+                    ))
+                })?;
+                if v != 0.0 && v != 1.0 {
+                    return Err(err(format!(
+                        "{}: treatment {v} in column \"{c}\" is not 0 or 1",
+                        frame.row_ref(i)
+                    )));
+                }
+                if first_of[u].is_none() {
+                    first_of[u] = Some(None);
+                }
+                if v == 1.0 {
+                    if first_of[u] == Some(None) {
+                        first_of[u] = Some(Some(t));
+                    }
+                    last_treated[u] = Some(t);
+                } else if let Some(tt) = last_treated[u] {
+                    return Err(err(format!(
+                        "unit \"{}\" is treated in period {tt} and untreated again in period {t} (column \"{c}\"); \
+                         the designs here need treatment that stays on once it starts. Give --first-treated, or leave out the periods after treatment ended",
+                        labels[u]
+                    )));
+                }
+            }
+        }
+    }
+    let first_treated: Vec<Option<i64>> = unit
+        .iter()
+        .map(|&u| first_of[u as usize].flatten())
+        .collect();
+    let (cluster, n_clusters) = match &clusters {
+        Some(c) => {
+            let lab: Vec<&str> = keep
+                .iter()
+                .map(|&i| c[i].as_deref().unwrap_or(""))
+                .collect();
+            let mut l: Vec<&str> = lab.clone();
+            l.sort_unstable();
+            l.dedup();
+            let codes = lab
+                .iter()
+                .map(|x| l.binary_search(x).map_or(0, |k| k as u32))
+                .collect();
+            (codes, l.len())
+        }
+        None => (unit.clone(), labels.len()),
+    };
+    let pick = |v: &[Option<f64>]| -> Vec<f64> {
+        keep.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect()
+    };
+    Ok(PanelInput {
+        y: pick(&y),
+        unit,
+        unit_labels: labels,
+        period,
+        first_treated,
+        cluster,
+        n_clusters,
+        covariates: covs.iter().map(|c| pick(c)).collect(),
+        covariate_names: cols.covariates.clone(),
+        weights: weights.as_ref().map(|w| pick(w)),
+        frequency,
+        persons: keep.iter().map(|&i| persons[i]).collect(),
+        notes,
+    })
+}

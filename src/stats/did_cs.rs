@@ -1,0 +1,426 @@
+//! Callaway & Sant'Anna (2021), "Difference-in-differences with multiple time
+//! periods", *J. Econometrics* 225(2), 200-230: group-time average treatment effects
+//! ATT(g,t) and their aggregations, unconditional (no covariates), never-treated or
+//! not-yet-treated units as the comparison group ([`CsControl`]), balanced panel, analytic influence-function standard
+//! errors. Conventions as R `did` (`att_gt` + `aggte`, `bstrap = FALSE`) and its Python
+//! port csdid 0.4.3, which the reference fixture comes from:
+//!
+//! - cohorts g: the first treated periods after the first period (units treated from the
+//!   first period on are left out, as R did; units first treated after the last period
+//!   count as never treated);
+//! - varying base period (the packages' default): a cell with t < g compares t with
+//!   t − 1, a cell with t ≥ g compares t with g − 1; cells for every period but the
+//!   first;
+//! - ATT(g,t) = mean_{G=g}(Y_t − Y_b) − mean_{never}(Y_t − Y_b); its influence function
+//!   on the n units, zero outside the cohort and the never treated, is
+//!   (n/n_gc)·[1(G=g)(ΔY − μ_g)/p − 1(never)(ΔY − μ_c)/(1 − p)] with n_gc the units in
+//!   both groups and p = n_g/n_gc; SE = √(Σ ψ²)/n (R did: √(mean(ψ²)/n));
+//! - aggregations weight the cells by the cohort shares P(G = g) = n_g/n and add the
+//!   influence of estimating those shares (R did's `wif`): `cs_simple` averages the
+//!   post-period cells (t ≥ g); `cs_dynamic` averages by event time e = t − g, and its
+//!   overall effect is the plain mean of the e ≥ 0 effects; `cs_group` averages each
+//!   cohort's post-period cells and weights the cohorts by size; `cs_calendar` weights
+//!   the cells of each period by cohort size and averages the periods;
+//! - intervals and p-values from the normal distribution (pointwise; no uniform band).
+
+use serde::Serialize;
+
+use super::{Inference, StatsError, StatsResult};
+
+/// The comparison group of each cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CsControl {
+    /// Never-treated units only.
+    Never,
+    /// Never-treated units and units first treated after the cell's period (R did
+    /// `control_group = "notyettreated"`: G = 0, or G > max(t, base) and G ≠ g).
+    NotYet,
+}
+
+/// One group-time effect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AttGt {
+    /// The cohort: first treated period.
+    pub group: i64,
+    pub time: i64,
+    /// The period it is compared with.
+    pub base: i64,
+    pub inference: Inference,
+    /// Units of the cohort and never-treated units.
+    pub n_group: usize,
+    pub n_control: usize,
+}
+
+/// All group-time effects with their influence functions (for the aggregations).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsFit {
+    pub cells: Vec<AttGt>,
+    /// ψ per cell, n values each.
+    influence: Vec<Vec<f64>>,
+    /// Cohort of each unit (`None` = never treated, or left out).
+    unit_group: Vec<Option<i64>>,
+    n: usize,
+    conf_level: f64,
+}
+
+/// One aggregated effect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CsAggregate {
+    /// Event time for `cs_dynamic` per-period effects.
+    pub event_time: Option<i64>,
+    pub inference: Inference,
+}
+
+/// Group-time effects from a balanced panel in wide form: `y[u * periods.len() + k]`
+/// is unit u in period `periods[k]` (consecutive whole numbers, ascending), and
+/// `first_treated[u]` the unit's first treated period (`None` = never treated).
+pub fn cs_att_gt(
+    y: &[f64],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
+    let nt = periods.len();
+    let n = first_treated.len();
+    if nt < 2 {
+        return Err(StatsError::Invalid("needs at least two periods".into()));
+    }
+    if y.len() != n * nt {
+        return Err(StatsError::Invalid(format!(
+            "{} outcomes for {n} units x {nt} periods",
+            y.len()
+        )));
+    }
+    if y.iter().any(|v| !v.is_finite()) {
+        return Err(StatsError::Invalid(
+            "the outcomes must be finite numbers".into(),
+        ));
+    }
+    let (t_first, t_last) = (periods[0], periods[nt - 1]);
+    let unit_group: Vec<Option<i64>> = first_treated
+        .iter()
+        .map(|g| g.filter(|&g| g <= t_last))
+        .collect();
+    let never: Vec<usize> = (0..n).filter(|&u| unit_group[u].is_none()).collect();
+    if control == CsControl::Never && never.len() < 2 {
+        return Err(StatsError::Invalid(
+            "Callaway-Sant'Anna with never-treated controls needs at least 2 never-treated units"
+                .into(),
+        ));
+    }
+    let mut groups: Vec<i64> = unit_group
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&g| g > t_first)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.is_empty() {
+        return Err(StatsError::Invalid(
+            "no cohort is first treated after the first period".into(),
+        ));
+    }
+    let col = |t: i64| (t - t_first) as usize;
+    let mut cells = Vec::new();
+    let mut influence = Vec::new();
+    for &g in &groups {
+        let members: Vec<usize> = (0..n).filter(|&u| unit_group[u] == Some(g)).collect();
+        for &t in &periods[1..] {
+            let b = if t < g { t - 1 } else { g - 1 };
+            let controls: Vec<usize> = match control {
+                CsControl::Never => never.clone(),
+                CsControl::NotYet => (0..n)
+                    .filter(|&u| match unit_group[u] {
+                        None => true,
+                        Some(h) => h > t.max(b) && h != g,
+                    })
+                    .collect(),
+            };
+            if controls.len() < 2 {
+                return Err(StatsError::Invalid(format!(
+                    "cohort {g} in period {t} has {} comparison units (never treated{}); Callaway-Sant'Anna needs at least 2",
+                    controls.len(),
+                    if control == CsControl::NotYet {
+                        " or not yet treated"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            let never = &controls;
+            let (ng, nc) = (members.len() as f64, never.len() as f64);
+            let ngc = ng + nc;
+            let p = ng / ngc;
+            let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
+            let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
+            let mu_c = never.iter().map(|&u| dy(u)).sum::<f64>() / nc;
+            let att = mu_g - mu_c;
+            let scale = n as f64 / ngc;
+            let mut psi = vec![0.0; n];
+            for &u in &members {
+                psi[u] = scale * (dy(u) - mu_g) / p;
+            }
+            for &u in never {
+                psi[u] = -scale * (dy(u) - mu_c) / (1.0 - p);
+            }
+            let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
+            cells.push(AttGt {
+                group: g,
+                time: t,
+                base: b,
+                inference: Inference::wald(att, se, None, conf_level),
+                n_group: members.len(),
+                n_control: never.len(),
+            });
+            influence.push(psi);
+        }
+    }
+    Ok(CsFit {
+        cells,
+        influence,
+        unit_group,
+        n,
+        conf_level,
+    })
+}
+
+impl CsFit {
+    /// Cohort share P(G = g) over all n units.
+    fn share(&self, g: i64) -> f64 {
+        self.unit_group.iter().filter(|&&u| u == Some(g)).count() as f64 / self.n as f64
+    }
+
+    /// The weighted average of the cells `keep` with weights ∝ P(G = g), and its
+    /// influence function including the estimated weights (R did `wif`).
+    fn weighted(&self, keep: &[usize]) -> (f64, Vec<f64>) {
+        let items: Vec<(i64, f64, &[f64])> = keep
+            .iter()
+            .map(|&k| {
+                let c = &self.cells[k];
+                (c.group, c.inference.estimate, self.influence[k].as_slice())
+            })
+            .collect();
+        self.share_weighted(&items)
+    }
+
+    /// Σ_j w_j θ_j with w_j ∝ P(G = g_j), for items (g_j, θ_j, ψ_j), and its influence
+    /// function Σ_j w_j ψ_j + wif (R did `get_agg_inf_func` with `wif`).
+    fn share_weighted(&self, items: &[(i64, f64, &[f64])]) -> (f64, Vec<f64>) {
+        let pg: Vec<f64> = items.iter().map(|it| self.share(it.0)).collect();
+        let total: f64 = pg.iter().sum();
+        let est = items.iter().zip(&pg).map(|(it, p)| it.1 * p).sum::<f64>() / total;
+        let mut psi = vec![0.0; self.n];
+        for (it, p) in items.iter().zip(&pg) {
+            let w = p / total;
+            for (a, v) in psi.iter_mut().zip(it.2) {
+                *a += w * v;
+            }
+        }
+        // wif: if1[i,j] = (1(G_i = g_j) − pg_j)/Σpg; if2[i,j] = (Σ_l (1(G_i = g_l) − pg_l))·pg_j/(Σpg)²;
+        // the correction is Σ_j (if1 − if2)[i,j]·θ_j.
+        let sum_pa: f64 = pg.iter().zip(items).map(|(p, it)| p * it.1).sum();
+        for (i, p) in psi.iter_mut().enumerate() {
+            let gi = self.unit_group[i];
+            let mut a1 = 0.0;
+            let mut s = 0.0;
+            for (it, pgj) in items.iter().zip(&pg) {
+                let d = f64::from(u8::from(gi == Some(it.0))) - pgj;
+                a1 += d * it.1;
+                s += d;
+            }
+            *p += a1 / total - s * sum_pa / (total * total);
+        }
+        (est, psi)
+    }
+
+    /// The plain mean of the cells `keep` and of their influence functions.
+    fn mean_of(&self, keep: &[usize]) -> (f64, Vec<f64>) {
+        let m = keep.len() as f64;
+        let est = keep
+            .iter()
+            .map(|&k| self.cells[k].inference.estimate)
+            .sum::<f64>()
+            / m;
+        let mut psi = vec![0.0; self.n];
+        for &k in keep {
+            for (a, v) in psi.iter_mut().zip(&self.influence[k]) {
+                *a += v / m;
+            }
+        }
+        (est, psi)
+    }
+
+    fn aggregate(&self, label: Option<i64>, (est, psi): &(f64, Vec<f64>)) -> CsAggregate {
+        CsAggregate {
+            event_time: label,
+            inference: Inference::wald(*est, self.se(psi), None, self.conf_level),
+        }
+    }
+
+    /// `cs_group`: per cohort g the plain mean of its post-period cells, and overall
+    /// their average weighted by the cohort shares (with the `wif` term), as R did
+    /// `aggte(type = "group")`. The per-cohort rows carry the cohort in `event_time`.
+    pub fn by_group(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
+        let mut groups: Vec<i64> = self.cells.iter().map(|c| c.group).collect();
+        groups.dedup();
+        let mut rows = Vec::new();
+        let mut parts: Vec<(i64, f64, Vec<f64>)> = Vec::new();
+        for &g in &groups {
+            let keep: Vec<usize> = (0..self.cells.len())
+                .filter(|&k| self.cells[k].group == g && self.cells[k].time >= g)
+                .collect();
+            if keep.is_empty() {
+                continue;
+            }
+            let r = self.mean_of(&keep);
+            rows.push(self.aggregate(Some(g), &r));
+            parts.push((g, r.0, r.1));
+        }
+        if parts.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        let items: Vec<(i64, f64, &[f64])> =
+            parts.iter().map(|p| (p.0, p.1, p.2.as_slice())).collect();
+        let overall = self.aggregate(None, &self.share_weighted(&items));
+        Ok((rows, overall))
+    }
+
+    /// `cs_calendar`: per period t (from the first cohort's start) the cohort-share
+    /// weighted average of the cells (g ≤ t, t), and overall their plain mean, as R did
+    /// `aggte(type = "calendar")`. The per-period rows carry t in `event_time`.
+    pub fn by_calendar(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
+        let first = self.cells.iter().map(|c| c.group).min().unwrap_or(0);
+        let mut times: Vec<i64> = self
+            .cells
+            .iter()
+            .map(|c| c.time)
+            .filter(|&t| t >= first)
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        let mut rows = Vec::new();
+        let mut parts: Vec<(f64, Vec<f64>)> = Vec::new();
+        for &t in &times {
+            let keep: Vec<usize> = (0..self.cells.len())
+                .filter(|&k| self.cells[k].time == t && self.cells[k].group <= t)
+                .collect();
+            let r = self.weighted(&keep);
+            rows.push(self.aggregate(Some(t), &r));
+            parts.push(r);
+        }
+        if parts.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        let m = parts.len() as f64;
+        let est = parts.iter().map(|p| p.0).sum::<f64>() / m;
+        let mut psi = vec![0.0; self.n];
+        for p in &parts {
+            for (a, v) in psi.iter_mut().zip(&p.1) {
+                *a += v / m;
+            }
+        }
+        Ok((rows, self.aggregate(None, &(est, psi))))
+    }
+
+    fn se(&self, psi: &[f64]) -> f64 {
+        psi.iter().map(|v| v * v).sum::<f64>().sqrt() / self.n as f64
+    }
+
+    /// `cs_simple`: the average of the post-period cells (t ≥ g), weighted by cohort size.
+    pub fn simple(&self) -> StatsResult<CsAggregate> {
+        let keep: Vec<usize> = (0..self.cells.len())
+            .filter(|&k| self.cells[k].time >= self.cells[k].group)
+            .collect();
+        if keep.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        let (est, psi) = self.weighted(&keep);
+        Ok(CsAggregate {
+            event_time: None,
+            inference: Inference::wald(est, self.se(&psi), None, self.conf_level),
+        })
+    }
+
+    /// `cs_dynamic`: the effect per event time e = t − g (weighted by cohort size), and
+    /// the overall effect, the plain mean of the effects with e ≥ 0.
+    pub fn dynamic(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
+        let mut es: Vec<i64> = self.cells.iter().map(|c| c.time - c.group).collect();
+        es.sort_unstable();
+        es.dedup();
+        let mut out = Vec::with_capacity(es.len());
+        let mut post: Vec<(f64, Vec<f64>)> = Vec::new();
+        for &e in &es {
+            let keep: Vec<usize> = (0..self.cells.len())
+                .filter(|&k| self.cells[k].time - self.cells[k].group == e)
+                .collect();
+            let (est, psi) = self.weighted(&keep);
+            out.push(CsAggregate {
+                event_time: Some(e),
+                inference: Inference::wald(est, self.se(&psi), None, self.conf_level),
+            });
+            if e >= 0 {
+                post.push((est, psi));
+            }
+        }
+        if post.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment event time".into()));
+        }
+        let m = post.len() as f64;
+        let est = post.iter().map(|p| p.0).sum::<f64>() / m;
+        let mut psi = vec![0.0; self.n];
+        for (_, q) in &post {
+            for (a, b) in psi.iter_mut().zip(q) {
+                *a += b / m;
+            }
+        }
+        let overall = CsAggregate {
+            event_time: None,
+            inference: Inference::wald(est, self.se(&psi), None, self.conf_level),
+        };
+        Ok((out, overall))
+    }
+}
+
+/// A balanced panel in wide form for [`cs_att_gt`]: (outcomes unit-major, periods,
+/// first treated per unit). Fails naming a unit code that lacks a period, or when there
+/// are weights or covariates (the unconditional, unweighted estimator only).
+pub type Wide = (Vec<f64>, Vec<i64>, Vec<Option<i64>>);
+
+/// The wide form of a long [`super::did::Panel`] (one row per unit and period).
+pub fn wide_from_panel(p: &super::did::Panel) -> StatsResult<Wide> {
+    if !matches!(p.weights, super::fe::FeWeights::None) || !p.covariates.is_empty() {
+        return Err(StatsError::Invalid(
+            "Callaway-Sant'Anna is available without weights and covariates only (unconditional); leave out --weights, --events/--trials and --covariates for it".into(),
+        ));
+    }
+    let mut periods: Vec<i64> = p.period.to_vec();
+    periods.sort_unstable();
+    periods.dedup();
+    let nt = periods.len();
+    let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
+    let mut y = vec![f64::NAN; units * nt];
+    let mut first = vec![None; units];
+    for i in 0..p.y.len() {
+        let u = p.unit[i] as usize;
+        let k = periods.binary_search(&p.period[i]).unwrap_or(0);
+        if !y[u * nt + k].is_nan() {
+            return Err(StatsError::Invalid(format!(
+                "unit {u} has more than one row in period {}",
+                p.period[i]
+            )));
+        }
+        y[u * nt + k] = p.y[i];
+        first[u] = p.first_treated[i];
+    }
+    if let Some(pos) = y.iter().position(|v| v.is_nan()) {
+        return Err(StatsError::Invalid(format!(
+            "unit {} has no row for period {}: Callaway-Sant'Anna needs a balanced panel (every unit in every period)",
+            pos / nt,
+            periods[pos % nt]
+        )));
+    }
+    Ok((y, periods, first))
+}

@@ -1,0 +1,204 @@
+//! Coverage of the difference-in-differences intervals over many seeded synthetic
+//! staggered panels (the table in docs/did-recovery.md). Ignored by default (about 10 s
+//! in a debug build for 2 x 1000 draws); run with
+//! `cargo test --release --test did_recovery -- --ignored --nocapture`
+//! (`DID_DRAWS=N` for another number of draws).
+//!
+//! Design: 300 units over periods 1-8; 100 first treated in period 3, 100 in period 5,
+//! 100 never; treated units start 2 higher (unit effects sd 1, plus 2); a common trend
+//! of 0.3 a period; noise sd 0.5. The effect at e periods after the start is 1 + 0.5e
+//! (growing), or 2 (common). Truth: the average effect over treated unit-periods (the
+//! estimand of the naive, TWFE and cs_simple numbers) and the effect per event time.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
+use via_eval::stats::did_cs::{CsControl, cs_att_gt, wide_from_panel};
+use via_eval::stats::fe::FeWeights;
+
+struct Synth {
+    y: Vec<f64>,
+    unit: Vec<u32>,
+    period: Vec<i64>,
+    first: Vec<Option<i64>>,
+}
+
+fn draw(seed: u64, effect: &dyn Fn(i64) -> f64) -> Synth {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0, 0.5).unwrap();
+    let mut s = Synth {
+        y: vec![],
+        unit: vec![],
+        period: vec![],
+        first: vec![],
+    };
+    for u in 0..300u32 {
+        let g = match rand::Rng::random_range(&mut rng, 0..3) {
+            0 => Some(3),
+            1 => Some(5),
+            _ => None,
+        };
+        let alpha = noise.sample(&mut rng) * 2.0 + if g.is_some() { 2.0 } else { 0.0 };
+        for t in 1..=8i64 {
+            let tau = g.filter(|&g| t >= g).map_or(0.0, |g| effect(t - g));
+            s.y.push(alpha + 0.3 * t as f64 + tau + noise.sample(&mut rng));
+            s.unit.push(u);
+            s.period.push(t);
+            s.first.push(g);
+        }
+    }
+    s
+}
+
+#[derive(Default)]
+struct Tally {
+    n: f64,
+    bias: f64,
+    covered: f64,
+}
+
+impl Tally {
+    fn add(&mut self, est: f64, lo: f64, hi: f64, truth: f64) {
+        self.n += 1.0;
+        self.bias += est - truth;
+        self.covered += f64::from(u8::from(lo <= truth && truth <= hi));
+    }
+    fn row(&self, name: &str, truth: f64) -> String {
+        format!(
+            "| {name} | {truth:.3} | {:+.3} | {:.1}% |",
+            self.bias / self.n,
+            100.0 * self.covered / self.n
+        )
+    }
+    fn coverage(&self) -> f64 {
+        self.covered / self.n
+    }
+}
+
+fn scenario(name: &str, effect: &dyn Fn(i64) -> f64, draws: u64) -> (Tally, Tally, Tally) {
+    let opts = DidOptions::default();
+    let (mut naive, mut twfe, mut cs) = (Tally::default(), Tally::default(), Tally::default());
+    let mut es: Vec<Tally> = (0..4).map(|_| Tally::default()).collect();
+    let mut csd: Vec<Tally> = (0..4).map(|_| Tally::default()).collect();
+    // The population average over treated unit-periods: cohorts equally likely,
+    // cohort 3 treated in 6 periods, cohort 5 in 4.
+    let truth = ((0..6).map(effect).sum::<f64>() + (0..4).map(effect).sum::<f64>()) / 10.0;
+    for d in 0..draws {
+        let s = draw(1000 + d, effect);
+        let p = Panel {
+            y: &s.y,
+            unit: &s.unit,
+            period: &s.period,
+            first_treated: &s.first,
+            cluster: &s.unit,
+            covariates: &[],
+            weights: FeWeights::None,
+        };
+
+        // Naive: treated unit-periods against all others, Welch-type normal interval.
+        let (a, b): (Vec<f64>, Vec<f64>) = {
+            let mut a = vec![];
+            let mut b = vec![];
+            for i in 0..s.y.len() {
+                if s.first[i].is_some_and(|g| s.period[i] >= g) {
+                    a.push(s.y[i])
+                } else {
+                    b.push(s.y[i])
+                }
+            }
+            (a, b)
+        };
+        let mv = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (
+                m,
+                v.iter().map(|x| (x - m).powi(2)).sum::<f64>()
+                    / (v.len() as f64 - 1.0)
+                    / v.len() as f64,
+            )
+        };
+        let ((ma, va), (mb, vb)) = (mv(&a), mv(&b));
+        let se = (va + vb).sqrt();
+        naive.add(ma - mb, ma - mb - 1.96 * se, ma - mb + 1.96 * se, truth);
+        let t = twfe_did(&p, &opts).unwrap().inference;
+        twfe.add(t.estimate, t.ci_low, t.ci_high, truth);
+        let e = event_study(&p, -1, None, &opts).unwrap();
+        for c in e
+            .coefficients
+            .iter()
+            .filter(|c| (0..4).contains(&c.event_time))
+        {
+            let k = c.event_time as usize;
+            es[k].add(
+                c.inference.estimate,
+                c.inference.ci_low,
+                c.inference.ci_high,
+                effect(c.event_time),
+            );
+        }
+        let (y, periods, first) = wide_from_panel(&p).unwrap();
+        let fit = cs_att_gt(&y, &periods, &first, CsControl::Never, 0.95).unwrap();
+        let si = fit.simple().unwrap().inference;
+        cs.add(si.estimate, si.ci_low, si.ci_high, truth);
+        let (by_e, _) = fit.dynamic().unwrap();
+        for d in by_e
+            .iter()
+            .filter(|d| (0..4).contains(&d.event_time.unwrap()))
+        {
+            let k = d.event_time.unwrap() as usize;
+            csd[k].add(
+                d.inference.estimate,
+                d.inference.ci_low,
+                d.inference.ci_high,
+                effect(k as i64),
+            );
+        }
+    }
+    println!("\n### {name} ({draws} draws)\n");
+    println!("| estimate | truth | mean bias | 95% CI coverage |\n|---|---|---|---|");
+    println!("{}", naive.row("naive treated vs untreated rows", truth));
+    println!("{}", twfe.row("static TWFE (`twfe_did`)", truth));
+    println!(
+        "{}",
+        cs.row("Callaway-Sant'Anna simple (`cs_simple`)", truth)
+    );
+    for k in 0..4 {
+        println!(
+            "{}",
+            es[k].row(&format!("event study e = {k}"), effect(k as i64))
+        );
+        println!(
+            "{}",
+            csd[k].row(&format!("`cs_dynamic` e = {k}"), effect(k as i64))
+        );
+    }
+    (naive, twfe, cs)
+}
+
+#[test]
+#[ignore = "simulation: about 10 s in debug; see the module docs"]
+fn coverage_over_seeded_draws() {
+    let draws: u64 = std::env::var("DID_DRAWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let (naive, twfe, cs) = scenario(
+        "Effects growing with time since adoption (1 + 0.5e)",
+        &|e| 1.0 + 0.5 * e as f64,
+        draws,
+    );
+    assert!(naive.coverage() < 0.05 && twfe.coverage() < 0.5);
+    assert!(
+        (0.93..=0.97).contains(&cs.coverage()),
+        "cs_simple coverage {}",
+        cs.coverage()
+    );
+    let (_, twfe, cs) = scenario("A common effect of 2", &|_| 2.0, draws);
+    assert!(
+        (0.93..=0.97).contains(&twfe.coverage()),
+        "TWFE coverage {}",
+        twfe.coverage()
+    );
+    assert!((0.93..=0.97).contains(&cs.coverage()));
+}

@@ -160,3 +160,91 @@ fn bad_increments_are_errors() {
         .is_err()
     );
 }
+
+#[test]
+fn a_pilot_with_costs_reports_the_cost_per_extra_person_in_both_languages() {
+    use via_eval::analysis::{self, Options, Privacy, Threshold};
+    let spec = via_eval::config::load_slug(&root().join("pilots"), "leren-en-werken").unwrap();
+    let input = via_eval::prepare::load(&spec, &root().join("notebooks-data"), &Default::default())
+        .unwrap()
+        .input;
+    let r = analysis::run(
+        &spec,
+        &input,
+        &Options::default(),
+        Privacy::Control(Threshold::default()),
+    )
+    .unwrap();
+    let c = r.costs.as_ref().expect("leren-en-werken declares [costs]");
+    assert_eq!(c.outcome, "work_12m");
+    let x = &c.comparisons[0];
+    let e = r
+        .estimates
+        .iter()
+        .find(|e| e.outcome == "work_12m" && e.subset == "pooled" && e.headline)
+        .unwrap();
+    assert_eq!(x.incremental_cost, 6500.0);
+    assert_eq!(x.incremental_effect, e.estimate);
+    assert_close("icer", x.icer.unwrap(), 6500.0 / e.estimate);
+    // The effect's interval contains 0, so Fieller's set is unbounded.
+    assert!(e.ci_low < 0.0);
+    assert!(
+        matches!(x.fieller, FiellerSet::TwoRays { .. }),
+        "{:?}",
+        x.fieller
+    );
+    assert_eq!(
+        x.acceptability.len(),
+        via_eval::analysis::costs::CURVE_POINTS
+    );
+    assert!(
+        x.acceptability
+            .windows(2)
+            .all(|w| w[0].probability <= w[1].probability)
+    );
+    for (lang, words) in [
+        (
+            via_eval::config::Lang::En,
+            ["Cost per extra person", "unbounded", "ILLUSTRATIVE"],
+        ),
+        (
+            via_eval::config::Lang::Nl,
+            ["Kosten per extra persoon", "onbegrensd", "ILLUSTRATIEVE"],
+        ),
+    ] {
+        let md = via_eval::report::markdown::render(&via_eval::report::document::build(&r, lang));
+        for w in words {
+            assert!(md.contains(w), "{lang:?}: '{w}' missing");
+        }
+        assert!(md.contains("acceptability.png"));
+    }
+}
+
+#[test]
+fn costs_must_name_every_arm_and_a_source() {
+    let text = std::fs::read_to_string(root().join("pilots/leren-en-werken.toml")).unwrap();
+    let path = std::path::Path::new("pilots/leren-en-werken.toml");
+    let missing = text.replace("  { arm = \"vergelijking\", cost = 0.0 },\n", "");
+    assert_ne!(missing, text);
+    let e = via_eval::config::PilotSpec::from_toml(&missing, path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("costs.per_person") && e.contains("vergelijking"),
+        "{e}"
+    );
+    let negative = text.replace("cost = 6500.0", "cost = -1.0");
+    let e = via_eval::config::PilotSpec::from_toml(&negative, path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("0 or more"), "{e}");
+    let wrong = text.replace(
+        "outcome = \"work_12m\"\nper_person",
+        "outcome = \"months_to_job\"\nper_person",
+    );
+    assert_ne!(wrong, text);
+    let e = via_eval::config::PilotSpec::from_toml(&wrong, path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("time to an event"), "{e}");
+}

@@ -19,6 +19,7 @@
 
 mod adjusted_cox;
 pub mod balance;
+pub mod costs;
 pub mod did;
 pub mod disclosure;
 pub mod estimate;
@@ -119,6 +120,7 @@ pub fn run(
     if spec.data.layout == crate::config::DataLayout::Person {
         r.flow = flow::flow(&r);
     }
+    r.costs = spec.costs.as_ref().and_then(|c| costs::costs(c, &r));
     // The plain-language findings quote only what was published.
     r.summary = findings::summarise(&r);
     Ok(r)
@@ -583,6 +585,7 @@ fn analyse(
         balance: Vec::new(),
         subgroups: Default::default(),
         flow: Vec::new(),
+        costs: None,
     })
 }
 

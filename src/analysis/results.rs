@@ -373,6 +373,10 @@ pub struct PilotResults {
     pub subgroups: super::subgroups::SubgroupResults,
     /// Participant flow per primary outcome and arm ([`super::flow`]).
     pub flow: Vec<super::flow::FlowRow>,
+    /// Pilots with `[costs]`: the cost per extra person with the outcome
+    /// ([`super::costs`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub costs: Option<super::costs::CostResults>,
 }
 
 impl PilotResults {

@@ -118,6 +118,15 @@ pub fn render_outputs_named(
     ));
     files.push(("effects.png".into(), png.clone()));
     pngs.insert("effects".to_string(), png);
+    if let Some(c) = charts::acceptability_chart(r, lang) {
+        let png = crate::plot::power_chart_png(&c)?;
+        files.push((
+            "acceptability.svg".into(),
+            crate::plot::power_chart_svg(&c)?.into_bytes(),
+        ));
+        files.push(("acceptability.png".into(), png.clone()));
+        pngs.insert("acceptability".to_string(), png);
+    }
     if let Some(c) = charts::flow_chart(r, lang) {
         let png = crate::plot::flow_chart_png(&c)?;
         files.push((

@@ -193,6 +193,43 @@ pub struct PilotDraft {
     pub multiplicity: Option<String>,
     #[serde(default)]
     pub attrition_margin: Option<f64>,
+    #[serde(default)]
+    pub costs: Option<CostsDraft>,
+}
+
+/// `[costs]`: the cost per person of each arm, for the cost per extra person with the
+/// outcome.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostsDraft {
+    /// The outcome whose extra persons are counted (a binary outcome: an extra person
+    /// in work).
+    pub outcome: String,
+    /// Cost per person (euros) of every arm.
+    pub per_person: Vec<ArmCostDraft>,
+    /// Where the costs come from, in both languages.
+    pub source: Text,
+    /// Largest value of one extra person with the outcome on the acceptability curve
+    /// (euros; default 100,000).
+    #[serde(default)]
+    pub max_value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmCostDraft {
+    pub arm: String,
+    pub cost: f64,
+}
+
+/// Validated `[costs]`: a cost per person for every arm, in euros.
+#[derive(Debug, Clone, Serialize)]
+pub struct Costs {
+    pub outcome: String,
+    /// (arm value, cost per person), in the order of the arms.
+    pub per_person: Vec<(String, f64)>,
+    pub source: Text,
+    pub max_value: f64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -348,6 +385,8 @@ pub struct PilotSpec {
     /// Subgroups for effects per level of primary outcomes (exploratory unless
     /// pre-registered).
     pub subgroups: Vec<Subgroup>,
+    /// Costs per person per arm, for the cost per extra person with the outcome.
+    pub costs: Option<Costs>,
     pub outcomes: Vec<OutcomeSpec>,
     pub sources: Vec<String>,
     /// How headline p-values are adjusted for multiple testing (primary and secondary
@@ -1147,6 +1186,10 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
         validate_margins(raw.multiplicity.as_deref(), raw.attrition_margin, origin)?;
     let projects = validate_projects(raw.projects, &design, origin)?;
     let subgroups = validate_subgroups(raw.subgroups, &arms, &outcomes, origin)?;
+    let costs = raw
+        .costs
+        .map(|c| validate_costs(c, &arms, &outcomes, origin))
+        .transpose()?;
     let spec = PilotSpec {
         slug: raw.slug,
         title: raw.title,
@@ -1158,6 +1201,7 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
         covariates: raw.covariates,
         projects,
         subgroups,
+        costs,
         outcomes,
         sources: raw.sources,
         multiplicity,
@@ -1173,6 +1217,89 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
     )
     .map_err(|msg| origin.error(msg))?;
     Ok(spec)
+}
+
+/// Check `[costs]`: a known binary or continuous outcome, one finite cost for every arm
+/// and no other, a source, a positive largest value.
+fn validate_costs(
+    raw: CostsDraft,
+    arms: &Arms,
+    outcomes: &[OutcomeSpec],
+    origin: Origin,
+) -> Result<Costs> {
+    let Some(o) = outcomes.iter().find(|o| o.id == raw.outcome) else {
+        return Err(origin.error(format!(
+            "`costs.outcome` \"{}\" is not an outcome of this config; name one of: {}",
+            raw.outcome,
+            outcomes
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    if o.kind == OutcomeKind::TimeToEvent {
+        return Err(origin.error(format!(
+            "`costs.outcome` \"{}\" is a time to an event; name a yes/no outcome (an extra person in work) or a continuous one",
+            o.id
+        )));
+    }
+    let mut per_person = Vec::new();
+    for a in &arms.values {
+        let found: Vec<&ArmCostDraft> =
+            raw.per_person.iter().filter(|c| c.arm == a.value).collect();
+        match found.as_slice() {
+            [c] if c.cost.is_finite() && c.cost >= 0.0 => {
+                per_person.push((a.value.clone(), c.cost))
+            }
+            [c] => {
+                return Err(origin.error(format!(
+                    "`costs.per_person`: the cost of arm \"{}\" is {}; give a cost of 0 or more in euros",
+                    a.value, c.cost
+                )));
+            }
+            [] => {
+                return Err(origin.error(format!(
+                    "`costs.per_person` has no cost for arm \"{}\"; give every arm a cost per person (0 for no extra cost)",
+                    a.value
+                )));
+            }
+            _ => {
+                return Err(origin.error(format!(
+                    "`costs.per_person` names arm \"{}\" twice",
+                    a.value
+                )));
+            }
+        }
+    }
+    if let Some(c) = raw
+        .per_person
+        .iter()
+        .find(|c| !arms.values.iter().any(|a| a.value == c.arm))
+    {
+        return Err(origin.error(format!(
+            "`costs.per_person` names arm \"{}\", which is not an arm of this config",
+            c.arm
+        )));
+    }
+    if raw.source.nl.trim().is_empty() || raw.source.en.trim().is_empty() {
+        return Err(origin.error(
+            "`costs.source` is empty; say where the costs come from, in Dutch and English"
+                .to_string(),
+        ));
+    }
+    let max_value = raw.max_value.unwrap_or(100_000.0);
+    if !(max_value.is_finite() && max_value > 0.0) {
+        return Err(
+            origin.error("`costs.max_value` must be a positive number of euros".to_string())
+        );
+    }
+    Ok(Costs {
+        outcome: raw.outcome,
+        per_person,
+        source: raw.source,
+        max_value,
+    })
 }
 
 /// Check the `[[subgroups]]`: a column named once, neither the arm column nor an

@@ -466,3 +466,59 @@ pub fn flow_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::FlowChart
         lang,
     })
 }
+
+/// The acceptability curve of the first cost comparison: the probability that the
+/// approach is worth its cost against the value of one extra person with the outcome.
+/// Drawn by the power-curve renderer (a probability against a value). From `r.costs`.
+pub fn acceptability_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::PowerChart> {
+    let c = r.costs.as_ref()?;
+    let x = c.comparisons.first()?;
+    let o = r.outcome(&c.outcome)?;
+    let curve: Vec<(f64, f64)> = x
+        .acceptability
+        .iter()
+        .map(|p| (p.value, p.probability))
+        .collect();
+    let mid = curve
+        .iter()
+        .find(|p| p.1 >= 0.5)
+        .copied()
+        .unwrap_or(*curve.last()?);
+    Some(crate::plot::PowerChart {
+        title: format!(
+            "{}: {}",
+            r.title.get(lang),
+            tr(lang, "is het de kosten waard?", "is it worth the cost?")
+        ),
+        subtitle: format!(
+            "{} vs {}. {}",
+            r.arm_label(&x.treated, lang),
+            r.arm_label(&x.control, lang),
+            tr(
+                lang,
+                "Kans dat de aanpak de kosten waard is, als één extra persoon met de uitkomst zoveel euro waard is.",
+                "Probability that the approach is worth its cost, if one extra person with the outcome is worth this many euros.",
+            )
+        ),
+        x_label: format!(
+            "{} ({}, €)",
+            tr(
+                lang,
+                "Waarde van één extra persoon",
+                "Value of one extra person"
+            ),
+            o.label.get(lang)
+        ),
+        y_label: tr(
+            lang,
+            "Kans dat het de kosten waard is",
+            "Probability it is worth the cost",
+        )
+        .into(),
+        curve,
+        marker: mid,
+        target: Some(0.5),
+        note: footer(r, lang),
+        lang,
+    })
+}

@@ -403,6 +403,114 @@ fn subgroup_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     }
 }
 
+/// The cost per extra person with the outcome: per comparison the costs per person,
+/// the ICER with Fieller's interval in plain words, and the acceptability curve.
+fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let Some(c) = &r.costs else { return };
+    let Some(o) = r.outcome(&c.outcome) else {
+        return;
+    };
+    let binary = o.kind == OutcomeKind::Binary;
+    b.push(Heading(
+        2,
+        if binary {
+            tr(
+                lang,
+                "Kosten per extra persoon met de uitkomst",
+                "Cost per extra person with the outcome",
+            )
+            .into()
+        } else {
+            tr(
+                lang,
+                "Kosten per extra eenheid van de uitkomst",
+                "Cost per extra unit of the outcome",
+            )
+            .into()
+        },
+    ));
+    let euro = |x: f64| {
+        let s = format!("{:.0}", x.abs());
+        // Thousands: a point in Dutch, a comma in English.
+        let sep = if lang == Lang::Nl { '.' } else { ',' };
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(ch);
+        }
+        format!("{}€{out}", if x < 0.0 { "−" } else { "" })
+    };
+    let conf = format!("{:.0}", 100.0 * r.conf_level);
+    for x in &c.comparisons {
+        let t = r.arm_label(&x.treated, lang);
+        let k = r.arm_label(&x.control, lang);
+        let what = o.label.get(lang).to_lowercase();
+        let costs = match lang {
+            Lang::Nl => format!(
+                "Kosten per persoon: {t} {}, {k} {} (verschil {}).",
+                euro(x.cost_treated),
+                euro(x.cost_control),
+                euro(x.incremental_cost)
+            ),
+            Lang::En => format!(
+                "Cost per person: {t} {}, {k} {} (difference {}).",
+                euro(x.cost_treated),
+                euro(x.cost_control),
+                euro(x.incremental_cost)
+            ),
+        };
+        let ratio = match x.icer {
+            Some(v) if v >= 0.0 && x.incremental_effect > 0.0 => match lang {
+                Lang::Nl => format!("Elke extra persoon ({what}) kost ongeveer {}.", euro(v)),
+                Lang::En => format!("Each extra person ({what}) costs about {}.", euro(v)),
+            },
+            Some(_) if x.incremental_effect > 0.0 => tr(lang, "De aanpak is goedkoper én heeft meer effect.", "The approach is cheaper and has more effect.").into(),
+            Some(_) => tr(lang, "Het geschatte effect is niet positief: een bedrag per extra persoon heeft dan geen betekenis.", "The estimated effect is not positive: an amount per extra person then has no meaning.").into(),
+            None => tr(lang, "Het geschatte effect is nul: er is geen bedrag per extra persoon.", "The estimated effect is zero: there is no amount per extra person.").into(),
+        };
+        let interval = match x.fieller {
+            crate::stats::cost::FiellerSet::Bounded { low, high } => match lang {
+                Lang::Nl => format!("{conf}%-interval (Fieller): {} tot {}.", euro(low), euro(high)),
+                Lang::En => format!("{conf}% interval (Fieller): {} to {}.", euro(low), euro(high)),
+            },
+            _ => tr(
+                lang,
+                "Het interval (Fieller) is onbegrensd: omdat een effect niet is aangetoond, kunnen de data niet zeggen wat een extra persoon kost.",
+                "The interval (Fieller) is unbounded: because an effect was not shown, the data cannot say what an extra person costs.",
+            )
+            .into(),
+        };
+        let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+        let head = if several {
+            format!("{t} vs {k}: ")
+        } else {
+            String::new()
+        };
+        b.push(Paragraph(format!("{head}{costs} {ratio} {interval}")));
+    }
+    b.push(Chart {
+        stem: "acceptability".into(),
+        alt: tr(
+            lang,
+            "Kans dat de aanpak de kosten waard is, tegen de waarde van één extra persoon met de uitkomst",
+            "Probability that the approach is worth its cost, against the value of one extra person with the outcome",
+        )
+        .into(),
+    });
+    b.push(Paragraph(format!(
+        "{} {}",
+        tr(
+            lang,
+            "De curve geeft per waarde van één extra persoon met de uitkomst de kans dat de aanpak die waarde opbrengt (normale benadering; kosten per persoon vast). Bron van de kosten:",
+            "The curve gives, per value of one extra person with the outcome, the probability that the approach is worth it (normal approximation; costs per person fixed). Source of the costs:",
+        ),
+        c.source.get(lang)
+    )));
+}
+
 /// The findings in plain words, one box per primary outcome and comparison, then the
 /// effects chart: what a reader should see first.
 fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
@@ -892,6 +1000,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     balance_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
     subgroup_blocks(r, lang, &mut b);
+    cost_blocks(r, lang, &mut b);
     for o in &r.outcomes {
         outcome_blocks(r, o, lang, &mut b);
     }

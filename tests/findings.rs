@@ -98,6 +98,9 @@ fn every_number_in_a_summary_sentence_is_in_the_results() {
                 if let Some(m) = e.mde {
                     add(m * fd);
                 }
+                for v in [e.e_value, e.e_value_ci].into_iter().flatten() {
+                    add(v);
+                }
                 for arm in [&e.treated, &e.control] {
                     if let Some(s) = r.arm_summary(&e.outcome, &e.subset, arm) {
                         add(s.mean * o.display_factor);
@@ -112,10 +115,11 @@ fn every_number_in_a_summary_sentence_is_in_the_results() {
                 allowed.extend(["95".into(), "80".into(), "0,001".into(), "0.001".into()]);
                 // Digits inside arm and outcome labels ("2019", "12 months").
                 let labels = format!(
-                    "{} {} {}",
+                    "{} {} {} {}",
                     r.arm_label(&e.treated, lang),
                     r.arm_label(&e.control, lang),
-                    o.unit.get(lang)
+                    o.unit.get(lang),
+                    o.label.get(lang)
                 );
                 let in_labels = numbers_in(&labels);
                 for n in numbers_in(text) {
@@ -419,4 +423,36 @@ fn the_flow_adds_up_and_agrees_with_a_count_of_the_data() {
             }
         }
     }
+}
+
+#[test]
+fn without_a_lottery_every_estimate_says_how_strong_a_hidden_confounder_must_be() {
+    let r = protected("leren-en-werken");
+    let e = r
+        .estimates
+        .iter()
+        .find(|e| e.outcome == "work_12m" && e.subset == analysis::POOLED && e.headline)
+        .unwrap();
+    // By hand (VanderWeele & Ding 2017): RR = (p0 + RD) / p0 with the comparison share.
+    let p0 = r
+        .arm_summary("work_12m", analysis::POOLED, &e.control)
+        .unwrap()
+        .mean;
+    let rr = (p0 + e.estimate) / p0;
+    assert_close("E-value", e.e_value.unwrap(), rr + (rr * (rr - 1.0)).sqrt());
+    // The interval contains 0: the E-value of the limit is 1.
+    assert_eq!(e.e_value_ci, Some(1.0));
+    assert!(r.summary[0].text.en.contains("E-value"));
+    assert!(r.summary[0].text.nl.contains("E-waarde"));
+    // A randomised pilot has none.
+    let u = protected("uwv-dienstverlening-ww");
+    assert!(u.estimates.iter().all(|e| e.e_value.is_none()));
+    assert!(u.summary.iter().all(|f| !f.text.en.contains("E-value")));
+    // Withheld estimates have none.
+    assert!(
+        r.estimates
+            .iter()
+            .filter(|e| e.suppressed)
+            .all(|e| e.e_value.is_none())
+    );
 }

@@ -376,10 +376,47 @@ fn sentences(r: &PilotResults, o: &OutcomeMeta, e: &EstimateRow, v: Verdict, lan
         );
     }
     format!(
-        "{} {} {} {}",
+        "{} {} {} {}{}",
         compared(r, o, e, lang),
         effect(o, e, lang),
         how_sure(r, o, e, v, lang),
-        design_caveat(r.design, lang)
+        design_caveat(r.design, lang),
+        e_value_words(o, e, lang)
     )
+}
+
+/// Without a lottery: the E-value in plain words (" An unmeasured difference would
+/// have to ..."), or nothing.
+fn e_value_words(o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> String {
+    let (Some(ev), Some(ci)) = (e.e_value, e.e_value_ci) else {
+        return String::new();
+    };
+    let what = o.label.get(lang).to_lowercase();
+    let x = num(ev, lang);
+    let limit = if ci <= 1.0 {
+        tr(
+            lang,
+            " Het interval omvat nul (geen effect) al.",
+            " The interval already includes zero (no effect).",
+        )
+    } else {
+        match lang {
+            Lang::Nl => format!(
+                " Voor de grens van het interval die het dichtst bij geen effect ligt is dat {}.",
+                num(ci, lang)
+            ),
+            Lang::En => format!(
+                " For the interval limit nearest to no effect it is {}.",
+                num(ci, lang)
+            ),
+        }
+    };
+    match lang {
+        Lang::Nl => format!(
+            " Een niet gemeten verschil tussen de groepen zou deelname en de uitkomst ({what}) elk ongeveer {x} keer zo waarschijnlijk moeten maken om deze schatting te verklaren (E-waarde).{limit}"
+        ),
+        Lang::En => format!(
+            " An unmeasured difference between the groups would have to make taking part and the outcome ({what}) each about {x} times as likely to explain this estimate away (E-value).{limit}"
+        ),
+    }
 }

@@ -29,6 +29,7 @@ mod from_time;
 pub mod input;
 pub mod meta;
 pub mod results;
+pub mod sensitivity;
 pub mod subgroups;
 pub mod survival;
 mod weighting;
@@ -121,6 +122,10 @@ pub fn run(
         r.flow = flow::flow(&r);
     }
     r.costs = spec.costs.as_ref().and_then(|c| costs::costs(c, &r));
+    // Without a lottery: how strong an unmeasured confounder would have to be.
+    if !spec.design.kind.is_randomised() {
+        sensitivity::add_e_values(&mut r);
+    }
     // The plain-language findings quote only what was published.
     r.summary = findings::summarise(&r);
     Ok(r)

@@ -500,6 +500,33 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         )
         .into(),
     });
+    // The curve's numbers beside it (accessibility): every tenth point.
+    if let Some(x) = c.comparisons.first() {
+        let mut t = vec![vec![
+            tr(
+                lang,
+                "Waarde van één extra persoon",
+                "Value of one extra person",
+            )
+            .to_string(),
+            tr(
+                lang,
+                "Kans dat het de kosten waard is",
+                "Probability it is worth the cost",
+            )
+            .to_string(),
+        ]];
+        for p in x.acceptability.iter().step_by(10) {
+            t.push(vec![
+                euro(p.value),
+                format!(
+                    "{}%",
+                    localise(&format!("{:.0}", 100.0 * p.probability), lang)
+                ),
+            ]);
+        }
+        b.push(Table(t));
+    }
     b.push(Paragraph(format!(
         "{} {}",
         tr(

@@ -17,9 +17,10 @@ use crate::stats::describe::{Moments, standardised_mean_difference};
 /// imbalanced (0.1, Austin 2009; Stuart 2010).
 pub const SMD_FLAG: f64 = 0.1;
 
-/// One covariate's balance in one comparison.
+/// One covariate's baseline balance in one comparison (pooled SD; the weighting
+/// estimators' before/after balance, treated SD, is [`super::BalanceRow`]).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct BalanceRow {
+pub struct BaselineBalance {
     pub covariate: String,
     /// "<treated> vs <control>", arm values as in the data.
     pub comparison: String,
@@ -47,7 +48,7 @@ pub(crate) fn balance(
     arms: &[String],
     control: usize,
     threshold: Option<usize>,
-) -> Vec<BalanceRow> {
+) -> Vec<BaselineBalance> {
     let mut out = Vec::new();
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
         for (name, values) in &units.covariates {
@@ -70,7 +71,7 @@ pub(crate) fn balance(
             let suppressed = small(&xt) || small(&xc);
             let smd = standardised_mean_difference(mt, mc, binary).filter(|_| !suppressed);
             let finite = |m: Moments| (m.n > 0 && !suppressed).then_some(m.mean);
-            out.push(BalanceRow {
+            out.push(BaselineBalance {
                 covariate: name.clone(),
                 comparison: format!("{treated} vs {}", arms[control]),
                 treated: treated.clone(),

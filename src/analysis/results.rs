@@ -367,7 +367,7 @@ pub struct PilotResults {
     pub summary: Vec<super::findings::Finding>,
     /// Baseline balance of the covariates per comparison on the whole sample
     /// ([`super::balance`]); empty without covariates or with aggregated data.
-    pub balance: Vec<super::balance::BalanceRow>,
+    pub balance: Vec<super::balance::BaselineBalance>,
     /// Effects per level of the config's subgroups for the primary outcomes, and the
     /// interaction tests ([`super::subgroups`]); exploratory unless pre-registered.
     pub subgroups: super::subgroups::SubgroupResults,

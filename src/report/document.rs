@@ -239,7 +239,7 @@ fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         tr(lang, "Gestand. verschil", "Std. difference").to_string(),
     ]);
     let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
-    let value = |row: &crate::analysis::balance::BalanceRow, m: Option<f64>| match m {
+    let value = |row: &crate::analysis::balance::BaselineBalance, m: Option<f64>| match m {
         None if row.suppressed => withheld(),
         None => "–".into(),
         Some(m) if row.binary => format!("{}%", localise(&fmt_value(100.0 * m), lang)),

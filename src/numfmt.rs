@@ -46,3 +46,46 @@ pub fn localise(s: &str, lang: Lang) -> String {
         Lang::En => s.to_string(),
     }
 }
+
+/// A number as readers in `lang` write it: decimal comma and dot grouping in Dutch,
+/// decimal point and comma grouping in English, a true minus sign, and no "−0".
+pub fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let (group, point) = match lang {
+        Lang::Nl => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let plain = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match plain.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (plain.as_str(), None),
+    };
+    let mut out = String::new();
+    if v < 0.0 && plain.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.push('\u{2212}');
+    }
+    let digits: Vec<char> = int.chars().collect();
+    for (i, d) in digits.iter().enumerate() {
+        if digits.len() >= 4 && i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(group);
+        }
+        out.push(*d);
+    }
+    if let Some(f) = frac {
+        out.push(point);
+        out.push_str(f);
+    }
+    out
+}
+
+/// A number such as a time horizon: without decimals when it is whole ("24"), else as
+/// [`fmt_value`], with the Dutch decimal comma.
+pub fn fmt_whole_or_value(x: f64, lang: Lang) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e9 {
+        format!("{x:.0}")
+    } else {
+        localise(&fmt_value(x), lang)
+    }
+}

@@ -23,7 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // `data::Numbers` only (see EXCEPTIONS): the analysis never sees a frame or a path.
     ("analysis", &["config", "stats", "numfmt", "error"]),
     ("prepare", &["analysis", "config", "data", "stats", "error"]),
-    ("plot", &["config", "stats", "error"]),
+    ("plot", &["config", "numfmt", "stats", "error"]),
     (
         "report",
         &["analysis", "config", "numfmt", "plot", "stats", "error"],

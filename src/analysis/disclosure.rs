@@ -133,6 +133,13 @@ impl Privacy {
             Threshold::new(threshold).map(Self::Control)
         }
     }
+    /// The threshold in persons; None without disclosure control.
+    pub fn threshold(self) -> Option<usize> {
+        match self {
+            Self::Control(t) => Some(t.get()),
+            Self::Off => None,
+        }
+    }
     /// Units a default time horizon needs at risk in every arm: the threshold, or the
     /// default one without control (so the horizon does not depend on the flag).
     pub fn min_persons(self) -> usize {
@@ -520,17 +527,7 @@ fn follow_summaries(r: &mut PilotResults, k: usize) -> bool {
         if is_hidden(&e.outcome, &e.subset, &e.treated) {
             changed = true;
             e.suppressed = true;
-            e.estimate = f64::NAN;
-            e.std_error = f64::NAN;
-            e.statistic = f64::NAN;
-            e.ci_low = f64::NAN;
-            e.ci_high = f64::NAN;
-            e.p_value = f64::NAN;
-            e.p_value_adjusted = e.p_value_adjusted.map(|_| f64::NAN);
-            e.mde = e.mde.map(|_| f64::NAN);
-            e.n_treated = None;
-            e.n_control = None;
-            e.df = e.df.map(|_| f64::NAN);
+            e.withhold_numbers();
         }
     }
     for t in &mut r.tests {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{EstimateRow, OutcomeMeta, POOLED, PilotResults, Scale};
 use crate::config::{Better, DesignKind, Lang, OutcomeKind, Text};
-use crate::numfmt::{fmt_p, fmt_value, localise};
+use crate::numfmt::{fmt_p, fmt_value, fmt_whole_or_value, localise};
 
 /// What the headline estimate of a primary outcome shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,15 +117,6 @@ fn num(x: f64, lang: Lang) -> String {
     localise(&fmt_value(x), lang)
 }
 
-/// A horizon: without decimals when it is a whole number.
-fn whole(x: f64, lang: Lang) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e9 {
-        format!("{x:.0}")
-    } else {
-        num(x, lang)
-    }
-}
-
 /// A signed number ("+3.97", "−0.61").
 fn signed(x: f64, lang: Lang) -> String {
     let s = num(x, lang);
@@ -163,10 +154,14 @@ fn compared(r: &PilotResults, o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> S
         .map(|h| match lang {
             Lang::Nl => format!(
                 " (gemiddelde over de eerste {} {})",
-                whole(h, lang),
+                fmt_whole_or_value(h, lang),
                 o.unit.nl
             ),
-            Lang::En => format!(" (average over the first {} {})", whole(h, lang), o.unit.en),
+            Lang::En => format!(
+                " (average over the first {} {})",
+                fmt_whole_or_value(h, lang),
+                o.unit.en
+            ),
         })
         .unwrap_or_default();
     match (mean(&e.treated), mean(&e.control)) {

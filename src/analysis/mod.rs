@@ -111,10 +111,10 @@ pub fn run(
     r.meta = meta::pool_projects(&r);
     if spec.data.layout == crate::config::DataLayout::Person {
         let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-        let threshold = threshold_of(privacy);
+        let threshold = privacy.threshold();
         r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
     }
-    let (subgroups, notes) = subgroups::analyse(spec, input, opts, threshold_of(privacy));
+    let (subgroups, notes) = subgroups::analyse(spec, input, opts, privacy.threshold());
     r.subgroups = subgroups;
     r.notes.extend(notes);
     // Rows of aggregated data are groups, not persons: no flow of persons to draw.
@@ -129,14 +129,6 @@ pub fn run(
     // The plain-language findings quote only what was published.
     r.summary = findings::summarise(&r);
     Ok(r)
-}
-
-/// The disclosure threshold in persons; None without disclosure control.
-fn threshold_of(privacy: Privacy) -> Option<usize> {
-    match privacy {
-        Privacy::Control(t) => Some(t.get()),
-        Privacy::Off => None,
-    }
 }
 
 /// What every outcome's analysis reads: the spec, the units and the options, and how

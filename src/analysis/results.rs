@@ -132,6 +132,22 @@ pub struct EffectiveN {
 }
 
 impl EstimateRow {
+    /// Null every number of the row and its group sizes (NaN, None), as disclosure
+    /// control publishes a withheld estimate; `suppressed` is the caller's to set.
+    pub fn withhold_numbers(&mut self) {
+        self.estimate = f64::NAN;
+        self.std_error = f64::NAN;
+        self.statistic = f64::NAN;
+        self.ci_low = f64::NAN;
+        self.ci_high = f64::NAN;
+        self.p_value = f64::NAN;
+        self.p_value_adjusted = self.p_value_adjusted.map(|_| f64::NAN);
+        self.mde = self.mde.map(|_| f64::NAN);
+        self.n_treated = None;
+        self.n_control = None;
+        self.df = self.df.map(|_| f64::NAN);
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: &ComparisonKey,

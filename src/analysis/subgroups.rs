@@ -392,7 +392,6 @@ impl Comparison<'_> {
 /// estimated (fewer than 2 units in an arm, estimator `not_estimated`): every number
 /// null.
 fn withheld_row(key: &ComparisonKey, withheld: bool, conf_level: f64) -> EstimateRow {
-    let nan = f64::NAN;
     let mut e = EstimateRow::new(
         key,
         if withheld {
@@ -403,20 +402,11 @@ fn withheld_row(key: &ComparisonKey, withheld: bool, conf_level: f64) -> Estimat
         None,
         None,
         super::Scale::Difference,
-        crate::stats::Inference {
-            estimate: nan,
-            std_error: nan,
-            statistic: nan,
-            df: None,
-            p_value: nan,
-            ci_low: nan,
-            ci_high: nan,
-        },
+        crate::stats::Inference::wald(0.0, 1.0, None, conf_level),
         conf_level,
         (0, 0),
     );
+    e.withhold_numbers();
     e.suppressed = withheld;
-    e.n_treated = None;
-    e.n_control = None;
     e
 }

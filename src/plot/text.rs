@@ -9,6 +9,7 @@
 use plotters::style::{FontDesc, FontFamily, FontStyle};
 
 use crate::config::Lang;
+pub(crate) use crate::numfmt::format_number;
 
 /// A text face: plotters size units (about 1.16 x the em size in pixels) and weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,39 +126,6 @@ pub(crate) fn fit_line(text: &str, font: Font, max_width: f64) -> String {
     } else {
         with_ellipsis(text, font, max_width)
     }
-}
-
-/// A number as readers in `lang` write it: decimal comma and dot grouping in Dutch,
-/// decimal point and comma grouping in English, a true minus sign, and no "−0".
-pub(crate) fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    let (group, point) = match lang {
-        Lang::Nl => ('.', ','),
-        Lang::En => (',', '.'),
-    };
-    let plain = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match plain.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (plain.as_str(), None),
-    };
-    let mut out = String::new();
-    if v < 0.0 && plain.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.push('\u{2212}');
-    }
-    let digits: Vec<char> = int.chars().collect();
-    for (i, d) in digits.iter().enumerate() {
-        if digits.len() >= 4 && i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(group);
-        }
-        out.push(*d);
-    }
-    if let Some(f) = frac {
-        out.push(point);
-        out.push_str(f);
-    }
-    out
 }
 
 /// Fixed texts the caller does not supply, in the chart's language.

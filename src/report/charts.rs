@@ -83,11 +83,7 @@ pub fn effect_chart(r: &PilotResults, lang: Lang) -> EffectChart {
                     tr(lang, "Verschil in", "Difference in"),
                     o.unit.get(lang),
                     tr(lang, "gemiddelde over de eerste", "mean over the first"),
-                    if h.fract() == 0.0 {
-                        format!("{h:.0}")
-                    } else {
-                        super::localise(&super::fmt_value(h), lang)
-                    },
+                    crate::numfmt::fmt_whole_or_value(h, lang),
                     o.unit.get(lang)
                 ),
                 None => format!(

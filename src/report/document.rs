@@ -431,17 +431,8 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         },
     ));
     let euro = |x: f64| {
-        let s = format!("{:.0}", x.abs());
-        // Thousands: a point in Dutch, a comma in English.
-        let sep = if lang == Lang::Nl { '.' } else { ',' };
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(sep);
-            }
-            out.push(ch);
-        }
-        format!("{}€{out}", if x < 0.0 { "−" } else { "" })
+        let sign = if x < 0.0 { "−" } else { "" };
+        format!("{sign}€{}", crate::numfmt::format_number(x.abs(), 0, lang))
     };
     let conf = format!("{:.0}", 100.0 * r.conf_level);
     for x in &c.comparisons {

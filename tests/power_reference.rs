@@ -217,6 +217,21 @@ fn bad_input_is_a_clear_error() {
     );
 }
 
+/// Found by the property test below: at a 10/90 allocation the smallest defined total
+/// (1 + 9) already reaches the target, and solve_n used to return 2 + 10 because the
+/// nudge that keeps the total defined was rounded up to a whole extra person.
+#[test]
+fn smallest_total_is_not_rounded_past_a_whole_person() {
+    let mut d = Design::new(Outcome::Continuous, Method::Normal);
+    d.alpha = 0.193;
+    d.two_sided = false;
+    d.allocation = 0.1;
+    d.r2 = 0.48;
+    let n = power::solve_n(&d, Effect::D(0.993), 0.5).unwrap();
+    assert_eq!((n.n_treated, n.n_control), (1, 9));
+    assert!(power::power(&d, Effect::D(0.993), 1.0, 9.0).unwrap() >= 0.5);
+}
+
 fn any_design() -> impl Strategy<Value = Design> {
     (
         prop_oneof![Just(Method::T), Just(Method::Normal)],

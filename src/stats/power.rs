@@ -500,7 +500,7 @@ pub fn solve_n(d: &Design, effect: Effect, target: f64) -> StatsResult<SampleSiz
     };
     lo *= 1.0 + 1e-12;
     if pw(lo)? >= target {
-        return Ok(round_up(lo, a));
+        return settle(lo, a, |t, c| power(d, effect, t, c), target);
     }
     let mut hi = 2.0 * lo;
     while pw(hi)? < target {
@@ -513,7 +513,40 @@ pub fn solve_n(d: &Design, effect: Effect, target: f64) -> StatsResult<SampleSiz
         }
     }
     let n = bisect(lo, hi, target, pw)?;
-    Ok(round_up(n, a))
+    settle(n, a, |t, c| power(d, effect, t, c), target)
+}
+
+/// Whole arm sizes for the solved total `n`: each arm rounded up, except that an arm
+/// within 1e-9 (relative) of a whole number is taken as that number when the design
+/// still reaches the target with it. Without this, the 1e-12 nudge that keeps the
+/// smallest total defined (or the bisection's last step) can add a whole person to
+/// an arm (1.000000000001 rounded up is 2).
+fn settle(
+    n: f64,
+    a: f64,
+    power_at: impl Fn(f64, f64) -> StatsResult<f64>,
+    target: f64,
+) -> StatsResult<SampleSize> {
+    let up = round_up(n, a);
+    let near = |x: f64| {
+        let r = x.round();
+        if r >= 1.0 && (x - r).abs() <= 1e-9 * r {
+            r
+        } else {
+            x.ceil()
+        }
+    };
+    let (t, c) = (near(a * n), near((1.0 - a) * n));
+    if (t as u64, c as u64) != (up.n_treated, up.n_control)
+        && power_at(t, c).is_ok_and(|p| p >= target)
+    {
+        return Ok(SampleSize {
+            n_total_exact: n,
+            n_treated: t as u64,
+            n_control: c as u64,
+        });
+    }
+    Ok(up)
 }
 
 fn round_up(n: f64, a: f64) -> SampleSize {

@@ -1202,3 +1202,32 @@ fn a_field_of_megabytes_is_read() {
     assert!(long.as_array().is_some_and(|e| e.len() > 2), "{long}");
     assert_eq!(long, estimates("notebooks-data/short.csv"));
 }
+
+#[test]
+fn started_column_with_a_value_other_than_0_or_1() {
+    let config = CONFIG.replace("id = \"pid\"\n", "id = \"pid\"\nstarted = \"event\"\n");
+    // Good data first: the flow counts who started per arm (event = 1 in the control
+    // rows, 0 in the treated rows of this table).
+    let r = results(&config, csv(&table()));
+    let flow = r["flow"].as_array().unwrap();
+    let arm = |a: &str| flow.iter().find(|f| f["arm"] == a).unwrap();
+    assert_eq!(arm("control")["started"], 20);
+    assert_eq!(arm("treated")["started"], 0);
+    assert_eq!(arm("treated")["not_started"], 20);
+    let mut t = table();
+    set(&mut t, 6, "event", "2");
+    pilot_fails(
+        &config,
+        csv(&t),
+        &[
+            "column \"event\" (`data.started`), data row 7",
+            "not 0 or 1",
+        ],
+    );
+    let aggregated = config.replace("id = \"pid\"\n", "layout = \"aggregated\"\n");
+    pilot_fails(
+        &aggregated,
+        csv(&table()),
+        &["`data.started` needs person rows"],
+    );
+}

@@ -380,14 +380,22 @@ fn the_flow_adds_up_and_agrees_with_a_count_of_the_data() {
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
-    let (arm, y) = (col("arm"), col("work_12m"));
+    let (arm, y, st) = (col("arm"), col("work_12m"), col("started"));
     let mut rows = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    // Per arm: started (1), did not start (0), not recorded (empty).
+    let mut starts = std::collections::BTreeMap::<String, [usize; 3]>::new();
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
         let e = rows.entry(f[arm].to_string()).or_default();
         e.0 += 1;
         if f[y].trim().is_empty() {
             e.1 += 1;
+        }
+        let s = starts.entry(f[arm].to_string()).or_default();
+        match f[st].trim() {
+            "1" => s[0] += 1,
+            "0" => s[1] += 1,
+            _ => s[2] += 1,
         }
     }
     let r = protected("uwv-dienstverlening-ww");
@@ -398,8 +406,16 @@ fn the_flow_adds_up_and_agrees_with_a_count_of_the_data() {
         assert_eq!(f.assigned, Some(n), "{}", f.arm);
         assert_eq!(f.missing.no_outcome, Some(missing), "{}", f.arm);
         assert_eq!(f.followed_up, Some(n - missing), "{}", f.arm);
-        assert_eq!(f.started, None);
+        let [yes, no, unknown] = starts[&f.arm];
+        assert!(f.started_recorded);
+        assert_eq!(f.started, Some(yes), "{}", f.arm);
+        assert_eq!(f.not_started, Some(no), "{}", f.arm);
+        assert_eq!(f.started_unknown, Some(unknown), "{}", f.arm);
     }
+    // Personal services: about 9 in 10 started; the control arms all did.
+    let started = |arm: &str| flow.iter().find(|f| f.arm == arm).unwrap().started;
+    assert!(started("persoonlijk").unwrap() < 76_000);
+    assert_eq!(started("handhaving"), Some(10_000));
     // In every pilot, the published counts add up.
     for slug in PILOTS {
         let r = protected(slug);
@@ -407,6 +423,17 @@ fn the_flow_adds_up_and_agrees_with_a_count_of_the_data() {
             if let (Some(a), Some(fu), Some(no)) = (f.assigned, f.followed_up, f.missing.no_outcome)
             {
                 assert_eq!(a, fu + no, "{slug} {} {}", f.outcome, f.arm);
+            }
+            if let (Some(a), Some(y), Some(n), Some(u)) =
+                (f.assigned, f.started, f.not_started, f.started_unknown)
+            {
+                assert_eq!(a, y + n + u, "{slug} {} {}", f.outcome, f.arm);
+            }
+            // A published start count never leaves a small rest to subtract.
+            if let (Some(a), Some(y)) = (f.assigned, f.started) {
+                let rest = a - y;
+                assert!(rest == 0 || rest >= 10, "{slug} {}", f.arm);
+                assert!(y == 0 || y >= 10, "{slug} {}", f.arm);
             }
             if let (Some(fu), Some(an), Some(c), Some(o)) = (
                 f.followed_up,
@@ -455,4 +482,24 @@ fn without_a_lottery_every_estimate_says_how_strong_a_hidden_confounder_must_be(
             .filter(|e| e.suppressed)
             .all(|e| e.e_value.is_none())
     );
+}
+
+#[test]
+fn a_start_count_that_leaves_a_small_rest_is_withheld() {
+    // Intensieve begeleiding: a few in each arm did not start (fewer than 10), so
+    // publishing the starters would give that small number by subtraction.
+    let r = protected("intensieve-begeleiding");
+    assert!(!r.flow.is_empty());
+    for f in &r.flow {
+        assert!(f.started_recorded);
+        assert_eq!(
+            (f.started, f.not_started, f.started_unknown),
+            (None, None, None)
+        );
+    }
+    let blocks = via_eval::report::document::build(&r, via_eval::config::Lang::En);
+    let md = via_eval::report::markdown::render(&blocks);
+    let flow = md.split("## Participant flow").nth(1).unwrap();
+    let row = flow.lines().find(|l| l.contains("| Intensive")).unwrap();
+    assert!(row.contains("suppressed"), "{row}");
 }

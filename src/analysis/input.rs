@@ -65,6 +65,9 @@ pub(crate) struct Units {
     pub(crate) covariate_missing: Option<Vec<bool>>,
     /// The config's subgroups, in its order: each row's level.
     pub(crate) subgroups: Vec<SubgroupLevels>,
+    /// Per row, whether the unit started its arm's programme (`data.started`); None
+    /// without that column, and a row's value None where it is missing.
+    pub(crate) started: Option<Vec<Option<bool>>>,
 }
 
 /// One subgroup column as levels per row: the distinct values, sorted, and each row's

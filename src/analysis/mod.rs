@@ -119,7 +119,12 @@ pub fn run(
     r.notes.extend(notes);
     // Rows of aggregated data are groups, not persons: no flow of persons to draw.
     if spec.data.layout == crate::config::DataLayout::Person {
-        r.flow = flow::flow(&r);
+        let started = input
+            .units
+            .started
+            .as_ref()
+            .map(|s| flow::StartedCount::per_arm(&input.units.arm, s, spec.arms.values.len()));
+        r.flow = flow::flow(&r, started.as_deref());
     }
     r.costs = spec.costs.as_ref().and_then(|c| costs::costs(c, &r));
     // Without a lottery: how strong an unmeasured confounder would have to be.
@@ -298,10 +303,12 @@ fn analyse_from_time(
         r.headline = randomised;
     }
     rows.estimates.extend(res.estimates);
-    let scaled = if ft.per_time_unit == 1.0 {
-        String::new()
+    let (scaled, scaled_nl) = if ft.per_time_unit == 1.0 {
+        (String::new(), String::new())
     } else {
-        format!(" x {}", ft.per_time_unit)
+        let x = format!(" x {}", ft.per_time_unit);
+        let nl = crate::numfmt::localise(&x, crate::config::Lang::Nl);
+        (x, nl)
     };
     let (what_en, what_nl) = match s.o.kind {
         OutcomeKind::Binary => (
@@ -313,7 +320,7 @@ fn analyse_from_time(
         ),
         _ => (
             format!("min(time of \"{}\", {}){scaled}", t.id, ft.by),
-            format!("min(tijd van \"{}\", {}){scaled}", t.id, ft.by),
+            format!("min(tijd van \"{}\", {}){scaled_nl}", t.id, ft.by),
         ),
     };
     let text = if randomised {
@@ -713,14 +720,16 @@ fn attrition_warnings(
                 .and_then(share)
         };
         let margin = spec.attrition_margin * 100.0;
+        let nl = |x: f64| crate::numfmt::localise(&format!("{x:.1}"), crate::config::Lang::Nl);
         let text = match (published(hi.0), published(lo.0)) {
             (Some(h), Some(l)) => Text::new(
                 format!(
-                    "Let op: selectieve uitval. Ontbrekend: {:.1}% in {} tegen {:.1}% in {} (verschil groter dan {margin:.1} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
-                    h * 100.0,
+                    "Let op: selectieve uitval. Ontbrekend: {}% in {} tegen {}% in {} (verschil groter dan {} procentpunt); de vergelijking van volledige gevallen kan vertekend zijn.",
+                    nl(h * 100.0),
                     hi.0,
-                    l * 100.0,
-                    lo.0
+                    nl(l * 100.0),
+                    lo.0,
+                    nl(margin)
                 ),
                 format!(
                     "Warning: differential attrition. Missing: {:.1}% in {} against {:.1}% in {} (a difference above {margin:.1} percentage points); the complete-case comparison may be biased.",
@@ -732,8 +741,10 @@ fn attrition_warnings(
             ),
             _ => Text::new(
                 format!(
-                    "Let op: selectieve uitval. Het aandeel ontbrekende uitkomsten verschilt tussen {} en {} meer dan {margin:.1} procentpunt (de aandelen zijn onderdrukt: ze rusten op te weinig personen); de vergelijking van volledige gevallen kan vertekend zijn.",
-                    hi.0, lo.0
+                    "Let op: selectieve uitval. Het aandeel ontbrekende uitkomsten verschilt tussen {} en {} meer dan {} procentpunt (de aandelen zijn onderdrukt: ze rusten op te weinig personen); de vergelijking van volledige gevallen kan vertekend zijn.",
+                    hi.0,
+                    lo.0,
+                    nl(margin)
                 ),
                 format!(
                     "Warning: differential attrition. The share of missing outcomes differs between {} and {} by more than {margin:.1} percentage points (the shares are suppressed: they rest on too few persons); the complete-case comparison may be biased.",

@@ -268,6 +268,8 @@ pub struct DataDraft {
     pub na: Vec<String>,
     #[serde(default)]
     pub sheet: Option<String>,
+    #[serde(default)]
+    pub started: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -424,6 +426,9 @@ pub struct DataSpec {
     /// How to read the file (separator, decimal comma, encoding, missing-value
     /// markers, worksheet); unset options are detected. See `docs/input-files.md`.
     pub read: ReadOptions,
+    /// A 0/1 column: whether the unit started the programme (or the condition) of its
+    /// arm, for the participant flow. Person-level data only.
+    pub started: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -621,6 +626,9 @@ impl PilotSpec {
         for g in &self.subgroups {
             push(&g.column);
         }
+        if let Some(c) = &self.data.started {
+            push(c);
+        }
         for o in &self.outcomes {
             for c in o.columns() {
                 push(c);
@@ -795,11 +803,25 @@ fn validate_data(d: DataDraft, origin: Origin) -> Result<DataSpec> {
         );
     }
     let read = validate_read(&d, origin)?;
+    let started = match d.started {
+        Some(c) if c.trim().is_empty() => {
+            return Err(origin.error(
+                "`data.started` is empty; name the 0/1 column that says whether a unit started the programme, or remove the key".into(),
+            ));
+        }
+        Some(_) if layout == DataLayout::Aggregated => {
+            return Err(origin.error(
+                "`data.started` needs person rows (`data.layout = \"person\"`): rows of aggregated data are groups, not persons who start; remove the key".into(),
+            ));
+        }
+        s => s,
+    };
     Ok(DataSpec {
         file: d.file,
         id: d.id,
         layout,
         read,
+        started,
     })
 }
 

@@ -315,6 +315,33 @@ fn subgroup_levels(spec: &PilotSpec, frame: &Frame) -> Result<Vec<SubgroupLevels
     Ok(out)
 }
 
+/// The `data.started` column as yes/no per row: 1 started, 0 did not, empty unknown;
+/// any other value is an error that names the column and the row.
+fn started_column(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option<bool>>>> {
+    let Some(name) = &spec.data.started else {
+        return Ok(None);
+    };
+    let v = frame.numeric(name)?;
+    let mut out = Vec::with_capacity(v.len());
+    for (i, x) in v.iter().enumerate() {
+        out.push(match x {
+            None => None,
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
+            Some(x) => {
+                return Err(Error::data(
+                    frame.path(),
+                    format!(
+                        "column \"{name}\" (`data.started`), data row {}: {x} is not 0 or 1; code whether the unit started the programme as 1 (yes), 0 (no) or leave it empty (unknown)",
+                        i + 1
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(Some(out))
+}
+
 /// Every unit's arm, project, cluster, block, fixed-effect levels and covariates.
 fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
     let arm = arm_codes(spec, frame)?;
@@ -345,8 +372,10 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         .then(|| frame.numeric(&spec.arms.column))
         .transpose()?;
     let subgroups = subgroup_levels(spec, frame)?;
+    let started = started_column(spec, frame)?;
     Ok(Units {
         subgroups,
+        started,
         arm,
         arm_numbers,
         project,

@@ -372,6 +372,36 @@ pub fn forest_chart(r: &PilotResults, i: usize, lang: Lang) -> Option<ForestChar
     })
 }
 
+/// The first box of an arm's flow: the units in the data and, when the data record it,
+/// how many started.
+fn assigned_lines(f: &crate::analysis::flow::FlowRow, lang: Lang) -> Vec<String> {
+    let count = |n: Option<usize>| fmt_count(n, lang);
+    let mut lines = vec![
+        tr(lang, "In de data (toegewezen)", "In the data (assigned)").into(),
+        format!("n = {}", count(f.assigned)),
+    ];
+    if f.started_recorded {
+        lines.push(format!(
+            "{}: {}",
+            tr(lang, "begonnen", "started"),
+            count(f.started)
+        ));
+        lines.push(format!(
+            "{}: {}",
+            tr(lang, "niet begonnen", "did not start"),
+            count(f.not_started)
+        ));
+        if f.started_unknown != Some(0) {
+            lines.push(format!(
+                "{}: {}",
+                tr(lang, "onbekend of begonnen", "start not recorded"),
+                count(f.started_unknown)
+            ));
+        }
+    }
+    lines
+}
+
 /// The participant flow of the first primary outcome: per arm, assigned, outcome
 /// observed and analysed, with the reasons between. Numbers from `r.flow`.
 pub fn flow_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::FlowChart> {
@@ -415,10 +445,7 @@ pub fn flow_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::FlowChart
                 title: r.arm_label(&f.arm, lang),
                 boxes: vec![
                     FlowBox {
-                        lines: vec![
-                            tr(lang, "In de data (toegewezen)", "In the data (assigned)").into(),
-                            format!("n = {}", count(f.assigned)),
-                        ],
+                        lines: assigned_lines(f, lang),
                     },
                     FlowBox {
                         lines: vec![
@@ -449,13 +476,26 @@ pub fn flow_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::FlowChart
             tr(lang, "deelnemersstroom", "participant flow")
         ),
         subtitle: format!(
-            "{} {}",
+            "{} {} {}",
             o.label.get(lang),
             tr(
                 lang,
-                "— wie in de data zit, van wie de uitkomst bekend is en wie in de hoofdschatting meetelt. Of iemand echt begon, staat niet in de data.",
-                "— who is in the data, whose outcome is known, and who counts in the headline estimate. Whether someone actually started is not in the data.",
-            )
+                "— wie in de data zit, van wie de uitkomst bekend is en wie in de hoofdschatting meetelt.",
+                "— who is in the data, whose outcome is known, and who counts in the headline estimate.",
+            ),
+            if first.started_recorded {
+                tr(
+                    lang,
+                    "Ook wie niet begon, telt mee in de eigen groep.",
+                    "Those who did not start still count in their own group.",
+                )
+            } else {
+                tr(
+                    lang,
+                    "Of iemand echt begon, staat niet in de data.",
+                    "Whether someone actually started is not in the data.",
+                )
+            }
         ),
         columns,
         note: footer(r, lang),

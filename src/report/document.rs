@@ -145,34 +145,62 @@ fn flow_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         2,
         tr(lang, "Deelnemersstroom", "Participant flow").into(),
     ));
-    b.push(Chart {
-        stem: "flow".into(),
-        alt: tr(
+    let alt = if r.flow.iter().any(|f| f.started_recorded) {
+        tr(
+            lang,
+            "Deelnemersstroom per groep: in de data en wie begon, uitkomst bekend, geanalyseerd (de tabel hieronder geeft dezelfde aantallen)",
+            "Participant flow per group: in the data and who started, outcome observed, analysed (the table below gives the same numbers)",
+        )
+    } else {
+        tr(
             lang,
             "Deelnemersstroom per groep: in de data, uitkomst bekend, geanalyseerd (de tabel hieronder geeft dezelfde aantallen)",
             "Participant flow per group: in the data, outcome observed, analysed (the table below gives the same numbers)",
         )
-        .into(),
+    };
+    b.push(Chart {
+        stem: "flow".into(),
+        alt: alt.into(),
     });
-    let mut t = vec![vec![
+    let recorded = r.flow.iter().any(|f| f.started_recorded);
+    let mut head = vec![
         tr(lang, "Uitkomst", "Outcome").to_string(),
         tr(lang, "Groep", "Group").to_string(),
         tr(lang, "In de data", "In the data").to_string(),
+    ];
+    if recorded {
+        head.extend([
+            tr(lang, "Begonnen", "Started").to_string(),
+            tr(lang, "Niet begonnen", "Did not start").to_string(),
+            tr(lang, "Onbekend of begonnen", "Start not recorded").to_string(),
+        ]);
+    }
+    head.extend([
         tr(lang, "Uitkomst bekend", "Outcome observed").to_string(),
         tr(lang, "Geanalyseerd", "Analysed").to_string(),
         tr(lang, "Geen uitkomst", "No outcome").to_string(),
         tr(lang, "Covariaat ontbreekt", "Covariate missing").to_string(),
         tr(lang, "Cluster ontbreekt", "Cluster missing").to_string(),
         tr(lang, "Anders", "Other").to_string(),
-    ]];
+    ]);
+    let mut t = vec![head];
     for f in &r.flow {
         let label = r
             .outcome(&f.outcome)
             .map_or(f.outcome.clone(), |o| o.label.get(lang).to_string());
-        t.push(vec![
+        let mut row = vec![
             label,
             r.arm_label(&f.arm, lang),
             fmt_count(f.assigned, lang),
+        ];
+        if recorded {
+            row.extend([
+                fmt_count(f.started, lang),
+                fmt_count(f.not_started, lang),
+                fmt_count(f.started_unknown, lang),
+            ]);
+        }
+        row.extend([
             fmt_count(f.followed_up, lang),
             fmt_count(f.analysed, lang),
             fmt_count(f.missing.no_outcome, lang),
@@ -182,15 +210,31 @@ fn flow_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
                 .map_or("–".into(), |n| n.to_string()),
             fmt_count(f.missing.other, lang),
         ]);
+        t.push(row);
     }
     b.push(Table(t));
-    b.push(Paragraph(
+    let started = if recorded {
         tr(
             lang,
-            "Of iemand met de aanpak begon, staat niet in de data van de pilots; daarom ontbreekt die stap. 'Anders': uitkomst bekend maar niet in de hoofdschatting, bijvoorbeeld omdat de volgtijd eindigde vóór de horizon.",
-            "Whether someone started the programme is not recorded in the pilots' data, so that step is missing. 'Other': outcome observed but not in the headline estimate, for example because follow-up ended before the horizon.",
+            "'Begonnen': volgens de data begonnen met de aanpak van de eigen groep (bij de vergelijkingsgroep: de gewone dienstverlening). Iedereen blijft in de groep waarin hij of zij is ingedeeld, ook wie niet begon: de effecten gaan over het aanbod van de aanpak.",
+            "'Started': began the approach of their own group according to the data (for the comparison group: the usual services). Everyone stays in the group they were assigned to, also those who did not start: the effects are those of offering the approach.",
         )
-        .into(),
+    } else {
+        tr(
+            lang,
+            "Of iemand met de aanpak begon, staat niet in de data van deze pilot; daarom ontbreekt die stap.",
+            "Whether someone started the programme is not recorded in this pilot's data, so that step is missing.",
+        )
+    };
+    b.push(Paragraph(
+        format!(
+            "{started} {}",
+            tr(
+                lang,
+                "'Anders': uitkomst bekend maar niet in de hoofdschatting, bijvoorbeeld omdat de volgtijd eindigde vóór de horizon.",
+                "'Other': outcome observed but not in the headline estimate, for example because follow-up ended before the horizon.",
+            )
+        )
     ));
 }
 
@@ -558,8 +602,8 @@ fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         stem: "effects".into(),
         alt: tr(
             lang,
-            "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen",
-            "Effects per outcome with 95% confidence intervals",
+            "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen (de getallen staan in de tabellen onder 'Belangrijkste resultaten')",
+            "Effects per outcome with 95% confidence intervals (the numbers are in the tables under 'Main results')",
         )
         .into(),
     });
@@ -586,8 +630,8 @@ fn main_results_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             stem: "effects".into(),
             alt: tr(
                 lang,
-                "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen",
-                "Effects per outcome with 95% confidence intervals",
+                "Effecten per uitkomst met 95%-betrouwbaarheidsintervallen (de getallen staan in de tabellen hieronder)",
+                "Effects per outcome with 95% confidence intervals (the numbers are in the tables below)",
             )
             .into(),
         });
@@ -852,20 +896,20 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
         } else {
             1.0
         };
-        let v = |x: f64| fmt_value(x * f);
+        let v = |x: f64| localise(&fmt_value(x * f), lang);
         let h = &m.heterogeneity;
         let hksj = if m.se_type.is_some() { ", HKSJ" } else { "" };
         let conf = format!("{:.0}", 100.0 * m.conf_level);
         let tau = if ratio {
             format!(
                 "τ = {} ({})",
-                fmt_value(h.tau2.sqrt()),
+                localise(&fmt_value(h.tau2.sqrt()), lang),
                 tr(lang, "logschaal", "log scale")
             )
         } else {
-            format!("τ = {} {}", fmt_value(h.tau2.sqrt() * f), o.unit.get(lang))
+            format!("τ = {} {}", v(h.tau2.sqrt()), o.unit.get(lang))
         };
-        let p_q = fmt_p(h.q_p_value);
+        let p_q = localise(&fmt_p(h.q_p_value), lang);
         let p_q = if p_q.starts_with('<') {
             format!("p {p_q}")
         } else {
@@ -906,13 +950,13 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
             v(m.ci_high),
             tr(lang, "Heterogeniteit", "Heterogeneity"),
             h.i2,
-            fmt_value(h.q),
+            localise(&fmt_value(h.q), lang),
             h.q_df,
         )));
         let words = if m.projects_agree {
             match lang {
                 Lang::Nl => format!(
-                    "De projecten verschillen niet meer dan toeval verklaart ({p_q}, grens 0.10). Met {k} projecten heeft deze toets weinig onderscheidingsvermogen: het voorspellingsinterval laat zien hoe ver het effect in een nieuwe gemeente van het gemiddelde kan liggen."
+                    "De projecten verschillen niet meer dan toeval verklaart ({p_q}, grens 0,10). Met {k} projecten heeft deze toets weinig onderscheidingsvermogen: het voorspellingsinterval laat zien hoe ver het effect in een nieuwe gemeente van het gemiddelde kan liggen."
                 ),
                 Lang::En => format!(
                     "The projects do not differ more than chance explains ({p_q}, threshold 0.10). With {k} projects this test has little power: the prediction interval shows how far the effect in a new municipality could lie from the average."
@@ -921,7 +965,7 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
         } else {
             match lang {
                 Lang::Nl => format!(
-                    "De projecten verschillen meer dan toeval verklaart ({p_q}, grens 0.10): het effect hangt af van het project en het gemiddelde verbergt dat. Bekijk de projecten afzonderlijk en het voorspellingsinterval."
+                    "De projecten verschillen meer dan toeval verklaart ({p_q}, grens 0,10): het effect hangt af van het project en het gemiddelde verbergt dat. Bekijk de projecten afzonderlijk en het voorspellingsinterval."
                 ),
                 Lang::En => format!(
                     "The projects differ more than chance explains ({p_q}, threshold 0.10): the effect depends on the project, and the average hides that. Look at the projects one by one and at the prediction interval."
@@ -950,11 +994,36 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
                 o.label.get(lang),
                 tr(
                     lang,
-                    "effect per project (forestplot)",
-                    "effect per project (forest plot)"
+                    "effect per project (forestplot; de tabel hieronder geeft dezelfde getallen)",
+                    "effect per project (forest plot; the table below gives the same numbers)"
                 )
             ),
         });
+        let mut t = vec![vec![
+            tr(lang, "Project", "Project").to_string(),
+            "n".to_string(),
+            tr(lang, "Effect", "Effect").to_string(),
+            format!("{conf}% {}", tr(lang, "BI", "CI")),
+            tr(lang, "Gewicht", "Weight").to_string(),
+        ]];
+        let ci = |a: f64, z: f64| format!("{} {} {}", v(a), tr(lang, "tot", "to"), v(z));
+        for p in &m.projects {
+            t.push(vec![
+                r.subset_label(&p.subset, lang),
+                fmt_count(p.n, lang),
+                v(p.estimate),
+                ci(p.ci_low, p.ci_high),
+                format!("{}%", localise(&format!("{:.1}", p.weight), lang)),
+            ]);
+        }
+        t.push(vec![
+            format!("{} (REML{hksj})", tr(lang, "Gepoold", "Pooled")),
+            String::new(),
+            v(m.estimate),
+            ci(m.ci_low, m.ci_high),
+            "100%".into(),
+        ]);
+        b.push(Table(t));
     }
 }
 

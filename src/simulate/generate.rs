@@ -37,6 +37,9 @@ const STREAM_COVARIATES: u64 = 1;
 const STREAM_ATTRITION: u64 = 2;
 const STREAM_TRIALS: u64 = 3;
 const STREAM_OUTCOMES: u64 = 100;
+/// Who started the programme (`[started]`); its own stream, so adding it changes no
+/// other column.
+const STREAM_STARTED: u64 = 9;
 
 /// The random stream `stream` of a pilot. The key holds the seed and a hash of the
 /// slug, so pilots generated with the same seed still get independent draws (with
@@ -1060,12 +1063,39 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
     }
 
     let truth = truth(spec, params, &ctx, &models, &done, seed, scale);
-    let frame = assemble(spec, params, &sk, cov, &trials, &done)?;
+    let started = build_started(spec, params, &sk, &key);
+    let frame = assemble(spec, params, &sk, cov, &trials, &done, started)?;
     Ok(SimData { frame, truth })
 }
 
+/// The `data.started` column of `[started]`: per unit 1 with the arm's probability,
+/// else 0, and empty for a `missing` share; drawn from its own stream.
+fn build_started(
+    spec: &PilotSpec,
+    p: &SimParams,
+    sk: &Skeleton,
+    key: &Key,
+) -> Option<(String, Values)> {
+    let (st, column) = (p.started.as_ref()?, spec.data.started.as_ref()?);
+    let mut r = rng(key, STREAM_STARTED);
+    let v = sk
+        .arm
+        .iter()
+        .map(|&a| {
+            let q = st.p.get(&spec.arms.values[a].value).copied().unwrap_or(1.0);
+            let (u_missing, u_start) = (draw::open01(&mut r), draw::open01(&mut r));
+            if u_missing < st.missing {
+                None
+            } else {
+                Some(i64::from(u_start < q))
+            }
+        })
+        .collect();
+    Some((column.clone(), Values::Int(v)))
+}
+
 /// The frame in a fixed column order: provenance, id, design columns, covariates,
-/// trials, outcomes.
+/// started, trials, outcomes.
 fn assemble(
     spec: &PilotSpec,
     p: &SimParams,
@@ -1073,6 +1103,7 @@ fn assemble(
     cov: Covariates,
     trials: &[(String, Vec<u64>)],
     done: &BTreeMap<String, Generated>,
+    started: Option<(String, Values)>,
 ) -> Result<DataFrame> {
     let n = sk.len();
     let mut cols: Vec<(String, Values)> = vec![(
@@ -1126,6 +1157,7 @@ fn assemble(
         .collect();
     cols.push((spec.arms.column.clone(), Values::Text(arm_values)));
     cols.extend(cov.unit_cols);
+    cols.extend(started);
     for (name, v) in trials {
         cols.push((
             name.clone(),

@@ -39,6 +39,9 @@ pub struct SimParams {
     /// Covariates in output order.
     #[serde(default)]
     pub covariates: Vec<CovariateSim>,
+    /// Whether a unit started its arm's programme: the config's `data.started` column.
+    #[serde(default)]
+    pub started: Option<StartedSim>,
     /// Outcome tables as written, keyed by the outcome `id` of the config. Which keys
     /// apply depends on the outcome's kind in the config, so they are typed against it
     /// by [`SimParams::models`].
@@ -46,6 +49,21 @@ pub struct SimParams {
     /// The file these parameters were read from (for messages).
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// `[started]`: a 0/1 column saying whether a unit started the programme (or the usual
+/// services) of its arm, drawn independently of the outcomes, so the outcomes' effects
+/// stay the effects of offering the approach (intention to treat).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartedSim {
+    pub description: String,
+    /// Probability of starting per arm; an arm not listed starts with probability 1.
+    #[serde(default)]
+    pub p: BTreeMap<String, f64>,
+    /// Share of units whose start is not recorded (left empty).
+    #[serde(default)]
+    pub missing: f64,
 }
 
 fn default_id_prefix() -> String {
@@ -692,7 +710,44 @@ impl Checker<'_> {
         self.check_sizes()?;
         self.check_panel_and_trials()?;
         self.check_covariates()?;
+        self.check_started()?;
         self.check_outcomes()
+    }
+
+    /// `[started]` needs the config's `data.started` column, and the other way round;
+    /// probabilities in [0, 1] for arms of the config.
+    fn check_started(&self) -> Result<()> {
+        match (&self.p.started, &self.spec.data.started) {
+            (None, None) => Ok(()),
+            (Some(_), None) => Err(self.err(
+                "`[started]` is set but the config has no `data.started` column; add `started = \"started\"` to the config's `[data]` or remove `[started]`",
+            )),
+            (None, Some(c)) => Err(self.err(format!(
+                "the config reads a started column \"{c}\" (`data.started`) but there is no `[started]` table to make it"
+            ))),
+            (Some(st), Some(_)) => {
+                let arms = self.arms();
+                for (arm, &q) in &st.p {
+                    if !arms.contains(&arm.as_str()) {
+                        return Err(self.err(format!(
+                            "`started.p` names the arm \"{arm}\", which is not an arm of the config"
+                        )));
+                    }
+                    if !(0.0..=1.0).contains(&q) {
+                        return Err(self.err(format!(
+                            "`started.p.{arm}` is {q}; give a probability from 0 to 1"
+                        )));
+                    }
+                }
+                if !(0.0..1.0).contains(&st.missing) {
+                    return Err(self.err(format!(
+                        "`started.missing` is {}; give a share from 0 to below 1",
+                        st.missing
+                    )));
+                }
+                Ok(())
+            }
+        }
     }
 
     fn check_sizes(&self) -> Result<()> {

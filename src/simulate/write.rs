@@ -107,6 +107,13 @@ fn column_meanings(
     let mut m = Meanings::default();
     design_meanings(&mut m, spec, p);
     covariate_meanings(&mut m, p);
+    if let (Some(st), Some(c)) = (&p.started, &spec.data.started) {
+        m.put(
+            c,
+            st.description.clone(),
+            "1 = yes, 0 = no, empty = not recorded",
+        );
+    }
     for (name, t) in &p.trials {
         m.put(name, t.description.clone(), "");
     }

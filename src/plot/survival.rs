@@ -516,15 +516,9 @@ fn at_risk_table(
             .first()
             .map_or(0.0, |&n| font.width(&count_text(n, c.lang)) / 2.0);
         let room = f64::from(left - SWATCH - LABEL_GAP) - half_count;
-        let label = fit_line(&row.label, LABEL, room);
-        s.text(
-            MARGIN + SWATCH,
-            y + LABEL.baseline_in_line(),
-            &label,
-            LABEL,
-            INK,
-            Align::Left,
-        );
+        // A long arm label wraps onto a second (third) line rather than being cut.
+        let label = wrap(&row.label, LABEL, room, 3);
+        s.lines(&label, MARGIN + SWATCH, y, LABEL, INK, Align::Left);
         for (n, &x) in row.counts.iter().zip(&xs) {
             let text = count_text(*n, c.lang);
             let x = x.clamp(px0, WIDTH - 6 - (font.width(&text) / 2.0) as i32);
@@ -537,7 +531,7 @@ fn at_risk_table(
                 Align::Center,
             );
         }
-        y += lh + 2;
+        y += lh.max(label.len() as i32 * LABEL.line_height()) + 2;
     }
     y
 }

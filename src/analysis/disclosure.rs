@@ -605,6 +605,7 @@ fn apply(r: &mut PilotResults, k: usize) {
             e.balance.clear();
             e.effective_n = None;
             e.propensity_bins = None;
+            e.rosenbaum_gamma = None;
         }
     }
     protect_balance(r, k);

@@ -13,7 +13,11 @@ use super::estimate::PairResults;
 use super::{BalanceRow, EffectiveN, PropensityBins, Scale};
 use crate::config::Text;
 use crate::stats::ols::SeType;
-use crate::stats::weighting::{self, Method, evalue};
+use crate::stats::weighting::{self, Method, evalue, rosenbaum};
+
+/// One-sided level of the Rosenbaum bound of 1:1 matched pairs (the convention of
+/// Rosenbaum 2002 and rbounds).
+const ROSENBAUM_ALPHA: f64 = 0.05;
 
 /// Add the weighting estimate of `method` to `out` (a note when it cannot be made).
 pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method, se: SeType) {
@@ -112,6 +116,20 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     };
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
+    // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
+    if let Some(pairs) = &est.pairs {
+        let bound = if c.p.binary {
+            let (t, k): (Vec<f64>, Vec<f64>) = pairs.iter().map(|&(t, k)| (d.y[t], d.y[k])).unzip();
+            rosenbaum::sign_bound(&t, &k, ROSENBAUM_ALPHA)
+        } else {
+            let diff: Vec<f64> = pairs.iter().map(|&(t, k)| d.y[t] - d.y[k]).collect();
+            rosenbaum::signed_rank_bound(&diff, ROSENBAUM_ALPHA)
+        };
+        match bound {
+            Ok(b) => row.rosenbaum_gamma = b.gamma,
+            Err(e) => c.fail(out, "rosenbaum_gamma", &e),
+        }
+    }
     row.balance = names
         .iter()
         .zip(&est.balance)

@@ -23,7 +23,9 @@ fn check_grid(name: &str, case: &Value, p_at: impl Fn(f64) -> f64) {
     let grid = vec_of(&case["gamma_grid"]);
     let want = vec_of(&case["p_upper"]);
     for (g, w) in grid.iter().zip(&want) {
-        assert_close(&format!("{name} p at gamma {g}"), p_at(*g), *w);
+        let got = p_at(*g);
+        eprintln!("{name} p at gamma {g}: relative error {:.1e}", ((got - w) / w).abs());
+        assert_close(&format!("{name} p at gamma {g}"), got, *w);
     }
 }
 
@@ -48,7 +50,9 @@ fn signed_rank_bounds_match_the_closed_form_in_r() {
     let d = vec_of(&c["differences"]);
     check_grid("sleep", c, |g| signed_rank_p_at(&d, g).unwrap());
     let b = signed_rank_bound(&d, alpha).unwrap();
-    assert_close("sleep gamma", b.gamma.unwrap(), c["gamma"].as_f64().unwrap());
+    let want = c["gamma"].as_f64().unwrap();
+    eprintln!("sleep gamma: relative error {:.1e}", ((b.gamma.unwrap() - want) / want).abs());
+    assert_close("sleep gamma", b.gamma.unwrap(), want);
     assert_eq!(b.n_pairs_used as u64, c["n_pairs_used"].as_u64().unwrap());
 }
 
@@ -63,6 +67,8 @@ fn sign_test_bounds_match_the_closed_form_in_r() {
         let b = sign_bound(&t, &k, alpha).unwrap();
         assert_eq!(b.n_pairs_used as u64, c["n_pairs_used"].as_u64().unwrap());
         if has_gamma {
+            let want = c["gamma"].as_f64().unwrap();
+            eprintln!("{name} gamma: relative error {:.1e}", ((b.gamma.unwrap() - want) / want).abs());
             assert_close(
                 &format!("{name} gamma"),
                 b.gamma.unwrap(),

@@ -723,6 +723,20 @@ fn weighting_headline_text(
             "nearest-neighbour matching on the propensity score",
         ),
     };
+    let (nl_se, en_se) = match h {
+        H::Entropy | H::Overlap => (
+            format!("{nl_se}, de gewichten als vast beschouwd"),
+            format!("{en_se}, the weights treated as fixed"),
+        ),
+        H::Ipw | H::Aipw => (
+            "een M-schattings-sandwich die meeneemt dat de propensityscore geschat is (binnen clusters opgeteld als die er zijn)".to_string(),
+            "an M-estimation sandwich that accounts for the estimated propensity score (summed within clusters where there are any)".to_string(),
+        ),
+        H::Matching => (
+            "clusterrobuuste standaardfouten per gematchte set (CR1), de matching als vast beschouwd".to_string(),
+            "cluster-robust standard errors by matched set (CR1), the matching treated as fixed".to_string(),
+        ),
+    };
     (
         format!(
             "De hoofdschatting is {nl_m}, op de covariaten {covs}; het effect geldt voor de deelnemers (ATT), tenzij anders vermeld, met {nl_se}. Bij een uitkomst die uit een gecensureerde tijd wordt afgelezen telt elk gewicht maal het inverse-kansgewicht voor censurering (Robins & Finkelstein 2000; Cole & Hernán 2008), beide gewichten als bekend beschouwd. De voor covariaten gecorrigeerde regressie en het ongecorrigeerde verschil staan ernaast, met hun naam."

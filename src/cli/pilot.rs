@@ -138,7 +138,9 @@ pub fn render_outputs_named(
     }
     // The Love plot and overlap chart of the headline weighting estimate.
     if let Some(e) = charts::weighting_diagnostic(r) {
-        let love = super::weighting_charts::love_chart(r, e, lang);
+        let stamp = charts::report_footer(r, lang);
+        let mut love = super::weighting_charts::love_chart(r, e, lang);
+        love.note = format!("{} {stamp}", love.note);
         let png = crate::plot::love_chart_png(&love)?;
         files.push((
             format!("{}.svg", charts::LOVE_STEM),
@@ -146,7 +148,8 @@ pub fn render_outputs_named(
         ));
         files.push((format!("{}.png", charts::LOVE_STEM), png.clone()));
         pngs.insert(charts::LOVE_STEM.to_string(), png);
-        if let Some(o) = super::weighting_charts::overlap_chart(r, e, lang) {
+        if let Some(mut o) = super::weighting_charts::overlap_chart(r, e, lang) {
+            o.note = format!("{} {stamp}", o.note);
             let png = crate::plot::overlap_chart_png(&o)?;
             files.push((
                 format!("{}.svg", charts::OVERLAP_STEM),

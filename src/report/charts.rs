@@ -536,3 +536,10 @@ pub fn weighting_diagnostic(r: &PilotResults) -> Option<&crate::analysis::Estima
 /// The file stems of the report's Love plot and overlap chart.
 pub const LOVE_STEM: &str = "love";
 pub const OVERLAP_STEM: &str = "overlap";
+
+/// The footer every chart of a pilot report carries (title, design, synthetic data, no
+/// disclosure control), for charts drawn outside this module (the Love plot and the
+/// overlap chart).
+pub fn report_footer(r: &PilotResults, lang: Lang) -> String {
+    footer(r, lang)
+}

@@ -462,7 +462,11 @@ fn without_a_lottery_every_estimate_says_how_strong_a_hidden_confounder_must_be(
         assert_eq!(e.e_value_ci, Some(1.0));
     } else {
         let rl = (p0 + e.ci_low) / p0;
-        assert_close("E-value of the limit", e.e_value_ci.unwrap(), rl + (rl * (rl - 1.0)).sqrt());
+        assert_close(
+            "E-value of the limit",
+            e.e_value_ci.unwrap(),
+            rl + (rl * (rl - 1.0)).sqrt(),
+        );
     }
     assert!(r.summary[0].text.en.contains("E-value"));
     assert!(r.summary[0].text.nl.contains("E-waarde"));

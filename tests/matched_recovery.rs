@@ -110,7 +110,11 @@ struct Tally {
 type Key = (String, &'static str);
 
 /// Tally the pooled difference estimates of every outcome with values over `seeds`.
-fn tally(slug: &str, confounded: bool, seeds: std::ops::RangeInclusive<u64>) -> BTreeMap<Key, Tally> {
+fn tally(
+    slug: &str,
+    confounded: bool,
+    seeds: std::ops::RangeInclusive<u64>,
+) -> BTreeMap<Key, Tally> {
     let spec = spec_of(slug);
     let params = params_of(slug, confounded);
     let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
@@ -140,7 +144,10 @@ fn tally(slug: &str, confounded: bool, seeds: std::ops::RangeInclusive<u64>) -> 
 fn weighting_recovers_the_att_and_the_naive_difference_does_not() {
     for slug in PILOTS {
         let spec = spec_of(slug);
-        assert!(spec.design.headline.is_some(), "{slug}: no weighting headline");
+        assert!(
+            spec.design.headline.is_some(),
+            "{slug}: no weighting headline"
+        );
         let primary = spec.outcomes.iter().find(|o| o.primary).unwrap();
         let t = tally(slug, true, 1..=4);
         let mean_z = |role: &'static str| {
@@ -158,9 +165,11 @@ fn weighting_recovers_the_att_and_the_naive_difference_does_not() {
             "{slug}: the weighting headline is on average {weighted:.2} SEs from the truth"
         );
         // Every outcome with values has a weighting headline beside the others.
-        for o in spec.outcomes.iter().filter(|o| {
-            o.kind != via_eval::config::OutcomeKind::TimeToEvent
-        }) {
+        for o in spec
+            .outcomes
+            .iter()
+            .filter(|o| o.kind != via_eval::config::OutcomeKind::TimeToEvent)
+        {
             assert!(
                 t.contains_key(&(o.id.clone(), "weighting (headline)")),
                 "{slug} {}: no weighting headline",
@@ -189,7 +198,11 @@ fn matched_recovery_redraws() {
                 let n = s.n as f64;
                 let line = format!(
                     "| {slug} | {} | {outcome} | {role} | `{}` | {:.4} | {:+.4} | {:+.2} | {:.1}% ({} draws) |",
-                    if confounded { "as shipped" } else { "coefficients 0" },
+                    if confounded {
+                        "as shipped"
+                    } else {
+                        "coefficients 0"
+                    },
                     s.estimator,
                     s.truth / n,
                     s.bias / n,

@@ -5,7 +5,9 @@
 //! ?mcnemar.test (sign test, Γ).
 
 use serde_json::Value;
-use via_eval::stats::weighting::rosenbaum::{sign_bound, sign_p_at, signed_rank_bound, signed_rank_p_at};
+use via_eval::stats::weighting::rosenbaum::{
+    sign_bound, sign_p_at, signed_rank_bound, signed_rank_p_at,
+};
 
 mod common;
 use common::{assert_close, root};
@@ -16,7 +18,11 @@ fn fixture() -> Value {
 }
 
 fn vec_of(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn check_grid(name: &str, case: &Value, p_at: impl Fn(f64) -> f64) {
@@ -24,7 +30,10 @@ fn check_grid(name: &str, case: &Value, p_at: impl Fn(f64) -> f64) {
     let want = vec_of(&case["p_upper"]);
     for (g, w) in grid.iter().zip(&want) {
         let got = p_at(*g);
-        eprintln!("{name} p at gamma {g}: relative error {:.1e}", ((got - w) / w).abs());
+        eprintln!(
+            "{name} p at gamma {g}: relative error {:.1e}",
+            ((got - w) / w).abs()
+        );
         assert_close(&format!("{name} p at gamma {g}"), got, *w);
     }
 }
@@ -51,7 +60,10 @@ fn signed_rank_bounds_match_the_closed_form_in_r() {
     check_grid("sleep", c, |g| signed_rank_p_at(&d, g).unwrap());
     let b = signed_rank_bound(&d, alpha).unwrap();
     let want = c["gamma"].as_f64().unwrap();
-    eprintln!("sleep gamma: relative error {:.1e}", ((b.gamma.unwrap() - want) / want).abs());
+    eprintln!(
+        "sleep gamma: relative error {:.1e}",
+        ((b.gamma.unwrap() - want) / want).abs()
+    );
     assert_close("sleep gamma", b.gamma.unwrap(), want);
     assert_eq!(b.n_pairs_used as u64, c["n_pairs_used"].as_u64().unwrap());
 }
@@ -68,7 +80,10 @@ fn sign_test_bounds_match_the_closed_form_in_r() {
         assert_eq!(b.n_pairs_used as u64, c["n_pairs_used"].as_u64().unwrap());
         if has_gamma {
             let want = c["gamma"].as_f64().unwrap();
-            eprintln!("{name} gamma: relative error {:.1e}", ((b.gamma.unwrap() - want) / want).abs());
+            eprintln!(
+                "{name} gamma: relative error {:.1e}",
+                ((b.gamma.unwrap() - want) / want).abs()
+            );
             assert_close(
                 &format!("{name} gamma"),
                 b.gamma.unwrap(),

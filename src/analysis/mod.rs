@@ -1176,16 +1176,28 @@ fn compare_arm(
     let att_base = s
         .ipcw
         .and(plan.opts.estimator.and_then(Estimator::weighting))
-        .and_then(|m| match baseline_weights(plan, s, t_idx, with_projects, m) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                base_notes.push(Text {
-                    en: format!("{} vs {}: {} not estimable ({e}).", key.treated, key.control, m.id()),
-                    nl: format!("{} vs {}: {} niet te schatten ({e}).", key.treated, key.control, m.id()),
-                });
-                None
-            }
-        });
+        .and_then(
+            |m| match baseline_weights(plan, s, t_idx, with_projects, m) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    base_notes.push(Text {
+                        en: format!(
+                            "{} vs {}: {} not estimable ({e}).",
+                            key.treated,
+                            key.control,
+                            m.id()
+                        ),
+                        nl: format!(
+                            "{} vs {}: {} niet te schatten ({e}).",
+                            key.treated,
+                            key.control,
+                            m.id()
+                        ),
+                    });
+                    None
+                }
+            },
+        );
     let pair = estimate::Pair {
         key,
         binary: o.kind == OutcomeKind::Binary,

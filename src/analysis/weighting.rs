@@ -162,16 +162,16 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let outside = est
         .treated_outside_support
         .or_else(|| diagnostic.as_ref().map(|ps| outside_support(ps, &treated)));
-    row.propensity_bins = est
-        .propensity
-        .as_ref()
-        .or(diagnostic.as_ref())
-        .map(|ps| PropensityBins {
-            edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
-            treated: bin_counts(ps, &treated, true),
-            control: bin_counts(ps, &treated, false),
-            treated_outside_support: outside,
-        });
+    row.propensity_bins =
+        est.propensity
+            .as_ref()
+            .or(diagnostic.as_ref())
+            .map(|ps| PropensityBins {
+                edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
+                treated: bin_counts(ps, &treated, true),
+                control: bin_counts(ps, &treated, false),
+                treated_outside_support: outside,
+            });
     let est = weighting::WeightedEstimate {
         treated_outside_support: outside,
         ..est
@@ -387,15 +387,14 @@ pub(super) fn ipcw_weighting_estimate(
         return false;
     }
     let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
-    let inf = match weighting::weighted_difference_clustered(
-        &d.y, &treated, &w, se, clusters, c.conf,
-    ) {
-        Ok(inf) => inf,
-        Err(e) => {
-            c.fail(out, id, &e);
-            return false;
-        }
-    };
+    let inf =
+        match weighting::weighted_difference_clustered(&d.y, &treated, &w, se, clusters, c.conf) {
+            Ok(inf) => inf,
+            Err(e) => {
+                c.fail(out, id, &e);
+                return false;
+            }
+        };
     let n = (
         treated.iter().filter(|&&t| t).count(),
         treated.iter().filter(|&&t| !t).count(),

@@ -526,10 +526,14 @@ pub fn acceptability_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::
 pub fn weighting_diagnostic(r: &PilotResults) -> Option<&crate::analysis::EstimateRow> {
     let candidates = || {
         r.estimates.iter().filter(|e| {
-            e.headline && !e.suppressed && !e.balance.is_empty() && e.subset == crate::analysis::POOLED
+            e.headline
+                && !e.suppressed
+                && !e.balance.is_empty()
+                && e.subset == crate::analysis::POOLED
         })
     };
-    let primary = |e: &&crate::analysis::EstimateRow| r.outcome(&e.outcome).is_some_and(|o| o.primary);
+    let primary =
+        |e: &&crate::analysis::EstimateRow| r.outcome(&e.outcome).is_some_and(|o| o.primary);
     candidates().find(primary).or_else(|| candidates().next())
 }
 

@@ -22,9 +22,7 @@ use super::params::{
     Assignment, ContinuousSim, CountSim, CountsSim, CovariateSim, Dist, DrawnModel, FromTime,
     Level, OutcomeModel, Shared, SimParams, TimeToEventSim,
 };
-use super::{
-    EffectTruth, OutcomeTruth, SimData, Truth, UnmeasuredOutcome, UnmeasuredTruth,
-};
+use super::{EffectTruth, OutcomeTruth, SimData, Truth, UnmeasuredOutcome, UnmeasuredTruth};
 use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result};
 use polars::prelude::{Column, DataFrame};
@@ -1261,7 +1259,8 @@ fn unmeasured_truth(
     }
     let treated = spec.arms.treated().next()?;
     let at_least_one = |r: f64| if r < 1.0 { 1.0 / r } else { r };
-    let rr_eu = at_least_one(share_by_arm.get(&treated.value)? / share_by_arm.get(&spec.arms.control)?);
+    let rr_eu =
+        at_least_one(share_by_arm.get(&treated.value)? / share_by_arm.get(&spec.arms.control)?);
     let coef_of = |m: &OutcomeModel| -> Option<f64> {
         let shared = match m {
             OutcomeModel::Drawn { shared, .. } => shared,

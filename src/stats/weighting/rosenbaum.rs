@@ -227,7 +227,11 @@ pub fn signed_rank_bound(d: &[f64], alpha: f64) -> StatsResult<RosenbaumBound> {
 /// `alpha`. See the module documentation.
 pub fn sign_bound(treated: &[f64], control: &[f64], alpha: f64) -> StatsResult<RosenbaumBound> {
     check_alpha(alpha)?;
-    Ok(bound_of(PairTest::Sign, sign_stat(treated, control)?, alpha))
+    Ok(bound_of(
+        PairTest::Sign,
+        sign_stat(treated, control)?,
+        alpha,
+    ))
 }
 
 /// The one-sided upper-bound p-value of the signed-rank test at `gamma` ≥ 1.
@@ -246,7 +250,10 @@ mod tests {
 
     #[test]
     fn average_ranks_share_ties() {
-        assert_eq!(average_ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
+        assert_eq!(
+            average_ranks(&[3.0, 1.0, 3.0, 2.0]),
+            vec![3.5, 1.0, 3.5, 2.0]
+        );
     }
 
     #[test]

@@ -226,3 +226,66 @@ fn matched_recovery_redraws() {
         std::fs::write(&path, new).unwrap();
     }
 }
+
+/// A copy of a pilot's config and sim params in a temporary folder, with `edit`
+/// applied to the text of `file` ("toml" or "sim.toml").
+fn edited(slug: &str, file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["toml", "sim.toml"] {
+        let text = std::fs::read_to_string(root().join(format!("pilots/{slug}.{ext}"))).unwrap();
+        let text = if ext == file { edit(text) } else { text };
+        std::fs::write(dir.path().join(format!("{slug}.{ext}")), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn bad_headlines_and_hidden_covariates_are_refused_with_a_reason() {
+    // An unknown estimator: the message names the key and the allowed values.
+    let dir = edited("voorbereiding-mbo", "toml", |t| {
+        t.replace("headline = \"entropy\"", "headline = \"propensity\"")
+    });
+    let e = config::load_slug(dir.path(), "voorbereiding-mbo")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("design.headline") && e.contains("entropy, ipw"),
+        "{e}"
+    );
+    // A lottery needs no weighting.
+    let dir = edited("voorbereiding-mbo", "toml", |t| {
+        t.replace(
+            "kind = \"matched-comparison\"",
+            "kind = \"individually-randomised\"",
+        )
+    });
+    let e = config::load_slug(dir.path(), "voorbereiding-mbo")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("design.headline") && e.contains("remove the key"),
+        "{e}"
+    );
+    // The config cannot adjust for a covariate that is not in the data.
+    let dir = edited("voorbereiding-mbo", "toml", |t| {
+        t.replace("\"prior_grade\"]", "\"prior_grade\", \"sector_network\"]")
+    });
+    let spec = config::load_slug(dir.path(), "voorbereiding-mbo").unwrap();
+    let params =
+        SimParams::from_file(&SimParams::path_for(dir.path(), "voorbereiding-mbo")).unwrap();
+    let e = params.check(&spec).unwrap_err().to_string();
+    assert!(e.contains("sector_network") && e.contains("hidden"), "{e}");
+    // The unmeasured confounder is generated but not written, and its strength recorded.
+    let spec = spec_of("voorbereiding-mbo");
+    let params = params_of("voorbereiding-mbo", true);
+    let sim = generate(&spec, &params, 7, 0.5).unwrap();
+    assert!(sim.frame.column("sector_network").is_err());
+    let u = &sim.truth.unmeasured[0];
+    assert_eq!(u.name, "sector_network");
+    assert!(u.risk_ratio_participation > 1.0);
+    for o in &u.outcomes {
+        let b = u.risk_ratio_participation * o.risk_ratio
+            / (u.risk_ratio_participation + o.risk_ratio - 1.0);
+        assert!((o.bias_factor - b).abs() < 1e-12 && o.bias_factor >= 1.0);
+    }
+}

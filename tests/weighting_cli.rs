@@ -354,7 +354,8 @@ fn out_writes_love_and_overlap_charts_in_both_languages() {
     assert!(svg("love_ipw_att_1_en.svg").contains("re74"));
     assert!(svg("overlap_ipw_att_1_nl.svg").contains("Propensityscore"));
     assert!(svg("overlap_ipw_att_1_en.svg").contains("Share of the group"));
-    // Entropy balancing has no propensity score: only the Love plot.
+    // Entropy balancing has no propensity score of its own: the overlap chart shows
+    // one fitted on the same covariates for the diagnostics only.
     let out_dir = dir.path().join("entropy");
     let args = [
         "compare",
@@ -374,7 +375,8 @@ fn out_writes_love_and_overlap_charts_in_both_languages() {
     ];
     let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", show(&args, &out));
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 4);
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 8);
+    assert!(out_dir.join("overlap_entropy_att_1_en.svg").exists());
 }
 
 #[test]

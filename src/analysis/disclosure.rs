@@ -605,6 +605,7 @@ fn apply(r: &mut PilotResults, k: usize) {
             e.balance.clear();
             e.effective_n = None;
             e.propensity_bins = None;
+            e.rosenbaum_gamma = None;
         }
     }
     protect_balance(r, k);
@@ -676,6 +677,18 @@ fn protect_balance(r: &mut PilotResults, k: usize) {
             }
             if risky(b.mean_control, n0) {
                 b.mean_control = None;
+            }
+            // The weighted means, the standardised differences and the variance
+            // ratios of a 0/1 covariate are functions of its shares in the two arms
+            // (after entropy balancing the weighted comparison share is the
+            // participants' share itself): with a share withheld they are withheld too.
+            if b.mean_treated.is_none() || b.mean_control.is_none() {
+                b.mean_treated_weighted = None;
+                b.mean_control_weighted = None;
+                b.smd_before = None;
+                b.smd_after = None;
+                b.variance_ratio_before = None;
+                b.variance_ratio_after = None;
             }
         }
     }

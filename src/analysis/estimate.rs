@@ -55,6 +55,19 @@ impl Estimator {
     }
 }
 
+impl From<crate::config::WeightingHeadline> for Estimator {
+    fn from(h: crate::config::WeightingHeadline) -> Self {
+        use crate::config::WeightingHeadline as H;
+        match h {
+            H::Entropy => Self::Entropy,
+            H::Ipw => Self::Ipw,
+            H::Overlap => Self::Overlap,
+            H::Aipw => Self::Aipw,
+            H::Matching => Self::Matching,
+        }
+    }
+}
+
 /// Below this many clusters a wild cluster bootstrap p-value is added to the
 /// cluster-robust estimate (Cameron, Gelbach & Miller 2008 find CR1 Wald tests
 /// over-reject with fewer than about 30 clusters).
@@ -96,6 +109,10 @@ pub(crate) struct Pair<'a> {
     /// Inverse-probability-of-censoring weights per unit: the comparison is then the
     /// weighted covariate-adjusted regression only (`ols_adjusted_ipcw`).
     pub weights: Option<Vec<f64>>,
+    /// With censoring weights and a weighting headline (`design.headline`): the
+    /// weights for the effect on the treated made on the comparison's baseline sample,
+    /// multiplied with the censoring weights ([`super::weighting::ipcw_weighting_estimate`]).
+    pub att_base: Option<super::weighting::BaseWeights>,
 }
 
 /// Everything one comparison produced.
@@ -830,6 +847,13 @@ fn weighted_only(c: &Ctx, out: &mut PairResults) {
         return;
     }
     adjusted_regression(c, out, se);
+    // A weighting headline: ATT weights times censoring weights lead, the weighted
+    // regression stays beside them.
+    if let Some(base) = &c.p.att_base
+        && super::weighting::ipcw_weighting_estimate(c, out, se, base)
+    {
+        return;
+    }
     for r in &mut out.estimates {
         r.headline = true;
     }

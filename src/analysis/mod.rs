@@ -101,6 +101,18 @@ pub fn run(
     opts: &Options,
     privacy: Privacy,
 ) -> Result<PilotResults> {
+    // A config's weighting headline (`design.headline`) leads unless the caller chose.
+    let headline_opts;
+    let opts = match (opts.estimator, spec.design.headline) {
+        (None, Some(h)) => {
+            headline_opts = Options {
+                estimator: Some(Estimator::from(h)),
+                ..opts.clone()
+            };
+            &headline_opts
+        }
+        _ => opts,
+    };
     let mut r = analyse(spec, input, opts, privacy)?;
     let before = r.arm_summaries.clone();
     disclosure::protect(&mut r, privacy);
@@ -651,6 +663,10 @@ fn method_text(spec: &PilotSpec) -> Text {
             "The headline estimate is the difference in means (Welch) or in proportions (Newcombe interval).".to_string(),
         )
     };
+    let (nl_head, en_head) = match spec.design.headline {
+        Some(h) => weighting_headline_text(h, spec, &nl_se, &en_se),
+        None => (nl_head, en_head),
+    };
     let (nl_d, en_d) = match spec.design.kind {
         DesignKind::IndividuallyRandomised | DesignKind::ClusterRandomised => (
             "Door loting zijn verschillen tussen armen causaal te interpreteren.",
@@ -680,6 +696,61 @@ fn method_text(spec: &PilotSpec) -> Text {
     Text::new(
         format!("{nl_head} {nl_d}{nl_c}"),
         format!("{en_head} {en_d}{en_c}"),
+    )
+}
+
+/// The design note's sentence on a weighting headline (`design.headline`).
+fn weighting_headline_text(
+    h: crate::config::WeightingHeadline,
+    spec: &PilotSpec,
+    nl_se: &str,
+    en_se: &str,
+) -> (String, String) {
+    use crate::config::WeightingHeadline as H;
+    let covs = spec.covariates.join(", ");
+    let (nl_m, en_m) = match h {
+        H::Entropy => (
+            "entropy balancing (Hainmueller 2012): de vergelijkingsgroep is zo gewogen dat haar gemiddelden gelijk zijn aan die van de deelnemers",
+            "entropy balancing (Hainmueller 2012): the comparison group is weighted so that its means equal the participants'",
+        ),
+        H::Ipw => (
+            "inverse-kansweging (IPW): elke vergelijkingspersoon telt met de odds van haar propensityscore",
+            "inverse probability weighting (IPW): each comparison person counts with the odds of their propensity score",
+        ),
+        H::Overlap => (
+            "overlapweging (Li, Morgan & Zaslavsky 2018); let op: het effect geldt dan voor de groep waarin deelnemers en vergelijkingsgroep overlappen, niet voor de deelnemers",
+            "overlap weighting (Li, Morgan & Zaslavsky 2018); note: the effect is then the one in the population where participants and comparison group overlap, not on the participants",
+        ),
+        H::Aipw => (
+            "dubbel robuuste AIPW: een uitkomstmodel en inverse-kansweging samen",
+            "doubly robust AIPW: an outcome model and inverse probability weighting together",
+        ),
+        H::Matching => (
+            "matching op de propensityscore (naaste buur)",
+            "nearest-neighbour matching on the propensity score",
+        ),
+    };
+    let (nl_se, en_se) = match h {
+        H::Entropy | H::Overlap => (
+            format!("{nl_se}, de gewichten als vast beschouwd"),
+            format!("{en_se}, the weights treated as fixed"),
+        ),
+        H::Ipw | H::Aipw => (
+            "een M-schattings-sandwich die meeneemt dat de propensityscore geschat is (binnen clusters opgeteld als die er zijn)".to_string(),
+            "an M-estimation sandwich that accounts for the estimated propensity score (summed within clusters where there are any)".to_string(),
+        ),
+        H::Matching => (
+            "clusterrobuuste standaardfouten per gematchte set (CR1), de matching als vast beschouwd".to_string(),
+            "cluster-robust standard errors by matched set (CR1), the matching treated as fixed".to_string(),
+        ),
+    };
+    (
+        format!(
+            "De hoofdschatting is {nl_m}, op de covariaten {covs}; het effect geldt voor de deelnemers (ATT), tenzij anders vermeld, met {nl_se}. Bij een uitkomst die uit een gecensureerde tijd wordt afgelezen telt elk gewicht maal het inverse-kansgewicht voor censurering (Robins & Finkelstein 2000; Cole & Hernán 2008), beide gewichten als bekend beschouwd. De voor covariaten gecorrigeerde regressie en het ongecorrigeerde verschil staan ernaast, met hun naam."
+        ),
+        format!(
+            "The headline estimate is {en_m}, on the covariates {covs}; the effect is on the participants (ATT) unless said otherwise, with {en_se}. For an outcome read off a censored time each weight is multiplied by the inverse probability of censoring weight (Robins & Finkelstein 2000; Cole & Hernán 2008), both sets of weights treated as known. The covariate-adjusted regression and the unadjusted difference are shown beside it, by name."
+        ),
     )
 }
 
@@ -1111,21 +1182,81 @@ fn compare_arm(
             .map(|i| w[pair_rows.as_ref().map_or(i, |r| r[i])])
             .collect()
     });
+    let with_projects = s.in_subset.is_none() && units.project.is_some();
+    let mut base_notes = Vec::new();
+    let att_base = s
+        .ipcw
+        .and(plan.opts.estimator.and_then(Estimator::weighting))
+        .and_then(
+            |m| match baseline_weights(plan, s, t_idx, with_projects, m) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    base_notes.push(Text {
+                        en: format!(
+                            "{} vs {}: {} not estimable ({e}).",
+                            key.treated,
+                            key.control,
+                            m.id()
+                        ),
+                        nl: format!(
+                            "{} vs {}: {} niet te schatten ({e}).",
+                            key.treated,
+                            key.control,
+                            m.id()
+                        ),
+                    });
+                    None
+                }
+            },
+        );
     let pair = estimate::Pair {
         key,
         binary: o.kind == OutcomeKind::Binary,
-        with_projects: s.in_subset.is_none() && units.project.is_some(),
+        with_projects,
         units,
         rows: pair_rows,
         y,
         treated,
         weights,
+        att_base,
     };
     let res = estimate::estimate(&pair, spec.design.kind, plan.opts);
     rows.estimates.extend(res.estimates);
     rows.tests.extend(res.tests);
     rows.notes
         .extend(estimate::to_notes(&o.id, subset, res.notes));
+    rows.notes
+        .extend(estimate::to_notes(&o.id, subset, base_notes));
+}
+
+/// The baseline weights of a comparison of an outcome read off a censored time: made
+/// on every unit of the two arms in the subset with its covariates and cluster id
+/// known, whether or not its value is ([`weighting::base_weights`]).
+fn baseline_weights(
+    plan: &Plan,
+    s: &OutcomeSubset,
+    t_idx: usize,
+    with_projects: bool,
+    method: crate::stats::weighting::Method,
+) -> std::result::Result<weighting::BaseWeights, crate::stats::StatsError> {
+    let (units, ou) = (plan.units, s.ou);
+    let control_idx = plan.spec.arms.control_index();
+    let mut base_rows = Vec::new();
+    let mut treated = Vec::new();
+    for u in 0..ou.len() {
+        let r = ou.row(u);
+        let a = units.arm_of(r);
+        if (a != t_idx && a != control_idx)
+            || !s.keep(units, r)
+            || units.missing_covariate(r)
+            || units.missing_cluster(r)
+        {
+            continue;
+        }
+        base_rows.push(r);
+        treated.push(a == t_idx);
+    }
+    weighting::base_weights(units, &base_rows, &treated, with_projects, method)
 }
 
 /// Analyse an outcome with values in one subset: the arm summaries, then every arm

@@ -89,6 +89,13 @@ pub struct EstimateRow {
     /// the overlap chart (counts of 1 to k − 1 persons withheld).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propensity_bins: Option<PropensityBins>,
+    /// 1:1 matching without replacement (`matching_att`): the Rosenbaum bound, the
+    /// largest Γ at which the one-sided 5% test of the matched pairs stays significant
+    /// (signed-rank for continuous outcomes, sign test for yes/no; see
+    /// [`crate::stats::weighting::rosenbaum`]); absent when not significant at Γ = 1
+    /// and for other rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rosenbaum_gamma: Option<f64>,
 }
 
 /// Propensity scores per arm, counted in equal bins of [0, 1].
@@ -192,6 +199,7 @@ impl EstimateRow {
             balance: Vec::new(),
             effective_n: None,
             propensity_bins: None,
+            rosenbaum_gamma: None,
         }
     }
 }

@@ -270,6 +270,7 @@ impl Comparison<'_> {
                     y: Cow::Owned(y),
                     treated,
                     weights,
+                    att_base: None,
                 };
                 estimate::estimate(&pair, self.spec.design.kind, self.opts)
                     .estimates

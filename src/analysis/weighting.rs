@@ -13,7 +13,11 @@ use super::estimate::PairResults;
 use super::{BalanceRow, EffectiveN, PropensityBins, Scale};
 use crate::config::Text;
 use crate::stats::ols::SeType;
-use crate::stats::weighting::{self, Method, evalue};
+use crate::stats::weighting::{self, Method, evalue, rosenbaum};
+
+/// One-sided level of the Rosenbaum bound of 1:1 matched pairs (the convention of
+/// Rosenbaum 2002 and rbounds).
+const ROSENBAUM_ALPHA: f64 = 0.05;
 
 /// Add the weighting estimate of `method` to `out` (a note when it cannot be made).
 pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method, se: SeType) {
@@ -112,6 +116,20 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     };
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
+    // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
+    if let Some(pairs) = &est.pairs {
+        let bound = if c.p.binary {
+            let (t, k): (Vec<f64>, Vec<f64>) = pairs.iter().map(|&(t, k)| (d.y[t], d.y[k])).unzip();
+            rosenbaum::sign_bound(&t, &k, ROSENBAUM_ALPHA)
+        } else {
+            let diff: Vec<f64> = pairs.iter().map(|&(t, k)| d.y[t] - d.y[k]).collect();
+            rosenbaum::signed_rank_bound(&diff, ROSENBAUM_ALPHA)
+        };
+        match bound {
+            Ok(b) => row.rosenbaum_gamma = b.gamma,
+            Err(e) => c.fail(out, "rosenbaum_gamma", &e),
+        }
+    }
     row.balance = names
         .iter()
         .zip(&est.balance)
@@ -133,12 +151,31 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         treated: est.effective_n_treated,
         control: est.effective_n_control,
     });
-    row.propensity_bins = est.propensity.as_ref().map(|ps| PropensityBins {
-        edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
-        treated: bin_counts(ps, &treated, true),
-        control: bin_counts(ps, &treated, false),
-        treated_outside_support: est.treated_outside_support,
-    });
+    // Entropy balancing has no propensity model of its own: for the overlap
+    // diagnostics one is fitted on the same covariates (it does not enter the weights).
+    let diagnostic = est
+        .propensity
+        .is_none()
+        .then(|| weighting::logit(&treated, &x, &names).ok())
+        .flatten()
+        .map(|m| m.fitted);
+    let outside = est
+        .treated_outside_support
+        .or_else(|| diagnostic.as_ref().map(|ps| outside_support(ps, &treated)));
+    row.propensity_bins =
+        est.propensity
+            .as_ref()
+            .or(diagnostic.as_ref())
+            .map(|ps| PropensityBins {
+                edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
+                treated: bin_counts(ps, &treated, true),
+                control: bin_counts(ps, &treated, false),
+                treated_outside_support: outside,
+            });
+    let est = weighting::WeightedEstimate {
+        treated_outside_support: outside,
+        ..est
+    };
     // The count itself is in `propensity_bins`, where disclosure control sees it; the
     // note states no number.
     if est.treated_outside_support.is_some_and(|k| k > 0) {
@@ -153,6 +190,22 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         });
     }
     out.estimates.push(row);
+}
+
+/// Treated units whose propensity score lies outside the range of the comparison
+/// units' scores.
+fn outside_support(ps: &[f64], treated: &[bool]) -> usize {
+    let (lo, hi) = ps
+        .iter()
+        .zip(treated)
+        .filter(|(_, t)| !**t)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
+            (a.0.min(p), a.1.max(p))
+        });
+    ps.iter()
+        .zip(treated)
+        .filter(|(p, t)| **t && (**p < lo || **p > hi))
+        .count()
 }
 
 /// Bins of the propensity-score counts (width 0.05).
@@ -185,4 +238,208 @@ fn pooled_sd(y: &[f64], treated: &[bool]) -> Option<f64> {
     let v = ((y1.len() as f64 - 1.0) * v1 + (y0.len() as f64 - 1.0) * v0) / (n - 2.0);
     let sd = v.sqrt();
     (sd.is_finite() && sd > 0.0).then_some(sd)
+}
+
+/// The weights of a weighting estimator on a comparison's baseline sample: every unit
+/// of the two arms in the subset with its covariates known, whether or not its
+/// outcome is (used for outcomes read off a censored time, where the units with a
+/// value are a subset of these; see [`ipcw_weighting_estimate`]).
+pub(crate) struct BaseWeights {
+    method: Method,
+    /// The weight of each baseline row (normalised within each arm), by source row.
+    by_row: std::collections::BTreeMap<usize, f64>,
+    /// Balance of the baseline sample before and after weighting.
+    balance: Vec<BalanceRow>,
+    /// Propensity scores of the baseline sample, for the overlap diagnostics (for
+    /// entropy balancing a logistic model fitted for the diagnostics only).
+    propensity: Option<Vec<f64>>,
+    treated: Vec<bool>,
+    names: Vec<String>,
+}
+
+/// The baseline weights of `method` for `rows` (source rows, `treated` per row):
+/// covariates of the config and, with `with_projects`, project indicators, as the
+/// regressions use them. Matching and AIPW have no weights to multiply with censoring
+/// weights; they are refused with a reason.
+pub(crate) fn base_weights(
+    units: &super::Units,
+    rows: &[usize],
+    treated: &[bool],
+    with_projects: bool,
+    method: Method,
+) -> Result<BaseWeights, crate::stats::StatsError> {
+    if matches!(method, Method::MatchingAtt | Method::AipwAtt) {
+        return Err(crate::stats::StatsError::Invalid(format!(
+            "{} has no weights to combine with the censoring weights of an outcome read off a censored time; use entropy, ipw or overlap as the headline",
+            method.id()
+        )));
+    }
+    let mut cols: Vec<(String, Vec<f64>)> = units
+        .covariates
+        .iter()
+        .map(|(name, c)| {
+            let v = rows.iter().map(|&r| c.get(r).unwrap_or(f64::NAN)).collect();
+            (name.clone(), v)
+        })
+        .collect();
+    if with_projects && let Some(p) = &units.project {
+        let present: std::collections::BTreeSet<u32> = rows.iter().map(|&r| p.code(r)).collect();
+        for &code in present.iter().skip(1) {
+            cols.push((
+                format!("project={}", p.levels()[code as usize]),
+                rows.iter()
+                    .map(|&r| f64::from(u8::from(p.code(r) == code)))
+                    .collect(),
+            ));
+        }
+    }
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    let x: Vec<&[f64]> = cols.iter().map(|(_, v)| v.as_slice()).collect();
+    let (w, model) = weighting::weights(method, treated, &x, &names)?;
+    let propensity = match model {
+        Some(m) => Some(m.fitted),
+        None => weighting::logit(treated, &x, &names).ok().map(|m| m.fitted),
+    };
+    let balance = names
+        .iter()
+        .zip(&x)
+        .map(|(name, col)| {
+            let b = weighting::balance(col, treated, &w);
+            balance_row(name, &b, col)
+        })
+        .collect();
+    Ok(BaseWeights {
+        method,
+        by_row: rows.iter().copied().zip(w).collect(),
+        balance,
+        propensity,
+        treated: treated.to_vec(),
+        names: names.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+/// A balance row of the results from the balance of one covariate.
+fn balance_row(name: &str, b: &weighting::Balance, col: &[f64]) -> BalanceRow {
+    BalanceRow {
+        covariate: name.to_string(),
+        mean_treated: Some(b.mean_treated),
+        mean_control: Some(b.mean_control),
+        mean_treated_weighted: Some(b.mean_treated_weighted),
+        mean_control_weighted: Some(b.mean_control_weighted),
+        smd_before: b.smd_before,
+        smd_after: b.smd_after,
+        variance_ratio_before: b.variance_ratio_before,
+        variance_ratio_after: b.variance_ratio_after,
+        binary: col.iter().all(|&v| v == 0.0 || v == 1.0),
+    }
+}
+
+/// The weighting estimate of an outcome read off a censored time, in a design without
+/// a lottery: each unit with a known value weighs its baseline weight for the effect on
+/// the treated ([`base_weights`], made on every unit of the comparison at baseline)
+/// times its inverse probability of censoring weight (the pair's weights), and the
+/// effect is the weighted difference in means, Σ_treated wᵢyᵢ/Σ wᵢ − (the same over the
+/// comparison units). Combining treatment and censoring weights as a product is the
+/// inverse-probability-weighted estimator of Robins & Finkelstein (2000, *Biometrics*
+/// 56:779–788) and Cole & Hernán (2008, *Am. J. Epidemiol.* 168:656–664, "Constructing
+/// inverse probability weights for marginal structural models"). Standard error: the
+/// sandwich of weighted least squares on the arm indicator, HC2 or with clusters CR2
+/// (Bell-McCaffrey df), both sets of weights treated as known (as estimatr's weighted
+/// `lm_robust` would); it ignores that the weights were estimated.
+pub(super) fn ipcw_weighting_estimate(
+    c: &Ctx,
+    out: &mut PairResults,
+    se: SeType,
+    base: &BaseWeights,
+) -> bool {
+    let method = base.method;
+    let id = method.id();
+    let se = if se == SeType::Classical {
+        SeType::Hc2
+    } else {
+        se
+    };
+    let d = c.p.reg_data(true, false);
+    let clusters = d.clusters.as_ref().filter(|_| se.is_cluster());
+    let se = if se.is_cluster() && clusters.is_none() {
+        SeType::Hc2
+    } else {
+        se
+    };
+    let Some(ipcw) = c.p.weights.as_ref() else {
+        return false;
+    };
+    // The units reg_data kept, in its order: those with covariates and a cluster id.
+    let units = c.p.units;
+    let kept: Vec<(usize, usize)> = (0..c.p.y.len())
+        .map(|i| (i, c.p.rows.as_ref().map_or(i, |r| r[i])))
+        .filter(|&(_, r)| !units.missing_covariate(r) && !units.missing_cluster(r))
+        .collect();
+    if kept.len() != d.y.len() {
+        return false;
+    }
+    let w: Vec<f64> = kept
+        .iter()
+        .map(|&(i, r)| ipcw[i] * base.by_row.get(&r).copied().unwrap_or(f64::NAN))
+        .collect();
+    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+        c.fail(out, id, &"a unit with a value has no baseline weight");
+        return false;
+    }
+    let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
+    let inf =
+        match weighting::weighted_difference_clustered(&d.y, &treated, &w, se, clusters, c.conf) {
+            Ok(inf) => inf,
+            Err(e) => {
+                c.fail(out, id, &e);
+                return false;
+            }
+        };
+    let n = (
+        treated.iter().filter(|&&t| t).count(),
+        treated.iter().filter(|&&t| !t).count(),
+    );
+    let se_name = format!(
+        "{} ({} and censoring weights fixed)",
+        se.name(),
+        method.estimand()
+    );
+    let mut row = c.row(
+        id,
+        Some(&se_name),
+        Some(se.df_rule()),
+        Scale::Difference,
+        inf,
+        n,
+    );
+    row.n_clusters = clusters.map(crate::stats::ols::Clusters::count);
+    row.covariates = base.names.clone();
+    // E-value as for the other weighting estimates.
+    let ev = if c.p.binary {
+        let (num, den) = (0..d.y.len())
+            .filter(|&i| !treated[i])
+            .fold((0.0, 0.0), |(a, b), i| (a + w[i] * d.y[i], b + w[i]));
+        evalue::risk_difference(inf.estimate, inf.ci_low, inf.ci_high, num / den)
+    } else {
+        pooled_sd(&d.y, &treated).and_then(|sd| {
+            evalue::standardised_difference(inf.estimate / sd, inf.std_error / sd, c.conf)
+        })
+    };
+    row.e_value = ev.map(|e| e.e_value);
+    row.e_value_ci = ev.map(|e| e.e_value_ci);
+    row.balance = base.balance.clone();
+    // Kish's effective sizes of the analysed units under the product weights.
+    row.effective_n = Some(EffectiveN {
+        treated: weighting::effective_n(&w, |i| treated[i]),
+        control: weighting::effective_n(&w, |i| !treated[i]),
+    });
+    row.propensity_bins = base.propensity.as_ref().map(|ps| PropensityBins {
+        edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
+        treated: bin_counts(ps, &base.treated, true),
+        control: bin_counts(ps, &base.treated, false),
+        treated_outside_support: Some(outside_support(ps, &base.treated)),
+    });
+    row.headline = true;
+    out.estimates.push(row);
+    true
 }

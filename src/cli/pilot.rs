@@ -136,6 +136,29 @@ pub fn render_outputs_named(
         files.push(("flow.png".into(), png.clone()));
         pngs.insert("flow".to_string(), png);
     }
+    // The Love plot and overlap chart of the headline weighting estimate.
+    if let Some(e) = charts::weighting_diagnostic(r) {
+        let stamp = charts::report_footer(r, lang);
+        let mut love = super::weighting_charts::love_chart(r, e, lang);
+        love.note = format!("{} {stamp}", love.note);
+        let png = crate::plot::love_chart_png(&love)?;
+        files.push((
+            format!("{}.svg", charts::LOVE_STEM),
+            crate::plot::love_chart_svg(&love)?.into_bytes(),
+        ));
+        files.push((format!("{}.png", charts::LOVE_STEM), png.clone()));
+        pngs.insert(charts::LOVE_STEM.to_string(), png);
+        if let Some(mut o) = super::weighting_charts::overlap_chart(r, e, lang) {
+            o.note = format!("{} {stamp}", o.note);
+            let png = crate::plot::overlap_chart_png(&o)?;
+            files.push((
+                format!("{}.svg", charts::OVERLAP_STEM),
+                crate::plot::overlap_chart_svg(&o)?.into_bytes(),
+            ));
+            files.push((format!("{}.png", charts::OVERLAP_STEM), png.clone()));
+            pngs.insert(charts::OVERLAP_STEM.to_string(), png);
+        }
+    }
     for o in &r.outcomes {
         if let Some(c) = charts::survival_chart(r, &o.id, analysis::POOLED, lang) {
             let stem = format!("km-{}", o.id);

@@ -25,7 +25,7 @@ fn slug(v: &str) -> String {
         .collect()
 }
 
-fn love_chart(r: &PilotResults, e: &EstimateRow, lang: Lang) -> LoveChart {
+pub(crate) fn love_chart(r: &PilotResults, e: &EstimateRow, lang: Lang) -> LoveChart {
     let nl = lang == Lang::Nl;
     let method = estimator_label(&e.estimator, lang);
     let comparison = format!(
@@ -82,7 +82,7 @@ fn love_chart(r: &PilotResults, e: &EstimateRow, lang: Lang) -> LoveChart {
     }
 }
 
-fn overlap_chart(r: &PilotResults, e: &EstimateRow, lang: Lang) -> Option<OverlapChart> {
+pub(crate) fn overlap_chart(r: &PilotResults, e: &EstimateRow, lang: Lang) -> Option<OverlapChart> {
     let pb = e.propensity_bins.as_ref()?;
     let nl = lang == Lang::Nl;
     let shares = |counts: &[Option<usize>], n: Option<usize>| -> Vec<Option<f64>> {

@@ -248,6 +248,8 @@ pub struct DesignDraft {
     pub note: Option<Text>,
     #[serde(default)]
     pub missing_cluster: Option<String>,
+    #[serde(default)]
+    pub headline: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -415,6 +417,32 @@ pub struct Design {
     /// or an error.
     #[serde(skip_serializing_if = "MissingCluster::is_default")]
     pub missing_cluster: MissingCluster,
+    /// A weighting estimator that leads for every outcome of a design without a
+    /// lottery (`design.headline`); None: the design's default (regression-adjusted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline: Option<WeightingHeadline>,
+}
+
+/// The weighting estimator a non-randomised pilot reports as its headline
+/// (`design.headline`). The analysis runs it as `compare --estimator` would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightingHeadline {
+    /// Entropy balancing, effect on the participants (`entropy_att`).
+    Entropy,
+    /// Inverse probability weighting, effect on the participants (`ipw_att`).
+    Ipw,
+    /// Overlap weights: the effect in the overlap population (`overlap_ato`), not on
+    /// the participants.
+    Overlap,
+    /// Doubly robust AIPW, effect on the participants (`aipw_att`).
+    Aipw,
+    /// Nearest-neighbour matching on the propensity score (`matching_att`).
+    Matching,
+}
+
+impl WeightingHeadline {
+    pub const ALLOWED: &'static str = "entropy, ipw, overlap, aipw, matching";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -780,6 +808,21 @@ fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
         }
         Some(s) => parse_enum(origin, "design.missing_cluster", s, MissingCluster::ALLOWED)?,
     };
+    let headline = match d.headline.as_deref() {
+        None => None,
+        Some(_) if kind.is_randomised() => {
+            return Err(err(format!(
+                "`design.headline` is set but `design.kind` is {}: a lottery already makes the arms alike, and weighting is for comparisons without one; remove the key",
+                d.kind
+            )));
+        }
+        Some(s) => Some(parse_enum(
+            origin,
+            "design.headline",
+            s,
+            WeightingHeadline::ALLOWED,
+        )?),
+    };
     Ok(Design {
         kind,
         cluster: d.cluster,
@@ -788,6 +831,7 @@ fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
         fixed_effects: d.fixed_effects,
         note: d.note,
         missing_cluster,
+        headline,
     })
 }
 

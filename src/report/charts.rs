@@ -558,3 +558,32 @@ pub fn acceptability_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::
         lang,
     })
 }
+
+/// The weighting estimate whose diagnostics the report shows: the headline weighting
+/// estimate (one with balance rows) of the whole sample, of a primary outcome if one
+/// has it. The covariates are the same for every outcome; the balance differs only by
+/// whose outcome is known.
+pub fn weighting_diagnostic(r: &PilotResults) -> Option<&crate::analysis::EstimateRow> {
+    let candidates = || {
+        r.estimates.iter().filter(|e| {
+            e.headline
+                && !e.suppressed
+                && !e.balance.is_empty()
+                && e.subset == crate::analysis::POOLED
+        })
+    };
+    let primary =
+        |e: &&crate::analysis::EstimateRow| r.outcome(&e.outcome).is_some_and(|o| o.primary);
+    candidates().find(primary).or_else(|| candidates().next())
+}
+
+/// The file stems of the report's Love plot and overlap chart.
+pub const LOVE_STEM: &str = "love";
+pub const OVERLAP_STEM: &str = "overlap";
+
+/// The footer every chart of a pilot report carries (title, design, synthetic data, no
+/// disclosure control), for charts drawn outside this module (the Love plot and the
+/// overlap chart).
+pub fn report_footer(r: &PilotResults, lang: Lang) -> String {
+    footer(r, lang)
+}

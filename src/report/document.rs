@@ -315,6 +315,164 @@ fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     b.push(Table(t));
 }
 
+/// Balance before and after weighting of the headline weighting estimate
+/// ([`super::charts::weighting_diagnostic`]): per covariate the means, the standardised
+/// difference before and after (cobalt's ATT convention: divided by the participants'
+/// SD, unweighted, unlike the pooled SD of the baseline table) and the variance ratios;
+/// the effective sample sizes; the Love plot and the overlap chart, each with its
+/// numbers in a table beside it; and the participants outside the comparison group's
+/// propensity range. Only numbers as published (after disclosure control).
+fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let Some(e) = super::charts::weighting_diagnostic(r) else {
+        return;
+    };
+    let method = estimator_label(&e.estimator, lang);
+    b.push(Heading(
+        2,
+        tr(lang, "Balans na weging", "Balance after weighting").into(),
+    ));
+    let (t_label, c_label) = (r.arm_label(&e.treated, lang), r.arm_label(&e.control, lang));
+    let nl = lang == Lang::Nl;
+    b.push(Paragraph(if nl {
+        format!(
+            "De hoofdschatting weegt de {c} zo dat ze op de gemeten kenmerken op de {t} lijkt ({method}). De tabel geeft per kenmerk het gemiddelde (bij ja/nee het aandeel) van de {t}, dat van de {c} vóór en na weging, en het gestandaardiseerde verschil vóór en na weging. Anders dan in de tabel 'Balans bij de start' is dat verschil hier gedeeld door de standaarddeviatie van de {t} (ongewogen; de ATT-conventie van het R-pakket cobalt). Verschillen onder 0,1 gelden als verwaarloosbaar. De variantieverhouding (deelnemers gedeeld door vergelijkingsgroep) hoort dicht bij 1 te liggen. Uitkomst: {}.",
+            e.outcome,
+            c = c_label.to_lowercase(),
+            t = t_label.to_lowercase()
+        )
+    } else {
+        format!(
+            "The headline estimate weights the {c} so that it resembles the {t} on the measured characteristics ({method}). The table gives per characteristic the mean (for yes/no the share) of the {t}, that of the {c} before and after weighting, and the standardised difference before and after weighting. Unlike the table 'Baseline balance', that difference is divided here by the standard deviation of the {t} (unweighted; the ATT convention of the R package cobalt). Differences below 0.1 count as negligible. The variance ratio (participants over comparison group) should be close to 1. Outcome: {}.",
+            e.outcome,
+            c = c_label.to_lowercase(),
+            t = t_label.to_lowercase()
+        )
+    }));
+    let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
+    let mean = |m: Option<f64>, binary: bool| match m {
+        None => withheld(),
+        Some(m) if binary => format!("{}%", localise(&fmt_value(100.0 * m), lang)),
+        Some(m) => localise(&fmt_value(m), lang),
+    };
+    let num = |v: Option<f64>, signed: bool| match v {
+        None => "–".to_string(),
+        Some(v) if signed => localise(&format!("{v:+.2}"), lang).replace('-', "−"),
+        Some(v) => localise(&format!("{v:.2}"), lang),
+    };
+    let mut t = vec![vec![
+        tr(lang, "Kenmerk", "Characteristic").to_string(),
+        t_label.clone(),
+        format!("{c_label} {}", tr(lang, "vóór", "before")),
+        format!("{c_label} {}", tr(lang, "na", "after")),
+        tr(lang, "Gestand. verschil vóór", "Std. difference before").to_string(),
+        tr(lang, "Gestand. verschil na", "Std. difference after").to_string(),
+        tr(lang, "Variantieverh. vóór", "Variance ratio before").to_string(),
+        tr(lang, "Variantieverh. na", "Variance ratio after").to_string(),
+    ]];
+    for row in &e.balance {
+        t.push(vec![
+            row.covariate.clone(),
+            mean(row.mean_treated, row.binary),
+            mean(row.mean_control, row.binary),
+            mean(row.mean_control_weighted, row.binary),
+            num(row.smd_before, true),
+            num(row.smd_after, true),
+            num(row.variance_ratio_before, false),
+            num(row.variance_ratio_after, false),
+        ]);
+    }
+    b.push(Table(t));
+    if let Some(n) = e.effective_n {
+        let f = |v: f64| localise(&format!("{v:.1}"), lang);
+        b.push(Paragraph(if nl {
+            format!(
+                "Effectieve steekproefomvang na weging (Kish): {t_label} {}, {c_label} {}. Hoe ongelijker de gewichten, hoe kleiner dit getal ten opzichte van het aantal personen, en hoe minder informatie de vergelijking bevat.",
+                f(n.treated),
+                f(n.control)
+            )
+        } else {
+            format!(
+                "Effective sample size after weighting (Kish): {t_label} {}, {c_label} {}. The more unequal the weights, the smaller this number is against the number of persons, and the less information the comparison holds.",
+                f(n.treated),
+                f(n.control)
+            )
+        }));
+    }
+    b.push(Chart {
+        stem: super::charts::LOVE_STEM.into(),
+        alt: if nl {
+            format!(
+                "Love-plot: per kenmerk het absolute gestandaardiseerde verschil tussen {t_label} en {c_label} vóór en na weging, met een lijn bij 0,1. De getallen staan in de tabel hierboven."
+            )
+        } else {
+            format!(
+                "Love plot: per characteristic the absolute standardised difference between {t_label} and {c_label} before and after weighting, with a line at 0.1. The numbers are in the table above."
+            )
+        },
+    });
+    let Some(pb) = &e.propensity_bins else {
+        return;
+    };
+    let outside = match (pb.treated_outside_support, e.n_treated) {
+        (Some(k), Some(n)) if n > 0 => {
+            let share = localise(&fmt_value(100.0 * k as f64 / n as f64), lang);
+            if nl {
+                format!(
+                    " {k} van de {n} deelnemers ({share}%) hebben een propensityscore buiten het bereik van de vergelijkingsgroep; voor hen berust het effect op extrapolatie."
+                )
+            } else {
+                format!(
+                    " {k} of the {n} participants ({share}%) have a propensity score outside the comparison group's range; for them the effect rests on extrapolation."
+                )
+            }
+        }
+        _ => tr(
+            lang,
+            " Het aantal deelnemers buiten het bereik van de vergelijkingsgroep is onderdrukt.",
+            " The number of participants outside the comparison group's range is withheld.",
+        )
+        .to_string(),
+    };
+    b.push(Paragraph(if nl {
+        format!(
+            "Overlap: de verdeling van de propensityscore (de kans op deelname volgens een logistisch model op dezelfde kenmerken) per groep. Waar deelnemers scores hebben die in de vergelijkingsgroep niet voorkomen, is er niemand om ze mee te vergelijken.{outside}"
+        )
+    } else {
+        format!(
+            "Overlap: the distribution of the propensity score (the probability of taking part according to a logistic model on the same characteristics) per group. Where participants have scores the comparison group does not have, there is no one to compare them with.{outside}"
+        )
+    }));
+    b.push(Chart {
+        stem: super::charts::OVERLAP_STEM.into(),
+        alt: if nl {
+            format!(
+                "Overlapgrafiek: het aandeel van de {t_label} en van de {c_label} per klasse van de propensityscore (breedte 0,05). De getallen staan in de tabel hieronder."
+            )
+        } else {
+            format!(
+                "Overlap chart: the share of the {t_label} and of the {c_label} per bin of the propensity score (width 0.05). The numbers are in the table below."
+            )
+        },
+    });
+    let mut t = vec![vec![
+        tr(lang, "Propensityscore", "Propensity score").to_string(),
+        format!("{t_label} (n)"),
+        format!("{c_label} (n)"),
+    ]];
+    for i in 0..pb.treated.len().min(pb.control.len()) {
+        if pb.treated[i] == Some(0) && pb.control[i] == Some(0) {
+            continue;
+        }
+        t.push(vec![
+            localise(&format!("{:.2}–{:.2}", pb.edges[i], pb.edges[i + 1]), lang),
+            fmt_count(pb.treated[i], lang),
+            fmt_count(pb.control[i], lang),
+        ]);
+    }
+    b.push(Table(t));
+}
+
 /// Effects per subgroup of the primary outcomes: per subgroup a table of the levels'
 /// effects with their intervals and the interaction test, under the warning that
 /// subgroup results are exploratory unless pre-registered. Numbers from `r.subgroups`.
@@ -1085,6 +1243,7 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     b.push(arms_table(r, lang));
     flow_blocks(r, lang, &mut b);
     balance_blocks(r, lang, &mut b);
+    weighting_blocks(r, lang, &mut b);
     main_results_blocks(r, lang, &mut b);
     subgroup_blocks(r, lang, &mut b);
     cost_blocks(r, lang, &mut b);

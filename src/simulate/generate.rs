@@ -22,7 +22,7 @@ use super::params::{
     Assignment, ContinuousSim, CountSim, CountsSim, CovariateSim, Dist, DrawnModel, FromTime,
     Level, OutcomeModel, Shared, SimParams, TimeToEventSim,
 };
-use super::{EffectTruth, OutcomeTruth, SimData, Truth};
+use super::{EffectTruth, OutcomeTruth, SimData, Truth, UnmeasuredOutcome, UnmeasuredTruth};
 use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result};
 use polars::prelude::{Column, DataFrame};
@@ -415,6 +415,10 @@ fn build_covariates(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, key: &Key) -
                 out.centers.insert(dummy.clone(), c.dummy_center(category));
                 out.numeric.insert(dummy.clone(), v);
             }
+        }
+        // An unmeasured confounder feeds the outcome models but is not written.
+        if c.hidden {
+            continue;
         }
         match c.level {
             Level::Cluster => out.cluster_cols.extend(cols),
@@ -1233,6 +1237,12 @@ fn truth(
             .or_insert(0usize) += 1;
     }
     let clusters_by_arm = p.sizes.clusters.as_ref().map(|_| clusters_by_arm(spec, sk));
+    let unmeasured = p
+        .covariates
+        .iter()
+        .filter(|c| c.hidden)
+        .filter_map(|c| unmeasured_truth(ctx, c, models, done))
+        .collect();
     Truth {
         slug: spec.slug.clone(),
         synthetic: true,
@@ -1247,7 +1257,79 @@ fn truth(
         units_by_arm,
         clusters_by_arm,
         outcomes,
+        unmeasured,
     }
+}
+
+/// The strength of an unmeasured (hidden) 0/1 confounder U in these data, on the risk
+/// ratio scale of VanderWeele & Ding (2017, *Ann. Intern. Med.* 167:268–274) and Ding
+/// & VanderWeele (2016, *Epidemiology* 27:368–377):
+/// - with participation: RR_EU = P(U = 1 | treated arm) / P(U = 1 | control arm), the
+///   shares realised in the data (first treated arm; its inverse if below 1);
+/// - with each outcome whose model (or, for an outcome read off a time, whose source
+///   model) has a coefficient on U: RR_UD = the mean expected outcome under control of
+///   the control units with U = 1 over that of those with U = 0 (its inverse if below
+///   1), i.e. the ratio of risks for a yes/no outcome and of means otherwise;
+/// - the bias factor B = RR_EU·RR_UD / (RR_EU + RR_UD − 1): the most such a confounder
+///   can shift a risk ratio (Ding & VanderWeele 2016, eq. 1). An E-value above both
+///   risk ratios means this confounder cannot explain the estimate away.
+fn unmeasured_truth(
+    ctx: &Ctx,
+    c: &crate::simulate::params::CovariateSim,
+    models: &BTreeMap<String, OutcomeModel>,
+    done: &Done,
+) -> Option<UnmeasuredTruth> {
+    let u = ctx.cov.numeric.get(&c.name)?;
+    let spec = ctx.spec;
+    let mut share_by_arm = BTreeMap::new();
+    for (a, arm) in spec.arms.values.iter().enumerate() {
+        let rows: Vec<usize> = (0..ctx.sk.len()).filter(|&i| ctx.sk.arm[i] == a).collect();
+        if !rows.is_empty() {
+            let s = rows.iter().map(|&i| u[i]).sum::<f64>() / rows.len() as f64;
+            share_by_arm.insert(arm.value.clone(), s);
+        }
+    }
+    let treated = spec.arms.treated().next()?;
+    let at_least_one = |r: f64| if r < 1.0 { 1.0 / r } else { r };
+    let rr_eu =
+        at_least_one(share_by_arm.get(&treated.value)? / share_by_arm.get(&spec.arms.control)?);
+    let coef_of = |m: &OutcomeModel| -> Option<f64> {
+        let shared = match m {
+            OutcomeModel::Drawn { shared, .. } => shared,
+            OutcomeModel::FromTime(f) => models.get(f.source())?.shared()?,
+        };
+        shared.coef.get(&c.name).copied()
+    };
+    let outcomes = spec
+        .outcomes
+        .iter()
+        .filter_map(|o| {
+            let (m, g) = (models.get(&o.id)?, done.get(&o.id)?);
+            let coef = coef_of(m)?;
+            let mean = |level: f64| {
+                let v: Vec<f64> = (0..ctx.sk.len())
+                    .filter(|&i| ctx.is_control(i) && u[i] == level)
+                    .map(|i| control_value(g, i))
+                    .collect();
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            let rr = at_least_one(mean(1.0) / mean(0.0));
+            rr.is_finite().then(|| UnmeasuredOutcome {
+                outcome: o.id.clone(),
+                coefficient: coef,
+                risk_ratio: rr,
+                bias_factor: rr_eu * rr / (rr_eu + rr - 1.0),
+            })
+        })
+        .collect();
+    Some(UnmeasuredTruth {
+        name: c.name.clone(),
+        description: c.description.clone(),
+        share_by_arm,
+        risk_ratio_participation: rr_eu,
+        outcomes,
+        note: "NOT in the data: an unmeasured confounder, generated to show what the E-value means. risk_ratio_participation is how much more common it is among participants (share ratio); each outcome's risk_ratio how much more likely (or larger) the outcome is with it, among the comparison group; bias_factor = RR_EU*RR_UD/(RR_EU+RR_UD-1), the most it can shift a risk ratio (Ding & VanderWeele 2016). Weighting on the measured covariates leaves its bias in every estimate; an E-value above both risk ratios says a confounder this strong cannot explain the result away.".to_string(),
+    })
 }
 
 /// Number of clusters with rows in each arm.

@@ -60,6 +60,38 @@ pub struct Truth {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clusters_by_arm: Option<BTreeMap<String, usize>>,
     pub outcomes: Vec<OutcomeTruth>,
+    /// Unmeasured confounders (`hidden` covariates): generated, not written to the
+    /// data, with their strength as risk ratios.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmeasured: Vec<UnmeasuredTruth>,
+}
+
+/// An unmeasured 0/1 confounder of a synthetic data set: not in the data; its
+/// strength on the risk ratio scale, for reading E-values against.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmeasuredTruth {
+    pub name: String,
+    pub description: String,
+    /// Share with the trait per arm, as realised in the data.
+    pub share_by_arm: BTreeMap<String, f64>,
+    /// RR_EU: the treated arm's share over the control arm's (at least 1).
+    pub risk_ratio_participation: f64,
+    pub outcomes: Vec<UnmeasuredOutcome>,
+    pub note: String,
+}
+
+/// The strength of an unmeasured confounder with one outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmeasuredOutcome {
+    pub outcome: String,
+    /// Its coefficient in the outcome model (or the source model of a derived outcome),
+    /// on that model's scale.
+    pub coefficient: f64,
+    /// RR_UD: mean expected outcome under control with the trait over without, among
+    /// the control units (at least 1).
+    pub risk_ratio: f64,
+    /// Ding & VanderWeele's bias factor RR_EU·RR_UD/(RR_EU + RR_UD − 1).
+    pub bias_factor: f64,
 }
 
 /// The truth for one outcome.

@@ -214,6 +214,13 @@ pub struct CovariateSim {
     /// Value the outcome models centre this covariate at; default its mean.
     #[serde(default)]
     pub center: Option<f64>,
+    /// An unmeasured confounder: generated and used by the outcome models like any
+    /// covariate, but not written to the data. Bernoulli only, so that its strength
+    /// is a pair of risk ratios (with participation and with each outcome), recorded
+    /// in truth.json (`unmeasured`) and the data dictionary for reading E-values
+    /// against.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// The model of one outcome, typed by the outcome's kind in the config, by whether it
@@ -516,6 +523,7 @@ impl CovariateSim {
         add("shift", !self.shift.is_empty());
         add("shift_by_project", !self.shift_by_project.is_empty());
         add("center", self.center.is_some());
+        add("hidden", self.hidden);
         v
     }
 
@@ -997,7 +1005,7 @@ impl Checker<'_> {
                 "shift_by_project",
                 "center",
             ],
-            Dist::Bernoulli => &["p", "shift", "shift_by_project", "center"],
+            Dist::Bernoulli => &["p", "shift", "shift_by_project", "center", "hidden"],
             Dist::Categorical => &[
                 "values",
                 "probs",
@@ -1078,6 +1086,15 @@ impl Checker<'_> {
                 if !names.insert(n.clone()) {
                     return Err(self.err(format!("the covariate column \"{n}\" is defined twice")));
                 }
+            }
+        }
+        // An unmeasured confounder is not in the data, so the config cannot adjust for it.
+        for c in self.p.covariates.iter().filter(|c| c.hidden) {
+            if self.spec.covariates.contains(&c.name) {
+                return Err(self.err(format!(
+                    "the covariate \"{}\" is `hidden` (not written to the data) but the config adjusts for it; drop it from the config's `covariates` or remove `hidden`",
+                    c.name
+                )));
             }
         }
         // The config's covariates must be generated numeric columns.

@@ -434,5 +434,45 @@ pub fn dictionary(
          `estimand_method`.",
         spec.slug
     );
+    unmeasured_section(&mut md, t);
     Ok(md)
+}
+
+/// The dictionary's section on unmeasured confounders (`hidden` covariates), if any.
+fn unmeasured_section(md: &mut String, t: &Truth) {
+    if t.unmeasured.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "\n## Unmeasured confounder (not in the data)\n");
+    for u in &t.unmeasured {
+        let shares: Vec<String> = u
+            .share_by_arm
+            .iter()
+            .map(|(a, s)| format!("{a} {s:.3}"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "`{}`: {} It was generated and affects participation and the outcomes below, but it is NOT a column of the data, so no analysis can adjust for it. Share with the trait per arm: {}; risk ratio with participation RR_EU = {:.2}.\n",
+            u.name,
+            u.description,
+            shares.join(", "),
+            u.risk_ratio_participation
+        );
+        let _ = writeln!(
+            md,
+            "| outcome | coefficient (model scale) | risk ratio with the outcome RR_UD | bias factor |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|");
+        for o in &u.outcomes {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {:.2} | {:.3} |",
+                o.outcome, o.coefficient, o.risk_ratio, o.bias_factor
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nThe bias factor RR_EU·RR_UD/(RR_EU + RR_UD − 1) is the most this confounder can shift a risk ratio (Ding & VanderWeele 2016). An estimate whose E-value is above both risk ratios cannot be explained away by a confounder this strong; the weighting estimates keep the small bias it causes (measured in docs/recovery.md)."
+        );
+    }
 }

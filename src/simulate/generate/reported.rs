@@ -94,6 +94,15 @@ pub(super) fn reported(
             DrawnModel::TimeToEvent(t) => return time_to_event(ctx, o, w, g, shared, t, e),
         },
     };
+    let mut values = values;
+    // Without a lottery the weighting estimators of the effect on the treated target
+    // the same difference over the treated units (`overlap_ato` targets the overlap
+    // population instead and has no recorded truth).
+    if !ctx.spec.design.kind.is_randomised() {
+        for id in ["entropy_att", "ipw_att", "aipw_att", "matching_att"] {
+            values.insert(id.to_string(), e.effect);
+        }
+    }
     Reported {
         estimands: values,
         ..Reported::default()

@@ -49,6 +49,7 @@ pub mod entropy;
 pub mod evalue;
 pub mod matching;
 pub mod propensity;
+pub mod rosenbaum;
 
 pub use aipw::aipw_att;
 pub use balance::{Balance, balance, effective_n};
@@ -377,6 +378,9 @@ pub struct WeightedEstimate {
     /// Treated units whose propensity score lies outside the range of the comparison
     /// group's scores (IPW and overlap weights).
     pub treated_outside_support: Option<usize>,
+    /// 1:1 matching without replacement: the matched pairs as (treated, comparison)
+    /// unit indices, for Rosenbaum bounds ([`rosenbaum`]).
+    pub pairs: Option<Vec<(usize, usize)>>,
 }
 
 /// Run `method` end to end: weights, effect with its standard errors (`se`, one of
@@ -463,6 +467,7 @@ pub fn estimate_clustered(
         effect,
         se: se_kind,
         effect_weights_fixed: fixed,
+        pairs: None,
     })
 }
 
@@ -514,6 +519,25 @@ pub fn estimate_matching(
         ));
     }
     let (effect, se) = matching::matched_difference(y, treated, &m, conf_level)?;
+    // 1:1 without replacement: the pairs, treated unit first.
+    let pairs = (spec.ratio == 1 && !spec.replace).then(|| {
+        let mut by_set: std::collections::BTreeMap<u32, (Option<usize>, Option<usize>)> =
+            Default::default();
+        for (i, s) in m.subclass.iter().enumerate() {
+            if let Some(s) = s {
+                let e = by_set.entry(*s).or_default();
+                if treated[i] {
+                    e.0 = Some(i);
+                } else {
+                    e.1 = Some(i);
+                }
+            }
+        }
+        by_set
+            .into_values()
+            .filter_map(|(t, c)| Some((t?, c?)))
+            .collect()
+    });
     let w = &m.weights;
     let outside = {
         let (lo, hi) = (0..treated.len())
@@ -537,6 +561,7 @@ pub fn estimate_matching(
             effect,
             se: EffectSe::Matched(se),
             effect_weights_fixed: effect,
+            pairs,
         },
         m.unmatched_treated,
     ))

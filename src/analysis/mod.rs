@@ -121,7 +121,9 @@ pub fn run(
     if spec.data.layout == crate::config::DataLayout::Person {
         r.flow = flow::flow(&r);
     }
-    r.costs = spec.costs.as_ref().and_then(|c| costs::costs(c, &r));
+    let (costs, notes) = costs::costs(spec, input, &r, opts.seed, privacy.threshold());
+    r.costs = costs;
+    r.notes.extend(notes);
     // Without a lottery: how strong an unmeasured confounder would have to be.
     if !spec.design.kind.is_randomised() {
         sensitivity::add_e_values(&mut r);

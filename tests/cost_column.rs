@@ -426,3 +426,77 @@ fn bad_cost_columns_are_clear_errors() {
     assert_eq!(x.n_missing_cost, None);
     assert!(r.notes.iter().any(|n| n.text.en.contains("fewer than 10")));
 }
+
+/// The plane chart and the cost line in the report and the terminal summary, in both
+/// languages; with fixed costs and a covariate-adjusted headline there is no bootstrap
+/// (its unadjusted resamples would belong to another estimate) and a note says so.
+#[test]
+fn the_plane_and_the_cost_line_reach_the_report_in_both_languages() {
+    let s = spec("column = \"re78\"\nbootstrap_replicates = 300").unwrap();
+    let r = run(&s, &root().join("tests/fixtures/data"), &Options::default()).unwrap();
+    for (lang, words) in [
+        (
+            via_eval::config::Lang::En,
+            [
+                "Cost per extra person (employed 1978): about €",
+                "95% interval €",
+                "bootstrap €",
+                "Mean cost per person (from the data)",
+            ],
+        ),
+        (
+            via_eval::config::Lang::Nl,
+            [
+                "Kosten per extra persoon (werk 1978): ongeveer €",
+                "95%-interval €",
+                "bootstrap €",
+                "Gemiddelde kosten per persoon (uit de data)",
+            ],
+        ),
+    ] {
+        let md = via_eval::report::markdown::render(&via_eval::report::document::build(&r, lang));
+        for w in words {
+            assert!(md.contains(w), "{lang:?}: '{w}' missing");
+        }
+        assert!(md.contains("(ce_plane.png)"));
+        let summary = via_eval::report::tables::terminal_summary(&r, lang);
+        let head = &words[0][..words[0].find(':').unwrap()];
+        assert!(summary.contains(&head[..21]), "{summary}");
+        let c = via_eval::report::charts::ce_plane_chart(&r, lang).expect("a plane");
+        assert_eq!(c.points.len(), 300);
+        // A yes/no effect in percentage points; the line at max_value / 2 per person,
+        // so per percentage point a hundredth of it.
+        assert_close("slope", c.slope.unwrap(), 50_000.0 / 100.0);
+        let png = via_eval::plot::ce_plane_png(&c).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+        let svg = via_eval::plot::ce_plane_svg(&c).unwrap();
+        assert!(svg.contains("<svg"));
+    }
+    // Fixed costs with a covariate: Fieller on the adjusted headline, no bootstrap.
+    let toml =
+        lalonde_toml("per_person = [{ arm = \"1\", cost = 3000.0 }, { arm = \"0\", cost = 0.0 }]")
+            .replace(
+                "sources = [",
+                "covariates = [\"age\", \"educ\"]\nsources = [",
+            );
+    let s = PilotSpec::from_toml(&toml, &root().join("tests/fixtures/data/lalonde.toml")).unwrap();
+    let r = run(&s, &root().join("tests/fixtures/data"), &Options::default()).unwrap();
+    let x = &r.costs.as_ref().unwrap().comparisons[0];
+    assert_eq!(x.bootstrap_kind, None);
+    assert!(x.plane.is_empty());
+    assert!(via_eval::report::charts::ce_plane_chart(&r, via_eval::config::Lang::En).is_none());
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.text.en.contains("no bootstrap interval"))
+    );
+    // Without the covariate the headline is Newcombe's difference: the bootstrap runs,
+    // every replicate costs 3000 more (north), and only the effect varies.
+    let s =
+        spec("per_person = [{ arm = \"1\", cost = 3000.0 }, { arm = \"0\", cost = 0.0 }]").unwrap();
+    let r = run(&s, &root().join("tests/fixtures/data"), &Options::default()).unwrap();
+    let x = &r.costs.as_ref().unwrap().comparisons[0];
+    let q = x.bootstrap_quadrants.unwrap();
+    assert_eq!(q.north_east + q.north_west, 1.0);
+    assert!(x.plane.iter().all(|p| p.1 == 3000.0));
+}

@@ -7,9 +7,9 @@
 //! - **fixed costs per arm** (`per_person`): ΔC is known exactly; ΔE is the published
 //!   whole-sample headline estimate (so Fieller's interval inverts the headline
 //!   effect's uncertainty). The bootstrap resamples persons (clusters with a clustered
-//!   design) within arm and recomputes the unadjusted difference in the outcome's mean:
-//!   with covariates its centre can differ a little from the headline effect, and the
-//!   results say so.
+//!   design) within arm and recomputes the unadjusted difference in the outcome's mean,
+//!   so it runs only when the headline is that difference ([`UNADJUSTED`], no
+//!   covariates); with an adjusted headline a note says why there is no bootstrap.
 //! - **a cost column** (`column`): both increments are unadjusted differences in means
 //!   on the persons with both a cost and the outcome (complete cases: a person without
 //!   a cost is left out, and the count left out is published), with their covariance
@@ -29,6 +29,15 @@ use crate::stats::cost::{
     BootstrapIcer, BootstrapKind, FiellerSet, Increments, Persons, Quadrants, acceptability,
     bootstrap_icer, icer, person_increments,
 };
+
+/// Headline estimators that are the unadjusted difference in means or proportions:
+/// with fixed costs the bootstrap (which resamples that difference) runs only for these.
+const UNADJUSTED: [&str; 4] = [
+    "welch",
+    "student",
+    "risk_difference_newcombe",
+    "difference_in_means",
+];
 
 /// Points of the acceptability curve, from 0 to the config's largest value.
 pub const CURVE_POINTS: usize = 51;
@@ -303,23 +312,43 @@ pub fn costs(
         let Ok(prob) = acceptability(&inc, &values) else {
             continue;
         };
-        let boot: Option<BootstrapIcer> =
-            match bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level) {
-                Ok(b) => Some(b),
-                Err(err) => {
-                    notes.push(note(
-                        format!(
-                            "Cost per extra person ({}): bootstrap not run ({err}).",
-                            e.comparison
-                        ),
-                        format!(
-                            "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
-                            e.comparison
-                        ),
-                    ));
-                    None
-                }
-            };
+        // With fixed costs the bootstrap resamples the unadjusted difference: it is the
+        // interval of the headline ICER only when the headline is that difference.
+        let same_estimand = matches!(costs.basis, CostBasis::Column(_))
+            || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
+        if !same_estimand {
+            notes.push(note(
+                format!("Cost per extra person ({}): no bootstrap interval, because the effect is adjusted ({}); resampling the unadjusted difference would give the interval of another estimate. Fieller's interval uses the adjusted effect.", e.comparison, e.estimator),
+                format!("Kosten per extra persoon ({}): geen bootstrapinterval, omdat het effect gecorrigeerd is ({}); het ongecorrigeerde verschil hertrekken zou het interval van een andere schatting geven. Het interval van Fieller gebruikt het gecorrigeerde effect.", e.comparison, e.estimator),
+            ));
+        }
+        if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
+            notes.push(note(
+                format!("Cost per extra person ({}): with a cost column both differences are unadjusted; without a lottery they may reflect differences between the groups rather than the approach.", e.comparison),
+                format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
+            ));
+        }
+        let run = if same_estimand {
+            bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+        } else {
+            Ok(None)
+        };
+        let boot: Option<BootstrapIcer> = match run {
+            Ok(b) => b,
+            Err(err) => {
+                notes.push(note(
+                    format!(
+                        "Cost per extra person ({}): bootstrap not run ({err}).",
+                        e.comparison
+                    ),
+                    format!(
+                        "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
+                        e.comparison
+                    ),
+                ));
+                None
+            }
+        };
         let unit = if p.cluster.is_some() {
             ("clusters", "clusters")
         } else {

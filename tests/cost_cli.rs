@@ -116,7 +116,7 @@ fn compare_cost_bad_input_is_a_clear_error() {
     for (i, l) in text.lines().enumerate() {
         let extra = match i {
             0 => "cost_text,cost_neg,cost_same".to_string(),
-            5 => format!("unknown,-3,100"),
+            5 => "unknown,-3,100".to_string(),
             _ => format!("{i},{i},100"),
         };
         out.push_str(&format!("{l},{extra}\n"));

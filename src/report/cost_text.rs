@@ -18,7 +18,7 @@ pub fn euro(x: f64, lang: Lang) -> String {
 /// (Fieller; bootstrap €C to €D)", or why there is no amount or no bounded interval.
 pub fn cost_line(r: &PilotResults, x: &CostComparison, lang: Lang) -> String {
     let label = r
-        .outcome(&r.costs.as_ref().map_or("", |c| c.outcome.as_str()))
+        .outcome(r.costs.as_ref().map_or("", |c| c.outcome.as_str()))
         .map(|o| o.label.get(lang).to_lowercase())
         .unwrap_or_default();
     let conf = format!("{:.0}", 100.0 * r.conf_level);

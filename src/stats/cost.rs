@@ -271,7 +271,7 @@ pub fn person_increments(p: &Persons) -> StatsResult<Increments> {
         effect_se: (t[3] + c[3]).sqrt(),
         covariance: t[4] + c[4],
     };
-    if !(inc.effect_se > 0.0) {
+    if inc.effect_se.is_nan() || inc.effect_se <= 0.0 {
         return Err(StatsError::Invalid(
             "the outcome takes one value in both arms, so its difference has no standard error"
                 .into(),

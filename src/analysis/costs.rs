@@ -71,8 +71,10 @@ pub struct CostComparison {
     /// its standard error.
     pub incremental_effect: f64,
     pub effect_std_error: f64,
-    /// Where the effect comes from, in both languages.
+    /// Where the effect comes from, in both languages, and its estimator (the headline
+    /// estimator's id with fixed costs; `difference_in_means` with a cost column).
     pub effect_source: Text,
+    pub effect_estimator: String,
     /// Persons per arm behind the bootstrap (and, with a cost column, behind both
     /// increments).
     pub n_treated: usize,
@@ -255,8 +257,8 @@ pub fn costs(
                 },
                 "per_person",
                 Text {
-                    en: format!("the headline estimate ({})", e.estimator),
-                    nl: format!("de hoofdschatting ({})", e.estimator),
+                    en: "the headline estimate".into(),
+                    nl: "de hoofdschatting".into(),
                 },
                 None,
             ),
@@ -318,8 +320,8 @@ pub fn costs(
             || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
         if !same_estimand {
             notes.push(note(
-                format!("Cost per extra person ({}): no bootstrap interval, because the effect is adjusted ({}); resampling the unadjusted difference would give the interval of another estimate. Fieller's interval uses the adjusted effect.", e.comparison, e.estimator),
-                format!("Kosten per extra persoon ({}): geen bootstrapinterval, omdat het effect gecorrigeerd is ({}); het ongecorrigeerde verschil hertrekken zou het interval van een andere schatting geven. Het interval van Fieller gebruikt het gecorrigeerde effect.", e.comparison, e.estimator),
+                format!("Cost per extra person ({}): no bootstrap interval, because the headline effect is adjusted; resampling the unadjusted difference would give the interval of another estimate. Fieller's interval uses the adjusted effect.", e.comparison),
+                format!("Kosten per extra persoon ({}): geen bootstrapinterval, omdat de hoofdschatting gecorrigeerd is; het ongecorrigeerde verschil hertrekken zou het interval van een andere schatting geven. Het interval van Fieller gebruikt het gecorrigeerde effect.", e.comparison),
             ));
         }
         if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
@@ -377,6 +379,10 @@ pub fn costs(
             incremental_effect: inc.effect,
             effect_std_error: inc.effect_se,
             effect_source,
+            effect_estimator: match costs.basis {
+                CostBasis::PerPerson(_) => e.estimator.clone(),
+                CostBasis::Column(_) => "difference_in_means".into(),
+            },
             n_treated: n_t,
             n_control: n_c,
             n_missing_cost,

@@ -1,15 +1,43 @@
 //! The cost per extra person with the outcome (`[costs]`): per comparison of the cost
-//! outcome, the incremental cost per person (from the config's cost per person of each
-//! arm, so known exactly), the incremental effect (the whole-sample headline estimate),
-//! the ICER with Fieller's interval and the acceptability curve
-//! ([`crate::stats::cost`]). Made after disclosure control from the published estimate
-//! only; a withheld estimate gives no cost line.
+//! outcome, the incremental cost per person, the incremental effect, the ICER with
+//! Fieller's interval, a seeded bootstrap of the cost-effectiveness plane with its
+//! percentile interval, and the acceptability curve ([`crate::stats::cost`]).
+//!
+//! Two bases:
+//! - **fixed costs per arm** (`per_person`): ΔC is known exactly; ΔE is the published
+//!   whole-sample headline estimate (so Fieller's interval inverts the headline
+//!   effect's uncertainty). The bootstrap resamples persons (clusters with a clustered
+//!   design) within arm and recomputes the unadjusted difference in the outcome's mean,
+//!   so it runs only when the headline is that difference ([`UNADJUSTED`], no
+//!   covariates); with an adjusted headline a note says why there is no bootstrap.
+//! - **a cost column** (`column`): both increments are unadjusted differences in means
+//!   on the persons with both a cost and the outcome (complete cases: a person without
+//!   a cost is left out, and the count left out is published), with their covariance
+//!   ([`crate::stats::cost::person_increments`]); Fieller and the bootstrap then use
+//!   the same increments.
+//!
+//! Made after disclosure control: a withheld headline estimate gives no cost line, an
+//! arm with fewer persons (with cost and outcome) than the threshold neither; a count
+//! of persons without a cost between 1 and the threshold is withheld.
 
 use serde::Serialize;
 
-use super::{POOLED, PilotResults, Scale};
-use crate::config::{Costs, Text};
-use crate::stats::cost::{FiellerSet, Increments, acceptability, icer};
+use super::input::{AnalysisInput, OutcomeData};
+use super::{Note, POOLED, PilotResults, Scale};
+use crate::config::{CostBasis, PilotSpec, Text};
+use crate::stats::cost::{
+    BootstrapIcer, BootstrapKind, FiellerSet, Increments, Persons, Quadrants, acceptability,
+    bootstrap_icer, icer, person_increments,
+};
+
+/// Headline estimators that are the unadjusted difference in means or proportions:
+/// with fixed costs the bootstrap (which resamples that difference) runs only for these.
+const UNADJUSTED: [&str; 4] = [
+    "welch",
+    "student",
+    "risk_difference_newcombe",
+    "difference_in_means",
+];
 
 /// Points of the acceptability curve, from 0 to the config's largest value.
 pub const CURVE_POINTS: usize = 51;
@@ -29,18 +57,53 @@ pub struct CostComparison {
     pub comparison: String,
     pub treated: String,
     pub control: String,
+    /// `per_person` (fixed costs per arm) or `column` (each person's cost).
+    pub cost_basis: String,
+    /// Cost per person of each arm: the fixed cost, or the mean of the cost column.
     pub cost_treated: f64,
     pub cost_control: f64,
-    /// Cost per person, treated minus control (euros).
+    /// Cost per person, treated minus control (euros), its standard error (0 for
+    /// fixed costs) and its covariance with the effect.
     pub incremental_cost: f64,
-    /// The headline effect per person (a difference in proportions for a yes/no
-    /// outcome) and its standard error.
+    pub cost_std_error: f64,
+    pub covariance: f64,
+    /// The effect per person (a difference in proportions for a yes/no outcome) and
+    /// its standard error.
     pub incremental_effect: f64,
     pub effect_std_error: f64,
+    /// Where the effect comes from, in both languages, and its estimator (the headline
+    /// estimator's id with fixed costs; `difference_in_means` with a cost column).
+    pub effect_source: Text,
+    pub effect_estimator: String,
+    /// Persons per arm behind the bootstrap (and, with a cost column, behind both
+    /// increments).
+    pub n_treated: usize,
+    pub n_control: usize,
+    /// Persons of the two arms with the outcome but no cost (cost column only); null
+    /// when withheld (1 to threshold − 1) or with fixed costs.
+    pub n_missing_cost: Option<usize>,
     /// Cost per extra person with the outcome (ΔC/ΔE); null when ΔE is 0.
     pub icer: Option<f64>,
     /// Fieller's interval at the results' confidence level (normal approximation).
     pub fieller: FiellerSet,
+    /// The bootstrap percentile set: `bounded` (`bootstrap_low`, `bootstrap_high`),
+    /// `two_rays` (every ratio up to `bootstrap_below` and from `bootstrap_above` on),
+    /// `everything`, `undefined` (ΔE = 0); null when the bootstrap could not run (a note
+    /// says why).
+    pub bootstrap_kind: Option<BootstrapKind>,
+    pub bootstrap_low: Option<f64>,
+    pub bootstrap_high: Option<f64>,
+    pub bootstrap_below: Option<f64>,
+    pub bootstrap_above: Option<f64>,
+    pub bootstrap_replicates: Option<u64>,
+    pub bootstrap_seed: Option<u64>,
+    /// Share of replicates in each quadrant of the cost-effectiveness plane.
+    pub bootstrap_quadrants: Option<Quadrants>,
+    /// What the bootstrap resampled, in both languages.
+    pub bootstrap_method: Option<Text>,
+    /// The replicates (ΔE*, ΔC*) for the plane chart; not in results.json.
+    #[serde(skip)]
+    pub plane: Vec<(f64, f64)>,
     pub acceptability: Vec<AcceptabilityPoint>,
 }
 
@@ -50,68 +113,304 @@ pub struct CostResults {
     pub outcome: String,
     pub currency: String,
     pub source: Text,
+    /// The value of one extra person at which the plane chart draws its dashed line:
+    /// the config's `max_value` / 2.
+    pub reference_value: f64,
     pub comparisons: Vec<CostComparison>,
 }
 
-/// The cost results of `r` under `costs`; None when the outcome has no published
-/// whole-sample headline estimate on the difference scale.
-pub fn costs(costs: &Costs, r: &PilotResults) -> Option<CostResults> {
-    let cost_of = |arm: &str| {
-        costs
-            .per_person
-            .iter()
-            .find(|(a, _)| a == arm)
-            .map(|(_, c)| *c)
+/// The persons of one comparison, complete on the outcome and (with a cost column) the
+/// cost, and on the cluster id with a clustered design.
+struct Collected {
+    cost: Vec<f64>,
+    outcome: Vec<f64>,
+    treated: Vec<bool>,
+    cluster: Option<Vec<u32>>,
+    missing_cost: usize,
+}
+
+fn collect(
+    spec: &PilotSpec,
+    input: &AnalysisInput,
+    oi: usize,
+    t: usize,
+    c: usize,
+) -> Option<Collected> {
+    let OutcomeData::Values(ou) = &input.outcomes[oi] else {
+        return None;
     };
-    let comparisons: Vec<CostComparison> = r
-        .estimates
-        .iter()
-        .filter(|e| {
-            e.outcome == costs.outcome
-                && e.subset == POOLED
-                && e.headline
-                && e.scale == Scale::Difference
-                && !e.suppressed
-                && e.std_error.is_finite()
-                && e.std_error > 0.0
-        })
-        .filter_map(|e| {
-            let (ct, cc) = (cost_of(&e.treated)?, cost_of(&e.control)?);
-            let inc = Increments {
-                cost: ct - cc,
-                cost_se: 0.0,
-                effect: e.estimate,
-                effect_se: e.std_error,
-                covariance: 0.0,
-            };
-            let ratio = icer(&inc, e.conf_level).ok()?;
-            let values: Vec<f64> = (0..CURVE_POINTS)
-                .map(|i| costs.max_value * i as f64 / (CURVE_POINTS - 1) as f64)
-                .collect();
-            let p = acceptability(&inc, &values).ok()?;
-            Some(CostComparison {
-                comparison: e.comparison.clone(),
-                treated: e.treated.clone(),
-                control: e.control.clone(),
-                cost_treated: ct,
-                cost_control: cc,
-                incremental_cost: inc.cost,
-                incremental_effect: inc.effect,
-                effect_std_error: inc.effect_se,
-                icer: ratio.icer.is_finite().then_some(ratio.icer),
-                fieller: ratio.fieller,
-                acceptability: values
-                    .into_iter()
-                    .zip(p)
-                    .map(|(value, probability)| AcceptabilityPoint { value, probability })
-                    .collect(),
-            })
-        })
+    let costs = spec.costs.as_ref()?;
+    let units = &input.units;
+    let mut out = Collected {
+        cost: Vec::new(),
+        outcome: Vec::new(),
+        treated: Vec::new(),
+        cluster: units.cluster.as_ref().map(|_| Vec::new()),
+        missing_cost: 0,
+    };
+    for u in 0..ou.len() {
+        let row = ou.row(u);
+        let arm = units.arm_of(row);
+        if arm != t && arm != c {
+            continue;
+        }
+        let Some(y) = ou.values.get(u) else { continue };
+        if units.missing_cluster(row) {
+            continue;
+        }
+        let cost = match &costs.basis {
+            CostBasis::PerPerson(pp) => pp[arm].1,
+            CostBasis::Column(_) => match input.cost.as_ref().and_then(|v| v.get(row)) {
+                Some(x) => x,
+                None => {
+                    out.missing_cost += 1;
+                    continue;
+                }
+            },
+        };
+        out.cost.push(cost);
+        out.outcome.push(y);
+        out.treated.push(arm == t);
+        if let (Some(cl), Some(l)) = (out.cluster.as_mut(), units.cluster.as_ref()) {
+            cl.push(l.code(row));
+        }
+    }
+    Some(out)
+}
+
+/// The cost results of `r` under the spec's `[costs]`, and notes on what was left
+/// out; None when there is no `[costs]` or no published whole-sample headline
+/// estimate on the difference scale.
+pub fn costs(
+    spec: &PilotSpec,
+    input: &AnalysisInput,
+    r: &PilotResults,
+    seed: u64,
+    threshold: Option<usize>,
+) -> (Option<CostResults>, Vec<Note>) {
+    let mut notes = Vec::new();
+    let Some(costs) = spec.costs.as_ref() else {
+        return (None, notes);
+    };
+    let Some(oi) = spec.outcomes.iter().position(|o| o.id == costs.outcome) else {
+        return (None, notes);
+    };
+    let arm_index = |v: &str| spec.arms.values.iter().position(|a| a.value == v);
+    let note = |en: String, nl: String| Note {
+        outcome: Some(costs.outcome.clone()),
+        subset: Some(POOLED.to_string()),
+        text: Text { nl, en },
+    };
+    let values: Vec<f64> = (0..CURVE_POINTS)
+        .map(|i| costs.max_value * i as f64 / (CURVE_POINTS - 1) as f64)
         .collect();
-    (!comparisons.is_empty()).then(|| CostResults {
+    let mut comparisons = Vec::new();
+    for e in r.estimates.iter().filter(|e| {
+        e.outcome == costs.outcome
+            && e.subset == POOLED
+            && e.headline
+            && e.scale == Scale::Difference
+            && !e.suppressed
+            && e.std_error.is_finite()
+            && e.std_error > 0.0
+    }) {
+        let (Some(t), Some(c)) = (arm_index(&e.treated), arm_index(&e.control)) else {
+            continue;
+        };
+        let Some(p) = collect(spec, input, oi, t, c) else {
+            continue;
+        };
+        let n_t = p.treated.iter().filter(|&&x| x).count();
+        let n_c = p.treated.len() - n_t;
+        if let Some(k) = threshold
+            && n_t.min(n_c) < k
+        {
+            notes.push(note(
+                format!("Cost per extra person ({}): withheld, because an arm has fewer than {k} persons with both a cost and the outcome.", e.comparison),
+                format!("Kosten per extra persoon ({}): niet getoond, omdat een groep minder dan {k} personen met zowel kosten als uitkomst heeft.", e.comparison),
+            ));
+            continue;
+        }
+        let persons = Persons {
+            cost: &p.cost,
+            outcome: &p.outcome,
+            treated: &p.treated,
+            cluster: p.cluster.as_deref(),
+        };
+        let mean = |arm: bool| {
+            let (s, n) = p
+                .cost
+                .iter()
+                .zip(&p.treated)
+                .filter(|(_, a)| **a == arm)
+                .fold((0.0, 0.0), |(s, n), (x, _)| (s + x, n + 1.0));
+            s / n
+        };
+        let (inc, basis, effect_source, n_missing_cost) = match &costs.basis {
+            CostBasis::PerPerson(pp) => (
+                Increments {
+                    cost: pp[t].1 - pp[c].1,
+                    cost_se: 0.0,
+                    effect: e.estimate,
+                    effect_se: e.std_error,
+                    covariance: 0.0,
+                },
+                "per_person",
+                Text {
+                    en: "the headline estimate".into(),
+                    nl: "de hoofdschatting".into(),
+                },
+                None,
+            ),
+            CostBasis::Column(col) => {
+                let inc = match person_increments(&persons) {
+                    Ok(i) => i,
+                    Err(err) => {
+                        notes.push(note(
+                            format!(
+                                "Cost per extra person ({}): not computed ({err}).",
+                                e.comparison
+                            ),
+                            format!(
+                                "Kosten per extra persoon ({}): niet berekend ({err}).",
+                                e.comparison
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                let missing = match threshold {
+                    Some(k) if p.missing_cost > 0 && p.missing_cost < k => None,
+                    _ => Some(p.missing_cost),
+                };
+                if p.missing_cost > 0 {
+                    let count = missing.map_or_else(
+                        || format!("fewer than {}", threshold.unwrap_or(0)),
+                        |m| m.to_string(),
+                    );
+                    let aantal = missing.map_or_else(
+                        || format!("minder dan {}", threshold.unwrap_or(0)),
+                        |m| m.to_string(),
+                    );
+                    notes.push(note(
+                        format!("Cost per extra person ({}): {count} persons with the outcome but no cost in column \"{col}\" are left out (complete cases on cost and outcome).", e.comparison),
+                        format!("Kosten per extra persoon ({}): {aantal} personen met de uitkomst maar zonder kosten in kolom \"{col}\" zijn weggelaten (alleen personen met kosten en uitkomst).", e.comparison),
+                    ));
+                }
+                (
+                    inc,
+                    "column",
+                    Text {
+                        en: "the difference in means on the persons with both a cost and the outcome (unadjusted)".into(),
+                        nl: "het verschil in gemiddelden bij de personen met zowel kosten als uitkomst (zonder correctie)".into(),
+                    },
+                    missing,
+                )
+            }
+        };
+        let Ok(ratio) = icer(&inc, e.conf_level) else {
+            continue;
+        };
+        let Ok(prob) = acceptability(&inc, &values) else {
+            continue;
+        };
+        // With fixed costs the bootstrap resamples the unadjusted difference: it is the
+        // interval of the headline ICER only when the headline is that difference.
+        let same_estimand = matches!(costs.basis, CostBasis::Column(_))
+            || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
+        if !same_estimand {
+            notes.push(note(
+                format!("Cost per extra person ({}): no bootstrap interval, because the headline effect is adjusted; resampling the unadjusted difference would give the interval of another estimate. Fieller's interval uses the adjusted effect.", e.comparison),
+                format!("Kosten per extra persoon ({}): geen bootstrapinterval, omdat de hoofdschatting gecorrigeerd is; het ongecorrigeerde verschil hertrekken zou het interval van een andere schatting geven. Het interval van Fieller gebruikt het gecorrigeerde effect.", e.comparison),
+            ));
+        }
+        if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
+            notes.push(note(
+                format!("Cost per extra person ({}): with a cost column both differences are unadjusted; without a lottery they may reflect differences between the groups rather than the approach.", e.comparison),
+                format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
+            ));
+        }
+        let run = if same_estimand {
+            bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+        } else {
+            Ok(None)
+        };
+        let boot: Option<BootstrapIcer> = match run {
+            Ok(b) => b,
+            Err(err) => {
+                notes.push(note(
+                    format!(
+                        "Cost per extra person ({}): bootstrap not run ({err}).",
+                        e.comparison
+                    ),
+                    format!(
+                        "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
+                        e.comparison
+                    ),
+                ));
+                None
+            }
+        };
+        let unit = if p.cluster.is_some() {
+            ("clusters", "clusters")
+        } else {
+            ("persons", "personen")
+        };
+        let bootstrap_method = boot.as_ref().map(|b| Text {
+            en: format!(
+                "{} resamples of the {} within each arm (seed {}); per resample the difference in mean cost and in mean outcome, without covariates; percentile interval ordered round the cost-effectiveness plane",
+                b.replicates, unit.0, b.seed
+            ),
+            nl: format!(
+                "{} trekkingen van de {} binnen elke groep (seed {}); per trekking het verschil in gemiddelde kosten en in gemiddelde uitkomst, zonder correctie; percentielinterval geordend rond het kosteneffectiviteitsvlak",
+                b.replicates, unit.1, b.seed
+            ),
+        });
+        comparisons.push(CostComparison {
+            comparison: e.comparison.clone(),
+            treated: e.treated.clone(),
+            control: e.control.clone(),
+            cost_basis: basis.into(),
+            cost_treated: mean(true),
+            cost_control: mean(false),
+            incremental_cost: inc.cost,
+            cost_std_error: inc.cost_se,
+            covariance: inc.covariance,
+            incremental_effect: inc.effect,
+            effect_std_error: inc.effect_se,
+            effect_source,
+            effect_estimator: match costs.basis {
+                CostBasis::PerPerson(_) => e.estimator.clone(),
+                CostBasis::Column(_) => "difference_in_means".into(),
+            },
+            n_treated: n_t,
+            n_control: n_c,
+            n_missing_cost,
+            icer: ratio.icer.is_finite().then_some(ratio.icer),
+            fieller: ratio.fieller,
+            bootstrap_kind: boot.as_ref().map(|b| b.kind),
+            bootstrap_low: boot.as_ref().and_then(|b| b.low),
+            bootstrap_high: boot.as_ref().and_then(|b| b.high),
+            bootstrap_below: boot.as_ref().and_then(|b| b.below),
+            bootstrap_above: boot.as_ref().and_then(|b| b.above),
+            bootstrap_replicates: boot.as_ref().map(|b| b.replicates),
+            bootstrap_seed: boot.as_ref().map(|b| b.seed),
+            bootstrap_quadrants: boot.as_ref().map(|b| b.quadrants),
+            bootstrap_method,
+            plane: boot.map(|b| b.points).unwrap_or_default(),
+            acceptability: values
+                .iter()
+                .zip(prob)
+                .map(|(&value, probability)| AcceptabilityPoint { value, probability })
+                .collect(),
+        });
+    }
+    let out = (!comparisons.is_empty()).then(|| CostResults {
         outcome: costs.outcome.clone(),
         currency: "EUR".into(),
         source: costs.source.clone(),
+        reference_value: costs.max_value / 2.0,
         comparisons,
-    })
+    });
+    (out, notes)
 }

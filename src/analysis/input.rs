@@ -20,6 +20,9 @@ pub struct AnalysisInput {
     pub(crate) n_units: usize,
     /// Whether the data mark themselves as synthetic (`data_source = "synthetic"`).
     pub(crate) synthetic: bool,
+    /// Each person's cost (`[costs] column`), checked: numbers of 0 or more, not all
+    /// the same, some in every arm. None without a cost column.
+    pub(crate) cost: Option<Numbers>,
 }
 
 impl AnalysisInput {

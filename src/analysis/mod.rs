@@ -138,7 +138,9 @@ pub fn run(
             .map(|s| flow::StartedCount::per_arm(&input.units.arm, s, spec.arms.values.len()));
         r.flow = flow::flow(&r, started.as_deref());
     }
-    r.costs = spec.costs.as_ref().and_then(|c| costs::costs(c, &r));
+    let (costs, notes) = costs::costs(spec, input, &r, opts.seed, privacy.threshold());
+    r.costs = costs;
+    r.notes.extend(notes);
     // Without a lottery: how strong an unmeasured confounder would have to be.
     if !spec.design.kind.is_randomised() {
         sensitivity::add_e_values(&mut r);

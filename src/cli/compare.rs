@@ -117,6 +117,21 @@ pub struct CompareArgs {
     /// Outcome kind; `auto` treats an outcome with only 0/1 values as binary.
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "auto")]
     pub kind: KindArg,
+    /// Cost column: each person's cost in euros. Adds the cost per extra person with
+    /// the (first) outcome: incremental cost and effect (unadjusted differences in
+    /// means on the persons with both a cost and the outcome), the ICER with Fieller's
+    /// interval, a seeded bootstrap interval (`--seed`) and the acceptability curve.
+    /// With `--format csv` the cost-effectiveness rows are printed instead of the
+    /// estimates; `--out DIR` writes the plane and acceptability charts.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "COL")]
+    pub cost: Option<String>,
+    /// With `--cost`: largest value of one extra person with the outcome on the
+    /// acceptability curve (euros); the plane's dashed line is at half of it.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "EUROS", default_value_t = 100_000.0, requires = "cost")]
+    pub max_value: f64,
+    /// With `--cost`: bootstrap replicates of the cost-effectiveness plane.
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "N", default_value_t = config::COST_BOOTSTRAP_REPS, requires = "cost")]
+    pub cost_replicates: u64,
     /// Output format (to standard output).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
     pub format: Format,
@@ -125,8 +140,9 @@ pub struct CompareArgs {
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "snake")]
     pub names: NamesArg,
     /// Folder for the charts of a weighting estimator (`--estimator ipw|overlap|
-    /// entropy`): the Love plot and the propensity-score overlap chart, PNG and SVG,
-    /// in Dutch and English.
+    /// entropy`): the Love plot and the propensity-score overlap chart; with `--cost`
+    /// the cost-effectiveness plane and the acceptability curve. PNG and SVG, in Dutch
+    /// and English.
     #[arg(long, help_heading = super::OUTPUT, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -171,6 +187,7 @@ fn load_frame(args: &CompareArgs) -> Result<Frame> {
     cols.extend(args.cluster.iter().cloned());
     cols.extend(args.block.iter().cloned());
     cols.extend(args.fe.iter().cloned());
+    cols.extend(args.cost.iter().cloned());
     let mut seen = BTreeSet::new();
     cols.retain(|c| seen.insert(c.clone()));
     let read = args.read.options()?;
@@ -392,6 +409,14 @@ fn pilot_draft(args: &CompareArgs, arms: ArmsDraft, outcomes: Vec<OutcomeDraft>)
         },
         arms,
         covariates: args.covariates.clone(),
+        costs: args.cost.as_ref().map(|col| config::CostsDraft {
+            outcome: outcomes.first().map(|o| o.id.clone()).unwrap_or_default(),
+            column: Some(col.clone()),
+            source: Text::same(format!("column \"{col}\" of {}", path.display())),
+            max_value: Some(args.max_value),
+            bootstrap_replicates: Some(args.cost_replicates),
+            ..config::CostsDraft::default()
+        }),
         outcomes,
         multiplicity: Some("none".into()),
         ..PilotDraft::default()
@@ -499,6 +524,11 @@ fn restrict(frame: Frame, spec: &PilotSpec) -> Result<Frame> {
 /// Run the comparison and return the results (for tests and the binary).
 pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let privacy = args.analysis.privacy()?;
+    if args.cost.is_some() && (args.outcome.len() != 1 || args.time.is_some()) {
+        return Err(Error::usage(
+            "--cost needs exactly one --outcome (yes/no or continuous; not --time): the cost per extra person is of one outcome",
+        ));
+    }
     if args.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
         return Err(Error::usage(
             "--caliper takes a positive number of standard deviations",
@@ -590,6 +620,7 @@ pub fn table(r: &PilotResults) -> String {
     }
     out.push_str(&render(&rows));
     out.push_str(&balance_table(r, lang));
+    out.push_str(&cost_table(r));
     for n in &r.notes {
         out.push_str(&format!("note: {}\n", n.text.en));
     }
@@ -603,6 +634,181 @@ pub fn table(r: &PilotResults) -> String {
         ));
     }
     out
+}
+
+/// The cost-effectiveness rows: per comparison the costs, increments, ICER, Fieller's
+/// set and the bootstrap set; empty cells for what does not apply.
+fn cost_rows(r: &PilotResults, full: bool) -> Vec<Vec<String>> {
+    use crate::stats::cost::FiellerSet;
+    // Full precision for CSV (shortest round-trip form), rounded for the table.
+    let fmt_value = |v: f64| if full { format!("{v}") } else { fmt_value(v) };
+    let opt = |v: Option<f64>| v.map_or_else(String::new, fmt_value);
+    let mut rows = vec![
+        [
+            "outcome",
+            "comparison",
+            "n_treated",
+            "n_control",
+            "n_missing_cost",
+            "cost_treated",
+            "cost_control",
+            "incremental_cost",
+            "cost_std_error",
+            "incremental_effect",
+            "effect_std_error",
+            "covariance",
+            "icer",
+            "fieller_kind",
+            "fieller_low",
+            "fieller_high",
+            "bootstrap_kind",
+            "bootstrap_low",
+            "bootstrap_high",
+            "bootstrap_below",
+            "bootstrap_above",
+            "bootstrap_replicates",
+            "seed",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
+    ];
+    let Some(c) = &r.costs else { return rows };
+    for x in &c.comparisons {
+        let (fk, fl, fh) = match x.fieller {
+            FiellerSet::Bounded { low, high } => ("bounded", Some(low), Some(high)),
+            FiellerSet::TwoRays { below, above } => ("two_rays", Some(below), Some(above)),
+            FiellerSet::Everything => ("everything", None, None),
+        };
+        let kind = x
+            .bootstrap_kind
+            .and_then(|k| serde_json::to_value(k).ok())
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        rows.push(vec![
+            c.outcome.clone(),
+            x.comparison.clone(),
+            x.n_treated.to_string(),
+            x.n_control.to_string(),
+            x.n_missing_cost.map(|n| n.to_string()).unwrap_or_default(),
+            fmt_value(x.cost_treated),
+            fmt_value(x.cost_control),
+            fmt_value(x.incremental_cost),
+            fmt_value(x.cost_std_error),
+            fmt_value(x.incremental_effect),
+            fmt_value(x.effect_std_error),
+            fmt_value(x.covariance),
+            opt(x.icer),
+            fk.into(),
+            opt(fl),
+            opt(fh),
+            kind,
+            opt(x.bootstrap_low),
+            opt(x.bootstrap_high),
+            opt(x.bootstrap_below),
+            opt(x.bootstrap_above),
+            x.bootstrap_replicates
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            x.bootstrap_seed.map(|n| n.to_string()).unwrap_or_default(),
+        ]);
+    }
+    rows
+}
+
+/// `--format csv` with `--cost`: the cost-effectiveness rows (fieller_low/high are the
+/// interval's limits, or for `two_rays` the rays' ends: every ratio up to the first and
+/// from the second on).
+fn cost_csv(r: &PilotResults) -> String {
+    let mut out = String::new();
+    for row in cost_rows(r, true) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| {
+                if c.contains([',', '"', '\n']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The cost section of the table format: the rows (transposed, one line per field)
+/// and the cost line in plain words.
+fn cost_table(r: &PilotResults) -> String {
+    let Some(c) = &r.costs else {
+        return String::new();
+    };
+    let rows = cost_rows(r, false);
+    let mut out = String::from("\nCost per extra person with the outcome (euros):\n");
+    for (i, x) in c.comparisons.iter().enumerate() {
+        let t: Vec<Vec<String>> = rows[0]
+            .iter()
+            .zip(&rows[i + 1])
+            .skip(1)
+            .map(|(k, v)| {
+                vec![
+                    k.clone(),
+                    if v.is_empty() {
+                        "–".into()
+                    } else {
+                        v.clone()
+                    },
+                ]
+            })
+            .collect();
+        out.push_str(&render(&t));
+        out.push_str(&report::cost_text::cost_line(r, x, Lang::En));
+        out.push('\n');
+    }
+    out
+}
+
+/// With `--cost` and `--out DIR`: the cost-effectiveness plane and the acceptability
+/// curve, PNG and SVG, in Dutch and English (`ce_plane_nl.png`, `acceptability_en.svg`,
+/// ...). The file names written.
+fn write_cost_charts(r: &PilotResults, dir: &std::path::Path) -> Result<Vec<String>> {
+    if r.costs.is_none() {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(dir, "cannot create the output folder").with_cause(e))?;
+    let mut files = Vec::new();
+    let mut write = |name: String, bytes: Vec<u8>| -> Result<()> {
+        let p = dir.join(&name);
+        std::fs::write(&p, bytes)
+            .map_err(|e| Error::io(&p, "cannot write the chart").with_cause(e))?;
+        files.push(name);
+        Ok(())
+    };
+    for (lang, tag) in [(Lang::Nl, "nl"), (Lang::En, "en")] {
+        if let Some(c) = report::charts::ce_plane_chart(r, lang) {
+            write(
+                format!("ce_plane_{tag}.png"),
+                crate::plot::ce_plane_png(&c)?,
+            )?;
+            write(
+                format!("ce_plane_{tag}.svg"),
+                crate::plot::ce_plane_svg(&c)?.into_bytes(),
+            )?;
+        }
+        if let Some(c) = report::charts::acceptability_chart(r, lang) {
+            write(
+                format!("acceptability_{tag}.png"),
+                crate::plot::power_chart_png(&c)?,
+            )?;
+            write(
+                format!("acceptability_{tag}.svg"),
+                crate::plot::power_chart_svg(&c)?.into_bytes(),
+            )?;
+        }
+    }
+    Ok(files)
 }
 
 /// The balance of every weighting estimate (first outcome of each comparison, as the
@@ -671,8 +877,9 @@ fn balance_table(r: &PilotResults, lang: Lang) -> String {
 pub fn run(args: &CompareArgs) -> Result<()> {
     let r = compute(args)?;
     if let Some(dir) = &args.out {
-        let files = super::weighting_charts::write_charts(&r, dir)?;
-        if files.is_empty() {
+        let mut files = super::weighting_charts::write_charts(&r, dir)?;
+        files.extend(write_cost_charts(&r, dir)?.into_iter().map(PathBuf::from));
+        if files.is_empty() && args.cost.is_none() {
             eprintln!(
                 "note: --out writes the charts of a weighting estimator \
                  (--estimator ipw|overlap|entropy with --covariates); there is none, so \
@@ -688,6 +895,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
                 + "\n"
         }
         Format::Json => report::to_json(&r)? + "\n",
+        Format::Csv if args.cost.is_some() => cost_csv(&r),
         Format::Csv => report::columns::to_csv(
             &r.estimates,
             &report::columns::Context {

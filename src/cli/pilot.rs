@@ -127,6 +127,15 @@ pub fn render_outputs_named(
         files.push(("acceptability.png".into(), png.clone()));
         pngs.insert("acceptability".to_string(), png);
     }
+    if let Some(c) = charts::ce_plane_chart(r, lang) {
+        let png = crate::plot::ce_plane_png(&c)?;
+        files.push((
+            "ce_plane.svg".into(),
+            crate::plot::ce_plane_svg(&c)?.into_bytes(),
+        ));
+        files.push(("ce_plane.png".into(), png.clone()));
+        pngs.insert("ce_plane".to_string(), png);
+    }
     if let Some(c) = charts::flow_chart(r, lang) {
         let png = crate::plot::flow_chart_png(&c)?;
         files.push((

@@ -197,16 +197,23 @@ pub struct PilotDraft {
     pub costs: Option<CostsDraft>,
 }
 
-/// `[costs]`: the cost per person of each arm, for the cost per extra person with the
-/// outcome.
+/// `[costs]`: the cost per person of each arm, or a per-person cost column, for the
+/// cost per extra person with the outcome.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostsDraft {
     /// The outcome whose extra persons are counted (a binary outcome: an extra person
     /// in work).
     pub outcome: String,
-    /// Cost per person (euros) of every arm.
-    pub per_person: Vec<ArmCostDraft>,
+    /// Cost per person (euros) of every arm; or give `column`.
+    #[serde(default)]
+    pub per_person: Option<Vec<ArmCostDraft>>,
+    /// A column of the data with each person's cost (euros); or give `per_person`.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Bootstrap replicates of the cost-effectiveness plane (default 2000).
+    #[serde(default)]
+    pub bootstrap_replicates: Option<u64>,
     /// Where the costs come from, in both languages.
     pub source: Text,
     /// Largest value of one extra person with the outcome on the acceptability curve
@@ -222,14 +229,30 @@ pub struct ArmCostDraft {
     pub cost: f64,
 }
 
-/// Validated `[costs]`: a cost per person for every arm, in euros.
+/// Validated `[costs]`: a cost per person for every arm, or a per-person cost column,
+/// in euros.
 #[derive(Debug, Clone, Serialize)]
 pub struct Costs {
     pub outcome: String,
-    /// (arm value, cost per person), in the order of the arms.
-    pub per_person: Vec<(String, f64)>,
+    pub basis: CostBasis,
     pub source: Text,
     pub max_value: f64,
+    /// Bootstrap replicates of the cost-effectiveness plane.
+    pub bootstrap_replicates: u64,
+}
+
+/// Default bootstrap replicates of the cost-effectiveness plane.
+pub const COST_BOOTSTRAP_REPS: u64 = 2000;
+
+/// Where the cost per person comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// (arm value, cost per person), in the order of the arms: known exactly.
+    PerPerson(Vec<(String, f64)>),
+    /// A column of the data with each person's cost: the incremental cost is
+    /// estimated, with its standard error and covariance with the effect.
+    Column(String),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -655,6 +678,13 @@ impl PilotSpec {
             push(&g.column);
         }
         if let Some(c) = &self.data.started {
+            push(c);
+        }
+        if let Some(Costs {
+            basis: CostBasis::Column(c),
+            ..
+        }) = &self.costs
+        {
             push(c);
         }
         for o in &self.outcomes {
@@ -1254,7 +1284,7 @@ pub fn validate(raw: PilotDraft, origin: Origin) -> Result<PilotSpec> {
     let subgroups = validate_subgroups(raw.subgroups, &arms, &outcomes, origin)?;
     let costs = raw
         .costs
-        .map(|c| validate_costs(c, &arms, &outcomes, origin))
+        .map(|c| validate_costs(c, &arms, &outcomes, data.layout, origin))
         .transpose()?;
     let spec = PilotSpec {
         slug: raw.slug,
@@ -1291,6 +1321,7 @@ fn validate_costs(
     raw: CostsDraft,
     arms: &Arms,
     outcomes: &[OutcomeSpec],
+    layout: DataLayout,
     origin: Origin,
 ) -> Result<Costs> {
     let Some(o) = outcomes.iter().find(|o| o.id == raw.outcome) else {
@@ -1310,10 +1341,75 @@ fn validate_costs(
             o.id
         )));
     }
+    let basis = match (raw.per_person, raw.column) {
+        (Some(_), Some(_)) => {
+            return Err(origin.error(
+                "`[costs]` gives both `per_person` and `column`; give one: `per_person` for a fixed cost per person of each arm, or `column` for a column with each person's cost".to_string(),
+            ));
+        }
+        (None, None) => {
+            return Err(origin.error(
+                "`[costs]` gives neither `per_person` nor `column`; give `per_person = [{ arm = ..., cost = ... }, ...]` (a fixed cost per person of each arm) or `column = \"...\"` (a column with each person's cost)".to_string(),
+            ));
+        }
+        (Some(pp), None) => CostBasis::PerPerson(per_person_costs(&pp, arms, origin)?),
+        (None, Some(col)) => {
+            if col.trim().is_empty() {
+                return Err(origin.error(
+                    "`costs.column` is empty; name the column with each person's cost in euros"
+                        .to_string(),
+                ));
+            }
+            if col == arms.column || o.columns().contains(&col.as_str()) {
+                return Err(origin.error(format!(
+                    "`costs.column` \"{col}\" is the arm column or the outcome's column; name the column with each person's cost in euros"
+                )));
+            }
+            if layout != DataLayout::Person {
+                return Err(origin.error(format!(
+                    "`costs.column` \"{col}\" needs one row per person (`data.layout = \"person\"`); with aggregated rows give `per_person` costs per arm"
+                )));
+            }
+            CostBasis::Column(col)
+        }
+    };
+    if raw.source.nl.trim().is_empty() || raw.source.en.trim().is_empty() {
+        return Err(origin.error(
+            "`costs.source` is empty; say where the costs come from, in Dutch and English"
+                .to_string(),
+        ));
+    }
+    let max_value = raw.max_value.unwrap_or(100_000.0);
+    if !(max_value.is_finite() && max_value > 0.0) {
+        return Err(
+            origin.error("`costs.max_value` must be a positive number of euros".to_string())
+        );
+    }
+    let bootstrap_replicates = raw.bootstrap_replicates.unwrap_or(COST_BOOTSTRAP_REPS);
+    if !(100..=1_000_000).contains(&bootstrap_replicates) {
+        return Err(origin.error(format!(
+            "`costs.bootstrap_replicates` is {bootstrap_replicates}; give 100 to 1,000,000 (2000 is the default)"
+        )));
+    }
+    Ok(Costs {
+        outcome: raw.outcome,
+        basis,
+        source: raw.source,
+        max_value,
+        bootstrap_replicates,
+    })
+}
+
+/// The fixed costs of `costs.per_person`: one finite cost of 0 or more for every arm
+/// and no other.
+fn per_person_costs(
+    raw: &[ArmCostDraft],
+    arms: &Arms,
+    origin: Origin,
+) -> Result<Vec<(String, f64)>> {
     let mut per_person = Vec::new();
     for a in &arms.values {
-        let found: Vec<&ArmCostDraft> =
-            raw.per_person.iter().filter(|c| c.arm == a.value).collect();
+        let found: Vec<&ArmCostDraft> = raw.iter().filter(|c| c.arm == a.value).collect();
         match found.as_slice() {
             [c] if c.cost.is_finite() && c.cost >= 0.0 => {
                 per_person.push((a.value.clone(), c.cost))
@@ -1339,7 +1435,6 @@ fn validate_costs(
         }
     }
     if let Some(c) = raw
-        .per_person
         .iter()
         .find(|c| !arms.values.iter().any(|a| a.value == c.arm))
     {
@@ -1348,24 +1443,7 @@ fn validate_costs(
             c.arm
         )));
     }
-    if raw.source.nl.trim().is_empty() || raw.source.en.trim().is_empty() {
-        return Err(origin.error(
-            "`costs.source` is empty; say where the costs come from, in Dutch and English"
-                .to_string(),
-        ));
-    }
-    let max_value = raw.max_value.unwrap_or(100_000.0);
-    if !(max_value.is_finite() && max_value > 0.0) {
-        return Err(
-            origin.error("`costs.max_value` must be a positive number of euros".to_string())
-        );
-    }
-    Ok(Costs {
-        outcome: raw.outcome,
-        per_person,
-        source: raw.source,
-        max_value,
-    })
+    Ok(per_person)
 }
 
 /// Check the `[[subgroups]]`: a column named once, neither the arm column nor an

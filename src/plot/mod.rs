@@ -23,6 +23,7 @@ mod forest;
 mod frame;
 mod glyphs;
 mod its;
+mod plane;
 mod power;
 mod scene;
 pub mod survival;
@@ -341,6 +342,42 @@ pub fn power_chart_svg(c: &PowerChart) -> Result<String> {
 pub fn power_chart_png(c: &PowerChart) -> Result<Vec<u8>> {
     register_fonts();
     power::scene(c).png()
+}
+
+/// The cost-effectiveness plane (see [`plane`]): bootstrap replicates and the
+/// estimate, x the incremental effect and y the incremental cost, in display units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CePlaneChart {
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Bootstrap replicates (effect, cost); empty when none may be shown.
+    pub points: Vec<(f64, f64)>,
+    /// The estimate (effect, cost).
+    pub estimate: (f64, f64),
+    /// Slope of the dashed line through the origin: the value of one display unit of
+    /// effect (cost per unit); None draws no line.
+    pub slope: Option<f64>,
+    /// Legend texts: the estimate, the replicates, the line.
+    pub legend: [String; 3],
+    /// Quadrant names: north-east, north-west, south-west, south-east.
+    pub quadrants: [String; 4],
+    pub note: String,
+    /// See [`EffectChart::lang`].
+    pub lang: Lang,
+}
+
+/// The cost-effectiveness plane as an SVG document.
+pub fn ce_plane_svg(c: &CePlaneChart) -> Result<String> {
+    register_fonts();
+    plane::scene(c).svg()
+}
+
+/// The cost-effectiveness plane as PNG file bytes, 1000 pixels wide.
+pub fn ce_plane_png(c: &CePlaneChart) -> Result<Vec<u8>> {
+    register_fonts();
+    plane::scene(c).png()
 }
 
 /// One covariate of a Love plot: absolute standardised mean differences.

@@ -63,6 +63,7 @@ fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput,
             outcomes.push(OutcomeData::Values(ou));
         }
     }
+    let cost = cost_column(spec, frame, &units.arm)?;
     let synthetic = frame.column_names().iter().any(|c| c == "data_source")
         && frame
             .strings("data_source")?
@@ -75,9 +76,70 @@ fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput,
             n_rows: frame.height(),
             n_units,
             synthetic,
+            cost,
         },
         files,
     ))
+}
+
+/// The cost column of `[costs]` (person-level data only, as validation requires):
+/// numbers (text is refused by the reader, naming the row), 0 or more, not one value
+/// for everyone (then give `per_person` costs), and a cost for someone in every arm.
+/// Missing costs stay missing: the analysis uses the persons with both a cost and the
+/// outcome and says how many it left out.
+fn cost_column(spec: &PilotSpec, frame: &Frame, arm: &[u16]) -> Result<Option<Numbers>> {
+    let Some(crate::config::Costs {
+        basis: crate::config::CostBasis::Column(col),
+        ..
+    }) = &spec.costs
+    else {
+        return Ok(None);
+    };
+    let v = frame.numeric(col)?;
+    if let Some((i, x)) = v
+        .iter()
+        .enumerate()
+        .find_map(|(i, x)| x.filter(|x| !(x.is_finite() && *x >= 0.0)).map(|x| (i, x)))
+    {
+        return Err(Error::data(
+            frame.path(),
+            format!(
+                "cost column \"{col}\", data row {}: cost {x}; costs are amounts of 0 or more euros (leave a cost empty when it is not known)",
+                i + 1
+            ),
+        ));
+    }
+    let mut first = None;
+    let mut varies = false;
+    let mut per_arm = vec![0usize; spec.arms.values.len()];
+    for (r, x) in v.iter().enumerate() {
+        let Some(x) = x else { continue };
+        per_arm[usize::from(arm[r])] += 1;
+        match first {
+            None => first = Some(x),
+            Some(f) if f != x => varies = true,
+            Some(_) => {}
+        }
+    }
+    if let Some(a) = per_arm.iter().position(|&n| n == 0) {
+        return Err(Error::data(
+            frame.path(),
+            format!(
+                "cost column \"{col}\" has no cost for anyone in arm \"{}\"; fill in the costs of that arm, or give fixed costs per arm with `costs.per_person`",
+                spec.arms.values[a].value
+            ),
+        ));
+    }
+    if !varies {
+        return Err(Error::data(
+            frame.path(),
+            format!(
+                "cost column \"{col}\" holds one cost for everyone ({}); with the same cost in every arm there is no extra cost to divide. Check the column, or give fixed costs per arm with `costs.per_person`",
+                first.unwrap_or(0.0)
+            ),
+        ));
+    }
+    Ok(Some(v))
 }
 
 /// The data file of a pilot: `data_dir/<data.file>`, or the Parquet file of the same

@@ -587,3 +587,68 @@ pub const OVERLAP_STEM: &str = "overlap";
 pub fn report_footer(r: &PilotResults, lang: Lang) -> String {
     footer(r, lang)
 }
+
+/// The cost-effectiveness plane of the first cost comparison: the bootstrap replicates
+/// and the estimate (effect in display units: percentage points for a yes/no outcome),
+/// with the dashed line for one extra person worth the results' reference value (the
+/// config's `max_value` / 2). From `r.costs`; None without replicates (a withheld
+/// estimate has no cost comparison, an adjusted headline with fixed costs no bootstrap).
+pub fn ce_plane_chart(r: &PilotResults, lang: Lang) -> Option<crate::plot::CePlaneChart> {
+    let c = r.costs.as_ref()?;
+    let x = c.comparisons.first().filter(|x| !x.plane.is_empty())?;
+    let o = r.outcome(&c.outcome)?;
+    let f = o.display_factor;
+    let euros = crate::numfmt::format_number(c.reference_value, 0, lang);
+    let unit = o.unit.get(lang);
+    Some(crate::plot::CePlaneChart {
+        title: format!(
+            "{}: {}",
+            r.title.get(lang),
+            tr(lang, "kosten en effect", "cost and effect")
+        ),
+        subtitle: format!(
+            "{} vs {}. {}",
+            r.arm_label(&x.treated, lang),
+            r.arm_label(&x.control, lang),
+            tr(
+                lang,
+                "Extra kosten per persoon tegen extra effect per persoon; elke lichte stip is één bootstraptrekking, de donkere stip de schatting.",
+                "Extra cost per person against extra effect per person; each light dot is one bootstrap replicate, the dark dot the estimate.",
+            )
+        ),
+        x_label: format!(
+            "{} ({}, {unit})",
+            tr(lang, "Extra effect per persoon", "Extra effect per person"),
+            o.label.get(lang)
+        ),
+        y_label: tr(
+            lang,
+            "Extra kosten per persoon (€)",
+            "Extra cost per person (€)",
+        )
+        .into(),
+        points: x.plane.iter().map(|&(e, k)| (e * f, k)).collect(),
+        estimate: (x.incremental_effect * f, x.incremental_cost),
+        slope: Some(c.reference_value / f),
+        legend: [
+            tr(lang, "schatting", "estimate").into(),
+            tr(lang, "bootstraptrekkingen", "bootstrap replicates").into(),
+            match lang {
+                Lang::Nl => format!(
+                    "één extra persoon € {euros} waard (de helft van de hoogste waarde van de acceptatiecurve): punten onder de lijn zijn dat waard"
+                ),
+                Lang::En => format!(
+                    "one extra person worth €{euros} (half the largest value of the acceptability curve): points below the line are worth it"
+                ),
+            },
+        ],
+        quadrants: [
+            tr(lang, "meer effect, duurder", "more effect, more cost").into(),
+            tr(lang, "minder effect, duurder", "less effect, more cost").into(),
+            tr(lang, "minder effect, goedkoper", "less effect, less cost").into(),
+            tr(lang, "meer effect, goedkoper", "more effect, less cost").into(),
+        ],
+        note: footer(r, lang),
+        lang,
+    })
+}

@@ -636,12 +636,22 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         let sign = if x < 0.0 { "−" } else { "" };
         format!("{sign}€{}", crate::numfmt::format_number(x.abs(), 0, lang))
     };
-    let conf = format!("{:.0}", 100.0 * r.conf_level);
     for x in &c.comparisons {
         let t = r.arm_label(&x.treated, lang);
         let k = r.arm_label(&x.control, lang);
-        let what = o.label.get(lang).to_lowercase();
         let costs = match lang {
+            Lang::Nl if x.cost_basis == "column" => format!(
+                "Gemiddelde kosten per persoon (uit de data): {t} {}, {k} {} (verschil {}).",
+                euro(x.cost_treated),
+                euro(x.cost_control),
+                euro(x.incremental_cost)
+            ),
+            Lang::En if x.cost_basis == "column" => format!(
+                "Mean cost per person (from the data): {t} {}, {k} {} (difference {}).",
+                euro(x.cost_treated),
+                euro(x.cost_control),
+                euro(x.incremental_cost)
+            ),
             Lang::Nl => format!(
                 "Kosten per persoon: {t} {}, {k} {} (verschil {}).",
                 euro(x.cost_treated),
@@ -655,26 +665,10 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
                 euro(x.incremental_cost)
             ),
         };
-        let ratio = match x.icer {
-            Some(v) if v >= 0.0 && x.incremental_effect > 0.0 => match lang {
-                Lang::Nl => format!("Elke extra persoon ({what}) kost ongeveer {}.", euro(v)),
-                Lang::En => format!("Each extra person ({what}) costs about {}.", euro(v)),
-            },
-            Some(_) if x.incremental_effect > 0.0 => tr(lang, "De aanpak is goedkoper én heeft meer effect.", "The approach is cheaper and has more effect.").into(),
-            Some(_) => tr(lang, "Het geschatte effect is niet positief: een bedrag per extra persoon heeft dan geen betekenis.", "The estimated effect is not positive: an amount per extra person then has no meaning.").into(),
-            None => tr(lang, "Het geschatte effect is nul: er is geen bedrag per extra persoon.", "The estimated effect is zero: there is no amount per extra person.").into(),
-        };
-        let interval = match x.fieller {
-            crate::stats::cost::FiellerSet::Bounded { low, high } => match lang {
-                Lang::Nl => format!("{conf}%-interval (Fieller): {} tot {}.", euro(low), euro(high)),
-                Lang::En => format!("{conf}% interval (Fieller): {} to {}.", euro(low), euro(high)),
-            },
-            _ => tr(
-                lang,
-                "Het interval (Fieller) is onbegrensd: omdat een effect niet is aangetoond, kunnen de data niet zeggen wat een extra persoon kost.",
-                "The interval (Fieller) is unbounded: because an effect was not shown, the data cannot say what an extra person costs.",
-            )
-            .into(),
+        let line = super::cost_text::cost_line(r, x, lang);
+        let source = match lang {
+            Lang::Nl => format!("Het effect is {}.", x.effect_source.nl),
+            Lang::En => format!("The effect is {}.", x.effect_source.en),
         };
         let several = r.arms.iter().filter(|a| !a.control).count() > 1;
         let head = if several {
@@ -682,7 +676,73 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         } else {
             String::new()
         };
-        b.push(Paragraph(format!("{head}{costs} {ratio} {interval}")));
+        b.push(Paragraph(format!("{head}{costs} {line} {source}")));
+    }
+    // The plane: the replicates and the estimate, and the quadrant shares beside it.
+    if let Some(x) = c.comparisons.first()
+        && let Some(q) = x.bootstrap_quadrants
+    {
+        b.push(Chart {
+            stem: "ce_plane".into(),
+            alt: tr(
+                lang,
+                "Kosteneffectiviteitsvlak: extra kosten per persoon tegen extra effect per persoon, met de bootstraptrekkingen en de schatting",
+                "Cost-effectiveness plane: extra cost per person against extra effect per person, with the bootstrap replicates and the estimate",
+            )
+            .into(),
+        });
+        let pct = |v: f64| format!("{}%", localise(&format!("{:.1}", 100.0 * v), lang));
+        let mut t = vec![vec![
+            tr(lang, "Kwadrant", "Quadrant").to_string(),
+            tr(lang, "Aandeel van de trekkingen", "Share of the replicates").to_string(),
+        ]];
+        for (nl, en, v) in [
+            (
+                "meer effect, duurder",
+                "more effect, more cost",
+                q.north_east,
+            ),
+            (
+                "meer effect, goedkoper",
+                "more effect, less cost",
+                q.south_east,
+            ),
+            (
+                "minder effect, goedkoper",
+                "less effect, less cost",
+                q.south_west,
+            ),
+            (
+                "minder effect, duurder",
+                "less effect, more cost",
+                q.north_west,
+            ),
+            (
+                "op een as (een verschil precies 0)",
+                "on an axis (a difference of exactly 0)",
+                q.on_axis,
+            ),
+        ] {
+            t.push(vec![tr(lang, nl, en).to_string(), pct(v)]);
+        }
+        b.push(Table(t));
+        if let Some(m) = &x.bootstrap_method {
+            b.push(Paragraph(format!(
+                "{} {}. {}",
+                tr(lang, "Bootstrap:", "Bootstrap:"),
+                m.get(lang),
+                match lang {
+                    Lang::Nl => format!(
+                        "De stippellijn: één extra persoon € {} waard (de helft van de hoogste waarde van de acceptatiecurve); trekkingen onder de lijn zijn die waarde waard.",
+                        crate::numfmt::format_number(c.reference_value, 0, lang)
+                    ),
+                    Lang::En => format!(
+                        "The dashed line: one extra person worth €{} (half the largest value of the acceptability curve); replicates below the line are worth that value.",
+                        crate::numfmt::format_number(c.reference_value, 0, lang)
+                    ),
+                }
+            )));
+        }
     }
     b.push(Chart {
         stem: "acceptability".into(),
@@ -724,8 +784,8 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         "{} {}",
         tr(
             lang,
-            "De curve geeft per waarde van één extra persoon met de uitkomst de kans dat de aanpak die waarde opbrengt (normale benadering; kosten per persoon vast). Bron van de kosten:",
-            "The curve gives, per value of one extra person with the outcome, the probability that the approach is worth it (normal approximation; costs per person fixed). Source of the costs:",
+            "De curve geeft per waarde van één extra persoon met de uitkomst de kans dat de aanpak die waarde opbrengt (normale benadering). Bron van de kosten:",
+            "The curve gives, per value of one extra person with the outcome, the probability that the approach is worth it (normal approximation). Source of the costs:",
         ),
         c.source.get(lang)
     )));
@@ -755,6 +815,12 @@ fn headline_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             title,
             text: f.text.get(lang).to_string(),
         });
+    }
+    // The cost per extra person, in one sentence per comparison.
+    if let Some(c) = &r.costs {
+        for x in &c.comparisons {
+            b.push(Paragraph(super::cost_text::cost_line(r, x, lang)));
+        }
     }
     b.push(Chart {
         stem: "effects".into(),

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod columns;
+pub mod cost_text;
 pub mod document;
 pub mod html;
 pub mod markdown;

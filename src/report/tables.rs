@@ -484,6 +484,16 @@ fn findings_block(r: &PilotResults, lang: Lang, width: usize) -> String {
         out.push_str(&wrap(&format!("{title}."), width, "* ", "  "));
         out.push_str(&wrap(f.text.get(lang), width, "  ", "  "));
     }
+    if let Some(c) = &r.costs {
+        for x in &c.comparisons {
+            out.push_str(&wrap(
+                &super::cost_text::cost_line(r, x, lang),
+                width,
+                "* ",
+                "  ",
+            ));
+        }
+    }
     out.push('\n');
     out
 }

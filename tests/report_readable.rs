@@ -124,7 +124,14 @@ fn every_chart_has_alt_text_its_files_and_a_table_in_the_charts_language() {
                 };
                 let points_on =
                     alt.contains("Main results") || alt.contains("Belangrijkste resultaten");
-                let table = until_next(false) || (points_on && until_next(true));
+                // Or just above it, when the alternative text says so.
+                let above = (alt.contains("table above") || alt.contains("tabel hierboven"))
+                    && blocks[..i]
+                        .iter()
+                        .rev()
+                        .take_while(|b| !matches!(b, Block::Chart { .. } | Block::Heading(..)))
+                        .any(|b| matches!(b, Block::Table(t) if t.len() > 1));
+                let table = until_next(false) || (points_on && until_next(true)) || above;
                 assert!(table, "{at}: no table with its numbers beside it");
                 let words = svg_words(std::str::from_utf8(svg).unwrap());
                 assert!(!words.is_empty(), "{at}: no text found in the SVG");

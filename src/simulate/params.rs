@@ -104,6 +104,24 @@ pub struct Panel {
     pub column: String,
     pub periods: Vec<i64>,
     pub description: String,
+    /// Staggered adoption: the clusters of one arm join in different periods; the
+    /// effect starts in the joining period (none before) and may grow with the time
+    /// since joining (`effect_growth`). Absent: the effect holds in every period.
+    #[serde(default)]
+    pub staggered: Option<Staggered>,
+}
+
+/// `[panel.staggered]`: the clusters of `arm` are spread over the start periods
+/// `starts` in turn (the k-th cluster of the arm starts in `starts[k % len]`, so the
+/// cohorts have equal sizes), and `column` records each row's cluster's first treated
+/// period (0 for the other arms, which never join).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staggered {
+    pub column: String,
+    pub arm: String,
+    pub starts: Vec<i64>,
+    pub description: String,
 }
 
 /// A trials column: either drawn per cluster from a log-normal (`median`, `sdlog`,
@@ -223,6 +241,16 @@ pub struct Shared {
     /// Change per period (panel) on the model's scale.
     #[serde(default)]
     pub trend: Option<f64>,
+    /// Change per period (panel) added to the probability of a binary outcome (also
+    /// of counts), after the logit model: trends that are parallel on the difference
+    /// scale, as difference-in-differences assumes (a trend on the logit scale is not
+    /// parallel between groups at different levels).
+    #[serde(default)]
+    pub trend_risk: Option<f64>,
+    /// Staggered panels (`[panel.staggered]`): the effect grows by this much per
+    /// period since joining (effect at event time e ≥ 0 = `effect` + e × growth).
+    #[serde(default)]
+    pub effect_growth: Option<f64>,
     /// True effect per treated arm (pilots without projects).
     #[serde(default)]
     pub effect: BTreeMap<String, f64>,
@@ -832,6 +860,32 @@ impl Checker<'_> {
             if uniq.len() != panel.periods.len() {
                 return Err(self.err("`panel.periods` lists a period twice"));
             }
+            if let Some(st) = &panel.staggered {
+                if !self.treated().contains(&st.arm.as_str()) {
+                    return Err(self.err(format!(
+                        "`panel.staggered.arm` is \"{}\"; allowed (treated arms): {}",
+                        st.arm,
+                        join(self.treated())
+                    )));
+                }
+                if st.starts.is_empty() || st.starts.iter().any(|g| !uniq.contains(g)) {
+                    return Err(self.err(
+                        "`panel.staggered.starts` must list start periods among `panel.periods`",
+                    ));
+                }
+                let configured = match &self.spec.design.time {
+                    Some(crate::config::TimeDesign::Panel { first_treated, .. }) => {
+                        Some(first_treated.as_str())
+                    }
+                    _ => None,
+                };
+                if configured != Some(st.column.as_str()) {
+                    return Err(self.err(format!(
+                        "`panel.staggered.column` is \"{}\" but the config's `design.first_treated` is not; make them the same",
+                        st.column
+                    )));
+                }
+            }
         }
         let needed: Vec<&str> = self
             .spec
@@ -1277,6 +1331,23 @@ impl Checker<'_> {
         if s.trend.is_some() && self.p.panel.is_none() {
             return Err(self.err(format!("`{key}.trend` needs a `[panel]`")));
         }
+        if s.trend_risk.is_some() && (self.p.panel.is_none() || o.kind != OutcomeKind::Binary)
+        {
+            return Err(self.err(format!(
+                "`{key}.trend_risk` needs a `[panel]` and a binary outcome; use `trend` otherwise"
+            )));
+        }
+        if s.effect_growth.is_some()
+            && self
+                .p
+                .panel
+                .as_ref()
+                .is_none_or(|p| p.staggered.is_none())
+        {
+            return Err(self.err(format!(
+                "`{key}.effect_growth` needs `[panel.staggered]` (start periods per cluster)"
+            )));
+        }
         let projects = self.projects();
         self.keys_within(&format!("{key}.project_shift"), &s.project_shift, &projects)?;
         self.check_effects(key, o, s, &projects)
@@ -1470,6 +1541,8 @@ mod tests {
                 "cluster_sd",
                 "project_shift",
                 "trend",
+                "trend_risk",
+                "effect_growth",
                 "effect",
                 "effect_by_project",
                 "missing"

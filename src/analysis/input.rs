@@ -20,6 +20,9 @@ pub struct AnalysisInput {
     pub(crate) n_units: usize,
     /// Whether the data mark themselves as synthetic (`data_source = "synthetic"`).
     pub(crate) synthetic: bool,
+    /// A panel design with a time axis (`design.time`): one difference-in-differences
+    /// panel per outcome (`None` for outcomes it cannot take); `None` without one.
+    pub(crate) panels: Option<Vec<Option<super::did::PanelInput>>>,
 }
 
 impl AnalysisInput {

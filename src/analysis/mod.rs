@@ -28,6 +28,7 @@ pub mod flow;
 mod from_time;
 pub mod input;
 pub mod meta;
+pub mod panel_design;
 pub mod results;
 pub mod sensitivity;
 pub mod subgroups;
@@ -104,6 +105,10 @@ pub fn run(
     let mut r = analyse(spec, input, opts, privacy)?;
     let before = r.arm_summaries.clone();
     disclosure::protect(&mut r, privacy);
+    // Panel designs with a time axis: the difference-in-differences leads.
+    if let Some(panels) = &input.panels {
+        panel_design::apply(&mut r, spec, panels, opts, privacy)?;
+    }
     // Notes that quote arm summaries quote only what was published.
     r.notes
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
@@ -583,6 +588,7 @@ fn analyse(
         subgroups: Default::default(),
         flow: Vec::new(),
         costs: None,
+        panel_design: Vec::new(),
     })
 }
 

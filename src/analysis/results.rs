@@ -89,6 +89,10 @@ pub struct EstimateRow {
     /// the overlap chart (counts of 1 to k − 1 persons withheld).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub propensity_bins: Option<PropensityBins>,
+    /// Event-study and dynamic difference-in-differences rows: the period relative to
+    /// the first treated period (0 = the first treated period); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<i64>,
 }
 
 /// Propensity scores per arm, counted in equal bins of [0, 1].
@@ -192,6 +196,7 @@ impl EstimateRow {
             balance: Vec::new(),
             effective_n: None,
             propensity_bins: None,
+            event_time: None,
         }
     }
 }
@@ -393,6 +398,10 @@ pub struct PilotResults {
     /// ([`super::costs`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<super::costs::CostResults>,
+    /// Panel designs with a time axis: per outcome the cohorts and the cohort means of
+    /// the difference-in-differences ([`super::panel_design`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panel_design: Vec<super::panel_design::PanelDesign>,
 }
 
 impl PilotResults {

@@ -9,6 +9,7 @@
 //! plain vectors and never sees a frame or a path.
 
 pub mod checks;
+pub mod design;
 pub mod panel;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,7 @@ fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput,
             n_rows: frame.height(),
             n_units,
             synthetic,
+            panels: design::panel_inputs(spec, frame)?,
         },
         files,
     ))

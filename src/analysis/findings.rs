@@ -144,6 +144,17 @@ fn arm_value(o: &OutcomeMeta, mean: f64, lang: Lang) -> String {
 fn compared(r: &PilotResults, o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> String {
     let t = r.arm_label(&e.treated, lang);
     let c = r.arm_label(&e.control, lang);
+    // A difference-in-differences compares changes, not the groups' levels.
+    if matches!(e.estimator.as_str(), "cs_simple" | "twfe_did") {
+        return match lang {
+            Lang::Nl => format!(
+                "De verandering bij {t} sinds hun start, vergeleken met de verandering in dezelfde jaren bij {c} (verschil-in-verschillen)."
+            ),
+            Lang::En => format!(
+                "The change at {t} since they joined, compared with the change in the same years at {c} (difference-in-differences)."
+            ),
+        };
+    }
     let mean = |arm: &str| {
         r.arm_summary(&e.outcome, &e.subset, arm)
             .filter(|s| !s.suppressed && s.mean.is_finite())

@@ -62,6 +62,9 @@ pub struct PanelDesign {
     pub first_treated: String,
     /// The event study's reference period (relative to the first treated period).
     pub reference: i64,
+    /// The denominator df of the pre-trend F test (clusters − 1); null without the
+    /// test or when it is withheld.
+    pub pretrend_df2: Option<f64>,
     pub cohorts: Vec<CohortUnits>,
     /// Mean outcome by cohort and period (each unit once), withheld cells null.
     pub cohort_means: Vec<CohortMean>,
@@ -286,14 +289,18 @@ pub(crate) fn apply(
             }
             r.tests.push(t);
         }
-        let mut notes: Vec<String> = p.notes.clone();
-        notes.extend(res.notes.iter().cloned());
+        // run_did's notes start with the panel's own.
+        let notes: Vec<String> = res.notes.clone();
         r.panel_design.push(PanelDesign {
             outcome: o.id.clone(),
             unit: unit.clone(),
             time: time.clone(),
             first_treated: first_treated.clone(),
             reference: events.reference,
+            pretrend_df2: res
+                .pretrend
+                .filter(|_| res.event_study.is_some() && !res.pretrend_suppressed)
+                .map(|w| w.df2),
             cohorts: res
                 .cohorts
                 .iter()
@@ -333,11 +340,17 @@ pub(crate) fn apply(
         }
     }
     r.method = Text::new(
-        format!("{} {}", r.method.nl, METHOD_NL),
-        format!("{} {}", r.method.en, METHOD_EN),
+        format!(
+            "{METHOD_NL} Voor de beschrijvende vergelijking van de twee groepen: {}",
+            r.method.nl
+        ),
+        format!(
+            "{METHOD_EN} For the descriptive comparison of the two groups: {}",
+            r.method.en
+        ),
     );
     Ok(())
 }
 
-const METHOD_EN: &str = "Because participants joined in different years and differed from the other employers beforehand, the headline is a difference-in-differences: Callaway & Sant'Anna's average effect on the participants (cs_simple), comparing each participant's change since it joined with the change at employers that never joined (never-treated comparison group, each employer counted once, analytic standard errors by employer). It assumes parallel trends: without the pilot, participants' shares would have moved like the others'; and that nothing else changed for the participants when they joined. The event study and the static two-way fixed effects estimate are shown beside it; the comparison of the two groups is descriptive.";
-const METHOD_NL: &str = "Omdat deelnemers in verschillende jaren instapten en al vooraf verschilden van de andere werkgevers, is de hoofdschatting een verschil-in-verschillen: het gemiddelde effect op de deelnemers volgens Callaway & Sant'Anna (cs_simple), dat de verandering bij elke deelnemer sinds de start vergelijkt met de verandering bij werkgevers die nooit deelnamen (elke werkgever telt één keer, analytische standaardfouten per werkgever). De aanname is parallelle trends: zonder de pilot waren de aandelen bij deelnemers net zo veranderd als bij de anderen; en dat er bij de start niets anders veranderde voor de deelnemers. De event study en de statische schatting met vaste effecten staan ernaast; de vergelijking van de twee groepen is beschrijvend.";
+const METHOD_EN: &str = "Because participants joined in different years and differed from the others beforehand, the headline is a difference-in-differences: Callaway & Sant'Anna's average effect on the participants (cs_simple), comparing each participant's change since it joined with the change at those that never joined (never-treated comparison group, each unit counted once, analytic influence-function standard errors by unit). It assumes parallel trends: without the pilot, the participants' outcome would have moved like the others'; and that nothing else changed for the participants when they joined. The event study and the static two-way fixed effects estimate are shown beside it; the comparison of the two groups is descriptive.";
+const METHOD_NL: &str = "Omdat deelnemers in verschillende jaren instapten en al vooraf verschilden van de anderen, is de hoofdschatting een verschil-in-verschillen: het gemiddelde effect op de deelnemers volgens Callaway & Sant'Anna (cs_simple), dat de verandering bij elke deelnemer sinds de start vergelijkt met de verandering bij wie nooit deelnam (elke eenheid telt één keer, analytische standaardfouten per eenheid uit de invloedsfunctie). De aanname is parallelle trends: zonder de pilot was de uitkomst bij deelnemers net zo veranderd als bij de anderen; en dat er bij de start niets anders veranderde voor de deelnemers. De event study en de statische schatting met vaste effecten staan ernaast; de vergelijking van de twee groepen is beschrijvend.";

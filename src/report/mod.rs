@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod columns;
+pub mod design;
 pub mod document;
 pub mod html;
 pub mod markdown;

@@ -39,11 +39,14 @@ pub fn panel_inputs(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option
         }
         // Text that reads as numbers passes; otherwise say which key and what to give.
         frame.numbers(col).map(|_| ()).map_err(|e| {
+            // The reader's message names the file already; keep what follows.
+            let inner = e.report();
+            let prefix = format!("data {}: ", path.display());
+            let inner = inner.strip_prefix(&prefix).unwrap_or(&inner);
             Error::data(
                 &path,
                 format!(
-                    "column \"{col}\" (`{key}` in the config) holds text, not whole numbers: {}. Give {what}",
-                    e.report()
+                    "`{key}` in the config: column \"{col}\" holds text, not whole numbers ({inner}). Give {what}"
                 ),
             )
         })

@@ -27,6 +27,7 @@ pub mod findings;
 pub mod flow;
 mod from_time;
 pub mod input;
+pub mod its_design;
 pub mod meta;
 pub mod panel_design;
 pub mod results;
@@ -108,6 +109,10 @@ pub fn run(
     // Panel designs with a time axis: the difference-in-differences leads.
     if let Some(panels) = &input.panels {
         panel_design::apply(&mut r, spec, panels, opts, privacy)?;
+    }
+    // Before/after designs with a time axis: the interrupted time series leads.
+    if let Some(series) = &input.its {
+        its_design::apply(&mut r, spec, series, opts, privacy)?;
     }
     // Notes that quote arm summaries quote only what was published.
     r.notes
@@ -589,6 +594,7 @@ fn analyse(
         flow: Vec::new(),
         costs: None,
         panel_design: Vec::new(),
+        its_design: Vec::new(),
     })
 }
 

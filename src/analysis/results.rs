@@ -402,6 +402,10 @@ pub struct PilotResults {
     /// the difference-in-differences ([`super::panel_design`]); empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub panel_design: Vec<super::panel_design::PanelDesign>,
+    /// Before/after designs with a time axis: per outcome the interrupted time series
+    /// for the chart and its table ([`super::its_design`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub its_design: Vec<super::its_design::ItsDesign>,
 }
 
 impl PilotResults {

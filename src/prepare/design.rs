@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use super::panel::{PanelColumns, PanelInput, TreatmentColumn, read_panel};
+pub use crate::analysis::its_design::ItsData;
 use crate::config::{OutcomeKind, OutcomeSource, PilotSpec, TimeDesign};
 use crate::data::Frame;
 use crate::error::{Error, Result};
@@ -100,6 +101,95 @@ pub fn panel_inputs(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option
         p.weights = None;
         p.frequency = false;
         out.push(Some(balanced(p)));
+    }
+    Ok(Some(out))
+}
+
+/// One interrupted time series per outcome (`None` for an outcome it cannot take: a
+/// time-to-event outcome, counts); `None` overall without a before/after time axis.
+/// Person rows are averaged per unit (`design.cluster`) and period, each unit-period
+/// mean counting once, since the segmented regression takes one row per unit and
+/// period; without a cluster, per period (one series).
+pub fn its_inputs(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option<ItsData>>>> {
+    let Some(TimeDesign::BeforeAfter { time, start }) = &spec.design.time else {
+        return Ok(None);
+    };
+    let path = frame.path().to_path_buf();
+    if !frame.is_numeric(time) {
+        frame.numbers(time).map_err(|e| {
+            Error::data(
+                &path,
+                format!(
+                    "`design.time` in the config: column \"{time}\" holds text, not whole numbers ({}). Give the period as a whole number (1, 2, 3, ... for months)",
+                    e.report()
+                ),
+            )
+        })?;
+    }
+    let times = frame.numbers(time)?;
+    let units = match &spec.design.cluster {
+        Some(c) => Some(frame.strings(c)?),
+        None => None,
+    };
+    let mut out = Vec::with_capacity(spec.outcomes.len());
+    for o in &spec.outcomes {
+        let col = match (&o.source, o.kind) {
+            (OutcomeSource::Column(c), k) if k != OutcomeKind::TimeToEvent => c,
+            _ => {
+                out.push(None);
+                continue;
+            }
+        };
+        let y = frame.numbers(col)?;
+        // (unit label, period) -> (sum, persons).
+        let mut cells: BTreeMap<(String, i64), (f64, f64)> = BTreeMap::new();
+        let mut left_out = 0usize;
+        for i in 0..y.len() {
+            let u = match &units {
+                Some(u) => u[i].clone(),
+                None => Some(String::new()),
+            };
+            match (y[i], times[i], u) {
+                (Some(v), Some(t), Some(u)) => {
+                    if t.fract() != 0.0 {
+                        return Err(Error::data(
+                            &path,
+                            format!(
+                                "{}: period {t} in column \"{time}\" (`design.time`) is not a whole number; number the periods 1, 2, 3, ...",
+                                frame.row_ref(i)
+                            ),
+                        ));
+                    }
+                    let c = cells.entry((u, t as i64)).or_default();
+                    c.0 += v;
+                    c.1 += 1.0;
+                }
+                (Some(_), _, _) => left_out += 1,
+                _ => {}
+            }
+        }
+        let mut labels: Vec<String> = cells.keys().map(|(u, _)| u.clone()).collect();
+        labels.dedup();
+        let mut d = ItsData {
+            start: *start,
+            ..ItsData::default()
+        };
+        for ((u, t), (sum, n)) in &cells {
+            d.time.push(*t as f64);
+            d.y.push(sum / n);
+            d.unit
+                .push(labels.binary_search(u).map_or(0, |k| k as u32));
+            d.persons.push(*n);
+        }
+        d.clustered = units.is_some();
+        d.unit_labels = labels;
+        if left_out > 0 {
+            d.notes.push(format!(
+                "{left_out} units with the outcome but without a period or {} left out of the time series",
+                spec.design.cluster.as_deref().unwrap_or("unit")
+            ));
+        }
+        out.push(Some(d));
     }
     Ok(Some(out))
 }

@@ -77,6 +77,7 @@ fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput,
             n_units,
             synthetic,
             panels: design::panel_inputs(spec, frame)?,
+            its: design::its_inputs(spec, frame)?,
         },
         files,
     ))

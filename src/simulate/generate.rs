@@ -36,6 +36,7 @@ const STREAM_SKELETON: u64 = 0;
 const STREAM_COVARIATES: u64 = 1;
 const STREAM_ATTRITION: u64 = 2;
 const STREAM_TRIALS: u64 = 3;
+const STREAM_TIME: u64 = 4;
 const STREAM_OUTCOMES: u64 = 100;
 
 /// The random stream `stream` of a pilot. The key holds the seed and a hash of the
@@ -513,6 +514,8 @@ struct Ctx<'a> {
     periods: Vec<i64>,
     /// Staggered panels: each row's cluster's first treated period (`None`: never).
     first: Option<Vec<Option<i64>>>,
+    /// Person layout with `[time]`: each row's period, and the middle of the ranges.
+    time: Option<(Vec<i64>, f64)>,
 }
 
 impl Ctx<'_> {
@@ -799,8 +802,9 @@ fn binary_probabilities(
     for (i, &eta_i) in d.eta.iter().enumerate() {
         let p0 = draw::logistic(base + eta_i);
         // A trend on the probability itself (parallel between groups).
-        let trend = match (d.shared.trend_risk, d.ctx.sk.period[i]) {
-            (Some(tr), Some(t)) => tr * (t as f64 - mid),
+        let trend = match (d.shared.trend_risk, d.ctx.sk.period[i], &d.ctx.time) {
+            (Some(tr), Some(t), _) => tr * (t as f64 - mid),
+            (Some(tr), None, Some((time, m))) => tr * (time[i] as f64 - m),
             _ => 0.0,
         };
         let p0_raw = p0 + trend;
@@ -1038,6 +1042,22 @@ fn dependency_order<'a>(
     order
 }
 
+/// Person layout with `[time]`: each row's period, uniform on its arm's range, from
+/// its own stream; and the middle of the ranges.
+fn draw_times(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, key: &Key) -> Option<(Vec<i64>, f64)> {
+    let t = p.time.as_ref()?;
+    let mut r = rng(key, STREAM_TIME);
+    let v = sk
+        .arm
+        .iter()
+        .map(|&a| {
+            let [lo, hi] = t.range.get(&spec.arms.values[a].value).copied().unwrap_or([0, 0]);
+            lo + draw::int_between(&mut r, 0, (hi - lo) as u64) as i64
+        })
+        .collect();
+    Some((v, t.mid()))
+}
+
 /// Staggered panels: the first treated period of each row's cluster. The clusters of
 /// the joining arm, in their order in the skeleton, take the start periods in turn;
 /// the other arms never join (`None`).
@@ -1105,6 +1125,7 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
             .as_ref()
             .map_or_else(Vec::new, |p| p.periods.clone()),
         first: first_treated_rows(spec, params, &sk),
+        time: draw_times(spec, params, &sk, &key),
     };
 
     let mut done: BTreeMap<String, Generated> = BTreeMap::new();
@@ -1118,7 +1139,7 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
     }
 
     let truth = truth(spec, params, &ctx, &models, &done, seed, scale);
-    let frame = assemble(spec, params, &sk, cov, &trials, &done)?;
+    let frame = assemble(spec, params, &sk, cov, &trials, &done, &key)?;
     Ok(SimData { frame, truth })
 }
 
@@ -1131,6 +1152,7 @@ fn assemble(
     cov: Covariates,
     trials: &[(String, Vec<u64>)],
     done: &BTreeMap<String, Generated>,
+    key: &Key,
 ) -> Result<DataFrame> {
     let n = sk.len();
     let mut cols: Vec<(String, Values)> = vec![(
@@ -1180,6 +1202,9 @@ fn assemble(
             let v = first.iter().map(|g| Some(g.unwrap_or(0))).collect();
             cols.push((st.column.clone(), Values::Int(v)));
         }
+    }
+    if let (Some(t), Some((v, _))) = (&p.time, draw_times(spec, p, sk, key)) {
+        cols.push((t.column.clone(), Values::Int(v.into_iter().map(Some).collect())));
     }
     cols.extend(cov.cluster_cols);
     let arm_values = sk
@@ -1355,9 +1380,12 @@ fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) ->
         control_measure: control_measure(o, m, spec.data.layout),
         control_mean,
         model: model_text(o, m),
-        estimand_method: match &ctx.first {
-            Some(_) => format!("{} {STAGGERED_METHOD}", estimand_method(spec, o, m, hr_error)),
-            None => estimand_method(spec, o, m, hr_error),
+        estimand_method: match (&ctx.first, &ctx.time) {
+            (Some(_), _) => format!("{} {STAGGERED_METHOD}", estimand_method(spec, o, m, hr_error)),
+            (None, Some(_)) if o.kind != OutcomeKind::TimeToEvent => {
+                format!("{} {TIME_METHOD}", estimand_method(spec, o, m, hr_error))
+            }
+            _ => estimand_method(spec, o, m, hr_error),
         },
         effects,
         n_bounded: g.n_bounded,
@@ -1455,6 +1483,12 @@ fn arm_effects(
                 estimands.extend(cs);
                 by_event_time = dynamic;
             }
+            // An interrupted time series of the whole sample: the effect is a level
+            // change at the start, with no change of slope.
+            if project.is_none() && ctx.time.is_some() && !is_tte {
+                estimands.insert("its_level".to_string(), effect);
+                estimands.insert("its_slope".to_string(), 0.0);
+            }
             EffectTruth {
                 arm: arm.to_string(),
                 project,
@@ -1474,6 +1508,9 @@ fn arm_effects(
 
 /// How the truth of a staggered panel is computed, for `estimand_method`.
 const STAGGERED_METHOD: &str = "Staggered panel: the participating employers join in different years; the effect is 0 before joining and `effect` + e x `effect_growth` in the e-th year after (p_own = p_ctrl + effect; no probability is clipped when n_bounded is 0). The risk-difference entries above average over every participant row, the years before joining included, and are not what any reported estimator targets here. cs_simple, cs_dynamic and by_event_time are the population values of the Callaway & Sant'Anna aggregations on the employers the analysis uses (observed in every year, as R did keeps a balanced panel; cohorts starting in the first year left out): ATT(g,t) = the unweighted mean over the employers of cohort g of p_own - p_ctrl in year t (each employer counts once, as the unweighted estimator on the employer shares does); cs_simple = sum over cells t >= g of n_g ATT(g,t) / sum of n_g; by_event_time e: sum over cohorts of n_g ATT(g, g+e) / sum of n_g over the cohorts observed at e; cs_dynamic = the plain mean of the e >= 0 values. Because the simulated effect depends on the time since joining only (not on the cohort), the event-study coefficient at e (never-treated controls, reference e = -1, every relative year its own coefficient) has the same true value as by_event_time. twfe_did has no true value recorded: with effects that grow over time its estimate is a weighted average of comparisons with weights that can be negative (Goodman-Bacon 2021), not an average effect; the recovery test shows it missing cs_simple.";
+
+/// How the truth of an interrupted time series is computed, for `estimand_method`.
+const TIME_METHOD: &str = "Interrupted time series: every unit has a period (`[time]`, uniform on its arm's range); the probability has a linear trend over the periods (`trend_risk`, added to the probability, so it is a straight line on the difference scale) and the intervention adds `effect` from the start on, the same in every later period. its_level, the level change at the start in the segmented regression on the organisation-period means, is therefore the effect (the mean of p_own - p_ctrl over the treated units, exact when n_bounded is 0), and its_slope, the change of slope, is 0. The before/after difference (ols, risk_difference_newcombe) targets the effect plus the trend between the two periods' mean times and misses it.";
 
 /// Staggered panels: the true values of the Callaway & Sant'Anna aggregations on the
 /// units the analysis uses (the clusters of `arm` observed in every period, as R

@@ -33,6 +33,10 @@ pub struct SimParams {
     /// Periods of an aggregated panel (one row per cluster and period).
     #[serde(default)]
     pub panel: Option<Panel>,
+    /// Person layout: each unit's period (an application month), drawn uniformly from
+    /// its arm's range, for an interrupted time series.
+    #[serde(default)]
+    pub time: Option<TimeSim>,
     /// How the `trials` columns of an aggregated layout are drawn, by column name.
     #[serde(default)]
     pub trials: BTreeMap<String, TrialsSim>,
@@ -109,6 +113,26 @@ pub struct Panel {
     /// since joining (`effect_growth`). Absent: the effect holds in every period.
     #[serde(default)]
     pub staggered: Option<Staggered>,
+}
+
+/// `[time]`: each unit's period (whole numbers), drawn uniformly from `range` of its
+/// arm (e.g. months 1-12 before and 13-24 during an intervention), with its own
+/// random stream, so the other columns do not change with it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSim {
+    pub column: String,
+    pub range: BTreeMap<String, [i64; 2]>,
+    pub description: String,
+}
+
+impl TimeSim {
+    /// The middle of all ranges (trends are centred on it).
+    pub fn mid(&self) -> f64 {
+        let lo = self.range.values().map(|r| r[0]).min().unwrap_or(0);
+        let hi = self.range.values().map(|r| r[1]).max().unwrap_or(0);
+        (lo + hi) as f64 / 2.0
+    }
 }
 
 /// `[panel.staggered]`: the clusters of `arm` are spread over the start periods
@@ -845,6 +869,28 @@ impl Checker<'_> {
 
     fn check_panel_and_trials(&self) -> Result<()> {
         let aggregated = self.spec.data.layout == DataLayout::Aggregated;
+        if let Some(t) = &self.p.time {
+            if aggregated {
+                return Err(self.err("`[time]` is for the person layout; an aggregated panel has `[panel]`"));
+            }
+            self.keys_exactly("time.range", &t.range, &self.arms())?;
+            if let Some((k, r)) = t.range.iter().find(|(_, r)| r[0] > r[1]) {
+                return Err(self.err(format!(
+                    "`time.range.{k}` is [{}, {}]; give [first, last] with first <= last",
+                    r[0], r[1]
+                )));
+            }
+            let configured = match &self.spec.design.time {
+                Some(crate::config::TimeDesign::BeforeAfter { time, .. }) => Some(time.as_str()),
+                _ => None,
+            };
+            if configured != Some(t.column.as_str()) {
+                return Err(self.err(format!(
+                    "`time.column` is \"{}\" but the config's `design.time` is not; make them the same",
+                    t.column
+                )));
+            }
+        }
         if let Some(panel) = &self.p.panel {
             if !aggregated {
                 return Err(self.err(
@@ -1331,10 +1377,11 @@ impl Checker<'_> {
         if s.trend.is_some() && self.p.panel.is_none() {
             return Err(self.err(format!("`{key}.trend` needs a `[panel]`")));
         }
-        if s.trend_risk.is_some() && (self.p.panel.is_none() || o.kind != OutcomeKind::Binary)
+        if s.trend_risk.is_some()
+            && ((self.p.panel.is_none() && self.p.time.is_none()) || o.kind != OutcomeKind::Binary)
         {
             return Err(self.err(format!(
-                "`{key}.trend_risk` needs a `[panel]` and a binary outcome; use `trend` otherwise"
+                "`{key}.trend_risk` needs a `[panel]` or `[time]` and a binary outcome; use `trend` otherwise"
             )));
         }
         if s.effect_growth.is_some()

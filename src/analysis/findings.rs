@@ -145,6 +145,16 @@ fn compared(r: &PilotResults, o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> S
     let t = r.arm_label(&e.treated, lang);
     let c = r.arm_label(&e.control, lang);
     // A difference-in-differences compares changes, not the groups' levels.
+    if e.estimator == "its_level" {
+        return match lang {
+            Lang::Nl => format!(
+                "De sprong in de uitkomst bij de start ({t}), vergeleken met de doorgetrokken trend van daarvóór ({c}; onderbroken tijdreeks)."
+            ),
+            Lang::En => format!(
+                "The jump in the outcome at the start ({t}), compared with the trend before it continued ({c}; interrupted time series)."
+            ),
+        };
+    }
     if matches!(e.estimator.as_str(), "cs_simple" | "twfe_did") {
         return match lang {
             Lang::Nl => format!(

@@ -169,6 +169,16 @@ pub fn render_outputs_named(
             files.push((format!("{stem}.png"), png.clone()));
             pngs.insert(stem, png);
         }
+        if let Some(c) = report::design::its_chart(r, &o.id, lang) {
+            let stem = report::design::its_stem(&o.id);
+            let png = crate::plot::its_chart_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::its_chart_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
         if let Some(c) = report::design::trends_chart(r, &o.id, lang) {
             let stem = report::design::trends_stem(&o.id);
             let png = crate::plot::trend_chart_png(&c)?;

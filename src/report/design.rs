@@ -411,3 +411,211 @@ pub fn trends_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<Trend
         lang,
     })
 }
+
+/// The file stem of an outcome's interrupted-time-series chart.
+pub fn its_stem(outcome: &str) -> String {
+    format!("its-{outcome}")
+}
+
+fn its_of<'a>(
+    r: &'a PilotResults,
+    outcome: &str,
+) -> Option<&'a crate::analysis::its_design::ItsDesign> {
+    r.its_design.iter().find(|d| d.outcome == outcome)
+}
+
+/// The interrupted-time-series section of an outcome (nothing without one).
+pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let Some(d) = its_of(r, &o.id) else {
+        return;
+    };
+    b.push(Heading(
+        3,
+        tr(
+            lang,
+            "Onderbroken tijdreeks: de trend vóór de start doorgetrokken",
+            "Interrupted time series: the trend before the start continued",
+        )
+        .into(),
+    ));
+    let small = if d.se_type == "CR2" {
+        match lang {
+            Lang::Nl => format!(
+                " Met {} organisaties zijn de standaardfouten clusterrobuust met de correctie voor weinig clusters (CR2 met Bell-McCaffrey-vrijheidsgraden); het interval is daardoor breed.",
+                d.n_units
+            ),
+            Lang::En => format!(
+                " With {} organisations the standard errors are cluster-robust with the correction for few clusters (CR2 with Bell-McCaffrey degrees of freedom); the interval is wide for that reason.",
+                d.n_units
+            ),
+        }
+    } else {
+        String::new()
+    };
+    b.push(Paragraph(match lang {
+        Lang::Nl => format!(
+            "Er is geen vergelijkingsgroep: dezelfde organisaties zijn vóór en tijdens de interventie gemeten. Een simpele voor/na-vergelijking telt alles wat in die tijd veranderde mee als effect. Daarom volgen we de uitkomst per periode (kolom \"{}\"): we trekken de lijn van vóór de start (periode {}) door en kijken hoeveel de uitkomst bij de start daarvan afwijkt (sprong in niveau) en of de helling verandert. De aanname: zonder de interventie was de trend van vóór de start doorgegaan, en er veranderde bij de start niets anders dat de uitkomst raakt.{small}",
+            d.time, d.start
+        ),
+        Lang::En => format!(
+            "There is no comparison group: the same organisations were measured before and during the intervention. A plain before/after comparison counts everything that changed over that time as the effect. So we follow the outcome by period (column \"{}\"): we continue the line from before the start (period {}) and see how far the outcome departs from it at the start (level change) and whether its slope changes. The assumption: without the intervention the trend before the start would have continued, and nothing else that affects the outcome changed at the start.{small}",
+            d.time, d.start
+        ),
+    }));
+    let unit = o.unit.get(lang);
+    let level = rows(r, &o.id, "its_level");
+    let slope = rows(r, &o.id, "its_slope");
+    let mut t = vec![vec![
+        tr(lang, "Schatter", "Estimator").to_string(),
+        format!(
+            "{} [{}] ({unit})",
+            tr(lang, "Schatting", "Estimate"),
+            tr(lang, "95%-BI", "95% CI")
+        ),
+        tr(lang, "Lezing", "Reading").to_string(),
+    ]];
+    t.push(vec![
+        tr(lang, "Sprong in niveau bij de start ◆", "Level change at the start ◆").into(),
+        cell(r, level.first().copied(), lang),
+        tr(lang, "hoofdschatting", "headline").into(),
+    ]);
+    t.push(vec![
+        tr(lang, "Verandering van de helling per periode", "Change of slope per period").into(),
+        cell(r, slope.first().copied(), lang),
+        tr(lang, "ernaast", "beside it").into(),
+    ]);
+    b.push(Table(t));
+    if let Some(s) = d.pre_slope {
+        b.push(Paragraph(localise(
+            &match lang {
+                Lang::Nl => format!(
+                    "Vóór de start veranderde de uitkomst met {} {unit} per periode; de voor/na-vergelijking hierboven telt die trend mee en is beschrijvend.",
+                    fmt_value(s * o.display_factor)
+                ),
+                Lang::En => format!(
+                    "Before the start the outcome changed by {} {unit} per period; the before/after comparison above includes that trend and is descriptive.",
+                    fmt_value(s * o.display_factor)
+                ),
+            },
+            lang,
+        )));
+    }
+    if d.series.is_empty() {
+        return;
+    }
+    b.push(Chart {
+        stem: its_stem(&o.id),
+        alt: tr(
+            lang,
+            "Onderbroken tijdreeks: waarnemingen, de geschatte lijnen en de lijn zonder de interventie",
+            "Interrupted time series: observed values, the fitted lines and the line without the intervention",
+        )
+        .into(),
+    });
+    let mut t = vec![vec![
+        tr(lang, "Periode", "Period").to_string(),
+        tr(lang, "Waargenomen", "Observed").to_string(),
+        tr(lang, "Geschat", "Fitted").to_string(),
+        tr(lang, "Zonder interventie", "Without the intervention").to_string(),
+    ]];
+    let f = o.display_factor;
+    for p in &d.series {
+        let v = |x: f64| localise(&fmt_value(x * f), lang);
+        t.push(vec![
+            crate::numfmt::fmt_whole_or_value(p.time, lang),
+            p.observed
+                .map_or_else(|| tr(lang, "onderdrukt", "suppressed").into(), v),
+            v(p.fitted),
+            if p.time >= d.start as f64 {
+                v(p.projected)
+            } else {
+                "–".into()
+            },
+        ]);
+    }
+    b.push(Table(t));
+    if !d.notes.is_empty() {
+        b.push(List(d.notes.clone()));
+    }
+}
+
+/// The interrupted-time-series chart of an outcome, in display units.
+pub fn its_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<crate::plot::ItsChart> {
+    let d = its_of(r, outcome)?;
+    let o = r.outcome(outcome)?;
+    if d.series.is_empty() {
+        return None;
+    }
+    let f = o.display_factor;
+    let start = d.start as f64;
+    let fitted_pre: Vec<(f64, f64)> = d
+        .series
+        .iter()
+        .filter(|p| p.time < start)
+        .map(|p| (p.time, p.fitted * f))
+        .collect();
+    let projected = fitted_pre
+        .last()
+        .copied()
+        .into_iter()
+        .chain(
+            d.series
+                .iter()
+                .filter(|p| p.time >= start)
+                .map(|p| (p.time, p.projected * f)),
+        )
+        .collect();
+    let level = rows(r, outcome, "its_level");
+    Some(crate::plot::ItsChart {
+        title: format!(
+            "{}: {}",
+            o.label.get(lang),
+            tr(lang, "onderbroken tijdreeks", "interrupted time series")
+        ),
+        subtitle: format!(
+            "{}: {} ({}) · {}",
+            tr(lang, "Sprong bij de start", "Level change at the start"),
+            cell(r, level.first().copied(), lang),
+            o.unit.get(lang),
+            footnote(r, lang)
+        ),
+        x_label: format!("{} ({})", tr(lang, "Periode", "Period"), d.time),
+        y_label: if f == 100.0 {
+            tr(lang, "Gemiddelde (%)", "Mean (%)").into()
+        } else {
+            o.label.get(lang).to_string()
+        },
+        observed: d
+            .series
+            .iter()
+            .filter_map(|p| p.observed.map(|v| (p.time, v * f)))
+            .collect(),
+        fitted_pre,
+        fitted_post: d
+            .series
+            .iter()
+            .filter(|p| p.time >= start)
+            .map(|p| (p.time, p.fitted * f))
+            .collect(),
+        projected,
+        start,
+        legend: if lang == Lang::Nl {
+            [
+                "Waargenomen (gemiddelde van de organisaties)".into(),
+                "Geschat".into(),
+                "Zonder interventie (trend doorgetrokken)".into(),
+                "Start".into(),
+            ]
+        } else {
+            [
+                "Observed (mean of the organisations)".into(),
+                "Fitted".into(),
+                "Without the intervention (trend continued)".into(),
+                "Start".into(),
+            ]
+        },
+        note: d.notes.join(" "),
+        lang,
+    })
+}

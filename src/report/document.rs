@@ -745,7 +745,8 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
 /// Whether a row is the two-group comparison of an outcome that has a time design:
 /// then it is descriptive, the design estimate leads.
 fn descriptive(r: &PilotResults, e: &EstimateRow) -> bool {
-    r.panel_design.iter().any(|d| d.outcome == e.outcome)
+    (r.panel_design.iter().any(|d| d.outcome == e.outcome)
+        || r.its_design.iter().any(|d| d.outcome == e.outcome))
         && !crate::analysis::panel_design::is_design_estimator(&e.estimator)
 }
 
@@ -847,6 +848,7 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
     ));
     project_meta_blocks(r, o, lang, b);
     super::design::panel_blocks(r, o, lang, b);
+    super::design::its_blocks(r, o, lang, b);
     let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
     if !tests.is_empty() {
         b.push(tests_table(r, &tests, lang));
@@ -1154,6 +1156,18 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
         )
         .into(),
         "event_study" => "event study".into(),
+        "its_level" => tr(
+            lang,
+            "onderbroken tijdreeks: sprong in niveau",
+            "interrupted time series: level change",
+        )
+        .into(),
+        "its_slope" => tr(
+            lang,
+            "onderbroken tijdreeks: verandering van de helling",
+            "interrupted time series: change of slope",
+        )
+        .into(),
         "twfe_did" => tr(
             lang,
             "statische vaste effecten (TWFE)",

@@ -245,3 +245,74 @@ fn a_small_panel_runs_and_leads_with_the_design() {
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(md.contains("onderdrukt"));
 }
+
+#[test]
+fn werving_en_selectie_reports_the_interrupted_time_series_in_both_languages() {
+    let spec = config::load_slug(&root().join("pilots"), "werving-en-selectie").unwrap();
+    let r = via_eval::cli::pilot::evaluate(
+        &spec,
+        &root().join("notebooks-data"),
+        &Default::default(),
+        Privacy::Control(Threshold::default()),
+    )
+    .unwrap();
+    let head: Vec<_> = r
+        .estimates
+        .iter()
+        .filter(|e| e.outcome == "invited" && e.headline)
+        .collect();
+    assert_eq!(head.len(), 1);
+    assert_eq!(head[0].estimator, "its_level");
+    assert_eq!(head[0].se_type.as_deref(), Some("CR2"));
+    assert_eq!(head[0].n_clusters, Some(19));
+    assert!(r.estimates.iter().any(|e| e.estimator == "its_slope"));
+    assert!(
+        r.estimates
+            .iter()
+            .any(|e| e.estimator == "ols_adjusted" && e.outcome == "invited" && !e.headline)
+    );
+    for (lang, words) in [
+        (Lang::En, ["Interrupted time series", "trend before the start would have continued", "(descriptive)"]),
+        (Lang::Nl, ["Onderbroken tijdreeks", "trend van vóór de start doorgegaan", "(beschrijvend)"]),
+    ] {
+        let files = via_eval::cli::pilot::render_outputs(&r, lang).unwrap();
+        let md = files
+            .iter()
+            .find(|(n, _)| n == "report.md")
+            .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+            .unwrap();
+        for w in words {
+            assert!(md.contains(w), "report.md ({lang:?}) lacks {w:?}");
+        }
+        assert!(md.contains("](its-invited.png)"));
+        let png = &files.iter().find(|(n, _)| n == "its-invited.png").unwrap().1;
+        assert!(png.starts_with(b"\x89PNG"));
+    }
+}
+
+#[test]
+fn a_before_after_time_column_without_a_start_is_a_config_error() {
+    let text = std::fs::read_to_string(root().join("pilots/werving-en-selectie.toml"))
+        .unwrap()
+        .replace("start = 13\n", "");
+    let err = via_eval::config::PilotSpec::from_toml(
+        &text,
+        std::path::Path::new("pilots/werving-en-selectie.toml"),
+    )
+    .unwrap_err()
+    .report();
+    assert!(
+        err.contains("`design.time` is set but `design.start` is not"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(root().join("pilots/werving-en-selectie.toml"))
+        .unwrap()
+        .replace("time = \"month\"\n", "first_treated = \"month\"\n");
+    let err = via_eval::config::PilotSpec::from_toml(
+        &text,
+        std::path::Path::new("pilots/werving-en-selectie.toml"),
+    )
+    .unwrap_err()
+    .report();
+    assert!(err.contains("`design.first_treated` is for a panel design"), "{err}");
+}

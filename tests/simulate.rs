@@ -452,6 +452,15 @@ fn every_effect_records_the_estimands_of_its_outcome_kind() {
                     }
                     got.retain(|k| !k.starts_with("cs_"));
                 }
+                // A person series with `[time]` adds the interrupted time series.
+                if params.time.is_some() && !is_tte {
+                    for k in ["its_level", "its_slope"] {
+                        assert!(got.contains(&k), "{slug} {} lacks {k}", o.id);
+                    }
+                    assert_eq!(e.estimands["its_slope"], 0.0);
+                    assert_eq!(e.estimands["its_level"], e.effect);
+                    got.retain(|k| !k.starts_with("its_"));
+                }
                 assert_eq!(got, expected_keys(m), "{slug} {} {}", o.id, e.arm);
                 assert!(e.estimands.values().all(|v| v.is_finite()));
                 assert_eq!(!e.survival_differences.is_empty(), is_tte);

@@ -439,14 +439,20 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         )
         .into(),
     ));
+    let df = rows(r, &o.id, "its_level")
+        .first()
+        .and_then(|e| e.df)
+        .filter(|d| d.is_finite())
+        .map_or_else(String::new, |d| localise(&format!(" = {d:.1}"), lang));
+    let cl = r.cluster.as_deref().unwrap_or("cluster");
     let small = if d.se_type == "CR2" {
         match lang {
             Lang::Nl => format!(
-                " Met {} organisaties zijn de standaardfouten clusterrobuust met de correctie voor weinig clusters (CR2 met Bell-McCaffrey-vrijheidsgraden); het interval is daardoor breed.",
+                " Met maar {} clusters (kolom \"{cl}\") zijn de standaardfouten clusterrobuust met de correctie voor weinig clusters (CR2 met Bell-McCaffrey-vrijheidsgraden, df{df}); het interval is daardoor breed en een effect van realistische grootte valt er makkelijk binnen.",
                 d.n_units
             ),
             Lang::En => format!(
-                " With {} organisations the standard errors are cluster-robust with the correction for few clusters (CR2 with Bell-McCaffrey degrees of freedom); the interval is wide for that reason.",
+                " With only {} clusters (column \"{cl}\") the standard errors are cluster-robust with the correction for few clusters (CR2 with Bell-McCaffrey degrees of freedom, df{df}); the interval is wide for that reason, and an effect of realistic size easily lies within it.",
                 d.n_units
             ),
         }

@@ -90,8 +90,15 @@ fn culturele_diversiteit_reports_the_design_in_both_languages() {
             "cohort-means-share_outside_europe",
         ] {
             let png = get(&format!("{stem}.png"));
-            assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{stem}.png");
-            assert!(String::from_utf8(get(&format!("{stem}.svg"))).unwrap().contains("<svg"));
+            assert!(
+                png.starts_with(b"\x89PNG") && png.len() > 10_000,
+                "{stem}.png"
+            );
+            assert!(
+                String::from_utf8(get(&format!("{stem}.svg")))
+                    .unwrap()
+                    .contains("<svg")
+            );
         }
         let md = String::from_utf8(get("report.md")).unwrap();
         let html = String::from_utf8(get("report.html")).unwrap();
@@ -169,7 +176,11 @@ fn fails_with(config: &str, data: &str, needles: &[&str]) {
         show(&args, &res)
     );
     for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}:\n{}", show(&args, &res));
+        assert!(
+            err.contains(n),
+            "stderr lacks {n:?}:\n{}",
+            show(&args, &res)
+        );
     }
 }
 
@@ -179,7 +190,10 @@ fn a_first_treated_column_without_a_time_column_is_a_config_error() {
     fails_with(
         &panel_config(r#"first_treated = "first_year""#),
         &data,
-        &["mini.toml", "`design.first_treated` is set but `design.time` is not"],
+        &[
+            "mini.toml",
+            "`design.first_treated` is set but `design.time` is not",
+        ],
     );
     fails_with(
         &panel_config(r#"time = "year""#),
@@ -272,8 +286,22 @@ fn werving_en_selectie_reports_the_interrupted_time_series_in_both_languages() {
             .any(|e| e.estimator == "ols_adjusted" && e.outcome == "invited" && !e.headline)
     );
     for (lang, words) in [
-        (Lang::En, ["Interrupted time series", "trend before the start would have continued", "(descriptive)"]),
-        (Lang::Nl, ["Onderbroken tijdreeks", "trend van vóór de start doorgegaan", "(beschrijvend)"]),
+        (
+            Lang::En,
+            [
+                "Interrupted time series",
+                "trend before the start would have continued",
+                "(descriptive)",
+            ],
+        ),
+        (
+            Lang::Nl,
+            [
+                "Onderbroken tijdreeks",
+                "trend van vóór de start doorgegaan",
+                "(beschrijvend)",
+            ],
+        ),
     ] {
         let files = via_eval::cli::pilot::render_outputs(&r, lang).unwrap();
         let md = files
@@ -285,7 +313,11 @@ fn werving_en_selectie_reports_the_interrupted_time_series_in_both_languages() {
             assert!(md.contains(w), "report.md ({lang:?}) lacks {w:?}");
         }
         assert!(md.contains("](its-invited.png)"));
-        let png = &files.iter().find(|(n, _)| n == "its-invited.png").unwrap().1;
+        let png = &files
+            .iter()
+            .find(|(n, _)| n == "its-invited.png")
+            .unwrap()
+            .1;
         assert!(png.starts_with(b"\x89PNG"));
     }
 }
@@ -314,5 +346,8 @@ fn a_before_after_time_column_without_a_start_is_a_config_error() {
     )
     .unwrap_err()
     .report();
-    assert!(err.contains("`design.first_treated` is for a panel design"), "{err}");
+    assert!(
+        err.contains("`design.first_treated` is for a panel design"),
+        "{err}"
+    );
 }

@@ -42,8 +42,12 @@ fn its_level_covers_the_truth_and_the_before_after_difference_misses_it() {
                 continue;
             }
             let d = d.as_ref().unwrap();
-            let t_level = truth.estimand("invited", "tijdens", None, "its_level").unwrap();
-            let t_slope = truth.estimand("invited", "tijdens", None, "its_slope").unwrap();
+            let t_level = truth
+                .estimand("invited", "tijdens", None, "its_level")
+                .unwrap();
+            let t_slope = truth
+                .estimand("invited", "tijdens", None, "its_slope")
+                .unwrap();
             assert_eq!(t_slope, 0.0);
             let cl = Clusters::from_sorted_labels(&d.unit);
             let fit = its(
@@ -98,7 +102,11 @@ fn its_level_covers_the_truth_and_the_before_after_difference_misses_it() {
     assert!(slope_hits as f64 / nf >= 0.85);
     // Twelve months of a +0.3-point trend: the before/after difference is about 3.6
     // points too high and its interval rarely holds the truth.
-    assert!(naive_bias / nf > 0.025, "before/after bias {}", naive_bias / nf);
+    assert!(
+        naive_bias / nf > 0.025,
+        "before/after bias {}",
+        naive_bias / nf
+    );
     assert!((naive_hits as f64 / nf) < 0.5);
     assert!((bias / nf).abs() < 0.02);
 }

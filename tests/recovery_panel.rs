@@ -58,7 +58,10 @@ fn draw(seed: u64) -> Draw {
         let config::OutcomeSource::Counts { events, trials } = &o.source else {
             panic!("counts expected")
         };
-        let (e, t) = (frame.numbers(events).unwrap(), frame.numbers(trials).unwrap());
+        let (e, t) = (
+            frame.numbers(events).unwrap(),
+            frame.numbers(trials).unwrap(),
+        );
         // Pooled shares of the two groups over all years.
         let mut sums = [(0.0, 0.0); 2];
         for i in 0..e.len() {

@@ -320,7 +320,12 @@ fn truths_are_exact_where_nothing_is_bounded() {
                         } else {
                             c + t.event_time as f64 * growth
                         };
-                        assert!((t.effect - want).abs() < 1e-12, "{slug} {} e = {}", o.id, t.event_time);
+                        assert!(
+                            (t.effect - want).abs() < 1e-12,
+                            "{slug} {} e = {}",
+                            o.id,
+                            t.event_time
+                        );
                     }
                 }
             }

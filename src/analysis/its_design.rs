@@ -125,10 +125,13 @@ pub(crate) fn apply(
             }
         };
         let start_f = *start as f64;
-        let (pre, post): (f64, f64) = d.time.iter().zip(&d.persons).fold(
-            (0.0, 0.0),
-            |(a, b), (&t, &p)| if t < start_f { (a + p, b) } else { (a, b + p) },
-        );
+        let (pre, post): (f64, f64) =
+            d.time
+                .iter()
+                .zip(&d.persons)
+                .fold((0.0, 0.0), |(a, b), (&t, &p)| {
+                    if t < start_f { (a + p, b) } else { (a, b + p) }
+                });
         let withheld = !(enough(pre) && enough(post));
         let key = ComparisonKey {
             outcome: o.id.clone(),

@@ -275,7 +275,13 @@ pub(crate) fn apply(
             ));
         }
         if let Some(w) = res.pretrend.filter(|_| res.event_study.is_some()) {
-            let mut t = TestRow::new(&k, "pretrend_wald", Some(w.statistic), Some(w.df1), w.p_value);
+            let mut t = TestRow::new(
+                &k,
+                "pretrend_wald",
+                Some(w.statistic),
+                Some(w.df1),
+                w.p_value,
+            );
             t.detail = Some(format!(
                 "joint Wald test of the pre-period event-study coefficients: F({}, {}) (CRV1 by unit, denominator df = clusters - 1); chi-square {} on {} df, p = {}",
                 w.df1, w.df2, w.chi_square, w.df1, w.chi_square_p_value

@@ -177,8 +177,7 @@ pub fn its_inputs(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option<I
         for ((u, t), (sum, n)) in &cells {
             d.time.push(*t as f64);
             d.y.push(sum / n);
-            d.unit
-                .push(labels.binary_search(u).map_or(0, |k| k as u32));
+            d.unit.push(labels.binary_search(u).map_or(0, |k| k as u32));
             d.persons.push(*n);
         }
         d.clustered = units.is_some();

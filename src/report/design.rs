@@ -208,7 +208,11 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
         } else {
             cell(r, pick(&es, e), lang)
         };
-        t.push(vec![e.to_string(), es_cell, cell(r, pick(&dyn_all, e), lang)]);
+        t.push(vec![
+            e.to_string(),
+            es_cell,
+            cell(r, pick(&dyn_all, e), lang),
+        ]);
     }
     b.push(Table(t));
     b.push(Paragraph(
@@ -242,7 +246,12 @@ fn cohort_label(g: Option<i64>, lang: Lang) -> String {
 }
 
 /// Cohort means by period, in display units (percent for shares).
-fn cohort_table(r: &PilotResults, d: &PanelDesign, o: &OutcomeMeta, lang: Lang) -> Vec<Vec<String>> {
+fn cohort_table(
+    r: &PilotResults,
+    d: &PanelDesign,
+    o: &OutcomeMeta,
+    lang: Lang,
+) -> Vec<Vec<String>> {
     let _ = r;
     let mut periods: Vec<i64> = d.cohort_means.iter().map(|m| m.period).collect();
     periods.sort_unstable();
@@ -251,9 +260,10 @@ fn cohort_table(r: &PilotResults, d: &PanelDesign, o: &OutcomeMeta, lang: Lang) 
     head.extend(periods.iter().map(|p| p.to_string()));
     let mut t = vec![head];
     for c in &d.cohorts {
-        let units = c
-            .units
-            .map_or_else(|| tr(lang, "onderdrukt", "suppressed").into(), |u| u.to_string());
+        let units = c.units.map_or_else(
+            || tr(lang, "onderdrukt", "suppressed").into(),
+            |u| u.to_string(),
+        );
         let mut row = vec![format!("{} ({units})", cohort_label(c.first_treated, lang))];
         for p in &periods {
             let m = d
@@ -323,14 +333,23 @@ pub fn event_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<EventS
             ),
             lang,
         ),
-        Some(_) => tr(lang, "Pre-trendtoets: onderdrukt", "Pre-trend test: suppressed").into(),
+        Some(_) => tr(
+            lang,
+            "Pre-trendtoets: onderdrukt",
+            "Pre-trend test: suppressed",
+        )
+        .into(),
         None => String::new(),
     };
     Some(EventStudyChart {
         title: format!(
             "{}: {}",
             o.label.get(lang),
-            tr(lang, "effect per jaar sinds de start", "effect by year since joining")
+            tr(
+                lang,
+                "effect per jaar sinds de start",
+                "effect by year since joining"
+            )
         ),
         subtitle: format!(
             "{} · {}",
@@ -341,7 +360,12 @@ pub fn event_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<EventS
             ),
             footnote(r, lang)
         ),
-        x_label: tr(lang, "Jaar ten opzichte van de start", "Year relative to joining").into(),
+        x_label: tr(
+            lang,
+            "Jaar ten opzichte van de start",
+            "Year relative to joining",
+        )
+        .into(),
         y_label: o.unit.get(lang).to_string(),
         points: pts,
         robust: points(
@@ -482,12 +506,22 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         tr(lang, "Lezing", "Reading").to_string(),
     ]];
     t.push(vec![
-        tr(lang, "Sprong in niveau bij de start ◆", "Level change at the start ◆").into(),
+        tr(
+            lang,
+            "Sprong in niveau bij de start ◆",
+            "Level change at the start ◆",
+        )
+        .into(),
         cell(r, level.first().copied(), lang),
         tr(lang, "hoofdschatting", "headline").into(),
     ]);
     t.push(vec![
-        tr(lang, "Verandering van de helling per periode", "Change of slope per period").into(),
+        tr(
+            lang,
+            "Verandering van de helling per periode",
+            "Change of slope per period",
+        )
+        .into(),
         cell(r, slope.first().copied(), lang),
         tr(lang, "ernaast", "beside it").into(),
     ]);

@@ -1044,14 +1044,23 @@ fn dependency_order<'a>(
 
 /// Person layout with `[time]`: each row's period, uniform on its arm's range, from
 /// its own stream; and the middle of the ranges.
-fn draw_times(spec: &PilotSpec, p: &SimParams, sk: &Skeleton, key: &Key) -> Option<(Vec<i64>, f64)> {
+fn draw_times(
+    spec: &PilotSpec,
+    p: &SimParams,
+    sk: &Skeleton,
+    key: &Key,
+) -> Option<(Vec<i64>, f64)> {
     let t = p.time.as_ref()?;
     let mut r = rng(key, STREAM_TIME);
     let v = sk
         .arm
         .iter()
         .map(|&a| {
-            let [lo, hi] = t.range.get(&spec.arms.values[a].value).copied().unwrap_or([0, 0]);
+            let [lo, hi] = t
+                .range
+                .get(&spec.arms.values[a].value)
+                .copied()
+                .unwrap_or([0, 0]);
             lo + draw::int_between(&mut r, 0, (hi - lo) as u64) as i64
         })
         .collect();
@@ -1204,7 +1213,10 @@ fn assemble(
         }
     }
     if let (Some(t), Some((v, _))) = (&p.time, draw_times(spec, p, sk, key)) {
-        cols.push((t.column.clone(), Values::Int(v.into_iter().map(Some).collect())));
+        cols.push((
+            t.column.clone(),
+            Values::Int(v.into_iter().map(Some).collect()),
+        ));
     }
     cols.extend(cov.cluster_cols);
     let arm_values = sk
@@ -1381,7 +1393,10 @@ fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) ->
         control_mean,
         model: model_text(o, m),
         estimand_method: match (&ctx.first, &ctx.time) {
-            (Some(_), _) => format!("{} {STAGGERED_METHOD}", estimand_method(spec, o, m, hr_error)),
+            (Some(_), _) => format!(
+                "{} {STAGGERED_METHOD}",
+                estimand_method(spec, o, m, hr_error)
+            ),
             (None, Some(_)) if o.kind != OutcomeKind::TimeToEvent => {
                 format!("{} {TIME_METHOD}", estimand_method(spec, o, m, hr_error))
             }
@@ -1566,10 +1581,7 @@ fn staggered_truth(
         }
     }
     let mut dynamic = Vec::new();
-    let (e_lo, e_hi) = (
-        t0 - n_g.keys().max()?,
-        t_last - n_g.keys().min()?,
-    );
+    let (e_lo, e_hi) = (t0 - n_g.keys().max()?, t_last - n_g.keys().min()?);
     for e in e_lo..=e_hi {
         let (mut s, mut w, mut units) = (0.0, 0.0, 0usize);
         for (&gc, &n) in &n_g {

@@ -242,6 +242,8 @@ pub struct CovariateSim {
 
 /// The model of one outcome, typed by the outcome's kind in the config, by whether it
 /// is derived (`from_time`) and by the data layout. Made by [`SimParams::models`].
+// A handful of models per pilot, made once: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum OutcomeModel {
     /// Drawn from its own model, with the keys every drawn outcome takes.
@@ -871,7 +873,8 @@ impl Checker<'_> {
         let aggregated = self.spec.data.layout == DataLayout::Aggregated;
         if let Some(t) = &self.p.time {
             if aggregated {
-                return Err(self.err("`[time]` is for the person layout; an aggregated panel has `[panel]`"));
+                return Err(self
+                    .err("`[time]` is for the person layout; an aggregated panel has `[panel]`"));
             }
             self.keys_exactly("time.range", &t.range, &self.arms())?;
             if let Some((k, r)) = t.range.iter().find(|(_, r)| r[0] > r[1]) {
@@ -1384,12 +1387,7 @@ impl Checker<'_> {
                 "`{key}.trend_risk` needs a `[panel]` or `[time]` and a binary outcome; use `trend` otherwise"
             )));
         }
-        if s.effect_growth.is_some()
-            && self
-                .p
-                .panel
-                .as_ref()
-                .is_none_or(|p| p.staggered.is_none())
+        if s.effect_growth.is_some() && self.p.panel.as_ref().is_none_or(|p| p.staggered.is_none())
         {
             return Err(self.err(format!(
                 "`{key}.effect_growth` needs `[panel.staggered]` (start periods per cluster)"

@@ -186,10 +186,23 @@ fn sizes_and_shares_follow_the_parameters() {
     assert_eq!(periods.len(), 19);
     assert!(periods.values().all(|p| p.len() == 2));
 
-    // culturele-diversiteit: 24 + 48 employers x 4 years, 250+ employees.
+    // culturele-diversiteit: 42 + 60 employers x 6 years, 250+ employees; the
+    // participants join in 2019, 2020 or 2021 (14 each), the others never (0).
     let (_, _, d) = sim("culturele-diversiteit", SEED, 1.0);
-    assert_eq!(d.frame.height(), 72 * 4);
-    assert_eq!(counts(&text(&d.frame, "group"))["deelnemer"], 24 * 4);
+    assert_eq!(d.frame.height(), 102 * 6);
+    assert_eq!(counts(&text(&d.frame, "group"))["deelnemer"], 42 * 6);
+    let first = num(&d.frame, "first_year");
+    let group = text(&d.frame, "group");
+    let mut starts: BTreeMap<i64, usize> = BTreeMap::new();
+    for (g, f) in group.iter().zip(&first) {
+        let f = f.unwrap() as i64;
+        assert_eq!(g == "deelnemer", f != 0, "first_year {f} in group {g}");
+        *starts.entry(f).or_default() += 1;
+    }
+    assert_eq!(
+        starts.into_iter().collect::<Vec<_>>(),
+        vec![(0, 60 * 6), (2019, 14 * 6), (2020, 14 * 6), (2021, 14 * 6)]
+    );
     assert!(
         num(&d.frame, "n_employees")
             .iter()
@@ -265,6 +278,7 @@ fn truths_are_exact_where_nothing_is_bounded() {
     for slug in SLUGS {
         let (spec, params, d) = sim(slug, SEED, 0.5);
         let models = params.models(&spec).unwrap();
+        let staggered = params.panel.as_ref().is_some_and(|p| p.staggered.is_some());
         for o in &d.truth.outcomes {
             let m = &models[&o.id];
             // Derived and gated outcomes are not additive in the configured effect,
@@ -292,8 +306,27 @@ fn truths_are_exact_where_nothing_is_bounded() {
                 });
                 let exact = o.kind == OutcomeKind::TimeToEvent
                     || (independent && additive && o.n_bounded == 0);
-                if let (Some(c), true) = (configured, exact) {
+                // A staggered panel's effect starts at joining and grows: exact by
+                // event time (0 before joining, effect + e x growth after).
+                if let (Some(c), true, false) = (configured, exact, staggered) {
                     assert_eq!(e.effect, *c, "{slug} {} {}", o.id, e.arm);
+                }
+                if let (Some(c), true, true) = (configured, exact, staggered) {
+                    let growth = m.shared().and_then(|s| s.effect_growth).unwrap_or(0.0);
+                    assert!(!e.by_event_time.is_empty());
+                    for t in &e.by_event_time {
+                        let want = if t.event_time < 0 {
+                            0.0
+                        } else {
+                            c + t.event_time as f64 * growth
+                        };
+                        assert!(
+                            (t.effect - want).abs() < 1e-12,
+                            "{slug} {} e = {}",
+                            o.id,
+                            t.event_time
+                        );
+                    }
                 }
             }
             // Per treated arm, one entry (per project plus pooled where there are projects).
@@ -417,10 +450,26 @@ fn every_effect_records_the_estimands_of_its_outcome_kind() {
                 let mut got: Vec<&str> = e.estimands.keys().map(String::as_str).collect();
                 // The adjusted Cox ratio is there only where its model is correct.
                 got.retain(|k| *k != "cox_hazard_ratio_adjusted");
+                // A staggered panel adds the Callaway & Sant'Anna aggregations.
+                if params.panel.as_ref().is_some_and(|p| p.staggered.is_some()) {
+                    for k in ["cs_dynamic", "cs_simple"] {
+                        assert!(got.contains(&k), "{slug} {} lacks {k}", o.id);
+                    }
+                    got.retain(|k| !k.starts_with("cs_"));
+                }
+                // A person series with `[time]` adds the interrupted time series.
+                if params.time.is_some() && !is_tte {
+                    for k in ["its_level", "its_slope"] {
+                        assert!(got.contains(&k), "{slug} {} lacks {k}", o.id);
+                    }
+                    assert_eq!(e.estimands["its_slope"], 0.0);
+                    assert_eq!(e.estimands["its_level"], e.effect);
+                    got.retain(|k| !k.starts_with("its_"));
+                }
                 // Without a lottery the weighting estimators of the ATT have the same
                 // truth as the other difference estimators.
                 let mut want = expected_keys(m);
-                if !spec.design.kind.is_randomised() && !is_tte {
+                if spec.design.kind == via_eval::config::DesignKind::MatchedComparison && !is_tte {
                     want.extend(["aipw_att", "entropy_att", "ipw_att", "matching_att"]);
                     want.sort_unstable();
                 }

@@ -144,6 +144,27 @@ fn arm_value(o: &OutcomeMeta, mean: f64, lang: Lang) -> String {
 fn compared(r: &PilotResults, o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> String {
     let t = r.arm_label(&e.treated, lang);
     let c = r.arm_label(&e.control, lang);
+    // A difference-in-differences compares changes, not the groups' levels.
+    if e.estimator == "its_level" {
+        return match lang {
+            Lang::Nl => format!(
+                "De sprong in de uitkomst bij de start ({t}), vergeleken met de doorgetrokken trend van daarvóór ({c}; onderbroken tijdreeks)."
+            ),
+            Lang::En => format!(
+                "The jump in the outcome at the start ({t}), compared with the trend before it continued ({c}; interrupted time series)."
+            ),
+        };
+    }
+    if matches!(e.estimator.as_str(), "cs_simple" | "twfe_did") {
+        return match lang {
+            Lang::Nl => format!(
+                "De verandering bij {t} sinds hun start, vergeleken met de verandering in dezelfde jaren bij {c} (verschil-in-verschillen)."
+            ),
+            Lang::En => format!(
+                "The change at {t} since they joined, compared with the change in the same years at {c} (difference-in-differences)."
+            ),
+        };
+    }
     let mean = |arm: &str| {
         r.arm_summary(&e.outcome, &e.subset, arm)
             .filter(|s| !s.suppressed && s.mean.is_finite())

@@ -23,6 +23,11 @@ pub struct AnalysisInput {
     /// Each person's cost (`[costs] column`), checked: numbers of 0 or more, not all
     /// the same, some in every arm. None without a cost column.
     pub(crate) cost: Option<Numbers>,
+    /// A panel design with a time axis (`design.time`): one difference-in-differences
+    /// panel per outcome (`None` for outcomes it cannot take); `None` without one.
+    pub(crate) panels: Option<Vec<Option<super::did::PanelInput>>>,
+    /// A before/after design with a time axis: one interrupted time series per outcome.
+    pub(crate) its: Option<Vec<Option<super::its_design::ItsData>>>,
 }
 
 impl AnalysisInput {

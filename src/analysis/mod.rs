@@ -27,7 +27,9 @@ pub mod findings;
 pub mod flow;
 mod from_time;
 pub mod input;
+pub mod its_design;
 pub mod meta;
+pub mod panel_design;
 pub mod results;
 pub mod sensitivity;
 pub mod subgroups;
@@ -116,6 +118,14 @@ pub fn run(
     let mut r = analyse(spec, input, opts, privacy)?;
     let before = r.arm_summaries.clone();
     disclosure::protect(&mut r, privacy);
+    // Panel designs with a time axis: the difference-in-differences leads.
+    if let Some(panels) = &input.panels {
+        panel_design::apply(&mut r, spec, panels, opts, privacy)?;
+    }
+    // Before/after designs with a time axis: the interrupted time series leads.
+    if let Some(series) = &input.its {
+        its_design::apply(&mut r, spec, series, opts, privacy)?;
+    }
     // Notes that quote arm summaries quote only what was published.
     r.notes
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
@@ -604,6 +614,8 @@ fn analyse(
         subgroups: Default::default(),
         flow: Vec::new(),
         costs: None,
+        panel_design: Vec::new(),
+        its_design: Vec::new(),
     })
 }
 

@@ -96,6 +96,10 @@ pub struct EstimateRow {
     /// and for other rows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rosenbaum_gamma: Option<f64>,
+    /// Event-study and dynamic difference-in-differences rows: the period relative to
+    /// the first treated period (0 = the first treated period); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<i64>,
 }
 
 /// Propensity scores per arm, counted in equal bins of [0, 1].
@@ -200,6 +204,7 @@ impl EstimateRow {
             effective_n: None,
             propensity_bins: None,
             rosenbaum_gamma: None,
+            event_time: None,
         }
     }
 }
@@ -401,6 +406,14 @@ pub struct PilotResults {
     /// ([`super::costs`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<super::costs::CostResults>,
+    /// Panel designs with a time axis: per outcome the cohorts and the cohort means of
+    /// the difference-in-differences ([`super::panel_design`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panel_design: Vec<super::panel_design::PanelDesign>,
+    /// Before/after designs with a time axis: per outcome the interrupted time series
+    /// for the chart and its table ([`super::its_design`]); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub its_design: Vec<super::its_design::ItsDesign>,
 }
 
 impl PilotResults {

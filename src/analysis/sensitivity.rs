@@ -37,6 +37,11 @@ fn of(r: &PilotResults, e: &EstimateRow) -> Option<EValue> {
     if e.suppressed || !e.estimate.is_finite() || e.e_value.is_some() {
         return None;
     }
+    // A difference-in-differences or time-series estimate rests on trends, not on a
+    // comparison of levels an unmeasured confounder would explain: no E-value.
+    if super::panel_design::is_design_estimator(&e.estimator) {
+        return None;
+    }
     let o = r.outcome(&e.outcome)?;
     let summary = |arm: &str| {
         r.arm_summary(&e.outcome, &e.subset, arm)

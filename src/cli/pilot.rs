@@ -190,6 +190,38 @@ pub fn render_outputs_named(
             pngs.insert(stem, png);
         }
     }
+    for o in &r.outcomes {
+        if let Some(c) = report::design::event_chart(r, &o.id, lang) {
+            let stem = report::design::event_stem(&o.id);
+            let png = crate::plot::event_study_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::event_study_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
+        if let Some(c) = report::design::its_chart(r, &o.id, lang) {
+            let stem = report::design::its_stem(&o.id);
+            let png = crate::plot::its_chart_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::its_chart_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
+        if let Some(c) = report::design::trends_chart(r, &o.id, lang) {
+            let stem = report::design::trends_stem(&o.id);
+            let png = crate::plot::trend_chart_png(&c)?;
+            files.push((
+                format!("{stem}.svg"),
+                crate::plot::trend_chart_svg(&c)?.into_bytes(),
+            ));
+            files.push((format!("{stem}.png"), png.clone()));
+            pngs.insert(stem, png);
+        }
+    }
     for i in 0..r.meta.len() {
         if let Some(c) = charts::forest_chart(r, i, lang) {
             let stem = charts::forest_stem(r, i);

@@ -273,6 +273,20 @@ pub struct DesignDraft {
     pub missing_cluster: Option<String>,
     #[serde(default)]
     pub headline: Option<String>,
+    /// Panel and before/after designs: the column of the period (whole numbers).
+    #[serde(default)]
+    pub time: Option<String>,
+    /// Panel designs: the column of each unit's first treated period (0 or empty =
+    /// never treated).
+    #[serde(default)]
+    pub first_treated: Option<String>,
+    /// Panel designs: the column that identifies the unit followed over time (default:
+    /// `cluster`).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Before/after designs with `time`: the first period with the intervention.
+    #[serde(default)]
+    pub start: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -444,6 +458,10 @@ pub struct Design {
     /// lottery (`design.headline`); None: the design's default (regression-adjusted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headline: Option<WeightingHeadline>,
+    /// The time axis of a panel or before/after design ([`TimeDesign`]); `None`: the
+    /// arms are compared as two groups (descriptive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeDesign>,
 }
 
 /// The weighting estimator a non-randomised pilot reports as its headline
@@ -466,6 +484,28 @@ pub enum WeightingHeadline {
 
 impl WeightingHeadline {
     pub const ALLOWED: &'static str = "entropy, ipw, overlap, aipw, matching";
+}
+
+/// The time axis of a design without a lottery: with it, a panel is analysed as a
+/// (staggered) difference-in-differences and a before/after design as an interrupted
+/// time series; the two-group comparison of the arms stays beside it as descriptive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TimeDesign {
+    /// `design.kind = "panel"` with `time` and `first_treated`.
+    Panel {
+        /// The unit followed over time (an employer).
+        unit: String,
+        /// The period column (whole numbers).
+        time: String,
+        /// Each unit's first treated period (0 or empty = never treated).
+        first_treated: String,
+    },
+    /// `design.kind = "before-after"` with `time` and `start`.
+    BeforeAfter {
+        time: String,
+        /// The first period with the intervention.
+        start: i64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -671,6 +711,19 @@ impl PilotSpec {
         for c in &self.design.fixed_effects {
             push(c);
         }
+        match &self.design.time {
+            Some(TimeDesign::Panel {
+                unit,
+                time,
+                first_treated,
+            }) => {
+                push(unit);
+                push(time);
+                push(first_treated);
+            }
+            Some(TimeDesign::BeforeAfter { time, .. }) => push(time),
+            None => {}
+        }
         for c in &self.covariates {
             push(c);
         }
@@ -853,6 +906,7 @@ fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
             WeightingHeadline::ALLOWED,
         )?),
     };
+    let time = validate_time_design(&d, kind, origin)?;
     Ok(Design {
         kind,
         cluster: d.cluster,
@@ -862,7 +916,107 @@ fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
         note: d.note,
         missing_cluster,
         headline,
+        time,
     })
+}
+
+/// Check the time keys of `[design]` (`time`, `first_treated`, `unit`, `start`): which
+/// kinds take them and which need each other.
+fn validate_time_design(
+    d: &DesignDraft,
+    kind: DesignKind,
+    origin: Origin,
+) -> Result<Option<TimeDesign>> {
+    let err = |msg: String| origin.error(msg);
+    let empty = |k: &str, v: &Option<String>| -> Result<()> {
+        if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(err(format!("`design.{k}` is empty; name a column")));
+        }
+        Ok(())
+    };
+    empty("time", &d.time)?;
+    empty("first_treated", &d.first_treated)?;
+    empty("unit", &d.unit)?;
+    match kind {
+        DesignKind::Panel => {
+            if d.start.is_some() {
+                return Err(err(
+                    "`design.start` is for a before-after design; a panel gives each unit's start in `design.first_treated`".into(),
+                ));
+            }
+            match (&d.time, &d.first_treated) {
+                (None, None) => {
+                    if d.unit.is_some() {
+                        return Err(err(
+                            "`design.unit` is set but `design.time` is not; name the period column in `design.time` and the first treated period in `design.first_treated`".into(),
+                        ));
+                    }
+                    Ok(None)
+                }
+                (None, Some(_)) => Err(err(
+                    "`design.first_treated` is set but `design.time` is not; name the column of the period (e.g. time = \"year\")".into(),
+                )),
+                (Some(_), None) => Err(err(
+                    "`design.time` is set but `design.first_treated` is not; name the column with each unit's first treated period (0 or empty = never treated)".into(),
+                )),
+                (Some(t), Some(g)) => {
+                    let unit = d.unit.clone().or_else(|| d.cluster.clone()).ok_or_else(|| {
+                        err("a panel with `design.time` needs the unit followed over time: set `design.unit` (or `design.cluster`)".into())
+                    })?;
+                    if t == g || unit == *t || unit == *g {
+                        return Err(err(format!(
+                            "`design.unit` (\"{unit}\"), `design.time` (\"{t}\") and `design.first_treated` (\"{g}\") must be three different columns"
+                        )));
+                    }
+                    Ok(Some(TimeDesign::Panel {
+                        unit,
+                        time: t.clone(),
+                        first_treated: g.clone(),
+                    }))
+                }
+            }
+        }
+        DesignKind::BeforeAfter => {
+            for (k, set) in [
+                ("first_treated", d.first_treated.is_some()),
+                ("unit", d.unit.is_some()),
+            ] {
+                if set {
+                    return Err(err(format!(
+                        "`design.{k}` is for a panel design; a before-after design takes `time` and `start`"
+                    )));
+                }
+            }
+            match (&d.time, d.start) {
+                (None, None) => Ok(None),
+                (Some(t), Some(start)) => Ok(Some(TimeDesign::BeforeAfter {
+                    time: t.clone(),
+                    start,
+                })),
+                (Some(_), None) => Err(err(
+                    "`design.time` is set but `design.start` is not; give the first period with the intervention (a whole number in the time column)".into(),
+                )),
+                (None, Some(_)) => Err(err(
+                    "`design.start` is set but `design.time` is not; name the column of the period (e.g. time = \"month\")".into(),
+                )),
+            }
+        }
+        _ => {
+            for (k, set) in [
+                ("time", d.time.is_some()),
+                ("first_treated", d.first_treated.is_some()),
+                ("unit", d.unit.is_some()),
+                ("start", d.start.is_some()),
+            ] {
+                if set {
+                    return Err(err(format!(
+                        "`design.{k}` is for the kinds panel and before-after; remove it or change `design.kind`"
+                    )));
+                }
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// Check the `[data]` section: its layout, a data file, and how to read it.

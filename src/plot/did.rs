@@ -268,7 +268,18 @@ pub(crate) fn trend_scene(c: &TrendChart) -> Scene {
     } else {
         0.0
     };
-    let a = value_axis(finite.iter().map(|v| v - shift), top, bottom, c.lang);
+    let mut a = value_axis(finite.iter().map(|v| v - shift), top, bottom, c.lang);
+    // The shift a whole number of steps, so that tick + shift is the value its label
+    // shows (a shift of 7.49 with whole-number labels drew "7" at 7.49).
+    let mut shift = shift;
+    for _ in 0..3 {
+        let snapped = (shift / a.step).floor() * a.step;
+        if snapped == shift {
+            break;
+        }
+        shift = snapped;
+        a = value_axis(finite.iter().map(|v| v - shift), top, bottom, c.lang);
+    }
     for v in a.ticks() {
         let y = vy(&a, bottom, v);
         s.hline(left, right, y, 1, GRID);

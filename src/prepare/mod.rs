@@ -9,6 +9,7 @@
 //! plain vectors and never sees a frame or a path.
 
 pub mod checks;
+pub mod design;
 pub mod panel;
 
 use std::path::{Path, PathBuf};
@@ -77,6 +78,8 @@ fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput,
             n_units,
             synthetic,
             cost,
+            panels: design::panel_inputs(spec, frame)?,
+            its: design::its_inputs(spec, frame)?,
         },
         files,
     ))

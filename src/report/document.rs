@@ -976,8 +976,13 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
             },
             r.arm_label(&e.treated, lang),
             format!(
-                "{}{}{}",
+                "{}{}{}{}",
                 estimator_label(&e.estimator, lang),
+                if descriptive(r, e) {
+                    tr(lang, " (beschrijvend)", " (descriptive)")
+                } else {
+                    ""
+                },
                 e.se_type
                     .as_ref()
                     .map(|s| format!(", {s}"))
@@ -1003,6 +1008,14 @@ fn estimates_table(r: &PilotResults, rows: &[&EstimateRow], lang: Lang) -> Block
         ]);
     }
     Block::Table(t)
+}
+
+/// Whether a row is the two-group comparison of an outcome that has a time design:
+/// then it is descriptive, the design estimate leads.
+fn descriptive(r: &PilotResults, e: &EstimateRow) -> bool {
+    (r.panel_design.iter().any(|d| d.outcome == e.outcome)
+        || r.its_design.iter().any(|d| d.outcome == e.outcome))
+        && !crate::analysis::panel_design::is_design_estimator(&e.estimator)
 }
 
 /// An outcome's table of tests: per subset and comparison the test, statistic, p and
@@ -1059,7 +1072,12 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         tr(lang, "secundair", "secondary")
     };
     b.push(Heading(2, format!("{} ({role})", o.label.get(lang))));
-    let rows: Vec<_> = r.estimates.iter().filter(|e| e.outcome == o.id).collect();
+    // Rows by event time are in the design section's table.
+    let rows: Vec<_> = r
+        .estimates
+        .iter()
+        .filter(|e| e.outcome == o.id && e.event_time.is_none())
+        .collect();
     let sums: Vec<_> = r
         .arm_summaries
         .iter()
@@ -1097,6 +1115,8 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         .into(),
     ));
     project_meta_blocks(r, o, lang, b);
+    super::design::panel_blocks(r, o, lang, b);
+    super::design::its_blocks(r, o, lang, b);
     let tests: Vec<_> = r.tests.iter().filter(|t| t.outcome == o.id).collect();
     if !tests.is_empty() {
         b.push(tests_table(r, &tests, lang));
@@ -1338,6 +1358,12 @@ pub fn test_label(id: &str, lang: Lang) -> String {
         )
         .into(),
         "logrank" => tr(lang, "log-rank", "log-rank").into(),
+        "pretrend_wald" => tr(
+            lang,
+            "pre-trendtoets (Wald, periodes vóór de start)",
+            "pre-trend test (Wald, periods before the start)",
+        )
+        .into(),
         other => other.into(),
     }
 }
@@ -1409,6 +1435,37 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
             lang,
             "gewogen (entropy balancing, effect op deelnemers)",
             "weighted (entropy balancing, effect on the treated)",
+        )
+        .into(),
+        "cs_simple" => tr(
+            lang,
+            "verschil-in-verschillen (Callaway & Sant'Anna)",
+            "difference-in-differences (Callaway & Sant'Anna)",
+        )
+        .into(),
+        "cs_dynamic" => tr(
+            lang,
+            "Callaway & Sant'Anna, per jaar sinds de start",
+            "Callaway & Sant'Anna, by time since the start",
+        )
+        .into(),
+        "event_study" => "event study".into(),
+        "its_level" => tr(
+            lang,
+            "onderbroken tijdreeks: sprong in niveau",
+            "interrupted time series: level change",
+        )
+        .into(),
+        "its_slope" => tr(
+            lang,
+            "onderbroken tijdreeks: verandering van de helling",
+            "interrupted time series: change of slope",
+        )
+        .into(),
+        "twfe_did" => tr(
+            lang,
+            "statische vaste effecten (TWFE)",
+            "static two-way fixed effects (TWFE)",
         )
         .into(),
         other => other.into(),

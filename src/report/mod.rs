@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod columns;
 pub mod cost_text;
+pub mod design;
 pub mod document;
 pub mod html;
 pub mod markdown;

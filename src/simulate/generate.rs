@@ -22,7 +22,9 @@ use super::params::{
     Assignment, ContinuousSim, CountSim, CountsSim, CovariateSim, Dist, DrawnModel, FromTime,
     Level, OutcomeModel, Shared, SimParams, TimeToEventSim,
 };
-use super::{EffectTruth, OutcomeTruth, SimData, Truth, UnmeasuredOutcome, UnmeasuredTruth};
+use super::{
+    EffectTruth, EventTimeTruth, OutcomeTruth, SimData, Truth, UnmeasuredOutcome, UnmeasuredTruth,
+};
 use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
 use crate::error::{Error, Result};
 use polars::prelude::{Column, DataFrame};
@@ -36,6 +38,7 @@ const STREAM_SKELETON: u64 = 0;
 const STREAM_COVARIATES: u64 = 1;
 const STREAM_ATTRITION: u64 = 2;
 const STREAM_TRIALS: u64 = 3;
+const STREAM_TIME: u64 = 4;
 const STREAM_OUTCOMES: u64 = 100;
 /// Who started the programme (`[started]`); its own stream, so adding it changes no
 /// other column.
@@ -516,6 +519,12 @@ struct Ctx<'a> {
     control: usize,
     /// Trials columns with a reporting minimum.
     report_min: BTreeMap<&'a str, u64>,
+    /// The periods of a panel (empty without one).
+    periods: Vec<i64>,
+    /// Staggered panels: each row's cluster's first treated period (`None`: never).
+    first: Option<Vec<Option<i64>>>,
+    /// Person layout with `[time]`: each row's period, and the middle of the ranges.
+    time: Option<(Vec<i64>, f64)>,
 }
 
 impl Ctx<'_> {
@@ -531,13 +540,32 @@ impl Ctx<'_> {
         self.sk.project[i].map(|j| self.spec.projects[j].value.as_str())
     }
 
-    /// The configured effect for unit `i`: None for control units.
+    /// The configured effect for unit `i`: None for control units. In a staggered
+    /// panel a unit of the joining arm has no effect before its first treated period
+    /// and `effect` + e × `effect_growth` at e periods after it.
     fn effect(&self, s: &Shared, i: usize) -> Option<f64> {
         if self.is_control(i) {
-            None
-        } else {
-            s.effect_for(self.arm_name(i), self.project_name(i))
+            return None;
         }
+        let base = s.effect_for(self.arm_name(i), self.project_name(i));
+        match (self.event_time(i), base) {
+            (Some(e), Some(_)) if e < 0 => Some(0.0),
+            (Some(e), Some(b)) => Some(b + e as f64 * s.effect_growth.unwrap_or(0.0)),
+            (None, b) => b,
+            (_, None) => None,
+        }
+    }
+
+    /// The calendar period of row `i` (panels).
+    fn period_of(&self, i: usize) -> Option<i64> {
+        self.sk.period[i].and_then(|t| self.periods.get(t)).copied()
+    }
+
+    /// Staggered panels: row `i`'s period minus its cluster's first treated period;
+    /// `None` for never-joining rows or without staggering.
+    fn event_time(&self, i: usize) -> Option<i64> {
+        let g = self.first.as_ref()?[i]?;
+        Some(self.period_of(i)? - g)
     }
 
     /// Linear predictor without treatment: centred covariates, cluster effect, project
@@ -779,12 +807,21 @@ fn binary_probabilities(
     r: &mut SimRng,
 ) {
     let base = draw::logit(base);
+    let mid = (d.ctx.n_periods as f64 - 1.0) / 2.0;
     for (i, &eta_i) in d.eta.iter().enumerate() {
         let p0 = draw::logistic(base + eta_i);
+        // A trend on the probability itself (parallel between groups).
+        let trend = match (d.shared.trend_risk, d.ctx.sk.period[i], &d.ctx.time) {
+            (Some(tr), Some(t), _) => tr * (t as f64 - mid),
+            (Some(tr), None, Some((time, m))) => tr * (time[i] as f64 - m),
+            _ => 0.0,
+        };
+        let p0_raw = p0 + trend;
+        let p0 = p0_raw.clamp(0.0, 1.0);
         let raw = p0 + d.effect(i).unwrap_or(0.0);
         let mut p_own = raw.clamp(0.0, 1.0);
         let mut p_ctrl = p0;
-        let mut bounded = p_own != raw;
+        let mut bounded = p_own != raw || p0 != p0_raw;
         if let Some(par) = nested {
             bounded |= p_own > par.e_own[i] || p_ctrl > par.e_ctrl[i];
             p_own = p_own.min(par.e_own[i]);
@@ -1014,6 +1051,53 @@ fn dependency_order<'a>(
     order
 }
 
+/// Person layout with `[time]`: each row's period, uniform on its arm's range, from
+/// its own stream; and the middle of the ranges.
+fn draw_times(
+    spec: &PilotSpec,
+    p: &SimParams,
+    sk: &Skeleton,
+    key: &Key,
+) -> Option<(Vec<i64>, f64)> {
+    let t = p.time.as_ref()?;
+    let mut r = rng(key, STREAM_TIME);
+    let v = sk
+        .arm
+        .iter()
+        .map(|&a| {
+            let [lo, hi] = t
+                .range
+                .get(&spec.arms.values[a].value)
+                .copied()
+                .unwrap_or([0, 0]);
+            lo + draw::int_between(&mut r, 0, (hi - lo) as u64) as i64
+        })
+        .collect();
+    Some((v, t.mid()))
+}
+
+/// Staggered panels: the first treated period of each row's cluster. The clusters of
+/// the joining arm, in their order in the skeleton, take the start periods in turn;
+/// the other arms never join (`None`).
+fn first_treated_rows(spec: &PilotSpec, p: &SimParams, sk: &Skeleton) -> Option<Vec<Option<i64>>> {
+    let st = p.panel.as_ref()?.staggered.as_ref()?;
+    let arm = spec.arms.values.iter().position(|a| a.value == st.arm)?;
+    let mut start_of: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut k = 0usize;
+    for (c, a) in sk.cluster_arm.iter().enumerate() {
+        if *a == Some(arm) {
+            start_of.insert(c, st.starts[k % st.starts.len()]);
+            k += 1;
+        }
+    }
+    Some(
+        sk.cluster
+            .iter()
+            .map(|c| c.and_then(|c| start_of.get(&c).copied()))
+            .collect(),
+    )
+}
+
 /// Generate a pilot's synthetic data and its true effects. Pure and deterministic:
 /// the same spec, params, seed and scale give the same frame.
 pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> Result<SimData> {
@@ -1054,6 +1138,12 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
             .iter()
             .filter_map(|(k, t)| t.report_min.map(|m| (k.as_str(), m)))
             .collect(),
+        periods: params
+            .panel
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.periods.clone()),
+        first: first_treated_rows(spec, params, &sk),
+        time: draw_times(spec, params, &sk, &key),
     };
 
     let mut done: BTreeMap<String, Generated> = BTreeMap::new();
@@ -1068,7 +1158,7 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
 
     let truth = truth(spec, params, &ctx, &models, &done, seed, scale);
     let started = build_started(spec, params, &sk, &key);
-    let frame = assemble(spec, params, &sk, cov, &trials, &done, started)?;
+    let frame = assemble(spec, params, &sk, cov, &trials, &done, started, &key)?;
     Ok(SimData { frame, truth })
 }
 
@@ -1108,6 +1198,7 @@ fn assemble(
     trials: &[(String, Vec<u64>)],
     done: &BTreeMap<String, Generated>,
     started: Option<(String, Values)>,
+    key: &Key,
 ) -> Result<DataFrame> {
     let n = sk.len();
     let mut cols: Vec<(String, Values)> = vec![(
@@ -1152,6 +1243,17 @@ fn assemble(
         && let Some(v) = cov.numeric.get(&panel.column)
     {
         cols.push((panel.column.clone(), numeric_values(v, true)));
+        // Staggered panels: the first treated period, 0 for clusters that never join.
+        if let (Some(st), Some(first)) = (&panel.staggered, first_treated_rows(spec, p, sk)) {
+            let v = first.iter().map(|g| Some(g.unwrap_or(0))).collect();
+            cols.push((st.column.clone(), Values::Int(v)));
+        }
+    }
+    if let (Some(t), Some((v, _))) = (&p.time, draw_times(spec, p, sk, key)) {
+        cols.push((
+            t.column.clone(),
+            Values::Int(v.into_iter().map(Some).collect()),
+        ));
     }
     cols.extend(cov.cluster_cols);
     let arm_values = sk
@@ -1406,7 +1508,16 @@ fn outcome_truth(ctx: &Ctx, o: &OutcomeSpec, g: &Generated, m: &OutcomeModel) ->
         control_measure: control_measure(o, m, spec.data.layout),
         control_mean,
         model: model_text(o, m),
-        estimand_method: estimand_method(spec, o, m, hr_error),
+        estimand_method: match (&ctx.first, &ctx.time) {
+            (Some(_), _) => format!(
+                "{} {STAGGERED_METHOD}",
+                estimand_method(spec, o, m, hr_error)
+            ),
+            (None, Some(_)) if o.kind != OutcomeKind::TimeToEvent => {
+                format!("{} {TIME_METHOD}", estimand_method(spec, o, m, hr_error))
+            }
+            _ => estimand_method(spec, o, m, hr_error),
+        },
         effects,
         n_bounded: g.n_bounded,
         missing_by_arm: m.shared().map(|s| s.missing.clone()).unwrap_or_default(),
@@ -1495,11 +1606,26 @@ fn arm_effects(
             };
             let r = reported::reported(ctx, o, w, g, m, entry);
             hr_error = max_bound(hr_error, r.hr_error);
+            let mut estimands = r.estimands;
+            let mut by_event_time = Vec::new();
+            if project.is_none()
+                && let Some((cs, dynamic)) = staggered_truth(ctx, g, a)
+            {
+                estimands.extend(cs);
+                by_event_time = dynamic;
+            }
+            // An interrupted time series of the whole sample: the effect is a level
+            // change at the start, with no change of slope.
+            if project.is_none() && ctx.time.is_some() && !is_tte {
+                estimands.insert("its_level".to_string(), effect);
+                estimands.insert("its_slope".to_string(), 0.0);
+            }
             EffectTruth {
                 arm: arm.to_string(),
                 project,
                 effect,
-                estimands: r.estimands,
+                estimands,
+                by_event_time,
                 survival_differences: r.survival,
                 control_mean: cm,
                 n_treated: n_t,
@@ -1509,6 +1635,99 @@ fn arm_effects(
         })
         .collect();
     (effects, hr_error)
+}
+
+/// How the truth of a staggered panel is computed, for `estimand_method`.
+const STAGGERED_METHOD: &str = "Staggered panel: the participating employers join in different years; the effect is 0 before joining and `effect` + e x `effect_growth` in the e-th year after (p_own = p_ctrl + effect; no probability is clipped when n_bounded is 0). The risk-difference entries above average over every participant row, the years before joining included, and are not what any reported estimator targets here. cs_simple, cs_dynamic and by_event_time are the population values of the Callaway & Sant'Anna aggregations on the employers the analysis uses (observed in every year, as R did keeps a balanced panel; cohorts starting in the first year left out): ATT(g,t) = the unweighted mean over the employers of cohort g of p_own - p_ctrl in year t (each employer counts once, as the unweighted estimator on the employer shares does); cs_simple = sum over cells t >= g of n_g ATT(g,t) / sum of n_g; by_event_time e: sum over cohorts of n_g ATT(g, g+e) / sum of n_g over the cohorts observed at e; cs_dynamic = the plain mean of the e >= 0 values. Because the simulated effect depends on the time since joining only (not on the cohort), the event-study coefficient at e (never-treated controls, reference e = -1, every relative year its own coefficient) has the same true value as by_event_time. twfe_did has no true value recorded: with effects that grow over time its estimate is a weighted average of comparisons with weights that can be negative (Goodman-Bacon 2021), not an average effect; the recovery test shows it missing cs_simple.";
+
+/// How the truth of an interrupted time series is computed, for `estimand_method`.
+const TIME_METHOD: &str = "Interrupted time series: every unit has a period (`[time]`, uniform on its arm's range); the probability has a linear trend over the periods (`trend_risk`, added to the probability, so it is a straight line on the difference scale) and the intervention adds `effect` from the start on, the same in every later period. its_level, the level change at the start in the segmented regression on the organisation-period means, is therefore the effect (the mean of p_own - p_ctrl over the treated units, exact when n_bounded is 0), and its_slope, the change of slope, is 0. The before/after difference (ols, risk_difference_newcombe) targets the effect plus the trend between the two periods' mean times and misses it.";
+
+/// Staggered panels: the true values of the Callaway & Sant'Anna aggregations on the
+/// units the analysis uses (the clusters of `arm` observed in every period, as R
+/// did's balanced panel keeps them), each group-time effect ATT(g,t) being the
+/// unweighted mean over the cohort's clusters of p_own − p_ctrl at t (every cluster
+/// counts once, as the unweighted estimator of the employer shares does):
+/// `cs_simple` = Σ n_g ATT(g,t) / Σ n_g over the cells t ≥ g; `cs_dynamic` per event
+/// time e = Σ_g n_g ATT(g, g+e) / Σ_g n_g over the cohorts observed at e, overall the
+/// plain mean of the e ≥ 0 values. Cohorts in the first period are left out, as the
+/// estimator does.
+fn staggered_truth(
+    ctx: &Ctx,
+    g: &Generated,
+    arm: usize,
+) -> Option<(BTreeMap<String, f64>, Vec<EventTimeTruth>)> {
+    let first = ctx.first.as_ref()?;
+    let (&t0, &t_last) = (ctx.periods.iter().min()?, ctx.periods.iter().max()?);
+    // Per cluster: its rows, and whether any is missing.
+    let mut rows: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..ctx.sk.len() {
+        if ctx.sk.arm[i] == arm
+            && let Some(c) = ctx.sk.cluster[i]
+        {
+            rows.entry(c).or_default().push(i);
+        }
+    }
+    // ATT(g,t) sums: (cohort, period) -> (sum of differences, units).
+    let mut cells: BTreeMap<(i64, i64), (f64, usize)> = BTreeMap::new();
+    let mut n_g: BTreeMap<i64, usize> = BTreeMap::new();
+    for r in rows.values() {
+        let balanced = r.len() == ctx.periods.len() && r.iter().all(|&i| !g.missing[i]);
+        let Some(gc) = first[r[0]] else { continue };
+        if !balanced || gc <= t0 || gc > t_last {
+            continue;
+        }
+        *n_g.entry(gc).or_default() += 1;
+        for &i in r {
+            let t = ctx.period_of(i)?;
+            let e = cells.entry((gc, t)).or_default();
+            e.0 += g.e_own[i] - g.e_ctrl[i];
+            e.1 += 1;
+        }
+    }
+    if n_g.is_empty() {
+        return None;
+    }
+    let att = |gc: i64, t: i64| cells.get(&(gc, t)).map(|(s, k)| s / *k as f64);
+    let (mut num, mut den) = (0.0, 0.0);
+    for (&gc, &n) in &n_g {
+        for &t in ctx.periods.iter().filter(|&&t| t >= gc) {
+            num += n as f64 * att(gc, t)?;
+            den += n as f64;
+        }
+    }
+    let mut dynamic = Vec::new();
+    let (e_lo, e_hi) = (t0 - n_g.keys().max()?, t_last - n_g.keys().min()?);
+    for e in e_lo..=e_hi {
+        let (mut s, mut w, mut units) = (0.0, 0.0, 0usize);
+        for (&gc, &n) in &n_g {
+            // Before joining the simulated effect is 0, so are these cells.
+            if let Some(v) = att(gc, gc + e) {
+                s += n as f64 * v;
+                w += n as f64;
+                units += n;
+            }
+        }
+        if w > 0.0 {
+            dynamic.push(EventTimeTruth {
+                event_time: e,
+                effect: s / w,
+                units,
+            });
+        }
+    }
+    let post: Vec<f64> = dynamic
+        .iter()
+        .filter(|d| d.event_time >= 0)
+        .map(|d| d.effect)
+        .collect();
+    let mut estimands = BTreeMap::new();
+    estimands.insert("cs_simple".to_string(), num / den);
+    estimands.insert(
+        "cs_dynamic".to_string(),
+        post.iter().sum::<f64>() / post.len() as f64,
+    );
+    Some((estimands, dynamic))
 }
 
 /// How the estimand values of an outcome were computed and how exact they are (see

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use crate::config::{DesignKind, OutcomeKind};
 
 pub use estimands::SurvivalDifference;
+
 pub use generate::generate;
 pub use params::SimParams;
 pub use write::{dictionary, write};
@@ -144,6 +145,21 @@ pub struct EffectTruth {
     /// for hazard ratios), the target of a random-effects pooling.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_of_projects: Option<f64>,
+    /// Staggered panels: the true effect by time since joining (event time), as
+    /// `cs_dynamic` and the event study estimate it; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_event_time: Vec<EventTimeTruth>,
+}
+
+/// The true effect at one event time e = period − first treated period of a
+/// staggered panel: the cohort-size-weighted mean of the group-time effects ATT(g,
+/// g + e) over the cohorts observed at e (0 before joining).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EventTimeTruth {
+    pub event_time: i64,
+    pub effect: f64,
+    /// Units (clusters) of the cohorts observed at this event time.
+    pub units: usize,
 }
 
 impl Truth {

@@ -33,6 +33,10 @@ pub struct SimParams {
     /// Periods of an aggregated panel (one row per cluster and period).
     #[serde(default)]
     pub panel: Option<Panel>,
+    /// Person layout: each unit's period (an application month), drawn uniformly from
+    /// its arm's range, for an interrupted time series.
+    #[serde(default)]
+    pub time: Option<TimeSim>,
     /// How the `trials` columns of an aggregated layout are drawn, by column name.
     #[serde(default)]
     pub trials: BTreeMap<String, TrialsSim>,
@@ -121,6 +125,44 @@ pub struct Panel {
     /// Name of the period column (integer values).
     pub column: String,
     pub periods: Vec<i64>,
+    pub description: String,
+    /// Staggered adoption: the clusters of one arm join in different periods; the
+    /// effect starts in the joining period (none before) and may grow with the time
+    /// since joining (`effect_growth`). Absent: the effect holds in every period.
+    #[serde(default)]
+    pub staggered: Option<Staggered>,
+}
+
+/// `[time]`: each unit's period (whole numbers), drawn uniformly from `range` of its
+/// arm (e.g. months 1-12 before and 13-24 during an intervention), with its own
+/// random stream, so the other columns do not change with it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSim {
+    pub column: String,
+    pub range: BTreeMap<String, [i64; 2]>,
+    pub description: String,
+}
+
+impl TimeSim {
+    /// The middle of all ranges (trends are centred on it).
+    pub fn mid(&self) -> f64 {
+        let lo = self.range.values().map(|r| r[0]).min().unwrap_or(0);
+        let hi = self.range.values().map(|r| r[1]).max().unwrap_or(0);
+        (lo + hi) as f64 / 2.0
+    }
+}
+
+/// `[panel.staggered]`: the clusters of `arm` are spread over the start periods
+/// `starts` in turn (the k-th cluster of the arm starts in `starts[k % len]`, so the
+/// cohorts have equal sizes), and `column` records each row's cluster's first treated
+/// period (0 for the other arms, which never join).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staggered {
+    pub column: String,
+    pub arm: String,
+    pub starts: Vec<i64>,
     pub description: String,
 }
 
@@ -225,6 +267,8 @@ pub struct CovariateSim {
 
 /// The model of one outcome, typed by the outcome's kind in the config, by whether it
 /// is derived (`from_time`) and by the data layout. Made by [`SimParams::models`].
+// A handful of models per pilot, made once: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum OutcomeModel {
     /// Drawn from its own model, with the keys every drawn outcome takes.
@@ -248,6 +292,16 @@ pub struct Shared {
     /// Change per period (panel) on the model's scale.
     #[serde(default)]
     pub trend: Option<f64>,
+    /// Change per period (panel) added to the probability of a binary outcome (also
+    /// of counts), after the logit model: trends that are parallel on the difference
+    /// scale, as difference-in-differences assumes (a trend on the logit scale is not
+    /// parallel between groups at different levels).
+    #[serde(default)]
+    pub trend_risk: Option<f64>,
+    /// Staggered panels (`[panel.staggered]`): the effect grows by this much per
+    /// period since joining (effect at event time e ≥ 0 = `effect` + e × growth).
+    #[serde(default)]
+    pub effect_growth: Option<f64>,
     /// True effect per treated arm (pilots without projects).
     #[serde(default)]
     pub effect: BTreeMap<String, f64>,
@@ -880,6 +934,29 @@ impl Checker<'_> {
 
     fn check_panel_and_trials(&self) -> Result<()> {
         let aggregated = self.spec.data.layout == DataLayout::Aggregated;
+        if let Some(t) = &self.p.time {
+            if aggregated {
+                return Err(self
+                    .err("`[time]` is for the person layout; an aggregated panel has `[panel]`"));
+            }
+            self.keys_exactly("time.range", &t.range, &self.arms())?;
+            if let Some((k, r)) = t.range.iter().find(|(_, r)| r[0] > r[1]) {
+                return Err(self.err(format!(
+                    "`time.range.{k}` is [{}, {}]; give [first, last] with first <= last",
+                    r[0], r[1]
+                )));
+            }
+            let configured = match &self.spec.design.time {
+                Some(crate::config::TimeDesign::BeforeAfter { time, .. }) => Some(time.as_str()),
+                _ => None,
+            };
+            if configured != Some(t.column.as_str()) {
+                return Err(self.err(format!(
+                    "`time.column` is \"{}\" but the config's `design.time` is not; make them the same",
+                    t.column
+                )));
+            }
+        }
         if let Some(panel) = &self.p.panel {
             if !aggregated {
                 return Err(self.err(
@@ -894,6 +971,32 @@ impl Checker<'_> {
             let uniq: BTreeSet<_> = panel.periods.iter().collect();
             if uniq.len() != panel.periods.len() {
                 return Err(self.err("`panel.periods` lists a period twice"));
+            }
+            if let Some(st) = &panel.staggered {
+                if !self.treated().contains(&st.arm.as_str()) {
+                    return Err(self.err(format!(
+                        "`panel.staggered.arm` is \"{}\"; allowed (treated arms): {}",
+                        st.arm,
+                        join(self.treated())
+                    )));
+                }
+                if st.starts.is_empty() || st.starts.iter().any(|g| !uniq.contains(g)) {
+                    return Err(self.err(
+                        "`panel.staggered.starts` must list start periods among `panel.periods`",
+                    ));
+                }
+                let configured = match &self.spec.design.time {
+                    Some(crate::config::TimeDesign::Panel { first_treated, .. }) => {
+                        Some(first_treated.as_str())
+                    }
+                    _ => None,
+                };
+                if configured != Some(st.column.as_str()) {
+                    return Err(self.err(format!(
+                        "`panel.staggered.column` is \"{}\" but the config's `design.first_treated` is not; make them the same",
+                        st.column
+                    )));
+                }
             }
         }
         let needed: Vec<&str> = self
@@ -1349,6 +1452,19 @@ impl Checker<'_> {
         if s.trend.is_some() && self.p.panel.is_none() {
             return Err(self.err(format!("`{key}.trend` needs a `[panel]`")));
         }
+        if s.trend_risk.is_some()
+            && ((self.p.panel.is_none() && self.p.time.is_none()) || o.kind != OutcomeKind::Binary)
+        {
+            return Err(self.err(format!(
+                "`{key}.trend_risk` needs a `[panel]` or `[time]` and a binary outcome; use `trend` otherwise"
+            )));
+        }
+        if s.effect_growth.is_some() && self.p.panel.as_ref().is_none_or(|p| p.staggered.is_none())
+        {
+            return Err(self.err(format!(
+                "`{key}.effect_growth` needs `[panel.staggered]` (start periods per cluster)"
+            )));
+        }
         let projects = self.projects();
         self.keys_within(&format!("{key}.project_shift"), &s.project_shift, &projects)?;
         self.check_effects(key, o, s, &projects)
@@ -1542,6 +1658,8 @@ mod tests {
                 "cluster_sd",
                 "project_shift",
                 "trend",
+                "trend_risk",
+                "effect_growth",
                 "effect",
                 "effect_by_project",
                 "missing"

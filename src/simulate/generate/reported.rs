@@ -95,10 +95,11 @@ pub(super) fn reported(
         },
     };
     let mut values = values;
-    // Without a lottery the weighting estimators of the effect on the treated target
-    // the same difference over the treated units (`overlap_ato` targets the overlap
-    // population instead and has no recorded truth).
-    if !ctx.spec.design.kind.is_randomised() {
+    // In a matched comparison the weighting estimators of the effect on the treated
+    // target the same difference over the treated units (`overlap_ato` targets the
+    // overlap population instead and has no recorded truth). Panel and before/after
+    // designs are analysed over time, not by weighting.
+    if ctx.spec.design.kind == crate::config::DesignKind::MatchedComparison {
         for id in ["entropy_att", "ipw_att", "aipw_att", "matching_att"] {
             values.insert(id.to_string(), e.effect);
         }

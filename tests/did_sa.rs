@@ -29,7 +29,12 @@ fn mpdta() -> Mpdta {
     let mut lines = text.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
-    let (cu, cy, cl, cg) = (col("countyreal"), col("year"), col("lemp"), col("first.treat"));
+    let (cu, cy, cl, cg) = (
+        col("countyreal"),
+        col("year"),
+        col("lemp"),
+        col("first.treat"),
+    );
     let rows: Vec<Vec<f64>> = lines
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect();
@@ -63,7 +68,9 @@ impl Mpdta {
         }
     }
     fn without_never_treated(&self) -> Self {
-        let keep: Vec<usize> = (0..self.y.len()).filter(|&i| self.first[i].is_some()).collect();
+        let keep: Vec<usize> = (0..self.y.len())
+            .filter(|&i| self.first[i].is_some())
+            .collect();
         Self {
             y: keep.iter().map(|&i| self.y[i]).collect(),
             unit: keep.iter().map(|&i| self.unit[i]).collect(),
@@ -98,7 +105,10 @@ fn check_block(block: &Value, r: &via_eval::stats::did_sa::SaResult) {
     let cells = block["cells"].as_array().unwrap();
     assert_eq!(r.cells.len(), cells.len());
     for want in cells {
-        let (g, e) = (want["group"].as_i64().unwrap(), want["event_time"].as_i64().unwrap());
+        let (g, e) = (
+            want["group"].as_i64().unwrap(),
+            want["event_time"].as_i64().unwrap(),
+        );
         let got = r
             .cells
             .iter()
@@ -133,7 +143,11 @@ fn sun_abraham_matches_pyfixest_with_the_last_treated_cohort_as_controls() {
         SaControl::LastTreated(block["control_cohort"].as_i64().unwrap())
     );
     assert_eq!(r.last_period, 2006);
-    assert!(r.notes.iter().any(|n| n.contains("last-treated cohort (2007)")));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("last-treated cohort (2007)"))
+    );
     check_block(block, &r);
 }
 
@@ -155,7 +169,11 @@ fn post_period_cells_equal_callaway_santanna() {
     .unwrap();
     for c in r.cells.iter().filter(|c| c.event_time >= 0) {
         let t = c.group + c.event_time;
-        let cell = cs.cells.iter().find(|a| a.group == c.group && a.time == t).unwrap();
+        let cell = cs
+            .cells
+            .iter()
+            .find(|a| a.group == c.group && a.time == t)
+            .unwrap();
         assert!((c.inference.estimate - cell.inference.estimate).abs() < 1e-10);
     }
 }
@@ -202,15 +220,122 @@ fn properties_shift_scale_and_interval() {
 fn bad_input_is_refused_with_clear_errors() {
     let m = mpdta();
     // A reference period no cohort is observed at.
-    let err = sun_abraham(&m.panel(), -9, &DidOptions::default()).unwrap_err().to_string();
+    let err = sun_abraham(&m.panel(), -9, &DidOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("reference period -9"), "{err}");
     // One cohort only and no never-treated units: nothing to compare with.
-    let keep: Vec<usize> = (0..m.y.len()).filter(|&i| m.first[i] == Some(2007)).collect();
+    let keep: Vec<usize> = (0..m.y.len())
+        .filter(|&i| m.first[i] == Some(2007))
+        .collect();
     let y: Vec<f64> = keep.iter().map(|&i| m.y[i]).collect();
     let u: Vec<u32> = keep.iter().map(|&i| m.unit[i]).collect();
     let t: Vec<i64> = keep.iter().map(|&i| m.year[i]).collect();
     let g: Vec<Option<i64>> = keep.iter().map(|&i| m.first[i]).collect();
-    let p = Panel { y: &y, unit: &u, period: &t, first_treated: &g, cluster: &u, covariates: &[], weights: FeWeights::None };
-    let err = sun_abraham(&p, -1, &DidOptions::default()).unwrap_err().to_string();
+    let p = Panel {
+        y: &y,
+        unit: &u,
+        period: &t,
+        first_treated: &g,
+        cluster: &u,
+        covariates: &[],
+        weights: FeWeights::None,
+    };
+    let err = sun_abraham(&p, -1, &DidOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no comparison group"), "{err}");
+}
+
+fn run_sa(extra: &[&str]) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root()
+        .join("tests/fixtures/data/mpdta.csv")
+        .display()
+        .to_string();
+    let mut args = vec![
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let res = common::run_in(dir.path(), &args);
+    assert!(res.status.success(), "{}", common::show(&args, &res));
+    (
+        serde_json::from_slice(&res.stdout).unwrap(),
+        String::from_utf8_lossy(&res.stderr).into(),
+    )
+}
+
+#[test]
+fn the_command_reports_sun_abraham_rows_as_the_reference() {
+    let (v, _) = run_sa(&["--estimator", "sa"]);
+    let want = &reference()["never_treated"];
+    let rows: Vec<&Value> = v["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["estimator"] == "sun_abraham")
+        .collect();
+    assert_eq!(rows.len(), want["event"].as_array().unwrap().len() + 1);
+    assert_eq!(v["estimates"].as_array().unwrap().len(), rows.len());
+    for (got, w) in rows.iter().zip(want["event"].as_array().unwrap()) {
+        assert_eq!(got["event_time"], w["event_time"]);
+        assert_eq!(got["se_type"], "CRV1");
+        for k in ["estimate", "std_error", "p_value", "ci_low", "ci_high"] {
+            assert_close(k, got[k].as_f64().unwrap(), w[k].as_f64().unwrap());
+        }
+    }
+    let att = rows.last().unwrap();
+    assert!(att["event_time"].is_null());
+    assert_close(
+        "ATT",
+        att["estimate"].as_f64().unwrap(),
+        want["att"]["estimate"].as_f64().unwrap(),
+    );
+    assert_close(
+        "ATT SE",
+        att["std_error"].as_f64().unwrap(),
+        want["att"]["std_error"].as_f64().unwrap(),
+    );
+    assert_eq!(v["reference"], -1);
+    assert!(
+        v["conventions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("Sun & Abraham (2021)"))
+    );
+    // `all` has them too, after the other estimators.
+    let (all, _) = run_sa(&[]);
+    let n = all["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["estimator"] == "sun_abraham")
+        .count();
+    assert_eq!(n, rows.len());
+}
+
+#[test]
+fn small_cells_withhold_sun_abraham_effects() {
+    // mpdta's cohorts have 20 (2004), 40 (2006) and 131 (2007) counties: a threshold of 50 withholds the effects
+    // that rest on cohort 2004 alone (e = 2, 3) and therefore the ATT, never with a zero.
+    let (v, _) = run_sa(&["--estimator", "sa", "--disclosure-threshold", "50"]);
+    let rows: Vec<&Value> = v["estimates"].as_array().unwrap().iter().collect();
+    let by_e = |e: i64| rows.iter().find(|r| r["event_time"] == e).unwrap();
+    assert_eq!(by_e(2)["suppressed"], true);
+    assert!(by_e(2)["estimate"].is_null());
+    assert_eq!(by_e(0)["suppressed"], false);
+    assert_eq!(rows.last().unwrap()["suppressed"], true);
+    assert!(rows.last().unwrap()["estimate"].is_null());
 }

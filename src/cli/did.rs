@@ -21,6 +21,7 @@ use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
 use crate::stats::did::DidOptions;
+use crate::stats::did_sa::SaControl;
 use crate::stats::fe::FeSmallSample;
 
 /// Examples at the end of `via-eval did --help`.
@@ -41,7 +42,7 @@ pub enum EstimatorArg {
     EventStudy,
     /// Callaway & Sant'Anna group-time effects (unconditional, never-treated controls).
     Cs,
-    /// Sun & Abraham (not yet available).
+    /// Sun & Abraham interaction-weighted event study and its overall ATT.
     Sa,
     /// Every available estimator.
     All,
@@ -212,7 +213,7 @@ pub struct DidOutput {
     pub weights: Option<String>,
     pub cohorts: Vec<CohortOut>,
     pub conventions: Vec<String>,
-    /// The event study's reference period (null without an event study).
+    /// The reference period of the event study or Sun & Abraham (null without either).
     pub reference: Option<i64>,
     pub estimates: Vec<DidEstimate>,
     pub tests: Tests,
@@ -274,11 +275,6 @@ fn row(
 
 /// Read, check and estimate.
 pub fn compute(args: &DidArgs) -> Result<DidOutput> {
-    if args.estimator == EstimatorArg::Sa {
-        return Err(Error::usage(
-            "--estimator sa: Sun & Abraham is not yet available in this version; use twfe, event-study, cs or all",
-        ));
-    }
     if args.analysis.resampling() {
         return Err(Error::usage(
             "--bootstrap and --permutations do not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
@@ -334,7 +330,7 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         seed: args.analysis.seed,
         ..DidOptions::default()
     };
-    let res = adid::run_did(
+    let mut res = adid::run_did(
         &input,
         which,
         EventSettings {
@@ -344,13 +340,31 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         &opts,
         privacy,
     )?;
-    Ok(output(args, &input, &res, &opts))
+    let sa = match args.estimator {
+        EstimatorArg::Sa => Some(adid::run_sun_abraham(
+            &input,
+            args.reference,
+            &opts,
+            privacy,
+        )?),
+        EstimatorArg::All => match adid::run_sun_abraham(&input, args.reference, &opts, privacy) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                res.notes
+                    .push(format!("Sun & Abraham not estimated: {}", e.report()));
+                None
+            }
+        },
+        _ => None,
+    };
+    Ok(output(args, &input, &res, sa.as_ref(), &opts))
 }
 
 fn output(
     args: &DidArgs,
     input: &crate::prepare::panel::PanelInput,
     res: &DidResults,
+    sa: Option<&adid::SaResults>,
     opts: &DidOptions,
 ) -> DidOutput {
     let small = opts.small_sample.name();
@@ -365,7 +379,7 @@ fn output(
         ),
         "Never-treated units are the comparison group of the event study.".to_string(),
     ];
-    if res.twfe.is_some() || res.event_study.is_some() {
+    if res.twfe.is_some() || res.event_study.is_some() || sa.is_some() {
         conventions.extend(regression);
     }
     if input.frequency {
@@ -561,6 +575,41 @@ fn output(
     if let Some(t) = &res.twfe {
         notes.extend(t.notes.iter().cloned());
     }
+    if let Some(sa) = sa {
+        for (e, &s) in sa.fit.event.iter().zip(&sa.event_suppressed) {
+            estimates.push(row(
+                "sun_abraham",
+                Some(e.event_time),
+                false,
+                "CRV1",
+                "G - 1",
+                small,
+                &e.inference,
+                cl,
+                s,
+            ));
+        }
+        estimates.push(row(
+            "sun_abraham",
+            None,
+            false,
+            "CRV1",
+            "G - 1",
+            small,
+            &sa.fit.att,
+            cl,
+            sa.att_suppressed,
+        ));
+        conventions.push(format!(
+            "Sun & Abraham (2021): one regression with a dummy per treated cohort and period relative to its start (reference period {}), unit and period effects absorbed, {} as the comparison group; each event-time effect weights the cohorts by their share of the rows at that relative period (fixest aggregate(), weights fixed), the row without event time is the ATT over every post-period cohort-period cell weighted by its rows (fixest agg = \"att\"); SEs by the delta method from the CRV1 matrix, t on G-1 df; every relative period gets its own dummy (--window applies to the event study only).",
+            sa.fit.reference,
+            match sa.fit.control {
+                SaControl::Never => "never-treated units".to_string(),
+                SaControl::LastTreated(l) => format!("the last-treated cohort ({l}; periods before {l} only)"),
+            }
+        ));
+        notes.extend(sa.fit.notes.iter().cloned());
+    }
     DidOutput {
         tool: format!("via-eval {} did", env!("CARGO_PKG_VERSION")),
         input: args.data.display().to_string(),
@@ -581,7 +630,11 @@ fn output(
             })
             .collect(),
         conventions,
-        reference: res.event_study.as_ref().map(|e| e.reference),
+        reference: res
+            .event_study
+            .as_ref()
+            .map(|e| e.reference)
+            .or(sa.map(|s| s.fit.reference)),
         estimates,
         tests: Tests {
             pretrend_wald: pretrend,
@@ -707,35 +760,36 @@ pub fn csv(out: &DidOutput) -> String {
 /// The event-study chart in `lang`, from the output's numbers.
 pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
     let nl = lang == Lang::Nl;
-    let points: Vec<EventPoint> = out
-        .estimates
-        .iter()
-        .filter(|e| e.estimator == "event_study")
-        .map(|e| EventPoint {
-            event_time: e.event_time.unwrap_or(0),
-            estimate: e.estimate.unwrap_or(f64::NAN),
-            ci_low: e.ci_low.unwrap_or(f64::NAN),
-            ci_high: e.ci_high.unwrap_or(f64::NAN),
-            suppressed: e.suppressed,
-        })
-        .collect();
+    let series = |name: &str| -> Vec<EventPoint> {
+        out.estimates
+            .iter()
+            .filter(|e| e.estimator == name && e.event_time.is_some())
+            .map(|e| EventPoint {
+                event_time: e.event_time.unwrap_or(0),
+                estimate: e.estimate.unwrap_or(f64::NAN),
+                ci_low: e.ci_low.unwrap_or(f64::NAN),
+                ci_high: e.ci_high.unwrap_or(f64::NAN),
+                suppressed: e.suppressed,
+            })
+            .collect()
+    };
+    // The event study; without it (--estimator sa) Sun & Abraham's event-time effects.
+    let (mut points, mut first_is_sa) = (series("event_study"), false);
+    if points.is_empty() {
+        points = series("sun_abraham");
+        first_is_sa = true;
+    }
     if points.is_empty() {
         return None;
     }
     let reference = out.reference.unwrap_or(-1);
-    // Callaway-Sant'Anna by event time beside it (heterogeneity-robust).
-    let robust: Vec<EventPoint> = out
-        .estimates
-        .iter()
-        .filter(|e| e.estimator == "cs_dynamic" && e.event_time.is_some())
-        .map(|e| EventPoint {
-            event_time: e.event_time.unwrap_or(0),
-            estimate: e.estimate.unwrap_or(f64::NAN),
-            ci_low: e.ci_low.unwrap_or(f64::NAN),
-            ci_high: e.ci_high.unwrap_or(f64::NAN),
-            suppressed: e.suppressed,
-        })
-        .collect();
+    // Beside it a heterogeneity-robust estimator: Callaway-Sant'Anna by event time, else
+    // Sun & Abraham.
+    let (mut robust, mut robust_is_sa) = (series("cs_dynamic"), false);
+    if robust.is_empty() && !first_is_sa {
+        robust = series("sun_abraham");
+        robust_is_sa = true;
+    }
     let level = out.estimates.first().map_or(0.95, |e| e.conf_level) * 100.0;
     let pre =
         out.tests
@@ -779,16 +833,27 @@ pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
         },
         points,
         robust,
-        series_labels: if nl {
-            (
-                "Event study (vaste effecten, nooit behandelden als controle)".into(),
-                "Callaway-Sant'Anna per periode sinds de start".into(),
-            )
-        } else {
-            (
-                "Event study (fixed effects, never treated as controls)".into(),
-                "Callaway-Sant'Anna by period since the start".into(),
-            )
+        series_labels: {
+            let sa = if nl {
+                "Sun & Abraham per periode sinds de start"
+            } else {
+                "Sun & Abraham by period since the start"
+            };
+            let first = if first_is_sa {
+                sa.to_string()
+            } else if nl {
+                "Event study (vaste effecten, nooit behandelden als controle)".into()
+            } else {
+                "Event study (fixed effects, never treated as controls)".into()
+            };
+            let second = if robust_is_sa {
+                sa.to_string()
+            } else if nl {
+                "Callaway-Sant'Anna per periode sinds de start".into()
+            } else {
+                "Callaway-Sant'Anna by period since the start".into()
+            };
+            (first, second)
         },
         reference,
         note: pre.unwrap_or_default(),

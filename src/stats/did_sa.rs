@@ -291,9 +291,19 @@ mod tests {
                 _ => None,
             };
             for period in 0..5i64 {
-                let eff = first.map_or(0.0, |f| if period >= f { 1.0 + (period - f) as f64 } else { 0.0 });
-                y.push(f64::from(unit) * 0.7 + (period as f64).powi(2) * 0.1 + eff
-                    + 0.01 * ((unit * 5 + period as u32) as f64).sin());
+                let eff = first.map_or(0.0, |f| {
+                    if period >= f {
+                        1.0 + (period - f) as f64
+                    } else {
+                        0.0
+                    }
+                });
+                y.push(
+                    f64::from(unit) * 0.7
+                        + (period as f64).powi(2) * 0.1
+                        + eff
+                        + 0.01 * ((unit * 5 + period as u32) as f64).sin(),
+                );
                 u.push(unit);
                 t.push(period);
                 g.push(first);
@@ -311,7 +321,11 @@ mod tests {
         let r = sun_abraham(&p, -1, &DidOptions::default()).unwrap();
         assert_eq!(r.control, SaControl::Never);
         for e in &r.event {
-            let want = if e.event_time >= 0 { 1.0 + e.event_time as f64 } else { 0.0 };
+            let want = if e.event_time >= 0 {
+                1.0 + e.event_time as f64
+            } else {
+                0.0
+            };
             assert!((e.inference.estimate - want).abs() < 0.05, "{e:?}");
         }
         // Cohort 2: e = 0, 1, 2 (3 cells of 3 units); cohort 3: e = 0, 1 (2 cells).

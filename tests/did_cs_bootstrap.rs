@@ -145,3 +145,87 @@ fn bootstrap_of_a_normal_influence_function_recovers_its_sd() {
     assert!(multiplier_bootstrap(&[], 10, 1, 0.95).is_err());
     assert!(multiplier_bootstrap(&[&psi], 1, 1, 0.95).is_err());
 }
+
+fn run(extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root()
+        .join("tests/fixtures/data/mpdta.csv")
+        .display()
+        .to_string();
+    let mut args = vec![
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    common::run_in(dir.path(), &args)
+}
+
+#[test]
+fn the_command_reports_bands_and_refuses_bad_bootstrap_flags() {
+    let res = run(&["--estimator", "cs", "--bootstrap", "999", "--seed", "11"]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let again = run(&["--estimator", "cs", "--bootstrap", "999", "--seed", "11"]);
+    assert_eq!(res.stdout, again.stdout, "same seed, same output");
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let rows = v["estimates"].as_array().unwrap();
+    let cells: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["estimator"] == "cs_att_gt")
+        .collect();
+    assert_eq!(cells.len(), 12);
+    let crit = cells[0]["crit_value"].as_f64().unwrap();
+    assert!(crit > 1.96);
+    for r in &cells {
+        assert_eq!(r["crit_value"].as_f64().unwrap(), crit);
+        let (lo, hi) = (
+            r["band_low"].as_f64().unwrap(),
+            r["band_high"].as_f64().unwrap(),
+        );
+        let est = r["estimate"].as_f64().unwrap();
+        let se = r["bootstrap_se"].as_f64().unwrap();
+        assert!((hi - lo - 2.0 * crit * se).abs() < 1e-12 && lo < est && est < hi);
+    }
+    // The event-time effects have their own band; the overall rows have none.
+    let dynamic: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["estimator"] == "cs_dynamic" && !r["event_time"].is_null())
+        .collect();
+    assert!(dynamic.iter().all(|r| r["crit_value"].as_f64().is_some()));
+    assert!(
+        rows.iter()
+            .filter(|r| r["estimator"] == "cs_simple")
+            .all(|r| r["crit_value"].is_null())
+    );
+    // Bad flags: a clear usage error, non-zero exit.
+    for (extra, word) in [
+        (
+            vec!["--estimator", "twfe", "--bootstrap", "999"],
+            "--estimator cs or all",
+        ),
+        (
+            vec!["--estimator", "cs", "--bootstrap", "10"],
+            "at least 99",
+        ),
+        (vec!["--permutations", "99"], "--permutations"),
+    ] {
+        let res = run(&extra);
+        assert!(!res.status.success());
+        let msg = String::from_utf8_lossy(&res.stderr);
+        assert!(msg.contains(word), "{msg}");
+        assert!(!msg.contains("panicked"));
+    }
+}

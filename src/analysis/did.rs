@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::disclosure::Privacy;
 use crate::error::{Error, Result};
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
-use crate::stats::did_cs::{self, AttGt, CsAggregate, CsControl};
+use crate::stats::did_cs::{self, AttGt, CsAggregate, CsBootstrap, CsControl};
 use crate::stats::did_sa::{self, SaControl, SaResult};
 use crate::stats::fe::FeWeights;
 
@@ -464,5 +464,35 @@ pub fn run_sun_abraham(
         fit,
         event_suppressed,
         att_suppressed,
+    })
+}
+
+/// The multiplier bootstrap of Callaway & Sant'Anna: over the ATT(g,t) cells and over
+/// the event-time effects (`cs_dynamic`), in the order of [`CsResults`]' `cells` and
+/// `dynamic`. Disclosure control is the caller's: a withheld cell or effect withholds
+/// its bootstrap numbers too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsBands {
+    pub cells: CsBootstrap,
+    pub dynamic: CsBootstrap,
+}
+
+/// Run the multiplier bootstrap ([`crate::stats::did_cs::multiplier_bootstrap`]) with
+/// `reps` draws seeded by `seed`.
+pub fn run_cs_bootstrap(
+    input: &PanelInput,
+    control: CsControl,
+    reps: u64,
+    seed: u64,
+    conf_level: f64,
+) -> Result<CsBands> {
+    let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
+    let panel = panel_of(input, &covs);
+    let err = |e| stats_error(input, e);
+    let (y, periods, first) = did_cs::wide_from_panel(&panel).map_err(err)?;
+    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level).map_err(err)?;
+    Ok(CsBands {
+        cells: fit.bootstrap_cells(reps, seed).map_err(err)?,
+        dynamic: fit.bootstrap_dynamic(reps, seed).map_err(err)?,
     })
 }

@@ -168,6 +168,13 @@ pub struct DidEstimate {
     pub conf_level: f64,
     /// Wild cluster bootstrap p-value (few clusters, TWFE).
     pub wild_p_value: Option<f64>,
+    /// Callaway & Sant'Anna with --bootstrap: the multiplier-bootstrap SE, and the
+    /// uniform band estimate ± crit_value · bootstrap_se over the ATT(g,t) cells or the
+    /// event-time effects (null elsewhere).
+    pub bootstrap_se: Option<f64>,
+    pub crit_value: Option<f64>,
+    pub band_low: Option<f64>,
+    pub band_high: Option<f64>,
     pub suppressed: bool,
 }
 
@@ -269,16 +276,46 @@ fn row(
         ci_high: v(inf.ci_high),
         conf_level,
         wild_p_value: None,
+        bootstrap_se: None,
+        crit_value: None,
+        band_low: None,
+        band_high: None,
         suppressed,
+    }
+}
+
+/// Put the bootstrap SE and the uniform band on a row (not when it is withheld).
+fn with_band(r: &mut DidEstimate, se: Option<f64>, crit: f64) {
+    if r.suppressed {
+        return;
+    }
+    if let (Some(se), Some(est)) = (se, r.estimate) {
+        r.bootstrap_se = Some(se);
+        r.crit_value = Some(crit);
+        r.band_low = Some(est - crit * se);
+        r.band_high = Some(est + crit * se);
     }
 }
 
 /// Read, check and estimate.
 pub fn compute(args: &DidArgs) -> Result<DidOutput> {
-    if args.analysis.resampling() {
+    if args.analysis.permutations.is_some() {
         return Err(Error::usage(
-            "--bootstrap and --permutations do not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
+            "--permutations does not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
         ));
+    }
+    match args.analysis.bootstrap {
+        Some(_) if !matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All) => {
+            return Err(Error::usage(
+                "--bootstrap is the multiplier bootstrap of Callaway & Sant'Anna: use it with --estimator cs or all",
+            ));
+        }
+        Some(b) if b < 99 => {
+            return Err(Error::usage(format!(
+                "--bootstrap {b}: give at least 99 draws (999 or more for a uniform band; 9999 for stable bands)"
+            )));
+        }
+        _ => {}
     }
     if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
         return Err(Error::usage(
@@ -357,7 +394,21 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         },
         _ => None,
     };
-    Ok(output(args, &input, &res, sa.as_ref(), &opts))
+    let bands = match (args.analysis.bootstrap, &res.cs) {
+        (Some(b), Some(_)) => Some(adid::run_cs_bootstrap(
+            &input,
+            which.cs_control,
+            b,
+            args.analysis.seed,
+            opts.conf_level,
+        )?),
+        _ => None,
+    };
+    let mut out = output(args, &input, &res, sa.as_ref(), &opts);
+    if let Some(b) = &bands {
+        add_bands(&mut out, b);
+    }
+    Ok(out)
 }
 
 fn output(
@@ -648,6 +699,30 @@ fn output(
     }
 }
 
+/// The bootstrap SEs and uniform bands on the cs_att_gt and cs_dynamic rows, in their
+/// order, and the convention.
+fn add_bands(out: &mut DidOutput, b: &adid::CsBands) {
+    let mut cells = b.cells.std_error.iter();
+    let mut dynamic = b.dynamic.std_error.iter();
+    for r in &mut out.estimates {
+        match r.estimator.as_str() {
+            "cs_att_gt" => {
+                let se = cells.next().copied().flatten();
+                with_band(r, se, b.cells.crit_value);
+            }
+            "cs_dynamic" if r.event_time.is_some() => {
+                let se = dynamic.next().copied().flatten();
+                with_band(r, se, b.dynamic.crit_value);
+            }
+            _ => {}
+        }
+    }
+    out.conventions.push(format!(
+        "Multiplier bootstrap (Callaway & Sant'Anna 2021, as R did's mboot): {} draws, seed {}, Rademacher weights per unit; bootstrap_se is the interquartile range of the draws scaled to the normal; the uniform band estimate ± crit_value * bootstrap_se covers all ATT(g,t) cells together (crit {:.3}), or all event-time effects together (crit {:.3}), with the confidence level; std_error, p and CI stay analytic.",
+        b.cells.reps, b.cells.seed, b.cells.crit_value, b.dynamic.crit_value
+    ));
+}
+
 fn opt(v: Option<f64>) -> String {
     v.map_or("suppressed".into(), fmt_value)
 }
@@ -688,6 +763,18 @@ pub fn table(out: &DidOutput) -> String {
             e.df.map_or("–".into(), |d| format!("{d:.1}")),
             e.p_value.map_or("suppressed".into(), fmt_p),
         ]);
+        if let (Some(se), Some(lo), Some(hi)) = (e.bootstrap_se, e.band_low, e.band_high) {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                "bootstrap, uniform band".into(),
+                String::new(),
+                fmt_value(se),
+                format!("[{}, {}]", fmt_value(lo), fmt_value(hi)),
+                String::new(),
+                String::new(),
+            ]);
+        }
         if let Some(w) = e.wild_p_value {
             rows.push(vec![
                 String::new(),
@@ -729,11 +816,11 @@ pub fn table(out: &DidOutput) -> String {
 pub fn csv(out: &DidOutput) -> String {
     let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
     let mut s = String::from(
-        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,suppressed\n",
+        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,bootstrap_se,crit_value,band_low,band_high,suppressed\n",
     );
     for e in &out.estimates {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             e.estimator,
             e.group.map_or(String::new(), |t| t.to_string()),
             e.time.map_or(String::new(), |t| t.to_string()),
@@ -751,6 +838,10 @@ pub fn csv(out: &DidOutput) -> String {
             f(e.ci_high),
             e.conf_level,
             f(e.wild_p_value),
+            f(e.bootstrap_se),
+            f(e.crit_value),
+            f(e.band_low),
+            f(e.band_high),
             e.suppressed
         ));
     }

@@ -229,3 +229,48 @@ fn the_command_reports_bands_and_refuses_bad_bootstrap_flags() {
         assert!(!msg.contains("panicked"));
     }
 }
+
+#[test]
+fn the_group_time_chart_is_written_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("charts");
+    let res = run(&[
+        "--estimator",
+        "cs",
+        "--bootstrap",
+        "199",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for (lang, title, band) in [
+        (
+            "en",
+            "Effect by group and period",
+            "band for all points together",
+        ),
+        (
+            "nl",
+            "Effect per groep en periode",
+            "band voor alle punten samen",
+        ),
+    ] {
+        let png = std::fs::read(out.join(format!("group_time.{lang}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+        let svg = std::fs::read_to_string(out.join(format!("group_time.{lang}.svg"))).unwrap();
+        assert!(svg.contains(title), "{lang}");
+        assert!(svg.contains(band), "{lang}");
+        for g in ["2004", "2006", "2007"] {
+            assert!(svg.contains(&format!("{g} (start)")), "{lang} {g}");
+        }
+    }
+    // Without Callaway & Sant'Anna there is no group-time chart.
+    let out2 = dir.path().join("twfe");
+    let res = run(&["--estimator", "twfe", "--out", out2.to_str().unwrap()]);
+    assert!(res.status.success());
+    assert!(!out2.join("group_time.en.png").exists());
+}

@@ -16,7 +16,10 @@ use crate::cli::compare::Format;
 use crate::config::Lang;
 use crate::data::Frame;
 use crate::error::{Error, Result};
-use crate::plot::{self, CohortSeries, EventPoint, EventStudyChart, TrendChart};
+use crate::plot::{
+    self, CohortSeries, EventPoint, EventStudyChart, GroupTimeChart, GroupTimePanel,
+    GroupTimePoint, TrendChart,
+};
 use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
@@ -135,7 +138,8 @@ pub struct DidArgs {
     /// Output format (to standard output).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
     pub format: Format,
-    /// Folder for the charts (event_study and trends, PNG and SVG, Dutch and English).
+    /// Folder for the charts (event_study, trends and group_time, PNG and SVG, Dutch and
+    /// English).
     #[arg(short, long, help_heading = super::OUTPUT, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -1012,7 +1016,109 @@ pub fn trend_chart(out: &DidOutput, lang: Lang) -> TrendChart {
     }
 }
 
-/// Write event_study.{en,nl}.{png,svg} and trends.{en,nl}.{png,svg} into `dir`.
+/// The group-time effects ATT(g,t) of Callaway & Sant'Anna as small multiples (a panel
+/// per cohort) in `lang`; `None` without them.
+pub fn group_time_chart(out: &DidOutput, lang: Lang) -> Option<GroupTimeChart> {
+    let nl = lang == Lang::Nl;
+    let cells: Vec<&DidEstimate> = out
+        .estimates
+        .iter()
+        .filter(|e| e.estimator == "cs_att_gt")
+        .collect();
+    let mut groups: Vec<i64> = cells.iter().filter_map(|e| e.group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.is_empty() {
+        return None;
+    }
+    let panels = groups
+        .iter()
+        .map(|&g| GroupTimePanel {
+            title: if nl {
+                format!("Gestart in {g}")
+            } else {
+                format!("Started in {g}")
+            },
+            group: g,
+            points: cells
+                .iter()
+                .filter(|e| e.group == Some(g))
+                .map(|e| GroupTimePoint {
+                    time: e.time.unwrap_or(g),
+                    estimate: e.estimate.unwrap_or(f64::NAN),
+                    ci_low: e.ci_low.unwrap_or(f64::NAN),
+                    ci_high: e.ci_high.unwrap_or(f64::NAN),
+                    band: e.band_low.zip(e.band_high),
+                    suppressed: e.suppressed,
+                })
+                .collect(),
+        })
+        .collect();
+    let level = cells[0].conf_level * 100.0;
+    let banded = cells.iter().any(|e| e.band_low.is_some());
+    Some(GroupTimeChart {
+        title: if nl {
+            "Effect per groep en periode (Callaway-Sant'Anna)".into()
+        } else {
+            "Effect by group and period (Callaway-Sant'Anna)".into()
+        },
+        subtitle: if nl {
+            "Een paneel per groep (eerste behandelde periode); grijs: perioden vóór de start, waar het effect nul hoort te zijn".into()
+        } else {
+            "One panel per group (first treated period); grey: periods before the start, where the effect should be zero".into()
+        },
+        x_label: if nl {
+            "Periode".into()
+        } else {
+            "Period".into()
+        },
+        y_label: if nl {
+            "Effect ATT(g,t): verschil met de vergelijkingsgroep, ten opzichte van de basisperiode"
+                .into()
+        } else {
+            "Effect ATT(g,t): difference from the comparison group, relative to the base period"
+                .into()
+        },
+        panels,
+        legend: if nl {
+            (
+                format!("{level:.0}%-betrouwbaarheidsinterval (per punt)"),
+                format!("{level:.0}%-band voor alle punten samen (bootstrap)"),
+            )
+        } else {
+            (
+                format!("{level:.0}% confidence interval (pointwise)"),
+                format!("{level:.0}% band for all points together (bootstrap)"),
+            )
+        },
+        note: {
+            let mut n = if nl {
+                "Vóór de start vergelijkt elk punt een periode met de vorige; vanaf de start met de periode vóór de start.".to_string()
+            } else {
+                "Before the start each point compares a period with the one before; from the start on, with the period before the start.".to_string()
+            };
+            if banded {
+                n.push_str(if nl {
+                    " De band (multiplier-bootstrap) geldt voor alle punten tegelijk."
+                } else {
+                    " The band (multiplier bootstrap) holds for all points at once."
+                });
+            }
+            if !out.disclosure.applied {
+                n.push_str(if nl {
+                    " GEEN onthullingscontrole: alleen voor gebruik in een beveiligde omgeving."
+                } else {
+                    " NO disclosure control: for use inside a secure environment only."
+                });
+            }
+            n
+        },
+        lang,
+    })
+}
+
+/// Write event_study.{en,nl}.{png,svg}, trends.{en,nl}.{png,svg} and (with Callaway &
+/// Sant'Anna) group_time.{en,nl}.{png,svg} into `dir`.
 pub fn write_charts(out: &DidOutput, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(dir, "cannot create the output folder").with_cause(e))?;
@@ -1030,6 +1136,13 @@ pub fn write_charts(out: &DidOutput, dir: &Path) -> Result<Vec<PathBuf>> {
             put(
                 format!("event_study.{tag}.svg"),
                 plot::event_study_svg(&c)?.into_bytes(),
+            )?;
+        }
+        if let Some(c) = group_time_chart(out, lang) {
+            put(format!("group_time.{tag}.png"), plot::group_time_png(&c)?)?;
+            put(
+                format!("group_time.{tag}.svg"),
+                plot::group_time_svg(&c)?.into_bytes(),
             )?;
         }
         let t = trend_chart(out, lang);

@@ -85,6 +85,44 @@ pub fn cs_att_gt(
     control: CsControl,
     conf_level: f64,
 ) -> StatsResult<CsFit> {
+    fit_cells(
+        y,
+        periods,
+        first_treated,
+        control,
+        conf_level,
+        &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, _b: usize| {
+            let (ng, nc) = (members.len() as f64, controls.len() as f64);
+            let p = ng / (ng + nc);
+            let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
+            let mu_c = controls.iter().map(|&u| dy(u)).sum::<f64>() / nc;
+            // The influence function on the cell's units (members, then controls).
+            let inf = members
+                .iter()
+                .map(|&u| (dy(u) - mu_g) / p)
+                .chain(controls.iter().map(|&u| -(dy(u) - mu_c) / (1.0 - p)))
+                .collect();
+            Ok((mu_g - mu_c, inf))
+        },
+    )
+}
+
+/// The estimate of one cell and its influence function on the cell's n₁ units
+/// (members, then controls), from the members, the controls, ΔY per unit and the base
+/// period's column.
+type CellEstimator<'a> =
+    &'a dyn Fn(&[usize], &[usize], &dyn Fn(usize) -> f64, usize) -> StatsResult<(f64, Vec<f64>)>;
+
+/// The cells of [`cs_att_gt`] with the estimator `est` of each (ψ on all n units is
+/// n/n₁ times the cell's influence function, zero elsewhere).
+fn fit_cells(
+    y: &[f64],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    conf_level: f64,
+    est: CellEstimator,
+) -> StatsResult<CsFit> {
     let nt = periods.len();
     let n = first_treated.len();
     if nt < 2 {
@@ -153,21 +191,17 @@ pub fn cs_att_gt(
                     }
                 )));
             }
-            let never = &controls;
-            let (ng, nc) = (members.len() as f64, never.len() as f64);
-            let ngc = ng + nc;
-            let p = ng / ngc;
             let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
-            let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
-            let mu_c = never.iter().map(|&u| dy(u)).sum::<f64>() / nc;
-            let att = mu_g - mu_c;
-            let scale = n as f64 / ngc;
+            let (att, inf) = est(&members, &controls, &dy, col(b)).map_err(|e| match e {
+                StatsError::Invalid(m) => {
+                    StatsError::Invalid(format!("cohort {g} in period {t}: {m}"))
+                }
+                e => e,
+            })?;
+            let scale = n as f64 / (members.len() + controls.len()) as f64;
             let mut psi = vec![0.0; n];
-            for &u in &members {
-                psi[u] = scale * (dy(u) - mu_g) / p;
-            }
-            for &u in never {
-                psi[u] = -scale * (dy(u) - mu_c) / (1.0 - p);
+            for (&u, v) in members.iter().chain(&controls).zip(&inf) {
+                psi[u] = scale * v;
             }
             let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
             cells.push(AttGt {
@@ -176,7 +210,7 @@ pub fn cs_att_gt(
                 base: b,
                 inference: Inference::wald(att, se, None, conf_level),
                 n_group: members.len(),
-                n_control: never.len(),
+                n_control: controls.len(),
             });
             influence.push(psi);
         }
@@ -188,6 +222,153 @@ pub fn cs_att_gt(
         n,
         conf_level,
     })
+}
+
+/// Doubly robust group-time effects with covariates: each cell is the Sant'Anna & Zhao
+/// (2020, *J. Econometrics* 219(1), 101-122) panel estimator, as R DRDID's
+/// `drdid_panel` (the locally efficient "traditional" DR, not the improved one) which R
+/// did and csdid call with `est_method = "dr"`:
+///
+/// - the propensity score p(X) by logistic regression of cohort membership on an
+///   intercept and the covariates among the cell's units ([`crate::stats::weighting::logit`]),
+///   capped at 1 − 10⁻⁶; comparison units with p ≥ 0.995 get weight 0 (DRDID's trimming);
+/// - the outcome regression: ΔY on the covariates by least squares among the comparison
+///   units, m(X) its prediction;
+/// - ATT = mean_w₁(ΔY − m(X)) − mean_w₀(ΔY − m(X)) with w₁ = D, w₀ = p(X)(1 − D)/(1 − p(X))
+///   (each normalised by its mean);
+/// - its influence function with the estimation of both models (DRDID's
+///   `asy.lin.rep.ps` and `asy.lin.rep.wols` terms).
+///
+/// `x[j][u * periods.len() + k]` is covariate j of unit u in period k; the covariates
+/// are taken from the cell's base period. Unweighted. Conventions otherwise as
+/// [`cs_att_gt`].
+pub fn cs_att_gt_dr(
+    y: &[f64],
+    x: &[Vec<f64>],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
+    let nt = periods.len();
+    if x.is_empty() {
+        return cs_att_gt(y, periods, first_treated, control, conf_level);
+    }
+    if x.iter()
+        .any(|c| c.len() != y.len() || c.iter().any(|v| !v.is_finite()))
+    {
+        return Err(StatsError::Invalid(
+            "the covariates must be finite numbers, one per unit and period".into(),
+        ));
+    }
+    fit_cells(
+        y,
+        periods,
+        first_treated,
+        control,
+        conf_level,
+        &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, b: usize| {
+            let units: Vec<usize> = members.iter().chain(controls).copied().collect();
+            let d: Vec<f64> = (0..units.len())
+                .map(|i| f64::from(u8::from(i < members.len())))
+                .collect();
+            let dy: Vec<f64> = units.iter().map(|&u| dy(u)).collect();
+            let cov: Vec<Vec<f64>> = x
+                .iter()
+                .map(|c| units.iter().map(|&u| c[u * nt + b]).collect())
+                .collect();
+            drdid_panel(&dy, &d, &cov)
+        },
+    )
+}
+
+/// DRDID's `drdid_panel` (unweighted) on one cell: ΔY, the treatment indicator and the
+/// covariates (without intercept) of its n₁ units; returns the ATT and its influence
+/// function.
+fn drdid_panel(dy: &[f64], d: &[f64], cov: &[Vec<f64>]) -> StatsResult<(f64, Vec<f64>)> {
+    use nalgebra::{DMatrix, DVector};
+    let n = dy.len();
+    let k = cov.len() + 1;
+    let xm = DMatrix::from_fn(n, k, |i, j| if j == 0 { 1.0 } else { cov[j - 1][i] });
+    let treated: Vec<bool> = d.iter().map(|&v| v > 0.5).collect();
+    let names: Vec<String> = (0..cov.len()).map(|j| format!("covariate {j}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let cols: Vec<&[f64]> = cov.iter().map(Vec::as_slice).collect();
+    let ps = super::weighting::logit(&treated, &cols, &name_refs)?;
+    let ps_fit: Vec<f64> = ps.fitted.iter().map(|&p| p.min(1.0 - 1e-6)).collect();
+    let trim: Vec<f64> = (0..n)
+        .map(|i| f64::from(u8::from(treated[i] || ps_fit[i] < 0.995)))
+        .collect();
+    // Outcome regression among the comparison units.
+    let ctrl: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
+    let xc = DMatrix::from_fn(ctrl.len(), k, |r, j| xm[(ctrl[r], j)]);
+    let yc = DVector::from_iterator(ctrl.len(), ctrl.iter().map(|&i| dy[i]));
+    let beta = (xc.transpose() * &xc)
+        .cholesky()
+        .ok_or_else(|| {
+            StatsError::Invalid(
+                "the outcome regression among the comparison units is singular (a covariate constant or collinear among them)".into(),
+            )
+        })?
+        .solve(&(xc.transpose() * yc));
+    let out: Vec<f64> = (0..n).map(|i| (xm.row(i) * &beta)[0]).collect();
+    let nf = n as f64;
+    let mean = |v: &dyn Fn(usize) -> f64| (0..n).map(v).sum::<f64>() / nf;
+    let w1: Vec<f64> = (0..n).map(|i| trim[i] * d[i]).collect();
+    let w0: Vec<f64> = (0..n)
+        .map(|i| trim[i] * ps_fit[i] * (1.0 - d[i]) / (1.0 - ps_fit[i]))
+        .collect();
+    let r: Vec<f64> = (0..n).map(|i| dy[i] - out[i]).collect();
+    let (m1, m0) = (mean(&|i| w1[i]), mean(&|i| w0[i]));
+    let eta1 = mean(&|i| w1[i] * r[i]) / m1;
+    let eta0 = mean(&|i| w0[i] * r[i]) / m0;
+    // Asymptotic linear representations of the two models.
+    let xpx = DMatrix::from_fn(k, k, |a, b| {
+        (0..n)
+            .map(|i| (1.0 - d[i]) * xm[(i, a)] * xm[(i, b)])
+            .sum::<f64>()
+            / nf
+    });
+    let xpx_inv = xpx
+        .cholesky()
+        .ok_or_else(|| {
+            StatsError::Invalid("the covariates are collinear among the cell's units".into())
+        })?
+        .inverse();
+    let info = DMatrix::from_fn(k, k, |a, b| {
+        (0..n)
+            .map(|i| ps_fit[i] * (1.0 - ps_fit[i]) * xm[(i, a)] * xm[(i, b)])
+            .sum::<f64>()
+    });
+    let hess = info
+        .cholesky()
+        .ok_or_else(|| {
+            StatsError::Invalid("the covariates are collinear among the cell's units".into())
+        })?
+        .inverse()
+        * nf;
+    let col_mean = |f: &dyn Fn(usize) -> f64| {
+        DVector::from_fn(k, |j, _| {
+            (0..n).map(|i| f(i) * xm[(i, j)]).sum::<f64>() / nf
+        })
+    };
+    let mv1 = col_mean(&|i| w1[i]);
+    let mv2 = col_mean(&|i| w0[i] * (r[i] - eta0));
+    let mv3 = col_mean(&|i| w0[i]);
+    // a_wols = xpx_inv · M, a_ps = hess · M: the linear maps of each unit's scores.
+    let (a1, a2, a3) = (&xpx_inv * &mv1, &hess * &mv2, &xpx_inv * &mv3);
+    let inf: Vec<f64> = (0..n)
+        .map(|i| {
+            let xi = xm.row(i).transpose();
+            let wols = (1.0 - d[i]) * r[i];
+            let score_ps = d[i] - ps_fit[i];
+            let t = (w1[i] * r[i] - w1[i] * eta1 - wols * xi.dot(&a1)) / m1;
+            let c =
+                (w0[i] * r[i] - w0[i] * eta0 + score_ps * xi.dot(&a2) - wols * xi.dot(&a3)) / m0;
+            t - c
+        })
+        .collect();
+    Ok((eta1 - eta0, inf))
 }
 
 impl CsFit {

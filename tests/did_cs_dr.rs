@@ -158,3 +158,70 @@ fn no_covariates_is_the_unconditional_estimator_and_shifts_behave() {
     let err = cs_att_gt_dr(&y, &constant, &periods, &first, CsControl::Never, 0.95).unwrap_err();
     assert!(err.to_string().contains("constant"), "{err}");
 }
+
+fn run(extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root()
+        .join("tests/fixtures/data/mpdta.csv")
+        .display()
+        .to_string();
+    let mut args = vec![
+        "did",
+        &data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--estimator",
+        "cs",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    common::run_in(dir.path(), &args)
+}
+
+#[test]
+fn the_command_runs_the_doubly_robust_estimator_with_covariates() {
+    let res = run(&["--covariates", "lpop"]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/cs_dr_mpdta.json")).unwrap(),
+    )
+    .unwrap();
+    let simple = v["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["estimator"] == "cs_simple")
+        .unwrap();
+    assert_close(
+        "simple",
+        simple["estimate"].as_f64().unwrap(),
+        want["nevertreated"]["simple"]["att"].as_f64().unwrap(),
+    );
+    assert!(v["conventions"].as_array().unwrap().iter().any(|c| {
+        c.as_str()
+            .unwrap()
+            .contains("doubly robust with the covariates lpop")
+    }));
+    // A covariate that separates the cohorts from the comparison units: a clear error
+    // naming the column and what to do, non-zero exit.
+    let res = run(&["--covariates", "treat"]);
+    assert!(!res.status.success());
+    let msg = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        msg.contains("\"treat\"") && msg.contains("separation") && msg.contains("drop or coarsen"),
+        "{msg}"
+    );
+    assert!(!msg.contains("panicked"));
+}

@@ -294,7 +294,11 @@ fn stats_error(input: &PanelInput, e: crate::stats::StatsError) -> Error {
             .and_then(|k| input.unit_labels.get(k))
             .map_or(u.to_string(), |l| format!("\"{l}\""))
     };
-    let m = e.to_string();
+    let mut m = e.to_string();
+    // The doubly robust estimator names covariates by position, in quotes.
+    for (k, n) in input.covariate_names.iter().enumerate() {
+        m = m.replace(&format!("\"covariate {k}\""), &format!("\"{n}\""));
+    }
     let m = match m.strip_prefix("covariate ") {
         Some(rest) => {
             let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -317,6 +321,22 @@ fn stats_error(input: &PanelInput, e: crate::stats::StatsError) -> Error {
     Error::analysis(m)
 }
 
+/// Callaway & Sant'Anna's group-time effects: unconditional, or doubly robust when the
+/// panel has covariates.
+fn cs_fit(
+    panel: &Panel,
+    control: CsControl,
+    conf_level: f64,
+) -> crate::stats::StatsResult<did_cs::CsFit> {
+    if panel.covariates.is_empty() {
+        let (y, periods, first) = did_cs::wide_from_panel(panel)?;
+        did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)
+    } else {
+        let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
+        did_cs::cs_att_gt_dr(&y, &x, &periods, &first, control, conf_level)
+    }
+}
+
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
 /// cohort and among its comparison units; an aggregate is withheld when a cell in it is.
 fn cs_results(
@@ -325,8 +345,7 @@ fn cs_results(
     conf_level: f64,
     enough: &dyn Fn(f64) -> bool,
 ) -> crate::stats::StatsResult<CsResults> {
-    let (y, periods, first) = did_cs::wide_from_panel(panel)?;
-    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)?;
+    let fit = cs_fit(panel, control, conf_level)?;
     let cell_suppressed: Vec<bool> = fit
         .cells
         .iter()
@@ -489,8 +508,7 @@ pub fn run_cs_bootstrap(
     let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
     let panel = panel_of(input, &covs);
     let err = |e| stats_error(input, e);
-    let (y, periods, first) = did_cs::wide_from_panel(&panel).map_err(err)?;
-    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level).map_err(err)?;
+    let fit = cs_fit(&panel, control, conf_level).map_err(err)?;
     Ok(CsBands {
         cells: fit.bootstrap_cells(reps, seed).map_err(err)?,
         dynamic: fit.bootstrap_dynamic(reps, seed).map_err(err)?,

@@ -619,7 +619,12 @@ fn output(
             cl,
             cs.post_suppressed,
         ));
-        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+            if args.covariates.is_empty() {
+                "without covariates".to_string()
+            } else {
+                format!("doubly robust with the covariates {} taken from the base period (Sant'Anna & Zhao 2020, as R DRDID drdid_panel, did est_method = \"dr\": logit propensity score trimmed at 0.995 for comparison units, least-squares outcome regression among them)", args.covariates.join(", "))
+            },
             match args.control {
                 ControlArg::Never => "never-treated units",
                 ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",

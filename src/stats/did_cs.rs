@@ -581,14 +581,19 @@ impl CsFit {
 
 /// A balanced panel in wide form for [`cs_att_gt`]: (outcomes unit-major, periods,
 /// first treated per unit). Fails naming a unit code that lacks a period, or when there
-/// are weights or covariates (the unconditional, unweighted estimator only).
+/// are weights or covariates (see [`wide_with_covariates`] for these).
 pub type Wide = (Vec<f64>, Vec<i64>, Vec<Option<i64>>);
 
 /// The wide form of a long [`super::did::Panel`] (one row per unit and period).
 pub fn wide_from_panel(p: &super::did::Panel) -> StatsResult<Wide> {
-    if !matches!(p.weights, super::fe::FeWeights::None) || !p.covariates.is_empty() {
+    if !matches!(p.weights, super::fe::FeWeights::None) {
         return Err(StatsError::Invalid(
-            "Callaway-Sant'Anna is available without weights and covariates only (unconditional); leave out --weights, --events/--trials and --covariates for it".into(),
+            "Callaway-Sant'Anna is available without weights only; leave out --weights and --events/--trials for it".into(),
+        ));
+    }
+    if !p.covariates.is_empty() {
+        return Err(StatsError::Invalid(
+            "covariates need the doubly robust estimator: use wide_with_covariates and cs_att_gt_dr".into(),
         ));
     }
     let mut periods: Vec<i64> = p.period.to_vec();
@@ -750,4 +755,25 @@ impl CsFit {
         let psi: Vec<&[f64]> = parts.iter().map(|p| p.2.as_slice()).collect();
         multiplier_bootstrap(&psi, reps, seed, self.conf_level)
     }
+}
+
+/// The wide form of a long panel with its covariates (for [`cs_att_gt_dr`]): the
+/// outcomes, periods and first treated periods as [`wide_from_panel`], and per covariate
+/// its values unit-major (`x[j][u * periods.len() + k]`). Fails when there are weights.
+pub fn wide_with_covariates(p: &super::did::Panel) -> StatsResult<(Wide, Vec<Vec<f64>>)> {
+    let plain = super::did::Panel {
+        covariates: &[],
+        ..*p
+    };
+    let (y, periods, first) = wide_from_panel(&plain)?;
+    let nt = periods.len();
+    let mut x = vec![vec![f64::NAN; y.len()]; p.covariates.len()];
+    for i in 0..p.y.len() {
+        let k = periods.binary_search(&p.period[i]).unwrap_or(0);
+        let at = p.unit[i] as usize * nt + k;
+        for (xj, c) in x.iter_mut().zip(p.covariates) {
+            xj[at] = c[i];
+        }
+    }
+    Ok(((y, periods, first), x))
 }

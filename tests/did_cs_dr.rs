@@ -5,7 +5,9 @@
 //! simple and dynamic aggregations, never-treated and not-yet-treated controls.
 
 use serde_json::Value;
-use via_eval::stats::did_cs::{CsControl, CsFit, cs_att_gt, cs_att_gt_dr};
+use via_eval::stats::did_cs::{
+    CsBase, CsControl, CsFit, cs_att_gt, cs_att_gt_base, cs_att_gt_dr, cs_att_gt_dr_base,
+};
 
 mod common;
 use common::{assert_close, root};
@@ -58,11 +60,15 @@ fn check(case: &str, fit: &CsFit, want: &Value) -> f64 {
             c.inference.estimate,
             cells["att"][j].as_f64().unwrap(),
         );
-        assert_close(
-            &format!("{what} SE"),
-            c.inference.std_error,
-            cells["std_error"][j].as_f64().unwrap(),
-        );
+        match cells["std_error"][j].as_f64() {
+            Some(se) => assert_close(&format!("{what} SE"), c.inference.std_error, se),
+            // The universal base period's reference cell: 0 without an SE.
+            None => assert!(
+                c.time == c.group - 1
+                    && c.inference.estimate == 0.0
+                    && c.inference.std_error == 0.0
+            ),
+        }
     }
     let s = fit.simple().unwrap().inference;
     assert_close(
@@ -94,11 +100,14 @@ fn check(case: &str, fit: &CsFit, want: &Value) -> f64 {
             e.inference.estimate,
             d["att_e"][j].as_f64().unwrap(),
         );
-        assert_close(
-            &format!("{case} e={:?} SE", e.event_time),
-            e.inference.std_error,
-            d["std_error_e"][j].as_f64().unwrap(),
-        );
+        match d["std_error_e"][j].as_f64() {
+            Some(se) => assert_close(
+                &format!("{case} e={:?} SE", e.event_time),
+                e.inference.std_error,
+                se,
+            ),
+            None => assert!(e.event_time == Some(-1) && e.inference.std_error == 0.0),
+        }
     }
     worst
 }
@@ -119,6 +128,39 @@ fn doubly_robust_matches_csdid() {
         let worst = check(case, &fit, &want[case]);
         println!("{case}: largest relative difference {worst:.2e}");
     }
+}
+
+#[test]
+fn the_universal_base_period_matches_csdid() {
+    let (y, lpop, periods, first) = wide();
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/reference/cs_dr_mpdta.json")).unwrap(),
+    )
+    .unwrap();
+    let fit = cs_att_gt_base(
+        &y,
+        &periods,
+        &first,
+        CsControl::Never,
+        CsBase::Universal,
+        0.95,
+    )
+    .unwrap();
+    assert_eq!(fit.cells.len(), 15);
+    let worst = check("universal", &fit, &want["universal"]);
+    let x = vec![lpop];
+    let fit = cs_att_gt_dr_base(
+        &y,
+        &x,
+        &periods,
+        &first,
+        CsControl::Never,
+        CsBase::Universal,
+        0.95,
+    )
+    .unwrap();
+    let worst = worst.max(check("universal_dr", &fit, &want["universal_dr"]));
+    println!("universal: largest relative difference {worst:.2e}");
 }
 
 #[test]
@@ -224,4 +266,39 @@ fn the_command_runs_the_doubly_robust_estimator_with_covariates() {
         "{msg}"
     );
     assert!(!msg.contains("panicked"));
+}
+
+#[test]
+fn the_command_takes_the_universal_base_period() {
+    let res = run(&["--base-period", "universal"]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let v: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let rows = v["estimates"].as_array().unwrap();
+    let cells: Vec<&Value> = rows
+        .iter()
+        .filter(|e| e["estimator"] == "cs_att_gt")
+        .collect();
+    assert_eq!(cells.len(), 15);
+    // The reference cells (t = g - 1): 0, no SE, no interval, not withheld.
+    let refs: Vec<&&Value> = cells
+        .iter()
+        .filter(|c| c["time"].as_i64().unwrap() == c["group"].as_i64().unwrap() - 1)
+        .collect();
+    assert_eq!(refs.len(), 3);
+    for r in refs {
+        assert_eq!(r["estimate"].as_f64(), Some(0.0));
+        assert!(r["std_error"].is_null() && r["ci_low"].is_null() && r["p_value"].is_null());
+        assert_eq!(r["suppressed"], false);
+    }
+    assert!(
+        v["conventions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("universal base period"))
+    );
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::disclosure::Privacy;
 use crate::error::{Error, Result};
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
-use crate::stats::did_cs::{self, AttGt, CsAggregate, CsBootstrap, CsControl};
+use crate::stats::did_cs::{self, AttGt, CsAggregate, CsBase, CsBootstrap, CsControl};
 use crate::stats::did_sa::{self, SaControl, SaResult};
 use crate::stats::fe::FeWeights;
 
@@ -121,13 +121,26 @@ pub struct DidResults {
     pub notes: Vec<String>,
 }
 
-/// Run the chosen estimators on `input`.
+/// Run the chosen estimators on `input` (Callaway & Sant'Anna with the varying base
+/// period).
 pub fn run_did(
     input: &PanelInput,
     which: Which,
     events: EventSettings,
     opts: &DidOptions,
     privacy: Privacy,
+) -> Result<DidResults> {
+    run_did_with(input, which, events, opts, privacy, CsBase::Varying)
+}
+
+/// [`run_did`] with Callaway & Sant'Anna's base period chosen by `cs_base`.
+pub fn run_did_with(
+    input: &PanelInput,
+    which: Which,
+    events: EventSettings,
+    opts: &DidOptions,
+    privacy: Privacy,
+    cs_base: CsBase,
 ) -> Result<DidResults> {
     let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
     let weights = match (&input.weights, input.frequency) {
@@ -215,7 +228,7 @@ pub fn run_did(
         }
     }
     let cs = if which.cs {
-        match cs_results(&panel, which.cs_control, opts.conf_level, &enough) {
+        match cs_results(&panel, which.cs_control, cs_base, opts.conf_level, &enough) {
             Ok(r) => Some(r),
             Err(e) if !which.cs_required => {
                 notes.push(format!(
@@ -326,15 +339,11 @@ fn stats_error(input: &PanelInput, e: crate::stats::StatsError) -> Error {
 fn cs_fit(
     panel: &Panel,
     control: CsControl,
+    base: CsBase,
     conf_level: f64,
 ) -> crate::stats::StatsResult<did_cs::CsFit> {
-    if panel.covariates.is_empty() {
-        let (y, periods, first) = did_cs::wide_from_panel(panel)?;
-        did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)
-    } else {
-        let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
-        did_cs::cs_att_gt_dr(&y, &x, &periods, &first, control, conf_level)
-    }
+    let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
+    did_cs::cs_att_gt_dr_base(&y, &x, &periods, &first, control, base, conf_level)
 }
 
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
@@ -342,10 +351,11 @@ fn cs_fit(
 fn cs_results(
     panel: &Panel,
     control: CsControl,
+    base: CsBase,
     conf_level: f64,
     enough: &dyn Fn(f64) -> bool,
 ) -> crate::stats::StatsResult<CsResults> {
-    let fit = cs_fit(panel, control, conf_level)?;
+    let fit = cs_fit(panel, control, base, conf_level)?;
     let cell_suppressed: Vec<bool> = fit
         .cells
         .iter()
@@ -501,6 +511,7 @@ pub struct CsBands {
 pub fn run_cs_bootstrap(
     input: &PanelInput,
     control: CsControl,
+    base: CsBase,
     reps: u64,
     seed: u64,
     conf_level: f64,
@@ -508,7 +519,7 @@ pub fn run_cs_bootstrap(
     let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
     let panel = panel_of(input, &covs);
     let err = |e| stats_error(input, e);
-    let fit = cs_fit(&panel, control, conf_level).map_err(err)?;
+    let fit = cs_fit(&panel, control, base, conf_level).map_err(err)?;
     Ok(CsBands {
         cells: fit.bootstrap_cells(reps, seed).map_err(err)?,
         dynamic: fit.bootstrap_dynamic(reps, seed).map_err(err)?,

@@ -60,6 +60,15 @@ pub enum ControlArg {
     NotYet,
 }
 
+/// `--base-period`: the base period of Callaway & Sant'Anna's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaseArg {
+    /// Before the start t against t-1, from the start on t against g-1 (R did's default).
+    Varying,
+    /// Every cell t against g-1 (the cell g-1 is the reference, 0).
+    Universal,
+}
+
 /// `--small-sample`: which fixed effects count in the CR1 small-sample factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SmallSampleArg {
@@ -124,6 +133,9 @@ pub struct DidArgs {
     /// with the never treated).
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "never")]
     pub control: ControlArg,
+    /// Callaway & Sant'Anna: the base period of each group-time cell.
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "varying")]
+    pub base_period: BaseArg,
     /// Event study: the reference period relative to the first treated period.
     #[arg(long, help_heading = super::ANALYSIS, default_value_t = -1, allow_hyphen_values = true)]
     pub reference: i64,
@@ -371,7 +383,11 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         seed: args.analysis.seed,
         ..DidOptions::default()
     };
-    let mut res = adid::run_did(
+    let cs_base = match args.base_period {
+        BaseArg::Varying => crate::stats::did_cs::CsBase::Varying,
+        BaseArg::Universal => crate::stats::did_cs::CsBase::Universal,
+    };
+    let mut res = adid::run_did_with(
         &input,
         which,
         EventSettings {
@@ -380,6 +396,7 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         },
         &opts,
         privacy,
+        cs_base,
     )?;
     let sa = match args.estimator {
         EstimatorArg::Sa => Some(adid::run_sun_abraham(
@@ -402,6 +419,7 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         (Some(b), Some(_)) => Some(adid::run_cs_bootstrap(
             &input,
             which.cs_control,
+            cs_base,
             b,
             args.analysis.seed,
             opts.conf_level,
@@ -530,6 +548,11 @@ fn output(
             );
             r.group = Some(c.group);
             r.time = Some(c.time);
+            if c.time == c.base {
+                // The universal base period's reference cell: 0 by construction, no SE.
+                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                    (None, None, None, None, None);
+            }
             estimates.push(r);
         }
         estimates.push(row(
@@ -544,6 +567,24 @@ fn output(
             cs.simple_suppressed,
         ));
         for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+            if d.inference.std_error == 0.0 && d.inference.estimate == 0.0 {
+                // The universal base period's reference event time (-1).
+                let mut r = row(
+                    "cs_dynamic",
+                    d.event_time,
+                    false,
+                    inf,
+                    "normal",
+                    "none",
+                    &d.inference,
+                    cl,
+                    s,
+                );
+                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                    (None, None, None, None, None);
+                estimates.push(r);
+                continue;
+            }
             estimates.push(row(
                 "cs_dynamic",
                 d.event_time,
@@ -619,7 +660,7 @@ fn output(
             cl,
             cs.post_suppressed,
         ));
-        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, {}, analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
             if args.covariates.is_empty() {
                 "without covariates".to_string()
             } else {
@@ -628,6 +669,10 @@ fn output(
             match args.control {
                 ControlArg::Never => "never-treated units",
                 ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
+            },
+            match args.base_period {
+                BaseArg::Varying => "varying base period (t vs t-1 before the start, t vs g-1 after)",
+                BaseArg::Universal => "universal base period (every t vs g-1; the cell t = g-1 is the reference, 0 without SE)",
             }
         ));
     }
@@ -732,8 +777,14 @@ fn add_bands(out: &mut DidOutput, b: &adid::CsBands) {
     ));
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or("suppressed".into(), fmt_value)
+/// A number of the table; a missing one says whether it is withheld or not estimable
+/// (the reference cell of the universal base period).
+fn opt(v: Option<f64>, suppressed: bool) -> String {
+    match v {
+        Some(x) => fmt_value(x),
+        None if suppressed => "suppressed".into(),
+        None => "–".into(),
+    }
 }
 
 /// The plain-text table.
@@ -763,14 +814,19 @@ pub fn table(out: &DidOutput) -> String {
                 _ => String::new(),
             },
             e.se_type.clone(),
-            opt(e.estimate),
-            opt(e.std_error),
+            opt(e.estimate, e.suppressed),
+            opt(e.std_error, e.suppressed),
             match (e.ci_low, e.ci_high) {
                 (Some(a), Some(b)) => format!("[{}, {}]", fmt_value(a), fmt_value(b)),
-                _ => "suppressed".into(),
+                _ if e.suppressed => "suppressed".into(),
+                _ => "–".into(),
             },
             e.df.map_or("–".into(), |d| format!("{d:.1}")),
-            e.p_value.map_or("suppressed".into(), fmt_p),
+            match e.p_value {
+                Some(p) => fmt_p(p),
+                None if e.suppressed => "suppressed".into(),
+                None => "–".into(),
+            },
         ]);
         if let (Some(se), Some(lo), Some(hi)) = (e.bootstrap_se, e.band_low, e.band_high) {
             rows.push(vec![
@@ -1047,7 +1103,8 @@ pub fn group_time_chart(out: &DidOutput, lang: Lang) -> Option<GroupTimeChart> {
             group: g,
             points: cells
                 .iter()
-                .filter(|e| e.group == Some(g))
+                // Not the universal base period's reference cell (0, no interval).
+                .filter(|e| e.group == Some(g) && (e.suppressed || e.std_error.is_some()))
                 .map(|e| GroupTimePoint {
                     time: e.time.unwrap_or(g),
                     estimate: e.estimate.unwrap_or(f64::NAN),

@@ -41,6 +41,20 @@ pub enum CsControl {
     NotYet,
 }
 
+/// The base period of each cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CsBase {
+    /// R did's default: a pre-period cell compares t with t − 1, a post-period cell
+    /// with g − 1.
+    #[default]
+    Varying,
+    /// Every cell compares t with g − 1 (R did `base_period = "universal"`); the cell
+    /// (g, g − 1) is the reference, reported as 0 with no standard error, and cells
+    /// start in the first period.
+    Universal,
+}
+
 /// One group-time effect.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AttGt {
@@ -85,11 +99,31 @@ pub fn cs_att_gt(
     control: CsControl,
     conf_level: f64,
 ) -> StatsResult<CsFit> {
+    cs_att_gt_base(
+        y,
+        periods,
+        first_treated,
+        control,
+        CsBase::Varying,
+        conf_level,
+    )
+}
+
+/// [`cs_att_gt`] with the base period chosen by `base`.
+pub fn cs_att_gt_base(
+    y: &[f64],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    base: CsBase,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
     fit_cells(
         y,
         periods,
         first_treated,
         control,
+        base,
         conf_level,
         &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, _b: usize| {
             let (ng, nc) = (members.len() as f64, controls.len() as f64);
@@ -120,6 +154,7 @@ fn fit_cells(
     periods: &[i64],
     first_treated: &[Option<i64>],
     control: CsControl,
+    base: CsBase,
     conf_level: f64,
     est: CellEstimator,
 ) -> StatsResult<CsFit> {
@@ -169,8 +204,15 @@ fn fit_cells(
     let mut influence = Vec::new();
     for &g in &groups {
         let members: Vec<usize> = (0..n).filter(|&u| unit_group[u] == Some(g)).collect();
-        for &t in &periods[1..] {
-            let b = if t < g { t - 1 } else { g - 1 };
+        let times = match base {
+            CsBase::Varying => &periods[1..],
+            CsBase::Universal => periods,
+        };
+        for &t in times {
+            let b = match base {
+                CsBase::Varying if t < g => t - 1,
+                _ => g - 1,
+            };
             let controls: Vec<usize> = match control {
                 CsControl::Never => never.clone(),
                 CsControl::NotYet => (0..n)
@@ -190,6 +232,19 @@ fn fit_cells(
                         ""
                     }
                 )));
+            }
+            if t == b {
+                // The universal base period's reference cell: 0 by construction.
+                cells.push(AttGt {
+                    group: g,
+                    time: t,
+                    base: b,
+                    inference: Inference::wald(0.0, 0.0, None, conf_level),
+                    n_group: members.len(),
+                    n_control: controls.len(),
+                });
+                influence.push(vec![0.0; n]);
+                continue;
             }
             let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
             let (att, inf) = est(&members, &controls, &dy, col(b)).map_err(|e| match e {
@@ -250,9 +305,30 @@ pub fn cs_att_gt_dr(
     control: CsControl,
     conf_level: f64,
 ) -> StatsResult<CsFit> {
+    cs_att_gt_dr_base(
+        y,
+        x,
+        periods,
+        first_treated,
+        control,
+        CsBase::Varying,
+        conf_level,
+    )
+}
+
+/// [`cs_att_gt_dr`] with the base period chosen by `base`.
+pub fn cs_att_gt_dr_base(
+    y: &[f64],
+    x: &[Vec<f64>],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    base: CsBase,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
     let nt = periods.len();
     if x.is_empty() {
-        return cs_att_gt(y, periods, first_treated, control, conf_level);
+        return cs_att_gt_base(y, periods, first_treated, control, base, conf_level);
     }
     if x.iter()
         .any(|c| c.len() != y.len() || c.iter().any(|v| !v.is_finite()))
@@ -266,6 +342,7 @@ pub fn cs_att_gt_dr(
         periods,
         first_treated,
         control,
+        base,
         conf_level,
         &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, b: usize| {
             let units: Vec<usize> = members.iter().chain(controls).copied().collect();

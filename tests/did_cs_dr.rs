@@ -30,7 +30,7 @@ fn wide() -> (Vec<f64>, Vec<f64>, Vec<i64>, Vec<Option<i64>>) {
         .collect();
     rows.sort_by(|a, b| (a[cu], a[cy]).partial_cmp(&(b[cu], b[cy])).unwrap());
     let periods: Vec<i64> = (2003..=2007).collect();
-    assert!(rows.len() % periods.len() == 0);
+    assert!(rows.len().is_multiple_of(periods.len()));
     let first = rows
         .chunks(periods.len())
         .map(|c| Some(c[0][cg] as i64).filter(|&g| g > 0))

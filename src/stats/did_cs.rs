@@ -448,6 +448,9 @@ fn drdid_panel(dy: &[f64], d: &[f64], cov: &[Vec<f64>]) -> StatsResult<(f64, Vec
     Ok((eta1 - eta0, inf))
 }
 
+/// An event-time effect with its influence function: (e, estimate, ψ).
+type EventPart = (i64, f64, Vec<f64>);
+
 impl CsFit {
     /// Cohort share P(G = g) over all n units.
     fn share(&self, g: i64) -> f64 {
@@ -621,7 +624,7 @@ impl CsFit {
 
     /// The event-time effects with their influence functions (e, estimate, ψ), and the
     /// overall effect.
-    fn dynamic_parts(&self) -> StatsResult<(Vec<(i64, f64, Vec<f64>)>, CsAggregate)> {
+    fn dynamic_parts(&self) -> StatsResult<(Vec<EventPart>, CsAggregate)> {
         let mut es: Vec<i64> = self.cells.iter().map(|c| c.time - c.group).collect();
         es.sort_unstable();
         es.dedup();

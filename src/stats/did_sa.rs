@@ -128,7 +128,7 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
         _ => false,
     };
     let keep: Vec<usize> = (0..p.y.len())
-        .filter(|&i| p.period[i] <= end && !cohort(i).is_some_and(|g| g <= t_first))
+        .filter(|&i| p.period[i] <= end && cohort(i).is_none_or(|g| g > t_first))
         .collect();
     // Cells (g, e) of the treated cohorts in the sample.
     let mut cells: Vec<(i64, i64)> = keep
@@ -183,11 +183,11 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
     let mut cols = vec![vec![0.0; keep.len()]; cells.len()];
     let mut weight = vec![0.0; cells.len()];
     for (r, &i) in keep.iter().enumerate() {
-        if let Some(g) = cohort(i).filter(|&g| !is_control(Some(g))) {
-            if let Ok(k) = cells.binary_search(&(g, p.period[i] - g)) {
-                cols[k][r] = 1.0;
-                weight[k] += w.as_ref().map_or(1.0, |w| w[r]);
-            }
+        if let Some(g) = cohort(i).filter(|&g| !is_control(Some(g)))
+            && let Ok(k) = cells.binary_search(&(g, p.period[i] - g))
+        {
+            cols[k][r] = 1.0;
+            weight[k] += w.as_ref().map_or(1.0, |w| w[r]);
         }
     }
     let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();

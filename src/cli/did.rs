@@ -1,6 +1,8 @@
 //! `via-eval did DATA`: difference-in-differences on a long panel (one row per unit and
-//! period): the static two-way fixed effects estimate and the event study with its
-//! pre-trend test, with charts (event-study plot; outcome means by cohort over time).
+//! period): the static two-way fixed effects estimate, the event study with its
+//! pre-trend test, Callaway & Sant'Anna (with a multiplier-bootstrap band on request)
+//! and Sun & Abraham, with charts (event-study plot; outcome means by cohort over time;
+//! group-time effects per cohort).
 //!
 //! The numbers come from [`crate::stats::did`] through [`crate::analysis::did`], which
 //! also applies disclosure control; the panel is read and checked by
@@ -43,7 +45,7 @@ pub enum EstimatorArg {
     Twfe,
     /// Event study with relative-period indicators.
     EventStudy,
-    /// Callaway & Sant'Anna group-time effects (unconditional, never-treated controls).
+    /// Callaway & Sant'Anna group-time effects (doubly robust with --covariates).
     Cs,
     /// Sun & Abraham interaction-weighted event study and its overall ATT.
     Sa,

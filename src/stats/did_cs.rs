@@ -1,16 +1,18 @@
 //! Callaway & Sant'Anna (2021), "Difference-in-differences with multiple time
 //! periods", *J. Econometrics* 225(2), 200-230: group-time average treatment effects
-//! ATT(g,t) and their aggregations, unconditional (no covariates), never-treated or
-//! not-yet-treated units as the comparison group ([`CsControl`]), balanced panel, analytic influence-function standard
-//! errors. Conventions as R `did` (`att_gt` + `aggte`, `bstrap = FALSE`) and its Python
-//! port csdid 0.4.3, which the reference fixture comes from:
+//! ATT(g,t) and their aggregations, unconditional ([`cs_att_gt`]) or doubly robust with
+//! covariates ([`cs_att_gt_dr`], Sant'Anna & Zhao 2020), never-treated or
+//! not-yet-treated units as the comparison group ([`CsControl`]), the varying or the
+//! universal base period ([`CsBase`]), balanced panel, analytic influence-function
+//! standard errors. Conventions as R `did` (`att_gt` + `aggte`, `bstrap = FALSE`) and its
+//! Python port csdid 0.4.3, which the reference fixtures come from:
 //!
 //! - cohorts g: the first treated periods after the first period (units treated from the
 //!   first period on are left out, as R did; units first treated after the last period
 //!   count as never treated);
 //! - varying base period (the packages' default): a cell with t < g compares t with
 //!   t − 1, a cell with t ≥ g compares t with g − 1; cells for every period but the
-//!   first;
+//!   first (universal: every cell compares t with g − 1, cells for every period);
 //! - ATT(g,t) = mean_{G=g}(Y_t − Y_b) − mean_{never}(Y_t − Y_b); its influence function
 //!   on the n units, zero outside the cohort and the never treated, is
 //!   (n/n_gc)·[1(G=g)(ΔY − μ_g)/p − 1(never)(ΔY − μ_c)/(1 − p)] with n_gc the units in

@@ -309,12 +309,22 @@ fn bad_panels_get_clear_errors() {
     let (res, msg) = run_csv(&csv, &["--first-treated", "g"]);
     assert_error(&res, &msg, &["gap", "between 3 and 6"]);
 
-    // A missing column, and estimators not yet available.
+    // A missing column, and Sun & Abraham with a reference period no cohort has.
     let csv = panel(30, 15, |_, _| "3".into());
     let (res, msg) = run_csv(&csv, &["--first-treated", "start"]);
     assert_error(&res, &msg, &["start"]);
-    let (res, msg) = run_csv(&csv, &["--first-treated", "g", "--estimator", "sa"]);
-    assert_error(&res, &msg, &["Sun & Abraham", "not yet available"]);
+    let (res, msg) = run_csv(
+        &csv,
+        &[
+            "--first-treated",
+            "g",
+            "--estimator",
+            "sa",
+            "--reference",
+            "-7",
+        ],
+    );
+    assert_error(&res, &msg, &["Sun & Abraham", "reference period -7"]);
     // Callaway-Sant'Anna asked for by name on an unbalanced panel: a clear error.
     let unbalanced: String = csv
         .lines()

@@ -18,7 +18,8 @@ use serde::Serialize;
 use super::disclosure::Privacy;
 use crate::error::{Error, Result};
 use crate::stats::did::{self, DidOptions, EventStudyResult, Panel, TwfeResult, WaldTest};
-use crate::stats::did_cs::{self, AttGt, CsAggregate, CsControl};
+use crate::stats::did_cs::{self, AttGt, CsAggregate, CsBase, CsBootstrap, CsControl};
+use crate::stats::did_sa::{self, SaControl, SaResult};
 use crate::stats::fe::FeWeights;
 
 /// The prepared panel (built by [`crate::prepare::panel`]): plain vectors for [`crate::stats::did::Panel`].
@@ -120,13 +121,26 @@ pub struct DidResults {
     pub notes: Vec<String>,
 }
 
-/// Run the chosen estimators on `input`.
+/// Run the chosen estimators on `input` (Callaway & Sant'Anna with the varying base
+/// period).
 pub fn run_did(
     input: &PanelInput,
     which: Which,
     events: EventSettings,
     opts: &DidOptions,
     privacy: Privacy,
+) -> Result<DidResults> {
+    run_did_with(input, which, events, opts, privacy, CsBase::Varying)
+}
+
+/// [`run_did`] with Callaway & Sant'Anna's base period chosen by `cs_base`.
+pub fn run_did_with(
+    input: &PanelInput,
+    which: Which,
+    events: EventSettings,
+    opts: &DidOptions,
+    privacy: Privacy,
+    cs_base: CsBase,
 ) -> Result<DidResults> {
     let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
     let weights = match (&input.weights, input.frequency) {
@@ -143,36 +157,7 @@ pub fn run_did(
         covariates: &covs,
         weights,
     };
-    let name = |u: &str| -> String {
-        // Messages from stats name unit codes; give the label.
-        u.parse::<usize>()
-            .ok()
-            .and_then(|k| input.unit_labels.get(k))
-            .map_or(u.to_string(), |l| format!("\"{l}\""))
-    };
-    let stats_err = |e: crate::stats::StatsError| {
-        let m = e.to_string();
-        let m = match m.strip_prefix("covariate ") {
-            Some(rest) => {
-                let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                let name = k
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|k| input.covariate_names.get(k))
-                    .map_or(k.to_string(), |n| format!("\"{n}\""));
-                format!("covariate {name} {tail}")
-            }
-            None => m,
-        };
-        let m = match m.strip_prefix("unit ") {
-            Some(rest) => {
-                let (code, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                format!("unit {} {tail}", name(code))
-            }
-            None => m,
-        };
-        Error::analysis(m)
-    };
+    let stats_err = |e: crate::stats::StatsError| stats_error(input, e);
     did::check_panel(&panel).map_err(stats_err)?;
     let threshold = match privacy {
         Privacy::Control(t) => Some(t.get() as f64),
@@ -243,7 +228,7 @@ pub fn run_did(
         }
     }
     let cs = if which.cs {
-        match cs_results(&panel, which.cs_control, opts.conf_level, &enough) {
+        match cs_results(&panel, which.cs_control, cs_base, opts.conf_level, &enough) {
             Ok(r) => Some(r),
             Err(e) if !which.cs_required => {
                 notes.push(format!(
@@ -312,16 +297,65 @@ pub fn run_did(
     })
 }
 
+/// A stats error as an analysis error, with unit codes and covariate numbers replaced by
+/// their labels and column names.
+fn stats_error(input: &PanelInput, e: crate::stats::StatsError) -> Error {
+    let name = |u: &str| -> String {
+        // Messages from stats name unit codes; give the label.
+        u.parse::<usize>()
+            .ok()
+            .and_then(|k| input.unit_labels.get(k))
+            .map_or(u.to_string(), |l| format!("\"{l}\""))
+    };
+    let mut m = e.to_string();
+    // The doubly robust estimator names covariates by position, in quotes.
+    for (k, n) in input.covariate_names.iter().enumerate() {
+        m = m.replace(&format!("\"covariate {k}\""), &format!("\"{n}\""));
+    }
+    let m = match m.strip_prefix("covariate ") {
+        Some(rest) => {
+            let (k, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            let name = k
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| input.covariate_names.get(k))
+                .map_or(k.to_string(), |n| format!("\"{n}\""));
+            format!("covariate {name} {tail}")
+        }
+        None => m,
+    };
+    let m = match m.strip_prefix("unit ") {
+        Some(rest) => {
+            let (code, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            format!("unit {} {tail}", name(code))
+        }
+        None => m,
+    };
+    Error::analysis(m)
+}
+
+/// Callaway & Sant'Anna's group-time effects: unconditional, or doubly robust when the
+/// panel has covariates.
+fn cs_fit(
+    panel: &Panel,
+    control: CsControl,
+    base: CsBase,
+    conf_level: f64,
+) -> crate::stats::StatsResult<did_cs::CsFit> {
+    let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
+    did_cs::cs_att_gt_dr_base(&y, &x, &periods, &first, control, base, conf_level)
+}
+
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its
 /// cohort and among its comparison units; an aggregate is withheld when a cell in it is.
 fn cs_results(
     panel: &Panel,
     control: CsControl,
+    base: CsBase,
     conf_level: f64,
     enough: &dyn Fn(f64) -> bool,
 ) -> crate::stats::StatsResult<CsResults> {
-    let (y, periods, first) = did_cs::wide_from_panel(panel)?;
-    let fit = did_cs::cs_att_gt(&y, &periods, &first, control, conf_level)?;
+    let fit = cs_fit(panel, control, base, conf_level)?;
     let cell_suppressed: Vec<bool> = fit
         .cells
         .iter()
@@ -374,5 +408,120 @@ fn cs_results(
         dynamic,
         dynamic_suppressed,
         dynamic_overall,
+    })
+}
+
+/// Sun & Abraham results with their disclosure flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaResults {
+    pub fit: SaResult,
+    /// Per event-time effect of `fit.event`, whether it is withheld.
+    pub event_suppressed: Vec<bool>,
+    /// Whether the overall ATT is withheld (when a post-period effect is).
+    pub att_suppressed: bool,
+}
+
+/// The panel of `input` for the estimators (covariate slices in `covs`).
+fn panel_of<'a>(input: &'a PanelInput, covs: &'a [&'a [f64]]) -> Panel<'a> {
+    Panel {
+        y: &input.y,
+        unit: &input.unit,
+        period: &input.period,
+        first_treated: &input.first_treated,
+        cluster: &input.cluster,
+        covariates: covs,
+        weights: match (&input.weights, input.frequency) {
+            (Some(w), true) => FeWeights::Frequency(w),
+            (Some(w), false) => FeWeights::Analytic(w),
+            (None, _) => FeWeights::None,
+        },
+    }
+}
+
+/// Sun & Abraham's interaction-weighted event study ([`crate::stats::did_sa`]) with
+/// disclosure control: an event-time effect needs `threshold` persons in the treated
+/// rows at its relative period (comparison cohort left out) and in the comparison
+/// cohort's rows of every period in the sample; the overall ATT is withheld when a
+/// post-period effect is.
+pub fn run_sun_abraham(
+    input: &PanelInput,
+    reference: i64,
+    opts: &DidOptions,
+    privacy: Privacy,
+) -> Result<SaResults> {
+    let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
+    let panel = panel_of(input, &covs);
+    let fit = did_sa::sun_abraham(&panel, reference, opts).map_err(|e| stats_error(input, e))?;
+    let threshold = match privacy {
+        Privacy::Control(t) => Some(t.get() as f64),
+        Privacy::Off => None,
+    };
+    let enough = |p: f64| threshold.is_none_or(|t| p >= t);
+    let t_first = input.period.iter().copied().min().unwrap_or(0);
+    let t_last = input.period.iter().copied().max().unwrap_or(0);
+    let mut by_event: std::collections::BTreeMap<i64, f64> = Default::default();
+    let mut control: std::collections::BTreeMap<i64, f64> = Default::default();
+    for i in 0..input.y.len() {
+        let t = input.period[i];
+        if t > fit.last_period {
+            continue;
+        }
+        let g = input.first_treated[i].filter(|&g| g <= t_last);
+        let is_control = match (fit.control, g) {
+            (SaControl::Never, None) => true,
+            (SaControl::LastTreated(l), Some(g)) => g == l,
+            _ => false,
+        };
+        if is_control {
+            *control.entry(t).or_default() += input.persons[i];
+        } else if let Some(g) = g.filter(|&g| g > t_first) {
+            *by_event.entry(t - g).or_default() += input.persons[i];
+        }
+    }
+    let control_ok = control.values().all(|&p| enough(p));
+    let event_suppressed: Vec<bool> = fit
+        .event
+        .iter()
+        .map(|e| !(control_ok && enough(by_event.get(&e.event_time).copied().unwrap_or(0.0))))
+        .collect();
+    let att_suppressed = fit
+        .event
+        .iter()
+        .zip(&event_suppressed)
+        .any(|(e, &s)| s && e.event_time >= 0);
+    Ok(SaResults {
+        fit,
+        event_suppressed,
+        att_suppressed,
+    })
+}
+
+/// The multiplier bootstrap of Callaway & Sant'Anna: over the ATT(g,t) cells and over
+/// the event-time effects (`cs_dynamic`), in the order of [`CsResults`]' `cells` and
+/// `dynamic`. Disclosure control is the caller's: a withheld cell or effect withholds
+/// its bootstrap numbers too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsBands {
+    pub cells: CsBootstrap,
+    pub dynamic: CsBootstrap,
+}
+
+/// Run the multiplier bootstrap ([`crate::stats::did_cs::multiplier_bootstrap`]) with
+/// `reps` draws seeded by `seed`.
+pub fn run_cs_bootstrap(
+    input: &PanelInput,
+    control: CsControl,
+    base: CsBase,
+    reps: u64,
+    seed: u64,
+    conf_level: f64,
+) -> Result<CsBands> {
+    let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
+    let panel = panel_of(input, &covs);
+    let err = |e| stats_error(input, e);
+    let fit = cs_fit(&panel, control, base, conf_level).map_err(err)?;
+    Ok(CsBands {
+        cells: fit.bootstrap_cells(reps, seed).map_err(err)?,
+        dynamic: fit.bootstrap_dynamic(reps, seed).map_err(err)?,
     })
 }

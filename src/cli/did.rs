@@ -1,6 +1,8 @@
 //! `via-eval did DATA`: difference-in-differences on a long panel (one row per unit and
-//! period): the static two-way fixed effects estimate and the event study with its
-//! pre-trend test, with charts (event-study plot; outcome means by cohort over time).
+//! period): the static two-way fixed effects estimate, the event study with its
+//! pre-trend test, Callaway & Sant'Anna (with a multiplier-bootstrap band on request)
+//! and Sun & Abraham, with charts (event-study plot; outcome means by cohort over time;
+//! group-time effects per cohort).
 //!
 //! The numbers come from [`crate::stats::did`] through [`crate::analysis::did`], which
 //! also applies disclosure control; the panel is read and checked by
@@ -16,11 +18,15 @@ use crate::cli::compare::Format;
 use crate::config::Lang;
 use crate::data::Frame;
 use crate::error::{Error, Result};
-use crate::plot::{self, CohortSeries, EventPoint, EventStudyChart, TrendChart};
+use crate::plot::{
+    self, CohortSeries, EventPoint, EventStudyChart, GroupTimeChart, GroupTimePanel,
+    GroupTimePoint, TrendChart,
+};
 use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
 use crate::stats::did::DidOptions;
+use crate::stats::did_sa::SaControl;
 use crate::stats::fe::FeSmallSample;
 
 /// Examples at the end of `via-eval did --help`.
@@ -39,9 +45,9 @@ pub enum EstimatorArg {
     Twfe,
     /// Event study with relative-period indicators.
     EventStudy,
-    /// Callaway & Sant'Anna group-time effects (unconditional, never-treated controls).
+    /// Callaway & Sant'Anna group-time effects (doubly robust with --covariates).
     Cs,
-    /// Sun & Abraham (not yet available).
+    /// Sun & Abraham interaction-weighted event study and its overall ATT.
     Sa,
     /// Every available estimator.
     All,
@@ -54,6 +60,15 @@ pub enum ControlArg {
     Never,
     /// Never-treated units and units not yet treated in the cell's period.
     NotYet,
+}
+
+/// `--base-period`: the base period of Callaway & Sant'Anna's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaseArg {
+    /// Before the start t against t-1, from the start on t against g-1 (R did's default).
+    Varying,
+    /// Every cell t against g-1 (the cell g-1 is the reference, 0).
+    Universal,
 }
 
 /// `--small-sample`: which fixed effects count in the CR1 small-sample factor.
@@ -120,6 +135,9 @@ pub struct DidArgs {
     /// with the never treated).
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "never")]
     pub control: ControlArg,
+    /// Callaway & Sant'Anna: the base period of each group-time cell.
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "varying")]
+    pub base_period: BaseArg,
     /// Event study: the reference period relative to the first treated period.
     #[arg(long, help_heading = super::ANALYSIS, default_value_t = -1, allow_hyphen_values = true)]
     pub reference: i64,
@@ -134,7 +152,8 @@ pub struct DidArgs {
     /// Output format (to standard output).
     #[arg(long, help_heading = super::OUTPUT, value_enum, default_value = "table")]
     pub format: Format,
-    /// Folder for the charts (event_study and trends, PNG and SVG, Dutch and English).
+    /// Folder for the charts (event_study, trends and group_time, PNG and SVG, Dutch and
+    /// English).
     #[arg(short, long, help_heading = super::OUTPUT, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -167,6 +186,13 @@ pub struct DidEstimate {
     pub conf_level: f64,
     /// Wild cluster bootstrap p-value (few clusters, TWFE).
     pub wild_p_value: Option<f64>,
+    /// Callaway & Sant'Anna with --bootstrap: the multiplier-bootstrap SE, and the
+    /// uniform band estimate ± crit_value · bootstrap_se over the ATT(g,t) cells or the
+    /// event-time effects (null elsewhere).
+    pub bootstrap_se: Option<f64>,
+    pub crit_value: Option<f64>,
+    pub band_low: Option<f64>,
+    pub band_high: Option<f64>,
     pub suppressed: bool,
 }
 
@@ -212,7 +238,7 @@ pub struct DidOutput {
     pub weights: Option<String>,
     pub cohorts: Vec<CohortOut>,
     pub conventions: Vec<String>,
-    /// The event study's reference period (null without an event study).
+    /// The reference period of the event study or Sun & Abraham (null without either).
     pub reference: Option<i64>,
     pub estimates: Vec<DidEstimate>,
     pub tests: Tests,
@@ -268,21 +294,46 @@ fn row(
         ci_high: v(inf.ci_high),
         conf_level,
         wild_p_value: None,
+        bootstrap_se: None,
+        crit_value: None,
+        band_low: None,
+        band_high: None,
         suppressed,
+    }
+}
+
+/// Put the bootstrap SE and the uniform band on a row (not when it is withheld).
+fn with_band(r: &mut DidEstimate, se: Option<f64>, crit: f64) {
+    if r.suppressed {
+        return;
+    }
+    if let (Some(se), Some(est)) = (se, r.estimate) {
+        r.bootstrap_se = Some(se);
+        r.crit_value = Some(crit);
+        r.band_low = Some(est - crit * se);
+        r.band_high = Some(est + crit * se);
     }
 }
 
 /// Read, check and estimate.
 pub fn compute(args: &DidArgs) -> Result<DidOutput> {
-    if args.estimator == EstimatorArg::Sa {
+    if args.analysis.permutations.is_some() {
         return Err(Error::usage(
-            "--estimator sa: Sun & Abraham is not yet available in this version; use twfe, event-study, cs or all",
+            "--permutations does not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
         ));
     }
-    if args.analysis.resampling() {
-        return Err(Error::usage(
-            "--bootstrap and --permutations do not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
-        ));
+    match args.analysis.bootstrap {
+        Some(_) if !matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All) => {
+            return Err(Error::usage(
+                "--bootstrap is the multiplier bootstrap of Callaway & Sant'Anna: use it with --estimator cs or all",
+            ));
+        }
+        Some(b) if b < 99 => {
+            return Err(Error::usage(format!(
+                "--bootstrap {b}: give at least 99 draws (999 or more for a uniform band; 9999 for stable bands)"
+            )));
+        }
+        _ => {}
     }
     if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
         return Err(Error::usage(
@@ -334,7 +385,11 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         seed: args.analysis.seed,
         ..DidOptions::default()
     };
-    let res = adid::run_did(
+    let cs_base = match args.base_period {
+        BaseArg::Varying => crate::stats::did_cs::CsBase::Varying,
+        BaseArg::Universal => crate::stats::did_cs::CsBase::Universal,
+    };
+    let mut res = adid::run_did_with(
         &input,
         which,
         EventSettings {
@@ -343,14 +398,48 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         },
         &opts,
         privacy,
+        cs_base,
     )?;
-    Ok(output(args, &input, &res, &opts))
+    let sa = match args.estimator {
+        EstimatorArg::Sa => Some(adid::run_sun_abraham(
+            &input,
+            args.reference,
+            &opts,
+            privacy,
+        )?),
+        EstimatorArg::All => match adid::run_sun_abraham(&input, args.reference, &opts, privacy) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                res.notes
+                    .push(format!("Sun & Abraham not estimated: {}", e.report()));
+                None
+            }
+        },
+        _ => None,
+    };
+    let bands = match (args.analysis.bootstrap, &res.cs) {
+        (Some(b), Some(_)) => Some(adid::run_cs_bootstrap(
+            &input,
+            which.cs_control,
+            cs_base,
+            b,
+            args.analysis.seed,
+            opts.conf_level,
+        )?),
+        _ => None,
+    };
+    let mut out = output(args, &input, &res, sa.as_ref(), &opts);
+    if let Some(b) = &bands {
+        add_bands(&mut out, b);
+    }
+    Ok(out)
 }
 
 fn output(
     args: &DidArgs,
     input: &crate::prepare::panel::PanelInput,
     res: &DidResults,
+    sa: Option<&adid::SaResults>,
     opts: &DidOptions,
 ) -> DidOutput {
     let small = opts.small_sample.name();
@@ -365,7 +454,7 @@ fn output(
         ),
         "Never-treated units are the comparison group of the event study.".to_string(),
     ];
-    if res.twfe.is_some() || res.event_study.is_some() {
+    if res.twfe.is_some() || res.event_study.is_some() || sa.is_some() {
         conventions.extend(regression);
     }
     if input.frequency {
@@ -461,6 +550,11 @@ fn output(
             );
             r.group = Some(c.group);
             r.time = Some(c.time);
+            if c.time == c.base {
+                // The universal base period's reference cell: 0 by construction, no SE.
+                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                    (None, None, None, None, None);
+            }
             estimates.push(r);
         }
         estimates.push(row(
@@ -475,6 +569,24 @@ fn output(
             cs.simple_suppressed,
         ));
         for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+            if d.inference.std_error == 0.0 && d.inference.estimate == 0.0 {
+                // The universal base period's reference event time (-1).
+                let mut r = row(
+                    "cs_dynamic",
+                    d.event_time,
+                    false,
+                    inf,
+                    "normal",
+                    "none",
+                    &d.inference,
+                    cl,
+                    s,
+                );
+                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                    (None, None, None, None, None);
+                estimates.push(r);
+                continue;
+            }
             estimates.push(row(
                 "cs_dynamic",
                 d.event_time,
@@ -550,16 +662,60 @@ fn output(
             cl,
             cs.post_suppressed,
         ));
-        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) without covariates, {} as controls, varying base period (t vs t-1 before the start, t vs g-1 after), analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, {}, analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+            if args.covariates.is_empty() {
+                "without covariates".to_string()
+            } else {
+                format!("doubly robust with the covariates {} taken from the base period (Sant'Anna & Zhao 2020, as R DRDID drdid_panel, did est_method = \"dr\": logit propensity score trimmed at 0.995 for comparison units, least-squares outcome regression among them)", args.covariates.join(", "))
+            },
             match args.control {
                 ControlArg::Never => "never-treated units",
                 ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
+            },
+            match args.base_period {
+                BaseArg::Varying => "varying base period (t vs t-1 before the start, t vs g-1 after)",
+                BaseArg::Universal => "universal base period (every t vs g-1; the cell t = g-1 is the reference, 0 without SE)",
             }
         ));
     }
     let mut notes = res.notes.clone();
     if let Some(t) = &res.twfe {
         notes.extend(t.notes.iter().cloned());
+    }
+    if let Some(sa) = sa {
+        for (e, &s) in sa.fit.event.iter().zip(&sa.event_suppressed) {
+            estimates.push(row(
+                "sun_abraham",
+                Some(e.event_time),
+                false,
+                "CRV1",
+                "G - 1",
+                small,
+                &e.inference,
+                cl,
+                s,
+            ));
+        }
+        estimates.push(row(
+            "sun_abraham",
+            None,
+            false,
+            "CRV1",
+            "G - 1",
+            small,
+            &sa.fit.att,
+            cl,
+            sa.att_suppressed,
+        ));
+        conventions.push(format!(
+            "Sun & Abraham (2021): one regression with a dummy per treated cohort and period relative to its start (reference period {}), unit and period effects absorbed, {} as the comparison group; each event-time effect weights the cohorts by their share of the rows at that relative period (fixest aggregate(), weights fixed), the row without event time is the ATT over every post-period cohort-period cell weighted by its rows (fixest agg = \"att\"); SEs by the delta method from the CRV1 matrix, t on G-1 df; every relative period gets its own dummy (--window applies to the event study only).",
+            sa.fit.reference,
+            match sa.fit.control {
+                SaControl::Never => "never-treated units".to_string(),
+                SaControl::LastTreated(l) => format!("the last-treated cohort ({l}; periods before {l} only)"),
+            }
+        ));
+        notes.extend(sa.fit.notes.iter().cloned());
     }
     DidOutput {
         tool: format!("via-eval {} did", env!("CARGO_PKG_VERSION")),
@@ -581,7 +737,11 @@ fn output(
             })
             .collect(),
         conventions,
-        reference: res.event_study.as_ref().map(|e| e.reference),
+        reference: res
+            .event_study
+            .as_ref()
+            .map(|e| e.reference)
+            .or(sa.map(|s| s.fit.reference)),
         estimates,
         tests: Tests {
             pretrend_wald: pretrend,
@@ -595,8 +755,38 @@ fn output(
     }
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or("suppressed".into(), fmt_value)
+/// The bootstrap SEs and uniform bands on the cs_att_gt and cs_dynamic rows, in their
+/// order, and the convention.
+fn add_bands(out: &mut DidOutput, b: &adid::CsBands) {
+    let mut cells = b.cells.std_error.iter();
+    let mut dynamic = b.dynamic.std_error.iter();
+    for r in &mut out.estimates {
+        match r.estimator.as_str() {
+            "cs_att_gt" => {
+                let se = cells.next().copied().flatten();
+                with_band(r, se, b.cells.crit_value);
+            }
+            "cs_dynamic" if r.event_time.is_some() => {
+                let se = dynamic.next().copied().flatten();
+                with_band(r, se, b.dynamic.crit_value);
+            }
+            _ => {}
+        }
+    }
+    out.conventions.push(format!(
+        "Multiplier bootstrap (Callaway & Sant'Anna 2021, as R did's mboot): {} draws, seed {}, Rademacher weights per unit; bootstrap_se is the interquartile range of the draws scaled to the normal; the uniform band estimate ± crit_value * bootstrap_se covers all ATT(g,t) cells together (crit {:.3}), or all event-time effects together (crit {:.3}), with the confidence level; std_error, p and CI stay analytic.",
+        b.cells.reps, b.cells.seed, b.cells.crit_value, b.dynamic.crit_value
+    ));
+}
+
+/// A number of the table; a missing one says whether it is withheld or not estimable
+/// (the reference cell of the universal base period).
+fn opt(v: Option<f64>, suppressed: bool) -> String {
+    match v {
+        Some(x) => fmt_value(x),
+        None if suppressed => "suppressed".into(),
+        None => "–".into(),
+    }
 }
 
 /// The plain-text table.
@@ -626,15 +816,32 @@ pub fn table(out: &DidOutput) -> String {
                 _ => String::new(),
             },
             e.se_type.clone(),
-            opt(e.estimate),
-            opt(e.std_error),
+            opt(e.estimate, e.suppressed),
+            opt(e.std_error, e.suppressed),
             match (e.ci_low, e.ci_high) {
                 (Some(a), Some(b)) => format!("[{}, {}]", fmt_value(a), fmt_value(b)),
-                _ => "suppressed".into(),
+                _ if e.suppressed => "suppressed".into(),
+                _ => "–".into(),
             },
             e.df.map_or("–".into(), |d| format!("{d:.1}")),
-            e.p_value.map_or("suppressed".into(), fmt_p),
+            match e.p_value {
+                Some(p) => fmt_p(p),
+                None if e.suppressed => "suppressed".into(),
+                None => "–".into(),
+            },
         ]);
+        if let (Some(se), Some(lo), Some(hi)) = (e.bootstrap_se, e.band_low, e.band_high) {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                "bootstrap, uniform band".into(),
+                String::new(),
+                fmt_value(se),
+                format!("[{}, {}]", fmt_value(lo), fmt_value(hi)),
+                String::new(),
+                String::new(),
+            ]);
+        }
         if let Some(w) = e.wild_p_value {
             rows.push(vec![
                 String::new(),
@@ -676,11 +883,11 @@ pub fn table(out: &DidOutput) -> String {
 pub fn csv(out: &DidOutput) -> String {
     let f = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
     let mut s = String::from(
-        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,suppressed\n",
+        "estimator,group,time,event_time,binned,se_type,df_rule,small_sample,estimate,std_error,statistic,df,p_value,ci_low,ci_high,conf_level,wild_p_value,bootstrap_se,crit_value,band_low,band_high,suppressed\n",
     );
     for e in &out.estimates {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             e.estimator,
             e.group.map_or(String::new(), |t| t.to_string()),
             e.time.map_or(String::new(), |t| t.to_string()),
@@ -698,6 +905,10 @@ pub fn csv(out: &DidOutput) -> String {
             f(e.ci_high),
             e.conf_level,
             f(e.wild_p_value),
+            f(e.bootstrap_se),
+            f(e.crit_value),
+            f(e.band_low),
+            f(e.band_high),
             e.suppressed
         ));
     }
@@ -707,35 +918,36 @@ pub fn csv(out: &DidOutput) -> String {
 /// The event-study chart in `lang`, from the output's numbers.
 pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
     let nl = lang == Lang::Nl;
-    let points: Vec<EventPoint> = out
-        .estimates
-        .iter()
-        .filter(|e| e.estimator == "event_study")
-        .map(|e| EventPoint {
-            event_time: e.event_time.unwrap_or(0),
-            estimate: e.estimate.unwrap_or(f64::NAN),
-            ci_low: e.ci_low.unwrap_or(f64::NAN),
-            ci_high: e.ci_high.unwrap_or(f64::NAN),
-            suppressed: e.suppressed,
-        })
-        .collect();
+    let series = |name: &str| -> Vec<EventPoint> {
+        out.estimates
+            .iter()
+            .filter(|e| e.estimator == name && e.event_time.is_some())
+            .map(|e| EventPoint {
+                event_time: e.event_time.unwrap_or(0),
+                estimate: e.estimate.unwrap_or(f64::NAN),
+                ci_low: e.ci_low.unwrap_or(f64::NAN),
+                ci_high: e.ci_high.unwrap_or(f64::NAN),
+                suppressed: e.suppressed,
+            })
+            .collect()
+    };
+    // The event study; without it (--estimator sa) Sun & Abraham's event-time effects.
+    let (mut points, mut first_is_sa) = (series("event_study"), false);
+    if points.is_empty() {
+        points = series("sun_abraham");
+        first_is_sa = true;
+    }
     if points.is_empty() {
         return None;
     }
     let reference = out.reference.unwrap_or(-1);
-    // Callaway-Sant'Anna by event time beside it (heterogeneity-robust).
-    let robust: Vec<EventPoint> = out
-        .estimates
-        .iter()
-        .filter(|e| e.estimator == "cs_dynamic" && e.event_time.is_some())
-        .map(|e| EventPoint {
-            event_time: e.event_time.unwrap_or(0),
-            estimate: e.estimate.unwrap_or(f64::NAN),
-            ci_low: e.ci_low.unwrap_or(f64::NAN),
-            ci_high: e.ci_high.unwrap_or(f64::NAN),
-            suppressed: e.suppressed,
-        })
-        .collect();
+    // Beside it a heterogeneity-robust estimator: Callaway-Sant'Anna by event time, else
+    // Sun & Abraham.
+    let (mut robust, mut robust_is_sa) = (series("cs_dynamic"), false);
+    if robust.is_empty() && !first_is_sa {
+        robust = series("sun_abraham");
+        robust_is_sa = true;
+    }
     let level = out.estimates.first().map_or(0.95, |e| e.conf_level) * 100.0;
     let pre =
         out.tests
@@ -779,16 +991,27 @@ pub fn event_chart(out: &DidOutput, lang: Lang) -> Option<EventStudyChart> {
         },
         points,
         robust,
-        series_labels: if nl {
-            (
-                "Event study (vaste effecten, nooit behandelden als controle)".into(),
-                "Callaway-Sant'Anna per periode sinds de start".into(),
-            )
-        } else {
-            (
-                "Event study (fixed effects, never treated as controls)".into(),
-                "Callaway-Sant'Anna by period since the start".into(),
-            )
+        series_labels: {
+            let sa = if nl {
+                "Sun & Abraham per periode sinds de start"
+            } else {
+                "Sun & Abraham by period since the start"
+            };
+            let first = if first_is_sa {
+                sa.to_string()
+            } else if nl {
+                "Event study (vaste effecten, nooit behandelden als controle)".into()
+            } else {
+                "Event study (fixed effects, never treated as controls)".into()
+            };
+            let second = if robust_is_sa {
+                sa.to_string()
+            } else if nl {
+                "Callaway-Sant'Anna per periode sinds de start".into()
+            } else {
+                "Callaway-Sant'Anna by period since the start".into()
+            };
+            (first, second)
         },
         reference,
         note: pre.unwrap_or_default(),
@@ -856,7 +1079,110 @@ pub fn trend_chart(out: &DidOutput, lang: Lang) -> TrendChart {
     }
 }
 
-/// Write event_study.{en,nl}.{png,svg} and trends.{en,nl}.{png,svg} into `dir`.
+/// The group-time effects ATT(g,t) of Callaway & Sant'Anna as small multiples (a panel
+/// per cohort) in `lang`; `None` without them.
+pub fn group_time_chart(out: &DidOutput, lang: Lang) -> Option<GroupTimeChart> {
+    let nl = lang == Lang::Nl;
+    let cells: Vec<&DidEstimate> = out
+        .estimates
+        .iter()
+        .filter(|e| e.estimator == "cs_att_gt")
+        .collect();
+    let mut groups: Vec<i64> = cells.iter().filter_map(|e| e.group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.is_empty() {
+        return None;
+    }
+    let panels = groups
+        .iter()
+        .map(|&g| GroupTimePanel {
+            title: if nl {
+                format!("Gestart in {g}")
+            } else {
+                format!("Started in {g}")
+            },
+            group: g,
+            points: cells
+                .iter()
+                // Not the universal base period's reference cell (0, no interval).
+                .filter(|e| e.group == Some(g) && (e.suppressed || e.std_error.is_some()))
+                .map(|e| GroupTimePoint {
+                    time: e.time.unwrap_or(g),
+                    estimate: e.estimate.unwrap_or(f64::NAN),
+                    ci_low: e.ci_low.unwrap_or(f64::NAN),
+                    ci_high: e.ci_high.unwrap_or(f64::NAN),
+                    band: e.band_low.zip(e.band_high),
+                    suppressed: e.suppressed,
+                })
+                .collect(),
+        })
+        .collect();
+    let level = cells[0].conf_level * 100.0;
+    let banded = cells.iter().any(|e| e.band_low.is_some());
+    Some(GroupTimeChart {
+        title: if nl {
+            "Effect per groep en periode (Callaway-Sant'Anna)".into()
+        } else {
+            "Effect by group and period (Callaway-Sant'Anna)".into()
+        },
+        subtitle: if nl {
+            "Een paneel per groep (eerste behandelde periode); grijs: perioden vóór de start, waar het effect nul hoort te zijn".into()
+        } else {
+            "One panel per group (first treated period); grey: periods before the start, where the effect should be zero".into()
+        },
+        x_label: if nl {
+            "Periode".into()
+        } else {
+            "Period".into()
+        },
+        y_label: if nl {
+            "Effect ATT(g,t): verschil met de vergelijkingsgroep, ten opzichte van de basisperiode"
+                .into()
+        } else {
+            "Effect ATT(g,t): difference from the comparison group, relative to the base period"
+                .into()
+        },
+        panels,
+        legend: if nl {
+            (
+                format!("{level:.0}%-betrouwbaarheidsinterval (per punt)"),
+                format!("{level:.0}%-band voor alle punten samen (bootstrap)"),
+            )
+        } else {
+            (
+                format!("{level:.0}% confidence interval (pointwise)"),
+                format!("{level:.0}% band for all points together (bootstrap)"),
+            )
+        },
+        note: {
+            let mut n = if nl {
+                "Vóór de start vergelijkt elk punt een periode met de vorige; vanaf de start met de periode vóór de start.".to_string()
+            } else {
+                "Before the start each point compares a period with the one before; from the start on, with the period before the start.".to_string()
+            };
+            if banded {
+                n.push_str(if nl {
+                    " De band (multiplier-bootstrap) geldt voor alle punten tegelijk."
+                } else {
+                    " The band (multiplier bootstrap) holds for all points at once."
+                });
+            }
+            if !out.disclosure.applied {
+                n.push_str(if nl {
+                    " GEEN onthullingscontrole: alleen voor gebruik in een beveiligde omgeving."
+                } else {
+                    " NO disclosure control: for use inside a secure environment only."
+                });
+            }
+            n
+        },
+        lang,
+    })
+}
+
+/// Write event_study.{en,nl}.{png,svg}, trends.{en,nl}.{png,svg} and (with Callaway &
+/// Sant'Anna) group_time.{en,nl}.{png,svg} into `dir`.
 pub fn write_charts(out: &DidOutput, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(dir, "cannot create the output folder").with_cause(e))?;
@@ -874,6 +1200,13 @@ pub fn write_charts(out: &DidOutput, dir: &Path) -> Result<Vec<PathBuf>> {
             put(
                 format!("event_study.{tag}.svg"),
                 plot::event_study_svg(&c)?.into_bytes(),
+            )?;
+        }
+        if let Some(c) = group_time_chart(out, lang) {
+            put(format!("group_time.{tag}.png"), plot::group_time_png(&c)?)?;
+            put(
+                format!("group_time.{tag}.svg"),
+                plot::group_time_svg(&c)?.into_bytes(),
             )?;
         }
         let t = trend_chart(out, lang);

@@ -1,7 +1,8 @@
-//! The two charts of a difference-in-differences analysis: the event-study plot
+//! The charts of a difference-in-differences analysis: the event-study plot
 //! (coefficients with intervals by period relative to the start, the zero line, the
-//! reference period marked, the pre-period shaded) and the outcome means by cohort over
-//! calendar time (the picture of parallel trends).
+//! reference period marked, the pre-period shaded), the outcome means by cohort over
+//! calendar time (the picture of parallel trends), and the group-time effects ATT(g,t)
+//! as small multiples (a panel per cohort).
 //!
 //! As every renderer here it computes nothing: the caller passes the estimates, limits
 //! and means (withheld ones as NaN with `suppressed`), and the texts in the chart's
@@ -12,10 +13,10 @@ use super::frame::{footer, header};
 use super::scene::{Align, Scene};
 use super::text::{format_number, words};
 use super::theme::{
-    ARM_COLOURS, AXIS, AXIS_LABEL, BAND, BLUE, GRID, INK, LABEL, MARGIN, MUTED, TICK, VERMILLION,
-    WIDTH, ZERO,
+    ARM_COLOURS, AXIS, AXIS_LABEL, BAND, BLUE, GRID, INK, LABEL, MARGIN, MUTED, PANEL_TITLE, TICK,
+    VERMILLION, WIDTH, ZERO,
 };
-use super::{EventStudyChart, Lang, TrendChart};
+use super::{EventStudyChart, GroupTimeChart, Lang, TrendChart};
 
 /// Height of the plotting area.
 const PLOT_H: i32 = 440;
@@ -330,6 +331,162 @@ pub(crate) fn trend_scene(c: &TrendChart) -> Scene {
     }
     period_ticks(&mut s, (lo, hi), left, right, bottom, None);
     let y = axis_labels(&mut s, &c.x_label, &c.y_label, top, bottom, left, right);
+    let h = footer(&mut s, &c.note, y + 6);
+    s.height = h;
+    s
+}
+
+/// Height of one panel's plotting area in the group-time chart.
+const GT_PANEL_H: i32 = 230;
+/// Space left of each panel for its value labels.
+const GT_LABELS: i32 = 70;
+
+pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
+    let mut s = Scene::new(WIDTH, &c.title);
+    let mut y = header(&mut s, &c.title, &c.subtitle);
+    let w = words(c.lang);
+    // Legend: interval, and the band when there is one.
+    let has_band = c
+        .panels
+        .iter()
+        .flat_map(|p| &p.points)
+        .any(|p| p.band.is_some());
+    let mut x = MARGIN;
+    s.vline(x + 6, y + 2, y + LABEL.line_height() - 2, 3, BLUE);
+    s.circle(x + 6, y + LABEL.line_height() / 2, 5, BLUE);
+    s.text(
+        x + 20,
+        y + LABEL.baseline_in_line(),
+        &c.legend.0,
+        LABEL,
+        INK,
+        Align::Left,
+    );
+    x += 40 + LABEL.width(&c.legend.0).ceil() as i32;
+    if has_band {
+        s.tint(x, y + 2, x + 12, y + LABEL.line_height() - 2, BLUE, 0.22);
+        s.text(
+            x + 20,
+            y + LABEL.baseline_in_line(),
+            &c.legend.1,
+            LABEL,
+            INK,
+            Align::Left,
+        );
+    }
+    y += LABEL.line_height() + 8;
+    s.text(
+        MARGIN,
+        y + AXIS_LABEL.baseline_in_line(),
+        &c.y_label,
+        AXIS_LABEL,
+        MUTED,
+        Align::Left,
+    );
+    y += AXIS_LABEL.line_height() + 10;
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for p in c.panels.iter().flat_map(|p| &p.points) {
+        lo = lo.min(p.time);
+        hi = hi.max(p.time);
+    }
+    if lo > hi {
+        (lo, hi) = (0, 1);
+    }
+    // Every panel on the same value axis.
+    let values: Vec<f64> = c
+        .panels
+        .iter()
+        .flat_map(|p| &p.points)
+        .filter(|p| !p.suppressed)
+        .flat_map(|p| {
+            let (a, b) = p.band.unwrap_or((p.ci_low, p.ci_high));
+            [p.estimate, p.ci_low, p.ci_high, a, b]
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    let cols = if c.panels.len() > 1 { 2 } else { 1 };
+    let col_w = (WIDTH - 2 * MARGIN - (cols - 1) * 24) / cols;
+    let panel_h = PANEL_TITLE.line_height() + 8 + GT_PANEL_H + 10 + TICK.line_height() + 16;
+    let a = value_axis(values.iter().copied(), 0, GT_PANEL_H, c.lang);
+    for (k, panel) in c.panels.iter().enumerate() {
+        let (r, col) = (k as i32 / cols, k as i32 % cols);
+        let x0 = MARGIN + col * (col_w + 24);
+        let y0 = y + r * panel_h;
+        s.text(
+            x0,
+            y0 + PANEL_TITLE.baseline_in_line(),
+            &panel.title,
+            PANEL_TITLE,
+            INK,
+            Align::Left,
+        );
+        let top = y0 + PANEL_TITLE.line_height() + 8;
+        let bottom = top + GT_PANEL_H;
+        let left = x0 + GT_LABELS;
+        let right = x0 + col_w;
+        // Periods before the cohort's start shaded, the start marked.
+        if panel.group > lo {
+            let xs = (period_x(panel.group - 1, lo, hi, left, right)
+                + period_x(panel.group.min(hi + 1), lo, hi, left, right))
+                / 2;
+            s.rect(left, top, xs.min(right), bottom, BAND);
+            s.vline(xs.min(right), top, bottom, 2, MUTED);
+        }
+        let sub = |v: f64| bottom - a.x(v);
+        for v in a.ticks() {
+            s.hline(left, right, sub(v), 1, GRID);
+            s.text(
+                left - 8,
+                sub(v) + TICK.baseline_in_line() / 2 - 2,
+                &a.label(v, c.lang),
+                TICK,
+                MUTED,
+                Align::Right,
+            );
+        }
+        s.hline(left, right, sub(0.0), 2, ZERO);
+        for p in &panel.points {
+            let px = period_x(p.time, lo, hi, left, right);
+            if p.suppressed
+                || !(p.estimate.is_finite() && p.ci_low.is_finite() && p.ci_high.is_finite())
+            {
+                let t = if p.suppressed {
+                    w.suppressed
+                } else {
+                    w.not_estimable
+                };
+                s.text(px, sub(0.0) - 8, t, TICK, MUTED, Align::Center);
+                continue;
+            }
+            if let Some((bl, bh)) = p.band.filter(|b| b.0.is_finite() && b.1.is_finite()) {
+                s.tint(px - 9, sub(bh), px + 9, sub(bl), BLUE, 0.22);
+            }
+            s.vline(px, sub(p.ci_high), sub(p.ci_low), 3, BLUE);
+            s.hline(px - 5, px + 6, sub(p.ci_high), 2, BLUE);
+            s.hline(px - 5, px + 6, sub(p.ci_low), 2, BLUE);
+            s.circle(px, sub(p.estimate), 5, BLUE);
+        }
+        period_ticks(
+            &mut s,
+            (lo, hi),
+            left,
+            right,
+            bottom,
+            // "start" in Dutch and English alike.
+            Some((panel.group, "start")),
+        );
+    }
+    let rows = (c.panels.len() as i32 + cols - 1) / cols;
+    let mut y = y + rows * panel_h;
+    s.text(
+        (MARGIN + WIDTH - MARGIN) / 2,
+        y + AXIS_LABEL.baseline_in_line(),
+        &c.x_label,
+        AXIS_LABEL,
+        INK,
+        Align::Center,
+    );
+    y += AXIS_LABEL.line_height();
     let h = footer(&mut s, &c.note, y + 6);
     s.height = h;
     s

@@ -238,6 +238,55 @@ pub struct TrendChart {
 
 pub use did::format_value;
 
+/// One group-time effect ATT(g,t) in display units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTimePoint {
+    pub time: i64,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// The uniform band (bootstrap), when there is one.
+    pub band: Option<(f64, f64)>,
+    /// Withheld by disclosure control.
+    pub suppressed: bool,
+}
+
+/// One cohort's panel of the group-time chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTimePanel {
+    /// E.g. "Start 2006".
+    pub title: String,
+    /// The cohort's first treated period (marked; periods before it shaded).
+    pub group: i64,
+    pub points: Vec<GroupTimePoint>,
+}
+
+/// Group-time effects as small multiples: a panel per cohort, effect by calendar period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTimeChart {
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub panels: Vec<GroupTimePanel>,
+    /// Legend texts: (interval, uniform band); the band's shown only when a point has one.
+    pub legend: (String, String),
+    pub note: String,
+    pub lang: Lang,
+}
+
+/// The group-time chart as PNG file bytes.
+pub fn group_time_png(c: &GroupTimeChart) -> Result<Vec<u8>> {
+    register_fonts();
+    did::group_time_scene(c).png()
+}
+
+/// The group-time chart as SVG text.
+pub fn group_time_svg(c: &GroupTimeChart) -> Result<String> {
+    register_fonts();
+    did::group_time_scene(c).svg()
+}
+
 /// The event-study plot as PNG file bytes.
 pub fn event_study_png(c: &EventStudyChart) -> Result<Vec<u8>> {
     register_fonts();

@@ -9,6 +9,7 @@ pub mod describe;
 pub mod design;
 pub mod did;
 pub mod did_cs;
+pub mod did_sa;
 pub mod dist;
 pub mod effect_size;
 pub mod exact;

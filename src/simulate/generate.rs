@@ -1157,8 +1157,7 @@ pub fn generate(spec: &PilotSpec, params: &SimParams, seed: u64, scale: f64) -> 
     }
 
     let truth = truth(spec, params, &ctx, &models, &done, seed, scale);
-    let started = build_started(spec, params, &sk, &key);
-    let frame = assemble(spec, params, &sk, cov, &trials, &done, started, &key)?;
+    let frame = assemble(spec, params, &sk, cov, &trials, &done, &key)?;
     Ok(SimData { frame, truth })
 }
 
@@ -1197,9 +1196,9 @@ fn assemble(
     cov: Covariates,
     trials: &[(String, Vec<u64>)],
     done: &BTreeMap<String, Generated>,
-    started: Option<(String, Values)>,
     key: &Key,
 ) -> Result<DataFrame> {
+    let started = build_started(spec, p, sk, key);
     let n = sk.len();
     let mut cols: Vec<(String, Values)> = vec![(
         "data_source".into(),

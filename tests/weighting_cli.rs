@@ -535,3 +535,67 @@ fn clusters_give_cluster_robust_weighting_standard_errors() {
     assert_eq!(e["se_type"], "CR2 (weights fixed)");
     assert_eq!(e["df_rule"], "Bell-McCaffrey");
 }
+
+/// `--exact married`: matching within the value of a column, from the command line,
+/// against the brute-force reference (make_weighting_fixtures.py); and its bad uses.
+#[test]
+fn exact_matching_from_the_command_line() {
+    let want = reference();
+    let case = want["matching"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["exact"] == "married")
+        .unwrap();
+    let (r, _) = compare(&[
+        "--covariates",
+        COVS,
+        "--estimator",
+        "matching",
+        "--exact",
+        "married",
+    ]);
+    let e = row(&r, "re78", "matching_att");
+    assert_close(
+        "exact matching on married, re78",
+        e["estimate"].as_f64().unwrap(),
+        case["difference_re78"].as_f64().unwrap(),
+    );
+    // Without --exact the match (and the estimate) differs.
+    let (plain, _) = compare(&["--covariates", COVS, "--estimator", "matching"]);
+    let p = row(&plain, "re78", "matching_att")["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!((p - e["estimate"].as_f64().unwrap()).abs() > 1.0);
+    let data = root().join("tests/fixtures/data/lalonde_psid.csv");
+    let data = data.to_str().unwrap();
+    for (extra, needle) in [
+        (
+            vec!["--exact", "married"],
+            "--exact applies to --estimator matching",
+        ),
+        (
+            vec!["--estimator", "matching", "--exact", "no_such_column"],
+            "no_such_column",
+        ),
+    ] {
+        let mut args = vec![
+            "compare",
+            data,
+            "--treatment",
+            "treat",
+            "--treated",
+            "1",
+            "--outcome",
+            "re78",
+            "--covariates",
+            COVS,
+        ];
+        args.extend(extra);
+        let out = run_in(&root(), &args);
+        assert!(!out.status.success(), "{}", show(&args, &out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{}", show(&args, &out));
+        assert!(!err.contains("panicked"));
+    }
+}

@@ -513,7 +513,7 @@ fn coverage_over_seeded_draws() {
 /// matches are not compared.
 #[test]
 fn nearest_neighbour_matching() {
-    use via_eval::stats::weighting::matching::{Matched, matched_difference, nearest};
+    use via_eval::stats::weighting::matching::{Matched, matched_difference, nearest_within};
     let d = Data::load();
     let t = d.treated();
     let x = d.x();
@@ -525,8 +525,34 @@ fn nearest_neighbour_matching() {
             case["ratio"].as_u64().unwrap() as usize,
             case["replace"].as_bool().unwrap(),
         );
-        let id = format!("1:{ratio} replace={replace} caliper={}", case["caliper"]);
-        let m = nearest(&eta, &t, ratio, replace, case["caliper"].as_f64());
+        let exact = case["exact"].as_str();
+        let id = format!(
+            "1:{ratio} replace={replace} caliper={} exact={exact:?}",
+            case["caliper"]
+        );
+        // Exact matching on a 0/1 column: its values as group codes.
+        let groups: Option<Vec<u32>> = exact.map(|c| d.col(c).iter().map(|&v| v as u32).collect());
+        let m = nearest_within(
+            &eta,
+            &t,
+            groups.as_deref(),
+            ratio,
+            replace,
+            case["caliper"].as_f64(),
+        );
+        if let Some(g) = &groups {
+            // Every matched comparison unit shares the value of some treated unit it
+            // serves; with 1:1 without replacement, exactly its pair's.
+            if ratio == 1 && !replace {
+                for i in (0..t.len()).filter(|&i| !t[i] && m.weights[i] > 0.0) {
+                    let s = m.subclass[i].unwrap();
+                    let tt = (0..t.len())
+                        .find(|&j| t[j] && m.subclass[j] == Some(s))
+                        .unwrap();
+                    assert_eq!(g[i], g[tt], "{id} unit {i}");
+                }
+            }
+        }
         assert_eq!(
             m.unmatched_treated as u64,
             case["unmatched_treated"].as_u64().unwrap(),

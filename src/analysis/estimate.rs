@@ -138,6 +138,8 @@ pub(super) struct RegData<'a> {
     pub(super) cols: Vec<(String, Cow<'a, [f64]>)>,
     pub(super) clusters: Option<Clusters>,
     blocks: Option<Clusters>,
+    /// The exact-matching column's level per unit (`design.exact`).
+    pub(super) exact: Option<Clusters>,
     fe: Vec<Clusters>,
     pub(super) n_dropped_missing: usize,
     /// Weights per unit (weighted least squares), when the pair has them.
@@ -293,6 +295,7 @@ impl<'a> Pair<'a> {
         RegData {
             clusters: self.labels(&self.units.cluster, rows),
             blocks: self.labels(&self.units.block, rows),
+            exact: self.labels(&self.units.exact, rows),
             fe: self
                 .units
                 .fixed_effects

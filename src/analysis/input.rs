@@ -66,6 +66,8 @@ pub(crate) struct Units {
     pub(crate) cluster_column: Option<String>,
     /// Block label per row (when randomised within blocks).
     pub(crate) block: Option<Labels>,
+    /// Exact-matching column (`design.exact`) per row, when set.
+    pub(crate) exact: Option<Labels>,
     /// Absorbed fixed effects: name and label per row.
     pub(crate) fixed_effects: Vec<(String, Labels)>,
     pub(crate) covariates: Vec<(String, Numbers)>,

@@ -50,7 +50,16 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
     let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
     let result = if method == Method::MatchingAtt {
-        weighting::estimate_matching(&d.y, &treated, &x, &names, &c.opts.matching, c.conf)
+        let exact = d.exact.as_ref().map(|g| g.codes());
+        weighting::estimate_matching_within(
+            &d.y,
+            &treated,
+            &x,
+            &names,
+            &c.opts.matching,
+            exact,
+            c.conf,
+        )
     } else {
         weighting::estimate_clustered(method, &d.y, &treated, &x, &names, se, clusters, c.conf)
             .map(|e| (e, 0))

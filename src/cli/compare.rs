@@ -111,6 +111,10 @@ pub struct CompareArgs {
     /// out.
     #[arg(long, help_heading = super::ANALYSIS, value_name = "C")]
     pub caliper: Option<f64>,
+    /// `--estimator matching`: match only within the same value of this column (exact
+    /// matching, e.g. the school).
+    #[arg(long, help_heading = super::ANALYSIS, value_name = "COL")]
+    pub exact: Option<String>,
     /// Standard errors of the regressions (default HC2, or CR2 with --cluster).
     #[arg(long, help_heading = super::ANALYSIS, value_enum)]
     pub se: Option<SeArg>,
@@ -390,6 +394,7 @@ fn pilot_draft(args: &CompareArgs, arms: ArmsDraft, outcomes: Vec<OutcomeDraft>)
             .into(),
             cluster: args.cluster.clone(),
             block: args.block.clone(),
+            exact: args.exact.clone(),
             fixed_effects: args.fe.clone(),
             missing_cluster: args.cluster.is_some().then(|| {
                 MissingCluster::from(args.missing_cluster)
@@ -532,6 +537,11 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     if args.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
         return Err(Error::usage(
             "--caliper takes a positive number of standard deviations",
+        ));
+    }
+    if args.exact.is_some() && args.estimator != Some(EstimatorArg::Matching) {
+        return Err(Error::usage(
+            "--exact applies to --estimator matching only; add --estimator matching or leave out --exact",
         ));
     }
     let (spec, frame, every_row) = build_spec(args)?;

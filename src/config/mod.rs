@@ -263,6 +263,9 @@ pub struct DesignDraft {
     pub cluster: Option<String>,
     #[serde(default)]
     pub block: Option<String>,
+    /// Matching only: compare units with the same value of this column (a school).
+    #[serde(default)]
+    pub exact: Option<String>,
     #[serde(default)]
     pub project: Option<String>,
     #[serde(default)]
@@ -445,6 +448,11 @@ pub struct Design {
     pub kind: DesignKind,
     pub cluster: Option<String>,
     pub block: Option<String>,
+    /// Nearest-neighbour matching (`matching_att`) pairs only units with the same
+    /// value of this column (exact matching, e.g. within a school); other estimators
+    /// ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
     /// Column that names the project or site; results are given per project and pooled.
     pub project: Option<String>,
     /// Columns whose levels are absorbed as fixed effects in an extra estimate.
@@ -701,6 +709,7 @@ impl PilotSpec {
         for c in [
             &self.design.cluster,
             &self.design.block,
+            &self.design.exact,
             &self.design.project,
         ]
         .into_iter()
@@ -911,6 +920,7 @@ fn validate_design(d: DesignDraft, origin: Origin) -> Result<Design> {
         kind,
         cluster: d.cluster,
         block: d.block,
+        exact: d.exact,
         project: d.project,
         fixed_effects: d.fixed_effects,
         note: d.note,

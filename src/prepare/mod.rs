@@ -420,6 +420,13 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         "; fill it in, or leave such units out of the cluster-robust analyses (`design.missing_cluster = \"drop\"` in a config, `--missing-cluster drop` with compare)",
     )?;
     let block = labels(frame, &spec.design.block, "block", false, "")?;
+    let exact = labels(
+        frame,
+        &spec.design.exact,
+        "exact-matching",
+        false,
+        "; fill it in, or leave out --exact (config: design.exact)",
+    )?;
     let mut fixed_effects = Vec::new();
     for f in &spec.design.fixed_effects {
         if let Some(l) = labels(frame, &Some(f.clone()), "fixed-effect level", false, "")? {
@@ -447,6 +454,7 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
         cluster,
         cluster_column: spec.design.cluster.clone(),
         block,
+        exact,
         fixed_effects,
         covariates,
         covariate_missing,

@@ -40,6 +40,21 @@ pub fn nearest(
     replace: bool,
     caliper: Option<f64>,
 ) -> Matched {
+    nearest_within(distance, treated, None, ratio, replace, caliper)
+}
+
+/// [`nearest`] with exact matching on `groups` (one code per unit): a comparison unit
+/// qualifies only when its code equals the treated unit's, as MatchIt's `exact =`
+/// (the order of the treated units, the tie rule and the caliper's SD over all units
+/// stay as in [`nearest`]).
+pub fn nearest_within(
+    distance: &[f64],
+    treated: &[bool],
+    groups: Option<&[u32]>,
+    ratio: usize,
+    replace: bool,
+    caliper: Option<f64>,
+) -> Matched {
     let n = distance.len();
     let ratio = ratio.max(1);
     let width = caliper.map(|c| {
@@ -58,7 +73,8 @@ pub fn nearest(
     let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
     let nearest_free = |t: usize, used: &[bool], taken: &[usize]| -> Option<usize> {
         let dt = distance[t];
-        let free = |c: usize| !used[c] && !taken.contains(&c);
+        let same = |c: usize| groups.is_none_or(|g| g[c] == g[t]);
+        let free = |c: usize| !used[c] && !taken.contains(&c) && same(c);
         let at = sorted.partition_point(|&c| distance[c] < dt);
         // Right: the first free unit at or above dt is the lowest data index of its
         // distance (equal distances are in data order).

@@ -504,6 +504,21 @@ pub fn estimate_matching(
     spec: &MatchingSpec,
     conf_level: f64,
 ) -> StatsResult<(WeightedEstimate, usize)> {
+    estimate_matching_within(y, treated, x, names, spec, None, conf_level)
+}
+
+/// [`estimate_matching`] with exact matching: a treated unit is matched only to
+/// comparison units of the same `groups` code (MatchIt's `exact =`); the caliper's SD
+/// stays that of all units.
+pub fn estimate_matching_within(
+    y: &[f64],
+    treated: &[bool],
+    x: &[&[f64]],
+    names: &[&str],
+    spec: &MatchingSpec,
+    groups: Option<&[u32]>,
+    conf_level: f64,
+) -> StatsResult<(WeightedEstimate, usize)> {
     if spec.ratio == 0 || spec.caliper.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
         return Err(StatsError::Invalid(
             "matching needs a ratio of at least 1 and a positive caliper".into(),
@@ -511,11 +526,18 @@ pub fn estimate_matching(
     }
     let model = logit(treated, x, names)?;
     let eta: Vec<f64> = model.fitted.iter().map(|p| p.ln() - (-p).ln_1p()).collect();
-    let m = matching::nearest(&eta, treated, spec.ratio, spec.replace, spec.caliper);
+    let m = matching::nearest_within(
+        &eta,
+        treated,
+        groups,
+        spec.ratio,
+        spec.replace,
+        spec.caliper,
+    );
     let n1 = treated.iter().filter(|&&t| t).count();
     if m.unmatched_treated == n1 {
         return Err(StatsError::Invalid(
-            "no treated unit has a comparison unit within the caliper; widen the caliper".into(),
+            "no treated unit has a comparison unit within the caliper (and, with exact matching, of the same value of the exact column); widen the caliper or match exactly on fewer values".into(),
         ));
     }
     let (effect, se) = matching::matched_difference(y, treated, &m, conf_level)?;

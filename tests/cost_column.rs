@@ -472,7 +472,8 @@ fn the_plane_and_the_cost_line_reach_the_report_in_both_languages() {
         let svg = via_eval::plot::ce_plane_svg(&c).unwrap();
         assert!(svg.contains("<svg"));
     }
-    // Fixed costs with a covariate: Fieller on the adjusted headline, no bootstrap.
+    // Fixed costs with a covariate: Fieller on the adjusted headline, and the parametric
+    // bootstrap of that estimate (not a resampling of the unadjusted difference).
     let toml =
         lalonde_toml("per_person = [{ arm = \"1\", cost = 3000.0 }, { arm = \"0\", cost = 0.0 }]")
             .replace(
@@ -482,14 +483,17 @@ fn the_plane_and_the_cost_line_reach_the_report_in_both_languages() {
     let s = PilotSpec::from_toml(&toml, &root().join("tests/fixtures/data/lalonde.toml")).unwrap();
     let r = run(&s, &root().join("tests/fixtures/data"), &Options::default()).unwrap();
     let x = &r.costs.as_ref().unwrap().comparisons[0];
-    assert_eq!(x.bootstrap_kind, None);
-    assert!(x.plane.is_empty());
-    assert!(via_eval::report::charts::ce_plane_chart(&r, via_eval::config::Lang::En).is_none());
+    assert!(x.bootstrap_kind.is_some());
+    assert!(!x.plane.is_empty());
+    assert!(x.plane.iter().all(|p| p.1 == 3000.0));
     assert!(
-        r.notes
-            .iter()
-            .any(|n| n.text.en.contains("no bootstrap interval"))
+        x.bootstrap_method
+            .as_ref()
+            .unwrap()
+            .en
+            .contains("parametric bootstrap")
     );
+    assert!(via_eval::report::charts::ce_plane_chart(&r, via_eval::config::Lang::En).is_some());
     // Without the covariate the headline is Newcombe's difference: the bootstrap runs,
     // every replicate costs 3000 more (north), and only the effect varies.
     let s =
@@ -499,4 +503,55 @@ fn the_plane_and_the_cost_line_reach_the_report_in_both_languages() {
     let q = x.bootstrap_quadrants.unwrap();
     assert_eq!(q.north_east + q.north_west, 1.0);
     assert!(x.plane.iter().all(|p| p.1 == 3000.0));
+}
+
+/// The parametric bootstrap of an adjusted headline with fixed costs: with the cost
+/// known exactly, ΔC/ΔE* has the percentile limits ΔC/(ΔE ± z·SE), which are Fieller's
+/// limits when var(ΔC) = 0; the share of draws with more effect is Φ(ΔE/SE); the same
+/// seed gives the same draws.
+#[test]
+fn the_parametric_bootstrap_matches_fieller_with_a_fixed_cost() {
+    use via_eval::stats::cost::{BootstrapKind, Increments, icer, parametric_icer};
+    let inc = Increments {
+        cost: 6500.0,
+        cost_se: 0.0,
+        effect: 0.08,
+        effect_se: 0.02,
+        covariance: 0.0,
+    };
+    let b = parametric_icer(&inc, 40_000, 11, 0.95).unwrap();
+    let again = parametric_icer(&inc, 40_000, 11, 0.95).unwrap();
+    assert_eq!(b.points, again.points);
+    assert_eq!(b.kind, BootstrapKind::Bounded);
+    let f = icer(&inc, 0.95).unwrap();
+    let FiellerSet::Bounded { low, high } = f.fieller else {
+        panic!("{:?}", f.fieller)
+    };
+    let (bl, bh) = (b.low.unwrap(), b.high.unwrap());
+    assert!((bl - low).abs() / low < 0.02, "{bl} {low}");
+    assert!((bh - high).abs() / high < 0.02, "{bh} {high}");
+    // Every draw has the fixed cost; about Φ(4) of them more effect.
+    assert!(b.points.iter().all(|p| p.1 == 6500.0));
+    let more = b.points.iter().filter(|p| p.0 > 0.0).count() as f64 / 40_000.0;
+    assert!(more > 0.999, "{more}");
+    // A weak effect: the set is unbounded, as Fieller's.
+    let weak = Increments {
+        effect: 0.01,
+        ..inc
+    };
+    let w = parametric_icer(&weak, 4000, 3, 0.95).unwrap();
+    assert_ne!(w.kind, BootstrapKind::Bounded);
+    // Bad input: no spread in the effect.
+    assert!(
+        parametric_icer(
+            &Increments {
+                effect_se: 0.0,
+                ..inc
+            },
+            10,
+            1,
+            0.95
+        )
+        .is_err()
+    );
 }

@@ -8,8 +8,10 @@
 //!   whole-sample headline estimate (so Fieller's interval inverts the headline
 //!   effect's uncertainty). The bootstrap resamples persons (clusters with a clustered
 //!   design) within arm and recomputes the unadjusted difference in the outcome's mean,
-//!   so it runs only when the headline is that difference ([`UNADJUSTED`], no
-//!   covariates); with an adjusted headline a note says why there is no bootstrap.
+//!   when the headline is that difference ([`UNADJUSTED`], no covariates); with an
+//!   adjusted or weighted headline the plane is drawn from that estimate's normal
+//!   sampling distribution instead ([`crate::stats::cost::parametric_icer`]), and
+//!   `bootstrap_method` says which.
 //! - **a cost column** (`column`): both increments are unadjusted differences in means
 //!   on the persons with both a cost and the outcome (complete cases: a person without
 //!   a cost is left out, and the count left out is published), with their covariance
@@ -27,7 +29,7 @@ use super::{Note, POOLED, PilotResults, Scale};
 use crate::config::{CostBasis, PilotSpec, Text};
 use crate::stats::cost::{
     BootstrapIcer, BootstrapKind, FiellerSet, Increments, Persons, Quadrants, acceptability,
-    bootstrap_icer, icer, person_increments,
+    bootstrap_icer, icer, parametric_icer, person_increments,
 };
 
 /// Headline estimators that are the unadjusted difference in means or proportions:
@@ -318,22 +320,19 @@ pub fn costs(
         // interval of the headline ICER only when the headline is that difference.
         let same_estimand = matches!(costs.basis, CostBasis::Column(_))
             || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
-        if !same_estimand {
-            notes.push(note(
-                format!("Cost per extra person ({}): no bootstrap interval, because the headline effect is adjusted; resampling the unadjusted difference would give the interval of another estimate. Fieller's interval uses the adjusted effect.", e.comparison),
-                format!("Kosten per extra persoon ({}): geen bootstrapinterval, omdat de hoofdschatting gecorrigeerd is; het ongecorrigeerde verschil hertrekken zou het interval van een andere schatting geven. Het interval van Fieller gebruikt het gecorrigeerde effect.", e.comparison),
-            ));
-        }
         if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
             notes.push(note(
                 format!("Cost per extra person ({}): with a cost column both differences are unadjusted; without a lottery they may reflect differences between the groups rather than the approach.", e.comparison),
                 format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
             ));
         }
+        // An adjusted or weighted headline is not what resampling persons and taking
+        // the difference in means gives: its plane is drawn from the estimate's normal
+        // sampling distribution instead (the parametric bootstrap).
         let run = if same_estimand {
             bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
         } else {
-            Ok(None)
+            parametric_icer(&inc, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
         };
         let boot: Option<BootstrapIcer> = match run {
             Ok(b) => b,
@@ -356,7 +355,19 @@ pub fn costs(
         } else {
             ("persons", "personen")
         };
-        let bootstrap_method = boot.as_ref().map(|b| Text {
+        let bootstrap_method = boot.as_ref().map(|b| if !same_estimand {
+            Text {
+                en: format!(
+                    "{} draws (seed {}) of the effect from its normal sampling distribution (the headline estimate and its standard error; the cost per person is fixed): a parametric bootstrap, because the headline is adjusted and resampling persons would give the interval of the unadjusted difference; percentile interval ordered round the cost-effectiveness plane",
+                    b.replicates, b.seed
+                ),
+                nl: format!(
+                    "{} trekkingen (seed {}) van het effect uit zijn normale steekproefverdeling (de hoofdschatting en haar standaardfout; de kosten per persoon liggen vast): een parametrische bootstrap, omdat de hoofdschatting gecorrigeerd is en personen hertrekken het interval van het ongecorrigeerde verschil zou geven; percentielinterval geordend rond het kosteneffectiviteitsvlak",
+                    b.replicates, b.seed
+                ),
+            }
+        } else {
+            Text {
             en: format!(
                 "{} resamples of the {} within each arm (seed {}); per resample the difference in mean cost and in mean outcome, without covariates; percentile interval ordered round the cost-effectiveness plane",
                 b.replicates, unit.0, b.seed
@@ -365,6 +376,7 @@ pub fn costs(
                 "{} trekkingen van de {} binnen elke groep (seed {}); per trekking het verschil in gemiddelde kosten en in gemiddelde uitkomst, zonder correctie; percentielinterval geordend rond het kosteneffectiviteitsvlak",
                 b.replicates, unit.1, b.seed
             ),
+            }
         });
         comparisons.push(CostComparison {
             comparison: e.comparison.clone(),

@@ -328,6 +328,9 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         return;
     };
     let method = estimator_label(&e.estimator, lang);
+    let outcome_label = r
+        .outcome(&e.outcome)
+        .map_or(e.outcome.clone(), |o| o.label.get(lang).to_lowercase());
     b.push(Heading(
         2,
         tr(lang, "Balans na weging", "Balance after weighting").into(),
@@ -336,15 +339,15 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     let nl = lang == Lang::Nl;
     b.push(Paragraph(if nl {
         format!(
-            "De hoofdschatting weegt de {c} zo dat ze op de gemeten kenmerken op de {t} lijkt ({method}). De tabel geeft per kenmerk het gemiddelde (bij ja/nee het aandeel) van de {t}, dat van de {c} vóór en na weging, en het gestandaardiseerde verschil vóór en na weging. Anders dan in de tabel 'Balans bij de start' is dat verschil hier gedeeld door de standaarddeviatie van de {t} (ongewogen; de ATT-conventie van het R-pakket cobalt). Verschillen onder 0,1 gelden als verwaarloosbaar. De variantieverhouding (deelnemers gedeeld door vergelijkingsgroep) hoort dicht bij 1 te liggen. Uitkomst: {}.",
-            e.outcome,
+            "De hoofdschatting weegt de {c} zo dat ze op de gemeten kenmerken op de {t} lijkt; methode: {method}. De tabel geeft per kenmerk het gemiddelde (bij ja/nee het aandeel) van de {t}, dat van de {c} vóór en na weging, en het gestandaardiseerde verschil vóór en na weging. Anders dan in de tabel 'Balans bij de start' is dat verschil hier gedeeld door de standaarddeviatie van de {t} (ongewogen; de ATT-conventie van het R-pakket cobalt). Verschillen onder 0,1 gelden als verwaarloosbaar. De variantieverhouding (deelnemers gedeeld door vergelijkingsgroep) hoort dicht bij 1 te liggen. Uitkomst: {}.",
+            outcome_label,
             c = c_label.to_lowercase(),
             t = t_label.to_lowercase()
         )
     } else {
         format!(
-            "The headline estimate weights the {c} so that it resembles the {t} on the measured characteristics ({method}). The table gives per characteristic the mean (for yes/no the share) of the {t}, that of the {c} before and after weighting, and the standardised difference before and after weighting. Unlike the table 'Baseline balance', that difference is divided here by the standard deviation of the {t} (unweighted; the ATT convention of the R package cobalt). Differences below 0.1 count as negligible. The variance ratio (participants over comparison group) should be close to 1. Outcome: {}.",
-            e.outcome,
+            "The headline estimate weights the {c} so that it resembles the {t} on the measured characteristics; method: {method}. The table gives per characteristic the mean (for yes/no the share) of the {t}, that of the {c} before and after weighting, and the standardised difference before and after weighting. Unlike the table 'Baseline balance', that difference is divided here by the standard deviation of the {t} (unweighted; the ATT convention of the R package cobalt). Differences below 0.1 count as negligible. The variance ratio (participants over comparison group) should be close to 1. Outcome: {}.",
+            outcome_label,
             c = c_label.to_lowercase(),
             t = t_label.to_lowercase()
         )

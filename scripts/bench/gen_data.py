@@ -2,10 +2,15 @@
 
     gen_data.py DIR KIND N
 
+    gen_data.py DIR KIND N parquet     # also write DIR/KIND_N.parquet (same rows)
+
 KIND is `wide` (arm, y, x1..x8, cluster, fe: 12 columns, the shape of the 842 MB file in
-the issue at 10M rows) or `surv` (arm, time, event). The seed depends only on KIND and N,
-so a file made twice is the same file. Written in chunks of 1M rows, so the 10M-row file
-never needs more than a few hundred MB to make.
+the issue at 10M rows), `surv` (arm, time, event), `panel` (a long staggered-adoption
+panel: N/10 units x 10 periods; unit, time, first_treated, y and three columns `did` does
+not use: x1, x2, region) or `obs` (an observational comparison with selection on ten
+covariates: treat, y, x1..x10). The seed depends only on KIND and N, so a file made twice
+is the same file. Written in chunks of 1M rows, so the 10M-row file never needs more than
+a few hundred MB to make.
 """
 
 import os
@@ -14,6 +19,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 CHUNK = 1_000_000
 N_CLUSTERS = 1_000
@@ -65,25 +71,90 @@ def surv_chunk(rng, start, m, n):
     return pa.table({"arm": arm, "time": time, "event": event})
 
 
+PERIODS = 10
+# Cohorts (first treated period; 0 = never) and their shares of the units.
+COHORTS = np.array([0, 4, 6, 8])
+COHORT_P = np.array([0.4, 0.2, 0.2, 0.2])
+
+
+def panel_chunk(rng, start, m, n):
+    """Rows start..start+m of the panel (m and start multiples of PERIODS): staggered
+    adoption, unit and period effects, an effect that grows with the time since the
+    start (so the static TWFE estimate is biased and the cohort-time effects are not)."""
+    units = m // PERIODS
+    u0 = start // PERIODS
+    unit = np.repeat(np.arange(u0, u0 + units, dtype=np.int64), PERIODS) + 1
+    time = np.tile(np.arange(1, PERIODS + 1, dtype=np.int64), units)
+    first_u = rng.choice(COHORTS, size=units, p=COHORT_P)
+    alpha_u = rng.normal(size=units) + 0.3 * (first_u > 0)  # level differences by cohort
+    first = np.repeat(first_u, PERIODS)
+    treated = (first > 0) & (time >= first)
+    effect = np.where(treated, 0.5 + 0.1 * (time - first), 0.0)
+    y = np.repeat(alpha_u, PERIODS) + 0.2 * time + effect + rng.normal(size=m)
+    return pa.table({
+        "unit": unit,
+        "time": time,
+        "first_treated": first,
+        "y": np.round(y, 6),
+        "x1": np.round(rng.normal(size=m), 6),
+        "x2": np.round(rng.uniform(size=m), 6),
+        "region": np.repeat(rng.integers(1, 13, units, dtype=np.int64), PERIODS),
+    })
+
+
+OBS_GAMMA = np.array([0.4, -0.3, 0.25, 0.2, -0.2, 0.15, 0.1, -0.1, 0.3, -0.25])
+OBS_BETA = np.array([1.0, 0.5, -0.5, 0.8, 0.3, -0.2, 0.4, 0.1, -0.6, 0.2])
+
+
+def obs_chunk(rng, start, m, n):
+    """Selection on observables: the participation odds and the outcome both depend on
+    the ten covariates (mixed: normal, 0/1, counts); true ATT 1.0."""
+    x = rng.normal(size=(m, 10))
+    x[:, 2] = (x[:, 2] > 0.2).astype(float)  # 0/1
+    x[:, 5] = np.round(40 + 10 * x[:, 5])  # age-like
+    x[:, 7] = (x[:, 7] > -0.5).astype(float)  # 0/1
+    x = np.round(x, 6)
+    xs = x.copy()
+    xs[:, 5] = (xs[:, 5] - 40) / 10
+    p = 1 / (1 + np.exp(-(-1.0 + xs @ OBS_GAMMA)))
+    treat = (rng.random(m) < p).astype(np.int64)
+    y = 2.0 + xs @ OBS_BETA + 1.0 * treat + rng.normal(size=m)
+    cols = {"treat": treat, "y": np.round(y, 6)}
+    for j in range(10):
+        cols[f"x{j + 1}"] = x[:, j]
+    return pa.table(cols)
+
+
 def main():
     out_dir, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    make = {"wide": wide_chunk, "surv": surv_chunk}[kind]
+    want_parquet = len(sys.argv) > 4 and sys.argv[4] == "parquet"
+    make = {"wide": wide_chunk, "surv": surv_chunk, "panel": panel_chunk, "obs": obs_chunk}[kind]
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, f"{kind}_{n}.csv")
     tmp = path + ".part"
-    seed = {"wide": 1, "surv": 2}[kind] * 1_000_003 + n
+    seed = {"wide": 1, "surv": 2, "panel": 3, "obs": 4}[kind] * 1_000_003 + n
     rng = np.random.default_rng(seed)
     opts = pacsv.WriteOptions(quoting_style="none")
     writer = None
+    pq_path = os.path.join(out_dir, f"{kind}_{n}.parquet")
+    pq_tmp = pq_path + ".part"
+    pq_writer = None
     start = 0
     while start < n:
         m = min(CHUNK, n - start)
         table = make(rng, start, m, n)
         if writer is None:
             writer = pacsv.CSVWriter(tmp, table.schema, write_options=opts)
+            if want_parquet:
+                pq_writer = pq.ParquetWriter(pq_tmp, table.schema)
         writer.write_table(table)
+        if pq_writer is not None:
+            pq_writer.write_table(table)  # one row group per chunk of 1M rows
         start += m
     writer.close()
+    if pq_writer is not None:
+        pq_writer.close()
+        os.replace(pq_tmp, pq_path)
     os.replace(tmp, path)
     print(path)
 

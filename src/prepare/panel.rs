@@ -69,6 +69,48 @@ fn whole(v: f64) -> Option<i64> {
     (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
 }
 
+/// The first row `r` whose (unit, period) an earlier row already has, with the first
+/// row that has it: `Some((first, r))`. A bit per unit and period when units × the
+/// span of the periods is small (every panel with periods numbered closely), a hash
+/// set otherwise.
+fn duplicate_unit_period(unit: &[u32], period: &[i64], n_units: usize) -> Option<(usize, usize)> {
+    let (lo, hi) = period
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    if unit.is_empty() {
+        return None;
+    }
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    let cells = span * n_units as u128;
+    let first_of = |r: usize| {
+        (0..r)
+            .find(|&q| unit[q] == unit[r] && period[q] == period[r])
+            .map(|q| (q, r))
+    };
+    if cells <= 8 * (unit.len() as u128 + 1_000_000) {
+        let span = span as usize;
+        let mut bits = vec![0u64; (cells as usize).div_ceil(64)];
+        for (r, (&u, &t)) in unit.iter().zip(period).enumerate() {
+            let k = u as usize * span + (t - lo) as usize;
+            let (w, b) = (k / 64, 1u64 << (k % 64));
+            if bits[w] & b != 0 {
+                return first_of(r);
+            }
+            bits[w] |= b;
+        }
+        None
+    } else {
+        let mut seen: HashMap<(u32, i64), usize> = HashMap::with_capacity(unit.len());
+        for (r, (&u, &t)) in unit.iter().zip(period).enumerate() {
+            if let Some(&first) = seen.get(&(u, t)) {
+                return Some((first, r));
+            }
+            seen.insert((u, t), r);
+        }
+        None
+    }
+}
+
 /// Read and check the panel. Errors name the file, the column, the unit or row, and
 /// say what to change.
 pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
@@ -80,9 +122,10 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             cols.time
         )));
     }
-    let units = frame.strings(&cols.unit)?;
+    // Units as codes into their sorted distinct labels (each label formatted once).
+    let units = frame.factor(&cols.unit)?;
     let times = frame.numbers(&cols.time)?;
-    let n = units.len();
+    let n = units.codes.len();
     let mut notes = Vec::new();
     // The outcome and the weights.
     let (y, weights, frequency, persons): OutcomeColumns = match (
@@ -171,7 +214,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     let mut keep = Vec::with_capacity(n);
     let mut dropped = 0usize;
     for i in 0..n {
-        let ok = units[i].is_some()
+        let ok = units.codes[i].is_some()
             && times[i].is_some()
             && y[i].is_some()
             && covs.iter().all(|c| c[i].is_some())
@@ -202,32 +245,35 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             ))
         })?);
     }
-    // Units in sorted label order.
-    let unit_label: Vec<&str> = keep
-        .iter()
-        .map(|&i| units[i].as_deref().unwrap_or(""))
-        .collect();
-    let mut labels: Vec<String> = unit_label.iter().map(|s| s.to_string()).collect();
-    labels.sort();
-    labels.dedup();
-    let index: HashMap<&str, u32> = labels
-        .iter()
-        .enumerate()
-        .map(|(k, l)| (l.as_str(), k as u32))
-        .collect();
-    let unit: Vec<u32> = unit_label.iter().map(|l| index[l]).collect();
-    // Duplicate unit-period rows.
-    let mut seen: HashMap<(u32, i64), usize> = HashMap::with_capacity(keep.len());
-    for (r, (&u, &t)) in unit.iter().zip(&period).enumerate() {
-        if let Some(&first) = seen.get(&(u, t)) {
-            return Err(err(format!(
-                "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
-                labels[u as usize],
-                frame.row_ref(keep[first]),
-                frame.row_ref(keep[r])
-            )));
+    // Units in sorted label order: the labels of the kept rows (a unit whose rows are
+    // all left out has no code), numbered in the factor's sorted order.
+    let mut used = vec![false; units.levels.len()];
+    for &i in &keep {
+        if let Some(c) = units.codes[i] {
+            used[c as usize] = true;
         }
-        seen.insert((u, t), r);
+    }
+    let mut rank = vec![u32::MAX; units.levels.len()];
+    let mut labels: Vec<String> = Vec::with_capacity(units.levels.len());
+    for (k, level) in units.levels.iter().enumerate() {
+        if used[k] {
+            rank[k] = labels.len() as u32;
+            labels.push(level.clone());
+        }
+    }
+    let unit: Vec<u32> = keep
+        .iter()
+        .map(|&i| units.codes[i].map_or(0, |c| rank[c as usize]))
+        .collect();
+    // Duplicate unit-period rows.
+    if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
+        let (u, t) = (unit[r], period[r]);
+        return Err(err(format!(
+            "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
+            labels[u as usize],
+            frame.row_ref(keep[first]),
+            frame.row_ref(keep[r])
+        )));
     }
     // First treated period per unit.
     let mut first_of: Vec<Option<Option<i64>>> = vec![None; labels.len()];
@@ -342,4 +388,26 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         persons: keep.iter().map(|&i| persons[i]).collect(),
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duplicate_unit_period;
+
+    #[test]
+    fn duplicate_rows_are_found_by_the_bit_table_and_by_the_hash_set() {
+        // Close periods: the bit table. Unit 1 has period 3 twice (rows 1 and 4).
+        let unit = [0, 1, 0, 2, 1];
+        let period = [3, 3, 4, 3, 3];
+        assert_eq!(duplicate_unit_period(&unit, &period, 3), Some((1, 4)));
+        assert_eq!(duplicate_unit_period(&unit[..4], &period[..4], 3), None);
+        // Periods far apart (a span of 10^12): the hash set, same answers.
+        let far = [0, 1_000_000_000_000, 5, 0, 1_000_000_000_000];
+        assert_eq!(
+            duplicate_unit_period(&[0, 0, 1, 1, 0], &far, 2),
+            Some((1, 4))
+        );
+        assert_eq!(duplicate_unit_period(&[0, 0, 1, 1, 2], &far, 3), None);
+        assert_eq!(duplicate_unit_period(&[], &[], 0), None);
+    }
 }

@@ -455,6 +455,9 @@ fn matching_with_ratio_replace_and_caliper() {
         if let Some(c) = &caliper {
             extra.extend(["--caliper", c]);
         }
+        if let Some(col) = case["exact"].as_str() {
+            extra.extend(["--exact", col]);
+        }
         let (r, text) = compare(&extra);
         assert!(!text.contains("NaN"));
         let e = row(&r, "re78", "matching_att");

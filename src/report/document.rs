@@ -1162,17 +1162,17 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
         } else {
             format!("p = {p_q}")
         };
+        // An interval as "a to b" / "a tot b", in the paragraph and the table alike.
+        let ci = |a: f64, z: f64| format!("{} {} {}", v(a), tr(lang, "tot", "to"), v(z));
         let prediction = match (m.prediction_low, m.prediction_high) {
             (Some(a), Some(z)) => format!(
-                " {} {} {} {}.",
+                " {} {}.",
                 tr(
                     lang,
                     "Voorspellingsinterval voor een nieuwe gemeente:",
                     "Prediction interval for a new municipality:"
                 ),
-                v(a),
-                tr(lang, "tot", "to"),
-                v(z)
+                ci(a, z)
             ),
             _ => String::new(),
         };
@@ -1183,7 +1183,7 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
         );
         let k = m.k;
         b.push(Paragraph(format!(
-            "{} ({cmp}, {k} {}; REML{hksj}): {} ({conf}% {} {} {} {}).{prediction} {}: I² = {:.0}%, {tau}, Q = {} (df = {}), {p_q}.",
+            "{} ({cmp}, {k} {}; REML{hksj}): {} ({conf}% {} {}).{prediction} {}: I² = {:.0}%, {tau}, Q = {} (df = {}), {p_q}.",
             tr(
                 lang,
                 "Random-effects-meta-analyse van de projecten, naast de regressieschatting op de hele steekproef",
@@ -1192,9 +1192,7 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
             tr(lang, "projecten", "projects"),
             v(m.estimate),
             tr(lang, "BI", "CI"),
-            v(m.ci_low),
-            tr(lang, "tot", "to"),
-            v(m.ci_high),
+            ci(m.ci_low, m.ci_high),
             tr(lang, "Heterogeniteit", "Heterogeneity"),
             h.i2,
             localise(&fmt_value(h.q), lang),
@@ -1253,7 +1251,6 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
             format!("{conf}% {}", tr(lang, "BI", "CI")),
             tr(lang, "Gewicht", "Weight").to_string(),
         ]];
-        let ci = |a: f64, z: f64| format!("{} {} {}", v(a), tr(lang, "tot", "to"), v(z));
         for p in &m.projects {
             t.push(vec![
                 r.subset_label(&p.subset, lang),

@@ -602,3 +602,31 @@ fn exact_matching_from_the_command_line() {
         assert!(!err.contains("panicked"));
     }
 }
+
+/// `--exact` on a column that no other flag names: compare reads it too (it used to
+/// load only the columns of the other flags and stop with "no column married").
+#[test]
+fn exact_matching_on_a_column_named_nowhere_else() {
+    let (r, text) = compare(&[
+        "--covariates",
+        "age,educ,black,hispan,nodegree,re74,re75",
+        "--estimator",
+        "matching",
+        "--exact",
+        "married",
+    ]);
+    let e = row(&r, "re78", "matching_att");
+    assert!(e["estimate"].as_f64().unwrap().is_finite(), "{text}");
+    assert_eq!(e["headline"], true);
+    // Matching within married differs from matching across it.
+    let (plain, _) = compare(&[
+        "--covariates",
+        "age,educ,black,hispan,nodegree,re74,re75",
+        "--estimator",
+        "matching",
+    ]);
+    let p = row(&plain, "re78", "matching_att")["estimate"]
+        .as_f64()
+        .unwrap();
+    assert_ne!(p, e["estimate"].as_f64().unwrap());
+}

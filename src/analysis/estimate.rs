@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::plan::{Entry, PLAN, Plan, Run};
 use super::{ComparisonKey, EstimateRow, Labels, Note, Options, Scale, TestRow, Units};
 use crate::config::{DesignKind, Text};
 use crate::data::Numbers;
@@ -14,7 +15,7 @@ use crate::stats::design::{self, DimDesign};
 use crate::stats::fe::{self, FeVcov};
 use crate::stats::ols::{self, Clusters, SeType};
 use crate::stats::resample::{self, ResampleOptions, ri, wild};
-use crate::stats::{Inference, StatsError, effect_size, exact, twosample};
+use crate::stats::{Inference, StatsError, exact};
 
 /// The estimator that leads (`compare --estimator`); `None` follows the design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -417,17 +418,31 @@ fn n_arms(t: &[f64]) -> (usize, usize) {
 }
 
 /// One comparison being estimated: the units, the options and the design's features.
-pub(super) struct Ctx<'a, 'p> {
+pub(crate) struct Ctx<'a, 'p> {
     pub(super) p: &'a Pair<'p>,
     pub(super) opts: &'a Options,
     pub(super) conf: f64,
     /// "treated vs control", the start of every note.
     pub(super) what: String,
-    clustered: bool,
-    blocked: bool,
-    has_fe: bool,
+    pub(super) clustered: bool,
+    pub(super) blocked: bool,
+    pub(super) has_fe: bool,
     /// Whether an adjusted estimate runs: covariates, or project indicators.
-    adjust: bool,
+    pub(super) adjust: bool,
+    /// The arms' counts (binary outcomes) or moments (other outcomes), taken once.
+    arms: Arms,
+    /// The standard-error type of the regressions ([`se_type`]), settled before the
+    /// plan's design entries run.
+    pub(super) se: SeType,
+    /// Whether cluster-robust inference is refused for too few clusters in an arm
+    /// ([`too_few_clusters`]), settled before the plan's design entries run.
+    pub(super) refused: bool,
+}
+
+/// What the differences that ignore the design need of the two arms.
+enum Arms {
+    Counts(Counts, Counts),
+    Moments(Moments, Moments),
 }
 
 impl Ctx<'_, '_> {
@@ -452,113 +467,125 @@ impl Ctx<'_, '_> {
     ) -> EstimateRow {
         EstimateRow::new(&self.p.key, est, se, df, scale, inf, self.conf, n)
     }
-}
 
-/// Differences of a binary outcome that ignore the design: risk difference, risk and
-/// odds ratios, Cohen's h, and the chi-square and Fisher tests.
-fn binary_differences(c: &Ctx, out: &mut PairResults, n: (usize, usize)) {
-    let (p, conf, what) = (c.p, c.conf, &c.what);
-    let key = &p.key;
-    let (ct, cc) = p.counts();
-    match binary::newcombe(ct, cc, conf) {
-        Ok(inf) => out.estimates.push(c.row(
-            "risk_difference_newcombe",
-            None,
-            None,
-            Scale::Difference,
-            inf,
-            n,
-        )),
-        Err(e) => c.fail(out, "risk difference", &e),
+    /// Whether the regressions are refused: their standard errors rest on clusters
+    /// that are too few in an arm.
+    pub(super) fn cluster_se_refused(&self) -> bool {
+        self.refused && self.se.is_cluster()
     }
-    for (name, res) in [
-        ("risk_ratio", binary::risk_ratio(ct, cc, conf)),
-        ("odds_ratio", binary::odds_ratio(ct, cc, conf)),
-    ] {
-        match res {
-            Ok((inf, corrected)) => {
-                out.estimates
-                    .push(c.row(name, None, None, Scale::Ratio, inf, n));
-                if corrected {
-                    out.note(Text {
+
+    /// The arms' counts; zero counts for a continuous outcome (the plan's `when`
+    /// keeps count-based entries to binary outcomes, a plan test checks it).
+    fn counts(&self) -> (Counts, Counts) {
+        match self.arms {
+            Arms::Counts(t, c) => (t, c),
+            Arms::Moments(..) => {
+                let none = Counts {
+                    events: 0,
+                    trials: 0,
+                };
+                (none, none)
+            }
+        }
+    }
+
+    /// The arms' sizes.
+    fn n(&self) -> (usize, usize) {
+        match self.arms {
+            Arms::Counts(t, c) => (t.trials as usize, c.trials as usize),
+            Arms::Moments(t, c) => (t.n, c.n),
+        }
+    }
+
+    /// Run one entry of the plan.
+    fn run(&self, e: &Entry, out: &mut PairResults) {
+        let n = self.n();
+        match (e.run, &self.arms) {
+            (
+                Run::Moments {
+                    f,
+                    scale,
+                    df,
+                    failing,
+                },
+                &Arms::Moments(t, c),
+            ) => match f(t, c, self.conf) {
+                Ok(inf) => out.estimates.push(self.row(e.id, None, df, scale, inf, n)),
+                Err(err) => self.fail(out, failing, &err),
+            },
+            (Run::Counts { f, scale, failing }, &Arms::Counts(t, c)) => match f(t, c, self.conf) {
+                Ok(inf) => out
+                    .estimates
+                    .push(self.row(e.id, None, None, scale, inf, n)),
+                Err(err) => self.fail(out, failing, &err),
+            },
+            (Run::CountsCorrected { f, scale, failing }, &Arms::Counts(t, c)) => {
+                match f(t, c, self.conf) {
+                    Ok((inf, corrected)) => {
+                        out.estimates
+                            .push(self.row(e.id, None, None, scale, inf, n));
+                        if corrected {
+                            let (what, name) = (&self.what, e.id);
+                            out.note(Text {
  en: format!("{what}: {name} has a zero cell; 0.5 was added to each cell (Haldane-Anscombe)."),
  nl: format!("{what}: {name} heeft een lege cel; bij elke cel is 0,5 opgeteld (Haldane-Anscombe)."),
  });
+                        }
+                    }
+                    Err(err) => self.fail(out, failing, &err),
                 }
             }
-            Err(e) => c.fail(out, name, &e),
+            (Run::Design(f), _) => f(self, out),
+            // A kind that does not fit the outcome (moments of a binary outcome, counts
+            // of a continuous one): the entry's `when` excludes it, a plan test checks.
+            _ => {}
         }
-    }
-    let h = binary::cohens_h(ct, cc);
-    out.estimates.push(c.row(
-        "cohens_h",
-        None,
-        None,
-        Scale::Standardised,
-        Inference {
-            estimate: h,
-            std_error: f64::NAN,
-            statistic: f64::NAN,
-            df: None,
-            p_value: f64::NAN,
-            ci_low: f64::NAN,
-            ci_high: f64::NAN,
-        },
-        n,
-    ));
-    if let Ok((x2, pv)) = binary::chi_square(ct, cc) {
-        out.tests
-            .push(TestRow::new(key, "chi_square", Some(x2), Some(1.0), pv));
-    }
-    match exact::fisher_exact(ct, cc, conf) {
-        Ok(f) => out
-            .tests
-            .push(TestRow::new(key, "fisher_exact", None, None, f.p_value)),
-        Err(e) => c.fail(out, "Fisher's exact test", &e),
     }
 }
 
-/// Differences in means that ignore the design (Welch, and Student when asked for)
-/// and the standardised effects, from the outcomes of the treated and control arms.
-fn mean_differences(c: &Ctx, out: &mut PairResults, yt: &[f64], yc: &[f64]) {
-    let conf = c.conf;
-    let n = (yt.len(), yc.len());
-    // The arms' moments once, for all of these.
-    let (mt, mc) = (Moments::of(yt), Moments::of(yc));
-    match twosample::welch_of(mt, mc, conf) {
-        Ok(inf) => out.estimates.push(c.row(
-            "welch",
+/// Cohen's h of a binary outcome (a point estimate; no interval).
+pub(super) fn cohens_h(c: &Ctx, out: &mut PairResults) {
+    let (ct, cc) = c.counts();
+    let h = binary::cohens_h(ct, cc);
+    let none = Inference {
+        estimate: h,
+        std_error: f64::NAN,
+        statistic: f64::NAN,
+        df: None,
+        p_value: f64::NAN,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+    };
+    out.estimates
+        .push(c.row("cohens_h", None, None, Scale::Standardised, none, c.n()));
+}
+
+/// Pearson's chi-square test of a binary outcome, without continuity correction.
+pub(super) fn chi_square_test(c: &Ctx, out: &mut PairResults) {
+    let (ct, cc) = c.counts();
+    if let Ok((x2, pv)) = binary::chi_square(ct, cc) {
+        out.tests.push(TestRow::new(
+            &c.p.key,
+            "chi_square",
+            Some(x2),
+            Some(1.0),
+            pv,
+        ));
+    }
+}
+
+/// Fisher's exact test of a binary outcome.
+pub(super) fn fisher_exact_test(c: &Ctx, out: &mut PairResults) {
+    let (ct, cc) = c.counts();
+    match exact::fisher_exact(ct, cc, c.conf) {
+        Ok(f) => out.tests.push(TestRow::new(
+            &c.p.key,
+            "fisher_exact",
             None,
-            Some("Welch-Satterthwaite"),
-            Scale::Difference,
-            inf,
-            n,
+            None,
+            f.p_value,
         )),
-        Err(e) => c.fail(out, "difference in means", &e),
-    }
-    if c.opts.estimator == Some(Estimator::Student) {
-        match twosample::student_of(mt, mc, conf) {
-            Ok(inf) => out.estimates.push(c.row(
-                "student",
-                None,
-                Some("n1 + n0 - 2"),
-                Scale::Difference,
-                inf,
-                n,
-            )),
-            Err(e) => c.fail(out, "Student's difference", &e),
-        }
-    }
-    for (name, res) in [
-        ("cohens_d", effect_size::cohens_d_of(mt, mc, conf)),
-        ("hedges_g", effect_size::hedges_g_of(mt, mc, conf)),
-    ] {
-        match res {
-            Ok(inf) => out
-                .estimates
-                .push(c.row(name, None, None, Scale::Standardised, inf, n)),
-            Err(e) => c.fail(out, name, &e),
-        }
+        Err(e) => c.fail(out, "Fisher's exact test", &e),
     }
 }
 
@@ -607,7 +634,7 @@ fn too_few_clusters(c: &Ctx, out: &mut PairResults) -> bool {
 }
 
 /// The design-based difference in means of a blocked (and perhaps clustered) design.
-fn blocked_difference(c: &Ctx, out: &mut PairResults) {
+pub(super) fn blocked_difference(c: &Ctx, out: &mut PairResults) {
     let (p, conf, what) = (c.p, c.conf, &c.what);
     let base = p.reg_data(false, false);
     let treated: Vec<bool> = base.t.iter().map(|&v| v == 1.0).collect();
@@ -641,7 +668,8 @@ fn blocked_difference(c: &Ctx, out: &mut PairResults) {
 }
 
 /// The unadjusted regression difference (cluster-robust with clusters).
-fn unadjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
+pub(super) fn unadjusted_regression(c: &Ctx, out: &mut PairResults) {
+    let se = c.se;
     let d = c.p.reg_data(false, false);
     match fit_dropping(&d)
         .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?))
@@ -664,8 +692,8 @@ fn unadjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
 }
 
 /// The covariate-adjusted estimate: OLS (with project and block indicators) or Lin.
-fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
-    let (conf, what) = (c.conf, &c.what);
+pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
+    let (conf, what, se) = (c.conf, &c.what, c.se);
     let mut d = c.p.reg_data(true, c.blocked && !c.has_fe);
     if d.n_dropped_missing > 0 {
         out.note(Text {
@@ -718,7 +746,7 @@ fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
 }
 
 /// The estimate with absorbed fixed effects (cluster-robust errors when clustered).
-fn fixed_effects_regression(c: &Ctx, out: &mut PairResults) {
+pub(super) fn fixed_effects_regression(c: &Ctx, out: &mut PairResults) {
     let u = c.p.units;
     let d = c.p.reg_data(!u.covariates.is_empty(), false);
     let mut x: Vec<&[f64]> = vec![&d.t];
@@ -755,14 +783,36 @@ fn fixed_effects_regression(c: &Ctx, out: &mut PairResults) {
     }
 }
 
-/// Run every estimator and test the design and options call for.
+/// Run every estimator and test the design and options call for: the entries of the
+/// analysis plan ([`super::plan::PLAN`]) whose conditions hold, then the resampling.
 pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResults {
+    estimate_with(&PLAN, p, design, opts)
+}
+
+/// [`estimate`] with a given plan.
+pub(super) fn estimate_with(
+    plan: &Plan,
+    p: &Pair,
+    design: DesignKind,
+    opts: &Options,
+) -> PairResults {
     let key = &p.key;
     let mut out = PairResults::default();
-    let (yt, yc) = p.split();
-    let n = (yt.len(), yc.len());
     let u = p.units;
-    let c = Ctx {
+    let arms = {
+        let (yt, yc) = p.split();
+        // The arms' copies are not kept (large files: only their summaries are).
+        if p.binary {
+            let c = |v: &[f64]| Counts {
+                events: v.iter().filter(|&&x| x == 1.0).count() as u64,
+                trials: v.len() as u64,
+            };
+            Arms::Counts(c(&yt), c(&yc))
+        } else {
+            Arms::Moments(Moments::of(&yt), Moments::of(&yc))
+        }
+    };
+    let mut c = Ctx {
         p,
         opts,
         conf: opts.conf_level,
@@ -771,71 +821,43 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
         blocked: u.block.is_some(),
         has_fe: !u.fixed_effects.is_empty(),
         adjust: !u.covariates.is_empty() || p.with_projects,
+        arms,
+        se: SeType::Hc2,
+        refused: false,
     };
-    let (clustered, blocked, has_fe, adjust) = (c.clustered, c.blocked, c.has_fe, c.adjust);
     if p.weights.is_some() {
-        weighted_only(&c, &mut out);
+        weighted_only(&mut c, &mut out);
         return out;
     }
 
     // Differences that ignore the design, and standardised effects.
-    if p.binary {
-        binary_differences(&c, &mut out, n);
-    } else {
-        mean_differences(&c, &mut out, &yt, &yc);
+    for e in plan.plain.iter().filter(|e| (e.when)(&c)) {
+        c.run(e, &mut out);
     }
 
-    // The arms' copies are not needed further (large files: free them first).
-    drop((yt, yc));
-
-    // Design-based differences: blocked (and clustered), or clustered.
-    let se = se_type(&c, &mut out);
-    // Cluster-robust inference needs clusters on both sides of the comparison.
-    let refused = clustered && too_few_clusters(&c, &mut out);
-    // Regressions whose standard errors rest on the clusters.
-    let cluster_se_refused = refused && se.is_cluster();
-    if blocked && !refused {
-        blocked_difference(&c, &mut out);
-    }
-    let unadjusted_ols =
-        (clustered || (opts.estimator == Some(Estimator::Ols) && !adjust)) && !cluster_se_refused;
-    if unadjusted_ols {
-        unadjusted_regression(&c, &mut out, se);
+    // The standard errors of the regressions, and whether cluster-robust inference
+    // is refused: it needs clusters on both sides of the comparison.
+    c.se = se_type(&c, &mut out);
+    c.refused = c.clustered && too_few_clusters(&c, &mut out);
+    for e in plan.design.iter().filter(|e| (e.when)(&c)) {
+        c.run(e, &mut out);
     }
 
-    // Covariate-adjusted: OLS (with project and block indicators) or Lin.
-    if (adjust || (blocked && opts.estimator == Some(Estimator::Lin))) && !cluster_se_refused {
-        adjusted_regression(&c, &mut out, se);
+    let order = plan.lead_order(opts.estimator, c.refused);
+    if let Some(i) = order
+        .iter()
+        .find_map(|id| out.estimates.iter().position(|r| r.estimator == *id))
+    {
+        out.estimates[i].headline = true;
     }
-
-    // Weighting for a non-randomised comparison (`--estimator ipw|overlap|entropy`).
-    if let Some(m) = opts.estimator.and_then(Estimator::weighting) {
-        super::weighting::weighting_estimate(&c, &mut out, m, se);
-    }
-
-    // Absorbed fixed effects (with cluster-robust errors when clustered).
-    if has_fe && !refused {
-        fixed_effects_regression(&c, &mut out);
-    }
-
-    choose_headline(
-        &mut out.estimates,
-        p.binary,
-        opts,
-        adjust,
-        blocked,
-        has_fe,
-        clustered,
-        refused,
-    );
     resampling(
         p,
         &mut out,
         opts,
         design,
-        adjust,
-        blocked && !has_fe,
-        refused,
+        c.adjust,
+        c.blocked && !c.has_fe,
+        c.refused,
     );
     out
 }
@@ -843,78 +865,22 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
 /// A weighted pair: the covariate-adjusted regression with its weights, as the
 /// headline, and nothing else (the unweighted estimators would be the complete cases
 /// the weights correct).
-fn weighted_only(c: &Ctx, out: &mut PairResults) {
-    let se = se_type(c, out);
-    let refused = c.clustered && too_few_clusters(c, out);
-    if refused && se.is_cluster() {
+fn weighted_only(c: &mut Ctx, out: &mut PairResults) {
+    c.se = se_type(c, out);
+    c.refused = c.clustered && too_few_clusters(c, out);
+    if c.cluster_se_refused() {
         return;
     }
-    adjusted_regression(c, out, se);
+    adjusted_regression(c, out);
     // A weighting headline: ATT weights times censoring weights lead, the weighted
     // regression stays beside them.
     if let Some(base) = &c.p.att_base
-        && super::weighting::ipcw_weighting_estimate(c, out, se, base)
+        && super::weighting::ipcw_weighting_estimate(c, out, c.se, base)
     {
         return;
     }
     for r in &mut out.estimates {
         r.headline = true;
-    }
-}
-
-/// Mark the estimate that leads for this comparison. When the design has clusters
-/// but too few for cluster-robust inference (`refused`), the differences that ignore
-/// the clustering do not lead: the comparison has no headline estimate.
-#[allow(clippy::too_many_arguments)]
-fn choose_headline(
-    rows: &mut [EstimateRow],
-    binary: bool,
-    opts: &Options,
-    adjust: bool,
-    blocked: bool,
-    has_fe: bool,
-    clustered: bool,
-    refused: bool,
-) {
-    let order: Vec<&str> = match opts.estimator {
-        Some(Estimator::Welch) => vec!["welch", "risk_difference_newcombe"],
-        Some(Estimator::Student) => vec!["student", "risk_difference_newcombe"],
-        Some(Estimator::Lin) => vec!["lin"],
-        Some(Estimator::Ols) => vec!["ols_adjusted", "ols"],
-        Some(Estimator::Ipw) => vec!["ipw_att"],
-        Some(Estimator::Overlap) => vec!["overlap_ato"],
-        Some(Estimator::Entropy) => vec!["entropy_att"],
-        Some(Estimator::Aipw) => vec!["aipw_att"],
-        Some(Estimator::Matching) => vec!["matching_att"],
-        None => {
-            let mut v = Vec::new();
-            if has_fe {
-                v.push("ols_fe");
-            }
-            if adjust {
-                v.push("ols_adjusted");
-            }
-            if blocked {
-                v.push("difference_in_means");
-            }
-            if clustered {
-                v.push("ols");
-            }
-            if !refused {
-                v.push(if binary {
-                    "risk_difference_newcombe"
-                } else {
-                    "welch"
-                });
-            }
-            v
-        }
-    };
-    if let Some(i) = order
-        .iter()
-        .find_map(|name| rows.iter().position(|r| r.estimator == *name))
-    {
-        rows[i].headline = true;
     }
 }
 

@@ -30,6 +30,7 @@ pub mod input;
 pub mod its_design;
 pub mod meta;
 pub mod panel_design;
+pub mod plan;
 pub mod results;
 pub mod sensitivity;
 pub mod subgroups;

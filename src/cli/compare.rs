@@ -191,6 +191,7 @@ fn load_frame(args: &CompareArgs) -> Result<Frame> {
     cols.extend(args.cluster.iter().cloned());
     cols.extend(args.block.iter().cloned());
     cols.extend(args.fe.iter().cloned());
+    cols.extend(args.exact.iter().cloned());
     cols.extend(args.cost.iter().cloned());
     let mut seen = BTreeSet::new();
     cols.retain(|c| seen.insert(c.clone()));

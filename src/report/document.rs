@@ -1340,16 +1340,13 @@ pub fn build(r: &PilotResults, lang: Lang) -> Vec<Block> {
     b
 }
 
-/// A readable name for a test id.
+/// A readable name for a test id: the analysis plan's name for the tests of a
+/// two-arm comparison ([`crate::analysis::plan::label`]), else the names below.
 pub fn test_label(id: &str, lang: Lang) -> String {
+    if let Some(l) = crate::analysis::plan::label(id) {
+        return l.get(lang).into();
+    }
     match id {
-        "chi_square" => tr(
-            lang,
-            "chi-kwadraat (zonder correctie)",
-            "chi-square (no correction)",
-        )
-        .into(),
-        "fisher_exact" => tr(lang, "exacte toets van Fisher", "Fisher's exact test").into(),
         "randomisation" => tr(lang, "randomisatie-inferentie", "randomisation inference").into(),
         "wild_cluster_bootstrap" => tr(
             lang,
@@ -1368,30 +1365,19 @@ pub fn test_label(id: &str, lang: Lang) -> String {
     }
 }
 
-/// A readable name for an estimator id.
+/// A readable name for an estimator id: the analysis plan's name for the estimators
+/// of a two-arm comparison ([`crate::analysis::plan::label`]), else the names below.
 pub fn estimator_label(id: &str, lang: Lang) -> String {
+    if let Some(l) = crate::analysis::plan::label(id) {
+        return l.get(lang).into();
+    }
     match id {
-        "welch" => "Welch".into(),
-        "ols" => tr(lang, "verschil (regressie)", "difference (regression)").into(),
-        "ols_adjusted" => tr(lang, "gecorrigeerd (regressie)", "adjusted (regression)").into(),
         "ols_adjusted_ipcw" => tr(
             lang,
             "gecorrigeerd, gewogen voor censurering",
             "adjusted, weighted for censoring",
         )
         .into(),
-        "risk_difference_newcombe" => {
-            tr(lang, "verschil (Newcombe)", "difference (Newcombe)").into()
-        }
-        "risk_ratio" => tr(lang, "risicoratio", "risk ratio").into(),
-        "odds_ratio" => tr(lang, "oddsratio", "odds ratio").into(),
-        "cohens_d" => "Cohen's d".into(),
-        "hedges_g" => "Hedges' g".into(),
-        "cohens_h" => "Cohen's h".into(),
-        "student" => "Student".into(),
-        "lin" => tr(lang, "gecorrigeerd (Lin)", "adjusted (Lin)").into(),
-        "ols_fe" => tr(lang, "vaste effecten", "fixed effects").into(),
-        "difference_in_means" => tr(lang, "verschil (blokken)", "difference (blocks)").into(),
         "bootstrap_percentile" => {
             tr(lang, "bootstrap (percentiel)", "bootstrap (percentile)").into()
         }
@@ -1407,36 +1393,6 @@ pub fn estimator_label(id: &str, lang: Lang) -> String {
             tr(lang, "verschil (Kaplan-Meier)", "difference (Kaplan-Meier)").into()
         }
         "rmst_difference" => tr(lang, "verschil in RMST", "RMST difference").into(),
-        "ipw_att" => tr(
-            lang,
-            "gewogen (IPW, effect op deelnemers)",
-            "weighted (IPW, effect on the treated)",
-        )
-        .into(),
-        "overlap_ato" => tr(
-            lang,
-            "gewogen (overlapgewichten)",
-            "weighted (overlap weights)",
-        )
-        .into(),
-        "matching_att" => tr(
-            lang,
-            "gematcht (naaste buur, effect op deelnemers)",
-            "matched (nearest neighbour, effect on the treated)",
-        )
-        .into(),
-        "aipw_att" => tr(
-            lang,
-            "dubbel robuust (AIPW, effect op deelnemers)",
-            "doubly robust (AIPW, effect on the treated)",
-        )
-        .into(),
-        "entropy_att" => tr(
-            lang,
-            "gewogen (entropy balancing, effect op deelnemers)",
-            "weighted (entropy balancing, effect on the treated)",
-        )
-        .into(),
         "cs_simple" => tr(
             lang,
             "verschil-in-verschillen (Callaway & Sant'Anna)",

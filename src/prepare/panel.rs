@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 pub use crate::analysis::did::PanelInput;
-use crate::data::Frame;
+use crate::data::{Frame, Numbers};
 use crate::error::{Error, Result};
 
 /// How treatment is given.
@@ -61,8 +61,9 @@ impl PanelColumns {
     }
 }
 
-/// Outcome, weights, whether they are frequency weights, persons per row.
-type OutcomeColumns = (Vec<Option<f64>>, Option<Vec<Option<f64>>>, bool, Vec<f64>);
+/// Outcome, weights, whether they are frequency weights, persons per row (`None`: 1
+/// each). Numeric columns of the frame are read in place ([`Numbers`]).
+type OutcomeColumns = (Numbers, Option<Numbers>, bool, Option<Vec<f64>>);
 
 /// Whole number, or `None`.
 fn whole(v: f64) -> Option<i64> {
@@ -124,7 +125,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     }
     // Units as codes into their sorted distinct labels (each label formatted once).
     let units = frame.factor(&cols.unit)?;
-    let times = frame.numbers(&cols.time)?;
+    let times = frame.numeric(&cols.time)?;
     let n = units.codes.len();
     let mut notes = Vec::new();
     // The outcome and the weights.
@@ -172,13 +173,18 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
                 notes.push(format!("{zero} rows with 0 trials left out"));
             }
             let persons = w.iter().map(|v| v.unwrap_or(0.0)).collect();
-            (y, Some(w), true, persons)
+            (
+                Numbers::from_options(&y),
+                Some(Numbers::from_options(&w)),
+                true,
+                Some(persons),
+            )
         }
         (None, None, Some(o)) => {
-            let y = frame.numbers(o)?;
+            let y = frame.numeric(o)?;
             let w = match &cols.weights {
                 Some(wc) => {
-                    let w = frame.numbers(wc)?;
+                    let w = frame.numeric(wc)?;
                     if let Some(i) = w
                         .iter()
                         .position(|v| v.is_some_and(|v| v.is_nan() || v <= 0.0))
@@ -186,14 +192,14 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
                         return Err(err(format!(
                             "{}: weight {} in column \"{wc}\" is not positive; weights must be above 0",
                             frame.row_ref(i),
-                            w[i].unwrap_or(f64::NAN)
+                            w.get(i).unwrap_or(f64::NAN)
                         )));
                     }
                     Some(w)
                 }
                 None => None,
             };
-            (y, w, false, vec![1.0; n])
+            (y, w, false, None)
         }
         _ => {
             return Err(Error::usage(
@@ -201,10 +207,10 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             ));
         }
     };
-    let covs: Vec<Vec<Option<f64>>> = cols
+    let covs: Vec<Numbers> = cols
         .covariates
         .iter()
-        .map(|c| frame.numbers(c))
+        .map(|c| frame.numeric(c))
         .collect::<Result<_>>()?;
     let clusters = match &cols.cluster {
         Some(c) => Some(frame.strings(c)?),
@@ -215,10 +221,10 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     let mut dropped = 0usize;
     for i in 0..n {
         let ok = units.codes[i].is_some()
-            && times[i].is_some()
-            && y[i].is_some()
-            && covs.iter().all(|c| c[i].is_some())
-            && weights.as_ref().is_none_or(|w| w[i].is_some())
+            && times.get(i).is_some()
+            && y.get(i).is_some()
+            && covs.iter().all(|c| c.get(i).is_some())
+            && weights.as_ref().is_none_or(|w| w.get(i).is_some())
             && clusters.as_ref().is_none_or(|c| c[i].is_some());
         if ok {
             keep.push(i);
@@ -236,7 +242,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     }
     let mut period = Vec::with_capacity(keep.len());
     for &i in &keep {
-        let t = times[i].unwrap_or(f64::NAN);
+        let t = times.get(i).unwrap_or(f64::NAN);
         period.push(whole(t).ok_or_else(|| {
             err(format!(
                 "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
@@ -245,6 +251,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             ))
         })?);
     }
+    drop(times);
     // Units in sorted label order: the labels of the kept rows (a unit whose rows are
     // all left out has no code), numbered in the factor's sorted order.
     let mut used = vec![false; units.levels.len()];
@@ -255,16 +262,18 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     }
     let mut rank = vec![u32::MAX; units.levels.len()];
     let mut labels: Vec<String> = Vec::with_capacity(units.levels.len());
-    for (k, level) in units.levels.iter().enumerate() {
+    let crate::data::Factor { codes, levels } = units;
+    for (k, level) in levels.into_iter().enumerate() {
         if used[k] {
             rank[k] = labels.len() as u32;
-            labels.push(level.clone());
+            labels.push(level);
         }
     }
     let unit: Vec<u32> = keep
         .iter()
-        .map(|&i| units.codes[i].map_or(0, |c| rank[c as usize]))
+        .map(|&i| codes[i].map_or(0, |c| rank[c as usize]))
         .collect();
+    drop(codes);
     // Duplicate unit-period rows.
     if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
         let (u, t) = (unit[r], period[r]);
@@ -279,9 +288,9 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     let mut first_of: Vec<Option<Option<i64>>> = vec![None; labels.len()];
     match &cols.treatment {
         TreatmentColumn::FirstTreated(c) => {
-            let g = frame.numbers(c)?;
+            let g = frame.numeric(c)?;
             for (r, &i) in keep.iter().enumerate() {
-                let v = match g[i] {
+                let v = match g.get(i) {
                     None => None,
                     Some(0.0) => None,
                     Some(v) => Some(whole(v).ok_or_else(|| {
@@ -311,7 +320,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             }
         }
         TreatmentColumn::Indicator(c) => {
-            let d = frame.numbers(c)?;
+            let d = frame.numeric(c)?;
             let mut rows: Vec<usize> = (0..keep.len()).collect();
             rows.sort_by_key(|&r| (unit[r], period[r]));
             let mut last_treated: Vec<Option<i64>> = vec![None; labels.len()];
@@ -319,7 +328,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
                 let i = keep[r];
                 let u = unit[r] as usize;
                 let t = period[r];
-                let v = d[i].ok_or_else(|| {
+                let v = d.get(i).ok_or_else(|| {
                     err(format!(
                         "{}: treatment column \"{c}\" is empty; give 0 or 1 in every row",
                         frame.row_ref(i)
@@ -370,9 +379,8 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         }
         None => (unit.clone(), labels.len()),
     };
-    let pick = |v: &[Option<f64>]| -> Vec<f64> {
-        keep.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect()
-    };
+    let pick =
+        |v: &Numbers| -> Vec<f64> { keep.iter().map(|&i| v.get(i).unwrap_or(f64::NAN)).collect() };
     Ok(PanelInput {
         y: pick(&y),
         unit,
@@ -381,11 +389,14 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         first_treated,
         cluster,
         n_clusters,
-        covariates: covs.iter().map(|c| pick(c)).collect(),
+        covariates: covs.iter().map(&pick).collect(),
         covariate_names: cols.covariates.clone(),
-        weights: weights.as_ref().map(|w| pick(w)),
+        weights: weights.as_ref().map(pick),
         frequency,
-        persons: keep.iter().map(|&i| persons[i]).collect(),
+        persons: match &persons {
+            Some(p) => keep.iter().map(|&i| p[i]).collect(),
+            None => vec![1.0; keep.len()],
+        },
         notes,
     })
 }

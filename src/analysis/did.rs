@@ -347,7 +347,7 @@ fn cs_fit(
     conf_level: f64,
 ) -> crate::stats::StatsResult<did_cs::CsFit> {
     let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
-    did_cs::cs_att_gt_dr_base(&y, &x, &periods, &first, control, base, conf_level)
+    did_cs::cs_att_gt_owned(y, &x, &periods, &first, control, base, conf_level)
 }
 
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its

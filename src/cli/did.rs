@@ -22,7 +22,7 @@ use crate::plot::{
     self, CohortSeries, EventPoint, EventStudyChart, GroupTimeChart, GroupTimePanel,
     GroupTimePoint, TrendChart,
 };
-use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
+use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel_owned};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
 use crate::stats::did::DidOptions;
@@ -381,8 +381,9 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
             "give the outcome as --outcome COL, or as counts with --events COL --trials COL",
         ));
     }
-    // The loaded columns are dropped once the panel is read (they are as large as it).
-    let input = read_panel(&Frame::load(&args.data, &cols.all())?, &cols)?;
+    // The loaded columns are dropped once they are read and checked, before the panel's
+    // vectors are written (they are as large as it).
+    let input = read_panel_owned(Frame::load(&args.data, &cols.all())?, &cols)?;
     let which = Which {
         twfe: args.runs(EstimatorArg::Twfe),
         event_study: args.runs(EstimatorArg::EventStudy),

@@ -65,6 +65,35 @@ impl PanelColumns {
 /// each). Numeric columns of the frame are read in place ([`Numbers`]).
 type OutcomeColumns = (Numbers, Option<Numbers>, bool, Option<Vec<f64>>);
 
+/// The rows of the file that the panel keeps, in order.
+enum Kept {
+    /// Every one of the n rows.
+    All(usize),
+    Rows(Vec<usize>),
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        match self {
+            Self::All(n) => *n,
+            Self::Rows(r) => r.len(),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The file row of kept row r.
+    fn get(&self, r: usize) -> usize {
+        match self {
+            Self::All(_) => r,
+            Self::Rows(rows) => rows[r],
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|r| self.get(r))
+    }
+}
+
 /// Whole number, or `None`.
 fn whole(v: f64) -> Option<i64> {
     (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
@@ -115,6 +144,36 @@ fn duplicate_unit_period(unit: &[u32], period: &[i64], n_units: usize) -> Option
 /// Read and check the panel. Errors name the file, the column, the unit or row, and
 /// say what to change.
 pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
+    Ok(assemble(read_columns(frame, cols)?, cols))
+}
+
+/// [`read_panel`] taking the frame: it is dropped once the columns are read and checked,
+/// before the panel's vectors are written, so that the loaded file and the panel are
+/// not held in memory together.
+pub fn read_panel_owned(frame: Frame, cols: &PanelColumns) -> Result<PanelInput> {
+    let read = read_columns(&frame, cols)?;
+    drop(frame);
+    Ok(assemble(read, cols))
+}
+
+/// The columns of the panel read and checked, before its vectors are written.
+struct Columns {
+    y: Numbers,
+    weights: Option<Numbers>,
+    frequency: bool,
+    persons: Option<Vec<f64>>,
+    covs: Vec<Numbers>,
+    clusters: Option<Vec<Option<String>>>,
+    keep: Kept,
+    period: Vec<i64>,
+    unit: Vec<u32>,
+    labels: Vec<String>,
+    /// First treated period per unit.
+    first_of: Vec<Option<Option<i64>>>,
+    notes: Vec<String>,
+}
+
+fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     let path = frame.path().to_path_buf();
     let err = |m: String| Error::data(&path, m);
     if !frame.is_numeric(&cols.time) {
@@ -216,22 +275,22 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         Some(c) => Some(frame.strings(c)?),
         None => None,
     };
-    // Rows kept: unit, time, outcome, covariates, weight and cluster present.
-    let mut keep = Vec::with_capacity(n);
-    let mut dropped = 0usize;
-    for i in 0..n {
-        let ok = units.codes[i].is_some()
+    // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
+    // first; the list of kept rows is written only when some are left out.
+    let complete = |i: usize| {
+        units.codes[i].is_some()
             && times.get(i).is_some()
             && y.get(i).is_some()
             && covs.iter().all(|c| c.get(i).is_some())
             && weights.as_ref().is_none_or(|w| w.get(i).is_some())
-            && clusters.as_ref().is_none_or(|c| c[i].is_some());
-        if ok {
-            keep.push(i);
-        } else {
-            dropped += 1;
-        }
-    }
+            && clusters.as_ref().is_none_or(|c| c[i].is_some())
+    };
+    let dropped = (0..n).filter(|&i| !complete(i)).count();
+    let keep = if dropped == 0 {
+        Kept::All(n)
+    } else {
+        Kept::Rows((0..n).filter(|&i| complete(i)).collect())
+    };
     if dropped > 0 {
         notes.push(format!(
             "{dropped} rows left out for a missing unit, period, outcome, covariate, weight or cluster"
@@ -241,7 +300,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         return Err(err("no row has every column needed".into()));
     }
     let mut period = Vec::with_capacity(keep.len());
-    for &i in &keep {
+    for i in keep.iter() {
         let t = times.get(i).unwrap_or(f64::NAN);
         period.push(whole(t).ok_or_else(|| {
             err(format!(
@@ -255,7 +314,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     // Units in sorted label order: the labels of the kept rows (a unit whose rows are
     // all left out has no code), numbered in the factor's sorted order.
     let mut used = vec![false; units.levels.len()];
-    for &i in &keep {
+    for i in keep.iter() {
         if let Some(c) = units.codes[i] {
             used[c as usize] = true;
         }
@@ -271,7 +330,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     }
     let unit: Vec<u32> = keep
         .iter()
-        .map(|&i| codes[i].map_or(0, |c| rank[c as usize]))
+        .map(|i| codes[i].map_or(0, |c| rank[c as usize]))
         .collect();
     drop(codes);
     // Duplicate unit-period rows.
@@ -280,8 +339,8 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         return Err(err(format!(
             "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
             labels[u as usize],
-            frame.row_ref(keep[first]),
-            frame.row_ref(keep[r])
+            frame.row_ref(keep.get(first)),
+            frame.row_ref(keep.get(r))
         )));
     }
     // First treated period per unit.
@@ -289,7 +348,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     match &cols.treatment {
         TreatmentColumn::FirstTreated(c) => {
             let g = frame.numeric(c)?;
-            for (r, &i) in keep.iter().enumerate() {
+            for (r, i) in keep.iter().enumerate() {
                 let v = match g.get(i) {
                     None => None,
                     Some(0.0) => None,
@@ -325,7 +384,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             rows.sort_by_key(|&r| (unit[r], period[r]));
             let mut last_treated: Vec<Option<i64>> = vec![None; labels.len()];
             for r in rows {
-                let i = keep[r];
+                let i = keep.get(r);
                 let u = unit[r] as usize;
                 let t = period[r];
                 let v = d.get(i).ok_or_else(|| {
@@ -358,16 +417,46 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             }
         }
     }
+    Ok(Columns {
+        y,
+        weights,
+        frequency,
+        persons,
+        covs,
+        clusters,
+        keep,
+        period,
+        unit,
+        labels,
+        first_of,
+        notes,
+    })
+}
+
+/// The panel's vectors from the read columns.
+fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
+    let Columns {
+        y,
+        weights,
+        frequency,
+        persons,
+        covs,
+        clusters,
+        keep,
+        period,
+        unit,
+        labels,
+        first_of,
+        notes,
+    } = c;
     let first_treated: Vec<Option<i64>> = unit
         .iter()
         .map(|&u| first_of[u as usize].flatten())
         .collect();
+    drop(first_of);
     let (cluster, n_clusters) = match &clusters {
         Some(c) => {
-            let lab: Vec<&str> = keep
-                .iter()
-                .map(|&i| c[i].as_deref().unwrap_or(""))
-                .collect();
+            let lab: Vec<&str> = keep.iter().map(|i| c[i].as_deref().unwrap_or("")).collect();
             let mut l: Vec<&str> = lab.clone();
             l.sort_unstable();
             l.dedup();
@@ -379,10 +468,19 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         }
         None => (unit.clone(), labels.len()),
     };
-    let pick =
-        |v: &Numbers| -> Vec<f64> { keep.iter().map(|&i| v.get(i).unwrap_or(f64::NAN)).collect() };
-    Ok(PanelInput {
-        y: pick(&y),
+    let pick = |v: &Numbers| -> Vec<f64> {
+        match keep {
+            Kept::All(_) if v.missing() == 0 => v.values().to_vec(),
+            _ => keep.iter().map(|i| v.get(i).unwrap_or(f64::NAN)).collect(),
+        }
+    };
+    let y = {
+        let out = pick(&y);
+        drop(y);
+        out
+    };
+    PanelInput {
+        y,
         unit,
         unit_labels: labels,
         period,
@@ -394,11 +492,11 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         weights: weights.as_ref().map(pick),
         frequency,
         persons: match &persons {
-            Some(p) => keep.iter().map(|&i| p[i]).collect(),
+            Some(p) => keep.iter().map(|i| p[i]).collect(),
             None => vec![1.0; keep.len()],
         },
         notes,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@
 //!   value of a uniform (simultaneous) band over the ATT(g,t) cells or the event-time
 //!   effects.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::{Inference, StatsError, StatsResult};
@@ -161,21 +163,54 @@ pub fn cs_att_gt_base(
     conf_level: f64,
 ) -> StatsResult<CsFit> {
     fit_cells(
-        y,
+        Cow::Borrowed(y),
         periods,
         first_treated,
         control,
         base,
         conf_level,
-        &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, _b: usize| {
-            let (ng, nc) = (members.len() as f64, controls.len() as f64);
-            let p = ng / (ng + nc);
-            let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
-            let mu_c = controls.iter().map(|&u| dy(u)).sum::<f64>() / nc;
-            // The influence function on the cell's units (members, then controls) is
-            // (ΔY − μ_g)/p and −(ΔY − μ_c)/(1 − p): kept as the means.
-            Ok((mu_g - mu_c, CellInfluence::Means { mu_g, mu_c, p }))
-        },
+        &unconditional_cell,
+    )
+}
+
+/// The unconditional estimator of one cell: μ_g − μ_c, the influence function on the
+/// cell's units (members, then controls) being (ΔY − μ_g)/p and −(ΔY − μ_c)/(1 − p),
+/// kept as the means.
+fn unconditional_cell(
+    members: &[usize],
+    controls: &[usize],
+    dy: &dyn Fn(usize) -> f64,
+    _b: usize,
+) -> StatsResult<(f64, CellInfluence)> {
+    let (ng, nc) = (members.len() as f64, controls.len() as f64);
+    let p = ng / (ng + nc);
+    let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
+    let mu_c = controls.iter().map(|&u| dy(u)).sum::<f64>() / nc;
+    Ok((mu_g - mu_c, CellInfluence::Means { mu_g, mu_c, p }))
+}
+
+/// [`cs_att_gt_dr_base`] taking the wide outcomes by value: the fit keeps them for the
+/// influence functions of the unconditional cells without a copy.
+pub fn cs_att_gt_owned(
+    y: Vec<f64>,
+    x: &[Vec<f64>],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    base: CsBase,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
+    if !x.is_empty() {
+        return cs_att_gt_dr_base(&y, x, periods, first_treated, control, base, conf_level);
+    }
+    fit_cells(
+        Cow::Owned(y),
+        periods,
+        first_treated,
+        control,
+        base,
+        conf_level,
+        &unconditional_cell,
     )
 }
 
@@ -192,7 +227,7 @@ type CellEstimator<'a> = &'a dyn Fn(
 /// The cells of [`cs_att_gt`] with the estimator `est` of each (ψ on all n units is
 /// n/n₁ times the cell's influence function, zero elsewhere).
 fn fit_cells(
-    y: &[f64],
+    y_in: Cow<'_, [f64]>,
     periods: &[i64],
     first_treated: &[Option<i64>],
     control: CsControl,
@@ -200,6 +235,7 @@ fn fit_cells(
     conf_level: f64,
     est: CellEstimator,
 ) -> StatsResult<CsFit> {
+    let y: &[f64] = &y_in;
     let nt = periods.len();
     let n = first_treated.len();
     if nt < 2 {
@@ -349,7 +385,7 @@ fn fit_cells(
     Ok(CsFit {
         cells,
         influence,
-        y: if lazy { y.to_vec() } else { Vec::new() },
+        y: if lazy { y_in.into_owned() } else { Vec::new() },
         nt,
         control,
         unit_group,
@@ -449,7 +485,7 @@ pub fn cs_att_gt_dr_base(
         ));
     }
     fit_cells(
-        y,
+        Cow::Borrowed(y),
         periods,
         first_treated,
         control,

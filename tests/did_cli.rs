@@ -547,3 +547,62 @@ fn treatment_weights_and_counts_columns() {
     );
     assert_eq!(v["weights"], "trials (frequency)");
 }
+
+#[test]
+fn an_estimator_list_runs_those_estimators_alone_with_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mpdta();
+    let base = [
+        "did",
+        data.as_str(),
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+        "--format",
+        "json",
+        "--estimator",
+    ];
+    let json = |which: &str| -> Value {
+        let mut a = base.to_vec();
+        a.push(which);
+        let res = run_in(dir.path(), &a);
+        assert!(res.status.success(), "{}", show(&a, &res));
+        serde_json::from_slice(&res.stdout).unwrap()
+    };
+    let all = json("all");
+    let two = json("twfe,event-study");
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["estimator"].as_str().unwrap().to_string())
+            .collect();
+        n.dedup();
+        n
+    };
+    assert_eq!(names(&two), ["twfe_did", "event_study"]);
+    assert!(names(&all).contains(&"cs_att_gt".to_string()));
+    let regression = |v: &Value| -> Vec<Value> {
+        v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["estimator"] == "twfe_did" || e["estimator"] == "event_study")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(regression(&two), regression(&all));
+    assert_eq!(two["tests"], all["tests"]);
+    // A misspelt name in the list is refused by name.
+    let mut a = base.to_vec();
+    a.push("twfe,evnt-study");
+    let res = run_in(dir.path(), &a);
+    assert!(!res.status.success());
+    assert!(String::from_utf8_lossy(&res.stderr).contains("evnt-study"));
+}

@@ -164,9 +164,7 @@ pub fn run_did_with(
         Privacy::Off => None,
     };
     let enough = |p: f64| threshold.is_none_or(|t| p >= t);
-    let mut periods: Vec<i64> = input.period.clone();
-    periods.sort_unstable();
-    periods.dedup();
+    let periods = did::distinct_periods(&input.period);
     let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
     // Persons per period in never-treated, treated (D = 1) and untreated rows.
     let np = periods.len();
@@ -202,19 +200,15 @@ pub fn run_did_with(
     let mut pretrend = None;
     let mut pretrend_suppressed = false;
     if let Some(es) = &event_study {
-        let (rel, _) = did::event_times(&panel, Some(es.window)).map_err(stats_err)?;
+        let (lo, hi) = es.window;
+        let by_event = did::relative_totals(&panel, lo, hi, Some(&input.persons));
         // The comparison rows of each period: the never treated, or (without them, with
         // binned endpoints) the not yet treated. A period without any is no cell.
         let has_never = never.iter().any(|&p| p > 0.0);
         let comparison = if has_never { &never } else { &untreated };
         let never_ok = comparison.iter().all(|&p| p == 0.0 || enough(p));
         for c in &es.coefficients {
-            let persons: f64 = rel
-                .iter()
-                .zip(&input.persons)
-                .filter(|(r, _)| **r == Some(c.event_time))
-                .map(|(_, p)| p)
-                .sum();
+            let persons = by_event.get(&c.event_time).map_or(0.0, |t| t.1);
             event_suppressed.push(!(enough(persons) && never_ok));
         }
         pretrend_suppressed = es
@@ -243,13 +237,19 @@ pub fn run_did_with(
         None
     };
     // Cohort means by period (weighted by the weights when given).
-    let mut cohort_keys: Vec<Option<i64>> = input.first_treated.clone();
-    cohort_keys.sort_unstable();
-    cohort_keys.dedup();
+    let cohort_keys = did::distinct_cohorts(&input.first_treated);
     let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
     let nc = cohort_keys.len();
     let (mut sw, mut swy, mut sp) = (vec![0.0; nc * np], vec![0.0; nc * np], vec![0.0; nc * np]);
-    let mut units_in = vec![std::collections::BTreeSet::new(); nc];
+    // Units per cohort: each unit counted at its first row (a unit has one cohort).
+    let mut units_in = vec![0usize; nc];
+    let mut counted = vec![
+        false;
+        input
+            .unit_labels
+            .len()
+            .max(input.unit.iter().max().map_or(0, |&u| u as usize + 1),)
+    ];
     for i in 0..input.y.len() {
         let c = ck(input.first_treated[i]);
         let k = c * np + pidx(input.period[i]);
@@ -257,7 +257,11 @@ pub fn run_did_with(
         sw[k] += w;
         swy[k] += w * input.y[i];
         sp[k] += input.persons[i];
-        units_in[c].insert(input.unit[i]);
+        let u = input.unit[i] as usize;
+        if !counted[u] {
+            counted[u] = true;
+            units_in[c] += 1;
+        }
     }
     let mut cohort_means = Vec::new();
     for (c, &g) in cohort_keys.iter().enumerate() {
@@ -279,7 +283,7 @@ pub fn run_did_with(
     let cohorts = cohort_keys
         .iter()
         .zip(&units_in)
-        .map(|(&g, u)| (g, enough(u.len() as f64).then_some(u.len())))
+        .map(|(&g, &u)| (g, enough(u as f64).then_some(u)))
         .collect();
     Ok(DidResults {
         twfe,
@@ -343,7 +347,7 @@ fn cs_fit(
     conf_level: f64,
 ) -> crate::stats::StatsResult<did_cs::CsFit> {
     let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
-    did_cs::cs_att_gt_dr_base(&y, &x, &periods, &first, control, base, conf_level)
+    did_cs::cs_att_gt_owned(y, &x, &periods, &first, control, base, conf_level)
 }
 
 /// Callaway & Sant'Anna with disclosure control: a cell needs `threshold` units in its

@@ -22,7 +22,7 @@ use crate::plot::{
     self, CohortSeries, EventPoint, EventStudyChart, GroupTimeChart, GroupTimePanel,
     GroupTimePoint, TrendChart,
 };
-use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel};
+use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel_owned};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
 use crate::stats::did::DidOptions;
@@ -51,6 +51,19 @@ pub enum EstimatorArg {
     Sa,
     /// Every available estimator.
     All,
+}
+
+impl DidArgs {
+    /// Whether `--estimator` names `e` (directly, or through `all`).
+    fn runs(&self, e: EstimatorArg) -> bool {
+        self.estimator
+            .iter()
+            .any(|&a| a == e || a == EstimatorArg::All)
+    }
+    /// Whether `--estimator` names `e` itself (then its failure is an error, not a note).
+    fn named(&self, e: EstimatorArg) -> bool {
+        self.estimator.contains(&e)
+    }
 }
 
 /// `--control`: the comparison group of Callaway & Sant'Anna.
@@ -128,9 +141,10 @@ pub struct DidArgs {
     /// Counts: column with the trials (persons) per row.
     #[arg(long, help_heading = super::INPUT, requires = "events")]
     pub trials: Option<String>,
-    /// Which estimator(s).
-    #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "all")]
-    pub estimator: EstimatorArg,
+    /// Which estimator(s): one, or several separated by commas (e.g. `twfe,event-study`
+    /// for the regression estimates alone).
+    #[arg(long, help_heading = super::ANALYSIS, value_enum, value_delimiter = ',', default_value = "all")]
+    pub estimator: Vec<EstimatorArg>,
     /// Callaway & Sant'Anna: the comparison group (the event study always compares
     /// with the never treated).
     #[arg(long, help_heading = super::ANALYSIS, value_enum, default_value = "never")]
@@ -323,7 +337,7 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         ));
     }
     match args.analysis.bootstrap {
-        Some(_) if !matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All) => {
+        Some(_) if !args.runs(EstimatorArg::Cs) => {
             return Err(Error::usage(
                 "--bootstrap is the multiplier bootstrap of Callaway & Sant'Anna: use it with --estimator cs or all",
             ));
@@ -367,13 +381,14 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
             "give the outcome as --outcome COL, or as counts with --events COL --trials COL",
         ));
     }
-    let frame = Frame::load(&args.data, &cols.all())?;
-    let input = read_panel(&frame, &cols)?;
+    // The loaded columns are dropped once they are read and checked, before the panel's
+    // vectors are written (they are as large as it).
+    let input = read_panel_owned(Frame::load(&args.data, &cols.all())?, &cols)?;
     let which = Which {
-        twfe: matches!(args.estimator, EstimatorArg::Twfe | EstimatorArg::All),
-        event_study: matches!(args.estimator, EstimatorArg::EventStudy | EstimatorArg::All),
-        cs: matches!(args.estimator, EstimatorArg::Cs | EstimatorArg::All),
-        cs_required: args.estimator == EstimatorArg::Cs,
+        twfe: args.runs(EstimatorArg::Twfe),
+        event_study: args.runs(EstimatorArg::EventStudy),
+        cs: args.runs(EstimatorArg::Cs),
+        cs_required: args.named(EstimatorArg::Cs),
         cs_control: match args.control {
             ControlArg::Never => crate::stats::did_cs::CsControl::Never,
             ControlArg::NotYet => crate::stats::did_cs::CsControl::NotYet,
@@ -400,22 +415,24 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         privacy,
         cs_base,
     )?;
-    let sa = match args.estimator {
-        EstimatorArg::Sa => Some(adid::run_sun_abraham(
+    let sa = if args.named(EstimatorArg::Sa) {
+        Some(adid::run_sun_abraham(
             &input,
             args.reference,
             &opts,
             privacy,
-        )?),
-        EstimatorArg::All => match adid::run_sun_abraham(&input, args.reference, &opts, privacy) {
+        )?)
+    } else if args.runs(EstimatorArg::Sa) {
+        match adid::run_sun_abraham(&input, args.reference, &opts, privacy) {
             Ok(r) => Some(r),
             Err(e) => {
                 res.notes
                     .push(format!("Sun & Abraham not estimated: {}", e.report()));
                 None
             }
-        },
-        _ => None,
+        }
+    } else {
+        None
     };
     let bands = match (args.analysis.bootstrap, &res.cs) {
         (Some(b), Some(_)) => Some(adid::run_cs_bootstrap(

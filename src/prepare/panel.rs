@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 pub use crate::analysis::did::PanelInput;
-use crate::data::Frame;
+use crate::data::{Frame, Numbers};
 use crate::error::{Error, Result};
 
 /// How treatment is given.
@@ -61,8 +61,38 @@ impl PanelColumns {
     }
 }
 
-/// Outcome, weights, whether they are frequency weights, persons per row.
-type OutcomeColumns = (Vec<Option<f64>>, Option<Vec<Option<f64>>>, bool, Vec<f64>);
+/// Outcome, weights, whether they are frequency weights, persons per row (`None`: 1
+/// each). Numeric columns of the frame are read in place ([`Numbers`]).
+type OutcomeColumns = (Numbers, Option<Numbers>, bool, Option<Vec<f64>>);
+
+/// The rows of the file that the panel keeps, in order.
+enum Kept {
+    /// Every one of the n rows.
+    All(usize),
+    Rows(Vec<usize>),
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        match self {
+            Self::All(n) => *n,
+            Self::Rows(r) => r.len(),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The file row of kept row r.
+    fn get(&self, r: usize) -> usize {
+        match self {
+            Self::All(_) => r,
+            Self::Rows(rows) => rows[r],
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|r| self.get(r))
+    }
+}
 
 /// Whole number, or `None`.
 fn whole(v: f64) -> Option<i64> {
@@ -114,6 +144,36 @@ fn duplicate_unit_period(unit: &[u32], period: &[i64], n_units: usize) -> Option
 /// Read and check the panel. Errors name the file, the column, the unit or row, and
 /// say what to change.
 pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
+    Ok(assemble(read_columns(frame, cols)?, cols))
+}
+
+/// [`read_panel`] taking the frame: it is dropped once the columns are read and checked,
+/// before the panel's vectors are written, so that the loaded file and the panel are
+/// not held in memory together.
+pub fn read_panel_owned(frame: Frame, cols: &PanelColumns) -> Result<PanelInput> {
+    let read = read_columns(&frame, cols)?;
+    drop(frame);
+    Ok(assemble(read, cols))
+}
+
+/// The columns of the panel read and checked, before its vectors are written.
+struct Columns {
+    y: Numbers,
+    weights: Option<Numbers>,
+    frequency: bool,
+    persons: Option<Vec<f64>>,
+    covs: Vec<Numbers>,
+    clusters: Option<Vec<Option<String>>>,
+    keep: Kept,
+    period: Vec<i64>,
+    unit: Vec<u32>,
+    labels: Vec<String>,
+    /// First treated period per unit.
+    first_of: Vec<Option<Option<i64>>>,
+    notes: Vec<String>,
+}
+
+fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     let path = frame.path().to_path_buf();
     let err = |m: String| Error::data(&path, m);
     if !frame.is_numeric(&cols.time) {
@@ -124,7 +184,7 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
     }
     // Units as codes into their sorted distinct labels (each label formatted once).
     let units = frame.factor(&cols.unit)?;
-    let times = frame.numbers(&cols.time)?;
+    let times = frame.numeric(&cols.time)?;
     let n = units.codes.len();
     let mut notes = Vec::new();
     // The outcome and the weights.
@@ -172,13 +232,18 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
                 notes.push(format!("{zero} rows with 0 trials left out"));
             }
             let persons = w.iter().map(|v| v.unwrap_or(0.0)).collect();
-            (y, Some(w), true, persons)
+            (
+                Numbers::from_options(&y),
+                Some(Numbers::from_options(&w)),
+                true,
+                Some(persons),
+            )
         }
         (None, None, Some(o)) => {
-            let y = frame.numbers(o)?;
+            let y = frame.numeric(o)?;
             let w = match &cols.weights {
                 Some(wc) => {
-                    let w = frame.numbers(wc)?;
+                    let w = frame.numeric(wc)?;
                     if let Some(i) = w
                         .iter()
                         .position(|v| v.is_some_and(|v| v.is_nan() || v <= 0.0))
@@ -186,14 +251,14 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
                         return Err(err(format!(
                             "{}: weight {} in column \"{wc}\" is not positive; weights must be above 0",
                             frame.row_ref(i),
-                            w[i].unwrap_or(f64::NAN)
+                            w.get(i).unwrap_or(f64::NAN)
                         )));
                     }
                     Some(w)
                 }
                 None => None,
             };
-            (y, w, false, vec![1.0; n])
+            (y, w, false, None)
         }
         _ => {
             return Err(Error::usage(
@@ -201,31 +266,31 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             ));
         }
     };
-    let covs: Vec<Vec<Option<f64>>> = cols
+    let covs: Vec<Numbers> = cols
         .covariates
         .iter()
-        .map(|c| frame.numbers(c))
+        .map(|c| frame.numeric(c))
         .collect::<Result<_>>()?;
     let clusters = match &cols.cluster {
         Some(c) => Some(frame.strings(c)?),
         None => None,
     };
-    // Rows kept: unit, time, outcome, covariates, weight and cluster present.
-    let mut keep = Vec::with_capacity(n);
-    let mut dropped = 0usize;
-    for i in 0..n {
-        let ok = units.codes[i].is_some()
-            && times[i].is_some()
-            && y[i].is_some()
-            && covs.iter().all(|c| c[i].is_some())
-            && weights.as_ref().is_none_or(|w| w[i].is_some())
-            && clusters.as_ref().is_none_or(|c| c[i].is_some());
-        if ok {
-            keep.push(i);
-        } else {
-            dropped += 1;
-        }
-    }
+    // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
+    // first; the list of kept rows is written only when some are left out.
+    let complete = |i: usize| {
+        units.codes[i].is_some()
+            && times.get(i).is_some()
+            && y.get(i).is_some()
+            && covs.iter().all(|c| c.get(i).is_some())
+            && weights.as_ref().is_none_or(|w| w.get(i).is_some())
+            && clusters.as_ref().is_none_or(|c| c[i].is_some())
+    };
+    let dropped = (0..n).filter(|&i| !complete(i)).count();
+    let keep = if dropped == 0 {
+        Kept::All(n)
+    } else {
+        Kept::Rows((0..n).filter(|&i| complete(i)).collect())
+    };
     if dropped > 0 {
         notes.push(format!(
             "{dropped} rows left out for a missing unit, period, outcome, covariate, weight or cluster"
@@ -235,8 +300,8 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         return Err(err("no row has every column needed".into()));
     }
     let mut period = Vec::with_capacity(keep.len());
-    for &i in &keep {
-        let t = times[i].unwrap_or(f64::NAN);
+    for i in keep.iter() {
+        let t = times.get(i).unwrap_or(f64::NAN);
         period.push(whole(t).ok_or_else(|| {
             err(format!(
                 "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
@@ -245,43 +310,46 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             ))
         })?);
     }
+    drop(times);
     // Units in sorted label order: the labels of the kept rows (a unit whose rows are
     // all left out has no code), numbered in the factor's sorted order.
     let mut used = vec![false; units.levels.len()];
-    for &i in &keep {
+    for i in keep.iter() {
         if let Some(c) = units.codes[i] {
             used[c as usize] = true;
         }
     }
     let mut rank = vec![u32::MAX; units.levels.len()];
     let mut labels: Vec<String> = Vec::with_capacity(units.levels.len());
-    for (k, level) in units.levels.iter().enumerate() {
+    let crate::data::Factor { codes, levels } = units;
+    for (k, level) in levels.into_iter().enumerate() {
         if used[k] {
             rank[k] = labels.len() as u32;
-            labels.push(level.clone());
+            labels.push(level);
         }
     }
     let unit: Vec<u32> = keep
         .iter()
-        .map(|&i| units.codes[i].map_or(0, |c| rank[c as usize]))
+        .map(|i| codes[i].map_or(0, |c| rank[c as usize]))
         .collect();
+    drop(codes);
     // Duplicate unit-period rows.
     if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
         let (u, t) = (unit[r], period[r]);
         return Err(err(format!(
             "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
             labels[u as usize],
-            frame.row_ref(keep[first]),
-            frame.row_ref(keep[r])
+            frame.row_ref(keep.get(first)),
+            frame.row_ref(keep.get(r))
         )));
     }
     // First treated period per unit.
     let mut first_of: Vec<Option<Option<i64>>> = vec![None; labels.len()];
     match &cols.treatment {
         TreatmentColumn::FirstTreated(c) => {
-            let g = frame.numbers(c)?;
-            for (r, &i) in keep.iter().enumerate() {
-                let v = match g[i] {
+            let g = frame.numeric(c)?;
+            for (r, i) in keep.iter().enumerate() {
+                let v = match g.get(i) {
                     None => None,
                     Some(0.0) => None,
                     Some(v) => Some(whole(v).ok_or_else(|| {
@@ -311,15 +379,15 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             }
         }
         TreatmentColumn::Indicator(c) => {
-            let d = frame.numbers(c)?;
+            let d = frame.numeric(c)?;
             let mut rows: Vec<usize> = (0..keep.len()).collect();
             rows.sort_by_key(|&r| (unit[r], period[r]));
             let mut last_treated: Vec<Option<i64>> = vec![None; labels.len()];
             for r in rows {
-                let i = keep[r];
+                let i = keep.get(r);
                 let u = unit[r] as usize;
                 let t = period[r];
-                let v = d[i].ok_or_else(|| {
+                let v = d.get(i).ok_or_else(|| {
                     err(format!(
                         "{}: treatment column \"{c}\" is empty; give 0 or 1 in every row",
                         frame.row_ref(i)
@@ -349,16 +417,46 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
             }
         }
     }
+    Ok(Columns {
+        y,
+        weights,
+        frequency,
+        persons,
+        covs,
+        clusters,
+        keep,
+        period,
+        unit,
+        labels,
+        first_of,
+        notes,
+    })
+}
+
+/// The panel's vectors from the read columns.
+fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
+    let Columns {
+        y,
+        weights,
+        frequency,
+        persons,
+        covs,
+        clusters,
+        keep,
+        period,
+        unit,
+        labels,
+        first_of,
+        notes,
+    } = c;
     let first_treated: Vec<Option<i64>> = unit
         .iter()
         .map(|&u| first_of[u as usize].flatten())
         .collect();
+    drop(first_of);
     let (cluster, n_clusters) = match &clusters {
         Some(c) => {
-            let lab: Vec<&str> = keep
-                .iter()
-                .map(|&i| c[i].as_deref().unwrap_or(""))
-                .collect();
+            let lab: Vec<&str> = keep.iter().map(|i| c[i].as_deref().unwrap_or("")).collect();
             let mut l: Vec<&str> = lab.clone();
             l.sort_unstable();
             l.dedup();
@@ -370,24 +468,35 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
         }
         None => (unit.clone(), labels.len()),
     };
-    let pick = |v: &[Option<f64>]| -> Vec<f64> {
-        keep.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect()
+    let pick = |v: &Numbers| -> Vec<f64> {
+        match keep {
+            Kept::All(_) if v.missing() == 0 => v.values().to_vec(),
+            _ => keep.iter().map(|i| v.get(i).unwrap_or(f64::NAN)).collect(),
+        }
     };
-    Ok(PanelInput {
-        y: pick(&y),
+    let y = {
+        let out = pick(&y);
+        drop(y);
+        out
+    };
+    PanelInput {
+        y,
         unit,
         unit_labels: labels,
         period,
         first_treated,
         cluster,
         n_clusters,
-        covariates: covs.iter().map(|c| pick(c)).collect(),
+        covariates: covs.iter().map(&pick).collect(),
         covariate_names: cols.covariates.clone(),
-        weights: weights.as_ref().map(|w| pick(w)),
+        weights: weights.as_ref().map(pick),
         frequency,
-        persons: keep.iter().map(|&i| persons[i]).collect(),
+        persons: match &persons {
+            Some(p) => keep.iter().map(|i| p[i]).collect(),
+            None => vec![1.0; keep.len()],
+        },
         notes,
-    })
+    }
 }
 
 #[cfg(test)]

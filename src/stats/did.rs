@@ -54,6 +54,7 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
+use super::did_balanced::CohortPanel;
 use super::fe::{self, FeSmallSample, FeWeights};
 use super::ols::{self, Clusters, SeType};
 use super::resample::ResampleOptions;
@@ -203,9 +204,7 @@ pub fn check_panel(p: &Panel) -> StatsResult<()> {
     if n == 0 {
         return Err(StatsError::TooFew { needed: 4, got: 0 });
     }
-    let mut periods: Vec<i64> = p.period.to_vec();
-    periods.sort_unstable();
-    periods.dedup();
+    let periods = distinct_periods(p.period);
     if periods.len() < 2 {
         return Err(StatsError::Invalid(format!(
             "the panel has one period only ({}); difference-in-differences needs periods before and after",
@@ -245,16 +244,77 @@ pub fn check_panel(p: &Panel) -> StatsResult<()> {
     Ok(())
 }
 
+/// The distinct periods, ascending: from a table of the span between the first and the
+/// last period when it is not much longer than the column (always, for periods
+/// numbered consecutively), else by sorting a copy.
+pub fn distinct_periods(period: &[i64]) -> Vec<i64> {
+    let Some(span) = period_span(period) else {
+        let mut v = period.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        return v;
+    };
+    let (lo, len) = span;
+    let mut seen = vec![false; len];
+    for &t in period {
+        seen[(t - lo) as usize] = true;
+    }
+    (0..len)
+        .filter(|&k| seen[k])
+        .map(|k| lo + k as i64)
+        .collect()
+}
+
+/// The distinct first treated periods (`None`, never treated, first), ascending, in
+/// one pass (a unit's rows mostly follow each other, so most rows repeat the last value).
+pub fn distinct_cohorts(first_treated: &[Option<i64>]) -> Vec<Option<i64>> {
+    let mut out: Vec<Option<i64>> = Vec::new();
+    let mut last: Option<Option<i64>> = None;
+    for &g in first_treated {
+        if last == Some(g) {
+            continue;
+        }
+        last = Some(g);
+        if let Err(at) = out.binary_search(&g) {
+            out.insert(at, g);
+        }
+    }
+    out
+}
+
+/// The first period and the number of periods from it to the last, when that span is
+/// at most the rows plus 2^20 (a table of it is cheap); `None` otherwise or when empty.
+fn period_span(period: &[i64]) -> Option<(i64, usize)> {
+    let (lo, hi) = period
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+    if period.is_empty() {
+        return None;
+    }
+    let len = usize::try_from(hi.checked_sub(lo)?).ok()?.checked_add(1)?;
+    (len <= period.len() + (1 << 20)).then_some((lo, len))
+}
+
 /// Fixed effects of the panel: units and periods.
 fn fixed_effects(p: &Panel) -> (Clusters, Clusters) {
     let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
     let unit = Clusters::from_ranked_codes(p.unit.to_vec(), units);
-    let period = Clusters::from_sorted_labels(p.period);
+    // Period codes t − t_first rank like the periods: the same clusters as
+    // `Clusters::from_sorted_labels(p.period)`, without the sort.
+    let period = match period_span(p.period) {
+        Some((lo, len)) => {
+            Clusters::from_ranked_codes(p.period.iter().map(|&t| (t - lo) as u32).collect(), len)
+        }
+        None => Clusters::from_sorted_labels(p.period),
+    };
     (unit, period)
 }
 
+/// The clusters: the codes are dense (ranked like their labels), so ranking the codes
+/// present gives `Clusters::from_sorted_labels(p.cluster)` without a sort.
 fn clusters_of(p: &Panel) -> Clusters {
-    Clusters::from_sorted_labels(p.cluster)
+    let levels = p.cluster.iter().max().map_or(0, |&c| c as usize + 1);
+    Clusters::from_ranked_codes(p.cluster.to_vec(), levels)
 }
 
 /// The absorbing treatment indicator D_it = 1[g_i ≤ t].
@@ -276,19 +336,46 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
             "no row is treated: every first treated period lies after the last period".into(),
         ));
     }
+    let map_err = |e| {
+        match e {
+        StatsError::Collinear { index: 0 } => StatsError::Invalid(
+            "the treatment indicator is absorbed by the unit and period effects: every treated unit is treated in every period it is observed".into(),
+        ),
+        StatsError::Collinear { index } => absorbed_covariate(index - 1),
+        e => e,
+    }
+    };
+    if let Some(cp) = CohortPanel::of(p) {
+        // Balanced, unweighted, no covariates, clustered by unit: the cohort tables.
+        drop(d);
+        let (coefs, cov) = cp
+            .fit(
+                1,
+                &|g, t, out| out[0] = f64::from(u8::from(g.is_some_and(|g| g <= t))),
+                opts.small_sample,
+            )
+            .map_err(map_err)?;
+        let se = cov.matrix[(0, 0)].sqrt();
+        if !super::above(se, 0.0) {
+            return Err(StatsError::NoVariance);
+        }
+        return Ok(TwfeResult {
+            inference: Inference::wald(coefs[0], se, Some(cov.df), opts.conf_level),
+            df_k: cov.df_k,
+            scale: cov.scale,
+            clusters: cov.clusters,
+            n: p.y.len(),
+            small_sample: opts.small_sample,
+            covariates: Vec::new(),
+            few_clusters: None,
+            notes: Vec::new(),
+        });
+    }
     let (unit, period) = fixed_effects(p);
     let cl = clusters_of(p);
     let mut x: Vec<&[f64]> = vec![&d];
     x.extend(p.covariates.iter().copied());
-    let fit = match fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights) {
-        Err(StatsError::Collinear { index: 0 }) => {
-            return Err(StatsError::Invalid(
-                "the treatment indicator is absorbed by the unit and period effects: every treated unit is treated in every period it is observed".into(),
-            ));
-        }
-        Err(StatsError::Collinear { index }) => return Err(absorbed_covariate(index - 1)),
-        r => r?,
-    };
+    let fit = fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights).map_err(map_err)?;
     let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
     let b = fit.coefficients()[0];
     let se = cov.matrix[(0, 0)].sqrt();
@@ -434,62 +521,91 @@ pub fn event_study(
     opts: &DidOptions,
 ) -> StatsResult<EventStudyResult> {
     check_panel(p)?;
-    let (rel, (lo, hi)) = event_times(p, window)?;
+    if let Some((lo, hi)) = window
+        && lo > hi
+    {
+        return Err(StatsError::Invalid(format!(
+            "window {lo},{hi}: the first number must not exceed the second"
+        )));
+    }
+    // The observed relative periods t − g of the treated rows: their range, and (after
+    // binning into the window) which occur and in how many rows.
+    let (raw_lo, raw_hi) = p
+        .period
+        .iter()
+        .zip(p.first_treated)
+        .filter_map(|(&t, g)| g.map(|g| t - g))
+        .fold(None, |acc: Option<(i64, i64)>, e| {
+            Some(acc.map_or((e, e), |(a, b)| (a.min(e), b.max(e))))
+        })
+        .ok_or_else(|| StatsError::Invalid("no unit is ever treated".into()))?;
+    let (lo, hi) = window.unwrap_or((raw_lo, raw_hi));
     // Whether an endpoint holds relative periods beyond it.
-    let (raw, _) = event_times(p, None)?;
-    let below = raw.iter().flatten().any(|&e| e < lo);
-    let above = raw.iter().flatten().any(|&e| e > hi);
+    let below = raw_lo < lo;
+    let above = raw_hi > hi;
     if !(lo..=hi).contains(&reference) {
         return Err(StatsError::Invalid(format!(
             "reference period {reference} lies outside the window {lo},{hi}"
         )));
     }
-    let mut seen: Vec<i64> = rel.iter().flatten().copied().collect();
-    seen.sort_unstable();
-    seen.dedup();
-    if !seen.contains(&reference) {
+    let rel_of = |t: i64, g: Option<i64>| g.map(|g| (t - g).clamp(lo, hi));
+    let counts = relative_totals(p, lo, hi, None);
+    if !counts.contains_key(&reference) {
         return Err(StatsError::Invalid(format!(
             "no treated unit is observed at reference period {reference}; choose another with --reference"
         )));
     }
-    let times: Vec<i64> = seen.into_iter().filter(|&e| e != reference).collect();
+    let times: Vec<i64> = counts.keys().copied().filter(|&e| e != reference).collect();
     if times.is_empty() {
         return Err(StatsError::Invalid(
             "only the reference period is observed for treated units: nothing to estimate".into(),
         ));
     }
-    let cols: Vec<Vec<f64>> = times
-        .iter()
-        .map(|&e| {
-            rel.iter()
-                .map(|&r| f64::from(u8::from(r == Some(e))))
-                .collect()
-        })
-        .collect();
-    let rows: Vec<usize> = cols
-        .iter()
-        .map(|c| c.iter().filter(|&&v| v > 0.0).count())
-        .collect();
-    let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-    x.extend(p.covariates.iter().copied());
-    let (unit, period) = fixed_effects(p);
-    let cl = clusters_of(p);
-    let fit = match fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights) {
-        Err(StatsError::Collinear { index }) if index < times.len() => {
-            return Err(StatsError::Invalid(format!(
-                "the event-study indicator for relative period {} is collinear with the unit and period effects \
-                 (without never-treated units the relative periods and calendar periods are not separately identified); \
-                 bin the endpoints with --window",
-                times[index]
-            )));
-        }
-        Err(StatsError::Collinear { index }) => {
-            return Err(absorbed_covariate(index - times.len()));
-        }
-        r => r?,
+    let rows: Vec<usize> = times.iter().map(|e| counts[e].0).collect();
+    let map_err = |e| match e {
+        StatsError::Collinear { index } if index < times.len() => StatsError::Invalid(format!(
+            "the event-study indicator for relative period {} is collinear with the unit and period effects \
+             (without never-treated units the relative periods and calendar periods are not separately identified); \
+             bin the endpoints with --window",
+            times[index]
+        )),
+        StatsError::Collinear { index } => absorbed_covariate(index - times.len()),
+        e => e,
     };
-    let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
-    let coefs = fit.coefficients();
+    let (coefs, cov, clusters) = if let Some(cp) = CohortPanel::of(p) {
+        // Balanced, unweighted, no covariates, clustered by unit: the cohort tables.
+        let indicator = |g: Option<i64>, t: i64, out: &mut [f64]| {
+            if let Some(e) = rel_of(t, g)
+                && let Ok(j) = times.binary_search(&e)
+            {
+                out[j] = 1.0;
+            }
+        };
+        let (coefs, cov) = cp
+            .fit(times.len(), &indicator, opts.small_sample)
+            .map_err(map_err)?;
+        let g = cov.clusters;
+        (coefs, cov, g)
+    } else {
+        let cols: Vec<Vec<f64>> = times
+            .iter()
+            .map(|&e| {
+                p.period
+                    .iter()
+                    .zip(p.first_treated)
+                    .map(|(&t, &g)| f64::from(u8::from(rel_of(t, g) == Some(e))))
+                    .collect()
+            })
+            .collect();
+        let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        x.extend(p.covariates.iter().copied());
+        let (unit, period) = fixed_effects(p);
+        let cl = clusters_of(p);
+        let fit = fe::feols_weighted(p.y, &x, &[&unit, &period], p.weights).map_err(map_err)?;
+        drop(cols);
+        let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
+        (fit.coefficients().to_vec(), cov, cl.count())
+    };
     let mut out = Vec::with_capacity(times.len());
     for (j, &e) in times.iter().enumerate() {
         let se = cov.matrix[(j, j)].sqrt();
@@ -507,7 +623,7 @@ pub fn event_study(
     let pretrend = if pre.is_empty() {
         None
     } else {
-        Some(wald_test(coefs, &cov.matrix, &pre, cov.df)?)
+        Some(wald_test(&coefs, &cov.matrix, &pre, cov.df)?)
     };
     Ok(EventStudyResult {
         coefficients: out,
@@ -515,10 +631,55 @@ pub fn event_study(
         window: (lo, hi),
         pretrend,
         df_k: cov.df_k,
-        clusters: cl.count(),
+        clusters,
         n: p.y.len(),
         small_sample: opts.small_sample,
     })
+}
+
+/// Per relative period e = t − g of the treated rows, binned into [lo, hi]: the rows
+/// and the sum of `persons` over them (1 per row when `None`), for the periods that
+/// occur. One pass, with a table over [lo, hi] when that is not much longer than the
+/// column.
+pub fn relative_totals(
+    p: &Panel,
+    lo: i64,
+    hi: i64,
+    persons: Option<&[f64]>,
+) -> std::collections::BTreeMap<i64, (usize, f64)> {
+    let person = |i: usize| persons.map_or(1.0, |w| w[i]);
+    let mut out = std::collections::BTreeMap::new();
+    let span = usize::try_from(hi.saturating_sub(lo))
+        .ok()
+        .and_then(|s| s.checked_add(1))
+        .filter(|&s| s <= p.period.len() + (1 << 20));
+    match span {
+        Some(len) => {
+            let mut table = vec![(0usize, 0.0); len];
+            for (i, (&t, g)) in p.period.iter().zip(p.first_treated).enumerate() {
+                if let Some(g) = g {
+                    let cell = &mut table[((t - g).clamp(lo, hi) - lo) as usize];
+                    cell.0 += 1;
+                    cell.1 += person(i);
+                }
+            }
+            for (k, cell) in table.into_iter().enumerate() {
+                if cell.0 > 0 {
+                    out.insert(lo + k as i64, cell);
+                }
+            }
+        }
+        None => {
+            for (i, (&t, g)) in p.period.iter().zip(p.first_treated).enumerate() {
+                if let Some(g) = g {
+                    let cell = out.entry((t - g).clamp(lo, hi)).or_insert((0, 0.0));
+                    cell.0 += 1;
+                    cell.1 += person(i);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Joint Wald test that the coefficients `idx` are zero: W = b'V⁻¹b, F = W/q on

@@ -28,6 +28,8 @@
 //!   value of a uniform (simultaneous) band over the ATT(g,t) cells or the event-time
 //!   effects.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::{Inference, StatsError, StatsResult};
@@ -75,12 +77,52 @@ pub struct AttGt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsFit {
     pub cells: Vec<AttGt>,
-    /// ψ per cell, n values each.
-    influence: Vec<Vec<f64>>,
+    /// ψ per cell: n values each, or (unconditional cells) the cell's means, from which
+    /// [`CsFit::psi`] computes the n values when an aggregation needs them.
+    influence: Vec<CellPsi>,
+    /// The outcomes in wide form (unit-major) when a cell keeps its means only.
+    y: Vec<f64>,
+    nt: usize,
+    control: CsControl,
     /// Cohort of each unit (`None` = never treated, or left out).
     unit_group: Vec<Option<i64>>,
+    /// Units per cohort, (g, count), for the cohort shares.
+    group_sizes: Vec<(i64, usize)>,
     n: usize,
     conf_level: f64,
+}
+
+/// The influence function of one cell.
+#[derive(Debug, Clone, PartialEq)]
+enum CellPsi {
+    /// ψ on the n units.
+    Values(Vec<f64>),
+    /// The universal base period's reference cell: ψ = 0.
+    Zero,
+    /// The unconditional estimator's ψ: n/n₁ · (ΔY − μ_g)/p on the cohort's units and
+    /// −n/n₁ · (ΔY − μ_c)/(1 − p) on the comparison units, ΔY = Y(t) − Y(b), 0 elsewhere.
+    Means(MeanCell),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MeanCell {
+    group: i64,
+    time: i64,
+    /// Columns of t and of the base period in the wide outcomes.
+    col_t: usize,
+    col_b: usize,
+    mu_g: f64,
+    mu_c: f64,
+    p: f64,
+    scale: f64,
+}
+
+/// What a cell estimator returns besides the estimate: its influence function on the
+/// cell's n₁ units (members, then controls), or the means of the unconditional
+/// estimator (members mean, controls mean, p).
+enum CellInfluence {
+    Values(Vec<f64>),
+    Means { mu_g: f64, mu_c: f64, p: f64 },
 }
 
 /// One aggregated effect.
@@ -121,38 +163,71 @@ pub fn cs_att_gt_base(
     conf_level: f64,
 ) -> StatsResult<CsFit> {
     fit_cells(
-        y,
+        Cow::Borrowed(y),
         periods,
         first_treated,
         control,
         base,
         conf_level,
-        &|members: &[usize], controls: &[usize], dy: &dyn Fn(usize) -> f64, _b: usize| {
-            let (ng, nc) = (members.len() as f64, controls.len() as f64);
-            let p = ng / (ng + nc);
-            let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
-            let mu_c = controls.iter().map(|&u| dy(u)).sum::<f64>() / nc;
-            // The influence function on the cell's units (members, then controls).
-            let inf = members
-                .iter()
-                .map(|&u| (dy(u) - mu_g) / p)
-                .chain(controls.iter().map(|&u| -(dy(u) - mu_c) / (1.0 - p)))
-                .collect();
-            Ok((mu_g - mu_c, inf))
-        },
+        &unconditional_cell,
+    )
+}
+
+/// The unconditional estimator of one cell: μ_g − μ_c, the influence function on the
+/// cell's units (members, then controls) being (ΔY − μ_g)/p and −(ΔY − μ_c)/(1 − p),
+/// kept as the means.
+fn unconditional_cell(
+    members: &[usize],
+    controls: &[usize],
+    dy: &dyn Fn(usize) -> f64,
+    _b: usize,
+) -> StatsResult<(f64, CellInfluence)> {
+    let (ng, nc) = (members.len() as f64, controls.len() as f64);
+    let p = ng / (ng + nc);
+    let mu_g = members.iter().map(|&u| dy(u)).sum::<f64>() / ng;
+    let mu_c = controls.iter().map(|&u| dy(u)).sum::<f64>() / nc;
+    Ok((mu_g - mu_c, CellInfluence::Means { mu_g, mu_c, p }))
+}
+
+/// [`cs_att_gt_dr_base`] taking the wide outcomes by value: the fit keeps them for the
+/// influence functions of the unconditional cells without a copy.
+pub fn cs_att_gt_owned(
+    y: Vec<f64>,
+    x: &[Vec<f64>],
+    periods: &[i64],
+    first_treated: &[Option<i64>],
+    control: CsControl,
+    base: CsBase,
+    conf_level: f64,
+) -> StatsResult<CsFit> {
+    if !x.is_empty() {
+        return cs_att_gt_dr_base(&y, x, periods, first_treated, control, base, conf_level);
+    }
+    fit_cells(
+        Cow::Owned(y),
+        periods,
+        first_treated,
+        control,
+        base,
+        conf_level,
+        &unconditional_cell,
     )
 }
 
 /// The estimate of one cell and its influence function on the cell's n₁ units
 /// (members, then controls), from the members, the controls, ΔY per unit and the base
 /// period's column.
-type CellEstimator<'a> =
-    &'a dyn Fn(&[usize], &[usize], &dyn Fn(usize) -> f64, usize) -> StatsResult<(f64, Vec<f64>)>;
+type CellEstimator<'a> = &'a dyn Fn(
+    &[usize],
+    &[usize],
+    &dyn Fn(usize) -> f64,
+    usize,
+) -> StatsResult<(f64, CellInfluence)>;
 
 /// The cells of [`cs_att_gt`] with the estimator `est` of each (ψ on all n units is
 /// n/n₁ times the cell's influence function, zero elsewhere).
 fn fit_cells(
-    y: &[f64],
+    y_in: Cow<'_, [f64]>,
     periods: &[i64],
     first_treated: &[Option<i64>],
     control: CsControl,
@@ -160,6 +235,7 @@ fn fit_cells(
     conf_level: f64,
     est: CellEstimator,
 ) -> StatsResult<CsFit> {
+    let y: &[f64] = &y_in;
     let nt = periods.len();
     let n = first_treated.len();
     if nt < 2 {
@@ -204,6 +280,7 @@ fn fit_cells(
     let col = |t: i64| (t - t_first) as usize;
     let mut cells = Vec::new();
     let mut influence = Vec::new();
+    let mut lazy = false;
     for &g in &groups {
         let members: Vec<usize> = (0..n).filter(|&u| unit_group[u] == Some(g)).collect();
         let times = match base {
@@ -245,7 +322,7 @@ fn fit_cells(
                     n_group: members.len(),
                     n_control: controls.len(),
                 });
-                influence.push(vec![0.0; n]);
+                influence.push(CellPsi::Zero);
                 continue;
             }
             let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
@@ -256,11 +333,37 @@ fn fit_cells(
                 e => e,
             })?;
             let scale = n as f64 / (members.len() + controls.len()) as f64;
-            let mut psi = vec![0.0; n];
-            for (&u, v) in members.iter().chain(&controls).zip(&inf) {
-                psi[u] = scale * v;
-            }
-            let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
+            let (se, psi) = match inf {
+                CellInfluence::Values(inf) => {
+                    let mut psi = vec![0.0; n];
+                    for (&u, v) in members.iter().chain(&controls).zip(&inf) {
+                        psi[u] = scale * v;
+                    }
+                    let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
+                    (se, CellPsi::Values(psi))
+                }
+                CellInfluence::Means { mu_g, mu_c, p } => {
+                    lazy = true;
+                    let cell = MeanCell {
+                        group: g,
+                        time: t,
+                        col_t: col(t),
+                        col_b: col(b),
+                        mu_g,
+                        mu_c,
+                        p,
+                        scale,
+                    };
+                    // Σψ² over the units in unit order, as from the n values.
+                    let ss = (0..n)
+                        .map(|u| {
+                            let v = mean_cell_psi(&cell, y, nt, control, unit_group[u], u);
+                            v * v
+                        })
+                        .sum::<f64>();
+                    (ss.sqrt() / n as f64, CellPsi::Means(cell))
+                }
+            };
             cells.push(AttGt {
                 group: g,
                 time: t,
@@ -272,13 +375,55 @@ fn fit_cells(
             influence.push(psi);
         }
     }
+    let mut group_sizes: Vec<(i64, usize)> = Vec::new();
+    for &g in unit_group.iter().flatten() {
+        match group_sizes.binary_search_by_key(&g, |e| e.0) {
+            Ok(at) => group_sizes[at].1 += 1,
+            Err(at) => group_sizes.insert(at, (g, 1)),
+        }
+    }
     Ok(CsFit {
         cells,
         influence,
+        y: if lazy { y_in.into_owned() } else { Vec::new() },
+        nt,
+        control,
         unit_group,
+        group_sizes,
         n,
         conf_level,
     })
+}
+
+/// ψ of an unconditional cell at unit `u` (cohort `gu`): as the n values were written,
+/// n/n₁ · (ΔY − μ_g)/p for the cohort, n/n₁ · (−(ΔY − μ_c)/(1 − p)) for the comparison
+/// units, 0 elsewhere.
+#[inline]
+fn mean_cell_psi(
+    c: &MeanCell,
+    y: &[f64],
+    nt: usize,
+    control: CsControl,
+    gu: Option<i64>,
+    u: usize,
+) -> f64 {
+    let dy = || y[u * nt + c.col_t] - y[u * nt + c.col_b];
+    if gu == Some(c.group) {
+        return c.scale * ((dy() - c.mu_g) / c.p);
+    }
+    let is_control = match (control, gu) {
+        (_, None) => true,
+        (CsControl::Never, Some(_)) => false,
+        (CsControl::NotYet, Some(h)) => {
+            let b = c.time - (c.col_t as i64 - c.col_b as i64);
+            h > c.time.max(b) && h != c.group
+        }
+    };
+    if is_control {
+        c.scale * (-(dy() - c.mu_c) / (1.0 - c.p))
+    } else {
+        0.0
+    }
 }
 
 /// Doubly robust group-time effects with covariates: each cell is the Sant'Anna & Zhao
@@ -340,7 +485,7 @@ pub fn cs_att_gt_dr_base(
         ));
     }
     fit_cells(
-        y,
+        Cow::Borrowed(y),
         periods,
         first_treated,
         control,
@@ -356,7 +501,8 @@ pub fn cs_att_gt_dr_base(
                 .iter()
                 .map(|c| units.iter().map(|&u| c[u * nt + b]).collect())
                 .collect();
-            drdid_panel(&dy, &d, &cov)
+            let (att, inf) = drdid_panel(&dy, &d, &cov)?;
+            Ok((att, CellInfluence::Values(inf)))
         },
     )
 }
@@ -453,20 +599,57 @@ fn drdid_panel(dy: &[f64], d: &[f64], cov: &[Vec<f64>]) -> StatsResult<(f64, Vec
 /// An event-time effect with its influence function: (e, estimate, ψ).
 type EventPart = (i64, f64, Vec<f64>);
 
+/// Where an aggregation reads an influence function: a cell's, or a vector at hand.
+#[derive(Clone, Copy)]
+enum Psi<'a> {
+    Cell(usize),
+    Slice(&'a [f64]),
+}
+
 impl CsFit {
     /// Cohort share P(G = g) over all n units.
     fn share(&self, g: i64) -> f64 {
-        self.unit_group.iter().filter(|&&u| u == Some(g)).count() as f64 / self.n as f64
+        let count = self
+            .group_sizes
+            .binary_search_by_key(&g, |e| e.0)
+            .map_or(0, |at| self.group_sizes[at].1);
+        count as f64 / self.n as f64
+    }
+
+    /// ψ of cell k on the n units: its values, or computed into `scratch`.
+    fn psi<'s>(&'s self, k: usize, scratch: &'s mut Vec<f64>) -> &'s [f64] {
+        match &self.influence[k] {
+            CellPsi::Values(v) => v,
+            CellPsi::Zero => {
+                scratch.clear();
+                scratch.resize(self.n, 0.0);
+                scratch
+            }
+            CellPsi::Means(c) => {
+                scratch.clear();
+                scratch.extend((0..self.n).map(|u| {
+                    mean_cell_psi(c, &self.y, self.nt, self.control, self.unit_group[u], u)
+                }));
+                scratch
+            }
+        }
+    }
+
+    fn psi_of<'s>(&'s self, src: Psi<'s>, scratch: &'s mut Vec<f64>) -> &'s [f64] {
+        match src {
+            Psi::Cell(k) => self.psi(k, scratch),
+            Psi::Slice(v) => v,
+        }
     }
 
     /// The weighted average of the cells `keep` with weights ∝ P(G = g), and its
     /// influence function including the estimated weights (R did `wif`).
     fn weighted(&self, keep: &[usize]) -> (f64, Vec<f64>) {
-        let items: Vec<(i64, f64, &[f64])> = keep
+        let items: Vec<(i64, f64, Psi)> = keep
             .iter()
             .map(|&k| {
                 let c = &self.cells[k];
-                (c.group, c.inference.estimate, self.influence[k].as_slice())
+                (c.group, c.inference.estimate, Psi::Cell(k))
             })
             .collect();
         self.share_weighted(&items)
@@ -474,14 +657,15 @@ impl CsFit {
 
     /// Σ_j w_j θ_j with w_j ∝ P(G = g_j), for items (g_j, θ_j, ψ_j), and its influence
     /// function Σ_j w_j ψ_j + wif (R did `get_agg_inf_func` with `wif`).
-    fn share_weighted(&self, items: &[(i64, f64, &[f64])]) -> (f64, Vec<f64>) {
+    fn share_weighted(&self, items: &[(i64, f64, Psi)]) -> (f64, Vec<f64>) {
         let pg: Vec<f64> = items.iter().map(|it| self.share(it.0)).collect();
         let total: f64 = pg.iter().sum();
         let est = items.iter().zip(&pg).map(|(it, p)| it.1 * p).sum::<f64>() / total;
         let mut psi = vec![0.0; self.n];
+        let mut scratch = Vec::new();
         for (it, p) in items.iter().zip(&pg) {
             let w = p / total;
-            for (a, v) in psi.iter_mut().zip(it.2) {
+            for (a, v) in psi.iter_mut().zip(self.psi_of(it.2, &mut scratch)) {
                 *a += w * v;
             }
         }
@@ -511,8 +695,9 @@ impl CsFit {
             .sum::<f64>()
             / m;
         let mut psi = vec![0.0; self.n];
+        let mut scratch = Vec::new();
         for &k in keep {
-            for (a, v) in psi.iter_mut().zip(&self.influence[k]) {
+            for (a, v) in psi.iter_mut().zip(self.psi(k, &mut scratch)) {
                 *a += v / m;
             }
         }
@@ -548,8 +733,10 @@ impl CsFit {
         if parts.is_empty() {
             return Err(StatsError::Invalid("no post-treatment cell".into()));
         }
-        let items: Vec<(i64, f64, &[f64])> =
-            parts.iter().map(|p| (p.0, p.1, p.2.as_slice())).collect();
+        let items: Vec<(i64, f64, Psi)> = parts
+            .iter()
+            .map(|p| (p.0, p.1, Psi::Slice(p.2.as_slice())))
+            .collect();
         let overall = self.aggregate(None, &self.share_weighted(&items));
         Ok((rows, overall))
     }
@@ -613,51 +800,55 @@ impl CsFit {
     /// `cs_dynamic`: the effect per event time e = t − g (weighted by cohort size), and
     /// the overall effect, the plain mean of the effects with e ≥ 0.
     pub fn dynamic(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
-        let (parts, overall) = self.dynamic_parts()?;
-        let out = parts
-            .iter()
-            .map(|(e, est, psi)| CsAggregate {
-                event_time: Some(*e),
-                inference: Inference::wald(*est, self.se(psi), None, self.conf_level),
-            })
-            .collect();
+        let mut out = Vec::new();
+        let overall = self.dynamic_walk(&mut |e, est, psi| {
+            out.push(CsAggregate {
+                event_time: Some(e),
+                inference: Inference::wald(est, self.se(psi), None, self.conf_level),
+            });
+        })?;
         Ok((out, overall))
     }
 
     /// The event-time effects with their influence functions (e, estimate, ψ), and the
     /// overall effect.
     fn dynamic_parts(&self) -> StatsResult<(Vec<EventPart>, CsAggregate)> {
+        let mut out = Vec::new();
+        let overall = self.dynamic_walk(&mut |e, est, psi| out.push((e, est, psi.to_vec())))?;
+        Ok((out, overall))
+    }
+
+    /// Each event-time effect in turn, passed to `each` with its influence function
+    /// (one at a time, so that only one is held), and the overall effect.
+    fn dynamic_walk(&self, each: &mut dyn FnMut(i64, f64, &[f64])) -> StatsResult<CsAggregate> {
         let mut es: Vec<i64> = self.cells.iter().map(|c| c.time - c.group).collect();
         es.sort_unstable();
         es.dedup();
-        let mut out = Vec::with_capacity(es.len());
-        let mut post: Vec<(f64, Vec<f64>)> = Vec::new();
+        let posts = es.iter().filter(|&&e| e >= 0).count();
+        if posts == 0 {
+            return Err(StatsError::Invalid("no post-treatment event time".into()));
+        }
+        let m = posts as f64;
+        let mut post_est: Vec<f64> = Vec::with_capacity(posts);
+        let mut overall = vec![0.0; self.n];
         for &e in &es {
             let keep: Vec<usize> = (0..self.cells.len())
                 .filter(|&k| self.cells[k].time - self.cells[k].group == e)
                 .collect();
             let (est, psi) = self.weighted(&keep);
             if e >= 0 {
-                post.push((est, psi.clone()));
+                post_est.push(est);
+                for (a, b) in overall.iter_mut().zip(&psi) {
+                    *a += b / m;
+                }
             }
-            out.push((e, est, psi));
+            each(e, est, &psi);
         }
-        if post.is_empty() {
-            return Err(StatsError::Invalid("no post-treatment event time".into()));
-        }
-        let m = post.len() as f64;
-        let est = post.iter().map(|p| p.0).sum::<f64>() / m;
-        let mut psi = vec![0.0; self.n];
-        for (_, q) in &post {
-            for (a, b) in psi.iter_mut().zip(q) {
-                *a += b / m;
-            }
-        }
-        let overall = CsAggregate {
+        let est = post_est.iter().sum::<f64>() / m;
+        Ok(CsAggregate {
             event_time: None,
-            inference: Inference::wald(est, self.se(&psi), None, self.conf_level),
-        };
-        Ok((out, overall))
+            inference: Inference::wald(est, self.se(&overall), None, self.conf_level),
+        })
     }
 }
 
@@ -678,9 +869,7 @@ pub fn wide_from_panel(p: &super::did::Panel) -> StatsResult<Wide> {
             "covariates need the doubly robust estimator: use wide_with_covariates and cs_att_gt_dr".into(),
         ));
     }
-    let mut periods: Vec<i64> = p.period.to_vec();
-    periods.sort_unstable();
-    periods.dedup();
+    let periods = super::did::distinct_periods(p.period);
     let nt = periods.len();
     let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
     let mut y = vec![f64::NAN; units * nt];
@@ -826,7 +1015,13 @@ pub fn multiplier_bootstrap(
 impl CsFit {
     /// The multiplier bootstrap over the ATT(g,t) cells, in the order of `cells`.
     pub fn bootstrap_cells(&self, reps: u64, seed: u64) -> StatsResult<CsBootstrap> {
-        let psi: Vec<&[f64]> = self.influence.iter().map(Vec::as_slice).collect();
+        let all: Vec<Vec<f64>> = (0..self.cells.len())
+            .map(|k| {
+                let mut scratch = Vec::new();
+                self.psi(k, &mut scratch).to_vec()
+            })
+            .collect();
+        let psi: Vec<&[f64]> = all.iter().map(Vec::as_slice).collect();
         multiplier_bootstrap(&psi, reps, seed, self.conf_level)
     }
 

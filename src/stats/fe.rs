@@ -47,7 +47,32 @@ pub const DEMEAN_TOL: f64 = 1e-12;
 pub const MAX_SWEEPS: usize = 100_000;
 /// A regressor whose demeaned norm is below this fraction of its centred norm is
 /// absorbed by the fixed effects.
-const ABSORBED: f64 = 1e-9;
+pub(crate) const ABSORBED: f64 = 1e-9;
+
+/// fixest's number of parameters K in the CRV1 small-sample factor, for `k` slopes and
+/// fixed effects with `levels` levels each, `nested[f]` saying whether every level of
+/// fixed effect f lies within one cluster: K = k + K_fe with K_fe = Σ L_f − (F − 1),
+/// less the levels of the nested effects plus one per nested effect (`Nested`); every
+/// level (`All`); k alone (`None`). See the module docs.
+pub fn cluster_df_k(k: usize, levels: &[usize], nested: &[bool], rule: FeSmallSample) -> f64 {
+    let k = k as f64;
+    if rule == FeSmallSample::None {
+        return k;
+    }
+    let nfe = levels.len();
+    let k_fe = levels.iter().sum::<usize>() as f64 - (nfe as f64 - 1.0);
+    if rule == FeSmallSample::All {
+        return k + k_fe;
+    }
+    let k_nested = levels
+        .iter()
+        .zip(nested)
+        .filter(|(_, n)| **n)
+        .map(|(l, _)| *l)
+        .sum::<usize>() as f64;
+    let count = nested.iter().filter(|n| **n).count() as f64;
+    k + k_fe - k_nested + count
+}
 
 /// Variance type for a fixed-effects fit (fixest's `vcov =`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -398,24 +423,24 @@ impl FeFit {
         clusters: Option<&Clusters>,
         rule: FeSmallSample,
     ) -> StatsResult<f64> {
-        let k = self.fit.k() as f64;
+        let k = self.fit.k();
         if rule == FeSmallSample::None {
-            return Ok(k);
+            return Ok(k as f64);
         }
         let levels = self.levels();
         let nfe = levels.len();
-        let k_fe = levels.iter().sum::<usize>() as f64 - (nfe as f64 - 1.0);
         Ok(match vcov {
-            FeVcov::Iid | FeVcov::Hetero => k + k_fe,
+            FeVcov::Iid | FeVcov::Hetero => {
+                cluster_df_k(k, &levels, &vec![false; nfe], FeSmallSample::All)
+            }
             FeVcov::Cluster if rule == FeSmallSample::All => {
                 self.check_clusters(clusters)?;
-                k + k_fe
+                cluster_df_k(k, &levels, &vec![false; nfe], rule)
             }
             FeVcov::Cluster => {
                 let cl = self.check_clusters(clusters)?;
-                let nested: Vec<usize> = (0..nfe).filter(|&f| self.nested(f, cl)).collect();
-                let k_nested = nested.iter().map(|&f| levels[f]).sum::<usize>() as f64;
-                k + k_fe - k_nested + nested.len() as f64
+                let nested: Vec<bool> = (0..nfe).map(|f| self.nested(f, cl)).collect();
+                cluster_df_k(k, &levels, &nested, rule)
             }
         })
     }

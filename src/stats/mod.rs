@@ -8,6 +8,7 @@ pub mod cost;
 pub mod describe;
 pub mod design;
 pub mod did;
+pub mod did_balanced;
 pub mod did_cs;
 pub mod did_sa;
 pub mod dist;

@@ -18,6 +18,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::propensity::Logit;
+use super::rows;
 use crate::stats::{Inference, StatsError, StatsResult};
 
 /// The AIPW estimate of the ATT with its stacked sandwich; `model` is the propensity
@@ -41,32 +42,37 @@ pub fn aipw_att(
     }
     // Centred and scaled covariates with the intercept first (the variance of τ does
     // not depend on the parametrisation of the two models).
-    let mut centre = vec![0.0; k];
-    let mut scale = vec![1.0; k];
-    for (j, c) in x.iter().enumerate() {
-        let (m, v) = crate::stats::describe::mean_var(c);
-        centre[j + 1] = m;
-        scale[j + 1] = if v > 0.0 { v.sqrt() } else { 1.0 };
-    }
-    let zrow = |i: usize, z: &mut [f64]| {
-        z[0] = 1.0;
-        for j in 1..k {
-            z[j] = (x[j - 1][i] - centre[j]) / scale[j];
-        }
-    };
+    let design = rows::Standardised::of(x);
     // The outcome model among the comparison units: normal equations by Cholesky.
-    let mut zz = DMatrix::<f64>::zeros(k, k);
-    let mut zy = DVector::<f64>::zeros(k);
-    let mut z = vec![0.0; k];
-    for i in (0..n).filter(|&i| !treated[i]) {
-        zrow(i, &mut z);
-        for a in 0..k {
-            zy[a] += z[a] * y[i];
-            for b in 0..k {
-                zz[(a, b)] += z[a] * z[b];
+    let fit = rows::map_chunks(n, true, |i0, i1| {
+        let mut z = rows::Block::new(k);
+        let mut w = [0.0; rows::BLOCK];
+        let mut wy = [0.0; rows::BLOCK];
+        let mut tmp = [0.0; rows::BLOCK];
+        let mut zz = rows::Cross::new(k);
+        let mut zy = vec![0.0; k];
+        for (b0, len) in rows::blocks(i0, i1) {
+            z.set_len(len);
+            design.fill(&mut z, 0, b0);
+            for r in 0..len {
+                let c = f64::from(u8::from(!treated[b0 + r]));
+                w[r] = c;
+                wy[r] = c * y[b0 + r];
             }
+            rows::add_sums(&mut zy, &z, &wy[..len]);
+            zz.add(&z, Some(&w[..len]), &mut tmp);
         }
+        (zz, zy)
+    });
+    let mut zy = DVector::<f64>::zeros(k);
+    let mut parts = Vec::with_capacity(fit.len());
+    for (c, v) in fit {
+        for (a, b) in zy.iter_mut().zip(&v) {
+            *a += b;
+        }
+        parts.push(c);
     }
+    let zz = rows::merge_all(parts).map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix());
     let beta = zz.clone().cholesky().map(|c| c.solve(&zy)).ok_or_else(|| {
         StatsError::Invalid(format!(
             "the outcome model of AIPW cannot be fitted among the comparison units: the \
@@ -74,53 +80,125 @@ pub fn aipw_att(
             names.join(", ")
         ))
     })?;
-    let resid: Vec<f64> = (0..n)
-        .map(|i| {
-            zrow(i, &mut z);
-            y[i] - z.iter().zip(beta.iter()).map(|(a, b)| a * b).sum::<f64>()
-        })
-        .collect();
-    let (mut s1, mut n1, mut s0, mut o0) = (0.0, 0.0, 0.0, 0.0);
-    for i in 0..n {
-        if treated[i] {
-            s1 += resid[i];
-            n1 += 1.0;
-        } else {
-            let o = e[i] / (1.0 - e[i]);
-            s0 += o * resid[i];
-            o0 += o;
+    let beta = beta.as_slice();
+    // The residuals y − z'β, block by block.
+    let resid = |z: &mut rows::Block, b0: usize, out: &mut [f64]| {
+        design.fill(z, 0, b0);
+        design.predict(z, 0, beta, out);
+        for (o, v) in out[..z.len()].iter_mut().zip(&y[b0..]) {
+            *o = v - *o;
         }
-    }
+    };
+    // μ₁ (treated mean residual) and μ₀ (odds-weighted comparison mean residual).
+    let sums = rows::map_chunks(n, true, |i0, i1| {
+        let mut z = rows::Block::new(k);
+        let mut r = [0.0; rows::BLOCK];
+        let mut s = [0.0; 4];
+        for (b0, len) in rows::blocks(i0, i1) {
+            z.set_len(len);
+            resid(&mut z, b0, &mut r);
+            for (q, &rq) in r[..len].iter().enumerate() {
+                let i = b0 + q;
+                if treated[i] {
+                    s[0] += rq;
+                    s[1] += 1.0;
+                } else {
+                    let o = e[i] / (1.0 - e[i]);
+                    s[2] += o * rq;
+                    s[3] += o;
+                }
+            }
+        }
+        s
+    });
+    let [s1, n1, s0, o0] = sums.iter().fold([0.0; 4], |a, s| {
+        [a[0] + s[0], a[1] + s[1], a[2] + s[2], a[3] + s[3]]
+    });
     let (mu1, mu0) = (s1 / n1, s0 / o0);
     let p = 2 * k + 2;
     let (i1, i0) = (2 * k, 2 * k + 1);
-    let mut a = DMatrix::<f64>::zeros(p, p);
-    let mut meat = super::Meat::new(p, clusters);
-    let mut psi = DVector::<f64>::zeros(p);
-    for i in 0..n {
-        zrow(i, &mut z);
-        let ti = f64::from(u8::from(treated[i]));
-        let ei = e[i];
-        let o = ei / (1.0 - ei);
-        let r = resid[i];
-        for j in 0..k {
-            psi[j] = z[j] * (ti - ei);
-            psi[k + j] = (1.0 - ti) * z[j] * r;
-            for l in 0..k {
-                a[(j, l)] += ei * (1.0 - ei) * z[j] * z[l];
-                a[(k + j, k + l)] += (1.0 - ti) * z[j] * z[l];
+    // The sandwich: A's blocks (∂ψ_γ/∂γ' = −Σ e(1 − e)zz', ∂ψ_β/∂β' = −Σ(1 − T)zz'
+    // (the outcome model's cross-product above), ∂ψ₁/∂β = −Σ Tz', ∂ψ₀/∂β = −Σ(1 −
+    // T)o z', ∂ψ₀/∂γ = Σ(1 − T)(r − μ₀)o z', ∂ψ₁/∂μ₁ = −Σ T, ∂ψ₀/∂μ₀ = −Σ(1 − T)o)
+    // and the meat, in one pass.
+    let pass = |j0: usize, j1: usize| {
+        let mut z = rows::Block::new(k);
+        let mut psi = rows::Block::new(p);
+        let mut r = [0.0; rows::BLOCK];
+        let mut wt = [0.0; rows::BLOCK];
+        let mut tw = [0.0; rows::BLOCK];
+        let mut ow = [0.0; rows::BLOCK];
+        let mut tmp = [0.0; rows::BLOCK];
+        let mut part = Part {
+            info: rows::Cross::new(k),
+            t_z: vec![0.0; k],
+            o_z: vec![0.0; k],
+            r_z: vec![0.0; k],
+            o0: 0.0,
+            meat: super::Meat::new(p, clusters),
+        };
+        for (b0, len) in rows::blocks(j0, j1) {
+            z.set_len(len);
+            psi.set_len(len);
+            resid(&mut z, b0, &mut r);
+            for q in 0..len {
+                let i = b0 + q;
+                let ti = f64::from(u8::from(treated[i]));
+                let ei = e[i];
+                let o = ei / (1.0 - ei);
+                wt[q] = ei * (1.0 - ei);
+                tmp[q] = ti - ei;
+                tw[q] = ti;
+                ow[q] = (1.0 - ti) * o;
+                psi.col_mut(i1)[q] = ti * (r[q] - mu1);
+                psi.col_mut(i0)[q] = (1.0 - ti) * o * (r[q] - mu0);
+                part.o0 += (1.0 - ti) * o;
             }
-            // ∂ψ₁/∂β = −T z', ∂ψ₀/∂β = −(1 − T) o z', ∂ψ₀/∂γ = (1 − T)(r − μ₀) o z'.
-            a[(i1, k + j)] += ti * z[j];
-            a[(i0, k + j)] += (1.0 - ti) * o * z[j];
-            a[(i0, j)] -= (1.0 - ti) * o * (r - mu0) * z[j];
+            for j in 0..k {
+                let zj = z.col(j);
+                for ((o, a), res) in psi.col_mut(j).iter_mut().zip(zj).zip(&tmp) {
+                    *o = a * res;
+                }
+                let out = psi.col_mut(k + j);
+                for (q, o) in out.iter_mut().enumerate() {
+                    *o = (1.0 - tw[q]) * zj[q] * r[q];
+                }
+            }
+            rows::add_sums(&mut part.t_z, &z, &tw[..len]);
+            rows::add_sums(&mut part.o_z, &z, &ow[..len]);
+            rows::add_sums(&mut part.r_z, &z, psi.col(i0));
+            part.info.add(&z, Some(&wt[..len]), &mut tmp);
+            part.meat.add_block(b0, &psi, &mut tmp);
         }
-        psi[i1] = ti * (r - mu1);
-        psi[i0] = (1.0 - ti) * o * (r - mu0);
-        a[(i1, i1)] += ti;
-        a[(i0, i0)] += (1.0 - ti) * o;
-        meat.add(i, &psi);
+        part
+    };
+    let merge = |a: &mut Part, b: Part| {
+        a.info.merge(&b.info);
+        for (x, y) in [
+            (&mut a.t_z, &b.t_z),
+            (&mut a.o_z, &b.o_z),
+            (&mut a.r_z, &b.r_z),
+        ] {
+            for (u, v) in x.iter_mut().zip(y) {
+                *u += v;
+            }
+        }
+        a.o0 += b.o0;
+        a.meat.merge(&b.meat);
+    };
+    let Some(part) = super::stacked_pass(n, clusters.is_some(), pass, merge) else {
+        return Err(StatsError::NoVariance);
+    };
+    let mut a = DMatrix::<f64>::zeros(p, p);
+    a.view_mut((0, 0), (k, k)).copy_from(&part.info.to_matrix());
+    a.view_mut((k, k), (k, k)).copy_from(&zz);
+    for j in 0..k {
+        a[(i1, k + j)] = part.t_z[j];
+        a[(i0, k + j)] = part.o_z[j];
+        a[(i0, j)] = -part.r_z[j];
     }
+    a[(i1, i1)] = n1;
+    a[(i0, i0)] = part.o0;
     let mut c = DVector::<f64>::zeros(p);
     c[i1] = 1.0;
     c[i0] = -1.0;
@@ -128,10 +206,23 @@ pub fn aipw_att(
         a.transpose().lu().solve(&c).ok_or_else(|| {
             StatsError::Invalid("the stacked sandwich of AIPW is singular".into())
         })?;
-    let (b, df) = meat.finish()?;
+    let (b, df) = part.meat.finish()?;
     let var = g.dot(&(&b * &g));
     if !crate::stats::above(var, 0.0) {
         return Err(StatsError::NoVariance);
     }
     Ok(Inference::wald(mu1 - mu0, var.sqrt(), df, conf_level))
+}
+
+/// One chunk's share of the AIPW sandwich.
+struct Part<'c> {
+    /// Σ e(1 − e)zz'.
+    info: rows::Cross,
+    /// Σ Tz, Σ(1 − T)o z and Σ(1 − T)o(r − μ₀)z.
+    t_z: Vec<f64>,
+    o_z: Vec<f64>,
+    r_z: Vec<f64>,
+    /// Σ(1 − T)o.
+    o0: f64,
+    meat: super::Meat<'c>,
 }

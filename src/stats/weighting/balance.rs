@@ -35,21 +35,10 @@ pub struct Balance {
     pub variance_ratio_after: Option<f64>,
 }
 
-/// Weighted mean and cobalt's unbiased weighted variance of `x` over the units where
-/// `keep` holds, weights `w`.
-fn mean_var(x: &[f64], w: &[f64], keep: impl Fn(usize) -> bool) -> (f64, f64) {
-    let (mut sw, mut sw2, mut swx) = (0.0, 0.0, 0.0);
-    for i in (0..x.len()).filter(|&i| keep(i)) {
-        sw += w[i];
-        sw2 += w[i] * w[i];
-        swx += w[i] * x[i];
-    }
-    let m = swx / sw;
-    let ss: f64 = (0..x.len())
-        .filter(|&i| keep(i))
-        .map(|i| w[i] * (x[i] - m).powi(2))
-        .sum();
-    (m, ss * sw / (sw * sw - sw2))
+/// Weighted mean and cobalt's unbiased weighted variance from Σw, Σw², Σwx and the
+/// second pass's Σw(x − x̄_w)².
+fn finish([sw, sw2, swx]: [f64; 3], ss: f64) -> (f64, f64) {
+    (swx / sw, ss * sw / (sw * sw - sw2))
 }
 
 fn ratio(a: f64, b: f64) -> Option<f64> {
@@ -59,12 +48,40 @@ fn ratio(a: f64, b: f64) -> Option<f64> {
 
 /// Balance of covariate `x` between the arms, before and after the weights `w` (one
 /// per unit; only their ratios within an arm matter).
+///
+/// Two passes over the units: the sums of each arm, unweighted (every weight 1) and
+/// weighted, then the squared deviations from the four means; each sum runs over the
+/// units in order.
 pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
-    let ones = vec![1.0; x.len()];
-    let (m1, v1) = mean_var(x, &ones, |i| treated[i]);
-    let (m0, v0) = mean_var(x, &ones, |i| !treated[i]);
-    let (m1w, v1w) = mean_var(x, w, |i| treated[i]);
-    let (m0w, v0w) = mean_var(x, w, |i| !treated[i]);
+    // [treated, comparison] × (Σw, Σw², Σwx), unweighted and weighted.
+    let mut plain = [[0.0_f64; 3]; 2];
+    let mut wtd = [[0.0_f64; 3]; 2];
+    for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
+        let a = usize::from(!t);
+        plain[a][0] += 1.0;
+        plain[a][1] += 1.0;
+        plain[a][2] += v;
+        wtd[a][0] += wi;
+        wtd[a][1] += wi * wi;
+        wtd[a][2] += wi * v;
+    }
+    let means = [
+        plain[0][2] / plain[0][0],
+        plain[1][2] / plain[1][0],
+        wtd[0][2] / wtd[0][0],
+        wtd[1][2] / wtd[1][0],
+    ];
+    // Σ(x − m)² unweighted and Σw(x − m_w)² weighted, per arm.
+    let mut ss = [-0.0_f64; 4];
+    for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
+        let a = usize::from(!t);
+        ss[a] += (v - means[a]).powi(2);
+        ss[2 + a] += wi * (v - means[2 + a]).powi(2);
+    }
+    let (m1, v1) = finish(plain[0], ss[0]);
+    let (m0, v0) = finish(plain[1], ss[1]);
+    let (m1w, v1w) = finish(wtd[0], ss[2]);
+    let (m0w, v0w) = finish(wtd[1], ss[3]);
     let sd1 = v1.sqrt();
     // A spread below rounding level of the mean counts as constant.
     let sd = (sd1 > 1e-12 * m1.abs()).then_some(sd1);

@@ -10,7 +10,9 @@
 //! by their standard deviation over all units (the scaling changes λ, not the
 //! weights). The gradient of L is the weighted mean of z (zero at balance) and its
 //! Hessian the weighted covariance of z; Newton steps with a backtracking line search
-//! on L stop when every weighted mean of z is within 1e-12 of zero.
+//! on L stop when every weighted mean of z is within 1e-12 of zero. The passes over
+//! the comparison units compute z block by block from the columns (nothing of size
+//! n×k is stored) and sum in the fixed order of [`super::rows`] on all cores.
 //!
 //! Balance is infeasible when the treated mean vector lies outside the convex hull of
 //! the comparison units (then L has no minimum). A treated mean outside the range of
@@ -20,6 +22,9 @@
 //! Treated units keep equal weights 1/n₁.
 
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+use super::rows::{self, Block, Cross};
 
 use super::propensity::check_inputs;
 use crate::stats::{StatsError, StatsResult};
@@ -52,23 +57,30 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
     let k = x.len();
     let controls: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
     let n0 = controls.len();
-    // z = (x − treated mean) / SD over all units, comparison units only, row-major.
-    let mut z = vec![0.0; n0 * k];
-    for (j, c) in x.iter().enumerate() {
-        let m1 = (0..n).filter(|&i| treated[i]).map(|i| c[i]).sum::<f64>() / n1 as f64;
-        let (_, v) = crate::stats::describe::mean_var(c);
-        let s = v.sqrt();
+    // z = (x − treated mean) / SD over all units, for the comparison units, computed
+    // block by block from the columns (nothing of size n×k is stored).
+    let stats: Vec<(f64, f64, f64, f64)> = x
+        .par_iter()
+        .map(|c| {
+            let m1 = (0..n).filter(|&i| treated[i]).map(|i| c[i]).sum::<f64>() / n1 as f64;
+            let (_, v) = crate::stats::describe::mean_var(c);
+            let (lo, hi) = controls
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &i| {
+                    (a.0.min(c[i]), a.1.max(c[i]))
+                });
+            (m1, v.sqrt(), lo, hi)
+        })
+        .collect();
+    let mut centre = Vec::with_capacity(k);
+    let mut inv_scale = Vec::with_capacity(k);
+    for (j, &(m1, s, lo, hi)) in stats.iter().enumerate() {
         if !crate::stats::above(s, 0.0) {
             return Err(StatsError::Invalid(format!(
                 "covariate \"{}\" is constant; leave it out of the balance constraints",
                 names[j]
             )));
         }
-        let (lo, hi) = controls
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &i| {
-                (a.0.min(c[i]), a.1.max(c[i]))
-            });
         if m1 < lo || m1 > hi || (lo == hi && m1 != lo) {
             return Err(StatsError::Invalid(format!(
                 "entropy balancing is infeasible: the treated mean of covariate \"{}\" ({m1}) \
@@ -78,57 +90,39 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
                 names[j]
             )));
         }
-        for (r, &i) in controls.iter().enumerate() {
-            z[r * k + j] = (c[i] - m1) / s;
-        }
+        centre.push(m1);
+        inv_scale.push(1.0 / s);
     }
+    let z = Controls {
+        x,
+        rows: &controls,
+        centre,
+        inv_scale,
+    };
     let mut lambda = DVector::<f64>::zeros(k);
     let mut w = vec![0.0; n0];
-    // Dual objective at λ, filling the normalised weights w.
-    let eval = |lambda: &DVector<f64>, w: &mut [f64]| -> f64 {
-        let mut top = f64::NEG_INFINITY;
-        for (r, wr) in w.iter_mut().enumerate() {
-            let row = &z[r * k..(r + 1) * k];
-            *wr = row.iter().zip(lambda.iter()).map(|(a, b)| a * b).sum();
-            top = top.max(*wr);
-        }
-        let mut total = 0.0;
-        for wr in w.iter_mut() {
-            *wr = (*wr - top).exp();
-            total += *wr;
-        }
-        for wr in w.iter_mut() {
-            *wr /= total;
-        }
-        top + total.ln()
-    };
-    let mut objective = eval(&lambda, &mut w);
+    let mut objective = z.eval(lambda.as_slice(), &mut w);
     let mut iterations = 0;
-    let mut grad = DVector::<f64>::zeros(k);
+    let mut trial = vec![0.0; n0];
     loop {
-        grad.fill(0.0);
-        for (r, &wr) in w.iter().enumerate() {
-            for j in 0..k {
-                grad[j] += wr * z[r * k + j];
-            }
-        }
+        let grad = DVector::from_vec(z.mean(&w));
         if grad.amax() <= BALANCE_TOL {
-            break;
+            let mut weights = vec![1.0 / n1 as f64; n];
+            for (r, &i) in controls.iter().enumerate() {
+                weights[i] = w[r];
+            }
+            return Ok(EntropyFit {
+                weights,
+                lambda: lambda.iter().copied().collect(),
+                iterations,
+                max_imbalance: grad.amax(),
+            });
         }
         if iterations == MAX_ITER {
             return Err(infeasible(names, grad.amax()));
         }
         iterations += 1;
-        let mut hess = DMatrix::<f64>::zeros(k, k);
-        for (r, &wr) in w.iter().enumerate() {
-            let row = &z[r * k..(r + 1) * k];
-            for a in 0..k {
-                for b in a..k {
-                    hess[(a, b)] += wr * (row[a] - grad[a]) * (row[b] - grad[b]);
-                }
-            }
-        }
-        hess.fill_lower_triangle_with_upper_triangle();
+        let hess = z.covariance(&w, grad.as_slice());
         let step = match hess.cholesky() {
             Some(ch) => -ch.solve(&grad),
             None => {
@@ -142,17 +136,16 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
         // Backtracking line search (Armijo) on the dual objective.
         let slope = grad.dot(&step);
         let mut t = 1.0;
-        let mut trial = vec![0.0; n0];
         loop {
             let cand = &lambda + &step * t;
-            let f = eval(&cand, &mut trial);
+            let f = z.eval(cand.as_slice(), &mut trial);
             // Near the solution the decrease of L (about −slope/2) is below the
             // rounding of L itself: the full Newton step is then taken, as the
             // quadratic region has been reached.
             if f <= objective + 1e-4 * t * slope || -slope < 1e-12 || t < 1e-10 {
                 lambda = cand;
                 objective = f;
-                w.copy_from_slice(&trial);
+                std::mem::swap(&mut w, &mut trial);
                 break;
             }
             t *= 0.5;
@@ -161,16 +154,115 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
             return Err(infeasible(names, grad.amax()));
         }
     }
-    let mut weights = vec![1.0 / n1 as f64; n];
-    for (r, &i) in controls.iter().enumerate() {
-        weights[i] = w[r];
+}
+
+/// The standardised covariates of the comparison units, read block by block from the
+/// columns: zᵣⱼ = (x_j[rows[r]] − centre_j)·inv_scale_j. Every pass runs in the chunks
+/// and order of [`rows`].
+struct Controls<'a> {
+    x: &'a [&'a [f64]],
+    rows: &'a [usize],
+    centre: Vec<f64>,
+    inv_scale: Vec<f64>,
+}
+
+impl Controls<'_> {
+    /// Fill `b` with comparison units `r0..r0 + b.len()`, each column less `shift`.
+    fn fill(&self, b: &mut Block, r0: usize, shift: &[f64]) {
+        let idx = &self.rows[r0..r0 + b.len()];
+        for (j, c) in self.x.iter().enumerate() {
+            let (m, s, g) = (self.centre[j], self.inv_scale[j], shift[j]);
+            for (o, &i) in b.col_mut(j).iter_mut().zip(idx) {
+                *o = (c[i] - m) * s - g;
+            }
+        }
     }
-    Ok(EntropyFit {
-        weights,
-        lambda: lambda.iter().copied().collect(),
-        iterations,
-        max_imbalance: grad.amax(),
-    })
+
+    /// The dual objective L(λ) = log Σ exp(λ'zᵣ), filling `w` with the normalised
+    /// weights exp(λ'zᵣ)/Σ exp(λ'z) (computed from λ'zᵣ less its largest value).
+    fn eval(&self, lambda: &[f64], w: &mut [f64]) -> f64 {
+        let k = self.x.len();
+        let zero = vec![0.0; k];
+        let tops: Vec<f64> = w
+            .par_chunks_mut(rows::CHUNK)
+            .enumerate()
+            .map(|(c, out)| {
+                let r0 = c * rows::CHUNK;
+                let mut b = Block::new(k);
+                let mut top = f64::NEG_INFINITY;
+                for (b0, len) in rows::blocks(r0, r0 + out.len()) {
+                    b.set_len(len);
+                    self.fill(&mut b, b0, &zero);
+                    let o = &mut out[b0 - r0..b0 - r0 + len];
+                    o.fill(0.0);
+                    for (j, l) in lambda.iter().enumerate() {
+                        for (v, zj) in o.iter_mut().zip(b.col(j)) {
+                            *v += zj * l;
+                        }
+                    }
+                    top = o.iter().fold(top, |t, &v| t.max(v));
+                }
+                top
+            })
+            .collect();
+        let top = tops.iter().fold(f64::NEG_INFINITY, |t, &v| t.max(v));
+        let totals: Vec<f64> = w
+            .par_chunks_mut(rows::CHUNK)
+            .map(|out| {
+                for v in out.iter_mut() {
+                    *v = (*v - top).exp();
+                }
+                rows::sum(out)
+            })
+            .collect();
+        let total = totals.iter().fold(0.0, |a, b| a + b);
+        w.par_chunks_mut(rows::CHUNK).for_each(|out| {
+            for v in out {
+                *v /= total;
+            }
+        });
+        top + total.ln()
+    }
+
+    /// The weighted means Σ wᵣzᵣ (the gradient of L).
+    fn mean(&self, w: &[f64]) -> Vec<f64> {
+        let k = self.x.len();
+        let zero = vec![0.0; k];
+        let parts = rows::map_chunks(w.len(), true, |r0, r1| {
+            let mut b = Block::new(k);
+            let mut s = vec![0.0; k];
+            for (b0, len) in rows::blocks(r0, r1) {
+                b.set_len(len);
+                self.fill(&mut b, b0, &zero);
+                rows::add_sums(&mut s, &b, &w[b0..b0 + len]);
+            }
+            s
+        });
+        parts.iter().fold(vec![0.0; k], |mut a, s| {
+            for (x, y) in a.iter_mut().zip(s) {
+                *x += y;
+            }
+            a
+        })
+    }
+
+    /// The weighted covariance Σ wᵣ(zᵣ − m)(zᵣ − m)' about the weighted means `m`
+    /// (the Hessian of L).
+    fn covariance(&self, w: &[f64], m: &[f64]) -> DMatrix<f64> {
+        let k = self.x.len();
+        let parts = rows::map_chunks(w.len(), true, |r0, r1| {
+            let mut b = Block::new(k);
+            let mut tmp = [0.0; rows::BLOCK];
+            let mut c = Cross::new(k);
+            for (b0, len) in rows::blocks(r0, r1) {
+                b.set_len(len);
+                self.fill(&mut b, b0, m);
+                c.add(&b, Some(&w[b0..b0 + len]), &mut tmp);
+            }
+            c
+        });
+        rows::merge_all(parts).map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix())
+    }
 }
 
 fn infeasible(names: &[&str], imbalance: f64) -> StatsError {

@@ -9,6 +9,10 @@
 //!   before any gets a second); with replacement: each treated unit takes its k nearest
 //!   comparison units;
 //! - tie rule: among comparison units at the same distance, the first in data order;
+//!   distances count as the same when their gaps to the treated unit differ by at most
+//!   [`TIE`]·(1 + |distance of the treated unit|), so that a tie in exact arithmetic
+//!   (a treated unit midway between two comparison units, which happens with integer
+//!   covariates) does not turn on the last bits of the fitted propensity model;
 //! - caliper c (optional): only comparison units within c standard deviations of the
 //!   distance (SD over all units, n − 1) qualify; a treated unit without one stays
 //!   unmatched and leaves the estimand (a note should say how many);
@@ -19,6 +23,11 @@
 //!
 //! Without replacement every treated unit and its matches form a subclass (`pair`), the
 //! cluster of the cluster-robust standard error MatchIt's documentation recommends.
+
+/// Gaps to the treated unit within this much (times 1 + |its distance|) are ties: far
+/// above the rounding of the linear predictor (about 1e-15 of it, times the condition
+/// of the fit), far below any difference between units that matters.
+pub const TIE: f64 = 1e-10;
 
 /// The result of matching.
 #[derive(Debug, Clone)]
@@ -79,30 +88,44 @@ pub fn nearest_within(
         // Right: the first free unit at or above dt is the lowest data index of its
         // distance (equal distances are in data order).
         let right = sorted[at..].iter().copied().find(|&c| free(c));
-        // Left: the first free unit below dt, then the lowest data index among the
-        // free units at that same distance.
-        let left = (0..at).rev().find(|&k| free(sorted[k])).map(|k| {
-            let dl = distance[sorted[k]];
-            sorted[..=k]
-                .iter()
-                .rev()
-                .copied()
-                .take_while(|&o| distance[o] == dl)
-                .filter(|&o| free(o))
-                .min()
-                .unwrap_or(sorted[k])
-        });
+        // Left: the first free unit below dt.
+        let left = (0..at).rev().find(|&k| free(sorted[k])).map(|k| sorted[k]);
         let gap = |c: usize| (distance[c] - dt).abs();
-        let best = match (left, right) {
-            (Some(l), Some(r)) => {
-                let (gl, gr) = (gap(l), gap(r));
-                if gl < gr || (gl == gr && l < r) { l } else { r }
-            }
-            (Some(l), None) => l,
-            (None, Some(r)) => r,
+        let nearest = match (left, right) {
+            (Some(l), Some(r)) => gap(l).min(gap(r)),
+            (Some(l), None) => gap(l),
+            (None, Some(r)) => gap(r),
             (None, None) => return None,
         };
-        (!width.is_some_and(|w| gap(best) > w)).then_some(best)
+        if width.is_some_and(|w| nearest > w) {
+            return None;
+        }
+        // Gaps within the rounding of the fit count as equal: of the free units whose
+        // gap is within TIE of the nearest, the first in data order (groups of equal
+        // distance are in data order in `sorted`, so the first free unit of a group is
+        // its lowest index).
+        let limit = nearest + TIE * (1.0 + dt.abs());
+        let mut best: Option<usize> = None;
+        let mut keep = |c: Option<usize>| {
+            if let Some(c) = c {
+                best = Some(best.map_or(c, |b| b.min(c)));
+            }
+        };
+        let mut k = at;
+        while k < sorted.len() && gap(sorted[k]) <= limit {
+            let d = distance[sorted[k]];
+            let end = k + sorted[k..].partition_point(|&c| distance[c] == d);
+            keep(sorted[k..end].iter().copied().find(|&c| free(c)));
+            k = end;
+        }
+        let mut k = at;
+        while k > 0 && gap(sorted[k - 1]) <= limit {
+            let d = distance[sorted[k - 1]];
+            let start = sorted[..k].partition_point(|&c| distance[c] < d);
+            keep(sorted[start..k].iter().copied().find(|&c| free(c)));
+            k = start;
+        }
+        best
     };
     if replace {
         for &t in &order {
@@ -205,7 +228,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     /// The documented rule by brute force: the free comparison unit with the smallest
-    /// |difference|, ties to the lowest data index.
+    /// |difference|, ties (within TIE) to the lowest data index.
     fn brute(d: &[f64], t: &[bool], ratio: usize, replace: bool, width: Option<f64>) -> Vec<f64> {
         let n = d.len();
         let mut order: Vec<usize> = (0..n).filter(|&i| t[i]).collect();
@@ -213,10 +236,19 @@ mod tests {
         let mut used = vec![false; n];
         let mut m: Vec<Vec<usize>> = vec![Vec::new(); n];
         let best = |i: usize, used: &[bool], taken: &[usize]| {
+            let ok = |c: &usize| {
+                !t[*c]
+                    && !used[*c]
+                    && !taken.contains(c)
+                    && width.is_none_or(|w| (d[*c] - d[i]).abs() <= w)
+            };
+            let g = (0..n)
+                .filter(ok)
+                .map(|c| (d[c] - d[i]).abs())
+                .min_by(f64::total_cmp)?;
             (0..n)
-                .filter(|&c| !t[c] && !used[c] && !taken.contains(&c))
-                .filter(|&c| width.is_none_or(|w| (d[c] - d[i]).abs() <= w))
-                .min_by(|&a, &b| (d[a] - d[i]).abs().total_cmp(&(d[b] - d[i]).abs()))
+                .filter(ok)
+                .find(|&c| (d[c] - d[i]).abs() <= g + TIE * (1.0 + d[i].abs()))
         };
         for round in 0..ratio {
             for &i in &order {
@@ -278,5 +310,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A treated unit midway between two comparison units is a tie even when the two
+    /// gaps differ in the last bits (0.3 − 0.1 and 0.5 − 0.3 differ in floating point):
+    /// the first comparison unit in data order is taken, not the one whose gap rounds
+    /// smaller.
+    #[test]
+    fn midway_is_a_tie_whatever_the_rounding() {
+        let d = [0.3_f64, 0.5, 0.1];
+        assert_ne!((d[0] - d[2]).abs(), (d[1] - d[0]).abs());
+        let t = [true, false, false];
+        let m = nearest(&d, &t, 1, false, None);
+        assert_eq!(m.weights, vec![1.0, 1.0, 0.0]);
+        // The same with the comparison units in the other order.
+        let d = [0.3_f64, 0.1, 0.5];
+        let m = nearest(&d, &t, 1, false, None);
+        assert_eq!(m.weights, vec![1.0, 1.0, 0.0]);
     }
 }

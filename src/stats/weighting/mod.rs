@@ -9,6 +9,9 @@
 //!   sample size;
 //! - `evalue.rs`: the E-value (VanderWeele & Ding 2017);
 //! - `aipw.rs`: the doubly robust AIPW estimate of the ATT with its stacked sandwich;
+//! - `rows.rs`: the passes over the units that build the cross-product matrices and
+//!   sums of all of these (blocks of rows, fixed chunks on the cores, a fixed order of
+//!   summation);
 //! - this file: the weights of IPW and overlap weighting, the weighted difference in
 //!   means with its two standard errors, and [`estimate`], which runs one method end
 //!   to end on slices.
@@ -38,6 +41,7 @@
 //! clusters, scaled by G/(G − 1), with t on G − 1 df ([`estimate_clustered`]).
 
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::ols::{SeType, fit_weighted};
@@ -50,6 +54,7 @@ pub mod evalue;
 pub mod matching;
 pub mod propensity;
 pub mod rosenbaum;
+pub(crate) mod rows;
 
 pub use aipw::aipw_att;
 pub use balance::{Balance, balance, effective_n};
@@ -94,44 +99,86 @@ impl Method {
 }
 
 /// The meat B of a stacked sandwich: Σᵢ ψᵢψᵢ', or with clusters Σ_g (Σ_{i∈g} ψᵢ)(Σ_{i∈g} ψᵢ)'.
+/// Without clusters it is summed in the order of [`rows`] (chunks merged with
+/// [`Meat::merge`]); with clusters each cluster's sum runs over its units in row order
+/// (one pass, [`stacked_pass`]).
 pub(crate) struct Meat<'c> {
-    b: DMatrix<f64>,
+    b: rows::Cross,
     clusters: Option<&'c super::ols::Clusters>,
-    sums: Vec<DVector<f64>>,
+    sums: Vec<Vec<f64>>,
 }
 
 impl<'c> Meat<'c> {
     pub(crate) fn new(p: usize, clusters: Option<&'c super::ols::Clusters>) -> Self {
         let g = clusters.map_or(0, |c| c.count());
         Self {
-            b: DMatrix::zeros(p, p),
+            b: rows::Cross::new(p),
             clusters,
-            sums: vec![DVector::zeros(p); g],
+            sums: vec![vec![0.0; p]; g],
         }
     }
-    pub(crate) fn add(&mut self, i: usize, psi: &DVector<f64>) {
+    /// Add the estimating functions of rows `i0..i0 + psi.len()` (one column of `psi`
+    /// per parameter); `tmp` is scratch of the block's length.
+    pub(crate) fn add_block(&mut self, i0: usize, psi: &rows::Block, tmp: &mut [f64]) {
         match self.clusters {
-            Some(c) => self.sums[c.codes()[i] as usize] += psi,
-            None => self.b.ger(1.0, psi, psi, 1.0),
+            Some(c) => {
+                let codes = &c.codes()[i0..i0 + psi.len()];
+                for (r, &g) in codes.iter().enumerate() {
+                    let s = &mut self.sums[g as usize];
+                    for (j, v) in s.iter_mut().enumerate() {
+                        *v += psi.col(j)[r];
+                    }
+                }
+            }
+            None => self.b.add(psi, None, tmp),
         }
+    }
+    /// Add the meat of later rows (without clusters).
+    pub(crate) fn merge(&mut self, other: &Meat) {
+        debug_assert!(self.clusters.is_none());
+        self.b.merge(&other.b);
     }
     /// B, and the Wald reference: none (normal) without clusters; with G clusters the
     /// meat is scaled by G/(G − 1) and t has G − 1 df (Stata's convention for
     /// cluster-robust M-estimators).
-    pub(crate) fn finish(mut self) -> StatsResult<(DMatrix<f64>, Option<f64>)> {
+    pub(crate) fn finish(self) -> StatsResult<(DMatrix<f64>, Option<f64>)> {
+        let mut b = self.b.to_matrix();
         if self.clusters.is_none() {
-            return Ok((self.b, None));
+            return Ok((b, None));
         }
         let g = self.sums.len();
         if g < 2 {
             return Err(StatsError::TooFewClusters { got: g });
         }
         for s in &self.sums {
-            self.b.ger(1.0, s, s, 1.0);
+            let s = DVector::from_column_slice(s);
+            b.ger(1.0, &s, &s, 1.0);
         }
         let gf = g as f64;
-        Ok((self.b * (gf / (gf - 1.0)), Some(gf - 1.0)))
+        Ok((b * (gf / (gf - 1.0)), Some(gf - 1.0)))
     }
+}
+
+/// Run `pass` over the rows `0..n` of a stacked sandwich: in fixed chunks on all cores
+/// (results merged in chunk order by `merge`) without clusters, in one pass in row
+/// order with them (the meat's cluster sums run over the rows in order).
+pub(crate) fn stacked_pass<T: Send>(
+    n: usize,
+    clusters: bool,
+    pass: impl Fn(usize, usize) -> T + Sync + Send,
+    merge: impl Fn(&mut T, T),
+) -> Option<T> {
+    let parts = if clusters {
+        vec![pass(0, n)]
+    } else {
+        rows::map_chunks(n, true, pass)
+    };
+    let mut it = parts.into_iter();
+    let mut first = it.next()?;
+    for p in it {
+        merge(&mut first, p);
+    }
+    Some(first)
 }
 
 /// Normalise `w` to sum to 1 within each arm.
@@ -238,43 +285,77 @@ pub fn ipw_att_stacked(
             mu0 += w[i] * y[i];
         }
     }
+    drop(w);
     // Centred and scaled covariates (any affine reparametrisation of the propensity
     // model leaves the variance of μ₁ − μ₀ unchanged).
-    let mut centre = vec![0.0; k];
-    let mut scale = vec![1.0; k];
-    for (j, c) in x.iter().enumerate() {
-        let (m, v) = crate::stats::describe::mean_var(c);
-        centre[j + 1] = m;
-        scale[j + 1] = if v > 0.0 { v.sqrt() } else { 1.0 };
-    }
+    let design = rows::Standardised::of(x);
     let p = k + 2;
-    let mut a = DMatrix::<f64>::zeros(p, p);
-    let mut meat = Meat::new(p, clusters);
-    let mut psi = DVector::<f64>::zeros(p);
-    let mut z = vec![0.0; k];
-    for i in 0..n {
-        z[0] = 1.0;
-        for j in 1..k {
-            z[j] = (x[j - 1][i] - centre[j]) / scale[j];
-        }
-        let ei = e[i];
-        let ti = f64::from(u8::from(treated[i]));
-        let odds = ei / (1.0 - ei);
-        for j in 0..k {
-            psi[j] = z[j] * (ti - ei);
-            for l in 0..k {
-                a[(j, l)] += ei * (1.0 - ei) * z[j] * z[l];
+    // One pass: the blocks of A (∂ψ_γ/∂γ' = −Σ e(1 − e)zz', ∂ψ₀/∂γ_l = Σ(1 − T)(y −
+    // μ₀)·odds·z_l since ∂odds/∂η = odds, ∂ψ₁/∂μ₁ = −Σ T, ∂ψ₀/∂μ₀ = −Σ(1 − T)odds) and
+    // the meat.
+    struct Part<'c> {
+        info: rows::Cross,
+        a0: Vec<f64>,
+        n1: f64,
+        o0: f64,
+        meat: Meat<'c>,
+    }
+    let pass = |i0: usize, i1: usize| {
+        let mut z = rows::Block::new(k);
+        let mut psi = rows::Block::new(p);
+        let mut wt = [0.0; rows::BLOCK];
+        let mut tmp = [0.0; rows::BLOCK];
+        let mut part = Part {
+            info: rows::Cross::new(k),
+            a0: vec![0.0; k],
+            n1: 0.0,
+            o0: 0.0,
+            meat: Meat::new(p, clusters),
+        };
+        for (b0, len) in rows::blocks(i0, i1) {
+            z.set_len(len);
+            psi.set_len(len);
+            design.fill(&mut z, 0, b0);
+            let (tt, yy, ee) = (&treated[b0..b0 + len], &y[b0..b0 + len], &e[b0..b0 + len]);
+            for r in 0..len {
+                let ti = f64::from(u8::from(tt[r]));
+                let odds = ee[r] / (1.0 - ee[r]);
+                wt[r] = ee[r] * (1.0 - ee[r]);
+                tmp[r] = ti - ee[r];
+                psi.col_mut(k)[r] = ti * (yy[r] - mu1);
+                psi.col_mut(k + 1)[r] = (1.0 - ti) * odds * (yy[r] - mu0);
+                part.n1 += ti;
+                part.o0 += (1.0 - ti) * odds;
             }
+            for j in 0..k {
+                for ((o, zj), res) in psi.col_mut(j).iter_mut().zip(z.col(j)).zip(&tmp) {
+                    *o = zj * res;
+                }
+            }
+            rows::add_sums(&mut part.a0, &z, psi.col(k + 1));
+            part.info.add(&z, Some(&wt[..len]), &mut tmp);
+            part.meat.add_block(b0, &psi, &mut tmp);
         }
-        psi[k] = ti * (y[i] - mu1);
-        psi[k + 1] = (1.0 - ti) * odds * (y[i] - mu0);
-        a[(k, k)] += ti;
-        a[(k + 1, k + 1)] += (1.0 - ti) * odds;
-        for l in 0..k {
-            // ∂ψ₀/∂γ_l = (1 − T)(y − μ₀)·odds·z_l, since ∂odds/∂η = odds.
-            a[(k + 1, l)] -= (1.0 - ti) * (y[i] - mu0) * odds * z[l];
+        part
+    };
+    let merge = |a: &mut Part, b: Part| {
+        a.info.merge(&b.info);
+        for (x, y) in a.a0.iter_mut().zip(&b.a0) {
+            *x += y;
         }
-        meat.add(i, &psi);
+        a.n1 += b.n1;
+        a.o0 += b.o0;
+        a.meat.merge(&b.meat);
+    };
+    let Some(part) = stacked_pass(n, clusters.is_some(), pass, merge) else {
+        return Err(StatsError::NoVariance);
+    };
+    let mut a = DMatrix::<f64>::zeros(p, p);
+    a.view_mut((0, 0), (k, k)).copy_from(&part.info.to_matrix());
+    a[(k, k)] = part.n1;
+    a[(k + 1, k + 1)] = part.o0;
+    for l in 0..k {
+        a[(k + 1, l)] = -part.a0[l];
     }
     let mut c = DVector::<f64>::zeros(p);
     c[k] = 1.0;
@@ -287,7 +368,7 @@ pub fn ipw_att_stacked(
                 .into(),
         )
     })?;
-    let (b, df) = meat.finish()?;
+    let (b, df) = part.meat.finish()?;
     let var = g.dot(&(&b * &g));
     if !crate::stats::above(var, 0.0) {
         return Err(StatsError::NoVariance);
@@ -458,7 +539,7 @@ pub fn estimate_clustered(
     });
     Ok(WeightedEstimate {
         method,
-        balance: x.iter().map(|c| balance(c, treated, &w)).collect(),
+        balance: x.par_iter().map(|c| balance(c, treated, &w)).collect(),
         effective_n_treated: effective_n(&w, |i| treated[i]),
         effective_n_control: effective_n(&w, |i| !treated[i]),
         treated_outside_support: outside,
@@ -574,7 +655,7 @@ pub fn estimate_matching_within(
     Ok((
         WeightedEstimate {
             method: Method::MatchingAtt,
-            balance: x.iter().map(|c| balance(c, treated, w)).collect(),
+            balance: x.par_iter().map(|c| balance(c, treated, w)).collect(),
             effective_n_treated: effective_n(w, |i| treated[i]),
             effective_n_control: effective_n(w, |i| !treated[i]),
             treated_outside_support: Some(outside),

@@ -7,6 +7,9 @@
 //! Numerics: the covariates are centred and scaled by their standard deviation before
 //! the fit (the model is affine-equivariant, so the fitted probabilities do not change),
 //! and each Newton step solves the k×k normal equations by Cholesky (nalgebra). The
+//! score and the information of a step come from one pass over the rows, which
+//! computes the standardised covariates block by block (nothing of size n×k is kept)
+//! and sums in the fixed order of [`super::rows`] on all cores. The
 //! coefficients are returned on the covariates' own scale. Iteration stops when the
 //! largest change of a scaled coefficient is below 1e-10 (one more step is then taken,
 //! which Newton's quadratic convergence brings to rounding level); after
@@ -20,6 +23,9 @@
 //! fails with a message that says so.
 
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+use super::rows::{self, Block, Cross, Standardised};
 
 use crate::stats::{StatsError, StatsResult};
 
@@ -142,18 +148,18 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
     let n = treated.len();
     let k = x.len() + 1;
     // Centre and scale every covariate.
-    let mut centre = vec![0.0; k];
-    let mut scale = vec![1.0; k];
-    for (j, c) in x.iter().enumerate() {
-        let (m, v) = crate::stats::describe::mean_var(c);
+    let moments = rows::moments(x);
+    let mut centre = Vec::with_capacity(k - 1);
+    let mut inv_scale = Vec::with_capacity(k - 1);
+    for (j, &(m, v)) in moments.iter().enumerate() {
         if !crate::stats::above(v, 0.0) || v.sqrt() <= 1e-12 * m.abs() {
             return Err(StatsError::Invalid(format!(
                 "covariate \"{}\" is constant; leave it out of the propensity model",
                 names[j]
             )));
         }
-        centre[j + 1] = m;
-        scale[j + 1] = v.sqrt();
+        centre.push(m);
+        inv_scale.push(1.0 / v.sqrt());
     }
     if let Some(why) = separating_covariate(treated, x, names) {
         return Err(StatsError::Invalid(format!(
@@ -163,40 +169,17 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
              the sample to where both arms occur"
         )));
     }
-    let zval = |i: usize, j: usize| -> f64 {
-        if j == 0 {
-            1.0
-        } else {
-            (x[j - 1][i] - centre[j]) / scale[j]
-        }
-    };
-    let y: Vec<f64> = treated.iter().map(|&t| f64::from(u8::from(t))).collect();
+    let design = Standardised::new(x, centre, inv_scale);
     // Start from the intercept-only fit.
-    let pbar = y.iter().sum::<f64>() / n as f64;
+    let n1 = treated.iter().filter(|&&t| t).count();
+    let pbar = n1 as f64 / n as f64;
     let mut gamma = DVector::zeros(k);
     gamma[0] = (pbar / (1.0 - pbar)).ln();
-    let mut eta = vec![gamma[0]; n];
-    let mut zi = vec![0.0; k];
     let mut converged_at = None;
-    let mut info = DMatrix::zeros(k, k);
     for iter in 1..=MAX_ITER {
-        let mut score = DVector::zeros(k);
-        info.fill(0.0);
-        for i in 0..n {
-            let p = expit(eta[i]);
-            let w = p * (1.0 - p);
-            for (j, z) in zi.iter_mut().enumerate() {
-                *z = zval(i, j);
-            }
-            for a in 0..k {
-                score[a] += zi[a] * (y[i] - p);
-                for b in a..k {
-                    info[(a, b)] += w * zi[a] * zi[b];
-                }
-            }
-        }
-        info.fill_lower_triangle_with_upper_triangle();
-        let chol = info.clone().cholesky().ok_or_else(|| {
+        // Score and information at γ in one pass over the rows.
+        let (score, info) = score_and_information(treated, &design, gamma.as_slice());
+        let chol = info.cholesky().ok_or_else(|| {
             StatsError::Invalid(format!(
                 "the propensity model cannot be fitted: the covariates ({}) are collinear \
                  or the fitted probabilities reached 0 or 1 (separation); drop a covariate",
@@ -205,9 +188,6 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
         })?;
         let step = chol.solve(&score);
         gamma += &step;
-        for (i, e) in eta.iter_mut().enumerate() {
-            *e = (0..k).map(|j| gamma[j] * zval(i, j)).sum();
-        }
         let big = step.amax();
         if let Some(at) = converged_at {
             if iter > at {
@@ -217,7 +197,7 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
             converged_at = Some(iter);
         }
         if iter == MAX_ITER {
-            let separated = eta.iter().any(|e| e.abs() > ETA_SEPARATED);
+            let separated = max_abs_eta(&design, n, gamma.as_slice()) > ETA_SEPARATED;
             return Err(StatsError::Invalid(if separated {
                 format!(
                     "the propensity model did not converge in {MAX_ITER} steps: a combination \
@@ -236,27 +216,42 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
         }
     }
     let iterations = converged_at.map_or(MAX_ITER, |a| a + 1);
-    let fitted: Vec<f64> = eta.iter().map(|&e| expit(e)).collect();
-    let deviance = -2.0
-        * fitted
-            .iter()
-            .zip(&y)
-            .map(|(&p, &t)| if t == 1.0 { p.ln() } else { (1.0 - p).ln() })
-            .sum::<f64>();
-    // Information at the final estimate, for the standard errors.
-    info.fill(0.0);
-    for (i, &p) in fitted.iter().enumerate() {
-        let w = p * (1.0 - p);
-        for (j, z) in zi.iter_mut().enumerate() {
-            *z = zval(i, j);
-        }
-        for a in 0..k {
-            for b in a..k {
-                info[(a, b)] += w * zi[a] * zi[b];
+    // The fitted scores, the deviance and the information at the final estimate (for
+    // the standard errors), in one pass.
+    let mut fitted = vec![0.0; n];
+    let parts: Vec<(Cross, f64)> = fitted
+        .par_chunks_mut(rows::CHUNK)
+        .enumerate()
+        .map(|(c, out)| {
+            let i0 = c * rows::CHUNK;
+            let mut b = Block::new(k);
+            let mut w = [0.0; rows::BLOCK];
+            let mut tmp = [0.0; rows::BLOCK];
+            let mut info = Cross::new(k);
+            let mut loglik = Vec::with_capacity(out.len());
+            for (b0, len) in rows::blocks(i0, i0 + out.len()) {
+                b.set_len(len);
+                design.fill(&mut b, 0, b0);
+                let o = &mut out[b0 - i0..b0 - i0 + len];
+                design.predict(&b, 0, gamma.as_slice(), o);
+                for (r, e) in o.iter_mut().enumerate() {
+                    let p = expit(*e);
+                    *e = p;
+                    w[r] = p * (1.0 - p);
+                    loglik.push(if treated[b0 + r] {
+                        p.ln()
+                    } else {
+                        (1.0 - p).ln()
+                    });
+                }
+                info.add(&b, Some(&w[..len]), &mut tmp);
             }
-        }
-    }
-    info.fill_lower_triangle_with_upper_triangle();
+            (info, rows::sum(&loglik))
+        })
+        .collect();
+    let deviance = -2.0 * rows::sum(&parts.iter().map(|p| p.1).collect::<Vec<_>>());
+    let info = rows::merge_all(parts.into_iter().map(|p| p.0).collect())
+        .map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix());
     let cov_scaled = info
         .cholesky()
         .ok_or(StatsError::Collinear { index: 0 })?
@@ -266,8 +261,8 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
     let mut m = DMatrix::zeros(k, k);
     m[(0, 0)] = 1.0;
     for j in 1..k {
-        m[(j, j)] = 1.0 / scale[j];
-        m[(0, j)] = -centre[j] / scale[j];
+        m[(j, j)] = design.inv_scale[j - 1];
+        m[(0, j)] = -design.centre[j - 1] * design.inv_scale[j - 1];
     }
     let beta = &m * &gamma;
     let cov = &m * cov_scaled * m.transpose();
@@ -284,6 +279,64 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
         iterations,
         deviance,
     })
+}
+
+/// The score Σ zᵢ(Tᵢ − pᵢ) and the information Σ pᵢ(1 − pᵢ) zᵢzᵢ' of the logistic model
+/// at γ (on the standardised design), in one pass over the rows ([`rows`]: fixed
+/// chunks in parallel, summed in chunk order).
+fn score_and_information(
+    treated: &[bool],
+    design: &Standardised,
+    gamma: &[f64],
+) -> (DVector<f64>, DMatrix<f64>) {
+    let k = design.k();
+    let parts = rows::map_chunks(treated.len(), true, |i0, i1| {
+        let mut b = Block::new(k);
+        let mut eta = [0.0; rows::BLOCK];
+        let mut w = [0.0; rows::BLOCK];
+        let mut tmp = [0.0; rows::BLOCK];
+        let mut score = vec![0.0; k];
+        let mut info = Cross::new(k);
+        for (b0, len) in rows::blocks(i0, i1) {
+            b.set_len(len);
+            design.fill(&mut b, 0, b0);
+            design.predict(&b, 0, gamma, &mut eta);
+            for r in 0..len {
+                let p = expit(eta[r]);
+                w[r] = p * (1.0 - p);
+                // The residual Tᵢ − pᵢ, kept in `eta`.
+                eta[r] = f64::from(u8::from(treated[b0 + r])) - p;
+            }
+            rows::add_sums(&mut score, &b, &eta[..len]);
+            info.add(&b, Some(&w[..len]), &mut tmp);
+        }
+        (score, info)
+    });
+    let mut score = DVector::zeros(k);
+    let mut infos = Vec::with_capacity(parts.len());
+    for (s, i) in parts {
+        for (a, v) in score.iter_mut().zip(&s) {
+            *a += v;
+        }
+        infos.push(i);
+    }
+    let info = rows::merge_all(infos).map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix());
+    (score, info)
+}
+
+/// The largest |γ'zᵢ| over the units.
+fn max_abs_eta(design: &Standardised, n: usize, gamma: &[f64]) -> f64 {
+    let k = design.k();
+    let mut b = Block::new(k);
+    let mut eta = [0.0; rows::BLOCK];
+    let mut top = 0.0_f64;
+    for (b0, len) in rows::blocks(0, n) {
+        b.set_len(len);
+        design.fill(&mut b, 0, b0);
+        design.predict(&b, 0, gamma, &mut eta);
+        top = eta[..len].iter().fold(top, |t, e| t.max(e.abs()));
+    }
+    top
 }
 
 /// The logistic function 1/(1 + e^(−x)), without overflow for large |x|.

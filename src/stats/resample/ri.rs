@@ -604,11 +604,6 @@ impl MaskedSum {
     /// and BLSR) where the CPU has them; the result is the same either way.
     fn add(&mut self, values: &[f64], words: &[u64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && !scalar_masked_sums() {
-            // SAFETY: the CPU has AVX2, the one feature `masked_sum_avx2` needs.
-            return unsafe { masked_sum_avx2(self, values, words) };
-        }
-        #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("bmi1")
         {
@@ -624,96 +619,6 @@ impl MaskedSum {
         let sum = |j: usize| self.a[(j + 4 - self.k % 4) % 4];
         (sum(0) + sum(1)) + (sum(2) + sum(3))
     }
-}
-
-/// Whether tests asked for the scalar masked sums ([`FORCE_SCALAR`]).
-fn scalar_masked_sums() -> bool {
-    #[cfg(test)]
-    return FORCE_SCALAR.load(std::sync::atomic::Ordering::Relaxed);
-    #[cfg(not(test))]
-    false
-}
-
-/// Set by tests to run the scalar masked sums on a CPU with AVX2.
-#[cfg(test)]
-static FORCE_SCALAR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// For each 4-bit mask, the 32-bit lane indices that move the selected doubles of a
-/// 4-double vector to its front, in order (`_mm256_permutevar8x32_epi32`).
-#[cfg(target_arch = "x86_64")]
-const COMPRESS: [[u32; 8]; 16] = {
-    let mut lut = [[0u32; 8]; 16];
-    let mut m = 0;
-    while m < 16 {
-        let mut out = 0;
-        let mut j = 0;
-        while j < 4 {
-            if (m >> j) & 1 == 1 {
-                lut[m][2 * out] = 2 * j as u32;
-                lut[m][2 * out + 1] = 2 * j as u32 + 1;
-                out += 1;
-            }
-            j += 1;
-        }
-        m += 1;
-    }
-    lut
-};
-
-/// [`MaskedSum::add`] with AVX2: the selected values of each group of four are packed
-/// to the front of a vector by a table permutation and appended to a buffer, which is
-/// added four at a time to the four partial sums held in one vector: value k of the
-/// buffer goes to sum k mod 4, as in the scalar code. The buffer starts with k mod 4
-/// zeros for the sums that already have their value of the current round (adding +0.0
-/// leaves a sum unchanged: the sums start at +0.0 and so are never −0.0); the last
-/// values short of four are added one by one.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,popcnt")]
-fn masked_sum_avx2(acc: &mut MaskedSum, values: &[f64], words: &[u64]) {
-    use std::arch::x86_64::*;
-    let r = acc.k % 4;
-    let mut lanes: [f64; 4] = std::array::from_fn(|j| acc.a[(j + 4 - r) % 4]);
-    // At most 3 carried values, 64 new ones and the 4 a store may write past the end.
-    let mut buf = [0.0f64; 3 + 64 + 4];
-    let mut len = r;
-    let mut added = 0usize;
-    // SAFETY: `lanes` is 4 f64s (32 bytes), the size of the vector; no alignment needed.
-    let mut sums = unsafe { _mm256_loadu_pd(lanes.as_ptr()) };
-    let lut = COMPRESS.map(|l| l.map(|v| v as i32));
-    for (&w, chunk) in words.iter().zip(values.chunks_exact(64)) {
-        added += w.count_ones() as usize;
-        for (q, four) in chunk.chunks_exact(4).enumerate() {
-            let m = ((w >> (4 * q)) & 15) as usize;
-            // SAFETY: `four` is 4 f64s (32 bytes) and `lut[m]` 8 i32s (32 bytes), the
-            // size of each load; loadu has no alignment requirement.
-            let (v, idx) = unsafe {
-                (
-                    _mm256_loadu_pd(four.as_ptr()),
-                    _mm256_loadu_si256(lut[m].as_ptr().cast()),
-                )
-            };
-            let packed = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(v), idx);
-            // SAFETY: `len` ≤ 3 + 4·q + 3 < 3 + 64, so `buf[len..len + 4]` (32 bytes) is
-            // inside `buf`; storeu has no alignment requirement.
-            unsafe { _mm256_storeu_si256(buf[len..len + 4].as_mut_ptr().cast(), packed) };
-            len += m.count_ones() as usize;
-        }
-        let full = len & !3;
-        for group in buf[..full].chunks_exact(4) {
-            // SAFETY: `group` is 4 f64s (32 bytes); loadu has no alignment requirement.
-            sums = _mm256_add_pd(sums, unsafe { _mm256_loadu_pd(group.as_ptr()) });
-        }
-        buf.copy_within(full..len, 0);
-        len -= full;
-    }
-    // SAFETY: `lanes` is 4 f64s (32 bytes) of writable memory; no alignment needed.
-    unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), sums) };
-    for (lane, v) in lanes.iter_mut().zip(&buf[..len]) {
-        *lane += v;
-    }
-    acc.k += added;
-    debug_assert_eq!(acc.k % 4, len);
-    acc.a = std::array::from_fn(|i| lanes[(i + len) % 4]);
 }
 
 /// [`masked_sum_in`] compiled for POPCNT and BMI1.
@@ -878,9 +783,6 @@ mod tests {
     use super::*;
     use rand::RngCore;
 
-    /// Held while a test forces the scalar masked sums.
-    static SCALAR_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
     #[test]
     fn masked_sum_adds_in_the_defined_order() {
         // The definition: set bits lowest first, the k-th into partial sum k mod 4.
@@ -905,22 +807,8 @@ mod tests {
             let words: Vec<u64> = (0..5)
                 .map(|_| (0..density).fold(u64::MAX, |r, _| r & rng.next_u64()))
                 .collect();
-            let want = reference(&values, &words).to_bits();
-            assert_eq!(masked_sum(&values, &words).to_bits(), want);
-            // The same sum taken in stretches of 1, 2 and 3 words, on the scalar path
-            // and on the vector path where the CPU has one.
-            for scalar in [false, true] {
-                let _guard = SCALAR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-                FORCE_SCALAR.store(scalar, std::sync::atomic::Ordering::Relaxed);
-                for stretch in 1..=3 {
-                    let mut s = MaskedSum::default();
-                    for (w, v) in words.chunks(stretch).zip(values.chunks(64 * stretch)) {
-                        s.add(v, w);
-                    }
-                    assert_eq!(s.total().to_bits(), want, "stretch {stretch}");
-                }
-                FORCE_SCALAR.store(false, std::sync::atomic::Ordering::Relaxed);
-            }
+            let got = masked_sum(&values, &words);
+            assert_eq!(got.to_bits(), reference(&values, &words).to_bits());
         }
         assert_eq!(masked_sum(&values, &[0, 0]), 0.0);
         assert_eq!(
@@ -1074,16 +962,10 @@ mod tests {
         ] {
             let layout = Layout::new(&y, treated, &design).unwrap();
             assert!(layout.blocks.iter().any(|b| b.bitmask), "{design:?}");
-            let want: Vec<u64> = (0..opts.reps)
-                .map(|r| reference_replicate(&layout, opts.seed, r).to_bits())
-                .collect();
-            // On the vector masked sums where the CPU has them, and on the scalar ones.
-            let _guard = SCALAR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-            for scalar in [false, true] {
-                FORCE_SCALAR.store(scalar, std::sync::atomic::Ordering::Relaxed);
-                let got: Vec<u64> = draw(&layout, &opts).iter().map(|v| v.to_bits()).collect();
-                FORCE_SCALAR.store(false, std::sync::atomic::Ordering::Relaxed);
-                assert_eq!(got, want, "{design:?}, scalar {scalar}");
+            let got = draw(&layout, &opts);
+            for (r, v) in got.iter().enumerate() {
+                let want = reference_replicate(&layout, opts.seed, r as u64);
+                assert_eq!(v.to_bits(), want.to_bits(), "{design:?}, replicate {r}");
             }
         }
     }

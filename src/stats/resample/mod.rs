@@ -172,10 +172,16 @@ pub(crate) enum Draws<'a> {
 /// half until `count` integers are accepted; the words come from [`KeyStream`] (the same
 /// key stream, sixteen blocks at a time), and batches with no rejected word and no
 /// integer beyond `count` are handed on whole.
+///
+/// A batch that will surely be needed is computed one batch ahead, before `f` receives
+/// the current one, and `ahead` sees its integers (every word's, rejected or not, all
+/// below `bound`) then: callers that look the integers up in a large table prefetch
+/// them, so that the look-ups of a batch overlap the computing of the next.
 pub(crate) fn draw_below(
     rng: &mut ChaCha8Rng,
     bound: u32,
     count: usize,
+    mut ahead: impl FnMut(&[u32; BATCH]),
     mut f: impl FnMut(Draws<'_>),
 ) {
     debug_assert!(bound > 0);
@@ -185,35 +191,50 @@ pub(crate) fn draw_below(
     // A word is rejected when the low half of word·bound is below 2³² mod bound.
     let threshold = bound.wrapping_neg() % bound;
     let mut stream = KeyStream::new(rng);
-    let mut words = Batch { words: [0; BATCH] };
-    let mut drawn = [0u32; BATCH];
+    // Two batches: the one handed on (`cur`) and the one computed ahead.
+    let mut words = [Batch { words: [0; BATCH] }, Batch { words: [0; BATCH] }];
+    let mut drawn = [[0u32; BATCH]; 2];
+    let mut rejected = [false; 2];
     let mut from = stream.skip();
     // Words used from the generator's position on, and integers accepted.
     let (mut used, mut k) = (0u64, 0usize);
+    let (mut cur, mut computed) = (0usize, false);
     'batches: loop {
-        stream.next_batch(&mut words);
-        let rejected = stream.below(&words, bound, threshold, &mut drawn);
-        if from == 0 && !rejected && count - k >= BATCH {
-            f(Draws::Batch(&drawn));
+        if !computed {
+            stream.next_batch(&mut words[cur]);
+            rejected[cur] = stream.below(&words[cur], bound, threshold, &mut drawn[cur]);
+        }
+        // The next batch is needed when this one cannot complete the count.
+        let next = cur ^ 1;
+        computed = count - k > BATCH - from;
+        if computed {
+            stream.next_batch(&mut words[next]);
+            rejected[next] = stream.below(&words[next], bound, threshold, &mut drawn[next]);
+            ahead(&drawn[next]);
+        }
+        let (w, d) = (&words[cur].words, &drawn[cur]);
+        if from == 0 && !rejected[cur] && count - k >= BATCH {
+            f(Draws::Batch(d));
             used += BATCH as u64;
             k += BATCH;
             if k == count {
                 break;
             }
-            continue;
-        }
-        for i in from..BATCH {
-            let p = (i % 16) * 16 + i / 16;
-            used += 1;
-            if ((u64::from(words.words[p]) * u64::from(bound)) as u32) >= threshold {
-                f(Draws::One(drawn[p]));
-                k += 1;
-                if k == count {
-                    break 'batches;
+        } else {
+            for i in from..BATCH {
+                let p = (i % 16) * 16 + i / 16;
+                used += 1;
+                if ((u64::from(w[p]) * u64::from(bound)) as u32) >= threshold {
+                    f(Draws::One(d[p]));
+                    k += 1;
+                    if k == count {
+                        break 'batches;
+                    }
                 }
             }
         }
         from = 0;
+        cur = next;
     }
     stream.finish(rng, used.next_multiple_of(2));
 }
@@ -229,14 +250,20 @@ pub(crate) fn for_each_below(
     count: usize,
     mut f: impl FnMut(u32),
 ) {
-    draw_below(rng, bound, count, |d| match d {
-        Draws::One(i) => f(i),
-        Draws::Batch(b) => {
-            for i in 0..BATCH {
-                f(b[(i % 16) * 16 + i / 16]);
+    draw_below(
+        rng,
+        bound,
+        count,
+        |_| {},
+        |d| match d {
+            Draws::One(i) => f(i),
+            Draws::Batch(b) => {
+                for i in 0..BATCH {
+                    f(b[(i % 16) * 16 + i / 16]);
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 /// Run `f(state, r)` for every replicate `r` in `0..out.len()` on the current rayon
@@ -255,6 +282,29 @@ where
             for (i, slot) in chunk.iter_mut().enumerate() {
                 *slot = f(state, first + i as u64);
             }
+            if let Some(p) = progress {
+                p(chunk.len() as u64);
+            }
+        });
+}
+
+/// [`par_fill`] for procedures that compute several replicates together: `f(state,
+/// first, chunk)` fills `chunk` with replicates `first, first + 1, …` (at most [`CHUNK`]
+/// of them). `progress` receives the size of each finished chunk.
+pub(crate) fn par_fill_chunks<T, S, I, F>(
+    out: &mut [T],
+    init: I,
+    f: F,
+    progress: Option<Progress<'_>>,
+) where
+    T: Send,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, u64, &mut [T]) + Sync + Send,
+{
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each_init(init, |state, (c, chunk)| {
+            f(state, (c * CHUNK) as u64, chunk);
             if let Some(p) = progress {
                 p(chunk.len() as u64);
             }
@@ -336,7 +386,7 @@ mod tests {
     /// Lemire's test on one 32-bit word: the integer below `bound` it maps to, or `None`
     /// when the word falls in the rejection zone (see [`below`]).
     #[inline]
-    fn lemire(word: u32, bound: u32) -> Option<u32> {
+    pub(crate) fn lemire(word: u32, bound: u32) -> Option<u32> {
         let m = u64::from(word) * u64::from(bound);
         if (m as u32) < bound && (m as u32) < bound.wrapping_neg() % bound {
             return None;
@@ -346,7 +396,11 @@ mod tests {
 
     /// The bulk draws as they were defined before [`draw_below`]: `next_u64` calls,
     /// low half then high half.
-    fn reference_for_each_below(rng: &mut ChaCha8Rng, bound: u32, count: usize) -> Vec<u32> {
+    pub(crate) fn reference_for_each_below(
+        rng: &mut ChaCha8Rng,
+        bound: u32,
+        count: usize,
+    ) -> Vec<u32> {
         let mut out = Vec::new();
         while out.len() < count {
             let r = rng.next_u64();

@@ -35,10 +35,17 @@
 //! of units when clustered):
 //! - a block with at least 256 clusters and at least an eighth of them in the smaller
 //!   arm: by random bit masks, about 6 generator words per 64 clusters plus a
-//!   correction of a few hundred single draws (see `draw_bitmask`), O(G_b / 64);
+//!   correction of a few hundred single draws (see `draw_mask`), O(G_b / 64);
 //! - any other block: the smaller of the treated and the control set, by drawing
 //!   [`super::below`]`(G_b)` until it has that many distinct clusters (rejection of
 //!   repeats), O(min(m_b, G_b − m_b)).
+//!
+//! Replicates are drawn in groups of up to 16 (`GROUP`): each replicate of the group
+//! draws its assignments as above; then the sums over the bit masks are taken for the
+//! whole group in one pass over the cluster totals (`sweep_masks`), each stretch of
+//! totals read once for all of them. Every replicate's sums are those it would have on
+//! its own, bit for bit; the grouping only saves memory traffic when the totals do not
+//! fit in cache.
 //!
 //! Enumeration order: the assignments of each block are its combinations in
 //! lexicographic order; assignment r takes block 0's combination r mod C₀, block 1's
@@ -48,7 +55,9 @@ use serde::Serialize;
 
 use super::super::ols::Clusters;
 use super::super::{StatsError, StatsResult};
-use super::{ResampleOptions, at_least_as_extreme, below, par_fill, replicate_rng};
+use super::{
+    ResampleOptions, at_least_as_extreme, below, par_fill, par_fill_chunks, replicate_rng,
+};
 
 /// How treatment was assigned.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +138,7 @@ struct Block {
     /// Outcome total and units of the block.
     total: f64,
     units: f64,
-    /// Whether random assignments are drawn by bit masks (see [`draw_bitmask`]); such
+    /// Whether random assignments are drawn by bit masks (see [`draw_mask`]); such
     /// a block starts on a multiple of 64.
     bitmask: bool,
 }
@@ -307,11 +316,18 @@ fn block_combinations(layout: &Layout, b: &Block) -> Vec<(f64, f64)> {
     }
 }
 
-/// Scratch space of one work item for random draws.
+/// Scratch space of one work item for random draws of a group of replicates.
 struct DrawBuffers {
-    bits: Vec<u64>,
+    /// The bit masks of the group's replicates, one after the other.
+    masks: Vec<u64>,
+    /// Clusters already drawn, for the draws by rejection of repeats.
+    seen: Vec<u64>,
     chosen: Vec<u32>,
+    /// Treated outcome sum and units of each block, for each replicate of the group.
     per_block: Vec<(f64, f64)>,
+    /// Partial sums of the masked sums, for each replicate of the group.
+    sums: Vec<MaskedSum>,
+    units: Vec<MaskedSum>,
 }
 
 /// The statistic on the observed assignment and on re-randomised ones: all of them when
@@ -374,53 +390,139 @@ fn enumerate(layout: &Layout, total: u64, opts: &ResampleOptions) -> Vec<f64> {
     out
 }
 
+/// Replicates drawn together at most: their bit masks are drawn first, then their
+/// masked sums taken in one sweep over the cluster totals, so that each stretch of the
+/// totals is read from memory once for the group instead of once per replicate.
+const GROUP: usize = 16;
+/// Bytes of bit masks a group holds at most (fewer replicates when the masks are large).
+const GROUP_MASK_BYTES: usize = 4 << 20;
+/// Mask words (64 clusters each) per step of the sweep: 2,048 totals, 16 KiB.
+const SWEEP_WORDS: usize = 32;
+
 fn draw(layout: &Layout, opts: &ResampleOptions) -> Vec<f64> {
-    let n_clusters = layout.sums.len();
+    let n_words = layout.sums.len() / 64;
+    let n_blocks = layout.blocks.len();
+    let group = if layout.blocks.iter().any(|b| b.bitmask) {
+        (GROUP_MASK_BYTES / (8 * n_words).max(1)).clamp(1, GROUP)
+    } else {
+        1
+    };
     let mut out = vec![0.0; opts.reps as usize];
-    par_fill(
+    par_fill_chunks(
         &mut out,
         || DrawBuffers {
-            bits: vec![0u64; n_clusters.div_ceil(64)],
-            chosen: Vec::with_capacity(n_clusters / 2 + 1),
-            per_block: vec![(0.0, 0.0); layout.blocks.len()],
+            masks: vec![0u64; group * n_words],
+            seen: vec![0u64; n_words],
+            chosen: Vec::with_capacity(layout.sums.len() / 2 + 1),
+            per_block: vec![(0.0, 0.0); group * n_blocks],
+            sums: vec![MaskedSum::default(); group],
+            units: vec![MaskedSum::default(); group],
         },
-        |buf, r| {
-            let mut rng = replicate_rng(opts.seed, r);
-            for (b, slot) in layout.blocks.iter().zip(buf.per_block.iter_mut()) {
-                if b.bitmask {
-                    *slot = draw_bitmask(layout, b, &mut rng, &mut buf.bits);
-                    continue;
-                }
-                let g = b.size();
-                let complement = 2 * b.treated > g;
-                let k = if complement { g - b.treated } else { b.treated };
-                let (mut s, mut m) = (0.0, 0.0);
-                let bound = g as u32;
-                buf.chosen.clear();
-                while buf.chosen.len() < k {
-                    let c = b.start + below(&mut rng, bound) as usize;
-                    let (word, bit) = (c / 64, 1u64 << (c % 64));
-                    if buf.bits[word] & bit == 0 {
-                        buf.bits[word] |= bit;
-                        buf.chosen.push(c as u32);
-                        s += layout.sums[c];
-                        m += layout.sizes[c];
+        |buf, first, chunk| {
+            for (i, reps) in chunk.chunks_mut(group).enumerate() {
+                let first = first + (i * group) as u64;
+                for g in 0..reps.len() {
+                    let mut rng = replicate_rng(opts.seed, first + g as u64);
+                    let masks = &mut buf.masks[g * n_words..(g + 1) * n_words];
+                    let per_block = &mut buf.per_block[g * n_blocks..(g + 1) * n_blocks];
+                    for (b, slot) in layout.blocks.iter().zip(per_block) {
+                        if b.bitmask {
+                            draw_mask(b, &mut rng, masks);
+                        } else {
+                            *slot = draw_by_rejection(
+                                layout,
+                                b,
+                                &mut rng,
+                                &mut buf.seen,
+                                &mut buf.chosen,
+                            );
+                        }
                     }
                 }
-                for &c in &buf.chosen {
-                    buf.bits[c as usize / 64] = 0;
+                sweep_masks(layout, reps.len(), buf);
+                for (g, slot) in reps.iter_mut().enumerate() {
+                    *slot = layout.statistic(&buf.per_block[g * n_blocks..(g + 1) * n_blocks]);
                 }
-                *slot = if complement {
-                    (b.total - s, b.units - m)
-                } else {
-                    (s, m)
-                };
             }
-            layout.statistic(&buf.per_block)
         },
         opts.progress,
     );
     out
+}
+
+/// One random assignment of block `b` by drawing the smaller of its treated and control
+/// sets cluster by cluster with [`below`], repeats rejected: its treated outcome sum
+/// and treated units.
+fn draw_by_rejection<R: rand::RngCore>(
+    layout: &Layout,
+    b: &Block,
+    rng: &mut R,
+    seen: &mut [u64],
+    chosen: &mut Vec<u32>,
+) -> (f64, f64) {
+    let g = b.size();
+    let complement = 2 * b.treated > g;
+    let k = if complement { g - b.treated } else { b.treated };
+    let (mut s, mut m) = (0.0, 0.0);
+    let bound = g as u32;
+    chosen.clear();
+    while chosen.len() < k {
+        let c = b.start + below(rng, bound) as usize;
+        let (word, bit) = (c / 64, 1u64 << (c % 64));
+        if seen[word] & bit == 0 {
+            seen[word] |= bit;
+            chosen.push(c as u32);
+            s += layout.sums[c];
+            m += layout.sizes[c];
+        }
+    }
+    for &c in chosen.iter() {
+        seen[c as usize / 64] = 0;
+    }
+    if complement {
+        (b.total - s, b.units - m)
+    } else {
+        (s, m)
+    }
+}
+
+/// The treated outcome sums (and units) of the bit-mask blocks of the first `reps`
+/// replicates of a group, from their masks in `buf.masks`, into `buf.per_block`; the
+/// masks are left all zero. The totals are swept once, [`SWEEP_WORDS`] mask words at a
+/// time, each stretch summed for every replicate of the group while it is in cache;
+/// each replicate's sum is the same as [`masked_sum`] over its whole mask.
+fn sweep_masks(layout: &Layout, reps: usize, buf: &mut DrawBuffers) {
+    let n_words = layout.sums.len() / 64;
+    let n_blocks = layout.blocks.len();
+    for (bi, b) in layout.blocks.iter().enumerate() {
+        if !b.bitmask {
+            continue;
+        }
+        let first = b.start / 64;
+        let words = b.size().div_ceil(64);
+        buf.sums[..reps].fill(MaskedSum::default());
+        buf.units[..reps].fill(MaskedSum::default());
+        for from in (first..first + words).step_by(SWEEP_WORDS) {
+            let to = (from + SWEEP_WORDS).min(first + words);
+            let span = 64 * from..64 * to;
+            for g in 0..reps {
+                let mask = &buf.masks[g * n_words + from..g * n_words + to];
+                buf.sums[g].add(&layout.sums[span.clone()], mask);
+                if !layout.unit_sizes {
+                    buf.units[g].add(&layout.sizes[span.clone()], mask);
+                }
+            }
+        }
+        for g in 0..reps {
+            let units = if layout.unit_sizes {
+                b.treated as f64
+            } else {
+                buf.units[g].total()
+            };
+            buf.per_block[g * n_blocks + bi] = (buf.sums[g].total(), units);
+            buf.masks[g * n_words + first..g * n_words + first + words].fill(0);
+        }
+    }
 }
 
 /// Blocks with at least this many clusters, and at least an eighth of them in the
@@ -428,8 +530,8 @@ fn draw(layout: &Layout, opts: &ResampleOptions) -> Vec<f64> {
 const BITMASK_MIN_CLUSTERS: usize = 256;
 
 /// One random assignment of block `b` (exactly `b.treated` of its clusters, every such
-/// subset equally likely), drawn on the bits of `bits` (all zero on entry and on exit):
-/// its treated outcome sum and treated units.
+/// subset equally likely), drawn on the bits of `bits` (the block's words all zero on
+/// entry): bit j of the block's mask set when its cluster j is treated.
 ///
 /// Each cluster is first included independently with probability q = p/64, the
 /// multiple of 1/64 nearest to m/G: a 64-cluster word of the mask is built from 64-bit
@@ -438,13 +540,8 @@ const BITMASK_MIN_CLUSTERS: usize = 256;
 /// probability exactly q). Given its size K, such a subset is uniform among K-subsets;
 /// removing K − m of its members (or adding m − K non-members) one at a time, each
 /// drawn uniformly by rejection with [`below`], keeps it uniform and leaves exactly m.
-/// The sums then run over the set bits in cluster order, in four partial sums.
-fn draw_bitmask<R: rand::RngCore>(
-    layout: &Layout,
-    b: &Block,
-    rng: &mut R,
-    bits: &mut [u64],
-) -> (f64, f64) {
+/// The sums are then taken over the set bits in cluster order ([`masked_sum`]).
+fn draw_mask<R: rand::RngCore>(b: &Block, rng: &mut R, bits: &mut [u64]) {
     let g = b.size();
     let m = b.treated;
     let first = b.start / 64;
@@ -482,44 +579,62 @@ fn draw_bitmask<R: rand::RngCore>(
             count += 1;
         }
     }
-    let span = b.start..b.start + 64 * n_words;
-    let s = masked_sum(&layout.sums[span.clone()], words);
-    let units = if layout.unit_sizes {
-        m as f64
-    } else {
-        masked_sum(&layout.sizes[span], words)
-    };
-    words.fill(0);
-    (s, units)
 }
 
 /// Σ `values[64·i + j]` over the set bits j of `words[i]`, lowest first, in four partial
 /// sums: the k-th set bit goes to sum k mod 4, and the result is (s₀ + s₁) + (s₂ + s₃).
-/// The sums stay in registers: four bits at a time while a word has four left, then one
-/// at a time with the sums rotated so that `a0` is always the next bit's. Compiled with
-/// the bit-counting instructions (POPCNT, BMI1's TZCNT and BLSR) where the CPU has
-/// them; the result is the same either way.
+#[cfg(test)]
 fn masked_sum(values: &[f64], words: &[u64]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi1")
-    {
-        // SAFETY: the CPU has both features `masked_sum_bmi` is compiled for.
-        return unsafe { masked_sum_bmi(values, words) };
+    let mut s = MaskedSum::default();
+    s.add(values, words);
+    s.total()
+}
+
+/// A masked sum ([`masked_sum`]) taken stretch by stretch: the four partial sums, the
+/// next set bit's first (`a[0]`), and how many bits were added.
+#[derive(Debug, Clone, Copy, Default)]
+struct MaskedSum {
+    a: [f64; 4],
+    k: usize,
+}
+
+impl MaskedSum {
+    /// Add the next stretch of the sum: `values[64·i + j]` for the set bits j of
+    /// `words[i]`. Compiled with the bit-counting instructions (POPCNT, BMI1's TZCNT
+    /// and BLSR) where the CPU has them; the result is the same either way.
+    fn add(&mut self, values: &[f64], words: &[u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+        {
+            // SAFETY: the CPU has both features `masked_sum_bmi` is compiled for.
+            return unsafe { masked_sum_bmi(self, values, words) };
+        }
+        masked_sum_in(self, values, words)
     }
-    masked_sum_in(values, words)
+
+    /// (s₀ + s₁) + (s₂ + s₃).
+    fn total(&self) -> f64 {
+        // a[0] holds sum k mod 4, a[1] the next one, …
+        let sum = |j: usize| self.a[(j + 4 - self.k % 4) % 4];
+        (sum(0) + sum(1)) + (sum(2) + sum(3))
+    }
 }
 
 /// [`masked_sum_in`] compiled for POPCNT and BMI1.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt,bmi1")]
-fn masked_sum_bmi(values: &[f64], words: &[u64]) -> f64 {
-    masked_sum_in(values, words)
+fn masked_sum_bmi(acc: &mut MaskedSum, values: &[f64], words: &[u64]) {
+    masked_sum_in(acc, values, words)
 }
 
+/// See [`MaskedSum::add`]. The sums stay in registers: four bits at a time while a word
+/// has four left, then one at a time with the sums rotated so that `a0` is always the
+/// next bit's.
 #[inline(always)]
-fn masked_sum_in(values: &[f64], words: &[u64]) -> f64 {
-    let (mut a0, mut a1, mut a2, mut a3) = (0.0, 0.0, 0.0, 0.0);
-    let mut k = 0usize;
+fn masked_sum_in(acc: &mut MaskedSum, values: &[f64], words: &[u64]) {
+    let [mut a0, mut a1, mut a2, mut a3] = acc.a;
+    let mut k = acc.k;
     for (&w, chunk) in words.iter().zip(values.chunks_exact(64)) {
         let mut left = w.count_ones();
         let mut w = w;
@@ -541,10 +656,8 @@ fn masked_sum_in(values: &[f64], words: &[u64]) -> f64 {
             k += 1;
         }
     }
-    // a0 holds sum k mod 4, a1 the next one, …
-    let a = [a0, a1, a2, a3];
-    let sum = |j: usize| a[(j + 4 - k % 4) % 4];
-    (sum(0) + sum(1)) + (sum(2) + sum(3))
+    acc.a = [a0, a1, a2, a3];
+    acc.k = k;
 }
 
 /// The design's blocks and clusters after checking the inputs' lengths and values, and
@@ -760,10 +873,11 @@ mod tests {
         let mut sum_of_sums = 0.0;
         for r in 0..reps {
             let mut rng = replicate_rng(3, r);
-            let (s, units) = draw_bitmask(&layout, &b, &mut rng, &mut bits);
-            assert_eq!(units, m as f64);
-            assert!(bits.iter().all(|&w| w == 0));
-            sum_of_sums += s;
+            draw_mask(&b, &mut rng, &mut bits);
+            let ones: u32 = bits.iter().map(|w| w.count_ones()).sum();
+            assert_eq!(ones, m as u32);
+            sum_of_sums += masked_sum(&layout.sums, &bits);
+            bits.fill(0);
         }
         // E[Σ treated y] = m·ȳ; its sd over assignments is
         // √(m(n−m)/n · S²) with S² = n(n+1)/12 for y = 0..n−1; 4 Monte Carlo SEs.
@@ -775,6 +889,85 @@ mod tests {
             (got - expect).abs() < 4.0 * sd / (reps as f64).sqrt(),
             "{got} vs {expect}"
         );
+    }
+
+    /// Replicate r as defined, on its own: each block's assignment in block order, a
+    /// bit-mask block's sums over its whole mask.
+    fn reference_replicate(layout: &Layout, seed: u64, r: u64) -> f64 {
+        let n_words = layout.sums.len() / 64;
+        let mut buf = DrawBuffers {
+            masks: vec![0; n_words],
+            seen: vec![0; n_words],
+            chosen: Vec::new(),
+            per_block: Vec::new(),
+            sums: Vec::new(),
+            units: Vec::new(),
+        };
+        let mut rng = replicate_rng(seed, r);
+        let mut per_block = Vec::new();
+        for b in &layout.blocks {
+            if !b.bitmask {
+                per_block.push(draw_by_rejection(
+                    layout,
+                    b,
+                    &mut rng,
+                    &mut buf.seen,
+                    &mut buf.chosen,
+                ));
+                continue;
+            }
+            buf.masks.fill(0);
+            draw_mask(b, &mut rng, &mut buf.masks);
+            let span = b.start..b.start + 64 * b.size().div_ceil(64);
+            let mask = &buf.masks[b.start / 64..span.end / 64];
+            let s = masked_sum(&layout.sums[span.clone()], mask);
+            let units = if layout.unit_sizes {
+                b.treated as f64
+            } else {
+                masked_sum(&layout.sizes[span], mask)
+            };
+            per_block.push((s, units));
+        }
+        layout.statistic(&per_block)
+    }
+
+    /// Drawing replicates in groups, with one sweep over the totals per group, gives
+    /// every replicate's statistic bit for bit as drawn on its own: complete, blocked
+    /// (a bit-mask block sharing its last mask word with the next block) and clustered
+    /// designs, a number of replicates that is not a multiple of the group.
+    #[test]
+    fn grouped_draws_are_the_replicates_drawn_alone() {
+        let mut rng = replicate_rng(77, 1);
+        let n = 5000;
+        let y: Vec<f64> = (0..n)
+            .map(|_| f64::from(rng.next_u32()) * 1e-6 - 2000.0)
+            .collect();
+        let t: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+        let block_of: Vec<u32> = (0..n as u32)
+            .map(|i| match i {
+                0..300 => 0,
+                300..350 => 1,
+                _ => 2 + i % 2,
+            })
+            .collect();
+        let blocks = Clusters::from_labels(&block_of);
+        let cluster_of: Vec<u32> = (0..n as u32).map(|i| i / 3 * 3 % 4999).collect();
+        let t_cl: Vec<bool> = cluster_of.iter().map(|&c| c % 2 == 0).collect();
+        let clusters = Clusters::from_labels(&cluster_of);
+        let opts = ResampleOptions::new(150, 5);
+        for (design, treated) in [
+            (Design::Complete, &t),
+            (Design::Blocked(&blocks), &t),
+            (Design::Clustered(&clusters), &t_cl),
+        ] {
+            let layout = Layout::new(&y, treated, &design).unwrap();
+            assert!(layout.blocks.iter().any(|b| b.bitmask), "{design:?}");
+            let got = draw(&layout, &opts);
+            for (r, v) in got.iter().enumerate() {
+                let want = reference_replicate(&layout, opts.seed, r as u64);
+                assert_eq!(v.to_bits(), want.to_bits(), "{design:?}, replicate {r}");
+            }
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::stats::fe::{self, FeVcov};
 use crate::stats::ols::{self, Clusters, SeType};
 use crate::stats::resample::{self, ResampleOptions, ri, wild};
 use crate::stats::{Inference, StatsError, effect_size, exact, twosample};
+use crate::timings;
 
 /// The estimator that leads (`compare --estimator`); `None` follows the design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -642,10 +643,11 @@ fn blocked_difference(c: &Ctx, out: &mut PairResults) {
 
 /// The unadjusted regression difference (cluster-robust with clusters).
 fn unadjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
-    let d = c.p.reg_data(false, false);
-    match fit_dropping(&d)
-        .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?))
-    {
+    let d = timings::time("design (ols)", || c.p.reg_data(false, false));
+    match timings::time("fit (ols)", || fit_dropping(&d)).and_then(|(f, _)| {
+        let _p = timings::phase(format!("sandwich {} (ols)", se.name()));
+        Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?)
+    }) {
         Ok(ci) => {
             let mut r = c.row(
                 "ols",
@@ -666,7 +668,9 @@ fn unadjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
 /// The covariate-adjusted estimate: OLS (with project and block indicators) or Lin.
 fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
     let (conf, what) = (c.conf, &c.what);
-    let mut d = c.p.reg_data(true, c.blocked && !c.has_fe);
+    let mut d = timings::time("design (ols_adjusted)", || {
+        c.p.reg_data(true, c.blocked && !c.has_fe)
+    });
     if d.n_dropped_missing > 0 {
         out.note(Text {
  en: format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
@@ -687,7 +691,8 @@ fn adjusted_regression(c: &Ctx, out: &mut PairResults, se: SeType) {
             .map(|l| (l.treatment.inference, Vec::new()))
             .map_err(Unfit::from)
     } else {
-        fit_dropping(&d).and_then(|(f, dropped)| {
+        timings::time("fit (ols_adjusted)", || fit_dropping(&d)).and_then(|(f, dropped)| {
+            let _p = timings::phase(format!("sandwich {} (ols_adjusted)", se.name()));
             Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
                 .map(|ci| (ci.inference, dropped))?)
         })
@@ -779,11 +784,13 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     }
 
     // Differences that ignore the design, and standardised effects.
+    let differences = timings::phase("differences in means");
     if p.binary {
         binary_differences(&c, &mut out, n);
     } else {
         mean_differences(&c, &mut out, &yt, &yc);
     }
+    drop(differences);
 
     // The arms' copies are not needed further (large files: free them first).
     drop((yt, yc));
@@ -791,7 +798,7 @@ pub(crate) fn estimate(p: &Pair, design: DesignKind, opts: &Options) -> PairResu
     // Design-based differences: blocked (and clustered), or clustered.
     let se = se_type(&c, &mut out);
     // Cluster-robust inference needs clusters on both sides of the comparison.
-    let refused = clustered && too_few_clusters(&c, &mut out);
+    let refused = clustered && timings::time("clusters per arm", || too_few_clusters(&c, &mut out));
     // Regressions whose standard errors rest on the clusters.
     let cluster_se_refused = refused && se.is_cluster();
     if blocked && !refused {

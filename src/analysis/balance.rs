@@ -8,9 +8,11 @@
 //! Disclosure control: an arm's mean over fewer than the threshold's persons is
 //! withheld, and so is a share whose count of 0s or 1s in either arm is below it.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::input::Units;
+use crate::data::Numbers;
 use crate::stats::describe::{Moments, standardised_mean_difference};
 
 /// The absolute standardised difference above which a covariate is flagged as
@@ -51,15 +53,13 @@ pub(crate) fn balance(
 ) -> Vec<BaselineBalance> {
     let mut out = Vec::new();
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
-        for (name, values) in &units.covariates {
-            let arm_values = |a: usize| -> Vec<f64> {
-                (0..units.arm.len())
-                    .filter(|&r| units.arm_of(r) == a)
-                    .filter_map(|r| values.get(r))
-                    .filter(|v| v.is_finite())
-                    .collect()
-            };
-            let (xt, xc) = (arm_values(t), arm_values(control));
+        // The covariates in parallel, each in one pass; the rows come out in order.
+        let split: Vec<(Vec<f64>, Vec<f64>)> = units
+            .covariates
+            .par_iter()
+            .map(|(_, values)| arm_values(units, values, t, control))
+            .collect();
+        for ((name, _), (xt, xc)) in units.covariates.iter().zip(split) {
             let binary = xt.iter().chain(&xc).all(|&v| v == 0.0 || v == 1.0);
             let (mt, mc) = (Moments::of(&xt), Moments::of(&xc));
             let small = |x: &[f64]| {
@@ -86,4 +86,33 @@ pub(crate) fn balance(
         }
     }
     out
+}
+
+/// The finite values of a covariate in arm `t` and in arm `c`, each in row order, from
+/// one pass over the rows (the column read in place when no value is missing).
+fn arm_values(units: &Units, values: &Numbers, t: usize, c: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut xt, mut xc) = (Vec::new(), Vec::new());
+    let mut put = |a: u16, v: f64| {
+        if !v.is_finite() {
+            return;
+        }
+        let a = usize::from(a);
+        if a == t {
+            xt.push(v);
+        } else if a == c {
+            xc.push(v);
+        }
+    };
+    if values.missing() == 0 {
+        for (&v, &a) in values.values().iter().zip(&units.arm) {
+            put(a, v);
+        }
+    } else {
+        for (v, &a) in values.iter().zip(&units.arm) {
+            if let Some(v) = v {
+                put(a, v);
+            }
+        }
+    }
+    (xt, xc)
 }

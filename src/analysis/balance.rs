@@ -8,7 +8,6 @@
 //! Disclosure control: an arm's mean over fewer than the threshold's persons is
 //! withheld, and so is a share whose count of 0s or 1s in either arm is below it.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::input::Units;
@@ -53,13 +52,12 @@ pub(crate) fn balance(
 ) -> Vec<BaselineBalance> {
     let mut out = Vec::new();
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
-        // The covariates in parallel, each in one pass; the rows come out in order.
-        let split: Vec<(Vec<f64>, Vec<f64>)> = units
-            .covariates
-            .par_iter()
-            .map(|(_, values)| arm_values(units, values, t, control))
-            .collect();
-        for ((name, _), (xt, xc)) in units.covariates.iter().zip(split) {
+        let size = |a: usize| units.arm.iter().filter(|&&x| usize::from(x) == a).count();
+        let sizes = (size(t), size(control));
+        // One covariate at a time (its copies of the arms' values freed before the
+        // next), each in one pass over the rows.
+        let rows = units.covariates.iter().map(|(name, values)| {
+            let (xt, xc) = arm_values(units, values, (t, control), sizes);
             let binary = xt.iter().chain(&xc).all(|&v| v == 0.0 || v == 1.0);
             let (mt, mc) = (Moments::of(&xt), Moments::of(&xc));
             let small = |x: &[f64]| {
@@ -71,7 +69,7 @@ pub(crate) fn balance(
             let suppressed = small(&xt) || small(&xc);
             let smd = standardised_mean_difference(mt, mc, binary).filter(|_| !suppressed);
             let finite = |m: Moments| (m.n > 0 && !suppressed).then_some(m.mean);
-            out.push(BaselineBalance {
+            BaselineBalance {
                 covariate: name.clone(),
                 comparison: format!("{treated} vs {}", arms[control]),
                 treated: treated.clone(),
@@ -82,16 +80,23 @@ pub(crate) fn balance(
                 smd,
                 imbalanced: smd.is_some_and(|d| d.abs() > SMD_FLAG),
                 suppressed,
-            });
-        }
+            }
+        });
+        out.extend(rows);
     }
     out
 }
 
 /// The finite values of a covariate in arm `t` and in arm `c`, each in row order, from
 /// one pass over the rows (the column read in place when no value is missing).
-fn arm_values(units: &Units, values: &Numbers, t: usize, c: usize) -> (Vec<f64>, Vec<f64>) {
-    let (mut xt, mut xc) = (Vec::new(), Vec::new());
+/// `sizes` are the arms' numbers of rows (the most values they can hold).
+fn arm_values(
+    units: &Units,
+    values: &Numbers,
+    (t, c): (usize, usize),
+    sizes: (usize, usize),
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut xt, mut xc) = (Vec::with_capacity(sizes.0), Vec::with_capacity(sizes.1));
     let mut put = |a: u16, v: f64| {
         if !v.is_finite() {
             return;

@@ -26,5 +26,6 @@ pub mod prepare;
 pub mod report;
 pub mod simulate;
 pub mod stats;
+pub mod timings;
 
 pub use error::{Error, Result};

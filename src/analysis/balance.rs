@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use super::input::Units;
+use crate::data::Numbers;
 use crate::stats::describe::{Moments, standardised_mean_difference};
 
 /// The absolute standardised difference above which a covariate is flagged as
@@ -51,15 +52,12 @@ pub(crate) fn balance(
 ) -> Vec<BaselineBalance> {
     let mut out = Vec::new();
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
-        for (name, values) in &units.covariates {
-            let arm_values = |a: usize| -> Vec<f64> {
-                (0..units.arm.len())
-                    .filter(|&r| units.arm_of(r) == a)
-                    .filter_map(|r| values.get(r))
-                    .filter(|v| v.is_finite())
-                    .collect()
-            };
-            let (xt, xc) = (arm_values(t), arm_values(control));
+        let size = |a: usize| units.arm.iter().filter(|&&x| usize::from(x) == a).count();
+        let sizes = (size(t), size(control));
+        // One covariate at a time (its copies of the arms' values freed before the
+        // next), each in one pass over the rows.
+        let rows = units.covariates.iter().map(|(name, values)| {
+            let (xt, xc) = arm_values(units, values, (t, control), sizes);
             let binary = xt.iter().chain(&xc).all(|&v| v == 0.0 || v == 1.0);
             let (mt, mc) = (Moments::of(&xt), Moments::of(&xc));
             let small = |x: &[f64]| {
@@ -71,7 +69,7 @@ pub(crate) fn balance(
             let suppressed = small(&xt) || small(&xc);
             let smd = standardised_mean_difference(mt, mc, binary).filter(|_| !suppressed);
             let finite = |m: Moments| (m.n > 0 && !suppressed).then_some(m.mean);
-            out.push(BaselineBalance {
+            BaselineBalance {
                 covariate: name.clone(),
                 comparison: format!("{treated} vs {}", arms[control]),
                 treated: treated.clone(),
@@ -82,8 +80,44 @@ pub(crate) fn balance(
                 smd,
                 imbalanced: smd.is_some_and(|d| d.abs() > SMD_FLAG),
                 suppressed,
-            });
-        }
+            }
+        });
+        out.extend(rows);
     }
     out
+}
+
+/// The finite values of a covariate in arm `t` and in arm `c`, each in row order, from
+/// one pass over the rows (the column read in place when no value is missing).
+/// `sizes` are the arms' numbers of rows (the most values they can hold).
+fn arm_values(
+    units: &Units,
+    values: &Numbers,
+    (t, c): (usize, usize),
+    sizes: (usize, usize),
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut xt, mut xc) = (Vec::with_capacity(sizes.0), Vec::with_capacity(sizes.1));
+    let mut put = |a: u16, v: f64| {
+        if !v.is_finite() {
+            return;
+        }
+        let a = usize::from(a);
+        if a == t {
+            xt.push(v);
+        } else if a == c {
+            xc.push(v);
+        }
+    };
+    if values.missing() == 0 {
+        for (&v, &a) in values.values().iter().zip(&units.arm) {
+            put(a, v);
+        }
+    } else {
+        for (v, &a) in values.iter().zip(&units.arm) {
+            if let Some(v) = v {
+                put(a, v);
+            }
+        }
+    }
+    (xt, xc)
 }

@@ -16,6 +16,7 @@ use crate::stats::fe::{self, FeVcov};
 use crate::stats::ols::{self, Clusters, SeType};
 use crate::stats::resample::{self, ResampleOptions, ri, wild};
 use crate::stats::{Inference, StatsError, exact};
+use crate::timings;
 
 /// The estimator that leads (`compare --estimator`); `None` follows the design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -670,10 +671,11 @@ pub(super) fn blocked_difference(c: &Ctx, out: &mut PairResults) {
 /// The unadjusted regression difference (cluster-robust with clusters).
 pub(super) fn unadjusted_regression(c: &Ctx, out: &mut PairResults) {
     let se = c.se;
-    let d = c.p.reg_data(false, false);
-    match fit_dropping(&d)
-        .and_then(|(f, _)| Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?))
-    {
+    let d = timings::time("design (ols)", || c.p.reg_data(false, false));
+    match timings::time("fit (ols)", || fit_dropping(&d)).and_then(|(f, _)| {
+        let _p = timings::phase(format!("sandwich {} (ols)", se.name()));
+        Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?)
+    }) {
         Ok(ci) => {
             let mut r = c.row(
                 "ols",
@@ -694,7 +696,9 @@ pub(super) fn unadjusted_regression(c: &Ctx, out: &mut PairResults) {
 /// The covariate-adjusted estimate: OLS (with project and block indicators) or Lin.
 pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
     let (conf, what, se) = (c.conf, &c.what, c.se);
-    let mut d = c.p.reg_data(true, c.blocked && !c.has_fe);
+    let mut d = timings::time("design (ols_adjusted)", || {
+        c.p.reg_data(true, c.blocked && !c.has_fe)
+    });
     if d.n_dropped_missing > 0 {
         out.note(Text {
  en: format!("{what}: units with a missing covariate are left out of the adjusted estimates (their number per arm is in the arm table, column \"missing covariate\")."),
@@ -715,7 +719,8 @@ pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
             .map(|l| (l.treatment.inference, Vec::new()))
             .map_err(Unfit::from)
     } else {
-        fit_dropping(&d).and_then(|(f, dropped)| {
+        timings::time("fit (ols_adjusted)", || fit_dropping(&d)).and_then(|(f, dropped)| {
+            let _p = timings::phase(format!("sandwich {} (ols_adjusted)", se.name()));
             Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
                 .map(|ci| (ci.inference, dropped))?)
         })
@@ -831,14 +836,17 @@ pub(super) fn estimate_with(
     }
 
     // Differences that ignore the design, and standardised effects.
+    let differences = timings::phase("differences in means");
     for e in plan.plain.iter().filter(|e| (e.when)(&c)) {
         c.run(e, &mut out);
     }
+    drop(differences);
 
     // The standard errors of the regressions, and whether cluster-robust inference
     // is refused: it needs clusters on both sides of the comparison.
     c.se = se_type(&c, &mut out);
-    c.refused = c.clustered && too_few_clusters(&c, &mut out);
+    c.refused =
+        c.clustered && timings::time("clusters per arm", || too_few_clusters(&c, &mut out));
     for e in plan.design.iter().filter(|e| (e.when)(&c)) {
         c.run(e, &mut out);
     }

@@ -135,9 +135,12 @@ pub fn run(
     if spec.data.layout == crate::config::DataLayout::Person {
         let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
         let threshold = privacy.threshold();
+        let _p = crate::timings::phase("balance");
         r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
     }
-    let (subgroups, notes) = subgroups::analyse(spec, input, opts, privacy.threshold());
+    let (subgroups, notes) = crate::timings::time("subgroups", || {
+        subgroups::analyse(spec, input, opts, privacy.threshold())
+    });
     r.subgroups = subgroups;
     r.notes.extend(notes);
     // Rows of aggregated data are groups, not persons: no flow of persons to draw.
@@ -1235,7 +1238,9 @@ fn compare_arm(
         weights,
         att_base,
     };
-    let res = estimate::estimate(&pair, spec.design.kind, plan.opts);
+    let res = crate::timings::time("estimates", || {
+        estimate::estimate(&pair, spec.design.kind, plan.opts)
+    });
     rows.estimates.extend(res.estimates);
     rows.tests.extend(res.tests);
     rows.notes
@@ -1287,6 +1292,7 @@ fn summarise_subset(plan: &Plan, s: &OutcomeSubset, rows: &mut Collected) -> Arm
     let everyone = s.in_subset.is_none() || units.project.is_none();
     // Every row a unit and every outcome observed: the columns are read directly.
     let direct = everyone && s.ou.rows.is_none() && s.ou.values.missing() == 0;
+    let _p = crate::timings::phase("arm summaries");
     let counts = count_by_arm(plan, s, direct);
     summarise_arms(plan, s, &counts, direct, rows);
     counts

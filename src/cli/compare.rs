@@ -196,7 +196,7 @@ fn load_frame(args: &CompareArgs) -> Result<Frame> {
     let mut seen = BTreeSet::new();
     cols.retain(|c| seen.insert(c.clone()));
     let read = args.read.options()?;
-    let frame = Frame::load_with(&args.data, &cols, &[], &read)?;
+    let frame = crate::timings::time("read", || Frame::load_with(&args.data, &cols, &[], &read))?;
     for a in frame.assumptions() {
         eprintln!("note: {}: {a}", args.data.display());
     }
@@ -433,6 +433,7 @@ fn pilot_draft(args: &CompareArgs, arms: ArmsDraft, outcomes: Vec<OutcomeDraft>)
 /// Returns the spec, the frame and whether every row belongs to a compared arm.
 fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
     let frame = load_frame(args)?;
+    let _check = crate::timings::phase("check");
     let arm_values = arm_values(args, &frame)?;
     if let Some(c) = &args.cluster {
         crate::prepare::checks::clusters(&frame, c)?;
@@ -552,7 +553,8 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
         restrict(frame, &spec)?
     };
     let (progress, bar) = super::resampling_progress(args.analysis.resampling());
-    let input = crate::prepare::prepare(&spec, &frame)?.input;
+    let input = crate::timings::time("prepare", || crate::prepare::prepare(&spec, &frame))?.input;
+    let _analysis = crate::timings::phase("analysis");
     let r = analysis::run(
         &spec,
         &input,
@@ -886,7 +888,9 @@ fn balance_table(r: &PilotResults, lang: Lang) -> String {
 }
 
 pub fn run(args: &CompareArgs) -> Result<()> {
+    let _total = crate::timings::phase("compare (total)");
     let r = compute(args)?;
+    let _output = crate::timings::phase("output");
     if let Some(dir) = &args.out {
         let mut files = super::weighting_charts::write_charts(&r, dir)?;
         files.extend(write_cost_charts(&r, dir)?.into_iter().map(PathBuf::from));

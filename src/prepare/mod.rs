@@ -267,6 +267,7 @@ fn labels(
     hint: &str,
 ) -> Result<Option<Labels>> {
     let Some(c) = c else { return Ok(None) };
+    let _p = crate::timings::phase(format!("factor ({what})"));
     let f = frame.factor(c)?;
     let mut codes = Vec::with_capacity(f.codes.len());
     let mut n_missing = 0;

@@ -187,6 +187,7 @@ impl OlsFit<'_> {
         let part = chunks.div_ceil(parts) * CHUNK;
         let tables = self.row_pass(
             part,
+            false,
             || vec![0.0; cl.count() * k],
             |t: &mut Vec<f64>, q, e, _, i| {
                 let b = e.len();
@@ -223,20 +224,25 @@ impl OlsFit<'_> {
             SeType::Cr0 | SeType::Cr1 => {
                 // w's_g = Σ_{i∈g} (w'qᵢ)eᵢ: the terms in parallel, the cluster sums in
                 // row order.
-                let parts = self.row_pass(CHUNK, Vec::new, |u: &mut Vec<f64>, q, e, _, _| {
-                    let b = e.len();
-                    let start = u.len();
-                    u.resize(start + b, 0.0);
-                    let psi = &mut u[start..];
-                    for (qj, &wj) in q.chunks_exact(b).zip(w.iter()) {
-                        for (p, x) in psi.iter_mut().zip(qj) {
-                            *p += wj * x;
+                let parts = self.row_pass(
+                    CHUNK,
+                    false,
+                    || Vec::with_capacity(CHUNK),
+                    |u: &mut Vec<f64>, q, e, _, _| {
+                        let b = e.len();
+                        let start = u.len();
+                        u.resize(start + b, 0.0);
+                        let psi = &mut u[start..];
+                        for (qj, &wj) in q.chunks_exact(b).zip(w.iter()) {
+                            for (p, x) in psi.iter_mut().zip(qj) {
+                                *p += wj * x;
+                            }
                         }
-                    }
-                    for (p, e) in psi.iter_mut().zip(e) {
-                        *p *= e;
-                    }
-                });
+                        for (p, e) in psi.iter_mut().zip(e) {
+                            *p *= e;
+                        }
+                    },
+                );
                 let mut sums = vec![0.0; cl.count()];
                 for (&code, u) in cl.codes().iter().zip(parts.iter().flatten()) {
                     sums[code as usize] += u;
@@ -287,6 +293,7 @@ impl OlsFit<'_> {
         let part = chunks.div_ceil(max_parts.clamp(1, chunks)) * CHUNK;
         let tables = self.row_pass(
             part,
+            false,
             || (vec![0.0; cl.count() * len], vec![0.0; k]),
             |(table, row), q, e, _, i| {
                 let b = e.len();

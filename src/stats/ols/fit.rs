@@ -371,11 +371,12 @@ impl OlsFit<'_> {
 
     /// One parallel pass over the rows in blocks, in parts of `part` rows (a multiple
     /// of [`CHUNK`]): `f(acc, q, e, h, i)` gets a block's rows of Q (column-major),
-    /// residuals and leverages, and the index of its first row. Returns the
-    /// accumulators of the parts, in order.
+    /// residuals and leverages (an empty slice unless `leverages`), and the index of
+    /// its first row. Returns the accumulators of the parts, in order.
     pub(super) fn row_pass<A: Send>(
         &self,
         part: usize,
+        leverages: bool,
         init: impl Fn() -> A + Sync,
         f: impl Fn(&mut A, &[f64], &[f64], &[f64], usize) + Sync,
     ) -> Vec<A> {
@@ -397,11 +398,13 @@ impl OlsFit<'_> {
                         d.fill(j, i, &mut q[j * b..(j + 1) * b]);
                     }
                     solve_block(&self.r, q, b);
-                    let h = &mut h[..b];
+                    let h = &mut h[..if leverages { b } else { 0 }];
                     h.fill(0.0);
-                    for qj in q.chunks_exact(b) {
-                        for (hi, v) in h.iter_mut().zip(qj) {
-                            *hi += v * v;
+                    if leverages {
+                        for qj in q.chunks_exact(b) {
+                            for (hi, v) in h.iter_mut().zip(qj) {
+                                *hi += v * v;
+                            }
                         }
                     }
                     f(&mut acc, q, &self.resid[i..i + b], h, i);
@@ -414,7 +417,7 @@ impl OlsFit<'_> {
 
     /// Leverages hᵢᵢ = ‖qᵢ‖², qᵢ = R̃⁻ᵀx̃ᵢ.
     pub fn leverages(&self) -> Vec<f64> {
-        let parts = self.row_pass(CHUNK, Vec::new, |acc: &mut Vec<f64>, _, _, h, _| {
+        let parts = self.row_pass(CHUNK, true, Vec::new, |acc: &mut Vec<f64>, _, _, h, _| {
             acc.extend_from_slice(h)
         });
         parts.concat()

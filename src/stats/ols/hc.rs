@@ -27,6 +27,7 @@ impl OlsFit<'_> {
         let k = self.k;
         let parts = self.row_pass(
             CHUNK,
+            true,
             || (DMatrix::zeros(k, k), false, vec![0.0; BLOCK]),
             |(m, lev_one, wq), q, e, h, _| {
                 let b = e.len();
@@ -58,6 +59,7 @@ impl OlsFit<'_> {
     pub(super) fn hc_contrast(&self, se: SeType, w: &DVector<f64>) -> StatsResult<f64> {
         let parts = self.row_pass(
             CHUNK,
+            true,
             || (0.0, false, vec![0.0; BLOCK]),
             |(v, lev_one, psi), q, e, h, _| {
                 let b = e.len();

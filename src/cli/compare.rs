@@ -552,6 +552,10 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     };
     let (progress, bar) = super::resampling_progress(args.analysis.resampling());
     let input = crate::prepare::prepare(&spec, &frame)?.input;
+    // The analysis needs only what `prepare` took from the frame: columns it copied
+    // (time and event, arm codes) are freed here; numeric columns it shares stay.
+    drop(frame);
+    crate::memory::release_freed();
     let r = analysis::run(
         &spec,
         &input,

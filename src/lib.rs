@@ -17,6 +17,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod coverage;
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod memory;

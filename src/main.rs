@@ -57,6 +57,10 @@ enum Command {
     Completions(cli::shell::CompletionsArgs),
     /// Print the manual page, or write one page per command into a folder.
     Man(cli::shell::ManArgs),
+    /// Print the CPU's instruction sets and the code paths this binary takes on it (for
+    /// benchmark reports).
+    #[command(hide = true)]
+    CpuPaths,
 }
 
 const EXAMPLES: &str = "\
@@ -90,6 +94,7 @@ fn main() {
         Command::Its(a) => cli::its::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
+        Command::CpuPaths => cli::print_out(&via_eval::cpu::report()),
     };
     if let Err(e) = res {
         // The plain-language message, then the error underneath it, if any.

@@ -3,14 +3,18 @@
     gen_data.py DIR KIND N
 
     gen_data.py DIR KIND N parquet     # also write DIR/KIND_N.parquet (same rows)
+    gen_data.py DIR KIND N nl          # only DIR/KIND_N.nl.csv: the same rows as a Dutch
+                                       # spreadsheet export (every field quoted, `;`
+                                       # between fields, decimal commas)
 
 KIND is `wide` (arm, y, x1..x8, cluster, fe: 12 columns, the shape of the 842 MB file in
 the issue at 10M rows), `surv` (arm, time, event), `panel` (a long staggered-adoption
 panel: N/10 units x 10 periods; unit, time, first_treated, y and three columns `did` does
 not use: x1, x2, region) or `obs` (an observational comparison with selection on ten
 covariates: treat, y, x1..x10). The seed depends only on KIND and N, so a file made twice
-is the same file. Written in chunks of 1M rows, so the 10M-row file never needs more than
-a few hundred MB to make.
+is the same file, and the `.csv`, `.parquet` and `.nl.csv` files of one KIND and N hold the
+same rows. Written in chunks of 1M rows: making the 10^8-row files (7.4 GB of CSV) never
+holds more than one chunk (a few hundred MB) in memory.
 """
 
 import os
@@ -18,6 +22,7 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -125,16 +130,31 @@ def obs_chunk(rng, start, m, n):
     return pa.table(cols)
 
 
+def dutch(table):
+    """The chunk as a Dutch spreadsheet export writes it: every value as text with a
+    decimal comma (the same digits as the plain file, which the CSV writer formats with
+    the same cast)."""
+    return pa.table({
+        name: pc.replace_substring(pc.cast(table[name], pa.string()), ".", ",")
+        for name in table.column_names
+    })
+
+
 def main():
     out_dir, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    want_parquet = len(sys.argv) > 4 and sys.argv[4] == "parquet"
+    extra = sys.argv[4] if len(sys.argv) > 4 else ""
+    want_parquet = extra == "parquet"
+    want_dutch = extra == "nl"
     make = {"wide": wide_chunk, "surv": surv_chunk, "panel": panel_chunk, "obs": obs_chunk}[kind]
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{kind}_{n}.csv")
+    path = os.path.join(out_dir, f"{kind}_{n}.nl.csv" if want_dutch else f"{kind}_{n}.csv")
     tmp = path + ".part"
     seed = {"wide": 1, "surv": 2, "panel": 3, "obs": 4}[kind] * 1_000_003 + n
     rng = np.random.default_rng(seed)
-    opts = pacsv.WriteOptions(quoting_style="none")
+    if want_dutch:
+        opts = pacsv.WriteOptions(quoting_style="all_valid", delimiter=";")
+    else:
+        opts = pacsv.WriteOptions(quoting_style="none")
     writer = None
     pq_path = os.path.join(out_dir, f"{kind}_{n}.parquet")
     pq_tmp = pq_path + ".part"
@@ -143,13 +163,15 @@ def main():
     while start < n:
         m = min(CHUNK, n - start)
         table = make(rng, start, m, n)
-        if writer is None:
-            writer = pacsv.CSVWriter(tmp, table.schema, write_options=opts)
-            if want_parquet:
-                pq_writer = pq.ParquetWriter(pq_tmp, table.schema)
-        writer.write_table(table)
+        if pq_writer is None and want_parquet:
+            pq_writer = pq.ParquetWriter(pq_tmp, table.schema)
         if pq_writer is not None:
             pq_writer.write_table(table)  # one row group per chunk of 1M rows
+        if want_dutch:
+            table = dutch(table)
+        if writer is None:
+            writer = pacsv.CSVWriter(tmp, table.schema, write_options=opts)
+        writer.write_table(table)
         start += m
     writer.close()
     if pq_writer is not None:

@@ -845,8 +845,7 @@ pub(super) fn estimate_with(
     // The standard errors of the regressions, and whether cluster-robust inference
     // is refused: it needs clusters on both sides of the comparison.
     c.se = se_type(&c, &mut out);
-    c.refused =
-        c.clustered && timings::time("clusters per arm", || too_few_clusters(&c, &mut out));
+    c.refused = c.clustered && timings::time("clusters per arm", || too_few_clusters(&c, &mut out));
     for e in plan.design.iter().filter(|e| (e.when)(&c)) {
         c.run(e, &mut out);
     }

@@ -26,6 +26,20 @@ def clean(x):
     return x
 
 
+def read_table(path, columns):
+    """The columns of a benchmark file as a pandas frame, read as an evaluator would:
+    Parquet with pandas.read_parquet (pyarrow, only these columns); a Dutch spreadsheet
+    export (`*.nl.csv`: quoted fields, `;` between them, decimal commas) with
+    pandas.read_csv(sep=";", decimal=","); any other CSV with pandas.read_csv."""
+    import pandas as pd
+
+    if path.endswith(".parquet"):
+        return pd.read_parquet(path, columns=columns)
+    if path.endswith(".nl.csv"):
+        return pd.read_csv(path, usecols=columns, sep=";", decimal=",")
+    return pd.read_csv(path, usecols=columns)
+
+
 def emit(obj):
     json.dump(clean(obj), sys.stdout)
     sys.stdout.write("\n")

@@ -1,5 +1,5 @@
 """Peer of `via-eval compare --time time --event event --at AT --horizon H`:
-pandas reads the CSV; lifelines fits a Kaplan-Meier curve per arm, the log-rank test
+pandas reads the file (CSV or Parquet: see common.read_table); lifelines fits a Kaplan-Meier curve per arm, the log-rank test
 and the restricted mean survival time per arm up to the horizon. No RMST standard
 error is compared: lifelines' `return_variance` is the variance of min(T, horizon), not
 the sampling variance of the RMST estimate.
@@ -7,19 +7,18 @@ the sampling variance of the RMST estimate.
     lifelines_km.py FILE HORIZON AT1,AT2,...
 """
 
-import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from lifelines.utils import restricted_mean_survival_time
 
-from common import args, emit
+from common import args, emit, read_table
 
 
 def main():
     path, horizon, at = args(3)
     horizon = float(horizon)
     at = [float(v) for v in at.split(",")]
-    df = pd.read_csv(path, usecols=["arm", "time", "event"])
+    df = read_table(path, ["arm", "time", "event"])
     arms = {}
     for a in (0, 1):
         d = df[df["arm"] == a]

@@ -1,22 +1,22 @@
 """Peer of `via-eval compare --outcome y --covariates x1..x8 --se hc2`:
-pandas reads the CSV, scipy does Welch's t-test, statsmodels OLS with HC2 (t reference).
+pandas reads the file (CSV, a Dutch `.nl.csv` export or Parquet: see common.read_table),
+scipy does Welch's t-test, statsmodels OLS with HC2 (t reference).
 
     pandas_statsmodels.py FILE
 """
 
 import numpy as np
-import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from common import args, emit
+from common import args, emit, read_table
 
 COVS = [f"x{j}" for j in range(1, 9)]
 
 
 def main():
     (path,) = args(1)
-    df = pd.read_csv(path, usecols=["arm", "y"] + COVS)
+    df = read_table(path, ["arm", "y"] + COVS)
     y = df["y"].to_numpy()
     arm = df["arm"].to_numpy()
     yt, yc = y[arm == 1], y[arm == 0]

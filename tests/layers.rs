@@ -15,14 +15,24 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("stats", &[]),
     ("error", &[]),
     ("memory", &[]),
+    // Phase timings (VIA_EVAL_TIMINGS=1) and the CPU paths the binary chose: leaves,
+    // used by the stages to report on themselves, never to compute a result.
+    ("timings", &[]),
+    ("cpu", &[]),
     // Numbers for people (decimal comma, p-values): shared by the findings and the
     // renderers so a number reads the same in both.
     ("numfmt", &["config"]),
     ("config", &["stats", "error"]),
     ("data", &["config", "error", "memory"]),
     // `data::Numbers` only (see EXCEPTIONS): the analysis never sees a frame or a path.
-    ("analysis", &["config", "stats", "numfmt", "error"]),
-    ("prepare", &["analysis", "config", "data", "stats", "error"]),
+    (
+        "analysis",
+        &["config", "stats", "numfmt", "error", "timings"],
+    ),
+    (
+        "prepare",
+        &["analysis", "config", "data", "stats", "error", "timings"],
+    ),
     ("plot", &["config", "numfmt", "stats", "error"]),
     (
         "report",
@@ -34,7 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "cli",
         &[
             "analysis", "config", "coverage", "data", "error", "plot", "prepare", "report",
-            "simulate", "stats", "memory",
+            "simulate", "stats", "memory", "timings", "cpu",
         ],
     ),
 ];

@@ -169,8 +169,32 @@ fn arm_values_text(listed: &[&str]) -> String {
     }
 }
 
-/// Read the columns the flags name, refusing a column in two parts before the data is
-/// read; prints the reader's assumptions as notes.
+/// The columns a comparison reads: those of the spec the flags describe, as
+/// `PilotSpec::needed_columns` lists them for a config file, so that `compare` and
+/// `pilot` cannot disagree on what a role reads. What only the data can tell (the
+/// arms' values, an outcome's kind) is not known before the read, so the spec is first
+/// validated with stand-ins for those (arms "0" and "1", outcomes continuous); every
+/// other rule of a config file already holds for the flags here, before the data is
+/// read, and holds again for the real spec in [`build_spec`].
+fn columns_to_read(args: &CompareArgs) -> Result<Vec<String>> {
+    let arms = ArmsDraft {
+        column: args.treatment.clone(),
+        control: "0".into(),
+        values: ["0", "1"]
+            .iter()
+            .map(|v| ArmDraft {
+                value: (*v).into(),
+                label: Text::same(*v),
+            })
+            .collect(),
+    };
+    let outcomes = outcome_drafts(args, |_| Ok(OutcomeKind::Continuous))?;
+    let probe = config::validate(pilot_draft(args, arms, outcomes), Origin::CommandLine)?;
+    Ok(probe.needed_columns())
+}
+
+/// Read the columns the spec of the flags needs ([`columns_to_read`]), refusing a
+/// column in two parts before the data is read; prints the reader's assumptions as notes.
 fn load_frame(args: &CompareArgs) -> Result<Frame> {
     // Columns in two parts are refused before the data is read.
     check_roles(
@@ -183,18 +207,7 @@ fn load_frame(args: &CompareArgs) -> Result<Frame> {
         &args.covariates,
     )
     .map_err(Error::usage)?;
-    let mut cols = vec![args.treatment.clone()];
-    cols.extend(args.outcome.iter().cloned());
-    cols.extend(args.time.iter().cloned());
-    cols.extend(args.event.iter().cloned());
-    cols.extend(args.covariates.iter().cloned());
-    cols.extend(args.cluster.iter().cloned());
-    cols.extend(args.block.iter().cloned());
-    cols.extend(args.fe.iter().cloned());
-    cols.extend(args.exact.iter().cloned());
-    cols.extend(args.cost.iter().cloned());
-    let mut seen = BTreeSet::new();
-    cols.retain(|c| seen.insert(c.clone()));
+    let cols = columns_to_read(args)?;
     let read = args.read.options()?;
     let frame = crate::timings::time("read", || Frame::load_with(&args.data, &cols, &[], &read))?;
     for a in frame.assumptions() {
@@ -312,23 +325,19 @@ fn treated_arms(args: &CompareArgs, arms: &ArmValues, control: &str) -> Result<V
 }
 
 /// The outcomes: ids from the column names (made valid ids where they are not), the
-/// kind from `--kind` (or the values), and the time-to-event outcome of `--time`.
-fn outcome_drafts(args: &CompareArgs, frame: &Frame) -> Result<Vec<OutcomeDraft>> {
+/// kind from `--kind` (or, with `--kind auto`, from `detect`), and the time-to-event
+/// outcome of `--time`.
+fn outcome_drafts(
+    args: &CompareArgs,
+    detect: impl Fn(&str) -> Result<OutcomeKind>,
+) -> Result<Vec<OutcomeDraft>> {
     let mut ids = OutcomeIds::default();
     let mut outcomes = Vec::new();
     for o in &args.outcome {
         let kind = match args.kind {
             KindArg::Binary => OutcomeKind::Binary,
             KindArg::Continuous => OutcomeKind::Continuous,
-            KindArg::Auto => {
-                let v = frame.numeric(o)?;
-                let binary = v.iter().flatten().all(|x| x == 0.0 || x == 1.0);
-                if binary {
-                    OutcomeKind::Binary
-                } else {
-                    OutcomeKind::Continuous
-                }
-            }
+            KindArg::Auto => detect(o)?,
         };
         outcomes.push(OutcomeDraft {
             id: ids.id_for(o),
@@ -429,6 +438,16 @@ fn pilot_draft(args: &CompareArgs, arms: ArmsDraft, outcomes: Vec<OutcomeDraft>)
     }
 }
 
+/// An outcome's kind from its values: yes/no when every value is 0 or 1.
+fn detected_kind(frame: &Frame, column: &str) -> Result<OutcomeKind> {
+    let v = frame.numeric(column)?;
+    Ok(if v.iter().flatten().all(|x| x == 0.0 || x == 1.0) {
+        OutcomeKind::Binary
+    } else {
+        OutcomeKind::Continuous
+    })
+}
+
 /// Build the spec the flags describe, checking columns and arm values against the data.
 /// Returns the spec, the frame and whether every row belongs to a compared arm.
 fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
@@ -447,7 +466,7 @@ fn build_spec(args: &CompareArgs) -> Result<(PilotSpec, Frame, bool)> {
     };
     let mut arms = vec![arm(&control)];
     arms.extend(treated.iter().map(arm));
-    let outcomes = outcome_drafts(args, &frame)?;
+    let outcomes = outcome_drafts(args, |o| detected_kind(&frame, o))?;
     let arms = ArmsDraft {
         column: args.treatment.clone(),
         control,
@@ -1017,5 +1036,78 @@ mod tests {
         assert_eq!(control_guess(&["ja", "nee"]), Some("nee"));
         assert_eq!(control_guess(&["a", "b"]), None);
         assert_eq!(control_guess(&["control", "comparison", "x"]), None);
+    }
+
+    fn parse(flags: &[&str]) -> CompareArgs {
+        #[derive(clap::Parser)]
+        struct Cmd {
+            #[command(flatten)]
+            args: CompareArgs,
+        }
+        let mut argv = vec!["compare", "data.csv"];
+        argv.extend_from_slice(flags);
+        <Cmd as clap::Parser>::try_parse_from(argv).unwrap().args
+    }
+
+    /// Every flag that names a column gets its column read, once, whether or not
+    /// another flag names it too; the list is the spec's, not one kept here.
+    #[test]
+    fn every_column_a_flag_names_is_read_once() {
+        let args = parse(&[
+            "--treatment",
+            "arm",
+            "--outcome",
+            "y1,y2",
+            "--time",
+            "t",
+            "--event",
+            "e",
+            "--covariates",
+            "age,sex",
+            "--fe",
+            "region",
+            "--cluster",
+            "school",
+            "--cost",
+            "euro",
+        ]);
+        let cols = columns_to_read(&args).unwrap();
+        let mut sorted = cols.clone();
+        sorted.sort();
+        let mut want = vec![
+            "age", "arm", "e", "euro", "region", "school", "sex", "t", "y1", "y2",
+        ];
+        want.sort();
+        assert_eq!(sorted, want);
+        // --exact with matching: the column is read although no other flag names it.
+        let args = parse(&[
+            "--treatment",
+            "arm",
+            "--outcome",
+            "y",
+            "--covariates",
+            "age",
+            "--estimator",
+            "matching",
+            "--exact",
+            "school",
+            "--block",
+            "b",
+        ]);
+        let mut cols = columns_to_read(&args).unwrap();
+        cols.sort();
+        assert_eq!(cols, vec!["age", "arm", "b", "school", "y"]);
+    }
+
+    /// A rule of a config file holds for the flags before the data is read: a
+    /// column in two parts is refused with the flags' own message.
+    #[test]
+    fn an_outcome_that_is_a_covariate_is_refused_before_reading() {
+        let args = parse(&["--treatment", "arm", "--outcome", "y", "--covariates", "y"]);
+        let Err(e) = load_frame(&args) else {
+            panic!("the outcome that is a covariate was read")
+        };
+        let e = e.to_string();
+        assert!(e.contains("also listed as a covariate"), "{e}");
     }
 }

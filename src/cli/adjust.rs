@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::compare::Format;
+use crate::cli::Format;
 use crate::error::{Error, Result, closest};
 use crate::report::tables::render;
 use crate::stats::multiplicity::{self, Adjustment};
@@ -255,11 +255,7 @@ pub fn render_output(out: &AdjustOutput, format: Format) -> Result<String> {
             }
             s
         }
-        Format::Json => {
-            serde_json::to_string_pretty(out)
-                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
-                + "\n"
-        }
+        Format::Json => super::json_text(out)?,
     })
 }
 

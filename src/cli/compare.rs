@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::choices::{EstimatorArg, MissingClusterArg, NamesArg, SeArg};
 use super::read_args::ReadArgs;
 use crate::analysis::{self, Options, PilotResults};
+use crate::cli::Format;
 use crate::config::{
     self, ArmDraft, ArmsDraft, DataDraft, DesignDraft, Lang, MissingCluster, Origin, OutcomeDraft,
     OutcomeKind, PilotDraft, PilotSpec, Text, check_roles,
@@ -15,14 +16,6 @@ use crate::config::{
 use crate::data::Frame;
 use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-}
 
 /// Outcome kind, or detect it from the values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::analysis_args::AnalysisArgs;
 use crate::analysis::did::{self as adid, CohortMean, DidResults, EventSettings, Which};
-use crate::cli::compare::Format;
+use crate::cli::Format;
 use crate::config::Lang;
 use crate::data::Frame;
 use crate::error::{Error, Result};
@@ -1241,19 +1241,5 @@ pub fn run(args: &DidArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         write_charts(&out, dir)?;
     }
-    if args.format != Format::Table {
-        for n in &out.notes {
-            eprintln!("note: {n}");
-        }
-    }
-    let text = match args.format {
-        Format::Table => table(&out),
-        Format::Csv => csv(&out),
-        Format::Json => {
-            serde_json::to_string_pretty(&out)
-                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
-                + "\n"
-        }
-    };
-    super::print_out(&text)
+    super::emit(args.format, &out, &out.notes, table, csv)
 }

@@ -29,7 +29,7 @@ use super::choices::LangArg;
 use super::read_args::ReadArgs;
 use crate::analysis::Scale;
 use crate::analysis::disclosure::{DEFAULT_THRESHOLD, Threshold};
-use crate::cli::compare::Format;
+use crate::cli::Format;
 use crate::config::Lang;
 use crate::data::Frame;
 use crate::error::{Error, Result};
@@ -817,21 +817,7 @@ pub fn run(args: &ItsArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         write_chart(&out, args.lang.into(), dir)?;
     }
-    if args.format != Format::Table {
-        for n in &out.notes {
-            eprintln!("note: {n}");
-        }
-    }
-    let text = match args.format {
-        Format::Table => table(&out),
-        Format::Csv => csv(&out),
-        Format::Json => {
-            serde_json::to_string_pretty(&out)
-                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
-                + "\n"
-        }
-    };
-    super::print_out(&text)
+    super::emit(args.format, &out, &out.notes, table, csv)
 }
 
 /// The chart of the output, in `lang`; every number taken from the output.

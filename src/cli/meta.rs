@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::choices::LangArg;
 use crate::analysis::Scale;
-use crate::cli::compare::Format;
+use crate::cli::Format;
 use crate::config::Lang;
 use crate::error::{Error, Result, closest};
 use crate::plot::{self, ForestChart, ForestHeterogeneity, ForestPooled, ForestRow};
@@ -1009,21 +1009,7 @@ pub fn run(args: &MetaArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         write_chart(&out, &input, args.lang.into(), dir)?;
     }
-    for n in &out.notes {
-        if args.format != Format::Table {
-            eprintln!("note: {n}");
-        }
-    }
-    let text = match args.format {
-        Format::Table => table(&out),
-        Format::Csv => csv(&out),
-        Format::Json => {
-            serde_json::to_string_pretty(&out)
-                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
-                + "\n"
-        }
-    };
-    super::print_out(&text)
+    super::emit(args.format, &out, &out.notes, table, csv)
 }
 
 /// The forest plot of the output, in `lang`: values on the pooling scale (log for

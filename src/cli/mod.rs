@@ -19,6 +19,44 @@ pub mod shell;
 pub mod simulate;
 pub mod weighting_charts;
 
+/// Output format of a command that prints its result to standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// A command's output as JSON: indented, with a final newline.
+pub fn json_text<T: serde::Serialize>(value: &T) -> crate::Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| crate::Error::analysis("cannot write JSON").with_cause(e))
+}
+
+/// Print a command's output in `format` to standard output. The table shows the notes
+/// itself; with JSON or CSV they go to standard error (`note: ...`), so the output stays
+/// machine-readable and the reader still sees them.
+pub fn emit<T: serde::Serialize>(
+    format: Format,
+    output: &T,
+    notes: &[String],
+    table: impl FnOnce(&T) -> String,
+    csv: impl FnOnce(&T) -> String,
+) -> crate::Result<()> {
+    if format != Format::Table {
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+    }
+    let text = match format {
+        Format::Table => table(output),
+        Format::Csv => csv(output),
+        Format::Json => json_text(output)?,
+    };
+    print_out(&text)
+}
+
 /// Write command output to stdout. A reader that closed the pipe early (`| head`)
 /// ends the output quietly (exit 0); any other failure (a full device, a closed
 /// descriptor) is an error, so a run never reports success on output it did not write.

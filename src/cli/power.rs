@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cli::Format;
 use crate::cli::choices::LangArg;
-use crate::cli::compare::Format;
 use crate::config::Lang;
 use crate::error::{Error, Result};
 use crate::plot::{PowerChart, power_chart_png, power_chart_svg};
@@ -549,11 +549,7 @@ fn short(x: f64, lang: Lang) -> String {
 /// The output text in `format`.
 pub fn render_output(o: &PowerOutput, format: Format, lang: Lang) -> Result<String> {
     Ok(match format {
-        Format::Json => {
-            serde_json::to_string_pretty(o)
-                .map_err(|e| Error::analysis("cannot write JSON").with_cause(e))?
-                + "\n"
-        }
+        Format::Json => super::json_text(o)?,
         Format::Csv => {
             let v = serde_json::to_value(o)
                 .map_err(|e| Error::analysis("cannot write CSV").with_cause(e))?;

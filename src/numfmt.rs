@@ -80,6 +80,21 @@ pub fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
     out
 }
 
+/// A signed difference as readers in `lang` write it ("+0,12", "−0,35"): as
+/// [`format_number`], with a plus sign before a positive value. A value that rounds to
+/// zero at `decimals` gets no sign ("0,00"): a difference of zero to the digits shown
+/// does not read as a direction (a balanced covariate after entropy balancing is
+/// about 1e-12 off, on either side by rounding).
+pub fn signed_number(v: f64, decimals: usize, lang: Lang) -> String {
+    let s = format_number(v, decimals, lang);
+    let shows_a_digit = s.chars().any(|c| c.is_ascii_digit() && c != '0');
+    if v > 0.0 && shows_a_digit {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
 /// A number such as a time horizon: without decimals when it is whole ("24"), else as
 /// [`fmt_value`], with the Dutch decimal comma.
 pub fn fmt_whole_or_value(x: f64, lang: Lang) -> String {
@@ -87,5 +102,24 @@ pub fn fmt_whole_or_value(x: f64, lang: Lang) -> String {
         format!("{x:.0}")
     } else {
         localise(&fmt_value(x), lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_numbers_show_a_direction_only_when_the_digits_do() {
+        assert_eq!(signed_number(0.123, 2, Lang::Nl), "+0,12");
+        assert_eq!(signed_number(-0.351, 2, Lang::Nl), "\u{2212}0,35");
+        assert_eq!(signed_number(0.59, 2, Lang::En), "+0.59");
+        // Zero to the digits shown: no sign, whichever side of zero.
+        for v in [0.0, -0.0, 1e-12, -1e-12, 0.004, -0.004] {
+            assert_eq!(signed_number(v, 2, Lang::Nl), "0,00", "{v}");
+            assert_eq!(signed_number(v, 2, Lang::En), "0.00", "{v}");
+        }
+        assert_eq!(signed_number(0.005001, 2, Lang::En), "+0.01");
+        assert_eq!(signed_number(1234.5, 1, Lang::En), "+1,234.5");
     }
 }

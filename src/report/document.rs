@@ -4,6 +4,7 @@
 use crate::analysis::OutcomeMeta;
 use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
 use crate::config::{Lang, OutcomeKind};
+use crate::numfmt::signed_number;
 
 use super::tables::{arm_mean, effect_ci, summary_tables};
 use super::{display_factor, fmt_count, fmt_df, fmt_p, fmt_sizes, fmt_value, localise, tr};
@@ -304,7 +305,7 @@ fn balance_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         cells.push(match row.smd {
             Some(d) => format!(
                 "{}{}",
-                localise(&format!("{d:+.2}"), lang).replace('-', "−"),
+                signed_number(d, 2, lang),
                 if row.imbalanced { " ⚠" } else { "" }
             ),
             None if row.suppressed => withheld(),
@@ -360,7 +361,7 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     };
     let num = |v: Option<f64>, signed: bool| match v {
         None => "–".to_string(),
-        Some(v) if signed => localise(&format!("{v:+.2}"), lang).replace('-', "−"),
+        Some(v) if signed => signed_number(v, 2, lang),
         Some(v) => localise(&format!("{v:.2}"), lang),
     };
     let mut t = vec![vec![

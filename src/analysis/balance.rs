@@ -54,10 +54,12 @@ pub(crate) fn balance(
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
         let size = |a: usize| units.arm.iter().filter(|&&x| usize::from(x) == a).count();
         let sizes = (size(t), size(control));
-        // One covariate at a time (its copies of the arms' values freed before the
-        // next), each in one pass over the rows.
+        // One covariate at a time, each in one pass over the rows, into two buffers
+        // reused from covariate to covariate: allocating them afresh for each cost a
+        // page fault per 4 KiB written (1.3 s of 6 s at 10^7 rows and 8 covariates).
+        let (mut xt, mut xc) = (Vec::with_capacity(sizes.0), Vec::with_capacity(sizes.1));
         let rows = units.covariates.iter().map(|(name, values)| {
-            let (xt, xc) = arm_values(units, values, (t, control), sizes);
+            arm_values(units, values, (t, control), (&mut xt, &mut xc));
             let binary = xt.iter().chain(&xc).all(|&v| v == 0.0 || v == 1.0);
             let (mt, mc) = (Moments::of(&xt), Moments::of(&xc));
             let small = |x: &[f64]| {
@@ -88,15 +90,16 @@ pub(crate) fn balance(
 }
 
 /// The finite values of a covariate in arm `t` and in arm `c`, each in row order, from
-/// one pass over the rows (the column read in place when no value is missing).
-/// `sizes` are the arms' numbers of rows (the most values they can hold).
+/// one pass over the rows (the column read in place when no value is missing), into
+/// `xt` and `xc` (emptied first).
 fn arm_values(
     units: &Units,
     values: &Numbers,
     (t, c): (usize, usize),
-    sizes: (usize, usize),
-) -> (Vec<f64>, Vec<f64>) {
-    let (mut xt, mut xc) = (Vec::with_capacity(sizes.0), Vec::with_capacity(sizes.1));
+    (xt, xc): (&mut Vec<f64>, &mut Vec<f64>),
+) {
+    xt.clear();
+    xc.clear();
     let mut put = |a: u16, v: f64| {
         if !v.is_finite() {
             return;
@@ -119,5 +122,4 @@ fn arm_values(
             }
         }
     }
-    (xt, xc)
 }

@@ -198,3 +198,34 @@ fn dutch_reports_write_decimal_commas() {
         bad.join("\n")
     );
 }
+
+/// A note in the terminal summary names each outcome it is about once, however many
+/// subsets or comparisons of that outcome gave it (leren-en-werken's overlap note named
+/// each of three outcomes four times).
+#[test]
+fn terminal_notes_name_each_outcome_once() {
+    for slug in PILOTS {
+        let r = results(slug);
+        for lang in [Lang::Nl, Lang::En] {
+            let text = via_eval::report::tables::terminal_summary(&r, lang);
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let labels: Vec<String> = r
+                .outcomes
+                .iter()
+                .map(|o| o.label.get(lang).to_string())
+                .collect();
+            for a in &labels {
+                assert!(
+                    !text.contains(&format!("{a}; {a}")),
+                    "{slug} ({lang:?}): \"{a}\" twice in a row in a note:\n{text}"
+                );
+                for b in labels.iter().filter(|b| *b != a) {
+                    assert!(
+                        !text.contains(&format!("{a}; {b}; {a}")),
+                        "{slug} ({lang:?}): \"{a}\" twice in a note"
+                    );
+                }
+            }
+        }
+    }
+}

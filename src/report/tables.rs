@@ -577,8 +577,9 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             }
         ));
     }
-    // Each note once, naming the outcomes it is about; one that is a warning already
-    // says so.
+    // Each note once, naming each outcome it is about once (a note repeated for the
+    // subsets or comparisons of one outcome names it once); one that is a warning
+    // already says so.
     let mut texts: Vec<(&str, Vec<String>)> = Vec::new();
     for n in &r.notes {
         let text = n.text.get(lang);
@@ -587,9 +588,16 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             .as_deref()
             .and_then(|o| r.outcome(o))
             .map(|o| o.label.get(lang).to_string());
-        match texts.iter_mut().find(|(t, _)| *t == text) {
-            Some((_, outcomes)) => outcomes.extend(label),
-            None => texts.push((text, label.into_iter().collect())),
+        let i = match texts.iter().position(|(t, _)| *t == text) {
+            Some(i) => i,
+            None => {
+                texts.push((text, Vec::new()));
+                texts.len() - 1
+            }
+        };
+        let outcomes = &mut texts[i].1;
+        if let Some(l) = label.filter(|l| !outcomes.contains(l)) {
+            outcomes.push(l);
         }
     }
     for (text, outcomes) in texts {

@@ -94,7 +94,9 @@ fn main() {
         Command::Its(a) => cli::its::run(a),
         Command::Completions(a) => cli::shell::completions(Cli::command(), a),
         Command::Man(a) => cli::shell::man(Cli::command(), a),
-        Command::CpuPaths => cli::print_out(&via_eval::cpu::report()),
+        Command::CpuPaths => cli::print_out(&via_eval::cpu::report(
+            &via_eval::stats::resample::kernel_paths(),
+        )),
     };
     if let Err(e) = res {
         // The plain-language message, then the error underneath it, if any.

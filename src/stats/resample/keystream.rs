@@ -65,6 +65,15 @@ impl Path {
         })
     }
 
+    /// The path in words, for `via-eval cpu-paths`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Path::Avx512 => "AVX-512F (16 ChaCha8 blocks per batch in 512-bit vectors)",
+            Path::Avx2 => "AVX2 (16 ChaCha8 blocks per batch in 256-bit vectors)",
+            Path::Portable => "portable loop as compiled",
+        }
+    }
+
     /// The paths this CPU runs, fastest first; the portable one always.
     pub fn available() -> Vec<Path> {
         let mut paths = Vec::with_capacity(3);
@@ -502,6 +511,25 @@ fn batch_avx512(key: &[u32; 8], stream: u64, first: u64, out: &mut [u32; BATCH])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The path `via-eval cpu-paths` names is the one the key stream takes, and it
+    /// follows the CPU: AVX-512F where present, else AVX2, else the portable loop.
+    #[test]
+    fn the_reported_path_is_the_one_taken() {
+        let (_, named) = super::super::kernel_paths()[0];
+        assert_eq!(named, Path::best().describe());
+        #[cfg(target_arch = "x86_64")]
+        {
+            let want = if std::arch::is_x86_feature_detected!("avx512f") {
+                "AVX-512F"
+            } else if std::arch::is_x86_feature_detected!("avx2") {
+                "AVX2"
+            } else {
+                "portable"
+            };
+            assert!(named.starts_with(want), "{named}");
+        }
+    }
     use rand::{RngCore, SeedableRng};
 
     /// The words of `rng` from its position, by rand_chacha itself.

@@ -63,6 +63,22 @@ use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 use super::{StatsError, StatsResult};
 use keystream::{BATCH, Batch, KeyStream};
 
+/// The code paths the resampling kernels take on this CPU, as (kernel, path) lines for
+/// `via-eval cpu-paths`: asked from the kernels' own run-time choice, so the report
+/// cannot drift from what runs.
+pub fn kernel_paths() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "resampling key stream (stats::resample::keystream)",
+            keystream::Path::best().describe(),
+        ),
+        (
+            "randomisation-inference bit sums (stats::resample::ri)",
+            ri::bit_sum_path(),
+        ),
+    ]
+}
+
 /// Replicates per parallel work unit and per progress report.
 pub const CHUNK: usize = 64;
 

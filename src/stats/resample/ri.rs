@@ -598,16 +598,29 @@ struct MaskedSum {
     k: usize,
 }
 
+/// Whether [`MaskedSum::add`] takes its POPCNT + BMI1 path on this CPU.
+#[cfg(target_arch = "x86_64")]
+fn bit_instructions() -> bool {
+    std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi1")
+}
+
+/// The path [`MaskedSum::add`] takes on this CPU, in words (`via-eval cpu-paths`).
+pub fn bit_sum_path() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if bit_instructions() {
+        return "POPCNT + BMI1";
+    }
+    "portable (POPCNT or BMI1 not detected)"
+}
+
 impl MaskedSum {
     /// Add the next stretch of the sum: `values[64·i + j]` for the set bits j of
     /// `words[i]`. Compiled with the bit-counting instructions (POPCNT, BMI1's TZCNT
     /// and BLSR) where the CPU has them; the result is the same either way.
     fn add(&mut self, values: &[f64], words: &[u64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("popcnt")
-            && std::arch::is_x86_feature_detected!("bmi1")
-        {
-            // SAFETY: the CPU has both features `masked_sum_bmi` is compiled for.
+        if bit_instructions() {
+            // SAFETY: the CPU has both features `masked_sum_bmi` is compiled for (`bit_instructions`).
             return unsafe { masked_sum_bmi(self, values, words) };
         }
         masked_sum_in(self, values, words)

@@ -28,6 +28,17 @@ pub fn fmt_value(x: f64) -> String {
     }
 }
 
+/// [`fmt_value`] with a plus sign before a positive value whose digits show it: a value
+/// that rounds to zero ("0.000") gets no sign, as in [`signed_number`].
+pub fn signed_value(x: f64) -> String {
+    let s = fmt_value(x);
+    if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
 /// A p-value for people: "< 0.001" or three decimals.
 pub fn fmt_p(p: f64) -> String {
     if !p.is_finite() {
@@ -121,5 +132,18 @@ mod tests {
         }
         assert_eq!(signed_number(0.005001, 2, Lang::En), "+0.01");
         assert_eq!(signed_number(1234.5, 1, Lang::En), "+1,234.5");
+    }
+
+    #[test]
+    fn signed_values_show_a_direction_only_when_the_digits_do() {
+        assert_eq!(signed_value(0.123), "+0.12");
+        assert_eq!(signed_value(0.0123), "+0.012");
+        assert_eq!(signed_value(-0.0123), "-0.012");
+        for v in [0.0, -0.0] {
+            assert_eq!(signed_value(v), "0.00", "{v}");
+        }
+        for v in [1e-12, -1e-12, 0.0004, -0.0004] {
+            assert_eq!(signed_value(v), "0.000", "{v}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{EstimateRow, OutcomeMeta, POOLED, PilotResults, Scale};
 use crate::config::{Better, DesignKind, Lang, OutcomeKind, Text};
-use crate::numfmt::{fmt_p, fmt_value, fmt_whole_or_value, localise};
+use crate::numfmt::{fmt_p, fmt_value, fmt_whole_or_value, localise, signed_value};
 
 /// What the headline estimate of a primary outcome shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -119,12 +119,7 @@ fn num(x: f64, lang: Lang) -> String {
 
 /// A signed number ("+3.97", "−0.61").
 fn signed(x: f64, lang: Lang) -> String {
-    let s = num(x, lang);
-    if x > 0.0 {
-        format!("+{s}")
-    } else {
-        s.replacen('-', "−", 1)
-    }
+    localise(&signed_value(x), lang).replacen('-', "−", 1)
 }
 
 /// "22.4%" for a share, "8.35 hours per week" for a mean.

@@ -14,7 +14,7 @@ pub mod tables;
 use crate::analysis::{EstimateRow, PilotResults, Scale};
 use crate::config::Lang;
 use crate::error::{Error, Result};
-pub use crate::numfmt::{fmt_p, fmt_value, localise};
+pub use crate::numfmt::{fmt_p, fmt_value, localise, signed_value};
 
 /// Pick the Dutch or English text.
 pub fn tr<'a>(lang: Lang, nl: &'a str, en: &'a str) -> &'a str {

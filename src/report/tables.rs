@@ -3,7 +3,7 @@
 use crate::analysis::{EstimateRow, OutcomeMeta, POOLED, PilotResults};
 use crate::config::Lang;
 
-use super::{display_factor, fmt_count, fmt_p, fmt_value, localise, tr};
+use super::{display_factor, fmt_count, fmt_p, fmt_value, localise, signed_value, tr};
 use crate::config::{DesignKind, OutcomeKind};
 
 /// Pad columns of a table of strings; the first row is the header.
@@ -49,11 +49,10 @@ pub fn arm_mean(r: &PilotResults, outcome: &str, subset: &str, arm: &str, lang: 
 
 /// "+3.9 [−1.2, 9.0]" in display units.
 pub fn effect_ci(est: f64, lo: f64, hi: f64, lang: Lang) -> String {
-    let sign = if est > 0.0 { "+" } else { "" };
     localise(
         &format!(
-            "{sign}{} [{}; {}]",
-            fmt_value(est),
+            "{} [{}; {}]",
+            signed_value(est),
             fmt_value(lo),
             fmt_value(hi)
         ),

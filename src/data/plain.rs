@@ -98,16 +98,19 @@ pub(crate) fn read_with(
     if len < sizes.min_file {
         return None;
     }
-    let (head_end, head_lines, table) = head(&mut file, len, opts, sel, sizes.head)?;
+    let (head_end, head_lines, table) =
+        crate::timings::time("read: head", || head(&mut file, len, opts, sel, sizes.head))?;
     if table.delimiter != b',' || table.layout.unnamed_unused {
         return None;
     }
     let plan = Plan::of(&table)?;
     let shares = divide(&mut file, head_end..len, sizes)?;
-    let counts: Vec<usize> = shares
-        .par_iter()
-        .map(|r| count_records(path, r.clone(), len, sizes.block))
-        .collect::<Option<_>>()?;
+    let counts: Vec<usize> = crate::timings::time("read: check", || {
+        shares
+            .par_iter()
+            .map(|r| count_records(path, r.clone(), len, sizes.block))
+            .collect::<Option<_>>()
+    })?;
     let head_rows = table.lines.len();
     let rows = head_rows + counts.iter().sum::<usize>();
     let (mut columns, mut missing) = head_numbers(&table, &plan, rows)?;
@@ -119,7 +122,9 @@ pub(crate) fn read_with(
         texts: plan.texts,
         markers: &table.layout.markers,
     };
-    let found = parse_shares(&ctx, &shares, &counts, &mut columns, head_rows)?;
+    let found = crate::timings::time("read: values", || {
+        parse_shares(&ctx, &shares, &counts, &mut columns, head_rows)
+    })?;
     let mut first = head_rows;
     for (share, n) in found.iter().zip(&counts) {
         for &(k, i) in &share.nulls {

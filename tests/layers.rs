@@ -23,7 +23,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // renderers so a number reads the same in both.
     ("numfmt", &["config"]),
     ("config", &["stats", "error"]),
-    ("data", &["config", "error", "memory"]),
+    // The reader times its own phases (head, check, values) like the stages above it.
+    ("data", &["config", "error", "memory", "timings"]),
     // `data::Numbers` only (see EXCEPTIONS): the analysis never sees a frame or a path.
     (
         "analysis",

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::input::Units;
 use crate::data::Numbers;
-use crate::stats::describe::{Moments, standardised_mean_difference};
+use crate::stats::describe::{Moments, standardised_mean_difference, summand};
 
 /// The absolute standardised difference above which a covariate is flagged as
 /// imbalanced (0.1, Austin 2009; Stuart 2010).
@@ -120,7 +120,7 @@ fn covariate_moments(units: &Units, values: &Numbers, arms: (usize, usize)) -> A
 /// the sum of squares, which is never −0.0), which leaves every float as it is, so each
 /// arm's sums are bit for bit those over its own values. As `if` (or `&&`, or a plain
 /// bit mask) the compiler made the choice a branch, mispredicted on every other row of
-/// a randomised arm column: [`pick`] hides the mask from it. At 10^7 rows a covariate
+/// a randomised arm column: [`summand`] hides the mask from it. At 10^7 rows a covariate
 /// took 126 ms as a branchy fold, 55 ms so (one core).
 fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
     let (mut nt, mut nc, mut other) = (0usize, 0usize, 0usize);
@@ -135,8 +135,8 @@ fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
         nt += usize::from(it);
         nc += usize::from(ic);
         other += usize::from((it | ic) & not_01);
-        st += pick(it, v);
-        sc += pick(ic, v);
+        st += summand(it, v);
+        sc += summand(ic, v);
     }
     // For a 0/1 covariate the sum is the count of 1s, exactly (below 2^53).
     let ones = (other == 0).then_some((st as usize, sc as usize));
@@ -145,8 +145,8 @@ fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
     for (&v, &a) in x.iter().zip(arm) {
         let a = usize::from(a);
         let ok = v.is_finite();
-        let d_t = pick(ok & (a == t), v - mt);
-        let d_c = pick(ok & (a == c), v - mc);
+        let d_t = summand(ok & (a == t), v - mt);
+        let d_c = summand(ok & (a == c), v - mc);
         sst += d_t * d_t;
         ssc += d_c * d_c;
         dt += d_t;
@@ -166,15 +166,6 @@ fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
         control: moments(nc, mc, ssc, dc),
         ones,
     }
-}
-
-/// `v` when `keep`, else −0.0 (which added to any float leaves it as it is), by a bit
-/// mask the optimiser cannot see through ([`std::hint::black_box`]): seen as a select,
-/// it is compiled to a branch.
-#[inline(always)]
-fn pick(keep: bool, v: f64) -> f64 {
-    let mask = std::hint::black_box(u64::from(keep)).wrapping_neg();
-    f64::from_bits((v.to_bits() & mask) | ((-0.0f64).to_bits() & !mask))
 }
 
 #[cfg(test)]

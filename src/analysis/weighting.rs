@@ -8,6 +8,8 @@
 //! continuous outcome's to a standardised difference, dividing the effect and its
 //! standard error by the pooled within-arm SD of the outcome (unweighted, n − 2).
 
+use rayon::prelude::*;
+
 use super::estimate::Ctx;
 use super::estimate::PairResults;
 use super::{BalanceRow, EffectiveN, PropensityBins, Scale};
@@ -61,8 +63,10 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
             c.conf,
         )
     } else {
-        weighting::estimate_clustered(method, &d.y, &treated, &x, &names, se, clusters, c.conf)
-            .map(|e| (e, 0))
+        crate::timings::time(format!("weighting {id}"), || {
+            weighting::estimate_clustered(method, &d.y, &treated, &x, &names, se, clusters, c.conf)
+        })
+        .map(|e| (e, 0))
     };
     let (est, unmatched) = match result {
         Ok(e) => e,
@@ -165,7 +169,11 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let diagnostic = est
         .propensity
         .is_none()
-        .then(|| weighting::logit(&treated, &x, &names).ok())
+        .then(|| {
+            crate::timings::time("propensity for the overlap chart", || {
+                weighting::logit(&treated, &x, &names).ok()
+            })
+        })
         .flatten()
         .map(|m| m.fitted);
     let outside = est
@@ -309,8 +317,9 @@ pub(crate) fn base_weights(
         Some(m) => Some(m.fitted),
         None => weighting::logit(treated, &x, &names).ok().map(|m| m.fitted),
     };
+    // One covariate per core at a time.
     let balance = names
-        .iter()
+        .par_iter()
         .zip(&x)
         .map(|(name, col)| {
             let b = weighting::balance(col, treated, &w);

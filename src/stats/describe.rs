@@ -31,6 +31,18 @@ pub fn moments_of(x: impl Iterator<Item = f64> + Clone) -> (usize, f64, f64) {
     (count, mean, (ss - s * s / n) / (n - 1.0))
 }
 
+/// `v` when `keep`, else −0.0: the neutral element of floating-point addition
+/// (x + (−0.0) is x for every x, zeros of either sign and NaN included), so that a sum
+/// over the rows of one group can run over all rows without a branch, bit for bit the
+/// sum over the group's own rows in order. The mask goes through
+/// [`std::hint::black_box`]: seen as a select, it is compiled to a branch, which a
+/// randomised arm column mispredicts on every other row.
+#[inline(always)]
+pub fn summand(keep: bool, v: f64) -> f64 {
+    let mask = std::hint::black_box(u64::from(keep)).wrapping_neg();
+    f64::from_bits((v.to_bits() & mask) | ((-0.0f64).to_bits() & !mask))
+}
+
 /// Size, mean and sample variance of one group ([`moments_of`]): what the two-sample
 /// estimators need of each arm, computed once when several of them are wanted.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -17,6 +17,8 @@
 
 use serde::Serialize;
 
+use crate::stats::describe::summand;
+
 /// Balance of one covariate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Balance {
@@ -46,24 +48,33 @@ fn ratio(a: f64, b: f64) -> Option<f64> {
     (b > 0.0 && r.is_finite()).then_some(r)
 }
 
-/// Balance of covariate `x` between the arms, before and after the weights `w` (one
-/// per unit; only their ratios within an arm matter).
-///
-/// Two passes over the units: the sums of each arm, unweighted (every weight 1) and
-/// weighted, then the squared deviations from the four means; each sum runs over the
-/// units in order.
-pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
-    // [treated, comparison] × (Σw, Σw², Σwx), unweighted and weighted.
+/// Each arm's sums ([treated, control]): unweighted [Σ1, Σ1, Σx], weighted
+/// [Σw, Σw², Σwx], and the squared deviations from the four means (treated and control
+/// unweighted, then weighted).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sums {
+    plain: [[f64; 3]; 2],
+    wtd: [[f64; 3]; 2],
+    ss: [f64; 4],
+}
+
+/// The [`Sums`], both arms side by side with every sum in a register: a unit of the
+/// other arm adds −0.0 ([`summand`]), which leaves a sum as it is, so each arm's sums
+/// are bit for bit those over its own units in order. (Sums kept in arrays indexed by
+/// the arm waited on the store of the row before.)
+fn sums(x: &[f64], treated: &[bool], w: &[f64]) -> Sums {
     let mut plain = [[0.0_f64; 3]; 2];
     let mut wtd = [[0.0_f64; 3]; 2];
     for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
-        let a = usize::from(!t);
-        plain[a][0] += 1.0;
-        plain[a][1] += 1.0;
-        plain[a][2] += v;
-        wtd[a][0] += wi;
-        wtd[a][1] += wi * wi;
-        wtd[a][2] += wi * v;
+        let (ww, wv) = (wi * wi, wi * v);
+        for (a, on) in [(0, t), (1, !t)] {
+            plain[a][0] += summand(on, 1.0);
+            plain[a][1] += summand(on, 1.0);
+            plain[a][2] += summand(on, v);
+            wtd[a][0] += summand(on, wi);
+            wtd[a][1] += summand(on, ww);
+            wtd[a][2] += summand(on, wv);
+        }
     }
     let means = [
         plain[0][2] / plain[0][0],
@@ -71,13 +82,24 @@ pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
         wtd[0][2] / wtd[0][0],
         wtd[1][2] / wtd[1][0],
     ];
-    // Σ(x − m)² unweighted and Σw(x − m_w)² weighted, per arm.
     let mut ss = [-0.0_f64; 4];
     for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
-        let a = usize::from(!t);
-        ss[a] += (v - means[a]).powi(2);
-        ss[2 + a] += wi * (v - means[2 + a]).powi(2);
+        for (a, on) in [(0, t), (1, !t)] {
+            ss[a] += summand(on, (v - means[a]).powi(2));
+            ss[2 + a] += summand(on, wi * (v - means[2 + a]).powi(2));
+        }
     }
+    Sums { plain, wtd, ss }
+}
+
+/// Balance of covariate `x` between the arms, before and after the weights `w` (one
+/// per unit; only their ratios within an arm matter).
+///
+/// Two passes over the units: the sums of each arm, unweighted (every weight 1) and
+/// weighted, then the squared deviations from the four means; each sum runs over the
+/// units in order.
+pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
+    let Sums { plain, wtd, ss } = sums(x, treated, w);
     let (m1, v1) = finish(plain[0], ss[0]);
     let (m0, v0) = finish(plain[1], ss[1]);
     let (m1w, v1w) = finish(wtd[0], ss[2]);
@@ -108,6 +130,72 @@ pub fn effective_n(w: &[f64], keep: impl Fn(usize) -> bool) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sums as [`balance`] computed them before [`sums`]: in arrays indexed by
+    /// the arm.
+    fn sums_by_index(x: &[f64], treated: &[bool], w: &[f64]) -> Sums {
+        // [treated, comparison] × (Σw, Σw², Σwx), unweighted and weighted.
+        let mut plain = [[0.0_f64; 3]; 2];
+        let mut wtd = [[0.0_f64; 3]; 2];
+        for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
+            let a = usize::from(!t);
+            plain[a][0] += 1.0;
+            plain[a][1] += 1.0;
+            plain[a][2] += v;
+            wtd[a][0] += wi;
+            wtd[a][1] += wi * wi;
+            wtd[a][2] += wi * v;
+        }
+        let means = [
+            plain[0][2] / plain[0][0],
+            plain[1][2] / plain[1][0],
+            wtd[0][2] / wtd[0][0],
+            wtd[1][2] / wtd[1][0],
+        ];
+        // Σ(x − m)² unweighted and Σw(x − m_w)² weighted, per arm.
+        let mut ss = [-0.0_f64; 4];
+        for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
+            let a = usize::from(!t);
+            ss[a] += (v - means[a]).powi(2);
+            ss[2 + a] += wi * (v - means[2 + a]).powi(2);
+        }
+        Sums { plain, wtd, ss }
+    }
+
+    #[test]
+    fn each_arms_sums_are_its_own_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let bits = |s: Sums| {
+            let all: Vec<f64> = s
+                .plain
+                .iter()
+                .chain(&s.wtd)
+                .flatten()
+                .chain(&s.ss)
+                .copied()
+                .collect();
+            all.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+        for case in 0..300 {
+            let n = rng.random_range(0..50);
+            let x: Vec<f64> = (0..n)
+                .map(|_| match rng.random_range(0..10) {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => f64::from(u8::from(rng.random_bool(0.5))),
+                    _ => rng.random_range(-1e3..1e3),
+                })
+                .collect();
+            let t: Vec<bool> = (0..n).map(|_| rng.random_bool(0.3)).collect();
+            let w: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..5.0)).collect();
+            assert_eq!(
+                bits(sums(&x, &t, &w)),
+                bits(sums_by_index(&x, &t, &w)),
+                "case {case}"
+            );
+        }
+    }
 
     #[test]
     fn constant_in_treated_gives_none() {

@@ -51,23 +51,39 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
     let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
     let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
-    let result = if method == Method::MatchingAtt {
-        let exact = d.exact.as_ref().map(|g| g.codes());
-        weighting::estimate_matching_within(
-            &d.y,
-            &treated,
-            &x,
-            &names,
-            &c.opts.matching,
-            exact,
-            c.conf,
-        )
-    } else {
-        crate::timings::time(format!("weighting {id}"), || {
-            weighting::estimate_clustered(method, &d.y, &treated, &x, &names, se, clusters, c.conf)
+    // Entropy balancing has no propensity model of its own: the one fitted for the
+    // overlap diagnostics (below) runs beside the weights, on the other core.
+    let overlap_model = || {
+        crate::timings::time("propensity for the overlap chart", || {
+            weighting::logit(&treated, &x, &names)
+                .ok()
+                .map(|m| m.fitted)
         })
-        .map(|e| (e, 0))
     };
+    let (result, early_diagnostic) = rayon::join(
+        || {
+            if method == Method::MatchingAtt {
+                let exact = d.exact.as_ref().map(|g| g.codes());
+                weighting::estimate_matching_within(
+                    &d.y,
+                    &treated,
+                    &x,
+                    &names,
+                    &c.opts.matching,
+                    exact,
+                    c.conf,
+                )
+            } else {
+                crate::timings::time(format!("weighting {id}"), || {
+                    weighting::estimate_clustered(
+                        method, &d.y, &treated, &x, &names, se, clusters, c.conf,
+                    )
+                })
+                .map(|e| (e, 0))
+            }
+        },
+        || (method == Method::EntropyAtt).then(overlap_model),
+    );
     let (est, unmatched) = match result {
         Ok(e) => e,
         Err(e) => {
@@ -164,18 +180,14 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         treated: est.effective_n_treated,
         control: est.effective_n_control,
     });
-    // Entropy balancing has no propensity model of its own: for the overlap
-    // diagnostics one is fitted on the same covariates (it does not enter the weights).
-    let diagnostic = est
-        .propensity
-        .is_none()
-        .then(|| {
-            crate::timings::time("propensity for the overlap chart", || {
-                weighting::logit(&treated, &x, &names).ok()
-            })
-        })
-        .flatten()
-        .map(|m| m.fitted);
+    // For the overlap diagnostics of an estimate without a propensity model, one fitted
+    // on the same covariates (it does not enter the weights): the one fitted above, or
+    // fitted now.
+    let diagnostic = match (est.propensity.is_none(), early_diagnostic) {
+        (false, _) => None,
+        (true, Some(fitted)) => fitted,
+        (true, None) => overlap_model(),
+    };
     let outside = est
         .treated_outside_support
         .or_else(|| diagnostic.as_ref().map(|ps| outside_support(ps, &treated)));

@@ -31,11 +31,17 @@ pub fn fmt_value(x: f64) -> String {
 /// [`fmt_value`] with a plus sign before a positive value whose digits show it: a value
 /// that rounds to zero ("0.000") gets no sign, as in [`signed_number`].
 pub fn signed_value(x: f64) -> String {
-    let s = fmt_value(x);
-    if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        format!("+{s}")
+    with_plus(x, fmt_value(x))
+}
+
+/// `shown`, the text of `v`, with a plus sign before it when `v` is positive and the
+/// text shows a digit other than 0: the one rule of [`signed_value`] and
+/// [`signed_number`].
+fn with_plus(v: f64, shown: String) -> String {
+    if v > 0.0 && shown.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("+{shown}")
     } else {
-        s
+        shown
     }
 }
 
@@ -97,13 +103,7 @@ pub fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
 /// does not read as a direction (a balanced covariate after entropy balancing is
 /// about 1e-12 off, on either side by rounding).
 pub fn signed_number(v: f64, decimals: usize, lang: Lang) -> String {
-    let s = format_number(v, decimals, lang);
-    let shows_a_digit = s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    if v > 0.0 && shows_a_digit {
-        format!("+{s}")
-    } else {
-        s
-    }
+    with_plus(v, format_number(v, decimals, lang))
 }
 
 /// A number such as a time horizon: without decimals when it is whole ("24"), else as

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::input::Units;
 use crate::data::Numbers;
-use crate::stats::describe::{Moments, standardised_mean_difference, summand};
+use crate::stats::describe::{Moments, sample_variance, standardised_mean_difference, summand};
 
 /// The absolute standardised difference above which a covariate is flagged as
 /// imbalanced (0.1, Austin 2009; Stuart 2010).
@@ -152,14 +152,10 @@ fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
         dt += d_t;
         dc += d_c;
     }
-    let moments = |n: usize, mean: f64, ss: f64, s: f64| {
-        let nf = n as f64;
-        let var = if n < 2 {
-            f64::NAN
-        } else {
-            (ss - s * s / nf) / (nf - 1.0)
-        };
-        Moments { n, mean, var }
+    let moments = |n: usize, mean: f64, ss: f64, s: f64| Moments {
+        n,
+        mean,
+        var: sample_variance(n, ss, s),
     };
     ArmMoments {
         treated: moments(nt, mt, sst, dt),

@@ -17,8 +17,7 @@ pub fn mean_var(x: &[f64]) -> (f64, f64) {
 /// place, without copying the values out.
 pub fn moments_of(x: impl Iterator<Item = f64> + Clone) -> (usize, f64, f64) {
     let (count, total) = x.clone().fold((0usize, -0.0), |(c, s), v| (c + 1, s + v));
-    let n = count as f64;
-    let mean = total / n;
+    let mean = total / count as f64;
     if count < 2 {
         return (count, mean, f64::NAN);
     }
@@ -28,7 +27,19 @@ pub fn moments_of(x: impl Iterator<Item = f64> + Clone) -> (usize, f64, f64) {
         ss += d * d;
         s += d;
     }
-    (count, mean, (ss - s * s / n) / (n - 1.0))
+    (count, mean, sample_variance(count, ss, s))
+}
+
+/// The sample variance (n − 1) from the sums over n values of d² and of d, the
+/// deviations from their mean: (Σd² − (Σd)²/n) / (n − 1), the second term correcting
+/// the rounding of the mean (the corrected two-pass algorithm, Chan, Golub & LeVeque
+/// 1983). NaN for n < 2.
+pub fn sample_variance(n: usize, ss: f64, s: f64) -> f64 {
+    if n < 2 {
+        return f64::NAN;
+    }
+    let nf = n as f64;
+    (ss - s * s / nf) / (nf - 1.0)
 }
 
 /// `v` when `keep`, else −0.0: the neutral element of floating-point addition

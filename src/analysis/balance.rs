@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::input::Units;
 use crate::data::Numbers;
-use crate::stats::describe::{Moments, sample_variance, standardised_mean_difference, summand};
+use crate::stats::describe::{
+    Moments, masked, opaque_mask, sample_variance, standardised_mean_difference,
+};
 
 /// The absolute standardised difference above which a covariate is flagged as
 /// imbalanced (0.1, Austin 2009; Stuart 2010).
@@ -53,38 +55,31 @@ pub(crate) fn balance(
 ) -> Vec<BaselineBalance> {
     let mut out = Vec::new();
     for (t, treated) in arms.iter().enumerate().filter(|(t, _)| *t != control) {
-        // Covariates in parallel, each in two fused passes over its column (see
-        // [`arm_moments`]): splitting each column into per-arm buffers first cost a
-        // mispredicted branch per row (0.64 s of 3.4 s at 10^7 rows, 8 covariates).
-        let rows: Vec<BaselineBalance> = units
-            .covariates
-            .par_iter()
-            .map(|(name, values)| {
-                let m = covariate_moments(units, values, (t, control));
-                let binary = m.ones.is_some();
-                let small = |n: usize, ones: Option<usize>| {
-                    threshold
-                        .is_some_and(|k| n < k || ones.is_some_and(|ones| ones < k || n - ones < k))
-                };
-                let suppressed = small(m.treated.n, m.ones.map(|o| o.0))
-                    || small(m.control.n, m.ones.map(|o| o.1));
-                let smd = standardised_mean_difference(m.treated, m.control, binary)
-                    .filter(|_| !suppressed);
-                let finite = |m: Moments| (m.n > 0 && !suppressed).then_some(m.mean);
-                BaselineBalance {
-                    covariate: name.clone(),
-                    comparison: format!("{treated} vs {}", arms[control]),
-                    treated: treated.clone(),
-                    control: arms[control].clone(),
-                    binary,
-                    mean_treated: finite(m.treated),
-                    mean_control: finite(m.control),
-                    smd,
-                    imbalanced: smd.is_some_and(|d| d.abs() > SMD_FLAG),
-                    suppressed,
-                }
-            })
-            .collect();
+        let moments = all_moments(units, (t, control));
+        let rows = units.covariates.iter().zip(moments).map(|((name, _), m)| {
+            let binary = m.ones.is_some();
+            let small = |n: usize, ones: Option<usize>| {
+                threshold
+                    .is_some_and(|k| n < k || ones.is_some_and(|ones| ones < k || n - ones < k))
+            };
+            let suppressed =
+                small(m.treated.n, m.ones.map(|o| o.0)) || small(m.control.n, m.ones.map(|o| o.1));
+            let smd =
+                standardised_mean_difference(m.treated, m.control, binary).filter(|_| !suppressed);
+            let finite = |m: Moments| (m.n > 0 && !suppressed).then_some(m.mean);
+            BaselineBalance {
+                covariate: name.clone(),
+                comparison: format!("{treated} vs {}", arms[control]),
+                treated: treated.clone(),
+                control: arms[control].clone(),
+                binary,
+                mean_treated: finite(m.treated),
+                mean_control: finite(m.control),
+                smd,
+                imbalanced: smd.is_some_and(|d| d.abs() > SMD_FLAG),
+                suppressed,
+            }
+        });
         out.extend(rows);
     }
     out
@@ -101,67 +96,126 @@ struct ArmMoments {
     ones: Option<(usize, usize)>,
 }
 
-/// [`arm_moments`] of a covariate column (missing values left out, as non-finite ones).
-fn covariate_moments(units: &Units, values: &Numbers, arms: (usize, usize)) -> ArmMoments {
-    if values.missing() == 0 {
-        arm_moments(values.values(), &units.arm, arms)
-    } else {
-        let filled: Vec<f64> = values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-        arm_moments(&filled, &units.arm, arms)
-    }
+/// [`arm_moments`] of every covariate, in order. Splitting each column into per-arm
+/// buffers first cost a mispredicted branch per row (0.64 s of 3.4 s at 10^7 rows, 8
+/// covariates); the fused passes take four columns at a time, and the groups of four
+/// run in parallel.
+fn all_moments(units: &Units, arms: (usize, usize)) -> Vec<ArmMoments> {
+    let columns: Vec<&Numbers> = units.covariates.iter().map(|(_, v)| v).collect();
+    let arm = &units.arm;
+    columns
+        .par_chunks(4)
+        .flat_map_iter(|group| match *group {
+            [a, b, c, d] => covariates_moments([a, b, c, d], arm, arms).to_vec(),
+            [a, b, c] => {
+                let [ma, mb] = covariates_moments([a, b], arm, arms);
+                vec![ma, mb, covariates_moments([c], arm, arms)[0]]
+            }
+            [a, b] => covariates_moments([a, b], arm, arms).to_vec(),
+            _ => group
+                .iter()
+                .map(|&v| covariates_moments([v], arm, arms)[0])
+                .collect(),
+        })
+        .collect()
 }
 
-/// The moments of the finite values of `x` in arm `t` and in arm `c`, each exactly as
-/// [`Moments::of`] gives them on that arm's values in row order
+/// [`arm_moments`] of `L` covariate columns side by side.
+fn covariates_moments<const L: usize>(
+    values: [&Numbers; L],
+    arm: &[u16],
+    arms: (usize, usize),
+) -> [ArmMoments; L] {
+    // Missing values as NaN, which the passes leave out as they do every non-finite one.
+    let filled: [Option<Vec<f64>>; L] = values
+        .map(|v| (v.missing() > 0).then(|| v.iter().map(|v| v.unwrap_or(f64::NAN)).collect()));
+    let mut k = 0;
+    let columns: [&[f64]; L] = values.map(|v| {
+        let x = filled[k].as_deref().unwrap_or(v.values());
+        k += 1;
+        x
+    });
+    arm_moments(columns, arm, arms)
+}
+
+/// The moments of the finite values of each column of `xs` in arm `t` and in arm `c`,
+/// each exactly as [`Moments::of`] gives them on that arm's values in row order
 /// ([`crate::stats::describe::moments_of`]: a sum from −0.0, then the sums of d² and d
-/// from 0.0, in row order), from two passes over all rows with both arms side by side.
+/// from 0.0, in row order), from two passes over all rows with both arms, and `L`
+/// columns, side by side.
 ///
 /// Branch-free: a row of the other arm (or not finite) adds −0.0 to a sum (and +0.0 to
 /// the sum of squares, which is never −0.0), which leaves every float as it is, so each
 /// arm's sums are bit for bit those over its own values. As `if` (or `&&`, or a plain
 /// bit mask) the compiler made the choice a branch, mispredicted on every other row of
-/// a randomised arm column: [`summand`] hides the mask from it. At 10^7 rows a covariate
-/// took 126 ms as a branchy fold, 55 ms so (one core).
-fn arm_moments(x: &[f64], arm: &[u16], (t, c): (usize, usize)) -> ArmMoments {
-    let (mut nt, mut nc, mut other) = (0usize, 0usize, 0usize);
-    let (mut st, mut sc) = (-0.0f64, -0.0f64);
-    for (&v, &a) in x.iter().zip(arm) {
+/// a randomised arm column: the arm masks go through
+/// [`crate::stats::describe::opaque_mask`]. At 10^7 rows a covariate took 126 ms as a
+/// branchy fold, 55 ms so (one core).
+///
+/// Each sum runs in row order, so one column's sums are a chain of dependent additions,
+/// one row after the other: with one column at a time the passes wait on that chain.
+/// Columns side by side (`L` = 4) give the processor independent chains to overlap.
+fn arm_moments<const L: usize>(
+    xs: [&[f64]; L],
+    arm: &[u16],
+    (t, c): (usize, usize),
+) -> [ArmMoments; L] {
+    let n = arm.len();
+    assert!(
+        xs.iter().all(|x| x.len() == n),
+        "a covariate column of another length"
+    );
+    let (mut nt, mut nc, mut other) = ([0usize; L], [0usize; L], [0usize; L]);
+    let (mut st, mut sc) = ([-0.0f64; L], [-0.0f64; L]);
+    let one = 1.0f64.to_bits();
+    for (i, &a) in arm.iter().enumerate() {
         let a = usize::from(a);
-        let bits = v.to_bits();
-        let ok = v.is_finite();
-        let (it, ic) = (ok & (a == t), ok & (a == c));
-        // Neither 0 (either sign) nor 1: the covariate is not 0/1.
-        let not_01 = (bits << 1 != 0) & (bits != 1.0f64.to_bits());
-        nt += usize::from(it);
-        nc += usize::from(ic);
-        other += usize::from((it | ic) & not_01);
-        st += summand(it, v);
-        sc += summand(ic, v);
+        let (at, ac) = (opaque_mask(a == t), opaque_mask(a == c));
+        for l in 0..L {
+            let v = xs[l][i];
+            let bits = v.to_bits();
+            let ok = u64::from(v.is_finite()).wrapping_neg();
+            let (it, ic) = (at & ok, ac & ok);
+            // Neither 0 (either sign) nor 1: the covariate is not 0/1.
+            let not_01 = u64::from((bits << 1 != 0) & (bits != one));
+            nt[l] += (it & 1) as usize;
+            nc[l] += (ic & 1) as usize;
+            other[l] += ((it | ic) & not_01) as usize;
+            st[l] += masked(it, v);
+            sc[l] += masked(ic, v);
+        }
     }
-    // For a 0/1 covariate the sum is the count of 1s, exactly (below 2^53).
-    let ones = (other == 0).then_some((st as usize, sc as usize));
-    let (mt, mc) = (st / nt as f64, sc / nc as f64);
-    let (mut sst, mut ssc, mut dt, mut dc) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for (&v, &a) in x.iter().zip(arm) {
+    let mean = |s: f64, n: usize| s / n as f64;
+    let (mt, mc): ([f64; L], [f64; L]) = (
+        std::array::from_fn(|l| mean(st[l], nt[l])),
+        std::array::from_fn(|l| mean(sc[l], nc[l])),
+    );
+    let (mut sst, mut ssc, mut dt, mut dc) = ([0.0f64; L], [0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    for (i, &a) in arm.iter().enumerate() {
         let a = usize::from(a);
-        let ok = v.is_finite();
-        let d_t = summand(ok & (a == t), v - mt);
-        let d_c = summand(ok & (a == c), v - mc);
-        sst += d_t * d_t;
-        ssc += d_c * d_c;
-        dt += d_t;
-        dc += d_c;
+        let (at, ac) = (opaque_mask(a == t), opaque_mask(a == c));
+        for l in 0..L {
+            let v = xs[l][i];
+            let ok = u64::from(v.is_finite()).wrapping_neg();
+            let d_t = masked(at & ok, v - mt[l]);
+            let d_c = masked(ac & ok, v - mc[l]);
+            sst[l] += d_t * d_t;
+            ssc[l] += d_c * d_c;
+            dt[l] += d_t;
+            dc[l] += d_c;
+        }
     }
     let moments = |n: usize, mean: f64, ss: f64, s: f64| Moments {
         n,
         mean,
         var: sample_variance(n, ss, s),
     };
-    ArmMoments {
-        treated: moments(nt, mt, sst, dt),
-        control: moments(nc, mc, ssc, dc),
-        ones,
-    }
+    std::array::from_fn(|l| ArmMoments {
+        treated: moments(nt[l], mt[l], sst[l], dt[l]),
+        control: moments(nc[l], mc[l], ssc[l], dc[l]),
+        // For a 0/1 covariate the sum is the count of 1s, exactly (below 2^53).
+        ones: (other[l] == 0).then_some((st[l] as usize, sc[l] as usize)),
+    })
 }
 
 #[cfg(test)]
@@ -189,8 +243,12 @@ mod tests {
         }
     }
 
+    /// Equal bit for bit, except that any NaN equals any NaN: the mean of an empty arm
+    /// is −0.0 / 0, whose NaN's sign the hardware or the compiler may choose, and no
+    /// output shows it (an empty arm's mean is withheld).
     fn same_bits(a: Moments, b: Moments) -> bool {
-        a.n == b.n && a.mean.to_bits() == b.mean.to_bits() && a.var.to_bits() == b.var.to_bits()
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        a.n == b.n && same(a.mean, b.mean) && same(a.var, b.var)
     }
 
     #[test]
@@ -214,7 +272,7 @@ mod tests {
             let arm: Vec<u16> = (0..n).map(|_| rng.random_range(0..arms as u16)).collect();
             for t in 0..arms {
                 for c in 0..arms {
-                    let got = arm_moments(&x, &arm, (t, c));
+                    let [got] = arm_moments([&x], &arm, (t, c));
                     let want = by_splitting(&x, &arm, (t, c));
                     assert!(
                         same_bits(got.treated, want.treated)
@@ -227,20 +285,67 @@ mod tests {
         }
     }
 
+    /// Four columns side by side (with missing values among them) give each column's
+    /// moments as it gets them alone, and as the split arms give them.
+    #[test]
+    fn columns_side_by_side_give_each_columns_moments() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+        for case in 0..60 {
+            let n = rng.random_range(0..300);
+            let arm: Vec<u16> = (0..n).map(|_| rng.random_range(0..3u16)).collect();
+            let columns: Vec<Numbers> = (0..4)
+                .map(|k| {
+                    let v: Vec<Option<f64>> = (0..n)
+                        .map(|_| match k {
+                            _ if rng.random_bool(0.05) => None,
+                            0 => Some(f64::from(u8::from(rng.random_bool(0.4)))),
+                            1 => Some(rng.random_range(-1e3..1e3)),
+                            2 => Some([f64::NAN, 1.0, 0.0, -0.0][rng.random_range(0..4)]),
+                            _ => Some(1e9 + rng.random_range(0.0..1.0)),
+                        })
+                        .collect();
+                    Numbers::from_options(&v)
+                })
+                .collect();
+            let together = covariates_moments(
+                [&columns[0], &columns[1], &columns[2], &columns[3]],
+                &arm,
+                (1, 0),
+            );
+            let pair = covariates_moments([&columns[2], &columns[3]], &arm, (1, 0));
+            for (k, got) in together.iter().enumerate() {
+                let [alone] = covariates_moments([&columns[k]], &arm, (1, 0));
+                let x: Vec<f64> = columns[k].iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+                let want = by_splitting(&x, &arm, (1, 0));
+                for m in [alone, want]
+                    .into_iter()
+                    .chain((k >= 2).then(|| pair[k - 2]))
+                {
+                    assert!(
+                        same_bits(got.treated, m.treated)
+                            && same_bits(got.control, m.control)
+                            && got.ones == m.ones,
+                        "case {case} column {k}: {got:?} vs {m:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn an_empty_or_single_arm_has_no_variance() {
-        let m = arm_moments(&[2.0, 3.0, f64::NAN], &[0, 1, 1], (1, 0));
+        let [m] = arm_moments([&[2.0, 3.0, f64::NAN]], &[0, 1, 1], (1, 0));
         assert_eq!((m.treated.n, m.treated.mean), (1, 3.0));
         assert!(m.treated.var.is_nan());
-        let m = arm_moments(&[2.0, 3.0], &[0, 0], (1, 0));
+        let [m] = arm_moments([&[2.0, 3.0]], &[0, 0], (1, 0));
         assert_eq!(m.treated.n, 0);
         assert!(m.treated.mean.is_nan() && m.treated.var.is_nan());
         assert_eq!((m.control.mean, m.control.var), (2.5, 0.5));
         // Rows of the other arm leave the sign of a zero sum as it is.
-        let m = arm_moments(&[-0.0, 5.0, -0.0], &[1, 0, 1], (1, 0));
+        let [m] = arm_moments([&[-0.0, 5.0, -0.0]], &[1, 0, 1], (1, 0));
         assert_eq!(m.treated.mean.to_bits(), (-0.0f64).to_bits());
         assert_eq!(m.ones, None);
-        let m = arm_moments(&[0.0, 1.0, 1.0, f64::NAN, 7.0], &[1, 1, 0, 0, 2], (1, 0));
+        let [m] = arm_moments([&[0.0, 1.0, 1.0, f64::NAN, 7.0]], &[1, 1, 0, 0, 2], (1, 0));
         assert_eq!(m.ones, Some((1, 1)));
     }
 }

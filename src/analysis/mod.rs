@@ -116,7 +116,25 @@ pub fn run(
         }
         _ => opts,
     };
-    let mut r = analyse(spec, input, opts, privacy)?;
+    // The baseline balance needs only the units: it runs beside the estimates, on
+    // the cores they leave idle (reading the arms, fitting on one core).
+    let person = spec.data.layout == crate::config::DataLayout::Person;
+    let (analysed, balance) = rayon::join(
+        || analyse(spec, input, opts, privacy),
+        || {
+            person.then(|| {
+                let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
+                let _p = crate::timings::phase("balance");
+                balance::balance(
+                    &input.units,
+                    &arms,
+                    spec.arms.control_index(),
+                    privacy.threshold(),
+                )
+            })
+        },
+    );
+    let mut r = analysed?;
     let before = r.arm_summaries.clone();
     disclosure::protect(&mut r, privacy);
     // Panel designs with a time axis: the difference-in-differences leads.
@@ -132,11 +150,8 @@ pub fn run(
         .extend(attrition_warnings(spec, &before, &r.arm_summaries));
     // Pooled from the published project estimates only.
     r.meta = meta::pool_projects(&r);
-    if spec.data.layout == crate::config::DataLayout::Person {
-        let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-        let threshold = privacy.threshold();
-        let _p = crate::timings::phase("balance");
-        r.balance = balance::balance(&input.units, &arms, spec.arms.control_index(), threshold);
+    if let Some(balance) = balance {
+        r.balance = balance;
     }
     let (subgroups, notes) = crate::timings::time("subgroups", || {
         subgroups::analyse(spec, input, opts, privacy.threshold())

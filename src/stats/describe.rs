@@ -50,7 +50,20 @@ pub fn sample_variance(n: usize, ss: f64, s: f64) -> f64 {
 /// randomised arm column mispredicts on every other row.
 #[inline(always)]
 pub fn summand(keep: bool, v: f64) -> f64 {
-    let mask = std::hint::black_box(u64::from(keep)).wrapping_neg();
+    masked(opaque_mask(keep), v)
+}
+
+/// All ones when `keep`, else zero, through [`std::hint::black_box`] so that the
+/// compiler cannot turn a [`masked`] choice into a branch (see [`summand`]). One mask
+/// can serve several columns of the same row.
+#[inline(always)]
+pub fn opaque_mask(keep: bool) -> u64 {
+    std::hint::black_box(u64::from(keep)).wrapping_neg()
+}
+
+/// `v` where `mask` is all ones, −0.0 where it is zero ([`summand`]).
+#[inline(always)]
+pub fn masked(mask: u64, v: f64) -> f64 {
     f64::from_bits((v.to_bits() & mask) | ((-0.0f64).to_bits() & !mask))
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::plan::{Entry, PLAN, Plan, Run};
+use super::plan::{ADJUSTED, Columns, Entry, PLAN, Plan, Run};
 use super::{ComparisonKey, EstimateRow, Labels, Note, Options, Scale, TestRow, Units};
 use crate::config::{DesignKind, Text};
 use crate::data::Numbers;
@@ -13,7 +13,7 @@ use crate::stats::binary::{self, Counts};
 use crate::stats::describe::Moments;
 use crate::stats::design::{self, DimDesign};
 use crate::stats::fe::{self, FeVcov};
-use crate::stats::ols::{self, Clusters, SeType};
+use crate::stats::ols::{self, ArmEstimator, ArmRegression, Clusters, SeType};
 use crate::stats::resample::{self, ResampleOptions, ri, wild};
 use crate::stats::{Inference, StatsError, exact};
 use crate::timings;
@@ -146,20 +146,6 @@ pub(super) struct RegData<'a> {
     pub(super) n_dropped_missing: usize,
     /// Weights per unit (weighted least squares), when the pair has them.
     w: Option<Vec<f64>>,
-}
-
-/// Why a regression was not fitted.
-enum Unfit {
-    Stats(StatsError),
-    /// The arm indicator is a linear combination of the intercept and the columns kept
-    /// up to and including this one (named): the arm effect is not identified.
-    Arm(String),
-}
-
-impl From<StatsError> for Unfit {
-    fn from(e: StatsError) -> Self {
-        Self::Stats(e)
-    }
 }
 
 impl<'a> Pair<'a> {
@@ -313,59 +299,6 @@ impl<'a> Pair<'a> {
     }
 }
 
-/// OLS of `y` on an intercept and `x`, weighted when `w` is given
-/// ([`ols::fit_weighted`]); coefficient 0 is the intercept either way.
-fn fit_maybe_weighted<'d>(
-    y: &[f64],
-    x: &[&'d [f64]],
-    w: Option<&[f64]>,
-) -> Result<ols::OlsFit<'d>, StatsError> {
-    match w {
-        Some(w) => ols::fit_weighted(y, x, w, true),
-        None => ols::fit(y, x, true),
-    }
-}
-
-/// OLS of y on the arm indicator and the columns, leaving out constant or collinear
-/// columns one at a time. Returns the fit (which borrows the columns of `d`) and the
-/// indices in `d.cols` of the columns left out, in increasing order; remove them with
-/// [`drop_columns`] once the fit is no longer needed.
-///
-/// A column is left out only when it is constant or a combination of the columns
-/// before it without the arm indicator. One that is collinear only together with the
-/// arm indicator (a covariate that takes one value per arm, or project indicators when
-/// whole projects are in one arm) is not: leaving it out would silently turn the
-/// adjusted estimate into an unadjusted one, and keeping it leaves the arm effect
-/// unidentified. The fit is then refused ([`Unfit::Arm`], naming the column).
-fn fit_dropping<'d>(d: &'d RegData) -> Result<(ols::OlsFit<'d>, Vec<usize>), Unfit> {
-    let mut kept: Vec<usize> = (0..d.cols.len()).collect();
-    loop {
-        let mut x: Vec<&[f64]> = vec![&d.t];
-        x.extend(kept.iter().map(|&c| &*d.cols[c].1));
-        match fit_maybe_weighted(&d.y, &x, d.w.as_deref()) {
-            Ok(f) => {
-                let dropped = (0..d.cols.len()).filter(|c| !kept.contains(c)).collect();
-                return Ok((f, dropped));
-            }
-            // Index 0 is the intercept, 1 the arm indicator, 2.. the kept columns.
-            Err(StatsError::Collinear { index }) if index >= 2 => {
-                let c = kept[index - 2];
-                let mut without_arm: Vec<&[f64]> =
-                    kept[..index - 2].iter().map(|&k| &*d.cols[k].1).collect();
-                without_arm.push(&d.cols[c].1);
-                match ols::fit(&d.y, &without_arm, true) {
-                    Err(StatsError::Collinear { index: j }) if j == without_arm.len() => {
-                        kept.remove(index - 2);
-                    }
-                    Err(e) => return Err(e.into()),
-                    Ok(_) => return Err(Unfit::Arm(d.cols[c].0.clone())),
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 /// The note for a regression refused because the arm indicator is collinear with
 /// `column` (and the columns before it).
 fn arm_collinear_note(out: &mut PairResults, what: &str, name: &str, column: &str) {
@@ -388,7 +321,8 @@ fn clusters_per_arm(d: &RegData) -> Option<(usize, usize)> {
     ))
 }
 
-/// Remove the columns [`fit_dropping`] left out; returns their names.
+/// Remove the columns a regression estimator left out ([`ols::ArmEffect::dropped`]);
+/// returns their names.
 fn drop_columns(d: &mut RegData, dropped: &[usize]) -> Vec<String> {
     let mut i = 0;
     let mut names = Vec::new();
@@ -536,6 +470,14 @@ impl Ctx<'_, '_> {
                     Err(err) => self.fail(out, failing, &err),
                 }
             }
+            (
+                Run::Regression {
+                    f,
+                    columns,
+                    failing,
+                },
+                _,
+            ) => regression(self, out, e.id, f, columns, failing),
             (Run::Design(f), _) => f(self, out),
             // A kind that does not fit the outcome (moments of a binary outcome, counts
             // of a continuous one): the entry's `when` excludes it, a plan test checks.
@@ -668,36 +610,36 @@ pub(super) fn blocked_difference(c: &Ctx, out: &mut PairResults) {
     }
 }
 
-/// The unadjusted regression difference (cluster-robust with clusters).
-pub(super) fn unadjusted_regression(c: &Ctx, out: &mut PairResults) {
-    let se = c.se;
-    let d = timings::time("design (ols)", || c.p.reg_data(false, false));
-    match timings::time("fit (ols)", || fit_dropping(&d)).and_then(|(f, _)| {
-        let _p = timings::phase(format!("sandwich {} (ols)", se.name()));
-        Ok(f.coef_inference(1, se, d.clusters.as_ref(), c.conf)?)
-    }) {
-        Ok(ci) => {
-            let mut r = c.row(
-                "ols",
-                Some(se.name()),
-                Some(se.df_rule()),
-                Scale::Difference,
-                ci.inference,
-                n_arms(&d.t),
-            );
-            r.n_clusters = d.clusters.as_ref().map(Clusters::count);
-            out.estimates.push(r);
+impl RegData<'_> {
+    /// The regression of the outcome on the arm indicator and the columns, as the
+    /// plan's regression estimators take it.
+    fn arm_regression(&self) -> ArmRegression<'_> {
+        ArmRegression {
+            y: &self.y,
+            arm: &self.t,
+            columns: self.cols.iter().map(|(_, c)| &**c).collect(),
+            clusters: self.clusters.as_ref(),
+            weights: self.w.as_deref(),
         }
-        Err(Unfit::Arm(col)) => arm_collinear_note(out, &c.what, "regression difference", &col),
-        Err(Unfit::Stats(e)) => c.fail(out, "regression difference", &e),
     }
 }
 
-/// The covariate-adjusted estimate: OLS (with project and block indicators) or Lin.
-pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
-    let (conf, what, se) = (c.conf, &c.what, c.se);
-    let mut d = timings::time("design (ols_adjusted)", || {
-        c.p.reg_data(true, c.blocked && !c.has_fe)
+/// A regression estimator of the plan ([`Run::Regression`]): its design (the arm
+/// alone, or with the covariates and the project and block indicators), the estimate
+/// with the comparison's standard-error type, its row and its notes. `failing` names
+/// it in a note when it cannot be estimated.
+pub(super) fn regression(
+    c: &Ctx,
+    out: &mut PairResults,
+    id: &str,
+    f: ArmEstimator,
+    columns: Columns,
+    failing: &str,
+) {
+    let (what, se) = (&c.what, c.se);
+    let adjust = columns == Columns::Adjusted;
+    let mut d = timings::time(format!("design ({id})"), || {
+        c.p.reg_data(adjust, adjust && c.blocked && !c.has_fe)
     });
     if d.n_dropped_missing > 0 {
         out.note(Text {
@@ -705,29 +647,12 @@ pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
  nl: format!("{what}: eenheden met een ontbrekende covariaat zijn niet meegenomen in de gecorrigeerde schattingen (het aantal per arm staat in de armtabel, kolom \"covariaat ontbreekt\")."),
  });
     }
-    // Lin's interacted model has no weighted form here: weighted pairs use OLS.
-    let lin = c.opts.estimator == Some(Estimator::Lin) && d.w.is_none();
-    let id = match (lin, d.w.is_some()) {
-        (true, _) => "lin",
-        (false, true) => "ols_adjusted_ipcw",
-        (false, false) => "ols_adjusted",
-    };
-    let res = if lin {
-        let t: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
-        let x: Vec<&[f64]> = d.cols.iter().map(|(_, c)| &**c).collect();
-        design::lin(&d.y, &t, &x, se, d.clusters.as_ref(), conf)
-            .map(|l| (l.treatment.inference, Vec::new()))
-            .map_err(Unfit::from)
-    } else {
-        timings::time("fit (ols_adjusted)", || fit_dropping(&d)).and_then(|(f, dropped)| {
-            let _p = timings::phase(format!("sandwich {} (ols_adjusted)", se.name()));
-            Ok(f.coef_inference(1, se, d.clusters.as_ref(), conf)
-                .map(|ci| (ci.inference, dropped))?)
-        })
-    };
-    match res.map(|(inf, dropped)| (inf, drop_columns(&mut d, &dropped))) {
-        Ok((inf, dropped)) => {
-            for name in &dropped {
+    let res = timings::time(format!("fit and {} ({id})", se.name()), || {
+        f(&d.arm_regression(), se, c.conf)
+    });
+    match res {
+        Ok(e) => {
+            for name in &drop_columns(&mut d, &e.dropped) {
                 out.note(Text {
  en: format!("{what}: covariate \"{name}\" dropped from the adjusted estimate: constant or collinear in this subset."),
  nl: format!("{what}: covariaat \"{name}\" weggelaten uit de gecorrigeerde schatting: constant of collineair in deze deelgroep."),
@@ -738,15 +663,17 @@ pub(super) fn adjusted_regression(c: &Ctx, out: &mut PairResults) {
                 Some(se.name()),
                 Some(se.df_rule()),
                 Scale::Difference,
-                inf,
+                e.inference,
                 n_arms(&d.t),
             );
             r.n_clusters = d.clusters.as_ref().map(Clusters::count);
             r.covariates = d.cols.iter().map(|(n, _)| n.clone()).collect();
             out.estimates.push(r);
         }
-        Err(Unfit::Arm(col)) => arm_collinear_note(out, what, "adjusted estimate", &col),
-        Err(Unfit::Stats(e)) => c.fail(out, "adjusted estimate", &e),
+        Err(StatsError::ArmCollinear { column }) => {
+            arm_collinear_note(out, what, failing, &d.cols[column].0)
+        }
+        Err(e) => c.fail(out, failing, &e),
     }
 }
 
@@ -878,7 +805,15 @@ fn weighted_only(c: &mut Ctx, out: &mut PairResults) {
     if c.cluster_se_refused() {
         return;
     }
-    adjusted_regression(c, out);
+    // Lin's interacted model has no weighted form: the weighted regression is OLS.
+    regression(
+        c,
+        out,
+        "ols_adjusted_ipcw",
+        ols::ols_arm_effect,
+        Columns::Adjusted,
+        ADJUSTED,
+    );
     // A weighting headline: ATT weights times censoring weights lead, the weighted
     // regression stays beside them.
     if let Some(base) = &c.p.att_base
@@ -1024,7 +959,7 @@ fn wild_cluster(
     if let Some(cl) = d.clusters.as_ref()
         && cl.count() < FEW_CLUSTERS
     {
-        let Ok((_, dropped)) = fit_dropping(&d) else {
+        let Ok(dropped) = ols::ols_dropped_columns(&d.arm_regression()) else {
             return;
         };
         drop_columns(&mut d, &dropped);

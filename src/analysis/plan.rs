@@ -7,7 +7,8 @@
 //! # Adding an estimator
 //! Write it in `stats/` as a pure function with the signature of one of the [`Run`]
 //! kinds (for example `fn(Moments, Moments, f64) -> StatsResult<Inference>` for a
-//! difference of two continuous arms), cite its source and conventions there, and add
+//! difference of two continuous arms, or [`ArmEstimator`] for a regression on the arm
+//! indicator and design columns), cite its source and conventions there, and add
 //! one [`Entry`] to the table it belongs to: its id in results.json, its name in both
 //! languages, when it runs, the function, and whether it may lead. The row then goes
 //! through disclosure control, the reports and the charts like every other estimate:
@@ -18,12 +19,14 @@
 
 use super::Scale;
 use super::estimate::{
-    Ctx, Estimator, PairResults, adjusted_regression, blocked_difference, chi_square_test,
-    cohens_h, fisher_exact_test, fixed_effects_regression, unadjusted_regression,
+    Ctx, Estimator, PairResults, blocked_difference, chi_square_test, cohens_h, fisher_exact_test,
+    fixed_effects_regression,
 };
 use crate::config::Lang;
 use crate::stats::binary::{self, Counts};
 use crate::stats::describe::Moments;
+use crate::stats::design::lin_arm_effect;
+use crate::stats::ols::{ArmEstimator, ols_arm_effect};
 use crate::stats::weighting::Method;
 use crate::stats::{Inference, StatsResult, effect_size, twosample};
 
@@ -75,11 +78,36 @@ pub(crate) enum Run {
         scale: Scale,
         failing: &'static str,
     },
-    /// From the whole comparison (units, design columns, options): regressions,
-    /// design-based differences, weighting, tests. The function writes its rows, tests
-    /// and notes itself.
+    /// A regression estimator ([`ArmEstimator`]): the arm's effect from the
+    /// regression of the outcome on the arm indicator and the `columns`, with the
+    /// comparison's clusters and standard-error type. Its row, the notes on units with
+    /// a missing covariate and on columns left out, and the refusal when a column
+    /// determines the arm are written by the analysis, the same for every such entry.
+    Regression {
+        f: ArmEstimator,
+        columns: Columns,
+        /// Its name in a note when it cannot be estimated.
+        failing: &'static str,
+    },
+    /// From the whole comparison (units, design columns, options): design-based
+    /// differences, fixed effects, weighting, tests. The function writes its rows,
+    /// tests and notes itself.
     Design(fn(&Ctx, &mut PairResults)),
 }
+
+/// The columns of a regression entry's design besides the arm indicator.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Columns {
+    /// None: the regression difference in means.
+    ArmOnly,
+    /// The covariates, then project indicators (pooled analysis of a pilot with
+    /// projects) and block indicators (blocked designs without absorbed effects).
+    /// Units with a missing covariate are left out.
+    Adjusted,
+}
+
+/// How the adjusted regressions are named in a note when they cannot be estimated.
+pub(crate) const ADJUSTED: &str = "adjusted estimate";
 
 /// When an estimate leads its comparison without `--estimator`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -340,7 +368,11 @@ pub(crate) static PLAN: Plan = Plan {
                 (c.clustered || (c.opts.estimator == Some(Estimator::Ols) && !c.adjust))
                     && !c.cluster_se_refused()
             },
-            run: Run::Design(unadjusted_regression),
+            run: Run::Regression {
+                f: ols_arm_effect,
+                columns: Columns::ArmOnly,
+                failing: "regression difference",
+            },
             lead: Lead {
                 rank: 4,
                 by_default: ByDefault::Always,
@@ -356,7 +388,11 @@ pub(crate) static PLAN: Plan = Plan {
             when: |c| {
                 c.adjust && c.opts.estimator != Some(Estimator::Lin) && !c.cluster_se_refused()
             },
-            run: Run::Design(adjusted_regression),
+            run: Run::Regression {
+                f: ols_arm_effect,
+                columns: Columns::Adjusted,
+                failing: ADJUSTED,
+            },
             lead: Lead {
                 rank: 2,
                 by_default: ByDefault::Always,
@@ -374,7 +410,11 @@ pub(crate) static PLAN: Plan = Plan {
                     && c.opts.estimator == Some(Estimator::Lin)
                     && !c.cluster_se_refused()
             },
-            run: Run::Design(adjusted_regression),
+            run: Run::Regression {
+                f: lin_arm_effect,
+                columns: Columns::Adjusted,
+                failing: ADJUSTED,
+            },
             lead: Lead::asked(&[Estimator::Lin]),
         },
         Entry {
@@ -452,6 +492,7 @@ mod tests {
     use crate::analysis::estimate::{Pair, estimate, estimate_with};
     use crate::analysis::{ComparisonKey, Options, Units};
     use crate::config::DesignKind;
+    use crate::data::Numbers;
 
     fn units(n: usize) -> Units {
         Units {
@@ -563,7 +604,7 @@ mod tests {
                 let fits = match e.run {
                     Run::Moments { .. } => !binary,
                     Run::Counts { .. } | Run::CountsCorrected { .. } => binary,
-                    Run::Design(_) => true,
+                    Run::Regression { .. } | Run::Design(_) => true,
                 };
                 assert!(fits, "{} ran for binary = {binary}", e.id);
             }
@@ -629,6 +670,77 @@ mod tests {
             v.iter().sum::<f64>() / v.len() as f64
         };
         assert!((added.estimate - (mean(1) - mean(0))).abs() < 1e-12);
+        assert!(added.ci_low < added.estimate && added.estimate < added.ci_high);
+        assert!(!added.headline);
+        for (a, b) in before.estimates.iter().zip(&after.estimates) {
+            assert_eq!(a.estimator, b.estimator);
+            assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
+            assert_eq!(a.headline, b.headline);
+        }
+    }
+
+    /// The same for a regression estimator: a function of the shape
+    /// [`ArmEstimator`] and one entry. Here the covariate-adjusted OLS estimate with a
+    /// normal instead of a t interval, added to a copy of the design table; the
+    /// analysis builds its design from the covariates and writes its row with the
+    /// covariates and the standard-error type, as for the plan's own regressions.
+    #[test]
+    fn an_added_regression_entry_runs_without_touching_anything_else() {
+        use crate::stats::ols::{ArmEffect, ArmRegression, SeType};
+        fn normal_ols(r: &ArmRegression, se: SeType, conf: f64) -> StatsResult<ArmEffect> {
+            let mut e = ols_arm_effect(r, se, conf)?;
+            let z = crate::stats::dist::normal_quantile(0.5 + conf / 2.0);
+            let i = &mut e.inference;
+            (i.df, i.ci_low, i.ci_high) = (
+                None,
+                i.estimate - z * i.std_error,
+                i.estimate + z * i.std_error,
+            );
+            Ok(e)
+        }
+        let mut design: Vec<Entry> = PLAN.design.to_vec();
+        design.push(Entry {
+            id: "ols_normal",
+            label: Label::both("OLS (normal)"),
+            when: |c| c.adjust,
+            run: Run::Regression {
+                f: normal_ols,
+                columns: Columns::Adjusted,
+                failing: ADJUSTED,
+            },
+            lead: Lead::NEVER,
+        });
+        let extended = Plan {
+            plain: PLAN.plain,
+            design: Box::leak(design.into_boxed_slice()),
+        };
+        let n = 80;
+        let mut u = units(n);
+        let x: Vec<Option<f64>> = (0..n).map(|i| Some(((i * 7) % 11) as f64)).collect();
+        u.covariates = vec![("x".into(), Numbers::from_options(&x))];
+        let y: Vec<f64> = continuous(n)
+            .iter()
+            .zip(&x)
+            .map(|(y, x)| y + 0.3 * x.unwrap())
+            .collect();
+        let p = pair(&u, y, false);
+        let opts = Options::default();
+        let before = estimate(&p, DesignKind::IndividuallyRandomised, &opts);
+        let after = estimate_with(&extended, &p, DesignKind::IndividuallyRandomised, &opts);
+        assert_eq!(after.estimates.len(), before.estimates.len() + 1);
+        let added = after.estimates.last().unwrap();
+        let adjusted = before
+            .estimates
+            .iter()
+            .find(|r| r.estimator == "ols_adjusted")
+            .unwrap();
+        assert_eq!(added.estimator, "ols_normal");
+        assert_eq!(added.estimate.to_bits(), adjusted.estimate.to_bits());
+        assert_eq!(added.std_error.to_bits(), adjusted.std_error.to_bits());
+        assert_eq!(added.covariates, ["x"]);
+        assert_eq!(added.se_type, adjusted.se_type);
+        // A normal interval is narrower than the t interval of the same SE.
+        assert!(added.ci_high - added.ci_low < adjusted.ci_high - adjusted.ci_low);
         assert!(added.ci_low < added.estimate && added.estimate < added.ci_high);
         assert!(!added.headline);
         for (a, b) in before.estimates.iter().zip(&after.estimates) {

@@ -521,6 +521,28 @@ pub fn lin(
     })
 }
 
+/// [`lin`] as a regression estimator of the analysis plan
+/// ([`ols::ArmEstimator`]): the columns are the covariates (centred and interacted
+/// with the arm by [`lin`]). Lin's interacted model has no weighted form here:
+/// weights are refused.
+pub fn lin_arm_effect(
+    r: &ols::ArmRegression,
+    se: SeType,
+    conf_level: f64,
+) -> StatsResult<ols::ArmEffect> {
+    if r.weights.is_some() {
+        return Err(StatsError::Invalid(
+            "Lin's estimator takes no weights".into(),
+        ));
+    }
+    let treated: Vec<bool> = r.arm.iter().map(|&v| v == 1.0).collect();
+    let l = lin(r.y, &treated, &r.columns, se, r.clusters, conf_level)?;
+    Ok(ols::ArmEffect {
+        inference: l.treatment.inference,
+        dropped: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,6 +89,11 @@ pub enum StatsError {
     /// Column `index` of the design (0-based, the intercept counted) is constant or a
     /// linear combination of the columns before it.
     Collinear { index: usize },
+    /// The arm indicator of a regression ([`ols::ArmRegression`]) is a linear
+    /// combination of the intercept and the design columns up to and including column
+    /// `column` (0-based, of the columns after the arm indicator): the arm's effect
+    /// cannot be told from theirs.
+    ArmCollinear { column: usize },
     /// Cluster-robust inference needs at least two clusters.
     TooFewClusters { got: usize },
     /// Inputs of different lengths or values out of range.
@@ -105,6 +110,10 @@ impl std::fmt::Display for StatsError {
             Self::Collinear { index } => write!(
                 f,
                 "design column {index} is constant or a linear combination of the others"
+            ),
+            Self::ArmCollinear { column } => write!(
+                f,
+                "the arm indicator is a linear combination of the design columns up to column {column}"
             ),
             Self::TooFewClusters { got } => {
                 write!(

@@ -9,6 +9,8 @@
 //! - `cluster_robust.rs`: the cluster-robust variances CR0, CR1 and CR2 with the
 //!   Bell-McCaffrey degrees of freedom;
 //! - `weighted.rs`: weighted least squares by the square-root transform;
+//! - `arm.rs`: the effect of an arm from a regression, the shape of the analysis
+//!   plan's regression estimators ([`ArmRegression`], [`ArmEstimator`]);
 //! - this file: the standard-error types and the two entry points that pick the
 //!   variance for a type, [`OlsFit::vcov`] and [`OlsFit::coef_inference`].
 //!
@@ -40,12 +42,14 @@ use serde::Serialize;
 
 use super::{Inference, StatsError, StatsResult};
 
+mod arm;
 mod cluster_robust;
 mod clusters;
 mod fit;
 mod hc;
 mod weighted;
 
+pub use arm::{ArmEffect, ArmEstimator, ArmRegression, ols_arm_effect, ols_dropped_columns};
 pub use clusters::Clusters;
 pub use fit::{OlsFit, fit, fit_owned};
 pub use weighted::fit_weighted;

@@ -568,8 +568,10 @@ pub fn compute(args: &CompareArgs) -> Result<PilotResults> {
     let input = crate::timings::time("prepare", || crate::prepare::prepare(&spec, &frame))?.input;
     // The analysis needs only what `prepare` took from the frame: columns it copied
     // (time and event, arm codes) are freed here; numeric columns it shares stay.
-    drop(frame);
-    crate::memory::release_freed();
+    crate::timings::time("free the frame", || {
+        drop(frame);
+        crate::memory::release_freed();
+    });
     let _analysis = crate::timings::phase("analysis");
     let r = analysis::run(
         &spec,

@@ -698,6 +698,35 @@ mod tests {
     use crate::data::Frame;
     use std::io::Write;
 
+    /// The leading-zero check on whole numbers only is the rule on every text that
+    /// reads as a number: a padded text is a whole number.
+    #[test]
+    fn leading_zero_is_the_padded_rule_on_numbers() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let pieces = [
+            "0", "00", "1", "9", "-", ".", "5", "e3", "e-2", "07", "10", "-0",
+        ];
+        let mut checked = (0, 0);
+        for _ in 0..20_000 {
+            let k = rng.random_range(1..6);
+            let t: String = (0..k)
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            let b = t.as_bytes();
+            if let Some(x) = number::<f64>(b) {
+                assert_eq!(leading_zero(x, b), rules::padded(b), "f64 {t:?}");
+                checked.0 += usize::from(rules::padded(b));
+            }
+            if let Some(x) = number::<i64>(b) {
+                assert_eq!(leading_zero(x, b), rules::padded(b), "i64 {t:?}");
+                checked.1 += 1;
+            }
+        }
+        // Padded texts and integers were among them.
+        assert!(checked.0 > 100 && checked.1 > 100, "{checked:?}");
+    }
+
     /// Tiny pieces, so that records straddle blocks and shares.
     const TINY: Sizes = Sizes {
         min_file: 0,

@@ -461,9 +461,12 @@ fn output(
 ) -> DidOutput {
     let small = opts.small_sample.name();
     let cl = opts.conf_level;
-    let mut estimates = Vec::new();
-    let mut conventions =
-        vec!["Treatment absorbing: D = 1 from the unit's first treated period on.".to_string()];
+    let mut out = Rows {
+        estimates: Vec::new(),
+        conventions: vec![
+            "Treatment absorbing: D = 1 from the unit's first treated period on.".to_string(),
+        ],
+    };
     let regression = [
         format!(
             "Unit and period fixed effects absorbed; standard errors CRV1 clustered by {} with fixest's small-sample factor (N-1)/(N-K) * G/(G-1), K counting the fixed effects as '{small}' (nested = fixest default: effects nested in the clusters left out; all = every dummy; none), t on G-1 df.",
@@ -472,268 +475,28 @@ fn output(
         "Never-treated units are the comparison group of the event study.".to_string(),
     ];
     if res.twfe.is_some() || res.event_study.is_some() || sa.is_some() {
-        conventions.extend(regression);
+        out.conventions.extend(regression);
     }
     if input.frequency {
-        conventions.push("Counts: outcome = events/trials per row, trials as frequency weights (N in the small-sample factor is the number of persons).".into());
+        out.conventions.push("Counts: outcome = events/trials per row, trials as frequency weights (N in the small-sample factor is the number of persons).".into());
     }
-    if let Some(t) = &res.twfe {
-        let mut r = row(
-            "twfe_did",
-            None,
-            false,
-            "CRV1",
-            "G - 1",
-            small,
-            &t.inference,
-            cl,
-            res.twfe_suppressed,
-        );
-        if let Some(fc) = &t.few_clusters {
-            r.wild_p_value = (!res.twfe_suppressed).then_some(fc.wild_p_value);
-            estimates.push(r);
-            estimates.push(row(
-                "twfe_did",
-                None,
-                false,
-                "CR2",
-                "Bell-McCaffrey",
-                "none",
-                &fc.cr2,
-                cl,
-                res.twfe_suppressed,
-            ));
-            conventions.push(format!(
-                "Fewer than 30 clusters: also CR2 with Bell-McCaffrey df and a wild cluster bootstrap p-value (restricted, Rademacher, {} draws{}, seed {}), both on the regression with the fixed effects as dummies.",
-                fc.wild_reps,
-                if fc.wild_enumerated { ", every sign vector" } else { "" },
-                opts.seed
-            ));
-        } else {
-            estimates.push(r);
-        }
-        conventions.push("The static TWFE estimate is biased when effects differ between cohorts or grow with time since adoption (already-treated units act as controls); read it beside the event study.".into());
-    }
-    let mut pretrend = None;
-    if let Some(es) = &res.event_study {
-        for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
-            estimates.push(row(
-                "event_study",
-                Some(c.event_time),
-                c.binned,
-                "CRV1",
-                "G - 1",
-                small,
-                &c.inference,
-                cl,
-                s,
-            ));
-        }
-        conventions.push(format!(
-            "Event study: reference period {} (relative to the first treated period), window {},{}{}.",
-            es.reference,
-            es.window.0,
-            es.window.1,
-            if args.window.is_some() { " with the endpoints binned" } else { " (every observed relative period)" }
-        ));
-        pretrend = res.pretrend.map(|w| {
-            let s = res.pretrend_suppressed;
-            let v = |x: f64| (!s).then_some(x);
-            PretrendOut {
-                convention: "F = W/q on (q, G-1) df, as pyfixest wald_test(distribution='F') with a clustered vcov; W on chi-square(q) as distribution='chi2'".into(),
-                statistic: v(w.statistic),
-                df1: v(w.df1),
-                df2: v(w.df2),
-                p_value: v(w.p_value),
-                chi_square: v(w.chi_square),
-                chi_square_p_value: v(w.chi_square_p_value),
-                suppressed: s,
-            }
-        });
-    }
+    twfe_rows(res, small, opts, &mut out);
+    let pretrend = event_study_rows(args, res, small, cl, &mut out);
     if let Some(cs) = &res.cs {
-        let inf = "influence function";
-        for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
-            let mut r = row(
-                "cs_att_gt",
-                Some(c.time - c.group),
-                false,
-                inf,
-                "normal",
-                "none",
-                &c.inference,
-                cl,
-                s,
-            );
-            r.group = Some(c.group);
-            r.time = Some(c.time);
-            if c.time == c.base {
-                // The universal base period's reference cell: 0 by construction, no SE.
-                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
-                    (None, None, None, None, None);
-            }
-            estimates.push(r);
-        }
-        estimates.push(row(
-            "cs_simple",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &cs.simple.inference,
-            cl,
-            cs.simple_suppressed,
-        ));
-        for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
-            if d.inference.std_error == 0.0 && d.inference.estimate == 0.0 {
-                // The universal base period's reference event time (-1).
-                let mut r = row(
-                    "cs_dynamic",
-                    d.event_time,
-                    false,
-                    inf,
-                    "normal",
-                    "none",
-                    &d.inference,
-                    cl,
-                    s,
-                );
-                (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
-                    (None, None, None, None, None);
-                estimates.push(r);
-                continue;
-            }
-            estimates.push(row(
-                "cs_dynamic",
-                d.event_time,
-                false,
-                inf,
-                "normal",
-                "none",
-                &d.inference,
-                cl,
-                s,
-            ));
-        }
-        estimates.push(row(
-            "cs_dynamic",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &cs.dynamic_overall.inference,
-            cl,
-            cs.dynamic_overall_suppressed,
-        ));
-        for (r, &sup) in cs.group.iter().zip(&cs.group_suppressed) {
-            let mut e = row(
-                "cs_group",
-                None,
-                false,
-                inf,
-                "normal",
-                "none",
-                &r.inference,
-                cl,
-                sup,
-            );
-            e.group = r.event_time;
-            estimates.push(e);
-        }
-        estimates.push(row(
-            "cs_group",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &cs.group_overall.inference,
-            cl,
-            cs.post_suppressed,
-        ));
-        for (r, &sup) in cs.calendar.iter().zip(&cs.calendar_suppressed) {
-            let mut e = row(
-                "cs_calendar",
-                None,
-                false,
-                inf,
-                "normal",
-                "none",
-                &r.inference,
-                cl,
-                sup,
-            );
-            e.time = r.event_time;
-            estimates.push(e);
-        }
-        estimates.push(row(
-            "cs_calendar",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &cs.calendar_overall.inference,
-            cl,
-            cs.post_suppressed,
-        ));
-        conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, {}, analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
-            if args.covariates.is_empty() {
-                "without covariates".to_string()
-            } else {
-                format!("doubly robust with the covariates {} taken from the base period (Sant'Anna & Zhao 2020, as R DRDID drdid_panel, did est_method = \"dr\": logit propensity score trimmed at 0.995 for comparison units, least-squares outcome regression among them)", args.covariates.join(", "))
-            },
-            match args.control {
-                ControlArg::Never => "never-treated units",
-                ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
-            },
-            match args.base_period {
-                BaseArg::Varying => "varying base period (t vs t-1 before the start, t vs g-1 after)",
-                BaseArg::Universal => "universal base period (every t vs g-1; the cell t = g-1 is the reference, 0 without SE)",
-            }
-        ));
+        cs_rows(args, cs, cl, &mut out);
     }
     let mut notes = res.notes.clone();
     if let Some(t) = &res.twfe {
         notes.extend(t.notes.iter().cloned());
     }
     if let Some(sa) = sa {
-        for (e, &s) in sa.fit.event.iter().zip(&sa.event_suppressed) {
-            estimates.push(row(
-                "sun_abraham",
-                Some(e.event_time),
-                false,
-                "CRV1",
-                "G - 1",
-                small,
-                &e.inference,
-                cl,
-                s,
-            ));
-        }
-        estimates.push(row(
-            "sun_abraham",
-            None,
-            false,
-            "CRV1",
-            "G - 1",
-            small,
-            &sa.fit.att,
-            cl,
-            sa.att_suppressed,
-        ));
-        conventions.push(format!(
-            "Sun & Abraham (2021): one regression with a dummy per treated cohort and period relative to its start (reference period {}), unit and period effects absorbed, {} as the comparison group; each event-time effect weights the cohorts by their share of the rows at that relative period (fixest aggregate(), weights fixed), the row without event time is the ATT over every post-period cohort-period cell weighted by its rows (fixest agg = \"att\"); SEs by the delta method from the CRV1 matrix, t on G-1 df; every relative period gets its own dummy (--window applies to the event study only).",
-            sa.fit.reference,
-            match sa.fit.control {
-                SaControl::Never => "never-treated units".to_string(),
-                SaControl::LastTreated(l) => format!("the last-treated cohort ({l}; periods before {l} only)"),
-            }
-        ));
+        sa_rows(sa, small, cl, &mut out);
         notes.extend(sa.fit.notes.iter().cloned());
     }
+    let Rows {
+        estimates,
+        conventions,
+    } = out;
     DidOutput {
         tool: format!("via-eval {} did", env!("CARGO_PKG_VERSION")),
         input: args.data.display().to_string(),
@@ -770,6 +533,286 @@ fn output(
         },
         notes,
     }
+}
+
+/// The rows and conventions of the estimators of a did run, in output order.
+struct Rows {
+    estimates: Vec<DidEstimate>,
+    conventions: Vec<String>,
+}
+
+/// The static TWFE rows: CRV1, and with few clusters also CR2 and the wild cluster
+/// bootstrap p-value.
+fn twfe_rows(res: &DidResults, small: &str, opts: &DidOptions, out: &mut Rows) {
+    let cl = opts.conf_level;
+    if let Some(t) = &res.twfe {
+        let mut r = row(
+            "twfe_did",
+            None,
+            false,
+            "CRV1",
+            "G - 1",
+            small,
+            &t.inference,
+            cl,
+            res.twfe_suppressed,
+        );
+        if let Some(fc) = &t.few_clusters {
+            r.wild_p_value = (!res.twfe_suppressed).then_some(fc.wild_p_value);
+            out.estimates.push(r);
+            out.estimates.push(row(
+                "twfe_did",
+                None,
+                false,
+                "CR2",
+                "Bell-McCaffrey",
+                "none",
+                &fc.cr2,
+                cl,
+                res.twfe_suppressed,
+            ));
+            out.conventions.push(format!(
+                "Fewer than 30 clusters: also CR2 with Bell-McCaffrey df and a wild cluster bootstrap p-value (restricted, Rademacher, {} draws{}, seed {}), both on the regression with the fixed effects as dummies.",
+                fc.wild_reps,
+                if fc.wild_enumerated { ", every sign vector" } else { "" },
+                opts.seed
+            ));
+        } else {
+            out.estimates.push(r);
+        }
+        out.conventions.push("The static TWFE estimate is biased when effects differ between cohorts or grow with time since adoption (already-treated units act as controls); read it beside the event study.".into());
+    }
+}
+
+/// The event-study rows, and the pre-trend test when it was run.
+fn event_study_rows(
+    args: &DidArgs,
+    res: &DidResults,
+    small: &str,
+    cl: f64,
+    out: &mut Rows,
+) -> Option<PretrendOut> {
+    let mut pretrend = None;
+    if let Some(es) = &res.event_study {
+        for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
+            out.estimates.push(row(
+                "event_study",
+                Some(c.event_time),
+                c.binned,
+                "CRV1",
+                "G - 1",
+                small,
+                &c.inference,
+                cl,
+                s,
+            ));
+        }
+        out.conventions.push(format!(
+            "Event study: reference period {} (relative to the first treated period), window {},{}{}.",
+            es.reference,
+            es.window.0,
+            es.window.1,
+            if args.window.is_some() { " with the endpoints binned" } else { " (every observed relative period)" }
+        ));
+        pretrend = res.pretrend.map(|w| {
+            let s = res.pretrend_suppressed;
+            let v = |x: f64| (!s).then_some(x);
+            PretrendOut {
+                convention: "F = W/q on (q, G-1) df, as pyfixest wald_test(distribution='F') with a clustered vcov; W on chi-square(q) as distribution='chi2'".into(),
+                statistic: v(w.statistic),
+                df1: v(w.df1),
+                df2: v(w.df2),
+                p_value: v(w.p_value),
+                chi_square: v(w.chi_square),
+                chi_square_p_value: v(w.chi_square_p_value),
+                suppressed: s,
+            }
+        });
+    }
+    pretrend
+}
+
+/// The Callaway-Sant'Anna rows: ATT(g,t) and the simple, dynamic, group and calendar
+/// aggregations.
+fn cs_rows(args: &DidArgs, cs: &adid::CsResults, cl: f64, out: &mut Rows) {
+    let inf = "influence function";
+    for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
+        let mut r = row(
+            "cs_att_gt",
+            Some(c.time - c.group),
+            false,
+            inf,
+            "normal",
+            "none",
+            &c.inference,
+            cl,
+            s,
+        );
+        r.group = Some(c.group);
+        r.time = Some(c.time);
+        if c.time == c.base {
+            // The universal base period's reference cell: 0 by construction, no SE.
+            (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                (None, None, None, None, None);
+        }
+        out.estimates.push(r);
+    }
+    out.estimates.push(row(
+        "cs_simple",
+        None,
+        false,
+        inf,
+        "normal",
+        "none",
+        &cs.simple.inference,
+        cl,
+        cs.simple_suppressed,
+    ));
+    for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+        if d.inference.std_error == 0.0 && d.inference.estimate == 0.0 {
+            // The universal base period's reference event time (-1).
+            let mut r = row(
+                "cs_dynamic",
+                d.event_time,
+                false,
+                inf,
+                "normal",
+                "none",
+                &d.inference,
+                cl,
+                s,
+            );
+            (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
+                (None, None, None, None, None);
+            out.estimates.push(r);
+            continue;
+        }
+        out.estimates.push(row(
+            "cs_dynamic",
+            d.event_time,
+            false,
+            inf,
+            "normal",
+            "none",
+            &d.inference,
+            cl,
+            s,
+        ));
+    }
+    out.estimates.push(row(
+        "cs_dynamic",
+        None,
+        false,
+        inf,
+        "normal",
+        "none",
+        &cs.dynamic_overall.inference,
+        cl,
+        cs.dynamic_overall_suppressed,
+    ));
+    for (r, &sup) in cs.group.iter().zip(&cs.group_suppressed) {
+        let mut e = row(
+            "cs_group",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &r.inference,
+            cl,
+            sup,
+        );
+        e.group = r.event_time;
+        out.estimates.push(e);
+    }
+    out.estimates.push(row(
+        "cs_group",
+        None,
+        false,
+        inf,
+        "normal",
+        "none",
+        &cs.group_overall.inference,
+        cl,
+        cs.post_suppressed,
+    ));
+    for (r, &sup) in cs.calendar.iter().zip(&cs.calendar_suppressed) {
+        let mut e = row(
+            "cs_calendar",
+            None,
+            false,
+            inf,
+            "normal",
+            "none",
+            &r.inference,
+            cl,
+            sup,
+        );
+        e.time = r.event_time;
+        out.estimates.push(e);
+    }
+    out.estimates.push(row(
+        "cs_calendar",
+        None,
+        false,
+        inf,
+        "normal",
+        "none",
+        &cs.calendar_overall.inference,
+        cl,
+        cs.post_suppressed,
+    ));
+    out.conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, {}, analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",
+        if args.covariates.is_empty() {
+            "without covariates".to_string()
+        } else {
+            format!("doubly robust with the covariates {} taken from the base period (Sant'Anna & Zhao 2020, as R DRDID drdid_panel, did est_method = \"dr\": logit propensity score trimmed at 0.995 for comparison units, least-squares outcome regression among them)", args.covariates.join(", "))
+        },
+        match args.control {
+            ControlArg::Never => "never-treated units",
+            ControlArg::NotYet => "never-treated and not-yet-treated units (first treated after the later of t and the base period)",
+        },
+        match args.base_period {
+            BaseArg::Varying => "varying base period (t vs t-1 before the start, t vs g-1 after)",
+            BaseArg::Universal => "universal base period (every t vs g-1; the cell t = g-1 is the reference, 0 without SE)",
+        }
+    ));
+}
+
+/// The Sun-Abraham rows: per event time and the overall ATT.
+fn sa_rows(sa: &adid::SaResults, small: &str, cl: f64, out: &mut Rows) {
+    for (e, &s) in sa.fit.event.iter().zip(&sa.event_suppressed) {
+        out.estimates.push(row(
+            "sun_abraham",
+            Some(e.event_time),
+            false,
+            "CRV1",
+            "G - 1",
+            small,
+            &e.inference,
+            cl,
+            s,
+        ));
+    }
+    out.estimates.push(row(
+        "sun_abraham",
+        None,
+        false,
+        "CRV1",
+        "G - 1",
+        small,
+        &sa.fit.att,
+        cl,
+        sa.att_suppressed,
+    ));
+    out.conventions.push(format!(
+        "Sun & Abraham (2021): one regression with a dummy per treated cohort and period relative to its start (reference period {}), unit and period effects absorbed, {} as the comparison group; each event-time effect weights the cohorts by their share of the rows at that relative period (fixest aggregate(), weights fixed), the row without event time is the ATT over every post-period cohort-period cell weighted by its rows (fixest agg = \"att\"); SEs by the delta method from the CRV1 matrix, t on G-1 df; every relative period gets its own dummy (--window applies to the event study only).",
+        sa.fit.reference,
+        match sa.fit.control {
+            SaControl::Never => "never-treated units".to_string(),
+            SaControl::LastTreated(l) => format!("the last-treated cohort ({l}; periods before {l} only)"),
+        }
+    ));
 }
 
 /// The bootstrap SEs and uniform bands on the cs_att_gt and cs_dynamic rows, in their

@@ -187,12 +187,94 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     let times = frame.numeric(&cols.time)?;
     let n = units.codes.len();
     let mut notes = Vec::new();
-    // The outcome and the weights.
-    let (y, weights, frequency, persons): OutcomeColumns = match (
-        &cols.events,
-        &cols.trials,
-        &cols.outcome,
-    ) {
+    let (y, weights, frequency, persons) = outcome_columns(frame, cols, n, &mut notes)?;
+    let covs: Vec<Numbers> = cols
+        .covariates
+        .iter()
+        .map(|c| frame.numeric(c))
+        .collect::<Result<_>>()?;
+    let clusters = match &cols.cluster {
+        Some(c) => Some(frame.strings(c)?),
+        None => None,
+    };
+    // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
+    // first; the list of kept rows is written only when some are left out.
+    let complete = |i: usize| {
+        units.codes[i].is_some()
+            && times.get(i).is_some()
+            && y.get(i).is_some()
+            && covs.iter().all(|c| c.get(i).is_some())
+            && weights.as_ref().is_none_or(|w| w.get(i).is_some())
+            && clusters.as_ref().is_none_or(|c| c[i].is_some())
+    };
+    let dropped = (0..n).filter(|&i| !complete(i)).count();
+    let keep = if dropped == 0 {
+        Kept::All(n)
+    } else {
+        Kept::Rows((0..n).filter(|&i| complete(i)).collect())
+    };
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} rows left out for a missing unit, period, outcome, covariate, weight or cluster"
+        ));
+    }
+    if keep.is_empty() {
+        return Err(err("no row has every column needed".into()));
+    }
+    let mut period = Vec::with_capacity(keep.len());
+    for i in keep.iter() {
+        let t = times.get(i).unwrap_or(f64::NAN);
+        period.push(whole(t).ok_or_else(|| {
+            err(format!(
+                "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
+                frame.row_ref(i),
+                cols.time
+            ))
+        })?);
+    }
+    drop(times);
+    // Units in sorted label order: the labels of the kept rows (a unit whose rows are
+    // all left out has no code), numbered in the factor's sorted order.
+    let (unit, labels) = unit_codes(units, &keep);
+    // Duplicate unit-period rows.
+    if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
+        let (u, t) = (unit[r], period[r]);
+        return Err(err(format!(
+            "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
+            labels[u as usize],
+            frame.row_ref(keep.get(first)),
+            frame.row_ref(keep.get(r))
+        )));
+    }
+    let first_of = first_treated(frame, cols, &keep, &unit, &period, &labels)?;
+    Ok(Columns {
+        y,
+        weights,
+        frequency,
+        persons,
+        covs,
+        clusters,
+        keep,
+        period,
+        unit,
+        labels,
+        first_of,
+        notes,
+    })
+}
+
+/// The outcome and the weights: the outcome column (with `--weights` as analytic
+/// weights), or events / trials per row with the trials as frequency weights (then also
+/// the persons per row, for the small-sample factor). A note counts rows of 0 trials.
+fn outcome_columns(
+    frame: &Frame,
+    cols: &PanelColumns,
+    n: usize,
+    notes: &mut Vec<String>,
+) -> Result<OutcomeColumns> {
+    let path = frame.path().to_path_buf();
+    let err = |m: String| Error::data(&path, m);
+    Ok(match (&cols.events, &cols.trials, &cols.outcome) {
         (Some(ev), Some(tr), None) => {
             if cols.weights.is_some() {
                 return Err(Error::usage(
@@ -265,54 +347,12 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
                 "give the outcome as --outcome COL, or as counts with both --events COL and --trials COL",
             ));
         }
-    };
-    let covs: Vec<Numbers> = cols
-        .covariates
-        .iter()
-        .map(|c| frame.numeric(c))
-        .collect::<Result<_>>()?;
-    let clusters = match &cols.cluster {
-        Some(c) => Some(frame.strings(c)?),
-        None => None,
-    };
-    // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
-    // first; the list of kept rows is written only when some are left out.
-    let complete = |i: usize| {
-        units.codes[i].is_some()
-            && times.get(i).is_some()
-            && y.get(i).is_some()
-            && covs.iter().all(|c| c.get(i).is_some())
-            && weights.as_ref().is_none_or(|w| w.get(i).is_some())
-            && clusters.as_ref().is_none_or(|c| c[i].is_some())
-    };
-    let dropped = (0..n).filter(|&i| !complete(i)).count();
-    let keep = if dropped == 0 {
-        Kept::All(n)
-    } else {
-        Kept::Rows((0..n).filter(|&i| complete(i)).collect())
-    };
-    if dropped > 0 {
-        notes.push(format!(
-            "{dropped} rows left out for a missing unit, period, outcome, covariate, weight or cluster"
-        ));
-    }
-    if keep.is_empty() {
-        return Err(err("no row has every column needed".into()));
-    }
-    let mut period = Vec::with_capacity(keep.len());
-    for i in keep.iter() {
-        let t = times.get(i).unwrap_or(f64::NAN);
-        period.push(whole(t).ok_or_else(|| {
-            err(format!(
-                "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
-                frame.row_ref(i),
-                cols.time
-            ))
-        })?);
-    }
-    drop(times);
-    // Units in sorted label order: the labels of the kept rows (a unit whose rows are
-    // all left out has no code), numbered in the factor's sorted order.
+    })
+}
+
+/// The unit of every kept row as a code into the labels of the units with a kept row,
+/// in the factor's sorted order, and those labels.
+fn unit_codes(units: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
     let mut used = vec![false; units.levels.len()];
     for i in keep.iter() {
         if let Some(c) = units.codes[i] {
@@ -332,18 +372,21 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
         .iter()
         .map(|i| codes[i].map_or(0, |c| rank[c as usize]))
         .collect();
-    drop(codes);
-    // Duplicate unit-period rows.
-    if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
-        let (u, t) = (unit[r], period[r]);
-        return Err(err(format!(
-            "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
-            labels[u as usize],
-            frame.row_ref(keep.get(first)),
-            frame.row_ref(keep.get(r))
-        )));
-    }
-    // First treated period per unit.
+    (unit, labels)
+}
+
+/// The first treated period of every unit (`None` inside: never treated), from the
+/// first-treated column (one value per unit) or from an absorbing 0/1 column.
+fn first_treated(
+    frame: &Frame,
+    cols: &PanelColumns,
+    keep: &Kept,
+    unit: &[u32],
+    period: &[i64],
+    labels: &[String],
+) -> Result<Vec<Option<Option<i64>>>> {
+    let path = frame.path().to_path_buf();
+    let err = |m: String| Error::data(&path, m);
     let mut first_of: Vec<Option<Option<i64>>> = vec![None; labels.len()];
     match &cols.treatment {
         TreatmentColumn::FirstTreated(c) => {
@@ -417,20 +460,7 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
             }
         }
     }
-    Ok(Columns {
-        y,
-        weights,
-        frequency,
-        persons,
-        covs,
-        clusters,
-        keep,
-        period,
-        unit,
-        labels,
-        first_of,
-        notes,
-    })
+    Ok(first_of)
 }
 
 /// The panel's vectors from the read columns.

@@ -25,8 +25,8 @@
 use serde::Serialize;
 
 use super::input::{AnalysisInput, OutcomeData};
-use super::{Note, POOLED, PilotResults, Scale};
-use crate::config::{CostBasis, PilotSpec, Text};
+use super::{EstimateRow, Note, POOLED, PilotResults, Scale};
+use crate::config::{CostBasis, Costs, PilotSpec, Text};
 use crate::stats::cost::{
     BootstrapIcer, BootstrapKind, FiellerSet, Increments, Persons, Quadrants, acceptability,
     bootstrap_icer, icer, parametric_icer, person_increments,
@@ -197,12 +197,6 @@ pub fn costs(
     let Some(oi) = spec.outcomes.iter().position(|o| o.id == costs.outcome) else {
         return (None, notes);
     };
-    let arm_index = |v: &str| spec.arms.values.iter().position(|a| a.value == v);
-    let note = |en: String, nl: String| Note {
-        outcome: Some(costs.outcome.clone()),
-        subset: Some(POOLED.to_string()),
-        text: Text { nl, en },
-    };
     let values: Vec<f64> = (0..CURVE_POINTS)
         .map(|i| costs.max_value * i as f64 / (CURVE_POINTS - 1) as f64)
         .collect();
@@ -216,206 +210,9 @@ pub fn costs(
             && e.std_error.is_finite()
             && e.std_error > 0.0
     }) {
-        let (Some(t), Some(c)) = (arm_index(&e.treated), arm_index(&e.control)) else {
-            continue;
-        };
-        let Some(p) = collect(spec, input, oi, t, c) else {
-            continue;
-        };
-        let n_t = p.treated.iter().filter(|&&x| x).count();
-        let n_c = p.treated.len() - n_t;
-        if let Some(k) = threshold
-            && n_t.min(n_c) < k
-        {
-            notes.push(note(
-                format!("Cost per extra person ({}): withheld, because an arm has fewer than {k} persons with both a cost and the outcome.", e.comparison),
-                format!("Kosten per extra persoon ({}): niet getoond, omdat een groep minder dan {k} personen met zowel kosten als uitkomst heeft.", e.comparison),
-            ));
-            continue;
+        if let Some(row) = comparison(spec, input, e, oi, &values, seed, threshold, &mut notes) {
+            comparisons.push(row);
         }
-        let persons = Persons {
-            cost: &p.cost,
-            outcome: &p.outcome,
-            treated: &p.treated,
-            cluster: p.cluster.as_deref(),
-        };
-        let mean = |arm: bool| {
-            let (s, n) = p
-                .cost
-                .iter()
-                .zip(&p.treated)
-                .filter(|(_, a)| **a == arm)
-                .fold((0.0, 0.0), |(s, n), (x, _)| (s + x, n + 1.0));
-            s / n
-        };
-        let (inc, basis, effect_source, n_missing_cost) = match &costs.basis {
-            CostBasis::PerPerson(pp) => (
-                Increments {
-                    cost: pp[t].1 - pp[c].1,
-                    cost_se: 0.0,
-                    effect: e.estimate,
-                    effect_se: e.std_error,
-                    covariance: 0.0,
-                },
-                "per_person",
-                Text {
-                    en: "the headline estimate".into(),
-                    nl: "de hoofdschatting".into(),
-                },
-                None,
-            ),
-            CostBasis::Column(col) => {
-                let inc = match person_increments(&persons) {
-                    Ok(i) => i,
-                    Err(err) => {
-                        notes.push(note(
-                            format!(
-                                "Cost per extra person ({}): not computed ({err}).",
-                                e.comparison
-                            ),
-                            format!(
-                                "Kosten per extra persoon ({}): niet berekend ({err}).",
-                                e.comparison
-                            ),
-                        ));
-                        continue;
-                    }
-                };
-                let missing = match threshold {
-                    Some(k) if p.missing_cost > 0 && p.missing_cost < k => None,
-                    _ => Some(p.missing_cost),
-                };
-                if p.missing_cost > 0 {
-                    let count = missing.map_or_else(
-                        || format!("fewer than {}", threshold.unwrap_or(0)),
-                        |m| m.to_string(),
-                    );
-                    let aantal = missing.map_or_else(
-                        || format!("minder dan {}", threshold.unwrap_or(0)),
-                        |m| m.to_string(),
-                    );
-                    notes.push(note(
-                        format!("Cost per extra person ({}): {count} persons with the outcome but no cost in column \"{col}\" are left out (complete cases on cost and outcome).", e.comparison),
-                        format!("Kosten per extra persoon ({}): {aantal} personen met de uitkomst maar zonder kosten in kolom \"{col}\" zijn weggelaten (alleen personen met kosten en uitkomst).", e.comparison),
-                    ));
-                }
-                (
-                    inc,
-                    "column",
-                    Text {
-                        en: "the difference in means on the persons with both a cost and the outcome (unadjusted)".into(),
-                        nl: "het verschil in gemiddelden bij de personen met zowel kosten als uitkomst (zonder correctie)".into(),
-                    },
-                    missing,
-                )
-            }
-        };
-        let Ok(ratio) = icer(&inc, e.conf_level) else {
-            continue;
-        };
-        let Ok(prob) = acceptability(&inc, &values) else {
-            continue;
-        };
-        // With fixed costs the bootstrap resamples the unadjusted difference: it is the
-        // interval of the headline ICER only when the headline is that difference.
-        let same_estimand = matches!(costs.basis, CostBasis::Column(_))
-            || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
-        if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
-            notes.push(note(
-                format!("Cost per extra person ({}): with a cost column both differences are unadjusted; without a lottery they may reflect differences between the groups rather than the approach.", e.comparison),
-                format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
-            ));
-        }
-        // An adjusted or weighted headline is not what resampling persons and taking
-        // the difference in means gives: its plane is drawn from the estimate's normal
-        // sampling distribution instead (the parametric bootstrap).
-        let run = if same_estimand {
-            bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
-        } else {
-            parametric_icer(&inc, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
-        };
-        let boot: Option<BootstrapIcer> = match run {
-            Ok(b) => b,
-            Err(err) => {
-                notes.push(note(
-                    format!(
-                        "Cost per extra person ({}): bootstrap not run ({err}).",
-                        e.comparison
-                    ),
-                    format!(
-                        "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
-                        e.comparison
-                    ),
-                ));
-                None
-            }
-        };
-        let unit = if p.cluster.is_some() {
-            ("clusters", "clusters")
-        } else {
-            ("persons", "personen")
-        };
-        let bootstrap_method = boot.as_ref().map(|b| if !same_estimand {
-            Text {
-                en: format!(
-                    "{} draws (seed {}) of the effect from its normal sampling distribution (the headline estimate and its standard error; the cost per person is fixed): a parametric bootstrap, because the headline is adjusted and resampling persons would give the interval of the unadjusted difference; percentile interval ordered round the cost-effectiveness plane",
-                    b.replicates, b.seed
-                ),
-                nl: format!(
-                    "{} trekkingen (seed {}) van het effect uit zijn normale steekproefverdeling (de hoofdschatting en haar standaardfout; de kosten per persoon liggen vast): een parametrische bootstrap, omdat de hoofdschatting gecorrigeerd is en personen hertrekken het interval van het ongecorrigeerde verschil zou geven; percentielinterval geordend rond het kosteneffectiviteitsvlak",
-                    b.replicates, b.seed
-                ),
-            }
-        } else {
-            Text {
-            en: format!(
-                "{} resamples of the {} within each arm (seed {}); per resample the difference in mean cost and in mean outcome, without covariates; percentile interval ordered round the cost-effectiveness plane",
-                b.replicates, unit.0, b.seed
-            ),
-            nl: format!(
-                "{} trekkingen van de {} binnen elke groep (seed {}); per trekking het verschil in gemiddelde kosten en in gemiddelde uitkomst, zonder correctie; percentielinterval geordend rond het kosteneffectiviteitsvlak",
-                b.replicates, unit.1, b.seed
-            ),
-            }
-        });
-        comparisons.push(CostComparison {
-            comparison: e.comparison.clone(),
-            treated: e.treated.clone(),
-            control: e.control.clone(),
-            cost_basis: basis.into(),
-            cost_treated: mean(true),
-            cost_control: mean(false),
-            incremental_cost: inc.cost,
-            cost_std_error: inc.cost_se,
-            covariance: inc.covariance,
-            incremental_effect: inc.effect,
-            effect_std_error: inc.effect_se,
-            effect_source,
-            effect_estimator: match costs.basis {
-                CostBasis::PerPerson(_) => e.estimator.clone(),
-                CostBasis::Column(_) => "difference_in_means".into(),
-            },
-            n_treated: n_t,
-            n_control: n_c,
-            n_missing_cost,
-            icer: ratio.icer.is_finite().then_some(ratio.icer),
-            fieller: ratio.fieller,
-            bootstrap_kind: boot.as_ref().map(|b| b.kind),
-            bootstrap_low: boot.as_ref().and_then(|b| b.low),
-            bootstrap_high: boot.as_ref().and_then(|b| b.high),
-            bootstrap_below: boot.as_ref().and_then(|b| b.below),
-            bootstrap_above: boot.as_ref().and_then(|b| b.above),
-            bootstrap_replicates: boot.as_ref().map(|b| b.replicates),
-            bootstrap_seed: boot.as_ref().map(|b| b.seed),
-            bootstrap_quadrants: boot.as_ref().map(|b| b.quadrants),
-            bootstrap_method,
-            plane: boot.map(|b| b.points).unwrap_or_default(),
-            acceptability: values
-                .iter()
-                .zip(prob)
-                .map(|(&value, probability)| AcceptabilityPoint { value, probability })
-                .collect(),
-        });
     }
     let out = (!comparisons.is_empty()).then(|| CostResults {
         outcome: costs.outcome.clone(),
@@ -425,4 +222,255 @@ pub fn costs(
         comparisons,
     });
     (out, notes)
+}
+
+/// The cost comparison of one published headline estimate `e`, or None (with a note
+/// where the reader should know why) when it cannot be made.
+#[allow(clippy::too_many_arguments)]
+fn comparison(
+    spec: &PilotSpec,
+    input: &AnalysisInput,
+    e: &EstimateRow,
+    oi: usize,
+    values: &[f64],
+    seed: u64,
+    threshold: Option<usize>,
+    notes: &mut Vec<Note>,
+) -> Option<CostComparison> {
+    let costs = spec.costs.as_ref()?;
+    let arm_index = |v: &str| spec.arms.values.iter().position(|a| a.value == v);
+    let note = |en: String, nl: String| cost_note(&costs.outcome, en, nl);
+    let (Some(t), Some(c)) = (arm_index(&e.treated), arm_index(&e.control)) else {
+        return None;
+    };
+    let p = collect(spec, input, oi, t, c)?;
+    let n_t = p.treated.iter().filter(|&&x| x).count();
+    let n_c = p.treated.len() - n_t;
+    if let Some(k) = threshold
+        && n_t.min(n_c) < k
+    {
+        notes.push(note(
+            format!("Cost per extra person ({}): withheld, because an arm has fewer than {k} persons with both a cost and the outcome.", e.comparison),
+            format!("Kosten per extra persoon ({}): niet getoond, omdat een groep minder dan {k} personen met zowel kosten als uitkomst heeft.", e.comparison),
+        ));
+        return None;
+    }
+    let persons = Persons {
+        cost: &p.cost,
+        outcome: &p.outcome,
+        treated: &p.treated,
+        cluster: p.cluster.as_deref(),
+    };
+    let mean = |arm: bool| {
+        let (s, n) = p
+            .cost
+            .iter()
+            .zip(&p.treated)
+            .filter(|(_, a)| **a == arm)
+            .fold((0.0, 0.0), |(s, n), (x, _)| (s + x, n + 1.0));
+        s / n
+    };
+    let (inc, basis, effect_source, n_missing_cost) =
+        increments(costs, e, &persons, &p, (t, c), threshold, notes)?;
+    let Ok(ratio) = icer(&inc, e.conf_level) else {
+        return None;
+    };
+    let Ok(prob) = acceptability(&inc, values) else {
+        return None;
+    };
+    // With fixed costs the bootstrap resamples the unadjusted difference: it is the
+    // interval of the headline ICER only when the headline is that difference.
+    let same_estimand = matches!(costs.basis, CostBasis::Column(_))
+        || (e.covariates.is_empty() && UNADJUSTED.contains(&e.estimator.as_str()));
+    if matches!(costs.basis, CostBasis::Column(_)) && !spec.design.kind.is_randomised() {
+        notes.push(note(
+            format!("Cost per extra person ({}): with a cost column both differences are unadjusted; without a lottery they may reflect differences between the groups rather than the approach.", e.comparison),
+            format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
+        ));
+    }
+    // An adjusted or weighted headline is not what resampling persons and taking
+    // the difference in means gives: its plane is drawn from the estimate's normal
+    // sampling distribution instead (the parametric bootstrap).
+    let run = if same_estimand {
+        bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+    } else {
+        parametric_icer(&inc, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+    };
+    let boot: Option<BootstrapIcer> = match run {
+        Ok(b) => b,
+        Err(err) => {
+            notes.push(note(
+                format!(
+                    "Cost per extra person ({}): bootstrap not run ({err}).",
+                    e.comparison
+                ),
+                format!(
+                    "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
+                    e.comparison
+                ),
+            ));
+            None
+        }
+    };
+    let bootstrap_method = boot
+        .as_ref()
+        .map(|b| bootstrap_method(b, same_estimand, p.cluster.is_some()));
+    Some(CostComparison {
+        comparison: e.comparison.clone(),
+        treated: e.treated.clone(),
+        control: e.control.clone(),
+        cost_basis: basis.into(),
+        cost_treated: mean(true),
+        cost_control: mean(false),
+        incremental_cost: inc.cost,
+        cost_std_error: inc.cost_se,
+        covariance: inc.covariance,
+        incremental_effect: inc.effect,
+        effect_std_error: inc.effect_se,
+        effect_source,
+        effect_estimator: match costs.basis {
+            CostBasis::PerPerson(_) => e.estimator.clone(),
+            CostBasis::Column(_) => "difference_in_means".into(),
+        },
+        n_treated: n_t,
+        n_control: n_c,
+        n_missing_cost,
+        icer: ratio.icer.is_finite().then_some(ratio.icer),
+        fieller: ratio.fieller,
+        bootstrap_kind: boot.as_ref().map(|b| b.kind),
+        bootstrap_low: boot.as_ref().and_then(|b| b.low),
+        bootstrap_high: boot.as_ref().and_then(|b| b.high),
+        bootstrap_below: boot.as_ref().and_then(|b| b.below),
+        bootstrap_above: boot.as_ref().and_then(|b| b.above),
+        bootstrap_replicates: boot.as_ref().map(|b| b.replicates),
+        bootstrap_seed: boot.as_ref().map(|b| b.seed),
+        bootstrap_quadrants: boot.as_ref().map(|b| b.quadrants),
+        bootstrap_method,
+        plane: boot.map(|b| b.points).unwrap_or_default(),
+        acceptability: values
+            .iter()
+            .zip(prob)
+            .map(|(&value, probability)| AcceptabilityPoint { value, probability })
+            .collect(),
+    })
+}
+
+/// The increments of cost and effect on the spec's cost basis: fixed costs per person
+/// with the headline estimate, or a cost column with the differences in means of the
+/// persons with both; also the basis's id, where the effect comes from and the persons
+/// without a cost (withheld below the threshold). None, with a note, when the column's
+/// increments cannot be computed.
+fn increments(
+    costs: &Costs,
+    e: &EstimateRow,
+    persons: &Persons,
+    p: &Collected,
+    (t, c): (usize, usize),
+    threshold: Option<usize>,
+    notes: &mut Vec<Note>,
+) -> Option<(Increments, &'static str, Text, Option<usize>)> {
+    let note = |en: String, nl: String| cost_note(&costs.outcome, en, nl);
+    Some(match &costs.basis {
+        CostBasis::PerPerson(pp) => (
+            Increments {
+                cost: pp[t].1 - pp[c].1,
+                cost_se: 0.0,
+                effect: e.estimate,
+                effect_se: e.std_error,
+                covariance: 0.0,
+            },
+            "per_person",
+            Text {
+                en: "the headline estimate".into(),
+                nl: "de hoofdschatting".into(),
+            },
+            None,
+        ),
+        CostBasis::Column(col) => {
+            let inc = match person_increments(persons) {
+                Ok(i) => i,
+                Err(err) => {
+                    notes.push(note(
+                        format!(
+                            "Cost per extra person ({}): not computed ({err}).",
+                            e.comparison
+                        ),
+                        format!(
+                            "Kosten per extra persoon ({}): niet berekend ({err}).",
+                            e.comparison
+                        ),
+                    ));
+                    return None;
+                }
+            };
+            let missing = match threshold {
+                Some(k) if p.missing_cost > 0 && p.missing_cost < k => None,
+                _ => Some(p.missing_cost),
+            };
+            if p.missing_cost > 0 {
+                let count = missing.map_or_else(
+                    || format!("fewer than {}", threshold.unwrap_or(0)),
+                    |m| m.to_string(),
+                );
+                let aantal = missing.map_or_else(
+                    || format!("minder dan {}", threshold.unwrap_or(0)),
+                    |m| m.to_string(),
+                );
+                notes.push(note(
+                format!("Cost per extra person ({}): {count} persons with the outcome but no cost in column \"{col}\" are left out (complete cases on cost and outcome).", e.comparison),
+                format!("Kosten per extra persoon ({}): {aantal} personen met de uitkomst maar zonder kosten in kolom \"{col}\" zijn weggelaten (alleen personen met kosten en uitkomst).", e.comparison),
+            ));
+            }
+            (
+            inc,
+            "column",
+            Text {
+                en: "the difference in means on the persons with both a cost and the outcome (unadjusted)".into(),
+                nl: "het verschil in gemiddelden bij de personen met zowel kosten als uitkomst (zonder correctie)".into(),
+            },
+            missing,
+        )
+        }
+    })
+}
+
+/// How the bootstrap of the cost-effectiveness plane was drawn, in both languages.
+fn bootstrap_method(b: &BootstrapIcer, same_estimand: bool, clustered: bool) -> Text {
+    let unit = if clustered {
+        ("clusters", "clusters")
+    } else {
+        ("persons", "personen")
+    };
+    if !same_estimand {
+        Text {
+            en: format!(
+                "{} draws (seed {}) of the effect from its normal sampling distribution (the headline estimate and its standard error; the cost per person is fixed): a parametric bootstrap, because the headline is adjusted and resampling persons would give the interval of the unadjusted difference; percentile interval ordered round the cost-effectiveness plane",
+                b.replicates, b.seed
+            ),
+            nl: format!(
+                "{} trekkingen (seed {}) van het effect uit zijn normale steekproefverdeling (de hoofdschatting en haar standaardfout; de kosten per persoon liggen vast): een parametrische bootstrap, omdat de hoofdschatting gecorrigeerd is en personen hertrekken het interval van het ongecorrigeerde verschil zou geven; percentielinterval geordend rond het kosteneffectiviteitsvlak",
+                b.replicates, b.seed
+            ),
+        }
+    } else {
+        Text {
+            en: format!(
+                "{} resamples of the {} within each arm (seed {}); per resample the difference in mean cost and in mean outcome, without covariates; percentile interval ordered round the cost-effectiveness plane",
+                b.replicates, unit.0, b.seed
+            ),
+            nl: format!(
+                "{} trekkingen van de {} binnen elke groep (seed {}); per trekking het verschil in gemiddelde kosten en in gemiddelde uitkomst, zonder correctie; percentielinterval geordend rond het kosteneffectiviteitsvlak",
+                b.replicates, unit.1, b.seed
+            ),
+        }
+    }
+}
+
+/// A note on the cost results of `outcome`, whole sample.
+fn cost_note(outcome: &str, en: String, nl: String) -> Note {
+    Note {
+        outcome: Some(outcome.to_string()),
+        subset: Some(POOLED.to_string()),
+        text: Text { nl, en },
+    }
 }

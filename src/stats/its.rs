@@ -138,115 +138,13 @@ const SPACING_TOL: f64 = 1e-9;
 /// (a slope needs two); a unit with the same time twice; Newey-West with several units
 /// or with unequally spaced periods; cluster-robust SEs without units.
 pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
+    check_input(input, opt)?;
     let n = input.y.len();
-    if input.time.len() != n
-        || input.units.is_some_and(|u| u.codes().len() != n)
-        || input.covariates.iter().any(|c| c.len() != n)
-    {
-        return Err(StatsError::Invalid(
-            "time, outcome, units and covariates must have the same length".into(),
-        ));
-    }
-    if n == 0 {
-        return Err(StatsError::TooFew { needed: 5, got: 0 });
-    }
-    if !opt.start.is_finite() {
-        return Err(StatsError::Invalid(
-            "the start must be a finite number".into(),
-        ));
-    }
-    if let Some(i) = (0..n).find(|&i| !input.time[i].is_finite() || !input.y[i].is_finite()) {
-        return Err(StatsError::Invalid(format!(
-            "row {}: time and outcome must be finite numbers",
-            i + 1
-        )));
-    }
     let unit = |i: usize| input.units.map_or(0, |u| u.codes()[i]);
     let n_units = input.units.map_or(1, Clusters::count);
-
-    // Rows in (unit, time) order; a unit with one time twice is an error.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        unit(a)
-            .cmp(&unit(b))
-            .then(input.time[a].total_cmp(&input.time[b]))
-    });
-    if let Some(w) = order
-        .windows(2)
-        .find(|w| unit(w[0]) == unit(w[1]) && input.time[w[0]] == input.time[w[1]])
-    {
-        let what = if input.units.is_some() {
-            "a unit has"
-        } else {
-            "the series has"
-        };
-        return Err(StatsError::Invalid(format!(
-            "{what} time {} twice (rows {} and {}): one row per period{} is needed; \
-             aggregate the rows of a period first (e.g. the mean or the count per period)",
-            input.time[w[0]],
-            w[0].min(w[1]) + 1,
-            w[0].max(w[1]) + 1,
-            if input.units.is_some() {
-                " and unit"
-            } else {
-                ""
-            }
-        )));
-    }
-
-    let mut times: Vec<f64> = input.time.to_vec();
-    times.sort_by(f64::total_cmp);
-    times.dedup();
-    let n_pre_periods = times.iter().filter(|&&t| t < opt.start).count();
-    let n_post_periods = times.len() - n_pre_periods;
-    let (first, last) = (times[0], times[times.len() - 1]);
-    if n_pre_periods < 2 || n_post_periods < 2 {
-        let (side, m) = if n_pre_periods < 2 {
-            ("before", n_pre_periods)
-        } else {
-            ("from", n_post_periods)
-        };
-        return Err(StatsError::Invalid(format!(
-            "the start {} leaves {m} period(s) {side} the start (the data run from {first} \
-             to {last}); an interrupted time series needs at least two periods before and \
-             two from the start (the start is the first period of the intervention)",
-            opt.start
-        )));
-    }
-
-    let (se_type, df_rule, lag) = match opt.se {
-        ItsSe::NeweyWest { lag } => {
-            if n_units > 1 {
-                return Err(StatsError::Invalid(
-                    "Newey-West standard errors are for one series; with several units use \
-                     cluster-robust standard errors by unit"
-                        .into(),
-                ));
-            }
-            check_spacing(&times)?;
-            let lag = lag.unwrap_or_else(|| default_hac_lag(times.len()));
-            if lag >= n {
-                return Err(StatsError::Invalid(format!(
-                    "the Newey-West lag {lag} must be below the number of periods ({n})"
-                )));
-            }
-            ("newey_west", "n - k", Some(lag))
-        }
-        ItsSe::Cluster(se @ (SeType::Cr1 | SeType::Cr2)) => {
-            if input.units.is_none() {
-                return Err(StatsError::Invalid(
-                    "cluster-robust standard errors need the unit of each row".into(),
-                ));
-            }
-            (se.name(), se.df_rule(), None)
-        }
-        ItsSe::Cluster(se) => {
-            return Err(StatsError::Invalid(format!(
-                "{} is not a cluster-robust type for an interrupted time series (CR1 or CR2)",
-                se.name()
-            )));
-        }
-    };
+    let order = unit_time_order(input)?;
+    let (times, n_pre_periods, n_post_periods) = periods(input, opt)?;
+    let (se_type, df_rule, lag) = se_choice(opt, input.units.is_some(), n_units, &times, n)?;
 
     // The design, in (unit, time) order: tt, post, tt·post, covariates, unit effects
     // in sum-to-zero coding (unit g < G−1: 1 in unit g, −1 in the last unit).
@@ -323,13 +221,187 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
         }
     };
 
-    // The series by period: means over the rows of each period.
+    let series = series_by_period(
+        input,
+        &order,
+        &coef,
+        &fit,
+        (&y, &tt, &post, &ttp),
+        times.len(),
+    );
+    let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
+    Ok(ItsFit {
+        pre_level: inference[0],
+        pre_slope: inference[1],
+        level_change: inference[2],
+        slope_change: inference[3],
+        se_type,
+        df_rule,
+        hac_lag: lag,
+        n,
+        k,
+        n_units,
+        n_pre_periods,
+        n_post_periods,
+        n_pre_rows: n - n_post_rows,
+        n_post_rows,
+        series,
+    })
+}
+
+/// Lengths agree, there are rows, the start and every time and outcome are finite.
+fn check_input(input: &ItsInput, opt: &ItsOptions) -> StatsResult<()> {
+    let n = input.y.len();
+    if input.time.len() != n
+        || input.units.is_some_and(|u| u.codes().len() != n)
+        || input.covariates.iter().any(|c| c.len() != n)
+    {
+        return Err(StatsError::Invalid(
+            "time, outcome, units and covariates must have the same length".into(),
+        ));
+    }
+    if n == 0 {
+        return Err(StatsError::TooFew { needed: 5, got: 0 });
+    }
+    if !opt.start.is_finite() {
+        return Err(StatsError::Invalid(
+            "the start must be a finite number".into(),
+        ));
+    }
+    if let Some(i) = (0..n).find(|&i| !input.time[i].is_finite() || !input.y[i].is_finite()) {
+        return Err(StatsError::Invalid(format!(
+            "row {}: time and outcome must be finite numbers",
+            i + 1
+        )));
+    }
+    Ok(())
+}
+
+/// The rows in (unit, time) order; a unit (or the series) with one time twice is an
+/// error.
+fn unit_time_order(input: &ItsInput) -> StatsResult<Vec<usize>> {
+    let n = input.y.len();
+    let unit = |i: usize| input.units.map_or(0, |u| u.codes()[i]);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        unit(a)
+            .cmp(&unit(b))
+            .then(input.time[a].total_cmp(&input.time[b]))
+    });
+    if let Some(w) = order
+        .windows(2)
+        .find(|w| unit(w[0]) == unit(w[1]) && input.time[w[0]] == input.time[w[1]])
+    {
+        let what = if input.units.is_some() {
+            "a unit has"
+        } else {
+            "the series has"
+        };
+        return Err(StatsError::Invalid(format!(
+            "{what} time {} twice (rows {} and {}): one row per period{} is needed; \
+             aggregate the rows of a period first (e.g. the mean or the count per period)",
+            input.time[w[0]],
+            w[0].min(w[1]) + 1,
+            w[0].max(w[1]) + 1,
+            if input.units.is_some() {
+                " and unit"
+            } else {
+                ""
+            }
+        )));
+    }
+
+    Ok(order)
+}
+
+/// The distinct periods in order, and how many lie before and from the start (at least
+/// two on each side).
+fn periods(input: &ItsInput, opt: &ItsOptions) -> StatsResult<(Vec<f64>, usize, usize)> {
+    let mut times: Vec<f64> = input.time.to_vec();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    let n_pre_periods = times.iter().filter(|&&t| t < opt.start).count();
+    let n_post_periods = times.len() - n_pre_periods;
+    let (first, last) = (times[0], times[times.len() - 1]);
+    if n_pre_periods < 2 || n_post_periods < 2 {
+        let (side, m) = if n_pre_periods < 2 {
+            ("before", n_pre_periods)
+        } else {
+            ("from", n_post_periods)
+        };
+        return Err(StatsError::Invalid(format!(
+            "the start {} leaves {m} period(s) {side} the start (the data run from {first} \
+             to {last}); an interrupted time series needs at least two periods before and \
+             two from the start (the start is the first period of the intervention)",
+            opt.start
+        )));
+    }
+
+    Ok((times, n_pre_periods, n_post_periods))
+}
+
+/// The standard errors' id, degrees-of-freedom rule and HAC lag: Newey-West for one
+/// series (evenly spaced periods, lag below the rows), CR1 or CR2 by unit.
+fn se_choice(
+    opt: &ItsOptions,
+    has_units: bool,
+    n_units: usize,
+    times: &[f64],
+    n: usize,
+) -> StatsResult<(&'static str, &'static str, Option<usize>)> {
+    Ok(match opt.se {
+        ItsSe::NeweyWest { lag } => {
+            if n_units > 1 {
+                return Err(StatsError::Invalid(
+                    "Newey-West standard errors are for one series; with several units use \
+                     cluster-robust standard errors by unit"
+                        .into(),
+                ));
+            }
+            check_spacing(times)?;
+            let lag = lag.unwrap_or_else(|| default_hac_lag(times.len()));
+            if lag >= n {
+                return Err(StatsError::Invalid(format!(
+                    "the Newey-West lag {lag} must be below the number of periods ({n})"
+                )));
+            }
+            ("newey_west", "n - k", Some(lag))
+        }
+        ItsSe::Cluster(se @ (SeType::Cr1 | SeType::Cr2)) => {
+            if !has_units {
+                return Err(StatsError::Invalid(
+                    "cluster-robust standard errors need the unit of each row".into(),
+                ));
+            }
+            (se.name(), se.df_rule(), None)
+        }
+        ItsSe::Cluster(se) => {
+            return Err(StatsError::Invalid(format!(
+                "{} is not a cluster-robust type for an interrupted time series (CR1 or CR2)",
+                se.name()
+            )));
+        }
+    })
+}
+
+/// The series by period: the means over the rows of each period of the observed,
+/// fitted and counterfactual values (`rows` are in (unit, time) order, `order` maps
+/// them to the input), with the fitted segments of the trend.
+fn series_by_period(
+    input: &ItsInput,
+    order: &[usize],
+    coef: &[f64],
+    fit: &ols::OlsFit,
+    (y, tt, post, ttp): (&[f64], &[f64], &[f64], &[f64]),
+    n_periods: usize,
+) -> Vec<ItsPoint> {
+    let n = y.len();
     let resid = fit.residuals();
     let segment = |r: usize| coef[0] + coef[1] * tt[r] + coef[2] * post[r] + coef[3] * ttp[r];
     let other = (0..n).map(|r| y[r] - resid[r] - segment(r)).sum::<f64>() / n as f64;
     let mut by_time: Vec<usize> = (0..n).collect();
     by_time.sort_by(|&a, &b| input.time[order[a]].total_cmp(&input.time[order[b]]));
-    let mut series: Vec<ItsPoint> = Vec::with_capacity(times.len());
+    let mut series: Vec<ItsPoint> = Vec::with_capacity(n_periods);
     for &r in &by_time {
         let fitted = y[r] - resid[r];
         let cf = fitted - coef[2] * post[r] - coef[3] * ttp[r];
@@ -359,24 +431,7 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
         p.fitted /= m;
         p.counterfactual /= m;
     }
-    let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
-    Ok(ItsFit {
-        pre_level: inference[0],
-        pre_slope: inference[1],
-        level_change: inference[2],
-        slope_change: inference[3],
-        se_type,
-        df_rule,
-        hac_lag: lag,
-        n,
-        k,
-        n_units,
-        n_pre_periods,
-        n_post_periods,
-        n_pre_rows: n - n_post_rows,
-        n_post_rows,
-        series,
-    })
+    series
 }
 
 /// What design column `index` (0-based, the intercept counted) is, for messages.

@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 
-use super::did::{self, CohortMean, EventSettings, PanelInput, Which};
+use super::did::{self, CohortMean, DidResults, EventSettings, PanelInput, Which};
 use super::{ComparisonKey, EstimateRow, Note, POOLED, PilotResults, Privacy, Scale, TestRow};
 use crate::config::{PilotSpec, Text, TimeDesign};
 use crate::error::Result;
@@ -158,7 +158,6 @@ pub(crate) fn apply(
         window: None,
     };
     let threshold = privacy.threshold();
-    let enough = |k: usize| threshold.is_none_or(|t| k >= t);
     let mut rows: Vec<Row> = Vec::new();
     let mut designed: Vec<String> = Vec::new();
     for (o, panel) in spec.outcomes.iter().zip(panels) {
@@ -184,145 +183,200 @@ pub(crate) fn apply(
             }
         };
         let k = key(spec, &o.id);
-        // Units of the cohorts Callaway & Sant'Anna uses, and the never treated.
-        let mut periods = p.period.clone();
-        periods.sort_unstable();
-        periods.dedup();
-        let (t0, t_last) = (periods[0], periods[periods.len() - 1]);
-        let mut first_of = vec![None; p.unit_labels.len()];
-        for (i, &u) in p.unit.iter().enumerate() {
-            first_of[u as usize] = Some(p.first_treated[i]);
-        }
-        let treated_units = first_of
-            .iter()
-            .filter(|g| matches!(g, Some(Some(g)) if *g > t0 && *g <= t_last))
-            .count();
-        let never_units = first_of
-            .iter()
-            .filter(|g| matches!(g, Some(None)) || matches!(g, Some(Some(g)) if *g > t_last))
-            .count();
-        let n = (
-            enough(treated_units).then_some(treated_units),
-            enough(never_units).then_some(never_units),
-            p.n_clusters,
-        );
+        let n = cohort_units(p, threshold);
         let conf = opts.conf_level;
-        if let Some(cs) = &res.cs {
-            let mut head = row(
-                &k,
-                "cs_simple",
-                "influence function (by unit)",
-                "normal",
-                cs.simple.inference,
-                conf,
-                n,
-                None,
-                cs.simple_suppressed,
-            );
-            head.row.headline = true;
-            rows.push(head);
-            rows.push(row(
-                &k,
-                "cs_dynamic",
-                "influence function (by unit)",
-                "normal; mean of the effects at e >= 0",
-                cs.dynamic_overall.inference,
-                conf,
-                n,
-                None,
-                cs.dynamic_overall_suppressed,
-            ));
-            for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
-                rows.push(row(
-                    &k,
-                    "cs_dynamic",
-                    "influence function (by unit)",
-                    "normal",
-                    d.inference,
-                    conf,
-                    n,
-                    d.event_time,
-                    s,
-                ));
-            }
-        }
-        if let Some(es) = &res.event_study {
-            for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
-                rows.push(row(
-                    &k,
-                    "event_study",
-                    "CRV1 (fixest, nested)",
-                    "t, clusters - 1",
-                    c.inference,
-                    conf,
-                    n,
-                    Some(c.event_time),
-                    s,
-                ));
-            }
-        }
-        if let Some(tw) = &res.twfe {
-            rows.push(row(
-                &k,
-                "twfe_did",
-                "CRV1 (fixest, nested)",
-                "t, clusters - 1",
-                tw.inference,
-                conf,
-                n,
-                None,
-                res.twfe_suppressed,
-            ));
-        }
-        if let Some(w) = res.pretrend.filter(|_| res.event_study.is_some()) {
-            let mut t = TestRow::new(
-                &k,
-                "pretrend_wald",
-                Some(w.statistic),
-                Some(w.df1),
-                w.p_value,
-            );
-            t.detail = Some(format!(
-                "joint Wald test of the pre-period event-study coefficients: F({}, {}) (CRV1 by unit, denominator df = clusters - 1); chi-square {} on {} df, p = {}",
-                w.df1, w.df2, w.chi_square, w.df1, w.chi_square_p_value
-            ));
-            if res.pretrend_suppressed {
-                t.statistic = None;
-                t.df = None;
-                t.p_value = f64::NAN;
-                t.detail = None;
-                t.suppressed = true;
-            }
+        estimate_rows(&k, &res, conf, n, &mut rows);
+        if let Some(t) = pretrend_test(&k, &res) {
             r.tests.push(t);
         }
-        // run_did's notes start with the panel's own.
-        let notes: Vec<String> = res.notes.clone();
-        r.panel_design.push(PanelDesign {
-            outcome: o.id.clone(),
-            unit: unit.clone(),
-            time: time.clone(),
-            first_treated: first_treated.clone(),
-            reference: events.reference,
-            pretrend_df2: res
-                .pretrend
-                .filter(|_| res.event_study.is_some() && !res.pretrend_suppressed)
-                .map(|w| w.df2),
-            cohorts: res
-                .cohorts
-                .iter()
-                .map(|(g, u)| CohortUnits {
-                    first_treated: *g,
-                    units: *u,
-                })
-                .collect(),
-            cohort_means: res.cohort_means.clone(),
-            notes,
-        });
+        r.panel_design.push(panel_design(
+            o,
+            (unit, time, first_treated),
+            events.reference,
+            &res,
+        ));
         designed.push(o.id.clone());
     }
     if designed.is_empty() {
         return Ok(());
     }
+    lead_with(r, spec, opts, &designed, &rows);
+    Ok(())
+}
+
+/// The units in the cohorts Callaway & Sant'Anna uses (first treated after the first
+/// period and up to the last) and the never treated (withheld below the threshold),
+/// and the clusters.
+fn cohort_units(p: &PanelInput, threshold: Option<usize>) -> (Option<usize>, Option<usize>, usize) {
+    let enough = |k: usize| threshold.is_none_or(|t| k >= t);
+    let mut periods = p.period.clone();
+    periods.sort_unstable();
+    periods.dedup();
+    let (t0, t_last) = (periods[0], periods[periods.len() - 1]);
+    let mut first_of = vec![None; p.unit_labels.len()];
+    for (i, &u) in p.unit.iter().enumerate() {
+        first_of[u as usize] = Some(p.first_treated[i]);
+    }
+    let treated_units = first_of
+        .iter()
+        .filter(|g| matches!(g, Some(Some(g)) if *g > t0 && *g <= t_last))
+        .count();
+    let never_units = first_of
+        .iter()
+        .filter(|g| matches!(g, Some(None)) || matches!(g, Some(Some(g)) if *g > t_last))
+        .count();
+    (
+        enough(treated_units).then_some(treated_units),
+        enough(never_units).then_some(never_units),
+        p.n_clusters,
+    )
+}
+
+/// The estimate rows of one outcome: the Callaway-Sant'Anna simple aggregation (the
+/// headline), its dynamic aggregation, the event study and the static TWFE estimate.
+fn estimate_rows(
+    k: &ComparisonKey,
+    res: &DidResults,
+    conf: f64,
+    n: (Option<usize>, Option<usize>, usize),
+    rows: &mut Vec<Row>,
+) {
+    if let Some(cs) = &res.cs {
+        let mut head = row(
+            k,
+            "cs_simple",
+            "influence function (by unit)",
+            "normal",
+            cs.simple.inference,
+            conf,
+            n,
+            None,
+            cs.simple_suppressed,
+        );
+        head.row.headline = true;
+        rows.push(head);
+        rows.push(row(
+            k,
+            "cs_dynamic",
+            "influence function (by unit)",
+            "normal; mean of the effects at e >= 0",
+            cs.dynamic_overall.inference,
+            conf,
+            n,
+            None,
+            cs.dynamic_overall_suppressed,
+        ));
+        for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
+            rows.push(row(
+                k,
+                "cs_dynamic",
+                "influence function (by unit)",
+                "normal",
+                d.inference,
+                conf,
+                n,
+                d.event_time,
+                s,
+            ));
+        }
+    }
+    if let Some(es) = &res.event_study {
+        for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
+            rows.push(row(
+                k,
+                "event_study",
+                "CRV1 (fixest, nested)",
+                "t, clusters - 1",
+                c.inference,
+                conf,
+                n,
+                Some(c.event_time),
+                s,
+            ));
+        }
+    }
+    if let Some(tw) = &res.twfe {
+        rows.push(row(
+            k,
+            "twfe_did",
+            "CRV1 (fixest, nested)",
+            "t, clusters - 1",
+            tw.inference,
+            conf,
+            n,
+            None,
+            res.twfe_suppressed,
+        ));
+    }
+}
+
+/// The joint Wald test of the pre-period event-study coefficients, when there is an
+/// event study (its numbers withheld when suppressed).
+fn pretrend_test(k: &ComparisonKey, res: &DidResults) -> Option<TestRow> {
+    let w = res.pretrend.filter(|_| res.event_study.is_some())?;
+    let mut t = TestRow::new(
+        k,
+        "pretrend_wald",
+        Some(w.statistic),
+        Some(w.df1),
+        w.p_value,
+    );
+    t.detail = Some(format!(
+        "joint Wald test of the pre-period event-study coefficients: F({}, {}) (CRV1 by unit, denominator df = clusters - 1); chi-square {} on {} df, p = {}",
+        w.df1, w.df2, w.chi_square, w.df1, w.chi_square_p_value
+    ));
+    if res.pretrend_suppressed {
+        t.statistic = None;
+        t.df = None;
+        t.p_value = f64::NAN;
+        t.detail = None;
+        t.suppressed = true;
+    }
+    Some(t)
+}
+
+/// What the report says about the panel design of one outcome.
+fn panel_design(
+    o: &crate::config::OutcomeSpec,
+    (unit, time, first_treated): (&String, &String, &String),
+    reference: i64,
+    res: &DidResults,
+) -> PanelDesign {
+    // run_did's notes start with the panel's own.
+    let notes: Vec<String> = res.notes.clone();
+    PanelDesign {
+        outcome: o.id.clone(),
+        unit: unit.clone(),
+        time: time.clone(),
+        first_treated: first_treated.clone(),
+        reference,
+        pretrend_df2: res
+            .pretrend
+            .filter(|_| res.event_study.is_some() && !res.pretrend_suppressed)
+            .map(|w| w.df2),
+        cohorts: res
+            .cohorts
+            .iter()
+            .map(|(g, u)| CohortUnits {
+                first_treated: *g,
+                units: *u,
+            })
+            .collect(),
+        cohort_means: res.cohort_means.clone(),
+        notes,
+    }
+}
+
+/// The difference-in-differences rows lead the outcomes in `designed`: the two-group
+/// comparison steps back, the new rows are added (withheld where suppressed), the
+/// headlines re-adjusted for multiplicity, and the method says both.
+fn lead_with(
+    r: &mut PilotResults,
+    spec: &PilotSpec,
+    opts: &super::Options,
+    designed: &[String],
+    rows: &[Row],
+) {
     // The two-group comparison of these outcomes is no longer the headline.
     for e in r
         .estimates
@@ -339,7 +393,7 @@ pub(crate) fn apply(
     // Headlines of the whole results re-adjusted (the new ones with their real p).
     super::adjust_headlines(&mut r.estimates, spec, spec.multiplicity);
     super::add_mde(&mut r.estimates[start..], opts.conf_level);
-    for (e, x) in r.estimates[start..].iter_mut().zip(&rows) {
+    for (e, x) in r.estimates[start..].iter_mut().zip(rows) {
         if x.suppressed {
             e.withhold_numbers();
             e.suppressed = true;
@@ -355,7 +409,6 @@ pub(crate) fn apply(
             r.method.en
         ),
     );
-    Ok(())
 }
 
 const METHOD_EN: &str = "Because participants joined in different years and differed from the others beforehand, the headline is a difference-in-differences: Callaway & Sant'Anna's average effect on the participants (cs_simple), comparing each participant's change since it joined with the change at those that never joined (never-treated comparison group, each unit counted once, analytic influence-function standard errors by unit). It assumes parallel trends: without the pilot, the participants' outcome would have moved like the others'; and that nothing else changed for the participants when they joined. The event study and the static two-way fixed effects estimate are shown beside it; the comparison of the two groups is descriptive.";

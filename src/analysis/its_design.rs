@@ -167,25 +167,7 @@ pub(crate) fn apply(
             e.headline = head;
             rows.push((e, withheld));
         }
-        // The series: per period the mean of the unit means and the lines.
-        let mut series = Vec::new();
-        for p in &fit.series {
-            let persons: f64 = d
-                .time
-                .iter()
-                .zip(&d.persons)
-                .filter(|(t, _)| **t == p.time)
-                .map(|(_, n)| n)
-                .sum();
-            let ok = enough(persons);
-            series.push(ItsPeriod {
-                time: p.time,
-                observed: ok.then_some(p.observed),
-                persons: ok.then_some(persons),
-                fitted: p.trend,
-                projected: p.trend_counterfactual,
-            });
-        }
+        let series = series(&fit, d, enough);
         let mut notes = d.notes.clone();
         if series.iter().any(|p| p.observed.is_none()) {
             notes.push(
@@ -209,38 +191,44 @@ pub(crate) fn apply(
     if designed.is_empty() {
         return Ok(());
     }
-    for e in r
-        .estimates
-        .iter_mut()
-        .filter(|e| designed.contains(&e.outcome) && e.headline)
-    {
-        e.headline = false;
-        e.p_value_adjusted = None;
-        e.adjustment = None;
-        e.mde = None;
-    }
-    let at = r.estimates.len();
-    r.estimates.extend(rows.iter().map(|(e, _)| e.clone()));
-    super::adjust_headlines(&mut r.estimates, spec, spec.multiplicity);
-    super::add_mde(&mut r.estimates[at..], opts.conf_level);
-    for (e, (_, w)) in r.estimates[at..].iter_mut().zip(&rows) {
-        if *w {
-            e.withhold_numbers();
-            e.suppressed = true;
-        }
-    }
-    r.method = Text::new(
-        format!(
-            "{METHOD_NL} Voor de beschrijvende voor/na-vergelijking: {}",
-            r.method.nl
-        ),
-        format!(
-            "{METHOD_EN} For the descriptive before/after comparison: {}",
-            r.method.en
-        ),
-    );
+    super::lead_with_design(r, spec, opts.conf_level, &designed, &rows, |old| {
+        Text::new(
+            format!(
+                "{METHOD_NL} Voor de beschrijvende voor/na-vergelijking: {}",
+                old.nl
+            ),
+            format!(
+                "{METHOD_EN} For the descriptive before/after comparison: {}",
+                old.en
+            ),
+        )
+    });
     Ok(())
 }
 
 const METHOD_EN: &str = "Without a comparison group the headline is an interrupted time series: a segmented regression of the means per organisation and period on time, with a level change (its_level, the headline) and a change of slope (its_slope) at the start, organisation effects, and cluster-robust standard errors by organisation (CR2 with Bell-McCaffrey degrees of freedom when there are fewer than 30 organisations, the small-sample rule for few clusters; CR1 on G - 1 df otherwise). It assumes that the trend before the start would have continued without the intervention and that nothing else changed at the start.";
 const METHOD_NL: &str = "Zonder vergelijkingsgroep is de hoofdschatting een onderbroken tijdreeks: een gesegmenteerde regressie van de gemiddelden per organisatie en periode op de tijd, met een sprong in niveau (its_level, de hoofdschatting) en een verandering van de helling (its_slope) bij de start, effecten per organisatie en clusterrobuuste standaardfouten per organisatie (CR2 met Bell-McCaffrey-vrijheidsgraden bij minder dan 30 organisaties, de correctie voor weinig clusters; anders CR1 met G - 1 vrijheidsgraden). De aanname: zonder de interventie was de trend van vóór de start doorgegaan, en er veranderde bij de start niets anders.";
+
+/// The series to draw: per period the mean of the unit means (withheld for a period
+/// with too few persons: `enough`) and the fitted and projected lines.
+fn series(fit: &its::ItsFit, d: &ItsData, enough: impl Fn(f64) -> bool) -> Vec<ItsPeriod> {
+    let mut series = Vec::new();
+    for p in &fit.series {
+        let persons: f64 = d
+            .time
+            .iter()
+            .zip(&d.persons)
+            .filter(|(t, _)| **t == p.time)
+            .map(|(_, n)| n)
+            .sum();
+        let ok = enough(persons);
+        series.push(ItsPeriod {
+            time: p.time,
+            observed: ok.then_some(p.observed),
+            persons: ok.then_some(persons),
+            fitted: p.trend,
+            projected: p.trend_counterfactual,
+        });
+    }
+    series
+}

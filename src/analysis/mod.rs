@@ -868,6 +868,42 @@ fn attrition_warnings(
 /// Adjust the p-values of the headline estimates of the whole sample for multiple
 /// testing, within two families: primary outcomes, and secondary outcomes (each
 /// treated arm against the control counts as a test).
+/// The rows of a design with a time axis (difference-in-differences, interrupted time
+/// series) lead the outcomes in `designed`: the plain comparison of those outcomes
+/// steps back, the rows are added (each withheld when its flag says so), the headlines
+/// of the whole results are adjusted again for multiplicity (the new ones with their
+/// own p), and the method leads with the design's (`method` of the old one).
+pub(super) fn lead_with_design(
+    r: &mut PilotResults,
+    spec: &PilotSpec,
+    conf_level: f64,
+    designed: &[String],
+    rows: &[(EstimateRow, bool)],
+    method: impl FnOnce(&Text) -> Text,
+) {
+    for e in r
+        .estimates
+        .iter_mut()
+        .filter(|e| designed.contains(&e.outcome) && e.headline)
+    {
+        e.headline = false;
+        e.p_value_adjusted = None;
+        e.adjustment = None;
+        e.mde = None;
+    }
+    let start = r.estimates.len();
+    r.estimates.extend(rows.iter().map(|(e, _)| e.clone()));
+    adjust_headlines(&mut r.estimates, spec, spec.multiplicity);
+    add_mde(&mut r.estimates[start..], conf_level);
+    for (e, (_, withheld)) in r.estimates[start..].iter_mut().zip(rows) {
+        if *withheld {
+            e.withhold_numbers();
+            e.suppressed = true;
+        }
+    }
+    r.method = method(&r.method);
+}
+
 fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustment) {
     for primary in [true, false] {
         let idx: Vec<usize> = rows

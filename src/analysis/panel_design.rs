@@ -200,7 +200,19 @@ pub(crate) fn apply(
     if designed.is_empty() {
         return Ok(());
     }
-    lead_with(r, spec, opts, &designed, &rows);
+    let rows: Vec<(EstimateRow, bool)> = rows.into_iter().map(|x| (x.row, x.suppressed)).collect();
+    super::lead_with_design(r, spec, opts.conf_level, &designed, &rows, |old| {
+        Text::new(
+            format!(
+                "{METHOD_NL} Voor de beschrijvende vergelijking van de twee groepen: {}",
+                old.nl
+            ),
+            format!(
+                "{METHOD_EN} For the descriptive comparison of the two groups: {}",
+                old.en
+            ),
+        )
+    });
     Ok(())
 }
 
@@ -365,50 +377,6 @@ fn panel_design(
         cohort_means: res.cohort_means.clone(),
         notes,
     }
-}
-
-/// The difference-in-differences rows lead the outcomes in `designed`: the two-group
-/// comparison steps back, the new rows are added (withheld where suppressed), the
-/// headlines re-adjusted for multiplicity, and the method says both.
-fn lead_with(
-    r: &mut PilotResults,
-    spec: &PilotSpec,
-    opts: &super::Options,
-    designed: &[String],
-    rows: &[Row],
-) {
-    // The two-group comparison of these outcomes is no longer the headline.
-    for e in r
-        .estimates
-        .iter_mut()
-        .filter(|e| designed.contains(&e.outcome) && e.headline)
-    {
-        e.headline = false;
-        e.p_value_adjusted = None;
-        e.adjustment = None;
-        e.mde = None;
-    }
-    let start = r.estimates.len();
-    r.estimates.extend(rows.iter().map(|x| x.row.clone()));
-    // Headlines of the whole results re-adjusted (the new ones with their real p).
-    super::adjust_headlines(&mut r.estimates, spec, spec.multiplicity);
-    super::add_mde(&mut r.estimates[start..], opts.conf_level);
-    for (e, x) in r.estimates[start..].iter_mut().zip(rows) {
-        if x.suppressed {
-            e.withhold_numbers();
-            e.suppressed = true;
-        }
-    }
-    r.method = Text::new(
-        format!(
-            "{METHOD_NL} Voor de beschrijvende vergelijking van de twee groepen: {}",
-            r.method.nl
-        ),
-        format!(
-            "{METHOD_EN} For the descriptive comparison of the two groups: {}",
-            r.method.en
-        ),
-    );
 }
 
 const METHOD_EN: &str = "Because participants joined in different years and differed from the others beforehand, the headline is a difference-in-differences: Callaway & Sant'Anna's average effect on the participants (cs_simple), comparing each participant's change since it joined with the change at those that never joined (never-treated comparison group, each unit counted once, analytic influence-function standard errors by unit). It assumes parallel trends: without the pilot, the participants' outcome would have moved like the others'; and that nothing else changed for the participants when they joined. The event study and the static two-way fixed effects estimate are shown beside it; the comparison of the two groups is descriptive.";

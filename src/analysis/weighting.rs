@@ -123,59 +123,17 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         n,
     );
     row.covariates = names.iter().map(|s| s.to_string()).collect();
-    let ev = if c.p.binary {
-        let p0: f64 = (0..d.y.len())
-            .filter(|&i| !treated[i])
-            .map(|i| est.weights[i] * d.y[i])
-            .sum();
-        evalue::risk_difference(
-            est.effect.estimate,
-            est.effect.ci_low,
-            est.effect.ci_high,
-            p0,
-        )
-    } else {
-        pooled_sd(&d.y, &treated).and_then(|sd| {
-            evalue::standardised_difference(
-                est.effect.estimate / sd,
-                est.effect.std_error / sd,
-                c.conf,
-            )
-        })
-    };
+    let ev = e_value(c.p.binary, &est, &d.y, &treated, c.conf);
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
     // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
     if let Some(pairs) = &est.pairs {
-        let bound = if c.p.binary {
-            let (t, k): (Vec<f64>, Vec<f64>) = pairs.iter().map(|&(t, k)| (d.y[t], d.y[k])).unzip();
-            rosenbaum::sign_bound(&t, &k, ROSENBAUM_ALPHA)
-        } else {
-            let diff: Vec<f64> = pairs.iter().map(|&(t, k)| d.y[t] - d.y[k]).collect();
-            rosenbaum::signed_rank_bound(&diff, ROSENBAUM_ALPHA)
-        };
-        match bound {
+        match rosenbaum_bound(c.p.binary, pairs, &d.y) {
             Ok(b) => row.rosenbaum_gamma = b.gamma,
             Err(e) => c.fail(out, "rosenbaum_gamma", &e),
         }
     }
-    row.balance = names
-        .iter()
-        .zip(&est.balance)
-        .zip(&x)
-        .map(|((name, b), col)| BalanceRow {
-            covariate: name.to_string(),
-            mean_treated: Some(b.mean_treated),
-            mean_control: Some(b.mean_control),
-            mean_treated_weighted: Some(b.mean_treated_weighted),
-            mean_control_weighted: Some(b.mean_control_weighted),
-            smd_before: b.smd_before,
-            smd_after: b.smd_after,
-            variance_ratio_before: b.variance_ratio_before,
-            variance_ratio_after: b.variance_ratio_after,
-            binary: col.iter().all(|&v| v == 0.0 || v == 1.0),
-        })
-        .collect();
+    row.balance = balance_rows(&names, &est.balance, &x);
     row.effective_n = Some(EffectiveN {
         treated: est.effective_n_treated,
         control: est.effective_n_control,
@@ -219,6 +177,75 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         });
     }
     out.estimates.push(row);
+}
+
+/// The E-value of a weighted estimate and of its interval bound nearest the null: on
+/// the risk difference with the weighted control risk (binary outcomes), else on the
+/// difference standardised by the pooled SD.
+fn e_value(
+    binary: bool,
+    est: &weighting::WeightedEstimate,
+    y: &[f64],
+    treated: &[bool],
+    conf: f64,
+) -> Option<evalue::EValue> {
+    if binary {
+        let p0: f64 = (0..y.len())
+            .filter(|&i| !treated[i])
+            .map(|i| est.weights[i] * y[i])
+            .sum();
+        evalue::risk_difference(
+            est.effect.estimate,
+            est.effect.ci_low,
+            est.effect.ci_high,
+            p0,
+        )
+    } else {
+        pooled_sd(y, treated).and_then(|sd| {
+            evalue::standardised_difference(
+                est.effect.estimate / sd,
+                est.effect.std_error / sd,
+                conf,
+            )
+        })
+    }
+}
+
+/// The Rosenbaum bound of 1:1 matched pairs (treated, control row) at the one-sided 5%
+/// level: the sign test for a binary outcome, the signed-rank test otherwise.
+fn rosenbaum_bound(
+    binary: bool,
+    pairs: &[(usize, usize)],
+    y: &[f64],
+) -> crate::stats::StatsResult<rosenbaum::RosenbaumBound> {
+    if binary {
+        let (t, k): (Vec<f64>, Vec<f64>) = pairs.iter().map(|&(t, k)| (y[t], y[k])).unzip();
+        rosenbaum::sign_bound(&t, &k, ROSENBAUM_ALPHA)
+    } else {
+        let diff: Vec<f64> = pairs.iter().map(|&(t, k)| y[t] - y[k]).collect();
+        rosenbaum::signed_rank_bound(&diff, ROSENBAUM_ALPHA)
+    }
+}
+
+/// The balance rows of the covariates `names` (columns `x`), before and after weighting.
+fn balance_rows(names: &[&str], balance: &[weighting::Balance], x: &[&[f64]]) -> Vec<BalanceRow> {
+    names
+        .iter()
+        .zip(balance)
+        .zip(x)
+        .map(|((name, b), col)| BalanceRow {
+            covariate: name.to_string(),
+            mean_treated: Some(b.mean_treated),
+            mean_control: Some(b.mean_control),
+            mean_treated_weighted: Some(b.mean_treated_weighted),
+            mean_control_weighted: Some(b.mean_control_weighted),
+            smd_before: b.smd_before,
+            smd_after: b.smd_after,
+            variance_ratio_before: b.variance_ratio_before,
+            variance_ratio_after: b.variance_ratio_after,
+            binary: col.iter().all(|&v| v == 0.0 || v == 1.0),
+        })
+        .collect()
 }
 
 /// Treated units whose propensity score lies outside the range of the comparison

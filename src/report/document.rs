@@ -2,6 +2,7 @@
 //! [`super::markdown`] and [`super::html`], so both carry the same content.
 
 use crate::analysis::OutcomeMeta;
+use crate::analysis::costs::{CostComparison, CostResults};
 use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
 use crate::config::{Lang, OutcomeKind};
 use crate::numfmt::signed_number;
@@ -636,52 +637,63 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             .into()
         },
     ));
-    let euro = |x: f64| {
-        let sign = if x < 0.0 { "−" } else { "" };
-        format!("{sign}€{}", crate::numfmt::format_number(x.abs(), 0, lang))
-    };
     for x in &c.comparisons {
-        let t = r.arm_label(&x.treated, lang);
-        let k = r.arm_label(&x.control, lang);
-        let costs = match lang {
-            Lang::Nl if x.cost_basis == "column" => format!(
-                "Gemiddelde kosten per persoon (uit de data): {t} {}, {k} {} (verschil {}).",
-                euro(x.cost_treated),
-                euro(x.cost_control),
-                euro(x.incremental_cost)
-            ),
-            Lang::En if x.cost_basis == "column" => format!(
-                "Mean cost per person (from the data): {t} {}, {k} {} (difference {}).",
-                euro(x.cost_treated),
-                euro(x.cost_control),
-                euro(x.incremental_cost)
-            ),
-            Lang::Nl => format!(
-                "Kosten per persoon: {t} {}, {k} {} (verschil {}).",
-                euro(x.cost_treated),
-                euro(x.cost_control),
-                euro(x.incremental_cost)
-            ),
-            Lang::En => format!(
-                "Cost per person: {t} {}, {k} {} (difference {}).",
-                euro(x.cost_treated),
-                euro(x.cost_control),
-                euro(x.incremental_cost)
-            ),
-        };
-        let line = super::cost_text::cost_line(r, x, lang);
-        let source = match lang {
-            Lang::Nl => format!("Het effect is {}.", x.effect_source.nl),
-            Lang::En => format!("The effect is {}.", x.effect_source.en),
-        };
-        let several = r.arms.iter().filter(|a| !a.control).count() > 1;
-        let head = if several {
-            format!("{t} vs {k}: ")
-        } else {
-            String::new()
-        };
-        b.push(Paragraph(format!("{head}{costs} {line} {source}")));
+        b.push(Paragraph(cost_paragraph(r, x, lang)));
     }
+    plane_blocks(c, lang, b);
+    acceptability_blocks(c, lang, b);
+}
+
+/// The paragraph on one cost comparison: the mean costs per arm, the cost per extra
+/// person with its intervals, and where the effect comes from.
+fn cost_paragraph(r: &PilotResults, x: &CostComparison, lang: Lang) -> String {
+    let euro = |v: f64| euro(v, lang);
+    let t = r.arm_label(&x.treated, lang);
+    let k = r.arm_label(&x.control, lang);
+    let costs = match lang {
+        Lang::Nl if x.cost_basis == "column" => format!(
+            "Gemiddelde kosten per persoon (uit de data): {t} {}, {k} {} (verschil {}).",
+            euro(x.cost_treated),
+            euro(x.cost_control),
+            euro(x.incremental_cost)
+        ),
+        Lang::En if x.cost_basis == "column" => format!(
+            "Mean cost per person (from the data): {t} {}, {k} {} (difference {}).",
+            euro(x.cost_treated),
+            euro(x.cost_control),
+            euro(x.incremental_cost)
+        ),
+        Lang::Nl => format!(
+            "Kosten per persoon: {t} {}, {k} {} (verschil {}).",
+            euro(x.cost_treated),
+            euro(x.cost_control),
+            euro(x.incremental_cost)
+        ),
+        Lang::En => format!(
+            "Cost per person: {t} {}, {k} {} (difference {}).",
+            euro(x.cost_treated),
+            euro(x.cost_control),
+            euro(x.incremental_cost)
+        ),
+    };
+    let line = super::cost_text::cost_line(r, x, lang);
+    let source = match lang {
+        Lang::Nl => format!("Het effect is {}.", x.effect_source.nl),
+        Lang::En => format!("The effect is {}.", x.effect_source.en),
+    };
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    let head = if several {
+        format!("{t} vs {k}: ")
+    } else {
+        String::new()
+    };
+    format!("{head}{costs} {line} {source}")
+}
+
+/// The cost-effectiveness plane of the first comparison with its bootstrap, and the
+/// shares of the replicates per quadrant beside it.
+fn plane_blocks(c: &CostResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
     // The plane: the replicates and the estimate, and the quadrant shares beside it.
     if let Some(x) = c.comparisons.first()
         && let Some(q) = x.bootstrap_quadrants
@@ -748,6 +760,12 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             )));
         }
     }
+}
+
+/// The acceptability curve, its numbers beside it (every tenth point) and how to read it.
+fn acceptability_blocks(c: &CostResults, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
+    let euro = |v: f64| euro(v, lang);
     b.push(Chart {
         stem: "acceptability".into(),
         alt: tr(
@@ -793,6 +811,12 @@ fn cost_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
         ),
         c.source.get(lang)
     )));
+}
+
+/// An amount in euros, rounded to whole euros, with a minus sign when negative.
+fn euro(x: f64, lang: Lang) -> String {
+    let sign = if x < 0.0 { "−" } else { "" };
+    format!("{sign}€{}", crate::numfmt::format_number(x.abs(), 0, lang))
 }
 
 /// The findings in plain words, one box per primary outcome and comparison, then the

@@ -165,22 +165,9 @@ pub fn run_did_with(
     };
     let enough = |p: f64| threshold.is_none_or(|t| p >= t);
     let periods = did::distinct_periods(&input.period);
-    let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
     // Persons per period in never-treated, treated (D = 1) and untreated rows.
     let np = periods.len();
-    let (mut never, mut treated, mut untreated) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
-    for i in 0..input.y.len() {
-        let k = pidx(input.period[i]);
-        let p = input.persons[i];
-        match input.first_treated[i] {
-            None => {
-                never[k] += p;
-                untreated[k] += p;
-            }
-            Some(g) if g <= input.period[i] => treated[k] += p,
-            Some(_) => untreated[k] += p,
-        }
-    }
+    let (never, treated, untreated) = persons_per_period(input, &periods);
     let mut notes = input.notes.clone();
     let twfe = if which.twfe {
         Some(did::twfe_did(&panel, opts).map_err(stats_err)?)
@@ -236,7 +223,55 @@ pub fn run_did_with(
     } else {
         None
     };
-    // Cohort means by period (weighted by the weights when given).
+    let (cohort_means, cohorts) = cohort_tables(input, &periods, &enough);
+    Ok(DidResults {
+        twfe,
+        twfe_suppressed,
+        event_study,
+        event_suppressed,
+        pretrend,
+        pretrend_suppressed,
+        cs,
+        cohort_means,
+        cohorts,
+        n_periods: np,
+        threshold: threshold.map(|t| t as usize),
+        notes,
+    })
+}
+
+/// The persons per period (index into `periods`) in never-treated rows, in treated
+/// rows (D = 1) and in untreated rows.
+fn persons_per_period(input: &PanelInput, periods: &[i64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
+    let np = periods.len();
+    let (mut never, mut treated, mut untreated) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
+    for i in 0..input.y.len() {
+        let k = pidx(input.period[i]);
+        let p = input.persons[i];
+        match input.first_treated[i] {
+            None => {
+                never[k] += p;
+                untreated[k] += p;
+            }
+            Some(g) if g <= input.period[i] => treated[k] += p,
+            Some(_) => untreated[k] += p,
+        }
+    }
+    (never, treated, untreated)
+}
+
+/// The mean outcome of each cohort in each period (weighted by the weights when
+/// given; withheld below the threshold: `enough` of the persons) and the units per
+/// cohort (each unit counted at its first row; a unit has one cohort).
+#[allow(clippy::type_complexity)]
+fn cohort_tables(
+    input: &PanelInput,
+    periods: &[i64],
+    enough: &dyn Fn(f64) -> bool,
+) -> (Vec<CohortMean>, Vec<(Option<i64>, Option<usize>)>) {
+    let np = periods.len();
+    let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
     let cohort_keys = did::distinct_cohorts(&input.first_treated);
     let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
     let nc = cohort_keys.len();
@@ -280,25 +315,12 @@ pub fn run_did_with(
             });
         }
     }
-    let cohorts = cohort_keys
+    let cohorts: Vec<(Option<i64>, Option<usize>)> = cohort_keys
         .iter()
         .zip(&units_in)
         .map(|(&g, &u)| (g, enough(u as f64).then_some(u)))
         .collect();
-    Ok(DidResults {
-        twfe,
-        twfe_suppressed,
-        event_study,
-        event_suppressed,
-        pretrend,
-        pretrend_suppressed,
-        cs,
-        cohort_means,
-        cohorts,
-        n_periods: np,
-        threshold: threshold.map(|t| t as usize),
-        notes,
-    })
+    (cohort_means, cohorts)
 }
 
 /// A stats error as an analysis error, with unit codes and covariate numbers replaced by

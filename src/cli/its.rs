@@ -248,24 +248,7 @@ struct ItsData {
 
 fn read(args: &ItsArgs) -> Result<ItsData> {
     let path = &args.data;
-    let mut cols = vec![args.time.clone(), args.outcome.clone()];
-    cols.extend(args.unit.iter().cloned());
-    cols.extend(args.covariates.iter().cloned());
-    cols.extend(args.dummies.iter().cloned());
-    cols.extend(args.persons.iter().cloned());
-    let mut seen = BTreeSet::new();
-    for c in &cols {
-        if !seen.insert(c.clone()) {
-            return Err(Error::usage(format!(
-                "column \"{c}\" is named in two roles; each of --time, --outcome, --unit, \
-                 --covariates, --dummies and --persons needs its own column"
-            )));
-        }
-    }
-    let frame = Frame::load_with(path, &cols, &[], &args.read.options()?)?;
-    for a in frame.assumptions() {
-        eprintln!("note: {}: {a}", path.display());
-    }
+    let frame = load(args)?;
     let n = frame.height();
     let time = frame.numeric(&args.time).map_err(|e| {
         Error::data(
@@ -300,42 +283,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
     let mut keep = Vec::with_capacity(n);
     let mut dropped = 0usize;
     for i in 0..n {
-        if time.get(i).is_none() {
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{}\", {}: the time is missing; every row needs its period",
-                    args.time,
-                    frame.row_ref(i)
-                ),
-            ));
-        }
-        if let (Some(u), Some(name)) = (&units, &args.unit)
-            && u[i].is_none()
-        {
-            return Err(Error::data(
-                path,
-                format!(
-                    "column \"{name}\", {}: the unit is missing; every row needs its unit",
-                    frame.row_ref(i)
-                ),
-            ));
-        }
-        if let (Some(p), Some(name)) = (&persons, &args.persons) {
-            match p.get(i) {
-                Some(v) if v >= 0.0 => {}
-                _ => {
-                    return Err(Error::data(
-                        path,
-                        format!(
-                            "column \"{name}\", {}: the number of persons must be a number of \
-                             0 or more",
-                            frame.row_ref(i)
-                        ),
-                    ));
-                }
-            }
-        }
+        check_row(args, &frame, i, &time, units.as_deref(), persons.as_ref())?;
         let complete = y.get(i).is_some()
             && covs.iter().all(|c| c.get(i).is_some())
             && cats.iter().all(|c| c[i].is_some());
@@ -368,22 +316,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
         keep.iter().map(|&i| v.get(i).unwrap_or(f64::NAN)).collect()
     };
     let mut covariates: Vec<Vec<f64>> = covs.iter().map(pick).collect();
-    for (c, name) in cats.iter().zip(&args.dummies) {
-        let levels: BTreeSet<&str> = keep.iter().filter_map(|&i| c[i].as_deref()).collect();
-        if levels.len() < 2 {
-            return Err(Error::data(
-                path,
-                format!("--dummies \"{name}\": the column has one value; it needs at least two"),
-            ));
-        }
-        for level in levels.iter().skip(1) {
-            covariates.push(
-                keep.iter()
-                    .map(|&i| f64::from(u8::from(c[i].as_deref() == Some(*level))))
-                    .collect(),
-            );
-        }
-    }
+    covariates.extend(dummy_columns(args, &cats, &keep)?);
     Ok(ItsData {
         time: pick(&time),
         raw_y: pick(&y),
@@ -401,6 +334,109 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
         persons: persons.map(|p| pick(&p)),
         notes,
     })
+}
+
+/// The columns the flags name (each in one role only), loaded; the reader's
+/// assumptions are printed as notes.
+fn load(args: &ItsArgs) -> Result<Frame> {
+    let path = &args.data;
+    let mut cols = vec![args.time.clone(), args.outcome.clone()];
+    cols.extend(args.unit.iter().cloned());
+    cols.extend(args.covariates.iter().cloned());
+    cols.extend(args.dummies.iter().cloned());
+    cols.extend(args.persons.iter().cloned());
+    let mut seen = BTreeSet::new();
+    for c in &cols {
+        if !seen.insert(c.clone()) {
+            return Err(Error::usage(format!(
+                "column \"{c}\" is named in two roles; each of --time, --outcome, --unit, \
+                 --covariates, --dummies and --persons needs its own column"
+            )));
+        }
+    }
+    let frame = Frame::load_with(path, &cols, &[], &args.read.options()?)?;
+    for a in frame.assumptions() {
+        eprintln!("note: {}: {a}", path.display());
+    }
+    Ok(frame)
+}
+
+/// Row `i` has its time, its unit (with --unit) and a number of persons of 0 or more
+/// (with --persons): a row without them cannot be placed.
+fn check_row(
+    args: &ItsArgs,
+    frame: &Frame,
+    i: usize,
+    time: &crate::data::Numbers,
+    units: Option<&[Option<String>]>,
+    persons: Option<&crate::data::Numbers>,
+) -> Result<()> {
+    let path = &args.data;
+    if time.get(i).is_none() {
+        return Err(Error::data(
+            path,
+            format!(
+                "column \"{}\", {}: the time is missing; every row needs its period",
+                args.time,
+                frame.row_ref(i)
+            ),
+        ));
+    }
+    if let (Some(u), Some(name)) = (units, &args.unit)
+        && u[i].is_none()
+    {
+        return Err(Error::data(
+            path,
+            format!(
+                "column \"{name}\", {}: the unit is missing; every row needs its unit",
+                frame.row_ref(i)
+            ),
+        ));
+    }
+    if let (Some(p), Some(name)) = (persons, &args.persons) {
+        match p.get(i) {
+            Some(v) if v >= 0.0 => {}
+            _ => {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "column \"{name}\", {}: the number of persons must be a number of \
+                         0 or more",
+                        frame.row_ref(i)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The indicator columns of the --dummies columns over the kept rows: one per level
+/// after the first (each column needs at least two levels).
+fn dummy_columns(
+    args: &ItsArgs,
+    cats: &[Vec<Option<String>>],
+    keep: &[usize],
+) -> Result<Vec<Vec<f64>>> {
+    let path = &args.data;
+    let mut covariates = Vec::new();
+    for (c, name) in cats.iter().zip(&args.dummies) {
+        let levels: BTreeSet<&str> = keep.iter().filter_map(|&i| c[i].as_deref()).collect();
+        if levels.len() < 2 {
+            return Err(Error::data(
+                path,
+                format!("--dummies \"{name}\": the column has one value; it needs at least two"),
+            ));
+        }
+        for level in levels.iter().skip(1) {
+            covariates.push(
+                keep.iter()
+                    .map(|&i| f64::from(u8::from(c[i].as_deref() == Some(*level))))
+                    .collect(),
+            );
+        }
+    }
+    Ok(covariates)
 }
 
 /// The disclosure threshold the flags ask for (None without control).

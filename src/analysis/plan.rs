@@ -619,6 +619,15 @@ mod tests {
         }
     }
 
+    /// Every row of `before` is in `after`, in order, with the same estimate and lead.
+    fn assert_rows_unchanged(before: &PairResults, after: &PairResults) {
+        for (a, b) in before.estimates.iter().zip(&after.estimates) {
+            assert_eq!(a.estimator, b.estimator);
+            assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
+            assert_eq!(a.headline, b.headline);
+        }
+    }
+
     /// The point of the plan: a new estimator is a function and one entry. Here a
     /// test-only estimator (the difference in means with a normal interval) is added
     /// to a copy of the plan; its row appears with its own id and value, and every
@@ -672,11 +681,7 @@ mod tests {
         assert!((added.estimate - (mean(1) - mean(0))).abs() < 1e-12);
         assert!(added.ci_low < added.estimate && added.estimate < added.ci_high);
         assert!(!added.headline);
-        for (a, b) in before.estimates.iter().zip(&after.estimates) {
-            assert_eq!(a.estimator, b.estimator);
-            assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
-            assert_eq!(a.headline, b.headline);
-        }
+        assert_rows_unchanged(&before, &after);
     }
 
     /// The same for a regression estimator: a function of the shape
@@ -743,10 +748,6 @@ mod tests {
         assert!(added.ci_high - added.ci_low < adjusted.ci_high - adjusted.ci_low);
         assert!(added.ci_low < added.estimate && added.estimate < added.ci_high);
         assert!(!added.headline);
-        for (a, b) in before.estimates.iter().zip(&after.estimates) {
-            assert_eq!(a.estimator, b.estimator);
-            assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
-            assert_eq!(a.headline, b.headline);
-        }
+        assert_rows_unchanged(&before, &after);
     }
 }

@@ -233,18 +233,7 @@ fn balance_rows(names: &[&str], balance: &[weighting::Balance], x: &[&[f64]]) ->
         .iter()
         .zip(balance)
         .zip(x)
-        .map(|((name, b), col)| BalanceRow {
-            covariate: name.to_string(),
-            mean_treated: Some(b.mean_treated),
-            mean_control: Some(b.mean_control),
-            mean_treated_weighted: Some(b.mean_treated_weighted),
-            mean_control_weighted: Some(b.mean_control_weighted),
-            smd_before: b.smd_before,
-            smd_after: b.smd_after,
-            variance_ratio_before: b.variance_ratio_before,
-            variance_ratio_after: b.variance_ratio_after,
-            binary: col.iter().all(|&v| v == 0.0 || v == 1.0),
-        })
+        .map(|((name, b), col)| balance_row(name, b, col))
         .collect()
 }
 

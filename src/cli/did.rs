@@ -635,19 +635,22 @@ fn event_study_rows(
 /// The Callaway-Sant'Anna rows: ATT(g,t) and the simple, dynamic, group and calendar
 /// aggregations.
 fn cs_rows(args: &DidArgs, cs: &adid::CsResults, cl: f64, out: &mut Rows) {
-    let inf = "influence function";
-    for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
-        let mut r = row(
-            "cs_att_gt",
-            Some(c.time - c.group),
+    // Every CS row: influence-function SEs, normal intervals, no small-sample factor.
+    let cs_row = |id: &str, event_time: Option<i64>, i: &Inference, suppressed: bool| {
+        row(
+            id,
+            event_time,
             false,
-            inf,
+            "influence function",
             "normal",
             "none",
-            &c.inference,
+            i,
             cl,
-            s,
-        );
+            suppressed,
+        )
+    };
+    for (c, &s) in cs.cells.iter().zip(&cs.cell_suppressed) {
+        let mut r = cs_row("cs_att_gt", Some(c.time - c.group), &c.inference, s);
         r.group = Some(c.group);
         r.time = Some(c.time);
         if c.time == c.base {
@@ -657,109 +660,50 @@ fn cs_rows(args: &DidArgs, cs: &adid::CsResults, cl: f64, out: &mut Rows) {
         }
         out.estimates.push(r);
     }
-    out.estimates.push(row(
+    out.estimates.push(cs_row(
         "cs_simple",
         None,
-        false,
-        inf,
-        "normal",
-        "none",
         &cs.simple.inference,
-        cl,
         cs.simple_suppressed,
     ));
     for (d, &s) in cs.dynamic.iter().zip(&cs.dynamic_suppressed) {
         if d.inference.std_error == 0.0 && d.inference.estimate == 0.0 {
             // The universal base period's reference event time (-1).
-            let mut r = row(
-                "cs_dynamic",
-                d.event_time,
-                false,
-                inf,
-                "normal",
-                "none",
-                &d.inference,
-                cl,
-                s,
-            );
+            let mut r = cs_row("cs_dynamic", d.event_time, &d.inference, s);
             (r.std_error, r.statistic, r.p_value, r.ci_low, r.ci_high) =
                 (None, None, None, None, None);
             out.estimates.push(r);
             continue;
         }
-        out.estimates.push(row(
-            "cs_dynamic",
-            d.event_time,
-            false,
-            inf,
-            "normal",
-            "none",
-            &d.inference,
-            cl,
-            s,
-        ));
+        out.estimates
+            .push(cs_row("cs_dynamic", d.event_time, &d.inference, s));
     }
-    out.estimates.push(row(
+    out.estimates.push(cs_row(
         "cs_dynamic",
         None,
-        false,
-        inf,
-        "normal",
-        "none",
         &cs.dynamic_overall.inference,
-        cl,
         cs.dynamic_overall_suppressed,
     ));
     for (r, &sup) in cs.group.iter().zip(&cs.group_suppressed) {
-        let mut e = row(
-            "cs_group",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &r.inference,
-            cl,
-            sup,
-        );
+        let mut e = cs_row("cs_group", None, &r.inference, sup);
         e.group = r.event_time;
         out.estimates.push(e);
     }
-    out.estimates.push(row(
+    out.estimates.push(cs_row(
         "cs_group",
         None,
-        false,
-        inf,
-        "normal",
-        "none",
         &cs.group_overall.inference,
-        cl,
         cs.post_suppressed,
     ));
     for (r, &sup) in cs.calendar.iter().zip(&cs.calendar_suppressed) {
-        let mut e = row(
-            "cs_calendar",
-            None,
-            false,
-            inf,
-            "normal",
-            "none",
-            &r.inference,
-            cl,
-            sup,
-        );
+        let mut e = cs_row("cs_calendar", None, &r.inference, sup);
         e.time = r.event_time;
         out.estimates.push(e);
     }
-    out.estimates.push(row(
+    out.estimates.push(cs_row(
         "cs_calendar",
         None,
-        false,
-        inf,
-        "normal",
-        "none",
         &cs.calendar_overall.inference,
-        cl,
         cs.post_suppressed,
     ));
     out.conventions.push(format!("Callaway & Sant'Anna (2021): ATT(g,t) {}, {} as controls, {}, analytic influence-function SEs and normal intervals as R did / csdid with bstrap = FALSE; cs_simple weights the post-period cells by cohort size, cs_dynamic by event time (its row without event time is the mean of the effects at e >= 0), cs_group per cohort (overall: weighted by cohort size), cs_calendar per period (overall: the mean of the periods). Units treated from the first period are left out; the influence function is per unit, so these SEs are clustered by unit whatever --cluster says.",

@@ -129,12 +129,8 @@ fn covariates_moments<const L: usize>(
     // Missing values as NaN, which the passes leave out as they do every non-finite one.
     let filled: [Option<Vec<f64>>; L] = values
         .map(|v| (v.missing() > 0).then(|| v.iter().map(|v| v.unwrap_or(f64::NAN)).collect()));
-    let mut k = 0;
-    let columns: [&[f64]; L] = values.map(|v| {
-        let x = filled[k].as_deref().unwrap_or(v.values());
-        k += 1;
-        x
-    });
+    let columns: [&[f64]; L] =
+        std::array::from_fn(|k| filled[k].as_deref().unwrap_or(values[k].values()));
     arm_moments(columns, arm, arms)
 }
 

@@ -865,9 +865,6 @@ fn attrition_warnings(
     out
 }
 
-/// Adjust the p-values of the headline estimates of the whole sample for multiple
-/// testing, within two families: primary outcomes, and secondary outcomes (each
-/// treated arm against the control counts as a test).
 /// The rows of a design with a time axis (difference-in-differences, interrupted time
 /// series) lead the outcomes in `designed`: the plain comparison of those outcomes
 /// steps back, the rows are added (each withheld when its flag says so), the headlines
@@ -904,6 +901,9 @@ pub(super) fn lead_with_design(
     r.method = method(&r.method);
 }
 
+/// Adjust the p-values of the headline estimates of the whole sample for multiple
+/// testing, within two families: primary outcomes, and secondary outcomes (each
+/// treated arm against the control counts as a test).
 fn adjust_headlines(rows: &mut [EstimateRow], spec: &PilotSpec, method: Adjustment) {
     for primary in [true, false] {
         let idx: Vec<usize> = rows

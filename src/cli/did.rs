@@ -493,10 +493,6 @@ fn output(
         sa_rows(sa, small, cl, &mut out);
         notes.extend(sa.fit.notes.iter().cloned());
     }
-    let Rows {
-        estimates,
-        conventions,
-    } = out;
     DidOutput {
         tool: format!("via-eval {} did", env!("CARGO_PKG_VERSION")),
         input: args.data.display().to_string(),
@@ -516,13 +512,13 @@ fn output(
                 units: u,
             })
             .collect(),
-        conventions,
+        conventions: out.conventions,
         reference: res
             .event_study
             .as_ref()
             .map(|e| e.reference)
             .or(sa.map(|s| s.fit.reference)),
-        estimates,
+        estimates: out.estimates,
         tests: Tests {
             pretrend_wald: pretrend,
         },
@@ -584,7 +580,8 @@ fn twfe_rows(res: &DidResults, small: &str, opts: &DidOptions, out: &mut Rows) {
     }
 }
 
-/// The event-study rows, and the pre-trend test when it was run.
+/// The event-study rows, and the pre-trend test when it was run; None without an
+/// event study.
 fn event_study_rows(
     args: &DidArgs,
     res: &DidResults,
@@ -592,44 +589,45 @@ fn event_study_rows(
     cl: f64,
     out: &mut Rows,
 ) -> Option<PretrendOut> {
-    let mut pretrend = None;
-    if let Some(es) = &res.event_study {
-        for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
-            out.estimates.push(row(
-                "event_study",
-                Some(c.event_time),
-                c.binned,
-                "CRV1",
-                "G - 1",
-                small,
-                &c.inference,
-                cl,
-                s,
-            ));
-        }
-        out.conventions.push(format!(
-            "Event study: reference period {} (relative to the first treated period), window {},{}{}.",
-            es.reference,
-            es.window.0,
-            es.window.1,
-            if args.window.is_some() { " with the endpoints binned" } else { " (every observed relative period)" }
+    let es = res.event_study.as_ref()?;
+    for (c, &s) in es.coefficients.iter().zip(&res.event_suppressed) {
+        out.estimates.push(row(
+            "event_study",
+            Some(c.event_time),
+            c.binned,
+            "CRV1",
+            "G - 1",
+            small,
+            &c.inference,
+            cl,
+            s,
         ));
-        pretrend = res.pretrend.map(|w| {
-            let s = res.pretrend_suppressed;
-            let v = |x: f64| (!s).then_some(x);
-            PretrendOut {
-                convention: "F = W/q on (q, G-1) df, as pyfixest wald_test(distribution='F') with a clustered vcov; W on chi-square(q) as distribution='chi2'".into(),
-                statistic: v(w.statistic),
-                df1: v(w.df1),
-                df2: v(w.df2),
-                p_value: v(w.p_value),
-                chi_square: v(w.chi_square),
-                chi_square_p_value: v(w.chi_square_p_value),
-                suppressed: s,
-            }
-        });
     }
-    pretrend
+    out.conventions.push(format!(
+        "Event study: reference period {} (relative to the first treated period), window {},{}{}.",
+        es.reference,
+        es.window.0,
+        es.window.1,
+        if args.window.is_some() {
+            " with the endpoints binned"
+        } else {
+            " (every observed relative period)"
+        }
+    ));
+    res.pretrend.map(|w| {
+        let s = res.pretrend_suppressed;
+        let v = |x: f64| (!s).then_some(x);
+        PretrendOut {
+            convention: "F = W/q on (q, G-1) df, as pyfixest wald_test(distribution='F') with a clustered vcov; W on chi-square(q) as distribution='chi2'".into(),
+            statistic: v(w.statistic),
+            df1: v(w.df1),
+            df2: v(w.df2),
+            p_value: v(w.p_value),
+            chi_square: v(w.chi_square),
+            chi_square_p_value: v(w.chi_square_p_value),
+            suppressed: s,
+        }
+    })
 }
 
 /// The Callaway-Sant'Anna rows: ATT(g,t) and the simple, dynamic, group and calendar

@@ -559,6 +559,39 @@ mod tests {
         (y, t, b)
     }
 
+    /// As a plan estimator Lin gives the treatment inference of [`lin`], and refuses
+    /// weights (its interacted model has no weighted form here).
+    #[test]
+    fn lin_as_an_arm_estimator() {
+        let (y, t, b) = toy();
+        let arm: Vec<f64> = t.iter().map(|&v| f64::from(u8::from(v))).collect();
+        let x: Vec<f64> = b
+            .iter()
+            .zip(&y)
+            .map(|(&g, v)| f64::from(g) + 0.1 * v)
+            .collect();
+        let r = ols::ArmRegression {
+            y: &y,
+            arm: &arm,
+            columns: vec![&x],
+            clusters: None,
+            weights: None,
+        };
+        let e = lin_arm_effect(&r, SeType::Hc2, 0.95).unwrap();
+        let direct = lin(&y, &t, &[&x], SeType::Hc2, None, 0.95).unwrap();
+        assert_eq!(e.inference, direct.treatment.inference);
+        assert!(e.dropped.is_empty());
+        let w = vec![1.0; y.len()];
+        let weighted = ols::ArmRegression {
+            weights: Some(&w),
+            ..r
+        };
+        assert!(matches!(
+            lin_arm_effect(&weighted, SeType::Hc2, 0.95),
+            Err(StatsError::Invalid(_))
+        ));
+    }
+
     #[test]
     fn one_block_equals_the_unblocked_difference() {
         let (y, t, _) = toy();

@@ -11,12 +11,12 @@
 use super::axis::Axis;
 use super::frame::{footer, header};
 use super::scene::{Align, Scene};
-use super::text::{format_number, words};
+use super::text::{Words, format_number, words};
 use super::theme::{
     ARM_COLOURS, AXIS, AXIS_LABEL, BAND, BLUE, GRID, INK, LABEL, MARGIN, MUTED, PANEL_TITLE, TICK,
     VERMILLION, WIDTH, ZERO,
 };
-use super::{EventStudyChart, GroupTimeChart, Lang, TrendChart};
+use super::{EventStudyChart, GroupTimeChart, GroupTimePanel, GroupTimePoint, Lang, TrendChart};
 
 /// Height of the plotting area.
 const PLOT_H: i32 = 440;
@@ -345,7 +345,38 @@ pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
     let mut s = Scene::new(WIDTH, &c.title);
     let mut y = header(&mut s, &c.title, &c.subtitle);
     let w = words(c.lang);
-    // Legend: interval, and the band when there is one.
+    y = group_time_legend(&mut s, c, y);
+    s.text(
+        MARGIN,
+        y + AXIS_LABEL.baseline_in_line(),
+        &c.y_label,
+        AXIS_LABEL,
+        MUTED,
+        Align::Left,
+    );
+    y += AXIS_LABEL.line_height() + 10;
+    let grid = PanelGrid::new(c, y);
+    for (k, panel) in c.panels.iter().enumerate() {
+        grid.draw_panel(&mut s, k, panel, &w, c.lang);
+    }
+    let mut y = grid.bottom(c.panels.len());
+    s.text(
+        (MARGIN + WIDTH - MARGIN) / 2,
+        y + AXIS_LABEL.baseline_in_line(),
+        &c.x_label,
+        AXIS_LABEL,
+        INK,
+        Align::Center,
+    );
+    y += AXIS_LABEL.line_height();
+    let h = footer(&mut s, &c.note, y + 6);
+    s.height = h;
+    s
+}
+
+/// The legend of the group-time chart on the line at `y`: the interval, and the
+/// uniform band when a point has one. Returns the y below it.
+fn group_time_legend(s: &mut Scene, c: &GroupTimeChart, y: i32) -> i32 {
     let has_band = c
         .panels
         .iter()
@@ -374,44 +405,70 @@ pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
             Align::Left,
         );
     }
-    y += LABEL.line_height() + 8;
-    s.text(
-        MARGIN,
-        y + AXIS_LABEL.baseline_in_line(),
-        &c.y_label,
-        AXIS_LABEL,
-        MUTED,
-        Align::Left,
-    );
-    y += AXIS_LABEL.line_height() + 10;
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for p in c.panels.iter().flat_map(|p| &p.points) {
-        lo = lo.min(p.time);
-        hi = hi.max(p.time);
+    y + LABEL.line_height() + 8
+}
+
+/// The small multiples of the group-time chart: one or two columns of panels from
+/// `top` down, all on the same periods and the same value axis.
+struct PanelGrid {
+    /// First and last period of all panels.
+    periods: (i64, i64),
+    /// The value axis over a panel's plot height (see [`value_axis`]).
+    axis: Axis,
+    cols: i32,
+    col_w: i32,
+    /// Height of a panel with its title and period labels.
+    panel_h: i32,
+    top: i32,
+}
+
+impl PanelGrid {
+    /// The grid from `top`: the periods and the values of every panel set the axes,
+    /// two columns when there is more than one panel.
+    fn new(c: &GroupTimeChart, top: i32) -> Self {
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for p in c.panels.iter().flat_map(|p| &p.points) {
+            lo = lo.min(p.time);
+            hi = hi.max(p.time);
+        }
+        if lo > hi {
+            (lo, hi) = (0, 1);
+        }
+        // Every panel on the same value axis.
+        let values: Vec<f64> = c
+            .panels
+            .iter()
+            .flat_map(|p| &p.points)
+            .filter(|p| !p.suppressed)
+            .flat_map(|p| {
+                let (a, b) = p.band.unwrap_or((p.ci_low, p.ci_high));
+                [p.estimate, p.ci_low, p.ci_high, a, b]
+            })
+            .filter(|v| v.is_finite())
+            .collect();
+        let cols = if c.panels.len() > 1 { 2 } else { 1 };
+        Self {
+            periods: (lo, hi),
+            axis: value_axis(values.iter().copied(), 0, GT_PANEL_H, c.lang),
+            cols,
+            col_w: (WIDTH - 2 * MARGIN - (cols - 1) * 24) / cols,
+            panel_h: PANEL_TITLE.line_height() + 8 + GT_PANEL_H + 10 + TICK.line_height() + 16,
+            top,
+        }
     }
-    if lo > hi {
-        (lo, hi) = (0, 1);
+
+    /// The y below the last row of `n` panels.
+    fn bottom(&self, n: usize) -> i32 {
+        let rows = (n as i32 + self.cols - 1) / self.cols;
+        self.top + rows * self.panel_h
     }
-    // Every panel on the same value axis.
-    let values: Vec<f64> = c
-        .panels
-        .iter()
-        .flat_map(|p| &p.points)
-        .filter(|p| !p.suppressed)
-        .flat_map(|p| {
-            let (a, b) = p.band.unwrap_or((p.ci_low, p.ci_high));
-            [p.estimate, p.ci_low, p.ci_high, a, b]
-        })
-        .filter(|v| v.is_finite())
-        .collect();
-    let cols = if c.panels.len() > 1 { 2 } else { 1 };
-    let col_w = (WIDTH - 2 * MARGIN - (cols - 1) * 24) / cols;
-    let panel_h = PANEL_TITLE.line_height() + 8 + GT_PANEL_H + 10 + TICK.line_height() + 16;
-    let a = value_axis(values.iter().copied(), 0, GT_PANEL_H, c.lang);
-    for (k, panel) in c.panels.iter().enumerate() {
-        let (r, col) = (k as i32 / cols, k as i32 % cols);
-        let x0 = MARGIN + col * (col_w + 24);
-        let y0 = y + r * panel_h;
+
+    /// Panel `k` (row by row): its title, the periods before the cohort's start
+    /// shaded, the value axis, the effects and the period labels.
+    fn draw_panel(&self, s: &mut Scene, k: usize, panel: &GroupTimePanel, w: &Words, lang: Lang) {
+        let (r, col) = (k as i32 / self.cols, k as i32 % self.cols);
+        let x0 = MARGIN + col * (self.col_w + 24);
+        let y0 = self.top + r * self.panel_h;
         s.text(
             x0,
             y0 + PANEL_TITLE.baseline_in_line(),
@@ -423,7 +480,8 @@ pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
         let top = y0 + PANEL_TITLE.line_height() + 8;
         let bottom = top + GT_PANEL_H;
         let left = x0 + GT_LABELS;
-        let right = x0 + col_w;
+        let right = x0 + self.col_w;
+        let (lo, hi) = self.periods;
         // Periods before the cohort's start shaded, the start marked.
         if panel.group > lo {
             let xs = (period_x(panel.group - 1, lo, hi, left, right)
@@ -432,42 +490,13 @@ pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
             s.rect(left, top, xs.min(right), bottom, BAND);
             s.vline(xs.min(right), top, bottom, 2, MUTED);
         }
-        let sub = |v: f64| bottom - a.x(v);
-        for v in a.ticks() {
-            s.hline(left, right, sub(v), 1, GRID);
-            s.text(
-                left - 8,
-                sub(v) + TICK.baseline_in_line() / 2 - 2,
-                &a.label(v, c.lang),
-                TICK,
-                MUTED,
-                Align::Right,
-            );
-        }
-        s.hline(left, right, sub(0.0), 2, ZERO);
+        draw_value_axis(s, &self.axis, bottom, left, right, lang);
         for p in &panel.points {
             let px = period_x(p.time, lo, hi, left, right);
-            if p.suppressed
-                || !(p.estimate.is_finite() && p.ci_low.is_finite() && p.ci_high.is_finite())
-            {
-                let t = if p.suppressed {
-                    w.suppressed
-                } else {
-                    w.not_estimable
-                };
-                s.text(px, sub(0.0) - 8, t, TICK, MUTED, Align::Center);
-                continue;
-            }
-            if let Some((bl, bh)) = p.band.filter(|b| b.0.is_finite() && b.1.is_finite()) {
-                s.tint(px - 9, sub(bh), px + 9, sub(bl), BLUE, 0.22);
-            }
-            s.vline(px, sub(p.ci_high), sub(p.ci_low), 3, BLUE);
-            s.hline(px - 5, px + 6, sub(p.ci_high), 2, BLUE);
-            s.hline(px - 5, px + 6, sub(p.ci_low), 2, BLUE);
-            s.circle(px, sub(p.estimate), 5, BLUE);
+            group_time_point(s, &self.axis, bottom, px, p, w);
         }
         period_ticks(
-            &mut s,
+            s,
             (lo, hi),
             left,
             right,
@@ -476,20 +505,29 @@ pub(crate) fn group_time_scene(c: &GroupTimeChart) -> Scene {
             Some((panel.group, "start")),
         );
     }
-    let rows = (c.panels.len() as i32 + cols - 1) / cols;
-    let mut y = y + rows * panel_h;
-    s.text(
-        (MARGIN + WIDTH - MARGIN) / 2,
-        y + AXIS_LABEL.baseline_in_line(),
-        &c.x_label,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
-    y += AXIS_LABEL.line_height();
-    let h = footer(&mut s, &c.note, y + 6);
-    s.height = h;
-    s
+}
+
+/// One effect in column `px` of a panel whose plot ends at `bottom`: the uniform band
+/// as a tint when there is one, the interval with end caps and the estimate; a word
+/// when it is withheld or not estimable.
+fn group_time_point(s: &mut Scene, a: &Axis, bottom: i32, px: i32, p: &GroupTimePoint, w: &Words) {
+    let sub = |v: f64| vy(a, bottom, v);
+    if p.suppressed || !(p.estimate.is_finite() && p.ci_low.is_finite() && p.ci_high.is_finite()) {
+        let t = if p.suppressed {
+            w.suppressed
+        } else {
+            w.not_estimable
+        };
+        s.text(px, sub(0.0) - 8, t, TICK, MUTED, Align::Center);
+        return;
+    }
+    if let Some((bl, bh)) = p.band.filter(|b| b.0.is_finite() && b.1.is_finite()) {
+        s.tint(px - 9, sub(bh), px + 9, sub(bl), BLUE, 0.22);
+    }
+    s.vline(px, sub(p.ci_high), sub(p.ci_low), 3, BLUE);
+    s.hline(px - 5, px + 6, sub(p.ci_high), 2, BLUE);
+    s.hline(px - 5, px + 6, sub(p.ci_low), 2, BLUE);
+    s.circle(px, sub(p.estimate), 5, BLUE);
 }
 
 /// For the callers' texts: a value with three significant-ish decimals in `lang`.

@@ -15,7 +15,7 @@ use super::theme::{
     AXIS_LABEL, BAND, BLUE, GUTTER, INK, LABEL, MARGIN, MUTED, ROW_MIN, TICK, VERMILLION, WHITE,
     WIDTH,
 };
-use super::{ForestChart, Lang};
+use super::{ForestChart, ForestRow, Lang};
 
 /// Width of the text columns right of the plot: "estimate [low, high]" and the weight.
 const ESTIMATE_W: i32 = 210;
@@ -80,33 +80,99 @@ fn interval_text(est: Option<f64>, lo: f64, hi: f64, lang: Lang) -> String {
 }
 
 pub(crate) fn scene(c: &ForestChart) -> Scene {
-    let lang = c.lang;
-    let w = forest_words(lang);
+    let w = forest_words(c.lang);
     let mut s = Scene::new(WIDTH, &c.title);
-    let mut y = header(&mut s, &c.title, &c.subtitle);
-    let row_label = |label: &str, n: Option<usize>| match n {
-        Some(n) => format!("{label} ({})", format_number(n as f64, 0, lang)),
-        None => label.to_string(),
-    };
-    let labels: Vec<String> = c.rows.iter().map(|r| row_label(&r.label, r.n)).collect();
-    let label_w = label_column(labels.iter().map(|l| (l.as_str(), LABEL)).chain([
-        (c.pooled.label.as_str(), LABEL.bold()),
-        (w.prediction, LABEL),
-    ]))
-    .min(260);
-    let px0 = MARGIN + label_w + GUTTER;
-    let weight_x1 = WIDTH - MARGIN;
-    let est_x1 = weight_x1 - WEIGHT_W;
-    let px1 = est_x1 - ESTIMATE_W - GUTTER;
-    let values = c
-        .rows
-        .iter()
-        .flat_map(|r| [r.estimate, r.ci_low, r.ci_high])
-        .chain([c.pooled.ci_low, c.pooled.ci_high])
-        .chain(c.prediction.iter().flat_map(|p| [p.0, p.1]));
-    let axis = Axis::fit(values, px0, px1, lang, true);
+    let y = header(&mut s, &c.title, &c.subtitle);
+    let labels = study_labels(c);
+    let cols = Columns::new(c, &w, &labels);
+    let y = column_headings(&mut s, c, &w, &cols, y);
+    let rows = Rows::new(c, &labels, cols.label_w, y);
+    draw_background(&mut s, &cols, &rows);
+    let max_weight = c.rows.iter().map(|r| r.weight).fold(0.0, f64::max);
+    for row in &rows.studies {
+        draw_study(&mut s, &cols, row, max_weight, c.lang);
+    }
+    draw_pooled(&mut s, c, &cols, rows.pooled_cy);
+    draw_prediction(&mut s, c, &w, &cols, rows.prediction_cy);
 
-    // Column headings.
+    let y = cols.axis.draw_scale(&mut s, rows.bottom, c.lang);
+    let axis_lines = wrap(&c.axis_label, AXIS_LABEL, f64::from(cols.px1 - cols.px0), 2);
+    let y = s.lines(
+        &axis_lines,
+        (cols.px0 + cols.px1) / 2,
+        y,
+        AXIS_LABEL,
+        INK,
+        Align::Center,
+    );
+    let het = wrap(
+        &heterogeneity_line(c, &w),
+        LABEL,
+        f64::from(WIDTH - 2 * MARGIN),
+        2,
+    );
+    let y = s.lines(&het, MARGIN, y + 10, LABEL, INK, Align::Left);
+    s.height = footer(&mut s, &c.note, y);
+    s
+}
+
+/// Each study's label, with its sample size when known: "Site (n)".
+fn study_labels(c: &ForestChart) -> Vec<String> {
+    c.rows
+        .iter()
+        .map(|r| match r.n {
+            Some(n) => format!("{} ({})", r.label, format_number(n as f64, 0, c.lang)),
+            None => r.label.to_string(),
+        })
+        .collect()
+}
+
+/// Where the columns of the forest plot sit, left to right: the labels, the plot (with
+/// its value axis), the estimates with their intervals and the weights.
+struct Columns {
+    label_w: i32,
+    /// The plotting area.
+    px0: i32,
+    px1: i32,
+    /// Right edges of the estimate column and of the weight column.
+    est_x1: i32,
+    weight_x1: i32,
+    axis: Axis,
+}
+
+impl Columns {
+    /// The label column fits the widest label (at most 260 pixels), the text columns
+    /// have fixed widths, and the axis covers every interval of the chart and zero.
+    fn new(c: &ForestChart, w: &ForestWords, labels: &[String]) -> Self {
+        let label_w = label_column(labels.iter().map(|l| (l.as_str(), LABEL)).chain([
+            (c.pooled.label.as_str(), LABEL.bold()),
+            (w.prediction, LABEL),
+        ]))
+        .min(260);
+        let px0 = MARGIN + label_w + GUTTER;
+        let weight_x1 = WIDTH - MARGIN;
+        let est_x1 = weight_x1 - WEIGHT_W;
+        let px1 = est_x1 - ESTIMATE_W - GUTTER;
+        let values = c
+            .rows
+            .iter()
+            .flat_map(|r| [r.estimate, r.ci_low, r.ci_high])
+            .chain([c.pooled.ci_low, c.pooled.ci_high])
+            .chain(c.prediction.iter().flat_map(|p| [p.0, p.1]));
+        let axis = Axis::fit(values, px0, px1, c.lang, true);
+        Self {
+            label_w,
+            px0,
+            px1,
+            est_x1,
+            weight_x1,
+            axis,
+        }
+    }
+}
+
+/// The headings over the label, estimate and weight columns; returns the y below them.
+fn column_headings(s: &mut Scene, c: &ForestChart, w: &ForestWords, cols: &Columns, y: i32) -> i32 {
     let base = y + TICK.baseline_in_line();
     let study_head = if c.rows.iter().any(|r| r.n.is_some()) {
         w.study
@@ -117,65 +183,133 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
     let ci_head = format!(
         "{} [{}% {}]",
         w.estimate,
-        format_number(100.0 * c.conf_level, 0, lang),
+        format_number(100.0 * c.conf_level, 0, c.lang),
         w.ci
     );
-    s.text(est_x1, base, &ci_head, TICK.bold(), MUTED, Align::Right);
-    s.text(weight_x1, base, w.weight, TICK.bold(), MUTED, Align::Right);
-    y += TICK.line_height() + 8;
+    s.text(
+        cols.est_x1,
+        base,
+        &ci_head,
+        TICK.bold(),
+        MUTED,
+        Align::Right,
+    );
+    s.text(
+        cols.weight_x1,
+        base,
+        w.weight,
+        TICK.bold(),
+        MUTED,
+        Align::Right,
+    );
+    y + TICK.line_height() + 8
+}
 
-    let rows_top = y;
-    let mut rows = Vec::new();
-    for (r, label) in c.rows.iter().zip(&labels) {
-        let lines = wrap(label, LABEL, f64::from(label_w), 2);
-        let h = ROW_MIN.max(lines.len() as i32 * LABEL.line_height() + 10);
-        rows.push((r, lines, y, y + h));
-        y += h;
-    }
-    let pooled_top = y + 6;
-    let pooled_bottom = pooled_top + ROW_MIN + 4;
-    let pred_bottom = pooled_bottom + if c.prediction.is_some() { ROW_MIN } else { 0 };
-    let rows_bottom = pred_bottom + 4;
+/// One study's row: its wrapped label and its top and bottom.
+struct StudyRow<'a> {
+    row: &'a ForestRow,
+    lines: Vec<String>,
+    top: i32,
+    bottom: i32,
+}
 
-    for (_, _, t, b) in rows.iter().step_by(2) {
-        s.rect(MARGIN - 10, *t, weight_x1 + 10, *b, BAND);
-    }
-    for v in axis.ticks() {
-        s.vline(axis.x(v), rows_top, rows_bottom, 1, super::theme::GRID);
-    }
-    s.vline(axis.x(0.0), rows_top, rows_bottom, 2, super::theme::ZERO);
-    if let Some((_, _, _, b)) = rows.last() {
-        s.hline(MARGIN, weight_x1, *b + 3, 1, super::theme::AXIS);
-    }
+/// The vertical layout of the rows: the studies, then the pooled estimate and the
+/// prediction interval (when there is one).
+struct Rows<'a> {
+    studies: Vec<StudyRow<'a>>,
+    /// Top and bottom of all rows, for the shading and the grid.
+    top: i32,
+    bottom: i32,
+    /// Centre lines of the pooled row and of the prediction row.
+    pooled_cy: i32,
+    prediction_cy: i32,
+}
 
-    let max_weight = c.rows.iter().map(|r| r.weight).fold(0.0, f64::max);
-    for (r, lines, t, b) in &rows {
-        let cy = (t + b) / 2;
-        let top = cy - lines.len() as i32 * LABEL.line_height() / 2;
-        s.lines(lines, MARGIN, top, LABEL, INK, Align::Left);
-        let a = axis.x(r.ci_low);
-        let z = axis.x(r.ci_high);
-        s.hline(a, z + 1, cy, 2, INK);
-        s.vline(a, cy - 6, cy + 6, 2, INK);
-        s.vline(z, cy - 6, cy + 6, 2, INK);
-        // Marker area in proportion to the weight (the largest 14 px across).
-        let half = if max_weight > 0.0 {
-            (7.0 * (r.weight / max_weight).sqrt()).round().max(2.0) as i32
-        } else {
-            3
-        };
-        let x = axis.x(r.estimate);
-        s.rect(x - half, cy - half, x + half + 1, cy + half + 1, BLUE);
-        let text_base = cy - LABEL.line_height() / 2 + LABEL.baseline_in_line();
-        let ci = interval_text(Some(r.estimate), r.ci_low, r.ci_high, lang);
-        s.text(est_x1, text_base, &ci, LABEL, INK, Align::Right);
-        let wt = format!("{}%", format_number(r.weight, 1, lang));
-        s.text(weight_x1, text_base, &wt, LABEL, INK, Align::Right);
+impl<'a> Rows<'a> {
+    /// Rows from `top` down; a study's row grows with its label (at most two lines).
+    fn new(c: &'a ForestChart, labels: &[String], label_w: i32, top: i32) -> Self {
+        let mut y = top;
+        let mut studies = Vec::new();
+        for (row, label) in c.rows.iter().zip(labels) {
+            let lines = wrap(label, LABEL, f64::from(label_w), 2);
+            let h = ROW_MIN.max(lines.len() as i32 * LABEL.line_height() + 10);
+            studies.push(StudyRow {
+                row,
+                lines,
+                top: y,
+                bottom: y + h,
+            });
+            y += h;
+        }
+        let pooled_top = y + 6;
+        let pooled_bottom = pooled_top + ROW_MIN + 4;
+        let pred_bottom = pooled_bottom + if c.prediction.is_some() { ROW_MIN } else { 0 };
+        Self {
+            studies,
+            top,
+            bottom: pred_bottom + 4,
+            pooled_cy: (pooled_top + pooled_bottom) / 2,
+            prediction_cy: (pooled_bottom + pred_bottom) / 2,
+        }
     }
+}
 
-    // The pooled diamond, drawn as horizontal strips narrowing to its top and bottom.
+/// Under the marks: every other study row shaded, the grid with the zero line, and a
+/// rule between the studies and the pooled estimate.
+fn draw_background(s: &mut Scene, cols: &Columns, rows: &Rows) {
+    for r in rows.studies.iter().step_by(2) {
+        s.rect(MARGIN - 10, r.top, cols.weight_x1 + 10, r.bottom, BAND);
+    }
+    cols.axis.draw_grid(s, rows.top, rows.bottom);
+    if let Some(last) = rows.studies.last() {
+        s.hline(
+            MARGIN,
+            cols.weight_x1,
+            last.bottom + 3,
+            1,
+            super::theme::AXIS,
+        );
+    }
+}
+
+/// Baseline of one line of row text centred on row `cy`.
+fn row_baseline(cy: i32) -> i32 {
+    cy - LABEL.line_height() / 2 + LABEL.baseline_in_line()
+}
+
+/// One study: its label, the interval with end caps, a square sized by the weight, and
+/// the estimate with its interval and the weight as text.
+fn draw_study(s: &mut Scene, cols: &Columns, study: &StudyRow, max_weight: f64, lang: Lang) {
+    let r = study.row;
+    let cy = (study.top + study.bottom) / 2;
+    let top = cy - study.lines.len() as i32 * LABEL.line_height() / 2;
+    s.lines(&study.lines, MARGIN, top, LABEL, INK, Align::Left);
+    let a = cols.axis.x(r.ci_low);
+    let z = cols.axis.x(r.ci_high);
+    s.hline(a, z + 1, cy, 2, INK);
+    s.vline(a, cy - 6, cy + 6, 2, INK);
+    s.vline(z, cy - 6, cy + 6, 2, INK);
+    // Marker area in proportion to the weight (the largest 14 px across).
+    let half = if max_weight > 0.0 {
+        (7.0 * (r.weight / max_weight).sqrt()).round().max(2.0) as i32
+    } else {
+        3
+    };
+    let x = cols.axis.x(r.estimate);
+    s.rect(x - half, cy - half, x + half + 1, cy + half + 1, BLUE);
+    let text_base = row_baseline(cy);
+    let ci = interval_text(Some(r.estimate), r.ci_low, r.ci_high, lang);
+    s.text(cols.est_x1, text_base, &ci, LABEL, INK, Align::Right);
+    let wt = format!("{}%", format_number(r.weight, 1, lang));
+    s.text(cols.weight_x1, text_base, &wt, LABEL, INK, Align::Right);
+}
+
+/// The pooled estimate on row `cy`: the diamond, its label, and the estimate with its
+/// interval and the weight (100%) as text, all in bold.
+fn draw_pooled(s: &mut Scene, c: &ForestChart, cols: &Columns, cy: i32) {
     let p = &c.pooled;
-    let cy = (pooled_top + pooled_bottom) / 2;
+    // The diamond, drawn as horizontal strips narrowing to its top and bottom.
+    let axis = &cols.axis;
     let (a, m, z) = (axis.x(p.ci_low), axis.x(p.estimate), axis.x(p.ci_high));
     let half_h: i32 = 10;
     for dy in -half_h..=half_h {
@@ -184,8 +318,8 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
         let r = m + (f64::from(z - m) * f).round() as i32;
         s.hline(l, r + 1, cy + dy, 1, BLUE);
     }
-    let text_base = cy - LABEL.line_height() / 2 + LABEL.baseline_in_line();
-    let pooled_label = fit_line(&p.label, LABEL.bold(), f64::from(label_w));
+    let text_base = row_baseline(cy);
+    let pooled_label = fit_line(&p.label, LABEL.bold(), f64::from(cols.label_w));
     s.text(
         MARGIN,
         text_base,
@@ -194,44 +328,43 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
         INK,
         Align::Left,
     );
-    let ci = interval_text(Some(p.estimate), p.ci_low, p.ci_high, lang);
-    s.text(est_x1, text_base, &ci, LABEL.bold(), INK, Align::Right);
+    let ci = interval_text(Some(p.estimate), p.ci_low, p.ci_high, c.lang);
+    s.text(cols.est_x1, text_base, &ci, LABEL.bold(), INK, Align::Right);
     s.text(
-        weight_x1,
+        cols.weight_x1,
         text_base,
         "100%",
         LABEL.bold(),
         INK,
         Align::Right,
     );
+}
 
-    if let Some((lo, hi)) = c.prediction {
-        let cy = (pooled_bottom + pred_bottom) / 2;
-        let (a, z) = (axis.x(lo), axis.x(hi));
-        s.hline(a, z + 1, cy, 3, VERMILLION);
-        s.vline(a, cy - 7, cy + 7, 2, VERMILLION);
-        s.vline(z, cy - 7, cy + 7, 2, VERMILLION);
-        s.circle(axis.x(p.estimate), cy, 5, WHITE);
-        s.circle(axis.x(p.estimate), cy, 3, VERMILLION);
-        let text_base = cy - LABEL.line_height() / 2 + LABEL.baseline_in_line();
-        s.text(MARGIN, text_base, w.prediction, LABEL, INK, Align::Left);
-        let pi = interval_text(None, lo, hi, lang);
-        s.text(est_x1, text_base, &pi, LABEL, INK, Align::Right);
-    }
+/// The prediction interval on row `cy`, when there is one: a bar with the pooled
+/// estimate as a ring on it, its name and its limits as text.
+fn draw_prediction(s: &mut Scene, c: &ForestChart, w: &ForestWords, cols: &Columns, cy: i32) {
+    let Some((lo, hi)) = c.prediction else {
+        return;
+    };
+    let axis = &cols.axis;
+    let (a, z) = (axis.x(lo), axis.x(hi));
+    s.hline(a, z + 1, cy, 3, VERMILLION);
+    s.vline(a, cy - 7, cy + 7, 2, VERMILLION);
+    s.vline(z, cy - 7, cy + 7, 2, VERMILLION);
+    s.circle(axis.x(c.pooled.estimate), cy, 5, WHITE);
+    s.circle(axis.x(c.pooled.estimate), cy, 3, VERMILLION);
+    let text_base = row_baseline(cy);
+    s.text(MARGIN, text_base, w.prediction, LABEL, INK, Align::Left);
+    let pi = interval_text(None, lo, hi, c.lang);
+    s.text(cols.est_x1, text_base, &pi, LABEL, INK, Align::Right);
+}
 
-    let y = axis.draw_scale(&mut s, rows_bottom, lang);
-    let axis_lines = wrap(&c.axis_label, AXIS_LABEL, f64::from(px1 - px0), 2);
-    let y = s.lines(
-        &axis_lines,
-        (px0 + px1) / 2,
-        y,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
-
+/// The heterogeneity line under the plot: I², τ² with its interval, and Q with its
+/// degrees of freedom and p-value.
+fn heterogeneity_line(c: &ForestChart, w: &ForestWords) -> String {
+    let lang = c.lang;
     let h = &c.heterogeneity;
-    let line = format!(
+    format!(
         "{}: I² = {}%, τ² = {} [{}% {} {}{} {}], Q = {} (df = {}), p {}",
         w.heterogeneity,
         format_number(h.i2, 1, lang),
@@ -254,9 +387,5 @@ pub(crate) fn scene(c: &ForestChart) -> Scene {
         } else {
             format!("= {}", format_number(h.q_p_value, 3, lang))
         },
-    );
-    let het = wrap(&line, LABEL, f64::from(WIDTH - 2 * MARGIN), 2);
-    let y = s.lines(&het, MARGIN, y + 10, LABEL, INK, Align::Left);
-    s.height = footer(&mut s, &c.note, y);
-    s
+    )
 }

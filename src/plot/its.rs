@@ -9,13 +9,14 @@
 //! interpolated between the caller's points (the scene has rectangles, circles and text
 //! only); the dashed line leaves out every other run of columns.
 
+use plotters::style::RGBColor;
+
 use super::axis::Axis;
-use super::frame::{content_width, footer, header};
+use super::frame::{footer, header};
 use super::scene::{Align, Scene};
-use super::text::{format_number, wrap};
-use super::theme::{
-    AXIS, AXIS_LABEL, BLUE, GRID, INK, LABEL, MARGIN, MUTED, ORANGE, TICK, WHITE, WIDTH,
-};
+use super::text::format_number;
+use super::theme::{BLUE, INK, LABEL, MARGIN, MUTED, ORANGE, TICK, WHITE, WIDTH};
+use super::xy::{Plot, value_label_room, y_label_above};
 use super::{Lang, register_fonts};
 use crate::error::Result;
 
@@ -72,33 +73,70 @@ pub(crate) fn scene(c: &ItsChart) -> Scene {
     let lang = c.lang;
     let mut s = Scene::new(WIDTH, &c.title);
     let mut y = header(&mut s, &c.title, &c.subtitle);
-    let observed = finite(&c.observed);
-    let pre = finite(&c.fitted_pre);
-    let post = finite(&c.fitted_post);
-    let projected = finite(&c.projected);
-    let all = || {
-        observed
-            .iter()
-            .chain(&pre)
-            .chain(&post)
-            .chain(&projected)
-            .copied()
+    let lines = Lines::new(c);
+    let yaxis = Axis::fit_data(lines.points().map(|p| p.1), 0, PLOT_H, lang);
+    let (px0, px1) = (MARGIN + value_label_room(&yaxis, lang), WIDTH - MARGIN - 16);
+    let xaxis = Axis::fit_data(lines.points().map(|p| p.0).chain([c.start]), px0, px1, lang);
+    y = legend(&mut s, &c.legend, y);
+    let top = y_label_above(&mut s, &c.y_label, y);
+    let plot = Plot {
+        xaxis,
+        yaxis,
+        top,
+        bottom: top + PLOT_H,
     };
-    let yaxis = Axis::fit_data(all().map(|p| p.1), 0, PLOT_H, lang);
-    let widest = yaxis
-        .ticks()
-        .iter()
-        .map(|&v| TICK.width(&yaxis.label(v, lang)))
-        .fold(0.0, f64::max);
-    let left = (widest + 14.0).ceil() as i32;
-    let (px0, px1) = (MARGIN + left, WIDTH - MARGIN - 16);
-    let xaxis = Axis::fit_data(all().map(|p| p.0).chain([c.start]), px0, px1, lang);
+    plot.draw_grid(&mut s, lang);
+    draw_start(&mut s, &plot, c.start, &c.legend[3]);
+    stroke(&mut s, &plot, &lines.projected, ORANGE, true);
+    stroke(&mut s, &plot, &lines.pre, BLUE, false);
+    stroke(&mut s, &plot, &lines.post, BLUE, false);
+    for &(t, v) in &lines.observed {
+        let (cx, cy) = (plot.xaxis.x(t), plot.sy(v));
+        s.circle(cx, cy, 5, WHITE);
+        s.circle(cx, cy, 4, INK);
+    }
+    y = plot.draw_bottom_axis(&mut s, &c.x_label, lang);
+    s.height = footer(&mut s, &c.note, y + 4);
+    s
+}
 
-    // Legend: a sample of each mark with its word.
+/// The chart's four series, each without its non-finite points.
+struct Lines {
+    observed: Vec<(f64, f64)>,
+    pre: Vec<(f64, f64)>,
+    post: Vec<(f64, f64)>,
+    projected: Vec<(f64, f64)>,
+}
+
+impl Lines {
+    /// The chart's series with their non-finite points left out.
+    fn new(c: &ItsChart) -> Self {
+        Self {
+            observed: finite(&c.observed),
+            pre: finite(&c.fitted_pre),
+            post: finite(&c.fitted_post),
+            projected: finite(&c.projected),
+        }
+    }
+
+    /// Every point of the four series, for fitting the axes.
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.observed
+            .iter()
+            .chain(&self.pre)
+            .chain(&self.post)
+            .chain(&self.projected)
+            .copied()
+    }
+}
+
+/// The legend on the line at `y`: a sample of each mark with its word (observed,
+/// fitted, projected, start). Returns the y below it.
+fn legend(s: &mut Scene, words: &[String; 4], y: i32) -> i32 {
     let base = y + LABEL.baseline_in_line();
     let mid = y + LABEL.line_height() / 2;
     let mut x = MARGIN;
-    for (i, word) in c.legend.iter().enumerate() {
+    for (i, word) in words.iter().enumerate() {
         match i {
             0 => {
                 s.circle(x + 8, mid, 5, INK);
@@ -114,85 +152,49 @@ pub(crate) fn scene(c: &ItsChart) -> Scene {
         s.text(tx, base, word, LABEL, INK, Align::Left);
         x = tx + LABEL.width(word).ceil() as i32 + 28;
     }
-    y += LABEL.line_height() + 8;
+    y + LABEL.line_height() + 8
+}
 
-    let y_lines = wrap(&c.y_label, AXIS_LABEL, content_width(), 2);
-    y = s.lines(&y_lines, MARGIN, y, AXIS_LABEL, INK, Align::Left) + 10;
-    let (top, bottom) = (y, y + PLOT_H);
-    let sy = |v: f64| bottom - yaxis.x(v);
-    for v in yaxis.ticks() {
-        let yy = sy(v);
-        s.hline(px0, px1 + 1, yy, 1, GRID);
-        s.text(
-            px0 - 10,
-            yy + 6,
-            &yaxis.label(v, lang),
-            TICK,
-            MUTED,
-            Align::Right,
-        );
-    }
-    for v in xaxis.ticks() {
-        s.vline(xaxis.x(v), top, bottom, 1, GRID);
-    }
-    // The start, labelled at the top of the plot.
-    let xs = xaxis.x(c.start);
-    s.vline(xs, top, bottom, 2, MUTED);
+/// The start as a vertical line through the plot, labelled with `word` at its top.
+fn draw_start(s: &mut Scene, plot: &Plot, start: f64, word: &str) {
+    let xs = plot.xaxis.x(start);
+    s.vline(xs, plot.top, plot.bottom, 2, MUTED);
     s.text(
         xs + 6,
-        top + TICK.baseline_in_line(),
-        &c.legend[3],
+        plot.top + TICK.baseline_in_line(),
+        word,
         TICK,
         MUTED,
         Align::Left,
     );
+}
 
-    let column_value = |pts: &[(f64, f64)], x: i32| {
-        value_at(
+/// The line through `pts`: for each pixel column of the plot, a vertical stroke from
+/// the previous column's height to this one's; `dashed` leaves out every other run of
+/// `DASH` columns.
+fn stroke(s: &mut Scene, plot: &Plot, pts: &[(f64, f64)], color: RGBColor, dashed: bool) {
+    let (px0, px1) = (plot.xaxis.x0, plot.xaxis.x1);
+    let (lo, hi) = (plot.xaxis.lo, plot.xaxis.hi);
+    let mut prev: Option<i32> = None;
+    for x in px0..=px1 {
+        let Some(v) = value_at(
             pts,
-            xaxis.lo + (xaxis.hi - xaxis.lo) * f64::from(x - px0) / f64::from(px1 - px0),
-        )
-    };
-    let stroke = |s: &mut Scene, pts: &[(f64, f64)], color, dashed: bool| {
-        let mut prev: Option<i32> = None;
-        for x in px0..=px1 {
-            let Some(v) = column_value(pts, x) else {
-                prev = None;
-                continue;
-            };
-            let yy = sy(v);
-            let (a, b) = match prev {
-                Some(p) => (p.min(yy), p.max(yy)),
-                None => (yy, yy),
-            };
-            prev = Some(yy);
-            if dashed && ((x - px0) / DASH) % 2 == 1 {
-                continue;
-            }
-            s.vline(x, a - LINE / 2, b + LINE / 2 + 1, LINE, color);
+            lo + (hi - lo) * f64::from(x - px0) / f64::from(px1 - px0),
+        ) else {
+            prev = None;
+            continue;
+        };
+        let yy = plot.sy(v);
+        let (a, b) = match prev {
+            Some(p) => (p.min(yy), p.max(yy)),
+            None => (yy, yy),
+        };
+        prev = Some(yy);
+        if dashed && ((x - px0) / DASH) % 2 == 1 {
+            continue;
         }
-    };
-    stroke(&mut s, &projected, ORANGE, true);
-    stroke(&mut s, &pre, BLUE, false);
-    stroke(&mut s, &post, BLUE, false);
-    for &(t, v) in &observed {
-        let (cx, cy) = (xaxis.x(t), sy(v));
-        s.circle(cx, cy, 5, WHITE);
-        s.circle(cx, cy, 4, INK);
+        s.vline(x, a - LINE / 2, b + LINE / 2 + 1, LINE, color);
     }
-    s.vline(px0, top, bottom + 1, 1, AXIS);
-    y = xaxis.draw_scale(&mut s, bottom, lang);
-    let x_lines = wrap(&c.x_label, AXIS_LABEL, f64::from(px1 - px0), 2);
-    y = s.lines(
-        &x_lines,
-        (px0 + px1) / 2,
-        y + 2,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
-    s.height = footer(&mut s, &c.note, y + 4);
-    s
 }
 
 /// The line at `x` by linear interpolation between neighbouring points; `None` outside

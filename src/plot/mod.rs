@@ -29,6 +29,7 @@ mod scene;
 pub mod survival;
 mod text;
 mod theme;
+mod xy;
 
 use std::sync::Once;
 

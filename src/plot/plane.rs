@@ -10,12 +10,11 @@
 
 use super::CePlaneChart;
 use super::axis::Axis;
-use super::frame::{content_width, footer, header};
+use super::frame::{footer, header};
 use super::scene::{Align, Scene};
 use super::text::wrap;
-use super::theme::{
-    AXIS, AXIS_LABEL, BLUE, GRID, INK, LABEL, MARGIN, MUTED, SKY, TICK, VERMILLION, WIDTH, ZERO,
-};
+use super::theme::{BLUE, INK, LABEL, MARGIN, MUTED, SKY, TICK, VERMILLION, WIDTH, ZERO};
+use super::xy::{Plot, value_label_room, y_label_above};
 
 /// Height of the plotting area in pixels.
 const PLOT_H: i32 = 520;
@@ -34,12 +33,10 @@ pub(crate) fn scene(c: &CePlaneChart) -> Scene {
         c.lang,
         true,
     );
-    let widest = yaxis
-        .ticks()
-        .iter()
-        .map(|&v| TICK.width(&yaxis.label(v, c.lang)))
-        .fold(0.0, f64::max);
-    let (px0, px1) = (MARGIN + (widest + 14.0).ceil() as i32, WIDTH - MARGIN - 16);
+    let (px0, px1) = (
+        MARGIN + value_label_room(&yaxis, c.lang),
+        WIDTH - MARGIN - 16,
+    );
     let xaxis = Axis::fit(
         pts.iter().map(|p| p.0).chain(est.map(|e| e.0)),
         px0,
@@ -47,16 +44,48 @@ pub(crate) fn scene(c: &CePlaneChart) -> Scene {
         c.lang,
         true,
     );
+    y = legend(&mut s, c, est.is_some(), !pts.is_empty(), y);
+    let top = y_label_above(&mut s, &c.y_label, y);
+    let plot = Plot {
+        xaxis,
+        yaxis,
+        top,
+        bottom: top + PLOT_H,
+    };
+    plot.draw_grid(&mut s, c.lang);
+    quadrant_names(&mut s, &plot, &c.quadrants);
+    // The cloud, then the axes through zero, the line and the estimate on top.
+    for &(e, k) in &pts {
+        let (x, yy) = (plot.xaxis.x(e), plot.sy(k));
+        s.tint(x - 2, yy - 2, x + 3, yy + 3, SKY, 0.35);
+    }
+    s.hline(px0, px1 + 1, plot.sy(0.0), 2, ZERO);
+    s.vline(plot.xaxis.x(0.0), plot.top, plot.bottom, 2, ZERO);
+    if let Some(m) = c.slope.filter(|m| m.is_finite()) {
+        dashed_line(&mut s, &plot, m);
+    }
+    if let Some((e, k)) = est {
+        s.circle(plot.xaxis.x(e), plot.sy(k), 8, INK);
+        s.circle(plot.xaxis.x(e), plot.sy(k), 5, BLUE);
+    }
+    y = plot.draw_bottom_axis(&mut s, &c.x_label, c.lang);
+    s.height = footer(&mut s, &c.note, y + 4);
+    s
+}
 
-    // Legend: what the marks are.
+/// The legend from `y`: the estimate and the replicates when there are any, and the
+/// line when it has a slope (its text wraps to two lines at most). Returns the y below
+/// it.
+fn legend(s: &mut Scene, c: &CePlaneChart, has_estimate: bool, has_points: bool, y: i32) -> i32 {
+    let mut y = y;
     let mut lx = MARGIN;
     let ly = y + 4;
-    if est.is_some() {
+    if has_estimate {
         s.circle(lx + 7, ly + 8, 7, INK);
         s.text(lx + 20, ly + 15, &c.legend[0], LABEL, INK, Align::Left);
         lx += 40 + LABEL.width(&c.legend[0]).ceil() as i32;
     }
-    if !pts.is_empty() {
+    if has_points {
         s.tint(lx, ly + 3, lx + 12, ly + 15, SKY, 0.6);
         s.text(lx + 20, ly + 15, &c.legend[1], LABEL, INK, Align::Left);
         lx += 40 + LABEL.width(&c.legend[1]).ceil() as i32;
@@ -70,76 +99,41 @@ pub(crate) fn scene(c: &CePlaneChart) -> Scene {
         s.lines(&lines, lx + 30, ly - 3, LABEL, INK, Align::Left);
         y += 24 * (lines.len().max(1) as i32 - 1);
     }
-    y += 34;
-    let y_lines = wrap(&c.y_label, AXIS_LABEL, content_width(), 2);
-    y = s.lines(&y_lines, MARGIN, y, AXIS_LABEL, INK, Align::Left) + 10;
-    let (top, bottom) = (y, y + PLOT_H);
-    let sy = |v: f64| bottom - yaxis.x(v);
-    for v in yaxis.ticks() {
-        let yy = sy(v);
-        s.hline(px0, px1 + 1, yy, 1, GRID);
-        s.text(
-            px0 - 10,
-            yy + 6,
-            &yaxis.label(v, c.lang),
-            TICK,
-            MUTED,
-            Align::Right,
-        );
-    }
-    for v in xaxis.ticks() {
-        s.vline(xaxis.x(v), top, bottom, 1, GRID);
-    }
-    // Quadrant names in the corners: NE, NW, SW, SE.
-    let (qx0, qx1, qy0, qy1) = (px0 + 8, px1 - 8, top + 20, bottom - 10);
-    s.text(qx1, qy0, &c.quadrants[0], TICK, MUTED, Align::Right);
-    s.text(qx0, qy0, &c.quadrants[1], TICK, MUTED, Align::Left);
-    s.text(qx0, qy1, &c.quadrants[2], TICK, MUTED, Align::Left);
-    s.text(qx1, qy1, &c.quadrants[3], TICK, MUTED, Align::Right);
-    // The cloud, then the axes through zero, the line and the estimate on top.
-    for &(e, k) in &pts {
-        let (x, yy) = (xaxis.x(e), sy(k));
-        s.tint(x - 2, yy - 2, x + 3, yy + 3, SKY, 0.35);
-    }
-    s.hline(px0, px1 + 1, sy(0.0), 2, ZERO);
-    s.vline(xaxis.x(0.0), top, bottom, 2, ZERO);
-    if let Some(m) = c.slope.filter(|m| m.is_finite()) {
-        // Dashes of 8 pixels every 16 along the line, within the plot.
-        let (mut last, mut run) = (None::<(f64, f64)>, 0.0);
-        let steps = 2000;
-        for i in 0..=steps {
-            let v = xaxis.lo + (xaxis.hi - xaxis.lo) * f64::from(i) / f64::from(steps);
-            let w = m * v;
-            if w < yaxis.lo || w > yaxis.hi {
-                last = None;
-                continue;
-            }
-            let p = (f64::from(xaxis.x(v)), f64::from(sy(w)));
-            if let Some(q) = last {
-                run += ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
-            }
-            last = Some(p);
-            if run % 16.0 < 8.0 {
-                let (x, yy) = (p.0 as i32, p.1 as i32);
-                s.rect(x - 1, yy - 1, x + 2, yy + 2, VERMILLION);
-            }
+    y + 34
+}
+
+/// The quadrant names in the corners of the plot: north-east, north-west, south-west,
+/// south-east.
+fn quadrant_names(s: &mut Scene, plot: &Plot, names: &[String; 4]) {
+    let (qx0, qx1) = (plot.xaxis.x0 + 8, plot.xaxis.x1 - 8);
+    let (qy0, qy1) = (plot.top + 20, plot.bottom - 10);
+    s.text(qx1, qy0, &names[0], TICK, MUTED, Align::Right);
+    s.text(qx0, qy0, &names[1], TICK, MUTED, Align::Left);
+    s.text(qx0, qy1, &names[2], TICK, MUTED, Align::Left);
+    s.text(qx1, qy1, &names[3], TICK, MUTED, Align::Right);
+}
+
+/// The dashed line through the origin with slope `m`: dashes of 8 pixels every 16
+/// along the line, within the plot.
+fn dashed_line(s: &mut Scene, plot: &Plot, m: f64) {
+    let (xaxis, yaxis) = (&plot.xaxis, &plot.yaxis);
+    let (mut last, mut run) = (None::<(f64, f64)>, 0.0);
+    let steps = 2000;
+    for i in 0..=steps {
+        let v = xaxis.lo + (xaxis.hi - xaxis.lo) * f64::from(i) / f64::from(steps);
+        let w = m * v;
+        if w < yaxis.lo || w > yaxis.hi {
+            last = None;
+            continue;
+        }
+        let p = (f64::from(xaxis.x(v)), f64::from(plot.sy(w)));
+        if let Some(q) = last {
+            run += ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt();
+        }
+        last = Some(p);
+        if run % 16.0 < 8.0 {
+            let (x, yy) = (p.0 as i32, p.1 as i32);
+            s.rect(x - 1, yy - 1, x + 2, yy + 2, VERMILLION);
         }
     }
-    if let Some((e, k)) = est {
-        s.circle(xaxis.x(e), sy(k), 8, INK);
-        s.circle(xaxis.x(e), sy(k), 5, BLUE);
-    }
-    s.vline(px0, top, bottom + 1, 1, AXIS);
-    y = xaxis.draw_scale(&mut s, bottom, c.lang);
-    let x_lines = wrap(&c.x_label, AXIS_LABEL, f64::from(px1 - px0), 2);
-    y = s.lines(
-        &x_lines,
-        (px0 + px1) / 2,
-        y + 2,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
-    s.height = footer(&mut s, &c.note, y + 4);
-    s
 }

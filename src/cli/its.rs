@@ -861,35 +861,110 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
     let nl = lang == Lang::Nl;
     let m = &out.model;
     let outcome = &out.estimates[0].outcome;
-    let start = m.start;
-    let observed = out
-        .series
-        .iter()
-        .filter_map(|p| p.observed.map(|o| (p.time, o)))
-        .collect();
-    let fitted_pre: Vec<(f64, f64)> = out
-        .series
-        .iter()
-        .filter(|p| p.time < start)
-        .map(|p| (p.time, p.trend))
-        .collect();
-    let fitted_post = out
-        .series
-        .iter()
-        .filter(|p| p.time >= start)
-        .map(|p| (p.time, p.trend))
-        .collect();
-    let projected = fitted_pre
-        .last()
-        .copied()
-        .into_iter()
-        .chain(
-            out.series
-                .iter()
-                .filter(|p| p.time >= start)
-                .map(|p| (p.time, p.trend_counterfactual)),
-        )
-        .collect();
+    let lines = ChartLines::new(out);
+    let units = if m.n_units > 1 {
+        if nl {
+            format!(" (gemiddelde van {} eenheden)", m.n_units)
+        } else {
+            format!(" (mean of {} units)", m.n_units)
+        }
+    } else {
+        String::new()
+    };
+    ItsChart {
+        title: if nl {
+            format!("Onderbroken tijdreeks: {outcome}")
+        } else {
+            format!("Interrupted time series: {outcome}")
+        },
+        subtitle: chart_subtitle(out, lang),
+        x_label: if nl {
+            format!("Periode ({})", m.time)
+        } else {
+            format!("Period ({})", m.time)
+        },
+        y_label: format!("{outcome}{units}"),
+        observed: lines.observed,
+        fitted_pre: lines.fitted_pre,
+        fitted_post: lines.fitted_post,
+        projected: lines.projected,
+        start: m.start,
+        legend: if nl {
+            [
+                "Waargenomen".into(),
+                "Model".into(),
+                "Zonder interventie".into(),
+                "Start".into(),
+            ]
+        } else {
+            [
+                "Observed".into(),
+                "Fitted".into(),
+                "Without the intervention".into(),
+                "Start".into(),
+            ]
+        },
+        note: chart_note(out, lang),
+        lang,
+    }
+}
+
+/// The chart's series, (time, value) each: the observed periods that are published,
+/// the fitted segments before and from the start, and the pre-period line continued
+/// from the last period before the start.
+struct ChartLines {
+    observed: Vec<(f64, f64)>,
+    fitted_pre: Vec<(f64, f64)>,
+    fitted_post: Vec<(f64, f64)>,
+    projected: Vec<(f64, f64)>,
+}
+
+impl ChartLines {
+    /// The lines from the output's series (the fitted ones from its `trend` and
+    /// `trend_counterfactual`), split at the start.
+    fn new(out: &ItsOutput) -> Self {
+        let start = out.model.start;
+        let observed = out
+            .series
+            .iter()
+            .filter_map(|p| p.observed.map(|o| (p.time, o)))
+            .collect();
+        let fitted_pre: Vec<(f64, f64)> = out
+            .series
+            .iter()
+            .filter(|p| p.time < start)
+            .map(|p| (p.time, p.trend))
+            .collect();
+        let fitted_post = out
+            .series
+            .iter()
+            .filter(|p| p.time >= start)
+            .map(|p| (p.time, p.trend))
+            .collect();
+        let projected = fitted_pre
+            .last()
+            .copied()
+            .into_iter()
+            .chain(
+                out.series
+                    .iter()
+                    .filter(|p| p.time >= start)
+                    .map(|p| (p.time, p.trend_counterfactual)),
+            )
+            .collect();
+        Self {
+            observed,
+            fitted_pre,
+            fitted_post,
+            projected,
+        }
+    }
+}
+
+/// The chart's subtitle: the level change and the slope change with their intervals
+/// ("suppressed" where withheld).
+fn chart_subtitle(out: &ItsOutput, lang: Lang) -> String {
+    let nl = lang == Lang::Nl;
     let n = |v: Option<f64>| {
         v.map_or_else(
             || {
@@ -909,7 +984,7 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
         plot::its_number(100.0 * lvl.conf_level, lang)
     };
     let sep = if nl { "; " } else { ", " };
-    let subtitle = if nl {
+    if nl {
         format!(
             "Niveauverandering bij de start {} [{pct}%-BI {}{sep}{}]; hellingsverandering {} per periode [{}{sep}{}]",
             n(lvl.estimate),
@@ -929,16 +1004,15 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
             n(slope.ci_low),
             n(slope.ci_high)
         )
-    };
-    let units = if m.n_units > 1 {
-        if nl {
-            format!(" (gemiddelde van {} eenheden)", m.n_units)
-        } else {
-            format!(" (mean of {} units)", m.n_units)
-        }
-    } else {
-        String::new()
-    };
+    }
+}
+
+/// The chart's note: the method and standard errors, what the lines are and the
+/// assumption behind the dashed one, then the periods left out by disclosure control
+/// and a warning when there was none.
+fn chart_note(out: &ItsOutput, lang: Lang) -> String {
+    let nl = lang == Lang::Nl;
+    let m = &out.model;
     let se = match m.se_type.as_str() {
         "newey_west" => format!("Newey-West, lag {}", m.hac_lag.unwrap_or(0)),
         s => format!(
@@ -984,42 +1058,7 @@ pub fn its_chart(out: &ItsOutput, lang: Lang) -> ItsChart {
             " WITHOUT disclosure control: for use inside a secure environment only."
         });
     }
-    ItsChart {
-        title: if nl {
-            format!("Onderbroken tijdreeks: {outcome}")
-        } else {
-            format!("Interrupted time series: {outcome}")
-        },
-        subtitle,
-        x_label: if nl {
-            format!("Periode ({})", m.time)
-        } else {
-            format!("Period ({})", m.time)
-        },
-        y_label: format!("{outcome}{units}"),
-        observed,
-        fitted_pre,
-        fitted_post,
-        projected,
-        start,
-        legend: if nl {
-            [
-                "Waargenomen".into(),
-                "Model".into(),
-                "Zonder interventie".into(),
-                "Start".into(),
-            ]
-        } else {
-            [
-                "Observed".into(),
-                "Fitted".into(),
-                "Without the intervention".into(),
-                "Start".into(),
-            ]
-        },
-        note,
-        lang,
-    }
+    note
 }
 
 /// Write its.png and its.svg into `dir`.

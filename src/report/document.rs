@@ -3,7 +3,11 @@
 
 use crate::analysis::OutcomeMeta;
 use crate::analysis::costs::{CostComparison, CostResults};
-use crate::analysis::{ArmSummaryRow, EstimateRow, POOLED, PilotResults, Scale, TestRow};
+use crate::analysis::meta::ProjectMeta;
+use crate::analysis::subgroups::{InteractionTest, SubgroupEstimate};
+use crate::analysis::{
+    ArmSummaryRow, EffectiveN, EstimateRow, POOLED, PilotResults, PropensityBins, Scale, TestRow,
+};
 use crate::config::{Lang, OutcomeKind};
 use crate::numfmt::signed_number;
 
@@ -329,17 +333,34 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     let Some(e) = super::charts::weighting_diagnostic(r) else {
         return;
     };
-    let method = estimator_label(&e.estimator, lang);
-    let outcome_label = r
-        .outcome(&e.outcome)
-        .map_or(e.outcome.clone(), |o| o.label.get(lang).to_lowercase());
     b.push(Heading(
         2,
         tr(lang, "Balans na weging", "Balance after weighting").into(),
     ));
     let (t_label, c_label) = (r.arm_label(&e.treated, lang), r.arm_label(&e.control, lang));
-    let nl = lang == Lang::Nl;
-    b.push(Paragraph(if nl {
+    b.push(Paragraph(weighting_intro(r, e, &t_label, &c_label, lang)));
+    b.push(weighting_balance_table(e, &t_label, &c_label, lang));
+    if let Some(n) = e.effective_n {
+        b.push(Paragraph(effective_n_words(n, &t_label, &c_label, lang)));
+    }
+    b.push(love_chart(&t_label, &c_label, lang));
+    overlap_blocks(e, &t_label, &c_label, lang, b);
+}
+
+/// The paragraph that opens the weighting section: which group is weighted towards
+/// which and by what method, how to read the balance table, and the outcome.
+fn weighting_intro(
+    r: &PilotResults,
+    e: &EstimateRow,
+    t_label: &str,
+    c_label: &str,
+    lang: Lang,
+) -> String {
+    let method = estimator_label(&e.estimator, lang);
+    let outcome_label = r
+        .outcome(&e.outcome)
+        .map_or(e.outcome.clone(), |o| o.label.get(lang).to_lowercase());
+    if lang == Lang::Nl {
         format!(
             "De hoofdschatting weegt de {c} zo dat ze op de gemeten kenmerken op de {t} lijkt; methode: {method}. De tabel geeft per kenmerk het gemiddelde (bij ja/nee het aandeel) van de {t}, dat van de {c} vóór en na weging, en het gestandaardiseerde verschil vóór en na weging. Anders dan in de tabel 'Balans bij de start' is dat verschil hier gedeeld door de standaarddeviatie van de {t} (ongewogen; de ATT-conventie van het R-pakket cobalt). Verschillen onder 0,1 gelden als verwaarloosbaar. De variantieverhouding (deelnemers gedeeld door vergelijkingsgroep) hoort dicht bij 1 te liggen. Uitkomst: {}.",
             outcome_label,
@@ -353,7 +374,13 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             c = c_label.to_lowercase(),
             t = t_label.to_lowercase()
         )
-    }));
+    }
+}
+
+/// The balance table of the weighting: per covariate the participants' mean, the
+/// comparison group's before and after weighting, and the standardised differences and
+/// variance ratios before and after.
+fn weighting_balance_table(e: &EstimateRow, t_label: &str, c_label: &str, lang: Lang) -> Block {
     let withheld = || tr(lang, "onderdrukt", "suppressed").to_string();
     let mean = |m: Option<f64>, binary: bool| match m {
         None => withheld(),
@@ -367,7 +394,7 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
     };
     let mut t = vec![vec![
         tr(lang, "Kenmerk", "Characteristic").to_string(),
-        t_label.clone(),
+        t_label.to_string(),
         format!("{c_label} {}", tr(lang, "vóór", "before")),
         format!("{c_label} {}", tr(lang, "na", "after")),
         tr(lang, "Gestand. verschil vóór", "Std. difference before").to_string(),
@@ -387,26 +414,32 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             num(row.variance_ratio_after, false),
         ]);
     }
-    b.push(Table(t));
-    if let Some(n) = e.effective_n {
-        let f = |v: f64| localise(&format!("{v:.1}"), lang);
-        b.push(Paragraph(if nl {
-            format!(
-                "Effectieve steekproefomvang na weging (Kish): {t_label} {}, {c_label} {}. Hoe ongelijker de gewichten, hoe kleiner dit getal ten opzichte van het aantal personen, en hoe minder informatie de vergelijking bevat.",
-                f(n.treated),
-                f(n.control)
-            )
-        } else {
-            format!(
-                "Effective sample size after weighting (Kish): {t_label} {}, {c_label} {}. The more unequal the weights, the smaller this number is against the number of persons, and the less information the comparison holds.",
-                f(n.treated),
-                f(n.control)
-            )
-        }));
+    Block::Table(t)
+}
+
+/// Kish's effective sample size of each arm after weighting, and what it means.
+fn effective_n_words(n: EffectiveN, t_label: &str, c_label: &str, lang: Lang) -> String {
+    let f = |v: f64| localise(&format!("{v:.1}"), lang);
+    if lang == Lang::Nl {
+        format!(
+            "Effectieve steekproefomvang na weging (Kish): {t_label} {}, {c_label} {}. Hoe ongelijker de gewichten, hoe kleiner dit getal ten opzichte van het aantal personen, en hoe minder informatie de vergelijking bevat.",
+            f(n.treated),
+            f(n.control)
+        )
+    } else {
+        format!(
+            "Effective sample size after weighting (Kish): {t_label} {}, {c_label} {}. The more unequal the weights, the smaller this number is against the number of persons, and the less information the comparison holds.",
+            f(n.treated),
+            f(n.control)
+        )
     }
-    b.push(Chart {
+}
+
+/// The Love plot of the weighting, with its alternative text.
+fn love_chart(t_label: &str, c_label: &str, lang: Lang) -> Block {
+    Block::Chart {
         stem: super::charts::LOVE_STEM.into(),
-        alt: if nl {
+        alt: if lang == Lang::Nl {
             format!(
                 "Love-plot: per kenmerk het absolute gestandaardiseerde verschil tussen {t_label} en {c_label} vóór en na weging, met een lijn bij 0,1. De getallen staan in de tabel hierboven."
             )
@@ -415,14 +448,49 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
                 "Love plot: per characteristic the absolute standardised difference between {t_label} and {c_label} before and after weighting, with a line at 0.1. The numbers are in the table above."
             )
         },
-    });
+    }
+}
+
+/// The overlap of the propensity scores (nothing without them): how to read it with the
+/// participants outside the comparison group's range, the overlap chart, and its
+/// numbers per bin in a table.
+fn overlap_blocks(e: &EstimateRow, t_label: &str, c_label: &str, lang: Lang, b: &mut Vec<Block>) {
+    use Block::*;
     let Some(pb) = &e.propensity_bins else {
         return;
     };
-    let outside = match (pb.treated_outside_support, e.n_treated) {
+    let outside = outside_support_words(pb, e.n_treated, lang);
+    b.push(Paragraph(if lang == Lang::Nl {
+        format!(
+            "Overlap: de verdeling van de propensityscore (de kans op deelname volgens een logistisch model op dezelfde kenmerken) per groep. Waar deelnemers scores hebben die in de vergelijkingsgroep niet voorkomen, is er niemand om ze mee te vergelijken.{outside}"
+        )
+    } else {
+        format!(
+            "Overlap: the distribution of the propensity score (the probability of taking part according to a logistic model on the same characteristics) per group. Where participants have scores the comparison group does not have, there is no one to compare them with.{outside}"
+        )
+    }));
+    b.push(Chart {
+        stem: super::charts::OVERLAP_STEM.into(),
+        alt: if lang == Lang::Nl {
+            format!(
+                "Overlapgrafiek: het aandeel van de {t_label} en van de {c_label} per klasse van de propensityscore (breedte 0,05). De getallen staan in de tabel hieronder."
+            )
+        } else {
+            format!(
+                "Overlap chart: the share of the {t_label} and of the {c_label} per bin of the propensity score (width 0.05). The numbers are in the table below."
+            )
+        },
+    });
+    b.push(overlap_table(pb, t_label, c_label, lang));
+}
+
+/// The sentence on the participants whose propensity score lies outside the comparison
+/// group's range (with a leading space), or that their number is withheld.
+fn outside_support_words(pb: &PropensityBins, n_treated: Option<usize>, lang: Lang) -> String {
+    match (pb.treated_outside_support, n_treated) {
         (Some(k), Some(n)) if n > 0 => {
             let share = localise(&fmt_value(100.0 * k as f64 / n as f64), lang);
-            if nl {
+            if lang == Lang::Nl {
                 format!(
                     " {k} van de {n} deelnemers ({share}%) hebben een propensityscore buiten het bereik van de vergelijkingsgroep; voor hen berust het effect op extrapolatie."
                 )
@@ -438,28 +506,12 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             " The number of participants outside the comparison group's range is withheld.",
         )
         .to_string(),
-    };
-    b.push(Paragraph(if nl {
-        format!(
-            "Overlap: de verdeling van de propensityscore (de kans op deelname volgens een logistisch model op dezelfde kenmerken) per groep. Waar deelnemers scores hebben die in de vergelijkingsgroep niet voorkomen, is er niemand om ze mee te vergelijken.{outside}"
-        )
-    } else {
-        format!(
-            "Overlap: the distribution of the propensity score (the probability of taking part according to a logistic model on the same characteristics) per group. Where participants have scores the comparison group does not have, there is no one to compare them with.{outside}"
-        )
-    }));
-    b.push(Chart {
-        stem: super::charts::OVERLAP_STEM.into(),
-        alt: if nl {
-            format!(
-                "Overlapgrafiek: het aandeel van de {t_label} en van de {c_label} per klasse van de propensityscore (breedte 0,05). De getallen staan in de tabel hieronder."
-            )
-        } else {
-            format!(
-                "Overlap chart: the share of the {t_label} and of the {c_label} per bin of the propensity score (width 0.05). The numbers are in the table below."
-            )
-        },
-    });
+    }
+}
+
+/// The overlap chart's numbers: persons per arm in each propensity-score bin, leaving
+/// out the bins that are empty in both arms.
+fn overlap_table(pb: &PropensityBins, t_label: &str, c_label: &str, lang: Lang) -> Block {
     let mut t = vec![vec![
         tr(lang, "Propensityscore", "Propensity score").to_string(),
         format!("{t_label} (n)"),
@@ -475,7 +527,7 @@ fn weighting_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
             fmt_count(pb.control[i], lang),
         ]);
     }
-    b.push(Table(t));
+    Block::Table(t)
 }
 
 /// Effects per subgroup of the primary outcomes: per subgroup a table of the levels'
@@ -519,94 +571,143 @@ fn subgroup_blocks(r: &PilotResults, lang: Lang, b: &mut Vec<Block>) {
                 3,
                 format!("{} — {}", o.label.get(lang), g.label.get(lang)),
             ));
-            let mut head = Vec::new();
-            if several {
-                head.push(tr(lang, "Vergelijking", "Comparison").to_string());
-            }
-            head.extend([
-                tr(lang, "Subgroep", "Subgroup").to_string(),
-                format!(
-                    "{} [95%-{}]",
-                    tr(lang, "Effect", "Effect"),
-                    tr(lang, "BI", "CI")
-                )
-                .replace("[95%-CI]", "[95% CI]"),
-                "p".into(),
-                format!("n ({})", tr(lang, "behandeld/controle", "treated/control")),
-            ]);
-            let mut t = vec![head];
-            for e in &rows {
-                let est = &e.estimate;
-                let level = g
-                    .levels
-                    .iter()
-                    .find(|l| l.value == e.level)
-                    .map(|l| l.label.get(lang).to_string())
-                    .unwrap_or_else(|| format!("{} = {}", g.column, e.level));
-                let f = display_factor(r, est);
-                let mut row = Vec::new();
-                if several {
-                    row.push(format!(
-                        "{} vs {}",
-                        r.arm_label(&est.treated, lang),
-                        r.arm_label(&est.control, lang)
-                    ));
-                }
-                let withheld = tr(lang, "onderdrukt", "suppressed").to_string();
-                let not_estimated = tr(lang, "niet te schatten", "not estimable").to_string();
-                row.push(level);
-                if est.suppressed {
-                    row.extend([withheld.clone(), withheld.clone()]);
-                } else if !est.estimate.is_finite() {
-                    row.extend([not_estimated, "–".into()]);
-                } else {
-                    row.push(effect_ci(
-                        est.estimate * f,
-                        est.ci_low * f,
-                        est.ci_high * f,
-                        lang,
-                    ));
-                    row.push(localise(&fmt_p(est.p_value), lang));
-                }
-                row.push(fmt_sizes(est.n_treated, est.n_control, lang));
-                t.push(row);
-            }
-            b.push(Table(t));
+            b.push(subgroup_table(r, g, &rows, several, lang));
             for test in sg
                 .interactions
                 .iter()
                 .filter(|x| x.outcome == o.id && x.subgroup == g.column)
             {
-                let p = localise(&fmt_p(test.p_value), lang);
-                let p = if p.starts_with('<') {
-                    format!("p {p}")
-                } else {
-                    format!("p = {p}")
-                };
-                let stat = format!(
-                    "F = {} ({}, {})",
-                    localise(&fmt_value(test.statistic), lang),
-                    test.df1,
-                    test.df2.map_or("∞".to_string(), |d| format!("{d:.0}"))
-                );
-                let differs = test.p_value < 1.0 - r.conf_level;
-                let stat = if several {
-                    format!(
-                        "{} vs {}: {stat}",
-                        r.arm_label(&test.treated, lang),
-                        r.arm_label(&test.control, lang)
-                    )
-                } else {
-                    stat
-                };
-                b.push(Paragraph(match (lang, differs) {
-                    (Lang::Nl, true) => format!("Verschilt het effect tussen de subgroepen? Waarschijnlijk wel: {stat}, {p} (interactietoets, HC2)."),
-                    (Lang::Nl, false) => format!("Verschilt het effect tussen de subgroepen? Dat is niet aangetoond: {stat}, {p} (interactietoets, HC2)."),
-                    (Lang::En, true) => format!("Does the effect differ between the subgroups? Probably: {stat}, {p} (interaction test, HC2)."),
-                    (Lang::En, false) => format!("Does the effect differ between the subgroups? Not shown: {stat}, {p} (interaction test, HC2)."),
-                }));
+                b.push(Paragraph(interaction_words(r, test, several, lang)));
             }
         }
+    }
+}
+
+/// The table of one outcome's effects in the levels of subgroup `g`: per level (and
+/// comparison, when there are several) the effect with its interval, p and group sizes.
+fn subgroup_table(
+    r: &PilotResults,
+    g: &crate::config::Subgroup,
+    rows: &[&SubgroupEstimate],
+    several: bool,
+    lang: Lang,
+) -> Block {
+    let mut head = Vec::new();
+    if several {
+        head.push(tr(lang, "Vergelijking", "Comparison").to_string());
+    }
+    head.extend([
+        tr(lang, "Subgroep", "Subgroup").to_string(),
+        format!(
+            "{} [95%-{}]",
+            tr(lang, "Effect", "Effect"),
+            tr(lang, "BI", "CI")
+        )
+        .replace("[95%-CI]", "[95% CI]"),
+        "p".into(),
+        format!("n ({})", tr(lang, "behandeld/controle", "treated/control")),
+    ]);
+    let mut t = vec![head];
+    for e in rows {
+        t.push(subgroup_row(r, g, e, several, lang));
+    }
+    Block::Table(t)
+}
+
+/// One row of a subgroup table: the comparison (when there are several), the level's
+/// label, its effect and interval and p ("suppressed" or "not estimable" where there is
+/// none), and the group sizes.
+fn subgroup_row(
+    r: &PilotResults,
+    g: &crate::config::Subgroup,
+    e: &SubgroupEstimate,
+    several: bool,
+    lang: Lang,
+) -> Vec<String> {
+    let est = &e.estimate;
+    let level = g
+        .levels
+        .iter()
+        .find(|l| l.value == e.level)
+        .map(|l| l.label.get(lang).to_string())
+        .unwrap_or_else(|| format!("{} = {}", g.column, e.level));
+    let f = display_factor(r, est);
+    let mut row = Vec::new();
+    if several {
+        row.push(format!(
+            "{} vs {}",
+            r.arm_label(&est.treated, lang),
+            r.arm_label(&est.control, lang)
+        ));
+    }
+    let withheld = tr(lang, "onderdrukt", "suppressed").to_string();
+    let not_estimated = tr(lang, "niet te schatten", "not estimable").to_string();
+    row.push(level);
+    if est.suppressed {
+        row.extend([withheld.clone(), withheld.clone()]);
+    } else if !est.estimate.is_finite() {
+        row.extend([not_estimated, "–".into()]);
+    } else {
+        row.push(effect_ci(
+            est.estimate * f,
+            est.ci_low * f,
+            est.ci_high * f,
+            lang,
+        ));
+        row.push(localise(&fmt_p(est.p_value), lang));
+    }
+    row.push(fmt_sizes(est.n_treated, est.n_control, lang));
+    row
+}
+
+/// The interaction test of a subgroup in words: does the effect differ between the
+/// levels, with the F statistic, its degrees of freedom and p.
+fn interaction_words(
+    r: &PilotResults,
+    test: &InteractionTest,
+    several: bool,
+    lang: Lang,
+) -> String {
+    let p = p_words(test.p_value, lang);
+    let stat = format!(
+        "F = {} ({}, {})",
+        localise(&fmt_value(test.statistic), lang),
+        test.df1,
+        test.df2.map_or("∞".to_string(), |d| format!("{d:.0}"))
+    );
+    let differs = test.p_value < 1.0 - r.conf_level;
+    let stat = if several {
+        format!(
+            "{} vs {}: {stat}",
+            r.arm_label(&test.treated, lang),
+            r.arm_label(&test.control, lang)
+        )
+    } else {
+        stat
+    };
+    match (lang, differs) {
+        (Lang::Nl, true) => format!(
+            "Verschilt het effect tussen de subgroepen? Waarschijnlijk wel: {stat}, {p} (interactietoets, HC2)."
+        ),
+        (Lang::Nl, false) => format!(
+            "Verschilt het effect tussen de subgroepen? Dat is niet aangetoond: {stat}, {p} (interactietoets, HC2)."
+        ),
+        (Lang::En, true) => format!(
+            "Does the effect differ between the subgroups? Probably: {stat}, {p} (interaction test, HC2)."
+        ),
+        (Lang::En, false) => format!(
+            "Does the effect differ between the subgroups? Not shown: {stat}, {p} (interaction test, HC2)."
+        ),
+    }
+}
+
+/// "p = 0,004" or "p < 0,001": a p-value after "p", localised.
+fn p_words(p: f64, lang: Lang) -> String {
+    let s = localise(&fmt_p(p), lang);
+    if s.starts_with('<') {
+        format!("p {s}")
+    } else {
+        format!("p = {s}")
     }
 }
 
@@ -1162,101 +1263,13 @@ fn outcome_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
 fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Block>) {
     use Block::*;
     for (i, m) in r.meta.iter().enumerate().filter(|(_, m)| m.outcome == o.id) {
-        let ratio = m.scale == Scale::Ratio;
-        let f = if m.scale == Scale::Difference {
-            o.display_factor
-        } else {
-            1.0
-        };
-        let v = |x: f64| localise(&fmt_value(x * f), lang);
-        let h = &m.heterogeneity;
-        let hksj = if m.se_type.is_some() { ", HKSJ" } else { "" };
-        let conf = format!("{:.0}", 100.0 * m.conf_level);
-        let tau = if ratio {
-            format!(
-                "τ = {} ({})",
-                localise(&fmt_value(h.tau2.sqrt()), lang),
-                tr(lang, "logschaal", "log scale")
-            )
-        } else {
-            format!("τ = {} {}", v(h.tau2.sqrt()), o.unit.get(lang))
-        };
-        let p_q = localise(&fmt_p(h.q_p_value), lang);
-        let p_q = if p_q.starts_with('<') {
-            format!("p {p_q}")
-        } else {
-            format!("p = {p_q}")
-        };
-        // An interval as "a to b" / "a tot b", in the paragraph and the table alike.
-        let ci = |a: f64, z: f64| format!("{} {} {}", v(a), tr(lang, "tot", "to"), v(z));
-        let prediction = match (m.prediction_low, m.prediction_high) {
-            (Some(a), Some(z)) => format!(
-                " {} {}.",
-                tr(
-                    lang,
-                    "Voorspellingsinterval voor een nieuwe gemeente:",
-                    "Prediction interval for a new municipality:"
-                ),
-                ci(a, z)
-            ),
-            _ => String::new(),
-        };
-        let cmp = format!(
-            "{} vs {}",
-            r.arm_label(&m.treated, lang),
-            r.arm_label(&m.control, lang)
-        );
-        let k = m.k;
+        let w = MetaWords::new(o, m, lang);
+        b.push(Paragraph(meta_summary(r, o, m, &w)));
         b.push(Paragraph(format!(
-            "{} ({cmp}, {k} {}; REML{hksj}): {} ({conf}% {} {}).{prediction} {}: I² = {:.0}%, {tau}, Q = {} (df = {}), {p_q}.",
-            tr(
-                lang,
-                "Random-effects-meta-analyse van de projecten, naast de regressieschatting op de hele steekproef",
-                "Random-effects meta-analysis of the projects, beside the regression estimate on the whole sample"
-            ),
-            tr(lang, "projecten", "projects"),
-            v(m.estimate),
-            tr(lang, "BI", "CI"),
-            ci(m.ci_low, m.ci_high),
-            tr(lang, "Heterogeniteit", "Heterogeneity"),
-            h.i2,
-            localise(&fmt_value(h.q), lang),
-            h.q_df,
+            "{}{}",
+            projects_agree_words(m, lang),
+            left_out_words(r, m, lang)
         )));
-        let words = if m.projects_agree {
-            match lang {
-                Lang::Nl => format!(
-                    "De projecten verschillen niet meer dan toeval verklaart ({p_q}, grens 0,10). Met {k} projecten heeft deze toets weinig onderscheidingsvermogen: het voorspellingsinterval laat zien hoe ver het effect in een nieuwe gemeente van het gemiddelde kan liggen."
-                ),
-                Lang::En => format!(
-                    "The projects do not differ more than chance explains ({p_q}, threshold 0.10). With {k} projects this test has little power: the prediction interval shows how far the effect in a new municipality could lie from the average."
-                ),
-            }
-        } else {
-            match lang {
-                Lang::Nl => format!(
-                    "De projecten verschillen meer dan toeval verklaart ({p_q}, grens 0,10): het effect hangt af van het project en het gemiddelde verbergt dat. Bekijk de projecten afzonderlijk en het voorspellingsinterval."
-                ),
-                Lang::En => format!(
-                    "The projects differ more than chance explains ({p_q}, threshold 0.10): the effect depends on the project, and the average hides that. Look at the projects one by one and at the prediction interval."
-                ),
-            }
-        };
-        let left_out = if m.left_out.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<String> = m.left_out.iter().map(|s| r.subset_label(s, lang)).collect();
-            format!(
-                " {}: {}.",
-                tr(
-                    lang,
-                    "Niet meegenomen (schatting onderdrukt of niet te schatten)",
-                    "Left out (estimate withheld or not estimable)"
-                ),
-                names.join(", ")
-            )
-        };
-        b.push(Paragraph(format!("{words}{left_out}")));
         b.push(Chart {
             stem: super::charts::forest_stem(r, i),
             alt: format!(
@@ -1269,31 +1282,177 @@ fn project_meta_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Ve
                 )
             ),
         });
-        let mut t = vec![vec![
-            tr(lang, "Project", "Project").to_string(),
-            "n".to_string(),
-            tr(lang, "Effect", "Effect").to_string(),
-            format!("{conf}% {}", tr(lang, "BI", "CI")),
-            tr(lang, "Gewicht", "Weight").to_string(),
-        ]];
-        for p in &m.projects {
-            t.push(vec![
-                r.subset_label(&p.subset, lang),
-                fmt_count(p.n, lang),
-                v(p.estimate),
-                ci(p.ci_low, p.ci_high),
-                format!("{}%", localise(&format!("{:.1}", p.weight), lang)),
-            ]);
-        }
-        t.push(vec![
-            format!("{} (REML{hksj})", tr(lang, "Gepoold", "Pooled")),
-            String::new(),
-            v(m.estimate),
-            ci(m.ci_low, m.ci_high),
-            "100%".into(),
-        ]);
-        b.push(Table(t));
+        b.push(meta_table(r, m, &w));
     }
+}
+
+/// What the paragraph and the table of one pooling share: the language, the factor to
+/// display units (the outcome's for differences, else 1), the confidence level in
+/// percent and the method tag after "REML".
+struct MetaWords {
+    lang: Lang,
+    factor: f64,
+    /// The confidence level in percent, e.g. "95".
+    conf: String,
+    /// ", HKSJ" when the interval has the Hartung-Knapp-Sidik-Jonkman adjustment.
+    hksj: &'static str,
+}
+
+impl MetaWords {
+    /// The words of pooling `m` of outcome `o`.
+    fn new(o: &OutcomeMeta, m: &ProjectMeta, lang: Lang) -> Self {
+        MetaWords {
+            lang,
+            factor: if m.scale == Scale::Difference {
+                o.display_factor
+            } else {
+                1.0
+            },
+            conf: format!("{:.0}", 100.0 * m.conf_level),
+            hksj: if m.se_type.is_some() { ", HKSJ" } else { "" },
+        }
+    }
+
+    /// A number in display units, localised.
+    fn value(&self, x: f64) -> String {
+        localise(&fmt_value(x * self.factor), self.lang)
+    }
+
+    /// An interval as "a to b" / "a tot b", in the paragraph and the table alike.
+    fn interval(&self, a: f64, z: f64) -> String {
+        format!(
+            "{} {} {}",
+            self.value(a),
+            tr(self.lang, "tot", "to"),
+            self.value(z)
+        )
+    }
+}
+
+/// The paragraph on one pooling: the comparison and number of projects, the pooled
+/// effect with its interval, the prediction interval for a new municipality, and the
+/// heterogeneity (I², τ, Q with its df and p).
+fn meta_summary(r: &PilotResults, o: &OutcomeMeta, m: &ProjectMeta, w: &MetaWords) -> String {
+    let lang = w.lang;
+    let h = &m.heterogeneity;
+    let tau = if m.scale == Scale::Ratio {
+        format!(
+            "τ = {} ({})",
+            localise(&fmt_value(h.tau2.sqrt()), lang),
+            tr(lang, "logschaal", "log scale")
+        )
+    } else {
+        format!("τ = {} {}", w.value(h.tau2.sqrt()), o.unit.get(lang))
+    };
+    let p_q = p_words(h.q_p_value, lang);
+    let prediction = match (m.prediction_low, m.prediction_high) {
+        (Some(a), Some(z)) => format!(
+            " {} {}.",
+            tr(
+                lang,
+                "Voorspellingsinterval voor een nieuwe gemeente:",
+                "Prediction interval for a new municipality:"
+            ),
+            w.interval(a, z)
+        ),
+        _ => String::new(),
+    };
+    let cmp = format!(
+        "{} vs {}",
+        r.arm_label(&m.treated, lang),
+        r.arm_label(&m.control, lang)
+    );
+    let (k, hksj, conf) = (m.k, w.hksj, &w.conf);
+    format!(
+        "{} ({cmp}, {k} {}; REML{hksj}): {} ({conf}% {} {}).{prediction} {}: I² = {:.0}%, {tau}, Q = {} (df = {}), {p_q}.",
+        tr(
+            lang,
+            "Random-effects-meta-analyse van de projecten, naast de regressieschatting op de hele steekproef",
+            "Random-effects meta-analysis of the projects, beside the regression estimate on the whole sample"
+        ),
+        tr(lang, "projecten", "projects"),
+        w.value(m.estimate),
+        tr(lang, "BI", "CI"),
+        w.interval(m.ci_low, m.ci_high),
+        tr(lang, "Heterogeniteit", "Heterogeneity"),
+        h.i2,
+        localise(&fmt_value(h.q), lang),
+        h.q_df,
+    )
+}
+
+/// Whether the projects agree, in plain words, with Cochran's Q test and what to look
+/// at instead when they do not.
+fn projects_agree_words(m: &ProjectMeta, lang: Lang) -> String {
+    let p_q = p_words(m.heterogeneity.q_p_value, lang);
+    let k = m.k;
+    if m.projects_agree {
+        match lang {
+            Lang::Nl => format!(
+                "De projecten verschillen niet meer dan toeval verklaart ({p_q}, grens 0,10). Met {k} projecten heeft deze toets weinig onderscheidingsvermogen: het voorspellingsinterval laat zien hoe ver het effect in een nieuwe gemeente van het gemiddelde kan liggen."
+            ),
+            Lang::En => format!(
+                "The projects do not differ more than chance explains ({p_q}, threshold 0.10). With {k} projects this test has little power: the prediction interval shows how far the effect in a new municipality could lie from the average."
+            ),
+        }
+    } else {
+        match lang {
+            Lang::Nl => format!(
+                "De projecten verschillen meer dan toeval verklaart ({p_q}, grens 0,10): het effect hangt af van het project en het gemiddelde verbergt dat. Bekijk de projecten afzonderlijk en het voorspellingsinterval."
+            ),
+            Lang::En => format!(
+                "The projects differ more than chance explains ({p_q}, threshold 0.10): the effect depends on the project, and the average hides that. Look at the projects one by one and at the prediction interval."
+            ),
+        }
+    }
+}
+
+/// The projects left out of a pooling (withheld or not estimable), as a sentence with
+/// a leading space; empty when none was.
+fn left_out_words(r: &PilotResults, m: &ProjectMeta, lang: Lang) -> String {
+    if m.left_out.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = m.left_out.iter().map(|s| r.subset_label(s, lang)).collect();
+    format!(
+        " {}: {}.",
+        tr(
+            lang,
+            "Niet meegenomen (schatting onderdrukt of niet te schatten)",
+            "Left out (estimate withheld or not estimable)"
+        ),
+        names.join(", ")
+    )
+}
+
+/// The forest plot's numbers: per project n, effect, interval and weight, then the
+/// pooled row.
+fn meta_table(r: &PilotResults, m: &ProjectMeta, w: &MetaWords) -> Block {
+    let lang = w.lang;
+    let mut t = vec![vec![
+        tr(lang, "Project", "Project").to_string(),
+        "n".to_string(),
+        tr(lang, "Effect", "Effect").to_string(),
+        format!("{}% {}", w.conf, tr(lang, "BI", "CI")),
+        tr(lang, "Gewicht", "Weight").to_string(),
+    ]];
+    for p in &m.projects {
+        t.push(vec![
+            r.subset_label(&p.subset, lang),
+            fmt_count(p.n, lang),
+            w.value(p.estimate),
+            w.interval(p.ci_low, p.ci_high),
+            format!("{}%", localise(&format!("{:.1}", p.weight), lang)),
+        ]);
+    }
+    t.push(vec![
+        format!("{} (REML{})", tr(lang, "Gepoold", "Pooled"), w.hksj),
+        String::new(),
+        w.value(m.estimate),
+        w.interval(m.ci_low, m.ci_high),
+        "100%".into(),
+    ]);
+    Block::Table(t)
 }
 
 /// The methods: the estimators and conventions, and the tool that made the report.

@@ -5,6 +5,7 @@
 //! parallel trends), each with its numbers in a table beside it. Numbers come from the
 //! published results only; withheld cells read "suppressed".
 
+use crate::analysis::its_design::ItsDesign;
 use crate::analysis::panel_design::PanelDesign;
 use crate::analysis::{EstimateRow, OutcomeMeta, PilotResults, TestRow};
 use crate::config::Lang;
@@ -117,7 +118,46 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
         )
         .into(),
     ));
-    b.push(Paragraph(match lang {
+    b.push(Paragraph(panel_intro(d, lang)));
+    b.push(panel_estimates_table(r, o, lang));
+    b.push(Paragraph(pretrend_words(r, &o.id, lang)));
+    b.push(Chart {
+        stem: event_stem(&o.id),
+        alt: tr(
+            lang,
+            "Event study: effect per jaar sinds de start, met 95%-intervallen",
+            "Event study: effect by year since joining, with 95% intervals",
+        )
+        .into(),
+    });
+    b.push(event_study_table(r, d, o, lang));
+    b.push(Paragraph(
+        tr(
+            lang,
+            "Na de start vergelijken beide schatters met het jaar vóór de start. Vóór de start vergelijkt de event study elk jaar met het jaar vóór de start (referentie, 0), Callaway & Sant'Anna elk jaar met het jaar ervoor; in beide horen de waarden vóór de start rond 0 te liggen.",
+            "After the start both estimators compare with the year before the start. Before the start the event study compares each year with the year before the start (reference, 0), Callaway & Sant'Anna each year with the year before it; in both, the values before the start should lie around 0.",
+        )
+        .into(),
+    ));
+    b.push(Chart {
+        stem: trends_stem(&o.id),
+        alt: tr(
+            lang,
+            "Gemiddelde uitkomst per startjaar en jaar: vóór de start horen de lijnen evenwijdig te lopen",
+            "Mean outcome by starting year and year: before the start the lines should run parallel",
+        )
+        .into(),
+    });
+    b.push(Table(cohort_table(r, d, o, lang)));
+    if !d.notes.is_empty() {
+        b.push(List(d.notes.clone()));
+    }
+}
+
+/// The panel design in plain words: why the change is compared rather than the level,
+/// the estimator, its assumption, and that the two-group comparison is descriptive.
+fn panel_intro(d: &PanelDesign, lang: Lang) -> String {
+    match lang {
         Lang::Nl => format!(
             "Deelnemers kozen zelf voor de pilot en zaten vooraf al op een ander niveau dan de anderen. Daarom vergelijken we niet de niveaus, maar de verandering: hoeveel veranderde de uitkomst bij een deelnemer sinds zijn start (kolom \"{}\"), vergeleken met de verandering in dezelfde jaren bij wie nooit deelnam? Dat is het verschil-in-verschillen, hier volgens Callaway & Sant'Anna (2021), dat ook klopt als deelnemers in verschillende jaren startten en het effect met de tijd groeit. De aanname: zonder de pilot was de uitkomst bij deelnemers evenwijdig gelopen aan die bij de anderen (parallelle trends), en er veranderde bij de start niets anders dat de uitkomst raakt. De vergelijking van de twee groepen hierboven is beschrijvend: ze mengt het effect met verschillen die er al waren.",
             d.first_treated
@@ -126,7 +166,13 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
             "Participants chose to take part and were at a different level from the others beforehand. So we compare not the levels but the change: how much did the outcome change at a participant since it joined (column \"{}\"), compared with the change in the same years at those that never joined? That is the difference-in-differences, here by Callaway & Sant'Anna (2021), which stays right when participants joined in different years and the effect grows over time. The assumption: without the pilot the outcome at participants would have run parallel to that at the others (parallel trends), and nothing else that affects the outcome changed when they joined. The comparison of the two groups above is descriptive: it mixes the effect with differences that were there already.",
             d.first_treated
         ),
-    }));
+    }
+}
+
+/// The panel design's estimates side by side: the Callaway & Sant'Anna headline, its
+/// mean over the years since joining, and the static TWFE estimate with why it may be
+/// biased.
+fn panel_estimates_table(r: &PilotResults, o: &OutcomeMeta, lang: Lang) -> Block {
     let simple = rows(r, &o.id, "cs_simple");
     let twfe = rows(r, &o.id, "twfe_did");
     let dyn_all = rows(r, &o.id, "cs_dynamic");
@@ -173,19 +219,17 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
         )
         .into(),
     ]);
-    b.push(Table(t));
-    b.push(Paragraph(pretrend_words(r, &o.id, lang)));
-    b.push(Chart {
-        stem: event_stem(&o.id),
-        alt: tr(
-            lang,
-            "Event study: effect per jaar sinds de start, met 95%-intervallen",
-            "Event study: effect by year since joining, with 95% intervals",
-        )
-        .into(),
-    });
-    // The event-study numbers beside the chart.
+    Block::Table(t)
+}
+
+/// The event-study chart's numbers: per year relative to joining the event study and
+/// Callaway & Sant'Anna estimates, the reference year marked.
+fn event_study_table(r: &PilotResults, d: &PanelDesign, o: &OutcomeMeta, lang: Lang) -> Block {
+    fn pick<'a>(v: &[&'a EstimateRow], e: i64) -> Option<&'a EstimateRow> {
+        v.iter().find(|x| x.event_time == Some(e)).copied()
+    }
     let es = rows(r, &o.id, "event_study");
+    let dyn_all = rows(r, &o.id, "cs_dynamic");
     let mut times: Vec<i64> = es
         .iter()
         .chain(dyn_all.iter())
@@ -200,9 +244,6 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
         tr(lang, "Callaway & Sant'Anna", "Callaway & Sant'Anna").to_string(),
     ]];
     for e in times {
-        fn pick<'a>(v: &[&'a EstimateRow], e: i64) -> Option<&'a EstimateRow> {
-            v.iter().find(|x| x.event_time == Some(e)).copied()
-        }
         let es_cell = if e == d.reference {
             tr(lang, "0 (referentie)", "0 (reference)").to_string()
         } else {
@@ -214,28 +255,7 @@ pub fn panel_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<B
             cell(r, pick(&dyn_all, e), lang),
         ]);
     }
-    b.push(Table(t));
-    b.push(Paragraph(
-        tr(
-            lang,
-            "Na de start vergelijken beide schatters met het jaar vóór de start. Vóór de start vergelijkt de event study elk jaar met het jaar vóór de start (referentie, 0), Callaway & Sant'Anna elk jaar met het jaar ervoor; in beide horen de waarden vóór de start rond 0 te liggen.",
-            "After the start both estimators compare with the year before the start. Before the start the event study compares each year with the year before the start (reference, 0), Callaway & Sant'Anna each year with the year before it; in both, the values before the start should lie around 0.",
-        )
-        .into(),
-    ));
-    b.push(Chart {
-        stem: trends_stem(&o.id),
-        alt: tr(
-            lang,
-            "Gemiddelde uitkomst per startjaar en jaar: vóór de start horen de lijnen evenwijdig te lopen",
-            "Mean outcome by starting year and year: before the start the lines should run parallel",
-        )
-        .into(),
-    });
-    b.push(Table(cohort_table(r, d, o, lang)));
-    if !d.notes.is_empty() {
-        b.push(List(d.notes.clone()));
-    }
+    Block::Table(t)
 }
 
 fn cohort_label(g: Option<i64>, lang: Lang) -> String {
@@ -463,27 +483,35 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         )
         .into(),
     ));
-    let df = rows(r, &o.id, "its_level")
-        .first()
-        .and_then(|e| e.df)
-        .filter(|d| d.is_finite())
-        .map_or_else(String::new, |d| localise(&format!(" = {d:.1}"), lang));
-    let cl = r.cluster.as_deref().unwrap_or("cluster");
-    let small = if d.se_type == "CR2" {
-        match lang {
-            Lang::Nl => format!(
-                " Met maar {} clusters (kolom \"{cl}\") zijn de standaardfouten clusterrobuust met de correctie voor weinig clusters (CR2 met Bell-McCaffrey-vrijheidsgraden, df{df}); het interval is daardoor breed en een effect van realistische grootte valt er makkelijk binnen.",
-                d.n_units
-            ),
-            Lang::En => format!(
-                " With only {} clusters (column \"{cl}\") the standard errors are cluster-robust with the correction for few clusters (CR2 with Bell-McCaffrey degrees of freedom, df{df}); the interval is wide for that reason, and an effect of realistic size easily lies within it.",
-                d.n_units
-            ),
-        }
-    } else {
-        String::new()
-    };
-    b.push(Paragraph(match lang {
+    b.push(Paragraph(its_intro(r, d, o, lang)));
+    b.push(its_estimates_table(r, o, lang));
+    if let Some(s) = d.pre_slope {
+        b.push(Paragraph(pre_slope_words(s, o, lang)));
+    }
+    if d.series.is_empty() {
+        return;
+    }
+    b.push(Chart {
+        stem: its_stem(&o.id),
+        alt: tr(
+            lang,
+            "Onderbroken tijdreeks: waarnemingen, de geschatte lijnen en de lijn zonder de interventie",
+            "Interrupted time series: observed values, the fitted lines and the line without the intervention",
+        )
+        .into(),
+    });
+    b.push(its_series_table(d, o, lang));
+    if !d.notes.is_empty() {
+        b.push(List(d.notes.clone()));
+    }
+}
+
+/// The interrupted time series in plain words: why a plain before/after comparison
+/// does not do, what is compared instead, the assumption, and (with CR2) the sentence
+/// on few clusters.
+fn its_intro(r: &PilotResults, d: &ItsDesign, o: &OutcomeMeta, lang: Lang) -> String {
+    let small = few_clusters_words(r, d, o, lang);
+    match lang {
         Lang::Nl => format!(
             "Er is geen vergelijkingsgroep: dezelfde organisaties zijn vóór en tijdens de interventie gemeten. Een simpele voor/na-vergelijking telt alles wat in die tijd veranderde mee als effect. Daarom volgen we de uitkomst per periode (kolom \"{}\"): we trekken de lijn van vóór de start (periode {}) door en kijken hoeveel de uitkomst bij de start daarvan afwijkt (sprong in niveau) en of de helling verandert. De aanname: zonder de interventie was de trend van vóór de start doorgegaan, en er veranderde bij de start niets anders dat de uitkomst raakt.{small}",
             d.time, d.start
@@ -492,7 +520,36 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
             "There is no comparison group: the same organisations were measured before and during the intervention. A plain before/after comparison counts everything that changed over that time as the effect. So we follow the outcome by period (column \"{}\"): we continue the line from before the start (period {}) and see how far the outcome departs from it at the start (level change) and whether its slope changes. The assumption: without the intervention the trend before the start would have continued, and nothing else that affects the outcome changed at the start.{small}",
             d.time, d.start
         ),
-    }));
+    }
+}
+
+/// With CR2 standard errors, the sentence (with a leading space) on the few clusters,
+/// the small-sample correction and its degrees of freedom; empty otherwise.
+fn few_clusters_words(r: &PilotResults, d: &ItsDesign, o: &OutcomeMeta, lang: Lang) -> String {
+    if d.se_type != "CR2" {
+        return String::new();
+    }
+    let df = rows(r, &o.id, "its_level")
+        .first()
+        .and_then(|e| e.df)
+        .filter(|d| d.is_finite())
+        .map_or_else(String::new, |d| localise(&format!(" = {d:.1}"), lang));
+    let cl = r.cluster.as_deref().unwrap_or("cluster");
+    match lang {
+        Lang::Nl => format!(
+            " Met maar {} clusters (kolom \"{cl}\") zijn de standaardfouten clusterrobuust met de correctie voor weinig clusters (CR2 met Bell-McCaffrey-vrijheidsgraden, df{df}); het interval is daardoor breed en een effect van realistische grootte valt er makkelijk binnen.",
+            d.n_units
+        ),
+        Lang::En => format!(
+            " With only {} clusters (column \"{cl}\") the standard errors are cluster-robust with the correction for few clusters (CR2 with Bell-McCaffrey degrees of freedom, df{df}); the interval is wide for that reason, and an effect of realistic size easily lies within it.",
+            d.n_units
+        ),
+    }
+}
+
+/// The interrupted time series' estimates: the level change at the start (the
+/// headline) and the change of slope beside it.
+fn its_estimates_table(r: &PilotResults, o: &OutcomeMeta, lang: Lang) -> Block {
     let unit = o.unit.get(lang);
     let level = rows(r, &o.id, "its_level");
     let slope = rows(r, &o.id, "its_slope");
@@ -525,34 +582,31 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
         cell(r, slope.first().copied(), lang),
         tr(lang, "ernaast", "beside it").into(),
     ]);
-    b.push(Table(t));
-    if let Some(s) = d.pre_slope {
-        b.push(Paragraph(localise(
-            &match lang {
-                Lang::Nl => format!(
-                    "Vóór de start veranderde de uitkomst met {} {unit} per periode; de voor/na-vergelijking hierboven telt die trend mee en is beschrijvend.",
-                    fmt_value(s * o.display_factor)
-                ),
-                Lang::En => format!(
-                    "Before the start the outcome changed by {} {unit} per period; the before/after comparison above includes that trend and is descriptive.",
-                    fmt_value(s * o.display_factor)
-                ),
-            },
-            lang,
-        )));
-    }
-    if d.series.is_empty() {
-        return;
-    }
-    b.push(Chart {
-        stem: its_stem(&o.id),
-        alt: tr(
-            lang,
-            "Onderbroken tijdreeks: waarnemingen, de geschatte lijnen en de lijn zonder de interventie",
-            "Interrupted time series: observed values, the fitted lines and the line without the intervention",
-        )
-        .into(),
-    });
+    Block::Table(t)
+}
+
+/// The trend before the start (`slope` per period, in model units) in words, and that
+/// the before/after comparison includes it.
+fn pre_slope_words(slope: f64, o: &OutcomeMeta, lang: Lang) -> String {
+    let unit = o.unit.get(lang);
+    localise(
+        &match lang {
+            Lang::Nl => format!(
+                "Vóór de start veranderde de uitkomst met {} {unit} per periode; de voor/na-vergelijking hierboven telt die trend mee en is beschrijvend.",
+                fmt_value(slope * o.display_factor)
+            ),
+            Lang::En => format!(
+                "Before the start the outcome changed by {} {unit} per period; the before/after comparison above includes that trend and is descriptive.",
+                fmt_value(slope * o.display_factor)
+            ),
+        },
+        lang,
+    )
+}
+
+/// The interrupted-time-series chart's numbers: per period the observed mean, the
+/// fitted value and, from the start on, the line without the intervention.
+fn its_series_table(d: &ItsDesign, o: &OutcomeMeta, lang: Lang) -> Block {
     let mut t = vec![vec![
         tr(lang, "Periode", "Period").to_string(),
         tr(lang, "Waargenomen", "Observed").to_string(),
@@ -574,10 +628,7 @@ pub fn its_blocks(r: &PilotResults, o: &OutcomeMeta, lang: Lang, b: &mut Vec<Blo
             },
         ]);
     }
-    b.push(Table(t));
-    if !d.notes.is_empty() {
-        b.push(List(d.notes.clone()));
-    }
+    Block::Table(t)
 }
 
 /// The interrupted-time-series chart of an outcome, in display units.

@@ -4,8 +4,8 @@
 //! link to each pilot's report. It selects and formats the pilots' published results;
 //! it computes nothing.
 
-use crate::analysis::findings::Verdict;
-use crate::analysis::{POOLED, PilotResults};
+use crate::analysis::findings::{Finding, Verdict};
+use crate::analysis::{OutcomeMeta, POOLED, PilotResults};
 use crate::config::{DesignKind, Lang};
 use crate::plot::{EffectChart, EffectPanel, EffectRow};
 
@@ -103,75 +103,7 @@ pub fn build(pilots: &[PilotEntry], lang: Lang) -> Vec<Block> {
         tr(lang, "Bevinding", "Finding").into(),
     ]];
     for p in pilots {
-        let r = p.results;
-        let mut first = true;
-        let findings: Vec<_> = r.summary.iter().collect();
-        if findings.is_empty() {
-            t.push(vec![
-                r.title.get(lang).to_string(),
-                r.design.label(lang).to_string(),
-                causal_words(r.design, lang).to_string(),
-                fmt_count(r.n_units, lang),
-                "–".into(),
-                "–".into(),
-                "–".into(),
-            ]);
-            continue;
-        }
-        for f in findings {
-            let Some(o) = r.outcome(&f.outcome) else {
-                continue;
-            };
-            let e = r.estimates.iter().find(|e| {
-                e.outcome == f.outcome
-                    && e.subset == POOLED
-                    && e.headline
-                    && e.treated == f.treated
-                    && e.estimator == f.estimator
-            });
-            let effect = match e {
-                Some(e) if !e.suppressed => {
-                    let k = display_factor(r, e);
-                    format!(
-                        "{} {}",
-                        effect_ci(e.estimate * k, e.ci_low * k, e.ci_high * k, lang),
-                        o.unit.get(lang)
-                    )
-                }
-                _ => tr(lang, "onderdrukt", "suppressed").into(),
-            };
-            let several = r.arms.iter().filter(|a| !a.control).count() > 1;
-            let outcome = if several {
-                format!(
-                    "{} ({} vs {})",
-                    o.label.get(lang),
-                    r.arm_label(&f.treated, lang),
-                    r.arm_label(&f.control, lang)
-                )
-            } else {
-                o.label.get(lang).to_string()
-            };
-            let (title, design, causal, n) = if first {
-                (
-                    r.title.get(lang).to_string(),
-                    r.design.label(lang).to_string(),
-                    causal_words(r.design, lang).to_string(),
-                    fmt_count(r.n_units, lang),
-                )
-            } else {
-                Default::default()
-            };
-            first = false;
-            t.push(vec![
-                title,
-                design,
-                causal,
-                n,
-                outcome,
-                effect,
-                verdict_words(f.verdict, lang).into(),
-            ]);
-        }
+        t.extend(pilot_rows(p.results, lang));
     }
     b.push(Table(t));
     b.push(Heading(2, tr(lang, "Rapporten", "Reports").into()));
@@ -187,6 +119,80 @@ pub fn build(pilots: &[PilotEntry], lang: Lang) -> Vec<Block> {
             .collect(),
     ));
     b
+}
+
+/// A pilot's rows in the overview table: one per finding, the pilot's title, design,
+/// causal claim and size on the first only; one row of dashes without findings.
+fn pilot_rows(r: &PilotResults, lang: Lang) -> Vec<Vec<String>> {
+    let about = || {
+        vec![
+            r.title.get(lang).to_string(),
+            r.design.label(lang).to_string(),
+            causal_words(r.design, lang).to_string(),
+            fmt_count(r.n_units, lang),
+        ]
+    };
+    if r.summary.is_empty() {
+        let mut row = about();
+        row.extend(["–".into(), "–".into(), "–".into()]);
+        return vec![row];
+    }
+    let mut rows = Vec::new();
+    for f in &r.summary {
+        let Some(o) = r.outcome(&f.outcome) else {
+            continue;
+        };
+        let mut row = if rows.is_empty() {
+            about()
+        } else {
+            vec![String::new(); 4]
+        };
+        row.extend([
+            finding_outcome(r, o, f, lang),
+            finding_effect(r, o, f, lang),
+            verdict_words(f.verdict, lang).into(),
+        ]);
+        rows.push(row);
+    }
+    rows
+}
+
+/// The outcome a finding is about, with its comparison when the pilot has several.
+fn finding_outcome(r: &PilotResults, o: &OutcomeMeta, f: &Finding, lang: Lang) -> String {
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    if several {
+        format!(
+            "{} ({} vs {})",
+            o.label.get(lang),
+            r.arm_label(&f.treated, lang),
+            r.arm_label(&f.control, lang)
+        )
+    } else {
+        o.label.get(lang).to_string()
+    }
+}
+
+/// The whole-sample headline effect a finding quotes, with its interval and unit, or
+/// "suppressed".
+fn finding_effect(r: &PilotResults, o: &OutcomeMeta, f: &Finding, lang: Lang) -> String {
+    let e = r.estimates.iter().find(|e| {
+        e.outcome == f.outcome
+            && e.subset == POOLED
+            && e.headline
+            && e.treated == f.treated
+            && e.estimator == f.estimator
+    });
+    match e {
+        Some(e) if !e.suppressed => {
+            let k = display_factor(r, e);
+            format!(
+                "{} {}",
+                effect_ci(e.estimate * k, e.ci_low * k, e.ci_high * k, lang),
+                o.unit.get(lang)
+            )
+        }
+        _ => tr(lang, "onderdrukt", "suppressed").into(),
+    }
 }
 
 /// One panel per pilot and primary outcome: the whole-sample headline effect of each

@@ -511,51 +511,10 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
     );
     let mut any = false;
     for o in &r.outcomes {
-        let sums: Vec<_> = r
-            .arm_summaries
-            .iter()
-            .filter(|s| s.outcome == o.id && s.subset == POOLED)
-            .collect();
-        if sums.is_empty() {
+        let Some(line) = missing_line(r, o, lang) else {
             continue;
-        }
+        };
         any = true;
-        // Control first, as in the table; arms named as in the table's header.
-        let (control_word, treated_word) = arm_words(r.design, lang);
-        let several = r.arms.iter().filter(|a| !a.control).count() > 1;
-        let is_control = |arm: &str| r.arms.iter().any(|a| a.value == arm && a.control);
-        let mut sums = sums;
-        sums.sort_by_key(|s| !is_control(&s.arm));
-        let name = |arm: &str| {
-            if is_control(arm) {
-                control_word.to_string()
-            } else if several {
-                r.arm_label(arm, lang)
-            } else {
-                treated_word.to_string()
-            }
-        };
-        let part = |f: &dyn Fn(&crate::analysis::ArmSummaryRow) -> Option<usize>| {
-            sums.iter()
-                .map(|s| format!("{} {}", name(&s.arm), fmt_count(f(s), lang)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let mut line = format!(
-            "{}: {} {}",
-            o.label.get(lang),
-            tr(lang, "zonder uitkomst", "no outcome"),
-            part(&|s| s.n_missing)
-        );
-        if sums.iter().any(|s| s.n_missing_covariates.is_some())
-            || (!r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent)
-        {
-            line.push_str(&format!(
-                "; {} {}",
-                tr(lang, "covariaat ontbreekt", "missing covariate"),
-                part(&|s| s.n_missing_covariates)
-            ));
-        }
         out.push_str(&wrap(&line, TERMINAL_WIDTH, "  ", "    "));
     }
     if !any {
@@ -576,9 +535,66 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             }
         ));
     }
-    // Each note once, naming each outcome it is about once (a note repeated for the
-    // subsets or comparisons of one outcome names it once); one that is a warning
-    // already says so.
+    for (text, outcomes) in notes_once(r, lang) {
+        out.push_str(&note_line(text, &outcomes, lang));
+    }
+    out
+}
+
+/// An outcome's line of missing data (whole sample): per arm, control first, the units
+/// without an outcome and, with covariates, those missing a covariate; `None` when the
+/// outcome has no arm summaries.
+fn missing_line(r: &PilotResults, o: &OutcomeMeta, lang: Lang) -> Option<String> {
+    let mut sums: Vec<_> = r
+        .arm_summaries
+        .iter()
+        .filter(|s| s.outcome == o.id && s.subset == POOLED)
+        .collect();
+    if sums.is_empty() {
+        return None;
+    }
+    // Control first, as in the table; arms named as in the table's header.
+    let (control_word, treated_word) = arm_words(r.design, lang);
+    let several = r.arms.iter().filter(|a| !a.control).count() > 1;
+    let is_control = |arm: &str| r.arms.iter().any(|a| a.value == arm && a.control);
+    sums.sort_by_key(|s| !is_control(&s.arm));
+    let name = |arm: &str| {
+        if is_control(arm) {
+            control_word.to_string()
+        } else if several {
+            r.arm_label(arm, lang)
+        } else {
+            treated_word.to_string()
+        }
+    };
+    let part = |f: &dyn Fn(&crate::analysis::ArmSummaryRow) -> Option<usize>| {
+        sums.iter()
+            .map(|s| format!("{} {}", name(&s.arm), fmt_count(f(s), lang)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut line = format!(
+        "{}: {} {}",
+        o.label.get(lang),
+        tr(lang, "zonder uitkomst", "no outcome"),
+        part(&|s| s.n_missing)
+    );
+    if sums.iter().any(|s| s.n_missing_covariates.is_some())
+        || (!r.covariates.is_empty() && o.kind != OutcomeKind::TimeToEvent)
+    {
+        line.push_str(&format!(
+            "; {} {}",
+            tr(lang, "covariaat ontbreekt", "missing covariate"),
+            part(&|s| s.n_missing_covariates)
+        ));
+    }
+    Some(line)
+}
+
+/// Each note's text once, in the order they first come, with the label of each outcome
+/// it is about once (a note repeated for the subsets or comparisons of one outcome
+/// names it once).
+fn notes_once(r: &PilotResults, lang: Lang) -> Vec<(&str, Vec<String>)> {
     let mut texts: Vec<(&str, Vec<String>)> = Vec::new();
     for n in &r.notes {
         let text = n.text.get(lang);
@@ -599,28 +615,26 @@ fn missing_block(r: &PilotResults, lang: Lang) -> String {
             outcomes.push(l);
         }
     }
-    for (text, outcomes) in texts {
-        let warning = ["Warning:", "Waarschuwing:", "Let op:", "Note:"]
-            .iter()
-            .any(|w| text.starts_with(w));
-        let first = if warning {
-            String::new()
-        } else {
-            format!("{} ", tr(lang, "Let op:", "Note:"))
-        };
-        let about = if outcomes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", outcomes.join("; "))
-        };
-        out.push_str(&wrap(
-            &format!("{text}{about}"),
-            TERMINAL_WIDTH,
-            &first,
-            "  ",
-        ));
-    }
-    out
+    texts
+}
+
+/// A note wrapped for the terminal, its outcomes in brackets after it, opening with
+/// "Note:" unless it is a warning that already says so.
+fn note_line(text: &str, outcomes: &[String], lang: Lang) -> String {
+    let warning = ["Warning:", "Waarschuwing:", "Let op:", "Note:"]
+        .iter()
+        .any(|w| text.starts_with(w));
+    let first = if warning {
+        String::new()
+    } else {
+        format!("{} ", tr(lang, "Let op:", "Note:"))
+    };
+    let about = if outcomes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", outcomes.join("; "))
+    };
+    wrap(&format!("{text}{about}"), TERMINAL_WIDTH, &first, "  ")
 }
 
 /// An estimate's effect with its interval ("suppressed" where withheld), its p-value

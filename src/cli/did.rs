@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::analysis_args::AnalysisArgs;
+use crate::analysis::Privacy;
 use crate::analysis::did::{self as adid, CohortMean, DidResults, EventSettings, Which};
 use crate::cli::Format;
 use crate::config::Lang;
@@ -22,7 +23,7 @@ use crate::plot::{
     self, CohortSeries, EventPoint, EventStudyChart, GroupTimeChart, GroupTimePanel,
     GroupTimePoint, TrendChart,
 };
-use crate::prepare::panel::{PanelColumns, TreatmentColumn, read_panel_owned};
+use crate::prepare::panel::{PanelColumns, PanelInput, TreatmentColumn, read_panel_owned};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::Inference;
 use crate::stats::did::DidOptions;
@@ -331,56 +332,10 @@ fn with_band(r: &mut DidEstimate, se: Option<f64>, crit: f64) {
 
 /// Read, check and estimate.
 pub fn compute(args: &DidArgs) -> Result<DidOutput> {
-    if args.analysis.permutations.is_some() {
-        return Err(Error::usage(
-            "--permutations does not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
-        ));
-    }
-    match args.analysis.bootstrap {
-        Some(_) if !args.runs(EstimatorArg::Cs) => {
-            return Err(Error::usage(
-                "--bootstrap is the multiplier bootstrap of Callaway & Sant'Anna: use it with --estimator cs or all",
-            ));
-        }
-        Some(b) if b < 99 => {
-            return Err(Error::usage(format!(
-                "--bootstrap {b}: give at least 99 draws (999 or more for a uniform band; 9999 for stable bands)"
-            )));
-        }
-        _ => {}
-    }
-    if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
-        return Err(Error::usage(
-            "--conf-level must lie between 0 and 1, e.g. 0.95",
-        ));
-    }
+    check_flags(args)?;
     let privacy = args.analysis.privacy()?;
     let window = args.window.as_deref().map(parse_window).transpose()?;
-    let treatment = match (&args.first_treated, &args.treatment) {
-        (Some(c), None) => TreatmentColumn::FirstTreated(c.clone()),
-        (None, Some(c)) => TreatmentColumn::Indicator(c.clone()),
-        _ => {
-            return Err(Error::usage(
-                "give the treatment as --first-treated COL or as --treatment COL (one of them)",
-            ));
-        }
-    };
-    let cols = PanelColumns {
-        unit: args.unit.clone(),
-        time: args.time.clone(),
-        outcome: args.outcome.clone(),
-        treatment,
-        cluster: args.cluster.clone(),
-        covariates: args.covariates.clone(),
-        weights: args.weights.clone(),
-        events: args.events.clone(),
-        trials: args.trials.clone(),
-    };
-    if cols.outcome.is_none() && cols.events.is_none() {
-        return Err(Error::usage(
-            "give the outcome as --outcome COL, or as counts with --events COL --trials COL",
-        ));
-    }
+    let cols = panel_columns(args)?;
     // The loaded columns are dropped once they are read and checked, before the panel's
     // vectors are written (they are as large as it).
     let input = read_panel_owned(Frame::load(&args.data, &cols.all())?, &cols)?;
@@ -415,25 +370,7 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         privacy,
         cs_base,
     )?;
-    let sa = if args.named(EstimatorArg::Sa) {
-        Some(adid::run_sun_abraham(
-            &input,
-            args.reference,
-            &opts,
-            privacy,
-        )?)
-    } else if args.runs(EstimatorArg::Sa) {
-        match adid::run_sun_abraham(&input, args.reference, &opts, privacy) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                res.notes
-                    .push(format!("Sun & Abraham not estimated: {}", e.report()));
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let sa = sun_abraham(args, &input, &opts, privacy, &mut res.notes)?;
     let bands = match (args.analysis.bootstrap, &res.cs) {
         (Some(b), Some(_)) => Some(adid::run_cs_bootstrap(
             &input,
@@ -450,6 +387,96 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         add_bands(&mut out, b);
     }
     Ok(out)
+}
+
+/// Refuse the resampling and confidence-level flags did cannot use: --permutations,
+/// --bootstrap without Callaway & Sant'Anna or with too few draws, a level outside
+/// (0, 1).
+fn check_flags(args: &DidArgs) -> Result<()> {
+    if args.analysis.permutations.is_some() {
+        return Err(Error::usage(
+            "--permutations does not apply to did; with fewer than 30 clusters the wild cluster bootstrap runs by itself (seeded by --seed)",
+        ));
+    }
+    match args.analysis.bootstrap {
+        Some(_) if !args.runs(EstimatorArg::Cs) => {
+            return Err(Error::usage(
+                "--bootstrap is the multiplier bootstrap of Callaway & Sant'Anna: use it with --estimator cs or all",
+            ));
+        }
+        Some(b) if b < 99 => {
+            return Err(Error::usage(format!(
+                "--bootstrap {b}: give at least 99 draws (999 or more for a uniform band; 9999 for stable bands)"
+            )));
+        }
+        _ => {}
+    }
+    if !(args.analysis.conf_level > 0.0 && args.analysis.conf_level < 1.0) {
+        return Err(Error::usage(
+            "--conf-level must lie between 0 and 1, e.g. 0.95",
+        ));
+    }
+    Ok(())
+}
+
+/// The panel's columns the flags name; the treatment and the outcome (or its counts)
+/// must be given one way.
+fn panel_columns(args: &DidArgs) -> Result<PanelColumns> {
+    let treatment = match (&args.first_treated, &args.treatment) {
+        (Some(c), None) => TreatmentColumn::FirstTreated(c.clone()),
+        (None, Some(c)) => TreatmentColumn::Indicator(c.clone()),
+        _ => {
+            return Err(Error::usage(
+                "give the treatment as --first-treated COL or as --treatment COL (one of them)",
+            ));
+        }
+    };
+    let cols = PanelColumns {
+        unit: args.unit.clone(),
+        time: args.time.clone(),
+        outcome: args.outcome.clone(),
+        treatment,
+        cluster: args.cluster.clone(),
+        covariates: args.covariates.clone(),
+        weights: args.weights.clone(),
+        events: args.events.clone(),
+        trials: args.trials.clone(),
+    };
+    if cols.outcome.is_none() && cols.events.is_none() {
+        return Err(Error::usage(
+            "give the outcome as --outcome COL, or as counts with --events COL --trials COL",
+        ));
+    }
+    Ok(cols)
+}
+
+/// Sun & Abraham when --estimator asks for it: its failure is an error when it is named,
+/// a note in `notes` when it runs as part of `all`.
+fn sun_abraham(
+    args: &DidArgs,
+    input: &PanelInput,
+    opts: &DidOptions,
+    privacy: Privacy,
+    notes: &mut Vec<String>,
+) -> Result<Option<adid::SaResults>> {
+    if args.named(EstimatorArg::Sa) {
+        Ok(Some(adid::run_sun_abraham(
+            input,
+            args.reference,
+            opts,
+            privacy,
+        )?))
+    } else if args.runs(EstimatorArg::Sa) {
+        match adid::run_sun_abraham(input, args.reference, opts, privacy) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                notes.push(format!("Sun & Abraham not estimated: {}", e.report()));
+                Ok(None)
+            }
+        }
+    } else {
+        Ok(None)
+    }
 }
 
 fn output(

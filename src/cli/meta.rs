@@ -281,39 +281,57 @@ fn is_json(args: &MetaArgs) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// Read the studies from a CSV file with the columns the flags name.
-pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
-    let path = args.file();
-    let counts = args.events_treated.is_some();
-    if !counts && (args.estimate.is_none() || args.std_error.is_none()) {
-        return Err(Error::usage(
-            "a CSV input needs --estimate COL and --std-error COL, or the counts \
-             --events-treated, --n-treated, --events-control and --n-control \
-             (or give a results.json with --outcome ID)",
-        ));
+/// " Did you mean "x"?" naming the candidate closest to `word`, or "" when none is close.
+fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(word, candidates)
+        .map(|c| format!(" Did you mean \"{c}\"?"))
+        .unwrap_or_default()
+}
+
+/// The pooling scale: ratio (estimates on the log scale) or difference.
+fn scale_of(ratio: bool) -> Scale {
+    if ratio {
+        Scale::Ratio
+    } else {
+        Scale::Difference
     }
-    let text = read_text(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::data(path, "cannot read the header line").with_cause(e))?
-        .clone();
-    let column = |name: &str, flag: &str| -> Result<usize> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            let hint = closest(name, headers.iter())
-                .map(|c| format!(" Did you mean \"{c}\"?"))
-                .unwrap_or_default();
-            Error::data(
-                path,
-                format!(
-                    "{flag} \"{name}\": no such column.{hint} Columns: {}.",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
-    };
+}
+
+/// Where the numbers of a CSV input are: the columns read per row and how to read them.
+struct CsvLayout<'a> {
+    /// The effect measure when the rows hold counts; None when they hold estimates.
+    counts: Option<meta::Measure>,
+    /// Estimate and SE, or the four counts, each by index and column name.
+    values: Vec<(usize, &'a str)>,
+    /// The column of the labels (--label).
+    label: Option<usize>,
+    /// The column of the sample sizes (--n), by index and name.
+    n: Option<(usize, &'a str)>,
+}
+
+/// The index of column `name` (named by `flag`) in the header; an error lists the
+/// columns and hints at the closest one.
+fn column_index(path: &Path, headers: &csv::StringRecord, name: &str, flag: &str) -> Result<usize> {
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        let hint = did_you_mean(name, headers.iter());
+        Error::data(
+            path,
+            format!(
+                "{flag} \"{name}\": no such column.{hint} Columns: {}.",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+/// Look up in the header the columns the flags name: the numbers (estimate and SE, or
+/// the four counts), then --label and --n.
+fn csv_layout<'a>(
+    args: &'a MetaArgs,
+    path: &Path,
+    headers: &csv::StringRecord,
+) -> Result<CsvLayout<'a>> {
+    let counts = args.events_treated.is_some();
     // The numeric columns read per row, with their flags: estimate and SE, or the
     // four counts.
     let flags: Vec<(&str, &str)> = if counts {
@@ -335,74 +353,122 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
             ("--std-error", args.std_error.as_deref().unwrap_or("")),
         ]
     };
-    let cols: Vec<(usize, &str)> = flags
+    let values: Vec<(usize, &str)> = flags
         .iter()
-        .map(|(flag, name)| column(name, flag).map(|i| (i, *name)))
+        .map(|(flag, name)| column_index(path, headers, name, flag).map(|i| (i, *name)))
         .collect::<Result<_>>()?;
-    let il = args
+    let label = args
         .label
         .as_deref()
-        .map(|c| column(c, "--label"))
+        .map(|c| column_index(path, headers, c, "--label"))
         .transpose()?;
-    let inn = args.n.as_deref().map(|c| column(c, "--n")).transpose()?;
-    let measure: meta::Measure = args.measure.into();
-    let mut studies = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| Error::data(path, "cannot read a line").with_cause(e))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let field = |i: usize| rec.get(i).unwrap_or("");
-        let number = |(i, name): (usize, &str)| -> Result<f64> {
-            let s = field(i);
-            s.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| {
-                    Error::data(
-                        path,
-                        format!("line {line}, column \"{name}\": \"{s}\" is not a finite number"),
-                    )
-                })
-        };
-        let values: Vec<f64> = cols.iter().map(|&c| number(c)).collect::<Result<_>>()?;
-        let (estimate, std_error, n_counts) = if counts {
+    let n = args
+        .n
+        .as_deref()
+        .map(|c| column_index(path, headers, c, "--n").map(|i| (i, c)))
+        .transpose()?;
+    Ok(CsvLayout {
+        counts: counts.then(|| args.measure.into()),
+        values,
+        label,
+        n,
+    })
+}
+
+/// One CSV row as a study: its numbers checked, counts turned into the effect and its
+/// SE; without a label column it is called "study {index + 1}".
+fn csv_study(
+    path: &Path,
+    rec: &csv::StringRecord,
+    layout: &CsvLayout,
+    index: usize,
+) -> Result<Study> {
+    let line = rec.position().map_or(0, |p| p.line());
+    let field = |i: usize| rec.get(i).unwrap_or("");
+    let number = |(i, name): (usize, &str)| -> Result<f64> {
+        let s = field(i);
+        s.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                Error::data(
+                    path,
+                    format!("line {line}, column \"{name}\": \"{s}\" is not a finite number"),
+                )
+            })
+    };
+    let values: Vec<f64> = layout
+        .values
+        .iter()
+        .map(|&c| number(c))
+        .collect::<Result<_>>()?;
+    let (estimate, std_error, n_counts) = match layout.counts {
+        Some(measure) => {
             let (y, v) =
                 meta::effect_from_counts(measure, values[0], values[1], values[2], values[3])
                     .map_err(|e| Error::data(path, format!("line {line}: {e}")))?;
             (y, v.sqrt(), Some((values[1] + values[3]) as usize))
-        } else {
-            (values[0], values[1], None)
-        };
-        if !counts && std_error <= 0.0 {
-            return Err(Error::data(
+        }
+        None => (values[0], values[1], None),
+    };
+    if layout.counts.is_none() && std_error <= 0.0 {
+        return Err(Error::data(
+            path,
+            format!(
+                "line {line}, column \"{}\": standard error {std_error} must be positive",
+                layout.values[1].1
+            ),
+        ));
+    }
+    let n = match layout.n {
+        Some((i, name)) => Some(field(i).parse::<usize>().map_err(|_| {
+            Error::data(
                 path,
                 format!(
-                    "line {line}, column \"{}\": standard error {std_error} must be positive",
-                    cols[1].1
+                    "line {line}, column \"{name}\": \"{}\" is not a whole number",
+                    field(i)
                 ),
-            ));
-        }
-        let n = match (inn, &args.n) {
-            (Some(i), Some(name)) => Some(field(i).parse::<usize>().map_err(|_| {
-                Error::data(
-                    path,
-                    format!(
-                        "line {line}, column \"{name}\": \"{}\" is not a whole number",
-                        field(i)
-                    ),
-                )
-            })?),
-            _ => n_counts,
-        };
-        let label = match il {
-            Some(i) => field(i).to_string(),
-            None => format!("study {}", studies.len() + 1),
-        };
-        studies.push(Study {
-            label,
-            estimate,
-            std_error,
-            n,
-        });
+            )
+        })?),
+        None => n_counts,
+    };
+    let label = match layout.label {
+        Some(i) => field(i).to_string(),
+        None => format!("study {}", index + 1),
+    };
+    Ok(Study {
+        label,
+        estimate,
+        std_error,
+        n,
+    })
+}
+
+/// Read the studies from a CSV file with the columns the flags name.
+pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
+    let path = args.file();
+    let counts = args.events_treated.is_some();
+    if !counts && (args.estimate.is_none() || args.std_error.is_none()) {
+        return Err(Error::usage(
+            "a CSV input needs --estimate COL and --std-error COL, or the counts \
+             --events-treated, --n-treated, --events-control and --n-control \
+             (or give a results.json with --outcome ID)",
+        ));
+    }
+    let text = read_text(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::data(path, "cannot read the header line").with_cause(e))?
+        .clone();
+    let layout = csv_layout(args, path, &headers)?;
+    let mut studies = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| Error::data(path, "cannot read a line").with_cause(e))?;
+        let study = csv_study(path, &rec, &layout, studies.len())?;
+        studies.push(study);
     }
     if studies.len() < 2 {
         return Err(Error::data(
@@ -413,14 +479,12 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
             ),
         ));
     }
-    let ratio = counts && measure != meta::Measure::RiskDifference;
+    let ratio = layout
+        .counts
+        .is_some_and(|m| m != meta::Measure::RiskDifference);
     Ok(MetaInput {
         studies,
-        scale: if ratio {
-            Scale::Ratio
-        } else {
-            Scale::Difference
-        },
+        scale: scale_of(ratio),
         outcome: None,
         comparison: None,
         treated: None,
@@ -428,6 +492,120 @@ pub fn read_csv(args: &MetaArgs) -> Result<MetaInput> {
         notes: Vec::new(),
         unit: "study",
     })
+}
+
+/// A via-eval results.json as read: the pilot's slug and the estimate rows.
+struct ResultsFile {
+    slug: Option<String>,
+    estimates: Vec<serde_json::Value>,
+}
+
+/// Read a via-eval results.json; an error when it is not JSON or has no "estimates"
+/// array.
+fn read_results_file(path: &Path) -> Result<ResultsFile> {
+    let mut v: serde_json::Value = serde_json::from_str(&read_text(path)?)
+        .map_err(|e| Error::data(path, "is not valid JSON").with_cause(e))?;
+    let Some(serde_json::Value::Array(estimates)) = v.get_mut("estimates").map(std::mem::take)
+    else {
+        return Err(Error::data(
+            path,
+            "has no \"estimates\" array; is it a via-eval results.json?",
+        ));
+    };
+    Ok(ResultsFile {
+        slug: v["slug"].as_str().map(String::from),
+        estimates,
+    })
+}
+
+/// A text field of a results.json row ("" when it is missing or not text).
+fn str_field(r: &serde_json::Value, k: &str) -> String {
+    r[k].as_str().unwrap_or("").to_string()
+}
+
+/// Whether an estimate and its standard error can be pooled: finite, a positive SE,
+/// and a positive estimate on the ratio scale.
+fn poolable(est: f64, se: f64, ratio: bool) -> bool {
+    se.is_finite() && se > 0.0 && est.is_finite() && (!ratio || est > 0.0)
+}
+
+/// A results.json estimate row as a study, on the pooling scale (log for ratios); its
+/// size is the treated plus the control arm when both are given.
+fn json_study(label: String, est: f64, se: f64, ratio: bool, row: &serde_json::Value) -> Study {
+    let n = match (row["n_treated"].as_u64(), row["n_control"].as_u64()) {
+        (Some(a), Some(b)) => Some((a + b) as usize),
+        _ => None,
+    };
+    Study {
+        label,
+        estimate: if ratio { est.ln() } else { est },
+        std_error: se,
+        n,
+    }
+}
+
+/// Refuse an `--outcome` the results do not hold, listing those they do.
+fn check_outcome(path: &Path, rows: &[serde_json::Value], outcome: &str) -> Result<()> {
+    let outcomes: BTreeSet<String> = rows.iter().map(|r| str_field(r, "outcome")).collect();
+    if !outcomes.contains(outcome) {
+        let hint = did_you_mean(outcome, outcomes.iter().map(String::as_str));
+        return Err(Error::data(
+            path,
+            format!(
+                "--outcome \"{outcome}\" is not in the results.{hint} Outcomes: {}.",
+                outcomes.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The comparison whose projects are pooled: the one `--comparison` names, or the only
+/// one the outcome has.
+fn choose_comparison(
+    args: &MetaArgs,
+    outcome: &str,
+    chosen: &[&serde_json::Value],
+) -> Result<String> {
+    let comparisons: BTreeSet<String> = chosen.iter().map(|r| str_field(r, "comparison")).collect();
+    match args.comparison.first() {
+        Some(c) if comparisons.contains(c) => Ok(c.clone()),
+        Some(c) => Err(Error::usage(format!(
+            "--comparison \"{c}\" is not among the comparisons of \"{outcome}\": {}",
+            comparisons.into_iter().collect::<Vec<_>>().join("; ")
+        ))),
+        None if comparisons.len() == 1 => Ok(comparisons.into_iter().next().unwrap_or_default()),
+        None => Err(Error::usage(format!(
+            "outcome \"{outcome}\" has several comparisons; choose one with --comparison: {}",
+            comparisons.into_iter().collect::<Vec<_>>().join("; ")
+        ))),
+    }
+}
+
+/// The studies of the per-project rows, and a note for each project left out (withheld,
+/// without an estimate or SE, or not poolable).
+fn project_studies(chosen: &[&serde_json::Value], ratio: bool) -> (Vec<Study>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut studies = Vec::new();
+    for r in chosen {
+        let label = str_field(r, "subset");
+        let (Some(est), Some(se)) = (r["estimate"].as_f64(), r["std_error"].as_f64()) else {
+            notes.push(if r["suppressed"].as_bool() == Some(true) {
+                format!("project {label} left out: its estimate is withheld by disclosure control")
+            } else {
+                format!("project {label} left out: it has no estimate or standard error")
+            });
+            continue;
+        };
+        if !poolable(est, se, ratio) {
+            notes.push(format!(
+                "project {label} left out: estimate {est} with standard error {se} cannot be pooled"
+            ));
+            continue;
+        }
+        studies.push(json_study(label, est, se, ratio, r));
+    }
+    (studies, notes)
 }
 
 /// Read the per-project headline estimates of `--outcome` from a via-eval results.json.
@@ -438,34 +616,13 @@ pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
             "a results.json input needs --outcome ID (the outcome whose projects are pooled)",
         ));
     };
-    let text = read_text(path)?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::data(path, "is not valid JSON").with_cause(e))?;
-    let Some(rows) = v["estimates"].as_array() else {
-        return Err(Error::data(
-            path,
-            "has no \"estimates\" array; is it a via-eval results.json?",
-        ));
-    };
-    let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("").to_string();
-    let outcomes: BTreeSet<String> = rows.iter().map(|r| s(r, "outcome")).collect();
-    if !outcomes.contains(outcome) {
-        let hint = closest(outcome, outcomes.iter().map(String::as_str))
-            .map(|c| format!(" Did you mean \"{c}\"?"))
-            .unwrap_or_default();
-        return Err(Error::data(
-            path,
-            format!(
-                "--outcome \"{outcome}\" is not in the results.{hint} Outcomes: {}.",
-                outcomes.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
+    let rows = read_results_file(path)?.estimates;
+    check_outcome(path, &rows, outcome)?;
     let mut chosen: Vec<&serde_json::Value> = rows
         .iter()
         .filter(|r| {
-            s(r, "outcome") == *outcome
-                && s(r, "subset") != crate::analysis::POOLED
+            str_field(r, "outcome") == *outcome
+                && str_field(r, "subset") != crate::analysis::POOLED
                 && r["headline"].as_bool() == Some(true)
         })
         .collect();
@@ -477,54 +634,10 @@ pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
             ),
         ));
     }
-    let comparisons: BTreeSet<String> = chosen.iter().map(|r| s(r, "comparison")).collect();
-    let comparison = match args.comparison.first() {
-        Some(c) if comparisons.contains(c) => c.clone(),
-        Some(c) => {
-            return Err(Error::usage(format!(
-                "--comparison \"{c}\" is not among the comparisons of \"{outcome}\": {}",
-                comparisons.into_iter().collect::<Vec<_>>().join("; ")
-            )));
-        }
-        None if comparisons.len() == 1 => comparisons.into_iter().next().unwrap_or_default(),
-        None => {
-            return Err(Error::usage(format!(
-                "outcome \"{outcome}\" has several comparisons; choose one with --comparison: {}",
-                comparisons.into_iter().collect::<Vec<_>>().join("; ")
-            )));
-        }
-    };
-    chosen.retain(|r| s(r, "comparison") == comparison);
-    let ratio = chosen.iter().any(|r| s(r, "scale") == "ratio");
-    let mut notes = Vec::new();
-    let mut studies = Vec::new();
-    for r in &chosen {
-        let label = s(r, "subset");
-        let (Some(est), Some(se)) = (r["estimate"].as_f64(), r["std_error"].as_f64()) else {
-            notes.push(if r["suppressed"].as_bool() == Some(true) {
-                format!("project {label} left out: its estimate is withheld by disclosure control")
-            } else {
-                format!("project {label} left out: it has no estimate or standard error")
-            });
-            continue;
-        };
-        if !(se.is_finite() && se > 0.0 && est.is_finite() && (!ratio || est > 0.0)) {
-            notes.push(format!(
-                "project {label} left out: estimate {est} with standard error {se} cannot be pooled"
-            ));
-            continue;
-        }
-        let n = match (r["n_treated"].as_u64(), r["n_control"].as_u64()) {
-            (Some(a), Some(b)) => Some((a + b) as usize),
-            _ => None,
-        };
-        studies.push(Study {
-            label,
-            estimate: if ratio { est.ln() } else { est },
-            std_error: se,
-            n,
-        });
-    }
+    let comparison = choose_comparison(args, outcome, &chosen)?;
+    chosen.retain(|r| str_field(r, "comparison") == comparison);
+    let ratio = chosen.iter().any(|r| str_field(r, "scale") == "ratio");
+    let (studies, notes) = project_studies(&chosen, ratio);
     if studies.len() < 2 {
         return Err(Error::data(
             path,
@@ -542,18 +655,73 @@ pub fn read_results(args: &MetaArgs) -> Result<MetaInput> {
     let first = chosen[0];
     Ok(MetaInput {
         studies,
-        scale: if ratio {
-            Scale::Ratio
-        } else {
-            Scale::Difference
-        },
+        scale: scale_of(ratio),
         outcome: Some(outcome.clone()),
         comparison: Some(comparison),
-        treated: Some(s(first, "treated")),
-        control: Some(s(first, "control")),
+        treated: Some(str_field(first, "treated")),
+        control: Some(str_field(first, "control")),
         notes,
         unit: "project",
     })
+}
+
+/// The whole-sample headline row of `outcome` in one pilot's results (`path`); of a
+/// pilot with several comparisons, the one `--comparison` names.
+fn pilot_row<'a>(
+    args: &MetaArgs,
+    outcome: &str,
+    path: &Path,
+    rows: &'a [serde_json::Value],
+) -> Result<&'a serde_json::Value> {
+    let rows: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| {
+            str_field(r, "outcome") == *outcome
+                && str_field(r, "subset") == crate::analysis::POOLED
+                && r["headline"].as_bool() == Some(true)
+        })
+        .collect();
+    // A pilot with several comparisons keeps the one --comparison names.
+    let rows: Vec<&serde_json::Value> = if rows.len() > 1 {
+        let named: Vec<&serde_json::Value> = rows
+            .iter()
+            .copied()
+            .filter(|r| args.comparison.contains(&str_field(r, "comparison")))
+            .collect();
+        if named.is_empty() {
+            let list: Vec<String> = rows.iter().map(|r| str_field(r, "comparison")).collect();
+            return Err(Error::usage(format!(
+                "{}: outcome \"{outcome}\" has several comparisons; name one with --comparison: {}",
+                path.display(),
+                list.join("; ")
+            )));
+        }
+        named
+    } else {
+        rows
+    };
+    match rows.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Error::data(
+            path,
+            format!(
+                "has no whole-sample estimate of outcome \"{outcome}\"{}",
+                if args.comparison.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for comparison {}", args.comparison.join(" or "))
+                }
+            ),
+        )),
+        many => {
+            let list: Vec<String> = many.iter().map(|r| str_field(r, "comparison")).collect();
+            Err(Error::usage(format!(
+                "{}: outcome \"{outcome}\" has several comparisons; choose one with --comparison: {}",
+                path.display(),
+                list.join("; ")
+            )))
+        }
+    }
 }
 
 /// Several results.json files: the whole-sample headline estimate of `--outcome` of
@@ -565,76 +733,18 @@ pub fn read_pilots(args: &MetaArgs) -> Result<MetaInput> {
             "pooling several results.json files needs --outcome ID (the outcome they share)",
         ));
     };
-    let s = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or("").to_string();
     let mut studies = Vec::new();
     let mut notes = Vec::new();
     let mut scale: Option<String> = None;
     let mut comparison_seen: Option<(String, String, String)> = None;
     for path in &args.files {
-        let v: serde_json::Value = serde_json::from_str(&read_text(path)?)
-            .map_err(|e| Error::data(path, "is not valid JSON").with_cause(e))?;
-        let Some(rows) = v["estimates"].as_array() else {
-            return Err(Error::data(
-                path,
-                "has no \"estimates\" array; is it a via-eval results.json?",
-            ));
-        };
-        let rows: Vec<&serde_json::Value> = rows
-            .iter()
-            .filter(|r| {
-                s(r, "outcome") == *outcome
-                    && s(r, "subset") == crate::analysis::POOLED
-                    && r["headline"].as_bool() == Some(true)
-            })
-            .collect();
-        // A pilot with several comparisons keeps the one --comparison names.
-        let rows: Vec<&serde_json::Value> = if rows.len() > 1 {
-            let named: Vec<&serde_json::Value> = rows
-                .iter()
-                .copied()
-                .filter(|r| args.comparison.contains(&s(r, "comparison")))
-                .collect();
-            if named.is_empty() {
-                let list: Vec<String> = rows.iter().map(|r| s(r, "comparison")).collect();
-                return Err(Error::usage(format!(
-                    "{}: outcome \"{outcome}\" has several comparisons; name one with --comparison: {}",
-                    path.display(),
-                    list.join("; ")
-                )));
-            }
-            named
-        } else {
-            rows
-        };
-        let row = match rows.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(Error::data(
-                    path,
-                    format!(
-                        "has no whole-sample estimate of outcome \"{outcome}\"{}",
-                        if args.comparison.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" for comparison {}", args.comparison.join(" or "))
-                        }
-                    ),
-                ));
-            }
-            many => {
-                let list: Vec<String> = many.iter().map(|r| s(r, "comparison")).collect();
-                return Err(Error::usage(format!(
-                    "{}: outcome \"{outcome}\" has several comparisons; choose one with --comparison: {}",
-                    path.display(),
-                    list.join("; ")
-                )));
-            }
-        };
-        let label = match v["slug"].as_str() {
-            Some(slug) => slug.to_string(),
+        let file = read_results_file(path)?;
+        let row = pilot_row(args, outcome, path, &file.estimates)?;
+        let label = match file.slug {
+            Some(slug) => slug,
             None => path.display().to_string(),
         };
-        let this_scale = s(row, "scale");
+        let this_scale = str_field(row, "scale");
         if scale.get_or_insert_with(|| this_scale.clone()) != &this_scale {
             return Err(Error::data(
                 path,
@@ -647,22 +757,12 @@ pub fn read_pilots(args: &MetaArgs) -> Result<MetaInput> {
         }
         let ratio = this_scale == "ratio";
         match (row["estimate"].as_f64(), row["std_error"].as_f64()) {
-            (Some(est), Some(se))
-                if est.is_finite() && se.is_finite() && se > 0.0 && (!ratio || est > 0.0) =>
-            {
-                studies.push(Study {
-                    label,
-                    estimate: if ratio { est.ln() } else { est },
-                    std_error: se,
-                    n: match (row["n_treated"].as_u64(), row["n_control"].as_u64()) {
-                        (Some(a), Some(b)) => Some((a + b) as usize),
-                        _ => None,
-                    },
-                });
+            (Some(est), Some(se)) if poolable(est, se, ratio) => {
+                studies.push(json_study(label, est, se, ratio, row));
                 comparison_seen.get_or_insert((
-                    s(row, "comparison"),
-                    s(row, "treated"),
-                    s(row, "control"),
+                    str_field(row, "comparison"),
+                    str_field(row, "treated"),
+                    str_field(row, "control"),
                 ));
             }
             _ => notes.push(format!(
@@ -682,11 +782,7 @@ pub fn read_pilots(args: &MetaArgs) -> Result<MetaInput> {
     let (comparison, treated, control) = comparison_seen.unwrap_or_default();
     Ok(MetaInput {
         studies,
-        scale: if scale.as_deref() == Some("ratio") {
-            Scale::Ratio
-        } else {
-            Scale::Difference
-        },
+        scale: scale_of(scale.as_deref() == Some("ratio")),
         outcome: Some(outcome.clone()),
         comparison: Some(comparison),
         treated: Some(treated),

@@ -95,10 +95,56 @@ pub fn render_outputs_named(
     lang: Lang,
     names: Names,
 ) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Rendered {
+        files: result_files(r, names)?,
+        pngs: HashMap::new(),
+    };
+    pilot_charts(r, lang, &mut out)?;
+    weighting_diagnostics(r, lang, &mut out)?;
+    outcome_charts(r, lang, &mut out)?;
+    for i in 0..r.meta.len() {
+        if let Some(c) = charts::forest_chart(r, i, lang) {
+            let png = crate::plot::forest_chart_png(&c)?;
+            out.chart(
+                charts::forest_stem(r, i),
+                png,
+                crate::plot::forest_chart_svg(&c)?,
+            );
+        }
+    }
+    let Rendered { mut files, pngs } = out;
+    let blocks = document::build(r, lang);
+    files.push(("report.md".into(), markdown::render(&blocks).into_bytes()));
+    let title = r.title.get(lang).to_string();
+    files.push((
+        "report.html".into(),
+        html::render(&blocks, &pngs, lang, &title).into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// The output files rendered so far, and each chart's PNG by its stem (for
+/// report.html).
+struct Rendered {
+    files: Vec<(String, Vec<u8>)>,
+    pngs: HashMap<String, Vec<u8>>,
+}
+
+impl Rendered {
+    /// Add a chart as `stem`.svg and `stem`.png, and keep its PNG for report.html.
+    fn chart(&mut self, stem: String, png: Vec<u8>, svg: String) {
+        self.files.push((format!("{stem}.svg"), svg.into_bytes()));
+        self.files.push((format!("{stem}.png"), png.clone()));
+        self.pngs.insert(stem, png);
+    }
+}
+
+/// The estimates as results.json, results.csv and results.parquet.
+fn result_files(r: &PilotResults, names: Names) -> Result<Vec<(String, Vec<u8>)>> {
     let ctx = columns::Context {
         disclosure_applied: r.disclosure.applied,
     };
-    let mut files = vec![
+    Ok(vec![
         ("results.json".to_string(), report::to_json(r)?.into_bytes()),
         (
             "results.csv".to_string(),
@@ -108,140 +154,113 @@ pub fn render_outputs_named(
             "results.parquet".to_string(),
             columns::to_parquet(&r.estimates, &ctx, names)?,
         ),
-    ];
-    let mut pngs = HashMap::new();
+    ])
+}
+
+/// The charts of the whole pilot: the effects, and when the pilot has them the
+/// acceptability curve, the cost-effectiveness plane and the flow of participants.
+fn pilot_charts(r: &PilotResults, lang: Lang, out: &mut Rendered) -> Result<()> {
     let effect = charts::effect_chart(r, lang);
     let png = crate::plot::effect_chart_png(&effect)?;
-    files.push((
-        "effects.svg".into(),
-        crate::plot::effect_chart_svg(&effect)?.into_bytes(),
-    ));
-    files.push(("effects.png".into(), png.clone()));
-    pngs.insert("effects".to_string(), png);
+    out.chart(
+        "effects".into(),
+        png,
+        crate::plot::effect_chart_svg(&effect)?,
+    );
     if let Some(c) = charts::acceptability_chart(r, lang) {
         let png = crate::plot::power_chart_png(&c)?;
-        files.push((
-            "acceptability.svg".into(),
-            crate::plot::power_chart_svg(&c)?.into_bytes(),
-        ));
-        files.push(("acceptability.png".into(), png.clone()));
-        pngs.insert("acceptability".to_string(), png);
+        out.chart(
+            "acceptability".into(),
+            png,
+            crate::plot::power_chart_svg(&c)?,
+        );
     }
     if let Some(c) = charts::ce_plane_chart(r, lang) {
         let png = crate::plot::ce_plane_png(&c)?;
-        files.push((
-            "ce_plane.svg".into(),
-            crate::plot::ce_plane_svg(&c)?.into_bytes(),
-        ));
-        files.push(("ce_plane.png".into(), png.clone()));
-        pngs.insert("ce_plane".to_string(), png);
+        out.chart("ce_plane".into(), png, crate::plot::ce_plane_svg(&c)?);
     }
     if let Some(c) = charts::flow_chart(r, lang) {
         let png = crate::plot::flow_chart_png(&c)?;
-        files.push((
-            "flow.svg".into(),
-            crate::plot::flow_chart_svg(&c)?.into_bytes(),
-        ));
-        files.push(("flow.png".into(), png.clone()));
-        pngs.insert("flow".to_string(), png);
+        out.chart("flow".into(), png, crate::plot::flow_chart_svg(&c)?);
     }
-    // The Love plot and overlap chart of the headline weighting estimate.
-    if let Some(e) = charts::weighting_diagnostic(r) {
-        let stamp = charts::report_footer(r, lang);
-        let mut love = super::weighting_charts::love_chart(r, e, lang);
-        love.note = format!("{} {stamp}", love.note);
-        let png = crate::plot::love_chart_png(&love)?;
-        files.push((
-            format!("{}.svg", charts::LOVE_STEM),
-            crate::plot::love_chart_svg(&love)?.into_bytes(),
-        ));
-        files.push((format!("{}.png", charts::LOVE_STEM), png.clone()));
-        pngs.insert(charts::LOVE_STEM.to_string(), png);
-        if let Some(mut o) = super::weighting_charts::overlap_chart(r, e, lang) {
-            o.note = format!("{} {stamp}", o.note);
-            let png = crate::plot::overlap_chart_png(&o)?;
-            files.push((
-                format!("{}.svg", charts::OVERLAP_STEM),
-                crate::plot::overlap_chart_svg(&o)?.into_bytes(),
-            ));
-            files.push((format!("{}.png", charts::OVERLAP_STEM), png.clone()));
-            pngs.insert(charts::OVERLAP_STEM.to_string(), png);
-        }
+    Ok(())
+}
+
+/// The Love plot and overlap chart of the headline weighting estimate, each stamped
+/// with the report's footer.
+fn weighting_diagnostics(r: &PilotResults, lang: Lang, out: &mut Rendered) -> Result<()> {
+    let Some(e) = charts::weighting_diagnostic(r) else {
+        return Ok(());
+    };
+    let stamp = charts::report_footer(r, lang);
+    let mut love = super::weighting_charts::love_chart(r, e, lang);
+    love.note = format!("{} {stamp}", love.note);
+    let png = crate::plot::love_chart_png(&love)?;
+    out.chart(
+        charts::LOVE_STEM.to_string(),
+        png,
+        crate::plot::love_chart_svg(&love)?,
+    );
+    if let Some(mut o) = super::weighting_charts::overlap_chart(r, e, lang) {
+        o.note = format!("{} {stamp}", o.note);
+        let png = crate::plot::overlap_chart_png(&o)?;
+        out.chart(
+            charts::OVERLAP_STEM.to_string(),
+            png,
+            crate::plot::overlap_chart_svg(&o)?,
+        );
     }
+    Ok(())
+}
+
+/// The charts per outcome: survival curves and arm means for every outcome, then the
+/// event study, interrupted time series and trends for every outcome that has them.
+fn outcome_charts(r: &PilotResults, lang: Lang, out: &mut Rendered) -> Result<()> {
     for o in &r.outcomes {
         if let Some(c) = charts::survival_chart(r, &o.id, analysis::POOLED, lang) {
-            let stem = format!("km-{}", o.id);
             let png = crate::plot::survival_chart_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::survival_chart_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
+            out.chart(
+                format!("km-{}", o.id),
+                png,
+                crate::plot::survival_chart_svg(&c)?,
+            );
         }
         if let Some(c) = charts::arm_chart(r, &o.id, lang) {
-            let stem = format!("arms-{}", o.id);
             let png = crate::plot::arm_chart_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::arm_chart_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
+            out.chart(
+                format!("arms-{}", o.id),
+                png,
+                crate::plot::arm_chart_svg(&c)?,
+            );
         }
     }
     for o in &r.outcomes {
         if let Some(c) = report::design::event_chart(r, &o.id, lang) {
-            let stem = report::design::event_stem(&o.id);
             let png = crate::plot::event_study_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::event_study_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
+            out.chart(
+                report::design::event_stem(&o.id),
+                png,
+                crate::plot::event_study_svg(&c)?,
+            );
         }
         if let Some(c) = report::design::its_chart(r, &o.id, lang) {
-            let stem = report::design::its_stem(&o.id);
             let png = crate::plot::its_chart_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::its_chart_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
+            out.chart(
+                report::design::its_stem(&o.id),
+                png,
+                crate::plot::its_chart_svg(&c)?,
+            );
         }
         if let Some(c) = report::design::trends_chart(r, &o.id, lang) {
-            let stem = report::design::trends_stem(&o.id);
             let png = crate::plot::trend_chart_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::trend_chart_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
+            out.chart(
+                report::design::trends_stem(&o.id),
+                png,
+                crate::plot::trend_chart_svg(&c)?,
+            );
         }
     }
-    for i in 0..r.meta.len() {
-        if let Some(c) = charts::forest_chart(r, i, lang) {
-            let stem = charts::forest_stem(r, i);
-            let png = crate::plot::forest_chart_png(&c)?;
-            files.push((
-                format!("{stem}.svg"),
-                crate::plot::forest_chart_svg(&c)?.into_bytes(),
-            ));
-            files.push((format!("{stem}.png"), png.clone()));
-            pngs.insert(stem, png);
-        }
-    }
-    let blocks = document::build(r, lang);
-    files.push(("report.md".into(), markdown::render(&blocks).into_bytes()));
-    let title = r.title.get(lang).to_string();
-    files.push((
-        "report.html".into(),
-        html::render(&blocks, &pngs, lang, &title).into_bytes(),
-    ));
-    Ok(files)
+    Ok(())
 }
 
 /// The overview of several evaluated pilots (slug, results): index.md, index.html and

@@ -12,9 +12,10 @@ use rayon::prelude::*;
 
 use super::estimate::Ctx;
 use super::estimate::PairResults;
+use super::estimate::RegData;
 use super::{BalanceRow, EffectiveN, PropensityBins, Scale};
 use crate::config::Text;
-use crate::stats::ols::SeType;
+use crate::stats::ols::{Clusters, SeType};
 use crate::stats::weighting::{self, Method, evalue, rosenbaum};
 
 /// One-sided level of the Rosenbaum bound of 1:1 matched pairs (the convention of
@@ -25,64 +26,21 @@ const ROSENBAUM_ALPHA: f64 = 0.05;
 pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method, se: SeType) {
     let id = method.id();
     if c.p.units.covariates.is_empty() {
-        let wat = &c.what;
-        out.notes.push(Text {
-            en: format!("{wat}: {id} needs covariates to weight on; name them with --covariates."),
-            nl: format!(
-                "{wat}: {id} heeft covariaten nodig om op te wegen; noem ze met --covariates."
-            ),
-        });
+        out.notes.push(needs_covariates_note(&c.what, id));
         return;
     }
-    // With clusters the cluster-robust types (default CR2) apply: to the
-    // weights-fixed sandwich directly, and as cluster sums to the stacked ones.
-    let se = if se == SeType::Classical {
-        SeType::Hc2
-    } else {
-        se
-    };
     let d = c.p.reg_data(true, false);
-    let clusters = d.clusters.as_ref().filter(|_| se.is_cluster());
-    let se = if se.is_cluster() && clusters.is_none() {
-        SeType::Hc2
-    } else {
-        se
+    let (se, clusters) = weighting_se(se, &d);
+    let s = Sample {
+        treated: d.t.iter().map(|&v| v == 1.0).collect(),
+        names: d.cols.iter().map(|(n, _)| n.as_str()).collect(),
+        x: d.cols.iter().map(|(_, v)| &**v).collect(),
     };
-    let treated: Vec<bool> = d.t.iter().map(|&v| v == 1.0).collect();
-    let names: Vec<&str> = d.cols.iter().map(|(n, _)| n.as_str()).collect();
-    let x: Vec<&[f64]> = d.cols.iter().map(|(_, v)| &**v).collect();
     // Entropy balancing has no propensity model of its own: the one fitted for the
     // overlap diagnostics (below) runs beside the weights, on the other core.
-    let overlap_model = || {
-        crate::timings::time("propensity for the overlap chart", || {
-            weighting::logit(&treated, &x, &names)
-                .ok()
-                .map(|m| m.fitted)
-        })
-    };
     let (result, early_diagnostic) = rayon::join(
-        || {
-            if method == Method::MatchingAtt {
-                let exact = d.exact.as_ref().map(|g| g.codes());
-                weighting::estimate_matching_within(
-                    &d.y,
-                    &treated,
-                    &x,
-                    &names,
-                    &c.opts.matching,
-                    exact,
-                    c.conf,
-                )
-            } else {
-                crate::timings::time(format!("weighting {id}"), || {
-                    weighting::estimate_clustered(
-                        method, &d.y, &treated, &x, &names, se, clusters, c.conf,
-                    )
-                })
-                .map(|e| (e, 0))
-            }
-        },
-        || (method == Method::EntropyAtt).then(overlap_model),
+        || run_method(c, method, &d, &s, se, clusters),
+        || (method == Method::EntropyAtt).then(|| overlap_model(&s)),
     );
     let (est, unmatched) = match result {
         Ok(e) => e,
@@ -92,27 +50,9 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         }
     };
     if unmatched > 0 {
-        // How many is a count of persons: the note says only that some were dropped,
-        // and the row's n_treated counts the matched.
-        let wat = &c.what;
-        out.notes.push(Text {
-            en: format!(
-                "{wat}: {id}: some treated units have no comparison unit within the caliper and are left out; the estimate is the effect on the matched treated units."
-            ),
-            nl: format!(
-                "{wat}: {id}: een deel van de deelnemers heeft geen vergelijkingspersoon binnen de caliper en valt weg; de schatting is het effect op de gematchte deelnemers."
-            ),
-        });
+        out.notes.push(unmatched_note(&c.what, id));
     }
-    // Units in the estimate: for matching, the matched ones.
-    let counted = |arm: bool| {
-        (0..treated.len())
-            .filter(|&i| {
-                treated[i] == arm && (method != Method::MatchingAtt || est.weights[i] > 0.0)
-            })
-            .count()
-    };
-    let n = (counted(true), counted(false));
+    let n = units_in_estimate(method, &est, &s.treated);
     let se_name = est.se.name();
     let mut row = c.row(
         id,
@@ -122,8 +62,8 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         est.effect,
         n,
     );
-    row.covariates = names.iter().map(|s| s.to_string()).collect();
-    let ev = e_value(c.p.binary, &est, &d.y, &treated, c.conf);
+    row.covariates = s.names.iter().map(|s| s.to_string()).collect();
+    let ev = e_value(c.p.binary, &est, &d.y, &s.treated, c.conf);
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
     // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
@@ -133,7 +73,7 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
             Err(e) => c.fail(out, "rosenbaum_gamma", &e),
         }
     }
-    row.balance = balance_rows(&names, &est.balance, &x);
+    row.balance = balance_rows(&s.names, &est.balance, &s.x);
     row.effective_n = Some(EffectiveN {
         treated: est.effective_n_treated,
         control: est.effective_n_control,
@@ -144,21 +84,18 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let diagnostic = match (est.propensity.is_none(), early_diagnostic) {
         (false, _) => None,
         (true, Some(fitted)) => fitted,
-        (true, None) => overlap_model(),
+        (true, None) => overlap_model(&s),
     };
-    let outside = est
-        .treated_outside_support
-        .or_else(|| diagnostic.as_ref().map(|ps| outside_support(ps, &treated)));
-    row.propensity_bins =
-        est.propensity
+    let outside = est.treated_outside_support.or_else(|| {
+        diagnostic
             .as_ref()
-            .or(diagnostic.as_ref())
-            .map(|ps| PropensityBins {
-                edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
-                treated: bin_counts(ps, &treated, true),
-                control: bin_counts(ps, &treated, false),
-                treated_outside_support: outside,
-            });
+            .map(|ps| outside_support(ps, &s.treated))
+    });
+    row.propensity_bins = est
+        .propensity
+        .as_ref()
+        .or(diagnostic.as_ref())
+        .map(|ps| propensity_bins(ps, &s.treated, outside));
     let est = weighting::WeightedEstimate {
         treated_outside_support: outside,
         ..est
@@ -166,17 +103,128 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     // The count itself is in `propensity_bins`, where disclosure control sees it; the
     // note states no number.
     if est.treated_outside_support.is_some_and(|k| k > 0) {
-        let wat = &c.what;
-        out.notes.push(Text {
-            en: format!(
-                "{wat}: {id}: some treated units have a propensity score outside the range of the comparison group's (limited overlap); the effect for them rests on extrapolation."
-            ),
-            nl: format!(
-                "{wat}: {id}: een deel van de deelnemers heeft een propensityscore buiten het bereik van de vergelijkingsgroep (beperkte overlap); het effect voor hen berust op extrapolatie."
-            ),
-        });
+        out.notes.push(limited_overlap_note(&c.what, id));
     }
     out.estimates.push(row);
+}
+
+/// The units a weighting estimate works on: the arm of each and the covariate columns
+/// with their names.
+struct Sample<'a> {
+    treated: Vec<bool>,
+    names: Vec<&'a str>,
+    x: Vec<&'a [f64]>,
+}
+
+/// The standard error type of a weighting estimate and the clusters it uses: HC2 for
+/// the classical type, and HC2 too for a cluster-robust type without clusters.
+fn weighting_se<'d>(se: SeType, d: &'d RegData) -> (SeType, Option<&'d Clusters>) {
+    // With clusters the cluster-robust types (default CR2) apply: to the
+    // weights-fixed sandwich directly, and as cluster sums to the stacked ones.
+    let se = if se == SeType::Classical {
+        SeType::Hc2
+    } else {
+        se
+    };
+    let clusters = d.clusters.as_ref().filter(|_| se.is_cluster());
+    let se = if se.is_cluster() && clusters.is_none() {
+        SeType::Hc2
+    } else {
+        se
+    };
+    (se, clusters)
+}
+
+/// The estimate of `method` on the sample, with the number of treated units left
+/// unmatched (matching; 0 for the weighting methods).
+fn run_method(
+    c: &Ctx,
+    method: Method,
+    d: &RegData,
+    s: &Sample,
+    se: SeType,
+    clusters: Option<&Clusters>,
+) -> crate::stats::StatsResult<(weighting::WeightedEstimate, usize)> {
+    if method == Method::MatchingAtt {
+        let exact = d.exact.as_ref().map(|g| g.codes());
+        weighting::estimate_matching_within(
+            &d.y,
+            &s.treated,
+            &s.x,
+            &s.names,
+            &c.opts.matching,
+            exact,
+            c.conf,
+        )
+    } else {
+        crate::timings::time(format!("weighting {}", method.id()), || {
+            weighting::estimate_clustered(
+                method, &d.y, &s.treated, &s.x, &s.names, se, clusters, c.conf,
+            )
+        })
+        .map(|e| (e, 0))
+    }
+}
+
+/// The propensity scores of a logistic model on the sample's covariates, fitted only
+/// for the overlap diagnostics (None when the model cannot be fitted).
+fn overlap_model(s: &Sample) -> Option<Vec<f64>> {
+    crate::timings::time("propensity for the overlap chart", || {
+        weighting::logit(&s.treated, &s.x, &s.names)
+            .ok()
+            .map(|m| m.fitted)
+    })
+}
+
+/// Units in the estimate per arm (treated, control): for matching, the matched ones.
+fn units_in_estimate(
+    method: Method,
+    est: &weighting::WeightedEstimate,
+    treated: &[bool],
+) -> (usize, usize) {
+    let counted = |arm: bool| {
+        (0..treated.len())
+            .filter(|&i| {
+                treated[i] == arm && (method != Method::MatchingAtt || est.weights[i] > 0.0)
+            })
+            .count()
+    };
+    (counted(true), counted(false))
+}
+
+/// The note that `id` cannot be made without covariates.
+fn needs_covariates_note(wat: &str, id: &str) -> Text {
+    Text {
+        en: format!("{wat}: {id} needs covariates to weight on; name them with --covariates."),
+        nl: format!("{wat}: {id} heeft covariaten nodig om op te wegen; noem ze met --covariates."),
+    }
+}
+
+/// The note that matching left some treated units out. How many is a count of persons:
+/// the note says only that some were dropped, and the row's n_treated counts the
+/// matched.
+fn unmatched_note(wat: &str, id: &str) -> Text {
+    Text {
+        en: format!(
+            "{wat}: {id}: some treated units have no comparison unit within the caliper and are left out; the estimate is the effect on the matched treated units."
+        ),
+        nl: format!(
+            "{wat}: {id}: een deel van de deelnemers heeft geen vergelijkingspersoon binnen de caliper en valt weg; de schatting is het effect op de gematchte deelnemers."
+        ),
+    }
+}
+
+/// The note that some treated units lie outside the comparison group's range of
+/// propensity scores.
+fn limited_overlap_note(wat: &str, id: &str) -> Text {
+    Text {
+        en: format!(
+            "{wat}: {id}: some treated units have a propensity score outside the range of the comparison group's (limited overlap); the effect for them rests on extrapolation."
+        ),
+        nl: format!(
+            "{wat}: {id}: een deel van de deelnemers heeft een propensityscore buiten het bereik van de vergelijkingsgroep (beperkte overlap); het effect voor hen berust op extrapolatie."
+        ),
+    }
 }
 
 /// The E-value of a weighted estimate and of its interval bound nearest the null: on
@@ -255,6 +303,17 @@ fn outside_support(ps: &[f64], treated: &[bool]) -> usize {
 
 /// Bins of the propensity-score counts (width 0.05).
 const BINS: usize = 20;
+
+/// The propensity-score counts of the overlap chart: persons per bin and arm, and
+/// the treated outside the comparison group's range (`outside`).
+fn propensity_bins(ps: &[f64], treated: &[bool], outside: Option<usize>) -> PropensityBins {
+    PropensityBins {
+        edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
+        treated: bin_counts(ps, treated, true),
+        control: bin_counts(ps, treated, false),
+        treated_outside_support: outside,
+    }
+}
 
 /// Persons of one arm per bin of the propensity score.
 fn bin_counts(ps: &[f64], treated: &[bool], arm: bool) -> Vec<Option<usize>> {
@@ -400,18 +459,8 @@ pub(super) fn ipcw_weighting_estimate(
 ) -> bool {
     let method = base.method;
     let id = method.id();
-    let se = if se == SeType::Classical {
-        SeType::Hc2
-    } else {
-        se
-    };
     let d = c.p.reg_data(true, false);
-    let clusters = d.clusters.as_ref().filter(|_| se.is_cluster());
-    let se = if se.is_cluster() && clusters.is_none() {
-        SeType::Hc2
-    } else {
-        se
-    };
+    let (se, clusters) = weighting_se(se, &d);
     let Some(ipcw) = c.p.weights.as_ref() else {
         return false;
     };
@@ -479,12 +528,10 @@ pub(super) fn ipcw_weighting_estimate(
         treated: weighting::effective_n(&w, |i| treated[i]),
         control: weighting::effective_n(&w, |i| !treated[i]),
     });
-    row.propensity_bins = base.propensity.as_ref().map(|ps| PropensityBins {
-        edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
-        treated: bin_counts(ps, &base.treated, true),
-        control: bin_counts(ps, &base.treated, false),
-        treated_outside_support: Some(outside_support(ps, &base.treated)),
-    });
+    row.propensity_bins = base
+        .propensity
+        .as_ref()
+        .map(|ps| propensity_bins(ps, &base.treated, Some(outside_support(ps, &base.treated))));
     row.headline = true;
     out.estimates.push(row);
     true

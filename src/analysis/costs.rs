@@ -261,15 +261,6 @@ fn comparison(
         treated: &p.treated,
         cluster: p.cluster.as_deref(),
     };
-    let mean = |arm: bool| {
-        let (s, n) = p
-            .cost
-            .iter()
-            .zip(&p.treated)
-            .filter(|(_, a)| **a == arm)
-            .fold((0.0, 0.0), |(s, n), (x, _)| (s + x, n + 1.0));
-        s / n
-    };
     let (inc, basis, effect_source, n_missing_cost) =
         increments(costs, e, &persons, &p, (t, c), threshold, notes)?;
     let Ok(ratio) = icer(&inc, e.conf_level) else {
@@ -288,30 +279,7 @@ fn comparison(
             format!("Kosten per extra persoon ({}): met een kostenkolom zijn beide verschillen ongecorrigeerd; zonder loting kunnen ze verschillen tussen de groepen weergeven in plaats van het effect van de aanpak.", e.comparison),
         ));
     }
-    // An adjusted or weighted headline is not what resampling persons and taking
-    // the difference in means gives: its plane is drawn from the estimate's normal
-    // sampling distribution instead (the parametric bootstrap).
-    let run = if same_estimand {
-        bootstrap_icer(&persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
-    } else {
-        parametric_icer(&inc, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
-    };
-    let boot: Option<BootstrapIcer> = match run {
-        Ok(b) => b,
-        Err(err) => {
-            notes.push(note(
-                format!(
-                    "Cost per extra person ({}): bootstrap not run ({err}).",
-                    e.comparison
-                ),
-                format!(
-                    "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
-                    e.comparison
-                ),
-            ));
-            None
-        }
-    };
+    let boot = bootstrap(costs, e, &persons, &inc, same_estimand, seed, notes);
     let bootstrap_method = boot
         .as_ref()
         .map(|b| bootstrap_method(b, same_estimand, p.cluster.is_some()));
@@ -320,8 +288,8 @@ fn comparison(
         treated: e.treated.clone(),
         control: e.control.clone(),
         cost_basis: basis.into(),
-        cost_treated: mean(true),
-        cost_control: mean(false),
+        cost_treated: mean_cost(&p, true),
+        cost_control: mean_cost(&p, false),
         incremental_cost: inc.cost,
         cost_std_error: inc.cost_se,
         covariance: inc.covariance,
@@ -353,6 +321,56 @@ fn comparison(
             .map(|(&value, probability)| AcceptabilityPoint { value, probability })
             .collect(),
     })
+}
+
+/// The cost per person of one arm: the mean of its persons' costs.
+fn mean_cost(p: &Collected, arm: bool) -> f64 {
+    let (s, n) = p
+        .cost
+        .iter()
+        .zip(&p.treated)
+        .filter(|(_, a)| **a == arm)
+        .fold((0.0, 0.0), |(s, n), (x, _)| (s + x, n + 1.0));
+    s / n
+}
+
+/// The bootstrap of the cost-effectiveness plane: persons (or clusters) resampled when
+/// the headline is the unadjusted difference (`same_estimand`), else draws from the
+/// headline's normal sampling distribution. None, with a note, when it cannot run.
+fn bootstrap(
+    costs: &Costs,
+    e: &EstimateRow,
+    persons: &Persons,
+    inc: &Increments,
+    same_estimand: bool,
+    seed: u64,
+    notes: &mut Vec<Note>,
+) -> Option<BootstrapIcer> {
+    // An adjusted or weighted headline is not what resampling persons and taking
+    // the difference in means gives: its plane is drawn from the estimate's normal
+    // sampling distribution instead (the parametric bootstrap).
+    let run = if same_estimand {
+        bootstrap_icer(persons, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+    } else {
+        parametric_icer(inc, costs.bootstrap_replicates, seed, e.conf_level).map(Some)
+    };
+    match run {
+        Ok(b) => b,
+        Err(err) => {
+            notes.push(cost_note(
+                &costs.outcome,
+                format!(
+                    "Cost per extra person ({}): bootstrap not run ({err}).",
+                    e.comparison
+                ),
+                format!(
+                    "Kosten per extra persoon ({}): bootstrap niet uitgevoerd ({err}).",
+                    e.comparison
+                ),
+            ));
+            None
+        }
+    }
 }
 
 /// The increments of cost and effect on the spec's cost basis: fixed costs per person

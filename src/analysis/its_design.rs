@@ -88,11 +88,7 @@ pub(crate) fn apply(
         let Some(d) = d else { continue };
         let clusters = d.clustered.then(|| Clusters::from_sorted_labels(&d.unit));
         let n_units = clusters.as_ref().map_or(1, Clusters::count);
-        let se = match &clusters {
-            None => ItsSe::NeweyWest { lag: None },
-            Some(_) if n_units < super::estimate::FEW_CLUSTERS => ItsSe::Cluster(SeType::Cr2),
-            Some(_) => ItsSe::Cluster(SeType::Cr1),
-        };
+        let se = series_se(clusters.is_some(), n_units);
         let input = ItsInput {
             time: &d.time,
             y: &d.y,
@@ -109,29 +105,11 @@ pub(crate) fn apply(
         ) {
             Ok(f) => f,
             Err(e) => {
-                r.notes.push(Note {
-                    outcome: Some(o.id.clone()),
-                    subset: None,
-                    text: Text::new(
-                        format!(
-                            "De onderbroken tijdreeks kon niet worden geschat ({e}); de voor/na-vergelijking blijft de hoofdschatting en is beschrijvend."
-                        ),
-                        format!(
-                            "The interrupted time series could not be estimated ({e}); the before/after comparison stays the headline and is descriptive."
-                        ),
-                    ),
-                });
+                r.notes.push(not_estimated_note(&o.id, &e));
                 continue;
             }
         };
-        let start_f = *start as f64;
-        let (pre, post): (f64, f64) =
-            d.time
-                .iter()
-                .zip(&d.persons)
-                .fold((0.0, 0.0), |(a, b), (&t, &p)| {
-                    if t < start_f { (a + p, b) } else { (a, b + p) }
-                });
+        let (pre, post) = persons_before_and_from(d, *start as f64);
         let withheld = !(enough(pre) && enough(post));
         let key = ComparisonKey {
             outcome: o.id.clone(),
@@ -146,27 +124,9 @@ pub(crate) fn apply(
         let n = (
             enough(post).then_some(post as usize),
             enough(pre).then_some(pre as usize),
+            n_units,
         );
-        for (id, inf, head) in [
-            ("its_level", fit.level_change, true),
-            ("its_slope", fit.slope_change, false),
-        ] {
-            let mut e = EstimateRow::new(
-                &key,
-                id,
-                Some(fit.se_type),
-                Some(fit.df_rule),
-                Scale::Difference,
-                inf,
-                opts.conf_level,
-                (0, 0),
-            );
-            e.n_treated = n.0;
-            e.n_control = n.1;
-            e.n_clusters = Some(n_units);
-            e.headline = head;
-            rows.push((e, withheld));
-        }
+        estimate_rows(&key, &fit, opts.conf_level, n, withheld, &mut rows);
         let series = series(&fit, d, enough);
         let mut notes = d.notes.clone();
         if series.iter().any(|p| p.observed.is_none()) {
@@ -204,6 +164,77 @@ pub(crate) fn apply(
         )
     });
     Ok(())
+}
+
+/// The standard errors of a series: Newey-West for one series; by unit (`clustered`)
+/// CR2 below [`super::estimate::FEW_CLUSTERS`] units, else CR1.
+fn series_se(clustered: bool, n_units: usize) -> ItsSe {
+    if !clustered {
+        ItsSe::NeweyWest { lag: None }
+    } else if n_units < super::estimate::FEW_CLUSTERS {
+        ItsSe::Cluster(SeType::Cr2)
+    } else {
+        ItsSe::Cluster(SeType::Cr1)
+    }
+}
+
+/// The note that the series of `outcome` could not be estimated (`e` says why).
+fn not_estimated_note(outcome: &str, e: &dyn std::fmt::Display) -> Note {
+    Note {
+        outcome: Some(outcome.to_string()),
+        subset: None,
+        text: Text::new(
+            format!(
+                "De onderbroken tijdreeks kon niet worden geschat ({e}); de voor/na-vergelijking blijft de hoofdschatting en is beschrijvend."
+            ),
+            format!(
+                "The interrupted time series could not be estimated ({e}); the before/after comparison stays the headline and is descriptive."
+            ),
+        ),
+    }
+}
+
+/// Persons behind the series before the start and from the start on.
+fn persons_before_and_from(d: &ItsData, start: f64) -> (f64, f64) {
+    d.time.iter().zip(&d.persons).fold(
+        (0.0, 0.0),
+        |(a, b), (&t, &p)| {
+            if t < start { (a + p, b) } else { (a, b + p) }
+        },
+    )
+}
+
+/// The two estimate rows of one outcome, each with whether it is `withheld`: the level
+/// change at the start (the headline) and the slope change. `n` holds the persons from
+/// and before the start (null when withheld) and the units.
+fn estimate_rows(
+    key: &ComparisonKey,
+    fit: &its::ItsFit,
+    conf_level: f64,
+    n: (Option<usize>, Option<usize>, usize),
+    withheld: bool,
+    rows: &mut Vec<(EstimateRow, bool)>,
+) {
+    for (id, inf, head) in [
+        ("its_level", fit.level_change, true),
+        ("its_slope", fit.slope_change, false),
+    ] {
+        let mut e = EstimateRow::new(
+            key,
+            id,
+            Some(fit.se_type),
+            Some(fit.df_rule),
+            Scale::Difference,
+            inf,
+            conf_level,
+            (0, 0),
+        );
+        e.n_treated = n.0;
+        e.n_control = n.1;
+        e.n_clusters = Some(n.2);
+        e.headline = head;
+        rows.push((e, withheld));
+    }
 }
 
 const METHOD_EN: &str = "Without a comparison group the headline is an interrupted time series: a segmented regression of the means per organisation and period on time, with a level change (its_level, the headline) and a change of slope (its_slope) at the start, organisation effects, and cluster-robust standard errors by organisation (CR2 with Bell-McCaffrey degrees of freedom when there are fewer than 30 organisations, the small-sample rule for few clusters; CR1 on G - 1 df otherwise). It assumes that the trend before the start would have continued without the intervention and that nothing else changed at the start.";

@@ -932,73 +932,103 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// `[time]` (person layout), `[panel]` (aggregated layout) and the `[trials]`
+    /// columns.
     fn check_panel_and_trials(&self) -> Result<()> {
         let aggregated = self.spec.data.layout == DataLayout::Aggregated;
-        if let Some(t) = &self.p.time {
-            if aggregated {
-                return Err(self
-                    .err("`[time]` is for the person layout; an aggregated panel has `[panel]`"));
-            }
-            self.keys_exactly("time.range", &t.range, &self.arms())?;
-            if let Some((k, r)) = t.range.iter().find(|(_, r)| r[0] > r[1]) {
-                return Err(self.err(format!(
-                    "`time.range.{k}` is [{}, {}]; give [first, last] with first <= last",
-                    r[0], r[1]
-                )));
-            }
-            let configured = match &self.spec.design.time {
-                Some(crate::config::TimeDesign::BeforeAfter { time, .. }) => Some(time.as_str()),
-                _ => None,
-            };
-            if configured != Some(t.column.as_str()) {
-                return Err(self.err(format!(
-                    "`time.column` is \"{}\" but the config's `design.time` is not; make them the same",
-                    t.column
-                )));
-            }
+        self.check_time(aggregated)?;
+        self.check_panel(aggregated)?;
+        self.check_trials(aggregated)
+    }
+
+    /// `[time]`: the person layout only, a range per arm, and the config's `design.time`
+    /// column.
+    fn check_time(&self, aggregated: bool) -> Result<()> {
+        let Some(t) = &self.p.time else {
+            return Ok(());
+        };
+        if aggregated {
+            return Err(
+                self.err("`[time]` is for the person layout; an aggregated panel has `[panel]`")
+            );
         }
-        if let Some(panel) = &self.p.panel {
-            if !aggregated {
-                return Err(self.err(
-                    "`[panel]` is for the aggregated layout (one row per cluster and period)",
-                ));
-            }
-            if panel.periods.is_empty() {
-                return Err(
-                    self.err("`panel.periods` is empty; list the periods, e.g. [2019, 2020]")
-                );
-            }
-            let uniq: BTreeSet<_> = panel.periods.iter().collect();
-            if uniq.len() != panel.periods.len() {
-                return Err(self.err("`panel.periods` lists a period twice"));
-            }
-            if let Some(st) = &panel.staggered {
-                if !self.treated().contains(&st.arm.as_str()) {
-                    return Err(self.err(format!(
-                        "`panel.staggered.arm` is \"{}\"; allowed (treated arms): {}",
-                        st.arm,
-                        join(self.treated())
-                    )));
-                }
-                if st.starts.is_empty() || st.starts.iter().any(|g| !uniq.contains(g)) {
-                    return Err(self.err(
-                        "`panel.staggered.starts` must list start periods among `panel.periods`",
-                    ));
-                }
-                let configured = match &self.spec.design.time {
-                    Some(crate::config::TimeDesign::Panel { first_treated, .. }) => {
-                        Some(first_treated.as_str())
-                    }
-                    _ => None,
-                };
-                if configured != Some(st.column.as_str()) {
-                    return Err(self.err(format!(
-                        "`panel.staggered.column` is \"{}\" but the config's `design.first_treated` is not; make them the same",
-                        st.column
-                    )));
-                }
-            }
+        self.keys_exactly("time.range", &t.range, &self.arms())?;
+        if let Some((k, r)) = t.range.iter().find(|(_, r)| r[0] > r[1]) {
+            return Err(self.err(format!(
+                "`time.range.{k}` is [{}, {}]; give [first, last] with first <= last",
+                r[0], r[1]
+            )));
         }
+        let configured = match &self.spec.design.time {
+            Some(crate::config::TimeDesign::BeforeAfter { time, .. }) => Some(time.as_str()),
+            _ => None,
+        };
+        if configured != Some(t.column.as_str()) {
+            return Err(self.err(format!(
+                "`time.column` is \"{}\" but the config's `design.time` is not; make them the same",
+                t.column
+            )));
+        }
+        Ok(())
+    }
+
+    /// `[panel]`: the aggregated layout only, periods listed once each, and the
+    /// staggered starts.
+    fn check_panel(&self, aggregated: bool) -> Result<()> {
+        let Some(panel) = &self.p.panel else {
+            return Ok(());
+        };
+        if !aggregated {
+            return Err(
+                self.err("`[panel]` is for the aggregated layout (one row per cluster and period)")
+            );
+        }
+        if panel.periods.is_empty() {
+            return Err(self.err("`panel.periods` is empty; list the periods, e.g. [2019, 2020]"));
+        }
+        let uniq: BTreeSet<_> = panel.periods.iter().collect();
+        if uniq.len() != panel.periods.len() {
+            return Err(self.err("`panel.periods` lists a period twice"));
+        }
+        if let Some(st) = &panel.staggered {
+            self.check_staggered(st, &uniq)?;
+        }
+        Ok(())
+    }
+
+    /// `[panel.staggered]`: a treated arm, start periods among the panel's `periods`
+    /// (`uniq`), and the config's `design.first_treated` column.
+    fn check_staggered(&self, st: &Staggered, uniq: &BTreeSet<&i64>) -> Result<()> {
+        if !self.treated().contains(&st.arm.as_str()) {
+            return Err(self.err(format!(
+                "`panel.staggered.arm` is \"{}\"; allowed (treated arms): {}",
+                st.arm,
+                join(self.treated())
+            )));
+        }
+        if st.starts.is_empty() || st.starts.iter().any(|g| !uniq.contains(g)) {
+            return Err(
+                self.err("`panel.staggered.starts` must list start periods among `panel.periods`")
+            );
+        }
+        let configured = match &self.spec.design.time {
+            Some(crate::config::TimeDesign::Panel { first_treated, .. }) => {
+                Some(first_treated.as_str())
+            }
+            _ => None,
+        };
+        if configured != Some(st.column.as_str()) {
+            return Err(self.err(format!(
+                "`panel.staggered.column` is \"{}\" but the config's `design.first_treated` is not; make them the same",
+                st.column
+            )));
+        }
+        Ok(())
+    }
+
+    /// `[trials]`: the aggregated layout only, a table for every trials column of the
+    /// config, and each table drawn one way.
+    fn check_trials(&self, aggregated: bool) -> Result<()> {
         let needed: Vec<&str> = self
             .spec
             .outcomes
@@ -1019,57 +1049,61 @@ impl Checker<'_> {
             }
         }
         for (name, t) in &self.p.trials {
-            let key = format!("trials.{name}");
-            match (&t.of, t.median) {
-                (Some(of), None) => {
-                    let base = self.p.trials.get(of).ok_or_else(|| {
-                        self.err(format!(
-                            "`{key}.of` is \"{of}\"; name another `[trials.*]` column"
-                        ))
-                    })?;
-                    if base.of.is_some() {
-                        return Err(self.err(format!(
-                            "`{key}.of` names \"{of}\", which is itself a share; refer to a column drawn with `median`"
-                        )));
-                    }
-                    match t.share {
-                        Some(s) if (0.0..=1.0).contains(&s) => {}
-                        _ => {
-                            return Err(
-                                self.err(format!("`{key}.share` must be set, between 0 and 1"))
-                            );
-                        }
-                    }
-                    if t.sdlog.is_some()
-                        || t.min.is_some()
-                        || t.growth.is_some()
-                        || t.period_sd.is_some()
-                    {
-                        return Err(self.err(format!(
-                            "`{key}` uses `of`/`share`; `sdlog`, `min`, `growth` and `period_sd` do not apply"
-                        )));
-                    }
-                }
-                (None, Some(m)) => {
-                    if m < 1.0 || t.sdlog.is_none_or(|s| s < 0.0) {
-                        return Err(
-                            self.err(format!("`{key}` needs `median` >= 1 and `sdlog` >= 0"))
-                        );
-                    }
-                    if t.share.is_some() {
-                        return Err(
-                            self.err(format!("`{key}.share` goes with `of`, not with `median`"))
-                        );
-                    }
-                    if t.period_sd.is_some_and(|s| s < 0.0) {
-                        return Err(self.err(format!("`{key}.period_sd` is negative")));
-                    }
-                }
-                _ => {
+            self.check_trials_column(name, t)?;
+        }
+        Ok(())
+    }
+
+    /// One `[trials.*]` table: drawn per cluster (`median`, `sdlog`) or a share of
+    /// another trials column drawn that way (`of`, `share`), with the keys of that way
+    /// only.
+    fn check_trials_column(&self, name: &str, t: &TrialsSim) -> Result<()> {
+        let key = format!("trials.{name}");
+        match (&t.of, t.median) {
+            (Some(of), None) => {
+                let base = self.p.trials.get(of).ok_or_else(|| {
+                    self.err(format!(
+                        "`{key}.of` is \"{of}\"; name another `[trials.*]` column"
+                    ))
+                })?;
+                if base.of.is_some() {
                     return Err(self.err(format!(
-                        "`{key}`: set either `median` and `sdlog` (drawn per cluster) or `of` and `share` (a share of another trials column)"
+                        "`{key}.of` names \"{of}\", which is itself a share; refer to a column drawn with `median`"
                     )));
                 }
+                match t.share {
+                    Some(s) if (0.0..=1.0).contains(&s) => {}
+                    _ => {
+                        return Err(self.err(format!("`{key}.share` must be set, between 0 and 1")));
+                    }
+                }
+                if t.sdlog.is_some()
+                    || t.min.is_some()
+                    || t.growth.is_some()
+                    || t.period_sd.is_some()
+                {
+                    return Err(self.err(format!(
+                        "`{key}` uses `of`/`share`; `sdlog`, `min`, `growth` and `period_sd` do not apply"
+                    )));
+                }
+            }
+            (None, Some(m)) => {
+                if m < 1.0 || t.sdlog.is_none_or(|s| s < 0.0) {
+                    return Err(self.err(format!("`{key}` needs `median` >= 1 and `sdlog` >= 0")));
+                }
+                if t.share.is_some() {
+                    return Err(
+                        self.err(format!("`{key}.share` goes with `of`, not with `median`"))
+                    );
+                }
+                if t.period_sd.is_some_and(|s| s < 0.0) {
+                    return Err(self.err(format!("`{key}.period_sd` is negative")));
+                }
+            }
+            _ => {
+                return Err(self.err(format!(
+                    "`{key}`: set either `median` and `sdlog` (drawn per cluster) or `of` and `share` (a share of another trials column)"
+                )));
             }
         }
         Ok(())

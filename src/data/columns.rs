@@ -198,73 +198,7 @@ impl Frame {
         let nums = match s.dtype() {
             DataType::String => {
                 let ca = s.str().map_err(|e| self.err(name, e))?;
-                let mut v = Vec::with_capacity(ca.len());
-                let mut word: Option<(usize, String)> = None;
-                let mut other: Option<(usize, String)> = None;
-                for (i, x) in ca.iter().enumerate() {
-                    let t = match x.map(rules::trim) {
-                        None => {
-                            v.push(None);
-                            continue;
-                        }
-                        Some(t) if self.rules.is_na(t) => {
-                            v.push(None);
-                            continue;
-                        }
-                        Some(t) => t,
-                    };
-                    if self.rules.ambiguous && rules::style(t) == Style::Grouped {
-                        return Err(Error::data(
-                            &self.path,
-                            format!(
-                                "column \"{name}\", {}: \"{t}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
-                                self.row_ref(i),
-                                rules::parse_number(t, false).unwrap_or(f64::NAN),
-                                rules::parse_number(t, true)
-                                    .map(fmt_number)
-                                    .unwrap_or_default()
-                            ),
-                        ));
-                    }
-                    match self.rules.number(t) {
-                        Ok(x) => {
-                            if x != 0.0 && x != 1.0 && other.is_none() {
-                                other = Some((i, t.to_string()));
-                            }
-                            if !x.is_finite() {
-                                return Err(Error::data(
-                                    &self.path,
-                                    format!(
-                                        "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
-                                        self.row_ref(i),
-                                        t.chars().take(60).collect::<String>()
-                                    ),
-                                ));
-                            }
-                            v.push(Some(x));
-                        }
-                        Err(why) => match rules::yes_no(t) {
-                            Some(x) => {
-                                if word.is_none() {
-                                    word = Some((i, t.to_string()));
-                                }
-                                v.push(Some(x));
-                            }
-                            None => return Err(self.not_a_number(name, i, t, why)),
-                        },
-                    }
-                }
-                if let (Some((wi, w)), Some((oi, o))) = (word, other) {
-                    return Err(Error::data(
-                        &self.path,
-                        format!(
-                            "column \"{name}\" mixes yes/no words (\"{w}\", {}) with other numbers (\"{o}\", {}); a yes/no column holds only yes/no words or 1/0, a numeric column only numbers",
-                            self.row_ref(wi),
-                            self.row_ref(oi)
-                        ),
-                    ));
-                }
-                Numbers::from_options(&v)
+                self.text_numbers(name, ca)?
             }
             DataType::Boolean => Numbers::from_chunked(
                 s.bool()
@@ -287,9 +221,78 @@ impl Frame {
                 ));
             }
         };
+        self.check_finite(name, s.dtype().is_primitive_numeric(), &nums)?;
+        Ok(nums)
+    }
+
+    /// A text column as numbers (see [`Frame::numeric`]): missing-value words are None,
+    /// yes/no words 1/0 unless the column also holds other numbers.
+    fn text_numbers(&self, name: &str, ca: &StringChunked) -> Result<Numbers> {
+        let mut v = Vec::with_capacity(ca.len());
+        let mut word: Option<(usize, String)> = None;
+        let mut other: Option<(usize, String)> = None;
+        for (i, x) in ca.iter().enumerate() {
+            let t = match x.map(rules::trim) {
+                None => {
+                    v.push(None);
+                    continue;
+                }
+                Some(t) if self.rules.is_na(t) => {
+                    v.push(None);
+                    continue;
+                }
+                Some(t) => t,
+            };
+            if self.rules.ambiguous && rules::style(t) == Style::Grouped {
+                return Err(self.ambiguous_grouping(name, i, t));
+            }
+            match self.rules.number(t) {
+                Ok(x) => {
+                    if x != 0.0 && x != 1.0 && other.is_none() {
+                        other = Some((i, t.to_string()));
+                    }
+                    if !x.is_finite() {
+                        return Err(Error::data(
+                            &self.path,
+                            format!(
+                                "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
+                                self.row_ref(i),
+                                t.chars().take(60).collect::<String>()
+                            ),
+                        ));
+                    }
+                    v.push(Some(x));
+                }
+                Err(why) => match rules::yes_no(t) {
+                    Some(x) => {
+                        if word.is_none() {
+                            word = Some((i, t.to_string()));
+                        }
+                        v.push(Some(x));
+                    }
+                    None => return Err(self.not_a_number(name, i, t, why)),
+                },
+            }
+        }
+        if let (Some((wi, w)), Some((oi, o))) = (word, other) {
+            return Err(Error::data(
+                &self.path,
+                format!(
+                    "column \"{name}\" mixes yes/no words (\"{w}\", {}) with other numbers (\"{o}\", {}); a yes/no column holds only yes/no words or 1/0, a numeric column only numbers",
+                    self.row_ref(wi),
+                    self.row_ref(oi)
+                ),
+            ));
+        }
+        Ok(Numbers::from_options(&v))
+    }
+
+    /// An error naming the first row whose value is infinite or not a number, unless the
+    /// frame's numeric columns are known to be finite and this is one (`numeric_dtype`).
+    fn check_finite(&self, name: &str, numeric_dtype: bool, nums: &Numbers) -> Result<()> {
         // Known to be finite, or checked in blocks without a branch per value first
         // (most columns are clean).
-        let known = self.finite && s.dtype().is_primitive_numeric();
+        let known = self.finite && numeric_dtype;
         let clean = known
             || nums
                 .values()
@@ -311,7 +314,23 @@ impl Frame {
                 ),
             ));
         }
-        Ok(nums)
+        Ok(())
+    }
+
+    /// A number written with dots that could group thousands or mark the decimals, in a
+    /// file whose decimal mark is not known.
+    fn ambiguous_grouping(&self, name: &str, i: usize, t: &str) -> Error {
+        Error::data(
+            &self.path,
+            format!(
+                "column \"{name}\", {}: \"{t}\" could be {} (decimal point) or {} (a dot between thousands, with decimal commas); say which with --decimal-comma=false or --decimal-comma (config: data.decimal_comma)",
+                self.row_ref(i),
+                rules::parse_number(t, false).unwrap_or(f64::NAN),
+                rules::parse_number(t, true)
+                    .map(fmt_number)
+                    .unwrap_or_default()
+            ),
+        )
     }
 
     fn not_a_number(&self, name: &str, i: usize, t: &str, why: NotNumber) -> Error {

@@ -64,6 +64,17 @@ pub fn localise(s: &str, lang: Lang) -> String {
     }
 }
 
+/// A p-value after "p", localised: "p = 0.004" or "p < 0.001" ("p = 0,004" in
+/// Dutch); the wording of the findings and of the report.
+pub fn p_words(p: f64, lang: Lang) -> String {
+    let s = localise(&fmt_p(p), lang);
+    if s.starts_with('<') {
+        format!("p {s}")
+    } else {
+        format!("p = {s}")
+    }
+}
+
 /// A number as readers in `lang` write it: decimal comma and dot grouping in Dutch,
 /// decimal point and comma grouping in English, a true minus sign, and no "−0".
 pub fn format_number(v: f64, decimals: usize, lang: Lang) -> String {
@@ -119,6 +130,15 @@ pub fn fmt_whole_or_value(x: f64, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn p_words_follow_p_in_both_languages() {
+        assert_eq!(p_words(0.0042, Lang::En), "p = 0.004");
+        assert_eq!(p_words(0.0042, Lang::Nl), "p = 0,004");
+        assert_eq!(p_words(0.0004, Lang::En), "p < 0.001");
+        assert_eq!(p_words(0.0004, Lang::Nl), "p < 0,001");
+        assert_eq!(p_words(f64::NAN, Lang::En), "p = –");
+    }
 
     #[test]
     fn signed_numbers_show_a_direction_only_when_the_digits_do() {

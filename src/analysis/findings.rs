@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{EstimateRow, OutcomeMeta, POOLED, PilotResults, Scale};
 use crate::config::{Better, DesignKind, Lang, OutcomeKind, Text};
-use crate::numfmt::{fmt_p, fmt_value, fmt_whole_or_value, localise, signed_value};
+use crate::numfmt::{fmt_value, fmt_whole_or_value, localise, p_words, signed_value};
 
 /// What the headline estimate of a primary outcome shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -242,16 +242,6 @@ fn effect(o: &OutcomeMeta, e: &EstimateRow, lang: Lang) -> String {
         tr(lang, "tot", "to"),
         signed(e.ci_high * f, lang),
     )
-}
-
-/// "p = 0.004" or "p < 0.001", with the Dutch decimal comma.
-fn p_words(p: f64, lang: Lang) -> String {
-    let s = localise(&fmt_p(p), lang);
-    if s.starts_with('<') {
-        format!("p {s}")
-    } else {
-        format!("p = {s}")
-    }
 }
 
 /// Whether an effect was shown and how sure that is.

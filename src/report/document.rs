@@ -9,7 +9,7 @@ use crate::analysis::{
     ArmSummaryRow, EffectiveN, EstimateRow, POOLED, PilotResults, PropensityBins, Scale, TestRow,
 };
 use crate::config::{Lang, OutcomeKind};
-use crate::numfmt::signed_number;
+use crate::numfmt::{p_words, signed_number};
 
 use super::tables::{arm_mean, effect_ci, summary_tables};
 use super::{display_factor, fmt_count, fmt_df, fmt_p, fmt_sizes, fmt_value, localise, tr};
@@ -698,16 +698,6 @@ fn interaction_words(
         (Lang::En, false) => format!(
             "Does the effect differ between the subgroups? Not shown: {stat}, {p} (interaction test, HC2)."
         ),
-    }
-}
-
-/// "p = 0,004" or "p < 0,001": a p-value after "p", localised.
-fn p_words(p: f64, lang: Lang) -> String {
-    let s = localise(&fmt_p(p), lang);
-    if s.starts_with('<') {
-        format!("p {s}")
-    } else {
-        format!("p = {s}")
     }
 }
 

@@ -97,182 +97,281 @@ pub struct SaResult {
 /// The Sun & Abraham interaction-weighted event study (see the module docs).
 pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<SaResult> {
     check_panel(p)?;
-    let t_first = *p.period.iter().min().unwrap_or(&0);
-    let t_last = *p.period.iter().max().unwrap_or(&0);
-    // Cohorts after the last period are never treated; from the first period on, left out.
-    let cohort = |i: usize| p.first_treated[i].filter(|&g| g <= t_last);
-    let mut notes = Vec::new();
-    let always = (0..p.y.len()).any(|i| cohort(i).is_some_and(|g| g <= t_first));
-    if always {
-        notes.push(format!(
-            "units treated from the first period ({t_first}) on have no period before treatment and are left out of Sun & Abraham"
-        ));
-    }
-    let has_never = (0..p.y.len()).any(|i| cohort(i).is_none());
-    let control = if has_never {
-        SaControl::Never
-    } else {
-        let last = (0..p.y.len()).filter_map(cohort).max().unwrap_or(t_last);
-        notes.push(format!(
-            "no never-treated units: the last-treated cohort ({last}) is the comparison group, and Sun & Abraham uses the periods before {last} only"
-        ));
-        SaControl::LastTreated(last)
-    };
-    let end = match control {
-        SaControl::Never => t_last,
-        SaControl::LastTreated(l) => l - 1,
-    };
-    let is_control = |g: Option<i64>| match (control, g) {
-        (SaControl::Never, None) => true,
-        (SaControl::LastTreated(l), Some(g)) => g == l,
-        _ => false,
-    };
-    let keep: Vec<usize> = (0..p.y.len())
-        .filter(|&i| p.period[i] <= end && cohort(i).is_none_or(|g| g > t_first))
-        .collect();
-    // Cells (g, e) of the treated cohorts in the sample.
-    let mut cells: Vec<(i64, i64)> = keep
-        .iter()
-        .filter_map(|&i| {
-            let g = cohort(i);
-            (!is_control(g)).then(|| g.map(|g| (g, p.period[i] - g)))?
-        })
-        .filter(|&(_, e)| e != reference)
-        .collect();
-    cells.sort_unstable();
-    cells.dedup();
-    let groups: Vec<i64> = {
-        let mut g: Vec<i64> = cells.iter().map(|c| c.0).collect();
-        g.dedup();
-        g
-    };
-    if groups.is_empty() {
-        return Err(StatsError::Invalid(
-            "Sun & Abraham: no treated cohort besides the comparison cohort has periods in the sample".into(),
-        ));
-    }
-    if !cells.iter().any(|c| c.1 >= 0) {
-        return Err(StatsError::Invalid(
-            "Sun & Abraham: no treated cohort is observed after its start before the comparison cohort starts".into(),
-        ));
-    }
-    for &g in &groups {
-        let seen = keep
-            .iter()
-            .any(|&i| cohort(i) == Some(g) && p.period[i] - g == reference);
-        if !seen {
-            return Err(StatsError::Invalid(format!(
-                "Sun & Abraham: cohort {g} is not observed at the reference period {reference} (period {}); choose another with --reference",
-                g + reference
-            )));
-        }
-    }
-    let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
-    let y = pick(p.y);
-    let w: Option<Vec<f64>> = match p.weights {
-        FeWeights::None => None,
-        FeWeights::Analytic(w) | FeWeights::Frequency(w) => Some(pick(w)),
-    };
-    let weights = match (&w, p.weights) {
-        (Some(w), FeWeights::Frequency(_)) => FeWeights::Frequency(w),
-        (Some(w), _) => FeWeights::Analytic(w),
-        (None, _) => FeWeights::None,
-    };
-    let covs: Vec<Vec<f64>> = p.covariates.iter().map(|c| pick(c)).collect();
-    // Dummies δ_{g,e}.
-    let mut cols = vec![vec![0.0; keep.len()]; cells.len()];
-    let mut weight = vec![0.0; cells.len()];
-    for (r, &i) in keep.iter().enumerate() {
-        if let Some(g) = cohort(i).filter(|&g| !is_control(Some(g)))
-            && let Ok(k) = cells.binary_search(&(g, p.period[i] - g))
-        {
-            cols[k][r] = 1.0;
-            weight[k] += w.as_ref().map_or(1.0, |w| w[r]);
-        }
-    }
-    let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-    x.extend(covs.iter().map(Vec::as_slice));
-    let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
-    let unit = Clusters::from_ranked_codes(keep.iter().map(|&i| p.unit[i]).collect(), units);
-    let period_codes: Vec<i64> = keep.iter().map(|&i| p.period[i]).collect();
-    let period = Clusters::from_sorted_labels(&period_codes);
-    let cluster_codes: Vec<u32> = keep.iter().map(|&i| p.cluster[i]).collect();
-    let cl = Clusters::from_sorted_labels(&cluster_codes);
-    let fit = match fe::feols_weighted(&y, &x, &[&unit, &period], weights) {
-        Err(StatsError::Collinear { index }) if index < cells.len() => {
-            let (g, e) = cells[index];
-            return Err(StatsError::Invalid(format!(
-                "Sun & Abraham: the indicator of cohort {g} at relative period {e} is collinear with the unit and period effects (too few comparison units in period {})",
-                g + e
-            )));
-        }
-        Err(StatsError::Collinear { index }) => {
-            return Err(StatsError::Invalid(format!(
-                "covariate {} is absorbed by the unit and period effects (constant within every unit, or the same for every unit in a period) or a combination of the other regressors; leave it out",
-                index - cells.len()
-            )));
-        }
-        r => r?,
-    };
+    let sample = Sample::of(p);
+    let cells = sample.cells(reference)?;
+    let (fit, cl, weight) = sample.regression(&cells)?;
     let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
-    let coef = fit.coefficients();
-    let conf = opts.conf_level;
-    let mut out_cells = Vec::with_capacity(cells.len());
-    for (k, &(g, e)) in cells.iter().enumerate() {
-        let se = cov.matrix[(k, k)].sqrt();
-        if !super::above(se, 0.0) {
-            return Err(StatsError::NoVariance);
+    let est = Estimates {
+        cells: &cells,
+        weight: &weight,
+        coef: fit.coefficients(),
+        cov: &cov,
+        conf: opts.conf_level,
+    };
+    let out_cells = est.cells()?;
+    let event = est.event()?;
+    let post: Vec<usize> = (0..cells.len()).filter(|&k| cells[k].1 >= 0).collect();
+    let att = est.combine(&post)?;
+    Ok(SaResult {
+        cells: out_cells,
+        event,
+        att,
+        control: sample.control,
+        reference,
+        last_period: sample.end,
+        df_k: cov.df_k,
+        clusters: cl.count(),
+        n: sample.keep.len(),
+        small_sample: opts.small_sample,
+        notes: sample.notes,
+    })
+}
+
+/// The cohort of row `i` of `p`: cohorts after the last period `t_last` are never
+/// treated (`None`).
+fn cohort(p: &Panel, t_last: i64, i: usize) -> Option<i64> {
+    p.first_treated[i].filter(|&g| g <= t_last)
+}
+
+/// The comparison cohort and the rows of the regression.
+struct Sample<'a> {
+    p: Panel<'a>,
+    t_last: i64,
+    control: SaControl,
+    /// The last period in the sample.
+    end: i64,
+    /// The rows of `p` in the regression, in order.
+    keep: Vec<usize>,
+    notes: Vec<String>,
+}
+
+impl<'a> Sample<'a> {
+    /// Choose the comparison cohort (the never treated, else the last-treated cohort
+    /// with the sample cut before it starts) and the rows kept.
+    fn of(p: &Panel<'a>) -> Self {
+        let t_first = *p.period.iter().min().unwrap_or(&0);
+        let t_last = *p.period.iter().max().unwrap_or(&0);
+        // Cohorts after the last period are never treated; from the first period on, left out.
+        let cohort = |i: usize| cohort(p, t_last, i);
+        let mut notes = Vec::new();
+        let always = (0..p.y.len()).any(|i| cohort(i).is_some_and(|g| g <= t_first));
+        if always {
+            notes.push(format!(
+                "units treated from the first period ({t_first}) on have no period before treatment and are left out of Sun & Abraham"
+            ));
         }
-        out_cells.push(SaCell {
-            group: g,
-            event_time: e,
-            inference: Inference::wald(coef[k], se, Some(cov.df), conf),
-            weight: weight[k],
-        });
+        let has_never = (0..p.y.len()).any(|i| cohort(i).is_none());
+        let control = if has_never {
+            SaControl::Never
+        } else {
+            let last = (0..p.y.len()).filter_map(cohort).max().unwrap_or(t_last);
+            notes.push(format!(
+                "no never-treated units: the last-treated cohort ({last}) is the comparison group, and Sun & Abraham uses the periods before {last} only"
+            ));
+            SaControl::LastTreated(last)
+        };
+        let end = match control {
+            SaControl::Never => t_last,
+            SaControl::LastTreated(l) => l - 1,
+        };
+        let keep: Vec<usize> = (0..p.y.len())
+            .filter(|&i| p.period[i] <= end && cohort(i).is_none_or(|g| g > t_first))
+            .collect();
+        Self {
+            p: *p,
+            t_last,
+            control,
+            end,
+            keep,
+            notes,
+        }
     }
-    // w'δ and √(w'Vw) over the cells `idx` with weights ∝ their rows.
-    let combine = |idx: &[usize]| -> StatsResult<Inference> {
+
+    /// The cohort of row `i` (see [`cohort`]).
+    fn cohort(&self, i: usize) -> Option<i64> {
+        cohort(&self.p, self.t_last, i)
+    }
+
+    /// Whether cohort `g` is the comparison cohort.
+    fn is_control(&self, g: Option<i64>) -> bool {
+        match (self.control, g) {
+            (SaControl::Never, None) => true,
+            (SaControl::LastTreated(l), Some(g)) => g == l,
+            _ => false,
+        }
+    }
+
+    /// The cells (g, e) of the treated cohorts in the sample, sorted, without the
+    /// reference period; an error when there is nothing to estimate or a cohort is not
+    /// seen at the reference period.
+    fn cells(&self, reference: i64) -> StatsResult<Vec<(i64, i64)>> {
+        let p = &self.p;
+        let mut cells: Vec<(i64, i64)> = self
+            .keep
+            .iter()
+            .filter_map(|&i| {
+                let g = self.cohort(i);
+                (!self.is_control(g)).then(|| g.map(|g| (g, p.period[i] - g)))?
+            })
+            .filter(|&(_, e)| e != reference)
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        let groups: Vec<i64> = {
+            let mut g: Vec<i64> = cells.iter().map(|c| c.0).collect();
+            g.dedup();
+            g
+        };
+        if groups.is_empty() {
+            return Err(StatsError::Invalid(
+                "Sun & Abraham: no treated cohort besides the comparison cohort has periods in the sample".into(),
+            ));
+        }
+        if !cells.iter().any(|c| c.1 >= 0) {
+            return Err(StatsError::Invalid(
+                "Sun & Abraham: no treated cohort is observed after its start before the comparison cohort starts".into(),
+            ));
+        }
+        for &g in &groups {
+            let seen = self
+                .keep
+                .iter()
+                .any(|&i| self.cohort(i) == Some(g) && p.period[i] - g == reference);
+            if !seen {
+                return Err(StatsError::Invalid(format!(
+                    "Sun & Abraham: cohort {g} is not observed at the reference period {reference} (period {}); choose another with --reference",
+                    g + reference
+                )));
+            }
+        }
+        Ok(cells)
+    }
+
+    /// The dummies δ_{g,e} of `cells` over the kept rows, and each cell's rows (Σ of
+    /// the kept weights `w` with weights).
+    fn dummies(&self, cells: &[(i64, i64)], w: Option<&[f64]>) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let mut cols = vec![vec![0.0; self.keep.len()]; cells.len()];
+        let mut weight = vec![0.0; cells.len()];
+        for (r, &i) in self.keep.iter().enumerate() {
+            if let Some(g) = self.cohort(i).filter(|&g| !self.is_control(Some(g)))
+                && let Ok(k) = cells.binary_search(&(g, self.p.period[i] - g))
+            {
+                cols[k][r] = 1.0;
+                weight[k] += w.map_or(1.0, |w| w[r]);
+            }
+        }
+        (cols, weight)
+    }
+
+    /// The regression on the kept rows with unit and period effects absorbed: its fit,
+    /// the clusters of its rows and each cell's rows.
+    fn regression(&self, cells: &[(i64, i64)]) -> StatsResult<(fe::FeFit, Clusters, Vec<f64>)> {
+        let (p, keep) = (&self.p, &self.keep);
+        let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
+        let y = pick(p.y);
+        let w: Option<Vec<f64>> = match p.weights {
+            FeWeights::None => None,
+            FeWeights::Analytic(w) | FeWeights::Frequency(w) => Some(pick(w)),
+        };
+        let weights = match (&w, p.weights) {
+            (Some(w), FeWeights::Frequency(_)) => FeWeights::Frequency(w),
+            (Some(w), _) => FeWeights::Analytic(w),
+            (None, _) => FeWeights::None,
+        };
+        let covs: Vec<Vec<f64>> = p.covariates.iter().map(|c| pick(c)).collect();
+        let (cols, weight) = self.dummies(cells, w.as_deref());
+        let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        x.extend(covs.iter().map(Vec::as_slice));
+        let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
+        let unit = Clusters::from_ranked_codes(keep.iter().map(|&i| p.unit[i]).collect(), units);
+        let period_codes: Vec<i64> = keep.iter().map(|&i| p.period[i]).collect();
+        let period = Clusters::from_sorted_labels(&period_codes);
+        let cluster_codes: Vec<u32> = keep.iter().map(|&i| p.cluster[i]).collect();
+        let cl = Clusters::from_sorted_labels(&cluster_codes);
+        let fit = match fe::feols_weighted(&y, &x, &[&unit, &period], weights) {
+            Err(StatsError::Collinear { index }) if index < cells.len() => {
+                let (g, e) = cells[index];
+                return Err(StatsError::Invalid(format!(
+                    "Sun & Abraham: the indicator of cohort {g} at relative period {e} is collinear with the unit and period effects (too few comparison units in period {})",
+                    g + e
+                )));
+            }
+            Err(StatsError::Collinear { index }) => {
+                return Err(StatsError::Invalid(format!(
+                    "covariate {} is absorbed by the unit and period effects (constant within every unit, or the same for every unit in a period) or a combination of the other regressors; leave it out",
+                    index - cells.len()
+                )));
+            }
+            r => r?,
+        };
+        Ok((fit, cl, weight))
+    }
+}
+
+/// The cell estimates δ_{g,e} with their CRV1 matrix, and what aggregating them needs.
+struct Estimates<'a> {
+    cells: &'a [(i64, i64)],
+    /// Each cell's rows (Σ weights with weights).
+    weight: &'a [f64],
+    coef: &'a [f64],
+    cov: &'a fe::FeCovariance,
+    conf: f64,
+}
+
+impl Estimates<'_> {
+    /// The cohort-specific effects, one per cell.
+    fn cells(&self) -> StatsResult<Vec<SaCell>> {
+        let mut out_cells = Vec::with_capacity(self.cells.len());
+        for (k, &(g, e)) in self.cells.iter().enumerate() {
+            let se = self.cov.matrix[(k, k)].sqrt();
+            if !super::above(se, 0.0) {
+                return Err(StatsError::NoVariance);
+            }
+            out_cells.push(SaCell {
+                group: g,
+                event_time: e,
+                inference: Inference::wald(self.coef[k], se, Some(self.cov.df), self.conf),
+                weight: self.weight[k],
+            });
+        }
+        Ok(out_cells)
+    }
+
+    /// w'δ and √(w'Vw) over the cells `idx` with weights ∝ their rows.
+    fn combine(&self, idx: &[usize]) -> StatsResult<Inference> {
+        let (weight, coef) = (self.weight, self.coef);
         let total: f64 = idx.iter().map(|&k| weight[k]).sum();
         let est = idx.iter().map(|&k| weight[k] * coef[k]).sum::<f64>() / total;
         let mut var = 0.0;
         for &a in idx {
             for &b in idx {
-                var += weight[a] * weight[b] * cov.matrix[(a, b)];
+                var += weight[a] * weight[b] * self.cov.matrix[(a, b)];
             }
         }
         let se = var.max(0.0).sqrt() / total;
         if !super::above(se, 0.0) {
             return Err(StatsError::NoVariance);
         }
-        Ok(Inference::wald(est, se, Some(cov.df), conf))
-    };
-    let mut times: Vec<i64> = cells.iter().map(|c| c.1).collect();
-    times.sort_unstable();
-    times.dedup();
-    let mut event = Vec::with_capacity(times.len());
-    for &e in &times {
-        let idx: Vec<usize> = (0..cells.len()).filter(|&k| cells[k].1 == e).collect();
-        event.push(SaEvent {
-            event_time: e,
-            inference: combine(&idx)?,
-            cohorts: idx.len(),
-        });
+        Ok(Inference::wald(est, se, Some(self.cov.df), self.conf))
     }
-    let post: Vec<usize> = (0..cells.len()).filter(|&k| cells[k].1 >= 0).collect();
-    let att = combine(&post)?;
-    Ok(SaResult {
-        cells: out_cells,
-        event,
-        att,
-        control,
-        reference,
-        last_period: end,
-        df_k: cov.df_k,
-        clusters: cl.count(),
-        n: keep.len(),
-        small_sample: opts.small_sample,
-        notes,
-    })
+
+    /// The event-time effects ν_e, one per relative period in order.
+    fn event(&self) -> StatsResult<Vec<SaEvent>> {
+        let cells = self.cells;
+        let mut times: Vec<i64> = cells.iter().map(|c| c.1).collect();
+        times.sort_unstable();
+        times.dedup();
+        let mut event = Vec::with_capacity(times.len());
+        for &e in &times {
+            let idx: Vec<usize> = (0..cells.len()).filter(|&k| cells[k].1 == e).collect();
+            event.push(SaEvent {
+                event_time: e,
+                inference: self.combine(&idx)?,
+                cohorts: idx.len(),
+            });
+        }
+        Ok(event)
+    }
 }
 
 #[cfg(test)]

@@ -238,6 +238,50 @@ fn fit_cells(
     let y: &[f64] = &y_in;
     let nt = periods.len();
     let n = first_treated.len();
+    check_wide(y, n, nt)?;
+    let (t_first, t_last) = (periods[0], periods[nt - 1]);
+    let unit_group: Vec<Option<i64>> = first_treated
+        .iter()
+        .map(|g| g.filter(|&g| g <= t_last))
+        .collect();
+    let never: Vec<usize> = (0..n).filter(|&u| unit_group[u].is_none()).collect();
+    if control == CsControl::Never && never.len() < 2 {
+        return Err(StatsError::Invalid(
+            "Callaway-Sant'Anna with never-treated controls needs at least 2 never-treated units"
+                .into(),
+        ));
+    }
+    let groups = cohorts(&unit_group, t_first)?;
+    let wide = CellData {
+        y,
+        nt,
+        n,
+        t_first,
+        control,
+        unit_group: &unit_group,
+        never: &never,
+        conf_level,
+        est,
+    };
+    let (cells, influence) = wide.cells(&groups, periods, base)?;
+    let lazy = influence.iter().any(|psi| matches!(psi, CellPsi::Means(_)));
+    let group_sizes = group_sizes(&unit_group);
+    Ok(CsFit {
+        cells,
+        influence,
+        y: if lazy { y_in.into_owned() } else { Vec::new() },
+        nt,
+        control,
+        unit_group,
+        group_sizes,
+        n,
+        conf_level,
+    })
+}
+
+/// Check the wide outcomes: at least two periods, `n` units × `nt` periods of them,
+/// all finite.
+fn check_wide(y: &[f64], n: usize, nt: usize) -> StatsResult<()> {
     if nt < 2 {
         return Err(StatsError::Invalid("needs at least two periods".into()));
     }
@@ -252,18 +296,12 @@ fn fit_cells(
             "the outcomes must be finite numbers".into(),
         ));
     }
-    let (t_first, t_last) = (periods[0], periods[nt - 1]);
-    let unit_group: Vec<Option<i64>> = first_treated
-        .iter()
-        .map(|g| g.filter(|&g| g <= t_last))
-        .collect();
-    let never: Vec<usize> = (0..n).filter(|&u| unit_group[u].is_none()).collect();
-    if control == CsControl::Never && never.len() < 2 {
-        return Err(StatsError::Invalid(
-            "Callaway-Sant'Anna with never-treated controls needs at least 2 never-treated units"
-                .into(),
-        ));
-    }
+    Ok(())
+}
+
+/// The cohorts with cells, ascending: the units' first treated periods after the first
+/// period `t_first`; an error when there is none.
+fn cohorts(unit_group: &[Option<i64>], t_first: i64) -> StatsResult<Vec<i64>> {
     let mut groups: Vec<i64> = unit_group
         .iter()
         .flatten()
@@ -277,104 +315,11 @@ fn fit_cells(
             "no cohort is first treated after the first period".into(),
         ));
     }
-    let col = |t: i64| (t - t_first) as usize;
-    let mut cells = Vec::new();
-    let mut influence = Vec::new();
-    let mut lazy = false;
-    for &g in &groups {
-        let members: Vec<usize> = (0..n).filter(|&u| unit_group[u] == Some(g)).collect();
-        let times = match base {
-            CsBase::Varying => &periods[1..],
-            CsBase::Universal => periods,
-        };
-        for &t in times {
-            let b = match base {
-                CsBase::Varying if t < g => t - 1,
-                _ => g - 1,
-            };
-            let controls: Vec<usize> = match control {
-                CsControl::Never => never.clone(),
-                CsControl::NotYet => (0..n)
-                    .filter(|&u| match unit_group[u] {
-                        None => true,
-                        Some(h) => h > t.max(b) && h != g,
-                    })
-                    .collect(),
-            };
-            if controls.len() < 2 {
-                return Err(StatsError::Invalid(format!(
-                    "cohort {g} in period {t} has {} comparison units (never treated{}); Callaway-Sant'Anna needs at least 2",
-                    controls.len(),
-                    if control == CsControl::NotYet {
-                        " or not yet treated"
-                    } else {
-                        ""
-                    }
-                )));
-            }
-            if t == b {
-                // The universal base period's reference cell: 0 by construction.
-                cells.push(AttGt {
-                    group: g,
-                    time: t,
-                    base: b,
-                    inference: Inference::wald(0.0, 0.0, None, conf_level),
-                    n_group: members.len(),
-                    n_control: controls.len(),
-                });
-                influence.push(CellPsi::Zero);
-                continue;
-            }
-            let dy = |u: usize| y[u * nt + col(t)] - y[u * nt + col(b)];
-            let (att, inf) = est(&members, &controls, &dy, col(b)).map_err(|e| match e {
-                StatsError::Invalid(m) => {
-                    StatsError::Invalid(format!("cohort {g} in period {t}: {m}"))
-                }
-                e => e,
-            })?;
-            let scale = n as f64 / (members.len() + controls.len()) as f64;
-            let (se, psi) = match inf {
-                CellInfluence::Values(inf) => {
-                    let mut psi = vec![0.0; n];
-                    for (&u, v) in members.iter().chain(&controls).zip(&inf) {
-                        psi[u] = scale * v;
-                    }
-                    let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
-                    (se, CellPsi::Values(psi))
-                }
-                CellInfluence::Means { mu_g, mu_c, p } => {
-                    lazy = true;
-                    let cell = MeanCell {
-                        group: g,
-                        time: t,
-                        col_t: col(t),
-                        col_b: col(b),
-                        mu_g,
-                        mu_c,
-                        p,
-                        scale,
-                    };
-                    // Σψ² over the units in unit order, as from the n values.
-                    let ss = (0..n)
-                        .map(|u| {
-                            let v = mean_cell_psi(&cell, y, nt, control, unit_group[u], u);
-                            v * v
-                        })
-                        .sum::<f64>();
-                    (ss.sqrt() / n as f64, CellPsi::Means(cell))
-                }
-            };
-            cells.push(AttGt {
-                group: g,
-                time: t,
-                base: b,
-                inference: Inference::wald(att, se, None, conf_level),
-                n_group: members.len(),
-                n_control: controls.len(),
-            });
-            influence.push(psi);
-        }
-    }
+    Ok(groups)
+}
+
+/// Units per cohort, (g, count), ascending in g.
+fn group_sizes(unit_group: &[Option<i64>]) -> Vec<(i64, usize)> {
     let mut group_sizes: Vec<(i64, usize)> = Vec::new();
     for &g in unit_group.iter().flatten() {
         match group_sizes.binary_search_by_key(&g, |e| e.0) {
@@ -382,17 +327,161 @@ fn fit_cells(
             Err(at) => group_sizes.insert(at, (g, 1)),
         }
     }
-    Ok(CsFit {
-        cells,
-        influence,
-        y: if lazy { y_in.into_owned() } else { Vec::new() },
-        nt,
-        control,
-        unit_group,
-        group_sizes,
-        n,
-        conf_level,
-    })
+    group_sizes
+}
+
+/// What every cell of [`fit_cells`] reads: the wide outcomes, the units' cohorts, the
+/// comparison rule and the cell estimator.
+struct CellData<'a> {
+    y: &'a [f64],
+    nt: usize,
+    n: usize,
+    t_first: i64,
+    control: CsControl,
+    /// Cohort of each unit (`None` = never treated).
+    unit_group: &'a [Option<i64>],
+    /// The never-treated units.
+    never: &'a [usize],
+    conf_level: f64,
+    est: CellEstimator<'a>,
+}
+
+impl CellData<'_> {
+    /// The column of period `t` in the wide outcomes.
+    fn col(&self, t: i64) -> usize {
+        (t - self.t_first) as usize
+    }
+
+    /// Every cell, cohort by cohort and period by period, with its influence function.
+    fn cells(
+        &self,
+        groups: &[i64],
+        periods: &[i64],
+        base: CsBase,
+    ) -> StatsResult<(Vec<AttGt>, Vec<CellPsi>)> {
+        let n = self.n;
+        let mut cells = Vec::new();
+        let mut influence = Vec::new();
+        for &g in groups {
+            let members: Vec<usize> = (0..n).filter(|&u| self.unit_group[u] == Some(g)).collect();
+            let times = match base {
+                CsBase::Varying => &periods[1..],
+                CsBase::Universal => periods,
+            };
+            for &t in times {
+                let b = match base {
+                    CsBase::Varying if t < g => t - 1,
+                    _ => g - 1,
+                };
+                let controls = self.controls(g, t, b)?;
+                let (cell, psi) = if t == b {
+                    // The universal base period's reference cell: 0 by construction.
+                    let cell = AttGt {
+                        group: g,
+                        time: t,
+                        base: b,
+                        inference: Inference::wald(0.0, 0.0, None, self.conf_level),
+                        n_group: members.len(),
+                        n_control: controls.len(),
+                    };
+                    (cell, CellPsi::Zero)
+                } else {
+                    self.cell((g, t, b), &members, &controls)?
+                };
+                cells.push(cell);
+                influence.push(psi);
+            }
+        }
+        Ok((cells, influence))
+    }
+
+    /// The comparison units of cohort `g` in period `t` with base period `b`; an error
+    /// when there are fewer than 2.
+    fn controls(&self, g: i64, t: i64, b: i64) -> StatsResult<Vec<usize>> {
+        let controls: Vec<usize> = match self.control {
+            CsControl::Never => self.never.to_vec(),
+            CsControl::NotYet => (0..self.n)
+                .filter(|&u| match self.unit_group[u] {
+                    None => true,
+                    Some(h) => h > t.max(b) && h != g,
+                })
+                .collect(),
+        };
+        if controls.len() < 2 {
+            return Err(StatsError::Invalid(format!(
+                "cohort {g} in period {t} has {} comparison units (never treated{}); Callaway-Sant'Anna needs at least 2",
+                controls.len(),
+                if self.control == CsControl::NotYet {
+                    " or not yet treated"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Ok(controls)
+    }
+
+    /// The cell (g, t) with base period b, `gtb`, by the cell estimator, and its ψ on
+    /// the n units.
+    fn cell(
+        &self,
+        (g, t, b): (i64, i64, i64),
+        members: &[usize],
+        controls: &[usize],
+    ) -> StatsResult<(AttGt, CellPsi)> {
+        let (y, nt, n) = (self.y, self.nt, self.n);
+        let dy = |u: usize| y[u * nt + self.col(t)] - y[u * nt + self.col(b)];
+        let (att, inf) = (self.est)(members, controls, &dy, self.col(b)).map_err(|e| match e {
+            StatsError::Invalid(m) => StatsError::Invalid(format!("cohort {g} in period {t}: {m}")),
+            e => e,
+        })?;
+        let scale = n as f64 / (members.len() + controls.len()) as f64;
+        let (se, psi) = match inf {
+            CellInfluence::Values(inf) => {
+                let mut psi = vec![0.0; n];
+                for (&u, v) in members.iter().chain(controls).zip(&inf) {
+                    psi[u] = scale * v;
+                }
+                let se = (psi.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
+                (se, CellPsi::Values(psi))
+            }
+            CellInfluence::Means { mu_g, mu_c, p } => {
+                let cell = MeanCell {
+                    group: g,
+                    time: t,
+                    col_t: self.col(t),
+                    col_b: self.col(b),
+                    mu_g,
+                    mu_c,
+                    p,
+                    scale,
+                };
+                (self.mean_cell_se(&cell), CellPsi::Means(cell))
+            }
+        };
+        let cell = AttGt {
+            group: g,
+            time: t,
+            base: b,
+            inference: Inference::wald(att, se, None, self.conf_level),
+            n_group: members.len(),
+            n_control: controls.len(),
+        };
+        Ok((cell, psi))
+    }
+
+    /// The standard error of an unconditional cell from its means: Σψ² over the units
+    /// in unit order, as from the n values.
+    fn mean_cell_se(&self, cell: &MeanCell) -> f64 {
+        let n = self.n;
+        let ss = (0..n)
+            .map(|u| {
+                let v = mean_cell_psi(cell, self.y, self.nt, self.control, self.unit_group[u], u);
+                v * v
+            })
+            .sum::<f64>();
+        ss.sqrt() / n as f64
+    }
 }
 
 /// ψ of an unconditional cell at unit `u` (cohort `gu`): as the n values were written,

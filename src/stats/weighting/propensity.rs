@@ -145,12 +145,46 @@ fn separating_covariate(treated: &[bool], x: &[&[f64]], names: &[&str]) -> Optio
 /// non-convergence in [`MAX_ITER`] steps).
 pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logit> {
     check_inputs(treated, x, names)?;
-    let n = treated.len();
     let k = x.len() + 1;
     // Centre and scale every covariate.
+    let (centre, inv_scale) = centre_and_scale(x, names)?;
+    if let Some(why) = separating_covariate(treated, x, names) {
+        return Err(StatsError::Invalid(format!(
+            "the propensity model cannot be fitted: {why} (complete or quasi-complete \
+             separation, so participation is perfectly predicted and the comparison \
+             group has no comparable units); drop or coarsen that covariate, or restrict \
+             the sample to where both arms occur"
+        )));
+    }
+    let design = Standardised::new(x, centre, inv_scale);
+    let (gamma, iterations) = newton(treated, &design, names)?;
+    let (fitted, deviance, info) = fitted_and_information(treated, &design, gamma.as_slice());
+    let cov_scaled = info
+        .cholesky()
+        .ok_or(StatsError::Collinear { index: 0 })?
+        .inverse();
+    let (beta, cov) = to_covariate_scale(&design, &gamma, cov_scaled);
+    let fitted_ok = fitted.iter().all(|p| p.is_finite());
+    if !fitted_ok {
+        return Err(StatsError::Invalid(
+            "the propensity model gave a non-finite probability".into(),
+        ));
+    }
+    Ok(Logit {
+        coef: beta.iter().copied().collect(),
+        std_error: (0..k).map(|j| cov[(j, j)].sqrt()).collect(),
+        fitted,
+        iterations,
+        deviance,
+    })
+}
+
+/// The centre (mean) and reciprocal scale (1/standard deviation) of every covariate;
+/// an error naming a covariate that does not vary.
+fn centre_and_scale(x: &[&[f64]], names: &[&str]) -> StatsResult<(Vec<f64>, Vec<f64>)> {
     let moments = rows::moments(x);
-    let mut centre = Vec::with_capacity(k - 1);
-    let mut inv_scale = Vec::with_capacity(k - 1);
+    let mut centre = Vec::with_capacity(x.len());
+    let mut inv_scale = Vec::with_capacity(x.len());
     for (j, &(m, v)) in moments.iter().enumerate() {
         if !crate::stats::above(v, 0.0) || v.sqrt() <= 1e-12 * m.abs() {
             return Err(StatsError::Invalid(format!(
@@ -161,24 +195,28 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
         centre.push(m);
         inv_scale.push(1.0 / v.sqrt());
     }
-    if let Some(why) = separating_covariate(treated, x, names) {
-        return Err(StatsError::Invalid(format!(
-            "the propensity model cannot be fitted: {why} (complete or quasi-complete \
-             separation, so participation is perfectly predicted and the comparison \
-             group has no comparable units); drop or coarsen that covariate, or restrict \
-             the sample to where both arms occur"
-        )));
-    }
-    let design = Standardised::new(x, centre, inv_scale);
+    Ok((centre, inv_scale))
+}
+
+/// The Newton-Raphson iterations from the intercept-only fit: the coefficients γ on
+/// the standardised design and the number of steps taken (one more after the
+/// convergence test passes); an error when the information is singular or the steps
+/// do not converge in [`MAX_ITER`].
+fn newton(
+    treated: &[bool],
+    design: &Standardised,
+    names: &[&str],
+) -> StatsResult<(DVector<f64>, usize)> {
+    let n = treated.len();
     // Start from the intercept-only fit.
     let n1 = treated.iter().filter(|&&t| t).count();
     let pbar = n1 as f64 / n as f64;
-    let mut gamma = DVector::zeros(k);
+    let mut gamma = DVector::zeros(design.k());
     gamma[0] = (pbar / (1.0 - pbar)).ln();
     let mut converged_at = None;
     for iter in 1..=MAX_ITER {
         // Score and information at γ in one pass over the rows.
-        let (score, info) = score_and_information(treated, &design, gamma.as_slice());
+        let (score, info) = score_and_information(treated, design, gamma.as_slice());
         let chol = info.cholesky().ok_or_else(|| {
             StatsError::Invalid(format!(
                 "the propensity model cannot be fitted: the covariates ({}) are collinear \
@@ -197,27 +235,41 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
             converged_at = Some(iter);
         }
         if iter == MAX_ITER {
-            let separated = max_abs_eta(&design, n, gamma.as_slice()) > ETA_SEPARATED;
-            return Err(StatsError::Invalid(if separated {
-                format!(
-                    "the propensity model did not converge in {MAX_ITER} steps: a combination \
-                     of the covariates ({}) separates the arms (quasi-complete separation; \
-                     some units have a propensity score of 0 or 1); drop or coarsen \
-                     covariates, or restrict the sample to where both arms occur",
-                    names.join(", ")
-                )
-            } else {
-                format!(
-                    "the propensity model did not converge in {MAX_ITER} steps; check the \
-                     covariates ({}) for near-collinearity",
-                    names.join(", ")
-                )
-            }));
+            return Err(not_converged(design, n, gamma.as_slice(), names));
         }
     }
-    let iterations = converged_at.map_or(MAX_ITER, |a| a + 1);
-    // The fitted scores, the deviance and the information at the final estimate (for
-    // the standard errors), in one pass.
+    Ok((gamma, converged_at.map_or(MAX_ITER, |a| a + 1)))
+}
+
+/// The error after [`MAX_ITER`] steps: separation by a combination of covariates when
+/// some linear predictor at γ is beyond [`ETA_SEPARATED`], else non-convergence.
+fn not_converged(design: &Standardised, n: usize, gamma: &[f64], names: &[&str]) -> StatsError {
+    let separated = max_abs_eta(design, n, gamma) > ETA_SEPARATED;
+    StatsError::Invalid(if separated {
+        format!(
+            "the propensity model did not converge in {MAX_ITER} steps: a combination \
+             of the covariates ({}) separates the arms (quasi-complete separation; \
+             some units have a propensity score of 0 or 1); drop or coarsen \
+             covariates, or restrict the sample to where both arms occur",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "the propensity model did not converge in {MAX_ITER} steps; check the \
+             covariates ({}) for near-collinearity",
+            names.join(", ")
+        )
+    })
+}
+
+/// The fitted scores, the deviance and the information at the final estimate γ (for
+/// the standard errors), in one pass over the rows.
+fn fitted_and_information(
+    treated: &[bool],
+    design: &Standardised,
+    gamma: &[f64],
+) -> (Vec<f64>, f64, DMatrix<f64>) {
+    let (n, k) = (treated.len(), design.k());
     let mut fitted = vec![0.0; n];
     let parts: Vec<(Cross, f64)> = fitted
         .par_chunks_mut(rows::CHUNK)
@@ -233,7 +285,7 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
                 b.set_len(len);
                 design.fill(&mut b, 0, b0);
                 let o = &mut out[b0 - i0..b0 - i0 + len];
-                design.predict(&b, 0, gamma.as_slice(), o);
+                design.predict(&b, 0, gamma, o);
                 for (r, e) in o.iter_mut().enumerate() {
                     let p = expit(*e);
                     *e = p;
@@ -252,33 +304,26 @@ pub fn logit(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<Logi
     let deviance = -2.0 * rows::sum(&parts.iter().map(|p| p.1).collect::<Vec<_>>());
     let info = rows::merge_all(parts.into_iter().map(|p| p.0).collect())
         .map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix());
-    let cov_scaled = info
-        .cholesky()
-        .ok_or(StatsError::Collinear { index: 0 })?
-        .inverse();
-    // Back to the covariates' scale: β = M γ with β_j = γ_j / s_j (j ≥ 1) and
-    // β₀ = γ₀ − Σ γ_j c_j / s_j.
+    (fitted, deviance, info)
+}
+
+/// The coefficients and their covariance back on the covariates' scale: β = M γ with
+/// β_j = γ_j / s_j (j ≥ 1) and β₀ = γ₀ − Σ γ_j c_j / s_j, and M V M'.
+fn to_covariate_scale(
+    design: &Standardised,
+    gamma: &DVector<f64>,
+    cov_scaled: DMatrix<f64>,
+) -> (DVector<f64>, DMatrix<f64>) {
+    let k = design.k();
     let mut m = DMatrix::zeros(k, k);
     m[(0, 0)] = 1.0;
     for j in 1..k {
         m[(j, j)] = design.inv_scale[j - 1];
         m[(0, j)] = -design.centre[j - 1] * design.inv_scale[j - 1];
     }
-    let beta = &m * &gamma;
+    let beta = &m * gamma;
     let cov = &m * cov_scaled * m.transpose();
-    let fitted_ok = fitted.iter().all(|p| p.is_finite());
-    if !fitted_ok {
-        return Err(StatsError::Invalid(
-            "the propensity model gave a non-finite probability".into(),
-        ));
-    }
-    Ok(Logit {
-        coef: beta.iter().copied().collect(),
-        std_error: (0..k).map(|j| cov[(j, j)].sqrt()).collect(),
-        fitted,
-        iterations,
-        deviance,
-    })
+    (beta, cov)
 }
 
 /// The score Σ zᵢ(Tᵢ − pᵢ) and the information Σ pᵢ(1 − pᵢ) zᵢzᵢ' of the logistic model

@@ -78,9 +78,37 @@ pub fn nearest_within(
     // all of them.
     let mut sorted: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
     sorted.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
-    let mut used = vec![false; n];
-    let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let nearest_free = |t: usize, used: &[bool], taken: &[usize]| -> Option<usize> {
+    let pool = Pool {
+        distance,
+        groups,
+        sorted,
+        width,
+    };
+    let matches = if replace {
+        pool.match_with_replacement(&order, ratio)
+    } else {
+        pool.match_without_replacement(&order, ratio)
+    };
+    matched_weights(&order, &matches, treated, replace)
+}
+
+/// The comparison units a treated unit can be matched to, sorted by (distance, data
+/// order), with the rules a match must meet.
+struct Pool<'a> {
+    distance: &'a [f64],
+    /// Exact-matching codes, one per unit.
+    groups: Option<&'a [u32]>,
+    sorted: Vec<usize>,
+    /// The caliper on the distance's scale.
+    width: Option<f64>,
+}
+
+impl Pool<'_> {
+    /// The nearest comparison unit of treated unit `t` that is not `used`, not in
+    /// `taken`, in `t`'s exact-matching group and within the caliper; among ties (see
+    /// [`TIE`]) the first in data order.
+    fn nearest_free(&self, t: usize, used: &[bool], taken: &[usize]) -> Option<usize> {
+        let (distance, groups, sorted) = (self.distance, self.groups, &self.sorted);
         let dt = distance[t];
         let same = |c: usize| groups.is_none_or(|g| g[c] == g[t]);
         let free = |c: usize| !used[c] && !taken.contains(&c) && same(c);
@@ -97,7 +125,7 @@ pub fn nearest_within(
             (None, Some(r)) => gap(r),
             (None, None) => return None,
         };
-        if width.is_some_and(|w| nearest > w) {
+        if self.width.is_some_and(|w| nearest > w) {
             return None;
         }
         // Gaps within the rounding of the fit count as equal: of the free units whose
@@ -126,30 +154,56 @@ pub fn nearest_within(
             k = start;
         }
         best
-    };
-    if replace {
-        for &t in &order {
+    }
+
+    /// With replacement: each treated unit in `order` takes its `ratio` nearest
+    /// comparison units. The matches of every unit (empty for comparison units).
+    fn match_with_replacement(&self, order: &[usize], ratio: usize) -> Vec<Vec<usize>> {
+        let n = self.distance.len();
+        let used = vec![false; n];
+        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for &t in order {
             for _ in 0..ratio {
-                match nearest_free(t, &used, &matches[t]) {
+                match self.nearest_free(t, &used, &matches[t]) {
                     Some(c) => matches[t].push(c),
                     None => break,
                 }
             }
         }
-    } else {
+        matches
+    }
+
+    /// Without replacement: in `ratio` rounds, each treated unit in `order` takes the
+    /// nearest comparison unit not yet used. The matches of every unit.
+    fn match_without_replacement(&self, order: &[usize], ratio: usize) -> Vec<Vec<usize>> {
+        let n = self.distance.len();
+        let mut used = vec![false; n];
+        let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
         for round in 0..ratio {
-            for &t in &order {
+            for &t in order {
                 // A treated unit without a first match gets no later ones.
                 if round > 0 && matches[t].len() < round {
                     continue;
                 }
-                if let Some(c) = nearest_free(t, &used, &[]) {
+                if let Some(c) = self.nearest_free(t, &used, &[]) {
                     used[c] = true;
                     matches[t].push(c);
                 }
             }
         }
+        matches
     }
+}
+
+/// The weights (normalised within each arm) and, without replacement, the subclasses
+/// of the `matches` (one list per unit) of the treated units in `order`.
+fn matched_weights(
+    order: &[usize],
+    matches: &[Vec<usize>],
+    treated: &[bool],
+    replace: bool,
+) -> Matched {
+    let n = matches.len();
     let mut weights = vec![0.0; n];
     let mut subclass = vec![None; n];
     let mut unmatched_treated = 0;

@@ -521,6 +521,61 @@ pub fn event_study(
     opts: &DidOptions,
 ) -> StatsResult<EventStudyResult> {
     check_panel(p)?;
+    let w = event_window(p, window, reference)?;
+    // The relative periods of the treated rows binned into the window: which occur and
+    // in how many rows.
+    let counts = relative_totals(p, w.lo, w.hi, None);
+    if !counts.contains_key(&reference) {
+        return Err(StatsError::Invalid(format!(
+            "no treated unit is observed at reference period {reference}; choose another with --reference"
+        )));
+    }
+    let times: Vec<i64> = counts.keys().copied().filter(|&e| e != reference).collect();
+    if times.is_empty() {
+        return Err(StatsError::Invalid(
+            "only the reference period is observed for treated units: nothing to estimate".into(),
+        ));
+    }
+    let rows: Vec<usize> = times.iter().map(|e| counts[e].0).collect();
+    let fit = fit_indicators(p, &times, w, opts)?;
+    let out = fit.coefficients(&times, &rows, w, opts.conf_level)?;
+    let IndicatorFit {
+        coefs,
+        cov,
+        clusters,
+    } = fit;
+    let pre: Vec<usize> = (0..times.len()).filter(|&j| times[j] < 0).collect();
+    let pretrend = if pre.is_empty() {
+        None
+    } else {
+        Some(wald_test(&coefs, &cov.matrix, &pre, cov.df)?)
+    };
+    Ok(EventStudyResult {
+        coefficients: out,
+        reference,
+        window: (w.lo, w.hi),
+        pretrend,
+        df_k: cov.df_k,
+        clusters,
+        n: p.y.len(),
+        small_sample: opts.small_sample,
+    })
+}
+
+/// The window [lo, hi] of an event study and whether each endpoint holds relative
+/// periods beyond it.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    lo: i64,
+    hi: i64,
+    below: bool,
+    above: bool,
+}
+
+/// The window of the event study: `window`, or the range of the observed relative
+/// periods t − g of the treated rows; an error when `window` is reversed, no unit is
+/// treated or the `reference` period lies outside.
+fn event_window(p: &Panel, window: Option<(i64, i64)>, reference: i64) -> StatsResult<Window> {
     if let Some((lo, hi)) = window
         && lo > hi
     {
@@ -528,8 +583,7 @@ pub fn event_study(
             "window {lo},{hi}: the first number must not exceed the second"
         )));
     }
-    // The observed relative periods t − g of the treated rows: their range, and (after
-    // binning into the window) which occur and in how many rows.
+    // The observed relative periods t − g of the treated rows: their range.
     let (raw_lo, raw_hi) = p
         .period
         .iter()
@@ -548,20 +602,33 @@ pub fn event_study(
             "reference period {reference} lies outside the window {lo},{hi}"
         )));
     }
+    Ok(Window {
+        lo,
+        hi,
+        below,
+        above,
+    })
+}
+
+/// The fitted relative-period indicators: their coefficients (first, one per event
+/// time), the CRV1 matrix and the number of clusters.
+struct IndicatorFit {
+    coefs: Vec<f64>,
+    cov: fe::FeCovariance,
+    clusters: usize,
+}
+
+/// Fit the indicators of the relative periods `times` (binned into the window `w`) with
+/// unit and period effects: by the cohort tables when the panel allows
+/// ([`CohortPanel`]), else by the fixed-effects regression.
+fn fit_indicators(
+    p: &Panel,
+    times: &[i64],
+    w: Window,
+    opts: &DidOptions,
+) -> StatsResult<IndicatorFit> {
+    let (lo, hi) = (w.lo, w.hi);
     let rel_of = |t: i64, g: Option<i64>| g.map(|g| (t - g).clamp(lo, hi));
-    let counts = relative_totals(p, lo, hi, None);
-    if !counts.contains_key(&reference) {
-        return Err(StatsError::Invalid(format!(
-            "no treated unit is observed at reference period {reference}; choose another with --reference"
-        )));
-    }
-    let times: Vec<i64> = counts.keys().copied().filter(|&e| e != reference).collect();
-    if times.is_empty() {
-        return Err(StatsError::Invalid(
-            "only the reference period is observed for treated units: nothing to estimate".into(),
-        ));
-    }
-    let rows: Vec<usize> = times.iter().map(|e| counts[e].0).collect();
     let map_err = |e| match e {
         StatsError::Collinear { index } if index < times.len() => StatsError::Invalid(format!(
             "the event-study indicator for relative period {} is collinear with the unit and period effects \
@@ -606,35 +673,39 @@ pub fn event_study(
         let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
         (fit.coefficients().to_vec(), cov, cl.count())
     };
-    let mut out = Vec::with_capacity(times.len());
-    for (j, &e) in times.iter().enumerate() {
-        let se = cov.matrix[(j, j)].sqrt();
-        if !super::above(se, 0.0) {
-            return Err(StatsError::NoVariance);
-        }
-        out.push(EventCoef {
-            event_time: e,
-            binned: (e == lo && below) || (e == hi && above),
-            inference: Inference::wald(coefs[j], se, Some(cov.df), opts.conf_level),
-            rows: rows[j],
-        });
-    }
-    let pre: Vec<usize> = (0..times.len()).filter(|&j| times[j] < 0).collect();
-    let pretrend = if pre.is_empty() {
-        None
-    } else {
-        Some(wald_test(&coefs, &cov.matrix, &pre, cov.df)?)
-    };
-    Ok(EventStudyResult {
-        coefficients: out,
-        reference,
-        window: (lo, hi),
-        pretrend,
-        df_k: cov.df_k,
+    Ok(IndicatorFit {
+        coefs,
+        cov,
         clusters,
-        n: p.y.len(),
-        small_sample: opts.small_sample,
     })
+}
+
+impl IndicatorFit {
+    /// One coefficient per relative period in `times` (with its treated `rows`), marked
+    /// binned at an endpoint of `w` that holds periods beyond it.
+    fn coefficients(
+        &self,
+        times: &[i64],
+        rows: &[usize],
+        w: Window,
+        conf_level: f64,
+    ) -> StatsResult<Vec<EventCoef>> {
+        let (coefs, cov) = (&self.coefs, &self.cov);
+        let mut out = Vec::with_capacity(times.len());
+        for (j, &e) in times.iter().enumerate() {
+            let se = cov.matrix[(j, j)].sqrt();
+            if !super::above(se, 0.0) {
+                return Err(StatsError::NoVariance);
+            }
+            out.push(EventCoef {
+                event_time: e,
+                binned: (e == w.lo && w.below) || (e == w.hi && w.above),
+                inference: Inference::wald(coefs[j], se, Some(cov.df), conf_level),
+                rows: rows[j],
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// Per relative period e = t − g of the treated rows, binned into [lo, hi]: the rows

@@ -421,8 +421,8 @@ impl CellData<'_> {
         Ok(controls)
     }
 
-    /// The cell (g, t) with base period b, `gtb`, by the cell estimator, and its ψ on
-    /// the n units.
+    /// The cell of cohort g in period t with base period b, by the cell estimator, and
+    /// its ψ on the n units.
     fn cell(
         &self,
         (g, t, b): (i64, i64, i64),

@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use super::{ComparisonKey, EstimateRow, Note, POOLED, PilotResults, Privacy, Scale};
+use super::{ComparisonKey, EstimateRow, Note, PilotResults, Privacy, Scale};
 use crate::config::{PilotSpec, Text};
 use crate::error::Result;
 use crate::stats::its::{self, ItsInput, ItsOptions, ItsSe};
@@ -111,16 +111,7 @@ pub(crate) fn apply(
         };
         let (pre, post) = persons_before_and_from(d, *start as f64);
         let withheld = !(enough(pre) && enough(post));
-        let key = ComparisonKey {
-            outcome: o.id.clone(),
-            subset: POOLED.to_string(),
-            treated: spec
-                .arms
-                .treated()
-                .next()
-                .map_or_else(String::new, |a| a.value.clone()),
-            control: spec.arms.control.clone(),
-        };
+        let key = super::design_key(spec, &o.id);
         let n = (
             enough(post).then_some(post as usize),
             enough(pre).then_some(pre as usize),

@@ -865,6 +865,21 @@ fn attrition_warnings(
     out
 }
 
+/// The comparison key of a design's rows (difference-in-differences, interrupted time
+/// series): the first treated arm against the control, pooled.
+pub(super) fn design_key(spec: &PilotSpec, outcome: &str) -> ComparisonKey {
+    ComparisonKey {
+        outcome: outcome.to_string(),
+        subset: POOLED.to_string(),
+        treated: spec
+            .arms
+            .treated()
+            .next()
+            .map_or_else(String::new, |a| a.value.clone()),
+        control: spec.arms.control.clone(),
+    }
+}
+
 /// The rows of a design with a time axis (difference-in-differences, interrupted time
 /// series) lead the outcomes in `designed`: the plain comparison of those outcomes
 /// steps back, the rows are added (each withheld when its flag says so), the headlines

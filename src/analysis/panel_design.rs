@@ -22,7 +22,7 @@
 use serde::Serialize;
 
 use super::did::{self, CohortMean, DidResults, EventSettings, PanelInput, Which};
-use super::{ComparisonKey, EstimateRow, Note, POOLED, PilotResults, Privacy, Scale, TestRow};
+use super::{ComparisonKey, EstimateRow, Note, PilotResults, Privacy, Scale, TestRow};
 use crate::config::{PilotSpec, Text, TimeDesign};
 use crate::error::Result;
 use crate::stats::Inference;
@@ -71,20 +71,6 @@ pub struct PanelDesign {
     /// Notes of the panel and the estimators (employers left out for a missing year,
     /// estimators not available).
     pub notes: Vec<String>,
-}
-
-/// The comparison key of the design rows: the first treated arm against the control.
-fn key(spec: &PilotSpec, outcome: &str) -> ComparisonKey {
-    ComparisonKey {
-        outcome: outcome.to_string(),
-        subset: POOLED.to_string(),
-        treated: spec
-            .arms
-            .treated()
-            .next()
-            .map_or_else(String::new, |a| a.value.clone()),
-        control: spec.arms.control.clone(),
-    }
 }
 
 /// A design row; `suppressed` rows have their numbers withheld later.
@@ -182,7 +168,7 @@ pub(crate) fn apply(
                 continue;
             }
         };
-        let k = key(spec, &o.id);
+        let k = super::design_key(spec, &o.id);
         let n = cohort_units(p, threshold);
         let conf = opts.conf_level;
         estimate_rows(&k, &res, conf, n, &mut rows);

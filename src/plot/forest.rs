@@ -10,7 +10,7 @@
 use super::axis::Axis;
 use super::frame::{footer, header, label_column};
 use super::scene::{Align, Scene};
-use super::text::{fit_line, format_number, wrap};
+use super::text::{chart_number as num, fit_line, format_number, wrap};
 use super::theme::{
     AXIS_LABEL, BAND, BLUE, GUTTER, INK, LABEL, MARGIN, MUTED, ROW_MIN, TICK, VERMILLION, WHITE,
     WIDTH,
@@ -50,21 +50,6 @@ fn forest_words(lang: Lang) -> ForestWords {
             ci: "CI",
         },
     }
-}
-
-/// Three significant-ish decimals for estimates and limits.
-fn num(v: f64, lang: Lang) -> String {
-    let a = v.abs();
-    let d = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    format_number(v, d, lang)
 }
 
 fn interval_text(est: Option<f64>, lo: f64, hi: f64, lang: Lang) -> String {

@@ -14,7 +14,6 @@ use plotters::style::RGBColor;
 use super::axis::Axis;
 use super::frame::{footer, header};
 use super::scene::{Align, Scene};
-use super::text::format_number;
 use super::theme::{BLUE, INK, LABEL, MARGIN, MUTED, ORANGE, TICK, WHITE, WIDTH};
 use super::xy::{Plot, value_label_room, y_label_above};
 use super::{Lang, register_fonts};
@@ -210,19 +209,4 @@ fn value_at(pts: &[(f64, f64)], x: f64) -> Option<f64> {
     } else {
         y0
     })
-}
-
-/// A number for the chart's subtitle: about three significant digits.
-pub fn chart_number(v: f64, lang: Lang) -> String {
-    let a = v.abs();
-    let d = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    format_number(v, d, lang)
 }

@@ -38,10 +38,11 @@ use plotters::style::{FontStyle, register_font};
 pub use crate::config::{Better, Lang};
 use crate::error::Result;
 pub use flow::{FlowBox, FlowChart, FlowColumn};
-pub use its::{ItsChart, chart_number as its_number, its_chart_png, its_chart_svg};
+pub use its::{ItsChart, its_chart_png, its_chart_svg};
 pub use survival::{
     AtRiskRow, SurvivalChart, SurvivalCurve, survival_chart_png, survival_chart_svg,
 };
+pub use text::chart_number as its_number;
 
 /// One comparison in an effect panel.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,10 +8,11 @@
 
 use super::PowerChart;
 use super::axis::Axis;
-use super::frame::{content_width, footer, header};
+use super::frame::{footer, header};
 use super::scene::{Align, Scene};
-use super::text::{format_number, wrap};
-use super::theme::{AXIS, AXIS_LABEL, BLUE, GRID, INK, MARGIN, MUTED, TICK, VERMILLION, WIDTH};
+use super::text::format_number;
+use super::theme::{AXIS, BLUE, GRID, INK, MARGIN, MUTED, TICK, VERMILLION, WIDTH};
+use super::xy::{axis_label_below, y_label_above};
 
 /// Height of the plotting area in pixels.
 const PLOT_H: i32 = 420;
@@ -37,8 +38,7 @@ pub(crate) fn scene(c: &PowerChart) -> Scene {
         false,
     );
 
-    let y_lines = wrap(&c.y_label, AXIS_LABEL, content_width(), 2);
-    y = s.lines(&y_lines, MARGIN, y, AXIS_LABEL, INK, Align::Left) + 10;
+    y = y_label_above(&mut s, &c.y_label, y);
     let (top, bottom) = (y, y + PLOT_H);
     let sy = |v: f64| bottom - (v.clamp(0.0, 1.0) * f64::from(PLOT_H)).round() as i32;
     for k in 0..=5 {
@@ -79,15 +79,7 @@ pub(crate) fn scene(c: &PowerChart) -> Scene {
     }
     s.vline(px0, top, bottom + 1, 1, AXIS);
     y = axis.draw_scale(&mut s, bottom, c.lang);
-    let x_lines = wrap(&c.x_label, AXIS_LABEL, f64::from(px1 - px0), 2);
-    y = s.lines(
-        &x_lines,
-        (px0 + px1) / 2,
-        y + 2,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
+    y = axis_label_below(&mut s, &c.x_label, (px0, px1), y);
     s.height = footer(&mut s, &c.note, y + 4);
     s
 }

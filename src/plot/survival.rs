@@ -21,6 +21,7 @@ use super::text::{Font, fit_line, format_number, wrap};
 use super::theme::{
     ARM_COLOURS, AXIS, AXIS_LABEL, GRID, INK, LABEL, MARGIN, MUTED, NOTE, TICK, WIDTH,
 };
+use super::xy::axis_label_below;
 use crate::config::Lang;
 use crate::error::Result;
 
@@ -194,15 +195,7 @@ fn scene(c: &SurvivalChart) -> Scene {
         );
     }
     y = label_top + TICK.line_height();
-    let x_lines = wrap(&c.x_label, AXIS_LABEL, f64::from(px1 - px0), 2);
-    y = s.lines(
-        &x_lines,
-        (px0 + px1) / 2,
-        y + 2,
-        AXIS_LABEL,
-        INK,
-        Align::Center,
-    );
+    y = axis_label_below(&mut s, &c.x_label, (px0, px1), y);
 
     if !c.at_risk_times.is_empty() && !c.at_risk.is_empty() {
         y = at_risk_table(&mut s, c, &axis, (px0, left), y + 14, &w);

@@ -152,6 +152,22 @@ pub(crate) fn words(lang: Lang) -> Words {
     }
 }
 
+/// A number for a chart's labels and subtitle: 0 to 3 decimals by its size (about
+/// three significant digits), as readers in `lang` write it.
+pub fn chart_number(v: f64, lang: Lang) -> String {
+    let a = v.abs();
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        3
+    };
+    format_number(v, d, lang)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

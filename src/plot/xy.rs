@@ -1,7 +1,8 @@
 //! The frame shared by the charts with a value axis up the left and an axis along the
 //! bottom (the interrupted time series and the cost-effectiveness plane): the room for
 //! the value labels, the y label above the plot, the grid, and the bottom axis with
-//! its label.
+//! its label. The power curve and the survival chart, whose value axes are fixed
+//! percentage scales, take the y label and the bottom axis's label from here too.
 //!
 //! The value axis is fitted over `0..PLOT_H` like a horizontal one; a value `v` is
 //! then drawn at row `bottom - yaxis.x(v)`.
@@ -71,14 +72,20 @@ impl Plot {
         let (px0, px1) = (self.xaxis.x0, self.xaxis.x1);
         s.vline(px0, self.top, self.bottom + 1, 1, AXIS);
         let y = self.xaxis.draw_scale(s, self.bottom, lang);
-        let x_lines = wrap(label, AXIS_LABEL, f64::from(px1 - px0), 2);
-        s.lines(
-            &x_lines,
-            (px0 + px1) / 2,
-            y + 2,
-            AXIS_LABEL,
-            INK,
-            Align::Center,
-        )
+        axis_label_below(s, label, (px0, px1), y)
     }
+}
+
+/// The label of a bottom axis spanning pixel columns `px0..=px1`, at most two lines
+/// centred under it from `y`; returns the row below it.
+pub(crate) fn axis_label_below(s: &mut Scene, label: &str, (px0, px1): (i32, i32), y: i32) -> i32 {
+    let x_lines = wrap(label, AXIS_LABEL, f64::from(px1 - px0), 2);
+    s.lines(
+        &x_lines,
+        (px0 + px1) / 2,
+        y + 2,
+        AXIS_LABEL,
+        INK,
+        Align::Center,
+    )
 }

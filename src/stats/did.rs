@@ -472,10 +472,20 @@ fn few_cluster_results(
 
 /// The error for covariate `k` (0-based) that the fixed effects absorb. The message
 /// starts with "covariate k " so that the caller can put the column's name in.
-fn absorbed_covariate(k: usize) -> StatsError {
+pub(crate) fn absorbed_covariate(k: usize) -> StatsError {
     StatsError::Invalid(format!(
         "covariate {k} is absorbed by the unit and period effects (constant within every unit, or the same for every unit in a period) or a combination of the other regressors; leave it out"
     ))
+}
+
+/// A window of relative periods must run from low to high.
+fn check_window(lo: i64, hi: i64) -> StatsResult<()> {
+    if lo > hi {
+        return Err(StatsError::Invalid(format!(
+            "window {lo},{hi}: the first number must not exceed the second"
+        )));
+    }
+    Ok(())
 }
 
 /// Relative periods per row (`None` for never treated) and the window (lo, hi).
@@ -492,11 +502,7 @@ pub fn event_times(p: &Panel, window: Option<(i64, i64)>) -> StatsResult<EventTi
         .collect();
     let (lo, hi) = match window {
         Some((lo, hi)) => {
-            if lo > hi {
-                return Err(StatsError::Invalid(format!(
-                    "window {lo},{hi}: the first number must not exceed the second"
-                )));
-            }
+            check_window(lo, hi)?;
             (lo, hi)
         }
         None => {
@@ -576,12 +582,8 @@ struct Window {
 /// periods t − g of the treated rows; an error when `window` is reversed, no unit is
 /// treated or the `reference` period lies outside.
 fn event_window(p: &Panel, window: Option<(i64, i64)>, reference: i64) -> StatsResult<Window> {
-    if let Some((lo, hi)) = window
-        && lo > hi
-    {
-        return Err(StatsError::Invalid(format!(
-            "window {lo},{hi}: the first number must not exceed the second"
-        )));
+    if let Some((lo, hi)) = window {
+        check_window(lo, hi)?;
     }
     // The observed relative periods t − g of the treated rows: their range.
     let (raw_lo, raw_hi) = p

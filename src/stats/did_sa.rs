@@ -297,10 +297,7 @@ impl<'a> Sample<'a> {
                 )));
             }
             Err(StatsError::Collinear { index }) => {
-                return Err(StatsError::Invalid(format!(
-                    "covariate {} is absorbed by the unit and period effects (constant within every unit, or the same for every unit in a period) or a combination of the other regressors; leave it out",
-                    index - cells.len()
-                )));
+                return Err(super::did::absorbed_covariate(index - cells.len()));
             }
             r => r?,
         };

@@ -95,25 +95,61 @@ pub(crate) fn check_inputs(treated: &[bool], x: &[&[f64]], names: &[&str]) -> St
     Ok(())
 }
 
-/// A covariate that on its own separates the arms, with a description of how.
+/// A covariate that on its own separates the arms, with a description of how (the
+/// first such covariate in the order of `x`; the covariates are looked at in parallel).
 fn separating_covariate(treated: &[bool], x: &[&[f64]], names: &[&str]) -> Option<String> {
-    for (c, name) in x.iter().zip(names) {
-        let (mut lo1, mut hi1, mut lo0, mut hi0) = (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        );
+    let found: Vec<Option<String>> = x
+        .par_iter()
+        .zip(names)
+        .map(|(c, name)| ArmRanges::of(c, treated).separation(name))
+        .collect();
+    found.into_iter().flatten().next()
+}
+
+/// The smallest and largest value of a covariate in each arm, and whether every value
+/// is 0 or 1.
+struct ArmRanges {
+    lo1: f64,
+    hi1: f64,
+    lo0: f64,
+    hi0: f64,
+    binary: bool,
+}
+
+impl ArmRanges {
+    /// One pass over a column of finite values. Each value is compared with the bounds
+    /// of both arms, the other arm's side getting ±∞ (which moves no bound), so the
+    /// loop does not branch on the arm: the arms alternate as randomly as the data.
+    fn of(c: &[f64], treated: &[bool]) -> Self {
+        let (inf, ninf) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut r = Self {
+            lo1: inf,
+            hi1: ninf,
+            lo0: inf,
+            hi0: ninf,
+            binary: true,
+        };
         for (&v, &t) in c.iter().zip(treated) {
-            if t {
-                lo1 = lo1.min(v);
-                hi1 = hi1.max(v);
-            } else {
-                lo0 = lo0.min(v);
-                hi0 = hi0.max(v);
-            }
+            r.lo1 = r.lo1.min(if t { v } else { inf });
+            r.hi1 = r.hi1.max(if t { v } else { ninf });
+            r.lo0 = r.lo0.min(if t { inf } else { v });
+            r.hi0 = r.hi0.max(if t { ninf } else { v });
+            r.binary &= (v == 0.0) | (v == 1.0);
         }
-        let binary = c.iter().all(|&v| v == 0.0 || v == 1.0);
+        r
+    }
+
+    /// How covariate `name` with these ranges separates the arms, if it does: a 0/1
+    /// level present in one arm only, or ranges that do not overlap (or touch at one
+    /// value).
+    fn separation(&self, name: &str) -> Option<String> {
+        let Self {
+            lo1,
+            hi1,
+            lo0,
+            hi0,
+            binary,
+        } = *self;
         if binary && lo1.min(lo0) < hi1.max(hi0) {
             // A level present in one arm only: its coefficient runs off to ±∞.
             for level in [0.0, 1.0] {
@@ -126,14 +162,16 @@ fn separating_covariate(treated: &[bool], x: &[&[f64]], names: &[&str]) -> Optio
                     ));
                 }
             }
+            None
         } else if hi1 <= lo0 || hi0 <= lo1 {
-            return Some(format!(
+            Some(format!(
                 "the values of covariate \"{name}\" in the two arms do not overlap \
                  (treated {lo1} to {hi1}, comparison {lo0} to {hi0})"
-            ));
+            ))
+        } else {
+            None
         }
     }
-    None
 }
 
 /// Fit the propensity model P(treated | x) = 1 / (1 + exp(−(β₀ + x'β))).
@@ -409,6 +447,28 @@ mod tests {
         let e = logit(&t, &[&d], &["school_a"]).unwrap_err().to_string();
         assert!(
             e.contains("\"school_a\" = 1") && e.contains("treated"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_first_separating_covariate_is_named() {
+        // z overlaps; "late" and "early" both separate: the first in order is named,
+        // however the columns are shared out between threads.
+        let t = [true, true, true, true, false, false, false, false];
+        let z = [0.3, 0.1, 0.5, 0.8, 0.2, 0.9, 0.4, 0.7];
+        let late = [5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0];
+        let early = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let e = logit(&t, &[&z, &late, &early], &["z", "late", "early"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"late\"") && !e.contains("early"), "{e}");
+        assert!(e.contains("(treated 5 to 8, comparison 1 to 4)"), "{e}");
+        let e = logit(&t, &[&z, &early, &late], &["z", "early", "late"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"early\" = 0 occurs only in the treated arm"),
             "{e}"
         );
     }

@@ -54,22 +54,16 @@ pub fn aipw_att(
     let Some(part) = data.sandwich_sums(beta, mu1, mu0, clusters) else {
         return Err(StatsError::NoVariance);
     };
-    let p = 2 * k + 2;
     let (i1, i0) = (2 * k, 2 * k + 1);
     let a = bread(&part, &zz, n1);
-    let mut c = DVector::<f64>::zeros(p);
-    c[i1] = 1.0;
-    c[i0] = -1.0;
-    let g =
-        a.transpose().lu().solve(&c).ok_or_else(|| {
-            StatsError::Invalid("the stacked sandwich of AIPW is singular".into())
-        })?;
-    let (b, df) = part.meat.finish()?;
-    let var = g.dot(&(&b * &g));
-    if !crate::stats::above(var, 0.0) {
-        return Err(StatsError::NoVariance);
-    }
-    Ok(Inference::wald(mu1 - mu0, var.sqrt(), df, conf_level))
+    super::stacked_difference(
+        &a,
+        (i1, i0),
+        part.meat,
+        (mu1, mu0),
+        conf_level,
+        "the stacked sandwich of AIPW is singular",
+    )
 }
 
 /// What the passes over the rows read: outcome, arms, propensity scores and the

@@ -357,18 +357,39 @@ pub fn ipw_att_stacked(
     for l in 0..k {
         a[(k + 1, l)] = -part.a0[l];
     }
-    let mut c = DVector::<f64>::zeros(p);
-    c[k] = 1.0;
-    c[k + 1] = -1.0;
-    // Var = c'A⁻¹BA⁻ᵀc = g'Bg with A'g = c (LU of A', nalgebra).
-    let g = a.transpose().lu().solve(&c).ok_or_else(|| {
-        StatsError::Invalid(
-            "the stacked sandwich is singular (the propensity model's information or the \
-             comparison weights are degenerate)"
-                .into(),
-        )
-    })?;
-    let (b, df) = part.meat.finish()?;
+    stacked_difference(
+        &a,
+        (k, k + 1),
+        part.meat,
+        (mu1, mu0),
+        conf_level,
+        "the stacked sandwich is singular (the propensity model's information or the \
+         comparison weights are degenerate)",
+    )
+}
+
+/// The Wald inference of μ₁ − μ₀ from a stacked sandwich with bread `a` and meat
+/// `meat`, μ₁ and μ₀ being parameters `i1` and `i0`: Var = c'A⁻¹BA⁻ᵀc = g'Bg with
+/// A'g = c (LU of A', nalgebra), c = +1 at `i1` and −1 at `i0`; the meat's reference
+/// distribution (normal, or t on G − 1 df with clusters). `singular` is the message
+/// when A is singular.
+pub(crate) fn stacked_difference(
+    a: &DMatrix<f64>,
+    (i1, i0): (usize, usize),
+    meat: Meat,
+    (mu1, mu0): (f64, f64),
+    conf_level: f64,
+    singular: &str,
+) -> StatsResult<Inference> {
+    let mut c = DVector::<f64>::zeros(a.nrows());
+    c[i1] = 1.0;
+    c[i0] = -1.0;
+    let g = a
+        .transpose()
+        .lu()
+        .solve(&c)
+        .ok_or_else(|| StatsError::Invalid(singular.into()))?;
+    let (b, df) = meat.finish()?;
     let var = g.dot(&(&b * &g));
     if !crate::stats::above(var, 0.0) {
         return Err(StatsError::NoVariance);

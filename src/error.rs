@@ -157,6 +157,14 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// ` Did you mean "x"?` naming the candidate closest to `word` (see [`closest`]), or ""
+/// when none is close: the hint that follows a message about an unknown name.
+pub fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(word, candidates)
+        .map(|c| format!(" Did you mean \"{c}\"?"))
+        .unwrap_or_default()
+}
+
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let lw = word.to_lowercase();

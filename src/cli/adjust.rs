@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::Format;
-use crate::error::{Error, Result, closest};
+use crate::error::{Error, Result, did_you_mean};
 use crate::report::tables::render;
 use crate::stats::multiplicity::{self, Adjustment};
 
@@ -143,9 +143,7 @@ pub fn read_p_values(
     };
     let Some(idx) = idx else {
         let want = column.unwrap_or("p_value");
-        let hint = closest(want, header.iter().map(String::as_str))
-            .map(|c| format!(" Did you mean \"{c}\"?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(want, header.iter().map(String::as_str));
         return Err(Error::data(
             source,
             format!(

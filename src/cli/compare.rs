@@ -14,7 +14,7 @@ use crate::config::{
     OutcomeKind, PilotDraft, PilotSpec, Text, check_roles,
 };
 use crate::data::Frame;
-use crate::error::{Error, MAX_LISTED_VALUES, Result, closest};
+use crate::error::{Error, MAX_LISTED_VALUES, Result, did_you_mean};
 use crate::report::{self, document::estimator_label, fmt_p, fmt_value, tables::render};
 
 /// Outcome kind, or detect it from the values.
@@ -231,11 +231,11 @@ fn arm_values(args: &CompareArgs, frame: &Frame) -> Result<ArmValues> {
             Ok(())
         } else {
             // A hint names a value of the column only when it looks like an arm column.
-            let hint = (listed.len() <= MAX_LISTED_VALUES)
-                .then(|| closest(v, listed.iter().copied()))
-                .flatten()
-                .map(|c| format!(" Did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = if listed.len() <= MAX_LISTED_VALUES {
+                did_you_mean(v, listed.iter().copied())
+            } else {
+                String::new()
+            };
             Err(Error::data(
                 path,
                 format!(

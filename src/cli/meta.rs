@@ -21,7 +21,7 @@ use super::choices::LangArg;
 use crate::analysis::Scale;
 use crate::cli::Format;
 use crate::config::Lang;
-use crate::error::{Error, Result, closest};
+use crate::error::{Error, Result, did_you_mean};
 use crate::plot::{self, ForestChart, ForestHeterogeneity, ForestPooled, ForestRow};
 use crate::report::{fmt_p, fmt_value, tables::render};
 use crate::stats::meta::{self, Method, Options, Pooled};
@@ -279,13 +279,6 @@ fn is_json(args: &MetaArgs) -> bool {
             .file()
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-}
-
-/// " Did you mean "x"?" naming the candidate closest to `word`, or "" when none is close.
-fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    closest(word, candidates)
-        .map(|c| format!(" Did you mean \"{c}\"?"))
-        .unwrap_or_default()
 }
 
 /// The pooling scale: ratio (estimates on the log scale) or difference.

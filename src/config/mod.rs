@@ -1730,9 +1730,7 @@ pub fn load_slug(dir: &Path, slug: &str) -> Result<PilotSpec> {
             .iter()
             .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
             .collect();
-        let hint = crate::error::closest(slug, known.iter().map(String::as_str))
-            .map(|c| format!(" Did you mean \"{c}\"?"))
-            .unwrap_or_default();
+        let hint = crate::error::did_you_mean(slug, known.iter().map(String::as_str));
         return Err(Error::usage(format!(
             "unknown pilot \"{slug}\".{hint} Known pilots: {}",
             known.join(", ")

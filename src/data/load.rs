@@ -9,7 +9,7 @@ use super::convert::compact_columns;
 use super::rules::Rules;
 use super::{Frame, plain, sheet, text};
 use crate::config::{FileKind, ReadOptions};
-use crate::error::{Error, Result, closest};
+use crate::error::{Error, Result, did_you_mean};
 
 /// The columns to read: `required` (all when empty) and `optional` ones if present.
 pub(crate) struct Selection<'a> {
@@ -38,9 +38,7 @@ impl Selection<'_> {
                         .map(String::as_str)
                         .filter(|s| !s.is_empty())
                         .collect();
-                    let hint = closest(c, shown.iter().copied())
-                        .map(|s| format!(" Did you mean \"{s}\"?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(c, shown.iter().copied());
                     let case = shown
                         .iter()
                         .find(|s| s.eq_ignore_ascii_case(c) && hint.is_empty())

@@ -12,7 +12,7 @@ use calamine::{Data, Reader, Sheets};
 use super::rules::trim;
 use super::{Cell, Selection, Table};
 use crate::config::ReadOptions;
-use crate::error::closest;
+use crate::error::did_you_mean;
 
 /// Why a workbook could not be read: the plain-language message, and calamine's
 /// error underneath when there is one (printed after the message as its cause).
@@ -170,9 +170,7 @@ fn choose_sheet(
     }
     if let Some(s) = &opts.sheet {
         if !names.iter().any(|n| n == s) {
-            let hint = closest(s, names.iter().map(String::as_str))
-                .map(|c| format!(" Did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = did_you_mean(s, names.iter().map(String::as_str));
             return Err(format!(
                 "no worksheet \"{s}\".{hint} The workbook has: {}",
                 names.join(", ")

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::{DataLayout, OutcomeKind, OutcomeSource, OutcomeSpec, PilotSpec};
-use crate::error::{Error, Result, closest};
+use crate::error::{Error, Result, did_you_mean};
 
 /// All simulation parameters of one pilot.
 #[derive(Debug, Clone, Deserialize)]
@@ -723,9 +723,7 @@ impl Checker<'_> {
     fn keys_within<V>(&self, key: &str, map: &BTreeMap<String, V>, allowed: &[&str]) -> Result<()> {
         for k in map.keys() {
             if !allowed.contains(&k.as_str()) {
-                let hint = closest(k, allowed.iter().copied())
-                    .map(|c| format!(" Did you mean \"{c}\"?"))
-                    .unwrap_or_default();
+                let hint = did_you_mean(k, allowed.iter().copied());
                 return Err(self.err(format!(
                     "`{key}` has the key \"{k}\"; allowed: {}.{hint}",
                     join(allowed)
@@ -1244,9 +1242,7 @@ impl Checker<'_> {
                         "the config's covariate \"{cov}\" is categorical (text) here; list its numeric `dummies` as covariates instead"
                     )
                 } else {
-                    let hint = closest(cov, numeric.iter().map(String::as_str))
-                        .map(|c| format!(" Did you mean \"{c}\"?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(cov, numeric.iter().map(String::as_str));
                     format!(
                         "the config's covariate \"{cov}\" is not simulated; add a `[[covariates]]` entry (or a dummy) named so.{hint}"
                     )
@@ -1425,9 +1421,7 @@ impl Checker<'_> {
     ) -> Result<T> {
         let allowed: Vec<&str> = also.iter().chain(field_names::<T>()).copied().collect();
         if let Some(bad) = table.keys().find(|k| !allowed.contains(&k.as_str())) {
-            let hint = closest(bad, allowed.iter().copied())
-                .map(|c| format!(" Did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = did_you_mean(bad, allowed.iter().copied());
             return Err(self.err(format!(
                 "`{key}.{bad}` does not apply to {what}; keys allowed here: {}.{hint}",
                 join(&allowed)

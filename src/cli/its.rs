@@ -929,34 +929,17 @@ impl ChartLines {
             .iter()
             .filter_map(|p| p.observed.map(|o| (p.time, o)))
             .collect();
-        let fitted_pre: Vec<(f64, f64)> = out
+        let points: Vec<(f64, f64, f64)> = out
             .series
             .iter()
-            .filter(|p| p.time < start)
-            .map(|p| (p.time, p.trend))
+            .map(|p| (p.time, p.trend, p.trend_counterfactual))
             .collect();
-        let fitted_post = out
-            .series
-            .iter()
-            .filter(|p| p.time >= start)
-            .map(|p| (p.time, p.trend))
-            .collect();
-        let projected = fitted_pre
-            .last()
-            .copied()
-            .into_iter()
-            .chain(
-                out.series
-                    .iter()
-                    .filter(|p| p.time >= start)
-                    .map(|p| (p.time, p.trend_counterfactual)),
-            )
-            .collect();
+        let lines = plot::ItsLines::split(&points, start);
         Self {
             observed,
-            fitted_pre,
-            fitted_post,
-            projected,
+            fitted_pre: lines.fitted_pre,
+            fitted_post: lines.fitted_post,
+            projected: lines.projected,
         }
     }
 }

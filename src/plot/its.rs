@@ -42,6 +42,39 @@ pub struct ItsChart {
     pub lang: Lang,
 }
 
+/// The fitted and projected lines of an [`ItsChart`], split at the start.
+pub struct ItsLines {
+    pub fitted_pre: Vec<(f64, f64)>,
+    pub fitted_post: Vec<(f64, f64)>,
+    pub projected: Vec<(f64, f64)>,
+}
+
+impl ItsLines {
+    /// From (time, fitted, projected without the intervention) per period: the fitted
+    /// line before `start` and from it, and the projection from `start` on, continued
+    /// from the last fitted period before the start.
+    pub fn split(points: &[(f64, f64, f64)], start: f64) -> Self {
+        let fitted_pre: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| p.0 < start)
+            .map(|p| (p.0, p.1))
+            .collect();
+        let from_start = || points.iter().filter(|p| p.0 >= start);
+        let fitted_post = from_start().map(|p| (p.0, p.1)).collect();
+        let projected = fitted_pre
+            .last()
+            .copied()
+            .into_iter()
+            .chain(from_start().map(|p| (p.0, p.2)))
+            .collect();
+        Self {
+            fitted_pre,
+            fitted_post,
+            projected,
+        }
+    }
+}
+
 /// The chart as an SVG document.
 pub fn its_chart_svg(c: &ItsChart) -> Result<String> {
     register_fonts();

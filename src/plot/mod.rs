@@ -38,7 +38,7 @@ use plotters::style::{FontStyle, register_font};
 pub use crate::config::{Better, Lang};
 use crate::error::Result;
 pub use flow::{FlowBox, FlowChart, FlowColumn};
-pub use its::{ItsChart, its_chart_png, its_chart_svg};
+pub use its::{ItsChart, ItsLines, its_chart_png, its_chart_svg};
 pub use survival::{
     AtRiskRow, SurvivalChart, SurvivalCurve, survival_chart_png, survival_chart_svg,
 };

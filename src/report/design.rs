@@ -640,23 +640,12 @@ pub fn its_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<crate::p
     }
     let f = o.display_factor;
     let start = d.start as f64;
-    let fitted_pre: Vec<(f64, f64)> = d
+    let points: Vec<(f64, f64, f64)> = d
         .series
         .iter()
-        .filter(|p| p.time < start)
-        .map(|p| (p.time, p.fitted * f))
+        .map(|p| (p.time, p.fitted * f, p.projected * f))
         .collect();
-    let projected = fitted_pre
-        .last()
-        .copied()
-        .into_iter()
-        .chain(
-            d.series
-                .iter()
-                .filter(|p| p.time >= start)
-                .map(|p| (p.time, p.projected * f)),
-        )
-        .collect();
+    let lines = crate::plot::ItsLines::split(&points, start);
     let level = rows(r, outcome, "its_level");
     Some(crate::plot::ItsChart {
         title: format!(
@@ -682,14 +671,9 @@ pub fn its_chart(r: &PilotResults, outcome: &str, lang: Lang) -> Option<crate::p
             .iter()
             .filter_map(|p| p.observed.map(|v| (p.time, v * f)))
             .collect(),
-        fitted_pre,
-        fitted_post: d
-            .series
-            .iter()
-            .filter(|p| p.time >= start)
-            .map(|p| (p.time, p.fitted * f))
-            .collect(),
-        projected,
+        fitted_pre: lines.fitted_pre,
+        fitted_post: lines.fitted_post,
+        projected: lines.projected,
         start,
         legend: if lang == Lang::Nl {
             [

@@ -2,6 +2,7 @@
 //! are written ([`Frame::strings`]), for arms, clusters, blocks and other codes.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
@@ -96,11 +97,129 @@ impl NumberCodes {
     }
 }
 
+/// The whole numbers of a column as offsets into `lo..lo + len`, and which of them
+/// occur ([`Frame::whole_number_factor`]).
+struct WholeRange {
+    lo: i64,
+    present: Vec<bool>,
+}
+
+impl WholeRange {
+    /// Largest magnitude taken: every value's text is then at most 11 bytes.
+    const MAX_ABS: f64 = 2_147_483_647.0;
+
+    /// The range of the non-missing values (`chunks`: values, and which are present
+    /// when some are missing), when all are whole numbers of magnitude at most
+    /// [`Self::MAX_ABS`] and the range spans at most 2·`rows` + 4,096 values.
+    fn of(chunks: &[(&[f64], Option<Vec<bool>>)], rows: usize) -> Option<Self> {
+        let (mut lo, mut hi, mut whole) = (f64::INFINITY, f64::NEG_INFINITY, true);
+        for (values, valid) in chunks {
+            // Missing values are skipped (polars keeps some number in their slots).
+            let mut take = |x: f64| {
+                lo = lo.min(x);
+                hi = hi.max(x);
+                // NaN fails both tests; x as i64 saturates beyond the bound.
+                whole &= (x.abs() <= Self::MAX_ABS) & (x == (x as i64) as f64);
+            };
+            match valid {
+                None => values.iter().for_each(|&x| take(x)),
+                Some(ok) => values
+                    .iter()
+                    .zip(ok)
+                    .filter(|v| *v.1)
+                    .for_each(|v| take(*v.0)),
+            }
+        }
+        if !whole || lo > hi {
+            return None;
+        }
+        let (lo, hi) = (lo as i64, hi as i64);
+        let len = usize::try_from(hi - lo + 1).ok()?;
+        if len > 2 * rows + 4_096 {
+            return None;
+        }
+        let mut present = vec![false; len];
+        for (values, valid) in chunks {
+            for (i, &x) in values.iter().enumerate() {
+                if valid.as_ref().is_none_or(|ok| ok[i]) {
+                    present[(x as i64 - lo) as usize] = true;
+                }
+            }
+        }
+        Some(Self { lo, present })
+    }
+
+    /// The offset of a value of the range.
+    #[inline(always)]
+    fn index(&self, x: f64) -> usize {
+        (x as i64 - self.lo) as usize
+    }
+
+    /// The values that occur as texts ([`fmt_number`]), sorted as texts are, and the
+    /// code (index into them) of each offset of the range.
+    fn levels(&self) -> (Vec<String>, Vec<u32>) {
+        let offsets: Vec<u32> = (0..self.present.len() as u32)
+            .filter(|&i| self.present[i as usize])
+            .collect();
+        let mut keys: Vec<(u128, u32)> = offsets
+            .par_iter()
+            .map(|&i| (whole_key(self.lo + i64::from(i)), i))
+            .collect();
+        drop(offsets);
+        // Keys are distinct (distinct whole numbers have distinct texts).
+        keys.par_sort_unstable();
+        let mut code_of = vec![u32::MAX; self.present.len()];
+        for (k, &(_, i)) in keys.iter().enumerate() {
+            code_of[i as usize] = k as u32;
+        }
+        let levels = keys
+            .par_iter()
+            .map(|&(_, i)| fmt_number((self.lo + i64::from(i)) as f64))
+            .collect();
+        (levels, code_of)
+    }
+}
+
+/// The text of a whole number of at most 16 bytes, as [`fmt_number`] writes it, as a
+/// number that orders as the texts do: its bytes from the most significant end, zero
+/// after them (no text has a NUL byte, so a text before its extensions).
+fn whole_key(v: i64) -> u128 {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut m = v.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        at -= 1;
+        digits[at] = b'-';
+    }
+    let text = &digits[at..];
+    assert!(text.len() <= 16, "a text key holds 16 bytes");
+    let mut k = [0u8; 16];
+    k[..text.len()].copy_from_slice(text);
+    u128::from_be_bytes(k)
+}
+
 impl Frame {
     /// A column as a factor: per row the index of its value among the sorted distinct
     /// values (as [`Frame::strings`] writes them), None where missing. Each distinct
     /// value is formatted once, so this is cheap on large columns.
     pub fn factor(&self, name: &str) -> Result<Factor> {
+        match self.whole_number_factor(name)? {
+            Some(f) => Ok(f),
+            None => self.general_factor(name),
+        }
+    }
+
+    /// [`Frame::factor`] by codes in order of first appearance, then sorted: for any
+    /// column.
+    fn general_factor(&self, name: &str) -> Result<Factor> {
         let mut codes: Vec<Option<u32>> = Vec::with_capacity(self.height());
         let texts = self.code_rows(name, |c, _| codes.push(c))?;
         // Distinct texts, sorted; different raw values with the same text ("1" and
@@ -116,6 +235,43 @@ impl Frame {
             }
         }
         Ok(Factor { codes, levels })
+    }
+
+    /// [`Frame::factor`] of a numeric column of whole numbers in a range of at most
+    /// about twice the rows (unit and person numbers, years): each row's code is looked
+    /// up in a table over the range, not a hash map, and the distinct values are sorted
+    /// by their text once. `None` for any other column (then the general path runs).
+    fn whole_number_factor(&self, name: &str) -> Result<Option<Factor>> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        if !s.dtype().is_primitive_numeric() {
+            return Ok(None);
+        }
+        let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+        let ca = f.f64().map_err(|e| self.err(name, e))?;
+        let chunks: Vec<(&[f64], Option<Vec<bool>>)> = ca
+            .downcast_iter()
+            .map(|a| {
+                let valid = a
+                    .validity()
+                    .filter(|v| v.unset_bits() > 0)
+                    .map(|v| v.iter().collect());
+                (a.values().as_slice(), valid)
+            })
+            .collect();
+        let Some(range) = WholeRange::of(&chunks, ca.len()) else {
+            return Ok(None);
+        };
+        let (levels, code_of) = range.levels();
+        let mut codes: Vec<Option<u32>> = Vec::with_capacity(ca.len());
+        for (values, valid) in &chunks {
+            let code = |x: f64| code_of[range.index(x)];
+            match valid {
+                None => codes.extend(values.iter().map(|&x| Some(code(x)))),
+                Some(ok) => codes.extend(values.iter().zip(ok).map(|(&x, &o)| o.then(|| code(x)))),
+            }
+        }
+        Ok(Some(Factor { codes, levels }))
     }
 
     /// The levels of [`Frame::factor`] (sorted distinct values), and whether a value is
@@ -233,6 +389,50 @@ mod tests {
     /// every row's code names its own value, -0 is 0, values beyond the table and
     /// fractions are found, missing rows have no code; `levels` and `positions` say the
     /// same as `factor`.
+    /// The table path for whole numbers gives the factor of the general path: levels
+    /// sorted as texts ("-12" < "-3" < "0" < "10" < "9"), -0 as 0, missing rows without
+    /// a code, a range beyond the table's bound or a fraction left to the general path.
+    #[test]
+    fn whole_numbers_by_table_as_by_the_general_path() {
+        let frame = |v: Vec<Option<f64>>| {
+            let df = DataFrame::new(v.len(), vec![Column::new("n".into(), &v)]).unwrap();
+            Frame::from_frame(df, Path::new("test.csv"))
+        };
+        let cases: Vec<Vec<Option<f64>>> = vec![
+            [10.0, 9.0, -3.0, 0.0, -12.0, 9.0, -0.0, 10.0, 100.0, 1.0]
+                .map(Some)
+                .to_vec(),
+            vec![Some(7.0), None, Some(-7.0), Some(70.0), None, Some(7.0)],
+            (0..5_000)
+                .map(|i| Some(f64::from((i * 7_919) % 6_007)))
+                .collect(),
+            (0..300)
+                .map(|i| (i % 7 != 3).then_some(f64::from(1_000 - i)))
+                .collect(),
+        ];
+        for v in cases {
+            let f = frame(v.clone());
+            let table = f.whole_number_factor("n").unwrap().expect("the table path");
+            assert_eq!(table, f.general_factor("n").unwrap(), "{v:?}");
+            assert_eq!(f.factor("n").unwrap(), table);
+        }
+        let first = frame([Some(-10.0), Some(-3.0), Some(0.0), Some(9.0), Some(10.0)].to_vec())
+            .factor("n")
+            .unwrap();
+        assert_eq!(first.levels, ["-10", "-3", "0", "10", "9"]);
+        assert_eq!(first.codes, [0, 1, 2, 4, 3].map(Some));
+        // Not for the table: a fraction, a range far wider than the rows, huge values.
+        for v in [
+            vec![Some(1.0), Some(2.5)],
+            vec![Some(1.0), Some(1e6)],
+            vec![Some(3e9), Some(3e9 + 1.0)],
+        ] {
+            let f = frame(v);
+            assert!(f.whole_number_factor("n").unwrap().is_none());
+            assert_eq!(f.factor("n").unwrap(), f.general_factor("n").unwrap());
+        }
+    }
+
     #[test]
     fn factor_levels_and_positions_agree() {
         let nums: Vec<Option<f64>> = [

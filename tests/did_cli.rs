@@ -527,7 +527,7 @@ fn treatment_weights_and_counts_columns() {
         y: &py,
         unit: &pu,
         period: &pt,
-        first_treated: &pg,
+        unit_first_treated: &via_eval::stats::did::unit_first_treated(&pu, &pg).unwrap(),
         cluster: &pu,
         covariates: &[],
         weights: FeWeights::None,

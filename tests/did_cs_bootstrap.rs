@@ -46,7 +46,7 @@ fn fit() -> CsFit {
         y: &y,
         unit: &unit,
         period: &year,
-        first_treated: &first,
+        unit_first_treated: &via_eval::stats::did::unit_first_treated(&unit, &first).unwrap(),
         cluster: &unit,
         covariates: &[],
         weights: FeWeights::None,

@@ -13,7 +13,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
+use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did, unit_first_treated};
 use via_eval::stats::did_cs::{CsControl, cs_att_gt, wide_from_panel};
 use via_eval::stats::fe::FeWeights;
 
@@ -25,6 +25,8 @@ struct Synth {
     unit: Vec<u32>,
     period: Vec<i64>,
     first: Vec<Option<i64>>,
+    /// `first` per unit.
+    unit_first: Vec<Option<i64>>,
 }
 
 impl Synth {
@@ -33,7 +35,7 @@ impl Synth {
             y: &self.y,
             unit: &self.unit,
             period: &self.period,
-            first_treated: &self.first,
+            unit_first_treated: &self.unit_first,
             cluster: &self.unit,
             covariates: &[],
             weights: FeWeights::None,
@@ -51,6 +53,7 @@ fn staggered(seed: u64, effect: impl Fn(i64) -> f64) -> Synth {
         unit: vec![],
         period: vec![],
         first: vec![],
+        unit_first: vec![],
     };
     for u in 0..300u32 {
         let g = match u / 100 {
@@ -67,6 +70,7 @@ fn staggered(seed: u64, effect: impl Fn(i64) -> f64) -> Synth {
             s.first.push(g);
         }
     }
+    s.unit_first = unit_first_treated(&s.unit, &s.first).unwrap();
     s
 }
 
@@ -238,7 +242,7 @@ fn events_and_trials_equal_the_person_rows() {
         y: &py,
         unit: &pu,
         period: &pt,
-        first_treated: &pg,
+        unit_first_treated: &via_eval::stats::did::unit_first_treated(&pu, &pg).unwrap(),
         cluster: &pu,
         covariates: &[],
         weights: FeWeights::None,
@@ -247,7 +251,7 @@ fn events_and_trials_equal_the_person_rows() {
         y: &ay,
         unit: &au,
         period: &at,
-        first_treated: &ag,
+        unit_first_treated: &via_eval::stats::did::unit_first_treated(&au, &ag).unwrap(),
         cluster: &au,
         covariates: &[],
         weights: FeWeights::Frequency(&aw),

@@ -118,7 +118,8 @@ fn scenario(name: &str, effect_gt: Effect, draws: u64) -> Outcome {
             y: &s.y,
             unit: &s.unit,
             period: &s.period,
-            first_treated: &s.first,
+            unit_first_treated: &via_eval::stats::did::unit_first_treated(&s.unit, &s.first)
+                .unwrap(),
             cluster: &s.unit,
             covariates: &[],
             weights: FeWeights::None,

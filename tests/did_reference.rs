@@ -15,7 +15,7 @@
 //!   "CR2")`, `coef_test(test = "Satterthwaite")`.
 
 use serde_json::Value;
-use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did};
+use via_eval::stats::did::{DidOptions, Panel, event_study, twfe_did, unit_first_treated};
 use via_eval::stats::fe::{FeSmallSample, FeWeights};
 
 mod common;
@@ -44,12 +44,13 @@ impl Data {
     }
 }
 
-/// A panel's owned columns: y, unit codes, periods, first treated.
+/// A panel's owned columns: y, unit codes, periods, first treated per unit.
 struct Owned {
     y: Vec<f64>,
     unit: Vec<u32>,
     period: Vec<i64>,
-    first: Vec<Option<i64>>,
+    /// First treated period per unit.
+    unit_first: Vec<Option<i64>>,
     weights: Option<Vec<f64>>,
 }
 
@@ -58,17 +59,19 @@ impl Owned {
         let mut labels: Vec<i64> = d.col(unit).iter().map(|&v| v as i64).collect();
         labels.sort_unstable();
         labels.dedup();
-        let unit_codes = d
+        let unit_codes: Vec<u32> = d
             .col(unit)
             .iter()
             .map(|&v| labels.binary_search(&(v as i64)).unwrap() as u32)
             .collect();
         let n = d.col(y).len();
+        let first: Vec<Option<i64>> = (0..n).map(|i| Some(first(i)).filter(|&g| g > 0)).collect();
+        let unit_first = unit_first_treated(&unit_codes, &first).unwrap();
         Self {
             y: d.col(y).to_vec(),
             unit: unit_codes,
             period: d.col(time).iter().map(|&v| v as i64).collect(),
-            first: (0..n).map(|i| Some(first(i)).filter(|&g| g > 0)).collect(),
+            unit_first,
             weights: None,
         }
     }
@@ -77,7 +80,7 @@ impl Owned {
             y: &self.y,
             unit: &self.unit,
             period: &self.period,
-            first_treated: &self.first,
+            unit_first_treated: &self.unit_first,
             cluster: &self.unit,
             covariates: &[],
             weights: match &self.weights {

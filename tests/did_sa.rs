@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 use via_eval::stats::Inference;
-use via_eval::stats::did::{DidOptions, Panel};
+use via_eval::stats::did::{DidOptions, Panel, unit_first_treated};
 use via_eval::stats::did_sa::{SaControl, sun_abraham};
 use via_eval::stats::fe::FeWeights;
 
@@ -22,6 +22,8 @@ struct Mpdta {
     unit: Vec<u32>,
     year: Vec<i64>,
     first: Vec<Option<i64>>,
+    /// `first` per unit.
+    unit_first: Vec<Option<i64>>,
 }
 
 fn mpdta() -> Mpdta {
@@ -41,27 +43,35 @@ fn mpdta() -> Mpdta {
     let mut ids: Vec<i64> = rows.iter().map(|r| r[cu] as i64).collect();
     ids.sort_unstable();
     ids.dedup();
-    Mpdta {
-        y: rows.iter().map(|r| r[cl]).collect(),
-        unit: rows
-            .iter()
+    Mpdta::new(
+        rows.iter().map(|r| r[cl]).collect(),
+        rows.iter()
             .map(|r| ids.binary_search(&(r[cu] as i64)).unwrap() as u32)
             .collect(),
-        year: rows.iter().map(|r| r[cy] as i64).collect(),
-        first: rows
-            .iter()
+        rows.iter().map(|r| r[cy] as i64).collect(),
+        rows.iter()
             .map(|r| Some(r[cg] as i64).filter(|&g| g > 0))
             .collect(),
-    }
+    )
 }
 
 impl Mpdta {
+    fn new(y: Vec<f64>, unit: Vec<u32>, year: Vec<i64>, first: Vec<Option<i64>>) -> Self {
+        let unit_first = unit_first_treated(&unit, &first).unwrap();
+        Self {
+            y,
+            unit,
+            year,
+            first,
+            unit_first,
+        }
+    }
     fn panel(&self) -> Panel<'_> {
         Panel {
             y: &self.y,
             unit: &self.unit,
             period: &self.year,
-            first_treated: &self.first,
+            unit_first_treated: &self.unit_first,
             cluster: &self.unit,
             covariates: &[],
             weights: FeWeights::None,
@@ -71,12 +81,12 @@ impl Mpdta {
         let keep: Vec<usize> = (0..self.y.len())
             .filter(|&i| self.first[i].is_some())
             .collect();
-        Self {
-            y: keep.iter().map(|&i| self.y[i]).collect(),
-            unit: keep.iter().map(|&i| self.unit[i]).collect(),
-            year: keep.iter().map(|&i| self.year[i]).collect(),
-            first: keep.iter().map(|&i| self.first[i]).collect(),
-        }
+        Self::new(
+            keep.iter().map(|&i| self.y[i]).collect(),
+            keep.iter().map(|&i| self.unit[i]).collect(),
+            keep.iter().map(|&i| self.year[i]).collect(),
+            keep.iter().map(|&i| self.first[i]).collect(),
+        )
     }
 }
 
@@ -236,7 +246,7 @@ fn bad_input_is_refused_with_clear_errors() {
         y: &y,
         unit: &u,
         period: &t,
-        first_treated: &g,
+        unit_first_treated: &unit_first_treated(&u, &g).unwrap(),
         cluster: &u,
         covariates: &[],
         weights: FeWeights::None,

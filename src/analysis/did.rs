@@ -30,8 +30,11 @@ pub struct PanelInput {
     pub unit: Vec<u32>,
     pub unit_labels: Vec<String>,
     pub period: Vec<i64>,
-    pub first_treated: Vec<Option<i64>>,
-    pub cluster: Vec<u32>,
+    /// Each unit's first treated period, indexed by unit code; `None` for never
+    /// treated.
+    pub unit_first_treated: Vec<Option<i64>>,
+    /// Cluster codes per row; `None` when the units are the clusters.
+    pub cluster: Option<Vec<u32>>,
     pub n_clusters: usize,
     pub covariates: Vec<Vec<f64>>,
     /// The covariates' column names (for messages).
@@ -40,9 +43,28 @@ pub struct PanelInput {
     pub weights: Option<Vec<f64>>,
     /// Whether `weights` are frequency weights (events/trials).
     pub frequency: bool,
-    /// Persons behind each row: the trials, or 1.
-    pub persons: Vec<f64>,
+    /// Persons behind each row (the trials); `None` when each row is one person.
+    pub persons: Option<Vec<f64>>,
     pub notes: Vec<String>,
+}
+
+impl PanelInput {
+    /// The cluster code of every row (the unit codes when the units are the clusters).
+    pub fn clusters(&self) -> &[u32] {
+        self.cluster.as_deref().unwrap_or(&self.unit)
+    }
+
+    /// The persons behind row `i`.
+    #[inline]
+    pub fn person(&self, i: usize) -> f64 {
+        self.persons.as_ref().map_or(1.0, |p| p[i])
+    }
+
+    /// The first treated period of row `i`'s unit.
+    #[inline]
+    pub fn first_treated(&self, i: usize) -> Option<i64> {
+        self.unit_first_treated[self.unit[i] as usize]
+    }
 }
 
 /// Which estimators to run.
@@ -143,22 +165,9 @@ pub fn run_did_with(
     cs_base: CsBase,
 ) -> Result<DidResults> {
     let covs: Vec<&[f64]> = input.covariates.iter().map(Vec::as_slice).collect();
-    let weights = match (&input.weights, input.frequency) {
-        (Some(w), true) => FeWeights::Frequency(w),
-        (Some(w), false) => FeWeights::Analytic(w),
-        (None, _) => FeWeights::None,
-    };
-    let panel = Panel {
-        y: &input.y,
-        unit: &input.unit,
-        period: &input.period,
-        first_treated: &input.first_treated,
-        cluster: &input.cluster,
-        covariates: &covs,
-        weights,
-    };
+    let panel = panel_of(input, &covs);
     let stats_err = |e: crate::stats::StatsError| stats_error(input, e);
-    did::check_panel(&panel).map_err(stats_err)?;
+    crate::timings::time("did: check", || did::check_panel(&panel)).map_err(stats_err)?;
     let threshold = match privacy {
         Privacy::Control(t) => Some(t.get() as f64),
         Privacy::Off => None,
@@ -167,10 +176,12 @@ pub fn run_did_with(
     let periods = did::distinct_periods(&input.period);
     // Persons per period in never-treated, treated (D = 1) and untreated rows.
     let np = periods.len();
-    let (never, treated, untreated) = persons_per_period(input, &periods);
+    let (never, treated, untreated) = crate::timings::time("did: persons per period", || {
+        persons_per_period(input, &periods)
+    });
     let mut notes = input.notes.clone();
     let twfe = if which.twfe {
-        Some(did::twfe_did(&panel, opts).map_err(stats_err)?)
+        Some(crate::timings::time("did: twfe", || did::twfe_did(&panel, opts)).map_err(stats_err)?)
     } else {
         None
     };
@@ -179,7 +190,12 @@ pub fn run_did_with(
             .filter(|&k| treated[k] > 0.0)
             .all(|k| enough(treated[k]) && (untreated[k] == 0.0 || enough(untreated[k])));
     let event_study = if which.event_study {
-        Some(did::event_study(&panel, events.reference, events.window, opts).map_err(stats_err)?)
+        Some(
+            crate::timings::time("did: event study", || {
+                did::event_study(&panel, events.reference, events.window, opts)
+            })
+            .map_err(stats_err)?,
+        )
     } else {
         None
     };
@@ -188,7 +204,7 @@ pub fn run_did_with(
     let mut pretrend_suppressed = false;
     if let Some(es) = &event_study {
         let (lo, hi) = es.window;
-        let by_event = did::relative_totals(&panel, lo, hi, Some(&input.persons));
+        let by_event = did::relative_totals(&panel, lo, hi, input.persons.as_deref());
         // The comparison rows of each period: the never treated, or (without them, with
         // binned endpoints) the not yet treated. A period without any is no cell.
         let has_never = never.iter().any(|&p| p > 0.0);
@@ -209,6 +225,7 @@ pub fn run_did_with(
         }
     }
     let cs = if which.cs {
+        let _t = crate::timings::phase("did: callaway-santanna");
         match cs_results(&panel, which.cs_control, cs_base, opts.conf_level, &enough) {
             Ok(r) => Some(r),
             Err(e) if !which.cs_required => {
@@ -223,7 +240,9 @@ pub fn run_did_with(
     } else {
         None
     };
-    let (cohort_means, cohorts) = cohort_tables(input, &periods, &enough);
+    let (cohort_means, cohorts) = crate::timings::time("did: cohort tables", || {
+        cohort_tables(input, &periods, &enough)
+    });
     Ok(DidResults {
         twfe,
         twfe_suppressed,
@@ -248,8 +267,8 @@ fn persons_per_period(input: &PanelInput, periods: &[i64]) -> (Vec<f64>, Vec<f64
     let (mut never, mut treated, mut untreated) = (vec![0.0; np], vec![0.0; np], vec![0.0; np]);
     for i in 0..input.y.len() {
         let k = pidx(input.period[i]);
-        let p = input.persons[i];
-        match input.first_treated[i] {
+        let p = input.person(i);
+        match input.first_treated(i) {
             None => {
                 never[k] += p;
                 untreated[k] += p;
@@ -272,7 +291,7 @@ fn cohort_tables(
 ) -> (Vec<CohortMean>, Vec<(Option<i64>, Option<usize>)>) {
     let np = periods.len();
     let pidx = |t: i64| periods.binary_search(&t).unwrap_or(0);
-    let cohort_keys = did::distinct_cohorts(&input.first_treated);
+    let cohort_keys = did::distinct_cohorts(&input.unit_first_treated);
     let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
     let nc = cohort_keys.len();
     let (mut sw, mut swy, mut sp) = (vec![0.0; nc * np], vec![0.0; nc * np], vec![0.0; nc * np]);
@@ -286,12 +305,12 @@ fn cohort_tables(
             .max(input.unit.iter().max().map_or(0, |&u| u as usize + 1),)
     ];
     for i in 0..input.y.len() {
-        let c = ck(input.first_treated[i]);
+        let c = ck(input.first_treated(i));
         let k = c * np + pidx(input.period[i]);
         let w = input.weights.as_ref().map_or(1.0, |w| w[i]);
         sw[k] += w;
         swy[k] += w * input.y[i];
-        sp[k] += input.persons[i];
+        sp[k] += input.person(i);
         let u = input.unit[i] as usize;
         if !counted[u] {
             counted[u] = true;
@@ -368,7 +387,8 @@ fn cs_fit(
     base: CsBase,
     conf_level: f64,
 ) -> crate::stats::StatsResult<did_cs::CsFit> {
-    let ((y, periods, first), x) = did_cs::wide_with_covariates(panel)?;
+    let ((y, periods, first), x) =
+        crate::timings::time("cs: wide", || did_cs::wide_with_covariates(panel))?;
     did_cs::cs_att_gt_owned(y, &x, &periods, &first, control, base, conf_level)
 }
 
@@ -381,7 +401,7 @@ fn cs_results(
     conf_level: f64,
     enough: &dyn Fn(f64) -> bool,
 ) -> crate::stats::StatsResult<CsResults> {
-    let fit = cs_fit(panel, control, base, conf_level)?;
+    let fit = crate::timings::time("cs: cells", || cs_fit(panel, control, base, conf_level))?;
     let cell_suppressed: Vec<bool> = fit
         .cells
         .iter()
@@ -393,8 +413,13 @@ fn cs_results(
             .zip(&cell_suppressed)
             .any(|(c, &s)| s && f(c))
     };
-    let simple = fit.simple()?;
-    let (dynamic, dynamic_overall) = fit.dynamic()?;
+    // The four aggregations are independent of each other: two threads each.
+    let ((simple, dynamic), (group, calendar)) = rayon::join(
+        || rayon::join(|| fit.simple(), || fit.dynamic()),
+        || rayon::join(|| fit.by_group(), || fit.by_calendar()),
+    );
+    let (simple, (dynamic, dynamic_overall)) = (simple?, dynamic?);
+    let ((group, group_overall), (calendar, calendar_overall)) = (group?, calendar?);
     let dynamic_suppressed = dynamic
         .iter()
         .map(|d| {
@@ -402,8 +427,6 @@ fn cs_results(
             any(&|c: &AttGt| c.time - c.group == e)
         })
         .collect();
-    let (group, group_overall) = fit.by_group()?;
-    let (calendar, calendar_overall) = fit.by_calendar()?;
     let group_suppressed = group
         .iter()
         .map(|r| {
@@ -453,8 +476,8 @@ fn panel_of<'a>(input: &'a PanelInput, covs: &'a [&'a [f64]]) -> Panel<'a> {
         y: &input.y,
         unit: &input.unit,
         period: &input.period,
-        first_treated: &input.first_treated,
-        cluster: &input.cluster,
+        unit_first_treated: &input.unit_first_treated,
+        cluster: input.clusters(),
         covariates: covs,
         weights: match (&input.weights, input.frequency) {
             (Some(w), true) => FeWeights::Frequency(w),
@@ -492,16 +515,16 @@ pub fn run_sun_abraham(
         if t > fit.last_period {
             continue;
         }
-        let g = input.first_treated[i].filter(|&g| g <= t_last);
+        let g = input.first_treated(i).filter(|&g| g <= t_last);
         let is_control = match (fit.control, g) {
             (SaControl::Never, None) => true,
             (SaControl::LastTreated(l), Some(g)) => g == l,
             _ => false,
         };
         if is_control {
-            *control.entry(t).or_default() += input.persons[i];
+            *control.entry(t).or_default() += input.person(i);
         } else if let Some(g) = g.filter(|&g| g > t_first) {
-            *by_event.entry(t - g).or_default() += input.persons[i];
+            *by_event.entry(t - g).or_default() += input.person(i);
         }
     }
     let control_ok = control.values().all(|&p| enough(p));

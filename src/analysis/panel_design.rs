@@ -213,7 +213,7 @@ fn cohort_units(p: &PanelInput, threshold: Option<usize>) -> (Option<usize>, Opt
     let (t0, t_last) = (periods[0], periods[periods.len() - 1]);
     let mut first_of = vec![None; p.unit_labels.len()];
     for (i, &u) in p.unit.iter().enumerate() {
-        first_of[u as usize] = Some(p.first_treated[i]);
+        first_of[u as usize] = Some(p.first_treated(i));
     }
     let treated_units = first_of
         .iter()

@@ -382,7 +382,9 @@ pub fn compute(args: &DidArgs) -> Result<DidOutput> {
         )?),
         _ => None,
     };
-    let mut out = output(args, &input, &res, sa.as_ref(), &opts);
+    let mut out = crate::timings::time("did: output", || {
+        output(args, &input, &res, sa.as_ref(), &opts)
+    });
     if let Some(b) = &bands {
         add_bands(&mut out, b);
     }

@@ -229,17 +229,21 @@ pub fn balanced(p: PanelInput) -> PanelInput {
     ));
     PanelInput {
         y: pick(&p.y),
-        unit: unit.clone(),
+        unit,
         unit_labels,
         period: rows.iter().map(|&i| p.period[i]).collect(),
-        first_treated: rows.iter().map(|&i| p.first_treated[i]).collect(),
-        cluster: unit,
+        unit_first_treated: keep_unit
+            .keys()
+            .map(|&old| p.unit_first_treated[old as usize])
+            .collect(),
+        // The kept units are the clusters.
+        cluster: None,
         n_clusters: keep_unit.len(),
         covariates: p.covariates.iter().map(|c| pick(c)).collect(),
         covariate_names: p.covariate_names.clone(),
         weights: p.weights.as_ref().map(|w| pick(w)),
         frequency: p.frequency,
-        persons: pick(&p.persons),
+        persons: p.persons.as_deref().map(pick),
         notes,
     }
 }
@@ -255,14 +259,14 @@ mod tests {
             unit: vec![0, 0, 1, 2, 2],
             unit_labels: vec!["a".into(), "b".into(), "c".into()],
             period: vec![1, 2, 1, 1, 2],
-            first_treated: vec![Some(2), Some(2), None, None, None],
-            cluster: vec![0, 0, 1, 2, 2],
+            unit_first_treated: vec![Some(2), None, Some(3)],
+            cluster: Some(vec![0, 0, 1, 2, 2]),
             n_clusters: 3,
             covariates: vec![],
             covariate_names: vec![],
             weights: None,
             frequency: false,
-            persons: vec![10.0, 11.0, 12.0, 13.0, 14.0],
+            persons: Some(vec![10.0, 11.0, 12.0, 13.0, 14.0]),
             notes: vec![],
         }
     }
@@ -272,10 +276,12 @@ mod tests {
         let b = balanced(panel());
         assert_eq!(b.y, vec![1.0, 2.0, 4.0, 5.0]);
         assert_eq!(b.unit, vec![0, 0, 1, 1]);
-        assert_eq!(b.cluster, b.unit);
+        assert_eq!(b.cluster, None);
+        assert_eq!(b.clusters(), b.unit);
         assert_eq!(b.unit_labels, vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(b.unit_first_treated, vec![Some(2), Some(3)]);
         assert_eq!(b.n_clusters, 2);
-        assert_eq!(b.persons, vec![10.0, 11.0, 13.0, 14.0]);
+        assert_eq!(b.persons, Some(vec![10.0, 11.0, 13.0, 14.0]));
         assert!(b.notes[0].starts_with("1 units left out"));
     }
 
@@ -285,9 +291,11 @@ mod tests {
         p.y.truncate(2);
         p.unit.truncate(2);
         p.period.truncate(2);
-        p.first_treated.truncate(2);
-        p.cluster.truncate(2);
-        p.persons.truncate(2);
+        p.unit_first_treated.truncate(1);
+        p.cluster = None;
+        if let Some(v) = p.persons.as_mut() {
+            v.truncate(2);
+        }
         p.unit_labels.truncate(1);
         p.n_clusters = 1;
         assert_eq!(balanced(p.clone()), p);

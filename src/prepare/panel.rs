@@ -151,9 +151,11 @@ pub fn read_panel(frame: &Frame, cols: &PanelColumns) -> Result<PanelInput> {
 /// before the panel's vectors are written, so that the loaded file and the panel are
 /// not held in memory together.
 pub fn read_panel_owned(frame: Frame, cols: &PanelColumns) -> Result<PanelInput> {
-    let read = read_columns(&frame, cols)?;
-    drop(frame);
-    Ok(assemble(read, cols))
+    let read = crate::timings::time("panel: columns", || read_columns(&frame, cols))?;
+    crate::timings::time("panel: free the frame", || drop(frame));
+    Ok(crate::timings::time("panel: assemble", || {
+        assemble(read, cols)
+    }))
 }
 
 /// The columns of the panel read and checked, before its vectors are written.
@@ -183,7 +185,7 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
         )));
     }
     // Units as codes into their sorted distinct labels (each label formatted once).
-    let units = frame.factor(&cols.unit)?;
+    let units = crate::timings::time("panel: unit codes", || frame.factor(&cols.unit))?;
     let times = frame.numeric(&cols.time)?;
     let n = units.codes.len();
     let mut notes = Vec::new();
@@ -235,9 +237,11 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     drop(times);
     // Units in sorted label order: the labels of the kept rows (a unit whose rows are
     // all left out has no code), numbered in the factor's sorted order.
-    let (unit, labels) = unit_codes(units, &keep);
+    let (unit, labels) = crate::timings::time("panel: unit ranks", || unit_codes(units, &keep));
     // Duplicate unit-period rows.
-    if let Some((first, r)) = duplicate_unit_period(&unit, &period, labels.len()) {
+    if let Some((first, r)) = crate::timings::time("panel: duplicates", || {
+        duplicate_unit_period(&unit, &period, labels.len())
+    }) {
         let (u, t) = (unit[r], period[r]);
         return Err(err(format!(
             "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
@@ -246,7 +250,9 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
             frame.row_ref(keep.get(r))
         )));
     }
-    let first_of = first_treated(frame, cols, &keep, &unit, &period, &labels)?;
+    let first_of = crate::timings::time("panel: first treated", || {
+        first_treated(frame, cols, &keep, &unit, &period, &labels)
+    })?;
     Ok(Columns {
         y,
         weights,
@@ -479,11 +485,8 @@ fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
         first_of,
         notes,
     } = c;
-    let first_treated: Vec<Option<i64>> = unit
-        .iter()
-        .map(|&u| first_of[u as usize].flatten())
-        .collect();
-    drop(first_of);
+    // Every unit has rows (its code comes from them), so each has its value.
+    let unit_first_treated: Vec<Option<i64>> = first_of.into_iter().map(Option::flatten).collect();
     let (cluster, n_clusters) = match &clusters {
         Some(c) => {
             let lab: Vec<&str> = keep.iter().map(|i| c[i].as_deref().unwrap_or("")).collect();
@@ -494,9 +497,9 @@ fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
                 .iter()
                 .map(|x| l.binary_search(x).map_or(0, |k| k as u32))
                 .collect();
-            (codes, l.len())
+            (Some(codes), l.len())
         }
-        None => (unit.clone(), labels.len()),
+        None => (None, labels.len()),
     };
     let pick = |v: &Numbers| -> Vec<f64> {
         match keep {
@@ -514,17 +517,14 @@ fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
         unit,
         unit_labels: labels,
         period,
-        first_treated,
+        unit_first_treated,
         cluster,
         n_clusters,
         covariates: covs.iter().map(&pick).collect(),
         covariate_names: cols.covariates.clone(),
         weights: weights.as_ref().map(pick),
         frequency,
-        persons: match &persons {
-            Some(p) => keep.iter().map(|i| p[i]).collect(),
-            None => vec![1.0; keep.len()],
-        },
+        persons: persons.map(|p| keep.iter().map(|i| p[i]).collect()),
         notes,
     }
 }

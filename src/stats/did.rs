@@ -79,12 +79,52 @@ pub struct Panel<'a> {
     pub unit: &'a [u32],
     /// Periods as whole numbers (consecutive across the panel).
     pub period: &'a [i64],
-    /// The row's unit's first treated period; `None` for never treated.
-    pub first_treated: &'a [Option<i64>],
+    /// Each unit's first treated period, indexed by unit code (one value per unit, so
+    /// a unit cannot have two); `None` for never treated.
+    pub unit_first_treated: &'a [Option<i64>],
     /// Dense cluster codes (the unit codes for clustering by unit).
     pub cluster: &'a [u32],
     pub covariates: &'a [&'a [f64]],
     pub weights: FeWeights<'a>,
+}
+
+impl<'a> Panel<'a> {
+    /// The first treated period of row `i`'s unit.
+    #[inline]
+    pub fn first_treated(&self, i: usize) -> Option<i64> {
+        self.unit_first_treated[self.unit[i] as usize]
+    }
+
+    /// The first treated period of every row's unit, row by row.
+    pub fn first_treated_rows(&self) -> impl Iterator<Item = &'a Option<i64>> + 'a {
+        let of = self.unit_first_treated;
+        self.unit.iter().map(move |&u| &of[u as usize])
+    }
+}
+
+/// The first treated period of each unit from one value per row (`unit[i]`'s value in
+/// row i; units are dense codes); an error naming a unit with two different values.
+/// For callers that hold the treatment row by row.
+pub fn unit_first_treated(unit: &[u32], rows: &[Option<i64>]) -> StatsResult<Vec<Option<i64>>> {
+    if unit.len() != rows.len() {
+        return Err(StatsError::Invalid(
+            "panel columns of different lengths".into(),
+        ));
+    }
+    let units = unit.iter().max().map_or(0, |&u| u as usize + 1);
+    let mut first: Vec<Option<Option<i64>>> = vec![None; units];
+    for (&u, &g) in unit.iter().zip(rows) {
+        match first[u as usize] {
+            None => first[u as usize] = Some(g),
+            Some(h) if h != g => {
+                return Err(StatsError::Invalid(format!(
+                    "unit {u} has more than one first treated period"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(first.into_iter().map(Option::flatten).collect())
 }
 
 /// Options shared by the estimators.
@@ -190,12 +230,7 @@ pub struct EventStudyResult {
 /// [`crate::prepare::panel`] refuses duplicate unit-period rows.
 pub fn check_panel(p: &Panel) -> StatsResult<()> {
     let n = p.y.len();
-    let lens = [
-        p.unit.len(),
-        p.period.len(),
-        p.first_treated.len(),
-        p.cluster.len(),
-    ];
+    let lens = [p.unit.len(), p.period.len(), p.cluster.len()];
     if lens.iter().any(|&l| l != n) || p.covariates.iter().any(|c| c.len() != n) {
         return Err(StatsError::Invalid(
             "panel columns of different lengths".into(),
@@ -218,20 +253,23 @@ pub fn check_panel(p: &Panel) -> StatsResult<()> {
         )));
     }
     let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
-    let mut first: Vec<Option<Option<i64>>> = vec![None; units];
-    for (&u, &g) in p.unit.iter().zip(p.first_treated) {
-        match first[u as usize] {
-            None => first[u as usize] = Some(g),
-            Some(h) if h != g => {
-                return Err(StatsError::Invalid(format!(
-                    "unit {u} has more than one first treated period"
-                )));
-            }
-            _ => {}
-        }
+    if p.unit_first_treated.len() < units {
+        return Err(StatsError::Invalid(format!(
+            "{} first treated periods for {units} units",
+            p.unit_first_treated.len()
+        )));
     }
-    let cohorts: std::collections::BTreeSet<Option<i64>> =
-        first.iter().flatten().copied().collect();
+    // The cohorts of the units with rows.
+    let mut present = vec![false; units];
+    for &u in p.unit {
+        present[u as usize] = true;
+    }
+    let first = p
+        .unit_first_treated
+        .iter()
+        .zip(&present)
+        .map(|(&g, &here)| here.then_some(g));
+    let cohorts: std::collections::BTreeSet<Option<i64>> = first.flatten().collect();
     let never = cohorts.contains(&None);
     if !never && cohorts.len() < 2 {
         return Err(StatsError::Invalid(
@@ -321,7 +359,7 @@ fn clusters_of(p: &Panel) -> Clusters {
 pub fn treatment_indicator(p: &Panel) -> Vec<f64> {
     p.period
         .iter()
-        .zip(p.first_treated)
+        .zip(p.first_treated_rows())
         .map(|(&t, g)| f64::from(u8::from(g.is_some_and(|g| g <= t))))
         .collect()
 }
@@ -497,7 +535,7 @@ pub fn event_times(p: &Panel, window: Option<(i64, i64)>) -> StatsResult<EventTi
     let raw: Vec<Option<i64>> = p
         .period
         .iter()
-        .zip(p.first_treated)
+        .zip(p.first_treated_rows())
         .map(|(&t, g)| g.map(|g| t - g))
         .collect();
     let (lo, hi) = match window {
@@ -589,7 +627,7 @@ fn event_window(p: &Panel, window: Option<(i64, i64)>, reference: i64) -> StatsR
     let (raw_lo, raw_hi) = p
         .period
         .iter()
-        .zip(p.first_treated)
+        .zip(p.first_treated_rows())
         .filter_map(|(&t, g)| g.map(|g| t - g))
         .fold(None, |acc: Option<(i64, i64)>, e| {
             Some(acc.map_or((e, e), |(a, b)| (a.min(e), b.max(e))))
@@ -661,7 +699,7 @@ fn fit_indicators(
             .map(|&e| {
                 p.period
                     .iter()
-                    .zip(p.first_treated)
+                    .zip(p.first_treated_rows())
                     .map(|(&t, &g)| f64::from(u8::from(rel_of(t, g) == Some(e))))
                     .collect()
             })
@@ -729,7 +767,7 @@ pub fn relative_totals(
     match span {
         Some(len) => {
             let mut table = vec![(0usize, 0.0); len];
-            for (i, (&t, g)) in p.period.iter().zip(p.first_treated).enumerate() {
+            for (i, (&t, g)) in p.period.iter().zip(p.first_treated_rows()).enumerate() {
                 if let Some(g) = g {
                     let cell = &mut table[((t - g).clamp(lo, hi) - lo) as usize];
                     cell.0 += 1;
@@ -743,7 +781,7 @@ pub fn relative_totals(
             }
         }
         None => {
-            for (i, (&t, g)) in p.period.iter().zip(p.first_treated).enumerate() {
+            for (i, (&t, g)) in p.period.iter().zip(p.first_treated_rows()).enumerate() {
                 if let Some(g) = g {
                     let cell = out.entry((t - g).clamp(lo, hi)).or_insert((0, 0.0));
                     cell.0 += 1;
@@ -818,7 +856,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &t,
-            first_treated: &g,
+            unit_first_treated: &unit_first_treated(&u, &g).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,
@@ -843,7 +881,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &one,
-            first_treated: &g0,
+            unit_first_treated: &unit_first_treated(&u, &g0).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,
@@ -856,20 +894,19 @@ mod tests {
         );
         let mut g = g0.clone();
         g[1] = Some(3);
-        let panel = Panel {
-            period: &t,
-            first_treated: &g,
-            ..panel
-        };
         assert!(
-            check_panel(&panel)
+            unit_first_treated(&u, &g)
                 .unwrap_err()
                 .to_string()
                 .contains("more than one first treated")
         );
+        let panel = Panel {
+            period: &t,
+            ..panel
+        };
         let all: Vec<Option<i64>> = vec![Some(2); y.len()];
         let panel = Panel {
-            first_treated: &all,
+            unit_first_treated: &unit_first_treated(&u, &all).unwrap(),
             ..panel
         };
         assert!(
@@ -878,5 +915,22 @@ mod tests {
                 .to_string()
                 .contains("no comparison group")
         );
+        // One first treated period too few for the units.
+        let short = unit_first_treated(&u, &g0).unwrap();
+        let panel = Panel {
+            unit_first_treated: &short[1..],
+            ..panel
+        };
+        assert!(
+            check_panel(&panel)
+                .unwrap_err()
+                .to_string()
+                .contains("first treated periods for")
+        );
+        // Per unit, as given row by row.
+        assert_eq!(short.len(), *u.iter().max().unwrap() as usize + 1);
+        for (i, &unit) in u.iter().enumerate() {
+            assert_eq!(short[unit as usize], g0[i]);
+        }
     }
 }

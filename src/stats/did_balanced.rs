@@ -88,7 +88,7 @@ impl CohortPanel {
         }
         // Wide outcome; a NaN left means a missing unit-period (then a duplicate too).
         let mut wide = vec![f64::NAN; n];
-        let mut first: Vec<Option<i64>> = vec![None; units];
+        let first: Vec<Option<i64>> = p.unit_first_treated.get(..units)?.to_vec();
         for i in 0..n {
             let u = p.unit[i] as usize;
             let at = u * nt + (p.period[i] - lo) as usize;
@@ -96,7 +96,6 @@ impl CohortPanel {
                 return None;
             }
             wide[at] = p.y[i];
-            first[u] = p.first_treated[i];
         }
         if wide.iter().any(|v| v.is_nan()) {
             return None;
@@ -354,7 +353,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &t,
-            first_treated: &g,
+            unit_first_treated: &crate::stats::did::unit_first_treated(&u, &g).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,
@@ -421,7 +420,7 @@ mod tests {
             y: &y[1..],
             unit: &u[1..],
             period: &t[1..],
-            first_treated: &g[1..],
+            unit_first_treated: &crate::stats::did::unit_first_treated(&u[1..], &g[1..]).unwrap(),
             cluster: &u[1..],
             covariates: &[],
             weights: FeWeights::None,
@@ -432,7 +431,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &t,
-            first_treated: &g,
+            unit_first_treated: &crate::stats::did::unit_first_treated(&u, &g).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,
@@ -447,7 +446,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &t,
-            first_treated: &g,
+            unit_first_treated: &crate::stats::did::unit_first_treated(&u, &g).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,

@@ -28,6 +28,7 @@
 //!   value of a uniform (simultaneous) band over the ATT(g,t) cells or the event-time
 //!   effects.
 
+use rayon::prelude::*;
 use std::borrow::Cow;
 
 use serde::Serialize;
@@ -217,12 +218,15 @@ pub fn cs_att_gt_owned(
 /// The estimate of one cell and its influence function on the cell's n₁ units
 /// (members, then controls), from the members, the controls, ΔY per unit and the base
 /// period's column.
-type CellEstimator<'a> = &'a dyn Fn(
+type CellEstimator<'a> = &'a (
+        dyn Fn(
     &[usize],
     &[usize],
     &dyn Fn(usize) -> f64,
     usize,
-) -> StatsResult<(f64, CellInfluence)>;
+) -> StatsResult<(f64, CellInfluence)>
+            + Sync
+    );
 
 /// The cells of [`cs_att_gt`] with the estimator `est` of each (ψ on all n units is
 /// n/n₁ times the cell's influence function, zero elsewhere).
@@ -353,6 +357,8 @@ impl CellData<'_> {
     }
 
     /// Every cell, cohort by cohort and period by period, with its influence function.
+    /// The cells are estimated in parallel (each on its own, so the results do not
+    /// depend on the threads); the first failing cell in this order gives the error.
     fn cells(
         &self,
         groups: &[i64],
@@ -360,39 +366,53 @@ impl CellData<'_> {
         base: CsBase,
     ) -> StatsResult<(Vec<AttGt>, Vec<CellPsi>)> {
         let n = self.n;
-        let mut cells = Vec::new();
-        let mut influence = Vec::new();
-        for &g in groups {
-            let members: Vec<usize> = (0..n).filter(|&u| self.unit_group[u] == Some(g)).collect();
-            let times = match base {
-                CsBase::Varying => &periods[1..],
-                CsBase::Universal => periods,
+        let members: Vec<Vec<usize>> = groups
+            .par_iter()
+            .map(|&g| (0..n).filter(|&u| self.unit_group[u] == Some(g)).collect())
+            .collect();
+        let times = match base {
+            CsBase::Varying => &periods[1..],
+            CsBase::Universal => periods,
+        };
+        let specs: Vec<(usize, i64)> = (0..groups.len())
+            .flat_map(|k| times.iter().map(move |&t| (k, t)))
+            .collect();
+        let done: Vec<StatsResult<(AttGt, CellPsi)>> = specs
+            .par_iter()
+            .map(|&(k, t)| self.cell_at(groups[k], t, base, &members[k]))
+            .collect();
+        done.into_iter()
+            .collect::<StatsResult<Vec<_>>>()
+            .map(|v| v.into_iter().unzip())
+    }
+
+    /// The cell of cohort `g` (its `members`) in period `t`: its base period, its
+    /// comparison units and its estimate.
+    fn cell_at(
+        &self,
+        g: i64,
+        t: i64,
+        base: CsBase,
+        members: &[usize],
+    ) -> StatsResult<(AttGt, CellPsi)> {
+        let b = match base {
+            CsBase::Varying if t < g => t - 1,
+            _ => g - 1,
+        };
+        let controls = self.controls(g, t, b)?;
+        if t == b {
+            // The universal base period's reference cell: 0 by construction.
+            let cell = AttGt {
+                group: g,
+                time: t,
+                base: b,
+                inference: Inference::wald(0.0, 0.0, None, self.conf_level),
+                n_group: members.len(),
+                n_control: controls.len(),
             };
-            for &t in times {
-                let b = match base {
-                    CsBase::Varying if t < g => t - 1,
-                    _ => g - 1,
-                };
-                let controls = self.controls(g, t, b)?;
-                let (cell, psi) = if t == b {
-                    // The universal base period's reference cell: 0 by construction.
-                    let cell = AttGt {
-                        group: g,
-                        time: t,
-                        base: b,
-                        inference: Inference::wald(0.0, 0.0, None, self.conf_level),
-                        n_group: members.len(),
-                        n_control: controls.len(),
-                    };
-                    (cell, CellPsi::Zero)
-                } else {
-                    self.cell((g, t, b), &members, &controls)?
-                };
-                cells.push(cell);
-                influence.push(psi);
-            }
+            return Ok((cell, CellPsi::Zero));
         }
-        Ok((cells, influence))
+        self.cell((g, t, b), members, &controls)
     }
 
     /// The comparison units of cohort `g` in period `t` with base period `b`; an error
@@ -962,7 +982,11 @@ pub fn wide_from_panel(p: &super::did::Panel) -> StatsResult<Wide> {
     let nt = periods.len();
     let units = p.unit.iter().max().map_or(0, |&u| u as usize + 1);
     let mut y = vec![f64::NAN; units * nt];
-    let mut first = vec![None; units];
+    let first = p
+        .unit_first_treated
+        .get(..units)
+        .ok_or_else(|| StatsError::Invalid("a first treated period per unit is missing".into()))?
+        .to_vec();
     for i in 0..p.y.len() {
         let u = p.unit[i] as usize;
         let k = periods.binary_search(&p.period[i]).unwrap_or(0);
@@ -973,7 +997,6 @@ pub fn wide_from_panel(p: &super::did::Panel) -> StatsResult<Wide> {
             )));
         }
         y[u * nt + k] = p.y[i];
-        first[u] = p.first_treated[i];
     }
     if let Some(pos) = y.iter().position(|v| v.is_nan()) {
         return Err(StatsError::Invalid(format!(

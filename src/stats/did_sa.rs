@@ -130,7 +130,7 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
 /// The cohort of row `i` of `p`: cohorts after the last period `t_last` are never
 /// treated (`None`).
 fn cohort(p: &Panel, t_last: i64, i: usize) -> Option<i64> {
-    p.first_treated[i].filter(|&g| g <= t_last)
+    p.first_treated(i).filter(|&g| g <= t_last)
 }
 
 /// The comparison cohort and the rows of the regression.
@@ -409,7 +409,7 @@ mod tests {
             y: &y,
             unit: &u,
             period: &t,
-            first_treated: &g,
+            unit_first_treated: &super::super::did::unit_first_treated(&u, &g).unwrap(),
             cluster: &u,
             covariates: &[],
             weights: FeWeights::None,

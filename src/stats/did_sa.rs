@@ -40,6 +40,7 @@
 use serde::Serialize;
 
 use super::did::{DidOptions, Panel, check_panel};
+use super::did_balanced::CohortPanel;
 use super::fe::{self, FeSmallSample, FeWeights};
 use super::ols::Clusters;
 use super::{Inference, StatsError, StatsResult};
@@ -99,12 +100,18 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
     check_panel(p)?;
     let sample = Sample::of(p);
     let cells = sample.cells(reference)?;
-    let (fit, cl, weight) = sample.regression(&cells)?;
-    let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
+    let (coef, cov, clusters, weight) = match sample.cohort_tables(&cells, opts.small_sample)? {
+        Some(fit) => fit,
+        None => {
+            let (fit, cl, weight) = sample.regression(&cells)?;
+            let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
+            (fit.coefficients().to_vec(), cov, cl.count(), weight)
+        }
+    };
     let est = Estimates {
         cells: &cells,
         weight: &weight,
-        coef: fit.coefficients(),
+        coef: &coef,
         cov: &cov,
         conf: opts.conf_level,
     };
@@ -120,7 +127,7 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
         reference,
         last_period: sample.end,
         df_k: cov.df_k,
-        clusters: cl.count(),
+        clusters,
         n: sample.keep.len(),
         small_sample: opts.small_sample,
         notes: sample.notes,
@@ -263,6 +270,63 @@ impl<'a> Sample<'a> {
         (cols, weight)
     }
 
+    /// The error for a regressor the unit and period effects absorb or that is
+    /// collinear: a cell's indicator (index below the cells) or a covariate.
+    fn collinear(cells: &[(i64, i64)], index: usize) -> StatsError {
+        if index < cells.len() {
+            let (g, e) = cells[index];
+            StatsError::Invalid(format!(
+                "Sun & Abraham: the indicator of cohort {g} at relative period {e} is collinear with the unit and period effects (too few comparison units in period {})",
+                g + e
+            ))
+        } else {
+            super::did::absorbed_covariate(index - cells.len())
+        }
+    }
+
+    /// The regression by cohort-by-period tables ([`CohortPanel`]), when every row is
+    /// kept and the panel is balanced, unweighted, without covariates and clustered by
+    /// unit (the indicators depend on the cohort and the period only): the slopes, their
+    /// CRV1 matrix, the clusters and each cell's rows. The same slopes and matrix as
+    /// [`Self::regression`] up to rounding (tested); `None` when it does not apply.
+    #[allow(clippy::type_complexity)]
+    fn cohort_tables(
+        &self,
+        cells: &[(i64, i64)],
+        rule: FeSmallSample,
+    ) -> StatsResult<Option<(Vec<f64>, fe::FeCovariance, usize, Vec<f64>)>> {
+        if self.keep.len() != self.p.y.len() {
+            return Ok(None);
+        }
+        let Some(cp) = CohortPanel::of(&self.p) else {
+            return Ok(None);
+        };
+        let cell_of = |g: Option<i64>, t: i64| {
+            let g = g.filter(|&g| g <= self.t_last && !self.is_control(Some(g)))?;
+            cells.binary_search(&(g, t - g)).ok()
+        };
+        let indicator = |g: Option<i64>, t: i64, out: &mut [f64]| {
+            if let Some(k) = cell_of(g, t) {
+                out[k] = 1.0;
+            }
+        };
+        let (coef, cov) = cp.fit(cells.len(), &indicator, rule).map_err(|e| match e {
+            StatsError::Collinear { index } => Self::collinear(cells, index),
+            e => e,
+        })?;
+        // Rows per cell: the cohort's units, once per period.
+        let mut weight = vec![0.0; cells.len()];
+        for (c, &g) in cp.cohorts.iter().enumerate() {
+            for k in 0..cp.nt {
+                if let Some(j) = cell_of(g, cp.period(k)) {
+                    weight[j] += cp.n_c[c] as f64;
+                }
+            }
+        }
+        let clusters = cov.clusters;
+        Ok(Some((coef, cov, clusters, weight)))
+    }
+
     /// The regression on the kept rows with unit and period effects absorbed: its fit,
     /// the clusters of its rows and each cell's rows.
     fn regression(&self, cells: &[(i64, i64)]) -> StatsResult<(fe::FeFit, Clusters, Vec<f64>)> {
@@ -289,16 +353,7 @@ impl<'a> Sample<'a> {
         let cluster_codes: Vec<u32> = keep.iter().map(|&i| p.cluster[i]).collect();
         let cl = Clusters::from_sorted_labels(&cluster_codes);
         let fit = match fe::feols_weighted(&y, &x, &[&unit, &period], weights) {
-            Err(StatsError::Collinear { index }) if index < cells.len() => {
-                let (g, e) = cells[index];
-                return Err(StatsError::Invalid(format!(
-                    "Sun & Abraham: the indicator of cohort {g} at relative period {e} is collinear with the unit and period effects (too few comparison units in period {})",
-                    g + e
-                )));
-            }
-            Err(StatsError::Collinear { index }) => {
-                return Err(super::did::absorbed_covariate(index - cells.len()));
-            }
+            Err(StatsError::Collinear { index }) => return Err(Self::collinear(cells, index)),
             r => r?,
         };
         Ok((fit, cl, weight))
@@ -427,5 +482,94 @@ mod tests {
         // Cohort 2: e = 0, 1, 2 (3 cells of 3 units); cohort 3: e = 0, 1 (2 cells).
         // ATT = (1 + 2 + 3 + 1 + 2)/5 rows-weighted = 9/5.
         assert!((r.att.estimate - 1.8).abs() < 0.05);
+    }
+
+    /// On a balanced, unweighted panel clustered by unit the cohort tables give the
+    /// regression's cells, event-time effects, ATT, standard errors, df and clusters
+    /// (unit weights of 1 take the general regression with the same numbers), under
+    /// both small-sample rules; a cohort after the last period counts as never treated.
+    #[test]
+    fn cohort_tables_give_the_general_regression() {
+        let (mut y, mut u, mut t, mut g) = (vec![], vec![], vec![], vec![]);
+        for unit in 0..80u32 {
+            let first = match unit % 5 {
+                0 => Some(4),
+                1 => Some(6),
+                2 => Some(7),
+                3 => Some(12),
+                _ => None,
+            };
+            for period in 2..=9i64 {
+                let eff = first
+                    .filter(|&f| period >= f)
+                    .map_or(0.0, |f| 0.5 + 0.3 * (period - f) as f64 + 0.1 * f as f64);
+                let noise = ((unit * 31 + period as u32 * 7) as f64).sin();
+                y.push(100.0 + f64::from(unit % 13) + 0.2 * period as f64 + eff + noise);
+                u.push(unit);
+                t.push(period);
+                g.push(first);
+            }
+        }
+        let ones = vec![1.0; y.len()];
+        let first = super::super::did::unit_first_treated(&u, &g).unwrap();
+        let fast = Panel {
+            y: &y,
+            unit: &u,
+            period: &t,
+            unit_first_treated: &first,
+            cluster: &u,
+            covariates: &[],
+            weights: FeWeights::None,
+        };
+        let general = Panel {
+            weights: FeWeights::Analytic(&ones),
+            ..fast
+        };
+        let sample = Sample::of(&fast);
+        let cells = sample.cells(-1).unwrap();
+        assert!(
+            sample
+                .cohort_tables(&cells, FeSmallSample::Nested)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Sample::of(&general)
+                .cohort_tables(&cells, FeSmallSample::Nested)
+                .unwrap()
+                .is_none()
+        );
+        let close = |a: f64, b: f64, what: &str| {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "{what}: {a} vs {b}"
+            );
+        };
+        for rule in [FeSmallSample::Nested, FeSmallSample::All] {
+            let opts = DidOptions {
+                small_sample: rule,
+                ..DidOptions::default()
+            };
+            let a = sun_abraham(&fast, -1, &opts).unwrap();
+            let b = sun_abraham(&general, -1, &opts).unwrap();
+            assert_eq!((a.df_k, a.clusters, a.n), (b.df_k, b.clusters, b.n));
+            assert_eq!(a.cells.len(), b.cells.len());
+            for (x, z) in a.cells.iter().zip(&b.cells) {
+                assert_eq!(
+                    (x.group, x.event_time, x.weight),
+                    (z.group, z.event_time, z.weight)
+                );
+                close(x.inference.estimate, z.inference.estimate, "cell");
+                close(x.inference.std_error, z.inference.std_error, "cell SE");
+            }
+            for (x, z) in a.event.iter().zip(&b.event) {
+                assert_eq!((x.event_time, x.cohorts), (z.event_time, z.cohorts));
+                close(x.inference.estimate, z.inference.estimate, "event");
+                close(x.inference.std_error, z.inference.std_error, "event SE");
+                close(x.inference.p_value, z.inference.p_value, "event p");
+            }
+            close(a.att.estimate, b.att.estimate, "ATT");
+            close(a.att.std_error, b.att.std_error, "ATT SE");
+        }
     }
 }

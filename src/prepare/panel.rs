@@ -223,6 +223,10 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     if keep.is_empty() {
         return Err(err("no row has every column needed".into()));
     }
+    // Units in sorted label order: the labels of the kept rows (a unit whose rows are
+    // all left out has no code), numbered in the factor's sorted order. Before the
+    // periods are written, so that the factor's codes are gone by then.
+    let (unit, labels) = crate::timings::time("panel: unit ranks", || unit_codes(units, &keep));
     let mut period = Vec::with_capacity(keep.len());
     for i in keep.iter() {
         let t = times.get(i).unwrap_or(f64::NAN);
@@ -235,9 +239,6 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
         })?);
     }
     drop(times);
-    // Units in sorted label order: the labels of the kept rows (a unit whose rows are
-    // all left out has no code), numbered in the factor's sorted order.
-    let (unit, labels) = crate::timings::time("panel: unit ranks", || unit_codes(units, &keep));
     // Duplicate unit-period rows.
     if let Some((first, r)) = crate::timings::time("panel: duplicates", || {
         duplicate_unit_period(&unit, &period, labels.len())

@@ -606,3 +606,60 @@ fn an_estimator_list_runs_those_estimators_alone_with_the_same_numbers() {
     assert!(!res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("evnt-study"));
 }
+
+/// The Callaway-Sant'Anna cells, its aggregations and the other estimators run in
+/// parallel: the output is the same, to the last digit, on one thread and on four
+/// (never-treated and not-yet-treated comparisons, with the multiplier bootstrap).
+#[test]
+fn the_output_does_not_depend_on_the_threads() {
+    let data = mpdta();
+    let dir = tempfile::tempdir().unwrap();
+    for control in ["never", "not-yet"] {
+        let args = [
+            "did",
+            &data,
+            "--unit",
+            "countyreal",
+            "--time",
+            "year",
+            "--outcome",
+            "lemp",
+            "--first-treated",
+            "first.treat",
+            "--control",
+            control,
+            "--bootstrap",
+            "499",
+            "--format",
+            "json",
+        ];
+        let run = |threads: &str| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_via-eval"))
+                .args(args)
+                .current_dir(dir.path())
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", show(&args, &out));
+            out.stdout
+        };
+        let one = run("1");
+        let v: Value = serde_json::from_slice(&one).unwrap();
+        let ids: Vec<&str> = v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["estimator"].as_str())
+            .collect();
+        for id in [
+            "cs_att_gt",
+            "cs_simple",
+            "cs_dynamic",
+            "cs_group",
+            "cs_calendar",
+        ] {
+            assert!(ids.contains(&id), "{control}: {id} missing");
+        }
+        assert!(one == run("4"), "{control}: one thread and four differ");
+    }
+}

@@ -663,3 +663,94 @@ fn the_output_does_not_depend_on_the_threads() {
         assert!(one == run("4"), "{control}: one thread and four differ");
     }
 }
+
+/// `--cluster COL`: a text column that names each unit once clusters as the units do
+/// (same estimates and SEs); a coarser one (7 regions) gives 7 clusters and other SEs;
+/// rows without a cluster are left out with a note.
+#[test]
+fn clusters_from_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(mpdta()).unwrap();
+    let mut lines = text.lines();
+    let head = lines.next().unwrap();
+    let county = head.split(',').position(|h| h == "countyreal").unwrap();
+    let first_county = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(county)
+        .unwrap()
+        .to_string();
+    let mut out = format!("{head},region,county_text,region_gap\n");
+    for line in lines {
+        let c: f64 = line.split(',').nth(county).unwrap().parse().unwrap();
+        let c = c as i64;
+        let gap = if c.to_string() == first_county {
+            String::new()
+        } else {
+            format!("r{}", c % 7)
+        };
+        out += &format!("{line},r{},c{c},{gap}\n", c % 7);
+    }
+    let data = dir.path().join("mpdta_clusters.csv");
+    std::fs::write(&data, out).unwrap();
+    let data = data.to_str().unwrap().to_string();
+    let run = |cluster: Option<&str>| -> Value {
+        let mut args = vec![
+            "did",
+            &data,
+            "--unit",
+            "countyreal",
+            "--time",
+            "year",
+            "--outcome",
+            "lemp",
+            "--first-treated",
+            "first.treat",
+            "--estimator",
+            "twfe,event-study,cs",
+            "--format",
+            "json",
+        ];
+        if let Some(c) = cluster {
+            args.extend(["--cluster", c]);
+        }
+        let res = run_in(dir.path(), &args);
+        assert!(res.status.success(), "{}", show(&args, &res));
+        serde_json::from_slice(&res.stdout).unwrap()
+    };
+    let numbers = |v: &Value| -> Vec<(String, f64, f64)> {
+        v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["estimator"].as_str().unwrap().to_string(),
+                    e["estimate"].as_f64().unwrap(),
+                    e["std_error"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let base = run(None);
+    let same = run(Some("county_text"));
+    assert_eq!(base["n_clusters"], 500);
+    assert_eq!(same["n_clusters"], 500);
+    assert_eq!(numbers(&base), numbers(&same));
+    let region = run(Some("region"));
+    assert_eq!(region["n_clusters"], 7);
+    assert_eq!(region["n_rows"], 2500);
+    let (b, r) = (numbers(&base), numbers(&region));
+    assert_eq!(b[0].0, "twfe_did");
+    // The estimate does not depend on the clusters (the unit clusters take the cohort
+    // tables, the regions the regression: equal up to rounding).
+    assert_close("TWFE with regions", r[0].1, b[0].1);
+    assert!(b[0].2 != r[0].2, "the SE does");
+    let gap = run(Some("region_gap"));
+    assert_eq!(gap["n_clusters"], 7);
+    assert_eq!(gap["n_rows"], 2495);
+    let notes = gap["notes"].to_string();
+    assert!(notes.contains("5 rows left out"), "{notes}");
+}

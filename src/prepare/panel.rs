@@ -165,7 +165,8 @@ struct Columns {
     frequency: bool,
     persons: Option<Vec<f64>>,
     covs: Vec<Numbers>,
-    clusters: Option<Vec<Option<String>>>,
+    /// Cluster codes of the kept rows (ranked as their labels sort) and how many.
+    clusters: Option<(Vec<u32>, usize)>,
     keep: Kept,
     period: Vec<i64>,
     unit: Vec<u32>,
@@ -195,8 +196,9 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
         .iter()
         .map(|c| frame.numeric(c))
         .collect::<Result<_>>()?;
+    // Clusters as codes into their sorted labels (as the units), not a text per row.
     let clusters = match &cols.cluster {
-        Some(c) => Some(frame.strings(c)?),
+        Some(c) => Some(frame.factor(c)?),
         None => None,
     };
     // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
@@ -207,7 +209,7 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
             && y.get(i).is_some()
             && covs.iter().all(|c| c.get(i).is_some())
             && weights.as_ref().is_none_or(|w| w.get(i).is_some())
-            && clusters.as_ref().is_none_or(|c| c[i].is_some())
+            && clusters.as_ref().is_none_or(|c| c.codes[i].is_some())
     };
     let dropped = (0..n).filter(|&i| !complete(i)).count();
     let keep = if dropped == 0 {
@@ -226,7 +228,11 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     // Units in sorted label order: the labels of the kept rows (a unit whose rows are
     // all left out has no code), numbered in the factor's sorted order. Before the
     // periods are written, so that the factor's codes are gone by then.
-    let (unit, labels) = crate::timings::time("panel: unit ranks", || unit_codes(units, &keep));
+    let (unit, labels) = crate::timings::time("panel: unit ranks", || ranked_codes(units, &keep));
+    let clusters = clusters.map(|c| {
+        let (codes, labels) = ranked_codes(c, &keep);
+        (codes, labels.len())
+    });
     let mut period = Vec::with_capacity(keep.len());
     for i in keep.iter() {
         let t = times.get(i).unwrap_or(f64::NAN);
@@ -357,9 +363,9 @@ fn outcome_columns(
     })
 }
 
-/// The unit of every kept row as a code into the labels of the units with a kept row,
-/// in the factor's sorted order, and those labels.
-fn unit_codes(units: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
+/// The level of every kept row (a unit or a cluster) as a code into the labels of the
+/// levels with a kept row, in the factor's sorted order, and those labels.
+fn ranked_codes(units: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
     let mut used = vec![false; units.levels.len()];
     for i in keep.iter() {
         if let Some(c) = units.codes[i] {
@@ -488,18 +494,8 @@ fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
     } = c;
     // Every unit has rows (its code comes from them), so each has its value.
     let unit_first_treated: Vec<Option<i64>> = first_of.into_iter().map(Option::flatten).collect();
-    let (cluster, n_clusters) = match &clusters {
-        Some(c) => {
-            let lab: Vec<&str> = keep.iter().map(|i| c[i].as_deref().unwrap_or("")).collect();
-            let mut l: Vec<&str> = lab.clone();
-            l.sort_unstable();
-            l.dedup();
-            let codes = lab
-                .iter()
-                .map(|x| l.binary_search(x).map_or(0, |k| k as u32))
-                .collect();
-            (Some(codes), l.len())
-        }
+    let (cluster, n_clusters) = match clusters {
+        Some((codes, count)) => (Some(codes), count),
         None => (None, labels.len()),
     };
     let pick = |v: &Numbers| -> Vec<f64> {

@@ -481,21 +481,10 @@ horizon = 12
             serde_json::from_slice(&fs::read(d.join(slug).join("results.json")).unwrap()).unwrap();
         results.push(json);
     }
-    let pick = |j: &serde_json::Value| -> Vec<(String, f64, f64)> {
-        j["estimates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["estimator"].as_str().unwrap().to_string(),
-                    e["estimate"].as_f64().unwrap(),
-                    e["std_error"].as_f64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    let (a, b) = (pick(&results[0]), pick(&results[1]));
+    let (a, b) = (
+        common::estimates_and_ses(&results[0]),
+        common::estimates_and_ses(&results[1]),
+    );
     assert_eq!(a.len(), 2, "rmst difference and Cox");
     assert_eq!(a, b);
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 mod common;
-use common::{assert_close, root, run_in, show};
+use common::{assert_close, estimates_and_ses, mpdta_did_args, root, run_in, show};
 
 fn mpdta() -> String {
     root()
@@ -615,27 +615,20 @@ fn the_output_does_not_depend_on_the_threads() {
     let data = mpdta();
     let dir = tempfile::tempdir().unwrap();
     for control in ["never", "not-yet"] {
-        let args = [
-            "did",
+        let args = mpdta_did_args(
             &data,
-            "--unit",
-            "countyreal",
-            "--time",
-            "year",
-            "--outcome",
-            "lemp",
-            "--first-treated",
-            "first.treat",
-            "--control",
-            control,
-            "--bootstrap",
-            "499",
-            "--format",
-            "json",
-        ];
+            &[
+                "--control",
+                control,
+                "--bootstrap",
+                "499",
+                "--format",
+                "json",
+            ],
+        );
         let run = |threads: &str| {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_via-eval"))
-                .args(args)
+                .args(&args)
                 .current_dir(dir.path())
                 .env("RAYON_NUM_THREADS", threads)
                 .output()
@@ -697,22 +690,10 @@ fn clusters_from_a_column() {
     std::fs::write(&data, out).unwrap();
     let data = data.to_str().unwrap().to_string();
     let run = |cluster: Option<&str>| -> Value {
-        let mut args = vec![
-            "did",
+        let mut args = mpdta_did_args(
             &data,
-            "--unit",
-            "countyreal",
-            "--time",
-            "year",
-            "--outcome",
-            "lemp",
-            "--first-treated",
-            "first.treat",
-            "--estimator",
-            "twfe,event-study,cs",
-            "--format",
-            "json",
-        ];
+            &["--estimator", "twfe,event-study,cs", "--format", "json"],
+        );
         if let Some(c) = cluster {
             args.extend(["--cluster", c]);
         }
@@ -720,20 +701,7 @@ fn clusters_from_a_column() {
         assert!(res.status.success(), "{}", show(&args, &res));
         serde_json::from_slice(&res.stdout).unwrap()
     };
-    let numbers = |v: &Value| -> Vec<(String, f64, f64)> {
-        v["estimates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["estimator"].as_str().unwrap().to_string(),
-                    e["estimate"].as_f64().unwrap(),
-                    e["std_error"].as_f64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let numbers = estimates_and_ses;
     let base = run(None);
     let same = run(Some("county_text"));
     assert_eq!(base["n_clusters"], 500);

@@ -128,3 +128,39 @@ pub const NCT_REL_TOL: f64 = 1e-10;
 /// relative), which is off by up to 1.05e-12 absolute on the fixture grid (at δ = −2);
 /// tails far below 1e-2 are therefore compared absolutely.
 pub const NCT_ABS_TOL: f64 = 2e-12;
+
+/// (estimator id, estimate, standard error) of every row of a JSON output's
+/// `estimates`.
+pub fn estimates_and_ses(v: &serde_json::Value) -> Vec<(String, f64, f64)> {
+    v["estimates"]
+        .as_array()
+        .expect("an estimates list")
+        .iter()
+        .map(|e| {
+            (
+                e["estimator"].as_str().unwrap().to_string(),
+                e["estimate"].as_f64().unwrap(),
+                e["std_error"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The arguments of `via-eval did` on an mpdta-shaped file `data` (county, year, log
+/// employment, first treated), then `extra`.
+pub fn mpdta_did_args<'a>(data: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "did",
+        data,
+        "--unit",
+        "countyreal",
+        "--time",
+        "year",
+        "--outcome",
+        "lemp",
+        "--first-treated",
+        "first.treat",
+    ];
+    args.extend_from_slice(extra);
+    args
+}

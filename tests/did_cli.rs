@@ -19,22 +19,7 @@ fn json_matches_the_reference_and_charts_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("charts");
     let data = mpdta();
-    let args = [
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let args = mpdta_did_args(&data, &["--format", "json", "--out", out.to_str().unwrap()]);
     let res = run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", show(&args, &res));
     let v: Value = serde_json::from_slice(&res.stdout).unwrap();
@@ -95,24 +80,17 @@ fn json_matches_the_reference_and_charts_are_written() {
     let svg = std::fs::read_to_string(out.join("event_study.nl.svg")).unwrap();
     assert!(svg.contains("referentie") && svg.contains("Pre-trendtoets"));
     // CSV: one row per estimate, no NaN anywhere.
-    let args = [
-        "did",
+    let args = mpdta_did_args(
         &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "csv",
-        "--window",
-        "-3,2",
-        "--estimator",
-        "event-study",
-    ];
+        &[
+            "--format",
+            "csv",
+            "--window",
+            "-3,2",
+            "--estimator",
+            "event-study",
+        ],
+    );
     let res = run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", show(&args, &res));
     let text = String::from_utf8_lossy(&res.stdout);
@@ -120,20 +98,7 @@ fn json_matches_the_reference_and_charts_are_written() {
     assert!(!text.to_lowercase().contains("nan"));
     assert!(text.contains("event_study,,,-3,true"));
     // A covariate the unit effects absorb (county population is constant over time).
-    let args = [
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--covariates",
-        "lpop",
-    ];
+    let args = mpdta_did_args(&data, &["--covariates", "lpop"]);
     let res = run_in(dir.path(), &args);
     assert_error(
         &res,
@@ -141,22 +106,7 @@ fn json_matches_the_reference_and_charts_are_written() {
         &["covariate \"lpop\" is absorbed", "leave it out"],
     );
     // Callaway-Sant'Anna by name: the simple aggregation agrees with csdid.
-    let args = [
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "json",
-        "--estimator",
-        "cs",
-    ];
+    let args = mpdta_did_args(&data, &["--format", "json", "--estimator", "cs"]);
     let res = run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", show(&args, &res));
     let v: Value = serde_json::from_slice(&res.stdout).unwrap();
@@ -552,23 +502,9 @@ fn treatment_weights_and_counts_columns() {
 fn an_estimator_list_runs_those_estimators_alone_with_the_same_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let data = mpdta();
-    let base = [
-        "did",
-        data.as_str(),
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "json",
-        "--estimator",
-    ];
+    let base = mpdta_did_args(&data, &["--format", "json", "--estimator"]);
     let json = |which: &str| -> Value {
-        let mut a = base.to_vec();
+        let mut a = base.clone();
         a.push(which);
         let res = run_in(dir.path(), &a);
         assert!(res.status.success(), "{}", show(&a, &res));

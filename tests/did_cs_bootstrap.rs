@@ -13,7 +13,7 @@ use via_eval::stats::dist::normal_quantile;
 use via_eval::stats::fe::FeWeights;
 
 mod common;
-use common::root;
+use common::{mpdta_did_args, root};
 
 fn fit() -> CsFit {
     let text = std::fs::read_to_string(root().join("tests/fixtures/data/mpdta.csv")).unwrap();
@@ -152,20 +152,7 @@ fn run(extra: &[&str]) -> std::process::Output {
         .join("tests/fixtures/data/mpdta.csv")
         .display()
         .to_string();
-    let mut args = vec![
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "json",
-    ];
+    let mut args = mpdta_did_args(&data, &["--format", "json"]);
     args.extend_from_slice(extra);
     common::run_in(dir.path(), &args)
 }

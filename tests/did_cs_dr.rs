@@ -10,7 +10,7 @@ use via_eval::stats::did_cs::{
 };
 
 mod common;
-use common::{assert_close, root};
+use common::{assert_close, mpdta_did_args, root};
 
 /// mpdta in wide form: (lemp, lpop, periods, first treated), units in countyreal order.
 fn wide() -> (Vec<f64>, Vec<f64>, Vec<i64>, Vec<Option<i64>>) {
@@ -207,22 +207,7 @@ fn run(extra: &[&str]) -> std::process::Output {
         .join("tests/fixtures/data/mpdta.csv")
         .display()
         .to_string();
-    let mut args = vec![
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--estimator",
-        "cs",
-        "--format",
-        "json",
-    ];
+    let mut args = mpdta_did_args(&data, &["--estimator", "cs", "--format", "json"]);
     args.extend_from_slice(extra);
     common::run_in(dir.path(), &args)
 }

@@ -15,7 +15,7 @@ use via_eval::stats::did_sa::{SaControl, sun_abraham};
 use via_eval::stats::fe::FeWeights;
 
 mod common;
-use common::{assert_close, root};
+use common::{assert_close, mpdta_did_args, root};
 
 struct Mpdta {
     y: Vec<f64>,
@@ -263,20 +263,7 @@ fn run_sa(extra: &[&str]) -> (Value, String) {
         .join("tests/fixtures/data/mpdta.csv")
         .display()
         .to_string();
-    let mut args = vec![
-        "did",
-        &data,
-        "--unit",
-        "countyreal",
-        "--time",
-        "year",
-        "--outcome",
-        "lemp",
-        "--first-treated",
-        "first.treat",
-        "--format",
-        "json",
-    ];
+    let mut args = mpdta_did_args(&data, &["--format", "json"]);
     args.extend_from_slice(extra);
     let res = common::run_in(dir.path(), &args);
     assert!(res.status.success(), "{}", common::show(&args, &res));

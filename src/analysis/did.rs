@@ -30,8 +30,8 @@ pub struct PanelInput {
     pub unit: Vec<u32>,
     pub unit_labels: Vec<String>,
     pub period: Vec<i64>,
-    /// Each unit's first treated period, indexed by unit code; `None` for never
-    /// treated.
+    /// Each unit's first treated period, indexed by unit code (every code has rows);
+    /// `None` for never treated.
     pub unit_first_treated: Vec<Option<i64>>,
     /// Cluster codes per row; `None` when the units are the clusters.
     pub cluster: Option<Vec<u32>>,
@@ -295,15 +295,11 @@ fn cohort_tables(
     let ck = |g: Option<i64>| cohort_keys.binary_search(&g).unwrap_or(0);
     let nc = cohort_keys.len();
     let (mut sw, mut swy, mut sp) = (vec![0.0; nc * np], vec![0.0; nc * np], vec![0.0; nc * np]);
-    // Units per cohort: each unit counted at its first row (a unit has one cohort).
+    // Units per cohort (every unit has rows).
     let mut units_in = vec![0usize; nc];
-    let mut counted = vec![
-        false;
-        input
-            .unit_labels
-            .len()
-            .max(input.unit.iter().max().map_or(0, |&u| u as usize + 1),)
-    ];
+    for &g in &input.unit_first_treated {
+        units_in[ck(g)] += 1;
+    }
     for i in 0..input.y.len() {
         let c = ck(input.first_treated(i));
         let k = c * np + pidx(input.period[i]);
@@ -311,11 +307,6 @@ fn cohort_tables(
         sw[k] += w;
         swy[k] += w * input.y[i];
         sp[k] += input.person(i);
-        let u = input.unit[i] as usize;
-        if !counted[u] {
-            counted[u] = true;
-            units_in[c] += 1;
-        }
     }
     let mut cohort_means = Vec::new();
     for (c, &g) in cohort_keys.iter().enumerate() {

@@ -211,17 +211,14 @@ fn cohort_units(p: &PanelInput, threshold: Option<usize>) -> (Option<usize>, Opt
     periods.sort_unstable();
     periods.dedup();
     let (t0, t_last) = (periods[0], periods[periods.len() - 1]);
-    let mut first_of = vec![None; p.unit_labels.len()];
-    for (i, &u) in p.unit.iter().enumerate() {
-        first_of[u as usize] = Some(p.first_treated(i));
-    }
-    let treated_units = first_of
+    let first = &p.unit_first_treated;
+    let treated_units = first
         .iter()
-        .filter(|g| matches!(g, Some(Some(g)) if *g > t0 && *g <= t_last))
+        .filter(|g| g.is_some_and(|g| g > t0 && g <= t_last))
         .count();
-    let never_units = first_of
+    let never_units = first
         .iter()
-        .filter(|g| matches!(g, Some(None)) || matches!(g, Some(Some(g)) if *g > t_last))
+        .filter(|g| g.is_none_or(|g| g > t_last))
         .count();
     (
         enough(treated_units).then_some(treated_units),

@@ -385,10 +385,6 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    /// Codes from the small-number table, the hash map and text agree with the levels:
-    /// every row's code names its own value, -0 is 0, values beyond the table and
-    /// fractions are found, missing rows have no code; `levels` and `positions` say the
-    /// same as `factor`.
     /// The table path for whole numbers gives the factor of the general path: levels
     /// sorted as texts ("-12" < "-3" < "0" < "10" < "9"), -0 as 0, missing rows without
     /// a code, a range beyond the table's bound or a fraction left to the general path.
@@ -433,6 +429,10 @@ mod tests {
         }
     }
 
+    /// Codes from the small-number table, the hash map and text agree with the levels:
+    /// every row's code names its own value, -0 is 0, values beyond the table and
+    /// fractions are found, missing rows have no code; `levels` and `positions` say the
+    /// same as `factor`.
     #[test]
     fn factor_levels_and_positions_agree() {
         let nums: Vec<Option<f64>> = [

@@ -365,27 +365,27 @@ fn outcome_columns(
 
 /// The level of every kept row (a unit or a cluster) as a code into the labels of the
 /// levels with a kept row, in the factor's sorted order, and those labels.
-fn ranked_codes(units: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
-    let mut used = vec![false; units.levels.len()];
+fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
+    let mut used = vec![false; factor.levels.len()];
     for i in keep.iter() {
-        if let Some(c) = units.codes[i] {
+        if let Some(c) = factor.codes[i] {
             used[c as usize] = true;
         }
     }
-    let mut rank = vec![u32::MAX; units.levels.len()];
-    let mut labels: Vec<String> = Vec::with_capacity(units.levels.len());
-    let crate::data::Factor { codes, levels } = units;
+    let mut rank = vec![u32::MAX; factor.levels.len()];
+    let mut labels: Vec<String> = Vec::with_capacity(factor.levels.len());
+    let crate::data::Factor { codes, levels } = factor;
     for (k, level) in levels.into_iter().enumerate() {
         if used[k] {
             rank[k] = labels.len() as u32;
             labels.push(level);
         }
     }
-    let unit: Vec<u32> = keep
+    let ranked: Vec<u32> = keep
         .iter()
         .map(|i| codes[i].map_or(0, |c| rank[c as usize]))
         .collect();
-    (unit, labels)
+    (ranked, labels)
 }
 
 /// The first treated period of every unit (`None` inside: never treated), from the

@@ -100,12 +100,12 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
     check_panel(p)?;
     let sample = Sample::of(p);
     let cells = sample.cells(reference)?;
-    let (coef, cov, clusters, weight) = match sample.cohort_tables(&cells, opts.small_sample)? {
+    let (coef, cov, weight) = match sample.cohort_tables(&cells, opts.small_sample)? {
         Some(fit) => fit,
         None => {
             let (fit, cl, weight) = sample.regression(&cells)?;
             let cov = fit.cluster_vcov(&cl, opts.small_sample)?;
-            (fit.coefficients().to_vec(), cov, cl.count(), weight)
+            (fit.coefficients().to_vec(), cov, weight)
         }
     };
     let est = Estimates {
@@ -127,7 +127,7 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
         reference,
         last_period: sample.end,
         df_k: cov.df_k,
-        clusters,
+        clusters: cov.clusters,
         n: sample.keep.len(),
         small_sample: opts.small_sample,
         notes: sample.notes,
@@ -139,6 +139,10 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
 fn cohort(p: &Panel, t_last: i64, i: usize) -> Option<i64> {
     p.first_treated(i).filter(|&g| g <= t_last)
 }
+
+/// The fitted cells: their slopes δ_{g,e}, the slopes' CRV1 matrix and each cell's rows
+/// (Σ weights with weights).
+type CellFit = (Vec<f64>, fe::FeCovariance, Vec<f64>);
 
 /// The comparison cohort and the rows of the regression.
 struct Sample<'a> {
@@ -254,15 +258,21 @@ impl<'a> Sample<'a> {
         Ok(cells)
     }
 
+    /// The index in `cells` of the indicator of a unit first treated in `first` (as
+    /// given, before [`cohort`]'s cut), in period `t`: none for the comparison cohort,
+    /// the never treated and the reference period.
+    fn cell(&self, cells: &[(i64, i64)], first: Option<i64>, t: i64) -> Option<usize> {
+        let g = first.filter(|&g| g <= self.t_last && !self.is_control(Some(g)))?;
+        cells.binary_search(&(g, t - g)).ok()
+    }
+
     /// The dummies δ_{g,e} of `cells` over the kept rows, and each cell's rows (Σ of
     /// the kept weights `w` with weights).
     fn dummies(&self, cells: &[(i64, i64)], w: Option<&[f64]>) -> (Vec<Vec<f64>>, Vec<f64>) {
         let mut cols = vec![vec![0.0; self.keep.len()]; cells.len()];
         let mut weight = vec![0.0; cells.len()];
         for (r, &i) in self.keep.iter().enumerate() {
-            if let Some(g) = self.cohort(i).filter(|&g| !self.is_control(Some(g)))
-                && let Ok(k) = cells.binary_search(&(g, self.p.period[i] - g))
-            {
+            if let Some(k) = self.cell(cells, self.p.first_treated(i), self.p.period[i]) {
                 cols[k][r] = 1.0;
                 weight[k] += w.map_or(1.0, |w| w[r]);
             }
@@ -287,26 +297,21 @@ impl<'a> Sample<'a> {
     /// The regression by cohort-by-period tables ([`CohortPanel`]), when every row is
     /// kept and the panel is balanced, unweighted, without covariates and clustered by
     /// unit (the indicators depend on the cohort and the period only): the slopes, their
-    /// CRV1 matrix, the clusters and each cell's rows. The same slopes and matrix as
+    /// CRV1 matrix and each cell's rows. The same slopes and matrix as
     /// [`Self::regression`] up to rounding (tested); `None` when it does not apply.
-    #[allow(clippy::type_complexity)]
     fn cohort_tables(
         &self,
         cells: &[(i64, i64)],
         rule: FeSmallSample,
-    ) -> StatsResult<Option<(Vec<f64>, fe::FeCovariance, usize, Vec<f64>)>> {
+    ) -> StatsResult<Option<CellFit>> {
         if self.keep.len() != self.p.y.len() {
             return Ok(None);
         }
         let Some(cp) = CohortPanel::of(&self.p) else {
             return Ok(None);
         };
-        let cell_of = |g: Option<i64>, t: i64| {
-            let g = g.filter(|&g| g <= self.t_last && !self.is_control(Some(g)))?;
-            cells.binary_search(&(g, t - g)).ok()
-        };
         let indicator = |g: Option<i64>, t: i64, out: &mut [f64]| {
-            if let Some(k) = cell_of(g, t) {
+            if let Some(k) = self.cell(cells, g, t) {
                 out[k] = 1.0;
             }
         };
@@ -318,13 +323,12 @@ impl<'a> Sample<'a> {
         let mut weight = vec![0.0; cells.len()];
         for (c, &g) in cp.cohorts.iter().enumerate() {
             for k in 0..cp.nt {
-                if let Some(j) = cell_of(g, cp.period(k)) {
+                if let Some(j) = self.cell(cells, g, cp.period(k)) {
                     weight[j] += cp.n_c[c] as f64;
                 }
             }
         }
-        let clusters = cov.clusters;
-        Ok(Some((coef, cov, clusters, weight)))
+        Ok(Some((coef, cov, weight)))
     }
 
     /// The regression on the kept rows with unit and period effects absorbed: its fit,

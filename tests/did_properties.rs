@@ -287,3 +287,21 @@ fn events_and_trials_equal_the_person_rows() {
         ea.pretrend.unwrap().chi_square,
     );
 }
+
+/// The wide form for Callaway-Sant'Anna needs a first treated period for every unit
+/// code: one too few is a clear error, not a panic.
+#[test]
+fn the_wide_form_refuses_a_missing_first_treated_period() {
+    let s = staggered(5, growing);
+    let short = &s.unit_first[..s.unit_first.len() - 1];
+    let p = Panel {
+        unit_first_treated: short,
+        ..s.panel()
+    };
+    let e = wide_from_panel(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("a first treated period per unit is missing"),
+        "{e}"
+    );
+    assert!(wide_from_panel(&s.panel()).is_ok());
+}

@@ -98,7 +98,7 @@ fn inputs(
     all: &SortedSubjects,
 ) -> Result<Inputs, StatsError> {
     let units = s.units;
-    let rows: Vec<usize> = c.sel.iter().map(|&i| s.te.rows[subj.te_index(i)]).collect();
+    let rows: Vec<usize> = c.subjects().map(|i| s.te.row(subj.te_index(i))).collect();
     let keep: Vec<bool> = rows.iter().map(|&r| !units.missing_covariate(r)).collect();
     let kept: Vec<usize> = (0..rows.len()).filter(|&i| keep[i]).collect();
     let sorted = c.sorted_or(all).subset(&keep)?;

@@ -150,9 +150,8 @@ pub(super) fn censoring_weights(
 ) -> Vec<f64> {
     let mut w = vec![f64::NAN; units.arm.len()];
     let group: Vec<u32> = te
-        .rows
-        .iter()
-        .map(|&r| {
+        .rows()
+        .map(|r| {
             let p = units.project.as_ref().map_or(0, |p| p.code(r) as usize);
             (p * n_arms + units.arm_of(r)) as u32
         })
@@ -166,7 +165,7 @@ pub(super) fn censoring_weights(
         let k = c.rows.partition_point(|row| row.time < q);
         k.checked_sub(1).map_or(1.0, |k| c.rows[k].survival)
     };
-    for (i, &r) in te.rows.iter().enumerate() {
+    for (i, r) in te.rows().enumerate() {
         let (t, event) = (te.time[i], te.event[i]);
         let q = if event && t <= ft.by {
             t

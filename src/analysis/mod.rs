@@ -288,7 +288,7 @@ fn missing_where_censored(
                 return false;
             };
             let mut censored = vec![false; input.n_rows];
-            for (&r, &e) in te.rows.iter().zip(&te.event) {
+            for (r, &e) in te.rows().zip(&te.event) {
                 censored[r] = !e;
             }
             let hit = missing.iter().filter(|&&u| censored[ou.row(u)]).count();

@@ -75,11 +75,61 @@ pub struct SurvivalSummary {
 
 /// Time and event per unit (source row), validated.
 pub(crate) struct TimeEvent {
-    pub rows: Vec<usize>,
+    /// The source row of each unit; `None` while unit i is row i (no row left out so
+    /// far), which saves 8 bytes a row on complete data.
+    rows: Option<Vec<usize>>,
     pub time: Vec<f64>,
     pub event: Vec<bool>,
     /// Units whose time or event is missing, per arm index.
     pub missing_by_arm: Vec<usize>,
+}
+
+impl TimeEvent {
+    /// No units yet; `arms` arms to count missing values in.
+    pub(crate) fn new(arms: usize) -> Self {
+        Self {
+            rows: None,
+            time: Vec::new(),
+            event: Vec::new(),
+            missing_by_arm: vec![0; arms],
+        }
+    }
+
+    /// Add the unit of source row `row` (rows in increasing order).
+    pub(crate) fn push(&mut self, row: usize, time: f64, event: bool) {
+        let i = self.time.len();
+        match &mut self.rows {
+            Some(rows) => rows.push(row),
+            None if row != i => {
+                let mut rows: Vec<usize> = (0..i).collect();
+                rows.push(row);
+                self.rows = Some(rows);
+            }
+            None => {}
+        }
+        self.time.push(time);
+        self.event.push(event);
+    }
+
+    /// The number of units.
+    pub(crate) fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    /// The source row of unit `i`.
+    #[inline]
+    pub(crate) fn row(&self, i: usize) -> usize {
+        self.rows.as_ref().map_or(i, |r| r[i])
+    }
+
+    /// The source rows of the units, in order.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
 }
 
 pub use crate::config::nice_times;
@@ -143,8 +193,9 @@ fn floor_two_digits(x: f64) -> f64 {
 /// all the subjects), the treated indicator, strata and clusters, in subject order.
 pub(super) struct TwoArms {
     pub(super) t_idx: usize,
-    /// The comparison's subjects: indices into the subset's [`Subjects`].
-    pub(super) sel: Vec<usize>,
+    /// The comparison's subjects: indices into the subset's [`Subjects`]; `None` when
+    /// they are all of them (two arms).
+    sel: Option<Vec<usize>>,
     pub(super) sorted: Option<survival::SortedSubjects>,
     /// 1 for the treated arm, 0 for the control arm, per subject of `sel`.
     pub(super) g2: Vec<u32>,
@@ -154,6 +205,11 @@ pub(super) struct TwoArms {
 }
 
 impl TwoArms {
+    /// The comparison's subjects as indices into the subset's [`Subjects`], in order.
+    pub(super) fn subjects(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.g2.len()).map(|j| self.sel.as_ref().map_or(j, |sel| sel[j]))
+    }
+
     /// The comparison's sorted subjects, given those of all arms.
     pub(super) fn sorted_or<'a>(
         &'a self,
@@ -235,10 +291,10 @@ impl Subjects<'_> {
 pub(super) fn subjects_in<'a>(s: &Scope<'a>) -> Option<Subjects<'a>> {
     let te: &'a TimeEvent = s.te;
     if !matches!((s.in_subset, &s.units.project), (Some(_), Some(_))) {
-        if te.rows.is_empty() {
+        if te.is_empty() {
             return None;
         }
-        let group = te.rows.iter().map(|&r| s.units.arm[r] as u32).collect();
+        let group = te.rows().map(|r| s.units.arm[r] as u32).collect();
         return Some(Subjects {
             idx: None,
             time: Cow::Borrowed(&te.time),
@@ -250,16 +306,13 @@ pub(super) fn subjects_in<'a>(s: &Scope<'a>) -> Option<Subjects<'a>> {
         (Some(p), Some(pr)) => &pr[r] == p,
         _ => true,
     };
-    let idx: Vec<usize> = (0..te.rows.len()).filter(|&i| keep(te.rows[i])).collect();
+    let idx: Vec<usize> = (0..te.len()).filter(|&i| keep(te.row(i))).collect();
     if idx.is_empty() {
         return None;
     }
     let time: Vec<f64> = idx.iter().map(|&i| te.time[i]).collect();
     let event: Vec<bool> = idx.iter().map(|&i| te.event[i]).collect();
-    let group: Vec<u32> = idx
-        .iter()
-        .map(|&i| s.units.arm[te.rows[i]] as u32)
-        .collect();
+    let group: Vec<u32> = idx.iter().map(|&i| s.units.arm[te.row(i)] as u32).collect();
     Some(Subjects {
         idx: Some(idx),
         time: Cow::Owned(time),
@@ -295,25 +348,24 @@ fn comparisons(s: &Scope, subj: &Subjects, sorted: &survival::SortedSubjects) ->
                 .iter()
                 .map(|&g| g as usize == t_idx || g as usize == control_idx)
                 .collect();
-            let sel: Vec<usize> = (0..subj.len()).filter(|&i| keep[i]).collect();
-            let sorted = if sel.len() == subj.len() {
-                None
+            let everyone = keep.iter().all(|&k| k);
+            let (sel, sorted) = if everyone {
+                (None, None)
             } else {
-                Some(sorted.subset(&keep).expect("one flag per subject"))
+                let sel: Vec<usize> = (0..subj.len()).filter(|&i| keep[i]).collect();
+                let sorted = sorted.subset(&keep).expect("one flag per subject");
+                (Some(sel), Some(sorted))
             };
-            let g2: Vec<u32> = sel
-                .iter()
-                .map(|&i| u32::from(group[i] as usize == t_idx))
+            drop(keep);
+            let m = sel.as_ref().map_or(subj.len(), Vec::len);
+            let subject = |j: usize| sel.as_ref().map_or(j, |sel| sel[j]);
+            let g2: Vec<u32> = (0..m)
+                .map(|j| u32::from(group[subject(j)] as usize == t_idx))
                 .collect();
-            let strata: Option<Vec<u32>> = strata_labels.map(|l| {
-                l.clusters(sel.iter().map(|&i| te.rows[subj.te_index(i)]))
-                    .codes()
-                    .to_vec()
-            });
-            let clusters = units
-                .cluster
-                .as_ref()
-                .map(|l| l.clusters(sel.iter().map(|&i| te.rows[subj.te_index(i)])));
+            let rows = || (0..m).map(|j| te.row(subj.te_index(subject(j))));
+            let strata: Option<Vec<u32>> =
+                strata_labels.map(|l| l.clusters(rows()).codes().to_vec());
+            let clusters = units.cluster.as_ref().map(|l| l.clusters(rows()));
             TwoArms {
                 t_idx,
                 sel,
@@ -346,10 +398,9 @@ fn fit_all(
             comparisons
                 .iter()
                 .map(|c| {
-                    let x: Vec<f64> = c.g2.iter().map(|&g| f64::from(g)).collect();
-                    survival::cox_ph_sorted(
+                    survival::cox_ph_sorted_indicator(
                         c.sorted_or(sorted),
-                        &[&x],
+                        &c.g2,
                         c.strata.as_deref(),
                         c.clusters.as_ref(),
                         conf,
@@ -703,4 +754,27 @@ pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
         super::adjusted_cox::row(s, &key, c, &subj, &sorted, &mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimeEvent;
+
+    /// The source rows are implied while no row is left out, and written out from
+    /// the first row that is; either way each unit names its row.
+    #[test]
+    fn time_event_rows_are_kept_only_once_a_row_is_left_out() {
+        let mut te = TimeEvent::new(2);
+        for r in 0..3 {
+            te.push(r, r as f64, r % 2 == 0);
+        }
+        assert!(te.rows.is_none());
+        assert_eq!(te.rows().collect::<Vec<_>>(), [0, 1, 2]);
+        te.push(5, 1.5, true);
+        te.push(6, 0.5, false);
+        assert_eq!(te.rows.as_deref(), Some(&[0, 1, 2, 5, 6][..]));
+        assert_eq!((te.row(3), te.len()), (5, 5));
+        assert_eq!(te.time, [0.0, 1.0, 2.0, 1.5, 0.5]);
+        assert_eq!(te.event, [true, false, true, true, false]);
+    }
 }

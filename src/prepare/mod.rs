@@ -440,8 +440,15 @@ fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
             .map(|r| covariates.iter().any(|(_, c)| c.get(r).is_none()))
             .collect()
     });
-    let arm_numbers = frame
-        .is_numeric(&spec.arms.column)
+    // Only the comparisons of outcome values read the arm column as numbers; time-to-
+    // event outcomes do not, and at 10^8 rows the column is 800 MB.
+    let values_compared = spec.outcomes.iter().any(|o| {
+        !matches!(
+            o.source,
+            OutcomeSource::TimeEvent { .. } | OutcomeSource::Panel { .. }
+        )
+    });
+    let arm_numbers = (values_compared && frame.is_numeric(&spec.arms.column))
         .then(|| frame.numeric(&spec.arms.column))
         .transpose()?;
     let subgroups = subgroup_levels(spec, frame)?;
@@ -562,12 +569,7 @@ fn time_event(
     let t = frame.numeric(time)?;
     let e = frame.numeric(event)?;
     let mut no_cluster = Vec::new();
-    let mut te = TimeEvent {
-        rows: Vec::new(),
-        time: Vec::new(),
-        event: Vec::new(),
-        missing_by_arm: vec![0; spec.arms.values.len()],
-    };
+    let mut te = TimeEvent::new(spec.arms.values.len());
     for (i, (tv, ev)) in t.iter().zip(e.iter()).enumerate() {
         match (tv, ev) {
             (Some(tv), Some(ev)) => {
@@ -593,9 +595,7 @@ fn time_event(
                     no_cluster.push(i);
                     continue;
                 }
-                te.rows.push(i);
-                te.time.push(tv);
-                te.event.push(ev == 1.0);
+                te.push(i, tv, ev == 1.0);
             }
             _ => te.missing_by_arm[units.arm_of(i)] += 1,
         }
@@ -694,20 +694,13 @@ fn panel_time_event(
         )
     })?;
     let unit_ids = frame.strings(id_col)?;
-    let mut te = TimeEvent {
-        rows: Vec::new(),
-        time: Vec::new(),
-        event: Vec::new(),
-        missing_by_arm: vec![0; spec.arms.values.len()],
-    };
+    let mut te = TimeEvent::new(spec.arms.values.len());
     let mut no_cluster = Vec::new();
     for (i, uid) in unit_ids.iter().enumerate() {
         match uid.as_deref().and_then(|k| by_id.get(k)) {
             Some(_) if units.missing_cluster(i) => no_cluster.push(i),
             Some(&(t, e)) => {
-                te.rows.push(i);
-                te.time.push(t);
-                te.event.push(e);
+                te.push(i, t, e);
             }
             None => te.missing_by_arm[units.arm_of(i)] += 1,
         }

@@ -84,9 +84,9 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let ng = levels.len();
     // Group index of each sorted subject; the strata's sorted positions.
     let gidx: Vec<u32> = sorted
-        .keyed
+        .subject
         .iter()
-        .map(|&(_, i)| index.of(group[i as usize]))
+        .map(|&i| index.of(group[i as usize]))
         .collect();
     let by_stratum = sorted.grouped(strata);
 

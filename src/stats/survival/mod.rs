@@ -36,7 +36,7 @@ mod logrank;
 mod panel;
 mod rmst;
 
-pub use cox::{CoxCoef, CoxFit, cox_ph, cox_ph_sorted};
+pub use cox::{CoxCoef, CoxFit, cox_ph, cox_ph_sorted, cox_ph_sorted_indicator};
 pub use km::{
     Censoring, CiTransform, KmAtTime, KmCurve, KmRow, Quantile, kaplan_meier, kaplan_meier_sorted,
 };
@@ -113,9 +113,10 @@ fn normalise(t: f64) -> f64 {
 /// subjects with equal times keep their input order. O(n) time and memory.
 #[derive(Debug, Clone)]
 pub struct SortedSubjects {
-    /// By increasing time: the bit pattern of the time (which orders as the times do)
-    /// and the subject (0-based index into the caller's slices).
-    keyed: Vec<(u64, u32)>,
+    /// The times, increasing.
+    time: Vec<f64>,
+    /// The subject at each sorted position (0-based index into the caller's slices).
+    subject: Vec<u32>,
     /// Event indicator of each sorted subject.
     event: Vec<bool>,
 }
@@ -131,23 +132,23 @@ impl SortedSubjects {
 
     /// The number of subjects.
     pub fn len(&self) -> usize {
-        self.keyed.len()
+        self.time.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_empty()
+        self.time.is_empty()
     }
 
     /// The time at sorted position `p`.
     #[inline]
     fn time(&self, p: usize) -> f64 {
-        f64::from_bits(self.keyed[p].0)
+        self.time[p]
     }
 
     /// The subject at sorted position `p`.
     #[inline]
     fn subject(&self, p: usize) -> u32 {
-        self.keyed[p].1
+        self.subject[p]
     }
 
     /// The subjects with `keep[i]` true, numbered 0, 1, … in their input order: the
@@ -171,13 +172,15 @@ impl SortedSubjects {
         }
         let m = next as usize;
         let mut out = Self {
-            keyed: Vec::with_capacity(m),
+            time: Vec::with_capacity(m),
+            subject: Vec::with_capacity(m),
             event: Vec::with_capacity(m),
         };
-        for (&(k, i), &e) in self.keyed.iter().zip(&self.event) {
+        for ((&t, &i), &e) in self.time.iter().zip(&self.subject).zip(&self.event) {
             let new = renumber[i as usize];
             if new != u32::MAX {
-                out.keyed.push((k, new));
+                out.time.push(t);
+                out.subject.push(new);
                 out.event.push(e);
             }
         }
@@ -186,11 +189,16 @@ impl SortedSubjects {
 
     /// Sort already validated subjects.
     fn sort(time: &[f64], event: &[bool]) -> Self {
-        // The sorted keys are the times' bits, kept as they are: one allocation fewer
-        // and no look-up of the times by subject.
-        let keyed = radix_sort(time.iter().map(|&t| normalise(t).to_bits()));
-        let event = keyed.iter().map(|&(_, i)| event[i as usize]).collect();
-        Self { keyed, event }
+        // The sorted keys are the times' bits, kept as the times (in the same
+        // allocation): no look-up of the times by subject.
+        let (keys, subject) = radix_sort(time.iter().map(|&t| normalise(t).to_bits()));
+        let event = subject.iter().map(|&i| event[i as usize]).collect();
+        let time = keys.into_iter().map(f64::from_bits).collect();
+        Self {
+            time,
+            subject,
+            event,
+        }
     }
 
     /// The sorted positions grouped by `codes` (one code per subject; all in one group
@@ -208,9 +216,9 @@ impl SortedSubjects {
         let levels = levels(codes);
         let index = LevelIndex::new(&levels);
         let rank: Vec<u32> = self
-            .keyed
+            .subject
             .iter()
-            .map(|&(_, i)| index.of(codes[i as usize]))
+            .map(|&i| index.of(codes[i as usize]))
             .collect();
         let mut starts = vec![0usize; levels.len() + 1];
         for &r in &rank {
@@ -303,23 +311,25 @@ impl<'a> LevelIndex<'a> {
 /// `keys` with their indices, sorted by key, stable: LSD radix sort on six 11-bit digits,
 /// with the counts of all digits taken in one pass and the digits in which all keys
 /// agree skipped.
-fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> Vec<(u64, u32)> {
+fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> (Vec<u64>, Vec<u32>) {
     const BITS: usize = 11;
     const DIGITS: usize = 64_usize.div_ceil(BITS);
     const BUCKETS: usize = 1 << BITS;
     let n = keys.len();
     let digit = |k: u64, d: usize| ((k >> (d * BITS)) as usize) & (BUCKETS - 1);
     let mut counts = vec![[0u32; BUCKETS]; DIGITS];
-    let mut cur: Vec<(u64, u32)> = Vec::with_capacity(n);
-    for (k, i) in keys.zip(0u32..) {
+    let mut cur: Vec<u64> = Vec::with_capacity(n);
+    for k in keys {
         for (d, c) in counts.iter_mut().enumerate() {
             c[digit(k, d)] += 1;
         }
-        cur.push((k, i));
+        cur.push(k);
     }
-    let mut next = vec![(0u64, 0u32); n];
+    // The subjects are 0, 1, … until the first pass that moves them.
+    let mut cur_i: Vec<u32> = Vec::new();
+    let (mut next, mut next_i) = (Vec::new(), Vec::new());
     for (d, count) in counts.iter_mut().enumerate() {
-        if n == 0 || count[digit(cur[0].0, d)] as usize == n {
+        if n == 0 || count[digit(cur[0], d)] as usize == n {
             continue;
         }
         let mut at = 0u32;
@@ -328,14 +338,30 @@ fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> Vec<(u64, u32)> {
             *c = at;
             at += here;
         }
-        for &(k, i) in &cur {
-            let slot = &mut count[digit(k, d)];
-            next[*slot as usize] = (k, i);
-            *slot += 1;
+        next.resize(n, 0);
+        next_i.resize(n, 0);
+        if cur_i.is_empty() {
+            for (&k, i) in cur.iter().zip(0u32..) {
+                let slot = &mut count[digit(k, d)];
+                next[*slot as usize] = k;
+                next_i[*slot as usize] = i;
+                *slot += 1;
+            }
+        } else {
+            for (&k, &i) in cur.iter().zip(&cur_i) {
+                let slot = &mut count[digit(k, d)];
+                next[*slot as usize] = k;
+                next_i[*slot as usize] = i;
+                *slot += 1;
+            }
         }
         std::mem::swap(&mut cur, &mut next);
+        std::mem::swap(&mut cur_i, &mut next_i);
     }
-    cur
+    if cur_i.is_empty() {
+        cur_i = (0..n as u32).collect();
+    }
+    (cur, cur_i)
 }
 
 /// Checks that a per-subject slice of the `*_sorted` functions has one entry per subject.
@@ -489,12 +515,15 @@ mod tests {
             .collect();
         let mut want: Vec<u32> = (0..keys.len() as u32).collect();
         want.sort_by_key(|&i| keys[i as usize]);
-        let got: Vec<u32> = radix_sort(keys.iter().copied())
-            .into_iter()
-            .map(|(_, i)| i)
-            .collect();
+        let (sorted_keys, got) = radix_sort(keys.iter().copied());
         assert_eq!(got, want);
-        assert!(radix_sort(std::iter::empty()).is_empty());
+        let want_keys: Vec<u64> = want.iter().map(|&i| keys[i as usize]).collect();
+        assert_eq!(sorted_keys, want_keys);
+        // Keys already in order move nothing; no keys give nothing.
+        let (same, order) = radix_sort([1u64, 1, 5, 9].into_iter());
+        assert_eq!((same, order), (vec![1, 1, 5, 9], vec![0, 1, 2, 3]));
+        let (none, none_i) = radix_sort(std::iter::empty());
+        assert!(none.is_empty() && none_i.is_empty());
         for top in [3u32, 254, 255, 256, 70_000] {
             let codes: Vec<u32> = (0..=top).rev().chain([top, 0, 1]).collect();
             let want: Vec<u32> = (0..=top).collect();

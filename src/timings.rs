@@ -9,10 +9,11 @@
 //!
 //! Unset (the default), nothing is measured or printed and no output changes. The
 //! phases are named where they are timed (`compare`: read, check, factor, prepare,
-//! design, fit, sandwich, analysis, output; `did`: the read, the panel reader's steps
-//! as `panel: ...`, the estimators as `did: ...` and Callaway-Sant'Anna's wide form
-//! and cells as `cs: ...`); a phase inside another is printed before it, so the lines
-//! are in order of their ends, not their starts.
+//! design, fit, sandwich, analysis, output, and for time-to-event outcomes `survival:
+//! sort`, `survival: cox` and `survival: curves and log-rank`; `did`: the read, the
+//! panel reader's steps as `panel: ...`, the estimators as `did: ...` and
+//! Callaway-Sant'Anna's wide form and cells as `cs: ...`); a phase inside another is
+//! printed before it, so the lines are in order of their ends, not their starts.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

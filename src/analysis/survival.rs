@@ -395,6 +395,7 @@ fn fit_all(
 ) -> Fits {
     let (cox_fits, (curves, log_ranks)): (Vec<_>, (_, Vec<_>)) = rayon::join(
         || {
+            let _t = crate::timings::phase("survival: cox");
             comparisons
                 .iter()
                 .map(|c| {
@@ -409,6 +410,7 @@ fn fit_all(
                 .collect()
         },
         || {
+            let _t = crate::timings::phase("survival: curves and log-rank");
             let curves = survival::kaplan_meier_sorted(sorted, group, CiTransform::LogLog, conf);
             let log_ranks = comparisons
                 .iter()
@@ -713,7 +715,10 @@ pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
         return out;
     };
     // Sorted by time once for the curves, the log-rank tests and the Cox models.
-    let sorted = match survival::SortedSubjects::new(&subj.time, &subj.event) {
+    let sorted = crate::timings::time("survival: sort", || {
+        survival::SortedSubjects::new(&subj.time, &subj.event)
+    });
+    let sorted = match sorted {
         Ok(sorted) => sorted,
         Err(e) => {
             s.note(

@@ -41,6 +41,7 @@ use nalgebra::{Cholesky, DMatrix, DVector};
 use serde::Serialize;
 
 use super::super::Inference;
+use super::super::describe::{masked, opaque_mask};
 use super::super::ols::Clusters;
 use super::{
     SortedSubjects, StatsError, StatsResult, check_len, check_level, check_nonempty, check_subjects,
@@ -642,25 +643,35 @@ impl<'s> Sorted<'s> {
     #[inline(always)]
     fn one_in_order(&self, beta: f64, position: impl Fn(usize) -> usize) -> Derivatives {
         match &self.x {
-            Covariates::Dense(x) => self.one_pass(beta, &position, |i| x[i]),
+            Covariates::Dense(x) => {
+                let mut memo = ExpMemo::default();
+                self.one_pass(&position, |i| Terms::of(x[i], beta, &mut memo))
+            }
             Covariates::Indicator { level, centred } => {
-                self.one_pass(beta, &position, |i| centred[level[i] as usize])
+                // The two subjects' terms, computed as every subject's would be.
+                let mut memo = ExpMemo::default();
+                let terms = centred.map(|x| Terms::of(x, beta, &mut memo));
+                self.one_pass(&position, |i| terms[level[i] as usize])
             }
         }
     }
 
+    /// One pass with the terms of the subject at `i` from `terms`: every sum adds the
+    /// same values in the same order as a pass that branches on the event, but an
+    /// event-free subject adds −0.0 to the event sums
+    /// ([`crate::stats::describe::summand`]), which leaves
+    /// them as they are, so that the pass does not branch on the events (which come in
+    /// random order).
     #[inline(always)]
     fn one_pass(
         &self,
-        beta: f64,
         position: impl Fn(usize) -> usize,
-        x_of: impl Fn(usize) -> f64,
+        mut terms: impl FnMut(usize) -> Terms,
     ) -> Derivatives {
         let time = |i: usize| self.subjects.time(position(i));
         let event = |i: usize| self.subjects.event[position(i)];
         let mut loglik = Neumaier::default();
         let (mut score, mut info) = (0.0, 0.0);
-        let mut memo = ExpMemo::default();
         for &(lo, hi) in &self.segments {
             let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
             let mut i = lo;
@@ -670,21 +681,18 @@ impl<'s> Sorted<'s> {
                 let mut eta_events = 0.0;
                 let mut d = 0usize;
                 while i < hi && time(i) == t {
-                    let x = x_of(i);
-                    let eta = x * beta;
-                    let w = memo.exp(eta);
+                    let Terms { x, eta, w, wx, wxx } = terms(i);
                     s0 += w;
-                    let wx = w * x;
                     s1 += wx;
-                    s2 += wx * x;
-                    if event(i) {
-                        d += 1;
-                        d0 += w;
-                        d1 += wx;
-                        d2 += wx * x;
-                        eta_events += eta;
-                        score += x;
-                    }
+                    s2 += wxx;
+                    let e = event(i);
+                    let mask = opaque_mask(e);
+                    d += usize::from(e);
+                    d0 += masked(mask, w);
+                    d1 += masked(mask, wx);
+                    d2 += masked(mask, wxx);
+                    eta_events += masked(mask, eta);
+                    score += masked(mask, x);
                     i += 1;
                 }
                 let mut product = 1.0;
@@ -864,6 +872,32 @@ impl ExpMemo {
             let w = eta.exp();
             *m = [(eta, w), m[0]];
             w
+        }
+    }
+}
+
+/// What one subject with covariate x adds at β: η = xβ, w = exp(η), w·x and w·x·x.
+#[derive(Clone, Copy)]
+struct Terms {
+    x: f64,
+    eta: f64,
+    w: f64,
+    wx: f64,
+    wxx: f64,
+}
+
+impl Terms {
+    #[inline(always)]
+    fn of(x: f64, beta: f64, memo: &mut ExpMemo) -> Self {
+        let eta = x * beta;
+        let w = memo.exp(eta);
+        let wx = w * x;
+        Self {
+            x,
+            eta,
+            w,
+            wx,
+            wxx: wx * x,
         }
     }
 }

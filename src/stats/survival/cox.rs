@@ -942,6 +942,22 @@ impl Neumaier {
 mod tests {
     use super::*;
 
+    /// `n` subjects with many tied times, time i = ((i·a) mod m) / d, censored every
+    /// `censor`-th; sorted; with `strata` strata and `clusters` clusters by rotation.
+    fn tied_subjects(
+        n: usize,
+        (a, m, d): (usize, usize, f64),
+        censor: usize,
+        (strata, clusters): (usize, usize),
+    ) -> (Vec<f64>, SortedSubjects, Vec<u32>, Clusters) {
+        let time: Vec<f64> = (0..n).map(|i| ((i * a) % m) as f64 / d).collect();
+        let event: Vec<bool> = (0..n).map(|i| i % censor != 0).collect();
+        let sorted = SortedSubjects::new(&time, &event).unwrap();
+        let st = (0..n).map(|i| (i % strata) as u32).collect();
+        let cl = Clusters::from_labels(&(0..n).map(|i| i % clusters).collect::<Vec<_>>());
+        (time, sorted, st, cl)
+    }
+
     /// A 0/1 covariate kept as one byte per subject, read through the sorted subjects
     /// in place, gives what the stored covariate gives, to the last bit: the
     /// derivatives in the one-covariate and the general passes and the cluster meat,
@@ -949,12 +965,8 @@ mod tests {
     #[test]
     fn an_indicator_gives_the_stored_covariate_bit_for_bit() {
         let n = 2_000;
-        let time: Vec<f64> = (0..n).map(|i| ((i * 7919) % 89) as f64 / 3.0).collect();
-        let event: Vec<bool> = (0..n).map(|i| i % 4 != 0).collect();
-        let sorted = SortedSubjects::new(&time, &event).unwrap();
+        let (_, sorted, strata, clusters) = tied_subjects(n, (7919, 89, 3.0), 4, (3, 41));
         let arm: Vec<f64> = (0..n).map(|i| ((i * 31 + i / 7) % 2) as f64).collect();
-        let strata: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
-        let clusters = Clusters::from_labels(&(0..n).map(|i| i % 41).collect::<Vec<_>>());
         let bits = |d: Derivatives| [d.loglik, d.score[0], d.info[(0, 0)]].map(f64::to_bits);
         for st in [None, Some(strata.as_slice())] {
             let stored = Sorted::dense(&sorted, &[&arm], st);
@@ -985,16 +997,12 @@ mod tests {
     #[test]
     fn indicator_codes_fit_as_the_numbers() {
         let n = 1_500;
-        let time: Vec<f64> = (0..n).map(|i| ((i * 613) % 71) as f64 / 2.0).collect();
-        let event: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
-        let sorted = SortedSubjects::new(&time, &event).unwrap();
+        let (time, sorted, strata, clusters) = tied_subjects(n, (613, 71, 2.0), 3, (4, 37));
         // Treated units have the event a little earlier: a hazard ratio above 1.
         let codes: Vec<u32> = (0..n)
             .map(|i| u32::from(time[i] < 20.0 || i % 5 == 0))
             .collect();
         let numbers: Vec<f64> = codes.iter().map(|&c| f64::from(c)).collect();
-        let strata: Vec<u32> = (0..n).map(|i| (i % 4) as u32).collect();
-        let clusters = Clusters::from_labels(&(0..n).map(|i| i % 37).collect::<Vec<_>>());
         for st in [None, Some(strata.as_slice())] {
             for cl in [None, Some(&clusters)] {
                 let a = cox_ph_sorted(&sorted, &[&numbers], st, cl, 0.95).unwrap();

@@ -333,7 +333,7 @@ pub fn feols_weighted(
         scale_rows(&mut v);
         xt.push(v);
     }
-    let fit = ols::fit_owned(&yt, xt, false)?;
+    let fit = ols::fit_owned(yt, xt, false)?;
     let n_obs = match weights {
         FeWeights::Frequency(w) => w.iter().sum(),
         _ => n as f64,

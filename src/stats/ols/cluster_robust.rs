@@ -26,6 +26,9 @@ use crate::stats::{StatsError, StatsResult};
 /// Most numbers in the tables of per-cluster pieces of [`OlsFit::cr2_streaming`]
 /// (64 MiB).
 const PIECES_BUDGET: usize = 1 << 23;
+
+/// Chunks of rows whose CR0/CR1 contrast terms are held at once (64 × 2^14 rows, 8 MB).
+const TERMS_WINDOW: usize = 64;
 /// Clusters per unit of parallel work when their pieces are at hand.
 const CLUSTER_RANGE: usize = 256;
 
@@ -222,31 +225,7 @@ impl OlsFit<'_> {
         let g = cl.count() as f64;
         match se {
             SeType::Cr0 | SeType::Cr1 => {
-                // w's_g = Σ_{i∈g} (w'qᵢ)eᵢ: the terms in parallel, the cluster sums in
-                // row order.
-                let parts = self.row_pass(
-                    CHUNK,
-                    false,
-                    || Vec::with_capacity(CHUNK),
-                    |u: &mut Vec<f64>, q, e, _, _| {
-                        let b = e.len();
-                        let start = u.len();
-                        u.resize(start + b, 0.0);
-                        let psi = &mut u[start..];
-                        for (qj, &wj) in q.chunks_exact(b).zip(w.iter()) {
-                            for (p, x) in psi.iter_mut().zip(qj) {
-                                *p += wj * x;
-                            }
-                        }
-                        for (p, e) in psi.iter_mut().zip(e) {
-                            *p *= e;
-                        }
-                    },
-                );
-                let mut sums = vec![0.0; cl.count()];
-                for (&code, u) in cl.codes().iter().zip(parts.iter().flatten()) {
-                    sums[code as usize] += u;
-                }
+                let sums = self.contrast_sums(w, cl, TERMS_WINDOW);
                 let v: f64 = sums.iter().map(|s| s * s).sum();
                 let (n, k) = (self.n as f64, self.k as f64);
                 let factor = if se == SeType::Cr1 {
@@ -266,6 +245,40 @@ impl OlsFit<'_> {
             }
             _ => unreachable!("cluster_variance is only called for cluster SE types"),
         }
+    }
+
+    /// w's_g = Σ_{i∈g} (w'qᵢ)eᵢ for every cluster g: the terms in parallel, the cluster
+    /// sums in row order, `window` chunks of rows at a time (so the terms held are
+    /// those of one window, not a column of n). The window does not change a bit.
+    fn contrast_sums(&self, w: &DVector<f64>, cl: &Clusters, window: usize) -> Vec<f64> {
+        let mut sums = vec![0.0; cl.count()];
+        for start in (0..self.n).step_by(window * CHUNK) {
+            let rows = start..self.n.min(start + window * CHUNK);
+            let parts = self.row_pass_in(
+                rows.clone(),
+                CHUNK,
+                false,
+                || Vec::with_capacity(CHUNK),
+                |u: &mut Vec<f64>, q, e, _, _| {
+                    let b = e.len();
+                    let start = u.len();
+                    u.resize(start + b, 0.0);
+                    let psi = &mut u[start..];
+                    for (qj, &wj) in q.chunks_exact(b).zip(w.iter()) {
+                        for (p, x) in psi.iter_mut().zip(qj) {
+                            *p += wj * x;
+                        }
+                    }
+                    for (p, e) in psi.iter_mut().zip(e) {
+                        *p *= e;
+                    }
+                },
+            );
+            for (&code, u) in cl.codes()[rows].iter().zip(parts.iter().flatten()) {
+                sums[code as usize] += u;
+            }
+        }
+        sums
     }
 
     /// The CR2 sums over clusters, from the pieces S_g = Q_g'Q_g and s_g = Q_g'e_g of
@@ -409,6 +422,47 @@ mod tests {
         let hc2 = f.coef_inference(1, SeType::Hc2, None, 0.95).unwrap();
         let cr2 = f.coef_inference(1, SeType::Cr2, Some(&cl), 0.95).unwrap();
         assert!((hc2.inference.std_error - cr2.inference.std_error).abs() < 1e-12);
+    }
+
+    /// The CR0/CR1 cluster sums taken a window of rows at a time are those of one
+    /// pass over all rows, to the last bit, whatever the window (one chunk, two, or
+    /// more than the rows), with a last window that is not full.
+    #[test]
+    fn contrast_sums_do_not_depend_on_the_window() {
+        let n = 3 * CHUNK + 777;
+        let (cols, y, g) = large(n, 50);
+        let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        let f = fit(&y, &x, true).unwrap();
+        let cl = Clusters::from_labels(&g);
+        let w: DVector<f64> = f.t.row(1).transpose();
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        let whole = bits(f.contrast_sums(&w, &cl, 4));
+        assert_eq!(whole.len(), 50);
+        for window in [1, 2, TERMS_WINDOW] {
+            assert_eq!(
+                bits(f.contrast_sums(&w, &cl, window)),
+                whole,
+                "window {window}"
+            );
+        }
+        // The sums are the sums of (w'qᵢ)eᵢ over each cluster's rows.
+        let q_w: Vec<f64> = f
+            .row_pass(CHUNK, false, Vec::new, |u: &mut Vec<f64>, q, e, _, _| {
+                let b = e.len();
+                for r in 0..b {
+                    let wq: f64 = (0..f.k).map(|j| w[j] * q[j * b + r]).sum();
+                    u.push(wq * e[r]);
+                }
+            })
+            .concat();
+        let mut direct = vec![0.0; 50];
+        for (&c, v) in cl.codes().iter().zip(&q_w) {
+            direct[c as usize] += v;
+        }
+        let got = f.contrast_sums(&w, &cl, 1);
+        for (a, b) in got.iter().zip(&direct) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+        }
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Cluster membership as dense codes, shared by the cluster-robust variances, the
 //! blocked designs and the wild cluster bootstrap.
 
-/// Cluster membership as dense codes 0..G.
+use std::sync::Arc;
+
+/// Cluster membership as dense codes 0..G. The codes are shared: a clone (a fit that
+/// keeps its fixed effects, say) costs no copy of them.
 #[derive(Debug, Clone)]
 pub struct Clusters {
-    codes: Vec<u32>,
+    codes: Arc<Vec<u32>>,
     count: usize,
 }
 
@@ -20,7 +23,7 @@ impl Clusters {
             })
             .collect();
         Self {
-            codes,
+            codes: Arc::new(codes),
             count: map.len(),
         }
     }
@@ -36,7 +39,7 @@ impl Clusters {
             .map(|l| levels.binary_search(l).map_or(0, |i| i as u32))
             .collect();
         Self {
-            codes,
+            codes: Arc::new(codes),
             count: levels.len(),
         }
     }
@@ -59,7 +62,7 @@ impl Clusters {
             *c = remap[*c as usize];
         }
         Self {
-            codes,
+            codes: Arc::new(codes),
             count: count as usize,
         }
     }

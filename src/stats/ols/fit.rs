@@ -68,13 +68,22 @@ pub struct OlsFit<'a> {
 /// intercept counted) whose part not explained by the earlier columns is below 1e-9 of
 /// its own norm: a constant covariate, or one that is a linear combination of others.
 pub fn fit<'a>(y: &[f64], x: &[&'a [f64]], intercept: bool) -> StatsResult<OlsFit<'a>> {
-    fit_columns(y, x.iter().map(|c| Cow::Borrowed(*c)).collect(), intercept)
+    fit_columns(
+        Cow::Borrowed(y),
+        x.iter().map(|c| Cow::Borrowed(*c)).collect(),
+        intercept,
+    )
 }
 
 /// As [`fit`], for columns the fit is to own (columns built for the regression, such
-/// as demeaned or interacted ones); they are moved, not copied.
-pub fn fit_owned(y: &[f64], x: Vec<Vec<f64>>, intercept: bool) -> StatsResult<OlsFit<'static>> {
-    fit_columns(y, x.into_iter().map(Cow::Owned).collect(), intercept)
+/// as demeaned or interacted ones); they are moved, not copied. An outcome given by
+/// value (a `Vec`) becomes the residuals in place, which saves a column of memory.
+pub fn fit_owned<'y>(
+    y: impl Into<Cow<'y, [f64]>>,
+    x: Vec<Vec<f64>>,
+    intercept: bool,
+) -> StatsResult<OlsFit<'static>> {
+    fit_columns(y.into(), x.into_iter().map(Cow::Owned).collect(), intercept)
 }
 
 /// The design as the passes read it: column j of X̃ is `cols[j]` minus `shift[j]`, or
@@ -176,7 +185,11 @@ fn chunk_r(d: &Design, i0: usize, i1: usize) -> (DMatrix<f64>, Vec<f64>) {
 }
 
 /// [`fit`] on columns that are borrowed or owned.
-fn fit_columns<'a>(y: &[f64], x: Vec<Cow<'a, [f64]>>, intercept: bool) -> StatsResult<OlsFit<'a>> {
+fn fit_columns<'a>(
+    y: Cow<'_, [f64]>,
+    x: Vec<Cow<'a, [f64]>>,
+    intercept: bool,
+) -> StatsResult<OlsFit<'a>> {
     let n = y.len();
     if let Some(bad) = x.iter().find(|c| c.len() != n) {
         return Err(StatsError::Invalid(format!(
@@ -200,7 +213,7 @@ fn fit_columns<'a>(y: &[f64], x: Vec<Cow<'a, [f64]>>, intercept: bool) -> StatsR
         cols.push(None);
     }
     cols.extend(x.iter().map(|c| Some(&**c)));
-    cols.push(Some(y));
+    cols.push(Some(&*y));
     let shift: Vec<f64> = cols
         .iter()
         .map(|c| match c {
@@ -258,14 +271,22 @@ fn fit_columns<'a>(y: &[f64], x: Vec<Cow<'a, [f64]>>, intercept: bool) -> StatsR
         }
     }
 
-    // Residuals ỹ − X̃β̃ = y − Xβ.
-    let mut resid = vec![0.0; n];
+    // Residuals ỹ − X̃β̃ = y − Xβ, in the outcome's own buffer when the fit owns it
+    // (the same operations as from a copy: ỹ = y − its shift, then each column).
+    drop(d);
+    let x_cols: Vec<Option<&[f64]>> = intercept
+        .then_some(None)
+        .into_iter()
+        .chain(x.iter().map(|c| Some(&**c)))
+        .collect();
+    let mut resid = y.into_owned();
+    let y_shift = shift[k];
     resid.par_chunks_mut(CHUNK).enumerate().for_each(|(c, e)| {
         let i0 = c * CHUNK;
-        d.fill(k, i0, e);
+        e.iter_mut().for_each(|v| *v -= y_shift);
         for j in 0..k {
             let b = beta_c[j];
-            match d.cols[j] {
+            match x_cols[j] {
                 None => e.iter_mut().for_each(|v| *v -= b),
                 Some(col) => {
                     let s = shift[j];
@@ -276,7 +297,7 @@ fn fit_columns<'a>(y: &[f64], x: Vec<Cow<'a, [f64]>>, intercept: bool) -> StatsR
             }
         }
     });
-    drop(d);
+    drop(x_cols);
     Ok(OlsFit {
         n,
         k,
@@ -380,13 +401,26 @@ impl OlsFit<'_> {
         init: impl Fn() -> A + Sync,
         f: impl Fn(&mut A, &[f64], &[f64], &[f64], usize) + Sync,
     ) -> Vec<A> {
+        self.row_pass_in(0..self.n, part, leverages, init, f)
+    }
+
+    /// [`Self::row_pass`] over the rows `rows` only (which start at a multiple of
+    /// `part`), in parts of `part` rows.
+    pub(super) fn row_pass_in<A: Send>(
+        &self,
+        rows: std::ops::Range<usize>,
+        part: usize,
+        leverages: bool,
+        init: impl Fn() -> A + Sync,
+        f: impl Fn(&mut A, &[f64], &[f64], &[f64], usize) + Sync,
+    ) -> Vec<A> {
         let d = self.design();
         let k = self.k;
-        let n = self.n;
-        (0..n.div_ceil(part))
+        let (first, n) = (rows.start, rows.end);
+        (0..(n - first).div_ceil(part))
             .into_par_iter()
             .map(|p| {
-                let (i0, i1) = (p * part, n.min((p + 1) * part));
+                let (i0, i1) = (first + p * part, n.min(first + (p + 1) * part));
                 let mut acc = init();
                 let mut q = vec![0.0; BLOCK * k];
                 let mut h = vec![0.0; BLOCK];

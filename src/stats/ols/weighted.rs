@@ -47,5 +47,5 @@ pub fn fit_weighted(
         cols.push(root.clone());
     }
     cols.extend(x.iter().map(|c| scale(c)));
-    fit_owned(&scale(y), cols, false)
+    fit_owned(scale(y), cols, false)
 }

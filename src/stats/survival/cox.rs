@@ -452,7 +452,7 @@ impl<'s> Sorted<'s> {
     /// The order and strata, without covariates yet (one).
     fn order(sorted: &'s SortedSubjects, strata: Option<&[u32]>) -> Self {
         let n = sorted.len();
-        let (positions, segments) = if strata.is_some() {
+        let (positions, segments) = if let Some(strata) = strata {
             let by_stratum = sorted.grouped(strata);
             let mut segments = Vec::with_capacity(by_stratum.levels.len());
             let mut positions: Vec<u32> = Vec::with_capacity(n);

@@ -197,7 +197,7 @@ fn curves(
     conf_level: f64,
 ) -> Vec<KmCurve> {
     let z = two_sided_quantile(conf_level, None);
-    let grouped = sorted.grouped(Some(group));
+    let grouped = sorted.grouped(group);
     (0..grouped.levels.len())
         .map(|g| {
             curve(

@@ -88,7 +88,8 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
         .iter()
         .map(|&i| index.of(group[i as usize]))
         .collect();
-    let by_stratum = sorted.grouped(strata);
+    // Without strata the positions are simply 0..n.
+    let by_stratum = strata.map(|s| sorted.grouped(s));
 
     let mut n_group = vec![0usize; ng];
     let mut observed = vec![0usize; ng];
@@ -97,28 +98,30 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
     let mut at_risk = vec![0usize; ng];
     let mut d_here = vec![0usize; ng];
     let mut left_here = vec![0usize; ng];
-    let n_strata = by_stratum.levels.len();
+    let n_strata = by_stratum.as_ref().map_or(1, |b| b.levels.len());
     for st in 0..n_strata {
-        let seg = by_stratum.group(st);
-        let time = |i: usize| sorted.time(seg[i] as usize);
-        let g = |i: usize| gidx[seg[i] as usize] as usize;
+        let seg: Option<&[u32]> = by_stratum.as_ref().map(|b| b.group(st));
+        let len = seg.map_or(sorted.len(), <[u32]>::len);
+        let pos = |i: usize| seg.map_or(i, |s| s[i] as usize);
+        let time = |i: usize| sorted.time(pos(i));
+        let g = |i: usize| gidx[pos(i)] as usize;
         at_risk.iter_mut().for_each(|a| *a = 0);
-        for i in 0..seg.len() {
+        for i in 0..len {
             at_risk[g(i)] += 1;
             n_group[g(i)] += 1;
         }
-        let mut n = seg.len();
+        let mut n = len;
         let mut i = 0;
-        while i < seg.len() {
+        while i < len {
             let t = time(i);
             d_here.iter_mut().for_each(|x| *x = 0);
             left_here.iter_mut().for_each(|x| *x = 0);
             let mut d = 0;
             let first = i;
-            while i < seg.len() && time(i) == t {
+            while i < len && time(i) == t {
                 let j = g(i);
                 left_here[j] += 1;
-                if sorted.event[seg[i] as usize] {
+                if sorted.event[pos(i)] {
                     d_here[j] += 1;
                     d += 1;
                 }

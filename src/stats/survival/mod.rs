@@ -201,18 +201,10 @@ impl SortedSubjects {
         }
     }
 
-    /// The sorted positions grouped by `codes` (one code per subject; all in one group
-    /// when `None`): groups in increasing order of code, positions (so times) increasing
-    /// within each.
-    fn grouped(&self, codes: Option<&[u32]>) -> Grouped {
+    /// The sorted positions grouped by `codes` (one code per subject): groups in
+    /// increasing order of code, positions (so times) increasing within each.
+    fn grouped(&self, codes: &[u32]) -> Grouped {
         let n = self.len();
-        let Some(codes) = codes else {
-            return Grouped {
-                levels: vec![0],
-                starts: vec![0, n],
-                positions: (0..n as u32).collect(),
-            };
-        };
         let levels = levels(codes);
         let index = LevelIndex::new(&levels);
         let rank: Vec<u32> = self
@@ -404,7 +396,7 @@ mod tests {
         assert_eq!(subjects(&sub), vec![1, 3, 2, 0]);
         assert_eq!(times(&sub), vec![0.0, 0.0, 1.0, 3.0]);
         assert!(s.subset(&keep[1..]).is_err());
-        let g = s.grouped(Some(&[5, 9, 5, 9, 9, 5, 5, 9]));
+        let g = s.grouped(&[5, 9, 5, 9, 9, 5, 5, 9]);
         assert_eq!(g.levels, vec![5, 9]);
         assert_eq!(g.group(0), &[0, 1, 5, 7]);
         assert_eq!(g.group(1), &[2, 3, 4, 6]);

@@ -89,7 +89,7 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
     let outside = est.treated_outside_support.or_else(|| {
         diagnostic
             .as_ref()
-            .map(|ps| outside_support(ps, &s.treated))
+            .map(|ps| weighting::outside_support(ps, &s.treated))
     });
     row.propensity_bins = est
         .propensity
@@ -283,22 +283,6 @@ fn balance_rows(names: &[&str], balance: &[weighting::Balance], x: &[&[f64]]) ->
         .zip(x)
         .map(|((name, b), col)| balance_row(name, b, col))
         .collect()
-}
-
-/// Treated units whose propensity score lies outside the range of the comparison
-/// units' scores.
-fn outside_support(ps: &[f64], treated: &[bool]) -> usize {
-    let (lo, hi) = ps
-        .iter()
-        .zip(treated)
-        .filter(|(_, t)| !**t)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
-            (a.0.min(p), a.1.max(p))
-        });
-    ps.iter()
-        .zip(treated)
-        .filter(|(p, t)| **t && (**p < lo || **p > hi))
-        .count()
 }
 
 /// Bins of the propensity-score counts (width 0.05).
@@ -528,10 +512,13 @@ pub(super) fn ipcw_weighting_estimate(
         treated: weighting::effective_n(&w, |i| treated[i]),
         control: weighting::effective_n(&w, |i| !treated[i]),
     });
-    row.propensity_bins = base
-        .propensity
-        .as_ref()
-        .map(|ps| propensity_bins(ps, &base.treated, Some(outside_support(ps, &base.treated))));
+    row.propensity_bins = base.propensity.as_ref().map(|ps| {
+        propensity_bins(
+            ps,
+            &base.treated,
+            Some(weighting::outside_support(ps, &base.treated)),
+        )
+    });
     row.headline = true;
     out.estimates.push(row);
     true

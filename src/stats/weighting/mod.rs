@@ -526,41 +526,45 @@ pub fn estimate_clustered(
         )));
     }
     let (w, model) = weights(method, treated, x, names)?;
-    let fixed = weighted_difference_clustered(y, treated, &w, se, clusters, conf_level)?;
     let stacked = if clusters.is_some() {
         EffectSe::StackedClustered
     } else {
         EffectSe::Stacked
     };
-    let (effect, se_kind) = match (&model, method) {
-        (Some(m), Method::IpwAtt) => (
-            ipw_att_stacked(y, treated, x, m, clusters, conf_level)?,
-            stacked,
-        ),
-        (Some(m), Method::AipwAtt) => (
-            aipw_att(y, treated, x, names, m, clusters, conf_level)?,
-            stacked,
-        ),
-        _ => (fixed, EffectSe::WeightsFixed(se)),
+    // The weights-fixed difference (one core), the stacked sandwich and the balance
+    // are independent given the weights: side by side.
+    let (fixed, (doubly, (balance, outside))) = rayon::join(
+        || weighted_difference_clustered(y, treated, &w, se, clusters, conf_level),
+        || {
+            rayon::join(
+                || match (&model, method) {
+                    (Some(m), Method::IpwAtt) => {
+                        ipw_att_stacked(y, treated, x, m, clusters, conf_level).map(Some)
+                    }
+                    (Some(m), Method::AipwAtt) => {
+                        aipw_att(y, treated, x, names, m, clusters, conf_level).map(Some)
+                    }
+                    _ => Ok(None),
+                },
+                || {
+                    let balance: Vec<Balance> =
+                        x.par_iter().map(|c| balance(c, treated, &w)).collect();
+                    (
+                        balance,
+                        model.as_ref().map(|m| outside_support(&m.fitted, treated)),
+                    )
+                },
+            )
+        },
+    );
+    let fixed = fixed?;
+    let (effect, se_kind) = match doubly? {
+        Some(e) => (e, stacked),
+        None => (fixed, EffectSe::WeightsFixed(se)),
     };
-    let outside = model.as_ref().map(|m| {
-        let (lo, hi) = m
-            .fitted
-            .iter()
-            .zip(treated)
-            .filter(|(_, t)| !**t)
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
-                (a.0.min(p), a.1.max(p))
-            });
-        m.fitted
-            .iter()
-            .zip(treated)
-            .filter(|(p, t)| **t && (**p < lo || **p > hi))
-            .count()
-    });
     Ok(WeightedEstimate {
         method,
-        balance: x.par_iter().map(|c| balance(c, treated, &w)).collect(),
+        balance,
         effective_n_treated: effective_n(&w, |i| treated[i]),
         effective_n_control: effective_n(&w, |i| !treated[i]),
         treated_outside_support: outside,
@@ -571,6 +575,23 @@ pub fn estimate_clustered(
         effect_weights_fixed: fixed,
         pairs: None,
     })
+}
+
+/// The number of treated units whose propensity score lies outside the range of the
+/// comparison group's scores.
+pub fn outside_support(fitted: &[f64], treated: &[bool]) -> usize {
+    let (lo, hi) = fitted
+        .iter()
+        .zip(treated)
+        .filter(|(_, t)| !**t)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
+            (a.0.min(p), a.1.max(p))
+        });
+    fitted
+        .iter()
+        .zip(treated)
+        .filter(|(p, t)| **t && (**p < lo || **p > hi))
+        .count()
 }
 
 /// The options of nearest-neighbour matching.

@@ -531,36 +531,27 @@ pub fn estimate_clustered(
     } else {
         EffectSe::Stacked
     };
-    // The weights-fixed difference (one core), the stacked sandwich and the balance
-    // are independent given the weights: side by side.
-    let (fixed, (doubly, (balance, outside))) = rayon::join(
+    // The weights-fixed difference (one core) beside the balance (all of them); the
+    // stacked sandwich after them, so that its memory does not add to the difference's.
+    let (fixed, (balance, outside)) = rayon::join(
         || weighted_difference_clustered(y, treated, &w, se, clusters, conf_level),
         || {
-            rayon::join(
-                || match (&model, method) {
-                    (Some(m), Method::IpwAtt) => {
-                        ipw_att_stacked(y, treated, x, m, clusters, conf_level).map(Some)
-                    }
-                    (Some(m), Method::AipwAtt) => {
-                        aipw_att(y, treated, x, names, m, clusters, conf_level).map(Some)
-                    }
-                    _ => Ok(None),
-                },
-                || {
-                    let balance: Vec<Balance> =
-                        x.par_iter().map(|c| balance(c, treated, &w)).collect();
-                    (
-                        balance,
-                        model.as_ref().map(|m| outside_support(&m.fitted, treated)),
-                    )
-                },
-            )
+            let balance: Vec<Balance> = x.par_iter().map(|c| balance(c, treated, &w)).collect();
+            let outside = model.as_ref().map(|m| outside_support(&m.fitted, treated));
+            (balance, outside)
         },
     );
     let fixed = fixed?;
-    let (effect, se_kind) = match doubly? {
-        Some(e) => (e, stacked),
-        None => (fixed, EffectSe::WeightsFixed(se)),
+    let (effect, se_kind) = match (&model, method) {
+        (Some(m), Method::IpwAtt) => (
+            ipw_att_stacked(y, treated, x, m, clusters, conf_level)?,
+            stacked,
+        ),
+        (Some(m), Method::AipwAtt) => (
+            aipw_att(y, treated, x, names, m, clusters, conf_level)?,
+            stacked,
+        ),
+        _ => (fixed, EffectSe::WeightsFixed(se)),
     };
     Ok(WeightedEstimate {
         method,

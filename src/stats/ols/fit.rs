@@ -207,12 +207,15 @@ fn fit_columns<'a>(
             got: n,
         });
     }
-    // Design columns, then y; centred at their means when there is an intercept.
-    let mut cols: Vec<Option<&[f64]>> = Vec::with_capacity(k + 1);
-    if intercept {
-        cols.push(None);
-    }
-    cols.extend(x.iter().map(|c| Some(&**c)));
+    // Design columns (`None` for the intercept), then y; centred at their means when
+    // there is an intercept.
+    let x_cols: Vec<Option<&[f64]>> = intercept
+        .then_some(None)
+        .into_iter()
+        .chain(x.iter().map(|c| Some(&**c)))
+        .collect();
+    let mut cols = Vec::with_capacity(k + 1);
+    cols.extend_from_slice(&x_cols);
     cols.push(Some(&*y));
     let shift: Vec<f64> = cols
         .iter()
@@ -274,11 +277,6 @@ fn fit_columns<'a>(
     // Residuals ỹ − X̃β̃ = y − Xβ, in the outcome's own buffer when the fit owns it
     // (the same operations as from a copy: ỹ = y − its shift, then each column).
     drop(d);
-    let x_cols: Vec<Option<&[f64]>> = intercept
-        .then_some(None)
-        .into_iter()
-        .chain(x.iter().map(|c| Some(&**c)))
-        .collect();
     let mut resid = y.into_owned();
     let y_shift = shift[k];
     resid.par_chunks_mut(CHUNK).enumerate().for_each(|(c, e)| {
@@ -297,7 +295,6 @@ fn fit_columns<'a>(
             }
         }
     });
-    drop(x_cols);
     Ok(OlsFit {
         n,
         k,

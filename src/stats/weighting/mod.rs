@@ -675,16 +675,7 @@ pub fn estimate_matching_within(
             .collect()
     });
     let w = &m.weights;
-    let outside = {
-        let (lo, hi) = (0..treated.len())
-            .filter(|&i| !treated[i])
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, i| {
-                (a.0.min(model.fitted[i]), a.1.max(model.fitted[i]))
-            });
-        (0..treated.len())
-            .filter(|&i| treated[i] && (model.fitted[i] < lo || model.fitted[i] > hi))
-            .count()
-    };
+    let outside = outside_support(&model.fitted, treated);
     Ok((
         WeightedEstimate {
             method: Method::MatchingAtt,

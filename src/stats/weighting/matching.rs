@@ -73,17 +73,7 @@ pub fn nearest_within(
     let mut order: Vec<usize> = (0..n).filter(|&i| treated[i]).collect();
     // Stable sort: ties keep data order.
     order.sort_by(|&a, &b| distance[b].total_cmp(&distance[a]));
-    // Comparison units sorted by (distance, data order): the nearest free units are
-    // found by scanning outwards from the treated unit's position, not by a pass over
-    // all of them.
-    let mut sorted: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
-    sorted.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
-    let pool = Pool {
-        distance,
-        groups,
-        sorted,
-        width,
-    };
+    let pool = Pool::new(distance, groups, treated, width);
     let matches = if replace {
         pool.match_with_replacement(&order, ratio)
     } else {
@@ -92,33 +82,112 @@ pub fn nearest_within(
     matched_weights(&order, &matches, treated, replace)
 }
 
-/// The comparison units a treated unit can be matched to, sorted by (distance, data
-/// order), with the rules a match must meet.
+/// The comparison units a treated unit can be matched to, sorted by (exact-matching
+/// group, distance, data order), with the rules a match must meet. The nearest free
+/// units are found by a binary search for the treated unit's position in its group's
+/// run and a walk outwards over the free units only ([`Free`]), so that matching costs
+/// O(n log n), not a pass over the comparison units per treated unit.
 struct Pool<'a> {
     distance: &'a [f64],
     /// Exact-matching codes, one per unit.
     groups: Option<&'a [u32]>,
     sorted: Vec<usize>,
+    /// The distance of each unit in `sorted`, side by side for the searches.
+    key: Vec<f64>,
     /// The caliper on the distance's scale.
     width: Option<f64>,
 }
 
-impl Pool<'_> {
-    /// The nearest comparison unit of treated unit `t` that is not `used`, not in
-    /// `taken`, in `t`'s exact-matching group and within the caliper; among ties (see
-    /// [`TIE`]) the first in data order.
-    fn nearest_free(&self, t: usize, used: &[bool], taken: &[usize]) -> Option<usize> {
-        let (distance, groups, sorted) = (self.distance, self.groups, &self.sorted);
-        let dt = distance[t];
-        let same = |c: usize| groups.is_none_or(|g| g[c] == g[t]);
-        let free = |c: usize| !used[c] && !taken.contains(&c) && same(c);
-        let at = sorted.partition_point(|&c| distance[c] < dt);
-        // Right: the first free unit at or above dt is the lowest data index of its
-        // distance (equal distances are in data order).
-        let right = sorted[at..].iter().copied().find(|&c| free(c));
-        // Left: the first free unit below dt.
-        let left = (0..at).rev().find(|&k| free(sorted[k])).map(|k| sorted[k]);
-        let gap = |c: usize| (distance[c] - dt).abs();
+impl<'a> Pool<'a> {
+    fn new(
+        distance: &'a [f64],
+        groups: Option<&'a [u32]>,
+        treated: &[bool],
+        width: Option<f64>,
+    ) -> Self {
+        let mut sorted: Vec<usize> = (0..distance.len()).filter(|&i| !treated[i]).collect();
+        let group = |i: usize| groups.map_or(0, |g| g[i]);
+        sorted.sort_unstable_by(|&a, &b| {
+            group(a)
+                .cmp(&group(b))
+                .then(distance[a].total_cmp(&distance[b]))
+                .then(a.cmp(&b))
+        });
+        let key = sorted.iter().map(|&c| distance[c]).collect();
+        Pool {
+            distance,
+            groups,
+            sorted,
+            key,
+            width,
+        }
+    }
+
+    /// The positions in `sorted` of the comparison units in treated unit `t`'s
+    /// exact-matching group (all of them without groups).
+    fn run_of(&self, t: usize) -> (usize, usize) {
+        match self.groups {
+            None => (0, self.sorted.len()),
+            Some(g) => {
+                let code = g[t];
+                let lo = self.sorted.partition_point(|&c| g[c] < code);
+                let hi = lo + self.sorted[lo..].partition_point(|&c| g[c] == code);
+                (lo, hi)
+            }
+        }
+    }
+
+    /// The first position at or after `k` and before `hi` whose unit is free and not
+    /// in `taken`.
+    fn next_free(
+        &self,
+        free: &mut Free,
+        mut k: usize,
+        hi: usize,
+        taken: &[usize],
+    ) -> Option<usize> {
+        loop {
+            let p = free.at_or_after(k);
+            if p >= hi {
+                return None;
+            }
+            if !taken.contains(&self.sorted[p]) {
+                return Some(p);
+            }
+            k = p + 1;
+        }
+    }
+
+    /// The last position before `k` and at or after `lo` whose unit is free and not in
+    /// `taken`.
+    fn prev_free(
+        &self,
+        free: &mut Free,
+        mut k: usize,
+        lo: usize,
+        taken: &[usize],
+    ) -> Option<usize> {
+        loop {
+            let p = free.before(k).filter(|&p| p >= lo)?;
+            if !taken.contains(&self.sorted[p]) {
+                return Some(p);
+            }
+            k = p;
+        }
+    }
+
+    /// The nearest comparison unit of treated unit `t` that is free, not in `taken`,
+    /// in `t`'s exact-matching group and within the caliper; among ties (see [`TIE`])
+    /// the first in data order.
+    fn nearest_free(&self, free: &mut Free, t: usize, taken: &[usize]) -> Option<usize> {
+        let (sorted, key) = (&self.sorted, &self.key);
+        let dt = self.distance[t];
+        let (lo, hi) = self.run_of(t);
+        let at = lo + key[lo..hi].partition_point(|&d| d < dt);
+        let gap = |p: usize| (key[p] - dt).abs();
+        // Right: the first free unit at or above dt; left: the first free unit below.
+        let right = self.next_free(free, at, hi, taken);
+        let left = self.prev_free(free, at, lo, taken);
         let nearest = match (left, right) {
             (Some(l), Some(r)) => gap(l).min(gap(r)),
             (Some(l), None) => gap(l),
@@ -129,28 +198,36 @@ impl Pool<'_> {
             return None;
         }
         // Gaps within the rounding of the fit count as equal: of the free units whose
-        // gap is within TIE of the nearest, the first in data order (groups of equal
-        // distance are in data order in `sorted`, so the first free unit of a group is
-        // its lowest index).
+        // gap is within TIE of the nearest, the first in data order. Units of equal
+        // distance are in data order in `sorted`, so the first free position of a run
+        // of equal distances holds that run's lowest free index.
         let limit = nearest + TIE * (1.0 + dt.abs());
         let mut best: Option<usize> = None;
-        let mut keep = |c: Option<usize>| {
-            if let Some(c) = c {
-                best = Some(best.map_or(c, |b| b.min(c)));
-            }
+        let mut keep = |p: usize| {
+            let c = sorted[p];
+            best = Some(best.map_or(c, |b| b.min(c)));
         };
+        // Rightwards, `k` is always the start of a run of equal distances, so the
+        // first free position from it is the first free one of its run.
         let mut k = at;
-        while k < sorted.len() && gap(sorted[k]) <= limit {
-            let d = distance[sorted[k]];
-            let end = k + sorted[k..].partition_point(|&c| distance[c] == d);
-            keep(sorted[k..end].iter().copied().find(|&c| free(c)));
-            k = end;
+        while let Some(p) = self.next_free(free, k, hi, taken) {
+            if gap(p) > limit {
+                break;
+            }
+            keep(p);
+            k = p + key[p..hi].partition_point(|&d| d == key[p]);
         }
+        // Leftwards, the last free position below `k` is in the run nearest below;
+        // the run's first free position is found from its start.
         let mut k = at;
-        while k > 0 && gap(sorted[k - 1]) <= limit {
-            let d = distance[sorted[k - 1]];
-            let start = sorted[..k].partition_point(|&c| distance[c] < d);
-            keep(sorted[start..k].iter().copied().find(|&c| free(c)));
+        while let Some(p) = self.prev_free(free, k, lo, taken) {
+            if gap(p) > limit {
+                break;
+            }
+            let start = lo + key[lo..p].partition_point(|&d| d < key[p]);
+            if let Some(q) = self.next_free(free, start, p + 1, taken) {
+                keep(q);
+            }
             k = start;
         }
         best
@@ -160,11 +237,12 @@ impl Pool<'_> {
     /// comparison units. The matches of every unit (empty for comparison units).
     fn match_with_replacement(&self, order: &[usize], ratio: usize) -> Vec<Vec<usize>> {
         let n = self.distance.len();
-        let used = vec![false; n];
+        // Nothing is ever used up: the free list stays full.
+        let mut free = Free::new(self.sorted.len());
         let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
         for &t in order {
             for _ in 0..ratio {
-                match self.nearest_free(t, &used, &matches[t]) {
+                match self.nearest_free(&mut free, t, &matches[t]) {
                     Some(c) => matches[t].push(c),
                     None => break,
                 }
@@ -177,7 +255,12 @@ impl Pool<'_> {
     /// nearest comparison unit not yet used. The matches of every unit.
     fn match_without_replacement(&self, order: &[usize], ratio: usize) -> Vec<Vec<usize>> {
         let n = self.distance.len();
-        let mut used = vec![false; n];
+        let mut free = Free::new(self.sorted.len());
+        // Position in `sorted` of every comparison unit, to take it off the free list.
+        let mut position = vec![0usize; n];
+        for (p, &c) in self.sorted.iter().enumerate() {
+            position[c] = p;
+        }
         let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
         for round in 0..ratio {
             for &t in order {
@@ -185,13 +268,60 @@ impl Pool<'_> {
                 if round > 0 && matches[t].len() < round {
                     continue;
                 }
-                if let Some(c) = self.nearest_free(t, &used, &[]) {
-                    used[c] = true;
+                if let Some(c) = self.nearest_free(&mut free, t, &[]) {
+                    free.take(position[c]);
                     matches[t].push(c);
                 }
             }
         }
         matches
+    }
+}
+
+/// The free positions of a sorted list, as two disjoint-set forests with path
+/// halving (Tarjan & van Leeuwen 1984): each position points to itself while free and
+/// past itself once taken, so the nearest free position on either side is found in
+/// near-constant amortised time however many units are used up around it.
+struct Free {
+    /// `right[k]` leads to the first free position ≥ k (`len` when none).
+    right: Vec<usize>,
+    /// `left[k]` leads to 1 + the last free position < k (0 when none).
+    left: Vec<usize>,
+}
+
+impl Free {
+    fn new(len: usize) -> Self {
+        Free {
+            right: (0..=len).collect(),
+            left: (0..=len).collect(),
+        }
+    }
+
+    /// The root of `k` in `forest`, halving the path on the way.
+    fn root(forest: &mut [usize], k: usize) -> usize {
+        let mut k = k;
+        while forest[k] != k {
+            let up = forest[forest[k]];
+            forest[k] = up;
+            k = up;
+        }
+        k
+    }
+
+    /// The first free position ≥ k, or the list's length when there is none.
+    fn at_or_after(&mut self, k: usize) -> usize {
+        Self::root(&mut self.right, k)
+    }
+
+    /// The last free position < k.
+    fn before(&mut self, k: usize) -> Option<usize> {
+        Self::root(&mut self.left, k).checked_sub(1)
+    }
+
+    /// Take position `p` off the list.
+    fn take(&mut self, p: usize) {
+        self.right[p] = p + 1;
+        self.left[p + 1] = p;
     }
 }
 
@@ -283,7 +413,14 @@ mod tests {
 
     /// The documented rule by brute force: the free comparison unit with the smallest
     /// |difference|, ties (within TIE) to the lowest data index.
-    fn brute(d: &[f64], t: &[bool], ratio: usize, replace: bool, width: Option<f64>) -> Vec<f64> {
+    fn brute(
+        d: &[f64],
+        t: &[bool],
+        groups: Option<&[u32]>,
+        ratio: usize,
+        replace: bool,
+        width: Option<f64>,
+    ) -> Vec<f64> {
         let n = d.len();
         let mut order: Vec<usize> = (0..n).filter(|&i| t[i]).collect();
         order.sort_by(|&a, &b| d[b].total_cmp(&d[a]));
@@ -292,6 +429,7 @@ mod tests {
         let best = |i: usize, used: &[bool], taken: &[usize]| {
             let ok = |c: &usize| {
                 !t[*c]
+                    && groups.is_none_or(|g| g[*c] == g[i])
                     && !used[*c]
                     && !taken.contains(c)
                     && width.is_none_or(|w| (d[*c] - d[i]).abs() <= w)
@@ -332,22 +470,29 @@ mod tests {
     #[test]
     fn sorted_search_equals_brute_force_with_ties() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for draw in 0..40 {
-            let n = 60;
+        for draw in 0..120 {
+            // Small and larger samples, few and many treated (so that most comparison
+            // units are used up and the free list skips long runs), with and without
+            // exact-matching groups.
+            let n = if draw % 3 == 0 { 400 } else { 60 };
+            let share = [0.3, 0.6][draw % 2];
             // Distances on a coarse grid, so that ties are common.
             let d: Vec<f64> = (0..n)
                 .map(|_| f64::from(rng.random_range(0..12u8)) / 4.0)
                 .collect();
-            let t: Vec<bool> = (0..n).map(|_| rng.random::<f64>() < 0.3).collect();
+            let t: Vec<bool> = (0..n).map(|_| rng.random::<f64>() < share).collect();
+            let codes: Vec<u32> = (0..n).map(|_| rng.random_range(0..3u32)).collect();
+            let groups = (draw % 4 >= 2).then_some(codes.as_slice());
             for (ratio, replace, caliper) in [
                 (1, false, None),
                 (2, false, None),
                 (2, true, None),
+                (3, true, Some(0.3)),
                 (1, false, Some(0.3)),
             ] {
-                let m = nearest(&d, &t, ratio, replace, caliper);
+                let m = nearest_within(&d, &t, groups, ratio, replace, caliper);
                 let width = caliper.map(|c| c * crate::stats::describe::mean_var(&d).1.sqrt());
-                let want = brute(&d, &t, ratio, replace, width);
+                let want = brute(&d, &t, groups, ratio, replace, width);
                 let (s1, s0) = (0..n).fold((0.0, 0.0), |a, i| {
                     if t[i] {
                         (a.0 + want[i], a.1)
@@ -359,11 +504,39 @@ mod tests {
                     let w = want[i] / if t[i] { s1 } else { s0 };
                     assert!(
                         (m.weights[i] - w).abs() < 1e-12,
-                        "draw {draw} {ratio} {replace} {caliper:?} unit {i}"
+                        "draw {draw} {ratio} {replace} {caliper:?} groups {} unit {i}",
+                        groups.is_some()
                     );
                 }
             }
         }
+    }
+
+    /// The free list against a plain scan, taking positions in a random order.
+    #[test]
+    fn free_list_finds_the_nearest_free_positions() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let len = 300;
+        let mut free = Free::new(len);
+        let mut used = vec![false; len];
+        for _ in 0..len {
+            for k in 0..=len {
+                let right = (k..len).find(|&p| !used[p]).unwrap_or(len);
+                let left = (0..k).rev().find(|&p| !used[p]);
+                assert_eq!(free.at_or_after(k), right, "right of {k}");
+                assert_eq!(free.before(k), left, "left of {k}");
+            }
+            let p = loop {
+                let p = rng.random_range(0..len);
+                if !used[p] {
+                    break p;
+                }
+            };
+            used[p] = true;
+            free.take(p);
+        }
+        assert_eq!(free.at_or_after(0), len);
+        assert_eq!(free.before(len), None);
     }
 
     /// A treated unit midway between two comparison units is a tie even when the two

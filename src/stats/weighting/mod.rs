@@ -657,11 +657,11 @@ pub fn estimate_matching_within(
     let (effect, se) = matching::matched_difference(y, treated, &m, conf_level)?;
     // 1:1 without replacement: the pairs, treated unit first.
     let pairs = (spec.ratio == 1 && !spec.replace).then(|| {
-        let mut by_set: std::collections::BTreeMap<u32, (Option<usize>, Option<usize>)> =
-            Default::default();
+        // Subclasses are numbered 0.. in the treated units' matching order.
+        let mut by_set: Vec<(Option<usize>, Option<usize>)> = vec![(None, None); n1];
         for (i, s) in m.subclass.iter().enumerate() {
             if let Some(s) = s {
-                let e = by_set.entry(*s).or_default();
+                let e = &mut by_set[*s as usize];
                 if treated[i] {
                     e.0 = Some(i);
                 } else {
@@ -670,7 +670,7 @@ pub fn estimate_matching_within(
             }
         }
         by_set
-            .into_values()
+            .into_iter()
             .filter_map(|(t, c)| Some((t?, c?)))
             .collect()
     });

@@ -91,6 +91,8 @@ struct Pool<'a> {
     distance: &'a [f64],
     /// Exact-matching codes, one per unit.
     groups: Option<&'a [u32]>,
+    /// With exact matching: each code's run of positions in `sorted`, by code.
+    runs: Vec<(u32, usize, usize)>,
     sorted: Vec<usize>,
     /// The distance of each unit in `sorted`, side by side for the searches.
     key: Vec<f64>,
@@ -114,9 +116,19 @@ impl<'a> Pool<'a> {
                 .then(a.cmp(&b))
         });
         let key = sorted.iter().map(|&c| distance[c]).collect();
+        let mut runs: Vec<(u32, usize, usize)> = Vec::new();
+        if let Some(g) = groups {
+            for (p, &c) in sorted.iter().enumerate() {
+                match runs.last_mut() {
+                    Some(run) if run.0 == g[c] => run.2 = p + 1,
+                    _ => runs.push((g[c], p, p + 1)),
+                }
+            }
+        }
         Pool {
             distance,
             groups,
+            runs,
             sorted,
             key,
             width,
@@ -128,12 +140,11 @@ impl<'a> Pool<'a> {
     fn run_of(&self, t: usize) -> (usize, usize) {
         match self.groups {
             None => (0, self.sorted.len()),
-            Some(g) => {
-                let code = g[t];
-                let lo = self.sorted.partition_point(|&c| g[c] < code);
-                let hi = lo + self.sorted[lo..].partition_point(|&c| g[c] == code);
-                (lo, hi)
-            }
+            Some(g) => match self.runs.binary_search_by_key(&g[t], |run| run.0) {
+                Ok(r) => (self.runs[r].1, self.runs[r].2),
+                // No comparison unit has the treated unit's code.
+                Err(_) => (0, 0),
+            },
         }
     }
 

@@ -33,12 +33,17 @@
 //!   G/(G−1)·(n−1)/(n−k), t with G − 1 df, as `sandwich::vcovCL(type = "HC1")`; or
 //!   [`SeType::Cr2`]: Bell-McCaffrey with their Satterthwaite df, as
 //!   `clubSandwich::coef_test(vcov = "CR2")`), with unit effects in sum-to-zero coding.
+//!   Panels whose regression with a dummy column per unit would exceed
+//!   [`DUMMY_DESIGN_BUDGET`] cells (many units, e.g. person-months) are fitted with the
+//!   unit effects absorbed: the same estimates and CR1 variance (see `absorbed`),
+//!   in time and memory linear in the rows; CR2 is refused there with a message.
 //!
 //! Intervals are Wald intervals estimate ± q·SE with q from t(df).
 
 use nalgebra::DMatrix;
 use serde::Serialize;
 
+use super::fe::{self, FeSmallSample};
 use super::ols::{self, Clusters, SeType};
 use super::{Inference, StatsError, StatsResult, above};
 
@@ -138,6 +143,12 @@ const SPACING_TOL: f64 = 1e-9;
 /// (a slope needs two); a unit with the same time twice; Newey-West with several units
 /// or with unequally spaced periods; cluster-robust SEs without units.
 pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
+    its_within_budget(input, opt, DUMMY_DESIGN_BUDGET)
+}
+
+/// [`its`] with the unit effects as dummy columns while rows × columns stay within
+/// `budget`, absorbed beyond it (see [`absorbed`]).
+fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> StatsResult<ItsFit> {
     check_input(input, opt)?;
     let n = input.y.len();
     let unit = |i: usize| input.units.map_or(0, |u| u.codes()[i]);
@@ -146,8 +157,7 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
     let (times, n_pre_periods, n_post_periods) = periods(input, opt)?;
     let (se_type, df_rule, lag) = se_choice(opt, input.units.is_some(), n_units, &times, n)?;
 
-    // The design, in (unit, time) order: tt, post, tt·post, covariates, unit effects
-    // in sum-to-zero coding (unit g < G−1: 1 in unit g, −1 in the last unit).
+    // The regressors in (unit, time) order: tt, post, tt·post, covariates.
     let y: Vec<f64> = order.iter().map(|&i| input.y[i]).collect();
     let tt: Vec<f64> = order.iter().map(|&i| input.time[i] - opt.start).collect();
     let post: Vec<f64> = order
@@ -159,12 +169,82 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
     for c in input.covariates {
         cols.push(order.iter().map(|&i| c[i]).collect());
     }
+    // Intercept, the regressors and the unit effects.
+    let k = 1 + cols.len() + n_units - 1;
+    let codes: Vec<u32> = order.iter().map(|&i| unit(i)).collect();
+    let seg = match opt.se {
+        ItsSe::Cluster(se) if n_units > 1 && n.saturating_mul(k) > budget => {
+            absorbed(&y, cols, codes, n_units, se, opt.conf_level)?
+        }
+        _ => dummies(&y, cols, codes, n_units, opt, lag, input.covariates.len())?,
+    };
+    if n <= k {
+        return Err(StatsError::TooFew {
+            needed: k + 1,
+            got: n,
+        });
+    }
+
+    let series = series_by_period(
+        input,
+        &order,
+        &seg.coef,
+        &seg.resid,
+        (&y, &tt, &post, &ttp),
+        times.len(),
+    );
+    let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
+    let [pre_level, pre_slope, level_change, slope_change] = seg.inference;
+    Ok(ItsFit {
+        pre_level,
+        pre_slope,
+        level_change,
+        slope_change,
+        se_type,
+        df_rule,
+        hac_lag: lag,
+        n,
+        k,
+        n_units,
+        n_pre_periods,
+        n_post_periods,
+        n_pre_rows: n - n_post_rows,
+        n_post_rows,
+        series,
+    })
+}
+
+/// Rows × columns of the regression with unit dummies above which the unit effects are
+/// absorbed instead (the budget of the dummy regressions of [`super::did`]).
+pub const DUMMY_DESIGN_BUDGET: usize = super::did::DUMMY_DESIGN_BUDGET;
+
+/// The segmented regression's four coefficients (b₀ … b₃) with their inference, and
+/// the residuals of the rows.
+struct Segments {
+    coef: [f64; 4],
+    inference: [Inference; 4],
+    resid: Vec<f64>,
+}
+
+/// The segmented regression by QR with the unit effects as dummy columns in
+/// sum-to-zero coding (unit g < G−1: 1 in unit g, −1 in the last unit): Newey-West
+/// for one series, CR1 or CR2 by unit for several.
+fn dummies(
+    y: &[f64],
+    mut cols: Vec<Vec<f64>>,
+    codes: Vec<u32>,
+    n_units: usize,
+    opt: &ItsOptions,
+    lag: Option<usize>,
+    n_covariates: usize,
+) -> StatsResult<Segments> {
+    let n = y.len();
+    let last = (n_units.max(1) - 1) as u32;
     for g in 0..n_units.saturating_sub(1) {
-        let last = (n_units - 1) as u32;
         cols.push(
-            order
+            codes
                 .iter()
-                .map(|&i| match unit(i) {
+                .map(|&u| match u {
                     u if u == g as u32 => 1.0,
                     u if u == last => -1.0,
                     _ => 0.0,
@@ -173,11 +253,8 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
         );
     }
     let design = cols.clone();
-    let fit = ols::fit_owned(&y, cols, true).map_err(|e| match e {
-        StatsError::Collinear { index } => StatsError::Invalid(format!(
-            "design column {index} ({}) is constant or a linear combination of the others",
-            column_name(index, input.covariates.len())
-        )),
+    let fit = ols::fit_owned(y, cols, true).map_err(|e| match e {
+        StatsError::Collinear { index } => collinear(index, n_covariates),
         e => e,
     })?;
     let k = fit.k();
@@ -187,8 +264,7 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
             got: n,
         });
     }
-    let coef = fit.coefficients().to_vec();
-
+    let coef = fit.coefficients();
     let inference: Vec<Inference> = match opt.se {
         ItsSe::NeweyWest { .. } => {
             let v = newey_west(&fit, &design, lag.unwrap_or(0))?;
@@ -210,7 +286,6 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
                 .collect::<StatsResult<_>>()?
         }
         ItsSe::Cluster(se) => {
-            let codes: Vec<u32> = order.iter().map(|&i| unit(i)).collect();
             let cl = Clusters::from_ranked_codes(codes, n_units);
             (0..4)
                 .map(|j| {
@@ -220,33 +295,96 @@ pub fn its(input: &ItsInput, opt: &ItsOptions) -> StatsResult<ItsFit> {
                 .collect::<StatsResult<_>>()?
         }
     };
-
-    let series = series_by_period(
-        input,
-        &order,
-        &coef,
-        &fit,
-        (&y, &tt, &post, &ttp),
-        times.len(),
-    );
-    let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
-    Ok(ItsFit {
-        pre_level: inference[0],
-        pre_slope: inference[1],
-        level_change: inference[2],
-        slope_change: inference[3],
-        se_type,
-        df_rule,
-        hac_lag: lag,
-        n,
-        k,
-        n_units,
-        n_pre_periods,
-        n_post_periods,
-        n_pre_rows: n - n_post_rows,
-        n_post_rows,
-        series,
+    Ok(Segments {
+        coef: [coef[0], coef[1], coef[2], coef[3]],
+        inference: [inference[0], inference[1], inference[2], inference[3]],
+        resid: fit.residuals().to_vec(),
     })
+}
+
+/// The segmented regression of several units with the unit effects absorbed (within
+/// transformation, [`fe::feols`]), for panels too large for dummy columns; CR1 only.
+///
+/// By Frisch-Waugh-Lovell the slopes and residuals are those of the dummy regression,
+/// and so is the CR1 variance of the slopes with every unit effect counted in K
+/// ([`FeSmallSample::All`], as `lm` + `sandwich::vcovCL(type = "HC1")`). The intercept
+/// of the sum-to-zero coding is the mean of the units' intercepts,
+/// b₀ = Ḡ(ȳ_g) − c'β with c = Ḡ(x̄_g) (Ḡ: the unweighted mean over units): linear in
+/// y with weight 1/(G·n_g) − c'(X̃'X̃)⁻¹x̃ᵢ on row i of unit g. Residuals sum to zero
+/// within each unit, so the first part drops out of every cluster's score and
+/// Var b₀ = c'V_β c under the same small-sample factor. A test checks both paths agree.
+fn absorbed(
+    y: &[f64],
+    cols: Vec<Vec<f64>>,
+    codes: Vec<u32>,
+    n_units: usize,
+    se: SeType,
+    conf_level: f64,
+) -> StatsResult<Segments> {
+    let n = y.len();
+    if se != SeType::Cr1 {
+        return Err(StatsError::Invalid(format!(
+            "{} standard errors with {n_units} units on {n} rows need a regression with              {n_units} unit columns, which is too large; use CR1 (with this many units CR1              and CR2 differ little)",
+            se.name()
+        )));
+    }
+    let cl = Clusters::from_ranked_codes(codes, n_units);
+    let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let fit = fe::feols(y, &x, &[&cl]).map_err(|e| match e {
+        StatsError::Collinear { index } => collinear(index + 1, cols.len() - 3),
+        e => e,
+    })?;
+    let cov = fit.cluster_vcov(&cl, FeSmallSample::All)?;
+    let beta = fit.coefficients();
+    // Unit means of y and of the regressors, then their means over the units.
+    let p = cols.len();
+    let mut rows = vec![0usize; n_units];
+    let mut sums = vec![0.0; n_units * (p + 1)];
+    for (i, &g) in cl.codes().iter().enumerate() {
+        let g = g as usize;
+        rows[g] += 1;
+        let s = &mut sums[g * (p + 1)..(g + 1) * (p + 1)];
+        s[0] += y[i];
+        for (j, c) in cols.iter().enumerate() {
+            s[j + 1] += c[i];
+        }
+    }
+    let mut mean = vec![0.0; p + 1];
+    for g in 0..n_units {
+        let m = rows[g] as f64;
+        for (a, s) in mean.iter_mut().zip(&sums[g * (p + 1)..(g + 1) * (p + 1)]) {
+            *a += s / m;
+        }
+    }
+    mean.iter_mut().for_each(|a| *a /= n_units as f64);
+    let c = nalgebra::DVector::from_column_slice(&mean[1..]);
+    let b0 = mean[0] - c.dot(&nalgebra::DVector::from_column_slice(beta));
+    let var0 = (c.transpose() * &cov.matrix * &c)[(0, 0)];
+    let wald = |est: f64, var: f64| {
+        if above(var, 0.0) {
+            Ok(Inference::wald(est, var.sqrt(), Some(cov.df), conf_level))
+        } else {
+            Err(StatsError::NoVariance)
+        }
+    };
+    Ok(Segments {
+        coef: [b0, beta[0], beta[1], beta[2]],
+        inference: [
+            wald(b0, var0)?,
+            wald(beta[0], cov.matrix[(0, 0)])?,
+            wald(beta[1], cov.matrix[(1, 1)])?,
+            wald(beta[2], cov.matrix[(2, 2)])?,
+        ],
+        resid: fit.ols().residuals().to_vec(),
+    })
+}
+
+/// The error for design column `index` (the intercept counted) being collinear.
+fn collinear(index: usize, n_covariates: usize) -> StatsError {
+    StatsError::Invalid(format!(
+        "design column {index} ({}) is constant or a linear combination of the others",
+        column_name(index, n_covariates)
+    ))
 }
 
 /// Lengths agree, there are rows, the start and every time and outcome are finite.
@@ -390,13 +528,12 @@ fn se_choice(
 fn series_by_period(
     input: &ItsInput,
     order: &[usize],
-    coef: &[f64],
-    fit: &ols::OlsFit,
+    coef: &[f64; 4],
+    resid: &[f64],
     (y, tt, post, ttp): (&[f64], &[f64], &[f64], &[f64]),
     n_periods: usize,
 ) -> Vec<ItsPoint> {
     let n = y.len();
-    let resid = fit.residuals();
     let segment = |r: usize| coef[0] + coef[1] * tt[r] + coef[2] * post[r] + coef[3] * ttp[r];
     let other = (0..n).map(|r| y[r] - resid[r] - segment(r)).sum::<f64>() / n as f64;
     let mut by_time: Vec<usize> = (0..n).collect();
@@ -489,4 +626,137 @@ fn newey_west(fit: &ols::OlsFit, design: &[Vec<f64>], lag: usize) -> StatsResult
     }
     let bread = fit.vcov(SeType::Classical)? / sigma2;
     Ok(&bread * meat * &bread * (n as f64 / (n - k) as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// An unbalanced panel: `units` units, up to 14 periods each (some missing), a
+    /// covariate, unit levels and a level and slope change at period 7.
+    fn panel(units: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<u32>, Vec<f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let (mut time, mut y, mut unit, mut z) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for g in 0..units {
+            let level = rng.random::<f64>() * 3.0;
+            for t in 0..14 {
+                if rng.random::<f64>() < 0.15 {
+                    continue;
+                }
+                let post = f64::from(u8::from(t >= 7));
+                let zi = rng.random::<f64>() + 0.1 * g as f64;
+                let tf = f64::from(t);
+                time.push(tf);
+                z.push(zi);
+                unit.push(g as u32);
+                y.push(
+                    level
+                        + 0.2 * tf
+                        + 0.8 * post
+                        + 0.1 * (tf - 7.0) * post
+                        + 0.5 * zi
+                        + rng.random::<f64>(),
+                );
+            }
+        }
+        (time, y, unit, z)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+    }
+
+    /// The absorbed path (for panels too large for dummy columns) gives the dummy
+    /// regression's coefficients, CR1 standard errors, intervals and series.
+    #[test]
+    fn absorbed_unit_effects_equal_the_dummy_regression() {
+        for (units, seed) in [(3, 1), (12, 2), (40, 3)] {
+            let (time, y, unit, z) = panel(units, seed);
+            let cl = Clusters::from_labels(&unit);
+            let covs: [&[f64]; 1] = [&z];
+            let input = ItsInput {
+                time: &time,
+                y: &y,
+                units: Some(&cl),
+                covariates: &covs,
+            };
+            let opt = ItsOptions {
+                start: 7.0,
+                se: ItsSe::Cluster(SeType::Cr1),
+                conf_level: 0.95,
+            };
+            let dense = its_within_budget(&input, &opt, usize::MAX).unwrap();
+            let within = its_within_budget(&input, &opt, 0).unwrap();
+            for (a, b) in [
+                (dense.pre_level, within.pre_level),
+                (dense.pre_slope, within.pre_slope),
+                (dense.level_change, within.level_change),
+                (dense.slope_change, within.slope_change),
+            ] {
+                for (u, v) in [
+                    (a.estimate, b.estimate),
+                    (a.std_error, b.std_error),
+                    (a.p_value, b.p_value),
+                    (a.ci_low, b.ci_low),
+                    (a.ci_high, b.ci_high),
+                ] {
+                    assert!(close(u, v), "{units} units: {u} against {v}");
+                }
+                assert_eq!(a.df, b.df);
+            }
+            assert_eq!((dense.k, dense.n), (within.k, within.n));
+            assert_eq!(dense.series.len(), within.series.len());
+            for (p, q) in dense.series.iter().zip(&within.series) {
+                assert_eq!((p.time, p.rows), (q.time, q.rows));
+                for (u, v) in [
+                    (p.fitted, q.fitted),
+                    (p.counterfactual, q.counterfactual),
+                    (p.trend, q.trend),
+                    (p.trend_counterfactual, q.trend_counterfactual),
+                ] {
+                    assert!(close(u, v), "{units} units, series: {u} against {v}");
+                }
+            }
+        }
+    }
+
+    /// Beyond the budget CR2 is refused with a message that names CR1, and a covariate
+    /// constant within units is named as collinear on both paths.
+    #[test]
+    fn absorbed_path_errors_say_what_to_do() {
+        let (time, y, unit, _) = panel(12, 5);
+        let cl = Clusters::from_labels(&unit);
+        let per_unit: Vec<f64> = unit.iter().map(|&g| f64::from(g % 4)).collect();
+        let none: [&[f64]; 0] = [];
+        let input = ItsInput {
+            time: &time,
+            y: &y,
+            units: Some(&cl),
+            covariates: &none,
+        };
+        let cr2 = ItsOptions {
+            start: 7.0,
+            se: ItsSe::Cluster(SeType::Cr2),
+            conf_level: 0.95,
+        };
+        let e = its_within_budget(&input, &cr2, 0).unwrap_err().to_string();
+        assert!(e.contains("use CR1"), "{e}");
+        assert!(its_within_budget(&input, &cr2, usize::MAX).is_ok());
+        let covs: [&[f64]; 1] = [&per_unit];
+        let input = ItsInput {
+            covariates: &covs,
+            ..input
+        };
+        let cr1 = ItsOptions {
+            se: ItsSe::Cluster(SeType::Cr1),
+            ..cr2
+        };
+        for budget in [0, usize::MAX] {
+            let e = its_within_budget(&input, &cr1, budget)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("linear combination"), "{budget}: {e}");
+        }
+    }
 }

@@ -240,7 +240,9 @@ struct ItsData {
     y: Vec<f64>,
     /// The outcome as read (before --log), for disclosure control.
     raw_y: Vec<f64>,
-    units: Option<Vec<String>>,
+    /// Per kept row, the rank of its unit's label among the labels in text order, and
+    /// the number of labels.
+    units: Option<(Vec<u32>, usize)>,
     covariates: Vec<Vec<f64>>,
     persons: Option<Vec<f64>>,
     notes: Vec<String>,
@@ -262,7 +264,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
         .with_cause(e)
     })?;
     let y = frame.numeric(&args.outcome)?;
-    let units = args.unit.as_deref().map(|u| frame.strings(u)).transpose()?;
+    let units = args.unit.as_deref().map(|u| frame.factor(u)).transpose()?;
     let covs = args
         .covariates
         .iter()
@@ -283,7 +285,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
     let mut keep = Vec::with_capacity(n);
     let mut dropped = 0usize;
     for i in 0..n {
-        check_row(args, &frame, i, &time, units.as_deref(), persons.as_ref())?;
+        check_row(args, &frame, i, &time, units.as_ref(), persons.as_ref())?;
         let complete = y.get(i).is_some()
             && covs.iter().all(|c| c.get(i).is_some())
             && cats.iter().all(|c| c[i].is_some());
@@ -326,9 +328,17 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
             pick(&y)
         },
         units: units.map(|u| {
-            keep.iter()
-                .map(|&i| u[i].clone().unwrap_or_default())
-                .collect()
+            let mut by_text: Vec<usize> = (0..u.levels.len()).collect();
+            by_text.sort_by(|&a, &b| u.levels[a].cmp(&u.levels[b]));
+            let mut rank = vec![0u32; u.levels.len()];
+            for (r, &k) in by_text.iter().enumerate() {
+                rank[k] = r as u32;
+            }
+            let codes = keep
+                .iter()
+                .map(|&i| u.codes[i].map_or(0, |c| rank[c as usize]))
+                .collect();
+            (codes, u.levels.len())
         }),
         covariates,
         persons: persons.map(|p| pick(&p)),
@@ -368,7 +378,7 @@ fn check_row(
     frame: &Frame,
     i: usize,
     time: &crate::data::Numbers,
-    units: Option<&[Option<String>]>,
+    units: Option<&crate::data::Factor>,
     persons: Option<&crate::data::Numbers>,
 ) -> Result<()> {
     let path = &args.data;
@@ -383,7 +393,7 @@ fn check_row(
         ));
     }
     if let (Some(u), Some(name)) = (units, &args.unit)
-        && u[i].is_none()
+        && u.codes[i].is_none()
     {
         return Err(Error::data(
             path,
@@ -459,7 +469,11 @@ pub fn compute(args: &ItsArgs) -> Result<ItsOutput> {
     let thr = threshold(args)?;
     let data = read(args)?;
     let path = &args.data;
-    let clusters = data.units.as_ref().map(|u| Clusters::from_sorted_labels(u));
+    // Units numbered in their labels' text order (Clusters::from_sorted_labels).
+    let clusters = data
+        .units
+        .as_ref()
+        .map(|(codes, levels)| Clusters::from_ranked_codes(codes.clone(), *levels));
     let n_units = clusters.as_ref().map_or(1, Clusters::count);
     let se = match (&clusters, args.se) {
         (None, _) => ItsSe::NeweyWest { lag: args.hac_lag },

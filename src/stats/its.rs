@@ -165,7 +165,7 @@ fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> Stats
         .map(|&i| f64::from(u8::from(input.time[i] >= opt.start)))
         .collect();
     let ttp: Vec<f64> = tt.iter().zip(&post).map(|(a, b)| a * b).collect();
-    let mut cols = vec![tt.clone(), post.clone(), ttp.clone()];
+    let mut cols = vec![tt, post, ttp];
     for c in input.covariates {
         cols.push(order.iter().map(|&i| c[i]).collect());
     }
@@ -174,9 +174,9 @@ fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> Stats
     let codes: Vec<u32> = order.iter().map(|&i| unit(i)).collect();
     let seg = match opt.se {
         ItsSe::Cluster(se) if n_units > 1 && n.saturating_mul(k) > budget => {
-            absorbed(&y, cols, codes, n_units, se, opt.conf_level)?
+            absorbed(&y, &cols, codes, n_units, se, opt.conf_level)?
         }
-        _ => dummies(&y, cols, codes, n_units, opt, lag, input.covariates.len())?,
+        _ => dummies(&y, &cols, codes, n_units, opt, lag, input.covariates.len())?,
     };
     if n <= k {
         return Err(StatsError::TooFew {
@@ -185,12 +185,13 @@ fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> Stats
         });
     }
 
+    let (tt, post, ttp) = (&cols[0], &cols[1], &cols[2]);
     let series = series_by_period(
         input,
         &order,
         &seg.coef,
         &seg.resid,
-        (&y, &tt, &post, &ttp),
+        (&y, tt, post, ttp),
         times.len(),
     );
     let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
@@ -231,7 +232,7 @@ struct Segments {
 /// for one series, CR1 or CR2 by unit for several.
 fn dummies(
     y: &[f64],
-    mut cols: Vec<Vec<f64>>,
+    regressors: &[Vec<f64>],
     codes: Vec<u32>,
     n_units: usize,
     opt: &ItsOptions,
@@ -240,6 +241,7 @@ fn dummies(
 ) -> StatsResult<Segments> {
     let n = y.len();
     let last = (n_units.max(1) - 1) as u32;
+    let mut cols = regressors.to_vec();
     for g in 0..n_units.saturating_sub(1) {
         cols.push(
             codes
@@ -315,7 +317,7 @@ fn dummies(
 /// Var b₀ = c'V_β c under the same small-sample factor. A test checks both paths agree.
 fn absorbed(
     y: &[f64],
-    cols: Vec<Vec<f64>>,
+    cols: &[Vec<f64>],
     codes: Vec<u32>,
     n_units: usize,
     se: SeType,

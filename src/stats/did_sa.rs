@@ -45,6 +45,14 @@ use super::fe::{self, FeSmallSample, FeWeights};
 use super::ols::Clusters;
 use super::{Inference, StatsError, StatsResult};
 
+/// The most work, rows × coefficients² (the QR of the regression and its CRV1 meat each
+/// cost about that many multiply-adds), that one Sun & Abraham regression may take:
+/// some seconds on an ordinary machine (2.3·10^9, 1,300 coefficients, took 1.3 s end to
+/// end here). A fully saturated model on
+/// monthly data with many cohorts (10^4 units, 97 monthly cohorts, 120 months: 11,640
+/// coefficients) would take hours and tens of GB; it gets an error that says what to do.
+pub const SA_WORK_BUDGET: f64 = 2e10;
+
 /// The comparison cohort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "cohort")]
@@ -132,6 +140,26 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
         small_sample: opts.small_sample,
         notes: sample.notes,
     })
+}
+
+/// An error when the regression on `rows` rows with one coefficient per cell would
+/// exceed [`SA_WORK_BUDGET`].
+fn check_size(cells: &[(i64, i64)], rows: usize) -> StatsResult<()> {
+    let k = cells.len() as f64;
+    if rows as f64 * k * k <= SA_WORK_BUDGET {
+        return Ok(());
+    }
+    let mut cohorts: Vec<i64> = cells.iter().map(|c| c.0).collect();
+    cohorts.dedup();
+    Err(StatsError::Invalid(format!(
+        "Sun & Abraham needs one coefficient per treated cohort and period relative to its \
+         start: {} here ({} cohorts), too many for one regression in \
+         reasonable time and memory; use coarser periods (quarters or years instead of \
+         months, so that there are fewer cohorts and relative periods), or the \
+         Callaway-Sant'Anna estimates (--estimator cs), which have no such limit",
+        cells.len(),
+        cohorts.len()
+    )))
 }
 
 /// The cohort of row `i` of `p`: cohorts after the last period `t_last` are never
@@ -310,6 +338,7 @@ impl<'a> Sample<'a> {
         let Some(cp) = CohortPanel::of(&self.p) else {
             return Ok(None);
         };
+        check_size(cells, (cp.cohorts.len() * cp.nt).max(cells.len() + 1))?;
         let indicator = |g: Option<i64>, t: i64, out: &mut [f64]| {
             if let Some(k) = self.cell(cells, g, t) {
                 out[k] = 1.0;
@@ -335,6 +364,7 @@ impl<'a> Sample<'a> {
     /// the clusters of its rows and each cell's rows.
     fn regression(&self, cells: &[(i64, i64)]) -> StatsResult<(fe::FeFit, Clusters, Vec<f64>)> {
         let (p, keep) = (&self.p, &self.keep);
+        check_size(cells, keep.len())?;
         let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
         let y = pick(p.y);
         let w: Option<Vec<f64>> = match p.weights {
@@ -486,6 +516,44 @@ mod tests {
         // Cohort 2: e = 0, 1, 2 (3 cells of 3 units); cohort 3: e = 0, 1 (2 cells).
         // ATT = (1 + 2 + 3 + 1 + 2)/5 rows-weighted = 9/5.
         assert!((r.att.estimate - 1.8).abs() < 0.05);
+    }
+
+    /// A saturated model too large for one regression (one cohort per period over 150
+    /// periods: about 11,000 cells) is refused at once, on the balanced path and on the
+    /// general one (one row left out makes the panel unbalanced), with what to do.
+    #[test]
+    fn too_many_cells_is_an_error_that_says_what_to_do() {
+        let periods = 150i64;
+        let (mut y, mut u, mut t, mut g) = (vec![], vec![], vec![], vec![]);
+        for unit in 0..300u32 {
+            let first = (unit % 2 == 0).then(|| 2 + i64::from(unit / 2) % (periods - 4));
+            for period in 0..periods {
+                y.push(f64::from(unit % 7) + 0.01 * period as f64);
+                u.push(unit);
+                t.push(period);
+                g.push(first);
+            }
+        }
+        for drop_one in [false, true] {
+            let n = y.len() - usize::from(drop_one);
+            let first = super::super::did::unit_first_treated(&u[..n], &g[..n]).unwrap();
+            let p = Panel {
+                y: &y[..n],
+                unit: &u[..n],
+                period: &t[..n],
+                unit_first_treated: &first,
+                cluster: &u[..n],
+                covariates: &[],
+                weights: FeWeights::None,
+            };
+            let e = sun_abraham(&p, -1, &DidOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("coarser periods") && e.contains("--estimator cs"),
+                "{e}"
+            );
+        }
     }
 
     /// On a balanced, unweighted panel clustered by unit the cohort tables give the

@@ -213,6 +213,9 @@ impl<'a> Pool<'a> {
         // distance are in data order in `sorted`, so the first free position of a run
         // of equal distances holds that run's lowest free index.
         let limit = nearest + TIE * (1.0 + dt.abs());
+        // False for a NaN gap (a comparison unit at the same infinite distance), which
+        // ends a walk.
+        let within = |p: usize| gap(p) <= limit;
         let mut best: Option<usize> = None;
         let mut keep = |p: usize| {
             let c = sorted[p];
@@ -222,7 +225,7 @@ impl<'a> Pool<'a> {
         // first free position from it is the first free one of its run.
         let mut k = at;
         while let Some(p) = self.next_free(free, k, hi, taken) {
-            if gap(p) > limit {
+            if !within(p) {
                 break;
             }
             keep(p);
@@ -232,7 +235,7 @@ impl<'a> Pool<'a> {
         // the run's first free position is found from its start.
         let mut k = at;
         while let Some(p) = self.prev_free(free, k, lo, taken) {
-            if gap(p) > limit {
+            if !within(p) {
                 break;
             }
             let start = lo + key[lo..p].partition_point(|&d| d < key[p]);
@@ -519,6 +522,35 @@ mod tests {
                         groups.is_some()
                     );
                 }
+            }
+        }
+    }
+
+    /// A fitted propensity of exactly 1 gives an infinite distance: such a treated unit
+    /// takes, as the brute force does, the first finite comparison unit in data order
+    /// (every finite one is infinitely far, a tie), and never one at the same infinite
+    /// distance (their gap is not a number).
+    #[test]
+    fn infinite_distances_follow_the_brute_force() {
+        let inf = f64::INFINITY;
+        let d = [inf, 0.5, inf, 0.2, 1.0, inf, 0.4, 0.9];
+        let t = [true, false, false, true, false, false, false, true];
+        for (ratio, replace) in [(1, false), (2, false), (2, true)] {
+            let m = nearest(&d, &t, ratio, replace, None);
+            let want = brute(&d, &t, None, ratio, replace, None);
+            let (s1, s0) = (0..d.len()).fold((0.0, 0.0), |a, i| {
+                if t[i] {
+                    (a.0 + want[i], a.1)
+                } else {
+                    (a.0, a.1 + want[i])
+                }
+            });
+            for i in 0..d.len() {
+                let w = want[i] / if t[i] { s1 } else { s0 };
+                assert!(
+                    (m.weights[i] - w).abs() < 1e-12,
+                    "{ratio} {replace} unit {i}"
+                );
             }
         }
     }

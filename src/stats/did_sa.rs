@@ -48,9 +48,9 @@ use super::{Inference, StatsError, StatsResult};
 /// The most work, rows × coefficients² (the QR of the regression and its CRV1 meat each
 /// cost about that many multiply-adds), that one Sun & Abraham regression may take:
 /// some seconds on an ordinary machine (2.3·10^9, 1,300 coefficients, took 1.3 s end to
-/// end here). A fully saturated model on
-/// monthly data with many cohorts (10^4 units, 97 monthly cohorts, 120 months: 11,640
-/// coefficients) would take hours and tens of GB; it gets an error that says what to do.
+/// end here). A fully saturated model on monthly data with many cohorts (10^4 units,
+/// 97 monthly cohorts, 120 months: 11,543 coefficients) would take hours and tens of GB;
+/// it gets an error that says what to do.
 pub const SA_WORK_BUDGET: f64 = 2e10;
 
 /// The comparison cohort.

@@ -178,12 +178,6 @@ fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> Stats
         }
         _ => dummies(&y, &cols, codes, n_units, opt, lag, input.covariates.len())?,
     };
-    if n <= k {
-        return Err(StatsError::TooFew {
-            needed: k + 1,
-            got: n,
-        });
-    }
 
     let (tt, post, ttp) = (&cols[0], &cols[1], &cols[2]);
     let series = series_by_period(
@@ -326,7 +320,9 @@ fn absorbed(
     let n = y.len();
     if se != SeType::Cr1 {
         return Err(StatsError::Invalid(format!(
-            "{} standard errors with {n_units} units on {n} rows need a regression with              {n_units} unit columns, which is too large; use CR1 (with this many units CR1              and CR2 differ little)",
+            "{} standard errors with {n_units} units on {n} rows need a regression with \
+             {n_units} unit columns, which is too large; use CR1 (--se cr1; with this many units CR1 \
+             and CR2 differ little)",
             se.name()
         )));
     }
@@ -744,6 +740,7 @@ mod tests {
         };
         let e = its_within_budget(&input, &cr2, 0).unwrap_err().to_string();
         assert!(e.contains("use CR1"), "{e}");
+        assert!(!e.contains("  "), "one space between words: {e}");
         assert!(its_within_budget(&input, &cr2, usize::MAX).is_ok());
         let covs: [&[f64]; 1] = [&per_unit];
         let input = ItsInput {

@@ -187,9 +187,9 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// The nearest comparison unit of treated unit `t` that is free, not in `taken`,
-    /// in `t`'s exact-matching group and within the caliper; among ties (see [`TIE`])
-    /// the first in data order.
+    /// The position in `sorted` of the nearest comparison unit of treated unit `t`
+    /// that is free, not in `taken`, in `t`'s exact-matching group and within the
+    /// caliper; among ties (see [`TIE`]) the first in data order.
     fn nearest_free(&self, free: &mut Free, t: usize, taken: &[usize]) -> Option<usize> {
         let (sorted, key) = (&self.sorted, &self.key);
         let dt = self.distance[t];
@@ -216,33 +216,31 @@ impl<'a> Pool<'a> {
         // False for a NaN gap (a comparison unit at the same infinite distance), which
         // ends a walk.
         let within = |p: usize| gap(p) <= limit;
+        // The position of the lowest unit index seen.
         let mut best: Option<usize> = None;
         let mut keep = |p: usize| {
-            let c = sorted[p];
-            best = Some(best.map_or(c, |b| b.min(c)));
+            if best.is_none_or(|b| sorted[p] < sorted[b]) {
+                best = Some(p);
+            }
         };
-        // Rightwards, `k` is always the start of a run of equal distances, so the
-        // first free position from it is the first free one of its run.
-        let mut k = at;
-        while let Some(p) = self.next_free(free, k, hi, taken) {
-            if !within(p) {
-                break;
-            }
+        // Rightwards from `right`, each step starts at the start of a run of equal
+        // distances, so the first free position from it is the first free one of its
+        // run.
+        let mut next = right;
+        while let Some(p) = next.filter(|&p| within(p)) {
             keep(p);
-            k = p + key[p..hi].partition_point(|&d| d == key[p]);
+            let end = p + key[p..hi].partition_point(|&d| d == key[p]);
+            next = self.next_free(free, end, hi, taken);
         }
-        // Leftwards, the last free position below `k` is in the run nearest below;
-        // the run's first free position is found from its start.
-        let mut k = at;
-        while let Some(p) = self.prev_free(free, k, lo, taken) {
-            if !within(p) {
-                break;
-            }
+        // Leftwards from `left`, the last free position below a run's start is in the
+        // run nearest below; that run's first free position is found from its start.
+        let mut prev = left;
+        while let Some(p) = prev.filter(|&p| within(p)) {
             let start = lo + key[lo..p].partition_point(|&d| d < key[p]);
             if let Some(q) = self.next_free(free, start, p + 1, taken) {
                 keep(q);
             }
-            k = start;
+            prev = self.prev_free(free, start, lo, taken);
         }
         best
     }
@@ -257,7 +255,7 @@ impl<'a> Pool<'a> {
         for &t in order {
             for _ in 0..ratio {
                 match self.nearest_free(&mut free, t, &matches[t]) {
-                    Some(c) => matches[t].push(c),
+                    Some(p) => matches[t].push(self.sorted[p]),
                     None => break,
                 }
             }
@@ -270,11 +268,6 @@ impl<'a> Pool<'a> {
     fn match_without_replacement(&self, order: &[usize], ratio: usize) -> Vec<Vec<usize>> {
         let n = self.distance.len();
         let mut free = Free::new(self.sorted.len());
-        // Position in `sorted` of every comparison unit, to take it off the free list.
-        let mut position = vec![0usize; n];
-        for (p, &c) in self.sorted.iter().enumerate() {
-            position[c] = p;
-        }
         let mut matches: Vec<Vec<usize>> = vec![Vec::new(); n];
         for round in 0..ratio {
             for &t in order {
@@ -282,9 +275,9 @@ impl<'a> Pool<'a> {
                 if round > 0 && matches[t].len() < round {
                     continue;
                 }
-                if let Some(c) = self.nearest_free(&mut free, t, &[]) {
-                    free.take(position[c]);
-                    matches[t].push(c);
+                if let Some(p) = self.nearest_free(&mut free, t, &[]) {
+                    free.take(p);
+                    matches[t].push(self.sorted[p]);
                 }
             }
         }

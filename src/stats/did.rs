@@ -384,7 +384,7 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
     }
     };
     if let Some(cp) = CohortPanel::of(p) {
-        // Balanced, unweighted, no covariates, clustered by unit: the cohort tables.
+        // Balanced, unweighted, clustered by unit: the cohort tables.
         drop(d);
         let (coefs, cov) = cp
             .fit(
@@ -404,7 +404,7 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
             clusters: cov.clusters,
             n: p.y.len(),
             small_sample: opts.small_sample,
-            covariates: Vec::new(),
+            covariates: coefs[1..].to_vec(),
             few_clusters: None,
             notes: Vec::new(),
         });
@@ -680,7 +680,7 @@ fn fit_indicators(
         e => e,
     };
     let (coefs, cov, clusters) = if let Some(cp) = CohortPanel::of(p) {
-        // Balanced, unweighted, no covariates, clustered by unit: the cohort tables.
+        // Balanced, unweighted, clustered by unit: the cohort tables.
         let indicator = |g: Option<i64>, t: i64, out: &mut [f64]| {
             if let Some(e) = rel_of(t, g)
                 && let Ok(j) = times.binary_search(&e)

@@ -323,9 +323,9 @@ impl<'a> Sample<'a> {
     }
 
     /// The regression by cohort-by-period tables ([`CohortPanel`]), when every row is
-    /// kept and the panel is balanced, unweighted, without covariates and clustered by
-    /// unit (the indicators depend on the cohort and the period only): the slopes, their
-    /// CRV1 matrix and each cell's rows. The same slopes and matrix as
+    /// kept and the panel is balanced, unweighted and clustered by unit (the indicators
+    /// depend on the cohort and the period only; covariates follow them): the slopes,
+    /// their CRV1 matrix and each cell's rows. The same slopes and matrix as
     /// [`Self::regression`] up to rounding (tested); `None` when it does not apply.
     fn cohort_tables(
         &self,
@@ -559,10 +559,11 @@ mod tests {
     /// On a balanced, unweighted panel clustered by unit the cohort tables give the
     /// regression's cells, event-time effects, ATT, standard errors, df and clusters
     /// (unit weights of 1 take the general regression with the same numbers), under
-    /// both small-sample rules; a cohort after the last period counts as never treated.
+    /// both small-sample rules, without and with a covariate that varies by row; a cohort
+    /// after the last period counts as never treated.
     #[test]
     fn cohort_tables_give_the_general_regression() {
-        let (mut y, mut u, mut t, mut g) = (vec![], vec![], vec![], vec![]);
+        let (mut y, mut u, mut t, mut g, mut z) = (vec![], vec![], vec![], vec![], vec![]);
         for unit in 0..80u32 {
             let first = match unit % 5 {
                 0 => Some(4),
@@ -576,7 +577,11 @@ mod tests {
                     .filter(|&f| period >= f)
                     .map_or(0.0, |f| 0.5 + 0.3 * (period - f) as f64 + 0.1 * f as f64);
                 let noise = ((unit * 31 + period as u32 * 7) as f64).sin();
-                y.push(100.0 + f64::from(unit % 13) + 0.2 * period as f64 + eff + noise);
+                z.push(((unit * 17 + period as u32 * 5) as f64).cos() + 0.1 * period as f64);
+                y.push(
+                    100.0 + f64::from(unit % 13) + 0.2 * period as f64 + eff + noise
+                        - 0.7 * z[z.len() - 1],
+                );
                 u.push(unit);
                 t.push(period);
                 g.push(first);
@@ -584,64 +589,67 @@ mod tests {
         }
         let ones = vec![1.0; y.len()];
         let first = super::super::did::unit_first_treated(&u, &g).unwrap();
-        let fast = Panel {
-            y: &y,
-            unit: &u,
-            period: &t,
-            unit_first_treated: &first,
-            cluster: &u,
-            covariates: &[],
-            weights: FeWeights::None,
-        };
-        let general = Panel {
-            weights: FeWeights::Analytic(&ones),
-            ..fast
-        };
-        let sample = Sample::of(&fast);
-        let cells = sample.cells(-1).unwrap();
-        assert!(
-            sample
-                .cohort_tables(&cells, FeSmallSample::Nested)
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            Sample::of(&general)
-                .cohort_tables(&cells, FeSmallSample::Nested)
-                .unwrap()
-                .is_none()
-        );
-        let close = |a: f64, b: f64, what: &str| {
-            assert!(
-                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                "{what}: {a} vs {b}"
-            );
-        };
-        for rule in [FeSmallSample::Nested, FeSmallSample::All] {
-            let opts = DidOptions {
-                small_sample: rule,
-                ..DidOptions::default()
+        let zs: [&[f64]; 1] = [&z];
+        for covariates in [&[][..], &zs[..]] {
+            let fast = Panel {
+                y: &y,
+                unit: &u,
+                period: &t,
+                unit_first_treated: &first,
+                cluster: &u,
+                covariates,
+                weights: FeWeights::None,
             };
-            let a = sun_abraham(&fast, -1, &opts).unwrap();
-            let b = sun_abraham(&general, -1, &opts).unwrap();
-            assert_eq!((a.df_k, a.clusters, a.n), (b.df_k, b.clusters, b.n));
-            assert_eq!(a.cells.len(), b.cells.len());
-            for (x, z) in a.cells.iter().zip(&b.cells) {
-                assert_eq!(
-                    (x.group, x.event_time, x.weight),
-                    (z.group, z.event_time, z.weight)
+            let general = Panel {
+                weights: FeWeights::Analytic(&ones),
+                ..fast
+            };
+            let sample = Sample::of(&fast);
+            let cells = sample.cells(-1).unwrap();
+            assert!(
+                sample
+                    .cohort_tables(&cells, FeSmallSample::Nested)
+                    .unwrap()
+                    .is_some()
+            );
+            assert!(
+                Sample::of(&general)
+                    .cohort_tables(&cells, FeSmallSample::Nested)
+                    .unwrap()
+                    .is_none()
+            );
+            let close = |a: f64, b: f64, what: &str| {
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{what}: {a} vs {b}"
                 );
-                close(x.inference.estimate, z.inference.estimate, "cell");
-                close(x.inference.std_error, z.inference.std_error, "cell SE");
+            };
+            for rule in [FeSmallSample::Nested, FeSmallSample::All] {
+                let opts = DidOptions {
+                    small_sample: rule,
+                    ..DidOptions::default()
+                };
+                let a = sun_abraham(&fast, -1, &opts).unwrap();
+                let b = sun_abraham(&general, -1, &opts).unwrap();
+                assert_eq!((a.df_k, a.clusters, a.n), (b.df_k, b.clusters, b.n));
+                assert_eq!(a.cells.len(), b.cells.len());
+                for (x, z) in a.cells.iter().zip(&b.cells) {
+                    assert_eq!(
+                        (x.group, x.event_time, x.weight),
+                        (z.group, z.event_time, z.weight)
+                    );
+                    close(x.inference.estimate, z.inference.estimate, "cell");
+                    close(x.inference.std_error, z.inference.std_error, "cell SE");
+                }
+                for (x, z) in a.event.iter().zip(&b.event) {
+                    assert_eq!((x.event_time, x.cohorts), (z.event_time, z.cohorts));
+                    close(x.inference.estimate, z.inference.estimate, "event");
+                    close(x.inference.std_error, z.inference.std_error, "event SE");
+                    close(x.inference.p_value, z.inference.p_value, "event p");
+                }
+                close(a.att.estimate, b.att.estimate, "ATT");
+                close(a.att.std_error, b.att.std_error, "ATT SE");
             }
-            for (x, z) in a.event.iter().zip(&b.event) {
-                assert_eq!((x.event_time, x.cohorts), (z.event_time, z.cohorts));
-                close(x.inference.estimate, z.inference.estimate, "event");
-                close(x.inference.std_error, z.inference.std_error, "event SE");
-                close(x.inference.p_value, z.inference.p_value, "event p");
-            }
-            close(a.att.estimate, b.att.estimate, "ATT");
-            close(a.att.std_error, b.att.std_error, "ATT SE");
         }
     }
 }

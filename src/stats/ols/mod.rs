@@ -108,6 +108,12 @@ pub struct CoefInference {
 }
 
 impl OlsFit<'_> {
+    /// (X'X)⁻¹ of the design as fitted (the intercept first when fitted): the bread of
+    /// every sandwich, without a scale.
+    pub fn xtx_inverse(&self) -> DMatrix<f64> {
+        &self.t * self.t.transpose()
+    }
+
     /// Variance-covariance matrix of the coefficients for a non-cluster SE type.
     pub fn vcov(&self, se: SeType) -> StatsResult<DMatrix<f64>> {
         let (n, k) = (self.n as f64, self.k as f64);

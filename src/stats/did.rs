@@ -50,6 +50,16 @@
 //! those coefficients; reported as F = W/q on (q, G − 1) df, as pyfixest
 //! `wald_test(distribution = "F")` with a clustered vcov (dfd = G − 1), and as W on a
 //! chi-square(q) (pyfixest `distribution = "chi2"`).
+//!
+//! # How the regressions are computed
+//!
+//! The same slopes and CRV1 matrices come from one of three computations: on a
+//! balanced, unweighted panel clustered by unit, from cohort-by-period tables
+//! ([`super::did_balanced`], covariates included); on an unbalanced one of that kind
+//! whose indicators as dense columns would exceed [`DUMMY_DESIGN_BUDGET`] cells, from
+//! the sparse normal equations of [`super::did_sparse`] (event study); otherwise by the
+//! fixed-effects regression ([`crate::stats::fe::feols_weighted`]). Tests compare each
+//! with the regression.
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -660,7 +670,8 @@ struct IndicatorFit {
 
 /// Fit the indicators of the relative periods `times` (binned into the window `w`) with
 /// unit and period effects: by the cohort tables when the panel allows
-/// ([`CohortPanel`]), else by the fixed-effects regression.
+/// ([`CohortPanel`]), by the sparse normal equations for a large unbalanced panel
+/// ([`sparse_fit`]), else by the fixed-effects regression.
 fn fit_indicators(
     p: &Panel,
     times: &[i64],
@@ -693,6 +704,11 @@ fn fit_indicators(
             .map_err(map_err)?;
         let g = cov.clusters;
         (coefs, cov, g)
+    } else if let Some((coefs, cov)) = sparse_fit(p, times, &rel_of, opts).map_err(map_err)? {
+        // A dummy design beyond the budget, unweighted, clustered by unit: the sparse
+        // normal equations.
+        let g = cov.clusters;
+        (coefs, cov, g)
     } else {
         let cols: Vec<Vec<f64>> = times
             .iter()
@@ -718,6 +734,46 @@ fn fit_indicators(
         cov,
         clusters,
     })
+}
+
+/// The event-study fit by [`super::did_sparse`] when the indicators as dense columns
+/// would exceed [`DUMMY_DESIGN_BUDGET`] cells and the panel is unweighted and clustered
+/// by unit; `None` otherwise (and when its periods are not connected through the units).
+fn sparse_fit(
+    p: &Panel,
+    times: &[i64],
+    rel_of: &dyn Fn(i64, Option<i64>) -> Option<i64>,
+    opts: &DidOptions,
+) -> StatsResult<Option<(Vec<f64>, fe::FeCovariance)>> {
+    sparse_fit_within_budget(p, times, rel_of, opts, DUMMY_DESIGN_BUDGET)
+}
+
+/// [`sparse_fit`] with the budget given (the tests take the sparse path on small panels).
+fn sparse_fit_within_budget(
+    p: &Panel,
+    times: &[i64],
+    rel_of: &dyn Fn(i64, Option<i64>) -> Option<i64>,
+    opts: &DidOptions,
+    budget: usize,
+) -> StatsResult<Option<(Vec<f64>, fe::FeCovariance)>> {
+    let cols = times.len() + p.covariates.len();
+    if !matches!(p.weights, FeWeights::None)
+        || p.cluster != p.unit
+        || p.y.len().saturating_mul(cols) <= budget
+    {
+        return Ok(None);
+    }
+    let index: Vec<u32> = p
+        .period
+        .iter()
+        .zip(p.first_treated_rows())
+        .map(|(&t, &g)| {
+            rel_of(t, g)
+                .and_then(|e| times.binary_search(&e).ok())
+                .map_or(super::did_sparse::NONE, |j| j as u32)
+        })
+        .collect();
+    super::did_sparse::fit(p, &index, times.len(), opts.small_sample)
 }
 
 impl IndicatorFit {

@@ -11,6 +11,7 @@ pub mod did;
 pub mod did_balanced;
 pub mod did_cs;
 pub mod did_sa;
+pub mod did_sparse;
 pub mod dist;
 pub mod effect_size;
 pub mod exact;

@@ -39,7 +39,7 @@
 
 use serde::Serialize;
 
-use super::did::{DidOptions, Panel, check_panel};
+use super::did::{DUMMY_DESIGN_BUDGET, DidOptions, Panel, check_panel};
 use super::did_balanced::CohortPanel;
 use super::fe::{self, FeSmallSample, FeWeights};
 use super::ols::Clusters;
@@ -108,7 +108,11 @@ pub fn sun_abraham(p: &Panel, reference: i64, opts: &DidOptions) -> StatsResult<
     check_panel(p)?;
     let sample = Sample::of(p);
     let cells = sample.cells(reference)?;
-    let (coef, cov, weight) = match sample.cohort_tables(&cells, opts.small_sample)? {
+    let fast = match sample.cohort_tables(&cells, opts.small_sample)? {
+        Some(fit) => Some(fit),
+        None => sample.sparse(&cells, opts.small_sample, DUMMY_DESIGN_BUDGET)?,
+    };
+    let (coef, cov, weight) = match fast {
         Some(fit) => fit,
         None => {
             let (fit, cl, weight) = sample.regression(&cells)?;
@@ -358,6 +362,46 @@ impl<'a> Sample<'a> {
             }
         }
         Ok(Some((coef, cov, weight)))
+    }
+
+    /// The regression by the sparse normal equations ([`super::did_sparse`]), when every
+    /// row is kept, the panel is unweighted and clustered by unit and the dummies would
+    /// exceed `budget` cells (the unbalanced panels that [`Self::cohort_tables`] does
+    /// not take): the slopes, their CRV1 matrix and each cell's rows; `None` when it
+    /// does not apply. Its work grows with the cube of the cells, which
+    /// [`check_size`] bounds.
+    fn sparse(
+        &self,
+        cells: &[(i64, i64)],
+        rule: FeSmallSample,
+        budget: usize,
+    ) -> StatsResult<Option<CellFit>> {
+        let p = &self.p;
+        if self.keep.len() != p.y.len()
+            || !matches!(p.weights, FeWeights::None)
+            || p.cluster != p.unit
+            || p.y.len().saturating_mul(cells.len() + p.covariates.len()) <= budget
+        {
+            return Ok(None);
+        }
+        check_size(cells, cells.len() + 1)?;
+        let mut weight = vec![0.0; cells.len()];
+        let index: Vec<u32> = (0..p.y.len())
+            .map(
+                |i| match self.cell(cells, p.first_treated(i), p.period[i]) {
+                    Some(k) => {
+                        weight[k] += 1.0;
+                        k as u32
+                    }
+                    None => super::did_sparse::NONE,
+                },
+            )
+            .collect();
+        let fit = super::did_sparse::fit(p, &index, cells.len(), rule).map_err(|e| match e {
+            StatsError::Collinear { index } => Self::collinear(cells, index),
+            e => e,
+        })?;
+        Ok(fit.map(|(coef, cov)| (coef, cov, weight)))
     }
 
     /// The regression on the kept rows with unit and period effects absorbed: its fit,
@@ -649,6 +693,81 @@ mod tests {
                 }
                 close(a.att.estimate, b.att.estimate, "ATT");
                 close(a.att.std_error, b.att.std_error, "ATT SE");
+            }
+        }
+    }
+
+    /// On an unbalanced, unweighted panel clustered by unit the sparse normal equations
+    /// give the regression's cell estimates, their CRV1 matrix and each cell's rows,
+    /// without and with a covariate, under both small-sample rules.
+    #[test]
+    fn the_sparse_fit_gives_the_general_regression() {
+        let (mut y, mut u, mut t, mut g, mut z) = (vec![], vec![], vec![], vec![], vec![]);
+        for unit in 0..90u32 {
+            let first = match unit % 4 {
+                0 => Some(4),
+                1 => Some(6),
+                2 => Some(7),
+                _ => None,
+            };
+            for period in 2..=9i64 {
+                if (unit * 5 + period as u32 * 3).is_multiple_of(7) {
+                    continue;
+                }
+                let eff = first
+                    .filter(|&f| period >= f)
+                    .map_or(0.0, |f| 0.5 + 0.3 * (period - f) as f64 + 0.1 * f as f64);
+                let noise = ((unit * 31 + period as u32 * 7) as f64).sin();
+                z.push(((unit * 17 + period as u32 * 5) as f64).cos() + 0.1 * period as f64);
+                y.push(
+                    100.0 + f64::from(unit % 13) + 0.2 * period as f64 + eff + noise
+                        - 0.7 * z[z.len() - 1],
+                );
+                u.push(unit);
+                t.push(period);
+                g.push(first);
+            }
+        }
+        let first = super::super::did::unit_first_treated(&u, &g).unwrap();
+        let zs: [&[f64]; 1] = [&z];
+        for covariates in [&[][..], &zs[..]] {
+            let p = Panel {
+                y: &y,
+                unit: &u,
+                period: &t,
+                unit_first_treated: &first,
+                cluster: &u,
+                covariates,
+                weights: FeWeights::None,
+            };
+            let sample = Sample::of(&p);
+            let cells = sample.cells(-1).unwrap();
+            assert!(
+                sample
+                    .cohort_tables(&cells, FeSmallSample::Nested)
+                    .unwrap()
+                    .is_none()
+            );
+            // Under the budget the regression is used.
+            assert!(
+                sample
+                    .sparse(&cells, FeSmallSample::Nested, DUMMY_DESIGN_BUDGET)
+                    .unwrap()
+                    .is_none()
+            );
+            for rule in [FeSmallSample::Nested, FeSmallSample::All] {
+                let (coef, cov, weight) = sample.sparse(&cells, rule, 0).unwrap().unwrap();
+                let (fit, cl, want_weight) = sample.regression(&cells).unwrap();
+                let want = fit.cluster_vcov(&cl, rule).unwrap();
+                assert_eq!(weight, want_weight);
+                assert_eq!((cov.df_k, cov.clusters), (want.df_k, want.clusters));
+                for (a, b) in coef.iter().zip(fit.coefficients()) {
+                    assert!((a - b).abs() <= 1e-8 * b.abs().max(1e-3), "{a} vs {b}");
+                }
+                for j in 0..coef.len() {
+                    let (a, b) = (cov.matrix[(j, j)], want.matrix[(j, j)]);
+                    assert!((a - b).abs() <= 1e-8 * b, "V[{j},{j}]: {a} vs {b}");
+                }
             }
         }
     }

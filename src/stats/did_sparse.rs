@@ -35,9 +35,11 @@
 //! Cholesky pivot is below 1e-12 of its own demeaned sum of squares. The tests compare
 //! this path with the regression to 1e-8.
 //!
-//! Used for an event study whose dummy design would exceed
-//! [`super::did::DUMMY_DESIGN_BUDGET`] cells, when the panel is unweighted and clustered
-//! by unit; `None` from [`fit`] when the periods fall apart into groups no unit links.
+//! Used for the event study and for Sun & Abraham's cohort-by-relative-period cells when
+//! their dummy design would exceed [`super::did::DUMMY_DESIGN_BUDGET`] cells and the
+//! panel is unweighted, clustered by unit and not balanced (balanced panels take the
+//! cohort tables of [`super::did_balanced`]); `None` from [`fit`] when the periods fall
+//! apart into groups no unit links.
 
 use nalgebra::{DMatrix, DVector};
 

@@ -229,7 +229,7 @@ pub fn fit(
         .solve_lower_triangular(&g_red.transpose())
         .ok_or(StatsError::NoVariance)?;
     let schur = &s - y_mat.transpose() * &y_mat;
-    let h_full = chol_c.solve(&g_red.transpose());
+    let h_full = chol_c.solve(&g_red.transpose()); // m × kf
     // Absorbed: the demeaned sum of squares against the centred one of the raw column.
     for j in 0..kp {
         let raw = centred_sum_sq(p, index, j, k);
@@ -256,21 +256,10 @@ pub fn fit(
     // (F̃'F̃)⁻¹ of the regressors, back on their own scale.
     let inv_scaled = chol.inverse();
     let bread = DMatrix::from_fn(kp, kp, |a, b| inv_scaled[(a, b)] * scale[a] * scale[b]);
-    // Period effects of y − Vβ (first period 0), and H of the regressors.
-    let h_y = h_full.column(kp).into_owned() - h_full.columns(0, kp) * &beta;
     let h = h_full.columns(0, kp).into_owned(); // m × kp
-    // Pass 2: the meat pieces.
-    let mut a1 = DMatrix::<f64>::zeros(kp, kp);
-    let mut a2 = DMatrix::<f64>::zeros(kp, m);
-    let mut a3 = DMatrix::<f64>::zeros(m, m);
-    let mut e = Vec::new();
-    let mut a_i = vec![0.0; kp];
-    let mut nz: Vec<usize> = Vec::new();
-    for u in 0..by.units() {
-        let rows = by.rows(u);
-        if rows.is_empty() {
-            continue;
-        }
+    // A unit's residuals at β and the period effects h_y of y − Vβ (first period 0),
+    // demeaned within the unit (twice, for accuracy).
+    let residuals = |rows: &[u32], beta: &DVector<f64>, h_y: &DVector<f64>, e: &mut Vec<f64>| {
         e.clear();
         for &r in rows {
             let i = r as usize;
@@ -289,6 +278,57 @@ pub fn fit(
         let mean = e.iter().sum::<f64>() / e.len() as f64;
         let rest = e.iter().map(|v| v - mean).sum::<f64>() / e.len() as f64;
         e.iter_mut().for_each(|v| *v -= mean + rest);
+    };
+    let period_effects =
+        |beta: &DVector<f64>| h_full.column(kp).into_owned() - h_full.columns(0, kp) * beta;
+    // Iterative refinement (Wilkinson; Golub & Van Loan 2013, section 3.5.3): the
+    // normal equations lose accuracy with the squared condition number, so the
+    // gradient Ṽ'ẽ = Σ_i (V_i'e_i − H'E_i) is recomputed from the rows and the step
+    // (F̃'F̃)⁻¹ Ṽ'ẽ added, twice. Ṽ'e does not depend on errors in h_y (Ṽ is
+    // orthogonal to every unit and period effect).
+    let mut beta = beta;
+    let mut e = Vec::new();
+    for _ in 0..2 {
+        let h_y = period_effects(&beta);
+        let mut grad = DVector::<f64>::zeros(kp);
+        let mut by_period = DVector::<f64>::zeros(m);
+        for u in 0..by.units() {
+            let rows = by.rows(u);
+            if rows.is_empty() {
+                continue;
+            }
+            residuals(rows, &beta, &h_y, &mut e);
+            for (&r, &ev) in rows.iter().zip(&e) {
+                let i = r as usize;
+                let j = index[i];
+                if j != NONE {
+                    grad[j as usize] += ev;
+                }
+                for mm in 0..q {
+                    grad[k + mm] += p.covariates[mm][i] * ev;
+                }
+                let t = (p.period[i] - t0) as usize;
+                if t > 0 {
+                    by_period[t - 1] += ev;
+                }
+            }
+        }
+        grad -= h.transpose() * by_period;
+        beta += &bread * grad;
+    }
+    let h_y = period_effects(&beta);
+    // Pass 2: the meat pieces.
+    let mut a1 = DMatrix::<f64>::zeros(kp, kp);
+    let mut a2 = DMatrix::<f64>::zeros(kp, m);
+    let mut a3 = DMatrix::<f64>::zeros(m, m);
+    let mut a_i = vec![0.0; kp];
+    let mut nz: Vec<usize> = Vec::new();
+    for u in 0..by.units() {
+        let rows = by.rows(u);
+        if rows.is_empty() {
+            continue;
+        }
+        residuals(rows, &beta, &h_y, &mut e);
         // a_i = V_i'e_i: sparse in the indicators, dense in the covariates.
         nz.clear();
         for (a, &r) in rows.iter().enumerate() {

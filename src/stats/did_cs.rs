@@ -1035,14 +1035,14 @@ pub struct CsBootstrap {
 /// The weights come from ChaCha8 seeded with `seed` (64 signs per 64-bit word): the
 /// same seed gives the same numbers; R and csdid draw with other generators, so their
 /// numbers differ by Monte Carlo error only. Clustering is by unit (the influence
-/// function is per unit).
+/// function is per unit). The sums are matrix products of blocks of signs and of
+/// influence functions ([`multiplier_draws`]).
 pub fn multiplier_bootstrap(
     psi: &[&[f64]],
     reps: u64,
     seed: u64,
     conf_level: f64,
 ) -> StatsResult<CsBootstrap> {
-    use rand::{RngCore, SeedableRng};
     let k = psi.len();
     let n = psi.first().map_or(0, |p| p.len());
     if k == 0 || n < 2 || psi.iter().any(|p| p.len() != n) {
@@ -1055,36 +1055,8 @@ pub fn multiplier_bootstrap(
             "the multiplier bootstrap needs at least 2 draws".into(),
         ));
     }
-    // Unit-major copy: the inner loop runs over the K statistics of one unit.
-    let mut by_unit = vec![0.0; n * k];
-    for (j, p) in psi.iter().enumerate() {
-        for (i, v) in p.iter().enumerate() {
-            by_unit[i * k + j] = *v;
-        }
-    }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let draws = multiplier_draws(psi, reps as usize, seed);
     let root_n = (n as f64).sqrt();
-    let mut draws = vec![0.0; reps as usize * k];
-    let mut sum = vec![0.0; k];
-    for b in 0..reps as usize {
-        sum.iter_mut().for_each(|s| *s = 0.0);
-        let mut bits = 0u64;
-        for i in 0..n {
-            if i % 64 == 0 {
-                bits = rng.next_u64();
-            }
-            let row = &by_unit[i * k..(i + 1) * k];
-            if bits & 1 == 1 {
-                sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
-            } else {
-                sum.iter_mut().zip(row).for_each(|(s, v)| *s -= v);
-            }
-            bits >>= 1;
-        }
-        for j in 0..k {
-            draws[b * k + j] = sum[j] / root_n;
-        }
-    }
     let quantile = |sorted: &[f64], p: f64| -> f64 {
         // Type 1: the smallest value with empirical cdf >= p.
         let m = sorted.len();
@@ -1122,6 +1094,66 @@ pub fn multiplier_bootstrap(
         reps,
         seed,
     })
+}
+
+/// Units and statistics per block of [`multiplier_draws`].
+const DRAW_UNITS: usize = 1024;
+const DRAW_STATS: usize = 256;
+
+/// The bootstrap draws R*_bk = n^{-1/2} Σ_i v_ib ψ_ik, draw-major (`[b * K + k]`), with
+/// v_ib = ±1 from ChaCha8 seeded with `seed`: per draw, one 64-bit word per 64 units in
+/// unit order, bit i % 64 of word i / 64 set for +1. The sums over the units are
+/// products of a block of signs (draws × 1024 units) with a block of influence
+/// functions (1024 units × 256 statistics) by nalgebra's matrix product, the blocks of
+/// statistics on all cores, added over the unit blocks in order (so a seed gives the
+/// same numbers on every run). Memory: the signs as bits, one block of each kind per
+/// core, and the draws.
+pub fn multiplier_draws(psi: &[&[f64]], reps: usize, seed: u64) -> Vec<f64> {
+    use nalgebra::DMatrix;
+    use rand::{RngCore, SeedableRng};
+    use rayon::prelude::*;
+    let k = psi.len();
+    let n = psi.first().map_or(0, |p| p.len());
+    let words = n.div_ceil(64);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let bits: Vec<u64> = (0..reps * words).map(|_| rng.next_u64()).collect();
+    let blocks: Vec<(usize, usize)> = (0..k)
+        .step_by(DRAW_STATS)
+        .map(|k0| (k0, (k0 + DRAW_STATS).min(k)))
+        .collect();
+    let mut sums: Vec<DMatrix<f64>> = blocks
+        .iter()
+        .map(|&(k0, k1)| DMatrix::zeros(reps, k1 - k0))
+        .collect();
+    let mut signs = DMatrix::<f64>::zeros(reps, DRAW_UNITS);
+    for i0 in (0..n).step_by(DRAW_UNITS) {
+        let nb = DRAW_UNITS.min(n - i0);
+        for r in 0..nb {
+            let i = i0 + r;
+            let col = signs.column_mut(r);
+            for (b, v) in col.into_iter().enumerate() {
+                let on = (bits[b * words + i / 64] >> (i % 64)) & 1 == 1;
+                *v = if on { 1.0 } else { -1.0 };
+            }
+        }
+        let s = signs.columns(0, nb);
+        sums.par_iter_mut()
+            .zip(&blocks)
+            .for_each(|(acc, &(k0, k1))| {
+                let block = DMatrix::from_fn(nb, k1 - k0, |r, c| psi[k0 + c][i0 + r]);
+                acc.gemm(1.0, &s, &block, 1.0);
+            });
+    }
+    let root_n = (n as f64).sqrt();
+    let mut draws = vec![0.0; reps * k];
+    for (acc, &(k0, k1)) in sums.iter().zip(&blocks) {
+        for j in k0..k1 {
+            for b in 0..reps {
+                draws[b * k + j] = acc[(b, j - k0)] / root_n;
+            }
+        }
+    }
+    draws
 }
 
 impl CsFit {
@@ -1165,4 +1197,60 @@ pub fn wide_with_covariates(p: &super::did::Panel) -> StatsResult<(Wide, Vec<Vec
         }
     }
     Ok(((y, periods, first), x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngCore, SeedableRng};
+
+    /// The draws one unit at a time, in the order the signs are drawn: the definition
+    /// that [`multiplier_draws`] computes by blocks.
+    fn draws_one_by_one(psi: &[&[f64]], reps: usize, seed: u64) -> Vec<f64> {
+        let (k, n) = (psi.len(), psi[0].len());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = vec![0.0; reps * k];
+        for b in 0..reps {
+            let mut bits = 0u64;
+            for i in 0..n {
+                if i % 64 == 0 {
+                    bits = rng.next_u64();
+                }
+                let v = if bits & 1 == 1 { 1.0 } else { -1.0 };
+                for (o, p) in out[b * k..(b + 1) * k].iter_mut().zip(psi) {
+                    *o += v * p[i];
+                }
+                bits >>= 1;
+            }
+        }
+        let root_n = (n as f64).sqrt();
+        out.iter_mut().for_each(|v| *v /= root_n);
+        out
+    }
+
+    /// The blocked products give the one-by-one sums (to rounding), for unit and
+    /// statistic counts that are not multiples of the blocks or of 64, across several
+    /// blocks of each; and the same seed gives the same draws.
+    #[test]
+    fn blocked_draws_are_the_one_by_one_sums() {
+        for (n, k, reps) in [(1, 1, 3), (100, 3, 17), (2_500, 300, 40), (1_024, 256, 9)] {
+            let cols: Vec<Vec<f64>> = (0..k)
+                .map(|j| {
+                    (0..n)
+                        .map(|i| ((i * 31 + j * 7) as f64 * 0.37).sin() * (1.0 + j as f64))
+                        .collect()
+                })
+                .collect();
+            let psi: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+            let got = multiplier_draws(&psi, reps, 42);
+            let want = draws_one_by_one(&psi, reps, 42);
+            assert_eq!(got.len(), want.len());
+            for (b, (g, w)) in got.iter().zip(&want).enumerate() {
+                let j = b % k;
+                let scale = (1.0 + j as f64) * (n as f64).sqrt();
+                assert!((g - w).abs() <= 1e-12 * scale, "n {n} k {k}: {g} vs {w}");
+            }
+            assert_eq!(got, multiplier_draws(&psi, reps, 42));
+        }
+    }
 }

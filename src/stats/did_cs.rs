@@ -744,6 +744,20 @@ impl CsFit {
         }
     }
 
+    /// Rows i0.. of cell k's influence function (as [`Self::psi`]), into `out`.
+    fn psi_rows(&self, k: usize, i0: usize, out: &mut [f64]) {
+        match &self.influence[k] {
+            CellPsi::Values(v) => out.copy_from_slice(&v[i0..i0 + out.len()]),
+            CellPsi::Zero => out.fill(0.0),
+            CellPsi::Means(c) => {
+                for (r, o) in out.iter_mut().enumerate() {
+                    let u = i0 + r;
+                    *o = mean_cell_psi(c, &self.y, self.nt, self.control, self.unit_group[u], u);
+                }
+            }
+        }
+    }
+
     fn psi_of<'s>(&'s self, src: Psi<'s>, scratch: &'s mut Vec<f64>) -> &'s [f64] {
         match src {
             Psi::Cell(k) => self.psi(k, scratch),
@@ -1056,6 +1070,19 @@ pub fn multiplier_bootstrap(
         ));
     }
     let draws = multiplier_draws(psi, reps as usize, seed);
+    bootstrap_from_draws(&draws, n, k, reps, seed, conf_level)
+}
+
+/// The bootstrap SEs and the uniform critical value of [`multiplier_bootstrap`] from
+/// its draws (draw-major, `reps` × `k`) of n-unit influence functions.
+fn bootstrap_from_draws(
+    draws: &[f64],
+    n: usize,
+    k: usize,
+    reps: u64,
+    seed: u64,
+    conf_level: f64,
+) -> StatsResult<CsBootstrap> {
     let root_n = (n as f64).sqrt();
     let quantile = |sorted: &[f64], p: f64| -> f64 {
         // Type 1: the smallest value with empirical cdf >= p.
@@ -1109,11 +1136,21 @@ const DRAW_STATS: usize = 256;
 /// same numbers on every run). Memory: the signs as bits, one block of each kind per
 /// core, and the draws.
 pub fn multiplier_draws(psi: &[&[f64]], reps: usize, seed: u64) -> Vec<f64> {
+    let n = psi.first().map_or(0, |p| p.len());
+    multiplier_draws_by(n, psi.len(), reps, seed, &|j, i0, out| {
+        out.copy_from_slice(&psi[j][i0..i0 + out.len()]);
+    })
+}
+
+/// Writes rows i0.. of influence function j into `out` (as many as it holds).
+type PsiRows<'a> = &'a (dyn Fn(usize, usize, &mut [f64]) + Sync);
+
+/// [`multiplier_draws`] for `k` influence functions of `n` units read block by block
+/// through `fill`, so that they need not be held in memory together.
+fn multiplier_draws_by(n: usize, k: usize, reps: usize, seed: u64, fill: PsiRows) -> Vec<f64> {
     use nalgebra::DMatrix;
     use rand::{RngCore, SeedableRng};
     use rayon::prelude::*;
-    let k = psi.len();
-    let n = psi.first().map_or(0, |p| p.len());
     let words = n.div_ceil(64);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let bits: Vec<u64> = (0..reps * words).map(|_| rng.next_u64()).collect();
@@ -1140,7 +1177,10 @@ pub fn multiplier_draws(psi: &[&[f64]], reps: usize, seed: u64) -> Vec<f64> {
         sums.par_iter_mut()
             .zip(&blocks)
             .for_each(|(acc, &(k0, k1))| {
-                let block = DMatrix::from_fn(nb, k1 - k0, |r, c| psi[k0 + c][i0 + r]);
+                let mut block = DMatrix::<f64>::zeros(nb, k1 - k0);
+                for (c, col) in block.as_mut_slice().chunks_exact_mut(nb).enumerate() {
+                    fill(k0 + c, i0, col);
+                }
                 acc.gemm(1.0, &s, &block, 1.0);
             });
     }
@@ -1158,15 +1198,24 @@ pub fn multiplier_draws(psi: &[&[f64]], reps: usize, seed: u64) -> Vec<f64> {
 
 impl CsFit {
     /// The multiplier bootstrap over the ATT(g,t) cells, in the order of `cells`.
+    /// The influence functions are computed block by block as the draws need them
+    /// (none is held whole: on a monthly panel there are thousands of cells).
     pub fn bootstrap_cells(&self, reps: u64, seed: u64) -> StatsResult<CsBootstrap> {
-        let all: Vec<Vec<f64>> = (0..self.cells.len())
-            .map(|k| {
-                let mut scratch = Vec::new();
-                self.psi(k, &mut scratch).to_vec()
-            })
-            .collect();
-        let psi: Vec<&[f64]> = all.iter().map(Vec::as_slice).collect();
-        multiplier_bootstrap(&psi, reps, seed, self.conf_level)
+        let (n, k) = (self.n, self.cells.len());
+        if k == 0 || n < 2 {
+            return Err(StatsError::Invalid(
+                "the multiplier bootstrap needs influence functions of equal length".into(),
+            ));
+        }
+        if reps < 2 {
+            return Err(StatsError::Invalid(
+                "the multiplier bootstrap needs at least 2 draws".into(),
+            ));
+        }
+        let draws = multiplier_draws_by(n, k, reps as usize, seed, &|j, i0, out| {
+            self.psi_rows(j, i0, out)
+        });
+        bootstrap_from_draws(&draws, n, k, reps, seed, self.conf_level)
     }
 
     /// The multiplier bootstrap over the event-time effects of [`CsFit::dynamic`], in
@@ -1251,6 +1300,42 @@ mod tests {
                 assert!((g - w).abs() <= 1e-12 * scale, "n {n} k {k}: {g} vs {w}");
             }
             assert_eq!(got, multiplier_draws(&psi, reps, 42));
+        }
+    }
+
+    /// The cells' bootstrap, with the influence functions made block by block, is the
+    /// bootstrap of the influence functions held whole, number for number, under both
+    /// comparison groups (mean-based and stored influence functions).
+    #[test]
+    fn cell_bootstrap_by_blocks_is_the_bootstrap_of_the_whole_functions() {
+        let (units, nt) = (1_500usize, 6usize);
+        let periods: Vec<i64> = (1..=nt as i64).collect();
+        let first: Vec<Option<i64>> = (0..units)
+            .map(|u| match u % 4 {
+                0 => Some(3),
+                1 => Some(4),
+                2 => Some(6),
+                _ => None,
+            })
+            .collect();
+        let y: Vec<f64> = (0..units * nt)
+            .map(|i| {
+                let (u, t) = (i / nt, i % nt + 1);
+                let on = first[u].is_some_and(|g| t as i64 >= g);
+                (u % 17) as f64
+                    + 0.1 * t as f64
+                    + f64::from(u8::from(on)) * 0.7
+                    + ((i as f64) * 12.9898).sin()
+            })
+            .collect();
+        for control in [CsControl::Never, CsControl::NotYet] {
+            let f = cs_att_gt(&y, &periods, &first, control, 0.95).unwrap();
+            let whole: Vec<Vec<f64>> = (0..f.cells.len())
+                .map(|k| f.psi(k, &mut Vec::new()).to_vec())
+                .collect();
+            let psi: Vec<&[f64]> = whole.iter().map(Vec::as_slice).collect();
+            let want = multiplier_bootstrap(&psi, 199, 11, 0.95).unwrap();
+            assert_eq!(f.bootstrap_cells(199, 11).unwrap(), want);
         }
     }
 }

@@ -99,6 +99,26 @@ pub struct Panel<'a> {
 }
 
 impl<'a> Panel<'a> {
+    /// An unweighted panel clustered by unit (the shape most tests build).
+    #[cfg(test)]
+    pub(crate) fn by_unit(
+        y: &'a [f64],
+        unit: &'a [u32],
+        period: &'a [i64],
+        unit_first_treated: &'a [Option<i64>],
+        covariates: &'a [&'a [f64]],
+    ) -> Self {
+        Self {
+            y,
+            unit,
+            period,
+            unit_first_treated,
+            cluster: unit,
+            covariates,
+            weights: FeWeights::None,
+        }
+    }
+
     /// The first treated period of row `i`'s unit.
     #[inline]
     pub fn first_treated(&self, i: usize) -> Option<i64> {

@@ -628,6 +628,54 @@ mod tests {
         );
     }
 
+    /// The cohort-table path (`fast`) and the regression (`general`, the same panel
+    /// with unit weights of 1) give the same TWFE estimate with its covariates' slopes,
+    /// SE, scale, df and clusters, and the same event study (all relative periods, and
+    /// endpoints binned at -2 and 2) with its pre-trend test, under every rule.
+    fn same_estimates(fast: &Panel, general: &Panel) {
+        for rule in [
+            FeSmallSample::Nested,
+            FeSmallSample::All,
+            FeSmallSample::None,
+        ] {
+            let opts = DidOptions {
+                small_sample: rule,
+                ..DidOptions::default()
+            };
+            let (a, b) = (
+                twfe_did(fast, &opts).unwrap(),
+                twfe_did(general, &opts).unwrap(),
+            );
+            close(a.inference.estimate, b.inference.estimate, "TWFE");
+            close(a.inference.std_error, b.inference.std_error, "TWFE SE");
+            close(a.scale, b.scale, "scale");
+            assert_eq!((a.df_k, a.clusters), (b.df_k, b.clusters));
+            assert_eq!(a.covariates.len(), fast.covariates.len());
+            assert_eq!(a.covariates.len(), b.covariates.len());
+            for (x, z) in a.covariates.iter().zip(&b.covariates) {
+                close(*x, *z, "covariate");
+            }
+            for window in [None, Some((-2, 2))] {
+                let (a, b) = (
+                    event_study(fast, -1, window, &opts).unwrap(),
+                    event_study(general, -1, window, &opts).unwrap(),
+                );
+                assert_eq!(a.coefficients.len(), b.coefficients.len());
+                assert_eq!((a.df_k, a.clusters), (b.df_k, b.clusters));
+                for (x, z) in a.coefficients.iter().zip(&b.coefficients) {
+                    assert_eq!(
+                        (x.event_time, x.rows, x.binned),
+                        (z.event_time, z.rows, z.binned)
+                    );
+                    close(x.inference.estimate, z.inference.estimate, "event");
+                    close(x.inference.std_error, z.inference.std_error, "event SE");
+                }
+                let (wa, wb) = (a.pretrend.unwrap(), b.pretrend.unwrap());
+                close(wa.chi_square, wb.chi_square, "Wald");
+            }
+        }
+    }
+
     #[test]
     fn cohort_tables_give_the_general_regression() {
         let (y, u, t, g) = panel(48);
@@ -648,52 +696,7 @@ mod tests {
             ..fast
         };
         assert!(CohortPanel::of(&general).is_none());
-        for rule in [
-            FeSmallSample::Nested,
-            FeSmallSample::All,
-            FeSmallSample::None,
-        ] {
-            let opts = DidOptions {
-                small_sample: rule,
-                ..DidOptions::default()
-            };
-            let (a, b) = (
-                twfe_did(&fast, &opts).unwrap(),
-                twfe_did(&general, &opts).unwrap(),
-            );
-            close(a.inference.estimate, b.inference.estimate, "TWFE");
-            close(a.inference.std_error, b.inference.std_error, "TWFE SE");
-            assert_eq!((a.df_k, a.clusters), (b.df_k, b.clusters));
-            close(a.scale, b.scale, "scale");
-            let (a, b) = (
-                event_study(&fast, -1, None, &opts).unwrap(),
-                event_study(&general, -1, None, &opts).unwrap(),
-            );
-            assert_eq!(a.coefficients.len(), b.coefficients.len());
-            for (x, z) in a.coefficients.iter().zip(&b.coefficients) {
-                assert_eq!(
-                    (x.event_time, x.rows, x.binned),
-                    (z.event_time, z.rows, z.binned)
-                );
-                close(x.inference.estimate, z.inference.estimate, "event");
-                close(x.inference.std_error, z.inference.std_error, "event SE");
-            }
-            let (wa, wb) = (a.pretrend.unwrap(), b.pretrend.unwrap());
-            close(wa.chi_square, wb.chi_square, "Wald");
-            // Binned endpoints.
-            let (a, b) = (
-                event_study(&fast, -1, Some((-2, 2)), &opts).unwrap(),
-                event_study(&general, -1, Some((-2, 2)), &opts).unwrap(),
-            );
-            for (x, z) in a.coefficients.iter().zip(&b.coefficients) {
-                assert_eq!(
-                    (x.event_time, x.rows, x.binned),
-                    (z.event_time, z.rows, z.binned)
-                );
-                close(x.inference.estimate, z.inference.estimate, "binned");
-                close(x.inference.std_error, z.inference.std_error, "binned SE");
-            }
-        }
+        same_estimates(&fast, &general);
     }
 
     /// Covariates that vary by row: the partitioned fit on the cohort tables gives the
@@ -723,70 +726,16 @@ mod tests {
         let one: [&[f64]; 1] = [&z1];
         let two: [&[f64]; 2] = [&z1, &z2];
         for covariates in [&one[..], &two[..]] {
-            let fast = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates,
-                weights: FeWeights::None,
-            };
+            let fast = Panel::by_unit(&y, &u, &t, &first, covariates);
             assert!(CohortPanel::of(&fast).is_some());
             let general = Panel {
                 weights: FeWeights::Analytic(&ones),
                 ..fast
             };
-            for rule in [
-                FeSmallSample::Nested,
-                FeSmallSample::All,
-                FeSmallSample::None,
-            ] {
-                let opts = DidOptions {
-                    small_sample: rule,
-                    ..DidOptions::default()
-                };
-                let (a, b) = (
-                    twfe_did(&fast, &opts).unwrap(),
-                    twfe_did(&general, &opts).unwrap(),
-                );
-                close(a.inference.estimate, b.inference.estimate, "TWFE");
-                close(a.inference.std_error, b.inference.std_error, "TWFE SE");
-                assert_eq!(a.covariates.len(), covariates.len());
-                for (x, z) in a.covariates.iter().zip(&b.covariates) {
-                    close(*x, *z, "covariate");
-                }
-                assert_eq!((a.df_k, a.clusters), (b.df_k, b.clusters));
-                for window in [None, Some((-2, 2))] {
-                    let (a, b) = (
-                        event_study(&fast, -1, window, &opts).unwrap(),
-                        event_study(&general, -1, window, &opts).unwrap(),
-                    );
-                    assert_eq!(a.coefficients.len(), b.coefficients.len());
-                    assert_eq!((a.df_k, a.clusters), (b.df_k, b.clusters));
-                    for (x, z) in a.coefficients.iter().zip(&b.coefficients) {
-                        assert_eq!(
-                            (x.event_time, x.rows, x.binned),
-                            (z.event_time, z.rows, z.binned)
-                        );
-                        close(x.inference.estimate, z.inference.estimate, "event");
-                        close(x.inference.std_error, z.inference.std_error, "event SE");
-                    }
-                    let (wa, wb) = (a.pretrend.unwrap(), b.pretrend.unwrap());
-                    close(wa.chi_square, wb.chi_square, "Wald");
-                }
-            }
+            same_estimates(&fast, &general);
         }
         // The covariate moves the estimate: without it the TWFE estimate differs.
-        let without = Panel {
-            y: &y,
-            unit: &u,
-            period: &t,
-            unit_first_treated: &first,
-            cluster: &u,
-            covariates: &[],
-            weights: FeWeights::None,
-        };
+        let without = Panel::by_unit(&y, &u, &t, &first, &[]);
         let with = Panel {
             covariates: &one,
             ..without
@@ -816,15 +765,7 @@ mod tests {
             .collect();
         let cases: [Vec<&[f64]>; 3] = [vec![&z, &level], vec![&z, &twice], vec![&treated]];
         for covariates in &cases {
-            let fast = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates,
-                weights: FeWeights::None,
-            };
+            let fast = Panel::by_unit(&y, &u, &t, &first, covariates);
             assert!(CohortPanel::of(&fast).is_some());
             let general = Panel {
                 weights: FeWeights::Analytic(&ones),
@@ -842,15 +783,7 @@ mod tests {
         let mut bad = z.clone();
         bad[5] = f64::NAN;
         let cov: [&[f64]; 1] = [&bad];
-        let p = Panel {
-            y: &y,
-            unit: &u,
-            period: &t,
-            unit_first_treated: &first,
-            cluster: &u,
-            covariates: &cov,
-            weights: FeWeights::None,
-        };
+        let p = Panel::by_unit(&y, &u, &t, &first, &cov);
         assert!(CohortPanel::of(&p).is_none());
     }
 

@@ -600,23 +600,24 @@ mod tests {
         }
     }
 
-    /// On a balanced, unweighted panel clustered by unit the cohort tables give the
-    /// regression's cells, event-time effects, ATT, standard errors, df and clusters
-    /// (unit weights of 1 take the general regression with the same numbers), under
-    /// both small-sample rules, without and with a covariate that varies by row; a cohort
-    /// after the last period counts as never treated.
-    #[test]
-    fn cohort_tables_give_the_general_regression() {
+    /// A staggered panel over periods 2..=9: unit u in cohort `cohorts[u % len]`,
+    /// effects growing with time since the start and differing by cohort, a covariate
+    /// that varies by row (and moves the outcome), noise from a fixed sine sequence; the
+    /// unit-periods where `missing` holds are left out. Returns y, unit, period, first
+    /// treated period per row and the covariate.
+    #[allow(clippy::type_complexity)]
+    fn staggered(
+        units: u32,
+        cohorts: &[Option<i64>],
+        missing: impl Fn(u32, i64) -> bool,
+    ) -> (Vec<f64>, Vec<u32>, Vec<i64>, Vec<Option<i64>>, Vec<f64>) {
         let (mut y, mut u, mut t, mut g, mut z) = (vec![], vec![], vec![], vec![], vec![]);
-        for unit in 0..80u32 {
-            let first = match unit % 5 {
-                0 => Some(4),
-                1 => Some(6),
-                2 => Some(7),
-                3 => Some(12),
-                _ => None,
-            };
+        for unit in 0..units {
+            let first = cohorts[unit as usize % cohorts.len()];
             for period in 2..=9i64 {
+                if missing(unit, period) {
+                    continue;
+                }
                 let eff = first
                     .filter(|&f| period >= f)
                     .map_or(0.0, |f| 0.5 + 0.3 * (period - f) as f64 + 0.1 * f as f64);
@@ -631,19 +632,23 @@ mod tests {
                 g.push(first);
             }
         }
+        (y, u, t, g, z)
+    }
+
+    /// On a balanced, unweighted panel clustered by unit the cohort tables give the
+    /// regression's cells, event-time effects, ATT, standard errors, df and clusters
+    /// (unit weights of 1 take the general regression with the same numbers), under
+    /// both small-sample rules, without and with a covariate that varies by row; a cohort
+    /// after the last period counts as never treated.
+    #[test]
+    fn cohort_tables_give_the_general_regression() {
+        let cohorts = [Some(4), Some(6), Some(7), Some(12), None];
+        let (y, u, t, g, z) = staggered(80, &cohorts, |_, _| false);
         let ones = vec![1.0; y.len()];
         let first = super::super::did::unit_first_treated(&u, &g).unwrap();
         let zs: [&[f64]; 1] = [&z];
         for covariates in [&[][..], &zs[..]] {
-            let fast = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates,
-                weights: FeWeights::None,
-            };
+            let fast = Panel::by_unit(&y, &u, &t, &first, covariates);
             let general = Panel {
                 weights: FeWeights::Analytic(&ones),
                 ..fast
@@ -702,44 +707,14 @@ mod tests {
     /// without and with a covariate, under both small-sample rules.
     #[test]
     fn the_sparse_fit_gives_the_general_regression() {
-        let (mut y, mut u, mut t, mut g, mut z) = (vec![], vec![], vec![], vec![], vec![]);
-        for unit in 0..90u32 {
-            let first = match unit % 4 {
-                0 => Some(4),
-                1 => Some(6),
-                2 => Some(7),
-                _ => None,
-            };
-            for period in 2..=9i64 {
-                if (unit * 5 + period as u32 * 3).is_multiple_of(7) {
-                    continue;
-                }
-                let eff = first
-                    .filter(|&f| period >= f)
-                    .map_or(0.0, |f| 0.5 + 0.3 * (period - f) as f64 + 0.1 * f as f64);
-                let noise = ((unit * 31 + period as u32 * 7) as f64).sin();
-                z.push(((unit * 17 + period as u32 * 5) as f64).cos() + 0.1 * period as f64);
-                y.push(
-                    100.0 + f64::from(unit % 13) + 0.2 * period as f64 + eff + noise
-                        - 0.7 * z[z.len() - 1],
-                );
-                u.push(unit);
-                t.push(period);
-                g.push(first);
-            }
-        }
+        let cohorts = [Some(4), Some(6), Some(7), None];
+        let (y, u, t, g, z) = staggered(90, &cohorts, |unit, period| {
+            (unit * 5 + period as u32 * 3).is_multiple_of(7)
+        });
         let first = super::super::did::unit_first_treated(&u, &g).unwrap();
         let zs: [&[f64]; 1] = [&z];
         for covariates in [&[][..], &zs[..]] {
-            let p = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates,
-                weights: FeWeights::None,
-            };
+            let p = Panel::by_unit(&y, &u, &t, &first, covariates);
             let sample = Sample::of(&p);
             let cells = sample.cells(-1).unwrap();
             assert!(

@@ -512,15 +512,7 @@ mod tests {
         let none: [&[f64]; 0] = [];
         let two: [&[f64]; 2] = [&z1, &z2];
         for covariates in [&none[..], &two[..]] {
-            let p = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates,
-                weights: FeWeights::None,
-            };
+            let p = Panel::by_unit(&y, &u, &t, &first, covariates);
             let mut x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
             x.extend(covariates.iter().copied());
             let unit = Clusters::from_sorted_labels(&u);
@@ -565,15 +557,7 @@ mod tests {
             (vec![z1.as_slice(), level.as_slice()], k + 1),
             (vec![copy.as_slice()], k),
         ] {
-            let p = Panel {
-                y: &y,
-                unit: &u,
-                period: &t,
-                unit_first_treated: &first,
-                cluster: &u,
-                covariates: &covs,
-                weights: FeWeights::None,
-            };
+            let p = Panel::by_unit(&y, &u, &t, &first, &covs);
             let e = fit(&p, &index, k, FeSmallSample::Nested).unwrap_err();
             assert_eq!(e, StatsError::Collinear { index: want });
         }
@@ -604,15 +588,7 @@ mod tests {
             .zip(&g)
             .map(|(&t, g)| if g.is_some_and(|g| t >= g) { 0 } else { NONE })
             .collect();
-        let p = Panel {
-            y: &y,
-            unit: &u,
-            period: &t,
-            unit_first_treated: &first,
-            cluster: &u,
-            covariates: &[],
-            weights: FeWeights::None,
-        };
+        let p = Panel::by_unit(&y, &u, &t, &first, &[]);
         assert!(fit(&p, &index, 1, FeSmallSample::Nested).unwrap().is_none());
     }
 }

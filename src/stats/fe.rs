@@ -376,6 +376,11 @@ impl FeFit {
     pub fn ols(&self) -> &OlsFit<'static> {
         &self.fit
     }
+
+    /// The residuals of the demeaned regression, moved out of the fit.
+    pub fn into_residuals(self) -> Vec<f64> {
+        self.fit.into_residuals()
+    }
     pub fn coefficients(&self) -> &[f64] {
         self.fit.coefficients()
     }

@@ -186,7 +186,7 @@ fn its_within_budget(input: &ItsInput, opt: &ItsOptions, budget: usize) -> Stats
         &seg.coef,
         &seg.resid,
         (&y, tt, post, ttp),
-        times.len(),
+        &times,
     );
     let n_post_rows = post.iter().filter(|&&p| p == 1.0).count();
     let [pre_level, pre_slope, level_change, slope_change] = seg.inference;
@@ -365,15 +365,17 @@ fn absorbed(
             Err(StatsError::NoVariance)
         }
     };
+    let coef = [b0, beta[0], beta[1], beta[2]];
+    let inference = [
+        wald(b0, var0)?,
+        wald(beta[0], cov.matrix[(0, 0)])?,
+        wald(beta[1], cov.matrix[(1, 1)])?,
+        wald(beta[2], cov.matrix[(2, 2)])?,
+    ];
     Ok(Segments {
-        coef: [b0, beta[0], beta[1], beta[2]],
-        inference: [
-            wald(b0, var0)?,
-            wald(beta[0], cov.matrix[(0, 0)])?,
-            wald(beta[1], cov.matrix[(1, 1)])?,
-            wald(beta[2], cov.matrix[(2, 2)])?,
-        ],
-        resid: fit.ols().residuals().to_vec(),
+        coef,
+        inference,
+        resid: fit.into_residuals(),
     })
 }
 
@@ -418,12 +420,34 @@ fn check_input(input: &ItsInput, opt: &ItsOptions) -> StatsResult<()> {
 fn unit_time_order(input: &ItsInput) -> StatsResult<Vec<usize>> {
     let n = input.y.len();
     let unit = |i: usize| input.units.map_or(0, |u| u.codes()[i]);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        unit(a)
-            .cmp(&unit(b))
-            .then(input.time[a].total_cmp(&input.time[b]))
-    });
+    let by_time = |a: &usize, b: &usize| input.time[*a].total_cmp(&input.time[*b]);
+    // Rows grouped by unit in row order (a counting sort on the unit codes), then each
+    // unit's rows sorted by time: the stable sort by (unit, time).
+    let mut order: Vec<usize> = match input.units {
+        None => (0..n).collect(),
+        Some(u) => {
+            let mut start = vec![0usize; u.count() + 1];
+            for &c in u.codes() {
+                start[c as usize + 1] += 1;
+            }
+            for g in 0..u.count() {
+                start[g + 1] += start[g];
+            }
+            let mut next = start.clone();
+            let mut order = vec![0usize; n];
+            for (i, &c) in u.codes().iter().enumerate() {
+                order[next[c as usize]] = i;
+                next[c as usize] += 1;
+            }
+            for g in 0..u.count() {
+                order[start[g]..start[g + 1]].sort_by(by_time);
+            }
+            order
+        }
+    };
+    if input.units.is_none() {
+        order.sort_by(by_time);
+    }
     if let Some(w) = order
         .windows(2)
         .find(|w| unit(w[0]) == unit(w[1]) && input.time[w[0]] == input.time[w[1]])
@@ -453,9 +477,17 @@ fn unit_time_order(input: &ItsInput) -> StatsResult<Vec<usize>> {
 /// The distinct periods in order, and how many lie before and from the start (at least
 /// two on each side).
 fn periods(input: &ItsInput, opt: &ItsOptions) -> StatsResult<(Vec<f64>, usize, usize)> {
-    let mut times: Vec<f64> = input.time.to_vec();
+    // The distinct times (by bit pattern, as sorting with total_cmp and removing
+    // repeats would find them), without sorting the column.
+    let mut seen = std::collections::HashSet::new();
+    let mut times: Vec<f64> = input
+        .time
+        .iter()
+        .filter(|t| seen.insert(t.to_bits()))
+        .copied()
+        .collect();
+    drop(seen);
     times.sort_by(f64::total_cmp);
-    times.dedup();
     let n_pre_periods = times.iter().filter(|&&t| t < opt.start).count();
     let n_post_periods = times.len() - n_pre_periods;
     let (first, last) = (times[0], times[times.len() - 1]);
@@ -522,44 +554,49 @@ fn se_choice(
 
 /// The series by period: the means over the rows of each period of the observed,
 /// fitted and counterfactual values (`rows` are in (unit, time) order, `order` maps
-/// them to the input), with the fitted segments of the trend.
+/// them to the input), with the fitted segments of the trend. `times` are the distinct
+/// periods, ascending; each period's sums run over its rows in row order.
 fn series_by_period(
     input: &ItsInput,
     order: &[usize],
     coef: &[f64; 4],
     resid: &[f64],
     (y, tt, post, ttp): (&[f64], &[f64], &[f64], &[f64]),
-    n_periods: usize,
+    times: &[f64],
 ) -> Vec<ItsPoint> {
     let n = y.len();
     let segment = |r: usize| coef[0] + coef[1] * tt[r] + coef[2] * post[r] + coef[3] * ttp[r];
     let other = (0..n).map(|r| y[r] - resid[r] - segment(r)).sum::<f64>() / n as f64;
-    let mut by_time: Vec<usize> = (0..n).collect();
-    by_time.sort_by(|&a, &b| input.time[order[a]].total_cmp(&input.time[order[b]]));
-    let mut series: Vec<ItsPoint> = Vec::with_capacity(n_periods);
-    for &r in &by_time {
+    let mut series: Vec<Option<ItsPoint>> = vec![None; times.len()];
+    for r in 0..n {
         let fitted = y[r] - resid[r];
         let cf = fitted - coef[2] * post[r] - coef[3] * ttp[r];
         // The time as given (tt + start need not give it back exactly).
         let time = input.time[order[r]];
-        match series.last_mut() {
-            Some(p) if p.time == time => {
+        let at = times
+            .binary_search_by(|t| t.total_cmp(&time))
+            .expect("every time is one of the periods");
+        match &mut series[at] {
+            Some(p) => {
                 p.rows += 1;
                 p.observed += y[r];
                 p.fitted += fitted;
                 p.counterfactual += cf;
             }
-            _ => series.push(ItsPoint {
-                time,
-                rows: 1,
-                observed: y[r],
-                fitted,
-                counterfactual: cf,
-                trend: segment(r) + other,
-                trend_counterfactual: coef[0] + coef[1] * tt[r] + other,
-            }),
+            slot => {
+                *slot = Some(ItsPoint {
+                    time,
+                    rows: 1,
+                    observed: y[r],
+                    fitted,
+                    counterfactual: cf,
+                    trend: segment(r) + other,
+                    trend_counterfactual: coef[0] + coef[1] * tt[r] + other,
+                })
+            }
         }
     }
+    let mut series: Vec<ItsPoint> = series.into_iter().flatten().collect();
     for p in &mut series {
         let m = p.rows as f64;
         p.observed /= m;

@@ -371,6 +371,11 @@ impl OlsFit<'_> {
     pub fn residuals(&self) -> &[f64] {
         &self.resid
     }
+
+    /// The residuals, moved out of the fit.
+    pub fn into_residuals(self) -> Vec<f64> {
+        self.resid
+    }
     pub fn rss(&self) -> f64 {
         self.rss
     }

@@ -1009,4 +1009,62 @@ mod tests {
             assert_eq!(short[unit as usize], g0[i]);
         }
     }
+
+    /// The sparse normal equations, reached with the event study's own indicator index
+    /// (relative periods binned into the window), give the regression's coefficients
+    /// and SEs on an unbalanced panel, with and without binned endpoints.
+    #[test]
+    fn the_event_study_index_on_the_sparse_path_gives_the_regression() {
+        let (mut y, mut u, mut t, mut g) = (vec![], vec![], vec![], vec![]);
+        for unit in 0..60u32 {
+            let first = match unit % 4 {
+                0 => Some(3),
+                1 => Some(5),
+                2 => Some(7),
+                _ => None,
+            };
+            for period in 0..10i64 {
+                if (unit * 3 + period as u32 * 5).is_multiple_of(9) {
+                    continue;
+                }
+                let eff = first
+                    .filter(|&f| period >= f)
+                    .map_or(0.0, |f| 1.0 + 0.2 * (period - f) as f64);
+                let noise = ((unit as f64 * 7.3 + period as f64 * 3.1).sin()) * 0.5;
+                y.push(50.0 + unit as f64 + 0.4 * period as f64 + eff + noise);
+                u.push(unit);
+                t.push(period);
+                g.push(first);
+            }
+        }
+        let first = unit_first_treated(&u, &g).unwrap();
+        let p = Panel::by_unit(&y, &u, &t, &first, &[]);
+        let opts = DidOptions::default();
+        for window in [None, Some((-3, 3))] {
+            // Under the budget: the regression.
+            let want = event_study(&p, -1, window, &opts).unwrap();
+            let times: Vec<i64> = want.coefficients.iter().map(|c| c.event_time).collect();
+            let (lo, hi) = want.window;
+            let rel_of = |t: i64, g: Option<i64>| g.map(|g| (t - g).clamp(lo, hi));
+            assert!(sparse_fit(&p, &times, &rel_of, &opts).unwrap().is_none());
+            let (coefs, cov) = sparse_fit_within_budget(&p, &times, &rel_of, &opts, 0)
+                .unwrap()
+                .unwrap();
+            assert_eq!(cov.clusters, want.clusters);
+            assert_eq!(cov.df_k, want.df_k);
+            for (j, c) in want.coefficients.iter().enumerate() {
+                let (b, se) = (c.inference.estimate, c.inference.std_error);
+                assert!(
+                    (coefs[j] - b).abs() <= 1e-8 * se,
+                    "{window:?} {j}: {} vs {b}",
+                    coefs[j]
+                );
+                let got = cov.matrix[(j, j)].sqrt();
+                assert!(
+                    (got - se).abs() <= 1e-8 * se,
+                    "{window:?} {j}: SE {got} vs {se}"
+                );
+            }
+        }
+    }
 }

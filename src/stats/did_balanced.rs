@@ -521,28 +521,8 @@ impl CohortPanel {
         cr0: DMatrix<f64>,
         rule: FeSmallSample,
     ) -> StatsResult<(Vec<f64>, FeCovariance)> {
-        let g = self.units;
-        let levels = [self.units, self.nt];
-        let df_k = fe::cluster_df_k(coefs.len(), &levels, &[true, false], rule);
-        let nf = self.n as f64;
-        if !super::above(nf - df_k, 0.0) {
-            return Err(StatsError::TooFew {
-                needed: df_k as usize + 1,
-                got: self.n,
-            });
-        }
-        let gf = g as f64;
-        let scale = (nf - 1.0) / (nf - df_k) * gf / (gf - 1.0);
-        Ok((
-            coefs,
-            FeCovariance {
-                matrix: cr0 * scale,
-                scale,
-                df_k,
-                df: gf - 1.0,
-                clusters: g,
-            },
-        ))
+        let cov = FeCovariance::crv1_by_unit(cr0, coefs.len(), self.n, self.units, self.nt, rule)?;
+        Ok((coefs, cov))
     }
 }
 

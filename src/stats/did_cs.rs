@@ -1057,19 +1057,38 @@ pub fn multiplier_bootstrap(
     seed: u64,
     conf_level: f64,
 ) -> StatsResult<CsBootstrap> {
-    let k = psi.len();
     let n = psi.first().map_or(0, |p| p.len());
-    if k == 0 || n < 2 || psi.iter().any(|p| p.len() != n) {
-        return Err(StatsError::Invalid(
-            "the multiplier bootstrap needs influence functions of equal length".into(),
-        ));
+    if psi.iter().any(|p| p.len() != n) {
+        return Err(unequal_lengths());
+    }
+    bootstrap_by(n, psi.len(), reps, seed, conf_level, &|j, i0, out| {
+        out.copy_from_slice(&psi[j][i0..i0 + out.len()]);
+    })
+}
+
+fn unequal_lengths() -> StatsError {
+    StatsError::Invalid("the multiplier bootstrap needs influence functions of equal length".into())
+}
+
+/// [`multiplier_bootstrap`] of `k` influence functions of `n` units read through
+/// `fill` ([`multiplier_draws_by`]): the checks, the draws and their statistics.
+fn bootstrap_by(
+    n: usize,
+    k: usize,
+    reps: u64,
+    seed: u64,
+    conf_level: f64,
+    fill: PsiRows,
+) -> StatsResult<CsBootstrap> {
+    if k == 0 || n < 2 {
+        return Err(unequal_lengths());
     }
     if reps < 2 {
         return Err(StatsError::Invalid(
             "the multiplier bootstrap needs at least 2 draws".into(),
         ));
     }
-    let draws = multiplier_draws(psi, reps as usize, seed);
+    let draws = multiplier_draws_by(n, k, reps as usize, seed, fill);
     bootstrap_from_draws(&draws, n, k, reps, seed, conf_level)
 }
 
@@ -1201,21 +1220,14 @@ impl CsFit {
     /// The influence functions are computed block by block as the draws need them
     /// (none is held whole: on a monthly panel there are thousands of cells).
     pub fn bootstrap_cells(&self, reps: u64, seed: u64) -> StatsResult<CsBootstrap> {
-        let (n, k) = (self.n, self.cells.len());
-        if k == 0 || n < 2 {
-            return Err(StatsError::Invalid(
-                "the multiplier bootstrap needs influence functions of equal length".into(),
-            ));
-        }
-        if reps < 2 {
-            return Err(StatsError::Invalid(
-                "the multiplier bootstrap needs at least 2 draws".into(),
-            ));
-        }
-        let draws = multiplier_draws_by(n, k, reps as usize, seed, &|j, i0, out| {
-            self.psi_rows(j, i0, out)
-        });
-        bootstrap_from_draws(&draws, n, k, reps, seed, self.conf_level)
+        bootstrap_by(
+            self.n,
+            self.cells.len(),
+            reps,
+            seed,
+            self.conf_level,
+            &|j, i0, out| self.psi_rows(j, i0, out),
+        )
     }
 
     /// The multiplier bootstrap over the event-time effects of [`CsFit::dynamic`], in

@@ -44,7 +44,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::did::Panel;
-use super::fe::{self, FeCovariance, FeSmallSample, FeWeights};
+use super::fe::{FeCovariance, FeSmallSample, FeWeights};
 use super::{StatsError, StatsResult};
 
 /// The row has no indicator.
@@ -121,11 +121,13 @@ pub fn fit(
         .unwrap_or(0);
     let by = ByUnit::of(p.unit);
     let dense = |i: usize, m: usize| -> f64 { if m < q { p.covariates[m][i] } else { p.y[i] } };
-    // Pass 1: F'M_A F, F'M_A B, C = B'M_A B, and the raw centred sums of squares.
+    // Pass 1: F'M_A F, F'M_A B, C = B'M_A B, and the rows per indicator.
     let mut s = DMatrix::<f64>::zeros(kf, kf);
     let mut g = DMatrix::<f64>::zeros(kf, nt);
     let mut c = DMatrix::<f64>::zeros(nt, nt);
     let mut cnt = vec![0usize; k];
+    // Rows per indicator, for the centred sums of squares.
+    let mut total = vec![0usize; k];
     let mut touched: Vec<usize> = Vec::new();
     let mut dev = vec![0.0; (q + 1) * nt.max(1)];
     for u in 0..by.units() {
@@ -203,6 +205,7 @@ pub fn fit(
             }
         }
         for &j in &touched {
+            total[j] += cnt[j];
             cnt[j] = 0;
         }
     }
@@ -231,8 +234,7 @@ pub fn fit(
     let schur = &s - y_mat.transpose() * &y_mat;
     let h_full = chol_c.solve(&g_red.transpose()); // m × kf
     // Absorbed: the demeaned sum of squares against the centred one of the raw column.
-    for j in 0..kp {
-        let raw = centred_sum_sq(p, index, j, k);
+    for (j, raw) in centred_sums_sq(p, &total).into_iter().enumerate() {
         if !super::above(schur[(j, j)], ABSORBED_SQ * raw) {
             return Err(StatsError::Collinear { index: j });
         }
@@ -378,48 +380,29 @@ pub fn fit(
     let meat = &a1 - &a2h - a2h.transpose() + &ht * a3 * &h;
     let cr0 = &bread * meat * &bread;
     let clusters = (0..by.units()).filter(|&u| !by.rows(u).is_empty()).count();
-    let df_k = fe::cluster_df_k(kp, &[clusters, nt], &[true, false], rule);
-    let nf = n as f64;
-    if !super::above(nf - df_k, 0.0) {
-        return Err(StatsError::TooFew {
-            needed: df_k as usize + 1,
-            got: n,
-        });
-    }
-    if clusters < 2 {
-        return Err(StatsError::TooFewClusters { got: clusters });
-    }
-    let gf = clusters as f64;
-    let scale = (nf - 1.0) / (nf - df_k) * gf / (gf - 1.0);
-    Ok(Some((
-        beta.iter().copied().collect(),
-        FeCovariance {
-            matrix: cr0 * scale,
-            scale,
-            df_k,
-            df: gf - 1.0,
-            clusters,
-        },
-    )))
+    let cov = FeCovariance::crv1_by_unit(cr0, kp, n, clusters, nt, rule)?;
+    Ok(Some((beta.iter().copied().collect(), cov)))
 }
 
-/// Σ (v − v̄)² of regressor j: indicator j (j < k) or covariate j − k.
-fn centred_sum_sq(p: &Panel, index: &[u32], j: usize, k: usize) -> f64 {
+/// Σ (v − v̄)² of every regressor as given: indicator j with `total[j]` of the n rows
+/// has c − c²/n, then the covariates from their values.
+fn centred_sums_sq(p: &Panel, total: &[usize]) -> Vec<f64> {
     let n = p.y.len() as f64;
-    if j < k {
-        let c = index.iter().filter(|&&x| x as usize == j).count() as f64;
-        c - c * c / n
-    } else {
-        let v = p.covariates[j - k];
+    let indicators = total
+        .iter()
+        .map(|&c| c as f64 - (c as f64) * (c as f64) / n);
+    let covariates = p.covariates.iter().map(|v| {
         let mean = v.iter().sum::<f64>() / n;
         v.iter().map(|x| (x - mean) * (x - mean)).sum()
-    }
+    });
+    indicators.chain(covariates).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::did::unit_first_treated;
+    use crate::stats::fe;
     use crate::stats::ols::Clusters;
 
     /// An unbalanced panel: 60 units over periods 1..=12, cohorts first treated in 4, 6

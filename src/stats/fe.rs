@@ -126,6 +126,53 @@ pub struct FeCovariance {
     pub clusters: usize,
 }
 
+impl FeCovariance {
+    /// CRV1 from the CR0 matrix: V = (N−1)/(N−K) · G/(G−1) · CR0 on G − 1 df, for N
+    /// observations (`rows` rows, reported when N ≤ K), K = `df_k` and G clusters;
+    /// an error when N ≤ K or there are fewer than two clusters.
+    pub(crate) fn crv1(
+        cr0: nalgebra::DMatrix<f64>,
+        n_obs: f64,
+        rows: usize,
+        df_k: f64,
+        clusters: usize,
+    ) -> StatsResult<Self> {
+        if !super::above(n_obs - df_k, 0.0) {
+            return Err(StatsError::TooFew {
+                needed: df_k as usize + 1,
+                got: rows,
+            });
+        }
+        if clusters < 2 {
+            return Err(StatsError::TooFewClusters { got: clusters });
+        }
+        let g = clusters as f64;
+        let scale = (n_obs - 1.0) / (n_obs - df_k) * g / (g - 1.0);
+        Ok(Self {
+            matrix: cr0 * scale,
+            scale,
+            df_k,
+            df: g - 1.0,
+            clusters,
+        })
+    }
+
+    /// [`Self::crv1`] for `k` slopes of a panel regression with unit and period effects
+    /// clustered by unit (the unit effect nested in the clusters, the period effect
+    /// not), K counted by `rule` ([`cluster_df_k`]).
+    pub(crate) fn crv1_by_unit(
+        cr0: nalgebra::DMatrix<f64>,
+        k: usize,
+        rows: usize,
+        units: usize,
+        periods: usize,
+        rule: FeSmallSample,
+    ) -> StatsResult<Self> {
+        let df_k = cluster_df_k(k, &[units, periods], &[true, false], rule);
+        Self::crv1(cr0, rows as f64, rows, df_k, units)
+    }
+}
+
 /// Inference on one slope, with the small-sample quantities used.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FeInference {
@@ -475,23 +522,14 @@ impl FeFit {
     ) -> StatsResult<FeCovariance> {
         let cl = self.check_clusters(Some(clusters))?;
         let df_k = self.df_k_with(FeVcov::Cluster, Some(cl), rule)?;
-        let n = self.n_obs;
-        if !super::above(n - df_k, 0.0) {
-            return Err(StatsError::TooFew {
-                needed: df_k as usize + 1,
-                got: self.n(),
-            });
-        }
-        let g = cl.count() as f64;
-        let scale = (n - 1.0) / (n - df_k) * g / (g - 1.0);
-        let matrix = self.fit.cr0_vcov(cl)? * scale;
-        Ok(FeCovariance {
-            matrix,
-            scale,
+        // check_clusters above made the checks of cr0_vcov: N ≤ K is the only error left.
+        FeCovariance::crv1(
+            self.fit.cr0_vcov(cl)?,
+            self.n_obs,
+            self.n(),
             df_k,
-            df: g - 1.0,
-            clusters: cl.count(),
-        })
+            cl.count(),
+        )
     }
 
     /// Inference for slope `j` (0-based, in the order of the regressors).

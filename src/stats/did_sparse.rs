@@ -56,29 +56,19 @@ const ABSORBED_SQ: f64 = 1e-12;
 /// collinear with the earlier regressors.
 const COLLINEAR_SQ: f64 = 1e-12;
 
-/// The rows of every unit: row indices grouped by unit code (counting sort).
+/// The rows of every unit: row indices grouped by unit code
+/// ([`crate::stats::ols::group_rows`]).
 struct ByUnit {
     start: Vec<usize>,
     rows: Vec<u32>,
 }
 
 impl ByUnit {
-    fn of(unit: &[u32]) -> Self {
+    /// `None` when there are more rows than a `u32` numbers.
+    fn of(unit: &[u32]) -> Option<Self> {
         let units = unit.iter().max().map_or(0, |&u| u as usize + 1);
-        let mut start = vec![0usize; units + 1];
-        for &u in unit {
-            start[u as usize + 1] += 1;
-        }
-        for u in 0..units {
-            start[u + 1] += start[u];
-        }
-        let mut next = start.clone();
-        let mut rows = vec![0u32; unit.len()];
-        for (i, &u) in unit.iter().enumerate() {
-            rows[next[u as usize]] = i as u32;
-            next[u as usize] += 1;
-        }
-        Self { start, rows }
+        let (start, rows) = crate::stats::ols::group_rows(unit, units)?;
+        Some(Self { start, rows })
     }
 
     fn units(&self) -> usize {
@@ -94,8 +84,8 @@ impl ByUnit {
 /// panel's covariates, with unit and period effects; the slopes (indicators first) and
 /// their CRV1 matrix clustered by unit, K counted by `rule`. Errors as
 /// [`crate::stats::fe::feols`]: [`StatsError::Collinear`] with the regressor's index.
-/// `Ok(None)` when the periods are not connected through the units (the caller then
-/// fits the regression).
+/// `Ok(None)` when the periods are not connected through the units, or there are more
+/// rows than a `u32` numbers (the caller then fits the regression).
 pub fn fit(
     p: &Panel,
     index: &[u32],
@@ -119,7 +109,9 @@ pub fn fit(
         .map(|&t| (t - t0) as usize + 1)
         .max()
         .unwrap_or(0);
-    let by = ByUnit::of(p.unit);
+    let Some(by) = ByUnit::of(p.unit) else {
+        return Ok(None);
+    };
     let dense = |i: usize, m: usize| -> f64 { if m < q { p.covariates[m][i] } else { p.y[i] } };
     // Pass 1: F'M_A F, F'M_A B, C = B'M_A B, and the rows per indicator.
     let mut s = DMatrix::<f64>::zeros(kf, kf);

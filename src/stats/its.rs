@@ -421,32 +421,22 @@ fn unit_time_order(input: &ItsInput) -> StatsResult<Vec<usize>> {
     let n = input.y.len();
     let unit = |i: usize| input.units.map_or(0, |u| u.codes()[i]);
     let by_time = |a: &usize, b: &usize| input.time[*a].total_cmp(&input.time[*b]);
-    // Rows grouped by unit in row order (a counting sort on the unit codes), then each
-    // unit's rows sorted by time: the stable sort by (unit, time).
-    let mut order: Vec<usize> = match input.units {
-        None => (0..n).collect(),
-        Some(u) => {
-            let mut start = vec![0usize; u.count() + 1];
-            for &c in u.codes() {
-                start[c as usize + 1] += 1;
+    let mut order: Vec<usize> = (0..n).collect();
+    match input
+        .units
+        .and_then(|u| super::ols::group_rows(u.codes(), u.count()))
+    {
+        // Rows grouped by unit in row order, then each unit's rows sorted by time: the
+        // stable sort by (unit, time) without comparing units.
+        Some((start, rows)) => {
+            for (o, r) in order.iter_mut().zip(rows) {
+                *o = r as usize;
             }
-            for g in 0..u.count() {
-                start[g + 1] += start[g];
+            for w in start.windows(2) {
+                order[w[0]..w[1]].sort_by(by_time);
             }
-            let mut next = start.clone();
-            let mut order = vec![0usize; n];
-            for (i, &c) in u.codes().iter().enumerate() {
-                order[next[c as usize]] = i;
-                next[c as usize] += 1;
-            }
-            for g in 0..u.count() {
-                order[start[g]..start[g + 1]].sort_by(by_time);
-            }
-            order
         }
-    };
-    if input.units.is_none() {
-        order.sort_by(by_time);
+        None => order.sort_by(|a, b| unit(*a).cmp(&unit(*b)).then(by_time(a, b))),
     }
     if let Some(w) = order
         .windows(2)

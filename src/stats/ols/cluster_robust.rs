@@ -349,23 +349,8 @@ impl OlsFit<'_> {
     fn cr2_gather(&self, w: &DVector<f64>, cl: &Clusters) -> StatsResult<Cr2Sums> {
         let k = self.k;
         let n_cl = cl.count();
-        if u32::try_from(self.n).is_err() {
-            return Err(StatsError::Invalid("too many observations for CR2".into()));
-        }
-        let mut start = vec![0usize; n_cl + 1];
-        for &c in cl.codes() {
-            start[c as usize + 1] += 1;
-        }
-        for g in 0..n_cl {
-            start[g + 1] += start[g];
-        }
-        let mut next = start.clone();
-        let mut rows = vec![0u32; self.n];
-        for (i, &c) in cl.codes().iter().enumerate() {
-            rows[next[c as usize]] = i as u32;
-            next[c as usize] += 1;
-        }
-        drop(next);
+        let (start, rows) = super::clusters::group_rows(cl.codes(), n_cl)
+            .ok_or_else(|| StatsError::Invalid("too many observations for CR2".into()))?;
         let mut ranges = Vec::new();
         let mut first = 0;
         for g in 0..n_cl {

@@ -75,9 +75,37 @@ impl Clusters {
     }
 }
 
+/// The rows grouped by their code, each group's rows in row order (a counting sort):
+/// group g's rows are `rows[start[g]..start[g + 1]]`, for codes below `levels`. `None`
+/// when there are more rows than a `u32` numbers.
+pub fn group_rows(codes: &[u32], levels: usize) -> Option<(Vec<usize>, Vec<u32>)> {
+    u32::try_from(codes.len()).ok()?;
+    let mut start = vec![0usize; levels + 1];
+    for &c in codes {
+        start[c as usize + 1] += 1;
+    }
+    for g in 0..levels {
+        start[g + 1] += start[g];
+    }
+    let mut next = start.clone();
+    let mut rows = vec![0u32; codes.len()];
+    for (i, &c) in codes.iter().enumerate() {
+        rows[next[c as usize]] = i as u32;
+        next[c as usize] += 1;
+    }
+    Some((start, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_grouped_by_code_in_row_order() {
+        let (start, rows) = group_rows(&[2, 0, 2, 1, 0, 2], 4).unwrap();
+        assert_eq!(start, vec![0, 2, 3, 6, 6]);
+        assert_eq!(rows, vec![1, 4, 3, 0, 2, 5]);
+    }
 
     /// Ranked codes with gaps give the clusters the sorted labels give.
     #[test]

@@ -50,7 +50,7 @@ mod hc;
 mod weighted;
 
 pub use arm::{ArmEffect, ArmEstimator, ArmRegression, ols_arm_effect, ols_dropped_columns};
-pub use clusters::Clusters;
+pub use clusters::{Clusters, group_rows};
 pub use fit::{OlsFit, fit, fit_owned};
 pub use weighted::fit_weighted;
 

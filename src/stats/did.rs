@@ -776,11 +776,7 @@ fn sparse_fit_within_budget(
     opts: &DidOptions,
     budget: usize,
 ) -> StatsResult<Option<(Vec<f64>, fe::FeCovariance)>> {
-    let cols = times.len() + p.covariates.len();
-    if !matches!(p.weights, FeWeights::None)
-        || p.cluster != p.unit
-        || p.y.len().saturating_mul(cols) <= budget
-    {
+    if !super::did_sparse::applies(p, times.len(), budget) {
         return Ok(None);
     }
     let index: Vec<u32> = p

@@ -377,11 +377,7 @@ impl<'a> Sample<'a> {
         budget: usize,
     ) -> StatsResult<Option<CellFit>> {
         let p = &self.p;
-        if self.keep.len() != p.y.len()
-            || !matches!(p.weights, FeWeights::None)
-            || p.cluster != p.unit
-            || p.y.len().saturating_mul(cells.len() + p.covariates.len()) <= budget
-        {
+        if self.keep.len() != p.y.len() || !super::did_sparse::applies(p, cells.len(), budget) {
             return Ok(None);
         }
         check_size(cells, cells.len() + 1)?;

@@ -80,6 +80,15 @@ impl ByUnit {
     }
 }
 
+/// Whether [`fit`] is the way to fit `k` indicators on `p`: the panel is unweighted and
+/// clustered by unit, and the indicators and covariates as dense columns would exceed
+/// `budget` cells.
+pub fn applies(p: &Panel, k: usize, budget: usize) -> bool {
+    matches!(p.weights, FeWeights::None)
+        && p.cluster == p.unit
+        && p.y.len().saturating_mul(k + p.covariates.len()) > budget
+}
+
 /// Fit y on the `k` indicators (`index[i]` the indicator of row i, or [`NONE`]) and the
 /// panel's covariates, with unit and period effects; the slopes (indicators first) and
 /// their CRV1 matrix clustered by unit, K counted by `rule`. Errors as

@@ -4,12 +4,14 @@
 //! `0`), each timed phase prints one line to standard error when it ends:
 //!
 //! ```text
-//! timing: read                              0.081 s   cpu 0.150 s
+//! timing: read                              0.081 s   cpu   0.150 s   peak     41 MB
 //! ```
 //!
 //! The second figure is the CPU time (user + system, all threads) the process spent
-//! during the phase, so a phase's use of the cores is cpu / wall; it is shown on Linux
-//! with glibc only.
+//! during the phase, so a phase's use of the cores is cpu / wall; the third is the
+//! peak resident memory of the process so far (the peak `/usr/bin/time` reports at
+//! the end), so the phase that raised it is the first whose figure is the final one.
+//! Both are shown on Linux with glibc only.
 //!
 //! Unset (the default), nothing is measured or printed and no output changes. The
 //! phases are named where they are timed (`compare`: read, check, factor, prepare,
@@ -40,9 +42,10 @@ pub struct Phase {
     cpu: Option<f64>,
 }
 
-/// The CPU time (user + system) of the whole process so far, in seconds.
+/// The CPU time (user + system) of the whole process so far, in seconds, and its peak
+/// resident memory so far, in bytes.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn cpu_seconds() -> Option<f64> {
+fn usage() -> Option<(f64, u64)> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
     // SAFETY: `getrusage` writes a whole `rusage` into the pointer it is given and
     // returns 0 when it has; the value is read only then.
@@ -53,11 +56,13 @@ fn cpu_seconds() -> Option<f64> {
         usage.assume_init()
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
+    // Linux gives the peak in kilobytes.
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    Some((secs(usage.ru_utime) + secs(usage.ru_stime), peak))
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn cpu_seconds() -> Option<f64> {
+fn usage() -> Option<(f64, u64)> {
     None
 }
 
@@ -66,18 +71,19 @@ pub fn phase(name: impl Into<Cow<'static, str>>) -> Option<Phase> {
     enabled().then(|| Phase {
         name: name.into(),
         start: Instant::now(),
-        cpu: cpu_seconds(),
+        cpu: usage().map(|u| u.0),
     })
 }
 
 impl Drop for Phase {
     fn drop(&mut self) {
         let wall = self.start.elapsed().as_secs_f64();
-        match self.cpu.zip(cpu_seconds()) {
-            Some((a, b)) => eprintln!(
-                "timing: {:<32} {wall:>8.3} s   cpu {:>7.3} s",
+        match self.cpu.zip(usage()) {
+            Some((a, (b, peak))) => eprintln!(
+                "timing: {:<32} {wall:>8.3} s   cpu {:>7.3} s   peak {:>6} MB",
                 self.name,
-                b - a
+                b - a,
+                peak / 1_000_000
             ),
             None => eprintln!("timing: {:<32} {wall:>8.3} s", self.name),
         }

@@ -336,7 +336,7 @@ fn read(args: &ItsArgs) -> Result<ItsData> {
             }
             let codes = keep
                 .iter()
-                .map(|&i| u.codes[i].map_or(0, |c| rank[c as usize]))
+                .map(|&i| u.codes.get(i).map_or(0, |c| rank[c as usize]))
                 .collect();
             (codes, u.levels.len())
         }),
@@ -393,7 +393,7 @@ fn check_row(
         ));
     }
     if let (Some(u), Some(name)) = (units, &args.unit)
-        && u.codes[i].is_none()
+        && u.codes.get(i).is_none()
     {
         return Err(Error::data(
             path,

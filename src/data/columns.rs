@@ -378,13 +378,7 @@ impl Frame {
             .df
             .filter(&mask)
             .map_err(|e| Error::data(&self.path, "cannot filter rows").with_cause(e))?;
-        let rows = self.rows.map(|r| {
-            r.into_iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(r, _)| r)
-                .collect()
-        });
+        let rows = self.rows.map(|r| r.filter(&keep));
         Ok(Self {
             path: self.path,
             df,

@@ -144,7 +144,7 @@ impl Frame {
         let mut frame = Self {
             path: path.to_path_buf(),
             df,
-            rows: Some(t.rows),
+            rows: Some(super::RowLines::listed(t.rows)),
             row_word: t.row_word,
             rules,
             assumptions: t.assumptions,
@@ -187,10 +187,9 @@ impl Frame {
             &ev,
             Some(delimiter),
             |e| {
-                format!(
-                    "\"{}\" in column \"{}\", line {}",
-                    e.2, names[e.0], lines[e.1]
-                )
+                // e.1 is a row of the frame, so it has a line.
+                let line = lines.get(e.1).unwrap_or_default();
+                format!("\"{}\" in column \"{}\", line {line}", e.2, names[e.0])
             },
             &mut assumptions,
         );
@@ -277,14 +276,14 @@ fn decimal_evidence(t: &Table) -> DecimalEvidence {
 fn drop_empty_rows(
     path: &Path,
     df: DataFrame,
-    lines: Vec<u32>,
+    lines: super::RowLines,
     empty_rows: &[usize],
     assumptions: &mut Vec<String>,
-) -> Result<(DataFrame, Vec<u32>)> {
+) -> Result<(DataFrame, super::RowLines)> {
     if empty_rows.is_empty() {
         return Ok((df, lines));
     }
-    let dropped: Vec<u32> = empty_rows.iter().map(|&i| lines[i]).collect();
+    let dropped: Vec<u32> = empty_rows.iter().filter_map(|&i| lines.get(i)).collect();
     let mut keep = vec![true; lines.len()];
     for &i in empty_rows {
         keep[i] = false;
@@ -293,12 +292,7 @@ fn drop_empty_rows(
     let df = df
         .filter(&mask)
         .map_err(|e| Error::data(path, "cannot build the table").with_cause(e))?;
-    let lines: Vec<u32> = lines
-        .into_iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(l, _)| l)
-        .collect();
+    let lines = lines.filter(&keep);
     assumptions.push(format!(
         "{} row(s) with only empty fields skipped (line {})",
         dropped.len(),

@@ -26,6 +26,7 @@
 mod columns;
 mod convert;
 mod factor;
+mod lines;
 mod load;
 mod plain;
 mod rules;
@@ -39,7 +40,8 @@ use std::path::PathBuf;
 pub use crate::config::read::{FileKind, PARQUET_EXTENSIONS, SHEET_EXTENSIONS, TEXT_EXTENSIONS};
 pub use columns::Numbers;
 pub(crate) use convert::{Cell, Table};
-pub use factor::{Factor, Unplaced};
+pub use factor::{Codes, Factor, Unplaced};
+use lines::RowLines;
 pub(crate) use load::{Selection, unique_names};
 use rules::Rules;
 pub use rules::{NA_STRINGS, NO_WORDS, YES_WORDS, fmt_number};
@@ -49,7 +51,7 @@ pub struct Frame {
     path: PathBuf,
     df: DataFrame,
     /// Line or worksheet row of each data row, when the source has them.
-    rows: Option<Vec<u32>>,
+    rows: Option<RowLines>,
     row_word: String,
     rules: Rules,
     assumptions: Vec<String>,

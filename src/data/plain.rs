@@ -134,12 +134,10 @@ pub(crate) fn read_with(
     }
     let cols = assemble(&table, &plan, columns, missing, found)?;
     let df = DataFrame::new(rows, cols).ok()?;
-    let mut lines = table.lines;
-    let first_line = u32::try_from(head_lines).ok()? + 1;
-    let last = u32::try_from(rows - head_rows).ok()?;
-    // Line numbers are u32, as the general reader's.
-    first_line.checked_add(last)?;
-    lines.extend((0..last).map(|i| first_line + i));
+    // Every record after the head is one line: the lines from the head's last on, kept
+    // as a run (u32, as the general reader's).
+    let first_line = u32::try_from(head_lines).ok()?.checked_add(1)?;
+    let lines = table.lines.followed_by(first_line, rows - head_rows)?;
     Some(TextTable {
         df,
         lines,

@@ -667,7 +667,7 @@ pub(crate) struct TextTable {
     /// The selected columns, named as in the header (made unique), in selection order.
     pub df: DataFrame,
     /// Line of each row of `df`.
-    pub lines: Vec<u32>,
+    pub lines: super::RowLines,
     /// Rows of `df` whose fields are all empty (";;;"): the caller drops them.
     pub empty_rows: Vec<usize>,
     pub assumptions: Vec<String>,
@@ -783,7 +783,7 @@ fn read_in_batches(
     };
     Ok(Ok(TextTable {
         df,
-        lines: st.lines,
+        lines: super::RowLines::listed(st.lines),
         empty_rows: st.empty_rows,
         assumptions,
         delimiter: delim,

@@ -271,7 +271,7 @@ fn labels(
     let f = frame.factor(c)?;
     let mut codes = Vec::with_capacity(f.codes.len());
     let mut n_missing = 0;
-    for (i, x) in f.codes.into_iter().enumerate() {
+    for (i, x) in f.codes.iter().enumerate() {
         match x {
             Some(x) => codes.push(x),
             None if may_miss => {

@@ -204,12 +204,12 @@ fn read_columns(frame: &Frame, cols: &PanelColumns) -> Result<Columns> {
     // Rows kept: unit, time, outcome, covariates, weight and cluster present. Counted
     // first; the list of kept rows is written only when some are left out.
     let complete = |i: usize| {
-        units.codes[i].is_some()
+        units.codes.get(i).is_some()
             && times.get(i).is_some()
             && y.get(i).is_some()
             && covs.iter().all(|c| c.get(i).is_some())
             && weights.as_ref().is_none_or(|w| w.get(i).is_some())
-            && clusters.as_ref().is_none_or(|c| c.codes[i].is_some())
+            && clusters.as_ref().is_none_or(|c| c.codes.get(i).is_some())
     };
     let dropped = (0..n).filter(|&i| !complete(i)).count();
     let keep = if dropped == 0 {
@@ -368,7 +368,7 @@ fn outcome_columns(
 fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
     let mut used = vec![false; factor.levels.len()];
     for i in keep.iter() {
-        if let Some(c) = factor.codes[i] {
+        if let Some(c) = factor.codes.get(i) {
             used[c as usize] = true;
         }
     }
@@ -383,7 +383,7 @@ fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<Stri
     }
     let ranked: Vec<u32> = keep
         .iter()
-        .map(|i| codes[i].map_or(0, |c| rank[c as usize]))
+        .map(|i| codes.get(i).map_or(0, |c| rank[c as usize]))
         .collect();
     (ranked, labels)
 }

@@ -4,14 +4,15 @@
 //! `0`), each timed phase prints one line to standard error when it ends:
 //!
 //! ```text
-//! timing: read                              0.081 s   cpu   0.150 s   peak     41 MB
+//! timing: read                              0.081 s   cpu   0.150 s   peak     41 MB   now     38 MB
 //! ```
 //!
 //! The second figure is the CPU time (user + system, all threads) the process spent
 //! during the phase, so a phase's use of the cores is cpu / wall; the third is the
 //! peak resident memory of the process so far (the peak `/usr/bin/time` reports at
-//! the end), so the phase that raised it is the first whose figure is the final one.
-//! Both are shown on Linux with glibc only.
+//! the end), so the phase that raised it is the first whose figure is the final one;
+//! the fourth the resident memory when the phase ended. They are shown on Linux with
+//! glibc only.
 //!
 //! Unset (the default), nothing is measured or printed and no output changes. The
 //! phases are named where they are timed (`compare`: read, check, factor, prepare,
@@ -66,6 +67,16 @@ fn usage() -> Option<(f64, u64)> {
     None
 }
 
+/// The resident memory of the process now, in bytes (Linux: the second field of
+/// `/proc/self/statm`, in pages).
+fn resident() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a system setting.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok()?)
+}
+
 /// Start timing a phase, or `None` when timings are off.
 pub fn phase(name: impl Into<Cow<'static, str>>) -> Option<Phase> {
     enabled().then(|| Phase {
@@ -80,10 +91,11 @@ impl Drop for Phase {
         let wall = self.start.elapsed().as_secs_f64();
         match self.cpu.zip(usage()) {
             Some((a, (b, peak))) => eprintln!(
-                "timing: {:<32} {wall:>8.3} s   cpu {:>7.3} s   peak {:>6} MB",
+                "timing: {:<32} {wall:>8.3} s   cpu {:>7.3} s   peak {:>6} MB   now {:>6} MB",
                 self.name,
                 b - a,
-                peak / 1_000_000
+                peak / 1_000_000,
+                resident().unwrap_or(0) / 1_000_000
             ),
             None => eprintln!("timing: {:<32} {wall:>8.3} s", self.name),
         }

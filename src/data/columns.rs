@@ -178,6 +178,13 @@ impl Frame {
     }
 
     /// Whether the column holds numbers (read as such, not as text).
+    /// Take column `name` out of the frame (nothing when it has none): its memory is
+    /// freed once nothing else holds it.
+    pub fn drop_column(&mut self, name: &str) {
+        // No such column: nothing to drop.
+        let _ = self.df.drop_in_place(name);
+    }
+
     pub fn is_numeric(&self, name: &str) -> bool {
         self.df
             .column(name)

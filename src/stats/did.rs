@@ -398,8 +398,13 @@ pub fn treatment_indicator(p: &Panel) -> Vec<f64> {
 /// conventions and the source).
 pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
     check_panel(p)?;
-    let d = treatment_indicator(p);
-    if d.iter().all(|&v| v == 0.0) {
+    // The check without the indicator's column: the cohort tables do not need it.
+    let treated = p
+        .period
+        .iter()
+        .zip(p.first_treated_rows())
+        .any(|(&t, g)| g.is_some_and(|g| g <= t));
+    if !treated {
         return Err(StatsError::Invalid(
             "no row is treated: every first treated period lies after the last period".into(),
         ));
@@ -415,7 +420,6 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
     };
     if let Some(cp) = CohortPanel::of(p) {
         // Balanced, unweighted, clustered by unit: the cohort tables.
-        drop(d);
         let (coefs, cov) = cp
             .fit(
                 1,
@@ -439,6 +443,7 @@ pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
             notes: Vec::new(),
         });
     }
+    let d = treatment_indicator(p);
     let (unit, period) = fixed_effects(p);
     let cl = clusters_of(p);
     let mut x: Vec<&[f64]> = vec![&d];

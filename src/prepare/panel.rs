@@ -574,7 +574,54 @@ fn assemble(c: Columns, cols: &PanelColumns) -> PanelInput {
 
 #[cfg(test)]
 mod tests {
-    use super::duplicate_unit_period;
+    use super::*;
+    use polars::prelude::{Column, DataFrame};
+
+    /// The owned reader drops the unit and period columns from the frame once coded,
+    /// but not when another role reads them: it gives the panel the shared reader
+    /// gives, with the unit column also the clusters and the period also a covariate.
+    #[test]
+    fn the_owned_reader_gives_the_shared_readers_panel() {
+        let n = 24;
+        let frame = || {
+            let col = |name: &str, f: &dyn Fn(usize) -> f64| {
+                Column::new(name.into(), (0..n).map(f).collect::<Vec<f64>>())
+            };
+            let df = DataFrame::new_infer_height(vec![
+                col("unit", &|i| (10 + i / 4) as f64),
+                col("time", &|i| (i % 4 + 1) as f64),
+                col("g", &|i| if (i / 4) % 2 == 0 { 3.0 } else { 0.0 }),
+                col("y", &|i| ((i * 7) % 5) as f64 + 0.5),
+            ])
+            .unwrap();
+            Frame::from_frame(df, std::path::Path::new("panel.csv"))
+        };
+        let base = PanelColumns {
+            unit: "unit".into(),
+            time: "time".into(),
+            outcome: Some("y".into()),
+            treatment: TreatmentColumn::FirstTreated("g".into()),
+            cluster: None,
+            covariates: vec![],
+            weights: None,
+            events: None,
+            trials: None,
+        };
+        let shared_roles = PanelColumns {
+            cluster: Some("unit".into()),
+            covariates: vec!["time".into()],
+            ..base.clone()
+        };
+        assert_eq!(base.roles_of("unit"), 1);
+        assert_eq!(shared_roles.roles_of("unit"), 2);
+        assert_eq!(shared_roles.roles_of("time"), 2);
+        for cols in [&base, &shared_roles] {
+            let shared = read_panel(&frame(), cols).unwrap();
+            let owned = read_panel_owned(frame(), cols).unwrap();
+            assert_eq!(owned, shared);
+            assert_eq!(owned.y.len(), n);
+        }
+    }
 
     #[test]
     fn duplicate_rows_are_found_by_the_bit_table_and_by_the_hash_set() {

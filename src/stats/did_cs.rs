@@ -708,13 +708,6 @@ fn drdid_panel(dy: &[f64], d: &[f64], cov: &[Vec<f64>]) -> StatsResult<(f64, Vec
 /// An event-time effect with its influence function: (e, estimate, ψ).
 type EventPart = (i64, f64, Vec<f64>);
 
-/// Where an aggregation reads an influence function: a cell's, or a vector at hand.
-#[derive(Clone, Copy)]
-enum Psi<'a> {
-    Cell(usize),
-    Slice(&'a [f64]),
-}
-
 impl CsFit {
     /// Cohort share P(G = g) over all n units.
     fn share(&self, g: i64) -> f64 {
@@ -758,39 +751,36 @@ impl CsFit {
         }
     }
 
-    fn psi_of<'s>(&'s self, src: Psi<'s>, scratch: &'s mut Vec<f64>) -> &'s [f64] {
-        match src {
-            Psi::Cell(k) => self.psi(k, scratch),
-            Psi::Slice(v) => v,
-        }
-    }
-
     /// The weighted average of the cells `keep` with weights ∝ P(G = g), and its
     /// influence function including the estimated weights (R did `wif`).
     fn weighted(&self, keep: &[usize]) -> (f64, Vec<f64>) {
-        let items: Vec<(i64, f64, Psi)> = keep
+        let items: Vec<(i64, f64)> = keep
             .iter()
-            .map(|&k| {
-                let c = &self.cells[k];
-                (c.group, c.inference.estimate, Psi::Cell(k))
-            })
+            .map(|&k| (self.cells[k].group, self.cells[k].inference.estimate))
             .collect();
-        self.share_weighted(&items)
+        let mut scratch = Vec::new();
+        self.share_weighted_by(&items, &mut |j, psi, w| {
+            for (a, v) in psi.iter_mut().zip(self.psi(keep[j], &mut scratch)) {
+                *a += w * v;
+            }
+        })
     }
 
-    /// Σ_j w_j θ_j with w_j ∝ P(G = g_j), for items (g_j, θ_j, ψ_j), and its influence
-    /// function Σ_j w_j ψ_j + wif (R did `get_agg_inf_func` with `wif`).
-    fn share_weighted(&self, items: &[(i64, f64, Psi)]) -> (f64, Vec<f64>) {
+    /// Σ_j w_j θ_j with w_j ∝ P(G = g_j), for items (g_j, θ_j), and its influence
+    /// function Σ_j w_j ψ_j + wif (R did `get_agg_inf_func` with `wif`). The ψ_j are
+    /// made one at a time: `add(j, ψ, w_j)` adds w_j ψ_j to ψ, for j in order, so that
+    /// the caller need not hold them all.
+    fn share_weighted_by(
+        &self,
+        items: &[(i64, f64)],
+        add: &mut dyn FnMut(usize, &mut [f64], f64),
+    ) -> (f64, Vec<f64>) {
         let pg: Vec<f64> = items.iter().map(|it| self.share(it.0)).collect();
         let total: f64 = pg.iter().sum();
         let est = items.iter().zip(&pg).map(|(it, p)| it.1 * p).sum::<f64>() / total;
         let mut psi = vec![0.0; self.n];
-        let mut scratch = Vec::new();
-        for (it, p) in items.iter().zip(&pg) {
-            let w = p / total;
-            for (a, v) in psi.iter_mut().zip(self.psi_of(it.2, &mut scratch)) {
-                *a += w * v;
-            }
+        for (j, p) in pg.iter().enumerate() {
+            add(j, &mut psi, p / total);
         }
         // wif: if1[i,j] = (1(G_i = g_j) − pg_j)/Σpg; if2[i,j] = (Σ_l (1(G_i = g_l) − pg_l))·pg_j/(Σpg)²;
         // the correction is Σ_j (if1 − if2)[i,j]·θ_j.
@@ -809,14 +799,19 @@ impl CsFit {
         (est, psi)
     }
 
+    /// The plain mean of the estimates of the cells `keep`.
+    fn mean_estimate(&self, keep: &[usize]) -> f64 {
+        let m = keep.len() as f64;
+        keep.iter()
+            .map(|&k| self.cells[k].inference.estimate)
+            .sum::<f64>()
+            / m
+    }
+
     /// The plain mean of the cells `keep` and of their influence functions.
     fn mean_of(&self, keep: &[usize]) -> (f64, Vec<f64>) {
         let m = keep.len() as f64;
-        let est = keep
-            .iter()
-            .map(|&k| self.cells[k].inference.estimate)
-            .sum::<f64>()
-            / m;
+        let est = self.mean_estimate(keep);
         let mut psi = vec![0.0; self.n];
         let mut scratch = Vec::new();
         for &k in keep {
@@ -837,31 +832,40 @@ impl CsFit {
     /// `cs_group`: per cohort g the plain mean of its post-period cells, and overall
     /// their average weighted by the cohort shares (with the `wif` term), as R did
     /// `aggte(type = "group")`. The per-cohort rows carry the cohort in `event_time`.
+    ///
+    /// The cohorts' influence functions are made one at a time and added to the
+    /// overall one as they are made (the sums in the same order as over a list of
+    /// them), so that only one is held.
     pub fn by_group(&self) -> StatsResult<(Vec<CsAggregate>, CsAggregate)> {
         let mut groups: Vec<i64> = self.cells.iter().map(|c| c.group).collect();
         groups.dedup();
-        let mut rows = Vec::new();
-        let mut parts: Vec<(i64, f64, Vec<f64>)> = Vec::new();
-        for &g in &groups {
-            let keep: Vec<usize> = (0..self.cells.len())
-                .filter(|&k| self.cells[k].group == g && self.cells[k].time >= g)
-                .collect();
-            if keep.is_empty() {
-                continue;
-            }
-            let r = self.mean_of(&keep);
-            rows.push(self.aggregate(Some(g), &r));
-            parts.push((g, r.0, r.1));
-        }
-        if parts.is_empty() {
+        let cohorts: Vec<(i64, Vec<usize>)> = groups
+            .iter()
+            .map(|&g| {
+                let keep = (0..self.cells.len())
+                    .filter(|&k| self.cells[k].group == g && self.cells[k].time >= g)
+                    .collect();
+                (g, keep)
+            })
+            .filter(|(_, keep): &(i64, Vec<usize>)| !keep.is_empty())
+            .collect();
+        if cohorts.is_empty() {
             return Err(StatsError::Invalid("no post-treatment cell".into()));
         }
-        let items: Vec<(i64, f64, Psi)> = parts
+        let items: Vec<(i64, f64)> = cohorts
             .iter()
-            .map(|p| (p.0, p.1, Psi::Slice(p.2.as_slice())))
+            .map(|(g, keep)| (*g, self.mean_estimate(keep)))
             .collect();
-        let overall = self.aggregate(None, &self.share_weighted(&items));
-        Ok((rows, overall))
+        let mut rows = Vec::with_capacity(cohorts.len());
+        let overall = self.share_weighted_by(&items, &mut |j, psi, w| {
+            let (g, keep) = &cohorts[j];
+            let r = self.mean_of(keep);
+            rows.push(self.aggregate(Some(*g), &r));
+            for (a, v) in psi.iter_mut().zip(&r.1) {
+                *a += w * v;
+            }
+        });
+        Ok((rows, self.aggregate(None, &overall)))
     }
 
     /// `cs_calendar`: per period t (from the first cohort's start) the cohort-share
@@ -877,27 +881,27 @@ impl CsFit {
             .collect();
         times.sort_unstable();
         times.dedup();
-        let mut rows = Vec::new();
-        let mut parts: Vec<(f64, Vec<f64>)> = Vec::new();
+        if times.is_empty() {
+            return Err(StatsError::Invalid("no post-treatment cell".into()));
+        }
+        // Each period's influence function is added to the overall one as it is made
+        // (in the order of a sum over a list of them), so that only one is held.
+        let m = times.len() as f64;
+        let mut rows = Vec::with_capacity(times.len());
+        let mut estimates = Vec::with_capacity(times.len());
+        let mut psi = vec![0.0; self.n];
         for &t in &times {
             let keep: Vec<usize> = (0..self.cells.len())
                 .filter(|&k| self.cells[k].time == t && self.cells[k].group <= t)
                 .collect();
             let r = self.weighted(&keep);
             rows.push(self.aggregate(Some(t), &r));
-            parts.push(r);
-        }
-        if parts.is_empty() {
-            return Err(StatsError::Invalid("no post-treatment cell".into()));
-        }
-        let m = parts.len() as f64;
-        let est = parts.iter().map(|p| p.0).sum::<f64>() / m;
-        let mut psi = vec![0.0; self.n];
-        for p in &parts {
-            for (a, v) in psi.iter_mut().zip(&p.1) {
+            estimates.push(r.0);
+            for (a, v) in psi.iter_mut().zip(&r.1) {
                 *a += v / m;
             }
         }
+        let est = estimates.iter().sum::<f64>() / m;
         Ok((rows, self.aggregate(None, &(est, psi))))
     }
 
@@ -1249,7 +1253,10 @@ pub fn wide_with_covariates(p: &super::did::Panel) -> StatsResult<(Wide, Vec<Vec
     };
     let (y, periods, first) = wide_from_panel(&plain)?;
     let nt = periods.len();
-    let mut x = vec![vec![f64::NAN; y.len()]; p.covariates.len()];
+    // Not `vec![column; k]`: that makes (and fills) one column even for k = 0.
+    let mut x: Vec<Vec<f64>> = (0..p.covariates.len())
+        .map(|_| vec![f64::NAN; y.len()])
+        .collect();
     for i in 0..p.y.len() {
         let k = periods.binary_search(&p.period[i]).unwrap_or(0);
         let at = p.unit[i] as usize * nt + k;

@@ -5,9 +5,24 @@
 use polars::prelude::*;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::Frame;
 use super::rules::{self, NotNumber, Rules, Style, fmt_number, whole_number_text};
 use crate::error::{Error, Result};
+
+/// Rows of a text column converted to numbers as one task ([`Frame::text_numbers`]).
+const TEXT_PART: usize = 1 << 16;
+
+/// What [`Frame::text_part`] found in its rows: the values up to the first bad one, the
+/// first yes/no word and the first number other than 0 and 1 (row, text), and the
+/// error of the first bad value.
+struct TextPart {
+    values: Vec<Option<f64>>,
+    word: Option<(usize, String)>,
+    other: Option<(usize, String)>,
+    error: Option<Error>,
+}
 
 /// A numeric column as polars holds it: one contiguous array of values with a mask of
 /// the missing ones. Cloning shares the values (no copy), so estimators can read large
@@ -234,52 +249,29 @@ impl Frame {
 
     /// A text column as numbers (see [`Frame::numeric`]): missing-value words are None,
     /// yes/no words 1/0 unless the column also holds other numbers.
+    /// The numbers a text column writes, by the frame's rules. The rows are read in
+    /// parts of [`TEXT_PART`] rows on all cores (a decimal-comma export of 10^6 rows
+    /// and 10 columns spent 0.8 s here on one core); each part stops at its first bad
+    /// value, and the first bad value of the column is the one reported, so the result
+    /// and every message are those of reading the rows in order.
     fn text_numbers(&self, name: &str, ca: &StringChunked) -> Result<Numbers> {
-        let mut v = Vec::with_capacity(ca.len());
+        let n = ca.len();
+        let mut parts: Vec<TextPart> = (0..n.div_ceil(TEXT_PART))
+            .into_par_iter()
+            .map(|k| {
+                let at = k * TEXT_PART;
+                let len = TEXT_PART.min(n - at);
+                self.text_part(name, &ca.slice(at as i64, len), at)
+            })
+            .collect();
         let mut word: Option<(usize, String)> = None;
         let mut other: Option<(usize, String)> = None;
-        for (i, x) in ca.iter().enumerate() {
-            let t = match x.map(rules::trim) {
-                None => {
-                    v.push(None);
-                    continue;
-                }
-                Some(t) if self.rules.is_na(t) => {
-                    v.push(None);
-                    continue;
-                }
-                Some(t) => t,
-            };
-            if self.rules.ambiguous && rules::style(t) == Style::Grouped {
-                return Err(self.ambiguous_grouping(name, i, t));
+        for part in &mut parts {
+            if let Some(e) = part.error.take() {
+                return Err(e);
             }
-            match self.rules.number(t) {
-                Ok(x) => {
-                    if x != 0.0 && x != 1.0 && other.is_none() {
-                        other = Some((i, t.to_string()));
-                    }
-                    if !x.is_finite() {
-                        return Err(Error::data(
-                            &self.path,
-                            format!(
-                                "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
-                                self.row_ref(i),
-                                t.chars().take(60).collect::<String>()
-                            ),
-                        ));
-                    }
-                    v.push(Some(x));
-                }
-                Err(why) => match rules::yes_no(t) {
-                    Some(x) => {
-                        if word.is_none() {
-                            word = Some((i, t.to_string()));
-                        }
-                        v.push(Some(x));
-                    }
-                    None => return Err(self.not_a_number(name, i, t, why)),
-                },
-            }
+            word = word.or_else(|| part.word.take());
+            other = other.or_else(|| part.other.take());
         }
         if let (Some((wi, w)), Some((oi, o))) = (word, other) {
             return Err(Error::data(
@@ -291,7 +283,72 @@ impl Frame {
                 ),
             ));
         }
-        Ok(Numbers::from_options(&v))
+        Ok(Numbers::from_chunked(
+            parts
+                .iter()
+                .flat_map(|p| p.values.iter().copied())
+                .collect(),
+        ))
+    }
+
+    /// [`Self::text_numbers`] of the rows `first..` in `ca`, up to the first bad value.
+    fn text_part(&self, name: &str, ca: &StringChunked, first: usize) -> TextPart {
+        let mut part = TextPart {
+            values: Vec::with_capacity(ca.len()),
+            word: None,
+            other: None,
+            error: None,
+        };
+        for (r, x) in ca.iter().enumerate() {
+            let i = first + r;
+            let t = match x.map(rules::trim) {
+                None => {
+                    part.values.push(None);
+                    continue;
+                }
+                Some(t) if self.rules.is_na(t) => {
+                    part.values.push(None);
+                    continue;
+                }
+                Some(t) => t,
+            };
+            if self.rules.ambiguous && rules::style(t) == Style::Grouped {
+                part.error = Some(self.ambiguous_grouping(name, i, t));
+                return part;
+            }
+            match self.rules.number(t) {
+                Ok(x) => {
+                    if x != 0.0 && x != 1.0 && part.other.is_none() {
+                        part.other = Some((i, t.to_string()));
+                    }
+                    if !x.is_finite() {
+                        part.error = Some(Error::data(
+                            &self.path,
+                            format!(
+                                "column \"{name}\", {}: \"{}\" is infinite or not a number; fix or remove it",
+                                self.row_ref(i),
+                                t.chars().take(60).collect::<String>()
+                            ),
+                        ));
+                        return part;
+                    }
+                    part.values.push(Some(x));
+                }
+                Err(why) => match rules::yes_no(t) {
+                    Some(x) => {
+                        if part.word.is_none() {
+                            part.word = Some((i, t.to_string()));
+                        }
+                        part.values.push(Some(x));
+                    }
+                    None => {
+                        part.error = Some(self.not_a_number(name, i, t, why));
+                        return part;
+                    }
+                },
+            }
+        }
+        part
     }
 
     /// An error naming the first row whose value is infinite or not a number, unless the

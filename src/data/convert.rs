@@ -4,6 +4,7 @@
 //! decided, integer columns held as floating point, yes/no columns noted.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::path::Path;
 
 use super::rules::{self, DecimalEvidence, EXACT_INTEGERS, Rules, decide_decimal};
@@ -179,8 +180,9 @@ impl Frame {
             na: opts.na.clone(),
             ambiguous: false,
         };
-        let df = trimmed_text(df, &rules, lines.len()).map_err(fail)?;
-        let ev = frame_decimal_evidence(&df);
+        let df = crate::timings::time("read: trim", || trimmed_text(df, &rules, lines.len()))
+            .map_err(fail)?;
+        let ev = crate::timings::time("read: decimal mark", || frame_decimal_evidence(&df));
         let names = df.get_column_names_owned();
         (rules.decimal_comma, rules.ambiguous) = decide_decimal(
             opts,
@@ -309,28 +311,32 @@ fn drop_empty_rows(
 
 /// The frame with its text trimmed and missing-value markers as nulls, by `rules`,
 /// and its columns compacted. Columns are moved out of the frame, so that each piece
-/// is freed as soon as its column is rebuilt; a clean column is kept as it is.
+/// is freed as soon as its column is rebuilt; a clean column is kept as it is. The
+/// columns are looked at on all cores (each on its own).
 fn trimmed_text(mut df: DataFrame, rules: &Rules, height: usize) -> PolarsResult<DataFrame> {
-    let mut cols = Vec::with_capacity(df.width());
-    for c in std::mem::replace(&mut df, DataFrame::empty()).into_columns() {
-        let Ok(ca) = c.str() else {
-            cols.push(c);
-            continue;
-        };
-        let mut memo = PerText::new();
-        let clean = ca.iter().all(|v| {
-            v.is_none_or(|s| memo.get(s, |s| rules::trim(s).len() == s.len() && !rules.is_na(s)))
-        });
-        if clean {
-            cols.push(c.clone());
-            continue;
-        }
-        let v: StringChunked = ca
-            .iter()
-            .map(|v| v.map(rules::trim).filter(|s| !rules.is_na(s)))
-            .collect();
-        cols.push(v.with_name(c.name().clone()).into_column());
-    }
+    let cols: Vec<Column> = std::mem::replace(&mut df, DataFrame::empty())
+        .into_columns()
+        .into_par_iter()
+        .map(|c| {
+            let Ok(ca) = c.str() else {
+                return c;
+            };
+            let mut memo = PerText::new();
+            let clean = ca.iter().all(|v| {
+                v.is_none_or(|s| {
+                    memo.get(s, |s| rules::trim(s).len() == s.len() && !rules.is_na(s))
+                })
+            });
+            if clean {
+                return c.clone();
+            }
+            let v: StringChunked = ca
+                .iter()
+                .map(|v| v.map(rules::trim).filter(|s| !rules.is_na(s)))
+                .collect();
+            v.with_name(c.name().clone()).into_column()
+        })
+        .collect();
     DataFrame::new(height, cols).and_then(compact_columns)
 }
 

@@ -717,7 +717,7 @@ fn read_in_batches(
     as_text: bool,
     sizes: Sizes,
 ) -> Result<Result<TextTable, RetryAsText>, String> {
-    let (text, enc_note) = decode(bytes, opts)?;
+    let (text, enc_note) = crate::timings::time("read: decode", || decode(bytes, opts))?;
     let text = normalise_line_ends(text);
     let mut assumptions: Vec<String> = enc_note.into_iter().collect();
     let (body, first_line, delim) =
@@ -740,7 +740,9 @@ fn read_in_batches(
         .iter()
         .map(|w| w.1)
         .collect();
-    let st = structure(body, delim, first_line, title_lines(&filled_counts), sizes)?;
+    let st = crate::timings::time("read: structure", || {
+        structure(body, delim, first_line, title_lines(&filled_counts), sizes)
+    })?;
     if st.lines.is_empty() {
         return Err(format!(
             "the file has a header (line {}) but no data rows; export the data again with its rows",
@@ -768,7 +770,9 @@ fn read_in_batches(
         na: &opts.na,
         nulls: Vec::new(),
     };
-    let df = match read_batches(&mut columns, data, base, &st, typed)? {
+    let df = match crate::timings::time("read: values (polars)", || {
+        read_batches(&mut columns, data, base, &st, typed)
+    })? {
         Ok(df) => df,
         Err(retry) => return Ok(Err(retry)),
     };

@@ -14,11 +14,11 @@ use crate::error::{Error, Result};
 /// Rows of a text column converted to numbers as one task ([`Frame::text_numbers`]).
 const TEXT_PART: usize = 1 << 16;
 
-/// What [`Frame::text_part`] found in its rows: the values up to the first bad one, the
-/// first yes/no word and the first number other than 0 and 1 (row, text), and the
-/// error of the first bad value.
+/// What [`Frame::text_part`] found in its rows besides their values: the rows (of the
+/// column) whose value is missing, the first yes/no word and the first number other
+/// than 0 and 1 (row, text), and the error of the first bad value.
 struct TextPart {
-    values: Vec<Option<f64>>,
+    missing: Vec<usize>,
     word: Option<(usize, String)>,
     other: Option<(usize, String)>,
     error: Option<Error>,
@@ -256,12 +256,15 @@ impl Frame {
     /// and every message are those of reading the rows in order.
     fn text_numbers(&self, name: &str, ca: &StringChunked) -> Result<Numbers> {
         let n = ca.len();
-        let mut parts: Vec<TextPart> = (0..n.div_ceil(TEXT_PART))
-            .into_par_iter()
-            .map(|k| {
+        // The values are written in place (a missing one as 0, under the mask, as
+        // polars holds it), so that a column is not also held as options.
+        let mut values = vec![0.0; n];
+        let mut parts: Vec<TextPart> = values
+            .par_chunks_mut(TEXT_PART)
+            .enumerate()
+            .map(|(k, out)| {
                 let at = k * TEXT_PART;
-                let len = TEXT_PART.min(n - at);
-                self.text_part(name, &ca.slice(at as i64, len), at)
+                self.text_part(name, &ca.slice(at as i64, out.len()), at, out)
             })
             .collect();
         let mut word: Option<(usize, String)> = None;
@@ -283,34 +286,39 @@ impl Frame {
                 ),
             ));
         }
+        if parts.iter().all(|p| p.missing.is_empty()) {
+            return Ok(Numbers::from_values(values));
+        }
+        let mut valid = vec![true; n];
+        for i in parts.iter().flat_map(|p| &p.missing) {
+            valid[*i] = false;
+        }
         Ok(Numbers::from_chunked(
-            parts
-                .iter()
-                .flat_map(|p| p.values.iter().copied())
+            values
+                .into_iter()
+                .zip(valid)
+                .map(|(x, ok)| ok.then_some(x))
                 .collect(),
         ))
     }
 
-    /// [`Self::text_numbers`] of the rows `first..` in `ca`, up to the first bad value.
-    fn text_part(&self, name: &str, ca: &StringChunked, first: usize) -> TextPart {
+    /// [`Self::text_numbers`] of the rows `first..` in `ca`, up to the first bad value,
+    /// into `out` (one place per row of `ca`).
+    fn text_part(&self, name: &str, ca: &StringChunked, first: usize, out: &mut [f64]) -> TextPart {
         let mut part = TextPart {
-            values: Vec::with_capacity(ca.len()),
+            missing: Vec::new(),
             word: None,
             other: None,
             error: None,
         };
-        for (r, x) in ca.iter().enumerate() {
+        for ((r, x), o) in ca.iter().enumerate().zip(out) {
             let i = first + r;
             let t = match x.map(rules::trim) {
-                None => {
-                    part.values.push(None);
+                Some(t) if !self.rules.is_na(t) => t,
+                _ => {
+                    part.missing.push(i);
                     continue;
                 }
-                Some(t) if self.rules.is_na(t) => {
-                    part.values.push(None);
-                    continue;
-                }
-                Some(t) => t,
             };
             if self.rules.ambiguous && rules::style(t) == Style::Grouped {
                 part.error = Some(self.ambiguous_grouping(name, i, t));
@@ -332,14 +340,14 @@ impl Frame {
                         ));
                         return part;
                     }
-                    part.values.push(Some(x));
+                    *o = x;
                 }
                 Err(why) => match rules::yes_no(t) {
                     Some(x) => {
                         if part.word.is_none() {
                             part.word = Some((i, t.to_string()));
                         }
-                        part.values.push(Some(x));
+                        *o = x;
                     }
                     None => {
                         part.error = Some(self.not_a_number(name, i, t, why));
@@ -462,4 +470,71 @@ fn is_date(t: &str) -> bool {
         && parts[..3]
             .iter()
             .all(|p| p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(values: Vec<Option<String>>) -> Frame {
+        let df = DataFrame::new_infer_height(vec![Column::new("x".into(), values)]).unwrap();
+        Frame::from_frame(df, Path::new("t.csv"))
+    }
+
+    /// A text column of several parts reads as in one pass: the numbers, the missing
+    /// values, and the first bad value of the column (not of a later part) in the
+    /// message; yes/no words in one part and other numbers in another are found.
+    #[test]
+    fn text_columns_read_in_parts_as_in_one_pass() {
+        let n = 3 * TEXT_PART + 17;
+        let text = |i: usize| match i % 7 {
+            0 => None,
+            1 => Some(" NA ".to_string()),
+            _ => Some(format!(" {}.25", i % 1000)),
+        };
+        let nums = frame((0..n).map(text).collect()).numeric("x").unwrap();
+        assert_eq!(nums.len(), n);
+        for (i, v) in nums.iter().enumerate() {
+            let want = text(i)
+                .filter(|t| t.trim() != "NA")
+                .map(|t| t.trim().parse::<f64>().unwrap());
+            assert_eq!(v, want, "row {i}");
+        }
+        // Bad values in the second and fourth parts: the first is named.
+        let bad = |i: usize| {
+            if i == TEXT_PART + 5 {
+                Some("abc".to_string())
+            } else if i == 3 * TEXT_PART + 2 {
+                Some("xyz".to_string())
+            } else {
+                text(i)
+            }
+        };
+        let e = frame((0..n).map(bad).collect())
+            .numeric("x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("data row {}", TEXT_PART + 6)) && e.contains("\"abc\""),
+            "{e}"
+        );
+        // A yes/no word in the third part, other numbers from the first.
+        let words = |i: usize| {
+            if i == 2 * TEXT_PART + 3 {
+                Some("ja".to_string())
+            } else {
+                text(i)
+            }
+        };
+        let e = frame((0..n).map(words).collect())
+            .numeric("x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mixes yes/no words (\"ja\"")
+                && e.contains(&format!("data row {}", 2 * TEXT_PART + 4))
+                && e.contains("(\"2.25\", data row 3)"),
+            "{e}"
+        );
+    }
 }

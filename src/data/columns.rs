@@ -500,36 +500,25 @@ mod tests {
                 .map(|t| t.trim().parse::<f64>().unwrap());
             assert_eq!(v, want, "row {i}");
         }
-        // Bad values in the second and fourth parts: the first is named.
-        let bad = |i: usize| {
-            if i == TEXT_PART + 5 {
-                Some("abc".to_string())
-            } else if i == 3 * TEXT_PART + 2 {
-                Some("xyz".to_string())
-            } else {
-                text(i)
-            }
+        // The error of the column with some rows' text replaced.
+        let error_with = |edits: &[(usize, &str)]| {
+            let cell = |i: usize| match edits.iter().find(|e| e.0 == i) {
+                Some(e) => Some(e.1.to_string()),
+                None => text(i),
+            };
+            frame((0..n).map(cell).collect())
+                .numeric("x")
+                .unwrap_err()
+                .to_string()
         };
-        let e = frame((0..n).map(bad).collect())
-            .numeric("x")
-            .unwrap_err()
-            .to_string();
+        // Bad values in the second and fourth parts: the first is named.
+        let e = error_with(&[(TEXT_PART + 5, "abc"), (3 * TEXT_PART + 2, "xyz")]);
         assert!(
             e.contains(&format!("data row {}", TEXT_PART + 6)) && e.contains("\"abc\""),
             "{e}"
         );
         // A yes/no word in the third part, other numbers from the first.
-        let words = |i: usize| {
-            if i == 2 * TEXT_PART + 3 {
-                Some("ja".to_string())
-            } else {
-                text(i)
-            }
-        };
-        let e = frame((0..n).map(words).collect())
-            .numeric("x")
-            .unwrap_err()
-            .to_string();
+        let e = error_with(&[(2 * TEXT_PART + 3, "ja")]);
         assert!(
             e.contains("mixes yes/no words (\"ja\"")
                 && e.contains(&format!("data row {}", 2 * TEXT_PART + 4))

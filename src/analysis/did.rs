@@ -404,10 +404,14 @@ fn cs_results(
             .zip(&cell_suppressed)
             .any(|(c, &s)| s && f(c))
     };
-    // The four aggregations are independent of each other: two threads each.
-    let ((simple, dynamic), (group, calendar)) = rayon::join(
-        || rayon::join(|| fit.simple(), || fit.dynamic()),
-        || rayon::join(|| fit.by_group(), || fit.by_calendar()),
+    // The four aggregations one after another: each walks the cells once over all
+    // units, and side by side their vectors of n values raised the peak memory (10^6
+    // rows: 63 -> 59 MB this way, the time the same within its noise).
+    let (simple, dynamic, group, calendar) = (
+        fit.simple(),
+        fit.dynamic(),
+        fit.by_group(),
+        fit.by_calendar(),
     );
     let (simple, (dynamic, dynamic_overall)) = (simple?, dynamic?);
     let ((group, group_overall), (calendar, calendar_overall)) = (group?, calendar?);

@@ -28,6 +28,8 @@
 //!   numbers are held as floating point below [`EXACT_INTEGERS`]; a text column is
 //!   numeric where it is used as a number, with yes/no words ([`yes_no`]) as 1/0.
 
+use smallvec::SmallVec;
+
 use crate::config::ReadOptions;
 
 /// A value without the white space around it (any Unicode white space).
@@ -213,9 +215,9 @@ pub(crate) fn parse_number(t: &str, decimal_comma: bool) -> Result<f64, NotNumbe
     // a `char` pattern calls memcmp per match candidate, a tenth of the reading time of
     // a decimal-comma file.)
     // The text with a decimal point and without the dots that group thousands, written
-    // into a buffer on the stack (most numbers fit; longer ones into a String): this
+    // into a buffer on the stack (most numbers fit; longer ones on the heap): this
     // runs once per value of every decimal-comma column.
-    let mut buf = Normalised::default();
+    let mut buf: SmallVec<[u8; NORMALISED_INLINE]> = SmallVec::new();
     match split_once_byte(body, b',') {
         Some((int, frac)) => {
             if has_byte(frac, b',') {
@@ -224,24 +226,25 @@ pub(crate) fn parse_number(t: &str, decimal_comma: bool) -> Result<f64, NotNumbe
             if has_byte(int, b'.') && !dot_grouped(int) {
                 return Err(NotNumber::Text);
             }
-            buf.push(sign);
-            buf.push_without_dots(int);
-            buf.push(".");
-            buf.push(frac);
+            buf.extend_from_slice(sign.as_bytes());
+            push_without_dots(&mut buf, int);
+            buf.push(b'.');
+            buf.extend_from_slice(frac.as_bytes());
         }
         None if has_byte(body, b'.') => {
             if dot_grouped(body) {
-                buf.push(sign);
-                buf.push_without_dots(body);
+                buf.extend_from_slice(sign.as_bytes());
+                push_without_dots(&mut buf, body);
             } else if body.parse::<f64>().is_ok() {
                 return Err(NotNumber::Point);
             } else {
                 return Err(NotNumber::Text);
             }
         }
-        None => buf.push(t),
+        None => buf.extend_from_slice(t.as_bytes()),
     }
-    let normalised = buf.as_str();
+    // Whole `&str` pieces and ASCII bytes only: the bytes are UTF-8.
+    let normalised = std::str::from_utf8(&buf).map_err(|_| NotNumber::Text)?;
     // Refuse forms such as "1,", ",5e", "1.2,3": the parts must be digits (with an
     // optional exponent after the fraction).
     let (mantissa, _) = split_exponent(normalised);
@@ -280,55 +283,12 @@ fn has_whitespace(t: &str) -> bool {
     }
 }
 
-/// Text built from pieces in a fixed buffer, or in a String once it outgrows it.
-struct Normalised {
-    short: [u8; Normalised::SHORT],
-    len: usize,
-    long: Option<String>,
-}
+/// Bytes of a normalised number kept on the stack (longer ones spill to the heap).
+const NORMALISED_INLINE: usize = 32;
 
-impl Default for Normalised {
-    fn default() -> Self {
-        Self {
-            short: [0; Self::SHORT],
-            len: 0,
-            long: None,
-        }
-    }
-}
-
-impl Normalised {
-    const SHORT: usize = 32;
-
-    fn push(&mut self, s: &str) {
-        if let Some(l) = &mut self.long {
-            l.push_str(s);
-        } else if self.len + s.len() <= Self::SHORT {
-            self.short[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
-            self.len += s.len();
-        } else {
-            let mut l = String::with_capacity(self.len + s.len());
-            l.push_str(self.short_str());
-            l.push_str(s);
-            self.long = Some(l);
-        }
-    }
-
-    /// `s` without its dots.
-    fn push_without_dots(&mut self, s: &str) {
-        for piece in s.split('.') {
-            self.push(piece);
-        }
-    }
-
-    fn short_str(&self) -> &str {
-        // Only whole `&str` pieces are copied in, so the bytes are UTF-8.
-        std::str::from_utf8(&self.short[..self.len]).unwrap_or_default()
-    }
-
-    fn as_str(&self) -> &str {
-        self.long.as_deref().unwrap_or_else(|| self.short_str())
-    }
+/// `s` without its dots, added to `buf`.
+fn push_without_dots(buf: &mut SmallVec<[u8; NORMALISED_INLINE]>, s: &str) {
+    buf.extend(s.bytes().filter(|&b| b != b'.'));
 }
 
 fn split_exponent(s: &str) -> (&str, &str) {
@@ -479,7 +439,7 @@ mod tests {
     #[test]
     fn long_decimal_comma_numbers_and_white_space() {
         let long = "-1.234.567.890.123.456.789,12345678901234567890123";
-        assert!(long.len() > Normalised::SHORT);
+        assert!(long.len() > NORMALISED_INLINE);
         assert_eq!(
             parse_number(long, true),
             Ok("-1234567890123456789.12345678901234567890123"

@@ -285,20 +285,9 @@ fn assemble(
             ca.into_column()
         } else {
             let (v, miss) = columns.next()?;
-            if miss.is_empty() {
-                Float64Chunked::from_vec(name, v).into_column()
-            } else {
-                let mut valid = vec![true; v.len()];
-                for i in miss {
-                    valid[i] = false;
-                }
-                v.into_iter()
-                    .zip(valid)
-                    .map(|(x, ok)| ok.then_some(x))
-                    .collect::<Float64Chunked>()
-                    .with_name(name)
-                    .into_column()
-            }
+            super::columns::masked(v, miss.into_iter())
+                .with_name(name)
+                .into_column()
         };
         cols.push(col);
     }

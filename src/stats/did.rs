@@ -385,13 +385,17 @@ fn clusters_of(p: &Panel) -> Clusters {
     Clusters::from_ranked_codes(p.cluster.to_vec(), levels)
 }
 
-/// The absorbing treatment indicator D_it = 1[g_i ≤ t].
-pub fn treatment_indicator(p: &Panel) -> Vec<f64> {
+/// Whether each row is treated: the absorbing D_it = 1[g_i ≤ t], row by row.
+fn treated_rows<'p>(p: &'p Panel) -> impl Iterator<Item = bool> + 'p {
     p.period
         .iter()
         .zip(p.first_treated_rows())
-        .map(|(&t, g)| f64::from(u8::from(g.is_some_and(|g| g <= t))))
-        .collect()
+        .map(|(&t, g)| g.is_some_and(|g| g <= t))
+}
+
+/// The absorbing treatment indicator D_it = 1[g_i ≤ t].
+pub fn treatment_indicator(p: &Panel) -> Vec<f64> {
+    treated_rows(p).map(|d| f64::from(u8::from(d))).collect()
 }
 
 /// Static TWFE difference-in-differences (see the module docs for the model, the
@@ -399,12 +403,7 @@ pub fn treatment_indicator(p: &Panel) -> Vec<f64> {
 pub fn twfe_did(p: &Panel, opts: &DidOptions) -> StatsResult<TwfeResult> {
     check_panel(p)?;
     // The check without the indicator's column: the cohort tables do not need it.
-    let treated = p
-        .period
-        .iter()
-        .zip(p.first_treated_rows())
-        .any(|(&t, g)| g.is_some_and(|g| g <= t));
-    if !treated {
+    if !treated_rows(p).any(|d| d) {
         return Err(StatsError::Invalid(
             "no row is treated: every first treated period lies after the last period".into(),
         ));

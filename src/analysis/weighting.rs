@@ -389,11 +389,12 @@ pub(crate) fn base_weights(
         None => weighting::logit(treated, &x, &names).ok().map(|m| m.fitted),
     };
     // One covariate per core at a time.
+    let arms = weighting::ArmWeights::of(treated, &w);
     let balance = names
         .par_iter()
         .zip(&x)
         .map(|(name, col)| {
-            let b = weighting::balance(col, treated, &w);
+            let b = weighting::balance_with(col, treated, &w, &arms);
             balance_row(name, &b, col)
         })
         .collect();

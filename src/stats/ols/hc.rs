@@ -19,7 +19,7 @@ fn hc_weight(se: SeType, e: f64, h: f64) -> f64 {
 }
 
 /// Leverage at which HC2/HC3 are undefined.
-const LEVERAGE_ONE: f64 = 1.0 - 1e-12;
+pub(crate) const LEVERAGE_ONE: f64 = 1.0 - 1e-12;
 
 impl OlsFit<'_> {
     /// The HC meat Σ ωᵢ qᵢqᵢ' (k×k), ωᵢ by `se`.

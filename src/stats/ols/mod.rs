@@ -52,6 +52,7 @@ mod weighted;
 pub use arm::{ArmEffect, ArmEstimator, ArmRegression, ols_arm_effect, ols_dropped_columns};
 pub use clusters::{Clusters, group_rows};
 pub use fit::{OlsFit, fit, fit_owned};
+pub(crate) use hc::LEVERAGE_ONE;
 pub use weighted::fit_weighted;
 
 /// Rows per block: the unit of the small QR and of the triangular solves.

@@ -58,24 +58,51 @@ struct Sums {
     ss: [f64; 4],
 }
 
-/// The [`Sums`], both arms side by side with every sum in a register: a unit of the
-/// other arm adds −0.0 ([`summand`]), which leaves a sum as it is, so each arm's sums
-/// are bit for bit those over its own units in order. (Sums kept in arrays indexed by
-/// the arm waited on the store of the row before.)
-fn sums(x: &[f64], treated: &[bool], w: &[f64]) -> Sums {
-    let mut plain = [[0.0_f64; 3]; 2];
-    let mut wtd = [[0.0_f64; 3]; 2];
+/// The sums of each arm ([treated, comparison]) that are the same for every
+/// covariate: the units Σ1, Σw and Σw², each over the arm's units in order. Made once
+/// for all the covariates of a balance table ([`balance_with`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArmWeights {
+    count: [f64; 2],
+    sw: [f64; 2],
+    sw2: [f64; 2],
+}
+
+impl ArmWeights {
+    /// One pass over the units, both arms side by side as in [`sums`].
+    pub fn of(treated: &[bool], w: &[f64]) -> Self {
+        let (mut count, mut sw, mut sw2) = ([0.0_f64; 2], [0.0_f64; 2], [0.0_f64; 2]);
+        for (&t, &wi) in treated.iter().zip(w) {
+            let ww = wi * wi;
+            for (a, on) in [(0, t), (1, !t)] {
+                count[a] += summand(on, 1.0);
+                sw[a] += summand(on, wi);
+                sw2[a] += summand(on, ww);
+            }
+        }
+        Self { count, sw, sw2 }
+    }
+}
+
+/// The [`Sums`] of covariate `x`, with the covariate-free sums from `arms`, both arms
+/// side by side with every sum in a register: a unit of the other arm adds −0.0
+/// ([`summand`]), which leaves a sum as it is, so each arm's sums are bit for bit
+/// those over its own units in order. (Sums kept in arrays indexed by the arm waited
+/// on the store of the row before.) The sums that do not depend on the covariate come
+/// from `arms`, made once for all covariates: with them in this loop, as before, the
+/// balance of ten covariates at 10^6 units took 0.06 s of CPU.
+fn sums(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Sums {
+    let mut sx = [0.0_f64; 2];
+    let mut swx = [0.0_f64; 2];
     for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
-        let (ww, wv) = (wi * wi, wi * v);
+        let wv = wi * v;
         for (a, on) in [(0, t), (1, !t)] {
-            plain[a][0] += summand(on, 1.0);
-            plain[a][1] += summand(on, 1.0);
-            plain[a][2] += summand(on, v);
-            wtd[a][0] += summand(on, wi);
-            wtd[a][1] += summand(on, ww);
-            wtd[a][2] += summand(on, wv);
+            sx[a] += summand(on, v);
+            swx[a] += summand(on, wv);
         }
     }
+    let plain = [0, 1].map(|a| [arms.count[a], arms.count[a], sx[a]]);
+    let wtd = [0, 1].map(|a| [arms.sw[a], arms.sw2[a], swx[a]]);
     let means = [
         plain[0][2] / plain[0][0],
         plain[1][2] / plain[1][0],
@@ -97,9 +124,15 @@ fn sums(x: &[f64], treated: &[bool], w: &[f64]) -> Sums {
 ///
 /// Two passes over the units: the sums of each arm, unweighted (every weight 1) and
 /// weighted, then the squared deviations from the four means; each sum runs over the
-/// units in order.
+/// units in order. For several covariates with the same weights, [`balance_with`].
 pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
-    let Sums { plain, wtd, ss } = sums(x, treated, w);
+    balance_with(x, treated, w, &ArmWeights::of(treated, w))
+}
+
+/// [`balance`], with the sums of the arms made beforehand (the same for every
+/// covariate): the same result to the bit.
+pub fn balance_with(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Balance {
+    let Sums { plain, wtd, ss } = sums(x, treated, w, arms);
     let (m1, v1) = finish(plain[0], ss[0]);
     let (m0, v0) = finish(plain[1], ss[1]);
     let (m1w, v1w) = finish(wtd[0], ss[2]);
@@ -190,7 +223,7 @@ mod tests {
             let t: Vec<bool> = (0..n).map(|_| rng.random_bool(0.3)).collect();
             let w: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..5.0)).collect();
             assert_eq!(
-                bits(sums(&x, &t, &w)),
+                bits(sums(&x, &t, &w, &ArmWeights::of(&t, &w))),
                 bits(sums_by_index(&x, &t, &w)),
                 "case {case}"
             );

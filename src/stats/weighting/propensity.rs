@@ -95,6 +95,69 @@ pub(crate) fn check_inputs(treated: &[bool], x: &[&[f64]], names: &[&str]) -> St
     Ok(())
 }
 
+/// Independent sets of bounds that [`ArmRanges::of`] keeps, one per lane.
+const LANES: usize = 8;
+
+/// The bounds of [`ArmRanges`] per lane, bound by bound.
+struct Lanes {
+    lo1: [f64; LANES],
+    hi1: [f64; LANES],
+    lo0: [f64; LANES],
+    hi0: [f64; LANES],
+    binary: [bool; LANES],
+}
+
+impl Lanes {
+    fn new() -> Self {
+        Self {
+            lo1: [f64::INFINITY; LANES],
+            hi1: [f64::NEG_INFINITY; LANES],
+            lo0: [f64::INFINITY; LANES],
+            hi0: [f64::NEG_INFINITY; LANES],
+            binary: [true; LANES],
+        }
+    }
+
+    /// Widen lane `l`'s bounds of arm `t` to take in `v` (finite).
+    #[inline(always)]
+    fn add(&mut self, l: usize, v: f64, t: bool) {
+        let (inf, ninf) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (v1lo, v1hi) = if t { (v, v) } else { (inf, ninf) };
+        let (v0lo, v0hi) = if t { (inf, ninf) } else { (v, v) };
+        self.lo1[l] = least(v1lo, self.lo1[l]);
+        self.hi1[l] = greatest(v1hi, self.hi1[l]);
+        self.lo0[l] = least(v0lo, self.lo0[l]);
+        self.hi0[l] = greatest(v0hi, self.hi0[l]);
+        self.binary[l] &= (v == 0.0) | (v == 1.0);
+    }
+
+    /// The bounds over all lanes.
+    fn combine(self) -> ArmRanges {
+        let low = |a: [f64; LANES]| a.into_iter().fold(f64::INFINITY, least);
+        let high = |a: [f64; LANES]| a.into_iter().fold(f64::NEG_INFINITY, greatest);
+        ArmRanges {
+            lo1: low(self.lo1),
+            hi1: high(self.hi1),
+            lo0: low(self.lo0),
+            hi0: high(self.hi0),
+            binary: self.binary.iter().all(|&b| b),
+        }
+    }
+}
+
+/// The smaller of two finite numbers, as one compare-and-select (which `f64::min`,
+/// minding NaN, is not).
+#[inline(always)]
+fn least(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// The larger of two finite numbers ([`least`]).
+#[inline(always)]
+fn greatest(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
 /// A covariate that on its own separates the arms, with a description of how (the
 /// first such covariate in the order of `x`; the covariates are looked at in parallel).
 fn separating_covariate(treated: &[bool], x: &[&[f64]], names: &[&str]) -> Option<String> {
@@ -120,23 +183,23 @@ impl ArmRanges {
     /// One pass over a column of finite values. Each value is compared with the bounds
     /// of both arms, the other arm's side getting ±∞ (which moves no bound), so the
     /// loop does not branch on the arm: the arms alternate as randomly as the data.
+    /// The rows go through [`LANES`] independent sets of bounds, combined at the end;
+    /// a smallest or largest value does not depend on the order it is looked for in,
+    /// so this is the one-lane result, and the lanes let the compiler use vector
+    /// compares (a single chain of `min`s waited on each comparison before: 17-24 ms
+    /// for ten columns of 10^6 rows on two cores).
     fn of(c: &[f64], treated: &[bool]) -> Self {
-        let (inf, ninf) = (f64::INFINITY, f64::NEG_INFINITY);
-        let mut r = Self {
-            lo1: inf,
-            hi1: ninf,
-            lo0: inf,
-            hi0: ninf,
-            binary: true,
-        };
-        for (&v, &t) in c.iter().zip(treated) {
-            r.lo1 = r.lo1.min(if t { v } else { inf });
-            r.hi1 = r.hi1.max(if t { v } else { ninf });
-            r.lo0 = r.lo0.min(if t { inf } else { v });
-            r.hi0 = r.hi0.max(if t { ninf } else { v });
-            r.binary &= (v == 0.0) | (v == 1.0);
+        let mut lanes = Lanes::new();
+        let (mut vs, mut ts) = (c.chunks_exact(LANES), treated.chunks_exact(LANES));
+        for (v, t) in (&mut vs).zip(&mut ts) {
+            for l in 0..LANES {
+                lanes.add(l, v[l], t[l]);
+            }
         }
-        r
+        for (&v, &t) in vs.remainder().iter().zip(ts.remainder()) {
+            lanes.add(0, v, t);
+        }
+        lanes.combine()
     }
 
     /// How covariate `name` with these ranges separates the arms, if it does: a 0/1
@@ -456,6 +519,43 @@ mod tests {
         }
         assert!(expit(f64::NAN).is_nan());
         assert_eq!(expit(-0.0), 0.5);
+    }
+
+    /// The lanes of [`ArmRanges::of`] give the bounds a plain scan gives, for every
+    /// length around the lane count (the remainder rows), with one arm empty, and
+    /// for 0/1 columns.
+    #[test]
+    fn arm_ranges_are_those_of_a_plain_scan() {
+        let plain = |c: &[f64], t: &[bool]| {
+            let pick = |arm: bool| c.iter().zip(t).filter(move |p| *p.1 == arm).map(|p| *p.0);
+            let lo = |arm| pick(arm).fold(f64::INFINITY, f64::min);
+            let hi = |arm| pick(arm).fold(f64::NEG_INFINITY, f64::max);
+            let binary = c.iter().all(|&v| v == 0.0 || v == 1.0);
+            (lo(true), hi(true), lo(false), hi(false), binary)
+        };
+        let mut state = 7_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 100, 1001] {
+            let u: Vec<f64> = (0..n).map(|_| next()).collect();
+            let treated: Vec<bool> = (0..n).map(|_| next() < 0.3).collect();
+            let cont: Vec<f64> = u.iter().map(|v| 40.0 * v - 10.0).collect();
+            let bin: Vec<f64> = u.iter().map(|&v| f64::from(u8::from(v < 0.5))).collect();
+            for c in [&cont, &bin] {
+                for t in [treated.clone(), vec![true; n], vec![false; n]] {
+                    let r = ArmRanges::of(c, &t);
+                    assert_eq!(
+                        (r.lo1, r.hi1, r.lo0, r.hi0, r.binary),
+                        plain(c, &t),
+                        "n = {n}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

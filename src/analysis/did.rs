@@ -28,7 +28,7 @@ pub struct PanelInput {
     pub y: Vec<f64>,
     /// Unit codes in sorted label order.
     pub unit: Vec<u32>,
-    pub unit_labels: Vec<String>,
+    pub unit_labels: crate::data::Labels,
     pub period: Vec<i64>,
     /// Each unit's first treated period, indexed by unit code (every code has rows);
     /// `None` for never treated.

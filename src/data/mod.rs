@@ -21,11 +21,13 @@
 //! One job per file: [`load`] picks the reader for a file and the columns to keep;
 //! [`text`], [`plain`] and [`sheet`] read; [`convert`] turns what they read into the
 //! frame's columns; [`columns`] gives columns as text or numbers; [`factor`] codes
-//! columns as factors and labels; [`checks`] checks loaded data against a spec.
+//! columns as factors and labels; [`labels`] keeps many labels in one buffer;
+//! [`checks`] checks loaded data against a spec.
 
 mod columns;
 mod convert;
 mod factor;
+mod labels;
 mod lines;
 mod load;
 mod plain;
@@ -41,6 +43,7 @@ pub use crate::config::read::{FileKind, PARQUET_EXTENSIONS, SHEET_EXTENSIONS, TE
 pub use columns::Numbers;
 pub(crate) use convert::{Cell, Table};
 pub use factor::{Codes, Factor, Unplaced};
+pub use labels::Labels;
 use lines::RowLines;
 pub(crate) use load::{Selection, unique_names};
 use rules::Rules;

@@ -220,7 +220,7 @@ pub fn balanced(p: PanelInput) -> PanelInput {
     let unit: Vec<u32> = rows.iter().map(|&i| keep_unit[&p.unit[i]]).collect();
     let unit_labels = keep_unit
         .keys()
-        .map(|&old| p.unit_labels[old as usize].clone())
+        .map(|&old| &p.unit_labels[old as usize])
         .collect();
     let mut notes = p.notes.clone();
     notes.push(format!(
@@ -257,7 +257,7 @@ mod tests {
         PanelInput {
             y: vec![1.0, 2.0, 3.0, 4.0, 5.0],
             unit: vec![0, 0, 1, 2, 2],
-            unit_labels: vec!["a".into(), "b".into(), "c".into()],
+            unit_labels: ["a", "b", "c"].into_iter().collect(),
             period: vec![1, 2, 1, 1, 2],
             unit_first_treated: vec![Some(2), None, Some(3)],
             cluster: Some(vec![0, 0, 1, 2, 2]),
@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(b.unit, vec![0, 0, 1, 1]);
         assert_eq!(b.cluster, None);
         assert_eq!(b.clusters(), b.unit);
-        assert_eq!(b.unit_labels, vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(b.unit_labels.iter().collect::<Vec<_>>(), ["a", "c"]);
         assert_eq!(b.unit_first_treated, vec![Some(2), Some(3)]);
         assert_eq!(b.n_clusters, 2);
         assert_eq!(b.persons, Some(vec![10.0, 11.0, 13.0, 14.0]));
@@ -296,7 +296,7 @@ mod tests {
         if let Some(v) = p.persons.as_mut() {
             v.truncate(2);
         }
-        p.unit_labels.truncate(1);
+        p.unit_labels = p.unit_labels.iter().take(1).collect();
         p.n_clusters = 1;
         assert_eq!(balanced(p.clone()), p);
     }

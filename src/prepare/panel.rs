@@ -197,7 +197,7 @@ struct Columns {
     keep: Kept,
     period: Vec<i64>,
     unit: Vec<u32>,
-    labels: Vec<String>,
+    labels: crate::data::Labels,
     /// First treated period per unit.
     first_of: Vec<Option<Option<i64>>>,
     notes: Vec<String>,
@@ -298,7 +298,7 @@ fn read_columns(frame: &Frame, cols: &PanelColumns, keys: Keys) -> Result<Column
         let (u, t) = (unit[r], period[r]);
         return Err(err(format!(
             "unit \"{}\" has two rows for period {t} ({} and {}); a panel has one row per unit and period (aggregate the rows first, or use --events/--trials for counts)",
-            labels[u as usize],
+            &labels[u as usize],
             frame.row_ref(keep.get(first)),
             frame.row_ref(keep.get(r))
         )));
@@ -411,7 +411,7 @@ fn outcome_columns(
 
 /// The level of every kept row (a unit or a cluster) as a code into the labels of the
 /// levels with a kept row, in the factor's sorted order, and those labels.
-fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<String>) {
+fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, crate::data::Labels) {
     let mut used = vec![false; factor.levels.len()];
     for i in keep.iter() {
         if let Some(c) = factor.codes.get(i) {
@@ -419,14 +419,16 @@ fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, Vec<Stri
         }
     }
     let mut rank = vec![u32::MAX; factor.levels.len()];
-    let mut labels: Vec<String> = Vec::with_capacity(factor.levels.len());
+    let mut labels = crate::data::Labels::with_capacity(factor.levels.len());
     let crate::data::Factor { codes, levels } = factor;
+    // Each level's own allocation is freed as its text is copied.
     for (k, level) in levels.into_iter().enumerate() {
         if used[k] {
             rank[k] = labels.len() as u32;
-            labels.push(level);
+            labels.push(&level);
         }
     }
+    labels.shrink_to_fit();
     let ranked: Vec<u32> = keep
         .iter()
         .map(|i| codes.get(i).map_or(0, |c| rank[c as usize]))
@@ -442,7 +444,7 @@ fn first_treated(
     keep: &Kept,
     unit: &[u32],
     period: &[i64],
-    labels: &[String],
+    labels: &crate::data::Labels,
 ) -> Result<Vec<Option<Option<i64>>>> {
     let path = frame.path().to_path_buf();
     let err = |m: String| Error::data(&path, m);
@@ -470,7 +472,7 @@ fn first_treated(
                         };
                         return Err(err(format!(
                             "unit \"{}\" has two first treated periods in column \"{c}\": {} and {} ({}); give one value per unit",
-                            labels[u],
+                            &labels[u],
                             show(w),
                             show(v),
                             frame.row_ref(i)
@@ -513,7 +515,7 @@ fn first_treated(
                     return Err(err(format!(
                         "unit \"{}\" is treated in period {tt} and untreated again in period {t} (column \"{c}\"); \
                          the designs here need treatment that stays on once it starts. Give --first-treated, or leave out the periods after treatment ended",
-                        labels[u]
+                        &labels[u]
                     )));
                 }
             }

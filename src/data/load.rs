@@ -263,13 +263,13 @@ impl Frame {
         let wanted: Vec<&str> = idx.iter().map(|&i| names[i].as_str()).collect();
         let mut in_file_order = idx;
         in_file_order.sort_unstable();
-        let df = reader
-            .with_projection(Some(in_file_order))
-            .finish()
-            // The projection reads columns in file order; put them in the selection's.
-            .and_then(|df| df.select(wanted.iter().copied()))
-            .and_then(compact_columns)
-            .map_err(|e| Error::data(path, "cannot read the columns").with_cause(e))?;
+        let df = crate::timings::time("read: parquet", || {
+            reader.with_projection(Some(in_file_order)).finish()
+        })
+        // The projection reads columns in file order; put them in the selection's.
+        .and_then(|df| df.select(wanted.iter().copied()))
+        .and_then(|df| crate::timings::time("read: compact", || compact_columns(df)))
+        .map_err(|e| Error::data(path, "cannot read the columns").with_cause(e))?;
         let frame = Self {
             path: path.to_path_buf(),
             df,

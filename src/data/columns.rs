@@ -444,7 +444,11 @@ impl Frame {
     /// Keep the rows whose `column` (as text) is one of `values`.
     pub fn filter_values(self, column: &str, values: &[String]) -> Result<Self> {
         let f = self.factor(column)?;
-        let wanted: Vec<bool> = f.levels.iter().map(|l| values.contains(l)).collect();
+        let wanted: Vec<bool> = f
+            .levels
+            .iter()
+            .map(|l| values.iter().any(|v| v == l))
+            .collect();
         let keep: Vec<bool> = f
             .codes
             .iter()

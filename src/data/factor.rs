@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 use super::rules::{self, fmt_number, whole_number_text};
-use super::{Frame, PerText};
+use super::{Frame, Labels, PerText};
 use crate::error::Result;
 
 /// A text column as codes into its sorted distinct values ([`Frame::factor`]).
@@ -15,8 +15,9 @@ use crate::error::Result;
 pub struct Factor {
     /// Per row, the index into `levels`, or missing.
     pub codes: Codes,
-    /// The distinct values, sorted.
-    pub levels: Vec<String>,
+    /// The distinct values, sorted, in one buffer (a unit column of 10^5 numbers has
+    /// 1.4 MB of labels so, 5.6 MB as a `String` each).
+    pub levels: Labels,
 }
 
 impl Factor {
@@ -147,6 +148,9 @@ impl NumberCodes {
     }
 }
 
+/// Levels formatted by one task of [`WholeRange::levels`].
+const LEVELS_PER_TASK: usize = 1 << 14;
+
 /// The whole numbers of a column as offsets into `lo..lo + len`, and which of them
 /// occur ([`Frame::whole_number_factor`]).
 struct WholeRange {
@@ -207,7 +211,7 @@ impl WholeRange {
 
     /// The values that occur as texts ([`fmt_number`]), sorted as texts are, and the
     /// code (index into them) of each offset of the range.
-    fn levels(&self) -> (Vec<String>, Vec<u32>) {
+    fn levels(&self) -> (Labels, Vec<u32>) {
         let offsets: Vec<u32> = (0..self.present.len() as u32)
             .filter(|&i| self.present[i as usize])
             .collect();
@@ -222,11 +226,17 @@ impl WholeRange {
         for (k, &(_, i)) in keys.iter().enumerate() {
             code_of[i as usize] = k as u32;
         }
-        let levels = keys
-            .par_iter()
-            .map(|&(_, i)| fmt_number((self.lo + i64::from(i)) as f64))
+        // Formatted on all cores in runs of levels, then joined in order.
+        let parts: Vec<Labels> = keys
+            .par_chunks(LEVELS_PER_TASK)
+            .map(|run| {
+                run.iter()
+                    .map(|&(_, i)| fmt_number((self.lo + i64::from(i)) as f64))
+                    .collect()
+            })
             .collect();
-        (levels, code_of)
+        drop(keys);
+        (Labels::concat(parts), code_of)
     }
 }
 
@@ -282,7 +292,10 @@ impl Frame {
         if remap.iter().enumerate().any(|(i, &c)| i as u32 != c) {
             codes.remap(&remap);
         }
-        Ok(Factor { codes, levels })
+        Ok(Factor {
+            codes,
+            levels: levels.iter().collect(),
+        })
     }
 
     /// [`Frame::factor`] of a numeric column of whole numbers in a range of at most
@@ -433,6 +446,10 @@ mod tests {
     use super::*;
     use std::path::Path;
 
+    fn owned(l: &Labels) -> Vec<String> {
+        l.iter().map(str::to_string).collect()
+    }
+
     /// The table path for whole numbers gives the factor of the general path: levels
     /// sorted as texts ("-12" < "-3" < "0" < "10" < "9"), -0 as 0, missing rows without
     /// a code, a range beyond the table's bound or a fraction left to the general path.
@@ -517,17 +534,17 @@ mod tests {
         );
         for (code, x) in n.codes.iter().zip(&nums) {
             assert_eq!(
-                code.map(|c| n.levels[c as usize].clone()),
+                code.map(|c| n.levels[c as usize].to_string()),
                 x.map(fmt_number)
             );
         }
         assert_eq!(n.codes.get(3), n.codes.get(5), "-0 and 0");
-        assert_eq!(f.levels("n").unwrap(), (n.levels.clone(), true));
+        assert_eq!(f.levels("n").unwrap(), (owned(&n.levels), true));
         let t = f.factor("t").unwrap();
         assert_eq!(t.levels, ["a", "b", "c", "d"]);
         assert_eq!(t.codes.get(4), None);
         assert_eq!(t.codes.get(3), t.codes.get(6), "trimmed");
-        assert_eq!(f.levels("t").unwrap(), (t.levels.clone(), true));
+        assert_eq!(f.levels("t").unwrap(), (owned(&t.levels), true));
         // Positions in a list of allowed values, in the list's order.
         let allowed = ["d", "c", "b", "a"];
         assert_eq!(f.positions("t", &allowed).unwrap(), Err((4, None)));
@@ -537,7 +554,7 @@ mod tests {
         let p = f.positions("t", &allowed).unwrap().unwrap();
         let t = f.factor("t").unwrap();
         for (p, c) in p.iter().zip(t.codes.iter()) {
-            assert_eq!(allowed[usize::from(*p)], t.levels[c.unwrap() as usize]);
+            assert_eq!(allowed[usize::from(*p)], &t.levels[c.unwrap() as usize]);
         }
         assert_eq!(
             f.positions("t", &["a", "b"]).unwrap(),

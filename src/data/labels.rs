@@ -40,6 +40,19 @@ impl Labels {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         (0..self.len()).map(|i| &self[i])
     }
+    /// The labels of `parts`, one list after the other.
+    pub fn concat(parts: Vec<Labels>) -> Self {
+        let mut out = Self {
+            text: String::with_capacity(parts.iter().map(|p| p.text.len()).sum()),
+            ends: Vec::with_capacity(parts.iter().map(Labels::len).sum()),
+        };
+        for p in parts {
+            let base = out.text.len();
+            out.text.push_str(&p.text);
+            out.ends.extend(p.ends.iter().map(|e| base + e));
+        }
+        out
+    }
     /// Release the room reserved beyond the labels.
     pub fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
@@ -55,6 +68,12 @@ impl std::ops::Index<usize> for Labels {
             Some(s) => s,
             None => panic!("label {i} of {}", self.len()),
         }
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for Labels {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.len() == N && self.iter().zip(other).all(|(a, b)| a == *b)
     }
 }
 
@@ -83,6 +102,15 @@ mod tests {
         assert_eq!(l.get(1), Some(""));
         assert_eq!(l.get(5), None);
         assert!(Labels::default().is_empty());
+        let parts = vec![
+            ["a", "bc"].iter().collect(),
+            Labels::default(),
+            ["", "d"].iter().collect(),
+        ];
+        let joined = Labels::concat(parts);
+        assert_eq!(joined.iter().collect::<Vec<_>>(), ["a", "bc", "", "d"]);
+        assert_eq!(joined, ["a", "bc", "", "d"]);
+        assert_ne!(joined, ["a", "bc", ""]);
         assert_eq!(Labels::default().get(0), None);
     }
 }

@@ -291,7 +291,7 @@ fn labels(
     }
     Ok(Some(Labels {
         codes,
-        levels: f.levels,
+        levels: f.levels.iter().map(str::to_string).collect(),
         n_missing,
     }))
 }

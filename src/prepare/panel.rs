@@ -419,16 +419,25 @@ fn ranked_codes(factor: crate::data::Factor, keep: &Kept) -> (Vec<u32>, crate::d
         }
     }
     let mut rank = vec![u32::MAX; factor.levels.len()];
-    let mut labels = crate::data::Labels::with_capacity(factor.levels.len());
-    let crate::data::Factor { codes, levels } = factor;
-    // Each level's own allocation is freed as its text is copied.
-    for (k, level) in levels.into_iter().enumerate() {
+    let mut next = 0;
+    for (k, r) in rank.iter_mut().enumerate() {
         if used[k] {
-            rank[k] = labels.len() as u32;
-            labels.push(&level);
+            *r = next;
+            next += 1;
         }
     }
-    labels.shrink_to_fit();
+    let crate::data::Factor { codes, levels } = factor;
+    // Usually every level has a kept row, and the factor's labels are the panel's.
+    let labels = if next as usize == levels.len() {
+        levels
+    } else {
+        levels
+            .iter()
+            .zip(&used)
+            .filter(|&(_, &u)| u)
+            .map(|(l, _)| l)
+            .collect()
+    };
     let ranked: Vec<u32> = keep
         .iter()
         .map(|i| codes.get(i).map_or(0, |c| rank[c as usize]))

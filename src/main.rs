@@ -81,6 +81,10 @@ fn main() {
             std::process::exit(code);
         }
     };
+    if let Err(e) = cli::limit_vectors_from_env() {
+        eprintln!("error: {}", e.report());
+        std::process::exit(e.exit_code());
+    }
     let res = match &cli.command {
         Command::Pilots(a) => cli::pilots::run(a),
         Command::Pilot(a) => cli::pilot::run(a),

@@ -671,3 +671,65 @@ fn missing_data_are_counted_per_arm_and_reason_everywhere() {
     assert_eq!(adj["n_treated"], 100 - 12 - 10);
     assert_eq!(adj["n_control"], 100 - 11);
 }
+
+/// `VIA_EVAL_SIMD` keeps the resampling key stream to narrower vectors: `cpu-paths`
+/// names the path taken, a bootstrap and a permutation test give the same JSON to the
+/// byte under every limit, and any other value is refused with the variable named.
+#[test]
+fn vector_limit_changes_the_path_not_the_result() {
+    let dir = setup(&config(), &mini_csv());
+    let run = |simd: Option<&str>, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_via-eval"));
+        cmd.args(args).current_dir(dir.path());
+        match simd {
+            Some(v) => cmd.env("VIA_EVAL_SIMD", v),
+            None => cmd.env_remove("VIA_EVAL_SIMD"),
+        };
+        cmd.output().expect("the via-eval binary runs")
+    };
+    let paths = ["cpu-paths"];
+    let portable = run(Some("portable"), &paths);
+    assert!(portable.status.success(), "{}", show(&paths, &portable));
+    let text = String::from_utf8_lossy(&portable.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("key stream") && l.contains("portable loop")),
+        "{text}"
+    );
+    let capped = run(Some("avx2"), &paths);
+    let text = String::from_utf8_lossy(&capped.stdout);
+    assert!(!text.contains("AVX-512F (16"), "{text}");
+    let args = [
+        "compare",
+        "notebooks-data/mini.csv",
+        "--treatment",
+        "arm",
+        "--treated",
+        "treated",
+        "--outcome",
+        "income",
+        "--bootstrap",
+        "2000",
+        "--permutations",
+        "999",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+    ];
+    let free = run(None, &args);
+    assert!(free.status.success(), "{}", show(&args, &free));
+    for limit in ["avx2", "portable"] {
+        let out = run(Some(limit), &args);
+        assert!(out.status.success(), "{}", show(&args, &out));
+        assert_eq!(out.stdout, free.stdout, "VIA_EVAL_SIMD={limit}");
+    }
+    let bad = run(Some("sse9"), &args);
+    assert_eq!(bad.status.code(), Some(2), "{}", show(&args, &bad));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("VIA_EVAL_SIMD=sse9") && err.contains("avx2 or portable"),
+        "{err}"
+    );
+    assert!(bad.stdout.is_empty());
+}

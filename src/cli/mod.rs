@@ -57,6 +57,32 @@ pub fn emit<T: serde::Serialize>(
     print_out(&text)
 }
 
+/// The environment variable that keeps the resampling kernels to narrower vectors:
+/// `avx2` (no AVX-512) or `portable`. For timing, on one machine, the paths that
+/// machines without AVX-512 take; results do not change.
+pub const SIMD_ENV: &str = "VIA_EVAL_SIMD";
+
+/// Apply [`SIMD_ENV`] if set; an error naming the variable for any other value.
+pub fn limit_vectors_from_env() -> crate::Result<()> {
+    use crate::stats::resample::{VectorLimit, limit_vectors};
+    let Some(value) = std::env::var_os(SIMD_ENV) else {
+        return Ok(());
+    };
+    let limit = match value.to_str().map(str::trim) {
+        Some("") => return Ok(()),
+        Some(v) if v.eq_ignore_ascii_case("avx2") => VectorLimit::Avx2,
+        Some(v) if v.eq_ignore_ascii_case("portable") => VectorLimit::Portable,
+        _ => {
+            return Err(crate::Error::usage(format!(
+                "{SIMD_ENV}={} is not a vector limit; set it to avx2 or portable, or unset it",
+                value.to_string_lossy()
+            )));
+        }
+    };
+    limit_vectors(limit);
+    Ok(())
+}
+
 /// Write command output to stdout. A reader that closed the pipe early (`| head`)
 /// ends the output quietly (exit 0); any other failure (a full device, a closed
 /// descriptor) is an error, so a run never reports success on output it did not write.

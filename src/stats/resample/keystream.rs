@@ -54,15 +54,27 @@ pub(crate) enum Path {
 }
 
 impl Path {
-    /// The fastest path this CPU runs, detected once per process.
+    /// The fastest path this CPU runs, detected once per process, no wider than the
+    /// [`limit`] set before (if any).
     pub fn best() -> Path {
         static BEST: OnceLock<Path> = OnceLock::new();
         *BEST.get_or_init(|| {
+            let ceiling = CEILING.get().copied().unwrap_or(Path::Avx512);
             Path::available()
                 .into_iter()
-                .next()
+                .find(|p| p.width() <= ceiling.width())
                 .unwrap_or(Path::Portable)
         })
+    }
+
+    /// Bits per vector register of the path (the portable one counted as 128, the
+    /// baseline vector unit).
+    fn width(self) -> u32 {
+        match self {
+            Path::Avx512 => 512,
+            Path::Avx2 => 256,
+            Path::Portable => 128,
+        }
     }
 
     /// The path in words, for `via-eval cpu-paths`.
@@ -101,6 +113,17 @@ impl Path {
         }
         Path::best()
     }
+}
+
+/// The widest path [`Path::best`] may choose ([`limit`]).
+static CEILING: OnceLock<Path> = OnceLock::new();
+
+/// Keep the key stream to paths no wider than `ceiling` for the rest of the process,
+/// as on a CPU without the wider vectors (to measure the AVX2 path on an AVX-512
+/// machine). The results do not change, only the speed. Must come before the first key
+/// stream; `false` when too late or already set.
+pub(crate) fn limit(ceiling: Path) -> bool {
+    CEILING.set(ceiling).is_ok() && Path::best().width() <= ceiling.width()
 }
 
 /// The path forced by [`force`] (0: none).

@@ -79,6 +79,26 @@ pub fn kernel_paths() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// The widest vectors the resampling key stream may use ([`limit_vectors`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorLimit {
+    /// No AVX-512: AVX2 where the CPU has it, as on most laptops and cloud machines.
+    Avx2,
+    /// The portable loop only.
+    Portable,
+}
+
+/// Keep the resampling key stream from vectors wider than `limit` for the rest of the
+/// process (`VIA_EVAL_SIMD`, read by the binary), so that a machine with AVX-512 can
+/// time the paths other machines take. Every result stays the same to the bit (the
+/// paths are tested equal). `false` when called after the first key stream or twice.
+pub fn limit_vectors(limit: VectorLimit) -> bool {
+    keystream::limit(match limit {
+        VectorLimit::Avx2 => keystream::Path::Avx2,
+        VectorLimit::Portable => keystream::Path::Portable,
+    })
+}
+
 /// Replicates per parallel work unit and per progress report.
 pub const CHUNK: usize = 64;
 

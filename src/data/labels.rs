@@ -1,7 +1,7 @@
-//! Text labels of many levels (the units of a panel, its clusters) kept in one
-//! buffer: a `Vec<String>` costs 24 bytes per label plus an allocation of at least
-//! 32 bytes for a short one, 5.6 MB for 10^5 unit numbers; here 5-6 bytes of text and
-//! 8 bytes of offset per label.
+//! Text labels of many levels (a factor's distinct values: the units of a panel, its
+//! clusters) kept in one buffer: a `Vec<String>` costs 24 bytes per label plus an
+//! allocation of at least 32 bytes for a short one, 5.6 MB for 10^5 unit numbers; here
+//! 5-6 bytes of text and 8 bytes of offset per label.
 
 /// A list of labels, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

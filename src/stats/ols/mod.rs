@@ -53,6 +53,7 @@ pub use arm::{ArmEffect, ArmEstimator, ArmRegression, ols_arm_effect, ols_droppe
 pub use clusters::{Clusters, group_rows};
 pub use fit::{OlsFit, fit, fit_owned};
 pub(crate) use hc::LEVERAGE_ONE;
+pub(crate) use weighted::check_weights;
 pub use weighted::fit_weighted;
 
 /// Rows per block: the unit of the small QR and of the triangular solves.

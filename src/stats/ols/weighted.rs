@@ -16,6 +16,24 @@
 use super::fit::{OlsFit, fit_owned};
 use crate::stats::{StatsError, StatsResult};
 
+/// Weights for `n` observations, each a positive finite number; an error naming the
+/// first that is not.
+pub(crate) fn check_weights(w: &[f64], n: usize) -> StatsResult<()> {
+    if w.len() != n {
+        return Err(StatsError::Invalid(format!(
+            "{} weights for {n} observations",
+            w.len()
+        )));
+    }
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(StatsError::Invalid(format!(
+            "weight {} of observation {i} (0-based) is not a positive number",
+            w[i]
+        )));
+    }
+    Ok(())
+}
+
 /// Fit y on the columns `x` with weights `w` (an intercept first when `intercept`, as
 /// [`super::fit`]: coefficient 0 is then the intercept). Fails with
 /// [`StatsError::Invalid`] for weights of another length or not finite and above 0,
@@ -27,19 +45,7 @@ pub fn fit_weighted(
     w: &[f64],
     intercept: bool,
 ) -> StatsResult<OlsFit<'static>> {
-    if w.len() != y.len() {
-        return Err(StatsError::Invalid(format!(
-            "{} weights for {} observations",
-            w.len(),
-            y.len()
-        )));
-    }
-    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(StatsError::Invalid(format!(
-            "weight {} of observation {i} (0-based) is not a positive number",
-            w[i]
-        )));
-    }
+    check_weights(w, y.len())?;
     let root: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
     let scale = |c: &[f64]| -> Vec<f64> { c.iter().zip(&root).map(|(a, r)| a * r).collect() };
     let mut cols = Vec::with_capacity(x.len() + usize::from(intercept));

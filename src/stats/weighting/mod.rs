@@ -280,19 +280,13 @@ fn two_group_hc(
     conf_level: f64,
 ) -> StatsResult<Inference> {
     let n = y.len();
-    if w.len() != n || treated.len() != n {
+    if treated.len() != n {
         return Err(StatsError::Invalid(format!(
-            "{} weights and {} arms for {n} observations",
-            w.len(),
+            "{} arms for {n} observations",
             treated.len()
         )));
     }
-    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(StatsError::Invalid(format!(
-            "weight {} of observation {i} (0-based) is not a positive number",
-            w[i]
-        )));
-    }
+    super::ols::check_weights(w, n)?;
     // [arm 0, arm 1]: Σw, Σwy, units.
     let (mut sw, mut swy, mut count) = ([0.0_f64; 2], [0.0_f64; 2], [0_usize; 2]);
     for ((&yi, &t), &wi) in y.iter().zip(treated).zip(w) {

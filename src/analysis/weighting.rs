@@ -8,8 +8,6 @@
 //! continuous outcome's to a standardised difference, dividing the effect and its
 //! standard error by the pooled within-arm SD of the outcome (unweighted, n − 2).
 
-use rayon::prelude::*;
-
 use super::estimate::Ctx;
 use super::estimate::PairResults;
 use super::estimate::RegData;
@@ -388,16 +386,7 @@ pub(crate) fn base_weights(
         Some(m) => Some(m.fitted),
         None => weighting::logit(treated, &x, &names).ok().map(|m| m.fitted),
     };
-    // One covariate per core at a time.
-    let arms = weighting::ArmWeights::of(treated, &w);
-    let balance = names
-        .par_iter()
-        .zip(&x)
-        .map(|(name, col)| {
-            let b = weighting::balance_with(col, treated, &w, &arms);
-            balance_row(name, &b, col)
-        })
-        .collect();
+    let balance = balance_rows(&names, &weighting::balance_table(&x, treated, &w), &x);
     Ok(BaseWeights {
         method,
         by_row: rows.iter().copied().zip(w).collect(),

@@ -329,18 +329,7 @@ pub fn feols_weighted(
     }
     let w = weights.slice();
     if let Some(w) = w {
-        if w.len() != n {
-            return Err(StatsError::Invalid(format!(
-                "{} weights for {n} observations",
-                w.len()
-            )));
-        }
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(StatsError::Invalid(format!(
-                "weight {} of observation {i} (0-based) is not a positive number",
-                w[i]
-            )));
-        }
+        super::ols::check_weights(w, n)?;
     }
     let fe: Vec<Clusters> = fe.iter().map(|f| (*f).clone()).collect();
     let counts: Vec<Vec<f64>> = fe

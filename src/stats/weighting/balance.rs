@@ -15,6 +15,7 @@
 //! A ratio whose denominator is zero (a covariate constant in the treated group, or in
 //! the comparison group) is `None`, never NaN or infinite.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::stats::describe::summand;
@@ -62,7 +63,7 @@ struct Sums {
 /// covariate: the units Σ1, Σw and Σw², each over the arm's units in order. Made once
 /// for all the covariates of a balance table ([`balance_with`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ArmWeights {
+struct ArmWeights {
     count: [f64; 2],
     sw: [f64; 2],
     sw2: [f64; 2],
@@ -70,7 +71,7 @@ pub struct ArmWeights {
 
 impl ArmWeights {
     /// One pass over the units, both arms side by side as in [`sums`].
-    pub fn of(treated: &[bool], w: &[f64]) -> Self {
+    fn of(treated: &[bool], w: &[f64]) -> Self {
         let (mut count, mut sw, mut sw2) = ([0.0_f64; 2], [0.0_f64; 2], [0.0_f64; 2]);
         for (&t, &wi) in treated.iter().zip(w) {
             let ww = wi * wi;
@@ -124,14 +125,24 @@ fn sums(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Sums {
 ///
 /// Two passes over the units: the sums of each arm, unweighted (every weight 1) and
 /// weighted, then the squared deviations from the four means; each sum runs over the
-/// units in order. For several covariates with the same weights, [`balance_with`].
+/// units in order. For several covariates with the same weights, [`balance_table`].
 pub fn balance(x: &[f64], treated: &[bool], w: &[f64]) -> Balance {
     balance_with(x, treated, w, &ArmWeights::of(treated, w))
 }
 
+/// The balance of every column of `x` under the same weights, in the order of `x`:
+/// the sums of the arms are made once, then one covariate per core at a time. Each
+/// entry is [`balance`] of that column to the bit.
+pub fn balance_table(x: &[&[f64]], treated: &[bool], w: &[f64]) -> Vec<Balance> {
+    let arms = ArmWeights::of(treated, w);
+    x.par_iter()
+        .map(|c| balance_with(c, treated, w, &arms))
+        .collect()
+}
+
 /// [`balance`], with the sums of the arms made beforehand (the same for every
 /// covariate): the same result to the bit.
-pub fn balance_with(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Balance {
+fn balance_with(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Balance {
     let Sums { plain, wtd, ss } = sums(x, treated, w, arms);
     let (m1, v1) = finish(plain[0], ss[0]);
     let (m0, v0) = finish(plain[1], ss[1]);

@@ -41,7 +41,6 @@
 //! clusters, scaled by G/(G − 1), with t on G − 1 df ([`estimate_clustered`]).
 
 use nalgebra::{DMatrix, DVector};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::ols::{SeType, fit_weighted};
@@ -57,7 +56,7 @@ pub mod rosenbaum;
 pub(crate) mod rows;
 
 pub use aipw::aipw_att;
-pub use balance::{ArmWeights, Balance, balance, balance_with, effective_n};
+pub use balance::{Balance, balance, balance_table, effective_n};
 pub use entropy::{EntropyFit, entropy_att};
 pub use propensity::{Logit, expit, logit};
 
@@ -618,11 +617,7 @@ pub fn estimate_clustered(
     let (fixed, (balance, outside)) = rayon::join(
         || weighted_difference_clustered(y, treated, &w, se, clusters, conf_level),
         || {
-            let arms = ArmWeights::of(treated, &w);
-            let balance: Vec<Balance> = x
-                .par_iter()
-                .map(|c| balance_with(c, treated, &w, &arms))
-                .collect();
+            let balance = balance_table(x, treated, &w);
             let outside = model.as_ref().map(|m| outside_support(&m.fitted, treated));
             (balance, outside)
         },
@@ -762,14 +757,10 @@ pub fn estimate_matching_within(
     });
     let w = &m.weights;
     let outside = outside_support(&model.fitted, treated);
-    let arms = ArmWeights::of(treated, w);
     Ok((
         WeightedEstimate {
             method: Method::MatchingAtt,
-            balance: x
-                .par_iter()
-                .map(|c| balance_with(c, treated, w, &arms))
-                .collect(),
+            balance: balance_table(x, treated, w),
             effective_n_treated: effective_n(w, |i| treated[i]),
             effective_n_control: effective_n(w, |i| !treated[i]),
             treated_outside_support: Some(outside),

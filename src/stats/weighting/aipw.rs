@@ -40,13 +40,13 @@ pub fn aipw_att(
             "outcome, arms and propensity scores differ in length".into(),
         ));
     }
-    // Centred and scaled covariates with the intercept first (the variance of τ does
-    // not depend on the parametrisation of the two models).
+    // The propensity model's centred and scaled covariates with the intercept first
+    // (the variance of τ does not depend on the parametrisation of the two models).
     let data = Data {
         y,
         treated,
         e,
-        design: rows::Standardised::of(x),
+        design: model.design(x)?,
     };
     let (zz, beta) = data.outcome_model(names)?;
     let beta = beta.as_slice();
@@ -55,7 +55,7 @@ pub fn aipw_att(
         return Err(StatsError::NoVariance);
     };
     let (i1, i0) = (2 * k, 2 * k + 1);
-    let a = bread(&part, &zz, n1);
+    let a = bread(&part, &model.information, &zz, n1);
     super::stacked_difference(
         &a,
         (i1, i0),
@@ -160,8 +160,8 @@ impl Data<'_> {
         (s1 / n1, n1, s0 / o0)
     }
 
-    /// The sums of the sandwich in one pass: A's blocks (∂ψ_γ/∂γ' = −Σ e(1 − e)zz',
-    /// ∂ψ₁/∂β = −Σ Tz', ∂ψ₀/∂β = −Σ(1 − T)o z', ∂ψ₀/∂γ = Σ(1 − T)(r − μ₀)o z',
+    /// The sums of the sandwich in one pass: A's blocks other than the propensity
+    /// model's information (∂ψ₁/∂β = −Σ Tz', ∂ψ₀/∂β = −Σ(1 − T)o z', ∂ψ₀/∂γ = Σ(1 − T)(r − μ₀)o z',
     /// ∂ψ₀/∂μ₀ = −Σ(1 − T)o) and the meat; `None` without rows.
     fn sandwich_sums<'c>(
         &self,
@@ -177,7 +177,6 @@ impl Data<'_> {
             let mut z = rows::Block::new(k);
             let mut psi = rows::Block::new(p);
             let mut r = [0.0; rows::BLOCK];
-            let mut wt = [0.0; rows::BLOCK];
             let mut tw = [0.0; rows::BLOCK];
             let mut ow = [0.0; rows::BLOCK];
             let mut tmp = [0.0; rows::BLOCK];
@@ -191,7 +190,6 @@ impl Data<'_> {
                     let ti = f64::from(u8::from(self.treated[i]));
                     let ei = self.e[i];
                     let o = ei / (1.0 - ei);
-                    wt[q] = ei * (1.0 - ei);
                     tmp[q] = ti - ei;
                     tw[q] = ti;
                     ow[q] = (1.0 - ti) * o;
@@ -212,7 +210,6 @@ impl Data<'_> {
                 rows::add_sums(&mut part.t_z, &z, &tw[..len]);
                 rows::add_sums(&mut part.o_z, &z, &ow[..len]);
                 rows::add_sums(&mut part.r_z, &z, psi.col(i0));
-                part.info.add(&z, Some(&wt[..len]), &mut tmp);
                 part.meat.add_block(b0, &psi, &mut tmp);
             }
             part
@@ -221,15 +218,16 @@ impl Data<'_> {
     }
 }
 
-/// The bread A of the sandwich from the pass's sums, the outcome model's
-/// cross-product `zz` (∂ψ_β/∂β' = −Σ(1 − T)zz') and the number of treated units `n1`
-/// (∂ψ₁/∂μ₁ = −Σ T).
-fn bread(part: &Part, zz: &DMatrix<f64>, n1: f64) -> DMatrix<f64> {
+/// The bread A of the sandwich from the pass's sums, the propensity model's
+/// information `info` on the same design (∂ψ_γ/∂γ' = −Σ e(1 − e)zz'), the outcome
+/// model's cross-product `zz` (∂ψ_β/∂β' = −Σ(1 − T)zz') and the number of treated
+/// units `n1` (∂ψ₁/∂μ₁ = −Σ T).
+fn bread(part: &Part, info: &DMatrix<f64>, zz: &DMatrix<f64>, n1: f64) -> DMatrix<f64> {
     let k = zz.nrows();
     let p = 2 * k + 2;
     let (i1, i0) = (2 * k, 2 * k + 1);
     let mut a = DMatrix::<f64>::zeros(p, p);
-    a.view_mut((0, 0), (k, k)).copy_from(&part.info.to_matrix());
+    a.view_mut((0, 0), (k, k)).copy_from(info);
     a.view_mut((k, k), (k, k)).copy_from(zz);
     for j in 0..k {
         a[(i1, k + j)] = part.t_z[j];
@@ -243,8 +241,6 @@ fn bread(part: &Part, zz: &DMatrix<f64>, n1: f64) -> DMatrix<f64> {
 
 /// One chunk's share of the AIPW sandwich.
 struct Part<'c> {
-    /// Σ e(1 − e)zz'.
-    info: rows::Cross,
     /// Σ Tz, Σ(1 − T)o z and Σ(1 − T)o(r − μ₀)z.
     t_z: Vec<f64>,
     o_z: Vec<f64>,
@@ -258,7 +254,6 @@ impl<'c> Part<'c> {
     /// Empty sums for `k` design columns and `p` parameters.
     fn new(k: usize, p: usize, clusters: Option<&'c crate::stats::ols::Clusters>) -> Self {
         Self {
-            info: rows::Cross::new(k),
             t_z: vec![0.0; k],
             o_z: vec![0.0; k],
             r_z: vec![0.0; k],
@@ -269,7 +264,6 @@ impl<'c> Part<'c> {
 
     /// Add the sums of later rows.
     fn merge(&mut self, b: Part) {
-        self.info.merge(&b.info);
         for (x, y) in [
             (&mut self.t_z, &b.t_z),
             (&mut self.o_z, &b.o_z),

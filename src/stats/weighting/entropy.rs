@@ -9,7 +9,8 @@
 //! where zᵢ = (xᵢ − x̄₁)/s are the covariates centred at the treated means and scaled
 //! by their standard deviation over all units (the scaling changes λ, not the
 //! weights). The gradient of L is the weighted mean of z (zero at balance) and its
-//! Hessian the weighted covariance of z; Newton steps with a backtracking line search
+//! Hessian the weighted covariance of z, both from one pass ([`Controls::moments`]);
+//! Newton steps with a backtracking line search
 //! on L stop when every weighted mean of z is within 1e-12 of zero. The passes over
 //! the comparison units compute z block by block from the columns (nothing of size
 //! n×k is stored) and sum in the fixed order of [`super::rows`] on all cores.
@@ -26,7 +27,7 @@ use rayon::prelude::*;
 
 use super::rows::{self, Block, Cross};
 
-use super::propensity::check_inputs;
+use super::propensity::{Column, check_shapes, not_finite};
 use crate::stats::{StatsError, StatsResult};
 
 /// Largest weighted mean of a standardised covariate accepted as balanced.
@@ -51,25 +52,27 @@ pub struct EntropyFit {
 /// Entropy-balancing weights for the ATT on the covariates `x` (named by `names` in
 /// messages). See the module documentation for the method and its errors.
 pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<EntropyFit> {
-    check_inputs(treated, x, names)?;
+    check_shapes(treated, x, names)?;
     let n = treated.len();
     let n1 = treated.iter().filter(|&&t| t).count();
     let k = x.len();
     let controls: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
     let n0 = controls.len();
+    // One pass over every covariate ([`Column::of`]): finite values, the treated
+    // mean, the SD over all units, the comparison units' range.
+    let columns: Vec<Column> = x.par_iter().map(|c| Column::of(c, treated)).collect();
+    for ((col, c), name) in columns.iter().zip(x).zip(names) {
+        if !col.finite {
+            return Err(not_finite(c, name));
+        }
+    }
     // z = (x − treated mean) / SD over all units, for the comparison units, computed
     // block by block from the columns (nothing of size n×k is stored).
-    let stats: Vec<(f64, f64, f64, f64)> = x
-        .par_iter()
-        .map(|c| {
-            let m1 = (0..n).filter(|&i| treated[i]).map(|i| c[i]).sum::<f64>() / n1 as f64;
-            let (_, v) = crate::stats::describe::mean_var(c);
-            let (lo, hi) = controls
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &i| {
-                    (a.0.min(c[i]), a.1.max(c[i]))
-                });
-            (m1, v.sqrt(), lo, hi)
+    let stats: Vec<(f64, f64, f64, f64)> = columns
+        .iter()
+        .map(|col| {
+            let m1 = col.treated_sum / n1 as f64;
+            (m1, col.var.sqrt(), col.ranges.lo0, col.ranges.hi0)
         })
         .collect();
     let mut centre = Vec::with_capacity(k);
@@ -105,7 +108,8 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
     let mut iterations = 0;
     let mut trial = vec![0.0; n0];
     loop {
-        let grad = DVector::from_vec(z.mean(&w));
+        let (grad, hess) = z.moments(&w);
+        let grad = DVector::from_vec(grad);
         if grad.amax() <= BALANCE_TOL {
             let mut weights = vec![1.0 / n1 as f64; n];
             for (r, &i) in controls.iter().enumerate() {
@@ -122,8 +126,13 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
             return Err(infeasible(names, grad.amax()));
         }
         iterations += 1;
-        let hess = z.covariance(&w, grad.as_slice());
-        let step = match hess.cholesky() {
+        // Where the one-pass Hessian is not positive definite (the weights piled on
+        // a few units, as when balance is infeasible, so that the subtraction of gg'
+        // left only rounding), the covariance about the means, summed directly.
+        let chol = hess
+            .cholesky()
+            .or_else(|| z.covariance(&w, grad.as_slice()).cholesky());
+        let step = match chol {
             Some(ch) => -ch.solve(&grad),
             None => {
                 return Err(StatsError::Invalid(format!(
@@ -167,13 +176,13 @@ struct Controls<'a> {
 }
 
 impl Controls<'_> {
-    /// Fill `b` with comparison units `r0..r0 + b.len()`, each column less `shift`.
-    fn fill(&self, b: &mut Block, r0: usize, shift: &[f64]) {
+    /// Fill `b` with comparison units `r0..r0 + b.len()`.
+    fn fill(&self, b: &mut Block, r0: usize) {
         let idx = &self.rows[r0..r0 + b.len()];
         for (j, c) in self.x.iter().enumerate() {
-            let (m, s, g) = (self.centre[j], self.inv_scale[j], shift[j]);
+            let (m, s) = (self.centre[j], self.inv_scale[j]);
             for (o, &i) in b.col_mut(j).iter_mut().zip(idx) {
-                *o = (c[i] - m) * s - g;
+                *o = (c[i] - m) * s;
             }
         }
     }
@@ -182,7 +191,6 @@ impl Controls<'_> {
     /// weights exp(λ'zᵣ)/Σ exp(λ'z) (computed from λ'zᵣ less its largest value).
     fn eval(&self, lambda: &[f64], w: &mut [f64]) -> f64 {
         let k = self.x.len();
-        let zero = vec![0.0; k];
         let tops: Vec<f64> = w
             .par_chunks_mut(rows::CHUNK)
             .enumerate()
@@ -192,7 +200,7 @@ impl Controls<'_> {
                 let mut top = f64::NEG_INFINITY;
                 for (b0, len) in rows::blocks(r0, r0 + out.len()) {
                     b.set_len(len);
-                    self.fill(&mut b, b0, &zero);
+                    self.fill(&mut b, b0);
                     let o = &mut out[b0 - r0..b0 - r0 + len];
                     o.fill(0.0);
                     for (j, l) in lambda.iter().enumerate() {
@@ -224,30 +232,47 @@ impl Controls<'_> {
         top + total.ln()
     }
 
-    /// The weighted means Σ wᵣzᵣ (the gradient of L).
-    fn mean(&self, w: &[f64]) -> Vec<f64> {
+    /// The weighted means g = Σ wᵣzᵣ (the gradient of L) and the weighted covariance
+    /// Σ wᵣ(zᵣ − g)(zᵣ − g)' (the Hessian of L), in one pass: the covariance as
+    /// Σ wᵣzᵣzᵣ' − gg' (the weights sum to 1). The subtraction loses digits only in
+    /// proportion to |g|² over the variances, and the Hessian only sets the direction
+    /// of a step, not the balance reached: the iterations stop on g, which is summed as
+    /// before. (Before 2026-12 the means and the covariance about them were two passes
+    /// over the comparison units.)
+    fn moments(&self, w: &[f64]) -> (Vec<f64>, DMatrix<f64>) {
         let k = self.x.len();
-        let zero = vec![0.0; k];
         let parts = rows::map_chunks(w.len(), true, |r0, r1| {
             let mut b = Block::new(k);
+            let mut tmp = [0.0; rows::BLOCK];
             let mut s = vec![0.0; k];
+            let mut c = Cross::new(k);
             for (b0, len) in rows::blocks(r0, r1) {
                 b.set_len(len);
-                self.fill(&mut b, b0, &zero);
-                rows::add_sums(&mut s, &b, &w[b0..b0 + len]);
+                self.fill(&mut b, b0);
+                let wb = &w[b0..b0 + len];
+                rows::add_sums(&mut s, &b, wb);
+                c.add(&b, Some(wb), &mut tmp);
             }
-            s
+            (s, c)
         });
-        parts.iter().fold(vec![0.0; k], |mut a, s| {
-            for (x, y) in a.iter_mut().zip(s) {
+        let mut g = vec![0.0; k];
+        let mut crosses = Vec::with_capacity(parts.len());
+        for (s, c) in parts {
+            for (x, y) in g.iter_mut().zip(&s) {
                 *x += y;
             }
-            a
-        })
+            crosses.push(c);
+        }
+        let mut h =
+            rows::merge_all(crosses).map_or_else(|| DMatrix::zeros(k, k), |c| c.to_matrix());
+        let gv = DVector::from_column_slice(&g);
+        h.ger(-1.0, &gv, &gv, 1.0);
+        (g, h)
     }
 
-    /// The weighted covariance Σ wᵣ(zᵣ − m)(zᵣ − m)' about the weighted means `m`
-    /// (the Hessian of L).
+    /// The weighted covariance Σ wᵣ(zᵣ − m)(zᵣ − m)' about the weighted means `m`,
+    /// summed directly (one more pass): where [`Controls::moments`] loses the Hessian
+    /// to rounding.
     fn covariance(&self, w: &[f64], m: &[f64]) -> DMatrix<f64> {
         let k = self.x.len();
         let parts = rows::map_chunks(w.len(), true, |r0, r1| {
@@ -256,7 +281,12 @@ impl Controls<'_> {
             let mut c = Cross::new(k);
             for (b0, len) in rows::blocks(r0, r1) {
                 b.set_len(len);
-                self.fill(&mut b, b0, m);
+                self.fill(&mut b, b0);
+                for (j, mj) in m.iter().enumerate() {
+                    for v in b.col_mut(j) {
+                        *v -= mj;
+                    }
+                }
                 c.add(&b, Some(&w[b0..b0 + len]), &mut tmp);
             }
             c

@@ -367,15 +367,14 @@ pub fn ipw_att_stacked(
         }
     }
     drop(w);
-    // Centred and scaled covariates (any affine reparametrisation of the propensity
-    // model leaves the variance of μ₁ − μ₀ unchanged).
-    let design = rows::Standardised::of(x);
+    // The propensity model's centred and scaled covariates (any affine
+    // reparametrisation of the model leaves the variance of μ₁ − μ₀ unchanged), and its
+    // information on them at the estimate, the block ∂ψ_γ/∂γ' = −Σ e(1 − e)zz' of A.
+    let design = model.design(x)?;
     let p = k + 2;
-    // One pass: the blocks of A (∂ψ_γ/∂γ' = −Σ e(1 − e)zz', ∂ψ₀/∂γ_l = Σ(1 − T)(y −
-    // μ₀)·odds·z_l since ∂odds/∂η = odds, ∂ψ₁/∂μ₁ = −Σ T, ∂ψ₀/∂μ₀ = −Σ(1 − T)odds) and
-    // the meat.
+    // One pass: the other blocks of A (∂ψ₀/∂γ_l = Σ(1 − T)(y − μ₀)·odds·z_l since
+    // ∂odds/∂η = odds, ∂ψ₁/∂μ₁ = −Σ T, ∂ψ₀/∂μ₀ = −Σ(1 − T)odds) and the meat.
     struct Part<'c> {
-        info: rows::Cross,
         a0: Vec<f64>,
         n1: f64,
         o0: f64,
@@ -384,10 +383,8 @@ pub fn ipw_att_stacked(
     let pass = |i0: usize, i1: usize| {
         let mut z = rows::Block::new(k);
         let mut psi = rows::Block::new(p);
-        let mut wt = [0.0; rows::BLOCK];
         let mut tmp = [0.0; rows::BLOCK];
         let mut part = Part {
-            info: rows::Cross::new(k),
             a0: vec![0.0; k],
             n1: 0.0,
             o0: 0.0,
@@ -401,7 +398,6 @@ pub fn ipw_att_stacked(
             for r in 0..len {
                 let ti = f64::from(u8::from(tt[r]));
                 let odds = ee[r] / (1.0 - ee[r]);
-                wt[r] = ee[r] * (1.0 - ee[r]);
                 tmp[r] = ti - ee[r];
                 psi.col_mut(k)[r] = ti * (yy[r] - mu1);
                 psi.col_mut(k + 1)[r] = (1.0 - ti) * odds * (yy[r] - mu0);
@@ -414,13 +410,11 @@ pub fn ipw_att_stacked(
                 }
             }
             rows::add_sums(&mut part.a0, &z, psi.col(k + 1));
-            part.info.add(&z, Some(&wt[..len]), &mut tmp);
             part.meat.add_block(b0, &psi, &mut tmp);
         }
         part
     };
     let merge = |a: &mut Part, b: Part| {
-        a.info.merge(&b.info);
         for (x, y) in a.a0.iter_mut().zip(&b.a0) {
             *x += y;
         }
@@ -432,7 +426,7 @@ pub fn ipw_att_stacked(
         return Err(StatsError::NoVariance);
     };
     let mut a = DMatrix::<f64>::zeros(p, p);
-    a.view_mut((0, 0), (k, k)).copy_from(&part.info.to_matrix());
+    a.view_mut((0, 0), (k, k)).copy_from(&model.information);
     a[(k, k)] = part.n1;
     a[(k + 1, k + 1)] = part.o0;
     for l in 0..k {

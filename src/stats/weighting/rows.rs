@@ -87,14 +87,6 @@ impl Block {
     }
 }
 
-/// Mean and variance (n − 1) of every column, as
-/// [`crate::stats::describe::mean_var`] computes them, one column per task.
-pub(crate) fn moments(x: &[&[f64]]) -> Vec<(f64, f64)> {
-    x.par_iter()
-        .map(|c| crate::stats::describe::mean_var(c))
-        .collect()
-}
-
 /// The design of the propensity and outcome models as the passes read it: an
 /// intercept, then every covariate centred at `centre` and multiplied by `inv_scale`
 /// (the reciprocal of its standard deviation), computed block by block from the columns
@@ -106,19 +98,6 @@ pub(crate) struct Standardised<'a> {
 }
 
 impl<'a> Standardised<'a> {
-    /// Centre each column at its mean and scale by its standard deviation (n − 1; a
-    /// column with none is only centred).
-    pub(crate) fn of(x: &'a [&'a [f64]]) -> Self {
-        let (centre, inv_scale) = moments(x)
-            .into_iter()
-            .map(|(m, v)| (m, if v > 0.0 { 1.0 / v.sqrt() } else { 1.0 }))
-            .unzip();
-        Self {
-            x,
-            centre,
-            inv_scale,
-        }
-    }
     /// The design with the given centres and reciprocal scales (one per column).
     pub(crate) fn new(x: &'a [&'a [f64]], centre: Vec<f64>, inv_scale: Vec<f64>) -> Self {
         assert!(centre.len() == x.len() && inv_scale.len() == x.len());

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::rows::{self, Block, Cross};
 
-use super::propensity::{Column, check_shapes, not_finite};
+use super::propensity::checked_columns;
 use crate::stats::{StatsError, StatsResult};
 
 /// Largest weighted mean of a standardised covariate accepted as balanced.
@@ -52,20 +52,14 @@ pub struct EntropyFit {
 /// Entropy-balancing weights for the ATT on the covariates `x` (named by `names` in
 /// messages). See the module documentation for the method and its errors.
 pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResult<EntropyFit> {
-    check_shapes(treated, x, names)?;
+    // One pass over every covariate: finite values, the treated mean, the SD over
+    // all units, the comparison units' range.
+    let columns = checked_columns(treated, x, names)?;
     let n = treated.len();
     let n1 = treated.iter().filter(|&&t| t).count();
     let k = x.len();
     let controls: Vec<usize> = (0..n).filter(|&i| !treated[i]).collect();
     let n0 = controls.len();
-    // One pass over every covariate ([`Column::of`]): finite values, the treated
-    // mean, the SD over all units, the comparison units' range.
-    let columns: Vec<Column> = x.par_iter().map(|c| Column::of(c, treated)).collect();
-    for ((col, c), name) in columns.iter().zip(x).zip(names) {
-        if !col.finite {
-            return Err(not_finite(c, name));
-        }
-    }
     // z = (x − treated mean) / SD over all units, for the comparison units, computed
     // block by block from the columns (nothing of size n×k is stored).
     let stats: Vec<(f64, f64, f64, f64)> = columns

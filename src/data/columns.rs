@@ -104,6 +104,23 @@ impl Numbers {
     pub fn to_vec(&self) -> Vec<Option<f64>> {
         self.iter().collect()
     }
+
+    /// The values as a vector of their own, taken without a copy when the column has
+    /// no missing value and holds the only reference to its buffer (the frame it came
+    /// from has let go of the column); otherwise the column back as it was.
+    pub fn try_into_values(self) -> std::result::Result<Vec<f64>, Self> {
+        let shared = self.ca.downcast_as_array().values().storage_refcount() != 1;
+        if self.ca.null_count() > 0 || shared {
+            return Err(self);
+        }
+        let Some(array) = self.ca.downcast_into_iter().next() else {
+            return Ok(Vec::new());
+        };
+        let (_, values, _) = array.into_inner();
+        // Unshared (checked above), so taken as it is; a copy only if polars kept a
+        // view of it after all (a sliced buffer).
+        Ok(values.into_mut().either(|view| view.to_vec(), |own| own))
+    }
 }
 
 impl std::fmt::Debug for Numbers {

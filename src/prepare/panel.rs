@@ -279,18 +279,39 @@ fn read_columns(frame: &Frame, cols: &PanelColumns, keys: Keys) -> Result<Column
         let (codes, labels) = ranked_codes(c, &keep);
         (codes, labels.len())
     });
-    let mut period = Vec::with_capacity(keep.len());
-    for i in keep.iter() {
-        let t = times.get(i).unwrap_or(f64::NAN);
-        period.push(whole(t).ok_or_else(|| {
-            err(format!(
-                "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
-                frame.row_ref(i),
-                cols.time
-            ))
-        })?);
-    }
-    drop(times);
+    let not_whole = |i: usize, t: f64| {
+        err(format!(
+            "{}: period {t} in column \"{}\" is not a whole number; number the periods 1, 2, 3, ... (or use years)",
+            frame.row_ref(i),
+            cols.time
+        ))
+    };
+    // Every row kept and the period column the panel's alone: the periods are written
+    // over its values, in its own buffer (no second column of n values beside it).
+    let times = match keep {
+        Kept::All(_) => match times.try_into_values() {
+            Ok(values) => Err(values),
+            Err(times) => Ok(times),
+        },
+        Kept::Rows(_) => Ok(times),
+    };
+    let period = match times {
+        Err(values) => {
+            if let Some(i) = values.iter().position(|&t| whole(t).is_none()) {
+                return Err(not_whole(i, values[i]));
+            }
+            // Same size and alignment: the vector's allocation is reused.
+            values.into_iter().map(|t| t as i64).collect::<Vec<i64>>()
+        }
+        Ok(times) => {
+            let mut period = Vec::with_capacity(keep.len());
+            for i in keep.iter() {
+                let t = times.get(i).unwrap_or(f64::NAN);
+                period.push(whole(t).ok_or_else(|| not_whole(i, t))?);
+            }
+            period
+        }
+    };
     // Duplicate unit-period rows.
     if let Some((first, r)) = crate::timings::time("panel: duplicates", || {
         duplicate_unit_period(&unit, &period, labels.len())

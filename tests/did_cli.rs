@@ -227,6 +227,19 @@ fn bad_panels_get_clear_errors() {
         &["panel.csv", "\"t\"", "holds text", "whole numbers"],
     );
 
+    // A period that is not a whole number: every row kept (the periods are written
+    // over the column's own values), and with a row left out for a missing outcome.
+    let csv = "u,t,y,g\na,1,1,0\na,2,2,0\nb,1,1,2\nb,2.5,3,2\n";
+    let (res, msg) = run_csv(csv, &["--first-treated", "g"]);
+    assert_error(
+        &res,
+        &msg,
+        &["line 5", "period 2.5", "\"t\"", "not a whole number"],
+    );
+    let csv = "u,t,y,g\na,1,,0\na,2,2,0\nb,1,1,2\nb,2.5,3,2\n";
+    let (res, msg) = run_csv(csv, &["--first-treated", "g"]);
+    assert_error(&res, &msg, &["line 5", "period 2.5", "not a whole number"]);
+
     // One period only.
     let csv = "u,t,y,g\na,1,1,0\nb,1,2,1\nc,1,3,0\n";
     let (res, msg) = run_csv(csv, &["--first-treated", "g"]);

@@ -502,6 +502,37 @@ fn is_date(t: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The values leave a column without a copy only when nothing else holds them and
+    /// none is missing; otherwise the column comes back unchanged.
+    #[test]
+    fn values_are_taken_without_a_copy_only_from_an_unshared_complete_column() {
+        let v = vec![1.5, -2.0, 3.25];
+        let at = v.as_ptr();
+        let taken = Numbers::from_values(v).try_into_values().unwrap();
+        assert_eq!(
+            (taken.as_ptr(), taken.as_slice()),
+            (at, &[1.5, -2.0, 3.25][..])
+        );
+
+        let col = Numbers::from_values(vec![4.0, 5.0]);
+        let other = col.clone();
+        let back = col.try_into_values().unwrap_err();
+        assert_eq!(back.to_vec(), [Some(4.0), Some(5.0)]);
+        drop((back, other));
+
+        let gaps = Numbers::from_options(&[Some(1.0), None]);
+        assert_eq!(
+            gaps.try_into_values().unwrap_err().to_vec(),
+            [Some(1.0), None]
+        );
+        assert!(
+            Numbers::from_values(Vec::new())
+                .try_into_values()
+                .unwrap()
+                .is_empty()
+        );
+    }
+
     fn frame(values: Vec<Option<String>>) -> Frame {
         let df = DataFrame::new_infer_height(vec![Column::new("x".into(), values)]).unwrap();
         Frame::from_frame(df, Path::new("t.csv"))

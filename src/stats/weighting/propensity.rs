@@ -13,7 +13,8 @@
 //! coefficients are returned on the covariates' own scale. Iteration stops after
 //! the first step that changes no scaled coefficient by more than 1e-10, which
 //! Newton's quadratic convergence leaves at rounding level ([`newton`]); after
-//! [`MAX_ITER`] steps without that, the fit fails.
+//! [`MAX_ITER`] steps without that, the fit fails. On many units the iterations start
+//! from a fit on a subsample ([`warm_newton`]), which saves passes over all of them.
 //!
 //! Separation: when one covariate alone separates the arms (the ranges of the two arms
 //! do not overlap, or touch only at one value; for a 0/1 column, a level that occurs
@@ -424,7 +425,9 @@ fn centre_and_scale(columns: &[Column], names: &[&str]) -> StatsResult<(Vec<f64>
 /// benchmark's 10^6 units and ten covariates the steps were 0.36, 0.094, 3.8e-3,
 /// 8.5e-6, 4.8e-11, 4.0e-17, so C ≈ 0.6), so after a step below 1e-10 the
 /// coefficients are at rounding level. (Until 2026-12 one more step was taken after
-/// that: a whole pass over the data that moved nothing above 1e-16.)
+/// that: a whole pass over the data that moved nothing above 1e-16.) From
+/// [`WARM_FROM`] units on, the iterations start from a subsample's fit
+/// ([`warm_newton`]).
 fn newton(
     treated: &[bool],
     design: &Standardised,
@@ -434,11 +437,28 @@ fn newton(
     // Start from the intercept-only fit.
     let n1 = treated.iter().filter(|&&t| t).count();
     let pbar = n1 as f64 / n as f64;
-    let mut gamma = DVector::zeros(design.k());
-    gamma[0] = (pbar / (1.0 - pbar)).ln();
+    let mut start = DVector::zeros(design.k());
+    start[0] = (pbar / (1.0 - pbar)).ln();
+    if n >= WARM_FROM
+        && let Some(fit) = warm_newton(treated, design, start.clone())
+    {
+        return Ok(fit);
+    }
+    plain_newton(treated, design, names, start)
+}
+
+/// The iterations of [`newton`] on all units from `start`.
+fn plain_newton(
+    treated: &[bool],
+    design: &Standardised,
+    names: &[&str],
+    start: DVector<f64>,
+) -> StatsResult<(DVector<f64>, usize)> {
+    let n = treated.len();
+    let mut gamma = start;
     for iter in 1..=MAX_ITER {
         // Score and information at γ in one pass over the rows.
-        let (score, info) = score_and_information(treated, design, gamma.as_slice());
+        let (score, info) = score_and_information(treated, design, gamma.as_slice(), 1);
         let chol = info.cholesky().ok_or_else(|| {
             StatsError::Invalid(format!(
                 "the propensity model cannot be fitted: the covariates ({}) are collinear \
@@ -453,6 +473,64 @@ fn newton(
         }
     }
     Err(not_converged(design, n, gamma.as_slice(), names))
+}
+
+/// From this many units on, Newton's method starts from a fit on a subsample
+/// ([`warm_newton`]).
+const WARM_FROM: usize = 1 << 17;
+/// The subsample: every `WARM_STRIDE`-th block of [`rows::BLOCK`] rows, spread over
+/// the whole file (a sixteenth of the units).
+const WARM_STRIDE: usize = 16;
+/// Steps allowed in each stage of the warm start before it gives way to the plain
+/// iterations.
+const WARM_MAX_ITER: usize = 25;
+
+/// Newton's method on many units, started close to the estimate: first iterated to
+/// convergence on a subsample ([`WARM_STRIDE`]) from `start`, then on all units from
+/// there. The subsample's estimate differs from the full one by sampling error (about
+/// 0.01-0.02 on the standardised scale at 10^6 units), which two or three steps on all
+/// units remove, where five passes were needed from the intercept-only start.
+///
+/// Stopping: after a step δₖ below [`STEP_TOL`] as in [`newton`], or when δₖ is below
+/// 1e-6 and the next step predicted from the quadratic rate, 10·Cδₖ² with
+/// C = δₖ/δₖ₋₁², is below [`STEP_TOL`]: the pass that would confirm a step at rounding
+/// level is left out. On the benchmark (10^6 units, ten covariates) the subsample's
+/// steps were those of the plain iterations on all units (0.36 ... 4.7e-11), and
+/// then the full-data steps 2.0e-2, 1.9e-4, 1.6e-8: three passes over all units (plus
+/// about a third of a pass on the subsample) in place of five. The coefficients agree
+/// with the plain iterations' to 1e-12 (test `warm_start_gives_the_plain_estimate`);
+/// on the benchmark no number of the output moved by more than 2.6e-12 relative.
+///
+/// `None` whenever either stage fails (a singular information, no convergence within
+/// [`WARM_MAX_ITER`] steps): [`newton`] then iterates from the intercept-only start as
+/// for fewer units, with its own messages.
+fn warm_newton(
+    treated: &[bool],
+    design: &Standardised,
+    start: DVector<f64>,
+) -> Option<(DVector<f64>, usize)> {
+    let mut gamma = start;
+    let stage = |stride: usize, predicted: bool, gamma: &mut DVector<f64>| {
+        let mut last: Option<f64> = None;
+        for iter in 1..=WARM_MAX_ITER {
+            let (score, info) = score_and_information(treated, design, gamma.as_slice(), stride);
+            let step = info.cholesky()?.solve(&score);
+            *gamma += &step;
+            let (size, tol) = (step.amax(), STEP_TOL * gamma.amax().max(1.0));
+            let next = last.map(|prev| 10.0 * size / (prev * prev) * size * size);
+            if !size.is_finite() {
+                return None;
+            }
+            if size < tol || (predicted && size < 1e-6 && next.is_some_and(|p| p < tol)) {
+                return Some(iter);
+            }
+            last = Some(size);
+        }
+        None
+    };
+    stage(WARM_STRIDE, false, &mut gamma)?;
+    let iterations = stage(1, true, &mut gamma)?;
+    Some((gamma, iterations))
 }
 
 /// The error after [`MAX_ITER`] steps: separation by a combination of covariates when
@@ -542,11 +620,13 @@ fn to_covariate_scale(
 
 /// The score Σ zᵢ(Tᵢ − pᵢ) and the information Σ pᵢ(1 − pᵢ) zᵢzᵢ' of the logistic model
 /// at γ (on the standardised design), in one pass over the rows ([`rows`]: fixed
-/// chunks in parallel, summed in chunk order).
+/// chunks in parallel, summed in chunk order); over every `stride`-th block of rows
+/// only (1: all rows).
 fn score_and_information(
     treated: &[bool],
     design: &Standardised,
     gamma: &[f64],
+    stride: usize,
 ) -> (DVector<f64>, DMatrix<f64>) {
     let k = design.k();
     let parts = rows::map_chunks(treated.len(), true, |i0, i1| {
@@ -556,7 +636,9 @@ fn score_and_information(
         let mut tmp = [0.0; rows::BLOCK];
         let mut score = vec![0.0; k];
         let mut info = Cross::new(k);
-        for (b0, len) in rows::blocks(i0, i1) {
+        let blocks =
+            rows::blocks(i0, i1).filter(|(b0, _)| (b0 / rows::BLOCK).is_multiple_of(stride));
+        for (b0, len) in blocks {
             b.set_len(len);
             design.fill(&mut b, 0, b0);
             design.predict(&b, 0, gamma, &mut eta);
@@ -736,6 +818,45 @@ mod tests {
             e.contains("\"early\" = 0 occurs only in the treated arm"),
             "{e}"
         );
+    }
+
+    /// On enough units for the warm start, the estimate is the one the plain
+    /// iterations reach from the intercept-only start (to rounding level), in fewer
+    /// passes over all units; the warm start really ran (it took fewer full-data steps).
+    #[test]
+    fn warm_start_gives_the_plain_estimate() {
+        let n = WARM_FROM + 12_345;
+        let mut u = uniforms(31);
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|j| {
+                (0..n)
+                    .map(|_| (u() - 0.5) * (j + 1) as f64 + j as f64)
+                    .collect()
+            })
+            .collect();
+        let treated: Vec<bool> = (0..n)
+            .map(|i| {
+                let eta = -0.4 + 0.8 * cols[0][i] - 0.3 * cols[1][i] + 0.2 * cols[3][i] - 0.6;
+                u() < expit(eta)
+            })
+            .collect();
+        let x: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let names = ["a", "b", "c", "d"];
+        let columns = checked_columns(&treated, &x, &names).unwrap();
+        let (centre, inv_scale) = centre_and_scale(&columns, &names).unwrap();
+        let design = Standardised::new(&x, centre, inv_scale);
+        let n1 = treated.iter().filter(|&&t| t).count() as f64;
+        let mut start = DVector::zeros(design.k());
+        start[0] = (n1 / (n as f64 - n1)).ln();
+        let (plain, plain_steps) = plain_newton(&treated, &design, &names, start.clone()).unwrap();
+        let (warm, warm_steps) = warm_newton(&treated, &design, start).unwrap();
+        assert!(warm_steps < plain_steps, "{warm_steps} vs {plain_steps}");
+        for (a, b) in warm.iter().zip(plain.iter()) {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        // The public fit takes the warm start on these units and gives the same.
+        let fit = logit(&treated, &x, &names).unwrap();
+        assert_eq!(fit.iterations, warm_steps);
     }
 
     #[test]

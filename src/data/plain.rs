@@ -1150,6 +1150,29 @@ mod tests {
     /// the frame the general reader gives.
     #[test]
     fn loader_reads_large_plain_files_as_before() {
+        // From the smallest size read as plain (with a head sized by the records'
+        // length, well under the whole file), and a larger one.
+        let small = plain_file(60_000);
+        assert!(small.len() as u64 > PLAIN.min_file && small.len() < 2 << 20);
+        let f = file(&small);
+        let mut file_handle = File::open(f.path()).unwrap();
+        let (guess, records) = head_guess(&mut file_handle, small.len() - 1).unwrap();
+        assert!(guess < small.len() / 2 && (50_000.0..70_000.0).contains(&records));
+        let cols = names(&["arm", "y", "z"]);
+        let sel = select(&cols);
+        assert!(
+            read(f.path(), &opts(), &sel).is_some(),
+            "1 MB read as plain"
+        );
+        let loaded = Frame::load_with(f.path(), &cols, &[], &opts()).unwrap();
+        let general = text::read(small.into_bytes(), &opts(), &sel, false)
+            .unwrap()
+            .unwrap();
+        assert_same(
+            &Frame::from_text(f.path(), general, &opts(), &cols).unwrap(),
+            &loaded,
+        );
+
         let text = plain_file(250_000);
         assert!(text.len() as u64 > PLAIN.min_file);
         let f = file(&text);

@@ -57,16 +57,18 @@ pub fn unique_ids(frame: &Frame, id: &str, within: Option<&str>) -> Result<()> {
 }
 
 /// Check that the arm column has rows in the control arm and in at least one other
-/// arm of `arms`. Values outside `arms` are left to the analysis, which names their
-/// rows.
-pub fn arms(frame: &Frame, column: &str, arms: &[String], control: &str) -> Result<()> {
-    let f = frame.factor(column)?;
+/// arm of `arms`, from the arm of every row (`codes`, indices into `arms`: a value
+/// outside `arms` has already been named with its row).
+pub fn arms(
+    frame: &Frame,
+    column: &str,
+    codes: &[u16],
+    arms: &[String],
+    control: &str,
+) -> Result<()> {
     let mut n = vec![0usize; arms.len()];
-    for (level, k) in f.levels.iter().zip(f.counts()) {
-        match arms.iter().position(|a| a == level) {
-            Some(i) => n[i] += k,
-            None => return Ok(()),
-        }
+    for &c in codes {
+        n[usize::from(c)] += 1;
     }
     let present: Vec<String> = arms
         .iter()

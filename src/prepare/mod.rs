@@ -46,8 +46,8 @@ pub fn prepare(spec: &PilotSpec, frame: &Frame) -> Result<Prepared> {
 }
 
 fn prepare_with_files(spec: &PilotSpec, frame: &Frame) -> Result<(AnalysisInput, Vec<PathBuf>)> {
-    check_frame(spec, frame)?;
-    let units = prepare_units(spec, frame)?;
+    let arm = check_frame(spec, frame)?;
+    let units = prepare_units(spec, frame, arm)?;
     let mut files = vec![frame.path().to_path_buf()];
     let mut outcomes = Vec::with_capacity(spec.outcomes.len());
     let mut n_units = frame.height();
@@ -185,7 +185,10 @@ pub fn read(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Fra
 /// The whole-file checks of data against a spec: ids (`data.id`) unique (per period in
 /// a before/after design; not checked in a panel or with aggregated rows), every arm of
 /// the spec present and only those, cluster ids that can cluster.
-fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<()> {
+/// The checks of the whole file; the arm of every row ([`arm_codes`]), which the check
+/// of the arms counts (a factor of the arm column, made for its counts alone, took
+/// 11 ms at 10^6 rows).
+fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<Vec<u16>> {
     if let Some(id) = &spec.data.id
         && spec.data.layout == DataLayout::Person
         && spec.design.kind != DesignKind::Panel
@@ -194,12 +197,13 @@ fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<()> {
             (spec.design.kind == DesignKind::BeforeAfter).then_some(spec.arms.column.as_str());
         checks::unique_ids(frame, id, within)?;
     }
+    let arm = arm_codes(spec, frame)?;
     let arms: Vec<String> = spec.arms.values.iter().map(|a| a.value.clone()).collect();
-    checks::arms(frame, &spec.arms.column, &arms, &spec.arms.control)?;
+    checks::arms(frame, &spec.arms.column, &arm, &arms, &spec.arms.control)?;
     if let Some(c) = &spec.design.cluster {
         checks::clusters(frame, c)?;
     }
-    Ok(())
+    Ok(arm)
 }
 
 /// The arm of every row, as its index in `arms.values`; an error names the first row
@@ -409,8 +413,7 @@ fn started_column(spec: &PilotSpec, frame: &Frame) -> Result<Option<Vec<Option<b
 }
 
 /// Every unit's arm, project, cluster, block, fixed-effect levels and covariates.
-fn prepare_units(spec: &PilotSpec, frame: &Frame) -> Result<Units> {
-    let arm = arm_codes(spec, frame)?;
+fn prepare_units(spec: &PilotSpec, frame: &Frame, arm: Vec<u16>) -> Result<Units> {
     let project = labels(frame, &spec.design.project, "project", false, "")?;
     check_projects(spec, frame, &project)?;
     let cluster = labels(

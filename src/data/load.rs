@@ -274,27 +274,27 @@ impl Frame {
         // columns 423 -> 407 MB. Reading two columns at once on the two cores gave the
         // time back at 10^6 rows but held two columns' pages: did on 10^6 rows then
         // peaked at 63-69 MB, above twice its columns (64 MB).
-        let mut columns = Vec::with_capacity(idx.len());
-        let mut height = 0;
-        for (&i, name) in idx.iter().zip(&wanted) {
-            let mut read = || -> PolarsResult<Column> {
-                let file = std::fs::File::open(path)?;
-                let mut reader = ParquetReader::new(file);
-                reader.set_metadata(metadata.clone());
-                let df = crate::timings::time(format!("read: parquet {name}"), || {
-                    reader.with_projection(Some(vec![i])).finish()
-                })?;
-                height = df.height();
-                let df = crate::timings::time("read: compact", || compact_columns(df))?;
-                df.into_columns()
-                    .pop()
-                    .ok_or_else(|| polars_err!(ComputeError: "no column read"))
-            };
-            columns.push(
-                read().map_err(|e| Error::data(path, "cannot read the columns").with_cause(e))?,
-            );
-        }
-        let df = DataFrame::new(height, columns)
+        let read = |i: usize, name: &str| -> PolarsResult<Column> {
+            let file = std::fs::File::open(path)?;
+            let mut reader = ParquetReader::new(file);
+            reader.set_metadata(metadata.clone());
+            let df = crate::timings::time(format!("read: parquet {name}"), || {
+                reader.with_projection(Some(vec![i])).finish()
+            })?;
+            let df = crate::timings::time("read: compact", || compact_columns(df))?;
+            df.into_columns()
+                .pop()
+                .ok_or_else(|| polars_err!(ComputeError: "no column read"))
+        };
+        let df = idx
+            .iter()
+            .zip(&wanted)
+            .map(|(&i, name)| read(i, name))
+            .collect::<PolarsResult<Vec<Column>>>()
+            .and_then(|columns| {
+                let height = columns.first().map_or(0, |c| c.len());
+                DataFrame::new(height, columns)
+            })
             .map_err(|e| Error::data(path, "cannot read the columns").with_cause(e))?;
         let frame = Self {
             path: path.to_path_buf(),

@@ -528,7 +528,8 @@ impl Number for i64 {
     }
 }
 
-/// Powers of ten that are exact in binary floating point (10^22 is the last).
+/// The powers of ten a plain decimal of at most 15 digits divides by, 10^0 to 10^15
+/// (all exact in binary floating point, as is every one up to 10^22).
 const EXACT_POWERS: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];

@@ -183,11 +183,11 @@ pub fn read(spec: &PilotSpec, data_dir: &Path, over: &ReadOptions) -> Result<Fra
 }
 
 /// The whole-file checks of data against a spec: ids (`data.id`) unique (per period in
-/// a before/after design; not checked in a panel or with aggregated rows), every arm of
-/// the spec present and only those, cluster ids that can cluster.
-/// The checks of the whole file; the arm of every row ([`arm_codes`]), which the check
-/// of the arms counts (a factor of the arm column, made for its counts alone, took
-/// 11 ms at 10^6 rows).
+/// a before/after design; not checked in a panel or with aggregated rows), every row's
+/// arm one of the spec's ([`arm_codes`]) with the control and another arm present,
+/// cluster ids that can cluster. Returns the arm of every row, which the check of the
+/// arms counts (a factor of the arm column, made for its counts alone, took 11 ms at
+/// 10^6 rows).
 fn check_frame(spec: &PilotSpec, frame: &Frame) -> Result<Vec<u16>> {
     if let Some(id) = &spec.data.id
         && spec.data.layout == DataLayout::Person

@@ -288,22 +288,19 @@ fn read_columns(frame: &Frame, cols: &PanelColumns, keys: Keys) -> Result<Column
     };
     // Every row kept and the period column the panel's alone: the periods are written
     // over its values, in its own buffer (no second column of n values beside it).
-    let times = match keep {
-        Kept::All(_) => match times.try_into_values() {
-            Ok(values) => Err(values),
-            Err(times) => Ok(times),
-        },
-        Kept::Rows(_) => Ok(times),
+    let owned = match keep {
+        Kept::All(_) => times.try_into_values(),
+        Kept::Rows(_) => Err(times),
     };
-    let period = match times {
-        Err(values) => {
+    let period = match owned {
+        Ok(values) => {
             if let Some(i) = values.iter().position(|&t| whole(t).is_none()) {
                 return Err(not_whole(i, values[i]));
             }
             // Same size and alignment: the vector's allocation is reused.
             values.into_iter().map(|t| t as i64).collect::<Vec<i64>>()
         }
-        Ok(times) => {
+        Err(times) => {
             let mut period = Vec::with_capacity(keep.len());
             for i in keep.iter() {
                 let t = times.get(i).unwrap_or(f64::NAN);

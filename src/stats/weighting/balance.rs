@@ -85,39 +85,10 @@ impl ArmWeights {
     }
 }
 
-/// The [`Sums`] of covariate `x`, with the covariate-free sums from `arms`, both arms
-/// side by side with every sum in a register: a unit of the other arm adds −0.0
-/// ([`summand`]), which leaves a sum as it is, so each arm's sums are bit for bit
-/// those over its own units in order. (Sums kept in arrays indexed by the arm waited
-/// on the store of the row before.) The sums that do not depend on the covariate come
-/// from `arms`, made once for all covariates: with them in this loop, as before, the
-/// balance of ten covariates at 10^6 units took 0.06 s of CPU.
+/// The [`Sums`] of covariate `x`, with the covariate-free sums from `arms`: the one
+/// column of [`sums_side`].
 fn sums(x: &[f64], treated: &[bool], w: &[f64], arms: &ArmWeights) -> Sums {
-    let mut sx = [0.0_f64; 2];
-    let mut swx = [0.0_f64; 2];
-    for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
-        let wv = wi * v;
-        for (a, on) in [(0, t), (1, !t)] {
-            sx[a] += summand(on, v);
-            swx[a] += summand(on, wv);
-        }
-    }
-    let plain = [0, 1].map(|a| [arms.count[a], arms.count[a], sx[a]]);
-    let wtd = [0, 1].map(|a| [arms.sw[a], arms.sw2[a], swx[a]]);
-    let means = [
-        plain[0][2] / plain[0][0],
-        plain[1][2] / plain[1][0],
-        wtd[0][2] / wtd[0][0],
-        wtd[1][2] / wtd[1][0],
-    ];
-    let mut ss = [-0.0_f64; 4];
-    for ((&v, &t), &wi) in x.iter().zip(treated).zip(w) {
-        for (a, on) in [(0, t), (1, !t)] {
-            ss[a] += summand(on, (v - means[a]).powi(2));
-            ss[2 + a] += summand(on, wi * (v - means[2 + a]).powi(2));
-        }
-    }
-    Sums { plain, wtd, ss }
+    sums_side([x], treated, w, arms)[0]
 }
 
 /// Balance of covariate `x` between the arms, before and after the weights `w` (one
@@ -138,21 +109,16 @@ pub fn balance_table(x: &[&[f64]], treated: &[bool], w: &[f64]) -> Vec<Balance> 
     let arms = ArmWeights::of(treated, w);
     // Groups of at most SIDE covariates, at least as many groups as cores (ten
     // covariates on two cores: 3 + 3 + 2 + 2), each group one pass side by side.
-    let groups = x
-        .len()
+    let k = x.len();
+    let groups = k
         .div_ceil(SIDE)
-        .max(rayon::current_num_threads().min(x.len()))
+        .max(rayon::current_num_threads().min(k))
         .max(1);
-    let sizes: Vec<usize> = (0..groups)
-        .map(|g| x.len() / groups + usize::from(g < x.len() % groups))
-        .collect();
-    let mut starts = Vec::with_capacity(groups);
-    let mut at = 0;
-    for &k in &sizes {
-        starts.push(at..at + k);
-        at += k;
-    }
-    starts
+    // Group g starts at its share of the columns, the first k % groups one larger.
+    let start = |g: usize| g * (k / groups) + g.min(k % groups);
+    (0..groups)
+        .map(|g| start(g)..start(g + 1))
+        .collect::<Vec<_>>()
         .into_par_iter()
         .flat_map_iter(|r| {
             let cols = &x[r];
@@ -170,12 +136,18 @@ pub fn balance_table(x: &[&[f64]], treated: &[bool], w: &[f64]) -> Vec<Balance> 
 /// Covariates summed side by side in one pass ([`sums_side`]).
 const SIDE: usize = 4;
 
-/// [`sums`] of `L` covariates in one pass over the units, each sum the same
-/// operations in the same row order as [`sums`] (so the same bits), with the arm's
-/// masks and the weight read once per unit for all of them. One covariate at a time
-/// read the weights and the arms again for each (17 of every 8 bytes of covariate per
-/// pass), and its sums were a few chains of dependent additions; side by side the
-/// chains of different covariates overlap.
+/// The [`Sums`] of `L` covariates, with the covariate-free sums from `arms`, in one
+/// pass over the units (and one for the squared deviations), both arms side by side
+/// with every sum in a register: a unit of the other arm adds −0.0
+/// ([`crate::stats::describe::summand`]), which leaves a sum as it is, so each arm's
+/// sums are bit for bit those over its own units in order, whatever `L`. (Sums kept
+/// in arrays indexed by the arm waited on the store of the row before.) The arm's
+/// masks and the weight are read once per unit for all `L` covariates: one covariate
+/// at a time read the weights and the arms again for each (17 of every 8 bytes of
+/// covariate per pass), and its sums were a few chains of dependent additions; side by
+/// side the chains of different covariates overlap. The sums that do not depend on
+/// the covariate come from `arms`, made once for all covariates (with them in this
+/// loop, the balance of ten covariates at 10^6 units took 0.06 s of CPU).
 fn sums_side<const L: usize>(
     xs: [&[f64]; L],
     treated: &[bool],

@@ -434,11 +434,7 @@ fn newton(
     names: &[&str],
 ) -> StatsResult<(DVector<f64>, usize)> {
     let n = treated.len();
-    // Start from the intercept-only fit.
-    let n1 = treated.iter().filter(|&&t| t).count();
-    let pbar = n1 as f64 / n as f64;
-    let mut start = DVector::zeros(design.k());
-    start[0] = (pbar / (1.0 - pbar)).ln();
+    let start = intercept_start(treated, design.k());
     if n >= WARM_FROM
         && let Some(fit) = warm_newton(treated, design, start.clone())
     {
@@ -457,22 +453,43 @@ fn plain_newton(
     let n = treated.len();
     let mut gamma = start;
     for iter in 1..=MAX_ITER {
-        // Score and information at γ in one pass over the rows.
-        let (score, info) = score_and_information(treated, design, gamma.as_slice(), 1);
-        let chol = info.cholesky().ok_or_else(|| {
+        let step = newton_step(treated, design, &mut gamma, 1).ok_or_else(|| {
             StatsError::Invalid(format!(
                 "the propensity model cannot be fitted: the covariates ({}) are collinear \
                  or the fitted probabilities reached 0 or 1 (separation); drop a covariate",
                 names.join(", ")
             ))
         })?;
-        let step = chol.solve(&score);
-        gamma += &step;
         if step.amax() < STEP_TOL * gamma.amax().max(1.0) {
             return Ok((gamma, iter));
         }
     }
     Err(not_converged(design, n, gamma.as_slice(), names))
+}
+
+/// One Newton step from γ, with the score and the information in one pass over every
+/// `stride`-th block of rows ([`score_and_information`]): γ moved by the step, and the
+/// step; `None` when the information is not positive definite.
+fn newton_step(
+    treated: &[bool],
+    design: &Standardised,
+    gamma: &mut DVector<f64>,
+    stride: usize,
+) -> Option<DVector<f64>> {
+    let (score, info) = score_and_information(treated, design, gamma.as_slice(), stride);
+    let step = info.cholesky()?.solve(&score);
+    *gamma += &step;
+    Some(step)
+}
+
+/// The intercept-only fit, where the iterations start: the log odds of treatment, and
+/// 0 for the `k` − 1 covariates.
+fn intercept_start(treated: &[bool], k: usize) -> DVector<f64> {
+    let n1 = treated.iter().filter(|&&t| t).count();
+    let pbar = n1 as f64 / treated.len() as f64;
+    let mut start = DVector::zeros(k);
+    start[0] = (pbar / (1.0 - pbar)).ln();
+    start
 }
 
 /// From this many units on, Newton's method starts from a fit on a subsample
@@ -513,9 +530,7 @@ fn warm_newton(
     let stage = |stride: usize, predicted: bool, gamma: &mut DVector<f64>| {
         let mut last: Option<f64> = None;
         for iter in 1..=WARM_MAX_ITER {
-            let (score, info) = score_and_information(treated, design, gamma.as_slice(), stride);
-            let step = info.cholesky()?.solve(&score);
-            *gamma += &step;
+            let step = newton_step(treated, design, gamma, stride)?;
             let (size, tol) = (step.amax(), STEP_TOL * gamma.amax().max(1.0));
             let next = last.map(|prev| 10.0 * size / (prev * prev) * size * size);
             if !size.is_finite() {
@@ -845,9 +860,7 @@ mod tests {
         let columns = checked_columns(&treated, &x, &names).unwrap();
         let (centre, inv_scale) = centre_and_scale(&columns, &names).unwrap();
         let design = Standardised::new(&x, centre, inv_scale);
-        let n1 = treated.iter().filter(|&&t| t).count() as f64;
-        let mut start = DVector::zeros(design.k());
-        start[0] = (n1 / (n as f64 - n1)).ln();
+        let start = intercept_start(&treated, design.k());
         let (plain, plain_steps) = plain_newton(&treated, &design, &names, start.clone()).unwrap();
         let (warm, warm_steps) = warm_newton(&treated, &design, start).unwrap();
         assert!(warm_steps < plain_steps, "{warm_steps} vs {plain_steps}");

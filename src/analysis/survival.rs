@@ -16,7 +16,7 @@ use super::{ArmSummaryRow, ComparisonKey, EstimateRow, Note, Scale, TestRow, Uni
 use crate::config::{OutcomeSpec, PilotSpec, Text};
 use crate::stats::StatsResult;
 use crate::stats::ols::Clusters;
-use crate::stats::survival::{self, CiTransform};
+use crate::stats::survival::{self, CiTransform, Codes};
 
 /// A point of a survival curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -387,12 +387,7 @@ struct Fits {
 
 /// Fit the curves, the log-rank tests and the Cox models; the Cox fits (the slowest
 /// part) run beside the curves and the log-rank tests.
-fn fit_all(
-    comparisons: &[TwoArms],
-    sorted: &survival::SortedSubjects,
-    group: &[u32],
-    conf: f64,
-) -> Fits {
+fn fit_all(comparisons: &[TwoArms], sorted: &survival::SortedSubjects, conf: f64) -> Fits {
     let (cox_fits, (curves, log_ranks)): (Vec<_>, (_, Vec<_>)) = rayon::join(
         || {
             let _t = crate::timings::phase("survival: cox");
@@ -401,7 +396,7 @@ fn fit_all(
                 .map(|c| {
                     survival::cox_ph_sorted_indicator(
                         c.sorted_or(sorted),
-                        &c.g2,
+                        Codes::CarriedIs(c.t_idx as u32),
                         c.strata.as_deref(),
                         c.clusters.as_ref(),
                         conf,
@@ -411,10 +406,17 @@ fn fit_all(
         },
         || {
             let _t = crate::timings::phase("survival: curves and log-rank");
-            let curves = survival::kaplan_meier_sorted(sorted, group, CiTransform::LogLog, conf);
+            let curves =
+                survival::kaplan_meier_sorted(sorted, Codes::Carried, CiTransform::LogLog, conf);
             let log_ranks = comparisons
                 .iter()
-                .map(|c| survival::log_rank_sorted(c.sorted_or(sorted), &c.g2, c.strata.as_deref()))
+                .map(|c| {
+                    survival::log_rank_sorted(
+                        c.sorted_or(sorted),
+                        Codes::CarriedIs(c.t_idx as u32),
+                        c.strata.as_deref(),
+                    )
+                })
                 .collect();
             (curves, log_ranks)
         },
@@ -716,7 +718,7 @@ pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
     };
     // Sorted by time once for the curves, the log-rank tests and the Cox models.
     let sorted = crate::timings::time("survival: sort", || {
-        survival::SortedSubjects::new(&subj.time, &subj.event)
+        survival::SortedSubjects::with_codes(&subj.time, &subj.event, &subj.group)
     });
     let sorted = match sorted {
         Ok(sorted) => sorted,
@@ -731,7 +733,7 @@ pub(crate) fn analyse(s: &Scope, min_at_risk: usize) -> SurvivalOut {
     };
     let control_idx = spec.arms.control_index();
     let comparisons = comparisons(s, &subj, &sorted);
-    let fits = fit_all(&comparisons, &sorted, &subj.group, s.conf);
+    let fits = fit_all(&comparisons, &sorted, s.conf);
     let curves = match fits.curves {
         Ok(c) => c,
         Err(e) => {

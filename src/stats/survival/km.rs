@@ -23,8 +23,8 @@ use serde::Serialize;
 
 use super::super::dist::two_sided_quantile;
 use super::{
-    SortedSubjects, StatsError, StatsResult, check_len, check_level, check_nonempty,
-    check_subjects, normalise,
+    Codes, SortedSubjects, StatsError, StatsResult, check_level, check_nonempty, check_subjects,
+    normalise,
 };
 
 /// The scale on which the pointwise confidence interval of S(t) is symmetric.
@@ -168,37 +168,37 @@ pub fn kaplan_meier(
 ) -> StatsResult<Vec<KmCurve>> {
     check_subjects(time, event, &[("group codes", group.len())])?;
     check_level(conf_level)?;
-    Ok(curves(
-        &SortedSubjects::sort(time, event),
-        group,
+    curves(
+        &SortedSubjects::sort(time, event, Some(group)),
+        Codes::Carried,
         transform,
         conf_level,
-    ))
+    )
 }
 
-/// [`kaplan_meier`] on subjects sorted once ([`SortedSubjects`]); `group` has one code
-/// per subject in the caller's order. The same curves.
-pub fn kaplan_meier_sorted(
+/// [`kaplan_meier`] on subjects sorted once ([`SortedSubjects`]); `group` gives one
+/// code per subject, in the caller's order or carried by the sort ([`Codes`]). The
+/// same curves.
+pub fn kaplan_meier_sorted<'a>(
     sorted: &SortedSubjects,
-    group: &[u32],
+    group: impl Into<Codes<'a>>,
     transform: CiTransform,
     conf_level: f64,
 ) -> StatsResult<Vec<KmCurve>> {
-    check_len(sorted, "group codes", group.len())?;
     check_level(conf_level)?;
     check_nonempty(sorted)?;
-    Ok(curves(sorted, group, transform, conf_level))
+    curves(sorted, group.into(), transform, conf_level)
 }
 
 fn curves(
     sorted: &SortedSubjects,
-    group: &[u32],
+    group: Codes,
     transform: CiTransform,
     conf_level: f64,
-) -> Vec<KmCurve> {
+) -> StatsResult<Vec<KmCurve>> {
     let z = two_sided_quantile(conf_level, None);
-    let grouped = sorted.grouped(group);
-    (0..grouped.levels.len())
+    let grouped = sorted.grouped(sorted.sorted_codes(group, "group codes")?);
+    Ok((0..grouped.levels.len())
         .map(|g| {
             curve(
                 grouped.levels[g],
@@ -209,7 +209,7 @@ fn curves(
                 z,
             )
         })
-        .collect()
+        .collect())
 }
 
 /// One curve from its subjects' positions in the sorted order (increasing time).
@@ -223,7 +223,7 @@ fn curve(
 ) -> KmCurve {
     let n = positions.len();
     let time = |i: usize| sorted.time(positions[i] as usize);
-    let event = |i: usize| sorted.event[positions[i] as usize];
+    let event = |i: usize| sorted.event(positions[i] as usize);
     let mut rows = Vec::new();
     let mut censorings = Vec::new();
     let (mut at_risk, mut s, mut greenwood) = (n, 1.0_f64, 0.0_f64);

@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::super::dist::chi_square_sf;
 use super::{
-    LevelIndex, SortedSubjects, StatsError, StatsResult, check_len, check_nonempty, check_subjects,
-    levels,
+    Codes, LevelIndex, SortedSubjects, StatsError, StatsResult, check_len, check_nonempty,
+    check_subjects, levels,
 };
 
 /// Observed and expected events of one group.
@@ -60,36 +60,41 @@ pub fn log_rank(
         others.push(("stratum codes", s.len()));
     }
     check_subjects(time, event, &others)?;
-    test(&SortedSubjects::sort(time, event), group, strata)
+    test(
+        &SortedSubjects::sort(time, event, Some(group)),
+        Codes::Carried,
+        strata,
+    )
 }
 
 /// [`log_rank`] on subjects sorted once ([`SortedSubjects`]); `group` and `strata` have
 /// one code per subject in the caller's order. The same test.
-pub fn log_rank_sorted(
+pub fn log_rank_sorted<'a>(
     sorted: &SortedSubjects,
-    group: &[u32],
+    group: impl Into<Codes<'a>>,
     strata: Option<&[u32]>,
 ) -> StatsResult<LogRank> {
-    check_len(sorted, "group codes", group.len())?;
     if let Some(s) = strata {
         check_len(sorted, "stratum codes", s.len())?;
     }
     check_nonempty(sorted)?;
-    test(sorted, group, strata)
+    test(sorted, group.into(), strata)
 }
 
-fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> StatsResult<LogRank> {
-    let levels = levels(group);
+fn test(sorted: &SortedSubjects, group: Codes, strata: Option<&[u32]>) -> StatsResult<LogRank> {
+    // Group index of each sorted subject; the strata's sorted positions.
+    let mut gidx = sorted.sorted_codes(group, "group codes")?;
+    let levels = levels(&gidx);
     let index = LevelIndex::new(&levels);
     let ng = levels.len();
-    // Group index of each sorted subject; the strata's sorted positions.
-    let gidx: Vec<u32> = sorted
-        .subject
-        .iter()
-        .map(|&i| index.of(group[i as usize]))
-        .collect();
+    for g in gidx.iter_mut() {
+        *g = index.of(*g);
+    }
     // Without strata the positions are simply 0..n.
-    let by_stratum = strata.map(|s| sorted.grouped(s));
+    let by_stratum = strata
+        .map(|s| sorted.sorted_codes(Codes::BySubject(s), "stratum codes"))
+        .transpose()?
+        .map(|s| sorted.grouped(s));
 
     let mut n_group = vec![0usize; ng];
     let mut observed = vec![0usize; ng];
@@ -121,7 +126,7 @@ fn test(sorted: &SortedSubjects, group: &[u32], strata: Option<&[u32]>) -> Stats
             while i < len && time(i) == t {
                 let j = g(i);
                 left_here[j] += 1;
-                if sorted.event[pos(i)] {
+                if sorted.event(pos(i)) {
                     d_here[j] += 1;
                     d += 1;
                 }
@@ -256,7 +261,7 @@ mod tests {
         assert!(close(lr.groups[0].expected, 8.0 / 3.0));
         assert_eq!(lr.strata, 2);
         // Sorted once, the same test.
-        let sorted = SortedSubjects::sort(&time, &[true; 8]);
+        let sorted = SortedSubjects::sort(&time, &[true; 8], None);
         assert_eq!(log_rank_sorted(&sorted, &group, Some(&strata)).unwrap(), lr);
     }
 

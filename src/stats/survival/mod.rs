@@ -44,6 +44,8 @@ pub use logrank::{LogRank, LogRankGroup, log_rank, log_rank_sorted};
 pub use panel::{PanelSurvival, survival_from_panel};
 pub use rmst::{Rmst, RmstComparison, rmst_difference};
 
+use rayon::prelude::*;
+
 use super::{StatsError, StatsResult};
 
 /// Checks that `time` and `event` (and any further per-subject slices, given by name
@@ -111,14 +113,68 @@ fn normalise(t: f64) -> f64 {
 /// The sort is by increasing time (−0 counted as +0) with an LSD radix sort on the bit
 /// patterns of the times, which for finite times ≥ 0 order as the times do (IEEE 754);
 /// subjects with equal times keep their input order. O(n) time and memory.
+///
+/// The event indicators, and the group codes when sorted [`SortedSubjects::with_codes`],
+/// move with the times through the sort, so that the functions find them in sorted
+/// order without looking each one up by subject: on 10^8 subjects such a look-up
+/// misses the cache nearly every time (about 20 ns each here, against 4-9 ns at 10^7).
 #[derive(Debug, Clone)]
 pub struct SortedSubjects {
     /// The times, increasing.
     time: Vec<f64>,
     /// The subject at each sorted position (0-based index into the caller's slices).
     subject: Vec<u32>,
-    /// Event indicator of each sorted subject.
-    event: Vec<bool>,
+    /// Of each sorted subject: the event indicator in bit 0, and the group code in
+    /// the bits above it when the codes were carried in them ([`SortedCodes::Marks`]).
+    marks: Vec<u8>,
+    /// The group code of each sorted subject, when sorted with codes.
+    codes: SortedCodes,
+}
+
+/// The group codes carried by [`SortedSubjects`], in sorted order.
+#[derive(Debug, Clone)]
+enum SortedCodes {
+    /// Sorted without codes ([`SortedSubjects::new`]).
+    None,
+    /// Codes below [`CARRIED`], in bits 1-7 of the marks: moved through the sort with
+    /// the event indicator.
+    Marks,
+    /// Larger codes, looked up by subject after the sort.
+    Wide(Vec<u32>),
+}
+
+/// Codes below this travel through the sort in one byte with the event indicator.
+const CARRIED: u32 = 128;
+
+/// Where a `*_sorted` function finds each subject's code: a group, a stratum, or a
+/// 0/1 indicator.
+#[derive(Debug, Clone, Copy)]
+pub enum Codes<'a> {
+    /// One code per subject, in the caller's order of subjects.
+    BySubject(&'a [u32]),
+    /// The codes the subjects were sorted with ([`SortedSubjects::with_codes`]).
+    Carried,
+    /// 1 for subjects whose carried code is this one, 0 for the others (one arm
+    /// against the rest, as an indicator).
+    CarriedIs(u32),
+}
+
+impl<'a> From<&'a [u32]> for Codes<'a> {
+    fn from(codes: &'a [u32]) -> Self {
+        Codes::BySubject(codes)
+    }
+}
+
+impl<'a> From<&'a Vec<u32>> for Codes<'a> {
+    fn from(codes: &'a Vec<u32>) -> Self {
+        Codes::BySubject(codes)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u32; N]> for Codes<'a> {
+    fn from(codes: &'a [u32; N]) -> Self {
+        Codes::BySubject(codes)
+    }
 }
 
 impl SortedSubjects {
@@ -127,7 +183,16 @@ impl SortedSubjects {
     /// negative time, with [`StatsError::TooFew`] when there are no subjects.
     pub fn new(time: &[f64], event: &[bool]) -> StatsResult<Self> {
         check_subjects(time, event, &[])?;
-        Ok(Self::sort(time, event))
+        Ok(Self::sort(time, event, None))
+    }
+
+    /// [`SortedSubjects::new`] with each subject's group code (`codes`, one per
+    /// subject) carried into sorted order, for [`Codes::Carried`] and
+    /// [`Codes::CarriedIs`]. Fails as `new` does, and when `codes` does not have one
+    /// entry per subject.
+    pub fn with_codes(time: &[f64], event: &[bool], codes: &[u32]) -> StatsResult<Self> {
+        check_subjects(time, event, &[("group codes", codes.len())])?;
+        Ok(Self::sort(time, event, Some(codes)))
     }
 
     /// The number of subjects.
@@ -149,6 +214,17 @@ impl SortedSubjects {
     #[inline]
     fn subject(&self, p: usize) -> u32 {
         self.subject[p]
+    }
+
+    /// Whether the subject at sorted position `p` had the event.
+    #[inline]
+    fn event(&self, p: usize) -> bool {
+        self.marks[p] & 1 == 1
+    }
+
+    /// The number of events.
+    fn events(&self) -> usize {
+        self.marks.iter().filter(|&&m| m & 1 == 1).count()
     }
 
     /// The subjects with `keep[i]` true, numbered 0, 1, … in their input order: the
@@ -174,48 +250,130 @@ impl SortedSubjects {
         let mut out = Self {
             time: Vec::with_capacity(m),
             subject: Vec::with_capacity(m),
-            event: Vec::with_capacity(m),
+            marks: Vec::with_capacity(m),
+            codes: SortedCodes::None,
         };
-        for ((&t, &i), &e) in self.time.iter().zip(&self.subject).zip(&self.event) {
+        let wide = matches!(self.codes, SortedCodes::Wide(_));
+        let mut kept = Vec::with_capacity(if wide { m } else { 0 });
+        for (p, ((&t, &i), &mark)) in self
+            .time
+            .iter()
+            .zip(&self.subject)
+            .zip(&self.marks)
+            .enumerate()
+        {
             let new = renumber[i as usize];
             if new != u32::MAX {
                 out.time.push(t);
                 out.subject.push(new);
-                out.event.push(e);
+                out.marks.push(mark);
+                if wide {
+                    kept.push(p);
+                }
             }
         }
+        out.codes = match &self.codes {
+            SortedCodes::None => SortedCodes::None,
+            SortedCodes::Marks => SortedCodes::Marks,
+            SortedCodes::Wide(c) => SortedCodes::Wide(kept.iter().map(|&p| c[p]).collect()),
+        };
         Ok(out)
     }
 
-    /// Sort already validated subjects.
-    fn sort(time: &[f64], event: &[bool]) -> Self {
+    /// Sort already validated subjects, carrying `codes` when given.
+    fn sort(time: &[f64], event: &[bool], codes: Option<&[u32]>) -> Self {
         // The sorted keys are the times' bits, kept as the times (in the same
-        // allocation): no look-up of the times by subject.
-        let (keys, subject) = radix_sort(time.iter().map(|&t| normalise(t).to_bits()));
-        let event = subject.iter().map(|&i| event[i as usize]).collect();
+        // allocation): no look-up of the times by subject. The event indicator rides
+        // in bit 0 of a byte beside each key, a small code in the bits above it.
+        let keys: Vec<u64> = time.par_iter().map(|&t| normalise(t).to_bits()).collect();
+        let small = codes.filter(|c| c.par_iter().all(|&v| v < CARRIED));
+        let payload: Vec<u8> = match small {
+            Some(c) => event
+                .par_iter()
+                .zip(c)
+                .map(|(&e, &v)| u8::from(e) | (v as u8) << 1)
+                .collect(),
+            None => event.par_iter().map(|&e| u8::from(e)).collect(),
+        };
+        let (keys, subject, marks) = radix_sort(keys, payload);
+        let codes = match (codes, small) {
+            (Some(_), Some(_)) => SortedCodes::Marks,
+            (Some(c), None) => {
+                SortedCodes::Wide(subject.par_iter().map(|&i| c[i as usize]).collect())
+            }
+            (None, _) => SortedCodes::None,
+        };
         let time = keys.into_iter().map(f64::from_bits).collect();
         Self {
             time,
             subject,
-            event,
+            marks,
+            codes,
         }
     }
 
-    /// The sorted positions grouped by `codes` (one code per subject): groups in
-    /// increasing order of code, positions (so times) increasing within each.
-    fn grouped(&self, codes: &[u32]) -> Grouped {
-        let n = self.len();
-        let levels = levels(codes);
-        let index = LevelIndex::new(&levels);
-        let rank: Vec<u32> = self
-            .subject
-            .iter()
-            .map(|&i| index.of(codes[i as usize]))
-            .collect();
-        let mut starts = vec![0usize; levels.len() + 1];
-        for &r in &rank {
-            starts[r as usize + 1] += 1;
+    /// Each sorted subject's code, in sorted order. Fails when per-subject codes
+    /// (`name`, for the message) are not one per subject, or when carried codes are
+    /// asked of subjects sorted without them.
+    fn sorted_codes(&self, codes: Codes, name: &str) -> StatsResult<Vec<u32>> {
+        self.sorted_codes_as(codes, name, |v| v)
+    }
+
+    /// [`SortedSubjects::sorted_codes`], each code stored as `f` makes it.
+    fn sorted_codes_as<T: Send>(
+        &self,
+        codes: Codes,
+        name: &str,
+        f: impl Fn(u32) -> T + Sync,
+    ) -> StatsResult<Vec<T>> {
+        let carried = || {
+            StatsError::Invalid(format!(
+                "{name}: the subjects were sorted without group codes"
+            ))
+        };
+        match (codes, &self.codes) {
+            (Codes::BySubject(c), _) => {
+                check_len(self, name, c.len())?;
+                Ok(self.subject.par_iter().map(|&i| f(c[i as usize])).collect())
+            }
+            (Codes::Carried, SortedCodes::Marks) => Ok(self
+                .marks
+                .par_iter()
+                .map(|&m| f(u32::from(m >> 1)))
+                .collect()),
+            (Codes::Carried, SortedCodes::Wide(c)) => Ok(c.par_iter().map(|&v| f(v)).collect()),
+            (Codes::CarriedIs(g), SortedCodes::Marks) => Ok(self
+                .marks
+                .par_iter()
+                .map(|&m| f(u32::from(u32::from(m >> 1) == g)))
+                .collect()),
+            (Codes::CarriedIs(g), SortedCodes::Wide(c)) => {
+                Ok(c.par_iter().map(|&v| f(u32::from(v == g))).collect())
+            }
+            (Codes::Carried | Codes::CarriedIs(_), SortedCodes::None) => Err(carried()),
         }
+    }
+
+    /// Per-subject `codes` (one per subject, checked by the caller) in sorted order.
+    fn in_sorted_order(&self, codes: &[u32]) -> Vec<u32> {
+        self.sorted_codes(Codes::BySubject(codes), "codes")
+            .expect("one code per subject")
+    }
+
+    /// The sorted positions grouped by `codes` (one code per sorted position, as
+    /// [`SortedSubjects::sorted_codes`] gives them): groups in increasing order of
+    /// code, positions (so times) increasing within each.
+    fn grouped(&self, mut codes: Vec<u32>) -> Grouped {
+        let n = self.len();
+        debug_assert_eq!(codes.len(), n);
+        let levels = levels(&codes);
+        let index = LevelIndex::new(&levels);
+        let mut starts = vec![0usize; levels.len() + 1];
+        for c in codes.iter_mut() {
+            *c = index.of(*c);
+            starts[*c as usize + 1] += 1;
+        }
+        let rank = codes;
         for g in 0..levels.len() {
             starts[g + 1] += starts[g];
         }
@@ -300,60 +458,138 @@ impl<'a> LevelIndex<'a> {
     }
 }
 
-/// `keys` with their indices, sorted by key, stable: LSD radix sort on six 11-bit digits,
-/// with the counts of all digits taken in one pass and the digits in which all keys
-/// agree skipped.
-fn radix_sort(keys: impl ExactSizeIterator<Item = u64>) -> (Vec<u64>, Vec<u32>) {
-    const BITS: usize = 11;
-    const DIGITS: usize = 64_usize.div_ceil(BITS);
-    const BUCKETS: usize = 1 << BITS;
+/// Subjects below which the radix sort runs on one thread.
+const PARALLEL_FROM: usize = 1 << 17;
+
+/// `keys` with their indices and `payload` (one byte per key, moved with it), sorted
+/// by key, stable: LSD radix sort on six 11-bit digits, with the counts of all digits
+/// taken in one pass and the digits in which all keys agree skipped. From
+/// [`PARALLEL_FROM`] keys, one part per thread ([`radix_sort_in`]).
+fn radix_sort(keys: Vec<u64>, payload: Vec<u8>) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
+    let parts = if keys.len() < PARALLEL_FROM {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, keys.len() / (PARALLEL_FROM / 2))
+    };
+    radix_sort_in(keys, payload, parts)
+}
+
+const RADIX_BITS: usize = 11;
+const DIGITS: usize = 64_usize.div_ceil(RADIX_BITS);
+const BUCKETS: usize = 1 << RADIX_BITS;
+
+/// Counts of one digit's values.
+type Counts = [u32; BUCKETS];
+
+#[inline(always)]
+fn digit(k: u64, d: usize) -> usize {
+    ((k >> (d * RADIX_BITS)) as usize) & (BUCKETS - 1)
+}
+
+/// [`radix_sort`] in `parts` consecutive parts of the array. In each pass every part
+/// counts its digits, and writes its keys to the places after the keys of all smaller
+/// digits and of the earlier parts with the same digit: the order one part alone
+/// would give, whatever the number of parts. The parts run in parallel (rayon).
+fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
     let n = keys.len();
-    let digit = |k: u64, d: usize| ((k >> (d * BITS)) as usize) & (BUCKETS - 1);
-    let mut counts = vec![[0u32; BUCKETS]; DIGITS];
-    let mut cur: Vec<u64> = Vec::with_capacity(n);
-    for k in keys {
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[digit(k, d)] += 1;
-        }
-        cur.push(k);
+    debug_assert_eq!(payload.len(), n);
+    if n == 0 {
+        return (keys, Vec::new(), payload);
     }
+    let len = n.div_ceil(parts.max(1));
+    let ranges: Vec<std::ops::Range<usize>> = (0..n.div_ceil(len))
+        .map(|p| p * len..((p + 1) * len).min(n))
+        .collect();
+    // Every digit's counts, part by part: the totals tell which digits move anything
+    // (the same for any order of the keys), and the first pass that does uses its
+    // parts' counts as they are.
+    let first: Vec<Vec<Counts>> = ranges
+        .par_iter()
+        .map(|r| {
+            let mut c = vec![[0u32; BUCKETS]; DIGITS];
+            for &k in &keys[r.clone()] {
+                for (d, cd) in c.iter_mut().enumerate() {
+                    cd[digit(k, d)] += 1;
+                }
+            }
+            c
+        })
+        .collect();
+    let moving: Vec<usize> = (0..DIGITS)
+        .filter(|&d| {
+            let b = digit(keys[0], d);
+            first.iter().map(|c| c[d][b] as usize).sum::<usize>() != n
+        })
+        .collect();
+    let (mut cur, mut cur_p) = (keys, payload);
     // The subjects are 0, 1, … until the first pass that moves them.
     let mut cur_i: Vec<u32> = Vec::new();
-    let (mut next, mut next_i) = (Vec::new(), Vec::new());
-    for (d, count) in counts.iter_mut().enumerate() {
-        if n == 0 || count[digit(cur[0], d)] as usize == n {
-            continue;
-        }
-        let mut at = 0u32;
-        for c in count.iter_mut() {
-            let here = *c;
-            *c = at;
-            at += here;
-        }
-        next.resize(n, 0);
-        next_i.resize(n, 0);
-        if cur_i.is_empty() {
-            for (&k, i) in cur.iter().zip(0u32..) {
-                let slot = &mut count[digit(k, d)];
-                next[*slot as usize] = k;
-                next_i[*slot as usize] = i;
-                *slot += 1;
-            }
+    let (mut next, mut next_i, mut next_p) = (Vec::new(), Vec::new(), Vec::new());
+    for (pass, &d) in moving.iter().enumerate() {
+        let counts: Vec<Counts> = if pass == 0 {
+            first.iter().map(|c| c[d]).collect()
         } else {
-            for (&k, &i) in cur.iter().zip(&cur_i) {
-                let slot = &mut count[digit(k, d)];
-                next[*slot as usize] = k;
-                next_i[*slot as usize] = i;
-                *slot += 1;
-            }
+            ranges
+                .par_iter()
+                .map(|r| {
+                    let mut c = [0u32; BUCKETS];
+                    for &k in &cur[r.clone()] {
+                        c[digit(k, d)] += 1;
+                    }
+                    c
+                })
+                .collect()
+        };
+        if pass == 0 {
+            // Zeroed by the allocator (fresh pages), not by a pass over them.
+            next = vec![0u64; n];
+            next_i = vec![0u32; n];
+            next_p = vec![0u8; n];
+            // The buffer the second pass writes the subjects to.
+            cur_i = vec![0u32; n];
         }
+        let out_k = cut(&mut next, &counts);
+        let out_i = cut(&mut next_i, &counts);
+        let out_p = cut(&mut next_p, &counts);
+        let (keys, subjects, bytes) = (&cur, &cur_i, &cur_p);
+        ranges.par_iter().zip(out_k).zip(out_i).zip(out_p).for_each(
+            |(((r, mut ok), mut oi), mut op)| {
+                let mut at = [0u32; BUCKETS];
+                for j in r.clone() {
+                    let k = keys[j];
+                    let b = digit(k, d);
+                    let a = at[b] as usize;
+                    ok[b][a] = k;
+                    oi[b][a] = if pass == 0 { j as u32 } else { subjects[j] };
+                    op[b][a] = bytes[j];
+                    at[b] += 1;
+                }
+            },
+        );
         std::mem::swap(&mut cur, &mut next);
         std::mem::swap(&mut cur_i, &mut next_i);
+        std::mem::swap(&mut cur_p, &mut next_p);
     }
-    if cur_i.is_empty() {
+    if moving.is_empty() {
         cur_i = (0..n as u32).collect();
     }
-    (cur, cur_i)
+    (cur, cur_i, cur_p)
+}
+
+/// `out` cut into one slice per part and digit value, `counts[p][b]` long: digit values
+/// in increasing order, parts in order within a value.
+fn cut<'a, T>(mut out: &'a mut [T], counts: &[Counts]) -> Vec<Vec<&'a mut [T]>> {
+    let mut slices: Vec<Vec<&'a mut [T]>> = (0..counts.len())
+        .map(|_| Vec::with_capacity(BUCKETS))
+        .collect();
+    for b in 0..BUCKETS {
+        for (p, c) in counts.iter().enumerate() {
+            let (head, tail) = std::mem::take(&mut out).split_at_mut(c[b] as usize);
+            slices[p].push(head);
+            out = tail;
+        }
+    }
+    slices
 }
 
 /// Checks that a per-subject slice of the `*_sorted` functions has one entry per subject.
@@ -389,14 +625,14 @@ mod tests {
         assert_eq!(subjects(&s), vec![2, 5, 1, 4, 3, 0, 7, 6]);
         assert_eq!(times(&s), vec![0.0, 0.0, 1.0, 1.0, 2.5, 3.0, 7.0, 1e300]);
         assert!(s.time(0).is_sign_positive());
-        assert_eq!(s.event[2..4], [false, true]);
+        assert_eq!([s.event(2), s.event(3)], [false, true]);
         let keep = [true, false, true, false, true, true, false, false];
         let sub = s.subset(&keep).unwrap();
         // Kept subjects 0, 2, 4, 5 become 0, 1, 2, 3.
         assert_eq!(subjects(&sub), vec![1, 3, 2, 0]);
         assert_eq!(times(&sub), vec![0.0, 0.0, 1.0, 3.0]);
         assert!(s.subset(&keep[1..]).is_err());
-        let g = s.grouped(&[5, 9, 5, 9, 9, 5, 5, 9]);
+        let g = s.grouped(s.in_sorted_order(&[5, 9, 5, 9, 9, 5, 5, 9]));
         assert_eq!(g.levels, vec![5, 9]);
         assert_eq!(g.group(0), &[0, 1, 5, 7]);
         assert_eq!(g.group(1), &[2, 3, 4, 6]);
@@ -470,6 +706,62 @@ mod tests {
             assert!(close(ra[0][0], rb[0][0]));
         }
 
+        // The group codes carried through the sort give the same curves, tests and
+        // fits as codes looked up by subject: small codes in the marks, and codes from
+        // 128 up looked up once after the sort; through a subset too.
+        let wide: Vec<u32> = group.iter().map(|&g| g * 1000).collect();
+        for codes in [&group, &wide] {
+            let carried = SortedSubjects::with_codes(&time, &event, codes).unwrap();
+            assert_eq!(
+                matches!(carried.codes, SortedCodes::Marks),
+                codes.iter().all(|&c| c < CARRIED)
+            );
+            let by_subject = kaplan_meier_sorted(&sorted, codes, CiTransform::LogLog, 0.9);
+            let km_c = kaplan_meier_sorted(&carried, Codes::Carried, CiTransform::LogLog, 0.9);
+            assert!(format!("{by_subject:?}") == format!("{km_c:?}"));
+            assert_eq!(
+                log_rank_sorted(&carried, Codes::Carried, Some(&strata)).unwrap(),
+                log_rank_sorted(&sorted, codes, Some(&strata)).unwrap()
+            );
+            let sub_c = carried.subset(&keep).unwrap();
+            let is_9 = codes[group.iter().position(|&g| g == 9).unwrap()];
+            assert_eq!(
+                log_rank_sorted(&sub_c, Codes::CarriedIs(is_9), None).unwrap(),
+                log_rank_sorted(&sub, &g2, None).unwrap()
+            );
+            for strata in [None, Some(&s2[..])] {
+                let a = cox_ph_sorted_indicator(&sub, &g2, strata, Some(&cl2), 0.95).unwrap();
+                let b = cox_ph_sorted_indicator(
+                    &sub_c,
+                    Codes::CarriedIs(is_9),
+                    strata,
+                    Some(&cl2),
+                    0.95,
+                )
+                .unwrap();
+                assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            }
+        }
+        // Carried codes asked of subjects sorted without them: an error, not a guess.
+        assert!(matches!(
+            kaplan_meier_sorted(&sorted, Codes::Carried, CiTransform::LogLog, 0.9),
+            Err(StatsError::Invalid(_))
+        ));
+        assert!(matches!(
+            log_rank_sorted(&sub, Codes::CarriedIs(1), None),
+            Err(StatsError::Invalid(_))
+        ));
+        // An indicator code other than 0 or 1 is named with its subject.
+        let mut bad = g2.clone();
+        bad[5] = 3;
+        bad[9] = 4;
+        let err = cox_ph_sorted_indicator(&sub, &bad, None, None, 0.95).unwrap_err();
+        assert!(
+            format!("{err}").contains("subject 6 (row 5, 0-based) is 3"),
+            "{err}"
+        );
+        assert!(SortedSubjects::with_codes(&time, &event, &group[1..]).is_err());
+
         // Inputs that do not fit the sorted subjects fail as the single calls do.
         assert!(matches!(
             kaplan_meier_sorted(&sorted, &group[1..], CiTransform::LogLog, 0.9),
@@ -505,17 +797,40 @@ mod tests {
                 if i % 3 == 0 { x % 7 } else { x }
             })
             .collect();
+        let payload: Vec<u8> = (0..keys.len()).map(|i| (i * 7 % 251) as u8).collect();
         let mut want: Vec<u32> = (0..keys.len() as u32).collect();
         want.sort_by_key(|&i| keys[i as usize]);
-        let (sorted_keys, got) = radix_sort(keys.iter().copied());
-        assert_eq!(got, want);
         let want_keys: Vec<u64> = want.iter().map(|&i| keys[i as usize]).collect();
-        assert_eq!(sorted_keys, want_keys);
+        let want_payload: Vec<u8> = want.iter().map(|&i| payload[i as usize]).collect();
+        // Any number of parts (more parts than a few keys each too) gives the order of
+        // one part; the payload moves with its key.
+        for parts in [1, 2, 3, 7, 4999, 5000, 6000] {
+            let (sorted_keys, got, moved) = radix_sort_in(keys.clone(), payload.clone(), parts);
+            assert_eq!(got, want, "{parts} parts");
+            assert_eq!(sorted_keys, want_keys, "{parts} parts");
+            assert_eq!(moved, want_payload, "{parts} parts");
+        }
         // Keys already in order move nothing; no keys give nothing.
-        let (same, order) = radix_sort([1u64, 1, 5, 9].into_iter());
-        assert_eq!((same, order), (vec![1, 1, 5, 9], vec![0, 1, 2, 3]));
-        let (none, none_i) = radix_sort(std::iter::empty());
-        assert!(none.is_empty() && none_i.is_empty());
+        for parts in [1, 3] {
+            let sorted = radix_sort_in(vec![1u64, 1, 5, 9], vec![4, 3, 2, 1], parts);
+            assert_eq!(
+                sorted,
+                (vec![1, 1, 5, 9], vec![0, 1, 2, 3], vec![4, 3, 2, 1])
+            );
+            let (none, none_i, none_p) = radix_sort_in(Vec::new(), Vec::new(), parts);
+            assert!(none.is_empty() && none_i.is_empty() && none_p.is_empty());
+        }
+        // Enough keys for the threads' parts: the same order as a stable sort.
+        let n = 2 * PARALLEL_FROM + 3;
+        let keys: Vec<u64> = (0..n as u64)
+            .map(|i| (i * 2_654_435_761) % 1_000_003)
+            .collect();
+        let (sorted_keys, got, moved) = radix_sort(keys.clone(), vec![1; n]);
+        let mut want: Vec<u32> = (0..n as u32).collect();
+        want.sort_by_key(|&i| keys[i as usize]);
+        assert_eq!(got, want);
+        assert!(sorted_keys.windows(2).all(|w| w[0] <= w[1]));
+        assert!(moved.iter().all(|&b| b == 1));
         for top in [3u32, 254, 255, 256, 70_000] {
             let codes: Vec<u32> = (0..=top).rev().chain([top, 0, 1]).collect();
             let want: Vec<u32> = (0..=top).collect();

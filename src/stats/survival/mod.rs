@@ -285,7 +285,13 @@ impl SortedSubjects {
         // The sorted keys are the times' bits, kept as the times (in the same
         // allocation): no look-up of the times by subject. The event indicator rides
         // in bit 0 of a byte beside each key, a small code in the bits above it.
-        let keys: Vec<u64> = time.par_iter().map(|&t| normalise(t).to_bits()).collect();
+        let mut keys: Vec<u64> = time.par_iter().map(|&t| normalise(t).to_bits()).collect();
+        // Few distinct times: sorted by their ranks, in fewer passes.
+        let distinct = if keys.len() >= RANKED_FROM {
+            ranked(&mut keys, RANKED_MAX)
+        } else {
+            None
+        };
         let small = codes.filter(|c| c.par_iter().all(|&v| v < CARRIED));
         let payload: Vec<u8> = match small {
             Some(c) => event
@@ -295,7 +301,10 @@ impl SortedSubjects {
                 .collect(),
             None => event.par_iter().map(|&e| u8::from(e)).collect(),
         };
-        let (keys, subject, marks) = radix_sort(keys, payload);
+        let key_bits = distinct
+            .as_ref()
+            .map_or(64, |d| usize::BITS - (d.len() - 1).leading_zeros());
+        let (keys, subject, marks) = radix_sort(keys, payload, key_bits);
         let codes = match (codes, small) {
             (Some(_), Some(_)) => SortedCodes::Marks,
             (Some(c), None) => {
@@ -303,6 +312,10 @@ impl SortedSubjects {
             }
             (None, _) => SortedCodes::None,
         };
+        let mut keys = keys;
+        if let Some(d) = distinct {
+            keys.par_iter_mut().for_each(|k| *k = d[*k as usize]);
+        }
         let time = keys.into_iter().map(f64::from_bits).collect();
         Self {
             time,
@@ -458,44 +471,200 @@ impl<'a> LevelIndex<'a> {
     }
 }
 
+/// Subjects from which the sort looks for few distinct times ([`ranked`]).
+const RANKED_FROM: usize = 1 << 16;
+
+/// Distinct times up to which the sort works on their ranks ([`ranked`]).
+const RANKED_MAX: usize = 1 << 16;
+
+/// A slot of [`ranked`]'s hash tables that holds no key (the key with these bits is
+/// counted apart).
+const EMPTY: u64 = u64::MAX;
+
+/// When `keys` take at most `max` distinct values, each key replaced by its rank
+/// among them (0 for the smallest), and the distinct keys in increasing order;
+/// otherwise `None`, with `keys` as they were. Ranks order and tie as their keys do,
+/// so sorting the ranks gives the keys' order: with fewer than 2^11 distinct keys in
+/// one radix pass and fewer than 2^22 in two, where the bit patterns of times take
+/// six. Times in days or months take a few thousand values, however many subjects.
+///
+/// Each part of the keys (one per thread) collects its distinct keys in a hash table
+/// with linear probing, and stops once it has seen more than `max`; a second pass
+/// looks each key's rank up in a table of the distinct keys.
+fn ranked(keys: &mut [u64], max: usize) -> Option<Vec<u64>> {
+    let parts = rayon::current_num_threads().max(1);
+    let len = keys.len().div_ceil(parts).max(1);
+    let seen: Option<Vec<Vec<u64>>> = keys.par_chunks(len).map(|c| distinct(c, max)).collect();
+    let mut all = seen?.concat();
+    all.sort_unstable();
+    all.dedup();
+    if all.len() > max {
+        return None;
+    }
+    let table = RankTable::new(&all);
+    keys.par_chunks_mut(len)
+        .for_each(|c| c.iter_mut().for_each(|k| *k = table.rank(*k)));
+    Some(all)
+}
+
+/// The slot of `k` in a table of 2^bits slots (Fibonacci hashing).
+#[inline(always)]
+fn slot(k: u64, bits: u32) -> usize {
+    (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+}
+
+/// The distinct values of `keys` (in no order), or `None` when there are more than
+/// `max`.
+fn distinct(keys: &[u64], max: usize) -> Option<Vec<u64>> {
+    let bits = (2 * max).next_power_of_two().trailing_zeros().max(1);
+    let mask = (1usize << bits) - 1;
+    let mut slots = vec![EMPTY; 1 << bits];
+    let (mut count, mut empty_key) = (0usize, false);
+    // Neighbouring keys are often equal: no look-up for a repeat.
+    let mut last = None;
+    for &k in keys {
+        if last == Some(k) {
+            continue;
+        }
+        last = Some(k);
+        if k == EMPTY {
+            if !empty_key {
+                empty_key = true;
+                count += 1;
+            }
+        } else {
+            let mut h = slot(k, bits);
+            loop {
+                let s = slots[h];
+                if s == k {
+                    break;
+                }
+                if s == EMPTY {
+                    slots[h] = k;
+                    count += 1;
+                    break;
+                }
+                h = (h + 1) & mask;
+            }
+        }
+        if count > max {
+            return None;
+        }
+    }
+    slots.retain(|&s| s != EMPTY);
+    if empty_key {
+        slots.push(EMPTY);
+    }
+    Some(slots)
+}
+
+/// The rank of each of a few distinct keys: a hash table with linear probing, at
+/// most half full.
+struct RankTable {
+    bits: u32,
+    keys: Vec<u64>,
+    ranks: Vec<u64>,
+    /// The rank of the key [`EMPTY`], when it is one of the keys.
+    empty_rank: Option<u64>,
+}
+
+impl RankTable {
+    /// The table of `sorted`, distinct keys in increasing order.
+    fn new(sorted: &[u64]) -> Self {
+        let bits = (2 * sorted.len())
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(1);
+        let mask = (1usize << bits) - 1;
+        let mut keys = vec![EMPTY; 1 << bits];
+        let mut ranks = vec![0u64; 1 << bits];
+        let mut empty_rank = None;
+        for (r, &k) in sorted.iter().enumerate() {
+            if k == EMPTY {
+                empty_rank = Some(r as u64);
+                continue;
+            }
+            let mut h = slot(k, bits);
+            while keys[h] != EMPTY {
+                h = (h + 1) & mask;
+            }
+            keys[h] = k;
+            ranks[h] = r as u64;
+        }
+        Self {
+            bits,
+            keys,
+            ranks,
+            empty_rank,
+        }
+    }
+
+    /// The rank of `k`, one of the table's keys.
+    #[inline]
+    fn rank(&self, k: u64) -> u64 {
+        if k == EMPTY {
+            return self.empty_rank.expect("a key of the table");
+        }
+        let mask = self.keys.len() - 1;
+        let mut h = slot(k, self.bits);
+        while self.keys[h] != k {
+            h = (h + 1) & mask;
+        }
+        self.ranks[h]
+    }
+}
+
 /// Subjects below which the radix sort runs on one thread.
 const PARALLEL_FROM: usize = 1 << 17;
 
 /// `keys` with their indices and `payload` (one byte per key, moved with it), sorted
-/// by key, stable: LSD radix sort on six 11-bit digits, with the counts of all digits
-/// taken in one pass and the digits in which all keys agree skipped. From
-/// [`PARALLEL_FROM`] keys, one part per thread ([`radix_sort_in`]).
-fn radix_sort(keys: Vec<u64>, payload: Vec<u8>) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
+/// by key, stable: an LSD radix sort on digits of at most 11 bits, with the counts of
+/// all digits taken in one pass and the digits in which all keys agree skipped. Keys
+/// below 2^`key_bits` need only that many bits sorted: the fewest digits of at most
+/// 11 bits that cover them, of equal width (ranks of 13 bits: two digits of 7 bits,
+/// whose fewer places to write to stay in the caches). From [`PARALLEL_FROM`] keys,
+/// one part per thread ([`radix_sort_in`]).
+fn radix_sort(keys: Vec<u64>, payload: Vec<u8>, key_bits: u32) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
     let parts = if keys.len() < PARALLEL_FROM {
         1
     } else {
         rayon::current_num_threads().clamp(1, keys.len() / (PARALLEL_FROM / 2))
     };
-    radix_sort_in(keys, payload, parts)
+    radix_sort_in(keys, payload, parts, key_bits)
 }
 
-const RADIX_BITS: usize = 11;
-const DIGITS: usize = 64_usize.div_ceil(RADIX_BITS);
+/// The widest digit of the radix sort, in bits.
+const RADIX_BITS: u32 = 11;
 const BUCKETS: usize = 1 << RADIX_BITS;
 
 /// Counts of one digit's values.
 type Counts = [u32; BUCKETS];
 
+/// Digit `d` of `k`, digits `width` bits wide.
 #[inline(always)]
-fn digit(k: u64, d: usize) -> usize {
-    ((k >> (d * RADIX_BITS)) as usize) & (BUCKETS - 1)
+fn digit(k: u64, d: u32, width: u32) -> usize {
+    ((k >> (d * width)) as usize) & ((1 << width) - 1)
 }
 
 /// [`radix_sort`] in `parts` consecutive parts of the array. In each pass every part
 /// counts its digits, and writes its keys to the places after the keys of all smaller
 /// digits and of the earlier parts with the same digit: the order one part alone
 /// would give, whatever the number of parts. The parts run in parallel (rayon).
-fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
+fn radix_sort_in(
+    keys: Vec<u64>,
+    payload: Vec<u8>,
+    parts: usize,
+    key_bits: u32,
+) -> (Vec<u64>, Vec<u32>, Vec<u8>) {
     let n = keys.len();
     debug_assert_eq!(payload.len(), n);
+    debug_assert!(key_bits == 64 || keys.iter().all(|&k| k >> key_bits == 0));
     if n == 0 {
         return (keys, Vec::new(), payload);
     }
+    let digits = key_bits.max(1).div_ceil(RADIX_BITS);
+    let width = key_bits.max(1).div_ceil(digits);
+    let values = 1usize << width;
     let len = n.div_ceil(parts.max(1));
     let ranges: Vec<std::ops::Range<usize>> = (0..n.div_ceil(len))
         .map(|p| p * len..((p + 1) * len).min(n))
@@ -506,19 +675,23 @@ fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, V
     let first: Vec<Vec<Counts>> = ranges
         .par_iter()
         .map(|r| {
-            let mut c = vec![[0u32; BUCKETS]; DIGITS];
+            let mut c = vec![[0u32; BUCKETS]; digits as usize];
             for &k in &keys[r.clone()] {
-                for (d, cd) in c.iter_mut().enumerate() {
-                    cd[digit(k, d)] += 1;
+                for (d, cd) in (0..digits).zip(c.iter_mut()) {
+                    cd[digit(k, d, width)] += 1;
                 }
             }
             c
         })
         .collect();
-    let moving: Vec<usize> = (0..DIGITS)
+    let moving: Vec<u32> = (0..digits)
         .filter(|&d| {
-            let b = digit(keys[0], d);
-            first.iter().map(|c| c[d][b] as usize).sum::<usize>() != n
+            let b = digit(keys[0], d, width);
+            first
+                .iter()
+                .map(|c| c[d as usize][b] as usize)
+                .sum::<usize>()
+                != n
         })
         .collect();
     let (mut cur, mut cur_p) = (keys, payload);
@@ -527,14 +700,14 @@ fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, V
     let (mut next, mut next_i, mut next_p) = (Vec::new(), Vec::new(), Vec::new());
     for (pass, &d) in moving.iter().enumerate() {
         let counts: Vec<Counts> = if pass == 0 {
-            first.iter().map(|c| c[d]).collect()
+            first.iter().map(|c| c[d as usize]).collect()
         } else {
             ranges
                 .par_iter()
                 .map(|r| {
                     let mut c = [0u32; BUCKETS];
                     for &k in &cur[r.clone()] {
-                        c[digit(k, d)] += 1;
+                        c[digit(k, d, width)] += 1;
                     }
                     c
                 })
@@ -548,16 +721,16 @@ fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, V
             // The buffer the second pass writes the subjects to.
             cur_i = vec![0u32; n];
         }
-        let out_k = cut(&mut next, &counts);
-        let out_i = cut(&mut next_i, &counts);
-        let out_p = cut(&mut next_p, &counts);
+        let out_k = cut(&mut next, &counts, values);
+        let out_i = cut(&mut next_i, &counts, values);
+        let out_p = cut(&mut next_p, &counts, values);
         let (keys, subjects, bytes) = (&cur, &cur_i, &cur_p);
         ranges.par_iter().zip(out_k).zip(out_i).zip(out_p).for_each(
             |(((r, mut ok), mut oi), mut op)| {
                 let mut at = [0u32; BUCKETS];
                 for j in r.clone() {
                     let k = keys[j];
-                    let b = digit(k, d);
+                    let b = digit(k, d, width);
                     let a = at[b] as usize;
                     ok[b][a] = k;
                     oi[b][a] = if pass == 0 { j as u32 } else { subjects[j] };
@@ -576,13 +749,13 @@ fn radix_sort_in(keys: Vec<u64>, payload: Vec<u8>, parts: usize) -> (Vec<u64>, V
     (cur, cur_i, cur_p)
 }
 
-/// `out` cut into one slice per part and digit value, `counts[p][b]` long: digit values
-/// in increasing order, parts in order within a value.
-fn cut<'a, T>(mut out: &'a mut [T], counts: &[Counts]) -> Vec<Vec<&'a mut [T]>> {
+/// `out` cut into one slice per part and digit value (of `values`), `counts[p][b]`
+/// long: digit values in increasing order, parts in order within a value.
+fn cut<'a, T>(mut out: &'a mut [T], counts: &[Counts], values: usize) -> Vec<Vec<&'a mut [T]>> {
     let mut slices: Vec<Vec<&'a mut [T]>> = (0..counts.len())
-        .map(|_| Vec::with_capacity(BUCKETS))
+        .map(|_| Vec::with_capacity(values))
         .collect();
-    for b in 0..BUCKETS {
+    for b in 0..values {
         for (p, c) in counts.iter().enumerate() {
             let (head, tail) = std::mem::take(&mut out).split_at_mut(c[b] as usize);
             slices[p].push(head);
@@ -640,6 +813,32 @@ mod tests {
             SortedSubjects::new(&[1.0, f64::NAN], &[true, true]),
             Err(StatsError::Invalid(_))
         ));
+        // Enough subjects for the sort by ranks: times on a grid of days (few distinct
+        // values, −0 among them), and times all distinct; the order of a stable sort.
+        let n = RANKED_FROM + 1000;
+        let grid: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 997 == 0 {
+                    -0.0
+                } else {
+                    ((i * 7919) % 3650) as f64 / 100.0
+                }
+            })
+            .collect();
+        let spread: Vec<f64> = (0..n).map(|i| ((i * 7919) % n) as f64 * 1.5).collect();
+        let event: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
+        for time in [grid, spread] {
+            let s = SortedSubjects::new(&time, &event).unwrap();
+            let mut want: Vec<u32> = (0..n as u32).collect();
+            want.sort_by(|&a, &b| {
+                normalise(time[a as usize]).total_cmp(&normalise(time[b as usize]))
+            });
+            assert_eq!(s.subject, want);
+            assert!(
+                (0..n).all(|p| s.time(p).to_bits() == normalise(time[want[p] as usize]).to_bits())
+            );
+            assert!((0..n).all(|p| s.event(p) == event[want[p] as usize]));
+        }
     }
 
     #[test]
@@ -805,27 +1004,64 @@ mod tests {
         // Any number of parts (more parts than a few keys each too) gives the order of
         // one part; the payload moves with its key.
         for parts in [1, 2, 3, 7, 4999, 5000, 6000] {
-            let (sorted_keys, got, moved) = radix_sort_in(keys.clone(), payload.clone(), parts);
+            let (sorted_keys, got, moved) = radix_sort_in(keys.clone(), payload.clone(), parts, 64);
             assert_eq!(got, want, "{parts} parts");
             assert_eq!(sorted_keys, want_keys, "{parts} parts");
             assert_eq!(moved, want_payload, "{parts} parts");
         }
         // Keys already in order move nothing; no keys give nothing.
         for parts in [1, 3] {
-            let sorted = radix_sort_in(vec![1u64, 1, 5, 9], vec![4, 3, 2, 1], parts);
+            let sorted = radix_sort_in(vec![1u64, 1, 5, 9], vec![4, 3, 2, 1], parts, 64);
             assert_eq!(
                 sorted,
                 (vec![1, 1, 5, 9], vec![0, 1, 2, 3], vec![4, 3, 2, 1])
             );
-            let (none, none_i, none_p) = radix_sort_in(Vec::new(), Vec::new(), parts);
+            let (none, none_i, none_p) = radix_sort_in(Vec::new(), Vec::new(), parts, 64);
             assert!(none.is_empty() && none_i.is_empty() && none_p.is_empty());
         }
+        // Keys ranked among few distinct values sort in the keys' order; with more
+        // distinct values than allowed they are left as they are.
+        // Ranks of 9 bits sort in one pass, of 12 bits in two of 6 bits.
+        for m in [300, 3000] {
+            let few: Vec<u64> = (0..keys.len() as u64)
+                .map(|i| (i * 2_654_435_761) % m * 1_000_000_007)
+                .collect();
+            let d = few.iter().collect::<std::collections::BTreeSet<_>>().len();
+            for (max, expect_ranked) in [(d, true), (d - 1, false)] {
+                let mut ranks = few.clone();
+                let distinct = ranked(&mut ranks, max);
+                assert_eq!(distinct.is_some(), expect_ranked);
+                let Some(distinct) = distinct else {
+                    assert_eq!(ranks, few);
+                    continue;
+                };
+                assert_eq!(distinct.len(), d);
+                assert!(
+                    ranks
+                        .iter()
+                        .zip(&few)
+                        .all(|(&r, &k)| distinct[r as usize] == k)
+                );
+                let bits = usize::BITS - (d - 1).leading_zeros();
+                assert_eq!(bits, if m == 300 { 9 } else { 12 });
+                let (by_rank, order, _) = radix_sort_in(ranks, payload.clone(), 2, bits);
+                let (by_key, want, _) = radix_sort_in(few.clone(), payload.clone(), 1, 64);
+                assert_eq!(order, want);
+                let back: Vec<u64> = by_rank.iter().map(|&r| distinct[r as usize]).collect();
+                assert_eq!(back, by_key);
+            }
+        }
+        // The key with the table's empty bits is a key like any other.
+        let mut odd = vec![EMPTY, 3, EMPTY, 0, 3];
+        assert_eq!(ranked(&mut odd, 3), Some(vec![0, 3, EMPTY]));
+        assert_eq!(odd, vec![2, 1, 2, 0, 1]);
+        assert_eq!(ranked(&mut [EMPTY, 3, 0, 5], 3), None);
         // Enough keys for the threads' parts: the same order as a stable sort.
         let n = 2 * PARALLEL_FROM + 3;
         let keys: Vec<u64> = (0..n as u64)
             .map(|i| (i * 2_654_435_761) % 1_000_003)
             .collect();
-        let (sorted_keys, got, moved) = radix_sort(keys.clone(), vec![1; n]);
+        let (sorted_keys, got, moved) = radix_sort(keys.clone(), vec![1; n], 64);
         let mut want: Vec<u32> = (0..n as u32).collect();
         want.sort_by_key(|&i| keys[i as usize]);
         assert_eq!(got, want);

@@ -277,17 +277,24 @@ impl Frame {
         // A numeric column of a file with several row groups is read a few row groups
         // at a time into its one array ([`read_by_row_groups`]).
         let read = |i: usize, name: &str| -> PolarsResult<Column> {
-            let by_groups = crate::timings::time(format!("read: parquet {name}"), || {
-                read_by_row_groups(path, &metadata, i, name)
-            })?;
-            if let Some(c) = by_groups {
-                return Ok(c);
+            // Only a column stored as numbers can take that path.
+            let numeric = schema.get_at_index(i).is_some_and(|(_, f)| {
+                use ArrowDataType::*;
+                matches!(
+                    f.dtype,
+                    Float64 | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
+                )
+            });
+            if numeric {
+                let by_groups = crate::timings::time(format!("read: parquet {name}"), || {
+                    read_by_row_groups(path, &metadata, i, name)
+                })?;
+                if let Some(c) = by_groups {
+                    return Ok(c);
+                }
             }
-            let file = std::fs::File::open(path)?;
-            let mut reader = ParquetReader::new(file);
-            reader.set_metadata(metadata.clone());
             let df = crate::timings::time(format!("read: parquet {name}"), || {
-                reader.with_projection(Some(vec![i])).finish()
+                column_reader(path, &metadata, i)?.finish()
             })?;
             let df = crate::timings::time("read: compact", || compact_columns(df))?;
             df.into_columns()
@@ -325,6 +332,18 @@ impl Frame {
     }
 }
 
+/// A reader of column `i` of the Parquet file at `path`, with the file's footer as
+/// read once (`metadata`).
+fn column_reader(
+    path: &Path,
+    metadata: &std::sync::Arc<polars::io::parquet::read::FileMetadata>,
+    i: usize,
+) -> PolarsResult<ParquetReader<std::fs::File>> {
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+    reader.set_metadata(metadata.clone());
+    Ok(reader.with_projection(Some(vec![i])))
+}
+
 /// Column `i` of a Parquet file of several row groups, read as many row groups at a
 /// time as there are threads (decoded in parallel) and copied into one array of floats
 /// as it goes; `None`, having read nothing or part of it, when the file has one row
@@ -351,10 +370,7 @@ fn read_by_row_groups(
     let mut offset = 0;
     for some in groups.chunks(rayon::current_num_threads().max(1)) {
         let len: usize = some.iter().sum();
-        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-        reader.set_metadata(metadata.clone());
-        let df = reader
-            .with_projection(Some(vec![i]))
+        let df = column_reader(path, metadata, i)?
             .with_slice(Some((offset, len)))
             .finish()?;
         let [c] = df.columns() else {

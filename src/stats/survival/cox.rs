@@ -11,7 +11,8 @@
 //! factorisation of the information (nalgebra), halving a step that lowers the
 //! likelihood (unless the step is below 1e-6·(1 + |β|), where the likelihood's
 //! rounding noise exceeds its change), iterated to full convergence (a step below
-//! 1e-10·(1 + |β|)). Covariates are centred first, which changes nothing in the results but keeps exp(η) in range.
+//! 1e-10·(1 + |β|)). Covariates are centred first, which changes nothing in the
+//! results but keeps exp(η) in range.
 //! A likelihood that keeps increasing as a coefficient grows without bound (e.g. no
 //! events in one arm: "monotone likelihood") is reported as an error rather than
 //! returning a huge coefficient as R does with a warning. It is recognised by the
@@ -171,20 +172,17 @@ pub fn cox_ph_sorted_indicator<'a>(
     let level = sorted.sorted_codes_as(indicator, "indicator values", |v| v.min(2) as u8)?;
     check_strata_clusters(sorted, strata, clusters)?;
     check_fit(sorted, 1, clusters, conf_level)?;
-    // The first subject (in the caller's order) with a code other than 0 or 1.
-    if let Some(i) = level
+    // The first subject (in the caller's order) with a code other than 0 or 1, and
+    // its sorted position.
+    if let Some((i, p)) = level
         .iter()
         .zip(&sorted.subject)
-        .filter(|&(&v, _)| v > 1)
-        .map(|(_, &i)| i)
+        .enumerate()
+        .filter(|&(_, (&v, _))| v > 1)
+        .map(|(p, (_, &i))| (i, p))
         .min()
     {
         let codes = sorted.sorted_codes(indicator, "indicator values")?;
-        let p = sorted
-            .subject
-            .iter()
-            .position(|&s| s == i)
-            .expect("a sorted subject");
         return Err(StatsError::Invalid(format!(
             "indicator of subject {} (row {i}, 0-based) is {}: an indicator is 0 or 1",
             i + 1,

@@ -304,7 +304,7 @@ impl SortedSubjects {
         let key_bits = distinct
             .as_ref()
             .map_or(64, |d| usize::BITS - (d.len() - 1).leading_zeros());
-        let (keys, subject, marks) = radix_sort(keys, payload, key_bits);
+        let (mut keys, subject, marks) = radix_sort(keys, payload, key_bits);
         let codes = match (codes, small) {
             (Some(_), Some(_)) => SortedCodes::Marks,
             (Some(c), None) => {
@@ -312,7 +312,6 @@ impl SortedSubjects {
             }
             (None, _) => SortedCodes::None,
         };
-        let mut keys = keys;
         if let Some(d) = distinct {
             keys.par_iter_mut().for_each(|k| *k = d[*k as usize]);
         }
@@ -507,18 +506,28 @@ fn ranked(keys: &mut [u64], max: usize) -> Option<Vec<u64>> {
     Some(all)
 }
 
-/// The slot of `k` in a table of 2^bits slots (Fibonacci hashing).
+/// Slots of a hash table for `entries` keys: a power of two, at least twice as many.
+fn table_len(entries: usize) -> usize {
+    (2 * entries).next_power_of_two().max(2)
+}
+
+/// The slot of `k` in `slots` (a power of two of them, linear probing from a
+/// Fibonacci hash): the slot that holds it, or the empty slot where it goes.
 #[inline(always)]
-fn slot(k: u64, bits: u32) -> usize {
-    (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+fn probe(slots: &[u64], k: u64) -> usize {
+    let bits = slots.len().trailing_zeros();
+    let mask = slots.len() - 1;
+    let mut h = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+    while slots[h] != k && slots[h] != EMPTY {
+        h = (h + 1) & mask;
+    }
+    h
 }
 
 /// The distinct values of `keys` (in no order), or `None` when there are more than
 /// `max`.
 fn distinct(keys: &[u64], max: usize) -> Option<Vec<u64>> {
-    let bits = (2 * max).next_power_of_two().trailing_zeros().max(1);
-    let mask = (1usize << bits) - 1;
-    let mut slots = vec![EMPTY; 1 << bits];
+    let mut slots = vec![EMPTY; table_len(max)];
     let (mut count, mut empty_key) = (0usize, false);
     // Neighbouring keys are often equal: no look-up for a repeat.
     let mut last = None;
@@ -528,23 +537,13 @@ fn distinct(keys: &[u64], max: usize) -> Option<Vec<u64>> {
         }
         last = Some(k);
         if k == EMPTY {
-            if !empty_key {
-                empty_key = true;
-                count += 1;
-            }
+            count += usize::from(!empty_key);
+            empty_key = true;
         } else {
-            let mut h = slot(k, bits);
-            loop {
-                let s = slots[h];
-                if s == k {
-                    break;
-                }
-                if s == EMPTY {
-                    slots[h] = k;
-                    count += 1;
-                    break;
-                }
-                h = (h + 1) & mask;
+            let h = probe(&slots, k);
+            if slots[h] == EMPTY {
+                slots[h] = k;
+                count += 1;
             }
         }
         if count > max {
@@ -561,7 +560,6 @@ fn distinct(keys: &[u64], max: usize) -> Option<Vec<u64>> {
 /// The rank of each of a few distinct keys: a hash table with linear probing, at
 /// most half full.
 struct RankTable {
-    bits: u32,
     keys: Vec<u64>,
     ranks: Vec<u64>,
     /// The rank of the key [`EMPTY`], when it is one of the keys.
@@ -571,28 +569,19 @@ struct RankTable {
 impl RankTable {
     /// The table of `sorted`, distinct keys in increasing order.
     fn new(sorted: &[u64]) -> Self {
-        let bits = (2 * sorted.len())
-            .next_power_of_two()
-            .trailing_zeros()
-            .max(1);
-        let mask = (1usize << bits) - 1;
-        let mut keys = vec![EMPTY; 1 << bits];
-        let mut ranks = vec![0u64; 1 << bits];
+        let mut keys = vec![EMPTY; table_len(sorted.len())];
+        let mut ranks = vec![0u64; keys.len()];
         let mut empty_rank = None;
         for (r, &k) in sorted.iter().enumerate() {
             if k == EMPTY {
                 empty_rank = Some(r as u64);
                 continue;
             }
-            let mut h = slot(k, bits);
-            while keys[h] != EMPTY {
-                h = (h + 1) & mask;
-            }
+            let h = probe(&keys, k);
             keys[h] = k;
             ranks[h] = r as u64;
         }
         Self {
-            bits,
             keys,
             ranks,
             empty_rank,
@@ -605,12 +594,7 @@ impl RankTable {
         if k == EMPTY {
             return self.empty_rank.expect("a key of the table");
         }
-        let mask = self.keys.len() - 1;
-        let mut h = slot(k, self.bits);
-        while self.keys[h] != k {
-            h = (h + 1) & mask;
-        }
-        self.ranks[h]
+        self.ranks[probe(&self.keys, k)]
     }
 }
 

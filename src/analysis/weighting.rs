@@ -289,35 +289,52 @@ const BINS: usize = 20;
 /// The propensity-score counts of the overlap chart: persons per bin and arm, and
 /// the treated outside the comparison group's range (`outside`).
 fn propensity_bins(ps: &[f64], treated: &[bool], outside: Option<usize>) -> PropensityBins {
+    let [control, treated] = bin_counts(ps, treated);
     PropensityBins {
         edges: (0..=BINS).map(|i| i as f64 / BINS as f64).collect(),
-        treated: bin_counts(ps, treated, true),
-        control: bin_counts(ps, treated, false),
+        treated: treated.into_iter().map(Some).collect(),
+        control: control.into_iter().map(Some).collect(),
         treated_outside_support: outside,
     }
 }
 
-/// Persons of one arm per bin of the propensity score.
-fn bin_counts(ps: &[f64], treated: &[bool], arm: bool) -> Vec<Option<usize>> {
-    let mut c = vec![0usize; BINS];
-    for (&p, &t) in ps.iter().zip(treated) {
-        if t == arm {
-            c[((p * BINS as f64) as usize).min(BINS - 1)] += 1;
-        }
-    }
-    c.into_iter().map(Some).collect()
+/// Persons per bin of the propensity score, [comparison, treated], in one pass on
+/// all cores. The arm picks the row of counts by index, not by a branch (which a
+/// mixed arm column mispredicts on every other row).
+fn bin_counts(ps: &[f64], treated: &[bool]) -> [[usize; BINS]; 2] {
+    use rayon::prelude::*;
+    ps.par_chunks(1 << 14)
+        .zip(treated.par_chunks(1 << 14))
+        .map(|(ps, treated)| {
+            let mut c = [[0usize; BINS]; 2];
+            for (&p, &t) in ps.iter().zip(treated) {
+                c[usize::from(t)][((p * BINS as f64) as usize).min(BINS - 1)] += 1;
+            }
+            c
+        })
+        .reduce(
+            || [[0; BINS]; 2],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().flatten().zip(b.iter().flatten()) {
+                    *x += y;
+                }
+                a
+            },
+        )
 }
 
 /// The pooled within-arm standard deviation (n − 2), if positive.
 fn pooled_sd(y: &[f64], treated: &[bool]) -> Option<f64> {
+    use rayon::prelude::*;
+    // Each arm's values in row order (rayon's collect keeps it), on all cores.
     let arm = |a: bool| -> Vec<f64> {
-        y.iter()
-            .zip(treated)
+        y.par_iter()
+            .zip(treated.par_iter())
             .filter(|(_, t)| **t == a)
             .map(|(v, _)| *v)
             .collect()
     };
-    let (y1, y0) = (arm(true), arm(false));
+    let (y1, y0) = rayon::join(|| arm(true), || arm(false));
     let (_, v1) = crate::stats::describe::mean_var(&y1);
     let (_, v0) = crate::stats::describe::mean_var(&y0);
     let n = y.len() as f64;

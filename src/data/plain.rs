@@ -104,19 +104,26 @@ pub(crate) fn read_with(
     if len < sizes.min_file {
         return None;
     }
-    let (head_end, head_lines, table) =
-        crate::timings::time("read: head", || head(&mut file, len, opts, sel, sizes.head))?;
+    let want = head_size(&mut file, len, sizes.head)?;
+    let first = head_bytes(&mut file, want)?;
+    // The rest after the first cut is checked while the general reader parses the
+    // head (on one core): the head almost always ends there. When it had to grow,
+    // the rest after its end is checked again.
+    let cut = first.cut as u64;
+    let (head, checked) = rayon::join(
+        || crate::timings::time("read: head", || head(&mut file, len, opts, sel, first)),
+        || crate::timings::time("read: check", || check_rest(path, cut..len, sizes)),
+    );
+    let (head_end, head_lines, table) = head?;
     if table.delimiter != b',' || table.layout.unnamed_unused {
         return None;
     }
     let plan = Plan::of(&table)?;
-    let shares = divide(&mut file, head_end..len, sizes)?;
-    let counts: Vec<usize> = crate::timings::time("read: check", || {
-        shares
-            .par_iter()
-            .map(|r| count_records(path, r.clone(), len, sizes.block))
-            .collect::<Option<_>>()
-    })?;
+    let (shares, counts) = if head_end == cut {
+        checked?
+    } else {
+        check_rest(path, head_end..len, sizes)?
+    };
     let head_rows = table.lines.len();
     let rows = head_rows + counts.iter().sum::<usize>();
     let (mut columns, mut missing) = head_numbers(&table, &plan, rows)?;
@@ -300,34 +307,51 @@ fn assemble(
     Some(cols)
 }
 
+/// The first bytes read for the head: the first `want` bytes of the file (from
+/// [`head_size`]) cut after their last line end; the cut.
+struct HeadBytes {
+    want: usize,
+    bytes: Vec<u8>,
+    cut: usize,
+}
+
+/// How many bytes to read first for the head: at most `first`, fewer when the records
+/// are short ([`head_guess`]); `None` when the file has no more records than the types
+/// are inferred from (the general reader's file, read once, not a head of the whole
+/// file first), or is empty.
+fn head_size(file: &mut File, len: u64, first: usize) -> Option<usize> {
+    let last = usize::try_from(len.checked_sub(1)?).ok()?;
+    let (guess, records) = head_guess(file, last)?;
+    (records > INFER_ROWS as f64).then(|| first.min(guess).min(last))
+}
+
+/// The first `want` bytes of the file, cut after their last line end.
+fn head_bytes(file: &mut File, want: usize) -> Option<HeadBytes> {
+    let mut bytes = vec![0; want];
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    let cut = memchr::memrchr(b'\n', &bytes)? + 1;
+    bytes.truncate(cut);
+    Some(HeadBytes { want, bytes, cut })
+}
+
 /// The head: read by the general reader, at least [`INFER_ROWS`] + 1 records and more
-/// than [`SNIFF_BYTES`], cut after a line end (`None` when that is the whole file).
+/// than [`SNIFF_BYTES`], cut after a line end (`None` when that is the whole file),
+/// from the bytes first read (`start`), read again and longer while they are too few.
 /// Returns where it ends, its line ends and its table.
 fn head(
     file: &mut File,
     len: u64,
     opts: &ReadOptions,
     sel: &Selection,
-    first: usize,
+    start: HeadBytes,
 ) -> Option<(u64, usize, TextTable)> {
-    let last = usize::try_from(len.checked_sub(1)?).ok()?;
-    let (guess, records) = head_guess(file, last)?;
-    // By the sample's line length the file has no more records than the types are
-    // inferred from: the general reader's, read once (not a head of the whole file
-    // first).
-    if records <= INFER_ROWS as f64 {
-        return None;
-    }
-    let mut want = first.min(guess).min(last);
+    let mut next = start;
     loop {
-        let mut bytes = vec![0; want];
-        file.seek(SeekFrom::Start(0)).ok()?;
-        file.read_exact(&mut bytes).ok()?;
-        let cut = memchr::memrchr(b'\n', &bytes)? + 1;
-        bytes.truncate(cut);
+        let HeadBytes { want, bytes, cut } = next;
         // The general reader would decode the whole file as UTF-8 without a note when
         // its head is UTF-8 without a byte-order mark and the rest is ASCII (checked
-        // below).
+        // with the rest).
         if bytes.starts_with(&[0xEF, 0xBB, 0xBF])
             || bytes.starts_with(&[0xFF, 0xFE])
             || bytes.starts_with(&[0xFE, 0xFF])
@@ -351,7 +375,7 @@ fn head(
         if want as u64 >= len - 1 {
             return None;
         }
-        want = grow_head(want, cut, rows, len);
+        next = head_bytes(file, grow_head(want, cut, rows, len))?;
     }
 }
 
@@ -392,6 +416,23 @@ fn grow_head(want: usize, cut: usize, rows: usize, len: u64) -> usize {
     let least = want.saturating_add(want / 2).max(want + 1);
     let next = estimate.clamp(least, want.saturating_mul(4).max(least));
     next.min(usize::try_from(len.saturating_sub(1)).unwrap_or(usize::MAX))
+}
+
+/// The `rest` of the file divided into shares ([`divide`]) and the records of each,
+/// when its bytes are plain ([`count_records`], on all cores).
+fn check_rest(
+    path: &Path,
+    rest: Range<u64>,
+    sizes: Sizes,
+) -> Option<(Vec<Range<u64>>, Vec<usize>)> {
+    let len = rest.end;
+    let mut file = File::open(path).ok()?;
+    let shares = divide(&mut file, rest, sizes)?;
+    let counts = shares
+        .par_iter()
+        .map(|r| count_records(path, r.clone(), len, sizes.block))
+        .collect::<Option<_>>()?;
+    Some((shares, counts))
 }
 
 /// The rest of the file divided into shares that start after a line end.

@@ -41,6 +41,7 @@
 //! clusters, scaled by G/(G − 1), with t on G − 1 df ([`estimate_clustered`]).
 
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::ols::{SeType, fit_weighted};
@@ -56,7 +57,7 @@ pub mod rosenbaum;
 pub(crate) mod rows;
 
 pub use aipw::aipw_att;
-pub use balance::{Balance, balance, balance_table, effective_n};
+pub use balance::{Balance, balance, balance_table, effective_n, effective_ns};
 pub use entropy::{EntropyFit, entropy_att};
 pub use propensity::{Logit, expit, logit};
 
@@ -180,19 +181,12 @@ pub(crate) fn stacked_pass<T: Send>(
     Some(first)
 }
 
-/// Normalise `w` to sum to 1 within each arm.
+/// Normalise `w` to sum to 1 within each arm (the sums of [`balance::arm_sums`]).
 fn normalise(mut w: Vec<f64>, treated: &[bool]) -> Vec<f64> {
-    let (mut s1, mut s0) = (0.0, 0.0);
-    for (v, &t) in w.iter().zip(treated) {
-        if t {
-            s1 += v;
-        } else {
-            s0 += v;
-        }
-    }
-    for (v, &t) in w.iter_mut().zip(treated) {
-        *v /= if t { s1 } else { s0 };
-    }
+    let [(s1, _), (s0, _)] = balance::arm_sums(&w, treated);
+    w.par_iter_mut()
+        .zip(treated.par_iter())
+        .for_each(|(v, &t)| *v /= if t { s1 } else { s0 });
     w
 }
 
@@ -200,8 +194,8 @@ fn normalise(mut w: Vec<f64>, treated: &[bool]) -> Vec<f64> {
 /// e/(1 − e), normalised within each arm.
 pub fn ipw_att(treated: &[bool], ps: &[f64]) -> Vec<f64> {
     let w = treated
-        .iter()
-        .zip(ps)
+        .par_iter()
+        .zip(ps.par_iter())
         .map(|(&t, &e)| if t { 1.0 } else { e / (1.0 - e) })
         .collect();
     normalise(w, treated)
@@ -595,7 +589,7 @@ pub fn estimate_clustered(
             treated.len()
         )));
     }
-    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+    if let Some(i) = y.par_iter().position_first(|v| !v.is_finite()) {
         return Err(StatsError::Invalid(format!(
             "the outcome of unit {i} (0-based) is missing or not finite"
         )));
@@ -628,11 +622,12 @@ pub fn estimate_clustered(
         ),
         _ => (fixed, EffectSe::WeightsFixed(se)),
     };
+    let (effective_n_treated, effective_n_control) = effective_ns(&w, treated);
     Ok(WeightedEstimate {
         method,
         balance,
-        effective_n_treated: effective_n(&w, |i| treated[i]),
-        effective_n_control: effective_n(&w, |i| !treated[i]),
+        effective_n_treated,
+        effective_n_control,
         treated_outside_support: outside,
         propensity: model.map(|m| m.fitted),
         weights: w,

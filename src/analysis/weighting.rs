@@ -180,14 +180,16 @@ fn units_in_estimate(
     est: &weighting::WeightedEstimate,
     treated: &[bool],
 ) -> (usize, usize) {
-    let counted = |arm: bool| {
-        (0..treated.len())
-            .filter(|&i| {
-                treated[i] == arm && (method != Method::MatchingAtt || est.weights[i] > 0.0)
-            })
-            .count()
-    };
-    (counted(true), counted(false))
+    use rayon::prelude::*;
+    let matching = method == Method::MatchingAtt;
+    treated
+        .par_iter()
+        .zip(est.weights.par_iter())
+        .map(|(&t, &w)| {
+            let counts = usize::from(!matching || w > 0.0);
+            (counts * usize::from(t), counts * usize::from(!t))
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 /// The note that `id` cannot be made without covariates.
@@ -275,8 +277,9 @@ fn rosenbaum_bound(
 
 /// The balance rows of the covariates `names` (columns `x`), before and after weighting.
 fn balance_rows(names: &[&str], balance: &[weighting::Balance], x: &[&[f64]]) -> Vec<BalanceRow> {
+    use rayon::prelude::*;
     names
-        .iter()
+        .par_iter()
         .zip(balance)
         .zip(x)
         .map(|((name, b), col)| balance_row(name, b, col))
@@ -325,21 +328,9 @@ fn bin_counts(ps: &[f64], treated: &[bool]) -> [[usize; BINS]; 2] {
 
 /// The pooled within-arm standard deviation (n − 2), if positive.
 fn pooled_sd(y: &[f64], treated: &[bool]) -> Option<f64> {
-    use rayon::prelude::*;
-    // Each arm's values in row order (rayon's collect keeps it), on all cores.
-    let arm = |a: bool| -> Vec<f64> {
-        y.par_iter()
-            .zip(treated.par_iter())
-            .filter(|(_, t)| **t == a)
-            .map(|(v, _)| *v)
-            .collect()
-    };
-    let (y1, y0) = rayon::join(|| arm(true), || arm(false));
-    let (_, v1) = crate::stats::describe::mean_var(&y1);
-    let (_, v0) = crate::stats::describe::mean_var(&y0);
-    let n = y.len() as f64;
-    let v = ((y1.len() as f64 - 1.0) * v1 + (y0.len() as f64 - 1.0) * v0) / (n - 2.0);
-    let sd = v.sqrt();
+    use crate::stats::describe::Moments;
+    let (m1, m0) = Moments::of_arms(y, treated);
+    let sd = Moments::pooled_var(m1, m0).sqrt();
     (sd.is_finite() && sd > 0.0).then_some(sd)
 }
 

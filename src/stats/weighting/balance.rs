@@ -252,6 +252,23 @@ fn kish(s: f64, s2: f64) -> f64 {
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
 
+/// Σwᵢyᵢ of each arm, [treated, comparison], summed as [`arm_sums`] sums.
+pub(crate) fn arm_dots(w: &[f64], y: &[f64], treated: &[bool]) -> [f64; 2] {
+    let n = w.len().min(y.len()).min(treated.len());
+    let parts = rows::map_chunks(n, true, |a, b| {
+        let mut s = [-0.0; 2];
+        for ((&v, &x), &t) in w[a..b].iter().zip(&y[a..b]).zip(&treated[a..b]) {
+            let m = opaque_mask(t);
+            s[0] += masked(m, v * x);
+            s[1] += masked(!m, v * x);
+        }
+        s
+    });
+    parts
+        .iter()
+        .fold([0.0; 2], |acc, p| [acc[0] + p[0], acc[1] + p[1]])
+}
+
 /// Σwᵢ and Σwᵢ² of each arm, [treated, comparison], on all cores: each chunk of
 /// [`rows::CHUNK`] rows summed in row order, the chunks added in their order, so
 /// that the sums do not depend on the number of threads. The arm picks the sums a

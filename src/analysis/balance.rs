@@ -151,7 +151,35 @@ fn covariates_moments<const L: usize>(
 /// Each sum runs in row order, so one column's sums are a chain of dependent additions,
 /// one row after the other: with one column at a time the passes wait on that chain.
 /// Columns side by side (`L` = 4) give the processor independent chains to overlap.
+///
+/// On AVX2 processors the same operations run compiled for AVX2 (the `L` columns'
+/// sums side by side in one vector), so the same values.
 fn arm_moments<const L: usize>(
+    xs: [&[f64]; L],
+    arm: &[u16],
+    arms: (usize, usize),
+) -> [ArmMoments; L] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { arm_moments_avx2(xs, arm, arms) };
+    }
+    arm_moments_in(xs, arm, arms)
+}
+
+/// [`arm_moments`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn arm_moments_avx2<const L: usize>(
+    xs: [&[f64]; L],
+    arm: &[u16],
+    arms: (usize, usize),
+) -> [ArmMoments; L] {
+    arm_moments_in(xs, arm, arms)
+}
+
+#[inline(always)]
+fn arm_moments_in<const L: usize>(
     xs: [&[f64]; L],
     arm: &[u16],
     (t, c): (usize, usize),

@@ -406,6 +406,25 @@ fn fit_columns<'a>(
 /// centred design columns (column-major, `b` rows), on exit its rows of Q. Column j
 /// is (x̃_j − Σ_{l<j} R̃_lj q_l) / R̃_jj, the forward substitution of each row.
 pub(super) fn solve_block(r: &DMatrix<f64>, q: &mut [f64], b: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { solve_block_avx2(r, q, b) };
+        return;
+    }
+    solve_block_in(r, q, b);
+}
+
+/// [`solve_block`] compiled for AVX2 (the same operations on each row, so the same
+/// values).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn solve_block_avx2(r: &DMatrix<f64>, q: &mut [f64], b: usize) {
+    solve_block_in(r, q, b);
+}
+
+#[inline(always)]
+fn solve_block_in(r: &DMatrix<f64>, q: &mut [f64], b: usize) {
     for j in 0..r.ncols() {
         let (done, rest) = q.split_at_mut(j * b);
         let col = &mut rest[..b];
@@ -509,39 +528,70 @@ impl OlsFit<'_> {
         init: impl Fn() -> A + Sync,
         f: impl Fn(&mut A, &[f64], &[f64], &[f64], usize) + Sync,
     ) -> Vec<A> {
-        let d = self.design();
-        let k = self.k;
         let (first, n) = (rows.start, rows.end);
         (0..(n - first).div_ceil(part))
             .into_par_iter()
             .map(|p| {
-                let (i0, i1) = (first + p * part, n.min(first + (p + 1) * part));
-                let mut acc = init();
-                let mut q = vec![0.0; BLOCK * k];
-                let mut h = vec![0.0; BLOCK];
-                let mut i = i0;
-                while i < i1 {
-                    let b = BLOCK.min(i1 - i);
-                    let q = &mut q[..b * k];
-                    for j in 0..k {
-                        d.fill(j, i, &mut q[j * b..(j + 1) * b]);
-                    }
-                    solve_block(&self.r, q, b);
-                    let h = &mut h[..if leverages { b } else { 0 }];
-                    h.fill(0.0);
-                    if leverages {
-                        for qj in q.chunks_exact(b) {
-                            for (hi, v) in h.iter_mut().zip(qj) {
-                                *hi += v * v;
-                            }
-                        }
-                    }
-                    f(&mut acc, q, &self.resid[i..i + b], h, i);
-                    i += b;
+                let part = first + p * part..n.min(first + (p + 1) * part);
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked just above.
+                    return unsafe { self.part_pass_avx2(part, leverages, &init, &f) };
                 }
-                acc
+                self.part_pass(part, leverages, &init, &f)
             })
             .collect()
+    }
+
+    /// [`Self::part_pass`] compiled for AVX2, `f` with it where the compiler inlines it
+    /// (the same operations on each row, so the same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn part_pass_avx2<A>(
+        &self,
+        rows: std::ops::Range<usize>,
+        leverages: bool,
+        init: &impl Fn() -> A,
+        f: &impl Fn(&mut A, &[f64], &[f64], &[f64], usize),
+    ) -> A {
+        self.part_pass(rows, leverages, init, f)
+    }
+
+    /// The pass of [`Self::row_pass_in`] over one part of the rows, block by block.
+    #[inline(always)]
+    fn part_pass<A>(
+        &self,
+        rows: std::ops::Range<usize>,
+        leverages: bool,
+        init: &impl Fn() -> A,
+        f: &impl Fn(&mut A, &[f64], &[f64], &[f64], usize),
+    ) -> A {
+        let d = self.design();
+        let k = self.k;
+        let mut acc = init();
+        let mut q = vec![0.0; BLOCK * k];
+        let mut h = vec![0.0; BLOCK];
+        let mut i = rows.start;
+        while i < rows.end {
+            let b = BLOCK.min(rows.end - i);
+            let q = &mut q[..b * k];
+            for j in 0..k {
+                d.fill(j, i, &mut q[j * b..(j + 1) * b]);
+            }
+            solve_block_in(&self.r, q, b);
+            let h = &mut h[..if leverages { b } else { 0 }];
+            h.fill(0.0);
+            if leverages {
+                for qj in q.chunks_exact(b) {
+                    for (hi, v) in h.iter_mut().zip(qj) {
+                        *hi += v * v;
+                    }
+                }
+            }
+            f(&mut acc, q, &self.resid[i..i + b], h, i);
+            i += b;
+        }
+        acc
     }
 
     /// Leverages hᵢᵢ = ‖qᵢ‖², qᵢ = R̃⁻ᵀx̃ᵢ.

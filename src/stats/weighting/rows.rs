@@ -114,6 +114,25 @@ impl<'a> Standardised<'a> {
     /// Fill columns `first..first + k` of `b` with rows `i0..i0 + b.len()`: the
     /// intercept (1), then (x_j − centre_j)·inv_scale_j.
     pub(crate) fn fill(&self, b: &mut Block, first: usize, i0: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { self.fill_avx2(b, first, i0) };
+            return;
+        }
+        self.fill_in(b, first, i0);
+    }
+
+    /// [`Self::fill`] compiled for AVX2 (the same operation on each value, so the
+    /// same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn fill_avx2(&self, b: &mut Block, first: usize, i0: usize) {
+        self.fill_in(b, first, i0);
+    }
+
+    #[inline(always)]
+    fn fill_in(&self, b: &mut Block, first: usize, i0: usize) {
         let len = b.len();
         b.col_mut(first).fill(1.0);
         for (j, c) in self.x.iter().enumerate() {
@@ -126,6 +145,25 @@ impl<'a> Standardised<'a> {
     /// The linear predictor γ'zᵣ of every row of the block (columns `first..first +
     /// k` filled by [`Self::fill`]), summed over the columns in order.
     pub(crate) fn predict(&self, b: &Block, first: usize, gamma: &[f64], out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { Self::predict_avx2(b, first, gamma, out) };
+            return;
+        }
+        Self::predict_in(b, first, gamma, out);
+    }
+
+    /// [`Self::predict`] compiled for AVX2 (the same operations on each row, so the
+    /// same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn predict_avx2(b: &Block, first: usize, gamma: &[f64], out: &mut [f64]) {
+        Self::predict_in(b, first, gamma, out);
+    }
+
+    #[inline(always)]
+    fn predict_in(b: &Block, first: usize, gamma: &[f64], out: &mut [f64]) {
         let out = &mut out[..b.len()];
         out.fill(gamma[0]);
         for (j, g) in gamma.iter().enumerate().skip(1) {

@@ -93,6 +93,9 @@ fn sorted_levels(texts: &[String]) -> Vec<String> {
     levels
 }
 
+/// Rows per piece of [`Frame::number_parts`].
+const NUMBER_PART: usize = 1 << 16;
+
 /// Codes of numbers in order of first appearance ([`Frame::factor`]). Whole numbers
 /// from 0 to 4,095 (arms, cluster and other small codes) are looked up in a table, the
 /// rest in a hash map; 0 and -0 are one value.
@@ -338,6 +341,22 @@ impl Frame {
     /// The levels of [`Frame::factor`] (sorted distinct values), and whether a value is
     /// missing, without a code per row.
     pub fn levels(&self, name: &str) -> Result<(Vec<String>, bool)> {
+        if let Some(parts) = self.number_parts(name, |values, valid| {
+            let (mut codes, mut texts) = (NumberCodes::default(), Vec::new());
+            let mut missing = false;
+            for (i, &x) in values.iter().enumerate() {
+                if valid.is_none_or(|v| v[i]) {
+                    codes.code(x, &mut texts);
+                } else {
+                    missing = true;
+                }
+            }
+            (texts, missing)
+        })? {
+            let missing = parts.iter().any(|p| p.1);
+            let texts: Vec<String> = parts.into_iter().flat_map(|p| p.0).collect();
+            return Ok((sorted_levels(&texts), missing));
+        }
         let mut missing = false;
         let texts = self.code_rows(name, |c, _| missing |= c.is_none())?;
         Ok((sorted_levels(&texts), missing))
@@ -352,6 +371,44 @@ impl Frame {
         allowed: &[&str],
     ) -> Result<std::result::Result<Vec<u16>, Unplaced>> {
         const NOT: u16 = u16::MAX;
+        if let Some(parts) = self.number_parts(name, |values, valid| {
+            let (mut codes, mut texts) = (NumberCodes::default(), Vec::new());
+            let mut of_code: Vec<u16> = Vec::new();
+            let mut bad = None;
+            let mut out = Vec::with_capacity(values.len());
+            for (i, &x) in values.iter().enumerate() {
+                let p = if valid.is_none_or(|v| v[i]) {
+                    let c = codes.code(x, &mut texts) as usize;
+                    while of_code.len() < texts.len() {
+                        let t = &texts[of_code.len()];
+                        let at = allowed.iter().position(|a| a == t);
+                        of_code.push(at.and_then(|p| u16::try_from(p).ok()).unwrap_or(NOT));
+                    }
+                    let p = of_code[c];
+                    if p == NOT && bad.is_none() {
+                        bad = Some((i, Some(texts[c].clone())));
+                    }
+                    p
+                } else {
+                    if bad.is_none() {
+                        bad = Some((i, None));
+                    }
+                    NOT
+                };
+                out.push(p);
+            }
+            (out, bad)
+        })? {
+            // The first row not placed, counted from the start of the column.
+            let mut start = 0;
+            for (out, bad) in &parts {
+                if let Some((i, text)) = bad {
+                    return Ok(Err((start + i, text.clone())));
+                }
+                start += out.len();
+            }
+            return Ok(Ok(parts.into_iter().flat_map(|p| p.0).collect()));
+        }
         let mut out: Vec<u16> = Vec::with_capacity(self.height());
         // Position of each code's text in `allowed`, or NOT.
         let mut of_code: Vec<u16> = Vec::new();
@@ -369,6 +426,41 @@ impl Frame {
             out.push(p);
         })?;
         Ok(bad.map_or(Ok(out), Err))
+    }
+
+    /// For a numeric column, `part` on every piece of [`NUMBER_PART`] rows, on all
+    /// cores, in row order: the values and which are present (`None`: all). `None` for
+    /// a column of another type.
+    fn number_parts<T: Send>(
+        &self,
+        name: &str,
+        part: impl Fn(&[f64], Option<&[bool]>) -> T + Sync,
+    ) -> Result<Option<Vec<T>>> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        if !s.dtype().is_primitive_numeric() {
+            return Ok(None);
+        }
+        let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+        let ca = f.f64().map_err(|e| self.err(name, e))?;
+        let mut parts = Vec::new();
+        for a in ca.downcast_iter() {
+            let values = a.values().as_slice();
+            let valid: Option<Vec<bool>> = a
+                .validity()
+                .filter(|v| v.unset_bits() > 0)
+                .map(|v| v.iter().collect());
+            let pieces: Vec<T> = values
+                .par_chunks(NUMBER_PART)
+                .enumerate()
+                .map(|(k, v)| {
+                    let at = k * NUMBER_PART;
+                    part(v, valid.as_deref().map(|ok| &ok[at..at + v.len()]))
+                })
+                .collect();
+            parts.extend(pieces);
+        }
+        Ok(Some(parts))
     }
 
     /// Hand `each` the code of every row in order (codes in order of first appearance;

@@ -306,12 +306,9 @@ impl Frame {
     /// up in a table over the range, not a hash map, and the distinct values are sorted
     /// by their text once. `None` for any other column (then the general path runs).
     fn whole_number_factor(&self, name: &str) -> Result<Option<Factor>> {
-        let c = self.column(name)?;
-        let s = c.as_materialized_series();
-        if !s.dtype().is_primitive_numeric() {
+        let Some(f) = self.as_numbers(name)? else {
             return Ok(None);
-        }
-        let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+        };
         let ca = f.f64().map_err(|e| self.err(name, e))?;
         let chunks: Vec<(&[f64], Option<Vec<bool>>)> = ca
             .downcast_iter()
@@ -428,6 +425,18 @@ impl Frame {
         Ok(bad.map_or(Ok(out), Err))
     }
 
+    /// A numeric column as floating point; `None` for a column of another type.
+    fn as_numbers(&self, name: &str) -> Result<Option<Series>> {
+        let c = self.column(name)?;
+        let s = c.as_materialized_series();
+        if !s.dtype().is_primitive_numeric() {
+            return Ok(None);
+        }
+        s.cast(&DataType::Float64)
+            .map(Some)
+            .map_err(|e| self.err(name, e))
+    }
+
     /// For a numeric column, `part` on every piece of [`NUMBER_PART`] rows, on all
     /// cores, in row order: the values and which are present (`None`: all). `None` for
     /// a column of another type.
@@ -436,12 +445,9 @@ impl Frame {
         name: &str,
         part: impl Fn(&[f64], Option<&[bool]>) -> T + Sync,
     ) -> Result<Option<Vec<T>>> {
-        let c = self.column(name)?;
-        let s = c.as_materialized_series();
-        if !s.dtype().is_primitive_numeric() {
+        let Some(f) = self.as_numbers(name)? else {
             return Ok(None);
-        }
-        let f = s.cast(&DataType::Float64).map_err(|e| self.err(name, e))?;
+        };
         let ca = f.f64().map_err(|e| self.err(name, e))?;
         let mut parts = Vec::new();
         for a in ca.downcast_iter() {

@@ -128,6 +128,13 @@ pub fn entropy_att(treated: &[bool], x: &[&[f64]], names: &[&str]) -> StatsResul
             .or_else(|| z.covariance(&w, grad.as_slice()).cholesky());
         let step = match chol {
             Some(ch) => -ch.solve(&grad),
+            // Past the first step the weights have moved off uniform: a covariance
+            // that was positive definite under uniform weights (the first step) and
+            // is no longer has its weight piled on a few units, which is how a
+            // balance that cannot be reached shows (the treated means outside the
+            // comparison units' hull); which of the two errors a given infeasible
+            // problem reaches first otherwise depends on rounding.
+            None if iterations > 1 => return Err(infeasible(names, grad.amax())),
             None => {
                 return Err(StatsError::Invalid(format!(
                     "entropy balancing cannot proceed: among the weighted comparison units the \

@@ -88,9 +88,9 @@ pub(crate) fn balance(
 /// What the balance of one covariate needs of arms `t` and `c`, over the units with a
 /// finite value.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct ArmMoments {
-    treated: Moments,
-    control: Moments,
+pub(super) struct ArmMoments {
+    pub(super) treated: Moments,
+    pub(super) control: Moments,
     /// Values equal to 1 in (t, c) when every such value is 0 or 1 (a 0/1
     /// covariate); `None` otherwise.
     ones: Option<(usize, usize)>,
@@ -152,11 +152,14 @@ fn covariates_moments<const L: usize>(
 /// one row after the other: with one column at a time the passes wait on that chain.
 /// Columns side by side (`L` = 4) give the processor independent chains to overlap.
 ///
+/// The arm of a row is a code (`u16` for the arms of a pilot) or a flag (`bool`, 1 for
+/// treated): anything that converts to `usize`.
+///
 /// On AVX2 processors the same operations run compiled for AVX2 (the `L` columns'
 /// sums side by side in one vector), so the same values.
-fn arm_moments<const L: usize>(
+pub(super) fn arm_moments<const L: usize, A: Copy + Into<usize>>(
     xs: [&[f64]; L],
-    arm: &[u16],
+    arm: &[A],
     arms: (usize, usize),
 ) -> [ArmMoments; L] {
     #[cfg(target_arch = "x86_64")]
@@ -170,18 +173,18 @@ fn arm_moments<const L: usize>(
 /// [`arm_moments`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn arm_moments_avx2<const L: usize>(
+fn arm_moments_avx2<const L: usize, A: Copy + Into<usize>>(
     xs: [&[f64]; L],
-    arm: &[u16],
+    arm: &[A],
     arms: (usize, usize),
 ) -> [ArmMoments; L] {
     arm_moments_in(xs, arm, arms)
 }
 
 #[inline(always)]
-fn arm_moments_in<const L: usize>(
+fn arm_moments_in<const L: usize, A: Copy + Into<usize>>(
     xs: [&[f64]; L],
-    arm: &[u16],
+    arm: &[A],
     (t, c): (usize, usize),
 ) -> [ArmMoments; L] {
     let n = arm.len();
@@ -193,7 +196,7 @@ fn arm_moments_in<const L: usize>(
     let (mut st, mut sc) = ([-0.0f64; L], [-0.0f64; L]);
     let one = 1.0f64.to_bits();
     for (i, &a) in arm.iter().enumerate() {
-        let a = usize::from(a);
+        let a: usize = a.into();
         let (at, ac) = (opaque_mask(a == t), opaque_mask(a == c));
         for l in 0..L {
             let v = xs[l][i];
@@ -216,7 +219,7 @@ fn arm_moments_in<const L: usize>(
     );
     let (mut sst, mut ssc, mut dt, mut dc) = ([0.0f64; L], [0.0f64; L], [0.0f64; L], [0.0f64; L]);
     for (i, &a) in arm.iter().enumerate() {
-        let a = usize::from(a);
+        let a: usize = a.into();
         let (at, ac) = (opaque_mask(a == t), opaque_mask(a == c));
         for l in 0..L {
             let v = xs[l][i];
@@ -304,6 +307,17 @@ mod tests {
                             && got.ones == want.ones,
                         "case {case} arms ({t}, {c}): {got:?} vs {want:?}"
                     );
+                    // Arms as flags (the weighting estimates' `treated`): the same.
+                    if arms == 2 {
+                        let flags: Vec<bool> = arm.iter().map(|&a| a == 1).collect();
+                        let [by_flag] = arm_moments([&x], &flags, (t, c));
+                        assert!(
+                            same_bits(by_flag.treated, got.treated)
+                                && same_bits(by_flag.control, got.control)
+                                && by_flag.ones == got.ones,
+                            "case {case} arms ({t}, {c}) as flags"
+                        );
+                    }
                 }
             }
         }
@@ -358,18 +372,22 @@ mod tests {
 
     #[test]
     fn an_empty_or_single_arm_has_no_variance() {
-        let [m] = arm_moments([&[2.0, 3.0, f64::NAN]], &[0, 1, 1], (1, 0));
+        let [m] = arm_moments([&[2.0, 3.0, f64::NAN]], &[0u16, 1, 1], (1, 0));
         assert_eq!((m.treated.n, m.treated.mean), (1, 3.0));
         assert!(m.treated.var.is_nan());
-        let [m] = arm_moments([&[2.0, 3.0]], &[0, 0], (1, 0));
+        let [m] = arm_moments([&[2.0, 3.0]], &[0u16, 0], (1, 0));
         assert_eq!(m.treated.n, 0);
         assert!(m.treated.mean.is_nan() && m.treated.var.is_nan());
         assert_eq!((m.control.mean, m.control.var), (2.5, 0.5));
         // Rows of the other arm leave the sign of a zero sum as it is.
-        let [m] = arm_moments([&[-0.0, 5.0, -0.0]], &[1, 0, 1], (1, 0));
+        let [m] = arm_moments([&[-0.0, 5.0, -0.0]], &[1u16, 0, 1], (1, 0));
         assert_eq!(m.treated.mean.to_bits(), (-0.0f64).to_bits());
         assert_eq!(m.ones, None);
-        let [m] = arm_moments([&[0.0, 1.0, 1.0, f64::NAN, 7.0]], &[1, 1, 0, 0, 2], (1, 0));
+        let [m] = arm_moments(
+            [&[0.0, 1.0, 1.0, f64::NAN, 7.0]],
+            &[1u16, 1, 0, 0, 2],
+            (1, 0),
+        );
         assert_eq!(m.ones, Some((1, 1)));
     }
 }

@@ -326,11 +326,13 @@ fn bin_counts(ps: &[f64], treated: &[bool]) -> [[usize; BINS]; 2] {
         )
 }
 
-/// The pooled within-arm standard deviation (n − 2), if positive.
+/// The pooled within-arm standard deviation (n − 2), if positive: each arm's moments
+/// from the balance table's fused passes ([`super::balance::arm_moments`], bit for bit
+/// [`Moments::of`](crate::stats::describe::Moments::of) of the arm's values in row
+/// order; the outcome here is finite).
 fn pooled_sd(y: &[f64], treated: &[bool]) -> Option<f64> {
-    use crate::stats::describe::Moments;
-    let (m1, m0) = Moments::of_arms(y, treated);
-    let sd = Moments::pooled_var(m1, m0).sqrt();
+    let [m] = super::balance::arm_moments([y], treated, (1, 0));
+    let sd = crate::stats::describe::Moments::pooled_var(m.treated, m.control).sqrt();
     (sd.is_finite() && sd > 0.0).then_some(sd)
 }
 

@@ -84,45 +84,6 @@ impl Moments {
         Self { n, mean, var }
     }
 
-    /// The moments of each arm of `x`, (treated, comparison), bit for bit [`Moments::of`]
-    /// on that arm's values in row order, without copying them out: two passes over all
-    /// rows that add a row's value to its arm's sums and −0.0 to the other's
-    /// ([`summand`], which leaves every sum as it is).
-    pub fn of_arms(x: &[f64], treated: &[bool]) -> (Self, Self) {
-        let n = x.len().min(treated.len());
-        let (x, treated) = (&x[..n], &treated[..n]);
-        let n1 = treated.iter().filter(|&&t| t).count();
-        let (mut s1, mut s0) = (-0.0, -0.0);
-        for (&v, &t) in x.iter().zip(treated) {
-            let m = opaque_mask(t);
-            s1 += masked(m, v);
-            s0 += masked(!m, v);
-        }
-        let arm = |count: usize, total: f64, keep: bool| {
-            let mean = total / count as f64;
-            if count < 2 {
-                return Self {
-                    n: count,
-                    mean,
-                    var: f64::NAN,
-                };
-            }
-            let (mut ss, mut s) = (0.0, 0.0);
-            for (&v, &t) in x.iter().zip(treated) {
-                let m = opaque_mask(t == keep);
-                let d = v - mean;
-                ss += masked(m, d * d);
-                s += masked(m, d);
-            }
-            Self {
-                n: count,
-                mean,
-                var: sample_variance(count, ss, s),
-            }
-        };
-        rayon::join(|| arm(n1, s1, true), || arm(n - n1, s0, false))
-    }
-
     /// Both groups have a sample variance: two values or more each.
     pub fn check_pair(a: Moments, b: Moments) -> StatsResult<()> {
         for x in [a, b] {
@@ -220,57 +181,6 @@ pub fn standardised_mean_difference(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The moments of both arms from the masked passes are those of each arm's own
-    /// values, to the bit (any NaN counting as one): signed zeros, a value that is not
-    /// finite, arms of zero, one and more values, and a large mean.
-    #[test]
-    fn arm_moments_are_each_arms_own_to_the_bit() {
-        // Every NaN alike: which one a 0/0 gives depends on where it was computed.
-        let bit = |v: f64| if v.is_nan() { u64::MAX } else { v.to_bits() };
-        let bits = |m: Moments| (m.n, bit(m.mean), bit(m.var));
-        let mut state = 5u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
-        for n in [0usize, 1, 2, 3, 17, 1000] {
-            for share in [0.0, 0.3, 1.0] {
-                let mut x: Vec<f64> = (0..n).map(|_| 1e6 + (next() - 0.5) * 10.0).collect();
-                if n > 2 {
-                    x[0] = -0.0;
-                    x[1] = 0.0;
-                }
-                let t: Vec<bool> = (0..n).map(|_| next() < share).collect();
-                let own = |x: &[f64], arm: bool| -> Vec<f64> {
-                    x.iter()
-                        .zip(&t)
-                        .filter(|p| *p.1 == arm)
-                        .map(|p| *p.0)
-                        .collect()
-                };
-                let (a, b) = Moments::of_arms(&x, &t);
-                assert_eq!(
-                    bits(a),
-                    bits(Moments::of(&own(&x, true))),
-                    "n {n} share {share}"
-                );
-                assert_eq!(
-                    bits(b),
-                    bits(Moments::of(&own(&x, false))),
-                    "n {n} share {share}"
-                );
-                if n > 5 {
-                    x[5] = f64::NAN;
-                    let (a, b) = Moments::of_arms(&x, &t);
-                    assert_eq!(bits(a), bits(Moments::of(&own(&x, true))));
-                    assert_eq!(bits(b), bits(Moments::of(&own(&x, false))));
-                }
-            }
-        }
-    }
 
     #[test]
     fn variance_is_accurate_with_a_large_mean() {

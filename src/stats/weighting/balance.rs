@@ -240,11 +240,16 @@ pub fn effective_n(w: &[f64], keep: impl Fn(usize) -> bool) -> f64 {
     kish(s, s2)
 }
 
-/// Kish's effective sample size of each arm, (treated, comparison), from one pass of
-/// [`arm_sums`]: [`effective_n`] of both arms.
+/// Kish's effective sample size of each arm, (treated, comparison), from one pass
+/// ([`ArmWeights`]): [`effective_n`] of both arms, to the bit.
 pub fn effective_ns(w: &[f64], treated: &[bool]) -> (f64, f64) {
-    let [t, c] = arm_sums(w, treated);
-    (kish(t.0, t.1), kish(c.0, c.1))
+    let a = ArmWeights::of(treated, w);
+    (kish(a.sw[0], a.sw2[0]), kish(a.sw[1], a.sw2[1]))
+}
+
+/// Σwᵢ of each arm, [treated, comparison], in row order ([`ArmWeights`]).
+pub(crate) fn arm_totals(w: &[f64], treated: &[bool]) -> [f64; 2] {
+    ArmWeights::of(treated, w).sw
 }
 
 /// (Σw)² / Σw², 0 without weight.
@@ -252,7 +257,10 @@ fn kish(s: f64, s2: f64) -> f64 {
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
 
-/// Σwᵢyᵢ of each arm, [treated, comparison], summed as [`arm_sums`] sums.
+/// Σwᵢyᵢ of each arm, [treated, comparison], on all cores: each chunk of
+/// [`rows::CHUNK`] rows summed in row order, the chunks added in their order, so that
+/// the sums do not depend on the number of threads; a row's arm picks its sum by a
+/// mask, not a branch.
 pub(crate) fn arm_dots(w: &[f64], y: &[f64], treated: &[bool]) -> [f64; 2] {
     let n = w.len().min(y.len()).min(treated.len());
     let parts = rows::map_chunks(n, true, |a, b| {
@@ -267,30 +275,6 @@ pub(crate) fn arm_dots(w: &[f64], y: &[f64], treated: &[bool]) -> [f64; 2] {
     parts
         .iter()
         .fold([0.0; 2], |acc, p| [acc[0] + p[0], acc[1] + p[1]])
-}
-
-/// Σwᵢ and Σwᵢ² of each arm, [treated, comparison], on all cores: each chunk of
-/// [`rows::CHUNK`] rows summed in row order, the chunks added in their order, so
-/// that the sums do not depend on the number of threads. The arm picks the sums a
-/// row goes to by a mask ([`summand`]), not by a branch.
-pub(crate) fn arm_sums(w: &[f64], treated: &[bool]) -> [(f64, f64); 2] {
-    let parts = rows::map_chunks(w.len().min(treated.len()), true, |a, b| {
-        let mut s = [(-0.0, -0.0); 2];
-        for (&v, &t) in w[a..b].iter().zip(&treated[a..b]) {
-            let (one, other) = (summand(t, v), summand(!t, v));
-            s[0].0 += one;
-            s[0].1 += one * one;
-            s[1].0 += other;
-            s[1].1 += other * other;
-        }
-        s
-    });
-    parts.iter().fold([(0.0, 0.0); 2], |acc, p| {
-        [
-            (acc[0].0 + p[0].0, acc[0].1 + p[0].1),
-            (acc[1].0 + p[1].0, acc[1].1 + p[1].1),
-        ]
-    })
 }
 
 #[cfg(test)]

@@ -181,9 +181,9 @@ pub(crate) fn stacked_pass<T: Send>(
     Some(first)
 }
 
-/// Normalise `w` to sum to 1 within each arm (the sums of [`balance::arm_sums`]).
+/// Normalise `w` to sum to 1 within each arm.
 fn normalise(mut w: Vec<f64>, treated: &[bool]) -> Vec<f64> {
-    let [(s1, _), (s0, _)] = balance::arm_sums(&w, treated);
+    let [s1, s0] = balance::arm_totals(&w, treated);
     w.par_iter_mut()
         .zip(treated.par_iter())
         .for_each(|(v, &t)| *v /= if t { s1 } else { s0 });
@@ -593,10 +593,16 @@ pub fn estimate_clustered(
     } else {
         EffectSe::Stacked
     };
-    // The weights-fixed difference (one core) beside the balance (all of them); the
-    // stacked sandwich after them, so that its memory does not add to the difference's.
-    let (fixed, (balance, outside)) = rayon::join(
-        || weighted_difference_clustered(y, treated, &w, se, clusters, conf_level),
+    // The weights-fixed difference and the arms' effective sizes (one core) beside the
+    // balance (all of them); the stacked sandwich after them, so that its memory does
+    // not add to the difference's.
+    let ((fixed, (effective_n_treated, effective_n_control)), (balance, outside)) = rayon::join(
+        || {
+            (
+                weighted_difference_clustered(y, treated, &w, se, clusters, conf_level),
+                effective_ns(&w, treated),
+            )
+        },
         || {
             let balance = balance_table(x, treated, &w);
             let outside = model.as_ref().map(|m| outside_support(&m.fitted, treated));
@@ -615,7 +621,6 @@ pub fn estimate_clustered(
         ),
         _ => (fixed, EffectSe::WeightsFixed(se)),
     };
-    let (effective_n_treated, effective_n_control) = effective_ns(&w, treated);
     Ok(WeightedEstimate {
         method,
         balance,

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::rows;
-use crate::stats::describe::{masked, opaque_mask, summand};
+use crate::stats::describe::{masked, opaque_mask};
 
 /// Balance of one covariate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -76,10 +76,12 @@ impl ArmWeights {
         let (mut count, mut sw, mut sw2) = ([0.0_f64; 2], [0.0_f64; 2], [0.0_f64; 2]);
         for (&t, &wi) in treated.iter().zip(w) {
             let ww = wi * wi;
-            for (a, on) in [(0, t), (1, !t)] {
-                count[a] += summand(on, 1.0);
-                sw[a] += summand(on, wi);
-                sw2[a] += summand(on, ww);
+            // The row's masks made once for its three sums (each opaque mask is a
+            // store and a load).
+            for (a, m) in [opaque_mask(t), opaque_mask(!t)].into_iter().enumerate() {
+                count[a] += masked(m, 1.0);
+                sw[a] += masked(m, wi);
+                sw2[a] += masked(m, ww);
             }
         }
         Self { count, sw, sw2 }

@@ -61,7 +61,12 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         n,
     );
     row.covariates = s.names.iter().map(|s| s.to_string()).collect();
-    let ev = e_value(c.p.binary, &est, &d.y, &s.treated, c.conf);
+    // The E-value's pooled SD (two passes over the outcome on one core) beside the
+    // balance rows.
+    let (ev, balance) = rayon::join(
+        || e_value(c.p.binary, &est, &d.y, &s.treated, c.conf),
+        || balance_rows(&s.names, &est.balance, &s.x),
+    );
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
     // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
@@ -71,7 +76,7 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
             Err(e) => c.fail(out, "rosenbaum_gamma", &e),
         }
     }
-    row.balance = balance_rows(&s.names, &est.balance, &s.x);
+    row.balance = balance;
     row.effective_n = Some(EffectiveN {
         treated: est.effective_n_treated,
         control: est.effective_n_control,

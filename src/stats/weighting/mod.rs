@@ -343,17 +343,35 @@ pub fn ipw_att_stacked(
     clusters: Option<&super::ols::Clusters>,
     conf_level: f64,
 ) -> StatsResult<Inference> {
+    if model.fitted.len() != treated.len() {
+        return Err(StatsError::Invalid(
+            "arms and propensity scores differ in length".into(),
+        ));
+    }
+    let w = ipw_att(treated, &model.fitted);
+    ipw_att_stacked_with(y, treated, x, model, &w, clusters, conf_level)
+}
+
+/// [`ipw_att_stacked`] with the model's IPW weights `w` ([`ipw_att`] of its fitted
+/// scores) already made, as [`estimate_clustered`] has them.
+fn ipw_att_stacked_with(
+    y: &[f64],
+    treated: &[bool],
+    x: &[&[f64]],
+    model: &Logit,
+    w: &[f64],
+    clusters: Option<&super::ols::Clusters>,
+    conf_level: f64,
+) -> StatsResult<Inference> {
     let n = y.len();
     let k = x.len() + 1;
     let e = &model.fitted;
-    if e.len() != n || treated.len() != n {
+    if e.len() != n || treated.len() != n || w.len() != n {
         return Err(StatsError::Invalid(
-            "outcome, arms and propensity scores differ in length".into(),
+            "outcome, arms, propensity scores and weights differ in length".into(),
         ));
     }
-    let w = ipw_att(treated, e);
-    let [mu1, mu0] = balance::arm_dots(&w, y, treated);
-    drop(w);
+    let [mu1, mu0] = balance::arm_dots(w, y, treated);
     // The propensity model's centred and scaled covariates (any affine
     // reparametrisation of the model leaves the variance of μ₁ − μ₀ unchanged), and its
     // information on them at the estimate, the block ∂ψ_γ/∂γ' = −Σ e(1 − e)zz' of A.
@@ -612,7 +630,7 @@ pub fn estimate_clustered(
     let fixed = fixed?;
     let (effect, se_kind) = match (&model, method) {
         (Some(m), Method::IpwAtt) => (
-            ipw_att_stacked(y, treated, x, m, clusters, conf_level)?,
+            ipw_att_stacked_with(y, treated, x, m, &w, clusters, conf_level)?,
             stacked,
         ),
         (Some(m), Method::AipwAtt) => (

@@ -35,10 +35,17 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         x: d.cols.iter().map(|(_, v)| &**v).collect(),
     };
     // Entropy balancing has no propensity model of its own: the one fitted for the
-    // overlap diagnostics (below) runs beside the weights, on the other core.
-    let (result, early_diagnostic) = rayon::join(
+    // overlap diagnostics (below) runs beside the weights, on the other core, as does
+    // the pooled SD of a continuous outcome for the E-value (two passes over the
+    // outcome on one core, which left the other idle where it ran after the estimate).
+    let (result, (early_diagnostic, sd)) = rayon::join(
         || run_method(c, method, &d, &s, se, clusters),
-        || (method == Method::EntropyAtt).then(|| overlap_model(&s)),
+        || {
+            (
+                (method == Method::EntropyAtt).then(|| overlap_model(&s)),
+                (!c.p.binary).then(|| pooled_sd(&d.y, &s.treated)).flatten(),
+            )
+        },
     );
     let (est, unmatched) = match result {
         Ok(e) => e,
@@ -61,12 +68,7 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
         n,
     );
     row.covariates = s.names.iter().map(|s| s.to_string()).collect();
-    // The E-value's pooled SD (two passes over the outcome on one core) beside the
-    // balance rows.
-    let (ev, balance) = rayon::join(
-        || e_value(c.p.binary, &est, &d.y, &s.treated, c.conf),
-        || balance_rows(&s.names, &est.balance, &s.x),
-    );
+    let ev = e_value(c.p.binary, &est, &d.y, sd, &s.treated, c.conf);
     row.e_value = ev.map(|e| e.e_value);
     row.e_value_ci = ev.map(|e| e.e_value_ci);
     // 1:1 matched pairs: the Rosenbaum bound at the one-sided 5% level.
@@ -76,7 +78,7 @@ pub(super) fn weighting_estimate(c: &Ctx, out: &mut PairResults, method: Method,
             Err(e) => c.fail(out, "rosenbaum_gamma", &e),
         }
     }
-    row.balance = balance;
+    row.balance = balance_rows(&s.names, &est.balance, &s.x);
     row.effective_n = Some(EffectiveN {
         treated: est.effective_n_treated,
         control: est.effective_n_control,
@@ -233,12 +235,14 @@ fn limited_overlap_note(wat: &str, id: &str) -> Text {
 }
 
 /// The E-value of a weighted estimate and of its interval bound nearest the null: on
-/// the risk difference with the weighted control risk (binary outcomes), else on the
-/// difference standardised by the pooled SD.
+/// the risk difference with the weighted control risk (binary outcomes, `y`), else on
+/// the difference standardised by the pooled SD `sd` ([`pooled_sd`]; no E-value
+/// without it).
 fn e_value(
     binary: bool,
     est: &weighting::WeightedEstimate,
     y: &[f64],
+    sd: Option<f64>,
     treated: &[bool],
     conf: f64,
 ) -> Option<evalue::EValue> {
@@ -254,7 +258,7 @@ fn e_value(
             p0,
         )
     } else {
-        pooled_sd(y, treated).and_then(|sd| {
+        sd.and_then(|sd| {
             evalue::standardised_difference(
                 est.effect.estimate / sd,
                 est.effect.std_error / sd,

@@ -655,20 +655,37 @@ pub fn estimate_clustered(
 }
 
 /// The number of treated units whose propensity score lies outside the range of the
-/// comparison group's scores.
+/// comparison group's scores (a score that is NaN counts in neither).
+///
+/// Two passes on all cores, in chunks, each without a branch on the arm (a treated row
+/// offers the range ±∞, which moves neither bound): the least and greatest comparison
+/// score, then the treated outside them. The bounds do not depend on the order in
+/// which they are taken. (As one serial filter and fold this took 7-9 ms at 10^6 units,
+/// alone on one core at the end of the balance table.)
 pub fn outside_support(fitted: &[f64], treated: &[bool]) -> usize {
+    let n = fitted.len().min(treated.len());
+    let (fitted, treated) = (&fitted[..n], &treated[..n]);
+    let (inf, ninf) = (f64::INFINITY, f64::NEG_INFINITY);
     let (lo, hi) = fitted
-        .iter()
-        .zip(treated)
-        .filter(|(_, t)| !**t)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
-            (a.0.min(p), a.1.max(p))
-        });
+        .par_chunks(rows::CHUNK)
+        .zip(treated.par_chunks(rows::CHUNK))
+        .map(|(p, t)| {
+            p.iter().zip(t).fold((inf, ninf), |(lo, hi), (&p, &t)| {
+                let (a, b) = if t { (inf, ninf) } else { (p, p) };
+                (lo.min(a), hi.max(b))
+            })
+        })
+        .reduce(|| (inf, ninf), |x, y| (x.0.min(y.0), x.1.max(y.1)));
     fitted
-        .iter()
-        .zip(treated)
-        .filter(|(p, t)| **t && (**p < lo || **p > hi))
-        .count()
+        .par_chunks(rows::CHUNK)
+        .zip(treated.par_chunks(rows::CHUNK))
+        .map(|(p, t)| {
+            p.iter()
+                .zip(t)
+                .map(|(&p, &t)| usize::from(t & ((p < lo) | (p > hi))))
+                .sum::<usize>()
+        })
+        .sum()
 }
 
 /// The options of nearest-neighbour matching.
@@ -783,6 +800,47 @@ pub fn estimate_matching_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chunked, branch-free count of treated units outside the comparison range is
+    /// the plain filter and fold's, with NaN scores, ties at the bounds, no comparison
+    /// units and no treated units among the cases, and lengths around the chunk size.
+    #[test]
+    fn outside_support_is_the_plain_count() {
+        use rand::{Rng, SeedableRng};
+        let plain = |p: &[f64], t: &[bool]| {
+            let (lo, hi) = p
+                .iter()
+                .zip(t)
+                .filter(|(_, t)| !**t)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (&p, _)| {
+                    (a.0.min(p), a.1.max(p))
+                });
+            p.iter()
+                .zip(t)
+                .filter(|(p, t)| **t && (**p < lo || **p > hi))
+                .count()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let mut nonzero = 0;
+        for case in 0..200 {
+            let n = [0, 1, 7, rows::CHUNK - 1, rows::CHUNK + 3, 3 * rows::CHUNK][case % 6];
+            let share = [0.0, 0.3, 1.0, 0.9][case % 4];
+            let t: Vec<bool> = (0..n).map(|_| rng.random_bool(share)).collect();
+            let p: Vec<f64> = t
+                .iter()
+                .map(|&t| match rng.random_range(0..50) {
+                    0 => f64::NAN,
+                    1 => 0.5,
+                    _ if t => rng.random_range(0.2..1.0),
+                    _ => rng.random_range(0.0..0.8),
+                })
+                .collect();
+            let want = plain(&p, &t);
+            assert_eq!(outside_support(&p, &t), want, "case {case}");
+            nonzero += usize::from(want > 0);
+        }
+        assert!(nonzero > 50, "{nonzero} cases with units outside");
+    }
 
     /// Units with an outcome, an arm and a positive weight, from a fixed generator.
     fn units(n: usize, seed: u64) -> (Vec<f64>, Vec<bool>, Vec<f64>) {

@@ -12,10 +12,11 @@
 //!    types, the missing-value markers and the notes come out as for the whole file) is
 //!    read by the general reader itself. Its header, separator, selection, types,
 //!    markers, notes and rows are taken over as they are.
-//! 2. **Check.** Every core reads a share of the rest in blocks, checks that it is plain
-//!    (none of `"`, `#`, NUL or a non-ASCII byte, no CR but in a CR LF line end, and no
-//!    blank line) and counts its records.
-//! 3. **Values.** Every core parses its share again, straight into its slice of the
+//! 2. **Check.** The rest is divided into a share per core. Beside the head, every
+//!    share but the last is read in blocks, checked to be plain (none of `"`, `#`, NUL
+//!    or a non-ASCII byte, no CR but in a CR LF line end, and no blank line) and its
+//!    records counted; the last share is checked and counted in step 3, as it is read.
+//! 3. **Values.** Every core parses its share (again), straight into its slice of the
 //!    final columns, with the functions polars' CSV reader uses for the same types
 //!    (`fast_float2::parse` for floating point, `atoi_simd::parse::<_, true, true>` for
 //!    integers), so that every value is the one polars would have read. A plain

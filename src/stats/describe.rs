@@ -42,26 +42,20 @@ pub fn sample_variance(n: usize, ss: f64, s: f64) -> f64 {
     (ss - s * s / nf) / (nf - 1.0)
 }
 
-/// `v` when `keep`, else −0.0: the neutral element of floating-point addition
-/// (x + (−0.0) is x for every x, zeros of either sign and NaN included), so that a sum
-/// over the rows of one group can run over all rows without a branch, bit for bit the
-/// sum over the group's own rows in order. The mask goes through
-/// [`std::hint::black_box`]: seen as a select, it is compiled to a branch, which a
-/// randomised arm column mispredicts on every other row.
-#[inline(always)]
-pub fn summand(keep: bool, v: f64) -> f64 {
-    masked(opaque_mask(keep), v)
-}
-
 /// All ones when `keep`, else zero, through [`std::hint::black_box`] so that the
-/// compiler cannot turn a [`masked`] choice into a branch (see [`summand`]). One mask
-/// can serve several columns of the same row.
+/// compiler cannot turn a [`masked`] choice into a branch: seen as a select, it is
+/// compiled to a branch, which a randomised arm column mispredicts on every other row.
+/// The black box is a store and a load, so a row makes its masks once for all its sums
+/// and columns.
 #[inline(always)]
 pub fn opaque_mask(keep: bool) -> u64 {
     std::hint::black_box(u64::from(keep)).wrapping_neg()
 }
 
-/// `v` where `mask` is all ones, −0.0 where it is zero ([`summand`]).
+/// `v` where `mask` is all ones, −0.0 where it is zero: the neutral element of
+/// floating-point addition (x + (−0.0) is x for every x, zeros of either sign and NaN
+/// included), so that a sum over the rows of one group can run over all rows without a
+/// branch ([`opaque_mask`]), bit for bit the sum over the group's own rows in order.
 #[inline(always)]
 pub fn masked(mask: u64, v: f64) -> f64 {
     f64::from_bits((v.to_bits() & mask) | ((-0.0f64).to_bits() & !mask))

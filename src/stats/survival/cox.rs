@@ -689,7 +689,7 @@ impl<'s> Sorted<'s> {
     /// One pass with the terms of the subject at `i` from `terms`: every sum adds the
     /// same values in the same order as a pass that branches on the event, but an
     /// event-free subject adds −0.0 to the event sums
-    /// ([`crate::stats::describe::summand`]), which leaves
+    /// ([`crate::stats::describe::masked`]), which leaves
     /// them as they are, so that the pass does not branch on the events (which come in
     /// random order).
     #[inline(always)]

@@ -142,7 +142,7 @@ const SIDE: usize = 4;
 /// The [`Sums`] of `L` covariates, with the covariate-free sums from `arms`, in one
 /// pass over the units (and one for the squared deviations), both arms side by side
 /// with every sum in a register: a unit of the other arm adds −0.0
-/// ([`crate::stats::describe::summand`]), which leaves a sum as it is, so each arm's
+/// ([`crate::stats::describe::masked`]), which leaves a sum as it is, so each arm's
 /// sums are bit for bit those over its own units in order, whatever `L`. (Sums kept
 /// in arrays indexed by the arm waited on the store of the row before.) The arm's
 /// masks and the weight are read once per unit for all `L` covariates: one covariate

@@ -136,11 +136,11 @@ pub(crate) fn read_with(
         check_rest(path, head_end..len, sizes)?
     };
     let head_rows = table.lines.len();
-    let records = share_records(&shares, counts, plan.fields.len(), head_rows, head_end)?;
-    let most = head_rows + records.iter().map(|r| r.most()).sum::<usize>();
-    // The columns are made for the most records there can be: their pages are not
-    // touched beyond the records read, and the rest is given back below.
-    let (mut columns, mut missing) = head_numbers(&table, &plan, most)?;
+    let mut records = share_records(&shares, counts, head_rows, head_end)?;
+    let most = |records: &[Records]| head_rows + records.iter().map(|r| r.most()).sum::<usize>();
+    // The columns are made for the most records the shares may hold; the pages beyond
+    // the records read are never touched, and are given back below.
+    let (mut columns, mut missing) = head_numbers(&table, &plan, most(&records))?;
     let ctx = Parse {
         path,
         len,
@@ -149,9 +149,24 @@ pub(crate) fn read_with(
         texts: plan.texts,
         markers: &table.layout.markers,
     };
-    let found = crate::timings::time("read: values", || {
+    let mut found = crate::timings::time("read: values", || {
         parse_shares(&ctx, &shares, &records, &mut columns, head_rows)
-    })?;
+    });
+    // The last share held more records than it was given room for (its records are
+    // much shorter than the others'): it is counted, and every share parsed again with
+    // the room it needs.
+    if found.as_ref().err() == Some(&Stop::Room) {
+        let last = shares.last()?;
+        *records.last_mut()? =
+            Records::Counted(count_records(path, last.clone(), len, sizes.block)?);
+        for c in &mut columns {
+            c.resize(most(&records), 0.0);
+        }
+        found = crate::timings::time("read: values again", || {
+            parse_shares(&ctx, &shares, &records, &mut columns, head_rows)
+        });
+    }
+    let found = found.ok()?;
     let rows = head_rows + found.iter().map(|share| share.rows).sum::<usize>();
     for c in &mut columns {
         c.truncate(rows);
@@ -268,8 +283,8 @@ fn head_numbers(
 }
 
 /// The records of a share: counted by the check ([`check_rest`]), or, for the last
-/// share, which its parse checks and counts, at most `bound` (a record takes at least
-/// a byte per field) and about `expected`.
+/// share, which its parse checks and counts, about `expected` and room for at most
+/// `bound`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Records {
     Counted(usize),
@@ -294,13 +309,15 @@ impl Records {
     }
 }
 
-/// The records of every share: the `counts` of all but the last, and for the last (of
-/// its bytes, with `width` fields a record) a bound and the number expected at the
-/// rate of the counted shares, or of the head (`head_rows` records in `head_bytes`).
+/// The records of every share: the `counts` of all but the last, and for the last the
+/// number expected at the rate of the counted shares, or of the head (`head_rows`
+/// records in `head_bytes`), with room for an eighth more and 1,024 records. (Room for
+/// the most records its bytes could hold, a byte per field, was several times the
+/// columns in address space, which a system that does not overcommit memory refuses;
+/// a last share with more records than its room is counted and parsed again.)
 fn share_records(
     shares: &[Range<u64>],
     counts: Vec<usize>,
-    width: usize,
     head_rows: usize,
     head_bytes: u64,
 ) -> Option<Vec<Records>> {
@@ -316,9 +333,8 @@ fn share_records(
     } else {
         head_rows as f64 / head_bytes.max(1) as f64
     };
-    let last_bytes = usize::try_from(bytes(last)).ok()?;
-    let bound = last_bytes / width.max(1) + 1;
-    let expected = ((last_bytes as f64 * per_byte * 1.02) as usize + 16).min(bound);
+    let expected = (bytes(last) as f64 * per_byte * 1.02) as usize + 16;
+    let bound = expected + expected / 8 + 1024;
     Some(
         counts
             .into_iter()
@@ -336,7 +352,7 @@ fn parse_shares(
     records: &[Records],
     columns: &mut [Vec<f64>],
     head_rows: usize,
-) -> Option<Vec<Parsed>> {
+) -> Result<Vec<Parsed>, Stop> {
     let mut tails: Vec<&mut [f64]> = columns.iter_mut().map(|c| &mut c[head_rows..]).collect();
     let mut jobs = Vec::with_capacity(shares.len());
     for (r, &n) in shares.iter().zip(records) {
@@ -359,7 +375,7 @@ fn parse_shares(
                 .for_each(|c| crate::memory::populate(&mut c[..expected]));
             ctx.share(r, n, &mut out)
         })
-        .collect::<Option<_>>()
+        .collect::<Result<_, _>>()
 }
 
 /// The frame's columns in selection order: each text column the head's text then each
@@ -854,6 +870,15 @@ struct Parse<'a> {
     markers: &'a [String],
 }
 
+/// Why a share's parse stopped: more records than the room it was given (the last
+/// share, whose records were not counted), or anything else (the general reader's
+/// file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Room,
+    Other,
+}
+
 /// What a share gives besides its numbers: its records, the missing numbers, as (numeric
 /// column, row in the share), and its part of each text column.
 struct Parsed {
@@ -867,9 +892,15 @@ impl Parse<'_> {
     /// long as the most records) and the share's text columns. A share whose records
     /// were not counted (the last) is checked here as [`check_rest`] checks the others,
     /// block by block as it is read.
-    fn share(&self, share: Range<u64>, records: Records, out: &mut [&mut [f64]]) -> Option<Parsed> {
-        let mut file = File::open(self.path).ok()?;
-        file.seek(SeekFrom::Start(share.start)).ok()?;
+    fn share(
+        &self,
+        share: Range<u64>,
+        records: Records,
+        out: &mut [&mut [f64]],
+    ) -> Result<Parsed, Stop> {
+        let mut file = File::open(self.path).map_err(|_| Stop::Other)?;
+        file.seek(SeekFrom::Start(share.start))
+            .map_err(|_| Stop::Other)?;
         let mut buf: Vec<u8> = Vec::with_capacity(self.block + 1);
         let mut left = share.end - share.start;
         let mut row = 0;
@@ -884,12 +915,12 @@ impl Parse<'_> {
             let kept = buf.len();
             let want = self.block.min(left as usize);
             buf.resize(kept + want, 0);
-            if read_full(&mut file, &mut buf[kept..])? != want {
-                return None;
+            if read_full(&mut file, &mut buf[kept..]) != Some(want) {
+                return Err(Stop::Other);
             }
             left -= want as u64;
             if let Records::AtMost { .. } = records {
-                lines.add(&buf[kept..], plain_lines)?;
+                lines.add(&buf[kept..], plain_lines).ok_or(Stop::Other)?;
             }
             if left == 0 && share.end == self.len && buf.last() != Some(&b'\n') {
                 buf.push(b'\n');
@@ -899,14 +930,24 @@ impl Parse<'_> {
             let Some(end) = memchr::memrchr(b'\n', &buf[kept..]).map(|i| kept + i + 1) else {
                 continue;
             };
-            row = self.records(&buf[..end], row, rows, out, &mut texts, &mut nulls)?;
+            row = match self.records(&buf[..end], row, rows, out, &mut texts, &mut nulls) {
+                Some(next) => next,
+                // More records than the room left (a record is a line here).
+                None if memchr::memchr_iter(b'\n', &buf[..end]).count() > rows - row => {
+                    return Err(Stop::Room);
+                }
+                None => return Err(Stop::Other),
+            };
             buf.drain(..end);
         }
         let all = match records {
             Records::Counted(n) => row == n,
             Records::AtMost { .. } => lines.records(share.end == self.len) == Some(row),
         };
-        (all && buf.is_empty()).then(|| Parsed {
+        if !(all && buf.is_empty()) {
+            return Err(Stop::Other);
+        }
+        Ok(Parsed {
             rows: row,
             nulls,
             texts: texts.into_iter().map(|t| t.finish()).collect(),
@@ -1287,6 +1328,34 @@ mod tests {
         }
         assert_eq!(a.rows, b.rows);
         assert_eq!(a.assumptions, b.assumptions);
+    }
+
+    /// A last share whose records are far shorter than the rest holds more records
+    /// than the room made for it at the other shares' rate: it is counted and the
+    /// shares parsed again, to the general reader's frame (with one share, at the
+    /// head's rate, too).
+    #[test]
+    fn a_last_share_of_short_records_is_counted_and_read_again() {
+        // The head (10,001 records and more) and about half the rest long, the other
+        // half short.
+        let mut text = String::from("a,b,c\n");
+        for i in 0..30_000 {
+            text.push_str(&format!("{}.123456789,{}.987654321,{}\n", i, i % 7, i % 3));
+        }
+        for i in 0..100_000 {
+            text.push_str(&format!("{},{},{}\n", i % 10, i % 7, i % 3));
+        }
+        for shares in [1, 2, 3] {
+            let sizes = Sizes {
+                head: 60_000,
+                shares,
+                ..TINY
+            };
+            let (g, p) = both(&text, &["a", "b", "c"], sizes);
+            let p = p.expect("a plain file");
+            assert_same(&g, &p);
+            assert_eq!(p.height(), 130_000);
+        }
     }
 
     #[test]

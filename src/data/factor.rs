@@ -368,6 +368,16 @@ impl Frame {
         allowed: &[&str],
     ) -> Result<std::result::Result<Vec<u16>, Unplaced>> {
         const NOT: u16 = u16::MAX;
+        // The position in `allowed` of code `c`'s text, or NOT; `of_code` holds those
+        // of the codes so far and takes on the texts of new ones.
+        fn place(of_code: &mut Vec<u16>, c: usize, texts: &[String], allowed: &[&str]) -> u16 {
+            while of_code.len() < texts.len() {
+                let t = &texts[of_code.len()];
+                let at = allowed.iter().position(|a| a == t);
+                of_code.push(at.and_then(|p| u16::try_from(p).ok()).unwrap_or(NOT));
+            }
+            of_code[c]
+        }
         if let Some(parts) = self.number_parts(name, |values, valid| {
             let (mut codes, mut texts) = (NumberCodes::default(), Vec::new());
             let mut of_code: Vec<u16> = Vec::new();
@@ -376,12 +386,7 @@ impl Frame {
             for (i, &x) in values.iter().enumerate() {
                 let p = if valid.is_none_or(|v| v[i]) {
                     let c = codes.code(x, &mut texts) as usize;
-                    while of_code.len() < texts.len() {
-                        let t = &texts[of_code.len()];
-                        let at = allowed.iter().position(|a| a == t);
-                        of_code.push(at.and_then(|p| u16::try_from(p).ok()).unwrap_or(NOT));
-                    }
-                    let p = of_code[c];
+                    let p = place(&mut of_code, c, &texts, allowed);
                     if p == NOT && bad.is_none() {
                         bad = Some((i, Some(texts[c].clone())));
                     }
@@ -407,16 +412,10 @@ impl Frame {
             return Ok(Ok(parts.into_iter().flat_map(|p| p.0).collect()));
         }
         let mut out: Vec<u16> = Vec::with_capacity(self.height());
-        // Position of each code's text in `allowed`, or NOT.
         let mut of_code: Vec<u16> = Vec::new();
         let mut bad = None;
         self.code_rows(name, |c, texts| {
-            while of_code.len() < texts.len() {
-                let t = &texts[of_code.len()];
-                let at = allowed.iter().position(|a| a == t);
-                of_code.push(at.and_then(|p| u16::try_from(p).ok()).unwrap_or(NOT));
-            }
-            let p = c.map_or(NOT, |c| of_code[c as usize]);
+            let p = c.map_or(NOT, |c| place(&mut of_code, c as usize, texts, allowed));
             if p == NOT && bad.is_none() {
                 bad = Some((out.len(), c.map(|c| texts[c as usize].clone())));
             }

@@ -343,11 +343,7 @@ pub fn ipw_att_stacked(
     clusters: Option<&super::ols::Clusters>,
     conf_level: f64,
 ) -> StatsResult<Inference> {
-    if model.fitted.len() != treated.len() {
-        return Err(StatsError::Invalid(
-            "arms and propensity scores differ in length".into(),
-        ));
-    }
+    // Lengths that differ give weights of another length, which the check below names.
     let w = ipw_att(treated, &model.fitted);
     ipw_att_stacked_with(y, treated, x, model, &w, clusters, conf_level)
 }
